@@ -1,0 +1,109 @@
+/**
+ * Error classes with stable codes.
+ *
+ * Every error `maker` raises on purpose is a `MakerError` with a `code` that never changes between
+ * versions (scripts may match on it), a flag saying whether retrying can help, and an exit status
+ * for the CLI. Expected outcomes (a risk denial, a venue reject) are values or events, not errors.
+ */
+
+export type ErrorCode =
+  | 'E_INPUT' // a file or message from outside is malformed
+  | 'E_INPUT_EMPTY' // an input file holds no data
+  | 'E_INPUT_FORMAT' // the format of an input cannot be recognised
+  | 'E_CONFIG' // a scenario / CLI option is wrong
+  | 'E_NO_SPEC' // a symbol has no instrument spec
+  | 'E_OFF_GRID' // a price or quantity is not a multiple of the tick / step
+  | 'E_NUMBER' // a decimal string cannot be parsed exactly
+  | 'E_STORE' // the market-data store is corrupt or missing
+  | 'E_IO' // a file-system error
+  | 'E_STATE' // an internal invariant broke (a bug)
+  | 'E_NOT_IMPLEMENTED';
+
+export interface ErrorLocation {
+  file?: string;
+  line?: number;
+  row?: number;
+  field?: string;
+}
+
+export class MakerError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  readonly exitCode: number;
+  readonly location: ErrorLocation;
+
+  constructor(code: ErrorCode, message: string, opts: { retryable?: boolean; exitCode?: number; location?: ErrorLocation; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retryable = opts.retryable ?? false;
+    this.exitCode = opts.exitCode ?? 2;
+    this.location = opts.location ?? {};
+  }
+
+  /** `file:line: field: message`, the form the CLI prints. */
+  describe(): string {
+    const { file, line, row, field } = this.location;
+    let where = file ?? '';
+    if (line !== undefined) where += `${where ? ':' : 'line '}${line}`;
+    else if (row !== undefined) where += `${where ? ':' : ''}row ${row}`;
+    const parts = [where, field ? `field "${field}"` : '', this.message].filter((p) => p.length > 0);
+    return parts.join(': ');
+  }
+}
+
+/** Malformed input: names the file and line (or row) and the field. */
+export class InputError extends MakerError {
+  constructor(message: string, location: ErrorLocation = {}, code: ErrorCode = 'E_INPUT', cause?: unknown) {
+    super(code, message, { location, exitCode: 2, cause });
+  }
+}
+
+/** A wrong scenario key or CLI option. `field` holds the key path. */
+export class ConfigError extends MakerError {
+  constructor(message: string, location: ErrorLocation = {}) {
+    super('E_CONFIG', message, { location, exitCode: 2 });
+  }
+}
+
+/** A symbol with no instrument spec. */
+export class MissingSpecError extends MakerError {
+  constructor(symbol: string, hint = '') {
+    super('E_NO_SPEC', `no instrument spec for symbol ${symbol}${hint ? `; ${hint}` : ''}`, { exitCode: 2 });
+  }
+}
+
+/** A decimal string that cannot be represented exactly in ticks/lots. */
+export class NumberFormatError extends MakerError {
+  constructor(message: string, code: ErrorCode = 'E_NUMBER', location: ErrorLocation = {}) {
+    super(code, message, { location, exitCode: 2 });
+  }
+}
+
+export class StoreError extends MakerError {
+  constructor(message: string, location: ErrorLocation = {}, cause?: unknown) {
+    super('E_STORE', message, { location, exitCode: 2, cause });
+  }
+}
+
+/** An internal invariant broke: a bug in maker, never the user's fault. */
+export class InvariantError extends MakerError {
+  constructor(message: string) {
+    super('E_STATE', message, { exitCode: 70 });
+  }
+}
+
+export class NotImplementedError extends MakerError {
+  constructor(what: string) {
+    super('E_NOT_IMPLEMENTED', `not implemented: ${what}`, { exitCode: 2 });
+  }
+}
+
+/** Adds a location to an error raised deeper down that did not know it (e.g. a field parser). */
+export function withLocation(err: unknown, location: ErrorLocation): unknown {
+  if (err instanceof MakerError) {
+    const merged = { ...location, ...err.location, file: location.file ?? err.location.file, line: location.line ?? err.location.line };
+    (err as { location: ErrorLocation }).location = merged;
+  }
+  return err;
+}

@@ -1,0 +1,103 @@
+/**
+ * Market events, normalised. Prices are integer ticks and quantities integer lots of the event's
+ * instrument; times are integer microseconds since the Unix epoch, two per event:
+ * `tsExchangeUs` (the exchange's stamp: `E`, or `T` where that is the only one) and `tsReceiveUs`
+ * (when the recorder received it). Update ids that a source does not carry are -1.
+ */
+
+export type Side = 'buy' | 'sell';
+export type BookSide = 'bid' | 'ask';
+
+export interface EventStamp {
+  symbol: string;
+  /** Exchange event time (`E`), µs. */
+  tsExchangeUs: number;
+  /** Local receive time, µs (as recorded; may carry a steady clock offset). */
+  tsReceiveUs: number;
+}
+
+/** A diff-depth update (`depthUpdate`): absolute quantities, 0 = remove the level. */
+export interface DepthDiff extends EventStamp {
+  type: 'depth';
+  /** Transaction time (`T`), µs; equals tsExchangeUs when the source has none. */
+  tsTransactUs: number;
+  /** `U`: first update id in the event (-1 if unknown). */
+  firstUpdateId: number;
+  /** `u`: final update id in the event (-1 if unknown). */
+  finalUpdateId: number;
+  /** `pu`: final update id of the previous event (-1 if unknown). */
+  prevFinalUpdateId: number;
+  bidTicks: number[];
+  bidLots: number[];
+  askTicks: number[];
+  askLots: number[];
+}
+
+/** A full (or top-N) book: a REST `/fapi/v1/depth` snapshot or a snapshot block of a CSV source. */
+export interface DepthSnapshot extends EventStamp {
+  type: 'snapshot';
+  tsTransactUs: number;
+  /** `lastUpdateId` (-1 if unknown). */
+  lastUpdateId: number;
+  bidTicks: number[];
+  bidLots: number[];
+  askTicks: number[];
+  askLots: number[];
+}
+
+/** An individual trade (`trade` stream, data.binance.vision `trades`, Tardis `trades`). */
+export interface Trade extends EventStamp {
+  type: 'trade';
+  tradeId: number;
+  priceTicks: number;
+  qtyLots: number;
+  /** `m`: buyer is maker, i.e. the taker sold. */
+  buyerIsMaker: boolean;
+}
+
+/** An aggregated trade (`aggTrade` stream, data.binance.vision `aggTrades`). */
+export interface AggTrade extends EventStamp {
+  type: 'aggTrade';
+  aggTradeId: number;
+  firstTradeId: number;
+  lastTradeId: number;
+  priceTicks: number;
+  qtyLots: number;
+  buyerIsMaker: boolean;
+}
+
+/** Best bid/ask (`bookTicker`, Tardis `quotes`). `updateId` is -1 when the source has none. */
+export interface BookTicker extends EventStamp {
+  type: 'bookTicker';
+  updateId: number;
+  bidTicks: number;
+  bidLots: number;
+  askTicks: number;
+  askLots: number;
+}
+
+/**
+ * Mark price, index price and funding (`markPriceUpdate`, Tardis `derivative_ticker`,
+ * data.binance.vision `fundingRate` and mark/index klines). These prices carry more decimals than
+ * the tick, so they stay exact decimal strings; absent fields are the empty string.
+ */
+export interface MarkPrice extends EventStamp {
+  type: 'markPrice';
+  markPrice: string;
+  indexPrice: string;
+  /** Funding rate as a decimal fraction per funding interval ("0.0001"). */
+  fundingRate: string;
+  /** Next funding time, µs (-1 if unknown). */
+  nextFundingTimeUs: number;
+}
+
+export type MarketEvent = DepthDiff | DepthSnapshot | Trade | AggTrade | BookTicker | MarkPrice;
+export type MarketEventType = MarketEvent['type'];
+
+export function takerSide(buyerIsMaker: boolean): Side {
+  return buyerIsMaker ? 'sell' : 'buy';
+}
+
+export function oppositeSide(side: Side): Side {
+  return side === 'buy' ? 'sell' : 'buy';
+}

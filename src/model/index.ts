@@ -1,0 +1,3 @@
+export * from './decimal.ts';
+export * from './instrument.ts';
+export * from './events.ts';

@@ -1,0 +1,265 @@
+/**
+ * Instruments and their Binance filters.
+ *
+ * Prices are integer ticks and quantities integer lots: `ticks = price / tickSize`,
+ * `lots = qty / stepSize`, both exact. An `Instrument` converts between the exchange's decimal
+ * strings and ticks/lots without floats. Filters change over time, so every spec carries where it
+ * came from and the date of that source; that travels with every dataset and report.
+ */
+import { readFileSync } from 'node:fs';
+import { InputError, MissingSpecError, NumberFormatError } from '../core/errors.ts';
+import { decimalsOf, formatFixed, normalizeDecimal, parseFixed, significantDecimals } from './decimal.ts';
+
+export interface SpecSource {
+  /** `exchangeInfo`: loaded from a Binance payload; `inferred`: tick and step guessed from data. */
+  kind: 'exchangeInfo' | 'inferred' | 'manual';
+  /** File the spec was read from, if any. */
+  file?: string;
+  /** Date the source describes (exchangeInfo `serverTime`, or the first data timestamp), ISO-8601 UTC. */
+  asOf: string;
+}
+
+export interface InstrumentSpec {
+  symbol: string;
+  baseAsset: string;
+  quoteAsset: string;
+  marginAsset: string;
+  contractType: string;
+  /** PRICE_FILTER */
+  tickSize: string;
+  minPrice: string;
+  maxPrice: string;
+  /** LOT_SIZE */
+  stepSize: string;
+  minQty: string;
+  maxQty: string;
+  /** MARKET_LOT_SIZE (falls back to LOT_SIZE) */
+  marketMinQty: string;
+  marketMaxQty: string;
+  /** MIN_NOTIONAL, in the quote asset */
+  minNotional: string;
+  /** PERCENT_PRICE: a limit price must lie within [mark × down, mark × up]; absent when unknown. */
+  percentPrice?: { multiplierUp: string; multiplierDown: string };
+  /** MAX_NUM_ORDERS; absent when unknown. */
+  maxNumOrders?: number;
+  source: SpecSource;
+}
+
+export class Instrument {
+  readonly spec: InstrumentSpec;
+  readonly symbol: string;
+  /** Decimals in which prices are written (at least those of tickSize). */
+  readonly priceDecimals: number;
+  /** tickSize × 10^priceDecimals, an integer. */
+  readonly tickUnits: number;
+  readonly qtyDecimals: number;
+  readonly stepUnits: number;
+  readonly minQtyLots: number;
+  readonly maxQtyLots: number;
+  readonly minPriceTicks: number;
+  readonly maxPriceTicks: number;
+
+  constructor(spec: InstrumentSpec) {
+    this.spec = spec;
+    this.symbol = spec.symbol;
+    this.priceDecimals = Math.max(significantDecimals(spec.tickSize), 0);
+    this.tickUnits = parseFixed(spec.tickSize, this.priceDecimals);
+    this.qtyDecimals = Math.max(significantDecimals(spec.stepSize), 0);
+    this.stepUnits = parseFixed(spec.stepSize, this.qtyDecimals);
+    if (this.tickUnits <= 0) throw new InputError(`tickSize must be positive, got "${spec.tickSize}"`, { field: `${spec.symbol}.tickSize` });
+    if (this.stepUnits <= 0) throw new InputError(`stepSize must be positive, got "${spec.stepSize}"`, { field: `${spec.symbol}.stepSize` });
+    this.minQtyLots = Math.ceil(parseFixed(spec.minQty, this.qtyDecimals) / this.stepUnits);
+    this.maxQtyLots = Math.floor(parseFixed(spec.maxQty, this.qtyDecimals) / this.stepUnits);
+    this.minPriceTicks = Math.ceil(parseFixed(spec.minPrice, this.priceDecimals) / this.tickUnits);
+    this.maxPriceTicks = Math.floor(parseFixed(spec.maxPrice, this.priceDecimals) / this.tickUnits);
+  }
+
+  /** Exact price string → ticks. Throws E_OFF_GRID if the price is not on the tick grid. */
+  priceToTicks(price: string): number {
+    const units = parseOnGrid(price, this.priceDecimals);
+    const t = units / this.tickUnits;
+    if (!Number.isInteger(t)) throw new NumberFormatError(`price ${price} is not a multiple of tick size ${this.spec.tickSize} (${this.symbol})`, 'E_OFF_GRID');
+    return t;
+  }
+
+  /** Exact quantity string → lots. Throws E_OFF_GRID if the quantity is not a multiple of the step. */
+  qtyToLots(qty: string): number {
+    const units = parseOnGrid(qty, this.qtyDecimals);
+    const l = units / this.stepUnits;
+    if (!Number.isInteger(l)) throw new NumberFormatError(`quantity ${qty} is not a multiple of step size ${this.spec.stepSize} (${this.symbol})`, 'E_OFF_GRID');
+    return l;
+  }
+
+  ticksToPrice(ticks: number): string {
+    return formatFixed(ticks * this.tickUnits, this.priceDecimals);
+  }
+
+  lotsToQty(lots: number): string {
+    return formatFixed(lots * this.stepUnits, this.qtyDecimals);
+  }
+
+  /** Float price, for signals and statistics only (never for the ledger or the wire). */
+  ticksToFloat(ticks: number): number {
+    return (ticks * this.tickUnits) / 10 ** this.priceDecimals;
+  }
+
+  lotsToFloat(lots: number): number {
+    return (lots * this.stepUnits) / 10 ** this.qtyDecimals;
+  }
+
+  /**
+   * Whether price × qty ≥ MIN_NOTIONAL, exactly (BigInt, off the hot path of the book).
+   */
+  meetsMinNotional(ticks: number, lots: number): boolean {
+    const d = Math.max(decimalsOf(this.spec.minNotional), 0);
+    const min = BigInt(parseFixed(this.spec.minNotional, d)) * 10n ** BigInt(this.priceDecimals + this.qtyDecimals);
+    const notional = BigInt(ticks) * BigInt(this.tickUnits) * BigInt(lots) * BigInt(this.stepUnits) * 10n ** BigInt(d);
+    return notional >= min;
+  }
+}
+
+/** parseFixed, but "too many decimals" reads as "off the grid" (NaN, which fails the caller's check). */
+function parseOnGrid(s: string, decimals: number): number {
+  try {
+    return parseFixed(s, decimals);
+  } catch (e) {
+    if (e instanceof NumberFormatError && e.code === 'E_OFF_GRID') return NaN;
+    throw e;
+  }
+}
+
+interface RawFilter {
+  filterType: string;
+  [k: string]: unknown;
+}
+
+function str(v: unknown, field: string, file?: string): string {
+  if (typeof v === 'string' && v.length > 0) return v;
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  throw new InputError(`expected a decimal string, got ${JSON.stringify(v)}`, { file, field });
+}
+
+/** Builds specs from a parsed `GET /fapi/v1/exchangeInfo` payload. */
+export function specsFromExchangeInfo(info: unknown, file?: string): InstrumentSpec[] {
+  if (typeof info !== 'object' || info === null || !Array.isArray((info as { symbols?: unknown }).symbols)) {
+    throw new InputError('not a Binance exchangeInfo payload (no "symbols" array)', { file, field: 'symbols' });
+  }
+  const serverTime = (info as { serverTime?: unknown }).serverTime;
+  const asOf = typeof serverTime === 'number' ? new Date(serverTime).toISOString() : 'unknown';
+  const out: InstrumentSpec[] = [];
+  (info as { symbols: unknown[] }).symbols.forEach((raw, i) => {
+    const s = raw as Record<string, unknown>;
+    const where = `symbols[${i}]`;
+    const symbol = str(s.symbol, `${where}.symbol`, file);
+    const filters = new Map<string, RawFilter>();
+    for (const f of (Array.isArray(s.filters) ? s.filters : []) as RawFilter[]) filters.set(f.filterType, f);
+    const pf = filters.get('PRICE_FILTER');
+    const ls = filters.get('LOT_SIZE');
+    if (!pf) throw new InputError(`${symbol} has no PRICE_FILTER`, { file, field: `${where}.filters` });
+    if (!ls) throw new InputError(`${symbol} has no LOT_SIZE`, { file, field: `${where}.filters` });
+    const mls = filters.get('MARKET_LOT_SIZE') ?? ls;
+    const mn = filters.get('MIN_NOTIONAL');
+    const pp = filters.get('PERCENT_PRICE');
+    const mo = filters.get('MAX_NUM_ORDERS');
+    out.push({
+      symbol,
+      baseAsset: String(s.baseAsset ?? ''),
+      quoteAsset: String(s.quoteAsset ?? ''),
+      marginAsset: String(s.marginAsset ?? s.quoteAsset ?? ''),
+      contractType: String(s.contractType ?? ''),
+      tickSize: normalizeDecimal(str(pf.tickSize, `${where}.PRICE_FILTER.tickSize`, file)),
+      minPrice: normalizeDecimal(str(pf.minPrice, `${where}.PRICE_FILTER.minPrice`, file)),
+      maxPrice: normalizeDecimal(str(pf.maxPrice, `${where}.PRICE_FILTER.maxPrice`, file)),
+      stepSize: normalizeDecimal(str(ls.stepSize, `${where}.LOT_SIZE.stepSize`, file)),
+      minQty: normalizeDecimal(str(ls.minQty, `${where}.LOT_SIZE.minQty`, file)),
+      maxQty: normalizeDecimal(str(ls.maxQty, `${where}.LOT_SIZE.maxQty`, file)),
+      marketMinQty: normalizeDecimal(str(mls.minQty, `${where}.MARKET_LOT_SIZE.minQty`, file)),
+      marketMaxQty: normalizeDecimal(str(mls.maxQty, `${where}.MARKET_LOT_SIZE.maxQty`, file)),
+      minNotional: mn ? normalizeDecimal(str(mn.notional, `${where}.MIN_NOTIONAL.notional`, file)) : '0',
+      percentPrice: pp
+        ? {
+            multiplierUp: normalizeDecimal(str(pp.multiplierUp, `${where}.PERCENT_PRICE.multiplierUp`, file)),
+            multiplierDown: normalizeDecimal(str(pp.multiplierDown, `${where}.PERCENT_PRICE.multiplierDown`, file)),
+          }
+        : undefined,
+      maxNumOrders: mo && typeof mo.limit === 'number' ? mo.limit : undefined,
+      source: { kind: 'exchangeInfo', file, asOf },
+    });
+  });
+  return out;
+}
+
+export function loadExchangeInfoFile(file: string): InstrumentSpec[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new InputError(`cannot read exchangeInfo file: ${(e as Error).message}`, { file });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`exchangeInfo file is not valid JSON: ${(e as Error).message}`, { file });
+  }
+  return specsFromExchangeInfo(json, file);
+}
+
+/**
+ * A spec guessed from observed prices and quantities: the tick is 10^-d for the finest number of
+ * (significant) price decimals seen, the step likewise. Filters that cannot be observed are left
+ * permissive. Callers must warn the user that the spec is inferred.
+ */
+export function inferSpec(symbol: string, samplePrices: Iterable<string>, sampleQtys: Iterable<string>, asOf: string): InstrumentSpec {
+  let pd = 0;
+  let qd = 0;
+  for (const p of samplePrices) pd = Math.max(pd, significantDecimals(p));
+  for (const q of sampleQtys) qd = Math.max(qd, significantDecimals(q));
+  const tick = formatFixed(1, pd);
+  const step = formatFixed(1, qd);
+  const quote = /(USDT|USDC|BUSD|USD)$/.exec(symbol)?.[1] ?? '';
+  return {
+    symbol,
+    baseAsset: quote ? symbol.slice(0, -quote.length) : symbol,
+    quoteAsset: quote,
+    marginAsset: quote,
+    contractType: 'PERPETUAL',
+    tickSize: tick,
+    minPrice: tick,
+    maxPrice: '1000000000',
+    stepSize: step,
+    minQty: step,
+    maxQty: '1000000000',
+    marketMinQty: step,
+    marketMaxQty: '1000000000',
+    minNotional: '0',
+    source: { kind: 'inferred', asOf },
+  };
+}
+
+/** Specs by symbol. A lookup of an unknown symbol is a `MissingSpecError`, never a silent default. */
+export class SpecRegistry {
+  private readonly specs = new Map<string, Instrument>();
+
+  add(spec: InstrumentSpec): void {
+    this.specs.set(spec.symbol.toUpperCase(), new Instrument(spec));
+  }
+
+  addAll(specs: Iterable<InstrumentSpec>): void {
+    for (const s of specs) this.add(s);
+  }
+
+  has(symbol: string): boolean {
+    return this.specs.has(symbol.toUpperCase());
+  }
+
+  get(symbol: string): Instrument {
+    const inst = this.specs.get(symbol.toUpperCase());
+    if (!inst) throw new MissingSpecError(symbol, 'pass --spec <exchangeInfo.json> with this symbol, or --infer-spec to infer tick and step from the data');
+    return inst;
+  }
+
+  symbols(): string[] {
+    return [...this.specs.keys()].sort();
+  }
+}

@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { EventBus, IdGenerator, InputError, Priority, Rng, Scheduler, SimClock, formatUs, isValidClientOrderId } from '../../src/core/index.ts';
+
+describe('Scheduler', () => {
+  it('orders by time, then priority, then insertion', () => {
+    const s = new Scheduler();
+    const log: string[] = [];
+    s.schedule(20, () => log.push('t20'));
+    s.schedule(10, () => log.push('t10-timer'), Priority.timer);
+    s.schedule(10, () => log.push('t10-md-a'), Priority.marketData);
+    s.schedule(10, () => log.push('t10-ex'), Priority.exchange);
+    s.schedule(10, () => log.push('t10-md-b'), Priority.marketData);
+    const cancelled = s.schedule(15, () => log.push('cancelled'));
+    s.cancel(cancelled);
+    const clock = new SimClock(0);
+    s.runUntil(100, (t) => clock.advanceTo(t));
+    expect(log).toEqual(['t10-ex', 't10-md-a', 't10-md-b', 't10-timer', 't20']);
+    expect(clock.nowUs()).toBe(20);
+  });
+
+  it('pops in tie-break order for any insertion sequence (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 20 }), fc.integer({ min: 0, max: 3 })), { maxLength: 200 }), (tasks) => {
+        const s = new Scheduler();
+        tasks.forEach(([t, p]) => s.schedule(t, () => {}, p));
+        const popped: [number, number, number][] = [];
+        for (let task = s.pop(); task; task = s.pop()) popped.push([task.atUs, task.priority, task.seq]);
+        const expected = tasks.map(([t, p], i) => [t, p, i] as [number, number, number]).sort((a, b) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2]);
+        expect(popped).toEqual(expected);
+      }),
+    );
+  });
+
+  it('tasks scheduled while running at the same time run in the same pass', () => {
+    const s = new Scheduler();
+    const log: number[] = [];
+    s.schedule(5, () => {
+      log.push(1);
+      s.schedule(5, () => log.push(2));
+    });
+    s.runUntil(5);
+    expect(log).toEqual([1, 2]);
+  });
+
+  it('rejects non-integer times', () => {
+    expect(() => new Scheduler().schedule(1.5, () => {})).toThrow(RangeError);
+  });
+});
+
+describe('SimClock', () => {
+  it('never goes backwards', () => {
+    const c = new SimClock(10);
+    c.advanceTo(10);
+    expect(() => c.advanceTo(9)).toThrow(RangeError);
+  });
+  it('formats microseconds', () => {
+    expect(formatUs(1723161256299123)).toBe('2024-08-08T23:54:16.299123Z');
+  });
+});
+
+describe('EventBus', () => {
+  it('delivers in subscription order and unsubscribes', () => {
+    const bus = new EventBus<{ a: number; b: string }>();
+    const log: string[] = [];
+    const off = bus.on('a', (n) => log.push(`1:${n}`));
+    bus.on('a', (n) => log.push(`2:${n}`));
+    bus.emit('a', 1);
+    off();
+    bus.emit('a', 2);
+    bus.emit('b', 'ignored');
+    expect(log).toEqual(['1:1', '2:1', '2:2']);
+    expect(bus.hasListeners('b')).toBe(false);
+  });
+});
+
+describe('Rng', () => {
+  it('is reproducible from its seed and forks independently', () => {
+    const a = new Rng(42);
+    const b = new Rng(42);
+    const xs = Array.from({ length: 5 }, () => a.next());
+    expect(Array.from({ length: 5 }, () => b.next())).toEqual(xs);
+    expect(new Rng(43).next()).not.toBe(xs[0]);
+    expect(new Rng(42).fork('queue').next()).toBe(new Rng(42).fork('queue').next());
+    expect(new Rng(42).fork('queue').next()).not.toBe(new Rng(42).fork('latency').next());
+  });
+  it('draws within bounds', () => {
+    const r = new Rng('x');
+    for (let i = 0; i < 1000; i++) {
+      const k = r.intBetween(3, 7);
+      expect(k).toBeGreaterThanOrEqual(3);
+      expect(k).toBeLessThanOrEqual(7);
+    }
+    const mean = Array.from({ length: 20000 }, () => r.normal()).reduce((s, x) => s + x, 0) / 20000;
+    expect(Math.abs(mean)).toBeLessThan(0.05);
+  });
+});
+
+describe('ids', () => {
+  it('generates deterministic Binance-valid client ids', () => {
+    const g = new IdGenerator('mk', 'r1');
+    const ids = Array.from({ length: 1000 }, () => g.next());
+    expect(new Set(ids).size).toBe(1000);
+    expect(ids.every(isValidClientOrderId)).toBe(true);
+    expect(ids[0]).toBe('mk-r1-1');
+    expect(isValidClientOrderId('bad id!')).toBe(false);
+    expect(() => new IdGenerator('has space')).toThrow(RangeError);
+  });
+});
+
+describe('errors', () => {
+  it('describes file, line and field', () => {
+    const e = new InputError('not a number', { file: 'a.gz', line: 12, field: 'data.q' });
+    expect(e.code).toBe('E_INPUT');
+    expect(e.describe()).toBe('a.gz:12: field "data.q": not a number');
+    expect(e).toBeInstanceOf(Error);
+  });
+});
