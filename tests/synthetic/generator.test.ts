@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_SYNTHETIC, generateSynthetic } from '../../src/synthetic/index.ts';
+import { Instrument } from '../../src/model/index.ts';
+import type { MarketEvent } from '../../src/model/index.ts';
+
+const btc = new Instrument({
+  symbol: 'BTCUSDT', baseAsset: 'BTC', quoteAsset: 'USDT', marginAsset: 'USDT', contractType: 'PERPETUAL',
+  tickSize: '0.1', minPrice: '0.1', maxPrice: '1000000', stepSize: '0.001', minQty: '0.001', maxQty: '1000',
+  marketMinQty: '0.001', marketMaxQty: '120', minNotional: '5', source: { kind: 'manual', asOf: '2024-01-01T00:00:00.000Z' },
+});
+
+function collect(seed: number, durationS = 20): MarketEvent[] {
+  return [...generateSynthetic({ ...DEFAULT_SYNTHETIC, seed, durationS }, btc, 100)].flat();
+}
+
+describe('synthetic market', () => {
+  const events = collect(7);
+
+  it('is a pure function of the seed', () => {
+    expect(JSON.stringify(collect(7))).toBe(JSON.stringify(events));
+    expect(JSON.stringify(collect(8))).not.toBe(JSON.stringify(events));
+  });
+
+  it('starts with a snapshot, keeps an unbroken pu chain and never goes back in receive time', () => {
+    expect(events[0].type).toBe('snapshot');
+    let prevU = events[0].type === 'snapshot' ? events[0].lastUpdateId : -1;
+    let prevRecv = 0;
+    let diffs = 0;
+    for (const e of events) {
+      expect(e.tsReceiveUs).toBeGreaterThanOrEqual(prevRecv);
+      prevRecv = e.tsReceiveUs;
+      if (e.type === 'depth') {
+        expect(e.prevFinalUpdateId).toBe(prevU);
+        expect(e.firstUpdateId).toBe(prevU + 1);
+        expect(e.finalUpdateId).toBeGreaterThanOrEqual(e.firstUpdateId);
+        prevU = e.finalUpdateId;
+        diffs++;
+      }
+    }
+    expect(diffs).toBeGreaterThan(100);
+  });
+
+  it('every bookTicker shows the book exactly as of its update id, and the book never crosses', () => {
+    const bids = new Map<number, number>();
+    const asks = new Map<number, number>();
+    let lastU = -1;
+    let checked = 0;
+    let tradesSeen = 0;
+    for (const e of events) {
+      if (e.type === 'snapshot' || e.type === 'depth') {
+        if (e.type === 'snapshot') { bids.clear(); asks.clear(); lastU = e.lastUpdateId; } else lastU = e.finalUpdateId;
+        e.bidTicks.forEach((p, i) => (e.bidLots[i] === 0 ? bids.delete(p) : bids.set(p, e.bidLots[i])));
+        e.askTicks.forEach((p, i) => (e.askLots[i] === 0 ? asks.delete(p) : asks.set(p, e.askLots[i])));
+        expect(Math.max(...bids.keys())).toBeLessThan(Math.min(...asks.keys()));
+      } else if (e.type === 'bookTicker') {
+        expect(e.updateId).toBe(lastU);
+        const bb = Math.max(...bids.keys());
+        const ba = Math.min(...asks.keys());
+        expect([e.bidTicks, e.bidLots, e.askTicks, e.askLots]).toEqual([bb, bids.get(bb), ba, asks.get(ba)]);
+        checked++;
+      } else if (e.type === 'trade') {
+        // A trade takes liquidity that is there at the touch.
+        const touch = e.buyerIsMaker ? Math.max(...bids.keys()) : Math.min(...asks.keys());
+        expect(e.priceTicks).toBe(touch);
+        expect(e.qtyLots).toBeLessThanOrEqual((e.buyerIsMaker ? bids : asks).get(touch)!);
+        tradesSeen++;
+      }
+    }
+    expect(checked).toBeGreaterThan(100);
+    expect(tradesSeen).toBeGreaterThan(100);
+  });
+
+  it('publishes mark price and funding once a second', () => {
+    const marks = events.filter((e) => e.type === 'markPrice');
+    expect(marks.length).toBe(19);
+    for (const m of marks) if (m.type === 'markPrice') expect(m.fundingRate).toBe('0.0001');
+  });
+});
