@@ -1,0 +1,237 @@
+/**
+ * The rules every strategy shares, turning two float level-0 prices into an `Intent`:
+ *
+ *  1. guards: flatten threshold, book valid / both sides present / not crossed, fair price ready;
+ *  2. tick grid: bids round down, asks round up (a 1e-9 tick slack absorbs float noise such as
+ *     99.99999999997 meaning 100);
+ *  3. minimum spread: a level-0 pair closer than `minSpreadTicks` is widened around its centre;
+ *  4. post-only: bid ≤ best ask − 1 and ask ≥ best bid + 1 on the book the decision was computed from
+ *     (clamping only widens, so the spread stays ≥ the minimum);
+ *  5. levels: level i sits i·levelSpacingTicks behind level 0;
+ *  6. max position: the bids of a side may add at most `maxPositionLots − position` lots, the asks
+ *     at most `maxPositionLots + position`; a level is trimmed to what is left, a side with nothing
+ *     left is not quoted;
+ *  7. exchange filters: price in [max(1, minPrice), maxPrice], qty clipped to maxQty, qty ≥ minQty,
+ *     price × qty ≥ MIN_NOTIONAL (exact); a quote failing one is dropped, the reason names it;
+ *  8. refresh: level i of a side is matched with the i-th best live order of that side; the live
+ *     order is kept exactly (price and qty) while it is within `requoteToleranceTicks` of the
+ *     desired price, younger than `maxOrderAgeUs`, still passes 4, 6 and 7, keeps the levels
+ *     strictly ordered and keeps our bid ≥ `minSpreadTicks` below our ask.
+ *
+ * Every quote in the returned intent therefore satisfies the post-only, filter, position and
+ * spread rules, whether new or kept. PERCENT_PRICE is left to the risk module (it needs the mark).
+ */
+import type { Side } from '../model/events.ts';
+import type { Instrument } from '../model/instrument.ts';
+import type { Intent, Quote } from '../model/trading.ts';
+import { InvariantError } from '../core/errors.ts';
+import type { CommonConfig } from './config.ts';
+import { computeFairPrice } from './fair-price.ts';
+import type { LiveQuote, StrategyContext } from './types.ts';
+
+/** Float slack when snapping a float tick price onto the grid. */
+const GRID_EPSILON = 1e-9;
+
+/** Level-0 prices a model wants, float ticks, plus a short description for the reason. */
+export interface ModelQuotes {
+  bidTicks: number;
+  askTicks: number;
+  detail: string;
+}
+
+/** Given the fair price (float ticks), a model returns its level-0 prices or why it cannot quote. */
+export type PriceModel = (fairTicks: number, ctx: StrategyContext) => ModelQuotes | { notReady: string };
+
+function fmt(x: number): string {
+  return Number.isInteger(x) ? String(x) : x.toFixed(4);
+}
+
+function noQuotes(ctx: StrategyContext, label: string, why: string, flatten = false): Intent {
+  return { symbol: ctx.instrument.symbol, tsUs: ctx.tsUs, quotes: [], cancelAll: true, flatten, reason: `${label}: no quotes: ${why}` };
+}
+
+/** Why a quote would be rejected by the exchange filters, or null when it passes. */
+export function filterViolation(inst: Instrument, priceTicks: number, qtyLots: number): string | null {
+  if (priceTicks < Math.max(1, inst.minPriceTicks)) return `price ${priceTicks} below min price ${inst.minPriceTicks}`;
+  if (priceTicks > inst.maxPriceTicks) return `price ${priceTicks} above max price ${inst.maxPriceTicks}`;
+  if (qtyLots < Math.max(1, inst.minQtyLots)) return `qty ${qtyLots} below min qty ${inst.minQtyLots}`;
+  if (qtyLots > inst.maxQtyLots) return `qty ${qtyLots} above max qty ${inst.maxQtyLots}`;
+  if (!inst.meetsMinNotional(priceTicks, qtyLots)) return `notional below min notional ${inst.spec.minNotional}`;
+  return null;
+}
+
+/** Lots per level at a price: `sizeLots`, or the notional converted at that price, rounded down. */
+export function levelSizeLots(config: CommonConfig, inst: Instrument, priceTicks: number): number {
+  if (config.sizeLots !== null) return config.sizeLots;
+  const lotNotional = inst.ticksToFloat(priceTicks) * inst.lotsToFloat(1);
+  if (!(lotNotional > 0)) return 0;
+  return Math.floor((config.sizeNotionalQuote as number) / lotNotional + GRID_EPSILON);
+}
+
+/** Sorts live orders of one side from the best price outwards; ties by age, then size, for determinism. */
+function liveBestFirst(live: readonly LiveQuote[], side: Side): LiveQuote[] {
+  const dir = side === 'buy' ? -1 : 1;
+  return live
+    .filter((l) => l.side === side)
+    .sort((a, b) => dir * (a.priceTicks - b.priceTicks) || a.placedAtUs - b.placedAtUs || a.qtyLots - b.qtyLots);
+}
+
+interface SidePlan {
+  side: Side;
+  /** Desired price of each level, integer ticks, best first. */
+  levelPrices: number[];
+  /** Lots this side may add without taking |position| beyond the limit. */
+  capacityLots: number;
+  /** True when `p` is strictly on the book side of `q` (a higher bid, a lower ask). */
+  moreAggressive: (p: number, q: number) => boolean;
+  /** Post-only: a price on this side that does not cross the book. */
+  passive: (p: number) => boolean;
+  /** Our own opposite quote bound: bids must stay ≤ it, asks ≥ it (min spread). */
+  spreadBound: (p: number) => boolean;
+}
+
+function buildSide(plan: SidePlan, ctx: StrategyContext, config: CommonConfig, notes: string[]): { quotes: Quote[]; kept: number } {
+  const inst = ctx.instrument;
+  const tag = plan.side === 'buy' ? 'bid' : 'ask';
+  const live = liveBestFirst(ctx.liveQuotes, plan.side);
+  const quotes: Quote[] = [];
+  let kept = 0;
+  let remaining = plan.capacityLots;
+  if (remaining <= 0) {
+    notes.push(`${tag}s off: position ${ctx.positionLots} at max ${config.maxPositionLots}`);
+    return { quotes, kept };
+  }
+  let prevPrice = NaN;
+  for (let level = 0; level < plan.levelPrices.length && remaining > 0; level++) {
+    const desired = plan.levelPrices[level];
+    const ordered = (p: number) => Number.isNaN(prevPrice) || plan.moreAggressive(prevPrice, p);
+    const l = live[level];
+    if (
+      l !== undefined &&
+      Math.abs(l.priceTicks - desired) <= config.requoteToleranceTicks &&
+      ctx.tsUs - l.placedAtUs < config.maxOrderAgeUs &&
+      l.qtyLots <= remaining &&
+      ordered(l.priceTicks) &&
+      plan.passive(l.priceTicks) &&
+      plan.spreadBound(l.priceTicks) &&
+      filterViolation(inst, l.priceTicks, l.qtyLots) === null
+    ) {
+      quotes.push({ side: plan.side, priceTicks: l.priceTicks, qtyLots: l.qtyLots, level });
+      remaining -= l.qtyLots;
+      prevPrice = l.priceTicks;
+      kept++;
+      continue;
+    }
+    if (!ordered(desired)) {
+      notes.push(`${tag} L${level} dropped: not behind the kept quote at ${prevPrice}`);
+      continue;
+    }
+    let qty = Math.min(levelSizeLots(config, inst, desired), inst.maxQtyLots);
+    if (qty > remaining) {
+      notes.push(`${tag} L${level} trimmed to ${remaining} lots by max position`);
+      qty = remaining;
+    }
+    const violation = filterViolation(inst, desired, qty);
+    if (violation !== null) {
+      notes.push(`${tag} L${level} dropped: ${violation}`);
+      continue;
+    }
+    quotes.push({ side: plan.side, priceTicks: desired, qtyLots: qty, level });
+    remaining -= qty;
+    prevPrice = desired;
+  }
+  return { quotes, kept };
+}
+
+/**
+ * Runs the shared rules around a price model. `label` starts the reason (e.g. "glft").
+ */
+export function decideQuotes(ctx: StrategyContext, config: CommonConfig, label: string, model: PriceModel): Intent {
+  if (ctx.book.symbol.toUpperCase() !== ctx.instrument.symbol.toUpperCase()) {
+    throw new InvariantError(`strategy got book ${ctx.book.symbol} with instrument ${ctx.instrument.symbol}`);
+  }
+  const position = ctx.positionLots;
+  if (config.flattenAtPositionLots !== null && Math.abs(position) >= config.flattenAtPositionLots) {
+    return noQuotes(ctx, label, `|position| ${Math.abs(position)} ≥ flattenAtPositionLots ${config.flattenAtPositionLots}; flatten`, true);
+  }
+  const book = ctx.book;
+  if (!book.isValid()) return noQuotes(ctx, label, 'book invalid (out of sync)');
+  const bestBid = book.bestBidTicks();
+  const bestAsk = book.bestAskTicks();
+  if (Number.isNaN(bestBid)) return noQuotes(ctx, label, 'bid side of the book empty');
+  if (Number.isNaN(bestAsk)) return noQuotes(ctx, label, 'ask side of the book empty');
+  if (bestBid >= bestAsk) return noQuotes(ctx, label, `book crossed or locked (bid ${bestBid} ≥ ask ${bestAsk})`);
+  const midTicks = (bestBid + bestAsk) / 2;
+
+  const fair = computeFairPrice(config.fairPriceSource, config.tilt, ctx.signals, midTicks);
+  if (!fair.ok) return noQuotes(ctx, label, fair.reason);
+  const m = model(fair.fairTicks, ctx);
+  if ('notReady' in m) return noQuotes(ctx, label, m.notReady);
+  if (!Number.isFinite(m.bidTicks) || !Number.isFinite(m.askTicks)) {
+    return noQuotes(ctx, label, `model gave non-finite prices (bid ${m.bidTicks}, ask ${m.askTicks})`);
+  }
+
+  const notes: string[] = [];
+  let bid0 = Math.floor(m.bidTicks + GRID_EPSILON);
+  let ask0 = Math.ceil(m.askTicks - GRID_EPSILON);
+  if (ask0 - bid0 < config.minSpreadTicks) {
+    const centre = (m.bidTicks + m.askTicks) / 2;
+    bid0 = Math.min(bid0, Math.floor(centre - config.minSpreadTicks / 2 + GRID_EPSILON));
+    ask0 = Math.max(ask0, bid0 + config.minSpreadTicks);
+    notes.push(`widened to min spread ${config.minSpreadTicks}`);
+  }
+  if (bid0 >= bestAsk) {
+    notes.push(`bid ${bid0} clamped to ${bestAsk - 1} (post-only)`);
+    bid0 = bestAsk - 1;
+  }
+  if (ask0 <= bestBid) {
+    notes.push(`ask ${ask0} clamped to ${bestBid + 1} (post-only)`);
+    ask0 = bestBid + 1;
+  }
+  const spacing = config.levelSpacingTicks;
+  const bidPrices: number[] = [];
+  const askPrices: number[] = [];
+  for (let i = 0; i < config.levels; i++) {
+    bidPrices.push(bid0 - i * spacing);
+    askPrices.push(ask0 + i * spacing);
+  }
+  const minSpread = config.minSpreadTicks;
+  const bids = buildSide(
+    {
+      side: 'buy',
+      levelPrices: bidPrices,
+      capacityLots: config.maxPositionLots - position,
+      moreAggressive: (p, q) => p > q,
+      passive: (p) => p < bestAsk,
+      spreadBound: (p) => p <= ask0 - minSpread,
+    },
+    ctx,
+    config,
+    notes,
+  );
+  const topBid = bids.quotes.length > 0 ? bids.quotes[0].priceTicks : NaN;
+  const asks = buildSide(
+    {
+      side: 'sell',
+      levelPrices: askPrices,
+      capacityLots: config.maxPositionLots + position,
+      moreAggressive: (p, q) => p < q,
+      passive: (p) => p > bestBid,
+      spreadBound: (p) => Number.isNaN(topBid) || p >= topBid + minSpread,
+    },
+    ctx,
+    config,
+    notes,
+  );
+  const quotes = [...bids.quotes, ...asks.quotes];
+  const kept = bids.kept + asks.kept;
+  const head = `${label}: fair ${fmt(fair.fairTicks)}${fair.tiltTicks !== 0 ? ` (tilt ${fmt(fair.tiltTicks)})` : ''} ${m.detail}; bid ${bid0} ask ${ask0}; ${quotes.length} quotes (${kept} kept)`;
+  return {
+    symbol: ctx.instrument.symbol,
+    tsUs: ctx.tsUs,
+    quotes,
+    cancelAll: false,
+    flatten: false,
+    reason: notes.length > 0 ? `${head}; ${notes.join('; ')}` : head,
+  };
+}

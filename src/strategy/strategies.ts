@@ -1,0 +1,117 @@
+/**
+ * The three quoting policies and their factory. Each computes level-0 float prices around the fair
+ * price; `decideQuotes` applies the shared rules (grid, min spread, post-only, levels, max position,
+ * filters, refresh). Inventory: the fixed strategy skews per lot; Avellaneda–Stoikov and GLFT use
+ * q = positionLots / inventoryUnitLots ("order units", Δ = 1 unit).
+ */
+import type { Intent } from '../model/trading.ts';
+import type { AvellanedaStoikovConfig, FixedConfig, GlftConfig, StrategyConfig } from './config.ts';
+import { parseStrategyConfig } from './config.ts';
+import { readyValue } from './fair-price.ts';
+import { avellanedaStoikov, glftCoefficients, glftDepths } from './models.ts';
+import { decideQuotes } from './quoting.ts';
+import type { ModelQuotes } from './quoting.ts';
+import type { SignalReading, Strategy, StrategyContext } from './types.ts';
+
+function fmt(x: number): string {
+  return x.toFixed(4);
+}
+
+/** An override if configured, else the signal if ready and usable; a string says why not. */
+function modelInput(override: number | null, reading: SignalReading | undefined, name: string, positive: boolean): number | string {
+  const v = override ?? readyValue(reading);
+  if (v === null) return `signal ${name} not ready`;
+  if (positive ? !(v > 0) : !(v >= 0)) return `signal ${name} = ${v} not usable (must be ${positive ? '> 0' : '≥ 0'})`;
+  return v;
+}
+
+/** Fixed spread / grid: bid = fair − half − skew·pos, ask = fair + half − skew·pos. */
+export class FixedSpreadStrategy implements Strategy {
+  readonly kind = 'fixed' as const;
+  readonly config: FixedConfig;
+
+  constructor(config: FixedConfig) {
+    this.config = config;
+  }
+
+  decide(ctx: StrategyContext): Intent {
+    const c = this.config;
+    return decideQuotes(ctx, c, 'fixed', (fair) => {
+      const shift = c.skewTicksPerLot * ctx.positionLots;
+      return { bidTicks: fair - c.halfSpreadTicks - shift, askTicks: fair + c.halfSpreadTicks - shift, detail: `skew ${fmt(-shift)}` };
+    });
+  }
+}
+
+/**
+ * Avellaneda–Stoikov with a rolling horizon: T − t is the constant `horizonS`, as if the session
+ * always ended `horizonS` seconds from now. A perpetual has no terminal time; the rolling horizon
+ * keeps the paper's formulas (and its check values) while making the quotes time-invariant.
+ */
+export class AvellanedaStoikovStrategy implements Strategy {
+  readonly kind = 'avellaneda-stoikov' as const;
+  readonly config: AvellanedaStoikovConfig;
+
+  constructor(config: AvellanedaStoikovConfig) {
+    this.config = config;
+  }
+
+  decide(ctx: StrategyContext): Intent {
+    const c = this.config;
+    return decideQuotes(ctx, c, 'avellaneda-stoikov', (fair): ModelQuotes | { notReady: string } => {
+      const sigma = modelInput(c.overrides.sigmaTicksPerSqrtS, ctx.signals.sigmaTicksPerSqrtS, 'sigmaTicksPerSqrtS', false);
+      if (typeof sigma === 'string') return { notReady: sigma };
+      const k = modelInput(c.overrides.intensityKPerTick, ctx.signals.intensityKPerTick, 'intensityKPerTick', true);
+      if (typeof k === 'string') return { notReady: k };
+      const q = ctx.positionLots / c.inventoryUnitLots;
+      const as = avellanedaStoikov({ midTicks: fair, q, gammaPerTick: c.gammaPerTick, sigmaTicksPerSqrtS: sigma, kPerTick: k, horizonS: c.horizonS });
+      return { bidTicks: as.bidTicks, askTicks: as.askTicks, detail: `r ${fmt(as.reservationTicks)} spread ${fmt(as.spreadTicks)} q ${fmt(q)}` };
+    });
+  }
+}
+
+/** GLFT infinite-horizon closed form (Guéant 2017 eqs. 4.6/4.7, Δ = 1 unit, ξ = γ). */
+export class GlftStrategy implements Strategy {
+  readonly kind = 'glft' as const;
+  readonly config: GlftConfig;
+
+  constructor(config: GlftConfig) {
+    this.config = config;
+  }
+
+  decide(ctx: StrategyContext): Intent {
+    const c = this.config;
+    return decideQuotes(ctx, c, 'glft', (fair): ModelQuotes | { notReady: string } => {
+      const sigma = modelInput(c.overrides.sigmaTicksPerSqrtS, ctx.signals.sigmaTicksPerSqrtS, 'sigmaTicksPerSqrtS', false);
+      if (typeof sigma === 'string') return { notReady: sigma };
+      const a = modelInput(c.overrides.intensityAPerS, ctx.signals.intensityAPerS, 'intensityAPerS', true);
+      if (typeof a === 'string') return { notReady: a };
+      const k = modelInput(c.overrides.intensityKPerTick, ctx.signals.intensityKPerTick, 'intensityKPerTick', true);
+      if (typeof k === 'string') return { notReady: k };
+      const q = ctx.positionLots / c.inventoryUnitLots;
+      const coef = glftCoefficients({ gammaPerTick: c.gammaPerTick, xiPerTick: c.gammaPerTick, deltaUnits: 1, sigmaTicksPerSqrtS: sigma, aPerS: a, kPerTick: k });
+      const d = glftDepths(coef, q, c.halfSpreadAdj, c.skewAdj);
+      return {
+        bidTicks: fair - d.bidDepthTicks,
+        askTicks: fair + d.askDepthTicks,
+        detail: `half ${fmt(coef.halfSpreadTicks * c.halfSpreadAdj)} skew ${fmt(coef.skewTicks * c.skewAdj)} q ${fmt(q)}`,
+      };
+    });
+  }
+}
+
+/**
+ * Builds a strategy from a config (validated here: a raw scenario object is fine). Throws
+ * `ConfigError` naming the bad key.
+ */
+export function createStrategy(config: unknown, path = 'strategy'): Strategy {
+  const c: StrategyConfig = parseStrategyConfig(config, path);
+  switch (c.kind) {
+    case 'fixed':
+      return new FixedSpreadStrategy(c);
+    case 'avellaneda-stoikov':
+      return new AvellanedaStoikovStrategy(c);
+    case 'glft':
+      return new GlftStrategy(c);
+  }
+}
