@@ -25,13 +25,14 @@
  * |-------------------|-------------------------------------------------------------|-------------------------------|
  * | AWAITING_SNAPSHOT | ids: buffer. no ids: drop (nothing to apply it to)          | load, replay buffer           |
  * | BRIDGING          | u < L: drop. bridges L: apply → SYNCED. else: gap → INVALID  | load, replay buffer           |
- * | SYNCED            | pu == u': apply. u <= u': drop (old/duplicate). else: gap    | see (1)                       |
+ * | SYNCED            | pu == u': apply. u <= u': drop (old/duplicate). else: gap    | ids: ignore (1). none: reset  |
  * | INVALID           | ids: buffer. no ids: apply, book stays invalid (2)          | load, replay buffer           |
  *
  * (L = the snapshot's lastUpdateId, u' = the last applied u.)
- * (1) A snapshot while SYNCED: one without ids resets the book (Tardis re-snapshots); one with
- *     `lastUpdateId <= u'` is older than the book and ignored (counted as `staleSnapshots`); a newer
- *     one is loaded and the book waits for its bridging diff.
+ * (1) A book kept by an unbroken `pu` chain is as good as any snapshot, and loading a newer one
+ *     would need diffs the SYNCED state no longer buffers (a late snapshot would turn into a gap),
+ *     so a snapshot with ids is ignored while SYNCED (counted in `ignoredSnapshots`). To force a
+ *     resync, call `reset()`. A snapshot without ids resets the book (Tardis re-snapshots).
  * (2) Without ids there is nothing to resync from but the next snapshot, so the book keeps
  *     following the diffs while flagged invalid, instead of freezing until then.
  * A diff that causes a gap is buffered: it may bridge the next snapshot.
@@ -78,8 +79,8 @@ export interface BookSyncCounters {
   evicted: number;
   /** Snapshots loaded. */
   snapshots: number;
-  /** Snapshots ignored because they were older than the book. */
-  staleSnapshots: number;
+  /** Snapshots with ids that arrived while SYNCED and were not needed. */
+  ignoredSnapshots: number;
 }
 
 export type BookSyncEvent =
@@ -96,7 +97,7 @@ export type BookSyncEvent =
       tsExchangeUs: number;
     }
   | { type: 'crossed'; symbol: string; cause: 'diff' | 'snapshot'; bestBidTicks: number; bestAskTicks: number; updateId: number; tsExchangeUs: number }
-  | { type: 'staleSnapshot'; symbol: string; snapshotId: number; lastUpdateId: number; tsExchangeUs: number };
+  | { type: 'snapshotIgnored'; symbol: string; snapshotId: number; lastUpdateId: number; tsExchangeUs: number };
 
 export interface BookSyncOptions {
   onEvent?: (e: BookSyncEvent) => void;
@@ -109,7 +110,7 @@ type SnapshotRow = (s: BookSync, snap: DepthSnapshot) => void;
 
 export class BookSync {
   readonly book: L2Book;
-  readonly counters: BookSyncCounters = { gaps: 0, resyncs: 0, crossed: 0, applied: 0, dropped: 0, buffered: 0, evicted: 0, snapshots: 0, staleSnapshots: 0 };
+  readonly counters: BookSyncCounters = { gaps: 0, resyncs: 0, crossed: 0, applied: 0, dropped: 0, buffered: 0, evicted: 0, snapshots: 0, ignoredSnapshots: 0 };
   private current: SyncState = 'AWAITING_SNAPSHOT';
   private lastU = -1;
   private snapshotId = -1;
@@ -134,7 +135,7 @@ export class BookSync {
     AWAITING_SNAPSHOT: (s, snap) => s.loadAndReplay(snap),
     BRIDGING: (s, snap) => s.loadAndReplay(snap),
     SYNCED: (s, snap) => {
-      if (snap.lastUpdateId !== -1 && s.lastU !== -1 && snap.lastUpdateId <= s.lastU) s.ignoreStaleSnapshot(snap);
+      if (snap.lastUpdateId !== -1 && s.lastU !== -1) s.ignoreSnapshot(snap);
       else s.loadAndReplay(snap);
     },
     INVALID: (s, snap) => s.loadAndReplay(snap),
@@ -182,6 +183,16 @@ export class BookSync {
 
   applySnapshot(snap: DepthSnapshot): void {
     BookSync.ON_SNAPSHOT[this.current](this, snap);
+  }
+
+  /** Forgets the book and the buffer and waits for a snapshot (e.g. after a reconnect). Counters are kept. */
+  reset(): void {
+    this.buffer = [];
+    this.lastU = -1;
+    this.snapshotId = -1;
+    this.book.clear();
+    this.book.setLastUpdateId(-1);
+    this.setState('AWAITING_SNAPSHOT');
   }
 
   // ---- rows -------------------------------------------------------------------------------------
@@ -252,9 +263,9 @@ export class BookSync {
     this.emit({ type: 'crossed', symbol: book.symbol, cause, bestBidTicks: book.bestBidTicks(), bestAskTicks: book.bestAskTicks(), updateId, tsExchangeUs });
   }
 
-  private ignoreStaleSnapshot(snap: DepthSnapshot): void {
-    this.counters.staleSnapshots++;
-    this.emit({ type: 'staleSnapshot', symbol: this.book.symbol, snapshotId: snap.lastUpdateId, lastUpdateId: this.lastU, tsExchangeUs: snap.tsExchangeUs });
+  private ignoreSnapshot(snap: DepthSnapshot): void {
+    this.counters.ignoredSnapshots++;
+    this.emit({ type: 'snapshotIgnored', symbol: this.book.symbol, snapshotId: snap.lastUpdateId, lastUpdateId: this.lastU, tsExchangeUs: snap.tsExchangeUs });
   }
 
   private loadAndReplay(snap: DepthSnapshot): void {

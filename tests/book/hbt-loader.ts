@@ -60,7 +60,7 @@ export function loadHbt(file: string, inst: Instrument): HbtEvent[] {
       throw new Error(`${file}:${lineNo}: not JSON: ${(e as Error).message}`);
     }
     if (msg.stream === undefined) {
-      const s = msg as RawLevels & { lastUpdateId: number; E: number; T: number };
+      const s = msg as unknown as RawLevels & { lastUpdateId: number; E: number; T: number };
       const b = levels(inst, s.bids);
       const a = levels(inst, s.asks);
       out.push({
@@ -72,7 +72,7 @@ export function loadHbt(file: string, inst: Instrument): HbtEvent[] {
     const stream = msg.stream as string;
     const d = msg.data as Record<string, unknown>;
     if (stream.includes('@depth')) {
-      const r = d as RawLevels & { E: number; T: number; U: number; u: number; pu: number };
+      const r = d as unknown as RawLevels & { E: number; T: number; U: number; u: number; pu: number };
       const b = levels(inst, r.b);
       const a = levels(inst, r.a);
       out.push({
