@@ -120,7 +120,7 @@ const level = (lo: number, hi: number) => fc.tuple(fc.integer({ min: lo, max: hi
 const bids = fc.uniqueArray(level(100, 125), { selector: (l) => l[0], maxLength: 4 });
 const asks = fc.uniqueArray(level(118, 140), { selector: (l) => l[0], maxLength: 4 });
 const scenario = fc.record({
-  withIds: fc.boolean({ }),
+  withIds: fc.boolean(),
   maxBuffered: fc.constantFrom(3, 10_000),
   initial: fc.record({ bids: fc.uniqueArray(level(100, 117), { selector: (l) => l[0], maxLength: 8 }), asks: fc.uniqueArray(level(126, 140), { selector: (l) => l[0], maxLength: 8 }) }),
   diffs: fc.array(fc.record({ span: fc.integer({ min: 1, max: 4 }), bids, asks, fate: fc.constantFrom('ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'drop', 'dup', 'swap'), flat: fc.boolean() }), { minLength: 1, maxLength: 30 }),
