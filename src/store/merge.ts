@@ -1,0 +1,159 @@
+/**
+ * Sorted row sources of one table and their k-way merge with de-duplication, used by the writer to
+ * combine an existing partition file, spilled runs and the in-memory rows of an import.
+ *
+ * Order: `makeRowComparator` (ts_receive_us, seq, identity); ties go to the source listed first, so
+ * rows of one depth event stay together and in their level order. De-duplication is per event: an
+ * event whose (ts_receive_us, identity) was already emitted is dropped whole. Only the identities
+ * of the current ts_receive_us are remembered, so memory stays bounded.
+ */
+import { StoreError } from '../core/errors.ts';
+import { TableFileReader } from './parquet-io.ts';
+import { TableBuilder, identityKey, makeRowComparator, sameEvent, type RowBlock, type TableName } from './schema.ts';
+
+export interface RowSource {
+  /** Current block, or undefined when exhausted. */
+  block: RowBlock | undefined;
+  pos: number;
+  /** Whether the current row begins a new event of this source. */
+  eventStart(): boolean;
+  advance(): Promise<void>;
+}
+
+/** Rows held in memory, sorted on construction. `eventNo[i]` numbers the event of row i. */
+export class MemorySource implements RowSource {
+  block: RowBlock | undefined;
+  pos = 0;
+  private readonly eventNo: Float64Array;
+
+  constructor(unsorted: RowBlock, eventNo: ArrayLike<number>) {
+    const cmp = makeRowComparator(unsorted.table);
+    const order = Array.from({ length: unsorted.length }, (_, i) => i);
+    // Ties keep insertion order (event number, then level order), which is the recording order.
+    order.sort((a, b) => cmp(unsorted, a, unsorted, b) || a - b);
+    const b = new TableBuilder(unsorted.table, Math.max(1, unsorted.length));
+    this.eventNo = new Float64Array(unsorted.length);
+    order.forEach((src, i) => {
+      b.pushFrom(unsorted, src);
+      this.eventNo[i] = eventNo[src];
+    });
+    this.block = unsorted.length > 0 ? b.block() : undefined;
+  }
+
+  eventStart(): boolean {
+    return this.pos === 0 || this.eventNo[this.pos] !== this.eventNo[this.pos - 1];
+  }
+
+  async advance(): Promise<void> {
+    if (this.block && ++this.pos >= this.block.length) this.block = undefined;
+  }
+}
+
+/** A sorted table file, read one row group at a time. */
+export class FileSource implements RowSource {
+  block: RowBlock | undefined;
+  pos = 0;
+  private group = 0;
+  private prevBlock: RowBlock | undefined;
+  private prevPos = -1;
+
+  private constructor(private readonly reader: TableFileReader) {}
+
+  static async open(path: string, table: TableName): Promise<FileSource> {
+    const s = new FileSource(new TableFileReader(path, table));
+    await s.load();
+    return s;
+  }
+
+  eventStart(): boolean {
+    if (!this.prevBlock || !this.block) return true;
+    return !sameEvent(this.block.table, this.prevBlock, this.prevPos, this.block, this.pos);
+  }
+
+  async advance(): Promise<void> {
+    if (!this.block) return;
+    this.prevBlock = this.block;
+    this.prevPos = this.pos;
+    if (++this.pos >= this.block.length) await this.load();
+  }
+
+  close(): void {
+    this.reader.close();
+  }
+
+  private async load(): Promise<void> {
+    this.block = undefined;
+    this.pos = 0;
+    while (this.group < this.reader.rowGroupCount) {
+      const b = await this.reader.readRowGroup(this.group++);
+      if (b.length > 0) {
+        this.block = b;
+        return;
+      }
+    }
+    this.reader.close();
+  }
+}
+
+export interface MergeResult {
+  rows: number;
+  duplicateRows: number;
+  minTsReceiveUs: number;
+  maxTsReceiveUs: number;
+}
+
+/**
+ * Merges sorted sources into blocks of at most `blockRows` rows, handed to `sink` in order.
+ * Throws StoreError if a source turns out not to be sorted (a corrupt partition file).
+ */
+export async function mergeSources(table: TableName, sources: RowSource[], blockRows: number, sink: (block: RowBlock) => void): Promise<MergeResult> {
+  const cmp = makeRowComparator(table);
+  const out = new TableBuilder(table, Math.min(blockRows, 4096));
+  const dropping = sources.map(() => false);
+  let windowTs = NaN;
+  let window = new Set<string>();
+  const res: MergeResult = { rows: 0, duplicateRows: 0, minTsReceiveUs: Infinity, maxTsReceiveUs: -Infinity };
+  let lastBlock: RowBlock | undefined;
+  let lastPos = -1;
+  for (;;) {
+    let best = -1;
+    for (let s = 0; s < sources.length; s++) {
+      const src = sources[s];
+      if (!src.block) continue;
+      if (best < 0 || cmp(src.block, src.pos, sources[best].block!, sources[best].pos) < 0) best = s;
+    }
+    if (best < 0) break;
+    const src = sources[best];
+    const block = src.block!;
+    const i = src.pos;
+    if (lastBlock && cmp(lastBlock, lastPos, block, i) > 0 && src.eventStart()) {
+      throw new StoreError(`rows out of order in a ${table} source (row ${i} of its current block)`, { row: i });
+    }
+    const ts = (block.columns.ts_receive_us as Float64Array)[i];
+    if (src.eventStart()) {
+      if (ts !== windowTs) {
+        windowTs = ts;
+        window = new Set();
+      }
+      const key = identityKey(table, block, i);
+      dropping[best] = window.has(key);
+      window.add(key);
+    }
+    if (dropping[best]) res.duplicateRows++;
+    else {
+      out.pushFrom(block, i);
+      res.rows++;
+      if (ts < res.minTsReceiveUs) res.minTsReceiveUs = ts;
+      if (ts > res.maxTsReceiveUs) res.maxTsReceiveUs = ts;
+      if (out.length >= blockRows) {
+        sink(out.block());
+        out.reset();
+      }
+    }
+    lastBlock = block;
+    lastPos = i;
+    await src.advance();
+  }
+  if (out.length > 0) sink(out.block());
+  return res;
+}

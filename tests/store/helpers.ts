@@ -1,0 +1,59 @@
+// Shared fixtures for the store tests: an instrument and small hand-made events.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Instrument, type InstrumentSpec } from '../../src/model/instrument.ts';
+import type { MarketEvent } from '../../src/model/events.ts';
+
+export const SPEC: InstrumentSpec = {
+  symbol: 'BTCUSDT',
+  baseAsset: 'BTC',
+  quoteAsset: 'USDT',
+  marginAsset: 'USDT',
+  contractType: 'PERPETUAL',
+  tickSize: '0.1',
+  minPrice: '0.1',
+  maxPrice: '1000000',
+  stepSize: '0.001',
+  minQty: '0.001',
+  maxQty: '1000',
+  marketMinQty: '0.001',
+  marketMaxQty: '120',
+  minNotional: '100',
+  source: { kind: 'manual', asOf: '2024-08-08T00:00:00.000Z' },
+};
+export const INSTRUMENT = new Instrument(SPEC);
+export const DAY_US = 86_400_000_000;
+/** 2024-08-08T00:00:00Z in µs. */
+export const T0 = 1_723_075_200_000_000;
+
+export function tempRoot(): string {
+  return mkdtempSync(join(tmpdir(), 'maker-store-'));
+}
+
+export function diff(tsUs: number, U: number, u: number, pu: number, bids: [number, number][], asks: [number, number][], rx = 3000): MarketEvent {
+  return {
+    type: 'depth',
+    symbol: 'BTCUSDT',
+    tsExchangeUs: tsUs,
+    tsReceiveUs: tsUs + rx,
+    tsTransactUs: tsUs - 1000,
+    firstUpdateId: U,
+    finalUpdateId: u,
+    prevFinalUpdateId: pu,
+    bidTicks: bids.map((b) => b[0]),
+    bidLots: bids.map((b) => b[1]),
+    askTicks: asks.map((a) => a[0]),
+    askLots: asks.map((a) => a[1]),
+  };
+}
+
+export function trade(tsUs: number, id: number, price: number, qty: number, rx = 3000): MarketEvent {
+  return { type: 'trade', symbol: 'BTCUSDT', tsExchangeUs: tsUs, tsReceiveUs: tsUs + rx, tradeId: id, priceTicks: price, qtyLots: qty, buyerIsMaker: id % 2 === 0 };
+}
+
+export async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
