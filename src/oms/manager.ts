@@ -1,0 +1,423 @@
+/**
+ * OrderManager: tracks every order of ours through the transition table (table.ts), de-duplicates
+ * exchange reports, reconciles approved intents with live orders (reconcile.ts), and settles
+ * unknown outcomes by queries. Synchronous, single-threaded, no I/O, no logging: it returns
+ * `GatewayCommand`s for the caller to send and publishes what happened on the typed bus.
+ *
+ * Units: prices integer ticks, quantities integer lots, times integer µs from the injected clock.
+ * Ordering: orders are kept in creation order (Map insertion order); every loop that emits
+ * commands or events follows it, so a run is a pure function of its inputs.
+ *
+ * Fill semantics: an order's filled quantity is the highest cumulative filled quantity reported
+ * (`z`), capped at the order quantity. A report raising it produces one fill of the difference, so
+ * the position moves by exactly the order's final filled quantity however reports are duplicated
+ * or reordered. Trades are de-duplicated by (order, tradeId); status reports by their full key.
+ */
+import type { Clock } from '../core/clock.ts';
+import { EventBus } from '../core/bus.ts';
+import { InvariantError } from '../core/errors.ts';
+import { IdGenerator, isValidClientOrderId } from '../core/ids.ts';
+import type { Side } from '../model/events.ts';
+import type { ExchangeOrderStatus, ExecutionReport, GatewayCommand, Intent, Liquidity, OrderType, Quote, TimeInForce } from '../model/trading.ts';
+import type { CommandBudget, CommandKind } from './budget.ts';
+import type { OmsAnomaly, OmsEvents } from './events.ts';
+import { eventOfFinalStatus, eventOfReport, statusKey, viewOf, type OrderView, type TrackedOrder } from './order.ts';
+import { planReconcile, type ModifyMode } from './reconcile.ts';
+import { isTerminal, LOCAL_EVENTS, resolveNext, transitionRow, type ExchangeEvent, type LocalEvent, type OrderEvent } from './table.ts';
+
+export interface OmsConfig {
+  /** Client order id prefix (with the run tag at most 24 characters of [.A-Z:/a-z0-9_-]). */
+  idPrefix: string;
+  /** Run tag making ids unique across runs/sessions; '' in backtests keeps ids deterministic. */
+  runTag: string;
+  modifyMode: ModifyMode;
+  qtyTolerance: number;
+  orderTtlUs: number;
+  /** Time in force of quotes; GTX = post-only. */
+  quoteTimeInForce: TimeInForce;
+  /** Flatten with a reduce-only MARKET order, or an IOC limit at `DecisionContext.flattenPriceTicks`. */
+  flattenOrderType: 'MARKET' | 'IOC';
+  /** Minimum interval between two queries of the same unknown order, µs. */
+  queryIntervalUs: number;
+  /**
+   * After this long since a request was sent, a query showing the request had no effect is
+   * conclusive: Binance drops requests older than recvWindow, so it cannot land later. ≥ recvWindow.
+   */
+  requestGraceUs: number;
+  /** Ended orders are remembered this long (to absorb late reports), µs. */
+  terminalRetentionUs: number;
+}
+
+export const DEFAULT_OMS_CONFIG: OmsConfig = {
+  idPrefix: 'mk',
+  runTag: '',
+  modifyMode: 'amend',
+  qtyTolerance: 0,
+  orderTtlUs: 0,
+  quoteTimeInForce: 'GTX',
+  flattenOrderType: 'MARKET',
+  queryIntervalUs: 1_000_000,
+  requestGraceUs: 10_000_000,
+  terminalRetentionUs: 300_000_000,
+};
+
+export interface DecisionContext {
+  /** At most this many commands this decision. */
+  maxCommands?: number;
+  /** A caller's rate budget (e.g. a TokenBucket), asked once per command. */
+  budget?: CommandBudget;
+  /** Position to flatten, signed lots; defaults to the OMS's own position from fills. */
+  positionLots?: number;
+  /** Limit price of an IOC flatten order, ticks (required with flattenOrderType 'IOC', else MARKET is used). */
+  flattenPriceTicks?: number;
+}
+
+export interface OrderQuery {
+  symbol: string;
+  clientOrderId: string;
+  /** -1 when the exchange id is not known yet (query by client id). */
+  orderId: number;
+}
+
+/** The answer to `GET /fapi/v1/order` by client id. `found: false` is -2013 "Order does not exist". */
+export type OrderQueryResult =
+  | { clientOrderId: string; found: false }
+  | {
+      clientOrderId: string;
+      found: true;
+      orderId: number;
+      status: ExchangeOrderStatus;
+      priceTicks: number;
+      origQtyLots: number;
+      cumFilledLots: number;
+      /** Average fill price in ticks when known (used for fills the stream has not delivered). */
+      avgFillPriceTicks?: number;
+    };
+
+export interface OrderManagerOptions {
+  clock: Clock;
+  bus?: EventBus<OmsEvents>;
+  config?: Partial<OmsConfig>;
+  /** Signed position per symbol at start, lots. */
+  initialPositions?: Record<string, number>;
+}
+
+interface FillInfo {
+  priceTicks: number;
+  tradeId: number;
+  liquidity: Liquidity | null;
+  commission: string;
+  tsExchangeUs: number;
+  isTrade: boolean;
+}
+
+export class OrderManager {
+  readonly bus: EventBus<OmsEvents>;
+  readonly config: OmsConfig;
+  private readonly clock: Clock;
+  private readonly ids: IdGenerator;
+  private readonly orders = new Map<string, TrackedOrder>();
+  private readonly positions = new Map<string, number>();
+  private seq = 0;
+
+  constructor(opts: OrderManagerOptions) {
+    this.clock = opts.clock;
+    this.bus = opts.bus ?? new EventBus<OmsEvents>();
+    this.config = { ...DEFAULT_OMS_CONFIG, ...opts.config };
+    this.ids = new IdGenerator(this.config.idPrefix, this.config.runTag);
+    for (const [symbol, lots] of Object.entries(opts.initialPositions ?? {})) this.positions.set(symbol, lots);
+  }
+
+  // ---- views -------------------------------------------------------------------------------
+
+  order(clientOrderId: string): OrderView | undefined {
+    const o = this.orders.get(clientOrderId);
+    return o ? viewOf(o) : undefined;
+  }
+
+  /** Non-terminal orders (resting or in flight), by client id, in creation order. */
+  openOrders(symbol?: string): Map<string, OrderView> {
+    const out = new Map<string, OrderView>();
+    for (const o of this.orders.values()) if (!isTerminal(o.state) && (symbol === undefined || o.symbol === symbol)) out.set(o.clientOrderId, viewOf(o));
+    return out;
+  }
+
+  /** Signed position from fills (plus the initial position), lots. */
+  positionLots(symbol: string): number {
+    return this.positions.get(symbol) ?? 0;
+  }
+
+  /** Replaces the tracked position (e.g. after a REST account reconcile). */
+  setPosition(symbol: string, lots: number): void {
+    this.positions.set(symbol, lots);
+  }
+
+  // ---- decisions ---------------------------------------------------------------------------
+
+  /** Commands that move our live orders of `intent.symbol` towards the intent, within the budget. */
+  decide(intent: Intent, ctx: DecisionContext = {}): GatewayCommand[] {
+    const now = this.clock.nowUs();
+    this.prune(now);
+    for (const q of intent.quotes) assertQuote(q);
+    const live = [...this.orders.values()].filter((o) => o.symbol === intent.symbol && !isTerminal(o.state));
+    const plan = planReconcile(live, intent.quotes, intent.cancelAll, now, this.config);
+    const cmds: GatewayCommand[] = [];
+    let left = ctx.maxCommands ?? Number.POSITIVE_INFINITY;
+    const take = (kind: CommandKind): boolean => {
+      if (left <= 0) return false;
+      if (ctx.budget && !ctx.budget.tryTake(kind)) return false;
+      left--;
+      return true;
+    };
+
+    for (const { order } of plan.cancels) if (take('cancel')) cmds.push(this.cancel(order, now));
+    if (intent.flatten) {
+      const pos = ctx.positionLots ?? this.positionLots(intent.symbol);
+      const flattening = live.some((o) => o.reduceOnly);
+      if (pos !== 0 && !flattening && take('submit')) {
+        const ioc = this.config.flattenOrderType === 'IOC' && ctx.flattenPriceTicks !== undefined;
+        const side: Side = pos > 0 ? 'sell' : 'buy';
+        cmds.push(this.submit(intent.symbol, side, ioc ? 'LIMIT' : 'MARKET', 'IOC', ioc ? (ctx.flattenPriceTicks as number) : 0, Math.abs(pos), true, now));
+      }
+    }
+    for (const { order, quote } of plan.modifies) if (take('modify')) cmds.push(this.modify(order, quote, now));
+    for (const { order, quote } of plan.replaces) {
+      if (!take('cancel')) continue;
+      cmds.push(this.cancel(order, now));
+      if (take('submit')) cmds.push(this.submitQuote(intent.symbol, quote, now));
+    }
+    for (const quote of plan.news) if (take('submit')) cmds.push(this.submitQuote(intent.symbol, quote, now));
+    return cmds;
+  }
+
+  /** Orders whose outcome is unknown and due for a `GET /fapi/v1/order`; marks them as queried now. */
+  queriesDue(): OrderQuery[] {
+    const now = this.clock.nowUs();
+    const out: OrderQuery[] = [];
+    for (const o of this.orders.values()) {
+      if (!o.unknown || now - o.lastQueryUs < this.config.queryIntervalUs) continue;
+      o.lastQueryUs = now;
+      out.push({ symbol: o.symbol, clientOrderId: o.clientOrderId, orderId: o.orderId });
+    }
+    return out;
+  }
+
+  // ---- inputs from the gateway ---------------------------------------------------------------
+
+  onExecutionReport(r: ExecutionReport): void {
+    const now = this.clock.nowUs();
+    const o = this.orders.get(r.clientOrderId);
+    if (!o) return this.anomaly(r.clientOrderId, 'unknown-client-order-id', null, null, `report ${r.execType}/${r.status} for an order this OMS does not track`);
+    if (r.symbol !== o.symbol) return this.anomaly(o.clientOrderId, 'symbol-mismatch', o.state, null, `report symbol ${r.symbol} ≠ order symbol ${o.symbol}`);
+    if (r.execType === 'TRADE') {
+      if (o.seenTrades.has(r.tradeId)) return; // duplicate trade: already applied
+      o.seenTrades.add(r.tradeId);
+    } else {
+      const key = statusKey(r);
+      if (key !== null) {
+        if (o.seenStatus.has(key)) return; // duplicate status report
+        o.seenStatus.add(key);
+      }
+    }
+    if (r.orderId >= 0 && o.orderId < 0) o.orderId = r.orderId;
+    const event = eventOfReport(r);
+    const requestReject = r.execType === 'REJECTED' || r.execType === 'CANCEL_REJECTED' || r.execType === 'MODIFY_REJECTED';
+    if (!requestReject) {
+      if (event === 'amended') this.applyAmendment(o, r.priceTicks, r.origQtyLots, now);
+      else if (this.showsModifyTarget(o, r.priceTicks, r.origQtyLots)) {
+        // A report showing the modify target means the modify landed before its AMENDMENT report.
+        this.applyAmendment(o, r.priceTicks, r.origQtyLots, now);
+        this.transition(o, 'amended', now);
+      }
+      const fill: FillInfo = {
+        priceTicks: r.lastFillPriceTicks > 0 ? r.lastFillPriceTicks : o.priceTicks,
+        tradeId: r.execType === 'TRADE' ? r.tradeId : -1,
+        liquidity: r.execType === 'TRADE' ? r.liquidity : null,
+        commission: r.execType === 'TRADE' ? r.commission : '0',
+        tsExchangeUs: r.tsExchangeUs,
+        isTrade: r.execType === 'TRADE',
+      };
+      this.applyCumulative(o, r.cumFilledLots, fill, now);
+    }
+    this.transition(o, event, now, r.errorCode, r.errorMessage);
+  }
+
+  /** The request about this order timed out, got HTTP 503 "unknown", or -1006/-1007: outcome unknown. */
+  onRequestTimeout(clientOrderId: string): void {
+    const o = this.orders.get(clientOrderId);
+    if (!o) return this.anomaly(clientOrderId, 'unknown-client-order-id', null, 'timeout', 'timeout for an order this OMS does not track');
+    this.transition(o, 'timeout', this.clock.nowUs());
+  }
+
+  /** The answer to a query from `queriesDue`. Answers for orders already settled are ignored. */
+  onQueryResult(res: OrderQueryResult): void {
+    const now = this.clock.nowUs();
+    const o = this.orders.get(res.clientOrderId);
+    if (!o) return this.anomaly(res.clientOrderId, 'unknown-client-order-id', null, null, 'query result for an order this OMS does not track');
+    if (!o.unknown) return;
+    const graceOver = now - o.requestSentUs >= this.config.requestGraceUs;
+    if (!res.found) {
+      // A submit may still be on its way until recvWindow has passed; an acked order that vanished has ended.
+      if (o.state === 'pending-new' && !graceOver) return;
+      this.transition(o, 'not-found', now, -2013, 'Order does not exist.');
+      return;
+    }
+    if (res.orderId >= 0 && o.orderId < 0) o.orderId = res.orderId;
+    if (this.showsModifyTarget(o, res.priceTicks, res.origQtyLots)) {
+      this.applyAmendment(o, res.priceTicks, res.origQtyLots, now);
+      this.transition(o, 'amended', now);
+    }
+    const fill: FillInfo = { priceTicks: res.avgFillPriceTicks ?? o.priceTicks, tradeId: -1, liquidity: null, commission: '0', tsExchangeUs: now, isTrade: false };
+    this.applyCumulative(o, res.cumFilledLots, fill, now);
+    const final = eventOfFinalStatus(res.status);
+    if (final) {
+      this.transition(o, final, now);
+      return;
+    }
+    // The order is live on the exchange.
+    if (o.state === 'pending-new') this.transition(o, 'ack', now);
+    else if (o.state === 'pending-cancel' && graceOver) this.transition(o, 'cancel-reject', now);
+    else if (o.state === 'pending-modify' && graceOver) this.transition(o, 'modify-reject', now);
+    // Otherwise the request may still land: stay unknown and query again later.
+  }
+
+  // ---- internals ---------------------------------------------------------------------------
+
+  private submitQuote(symbol: string, q: Quote, now: number): GatewayCommand {
+    return this.submit(symbol, q.side, 'LIMIT', this.config.quoteTimeInForce, q.priceTicks, q.qtyLots, false, now);
+  }
+
+  private submit(symbol: string, side: Side, type: OrderType, tif: TimeInForce, priceTicks: number, qtyLots: number, reduceOnly: boolean, now: number): GatewayCommand {
+    const clientOrderId = this.ids.next();
+    if (!isValidClientOrderId(clientOrderId) || this.orders.has(clientOrderId)) throw new InvariantError(`client order id ${clientOrderId} is invalid or reused`);
+    const o: TrackedOrder = {
+      symbol,
+      clientOrderId,
+      seq: this.seq++,
+      side,
+      type,
+      timeInForce: tif,
+      reduceOnly,
+      orderId: -1,
+      state: 'new',
+      priceTicks,
+      qtyLots,
+      filledLots: 0,
+      unknown: false,
+      requestSentUs: now,
+      placedUs: now,
+      createdUs: now,
+      lastQueryUs: Number.NEGATIVE_INFINITY,
+      modifyTarget: null,
+      seenTrades: new Set(),
+      seenStatus: new Set(),
+      endedUs: 0,
+    };
+    this.orders.set(clientOrderId, o);
+    this.bus.emit('order.created', { order: viewOf(o), tsUs: now });
+    this.transition(o, 'submit', now);
+    return { kind: 'submit', order: { symbol, clientOrderId, side, type, timeInForce: tif, priceTicks, qtyLots, reduceOnly } };
+  }
+
+  private cancel(o: TrackedOrder, now: number): GatewayCommand {
+    this.transition(o, 'cancel-request', now);
+    o.requestSentUs = now;
+    return { kind: 'cancel', symbol: o.symbol, clientOrderId: o.clientOrderId };
+  }
+
+  /** Binance's modify quantity is the order's total: what has filled plus the quote's remaining. */
+  private modify(o: TrackedOrder, q: Quote, now: number): GatewayCommand {
+    this.transition(o, 'modify-request', now);
+    const qtyLots = o.filledLots + q.qtyLots;
+    o.modifyTarget = { priceTicks: q.priceTicks, qtyLots };
+    o.requestSentUs = now;
+    o.placedUs = now;
+    return { kind: 'modify', symbol: o.symbol, clientOrderId: o.clientOrderId, side: o.side, priceTicks: q.priceTicks, qtyLots };
+  }
+
+  private showsModifyTarget(o: TrackedOrder, priceTicks: number, qtyLots: number): boolean {
+    const t = o.modifyTarget;
+    return o.state === 'pending-modify' && t !== null && t.priceTicks === priceTicks && t.qtyLots === qtyLots;
+  }
+
+  private applyAmendment(o: TrackedOrder, priceTicks: number, qtyLots: number, now: number): void {
+    if (o.state !== 'pending-modify') return; // stale amendment: the table keeps the state
+    o.priceTicks = priceTicks;
+    o.qtyLots = Math.max(qtyLots, o.filledLots);
+    this.bus.emit('order.amended', { order: viewOf(o), tsUs: now });
+  }
+
+  /** Raises the filled quantity to `cum` (capped at the order qty) and publishes the fill of the difference. */
+  private applyCumulative(o: TrackedOrder, cum: number, f: FillInfo, now: number): void {
+    let target = cum;
+    if (target > o.qtyLots) {
+      this.anomaly(o.clientOrderId, 'overfill', o.state, null, `cumulative filled ${cum} exceeds order quantity ${o.qtyLots}; capped`);
+      target = o.qtyLots;
+    }
+    const delta = Math.max(0, target - o.filledLots);
+    if (delta === 0 && !(f.isTrade && f.commission !== '0')) return;
+    o.filledLots += delta;
+    const signed = o.side === 'buy' ? delta : -delta;
+    this.positions.set(o.symbol, this.positionLots(o.symbol) + signed);
+    this.bus.emit('order.filled', {
+      symbol: o.symbol,
+      clientOrderId: o.clientOrderId,
+      orderId: o.orderId,
+      side: o.side,
+      fillLots: delta,
+      signedLots: signed,
+      priceTicks: f.priceTicks,
+      tradeId: f.tradeId,
+      liquidity: f.liquidity,
+      commission: f.commission,
+      inferred: !f.isTrade,
+      orderFilledLots: o.filledLots,
+      orderQtyLots: o.qtyLots,
+      tsExchangeUs: f.tsExchangeUs,
+      tsUs: now,
+    });
+  }
+
+  private transition(o: TrackedOrder, event: OrderEvent, now: number, errorCode = 0, message = ''): void {
+    const row = transitionRow(o.state, event);
+    if (!row) {
+      if ((LOCAL_EVENTS as readonly string[]).includes(event)) throw new InvariantError(`no transition for local event ${event} in state ${o.state} (${o.clientOrderId})`);
+      return this.anomaly(o.clientOrderId, 'no-row', o.state, event, `no transition for ${event} in state ${o.state}; report ignored`);
+    }
+    const from = o.state;
+    const to = resolveNext(row.next, o.filledLots);
+    const wasUnknown = o.unknown;
+    o.state = to;
+    if (row.unknown) o.unknown = true;
+    else if (to !== from) o.unknown = false; // leaving the pending state settles the outcome
+    if (to !== from && (from === 'pending-modify' || isTerminal(to))) o.modifyTarget = null;
+    if (to !== from && isTerminal(to)) o.endedUs = now;
+    this.bus.emit('order.transition', { clientOrderId: o.clientOrderId, from, event, to, unknown: o.unknown, tsUs: now });
+    if (o.unknown && !wasUnknown) {
+      o.lastQueryUs = Number.NEGATIVE_INFINITY;
+      this.bus.emit('order.unknown', { order: viewOf(o), tsUs: now });
+    }
+    if (to === from) return;
+    const payload = { order: viewOf(o), tsUs: now };
+    if (from === 'pending-new' && (to === 'open' || to === 'partially-filled')) this.bus.emit('order.acked', payload);
+    else if (to === 'canceled') this.bus.emit('order.canceled', payload);
+    else if (to === 'expired') this.bus.emit('order.expired', payload);
+    else if (to === 'rejected') this.bus.emit('order.rejected', { ...payload, errorCode, message });
+  }
+
+  private anomaly(clientOrderId: string, kind: OmsAnomaly['kind'], state: OmsAnomaly['state'], event: ExchangeEvent | LocalEvent | null, message: string): void {
+    this.bus.emit('order.anomaly', { clientOrderId, kind, state, event, message, tsUs: this.clock.nowUs() });
+  }
+
+  private prune(now: number): void {
+    for (const [id, o] of this.orders) {
+      if (isTerminal(o.state) && now - o.endedUs > this.config.terminalRetentionUs) this.orders.delete(id);
+    }
+  }
+}
+
+function assertQuote(q: Quote): void {
+  if (!Number.isSafeInteger(q.priceTicks) || !Number.isSafeInteger(q.qtyLots) || q.priceTicks <= 0) {
+    throw new InvariantError(`quote must carry integer ticks (> 0) and lots: ${JSON.stringify(q)}`);
+  }
+}
