@@ -1,0 +1,96 @@
+/**
+ * Exact fixed-point arithmetic for the ledger: a value is a `bigint` count of 10^-scale units.
+ *
+ * Decimal strings are parsed without floats; a string with more non-zero decimals than the scale
+ * allows is an error (never silently rounded). The only rounding in the portfolio is an explicit
+ * `divRoundHalfEven`, used where a true quotient is needed (releasing cost basis on a partial close,
+ * margins, ratios, liquidation prices); every such place says so.
+ */
+import { NumberFormatError } from '../core/errors.ts';
+
+const POW10_CACHE: bigint[] = [];
+
+/** 10^n as a bigint (cached). */
+export function pow10n(n: number): bigint {
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`10^${n}: exponent must be a non-negative integer`);
+  let p = POW10_CACHE[n];
+  if (p === undefined) {
+    p = 10n ** BigInt(n);
+    POW10_CACHE[n] = p;
+  }
+  return p;
+}
+
+/** An exact decimal: `units × 10^-decimals`. */
+export interface ScaledDecimal {
+  units: bigint;
+  decimals: number;
+}
+
+const DECIMAL_RE = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
+
+/** Parses a decimal string exactly, keeping every written decimal ("1.50" → 150 × 10^-2). */
+export function parseDecimal(s: string, field = 'value'): ScaledDecimal {
+  const m = DECIMAL_RE.exec(s);
+  if (m === null || (m[2] === '' && (m[3] ?? '') === '')) throw new NumberFormatError(`${field}: "${s}" is not a decimal number`, 'E_NUMBER', { field });
+  const frac = m[3] ?? '';
+  const exp = m[4] === undefined ? 0 : Number(m[4]);
+  let units = BigInt(`${m[2] || '0'}${frac}`);
+  let decimals = frac.length - exp;
+  if (decimals < 0) {
+    units *= pow10n(-decimals);
+    decimals = 0;
+  }
+  return { units: m[1] === '-' ? -units : units, decimals };
+}
+
+/** `s × 10^scale` exactly; throws `E_NUMBER` if `s` has non-zero digits beyond `scale` decimals. */
+export function parseScaled(s: string, scale: number, field = 'value'): bigint {
+  const d = parseDecimal(s, field);
+  return rescaleExact(d, scale, field, s);
+}
+
+/** A `ScaledDecimal` at `scale` decimals; throws if that would drop non-zero digits. */
+export function rescaleExact(d: ScaledDecimal, scale: number, field = 'value', original?: string): bigint {
+  if (d.decimals <= scale) return d.units * pow10n(scale - d.decimals);
+  const div = pow10n(d.decimals - scale);
+  if (d.units % div !== 0n) {
+    throw new NumberFormatError(`${field}: "${original ?? formatScaled(d.units, d.decimals)}" has more than ${scale} decimals and cannot be booked exactly`, 'E_NUMBER', { field });
+  }
+  return d.units / div;
+}
+
+/** `n / d` rounded half to even (banker's rounding), `d ≠ 0`. */
+export function divRoundHalfEven(n: bigint, d: bigint): bigint {
+  if (d === 0n) throw new RangeError('division by zero');
+  if (d < 0n) {
+    n = -n;
+    d = -d;
+  }
+  let q = n / d; // truncates toward zero
+  let r = n % d; // same sign as n
+  if (r === 0n) return q;
+  const neg = r < 0n;
+  if (neg) r = -r;
+  const twice = 2n * r;
+  if (twice > d || (twice === d && (q & 1n) !== 0n)) q += neg ? -1n : 1n;
+  return q;
+}
+
+/** The exact decimal string of `units × 10^-scale`, trailing fractional zeros dropped ("12.5", "-0.0004", "0"). */
+export function formatScaled(units: bigint, scale: number): string {
+  const neg = units < 0n;
+  let digits = (neg ? -units : units).toString();
+  if (scale > 0) {
+    if (digits.length <= scale) digits = digits.padStart(scale + 1, '0');
+    const intPart = digits.slice(0, digits.length - scale);
+    const fracPart = digits.slice(digits.length - scale).replace(/0+$/, '');
+    digits = fracPart.length > 0 ? `${intPart}.${fracPart}` : intPart;
+  }
+  return neg && digits !== '0' ? `-${digits}` : digits;
+}
+
+/** Float of a decimal string, for charts and statistics only (never for the ledger). */
+export function toFloat(s: string | null): number {
+  return s === null ? Number.NaN : Number(s);
+}
