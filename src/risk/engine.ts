@@ -1,0 +1,370 @@
+/**
+ * The risk engine: every intent passes `check` before the OMS acts on it.
+ *
+ * Units: prices integer ticks, quantities integer lots, times integer µs (from `ctx.tsUs`, never
+ * ambient), money exact decimal strings in the margin asset (compared with decimal.js).
+ *
+ * Semantics, in the order the checks run (see docs/RISK_RULES.md for every rule and key):
+ * 1. `update(ctx)`: volatility breaker (σ, mid jump) and equity stops (drawdown, daily loss) move
+ *    the trading state; each change is published as `riskStateChanged`.
+ * 2. Whole-intent gates → a denial (`riskDenied`): HALTED (only pure cancels pass), a malformed
+ *    cancel-all, an invalid or stale book when there are quotes.
+ * 3. Per-quote rules → trims (`riskTrimmed`), quotes taken nearest-first (`level`, then input
+ *    order): filters, price band, PERCENT_PRICE, open-order count, reduce-only (REDUCING state or
+ *    capital usage), per-order notional, worst-case position in lots and notional, exchange minimums,
+ *    order-rate budget. A quote may be shrunk by several rules; each shrink is one `RiskTrim`.
+ *
+ * Worst-case position: for each side, position + every open order of that side (as if filled, even
+ * one whose cancel is in flight) + every approved quote of that side must stay within the limit.
+ * Approved intents may share untouched `Quote` objects with the input.
+ */
+import { Decimal } from 'decimal.js';
+import { InputError, InvariantError } from '../core/errors.ts';
+import type { Instrument } from '../model/instrument.ts';
+import type { Intent, Quote, RiskDecision, RiskReason, RiskReasonCode, RiskTrim, TradingState } from '../model/trading.ts';
+import { DEFAULT_RISK_CONFIG, type RiskConfig } from './config.ts';
+import type { RiskContext } from './context.ts';
+import type { RiskEventSink } from './events.ts';
+import { instrumentLimits, type InstrumentLimits } from './limits.ts';
+import { OrderRateLimiter, type RateWindowUsage } from './rate-limiter.ts';
+import { TradingStateMachine, type Hold, type StateTransition } from './state-machine.ts';
+import { MidRangeWindow } from './volatility.ts';
+
+const Dx = Decimal.clone({ precision: 40 });
+
+export interface RiskEngineOptions {
+  /** The symbol this engine guards (one engine per symbol; its trading state is that symbol's). */
+  symbol: string;
+  /** Limits; defaults to DEFAULT_RISK_CONFIG. Validate user input with `parseRiskConfig` first. */
+  config?: RiskConfig;
+  /** Where state changes, denials and trims are published. */
+  bus?: RiskEventSink;
+  /** A limiter shared with other symbols' engines (the exchange counts orders per account). */
+  rateLimiter?: OrderRateLimiter;
+  /** Time the engine starts ACTIVE, µs. */
+  startUs?: number;
+}
+
+export interface RiskStatus {
+  state: TradingState;
+  sinceUs: number;
+  /** The hold behind the current state; undefined when ACTIVE. */
+  cause: Hold | undefined;
+  holds: Hold[];
+}
+
+interface EquityStrings {
+  equity: string;
+  peakEquity: string;
+  dayStartEquity: string;
+}
+
+export class RiskEngine {
+  readonly symbol: string;
+  readonly config: RiskConfig;
+  private readonly machine: TradingStateMachine;
+  private readonly rate: OrderRateLimiter;
+  private readonly mids: MidRangeWindow;
+  private readonly bus: RiskEventSink | undefined;
+  private lastUs = Number.NEGATIVE_INFINITY;
+  private cachedInstrument: Instrument | null = null;
+  private cachedLimits: InstrumentLimits | null = null;
+  private lastEquity: EquityStrings | null = null;
+
+  constructor(options: RiskEngineOptions) {
+    const config = options.config ?? DEFAULT_RISK_CONFIG;
+    this.symbol = options.symbol;
+    this.config = config;
+    this.machine = new TradingStateMachine(options.startUs ?? 0);
+    this.rate = options.rateLimiter ?? new OrderRateLimiter(config.orderRate);
+    this.mids = new MidRangeWindow(config.volatility.jumpWindowUs);
+    this.bus = options.bus;
+  }
+
+  get state(): TradingState {
+    return this.machine.state;
+  }
+
+  status(): RiskStatus {
+    return { state: this.machine.state, sinceUs: this.machine.stateSinceUs, cause: this.machine.cause(), holds: this.machine.holds() };
+  }
+
+  /** Manual kill switch: HALTED until `reset`. */
+  kill(tsUs: number, message = 'manual kill switch'): void {
+    this.advanceTime(tsUs);
+    this.publish(this.machine.kill(tsUs, message));
+  }
+
+  /** Operator reset: lifts the kill switch and latched equity stops; a volatility halt runs on. */
+  reset(tsUs: number, message = 'manual reset'): void {
+    this.advanceTime(tsUs);
+    this.lastEquity = null; // re-evaluate the equity stops at the next update
+    this.publish(this.machine.reset(tsUs, message));
+  }
+
+  /** The OMS calls this for each order it sends (new or modify; a batch as 5 / 1). */
+  recordOrderSent(tsUs: number, weight10s = 1, weight1m = weight10s): void {
+    this.rate.recordOrderSent(tsUs, weight10s, weight1m);
+  }
+
+  rateUsage(tsUs: number): RateWindowUsage[] {
+    return this.rate.usage(tsUs);
+  }
+
+  /** Evaluates the volatility breaker and the equity stops at `ctx.tsUs`; returns the state. */
+  update(ctx: RiskContext): TradingState {
+    if (ctx.instrument.symbol !== this.symbol) throw new InvariantError(`risk engine for ${this.symbol} given a context of ${ctx.instrument.symbol}`);
+    this.advanceTime(ctx.tsUs);
+    this.updateVolatility(ctx);
+    this.updateEquityStops(ctx);
+    return this.machine.state;
+  }
+
+  check(intent: Intent, ctx: RiskContext): RiskDecision {
+    if (intent.symbol !== this.symbol) throw new InvariantError(`risk engine for ${this.symbol} given an intent for ${intent.symbol}`);
+    const state = this.update(ctx);
+
+    if (intent.cancelAll && intent.quotes.length > 0) {
+      return this.deny(ctx, 'FILTER', `cancelAll intent carries ${intent.quotes.length} quotes (must be empty)`, true);
+    }
+    if (state === 'HALTED') {
+      if (intent.quotes.length === 0 && !intent.flatten) return this.approve(ctx, intent, intent.quotes, []);
+      const cause = this.machine.cause();
+      const why = cause ? `${cause.code}: ${cause.message}` : 'halted';
+      return this.deny(ctx, cause?.code ?? 'HALTED', `trading is HALTED (${why}); only cancels pass`, true);
+    }
+    if (intent.quotes.length === 0) return this.approve(ctx, intent, intent.quotes, []);
+
+    const bid = ctx.bestBidTicks;
+    const ask = ctx.bestAskTicks;
+    if (!ctx.bookValid) return this.deny(ctx, 'BOOK_INVALID', 'book is out of sync with the exchange; no quoting', true);
+    if (!(bid > 0 && ask > 0 && bid < ask)) return this.deny(ctx, 'BOOK_INVALID', `book has no usable touch (bid ${bid}, ask ${ask}); no quoting`, true);
+    const maxAge = this.config.maxBookAgeUs;
+    if (maxAge !== null && ctx.tsUs - ctx.lastBookUpdateUs > maxAge) {
+      return this.deny(ctx, 'STALE_DATA', `last book update is ${ctx.tsUs - ctx.lastBookUpdateUs} µs old (max ${maxAge} µs); no quoting`, true);
+    }
+    const trims: RiskTrim[] = [];
+    const kept = this.sizeQuotes(intent.quotes, ctx, state, trims);
+    return this.approve(ctx, intent, kept, trims);
+  }
+
+  // ---- per-quote rules ------------------------------------------------------------------------
+
+  private sizeQuotes(quotes: readonly Quote[], ctx: RiskContext, state: TradingState, trims: RiskTrim[]): Quote[] {
+    const inst = ctx.instrument;
+    const limits = this.limitsFor(inst);
+    const cfg = this.config;
+    const pos = ctx.positionLots;
+    const mid2 = ctx.bestBidTicks + ctx.bestAskTicks;
+    const refTicks = ctx.markPriceTicks > 0 ? ctx.markPriceTicks : Math.ceil(mid2 / 2);
+    const reduceOnly: RiskReasonCode | null = state === 'REDUCING' ? 'REDUCING_ONLY' : this.capitalUsageExceeded(ctx) ? 'CAPITAL_USAGE' : null;
+    const posLotsByNotional = Math.floor(limits.maxPositionTickLots / refTicks);
+    let maxBuyTicks = Number.POSITIVE_INFINITY;
+    let minSellTicks = 0;
+    if (limits.percentPrice) {
+      const { upUnits, downUnits, scale } = limits.percentPrice;
+      maxBuyTicks = Math.floor((refTicks * upUnits) / scale);
+      minSellTicks = Math.ceil((refTicks * downUnits) / scale);
+    }
+    let openBuy = 0;
+    let openSell = 0;
+    for (const o of ctx.openOrders) {
+      if (o.side === 'buy') openBuy += o.remainingLots;
+      else openSell += o.remainingLots;
+    }
+    let approvedBuy = 0;
+    let approvedSell = 0;
+    let keptCount = 0;
+    let budget = this.rate.remaining(ctx.tsUs);
+
+    const order = quotes.map((_, i) => i).sort((a, b) => quotes[a].level - quotes[b].level || a - b);
+    const keptLots = new Array<number>(quotes.length).fill(0);
+    for (const i of order) {
+      const q = quotes[i];
+      let lots = q.qtyLots;
+      const cut = (to: number, code: RiskReasonCode, message: string): void => {
+        const next = Math.max(0, to);
+        if (next >= lots) return;
+        trims.push({ quote: q, keptLots: next, reason: { code, message } });
+        lots = next;
+      };
+      const p = q.priceTicks;
+      const isBuy = q.side === 'buy';
+      if (!(Number.isSafeInteger(p) && p > 0 && Number.isSafeInteger(lots) && lots > 0 && (isBuy || q.side === 'sell'))) {
+        trims.push({ quote: q, keptLots: 0, reason: { code: 'FILTER', message: `malformed quote (${q.side} ${lots} lots @ ${p} ticks)` } });
+        continue;
+      }
+      if (p < inst.minPriceTicks || (inst.maxPriceTicks > 0 && p > inst.maxPriceTicks)) {
+        cut(0, 'FILTER', `price ${p} ticks outside PRICE_FILTER [${inst.minPriceTicks}, ${inst.maxPriceTicks}]`);
+      }
+      const bps = cfg.maxDistanceFromMidBps;
+      if (lots > 0 && bps !== null && Math.abs(2 * p - mid2) * 10_000 > bps * mid2) {
+        cut(0, 'PRICE_BAND', `price ${p} ticks is more than ${bps} bps from mid ${mid2 / 2}`);
+      }
+      if (lots > 0 && (isBuy ? p > maxBuyTicks : p < minSellTicks)) {
+        cut(0, 'PERCENT_PRICE', `${q.side} at ${p} ticks is outside PERCENT_PRICE vs mark ${refTicks} (${isBuy ? `max ${maxBuyTicks}` : `min ${minSellTicks}`})`);
+      }
+      if (lots > 0 && keptCount >= limits.maxOpenOrders) cut(0, 'MAX_OPEN_ORDERS', `already ${keptCount} quotes (max ${limits.maxOpenOrders})`);
+      const sameOpen = isBuy ? openBuy : openSell;
+      const sameApproved = isBuy ? approvedBuy : approvedSell;
+      if (lots > 0 && reduceOnly !== null) {
+        const reducesPosition = isBuy ? pos < 0 : pos > 0;
+        const room = reducesPosition ? Math.abs(pos) - sameOpen - sameApproved : 0;
+        const why = reduceOnly === 'REDUCING_ONLY' ? 'state is REDUCING' : 'capital usage limit reached';
+        cut(room, reduceOnly, `${why}: ${q.side} may only reduce position ${pos} (open ${sameOpen}, approved ${sameApproved})`);
+      }
+      if (lots > 0 && lots * p > limits.maxOrderTickLots) {
+        cut(Math.floor(limits.maxOrderTickLots / p), 'MAX_ORDER_NOTIONAL', `order notional over ${cfg.maxOrderNotional}`);
+      }
+      if (lots > 0 && inst.maxQtyLots > 0 && lots > inst.maxQtyLots) cut(inst.maxQtyLots, 'FILTER', `quantity over LOT_SIZE maxQty (${inst.maxQtyLots} lots)`);
+      const signedPos = isBuy ? pos : -pos;
+      if (lots > 0) {
+        const room = cfg.maxPositionLots - signedPos - sameOpen - sameApproved;
+        cut(room, 'MAX_POSITION', `worst-case ${q.side} position ${signedPos} + open ${sameOpen} + approved ${sameApproved} + ${lots} over ${cfg.maxPositionLots} lots`);
+      }
+      if (lots > 0 && posLotsByNotional !== Number.POSITIVE_INFINITY) {
+        const room = posLotsByNotional - signedPos - sameOpen - sameApproved;
+        cut(room, 'MAX_POSITION_NOTIONAL', `worst-case ${q.side} position over ${cfg.maxPositionNotional} at ${refTicks} ticks (${posLotsByNotional} lots)`);
+      }
+      if (lots > 0 && (lots < inst.minQtyLots || !inst.meetsMinNotional(p, lots))) {
+        cut(0, 'FILTER', `${lots} lots @ ${p} ticks is below LOT_SIZE minQty or MIN_NOTIONAL`);
+      }
+      if (lots > 0 && !matchesOpenOrder(ctx, q.side, p, lots)) {
+        if (budget <= 0) cut(0, 'ORDER_RATE', 'order-rate budget exhausted (sliding 1 s / 10 s / 1 min windows)');
+        else budget--;
+      }
+      if (lots > 0) {
+        keptLots[i] = lots;
+        keptCount++;
+        if (isBuy) approvedBuy += lots;
+        else approvedSell += lots;
+      }
+    }
+    const out: Quote[] = [];
+    quotes.forEach((q, i) => {
+      const lots = keptLots[i];
+      if (lots === q.qtyLots) out.push(q);
+      else if (lots > 0) out.push({ ...q, qtyLots: lots });
+    });
+    return out;
+  }
+
+  private capitalUsageExceeded(ctx: RiskContext): boolean {
+    const max = this.config.maxCapitalUsage;
+    if (max === null) return false;
+    const equity = parseMoney(ctx.equity, 'ctx.equity');
+    if (equity.lte(0)) return true;
+    return parseMoney(ctx.marginUsed, 'ctx.marginUsed').gte(equity.times(max));
+  }
+
+  // ---- state updates --------------------------------------------------------------------------
+
+  private updateVolatility(ctx: RiskContext): void {
+    const v = this.config.volatility;
+    const ts = ctx.tsUs;
+    const bid = ctx.bestBidTicks;
+    const ask = ctx.bestAskTicks;
+    if (ctx.bookValid && bid > 0 && ask > 0 && bid < ask) this.mids.observe(ts, bid, ask);
+    let breach: string | null = null;
+    let jump = false;
+    const sigma = ctx.sigmaTicksPerSqrtS;
+    if (v.maxSigmaTicksPerSqrtS !== null && sigma > v.maxSigmaTicksPerSqrtS) {
+      breach = `σ ${sigma} ticks/√s over ${v.maxSigmaTicksPerSqrtS}`;
+    } else if (v.maxMidJumpTicks !== null || v.maxMidJumpBps !== null) {
+      const r = this.mids.range(ts);
+      if (r && v.maxMidJumpTicks !== null && r.rangeTicks > v.maxMidJumpTicks) breach = `mid moved ${r.rangeTicks} ticks within ${v.jumpWindowUs} µs (max ${v.maxMidJumpTicks})`;
+      else if (r && v.maxMidJumpBps !== null && r.rangeBps > v.maxMidJumpBps) breach = `mid moved ${r.rangeBps.toFixed(2)} bps within ${v.jumpWindowUs} µs (max ${v.maxMidJumpBps})`;
+      jump = breach !== null;
+    }
+    if (breach !== null) {
+      // A jump stays in the window after it tripped the breaker; forget it so the cooldown counts
+      // from the breach and only a new jump extends it.
+      if (jump) this.mids.clear();
+      this.publish(this.machine.tripVolatility(ts, ts + v.cooldownUs, breach));
+      return;
+    }
+    const hold = this.machine.hold('volatility');
+    if (hold && ts >= (hold.untilUs ?? ts)) this.publish(this.machine.clearVolatility(ts));
+  }
+
+  private updateEquityStops(ctx: RiskContext): void {
+    const cfg = this.config;
+    const needDrawdown = cfg.maxDrawdownFraction !== null && !this.machine.hasHold('drawdown');
+    const needDaily = (cfg.maxDailyLoss !== null || cfg.maxDailyLossFraction !== null) && !this.machine.hasHold('dailyLoss');
+    if (!needDrawdown && !needDaily) return;
+    const last = this.lastEquity;
+    if (last && last.equity === ctx.equity && last.peakEquity === ctx.peakEquity && last.dayStartEquity === ctx.dayStartEquity) return;
+    this.lastEquity = { equity: ctx.equity, peakEquity: ctx.peakEquity, dayStartEquity: ctx.dayStartEquity };
+    const equity = parseMoney(ctx.equity, 'ctx.equity');
+    if (needDrawdown) {
+      const peak = parseMoney(ctx.peakEquity, 'ctx.peakEquity');
+      const frac = cfg.maxDrawdownFraction as number;
+      const drop = peak.minus(equity);
+      if (peak.lte(0) || drop.gte(peak.times(frac))) {
+        const msg = peak.lte(0) ? `peak equity ${ctx.peakEquity} is not positive` : `drawdown ${drop.toString()} from peak ${ctx.peakEquity} reached ${frac} of peak`;
+        this.publish(this.machine.tripStop('drawdown', cfg.stopState, ctx.tsUs, msg));
+      }
+    }
+    if (needDaily) {
+      const dayStart = parseMoney(ctx.dayStartEquity, 'ctx.dayStartEquity');
+      const loss = dayStart.minus(equity);
+      let msg: string | null = null;
+      if (cfg.maxDailyLoss !== null && loss.gte(cfg.maxDailyLoss)) msg = `daily loss ${loss.toString()} reached ${cfg.maxDailyLoss}`;
+      else if (cfg.maxDailyLossFraction !== null && (dayStart.lte(0) || loss.gte(dayStart.times(cfg.maxDailyLossFraction)))) {
+        msg = `daily loss ${loss.toString()} reached ${cfg.maxDailyLossFraction} of day-start equity ${ctx.dayStartEquity}`;
+      }
+      if (msg !== null) this.publish(this.machine.tripStop('dailyLoss', cfg.stopState, ctx.tsUs, msg));
+    }
+  }
+
+  // ---- plumbing -------------------------------------------------------------------------------
+
+  private limitsFor(inst: Instrument): InstrumentLimits {
+    if (this.cachedInstrument !== inst || this.cachedLimits === null) {
+      this.cachedLimits = instrumentLimits(this.config, inst);
+      this.cachedInstrument = inst;
+    }
+    return this.cachedLimits;
+  }
+
+  private advanceTime(tsUs: number): void {
+    if (!Number.isSafeInteger(tsUs)) throw new InvariantError(`risk engine: time must be integer µs, got ${tsUs}`);
+    if (tsUs < this.lastUs) throw new InvariantError(`risk engine: time went backwards (${tsUs} < ${this.lastUs})`);
+    this.lastUs = tsUs;
+  }
+
+  private approve(ctx: RiskContext, intent: Intent, quotes: Quote[], trims: RiskTrim[]): RiskDecision {
+    const state = this.machine.state;
+    if (trims.length > 0 && this.bus?.hasListeners('riskTrimmed')) {
+      this.bus.emit('riskTrimmed', { symbol: this.symbol, tsUs: ctx.tsUs, trims, state });
+    }
+    const approved: Intent = quotes === intent.quotes ? intent : { ...intent, quotes };
+    return { approved: true, intent: approved, trims, state };
+  }
+
+  private deny(ctx: RiskContext, code: RiskReasonCode, message: string, cancelAll: boolean): RiskDecision {
+    const reason: RiskReason = { code, message };
+    const state = this.machine.state;
+    if (this.bus?.hasListeners('riskDenied')) this.bus.emit('riskDenied', { symbol: this.symbol, tsUs: ctx.tsUs, reason, state, cancelAll });
+    return { approved: false, reason, state, cancelAll };
+  }
+
+  private publish(t: StateTransition | null): void {
+    if (t !== null && this.bus) this.bus.emit('riskStateChanged', { symbol: this.symbol, ...t });
+  }
+}
+
+function matchesOpenOrder(ctx: RiskContext, side: string, priceTicks: number, lots: number): boolean {
+  for (const o of ctx.openOrders) if (o.side === side && o.priceTicks === priceTicks && o.remainingLots === lots) return true;
+  return false;
+}
+
+function parseMoney(s: string, field: string): Decimal {
+  try {
+    const d = new Dx(s);
+    if (!d.isFinite()) throw new Error('not finite');
+    return d;
+  } catch (e) {
+    throw new InputError(`expected a decimal string, got ${JSON.stringify(s)}`, { field }, 'E_INPUT', e);
+  }
+}
