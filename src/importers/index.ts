@@ -1,0 +1,17 @@
+/**
+ * Importers: recorded and downloaded market data → normalised `MarketEvent` batches.
+ *
+ * Inputs: raw Binance WebSocket recordings (hftbacktest collector, gzip or plain), cryptofeed raw
+ * recordings, Tardis.dev CSV, data.binance.vision CSV (plain or zip) and Binance's historical
+ * order-book CSV. Output: `AsyncIterable<MarketEvent[]>`, streamed line by line with bounded memory.
+ *
+ * Units: prices in integer ticks and quantities in integer lots of the symbol's `Instrument`; times
+ * in integer µs since the Unix epoch (`tsExchangeUs` from the exchange's stamp, `tsReceiveUs` from
+ * the recorder, or equal to tsExchangeUs when the source has no receive time). Ordering: input
+ * order, then line order. Bad input fails with an `InputError` naming file, line and field.
+ * Nothing here logs, reads the clock or draws random numbers; warnings are returned in the stats.
+ */
+export { importSources, type ImportSession } from './import.ts';
+export { detectFormat, listInputFiles } from './detect.ts';
+export { symbolFromFileName } from './fields.ts';
+export type { Compression, DetectedInput, EventCounts, FileImportStats, FormatId, ImportOptions, ImportStats, ImportWarning } from './types.ts';

@@ -1,0 +1,151 @@
+/**
+ * Reading an input file as text lines, streaming: plain, gzip (node:zlib) or zip (fflate's
+ * streaming `Unzip`, one entry per archive). Lines come in chunks (one array per block read) so
+ * that a caller does not pay an `await` per line; memory stays bounded by the block size plus the
+ * longest line. A trailing line without a newline is delivered at the end; `\r` is left for the
+ * caller to strip.
+ *
+ * A damaged container (a truncated gzip or zip) is an `InputError` naming the file; the caller adds
+ * the line it had reached. The incomplete last line before the damage is never delivered.
+ */
+import { createReadStream, type ReadStream } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
+import { createGunzip } from 'node:zlib';
+import { Unzip, UnzipInflate, type UnzipFile } from 'fflate';
+import { InputError } from '../core/errors.ts';
+import type { Compression } from './types.ts';
+
+const BLOCK_BYTES = 1 << 20;
+
+/** Bytes of a file read so far, reported as they are read from disk (compressed size). */
+export type BytesListener = (deltaBytes: number) => void;
+
+export async function* readLineChunks(file: string, compression: Compression, onBytes?: BytesListener): AsyncGenerator<string[]> {
+  const raw = createReadStream(file, { highWaterMark: BLOCK_BYTES });
+  try {
+    if (compression === 'zip') yield* splitLines(unzipBlocks(file, raw, onBytes));
+    else yield* splitLines(plainOrGunzipBlocks(file, raw, compression === 'gzip', onBytes));
+  } finally {
+    raw.destroy();
+  }
+}
+
+async function* splitLines(blocks: AsyncIterable<Uint8Array>): AsyncGenerator<string[]> {
+  const decoder = new StringDecoder('utf8');
+  let tail = '';
+  for await (const block of blocks) {
+    const text = tail + decoder.write(block as Buffer);
+    const lines = text.split('\n');
+    tail = lines.pop() as string;
+    if (lines.length > 0) yield lines;
+  }
+  tail += decoder.end();
+  if (tail.length > 0) yield [tail];
+}
+
+async function* plainOrGunzipBlocks(file: string, raw: ReadStream, gunzip: boolean, onBytes?: BytesListener): AsyncGenerator<Uint8Array> {
+  let reported = 0;
+  const report = () => {
+    if (onBytes && raw.bytesRead > reported) {
+      onBytes(raw.bytesRead - reported);
+      reported = raw.bytesRead;
+    }
+  };
+  if (!gunzip) {
+    try {
+      for await (const block of raw) {
+        report();
+        yield block as Buffer;
+      }
+    } catch (e) {
+      throw ioError(file, e);
+    }
+    report();
+    return;
+  }
+  const unzipped = createGunzip({ chunkSize: BLOCK_BYTES });
+  raw.on('error', (e) => unzipped.destroy(e));
+  raw.pipe(unzipped);
+  try {
+    for await (const block of unzipped) {
+      report();
+      yield block as Buffer;
+    }
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'Z_BUF_ERROR' || err.code === 'Z_DATA_ERROR' || err.code?.startsWith('Z_')) {
+      throw new InputError(`gzip data is damaged or truncated (${err.message})`, { file, field: 'gzip data' }, 'E_INPUT', e);
+    }
+    throw ioError(file, e);
+  } finally {
+    unzipped.destroy();
+  }
+  report();
+}
+
+async function* unzipBlocks(file: string, raw: ReadStream, onBytes?: BytesListener): AsyncGenerator<Uint8Array> {
+  const out: Uint8Array[] = [];
+  let entries = 0;
+  let finished = false;
+  let failure: unknown;
+  const unzip = new Unzip((entry: UnzipFile) => {
+    entries++;
+    if (entries > 1) {
+      failure = new InputError(`zip holds more than one file (second: "${entry.name}"); give one CSV per zip`, { file, field: 'zip entries' }, 'E_INPUT_FORMAT');
+      return;
+    }
+    entry.ondata = (err, data, final) => {
+      if (err) failure = new InputError(`zip entry "${entry.name}" is damaged (${err.message})`, { file, field: 'zip data' }, 'E_INPUT', err);
+      else {
+        if (data.length > 0) out.push(data);
+        if (final) finished = true;
+      }
+    };
+    try {
+      entry.start();
+    } catch (e) {
+      failure = new InputError(`zip entry "${entry.name}" uses an unsupported compression (${(e as Error).message})`, { file, field: 'zip data' }, 'E_INPUT_FORMAT', e);
+    }
+  });
+  unzip.register(UnzipInflate);
+  try {
+    for await (const block of raw) {
+      onBytes?.((block as Buffer).length);
+      try {
+        unzip.push(block as Buffer, false);
+      } catch (e) {
+        throw new InputError(`zip data is damaged (${(e as Error).message})`, { file, field: 'zip data' }, 'E_INPUT', e);
+      }
+      if (failure) throw failure;
+      while (out.length > 0) yield out.shift() as Uint8Array;
+    }
+    try {
+      unzip.push(new Uint8Array(0), true);
+    } catch (e) {
+      throw new InputError(`zip data is damaged or truncated (${(e as Error).message})`, { file, field: 'zip data' }, 'E_INPUT', e);
+    }
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw ioError(file, e);
+  }
+  if (failure) throw failure;
+  while (out.length > 0) yield out.shift() as Uint8Array;
+  if (entries === 0) throw new InputError('zip archive holds no file', { file }, 'E_INPUT_EMPTY');
+  if (!finished) throw new InputError('zip data is truncated (the entry never ends)', { file, field: 'zip data' }, 'E_INPUT');
+}
+
+function ioError(file: string, e: unknown): InputError {
+  return new InputError(`cannot read: ${(e as Error).message}`, { file }, 'E_INPUT', e);
+}
+
+/** The first `maxLines` lines of a file (for format sniffing and symbol/spec pre-scans). */
+export async function readFirstLines(file: string, compression: Compression, maxLines: number): Promise<string[]> {
+  const lines: string[] = [];
+  for await (const chunk of readLineChunks(file, compression)) {
+    for (const l of chunk) {
+      lines.push(l);
+      if (lines.length >= maxLines) return lines;
+    }
+  }
+  return lines;
+}

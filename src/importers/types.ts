@@ -1,0 +1,143 @@
+/**
+ * Types shared by the importers: input formats, options, statistics and the per-line parse context.
+ *
+ * Units: every time is integer microseconds since the Unix epoch; prices and quantities leave the
+ * importers as integer ticks and lots of the symbol's `Instrument`.
+ */
+import type { InstrumentSpec, SpecRegistry } from '../model/instrument.ts';
+import type { MarketEvent, MarketEventType } from '../model/events.ts';
+
+/** Every input layout the importers understand. */
+export type FormatId =
+  /** Raw Binance WebSocket recording (hftbacktest collector): `<receive ns|µs> <json>` per line. */
+  | 'binance-ws-recording'
+  /** cryptofeed raw recording of a Binance USDⓈ-M connection (`<unix s float>: <json>`). */
+  | 'cryptofeed'
+  | 'tardis-incremental-book-l2'
+  | 'tardis-trades'
+  | 'tardis-quotes'
+  | 'tardis-book-snapshot'
+  | 'tardis-derivative-ticker'
+  | 'vision-trades'
+  | 'vision-aggtrades'
+  | 'vision-bookticker'
+  | 'vision-funding-rate'
+  | 'vision-klines'
+  | 'vision-mark-price-klines'
+  | 'vision-index-price-klines'
+  /** Binance historical order-book CSV (`depth-snap` / `depth-update`, the T_DEPTH product). */
+  | 'binance-depth-csv';
+
+export type Compression = 'gzip' | 'zip' | 'none';
+
+/** What `detectFormat` found out about one file. */
+export interface DetectedInput {
+  path: string;
+  format: FormatId;
+  compression: Compression;
+  /** Whether the first line is a CSV header row (CSV formats only). */
+  hasHeader: boolean;
+  /** CSV column names (from the header row, or the documented layout of a header-less file). */
+  columns?: string[];
+  /** Symbol named by the file name (`BTCUSDT-trades-2024-01-01.zip`, `btcusdt_20240808.gz`), if any. */
+  symbolFromName?: string;
+}
+
+export interface ImportWarning {
+  /** Stable code: W_SPEC_INFERRED, W_MIXED_SYMBOLS, W_UNKNOWN_SIDE, W_SNAPSHOT_SYMBOL. */
+  code: string;
+  message: string;
+  file?: string;
+  symbol?: string;
+}
+
+export interface ImportOptions {
+  /** Tick and step sizes per symbol. A symbol missing here is a `MissingSpecError` unless `inferSpecs`. */
+  specs: SpecRegistry;
+  /** Infer tick/step of unknown symbols from the first `inferSampleLines` lines of each file (with a warning). */
+  inferSpecs?: boolean;
+  /** Lines (rows) pre-scanned per file when inferring specs. Default 20,000. */
+  inferSampleLines?: number;
+  /** Force the format of every input instead of sniffing it. */
+  format?: FormatId;
+  /** Symbol for inputs that do not name it (a snapshot-first recording with an anonymous file name, a renamed CSV). */
+  symbol?: string;
+  /** Events per delivered batch. Default 8,192. */
+  batchSize?: number;
+  /**
+   * How far (µs) a receive time may step back within one file before it is an error. Default 0:
+   * the recorders write lines in arrival order, so any step back means shuffled or spliced data.
+   */
+  receiveTimeToleranceUs?: number;
+  onProgress?: (bytesRead: number, totalBytes: number) => void;
+  onWarning?: (warning: ImportWarning) => void;
+}
+
+export type EventCounts = Record<MarketEventType, number>;
+
+export interface FileImportStats {
+  path: string;
+  format: FormatId;
+  compression: Compression;
+  bytes: number;
+  /** Lines (CSV: rows including the header) read. */
+  lines: number;
+  events: number;
+  symbols: string[];
+  /** Unit the file's receive times were written in; null when the format has none (tsReceiveUs = tsExchangeUs). */
+  receiveTimeUnit: 'ns' | 'us' | 'ms' | 's' | null;
+  /** Median of tsReceiveUs − tsExchangeUs over the file (sampled above 65,536 events); null without receive times. */
+  medianReceiveOffsetUs: number | null;
+}
+
+export interface ImportStats {
+  files: FileImportStats[];
+  /** Event counts per symbol (keys in sorted order). */
+  symbols: Record<string, EventCounts>;
+  /** Messages of streams the importers do not map (e.g. `btcusdt@kline_1m`), by stream name; not fatal. */
+  skippedStreams: Record<string, number>;
+  /** CSV rows dropped on purpose (Tardis incremental rows before the first snapshot). */
+  skippedRows: number;
+  events: number;
+  bytesRead: number;
+  totalBytes: number;
+  warnings: ImportWarning[];
+  inferredSpecs: InstrumentSpec[];
+}
+
+/** The part of `Instrument` a parser needs; a recording stand-in implements it during spec inference. */
+export interface PriceQtyScale {
+  priceToTicks(price: string): number;
+  qtyToLots(qty: string): number;
+}
+
+/**
+ * Mutable state of the line being parsed. Parsers set `field` (and `index` inside level arrays)
+ * before each conversion that can fail, so an error raised deep inside (e.g. an off-grid price)
+ * can be reported with its field without building strings on the happy path.
+ */
+export interface ParseContext {
+  readonly file: string;
+  line: number;
+  field: string;
+  index: number;
+  instrument(symbol: string): PriceQtyScale;
+  /** Counts one message of a stream that is not mapped. */
+  skipStream(stream: string): void;
+  skipRow(): void;
+  warn(code: string, message: string, symbol?: string): void;
+  /** Checks that receive times do not step back (beyond the tolerance) within the file. */
+  receiveTime(tsUs: number, field: string): void;
+}
+
+/** Turns the lines of one file into events. `finish` flushes rows still grouped at end of file. */
+export interface LineParser {
+  /** Set when the first line is a header to skip. */
+  readonly skipFirstLine: boolean;
+  parseLine(line: string, ctx: ParseContext, out: MarketEvent[]): void;
+  finish(ctx: ParseContext, out: MarketEvent[]): void;
+  /** Unit of the receive times seen, for the stats. */
+  receiveTimeUnit(): FileImportStats['receiveTimeUnit'];
+  /** Data lines seen (excluding header/configuration lines); 0 at the end means an empty input. */
+  dataLines(): number;
+}
