@@ -1,0 +1,230 @@
+import { copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parquetMetadata } from 'hyparquet';
+import { StoreError } from '../../src/core/errors.ts';
+import type { MarketEvent } from '../../src/model/events.ts';
+import { Instrument } from '../../src/model/instrument.ts';
+import { StoreWriter, openStore, readEvents, readMarketEvents, importEvents, type PartitionMeta } from '../../src/store/index.ts';
+import { DAY_US, INSTRUMENT, SPEC, T0, collect, diff, tempRoot, trade } from './helpers.ts';
+
+const VENUE = 'binance-usdm';
+const PROV = { importer: 'test', inputs: [{ path: 'a.jsonl' }] };
+
+async function writeAll(root: string, events: MarketEvent[], opts: { spillRows?: number; rowGroupRows?: number; prov?: typeof PROV } = {}) {
+  const w = new StoreWriter({ root, venue: VENUE, spillRows: opts.spillRows, rowGroupRows: opts.rowGroupRows });
+  w.addInstrument(INSTRUMENT);
+  await w.write(events);
+  return w.commit(opts.prov ?? PROV);
+}
+
+function chain(n: number, startTs: number, startU: number, stepUs = 1_000_000): MarketEvent[] {
+  const out: MarketEvent[] = [];
+  for (let k = 0; k < n; k++) {
+    const u = startU + k * 3;
+    out.push(diff(startTs + k * stepUs, u - 2, u, u - 3, [[600_000 - k, k + 1]], k % 3 === 0 ? [] : [[600_010 + k, 2], [600_011 + k, 0]]));
+    if (k % 2 === 0) out.push(trade(startTs + k * stepUs + 500, 1000 + k, 600_000, 5));
+  }
+  return out;
+}
+
+function filesOf(root: string, date: string): Record<string, Buffer> {
+  const dir = join(root, VENUE, 'BTCUSDT', date);
+  const out: Record<string, Buffer> = {};
+  for (const f of readdirSync(dir).sort()) out[f] = readFileSync(join(dir, f));
+  return out;
+}
+
+describe('StoreWriter + readEvents', () => {
+  it('lays out venue/symbol/date/table and stores the spec and provenance', async () => {
+    const root = tempRoot();
+    await writeAll(root, chain(5, T0 + 1000, 100));
+    const store = await openStore(root);
+    expect(store.venues()).toEqual([VENUE]);
+    expect(store.symbols(VENUE)).toEqual(['BTCUSDT']);
+    expect(store.dates(VENUE, 'BTCUSDT')).toEqual(['2024-08-08']);
+    expect(store.tables(VENUE, 'BTCUSDT', '2024-08-08')).toEqual(['depth', 'trades']);
+    expect(store.spec(VENUE, 'BTCUSDT')).toEqual(SPEC);
+    const meta = store.meta(VENUE, 'BTCUSDT', '2024-08-08');
+    expect(meta.imports).toEqual([{ ...PROV, events: { depth: 5, trades: 3 } }]);
+    // 5 diffs: k=0,3 have 1 bid; the others 1 bid + 2 asks
+    expect(meta.tables.depth?.rows).toBe(2 * 1 + 3 * 3);
+    const bytes = readFileSync(join(root, VENUE, 'BTCUSDT', '2024-08-08', 'depth.parquet'));
+    const md = parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer);
+    const kv = Object.fromEntries((md.key_value_metadata ?? []).map((e) => [e.key, e.value]));
+    expect(kv['maker.tick_size']).toBe('0.1');
+    expect(kv['maker.step_size']).toBe('0.001');
+    const types = Object.fromEntries(md.schema.slice(1).map((s) => [s.name, [s.type, s.repetition_type, s.converted_type]]));
+    expect(types.price_ticks).toEqual(['INT64', 'REQUIRED', undefined]);
+    expect(types.side).toEqual(['BYTE_ARRAY', 'REQUIRED', 'UTF8']);
+    expect(types.is_snapshot[0]).toBe('BOOLEAN');
+  });
+
+  it('is idempotent: importing the same input twice gives byte-identical files and no duplicate rows', async () => {
+    const root = tempRoot();
+    const events = chain(50, T0 + 1000, 100);
+    await writeAll(root, events);
+    const first = filesOf(root, '2024-08-08');
+    const again = await writeAll(root, events);
+    for (const p of again.partitions) expect(p.duplicateRows).toBe(p.rows);
+    expect(again.partitions.map((p) => p.table)).toEqual(['depth', 'trades']);
+    expect(filesOf(root, '2024-08-08')).toEqual(first);
+    expect(await collect(readMarketEvents(root, { venue: VENUE, symbol: 'BTCUSDT' }))).toEqual(events);
+  });
+
+  it('merges a second import into an existing partition in time order, whatever the import order', async () => {
+    const events = chain(40, T0 + 1000, 100);
+    const a = events.slice(0, 50);
+    const b = events.slice(30);
+    const r1 = tempRoot();
+    await writeAll(r1, a);
+    await writeAll(r1, b);
+    const r2 = tempRoot();
+    await writeAll(r2, b);
+    await writeAll(r2, a);
+    expect(await collect(readMarketEvents(r1, { venue: VENUE, symbol: 'BTCUSDT' }))).toEqual(events);
+    const f1 = filesOf(r1, '2024-08-08');
+    const f2 = filesOf(r2, '2024-08-08');
+    expect(f2['depth.parquet']).toEqual(f1['depth.parquet']);
+    expect(f2['trades.parquet']).toEqual(f1['trades.parquet']);
+  });
+
+  it('splits a recording that crosses midnight by exchange date and merges the next day recording into it', async () => {
+    // One session: day 1 file runs 10 s past midnight; day 2 file starts 5 s before midnight.
+    const session = chain(60, T0 + DAY_US - 30_000_000, 500);
+    const day1File = session.filter((e) => e.tsReceiveUs < T0 + DAY_US + 10_000_000);
+    const day2File = session.filter((e) => e.tsReceiveUs >= T0 + DAY_US - 5_000_000);
+    const root = tempRoot();
+    await writeAll(root, day1File, { prov: { importer: 'test', inputs: [{ path: 'day1' }] } });
+    await writeAll(root, day2File, { prov: { importer: 'test', inputs: [{ path: 'day2' }] } });
+    const store = await openStore(root);
+    expect(store.dates(VENUE, 'BTCUSDT')).toEqual(['2024-08-08', '2024-08-09']);
+    const replay = await collect(readMarketEvents(root, { venue: VENUE, symbol: 'BTCUSDT' }));
+    expect(replay).toEqual(session);
+    // The pu chain is unbroken across the date boundary.
+    const diffs = replay.filter((e) => e.type === 'depth');
+    for (let k = 1; k < diffs.length; k++) expect(diffs[k].prevFinalUpdateId).toBe(diffs[k - 1].finalUpdateId);
+    for (const e of replay) expect(e.tsExchangeUs < T0 + DAY_US).toBe(e.tsExchangeUs < T0 + DAY_US);
+    expect(store.meta(VENUE, 'BTCUSDT', '2024-08-09').imports.map((r) => r.inputs[0].path)).toEqual(['day1', 'day2']);
+    // from/to select by receive time
+    const window = await collect(readMarketEvents(root, { venue: VENUE, symbol: 'BTCUSDT', from: T0 + DAY_US - 2_000_000, to: T0 + DAY_US + 3_000_000 }));
+    expect(window).toEqual(session.filter((e) => e.tsReceiveUs >= T0 + DAY_US - 2_000_000 && e.tsReceiveUs < T0 + DAY_US + 3_000_000));
+  });
+
+  it('gives the same replay for any batchRows, and never splits a depth event across batches', async () => {
+    const root = tempRoot();
+    const events = chain(120, T0 + 1000, 100, 1000);
+    await writeAll(root, events, { rowGroupRows: 7 });
+    const runs = [];
+    for (const batchRows of [1, 2, 3, 17, 1000, 100_000]) {
+      const batches = await collect(readEvents(root, { venue: VENUE, symbol: 'BTCUSDT', batchRows }));
+      if (batchRows === 1) expect(batches.length).toBe(events.length);
+      runs.push((await collect(readMarketEvents(root, { venue: VENUE, symbol: 'BTCUSDT', batchRows }))));
+    }
+    for (const r of runs) expect(r).toEqual(events);
+  });
+
+  it('spills sorted runs for large inputs and gets the same files as an in-memory import', async () => {
+    const events = chain(300, T0 + 1000, 100, 1000);
+    const r1 = tempRoot();
+    await writeAll(r1, events, { spillRows: 50, rowGroupRows: 64 });
+    const r2 = tempRoot();
+    await writeAll(r2, events, { rowGroupRows: 64 });
+    expect(filesOf(r1, '2024-08-08')).toEqual(filesOf(r2, '2024-08-08'));
+    expect(readdirSync(r1).filter((n) => n.startsWith('.'))).toEqual([]);
+  });
+
+  it('orders events with equal receive time in recording order across tables (seq)', async () => {
+    const root = tempRoot();
+    const ts = T0 + 5000;
+    const events: MarketEvent[] = [trade(ts, 1, 10, 1, 0), diff(ts, 1, 2, 0, [[10, 1]], [], 0), trade(ts, 2, 10, 1, 0), diff(ts, 3, 4, 2, [], [[11, 1]], 0)];
+    await writeAll(root, events);
+    expect(await collect(readMarketEvents(root, { venue: VENUE, symbol: 'BTCUSDT' }))).toEqual(events);
+  });
+
+  it('importEvents consumes an async stream of batches', async () => {
+    const root = tempRoot();
+    const events = chain(20, T0, 10);
+    async function* gen() {
+      for (let i = 0; i < events.length; i += 7) yield events.slice(i, i + 7);
+    }
+    const s = await importEvents({ root, venue: VENUE, instruments: [INSTRUMENT], provenance: PROV }, gen());
+    expect(s.eventsWritten).toBe(events.length);
+    expect(await collect(readMarketEvents(root, { venue: VENUE, symbol: 'BTCUSDT' }))).toEqual(events);
+  });
+});
+
+describe('atomicity', () => {
+  it('a crash before the rename leaves the previous partition intact and no visible partial file', async () => {
+    const root = tempRoot();
+    const base = chain(10, T0 + 1000, 100);
+    await writeAll(root, base);
+    const before = filesOf(root, '2024-08-08');
+    const w = new StoreWriter({ root, venue: VENUE, beforeRename: () => { throw new Error('simulated crash'); } });
+    w.addInstrument(INSTRUMENT);
+    await w.write(chain(10, T0 + 100_000_000, 1000));
+    await expect(w.commit(PROV)).rejects.toThrow('simulated crash');
+    expect(filesOf(root, '2024-08-08')).toEqual(before);
+    expect(await collect(readMarketEvents(root, { venue: VENUE, symbol: 'BTCUSDT' }))).toEqual(base);
+  });
+
+  it('a temp file left by a killed process is ignored by the reader', async () => {
+    const root = tempRoot();
+    const base = chain(10, T0 + 1000, 100);
+    await writeAll(root, base);
+    const dir = join(root, VENUE, 'BTCUSDT', '2024-08-08');
+    // What a process killed mid-write leaves behind: a truncated dot-temp file.
+    writeFileSync(join(dir, '.depth.parquet.4242.tmp'), readFileSync(join(dir, 'depth.parquet')).subarray(0, 100));
+    const store = await openStore(root);
+    expect(store.tables(VENUE, 'BTCUSDT', '2024-08-08')).toEqual(['depth', 'trades']);
+    expect(await collect(readMarketEvents(root, { venue: VENUE, symbol: 'BTCUSDT' }))).toEqual(base);
+  });
+});
+
+describe('errors', () => {
+  it('a corrupt table file gives a StoreError naming the file', async () => {
+    const root = tempRoot();
+    await writeAll(root, chain(10, T0 + 1000, 100));
+    const file = join(root, VENUE, 'BTCUSDT', '2024-08-08', 'depth.parquet');
+    const bytes = readFileSync(file);
+    writeFileSync(file, bytes.subarray(0, bytes.length - 20));
+    const err = await collect(readEvents(root, { venue: VENUE, symbol: 'BTCUSDT' })).catch((e) => e);
+    expect(err).toBeInstanceOf(StoreError);
+    expect(err.code).toBe('E_STORE');
+    expect(err.describe()).toContain(file);
+  });
+
+  it('corrupt column data gives a StoreError naming the file and row group', async () => {
+    const root = tempRoot();
+    await writeAll(root, chain(10, T0 + 1000, 100));
+    const file = join(root, VENUE, 'BTCUSDT', '2024-08-08', 'trades.parquet');
+    const bytes = Buffer.from(readFileSync(file));
+    for (let i = 4; i < 60; i++) bytes[i] = 0xff;
+    writeFileSync(file, bytes);
+    const err = await collect(readEvents(root, { venue: VENUE, symbol: 'BTCUSDT' })).catch((e) => e);
+    expect(err).toBeInstanceOf(StoreError);
+    expect(err.describe()).toContain(file);
+  });
+
+  it('a missing table file listed in meta.json, a missing store, and a grid change are StoreErrors', async () => {
+    const root = tempRoot();
+    await writeAll(root, chain(10, T0 + 1000, 100));
+    const dir = join(root, VENUE, 'BTCUSDT', '2024-08-08');
+    copyFileSync(join(dir, 'trades.parquet'), join(root, 'keep.parquet'));
+    const { rmSync } = await import('node:fs');
+    rmSync(join(dir, 'trades.parquet'));
+    const err = await collect(readEvents(root, { venue: VENUE, symbol: 'BTCUSDT' })).catch((e) => e);
+    expect(err).toBeInstanceOf(StoreError);
+    expect(err.describe()).toContain(join(dir, 'trades.parquet'));
+    await expect(openStore(join(root, 'nope'))).rejects.toBeInstanceOf(StoreError);
+    const w = new StoreWriter({ root, venue: VENUE });
+    w.addInstrument(new Instrument({ ...SPEC, tickSize: '0.01' }));
+    await w.write(chain(2, T0 + 1000, 100));
+    const e2 = await w.commit(PROV).catch((e) => e);
+    expect(e2).toBeInstanceOf(StoreError);
+    expect(e2.message).toContain('tickSize 0.1');
+    const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as PartitionMeta;
+    expect(meta.instrument.tickSize).toBe('0.1');
+    expect(existsSync(join(dir, 'depth.parquet'))).toBe(true);
+  });
+});
