@@ -243,8 +243,7 @@ export class RiskEngine {
     const out: Quote[] = [];
     quotes.forEach((q, i) => {
       const lots = keptLots[i];
-      if (lots === q.qtyLots) out.push(q);
-      else if (lots > 0) out.push({ ...q, qtyLots: lots });
+      if (lots > 0) out.push(lots === q.qtyLots ? q : { ...q, qtyLots: lots });
     });
     return out;
   }
@@ -338,7 +337,7 @@ export class RiskEngine {
     if (trims.length > 0 && this.bus?.hasListeners('riskTrimmed')) {
       this.bus.emit('riskTrimmed', { symbol: this.symbol, tsUs: ctx.tsUs, trims, state });
     }
-    const approved: Intent = quotes === intent.quotes ? intent : { ...intent, quotes };
+    const approved: Intent = trims.length === 0 ? intent : { ...intent, quotes };
     return { approved: true, intent: approved, trims, state };
   }
 
