@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import DecimalJs from 'decimal.js';
+import { Decimal as DecimalJs } from 'decimal.js';
 import { EventBus } from '../../src/core/index.ts';
 import { Portfolio, type PortfolioEventMap } from '../../src/portfolio/index.ts';
 import { BTCUSDC, BTCUSDT, ODDUSDT, registry } from './fixtures.ts';

@@ -134,6 +134,24 @@ describe('Portfolio: hand-computed scenario', () => {
     expect(p.positionSnapshot('BTCUSDT').liquidationPrice).toBe('50201.00502513');
   });
 
+  it('uses the last bracket beyond every cap, and publishes transfers', () => {
+    const bus = new EventBus<PortfolioEventMap>();
+    const transfers: string[] = [];
+    bus.on('transferBooked', (e) => transfers.push(`${e.asset}:${e.amount}:${e.walletBalance}`));
+    const p = new Portfolio(registry(), { defaults: { leverage: 10, brackets: [{ notionalCap: '1000', maintMarginRatio: '0.01', cum: '0' }, { notionalCap: '5000', maintMarginRatio: '0.02', cum: '10' }] } }, bus);
+    p.deposit({ asset: 'USDT', amount: '500', tsUs: T0 });
+    p.deposit({ asset: 'USDT', amount: '-100', tsUs: T0 });
+    expect(transfers).toEqual(['USDT:500:500', 'USDT:-100:400']);
+    p.applyFill({ symbol: 'BTCUSDT', side: 'sell', qtyLots: 100, priceTicks: 600000, fee: '0', liquidity: 'maker', tsUs: T0 });
+    p.mark({ symbol: 'BTCUSDT', markPrice: '60000' });
+    const pos = p.positionSnapshot('BTCUSDT');
+    expect(pos.initialMargin).toBe('600'); // 6000 / 10
+    expect(pos.maintenanceMargin).toBe('110'); // 6000 × 0.02 − 10 (beyond the last cap: last tier)
+    expect(p.accountSnapshot('USDT').availableBalance).toBe('-200');
+    p.mark({ symbol: 'BTCUSDT', markPrice: '64000' }); // equity 400 − 400 = 0 → ratio undefined
+    expect(p.accountSnapshot('USDT').marginRatio).toBeNull();
+  });
+
   it('keeps USDT and USDC accounts apart and counts other cross positions in the liquidation wallet', () => {
     const p = new Portfolio(registry());
     p.deposit({ asset: 'USDT', amount: '1000', tsUs: T0 });
@@ -155,6 +173,10 @@ describe('Portfolio: hand-computed scenario', () => {
     expect(s.positionFloat('ETHUSDT')).toBe(0);
     expect(s.pnlFloats('USDC').total).toBe(99);
     expect(Number.isNaN(s.equityFloat('EUR'))).toBe(true);
+    expect(s.walletFloat('USDC')).toBe(1999);
+    expect(s.unrealizedFloat('USDT')).toBe(5);
+    expect(s.pnlFloats('USDC', 'BTCUSDC')).toEqual({ spreadCapture: 0, inventory: 100, fees: 1, funding: 0, total: 99 });
+    expect(Number.isNaN(s.pnlFloats('USDC', 'ETHUSDT').total)).toBe(true);
     // BTCUSDT long 0.01 @ 50000 with W = 1000 + ODD's uPnL 5 − ODD's MM (15.5 × 0.004 = 0.062):
     // P = (500 − 1004.938) / (0.01 × 0.996) < 0 → none.
     expect(s.position('BTCUSDT')!.liquidationPrice).toBeNull();
