@@ -3,7 +3,7 @@
  * line and field of the parse context. Times come out as integer µs since the Unix epoch, prices
  * as positive integer ticks, quantities as non-negative integer lots.
  */
-import { InputError, MakerError, withLocation } from '../core/errors.ts';
+import { InputError, MakerError, NumberFormatError, withLocation } from '../core/errors.ts';
 import type { ParseContext, PriceQtyScale } from './types.ts';
 
 /** The field the context points at, e.g. `data.b[3]`. */
@@ -17,6 +17,8 @@ export function fieldError(ctx: ParseContext, field: string, message: string): I
 
 /** Gives an error raised while parsing a line the file, line and field it lacks. */
 export function locate(err: unknown, ctx: ParseContext): unknown {
+  // A malformed or off-grid number is bad input like any other: an InputError keeping its code.
+  if (err instanceof NumberFormatError) return new InputError(err.message, { file: ctx.file, line: ctx.line, field: fieldName(ctx) }, err.code, err);
   if (err instanceof MakerError) return withLocation(err, { file: ctx.file, line: ctx.line, field: err.location.field ?? fieldName(ctx) });
   return new InputError(`cannot parse: ${(err as Error)?.message ?? String(err)}`, { file: ctx.file, line: ctx.line, field: fieldName(ctx) }, 'E_INPUT', err);
 }

@@ -1,0 +1,70 @@
+// Shared helpers for the importer tests: spec registries and draining an import session.
+import { existsSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { importSources, type ImportOptions } from '../../src/importers/index.ts';
+import type { MarketEvent } from '../../src/model/events.ts';
+import { SpecRegistry, loadExchangeInfoFile, type InstrumentSpec } from '../../src/model/instrument.ts';
+
+export const SHARED = join(import.meta.dirname, '..', '..', '..', 'shared');
+export const REAL = join(SHARED, 'data', 'real');
+export const EXCHANGE_INFO = join(SHARED, 'data', 'binance-fixtures', 'python-resources', 'http_responses', 'http_futures_market_exchange_info.json');
+export const FIXTURES = join(import.meta.dirname, 'fixtures');
+export const haveShared = (p: string): boolean => existsSync(p);
+
+export function manualSpec(symbol: string, tickSize: string, stepSize: string): InstrumentSpec {
+  return {
+    symbol,
+    baseAsset: symbol.replace(/USDT$/, ''),
+    quoteAsset: 'USDT',
+    marginAsset: 'USDT',
+    contractType: 'PERPETUAL',
+    tickSize,
+    minPrice: tickSize,
+    maxPrice: '1000000',
+    stepSize,
+    minQty: stepSize,
+    maxQty: '100000',
+    marketMinQty: stepSize,
+    marketMaxQty: '100000',
+    minNotional: '5',
+    source: { kind: 'manual', asOf: '2020-09-01T00:00:00.000Z' },
+  };
+}
+
+/** BTCUSDT tick 0.1 / step 0.001 and ETHUSDT 0.01 / 0.001, as in the captured 2022 exchangeInfo. */
+export function exchangeInfoRegistry(): SpecRegistry {
+  const reg = new SpecRegistry();
+  reg.addAll(loadExchangeInfoFile(EXCHANGE_INFO));
+  return reg;
+}
+
+/** A registry that needs no shared data: BTCUSDT and ETHUSDT with the 2022 filters. */
+export function localRegistry(btcTick = '0.1'): SpecRegistry {
+  const reg = new SpecRegistry();
+  reg.add(manualSpec('BTCUSDT', btcTick, '0.001'));
+  reg.add(manualSpec('ETHUSDT', '0.01', '0.001'));
+  return reg;
+}
+
+export async function collect(inputs: string[], opts: ImportOptions) {
+  const session = importSources(inputs, opts);
+  const events: MarketEvent[] = [];
+  let batches = 0;
+  for await (const b of session.events) {
+    batches++;
+    for (const e of b) events.push(e);
+  }
+  return { events, batches, stats: session.stats() };
+}
+
+export function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'maker-importers-'));
+}
+
+export function writeTemp(dir: string, name: string, content: string | Uint8Array): string {
+  const p = join(dir, name);
+  writeFileSync(p, content);
+  return p;
+}
