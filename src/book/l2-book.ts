@@ -65,8 +65,12 @@ export class L2Book implements BookView {
       throw new RangeError(`snapshot price and quantity arrays differ in length (bids ${bidTicks.length}/${bidLots.length}, asks ${askTicks.length}/${askLots.length})`);
     }
     this.clear();
-    this.applySideLevels('bid', bidTicks, bidLots, 0, bidTicks.length);
-    this.applySideLevels('ask', askTicks, askLots, 0, askTicks.length);
+    // Own loops rather than applySideLevels: snapshots usually arrive as plain arrays and diffs as
+    // typed arrays, and sharing one loop would make its element loads polymorphic.
+    const bids = this.bids;
+    for (let i = 0; i < bidTicks.length; i++) bids.set(bidTicks[i], bidLots[i]);
+    const asks = this.asks;
+    for (let i = 0; i < askTicks.length; i++) asks.set(askTicks[i], askLots[i]);
   }
 
   /** Set by the owner of the book (the sync state machine). */
