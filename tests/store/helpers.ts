@@ -1,5 +1,5 @@
 // Shared fixtures for the store tests: an instrument and small hand-made events.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Instrument, type InstrumentSpec } from '../../src/model/instrument.ts';
@@ -27,8 +27,16 @@ export const DAY_US = 86_400_000_000;
 /** 2024-08-08T00:00:00Z in µs. */
 export const T0 = 1_723_075_200_000_000;
 
+const roots: string[] = [];
 export function tempRoot(): string {
-  return mkdtempSync(join(tmpdir(), 'maker-store-'));
+  const r = mkdtempSync(join(tmpdir(), 'maker-store-'));
+  roots.push(r);
+  return r;
+}
+
+/** Removes every directory made by tempRoot (call from afterAll). */
+export function removeTempRoots(): void {
+  for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
 }
 
 export function diff(tsUs: number, U: number, u: number, pu: number, bids: [number, number][], asks: [number, number][], rx = 3000): MarketEvent {

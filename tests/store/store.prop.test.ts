@@ -2,10 +2,12 @@
 // crossing), imported in one or two overlapping pieces with any spill/row-group sizes, replays to
 // exactly the recorded events in recording order, for any batch size.
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { MarketEvent } from '../../src/model/events.ts';
 import { StoreWriter, readMarketEvents } from '../../src/store/index.ts';
-import { DAY_US, INSTRUMENT, T0, collect, tempRoot } from './helpers.ts';
+import { DAY_US, INSTRUMENT, T0, collect, tempRoot, removeTempRoots } from './helpers.ts';
+
+afterAll(removeTempRoots);
 
 const levels = fc.array(fc.tuple(fc.integer({ min: 1, max: 2_000_000 }), fc.integer({ min: 0, max: 5_000_000 })), { maxLength: 4 });
 const decimal = fc.oneof(fc.constant(''), fc.tuple(fc.integer({ min: 0, max: 99999 }), fc.integer({ min: 0, max: 99999999 })).map(([a, b]) => `${a}.${String(b).padStart(8, '0')}`));
@@ -25,7 +27,9 @@ const step = fc.record({
   funding: decimal,
 });
 
-function build(steps: fc.infer<typeof step>[]): MarketEvent[] {
+type Step = typeof step extends fc.Arbitrary<infer T> ? T : never;
+
+function build(steps: Step[]): MarketEvent[] {
   let rx = T0 + DAY_US - 60_000_000; // start a minute before midnight
   let id = 1000;
   const out: MarketEvent[] = [];

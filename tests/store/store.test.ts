@@ -1,12 +1,14 @@
 import { copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parquetMetadata } from 'hyparquet';
 import { StoreError } from '../../src/core/errors.ts';
 import type { MarketEvent } from '../../src/model/events.ts';
 import { Instrument } from '../../src/model/instrument.ts';
 import { StoreWriter, openStore, readEvents, readMarketEvents, importEvents, type PartitionMeta } from '../../src/store/index.ts';
-import { DAY_US, INSTRUMENT, SPEC, T0, collect, diff, tempRoot, trade } from './helpers.ts';
+import { DAY_US, INSTRUMENT, SPEC, T0, collect, diff, tempRoot, trade, removeTempRoots } from './helpers.ts';
+
+afterAll(removeTempRoots);
 
 const VENUE = 'binance-usdm';
 const PROV = { importer: 'test', inputs: [{ path: 'a.jsonl' }] };
