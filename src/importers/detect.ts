@@ -138,7 +138,7 @@ export async function detectFormat(path: string): Promise<DetectedInput> {
 
 /**
  * Expands the inputs: files stay in the given order, a directory becomes its regular files sorted
- * by name (hidden files and SOURCES/README notes skipped). Sorting by name keeps daily files of one
+ * by name (hidden files, `.md` notes and `.CHECKSUM` files skipped). Sorting by name keeps daily files of one
  * session in date order.
  */
 export function listInputFiles(inputs: string[]): { files: string[]; fromDirectory: Map<string, string> } {
@@ -156,7 +156,7 @@ export function listInputFiles(inputs: string[]): { files: string[]; fromDirecto
       continue;
     }
     const names = readdirSync(input)
-      .filter((n) => !n.startsWith('.') && !/\.(md|txt|CHECKSUM|json)$/i.test(n))
+      .filter((n) => !n.startsWith('.') && !/\.(md|CHECKSUM)$/i.test(n))
       .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     const inDir = names.map((n) => join(input, n)).filter((p) => statSync(p).isFile());
     if (inDir.length === 0) throw new InputError('directory holds no input files', { file: input }, 'E_INPUT_EMPTY');

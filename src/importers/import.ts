@@ -152,11 +152,11 @@ async function* parseFile(
         } catch (e) {
           throw locate(e, ctx);
         }
+        if (batch.length >= batchSize) {
+          yield batch;
+          batch = [];
+        }
         if (lineNo >= maxLines) break;
-      }
-      if (batch.length >= batchSize) {
-        yield batch;
-        batch = [];
       }
       if (lineNo >= maxLines) break;
     }
