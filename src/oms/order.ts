@@ -40,7 +40,7 @@ export interface TrackedOrder {
   modifyTarget: { priceTicks: number; qtyLots: number } | null;
   /** Trade ids already applied: the de-duplication key of trades is (orderId, tradeId), and this set is per order. */
   readonly seenTrades: Set<number>;
-  /** Keys of status reports already applied (exact duplicates are dropped). */
+  /** Keys of status reports already applied (exact duplicates are dropped; see statusKey). */
   readonly seenStatus: Set<string>;
   /** When the order reached a terminal state, µs (for pruning). */
   endedUs: number;
@@ -134,5 +134,6 @@ export function eventOfFinalStatus(status: ExchangeOrderStatus): ExchangeEvent |
 export function statusKey(r: ExecutionReport): string | null {
   if (r.execType === 'TRADE' || r.execType === 'CANCEL_REJECTED' || r.execType === 'MODIFY_REJECTED') return null;
   if (r.execType === 'REJECTED' && UNKNOWN_OUTCOME_CODES.has(r.errorCode)) return null;
-  return `${r.execType}|${r.status}|${r.cumFilledLots}|${r.priceTicks}|${r.origQtyLots}`;
+  // The exchange time is part of the key: two amendments back and forth carry the same price/qty.
+  return `${r.execType}|${r.status}|${r.cumFilledLots}|${r.priceTicks}|${r.origQtyLots}|${r.tsExchangeUs}`;
 }
