@@ -203,7 +203,7 @@ describe('strategy invariants (property)', () => {
     );
   });
 
-  it('quotes when the inputs are healthy: a valid two-sided book and ready signals give at least one quote or a reason', () => {
+  it('an intent without quotes always says why', () => {
     fc.assert(
       fc.property(caseArb, (c) => {
         const intent = createStrategy(c.config).decide(c.ctx);

@@ -217,6 +217,20 @@ describe('order refresh', () => {
     expect(prices(extra.quotes, 'buy')).toEqual([99]);
   });
 
+  // From a shrunk fast-check case (seed -332310276): a kept, partly filled order leaves capacity
+  // that the next new level takes, so new sizes may differ from a refresh-free decision.
+  it('a kept partly filled order frees position capacity for the deeper levels', () => {
+    const s = fixed({ halfSpreadTicks: 1, levels: 3, sizeLots: 4, maxPositionLots: 8, requoteToleranceTicks: 0 });
+    const fresh = s.decide(ctx([], { positionLots: -1 }));
+    expect(sizes(fresh.quotes, 'sell')).toEqual([4, 3]);
+    const refreshed = s.decide(ctx([liveAt('sell', 101, 4), liveAt('sell', 102, 1)], { positionLots: -1 }));
+    expect(refreshed.quotes.filter((q) => q.side === 'sell')).toEqual([
+      { side: 'sell', priceTicks: 101, qtyLots: 4, level: 0 },
+      { side: 'sell', priceTicks: 102, qtyLots: 1, level: 1 },
+      { side: 'sell', priceTicks: 103, qtyLots: 2, level: 2 },
+    ]);
+  });
+
   it('drops a live order of a side that is off', () => {
     const intent = fixed({ maxPositionLots: 2, requoteToleranceTicks: 5 }).decide(ctx([liveAt('buy', 99)], { positionLots: 2 }));
     expect(prices(intent.quotes, 'buy')).toEqual([]);
