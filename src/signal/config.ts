@@ -33,6 +33,10 @@ export interface SignalConfig {
   micropriceWindowS: number;
   /** Refit cadence of the micro-price model, s (first fit after micropriceWarmupS). */
   micropriceRefitS: number;
+  /** Mid moves larger than this between consecutive quotes are jumps, left out of the fit, ticks. */
+  micropriceMaxMoveTicks: number;
+  /** Capacity of the transition buffer (the oldest transitions go first when it is full). */
+  micropriceMaxTransitions: number;
   /** Observed time before the first micro-price fit, s. */
   micropriceWarmupS: number;
   /** State-changing transitions needed in the window for a fit to be used. */
@@ -67,6 +71,8 @@ export const DEFAULT_SIGNAL_CONFIG: Readonly<Omit<SignalConfig, 'tickSize'>> = O
   micropriceMaxSpreadTicks: 6,
   micropriceWindowS: 600,
   micropriceRefitS: 60,
+  micropriceMaxMoveTicks: 1,
+  micropriceMaxTransitions: 200_000,
   micropriceWarmupS: 120,
   micropriceMinTransitions: 100,
   micropriceMinStateExits: 1,
@@ -90,6 +96,7 @@ export function resolveSignalConfig(partial: Partial<SignalConfig> & { tickSize:
     'micropriceImbalanceBuckets',
     'micropriceMaxSpreadTicks',
     'micropriceMaxIterations',
+    'micropriceMaxTransitions',
     'intensityMaxDepthTicks',
     'intensityMinPoints',
   ];
@@ -97,7 +104,7 @@ export function resolveSignalConfig(partial: Partial<SignalConfig> & { tickSize:
     const v = cfg[k] as number;
     if (!Number.isSafeInteger(v) || v <= 0) throw new ConfigError(`${k} must be a positive integer, got ${v}`, { field: `signal.${k}` });
   }
-  const positive: (keyof SignalConfig)[] = ['obiBandBps', 'volHalfLifeS', 'tradeHalfLifeS', 'micropriceWindowS', 'micropriceRefitS', 'micropriceTolerance', 'intensityWindowS', 'markMaxAgeUs'];
+  const positive: (keyof SignalConfig)[] = ['micropriceMaxMoveTicks', 'obiBandBps', 'volHalfLifeS', 'tradeHalfLifeS', 'micropriceWindowS', 'micropriceRefitS', 'micropriceTolerance', 'intensityWindowS', 'markMaxAgeUs'];
   for (const k of positive) {
     const v = cfg[k] as number;
     if (!(v > 0) || !Number.isFinite(v)) throw new ConfigError(`${k} must be a positive number, got ${v}`, { field: `signal.${k}` });

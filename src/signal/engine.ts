@@ -9,6 +9,9 @@
  * before t is closed with the state in force there; an event exactly on a boundary belongs to the
  * interval that ends at it.
  *
+ * The micro-price model learns from every two-sided best-quote state (event time); volatility and
+ * fill intensity sample on the time grid.
+ *
  * Cost per event: O(1) plus the levels the multi-level and band imbalances visit; the micro-price
  * refit (O(states³)) runs once per `micropriceRefitS`, the intensity refit (O(depths)) once per
  * sample interval. The snapshot is one object mutated in place: read it, do not keep it (or copy it
@@ -162,8 +165,6 @@ export class SignalEngine {
   private nextRefitUs = NaN;
   /** Last valid mid and L1, carried across invalid books and empty intervals for grid sampling. */
   private carriedMid = NaN;
-  private carriedImbalance = NaN;
-  private carriedSpread = NaN;
 
   constructor(config: SignalEngineConfig) {
     const { eventTime, ...rest } = config;
@@ -175,7 +176,13 @@ export class SignalEngine {
     this.volatility = new RealizedVolatility(c.sampleIntervalUs, c.volHalfLifeS, c.volWarmupS);
     this.flow = new TradeFlow(c.tradeHalfLifeS, c.tradeWarmupS);
     this.intensity = new FillIntensity(c.sampleIntervalUs, c.intensityWindowS, c.intensityWarmupS, c.intensityMaxDepthTicks, c.intensityMinPoints);
-    this.estimator = new MicropriceEstimator(c.micropriceImbalanceBuckets, c.micropriceMaxSpreadTicks, c.micropriceWindowS * 1e6, c.sampleIntervalUs);
+    this.estimator = new MicropriceEstimator(
+      c.micropriceImbalanceBuckets,
+      c.micropriceMaxSpreadTicks,
+      c.micropriceWindowS * 1e6,
+      c.micropriceMaxTransitions,
+      c.micropriceMaxMoveTicks,
+    );
     this.mark = new ReferenceDeviation(c.markMaxAgeUs);
     this.index = new ReferenceDeviation(c.markMaxAgeUs);
   }
@@ -211,6 +218,7 @@ export class SignalEngine {
     s.askLots = askLots;
     if (!twoSided) {
       this.ofiAcc.update(ts, NaN, 0, NaN, 0);
+      this.estimator.observe(ts, NaN, NaN, NaN);
       this.clearBookSignals();
       this.refreshDeviations(ts);
       return;
@@ -232,8 +240,7 @@ export class SignalEngine {
     this.ofiAcc.update(ts, bid, bidLots, ask, askLots);
     s.ofiCurrent = this.ofiAcc.current;
     this.carriedMid = mid;
-    this.carriedImbalance = imbalance;
-    this.carriedSpread = spread;
+    this.estimator.observe(ts, mid, imbalance, spread);
     this.refreshMicroprice();
     this.refreshDeviations(ts);
   }
@@ -285,15 +292,14 @@ export class SignalEngine {
     const last = first + (boundaries - 1) * interval;
     this.volatility.onSample(this.carriedMid);
     this.intensity.onSample(this.carriedMid);
-    this.estimator.observe(first, this.carriedMid, this.carriedImbalance, this.carriedSpread);
     if (boundaries > 1) {
       this.volatility.onUnchangedSamples(boundaries - 1);
       this.intensity.onQuietSamples(boundaries - 1);
-      this.estimator.expire(last);
     }
     this.nextSampleUs = last + interval;
     this.intensity.refit();
     if (last >= this.nextRefitUs) {
+      this.estimator.expire(last);
       this.refitMicroprice();
       const refitUs = this.config.micropriceRefitS * 1e6;
       this.nextRefitUs += Math.floor((last - this.nextRefitUs) / refitUs + 1) * refitUs;

@@ -4,7 +4,9 @@
  *
  * State x = (imbalance bucket, spread): I = Qb/(Qb + Qa) in `buckets` uniform bins of [0, 1] (bin j
  * mirrors bin buckets−1−j under I ↦ 1 − I), S = 1 … maxSpreadTicks. From observed transitions
- * x → x' with mid change ΔM (grid samples, fed by the engine):
+ * x → x' with mid change ΔM (consecutive best-quote states in event time, as in the paper; moves
+ * larger than `maxMoveTicks` are jumps the model does not describe and are left out, as Stoikov's
+ * K = {±½, ±1} tick does):
  *   Q[x][x'] = P(x → x', ΔM = 0)   transient moves (self-loops drop out of every formula below, so
  *                                   unchanged samples are not stored)
  *   r[x]     = E[ΔM; ΔM ≠ 0]        = (R1·K)[x], the expected absorbed move
@@ -215,9 +217,10 @@ function swap(a: Float64Array, i: number, j: number): void {
 }
 
 /**
- * Rolling-window estimator: the engine feeds one observation per grid sample; transitions that
- * change the state or move the mid are kept in a ring buffer and counted, and expire after
- * `windowUs`. Refitting is the caller's decision (the engine refits on a fixed cadence).
+ * Rolling-window estimator: the engine feeds every best-quote state; transitions that change the
+ * state or move the mid are kept in a ring buffer and counted, and expire after `windowUs` (or, when
+ * more than `capacity` arrive within the window, oldest first). Refitting is the caller's decision
+ * (the engine refits on a fixed cadence).
  */
 export class MicropriceEstimator {
   readonly counts: TransitionCounts;
@@ -228,26 +231,32 @@ export class MicropriceEstimator {
   private readonly ringMove: Float64Array;
   private ringHead = 0;
   private ringSize = 0;
+  private readonly maxMoveTicks: number;
   private previousState = -1;
   private previousMid = NaN;
 
-  constructor(buckets: number, maxSpreadTicks: number, windowUs: number, sampleIntervalUs: number) {
+  constructor(buckets: number, maxSpreadTicks: number, windowUs: number, capacity: number, maxMoveTicks: number) {
     this.counts = new TransitionCounts(buckets, maxSpreadTicks);
     this.windowUs = windowUs;
-    const capacity = Math.ceil(windowUs / sampleIntervalUs) + 1;
+    this.maxMoveTicks = maxMoveTicks;
     this.ringTs = new Float64Array(capacity);
     this.ringFrom = new Int32Array(capacity);
     this.ringTo = new Int32Array(capacity);
     this.ringMove = new Float64Array(capacity);
   }
 
-  /** One grid sample at `tsUs`: the mid, I and spread in force there (NaN mid = no book). */
+  /** The best-quote state at `tsUs`: mid, I and spread (a NaN mid breaks the chain: no book). */
   observe(tsUs: number, midTicks: number, imbalance: number, spreadTicks: number): void {
     this.expire(tsUs);
-    if (Number.isNaN(midTicks)) return;
+    if (Number.isNaN(midTicks)) {
+      this.previousState = -1;
+      return;
+    }
     const state = micropriceState(imbalance, spreadTicks, this.counts.buckets, this.counts.maxSpreadTicks);
     const move = midTicks - this.previousMid;
-    if (this.previousState >= 0 && state >= 0 && (state !== this.previousState || move !== 0)) this.record(tsUs, this.previousState, state, move);
+    if (this.previousState >= 0 && state >= 0 && (state !== this.previousState || move !== 0) && Math.abs(move) <= this.maxMoveTicks) {
+      this.record(tsUs, this.previousState, state, move);
+    }
     this.previousState = state;
     this.previousMid = midTicks;
   }
@@ -270,7 +279,7 @@ export class MicropriceEstimator {
   private record(tsUs: number, from: number, to: number, move: number): void {
     const capacity = this.ringTs.length;
     if (this.ringSize === capacity) {
-      // Cannot happen with one observation per grid sample; expiring the oldest keeps counts consistent.
+      // More transitions in the window than the buffer holds: the oldest goes first.
       const tail = (this.ringHead - this.ringSize + capacity) % capacity;
       this.counts.apply(this.ringFrom[tail], this.ringTo[tail], this.ringMove[tail], -1);
       this.ringSize--;

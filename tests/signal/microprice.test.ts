@@ -71,7 +71,7 @@ describe('fitMicroprice on a hand-solvable chain', () => {
 });
 
 describe('MicropriceEstimator on synthetic data', () => {
-  const est = new MicropriceEstimator(10, 2, 400_000, 2);
+  const est = new MicropriceEstimator(10, 2, 400_000, 200_000, 1);
   let ts = 0;
   for (const s of touchWalk('microprice-1', 200_000)) {
     ts++;
@@ -98,7 +98,7 @@ describe('MicropriceEstimator on synthetic data', () => {
   });
 
   it('expires transitions out of the rolling window', () => {
-    const rolling = new MicropriceEstimator(2, 1, 10, 1);
+    const rolling = new MicropriceEstimator(2, 1, 10, 100, 1);
     rolling.observe(1, 100, 0.9, 1);
     rolling.observe(2, 100.5, 0.9, 1); // (1 → 1, +½)
     rolling.observe(3, 100.5, 0.9, 1); // no change: not stored
