@@ -4,8 +4,7 @@
  * native input, in the same run on the same diffs. Parsing happens outside the timed region.
  *
  * One pass = reset the book from the REST snapshot, then apply every diff from the bridging one
- * on. Each timed run repeats passes until it lasts >= 0.5 s (pass counts are calibrated per book
- * after a warm-up). The rate counts diff level updates only; the snapshot reload is inside the
+ * on. Each timed run repeats passes until it has lasted >= 0.5 s (after two warm-up passes). The rate counts diff level updates only; the snapshot reload is inside the
  * timed region for every book alike.
  *
  *   ours             L2Book.applySideLevels on flat Float64Arrays (ticks/lots), no allocation
@@ -38,6 +37,7 @@ export interface BookBenchResult {
   /** Diff level updates per pass. */
   levelUpdates: number;
   diffsPerPass: number;
+  /** Passes over all runs, per book. */
   passes: { ours: number; oursViaSync: number; tardis: number; ccxt: number };
 }
 
@@ -192,21 +192,27 @@ export async function benchBook(opts: { runs: number; only?: Contender[] }): Pro
     ccxt = ob;
   };
 
-  const time = (pass: () => void, passes: number): number => {
+  /** Repeats passes until at least MIN_RUN_SECONDS have elapsed; returns [seconds, passes]. */
+  const timeRun = (pass: () => void): [number, number] => {
     const t0 = performance.now();
-    for (let p = 0; p < passes; p++) pass();
-    return (performance.now() - t0) / 1000;
-  };
-  const calibrate = (pass: () => void): number => {
-    time(pass, 2); // warm-up
-    const once = time(pass, 1);
-    return Math.max(1, Math.ceil(MIN_RUN_SECONDS / Math.max(once, 1e-6)));
+    let n = 0;
+    let secs = 0;
+    do {
+      pass();
+      n++;
+      secs = (performance.now() - t0) / 1000;
+    } while (secs < MIN_RUN_SECONDS);
+    return [secs, n];
   };
   const contenders = { ours: oursPass, oursViaSync: syncPass, tardis: tardisPass, ccxt: ccxtPass };
   const enabled = (Object.keys(contenders) as Contender[]).filter((k) => opts.only === undefined || opts.only.includes(k));
   const on = (k: Contender) => enabled.includes(k);
   const passes = { ours: 0, oursViaSync: 0, tardis: 0, ccxt: 0 };
-  for (const k of enabled) passes[k] = calibrate(contenders[k]);
+  for (const k of enabled) {
+    // Warm-up, so that the first run does not time the JIT.
+    contenders[k]();
+    contenders[k]();
+  }
 
   // All four books must agree on the final top of book, or the comparison is meaningless.
   const expectEq = (what: string, a: number, b: number) => {
@@ -232,8 +238,9 @@ export async function benchBook(opts: { runs: number; only?: Contender[] }): Pro
   const rates = { ours: [] as number[], oursViaSync: [] as number[], tardis: [] as number[], ccxt: [] as number[] };
   for (let r = 0; r < runs; r++) {
     for (const k of enabled) {
-      const secs = time(contenders[k], passes[k]);
-      rates[k].push((levelUpdates * passes[k]) / secs);
+      const [secs, n] = timeRun(contenders[k]);
+      passes[k] += n;
+      rates[k].push((levelUpdates * n) / secs);
     }
   }
   const nan = { min: NaN, median: NaN, max: NaN };
@@ -256,7 +263,7 @@ function fmt(n: number): string {
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const runs = Number(process.argv[2] ?? 5);
   const r = await benchBook({ runs });
-  console.log(`BTCUSDT 2024-08-08: ${r.diffsPerPass} diffs, ${r.levelUpdates} level updates per pass; runs: ${runs}; passes per run: ${JSON.stringify(r.passes)}`);
+  console.log(`BTCUSDT 2024-08-08: ${r.diffsPerPass} diffs, ${r.levelUpdates} level updates per pass; runs: ${runs}; passes over all runs: ${JSON.stringify(r.passes)}`);
   console.log(`${'book'.padEnd(22)}${'min'.padStart(10)}${'median'.padStart(10)}${'max'.padStart(10)}  level updates/s`);
   const rows: [string, Stat][] = [
     ['ours (L2Book, flat)', r.oursLevelUpdatesPerSec],

@@ -249,11 +249,12 @@ export class BookSync {
   private gap(d: FlatDepthDiff, expectedId: number, phase: 'bridge' | 'chain'): void {
     this.counters.gaps++;
     this.setState('INVALID');
+    // Buffer before reporting: a handler may feed the sync again and reuse `d`'s storage.
+    this.bufferDiff(d);
     this.emit({
       type: 'gap', symbol: this.book.symbol, expectedId, phase,
       firstUpdateId: d.firstUpdateId, finalUpdateId: d.finalUpdateId, prevFinalUpdateId: d.prevFinalUpdateId, tsExchangeUs: d.tsExchangeUs,
     });
-    this.bufferDiff(d);
   }
 
   private crossed(cause: 'diff' | 'snapshot', updateId: number, tsExchangeUs: number): void {
