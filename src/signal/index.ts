@@ -14,7 +14,7 @@
  * | value | definition | unit | ready when |
  * |---|---|---|---|
  * | weightedMid | I·Pa + (1 − I)·Pb, I = Qb/(Qb + Qa) | ticks | valid two-sided book |
- * | microprice | mid + g*(I, S), Stoikov 2018, model fitted on a rolling window, O(1) lookup | ticks | a fit exists and the state (I bucket, spread) is trusted |
+ * | microprice | mid + g*(I, S), Stoikov 2018, fitted on event-time quote transitions of a rolling window, O(1) lookup | ticks | a fit exists and the state (I bucket, spread) is trusted |
  * | obiL1 / imbalanceL1 | (Qb − Qa)/(Qb + Qa) / Qb/(Qb + Qa) at the touch | [−1,1] / [0,1] | valid two-sided book |
  * | obiLevels | same over the best `obiLevels` levels per side | [−1,1] | valid two-sided book |
  * | obiBand | same over prices within mid·(1 ± obiBandBps/10⁴) | [−1,1] | valid two-sided book |
