@@ -70,6 +70,7 @@ export class RiskEngine {
   private cachedInstrument: Instrument | null = null;
   private cachedLimits: InstrumentLimits | null = null;
   private lastEquity: EquityStrings | null = null;
+  private lastCapital: { equity: string; marginUsed: string; exceeded: boolean } | null = null;
 
   constructor(options: RiskEngineOptions) {
     const config = options.config ?? DEFAULT_RISK_CONFIG;
@@ -168,7 +169,9 @@ export class RiskEngine {
     }
     let openBuy = 0;
     let openSell = 0;
+    if (!Number.isSafeInteger(pos)) throw new InvariantError(`risk check: positionLots must be an integer, got ${pos}`);
     for (const o of ctx.openOrders) {
+      if (!(Number.isSafeInteger(o.remainingLots) && o.remainingLots >= 0)) throw new InvariantError(`risk check: open order remainingLots must be a non-negative integer, got ${o.remainingLots}`);
       if (o.side === 'buy') openBuy += o.remainingLots;
       else openSell += o.remainingLots;
     }
@@ -226,7 +229,7 @@ export class RiskEngine {
         const room = posLotsByNotional - signedPos - sameOpen - sameApproved;
         cut(room, 'MAX_POSITION_NOTIONAL', `worst-case ${q.side} position over ${cfg.maxPositionNotional} at ${refTicks} ticks (${posLotsByNotional} lots)`);
       }
-      if (lots > 0 && (lots < inst.minQtyLots || !inst.meetsMinNotional(p, lots))) {
+      if (lots > 0 && (lots < inst.minQtyLots || lots * p < limits.minNotionalTickLots)) {
         cut(0, 'FILTER', `${lots} lots @ ${p} ticks is below LOT_SIZE minQty or MIN_NOTIONAL`);
       }
       if (lots > 0 && !matchesOpenOrder(ctx, q.side, p, lots)) {
@@ -251,9 +254,13 @@ export class RiskEngine {
   private capitalUsageExceeded(ctx: RiskContext): boolean {
     const max = this.config.maxCapitalUsage;
     if (max === null) return false;
+    // The portfolio's strings change only on fills and mark updates; skip the decimal work otherwise.
+    const memo = this.lastCapital;
+    if (memo && memo.equity === ctx.equity && memo.marginUsed === ctx.marginUsed) return memo.exceeded;
     const equity = parseMoney(ctx.equity, 'ctx.equity');
-    if (equity.lte(0)) return true;
-    return parseMoney(ctx.marginUsed, 'ctx.marginUsed').gte(equity.times(max));
+    const exceeded = equity.lte(0) || parseMoney(ctx.marginUsed, 'ctx.marginUsed').gte(equity.times(max));
+    this.lastCapital = { equity: ctx.equity, marginUsed: ctx.marginUsed, exceeded };
+    return exceeded;
   }
 
   // ---- state updates --------------------------------------------------------------------------

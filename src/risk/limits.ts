@@ -18,18 +18,23 @@ export interface InstrumentLimits {
   maxOrderTickLots: number;
   /** Worst-case position notional cap, tick-lots; +Infinity when off. */
   maxPositionTickLots: number;
+  /** MIN_NOTIONAL of the instrument, tick-lots, rounded up (0 when the spec has none). */
+  minNotionalTickLots: number;
   /** min(config, the instrument's MAX_NUM_ORDERS). */
   maxOpenOrders: number;
   /** PERCENT_PRICE multipliers as integers over 10^decimals; null when not enforced or unknown. */
   percentPrice: { upUnits: number; downUnits: number; scale: number } | null;
 }
 
-const Dx = Decimal.clone({ precision: 40, rounding: Decimal.ROUND_FLOOR });
+const Dx = Decimal.clone({ precision: 40 });
+
+function tickLot(inst: Instrument): Decimal {
+  return new Dx(inst.tickUnits).times(inst.stepUnits).div(new Dx(10).pow(inst.priceDecimals + inst.qtyDecimals));
+}
 
 function toTickLots(amount: string | null, inst: Instrument, key: string): number {
   if (amount === null) return Number.POSITIVE_INFINITY;
-  const tickLot = new Dx(inst.tickUnits).times(inst.stepUnits).div(new Dx(10).pow(inst.priceDecimals + inst.qtyDecimals));
-  const v = new Dx(amount).div(tickLot).floor();
+  const v = new Dx(amount).div(tickLot(inst)).floor();
   if (v.gt(Number.MAX_SAFE_INTEGER)) throw new ConfigError(`${key}: ${amount} is too large for ${inst.symbol} (over 2^53 tick-lots)`, { field: key });
   return v.toNumber();
 }
@@ -45,6 +50,7 @@ export function instrumentLimits(config: RiskConfig, inst: Instrument): Instrume
   return {
     maxOrderTickLots: toTickLots(config.maxOrderNotional, inst, 'risk.maxOrderNotional'),
     maxPositionTickLots: toTickLots(config.maxPositionNotional, inst, 'risk.maxPositionNotional'),
+    minNotionalTickLots: Math.max(0, new Dx(inst.spec.minNotional).div(tickLot(inst)).ceil().toNumber()),
     maxOpenOrders: exchangeMax !== undefined && exchangeMax > 0 ? Math.min(config.maxOpenOrders, exchangeMax) : config.maxOpenOrders,
     percentPrice,
   };

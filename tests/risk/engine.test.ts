@@ -64,6 +64,12 @@ describe('RiskEngine basics', () => {
     expect(() => engine.kill(T0 + 0.5)).toThrow(/integer/);
   });
 
+  it('rejects a non-integer position or open-order size (a bug upstream, not a market condition)', () => {
+    const { engine } = setup();
+    expect(() => engine.check(intent([quote('buy', 599_990, 1)]), makeCtx({ positionLots: Number.NaN }))).toThrow(/positionLots/);
+    expect(() => engine.check(intent([quote('buy', 599_990, 1)]), makeCtx({ openOrders: [{ side: 'buy', priceTicks: 1, remainingLots: -1 }] }))).toThrow(/remainingLots/);
+  });
+
   it('keeps approved quotes in input order while sizing nearest-first', () => {
     const { engine } = setup({ maxPositionLots: 6 });
     const far = quote('buy', 599_900, 4, 2);
@@ -161,6 +167,21 @@ describe('max order notional', () => {
   it('rejects a notional cap too large for the instrument', () => {
     const engine = new RiskEngine({ symbol: SYMBOL, config: parseRiskConfig({ ...OFF, maxOrderNotional: '10000000000000' }) });
     expect(() => engine.check(intent([quote('buy', 599_990, 3)]), makeCtx())).toThrow(/risk.maxOrderNotional/);
+  });
+});
+
+describe('instrumentLimits', () => {
+  it('turns money limits into whole tick-lots: caps rounded down, MIN_NOTIONAL rounded up', () => {
+    const cfg = parseRiskConfig({ maxOrderNotional: '120.00015', maxPositionNotional: '600' });
+    // tick 0.1 × step 0.001 = 0.0001 USDT per tick-lot.
+    expect(instrumentLimits(cfg, INSTRUMENT)).toMatchObject({ maxOrderTickLots: 1_200_001, maxPositionTickLots: 6_000_000, minNotionalTickLots: 50_000 });
+    // tick 0.5 × step 0.001 = 0.0005: MIN_NOTIONAL 0.0007 needs 2 tick-lots (1.4 rounded up).
+    const odd = new Instrument(makeSpec({ tickSize: '0.5', minPrice: '0.5', minNotional: '0.0007' }));
+    expect(instrumentLimits(cfg, odd)).toMatchObject({ minNotionalTickLots: 2, maxOrderTickLots: 240_000 });
+    expect(instrumentLimits(parseRiskConfig(), new Instrument(makeSpec({ minNotional: '0' })))).toMatchObject({
+      minNotionalTickLots: 0,
+      maxOrderTickLots: Number.POSITIVE_INFINITY,
+    });
   });
 });
 
