@@ -1,5 +1,7 @@
 // Every row of the transition table, driven through the OrderManager: reach the state with real
 // reports, fire the event the way the exchange would, check the state, the flag and the bus.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InvariantError } from '../../src/core/errors.ts';
 import {
@@ -111,6 +113,16 @@ describe('transition table: structure', () => {
       if (row.unknown) expect(['timeout', 'unknown-order-reject']).toContain(event);
     }
     expect(allRows().length).toBeGreaterThan(80);
+  });
+
+  it('docs/OMS_SPEC.md lists exactly the rows of the code table', () => {
+    const doc = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'OMS_SPEC.md'), 'utf8');
+    const docRows = doc
+      .split('\n')
+      .filter((l) => /^\| [a-z-]+ \| [a-z-]+ \| [a-z-]+( \(unknown\))? \| /.test(l) && !l.startsWith('| state |'))
+      .map((l) => l.split('|').slice(1, 4).map((c) => c.trim()).join(' '));
+    const codeRows = allRows().map(({ state, event, row }) => `${state} ${event} ${row.next}${row.unknown ? ' (unknown)' : ''}`);
+    expect(docRows).toEqual(codeRows);
   });
 
   it('resolves working by filled quantity', () => {
