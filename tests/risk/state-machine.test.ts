@@ -17,6 +17,51 @@ describe('TRANSITIONS table', () => {
   });
 });
 
+describe('every row of the table, driven through the public API', () => {
+  const enter: Record<TradingState, (m: TradingStateMachine) => void> = {
+    ACTIVE: () => {},
+    REDUCING: (m) => m.tripStop('drawdown', 'REDUCING', 1, 'dd'),
+    HALTED: (m) => m.tripVolatility(1, 100, 'v'),
+  };
+  const fire: Record<StateTrigger, (m: TradingStateMachine) => unknown> = {
+    KILL: (m) => m.kill(2, 'k'),
+    STOP_REDUCING: (m) => m.tripStop('dailyLoss', 'REDUCING', 2, 'dl'),
+    STOP_HALTED: (m) => m.tripStop('dailyLoss', 'HALTED', 2, 'dl'),
+    VOLATILITY_TRIP: (m) => m.tripVolatility(2, 200, 'v2'),
+    VOLATILITY_CLEAR: (m) => m.clearVolatility(2),
+    RESET: (m) => m.reset(2, 'r'),
+  };
+  // Expected next state, written out by hand (not read from TRANSITIONS).
+  const rows: [TradingState, StateTrigger, TradingState][] = [
+    ['ACTIVE', 'KILL', 'HALTED'],
+    ['ACTIVE', 'STOP_REDUCING', 'REDUCING'],
+    ['ACTIVE', 'STOP_HALTED', 'HALTED'],
+    ['ACTIVE', 'VOLATILITY_TRIP', 'HALTED'],
+    ['ACTIVE', 'RESET', 'ACTIVE'],
+    ['REDUCING', 'KILL', 'HALTED'],
+    ['REDUCING', 'STOP_REDUCING', 'REDUCING'],
+    ['REDUCING', 'STOP_HALTED', 'HALTED'],
+    ['REDUCING', 'VOLATILITY_TRIP', 'HALTED'],
+    ['REDUCING', 'RESET', 'ACTIVE'],
+    ['HALTED', 'KILL', 'HALTED'],
+    ['HALTED', 'STOP_REDUCING', 'HALTED'],
+    ['HALTED', 'STOP_HALTED', 'HALTED'],
+    ['HALTED', 'VOLATILITY_TRIP', 'HALTED'],
+    ['HALTED', 'VOLATILITY_CLEAR', 'ACTIVE'],
+    ['HALTED', 'RESET', 'HALTED'], // the volatility halt that put it there runs on
+  ];
+  it.each(rows)('%s + %s → %s', (from, trigger, to) => {
+    const m = new TradingStateMachine();
+    enter[from](m);
+    expect(m.state).toBe(from);
+    const t = fire[trigger](m) as { from: string; to: string; trigger: string; tsUs: number } | null;
+    expect(m.state).toBe(to);
+    if (from === to) expect(t).toBeNull();
+    else expect(t).toMatchObject({ from, to, trigger, tsUs: 2 });
+    if (from !== to) expect(m.stateSinceUs).toBe(2);
+  });
+});
+
 describe('TradingStateMachine', () => {
   it('starts ACTIVE with no holds', () => {
     const m = new TradingStateMachine(5);
