@@ -101,6 +101,12 @@ export type BookSyncEvent =
 
 export interface BookSyncOptions {
   onEvent?: (e: BookSyncEvent) => void;
+  /**
+   * Called after each diff is applied with the book in a valid state (including diffs replayed from
+   * the buffer when a late snapshot arrives), with that diff's final update id. Lets a caller see
+   * the book exactly as of every `u` (the bookTicker oracle of `maker data check`).
+   */
+  onApplied?: (finalUpdateId: number) => void;
   /** Most diffs held while awaiting a snapshot (default 10000); beyond that the oldest are evicted. */
   maxBuffered?: number;
 }
@@ -118,6 +124,7 @@ export class BookSync {
   private buffer: FlatDepthDiff[] = [];
   private readonly maxBuffered: number;
   private readonly onEvent: ((e: BookSyncEvent) => void) | undefined;
+  private readonly onApplied: ((finalUpdateId: number) => void) | undefined;
   /** Reused to present a `DepthDiff` as a `FlatDepthDiff` without allocating. */
   private readonly scratch: FlatDepthDiff = {
     tsExchangeUs: 0, firstUpdateId: -1, finalUpdateId: -1, prevFinalUpdateId: -1,
@@ -144,6 +151,7 @@ export class BookSync {
   constructor(book: L2Book, opts: BookSyncOptions = {}) {
     this.book = book;
     this.onEvent = opts.onEvent;
+    this.onApplied = opts.onApplied;
     this.maxBuffered = opts.maxBuffered ?? 10_000;
     book.clear();
     book.setValid(false);
@@ -215,7 +223,10 @@ export class BookSync {
     const u = d.finalUpdateId;
     if (u !== -1 && u < L) return this.drop();
     if (u === -1 || (d.firstUpdateId <= L && L <= u) || d.prevFinalUpdateId === L) {
-      if (this.applyLevels(d)) this.enterSynced(d.tsExchangeUs);
+      if (this.applyLevels(d)) {
+        this.enterSynced(d.tsExchangeUs);
+        if (this.onApplied !== undefined) this.onApplied(u);
+      }
       return;
     }
     this.gap(d, L, 'bridge');
@@ -224,7 +235,7 @@ export class BookSync {
   private continueOrGap(d: FlatDepthDiff): void {
     const u = d.finalUpdateId;
     if (d.prevFinalUpdateId === this.lastU || u === -1 || this.lastU === -1) {
-      this.applyLevels(d);
+      if (this.applyLevels(d) && this.onApplied !== undefined && this.current === 'SYNCED') this.onApplied(u);
       return;
     }
     if (u <= this.lastU) return this.drop();

@@ -1,1 +1,3 @@
 export * from './generator.ts';
+export * from './recording.ts';
+export * from './instrument.ts';

@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
+import { registerData } from './data.ts';
+import { registerImport } from './import.ts';
 
 /** Adds every subcommand to the program. Each command module exports one `register` function. */
 export function registerCommands(program: Command): void {
-  void program;
+  registerImport(program);
+  registerData(program);
 }

@@ -1,0 +1,86 @@
+/**
+ * `npm run bench [-- --json] [-- --runs N] [-- --only book,import,read]`
+ *
+ * Runs each benchmark several times (these machines are noisy) and prints min / median / max.
+ * With --json, prints the medians as one JSON object on stdout (progress goes to stderr):
+ *   {"book": {"oursLevelUpdatesPerSec", "tardisLevelUpdatesPerSec", "ccxtLevelUpdatesPerSec"},
+ *    "import": {"messagesPerSec"}, "read": {"rowsPerSec"}, "peakRssMB"}
+ * Benchmarks that need ../shared/data/real report themselves skipped when it is absent.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+export interface Stat {
+  min: number;
+  median: number;
+  max: number;
+}
+
+export const REAL_BTC = join(import.meta.dirname, '..', '..', 'shared', 'data', 'real', 'hftbacktest', 'usdm', 'btcusdt_20240808.gz');
+
+function fmt(n: number): string {
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)} M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} k`;
+  return n.toFixed(1);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { json: { type: 'boolean', default: false }, runs: { type: 'string', default: '5' }, only: { type: 'string' } },
+    allowPositionals: false,
+  });
+  const runs = Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${values.runs}`);
+  const only = values.only ? new Set(values.only.split(',')) : null;
+  const want = (k: string) => only === null || only.has(k);
+  const log = (s: string) => process.stderr.write(`${s}\n`);
+  const rows: [string, Stat, string][] = [];
+  const out: Record<string, unknown> = {};
+  const haveReal = existsSync(REAL_BTC);
+  if (!haveReal) log(`skipped: book and import benchmarks (no ${REAL_BTC})`);
+
+  if (want('book') && haveReal) {
+    log('book: applying BTCUSDT 2024-08-08 depth diffs (ours vs tardis-dev vs ccxt) ...');
+    const { benchBook } = await import('./book.ts');
+    const r = await benchBook({ runs });
+    rows.push(['book apply, ours', r.oursLevelUpdatesPerSec, 'level updates/s']);
+    rows.push(['book apply, tardis-dev OrderBook', r.tardisLevelUpdatesPerSec, 'level updates/s']);
+    rows.push(['book apply, ccxt OrderBook', r.ccxtLevelUpdatesPerSec, 'level updates/s']);
+    out.book = {
+      oursLevelUpdatesPerSec: r.oursLevelUpdatesPerSec.median,
+      tardisLevelUpdatesPerSec: r.tardisLevelUpdatesPerSec.median,
+      ccxtLevelUpdatesPerSec: r.ccxtLevelUpdatesPerSec.median,
+      vsTardis: r.oursLevelUpdatesPerSec.median / r.tardisLevelUpdatesPerSec.median,
+      vsCcxt: r.oursLevelUpdatesPerSec.median / r.ccxtLevelUpdatesPerSec.median,
+    };
+  }
+  if (want('import') && haveReal) {
+    log('import: parsing BTCUSDT 2024-08-08 raw recording ...');
+    const { benchImport } = await import('./import.ts');
+    const r = await benchImport({ runs });
+    rows.push(['import (parse raw recording)', r.messagesPerSec, 'messages/s']);
+    out.import = { messagesPerSec: r.messagesPerSec.median };
+  }
+  if (want('read')) {
+    log('read: streaming a 2M-row store ...');
+    const { benchStore } = await import('./store.ts');
+    const r = await benchStore({ runs });
+    rows.push(['store read (columnar batches)', r.rowsPerSec, 'rows/s']);
+    out.read = { rowsPerSec: r.rowsPerSec.median };
+  }
+  out.peakRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
+
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(out)}\n`);
+    return;
+  }
+  const w = Math.max(...rows.map((r) => r[0].length), 10);
+  console.log(`${'benchmark'.padEnd(w)}  ${'min'.padStart(10)}  ${'median'.padStart(10)}  ${'max'.padStart(10)}  unit   (runs: ${runs})`);
+  for (const [name, s, unit] of rows) console.log(`${name.padEnd(w)}  ${fmt(s.min).padStart(10)}  ${fmt(s.median).padStart(10)}  ${fmt(s.max).padStart(10)}  ${unit}`);
+  const b = out.book as { vsTardis: number; vsCcxt: number } | undefined;
+  if (b) console.log(`book speed-up: ${b.vsTardis.toFixed(1)}x tardis-dev (target >= 10x), ${b.vsCcxt.toFixed(1)}x ccxt (target >= 50x)`);
+  console.log(`peak RSS: ${out.peakRssMB} MB`);
+}
+
+await main();

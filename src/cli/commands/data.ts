@@ -1,0 +1,214 @@
+/**
+ * `maker data check` and `maker data synth`.
+ *
+ * check: replays raw recordings or the store through the Binance book sync and reports, per symbol,
+ * gaps, resyncs, crossed books, trade-id gaps and the bookTicker oracle. Exit status 0 when clean,
+ * 1 when it found gaps / crossings / mismatches, 2 on unusable input.
+ * synth: writes the seeded synthetic market as a raw recording (the hftbacktest collector layout).
+ */
+import { createWriteStream, existsSync, readdirSync, statSync } from 'node:fs';
+import { once } from 'node:events';
+import { createGzip } from 'node:zlib';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import type { Command } from 'commander';
+import { ConfigError, InputError } from '../../core/errors.ts';
+import { importSources } from '../../importers/index.ts';
+import type { FormatId } from '../../importers/index.ts';
+import { DataChecker, isClean, type CheckReport } from '../../marketdata/check.ts';
+import { Instrument } from '../../model/instrument.ts';
+import type { MarketEvent } from '../../model/events.ts';
+import { openStore, readEvents, eventsFromBatch } from '../../store/index.ts';
+import { DEFAULT_SYNTHETIC, generateSynthetic, recordingLine, syntheticInstrument } from '../../synthetic/index.ts';
+import { formatUs } from '../../core/clock.ts';
+import { Progress } from '../progress.ts';
+import { collect, registryFromFiles } from '../specs.ts';
+
+interface CheckCliOptions {
+  json: boolean;
+  spec: string[];
+  inferSpec: boolean;
+  format?: FormatId;
+  symbol?: string;
+  venue?: string;
+  synthetic: boolean;
+  seed: string;
+  durationS: string;
+  quiet: boolean;
+}
+
+/** A directory is a store when it holds `<venue>/<SYMBOL>/<YYYY-MM-DD>/meta.json`. */
+export function isStoreDir(path: string): boolean {
+  if (!existsSync(path) || !statSync(path).isDirectory()) return false;
+  for (const venue of readdirSync(path)) {
+    const vdir = `${path}/${venue}`;
+    if (venue.startsWith('.') || !statSync(vdir).isDirectory()) continue;
+    for (const sym of readdirSync(vdir)) {
+      const sdir = `${vdir}/${sym}`;
+      if (!statSync(sdir).isDirectory()) continue;
+      if (readdirSync(sdir).some((d) => /^\d{4}-\d{2}-\d{2}$/.test(d) && existsSync(`${sdir}/${d}/meta.json`))) return true;
+    }
+  }
+  return false;
+}
+
+function positiveNumber(v: string, key: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`must be a positive number, got "${v}"`, { field: key });
+  return n;
+}
+
+export function registerData(program: Command): void {
+  const data = program.command('data').summary('check and generate market data').description('Market-data utilities: check a recording or the store, write a synthetic recording.');
+
+  data
+    .command('check')
+    .summary('replay data through the book sync and report gaps, crossings and bookTicker mismatches')
+    .description(
+      'Replays raw recordings (any format `maker import` reads) or a store directory through the Binance\n' +
+        'book sync and reports per symbol: depth events, sequence gaps, resyncs, crossed books, trades,\n' +
+        'trade-id gaps, the bookTicker oracle (bookTickers whose u equals a depth event\'s final u must show\n' +
+        'the replayed best bid/ask exactly: total / checked / matched), first/last exchange time, the median\n' +
+        'receive-minus-exchange clock offset and the final book.\n\n' +
+        'Exit status: 0 clean, 1 gaps / crossings / mismatches found, 2 unusable input.',
+    )
+    .argument('[inputs...]', 'recordings, CSV files, directories, or a store directory')
+    .option('--json', 'print the report as one JSON object on stdout', false)
+    .option('--spec <file>', 'Binance exchangeInfo JSON with the instruments (repeatable; raw inputs only)', collect, [])
+    .option('--infer-spec', 'infer tick and step of symbols without a spec from the data', false)
+    .option('--format <id>', 'force the input format instead of detecting it')
+    .option('--symbol <SYMBOL>', 'raw inputs: symbol for inputs that do not name it; store: check only this symbol')
+    .option('--venue <name>', 'store: check only this venue')
+    .option('--synthetic', 'check the embedded seeded synthetic market instead of inputs', false)
+    .option('--seed <n>', 'seed of the synthetic market', '1')
+    .option('--duration-s <seconds>', 'length of the synthetic market in seconds', '60')
+    .option('-q, --quiet', 'no progress output', false)
+    .addHelpText('after', '\nExamples:\n  maker data check --synthetic\n  maker data check btcusdt_20240808.gz --spec exchangeInfo.json\n  maker data check data/store --json')
+    .action(async (inputs: string[], opts: CheckCliOptions, cmd: Command) => {
+      const report = await runCheck(inputs, opts);
+      if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+      else process.stdout.write(formatReport(report));
+      setExit(cmd, isClean(report) ? 0 : 1);
+    });
+
+  data
+    .command('synth')
+    .summary('write the seeded synthetic market as a raw recording')
+    .description('Writes the embedded synthetic BTCUSDT-like market as a raw Binance WebSocket recording\n(`<receive ns> <json>` lines, gzip when the name ends in .gz), the layout `maker import` reads.')
+    .requiredOption('-o, --out <file>', 'output file (.gz for gzip)')
+    .option('--seed <n>', 'seed', '1')
+    .option('--duration-s <seconds>', 'length in seconds', '60')
+    .option('--symbol <SYMBOL>', 'symbol', 'BTCUSDT')
+    .action(async (opts: { out: string; seed: string; durationS: string; symbol: string }) => {
+      const inst = syntheticInstrument(opts.symbol.toUpperCase());
+      const cfg = { ...DEFAULT_SYNTHETIC, symbol: inst.symbol, seed: opts.seed, durationS: positiveNumber(opts.durationS, '--duration-s') };
+      const tmp = `${opts.out}.tmp`;
+      // As in real recordings, the REST snapshot lands after the stream has started: write it after
+      // the first few stream messages, so the file also names its symbol before the snapshot.
+      const lines = (function* () {
+        let snapshot: MarketEvent | undefined;
+        let streamed = 0;
+        for (const batch of generateSynthetic(cfg, inst)) {
+          const out: string[] = [];
+          for (const e of batch) {
+            if (e.type === 'snapshot' && streamed === 0) snapshot = e;
+            else {
+              out.push(recordingLine(e, inst));
+              if (++streamed === 3 && snapshot !== undefined) out.push(recordingLine({ ...snapshot, tsReceiveUs: e.tsReceiveUs }, inst));
+            }
+          }
+          yield `${out.join('\n')}\n`;
+        }
+      })();
+      const out = createWriteStream(tmp);
+      await once(out, 'open');
+      if (opts.out.endsWith('.gz')) await pipeline(Readable.from(lines), createGzip(), out);
+      else await pipeline(Readable.from(lines), out);
+      const { renameSync } = await import('node:fs');
+      renameSync(tmp, opts.out);
+      process.stdout.write(`wrote ${opts.out} (${cfg.durationS} s of synthetic ${inst.symbol}, seed ${opts.seed})\n`);
+    });
+}
+
+function setExit(cmd: Command, code: number): void {
+  let root: Command = cmd;
+  while (root.parent) root = root.parent;
+  (root as Command & { exitStatus?: number }).exitStatus = code;
+}
+
+export async function runCheck(inputs: string[], opts: CheckCliOptions): Promise<CheckReport> {
+  const progress = new Progress({ label: 'check', unit: 'bytes', quiet: opts.quiet || opts.json });
+  if (opts.synthetic) {
+    if (inputs.length > 0) throw new ConfigError('give either inputs or --synthetic, not both', { field: '--synthetic' });
+    const inst = syntheticInstrument();
+    const checker = new DataChecker(() => inst);
+    const cfg = { ...DEFAULT_SYNTHETIC, seed: opts.seed, durationS: positiveNumber(opts.durationS, '--duration-s') };
+    for (const batch of generateSynthetic(cfg, inst)) checker.onBatch(batch);
+    return checker.report();
+  }
+  if (inputs.length === 0) throw new ConfigError('no inputs: give files, directories or a store directory, or --synthetic', { field: 'inputs' });
+  for (const p of inputs) if (!existsSync(p)) throw new InputError('no such file or directory', { file: p });
+
+  if (inputs.length === 1 && isStoreDir(inputs[0])) {
+    const store = await openStore(inputs[0]);
+    const reports: CheckReport = { symbols: {} };
+    for (const venue of store.venues()) {
+      if (opts.venue && venue !== opts.venue) continue;
+      for (const symbol of store.symbols(venue)) {
+        if (opts.symbol && symbol !== opts.symbol.toUpperCase()) continue;
+        if (store.dates(venue, symbol).length === 0) continue;
+        const inst = new Instrument(store.spec(venue, symbol));
+        const checker = new DataChecker(() => inst);
+        for await (const batch of readEvents(inputs[0], { venue, symbol })) checker.onBatch(eventsFromBatch(batch));
+        Object.assign(reports.symbols, checker.report().symbols);
+      }
+    }
+    if (Object.keys(reports.symbols).length === 0) throw new InputError('the store holds no data for the selection', { file: inputs[0] });
+    return reports;
+  }
+
+  const specs = registryFromFiles(opts.spec);
+  const session = importSources(inputs, {
+    specs,
+    inferSpecs: opts.inferSpec,
+    format: opts.format,
+    symbol: opts.symbol,
+    onProgress: (done, total) => progress.update(done, total, session.stats().events),
+    onWarning: (w) => process.stderr.write(`maker: warning: ${w.file ? `${w.file}: ` : ''}${w.message}\n`),
+  });
+  const resolve = (symbol: string) => {
+    if (specs.has(symbol)) return specs.get(symbol);
+    const inferred = session.stats().inferredSpecs.find((s) => s.symbol === symbol);
+    return inferred ? new Instrument(inferred) : specs.get(symbol);
+  };
+  const checker = new DataChecker(resolve);
+  try {
+    for await (const batch of session.events) checker.onBatch(batch);
+  } finally {
+    progress.done();
+  }
+  if (session.stats().events === 0) throw new InputError('the inputs hold no market events', { file: inputs.join(', '), });
+  return checker.report();
+}
+
+export function formatReport(report: CheckReport): string {
+  const out: string[] = [];
+  for (const [sym, s] of Object.entries(report.symbols)) {
+    const bt = s.bookTicker;
+    const ok = (bad: boolean) => (bad ? '  <-- problem' : '');
+    out.push(`${sym}`);
+    out.push(`  time            ${s.firstTsUs === null ? '-' : formatUs(s.firstTsUs)} .. ${s.lastTsUs === null ? '-' : formatUs(s.lastTsUs)}`);
+    out.push(`  depth events    ${s.depthEvents.toLocaleString('en-US')} (snapshots ${s.snapshots})`);
+    out.push(`  gaps            ${s.gaps}${ok(s.gaps > 0)}`);
+    out.push(`  resyncs         ${s.resyncs}`);
+    out.push(`  crossed         ${s.crossed}${ok(s.crossed > 0)}`);
+    out.push(`  trades          ${s.trades.toLocaleString('en-US')}${s.aggTrades > 0 ? ` (aggTrades ${s.aggTrades.toLocaleString('en-US')})` : ''}, id gaps ${s.tradeIdGaps}${ok(s.tradeIdGaps > 0)}`);
+    out.push(`  bookTicker      total ${bt.total.toLocaleString('en-US')}, checked ${bt.checked}, matched ${bt.matched}${ok(bt.checked !== bt.matched)}`);
+    for (const m of s.mismatches) out.push(`    mismatch at u=${m.updateId}: bookTicker ${m.expected}, replayed book ${m.replayed}`);
+    out.push(`  clock offset    ${s.clockOffsetUs === null ? '-' : `${(s.clockOffsetUs / 1000).toFixed(1)} ms`} (median receive - exchange time)`);
+    const fb = s.finalBook;
+    out.push(`  final book      bid ${fb.bestBid ?? '-'} / ask ${fb.bestAsk ?? '-'}, levels ${fb.bidLevels} / ${fb.askLevels}${fb.valid ? '' : ' (not in sync)'}`);
+  }
+  out.push(isClean(report) ? 'result: clean' : 'result: problems found (exit status 1)');
+  return `${out.join('\n')}\n`;
+}

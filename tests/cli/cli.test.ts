@@ -1,0 +1,108 @@
+// End-to-end tests of the `maker` CLI as a user runs it: real processes, exit codes, stdout/stderr.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const SHARED = join(ROOT, '..', 'shared');
+const BTC = join(SHARED, 'data', 'real', 'hftbacktest', 'usdm', 'btcusdt_20240808.gz');
+const SPEC = join(SHARED, 'data', 'binance-fixtures', 'python-resources', 'http_responses', 'http_futures_market_exchange_info.json');
+const haveReal = existsSync(BTC) && existsSync(SPEC);
+const tmp = mkdtempSync(join(tmpdir(), 'maker-cli-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function maker(...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'maker.js'), ...args], { encoding: 'utf8', cwd: ROOT, timeout: 120_000 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('maker CLI', () => {
+  it('--help lists the commands', () => {
+    const r = maker('--help');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/import/);
+    expect(r.stdout).toMatch(/data/);
+    const d = maker('data', 'check', '--help');
+    expect(d.stdout).toMatch(/Exit status: 0 clean, 1/);
+  });
+
+  it('an unknown command or option is a usage error (exit 2)', () => {
+    expect(maker('frobnicate').code).toBe(2);
+    expect(maker('data', 'check', '--no-such-flag').code).toBe(2);
+  });
+
+  it('data check --synthetic runs on a fresh machine and is clean', () => {
+    const r = maker('data', 'check', '--synthetic', '--duration-s', '20', '--json');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    const s = report.symbols.BTCUSDT;
+    expect(s.gaps).toBe(0);
+    expect(s.crossed).toBe(0);
+    expect(s.bookTicker.checked).toBeGreaterThan(1000);
+    expect(s.bookTicker.matched).toBe(s.bookTicker.checked);
+    expect(typeof s.finalBook.bestBid).toBe('string');
+  });
+
+  it('synth → import → check round trip; a dropped depth line is a gap (exit 1)', () => {
+    const rec = join(tmp, 'synth.gz');
+    expect(maker('data', 'synth', '--out', rec, '--duration-s', '10', '--seed', '3').code).toBe(0);
+    const store = join(tmp, 'store-synth');
+    // The synthetic market's filters are BTCUSDT-like; infer them from the data.
+    const imp = maker('import', rec, '--out', store, '--infer-spec', '--quiet');
+    expect(imp.code).toBe(0);
+    expect(imp.stderr).toMatch(/inferred tick 0.1/);
+    const fromStore = JSON.parse(maker('data', 'check', store, '--json').stdout);
+    const fromRaw = JSON.parse(maker('data', 'check', rec, '--infer-spec', '--json', '--quiet').stdout);
+    expect(fromStore).toEqual(fromRaw);
+    expect(fromRaw.symbols.BTCUSDT.gaps).toBe(0);
+
+    const lines = gunzipSync(readFileSync(rec)).toString('utf8').split('\n');
+    const depthIdx = lines.findIndex((l, i) => i > 50 && l.includes('@depth'));
+    lines.splice(depthIdx, 1);
+    const broken = join(tmp, 'gap.gz');
+    writeFileSync(broken, gzipSync(lines.join('\n')));
+    const r = maker('data', 'check', broken, '--infer-spec', '--json', '--quiet');
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).symbols.BTCUSDT.gaps).toBe(1);
+  });
+
+  it('bad input: names the file and line, exits 2, writes nothing', () => {
+    const bad = join(tmp, 'btcusdt_bad.txt');
+    writeFileSync(bad, '1723161255030314667 {"stream":"btcusdt@trade","data":{"e":"trade","E":1,"T":1,"s":"BTCUSDT","t":1,"p":"1.0","q":"1","m":false}}\n1723161255030314668 {not json\n');
+    const store = join(tmp, 'store-bad');
+    const r = maker('import', bad, '--out', store, '--infer-spec', '--quiet');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${bad}:2`);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    expect(existsSync(store) ? readdirSync(store, { recursive: true }).filter((f) => String(f).endsWith('.parquet')) : []).toEqual([]);
+    const missing = maker('data', 'check', join(tmp, 'nope.gz'));
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/nope\.gz.*no such file/);
+    const noSpec = maker('data', 'check', bad);
+    expect(noSpec.code).toBe(2);
+    expect(noSpec.stderr).toMatch(/no instrument spec for symbol BTCUSDT.*--spec/);
+  });
+
+  it.skipIf(!haveReal)('real BTCUSDT: raw and imported store give 0 gaps, 0 crossed, bookTicker 629/629', () => {
+    const raw = maker('data', 'check', BTC, '--spec', SPEC, '--json');
+    expect(raw.code).toBe(0);
+    const r = JSON.parse(raw.stdout).symbols.BTCUSDT;
+    expect([r.gaps, r.crossed, r.bookTicker.checked, r.bookTicker.matched]).toEqual([0, 0, 629, 629]);
+    expect(r.depthEvents).toBe(6551);
+    expect(r.trades).toBe(21313);
+    expect(r.tradeIdGaps).toBe(0);
+    expect(r.clockOffsetUs).toBeLessThan(-1_200_000); // the recorder's clock was ~1.27 s behind
+    const store = join(tmp, 'store-real');
+    expect(maker('import', BTC, '--spec', SPEC, '--out', store, '--quiet').code).toBe(0);
+    // Importing twice changes nothing.
+    const before = readFileSync(join(store, 'binance-usdm', 'BTCUSDT', '2024-08-08', 'depth.parquet'));
+    expect(maker('import', BTC, '--spec', SPEC, '--out', store, '--quiet').code).toBe(0);
+    expect(readFileSync(join(store, 'binance-usdm', 'BTCUSDT', '2024-08-08', 'depth.parquet')).equals(before)).toBe(true);
+    const fromStore = maker('data', 'check', store, '--json');
+    expect(fromStore.code).toBe(0);
+    expect(JSON.parse(fromStore.stdout).symbols.BTCUSDT).toEqual(r);
+  });
+});
