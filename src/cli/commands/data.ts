@@ -13,7 +13,6 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import type { Command } from 'commander';
 import { ConfigError, InputError } from '../../core/errors.ts';
-import { importSources } from '../../importers/index.ts';
 import type { FormatId } from '../../importers/index.ts';
 import { DataChecker, isClean, type CheckReport } from '../../marketdata/check.ts';
 import { Instrument } from '../../model/instrument.ts';
@@ -22,7 +21,7 @@ import { openStore, readEvents, eventsFromBatch } from '../../store/index.ts';
 import { DEFAULT_SYNTHETIC, generateSynthetic, recordingLine, syntheticInstrument } from '../../synthetic/index.ts';
 import { formatUs } from '../../core/clock.ts';
 import { Progress } from '../progress.ts';
-import { collect, registryFromFiles } from '../specs.ts';
+import { collect, formatWarning, openSources } from '../specs.ts';
 
 interface CheckCliOptions {
   json: boolean;
@@ -167,21 +166,8 @@ export async function runCheck(inputs: string[], opts: CheckCliOptions): Promise
     return reports;
   }
 
-  const specs = registryFromFiles(opts.spec);
-  const session = importSources(inputs, {
-    specs,
-    inferSpecs: opts.inferSpec,
-    format: opts.format,
-    symbol: opts.symbol,
-    onProgress: (done, total) => progress.update(done, total, session.stats().events),
-    onWarning: (w) => process.stderr.write(`maker: warning: ${w.file ? `${w.file}: ` : ''}${w.message}\n`),
-  });
-  const resolve = (symbol: string) => {
-    if (specs.has(symbol)) return specs.get(symbol);
-    const inferred = session.stats().inferredSpecs.find((s) => s.symbol === symbol);
-    return inferred ? new Instrument(inferred) : specs.get(symbol);
-  };
-  const checker = new DataChecker(resolve);
+  const { session, instrumentOf } = openSources(inputs, opts, progress, (w) => process.stderr.write(formatWarning(w)));
+  const checker = new DataChecker(instrumentOf);
   try {
     for await (const batch of session.events) checker.onBatch(batch);
   } finally {

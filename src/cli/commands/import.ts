@@ -7,13 +7,12 @@
 import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InputError } from '../../core/errors.ts';
-import { importSources, listInputFiles } from '../../importers/index.ts';
+import { listInputFiles } from '../../importers/index.ts';
 import type { FormatId, ImportStats } from '../../importers/index.ts';
-import { Instrument } from '../../model/instrument.ts';
 import { StoreWriter } from '../../store/index.ts';
 import type { CommitSummary } from '../../store/index.ts';
 import { Progress } from '../progress.ts';
-import { collect, registryFromFiles } from '../specs.ts';
+import { collect, formatWarning, openSources } from '../specs.ts';
 
 interface ImportCliOptions {
   out: string;
@@ -64,18 +63,10 @@ export async function runImport(inputs: string[], opts: ImportCliOptions): Promi
       throw new InputError('no such file or directory', { file: p });
     }
   }
-  const specs = registryFromFiles(opts.spec);
   const { files } = listInputFiles(inputs);
   const progress = new Progress({ label: 'import', unit: 'bytes', quiet: opts.quiet });
   const warnings: string[] = [];
-  const session = importSources(inputs, {
-    specs,
-    inferSpecs: opts.inferSpec,
-    format: opts.format,
-    symbol: opts.symbol,
-    onProgress: (done, total) => progress.update(done, total, session.stats().events),
-    onWarning: (w) => warnings.push(`${w.file ? `${w.file}: ` : ''}${w.message}`),
-  });
+  const { session, instrumentOf } = openSources(inputs, opts, progress, (w) => warnings.push(formatWarning(w)));
   const writer = new StoreWriter({ root: opts.out, venue: opts.venue });
   const known = new Set<string>();
   try {
@@ -83,8 +74,7 @@ export async function runImport(inputs: string[], opts: ImportCliOptions): Promi
       for (const e of batch) {
         if (known.has(e.symbol)) continue;
         known.add(e.symbol);
-        const inferred = session.stats().inferredSpecs.find((s) => s.symbol === e.symbol);
-        writer.addInstrument(specs.has(e.symbol) ? specs.get(e.symbol) : new Instrument(inferred ?? specs.get(e.symbol).spec));
+        writer.addInstrument(instrumentOf(e.symbol));
       }
       await writer.write(batch);
     }
@@ -105,7 +95,7 @@ export async function runImport(inputs: string[], opts: ImportCliOptions): Promi
     options: opts.inferSpec ? { inferSpec: 'true' } : undefined,
   });
   progress.done();
-  for (const w of warnings) process.stderr.write(`maker: warning: ${w}\n`);
+  for (const w of warnings) process.stderr.write(w);
   if (opts.json) {
     process.stdout.write(`${JSON.stringify({ stats, partitions: commit.partitions })}\n`);
   } else {
