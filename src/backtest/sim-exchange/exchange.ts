@@ -1,0 +1,472 @@
+/**
+ * `SimExchange`: the matching engine of a backtest. See index.ts for the fill rules; this file
+ * holds the event handlers and the order lifecycle.
+ */
+import { BookSync, L2Book } from '../../book/index.ts';
+import type { BookView } from '../../book/index.ts';
+import type { Rng } from '../../core/random.ts';
+import type { AggTrade, BookTicker, MarketEvent, MarkPrice, Trade } from '../../model/events.ts';
+import type { Instrument } from '../../model/instrument.ts';
+import type { ExecutionReport, GatewayCommand, Liquidity, OrderRequest } from '../../model/trading.ts';
+import { OrderFilters, REJECT, type FilterMarket, type Reject } from './filters.ts';
+import { FundingClock, type SymbolFunding } from './funding.ts';
+import { bandEdgeTicks, commission, mulExact, parseExact, type ExactDecimal } from './money.ts';
+import { requestReject, SimOrder } from './order.ts';
+import { createQueueModel, type QueueModel } from './queue.ts';
+import type { FeeRates, FundingSettlement, SimExchangeCounters, SimExchangeOptions, SimOrderView } from './types.ts';
+
+const EPS = 1e-9;
+
+/** Everything the exchange keeps about one symbol. */
+class SymbolState implements SymbolFunding {
+  readonly book: L2Book;
+  readonly sync: BookSync;
+  readonly filters: OrderFilters;
+  readonly makerRate: ExactDecimal;
+  readonly takerRate: ExactDecimal;
+  /** Open orders in time priority (a modified order moves to the back). */
+  resting: SimOrder[] = [];
+  readonly open = new Map<string, SimOrder>();
+  reduceOnlyResting = 0;
+  positionLots = 0;
+  /** Last mark price (null until one is seen). */
+  mark: ExactDecimal | null = null;
+  depthSeen = false;
+  tickerApplied = false;
+  tradeSeen = false;
+  readonly market: FilterMarket = { mark: null, maxBuyTicks: Infinity, minSellTicks: -Infinity, oppositeBestTicks: NaN };
+  // Funding (data mode): the announced next funding time and the rate announced for it.
+  pendingFundingUs = -1;
+  pendingRate = '';
+  lastSettledUs = -Infinity;
+
+  constructor(readonly inst: Instrument, fees: FeeRates) {
+    this.book = new L2Book(inst.symbol);
+    this.sync = new BookSync(this.book);
+    this.filters = new OrderFilters(inst);
+    this.makerRate = parseExact(fees.maker, `fees.${inst.symbol}.maker`);
+    this.takerRate = parseExact(fees.taker, `fees.${inst.symbol}.taker`);
+  }
+
+  /** Book mid as an exact decimal, null when a side is empty. */
+  midExact(): ExactDecimal | null {
+    const b = this.book.bestBidTicks();
+    const a = this.book.bestAskTicks();
+    if (Number.isNaN(b) || Number.isNaN(a)) return null;
+    return { units: BigInt(a + b) * BigInt(this.inst.tickUnits) * 5n, scale: this.inst.priceDecimals + 1 };
+  }
+}
+
+export class SimExchange {
+  readonly queueModel: QueueModel;
+  readonly rng: Rng;
+  readonly counters: SimExchangeCounters = { marketEvents: 0, ignoredEvents: 0, commands: 0, fills: 0, rejects: 0, fundingSettlements: 0, fundingSkipped: 0 };
+  private readonly symbols = new Map<string, SymbolState>();
+  private readonly ordered: SymbolState[] = [];
+  private readonly crossingFills: boolean;
+  private readonly bookSource: 'auto' | 'depth' | 'bookTicker';
+  private readonly tradeSource: 'auto' | 'trade' | 'aggTrade';
+  private readonly funding: FundingClock;
+  private reports: ExecutionReport[] = [];
+  private nextOrderId: number;
+  private nextTradeId = 1;
+  private lastSymbol = '';
+  private lastState: SymbolState | undefined;
+
+  constructor(opts: SimExchangeOptions) {
+    this.rng = opts.rng;
+    this.queueModel = 'onPlace' in opts.queueModel ? opts.queueModel : createQueueModel(opts.queueModel);
+    this.crossingFills = opts.crossingFills ?? true;
+    this.bookSource = opts.bookSource ?? 'auto';
+    this.tradeSource = opts.tradeSource ?? 'auto';
+    this.nextOrderId = opts.firstOrderId ?? 1;
+    for (const inst of opts.instruments) {
+      const s = new SymbolState(inst, opts.fees.symbols?.[inst.symbol] ?? opts.fees.default);
+      this.symbols.set(inst.symbol, s);
+      this.ordered.push(s);
+    }
+    this.funding = new FundingClock(opts.funding ?? { mode: 'data' }, this.counters);
+  }
+
+  // ---- public API -------------------------------------------------------------------------------
+
+  /** A market event at its exchange time. Events of unknown symbols are counted and ignored. */
+  onMarketEvent(e: MarketEvent): void {
+    this.counters.marketEvents++;
+    const s = this.state(e.symbol);
+    if (s === undefined) {
+      this.counters.ignoredEvents++;
+      return;
+    }
+    if (this.funding.due(e.tsExchangeUs)) this.funding.settleFixed(this.ordered, e.tsExchangeUs);
+    switch (e.type) {
+      case 'depth':
+        if (this.bookSource === 'bookTicker') return;
+        this.enterDepthMode(s);
+        s.sync.applyDiff(e);
+        if (s.resting.length > 0) this.afterBookChange(s, e.tsExchangeUs);
+        return;
+      case 'snapshot':
+        if (this.bookSource === 'bookTicker') return;
+        this.enterDepthMode(s);
+        s.sync.applySnapshot(e);
+        if (s.resting.length > 0) this.afterBookChange(s, e.tsExchangeUs);
+        return;
+      case 'bookTicker':
+        if (this.bookSource === 'depth' || (this.bookSource === 'auto' && s.depthSeen)) return;
+        this.applyTicker(s, e);
+        if (s.resting.length > 0) this.afterBookChange(s, e.tsExchangeUs);
+        return;
+      case 'trade':
+        if (this.tradeSource === 'aggTrade') return;
+        s.tradeSeen = true;
+        if (s.resting.length > 0) this.onPrint(s, e);
+        return;
+      case 'aggTrade':
+        if (this.tradeSource === 'trade' || (this.tradeSource === 'auto' && s.tradeSeen)) return;
+        if (s.resting.length > 0) this.onPrint(s, e);
+        return;
+      case 'markPrice':
+        this.onMark(s, e);
+        return;
+    }
+  }
+
+  /** A gateway command arriving at the exchange at `tsUs` (after the entry latency). */
+  onCommand(cmd: GatewayCommand, tsUs: number): void {
+    this.counters.commands++;
+    if (this.funding.due(tsUs)) this.funding.settleFixed(this.ordered, tsUs);
+    if (cmd.kind === 'submit') this.submit(cmd.order, tsUs);
+    else if (cmd.kind === 'cancel') this.cancel(cmd.symbol, cmd.clientOrderId, tsUs);
+    else this.modify(cmd, tsUs);
+  }
+
+  /** Reports produced since the last call, in the order the exchange produced them. */
+  drainReports(): ExecutionReport[] {
+    const out = this.reports;
+    this.reports = [];
+    return out;
+  }
+
+  /** Funding settlements since the last call, in time order (symbols in instrument order at equal times). */
+  drainFunding(): FundingSettlement[] {
+    return this.funding.drain();
+  }
+
+  /** The exchange's replayed book of a symbol (without our orders). */
+  book(symbol: string): BookView {
+    return this.mustState(symbol).book;
+  }
+
+  /** Open orders of a symbol in time priority. */
+  openOrders(symbol: string): SimOrderView[] {
+    return this.mustState(symbol).resting.map((o) => ({
+      symbol: o.symbol, clientOrderId: o.clientOrderId, orderId: o.orderId, side: o.side, type: o.type, timeInForce: o.timeInForce,
+      priceTicks: o.priceTicks, origQtyLots: o.origQtyLots, filledLots: o.filledLots, reduceOnly: o.reduceOnly, status: o.status,
+      queueAheadLots: Math.max(o.front, 0),
+    }));
+  }
+
+  /** The exchange's position of a symbol, lots (signed, from our fills only). */
+  positionLots(symbol: string): number {
+    return this.mustState(symbol).positionLots;
+  }
+
+  // ---- market side ------------------------------------------------------------------------------
+
+  private state(symbol: string): SymbolState | undefined {
+    if (symbol === this.lastSymbol) return this.lastState;
+    const s = this.symbols.get(symbol);
+    this.lastSymbol = symbol;
+    this.lastState = s;
+    return s;
+  }
+
+  private mustState(symbol: string): SymbolState {
+    const s = this.symbols.get(symbol);
+    if (s === undefined) throw new RangeError(`SimExchange has no instrument ${symbol}`);
+    return s;
+  }
+
+  private enterDepthMode(s: SymbolState): void {
+    if (s.depthSeen) return;
+    s.depthSeen = true;
+    // Top-of-book levels from bookTickers must not linger in the depth book.
+    if (s.tickerApplied) s.sync.reset();
+  }
+
+  /** Top-of-book mode: the book holds one level per side, the latest bookTicker's. */
+  private applyTicker(s: SymbolState, e: BookTicker): void {
+    const book = s.book;
+    const oldBid = book.bestBidTicks();
+    if (oldBid === oldBid && oldBid !== e.bidTicks) book.applyLevel('bid', oldBid, 0);
+    book.applyLevel('bid', e.bidTicks, e.bidLots);
+    const oldAsk = book.bestAskTicks();
+    if (oldAsk === oldAsk && oldAsk !== e.askTicks) book.applyLevel('ask', oldAsk, 0);
+    book.applyLevel('ask', e.askTicks, e.askLots);
+    book.setValid(true);
+    book.setLastUpdateId(e.updateId);
+    s.tickerApplied = true;
+  }
+
+  /** Level changes at our prices feed the queue model; a crossing book may fill resting orders. */
+  private afterBookChange(s: SymbolState, tsUs: number): void {
+    const book = s.book;
+    const topOnly = !s.depthSeen;
+    const bestBid = book.bestBidTicks();
+    const bestAsk = book.bestAskTicks();
+    const q = this.queueModel;
+    let closed = false;
+    const list = s.resting;
+    for (let i = 0; i < list.length; i++) {
+      const o = list[i];
+      if (!o.isOpen) continue;
+      // With top of book only, a level behind the best is unknown (not empty): leave the queue be.
+      const visible = !topOnly || (o.isBuy ? !(o.priceTicks < bestBid) : !(o.priceTicks > bestAsk));
+      if (visible) {
+        const level = book.qtyAt(o.isBuy ? 'bid' : 'ask', o.priceTicks);
+        if (level !== o.levelLots) {
+          q.onLevelChange(o, o.levelLots, level);
+          // Cancellations can bring us to the front, never past it: only prints fill.
+          if (o.front < 0) o.front = 0;
+          o.levelLots = level;
+        }
+      }
+      const crossed = o.isBuy ? bestAsk <= o.priceTicks : bestBid >= o.priceTicks;
+      if (!crossed) o.crossingArmed = true;
+      else if (this.crossingFills && o.crossingArmed) {
+        this.fill(s, o, o.remainingLots, o.priceTicks, 'maker', tsUs);
+        closed = true;
+      }
+    }
+    if (closed) this.compact(s);
+  }
+
+  /**
+   * A print. Resting orders on the side the taker hit: strictly better-priced ones are filled in
+   * full (the level at their price was exhausted); ones at the print's price take from the print
+   * what is left after the queue ahead of them and our earlier orders at that price.
+   */
+  private onPrint(s: SymbolState, e: Trade | AggTrade): void {
+    const takerSold = e.buyerIsMaker;
+    const price = e.priceTicks;
+    const qty = e.qtyLots;
+    const q = this.queueModel;
+    let consumedByUs = 0;
+    let closed = false;
+    const list = s.resting;
+    for (let i = 0; i < list.length; i++) {
+      const o = list[i];
+      if (!o.isOpen || o.isBuy !== takerSold) continue;
+      const through = o.isBuy ? o.priceTicks > price : o.priceTicks < price;
+      if (through) {
+        this.fill(s, o, o.remainingLots, o.priceTicks, 'maker', e.tsExchangeUs);
+        closed = true;
+        continue;
+      }
+      if (o.priceTicks !== price) continue;
+      const aheadBefore = o.front > 0 ? o.front : 0;
+      q.onTrade(o, qty);
+      const available = qty - aheadBefore - consumedByUs;
+      if (available < 1 - EPS) continue;
+      const lots = Math.min(o.remainingLots, Math.floor(available + EPS));
+      consumedByUs += lots;
+      o.front = 0;
+      this.fill(s, o, lots, o.priceTicks, 'maker', e.tsExchangeUs);
+      closed = true;
+    }
+    if (closed) this.compact(s);
+  }
+
+  private onMark(s: SymbolState, e: MarkPrice): void {
+    this.funding.onMark(s, e);
+    if (e.markPrice === '') return;
+    const mark = parseExact(e.markPrice, `${s.inst.symbol}.markPrice`);
+    s.mark = mark;
+    s.market.mark = mark;
+    const pp = s.inst.spec.percentPrice;
+    if (pp !== undefined) {
+      s.market.maxBuyTicks = bandEdgeTicks(s.inst, mulExact(mark, parseExact(pp.multiplierUp, 'multiplierUp')), false);
+      s.market.minSellTicks = bandEdgeTicks(s.inst, mulExact(mark, parseExact(pp.multiplierDown, 'multiplierDown')), true);
+    }
+  }
+
+  // ---- order side -------------------------------------------------------------------------------
+
+  private submit(req: OrderRequest, tsUs: number): void {
+    const s = this.symbols.get(req.symbol);
+    if (s === undefined) return this.rejectSubmit(req, REJECT.badSymbol, tsUs);
+    if (s.open.has(req.clientOrderId)) return this.rejectSubmit(req, REJECT.duplicateClientId, tsUs);
+    s.market.oppositeBestTicks = req.side === 'buy' ? s.book.bestAskTicks() : s.book.bestBidTicks();
+    const bad = s.filters.check(req.type, req.side, req.priceTicks, req.qtyLots, req.reduceOnly, s.market);
+    if (bad !== null) return this.rejectSubmit(req, bad, tsUs);
+    const maxOrders = s.inst.spec.maxNumOrders;
+    if (maxOrders !== undefined && s.resting.length >= maxOrders) return this.rejectSubmit(req, REJECT.maxOpenOrders, tsUs);
+    const reducible = this.reducibleLots(s, req.side);
+    if (req.reduceOnly && reducible === 0) return this.rejectSubmit(req, REJECT.reduceOnly, tsUs);
+    const marketable = req.type === 'MARKET' || this.crosses(s, req.side === 'buy', req.priceTicks);
+    if (req.type === 'LIMIT' && req.timeInForce === 'GTX' && marketable) return this.rejectSubmit(req, REJECT.postOnly, tsUs);
+    if (req.type === 'LIMIT' && req.timeInForce === 'FOK') {
+      const cap = req.reduceOnly ? Math.min(req.qtyLots, reducible) : req.qtyLots;
+      if (cap < req.qtyLots || this.fillableLots(s, req.side === 'buy', req.priceTicks, req.qtyLots) < req.qtyLots) {
+        return this.rejectSubmit(req, REJECT.fokUnfillable, tsUs);
+      }
+    }
+    const o = new SimOrder(req, this.nextOrderId++);
+    this.reports.push(o.report('NEW', tsUs));
+    if (marketable) this.takeLiquidity(s, o, tsUs);
+    if (!o.isOpen) return;
+    if (o.type === 'MARKET' || o.timeInForce === 'IOC' || o.timeInForce === 'FOK') {
+      o.status = 'EXPIRED';
+      this.reports.push(o.report('EXPIRED', tsUs));
+      return;
+    }
+    this.rest(s, o);
+  }
+
+  private cancel(symbol: string, clientOrderId: string, tsUs: number): void {
+    const o = this.symbols.get(symbol)?.open.get(clientOrderId);
+    if (o === undefined) {
+      this.counters.rejects++;
+      this.reports.push(requestReject('CANCEL_REJECTED', { symbol, clientOrderId, side: 'buy', priceTicks: 0, qtyLots: 0, reduceOnly: false }, REJECT.unknownOrder.code, REJECT.unknownOrder.message, tsUs));
+      return;
+    }
+    const s = this.mustState(symbol);
+    this.close(s, o, 'CANCELED', tsUs);
+    this.compact(s);
+  }
+
+  private modify(cmd: Extract<GatewayCommand, { kind: 'modify' }>, tsUs: number): void {
+    const s = this.symbols.get(cmd.symbol);
+    const o = s?.open.get(cmd.clientOrderId);
+    const fields = { symbol: cmd.symbol, clientOrderId: cmd.clientOrderId, side: cmd.side, priceTicks: cmd.priceTicks, qtyLots: cmd.qtyLots, reduceOnly: false };
+    if (s === undefined || o === undefined) return this.rejectModify(fields, REJECT.unknownOrder, tsUs);
+    const known = { ...fields, orderId: o.orderId, cumFilledLots: o.filledLots, status: o.status, reduceOnly: o.reduceOnly };
+    if (o.type !== 'LIMIT') return this.rejectModify(known, REJECT.modifyNotLimit, tsUs);
+    if (cmd.priceTicks === o.priceTicks && cmd.qtyLots === o.origQtyLots) return this.rejectModify(known, REJECT.sameOrder, tsUs);
+    s.market.oppositeBestTicks = o.isBuy ? s.book.bestAskTicks() : s.book.bestBidTicks();
+    const bad = s.filters.check('LIMIT', o.side, cmd.priceTicks, cmd.qtyLots, o.reduceOnly, s.market);
+    if (bad !== null) return this.rejectModify(known, bad, tsUs);
+    const crosses = this.crosses(s, o.isBuy, cmd.priceTicks);
+    // Binance cancels (not rejects) a modify that leaves nothing to fill or makes a post-only take.
+    if (cmd.qtyLots <= o.filledLots || (o.timeInForce === 'GTX' && crosses)) {
+      this.close(s, o, 'CANCELED', tsUs);
+      this.compact(s);
+      return;
+    }
+    o.priceTicks = cmd.priceTicks;
+    o.origQtyLots = cmd.qtyLots;
+    this.reports.push(o.report('AMENDMENT', tsUs));
+    // Loses queue priority: leaves the list and is placed again behind everyone at its new price.
+    s.resting.splice(s.resting.indexOf(o), 1);
+    if (o.reduceOnly) s.reduceOnlyResting--;
+    s.open.delete(o.clientOrderId);
+    if (crosses) this.takeLiquidity(s, o, tsUs);
+    if (o.isOpen) this.rest(s, o);
+  }
+
+  // ---- matching helpers -------------------------------------------------------------------------
+
+  private crosses(s: SymbolState, isBuy: boolean, priceTicks: number): boolean {
+    return isBuy ? s.book.bestAskTicks() <= priceTicks : s.book.bestBidTicks() >= priceTicks;
+  }
+
+  /** Opposite-side quantity within the limit, counted up to `needLots`. */
+  private fillableLots(s: SymbolState, isBuy: boolean, limitTicks: number, needLots: number): number {
+    let sum = 0;
+    s.book.forEachLevel(isBuy ? 'ask' : 'bid', (p, q) => {
+      if (isBuy ? p > limitTicks : p < limitTicks) return false;
+      sum += q;
+      return sum < needLots;
+    });
+    return sum;
+  }
+
+  /**
+   * Walks the opposite side of the replayed book from the best price, level by level, filling as
+   * taker at each level's price, until the order is filled or its limit is reached. The book is not
+   * depleted (no market impact), but one walk consumes each level once.
+   */
+  private takeLiquidity(s: SymbolState, o: SimOrder, tsUs: number): void {
+    const isMarket = o.type === 'MARKET';
+    const limit = o.priceTicks;
+    s.book.forEachLevel(o.isBuy ? 'ask' : 'bid', (p, q) => {
+      if (!isMarket && (o.isBuy ? p > limit : p < limit)) return false;
+      this.fill(s, o, Math.min(q, o.remainingLots), p, 'taker', tsUs);
+      return o.isOpen;
+    });
+  }
+
+  private rest(s: SymbolState, o: SimOrder): void {
+    const level = s.book.qtyAt(o.isBuy ? 'bid' : 'ask', o.priceTicks);
+    this.queueModel.onPlace(o, level);
+    o.levelLots = level;
+    o.crossingArmed = !this.crosses(s, o.isBuy, o.priceTicks);
+    s.resting.push(o);
+    s.open.set(o.clientOrderId, o);
+    if (o.reduceOnly) s.reduceOnlyResting++;
+  }
+
+  private reducibleLots(s: SymbolState, side: 'buy' | 'sell'): number {
+    return side === 'buy' ? Math.max(-s.positionLots, 0) : Math.max(s.positionLots, 0);
+  }
+
+  /**
+   * Fills `lots` of `o` at `priceTicks`. A reduce-only order is capped at what reduces the position
+   * and expires once the position it reduces is gone. Returns the lots filled.
+   */
+  private fill(s: SymbolState, o: SimOrder, lots: number, priceTicks: number, liquidity: Liquidity, tsUs: number): number {
+    if (o.reduceOnly) lots = Math.min(lots, this.reducibleLots(s, o.side));
+    if (lots > 0) {
+      o.filledLots += lots;
+      o.status = o.filledLots === o.origQtyLots ? 'FILLED' : 'PARTIALLY_FILLED';
+      s.positionLots += o.isBuy ? lots : -lots;
+      const fee = commission(s.inst, priceTicks, lots, liquidity === 'maker' ? s.makerRate : s.takerRate);
+      this.reports.push(o.tradeReport(lots, priceTicks, this.nextTradeId++, liquidity, fee, tsUs));
+      this.counters.fills++;
+      if (o.status === 'FILLED') this.forget(s, o);
+    }
+    if (o.isOpen && o.reduceOnly && this.reducibleLots(s, o.side) === 0) this.close(s, o, 'EXPIRED', tsUs);
+    if (lots > 0 && s.reduceOnlyResting > 0) this.expireStaleReduceOnly(s, tsUs);
+    return lots;
+  }
+
+  /** After the position moved: reduce-only orders that can no longer reduce anything expire. */
+  private expireStaleReduceOnly(s: SymbolState, tsUs: number): void {
+    for (const r of s.resting) {
+      if (r.isOpen && r.reduceOnly && this.reducibleLots(s, r.side) === 0) this.close(s, r, 'EXPIRED', tsUs);
+    }
+  }
+
+  /** Ends an open order (CANCELED or EXPIRED) and reports it; the caller compacts `resting`. */
+  private close(s: SymbolState, o: SimOrder, status: 'CANCELED' | 'EXPIRED', tsUs: number): void {
+    o.status = status;
+    this.forget(s, o);
+    this.reports.push(o.report(status, tsUs));
+  }
+
+  private forget(s: SymbolState, o: SimOrder): void {
+    if (s.open.get(o.clientOrderId) === o) {
+      s.open.delete(o.clientOrderId);
+      if (o.reduceOnly) s.reduceOnlyResting--;
+    }
+  }
+
+  /** Drops closed orders from `resting`, keeping the priority order. */
+  private compact(s: SymbolState): void {
+    const list = s.resting;
+    let j = 0;
+    for (let i = 0; i < list.length; i++) if (list[i].isOpen) list[j++] = list[i];
+    list.length = j;
+  }
+
+  private rejectSubmit(req: OrderRequest, why: Reject, tsUs: number): void {
+    this.counters.rejects++;
+    this.reports.push(requestReject('REJECTED', { ...req, priceTicks: req.type === 'MARKET' ? 0 : req.priceTicks }, why.code, why.message, tsUs));
+  }
+
+  private rejectModify(fields: Parameters<typeof requestReject>[1], why: Reject, tsUs: number): void {
+    this.counters.rejects++;
+    this.reports.push(requestReject('MODIFY_REJECTED', fields, why.code, why.message, tsUs));
+  }
+}

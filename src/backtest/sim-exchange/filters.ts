@@ -1,0 +1,92 @@
+/**
+ * Binance USDⓈ-M order filters (binance-usdm.md §4) applied to an order in ticks/lots, returning
+ * Binance's error code and message, or null when the order passes. Checked in Binance's order:
+ * quantity sign, price sign, PRICE_FILTER, LOT_SIZE / MARKET_LOT_SIZE, PERCENT_PRICE (vs the mark
+ * price, only when a mark is known and the spec has the filter), MIN_NOTIONAL (reduce-only exempt;
+ * MARKET orders at the mark, or at the opposite best when no mark is known).
+ *
+ * Ticks and lots are integers by construction, so "off the grid" can only mean a non-integer was
+ * passed in: that maps to -4014 (price) / -4023 (quantity) rather than a crash.
+ */
+import { parseFixed } from '../../model/decimal.ts';
+import type { Instrument } from '../../model/instrument.ts';
+import type { Side } from '../../model/events.ts';
+import type { OrderType } from '../../model/trading.ts';
+import { notionalAtLeast, parseExact, priceExact, type ExactDecimal } from './money.ts';
+
+export interface Reject {
+  code: number;
+  message: string;
+}
+
+export const REJECT = {
+  unknownOrder: { code: -2011, message: 'Unknown order sent.' },
+  badSymbol: { code: -1121, message: 'Invalid symbol.' },
+  duplicateClientId: { code: -4116, message: 'ClientOrderId is duplicated.' },
+  maxOpenOrders: { code: -2025, message: 'Reach max open order limit.' },
+  reduceOnly: { code: -2022, message: 'ReduceOnly Order is rejected.' },
+  postOnly: { code: -5022, message: 'Due to the order could not be executed as maker, the Post Only order will be rejected. The order will not be recorded in the order history' },
+  fokUnfillable: { code: -5021, message: 'Due to the order could not be filled immediately, the FOK order has been rejected. The order will not be recorded in the order history' },
+  sameOrder: { code: -5027, message: 'No need to modify the order.' },
+  modifyNotLimit: { code: -5025, message: 'Only limit order is supported.' },
+  qtyNotPositive: { code: -4003, message: 'Quantity less than or equal to zero.' },
+  priceNotPositive: { code: -4001, message: 'Price less than 0.' },
+  priceAboveMax: { code: -4002, message: 'Price greater than max price.' },
+  priceBelowMin: { code: -4013, message: 'Price less than min price.' },
+  priceOffTick: { code: -4014, message: 'Price not increased by tick size.' },
+  qtyBelowMin: { code: -4004, message: 'Quantity less than min quantity.' },
+  qtyAboveMax: { code: -4005, message: 'Quantity greater than max quantity.' },
+  qtyOffStep: { code: -4023, message: 'Quantity not increased by step size.' },
+  percentPriceUp: { code: -4016, message: 'Limit price can\'t be higher than the PERCENT_PRICE band.' },
+  percentPriceDown: { code: -4024, message: 'Limit price can\'t be lower than the PERCENT_PRICE band.' },
+  minNotional: { code: -4164, message: 'Order\'s notional must be no smaller than the MIN_NOTIONAL filter.' },
+} as const satisfies Record<string, Reject>;
+
+/** What the filters need to know about the market at the time of the check. */
+export interface FilterMarket {
+  /** Last mark price, null when none seen yet. */
+  mark: ExactDecimal | null;
+  /** PERCENT_PRICE band in ticks from the mark: buys must be ≤ maxBuyTicks, sells ≥ minSellTicks (±Infinity when off). */
+  maxBuyTicks: number;
+  minSellTicks: number;
+  /** Best opposite price for a MARKET order's notional when no mark is known (NaN when empty). */
+  oppositeBestTicks: number;
+}
+
+export class OrderFilters {
+  private readonly minNotional: ExactDecimal;
+  private readonly marketMinLots: number;
+  private readonly marketMaxLots: number;
+
+  constructor(readonly inst: Instrument) {
+    this.minNotional = parseExact(inst.spec.minNotional, `${inst.symbol}.minNotional`);
+    // As Instrument does for LOT_SIZE: exact at the quantity's decimals, rounded inwards to whole lots.
+    this.marketMinLots = Math.ceil(parseFixed(inst.spec.marketMinQty, inst.qtyDecimals) / inst.stepUnits);
+    this.marketMaxLots = Math.floor(parseFixed(inst.spec.marketMaxQty, inst.qtyDecimals) / inst.stepUnits);
+  }
+
+  check(type: OrderType, side: Side, priceTicks: number, qtyLots: number, reduceOnly: boolean, m: FilterMarket): Reject | null {
+    const inst = this.inst;
+    if (!(qtyLots > 0)) return REJECT.qtyNotPositive;
+    if (!Number.isInteger(qtyLots)) return REJECT.qtyOffStep;
+    if (type === 'LIMIT') {
+      if (!(priceTicks > 0)) return REJECT.priceNotPositive;
+      if (!Number.isInteger(priceTicks)) return REJECT.priceOffTick;
+      if (inst.minPriceTicks > 0 && priceTicks < inst.minPriceTicks) return REJECT.priceBelowMin;
+      if (inst.maxPriceTicks > 0 && priceTicks > inst.maxPriceTicks) return REJECT.priceAboveMax;
+      if (inst.minQtyLots > 0 && qtyLots < inst.minQtyLots) return REJECT.qtyBelowMin;
+      if (inst.maxQtyLots > 0 && qtyLots > inst.maxQtyLots) return REJECT.qtyAboveMax;
+      if (side === 'buy' && priceTicks > m.maxBuyTicks) return REJECT.percentPriceUp;
+      if (side === 'sell' && priceTicks < m.minSellTicks) return REJECT.percentPriceDown;
+      if (!reduceOnly && !inst.meetsMinNotional(priceTicks, qtyLots)) return REJECT.minNotional;
+      return null;
+    }
+    if (this.marketMinLots > 0 && qtyLots < this.marketMinLots) return REJECT.qtyBelowMin;
+    if (this.marketMaxLots > 0 && qtyLots > this.marketMaxLots) return REJECT.qtyAboveMax;
+    if (!reduceOnly && this.minNotional.units > 0n) {
+      const price = m.mark ?? (Number.isNaN(m.oppositeBestTicks) ? null : priceExact(inst, m.oppositeBestTicks));
+      if (price !== null && !notionalAtLeast(inst, price, qtyLots, this.minNotional)) return REJECT.minNotional;
+    }
+    return null;
+  }
+}

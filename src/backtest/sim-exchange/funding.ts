@@ -1,0 +1,121 @@
+/**
+ * Funding settlements of the exchange's positions (binance-usdm.md §9): at each funding time the
+ * holder receives −position × mark × rate (positive rate: longs pay shorts). Times are µs.
+ *
+ * Data mode — funding times and rates come from MarkPrice events:
+ * - markPrice stream / Tardis `derivative_ticker`: each event announces the next funding time and
+ *   the rate that will be charged then. When an event announces a later funding time than the one
+ *   pending, the pending one has passed: it is settled at that time with the rate last announced
+ *   for it and the mark price last seen before this event.
+ * - data.binance.vision `fundingRate`: an event whose funding time is not after its own time
+ *   (`nextFundingTimeUs <= tsExchangeUs`) is a settlement record; it is settled at once at its time
+ *   and rate (once per funding time).
+ * Fixed mode — every `intervalUs` (default 8 h) from 00:00 UTC + `offsetUs`, at a fixed rate, for
+ * every symbol, when the first event or command at or after that time arrives.
+ * The mark price is the last one seen; without one, the book mid; without a book, the settlement
+ * is skipped and counted (`fundingSkipped`).
+ */
+import type { MarkPrice } from '../../model/events.ts';
+import type { Instrument } from '../../model/instrument.ts';
+import { ConfigError } from '../../core/errors.ts';
+import { formatExact, fundingPayment, parseExact, type ExactDecimal } from './money.ts';
+import type { FundingConfig, FundingSettlement, SimExchangeCounters } from './types.ts';
+
+export const DEFAULT_FUNDING_INTERVAL_US = 8 * 3600 * 1_000_000;
+
+/** What funding needs of a symbol's state. */
+export interface SymbolFunding {
+  readonly inst: Instrument;
+  readonly positionLots: number;
+  readonly mark: ExactDecimal | null;
+  midExact(): ExactDecimal | null;
+  pendingFundingUs: number;
+  pendingRate: string;
+  lastSettledUs: number;
+}
+
+export class FundingClock {
+  private out: FundingSettlement[] = [];
+  /** Next fixed-mode funding time; Infinity when not in fixed mode. Set on the first call to `due`. */
+  private nextFixedUs: number;
+  private readonly intervalUs: number;
+  private readonly offsetUs: number;
+  private readonly fixedRate: string;
+
+  constructor(
+    private readonly cfg: FundingConfig,
+    private readonly counters: SimExchangeCounters,
+  ) {
+    if (cfg.mode === 'fixed') {
+      this.intervalUs = cfg.intervalUs ?? DEFAULT_FUNDING_INTERVAL_US;
+      this.offsetUs = cfg.offsetUs ?? 0;
+      this.fixedRate = cfg.rate;
+      if (!(this.intervalUs > 0 && Number.isInteger(this.intervalUs))) throw new ConfigError(`funding interval must be a positive integer of µs, got ${this.intervalUs}`, { field: 'funding.intervalUs' });
+      parseExact(cfg.rate, 'funding.rate');
+      this.nextFixedUs = NaN;
+    } else {
+      this.intervalUs = 0;
+      this.offsetUs = 0;
+      this.fixedRate = '';
+      this.nextFixedUs = Infinity;
+    }
+  }
+
+  /** Whether a fixed-mode funding time has been reached at `tsUs`. O(1). */
+  due(tsUs: number): boolean {
+    if (this.nextFixedUs !== this.nextFixedUs) {
+      // First time seen: the first funding time strictly after the start of the run.
+      const k = Math.floor((tsUs - this.offsetUs) / this.intervalUs) + 1;
+      this.nextFixedUs = k * this.intervalUs + this.offsetUs;
+      return false;
+    }
+    return tsUs >= this.nextFixedUs;
+  }
+
+  settleFixed(states: readonly SymbolFunding[], tsUs: number): void {
+    while (tsUs >= this.nextFixedUs) {
+      for (const s of states) this.settle(s, this.nextFixedUs, this.fixedRate);
+      this.nextFixedUs += this.intervalUs;
+    }
+  }
+
+  /** Data mode: called with every MarkPrice event before the symbol's mark is updated. */
+  onMark(s: SymbolFunding, e: MarkPrice): void {
+    if (this.cfg.mode !== 'data') return;
+    const next = e.nextFundingTimeUs;
+    if (next !== -1 && next <= e.tsExchangeUs && e.fundingRate !== '') {
+      // A settlement record; its mark may be in this very event.
+      if (next > s.lastSettledUs) this.settle(s, next, e.fundingRate, e.markPrice);
+      return;
+    }
+    if (next !== -1 && s.pendingFundingUs !== -1 && next > s.pendingFundingUs && s.pendingRate !== '' && s.pendingFundingUs > s.lastSettledUs) {
+      this.settle(s, s.pendingFundingUs, s.pendingRate);
+    }
+    if (next !== -1) s.pendingFundingUs = next;
+    if (e.fundingRate !== '') s.pendingRate = e.fundingRate;
+  }
+
+  drain(): FundingSettlement[] {
+    const out = this.out;
+    this.out = [];
+    return out;
+  }
+
+  private settle(s: SymbolFunding, tsUs: number, rate: string, markOverride = ''): void {
+    const mark = markOverride !== '' ? parseExact(markOverride, `${s.inst.symbol}.markPrice`) : (s.mark ?? s.midExact());
+    s.lastSettledUs = tsUs;
+    if (mark === null) {
+      this.counters.fundingSkipped++;
+      return;
+    }
+    this.counters.fundingSettlements++;
+    this.out.push({
+      symbol: s.inst.symbol,
+      tsUs,
+      markPrice: formatExact(mark),
+      rate,
+      positionLots: s.positionLots,
+      payment: fundingPayment(s.inst, s.positionLots, mark, parseExact(rate, `${s.inst.symbol}.fundingRate`)),
+    });
+  }
+}

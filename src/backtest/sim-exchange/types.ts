@@ -1,0 +1,95 @@
+/**
+ * Configuration and output types of the simulated exchange. Units: ticks, lots, µs; rates and
+ * money are exact decimal strings.
+ */
+import type { Rng } from '../../core/random.ts';
+import type { Side } from '../../model/events.ts';
+import type { Instrument } from '../../model/instrument.ts';
+import type { ExchangeOrderStatus, OrderType, TimeInForce } from '../../model/trading.ts';
+import type { QueueModel, QueueModelConfig } from './queue.ts';
+
+/** Commission rates as decimal fractions ("0.0002" = 2 bp); a negative maker rate is a rebate. */
+export interface FeeRates {
+  maker: string;
+  taker: string;
+}
+
+export interface FeeSchedule {
+  /** Rates of every symbol not listed in `symbols`. */
+  default: FeeRates;
+  symbols?: Record<string, FeeRates>;
+}
+
+export type FundingConfig =
+  /** Settle at the funding times and rates found in the data (MarkPrice events). */
+  | { mode: 'data' }
+  /** Settle every `intervalUs` (default 8 h, aligned to 00:00 UTC plus `offsetUs`) at a fixed rate. */
+  | { mode: 'fixed'; rate: string; intervalUs?: number; offsetUs?: number }
+  | { mode: 'none' };
+
+export interface SimExchangeOptions {
+  instruments: Instrument[];
+  /** The run's generator (fork it for the exchange); handed to queue models that draw. */
+  rng: Rng;
+  queueModel: QueueModel | QueueModelConfig;
+  fees: FeeSchedule;
+  /** Whether the opposite best moving to or through a resting order's price fills it without a print (default true). */
+  crossingFills?: boolean;
+  funding?: FundingConfig;
+  /**
+   * Where the exchange's book comes from. `depth`: diffs + snapshots only. `bookTicker`: top of book
+   * only. `auto` (default): bookTicker until the first depth event of the symbol, then depth only.
+   */
+  bookSource?: 'auto' | 'depth' | 'bookTicker';
+  /**
+   * Which prints drive the queues. `auto` (default): aggTrades until the first individual trade of
+   * the symbol, then trades only (a recording with both streams must not count a print twice).
+   */
+  tradeSource?: 'auto' | 'trade' | 'aggTrade';
+  /** First exchange order id (ids increase by one per accepted order across symbols). Default 1. */
+  firstOrderId?: number;
+}
+
+/** A funding settlement of the exchange's position in one symbol. */
+export interface FundingSettlement {
+  symbol: string;
+  /** The funding time, µs. */
+  tsUs: number;
+  /** Mark price used (the last one seen before the funding time), exact decimal. */
+  markPrice: string;
+  /** Rate charged, decimal fraction. */
+  rate: string;
+  /** The exchange's position at the funding time, lots (signed). */
+  positionLots: number;
+  /** −position × mark × rate, received by the account (negative = paid), exact decimal. */
+  payment: string;
+}
+
+/** A resting order as the exchange sees it. */
+export interface SimOrderView {
+  symbol: string;
+  clientOrderId: string;
+  orderId: number;
+  side: Side;
+  type: OrderType;
+  timeInForce: TimeInForce;
+  priceTicks: number;
+  origQtyLots: number;
+  filledLots: number;
+  reduceOnly: boolean;
+  status: ExchangeOrderStatus;
+  /** Market quantity ahead of the order (queue model's estimate), lots. */
+  queueAheadLots: number;
+}
+
+export interface SimExchangeCounters {
+  marketEvents: number;
+  /** Events of symbols the exchange has no instrument for. */
+  ignoredEvents: number;
+  commands: number;
+  fills: number;
+  rejects: number;
+  fundingSettlements: number;
+  /** Funding times skipped because neither a mark price nor a book mid was known. */
+  fundingSkipped: number;
+}
