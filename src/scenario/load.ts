@@ -1,0 +1,330 @@
+/**
+ * Loading a scenario: YAML text → validated, defaulted `Scenario`.
+ *
+ * Every error is a `ScenarioError` naming the file, the line and the key path
+ * (`scenarios/x.yaml:12: key "strategy.gammaPerTick": expected a finite number, got "a"`): unknown
+ * keys, wrong types, values out of range, missing required keys. `--set key.path=value` overrides
+ * are applied to the YAML document before validation, typed by the schema (a number key parses the
+ * value as a number, a list key takes `a,b` or `[a, b]`, a delegated section parses YAML scalars).
+ * Sections owned by other modules are checked by their parsers (strategy, risk) or against their
+ * defaults (signals, oms); a `ConfigError` they raise is re-raised with the file and line of its key.
+ */
+import { readFileSync } from 'node:fs';
+import { LineCounter, isMap, isScalar, parse as parseYamlValue, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { ConfigError, MakerError } from '../core/errors.ts';
+import { normalizeDecimal } from '../model/decimal.ts';
+import { DEFAULT_OMS_CONFIG, type OmsConfig } from '../oms/index.ts';
+import { parseRiskConfig, type RiskConfig } from '../risk/config.ts';
+import { DEFAULT_SIGNAL_CONFIG, type SignalConfig } from '../signal/config.ts';
+import { parseStrategyConfig, type StrategyConfig } from '../strategy/index.ts';
+import { SCENARIO_SCHEMA, fieldAt, type Field, type StreamName } from './schema.ts';
+import { parseTimeRange, type TimeRange } from './time-range.ts';
+
+/** A scenario key error: `file:line: key "a.b": message`. */
+export class ScenarioError extends ConfigError {
+  override describe(): string {
+    const { file, line, field } = this.location;
+    const where = file ? `${file}${line !== undefined ? `:${line}` : ''}` : line !== undefined ? `line ${line}` : '';
+    return [where, field ? `key "${field}"` : '', this.message].filter((p) => p.length > 0).join(': ');
+  }
+}
+
+export interface FeeRates {
+  makerRate: string;
+  takerRate: string;
+}
+
+export interface Scenario {
+  /** File the scenario came from ('' when built from text). */
+  file: string;
+  name: string;
+  seed: number;
+  data: {
+    source: 'store' | 'synthetic';
+    store: string | null;
+    venue: string;
+    symbols: string[];
+    range: TimeRange | null;
+    streams: StreamName[] | null;
+    book: 'auto' | 'depth' | 'top-of-book';
+    spec: string | null;
+    synthetic: Record<string, unknown>;
+  };
+  execution: {
+    feedLatency: { model: 'recorded' | 'constant'; latencyUs: number; clockOffsetUs: number | 'auto'; offsetSampleEvents: number; minLatencyUs: number };
+    orderLatency: {
+      model: 'constant' | 'feed' | 'random' | 'recorded';
+      entryUs: number;
+      responseUs: number;
+      entryMultiplier: number;
+      entryOffsetUs: number;
+      responseMultiplier: number;
+      responseOffsetUs: number;
+      distribution: 'exponential' | 'lognormal' | 'uniform';
+      entryMeanUs: number;
+      responseMeanUs: number;
+      sigma: number;
+      minUs: number;
+      file: string | null;
+    };
+    queue: { model: 'risk-averse' | 'prob-power' | 'prob-log'; variant: 1 | 2 | 3; power: number };
+    partialFills: boolean;
+    crossingFills: boolean;
+    fees: Record<string, FeeRates>;
+    funding: { mode: 'data' | 'rate' | 'off'; ratePerInterval: string; intervalH: number };
+  };
+  account: { balances: Record<string, string>; leverage: number };
+  strategy: StrategyConfig;
+  /** Signal settings given in the file (the rest take the module defaults; tickSize per symbol). */
+  signals: Partial<Omit<SignalConfig, 'tickSize'>>;
+  risk: RiskConfig;
+  oms: Partial<OmsConfig>;
+  report: { sampleIntervalUs: number; eventLog: boolean; html: boolean };
+  /** The sections as written (after overrides), for the report's "resolved scenario". */
+  raw: Record<string, unknown>;
+}
+
+export interface LoadOptions {
+  /** `key.path=value` overrides (CLI `--set`). */
+  set?: readonly string[];
+  /** Replaces `seed` (CLI `--seed`). */
+  seed?: number;
+}
+
+export function loadScenarioFile(file: string, opts: LoadOptions = {}): Scenario {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ScenarioError(`cannot read scenario file: ${(e as Error).message}`, { file });
+  }
+  return parseScenario(text, file, opts);
+}
+
+/** Parses and validates scenario text. `file` is only used in messages. */
+export function parseScenario(text: string, file = '', opts: LoadOptions = {}): Scenario {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0];
+    const line = lineCounter.linePos(e.pos[0]).line;
+    throw new ScenarioError(`not valid YAML: ${e.message.split('\n')[0]}`, { file: file || undefined, line });
+  }
+  if (!isMap(doc.contents)) throw new ScenarioError('a scenario must be a YAML mapping of sections (data, execution, strategy, …)', { file: file || undefined, line: 1 });
+  const ctx = new Ctx(doc, lineCounter, file);
+  for (const assignment of opts.set ?? []) applyOverride(doc, assignment);
+  if (opts.seed !== undefined) doc.setIn(['seed'], opts.seed);
+  const raw = doc.toJS() as Record<string, unknown>;
+  const v = validate(SCENARIO_SCHEMA, raw, [], ctx) as Record<string, any>;
+
+  const delegated = <T>(key: string, fn: () => T): T => {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof ConfigError) {
+        const field = e.location.field ?? key;
+        const message = e.message.startsWith(`${field}: `) ? e.message.slice(field.length + 2) : e.message;
+        throw ctx.error(field.split('.'), message);
+      }
+      throw e;
+    }
+  };
+  const strategy = delegated('strategy', () => parseStrategyConfig(raw.strategy, 'strategy'));
+  const risk = delegated('risk', () => parseRiskConfig(raw.risk ?? {}, 'risk'));
+  const signals = checkAgainstDefaults('signals', raw.signals, DEFAULT_SIGNAL_CONFIG as unknown as Record<string, unknown>, ctx) as Partial<SignalConfig>;
+  const oms = checkAgainstDefaults('oms', raw.oms, DEFAULT_OMS_CONFIG as unknown as Record<string, unknown>, ctx) as Partial<OmsConfig>;
+
+  const data = v.data;
+  if (data.source === 'store' && data.store === null) throw ctx.error(['data', 'store'], 'is required when data.source is "store"');
+  if (data.source === 'synthetic' && data.range === null) throw ctx.error(['data', 'range'], 'is required when data.source is "synthetic" (it sets the session start and length)');
+  data.symbols = (data.symbols as string[]).map((s) => s.toUpperCase());
+  if (new Set(data.symbols).size !== data.symbols.length) throw ctx.error(['data', 'symbols'], 'lists a symbol twice');
+  if (data.source === 'synthetic') {
+    const known = new Set(['startMidTicks', 'levelsPerSide', 'meanLevelLots', 'depthEventsPerS', 'tradesPerS', 'meanTradeLots', 'sigmaTicksPerSqrtS', 'feedLatencyUs', 'fundingRate']);
+    syntheticKeys?.forEach((k) => known.add(k));
+    for (const k of Object.keys(data.synthetic)) if (!known.has(k)) throw ctx.error(['data', 'synthetic', k], `unknown key (expected one of ${[...known].sort().join(', ')})`);
+  }
+  const ol = v.execution.orderLatency;
+  if (ol.model === 'recorded' && ol.file === null) throw ctx.error(['execution', 'orderLatency', 'file'], 'is required when orderLatency.model is "recorded"');
+  if (v.account.balances && Object.keys(v.account.balances).length === 0) throw ctx.error(['account', 'balances'], 'needs at least one asset');
+  return { ...(v as Omit<Scenario, 'file' | 'strategy' | 'signals' | 'risk' | 'oms' | 'raw'>), file, strategy, signals, risk, oms, raw } as Scenario;
+}
+
+/** Extra keys the synthetic generator accepts (set by `registerSyntheticKeys`, e.g. from its defaults). */
+let syntheticKeys: Set<string> | undefined;
+export function registerSyntheticKeys(keys: Iterable<string>): void {
+  syntheticKeys = new Set(keys);
+}
+
+class Ctx {
+  constructor(
+    readonly doc: Document,
+    readonly lines: LineCounter,
+    readonly file: string,
+  ) {}
+
+  /** The line of the key at `path`, or of its nearest existing parent. */
+  lineOf(path: readonly (string | number)[]): number | undefined {
+    for (let n = path.length; n >= 0; n--) {
+      const parent = n === 0 ? this.doc.contents : (this.doc.getIn(path.slice(0, n - 1), true) as YamlNode | undefined);
+      if (n === 0) return parent?.range ? this.lines.linePos(parent.range[0]).line : undefined;
+      if (isMap(parent)) {
+        const pair = parent.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(path[n - 1]));
+        const node = (pair?.key ?? undefined) as YamlNode | undefined;
+        if (node?.range) return this.lines.linePos(node.range[0]).line;
+      } else {
+        const node = this.doc.getIn(path.slice(0, n), true) as YamlNode | undefined;
+        if (node?.range) return this.lines.linePos(node.range[0]).line;
+      }
+    }
+    return undefined;
+  }
+
+  error(path: readonly (string | number)[], message: string): ScenarioError {
+    return new ScenarioError(message, { file: this.file || undefined, line: this.lineOf(path), field: path.join('.') });
+  }
+}
+
+function describeValue(v: unknown): string {
+  return v === undefined ? 'nothing' : JSON.stringify(v);
+}
+
+function validate(f: Field, value: unknown, path: string[], ctx: Ctx): unknown {
+  const fail = (message: string): never => {
+    throw ctx.error(path, message);
+  };
+  if (value === undefined || (value === null && f.kind !== 'delegate' && 'nullable' in f && f.nullable)) {
+    if (value === null) return null;
+    if (f.kind === 'object') return validate(f, {}, path, ctx);
+    if ('default' in f && f.default !== undefined) return f.kind === 'map' || f.kind === 'list' ? structuredClone(f.default) : f.default;
+    if (f.kind === 'delegate') return undefined;
+    return fail('is required');
+  }
+  switch (f.kind) {
+    case 'number':
+    case 'integer': {
+      if (typeof value !== 'number' || !Number.isFinite(value)) return fail(`expected a number, got ${describeValue(value)}`);
+      if (f.kind === 'integer' && !Number.isSafeInteger(value)) return fail(`expected an integer, got ${value}`);
+      if (f.min !== undefined && value < f.min) return fail(`must be ≥ ${f.min}, got ${value}`);
+      if (f.kind === 'number' && f.above !== undefined && value <= f.above) return fail(`must be > ${f.above}, got ${value}`);
+      if (f.max !== undefined && value > f.max) return fail(`must be ≤ ${f.max}, got ${value}`);
+      return value;
+    }
+    case 'integerOrAuto':
+      if (value === 'auto') return value;
+      if (typeof value !== 'number' || !Number.isSafeInteger(value)) return fail(`expected an integer or "auto", got ${describeValue(value)}`);
+      return value;
+    case 'string':
+      if (typeof value !== 'string') return fail(`expected a string, got ${describeValue(value)}`);
+      return value;
+    case 'decimal': {
+      if (typeof value !== 'string' && typeof value !== 'number') return fail(`expected a decimal number, got ${describeValue(value)}`);
+      const text = typeof value === 'number' ? numberToDecimal(value) : value.trim();
+      try {
+        return normalizeDecimal(text);
+      } catch {
+        return fail(`expected a decimal number, got ${describeValue(value)}`);
+      }
+    }
+    case 'boolean':
+      if (typeof value !== 'boolean') return fail(`expected true or false, got ${describeValue(value)}`);
+      return value;
+    case 'enum':
+      if (!f.values.includes(value as string | number)) return fail(`expected one of ${f.values.map((x) => JSON.stringify(x)).join(', ')}, got ${describeValue(value)}`);
+      return value;
+    case 'timeRange':
+      if (typeof value !== 'string') return fail(`expected a time range "start..end", got ${describeValue(value)}`);
+      try {
+        return parseTimeRange(value);
+      } catch (e) {
+        return fail((e as Error).message);
+      }
+    case 'list': {
+      if (!Array.isArray(value)) return fail(`expected a list, got ${describeValue(value)}`);
+      if (f.minItems !== undefined && value.length < f.minItems) return fail(`needs at least ${f.minItems} item(s)`);
+      return value.map((item, i) => validate(f.of, item, [...path, String(i)], ctx));
+    }
+    case 'object': {
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail(`expected a mapping, got ${describeValue(value)}`);
+      const rec = value as Record<string, unknown>;
+      for (const k of Object.keys(rec)) {
+        if (!(k in f.fields)) throw ctx.error([...path, k], `unknown key (expected one of ${Object.keys(f.fields).join(', ')})`);
+      }
+      for (const k of f.required ?? []) if (rec[k] === undefined || rec[k] === null) throw ctx.error([...path, k], 'is required');
+      const out: Record<string, unknown> = {};
+      for (const [k, sub] of Object.entries(f.fields)) out[k] = validate(sub, rec[k], [...path, k], ctx);
+      return out;
+    }
+    case 'map': {
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail(`expected a mapping, got ${describeValue(value)}`);
+      const out: Record<string, unknown> = {};
+      for (const [k, item] of Object.entries(value as Record<string, unknown>)) out[k] = validate(f.of, item, [...path, k], ctx);
+      return out;
+    }
+    case 'delegate':
+      return value;
+  }
+}
+
+/** Checks a section against a module's defaults: known keys only, each of its default's type. */
+function checkAgainstDefaults(section: string, value: unknown, defaults: Record<string, unknown>, ctx: Ctx): Record<string, unknown> {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) throw ctx.error([section], `expected a mapping, got ${describeValue(value)}`);
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    if (!(k in defaults) || k === 'tickSize') {
+      throw ctx.error([section, k], `unknown key (expected one of ${Object.keys(defaults).filter((d) => d !== 'tickSize').join(', ')})`);
+    }
+    const d = defaults[k];
+    if (d !== null && typeof d !== typeof v) throw ctx.error([section, k], `expected a ${typeof d}, got ${describeValue(v)}`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/** Shortest exact decimal text of a YAML number (rejects exponents that are not exact). */
+function numberToDecimal(n: number): string {
+  if (!Number.isFinite(n)) return String(n);
+  const s = String(n);
+  if (!/e/i.test(s)) return s;
+  return n.toFixed(20).replace(/0+$/, '').replace(/\.$/, '');
+}
+
+/** Applies one `key.path=value` to the document, typed by the schema field at that path. */
+export function applyOverride(doc: Document, assignment: string): void {
+  const eq = assignment.indexOf('=');
+  if (eq <= 0) throw new ScenarioError(`--set expects key.path=value, got "${assignment}"`, { field: '--set' });
+  const key = assignment.slice(0, eq).trim();
+  const text = assignment.slice(eq + 1).trim();
+  const path = key.split('.');
+  const field = fieldAt(path);
+  if (field === undefined) throw new ScenarioError(`--set: unknown key "${key}"`, { field: key });
+  doc.setIn(path, typedValue(field, text, key));
+}
+
+function typedValue(f: Field, text: string, key: string): unknown {
+  const bad = (what: string): never => {
+    throw new ScenarioError(`--set: expected ${what}, got "${text}"`, { field: key });
+  };
+  switch (f.kind) {
+    case 'number':
+    case 'integer': {
+      if (text === 'null' && f.nullable) return null;
+      const n = Number(text);
+      if (text === '' || !Number.isFinite(n)) return bad('a number');
+      return n;
+    }
+    case 'integerOrAuto':
+      return text === 'auto' ? 'auto' : Number.isSafeInteger(Number(text)) && text !== '' ? Number(text) : bad('an integer or "auto"');
+    case 'boolean':
+      return text === 'true' ? true : text === 'false' ? false : bad('true or false');
+    case 'enum':
+      return typeof f.values[0] === 'number' ? Number(text) : text;
+    case 'list':
+      return text.startsWith('[') ? parseYamlValue(text) : text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+    case 'object':
+    case 'map':
+    case 'delegate':
+      return parseYamlValue(text);
+    default:
+      return text === 'null' ? null : text;
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * A small schema language for scenario files, and the scenario schema itself.
+ *
+ * A `Field` says what a key holds (number, integer, decimal string, enum, mapping, …), its default,
+ * its unit (also carried by the key name where practical) and a one-line description. The same
+ * schema validates a parsed YAML document, types `--set key.path=value` overrides and generates the
+ * key table of docs/SCENARIO.md, so the documentation cannot drift from the code (a test checks it).
+ *
+ * Sections owned by other modules (strategy, signals, risk, oms) are `delegate` fields: their keys
+ * are validated by that module's own parser, which names the key path in its errors.
+ */
+
+export type Field =
+  | { kind: 'number'; doc: string; default?: number | null; min?: number; above?: number; max?: number; nullable?: boolean }
+  | { kind: 'integer'; doc: string; default?: number | null; min?: number; max?: number; nullable?: boolean }
+  | { kind: 'string'; doc: string; default?: string | null; nullable?: boolean }
+  /** An exact decimal, written as a number or a string; kept as a normalised string. */
+  | { kind: 'decimal'; doc: string; default?: string | null; nullable?: boolean }
+  | { kind: 'boolean'; doc: string; default?: boolean }
+  | { kind: 'enum'; doc: string; values: readonly (string | number)[]; default?: string | number }
+  /** An integer, or the word `auto`. */
+  | { kind: 'integerOrAuto'; doc: string; default?: number | 'auto' }
+  /** `a..b` UTC, see `parseTimeRange`. */
+  | { kind: 'timeRange'; doc: string; default?: null; nullable?: boolean }
+  | { kind: 'list'; doc: string; of: Field; default?: unknown[] | null; nullable?: boolean; minItems?: number }
+  | { kind: 'object'; doc: string; fields: Record<string, Field>; required?: readonly string[] }
+  /** A mapping with free keys (e.g. symbols, assets), each value of type `of`. */
+  | { kind: 'map'; doc: string; keyDoc: string; of: Field; default?: Record<string, unknown> }
+  /** Validated by another module's parser (documented there). */
+  | { kind: 'delegate'; doc: string; seeDoc: string };
+
+const num = (doc: string, def: number | null, extra: { min?: number; above?: number; max?: number; nullable?: boolean } = {}): Field => ({ kind: 'number', doc, default: def, ...extra });
+const int = (doc: string, def: number | null, extra: { min?: number; max?: number; nullable?: boolean } = {}): Field => ({ kind: 'integer', doc, default: def, ...extra });
+const dec = (doc: string, def: string | null, nullable = false): Field => ({ kind: 'decimal', doc, default: def, nullable });
+const bool = (doc: string, def: boolean): Field => ({ kind: 'boolean', doc, default: def });
+const oneOf = <T extends string | number>(doc: string, values: readonly T[], def?: T): Field => ({ kind: 'enum', doc, values, default: def });
+const str = (doc: string, def: string | null, nullable = false): Field => ({ kind: 'string', doc, default: def, nullable });
+const obj = (doc: string, fields: Record<string, Field>, required: readonly string[] = []): Field => ({ kind: 'object', doc, fields, required });
+
+export const STREAMS = ['depth', 'trades', 'bookTicker', 'aggTrades', 'markPrice'] as const;
+export type StreamName = (typeof STREAMS)[number];
+
+const feeFields = obj('Fee rates of one symbol.', {
+  makerRate: dec('Maker fee as a fraction of notional (0.0002 = 2 bps); negative = rebate.', '0.0002'),
+  takerRate: dec('Taker fee as a fraction of notional (0.0005 = 5 bps).', '0.0005'),
+});
+
+/** The scenario schema. Key order here is the order of docs/SCENARIO.md. */
+export const SCENARIO_SCHEMA = obj(
+  'A backtest scenario.',
+  {
+    name: str('Free-form name shown in the report.', ''),
+    seed: int('Seed of the run: every random choice (latency draws, probabilistic queues, synthetic data) derives from it. `--seed` overrides.', 1, { min: 0 }),
+    data: obj(
+      'Market data of the run.',
+      {
+        source: oneOf('`store` (Parquet store written by `maker import`) or `synthetic` (the embedded seeded generator).', ['store', 'synthetic'] as const),
+        store: str('Store directory (relative to the current directory). Required when source is `store`.', null, true),
+        venue: str('Venue directory in the store.', 'binance-usdm'),
+        symbols: { kind: 'list', doc: 'Symbols to replay in one clock, e.g. [BTCUSDT, ETHUSDT].', of: { kind: 'string', doc: 'symbol' }, minItems: 1 },
+        range: { kind: 'timeRange', doc: 'UTC time range `start..end` of receive times, e.g. `2024-01-01T00:00:00Z..2024-01-31T23:59:59Z` or `2024-01-01..2024-01-31`; the end is inclusive at the precision written (a date means the whole day). Synthetic: the start is the session start, the length its duration. Omitted: all data in the store.', default: null, nullable: true },
+        streams: { kind: 'list', doc: `Streams to replay, of ${STREAMS.join(', ')}. Omitted: every stream the data has.`, of: oneOf('stream', STREAMS), default: null, nullable: true },
+        book: oneOf('How the book is built: `depth` (diffs + snapshots), `top-of-book` (a 1-level book from each bookTicker), or `auto` (depth when the data has depth events, else top-of-book). The report states which.', ['auto', 'depth', 'top-of-book'] as const, 'auto'),
+        spec: str('Binance exchangeInfo JSON to take instrument specs from (overrides the spec stored with the data).', null, true),
+        synthetic: { kind: 'map', doc: 'Parameters of the synthetic generator (`SyntheticConfig` in src/synthetic; keys are checked against its defaults, e.g. `startMidTicks`, `tradesPerS`, `sigmaTicksPerSqrtS`). `symbol`, `seed`, `startUs` and `durationS` come from data.symbols, seed and data.range.', keyDoc: 'SyntheticConfig key', of: { kind: 'delegate', doc: 'value', seeDoc: 'src/synthetic' }, default: {} },
+      },
+      ['source', 'symbols'],
+    ),
+    execution: obj('The simulated exchange and the wire between it and the strategy.', {
+      feedLatency: obj('When the strategy side sees a market event.', {
+        model: oneOf('`recorded`: at its receive time minus the clock offset; `constant`: at exchange time + latencyUs.', ['recorded', 'constant'] as const, 'recorded'),
+        latencyUs: int('Feed latency of the `constant` model, µs.', 1_000, { min: 0 }),
+        clockOffsetUs: { kind: 'integerOrAuto', doc: 'Steady offset of the recorder clock vs the exchange clock, µs, removed from receive times: an integer, or `auto` = the median of receive − exchange over the first offsetSampleEvents events (this also removes the median latency, so set minLatencyUs).', default: 0 },
+        offsetSampleEvents: int('Events used by `clockOffsetUs: auto`.', 1_000, { min: 1 }),
+        minLatencyUs: int('Floor of the feed latency: the strategy never sees an event earlier than exchange time + this, µs.', 0, { min: 0 }),
+      }),
+      orderLatency: obj('Order entry (strategy → exchange) and response (exchange → strategy) latency. Per direction, messages stay in FIFO order.', {
+        model: oneOf('`constant`, `feed` (multiple + offset of the current feed latency), `random` (seeded draws) or `recorded` (interpolated from a CSV file).', ['constant', 'feed', 'random', 'recorded'] as const, 'constant'),
+        entryUs: int('constant: entry latency, µs.', 5_000, { min: 0 }),
+        responseUs: int('constant: response latency, µs.', 5_000, { min: 0 }),
+        entryMultiplier: num('feed: entry = feed latency × this + entryOffsetUs.', 1, { min: 0 }),
+        entryOffsetUs: int('feed: see entryMultiplier, µs.', 0, { min: 0 }),
+        responseMultiplier: num('feed: response = feed latency × this + responseOffsetUs.', 1, { min: 0 }),
+        responseOffsetUs: int('feed: see responseMultiplier, µs.', 0, { min: 0 }),
+        distribution: oneOf('random: `exponential` (mean), `lognormal` (median, sigma) or `uniform` (0..2 × mean), each added to minUs.', ['exponential', 'lognormal', 'uniform'] as const, 'lognormal'),
+        entryMeanUs: int('random: mean (median for lognormal) of the entry latency above minUs, µs.', 5_000, { min: 0 }),
+        responseMeanUs: int('random: mean (median for lognormal) of the response latency above minUs, µs.', 5_000, { min: 0 }),
+        sigma: num('random, lognormal: σ of the log.', 0.5, { min: 0 }),
+        minUs: int('random: latency floor, µs.', 0, { min: 0 }),
+        file: str('recorded: CSV with a header `ts_us,entry_latency_us,response_latency_us`, rows by ts_us; linear interpolation, constant beyond the ends.', null, true),
+      }),
+      queue: obj('Queue position model of our resting orders (market-making.md §2.8).', {
+        model: oneOf('`risk-averse` (advance only on trades at our price), `prob-power` (f(x)=x^power) or `prob-log` (f(x)=ln(1+x)).', ['risk-averse', 'prob-power', 'prob-log'] as const, 'risk-averse'),
+        variant: oneOf('Probabilistic models: which of hftbacktest\'s three forms of p.', [1, 2, 3] as const, 1),
+        power: num('prob-power: the exponent n.', 2, { above: 0 }),
+      }),
+      partialFills: bool('Allow partial fills of resting orders (otherwise a fill needs the whole remaining quantity).', true),
+      crossingFills: bool('A book move through our resting price fills it without a print (optimistic).', false),
+      fees: { kind: 'map', doc: 'Fee rates per symbol; the key `default` applies to symbols not listed.', keyDoc: 'symbol or `default`', of: feeFields, default: {} },
+      funding: obj('Funding payments (longs pay shorts when the rate is positive).', {
+        mode: oneOf('`data` (mark price and rate from markPrice events), `rate` (a fixed rate every intervalH hours at the last mid) or `off`.', ['data', 'rate', 'off'] as const, 'data'),
+        ratePerInterval: dec('rate: funding rate per interval as a fraction.', '0.0001'),
+        intervalH: int('rate: hours between funding times (from 00:00 UTC).', 8, { min: 1, max: 24 }),
+      }),
+    }),
+    account: obj('The account at the start.', {
+      balances: { kind: 'map', doc: 'Initial balance per asset, exact decimal (e.g. `USDT: 10000`).', keyDoc: 'asset', of: dec('amount', null), default: { USDT: '10000' } },
+      leverage: int('Leverage per symbol (margin = notional / leverage).', 5, { min: 1, max: 125 }),
+    }),
+    strategy: { kind: 'delegate', doc: 'Quoting strategy: `kind` (fixed, avellaneda-stoikov, glft) and its parameters.', seeDoc: 'docs/STRATEGY_SPEC.md' },
+    signals: { kind: 'delegate', doc: 'Signal engine parameters (SignalConfig keys except tickSize).', seeDoc: 'docs/SIGNALS.md' },
+    risk: { kind: 'delegate', doc: 'Risk limits (RiskConfig keys).', seeDoc: 'docs/RISK_RULES.md' },
+    oms: { kind: 'delegate', doc: 'Order manager settings (OmsConfig keys).', seeDoc: 'docs/OMS_SPEC.md' },
+    report: obj('Outputs.', {
+      sampleIntervalUs: int('Grid of the equity/position/quote samples and of Sharpe/Sortino, µs.', 1_000_000, { min: 1_000 }),
+      eventLog: bool('Write the full event log (events.jsonl) next to summary.json; its hash is in summary.json either way.', false),
+      html: bool('Write report.html.', true),
+    }),
+  },
+  ['data', 'strategy'],
+);
+
+/** Walks the schema to the field at a dotted key path (map keys match any name). */
+export function fieldAt(path: readonly string[], root: Field = SCENARIO_SCHEMA): Field | undefined {
+  let f: Field | undefined = root;
+  for (const k of path) {
+    if (!f) return undefined;
+    if (f.kind === 'object') f = f.fields[k];
+    else if (f.kind === 'map') f = f.of;
+    else if (f.kind === 'delegate') return f;
+    else return undefined;
+  }
+  return f;
+}
+
+function typeName(f: Field): string {
+  switch (f.kind) {
+    case 'enum':
+      return f.values.map((v) => `\`${v}\``).join(' \\| ');
+    case 'list':
+      return `list of ${typeName(f.of)}`;
+    case 'map':
+      return `mapping ${f.keyDoc} → ${f.of.kind === 'object' ? 'mapping' : typeName(f.of)}`;
+    case 'delegate':
+      return `mapping (see ${f.seeDoc})`;
+    case 'timeRange':
+      return 'time range';
+    case 'integerOrAuto':
+      return 'integer or `auto`';
+    case 'decimal':
+      return 'decimal';
+    default:
+      return f.kind;
+  }
+}
+
+function defaultText(f: Field, required: boolean): string {
+  if (required) return 'required';
+  if (!('default' in f) || f.default === undefined) return '';
+  const d = f.default;
+  if (d === null) return 'none';
+  if (typeof d === 'object') return `\`${JSON.stringify(d)}\``;
+  return `\`${String(d)}\``;
+}
+
+/** The markdown key table of docs/SCENARIO.md, generated from the schema. */
+export function schemaTable(root: Field = SCENARIO_SCHEMA): string {
+  const rows: string[] = ['| key | type | default | meaning |', '|---|---|---|---|'];
+  const walk = (f: Field, path: string, required: boolean): void => {
+    if (path !== '') rows.push(`| \`${path}\` | ${typeName(f)} | ${defaultText(f, required)} | ${f.doc.replace(/\|/g, '\\|')} |`);
+    if (f.kind === 'object') for (const [k, sub] of Object.entries(f.fields)) walk(sub, path ? `${path}.${k}` : k, (f.required ?? []).includes(k));
+    if (f.kind === 'map' && f.of.kind === 'object') for (const [k, sub] of Object.entries(f.of.fields)) walk(sub, `${path}.<${f.keyDoc.split(' ')[0]}>.${k}`, false);
+  };
+  walk(root, '', false);
+  return rows.join('\n');
+}
