@@ -28,6 +28,8 @@ class SymbolState implements SymbolFunding {
   resting: SimOrder[] = [];
   readonly open = new Map<string, SimOrder>();
   reduceOnlyResting = 0;
+  /** Set when an order in `resting` has closed; `compact` clears it. */
+  needsCompact = false;
   positionLots = 0;
   /** Last mark price (null until one is seen). */
   mark: ExactDecimal | null = null;
@@ -139,6 +141,8 @@ export class SimExchange {
     if (cmd.kind === 'submit') this.submit(cmd.order, tsUs);
     else if (cmd.kind === 'cancel') this.cancel(cmd.symbol, cmd.clientOrderId, tsUs);
     else this.modify(cmd, tsUs);
+    const s = this.symbols.get(cmd.kind === 'submit' ? cmd.order.symbol : cmd.symbol);
+    if (s !== undefined && s.needsCompact) this.compact(s);
   }
 
   /** Reports produced since the last call, in the order the exchange produced them. */
@@ -216,7 +220,6 @@ export class SimExchange {
     const bestBid = book.bestBidTicks();
     const bestAsk = book.bestAskTicks();
     const q = this.queueModel;
-    let closed = false;
     const list = s.resting;
     for (let i = 0; i < list.length; i++) {
       const o = list[i];
@@ -234,12 +237,9 @@ export class SimExchange {
       }
       const crossed = o.isBuy ? bestAsk <= o.priceTicks : bestBid >= o.priceTicks;
       if (!crossed) o.crossingArmed = true;
-      else if (this.crossingFills && o.crossingArmed) {
-        this.fill(s, o, o.remainingLots, o.priceTicks, 'maker', tsUs);
-        closed = true;
-      }
+      else if (this.crossingFills && o.crossingArmed) this.fill(s, o, o.remainingLots, o.priceTicks, 'maker', tsUs);
     }
-    if (closed) this.compact(s);
+    if (s.needsCompact) this.compact(s);
   }
 
   /**
@@ -253,7 +253,6 @@ export class SimExchange {
     const qty = e.qtyLots;
     const q = this.queueModel;
     let consumedByUs = 0;
-    let closed = false;
     const list = s.resting;
     for (let i = 0; i < list.length; i++) {
       const o = list[i];
@@ -261,7 +260,6 @@ export class SimExchange {
       const through = o.isBuy ? o.priceTicks > price : o.priceTicks < price;
       if (through) {
         this.fill(s, o, o.remainingLots, o.priceTicks, 'maker', e.tsExchangeUs);
-        closed = true;
         continue;
       }
       if (o.priceTicks !== price) continue;
@@ -273,9 +271,8 @@ export class SimExchange {
       consumedByUs += lots;
       o.front = 0;
       this.fill(s, o, lots, o.priceTicks, 'maker', e.tsExchangeUs);
-      closed = true;
     }
-    if (closed) this.compact(s);
+    if (s.needsCompact) this.compact(s);
   }
 
   private onMark(s: SymbolState, e: MarkPrice): void {
@@ -331,9 +328,7 @@ export class SimExchange {
       this.reports.push(requestReject('CANCEL_REJECTED', { symbol, clientOrderId, side: 'buy', priceTicks: 0, qtyLots: 0, reduceOnly: false }, REJECT.unknownOrder.code, REJECT.unknownOrder.message, tsUs));
       return;
     }
-    const s = this.mustState(symbol);
-    this.close(s, o, 'CANCELED', tsUs);
-    this.compact(s);
+    this.close(this.mustState(symbol), o, 'CANCELED', tsUs);
   }
 
   private modify(cmd: Extract<GatewayCommand, { kind: 'modify' }>, tsUs: number): void {
@@ -351,7 +346,6 @@ export class SimExchange {
     // Binance cancels (not rejects) a modify that leaves nothing to fill or makes a post-only take.
     if (cmd.qtyLots <= o.filledLots || (o.timeInForce === 'GTX' && crosses)) {
       this.close(s, o, 'CANCELED', tsUs);
-      this.compact(s);
       return;
     }
     o.priceTicks = cmd.priceTicks;
@@ -438,7 +432,7 @@ export class SimExchange {
     }
   }
 
-  /** Ends an open order (CANCELED or EXPIRED) and reports it; the caller compacts `resting`. */
+  /** Ends an open order (CANCELED or EXPIRED) and reports it; `resting` is compacted at the end of the event or command. */
   private close(s: SymbolState, o: SimOrder, status: 'CANCELED' | 'EXPIRED', tsUs: number): void {
     o.status = status;
     this.forget(s, o);
@@ -449,6 +443,7 @@ export class SimExchange {
     if (s.open.get(o.clientOrderId) === o) {
       s.open.delete(o.clientOrderId);
       if (o.reduceOnly) s.reduceOnlyResting--;
+      s.needsCompact = true;
     }
   }
 
@@ -458,6 +453,7 @@ export class SimExchange {
     let j = 0;
     for (let i = 0; i < list.length; i++) if (list[i].isOpen) list[j++] = list[i];
     list.length = j;
+    s.needsCompact = false;
   }
 
   private rejectSubmit(req: OrderRequest, why: Reject, tsUs: number): void {
