@@ -1,0 +1,18 @@
+/**
+ * backtest/report: what a backtest run leaves behind.
+ *
+ * - `RunRecorder` — the engine calls it during the run (orders, fills, risk-state changes, funding,
+ *   grid samples); bounded memory (chunked columnar fills/orders, online markouts).
+ * - `EventLogHasher` — SHA-256 over the canonical event log (the determinism hash).
+ * - `computeMetrics` — every metric of docs/METRICS.md from the recorder and the portfolio's exact
+ *   PnL decomposition.
+ * - `buildSummary`, `renderReportHtml`, `writeRunOutputs` — summary.json, a self-contained
+ *   report.html and the Parquet tables, written atomically into a run directory.
+ *
+ * Units: time µs since the Unix epoch (UTC); prices integer ticks inside, exact decimal strings or
+ * floats (charts, statistics) outside; quantities lots inside; money exact decimal strings in the
+ * summary's PnL decomposition, floats elsewhere in metrics.
+ */
+export * from './recorder.ts';
+export { EventLogHasher, canonicalJson, type EventField } from './hasher.ts';
+export { FILL_COLUMNS, ORDER_COLUMNS } from './tables.ts';
