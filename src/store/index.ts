@@ -6,11 +6,11 @@
  * Units: times are integer µs since the epoch, prices integer ticks and quantities integer lots of
  * the partition's instrument. Order: within a partition and in replay, rows are sorted by
  * ts_receive_us, then `seq` (recording order among equal receive times), then table rank
- * (`TABLES`), then the table's identity columns; a depth event's level rows stay together.
+ * (`TABLES`), then the table's identity columns. One row per event (depth levels are list columns).
  * Writes are atomic (temp file + fsync + rename) and idempotent (de-duplicated merge).
  */
 export { StoreWriter, importEvents, type StoreWriterOptions, type CommitSummary, type PartitionSummary } from './writer.ts';
-export { openStore, readEvents, readMarketEvents, eventsFromBatch, type Store, type ReadOptions, type ReplayBatch } from './reader.ts';
+export { openStore, readEvents, readMarketEvents, eventsFromBatch, eventAt, ReplayCursor, EventKind, type EventKindCode, type Store, type ReadOptions, type ReplayBatch } from './reader.ts';
 export { utcDateOfUs, META_FILE, STORE_FORMAT, type PartitionMeta, type TableMeta, type ImportProvenance, type ImportInput, type ImportRecord } from './layout.ts';
-export { TABLES, TABLE_COLUMNS, IDENTITY, SIDE_NONE, SIDE_BID, SIDE_ASK, SIDE_NAMES, tableOf, type TableName, type RowBlock, type ColumnArray, type ColumnDef } from './schema.ts';
-export { COMPRESSION, DEFAULT_ROW_GROUP_ROWS } from './parquet-io.ts';
+export { TABLES, TABLE_COLUMNS, IDENTITY, tableOf, isListColumn, type TableName, type RowBlock, type ColumnArray, type ColumnDef, type ListColumn } from './schema.ts';
+export { COMPRESSION, DEFAULT_ROW_GROUP_ROWS, MAX_GROUP_LIST_VALUES } from './parquet-io.ts';

@@ -15,7 +15,8 @@ import { fsyncDir } from './parquet-io.ts';
 import { TABLES, type TableName } from './schema.ts';
 
 export const META_FILE = 'meta.json';
-export const STORE_FORMAT = 'maker-store/1';
+/** Version 2: one depth row per event with LIST<INT64> level columns (1: one depth row per level). */
+export const STORE_FORMAT = 'maker-store/2';
 
 /** One input of an import, as the importer describes it. */
 export interface ImportInput {

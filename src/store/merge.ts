@@ -2,14 +2,16 @@
  * Sorted row sources of one table and their k-way merge with de-duplication, used by the writer to
  * combine an existing partition file, spilled runs and the in-memory rows of an import.
  *
- * Order: `makeRowComparator` (ts_receive_us, seq, identity); ties go to the source listed first, so
- * rows of one depth event stay together and in their level order. De-duplication is per event: an
- * event whose (ts_receive_us, identity) was already emitted is dropped whole. Only the identities
- * of the current ts_receive_us are remembered, so memory stays bounded.
+ * Order: `makeRowComparator` (ts_receive_us, seq, identity); ties go to the source listed first.
+ * Every event is one row. De-duplication: a row whose (ts_receive_us, identity) was already
+ * emitted is dropped. Only the identities of the current ts_receive_us are remembered, so memory
+ * stays bounded. File sources are opened lazily, when the merge reaches their first
+ * ts_receive_us, so merging many sorted spill runs that follow one another holds one or two row
+ * groups in memory, not one per run.
  */
 import { StoreError } from '../core/errors.ts';
-import { TableFileReader } from './parquet-io.ts';
-import { TableBuilder, identityKey, makeRowComparator, sameEvent, type RowBlock, type TableName } from './schema.ts';
+import { MAX_GROUP_LIST_VALUES, TableFileReader } from './parquet-io.ts';
+import { TableBuilder, identityKey, makeRowComparator, type RowBlock, type TableName } from './schema.ts';
 
 export interface RowSource {
   /** Current block, or undefined when exhausted. */
@@ -18,6 +20,10 @@ export interface RowSource {
   /** Whether the current row begins a new event of this source. */
   eventStart(): boolean;
   advance(): Promise<void>;
+  /** Lower bound of the source's ts_receive_us before it is opened (lazy sources). */
+  firstTs?: number;
+  /** Loads the first block of a lazy source. */
+  open?(): Promise<void>;
 }
 
 /** Rows held in memory, sorted on construction. `eventNo[i]` numbers the event of row i. */
@@ -29,8 +35,11 @@ export class MemorySource implements RowSource {
   constructor(unsorted: RowBlock, eventNo: ArrayLike<number>) {
     const cmp = makeRowComparator(unsorted.table);
     const order = Array.from({ length: unsorted.length }, (_, i) => i);
-    // Ties keep insertion order (event number, then level order), which is the recording order.
-    order.sort((a, b) => cmp(unsorted, a, unsorted, b) || a - b);
+    // Ties keep insertion order, which is the recording order. Input in recording order is
+    // usually sorted already; skip the sort then.
+    let sorted = true;
+    for (let i = 1; i < unsorted.length && sorted; i++) sorted = cmp(unsorted, i - 1, unsorted, i) <= 0;
+    if (!sorted) order.sort((a, b) => cmp(unsorted, a, unsorted, b) || a - b);
     const b = new TableBuilder(unsorted.table, Math.max(1, unsorted.length));
     this.eventNo = new Float64Array(unsorted.length);
     order.forEach((src, i) => {
@@ -49,49 +58,63 @@ export class MemorySource implements RowSource {
   }
 }
 
-/** A sorted table file, read one row group at a time. */
+/** A sorted table file, read one row group at a time; `lazy` ones load nothing until `open`. */
 export class FileSource implements RowSource {
   block: RowBlock | undefined;
   pos = 0;
+  firstTs?: number;
   private group = 0;
-  private prevBlock: RowBlock | undefined;
-  private prevPos = -1;
+  private reader: TableFileReader | undefined;
 
-  private constructor(private readonly reader: TableFileReader) {}
+  private constructor(
+    private readonly path: string,
+    private readonly table: TableName,
+  ) {}
 
   static async open(path: string, table: TableName): Promise<FileSource> {
-    const s = new FileSource(new TableFileReader(path, table));
-    await s.load();
+    const s = new FileSource(path, table);
+    await s.open();
     return s;
   }
 
+  /** A source that opens its file only when the merge reaches `firstTs` (its minimum ts_receive_us). */
+  static lazy(path: string, table: TableName, firstTs: number): FileSource {
+    const s = new FileSource(path, table);
+    s.firstTs = firstTs;
+    return s;
+  }
+
+  async open(): Promise<void> {
+    this.firstTs = undefined;
+    this.reader = new TableFileReader(this.path, this.table);
+    await this.load();
+  }
+
   eventStart(): boolean {
-    if (!this.prevBlock || !this.block) return true;
-    return !sameEvent(this.block.table, this.prevBlock, this.prevPos, this.block, this.pos);
+    return true;
   }
 
   async advance(): Promise<void> {
     if (!this.block) return;
-    this.prevBlock = this.block;
-    this.prevPos = this.pos;
     if (++this.pos >= this.block.length) await this.load();
   }
 
   close(): void {
-    this.reader.close();
+    this.reader?.close();
   }
 
   private async load(): Promise<void> {
+    const r = this.reader!;
     this.block = undefined;
     this.pos = 0;
-    while (this.group < this.reader.rowGroupCount) {
-      const b = await this.reader.readRowGroup(this.group++);
+    while (this.group < r.rowGroupCount) {
+      const b = await r.readRowGroup(this.group++);
       if (b.length > 0) {
         this.block = b;
         return;
       }
     }
-    this.reader.close();
+    r.close();
   }
 }
 
@@ -115,12 +138,21 @@ export async function mergeSources(table: TableName, sources: RowSource[], block
   const res: MergeResult = { rows: 0, duplicateRows: 0, minTsReceiveUs: Infinity, maxTsReceiveUs: -Infinity };
   let lastBlock: RowBlock | undefined;
   let lastPos = -1;
+  let nextLazyTs = Math.min(Infinity, ...sources.map((src) => src.firstTs ?? Infinity));
   for (;;) {
     let best = -1;
     for (let s = 0; s < sources.length; s++) {
       const src = sources[s];
       if (!src.block) continue;
       if (best < 0 || cmp(src.block, src.pos, sources[best].block!, sources[best].pos) < 0) best = s;
+    }
+    // Open a lazy source whose first row could come before (or tie with) the best row so far.
+    const bestTs = best < 0 ? Infinity : (sources[best].block!.columns.ts_receive_us as Float64Array)[sources[best].pos];
+    if (nextLazyTs !== Infinity && nextLazyTs <= bestTs) {
+      const lazy = sources.findIndex((src) => src.firstTs !== undefined && src.firstTs <= bestTs);
+      await sources[lazy].open!();
+      nextLazyTs = Math.min(Infinity, ...sources.map((src) => src.firstTs ?? Infinity));
+      continue;
     }
     if (best < 0) break;
     const src = sources[best];
@@ -145,7 +177,7 @@ export async function mergeSources(table: TableName, sources: RowSource[], block
       res.rows++;
       if (ts < res.minTsReceiveUs) res.minTsReceiveUs = ts;
       if (ts > res.maxTsReceiveUs) res.maxTsReceiveUs = ts;
-      if (out.length >= blockRows) {
+      if (out.length >= blockRows || out.listValues >= MAX_GROUP_LIST_VALUES) {
         sink(out.block());
         out.reset();
       }

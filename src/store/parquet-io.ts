@@ -1,6 +1,12 @@
 /**
  * Parquet file I/O for the store: an atomic row-group-at-a-time file writer (hyparquet-writer) and a
- * row-group-at-a-time file reader (hyparquet). See docs/decisions/0001-parquet-codec.md for why.
+ * row-group-at-a-time file reader. See docs/decisions/0001-parquet-codec.md for why.
+ *
+ * Reading: the columns the writer produces (PLAIN INT64/INT32/BYTE_ARRAY, RLE BOOLEAN, data pages
+ * v2, LIST<INT64> with one repetition level) are decoded page by page straight into typed arrays
+ * (hyparquet's page decoders, then INT64 → number through the two 32-bit halves, no BigInt per
+ * value, no per-row arrays for lists). Any other page layout (a file written by another tool)
+ * goes through hyparquet's general `parquetRead`.
  *
  * Atomic commit: a file is written under a temporary name beginning with '.' in its final
  * directory (same file system), fsynced, renamed over the final name, and the directory fsynced.
@@ -9,14 +15,19 @@
 import { closeSync, fsyncSync, openSync, readSync, renameSync, rmSync, fstatSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { parquetMetadata, parquetRead, type FileMetaData, type SchemaElement } from 'hyparquet';
+import { parquetHeader } from 'hyparquet/src/column.js';
+import { decompressPage, readDataPageV2 } from 'hyparquet/src/datapage.js';
+import { getSchemaPath } from 'hyparquet/src/schema.js';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import { StoreError } from '../core/errors.ts';
-import { SIDE_NAMES, TABLE_COLUMNS, type ColumnArray, type ColumnDef, type RowBlock, type TableName } from './schema.ts';
+import { TABLE_COLUMNS, type ColumnArray, type ColumnDef, type ListColumn, type RowBlock, type TableName } from './schema.ts';
 
 export const COMPRESSION = 'SNAPPY';
-/** Rows per row group: ~10 MB of decoded columns for the widest table; see the decision record. */
+/** Rows per row group: ~10 MB of decoded columns for the widest flat table; see the decision record. */
 export const DEFAULT_ROW_GROUP_ROWS = 131_072;
-export const FORMAT_VERSION = '1';
+/** A row group also ends once it holds this many list values (depth levels, all four lists). */
+export const MAX_GROUP_LIST_VALUES = 1 << 21;
+export const FORMAT_VERSION = '2';
 
 /** Test hook: called after the temp file is complete and fsynced, before it becomes visible. */
 export type BeforeRenameHook = (tmpPath: string, finalPath: string) => void;
@@ -25,18 +36,24 @@ function schemaOf(defs: readonly ColumnDef[]): SchemaElement[] {
   const root: SchemaElement = { name: 'schema', num_children: defs.length };
   return [
     root,
-    ...defs.map((d): SchemaElement => {
+    ...defs.flatMap((d): SchemaElement[] => {
       const base = { name: d.name, repetition_type: 'REQUIRED' as const };
       switch (d.kind) {
         case 'i64':
-          return { ...base, type: 'INT64' };
+          return [{ ...base, type: 'INT64' }];
         case 'i32':
-          return { ...base, type: 'INT32' };
+          return [{ ...base, type: 'INT32' }];
         case 'bool':
-          return { ...base, type: 'BOOLEAN' };
-        case 'side':
+          return [{ ...base, type: 'BOOLEAN' }];
         case 'str':
-          return { ...base, type: 'BYTE_ARRAY', converted_type: 'UTF8', logical_type: { type: 'STRING' } };
+          return [{ ...base, type: 'BYTE_ARRAY', converted_type: 'UTF8', logical_type: { type: 'STRING' } }];
+        case 'i64list':
+          // The standard three-level LIST (DuckDB, pyarrow and polars read it as a list of int64).
+          return [
+            { ...base, converted_type: 'LIST', logical_type: { type: 'LIST' }, num_children: 1 },
+            { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
+            { name: 'element', repetition_type: 'REQUIRED', type: 'INT64' },
+          ];
       }
     }),
   ];
@@ -84,7 +101,13 @@ export class TableFileWriter {
   /** Writes `block` as one row group. */
   append(block: RowBlock): void {
     if (block.length === 0) return;
-    const columnData = this.defs.map((d) => ({ name: d.name, data: toParquetColumn(d, block.columns[d.name], block.length), nullable: false }));
+    // PLAIN everywhere (booleans: RLE) so the reader's typed-array fast path applies.
+    const columnData = this.defs.map((d) => ({
+      name: d.name,
+      data: toParquetColumn(d, block.columns[d.name], block.length),
+      nullable: false,
+      ...(d.kind === 'bool' ? {} : { encoding: 'PLAIN' as const }),
+    }));
     this.pw.write({ columnData, rowGroupSize: block.length });
     this.rows += block.length;
   }
@@ -123,14 +146,32 @@ export function fsyncDir(dir: string): void {
   }
 }
 
-function toParquetColumn(d: ColumnDef, col: ColumnArray, n: number): BigInt64Array | Int32Array | boolean[] | string[] {
+const TWO32 = 4294967296;
+
+/** Safe integers → BigInt64Array through the two 32-bit halves (no BigInt per value). */
+function toInt64Array(src: ArrayLike<number>, from: number, to: number): BigInt64Array {
+  const out = new BigInt64Array(to - from);
+  const w = new Int32Array(out.buffer);
+  for (let i = from, k = 0; i < to; i++, k += 2) {
+    const v = src[i];
+    const hi = Math.floor(v / TWO32);
+    w[k] = v - hi * TWO32;
+    w[k + 1] = hi;
+  }
+  return out;
+}
+
+/** Little-endian INT64 values (as a BigInt64Array) → numbers, exact below 2^53. */
+export function int64ToNumbers(src: BigInt64Array, out: Float64Array, at: number): void {
+  const w = new Int32Array(src.buffer, src.byteOffset, src.length * 2);
+  const n = src.length;
+  for (let i = 0, k = 0; i < n; i++, k += 2) out[at + i] = w[k + 1] * TWO32 + (w[k] >>> 0);
+}
+
+function toParquetColumn(d: ColumnDef, col: ColumnArray, n: number): BigInt64Array | Int32Array | boolean[] | string[] | bigint[][] {
   switch (d.kind) {
-    case 'i64': {
-      const src = col as Float64Array;
-      const out = new BigInt64Array(n);
-      for (let i = 0; i < n; i++) out[i] = BigInt(src[i]);
-      return out;
-    }
+    case 'i64':
+      return toInt64Array(col as Float64Array, 0, n);
     case 'i32':
       return Int32Array.from((col as Float64Array).subarray(0, n));
     case 'bool': {
@@ -139,14 +180,18 @@ function toParquetColumn(d: ColumnDef, col: ColumnArray, n: number): BigInt64Arr
       for (let i = 0; i < n; i++) out[i] = src[i] === 1;
       return out;
     }
-    case 'side': {
-      const src = col as Uint8Array;
-      const out = new Array<string>(n);
-      for (let i = 0; i < n; i++) out[i] = SIDE_NAMES[src[i]];
-      return out;
-    }
     case 'str':
       return (col as string[]).slice(0, n);
+    case 'i64list': {
+      const { values, offsets } = col as ListColumn;
+      const out = new Array<bigint[]>(n);
+      for (let i = 0; i < n; i++) {
+        const row = new Array<bigint>(offsets[i + 1] - offsets[i]);
+        for (let k = offsets[i], j = 0; k < offsets[i + 1]; k++, j++) row[j] = BigInt(values[k]);
+        out[i] = row;
+      }
+      return out;
+    }
   }
 }
 
@@ -213,6 +258,81 @@ export class TableFileReader {
   }
 
   async readRowGroup(g: number): Promise<RowBlock> {
+    try {
+      const fast = this.readRowGroupDirect(g);
+      if (fast) return fast;
+    } catch (e) {
+      throw new StoreError(`corrupt Parquet data in row group ${g}: ${(e as Error).message}`, { file: this.path, row: this.groupStarts[g] }, e);
+    }
+    return this.readRowGroupGeneral(g);
+  }
+
+  /**
+   * Decodes row group g page by page into typed arrays, or returns undefined when a page uses a
+   * layout this path does not handle (then the general reader is used).
+   */
+  readRowGroupDirect(g: number): RowBlock | undefined {
+    const rg = this.metadata.row_groups[g];
+    const n = Number(rg.num_rows);
+    const defs = TABLE_COLUMNS[this.table];
+    const columns: Record<string, ColumnArray> = {};
+    for (const d of defs) {
+      const chunk = rg.columns.find((c) => c.meta_data?.path_in_schema[0] === d.name);
+      const md = chunk?.meta_data;
+      if (!md) return undefined;
+      const start = Number(md.dictionary_page_offset ?? md.data_page_offset);
+      const len = Number(md.total_compressed_size);
+      const bytes = new Uint8Array(this.readBytes(start, start + len));
+      const schemaPath = getSchemaPath(this.metadata.schema, md.path_in_schema);
+      const decoder = { type: md.type, element: schemaPath[schemaPath.length - 1].element, schemaPath, codec: md.codec, parsers: undefined as never, compressors: undefined };
+      const reader = { view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset: 0 };
+      const list = d.kind === 'i64list';
+      const out: ColumnArray =
+        d.kind === 'str' ? new Array<string>(n) : d.kind === 'bool' ? new Uint8Array(n) : list ? { values: new Float64Array(Number(md.num_values)), offsets: new Uint32Array(n + 1) } : new Float64Array(n);
+      let rows = 0;
+      let vals = 0;
+      while (reader.offset < bytes.length) {
+        const header = parquetHeader(reader);
+        const page = bytes.subarray(reader.offset, reader.offset + header.compressed_page_size);
+        reader.offset += header.compressed_page_size;
+        const v2 = header.data_page_header_v2;
+        if (header.type !== 'DATA_PAGE_V2' || !v2 || !(v2.encoding === 'PLAIN' || (v2.encoding === 'RLE' && d.kind === 'bool'))) return undefined;
+        const { repetitionLevels, definitionLevels, dataPage } = readDataPageV2(page, header, decoder as never);
+        if (list) {
+          // One repetition level: rep 0 starts a row; def 0 is an empty list (no value).
+          const lc = out as ListColumn;
+          if (!(dataPage instanceof BigInt64Array) || vals + dataPage.length > lc.values.length) return undefined;
+          int64ToNumbers(dataPage, lc.values, vals);
+          for (let k = 0; k < repetitionLevels.length; k++) {
+            if (repetitionLevels[k] === 0) {
+              if (rows > 0) lc.offsets[rows] = vals;
+              rows++;
+            }
+            if (definitionLevels === undefined || definitionLevels[k] !== 0) vals++;
+          }
+          continue;
+        }
+        const m = dataPage.length;
+        if (rows + m > n) return undefined;
+        if (dataPage instanceof BigInt64Array) int64ToNumbers(dataPage, out as Float64Array, rows);
+        else if (dataPage instanceof Int32Array) (out as Float64Array).set(dataPage, rows);
+        else if (d.kind === 'bool') for (let k = 0; k < m; k++) (out as Uint8Array)[rows + k] = dataPage[k] ? 1 : 0;
+        else if (d.kind === 'str') for (let k = 0; k < m; k++) (out as string[])[rows + k] = decodeUtf8(dataPage[k]);
+        else return undefined;
+        rows += m;
+      }
+      if (rows !== n) return undefined;
+      if (list) {
+        // num_values counts empty lists too (a level with no value): trim to the values read.
+        (out as ListColumn).offsets[n] = vals;
+        (out as ListColumn).values = (out as ListColumn).values.subarray(0, vals);
+      }
+      columns[d.name] = out;
+    }
+    return { table: this.table, length: n, columns };
+  }
+
+  private async readRowGroupGeneral(g: number): Promise<RowBlock> {
     const rowStart = this.groupStarts[g];
     const rowEnd = this.groupStarts[g + 1];
     const n = rowEnd - rowStart;
@@ -265,19 +385,43 @@ export class TableFileReader {
   }
 
   private checkSchema(): void {
-    const leaves = new Map(this.metadata.schema.slice(1).map((s) => [s.name, s]));
+    const schema = this.metadata.schema;
     for (const d of TABLE_COLUMNS[this.table]) {
-      const el = leaves.get(d.name);
+      const at = schema.findIndex((s, i) => i > 0 && s.name === d.name);
+      const el = schema[at];
+      if (!el) throw new StoreError(`missing column ${d.name} for table ${this.table} (a ${STORE_FORMAT_HINT} file?)`, { file: this.path, field: d.name });
+      if (d.kind === 'i64list') {
+        const leaf = schema[at + 2];
+        if (el.converted_type !== 'LIST' || leaf?.type !== 'INT64') throw new StoreError(`column ${d.name} is not a LIST of INT64`, { file: this.path, field: d.name });
+        continue;
+      }
       const want = d.kind === 'i64' ? 'INT64' : d.kind === 'i32' ? 'INT32' : d.kind === 'bool' ? 'BOOLEAN' : 'BYTE_ARRAY';
-      if (!el) throw new StoreError(`missing column ${d.name} for table ${this.table}`, { file: this.path, field: d.name });
       if (el.type !== want) throw new StoreError(`column ${d.name} has type ${String(el.type)}, expected ${want}`, { file: this.path, field: d.name });
     }
   }
 }
 
+const STORE_FORMAT_HINT = 'maker-store/2';
+const utf8 = new TextDecoder();
+
+function decodeUtf8(v: unknown): string {
+  return typeof v === 'string' ? v : utf8.decode(v as Uint8Array);
+}
+
 function fromParquetParts(d: ColumnDef, parts: { start: number; data: ArrayLike<unknown> }[], rowStart: number, n: number): ColumnArray | undefined {
   let filled = 0;
-  const out: ColumnArray = d.kind === 'str' ? new Array<string>(n) : d.kind === 'bool' || d.kind === 'side' ? new Uint8Array(n) : new Float64Array(n);
+  if (d.kind === 'i64list') {
+    const rows: ArrayLike<unknown>[] = new Array(n);
+    for (const { start, data } of parts) for (let k = Math.max(0, rowStart - start); k < Math.min(data.length, rowStart + n - start); k++, filled++) rows[start + k - rowStart] = data[k] as ArrayLike<unknown>;
+    if (filled !== n) return undefined;
+    const offsets = new Uint32Array(n + 1);
+    let total = 0;
+    for (let i = 0; i < n; i++) offsets[i + 1] = total += rows[i].length;
+    const values = new Float64Array(total);
+    for (let i = 0; i < n; i++) for (let k = 0; k < rows[i].length; k++) values[offsets[i] + k] = Number(rows[i][k]);
+    return { values, offsets };
+  }
+  const out: ColumnArray = d.kind === 'str' ? new Array<string>(n) : d.kind === 'bool' ? new Uint8Array(n) : new Float64Array(n);
   for (const { start, data } of parts) {
     const from = Math.max(0, rowStart - start);
     const to = Math.min(data.length, rowStart + n - start);
@@ -286,7 +430,6 @@ function fromParquetParts(d: ColumnDef, parts: { start: number; data: ArrayLike<
       const v = data[k];
       if (d.kind === 'str') (out as string[])[i] = v as string;
       else if (d.kind === 'bool') (out as Uint8Array)[i] = v ? 1 : 0;
-      else if (d.kind === 'side') (out as Uint8Array)[i] = v === 'bid' ? 1 : v === 'ask' ? 2 : 0;
       else (out as Float64Array)[i] = Number(v);
     }
     filled += Math.max(0, to - from);

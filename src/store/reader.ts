@@ -4,8 +4,16 @@
  * `readEvents` merges the selected tables of all dates of one venue/symbol by
  * (ts_receive_us, seq, table rank in TABLES, then partition date), reading one row group at a time
  * per file and opening a file only when the merge reaches its first ts_receive_us, so memory is
- * bounded by (open files × one row group) + one batch. A batch never splits a depth event, so it may
- * exceed `batchRows` by the rows of one event. `from`/`to` select ts_receive_us in [from, to).
+ * bounded by (open files × one row group) + one batch, whatever the length of the run. Every event
+ * is one row. A batch references the decoded row groups (no copy): row k of a batch is row
+ * `row[k]` of `blocks[TABLES[table[k]]]`, and a batch ends early when one of its files moves on to
+ * its next row group. The merge takes runs of rows from one file at a time (up to the head of the
+ * next file), so a dominant table costs one comparison per row, not one per file per row.
+ * `from`/`to` select ts_receive_us in [from, to).
+ *
+ * Consumers: `ReplayCursor` walks a batch without allocating (current event's kind, stamps, and a
+ * `FlatDepthDiff` view of a depth event's levels); `eventsFromBatch` / `readMarketEvents` build
+ * `MarketEvent` objects (convenient, slower).
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,7 +22,8 @@ import type { MarketEvent } from '../model/events.ts';
 import type { InstrumentSpec } from '../model/instrument.ts';
 import { listVisible, partitionDir, readMeta, startOfDateUs, tableFile, tablesIn, utcDateOfUs, type PartitionMeta } from './layout.ts';
 import { TableFileReader } from './parquet-io.ts';
-import { SIDE_ASK, SIDE_BID, TABLES, TableBuilder, sameEvent, type RowBlock, type TableName } from './schema.ts';
+import type { FlatDepthDiff } from '../book/sync.ts';
+import { TABLES, type ListColumn, type RowBlock, type TableName } from './schema.ts';
 
 export interface Store {
   readonly root: string;
@@ -60,13 +69,14 @@ export interface ReadOptions {
   to?: number;
   /** Tables to replay (default: all). */
   tables?: readonly TableName[];
-  /** Target merged rows per batch (default 65536). */
+  /** Maximum merged rows (= events) per batch (default 65536). */
   batchRows?: number;
 }
 
 /**
- * A run of merged rows in replay order. Row k of the batch is row `row[k]` of
- * `blocks[TABLES[table[k]]]`; every block holds only this batch's rows.
+ * A run of merged rows (events) in replay order. Row k of the batch is row `row[k]` of
+ * `blocks[TABLES[table[k]]]`. The blocks are whole decoded row groups shared with the reader:
+ * treat them as read-only.
  */
 export interface ReplayBatch {
   venue: string;
@@ -82,6 +92,9 @@ const DAY_US = 86_400_000_000;
 class Cursor {
   reader: TableFileReader | undefined;
   block: RowBlock | undefined;
+  /** ts_receive_us and seq columns of `block`. */
+  ts: Float64Array = EMPTY;
+  seq: Float64Array = EMPTY;
   pos = 0;
   private group = 0;
   done = false;
@@ -94,21 +107,13 @@ class Cursor {
     public firstTs: number,
   ) {}
 
-  get ts(): number {
-    return this.block ? (this.block.columns.ts_receive_us as Float64Array)[this.pos] : this.firstTs;
-  }
-
   /** Opens the file and positions on its first row with ts_receive_us >= from. */
   async open(from: number): Promise<void> {
     this.reader = new TableFileReader(this.path, this.table);
     await this.loadNext(from);
   }
 
-  async advance(from: number): Promise<void> {
-    if (++this.pos >= this.block!.length) await this.loadNext(from);
-  }
-
-  private async loadNext(from: number): Promise<void> {
+  async loadNext(from: number): Promise<void> {
     const r = this.reader!;
     this.block = undefined;
     this.pos = 0;
@@ -122,6 +127,8 @@ class Cursor {
       while (p < b.length && ts[p] < from) p++;
       if (p < b.length) {
         this.block = b;
+        this.ts = ts;
+        this.seq = b.columns.seq as Float64Array;
         this.pos = p;
         return;
       }
@@ -129,6 +136,19 @@ class Cursor {
     r.close();
     this.done = true;
   }
+}
+
+const EMPTY = new Float64Array(0);
+
+/** Whether the head row of a comes before the head row of b in replay order. */
+function before(a: Cursor, b: Cursor): boolean {
+  const ta = a.ts[a.pos];
+  const tb = b.ts[b.pos];
+  if (ta !== tb) return ta < tb;
+  const sa = a.seq[a.pos];
+  const sb = b.seq[b.pos];
+  if (sa !== sb) return sa < sb;
+  return a.rank !== b.rank ? a.rank < b.rank : a.dateIndex < b.dateIndex;
 }
 
 /** Replays one venue/symbol as columnar batches in (ts_receive_us, seq, table rank, date) order. */
@@ -160,30 +180,44 @@ export async function* readEvents(root: string, opts: ReadOptions): AsyncIterabl
   });
   pending.sort((a, b) => a.firstTs - b.firstTs || a.rank - b.rank || a.dateIndex - b.dateIndex);
   const active: Cursor[] = [];
-  let out = new BatchBuilder(opts.venue, opts.symbol);
+  let out = new BatchBuilder(opts.venue, opts.symbol, batchRows);
   try {
     for (;;) {
       // Open every file whose first row could come next.
       let best = pickBest(active);
-      while (pending.length > 0 && (best === undefined || pending[0].firstTs <= best.ts)) {
+      while (pending.length > 0 && (best === undefined || pending[0].firstTs <= best.ts[best.pos])) {
         const c = pending.shift()!;
         await c.open(from);
         if (!c.done) active.push(c);
         best = pickBest(active);
       }
-      if (best === undefined || best.ts >= to) break;
-      // Emit the row, and the rest of its depth event from the same file.
-      do {
-        out.push(best.table, best.block!, best.pos);
-        const prevBlock = best.block!;
-        const prevPos = best.pos;
-        await best.advance(from);
-        if (best.done || best.ts >= to || !sameEvent(best.table, prevBlock, prevPos, best.block!, best.pos)) break;
-      } while (best.table === 'depth');
-      if (best.done) active.splice(active.indexOf(best), 1);
-      if (out.length >= batchRows) {
+      if (best === undefined || best.ts[best.pos] >= to) break;
+      // The row that must come after best's run: the head of the next file (or of a pending one).
+      let next: Cursor | undefined;
+      for (const c of active) if (c !== best && (next === undefined || before(c, next))) next = c;
+      const limitTs = Math.min(to, pending.length > 0 ? pending[0].firstTs : Infinity);
+      if (out.blocks[best.table] !== undefined && out.blocks[best.table] !== best.block) {
         yield out.finish();
-        out = new BatchBuilder(opts.venue, opts.symbol);
+        out = new BatchBuilder(opts.venue, opts.symbol, batchRows);
+      }
+      out.blocks[best.table] = best.block;
+      // Take best's rows while they come before `next` (and before any pending file could start).
+      const rank = best.rank;
+      const ts = best.ts;
+      const n = best.block!.length;
+      let p = best.pos;
+      do {
+        out.push(rank, p);
+        p++;
+      } while (p < n && !out.full() && ts[p] < limitTs && (next === undefined || before2(best, p, next)));
+      best.pos = p;
+      if (p >= n) {
+        await best.loadNext(from);
+        if (best.done) active.splice(active.indexOf(best), 1);
+      }
+      if (out.full()) {
+        yield out.finish();
+        out = new BatchBuilder(opts.venue, opts.symbol, batchRows);
       }
     }
     if (out.length > 0) yield out.finish();
@@ -192,125 +226,180 @@ export async function* readEvents(root: string, opts: ReadOptions): AsyncIterabl
   }
 }
 
+/** Whether row p of cursor a comes before the head row of b. */
+function before2(a: Cursor, p: number, b: Cursor): boolean {
+  const ta = a.ts[p];
+  const tb = b.ts[b.pos];
+  if (ta !== tb) return ta < tb;
+  const sa = a.seq[p];
+  const sb = b.seq[b.pos];
+  if (sa !== sb) return sa < sb;
+  return a.rank !== b.rank ? a.rank < b.rank : a.dateIndex < b.dateIndex;
+}
+
 function pickBest(active: Cursor[]): Cursor | undefined {
   let best: Cursor | undefined;
-  for (const c of active) {
-    if (!best) {
-      best = c;
-      continue;
-    }
-    const ta = c.ts;
-    const tb = best.ts;
-    if (ta !== tb) {
-      if (ta < tb) best = c;
-      continue;
-    }
-    const sa = (c.block!.columns.seq as Float64Array)[c.pos];
-    const sb = (best.block!.columns.seq as Float64Array)[best.pos];
-    if (sa !== sb) {
-      if (sa < sb) best = c;
-      continue;
-    }
-    if (c.rank !== best.rank ? c.rank < best.rank : c.dateIndex < best.dateIndex) best = c;
-  }
+  for (const c of active) if (best === undefined || before(c, best)) best = c;
   return best;
 }
 
 class BatchBuilder {
   length = 0;
-  private table = new Uint8Array(1024);
-  private row = new Uint32Array(1024);
-  private readonly builders = new Map<TableName, TableBuilder>();
+  readonly blocks: Partial<Record<TableName, RowBlock>> = {};
+  private readonly table: Uint8Array;
+  private readonly row: Uint32Array;
   constructor(
     private readonly venue: string,
     private readonly symbol: string,
-  ) {}
+    private readonly capacity: number,
+  ) {
+    this.table = new Uint8Array(capacity);
+    this.row = new Uint32Array(capacity);
+  }
 
-  push(table: TableName, block: RowBlock, i: number): void {
-    let b = this.builders.get(table);
-    if (!b) this.builders.set(table, (b = new TableBuilder(table, 256)));
-    if (this.length === this.table.length) {
-      const t = new Uint8Array(this.length * 2);
-      t.set(this.table);
-      this.table = t;
-      const r = new Uint32Array(this.length * 2);
-      r.set(this.row);
-      this.row = r;
-    }
-    this.table[this.length] = TABLES.indexOf(table);
-    this.row[this.length] = b.length;
-    this.length++;
-    b.pushFrom(block, i);
+  push(rank: number, i: number): void {
+    this.table[this.length] = rank;
+    this.row[this.length++] = i;
+  }
+
+  full(): boolean {
+    return this.length >= this.capacity;
   }
 
   finish(): ReplayBatch {
-    const blocks: Partial<Record<TableName, RowBlock>> = {};
-    for (const [t, b] of this.builders) blocks[t] = b.block();
-    return { venue: this.venue, symbol: this.symbol, length: this.length, table: this.table.subarray(0, this.length), row: this.row.subarray(0, this.length), blocks };
+    return { venue: this.venue, symbol: this.symbol, length: this.length, table: this.table.subarray(0, this.length), row: this.row.subarray(0, this.length), blocks: this.blocks };
   }
 }
 
-/** The events of one batch (a batch never splits a depth event). */
-export function eventsFromBatch(batch: ReplayBatch): MarketEvent[] {
-  const out: MarketEvent[] = [];
-  const symbol = batch.symbol;
-  for (let k = 0; k < batch.length; k++) {
-    const table = TABLES[batch.table[k]];
-    const b = batch.blocks[table]!;
-    const c = b.columns as Record<string, Float64Array> & Record<string, Uint8Array> & Record<string, string[]>;
-    const i = batch.row[k];
-    const stamp = { symbol, tsExchangeUs: c.ts_exchange_us[i], tsReceiveUs: c.ts_receive_us[i] };
-    switch (table) {
-      case 'depth': {
-        const bidTicks: number[] = [];
-        const bidLots: number[] = [];
-        const askTicks: number[] = [];
-        const askLots: number[] = [];
-        let j = i;
-        for (;;) {
-          if (c.side[j] === SIDE_BID) bidTicks.push(c.price_ticks[j]), bidLots.push(c.qty_lots[j]);
-          else if (c.side[j] === SIDE_ASK) askTicks.push(c.price_ticks[j]), askLots.push(c.qty_lots[j]);
-          if (k + 1 >= batch.length || batch.table[k + 1] !== batch.table[k] || !sameEvent('depth', b, i, b, batch.row[k + 1])) break;
-          k++;
-          j = batch.row[k];
-        }
-        const levels = { bidTicks, bidLots, askTicks, askLots };
-        if (c.is_snapshot[i] === 1) out.push({ type: 'snapshot', ...stamp, tsTransactUs: c.ts_transact_us[i], lastUpdateId: c.final_update_id[i], ...levels });
-        else
-          out.push({
-            type: 'depth',
-            ...stamp,
-            tsTransactUs: c.ts_transact_us[i],
-            firstUpdateId: c.first_update_id[i],
-            finalUpdateId: c.final_update_id[i],
-            prevFinalUpdateId: c.prev_final_update_id[i],
-            ...levels,
-          });
-        break;
-      }
-      case 'book_ticker':
-        out.push({ type: 'bookTicker', ...stamp, updateId: c.update_id[i], bidTicks: c.bid_price_ticks[i], bidLots: c.bid_qty_lots[i], askTicks: c.ask_price_ticks[i], askLots: c.ask_qty_lots[i] });
-        break;
-      case 'trades':
-        out.push({ type: 'trade', ...stamp, tradeId: c.trade_id[i], priceTicks: c.price_ticks[i], qtyLots: c.qty_lots[i], buyerIsMaker: c.buyer_is_maker[i] === 1 });
-        break;
-      case 'agg_trades':
-        out.push({
-          type: 'aggTrade',
-          ...stamp,
-          aggTradeId: c.agg_trade_id[i],
-          firstTradeId: c.first_trade_id[i],
-          lastTradeId: c.last_trade_id[i],
-          priceTicks: c.price_ticks[i],
-          qtyLots: c.qty_lots[i],
-          buyerIsMaker: c.buyer_is_maker[i] === 1,
-        });
-        break;
-      case 'mark_price':
-        out.push({ type: 'markPrice', ...stamp, markPrice: c.mark_price[i], indexPrice: c.index_price[i], fundingRate: c.funding_rate[i], nextFundingTimeUs: c.next_funding_time_us[i] });
-        break;
-    }
+/** Kinds of the event under a `ReplayCursor`. */
+export const EventKind = { depth: 0, snapshot: 1, bookTicker: 2, trade: 3, aggTrade: 4, markPrice: 5 } as const;
+export type EventKindCode = (typeof EventKind)[keyof typeof EventKind];
+
+const TABLE_KIND: readonly EventKindCode[] = [EventKind.depth, EventKind.bookTicker, EventKind.trade, EventKind.aggTrade, EventKind.markPrice];
+
+type Cols = Record<string, Float64Array> & Record<string, Uint8Array>;
+
+/**
+ * Walks the events of a batch without allocating: `next()` moves to the next event and sets
+ * `kind`, the stamps, `block`/`row` (the event's row: read any column) and, for depth diffs and
+ * snapshots, `depth`, a `FlatDepthDiff` view of its levels (for a snapshot, `finalUpdateId` is its
+ * lastUpdateId and the other ids are -1). The view's arrays are the row group's level values:
+ * read them before the next batch. `event()` builds the `MarketEvent` of the current row.
+ *
+ *   const c = new ReplayCursor();
+ *   for await (const batch of readEvents(root, opts)) for (c.reset(batch); c.next(); ) { ... }
+ */
+export class ReplayCursor {
+  kind: EventKindCode = EventKind.depth;
+  tsReceiveUs = 0;
+  tsExchangeUs = 0;
+  /** The current event's row group and row. */
+  block: RowBlock = { table: 'depth', length: 0, columns: {} };
+  row = -1;
+  readonly depth: FlatDepthDiff = {
+    tsExchangeUs: 0, firstUpdateId: -1, finalUpdateId: -1, prevFinalUpdateId: -1,
+    bidTicks: EMPTY, bidLots: EMPTY, bidStart: 0, bidEnd: 0, askTicks: EMPTY, askLots: EMPTY, askStart: 0, askEnd: 0,
+  };
+  private batch: ReplayBatch | undefined;
+  private k = -1;
+
+  reset(batch: ReplayBatch): this {
+    this.batch = batch;
+    this.k = -1;
+    return this;
   }
+
+  next(): boolean {
+    const b = this.batch;
+    if (b === undefined || ++this.k >= b.length) return false;
+    const t = b.table[this.k];
+    const block = b.blocks[TABLES[t]]!;
+    const i = b.row[this.k];
+    const c = block.columns as Cols;
+    this.block = block;
+    this.row = i;
+    this.tsReceiveUs = c.ts_receive_us[i];
+    this.tsExchangeUs = c.ts_exchange_us[i];
+    this.kind = TABLE_KIND[t];
+    if (t === 0) {
+      if (c.is_snapshot[i] === 1) this.kind = EventKind.snapshot;
+      const d = this.depth;
+      d.tsExchangeUs = this.tsExchangeUs;
+      d.firstUpdateId = c.first_update_id[i];
+      d.finalUpdateId = c.final_update_id[i];
+      d.prevFinalUpdateId = c.prev_final_update_id[i];
+      const bt = block.columns.bid_ticks as ListColumn;
+      const at = block.columns.ask_ticks as ListColumn;
+      d.bidTicks = bt.values;
+      d.bidLots = (block.columns.bid_lots as ListColumn).values;
+      d.bidStart = bt.offsets[i];
+      d.bidEnd = bt.offsets[i + 1];
+      d.askTicks = at.values;
+      d.askLots = (block.columns.ask_lots as ListColumn).values;
+      d.askStart = at.offsets[i];
+      d.askEnd = at.offsets[i + 1];
+    }
+    return true;
+  }
+
+  /** Number column of the current row, e.g. col('price_ticks'), col('update_id'). */
+  col(name: string): number {
+    return (this.block.columns[name] as Float64Array)[this.row];
+  }
+
+  /** The current event as a `MarketEvent` object. */
+  event(): MarketEvent {
+    return eventAt(this.batch!.symbol, this.block, this.row);
+  }
+}
+
+function slice(l: ListColumn, i: number): number[] {
+  return Array.from(l.values.subarray(l.offsets[i], l.offsets[i + 1]));
+}
+
+/** The `MarketEvent` of row i of a block. */
+export function eventAt(symbol: string, b: RowBlock, i: number): MarketEvent {
+  const c = b.columns as Cols & Record<string, string[]>;
+  const stamp = { symbol, tsExchangeUs: c.ts_exchange_us[i], tsReceiveUs: c.ts_receive_us[i] };
+  switch (b.table) {
+    case 'depth': {
+      const L = b.columns as Record<string, ListColumn>;
+      const levels = { bidTicks: slice(L.bid_ticks, i), bidLots: slice(L.bid_lots, i), askTicks: slice(L.ask_ticks, i), askLots: slice(L.ask_lots, i) };
+      if (c.is_snapshot[i] === 1) return { type: 'snapshot', ...stamp, tsTransactUs: c.ts_transact_us[i], lastUpdateId: c.final_update_id[i], ...levels };
+      return {
+        type: 'depth',
+        ...stamp,
+        tsTransactUs: c.ts_transact_us[i],
+        firstUpdateId: c.first_update_id[i],
+        finalUpdateId: c.final_update_id[i],
+        prevFinalUpdateId: c.prev_final_update_id[i],
+        ...levels,
+      };
+    }
+    case 'book_ticker':
+      return { type: 'bookTicker', ...stamp, updateId: c.update_id[i], bidTicks: c.bid_price_ticks[i], bidLots: c.bid_qty_lots[i], askTicks: c.ask_price_ticks[i], askLots: c.ask_qty_lots[i] };
+    case 'trades':
+      return { type: 'trade', ...stamp, tradeId: c.trade_id[i], priceTicks: c.price_ticks[i], qtyLots: c.qty_lots[i], buyerIsMaker: c.buyer_is_maker[i] === 1 };
+    case 'agg_trades':
+      return {
+        type: 'aggTrade',
+        ...stamp,
+        aggTradeId: c.agg_trade_id[i],
+        firstTradeId: c.first_trade_id[i],
+        lastTradeId: c.last_trade_id[i],
+        priceTicks: c.price_ticks[i],
+        qtyLots: c.qty_lots[i],
+        buyerIsMaker: c.buyer_is_maker[i] === 1,
+      };
+    case 'mark_price':
+      return { type: 'markPrice', ...stamp, markPrice: c.mark_price[i], indexPrice: c.index_price[i], fundingRate: c.funding_rate[i], nextFundingTimeUs: c.next_funding_time_us[i] };
+  }
+}
+
+/** The events of one batch as `MarketEvent` objects. */
+export function eventsFromBatch(batch: ReplayBatch): MarketEvent[] {
+  const out = new Array<MarketEvent>(batch.length);
+  for (let k = 0; k < batch.length; k++) out[k] = eventAt(batch.symbol, batch.blocks[TABLES[batch.table[k]]]!, batch.row[k]);
   return out;
 }
 

@@ -5,10 +5,12 @@
  * multiples of the instrument's tickSize and `*_lots` integer multiples of its stepSize (both are
  * in the Parquet key-value metadata and in the partition's meta.json). Ids are Binance's integers,
  * -1 when the source has none. In memory every integer column is a Float64Array (exact below 2^53,
- * which the writer checks), booleans and sides are Uint8Array, strings are string[].
+ * which the writer checks), booleans are Uint8Array, strings are string[], and a list column (the
+ * depth table's level prices and quantities) is a `ListColumn`: all values of the block in one
+ * Float64Array plus row offsets, so a replay never allocates an array per event.
  *
- * Row order inside a partition (see `compareRows`): ts_receive_us, then seq, then the table's
- * identity columns, then the original order of a depth event's levels. `seq` is the rank of the
+ * Every event is one row (format 2; format 1 had one depth row per level). Row order inside a
+ * partition (see `makeRowComparator`): ts_receive_us, then seq, then the table's identity columns. `seq` is the rank of the
  * event among the consecutive events of its symbol that share one ts_receive_us in the recording
  * (0 for the first), so it preserves the recording order of a single source across all tables.
  */
@@ -19,13 +21,23 @@ export type TableName = 'depth' | 'book_ticker' | 'trades' | 'agg_trades' | 'mar
 /** Tables in rank order: this rank breaks (ts_receive_us, seq) ties when tables are merged. */
 export const TABLES: readonly TableName[] = ['depth', 'book_ticker', 'trades', 'agg_trades', 'mark_price'];
 
-export type ColumnKind = 'i64' | 'i32' | 'bool' | 'side' | 'str';
+export type ColumnKind = 'i64' | 'i32' | 'bool' | 'str' | 'i64list';
 export interface ColumnDef {
   name: string;
   kind: ColumnKind;
 }
 
-export type ColumnArray = Float64Array | Uint8Array | string[];
+/** A list column: the values of row i are values[offsets[i] .. offsets[i + 1]). */
+export interface ListColumn {
+  values: Float64Array;
+  offsets: Uint32Array;
+}
+
+export type ColumnArray = Float64Array | Uint8Array | string[] | ListColumn;
+
+export function isListColumn(c: ColumnArray): c is ListColumn {
+  return (c as ListColumn).offsets !== undefined;
+}
 
 /** Rows of one table, columnar. `columns` holds exactly the table's columns, each `length` long. */
 export interface RowBlock {
@@ -34,11 +46,6 @@ export interface RowBlock {
   columns: Record<string, ColumnArray>;
 }
 
-/** Codes of the `side` column in memory (stored as the strings 'none' | 'bid' | 'ask'). */
-export const SIDE_NONE = 0;
-export const SIDE_BID = 1;
-export const SIDE_ASK = 2;
-export const SIDE_NAMES = ['none', 'bid', 'ask'] as const;
 
 const STAMP: ColumnDef[] = [
   { name: 'ts_receive_us', kind: 'i64' },
@@ -54,9 +61,10 @@ export const TABLE_COLUMNS: Record<TableName, readonly ColumnDef[]> = {
     { name: 'first_update_id', kind: 'i64' },
     { name: 'final_update_id', kind: 'i64' },
     { name: 'prev_final_update_id', kind: 'i64' },
-    { name: 'side', kind: 'side' },
-    { name: 'price_ticks', kind: 'i64' },
-    { name: 'qty_lots', kind: 'i64' },
+    { name: 'bid_ticks', kind: 'i64list' },
+    { name: 'bid_lots', kind: 'i64list' },
+    { name: 'ask_ticks', kind: 'i64list' },
+    { name: 'ask_lots', kind: 'i64list' },
   ],
   book_ticker: [
     ...STAMP,
@@ -86,8 +94,7 @@ export const TABLE_COLUMNS: Record<TableName, readonly ColumnDef[]> = {
 };
 
 /**
- * Identity columns: two rows with equal ts_receive_us and equal identity (and, for depth, the same
- * position inside their event) are the same record, and only the first is kept. When the table's
+ * Identity columns: two rows with equal ts_receive_us and equal identity are the same record, and only the first is kept. When the table's
  * update id is -1 (unknown) `seq` joins the identity, so distinct id-less events never collapse.
  */
 export const IDENTITY: Record<TableName, readonly string[]> = {
@@ -121,33 +128,50 @@ export function tableOf(ev: MarketEvent): TableName {
   }
 }
 
-/** A growable columnar buffer for one table. */
+/** A growable columnar buffer for one table. List columns grow their values separately. */
 export class TableBuilder {
   readonly table: TableName;
   readonly defs: readonly ColumnDef[];
   length = 0;
+  /** List values held in total (all list columns), for sizing row groups and spills. */
+  listValues = 0;
   private cap: number;
   private cols: ColumnArray[];
+  private listLen: number[];
 
   constructor(table: TableName, initialCapacity = 1024) {
     this.table = table;
     this.defs = TABLE_COLUMNS[table];
-    this.cap = initialCapacity;
-    this.cols = this.defs.map((d) => allocColumn(d.kind, initialCapacity));
+    this.cap = Math.max(1, initialCapacity);
+    this.cols = this.defs.map((d) => allocColumn(d.kind, this.cap));
+    this.listLen = this.defs.map(() => 0);
   }
 
-  /** Appends one row; `values` follow `defs` order. */
-  push(values: readonly (number | string)[]): void {
+  /** Appends one row; `values` follow `defs` order (list columns take an array of numbers). */
+  push(values: readonly (number | string | ArrayLike<number>)[]): void {
     if (this.length === this.cap) this.grow();
     const i = this.length++;
-    for (let c = 0; c < this.cols.length; c++) (this.cols[c] as (number | string)[])[i] = values[c];
+    for (let c = 0; c < this.cols.length; c++) {
+      const col = this.cols[c];
+      if (isListColumn(col)) {
+        const xs = values[c] as ArrayLike<number>;
+        this.appendList(c, xs, 0, xs.length);
+        (this.cols[c] as ListColumn).offsets[i + 1] = this.listLen[c];
+      } else (col as (number | string)[])[i] = values[c] as number | string;
+    }
   }
 
   /** Copies row `i` of `block` (same table) onto the end. */
   pushFrom(block: RowBlock, i: number): void {
     if (this.length === this.cap) this.grow();
     const j = this.length++;
-    for (let c = 0; c < this.cols.length; c++) (this.cols[c] as (number | string)[])[j] = (block.columns[this.defs[c].name] as (number | string)[])[i];
+    for (let c = 0; c < this.cols.length; c++) {
+      const src = block.columns[this.defs[c].name];
+      if (isListColumn(src)) {
+        this.appendList(c, src.values, src.offsets[i], src.offsets[i + 1]);
+        (this.cols[c] as ListColumn).offsets[j + 1] = this.listLen[c];
+      } else (this.cols[c] as (number | string)[])[j] = (src as (number | string)[])[i];
+    }
   }
 
   /** The rows so far as a block (views, not copies); the builder must not be reused after `reset`. */
@@ -155,20 +179,43 @@ export class TableBuilder {
     const columns: Record<string, ColumnArray> = {};
     this.defs.forEach((d, c) => {
       const col = this.cols[c];
-      columns[d.name] = Array.isArray(col) ? col.slice(0, this.length) : col.subarray(0, this.length);
+      if (isListColumn(col)) columns[d.name] = { values: col.values.subarray(0, this.listLen[c]), offsets: col.offsets.subarray(0, this.length + 1) };
+      else columns[d.name] = Array.isArray(col) ? col.slice(0, this.length) : col.subarray(0, this.length);
     });
     return { table: this.table, length: this.length, columns };
   }
 
   reset(): void {
     this.length = 0;
+    this.listValues = 0;
     this.cols = this.defs.map((d) => allocColumn(d.kind, this.cap));
+    this.listLen = this.defs.map(() => 0);
+  }
+
+  private appendList(c: number, xs: ArrayLike<number>, from: number, to: number): void {
+    const col = this.cols[c] as ListColumn;
+    const n = to - from;
+    let len = this.listLen[c];
+    if (len + n > col.values.length) {
+      const next = new Float64Array(Math.max(2 * col.values.length, len + n));
+      next.set(col.values.subarray(0, len));
+      col.values = next;
+    }
+    const v = col.values;
+    for (let k = from; k < to; k++) v[len++] = xs[k];
+    this.listLen[c] = len;
+    this.listValues += n;
   }
 
   private grow(): void {
     this.cap *= 2;
     this.cols = this.cols.map((col, c) => {
       if (Array.isArray(col)) return col;
+      if (isListColumn(col)) {
+        const offsets = new Uint32Array(this.cap + 1);
+        offsets.set(col.offsets);
+        return { values: col.values, offsets };
+      }
       const next = allocColumn(this.defs[c].kind, this.cap) as Float64Array | Uint8Array;
       next.set(col as never);
       return next;
@@ -178,36 +225,26 @@ export class TableBuilder {
 
 function allocColumn(kind: ColumnKind, n: number): ColumnArray {
   if (kind === 'str') return [];
-  if (kind === 'bool' || kind === 'side') return new Uint8Array(n);
+  if (kind === 'i64list') return { values: new Float64Array(Math.max(16, n * 4)), offsets: new Uint32Array(n + 1) };
+  if (kind === 'bool') return new Uint8Array(n);
   return new Float64Array(n);
 }
 
-/** Number of rows an event occupies (a depth event with no level changes still takes one row). */
-export function rowCountOf(ev: MarketEvent): number {
-  if (ev.type === 'depth' || ev.type === 'snapshot') return Math.max(1, ev.bidTicks.length + ev.askTicks.length);
+/** Number of rows an event occupies: one, in every table. */
+export function rowCountOf(_ev: MarketEvent): number {
   return 1;
 }
 
-/**
- * Appends the rows of one event. Depth events become one row per level (bids in their order, then
- * asks); an event with no levels becomes one row with side 'none', price 0, qty 0 so that it keeps
- * its place in the update-id chain.
- */
+/** Appends the row of one event (a depth event's levels go into its four list columns). */
 export function appendEventRows(b: TableBuilder, ev: MarketEvent, seq: number): void {
   const head = [ev.tsReceiveUs, seq, ev.tsExchangeUs];
   switch (ev.type) {
     case 'depth':
-    case 'snapshot': {
-      const isSnap = ev.type === 'snapshot' ? 1 : 0;
-      const first = ev.type === 'snapshot' ? -1 : ev.firstUpdateId;
-      const fin = ev.type === 'snapshot' ? ev.lastUpdateId : ev.finalUpdateId;
-      const prev = ev.type === 'snapshot' ? -1 : ev.prevFinalUpdateId;
-      const pre = [...head, ev.tsTransactUs, isSnap, first, fin, prev];
-      if (ev.bidTicks.length + ev.askTicks.length === 0) b.push([...pre, SIDE_NONE, 0, 0]);
-      for (let i = 0; i < ev.bidTicks.length; i++) b.push([...pre, SIDE_BID, ev.bidTicks[i], ev.bidLots[i]]);
-      for (let i = 0; i < ev.askTicks.length; i++) b.push([...pre, SIDE_ASK, ev.askTicks[i], ev.askLots[i]]);
+      b.push([...head, ev.tsTransactUs, 0, ev.firstUpdateId, ev.finalUpdateId, ev.prevFinalUpdateId, ev.bidTicks, ev.bidLots, ev.askTicks, ev.askLots]);
       return;
-    }
+    case 'snapshot':
+      b.push([...head, ev.tsTransactUs, 1, -1, ev.lastUpdateId, -1, ev.bidTicks, ev.bidLots, ev.askTicks, ev.askLots]);
+      return;
     case 'bookTicker':
       b.push([...head, ev.updateId, ev.bidTicks, ev.bidLots, ev.askTicks, ev.askLots]);
       return;
@@ -233,8 +270,7 @@ export function findUnsafeField(ev: MarketEvent): string | undefined {
 }
 
 /**
- * Row comparator for one table: ts_receive_us, seq, identity columns. Returns <0, 0, >0. Level
- * order within a depth event is not part of it: callers keep it by stable sorting/merging.
+ * Row comparator for one table: ts_receive_us, seq, identity columns. Returns <0, 0, >0.
  */
 export function makeRowComparator(table: TableName): (a: RowBlock, i: number, b: RowBlock, j: number) => number {
   const idCols = IDENTITY[table];
@@ -263,7 +299,7 @@ export function identityKey(table: TableName, block: RowBlock, i: number): strin
   return key;
 }
 
-/** Whether rows i of a and j of b belong to the same depth event (same stamp and identity). */
+/** Whether rows i of a and j of b are the same record (equal stamp and identity): a duplicate. */
 export function sameEvent(table: TableName, a: RowBlock, i: number, b: RowBlock, j: number): boolean {
   if ((a.columns.ts_receive_us as Float64Array)[i] !== (b.columns.ts_receive_us as Float64Array)[j]) return false;
   if ((a.columns.seq as Float64Array)[i] !== (b.columns.seq as Float64Array)[j]) return false;

@@ -41,7 +41,7 @@ export interface StoreWriterOptions {
   venue: string;
   /** Rows per Parquet row group (default 131072). */
   rowGroupRows?: number;
-  /** Buffered rows (all partitions together) before spilling sorted runs to disk (default 1M). */
+  /** Buffered rows plus depth level values (all partitions together) before spilling sorted runs to disk (default 4M). */
   spillRows?: number;
   /** Test hook: runs before each committed file is renamed into place (throw to simulate a crash). */
   beforeRename?: BeforeRenameHook;
@@ -70,7 +70,7 @@ interface Buffer {
   rows: TableBuilder;
   eventNo: number[];
   events: number;
-  runs: string[];
+  runs: { path: string; firstTs: number }[];
 }
 
 export class StoreWriter {
@@ -92,7 +92,7 @@ export class StoreWriter {
     this.root = opts.root;
     this.venue = opts.venue;
     this.rowGroupRows = opts.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS;
-    this.spillRows = opts.spillRows ?? 1_000_000;
+    this.spillRows = opts.spillRows ?? 4_000_000;
     this.beforeRename = opts.beforeRename;
   }
 
@@ -111,12 +111,11 @@ export class StoreWriter {
       const seq = last && last.ts === ev.tsReceiveUs ? last.rank + 1 : 0;
       this.lastStamp.set(ev.symbol, { ts: ev.tsReceiveUs, rank: seq });
       const buf = this.bufferFor(ev.symbol, utcDateOfUs(ev.tsExchangeUs), tableOf(ev));
-      const before = buf.rows.length;
+      const before = buf.rows.length + buf.rows.listValues;
       appendEventRows(buf.rows, ev, seq);
-      const eventNo = this.eventCounter++;
-      for (let i = before; i < buf.rows.length; i++) buf.eventNo.push(eventNo);
+      buf.eventNo.push(this.eventCounter++);
       buf.events++;
-      this.bufferedRows += buf.rows.length - before;
+      this.bufferedRows += buf.rows.length + buf.rows.listValues - before;
       if (this.bufferedRows >= this.spillRows) await this.spill();
     }
   }
@@ -172,14 +171,15 @@ export class StoreWriter {
       if (b.rows.length === 0) continue;
       const run = join(this.spillDir, `run-${b.runs.length}-${b.symbol}-${b.date}-${b.table}.parquet`);
       const w = new TableFileWriter(run, b.table, {});
+      let firstTs: number;
       try {
-        await mergeSources(b.table, [new MemorySource(b.rows.block(), b.eventNo)], this.rowGroupRows, (blk) => w.append(blk));
+        firstTs = (await mergeSources(b.table, [new MemorySource(b.rows.block(), b.eventNo)], this.rowGroupRows, (blk) => w.append(blk))).minTsReceiveUs;
         w.commit();
       } catch (e) {
         w.abort();
         throw e;
       }
-      b.runs.push(run);
+      b.runs.push({ path: run, firstTs });
       b.rows.reset();
       b.eventNo = [];
     }
@@ -211,7 +211,8 @@ export class StoreWriter {
       const file = tableFile(this.root, this.venue, symbol, date, b.table);
       const sources: RowSource[] = [];
       if (existsSync(file)) sources.push(await FileSource.open(file, b.table));
-      for (const run of b.runs) sources.push(await FileSource.open(run, b.table));
+      // Runs open when the merge reaches them: runs of a time-ordered import follow one another.
+      for (const run of b.runs) sources.push(FileSource.lazy(run.path, b.table, run.firstTs));
       sources.push(new MemorySource(b.rows.block(), b.eventNo));
       const kv = {
         'maker.format': FORMAT_VERSION,
@@ -221,7 +222,7 @@ export class StoreWriter {
         'maker.table': b.table,
         'maker.tick_size': meta.instrument.tickSize,
         'maker.step_size': meta.instrument.stepSize,
-        'maker.order': 'ts_receive_us,seq,identity,level',
+        'maker.order': 'ts_receive_us,seq,identity',
       };
       const w = new TableFileWriter(file, b.table, kv);
       try {

@@ -49,17 +49,21 @@ describe('StoreWriter + readEvents', () => {
     expect(store.spec(VENUE, 'BTCUSDT')).toEqual(SPEC);
     const meta = store.meta(VENUE, 'BTCUSDT', '2024-08-08');
     expect(meta.imports).toEqual([{ ...PROV, events: { depth: 5, trades: 3 } }]);
-    // 5 diffs: k=0,3 have 1 bid; the others 1 bid + 2 asks
-    expect(meta.tables.depth?.rows).toBe(2 * 1 + 3 * 3);
+    // one row per depth event (format 2), levels in list columns
+    expect(meta.format).toBe('maker-store/2');
+    expect(meta.tables.depth?.rows).toBe(5);
     const bytes = readFileSync(join(root, VENUE, 'BTCUSDT', '2024-08-08', 'depth.parquet'));
     const md = parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer);
     const kv = Object.fromEntries((md.key_value_metadata ?? []).map((e) => [e.key, e.value]));
     expect(kv['maker.tick_size']).toBe('0.1');
     expect(kv['maker.step_size']).toBe('0.001');
     const types = Object.fromEntries(md.schema.slice(1).map((s) => [s.name, [s.type, s.repetition_type, s.converted_type]]));
-    expect(types.price_ticks).toEqual(['INT64', 'REQUIRED', undefined]);
-    expect(types.side).toEqual(['BYTE_ARRAY', 'REQUIRED', 'UTF8']);
+    expect(types.final_update_id).toEqual(['INT64', 'REQUIRED', undefined]);
     expect(types.is_snapshot[0]).toBe('BOOLEAN');
+    // bid_ticks: the standard three-level LIST<INT64> (required group / repeated list / required element)
+    const at = md.schema.findIndex((s) => s.name === 'bid_ticks');
+    expect([md.schema[at].converted_type, md.schema[at].repetition_type, md.schema[at + 1].repetition_type, md.schema[at + 2].type]).toEqual(['LIST', 'REQUIRED', 'REPEATED', 'INT64']);
+    expect(md.row_groups[0].columns.find((c) => c.meta_data?.path_in_schema[0] === 'bid_ticks')?.meta_data?.path_in_schema).toEqual(['bid_ticks', 'list', 'element']);
   });
 
   it('is idempotent: importing the same input twice gives byte-identical files and no duplicate rows', async () => {
