@@ -1,0 +1,106 @@
+// Queue position models: check values of the hftbacktest formulas (worked by hand in the
+// comments), the double-count guard, and the probabilistic model inside the exchange.
+import { describe, expect, it } from 'vitest';
+import { createQueueModel, ProbQueueModel, RiskAverseQueueModel, type QueueState } from '../../../src/backtest/sim-exchange/index.ts';
+import { ASK, BID, diff, exchange, order, snapshot, trade, trades } from './helpers.ts';
+
+function placed(front: number): QueueState {
+  return { front, tradedSinceLevelChange: 0 };
+}
+
+describe('RiskAverseQueueModel', () => {
+  it('advances on prints only and caps the queue ahead at the level', () => {
+    const m = new RiskAverseQueueModel();
+    const q = placed(0);
+    m.onPlace(q, 10);
+    m.onLevelChange(q, 10, 7);
+    expect(q.front).toBe(7);
+    m.onLevelChange(q, 7, 12);
+    expect(q.front).toBe(7);
+    m.onTrade(q, 5);
+    expect(q.front).toBe(2);
+  });
+});
+
+describe('ProbQueueModel (front 6, back 4, level 10 → 7: chg 3)', () => {
+  // power n=2, v1: p = 16/(16+36) = 4/13; front' = 6 − (9/13)·3 + min(4 − (4/13)·3, 0) = 6 − 27/13
+  // power n=2, v2: p = 16/100 = 0.16; front' = 6 − 0.84·3 = 3.48
+  // power n=2, v3: p = 1 − 0.6² = 0.64; front' = 6 − 0.36·3 = 4.92
+  // log v1:       p = ln5/(ln5+ln7); front' = 6 − (1 − p)·3
+  const p = Math.log(5) / (Math.log(5) + Math.log(7));
+  const cases: [string, ProbQueueModel, number][] = [
+    ['power v1', new ProbQueueModel('power', 1, 2), 6 - 27 / 13],
+    ['power v2', new ProbQueueModel('power', 2, 2), 3.48],
+    ['power v3', new ProbQueueModel('power', 3, 2), 4.92],
+    ['log v1', new ProbQueueModel('log', 1), 6 - (1 - p) * 3],
+  ];
+  for (const [name, m, want] of cases) {
+    it(name, () => {
+      const q = placed(6);
+      m.onLevelChange(q, 10, 7);
+      expect(q.front).toBeCloseTo(want, 12);
+    });
+  }
+
+  it('a decrease larger than the back reaches into the front: min(back − p·chg, 0) term', () => {
+    // power v1, chg 9: front' = 6 − (9/13)·9 + min(4 − (4/13)·9, 0) = 6 − 81/13 + 0 (4 − 36/13 > 0)
+    const q = placed(6);
+    new ProbQueueModel('power', 1, 2).onLevelChange(q, 10, 1);
+    expect(q.front).toBeCloseTo(Math.min(6 - 81 / 13, 1), 12);
+    // power v2, chg 9: p = 0.16: front' = 6 − 0.84·9 + min(4 − 1.44, 0) = −1.56, capped at new level 1 → −1.56
+    const q2 = placed(6);
+    new ProbQueueModel('power', 2, 2).onLevelChange(q2, 10, 1);
+    expect(q2.front).toBeCloseTo(-1.56, 12);
+  });
+
+  it('does not count a print twice when the depth update that reflects it follows', () => {
+    const m = new ProbQueueModel('power', 1, 2);
+    const q = placed(6);
+    m.onTrade(q, 3);
+    m.onLevelChange(q, 10, 7);
+    expect(q.front).toBe(3);
+  });
+
+  it('an increase never moves us back', () => {
+    const m = new ProbQueueModel('log', 3);
+    const q = placed(6);
+    m.onLevelChange(q, 10, 15);
+    expect(q.front).toBe(6);
+  });
+
+  it('bad configurations are config errors', () => {
+    expect(() => createQueueModel({ kind: 'prob', family: 'cubic' as 'power' })).toThrow(/family/);
+    expect(() => createQueueModel({ kind: 'prob', family: 'power', variant: 4 as 1 })).toThrow(/variant/);
+    expect(() => createQueueModel({ kind: 'prob', family: 'power', n: 0 })).toThrow(/exponent/);
+    expect(() => createQueueModel({ kind: 'nope' } as never)).toThrow(/unknown queue model/);
+  });
+});
+
+describe('queue models inside the exchange', () => {
+  it('with the probabilistic model cancellations move us up; with risk-averse they do not', () => {
+    const fronts: number[] = [];
+    for (const queueModel of [{ kind: 'riskAverse' as const }, { kind: 'prob' as const, family: 'power' as const }]) {
+      const ex = exchange({ queueModel });
+      ex.onMarketEvent(snapshot(1, [[BID, 10]], [[ASK, 10]]));
+      ex.onCommand(order('b', 'buy', BID, 2), 2);
+      ex.onMarketEvent(diff(3, [[BID, 30]], [])); // 20 join behind us
+      ex.onMarketEvent(diff(4, [[BID, 20]], [])); // 10 cancel
+      fronts.push(ex.openOrders('BTCUSDT')[0].queueAheadLots);
+    }
+    expect(fronts[0]).toBe(10);
+    expect(fronts[1]).toBeLessThan(10);
+    expect(fronts[1]).toBeGreaterThan(0);
+  });
+
+  it('a fractional queue ahead fills whole lots only, never past the print', () => {
+    const ex = exchange({ queueModel: { kind: 'prob', family: 'power' } });
+    ex.onMarketEvent(snapshot(1, [[BID, 6]], [[ASK, 10]]));
+    ex.onCommand(order('b', 'buy', BID, 5), 2);
+    ex.onMarketEvent(diff(3, [[BID, 10]], []));
+    ex.onMarketEvent(diff(4, [[BID, 7]], [])); // front 6 → ~3.92 (power v1 check value)
+    const ahead = ex.openOrders('BTCUSDT')[0].queueAheadLots;
+    ex.onMarketEvent(trade(5, BID, 6, 'sell'));
+    const f = trades(ex.drainReports());
+    expect(f.map((r) => r.lastFillLots)).toEqual([Math.floor(6 - ahead)]);
+  });
+});
