@@ -1,0 +1,361 @@
+/**
+ * The backtest engine: one discrete-event loop over market data, the trading core (strategy side)
+ * and the simulated exchange, joined by a latency wire.
+ *
+ * Time: integer µs. Every market event is delivered twice (latency.ts, `FeedTiming`):
+ *   - to the exchange side at its exchange time (`exchangeUs`, made non-decreasing);
+ *   - to the strategy side at its local time (`localUs` = receive time with the clock offset
+ *     removed, or exchange time + a constant), never before the exchange side saw it.
+ * Commands the strategy side emits reach the exchange after the entry latency; reports and funding
+ * settlements the exchange emits reach the strategy after the response latency; each direction
+ * is FIFO (a message never overtakes an earlier one).
+ *
+ * Tie-break. Among things due at the same µs, the order is
+ *   0  market event at the exchange            (the data stream, in feed order)
+ *   1  order / cancel / modify arriving at the exchange
+ *   10 market event at the strategy side       (the data stream, in feed order)
+ *   20 report or funding settlement arriving at the strategy side
+ *   30 strategy timer (`nextTimerUs()`: requote, TTL)
+ *   40 report sample (on the fixed grid; sees the state after everything else at that µs)
+ * and within one class, the order of scheduling (feed order for market data, send order for
+ * messages). So the exchange has always seen the book of a µs before an order arriving in that µs
+ * is matched, and a sample reflects every event at or before its time. This is the core
+ * Scheduler's rule (time, priority, insertion order), implemented as a merge of the already sorted
+ * market stream with a small heap of messages in flight (`Timeline`): no heap push per market event.
+ *
+ * Async only at the edges: the source yields batches; the loop over a batch is synchronous. The
+ * loop pauses only when the exchange side needs the next event and the batch is exhausted; it then
+ * resumes exactly where it stopped, so the processing order (and the event-log hash) does not depend
+ * on batch sizes.
+ *
+ * The run ends at the local time of the last market event: timers, samples and messages due later
+ * are not processed.
+ */
+import { InvariantError } from '../core/errors.ts';
+import type { SimClock } from '../core/clock.ts';
+import type { MarketEvent } from '../model/events.ts';
+import type { ExecutionReport, GatewayCommand } from '../model/trading.ts';
+import type { EventBatches } from './feed.ts';
+import { FeedTiming, medianOffsetUs, type OrderLatencyModel } from './latency.ts';
+import { Timeline } from './timeline.ts';
+
+/** A funding settlement as the exchange reports it (structural copy of sim-exchange's type). */
+export interface FundingNotice {
+  symbol: string;
+  tsUs: number;
+  markPrice: string;
+  rate: string;
+  positionLots: number;
+  payment: string;
+}
+
+/** What the engine needs of the trading core (src/trader TradingCore). */
+export interface StrategySide {
+  onMarketEvent(e: MarketEvent): void;
+  onExecutionReport(r: ExecutionReport): void;
+  onTimer(tsUs: number): void;
+  /** Next timer time, µs; Infinity if none. */
+  nextTimerUs(): number;
+  drainCommands(): GatewayCommand[];
+  onFunding?(f: FundingNotice): void;
+}
+
+/** What the engine needs of the simulated exchange (src/backtest/sim-exchange SimExchange). */
+export interface ExchangeSide {
+  onMarketEvent(e: MarketEvent): void;
+  onCommand(cmd: GatewayCommand, tsUs: number): void;
+  drainReports(): ExecutionReport[];
+  drainFunding?(): FundingNotice[];
+}
+
+/** A sink for the canonical event log (report/hasher.ts `EventLogHasher`). */
+export interface EventLogSink {
+  addFields(kind: string, fields: readonly (string | number | boolean | null | undefined)[]): void;
+}
+
+/** Hooks for the run recorder; all optional, all synchronous. */
+export interface EngineObserver {
+  onCommandSent?(tsUs: number, cmd: GatewayCommand, arrivalUs: number): void;
+  onReportDelivered?(tsUs: number, r: ExecutionReport): void;
+  onFundingDelivered?(tsUs: number, f: FundingNotice): void;
+  /** Next grid time strictly after `afterUs` (Infinity: no sampling). */
+  nextSampleUs?(afterUs: number): number;
+  onSample?(tsUs: number): void;
+}
+
+export interface EngineOptions {
+  clock: SimClock;
+  strategy: StrategySide;
+  exchange: ExchangeSide;
+  latency: OrderLatencyModel;
+  feed: { model: 'recorded' | 'constant'; latencyUs: number; clockOffsetUs: number | 'auto'; offsetSampleEvents: number; minLatencyUs: number };
+  observer?: EngineObserver;
+  eventLog?: EventLogSink;
+  /** Called after each batch with the events processed so far (progress bars). */
+  onProgress?(eventsDone: number, localUs: number): void;
+}
+
+export interface EngineStats {
+  marketEvents: number;
+  commandsSent: number;
+  reportsDelivered: number;
+  fundingDelivered: number;
+  timersFired: number;
+  samples: number;
+  /** Local time of the first and last market event, µs (NaN when there was none). */
+  firstUs: number;
+  lastUs: number;
+  /** The clock offset removed from receive times, µs. */
+  clockOffsetUs: number;
+  /** Mean feed latency (local − exchange), µs. */
+  meanFeedLatencyUs: number;
+}
+
+const P_EXCHANGE_MARKET = 0;
+const P_ARRIVAL = 1;
+const P_LOCAL_MARKET = 10;
+const P_RESPONSE = 20;
+const P_TIMER = 30;
+const P_SAMPLE = 40;
+
+type Message = { kind: 'command'; cmd: GatewayCommand } | { kind: 'report'; report: ExecutionReport } | { kind: 'funding'; funding: FundingNotice };
+
+/** Timer firings at one µs beyond which the core is assumed stuck (a bug, not a market). */
+const MAX_TIMERS_PER_US = 10_000;
+
+export class BacktestEngine {
+  private readonly o: EngineOptions;
+  private timing: FeedTiming | undefined;
+  private readonly inFlight = new Timeline<Message>();
+  /** Buffered events: [0, localPos) delivered to both sides, [localPos, exchangePos) to the exchange only. */
+  private events: MarketEvent[] = [];
+  private exchangeUs: number[] = [];
+  private localUs: number[] = [];
+  private exchangePos = 0;
+  private localPos = 0;
+  private readonly offsetSample: MarketEvent[] = [];
+  private lastEntryUs = -Infinity;
+  private lastResponseUs = -Infinity;
+  private nextSample = Infinity;
+  private timerRepeatsAt = NaN;
+  private timerRepeats = 0;
+  private feedLatencySum = 0;
+  private readonly stats: EngineStats = {
+    marketEvents: 0,
+    commandsSent: 0,
+    reportsDelivered: 0,
+    fundingDelivered: 0,
+    timersFired: 0,
+    samples: 0,
+    firstUs: NaN,
+    lastUs: NaN,
+    clockOffsetUs: 0,
+    meanFeedLatencyUs: NaN,
+  };
+
+  constructor(opts: EngineOptions) {
+    this.o = opts;
+    if (opts.feed.clockOffsetUs !== 'auto') this.startTiming(opts.feed.clockOffsetUs);
+  }
+
+  async run(source: EventBatches): Promise<EngineStats> {
+    for await (const batch of source) {
+      this.ingest(batch, false);
+      this.process(false);
+      this.o.onProgress?.(this.stats.marketEvents, this.stats.lastUs);
+    }
+    this.ingest([], true);
+    this.process(true);
+    this.stats.meanFeedLatencyUs = this.stats.marketEvents > 0 ? this.feedLatencySum / this.stats.marketEvents : NaN;
+    return { ...this.stats };
+  }
+
+  private startTiming(offsetUs: number): void {
+    this.stats.clockOffsetUs = offsetUs;
+    const f = this.o.feed;
+    this.timing = new FeedTiming({ model: f.model, latencyUs: f.latencyUs, clockOffsetUs: offsetUs, minLatencyUs: f.minLatencyUs });
+  }
+
+  /** Appends a batch to the buffer, stamping both times of each event. */
+  private ingest(batch: readonly MarketEvent[], final: boolean): void {
+    if (this.timing === undefined) {
+      // `clockOffsetUs: auto`: hold events back until the first N are known.
+      for (const e of batch) this.offsetSample.push(e);
+      if (this.offsetSample.length < this.o.feed.offsetSampleEvents && !final) return;
+      const n = Math.min(this.offsetSample.length, this.o.feed.offsetSampleEvents);
+      const diffs: number[] = [];
+      for (let i = 0; i < n; i++) diffs.push(this.offsetSample[i].tsReceiveUs - this.offsetSample[i].tsExchangeUs);
+      this.startTiming(medianOffsetUs(diffs));
+      batch = this.offsetSample.splice(0);
+    }
+    if (batch.length === 0) return;
+    // Drop what both sides have seen; keep the exchange-only tail.
+    if (this.localPos > 0) {
+      this.events = this.events.slice(this.localPos);
+      this.exchangeUs = this.exchangeUs.slice(this.localPos);
+      this.localUs = this.localUs.slice(this.localPos);
+      this.exchangePos -= this.localPos;
+      this.localPos = 0;
+    }
+    const t = this.timing!;
+    for (let i = 0; i < batch.length; i++) {
+      const e = batch[i];
+      t.stamp(e.tsExchangeUs, e.tsReceiveUs);
+      this.events.push(e);
+      this.exchangeUs.push(t.exchangeUs);
+      this.localUs.push(t.localUs);
+    }
+    if (Number.isNaN(this.stats.firstUs)) {
+      this.stats.firstUs = this.localUs[0];
+      this.nextSample = this.o.observer?.nextSampleUs?.(this.exchangeUs[0] - 1) ?? Infinity;
+    }
+    this.stats.lastUs = t.localUs;
+  }
+
+  /**
+   * Processes everything due, in tie-break order, until the exchange side needs an event not yet
+   * buffered (`final` false) or the run ends (`final` true).
+   */
+  private process(final: boolean): void {
+    const { clock, strategy, exchange } = this.o;
+    const events = this.events;
+    const exUs = this.exchangeUs;
+    const locUs = this.localUs;
+    const n = events.length;
+    const endUs = this.stats.lastUs;
+    const observeFeed = this.o.latency.observeFeedLatency?.bind(this.o.latency);
+    for (;;) {
+      if (this.exchangePos >= n && !final) return;
+      // Candidates: (time, priority). The stream beats the heap at equal (time, priority) since
+      // stream priorities are distinct from message priorities.
+      let t = Infinity;
+      let p = Infinity;
+      if (this.exchangePos < n) {
+        t = exUs[this.exchangePos];
+        p = P_EXCHANGE_MARKET;
+      }
+      const head = this.inFlight.peek();
+      if (head !== undefined && (head.atUs < t || (head.atUs === t && head.priority < p))) {
+        t = head.atUs;
+        p = head.priority;
+      }
+      if (this.localPos < this.exchangePos) {
+        const tl = locUs[this.localPos];
+        if (tl < t || (tl === t && P_LOCAL_MARKET < p)) {
+          t = tl;
+          p = P_LOCAL_MARKET;
+        }
+      }
+      let timerUs = strategy.nextTimerUs();
+      if (timerUs < clock.nowUs()) timerUs = clock.nowUs();
+      if (timerUs < t || (timerUs === t && P_TIMER < p)) {
+        t = timerUs;
+        p = P_TIMER;
+      }
+      if (this.nextSample < t || (this.nextSample === t && P_SAMPLE < p)) {
+        t = this.nextSample;
+        p = P_SAMPLE;
+      }
+      if (t === Infinity || (final && this.exchangePos >= n && this.localPos >= n && t > endUs)) break;
+      clock.advanceTo(t);
+
+      switch (p) {
+        case P_EXCHANGE_MARKET:
+          exchange.onMarketEvent(events[this.exchangePos++]);
+          this.afterExchange(t);
+          break;
+        case P_LOCAL_MARKET: {
+          const k = this.localPos++;
+          this.stats.marketEvents++;
+          const lat = t - exUs[k];
+          this.feedLatencySum += lat;
+          observeFeed?.(lat);
+          strategy.onMarketEvent(events[k]);
+          this.afterStrategy(t);
+          break;
+        }
+        case P_TIMER:
+          if (t === this.timerRepeatsAt) {
+            if (++this.timerRepeats > MAX_TIMERS_PER_US) throw new InvariantError(`the trading core's timer fired ${MAX_TIMERS_PER_US} times at ${t} µs without moving on`);
+          } else {
+            this.timerRepeatsAt = t;
+            this.timerRepeats = 1;
+          }
+          this.stats.timersFired++;
+          strategy.onTimer(t);
+          this.afterStrategy(t);
+          break;
+        case P_SAMPLE:
+          this.stats.samples++;
+          this.o.observer?.onSample?.(t);
+          this.nextSample = this.o.observer?.nextSampleUs?.(t) ?? Infinity;
+          break;
+        default:
+          this.deliver(this.inFlight.pop()!.item, t);
+      }
+    }
+  }
+
+  private deliver(m: Message, t: number): void {
+    const { strategy, exchange, observer, eventLog } = this.o;
+    if (m.kind === 'command') {
+      exchange.onCommand(m.cmd, t);
+      this.afterExchange(t);
+      return;
+    }
+    if (m.kind === 'report') {
+      const r = m.report;
+      this.stats.reportsDelivered++;
+      eventLog?.addFields('report', [t, r.tsExchangeUs, r.symbol, r.clientOrderId, r.orderId, r.execType, r.status, r.side, r.priceTicks, r.origQtyLots, r.cumFilledLots, r.lastFillLots, r.lastFillPriceTicks, r.tradeId, r.liquidity, r.commission, r.errorCode, r.reduceOnly]);
+      observer?.onReportDelivered?.(t, r);
+      strategy.onExecutionReport(r);
+    } else {
+      const f = m.funding;
+      this.stats.fundingDelivered++;
+      eventLog?.addFields('funding', [t, f.tsUs, f.symbol, f.markPrice, f.rate, f.positionLots, f.payment]);
+      observer?.onFundingDelivered?.(t, f);
+      strategy.onFunding?.(f);
+    }
+    this.afterStrategy(t);
+  }
+
+  /** Sends what the strategy side wants sent, after the entry latency (FIFO). */
+  private afterStrategy(t: number): void {
+    const cmds = this.o.strategy.drainCommands();
+    if (cmds.length === 0) return;
+    const { latency, observer, eventLog } = this.o;
+    for (const cmd of cmds) {
+      let at = t + latency.entryUs(t);
+      if (at < this.lastEntryUs) at = this.lastEntryUs;
+      this.lastEntryUs = at;
+      this.stats.commandsSent++;
+      if (eventLog) logCommand(eventLog, t, at, cmd);
+      observer?.onCommandSent?.(t, cmd, at);
+      this.inFlight.push(at, P_ARRIVAL, { kind: 'command', cmd });
+    }
+  }
+
+  /** Sends the exchange's reports and funding settlements back, after the response latency (FIFO). */
+  private afterExchange(t: number): void {
+    const { exchange, latency } = this.o;
+    const reports = exchange.drainReports();
+    for (let i = 0; i < reports.length; i++) this.inFlight.push(this.responseAt(t, latency), P_RESPONSE, { kind: 'report', report: reports[i] });
+    const funding = exchange.drainFunding?.();
+    if (funding) for (const f of funding) this.inFlight.push(this.responseAt(t, latency), P_RESPONSE, { kind: 'funding', funding: f });
+  }
+
+  private responseAt(t: number, latency: OrderLatencyModel): number {
+    let at = t + latency.responseUs(t);
+    if (at < this.lastResponseUs) at = this.lastResponseUs;
+    this.lastResponseUs = at;
+    return at;
+  }
+}
+
+function logCommand(log: EventLogSink, t: number, at: number, cmd: GatewayCommand): void {
+  if (cmd.kind === 'submit') {
+    const o = cmd.order;
+    log.addFields('submit', [t, at, o.symbol, o.clientOrderId, o.side, o.type, o.timeInForce, o.priceTicks, o.qtyLots, o.reduceOnly]);
+  } else if (cmd.kind === 'cancel') log.addFields('cancel', [t, at, cmd.symbol, cmd.clientOrderId]);
+  else log.addFields('modify', [t, at, cmd.symbol, cmd.clientOrderId, cmd.side, cmd.priceTicks, cmd.qtyLots]);
+}

@@ -1,0 +1,168 @@
+// The engine loop with fake sides: who sees what when, the tie-break, FIFO latency, and that the
+// processing order does not depend on the batch sizes of the source.
+import { describe, expect, it } from 'vitest';
+import { SimClock } from '../../src/core/clock.ts';
+import { Rng } from '../../src/core/random.ts';
+import { BacktestEngine, type ExchangeSide, type StrategySide } from '../../src/backtest/engine.ts';
+import { ConstantLatency, RandomLatency, type OrderLatencyModel } from '../../src/backtest/latency.ts';
+import { rebatch } from '../../src/backtest/feed.ts';
+import type { MarketEvent, Trade } from '../../src/model/events.ts';
+import type { ExecutionReport, GatewayCommand } from '../../src/model/trading.ts';
+
+function trade(i: number, exUs: number, rxUs: number, symbol = 'BTCUSDT'): Trade {
+  return { type: 'trade', symbol, tsExchangeUs: exUs, tsReceiveUs: rxUs, tradeId: i, priceTicks: 1000 + i, qtyLots: 1, buyerIsMaker: i % 2 === 0 };
+}
+
+function report(cmd: GatewayCommand, tsUs: number): ExecutionReport {
+  const cid = cmd.kind === 'submit' ? cmd.order.clientOrderId : cmd.clientOrderId;
+  return {
+    symbol: 'BTCUSDT', clientOrderId: cid, orderId: 1, execType: cmd.kind === 'cancel' ? 'CANCELED' : 'NEW', status: cmd.kind === 'cancel' ? 'CANCELED' : 'NEW',
+    side: 'buy', priceTicks: 1, origQtyLots: 1, cumFilledLots: 0, lastFillLots: 0, lastFillPriceTicks: 0, tradeId: -1, liquidity: null, commission: '0',
+    errorCode: 0, errorMessage: '', reduceOnly: false, tsExchangeUs: tsUs,
+  };
+}
+
+/** Records every call with the clock time; the strategy sends one order per `every` market events and a timer 500 µs after each. */
+function fakes(clock: SimClock, log: string[], every = 3) {
+  let seen = 0;
+  let pending: GatewayCommand[] = [];
+  let timerAt = Infinity;
+  const strategy: StrategySide = {
+    onMarketEvent(e) {
+      log.push(`${clock.nowUs()} S market ${(e as Trade).tradeId}`);
+      if (++seen % every === 0) {
+        pending.push({ kind: 'submit', order: { symbol: 'BTCUSDT', clientOrderId: `c${seen}`, side: 'buy', type: 'LIMIT', timeInForce: 'GTX', priceTicks: 1, qtyLots: 1, reduceOnly: false } });
+        if (timerAt === Infinity) timerAt = clock.nowUs() + 500;
+      }
+    },
+    onExecutionReport(r) {
+      log.push(`${clock.nowUs()} S report ${r.clientOrderId} ${r.tsExchangeUs}`);
+    },
+    onTimer(t) {
+      log.push(`${t} S timer`);
+      timerAt = Infinity;
+    },
+    nextTimerUs: () => timerAt,
+    drainCommands() {
+      const out = pending;
+      pending = [];
+      return out;
+    },
+  };
+  let reports: ExecutionReport[] = [];
+  const exchange: ExchangeSide = {
+    onMarketEvent(e) {
+      log.push(`${clock.nowUs()} X market ${(e as Trade).tradeId}`);
+    },
+    onCommand(cmd, t) {
+      log.push(`${t} X command ${cmd.kind === 'submit' ? cmd.order.clientOrderId : ''}`);
+      reports.push(report(cmd, t));
+    },
+    drainReports() {
+      const out = reports;
+      reports = [];
+      return out;
+    },
+  };
+  return { strategy, exchange };
+}
+
+async function runLog(events: MarketEvent[], batch: number, latency: OrderLatencyModel = new ConstantLatency(100, 200), feed = { model: 'recorded' as const, latencyUs: 0, clockOffsetUs: 0 as number | 'auto', offsetSampleEvents: 10, minLatencyUs: 0 }) {
+  const clock = new SimClock(0);
+  const log: string[] = [];
+  const { strategy, exchange } = fakes(clock, log);
+  const engine = new BacktestEngine({ clock, strategy, exchange, latency, feed });
+  const stats = await engine.run(rebatch([events], batch));
+  return { log, stats };
+}
+
+describe('BacktestEngine', () => {
+  it('delivers market data at exchange time to the exchange and at receive time to the strategy; orders and reports cross the wire with latency', async () => {
+    const events = [trade(1, 1_000, 1_050), trade(2, 1_010, 1_060), trade(3, 1_020, 1_070), trade(4, 1_400, 1_450)];
+    const { log, stats } = await runLog(events, 2);
+    expect(log).toEqual([
+      '1000 X market 1',
+      '1010 X market 2',
+      '1020 X market 3',
+      '1050 S market 1',
+      '1060 S market 2',
+      '1070 S market 3', // sends c3: arrives at 1170, report back at 1370; timer at 1570
+      '1170 X command c3',
+      '1370 S report c3 1170',
+      '1400 X market 4',
+      '1450 S market 4',
+    ]);
+    // The timer at 1570 is after the last market event (1450): the run has ended.
+    expect(stats.marketEvents).toBe(4);
+    expect(stats.commandsSent).toBe(1);
+    expect(stats.reportsDelivered).toBe(1);
+    expect(stats.meanFeedLatencyUs).toBe(50);
+  });
+
+  it('breaks ties: exchange data, then order arrival, then strategy data, then reports, then timers', async () => {
+    // Order c3 is sent at 1070 and arrives at 1170 exactly when event 4 reaches the exchange;
+    // the report comes back at 1370 when event 5 reaches the strategy; the timer (1570) ties with event 6's delivery.
+    const events = [trade(1, 1_000, 1_050), trade(2, 1_010, 1_060), trade(3, 1_020, 1_070), trade(4, 1_170, 1_300), trade(5, 1_200, 1_370), trade(6, 1_500, 1_570), trade(7, 1_600, 1_700)];
+    const { log } = await runLog(events, 3);
+    const at = (t: number) => log.filter((l) => l.startsWith(`${t} `));
+    expect(at(1170)).toEqual(['1170 X market 4', '1170 X command c3']);
+    expect(at(1370)).toEqual(['1370 S market 5', '1370 S report c3 1170']);
+    expect(at(1570)).toEqual(['1570 S market 6', '1570 S timer']);
+  });
+
+  it('never lets the strategy see an event before the exchange, and keeps both clocks monotone', async () => {
+    // Receive times earlier than exchange times (clock skew) and an exchange stamp going backwards.
+    const events = [trade(1, 1_000, 900), trade(2, 1_100, 1_000), trade(3, 1_050, 1_200), trade(4, 1_300, 1_250)];
+    const { log } = await runLog(events, 1);
+    const times = log.map((l) => Number(l.split(' ')[0]));
+    expect([...times].sort((a, b) => a - b)).toEqual(times);
+    const seen = (side: 'X' | 'S', id: number) => Number(log.find((l) => l.endsWith(`${side} market ${id}`))!.split(' ')[0]);
+    for (let id = 1; id <= 4; id++) expect(seen('S', id)).toBeGreaterThanOrEqual(seen('X', id));
+    expect(seen('X', 3)).toBe(1_100); // raised to its predecessor's exchange time
+  });
+
+  it('processes the same sequence whatever the batch size of the source', async () => {
+    const rng = new Rng(7);
+    const events: MarketEvent[] = [];
+    let ex = 1_000_000;
+    let rx = 0;
+    for (let i = 0; i < 400; i++) {
+      ex += rng.int(300);
+      rx = Math.max(rx, ex + 50 + rng.int(400));
+      events.push(trade(i, ex, rx));
+    }
+    const lat = () => new RandomLatency(new Rng('lat'), { distribution: 'exponential', entryMeanUs: 300, responseMeanUs: 300, sigma: 0, minUs: 10 });
+    const a = await runLog(events, 1, lat());
+    const b = await runLog(events, 37, lat());
+    const c = await runLog(events, 10_000, lat());
+    expect(a.log.length).toBeGreaterThan(800);
+    expect(b.log).toEqual(a.log);
+    expect(c.log).toEqual(a.log);
+  });
+
+  it('keeps each direction FIFO under random latency', async () => {
+    const events: MarketEvent[] = [];
+    for (let i = 0; i < 300; i++) events.push(trade(i, 1_000 + i * 10, 1_100 + i * 10));
+    const { log } = await runLog(events, 50, new RandomLatency(new Rng(3), { distribution: 'uniform', entryMeanUs: 400, responseMeanUs: 400, sigma: 0, minUs: 0 }));
+    const arrivals = log.filter((l) => l.includes('X command')).map((l) => Number(l.split(' ').at(-1)!.slice(1)));
+    const replies = log.filter((l) => l.includes('S report')).map((l) => Number(l.split(' ')[3].slice(1)));
+    expect(arrivals.length).toBeGreaterThan(50);
+    expect(arrivals).toEqual([...arrivals].sort((a, b) => a - b));
+    expect(replies).toEqual([...replies].sort((a, b) => a - b));
+  });
+
+  it('clockOffsetUs auto removes the median receive − exchange of the first events', async () => {
+    const events: MarketEvent[] = [];
+    for (let i = 0; i < 20; i++) events.push(trade(i, 1_000 + i * 100, 1_000 + i * 100 + 5_000 + (i % 5) * 10));
+    const { log, stats } = await runLog(events, 4, new ConstantLatency(10, 10), { model: 'recorded', latencyUs: 0, clockOffsetUs: 'auto', offsetSampleEvents: 10, minLatencyUs: 5 });
+    expect(stats.clockOffsetUs).toBe(5_020); // diffs 5000,5010,5020,5030,5040 twice: lower median
+    expect(log.find((l) => l.endsWith('S market 0'))).toBe('1005 S market 0'); // 6000 − 5020 = 980 < 1000 + floor 5
+    expect(log.find((l) => l.endsWith('S market 4'))).toBe('1420 S market 4');
+  });
+
+  it('constant feed latency stamps the strategy side at exchange time + latency', async () => {
+    const events = [trade(1, 1_000, 99_999), trade(2, 2_000, 5)];
+    const { log } = await runLog(events, 1, new ConstantLatency(1, 1), { model: 'constant', latencyUs: 250, clockOffsetUs: 0, offsetSampleEvents: 1, minLatencyUs: 0 });
+    expect(log).toEqual(['1000 X market 1', '1250 S market 1', '2000 X market 2', '2250 S market 2']);
+  });
+});
