@@ -1,0 +1,123 @@
+// Real Binance data (hftbacktest recording of BTCUSDT 2024-08-08, see ../shared/data/real/SOURCES.md):
+// with no orders of ours the exchange's book is exactly the replayed book, and a resting bid a few
+// ticks below the touch is filled only once prints reach its price.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BookSync, L2Book, type BookView } from '../../../src/book/index.ts';
+import { Rng } from '../../../src/core/random.ts';
+import { importSources } from '../../../src/importers/index.ts';
+import type { MarketEvent } from '../../../src/model/events.ts';
+import { loadExchangeInfoFile, SpecRegistry } from '../../../src/model/instrument.ts';
+import { SimExchange } from '../../../src/backtest/sim-exchange/index.ts';
+
+const SHARED = join(import.meta.dirname, '..', '..', '..', '..', 'shared');
+const BTC = join(SHARED, 'data', 'real', 'hftbacktest', 'usdm', 'btcusdt_20240808.gz');
+const SPECS = join(SHARED, 'data', 'binance-fixtures', 'python-resources', 'http_responses', 'http_futures_market_exchange_info.json');
+const present = existsSync(BTC) && existsSync(SPECS);
+
+async function load(): Promise<{ registry: SpecRegistry; events: MarketEvent[] }> {
+  const registry = new SpecRegistry();
+  registry.addAll(loadExchangeInfoFile(SPECS).filter((s) => s.symbol === 'BTCUSDT'));
+  const events: MarketEvent[] = [];
+  for await (const batch of importSources([BTC], { specs: registry }).events) for (const e of batch) events.push(e);
+  return { registry, events };
+}
+
+function levels(b: BookView, side: 'bid' | 'ask', n = Infinity): number[] {
+  const out: number[] = [];
+  b.forEachLevel(side, (p, q) => {
+    out.push(p, q);
+    return out.length < 2 * n;
+  });
+  return out;
+}
+
+function newExchange(registry: SpecRegistry, crossingFills = true): SimExchange {
+  return new SimExchange({
+    instruments: [registry.get('BTCUSDT')],
+    rng: new Rng('real'),
+    queueModel: { kind: 'riskAverse' },
+    fees: { default: { maker: '0.0002', taker: '0.0005' } },
+    crossingFills,
+  });
+}
+
+describe('SimExchange on real BTCUSDT data', () => {
+  it.skipIf(!present)('with no orders, its book equals the replayed book after every depth event', async () => {
+    const { registry, events } = await load();
+    const ex = newExchange(registry);
+    const ref = new BookSync(new L2Book('BTCUSDT'));
+    let compared = 0;
+    for (const e of events) {
+      ex.onMarketEvent(e);
+      if (e.type === 'depth') ref.applyDiff(e);
+      else if (e.type === 'snapshot') ref.applySnapshot(e);
+      else continue;
+      const a = ex.book('BTCUSDT');
+      const b = ref.book;
+      if (a.bestBidTicks() !== b.bestBidTicks() || a.bestAskTicks() !== b.bestAskTicks() || a.isValid() !== b.isValid()
+        || a.lastUpdateId() !== b.lastUpdateId() || a.levelCount('bid') !== b.levelCount('bid') || a.levelCount('ask') !== b.levelCount('ask')) {
+        expect({ bid: a.bestBidTicks(), ask: a.bestAskTicks(), u: a.lastUpdateId() }).toEqual({ bid: b.bestBidTicks(), ask: b.bestAskTicks(), u: b.lastUpdateId() });
+      }
+      if (compared++ % 500 === 0) expect(levels(a, 'bid', 50).concat(levels(a, 'ask', 50))).toEqual(levels(b, 'bid', 50).concat(levels(b, 'ask', 50)));
+    }
+    expect(compared).toBeGreaterThan(6000);
+    const a = ex.book('BTCUSDT');
+    expect(a.isValid()).toBe(true);
+    expect(levels(a, 'bid')).toEqual(levels(ref.book, 'bid'));
+    expect(levels(a, 'ask')).toEqual(levels(ref.book, 'ask'));
+    expect(ex.drainReports()).toEqual([]);
+  });
+
+  it.skipIf(!present)('a bid 3 ticks below the touch fills only when sell prints reach its price', async () => {
+    const { registry, events } = await load();
+    const ex = newExchange(registry, false);
+    const inst = registry.get('BTCUSDT');
+    // Place at the first trade once the book is valid.
+    let placedAt = -1;
+    let price = NaN;
+    for (let i = 0; i < events.length && placedAt < 0; i++) {
+      ex.onMarketEvent(events[i]);
+      if (events[i].type === 'trade' && ex.book('BTCUSDT').isValid()) {
+        placedAt = i;
+        price = ex.book('BTCUSDT').bestBidTicks() - 3;
+      }
+    }
+    expect(placedAt).toBeGreaterThan(0);
+    ex.onCommand({ kind: 'submit', order: { symbol: 'BTCUSDT', clientOrderId: 'bid', side: 'buy', type: 'LIMIT', timeInForce: 'GTX', priceTicks: price, qtyLots: inst.qtyToLots('0.002'), reduceOnly: false } }, events[placedAt].tsExchangeUs);
+    expect(ex.drainReports().map((r) => r.execType)).toEqual(['NEW']);
+    let filledAt = -1;
+    let printsAtOurPrice = 0;
+    for (let i = placedAt + 1; i < events.length && ex.openOrders('BTCUSDT').length > 0; i++) {
+      const e = events[i];
+      const reaches = e.type === 'trade' && e.buyerIsMaker && e.priceTicks <= price;
+      const before = reaches ? ex.openOrders('BTCUSDT')[0] : undefined;
+      ex.onMarketEvent(e);
+      const fills = ex.drainReports().filter((r) => r.execType === 'TRADE');
+      if (reaches && before !== undefined && e.type === 'trade') {
+        const remaining = before.origQtyLots - before.filledLots;
+        // F4: a print through our price fills the rest; F3: at our price, what the print leaves after the queue ahead.
+        const expected = e.priceTicks < price ? remaining : Math.min(remaining, Math.max(0, e.qtyLots - before.queueAheadLots));
+        expect(fills.reduce((a, f) => a + f.lastFillLots, 0)).toBe(expected);
+        if (e.priceTicks === price) printsAtOurPrice++;
+      }
+      if (fills.length > 0) {
+        if (filledAt < 0) filledAt = i;
+        expect(e.type).toBe('trade');
+        if (e.type !== 'trade') return;
+        expect(e.buyerIsMaker).toBe(true);
+        expect(e.priceTicks).toBeLessThanOrEqual(price);
+        expect(fills.every((f) => f.lastFillPriceTicks === price && f.liquidity === 'maker')).toBe(true);
+      } else if (e.type === 'trade' && e.buyerIsMaker) {
+        expect(e.priceTicks).toBeGreaterThanOrEqual(price);
+      }
+    }
+    const lowest = Math.min(...events.slice(placedAt + 1).filter((e) => e.type === 'trade').map((e) => (e.type === 'trade' ? e.priceTicks : Infinity)));
+    // The recording trades below our price later on, so the order must have been filled.
+    expect(lowest).toBeLessThan(price);
+    expect(filledAt).toBeGreaterThan(placedAt);
+    expect(ex.openOrders('BTCUSDT')).toEqual([]);
+    expect(ex.positionLots('BTCUSDT')).toBeGreaterThan(0);
+  });
+});
