@@ -13,10 +13,7 @@ import { readFileSync } from 'node:fs';
 import { LineCounter, isMap, isScalar, parse as parseYamlValue, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import { ConfigError, MakerError } from '../core/errors.ts';
 import { normalizeDecimal } from '../model/decimal.ts';
-import { DEFAULT_OMS_CONFIG, type OmsConfig } from '../oms/index.ts';
-import { parseRiskConfig, type RiskConfig } from '../risk/config.ts';
-import { DEFAULT_SIGNAL_CONFIG, type SignalConfig } from '../signal/config.ts';
-import { parseStrategyConfig, type StrategyConfig } from '../strategy/index.ts';
+import { parseTraderConfig, type TraderConfig } from '../trader/config.ts';
 import { SCENARIO_SCHEMA, fieldAt, type Field, type StreamName } from './schema.ts';
 import { parseTimeRange, type TimeRange } from './time-range.ts';
 
@@ -48,6 +45,7 @@ export interface Scenario {
     streams: StreamName[] | null;
     book: 'auto' | 'depth' | 'top-of-book';
     spec: string | null;
+    missingHint: string | null;
     synthetic: Record<string, unknown>;
   };
   execution: {
@@ -74,11 +72,8 @@ export interface Scenario {
     funding: { mode: 'data' | 'rate' | 'off'; ratePerInterval: string; intervalH: number };
   };
   account: { balances: Record<string, string>; leverage: number };
-  strategy: StrategyConfig;
-  /** Signal settings given in the file (the rest take the module defaults; tickSize per symbol). */
-  signals: Partial<Omit<SignalConfig, 'tickSize'>>;
-  risk: RiskConfig;
-  oms: Partial<OmsConfig>;
+  /** strategy, signals, risk, oms and decision sections, resolved by the trading core's parser. */
+  trader: TraderConfig;
   report: { sampleIntervalUs: number; eventLog: boolean; html: boolean };
   /** The sections as written (after overrides), for the report's "resolved scenario". */
   raw: Record<string, unknown>;
@@ -117,22 +112,21 @@ export function parseScenario(text: string, file = '', opts: LoadOptions = {}): 
   const raw = doc.toJS() as Record<string, unknown>;
   const v = validate(SCENARIO_SCHEMA, raw, [], ctx) as Record<string, any>;
 
-  const delegated = <T>(key: string, fn: () => T): T => {
-    try {
-      return fn();
-    } catch (e) {
-      if (e instanceof ConfigError) {
-        const field = e.location.field ?? key;
-        const message = e.message.startsWith(`${field}: `) ? e.message.slice(field.length + 2) : e.message;
-        throw ctx.error(field.split('.'), message);
-      }
-      throw e;
+  let trader: TraderConfig;
+  try {
+    trader = parseTraderConfig({ signal: raw.signals ?? undefined, strategy: raw.strategy, risk: raw.risk ?? undefined, oms: raw.oms ?? undefined, decision: raw.decision ?? undefined }, 'trader');
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      // The trader names keys `trader.<section>.…`; the scenario's sections are top-level (`signals` for its `signal`).
+      const field = (e.location.field ?? 'trader.strategy').replace(/^trader\.signal\b/, 'trader.signals').replace(/^trader\./, '');
+      const original = e.location.field ?? '';
+      let message = e.message.startsWith(`${original}: `) ? e.message.slice(original.length + 2) : e.message;
+      const inner = /^(?:signal|strategy|risk|oms)\.[\w.]+: /.exec(message);
+      if (inner) message = message.slice(inner[0].length);
+      throw ctx.error(field.split('.'), message);
     }
-  };
-  const strategy = delegated('strategy', () => parseStrategyConfig(raw.strategy, 'strategy'));
-  const risk = delegated('risk', () => parseRiskConfig(raw.risk ?? {}, 'risk'));
-  const signals = checkAgainstDefaults('signals', raw.signals, DEFAULT_SIGNAL_CONFIG as unknown as Record<string, unknown>, ctx) as Partial<SignalConfig>;
-  const oms = checkAgainstDefaults('oms', raw.oms, DEFAULT_OMS_CONFIG as unknown as Record<string, unknown>, ctx) as Partial<OmsConfig>;
+    throw e;
+  }
 
   const data = v.data;
   if (data.source === 'store' && data.store === null) throw ctx.error(['data', 'store'], 'is required when data.source is "store"');
@@ -147,7 +141,7 @@ export function parseScenario(text: string, file = '', opts: LoadOptions = {}): 
   const ol = v.execution.orderLatency;
   if (ol.model === 'recorded' && ol.file === null) throw ctx.error(['execution', 'orderLatency', 'file'], 'is required when orderLatency.model is "recorded"');
   if (v.account.balances && Object.keys(v.account.balances).length === 0) throw ctx.error(['account', 'balances'], 'needs at least one asset');
-  return { ...(v as Omit<Scenario, 'file' | 'strategy' | 'signals' | 'risk' | 'oms' | 'raw'>), file, strategy, signals, risk, oms, raw } as Scenario;
+  return { ...(v as Omit<Scenario, 'file' | 'trader' | 'raw'>), file, trader, raw } as Scenario;
 }
 
 /** Extra keys the synthetic generator accepts (set by `registerSyntheticKeys`, e.g. from its defaults). */
@@ -264,20 +258,6 @@ function validate(f: Field, value: unknown, path: string[], ctx: Ctx): unknown {
     case 'delegate':
       return value;
   }
-}
-
-/** Checks a section against a module's defaults: known keys only, each of its default's type. */
-function checkAgainstDefaults(section: string, value: unknown, defaults: Record<string, unknown>, ctx: Ctx): Record<string, unknown> {
-  if (value === undefined || value === null) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) throw ctx.error([section], `expected a mapping, got ${describeValue(value)}`);
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    if (!(k in defaults) || k === 'tickSize') {
-      throw ctx.error([section, k], `unknown key (expected one of ${Object.keys(defaults).filter((d) => d !== 'tickSize').join(', ')})`);
-    }
-    const d = defaults[k];
-    if (d !== null && typeof d !== typeof v) throw ctx.error([section, k], `expected a ${typeof d}, got ${describeValue(v)}`);
-  }
-  return value as Record<string, unknown>;
 }
 
 /** Shortest exact decimal text of a YAML number (rejects exponents that are not exact). */

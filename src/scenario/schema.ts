@@ -61,6 +61,7 @@ export const SCENARIO_SCHEMA = obj(
         range: { kind: 'timeRange', doc: 'UTC time range `start..end` of receive times, e.g. `2024-01-01T00:00:00Z..2024-01-31T23:59:59Z` or `2024-01-01..2024-01-31`; the end is inclusive at the precision written (a date means the whole day). Synthetic: the start is the session start, the length its duration. Omitted: all data in the store.', default: null, nullable: true },
         streams: { kind: 'list', doc: `Streams to replay, of ${STREAMS.join(', ')}. Omitted: every stream the data has.`, of: oneOf('stream', STREAMS), default: null, nullable: true },
         book: oneOf('How the book is built: `depth` (diffs + snapshots), `top-of-book` (a 1-level book from each bookTicker), or `auto` (depth when the data has depth events, else top-of-book). The report states which.', ['auto', 'depth', 'top-of-book'] as const, 'auto'),
+        missingHint: str('What to tell the user when the store or its data is missing (e.g. the download and `maker import` commands).', null, true),
         spec: str('Binance exchangeInfo JSON to take instrument specs from (overrides the spec stored with the data).', null, true),
         synthetic: { kind: 'map', doc: 'Parameters of the synthetic generator (`SyntheticConfig` in src/synthetic; keys are checked against its defaults, e.g. `startMidTicks`, `tradesPerS`, `sigmaTicksPerSqrtS`). `symbol`, `seed`, `startUs` and `durationS` come from data.symbols, seed and data.range.', keyDoc: 'SyntheticConfig key', of: { kind: 'delegate', doc: 'value', seeDoc: 'src/synthetic' }, default: {} },
       },
@@ -111,6 +112,7 @@ export const SCENARIO_SCHEMA = obj(
     signals: { kind: 'delegate', doc: 'Signal engine parameters (SignalConfig keys except tickSize).', seeDoc: 'docs/SIGNALS.md' },
     risk: { kind: 'delegate', doc: 'Risk limits (RiskConfig keys).', seeDoc: 'docs/RISK_RULES.md' },
     oms: { kind: 'delegate', doc: 'Order manager settings (OmsConfig keys).', seeDoc: 'docs/OMS_SPEC.md' },
+    decision: { kind: 'delegate', doc: 'When the trading core decides: minIntervalUs, requoteIntervalUs, bookSource, markSource, midMarkIntervalUs, obiSource, micropriceSource, decideOnTopQtyChange.', seeDoc: 'src/trader/config.ts' },
     report: obj('Outputs.', {
       sampleIntervalUs: int('Grid of the equity/position/quote samples and of Sharpe/Sortino, µs.', 1_000_000, { min: 1_000 }),
       eventLog: bool('Write the full event log (events.jsonl) next to summary.json; its hash is in summary.json either way.', false),
