@@ -171,6 +171,11 @@ export class SimExchange {
     }));
   }
 
+  /** Number of open orders of a symbol (no allocation, unlike `openOrders`). */
+  openOrderCount(symbol: string): number {
+    return this.mustState(symbol).resting.length;
+  }
+
   /** The exchange's position of a symbol, lots (signed, from our fills only). */
   positionLots(symbol: string): number {
     return this.mustState(symbol).positionLots;
@@ -267,10 +272,8 @@ export class SimExchange {
       q.onTrade(o, qty);
       const available = qty - aheadBefore - consumedByUs;
       if (available < 1 - EPS) continue;
-      const lots = Math.min(o.remainingLots, Math.floor(available + EPS));
-      consumedByUs += lots;
       o.front = 0;
-      this.fill(s, o, lots, o.priceTicks, 'maker', e.tsExchangeUs);
+      consumedByUs += this.fill(s, o, Math.min(o.remainingLots, Math.floor(available + EPS)), o.priceTicks, 'maker', e.tsExchangeUs);
     }
     if (s.needsCompact) this.compact(s);
   }

@@ -13,7 +13,10 @@
  * Fixed mode — every `intervalUs` (default 8 h) from 00:00 UTC + `offsetUs`, at a fixed rate, for
  * every symbol, when the first event or command at or after that time arrives.
  * The mark price is the last one seen; without one, the book mid; without a book, the settlement
- * is skipped and counted (`fundingSkipped`).
+ * is skipped and counted (`fundingSkipped`). The position charged is the one the exchange holds
+ * when it learns that the funding time has passed: the first markPrice event after it (≤ 1 s later
+ * with the markPrice@1s stream), or the first event or command after it in fixed mode. A settlement
+ * is reported even when the position is flat (payment "0"), so consumers see every funding time.
  */
 import type { MarkPrice } from '../../model/events.ts';
 import type { Instrument } from '../../model/instrument.ts';

@@ -11,7 +11,8 @@
  * Book. One replayed book per symbol (`L2Book` + `BookSync`, fed with depth diffs and snapshots, or
  * with bookTickers when the data is top of book only). Our orders are overlaid on it, never
  * inserted: `book(symbol)` is exactly the replayed book, and our trades do not deplete it (no
- * market impact, as in hftbacktest).
+ * market impact, as in hftbacktest). While the replayed book is invalid (a sequence gap, until the
+ * next snapshot) matching uses the levels it still holds; the engine decides whether to trade then.
  *
  * Requests (`onCommand`), checked in this order, rejects carry Binance's codes:
  *   unknown symbol −1121; clientOrderId already open −4116; filters (filters.ts: −4003, −4001,

@@ -102,6 +102,24 @@ describe('reduce-only (F8)', () => {
     expect(ex.openOrders('BTCUSDT')).toEqual([]);
   });
 
+  it('a resting reduce-only order hit by a print takes only the position; our next order gets the rest of the print', () => {
+    const ex = exchange();
+    ex.onMarketEvent(snapshot(1, [[BID, 10]], [[ASK, 0], [ASK + 1, 10]]));
+    ex.onCommand(order('m', 'buy', 0, 2, { type: 'MARKET' }), 2); // long 2 lots
+    ex.onCommand(order('r', 'sell', ASK, 5, { reduceOnly: true }), 3);
+    ex.onCommand(order('n', 'sell', ASK, 9), 4);
+    expect(ex.openOrderCount('BTCUSDT')).toBe(2);
+    ex.drainReports();
+    ex.onMarketEvent(trade(5, ASK, 10, 'buy'));
+    expect(ex.drainReports().map((r) => [r.clientOrderId, r.execType, r.lastFillLots, r.status])).toEqual([
+      ['r', 'TRADE', 2, 'PARTIALLY_FILLED'],
+      ['r', 'EXPIRED', 0, 'EXPIRED'],
+      ['n', 'TRADE', 8, 'PARTIALLY_FILLED'],
+    ]);
+    expect(ex.positionLots('BTCUSDT')).toBe(-8);
+    expect(ex.openOrderCount('BTCUSDT')).toBe(1);
+  });
+
   it('is exempt from MIN_NOTIONAL', () => {
     const ex = exchange({}, { minNotional: '100' });
     ex.onMarketEvent(standardBook());
