@@ -27,5 +27,6 @@ export type { ModifyMode, ReconcileConfig, ReconcilePlan, CancelReason } from '.
 export { TokenBucket } from './budget.ts';
 export type { CommandBudget, CommandKind } from './budget.ts';
 export { OrderManager, DEFAULT_OMS_CONFIG } from './manager.ts';
+export { parseOmsConfig } from './config.ts';
 export type { OmsConfig, DecisionContext, OrderQuery, OrderQueryResult, OrderManagerOptions } from './manager.ts';
 export type { OmsEvents, OmsFill, OmsOrderEvent, OmsRejectEvent, OmsTransition, OmsAnomaly } from './events.ts';

@@ -128,6 +128,19 @@ export class Portfolio {
     return true;
   }
 
+  /**
+   * Books a commission with no quantity: a trade report whose quantity was already booked from an
+   * earlier status report (the OMS counts each lot once; the trade's fee still reaches the ledger).
+   */
+  applyFee(f: { symbol: string; fee: string; liquidity: 'maker' | 'taker' }): void {
+    const s = this.state(f.symbol);
+    const fee = parseScaled(f.fee, this.moneyDecimals, `${s.ledger.symbol}.fee`);
+    s.ledger.fees += fee;
+    if (f.liquidity === 'maker') s.ledger.makerFees += fee;
+    else s.ledger.takerFees += fee;
+    this.account(s.ledger.marginAsset).wallet -= fee;
+  }
+
   /** A new mark price: revalues the position (unrealized PnL, inventory PnL, margins). */
   mark(m: MarkInput): void {
     const l = this.state(m.symbol).ledger;

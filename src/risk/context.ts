@@ -14,6 +14,12 @@ export interface OpenOrderView {
   priceTicks: number;
   /** Quantity not yet filled, lots. Counted as if it will fill. */
   remainingLots: number;
+  /**
+   * The OMS would keep this order for a quote of exactly its side, price and remaining quantity
+   * (it rests or is being placed; no cancel or modify of it is in flight). Such an order and the
+   * quote that keeps it are one resting order, counted once. Absent = false (counted separately).
+   */
+  keepable?: boolean;
 }
 
 export interface RiskContext {

@@ -180,61 +180,42 @@ export class RiskEngine {
     let keptCount = 0;
     let budget = this.rate.remaining(ctx.tsUs);
 
+    // Keepable open orders (see OpenOrderView.keepable) that a quote keeps unchanged are one resting
+    // order with that quote: counted once, as an approved quote, not also as open.
+    let claimed: boolean[] | null = null;
     const order = quotes.map((_, i) => i).sort((a, b) => quotes[a].level - quotes[b].level || a - b);
     const keptLots = new Array<number>(quotes.length).fill(0);
     for (const i of order) {
       const q = quotes[i];
-      let lots = q.qtyLots;
-      const cut = (to: number, code: RiskReasonCode, message: string): void => {
-        const next = Math.max(0, to);
-        if (next >= lots) return;
-        trims.push({ quote: q, keptLots: next, reason: { code, message } });
-        lots = next;
-      };
       const p = q.priceTicks;
       const isBuy = q.side === 'buy';
-      if (!(Number.isSafeInteger(p) && p > 0 && Number.isSafeInteger(lots) && lots > 0 && (isBuy || q.side === 'sell'))) {
-        trims.push({ quote: q, keptLots: 0, reason: { code: 'FILTER', message: `malformed quote (${q.side} ${lots} lots @ ${p} ticks)` } });
+      if (!(Number.isSafeInteger(p) && p > 0 && Number.isSafeInteger(q.qtyLots) && q.qtyLots > 0 && (isBuy || q.side === 'sell'))) {
+        trims.push({ quote: q, keptLots: 0, reason: { code: 'FILTER', message: `malformed quote (${q.side} ${q.qtyLots} lots @ ${p} ticks)` } });
         continue;
       }
-      if (p < inst.minPriceTicks || (inst.maxPriceTicks > 0 && p > inst.maxPriceTicks)) {
-        cut(0, 'FILTER', `price ${p} ticks outside PRICE_FILTER [${inst.minPriceTicks}, ${inst.maxPriceTicks}]`);
-      }
-      const bps = cfg.maxDistanceFromMidBps;
-      if (lots > 0 && bps !== null && Math.abs(2 * p - mid2) * 10_000 > bps * mid2) {
-        cut(0, 'PRICE_BAND', `price ${p} ticks is more than ${bps} bps from mid ${mid2 / 2}`);
-      }
-      if (lots > 0 && (isBuy ? p > maxBuyTicks : p < minSellTicks)) {
-        cut(0, 'PERCENT_PRICE', `${q.side} at ${p} ticks is outside PERCENT_PRICE vs mark ${refTicks} (${isBuy ? `max ${maxBuyTicks}` : `min ${minSellTicks}`})`);
-      }
-      if (lots > 0 && keptCount >= limits.maxOpenOrders) cut(0, 'MAX_OPEN_ORDERS', `already ${keptCount} quotes (max ${limits.maxOpenOrders})`);
       const sameOpen = isBuy ? openBuy : openSell;
       const sameApproved = isBuy ? approvedBuy : approvedSell;
-      if (lots > 0 && reduceOnly !== null) {
-        const reducesPosition = isBuy ? pos < 0 : pos > 0;
-        const room = reducesPosition ? Math.abs(pos) - sameOpen - sameApproved : 0;
-        const why = reduceOnly === 'REDUCING_ONLY' ? 'state is REDUCING' : 'capital usage limit reached';
-        cut(room, reduceOnly, `${why}: ${q.side} may only reduce position ${pos} (open ${sameOpen}, approved ${sameApproved})`);
-      }
-      if (lots > 0 && lots * p > limits.maxOrderTickLots) {
-        cut(Math.floor(limits.maxOrderTickLots / p), 'MAX_ORDER_NOTIONAL', `order notional over ${cfg.maxOrderNotional}`);
-      }
-      if (lots > 0 && inst.maxQtyLots > 0 && lots > inst.maxQtyLots) cut(inst.maxQtyLots, 'FILTER', `quantity over LOT_SIZE maxQty (${inst.maxQtyLots} lots)`);
-      const signedPos = isBuy ? pos : -pos;
-      if (lots > 0) {
-        const room = cfg.maxPositionLots - signedPos - sameOpen - sameApproved;
-        cut(room, 'MAX_POSITION', `worst-case ${q.side} position ${signedPos} + open ${sameOpen} + approved ${sameApproved} + ${lots} over ${cfg.maxPositionLots} lots`);
-      }
-      if (lots > 0 && posLotsByNotional !== Number.POSITIVE_INFINITY) {
-        const room = posLotsByNotional - signedPos - sameOpen - sameApproved;
-        cut(room, 'MAX_POSITION_NOTIONAL', `worst-case ${q.side} position over ${cfg.maxPositionNotional} at ${refTicks} ticks (${posLotsByNotional} lots)`);
-      }
-      if (lots > 0 && (lots < inst.minQtyLots || lots * p < limits.minNotionalTickLots)) {
-        cut(0, 'FILTER', `${lots} lots @ ${p} ticks is below LOT_SIZE minQty or MIN_NOTIONAL`);
+      const keeper = keepableMatch(ctx, q, claimed);
+      let lots: number;
+      if (keeper >= 0) {
+        const asKept: RiskTrim[] = [];
+        lots = this.sizeOne(q, sameOpen - q.qtyLots, sameApproved, keptCount, reduceOnly, limits, refTicks, mid2, maxBuyTicks, minSellTicks, pos, posLotsByNotional, asKept);
+        if (lots === q.qtyLots) {
+          claimed ??= new Array<boolean>(ctx.openOrders.length).fill(false);
+          claimed[keeper] = true;
+          if (isBuy) openBuy -= lots;
+          else openSell -= lots;
+        } else {
+          lots = this.sizeOne(q, sameOpen, sameApproved, keptCount, reduceOnly, limits, refTicks, mid2, maxBuyTicks, minSellTicks, pos, posLotsByNotional, trims);
+        }
+      } else {
+        lots = this.sizeOne(q, sameOpen, sameApproved, keptCount, reduceOnly, limits, refTicks, mid2, maxBuyTicks, minSellTicks, pos, posLotsByNotional, trims);
       }
       if (lots > 0 && !matchesOpenOrder(ctx, q.side, p, lots)) {
-        if (budget <= 0) cut(0, 'ORDER_RATE', 'order-rate budget exhausted (sliding 1 s / 10 s / 1 min windows)');
-        else budget--;
+        if (budget <= 0) {
+          trims.push({ quote: q, keptLots: 0, reason: { code: 'ORDER_RATE', message: 'order-rate budget exhausted (sliding 1 s / 10 s / 1 min windows)' } });
+          lots = 0;
+        } else budget--;
       }
       if (lots > 0) {
         keptLots[i] = lots;
@@ -249,6 +230,72 @@ export class RiskEngine {
       if (lots > 0) out.push(lots === q.qtyLots ? q : { ...q, qtyLots: lots });
     });
     return out;
+  }
+
+  /**
+   * The per-quote rules of one well-formed quote, given the same-side open lots counted against it
+   * and the lots approved so far; returns the lots kept and appends a trim per shrink.
+   */
+  private sizeOne(
+    q: Quote,
+    sameOpen: number,
+    sameApproved: number,
+    keptCount: number,
+    reduceOnly: RiskReasonCode | null,
+    limits: InstrumentLimits,
+    refTicks: number,
+    mid2: number,
+    maxBuyTicks: number,
+    minSellTicks: number,
+    pos: number,
+    posLotsByNotional: number,
+    trims: RiskTrim[],
+  ): number {
+    const inst = this.cachedInstrument as Instrument;
+    const cfg = this.config;
+    const p = q.priceTicks;
+    const isBuy = q.side === 'buy';
+    let lots = q.qtyLots;
+    const cut = (to: number, code: RiskReasonCode, message: string): void => {
+      const next = Math.max(0, to);
+      if (next >= lots) return;
+      trims.push({ quote: q, keptLots: next, reason: { code, message } });
+      lots = next;
+    };
+    if (p < inst.minPriceTicks || (inst.maxPriceTicks > 0 && p > inst.maxPriceTicks)) {
+      cut(0, 'FILTER', `price ${p} ticks outside PRICE_FILTER [${inst.minPriceTicks}, ${inst.maxPriceTicks}]`);
+    }
+    const bps = cfg.maxDistanceFromMidBps;
+    if (lots > 0 && bps !== null && Math.abs(2 * p - mid2) * 10_000 > bps * mid2) {
+      cut(0, 'PRICE_BAND', `price ${p} ticks is more than ${bps} bps from mid ${mid2 / 2}`);
+    }
+    if (lots > 0 && (isBuy ? p > maxBuyTicks : p < minSellTicks)) {
+      cut(0, 'PERCENT_PRICE', `${q.side} at ${p} ticks is outside PERCENT_PRICE vs mark ${refTicks} (${isBuy ? `max ${maxBuyTicks}` : `min ${minSellTicks}`})`);
+    }
+    if (lots > 0 && keptCount >= limits.maxOpenOrders) cut(0, 'MAX_OPEN_ORDERS', `already ${keptCount} quotes (max ${limits.maxOpenOrders})`);
+    if (lots > 0 && reduceOnly !== null) {
+      const reducesPosition = isBuy ? pos < 0 : pos > 0;
+      const room = reducesPosition ? Math.abs(pos) - sameOpen - sameApproved : 0;
+      const why = reduceOnly === 'REDUCING_ONLY' ? 'state is REDUCING' : 'capital usage limit reached';
+      cut(room, reduceOnly, `${why}: ${q.side} may only reduce position ${pos} (open ${sameOpen}, approved ${sameApproved})`);
+    }
+    if (lots > 0 && lots * p > limits.maxOrderTickLots) {
+      cut(Math.floor(limits.maxOrderTickLots / p), 'MAX_ORDER_NOTIONAL', `order notional over ${cfg.maxOrderNotional}`);
+    }
+    if (lots > 0 && inst.maxQtyLots > 0 && lots > inst.maxQtyLots) cut(inst.maxQtyLots, 'FILTER', `quantity over LOT_SIZE maxQty (${inst.maxQtyLots} lots)`);
+    const signedPos = isBuy ? pos : -pos;
+    if (lots > 0) {
+      const room = cfg.maxPositionLots - signedPos - sameOpen - sameApproved;
+      cut(room, 'MAX_POSITION', `worst-case ${q.side} position ${signedPos} + open ${sameOpen} + approved ${sameApproved} + ${lots} over ${cfg.maxPositionLots} lots`);
+    }
+    if (lots > 0 && posLotsByNotional !== Number.POSITIVE_INFINITY) {
+      const room = posLotsByNotional - signedPos - sameOpen - sameApproved;
+      cut(room, 'MAX_POSITION_NOTIONAL', `worst-case ${q.side} position over ${cfg.maxPositionNotional} at ${refTicks} ticks (${posLotsByNotional} lots)`);
+    }
+    if (lots > 0 && (lots < inst.minQtyLots || lots * p < limits.minNotionalTickLots)) {
+      cut(0, 'FILTER', `${lots} lots @ ${p} ticks is below LOT_SIZE minQty or MIN_NOTIONAL`);
+    }
+    return lots;
   }
 
   private capitalUsageExceeded(ctx: RiskContext): boolean {
@@ -358,6 +405,16 @@ export class RiskEngine {
   private publish(t: StateTransition | null): void {
     if (t !== null && this.bus) this.bus.emit('riskStateChanged', { symbol: this.symbol, ...t });
   }
+}
+
+/** Index of an unclaimed keepable open order with exactly the quote's side, price and lots; -1 if none. */
+function keepableMatch(ctx: RiskContext, q: Quote, claimed: boolean[] | null): number {
+  const orders = ctx.openOrders;
+  for (let j = 0; j < orders.length; j++) {
+    const o = orders[j];
+    if (o.keepable === true && o.side === q.side && o.priceTicks === q.priceTicks && o.remainingLots === q.qtyLots && (claimed === null || !claimed[j])) return j;
+  }
+  return -1;
 }
 
 function matchesOpenOrder(ctx: RiskContext, side: string, priceTicks: number, lots: number): boolean {

@@ -1,0 +1,574 @@
+/**
+ * `TradingCore`: the one object that runs the decision pipeline, identically in backtest and live.
+ * Per symbol: book (BookSync + L2Book) → SignalEngine → strategy `decide` → `RiskEngine.check` →
+ * `OrderManager.decide` → gateway commands, queued for `drainCommands()`. Execution reports go to
+ * the OMS; the portfolio books each fill from the OMS `order.filled` events, so a lot is booked
+ * exactly once however reports are duplicated or reordered (a trade whose quantity an earlier
+ * status report already counted books only its commission).
+ *
+ * Units: ticks, lots, integer µs; money exact decimal strings. Time: every decision, risk check and
+ * OMS action is stamped with the injected clock (call `onMarketEvent` / `onTimer` with the clock at
+ * the event's receive time / the timer's time). The signal engine takes book times from the clock
+ * and trade/mark times from the events' receive stamps.
+ *
+ * Decision rule (per symbol; every decision runs the full pipeline):
+ *  1. book: after a book event that changes the best bid or ask price or the book's validity (or,
+ *     with `decideOnTopQtyChange`, the quantity at the touch);
+ *  2. orders: after an execution report that filled, cancelled, expired or rejected one of ours
+ *     (position or live orders changed);
+ *  3. timer: on the grid of multiples of `requoteIntervalUs` (signal drift: σ, A, k, tilts), and
+ *     when the oldest live order reaches the strategy's `maxOrderAgeUs` or the OMS `orderTtlUs`;
+ *  4. a trigger less than `minIntervalUs` after the previous decision is deferred to
+ *     previous + minIntervalUs (`nextTimerUs`).
+ * Other events (trades, mark prices, depth changes behind the touch) only update the signals: the
+ * strategies read them through σ, A, k and the imbalances, which the periodic decision picks up.
+ * When a risk engine goes HALTED every order of its symbol is cancelled at once.
+ *
+ * Ordering: symbols in the order of `instruments`; commands in the order the OMS returned them.
+ */
+import { Decimal } from 'decimal.js';
+import { BookSync, L2Book } from '../book/index.ts';
+import type { BookView } from '../book/index.ts';
+import { EventBus } from '../core/bus.ts';
+import type { Clock } from '../core/clock.ts';
+import { US_PER_DAY } from '../core/clock.ts';
+import { ConfigError } from '../core/errors.ts';
+import type { MarketEvent } from '../model/events.ts';
+import type { Instrument } from '../model/instrument.ts';
+import type { ExecutionReport, GatewayCommand, Intent, RiskDecision } from '../model/trading.ts';
+import { OrderManager, type OmsEvents, type OmsFill } from '../oms/index.ts';
+import { DEFAULT_LEVERAGE, parseScaled, Portfolio, type PortfolioEventMap, type PortfolioOptions } from '../portfolio/index.ts';
+import { OrderRateLimiter, RiskEngine, type OpenOrderView, type RiskContext } from '../risk/index.ts';
+import { SignalEngine, type Signal } from '../signal/index.ts';
+import { createStrategy, type LiveQuote, type Strategy, type StrategyContext } from '../strategy/index.ts';
+import { parseTraderConfig, type DecisionConfig, type TraderConfig, type TraderConfigInput } from './config.ts';
+import type { DecisionTrigger, TraderEvents } from './events.ts';
+import { emptyStrategySignals, writeStrategySignals, type FullStrategySignals } from './signals.ts';
+
+export interface TradingCoreOptions {
+  clock: Clock;
+  bus?: EventBus<TraderEvents>;
+  instruments: Instrument[];
+  /** A raw (scenario) or resolved configuration; validated here. */
+  config: TraderConfig | TraderConfigInput;
+  /** Deposits at start, per margin asset. */
+  initialBalance: { asset: string; amount: string }[];
+  /** Portfolio options (leverage, margin mode, brackets); leverage also prices open-order margin. */
+  portfolio?: PortfolioOptions;
+}
+
+/** A funding settlement reported by the exchange (SimExchange's `FundingSettlement` fits). */
+export interface FundingReport {
+  symbol: string;
+  tsUs: number;
+  markPrice: string;
+  rate: string;
+  /** What the exchange booked (received > 0); computed from position × mark × rate when absent. */
+  payment?: string;
+}
+
+export interface TradingCoreCounters {
+  marketEvents: number;
+  bookUpdates: number;
+  decisions: number;
+  commands: number;
+  reports: number;
+  fundings: number;
+  ignoredEvents: number;
+}
+
+/** Cached account figures of one margin asset, as the risk engine wants them (decimal strings). */
+interface AccountView {
+  asset: string;
+  /** Bumped by every fill, fee, mark and funding of the asset. */
+  version: number;
+  seenVersion: number;
+  equity: string;
+  peakUnits: bigint;
+  peakEquity: string;
+  dayIndex: number;
+  dayStartEquity: string;
+  positionMargin: string;
+}
+
+class SymbolPipeline {
+  readonly depthBook: L2Book;
+  readonly sync: BookSync;
+  readonly tobBook: L2Book;
+  book: L2Book;
+  depthSeen = false;
+  markSeen = false;
+  bookSeen = false;
+  lastBid = NaN;
+  lastAsk = NaN;
+  lastBidLots = 0;
+  lastAskLots = 0;
+  lastValid = false;
+  lastBookUpdateUs = 0;
+  lastDecisionUs = Number.NEGATIVE_INFINITY;
+  pendingDecisionUs = Number.POSITIVE_INFINITY;
+  nextRequoteUs = Number.POSITIVE_INFINITY;
+  nextAgeCheckUs = Number.POSITIVE_INFINITY;
+  lastMidMarkUs = Number.NEGATIVE_INFINITY;
+  /** Margin of our open orders, as tick-lots, and its decimal string (memoised). */
+  orderTickLots = 0;
+  orderMarginKey = '';
+  marginUsed = '0';
+  readonly signals: FullStrategySignals = emptyStrategySignals();
+  readonly liveQuotes: LiveQuote[] = [];
+  readonly openViews: OpenOrderView[] = [];
+  readonly strategyCtx: StrategyContext;
+  readonly riskCtx: RiskContext;
+
+  constructor(
+    readonly instrument: Instrument,
+    readonly signal: SignalEngine,
+    readonly strategy: Strategy,
+    readonly risk: RiskEngine,
+    readonly account: AccountView,
+  ) {
+    const symbol = instrument.symbol;
+    this.depthBook = new L2Book(symbol);
+    this.sync = new BookSync(this.depthBook);
+    this.tobBook = new L2Book(symbol);
+    this.book = this.tobBook;
+    this.strategyCtx = { tsUs: 0, instrument, book: this.book, positionLots: 0, signals: this.signals, liveQuotes: this.liveQuotes };
+    this.riskCtx = {
+      tsUs: 0,
+      instrument,
+      positionLots: 0,
+      openOrders: this.openViews,
+      markPriceTicks: NaN,
+      bestBidTicks: NaN,
+      bestAskTicks: NaN,
+      bookValid: false,
+      lastBookUpdateUs: 0,
+      equity: '0',
+      peakEquity: '0',
+      dayStartEquity: '0',
+      marginUsed: '0',
+      sigmaTicksPerSqrtS: NaN,
+    };
+  }
+}
+
+export class TradingCore {
+  readonly bus: EventBus<TraderEvents>;
+  readonly config: TraderConfig;
+  readonly portfolio: Portfolio;
+  readonly oms: OrderManager;
+  readonly counters: TradingCoreCounters = { marketEvents: 0, bookUpdates: 0, decisions: 0, commands: 0, reports: 0, fundings: 0, ignoredEvents: 0 };
+  private readonly clock: Clock;
+  private readonly decision: DecisionConfig;
+  private readonly pipelines = new Map<string, SymbolPipeline>();
+  private readonly pipelineList: SymbolPipeline[] = [];
+  private readonly accounts = new Map<string, AccountView>();
+  private readonly leverage: number;
+  private queue: GatewayCommand[] = [];
+  /** Symbols whose orders or position changed since the last decision (rule 2). */
+  private readonly ordersChanged = new Set<SymbolPipeline>();
+
+  constructor(options: TradingCoreOptions) {
+    this.clock = options.clock;
+    this.bus = options.bus ?? new EventBus<TraderEvents>();
+    this.config = parseTraderConfig(options.config);
+    this.decision = this.config.decision;
+    this.leverage = options.portfolio?.defaults?.leverage ?? DEFAULT_LEVERAGE;
+    const now = this.clock.nowUs();
+    const bySymbol = new Map<string, Instrument>();
+    for (const inst of options.instruments) {
+      if (bySymbol.has(inst.symbol)) throw new ConfigError(`instrument ${inst.symbol} given twice`, { field: 'instruments' });
+      bySymbol.set(inst.symbol, inst);
+    }
+    this.portfolio = new Portfolio(
+      {
+        get: (symbol: string) => {
+          const inst = bySymbol.get(symbol) ?? bySymbol.get(symbol.toUpperCase());
+          if (!inst) throw new ConfigError(`no instrument for symbol ${symbol}`, { field: 'instruments' });
+          return inst;
+        },
+      },
+      options.portfolio,
+      this.bus as unknown as EventBus<PortfolioEventMap>,
+    );
+    this.oms = new OrderManager({ clock: this.clock, bus: this.bus as unknown as EventBus<OmsEvents>, config: this.config.oms });
+    for (const b of options.initialBalance) this.portfolio.deposit({ asset: b.asset, amount: b.amount, tsUs: now });
+    const rateLimiter = new OrderRateLimiter(this.config.risk.orderRate);
+    for (const inst of options.instruments) {
+      const signal = new SignalEngine({ ...this.config.signal, tickSize: inst.spec.tickSize });
+      const strategy = createStrategy(this.config.strategy);
+      const risk = new RiskEngine({ symbol: inst.symbol, config: this.config.risk, bus: this.bus, rateLimiter, startUs: now });
+      const p = new SymbolPipeline(inst, signal, strategy, risk, this.accountFor(inst.spec.marginAsset, now));
+      if (this.decision.requoteIntervalUs > 0) p.nextRequoteUs = nextGridPoint(now, this.decision.requoteIntervalUs);
+      this.pipelines.set(inst.symbol, p);
+      this.pipelineList.push(p);
+    }
+    this.bus.on('order.filled', (f) => this.bookFill(f));
+    const changed = (e: { order: { symbol: string } }): void => {
+      const p = this.pipelines.get(e.order.symbol);
+      if (p) this.ordersChanged.add(p);
+    };
+    this.bus.on('order.canceled', changed);
+    this.bus.on('order.expired', changed);
+    this.bus.on('order.rejected', changed);
+    this.bus.on('riskStateChanged', (e) => {
+      if (e.to === 'HALTED') this.cancelAllNow(e.symbol, `risk HALTED (${e.code ?? 'manual'}: ${e.message})`);
+    });
+  }
+
+  // ---- views -------------------------------------------------------------------------------
+
+  risk(symbol: string): RiskEngine {
+    return this.pipeline(symbol).risk;
+  }
+
+  /** The live signal snapshot of a symbol (mutated by every event; copy it to keep it). */
+  signals(symbol: string): Readonly<Signal> {
+    return this.pipeline(symbol).signal.signal;
+  }
+
+  /** The book the strategy of `symbol` sees. */
+  book(symbol: string): BookView {
+    return this.pipeline(symbol).book;
+  }
+
+  symbols(): string[] {
+    return this.pipelineList.map((p) => p.instrument.symbol);
+  }
+
+  // ---- inputs ------------------------------------------------------------------------------
+
+  /** A market event, strategy side (at its receive time). */
+  onMarketEvent(e: MarketEvent): void {
+    this.counters.marketEvents++;
+    const p = this.pipelines.get(e.symbol);
+    if (p === undefined) {
+      this.counters.ignoredEvents++;
+      return;
+    }
+    const source = this.decision.bookSource;
+    switch (e.type) {
+      case 'depth':
+        if (source === 'bookTicker') return;
+        p.depthSeen = true;
+        p.book = p.depthBook;
+        p.sync.applyDiff(e);
+        this.afterBook(p);
+        return;
+      case 'snapshot':
+        if (source === 'bookTicker') return;
+        p.depthSeen = true;
+        p.book = p.depthBook;
+        p.sync.applySnapshot(e);
+        this.afterBook(p);
+        return;
+      case 'bookTicker':
+        if (source === 'depth' || (source === 'auto' && p.depthSeen)) return;
+        setTopOfBook(p.tobBook, e.bidTicks, e.bidLots, e.askTicks, e.askLots);
+        this.afterBook(p);
+        return;
+      case 'trade':
+      case 'aggTrade':
+        p.signal.onTrade(e);
+        return;
+      case 'markPrice':
+        p.signal.onMarkPrice(e);
+        if (e.markPrice !== '' && this.decision.markSource !== 'mid') {
+          p.markSeen = true;
+          this.portfolio.mark({ symbol: e.symbol, tsUs: e.tsReceiveUs, markPrice: e.markPrice });
+          p.account.version++;
+        }
+        return;
+    }
+  }
+
+  /** A report about one of our orders (any order, duplicates allowed). */
+  onExecutionReport(r: ExecutionReport): void {
+    this.counters.reports++;
+    this.oms.onExecutionReport(r);
+    if (this.ordersChanged.size === 0) return;
+    const now = this.clock.nowUs();
+    for (const p of this.pipelineList) {
+      if (!this.ordersChanged.has(p)) continue;
+      this.ordersChanged.delete(p);
+      this.trigger(p, now, 'orders');
+    }
+  }
+
+  /** A funding settlement the exchange booked (the simulated exchange's `drainFunding()` entries). */
+  onFunding(f: FundingReport): void {
+    this.counters.fundings++;
+    const p = this.pipeline(f.symbol);
+    this.portfolio.applyFunding({ symbol: f.symbol, tsUs: f.tsUs, markPrice: f.markPrice, rate: f.rate, amount: f.payment });
+    p.account.version++;
+  }
+
+  /** Runs the decisions due at `tsUs` (call with the clock at `tsUs`). */
+  onTimer(tsUs: number): void {
+    const now = this.clock.nowUs();
+    for (const p of this.pipelineList) {
+      let trigger: DecisionTrigger | null = null;
+      if (p.pendingDecisionUs <= tsUs) trigger = 'deferred';
+      if (p.nextRequoteUs <= tsUs) {
+        p.nextRequoteUs = nextGridPoint(tsUs, this.decision.requoteIntervalUs);
+        trigger ??= 'timer';
+      }
+      if (p.nextAgeCheckUs <= tsUs) {
+        p.nextAgeCheckUs = Number.POSITIVE_INFINITY;
+        trigger ??= 'timer';
+      }
+      if (trigger !== null) this.trigger(p, now, trigger);
+    }
+  }
+
+  /** When `onTimer` wants to be called next, µs; Infinity when nothing is scheduled. */
+  nextTimerUs(): number {
+    let next = Number.POSITIVE_INFINITY;
+    for (const p of this.pipelineList) {
+      if (p.pendingDecisionUs < next) next = p.pendingDecisionUs;
+      if (p.nextRequoteUs < next) next = p.nextRequoteUs;
+      if (p.nextAgeCheckUs < next) next = p.nextAgeCheckUs;
+    }
+    return next;
+  }
+
+  /** Commands to send, in order; the queue is emptied. */
+  drainCommands(): GatewayCommand[] {
+    if (this.queue.length === 0) return EMPTY;
+    const out = this.queue;
+    this.queue = [];
+    return out;
+  }
+
+  /** Stops quoting `symbol` now: kill switch (HALTED until `risk(symbol).reset`), orders cancelled. */
+  kill(symbol: string, message = 'manual kill switch'): void {
+    this.pipeline(symbol).risk.kill(this.clock.nowUs(), message);
+  }
+
+  // ---- pipeline ----------------------------------------------------------------------------
+
+  private pipeline(symbol: string): SymbolPipeline {
+    const p = this.pipelines.get(symbol);
+    if (!p) throw new ConfigError(`no instrument for symbol ${symbol}`, { field: 'instruments' });
+    return p;
+  }
+
+  private accountFor(asset: string, now: number): AccountView {
+    let a = this.accounts.get(asset);
+    if (a === undefined) {
+      a = { asset, version: 0, seenVersion: -1, equity: '0', peakUnits: 0n, peakEquity: '0', dayIndex: Math.floor(now / US_PER_DAY), dayStartEquity: '', positionMargin: '0' };
+      this.refreshAccount(a, now);
+      this.accounts.set(asset, a);
+    }
+    return a;
+  }
+
+  /** Re-reads equity and margin of an asset; tracks the peak and the UTC day-start equity. */
+  private refreshAccount(a: AccountView, now: number): void {
+    const snap = this.portfolio.accountSnapshot(a.asset);
+    const units = parseScaled(snap.equity, this.portfolio.moneyDecimals, 'equity');
+    a.equity = snap.equity;
+    a.positionMargin = snap.initialMargin;
+    if (a.seenVersion < 0 || units > a.peakUnits) {
+      a.peakUnits = units;
+      a.peakEquity = snap.equity;
+    }
+    if (a.dayStartEquity === '') a.dayStartEquity = snap.equity;
+    a.seenVersion = a.version;
+    this.rollDay(a, now);
+  }
+
+  private rollDay(a: AccountView, now: number): void {
+    const day = Math.floor(now / US_PER_DAY);
+    if (day !== a.dayIndex) {
+      a.dayIndex = day;
+      a.dayStartEquity = a.equity;
+    }
+  }
+
+  private afterBook(p: SymbolPipeline): void {
+    this.counters.bookUpdates++;
+    const now = this.clock.nowUs();
+    const book = p.book;
+    p.bookSeen = true;
+    p.lastBookUpdateUs = now;
+    p.signal.onBook(now, book);
+    const valid = book.isValid();
+    const bid = book.bestBidTicks();
+    const ask = book.bestAskTicks();
+    let moved = valid !== p.lastValid || !samePrice(bid, p.lastBid) || !samePrice(ask, p.lastAsk);
+    if (!moved && this.decision.decideOnTopQtyChange) moved = book.bestBidLots() !== p.lastBidLots || book.bestAskLots() !== p.lastAskLots;
+    if (!moved) return;
+    p.lastValid = valid;
+    p.lastBid = bid;
+    p.lastAsk = ask;
+    p.lastBidLots = book.bestBidLots();
+    p.lastAskLots = book.bestAskLots();
+    if (valid && bid < ask && this.decision.markSource !== 'markPrice' && !(this.decision.markSource === 'auto' && p.markSeen) && now - p.lastMidMarkUs >= this.decision.midMarkIntervalUs) {
+      p.lastMidMarkUs = now;
+      this.portfolio.mark({ symbol: p.instrument.symbol, tsUs: now, priceTicks: (bid + ask) / 2 });
+      p.account.version++;
+    }
+    this.trigger(p, now, 'book');
+  }
+
+  private trigger(p: SymbolPipeline, now: number, why: DecisionTrigger): void {
+    const min = this.decision.minIntervalUs;
+    if (min > 0 && now - p.lastDecisionUs < min) {
+      const at = p.lastDecisionUs + min;
+      if (at < p.pendingDecisionUs) p.pendingDecisionUs = at;
+      return;
+    }
+    if (!p.bookSeen) return;
+    this.decide(p, now, why);
+  }
+
+  private decide(p: SymbolPipeline, now: number, why: DecisionTrigger): void {
+    this.counters.decisions++;
+    p.lastDecisionUs = now;
+    p.pendingDecisionUs = Number.POSITIVE_INFINITY;
+    const symbol = p.instrument.symbol;
+    const position = this.oms.positionLots(symbol);
+    this.collectOrders(p, now);
+
+    const sctx = p.strategyCtx;
+    sctx.tsUs = now;
+    sctx.book = p.book;
+    sctx.positionLots = position;
+    writeStrategySignals(p.signal.signal, p.signals, this.decision.obiSource, this.decision.micropriceSource);
+    const intent = p.strategy.decide(sctx);
+    if (this.bus.hasListeners('intent')) this.bus.emit('intent', { symbol, tsUs: now, trigger: why, intent });
+
+    const rctx = this.riskContext(p, now, position);
+    const decision = p.risk.check(intent, rctx);
+    if (this.bus.hasListeners('decision')) this.bus.emit('decision', { symbol, tsUs: now, decision });
+    this.act(p, decision, now, position);
+  }
+
+  private act(p: SymbolPipeline, decision: RiskDecision, now: number, position: number): void {
+    let approved: Intent;
+    if (decision.approved) approved = decision.intent;
+    else if (decision.cancelAll) approved = cancelAllIntent(p.instrument.symbol, now, `risk denied: ${decision.reason.code}`);
+    else return;
+    const bid = p.book.bestBidTicks();
+    const ask = p.book.bestAskTicks();
+    const flattenPriceTicks = position > 0 ? bid : ask;
+    const cmds = this.oms.decide(approved, { positionLots: position, flattenPriceTicks: Number.isNaN(flattenPriceTicks) ? undefined : flattenPriceTicks });
+    this.enqueue(p, cmds, now, 'decision');
+  }
+
+  private enqueue(p: SymbolPipeline, cmds: GatewayCommand[], now: number, cause: 'decision' | 'halt'): void {
+    if (cmds.length === 0) return;
+    for (const c of cmds) {
+      if (c.kind !== 'cancel') p.risk.recordOrderSent(now);
+      this.queue.push(c);
+    }
+    this.counters.commands += cmds.length;
+    if (this.bus.hasListeners('commands')) this.bus.emit('commands', { symbol: p.instrument.symbol, tsUs: now, cause, commands: cmds });
+  }
+
+  private cancelAllNow(symbol: string, reason: string): void {
+    const p = this.pipelines.get(symbol);
+    if (!p) return;
+    const now = this.clock.nowUs();
+    this.enqueue(p, this.oms.decide(cancelAllIntent(symbol, now, reason)), now, 'halt');
+  }
+
+  /** Live quotes for the strategy, open-order views for risk, the next age check, the order margin. */
+  private collectOrders(p: SymbolPipeline, now: number): void {
+    const live = p.liveQuotes;
+    const views = p.openViews;
+    live.length = 0;
+    views.length = 0;
+    let tickLots = 0;
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const o of this.oms.openOrders(p.instrument.symbol).values()) {
+      const remaining = o.remainingLots;
+      const keepable = (o.state === 'open' || o.state === 'partially-filled' || o.state === 'pending-new') && !o.unknown && !o.reduceOnly;
+      views.push({ side: o.side, priceTicks: o.priceTicks, remainingLots: remaining, keepable });
+      tickLots += o.priceTicks * remaining;
+      if (o.state === 'pending-cancel' || o.reduceOnly) continue;
+      live.push({ side: o.side, priceTicks: o.priceTicks, qtyLots: remaining, placedAtUs: o.placedUs });
+      if (o.placedUs < oldest) oldest = o.placedUs;
+    }
+    const ttl = this.config.oms.orderTtlUs > 0 ? this.config.oms.orderTtlUs : Number.POSITIVE_INFINITY;
+    const age = Math.min(ttl, this.config.strategy.maxOrderAgeUs);
+    p.nextAgeCheckUs = oldest + age > now ? oldest + age : Number.POSITIVE_INFINITY;
+    p.orderTickLots = tickLots;
+  }
+
+  private riskContext(p: SymbolPipeline, now: number, position: number): RiskContext {
+    const a = p.account;
+    if (a.seenVersion !== a.version) this.refreshAccount(a, now);
+    else this.rollDay(a, now);
+    const key = `${a.positionMargin}|${p.orderTickLots}`;
+    if (key !== p.orderMarginKey) {
+      p.orderMarginKey = key;
+      const inst = p.instrument;
+      const orderMargin = new Decimal(p.orderTickLots).times(inst.spec.tickSize).times(inst.spec.stepSize).div(this.leverage);
+      p.marginUsed = orderMargin.plus(a.positionMargin).toFixed();
+    }
+    const s = p.signal.signal;
+    const book = p.book;
+    const r = p.riskCtx;
+    r.tsUs = now;
+    r.positionLots = position;
+    r.markPriceTicks = s.ready.markDeviation ? Math.round(s.markPriceTicks) : NaN;
+    r.bestBidTicks = book.bestBidTicks();
+    r.bestAskTicks = book.bestAskTicks();
+    r.bookValid = book.isValid();
+    r.lastBookUpdateUs = p.lastBookUpdateUs;
+    r.equity = a.equity;
+    r.peakEquity = a.peakEquity;
+    r.dayStartEquity = a.dayStartEquity;
+    r.marginUsed = p.marginUsed;
+    r.sigmaTicksPerSqrtS = s.ready.sigma ? s.sigmaTicksPerSqrtS : NaN;
+    return r;
+  }
+
+  private bookFill(f: OmsFill): void {
+    const p = this.pipelines.get(f.symbol);
+    if (!p) return;
+    const order = this.oms.order(f.clientOrderId);
+    // Inferred fills carry no liquidity: a resting quote filled as maker, anything else as taker.
+    const liquidity = f.liquidity ?? (order && order.type === 'LIMIT' && (order.timeInForce === 'GTX' || order.timeInForce === 'GTC') ? 'maker' : 'taker');
+    const fee = f.commission === '' ? '0' : f.commission;
+    if (f.fillLots > 0) {
+      const bid = p.book.bestBidTicks();
+      const ask = p.book.bestAskTicks();
+      const mid = p.book.isValid() && bid < ask ? (bid + ask) / 2 : undefined;
+      this.portfolio.applyFill({ symbol: f.symbol, side: f.side, qtyLots: f.fillLots, priceTicks: f.priceTicks, fee, liquidity, tsUs: f.tsExchangeUs, midTicks: mid });
+    } else if (fee !== '0') {
+      this.portfolio.applyFee({ symbol: f.symbol, fee, liquidity });
+    }
+    p.account.version++;
+    this.ordersChanged.add(p);
+  }
+}
+
+const EMPTY: GatewayCommand[] = [];
+
+/** Equal prices, an empty side (NaN) equal to an empty side. */
+function samePrice(a: number, b: number): boolean {
+  return a === b || (a !== a && b !== b);
+}
+
+function cancelAllIntent(symbol: string, tsUs: number, reason: string): Intent {
+  return { symbol, tsUs, quotes: [], cancelAll: true, flatten: false, reason };
+}
+
+function nextGridPoint(tsUs: number, intervalUs: number): number {
+  if (intervalUs <= 0) return Number.POSITIVE_INFINITY;
+  return (Math.floor(tsUs / intervalUs) + 1) * intervalUs;
+}
+
+/** Makes `book` hold exactly one level per side (a bookTicker); valid when both sides are present. */
+function setTopOfBook(book: L2Book, bidTicks: number, bidLots: number, askTicks: number, askLots: number): void {
+  const oldBid = book.bestBidTicks();
+  const oldAsk = book.bestAskTicks();
+  if (!Number.isNaN(oldBid) && oldBid !== bidTicks) book.applyLevel('bid', oldBid, 0);
+  if (!Number.isNaN(oldAsk) && oldAsk !== askTicks) book.applyLevel('ask', oldAsk, 0);
+  book.applyLevel('bid', bidTicks, bidLots);
+  book.applyLevel('ask', askTicks, askLots);
+  book.setValid(bidLots > 0 && askLots > 0 && bidTicks < askTicks);
+}
