@@ -1,214 +1,650 @@
 /**
- * A seeded synthetic Binance USDⓈ-M market: an L2 book whose mid follows a random walk, with
- * depth diffs that carry a consistent `U`/`u`/`pu` chain, a REST-style snapshot, trades that take
- * liquidity at the touch, bookTickers that show the book exactly as of their `u`, and mark price /
- * funding updates. It is the embedded default that needs no data and no network.
+ * A seeded synthetic Binance USDⓈ-M market calibrated to real BTCUSDT/ETHUSDT statistics
+ * (calibration.ts): depth diffs with an unbroken `U`/`u`/`pu` chain, a REST-style snapshot first,
+ * trades that take liquidity present on the book, bookTickers that show the book exactly as of
+ * their update id, and mark price / index / funding once a second. Stress regimes (config.ts) add
+ * volatility bursts, flash moves, feed gaps with a resync snapshot, and funding spikes.
  *
- * Units: prices in ticks, quantities in lots, time in µs. Determinism: the output is a pure function
- * of the config (including `seed`); events are emitted in receive-time order, ties in emission order.
- * Receive time = exchange time + a fixed feed latency + seeded jitter (never decreasing).
+ * Model (each process runs in exchange time; every change is one "sub-update" with its own update id):
+ * - Taker orders arrive in a two-phase renewal process (bursty, coefficient of variation as
+ *   calibrated), signs follow a Markov chain (lag-1 autocorrelation as calibrated), sizes from the
+ *   measured quantiles. A taker order walks the book from the touch and prints one trade per resting
+ *   order it meets (print sizes from the measured print distribution, never more than the level).
+ *   A spread it opens is closed again after a short delay, continuing or reverting the move.
+ * - The mid moves by re-quote jumps (compound Poisson, jump sizes of the measured 100 ms mid-change
+ *   shape scaled to `sigmaTicksPerSqrtS`): one side withdraws, the other re-quotes at the new
+ *   price with the measured occupancy and level sizes.
+ * - Limit-order churn near the touch (by the measured update-distance shares, keeping the measured
+ *   occupancy), at the touch (orders joining/leaving the best level) and in the deep book (by band).
+ * - Changes accumulate and are published as one depth diff per cadence tick (last write per level
+ *   wins, as Binance's diff stream does), followed by a bookTicker at the diff's final `u`.
+ *
+ * Units: ticks, lots, µs. Invariants (tested): best bid < best ask at every update; a trade's
+ * quantity was on the book at its price; every diff's `pu` is the previous diff's `u` except right
+ * after a feed gap; receive time never decreases. Determinism: the output is a pure function of
+ * the config (seed included). Order: exchange time, ties in emission order.
  */
 import { Rng } from '../core/random.ts';
-import type { BookTicker, DepthDiff, DepthSnapshot, MarkPrice, MarketEvent, Trade } from '../model/events.ts';
-import type { Instrument } from '../model/instrument.ts';
 import { formatFixed } from '../model/decimal.ts';
+import type { DepthDiff, DepthSnapshot, MarketEvent } from '../model/events.ts';
+import type { Instrument } from '../model/instrument.ts';
+import { CALIBRATION, QuantileSampler } from './calibration.ts';
+import type { SyntheticConfig } from './config.ts';
+import { PROFILE_LEVELS } from './measure.ts';
 
-export interface SyntheticConfig {
-  symbol: string;
-  seed: number | string;
-  /** Start of the session, µs since the epoch. */
-  startUs: number;
-  durationS: number;
-  /** Mid price at the start, in ticks. */
-  startMidTicks: number;
-  /** Levels kept on each side of the book. */
-  levelsPerSide: number;
-  /** Mean quantity of a level, lots. */
-  meanLevelLots: number;
-  /** Depth diff events per second (Poisson). */
-  depthEventsPerS: number;
-  /** Trades per second (Poisson). */
-  tradesPerS: number;
-  /** Mean trade size, lots (geometric). */
-  meanTradeLots: number;
-  /** Volatility of the mid, ticks per √second. */
-  sigmaTicksPerSqrtS: number;
-  /** Feed latency added to exchange time to make receive time, µs. */
-  feedLatencyUs: number;
-  /** Funding rate per 8 h interval, as a decimal string. */
-  fundingRate: string;
-}
 
-export const DEFAULT_SYNTHETIC: SyntheticConfig = {
-  symbol: 'BTCUSDT',
-  seed: 1,
-  startUs: Date.UTC(2024, 0, 1) * 1000,
-  durationS: 60,
-  startMidTicks: 425_000,
-  levelsPerSide: 200,
-  meanLevelLots: 800,
-  depthEventsPerS: 20,
-  tradesPerS: 60,
-  meanTradeLots: 25,
-  sigmaTicksPerSqrtS: 6,
-  feedLatencyUs: 2_000,
-  fundingRate: '0.0001',
-};
-
-/** The generator's mutable book: price → lots per side. */
-class SynthBook {
-  readonly bids = new Map<number, number>();
-  readonly asks = new Map<number, number>();
-  bestBid(): number {
-    let b = -Infinity;
-    for (const p of this.bids.keys()) if (p > b) b = p;
-    return b;
-  }
-  bestAsk(): number {
-    let a = Infinity;
-    for (const p of this.asks.keys()) if (p < a) a = p;
-    return a;
-  }
-}
-
+const WINDOW_TICKS = 1 << 17;
+const MAX_SWEEP_LEVELS = 30;
 /**
- * Yields the synthetic session in batches. The first event is the snapshot; the first diff bridges it.
+ * A taker order is split into prints by drawing resting order sizes from the print distribution
+ * scaled by this factor; the last piece is the remainder, which makes prints smaller than the draws.
+ * 2.5 makes prints per taker order and the print mean come out as measured (tuned on BTCUSDT).
  */
-export function* generateSynthetic(cfg: SyntheticConfig, instrument: Instrument, batchSize = 4096): Generator<MarketEvent[]> {
-  const rng = new Rng(cfg.seed);
-  const book = new SynthBook();
-  const sym = cfg.symbol;
-  let mid = cfg.startMidTicks;
-  let updateId = 1_000_000;
-  let tradeId = 5_000_000;
-  let recvUs = cfg.startUs + cfg.feedLatencyUs;
-  const endUs = cfg.startUs + Math.round(cfg.durationS * 1e6);
-  const levelQty = () => 1 + Math.floor(rng.exponential(cfg.meanLevelLots));
+const PRINT_SPLIT_SCALE = 2.5;
+/** Levels re-quoted with the near profile on the side a jump moves towards. */
+const REQUOTE_LEVELS = PROFILE_LEVELS;
+const FLASH_STEP_US = 20_000;
+const OU_TAU_S = 60;
 
-  for (let i = 1; i <= cfg.levelsPerSide; i++) {
-    book.bids.set(mid - i, levelQty());
-    book.asks.set(mid + i, levelQty());
-  }
-  const sorted = (m: Map<number, number>, desc: boolean) => [...m.entries()].sort((a, b) => (desc ? b[0] - a[0] : a[0] - b[0]));
-  const receive = (exUs: number) => {
-    const r = exUs + cfg.feedLatencyUs + Math.floor(rng.exponential(300));
-    recvUs = Math.max(recvUs, r);
-    return recvUs;
-  };
-
-  let batch: MarketEvent[] = [];
-  const push = (e: MarketEvent) => {
-    batch.push(e);
-  };
-
-  const snapBids = sorted(book.bids, true);
-  const snapAsks = sorted(book.asks, false);
-  const snapshot: DepthSnapshot = {
-    type: 'snapshot', symbol: sym, tsExchangeUs: cfg.startUs, tsReceiveUs: receive(cfg.startUs), tsTransactUs: cfg.startUs,
-    lastUpdateId: updateId,
-    bidTicks: snapBids.map((l) => l[0]), bidLots: snapBids.map((l) => l[1]),
-    askTicks: snapAsks.map((l) => l[0]), askLots: snapAsks.map((l) => l[1]),
-  };
-  push(snapshot);
-  let prevFinal = updateId;
-
-  const emitDiff = (tUs: number, changes: Map<string, number>) => {
-    const first = updateId + 1;
-    updateId += changes.size + rng.int(3);
-    const d: DepthDiff = {
-      type: 'depth', symbol: sym, tsExchangeUs: tUs, tsReceiveUs: receive(tUs), tsTransactUs: tUs,
-      firstUpdateId: first, finalUpdateId: updateId, prevFinalUpdateId: prevFinal,
-      bidTicks: [], bidLots: [], askTicks: [], askLots: [],
-    };
-    for (const [k, q] of [...changes.entries()].sort()) {
-      const [side, p] = [k[0], Number(k.slice(1))];
-      if (side === 'b') { d.bidTicks.push(p); d.bidLots.push(q); } else { d.askTicks.push(p); d.askLots.push(q); }
-    }
-    prevFinal = updateId;
-    push(d);
-    const bb = book.bestBid();
-    const ba = book.bestAsk();
-    const bt: BookTicker = {
-      type: 'bookTicker', symbol: sym, tsExchangeUs: tUs, tsReceiveUs: receive(tUs), updateId,
-      bidTicks: bb, bidLots: book.bids.get(bb) ?? 0, askTicks: ba, askLots: book.asks.get(ba) ?? 0,
-    };
-    push(bt);
-  };
-
-  const setLevel = (changes: Map<string, number>, side: 'b' | 'a', p: number, q: number) => {
-    const m = side === 'b' ? book.bids : book.asks;
-    if (q === 0) m.delete(p);
-    else m.set(p, q);
-    changes.set(`${side}${p}`, q);
-  };
-
-  // Keep the book shaped around the mid: levels inside (mid - N, mid + N), touch never crossed.
-  const reshape = (changes: Map<string, number>) => {
-    for (const p of [...book.bids.keys()]) if (p >= mid || p < mid - cfg.levelsPerSide) setLevel(changes, 'b', p, 0);
-    for (const p of [...book.asks.keys()]) if (p <= mid || p > mid + cfg.levelsPerSide) setLevel(changes, 'a', p, 0);
-    for (let i = 1; i <= cfg.levelsPerSide; i++) {
-      if (!book.bids.has(mid - i) && rng.next() < 0.9) setLevel(changes, 'b', mid - i, levelQty());
-      if (!book.asks.has(mid + i) && rng.next() < 0.9) setLevel(changes, 'a', mid + i, levelQty());
-    }
-    if (!book.bids.has(mid - 1)) setLevel(changes, 'b', mid - 1, levelQty());
-    if (!book.asks.has(mid + 1)) setLevel(changes, 'a', mid + 1, levelQty());
-  };
-
-  let tUs = cfg.startUs;
-  let nextMarkUs = cfg.startUs + 1_000_000;
-  const totalRate = cfg.depthEventsPerS + cfg.tradesPerS;
-  const fundingIntervalUs = 8 * 3_600_000_000;
-  for (;;) {
-    tUs += Math.max(1, Math.round(rng.exponential(1e6 / totalRate)));
-    if (tUs >= endUs) break;
-    while (nextMarkUs <= tUs) {
-      const markTicks = mid + (rng.next() - 0.5);
-      const mark: MarkPrice = {
-        type: 'markPrice', symbol: sym, tsExchangeUs: nextMarkUs, tsReceiveUs: receive(nextMarkUs),
-        markPrice: formatFixed(Math.round(markTicks * instrument.tickUnits * 100), instrument.priceDecimals + 2),
-        indexPrice: formatFixed(Math.round((markTicks + rng.normal() * 0.5) * instrument.tickUnits * 100), instrument.priceDecimals + 2),
-        fundingRate: cfg.fundingRate,
-        nextFundingTimeUs: (Math.floor(nextMarkUs / fundingIntervalUs) + 1) * fundingIntervalUs,
-      };
-      push(mark);
-      nextMarkUs += 1_000_000;
-    }
-    const changes = new Map<string, number>();
-    if (rng.next() * totalRate < cfg.tradesPerS) {
-      // A market order takes liquidity at the touch; the book change is published as a diff.
-      const buy = rng.next() < 0.5;
-      const touch = buy ? book.bestAsk() : book.bestBid();
-      const side = buy ? book.asks : book.bids;
-      const avail = side.get(touch) ?? 0;
-      const qty = Math.min(avail, 1 + Math.floor(rng.exponential(cfg.meanTradeLots)));
-      if (qty > 0) {
-        const tr: Trade = {
-          type: 'trade', symbol: sym, tsExchangeUs: tUs, tsReceiveUs: receive(tUs), tradeId: ++tradeId,
-          priceTicks: touch, qtyLots: qty, buyerIsMaker: !buy,
-        };
-        push(tr);
-        setLevel(changes, buy ? 'a' : 'b', touch, avail - qty);
-        if (avail - qty === 0) mid += buy ? 1 : -1;
-      }
-    } else {
-      // Liquidity churn and a diffusive mid move.
-      const dtS = 1 / cfg.depthEventsPerS;
-      const move = Math.round(rng.normal() * cfg.sigmaTicksPerSqrtS * Math.sqrt(dtS));
-      mid += move;
-      const n = 1 + rng.int(6);
-      for (let i = 0; i < n; i++) {
-        const bid = rng.next() < 0.5;
-        const dist = 1 + Math.floor(rng.exponential(cfg.levelsPerSide / 8));
-        if (dist > cfg.levelsPerSide) continue;
-        setLevel(changes, bid ? 'b' : 'a', bid ? mid - dist : mid + dist, rng.next() < 0.15 ? 0 : levelQty());
-      }
-    }
-    reshape(changes);
-    if (changes.size > 0) emitDiff(tUs, changes);
-    if (batch.length >= batchSize) {
-      yield batch;
-      batch = [];
-    }
-  }
-  if (batch.length > 0) yield batch;
+interface FlashState {
+  s: number;
+  sweepEnd: number;
+  e: number;
+  pct: number;
+  recovery: number;
+  depth: number;
+  /** Mid when the move started (NaN until its first step). */
+  mid0: number;
 }
+
+interface Band {
+  from: number;
+  to: number;
+  occupancy: number;
+  meanLots: number;
+  cumShare: number;
+}
+
+/** Yields the synthetic session in batches. The first event is the snapshot; the first diff bridges it. */
+export function* generateSynthetic(cfg: SyntheticConfig, instrument: Instrument, batchSize = 4096): Generator<MarketEvent[]> {
+  const m = new SyntheticMarket(cfg, instrument);
+  while (!m.done) {
+    const batch = m.nextBatch(batchSize);
+    if (batch.length > 0) yield batch;
+  }
+}
+
+class SyntheticMarket {
+  done = false;
+  private readonly rng: Rng;
+  private readonly sym: string;
+  private out: MarketEvent[] = [];
+  // The book: one dense ladder (bids at or below `bid`, asks at or above `ask`, zeros between).
+  private qty = new Float64Array(WINDOW_TICKS);
+  private stampBid = new Int32Array(WINDOW_TICKS);
+  private stampAsk = new Int32Array(WINDOW_TICKS);
+  private origin: number;
+  private bid: number;
+  private ask: number;
+  private changedBids: number[] = [];
+  private changedAsks: number[] = [];
+  private seq = 1;
+  // Ids and time.
+  private nextId = 1_000_000;
+  private windowFirstId = -1;
+  private lastU: number;
+  private lastTopId = -1;
+  private lastChangeUs = 0;
+  private tradeId = 5_000_000;
+  private t: number;
+  private lastRecvUs = 0;
+  private readonly endUs: number;
+  // Samplers and derived parameters.
+  private readonly touchSize: QuantileSampler;
+  private readonly shape: QuantileSampler;
+  private readonly printSize: QuantileSampler;
+  private readonly takerSize: QuantileSampler;
+  private readonly jumpSize: QuantileSampler;
+  private readonly nearMean: Float64Array;
+  private readonly nearOcc: Float64Array;
+  private readonly nearCum: Float64Array;
+  private readonly bands: Band[];
+  private readonly jumpScale: number;
+  private readonly pSameSign: number;
+  private readonly burstShortMeanUs: number;
+  private readonly burstLongMeanUs: number;
+  private readonly touchMedian: number;
+  // Process clocks.
+  private tPublish: number;
+  private tTaker: number;
+  private tJump: number;
+  private tNear: number;
+  private tTouch: number;
+  private tFar: number;
+  private tRefill = Infinity;
+  private tMark: number;
+  private tFlash = Infinity;
+  private lastSign = 1;
+  private refillBuy = true;
+  private markBasis = 0;
+  private indexBasis = 0;
+  // Regimes in absolute µs.
+  private readonly bursts: { s: number; e: number; mult: number }[] = [];
+  private readonly flashes: FlashState[] = [];
+  private readonly gaps: { s: number; e: number }[] = [];
+  private readonly spikes: { s: number; e: number; rate: string }[] = [];
+  private afterGapDiffs = -1;
+  private resyncSnapshot: DepthSnapshot | null = null;
+
+  constructor(private readonly cfg: SyntheticConfig, private readonly inst: Instrument) {
+    const c = CALIBRATION[cfg.calibration];
+    this.rng = new Rng(cfg.seed);
+    this.sym = cfg.symbol;
+    this.t = cfg.startUs;
+    this.endUs = cfg.startUs + Math.round(cfg.durationS * 1e6);
+    this.touchSize = new QuantileSampler(c.touchLotsQuantiles, cfg.depthScale);
+    this.touchMedian = this.touchSize.at(0.5);
+    this.shape = new QuantileSampler(c.levelSizeShape, cfg.depthScale);
+    this.printSize = new QuantileSampler(c.print.quantilesLots, cfg.takerSizeScale);
+    this.takerSize = new QuantileSampler(c.takerOrder.quantilesLots, cfg.takerSizeScale);
+    this.jumpSize = new QuantileSampler(c.midChange100ms.absQuantilesTicks);
+    this.nearMean = Float64Array.from(c.depthProfileLots, (m: number, k: number) => (c.occupancy[k] > 0 ? m / c.occupancy[k] : 0));
+    this.nearOcc = Float64Array.from(c.occupancy);
+    // Update-distance buckets: 0 = inside the spread, i = distance i−1; the touch (i = 1) has its own process.
+    const shares = c.updateDistanceShares.slice(0, PROFILE_LEVELS + 1).map((s: number, i: number) => (i === 1 ? 0 : s));
+    const total = shares.reduce((a: number, b: number) => a + b, 0);
+    let acc = 0;
+    this.nearCum = Float64Array.from(shares, (s: number) => (acc += s / total));
+    const usable = c.farBands.filter((b) => b.fromTicks < cfg.bookDepthTicks);
+    const farTotal = usable.reduce((a: number, b) => a + b.updateShare, 0) || 1;
+    acc = 0;
+    this.bands = usable.map((b) => ({ from: b.fromTicks, to: Math.min(b.toTicks, cfg.bookDepthTicks + 1), occupancy: b.occupancy, meanLots: b.meanNonEmptyLots, cumShare: (acc += b.updateShare / farTotal) }));
+    this.jumpScale = cfg.jumpsPerS > 0 ? cfg.sigmaTicksPerSqrtS / Math.sqrt(cfg.jumpsPerS * this.jumpSize.meanSquare()) : 0;
+    this.pSameSign = (1 + cfg.takerSignAutocorr) / 2;
+    // Two-phase (hyperexponential, equal weights) inter-arrival times with the configured CV.
+    const cv2 = Math.min(3, Math.max(1, cfg.takerInterArrivalCv ** 2));
+    const r = 1 - Math.sqrt(2 * (cv2 - 1)) / 2;
+    const meanUs = cfg.takerOrdersPerS > 0 ? 1e6 / cfg.takerOrdersPerS : Infinity;
+    this.burstShortMeanUs = r * meanUs;
+    this.burstLongMeanUs = (2 - r) * meanUs;
+    for (const g of cfg.regimes) {
+      const s = cfg.startUs + Math.round(g.startS * 1e6);
+      if (g.kind === 'volBurst') this.bursts.push({ s, e: s + Math.round(g.durationS * 1e6), mult: g.sigmaMultiplier });
+      else if (g.kind === 'feedGap') this.gaps.push({ s, e: s + Math.round(g.durationS * 1e6) });
+      else if (g.kind === 'fundingSpike') this.spikes.push({ s, e: this.nextFundingUs(s), rate: g.fundingRate });
+      else {
+        const sweepEnd = s + Math.round(g.sweepS * 1e6);
+        this.flashes.push({ s, sweepEnd, e: sweepEnd + Math.round(g.recoveryS * 1e6), pct: g.movePct, recovery: g.recoveryShare, depth: g.depthFactor, mid0: NaN });
+      }
+    }
+    if (this.flashes.length > 0) this.tFlash = Math.min(...this.flashes.map((f) => f.s));
+    // The initial book, published as the snapshot; the first diff continues from its id.
+    this.bid = cfg.startMidTicks;
+    this.ask = cfg.startMidTicks + 1;
+    this.origin = this.bid - WINDOW_TICKS / 2;
+    for (let k = 0; k <= cfg.bookDepthTicks; k++) {
+      this.qty[this.bid - k - this.origin] = this.freshSize(k);
+      this.qty[this.ask + k - this.origin] = this.freshSize(k);
+    }
+    const snap = this.snapshot(cfg.startUs, this.nextId);
+    this.lastU = this.nextId;
+    this.push(snap);
+    const first = cfg.startUs;
+    this.tPublish = first + this.publishIntervalUs();
+    this.tTaker = first + this.takerGapUs();
+    this.tJump = first + this.expUs(cfg.jumpsPerS);
+    this.tNear = first + this.expUs(cfg.nearUpdatesPerS);
+    this.tTouch = first + this.expUs(cfg.touchUpdatesPerS);
+    this.tFar = first + this.expUs(cfg.farUpdatesPerS);
+    this.tMark = first + cfg.markIntervalUs;
+  }
+
+  nextBatch(size: number): MarketEvent[] {
+    while (this.out.length < size) {
+      const t = Math.min(this.tPublish, this.tTaker, this.tJump, this.tNear, this.tTouch, this.tFar, this.tRefill, this.tMark, this.tFlash);
+      if (t >= this.endUs) {
+        this.done = true;
+        break;
+      }
+      this.t = t;
+      if (t === this.tPublish) {
+        this.publish();
+        this.tPublish = t + this.publishIntervalUs();
+      } else if (t === this.tMark) {
+        this.mark();
+        this.tMark = t + this.cfg.markIntervalUs;
+      } else if (t === this.tFlash) {
+        this.flashStep();
+      } else if (t === this.tRefill) {
+        this.tRefill = Infinity;
+        this.refill();
+      } else if (t === this.tTaker) {
+        this.taker();
+        this.tTaker = t + this.takerGapUs();
+      } else if (t === this.tJump) {
+        const buyFlow = this.rng.next() < this.cfg.jumpFollowsFlowShare ? this.lastSign > 0 : this.rng.next() < 0.5;
+        this.jump(buyFlow ? 1 : -1, Math.max(1, Math.round(this.jumpSize.at(this.rng.next()) * this.jumpScale * this.burstMult())));
+        this.tJump = t + this.expUs(this.cfg.jumpsPerS);
+      } else if (t === this.tNear) {
+        this.nearUpdate();
+        this.tNear = t + this.expUs(this.cfg.nearUpdatesPerS);
+      } else if (t === this.tTouch) {
+        this.touchUpdate();
+        this.tTouch = t + this.expUs(this.cfg.touchUpdatesPerS);
+      } else {
+        this.farUpdate();
+        this.tFar = t + this.expUs(this.cfg.farUpdatesPerS);
+      }
+    }
+    const batch = this.out;
+    this.out = [];
+    return batch;
+  }
+
+  // ---- time and sizes -----------------------------------------------------------------------------
+
+  private expUs(ratePerS: number): number {
+    return ratePerS > 0 ? Math.max(1, Math.round(this.rng.exponential(1e6 / ratePerS))) : Infinity;
+  }
+
+  private publishIntervalUs(): number {
+    return Math.max(1, Math.round((1e6 / this.cfg.depthDiffsPerS) * (0.8 + 0.4 * this.rng.next())));
+  }
+
+  private takerGapUs(): number {
+    const mean = this.rng.next() < 0.5 ? this.burstShortMeanUs : this.burstLongMeanUs;
+    if (!Number.isFinite(mean)) return Infinity;
+    const flow = this.burstMult() > 1 ? 2 : this.inFlashSweep() ? 4 : 1;
+    return Math.max(1, Math.round(this.rng.exponential(mean / flow)));
+  }
+
+  private burstMult(): number {
+    for (const b of this.bursts) if (this.t >= b.s && this.t < b.e) return b.mult;
+    return 1;
+  }
+
+  private inFlashSweep(): FlashState | null {
+    for (const f of this.flashes) if (this.t >= f.s && this.t < f.sweepEnd) return f;
+    return null;
+  }
+
+  private depthMult(): number {
+    for (const f of this.flashes) if (this.t >= f.s && this.t < f.e) return f.depth;
+    return 1;
+  }
+
+  private lots(x: number): number {
+    return Math.max(1, Math.round(x * this.depthMult()));
+  }
+
+  /** A fresh level size at distance k from the own touch (0 = empty, by the measured occupancy). */
+  private freshSize(k: number): number {
+    const u = this.rng.next();
+    if (k === 0) return this.lots(this.touchSize.at(u));
+    if (k < PROFILE_LEVELS) return u < this.nearOcc[k] ? this.lots(this.nearMean[k] * this.shape.at(this.rng.next())) : 0;
+    const b = this.bandOf(k);
+    return b && u < b.occupancy ? this.lots(b.meanLots * this.shape.at(this.rng.next())) : 0;
+  }
+
+  private bandOf(k: number): Band | undefined {
+    for (const b of this.bands) if (k < b.to) return b;
+    return undefined;
+  }
+
+  private nextFundingUs(tUs: number): number {
+    const step = Math.round(this.cfg.fundingIntervalH * 3_600_000_000);
+    return (Math.floor(tUs / step) + 1) * step;
+  }
+
+  // ---- the book -----------------------------------------------------------------------------------
+
+  /** Sets one level and records the change for the next diff. */
+  private setLevel(isBid: boolean, price: number, lots: number): void {
+    const i = price - this.origin;
+    this.qty[i] = lots;
+    if (isBid) {
+      if (this.stampBid[i] !== this.seq) { this.stampBid[i] = this.seq; this.changedBids.push(price); }
+    } else if (this.stampAsk[i] !== this.seq) { this.stampAsk[i] = this.seq; this.changedAsks.push(price); }
+  }
+
+  private q(price: number): number {
+    return this.qty[price - this.origin];
+  }
+
+  /** Closes a sub-update: takes an id and sends a bookTicker when the top of book changed. */
+  private commit(topBefore: number): void {
+    const id = ++this.nextId;
+    if (this.windowFirstId < 0) this.windowFirstId = id;
+    this.lastChangeUs = this.t;
+    if (topBefore !== this.topKey()) this.bookTicker(id);
+  }
+
+  private topKey(): number {
+    // A cheap fingerprint of the top of book (exact for the comparison it serves: any change moves it).
+    return this.bid * 7_919 + this.q(this.bid) * 3 + this.ask * 104_729 + this.q(this.ask) * 5;
+  }
+
+  private bookTicker(id: number): void {
+    this.lastTopId = id;
+    this.push({ type: 'bookTicker', symbol: this.sym, tsExchangeUs: this.t, tsReceiveUs: 0, updateId: id, bidTicks: this.bid, bidLots: this.q(this.bid), askTicks: this.ask, askLots: this.q(this.ask) });
+  }
+
+  private publish(): void {
+    if (this.windowFirstId < 0) return;
+    // Binance lists levels by price; a typed-array sort is numeric and much faster than a comparator.
+    const bidTicks = new Float64Array(this.changedBids).sort();
+    const askTicks = new Float64Array(this.changedAsks).sort();
+    const d: DepthDiff = {
+      type: 'depth', symbol: this.sym, tsExchangeUs: this.t, tsReceiveUs: 0, tsTransactUs: this.lastChangeUs,
+      firstUpdateId: this.windowFirstId, finalUpdateId: this.nextId, prevFinalUpdateId: this.lastU,
+      bidTicks: new Array<number>(bidTicks.length), bidLots: new Array<number>(bidTicks.length),
+      askTicks: new Array<number>(askTicks.length), askLots: new Array<number>(askTicks.length),
+    };
+    for (let i = 0; i < bidTicks.length; i++) { const p = bidTicks[i]; d.bidTicks[i] = p; d.bidLots[i] = p <= this.bid ? this.q(p) : 0; }
+    for (let i = 0; i < askTicks.length; i++) { const p = askTicks[i]; d.askTicks[i] = p; d.askLots[i] = p >= this.ask ? this.q(p) : 0; }
+    this.lastU = this.nextId;
+    this.windowFirstId = -1;
+    this.changedBids.length = 0;
+    this.changedAsks.length = 0;
+    this.seq++;
+    this.push(d);
+    if (this.lastTopId !== this.lastU) this.bookTicker(this.lastU);
+    if (this.afterGapDiffs >= 0 && !this.suppressed()) {
+      // After a reconnect the REST snapshot lands a few diffs into the stream: taken as of the
+      // second diff, delivered after the third, so the third continues its lastUpdateId.
+      this.afterGapDiffs++;
+      if (this.afterGapDiffs === 2) this.resyncSnapshot = this.snapshot(this.t, this.lastU);
+      else if (this.afterGapDiffs === 3 && this.resyncSnapshot) {
+        this.push(this.resyncSnapshot);
+        this.resyncSnapshot = null;
+        this.afterGapDiffs = -1;
+      }
+    }
+    this.recenterIfNeeded();
+  }
+
+  private snapshot(tUs: number, lastUpdateId: number): DepthSnapshot {
+    const bidTicks: number[] = [];
+    const bidLots: number[] = [];
+    const askTicks: number[] = [];
+    const askLots: number[] = [];
+    const depth = this.cfg.bookDepthTicks;
+    for (let p = this.bid; p >= this.bid - depth; p--) if (this.q(p) > 0) { bidTicks.push(p); bidLots.push(this.q(p)); }
+    for (let p = this.ask; p <= this.ask + depth; p++) if (this.q(p) > 0) { askTicks.push(p); askLots.push(this.q(p)); }
+    return { type: 'snapshot', symbol: this.sym, tsExchangeUs: tUs, tsReceiveUs: 0, tsTransactUs: tUs, lastUpdateId, bidTicks, bidLots, askTicks, askLots };
+  }
+
+  /** Keeps the ladder centred on the book with room for `extraTicks` of movement (contents and change stamps move along). */
+  private recenterIfNeeded(extraTicks = 0): void {
+    const margin = this.cfg.bookDepthTicks + extraTicks + (WINDOW_TICKS >> 3);
+    if (this.bid - this.origin > margin && this.origin + WINDOW_TICKS - this.ask > margin) return;
+    const newOrigin = Math.round((this.bid + this.ask) / 2) - WINDOW_TICKS / 2;
+    const shift = newOrigin - this.origin;
+    const qty = new Float64Array(WINDOW_TICKS);
+    const sb = new Int32Array(WINDOW_TICKS);
+    const sa = new Int32Array(WINDOW_TICKS);
+    for (let i = 0; i < WINDOW_TICKS; i++) {
+      const j = i + shift;
+      if (j >= 0 && j < WINDOW_TICKS) { qty[i] = this.qty[j]; sb[i] = this.stampBid[j]; sa[i] = this.stampAsk[j]; }
+    }
+    this.qty = qty;
+    this.stampBid = sb;
+    this.stampAsk = sa;
+    this.origin = newOrigin;
+  }
+
+  private suppressed(): boolean {
+    for (const g of this.gaps) if (this.t >= g.s && this.t < g.e) return true;
+    return false;
+  }
+
+  private push(e: MarketEvent): void {
+    if (this.gaps.length > 0) {
+      if (this.suppressed()) {
+        this.afterGapDiffs = 0;
+        return;
+      }
+    }
+    const recv = e.tsExchangeUs + this.cfg.feedLatencyUs + (this.cfg.feedJitterUs > 0 ? Math.floor(this.rng.exponential(this.cfg.feedJitterUs)) : 0);
+    this.lastRecvUs = Math.max(this.lastRecvUs, recv);
+    e.tsReceiveUs = this.lastRecvUs;
+    this.out.push(e);
+  }
+
+  // ---- processes ----------------------------------------------------------------------------------
+
+  private taker(forcedBuy?: boolean): void {
+    let buy: boolean;
+    const flash = this.inFlashSweep();
+    if (forcedBuy !== undefined) buy = forcedBuy;
+    else if (flash && this.rng.next() < 0.9) buy = flash.pct > 0;
+    else buy = this.rng.next() < this.pSameSign ? this.lastSign > 0 : this.lastSign < 0;
+    this.lastSign = buy ? 1 : -1;
+    const top = this.topKey();
+    let remaining = Math.max(1, Math.round(this.takerSize.at(this.rng.next())));
+    let levels = 0;
+    while (remaining > 0 && levels < MAX_SWEEP_LEVELS) {
+      const price = buy ? this.ask : this.bid;
+      const avail = this.q(price);
+      // Never take the last level of a side: the book keeps both sides.
+      const fill = Math.min(remaining, this.hasNextLevel(!buy) ? avail : avail - 1);
+      if (fill <= 0) break;
+      // One print per resting order met: sizes from the measured print distribution.
+      for (let left = fill; left > 0; ) {
+        const p = Math.min(left, Math.max(1, Math.round(PRINT_SPLIT_SCALE * this.printSize.at(this.rng.next()))));
+        this.push({ type: 'trade', symbol: this.sym, tsExchangeUs: this.t, tsReceiveUs: 0, tradeId: ++this.tradeId, priceTicks: price, qtyLots: p, buyerIsMaker: !buy });
+        left -= p;
+      }
+      remaining -= fill;
+      levels++;
+      if (fill < avail) {
+        this.setLevel(!buy, price, avail - fill);
+        break;
+      }
+      if (!this.removeTouch(!buy)) break;
+    }
+    // Adverse selection: after being hit, the makers left at the touch may pull their quotes.
+    if (levels > 0 && this.rng.next() < this.cfg.takerImpactShare && this.hasNextLevel(!buy)) this.removeTouch(!buy);
+    if (this.ask - this.bid > 1 && this.tRefill === Infinity) {
+      this.refillBuy = buy;
+      this.tRefill = this.t + Math.max(1, Math.round(this.rng.exponential(this.cfg.refillMeanUs)));
+    }
+    this.commit(top);
+  }
+
+  private hasNextLevel(isBid: boolean): boolean {
+    const from = isBid ? this.bid : this.ask;
+    const dir = isBid ? -1 : 1;
+    for (let k = 1; k <= this.cfg.bookDepthTicks; k++) if (this.q(from + dir * k) > 0) return true;
+    return false;
+  }
+
+  /** Empties the touch of one side and moves it to the next level; false (nothing removed) if it is the last level. */
+  private removeTouch(isBid: boolean): boolean {
+    const depth = this.cfg.bookDepthTicks;
+    const from = isBid ? this.bid : this.ask;
+    const dir = isBid ? -1 : 1;
+    for (let k = 1; k <= depth; k++) {
+      const p = from + dir * k;
+      if (this.q(p) > 0) {
+        this.setLevel(isBid, from, 0);
+        if (isBid) this.bid = p;
+        else this.ask = p;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private refill(): void {
+    if (this.ask - this.bid <= 1) return;
+    const top = this.topKey();
+    const follow = this.rng.next() < this.cfg.refillFollowShare;
+    // A buy sweep: following means bids step up under the new ask; reverting means asks come back down.
+    const bidSide = this.refillBuy === follow;
+    const price = bidSide ? this.ask - 1 : this.bid + 1;
+    // The old best level falls behind the new one; most of its makers re-price with it.
+    const old = bidSide ? this.bid : this.ask;
+    const k = Math.abs(price - old);
+    if (k < PROFILE_LEVELS) this.setLevel(bidSide, old, this.freshSize(k));
+    this.setLevel(bidSide, price, this.newTouchLots());
+    if (bidSide) this.bid = price;
+    else this.ask = price;
+    this.commit(top);
+  }
+
+  /** A level that just became the best price: it starts like a level behind the touch and grows by touch updates. */
+  private newTouchLots(): number {
+    return this.lots(this.nearMean[1] * this.shape.at(this.rng.next()));
+  }
+
+  /** Makers re-quote the levels behind a new touch with the near profile (the deep book moved into view). */
+  private requote(isBid: boolean, touch: number): void {
+    const dir = isBid ? -1 : 1;
+    for (let k = 1; k < REQUOTE_LEVELS; k++) {
+      const p = touch + dir * k;
+      const s = this.freshSize(k);
+      if (s !== this.q(p)) this.setLevel(isBid, p, s);
+    }
+  }
+
+  /** Moves the whole near book by `size` ticks in direction `dir` (+1 up). */
+  private jump(dir: 1 | -1, size: number): void {
+    const top = this.topKey();
+    const j = Math.min(size, WINDOW_TICKS >> 4);
+    this.recenterIfNeeded(j);
+    const depth = this.cfg.bookDepthTicks;
+    const up = dir > 0;
+    // The side in the way withdraws up to the new price; its touch is re-quoted there.
+    const oldBid = this.bid;
+    const oldAsk = this.ask;
+    const newAsk = up ? oldAsk + j : oldAsk - j;
+    const newBid = newAsk - 1;
+    if (up) {
+      for (let p = oldAsk; p < newAsk; p++) if (this.q(p) > 0) this.setLevel(false, p, 0);
+      if (this.q(newAsk) === 0) this.setLevel(false, newAsk, this.newTouchLots());
+      this.ask = newAsk;
+      this.requote(false, newAsk);
+      // The makers of the old touch move up with the price: its level is re-drawn as well.
+      for (let p = newBid; p >= oldBid; p--) { const s = p === newBid ? this.newTouchLots() : this.freshSize(newBid - p); if (s > 0 || this.q(p) > 0) this.setLevel(true, p, s); }
+      this.bid = newBid;
+      for (let p = oldBid - depth; p < newBid - depth; p++) if (this.q(p) > 0) this.setLevel(true, p, 0);
+      for (let p = oldAsk + depth + 1; p <= newAsk + depth; p++) { const s = this.freshSize(p - newAsk); if (s > 0) this.setLevel(false, p, s); }
+    } else {
+      const nb = oldBid - j;
+      for (let p = oldBid; p > nb; p--) if (this.q(p) > 0) this.setLevel(true, p, 0);
+      if (this.q(nb) === 0) this.setLevel(true, nb, this.newTouchLots());
+      this.bid = nb;
+      this.requote(true, nb);
+      const na = nb + 1;
+      for (let p = na; p <= oldAsk; p++) { const s = p === na ? this.newTouchLots() : this.freshSize(p - na); if (s > 0 || this.q(p) > 0) this.setLevel(false, p, s); }
+      this.ask = na;
+      for (let p = oldAsk + depth; p > na + depth; p--) if (this.q(p) > 0) this.setLevel(false, p, 0);
+      for (let p = oldBid - depth - 1; p >= nb - depth; p--) { const s = this.freshSize(nb - p); if (s > 0) this.setLevel(true, p, s); }
+    }
+    this.commit(top);
+  }
+
+  private nearUpdate(): void {
+    const u = this.rng.next();
+    let bucket = 0;
+    while (bucket < this.nearCum.length - 1 && u > this.nearCum[bucket]) bucket++;
+    const isBid = this.rng.next() < 0.5;
+    const top = this.topKey();
+    if (bucket === 0) {
+      // A new best price inside the spread (when there is room).
+      if (this.ask - this.bid <= 1) return;
+      const p = this.bid + 1 + this.rng.int(this.ask - this.bid - 1);
+      this.setLevel(isBid, p, this.lots(this.nearMean[1] * this.shape.at(this.rng.next())));
+      if (isBid) this.bid = p;
+      else this.ask = p;
+    } else {
+      const k = bucket - 1;
+      const p = isBid ? this.bid - k : this.ask + k;
+      if (!this.churn(isBid, p, this.nearOcc[k], this.nearMean[k])) return;
+    }
+    this.commit(top);
+  }
+
+  /**
+   * Adds, resizes or cancels one level away from the touch so that its occupancy stays `occ`:
+   * an occupied level is cancelled with probability d, an empty one filled with probability a,
+   * with occ = a / (a + d). Returns false when nothing changed.
+   */
+  private churn(isBid: boolean, price: number, occ: number, meanLots: number): boolean {
+    const cancel = occ >= 0.5 ? (1 - occ) / occ : 1;
+    const add = occ >= 0.5 ? 1 : occ / (1 - occ);
+    if (this.q(price) > 0) {
+      this.setLevel(isBid, price, this.rng.next() < cancel ? 0 : this.lots(meanLots * this.shape.at(this.rng.next())));
+      return true;
+    }
+    if (this.rng.next() >= add) return false;
+    this.setLevel(isBid, price, this.lots(meanLots * this.shape.at(this.rng.next())));
+    return true;
+  }
+
+  /** An order joins or leaves the best level (rarely: the level is re-sized from scratch). */
+  private touchUpdate(): void {
+    const isBid = this.rng.next() < 0.5;
+    const p = isBid ? this.bid : this.ask;
+    const cur = this.q(p);
+    const top = this.topKey();
+    let next: number;
+    if (this.rng.next() < 0.1) next = this.lots(this.touchSize.at(this.rng.next()));
+    else {
+      const order = Math.max(1, Math.round(this.printSize.at(this.rng.next())));
+      next = cur < this.touchMedian ? cur + order : Math.max(1, cur - order);
+    }
+    this.setLevel(isBid, p, next);
+    this.commit(top);
+  }
+
+  private farUpdate(): void {
+    if (this.bands.length === 0) return;
+    const u = this.rng.next();
+    let b = this.bands[0];
+    for (const x of this.bands) if (u <= x.cumShare) { b = x; break; }
+    const k = b.from + this.rng.int(Math.max(1, b.to - b.from));
+    const isBid = this.rng.next() < 0.5;
+    const top = this.topKey();
+    if (this.churn(isBid, isBid ? this.bid - k : this.ask + k, b.occupancy, b.meanLots)) this.commit(top);
+  }
+
+  private flashStep(): void {
+    const f = this.flashes.find((x) => this.t >= x.s && this.t < x.e);
+    if (f) {
+      const mid = (this.bid + this.ask) / 2;
+      if (Number.isNaN(f.mid0)) f.mid0 = mid;
+      const frac = this.t < f.sweepEnd ? (this.t - f.s) / (f.sweepEnd - f.s) : 1 - (f.recovery * (this.t - f.sweepEnd)) / (f.e - f.sweepEnd);
+      const target = f.mid0 * (1 + (f.pct / 100) * frac);
+      const j = Math.round(target - mid);
+      if (j !== 0) {
+        // During the sweep the move is led by aggressive orders taking the touch.
+        if (this.t < f.sweepEnd) this.taker(j > 0);
+        this.jump(j > 0 ? 1 : -1, Math.abs(j));
+      }
+    }
+    const next = this.t + FLASH_STEP_US;
+    const pending = this.flashes.filter((x) => x.e > next).map((x) => Math.max(x.s, next));
+    this.tFlash = pending.length > 0 ? Math.min(...pending) : Infinity;
+  }
+
+  private mark(): void {
+    const dtS = this.cfg.markIntervalUs / 1e6;
+    const decay = Math.exp(-dtS / OU_TAU_S);
+    const kick = Math.sqrt(1 - decay * decay);
+    this.markBasis = this.markBasis * decay + this.cfg.markBasisBps * kick * this.rng.normal();
+    this.indexBasis = this.indexBasis * decay + this.cfg.indexBasisBps * kick * this.rng.normal();
+    const mid = (this.bid + this.ask) / 2;
+    const decimals = this.inst.priceDecimals + 2;
+    const fmt = (ticks: number) => formatFixed(Math.round(ticks * this.inst.tickUnits * 100), decimals);
+    let rate = this.cfg.fundingRate;
+    for (const s of this.spikes) if (this.t >= s.s && this.t < s.e) rate = s.rate;
+    this.push({
+      type: 'markPrice', symbol: this.sym, tsExchangeUs: this.t, tsReceiveUs: 0,
+      markPrice: fmt(mid * (1 + this.markBasis / 1e4)), indexPrice: fmt(mid * (1 + this.indexBasis / 1e4)),
+      fundingRate: rate, nextFundingTimeUs: this.nextFundingUs(this.t),
+    });
+  }
+}
+

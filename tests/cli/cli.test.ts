@@ -41,7 +41,7 @@ describe('maker CLI', () => {
     const s = report.symbols.BTCUSDT;
     expect(s.gaps).toBe(0);
     expect(s.crossed).toBe(0);
-    expect(s.bookTicker.checked).toBeGreaterThan(1000);
+    expect(s.bookTicker.checked).toBeGreaterThan(300); // one per depth diff: ~19 diffs/s as measured on BTCUSDT
     expect(s.bookTicker.matched).toBe(s.bookTicker.checked);
     expect(typeof s.finalBook.bestBid).toBe('string');
   });

@@ -40,34 +40,58 @@ describe('synthetic market', () => {
     expect(diffs).toBeGreaterThan(100);
   });
 
-  it('every bookTicker shows the book exactly as of its update id, and the book never crosses', () => {
+  it('bookTickers at a diff u show the replayed book; others come in id order before their diff; the book never crosses', () => {
     const bids = new Map<number, number>();
     const asks = new Map<number, number>();
     let lastU = -1;
     let checked = 0;
-    let tradesSeen = 0;
+    let lastTickerId = -1;
     for (const e of events) {
       if (e.type === 'snapshot' || e.type === 'depth') {
         if (e.type === 'snapshot') { bids.clear(); asks.clear(); lastU = e.lastUpdateId; } else lastU = e.finalUpdateId;
         e.bidTicks.forEach((p, i) => (e.bidLots[i] === 0 ? bids.delete(p) : bids.set(p, e.bidLots[i])));
         e.askTicks.forEach((p, i) => (e.askLots[i] === 0 ? asks.delete(p) : asks.set(p, e.askLots[i])));
         expect(Math.max(...bids.keys())).toBeLessThan(Math.min(...asks.keys()));
+        expect(e.bidLots.every((q) => Number.isInteger(q) && q >= 0) && e.askLots.every((q) => Number.isInteger(q) && q >= 0)).toBe(true);
       } else if (e.type === 'bookTicker') {
-        expect(e.updateId).toBe(lastU);
-        const bb = Math.max(...bids.keys());
-        const ba = Math.min(...asks.keys());
-        expect([e.bidTicks, e.bidLots, e.askTicks, e.askLots]).toEqual([bb, bids.get(bb), ba, asks.get(ba)]);
-        checked++;
-      } else if (e.type === 'trade') {
-        // A trade takes liquidity that is there at the touch.
-        const touch = e.buyerIsMaker ? Math.max(...bids.keys()) : Math.min(...asks.keys());
-        expect(e.priceTicks).toBe(touch);
-        expect(e.qtyLots).toBeLessThanOrEqual((e.buyerIsMaker ? bids : asks).get(touch)!);
-        tradesSeen++;
+        expect(e.updateId).toBeGreaterThan(lastTickerId);
+        expect(e.updateId).toBeGreaterThanOrEqual(lastU);
+        expect(e.bidTicks).toBeLessThan(e.askTicks);
+        lastTickerId = e.updateId;
+        if (e.updateId === lastU) {
+          const bb = Math.max(...bids.keys());
+          const ba = Math.min(...asks.keys());
+          expect([e.bidTicks, e.bidLots, e.askTicks, e.askLots]).toEqual([bb, bids.get(bb), ba, asks.get(ba)]);
+          checked++;
+        }
       }
     }
-    expect(checked).toBeGreaterThan(100);
-    expect(tradesSeen).toBeGreaterThan(100);
+    expect(checked).toBeGreaterThan(300);
+  });
+
+  it('a taker order starts at the touch of the latest bookTicker and takes no more than rests there', () => {
+    // Every change of the top of book is published as a bookTicker, so the latest one before a
+    // trade is the book the taker order met.
+    let top = { bid: 0, bidLots: 0, ask: 0, askLots: 0 };
+    let group = { ts: -1, buy: false, price: 0, lots: 0 };
+    let groups = 0;
+    for (const e of events) {
+      if (e.type === 'bookTicker') top = { bid: e.bidTicks, bidLots: e.bidLots, ask: e.askTicks, askLots: e.askLots };
+      else if (e.type === 'trade') {
+        const buy = !e.buyerIsMaker;
+        if (e.tsExchangeUs !== group.ts || buy !== group.buy) {
+          group = { ts: e.tsExchangeUs, buy, price: e.priceTicks, lots: 0 };
+          groups++;
+          expect(e.priceTicks).toBe(buy ? top.ask : top.bid);
+        }
+        expect(Number.isInteger(e.qtyLots) && e.qtyLots > 0).toBe(true);
+        if (e.priceTicks === group.price) {
+          group.lots += e.qtyLots;
+          expect(group.lots).toBeLessThanOrEqual(buy ? top.askLots : top.bidLots);
+        } else expect(buy ? e.priceTicks > group.price : e.priceTicks < group.price).toBe(true);
+      }
+    }
+    expect(groups).toBeGreaterThan(200);
   });
 
   it('publishes mark price and funding once a second', () => {
