@@ -4,7 +4,9 @@
  * Runs each benchmark several times (these machines are noisy) and prints min / median / max.
  * With --json, prints the medians as one JSON object on stdout (progress goes to stderr):
  *   {"book": {"oursLevelUpdatesPerSec", "tardisLevelUpdatesPerSec", "ccxtLevelUpdatesPerSec"},
- *    "import": {"messagesPerSec"}, "read": {"rowsPerSec"}, "peakRssMB"}
+ *    "import": {"messagesPerSec"}, "read": {"rowsPerSec"},
+ *    "replay": {"eventsPerSec", "daySeconds", "peakRssMB1h", "peakRssMB24h"}, "peakRssMB"}
+ * `replay` builds the tiled 1 h / 24 h stores on first use (scripts/tile-sample.ts; minutes, then cached).
  * Benchmarks that need ../shared/data/real report themselves skipped when it is absent.
  */
 import { existsSync } from 'node:fs';
@@ -68,6 +70,16 @@ async function main(): Promise<void> {
     const r = await benchStore({ runs });
     rows.push(['store read (columnar batches)', r.rowsPerSec, 'rows/s']);
     out.read = { rowsPerSec: r.rowsPerSec.median };
+  }
+  if (want('replay') && haveReal) {
+    log('replay: tiled BTCUSDT 1 h and 24 h stores, one child process per run and length ...');
+    const { benchReplay } = await import('./replay.ts');
+    const r = await benchReplay({ runs: Math.min(runs, 3), log });
+    rows.push(['replay 24 h tile (ReplayCursor)', r.eventsPerSec, 'events/s']);
+    rows.push(['replay, seconds for the day', r.daySeconds, 's']);
+    rows.push(['replay peak RSS, 1 h', r.peakRssMB1h, 'MB']);
+    rows.push(['replay peak RSS, 24 h', r.peakRssMB24h, 'MB']);
+    out.replay = { eventsPerSec: r.eventsPerSec.median, daySeconds: r.daySeconds.median, peakRssMB1h: r.peakRssMB1h.median, peakRssMB24h: r.peakRssMB24h.median };
   }
   out.peakRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
 

@@ -31,7 +31,7 @@ import { parseArgs } from 'node:util';
 import { importSources } from '../src/importers/index.ts';
 import type { DepthDiff, DepthSnapshot, MarketEvent } from '../src/model/events.ts';
 import { SpecRegistry, loadExchangeInfoFile, type Instrument } from '../src/model/instrument.ts';
-import { StoreWriter } from '../src/store/index.ts';
+import { StoreWriter, type Compression } from '../src/store/index.ts';
 
 const TILE_VERSION = 2;
 const SHARED = join(import.meta.dirname, '..', '..', 'shared');
@@ -136,8 +136,8 @@ function* tile(events: MarketEvent[], p: Plan, k: number): Generator<MarketEvent
 }
 
 /** Builds (or reuses) the tiled store of `hours` hours; returns its root. */
-export async function ensureTile(hours: number, out = join(import.meta.dirname, '..', '.bench-cache'), log: (s: string) => void = () => {}): Promise<string> {
-  const root = join(out, `tile-${hours}h`);
+export async function ensureTile(hours: number, out = join(import.meta.dirname, '..', '.bench-cache'), log: (s: string) => void = () => {}, compression: Compression = 'SNAPPY'): Promise<string> {
+  const root = join(out, compression === 'SNAPPY' ? `tile-${hours}h` : `tile-${hours}h-${compression.toLowerCase()}`);
   const st = statSync(SAMPLE);
   const fingerprint = JSON.stringify({ TILE_VERSION, hours, sampleBytes: st.size, sampleMtimeMs: st.mtimeMs });
   const fpFile = join(root, 'fingerprint.json');
@@ -147,7 +147,7 @@ export async function ensureTile(hours: number, out = join(import.meta.dirname, 
   const { events, instrument } = await loadSample();
   const p = plan(events);
   const endUs = events[0].tsReceiveUs + hours * 3_600_000_000;
-  const w = new StoreWriter({ root, venue: TILE_VENUE });
+  const w = new StoreWriter({ root, venue: TILE_VENUE, compression });
   w.addInstrument(instrument);
   const t0 = performance.now();
   let n = 0;
@@ -177,7 +177,7 @@ export async function ensureTile(hours: number, out = join(import.meta.dirname, 
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values } = parseArgs({ options: { hours: { type: 'string', default: '24' }, out: { type: 'string' } } });
-  const root = await ensureTile(Number(values.hours), values.out, (s) => process.stderr.write(`${s}\n`));
+  const { values } = parseArgs({ options: { hours: { type: 'string', default: '24' }, out: { type: 'string' }, compression: { type: 'string', default: 'SNAPPY' } } });
+  const root = await ensureTile(Number(values.hours), values.out, (s) => process.stderr.write(`${s}\n`), values.compression as Compression);
   console.log(root);
 }

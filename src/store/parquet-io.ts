@@ -22,7 +22,9 @@ import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import { StoreError } from '../core/errors.ts';
 import { TABLE_COLUMNS, type ColumnArray, type ColumnDef, type ListColumn, type RowBlock, type TableName } from './schema.ts';
 
+/** Default codec. 'UNCOMPRESSED' reads faster (no JS snappy) at ~3-4x the disk; see the decision record. */
 export const COMPRESSION = 'SNAPPY';
+export type Compression = 'SNAPPY' | 'UNCOMPRESSED';
 /** Rows per row group: ~10 MB of decoded columns for the widest flat table; see the decision record. */
 export const DEFAULT_ROW_GROUP_ROWS = 131_072;
 /** A row group also ends once it holds this many list values (depth levels, all four lists). */
@@ -83,7 +85,7 @@ export class TableFileWriter {
   private readonly defs: readonly ColumnDef[];
   private done = false;
 
-  constructor(path: string, table: TableName, kv: Record<string, string>) {
+  constructor(path: string, table: TableName, kv: Record<string, string>, codec: Compression = COMPRESSION) {
     this.path = path;
     this.tmpPath = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
     this.defs = TABLE_COLUMNS[table];
@@ -95,7 +97,7 @@ export class TableFileWriter {
     const kvMetadata = Object.keys(kv)
       .sort()
       .map((key) => ({ key, value: kv[key] }));
-    this.pw = new ParquetWriter({ writer: new FdWriter(this.fd), schema: schemaOf(this.defs), codec: COMPRESSION, kvMetadata, createdBy: 'maker store' });
+    this.pw = new ParquetWriter({ writer: new FdWriter(this.fd), schema: schemaOf(this.defs), codec, kvMetadata, createdBy: 'maker store' });
   }
 
   /** Writes `block` as one row group. */

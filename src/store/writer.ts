@@ -19,7 +19,7 @@ import { StoreError } from '../core/errors.ts';
 import type { MarketEvent } from '../model/events.ts';
 import type { Instrument, InstrumentSpec } from '../model/instrument.ts';
 import { FileSource, MemorySource, mergeSources, type RowSource } from './merge.ts';
-import { DEFAULT_ROW_GROUP_ROWS, FORMAT_VERSION, TableFileWriter, type BeforeRenameHook } from './parquet-io.ts';
+import { COMPRESSION, DEFAULT_ROW_GROUP_ROWS, FORMAT_VERSION, TableFileWriter, type BeforeRenameHook, type Compression } from './parquet-io.ts';
 import {
   META_FILE,
   STORE_FORMAT,
@@ -43,6 +43,8 @@ export interface StoreWriterOptions {
   rowGroupRows?: number;
   /** Buffered rows plus depth level values (all partitions together) before spilling sorted runs to disk (default 4M). */
   spillRows?: number;
+  /** Parquet codec of committed files (default SNAPPY; spill runs are always UNCOMPRESSED). */
+  compression?: Compression;
   /** Test hook: runs before each committed file is renamed into place (throw to simulate a crash). */
   beforeRename?: BeforeRenameHook;
 }
@@ -79,6 +81,7 @@ export class StoreWriter {
   private readonly rowGroupRows: number;
   private readonly spillRows: number;
   private readonly beforeRename?: BeforeRenameHook;
+  private readonly compression: Compression;
   private readonly instruments = new Map<string, Instrument>();
   private readonly buffers = new Map<string, Buffer>();
   private readonly lastStamp = new Map<string, { ts: number; rank: number }>();
@@ -94,6 +97,7 @@ export class StoreWriter {
     this.rowGroupRows = opts.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS;
     this.spillRows = opts.spillRows ?? 4_000_000;
     this.beforeRename = opts.beforeRename;
+    this.compression = opts.compression ?? COMPRESSION;
   }
 
   /** Registers the instrument whose ticks/lots the events of its symbol use. */
@@ -170,7 +174,7 @@ export class StoreWriter {
     for (const b of this.buffers.values()) {
       if (b.rows.length === 0) continue;
       const run = join(this.spillDir, `run-${b.runs.length}-${b.symbol}-${b.date}-${b.table}.parquet`);
-      const w = new TableFileWriter(run, b.table, {});
+      const w = new TableFileWriter(run, b.table, {}, 'UNCOMPRESSED');
       let firstTs: number;
       try {
         firstTs = (await mergeSources(b.table, [new MemorySource(b.rows.block(), b.eventNo)], this.rowGroupRows, (blk) => w.append(blk))).minTsReceiveUs;
@@ -224,7 +228,7 @@ export class StoreWriter {
         'maker.step_size': meta.instrument.stepSize,
         'maker.order': 'ts_receive_us,seq,identity',
       };
-      const w = new TableFileWriter(file, b.table, kv);
+      const w = new TableFileWriter(file, b.table, kv, this.compression);
       try {
         const res = await mergeSources(b.table, sources, this.rowGroupRows, (blk) => w.append(blk));
         w.commit(this.beforeRename);
