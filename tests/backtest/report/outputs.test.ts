@@ -1,0 +1,163 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parquetReadObjects } from 'hyparquet';
+import { afterAll, describe, expect, it } from 'vitest';
+import { EventLogHasher, RUN_FILES, stagingDirFor, writeRunOutputs } from '../../../src/backtest/report/index.ts';
+import { BTCUSDT, ETHUSDT, simulateRun, type SimResult } from './sim-run.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'maker-report-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+function write(r: SimResult, dir: string, extra: Partial<Parameters<typeof writeRunOutputs>[2]> = {}): Record<string, unknown> {
+  return writeRunOutputs(dir, r.rec, { info: r.info, scenario: { name: 'report-test', seed: r.info.seed }, metrics: r.metrics, eventCount: r.hasher.events, ...extra });
+}
+
+async function readTable(path: string): Promise<Record<string, unknown>[]> {
+  const b = readFileSync(path);
+  return parquetReadObjects({ file: b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer });
+}
+
+const bytesOf = (dir: string): Record<string, string> => Object.fromEntries(readdirSync(dir).sort().map((f) => [f, createHash('sha256').update(readFileSync(join(dir, f))).digest('hex')]));
+
+describe('run directory', () => {
+  const run = simulateRun({ seed: 11, minutes: 6, stepUs: 200_000, symbols: [BTCUSDT, ETHUSDT], chunkRows: 64 });
+  const dir = join(root, 'run-a');
+  const summary = write(run, dir);
+
+  it('holds exactly the run files, with no staging directory left', () => {
+    expect(readdirSync(dir).sort()).toEqual([...RUN_FILES].sort());
+    expect(readdirSync(root).filter((f) => f.startsWith('.'))).toEqual([]);
+  });
+
+  it('fills.parquet has one row per fill with exact decimals and named units', async () => {
+    const rows = await readTable(join(dir, 'fills.parquet'));
+    const nFills = run.rec.symbols().reduce((a, s) => a + s.fills, 0);
+    expect(nFills).toBeGreaterThan(64); // several row groups
+    expect(rows).toHaveLength(nFills);
+    const r0 = rows[0];
+    expect(Object.keys(r0)).toEqual(['ts_us', 'symbol', 'side', 'price', 'price_ticks', 'qty', 'qty_lots', 'liquidity', 'commission', 'commission_asset', 'mid_price_at_fill', 'order_id', 'client_order_id']);
+    const ins = run.rec.symbol(r0.symbol as string).instrument;
+    expect(r0.price).toBe(ins.ticksToPrice(Number(r0.price_ticks)));
+    expect(r0.qty).toBe(ins.lotsToQty(Number(r0.qty_lots)));
+    expect(['maker', 'taker']).toContain(r0.liquidity);
+    expect(typeof r0.ts_us).toBe('bigint');
+    // fills are in recording order: time never decreases
+    for (let i = 1; i < rows.length; i++) expect(rows[i].ts_us as bigint >= (rows[i - 1].ts_us as bigint)).toBe(true);
+    const makers = rows.filter((r) => r.liquidity === 'maker').length;
+    expect(makers).toBe(run.rec.symbols().reduce((a, s) => a + s.makerFills, 0));
+  });
+
+  it('orders.parquet has one row per order event, reasons on rejects', async () => {
+    const rows = await readTable(join(dir, 'orders.parquet'));
+    const n = run.rec.symbols().reduce((a, s) => a + s.submits + s.cancels + s.rejects + s.modifies, 0);
+    expect(rows).toHaveLength(n);
+    const rejects = rows.filter((r) => r.event === 'reject');
+    expect(rejects.length).toBe(run.metrics.rejectsByReason['-5022']);
+    expect(rejects.every((r) => r.reason === '-5022')).toBe(true);
+    const cancel = rows.find((r) => r.event === 'cancel')!;
+    expect(cancel.price).toBeNull();
+    expect(cancel.order_type).toBeNull();
+  });
+
+  it('timeseries.parquet has one row per sample and symbol', async () => {
+    const rows = await readTable(join(dir, 'timeseries.parquet'));
+    expect(rows).toHaveLength(run.rec.sampleTs.length * 2);
+    expect(rows.slice(0, 2).map((r) => r.symbol)).toEqual(['BTCUSDT', 'ETHUSDT']);
+    const last = rows[rows.length - 1];
+    expect(last.equity).toBe(run.rec.equity.data[run.rec.sampleTs.length - 1]);
+    expect(Number(last.position_lots)).toBe(run.rec.symbol('ETHUSDT').position.data[run.rec.sampleTs.length - 1]);
+    expect(rows.some((r) => r.bid_quote_price === null)).toBe(true); // no quote during the halt
+  });
+
+  it('summary.json carries identity, hash, scenario and the metrics', () => {
+    const s = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+    expect(s).toEqual(JSON.parse(JSON.stringify(summary)));
+    expect(s.seed).toBe(11);
+    expect(s.determinism.eventLogHash).toBe(run.hasher.digest());
+    expect(s.determinism.eventLogHash).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(s.metrics.pnl.total).toBe(run.portfolio.accountSnapshot('USDT').pnl.total);
+    expect(s.scenario).toEqual({ name: 'report-test', seed: 11 });
+    expect(s.dataFingerprint).toBe('sha256:0000test');
+  });
+
+  it('report.html is self-contained and has every section', () => {
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    for (const id of ['run-info', 'metrics', 'equity', 'drawdown', 'position-BTCUSDT', 'position-ETHUSDT', 'quotes-BTCUSDT', 'quotes-ETHUSDT', 'pnl-components', 'markouts']) {
+      expect(html).toContain(`<section id="${id}">`);
+    }
+    expect(html).not.toMatch(/https?:\/\//);
+    expect(html).not.toMatch(/<script|<link|<img|<iframe|\ssrc=|\shref=|url\(|@import/i);
+    expect(html).toContain('net of fees');
+    expect(html).toContain('gross of fees');
+    for (const legend of ['buy maker', 'buy taker', 'sell maker', 'sell taker', 'spread capture', 'inventory', 'funding']) expect(html).toContain(legend);
+    expect(html).toContain(run.hasher.digest());
+    // each chart keeps ≤ 2,000 points per series: count vertices of the longest path
+    const longest = Math.max(...[...html.matchAll(/<path d="([^"]*)"/g)].map((m) => (m[1].match(/[MLHV]/g) ?? []).length));
+    expect(longest).toBeLessThanOrEqual(2 * 2000);
+  });
+
+  it('same inputs give byte-identical files; spilling to disk gives the same bytes as memory', () => {
+    const again = simulateRun({ seed: 11, minutes: 6, stepUs: 200_000, symbols: [BTCUSDT, ETHUSDT], chunkRows: 64 });
+    const dirB = join(root, 'run-b');
+    write(again, dirB);
+    expect(bytesOf(dirB)).toEqual(bytesOf(dir));
+    const dirC = join(root, 'run-c');
+    const spilled = simulateRun({ seed: 11, minutes: 6, stepUs: 200_000, symbols: [BTCUSDT, ETHUSDT], chunkRows: 64, spillDir: stagingDirFor(dirC) });
+    write(spilled, dirC);
+    expect(bytesOf(dirC)).toEqual(bytesOf(dir));
+    const other = simulateRun({ seed: 12, minutes: 6, stepUs: 200_000, symbols: [BTCUSDT, ETHUSDT], chunkRows: 64 });
+    expect(other.hasher.digest()).not.toBe(run.hasher.digest());
+  });
+
+  it('a failure mid-way leaves no complete-looking directory and keeps an older run intact', () => {
+    const dirD = join(root, 'run-d');
+    const fail = (name: string): void => {
+      if (name === 'report.html') throw new Error('disk full (simulated)');
+    };
+    expect(() => write(run, dirD, { afterFile: fail })).toThrow(/disk full/);
+    expect(existsSync(dirD)).toBe(false);
+    expect(readdirSync(root).filter((f) => f.startsWith('.'))).toEqual([]);
+    // an existing run of the same name survives a failed rewrite untouched
+    const before = bytesOf(dir);
+    expect(() => write(run, dir, { afterFile: fail })).toThrow(/E_IO|disk full/);
+    expect(bytesOf(dir)).toEqual(before);
+    // and a successful rewrite replaces it
+    mkdirSync(join(root, 'run-e'));
+    writeFileSync(join(root, 'run-e', 'stale.txt'), 'old');
+    write(run, join(root, 'run-e'));
+    expect(readdirSync(join(root, 'run-e')).sort()).toEqual([...RUN_FILES].sort());
+  });
+});
+
+describe('EventLogHasher', () => {
+  it('hashes the canonical lines, independent of how often it flushes', () => {
+    const lines: string[] = [];
+    const h = new EventLogHasher();
+    for (let i = 0; i < 20_000; i++) {
+      h.add('fill', i * 1000, 'BTCUSDT', i % 2 === 0 ? 'buy' : 'sell', 600_000 + i, 1.5, true, null);
+      lines.push(`fill\t${i * 1000}\tBTCUSDT\t${i % 2 === 0 ? 'buy' : 'sell'}\t${600_000 + i}\t1.5\ttrue\t~\n`);
+    }
+    const chunks: string[] = [];
+    const h2 = new EventLogHasher((c) => chunks.push(c));
+    for (let i = 0; i < 20_000; i++) h2.addFields('fill', [i * 1000, 'BTCUSDT', i % 2 === 0 ? 'buy' : 'sell', 600_000 + i, 1.5, true, null]);
+    const expected = `sha256:${createHash('sha256').update(lines.join('')).digest('hex')}`;
+    expect(h.digest()).toBe(expected);
+    expect(h2.digest()).toBe(expected);
+    expect(chunks.length).toBeGreaterThan(1);
+    expect(chunks.join('')).toBe(lines.join(''));
+  });
+
+  it('escapes separators, sorts object keys, distinguishes absent from undefined fields', () => {
+    const a = new EventLogHasher((c) => void (text += c));
+    let text = '';
+    a.add('x', 'a\tb\nc\\d', -0, Number.NaN);
+    a.addObject('o', { b: 2, a: { z: [1, { y: 1, x: 2 }], c: undefined }, u: undefined });
+    a.add('k');
+    a.add('k', undefined);
+    a.digest();
+    expect(text).toBe('x\ta\\tb\\nc\\\\d\t0\tNaN\no\ta={"z":[1,{"x":2,"y":1}]}\tb=2\nk\nk\t~\n');
+    expect(() => a.add('late')).toThrow(/after digest/);
+  });
+});
