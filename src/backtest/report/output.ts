@@ -57,6 +57,11 @@ export function stagingDirFor(dir: string): string {
   return staging;
 }
 
+/** Removes the staging directory of `dir` (after a failed run that spilled into it). */
+export function discardRunStaging(dir: string): void {
+  rmSync(join(dirname(dir), `.${basename(dir)}.partial-${process.pid}`), { recursive: true, force: true });
+}
+
 export interface SummaryInputs {
   info: RunInfo;
   /** The resolved scenario (plain JSON data), as the run used it. */
