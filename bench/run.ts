@@ -64,6 +64,13 @@ async function main(): Promise<void> {
     rows.push(['import (parse raw recording)', r.messagesPerSec, 'messages/s']);
     out.import = { messagesPerSec: r.messagesPerSec.median };
   }
+  if (want('decision') && haveReal) {
+    log('decision: signal + strategy + risk + OMS per book event, BTCUSDT 2024-08-08 (TradingCore, GLFT) ...');
+    const { benchDecision } = await import('./decision.ts');
+    const r = await benchDecision({ runs });
+    rows.push(['decision pipeline (CPU ns per book event)', r.nsPerEvent, 'ns/event']);
+    out.decision = { nsPerEvent: r.nsPerEvent.median };
+  }
   if (want('read')) {
     log('read: streaming a 2M-row store ...');
     const { benchStore } = await import('./store.ts');

@@ -98,6 +98,12 @@ export type SignalEngineConfig = Partial<SignalConfig> & {
   tickSize: string;
   /** Which stamp of trades and mark prices is the engine's time (default `receive`). */
   eventTime?: 'receive' | 'exchange';
+  /**
+   * 'every-book' (default): obiLevels and obiBand are recomputed on every `onBook`. 'on-demand': they
+   * are recomputed only by `refreshDepthImbalances(book)` (a caller that reads them only when it
+   * decides skips the level walks on the other book events); between calls they keep their values.
+   */
+  depthImbalance?: 'every-book' | 'on-demand';
 };
 
 export function emptySignal(): Signal {
@@ -149,6 +155,8 @@ export function emptySignal(): Signal {
 export class SignalEngine {
   readonly config: SignalConfig;
   private readonly useExchangeTime: boolean;
+  private readonly depthOnDemand: boolean;
+  private depthStale = false;
   private readonly tickSize: number;
   private readonly state: Signal = emptySignal();
   private readonly depth = new DepthImbalance();
@@ -167,9 +175,10 @@ export class SignalEngine {
   private carriedMid = NaN;
 
   constructor(config: SignalEngineConfig) {
-    const { eventTime, ...rest } = config;
+    const { eventTime, depthImbalance, ...rest } = config;
     this.config = resolveSignalConfig(rest);
     this.useExchangeTime = eventTime === 'exchange';
+    this.depthOnDemand = depthImbalance === 'on-demand';
     this.tickSize = Number(this.config.tickSize);
     const c = this.config;
     this.ofiAcc = new OfiAccumulator(c.ofiIntervalUs);
@@ -231,18 +240,31 @@ export class SignalEngine {
     s.weightedMid = weightedMid(bid, bidLots, ask, askLots);
     s.imbalanceL1 = imbalance;
     s.obiL1 = 2 * imbalance - 1;
-    s.obiLevels = this.depth.overLevels(book, this.config.obiLevels);
-    s.obiBand = this.depth.overBand(book, this.config.obiBandBps);
     s.ready.weightedMid = true;
     s.ready.obiL1 = true;
-    s.ready.obiLevels = !Number.isNaN(s.obiLevels);
-    s.ready.obiBand = !Number.isNaN(s.obiBand);
+    if (this.depthOnDemand) this.depthStale = true;
+    else this.computeDepthImbalances(book);
     this.ofiAcc.update(ts, bid, bidLots, ask, askLots);
     s.ofiCurrent = this.ofiAcc.current;
     this.carriedMid = mid;
     this.estimator.observe(ts, mid, imbalance, spread);
     this.refreshMicroprice();
     this.refreshDeviations(ts);
+  }
+
+  /** Recomputes obiLevels and obiBand from `book` if a book update came since the last time ('on-demand' mode). */
+  refreshDepthImbalances(book: BookView): void {
+    if (!this.depthStale) return;
+    this.depthStale = false;
+    if (this.state.ready.weightedMid) this.computeDepthImbalances(book);
+  }
+
+  private computeDepthImbalances(book: BookView): void {
+    const s = this.state;
+    s.obiLevels = this.depth.overLevels(book, this.config.obiLevels);
+    s.obiBand = this.depth.overBand(book, this.config.obiBandBps);
+    s.ready.obiLevels = !Number.isNaN(s.obiLevels);
+    s.ready.obiBand = !Number.isNaN(s.obiBand);
   }
 
   /** A taker trade (`trade` or `aggTrade`; feed one of the two streams, not both). */

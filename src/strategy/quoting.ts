@@ -82,12 +82,28 @@ interface SidePlan {
   levelPrices: number[];
   /** Lots this side may add without taking |position| beyond the limit. */
   capacityLots: number;
-  /** True when `p` is strictly on the book side of `q` (a higher bid, a lower ask). */
-  moreAggressive: (p: number, q: number) => boolean;
-  /** Post-only: a price on this side that does not cross the book. */
-  passive: (p: number) => boolean;
-  /** Our own opposite quote bound: bids must stay ≤ it, asks ≥ it (min spread). */
-  spreadBound: (p: number) => boolean;
+  /**
+   * +1 for bids, −1 for asks. `p` is strictly on the book side of `q` (a higher bid, a lower ask)
+   * when dir·(p − q) > 0. (Plain numbers instead of per-decision closures: this runs on every decision.)
+   */
+  dir: 1 | -1;
+  /** Post-only: a bid must stay < this (the best ask), an ask > it (the best bid). */
+  passiveLimit: number;
+  /** Our own opposite quote bound (min spread): bids ≤ it, asks ≥ it; NaN = no bound. */
+  spreadLimit: number;
+}
+
+function moreAggressive(plan: SidePlan, p: number, q: number): boolean {
+  return plan.dir * (p - q) > 0;
+}
+
+function isPassive(plan: SidePlan, p: number): boolean {
+  return plan.dir === 1 ? p < plan.passiveLimit : p > plan.passiveLimit;
+}
+
+function withinSpreadBound(plan: SidePlan, p: number): boolean {
+  if (Number.isNaN(plan.spreadLimit)) return true;
+  return plan.dir === 1 ? p <= plan.spreadLimit : p >= plan.spreadLimit;
 }
 
 function buildSide(plan: SidePlan, ctx: StrategyContext, config: CommonConfig, notes: string[]): { quotes: Quote[]; kept: number } {
@@ -104,16 +120,15 @@ function buildSide(plan: SidePlan, ctx: StrategyContext, config: CommonConfig, n
   let prevPrice = NaN;
   for (let level = 0; level < plan.levelPrices.length && remaining > 0; level++) {
     const desired = plan.levelPrices[level];
-    const ordered = (p: number) => Number.isNaN(prevPrice) || plan.moreAggressive(prevPrice, p);
     const l = live[level];
     if (
       l !== undefined &&
       Math.abs(l.priceTicks - desired) <= config.requoteToleranceTicks &&
       ctx.tsUs - l.placedAtUs < config.maxOrderAgeUs &&
       l.qtyLots <= remaining &&
-      ordered(l.priceTicks) &&
-      plan.passive(l.priceTicks) &&
-      plan.spreadBound(l.priceTicks) &&
+      (Number.isNaN(prevPrice) || moreAggressive(plan, prevPrice, l.priceTicks)) &&
+      isPassive(plan, l.priceTicks) &&
+      withinSpreadBound(plan, l.priceTicks) &&
       filterViolation(inst, l.priceTicks, l.qtyLots) === null
     ) {
       quotes.push({ side: plan.side, priceTicks: l.priceTicks, qtyLots: l.qtyLots, level });
@@ -122,7 +137,7 @@ function buildSide(plan: SidePlan, ctx: StrategyContext, config: CommonConfig, n
       kept++;
       continue;
     }
-    if (!ordered(desired)) {
+    if (!(Number.isNaN(prevPrice) || moreAggressive(plan, prevPrice, desired))) {
       notes.push(`${tag} L${level} dropped: not behind the kept quote at ${prevPrice}`);
       continue;
     }
@@ -201,9 +216,9 @@ export function decideQuotes(ctx: StrategyContext, config: CommonConfig, label: 
       side: 'buy',
       levelPrices: bidPrices,
       capacityLots: config.maxPositionLots - position,
-      moreAggressive: (p, q) => p > q,
-      passive: (p) => p < bestAsk,
-      spreadBound: (p) => p <= ask0 - minSpread,
+      dir: 1,
+      passiveLimit: bestAsk,
+      spreadLimit: ask0 - minSpread,
     },
     ctx,
     config,
@@ -215,9 +230,9 @@ export function decideQuotes(ctx: StrategyContext, config: CommonConfig, label: 
       side: 'sell',
       levelPrices: askPrices,
       capacityLots: config.maxPositionLots + position,
-      moreAggressive: (p, q) => p < q,
-      passive: (p) => p > bestBid,
-      spreadBound: (p) => Number.isNaN(topBid) || p >= topBid + minSpread,
+      dir: -1,
+      passiveLimit: bestBid,
+      spreadLimit: Number.isNaN(topBid) ? NaN : topBid + minSpread,
     },
     ctx,
     config,

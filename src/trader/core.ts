@@ -20,6 +20,8 @@
  *     when the oldest live order reaches the strategy's `maxOrderAgeUs` or the OMS `orderTtlUs`;
  *  4. a trigger less than `minIntervalUs` after the previous decision is deferred to
  *     previous + minIntervalUs (`nextTimerUs`).
+ * The signal engine runs in 'on-demand' depth mode: obiLevels / obiBand are recomputed at a
+ * decision when `obiSource` reads them (else they stay not ready), the rest on every event.
  * Other events (trades, mark prices, depth changes behind the touch) only update the signals: the
  * strategies read them through σ, A, k and the imbalances, which the periodic decision picks up.
  * When a risk engine goes HALTED every order of its symbol is cancelled at once.
@@ -195,7 +197,7 @@ export class TradingCore {
     for (const b of options.initialBalance) this.portfolio.deposit({ asset: b.asset, amount: b.amount, tsUs: now });
     const rateLimiter = new OrderRateLimiter(this.config.risk.orderRate);
     for (const inst of options.instruments) {
-      const signal = new SignalEngine({ ...this.config.signal, tickSize: inst.spec.tickSize });
+      const signal = new SignalEngine({ ...this.config.signal, tickSize: inst.spec.tickSize, depthImbalance: 'on-demand' });
       const strategy = createStrategy(this.config.strategy);
       const risk = new RiskEngine({ symbol: inst.symbol, config: this.config.risk, bus: this.bus, rateLimiter, startUs: now });
       const p = new SymbolPipeline(inst, signal, strategy, risk, this.accountFor(inst.spec.marginAsset, now));
@@ -435,6 +437,8 @@ export class TradingCore {
     sctx.tsUs = now;
     sctx.book = p.book;
     sctx.positionLots = position;
+    // Multi-level and band imbalances walk the book: computed per decision, and only when read.
+    if (this.decision.obiSource !== 'l1') p.signal.refreshDepthImbalances(p.book);
     writeStrategySignals(p.signal.signal, p.signals, this.decision.obiSource, this.decision.micropriceSource);
     const intent = p.strategy.decide(sctx);
     if (this.bus.hasListeners('intent')) this.bus.emit('intent', { symbol, tsUs: now, trigger: why, intent });

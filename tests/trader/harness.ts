@@ -308,7 +308,7 @@ export interface RunOptions {
   steps: number;
   chaos: Chaos;
   config?: TraderConfigInput;
-  /** Step at which the kill switch is pulled (HALTED); -1 = never. */
+  /** Step at which the kill switch is pulled (HALTED) before the step runs; -1 = never. */
   killAtStep?: number;
   /** Called after each step with the harness state. */
   onStep?: (h: Harness, step: number) => void;
@@ -325,6 +325,8 @@ export class Harness {
   /** Reports the gateway produced that the core has not been given yet. */
   pending: ExecutionReport[] = [];
   readonly sent: { tsUs: number; cmd: GatewayCommand }[] = [];
+  /** Every command in the order the core queued it (drained), before the one-step delay. */
+  readonly queued: GatewayCommand[] = [];
 
   constructor(
     seed: number,
@@ -344,6 +346,13 @@ export class Harness {
     this.flushCommands();
   }
 
+  /** Pulls the kill switch; returns how many commands were queued before it. */
+  kill(): number {
+    const before = this.queued.length;
+    this.core.kill(SYMBOL, 'test kill');
+    return before;
+  }
+
   /** One market step: timers, commands sent one step ago reach the gateway, the market moves, reports arrive. */
   step(): void {
     const t = this.clock.nowUs() + 10_000 + this.rng.int(90_000);
@@ -359,17 +368,17 @@ export class Harness {
       this.core.onMarketEvent(e);
     }
     this.deliverReports(false);
-    this.inflight.push(...this.core.drainCommands());
+    this.flushCommands();
   }
 
   /** Sends everything in flight and delivers every report until the core has nothing left to say. */
   settle(): void {
     for (let round = 0; round < 100; round++) {
-      this.inflight.push(...this.core.drainCommands());
+      this.flushCommands();
       for (const c of this.inflight) this.sendToGateway(c);
       this.inflight = [];
       this.deliverReports(true);
-      this.inflight.push(...this.core.drainCommands());
+      this.flushCommands();
       if (this.pending.length === 0 && this.gateway.outbox.length === 0 && this.inflight.length === 0) return;
     }
     throw new Error('harness did not settle in 100 rounds');
@@ -401,15 +410,19 @@ export class Harness {
   }
 
   private flushCommands(): void {
-    this.inflight.push(...this.core.drainCommands());
+    const cmds = this.core.drainCommands();
+    this.inflight.push(...cmds);
+    this.queued.push(...cmds);
   }
 }
 
-export function run(opts: RunOptions): Harness {
-  const h = new Harness(opts.seed, opts.chaos, opts.config);
+/** A run; `queuedBeforeKill` is the number of commands queued before the kill (Infinity without one). */
+export function run(opts: RunOptions): Harness & { queuedBeforeKill: number } {
+  const h = new Harness(opts.seed, opts.chaos, opts.config) as Harness & { queuedBeforeKill: number };
+  h.queuedBeforeKill = Number.POSITIVE_INFINITY;
   h.start();
   for (let i = 0; i < opts.steps; i++) {
-    if (opts.killAtStep === i) h.core.kill(SYMBOL, 'test kill');
+    if (opts.killAtStep === i) h.queuedBeforeKill = h.kill();
     h.step();
     opts.onStep?.(h, i);
   }

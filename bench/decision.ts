@@ -1,0 +1,127 @@
+// Decision benchmark (issue 3): per-book-event cost of signal + strategy + risk + OMS decision on
+// the real BTCUSDT 2024-08-08 sample, through `TradingCore` (GLFT, default signal/risk/OMS config).
+// Events are imported into memory first (outside the timed region); a fake gateway acks every
+// command at once, so orders rest and the OMS reconciles against live orders (no fills).
+// nsPerEvent = process CPU time of the timed region / number of book events (depth diffs, snapshots,
+// bookTickers; trades in between are fed too and their cost is included). CPU time, not wall time,
+// because this 2-core machine is shared and wall time mostly measures the neighbours; on an idle
+// machine the two agree (CPU time also counts the GC's helper threads, so it is the larger one).
+// Wall time is reported alongside.
+// Standalone: `node --import tsx bench/decision.ts [runs]`.
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { SimClock } from '../src/core/clock.ts';
+import { importSources } from '../src/importers/index.ts';
+import type { MarketEvent } from '../src/model/events.ts';
+import { SpecRegistry, loadExchangeInfoFile } from '../src/model/instrument.ts';
+import type { ExecutionReport, GatewayCommand } from '../src/model/trading.ts';
+import { TradingCore, type TraderConfigInput } from '../src/trader/index.ts';
+
+const SHARED = join(import.meta.dirname, '..', '..', 'shared');
+const FILE = join(SHARED, 'data', 'real', 'hftbacktest', 'usdm', 'btcusdt_20240808.gz');
+const EXCHANGE_INFO = join(SHARED, 'data', 'binance-fixtures', 'python-resources', 'http_responses', 'http_futures_market_exchange_info.json');
+
+export const BENCH_CONFIG: TraderConfigInput = {
+  strategy: { kind: 'glft', gammaPerTick: 0.05, sizeLots: 2, maxPositionLots: 20, levels: 1, requoteToleranceTicks: 1 },
+  risk: { maxPositionLots: 20 },
+};
+
+function ack(cmd: GatewayCommand, orderIds: Map<string, { id: number; price: number; qty: number; side: 'buy' | 'sell' }>, nextId: () => number, tsUs: number): ExecutionReport | null {
+  const base = { symbol: 'BTCUSDT', cumFilledLots: 0, lastFillLots: 0, lastFillPriceTicks: 0, tradeId: -1, liquidity: null, commission: '0', errorCode: 0, errorMessage: '', reduceOnly: false, tsExchangeUs: tsUs };
+  if (cmd.kind === 'submit') {
+    const o = { id: nextId(), price: cmd.order.priceTicks, qty: cmd.order.qtyLots, side: cmd.order.side };
+    orderIds.set(cmd.order.clientOrderId, o);
+    return { ...base, clientOrderId: cmd.order.clientOrderId, orderId: o.id, execType: 'NEW', status: 'NEW', side: o.side, priceTicks: o.price, origQtyLots: o.qty };
+  }
+  const o = orderIds.get(cmd.clientOrderId);
+  if (!o) return null;
+  if (cmd.kind === 'cancel') {
+    orderIds.delete(cmd.clientOrderId);
+    return { ...base, clientOrderId: cmd.clientOrderId, orderId: o.id, execType: 'CANCELED', status: 'CANCELED', side: o.side, priceTicks: o.price, origQtyLots: o.qty };
+  }
+  o.price = cmd.priceTicks;
+  o.qty = cmd.qtyLots;
+  return { ...base, clientOrderId: cmd.clientOrderId, orderId: o.id, execType: 'AMENDMENT', status: 'NEW', side: o.side, priceTicks: o.price, origQtyLots: o.qty };
+}
+
+export interface DecisionRun {
+  /** Wall time of the timed region, s. */
+  seconds: number;
+  /** Process CPU time (user + system) of the timed region, s. */
+  cpuSeconds: number;
+  bookEvents: number;
+  decisions: number;
+  commands: number;
+}
+
+/** One pass over the events through a fresh core. */
+export function runDecision(events: readonly MarketEvent[], specs: SpecRegistry, config: TraderConfigInput = BENCH_CONFIG): DecisionRun {
+  const clock = new SimClock(events[0].tsReceiveUs);
+  const core = new TradingCore({ clock, instruments: [specs.get('BTCUSDT')], config, initialBalance: [{ asset: 'USDT', amount: '100000' }] });
+  const orders = new Map<string, { id: number; price: number; qty: number; side: 'buy' | 'sell' }>();
+  let id = 1;
+  const nextId = () => id++;
+  let bookEvents = 0;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i];
+    const ts = e.tsReceiveUs;
+    for (let t = core.nextTimerUs(); t <= ts; t = core.nextTimerUs()) {
+      clock.advanceTo(t);
+      core.onTimer(t);
+    }
+    clock.advanceTo(ts);
+    if (e.type === 'depth' || e.type === 'snapshot' || e.type === 'bookTicker') bookEvents++;
+    core.onMarketEvent(e);
+    const cmds = core.drainCommands();
+    for (let j = 0; j < cmds.length; j++) {
+      const r = ack(cmds[j], orders, nextId, ts);
+      if (r) core.onExecutionReport(r);
+    }
+    if (cmds.length > 0) core.drainCommands();
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  return { seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, bookEvents, decisions: core.counters.decisions, commands: core.counters.commands };
+}
+
+export async function loadSample(): Promise<{ events: MarketEvent[]; specs: SpecRegistry }> {
+  const specs = new SpecRegistry();
+  specs.addAll(loadExchangeInfoFile(EXCHANGE_INFO));
+  const events: MarketEvent[] = [];
+  for await (const batch of importSources([FILE], { specs }).events) for (const e of batch) events.push(e);
+  return { events, specs };
+}
+
+type Stat = { min: number; median: number; max: number };
+
+function stat(xs: number[]): Stat {
+  const s = [...xs].sort((a, b) => a - b);
+  return { min: s[0], median: s[(s.length - 1) >> 1], max: s[s.length - 1] };
+}
+
+export async function benchDecision(opts: { runs: number }): Promise<{ nsPerEvent: Stat; wallNsPerEvent: Stat; events: number; decisions: number; commands: number }> {
+  const { events, specs } = await loadSample();
+  const ns: number[] = [];
+  const wall: number[] = [];
+  let last: DecisionRun | null = null;
+  // One unmeasured warm-up pass so the JIT has compiled the pipeline.
+  for (let r = -1; r < Math.max(1, opts.runs); r++) {
+    const run = runDecision(events, specs);
+    if (r >= 0) {
+      ns.push((run.cpuSeconds * 1e9) / run.bookEvents);
+      wall.push((run.seconds * 1e9) / run.bookEvents);
+    }
+    last = run;
+  }
+  const l = last as DecisionRun;
+  return { nsPerEvent: stat(ns), wallNsPerEvent: stat(wall), events: l.bookEvents, decisions: l.decisions, commands: l.commands };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const runs = Number(process.argv[2] ?? 5);
+  const r = await benchDecision({ runs });
+  const f = (x: number) => x.toFixed(0);
+  process.stdout.write(`decision: ${r.events} book events, ${r.decisions} decisions, ${r.commands} commands; CPU ns per book event min ${f(r.nsPerEvent.min)} median ${f(r.nsPerEvent.median)} max ${f(r.nsPerEvent.max)}; wall median ${f(r.wallNsPerEvent.median)}\n`);
+}
