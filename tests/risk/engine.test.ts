@@ -118,6 +118,28 @@ describe('max position (lots)', () => {
     expect(events).toEqual([{ type: 'riskTrimmed', payload: { symbol: SYMBOL, tsUs: T0, trims: d.trims, state: 'ACTIVE' } }]);
   });
 
+  it('counts a keepable open order and the quote that keeps it once, so a binding limit does not flip', () => {
+    const { engine } = setup({ maxPositionLots: 10 });
+    // Position 6, one resting buy of 4: exactly at the limit. The strategy keeps it unchanged.
+    const open = [{ side: 'buy' as const, priceTicks: 599_990, remainingLots: 4, keepable: true }];
+    const keep = intent([quote('buy', 599_990, 4, 0)]);
+    for (let i = 0; i < 3; i++) {
+      const d = approved(engine.check(keep, makeCtx({ tsUs: T0 + i, positionLots: 6, openOrders: open })));
+      expect(d.intent.quotes).toEqual([quote('buy', 599_990, 4, 0)]);
+      expect(d.trims).toEqual([]);
+    }
+    // Without the flag (e.g. its cancel is in flight) the order counts separately: the quote goes.
+    const d2 = approved(engine.check(keep, makeCtx({ tsUs: T0 + 5, positionLots: 6, openOrders: [{ ...open[0], keepable: false }] })));
+    expect(d2.intent.quotes).toEqual([]);
+    // A second identical quote cannot claim the same order; a bigger quote is a change: counted in full.
+    const d3 = approved(engine.check(intent([quote('buy', 599_990, 4, 0), quote('buy', 599_980, 4, 1)]), makeCtx({ tsUs: T0 + 6, positionLots: 6, openOrders: open })));
+    expect(d3.intent.quotes).toEqual([quote('buy', 599_990, 4, 0)]);
+    const d4 = approved(engine.check(intent([quote('buy', 599_990, 4, 0)]), makeCtx({ tsUs: T0 + 7, positionLots: 7, openOrders: open })));
+    // Position 7 + kept 4 > 10: not keepable as is; counted with the open order: room 10 − 7 − 4 = 0.
+    expect(d4.intent.quotes).toEqual([]);
+    expect(d4.trims[0]).toMatchObject({ keptLots: 0, reason: { code: 'MAX_POSITION' } });
+  });
+
   it('allows only reducing quotes once the position is beyond the limit', () => {
     const { engine } = setup({ maxPositionLots: 10 });
     const d = approved(engine.check(intent([quote('buy', 599_990, 1), quote('sell', 600_010, 20)]), makeCtx({ positionLots: 12 })));

@@ -72,7 +72,9 @@ const stepArb = fc.record({
   halfSpread: fc.integer({ min: 1, max: 20 }),
   markOffset: fc.option(fc.integer({ min: -500, max: 500 }), { nil: null }),
   positionLots: fc.integer({ min: -30, max: 30 }),
-  openOrders: fc.array(fc.record({ side: sideArb, priceOffset: fc.integer({ min: -3000, max: 3000 }), remainingLots: fc.integer({ min: 1, max: 10 }) }), { maxLength: 5 }),
+  openOrders: fc.array(fc.record({ side: sideArb, priceOffset: fc.integer({ min: -3000, max: 3000 }), remainingLots: fc.integer({ min: 1, max: 10 }), keepable: fc.boolean() }), { maxLength: 5 }),
+  // Quotes that keep an open order exactly (index into openOrders), as the strategy does for live quotes.
+  keepQuotes: fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 4 }),
   equityMoveCents: fc.oneof({ weight: 6, arbitrary: fc.integer({ min: -3_000, max: 3_000 }) }, { weight: 1, arbitrary: fc.integer({ min: -80_000, max: 60_000 }) }),
   marginUsedCents: fc.integer({ min: 0, max: 800_000 }),
   sigma: fc.oneof({ weight: 5, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 25 }) }),
@@ -163,10 +165,22 @@ function checkDecision(d: RiskDecision, it: Intent, ctx: RiskContext, cfg: RiskC
     const sideQuotes = out.filter((q) => q.side === side);
     if (sideQuotes.length === 0) continue;
     const approvedLots = sideQuotes.reduce((a, q) => a + q.qtyLots, 0);
-    const openLots = ctx.openOrders.filter((o) => o.side === side).reduce((a, o) => a + o.remainingLots, 0);
+    // A keepable open order and an approved quote of exactly its price and lots are one resting
+    // order (the OMS keeps it): matched one-to-one, counted once.
+    const used = new Set<number>();
+    let matchedLots = 0;
+    for (const q of sideQuotes) {
+      const j = ctx.openOrders.findIndex((o, k) => !used.has(k) && o.keepable === true && o.side === side && o.priceTicks === q.priceTicks && o.remainingLots === q.qtyLots);
+      if (j >= 0) {
+        used.add(j);
+        matchedLots += q.qtyLots;
+      }
+    }
+    const openLots = ctx.openOrders.filter((o) => o.side === side).reduce((a, o) => a + o.remainingLots, 0) - matchedLots;
     const signedPos = side === 'buy' ? pos : -pos;
     const worst = signedPos + openLots + approvedLots;
-    // Position limit, counting every open same-side order as filled plus the approved quotes.
+    // Position limit, counting every open same-side order as filled plus the approved quotes
+    // (what will actually rest: kept orders once).
     expect(worst).toBeLessThanOrEqual(cfg.maxPositionLots);
     if (cfg.maxPositionNotional !== null) {
       expect(new Decimal(worst).times(refTicks).times(TICK_LOT).lte(cfg.maxPositionNotional)).toBe(true);
@@ -227,7 +241,7 @@ function runScenario(raw: RawConfig, steps: Step[]): { checked: number; approved
       }
       continue;
     }
-    const openOrders: OpenOrderView[] = st.openOrders.map((o) => ({ side: o.side, priceTicks: mid + o.priceOffset, remainingLots: o.remainingLots }));
+    const openOrders: OpenOrderView[] = st.openOrders.map((o) => ({ side: o.side, priceTicks: mid + o.priceOffset, remainingLots: o.remainingLots, keepable: o.keepable }));
     const ctx = makeCtx({
       tsUs,
       positionLots: st.positionLots,
@@ -243,7 +257,8 @@ function runScenario(raw: RawConfig, steps: Step[]): { checked: number; approved
       marginUsed: (st.marginUsedCents / 100).toFixed(2),
       sigmaTicksPerSqrtS: st.sigma ?? Number.NaN,
     });
-    const quotes: Quote[] = st.cancelAll === 0 ? [] : st.quoteSeeds.map((q) => ({ ...q, priceTicks: mid + q.priceTicks }));
+    const kept: Quote[] = st.keepQuotes.filter((i) => i < openOrders.length).map((i, n) => ({ side: openOrders[i].side, priceTicks: openOrders[i].priceTicks, qtyLots: openOrders[i].remainingLots, level: n }));
+    const quotes: Quote[] = st.cancelAll === 0 ? [] : [...kept, ...st.quoteSeeds.map((q) => ({ ...q, priceTicks: mid + q.priceTicks }))];
     const it: Intent = { symbol: SYMBOL, tsUs, quotes, cancelAll: st.cancelAll === 0, flatten: st.flatten === 0, reason: 'prop' };
     const budget = naiveRemaining(cfg, sends, tsUs);
     if (cfg.maxDrawdownFraction !== null) {
@@ -284,7 +299,7 @@ const REGRESSIONS: [RawConfig, Step[]][] = [
     },
     [
       {
-        kind: 'check', dtUs: 0, midMove: 0, halfSpread: 1, markOffset: null, positionLots: 0, openOrders: [], equityMoveCents: 0, marginUsedCents: 0,
+        kind: 'check', dtUs: 0, midMove: 0, halfSpread: 1, markOffset: null, positionLots: 0, openOrders: [], keepQuotes: [], equityMoveCents: 0, marginUsedCents: 0,
         sigma: null, invalidBook: 2, bookAgeUs: 0, quoteSeeds: [{ side: 'buy', priceTicks: 0, qtyLots: 0, level: 0 }], cancelAll: 1, flatten: 0, sends: 0,
       },
     ],
