@@ -1,0 +1,176 @@
+// Behaviour pin for performance work on the decision path (signal, strategy, risk, OMS, trader):
+// the real BTCUSDT 2024-08-08 sample through `TradingCore` under several configurations, with every
+// intent, risk decision, command batch and risk state change serialised into one SHA-256 per
+// configuration. The expected digests were recorded on the code BEFORE the allocation/sort/Map
+// optimisations of the decision path (commit 0ac05fb); a refactor that changes any intent (quotes or
+// reason text), trim, denial or command on this sample changes a digest. Record new digests only
+// for an intended behaviour change, and say so in the commit.
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { EventBus } from '../../src/core/bus.ts';
+import { SimClock } from '../../src/core/clock.ts';
+import { importSources } from '../../src/importers/index.ts';
+import type { MarketEvent } from '../../src/model/events.ts';
+import { SpecRegistry, loadExchangeInfoFile } from '../../src/model/instrument.ts';
+import type { ExecutionReport, GatewayCommand } from '../../src/model/trading.ts';
+import { TradingCore, type TraderConfigInput, type TraderEvents } from '../../src/trader/index.ts';
+import { FakeGateway } from './harness.ts';
+
+const SHARED = join(import.meta.dirname, '..', '..', '..', 'shared');
+const FILE = join(SHARED, 'data', 'real', 'hftbacktest', 'usdm', 'btcusdt_20240808.gz');
+const EXCHANGE_INFO = join(SHARED, 'data', 'binance-fixtures', 'python-resources', 'http_responses', 'http_futures_market_exchange_info.json');
+const HAVE_DATA = existsSync(FILE) && existsSync(EXCHANGE_INFO);
+
+interface Outcome {
+  digest: string;
+  decisions: number;
+  commands: number;
+  fills: number;
+  positionLots: number;
+}
+
+/** Acks every command at once (the bench's gateway): orders rest, nothing fills. */
+function ackGateway(): { send: (cmd: GatewayCommand, tsUs: number) => ExecutionReport[] } {
+  const orders = new Map<string, { id: number; price: number; qty: number; side: 'buy' | 'sell' }>();
+  let nextId = 1;
+  return {
+    send(cmd, tsUs) {
+      const base = { symbol: 'BTCUSDT', cumFilledLots: 0, lastFillLots: 0, lastFillPriceTicks: 0, tradeId: -1, liquidity: null, commission: '0', errorCode: 0, errorMessage: '', reduceOnly: false, tsExchangeUs: tsUs } as const;
+      if (cmd.kind === 'submit') {
+        const o = { id: nextId++, price: cmd.order.priceTicks, qty: cmd.order.qtyLots, side: cmd.order.side };
+        orders.set(cmd.order.clientOrderId, o);
+        return [{ ...base, clientOrderId: cmd.order.clientOrderId, orderId: o.id, execType: 'NEW', status: 'NEW', side: o.side, priceTicks: o.price, origQtyLots: o.qty }];
+      }
+      const o = orders.get(cmd.clientOrderId);
+      if (!o) return [];
+      if (cmd.kind === 'cancel') {
+        orders.delete(cmd.clientOrderId);
+        return [{ ...base, clientOrderId: cmd.clientOrderId, orderId: o.id, execType: 'CANCELED', status: 'CANCELED', side: o.side, priceTicks: o.price, origQtyLots: o.qty }];
+      }
+      o.price = cmd.priceTicks;
+      o.qty = cmd.qtyLots;
+      return [{ ...base, clientOrderId: cmd.clientOrderId, orderId: o.id, execType: 'AMENDMENT', status: 'NEW', side: o.side, priceTicks: o.price, origQtyLots: o.qty }];
+    },
+  };
+}
+
+/**
+ * Runs the sample through a fresh core. `filling`: the test harness's fake exchange, which fills a
+ * resting order when the touch trades through it (positions move, risk and skew engage).
+ */
+function run(events: readonly MarketEvent[], specs: SpecRegistry, config: TraderConfigInput, filling: boolean): Outcome {
+  const clock = new SimClock(events[0].tsReceiveUs);
+  const bus = new EventBus<TraderEvents>();
+  const hash = createHash('sha256');
+  const record = (kind: string) => (payload: unknown) => {
+    hash.update(kind);
+    hash.update(JSON.stringify(payload));
+    hash.update('\n');
+  };
+  bus.on('intent', record('intent'));
+  bus.on('decision', record('decision'));
+  bus.on('commands', record('commands'));
+  bus.on('riskStateChanged', record('state'));
+  let fills = 0;
+  bus.on('order.filled', () => fills++);
+  const core = new TradingCore({ clock, bus, instruments: [specs.get('BTCUSDT')], config, initialBalance: [{ asset: 'USDT', amount: '100000' }] });
+  const gateway = filling ? new FakeGateway(() => clock.nowUs()) : null;
+  const acker = ackGateway();
+  const flush = (tsUs: number): void => {
+    for (let round = 0; round < 10; round++) {
+      const cmds = core.drainCommands();
+      if (cmds.length === 0 && (gateway === null || gateway.outbox.length === 0)) return;
+      for (const cmd of cmds) {
+        if (gateway === null) for (const r of acker.send(cmd, tsUs)) core.onExecutionReport(r);
+        else gateway.onCommand(cmd);
+      }
+      if (gateway !== null) {
+        const out = gateway.outbox;
+        gateway.outbox = [];
+        for (const r of out) core.onExecutionReport(r);
+      }
+    }
+  };
+  for (const e of events) {
+    for (let t = core.nextTimerUs(); t <= e.tsReceiveUs; t = core.nextTimerUs()) {
+      clock.advanceTo(t);
+      core.onTimer(t);
+      flush(t);
+    }
+    clock.advanceTo(e.tsReceiveUs);
+    core.onMarketEvent(e);
+    if (gateway !== null && (e.type === 'depth' || e.type === 'snapshot')) {
+      const book = core.book('BTCUSDT');
+      if (book.isValid()) gateway.onBook(book.bestBidTicks(), book.bestAskTicks());
+    }
+    flush(e.tsReceiveUs);
+  }
+  return { digest: hash.digest('hex').slice(0, 16), decisions: core.counters.decisions, commands: core.counters.commands, fills, positionLots: core.oms.positionLots('BTCUSDT') };
+}
+
+const CASES: { name: string; filling: boolean; config: TraderConfigInput; expected: Outcome }[] = [
+  {
+    name: 'bench: GLFT 1 level, acking gateway',
+    filling: false,
+    config: {
+      strategy: { kind: 'glft', gammaPerTick: 0.05, sizeLots: 2, maxPositionLots: 20, levels: 1, requoteToleranceTicks: 1 },
+      risk: { maxPositionLots: 20 },
+    },
+    expected: { digest: 'ca3e86cae1130475', decisions: 3929, commands: 978, fills: 0, positionLots: 0 },
+  },
+  {
+    name: 'GLFT 2 levels, filling gateway, cancel-replace',
+    filling: true,
+    config: {
+      strategy: { kind: 'glft', gammaPerTick: 0.05, sizeLots: 2, maxPositionLots: 8, levels: 2, requoteToleranceTicks: 1 },
+      risk: { maxPositionLots: 8 },
+      oms: { modifyMode: 'cancel-replace' },
+    },
+    expected: { digest: 'c4f6a83c1835be35', decisions: 6116, commands: 4226, fills: 152, positionLots: 0 },
+  },
+  {
+    name: 'fixed 3 levels, tilt on levels OBI, filling gateway, tight risk',
+    filling: true,
+    config: {
+      strategy: {
+        kind: 'fixed',
+        halfSpreadTicks: 2,
+        skewTicksPerLot: 0.5,
+        sizeLots: 3,
+        maxPositionLots: 9,
+        levels: 3,
+        levelSpacingTicks: 2,
+        requoteToleranceTicks: 0,
+        tilt: { obiTicksPerUnit: 2, maxTiltTicks: 3 },
+      },
+      risk: { maxPositionLots: 6, maxOpenOrders: 4 },
+      decision: { obiSource: 'levels', minIntervalUs: 20_000 },
+    },
+    expected: { digest: 'be0efb4f90220a6f', decisions: 4433, commands: 3481, fills: 906, positionLots: 3 },
+  },
+];
+
+describe('decision path on the real BTCUSDT sample (behaviour pin)', () => {
+  let sample: { events: MarketEvent[]; specs: SpecRegistry } | null = null;
+  beforeAll(async () => {
+    if (!HAVE_DATA) return;
+    const specs = new SpecRegistry();
+    specs.addAll(loadExchangeInfoFile(EXCHANGE_INFO));
+    const events: MarketEvent[] = [];
+    for await (const batch of importSources([FILE], { specs }).events) for (const e of batch) events.push(e);
+    sample = { events, specs };
+  }, 60_000);
+
+  for (const c of CASES) {
+    it.skipIf(!HAVE_DATA)(`${c.name}: same intents, decisions and commands as recorded`, () => {
+      const s = sample as { events: MarketEvent[]; specs: SpecRegistry };
+      const out = run(s.events, s.specs, c.config, c.filling);
+      expect(out.decisions).toBeGreaterThan(1000);
+      expect(out.commands).toBeGreaterThan(10);
+      if (c.filling) expect(out.fills).toBeGreaterThan(0);
+      expect(out).toEqual(c.expected);
+    }, 60_000);
+  }
+});
