@@ -207,6 +207,8 @@ export class BacktestEngine {
     }
     if (Number.isNaN(this.stats.firstUs)) {
       this.stats.firstUs = this.localUs[0];
+      // The run starts with its data: nothing (timers included) happens before the first event.
+      if (this.o.clock.nowUs() < this.exchangeUs[0]) this.o.clock.advanceTo(this.exchangeUs[0]);
       this.nextSample = this.o.observer?.nextSampleUs?.(this.exchangeUs[0] - 1) ?? Infinity;
     }
     this.stats.lastUs = t.localUs;

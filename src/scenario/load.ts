@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { LineCounter, isMap, isScalar, parse as parseYamlValue, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import { ConfigError, MakerError } from '../core/errors.ts';
 import { normalizeDecimal } from '../model/decimal.ts';
+import { parseSyntheticConfig, type SyntheticConfig } from '../synthetic/index.ts';
 import { parseTraderConfig, type TraderConfig } from '../trader/config.ts';
 import { SCENARIO_SCHEMA, fieldAt, type Field, type StreamName } from './schema.ts';
 import { parseTimeRange, type TimeRange } from './time-range.ts';
@@ -47,6 +48,8 @@ export interface Scenario {
     spec: string | null;
     missingHint: string | null;
     synthetic: Record<string, unknown>;
+    /** The resolved generator config (symbol, seed, start and duration are set per run). */
+    syntheticConfig: SyntheticConfig | null;
   };
   execution: {
     feedLatency: { model: 'recorded' | 'constant'; latencyUs: number; clockOffsetUs: number | 'auto'; offsetSampleEvents: number; minLatencyUs: number };
@@ -134,20 +137,24 @@ export function parseScenario(text: string, file = '', opts: LoadOptions = {}): 
   data.symbols = (data.symbols as string[]).map((s) => s.toUpperCase());
   if (new Set(data.symbols).size !== data.symbols.length) throw ctx.error(['data', 'symbols'], 'lists a symbol twice');
   if (data.source === 'synthetic') {
-    const known = new Set(['startMidTicks', 'levelsPerSide', 'meanLevelLots', 'depthEventsPerS', 'tradesPerS', 'meanTradeLots', 'sigmaTicksPerSqrtS', 'feedLatencyUs', 'fundingRate']);
-    syntheticKeys?.forEach((k) => known.add(k));
-    for (const k of Object.keys(data.synthetic)) if (!known.has(k)) throw ctx.error(['data', 'synthetic', k], `unknown key (expected one of ${[...known].sort().join(', ')})`);
-  }
+    for (const k of ['symbol', 'seed', 'startUs', 'durationS']) {
+      if (k in data.synthetic) throw ctx.error(['data', 'synthetic', k], `is set by ${k === 'symbol' ? 'data.symbols' : k === 'seed' ? 'seed' : 'data.range'}, not here`);
+    }
+    try {
+      data.syntheticConfig = parseSyntheticConfig(data.synthetic, 'data.synthetic');
+    } catch (e) {
+      if (e instanceof ConfigError) {
+        const field = e.location.field ?? 'data.synthetic';
+        const message = e.message.startsWith(`${field}: `) ? e.message.slice(field.length + 2) : e.message;
+        throw ctx.error(field.split('.'), message);
+      }
+      throw e;
+    }
+  } else data.syntheticConfig = null;
   const ol = v.execution.orderLatency;
   if (ol.model === 'recorded' && ol.file === null) throw ctx.error(['execution', 'orderLatency', 'file'], 'is required when orderLatency.model is "recorded"');
   if (v.account.balances && Object.keys(v.account.balances).length === 0) throw ctx.error(['account', 'balances'], 'needs at least one asset');
   return { ...(v as Omit<Scenario, 'file' | 'trader' | 'raw'>), file, trader, raw } as Scenario;
-}
-
-/** Extra keys the synthetic generator accepts (set by `registerSyntheticKeys`, e.g. from its defaults). */
-let syntheticKeys: Set<string> | undefined;
-export function registerSyntheticKeys(keys: Iterable<string>): void {
-  syntheticKeys = new Set(keys);
 }
 
 class Ctx {

@@ -1,0 +1,192 @@
+/**
+ * The real parts of a run: `SimExchange` (exchange side), `TradingCore` (strategy side) and the
+ * `RunRecorder` fed through the engine's observer hooks, plus `backtest()`, which runs a scenario
+ * and returns everything the CLI writes out.
+ *
+ * What the recorder gets and when:
+ * - orders sent (submit / cancel / modify) at their send time on the strategy side;
+ * - fills, rejects, cancels and expiries at the exchange time they happened (read from the
+ *   exchange's reports as they are produced, with the exchange's replayed mid at that moment);
+ * - risk-state changes from the core's bus; funding settlements when they reach the strategy side;
+ * - samples on the fixed grid `startUs + k·sampleIntervalUs`: the core's portfolio, the exchange's
+ *   replayed best bid/ask/mid (the market, not the core's view) and our best live quotes.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError } from '../core/errors.ts';
+import type { ExecutionReport } from '../model/trading.ts';
+import type { Scenario } from '../scenario/index.ts';
+import { TradingCore } from '../trader/index.ts';
+import type { EngineObserver, ExchangeSide, FundingNotice } from './engine.ts';
+import { computeMetrics, RunRecorder, type RunInfo, type RunMetrics } from './report/index.ts';
+import { runScenario, type BookMode, type PartsContext, type RunOptions, type RunParts, type RunResult } from './run.ts';
+import { SimExchange, type FeeSchedule, type FundingConfig, type QueueModelConfig } from './sim-exchange/index.ts';
+
+export interface RealParts extends RunParts {
+  core: TradingCore;
+  sim: SimExchange;
+  recorder: RunRecorder;
+}
+
+function queueConfig(s: Scenario): QueueModelConfig {
+  const q = s.execution.queue;
+  if (q.model === 'risk-averse') return { kind: 'riskAverse' };
+  return { kind: 'prob', family: q.model === 'prob-power' ? 'power' : 'log', variant: q.variant, n: q.power };
+}
+
+function feeSchedule(s: Scenario): FeeSchedule {
+  const fees = s.execution.fees;
+  const toRates = (r: { makerRate: string; takerRate: string }) => ({ maker: r.makerRate, taker: r.takerRate });
+  const symbols: Record<string, { maker: string; taker: string }> = {};
+  for (const k of Object.keys(fees).sort()) if (k !== 'default') symbols[k.toUpperCase()] = toRates(fees[k]);
+  return { default: toRates(fees.default ?? { makerRate: '0.0002', takerRate: '0.0005' }), symbols };
+}
+
+function fundingConfig(s: Scenario): FundingConfig {
+  const f = s.execution.funding;
+  if (f.mode === 'off') return { mode: 'none' };
+  if (f.mode === 'rate') return { mode: 'fixed', rate: f.ratePerInterval, intervalUs: f.intervalH * 3_600_000_000 };
+  return { mode: 'data' };
+}
+
+export function dataKind(mode: BookMode): string {
+  return mode === 'depth' ? 'full depth (diffs + snapshots)' : 'top of book only (bookTicker + trades)';
+}
+
+/** Builds the real exchange, trading core and recorder of a scenario. */
+export function realParts(ctx: PartsContext): RealParts {
+  const { scenario: s, data, clock, rng } = ctx;
+  if (!s.execution.partialFills) throw new ConfigError('partialFills: false is not supported by the simulated exchange yet (fills are partial by rule F3)', { file: s.file || undefined, field: 'execution.partialFills' });
+  const instruments = data.instruments;
+  const sim = new SimExchange({
+    instruments,
+    rng: rng.fork('exchange'),
+    queueModel: queueConfig(s),
+    fees: feeSchedule(s),
+    crossingFills: s.execution.crossingFills,
+    funding: fundingConfig(s),
+    bookSource: s.data.book === 'top-of-book' ? 'bookTicker' : s.data.book === 'depth' ? 'depth' : 'auto',
+  });
+  const balances = Object.keys(s.account.balances)
+    .sort()
+    .map((asset) => ({ asset: asset.toUpperCase(), amount: s.account.balances[asset] }));
+  const core = new TradingCore({ clock, instruments, config: s.trader, initialBalance: balances, portfolio: { defaults: { leverage: s.account.leverage } } });
+  const limits: Record<string, number> = {};
+  for (const i of instruments) limits[i.symbol] = Math.min(s.trader.risk.maxPositionLots, s.trader.strategy.maxPositionLots);
+  const recorder = new RunRecorder({ instruments, startUs: data.startUs, sampleIntervalUs: s.report.sampleIntervalUs, positionLimitLots: limits });
+  core.bus.on('riskStateChanged', (e) => recorder.onRiskEvent({ tsUs: e.tsUs, symbol: e.symbol, from: e.from, to: e.to, reason: e.code ?? e.trigger }));
+
+  const asset = instruments[0].spec.marginAsset.toUpperCase();
+  const exchange: ExchangeSide = {
+    onMarketEvent: (e) => sim.onMarketEvent(e),
+    onCommand: (cmd, t) => sim.onCommand(cmd, t),
+    drainReports: () => {
+      const reports = sim.drainReports();
+      for (const r of reports) recordReport(recorder, sim, r);
+      return reports;
+    },
+    drainFunding: () => sim.drainFunding(),
+  };
+  const observer: EngineObserver = {
+    onCommandSent: (t, cmd) => {
+      if (cmd.kind === 'submit') {
+        const o = cmd.order;
+        recorder.onOrder({ tsUs: t, symbol: o.symbol, kind: 'submit', clientOrderId: o.clientOrderId, side: o.side, orderType: o.type, timeInForce: o.timeInForce, priceTicks: o.priceTicks, qtyLots: o.qtyLots, reduceOnly: o.reduceOnly });
+      } else if (cmd.kind === 'cancel') recorder.onOrder({ tsUs: t, symbol: cmd.symbol, kind: 'cancel', clientOrderId: cmd.clientOrderId });
+      else recorder.onOrder({ tsUs: t, symbol: cmd.symbol, kind: 'modify', clientOrderId: cmd.clientOrderId, side: cmd.side, priceTicks: cmd.priceTicks, qtyLots: cmd.qtyLots });
+    },
+    onFundingDelivered: (_t, f: FundingNotice) => recorder.onFunding({ tsUs: f.tsUs, symbol: f.symbol, rate: f.rate, markPrice: f.markPrice, positionLots: f.positionLots, payment: f.payment }),
+    nextSampleUs: (after) => recorder.nextSampleUs(after),
+    onSample: (t) => {
+      const snap = core.portfolio.snapshot(t);
+      const pnl = snap.pnlFloats(asset);
+      recorder.sample(
+        t,
+        { equity: snap.equityFloat(asset), wallet: snap.walletFloat(asset), unrealized: snap.unrealizedFloat(asset), ...pnl },
+        instruments.map((i) => {
+          const book = sim.book(i.symbol);
+          const bid = book.bestBidTicks();
+          const ask = book.bestAskTicks();
+          let bidQuote = NaN;
+          let askQuote = NaN;
+          for (const o of sim.openOrders(i.symbol)) {
+            if (o.side === 'buy' && !(o.priceTicks <= bidQuote)) bidQuote = o.priceTicks;
+            if (o.side === 'sell' && !(o.priceTicks >= askQuote)) askQuote = o.priceTicks;
+          }
+          return { symbol: i.symbol, positionLots: core.portfolio.positionLots(i.symbol), bestBidTicks: bid, bestAskTicks: ask, midTicks: bid > 0 && ask > 0 ? (bid + ask) / 2 : NaN, bidQuoteTicks: bidQuote, askQuoteTicks: askQuote };
+        }),
+      );
+    },
+  };
+  return { core, sim, recorder, strategy: core, exchange, observer };
+}
+
+function recordReport(recorder: RunRecorder, sim: SimExchange, r: ExecutionReport): void {
+  const t = r.tsExchangeUs;
+  switch (r.execType) {
+    case 'TRADE': {
+      const book = sim.book(r.symbol);
+      const bid = book.bestBidTicks();
+      const ask = book.bestAskTicks();
+      recorder.onFill({ tsUs: t, symbol: r.symbol, side: r.side, priceTicks: r.lastFillPriceTicks, qtyLots: r.lastFillLots, liquidity: r.liquidity ?? 'taker', commission: r.commission, midTicks: bid > 0 && ask > 0 ? (bid + ask) / 2 : NaN, orderId: r.orderId, clientOrderId: r.clientOrderId });
+      return;
+    }
+    case 'REJECTED':
+    case 'CANCEL_REJECTED':
+    case 'MODIFY_REJECTED':
+      recorder.onOrder({ tsUs: t, symbol: r.symbol, kind: 'reject', clientOrderId: r.clientOrderId, orderId: r.orderId, side: r.side, priceTicks: r.priceTicks, qtyLots: r.origQtyLots, reason: String(r.errorCode) });
+      return;
+    case 'CANCELED':
+      recorder.onOrder({ tsUs: t, symbol: r.symbol, kind: 'canceled', clientOrderId: r.clientOrderId, orderId: r.orderId });
+      return;
+    case 'EXPIRED':
+      recorder.onOrder({ tsUs: t, symbol: r.symbol, kind: 'expired', clientOrderId: r.clientOrderId, orderId: r.orderId });
+      return;
+    default:
+  }
+}
+
+export interface BacktestOutcome {
+  result: RunResult<RealParts>;
+  metrics: RunMetrics;
+  info: RunInfo;
+  /** The initial capital in the margin asset. */
+  initialCapital: string;
+}
+
+/** Code version stamped into summaries: the package version. */
+export function codeVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version?: string };
+    return `maker ${pkg.version ?? 'unknown'}`;
+  } catch {
+    return 'maker unknown';
+  }
+}
+
+/** Runs a scenario end to end with the real parts; the recorder is finished, outputs not written. */
+export async function backtest(s: Scenario, runId: (fingerprint: string) => string, opts: RunOptions = {}): Promise<BacktestOutcome> {
+  const result = await runScenario(s, realParts, opts);
+  const { recorder, core } = result.parts;
+  try {
+    recorder.finish(result.stats.lastUs);
+  } catch (e) {
+    recorder.abort();
+    throw e;
+  }
+  const asset = result.data.instruments[0].spec.marginAsset.toUpperCase();
+  const account = core.portfolio.accountSnapshot(asset);
+  const initialCapital = s.account.balances[asset] ?? s.account.balances[Object.keys(s.account.balances).find((k) => k.toUpperCase() === asset) ?? ''] ?? '0';
+  const metrics = computeMetrics(recorder, { initialCapital, pnl: account.pnl });
+  const info: RunInfo = {
+    runId: runId(result.data.fingerprint),
+    scenarioName: s.name || (s.file ? s.file.replace(/^.*\//, '').replace(/\.ya?ml$/, '') : 'scenario'),
+    scenarioSource: s.file || undefined,
+    seed: s.seed,
+    dataFingerprint: result.data.fingerprint,
+    codeVersion: codeVersion(),
+    dataKind: dataKind(result.data.bookMode),
+    determinismHash: result.eventLogHash,
+  };
+  return { result, metrics, info, initialCapital };
+}

@@ -1,0 +1,217 @@
+/**
+ * One backtest run from a resolved `Scenario`: instruments, data sources, the simulated exchange,
+ * the trading core, the recorder and the engine, wired together. A run is a pure function of
+ * (data, scenario, seed): the only randomness is `new Rng(scenario.seed)` and its labelled forks
+ * (`exchange`, `latency`, `synthetic/<symbol>`), so a different seed changes only what draws from it.
+ *
+ * Data: `store` replays `data.symbols` of `data.venue` from the Parquet store over `data.range`
+ * (receive time), merged in one clock; `synthetic` generates each symbol with the seeded generator.
+ * Book mode: `depth` when the selected data has depth events, else `top-of-book` (a 1-level book
+ * built from bookTickers by the exchange and the core); the result states which.
+ *
+ * Errors (all `MakerError`s, raised before any output is written): a missing store or symbol
+ * (with `data.missingHint`), a symbol without an instrument spec, a time range with no data, a
+ * corrupt store file (the reader's `StoreError` names it).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SimClock } from '../core/clock.ts';
+import { ConfigError, InputError, MissingSpecError, StoreError } from '../core/errors.ts';
+import { Rng } from '../core/random.ts';
+import type { MarketEvent } from '../model/events.ts';
+import { Instrument, loadExchangeInfoFile } from '../model/instrument.ts';
+import type { Scenario } from '../scenario/index.ts';
+import { openStore, type TableName } from '../store/index.ts';
+import { DEFAULT_SYNTHETIC, syntheticInstrument, type SyntheticConfig } from '../synthetic/index.ts';
+import { BacktestEngine, type EngineObserver, type EngineStats, type ExchangeSide, type StrategySide } from './engine.ts';
+import { STREAM_TABLES, STREAM_TYPES, mergeSources, storeSource, syntheticSource, type EventBatches } from './feed.ts';
+import { ConstantLatency, FeedRelativeLatency, RandomLatency, RecordedLatency, type OrderLatencyModel } from './latency.ts';
+import { EventLogHasher } from './report/index.ts';
+
+export type BookMode = 'depth' | 'top-of-book';
+
+export interface PreparedData {
+  instruments: Instrument[];
+  sources: EventBatches[];
+  /** sha256 over what identifies the data (store partition metas or the synthetic config). */
+  fingerprint: string;
+  bookMode: BookMode;
+  /** Start of the run (range start, or the first receive time in the store), µs. */
+  startUs: number;
+  /** Rows the selection holds (store) or an estimate (synthetic), for the progress bar. */
+  expectedEvents: number;
+  /** Store tables replayed, or the synthetic streams kept. */
+  streams: string[];
+}
+
+function sha256(text: string): string {
+  return `sha256:${createHash('sha256').update(text).digest('hex')}`;
+}
+
+function missing(scenario: Scenario, what: string, file: string): StoreError {
+  const hint = scenario.data.missingHint ? `; ${scenario.data.missingHint}` : '';
+  return new StoreError(`${what}${hint}`, { file });
+}
+
+function specOverrides(scenario: Scenario): Map<string, Instrument> {
+  const out = new Map<string, Instrument>();
+  if (scenario.data.spec === null) return out;
+  if (!existsSync(scenario.data.spec)) throw new ConfigError('the exchangeInfo file does not exist', { file: scenario.data.spec, field: 'data.spec' });
+  for (const s of loadExchangeInfoFile(scenario.data.spec)) out.set(s.symbol.toUpperCase(), new Instrument(s));
+  return out;
+}
+
+/** Resolves instruments and opens the sources of a scenario's data (no events read yet). */
+export async function prepareData(scenario: Scenario, batchRows = 65_536): Promise<PreparedData> {
+  const d = scenario.data;
+  const overrides = specOverrides(scenario);
+  const wantedStreams = d.streams ?? Object.keys(STREAM_TABLES);
+  if (d.source === 'synthetic') {
+    const range = d.range!;
+    const instruments = d.symbols.map((s) => overrides.get(s) ?? syntheticInstrument(s));
+    const keep = new Set(wantedStreams.flatMap((s) => STREAM_TYPES[s]));
+    const rng = new Rng(scenario.seed);
+    const configs: SyntheticConfig[] = instruments.map((inst) => ({
+      ...(d.syntheticConfig ?? DEFAULT_SYNTHETIC),
+      symbol: inst.symbol,
+      seed: rng.fork(`synthetic/${inst.symbol}`).seed,
+      startUs: range.fromUs,
+      durationS: (range.toUs - range.fromUs) / 1e6,
+    }));
+    const sources = configs.map((cfg, i) => syntheticSource(cfg, instruments[i], keep.size === 6 ? undefined : keep));
+    const rate = configs.reduce((a, c) => a + c.depthDiffsPerS + c.takerOrdersPerS * 3 + c.touchUpdatesPerS, 0);
+    const bookMode: BookMode = d.book === 'top-of-book' || (d.book === 'auto' && !keep.has('depth')) ? 'top-of-book' : 'depth';
+    return { instruments, sources, fingerprint: sha256(JSON.stringify({ source: 'synthetic', configs, streams: wantedStreams })), bookMode, startUs: range.fromUs, expectedEvents: Math.round(rate * configs[0].durationS), streams: wantedStreams };
+  }
+
+  const root = d.store!;
+  if (!existsSync(root)) throw missing(scenario, `the store directory ${root} does not exist`, root);
+  const store = await openStore(root);
+  const instruments: Instrument[] = [];
+  const sources: EventBatches[] = [];
+  const metas: unknown[] = [];
+  let expected = 0;
+  let hasDepth = false;
+  let startUs = d.range?.fromUs ?? Infinity;
+  const tables = wantedStreams.map((s) => STREAM_TABLES[s]) as TableName[];
+  for (const symbol of d.symbols) {
+    const dates = existsSync(join(root, d.venue, symbol)) ? store.dates(d.venue, symbol) : [];
+    if (dates.length === 0) throw missing(scenario, `the store has no data for ${d.venue}/${symbol}`, join(root, d.venue, symbol));
+    let spec: Instrument | undefined = overrides.get(symbol);
+    if (spec === undefined) {
+      try {
+        spec = new Instrument(store.spec(d.venue, symbol));
+      } catch (e) {
+        if (e instanceof StoreError) throw e;
+        throw new MissingSpecError(symbol, `the store's meta.json has no usable instrument spec (${(e as Error).message}); set data.spec to an exchangeInfo file`);
+      }
+    }
+    instruments.push(spec);
+    let rows = 0;
+    for (const date of dates) {
+      const meta = store.meta(d.venue, symbol, date);
+      for (const t of tables) {
+        const m = meta.tables[t];
+        if (!m) continue;
+        if (d.range && (m.maxTsReceiveUs < d.range.fromUs || m.minTsReceiveUs >= d.range.toUs)) continue;
+        rows += m.rows;
+        if (t === 'depth') hasDepth = true;
+        if (!d.range && m.minTsReceiveUs < startUs) startUs = m.minTsReceiveUs;
+        metas.push({ symbol, date, table: t, m, instrument: meta.instrument, imports: meta.imports });
+      }
+    }
+    if (rows === 0) {
+      const range = d.range ? ` in ${d.range.text}` : '';
+      throw new InputError(`no market data for ${symbol}${range} in the store (streams ${wantedStreams.join(', ')}; it holds ${dates[0]}..${dates[dates.length - 1]})`, { file: join(root, d.venue, symbol) }, 'E_INPUT_EMPTY');
+    }
+    expected += rows;
+    sources.push(storeSource({ root, venue: d.venue, symbol, fromUs: d.range?.fromUs, toUs: d.range?.toUs, tables, batchRows }));
+  }
+  const bookMode: BookMode = d.book === 'depth' ? 'depth' : d.book === 'top-of-book' ? 'top-of-book' : hasDepth ? 'depth' : 'top-of-book';
+  const fingerprint = sha256(JSON.stringify({ source: 'store', venue: d.venue, range: d.range ? [d.range.fromUs, d.range.toUs] : null, metas }));
+  return { instruments, sources, fingerprint, bookMode, startUs: Number.isFinite(startUs) ? startUs : 0, expectedEvents: expected, streams: wantedStreams };
+}
+
+export function orderLatencyModel(scenario: Scenario, rng: Rng): OrderLatencyModel {
+  const l = scenario.execution.orderLatency;
+  switch (l.model) {
+    case 'constant':
+      return new ConstantLatency(l.entryUs, l.responseUs);
+    case 'feed':
+      return new FeedRelativeLatency(l);
+    case 'random':
+      return new RandomLatency(rng.fork('latency'), l);
+    case 'recorded': {
+      const file = l.file!;
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (e) {
+        throw new ConfigError(`cannot read the order-latency file: ${(e as Error).message}`, { file, field: 'execution.orderLatency.file' });
+      }
+      return RecordedLatency.fromCsv(text, file);
+    }
+  }
+}
+
+/** The parts a run needs besides the data; tests pass fakes, the CLI the real ones (parts.ts). */
+export interface RunParts {
+  strategy: StrategySide;
+  exchange: ExchangeSide;
+  observer?: EngineObserver;
+}
+
+export interface PartsContext {
+  scenario: Scenario;
+  data: PreparedData;
+  clock: SimClock;
+  rng: Rng;
+}
+
+export interface RunOptions {
+  /** Rows per store batch (determinism does not depend on it). */
+  batchRows?: number;
+  /** Receives the canonical event log text (events.jsonl), in order. */
+  eventLogSink?: (chunk: string) => void;
+  onProgress?: (eventsDone: number, expectedEvents: number, localUs: number) => void;
+}
+
+export interface RunResult<P extends RunParts = RunParts> {
+  stats: EngineStats;
+  eventLogHash: string;
+  eventLogEvents: number;
+  data: PreparedData;
+  parts: P;
+}
+
+export async function runScenario<P extends RunParts>(scenario: Scenario, makeParts: (ctx: PartsContext) => P | Promise<P>, opts: RunOptions = {}): Promise<RunResult<P>> {
+  const data = await prepareData(scenario, opts.batchRows);
+  const clock = new SimClock(0);
+  const rng = new Rng(scenario.seed);
+  const parts = await makeParts({ scenario, data, clock, rng });
+  const hasher = new EventLogHasher(opts.eventLogSink);
+  const f = scenario.execution.feedLatency;
+  const engine = new BacktestEngine({
+    clock,
+    strategy: parts.strategy,
+    exchange: parts.exchange,
+    latency: orderLatencyModel(scenario, rng),
+    feed: f,
+    observer: parts.observer,
+    eventLog: hasher,
+    onProgress: (done, localUs) => opts.onProgress?.(done, data.expectedEvents, localUs),
+  });
+  const stats = await engine.run(mergeSources(data.sources, opts.batchRows));
+  if (stats.marketEvents === 0) {
+    const where = scenario.data.source === 'store' ? (scenario.data.store ?? '') : 'synthetic';
+    throw new InputError(`no market events for ${scenario.data.symbols.join(', ')}${scenario.data.range ? ` in ${scenario.data.range.text}` : ''}`, { file: where }, 'E_INPUT_EMPTY');
+  }
+  hasher.addFields('end', [stats.marketEvents, stats.commandsSent, stats.reportsDelivered, stats.fundingDelivered, stats.lastUs]);
+  return { stats, eventLogHash: hasher.digest(), eventLogEvents: hasher.events, data, parts };
+}
+
+/** For tests: a whole event list as one source. */
+export function listSource(events: MarketEvent[]): EventBatches {
+  return [events];
+}
