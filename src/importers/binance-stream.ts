@@ -11,7 +11,7 @@ import { decimalText, fieldError, jsonBool, jsonInt, jsonIntOr, jsonLevels, json
 import { InvariantError } from '../core/errors.ts';
 import type { ParseContext, PriceQtyScale } from './types.ts';
 
-type StreamKind = 'depth' | 'trade' | 'aggTrade' | 'bookTicker' | 'markPrice';
+export type StreamKind = 'depth' | 'trade' | 'aggTrade' | 'bookTicker' | 'markPrice';
 
 const KIND_BY_SUFFIX = new Map<string, StreamKind>([
   ['depth', 'depth'],
@@ -29,7 +29,7 @@ const KIND_BY_SUFFIX = new Map<string, StreamKind>([
 /** Stream name → kind (null: not mapped), memoised because a recording repeats a handful of names. */
 const kindCache = new Map<string, StreamKind | null>();
 
-function streamKind(stream: string): StreamKind | null {
+export function streamKind(stream: string): StreamKind | null {
   let k = kindCache.get(stream);
   if (k === undefined) {
     const at = stream.indexOf('@');

@@ -110,7 +110,10 @@ export type EpochUnit = 's' | 'ms' | 'us' | 'ns';
 
 /** Unit of an integer epoch time by its number of digits (2001–2286 ranges: s 10, ms 13, µs 16, ns 19). */
 export function epochUnitOf(digits: string): EpochUnit {
-  const n = digits.length;
+  return epochUnitOfLength(digits.length);
+}
+
+export function epochUnitOfLength(n: number): EpochUnit {
   return n >= 18 ? 'ns' : n >= 15 ? 'us' : n >= 12 ? 'ms' : 's';
 }
 

@@ -17,7 +17,7 @@ import type { MarketEvent } from '../model/events.ts';
 import { BinanceDepthCsvParser, VisionParser, VISION_HEADERS } from './binance-vision.ts';
 import { detectFormat, listInputFiles } from './detect.ts';
 import { fieldError, locate } from './fields.ts';
-import { readLineChunks } from './source.ts';
+import { readLineBlocks, readLineChunks } from './source.ts';
 import { SampleScale, SpecResolver } from './specs.ts';
 import { ImportStatsCollector } from './stats.ts';
 import { TARDIS_HEADERS, TardisBookSnapshotParser, TardisDerivativeTickerParser, TardisIncrementalBookParser, TardisQuotesParser, TardisTradesParser } from './tardis.ts';
@@ -132,33 +132,73 @@ async function* parseFile(
   ctx: FileContext,
   batchSize: number,
   maxLines: number,
+  fastPaths: boolean,
   onBytes?: (n: number) => void,
 ): AsyncGenerator<MarketEvent[]> {
   let batch: MarketEvent[] = [];
   let lineNo = 0;
+  /** One line (`\r` already stripped) through the general, string path. */
+  const parseText = (line: string): void => {
+    if (line.length === 0 || line.trim().length === 0) return;
+    ctx.line = lineNo;
+    ctx.field = '';
+    ctx.index = -1;
+    try {
+      parser.parseLine(line, ctx, batch);
+    } catch (e) {
+      throw locate(e, ctx);
+    }
+  };
   try {
-    for await (const chunk of readLineChunks(det.path, det.compression, onBytes)) {
-      for (let i = 0; i < chunk.length; i++) {
-        let line = chunk[i];
-        lineNo++;
-        if (lineNo === 1 && parser.skipFirstLine) continue;
-        if (line.length > 0 && line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
-        if (line.length === 0 || line.trim().length === 0) continue;
-        ctx.line = lineNo;
-        ctx.field = '';
-        ctx.index = -1;
-        try {
-          parser.parseLine(line, ctx, batch);
-        } catch (e) {
-          throw locate(e, ctx);
-        }
-        if (batch.length >= batchSize) {
-          yield batch;
-          batch = [];
+    if (parser.parseLineBytes !== undefined && fastPaths) {
+      for await (const block of readLineBlocks(det.path, det.compression, onBytes)) {
+        const n = block.length;
+        for (let s = 0; s < n && lineNo < maxLines; ) {
+          let e = block.indexOf(10, s);
+          if (e < 0) e = n;
+          const next = e + 1;
+          lineNo++;
+          if (!(lineNo === 1 && parser.skipFirstLine)) {
+            if (e > s && block[e - 1] === 13) e--;
+            const c = block[s];
+            let done = false;
+            // A line beginning with printable ASCII is not blank, so it is a data line to parse.
+            if (e > s && c > 32 && c < 127) {
+              ctx.line = lineNo;
+              ctx.field = '';
+              ctx.index = -1;
+              try {
+                done = parser.parseLineBytes(block, s, e, ctx, batch);
+              } catch (err) {
+                throw locate(err, ctx);
+              }
+            }
+            if (!done) parseText(block.toString('utf8', s, e));
+            if (batch.length >= batchSize) {
+              yield batch;
+              batch = [];
+            }
+          }
+          s = next;
         }
         if (lineNo >= maxLines) break;
       }
-      if (lineNo >= maxLines) break;
+    } else {
+      for await (const chunk of readLineChunks(det.path, det.compression, onBytes)) {
+        for (let i = 0; i < chunk.length; i++) {
+          let line = chunk[i];
+          lineNo++;
+          if (lineNo === 1 && parser.skipFirstLine) continue;
+          if (line.length > 0 && line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
+          parseText(line);
+          if (batch.length >= batchSize) {
+            yield batch;
+            batch = [];
+          }
+          if (lineNo >= maxLines) break;
+        }
+        if (lineNo >= maxLines) break;
+      }
     }
     ctx.line = lineNo;
     ctx.field = '';
@@ -190,7 +230,7 @@ async function inferMissingSpecs(det: DetectedInput, opts: ImportOptions, resolv
   const lines = opts.inferSampleLines ?? DEFAULT_SAMPLE_LINES;
   const ctx = new FileContext(det.path, Infinity, lookup, null);
   const parser = makeParser(det, opts, previousFileSymbol);
-  for await (const batch of parseFile(det, parser, ctx, DEFAULT_BATCH, lines)) {
+  for await (const batch of parseFile(det, parser, ctx, DEFAULT_BATCH, lines, opts.fastPaths ?? true)) {
     for (const ev of batch) {
       const s = samples.get(ev.symbol);
       if (s && s.firstTsUs < 0) s.firstTsUs = ev.tsExchangeUs;
@@ -235,7 +275,7 @@ async function* runImport(inputs: string[], opts: ImportOptions, stats: ImportSt
     const ctx = new FileContext(det.path, tolerance, (s) => resolver.get(s), stats);
     stats.beginFile(hasReceiveTimes(det.format));
     let lines = 0;
-    for await (const batch of parseFile(det, parser, ctx, batchSize, Infinity, onBytes)) {
+    for await (const batch of parseFile(det, parser, ctx, batchSize, Infinity, opts.fastPaths ?? true, onBytes)) {
       stats.count(batch);
       yield batch;
     }

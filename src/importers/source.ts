@@ -30,6 +30,42 @@ export async function* readLineChunks(file: string, compression: Compression, on
   }
 }
 
+/**
+ * The same lines as `readLineChunks`, as raw bytes: every yielded buffer holds whole lines, each
+ * ending with `\n` except possibly the file's last. A buffer is valid until the next one is
+ * requested (it may be a view into the decompressor's output). Decoding a line with
+ * `buffer.toString('utf8', start, end)` gives the string `readLineChunks` delivers for it: `\n` is
+ * never part of a multi-byte sequence, so decoding per line equals decoding the whole text.
+ */
+export async function* readLineBlocks(file: string, compression: Compression, onBytes?: BytesListener): AsyncGenerator<Buffer> {
+  const raw = createReadStream(file, { highWaterMark: BLOCK_BYTES });
+  try {
+    const blocks = compression === 'zip' ? unzipBlocks(file, raw, onBytes) : plainOrGunzipBlocks(file, raw, compression === 'gzip', onBytes);
+    let tail: Buffer | null = null;
+    for await (const block of blocks) {
+      const buf = Buffer.isBuffer(block) ? block : Buffer.from(block.buffer, block.byteOffset, block.byteLength);
+      const first = buf.indexOf(10);
+      if (first < 0) {
+        tail = tail === null ? Buffer.from(buf) : Buffer.concat([tail, buf]);
+        continue;
+      }
+      let start = 0;
+      if (tail !== null) {
+        yield Buffer.concat([tail, buf.subarray(0, first + 1)]);
+        tail = null;
+        start = first + 1;
+      }
+      const last = buf.lastIndexOf(10);
+      if (last + 1 > start) yield buf.subarray(start, last + 1);
+      // Copied: the decompressor may reuse the memory behind `buf`.
+      if (last + 1 < buf.length) tail = Buffer.from(buf.subarray(last + 1));
+    }
+    if (tail !== null && tail.length > 0) yield tail;
+  } finally {
+    raw.destroy();
+  }
+}
+
 async function* splitLines(blocks: AsyncIterable<Uint8Array>): AsyncGenerator<string[]> {
   const decoder = new StringDecoder('utf8');
   let tail = '';

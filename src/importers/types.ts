@@ -69,6 +69,12 @@ export interface ImportOptions {
    * the recorders write lines in arrival order, so any step back means shuffled or spliced data.
    */
   receiveTimeToleranceUs?: number;
+  /**
+   * Byte-level fast paths for the common lines of raw recordings (default true). They give the
+   * same events and errors as the general path; false parses every line the general way (the
+   * tests compare both).
+   */
+  fastPaths?: boolean;
   onProgress?: (bytesRead: number, totalBytes: number) => void;
   onWarning?: (warning: ImportWarning) => void;
 }
@@ -135,6 +141,13 @@ export interface LineParser {
   /** Set when the first line is a header to skip. */
   readonly skipFirstLine: boolean;
   parseLine(line: string, ctx: ParseContext, out: MarketEvent[]): void;
+  /**
+   * Optional fast path over the raw bytes of a line, bytes[start, end) (no `\n`, `\r` stripped,
+   * first byte printable ASCII): parses the line and returns true, or returns false having changed
+   * nothing observable, and the line is then decoded and given to `parseLine`. Errors are left
+   * to `parseLine`.
+   */
+  parseLineBytes?(bytes: Uint8Array, start: number, end: number, ctx: ParseContext, out: MarketEvent[]): boolean;
   finish(ctx: ParseContext, out: MarketEvent[]): void;
   /** Unit of the receive times seen, for the stats. */
   receiveTimeUnit(): FileImportStats['receiveTimeUnit'];

@@ -11,10 +11,15 @@
  *   `<unix s float>: {combined json}`. Receive seconds convert to µs from the decimal digits.
  *
  * Receive times must not step back within a file (see `receiveTimeToleranceUs`).
+ *
+ * Speed: `parseLineBytes` runs the common stream lines through the byte scanner in binance-fast.ts,
+ * which yields the same events as JSON.parse + `parseBinanceMessage` and hands anything unusual
+ * (and every error) to `parseLine`; the importer's `fastPaths: false` turns it off.
  */
 import type { MarketEvent } from '../model/events.ts';
+import { parseStreamBytesFast, scanDecimalSecondsHead, scanReceiveDigits, scannedTo } from './binance-fast.ts';
 import { parseBinanceMessage, parseDepthSnapshot } from './binance-stream.ts';
-import { decimalSecondsToUs, epochToUs, epochUnitOf, fieldError, symbolFromFileName, type EpochUnit } from './fields.ts';
+import { decimalSecondsToUs, epochToUs, epochUnitOf, epochUnitOfLength, fieldError, symbolFromFileName, type EpochUnit } from './fields.ts';
 import type { FileImportStats, LineParser, ParseContext } from './types.ts';
 
 function parseJson(text: string, ctx: ParseContext): unknown {
@@ -36,6 +41,7 @@ export class BinanceWsRecordingParser implements LineParser {
   private unit: EpochUnit | null = null;
   private lines = 0;
   private snapshotSymbolGuessed: string | null = null;
+  private lastStreamSymbol = '';
 
   constructor(
     file: string,
@@ -63,9 +69,30 @@ export class BinanceWsRecordingParser implements LineParser {
     const msg = parseJson(line.slice(sp + 1), ctx);
     const before = out.length;
     parseBinanceMessage(msg, tsReceiveUs, ctx, () => this.snapshotSymbol(ctx), out);
-    if (out.length > before) {
-      const ev = out[out.length - 1];
-      if (ev.type !== 'snapshot') this.streamSymbols.add(ev.symbol);
+    if (out.length > before) this.sawStreamEvent(out[out.length - 1]);
+  }
+
+  /**
+   * The fast path over the line's bytes (see `LineParser.parseLineBytes`). `ctx.receiveTime` may
+   * run before the scanner declines the line: the check is idempotent, and `parseLine` makes it
+   * again first.
+   */
+  parseLineBytes(bytes: Uint8Array, start: number, end: number, ctx: ParseContext, out: MarketEvent[]): boolean {
+    const tsReceiveUs = scanReceiveDigits(bytes, start);
+    if (tsReceiveUs < 0) return false;
+    const json = scannedTo();
+    ctx.receiveTime(tsReceiveUs, 'receive time');
+    if (!parseStreamBytesFast(bytes, json, end, tsReceiveUs, ctx, out)) return false;
+    this.lines++;
+    if (this.unit === null) this.unit = epochUnitOfLength(json - 1 - start);
+    this.sawStreamEvent(out[out.length - 1]);
+    return true;
+  }
+
+  private sawStreamEvent(ev: MarketEvent): void {
+    if (ev.type !== 'snapshot' && ev.symbol !== this.lastStreamSymbol) {
+      this.streamSymbols.add(ev.symbol);
+      this.lastStreamSymbol = ev.symbol;
     }
   }
 
@@ -147,6 +174,16 @@ export class CryptofeedParser implements LineParser {
       return;
     }
     throw fieldError(ctx, 'line', `unrecognised cryptofeed line: ${line.length > 60 ? `${line.slice(0, 60)}…` : line}`);
+  }
+
+  /** The fast path for `<unix s>: {stream json}` lines; as in BinanceWsRecordingParser.parseLineBytes. */
+  parseLineBytes(bytes: Uint8Array, start: number, end: number, ctx: ParseContext, out: MarketEvent[]): boolean {
+    const tsReceiveUs = scanDecimalSecondsHead(bytes, start);
+    if (tsReceiveUs < 0) return false;
+    ctx.receiveTime(tsReceiveUs, 'receive time');
+    if (!parseStreamBytesFast(bytes, scannedTo(), end, tsReceiveUs, ctx, out)) return false;
+    this.lines++;
+    return true;
   }
 
   finish(): void {}
