@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerBacktest } from './backtest.ts';
 import { registerData } from './data.ts';
 import { registerImport } from './import.ts';
 
@@ -6,4 +7,5 @@ import { registerImport } from './import.ts';
 export function registerCommands(program: Command): void {
   registerImport(program);
   registerData(program);
+  registerBacktest(program);
 }
