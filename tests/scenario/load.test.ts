@@ -1,0 +1,113 @@
+// Scenario loading: schema validation with file:line key errors, defaults, overrides, time ranges,
+// and the generated key table of docs/SCENARIO.md.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ScenarioError, loadScenarioFile, parseScenario, parseTimeRange, schemaTable } from '../../src/scenario/index.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const BASE = `name: t
+seed: 3
+data:
+  source: synthetic
+  symbols: [btcusdt]
+  range: 2024-01-01T00:00:00Z..2024-01-01T00:10:00Z
+strategy:
+  kind: fixed
+  sizeLots: 2
+  maxPositionLots: 20
+  halfSpreadTicks: 2
+`;
+
+function errorOf(text: string, opts = {}): ScenarioError {
+  try {
+    parseScenario(text, 'x.yaml', opts);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ScenarioError);
+    return e as ScenarioError;
+  }
+  throw new Error('expected a ScenarioError');
+}
+
+describe('parseScenario', () => {
+  it('fills defaults and resolves the trader sections', () => {
+    const s = parseScenario(BASE, 'x.yaml');
+    expect(s.seed).toBe(3);
+    expect(s.data.symbols).toEqual(['BTCUSDT']);
+    expect(s.data.range).toEqual({ fromUs: 1_704_067_200_000_000, toUs: 1_704_067_801_000_000, text: '2024-01-01T00:00:00Z..2024-01-01T00:10:00Z' });
+    expect(s.execution.orderLatency).toMatchObject({ model: 'constant', entryUs: 5000, responseUs: 5000 });
+    expect(s.execution.queue.model).toBe('risk-averse');
+    expect(s.account.balances).toEqual({ USDT: '10000' });
+    expect(s.trader.strategy.kind).toBe('fixed');
+    expect(s.trader.risk.maxPositionLots).toBeGreaterThan(0);
+    expect(s.data.syntheticConfig?.symbol).toBeDefined();
+  });
+
+  it('names file, line and key path of an unknown key, a wrong type and a missing key', () => {
+    const typo = errorOf(BASE.replace('  range:', '  rnage:'));
+    expect(typo.describe()).toMatch(/^x\.yaml:6: key "data\.rnage": unknown key/);
+    const type = errorOf(`${BASE}execution:\n  orderLatency:\n    entryUs: fast\n`);
+    expect(type.describe()).toBe('x.yaml:14: key "execution.orderLatency.entryUs": expected a number, got "fast"');
+    const strategy = errorOf(BASE.replace('halfSpreadTicks: 2', 'halfSpreadTicks: two'));
+    expect(strategy.describe()).toMatch(/^x\.yaml:11: key "strategy\.halfSpreadTicks": /);
+    const missing = errorOf(BASE.replace('  source: synthetic\n', ''));
+    expect(missing.describe()).toMatch(/^x\.yaml:3: key "data\.source": is required/);
+    expect(errorOf(BASE.replace(/strategy:[\s\S]*$/, '')).location.field).toBe('strategy');
+    expect(errorOf(`${BASE}signals:\n  volHalfLifeS: -1\n`).describe()).toMatch(/^x\.yaml:13: key "signals\.volHalfLifeS"/);
+    expect(errorOf(`${BASE}execution:\n  fees:\n    BTCUSDT:\n      makerRate: cheap\n`).location.field).toBe('execution.fees.BTCUSDT.makerRate');
+  });
+
+  it('rejects YAML syntax errors with a line', () => {
+    const e = errorOf('data:\n  source: [store\n');
+    expect(e.message).toMatch(/not valid YAML/);
+    expect(e.location.line).toBeGreaterThanOrEqual(2);
+  });
+
+  it('needs a store path for store data and a range for synthetic data', () => {
+    expect(errorOf(BASE.replace('source: synthetic', 'source: store')).location.field).toBe('data.store');
+    expect(errorOf(BASE.replace(/  range: .*\n/, '')).location.field).toBe('data.range');
+    expect(errorOf(BASE.replace('[btcusdt]', '[BTCUSDT, btcusdt]')).location.field).toBe('data.symbols');
+  });
+
+  it('applies --set overrides typed by the schema, and --seed', () => {
+    const s = parseScenario(BASE, 'x.yaml', { seed: 9, set: ['strategy.halfSpreadTicks=5', 'execution.queue.model=prob-log', 'execution.queue.variant=2', 'data.symbols=BTCUSDT,ETHUSDT', 'execution.crossingFills=true'] });
+    expect(s.seed).toBe(9);
+    expect(s.trader.strategy.kind === 'fixed' && s.trader.strategy.halfSpreadTicks).toBe(5);
+    expect(s.execution.queue).toMatchObject({ model: 'prob-log', variant: 2 });
+    expect(s.data.symbols).toEqual(['BTCUSDT', 'ETHUSDT']);
+    expect(s.execution.crossingFills).toBe(true);
+    expect(errorOf(BASE, { set: ['execution.orderLatency.entryUs=abc'] }).location.field).toBe('execution.orderLatency.entryUs');
+    expect(errorOf(BASE, { set: ['data.nope=1'] }).message).toMatch(/unknown key "data\.nope"/);
+    expect(errorOf(BASE, { set: ['novalue'] }).message).toMatch(/key\.path=value/);
+  });
+
+  it('ships scenarios that validate', () => {
+    for (const f of ['quickstart.yaml', 'btc-jan.yaml', 'btcusdt-20240808-glft.yaml']) {
+      const s = loadScenarioFile(join(ROOT, 'scenarios', f));
+      expect(s.data.symbols).toContain('BTCUSDT');
+    }
+  });
+});
+
+describe('parseTimeRange', () => {
+  it('makes the end inclusive at the precision written', () => {
+    const day = parseTimeRange('2024-01-01..2024-01-31');
+    expect(day.toUs - day.fromUs).toBe(31 * 86_400_000_000);
+    const sec = parseTimeRange('2024-01-01T00:00:00Z..2024-01-31T23:59:59Z');
+    expect(sec.toUs).toBe(Date.UTC(2024, 1, 1) * 1000);
+    const frac = parseTimeRange('2024-01-01T00:00:00.5Z..2024-01-01T00:00:00.75Z');
+    expect([frac.fromUs % 1_000_000, frac.toUs % 1_000_000]).toEqual([500_000, 760_000]);
+    expect(() => parseTimeRange('2024-02-30..2024-03-01')).toThrow(/not a valid/);
+    expect(() => parseTimeRange('2024-01-02..2024-01-01T00:00Z')).toThrow(/ends before/);
+    expect(() => parseTimeRange('yesterday..today')).toThrow(/not a UTC date/);
+  });
+});
+
+describe('docs/SCENARIO.md', () => {
+  it('holds the key table generated from the schema', () => {
+    const doc = readFileSync(join(ROOT, 'docs', 'SCENARIO.md'), 'utf8');
+    const table = doc.split('<!-- schema-table:start -->')[1].split('<!-- schema-table:end -->')[0].trim();
+    expect(table).toBe(schemaTable());
+    expect(table).toMatch(/`execution\.orderLatency\.entryUs`/);
+  });
+});
