@@ -28,5 +28,5 @@ export { TokenBucket } from './budget.ts';
 export type { CommandBudget, CommandKind } from './budget.ts';
 export { OrderManager, DEFAULT_OMS_CONFIG } from './manager.ts';
 export { parseOmsConfig } from './config.ts';
-export type { OmsConfig, DecisionContext, OrderQuery, OrderQueryResult, OrderManagerOptions } from './manager.ts';
+export type { OmsConfig, DecisionContext, LiveOrder, OrderQuery, OrderQueryResult, OrderManagerOptions } from './manager.ts';
 export type { OmsEvents, OmsFill, OmsOrderEvent, OmsRejectEvent, OmsTransition, OmsAnomaly } from './events.ts';

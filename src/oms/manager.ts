@@ -117,6 +117,13 @@ export class OrderManager {
   private readonly clock: Clock;
   private readonly ids: IdGenerator;
   private readonly orders = new Map<string, TrackedOrder>();
+  /** Non-terminal orders per symbol, in creation order (an index over `orders` for the hot path). */
+  private readonly liveBySymbol = new Map<string, TrackedOrder[]>();
+  /** Terminal orders still in `orders`, in the order they ended (oldest first from `endedHead`). */
+  private ended: TrackedOrder[] = [];
+  private endedHead = 0;
+  /** False once an order ended earlier than the previous one (clock not monotone): prune scans. */
+  private endedInOrder = true;
   private readonly positions = new Map<string, number>();
   private seq = 0;
 
@@ -138,8 +145,21 @@ export class OrderManager {
   /** Non-terminal orders (resting or in flight), by client id, in creation order. */
   openOrders(symbol?: string): Map<string, OrderView> {
     const out = new Map<string, OrderView>();
-    for (const o of this.orders.values()) if (!isTerminal(o.state) && (symbol === undefined || o.symbol === symbol)) out.set(o.clientOrderId, viewOf(o));
+    if (symbol !== undefined) {
+      for (const o of this.liveBySymbol.get(symbol) ?? NO_ORDERS) out.set(o.clientOrderId, viewOf(o));
+      return out;
+    }
+    for (const o of this.orders.values()) if (!isTerminal(o.state)) out.set(o.clientOrderId, viewOf(o));
     return out;
+  }
+
+  /**
+   * The non-terminal orders of `symbol` in creation order, as the OMS's own live records: no copy,
+   * no allocation (for per-decision readers such as the trading core). Read at once; the array and
+   * the records change with the next command or report. `openOrders` gives snapshots to keep.
+   */
+  liveOrders(symbol: string): readonly LiveOrder[] {
+    return this.liveBySymbol.get(symbol) ?? NO_ORDERS;
   }
 
   /** Signed position from fills (plus the initial position), lots. */
@@ -159,34 +179,29 @@ export class OrderManager {
     const now = this.clock.nowUs();
     this.prune(now);
     for (const q of intent.quotes) assertQuote(q);
-    const live = [...this.orders.values()].filter((o) => o.symbol === intent.symbol && !isTerminal(o.state));
+    const live = this.liveBySymbol.get(intent.symbol) ?? NO_ORDERS;
     const plan = planReconcile(live, intent.quotes, intent.cancelAll, now, this.config);
     const cmds: GatewayCommand[] = [];
-    let left = ctx.maxCommands ?? Number.POSITIVE_INFINITY;
-    const take = (kind: CommandKind): boolean => {
-      if (left <= 0) return false;
-      if (ctx.budget && !ctx.budget.tryTake(kind)) return false;
-      left--;
-      return true;
-    };
+    const allowance: Allowance = { left: ctx.maxCommands ?? Number.POSITIVE_INFINITY, budget: ctx.budget };
 
-    for (const { order } of plan.cancels) if (take('cancel')) cmds.push(this.cancel(order, now));
+    for (const { order } of plan.cancels) if (take(allowance, 'cancel')) cmds.push(this.cancel(order, now));
     if (intent.flatten) {
       const pos = ctx.positionLots ?? this.positionLots(intent.symbol);
+      // (Read before any submit below appends to `live`.)
       const flattening = live.some((o) => o.reduceOnly);
-      if (pos !== 0 && !flattening && take('submit')) {
+      if (pos !== 0 && !flattening && take(allowance, 'submit')) {
         const ioc = this.config.flattenOrderType === 'IOC' && ctx.flattenPriceTicks !== undefined;
         const side: Side = pos > 0 ? 'sell' : 'buy';
         cmds.push(this.submit(intent.symbol, side, ioc ? 'LIMIT' : 'MARKET', 'IOC', ioc ? (ctx.flattenPriceTicks as number) : 0, Math.abs(pos), true, now));
       }
     }
-    for (const { order, quote } of plan.modifies) if (take('modify')) cmds.push(this.modify(order, quote, now));
+    for (const { order, quote } of plan.modifies) if (take(allowance, 'modify')) cmds.push(this.modify(order, quote, now));
     for (const { order, quote } of plan.replaces) {
-      if (!take('cancel')) continue;
+      if (!take(allowance, 'cancel')) continue;
       cmds.push(this.cancel(order, now));
-      if (take('submit')) cmds.push(this.submitQuote(intent.symbol, quote, now));
+      if (take(allowance, 'submit')) cmds.push(this.submitQuote(intent.symbol, quote, now));
     }
-    for (const quote of plan.news) if (take('submit')) cmds.push(this.submitQuote(intent.symbol, quote, now));
+    for (const quote of plan.news) if (take(allowance, 'submit')) cmds.push(this.submitQuote(intent.symbol, quote, now));
     return cmds;
   }
 
@@ -314,7 +329,10 @@ export class OrderManager {
       endedUs: 0,
     };
     this.orders.set(clientOrderId, o);
-    this.bus.emit('order.created', { order: viewOf(o), tsUs: now });
+    const live = this.liveBySymbol.get(symbol);
+    if (live === undefined) this.liveBySymbol.set(symbol, [o]);
+    else live.push(o);
+    if (this.bus.hasListeners('order.created')) this.bus.emit('order.created', { order: viewOf(o), tsUs: now });
     this.transition(o, 'submit', now);
     return { kind: 'submit', order: { symbol, clientOrderId, side, type, timeInForce: tif, priceTicks, qtyLots, reduceOnly } };
   }
@@ -391,8 +409,8 @@ export class OrderManager {
     if (row.unknown) o.unknown = true;
     else if (to !== from) o.unknown = false; // leaving the pending state settles the outcome
     if (to !== from && (from === 'pending-modify' || isTerminal(to))) o.modifyTarget = null;
-    if (to !== from && isTerminal(to)) o.endedUs = now;
-    this.bus.emit('order.transition', { clientOrderId: o.clientOrderId, from, event, to, unknown: o.unknown, tsUs: now });
+    if (to !== from && isTerminal(to)) this.markEnded(o, now);
+    if (this.bus.hasListeners('order.transition')) this.bus.emit('order.transition', { clientOrderId: o.clientOrderId, from, event, to, unknown: o.unknown, tsUs: now });
     if (o.unknown && !wasUnknown) {
       o.lastQueryUs = Number.NEGATIVE_INFINITY;
       this.bus.emit('order.unknown', { order: viewOf(o), tsUs: now });
@@ -409,11 +427,60 @@ export class OrderManager {
     this.bus.emit('order.anomaly', { clientOrderId, kind, state, event, message, tsUs: this.clock.nowUs() });
   }
 
-  private prune(now: number): void {
-    for (const [id, o] of this.orders) {
-      if (isTerminal(o.state) && now - o.endedUs > this.config.terminalRetentionUs) this.orders.delete(id);
-    }
+  /** The order reached a terminal state: out of the live index, into the prune queue. */
+  private markEnded(o: TrackedOrder, now: number): void {
+    o.endedUs = now;
+    const live = this.liveBySymbol.get(o.symbol) as TrackedOrder[];
+    const i = live.indexOf(o);
+    if (i >= 0) live.splice(i, 1);
+    const ended = this.ended;
+    if (ended.length > this.endedHead && ended[ended.length - 1].endedUs > now) this.endedInOrder = false;
+    ended.push(o);
   }
+
+  /** Forgets terminal orders older than the retention (oldest first; a full scan if time went backwards). */
+  private prune(now: number): void {
+    const retention = this.config.terminalRetentionUs;
+    if (!this.endedInOrder) {
+      for (const [id, o] of this.orders) {
+        if (isTerminal(o.state) && now - o.endedUs > retention) this.orders.delete(id);
+      }
+      this.ended = [...this.orders.values()].filter((o) => isTerminal(o.state)).sort((a, b) => a.endedUs - b.endedUs);
+      this.endedHead = 0;
+      this.endedInOrder = true;
+      return;
+    }
+    const ended = this.ended;
+    let head = this.endedHead;
+    while (head < ended.length && now - ended[head].endedUs > retention) {
+      this.orders.delete(ended[head].clientOrderId);
+      head++;
+    }
+    if (head > 1024 && head * 2 > ended.length) {
+      ended.splice(0, head);
+      head = 0;
+    }
+    this.endedHead = head;
+  }
+}
+
+/** An order as `liveOrders` hands it out: the OMS record, read-only. */
+export type LiveOrder = Readonly<Omit<TrackedOrder, 'seenTrades' | 'seenStatus' | 'modifyTarget'>> & { readonly modifyTarget: Readonly<TrackedOrder['modifyTarget']> };
+
+const NO_ORDERS: readonly TrackedOrder[] = [];
+
+/** What one `decide` may still send: a command count and the caller's budget. */
+interface Allowance {
+  left: number;
+  budget: CommandBudget | undefined;
+}
+
+/** Takes one command of `kind` from the allowance (count first, then the budget); false = not now. */
+function take(a: Allowance, kind: CommandKind): boolean {
+  if (a.left <= 0) return false;
+  if (a.budget && !a.budget.tryTake(kind)) return false;
+  a.left--;
+  return true;
 }
 
 function assertQuote(q: Quote): void {

@@ -17,7 +17,6 @@
  *  4. Leftover actionable orders are cancelled; leftover quotes become new orders.
  * Reduce-only orders (flatten) never match quotes; only `cancelAll` touches them.
  */
-import type { Side } from '../model/events.ts';
 import type { Quote } from '../model/trading.ts';
 import type { TrackedOrder } from './order.ts';
 import { isPending, isTerminal } from './table.ts';
@@ -69,97 +68,155 @@ export function qtyWithinTolerance(remainingLots: number, quoteLots: number, tol
 /**
  * Plans the reconciliation of `orders` (the live orders of one symbol, any order) with `quotes`.
  * Quotes with a non-positive quantity are ignored (risk trimmed them to nothing).
+ *
+ * (Written with plain loops and index flags instead of filter/sort/Set chains: this runs on every
+ * decision. Sorts are skipped when the input is already in order, which it is from the manager;
+ * the result is the same either way because the sorts are stable.)
  */
 export function planReconcile(orders: readonly TrackedOrder[], quotes: readonly Quote[], cancelAll: boolean, nowUs: number, cfg: ReconcileConfig): ReconcilePlan {
   const plan: ReconcilePlan = { cancels: [], modifies: [], replaces: [], news: [], kept: [], occupied: [] };
-  const live = orders.filter((o) => !isTerminal(o.state)).sort((a, b) => a.seq - b.seq);
+  const live: TrackedOrder[] = [];
+  let liveSorted = true;
+  for (let i = 0; i < orders.length; i++) {
+    const o = orders[i];
+    if (isTerminal(o.state)) continue;
+    if (live.length > 0 && live[live.length - 1].seq > o.seq) liveSorted = false;
+    live.push(o);
+  }
+  if (!liveSorted) live.sort((a, b) => a.seq - b.seq);
   if (cancelAll) {
     for (const o of live) if (isActionable(o)) plan.cancels.push({ order: o, reason: 'cancel-all' });
     return plan;
   }
-  const candidates: TrackedOrder[] = [];
+  const buyOrders: TrackedOrder[] = [];
+  const sellOrders: TrackedOrder[] = [];
   for (const o of live) {
     if (o.reduceOnly || o.state === 'pending-cancel') continue;
     if (isActionable(o) && cfg.orderTtlUs > 0 && nowUs - o.placedUs >= cfg.orderTtlUs) {
       plan.cancels.push({ order: o, reason: 'ttl' });
       continue;
     }
-    candidates.push(o);
+    if (o.side === 'buy') buyOrders.push(o);
+    else if (o.side === 'sell') sellOrders.push(o);
   }
-  const wanted = quotes
-    .map((q, i) => ({ q, i }))
-    .filter(({ q }) => q.qtyLots > 0)
-    .sort((a, b) => a.q.level - b.q.level || a.i - b.i)
-    .map(({ q }) => q);
+  // Wanted quotes in level order, ties by input order (a stable sort by level).
+  let wanted: Quote[] = [];
+  let wantedSorted = true;
+  for (let i = 0; i < quotes.length; i++) {
+    const q = quotes[i];
+    if (!(q.qtyLots > 0)) continue;
+    if (wanted.length > 0 && wanted[wanted.length - 1].level > q.level) wantedSorted = false;
+    wanted.push(q);
+  }
+  if (!wantedSorted) wanted = sortByLevel(wanted);
+  const buyQuotes: Quote[] = [];
+  const sellQuotes: Quote[] = [];
+  for (const q of wanted) {
+    if (q.side === 'buy') buyQuotes.push(q);
+    else if (q.side === 'sell') sellQuotes.push(q);
+  }
   const leftovers: TrackedOrder[] = [];
-  for (const side of ['buy', 'sell'] as Side[]) {
-    matchSide(
-      candidates.filter((o) => o.side === side),
-      wanted.filter((q) => q.side === side),
-      cfg,
-      plan,
-      leftovers,
-    );
-  }
+  matchSide(buyOrders, buyQuotes, cfg, plan, leftovers);
+  matchSide(sellOrders, sellQuotes, cfg, plan, leftovers);
   for (const o of leftovers) plan.cancels.push({ order: o, reason: 'unwanted' });
-  plan.news.sort((a, b) => a.level - b.level || (a.side === b.side ? 0 : a.side === 'buy' ? -1 : 1));
+  const news = plan.news;
+  for (let i = 1; i < news.length; i++) {
+    if (compareNews(news[i - 1], news[i]) > 0) {
+      news.sort(compareNews);
+      break;
+    }
+  }
   return plan;
 }
 
+function sortByLevel(quotes: Quote[]): Quote[] {
+  return quotes
+    .map((q, i) => ({ q, i }))
+    .sort((a, b) => a.q.level - b.q.level || a.i - b.i)
+    .map(({ q }) => q);
+}
+
+/** New orders: nearest level first, the bid before the ask of a level. */
+function compareNews(a: Quote, b: Quote): number {
+  return a.level - b.level || (a.side === b.side ? 0 : a.side === 'buy' ? -1 : 1);
+}
+
+/** Price of the order once its outstanding modify lands (targetOf without the allocation). */
+function targetPriceTicks(o: TrackedOrder): number {
+  return o.state === 'pending-modify' && o.modifyTarget ? o.modifyTarget.priceTicks : o.priceTicks;
+}
+
+function targetRemainingLots(o: TrackedOrder): number {
+  return (o.state === 'pending-modify' && o.modifyTarget ? o.modifyTarget.qtyLots : o.qtyLots) - o.filledLots;
+}
+
+// "Used" flags of matchSide, by index. Shared scratch: matchSide calls nothing that re-enters it.
+let usedOrder = new Uint8Array(16);
+let usedQuote = new Uint8Array(16);
+
+/** Marks index `i` and every other entry holding the same object (a used object is used everywhere). */
+function markUsed<T>(flags: Uint8Array, items: readonly T[], i: number): void {
+  const item = items[i];
+  for (let j = 0; j < items.length; j++) if (items[j] === item) flags[j] = 1;
+}
+
 function matchSide(orders: TrackedOrder[], quotes: Quote[], cfg: ReconcileConfig, plan: ReconcilePlan, leftovers: TrackedOrder[]): void {
-  const usedOrders = new Set<TrackedOrder>();
-  const usedQuotes = new Set<Quote>();
+  const nO = orders.length;
+  const nQ = quotes.length;
+  if (usedOrder.length < nO) usedOrder = new Uint8Array(nO * 2);
+  if (usedQuote.length < nQ) usedQuote = new Uint8Array(nQ * 2);
+  usedOrder.fill(0, 0, nO);
+  usedQuote.fill(0, 0, nQ);
 
   // 1. Keep exact matches.
-  for (const q of quotes) {
-    const o = orders.find((c) => {
-      if (usedOrders.has(c)) return false;
-      const t = targetOf(c);
-      return t.priceTicks === q.priceTicks && qtyWithinTolerance(t.remainingLots, q.qtyLots, cfg.qtyTolerance);
-    });
-    if (o) {
-      usedOrders.add(o);
-      usedQuotes.add(q);
-      plan.kept.push({ order: o, quote: q });
+  for (let qi = 0; qi < nQ; qi++) {
+    const q = quotes[qi];
+    for (let oi = 0; oi < nO; oi++) {
+      if (usedOrder[oi] === 1) continue;
+      const c = orders[oi];
+      if (targetPriceTicks(c) === q.priceTicks && qtyWithinTolerance(targetRemainingLots(c), q.qtyLots, cfg.qtyTolerance)) {
+        markUsed(usedOrder, orders, oi);
+        markUsed(usedQuote, quotes, qi);
+        plan.kept.push({ order: c, quote: q });
+        break;
+      }
     }
   }
 
   // 2. In-flight orders occupy the nearest free quote.
-  for (const o of orders) {
-    if (usedOrders.has(o) || !isInFlight(o)) continue;
-    usedOrders.add(o);
-    const q = nearest(quotes, usedQuotes, targetOf(o).priceTicks);
-    if (q) usedQuotes.add(q);
-    plan.occupied.push({ order: o, quote: q });
+  for (let oi = 0; oi < nO; oi++) {
+    const o = orders[oi];
+    if (usedOrder[oi] === 1 || !isInFlight(o)) continue;
+    markUsed(usedOrder, orders, oi);
+    const price = targetPriceTicks(o);
+    let best = -1;
+    for (let qi = 0; qi < nQ; qi++) {
+      if (usedQuote[qi] === 1) continue;
+      if (best < 0 || Math.abs(quotes[qi].priceTicks - price) < Math.abs(quotes[best].priceTicks - price)) best = qi;
+    }
+    if (best >= 0) markUsed(usedQuote, quotes, best);
+    plan.occupied.push({ order: o, quote: best >= 0 ? quotes[best] : null });
   }
 
   // 3. Move the nearest actionable order to each remaining quote.
-  for (const q of quotes) {
-    if (usedQuotes.has(q)) continue;
-    let best: TrackedOrder | null = null;
-    for (const o of orders) {
-      if (usedOrders.has(o)) continue;
-      if (best === null || Math.abs(o.priceTicks - q.priceTicks) < Math.abs(best.priceTicks - q.priceTicks)) best = o;
+  for (let qi = 0; qi < nQ; qi++) {
+    if (usedQuote[qi] === 1) continue;
+    const q = quotes[qi];
+    let best = -1;
+    for (let oi = 0; oi < nO; oi++) {
+      if (usedOrder[oi] === 1) continue;
+      if (best < 0 || Math.abs(orders[oi].priceTicks - q.priceTicks) < Math.abs(orders[best].priceTicks - q.priceTicks)) best = oi;
     }
-    usedQuotes.add(q);
-    if (best === null) {
+    markUsed(usedQuote, quotes, qi);
+    if (best < 0) {
       plan.news.push(q);
       continue;
     }
-    usedOrders.add(best);
-    if (cfg.modifyMode === 'amend') plan.modifies.push({ order: best, quote: q });
-    else plan.replaces.push({ order: best, quote: q });
+    markUsed(usedOrder, orders, best);
+    if (cfg.modifyMode === 'amend') plan.modifies.push({ order: orders[best], quote: q });
+    else plan.replaces.push({ order: orders[best], quote: q });
   }
 
   // 4. What is left of the orders is unwanted.
-  for (const o of orders) if (!usedOrders.has(o)) leftovers.push(o);
-}
-
-function nearest(quotes: Quote[], used: Set<Quote>, priceTicks: number): Quote | null {
-  let best: Quote | null = null;
-  for (const q of quotes) {
-    if (used.has(q)) continue;
-    if (best === null || Math.abs(q.priceTicks - priceTicks) < Math.abs(best.priceTicks - priceTicks)) best = q;
-  }
-  return best;
+  for (let oi = 0; oi < nO; oi++) if (usedOrder[oi] === 0) leftovers.push(orders[oi]);
 }

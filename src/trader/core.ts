@@ -24,7 +24,9 @@
  * decision when `obiSource` reads them (else they stay not ready), the rest on every event.
  * Other events (trades, mark prices, depth changes behind the touch) only update the signals: the
  * strategies read them through σ, A, k and the imbalances, which the periodic decision picks up.
- * When a risk engine goes HALTED every order of its symbol is cancelled at once.
+ * When a risk engine goes HALTED every order of its symbol is cancelled at once; an order that
+ * becomes cancellable while HALTED (an ack or amendment of a request sent before the halt) triggers
+ * a decision (rule 2), which risk denies with cancel-all.
  *
  * Ordering: symbols in the order of `instruments`; commands in the order the OMS returned them.
  */
@@ -112,13 +114,17 @@ class SymbolPipeline {
   nextRequoteUs = Number.POSITIVE_INFINITY;
   nextAgeCheckUs = Number.POSITIVE_INFINITY;
   lastMidMarkUs = Number.NEGATIVE_INFINITY;
-  /** Margin of our open orders, as tick-lots, and its decimal string (memoised). */
+  /** Margin of our open orders, as tick-lots, and its decimal string (memoised on both inputs). */
   orderTickLots = 0;
-  orderMarginKey = '';
+  marginTickLots = NaN;
+  marginPositionMargin = '';
   marginUsed = '0';
   readonly signals: FullStrategySignals = emptyStrategySignals();
   readonly liveQuotes: LiveQuote[] = [];
   readonly openViews: OpenOrderView[] = [];
+  /** Objects `liveQuotes` / `openViews` are filled with, reused from decision to decision. */
+  readonly liveQuotePool: LiveQuote[] = [];
+  readonly openViewPool: OpenOrderView[] = [];
   readonly strategyCtx: StrategyContext;
   readonly riskCtx: RiskContext;
 
@@ -213,6 +219,12 @@ export class TradingCore {
     this.bus.on('order.canceled', changed);
     this.bus.on('order.expired', changed);
     this.bus.on('order.rejected', changed);
+    const changedWhileHalted = (e: { order: { symbol: string } }): void => {
+      const p = this.pipelines.get(e.order.symbol);
+      if (p && p.risk.state === 'HALTED') this.ordersChanged.add(p);
+    };
+    this.bus.on('order.acked', changedWhileHalted);
+    this.bus.on('order.amended', changedWhileHalted);
     this.bus.on('riskStateChanged', (e) => {
       if (e.to === 'HALTED') this.cancelAllNow(e.symbol, `risk HALTED (${e.code ?? 'manual'}: ${e.message})`);
     });
@@ -478,23 +490,44 @@ export class TradingCore {
     this.enqueue(p, this.oms.decide(cancelAllIntent(symbol, now, reason)), now, 'halt');
   }
 
-  /** Live quotes for the strategy, open-order views for risk, the next age check, the order margin. */
+  /**
+   * Live quotes for the strategy, open-order views for risk, the next age check, the order margin.
+   * The views are pooled objects rewritten at every decision (nothing keeps them past it).
+   */
   private collectOrders(p: SymbolPipeline, now: number): void {
     const live = p.liveQuotes;
     const views = p.openViews;
-    live.length = 0;
-    views.length = 0;
+    const livePool = p.liveQuotePool;
+    const viewPool = p.openViewPool;
+    let nLive = 0;
+    let nViews = 0;
     let tickLots = 0;
     let oldest = Number.POSITIVE_INFINITY;
-    for (const o of this.oms.openOrders(p.instrument.symbol).values()) {
-      const remaining = o.remainingLots;
+    const orders = this.oms.liveOrders(p.instrument.symbol);
+    for (let i = 0; i < orders.length; i++) {
+      const o = orders[i];
+      const remaining = o.qtyLots - o.filledLots;
       const keepable = (o.state === 'open' || o.state === 'partially-filled' || o.state === 'pending-new') && !o.unknown && !o.reduceOnly;
-      views.push({ side: o.side, priceTicks: o.priceTicks, remainingLots: remaining, keepable });
+      let v = viewPool[nViews];
+      if (v === undefined) viewPool.push((v = { side: o.side, priceTicks: 0, remainingLots: 0, keepable: false }));
+      v.side = o.side;
+      v.priceTicks = o.priceTicks;
+      v.remainingLots = remaining;
+      v.keepable = keepable;
+      views[nViews++] = v;
       tickLots += o.priceTicks * remaining;
       if (o.state === 'pending-cancel' || o.reduceOnly) continue;
-      live.push({ side: o.side, priceTicks: o.priceTicks, qtyLots: remaining, placedAtUs: o.placedUs });
+      let l = livePool[nLive];
+      if (l === undefined) livePool.push((l = { side: o.side, priceTicks: 0, qtyLots: 0, placedAtUs: 0 }));
+      l.side = o.side;
+      l.priceTicks = o.priceTicks;
+      l.qtyLots = remaining;
+      l.placedAtUs = o.placedUs;
+      live[nLive++] = l;
       if (o.placedUs < oldest) oldest = o.placedUs;
     }
+    views.length = nViews;
+    live.length = nLive;
     const ttl = this.config.oms.orderTtlUs > 0 ? this.config.oms.orderTtlUs : Number.POSITIVE_INFINITY;
     const age = Math.min(ttl, this.config.strategy.maxOrderAgeUs);
     p.nextAgeCheckUs = oldest + age > now ? oldest + age : Number.POSITIVE_INFINITY;
@@ -505,9 +538,9 @@ export class TradingCore {
     const a = p.account;
     if (a.seenVersion !== a.version) this.refreshAccount(a, now);
     else this.rollDay(a, now);
-    const key = `${a.positionMargin}|${p.orderTickLots}`;
-    if (key !== p.orderMarginKey) {
-      p.orderMarginKey = key;
+    if (a.positionMargin !== p.marginPositionMargin || p.orderTickLots !== p.marginTickLots) {
+      p.marginPositionMargin = a.positionMargin;
+      p.marginTickLots = p.orderTickLots;
       const inst = p.instrument;
       const orderMargin = new Decimal(p.orderTickLots).times(inst.spec.tickSize).times(inst.spec.stepSize).div(this.leverage);
       p.marginUsed = orderMargin.plus(a.positionMargin).toFixed();
