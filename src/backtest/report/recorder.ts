@@ -207,7 +207,7 @@ export interface SymbolRecord {
   readonly pending: { ts: F64Column; sign: F64Column; price: F64Column; qty: F64Column; heads: number[] };
 }
 
-export interface FundingRecord extends FundingEventInput {}
+export type FundingRecord = FundingEventInput;
 
 export class RunRecorder {
   readonly startUs: number;

@@ -228,7 +228,6 @@ export function renderChart(c: ChartSpec): string {
   for (const s of c.lines ?? []) {
     let d = '';
     let open = false;
-    let lastY = 0;
     for (let i = 0; i < s.xs.length; i++) {
       const yv = s.ys[i];
       if (!Number.isFinite(yv)) {
@@ -241,9 +240,7 @@ export function renderChart(c: ChartSpec): string {
       else if (s.step) d += `H${x}V${y}`;
       else d += `L${x} ${y}`;
       open = true;
-      lastY = yv;
     }
-    void lastY;
     if (d !== '') parts.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="${s.width ?? 1.2}"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`);
   }
   for (const m of c.markers ?? []) {
