@@ -67,7 +67,7 @@ function fakes(clock: SimClock, log: string[], every = 3) {
   return { strategy, exchange };
 }
 
-async function runLog(events: MarketEvent[], batch: number, latency: OrderLatencyModel = new ConstantLatency(100, 200), feed = { model: 'recorded' as const, latencyUs: 0, clockOffsetUs: 0 as number | 'auto', offsetSampleEvents: 10, minLatencyUs: 0 }) {
+async function runLog(events: MarketEvent[], batch: number, latency: OrderLatencyModel = new ConstantLatency(100, 200), feed: { model: 'recorded' | 'constant'; latencyUs: number; clockOffsetUs: number | 'auto'; offsetSampleEvents: number; minLatencyUs: number } = { model: 'recorded', latencyUs: 0, clockOffsetUs: 0, offsetSampleEvents: 10, minLatencyUs: 0 }) {
   const clock = new SimClock(0);
   const log: string[] = [];
   const { strategy, exchange } = fakes(clock, log);

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.ts';
 import { formatUs } from '../../core/clock.ts';
-import { backtest, type BacktestOutcome } from '../../backtest/parts.ts';
+import { backtest, type BacktestOutcome } from '../../backtest/index.ts';
 import { canonicalJson, writeRunOutputs } from '../../backtest/report/index.ts';
 import { loadScenarioFile, type Scenario } from '../../scenario/index.ts';
 import { Progress } from '../progress.ts';

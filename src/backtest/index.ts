@@ -1,0 +1,15 @@
+/**
+ * backtest: the deterministic event-driven backtest. `BacktestEngine` (engine.ts: the loop, its
+ * tie-break and timing), latency models (latency.ts), data sources (feed.ts), run wiring
+ * (run.ts: scenario → data + parts → engine; parts.ts: SimExchange + TradingCore + RunRecorder).
+ * The simulated exchange lives in ./sim-exchange, metrics and outputs in ./report.
+ *
+ * Units: times integer µs since the Unix epoch; prices ticks, quantities lots; money exact decimal
+ * strings. A run is a pure function of (data, scenario, seed).
+ */
+export { BacktestEngine, type EngineObserver, type EngineOptions, type EngineStats, type EventLogSink, type ExchangeSide, type FundingNotice, type StrategySide } from './engine.ts';
+export { ConstantLatency, FeedRelativeLatency, FeedTiming, RandomLatency, RecordedLatency, medianOffsetUs, type FeedTimingConfig, type LatencyDistribution, type OrderLatencyModel } from './latency.ts';
+export { STREAM_TABLES, STREAM_TYPES, mergeSources, rebatch, storeSource, syntheticSource, type EventBatches, type StoreSourceOptions } from './feed.ts';
+export { orderLatencyModel, prepareData, runScenario, type BookMode, type PartsContext, type PreparedData, type RunOptions, type RunParts, type RunResult } from './run.ts';
+export { backtest, codeVersion, dataKind, realParts, type BacktestOutcome, type RealParts } from './parts.ts';
+export { Timeline, type TimelineEntry } from './timeline.ts';
