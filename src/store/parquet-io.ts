@@ -19,10 +19,12 @@ import { parquetHeader } from 'hyparquet/src/column.js';
 import { decompressPage, readDataPageV2 } from 'hyparquet/src/datapage.js';
 import { getSchemaPath } from 'hyparquet/src/schema.js';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
+import { snappyUncompressor } from 'hysnappy';
 import { StoreError } from '../core/errors.ts';
+import { decodeInt64ListPage, decodeInt64Page, type ListCursor } from './page-decode.ts';
 import { TABLE_COLUMNS, type ColumnArray, type ColumnDef, type ListColumn, type RowBlock, type TableName } from './schema.ts';
 
-/** Default codec. 'UNCOMPRESSED' reads faster (no JS snappy) at ~3-4x the disk; see the decision record. */
+/** Default codec. 'UNCOMPRESSED' reads a little faster (no snappy) at ~3x the disk; see the decision records 0001 and 0002. */
 export const COMPRESSION = 'SNAPPY';
 export type Compression = 'SNAPPY' | 'UNCOMPRESSED';
 /** Rows per row group: ~10 MB of decoded columns for the widest flat table; see the decision record. */
@@ -149,6 +151,17 @@ export function fsyncDir(dir: string): void {
 }
 
 const TWO32 = 4294967296;
+
+/**
+ * Page decompressors handed to hyparquet: SNAPPY through hysnappy (WebAssembly, by hyparquet's
+ * author), ≈ 3× faster than hyparquet's built-in JS decoder (docs/decisions/0002-snappy-decoder.md).
+ * Instantiated on first use; the decoder copies its output out of the WebAssembly memory.
+ */
+let compressors: { SNAPPY: (input: Uint8Array, outputLength: number) => Uint8Array } | undefined;
+function pageDecompressors(): NonNullable<typeof compressors> {
+  compressors ??= { SNAPPY: snappyUncompressor() };
+  return compressors;
+}
 
 /** Safe integers → BigInt64Array through the two 32-bit halves (no BigInt per value). */
 function toInt64Array(src: ArrayLike<number>, from: number, to: number): BigInt64Array {
@@ -284,9 +297,9 @@ export class TableFileReader {
       if (!md) return undefined;
       const start = Number(md.dictionary_page_offset ?? md.data_page_offset);
       const len = Number(md.total_compressed_size);
-      const bytes = new Uint8Array(this.readBytes(start, start + len));
+      const bytes = this.readChunk(start, start + len);
       const schemaPath = getSchemaPath(this.metadata.schema, md.path_in_schema);
-      const decoder = { type: md.type, element: schemaPath[schemaPath.length - 1].element, schemaPath, codec: md.codec, parsers: undefined as never, compressors: undefined };
+      const decoder = { type: md.type, element: schemaPath[schemaPath.length - 1].element, schemaPath, codec: md.codec, parsers: undefined as never, compressors: pageDecompressors() };
       const reader = { view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset: 0 };
       const list = d.kind === 'i64list';
       const out: ColumnArray =
@@ -299,21 +312,27 @@ export class TableFileReader {
         reader.offset += header.compressed_page_size;
         const v2 = header.data_page_header_v2;
         if (header.type !== 'DATA_PAGE_V2' || !v2 || !(v2.encoding === 'PLAIN' || (v2.encoding === 'RLE' && d.kind === 'bool'))) return undefined;
-        const { repetitionLevels, definitionLevels, dataPage } = readDataPageV2(page, header, decoder as never);
-        if (list) {
-          // One repetition level: rep 0 starts a row; def 0 is an empty list (no value).
-          const lc = out as ListColumn;
-          if (!(dataPage instanceof BigInt64Array) || vals + dataPage.length > lc.values.length) return undefined;
-          int64ToNumbers(dataPage, lc.values, vals);
-          for (let k = 0; k < repetitionLevels.length; k++) {
-            if (repetitionLevels[k] === 0) {
-              if (rows > 0) lc.offsets[rows] = vals;
-              rows++;
-            }
-            if (definitionLevels === undefined || definitionLevels[k] !== 0) vals++;
+        if (list || d.kind === 'i64') {
+          // The hot columns (stamps, ids, depth levels): decoded by hand, see page-decode.ts.
+          const levelBytes = v2.repetition_levels_byte_length + v2.definition_levels_byte_length;
+          let values: Uint8Array = page.subarray(levelBytes);
+          if (v2.is_compressed !== false && md.codec !== 'UNCOMPRESSED') {
+            if (md.codec !== 'SNAPPY') return undefined;
+            values = decompressPage(values, header.uncompressed_page_size - levelBytes, md.codec, pageDecompressors());
+          }
+          if (list) {
+            const cursor: ListCursor = { values: (out as ListColumn).values, offsets: (out as ListColumn).offsets, rows, vals };
+            if (!decodeInt64ListPage({ header, raw: page, values }, cursor)) return undefined;
+            rows = cursor.rows;
+            vals = cursor.vals;
+          } else {
+            const m = decodeInt64Page({ header, raw: page, values }, out as Float64Array, rows);
+            if (m < 0) return undefined;
+            rows += m;
           }
           continue;
         }
+        const { dataPage } = readDataPageV2(page, header, decoder as never);
         const m = dataPage.length;
         if (rows + m > n) return undefined;
         if (dataPage instanceof BigInt64Array) int64ToNumbers(dataPage, out as Float64Array, rows);
@@ -345,6 +364,7 @@ export class TableFileReader {
       await parquetRead({
         file,
         metadata: this.metadata,
+        compressors: pageDecompressors(),
         rowStart,
         rowEnd,
         columns: defs.map((d) => d.name),
@@ -373,6 +393,25 @@ export class TableFileReader {
       // already closed
     }
   }
+
+  /**
+   * A column chunk's bytes into a buffer reused for every chunk of this file: the direct decoder
+   * copies everything it keeps (numbers into typed arrays, strings), so no block refers to it.
+   */
+  private readChunk(start: number, end: number): Uint8Array {
+    const len = Math.max(0, end - start);
+    if (this.chunkBuffer.length < len) this.chunkBuffer = new Uint8Array(Math.max(len, this.chunkBuffer.length * 2));
+    const buf = this.chunkBuffer;
+    let done = 0;
+    while (done < len) {
+      const r = readSync(this.fd, buf, done, len - done, start + done);
+      if (r === 0) break;
+      done += r;
+    }
+    return buf.subarray(0, done);
+  }
+
+  private chunkBuffer = new Uint8Array(0);
 
   private readBytes(start: number, end: number): ArrayBuffer {
     const len = Math.max(0, end - start);
