@@ -26,22 +26,45 @@ export const BENCH_CONFIG: TraderConfigInput = {
   risk: { maxPositionLots: 20 },
 };
 
+/** The fake gateway's report (a plain literal: the gateway is not what is measured). */
+function report(clientOrderId: string, o: { id: number; price: number; qty: number; side: 'buy' | 'sell' }, execType: 'NEW' | 'CANCELED' | 'AMENDMENT', tsUs: number): ExecutionReport {
+  return {
+    symbol: 'BTCUSDT',
+    clientOrderId,
+    orderId: o.id,
+    execType,
+    status: execType === 'CANCELED' ? 'CANCELED' : 'NEW',
+    side: o.side,
+    priceTicks: o.price,
+    origQtyLots: o.qty,
+    cumFilledLots: 0,
+    lastFillLots: 0,
+    lastFillPriceTicks: 0,
+    tradeId: -1,
+    liquidity: null,
+    commission: '0',
+    errorCode: 0,
+    errorMessage: '',
+    reduceOnly: false,
+    tsExchangeUs: tsUs,
+  };
+}
+
 function ack(cmd: GatewayCommand, orderIds: Map<string, { id: number; price: number; qty: number; side: 'buy' | 'sell' }>, nextId: () => number, tsUs: number): ExecutionReport | null {
-  const base = { symbol: 'BTCUSDT', cumFilledLots: 0, lastFillLots: 0, lastFillPriceTicks: 0, tradeId: -1, liquidity: null, commission: '0', errorCode: 0, errorMessage: '', reduceOnly: false, tsExchangeUs: tsUs };
   if (cmd.kind === 'submit') {
     const o = { id: nextId(), price: cmd.order.priceTicks, qty: cmd.order.qtyLots, side: cmd.order.side };
     orderIds.set(cmd.order.clientOrderId, o);
-    return { ...base, clientOrderId: cmd.order.clientOrderId, orderId: o.id, execType: 'NEW', status: 'NEW', side: o.side, priceTicks: o.price, origQtyLots: o.qty };
+    return report(cmd.order.clientOrderId, o, 'NEW', tsUs);
   }
   const o = orderIds.get(cmd.clientOrderId);
   if (!o) return null;
   if (cmd.kind === 'cancel') {
     orderIds.delete(cmd.clientOrderId);
-    return { ...base, clientOrderId: cmd.clientOrderId, orderId: o.id, execType: 'CANCELED', status: 'CANCELED', side: o.side, priceTicks: o.price, origQtyLots: o.qty };
+    return report(cmd.clientOrderId, o, 'CANCELED', tsUs);
   }
   o.price = cmd.priceTicks;
   o.qty = cmd.qtyLots;
-  return { ...base, clientOrderId: cmd.clientOrderId, orderId: o.id, execType: 'AMENDMENT', status: 'NEW', side: o.side, priceTicks: o.price, origQtyLots: o.qty };
+  return report(cmd.clientOrderId, o, 'AMENDMENT', tsUs);
 }
 
 export interface DecisionRun {

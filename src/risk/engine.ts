@@ -71,6 +71,9 @@ export class RiskEngine {
   private cachedLimits: InstrumentLimits | null = null;
   private lastEquity: EquityStrings | null = null;
   private lastCapital: { equity: string; marginUsed: string; exceeded: boolean } | null = null;
+  // Scratch of sizeQuotes, reused across checks (it calls nothing that could re-enter it).
+  private keptLots: number[] = [];
+  private readonly scratchTrims: RiskTrim[] = [];
 
   constructor(options: RiskEngineOptions) {
     const config = options.config ?? DEFAULT_RISK_CONFIG;
@@ -183,9 +186,21 @@ export class RiskEngine {
     // Keepable open orders (see OpenOrderView.keepable) that a quote keeps unchanged are one resting
     // order with that quote: counted once, as an approved quote, not also as open.
     let claimed: boolean[] | null = null;
-    const order = quotes.map((_, i) => i).sort((a, b) => quotes[a].level - quotes[b].level || a - b);
-    const keptLots = new Array<number>(quotes.length).fill(0);
-    for (const i of order) {
+    // Quotes are taken nearest-first: by level, ties in input order. Strategies emit them in that
+    // order already; only an out-of-order input pays for the sort.
+    const n = quotes.length;
+    let order: number[] | null = null;
+    for (let i = 1; i < n; i++) {
+      if (quotes[i - 1].level > quotes[i].level) {
+        order = quotes.map((_, j) => j).sort((a, b) => quotes[a].level - quotes[b].level || a - b);
+        break;
+      }
+    }
+    const keptLots = this.keptLots;
+    keptLots.length = n;
+    keptLots.fill(0);
+    for (let k = 0; k < n; k++) {
+      const i = order === null ? k : order[k];
       const q = quotes[i];
       const p = q.priceTicks;
       const isBuy = q.side === 'buy';
@@ -198,7 +213,8 @@ export class RiskEngine {
       const keeper = keepableMatch(ctx, q, claimed);
       let lots: number;
       if (keeper >= 0) {
-        const asKept: RiskTrim[] = [];
+        const asKept = this.scratchTrims; // discarded: a quote kept whole had no trim
+        asKept.length = 0;
         lots = this.sizeOne(q, sameOpen - q.qtyLots, sameApproved, keptCount, reduceOnly, limits, refTicks, mid2, maxBuyTicks, minSellTicks, pos, posLotsByNotional, asKept);
         if (lots === q.qtyLots) {
           claimed ??= new Array<boolean>(ctx.openOrders.length).fill(false);
@@ -225,10 +241,11 @@ export class RiskEngine {
       }
     }
     const out: Quote[] = [];
-    quotes.forEach((q, i) => {
+    for (let i = 0; i < n; i++) {
+      const q = quotes[i];
       const lots = keptLots[i];
       if (lots > 0) out.push(lots === q.qtyLots ? q : { ...q, qtyLots: lots });
-    });
+    }
     return out;
   }
 
@@ -256,44 +273,46 @@ export class RiskEngine {
     const p = q.priceTicks;
     const isBuy = q.side === 'buy';
     let lots = q.qtyLots;
-    const cut = (to: number, code: RiskReasonCode, message: string): void => {
-      const next = Math.max(0, to);
-      if (next >= lots) return;
-      trims.push({ quote: q, keptLots: next, reason: { code, message } });
-      lots = next;
-    };
+    // Each rule cuts `lots` to its room through `cut`, which records the trim; messages are built
+    // only when the rule actually cuts (this runs for every quote of every decision).
     if (p < inst.minPriceTicks || (inst.maxPriceTicks > 0 && p > inst.maxPriceTicks)) {
-      cut(0, 'FILTER', `price ${p} ticks outside PRICE_FILTER [${inst.minPriceTicks}, ${inst.maxPriceTicks}]`);
+      lots = cut(trims, q, lots, 0, 'FILTER', `price ${p} ticks outside PRICE_FILTER [${inst.minPriceTicks}, ${inst.maxPriceTicks}]`);
     }
     const bps = cfg.maxDistanceFromMidBps;
     if (lots > 0 && bps !== null && Math.abs(2 * p - mid2) * 10_000 > bps * mid2) {
-      cut(0, 'PRICE_BAND', `price ${p} ticks is more than ${bps} bps from mid ${mid2 / 2}`);
+      lots = cut(trims, q, lots, 0, 'PRICE_BAND', `price ${p} ticks is more than ${bps} bps from mid ${mid2 / 2}`);
     }
     if (lots > 0 && (isBuy ? p > maxBuyTicks : p < minSellTicks)) {
-      cut(0, 'PERCENT_PRICE', `${q.side} at ${p} ticks is outside PERCENT_PRICE vs mark ${refTicks} (${isBuy ? `max ${maxBuyTicks}` : `min ${minSellTicks}`})`);
+      lots = cut(trims, q, lots, 0, 'PERCENT_PRICE', `${q.side} at ${p} ticks is outside PERCENT_PRICE vs mark ${refTicks} (${isBuy ? `max ${maxBuyTicks}` : `min ${minSellTicks}`})`);
     }
-    if (lots > 0 && keptCount >= limits.maxOpenOrders) cut(0, 'MAX_OPEN_ORDERS', `already ${keptCount} quotes (max ${limits.maxOpenOrders})`);
+    if (lots > 0 && keptCount >= limits.maxOpenOrders) lots = cut(trims, q, lots, 0, 'MAX_OPEN_ORDERS', `already ${keptCount} quotes (max ${limits.maxOpenOrders})`);
     if (lots > 0 && reduceOnly !== null) {
       const reducesPosition = isBuy ? pos < 0 : pos > 0;
       const room = reducesPosition ? Math.abs(pos) - sameOpen - sameApproved : 0;
-      const why = reduceOnly === 'REDUCING_ONLY' ? 'state is REDUCING' : 'capital usage limit reached';
-      cut(room, reduceOnly, `${why}: ${q.side} may only reduce position ${pos} (open ${sameOpen}, approved ${sameApproved})`);
+      if (cuts(lots, room)) {
+        const why = reduceOnly === 'REDUCING_ONLY' ? 'state is REDUCING' : 'capital usage limit reached';
+        lots = cut(trims, q, lots, room, reduceOnly, `${why}: ${q.side} may only reduce position ${pos} (open ${sameOpen}, approved ${sameApproved})`);
+      }
     }
     if (lots > 0 && lots * p > limits.maxOrderTickLots) {
-      cut(Math.floor(limits.maxOrderTickLots / p), 'MAX_ORDER_NOTIONAL', `order notional over ${cfg.maxOrderNotional}`);
+      lots = cut(trims, q, lots, Math.floor(limits.maxOrderTickLots / p), 'MAX_ORDER_NOTIONAL', `order notional over ${cfg.maxOrderNotional}`);
     }
-    if (lots > 0 && inst.maxQtyLots > 0 && lots > inst.maxQtyLots) cut(inst.maxQtyLots, 'FILTER', `quantity over LOT_SIZE maxQty (${inst.maxQtyLots} lots)`);
+    if (lots > 0 && inst.maxQtyLots > 0 && lots > inst.maxQtyLots) lots = cut(trims, q, lots, inst.maxQtyLots, 'FILTER', `quantity over LOT_SIZE maxQty (${inst.maxQtyLots} lots)`);
     const signedPos = isBuy ? pos : -pos;
     if (lots > 0) {
       const room = cfg.maxPositionLots - signedPos - sameOpen - sameApproved;
-      cut(room, 'MAX_POSITION', `worst-case ${q.side} position ${signedPos} + open ${sameOpen} + approved ${sameApproved} + ${lots} over ${cfg.maxPositionLots} lots`);
+      if (cuts(lots, room)) {
+        lots = cut(trims, q, lots, room, 'MAX_POSITION', `worst-case ${q.side} position ${signedPos} + open ${sameOpen} + approved ${sameApproved} + ${lots} over ${cfg.maxPositionLots} lots`);
+      }
     }
     if (lots > 0 && posLotsByNotional !== Number.POSITIVE_INFINITY) {
       const room = posLotsByNotional - signedPos - sameOpen - sameApproved;
-      cut(room, 'MAX_POSITION_NOTIONAL', `worst-case ${q.side} position over ${cfg.maxPositionNotional} at ${refTicks} ticks (${posLotsByNotional} lots)`);
+      if (cuts(lots, room)) {
+        lots = cut(trims, q, lots, room, 'MAX_POSITION_NOTIONAL', `worst-case ${q.side} position over ${cfg.maxPositionNotional} at ${refTicks} ticks (${posLotsByNotional} lots)`);
+      }
     }
     if (lots > 0 && (lots < inst.minQtyLots || lots * p < limits.minNotionalTickLots)) {
-      cut(0, 'FILTER', `${lots} lots @ ${p} ticks is below LOT_SIZE minQty or MIN_NOTIONAL`);
+      lots = cut(trims, q, lots, 0, 'FILTER', `${lots} lots @ ${p} ticks is below LOT_SIZE minQty or MIN_NOTIONAL`);
     }
     return lots;
   }
@@ -304,8 +323,11 @@ export class RiskEngine {
     // The portfolio's strings change only on fills and mark updates; skip the decimal work otherwise.
     const memo = this.lastCapital;
     if (memo && memo.equity === ctx.equity && memo.marginUsed === ctx.marginUsed) return memo.exceeded;
-    const equity = parseMoney(ctx.equity, 'ctx.equity');
-    const exceeded = equity.lte(0) || parseMoney(ctx.marginUsed, 'ctx.marginUsed').gte(equity.times(max));
+    let exceeded = capitalUsageClearly(ctx.equity, ctx.marginUsed, max);
+    if (exceeded === null) {
+      const equity = parseMoney(ctx.equity, 'ctx.equity');
+      exceeded = equity.lte(0) || parseMoney(ctx.marginUsed, 'ctx.marginUsed').gte(equity.times(max));
+    }
     this.lastCapital = { equity: ctx.equity, marginUsed: ctx.marginUsed, exceeded };
     return exceeded;
   }
@@ -407,6 +429,19 @@ export class RiskEngine {
   }
 }
 
+/** A rule with room `to` lots would shrink a quote of `lots` (room below 0 counts as 0): `cut` would record a trim. */
+function cuts(lots: number, to: number): boolean {
+  return !(Math.max(0, to) >= lots);
+}
+
+/** Shrinks a quote of `lots` to its room `to` (at least 0), recording the trim; returns the lots kept. */
+function cut(trims: RiskTrim[], q: Quote, lots: number, to: number, code: RiskReasonCode, message: string): number {
+  const next = Math.max(0, to);
+  if (next >= lots) return lots;
+  trims.push({ quote: q, keptLots: next, reason: { code, message } });
+  return next;
+}
+
 /** Index of an unclaimed keepable open order with exactly the quote's side, price and lots; -1 if none. */
 function keepableMatch(ctx: RiskContext, q: Quote, claimed: boolean[] | null): number {
   const orders = ctx.openOrders;
@@ -420,6 +455,29 @@ function keepableMatch(ctx: RiskContext, q: Quote, claimed: boolean[] | null): n
 function matchesOpenOrder(ctx: RiskContext, side: string, priceTicks: number, lots: number): boolean {
   for (const o of ctx.openOrders) if (o.side === side && o.priceTicks === priceTicks && o.remainingLots === lots) return true;
   return false;
+}
+
+/** A plain decimal string (what the portfolio hands over): Number() of it is correctly rounded. */
+const PLAIN_DECIMAL = /^-?\d+(\.\d+)?$/;
+
+/**
+ * The capital-usage rule (equity ≤ 0, or marginUsed ≥ equity × max) decided in floats when the
+ * answer is clear by a wide margin, null when it is not (the caller then decides exactly with
+ * decimals). Floats of plain decimal strings are within 2^-53 relative of the exact values, and so
+ * is `max` of its decimal reading; a relative margin of 1e-9 is far beyond the error, so a float
+ * answer outside it is the exact answer. (The decimal parse costs microseconds and runs whenever
+ * the equity or the margin string changes: every mark and every move of our orders.)
+ */
+function capitalUsageClearly(equityStr: string, marginUsedStr: string, max: number): boolean | null {
+  if (!PLAIN_DECIMAL.test(equityStr) || !PLAIN_DECIMAL.test(marginUsedStr)) return null;
+  const equity = Number(equityStr);
+  const marginUsed = Number(marginUsedStr);
+  const limit = equity * max;
+  // Normal, finite magnitudes only (no overflow to Infinity, no underflow to subnormals or 0).
+  if (!(equity > 0 && limit > 1e-290 && limit < 1e290 && Number.isFinite(marginUsed))) return null;
+  if (marginUsed < limit * (1 - 1e-9)) return false;
+  if (marginUsed > limit * (1 + 1e-9)) return true;
+  return null;
 }
 
 function parseMoney(s: string, field: string): Decimal {

@@ -213,7 +213,7 @@ export class SignalEngine {
 
   /** The book after an update at `tsUs` (any depth, bookTicker or snapshot event). */
   onBook(tsUs: number, book: BookView): void {
-    const ts = this.advance(tsUs);
+    const ts = this.advance(tsUs, true, false); // deviations: refreshed below with the new mid
     const s = this.state;
     const valid = book.isValid();
     const bid = valid ? book.bestBidTicks() : NaN;
@@ -269,7 +269,7 @@ export class SignalEngine {
 
   /** A taker trade (`trade` or `aggTrade`; feed one of the two streams, not both). */
   onTrade(trade: Trade | AggTrade): void {
-    this.advance(this.useExchangeTime ? trade.tsExchangeUs : trade.tsReceiveUs);
+    this.advance(this.useExchangeTime ? trade.tsExchangeUs : trade.tsReceiveUs, false, true); // flow: refreshed below with the trade
     this.flow.onTrade(trade.qtyLots, trade.buyerIsMaker);
     this.intensity.onTrade(trade.priceTicks, trade.buyerIsMaker);
     this.refreshTradeFlow();
@@ -277,7 +277,7 @@ export class SignalEngine {
 
   /** Mark and index price (`markPriceUpdate`). */
   onMarkPrice(m: MarkPrice): void {
-    const ts = this.advance(this.useExchangeTime ? m.tsExchangeUs : m.tsReceiveUs);
+    const ts = this.advance(this.useExchangeTime ? m.tsExchangeUs : m.tsReceiveUs, true, false); // deviations: refreshed below
     this.mark.set(ts, priceStringToTicks(m.markPrice, this.tickSize));
     this.index.set(ts, priceStringToTicks(m.indexPrice, this.tickSize));
     this.state.markPriceTicks = this.mark.priceTicks;
@@ -285,8 +285,13 @@ export class SignalEngine {
     this.refreshDeviations(ts);
   }
 
-  /** Moves the engine clock to `tsUs`, closing grid boundaries and intervals before it. */
-  private advance(tsUs: number): number {
+  /**
+   * Moves the engine clock to `tsUs`, closing grid boundaries and intervals before it, and refreshes
+   * the time-dependent readings. A caller that refreshes the trade flow or the deviations itself
+   * right after (with the state its event changes) passes false for that one: same snapshot, one
+   * evaluation instead of two per event.
+   */
+  private advance(tsUs: number, refreshFlow: boolean, refreshDeviations: boolean): number {
     const interval = this.config.sampleIntervalUs;
     if (Number.isNaN(this.lastTsUs)) {
       this.lastTsUs = tsUs;
@@ -302,9 +307,9 @@ export class SignalEngine {
     this.flow.advance(ts);
     this.lastTsUs = ts;
     this.state.tsUs = ts;
-    this.refreshTradeFlow();
+    if (refreshFlow) this.refreshTradeFlow();
     this.refreshOfi();
-    this.refreshDeviations(ts);
+    if (refreshDeviations) this.refreshDeviations(ts);
     return ts;
   }
 

@@ -30,6 +30,8 @@ export interface IntensityFit {
   points: number;
 }
 
+let logScratch = new Float64Array(64);
+
 /**
  * OLS of ln(counts[i]/windowS) on δ_i = (i + 1)/2 over the leading positive counts.
  * Returns null when fewer than `minPoints` points are available.
@@ -38,11 +40,16 @@ export function fitIntensity(counts: ArrayLike<number>, windowS: number, minPoin
   let n = 0;
   while (n < counts.length && counts[n] > 0) n++;
   if (n < minPoints || !(windowS > 0)) return null;
+  // ln λ(δ_i) is computed once per point and reused by the second pass (this runs every sample).
+  if (logScratch.length < n) logScratch = new Float64Array(Math.max(n, 2 * logScratch.length));
+  const logs = logScratch;
   let sx = 0;
   let sy = 0;
   for (let i = 0; i < n; i++) {
     sx += (i + 1) / 2;
-    sy += Math.log(counts[i] / windowS);
+    const y = Math.log(counts[i] / windowS);
+    logs[i] = y;
+    sy += y;
   }
   const mx = sx / n;
   const my = sy / n;
@@ -51,7 +58,7 @@ export function fitIntensity(counts: ArrayLike<number>, windowS: number, minPoin
   let syy = 0;
   for (let i = 0; i < n; i++) {
     const dx = (i + 1) / 2 - mx;
-    const dy = Math.log(counts[i] / windowS) - my;
+    const dy = logs[i] - my;
     sxx += dx * dx;
     sxy += dx * dy;
     syy += dy * dy;

@@ -25,6 +25,7 @@ import type { Side } from '../model/events.ts';
 import type { Instrument } from '../model/instrument.ts';
 import type { Intent, Quote } from '../model/trading.ts';
 import { InvariantError } from '../core/errors.ts';
+import { decimalsOf, parseFixed } from '../model/decimal.ts';
 import type { CommonConfig } from './config.ts';
 import { computeFairPrice } from './fair-price.ts';
 import type { LiveQuote, StrategyContext } from './types.ts';
@@ -50,13 +51,45 @@ function noQuotes(ctx: StrategyContext, label: string, why: string, flatten = fa
   return { symbol: ctx.instrument.symbol, tsUs: ctx.tsUs, quotes: [], cancelAll: true, flatten, reason: `${label}: no quotes: ${why}` };
 }
 
+/**
+ * MIN_NOTIONAL of an instrument in tick-lots (price ticks × lots), rounded up, computed once per
+ * instrument: for integers, ticks × lots ≥ this ⇔ the exact notional ≥ minNotional, because
+ * n ≥ ⌈a/b⌉ ⇔ n·b ≥ a for an integer n. (Instrument.meetsMinNotional is exact too but parses the
+ * decimal and multiplies BigInts at every call; this runs for every quote of every decision.)
+ */
+const minNotionalTickLotsCache = new WeakMap<Instrument, number>();
+
+function minNotionalTickLots(inst: Instrument): number {
+  let v = minNotionalTickLotsCache.get(inst);
+  if (v === undefined) {
+    const d = Math.max(decimalsOf(inst.spec.minNotional), 0);
+    const min = BigInt(parseFixed(inst.spec.minNotional, d)) * 10n ** BigInt(inst.priceDecimals + inst.qtyDecimals);
+    const perTickLot = BigInt(inst.tickUnits) * BigInt(inst.stepUnits) * 10n ** BigInt(d);
+    // Beyond 2^53 the integer comparison would not be exact; NaN sends every check to the exact path.
+    if (perTickLot <= 0n) v = NaN;
+    else {
+      const ceil = min <= 0n ? 0n : (min + perTickLot - 1n) / perTickLot;
+      v = ceil <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(ceil) : NaN;
+    }
+    minNotionalTickLotsCache.set(inst, v);
+  }
+  return v;
+}
+
+function meetsMinNotional(inst: Instrument, priceTicks: number, qtyLots: number): boolean {
+  const min = minNotionalTickLots(inst);
+  const tickLots = priceTicks * qtyLots;
+  if (min === min && Number.isSafeInteger(tickLots) && Number.isInteger(priceTicks) && Number.isInteger(qtyLots) && priceTicks >= 0 && qtyLots >= 0) return tickLots >= min;
+  return inst.meetsMinNotional(priceTicks, qtyLots);
+}
+
 /** Why a quote would be rejected by the exchange filters, or null when it passes. */
 export function filterViolation(inst: Instrument, priceTicks: number, qtyLots: number): string | null {
   if (priceTicks < Math.max(1, inst.minPriceTicks)) return `price ${priceTicks} below min price ${inst.minPriceTicks}`;
   if (priceTicks > inst.maxPriceTicks) return `price ${priceTicks} above max price ${inst.maxPriceTicks}`;
   if (qtyLots < Math.max(1, inst.minQtyLots)) return `qty ${qtyLots} below min qty ${inst.minQtyLots}`;
   if (qtyLots > inst.maxQtyLots) return `qty ${qtyLots} above max qty ${inst.maxQtyLots}`;
-  if (!inst.meetsMinNotional(priceTicks, qtyLots)) return `notional below min notional ${inst.spec.minNotional}`;
+  if (!meetsMinNotional(inst, priceTicks, qtyLots)) return `notional below min notional ${inst.spec.minNotional}`;
   return null;
 }
 
@@ -68,18 +101,38 @@ export function levelSizeLots(config: CommonConfig, inst: Instrument, priceTicks
   return Math.floor((config.sizeNotionalQuote as number) / lotNotional + GRID_EPSILON);
 }
 
-/** Sorts live orders of one side from the best price outwards; ties by age, then size, for determinism. */
-function liveBestFirst(live: readonly LiveQuote[], side: Side): LiveQuote[] {
+/**
+ * Live orders of one side from the best price outwards; ties by age, then size, for determinism.
+ * A stable insertion sort into `out` (a handful of orders; no closure or copy per decision).
+ */
+function liveBestFirst(live: readonly LiveQuote[], side: Side, out: LiveQuote[]): LiveQuote[] {
   const dir = side === 'buy' ? -1 : 1;
-  return live
-    .filter((l) => l.side === side)
-    .sort((a, b) => dir * (a.priceTicks - b.priceTicks) || a.placedAtUs - b.placedAtUs || a.qtyLots - b.qtyLots);
+  out.length = 0;
+  for (let i = 0; i < live.length; i++) {
+    const l = live[i];
+    if (l.side !== side) continue;
+    let j = out.length;
+    while (j > 0) {
+      const a = out[j - 1];
+      const c = dir * (a.priceTicks - l.priceTicks) || a.placedAtUs - l.placedAtUs || a.qtyLots - l.qtyLots;
+      if (!(c > 0)) break;
+      out[j] = a;
+      j--;
+    }
+    out[j] = l;
+  }
+  return out;
 }
+
+/** Scratch for liveBestFirst (buildSide calls nothing that re-enters it). */
+const liveScratch: LiveQuote[] = [];
 
 interface SidePlan {
   side: Side;
-  /** Desired price of each level, integer ticks, best first. */
-  levelPrices: number[];
+  /** Desired price of level 0, integer ticks; level i sits i·`spacing` behind it. */
+  level0: number;
+  spacing: number;
+  levels: number;
   /** Lots this side may add without taking |position| beyond the limit. */
   capacityLots: number;
   /**
@@ -106,20 +159,20 @@ function withinSpreadBound(plan: SidePlan, p: number): boolean {
   return plan.dir === 1 ? p <= plan.spreadLimit : p >= plan.spreadLimit;
 }
 
-function buildSide(plan: SidePlan, ctx: StrategyContext, config: CommonConfig, notes: string[]): { quotes: Quote[]; kept: number } {
+/** Appends the side's quotes to `quotes`; returns how many of them keep a live order. */
+function buildSide(plan: SidePlan, ctx: StrategyContext, config: CommonConfig, notes: string[], quotes: Quote[]): number {
   const inst = ctx.instrument;
   const tag = plan.side === 'buy' ? 'bid' : 'ask';
-  const live = liveBestFirst(ctx.liveQuotes, plan.side);
-  const quotes: Quote[] = [];
   let kept = 0;
   let remaining = plan.capacityLots;
   if (remaining <= 0) {
     notes.push(`${tag}s off: position ${ctx.positionLots} at max ${config.maxPositionLots}`);
-    return { quotes, kept };
+    return kept;
   }
+  const live = liveBestFirst(ctx.liveQuotes, plan.side, liveScratch);
   let prevPrice = NaN;
-  for (let level = 0; level < plan.levelPrices.length && remaining > 0; level++) {
-    const desired = plan.levelPrices[level];
+  for (let level = 0; level < plan.levels && remaining > 0; level++) {
+    const desired = plan.dir === 1 ? plan.level0 - level * plan.spacing : plan.level0 + level * plan.spacing;
     const l = live[level];
     if (
       l !== undefined &&
@@ -155,14 +208,15 @@ function buildSide(plan: SidePlan, ctx: StrategyContext, config: CommonConfig, n
     remaining -= qty;
     prevPrice = desired;
   }
-  return { quotes, kept };
+  return kept;
 }
 
 /**
  * Runs the shared rules around a price model. `label` starts the reason (e.g. "glft").
  */
 export function decideQuotes(ctx: StrategyContext, config: CommonConfig, label: string, model: PriceModel): Intent {
-  if (ctx.book.symbol.toUpperCase() !== ctx.instrument.symbol.toUpperCase()) {
+  const bookSymbol = ctx.book.symbol;
+  if (bookSymbol !== ctx.instrument.symbol && bookSymbol.toUpperCase() !== ctx.instrument.symbol.toUpperCase()) {
     throw new InvariantError(`strategy got book ${ctx.book.symbol} with instrument ${ctx.instrument.symbol}`);
   }
   const position = ctx.positionLots;
@@ -204,17 +258,14 @@ export function decideQuotes(ctx: StrategyContext, config: CommonConfig, label: 
     ask0 = bestBid + 1;
   }
   const spacing = config.levelSpacingTicks;
-  const bidPrices: number[] = [];
-  const askPrices: number[] = [];
-  for (let i = 0; i < config.levels; i++) {
-    bidPrices.push(bid0 - i * spacing);
-    askPrices.push(ask0 + i * spacing);
-  }
   const minSpread = config.minSpreadTicks;
-  const bids = buildSide(
+  const quotes: Quote[] = [];
+  const keptBids = buildSide(
     {
       side: 'buy',
-      levelPrices: bidPrices,
+      level0: bid0,
+      spacing,
+      levels: config.levels,
       capacityLots: config.maxPositionLots - position,
       dir: 1,
       passiveLimit: bestAsk,
@@ -223,12 +274,15 @@ export function decideQuotes(ctx: StrategyContext, config: CommonConfig, label: 
     ctx,
     config,
     notes,
+    quotes,
   );
-  const topBid = bids.quotes.length > 0 ? bids.quotes[0].priceTicks : NaN;
-  const asks = buildSide(
+  const topBid = quotes.length > 0 ? quotes[0].priceTicks : NaN;
+  const keptAsks = buildSide(
     {
       side: 'sell',
-      levelPrices: askPrices,
+      level0: ask0,
+      spacing,
+      levels: config.levels,
       capacityLots: config.maxPositionLots + position,
       dir: -1,
       passiveLimit: bestBid,
@@ -237,9 +291,9 @@ export function decideQuotes(ctx: StrategyContext, config: CommonConfig, label: 
     ctx,
     config,
     notes,
+    quotes,
   );
-  const quotes = [...bids.quotes, ...asks.quotes];
-  const kept = bids.kept + asks.kept;
+  const kept = keptBids + keptAsks;
   const head = `${label}: fair ${fmt(fair.fairTicks)}${fair.tiltTicks !== 0 ? ` (tilt ${fmt(fair.tiltTicks)})` : ''} ${m.detail}; bid ${bid0} ask ${ask0}; ${quotes.length} quotes (${kept} kept)`;
   return {
     symbol: ctx.instrument.symbol,

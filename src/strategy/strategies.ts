@@ -10,7 +10,7 @@ import { parseStrategyConfig } from './config.ts';
 import { readyValue } from './fair-price.ts';
 import { avellanedaStoikov, glftCoefficients, glftDepths } from './models.ts';
 import { decideQuotes } from './quoting.ts';
-import type { ModelQuotes } from './quoting.ts';
+import type { ModelQuotes, PriceModel } from './quoting.ts';
 import type { SignalReading, Strategy, StrategyContext } from './types.ts';
 
 function fmt(x: number): string {
@@ -25,21 +25,28 @@ function modelInput(override: number | null, reading: SignalReading | undefined,
   return v;
 }
 
+// Each strategy builds its price model once (a method bound in the constructor), not a closure
+// per decision.
+
 /** Fixed spread / grid: bid = fair − half − skew·pos, ask = fair + half − skew·pos. */
 export class FixedSpreadStrategy implements Strategy {
   readonly kind = 'fixed' as const;
   readonly config: FixedConfig;
+  private readonly model: PriceModel;
 
   constructor(config: FixedConfig) {
     this.config = config;
+    this.model = this.price.bind(this);
   }
 
   decide(ctx: StrategyContext): Intent {
+    return decideQuotes(ctx, this.config, 'fixed', this.model);
+  }
+
+  private price(fair: number, ctx: StrategyContext): ModelQuotes {
     const c = this.config;
-    return decideQuotes(ctx, c, 'fixed', (fair) => {
-      const shift = c.skewTicksPerLot * ctx.positionLots;
-      return { bidTicks: fair - c.halfSpreadTicks - shift, askTicks: fair + c.halfSpreadTicks - shift, detail: `skew ${fmt(-shift)}` };
-    });
+    const shift = c.skewTicksPerLot * ctx.positionLots;
+    return { bidTicks: fair - c.halfSpreadTicks - shift, askTicks: fair + c.halfSpreadTicks - shift, detail: `skew ${fmt(-shift)}` };
   }
 }
 
@@ -51,22 +58,26 @@ export class FixedSpreadStrategy implements Strategy {
 export class AvellanedaStoikovStrategy implements Strategy {
   readonly kind = 'avellaneda-stoikov' as const;
   readonly config: AvellanedaStoikovConfig;
+  private readonly model: PriceModel;
 
   constructor(config: AvellanedaStoikovConfig) {
     this.config = config;
+    this.model = this.price.bind(this);
   }
 
   decide(ctx: StrategyContext): Intent {
+    return decideQuotes(ctx, this.config, 'avellaneda-stoikov', this.model);
+  }
+
+  private price(fair: number, ctx: StrategyContext): ModelQuotes | { notReady: string } {
     const c = this.config;
-    return decideQuotes(ctx, c, 'avellaneda-stoikov', (fair): ModelQuotes | { notReady: string } => {
-      const sigma = modelInput(c.overrides.sigmaTicksPerSqrtS, ctx.signals.sigmaTicksPerSqrtS, 'sigmaTicksPerSqrtS', false);
-      if (typeof sigma === 'string') return { notReady: sigma };
-      const k = modelInput(c.overrides.intensityKPerTick, ctx.signals.intensityKPerTick, 'intensityKPerTick', true);
-      if (typeof k === 'string') return { notReady: k };
-      const q = ctx.positionLots / c.inventoryUnitLots;
-      const as = avellanedaStoikov({ midTicks: fair, q, gammaPerTick: c.gammaPerTick, sigmaTicksPerSqrtS: sigma, kPerTick: k, horizonS: c.horizonS });
-      return { bidTicks: as.bidTicks, askTicks: as.askTicks, detail: `r ${fmt(as.reservationTicks)} spread ${fmt(as.spreadTicks)} q ${fmt(q)}` };
-    });
+    const sigma = modelInput(c.overrides.sigmaTicksPerSqrtS, ctx.signals.sigmaTicksPerSqrtS, 'sigmaTicksPerSqrtS', false);
+    if (typeof sigma === 'string') return { notReady: sigma };
+    const k = modelInput(c.overrides.intensityKPerTick, ctx.signals.intensityKPerTick, 'intensityKPerTick', true);
+    if (typeof k === 'string') return { notReady: k };
+    const q = ctx.positionLots / c.inventoryUnitLots;
+    const as = avellanedaStoikov({ midTicks: fair, q, gammaPerTick: c.gammaPerTick, sigmaTicksPerSqrtS: sigma, kPerTick: k, horizonS: c.horizonS });
+    return { bidTicks: as.bidTicks, askTicks: as.askTicks, detail: `r ${fmt(as.reservationTicks)} spread ${fmt(as.spreadTicks)} q ${fmt(q)}` };
   }
 }
 
@@ -74,29 +85,33 @@ export class AvellanedaStoikovStrategy implements Strategy {
 export class GlftStrategy implements Strategy {
   readonly kind = 'glft' as const;
   readonly config: GlftConfig;
+  private readonly model: PriceModel;
 
   constructor(config: GlftConfig) {
     this.config = config;
+    this.model = this.price.bind(this);
   }
 
   decide(ctx: StrategyContext): Intent {
+    return decideQuotes(ctx, this.config, 'glft', this.model);
+  }
+
+  private price(fair: number, ctx: StrategyContext): ModelQuotes | { notReady: string } {
     const c = this.config;
-    return decideQuotes(ctx, c, 'glft', (fair): ModelQuotes | { notReady: string } => {
-      const sigma = modelInput(c.overrides.sigmaTicksPerSqrtS, ctx.signals.sigmaTicksPerSqrtS, 'sigmaTicksPerSqrtS', false);
-      if (typeof sigma === 'string') return { notReady: sigma };
-      const a = modelInput(c.overrides.intensityAPerS, ctx.signals.intensityAPerS, 'intensityAPerS', true);
-      if (typeof a === 'string') return { notReady: a };
-      const k = modelInput(c.overrides.intensityKPerTick, ctx.signals.intensityKPerTick, 'intensityKPerTick', true);
-      if (typeof k === 'string') return { notReady: k };
-      const q = ctx.positionLots / c.inventoryUnitLots;
-      const coef = glftCoefficients({ gammaPerTick: c.gammaPerTick, xiPerTick: c.gammaPerTick, deltaUnits: 1, sigmaTicksPerSqrtS: sigma, aPerS: a, kPerTick: k });
-      const d = glftDepths(coef, q, c.halfSpreadAdj, c.skewAdj);
-      return {
-        bidTicks: fair - d.bidDepthTicks,
-        askTicks: fair + d.askDepthTicks,
-        detail: `half ${fmt(coef.halfSpreadTicks * c.halfSpreadAdj)} skew ${fmt(coef.skewTicks * c.skewAdj)} q ${fmt(q)}`,
-      };
-    });
+    const sigma = modelInput(c.overrides.sigmaTicksPerSqrtS, ctx.signals.sigmaTicksPerSqrtS, 'sigmaTicksPerSqrtS', false);
+    if (typeof sigma === 'string') return { notReady: sigma };
+    const a = modelInput(c.overrides.intensityAPerS, ctx.signals.intensityAPerS, 'intensityAPerS', true);
+    if (typeof a === 'string') return { notReady: a };
+    const k = modelInput(c.overrides.intensityKPerTick, ctx.signals.intensityKPerTick, 'intensityKPerTick', true);
+    if (typeof k === 'string') return { notReady: k };
+    const q = ctx.positionLots / c.inventoryUnitLots;
+    const coef = glftCoefficients({ gammaPerTick: c.gammaPerTick, xiPerTick: c.gammaPerTick, deltaUnits: 1, sigmaTicksPerSqrtS: sigma, aPerS: a, kPerTick: k });
+    const d = glftDepths(coef, q, c.halfSpreadAdj, c.skewAdj);
+    return {
+      bidTicks: fair - d.bidDepthTicks,
+      askTicks: fair + d.askDepthTicks,
+      detail: `half ${fmt(coef.halfSpreadTicks * c.halfSpreadAdj)} skew ${fmt(coef.skewTicks * c.skewAdj)} q ${fmt(q)}`,
+    };
   }
 }
 
