@@ -10,6 +10,11 @@
  * the recorder, or equal to tsExchangeUs when the source has no receive time). Ordering: input
  * order, then line order. Bad input fails with an `InputError` naming file, line and field.
  * Nothing here logs, reads the clock or draws random numbers; warnings are returned in the stats.
+ *
+ * Speed: the common lines of raw Binance recordings (bookTicker, trade, aggTrade, depthUpdate
+ * envelopes in Binance's key order) go through a byte-level scanner (binance-fast.ts) that gives
+ * exactly the events of the JSON.parse path and leaves every other line, and every error, to it
+ * (`ImportOptions.fastPaths: false` turns it off).
  */
 export { importSources, type ImportSession } from './import.ts';
 export { detectFormat, listInputFiles } from './detect.ts';

@@ -1,12 +1,13 @@
 /**
  * Parquet file I/O for the store: an atomic row-group-at-a-time file writer (hyparquet-writer) and a
- * row-group-at-a-time file reader. See docs/decisions/0001-parquet-codec.md for why.
+ * row-group-at-a-time file reader. See docs/decisions/0001-parquet-codec.md and 0002-snappy-decoder.md.
  *
  * Reading: the columns the writer produces (PLAIN INT64/INT32/BYTE_ARRAY, RLE BOOLEAN, data pages
- * v2, LIST<INT64> with one repetition level) are decoded page by page straight into typed arrays
- * (hyparquet's page decoders, then INT64 → number through the two 32-bit halves, no BigInt per
- * value, no per-row arrays for lists). Any other page layout (a file written by another tool)
- * goes through hyparquet's general `parquetRead`.
+ * v2, LIST<INT64> with one repetition level) are decoded page by page straight into typed arrays:
+ * INT64 and LIST<INT64> pages by page-decode.ts (levels straight into list offsets, INT64 → number
+ * through the two 32-bit halves, no BigInt per value), the others by hyparquet's page decoder;
+ * SNAPPY pages are decompressed by hysnappy (WebAssembly). Any other page layout (a file written
+ * by another tool) goes through hyparquet's general `parquetRead`.
  *
  * Atomic commit: a file is written under a temporary name beginning with '.' in its final
  * directory (same file system), fsynced, renamed over the final name, and the directory fsynced.
