@@ -72,7 +72,7 @@ export class RiskEngine {
   private lastEquity: EquityStrings | null = null;
   private lastCapital: { equity: string; marginUsed: string; exceeded: boolean } | null = null;
   // Scratch of sizeQuotes, reused across checks (it calls nothing that could re-enter it).
-  private keptLots: number[] = [];
+  private keptLots = new Float64Array(16);
   private readonly scratchTrims: RiskTrim[] = [];
 
   constructor(options: RiskEngineOptions) {
@@ -196,9 +196,9 @@ export class RiskEngine {
         break;
       }
     }
-    const keptLots = this.keptLots;
-    keptLots.length = n;
-    keptLots.fill(0);
+    if (this.keptLots.length < n) this.keptLots = new Float64Array(2 * n);
+    const keptLots = this.keptLots; // lots are safe integers: exact in a Float64Array
+    keptLots.fill(0, 0, n);
     for (let k = 0; k < n; k++) {
       const i = order === null ? k : order[k];
       const q = quotes[i];

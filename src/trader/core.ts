@@ -30,7 +30,6 @@
  *
  * Ordering: symbols in the order of `instruments`; commands in the order the OMS returned them.
  */
-import { Decimal } from 'decimal.js';
 import { BookSync, L2Book } from '../book/index.ts';
 import type { BookView } from '../book/index.ts';
 import { EventBus } from '../core/bus.ts';
@@ -47,6 +46,7 @@ import { SignalEngine, type Signal } from '../signal/index.ts';
 import { createStrategy, type LiveQuote, type Strategy, type StrategyContext } from '../strategy/index.ts';
 import { parseTraderConfig, type DecisionConfig, type TraderConfig, type TraderConfigInput } from './config.ts';
 import type { DecisionTrigger, TraderEvents } from './events.ts';
+import { marginUsed } from './margin.ts';
 import { emptyStrategySignals, writeStrategySignals, type FullStrategySignals } from './signals.ts';
 
 export interface TradingCoreOptions {
@@ -526,8 +526,8 @@ export class TradingCore {
       live[nLive++] = l;
       if (o.placedUs < oldest) oldest = o.placedUs;
     }
-    views.length = nViews;
-    live.length = nLive;
+    if (views.length !== nViews) views.length = nViews;
+    if (live.length !== nLive) live.length = nLive;
     const ttl = this.config.oms.orderTtlUs > 0 ? this.config.oms.orderTtlUs : Number.POSITIVE_INFINITY;
     const age = Math.min(ttl, this.config.strategy.maxOrderAgeUs);
     p.nextAgeCheckUs = oldest + age > now ? oldest + age : Number.POSITIVE_INFINITY;
@@ -541,9 +541,7 @@ export class TradingCore {
     if (a.positionMargin !== p.marginPositionMargin || p.orderTickLots !== p.marginTickLots) {
       p.marginPositionMargin = a.positionMargin;
       p.marginTickLots = p.orderTickLots;
-      const inst = p.instrument;
-      const orderMargin = new Decimal(p.orderTickLots).times(inst.spec.tickSize).times(inst.spec.stepSize).div(this.leverage);
-      p.marginUsed = orderMargin.plus(a.positionMargin).toFixed();
+      p.marginUsed = marginUsed(p.orderTickLots, p.instrument, this.leverage, a.positionMargin);
     }
     const s = p.signal.signal;
     const book = p.book;
