@@ -165,8 +165,8 @@ function matchSide(orders: TrackedOrder[], quotes: Quote[], cfg: ReconcileConfig
   const nQ = quotes.length;
   if (usedOrder.length < nO) usedOrder = new Uint8Array(nO * 2);
   if (usedQuote.length < nQ) usedQuote = new Uint8Array(nQ * 2);
-  usedOrder.fill(0, 0, nO);
-  usedQuote.fill(0, 0, nQ);
+  for (let i = 0; i < nO; i++) usedOrder[i] = 0; // (a loop: fill() costs more than a few stores)
+  for (let i = 0; i < nQ; i++) usedQuote[i] = 0;
 
   // 1. Keep exact matches.
   for (let qi = 0; qi < nQ; qi++) {

@@ -73,6 +73,7 @@ export class RiskEngine {
   private lastCapital: { equity: string; marginUsed: string; exceeded: boolean } | null = null;
   // Scratch of sizeQuotes, reused across checks (it calls nothing that could re-enter it).
   private keptLots = new Float64Array(16);
+  private claimed = new Uint8Array(16);
   private readonly scratchTrims: RiskTrim[] = [];
 
   constructor(options: RiskEngineOptions) {
@@ -185,7 +186,7 @@ export class RiskEngine {
 
     // Keepable open orders (see OpenOrderView.keepable) that a quote keeps unchanged are one resting
     // order with that quote: counted once, as an approved quote, not also as open.
-    let claimed: boolean[] | null = null;
+    let claimed: Uint8Array | null = null;
     // Quotes are taken nearest-first: by level, ties in input order. Strategies emit them in that
     // order already; only an out-of-order input pays for the sort.
     const n = quotes.length;
@@ -217,8 +218,8 @@ export class RiskEngine {
         asKept.length = 0;
         lots = this.sizeOne(q, sameOpen - q.qtyLots, sameApproved, keptCount, reduceOnly, limits, refTicks, mid2, maxBuyTicks, minSellTicks, pos, posLotsByNotional, asKept);
         if (lots === q.qtyLots) {
-          claimed ??= new Array<boolean>(ctx.openOrders.length).fill(false);
-          claimed[keeper] = true;
+          claimed ??= this.claimedScratch(ctx.openOrders.length);
+          claimed[keeper] = 1;
           if (isBuy) openBuy -= lots;
           else openSell -= lots;
         } else {
@@ -315,6 +316,14 @@ export class RiskEngine {
       lots = cut(trims, q, lots, 0, 'FILTER', `${lots} lots @ ${p} ticks is below LOT_SIZE minQty or MIN_NOTIONAL`);
     }
     return lots;
+  }
+
+  /** Zeroed "claimed" flags for `n` open orders (scratch reused across checks). */
+  private claimedScratch(n: number): Uint8Array {
+    if (this.claimed.length < n) this.claimed = new Uint8Array(2 * n);
+    const c = this.claimed;
+    for (let i = 0; i < n; i++) c[i] = 0;
+    return c;
   }
 
   private capitalUsageExceeded(ctx: RiskContext): boolean {
@@ -443,11 +452,11 @@ function cut(trims: RiskTrim[], q: Quote, lots: number, to: number, code: RiskRe
 }
 
 /** Index of an unclaimed keepable open order with exactly the quote's side, price and lots; -1 if none. */
-function keepableMatch(ctx: RiskContext, q: Quote, claimed: boolean[] | null): number {
+function keepableMatch(ctx: RiskContext, q: Quote, claimed: Uint8Array | null): number {
   const orders = ctx.openOrders;
   for (let j = 0; j < orders.length; j++) {
     const o = orders[j];
-    if (o.keepable === true && o.side === q.side && o.priceTicks === q.priceTicks && o.remainingLots === q.qtyLots && (claimed === null || !claimed[j])) return j;
+    if (o.keepable === true && o.side === q.side && o.priceTicks === q.priceTicks && o.remainingLots === q.qtyLots && (claimed === null || claimed[j] === 0)) return j;
   }
   return -1;
 }

@@ -13,7 +13,9 @@ import { decideQuotes } from './quoting.ts';
 import type { ModelQuotes, PriceModel } from './quoting.ts';
 import type { SignalReading, Strategy, StrategyContext } from './types.ts';
 
+/** x.toFixed(4); an integer's is its digits + ".0000" (exactly, −0 included), without toFixed's cost. */
 function fmt(x: number): string {
+  if (Number.isInteger(x) && Math.abs(x) < 1e21) return `${x === 0 ? 0 : x}.0000`;
   return x.toFixed(4);
 }
 
