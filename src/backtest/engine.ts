@@ -23,6 +23,13 @@
  * Scheduler's rule (time, priority, insertion order), implemented as a merge of the already sorted
  * market stream with a small heap of messages in flight (`Timeline`): no heap push per market event.
  *
+ * Events are read in place from their batches (`EventBatch`, feed.ts): the engine keeps the batches
+ * between the strategy side's position and the exchange side's, two cursors into them and the
+ * stamps of each buffered event in typed arrays; a `MarketEvent` object is built only for an event
+ * a side takes. A side may declare an event a no-op for its current state (`skipMarketEvent`: e.g.
+ * bookTickers once a depth book is kept); the engine then neither builds nor delivers it, but the
+ * event keeps its place in time (clock, feed latency, statistics), so the run is the same.
+ *
  * Async only at the edges: the source yields batches; the loop over a batch is synchronous. The
  * loop pauses only when the exchange side needs the next event and the batch is exhausted; it then
  * resumes exactly where it stopped, so the processing order (and the event-log hash) does not depend
@@ -35,7 +42,7 @@ import { InvariantError } from '../core/errors.ts';
 import type { SimClock } from '../core/clock.ts';
 import type { MarketEvent } from '../model/events.ts';
 import type { ExecutionReport, GatewayCommand } from '../model/trading.ts';
-import type { EventBatches } from './feed.ts';
+import { asEventBatch, type EventBatch, type EventBatches, type MarketEventType } from './feed.ts';
 import { FeedTiming, medianOffsetUs, type OrderLatencyModel } from './latency.ts';
 import { Timeline } from './timeline.ts';
 
@@ -52,9 +59,14 @@ export interface FundingNotice {
 /** What the engine needs of the trading core (src/trader TradingCore). */
 export interface StrategySide {
   onMarketEvent(e: MarketEvent): void;
+  /**
+   * Optional: takes the event as a no-op and returns true when delivering it now would change
+   * nothing but a counter (the engine then does not build it); false: deliver it.
+   */
+  skipMarketEvent?(type: MarketEventType, symbol: string): boolean;
   onExecutionReport(r: ExecutionReport): void;
   onTimer(tsUs: number): void;
-  /** Next timer time, µs; Infinity if none. */
+  /** Next timer time, µs; Infinity if none. May change only when a method of this side is called. */
   nextTimerUs(): number;
   drainCommands(): GatewayCommand[];
   onFunding?(f: FundingNotice): void;
@@ -63,6 +75,8 @@ export interface StrategySide {
 /** What the engine needs of the simulated exchange (src/backtest/sim-exchange SimExchange). */
 export interface ExchangeSide {
   onMarketEvent(e: MarketEvent): void;
+  /** As `StrategySide.skipMarketEvent`. */
+  skipMarketEvent?(type: MarketEventType, symbol: string): boolean;
   onCommand(cmd: GatewayCommand, tsUs: number): void;
   drainReports(): ExecutionReport[];
   drainFunding?(): FundingNotice[];
@@ -123,20 +137,34 @@ type Message = { kind: 'command'; cmd: GatewayCommand } | { kind: 'report'; repo
 /** Timer firings at one µs beyond which the core is assumed stuck (a bug, not a market). */
 const MAX_TIMERS_PER_US = 10_000;
 
+/** A buffered batch with the stamps the engine gave its events. */
+interface Segment {
+  batch: EventBatch;
+  exUs: Float64Array;
+  locUs: Float64Array;
+  /** Events built for the exchange side, kept for the strategy side (columnar batches only). */
+  built: (MarketEvent | undefined)[] | null;
+}
+
 export class BacktestEngine {
   private readonly o: EngineOptions;
   private timing: FeedTiming | undefined;
   private readonly inFlight = new Timeline<Message>();
-  /** Buffered events: [0, localPos) delivered to both sides, [localPos, exchangePos) to the exchange only. */
-  private events: MarketEvent[] = [];
-  private exchangeUs: number[] = [];
-  private localUs: number[] = [];
-  private exchangePos = 0;
-  private localPos = 0;
-  private readonly offsetSample: MarketEvent[] = [];
+  /**
+   * Buffered batches. The strategy side's next event is `segs[0]` at `locK`; the exchange side's
+   * is `segs[exSeg]` at `exK` (at or after the strategy side's). A segment is dropped once both
+   * sides are past it.
+   */
+  private segs: Segment[] = [];
+  private exSeg = 0;
+  private exK = 0;
+  private locK = 0;
+  private readonly offsetSample: EventBatch[] = [];
+  private offsetSampleEvents = 0;
   private lastEntryUs = -Infinity;
   private lastResponseUs = -Infinity;
   private nextSample = Infinity;
+  private timerUs = NaN;
   private timerRepeatsAt = NaN;
   private timerRepeats = 0;
   private feedLatencySum = 0;
@@ -160,11 +188,11 @@ export class BacktestEngine {
 
   async run(source: EventBatches): Promise<EngineStats> {
     for await (const batch of source) {
-      this.ingest(batch, false);
+      this.ingest(asEventBatch(batch), false);
       this.process(false);
       this.o.onProgress?.(this.stats.marketEvents, this.stats.lastUs);
     }
-    this.ingest([], true);
+    this.ingest(null, true);
     this.process(true);
     this.stats.meanFeedLatencyUs = this.stats.marketEvents > 0 ? this.feedLatencySum / this.stats.marketEvents : NaN;
     return { ...this.stats };
@@ -177,41 +205,75 @@ export class BacktestEngine {
   }
 
   /** Appends a batch to the buffer, stamping both times of each event. */
-  private ingest(batch: readonly MarketEvent[], final: boolean): void {
+  private ingest(batch: EventBatch | null, final: boolean): void {
     if (this.timing === undefined) {
-      // `clockOffsetUs: auto`: hold events back until the first N are known.
-      for (const e of batch) this.offsetSample.push(e);
-      if (this.offsetSample.length < this.o.feed.offsetSampleEvents && !final) return;
-      const n = Math.min(this.offsetSample.length, this.o.feed.offsetSampleEvents);
+      // `clockOffsetUs: auto`: hold batches back until the first N events are known.
+      if (batch !== null && batch.length > 0) {
+        this.offsetSample.push(batch);
+        this.offsetSampleEvents += batch.length;
+      }
+      const want = this.o.feed.offsetSampleEvents;
+      if (this.offsetSampleEvents < want && !final) return;
       const diffs: number[] = [];
-      for (let i = 0; i < n; i++) diffs.push(this.offsetSample[i].tsReceiveUs - this.offsetSample[i].tsExchangeUs);
+      for (const b of this.offsetSample) for (let k = 0; k < b.length && diffs.length < want; k++) diffs.push(b.tsReceiveUsAt(k) - b.tsExchangeUsAt(k));
       this.startTiming(medianOffsetUs(diffs));
-      batch = this.offsetSample.splice(0);
+      for (const b of this.offsetSample.splice(0)) this.append(b);
+      return;
     }
-    if (batch.length === 0) return;
-    // Drop what both sides have seen; keep the exchange-only tail.
-    if (this.localPos > 0) {
-      this.events = this.events.slice(this.localPos);
-      this.exchangeUs = this.exchangeUs.slice(this.localPos);
-      this.localUs = this.localUs.slice(this.localPos);
-      this.exchangePos -= this.localPos;
-      this.localPos = 0;
-    }
+    if (batch !== null && batch.length > 0) this.append(batch);
+  }
+
+  private append(batch: EventBatch): void {
+    const n = batch.length;
     const t = this.timing!;
-    for (let i = 0; i < batch.length; i++) {
-      const e = batch[i];
-      t.stamp(e.tsExchangeUs, e.tsReceiveUs);
-      this.events.push(e);
-      this.exchangeUs.push(t.exchangeUs);
-      this.localUs.push(t.localUs);
+    const exUs = new Float64Array(n);
+    const locUs = new Float64Array(n);
+    for (let k = 0; k < n; k++) {
+      t.stamp(batch.tsExchangeUsAt(k), batch.tsReceiveUsAt(k));
+      exUs[k] = t.exchangeUs;
+      locUs[k] = t.localUs;
     }
+    this.segs.push({ batch, exUs, locUs, built: null });
     if (Number.isNaN(this.stats.firstUs)) {
-      this.stats.firstUs = this.localUs[0];
+      this.stats.firstUs = locUs[0];
       // The run starts with its data: nothing (timers included) happens before the first event.
-      if (this.o.clock.nowUs() < this.exchangeUs[0]) this.o.clock.advanceTo(this.exchangeUs[0]);
-      this.nextSample = this.o.observer?.nextSampleUs?.(this.exchangeUs[0] - 1) ?? Infinity;
+      if (this.o.clock.nowUs() < exUs[0]) this.o.clock.advanceTo(exUs[0]);
+      this.nextSample = this.o.observer?.nextSampleUs?.(exUs[0] - 1) ?? Infinity;
     }
     this.stats.lastUs = t.localUs;
+    this.normalise();
+  }
+
+  /** Moves the cursors past exhausted segments and drops what both sides have seen. */
+  private normalise(): void {
+    const segs = this.segs;
+    while (this.exSeg < segs.length - 1 && this.exK >= segs[this.exSeg].batch.length) {
+      this.exSeg++;
+      this.exK = 0;
+    }
+    while (this.exSeg > 0 && this.locK >= segs[0].batch.length) {
+      segs.shift();
+      this.exSeg--;
+      this.locK = 0;
+    }
+  }
+
+  /** The event at (segment, k), built at most once for both sides. */
+  private eventOf(seg: Segment, k: number): MarketEvent {
+    if (seg.batch.stable === true) return seg.batch.eventAt(k);
+    let built = seg.built;
+    if (built === null) built = seg.built = new Array<MarketEvent | undefined>(seg.batch.length);
+    let e = built[k];
+    if (e === undefined) {
+      e = seg.batch.eventAt(k);
+      built[k] = e;
+    } else built[k] = undefined;
+    return e;
+  }
+
+  private timer(): number {
+    if (this.timerUs !== this.timerUs) this.timerUs = this.o.strategy.nextTimerUs();
+    return this.timerUs;
   }
 
   /**
@@ -220,20 +282,21 @@ export class BacktestEngine {
    */
   private process(final: boolean): void {
     const { clock, strategy, exchange } = this.o;
-    const events = this.events;
-    const exUs = this.exchangeUs;
-    const locUs = this.localUs;
-    const n = events.length;
+    const segs = this.segs;
     const endUs = this.stats.lastUs;
     const observeFeed = this.o.latency.observeFeedLatency?.bind(this.o.latency);
+    const exchangeSkips = exchange.skipMarketEvent?.bind(exchange);
+    const strategySkips = strategy.skipMarketEvent?.bind(strategy);
     for (;;) {
-      if (this.exchangePos >= n && !final) return;
+      const exSeg = this.exSeg < segs.length ? segs[this.exSeg] : undefined;
+      const exPending = exSeg !== undefined && this.exK < exSeg.batch.length;
+      if (!exPending && !final) return;
       // Candidates: (time, priority). The stream beats the heap at equal (time, priority) since
       // stream priorities are distinct from message priorities.
       let t = Infinity;
       let p = Infinity;
-      if (this.exchangePos < n) {
-        t = exUs[this.exchangePos];
+      if (exPending) {
+        t = exSeg.exUs[this.exK];
         p = P_EXCHANGE_MARKET;
       }
       const head = this.inFlight.peek();
@@ -241,14 +304,15 @@ export class BacktestEngine {
         t = head.atUs;
         p = head.priority;
       }
-      if (this.localPos < this.exchangePos) {
-        const tl = locUs[this.localPos];
+      const locPending = this.exSeg > 0 || this.locK < this.exK;
+      if (locPending) {
+        const tl = segs[0].locUs[this.locK];
         if (tl < t || (tl === t && P_LOCAL_MARKET < p)) {
           t = tl;
           p = P_LOCAL_MARKET;
         }
       }
-      let timerUs = strategy.nextTimerUs();
+      let timerUs = this.timer();
       if (timerUs < clock.nowUs()) timerUs = clock.nowUs();
       if (timerUs < t || (timerUs === t && P_TIMER < p)) {
         t = timerUs;
@@ -258,22 +322,34 @@ export class BacktestEngine {
         t = this.nextSample;
         p = P_SAMPLE;
       }
-      if (t === Infinity || (final && this.exchangePos >= n && this.localPos >= n && t > endUs)) break;
+      if (t === Infinity || (final && !exPending && !locPending && t > endUs)) break;
       clock.advanceTo(t);
 
       switch (p) {
-        case P_EXCHANGE_MARKET:
-          exchange.onMarketEvent(events[this.exchangePos++]);
-          this.afterExchange(t);
+        case P_EXCHANGE_MARKET: {
+          const seg = exSeg!;
+          const k = this.exK++;
+          const b = seg.batch;
+          if (exchangeSkips === undefined || !exchangeSkips(b.typeAt(k), b.symbolAt(k))) {
+            exchange.onMarketEvent(this.eventOf(seg, k));
+            this.afterExchange(t);
+          }
+          if (this.exK >= b.length) this.normalise();
           break;
+        }
         case P_LOCAL_MARKET: {
-          const k = this.localPos++;
+          const seg = segs[0];
+          const k = this.locK++;
           this.stats.marketEvents++;
-          const lat = t - exUs[k];
+          const lat = t - seg.exUs[k];
           this.feedLatencySum += lat;
           observeFeed?.(lat);
-          strategy.onMarketEvent(events[k]);
-          this.afterStrategy(t);
+          const b = seg.batch;
+          if (strategySkips === undefined || !strategySkips(b.typeAt(k), b.symbolAt(k))) {
+            strategy.onMarketEvent(this.eventOf(seg, k));
+            this.afterStrategy(t);
+          } else if (seg.built !== null) seg.built[k] = undefined;
+          if (this.locK >= b.length) this.normalise();
           break;
         }
         case P_TIMER:
@@ -323,6 +399,7 @@ export class BacktestEngine {
 
   /** Sends what the strategy side wants sent, after the entry latency (FIFO). */
   private afterStrategy(t: number): void {
+    this.timerUs = NaN;
     const cmds = this.o.strategy.drainCommands();
     if (cmds.length === 0) return;
     const { latency, observer, eventLog } = this.o;

@@ -79,6 +79,7 @@ export function realParts(ctx: PartsContext): RealParts {
   const asset = instruments[0].spec.marginAsset.toUpperCase();
   const exchange: ExchangeSide = {
     onMarketEvent: (e) => sim.onMarketEvent(e),
+    skipMarketEvent: (type, symbol) => sim.skipMarketEvent(type, symbol),
     onCommand: (cmd, t) => sim.onCommand(cmd, t),
     drainReports: () => {
       const reports = sim.drainReports();

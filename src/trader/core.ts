@@ -296,6 +296,23 @@ export class TradingCore {
     }
   }
 
+  /**
+   * For a replay that builds events lazily (the backtest engine): takes an event `onMarketEvent`
+   * would ignore right now (counting it the same way) and returns true; false: deliver it. Ignored
+   * now: a bookTicker of a symbol whose book comes from depth.
+   */
+  skipMarketEvent(type: MarketEvent['type'], symbol: string): boolean {
+    if (type !== 'bookTicker') return false;
+    const p = this.pipelines.get(symbol);
+    if (p === undefined) return false;
+    const source = this.decision.bookSource;
+    if (source === 'depth' || (source === 'auto' && p.depthSeen)) {
+      this.counters.marketEvents++;
+      return true;
+    }
+    return false;
+  }
+
   /** A report about one of our orders (any order, duplicates allowed). */
   onExecutionReport(r: ExecutionReport): void {
     this.counters.reports++;

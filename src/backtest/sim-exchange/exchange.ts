@@ -69,6 +69,7 @@ export class SimExchange {
   private readonly bookSource: 'auto' | 'depth' | 'bookTicker';
   private readonly tradeSource: 'auto' | 'trade' | 'aggTrade';
   private readonly funding: FundingClock;
+  private readonly fundingFixed: boolean;
   private reports: ExecutionReport[] = [];
   private nextOrderId: number;
   private nextTradeId = 1;
@@ -88,6 +89,7 @@ export class SimExchange {
       this.ordered.push(s);
     }
     this.funding = new FundingClock(opts.funding ?? { mode: 'data' }, this.counters);
+    this.fundingFixed = opts.funding?.mode === 'fixed';
   }
 
   // ---- public API -------------------------------------------------------------------------------
@@ -132,6 +134,25 @@ export class SimExchange {
         this.onMark(s, e);
         return;
     }
+  }
+
+  /**
+   * For a replay that builds events lazily: takes an event that `onMarketEvent` would ignore right
+   * now (counting it the same way) and returns true, so the caller need not build it; returns false
+   * for anything else (deliver it with `onMarketEvent`). Ignored now: a bookTicker of a symbol whose
+   * book comes from depth; a trade or aggTrade with no resting order (once the trade source is
+   * settled). Never skips under fixed-rate funding, whose schedule runs on every event's time.
+   */
+  skipMarketEvent(type: MarketEvent['type'], symbol: string): boolean {
+    if (this.fundingFixed) return false;
+    const s = this.state(symbol);
+    if (s === undefined) return false;
+    let ignored = false;
+    if (type === 'bookTicker') ignored = this.bookSource === 'depth' || (this.bookSource === 'auto' && s.depthSeen);
+    else if (type === 'trade') ignored = this.tradeSource === 'aggTrade' || (s.tradeSeen && s.resting.length === 0);
+    else if (type === 'aggTrade') ignored = this.tradeSource === 'trade' || (this.tradeSource === 'auto' && s.tradeSeen) || s.resting.length === 0;
+    if (ignored) this.counters.marketEvents++;
+    return ignored;
   }
 
   /** A gateway command arriving at the exchange at `tsUs` (after the entry latency). */

@@ -1,0 +1,216 @@
+/**
+ * Backtest benchmark (issue 4, "Speed and memory"): the full pipeline — store replay, the engine,
+ * the simulated exchange, the trading core (GLFT), the run recorder, metrics and the written run
+ * directory — over the real BTCUSDT 2024-08-08 sample tiled to 1 h and 24 h
+ * (scripts/tile-sample.ts), with the `btcusdt-20240808-glft` scenario pointed at the tile store.
+ *
+ * Each measurement runs in its own child process, so its peak RSS (getrusage maxRSS) belongs to
+ * that length alone (peak RSS must not grow with the run length).
+ *
+ * Time shares: a child run under the V8 sampling profiler (`--cpu-prof`, 1 h tile) whose self time
+ * is attributed by source file: decode/read (src/store, the feed), book (src/book), strategy/decision
+ * (src/trader, signal, strategy, risk, oms, portfolio), exchange (src/backtest/sim-exchange),
+ * engine+report (src/backtest engine, recorder, hasher), GC and the rest (Node internals,
+ * node_modules other than the Parquet codec). The profiler slows the run a little; the shares are
+ * what it is good for, not the absolute time.
+ *
+ *   node --import tsx bench/backtest.ts [runs]                    # 1 h and 24 h, runs each (default 3)
+ *   node --import tsx bench/backtest.ts --child <store> [--no-out] # one measurement, prints JSON
+ *   node --import tsx bench/backtest.ts --shares                   # time shares only (1 h tile)
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ensureTile } from '../scripts/tile-sample.ts';
+
+export interface Stat {
+  min: number;
+  median: number;
+  max: number;
+}
+
+const ROOT = join(import.meta.dirname, '..');
+const SCENARIO = join(ROOT, 'scenarios', 'btcusdt-20240808-glft.yaml');
+
+interface ChildResult {
+  /** Wall seconds of the run (backtest + writing the run directory). */
+  seconds: number;
+  /** CPU seconds (user + system, all threads) of the same. */
+  cpuSeconds: number;
+  /** Seconds spent writing the run directory (included in `seconds`). */
+  writeSeconds: number;
+  events: number;
+  commands: number;
+  fills: number;
+  spanUs: number;
+  peakRssMB: number;
+  hash: string;
+}
+
+async function measure(store: string, writeOut: boolean): Promise<ChildResult> {
+  const { loadScenarioFile } = await import('../src/scenario/index.ts');
+  const { backtest } = await import('../src/backtest/index.ts');
+  const { writeRunOutputs } = await import('../src/backtest/report/index.ts');
+  const { resolvedScenario } = await import('../src/cli/commands/backtest.ts');
+  const scenario = loadScenarioFile(SCENARIO, { set: [`data.store=${store}`] });
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const outcome = await backtest(scenario, () => 'bench');
+  const t1 = performance.now();
+  if (writeOut) {
+    const dir = join(mkdtempSync(join(tmpdir(), 'maker-bench-bt-')), 'run');
+    writeRunOutputs(dir, outcome.result.parts.recorder, { info: outcome.info, scenario: resolvedScenario(scenario), metrics: outcome.metrics, eventCount: outcome.result.eventLogEvents });
+    rmSync(join(dir, '..'), { recursive: true, force: true });
+  }
+  const t2 = performance.now();
+  const cpu = process.cpuUsage(cpu0);
+  const st = outcome.result.stats;
+  return {
+    seconds: (t2 - t0) / 1000,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    writeSeconds: (t2 - t1) / 1000,
+    events: st.marketEvents,
+    commands: st.commandsSent,
+    fills: outcome.metrics.trading.fills,
+    spanUs: st.lastUs - st.firstUs,
+    peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+    hash: outcome.result.eventLogHash,
+  };
+}
+
+function runChild(store: string, extraNodeArgs: string[] = []): ChildResult {
+  const out = execFileSync(process.execPath, [...extraNodeArgs, '--import', 'tsx', join(import.meta.dirname, 'backtest.ts'), '--child', store], { encoding: 'utf8', maxBuffer: 1 << 20, cwd: ROOT });
+  return JSON.parse(out.trim().split('\n').pop()!) as ChildResult;
+}
+
+function statOf(xs: number[]): Stat {
+  const s = [...xs].sort((a, b) => a - b);
+  return { min: s[0], median: s[(s.length - 1) >> 1], max: s[s.length - 1] };
+}
+
+/** Where the self time of a CPU profile went, as fractions summing to 1. */
+export type TimeShares = Record<'decode' | 'book' | 'strategy' | 'exchange' | 'engineReport' | 'gc' | 'other', number>;
+
+function categoryOf(url: string, fn: string): keyof TimeShares {
+  if (fn === '(garbage collector)') return 'gc';
+  if (url.includes('/src/store/') || url.includes('/src/backtest/feed.ts') || url.includes('hysnappy') || url.includes('hyparquet')) return 'decode';
+  if (url.includes('/src/book/')) return 'book';
+  if (url.includes('/src/backtest/sim-exchange/')) return 'exchange';
+  if (/\/src\/(trader|signal|strategy|risk|oms|portfolio)\//.test(url)) return 'strategy';
+  if (url.includes('/src/backtest/') || url.includes('/src/model/')) return 'engineReport';
+  return 'other';
+}
+
+interface ProfileNode {
+  id: number;
+  callFrame: { url: string; functionName: string };
+}
+
+/** Self-time shares of a `.cpuprofile` by category. */
+export function sharesOfProfile(file: string): { shares: TimeShares; topFunctions: { name: string; share: number }[] } {
+  const p = JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
+  const byId = new Map<number, ProfileNode>();
+  for (const n of p.nodes) byId.set(n.id, n);
+  const shares: TimeShares = { decode: 0, book: 0, strategy: 0, exchange: 0, engineReport: 0, gc: 0, other: 0 };
+  const perFn = new Map<string, number>();
+  let total = 0;
+  for (let i = 0; i < p.samples.length; i++) {
+    const n = byId.get(p.samples[i])!;
+    const dt = p.timeDeltas[i] ?? 0;
+    const fn = n.callFrame.functionName;
+    if (fn === '(idle)' || fn === '(program)' || fn === '(root)') continue;
+    total += dt;
+    shares[categoryOf(n.callFrame.url, fn)] += dt;
+    const key = `${fn || '(anonymous)'} ${n.callFrame.url.replace(/^.*\/(src|node_modules)\//, '$1/')}`;
+    perFn.set(key, (perFn.get(key) ?? 0) + dt);
+  }
+  for (const k of Object.keys(shares) as (keyof TimeShares)[]) shares[k] /= total;
+  const topFunctions = [...perFn.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 15)
+    .map(([name, t]) => ({ name, share: t / total }));
+  return { shares, topFunctions };
+}
+
+/** One profiled 1 h run; returns the time shares. */
+export function profileShares(store: string): ReturnType<typeof sharesOfProfile> {
+  const dir = mkdtempSync(join(tmpdir(), 'maker-bench-prof-'));
+  try {
+    runChild(store, ['--cpu-prof', '--cpu-prof-dir', dir]);
+    const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))!;
+    return sharesOfProfile(join(dir, file));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export interface BacktestBenchResult {
+  /** Market events per wall second, 24 h tile. */
+  eventsPerSec: Stat;
+  /** Wall seconds for the 24 h tile (scaled to exactly 24 h of data). */
+  daySeconds: Stat;
+  dayCpuSeconds: Stat;
+  hourSeconds: Stat;
+  peakRssMB1h: Stat;
+  peakRssMB24h: Stat;
+  events24h: number;
+  fills24h: number;
+  shares: TimeShares;
+  topFunctions: { name: string; share: number }[];
+  /** False when only the 1 h tile was measured (`hours24: false`). */
+  measured24h: boolean;
+}
+
+export async function benchBacktest(opts: { runs: number; log?: (s: string) => void; hours24?: boolean; shares?: boolean }): Promise<BacktestBenchResult> {
+  const log = opts.log ?? (() => {});
+  const root1 = await ensureTile(1, undefined, log);
+  const with24 = opts.hours24 ?? true;
+  const root24 = with24 ? await ensureTile(24, undefined, log) : root1;
+  const r1: ChildResult[] = [];
+  const r24: ChildResult[] = [];
+  for (let r = 0; r < Math.max(1, opts.runs); r++) {
+    r1.push(runChild(root1));
+    if (with24) r24.push(runChild(root24));
+    const a = r1[r];
+    const b = r24[r];
+    log(`backtest run ${r + 1}: 1 h ${a.seconds.toFixed(2)} s (${a.cpuSeconds.toFixed(2)} s CPU, ${a.events} events, ${a.fills} fills) / ${a.peakRssMB} MB` + (b ? `; 24 h ${b.seconds.toFixed(2)} s (${b.cpuSeconds.toFixed(2)} s CPU, ${b.events} events, ${b.fills} fills) / ${b.peakRssMB} MB` : ''));
+  }
+  const long = with24 ? r24 : r1;
+  const { shares, topFunctions } = opts.shares === false ? { shares: { decode: NaN, book: NaN, strategy: NaN, exchange: NaN, engineReport: NaN, gc: NaN, other: NaN }, topFunctions: [] } : profileShares(root1);
+  return {
+    eventsPerSec: statOf(long.map((x) => x.events / x.seconds)),
+    daySeconds: statOf(long.map((x) => (x.seconds * 86_400_000_000) / x.spanUs)),
+    dayCpuSeconds: statOf(long.map((x) => (x.cpuSeconds * 86_400_000_000) / x.spanUs)),
+    hourSeconds: statOf(r1.map((x) => x.seconds)),
+    peakRssMB1h: statOf(r1.map((x) => x.peakRssMB)),
+    peakRssMB24h: statOf(long.map((x) => x.peakRssMB)),
+    events24h: long[0].events,
+    fills24h: long[0].fills,
+    shares,
+    topFunctions,
+    measured24h: with24,
+  };
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const args = process.argv.slice(2);
+  if (args[0] === '--child') {
+    console.log(JSON.stringify(await measure(args[1], !args.includes('--no-out'))));
+  } else if (args[0] === '--shares') {
+    const r = profileShares(await ensureTile(1));
+    console.log(JSON.stringify(r, null, 2));
+  } else {
+    const runs = Number(args[0] ?? 3);
+    const r = await benchBacktest({ runs, log: (s) => process.stderr.write(`${s}\n`), hours24: !args.includes('--1h') });
+    const f = (s: Stat, d = 0) => `min ${s.min.toFixed(d)} median ${s.median.toFixed(d)} max ${s.max.toFixed(d)}`;
+    console.log(`backtest ${r.measured24h ? '24 h' : '1 h (24 h not measured)'} tile: ${r.events24h} events, ${r.fills24h} fills; runs: ${runs}`);
+    console.log(`events/s     ${f(r.eventsPerSec)}`);
+    console.log(`1 h seconds  ${f(r.hourSeconds, 2)}`);
+    console.log(`day seconds  ${f(r.daySeconds, 2)}; CPU ${f(r.dayCpuSeconds, 2)}`);
+    console.log(`peak RSS MB  1 h: ${f(r.peakRssMB1h)}; 24 h: ${f(r.peakRssMB24h)}`);
+    console.log(`time shares  ${Object.entries(r.shares).map(([k, v]) => `${k} ${(v * 100).toFixed(1)} %`).join(', ')}`);
+    for (const t of r.topFunctions) console.log(`  ${(t.share * 100).toFixed(1).padStart(5)} %  ${t.name}`);
+  }
+}
