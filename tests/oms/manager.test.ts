@@ -1,8 +1,9 @@
 // OrderManager: ids, views, de-duplication, fills and position, anomalies, pruning, bus events.
 import { describe, expect, it } from 'vitest';
 import { isValidClientOrderId } from '../../src/core/ids.ts';
-import { DEFAULT_OMS_CONFIG, eventOfReport, UNKNOWN_OUTCOME_CODES } from '../../src/oms/index.ts';
-import { ask, bid, makeOms, makeReport } from './setup.ts';
+import type { Quote } from '../../src/model/trading.ts';
+import { DEFAULT_OMS_CONFIG, eventOfReport, OrderManager, UNKNOWN_OUTCOME_CODES } from '../../src/oms/index.ts';
+import { ask, bid, makeOms, makeReport, SYMBOL } from './setup.ts';
 
 describe('client order ids', () => {
   it('are valid for Binance, unique, and identical between runs with the same inputs', () => {
@@ -151,5 +152,66 @@ describe('report classification', () => {
     }
     expect(eventOfReport(makeReport({ clientOrderId: 'x', execType: 'MODIFY_REJECTED', errorCode: -2013 }))).toBe('unknown-order-reject');
     expect(DEFAULT_OMS_CONFIG.requestGraceUs).toBeGreaterThanOrEqual(5_000_000); // ≥ Binance default recvWindow
+  });
+});
+
+describe('live-order index and pruning order', () => {
+  it('liveOrders(symbol) holds exactly the non-terminal orders in creation order, like openOrders', () => {
+    const t = makeOms();
+    expect(t.oms.liveOrders('ETHUSDT')).toEqual([]);
+    const ids = t.decide([bid(100, 1, 0), ask(101, 1, 0), bid(99, 1, 1)]).map((c) => (c.kind === 'submit' ? c.order.clientOrderId : ''));
+    expect(t.oms.liveOrders(SYMBOL).map((o) => o.clientOrderId)).toEqual(ids);
+    const idOf = (p: number) => t.oms.liveOrders(SYMBOL).find((o) => o.priceTicks === p)?.clientOrderId ?? '';
+    const [b100, a101, b99] = [idOf(100), idOf(101), idOf(99)];
+    t.ack(b100);
+    t.ack(b99);
+    t.trade(b100, 1); // filled: leaves the index
+    t.report(a101, { execType: 'REJECTED', status: 'REJECTED' });
+    expect(t.oms.liveOrders(SYMBOL).map((o) => o.clientOrderId)).toEqual([b99]);
+    expect([...t.oms.openOrders(SYMBOL).keys()]).toEqual([b99]);
+    expect([...t.oms.openOrders().keys()]).toEqual([b99]);
+    const live = t.oms.liveOrders(SYMBOL)[0];
+    expect({ state: live.state, priceTicks: live.priceTicks, remaining: live.qtyLots - live.filledLots }).toEqual({ state: 'open', priceTicks: 99, remaining: 1 });
+  });
+
+  it('prunes exactly the orders past retention when ends are out of time order (a clock that went back)', () => {
+    let now = 10_000_000;
+    const clock = { nowUs: () => now };
+    const oms = new OrderManager({ clock, config: { terminalRetentionUs: 1_000_000 } });
+    const decide = (quotes: Quote[]) => oms.decide({ symbol: SYMBOL, tsUs: now, quotes, cancelAll: false, flatten: false, reason: 't' });
+    const submitId = (cmds: ReturnType<typeof decide>) => (cmds[0].kind === 'submit' ? cmds[0].order.clientOrderId : '');
+    const end = (id: string) => oms.onExecutionReport(makeReport({ clientOrderId: id, execType: 'CANCELED', status: 'CANCELED', tsExchangeUs: now }));
+    const a = submitId(decide([bid(100, 1)]));
+    end(a); // ended at 10.0 s
+    now = 9_000_000;
+    const b = submitId(decide([bid(100, 1)]));
+    end(b); // ended at 9.0 s: earlier than a
+    now = 10_500_000; // b is 1.5 s old, a 0.5 s
+    decide([]);
+    expect(oms.order(b)).toBeUndefined();
+    expect(oms.order(a)).toBeDefined();
+    now = 11_000_001;
+    decide([]);
+    expect(oms.order(a)).toBeUndefined();
+  });
+
+  it('keeps its prune queue bounded over many ended orders', () => {
+    const t = makeOms({ terminalRetentionUs: 10 });
+    const ids: string[] = [];
+    for (let i = 0; i < 1_100; i++) {
+      const id = t.place(100 + (i % 3), 1);
+      t.report(id, { execType: 'CANCELED', status: 'CANCELED' });
+      ids.push(id);
+    }
+    t.advance(1_000);
+    t.decide([]);
+    expect(ids.every((id) => t.oms.order(id) === undefined)).toBe(true);
+    const id = t.place(100, 1);
+    t.report(id, { execType: 'CANCELED', status: 'CANCELED' });
+    t.decide([]);
+    expect(t.oms.order(id)).toBeDefined();
+    t.advance(1_000);
+    t.decide([]);
+    expect(t.oms.order(id)).toBeUndefined();
   });
 });
