@@ -39,6 +39,7 @@
  * are not processed.
  */
 import { InvariantError } from '../core/errors.ts';
+import type { FlatDepthDiff } from '../book/index.ts';
 import type { SimClock } from '../core/clock.ts';
 import type { MarketEvent } from '../model/events.ts';
 import type { ExecutionReport, GatewayCommand } from '../model/trading.ts';
@@ -64,6 +65,8 @@ export interface StrategySide {
    * nothing but a counter (the engine then does not build it); false: deliver it.
    */
   skipMarketEvent?(type: MarketEventType, symbol: string): boolean;
+  /** Optional: a depth diff as flat level ranges, instead of `onMarketEvent` of a `DepthDiff` object. */
+  onFlatDepthDiff?(symbol: string, d: FlatDepthDiff): void;
   onExecutionReport(r: ExecutionReport): void;
   onTimer(tsUs: number): void;
   /** Next timer time, µs; Infinity if none. May change only when a method of this side is called. */
@@ -77,6 +80,8 @@ export interface ExchangeSide {
   onMarketEvent(e: MarketEvent): void;
   /** As `StrategySide.skipMarketEvent`. */
   skipMarketEvent?(type: MarketEventType, symbol: string): boolean;
+  /** As `StrategySide.onFlatDepthDiff`. */
+  onFlatDepthDiff?(symbol: string, d: FlatDepthDiff): void;
   onCommand(cmd: GatewayCommand, tsUs: number): void;
   drainReports(): ExecutionReport[];
   drainFunding?(): FundingNotice[];
@@ -168,6 +173,11 @@ export class BacktestEngine {
   private timerRepeatsAt = NaN;
   private timerRepeats = 0;
   private feedLatencySum = 0;
+  /** Reused view of the depth diff being delivered. */
+  private readonly flat: FlatDepthDiff = {
+    tsExchangeUs: 0, firstUpdateId: -1, finalUpdateId: -1, prevFinalUpdateId: -1,
+    bidTicks: [], bidLots: [], bidStart: 0, bidEnd: 0, askTicks: [], askLots: [], askStart: 0, askEnd: 0,
+  };
   private readonly stats: EngineStats = {
     marketEvents: 0,
     commandsSent: 0,
@@ -287,6 +297,8 @@ export class BacktestEngine {
     const observeFeed = this.o.latency.observeFeedLatency?.bind(this.o.latency);
     const exchangeSkips = exchange.skipMarketEvent?.bind(exchange);
     const strategySkips = strategy.skipMarketEvent?.bind(strategy);
+    const exchangeFlat = exchange.onFlatDepthDiff?.bind(exchange);
+    const strategyFlat = strategy.onFlatDepthDiff?.bind(strategy);
     for (;;) {
       const exSeg = this.exSeg < segs.length ? segs[this.exSeg] : undefined;
       const exPending = exSeg !== undefined && this.exK < exSeg.batch.length;
@@ -330,7 +342,12 @@ export class BacktestEngine {
           const seg = exSeg!;
           const k = this.exK++;
           const b = seg.batch;
-          if (exchangeSkips === undefined || !exchangeSkips(b.typeAt(k), b.symbolAt(k))) {
+          const type = b.typeAt(k);
+          if (type === 'depth' && exchangeFlat !== undefined) {
+            b.flatDepthAt(k, this.flat);
+            exchangeFlat(b.symbolAt(k), this.flat);
+            this.afterExchange(t);
+          } else if (exchangeSkips === undefined || !exchangeSkips(type, b.symbolAt(k))) {
             exchange.onMarketEvent(this.eventOf(seg, k));
             this.afterExchange(t);
           }
@@ -345,7 +362,12 @@ export class BacktestEngine {
           this.feedLatencySum += lat;
           observeFeed?.(lat);
           const b = seg.batch;
-          if (strategySkips === undefined || !strategySkips(b.typeAt(k), b.symbolAt(k))) {
+          const type = b.typeAt(k);
+          if (type === 'depth' && strategyFlat !== undefined) {
+            b.flatDepthAt(k, this.flat);
+            strategyFlat(b.symbolAt(k), this.flat);
+            this.afterStrategy(t);
+          } else if (strategySkips === undefined || !strategySkips(type, b.symbolAt(k))) {
             strategy.onMarketEvent(this.eventOf(seg, k));
             this.afterStrategy(t);
           } else if (seg.built !== null) seg.built[k] = undefined;

@@ -19,7 +19,8 @@
  * The async boundary is the batch: the engine's loop over a batch is synchronous.
  */
 import { StoreError } from '../core/errors.ts';
-import type { MarketEvent } from '../model/events.ts';
+import type { FlatDepthDiff } from '../book/index.ts';
+import type { DepthDiff, MarketEvent } from '../model/events.ts';
 import type { Instrument } from '../model/instrument.ts';
 import { eventAt as storeEventAt, readEvents, TABLES, type ListColumn, type ReplayBatch, type RowBlock, type TableName } from '../store/index.ts';
 import { generateSynthetic, type SyntheticConfig } from '../synthetic/index.ts';
@@ -36,6 +37,8 @@ export interface EventBatch {
   tsExchangeUsAt(k: number): number;
   tsReceiveUsAt(k: number): number;
   eventAt(k: number): MarketEvent;
+  /** Fills `out` with the ids and level ranges of event k, which must be a depth diff (no allocation). */
+  flatDepthAt(k: number, out: FlatDepthDiff): void;
 }
 
 export type EventBatches = AsyncIterable<MarketEvent[] | EventBatch> | Iterable<MarketEvent[] | EventBatch>;
@@ -61,6 +64,21 @@ export class ArrayBatch implements EventBatch {
   }
   eventAt(k: number): MarketEvent {
     return this.events[k];
+  }
+  flatDepthAt(k: number, out: FlatDepthDiff): void {
+    const d = this.events[k] as DepthDiff;
+    out.tsExchangeUs = d.tsExchangeUs;
+    out.firstUpdateId = d.firstUpdateId;
+    out.finalUpdateId = d.finalUpdateId;
+    out.prevFinalUpdateId = d.prevFinalUpdateId;
+    out.bidTicks = d.bidTicks;
+    out.bidLots = d.bidLots;
+    out.bidStart = 0;
+    out.bidEnd = d.bidTicks.length;
+    out.askTicks = d.askTicks;
+    out.askLots = d.askLots;
+    out.askStart = 0;
+    out.askEnd = d.askTicks.length;
   }
 }
 
@@ -133,6 +151,26 @@ export class ColumnarBatch implements EventBatch {
       prevFinalUpdateId: c.prev_final_update_id[i],
       ...levels,
     };
+  }
+  flatDepthAt(k: number, out: FlatDepthDiff): void {
+    const i = this.rowOf[k];
+    const b = this.blocks[0];
+    const c = b.columns as Record<string, Float64Array>;
+    const L = b.columns as Record<string, ListColumn>;
+    out.tsExchangeUs = c.ts_exchange_us[i];
+    out.firstUpdateId = c.first_update_id[i];
+    out.finalUpdateId = c.final_update_id[i];
+    out.prevFinalUpdateId = c.prev_final_update_id[i];
+    const bt = L.bid_ticks;
+    const at = L.ask_ticks;
+    out.bidTicks = bt.values;
+    out.bidLots = L.bid_lots.values;
+    out.bidStart = bt.offsets[i];
+    out.bidEnd = bt.offsets[i + 1];
+    out.askTicks = at.values;
+    out.askLots = L.ask_lots.values;
+    out.askStart = at.offsets[i];
+    out.askEnd = at.offsets[i + 1];
   }
 }
 
@@ -230,6 +268,9 @@ export class MergedBatch implements EventBatch {
   }
   eventAt(k: number): MarketEvent {
     return this.parts[this.part[k]].eventAt(this.row[k]);
+  }
+  flatDepthAt(k: number, out: FlatDepthDiff): void {
+    this.parts[this.part[k]].flatDepthAt(this.row[k], out);
   }
 }
 

@@ -80,6 +80,7 @@ export function realParts(ctx: PartsContext): RealParts {
   const exchange: ExchangeSide = {
     onMarketEvent: (e) => sim.onMarketEvent(e),
     skipMarketEvent: (type, symbol) => sim.skipMarketEvent(type, symbol),
+    onFlatDepthDiff: (symbol, d) => sim.onFlatDepthDiff(symbol, d),
     onCommand: (cmd, t) => sim.onCommand(cmd, t),
     drainReports: () => {
       const reports = sim.drainReports();

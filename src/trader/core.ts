@@ -31,7 +31,7 @@
  * Ordering: symbols in the order of `instruments`; commands in the order the OMS returned them.
  */
 import { BookSync, L2Book } from '../book/index.ts';
-import type { BookView } from '../book/index.ts';
+import type { BookView, FlatDepthDiff } from '../book/index.ts';
 import { EventBus } from '../core/bus.ts';
 import type { Clock } from '../core/clock.ts';
 import { US_PER_DAY } from '../core/clock.ts';
@@ -294,6 +294,24 @@ export class TradingCore {
         }
         return;
     }
+  }
+
+  /**
+   * A depth diff given as flat level ranges (replay from columnar batches, no `DepthDiff` object);
+   * the same as `onMarketEvent` of the equivalent `DepthDiff`.
+   */
+  onFlatDepthDiff(symbol: string, d: FlatDepthDiff): void {
+    this.counters.marketEvents++;
+    const p = this.pipelines.get(symbol);
+    if (p === undefined) {
+      this.counters.ignoredEvents++;
+      return;
+    }
+    if (this.decision.bookSource === 'bookTicker') return;
+    p.depthSeen = true;
+    p.book = p.depthBook;
+    p.sync.applyFlatDiff(d);
+    this.afterBook(p);
   }
 
   /**

@@ -3,7 +3,7 @@
  * holds the event handlers and the order lifecycle.
  */
 import { BookSync, L2Book } from '../../book/index.ts';
-import type { BookView } from '../../book/index.ts';
+import type { BookView, FlatDepthDiff } from '../../book/index.ts';
 import type { Rng } from '../../core/random.ts';
 import type { AggTrade, BookTicker, MarketEvent, MarkPrice, Trade } from '../../model/events.ts';
 import type { Instrument } from '../../model/instrument.ts';
@@ -134,6 +134,24 @@ export class SimExchange {
         this.onMark(s, e);
         return;
     }
+  }
+
+  /**
+   * A depth diff given as flat level ranges (replay from columnar batches, no `DepthDiff` object);
+   * the same as `onMarketEvent` of the equivalent `DepthDiff`.
+   */
+  onFlatDepthDiff(symbol: string, d: FlatDepthDiff): void {
+    this.counters.marketEvents++;
+    const s = this.state(symbol);
+    if (s === undefined) {
+      this.counters.ignoredEvents++;
+      return;
+    }
+    if (this.funding.due(d.tsExchangeUs)) this.funding.settleFixed(this.ordered, d.tsExchangeUs);
+    if (this.bookSource === 'bookTicker') return;
+    this.enterDepthMode(s);
+    s.sync.applyFlatDiff(d);
+    if (s.resting.length > 0) this.afterBookChange(s, d.tsExchangeUs);
   }
 
   /**
