@@ -10,8 +10,8 @@
  * Time shares: a child run under the V8 sampling profiler (`--cpu-prof`, 1 h tile) whose self time
  * is attributed by source file: decode/read (src/store, the feed), book (src/book), strategy/decision
  * (src/trader, signal, strategy, risk, oms, portfolio), exchange (src/backtest/sim-exchange),
- * engine+report (src/backtest engine, recorder, hasher), GC and the rest (Node internals,
- * node_modules other than the Parquet codec). The profiler slows the run a little; the shares are
+ * engine+report (src/backtest engine, recorder, hasher, the Parquet writer of the recorder), GC,
+ * startup (module loading and TypeScript transpiling) and the rest (Node internals, crypto). The profiler slows the run a little; the shares are
  * what it is good for, not the absolute time.
  *
  *   node --import tsx bench/backtest.ts [runs]                    # 1 h and 24 h, runs each (default 3)
@@ -91,11 +91,13 @@ function statOf(xs: number[]): Stat {
 }
 
 /** Where the self time of a CPU profile went, as fractions summing to 1. */
-export type TimeShares = Record<'decode' | 'book' | 'strategy' | 'exchange' | 'engineReport' | 'gc' | 'other', number>;
+export type TimeShares = Record<'decode' | 'book' | 'strategy' | 'exchange' | 'engineReport' | 'gc' | 'startup' | 'other', number>;
 
 function categoryOf(url: string, fn: string): keyof TimeShares {
   if (fn === '(garbage collector)') return 'gc';
-  if (url.includes('/src/store/') || url.includes('/src/backtest/feed.ts') || url.includes('hysnappy') || url.includes('hyparquet')) return 'decode';
+  if (url.includes('hyparquet-writer')) return 'engineReport';
+  if (url.includes('/src/store/') || url.includes('/src/backtest/feed.ts') || url.includes('hysnappy') || url.includes('hyparquet') || url.startsWith('wasm://')) return 'decode';
+  if (url.startsWith('node:internal/modules') || url.includes('/tsx/') || url.includes('esbuild')) return 'startup';
   if (url.includes('/src/book/')) return 'book';
   if (url.includes('/src/backtest/sim-exchange/')) return 'exchange';
   if (/\/src\/(trader|signal|strategy|risk|oms|portfolio)\//.test(url)) return 'strategy';
@@ -113,7 +115,7 @@ export function sharesOfProfile(file: string): { shares: TimeShares; topFunction
   const p = JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
   const byId = new Map<number, ProfileNode>();
   for (const n of p.nodes) byId.set(n.id, n);
-  const shares: TimeShares = { decode: 0, book: 0, strategy: 0, exchange: 0, engineReport: 0, gc: 0, other: 0 };
+  const shares: TimeShares = { decode: 0, book: 0, strategy: 0, exchange: 0, engineReport: 0, gc: 0, startup: 0, other: 0 };
   const perFn = new Map<string, number>();
   let total = 0;
   for (let i = 0; i < p.samples.length; i++) {
@@ -178,7 +180,7 @@ export async function benchBacktest(opts: { runs: number; log?: (s: string) => v
     log(`backtest run ${r + 1}: 1 h ${a.seconds.toFixed(2)} s (${a.cpuSeconds.toFixed(2)} s CPU, ${a.events} events, ${a.fills} fills) / ${a.peakRssMB} MB` + (b ? `; 24 h ${b.seconds.toFixed(2)} s (${b.cpuSeconds.toFixed(2)} s CPU, ${b.events} events, ${b.fills} fills) / ${b.peakRssMB} MB` : ''));
   }
   const long = with24 ? r24 : r1;
-  const { shares, topFunctions } = opts.shares === false ? { shares: { decode: NaN, book: NaN, strategy: NaN, exchange: NaN, engineReport: NaN, gc: NaN, other: NaN }, topFunctions: [] } : profileShares(root1);
+  const { shares, topFunctions } = opts.shares === false ? { shares: { decode: NaN, book: NaN, strategy: NaN, exchange: NaN, engineReport: NaN, gc: NaN, startup: NaN, other: NaN }, topFunctions: [] } : profileShares(root1);
   return {
     eventsPerSec: statOf(long.map((x) => x.events / x.seconds)),
     daySeconds: statOf(long.map((x) => (x.seconds * 86_400_000_000) / x.spanUs)),

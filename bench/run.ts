@@ -5,7 +5,8 @@
  * With --json, prints the medians as one JSON object on stdout (progress goes to stderr):
  *   {"book": {"oursLevelUpdatesPerSec", "tardisLevelUpdatesPerSec", "ccxtLevelUpdatesPerSec"},
  *    "import": {"messagesPerSec"}, "read": {"rowsPerSec"},
- *    "replay": {"eventsPerSec", "daySeconds", "peakRssMB1h", "peakRssMB24h"}, "peakRssMB"}
+ *    "replay": {"eventsPerSec", "daySeconds", "peakRssMB1h", "peakRssMB24h"},
+ *    "backtest": {"eventsPerSec", "daySeconds", "peakRssMB1h", "peakRssMB24h", "shares"}, "peakRssMB"}
  * `replay` builds the tiled 1 h / 24 h stores on first use (scripts/tile-sample.ts; minutes, then cached).
  * Benchmarks that need ../shared/data/real report themselves skipped when it is absent.
  */
@@ -87,6 +88,17 @@ async function main(): Promise<void> {
     rows.push(['replay peak RSS, 1 h', r.peakRssMB1h, 'MB']);
     rows.push(['replay peak RSS, 24 h', r.peakRssMB24h, 'MB']);
     out.replay = { eventsPerSec: r.eventsPerSec.median, daySeconds: r.daySeconds.median, peakRssMB1h: r.peakRssMB1h.median, peakRssMB24h: r.peakRssMB24h.median };
+  }
+  if (want('backtest') && haveReal) {
+    log('backtest: full pipeline (GLFT scenario) over the tiled BTCUSDT 1 h and 24 h stores, one child process per run and length ...');
+    const { benchBacktest } = await import('./backtest.ts');
+    const r = await benchBacktest({ runs: Math.min(runs, 3), log });
+    rows.push(['backtest 24 h tile (full pipeline)', r.eventsPerSec, 'events/s']);
+    rows.push(['backtest, seconds for the day', r.daySeconds, 's']);
+    rows.push(['backtest peak RSS, 1 h', r.peakRssMB1h, 'MB']);
+    rows.push(['backtest peak RSS, 24 h', r.peakRssMB24h, 'MB']);
+    out.backtest = { eventsPerSec: r.eventsPerSec.median, daySeconds: r.daySeconds.median, peakRssMB1h: r.peakRssMB1h.median, peakRssMB24h: r.peakRssMB24h.median, shares: r.shares };
+    log(`backtest time shares (CPU profile of the 1 h run): ${Object.entries(r.shares).map(([k, v]) => `${k} ${(v * 100).toFixed(1)} %`).join(', ')}`);
   }
   out.peakRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
 

@@ -43,6 +43,7 @@ import type { FlatDepthDiff } from '../book/index.ts';
 import type { SimClock } from '../core/clock.ts';
 import type { MarketEvent } from '../model/events.ts';
 import type { ExecutionReport, GatewayCommand } from '../model/trading.ts';
+import type { EventLogSink } from './event-log.ts';
 import { asEventBatch, type EventBatch, type EventBatches, type MarketEventType } from './feed.ts';
 import { FeedTiming, medianOffsetUs, type OrderLatencyModel } from './latency.ts';
 import { Timeline } from './timeline.ts';
@@ -85,11 +86,6 @@ export interface ExchangeSide {
   onCommand(cmd: GatewayCommand, tsUs: number): void;
   drainReports(): ExecutionReport[];
   drainFunding?(): FundingNotice[];
-}
-
-/** A sink for the canonical event log (report/hasher.ts `EventLogHasher`). */
-export interface EventLogSink {
-  addFields(kind: string, fields: readonly (string | number | boolean | null | undefined)[]): void;
 }
 
 /** Hooks for the run recorder; all optional, all synchronous. */
@@ -406,13 +402,13 @@ export class BacktestEngine {
     if (m.kind === 'report') {
       const r = m.report;
       this.stats.reportsDelivered++;
-      eventLog?.addFields('report', [t, r.tsExchangeUs, r.symbol, r.clientOrderId, r.orderId, r.execType, r.status, r.side, r.priceTicks, r.origQtyLots, r.cumFilledLots, r.lastFillLots, r.lastFillPriceTicks, r.tradeId, r.liquidity, r.commission, r.errorCode, r.reduceOnly]);
+      eventLog?.report(t, r);
       observer?.onReportDelivered?.(t, r);
       strategy.onExecutionReport(r);
     } else {
       const f = m.funding;
       this.stats.fundingDelivered++;
-      eventLog?.addFields('funding', [t, f.tsUs, f.symbol, f.markPrice, f.rate, f.positionLots, f.payment]);
+      eventLog?.funding(t, f);
       observer?.onFundingDelivered?.(t, f);
       strategy.onFunding?.(f);
     }
@@ -430,7 +426,7 @@ export class BacktestEngine {
       if (at < this.lastEntryUs) at = this.lastEntryUs;
       this.lastEntryUs = at;
       this.stats.commandsSent++;
-      if (eventLog) logCommand(eventLog, t, at, cmd);
+      eventLog?.command(t, at, cmd);
       observer?.onCommandSent?.(t, cmd, at);
       this.inFlight.push(at, P_ARRIVAL, { kind: 'command', cmd });
     }
@@ -451,12 +447,4 @@ export class BacktestEngine {
     this.lastResponseUs = at;
     return at;
   }
-}
-
-function logCommand(log: EventLogSink, t: number, at: number, cmd: GatewayCommand): void {
-  if (cmd.kind === 'submit') {
-    const o = cmd.order;
-    log.addFields('submit', [t, at, o.symbol, o.clientOrderId, o.side, o.type, o.timeInForce, o.priceTicks, o.qtyLots, o.reduceOnly]);
-  } else if (cmd.kind === 'cancel') log.addFields('cancel', [t, at, cmd.symbol, cmd.clientOrderId]);
-  else log.addFields('modify', [t, at, cmd.symbol, cmd.clientOrderId, cmd.side, cmd.priceTicks, cmd.qtyLots]);
 }

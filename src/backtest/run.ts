@@ -27,7 +27,7 @@ import { DEFAULT_SYNTHETIC, syntheticInstrument, type SyntheticConfig } from '..
 import { BacktestEngine, type EngineObserver, type EngineStats, type ExchangeSide, type StrategySide } from './engine.ts';
 import { STREAM_TABLES, STREAM_TYPES, mergeSources, storeSource, syntheticSource, type EventBatches } from './feed.ts';
 import { ConstantLatency, FeedRelativeLatency, RandomLatency, RecordedLatency, type OrderLatencyModel } from './latency.ts';
-import { EventLogHasher } from './report/index.ts';
+import { EventLog } from './event-log.ts';
 
 export type BookMode = 'depth' | 'top-of-book';
 
@@ -172,7 +172,7 @@ export interface PartsContext {
 export interface RunOptions {
   /** Rows per store batch (determinism does not depend on it). */
   batchRows?: number;
-  /** Receives the canonical event log text (events.jsonl), in order. */
+  /** Receives the event log as text (events.log; see event-log.ts), in order. */
   eventLogSink?: (chunk: string) => void;
   onProgress?: (eventsDone: number, expectedEvents: number, localUs: number) => void;
 }
@@ -190,7 +190,7 @@ export async function runScenario<P extends RunParts>(scenario: Scenario, makePa
   const clock = new SimClock(0);
   const rng = new Rng(scenario.seed);
   const parts = await makeParts({ scenario, data, clock, rng });
-  const hasher = new EventLogHasher(opts.eventLogSink);
+  const eventLog = new EventLog(opts.eventLogSink);
   const f = scenario.execution.feedLatency;
   const engine = new BacktestEngine({
     clock,
@@ -199,7 +199,7 @@ export async function runScenario<P extends RunParts>(scenario: Scenario, makePa
     latency: orderLatencyModel(scenario, rng),
     feed: f,
     observer: parts.observer,
-    eventLog: hasher,
+    eventLog,
     onProgress: (done, localUs) => opts.onProgress?.(done, data.expectedEvents, localUs),
   });
   const stats = await engine.run(mergeSources(data.sources, opts.batchRows));
@@ -207,8 +207,8 @@ export async function runScenario<P extends RunParts>(scenario: Scenario, makePa
     const where = scenario.data.source === 'store' ? (scenario.data.store ?? '') : 'synthetic';
     throw new InputError(`no market events for ${scenario.data.symbols.join(', ')}${scenario.data.range ? ` in ${scenario.data.range.text}` : ''}`, { file: where }, 'E_INPUT_EMPTY');
   }
-  hasher.addFields('end', [stats.marketEvents, stats.commandsSent, stats.reportsDelivered, stats.fundingDelivered, stats.lastUs]);
-  return { stats, eventLogHash: hasher.digest(), eventLogEvents: hasher.events, data, parts };
+  eventLog.end(stats);
+  return { stats, eventLogHash: eventLog.digest(), eventLogEvents: eventLog.records, data, parts };
 }
 
 /** For tests: a whole event list as one source. */

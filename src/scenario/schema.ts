@@ -115,7 +115,7 @@ export const SCENARIO_SCHEMA = obj(
     decision: { kind: 'delegate', doc: 'When the trading core decides: minIntervalUs, requoteIntervalUs, bookSource, markSource, midMarkIntervalUs, obiSource, micropriceSource, decideOnTopQtyChange.', seeDoc: 'src/trader/config.ts' },
     report: obj('Outputs.', {
       sampleIntervalUs: int('Grid of the equity/position/quote samples and of Sharpe/Sortino, µs.', 1_000_000, { min: 1_000 }),
-      eventLog: bool('Write the full event log (events.jsonl) next to summary.json; its hash is in summary.json either way.', false),
+      eventLog: bool('Write the full event log as text (events.log) next to summary.json; summary.json holds the determinism hash either way (over the log\'s binary encoding, src/backtest/event-log.ts).', false),
       html: bool('Write report.html.', true),
     }),
   },
