@@ -13,7 +13,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError } from '../core/errors.ts';
 import type { ExecutionReport } from '../model/trading.ts';
 import type { Scenario } from '../scenario/index.ts';
 import { TradingCore } from '../trader/index.ts';
@@ -56,7 +55,6 @@ export function dataKind(mode: BookMode): string {
 /** Builds the real exchange, trading core and recorder of a scenario. */
 export function realParts(ctx: PartsContext): RealParts {
   const { scenario: s, data, clock, rng } = ctx;
-  if (!s.execution.partialFills) throw new ConfigError('partialFills: false is not supported by the simulated exchange yet (fills are partial by rule F3)', { file: s.file || undefined, field: 'execution.partialFills' });
   const instruments = data.instruments;
   const sim = new SimExchange({
     instruments,
@@ -64,6 +62,7 @@ export function realParts(ctx: PartsContext): RealParts {
     queueModel: queueConfig(s),
     fees: feeSchedule(s),
     crossingFills: s.execution.crossingFills,
+    partialFills: s.execution.partialFills,
     funding: fundingConfig(s),
     bookSource: s.data.book === 'top-of-book' ? 'bookTicker' : s.data.book === 'depth' ? 'depth' : 'auto',
   });

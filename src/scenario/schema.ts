@@ -95,7 +95,7 @@ export const SCENARIO_SCHEMA = obj(
         variant: oneOf('Probabilistic models: which of hftbacktest\'s three forms of p.', [1, 2, 3] as const, 1),
         power: num('prob-power: the exponent n.', 2, { above: 0 }),
       }),
-      partialFills: bool('Allow partial fills of resting orders (otherwise a fill needs the whole remaining quantity).', true),
+      partialFills: bool('Allow partial fills of resting orders (false: a print at the order\'s price fills it only if it can fill the whole remaining quantity; taker orders still walk the book).', true),
       crossingFills: bool('A book move through our resting price fills it without a print (optimistic).', false),
       fees: { kind: 'map', doc: 'Fee rates per symbol; the key `default` applies to symbols not listed.', keyDoc: 'symbol or `default`', of: feeFields, default: {} },
       funding: obj('Funding payments (longs pay shorts when the rate is positive).', {

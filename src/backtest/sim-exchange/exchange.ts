@@ -70,6 +70,7 @@ export class SimExchange {
   private readonly tradeSource: 'auto' | 'trade' | 'aggTrade';
   private readonly funding: FundingClock;
   private readonly fundingFixed: boolean;
+  private readonly partialFills: boolean;
   private reports: ExecutionReport[] = [];
   private nextOrderId: number;
   private nextTradeId = 1;
@@ -90,6 +91,7 @@ export class SimExchange {
     }
     this.funding = new FundingClock(opts.funding ?? { mode: 'data' }, this.counters);
     this.fundingFixed = opts.funding?.mode === 'fixed';
+    this.partialFills = opts.partialFills ?? true;
   }
 
   // ---- public API -------------------------------------------------------------------------------
@@ -312,7 +314,10 @@ export class SimExchange {
       const available = qty - aheadBefore - consumedByUs;
       if (available < 1 - EPS) continue;
       o.front = 0;
-      consumedByUs += this.fill(s, o, Math.min(o.remainingLots, Math.floor(available + EPS)), o.priceTicks, 'maker', e.tsExchangeUs);
+      const lots = Math.floor(available + EPS);
+      // No partial fills: the print reached us but cannot fill all we have left; we stay at the front.
+      if (!this.partialFills && lots < o.remainingLots) continue;
+      consumedByUs += this.fill(s, o, Math.min(o.remainingLots, lots), o.priceTicks, 'maker', e.tsExchangeUs);
     }
     if (s.needsCompact) this.compact(s);
   }

@@ -38,7 +38,8 @@
  *   F3 Print at our price. A print at P where the taker hit our side: the queue model first takes
  *      the print off the queue ahead; we fill min(remaining, print qty − queue ahead before the
  *      print − lots our earlier orders at P took from the same print), if ≥ 1 lot. After a fill we
- *      are at the front (queue ahead 0).
+ *      are at the front (queue ahead 0). Option `partialFills: false`: only if that covers the
+ *      whole remaining quantity (all or nothing; the print still brings us to the front).
  *   F4 Print through our price (a sell print below our bid, a buy print above our ask): the level at
  *      our price was exhausted, so the order fills completely at its price.
  *   F5 Crossing book (option `crossingFills`, default on): when the opposite best moves to or

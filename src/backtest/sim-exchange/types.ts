@@ -46,6 +46,13 @@ export interface SimExchangeOptions {
    * the symbol, then trades only (a recording with both streams must not count a print twice).
    */
   tradeSource?: 'auto' | 'trade' | 'aggTrade';
+  /**
+   * Whether a resting order may fill in part (default true). False: a print at its price (F3) fills
+   * it only when what the print leaves after the queue ahead covers its whole remaining quantity —
+   * all or nothing, as hftbacktest's NoPartialFillExchange; F4 and F5 fill completely anyway, and
+   * the taker walk of F1 is unchanged (a taker order is not resting).
+   */
+  partialFills?: boolean;
   /** First exchange order id (ids increase by one per accepted order across symbols). Default 1. */
   firstOrderId?: number;
 }
