@@ -137,4 +137,27 @@ describe.skipIf(!haveReal)('maker backtest (real BTCUSDT sample in a store)', ()
     expect(r.stderr).toMatch(/trades\.parquet/);
     expect(existsSync(join(tmp, 'c1'))).toBe(false);
   }, 120_000);
+
+  it('a symbol without an instrument spec fails clearly with no run directory', () => {
+    const noSpec = join(tmp, 'no-spec');
+    cpSync(store, noSpec, { recursive: true });
+    const dir = join(noSpec, 'binance-usdm', 'BTCUSDT');
+    for (const date of readdirSync(dir)) {
+      const metaFile = join(dir, date, 'meta.json');
+      if (!existsSync(metaFile)) continue;
+      const meta = JSON.parse(readFileSync(metaFile, 'utf8'));
+      meta.instrument.tickSize = 'lots';
+      writeFileSync(metaFile, JSON.stringify(meta));
+    }
+    const r = maker('backtest', '--scenario', GLFT, '--set', `data.store=${noSpec}`, '--out', join(tmp, 'n1'));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/E_NO_SPEC.*no instrument spec for symbol BTCUSDT/);
+    expect(r.stderr).toMatch(/"lots" is not a decimal number/);
+    expect(r.stderr).toMatch(/data\.spec/);
+    expect(existsSync(join(tmp, 'n1'))).toBe(false);
+    // With data.spec pointing at an exchangeInfo file, the same store runs.
+    const ok = maker('backtest', '--scenario', GLFT, '--set', `data.store=${noSpec}`, '--set', `data.spec=${SPEC}`, '--set', 'data.range=2024-08-08T23:54:00Z..2024-08-08T23:54:40Z', '--out', join(tmp, 'n2'), '--quiet');
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+  }, 120_000);
 });
