@@ -57,9 +57,14 @@ export class OrderFilters {
   private readonly minNotional: ExactDecimal;
   private readonly marketMinLots: number;
   private readonly marketMaxLots: number;
+  /** MIN_NOTIONAL and the notional of one tick × one lot as floats, for a fast pre-check only. */
+  private readonly minNotionalFloat: number;
+  private readonly tickLotNotional: number;
 
   constructor(readonly inst: Instrument) {
     this.minNotional = parseExact(inst.spec.minNotional, `${inst.symbol}.minNotional`);
+    this.minNotionalFloat = Number(inst.spec.minNotional);
+    this.tickLotNotional = Number(inst.spec.tickSize) * Number(inst.spec.stepSize);
     // As Instrument does for LOT_SIZE: exact at the quantity's decimals, rounded inwards to whole lots.
     this.marketMinLots = Math.ceil(parseFixed(inst.spec.marketMinQty, inst.qtyDecimals) / inst.stepUnits);
     this.marketMaxLots = Math.floor(parseFixed(inst.spec.marketMaxQty, inst.qtyDecimals) / inst.stepUnits);
@@ -78,7 +83,7 @@ export class OrderFilters {
       if (inst.maxQtyLots > 0 && qtyLots > inst.maxQtyLots) return REJECT.qtyAboveMax;
       if (side === 'buy' && priceTicks > m.maxBuyTicks) return REJECT.percentPriceUp;
       if (side === 'sell' && priceTicks < m.minSellTicks) return REJECT.percentPriceDown;
-      if (!reduceOnly && !inst.meetsMinNotional(priceTicks, qtyLots)) return REJECT.minNotional;
+      if (!reduceOnly && !this.meetsMinNotional(priceTicks, qtyLots)) return REJECT.minNotional;
       return null;
     }
     if (this.marketMinLots > 0 && qtyLots < this.marketMinLots) return REJECT.qtyBelowMin;
@@ -88,5 +93,17 @@ export class OrderFilters {
       if (price !== null && !notionalAtLeast(inst, price, qtyLots, this.minNotional)) return REJECT.minNotional;
     }
     return null;
+  }
+
+  /**
+   * price × qty ≥ MIN_NOTIONAL, exactly: a float estimate (relative error ~1e-15) decides every
+   * order further than 1e-9 (relative) from the minimum; the rest take the exact BigInt check.
+   */
+  private meetsMinNotional(priceTicks: number, qtyLots: number): boolean {
+    const approx = priceTicks * qtyLots * this.tickLotNotional;
+    const min = this.minNotionalFloat;
+    if (approx > min * (1 + 1e-9)) return true;
+    if (approx < min * (1 - 1e-9)) return false;
+    return this.inst.meetsMinNotional(priceTicks, qtyLots);
   }
 }
