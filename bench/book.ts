@@ -21,7 +21,7 @@ import { pathToFileURL } from 'node:url';
 import { OrderBook as TardisOrderBook, type BookChange } from 'tardis-dev';
 import { BookSync, L2Book, type FlatDepthDiff } from '../src/book/index.ts';
 import type { DepthDiff, DepthSnapshot } from '../src/model/index.ts';
-import { BTC_FILE, loadHbt, usdmInstrument } from '../tests/book/hbt-loader.ts';
+import { HBT_BTC, loadRealEvents, realSpecs } from '../scripts/shared-data.ts';
 
 export interface Stat {
   min: number;
@@ -107,10 +107,11 @@ type Contender = 'ours' | 'oursViaSync' | 'tardis' | 'ccxt';
 /** `only` restricts the run to some books (for quick iterations); the others report NaN. */
 export async function benchBook(opts: { runs: number; only?: Contender[] }): Promise<BookBenchResult> {
   const runs = Math.max(1, Math.floor(opts.runs));
-  const inst = usdmInstrument('BTCUSDT', '0.1', '0.001');
-  const events = loadHbt(BTC_FILE, inst);
+  const specs = realSpecs();
+  const inst = specs.get('BTCUSDT');
+  const events = await loadRealEvents(HBT_BTC, { types: ['depth', 'snapshot'], specs });
   const snapshot = events.find((e): e is DepthSnapshot => e.type === 'snapshot');
-  if (!snapshot) throw new Error(`${BTC_FILE}: no REST snapshot line`);
+  if (!snapshot) throw new Error(`${HBT_BTC}: no REST snapshot line`);
   const L = snapshot.lastUpdateId;
   const diffs = events.filter((e): e is DepthDiff => e.type === 'depth' && e.finalUpdateId >= L);
   const cols = toColumns(diffs);

@@ -10,18 +10,14 @@
 // `--per-decision` also times each decision alone (wall clock around the core's private `decide`,
 // hrtime; the wrapper adds ~0.1 µs per decision and is off in the JSON bench).
 // Standalone: `node --import tsx bench/decision.ts [runs] [--per-decision]`.
-import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SimClock } from '../src/core/clock.ts';
-import { importSources } from '../src/importers/index.ts';
 import type { MarketEvent } from '../src/model/events.ts';
-import { SpecRegistry, loadExchangeInfoFile } from '../src/model/instrument.ts';
+import type { SpecRegistry } from '../src/model/instrument.ts';
 import type { ExecutionReport, GatewayCommand } from '../src/model/trading.ts';
 import { TradingCore, type TraderConfigInput } from '../src/trader/index.ts';
+import { HBT_BTC, loadRealEvents, realSpecs } from '../scripts/shared-data.ts';
 
-const SHARED = join(import.meta.dirname, '..', '..', 'shared');
-const FILE = join(SHARED, 'data', 'real', 'hftbacktest', 'usdm', 'btcusdt_20240808.gz');
-const EXCHANGE_INFO = join(SHARED, 'data', 'binance-fixtures', 'python-resources', 'http_responses', 'http_futures_market_exchange_info.json');
 
 export const BENCH_CONFIG: TraderConfigInput = {
   strategy: { kind: 'glft', gammaPerTick: 0.05, sizeLots: 2, maxPositionLots: 20, levels: 1, requoteToleranceTicks: 1 },
@@ -112,11 +108,8 @@ export function runDecision(events: readonly MarketEvent[], specs: SpecRegistry,
 }
 
 export async function loadSample(): Promise<{ events: MarketEvent[]; specs: SpecRegistry }> {
-  const specs = new SpecRegistry();
-  specs.addAll(loadExchangeInfoFile(EXCHANGE_INFO));
-  const events: MarketEvent[] = [];
-  for await (const batch of importSources([FILE], { specs }).events) for (const e of batch) events.push(e);
-  return { events, specs };
+  const specs = realSpecs();
+  return { events: await loadRealEvents(HBT_BTC, { specs }), specs };
 }
 
 type Stat = { min: number; median: number; max: number };

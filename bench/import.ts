@@ -1,14 +1,9 @@
 // Import benchmark: parse the raw BTCUSDT 2024-08-08 recording (gzip, 93,954 messages) end to end
 // into MarketEvent batches. Standalone: `node --import tsx bench/import.ts [runs] [--json-only]`
 // (--json-only: the general JSON.parse path for every line, for comparison).
-import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { importSources } from '../src/importers/index.ts';
-import { SpecRegistry, loadExchangeInfoFile } from '../src/model/instrument.ts';
-
-const SHARED = join(import.meta.dirname, '..', '..', 'shared');
-const FILE = join(SHARED, 'data', 'real', 'hftbacktest', 'usdm', 'btcusdt_20240808.gz');
-const EXCHANGE_INFO = join(SHARED, 'data', 'binance-fixtures', 'python-resources', 'http_responses', 'http_futures_market_exchange_info.json');
+import { HBT_BTC, realSpecs } from '../scripts/shared-data.ts';
 
 export interface ImportBenchResult {
   /** Messages per wall-clock second (what a user sees; inflated by other load on the machine). */
@@ -24,8 +19,7 @@ function stat(xs: number[]): { min: number; median: number; max: number } {
 }
 
 export async function benchImport(opts: { runs: number; fastPaths?: boolean }): Promise<ImportBenchResult> {
-  const specs = new SpecRegistry();
-  specs.addAll(loadExchangeInfoFile(EXCHANGE_INFO));
+  const specs = realSpecs();
   const rates: number[] = [];
   const cpuRates: number[] = [];
   let messages = 0;
@@ -33,7 +27,7 @@ export async function benchImport(opts: { runs: number; fastPaths?: boolean }): 
   for (let r = -1; r < Math.max(1, opts.runs); r++) {
     const t0 = performance.now();
     const c0 = process.cpuUsage();
-    const session = importSources([FILE], { specs, fastPaths: opts.fastPaths });
+    const session = importSources([HBT_BTC], { specs, fastPaths: opts.fastPaths });
     let n = 0;
     for await (const batch of session.events) n += batch.length;
     const seconds = (performance.now() - t0) / 1000;

@@ -28,25 +28,19 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } 
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { importSources } from '../src/importers/index.ts';
 import type { DepthDiff, DepthSnapshot, MarketEvent } from '../src/model/events.ts';
-import { SpecRegistry, loadExchangeInfoFile, type Instrument } from '../src/model/instrument.ts';
+import type { Instrument } from '../src/model/instrument.ts';
 import { StoreWriter, type Compression } from '../src/store/index.ts';
+import { HBT_BTC, loadRealEvents, realSpecs } from './shared-data.ts';
 
 const TILE_VERSION = 2;
-const SHARED = join(import.meta.dirname, '..', '..', 'shared');
-export const SAMPLE = join(SHARED, 'data', 'real', 'hftbacktest', 'usdm', 'btcusdt_20240808.gz');
-const EXCHANGE_INFO = join(SHARED, 'data', 'binance-fixtures', 'python-resources', 'http_responses', 'http_futures_market_exchange_info.json');
+export const SAMPLE = HBT_BTC;
 export const TILE_VENUE = 'binance-usdm';
 export const TILE_SYMBOL = 'BTCUSDT';
 
 export async function loadSample(): Promise<{ events: MarketEvent[]; instrument: Instrument }> {
-  const specs = new SpecRegistry();
-  specs.addAll(loadExchangeInfoFile(EXCHANGE_INFO));
-  const session = importSources([SAMPLE], { specs });
-  const events: MarketEvent[] = [];
-  for await (const batch of session.events) for (const e of batch) events.push(e);
-  return { events, instrument: specs.get(TILE_SYMBOL)! };
+  const specs = realSpecs();
+  return { events: await loadRealEvents(SAMPLE, { specs }), instrument: specs.get(TILE_SYMBOL)! };
 }
 
 interface Plan {

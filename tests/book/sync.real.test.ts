@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BookSync, L2Book, type BookSyncEvent } from '../../src/book/index.ts';
-import { BTC_FILE, ETH_FILE, loadHbt, usdmInstrument } from './hbt-loader.ts';
+import { HBT_BTC, HBT_ETH, haveReal, haveShared, loadRealEvents } from '../support/shared-data.ts';
 
 interface Top {
   bid: number;
@@ -12,9 +12,9 @@ interface Top {
   askLots: number;
 }
 
-function replay(file: string, tick: string, symbol: string) {
-  const inst = usdmInstrument(symbol, tick, '0.001');
-  const events = loadHbt(file, inst);
+async function replay(file: string, symbol: string) {
+  // Specs from the captured exchangeInfo: BTCUSDT tick 0.1, ETHUSDT tick 0.01, step 0.001.
+  const events = await loadRealEvents(file, { types: ['depth', 'snapshot', 'bookTicker'] });
   const seen: BookSyncEvent[] = [];
   const sync = new BookSync(new L2Book(symbol), { onEvent: (e) => seen.push(e) });
   const topAtU = new Map<number, Top>();
@@ -52,8 +52,8 @@ function replay(file: string, tick: string, symbol: string) {
 }
 
 describe('BookSync on real Binance USDⓈ-M recordings', () => {
-  it.skipIf(!existsSync(BTC_FILE))('BTCUSDT 2024-08-08: no gaps, never crossed, 629 of 629 bookTickers match', () => {
-    const r = replay(BTC_FILE, '0.1', 'BTCUSDT');
+  it.skipIf(!haveReal)('BTCUSDT 2024-08-08: no gaps, never crossed, 629 of 629 bookTickers match', async () => {
+    const r = await replay(HBT_BTC, 'BTCUSDT');
     const c = r.sync.counters;
     expect(r.diffs).toBe(6551);
     // The REST snapshot (line 55) lands after its bridging diff: the buffer must be replayed.
@@ -73,8 +73,8 @@ describe('BookSync on real Binance USDⓈ-M recordings', () => {
     expect(r.matched).toBe(629);
   });
 
-  it.skipIf(!existsSync(ETH_FILE))('ETHUSDT 2024-08-08: no gaps, never crossed; bridged by pu == lastUpdateId', () => {
-    const r = replay(ETH_FILE, '0.01', 'ETHUSDT');
+  it.skipIf(!existsSync(HBT_ETH) || !haveShared)('ETHUSDT 2024-08-08: no gaps, never crossed; bridged by pu == lastUpdateId', async () => {
+    const r = await replay(HBT_ETH, 'ETHUSDT');
     const c = r.sync.counters;
     expect(r.diffs).toBe(6586);
     expect(c.gaps).toBe(0);

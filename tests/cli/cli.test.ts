@@ -5,12 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
+import { EXCHANGE_INFO, HBT_BTC, haveReal } from '../support/shared-data.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const SHARED = join(ROOT, '..', 'shared');
-const BTC = join(SHARED, 'data', 'real', 'hftbacktest', 'usdm', 'btcusdt_20240808.gz');
-const SPEC = join(SHARED, 'data', 'binance-fixtures', 'python-resources', 'http_responses', 'http_futures_market_exchange_info.json');
-const haveReal = existsSync(BTC) && existsSync(SPEC);
 const tmp = mkdtempSync(join(tmpdir(), 'maker-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -87,7 +84,7 @@ describe('maker CLI', () => {
   });
 
   it.skipIf(!haveReal)('real BTCUSDT: raw and imported store give 0 gaps, 0 crossed, bookTicker 629/629', () => {
-    const raw = maker('data', 'check', BTC, '--spec', SPEC, '--json');
+    const raw = maker('data', 'check', HBT_BTC, '--spec', EXCHANGE_INFO, '--json');
     expect(raw.code).toBe(0);
     const r = JSON.parse(raw.stdout).symbols.BTCUSDT;
     expect([r.gaps, r.crossed, r.bookTicker.checked, r.bookTicker.matched]).toEqual([0, 0, 629, 629]);
@@ -96,10 +93,10 @@ describe('maker CLI', () => {
     expect(r.tradeIdGaps).toBe(0);
     expect(r.clockOffsetUs).toBeLessThan(-1_200_000); // the recorder's clock was ~1.27 s behind
     const store = join(tmp, 'store-real');
-    expect(maker('import', BTC, '--spec', SPEC, '--out', store, '--quiet').code).toBe(0);
+    expect(maker('import', HBT_BTC, '--spec', EXCHANGE_INFO, '--out', store, '--quiet').code).toBe(0);
     // Importing twice changes nothing.
     const before = readFileSync(join(store, 'binance-usdm', 'BTCUSDT', '2024-08-08', 'depth.parquet'));
-    expect(maker('import', BTC, '--spec', SPEC, '--out', store, '--quiet').code).toBe(0);
+    expect(maker('import', HBT_BTC, '--spec', EXCHANGE_INFO, '--out', store, '--quiet').code).toBe(0);
     expect(readFileSync(join(store, 'binance-usdm', 'BTCUSDT', '2024-08-08', 'depth.parquet')).equals(before)).toBe(true);
     const fromStore = maker('data', 'check', store, '--json');
     expect(fromStore.code).toBe(0);

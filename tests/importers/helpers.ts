@@ -1,16 +1,17 @@
 // Shared helpers for the importer tests: spec registries and draining an import session.
+// The shared-data paths come from tests/support/shared-data.ts (re-exported here).
 import { existsSync } from 'node:fs';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importSources, type ImportOptions } from '../../src/importers/index.ts';
 import type { MarketEvent } from '../../src/model/events.ts';
-import { SpecRegistry, loadExchangeInfoFile, type InstrumentSpec } from '../../src/model/instrument.ts';
+import { SpecRegistry, type InstrumentSpec } from '../../src/model/instrument.ts';
+import { realSpecs } from '../support/shared-data.ts';
 
-export const SHARED = join(import.meta.dirname, '..', '..', '..', 'shared');
-export const REAL = join(SHARED, 'data', 'real');
-export const EXCHANGE_INFO = join(SHARED, 'data', 'binance-fixtures', 'python-resources', 'http_responses', 'http_futures_market_exchange_info.json');
+export { EXCHANGE_INFO, REAL, SHARED } from '../support/shared-data.ts';
 export const FIXTURES = join(import.meta.dirname, 'fixtures');
+/** Whether one shared-data path is present (these tests skip file by file). */
 export const haveShared = (p: string): boolean => existsSync(p);
 
 export function manualSpec(symbol: string, tickSize: string, stepSize: string): InstrumentSpec {
@@ -35,9 +36,7 @@ export function manualSpec(symbol: string, tickSize: string, stepSize: string): 
 
 /** BTCUSDT tick 0.1 / step 0.001 and ETHUSDT 0.01 / 0.001, as in the captured 2022 exchangeInfo. */
 export function exchangeInfoRegistry(): SpecRegistry {
-  const reg = new SpecRegistry();
-  reg.addAll(loadExchangeInfoFile(EXCHANGE_INFO));
-  return reg;
+  return realSpecs();
 }
 
 /** A registry that needs no shared data: BTCUSDT and ETHUSDT with the 2022 filters. */

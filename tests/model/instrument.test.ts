@@ -1,14 +1,11 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Instrument, SpecRegistry, inferSpec, loadExchangeInfoFile, specsFromExchangeInfo } from '../../src/model/index.ts';
 import { MakerError } from '../../src/core/index.ts';
+import { BINANCE_FIXTURES, EXCHANGE_INFO, haveShared } from '../support/shared-data.ts';
 
-const FIXTURES = join(import.meta.dirname, '..', '..', '..', 'shared', 'data', 'binance-fixtures');
-const FULL = join(FIXTURES, 'python-resources', 'http_responses', 'http_futures_market_exchange_info.json');
-const TRIMMED = join(FIXTURES, 'http_json', 'exchange_info_usdm.json');
-const haveShared = existsSync(FULL);
+const TRIMMED = join(BINANCE_FIXTURES, 'http_json', 'exchange_info_usdm.json');
 
 const btcSpec = {
   symbol: 'BTCUSDT', baseAsset: 'BTC', quoteAsset: 'USDT', marginAsset: 'USDT', contractType: 'PERPETUAL',
@@ -50,7 +47,7 @@ describe('Instrument', () => {
 
 describe('exchangeInfo loading', () => {
   it.skipIf(!haveShared)('loads all filters from a captured payload, with source and date', () => {
-    const specs = loadExchangeInfoFile(FULL);
+    const specs = loadExchangeInfoFile(EXCHANGE_INFO);
     const eth = specs.find((s) => s.symbol === 'ETHUSDT')!;
     expect(eth.tickSize).toBe('0.01');
     expect(eth.stepSize).toBe('0.001');

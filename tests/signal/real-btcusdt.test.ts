@@ -1,21 +1,16 @@
 // The signal engine on the real BTCUSDT recording (hftbacktest, 2024-08-08, 5.75 min; see
 // shared/data/real/SOURCES.md): bookTicker events drive the L1 signals, trades the flow signals.
 // Skipped when ../shared is absent.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Instrument, inferSpec } from '../../src/model/instrument.ts';
 import { SignalEngine } from '../../src/signal/index.ts';
-import { loadRecording } from './binance-recording.ts';
+import { HBT_BTC, haveReal, loadRealEvents } from '../support/shared-data.ts';
 import { NaiveBook } from './naive-book.ts';
 
-const FILE = join(import.meta.dirname, '..', '..', '..', 'shared', 'data', 'real', 'hftbacktest', 'usdm', 'btcusdt_20240808.gz');
-
 describe('signals on real BTCUSDT data', () => {
-  it.skipIf(!existsSync(FILE))('produces plausible values after warm-up', () => {
-    const spec = { ...inferSpec('BTCUSDT', [], [], '2024-08-08T23:54:16Z'), tickSize: '0.10', stepSize: '0.001', minQty: '0.001' };
-    const instrument = new Instrument(spec);
-    const events = loadRecording(FILE, instrument);
+  it.skipIf(!haveReal)('produces plausible values after warm-up', async () => {
+    // Through the importer with the captured specs (BTCUSDT tick 0.10, step 0.001). Every trade in
+    // this recording is a MARKET print (no insurance-fund / ADL prints to leave out).
+    const events = await loadRealEvents(HBT_BTC, { types: ['bookTicker', 'trade'] });
     expect(events.length).toBeGreaterThan(80_000);
     const engine = new SignalEngine({
       tickSize: '0.10',

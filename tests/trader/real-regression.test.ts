@@ -6,22 +6,15 @@
 // reason text), trim, denial or command on this sample changes a digest. Record new digests only
 // for an intended behaviour change, and say so in the commit.
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EventBus } from '../../src/core/bus.ts';
 import { SimClock } from '../../src/core/clock.ts';
-import { importSources } from '../../src/importers/index.ts';
 import type { MarketEvent } from '../../src/model/events.ts';
-import { SpecRegistry, loadExchangeInfoFile } from '../../src/model/instrument.ts';
+import type { SpecRegistry } from '../../src/model/instrument.ts';
 import type { ExecutionReport, GatewayCommand } from '../../src/model/trading.ts';
 import { TradingCore, type TraderConfigInput, type TraderEvents } from '../../src/trader/index.ts';
+import { HBT_BTC, haveReal, loadRealEvents, realSpecs } from '../support/shared-data.ts';
 import { FakeGateway } from './harness.ts';
-
-const SHARED = join(import.meta.dirname, '..', '..', '..', 'shared');
-const FILE = join(SHARED, 'data', 'real', 'hftbacktest', 'usdm', 'btcusdt_20240808.gz');
-const EXCHANGE_INFO = join(SHARED, 'data', 'binance-fixtures', 'python-resources', 'http_responses', 'http_futures_market_exchange_info.json');
-const HAVE_DATA = existsSync(FILE) && existsSync(EXCHANGE_INFO);
 
 interface Outcome {
   digest: string;
@@ -155,16 +148,13 @@ const CASES: { name: string; filling: boolean; config: TraderConfigInput; expect
 describe('decision path on the real BTCUSDT sample (behaviour pin)', () => {
   let sample: { events: MarketEvent[]; specs: SpecRegistry } | null = null;
   beforeAll(async () => {
-    if (!HAVE_DATA) return;
-    const specs = new SpecRegistry();
-    specs.addAll(loadExchangeInfoFile(EXCHANGE_INFO));
-    const events: MarketEvent[] = [];
-    for await (const batch of importSources([FILE], { specs }).events) for (const e of batch) events.push(e);
-    sample = { events, specs };
+    if (!haveReal) return;
+    const specs = realSpecs();
+    sample = { events: await loadRealEvents(HBT_BTC, { specs }), specs };
   }, 60_000);
 
   for (const c of CASES) {
-    it.skipIf(!HAVE_DATA)(`${c.name}: same intents, decisions and commands as recorded`, () => {
+    it.skipIf(!haveReal)(`${c.name}: same intents, decisions and commands as recorded`, () => {
       const s = sample as { events: MarketEvent[]; specs: SpecRegistry };
       const out = run(s.events, s.specs, c.config, c.filling);
       expect(out.decisions).toBeGreaterThan(1000);

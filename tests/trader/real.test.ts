@@ -1,26 +1,19 @@
 // The whole pipeline (GLFT) on the real BTCUSDT 2024-08-08 sample, through the importer, with a
 // gateway that acks every command: quotes are produced, never cross the book they were made from,
 // and every command is valid for Binance.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SimClock } from '../../src/core/clock.ts';
 import { isValidClientOrderId } from '../../src/core/ids.ts';
 import { importSources } from '../../src/importers/index.ts';
-import { SpecRegistry, loadExchangeInfoFile } from '../../src/model/instrument.ts';
 import type { ExecutionReport, GatewayCommand } from '../../src/model/trading.ts';
 import { TradingCore } from '../../src/trader/index.ts';
-
-const SHARED = join(import.meta.dirname, '..', '..', '..', 'shared');
-const FILE = join(SHARED, 'data', 'real', 'hftbacktest', 'usdm', 'btcusdt_20240808.gz');
-const EXCHANGE_INFO = join(SHARED, 'data', 'binance-fixtures', 'python-resources', 'http_responses', 'http_futures_market_exchange_info.json');
+import { HBT_BTC, haveReal, realSpecs } from '../support/shared-data.ts';
 
 describe('TradingCore on real BTCUSDT data', () => {
-  it.skipIf(!existsSync(FILE) || !existsSync(EXCHANGE_INFO))('quotes GLFT, post-only against the book it saw, with valid commands', async () => {
-    const specs = new SpecRegistry();
-    specs.addAll(loadExchangeInfoFile(EXCHANGE_INFO));
+  it.skipIf(!haveReal)('quotes GLFT, post-only against the book it saw, with valid commands', async () => {
+    const specs = realSpecs();
     const inst = specs.get('BTCUSDT');
-    const session = importSources([FILE], { specs });
+    const session = importSources([HBT_BTC], { specs });
     let clock: SimClock | null = null;
     let core: TradingCore | null = null;
     const orders = new Map<string, { id: number; side: 'buy' | 'sell'; price: number; qty: number }>();

@@ -1,27 +1,17 @@
 // Real Binance data (hftbacktest recording of BTCUSDT 2024-08-08, see ../shared/data/real/SOURCES.md):
 // with no orders of ours the exchange's book is exactly the replayed book, and a resting bid a few
 // ticks below the touch is filled only once prints reach its price.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BookSync, L2Book, type BookView } from '../../../src/book/index.ts';
 import { Rng } from '../../../src/core/random.ts';
-import { importSources } from '../../../src/importers/index.ts';
 import type { MarketEvent } from '../../../src/model/events.ts';
-import { loadExchangeInfoFile, SpecRegistry } from '../../../src/model/instrument.ts';
+import type { SpecRegistry } from '../../../src/model/instrument.ts';
 import { SimExchange } from '../../../src/backtest/sim-exchange/index.ts';
-
-const SHARED = join(import.meta.dirname, '..', '..', '..', '..', 'shared');
-const BTC = join(SHARED, 'data', 'real', 'hftbacktest', 'usdm', 'btcusdt_20240808.gz');
-const SPECS = join(SHARED, 'data', 'binance-fixtures', 'python-resources', 'http_responses', 'http_futures_market_exchange_info.json');
-const present = existsSync(BTC) && existsSync(SPECS);
+import { HBT_BTC, haveReal, loadRealEvents, realSpecs } from '../../support/shared-data.ts';
 
 async function load(): Promise<{ registry: SpecRegistry; events: MarketEvent[] }> {
-  const registry = new SpecRegistry();
-  registry.addAll(loadExchangeInfoFile(SPECS).filter((s) => s.symbol === 'BTCUSDT'));
-  const events: MarketEvent[] = [];
-  for await (const batch of importSources([BTC], { specs: registry }).events) for (const e of batch) events.push(e);
-  return { registry, events };
+  const registry = realSpecs();
+  return { registry, events: await loadRealEvents(HBT_BTC, { specs: registry }) };
 }
 
 function levels(b: BookView, side: 'bid' | 'ask', n = Infinity): number[] {
@@ -44,7 +34,7 @@ function newExchange(registry: SpecRegistry, crossingFills = true): SimExchange 
 }
 
 describe('SimExchange on real BTCUSDT data', () => {
-  it.skipIf(!present)('with no orders, its book equals the replayed book after every depth event', async () => {
+  it.skipIf(!haveReal)('with no orders, its book equals the replayed book after every depth event', async () => {
     const { registry, events } = await load();
     const ex = newExchange(registry);
     const ref = new BookSync(new L2Book('BTCUSDT'));
@@ -70,7 +60,7 @@ describe('SimExchange on real BTCUSDT data', () => {
     expect(ex.drainReports()).toEqual([]);
   });
 
-  it.skipIf(!present)('a bid 3 ticks below the touch fills only when sell prints reach its price', async () => {
+  it.skipIf(!haveReal)('a bid 3 ticks below the touch fills only when sell prints reach its price', async () => {
     const { registry, events } = await load();
     const ex = newExchange(registry, false);
     const inst = registry.get('BTCUSDT');
