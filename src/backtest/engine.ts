@@ -166,6 +166,9 @@ export class BacktestEngine {
   private lastResponseUs = -Infinity;
   private nextSample = Infinity;
   private timerUs = NaN;
+  /** Cached earliest (time, priority) of messages, timer and sample; NaN when stale. */
+  private horizonUs = NaN;
+  private horizonPriority = Infinity;
   private timerRepeatsAt = NaN;
   private timerRepeats = 0;
   private feedLatencySum = 0;
@@ -245,6 +248,7 @@ export class BacktestEngine {
       // The run starts with its data: nothing (timers included) happens before the first event.
       if (this.o.clock.nowUs() < exUs[0]) this.o.clock.advanceTo(exUs[0]);
       this.nextSample = this.o.observer?.nextSampleUs?.(exUs[0] - 1) ?? Infinity;
+      this.horizonUs = NaN;
     }
     this.stats.lastUs = t.localUs;
     this.normalise();
@@ -277,6 +281,36 @@ export class BacktestEngine {
     return e;
   }
 
+  /**
+   * Caches the earliest (time, priority) of the message heap's head, the strategy timer and the
+   * next sample. Invalidated (NaN) whenever one of them may change: a message pushed or popped,
+   * any strategy-side call (its timer), a sample taken. A timer already due is clamped to the
+   * clock's time now; the clock cannot pass the cached time before that item is processed (it is
+   * a candidate of every step), so the clamp stays right.
+   */
+  private refreshHorizon(): void {
+    let t = Infinity;
+    let p = Infinity;
+    const head = this.inFlight.peek();
+    if (head !== undefined) {
+      t = head.atUs;
+      p = head.priority;
+    }
+    let timerUs = this.timer();
+    const now = this.o.clock.nowUs();
+    if (timerUs < now) timerUs = now;
+    if (timerUs < t || (timerUs === t && P_TIMER < p)) {
+      t = timerUs;
+      p = P_TIMER;
+    }
+    if (this.nextSample < t || (this.nextSample === t && P_SAMPLE < p)) {
+      t = this.nextSample;
+      p = P_SAMPLE;
+    }
+    this.horizonUs = t;
+    this.horizonPriority = p;
+  }
+
   private timer(): number {
     if (this.timerUs !== this.timerUs) this.timerUs = this.o.strategy.nextTimerUs();
     return this.timerUs;
@@ -307,11 +341,6 @@ export class BacktestEngine {
         t = exSeg.exUs[this.exK];
         p = P_EXCHANGE_MARKET;
       }
-      const head = this.inFlight.peek();
-      if (head !== undefined && (head.atUs < t || (head.atUs === t && head.priority < p))) {
-        t = head.atUs;
-        p = head.priority;
-      }
       const locPending = this.exSeg > 0 || this.locK < this.exK;
       if (locPending) {
         const tl = segs[0].locUs[this.locK];
@@ -320,15 +349,13 @@ export class BacktestEngine {
           p = P_LOCAL_MARKET;
         }
       }
-      let timerUs = this.timer();
-      if (timerUs < clock.nowUs()) timerUs = clock.nowUs();
-      if (timerUs < t || (timerUs === t && P_TIMER < p)) {
-        t = timerUs;
-        p = P_TIMER;
-      }
-      if (this.nextSample < t || (this.nextSample === t && P_SAMPLE < p)) {
-        t = this.nextSample;
-        p = P_SAMPLE;
+      // The earliest of message head, timer and sample changes only when one of them does (see
+      // `refreshHorizon`), not per market event.
+      if (this.horizonUs !== this.horizonUs) this.refreshHorizon();
+      const h = this.horizonUs;
+      if (h < t || (h === t && this.horizonPriority < p)) {
+        t = h;
+        p = this.horizonPriority;
       }
       if (t === Infinity || (final && !exPending && !locPending && t > endUs)) break;
       clock.advanceTo(t);
@@ -385,8 +412,10 @@ export class BacktestEngine {
           this.stats.samples++;
           this.o.observer?.onSample?.(t);
           this.nextSample = this.o.observer?.nextSampleUs?.(t) ?? Infinity;
+          this.horizonUs = NaN;
           break;
         default:
+          this.horizonUs = NaN;
           this.deliver(this.inFlight.pop()!.item, t);
       }
     }
@@ -418,6 +447,7 @@ export class BacktestEngine {
   /** Sends what the strategy side wants sent, after the entry latency (FIFO). */
   private afterStrategy(t: number): void {
     this.timerUs = NaN;
+    this.horizonUs = NaN;
     const cmds = this.o.strategy.drainCommands();
     if (cmds.length === 0) return;
     const { latency, observer, eventLog } = this.o;
@@ -436,8 +466,10 @@ export class BacktestEngine {
   private afterExchange(t: number): void {
     const { exchange, latency } = this.o;
     const reports = exchange.drainReports();
+    if (reports.length > 0) this.horizonUs = NaN;
     for (let i = 0; i < reports.length; i++) this.inFlight.push(this.responseAt(t, latency), P_RESPONSE, { kind: 'report', report: reports[i] });
     const funding = exchange.drainFunding?.();
+    if (funding !== undefined && funding.length > 0) this.horizonUs = NaN;
     if (funding) for (const f of funding) this.inFlight.push(this.responseAt(t, latency), P_RESPONSE, { kind: 'funding', funding: f });
   }
 
