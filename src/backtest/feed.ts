@@ -86,6 +86,7 @@ export function asEventBatch(b: MarketEvent[] | EventBatch): EventBatch {
   return Array.isArray(b) ? new ArrayBatch(b) : (b as EventBatch);
 }
 
+const TRADES = TABLES.indexOf('trades');
 const TABLE_TYPE: readonly MarketEventType[] = TABLES.map((t) => ({ depth: 'depth', book_ticker: 'bookTicker', trades: 'trade', agg_trades: 'aggTrade', mark_price: 'markPrice' })[t] as MarketEventType);
 
 function copyLevels(l: ListColumn, i: number): number[] {
@@ -133,6 +134,11 @@ export class ColumnarBatch implements EventBatch {
     const t = this.tableOf[k];
     const i = this.rowOf[k];
     const b = this.blocks[t];
+    if (t === TRADES) {
+      // The commonest event a side builds: a literal of one fixed shape (the store's eventAt spreads a stamp object).
+      const c = b.columns as Record<string, Float64Array> & Record<string, Uint8Array>;
+      return { type: 'trade', symbol: this.batch.symbol, tsExchangeUs: c.ts_exchange_us[i], tsReceiveUs: c.ts_receive_us[i], tradeId: c.trade_id[i], priceTicks: c.price_ticks[i], qtyLots: c.qty_lots[i], buyerIsMaker: c.buyer_is_maker[i] === 1 };
+    }
     if (t !== 0) return storeEventAt(this.batch.symbol, b, i);
     // Depth: the store's eventAt slices through typed-array views; a plain copy loop is cheaper.
     const c = b.columns as Record<string, Float64Array>;
