@@ -11,7 +11,8 @@
  * is attributed by source file: decode/read (src/store, the feed), book (src/book), strategy/decision
  * (src/trader, signal, strategy, risk, oms, portfolio), exchange (src/backtest/sim-exchange),
  * engine+report (src/backtest engine, recorder, hasher, the Parquet writer of the recorder), GC,
- * startup (module loading and TypeScript transpiling) and the rest (Node internals, crypto). The profiler slows the run a little; the shares are
+ * startup (module loading and TypeScript transpiling; excluded from the total the other shares
+ * sum to, and given relative to it) and the rest (Node internals, crypto). The profiler slows the run a little; the shares are
  * what it is good for, not the absolute time.
  *
  *   node --import tsx bench/backtest.ts [runs]                    # 1 h and 24 h, runs each (default 3)
@@ -123,11 +124,15 @@ export function sharesOfProfile(file: string): { shares: TimeShares; topFunction
     const dt = p.timeDeltas[i] ?? 0;
     const fn = n.callFrame.functionName;
     if (fn === '(idle)' || fn === '(program)' || fn === '(root)') continue;
+    const cat = categoryOf(n.callFrame.url, fn);
+    shares[cat] += dt;
+    if (cat === 'startup') continue;
     total += dt;
-    shares[categoryOf(n.callFrame.url, fn)] += dt;
     const key = `${fn || '(anonymous)'} ${n.callFrame.url.replace(/^.*\/(src|node_modules)\//, '$1/')}`;
     perFn.set(key, (perFn.get(key) ?? 0) + dt);
   }
+  // Shares of the run itself: startup (module loading) is reported relative to the run too, but
+  // is not part of the total the other shares sum to.
   for (const k of Object.keys(shares) as (keyof TimeShares)[]) shares[k] /= total;
   const topFunctions = [...perFn.entries()]
     .sort((a, b) => b[1] - a[1])

@@ -121,7 +121,7 @@ export class ColumnarBatch implements EventBatch {
     if (t === 0 && this.isSnapshot[this.rowOf[k]] === 1) return 'snapshot';
     return TABLE_TYPE[t];
   }
-  symbolAt(): string {
+  symbolAt(_k: number): string {
     return this.batch.symbol;
   }
   tsExchangeUsAt(k: number): number {
