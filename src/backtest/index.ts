@@ -1,6 +1,8 @@
 /**
  * backtest: the deterministic event-driven backtest. `BacktestEngine` (engine.ts: the loop, its
- * tie-break and timing), latency models (latency.ts), data sources (feed.ts), run wiring
+ * tie-break and timing), latency models (latency.ts), data sources read in place (feed.ts:
+ * `EventBatch`, store batches as `ColumnarBatch`), the event log and its determinism hash
+ * (event-log.ts: SHA-256 of a canonical binary encoding), run wiring
  * (run.ts: scenario → data + parts → engine; parts.ts: SimExchange + TradingCore + RunRecorder).
  * The simulated exchange lives in ./sim-exchange, metrics and outputs in ./report.
  *
