@@ -42,21 +42,14 @@ import { InvariantError } from '../core/errors.ts';
 import type { FlatDepthDiff } from '../book/index.ts';
 import type { SimClock } from '../core/clock.ts';
 import type { MarketEvent } from '../model/events.ts';
-import type { ExecutionReport, GatewayCommand } from '../model/trading.ts';
+import type { ExecutionReport, FundingSettlement, GatewayCommand } from '../model/trading.ts';
 import type { EventLogSink } from './event-log.ts';
 import { asEventBatch, type EventBatch, type EventBatches, type MarketEventType } from './feed.ts';
 import { FeedTiming, medianOffsetUs, type OrderLatencyModel } from './latency.ts';
 import { Timeline } from './timeline.ts';
 
-/** A funding settlement as the exchange reports it (structural copy of sim-exchange's type). */
-export interface FundingNotice {
-  symbol: string;
-  tsUs: number;
-  markPrice: string;
-  rate: string;
-  positionLots: number;
-  payment: string;
-}
+/** A funding settlement as the exchange reports it. */
+export type FundingNotice = FundingSettlement;
 
 /** What the engine needs of the trading core (src/trader TradingCore). */
 export interface StrategySide {

@@ -31,18 +31,11 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { InvariantError } from '../core/errors.ts';
-import type { ExecutionReport, GatewayCommand } from '../model/trading.ts';
+import type { ExecutionReport, FundingSettlement, GatewayCommand } from '../model/trading.ts';
 import { EventLogHasher } from './report/index.ts';
 
-/** A funding settlement as delivered to the strategy side (structural copy of sim-exchange's type). */
-export interface FundingRecord {
-  symbol: string;
-  tsUs: number;
-  markPrice: string;
-  rate: string;
-  positionLots: number;
-  payment: string;
-}
+/** A funding settlement as delivered to the strategy side. */
+export type FundingRecord = FundingSettlement;
 
 /** Run totals in the `end` record. */
 export interface EndRecord {

@@ -129,3 +129,22 @@ export interface ExecutionReport {
   /** Exchange time of the event, µs. */
   tsExchangeUs: number;
 }
+
+/**
+ * A funding settlement of a position in one symbol: at a funding time the account receives
+ * −position × mark × rate (a positive rate means longs pay shorts). Published by the exchange
+ * (simulated or Binance), booked by the portfolio, logged by the backtest.
+ */
+export interface FundingSettlement {
+  symbol: string;
+  /** The funding time, µs. */
+  tsUs: number;
+  /** Mark price used, exact decimal string. */
+  markPrice: string;
+  /** Rate charged, decimal fraction per funding interval. */
+  rate: string;
+  /** The position at the funding time, lots (signed). */
+  positionLots: number;
+  /** −position × mark × rate, received by the account (negative = paid), exact decimal string. */
+  payment: string;
+}

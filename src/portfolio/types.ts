@@ -4,7 +4,7 @@
  * ticks (fill mids may be half-ticks) or exact decimal strings (mark prices, rates).
  */
 import type { Side } from '../model/events.ts';
-import type { Liquidity } from '../model/trading.ts';
+import type { FundingSettlement, Liquidity } from '../model/trading.ts';
 
 /** One fill of one of our orders. */
 export interface FillInput {
@@ -160,15 +160,8 @@ export interface FillBooked {
   positionLots: number;
 }
 
-export interface FundingBooked {
-  symbol: string;
-  tsUs: number;
-  markPrice: string;
-  rate: string;
-  positionLots: number;
-  /** Received positive, paid negative. */
-  payment: string;
-}
+/** A funding payment as booked (payment: received positive, paid negative). */
+export type FundingBooked = FundingSettlement;
 
 export interface TransferBooked {
   asset: string;

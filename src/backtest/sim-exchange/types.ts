@@ -57,20 +57,11 @@ export interface SimExchangeOptions {
   firstOrderId?: number;
 }
 
-/** A funding settlement of the exchange's position in one symbol. */
-export interface FundingSettlement {
-  symbol: string;
-  /** The funding time, µs. */
-  tsUs: number;
-  /** Mark price used (the last one seen before the funding time), exact decimal. */
-  markPrice: string;
-  /** Rate charged, decimal fraction. */
-  rate: string;
-  /** The exchange's position at the funding time, lots (signed). */
-  positionLots: number;
-  /** −position × mark × rate, received by the account (negative = paid), exact decimal. */
-  payment: string;
-}
+/**
+ * A funding settlement of the exchange's position in one symbol (the mark price used is the last
+ * one seen before the funding time).
+ */
+export type { FundingSettlement } from '../../model/trading.ts';
 
 /** A resting order as the exchange sees it. */
 export interface SimOrderView {
