@@ -18,5 +18,5 @@ export { EventLogHasher, canonicalJson, type EventField } from './hasher.ts';
 export { FILL_COLUMNS, ORDER_COLUMNS } from './tables.ts';
 export { computeMetrics, checkDecomposition, drawdownStats, sharpeSortino, DEFAULT_RETURN_INTERVAL_US, DEFAULT_MIN_RETURNS, type MetricsInputs, type RunMetrics, type SymbolMetrics, type MarkoutMetric } from './metrics.ts';
 export { renderReportHtml, MAX_CHART_POINTS, type RunInfo } from './html.ts';
-export { writeRunOutputs, buildSummary, summaryJson, stagingDirFor, discardRunStaging, timeseriesParquet, RunOutputError, RUN_FILES, TIMESERIES_COLUMNS, type SummaryInputs, type WriteRunOptions } from './output.ts';
+export { writeRunOutputs, buildSummary, summaryJson, stagingDirFor, discardRunStaging, assertRunDirUsable, timeseriesParquet, RunOutputError, RUN_FILES, TIMESERIES_COLUMNS, type SummaryInputs, type WriteRunOptions } from './output.ts';
 export { downsampleMinMax } from './svg.ts';

@@ -10,7 +10,7 @@
  *
  * Determinism: no file holds a generation time; every byte follows from the run.
  */
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { MakerError } from '../../core/errors.ts';
 import { fsyncDir } from '../../store/parquet-io.ts';
@@ -50,10 +50,27 @@ export class RunOutputError extends MakerError {
   }
 }
 
+/**
+ * Throws a RunOutputError (exit 2) unless `dir` can become a run directory: it must not exist as
+ * anything but a directory (a file there is never replaced), and its parent must be creatable.
+ * Cheap; the CLI calls it before a run so that a bad `--out` fails at once.
+ */
+export function assertRunDirUsable(dir: string): void {
+  let parent = dirname(dir);
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new RunOutputError(`the output path exists and is not a directory; refusing to replace it`, dir);
+  while (!existsSync(parent) && dirname(parent) !== parent) parent = dirname(parent);
+  if (existsSync(parent) && !statSync(parent).isDirectory()) throw new RunOutputError(`cannot create the run directory: "${parent}" is not a directory`, dir);
+}
+
 /** The staging directory `writeRunOutputs(dir)` will use (created if missing). */
 export function stagingDirFor(dir: string): string {
+  assertRunDirUsable(dir);
   const staging = join(dirname(dir), `.${basename(dir)}.partial-${process.pid}`);
-  mkdirSync(staging, { recursive: true });
+  try {
+    mkdirSync(staging, { recursive: true });
+  } catch (e) {
+    throw new RunOutputError(`cannot create the run directory: ${(e as Error).message}`, dir, e);
+  }
   return staging;
 }
 

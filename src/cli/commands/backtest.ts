@@ -16,7 +16,7 @@ import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.ts';
 import { formatUs } from '../../core/clock.ts';
 import { backtest, type BacktestOutcome } from '../../backtest/index.ts';
-import { canonicalJson, writeRunOutputs } from '../../backtest/report/index.ts';
+import { assertRunDirUsable, canonicalJson, writeRunOutputs } from '../../backtest/report/index.ts';
 import { loadScenarioFile, type Scenario } from '../../scenario/index.ts';
 import { Progress } from '../progress.ts';
 import { collect } from '../specs.ts';
@@ -72,6 +72,7 @@ export function registerBacktest(program: Command): void {
       const scenario = loadScenarioFile(opts.scenario, { set: opts.set, seed: parseSeed(opts.seed) });
       const batchRows = opts.batchRows === undefined ? undefined : Number(opts.batchRows);
       if (batchRows !== undefined && (!Number.isSafeInteger(batchRows) || batchRows <= 0)) throw new ConfigError(`--batch-rows must be a positive integer, got "${opts.batchRows}"`, { field: '--batch-rows' });
+      if (opts.out !== undefined) assertRunDirUsable(opts.out);
       const progress = new Progress({ label: 'backtest', unit: 'events', quiet: opts.quiet || opts.json });
       const eventLog: string[] = [];
       let outcome: BacktestOutcome;

@@ -129,6 +129,23 @@ describe('run directory', () => {
     write(run, join(root, 'run-e'));
     expect(readdirSync(join(root, 'run-e')).sort()).toEqual([...RUN_FILES].sort());
   });
+
+  it('an output path that is a file, or lies under one, is a coded E_IO error and the file survives', () => {
+    const file = join(root, 'a-file');
+    writeFileSync(file, 'keep me');
+    for (const target of [file, join(file, 'run'), join(file, 'deeper', 'run')]) {
+      let err: unknown;
+      try {
+        write(run, target);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toMatchObject({ code: 'E_IO', exitCode: 2 });
+      expect(String((err as Error).message)).toMatch(/not a directory/);
+      expect(readFileSync(file, 'utf8')).toBe('keep me');
+    }
+    expect(readdirSync(root).filter((f) => f.startsWith('.'))).toEqual([]);
+  });
 });
 
 describe('EventLogHasher', () => {
