@@ -69,6 +69,13 @@ describe('parseScenario', () => {
     expect(errorOf(BASE.replace('[btcusdt]', '[BTCUSDT, btcusdt]')).location.field).toBe('data.symbols');
   });
 
+  it('rejects a negative balance and an account with no money, naming the key', () => {
+    const neg = errorOf(`${BASE}account:\n  balances:\n    USDT: -5\n`);
+    expect(neg.describe()).toBe('x.yaml:14: key "account.balances.USDT": must be ≥ 0, got -5');
+    expect(errorOf(`${BASE}account:\n  balances:\n    USDT: 0\n`).describe()).toMatch(/^x\.yaml:13: key "account\.balances": needs a positive balance/);
+    expect(parseScenario(`${BASE}account:\n  balances:\n    USDT: 1\n    BNB: 0\n`, 'x.yaml').account.balances).toEqual({ USDT: '1', BNB: '0' });
+  });
+
   it('applies --set overrides typed by the schema, and --seed', () => {
     const s = parseScenario(BASE, 'x.yaml', { seed: 9, set: ['strategy.halfSpreadTicks=5', 'execution.queue.model=prob-log', 'execution.queue.variant=2', 'data.symbols=BTCUSDT,ETHUSDT', 'execution.crossingFills=true'] });
     expect(s.seed).toBe(9);
