@@ -157,10 +157,10 @@ export function parseScenario(text: string, file = '', opts: LoadOptions = {}): 
   // A negative or all-zero account would run to the end quoting nothing (risk halts at once) and
   // exit 0 with an empty report: reject it here instead.
   const isZero = (d: string): boolean => !/[1-9]/.test(d);
-  for (const [asset, amount] of Object.entries(v.account.balances ?? {})) {
+  for (const [asset, amount] of Object.entries((v.account.balances ?? {}) as Record<string, string>)) {
     if (amount.trim().startsWith('-') && !isZero(amount)) throw ctx.error(['account', 'balances', asset], `must be ≥ 0, got ${amount}`);
   }
-  if (v.account.balances && Object.values(v.account.balances).every(isZero)) throw ctx.error(['account', 'balances'], 'needs a positive balance in at least one asset');
+  if (v.account.balances && Object.values(v.account.balances as Record<string, string>).every(isZero)) throw ctx.error(['account', 'balances'], 'needs a positive balance in at least one asset');
   return { ...(v as Omit<Scenario, 'file' | 'trader' | 'raw'>), file, trader, raw } as Scenario;
 }
 
