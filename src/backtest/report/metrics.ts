@@ -106,7 +106,8 @@ export interface RunMetrics {
 }
 
 const ratio = (a: number, b: number): number | null => (b > 0 ? a / b : null);
-const pct = (a: number, b: number): number | null => (b > 0 ? (100 * a) / b : null);
+// 100·(a/b), not (100·a)/b: a share of a whole (a ≤ b) then never prints as 100.00000000000001 %.
+const pct = (a: number, b: number): number | null => (b > 0 ? 100 * (a / b) : null);
 
 /** Map → plain object with sorted keys (deterministic JSON). */
 function sortedRecord(m: Map<string, number>): Record<string, number> {

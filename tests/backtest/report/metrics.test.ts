@@ -116,6 +116,18 @@ describe('order and fill ratios', () => {
     expect(s.inventory.maxAbsQty).toBe(0.004);
   });
 
+  it('an all-maker run has a maker share of exactly 100 %, never above', () => {
+    const r = recorder();
+    const fill = { symbol: 'BTCUSDT', side: 'sell' as const, commission: '0', midTicks: Number.NaN, orderId: 1, clientOrderId: 'a', liquidity: 'maker' as const };
+    // 600004 ticks × 3 lots: (100·n)/n = 100.00000000000001 in floats for this notional
+    r.onFill({ ...fill, tsUs: START_US + 1, priceTicks: 600_004, qtyLots: 3 });
+    r.finish(START_US + S);
+    const m = computeMetrics(r, { initialCapital: '1000', pnl: zeroPnl });
+    expect(m.trading.makerShareNotionalPct).toBe(100);
+    expect(m.symbols[0].makerShareNotionalPct).toBe(100);
+    expect(m.symbols[0].makerShareQtyPct).toBe(100);
+  });
+
   it('null (not NaN) without orders or fills', () => {
     const r = recorder();
     r.finish(START_US + S);
