@@ -178,7 +178,7 @@ export async function backtest(s: Scenario, runId: (fingerprint: string) => stri
   const asset = result.data.instruments[0].spec.marginAsset.toUpperCase();
   const account = core.portfolio.accountSnapshot(asset);
   const initialCapital = s.account.balances[asset] ?? s.account.balances[Object.keys(s.account.balances).find((k) => k.toUpperCase() === asset) ?? ''] ?? '0';
-  const metrics = computeMetrics(recorder, { initialCapital, pnl: account.pnl });
+  const metrics = computeMetrics(recorder, { initialCapital, pnl: account.pnl, returnIntervalUs: s.report.returnIntervalUs });
   const info: RunInfo = {
     runId: runId(result.data.fingerprint),
     scenarioName: s.name || (s.file ? s.file.replace(/^.*\//, '').replace(/\.ya?ml$/, '') : 'scenario'),

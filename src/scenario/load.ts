@@ -77,7 +77,7 @@ export interface Scenario {
   account: { balances: Record<string, string>; leverage: number };
   /** strategy, signals, risk, oms and decision sections, resolved by the trading core's parser. */
   trader: TraderConfig;
-  report: { sampleIntervalUs: number; eventLog: boolean; html: boolean };
+  report: { sampleIntervalUs: number; returnIntervalUs: number; eventLog: boolean; html: boolean };
   /** The sections as written (after overrides), for the report's "resolved scenario". */
   raw: Record<string, unknown>;
 }

@@ -114,7 +114,8 @@ export const SCENARIO_SCHEMA = obj(
     oms: { kind: 'delegate', doc: 'Order manager settings (OmsConfig keys).', seeDoc: 'docs/OMS_SPEC.md' },
     decision: { kind: 'delegate', doc: 'When the trading core decides: minIntervalUs, requoteIntervalUs, bookSource, markSource, midMarkIntervalUs, obiSource, micropriceSource, decideOnTopQtyChange.', seeDoc: 'src/trader/config.ts' },
     report: obj('Outputs.', {
-      sampleIntervalUs: int('Grid of the equity/position/quote samples and of Sharpe/Sortino, µs.', 1_000_000, { min: 1_000 }),
+      sampleIntervalUs: int('Grid of the equity/position/quote samples (time series, charts, markouts, uptime), µs.', 1_000_000, { min: 1_000 }),
+      returnIntervalUs: int('Interval of the equity returns behind Sharpe and Sortino, µs (annualised with √(365 d / interval)); they are null with fewer than 10 returns.', 60_000_000, { min: 1_000 }),
       eventLog: bool('Write the full event log as text (events.log) next to summary.json; summary.json holds the determinism hash either way (over the log\'s binary encoding, src/backtest/event-log.ts).', false),
       html: bool('Write report.html.', true),
     }),
