@@ -12,7 +12,7 @@
  * iterator has finished.
  */
 import { statSync } from 'node:fs';
-import { InputError, MakerError, withLocation } from '../core/errors.ts';
+import { ConfigError, InputError, MakerError, withLocation } from '../core/errors.ts';
 import type { MarketEvent } from '../model/events.ts';
 import { BinanceDepthCsvParser, VisionParser, VISION_HEADERS } from './binance-vision.ts';
 import { detectFormat, listInputFiles } from './detect.ts';
@@ -21,6 +21,7 @@ import { readLineBlocks, readLineChunks } from './source.ts';
 import { SampleScale, SpecResolver } from './specs.ts';
 import { ImportStatsCollector } from './stats.ts';
 import { TARDIS_HEADERS, TardisBookSnapshotParser, TardisDerivativeTickerParser, TardisIncrementalBookParser, TardisQuotesParser, TardisTradesParser } from './tardis.ts';
+import { FORMAT_IDS } from './types.ts';
 import type { DetectedInput, FormatId, ImportOptions, ImportStats, LineParser, ParseContext, PriceQtyScale } from './types.ts';
 import { BinanceWsRecordingParser, CryptofeedParser } from './ws-recordings.ts';
 
@@ -113,6 +114,9 @@ function makeParser(det: DetectedInput, opts: ImportOptions, previousFileSymbol:
 
 /** With a forced format, the header is still recognised (and skipped) when the first line is one. */
 async function forcedInput(path: string, format: FormatId): Promise<DetectedInput> {
+  if (!(FORMAT_IDS as readonly string[]).includes(format)) {
+    throw new ConfigError(`unknown input format "${format}"; one of: ${FORMAT_IDS.join(', ')}`, { field: 'format' });
+  }
   let det: DetectedInput | null = null;
   try {
     det = await detectFormat(path);

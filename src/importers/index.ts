@@ -19,4 +19,5 @@
 export { importSources, type ImportSession } from './import.ts';
 export { detectFormat, listInputFiles } from './detect.ts';
 export { symbolFromFileName } from './fields.ts';
+export { FORMAT_IDS } from './types.ts';
 export type { Compression, DetectedInput, EventCounts, FileImportStats, FormatId, ImportOptions, ImportStats, ImportWarning } from './types.ts';

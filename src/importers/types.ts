@@ -28,6 +28,28 @@ export type FormatId =
   /** Binance historical order-book CSV (`depth-snap` / `depth-update`, the T_DEPTH product). */
   | 'binance-depth-csv';
 
+/** Every `FormatId`, for validating a forced format (`--format`) and listing the choices. */
+export const FORMAT_IDS = [
+  'binance-ws-recording',
+  'cryptofeed',
+  'tardis-incremental-book-l2',
+  'tardis-trades',
+  'tardis-quotes',
+  'tardis-book-snapshot',
+  'tardis-derivative-ticker',
+  'vision-trades',
+  'vision-aggtrades',
+  'vision-bookticker',
+  'vision-funding-rate',
+  'vision-klines',
+  'vision-mark-price-klines',
+  'vision-index-price-klines',
+  'binance-depth-csv',
+] as const satisfies readonly FormatId[];
+// Compile-time check that the list names every FormatId.
+const _allFormatsListed: Exclude<FormatId, (typeof FORMAT_IDS)[number]> extends never ? true : never = true;
+void _allFormatsListed;
+
 export type Compression = 'gzip' | 'zip' | 'none';
 
 /** What `detectFormat` found out about one file. */

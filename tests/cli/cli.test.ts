@@ -83,6 +83,17 @@ describe('maker CLI', () => {
     expect(noSpec.stderr).toMatch(/no instrument spec for symbol BTCUSDT.*--spec/);
   });
 
+  it('--format with an unknown id is a usage error listing the ids (exit 2)', () => {
+    const rec = join(tmp, 'btcusdt_fmt.txt');
+    writeFileSync(rec, '1723161255030314667 {"stream":"btcusdt@trade","data":{"e":"trade","E":1,"T":1,"s":"BTCUSDT","t":1,"p":"1.0","q":"1","m":false}}\n');
+    for (const args of [['import', rec, '--out', join(tmp, 'store-fmt')], ['data', 'check', rec]]) {
+      const r = maker(...args, '--format', 'bogus', '--infer-spec', '--quiet');
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/'bogus' is invalid.*binance-ws-recording/);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+
   it.skipIf(!haveReal)('real BTCUSDT: raw and imported store give 0 gaps, 0 crossed, bookTicker 629/629', () => {
     const raw = maker('data', 'check', HBT_BTC, '--spec', EXCHANGE_INFO, '--json');
     expect(raw.code).toBe(0);

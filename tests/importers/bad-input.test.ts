@@ -25,6 +25,16 @@ async function failure(inputs: string[], opts: Partial<ImportOptions> = {}) {
 }
 
 describe('bad input', () => {
+  it('a forced format that is no FormatId is a ConfigError naming the field, not a guess at another format', async () => {
+    const dir = tempDir();
+    const f = writeTemp(dir, 'btcusdt_20240808.txt', `${lines(3).join('\n')}\n`);
+    const { err, delivered } = await failure([f], { format: 'bogus' as never });
+    expect(err.code).toBe('E_CONFIG');
+    expect(err.location.field).toBe('format');
+    expect(err.message).toMatch(/unknown input format "bogus".*binance-ws-recording/);
+    expect(delivered).toBe(0);
+  });
+
   it('truncated gzip: names file, the line reached and the gzip data; the partial last line is never parsed', async () => {
     const dir = tempDir();
     const full = gzipSync(`${lines(2000).join('\n')}\n`);

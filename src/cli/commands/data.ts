@@ -11,8 +11,9 @@ import { once } from 'node:events';
 import { createGzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { ConfigError, InputError } from '../../core/errors.ts';
+import { FORMAT_IDS } from '../../importers/index.ts';
 import type { FormatId } from '../../importers/index.ts';
 import { DataChecker, isClean, type CheckReport } from '../../marketdata/check.ts';
 import { Instrument } from '../../model/instrument.ts';
@@ -75,7 +76,7 @@ export function registerData(program: Command): void {
     .option('--json', 'print the report as one JSON object on stdout', false)
     .option('--spec <file>', 'Binance exchangeInfo JSON with the instruments (repeatable; raw inputs only)', collect, [])
     .option('--infer-spec', 'infer tick and step of symbols without a spec from the data', false)
-    .option('--format <id>', 'force the input format instead of detecting it')
+    .addOption(new Option('--format <id>', 'force the input format instead of detecting it').choices(FORMAT_IDS))
     .option('--symbol <SYMBOL>', 'raw inputs: symbol for inputs that do not name it; store: check only this symbol')
     .option('--venue <name>', 'store: check only this venue')
     .option('--synthetic', 'check the embedded seeded synthetic market instead of inputs', false)

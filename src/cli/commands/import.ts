@@ -5,9 +5,9 @@
  * input twice leaves the same files.
  */
 import { statSync } from 'node:fs';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { InputError } from '../../core/errors.ts';
-import { listInputFiles } from '../../importers/index.ts';
+import { FORMAT_IDS, listInputFiles } from '../../importers/index.ts';
 import type { FormatId, ImportStats } from '../../importers/index.ts';
 import { StoreWriter } from '../../store/index.ts';
 import type { CommitSummary } from '../../store/index.ts';
@@ -45,7 +45,7 @@ export function registerImport(program: Command): void {
     .option('--venue <name>', 'venue directory in the store', 'binance-usdm')
     .option('--spec <file>', 'Binance exchangeInfo JSON with the instruments (repeatable)', collect, [])
     .option('--infer-spec', 'infer tick and step of symbols without a spec from the data', false)
-    .option('--format <id>', 'force the input format instead of detecting it')
+    .addOption(new Option('--format <id>', 'force the input format instead of detecting it').choices(FORMAT_IDS))
     .option('--symbol <SYMBOL>', 'symbol for inputs that do not name it')
     .option('--json', 'print the summary as one JSON object on stdout', false)
     .option('-q, --quiet', 'no progress output', false)
