@@ -94,6 +94,19 @@ describe('maker CLI', () => {
     }
   });
 
+  it('import --out naming a file (or a path under one) fails with the option named, exit 2, before reading', () => {
+    const rec = join(tmp, 'btcusdt_out.txt');
+    writeFileSync(rec, '1723161255030314667 {"stream":"btcusdt@trade","data":{"e":"trade","E":1,"T":1,"s":"BTCUSDT","t":1,"p":"1.0","q":"1","m":false}}\n');
+    const file = join(tmp, 'not-a-dir');
+    writeFileSync(file, 'x');
+    for (const out of [file, join(file, 'store')]) {
+      const r = maker('import', rec, '--out', out, '--infer-spec', '--quiet');
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/field "--out".*not a directory/);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+
   it.skipIf(!haveReal)('real BTCUSDT: raw and imported store give 0 gaps, 0 crossed, bookTicker 629/629', () => {
     const raw = maker('data', 'check', HBT_BTC, '--spec', EXCHANGE_INFO, '--json');
     expect(raw.code).toBe(0);

@@ -4,9 +4,10 @@
  * store's files are replaced by rename only after the whole input parsed, and importing the same
  * input twice leaves the same files.
  */
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { InputError } from '../../core/errors.ts';
+import { ConfigError, InputError } from '../../core/errors.ts';
 import { FORMAT_IDS, listInputFiles } from '../../importers/index.ts';
 import type { FormatId, ImportStats } from '../../importers/index.ts';
 import { StoreWriter } from '../../store/index.ts';
@@ -63,6 +64,7 @@ export async function runImport(inputs: string[], opts: ImportCliOptions): Promi
       throw new InputError('no such file or directory', { file: p });
     }
   }
+  checkOutDir(opts.out);
   const { files } = listInputFiles(inputs);
   const progress = new Progress({ label: 'import', unit: 'bytes', quiet: opts.quiet });
   const warnings: string[] = [];
@@ -102,6 +104,18 @@ export async function runImport(inputs: string[], opts: ImportCliOptions): Promi
     printSummary(stats, commit, opts.out);
   }
   return { stats, commit };
+}
+
+/**
+ * Fails before any input is read when `--out` cannot be the store directory: it, or the nearest of
+ * its ancestors that exists, is not a directory. Creates nothing (the writer does, at commit).
+ */
+function checkOutDir(out: string): void {
+  let p = resolve(out);
+  while (!existsSync(p) && dirname(p) !== p) p = dirname(p);
+  if (existsSync(p) && !statSync(p).isDirectory()) {
+    throw new ConfigError(`cannot use "${out}" as the store directory: ${p} is not a directory`, { field: '--out' });
+  }
 }
 
 function printSummary(stats: ImportStats, commit: CommitSummary, out: string): void {
