@@ -1,0 +1,58 @@
+// DataChecker on hand-built event sequences: trade-id gaps (trade and aggTrade), the bookTicker oracle
+// (match, mismatch, a bookTicker arriving before its depth event) and isClean.
+import { describe, expect, it } from 'vitest';
+import { DataChecker, isClean } from '../../src/marketdata/check.ts';
+import type { MarketEvent } from '../../src/model/events.ts';
+import { syntheticInstrument } from '../../src/synthetic/index.ts';
+
+const inst = syntheticInstrument();
+const stamp = (t: number) => ({ symbol: 'BTCUSDT', tsExchangeUs: t, tsReceiveUs: t + 100 });
+const snapshot = (t: number, id: number): MarketEvent => ({ ...stamp(t), type: 'snapshot', tsTransactUs: t, lastUpdateId: id, bidTicks: [1000], bidLots: [5], askTicks: [1001], askLots: [7] });
+const diff = (t: number, U: number, u: number, pu: number, bid: [number, number]): MarketEvent => ({
+  ...stamp(t), type: 'depth', tsTransactUs: t, firstUpdateId: U, finalUpdateId: u, prevFinalUpdateId: pu, bidTicks: [bid[0]], bidLots: [bid[1]], askTicks: [], askLots: [],
+});
+const ticker = (t: number, u: number, bidTicks: number, bidLots: number): MarketEvent => ({ ...stamp(t), type: 'bookTicker', updateId: u, bidTicks, bidLots, askTicks: 1001, askLots: 7 });
+const trade = (t: number, id: number): MarketEvent => ({ ...stamp(t), type: 'trade', tradeId: id, priceTicks: 1000, qtyLots: 1, buyerIsMaker: true });
+const agg = (t: number, first: number, last: number): MarketEvent => ({ ...stamp(t), type: 'aggTrade', aggTradeId: first, firstTradeId: first, lastTradeId: last, priceTicks: 1000, qtyLots: 1, buyerIsMaker: true });
+
+function check(events: MarketEvent[]) {
+  const c = new DataChecker(() => inst);
+  c.onBatch(events);
+  return c.report();
+}
+
+describe('DataChecker', () => {
+  it('matches bookTickers with the replayed top, before or after their depth event', () => {
+    const r = check([
+      snapshot(1, 10),
+      ticker(2, 12, 1000, 9), // arrives before the diff with u=12
+      diff(3, 11, 12, 10, [1000, 9]),
+      diff(4, 13, 14, 12, [999, 3]),
+      ticker(5, 14, 1000, 9),
+      ticker(6, 99, 1, 1), // never matches a depth u: counted in total only
+    ]);
+    const s = r.symbols.BTCUSDT;
+    expect(s.bookTicker).toEqual({ total: 3, checked: 2, matched: 2 });
+    expect([s.gaps, s.crossed, s.depthEvents, s.snapshots]).toEqual([0, 0, 2, 1]);
+    expect(s.finalBook).toEqual({ bestBid: '100.0', bestAsk: '100.1', bidLevels: 2, askLevels: 1, valid: true });
+    expect(s.clockOffsetUs).toBe(100);
+    expect([s.firstTsUs, s.lastTsUs]).toEqual([1, 6]);
+    expect(isClean(r)).toBe(true);
+  });
+
+  it('a bookTicker that disagrees with the replayed book is a mismatch and not clean', () => {
+    const r = check([snapshot(1, 10), diff(2, 11, 12, 10, [1000, 9]), ticker(3, 12, 1000, 8)]);
+    const s = r.symbols.BTCUSDT;
+    expect(s.bookTicker).toEqual({ total: 1, checked: 1, matched: 0 });
+    expect(s.mismatches).toEqual([{ updateId: 12, expected: '100.0x0.008 / 100.1x0.007', replayed: '100.0x0.009 / 100.1x0.007' }]);
+    expect(isClean(r)).toBe(false);
+  });
+
+  it('counts trade-id gaps of trades and aggTrades separately from each other', () => {
+    const r = check([trade(1, 5), trade(2, 6), trade(3, 8), agg(1, 100, 102), agg(2, 103, 103), agg(3, 105, 106)]);
+    const s = r.symbols.BTCUSDT;
+    expect([s.trades, s.aggTrades, s.tradeIdGaps]).toEqual([3, 3, 2]);
+    expect(isClean(r)).toBe(false);
+    expect(isClean(check([trade(1, 5), trade(2, 6)]))).toBe(true);
+  });
+});
