@@ -36,6 +36,8 @@ export interface SymbolCheck {
 
 export interface CheckReport {
   symbols: Record<string, SymbolCheck>;
+  /** Messages of streams the importers do not map, by stream name (raw inputs only; skipped safely). */
+  skippedStreams: Record<string, number>;
 }
 
 const RECENT_TOPS = 4096;
@@ -213,13 +215,22 @@ export class DataChecker {
   report(): CheckReport {
     const symbols: Record<string, SymbolCheck> = {};
     for (const sym of [...this.checkers.keys()].sort()) symbols[sym] = this.checkers.get(sym)!.finish();
-    return { symbols };
+    return { symbols, skippedStreams: {} };
   }
 }
 
-/** Clean means: no gaps, no crossed book, no trade-id gaps, every checked bookTicker matched. */
+/**
+ * Clean means: no gaps, no crossed book, no trade-id gaps, every checked bookTicker matched, and a
+ * symbol with depth events ends with its book in sync (depth without a usable snapshot never syncs,
+ * so nothing could be checked: that is a finding, not a pass).
+ */
 export function isClean(report: CheckReport): boolean {
   return Object.values(report.symbols).every(
-    (s) => s.gaps === 0 && s.crossed === 0 && s.tradeIdGaps === 0 && s.bookTicker.checked === s.bookTicker.matched,
+    (s) =>
+      s.gaps === 0 &&
+      s.crossed === 0 &&
+      s.tradeIdGaps === 0 &&
+      s.bookTicker.checked === s.bookTicker.matched &&
+      (s.depthEvents === 0 || s.finalBook.valid),
   );
 }

@@ -64,6 +64,18 @@ describe('maker CLI', () => {
     const r = maker('data', 'check', broken, '--infer-spec', '--json', '--quiet');
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout).symbols.BTCUSDT.gaps).toBe(1);
+
+    // No snapshot at all, plus a stream maker does not map: the book never syncs (exit 1) and the
+    // unknown stream is skipped and reported.
+    const noSnap = lines.filter((l) => !l.includes('lastUpdateId'));
+    noSnap.splice(3, 0, `${noSnap[2].split(' ')[0]} {"stream":"btcusdt@kline_1m","data":{"e":"kline"}}`);
+    const unsynced = join(tmp, 'nosnap.gz');
+    writeFileSync(unsynced, gzipSync(noSnap.join('\n')));
+    const u = maker('data', 'check', unsynced, '--infer-spec', '--json', '--quiet');
+    expect(u.code).toBe(1);
+    const ur = JSON.parse(u.stdout);
+    expect(ur.symbols.BTCUSDT.finalBook.valid).toBe(false);
+    expect(ur.skippedStreams).toEqual({ 'btcusdt@kline_1m': 1 });
   });
 
   it('bad input: names the file and line, exits 2, writes nothing', () => {

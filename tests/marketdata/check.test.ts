@@ -55,4 +55,13 @@ describe('DataChecker', () => {
     expect(isClean(r)).toBe(false);
     expect(isClean(check([trade(1, 5), trade(2, 6)]))).toBe(true);
   });
+  it('depth that never syncs (no snapshot) is a finding, not a clean pass', () => {
+    const r = check([diff(1, 11, 12, 10, [1000, 9]), diff(2, 13, 14, 12, [999, 3]), ticker(3, 14, 1000, 9)]);
+    const s = r.symbols.BTCUSDT;
+    expect(s.bookTicker).toEqual({ total: 1, checked: 0, matched: 0 });
+    expect(s.finalBook.valid).toBe(false);
+    expect(isClean(r)).toBe(false);
+    // Trades and tickers alone (no depth at all) need no book to be clean.
+    expect(isClean(check([trade(1, 1), trade(2, 2), ticker(3, 5, 1000, 1)]))).toBe(true);
+  });
 });

@@ -70,7 +70,8 @@ export function registerData(program: Command): void {
         'trade-id gaps, the bookTicker oracle (bookTickers whose u equals a depth event\'s final u must show\n' +
         'the replayed best bid/ask exactly: total / checked / matched), first/last exchange time, the median\n' +
         'receive-minus-exchange clock offset and the final book.\n\n' +
-        'Exit status: 0 clean, 1 gaps / crossings / mismatches found, 2 unusable input.',
+        'Messages of streams maker does not map are skipped and counted (skippedStreams).\n\n' +
+        'Exit status: 0 clean, 1 gaps / crossings / mismatches found or a book that never synced, 2 unusable input.',
     )
     .argument('[inputs...]', 'recordings, CSV files, directories, or a store directory')
     .option('--json', 'print the report as one JSON object on stdout', false)
@@ -151,7 +152,7 @@ export async function runCheck(inputs: string[], opts: CheckCliOptions): Promise
 
   if (inputs.length === 1 && isStoreDir(inputs[0])) {
     const store = await openStore(inputs[0]);
-    const reports: CheckReport = { symbols: {} };
+    const reports: CheckReport = { symbols: {}, skippedStreams: {} };
     for (const venue of store.venues()) {
       if (opts.venue && venue !== opts.venue) continue;
       for (const symbol of store.symbols(venue)) {
@@ -175,7 +176,9 @@ export async function runCheck(inputs: string[], opts: CheckCliOptions): Promise
     progress.done();
   }
   if (session.stats().events === 0) throw new InputError('the inputs hold no market events', { file: inputs.join(', '), });
-  return checker.report();
+  const report = checker.report();
+  report.skippedStreams = session.stats().skippedStreams;
+  return report;
 }
 
 export function formatReport(report: CheckReport): string {
@@ -194,8 +197,10 @@ export function formatReport(report: CheckReport): string {
     for (const m of s.mismatches) out.push(`    mismatch at u=${m.updateId}: bookTicker ${m.expected}, replayed book ${m.replayed}`);
     out.push(`  clock offset    ${s.clockOffsetUs === null ? '-' : `${(s.clockOffsetUs / 1000).toFixed(1)} ms`} (median receive - exchange time)`);
     const fb = s.finalBook;
-    out.push(`  final book      bid ${fb.bestBid ?? '-'} / ask ${fb.bestAsk ?? '-'}, levels ${fb.bidLevels} / ${fb.askLevels}${fb.valid ? '' : ' (not in sync)'}`);
+    out.push(`  final book      bid ${fb.bestBid ?? '-'} / ask ${fb.bestAsk ?? '-'}, levels ${fb.bidLevels} / ${fb.askLevels}${fb.valid ? '' : ` (not in sync)${s.depthEvents > 0 ? '  <-- problem' : ''}`}`);
   }
+  const skipped = Object.entries(report.skippedStreams);
+  if (skipped.length > 0) out.push(`skipped unknown streams (not checked): ${skipped.map(([k, n]) => `${k} ${n}`).join(', ')}`);
   out.push(isClean(report) ? 'result: clean' : 'result: problems found (exit status 1)');
   return `${out.join('\n')}\n`;
 }
