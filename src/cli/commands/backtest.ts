@@ -55,8 +55,8 @@ export function registerBacktest(program: Command): void {
     .command('backtest')
     .summary('run a scenario through the simulated exchange and write a report')
     .description(
-      'Replays the scenario\'s market data (store or synthetic) through the trading core and the simulated\n' +
-        'exchange, deterministically, and writes reports/<run-id>/ (summary.json, report.html, Parquet tables).\n' +
+      'Replays the scenario\'s market data (store or synthetic) through the trading core and the simulated ' +
+        'exchange, deterministically, and writes reports/<run-id>/ (summary.json, report.html, Parquet tables). ' +
         'Scenario keys: docs/SCENARIO.md.\n\n' +
         'Exit status: 0 done, 2 bad scenario or missing/corrupt data, 70 internal error.',
     )

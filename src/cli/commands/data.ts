@@ -65,10 +65,10 @@ export function registerData(program: Command): void {
     .command('check')
     .summary('replay data through the book sync and report gaps, crossings and bookTicker mismatches')
     .description(
-      'Replays raw recordings (any format `maker import` reads) or a store directory through the Binance\n' +
-        'book sync and reports per symbol: depth events, sequence gaps, resyncs, crossed books, trades,\n' +
-        'trade-id gaps, the bookTicker oracle (bookTickers whose u equals a depth event\'s final u must show\n' +
-        'the replayed best bid/ask exactly: total / checked / matched), first/last exchange time, the median\n' +
+      'Replays raw recordings (any format `maker import` reads) or a store directory through the Binance ' +
+        'book sync and reports per symbol: depth events, sequence gaps, resyncs, crossed books, trades, ' +
+        'trade-id gaps, the bookTicker oracle (bookTickers whose u equals a depth event\'s final u must show ' +
+        'the replayed best bid/ask exactly: total / checked / matched), first/last exchange time, the median ' +
         'receive-minus-exchange clock offset and the final book.\n\n' +
         'Messages of streams maker does not map are skipped and counted (skippedStreams).\n\n' +
         'Exit status: 0 clean, 1 gaps / crossings / mismatches found or a book that never synced, 2 unusable input.',

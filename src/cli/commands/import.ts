@@ -32,13 +32,13 @@ export function registerImport(program: Command): void {
     .summary('import recorded or downloaded market data into the Parquet store')
     .description(
       'Detects the format of each input and writes the store laid out as <out>/<venue>/<SYMBOL>/<YYYY-MM-DD>/<table>.parquet.\n\n' +
-        'Formats: raw Binance WebSocket recordings (hftbacktest collector, .gz or plain), cryptofeed recordings,\n' +
-        'Tardis.dev CSV (incremental_book_L2, trades, quotes, book_snapshot_25/5, derivative_ticker),\n' +
-        'data.binance.vision CSV (trades, aggTrades, bookTicker, fundingRate, klines; .zip or plain) and\n' +
+        'Formats: raw Binance WebSocket recordings (hftbacktest collector, .gz or plain), cryptofeed recordings, ' +
+        'Tardis.dev CSV (incremental_book_L2, trades, quotes, book_snapshot_25/5, derivative_ticker), ' +
+        'data.binance.vision CSV (trades, aggTrades, bookTicker, fundingRate, klines; .zip or plain) and ' +
         "Binance's historical order-book CSV (depth-snap / depth-update). A directory imports every file in it, by name.\n\n" +
-        'Prices become integer ticks and quantities integer lots of the symbol\'s instrument spec, so each\n' +
-        'symbol needs a spec: --spec <exchangeInfo.json> (a saved GET /fapi/v1/exchangeInfo reply), or\n' +
-        '--infer-spec to infer tick and step from the data (with a warning). Files with several daily parts\n' +
+        'Prices become integer ticks and quantities integer lots of the symbol\'s instrument spec, so each ' +
+        'symbol needs a spec: --spec <exchangeInfo.json> (a saved GET /fapi/v1/exchangeInfo reply), or ' +
+        '--infer-spec to infer tick and step from the data (with a warning). Files with several daily parts ' +
         'of one recording are given in order as one session.',
     )
     .argument('<inputs...>', 'files or directories to import')
