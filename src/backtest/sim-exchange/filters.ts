@@ -39,6 +39,7 @@ export const REJECT = {
   qtyOffStep: { code: -4023, message: 'Quantity not increased by step size.' },
   percentPriceUp: { code: -4016, message: 'Limit price can\'t be higher than the PERCENT_PRICE band.' },
   percentPriceDown: { code: -4024, message: 'Limit price can\'t be lower than the PERCENT_PRICE band.' },
+  percentPriceMarket: { code: -4131, message: 'The counterparty\'s best price does not meet the PERCENT_PRICE filter limit.' },
   minNotional: { code: -4164, message: 'Order\'s notional must be no smaller than the MIN_NOTIONAL filter.' },
 } as const satisfies Record<string, Reject>;
 
@@ -88,6 +89,9 @@ export class OrderFilters {
     }
     if (this.marketMinLots > 0 && qtyLots < this.marketMinLots) return REJECT.qtyBelowMin;
     if (this.marketMaxLots > 0 && qtyLots > this.marketMaxLots) return REJECT.qtyAboveMax;
+    // A MARKET order is checked against the counterparty's best price: the band edge it would cross.
+    if (side === 'buy' && m.oppositeBestTicks > m.maxBuyTicks) return REJECT.percentPriceMarket;
+    if (side === 'sell' && m.oppositeBestTicks < m.minSellTicks) return REJECT.percentPriceMarket;
     if (!reduceOnly && this.minNotional.units > 0n) {
       const price = m.mark ?? (Number.isNaN(m.oppositeBestTicks) ? null : priceExact(inst, m.oppositeBestTicks));
       if (price !== null && !notionalAtLeast(inst, price, qtyLots, this.minNotional)) return REJECT.minNotional;

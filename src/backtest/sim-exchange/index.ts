@@ -16,7 +16,7 @@
  *
  * Requests (`onCommand`), checked in this order, rejects carry Binance's codes:
  *   unknown symbol −1121; clientOrderId already open −4116; filters (filters.ts: −4003, −4001,
- *   −4013, −4002, −4004, −4005, −4016/−4024 PERCENT_PRICE vs the last mark price when one is known,
+ *   −4013, −4002, −4004, −4005, −4016/−4024 PERCENT_PRICE vs the last mark price when one is known, −4131 for a MARKET order whose counterparty best is outside that band,
  *   −4164 MIN_NOTIONAL unless reduce-only); MAX_NUM_ORDERS −2025; reduce-only that cannot reduce
  *   the exchange's position −2022; GTX that would take −5022 and FOK that cannot fill completely
  *   against the replayed book (within its limit) −5021 — both with no order record (orderId −1).

@@ -165,6 +165,18 @@ describe('filters and limits', () => {
     expect(ex.drainReports().map((r) => [r.clientOrderId, r.errorCode])).toEqual([['early', -5022], ['hi', -4016], ['edge', 0], ['lo', -4024], ['edge2', 0]]);
   });
 
+  it('PERCENT_PRICE for MARKET orders: the counterparty best beyond the band → -4131', () => {
+    const ex = exchange({}, { percentPrice: { multiplierUp: '1.05', multiplierDown: '0.95' } });
+    ex.onMarketEvent(standardBook());
+    ex.onMarketEvent(mark(2, '50000')); // band 47500 .. 52500: the best ask 60000.0 is above it, the best bid inside
+    ex.onCommand(order('mb', 'buy', 0, 1, { type: 'MARKET', timeInForce: 'IOC' }), 3);
+    ex.onCommand(order('ms', 'sell', 0, 1, { type: 'MARKET', timeInForce: 'IOC' }), 3);
+    const byId = new Map(ex.drainReports().map((r) => [r.clientOrderId + r.execType, r]));
+    expect(byId.get('mbREJECTED')?.errorCode).toBe(-4131);
+    expect(byId.get('msTRADE')?.lastFillPriceTicks).toBe(BID);
+    expect(byId.has('msREJECTED')).toBe(false);
+  });
+
   it('MAX_NUM_ORDERS → -2025; a duplicate open clientOrderId → -4116', () => {
     const ex = exchange({}, { maxNumOrders: 2 });
     ex.onMarketEvent(standardBook());
