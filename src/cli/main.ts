@@ -40,6 +40,12 @@ export function reportError(e: unknown): number {
     process.stderr.write(`maker: error [${e.code}]: ${e.describe()}\n`);
     return e.exitCode;
   }
+  const sys = e as NodeJS.ErrnoException;
+  if (sys && typeof sys.code === 'string' && typeof sys.syscall === 'string') {
+    // A file-system error (EACCES, ENOSPC, EROFS, ...) is the machine's answer, not a bug: one line.
+    process.stderr.write(`maker: error [E_IO]: ${sys.path ? `${sys.path}: ` : ''}${sys.syscall} failed: ${sys.code} (${sys.message.replace(/^\w+: /, '')})\n`);
+    return 2;
+  }
   const err = e as Error;
   process.stderr.write(`maker: internal error: ${err?.stack ?? String(e)}\n`);
   return 70;
