@@ -11,8 +11,8 @@
  * Benchmarks that need ../shared/data/real report themselves skipped when it is absent.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { HBT_BTC as REAL_BTC } from '../scripts/shared-data.ts';
 
 export interface Stat {
   min: number;
@@ -20,7 +20,6 @@ export interface Stat {
   max: number;
 }
 
-export const REAL_BTC = join(import.meta.dirname, '..', '..', 'shared', 'data', 'real', 'hftbacktest', 'usdm', 'btcusdt_20240808.gz');
 
 function fmt(n: number): string {
   if (n >= 1e6) return `${(n / 1e6).toFixed(2)} M`;

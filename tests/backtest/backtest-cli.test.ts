@@ -5,12 +5,11 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, sta
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXCHANGE_INFO, HBT_BTC, haveReal } from '../support/shared-data.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const SHARED = join(ROOT, '..', 'shared');
-const BTC = join(SHARED, 'data', 'real', 'hftbacktest', 'usdm', 'btcusdt_20240808.gz');
-const SPEC = join(SHARED, 'data', 'binance-fixtures', 'python-resources', 'http_responses', 'http_futures_market_exchange_info.json');
-const haveReal = existsSync(BTC) && existsSync(SPEC);
+const BTC = HBT_BTC;
+const SPEC = EXCHANGE_INFO;
 const tmp = mkdtempSync(join(tmpdir(), 'maker-bt-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 

@@ -8,14 +8,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backtest, realParts, runScenario, type PartsContext, type RunParts, type StrategySide, type ExchangeSide } from '../../src/backtest/index.ts';
 import { loadScenarioFile, type Scenario } from '../../src/scenario/index.ts';
+import { EXCHANGE_INFO, HBT_BTC, HBT_ETH, haveReal as haveBtc } from '../support/shared-data.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const SHARED = join(ROOT, '..', 'shared');
-const REAL = join(SHARED, 'data', 'real', 'hftbacktest', 'usdm');
-const BTC = join(REAL, 'btcusdt_20240808.gz');
-const ETH = join(REAL, 'ethusdt_20240808.gz');
-const SPEC = join(SHARED, 'data', 'binance-fixtures', 'python-resources', 'http_responses', 'http_futures_market_exchange_info.json');
-const haveReal = existsSync(BTC) && existsSync(ETH) && existsSync(SPEC);
+const BTC = HBT_BTC;
+const ETH = HBT_ETH;
+const SPEC = EXCHANGE_INFO;
+const haveReal = haveBtc && existsSync(ETH);
 const tmp = mkdtempSync(join(tmpdir(), 'maker-run-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
