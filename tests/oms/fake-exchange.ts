@@ -2,7 +2,8 @@
 // emits acks, partial fills, cancels, rejects and amendments as ExecutionReports into an outbox the
 // test delivers in any order (with duplicates). It follows the rules the OMS relies on:
 // per-order increasing trade ids, cumulative filled quantity, -2011 for closed orders, cancel on
-// modify when the new quantity ≤ executed, a lost request is never applied later.
+// modify when the new quantity ≤ executed, a lost request is never applied later. Refusals are
+// pushed to the same outbox but stand for REST replies: the harness delivers each at most once.
 import type { Side } from '../../src/model/events.ts';
 import type { ExchangeOrderStatus, ExecutionReport, ExecutionType, GatewayCommand, OrderRequest } from '../../src/model/trading.ts';
 import type { OrderQueryResult } from '../../src/oms/index.ts';

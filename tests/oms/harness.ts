@@ -77,7 +77,12 @@ export class Harness {
         return;
       case 'land': {
         const l = this.late.shift();
-        if (l && this.clock.nowUs() - l.sentUs < Harness.RECV_WINDOW_US) this.fx.handle(l.cmd, 'ok');
+        if (l && this.clock.nowUs() - l.sentUs < Harness.RECV_WINDOW_US) {
+          // The client already gave up on this request: its REST reply is never read.
+          const mark = this.fx.outbox.length;
+          this.fx.handle(l.cmd, 'ok');
+          dropRestReplies(this.fx.outbox, mark);
+        }
         return;
       }
       case 'query':
@@ -160,7 +165,7 @@ export class Harness {
     this.fx.handle(cmd, outcome === 'reject' ? 'reject' : 'ok');
     if (outcome === 'lost-after') {
       // The REST reply is lost (rejects only travel on it); stream reports still arrive.
-      for (let i = this.fx.outbox.length - 1; i >= mark; i--) if (this.fx.outbox[i].execType.endsWith('REJECTED')) this.fx.outbox.splice(i, 1);
+      dropRestReplies(this.fx.outbox, mark);
       this.oms.onRequestTimeout(id);
     }
   }
@@ -169,7 +174,10 @@ export class Harness {
     if (this.fx.outbox.length === 0) return;
     const i = pick % this.fx.outbox.length;
     const r = this.fx.outbox[i];
-    if (!dup) this.fx.outbox.splice(i, 1);
+    // Only user-data-stream reports can arrive twice. A refusal is the REST reply to one request
+    // (Binance sends no ORDER_TRADE_UPDATE for it), delivered at most once; a duplicated stale
+    // refusal would wrongly answer the order's next request.
+    if (!dup || isRestReply(r)) this.fx.outbox.splice(i, 1);
     this.delivered.push(r);
     this.oms.onExecutionReport(r);
   }
@@ -181,6 +189,15 @@ export class Harness {
     }
     return out;
   }
+}
+
+/** Refusals (REJECTED, CANCEL_REJECTED, MODIFY_REJECTED) travel only on the REST reply. */
+function isRestReply(r: ExecutionReport): boolean {
+  return r.execType.endsWith('REJECTED');
+}
+
+function dropRestReplies(outbox: ExecutionReport[], from: number): void {
+  for (let i = outbox.length - 1; i >= from; i--) if (isRestReply(outbox[i])) outbox.splice(i, 1);
 }
 
 function countQuoting(snap: Map<string, { state: string; side: string; reduceOnly: boolean }>, side: string): number {
