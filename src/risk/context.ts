@@ -12,7 +12,11 @@ import type { Side } from '../model/events.ts';
 export interface OpenOrderView {
   side: Side;
   priceTicks: number;
-  /** Quantity not yet filled, lots. Counted as if it will fill. */
+  /**
+   * Quantity that can still fill, lots; counted as if it will fill. For an order with a modify in
+   * flight: the larger of its current and its target remaining (it may fill before or after the
+   * modify lands).
+   */
   remainingLots: number;
   /**
    * The OMS would keep this order for a quote of exactly its side, price and remaining quantity

@@ -542,12 +542,18 @@ export class TradingCore {
     for (let i = 0; i < orders.length; i++) {
       const o = orders[i];
       const remaining = o.qtyLots - o.filledLots;
+      // Risk counts what can still fill: with a modify in flight the order may fill at its current
+      // quantity (before the modify lands) or up to its target (after), Binance's modify quantity
+      // being the order's total. Counting only the current remaining let a quantity-raising modify
+      // plus a new quote exceed the position limit.
+      const target = o.state === 'pending-modify' ? o.modifyTarget : null;
+      const fillable = target !== null && target.qtyLots > o.qtyLots ? target.qtyLots - o.filledLots : remaining;
       const keepable = (o.state === 'open' || o.state === 'partially-filled' || o.state === 'pending-new') && !o.unknown && !o.reduceOnly;
       let v = viewPool[nViews];
       if (v === undefined) viewPool.push((v = { side: o.side, priceTicks: 0, remainingLots: 0, keepable: false }));
       v.side = o.side;
       v.priceTicks = o.priceTicks;
-      v.remainingLots = remaining;
+      v.remainingLots = fillable;
       v.keepable = keepable;
       views[nViews++] = v;
       tickLots += o.priceTicks * remaining;

@@ -53,7 +53,11 @@ describe('TradingCore invariants over random event sequences', () => {
         numRuns: 60,
         // Shrunk failure (seed -247428129): a modify decided before the kill reached the gateway after it;
         // the check now looks at what the core queued from the kill on.
-        examples: [[{ seed: 0, steps: 55, duplicate: 0, swap: 0, delay: 0, sizeLots: 1, levels: 1, maxPositionLots: 1, killAtStep: 54, modifyMode: 'amend' }]],
+        examples: [
+          [{ seed: 0, steps: 55, duplicate: 0, swap: 0, delay: 0, sizeLots: 1, levels: 1, maxPositionLots: 1, killAtStep: 54, modifyMode: 'amend' }],
+          // Shrunk failure (seed -1098040288): position reached 3 with a limit of 2.
+          [{ seed: 10, steps: 45, duplicate: 0, swap: 0, delay: 0, sizeLots: 4, levels: 3, maxPositionLots: 2, killAtStep: 44, modifyMode: 'amend' }],
+        ],
       },
     );
   });

@@ -147,6 +147,49 @@ describe('TradingCore pipeline', () => {
     expectBooksAgree(h);
     expectWithinLimit(h, 6);
   });
+
+  it('risk counts an order with a quantity-raising modify in flight at its target (what can fill)', () => {
+    // The shrunk core.prop failure (seed -1098040288): a modify raising an order from 1 to 3 lots was
+    // counted at 1, so a new same-side quote got the room and the position reached 3 with a limit of 2.
+    const config: TraderConfigInput = {
+      ...FIXED_CONFIG,
+      strategy: { kind: 'fixed', halfSpreadTicks: 1, sizeLots: 4, maxPositionLots: 2, levels: 3 },
+      risk: { ...(FIXED_CONFIG.risk as object), maxPositionLots: 2 },
+      oms: { modifyMode: 'amend' },
+    };
+    let raisingModifiesSeen = 0;
+    let checks = 0;
+    const h = run({
+      seed: 10,
+      steps: 45,
+      chaos: NO_CHAOS,
+      config,
+      onStep: (hh, step) => {
+        if (step > 0) return;
+        const risk = hh.core.risk(SYMBOL);
+        const check = risk.check.bind(risk);
+        risk.check = (intent, ctx) => {
+          checks++;
+          // What can still fill per side, from the OMS's own orders: a pending modify may fill at the
+          // larger of its current and target quantity.
+          const fillable = { buy: 0, sell: 0 };
+          for (const o of hh.core.oms.liveOrders(SYMBOL)) {
+            const t = o.state === 'pending-modify' ? o.modifyTarget : null;
+            if (t !== null && t.qtyLots > o.qtyLots) raisingModifiesSeen++;
+            fillable[o.side] += Math.max(o.qtyLots, t?.qtyLots ?? 0) - o.filledLots;
+          }
+          const seen = { buy: 0, sell: 0 };
+          for (const v of ctx.openOrders) seen[v.side] += v.remainingLots;
+          expect(seen).toEqual(fillable);
+          return check(intent, ctx);
+        };
+      },
+    });
+    h.settle();
+    expect(checks).toBeGreaterThan(0);
+    expect(raisingModifiesSeen).toBeGreaterThan(0);
+    expectWithinLimit(h, 2);
+  });
 });
 
 describe('TradingCore options', () => {
