@@ -235,7 +235,10 @@ export class OrderManager {
       }
     }
     if (r.orderId >= 0 && o.orderId < 0) o.orderId = r.orderId;
-    const event = eventOfReport(r);
+    let event = eventOfReport(r);
+    // A query can settle a modify before its AMENDMENT arrives on the stream; if the next modify is
+    // already out by then, that AMENDMENT must not be taken as the next modify's answer.
+    if (event === 'amended' && o.state === 'pending-modify' && !this.showsModifyTarget(o, r.priceTicks, r.origQtyLots)) event = 'stale-amended';
     const requestReject = r.execType === 'REJECTED' || r.execType === 'CANCEL_REJECTED' || r.execType === 'MODIFY_REJECTED';
     if (!requestReject) {
       if (event === 'amended') this.applyAmendment(o, r.priceTicks, r.origQtyLots, now);

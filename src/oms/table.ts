@@ -59,6 +59,11 @@ export type ExchangeEvent =
   | 'expire'
   /** AMENDMENT: a modify was applied. */
   | 'amended'
+  /**
+   * AMENDMENT met in `pending-modify` that does not show the outstanding modify's target: the late
+   * report of an earlier modify a query already settled (the manager tells it from `amended`).
+   */
+  | 'stale-amended'
   /** The submit was refused (filters, -5022 post-only would take, margin, …). */
   | 'reject'
   /** A cancel refused for a reason other than "unknown order". */
@@ -82,6 +87,7 @@ export const EXCHANGE_EVENTS: readonly ExchangeEvent[] = [
   'canceled',
   'expire',
   'amended',
+  'stale-amended',
   'reject',
   'cancel-reject',
   'modify-reject',
@@ -174,6 +180,7 @@ export const TRANSITIONS: Readonly<Record<OrderState, Readonly<Rows>>> = {
     canceled: { next: 'canceled', why: 'Binance cancels on modify when the new qty ≤ executed qty or a GTX price would cross' },
     expire: { next: 'expired', why: 'expired before the modify took effect' },
     amended: { next: 'working', why: 'the modify took effect (new price/qty, queue priority lost)' },
+    'stale-amended': stale('AMENDMENT of an earlier modify, settled by a query before this modify was sent: not its answer', 'pending-modify'),
     'modify-reject': { next: 'working', why: 'modify refused, the order is unchanged' },
     'cancel-reject': stale('stale response to an earlier cancel', 'pending-modify'),
     'unknown-order-reject': {

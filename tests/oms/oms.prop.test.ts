@@ -82,6 +82,43 @@ const REGRESSIONS: [ScenarioConfig, Op[]][] = [
       { k: 'query' },
     ],
   ],
+  // FC_SEED=98225909: a modify (102 → 101) timed out and a query settled it (open @101) while its
+  // AMENDMENT was still on the stream. The next modify (101 → 102) went out; the late AMENDMENT @101
+  // was taken as its answer (open @101), and the real AMENDMENT @102 then hit `open` and was ignored
+  // (OMS 101, exchange 102). The OMS was wrong: an AMENDMENT in pending-modify not showing the
+  // modify's target is `stale-amended`.
+  [
+    { modifyMode: 'amend', qtyTolerance: 0, orderTtlUs: 0 },
+    [
+      { k: 'decide', bids: [], asks: [101], qty: 1, cancelAll: false, flatten: false, maxCommands: 1 },
+      { k: 'process', outcome: 'ok' },
+      { k: 'decide', bids: [95, 96], asks: [], qty: 1, cancelAll: false, flatten: false, maxCommands: 2 },
+      { k: 'process', outcome: 'ok' },
+      { k: 'process', outcome: 'ok' },
+      { k: 'fill', pick: 0, lots: 1 },
+      { k: 'decide', bids: [], asks: [101, 102], qty: 1, cancelAll: false, flatten: false, maxCommands: 1 },
+      { k: 'fill', pick: 0, lots: 1 },
+      { k: 'process', outcome: 'ok' },
+      { k: 'deliver', pick: 0, dup: true },
+      { k: 'decide', bids: [], asks: [], qty: 1, cancelAll: false, flatten: false, maxCommands: 1 },
+      { k: 'deliver', pick: 0, dup: false },
+      { k: 'deliver', pick: 4, dup: false },
+      { k: 'process', outcome: 'ok' },
+      { k: 'decide', bids: [], asks: [101], qty: 1, cancelAll: false, flatten: false, maxCommands: 1 },
+      { k: 'process', outcome: 'lost-after' },
+      { k: 'query' },
+      { k: 'process', outcome: 'ok' },
+      { k: 'deliver', pick: 0, dup: false },
+      { k: 'tick', us: 1 },
+      { k: 'xcancel', pick: 14 },
+      { k: 'deliver', pick: 0, dup: false },
+      { k: 'process', outcome: 'ok' },
+      { k: 'decide', bids: [], asks: [102], qty: 1, cancelAll: false, flatten: false, maxCommands: 3 },
+      { k: 'process', outcome: 'ok' },
+      { k: 'process', outcome: 'ok' },
+      { k: 'deliver', pick: 0, dup: false },
+    ],
+  ],
 ];
 
 describe('OMS against a lossy, duplicating, reordering fake exchange (property)', () => {

@@ -129,6 +129,25 @@ describe('races', () => {
     expect(t.oms.order(id)).toMatchObject({ state: 'open', priceTicks: 101 });
   });
 
+  it('a modify settled by a query: its AMENDMENT arriving after the next modify was sent does not answer that one', () => {
+    const t = makeOms();
+    const id = t.place(102, 1);
+    t.ack(id);
+    t.decide([bid(101, 1)]);
+    t.oms.onRequestTimeout(id);
+    t.oms.onQueryResult({ clientOrderId: id, found: true, orderId: 7, status: 'NEW', priceTicks: 101, origQtyLots: 1, cumFilledLots: 0 });
+    expect(t.oms.order(id)).toMatchObject({ state: 'open', priceTicks: 101, unknown: false });
+    expect(t.decide([bid(102, 1)])).toHaveLength(1);
+    // The first modify's AMENDMENT (101 × 1) only now arrives on the stream: not the answer to 102 × 1.
+    t.report(id, { execType: 'AMENDMENT', priceTicks: 101, origQtyLots: 1 });
+    expect(t.oms.order(id)).toMatchObject({ state: 'pending-modify', priceTicks: 101 });
+    expect(t.events['order.transition'].at(-1)).toMatchObject({ from: 'pending-modify', event: 'stale-amended', to: 'pending-modify' });
+    expect(t.decide([bid(103, 1)])).toEqual([]); // still in flight
+    t.report(id, { execType: 'AMENDMENT', priceTicks: 102, origQtyLots: 1 });
+    expect(t.oms.order(id)).toMatchObject({ state: 'open', priceTicks: 102, qtyLots: 1 });
+    expect(t.events['order.anomaly']).toEqual([]);
+  });
+
   describe('unknown outcome', () => {
     it('submit timeout: not re-sent, not replaced under a new id, queried, then "not found" only counts after the grace period', () => {
       const t = makeOms();

@@ -81,6 +81,9 @@ function fire(t: T, id: string, event: ExchangeEvent): void {
       return t.report(id, { execType: 'EXPIRED', status: 'EXPIRED' });
     case 'amended':
       return t.report(id, { execType: 'AMENDMENT', status: v.filledLots > 0 ? 'PARTIALLY_FILLED' : 'NEW', priceTicks: 101 });
+    case 'stale-amended':
+      // An AMENDMENT not showing the outstanding modify's target (driveTo's modify asks 101 × 10).
+      return t.report(id, { execType: 'AMENDMENT', status: v.filledLots > 0 ? 'PARTIALLY_FILLED' : 'NEW', priceTicks: 99 });
     case 'reject':
       return t.report(id, { execType: 'REJECTED', status: 'REJECTED', errorCode: -5022 });
     case 'cancel-reject':
@@ -154,6 +157,13 @@ describe('transition table: every (state, exchange event) through the manager', 
           // Unreachable: settled orders are never queried, and their query answers are ignored.
           expect(after).toEqual({ ...before, placedUs: after.placedUs });
           expect(t.events['order.transition'].slice(nTrans).some((x) => x.event === 'not-found')).toBe(false);
+          return;
+        }
+        if (!row && event === 'stale-amended') {
+          // Only `pending-modify` has a target to miss; elsewhere the same AMENDMENT is `amended`.
+          const fired = t.events['order.transition'].slice(nTrans);
+          expect(fired.some((x) => x.event === 'stale-amended')).toBe(false);
+          expect(fired.map((x) => x.event)).toEqual([transitionRow(state, 'amended') ? 'amended' : null].filter(Boolean));
           return;
         }
         if (!row) {
