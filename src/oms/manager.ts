@@ -242,8 +242,11 @@ export class OrderManager {
     const requestReject = r.execType === 'REJECTED' || r.execType === 'CANCEL_REJECTED' || r.execType === 'MODIFY_REJECTED';
     if (!requestReject) {
       if (event === 'amended') this.applyAmendment(o, r.priceTicks, r.origQtyLots, now);
-      else if (this.showsModifyTarget(o, r.priceTicks, r.origQtyLots)) {
+      else if (this.showsModifyTarget(o, r.priceTicks, r.origQtyLots) && (r.execType !== 'TRADE' || r.cumFilledLots > o.filledLots)) {
         // A report showing the modify target means the modify landed before its AMENDMENT report.
+        // A trade counts only if it brings a fill not yet known: every trade on an earlier version of
+        // the order is already covered by the report that told us of the current version, so a late
+        // one of those can show the target only by coincidence (an older price/qty equal to it).
         this.applyAmendment(o, r.priceTicks, r.origQtyLots, now);
         this.transition(o, 'amended', now);
       }

@@ -119,6 +119,34 @@ const REGRESSIONS: [ScenarioConfig, Op[]][] = [
       { k: 'deliver', pick: 0, dup: false },
     ],
   ],
+  // FC_SEED=-1899665399: mk-1 95 × 2 traded 1 lot; a modify to 95 × 3 landed (its AMENDMENT, cum 1,
+  // was applied); the next modify asked 95 × 2 (1 filled + 1). The late TRADE of the first version
+  // (95 × 2, cum 1) was then taken as that modify having landed (qty 2), and the exchange filled the
+  // order to 3: overfill. The fake was right (a TRADE carries the order's origQty at trade time); the
+  // OMS was wrong: a trade settles a modify by showing its target only if it brings a new fill.
+  [
+    { modifyMode: 'amend', qtyTolerance: 0, orderTtlUs: 0 },
+    [
+      { k: 'decide', bids: [95], asks: [], qty: 2, cancelAll: false, flatten: false, maxCommands: 1 },
+      { k: 'process', outcome: 'ok' },
+      { k: 'fill', pick: 0, lots: 1 },
+      { k: 'deliver', pick: 0, dup: false },
+      { k: 'decide', bids: [95], asks: [], qty: 3, cancelAll: false, flatten: false, maxCommands: 1 },
+      { k: 'process', outcome: 'ok' },
+      { k: 'deliver', pick: 3, dup: false },
+      { k: 'decide', bids: [95], asks: [], qty: 1, cancelAll: false, flatten: false, maxCommands: 1 },
+      { k: 'fill', pick: 0, lots: 1 },
+      { k: 'fill', pick: 0, lots: 1 },
+      { k: 'decide', bids: [], asks: [], qty: 1, cancelAll: false, flatten: false, maxCommands: 1 },
+      { k: 'deliver', pick: 0, dup: false },
+      { k: 'deliver', pick: 0, dup: false },
+      { k: 'deliver', pick: 0, dup: false },
+      { k: 'fill', pick: 0, lots: 1 },
+      { k: 'deliver', pick: 0, dup: false },
+      { k: 'fill', pick: 0, lots: 1 },
+      { k: 'deliver', pick: 0, dup: false },
+    ],
+  ],
 ];
 
 describe('OMS against a lossy, duplicating, reordering fake exchange (property)', () => {

@@ -113,6 +113,24 @@ describe('races', () => {
     expect(t.oms.order(id)).toMatchObject({ state: 'canceled', filledLots: 9 });
   });
 
+  it('a late trade of an earlier order version that happens to show the modify target does not settle the modify', () => {
+    const t = makeOms();
+    const id = t.place(95, 2);
+    t.ack(id);
+    // Version A: 95 × 2, one lot traded on it; the OMS learns of it only through the next AMENDMENT.
+    t.decide([bid(95, 3)]); // modify to 95 × 3 (nothing known filled yet)
+    t.report(id, { execType: 'AMENDMENT', status: 'PARTIALLY_FILLED', priceTicks: 95, origQtyLots: 3, cumFilledLots: 1 });
+    expect(t.oms.order(id)).toMatchObject({ state: 'partially-filled', qtyLots: 3, filledLots: 1 });
+    expect(t.decide([bid(95, 1)])).toMatchObject([{ kind: 'modify', priceTicks: 95, qtyLots: 2 }]); // 1 filled + 1
+    // The late TRADE on version A (95 × 2, cum 1) shows 95 × 2 only by coincidence: no new fill, not the answer.
+    t.report(id, { execType: 'TRADE', status: 'PARTIALLY_FILLED', priceTicks: 95, origQtyLots: 2, cumFilledLots: 1, lastFillLots: 1, lastFillPriceTicks: 95, tradeId: 900, liquidity: 'maker', commission: '0.01' });
+    expect(t.oms.order(id)).toMatchObject({ state: 'pending-modify', qtyLots: 3, filledLots: 1 });
+    // A trade after the modify landed brings a new fill and shows the target: it settles the modify.
+    t.report(id, { execType: 'TRADE', status: 'FILLED', priceTicks: 95, origQtyLots: 2, cumFilledLots: 2, lastFillLots: 1, lastFillPriceTicks: 95, tradeId: 901, liquidity: 'maker', commission: '0.01' });
+    expect(t.oms.order(id)).toMatchObject({ state: 'filled', qtyLots: 2, filledLots: 2 });
+    expect(t.events['order.anomaly']).toEqual([]);
+  });
+
   it('a duplicated old AMENDMENT does not settle a second, different modify', () => {
     const t = makeOms();
     const id = t.place(100, 10);
