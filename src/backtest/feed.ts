@@ -19,7 +19,7 @@
  * The async boundary is the batch: the engine's loop over a batch is synchronous.
  */
 import { StoreError } from '../core/errors.ts';
-import type { FlatDepthDiff } from '../book/index.ts';
+import { flatViewOf, type FlatDepthDiff } from '../book/index.ts';
 import type { DepthDiff, MarketEvent } from '../model/events.ts';
 import type { Instrument } from '../model/instrument.ts';
 import { eventAt as storeEventAt, readEvents, TABLES, type ListColumn, type ReplayBatch, type RowBlock, type TableName } from '../store/index.ts';
@@ -66,19 +66,7 @@ export class ArrayBatch implements EventBatch {
     return this.events[k];
   }
   flatDepthAt(k: number, out: FlatDepthDiff): void {
-    const d = this.events[k] as DepthDiff;
-    out.tsExchangeUs = d.tsExchangeUs;
-    out.firstUpdateId = d.firstUpdateId;
-    out.finalUpdateId = d.finalUpdateId;
-    out.prevFinalUpdateId = d.prevFinalUpdateId;
-    out.bidTicks = d.bidTicks;
-    out.bidLots = d.bidLots;
-    out.bidStart = 0;
-    out.bidEnd = d.bidTicks.length;
-    out.askTicks = d.askTicks;
-    out.askLots = d.askLots;
-    out.askStart = 0;
-    out.askEnd = d.askTicks.length;
+    flatViewOf(this.events[k] as DepthDiff, out);
   }
 }
 

@@ -168,20 +168,7 @@ export class BookSync {
   }
 
   applyDiff(d: DepthDiff): void {
-    const f = this.scratch;
-    f.tsExchangeUs = d.tsExchangeUs;
-    f.firstUpdateId = d.firstUpdateId;
-    f.finalUpdateId = d.finalUpdateId;
-    f.prevFinalUpdateId = d.prevFinalUpdateId;
-    f.bidTicks = d.bidTicks;
-    f.bidLots = d.bidLots;
-    f.bidStart = 0;
-    f.bidEnd = d.bidTicks.length;
-    f.askTicks = d.askTicks;
-    f.askLots = d.askLots;
-    f.askStart = 0;
-    f.askEnd = d.askTicks.length;
-    BookSync.ON_DIFF[this.current](this, f);
+    BookSync.ON_DIFF[this.current](this, flatViewOf(d, this.scratch));
   }
 
   /** The allocation-free path: no object is created per diff or per level while SYNCED. */
@@ -322,6 +309,23 @@ export class BookSync {
   private emit(e: BookSyncEvent): void {
     if (this.onEvent !== undefined) this.onEvent(e);
   }
+}
+
+/** Fills `out` with a flat view of `d` (its arrays are shared, not copied) and returns it. */
+export function flatViewOf(d: DepthDiff, out: FlatDepthDiff): FlatDepthDiff {
+  out.tsExchangeUs = d.tsExchangeUs;
+  out.firstUpdateId = d.firstUpdateId;
+  out.finalUpdateId = d.finalUpdateId;
+  out.prevFinalUpdateId = d.prevFinalUpdateId;
+  out.bidTicks = d.bidTicks;
+  out.bidLots = d.bidLots;
+  out.bidStart = 0;
+  out.bidEnd = d.bidTicks.length;
+  out.askTicks = d.askTicks;
+  out.askLots = d.askLots;
+  out.askStart = 0;
+  out.askEnd = d.askTicks.length;
+  return out;
 }
 
 function copyDiff(d: FlatDepthDiff): FlatDepthDiff {

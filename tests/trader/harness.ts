@@ -8,32 +8,12 @@ import type { DepthDiff, DepthSnapshot, MarketEvent, Side, Trade } from '../../s
 import { Instrument, type InstrumentSpec } from '../../src/model/instrument.ts';
 import type { ExchangeOrderStatus, ExecutionReport, ExecutionType, GatewayCommand, OrderRequest } from '../../src/model/trading.ts';
 import { TradingCore, type TraderConfigInput } from '../../src/trader/index.ts';
+import { makeSpec } from '../support/instruments.ts';
 
 export const SYMBOL = 'BTCUSDT';
 export const T0 = 1_722_470_400_000_000; // 2024-08-01T00:00:00Z
 
-export function makeSpec(over: Partial<InstrumentSpec> = {}): InstrumentSpec {
-  return {
-    symbol: SYMBOL,
-    baseAsset: 'BTC',
-    quoteAsset: 'USDT',
-    marginAsset: 'USDT',
-    contractType: 'PERPETUAL',
-    tickSize: '0.1',
-    minPrice: '556.8',
-    maxPrice: '4529764',
-    stepSize: '0.001',
-    minQty: '0.001',
-    maxQty: '1000',
-    marketMinQty: '0.001',
-    marketMaxQty: '120',
-    minNotional: '5',
-    percentPrice: { multiplierUp: '1.05', multiplierDown: '0.95' },
-    maxNumOrders: 200,
-    source: { kind: 'manual', asOf: '2024-01-01T00:00:00Z' },
-    ...over,
-  };
-}
+export { makeSpec };
 
 export const INSTRUMENT = new Instrument(makeSpec());
 
