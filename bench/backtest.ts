@@ -9,7 +9,7 @@
  *
  * Time shares: a child run under the V8 sampling profiler (`--cpu-prof`, 1 h tile) whose self time
  * is attributed by source file: decode/read (src/store, the feed), book (src/book), strategy/decision
- * (src/trader, signal, strategy, risk, oms, portfolio), exchange (src/backtest/sim-exchange),
+ * (src/trader, signal, strategy, risk, oms, portfolio), exchange (src/sim-exchange),
  * engine+report (src/backtest engine, recorder, hasher, the Parquet writer of the recorder), GC,
  * startup (module loading and TypeScript transpiling; excluded from the total the other shares
  * sum to, and given relative to it) and the rest (Node internals, crypto). The profiler slows the run a little; the shares are
@@ -100,7 +100,7 @@ function categoryOf(url: string, fn: string): keyof TimeShares {
   if (url.includes('/src/store/') || url.includes('/src/backtest/feed.ts') || url.includes('hysnappy') || url.includes('hyparquet') || url.startsWith('wasm://')) return 'decode';
   if (url.startsWith('node:internal/modules') || url.includes('/tsx/') || url.includes('esbuild')) return 'startup';
   if (url.includes('/src/book/')) return 'book';
-  if (url.includes('/src/backtest/sim-exchange/')) return 'exchange';
+  if (url.includes('/src/sim-exchange/')) return 'exchange';
   if (/\/src\/(trader|signal|strategy|risk|oms|portfolio)\//.test(url)) return 'strategy';
   if (url.includes('/src/backtest/') || url.includes('/src/model/')) return 'engineReport';
   return 'other';

@@ -69,7 +69,7 @@ export interface StrategySide {
   onFunding?(f: FundingNotice): void;
 }
 
-/** What the engine needs of the simulated exchange (src/backtest/sim-exchange SimExchange). */
+/** What the engine needs of the simulated exchange (src/sim-exchange SimExchange). */
 export interface ExchangeSide {
   onMarketEvent(e: MarketEvent): void;
   /** As `StrategySide.skipMarketEvent`. */

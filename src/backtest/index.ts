@@ -4,7 +4,7 @@
  * `EventBatch`, store batches as `ColumnarBatch`), the event log and its determinism hash
  * (event-log.ts: SHA-256 of a canonical binary encoding), run wiring
  * (run.ts: scenario → data + parts → engine; parts.ts: SimExchange + TradingCore + RunRecorder).
- * The simulated exchange lives in ./sim-exchange, metrics and outputs in ./report.
+ * The simulated exchange lives in src/sim-exchange, metrics and outputs in ./report.
  *
  * Units: times integer µs since the Unix epoch; prices ticks, quantities lots; money exact decimal
  * strings. A run is a pure function of (data, scenario, seed).

@@ -19,7 +19,7 @@ import { TradingCore } from '../trader/index.ts';
 import type { EngineObserver, ExchangeSide, FundingNotice } from './engine.ts';
 import { computeMetrics, RunRecorder, type RunInfo, type RunMetrics } from './report/index.ts';
 import { runScenario, type BookMode, type PartsContext, type RunOptions, type RunParts, type RunResult } from './run.ts';
-import { SimExchange, type FeeSchedule, type FundingConfig, type QueueModelConfig } from './sim-exchange/index.ts';
+import { SimExchange, type FeeSchedule, type FundingConfig, type QueueModelConfig } from '../sim-exchange/index.ts';
 
 export interface RealParts extends RunParts {
   core: TradingCore;

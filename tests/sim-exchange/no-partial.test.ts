@@ -1,8 +1,8 @@
 // Option `partialFills: false` (F3 all or nothing) and `skipMarketEvent` / `onFlatDepthDiff`
 // (the engine's lazy-replay entry points must act exactly like `onMarketEvent`).
 import { describe, expect, it } from 'vitest';
-import type { FlatDepthDiff } from '../../../src/book/index.ts';
-import type { DepthDiff, MarketEvent } from '../../../src/model/events.ts';
+import type { FlatDepthDiff } from '../../src/book/index.ts';
+import type { DepthDiff, MarketEvent } from '../../src/model/events.ts';
 import { ASK, BID, diff, exchange, order, standardBook, ticker, trade, trades } from './helpers.ts';
 
 describe('partialFills: false', () => {

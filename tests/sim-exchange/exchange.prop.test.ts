@@ -4,9 +4,9 @@
 // same inputs give the same reports (determinism).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { MarketEvent } from '../../../src/model/events.ts';
-import type { ExecutionReport, GatewayCommand, TimeInForce } from '../../../src/model/trading.ts';
-import type { QueueModelConfig } from '../../../src/backtest/sim-exchange/index.ts';
+import type { MarketEvent } from '../../src/model/events.ts';
+import type { ExecutionReport, GatewayCommand, TimeInForce } from '../../src/model/trading.ts';
+import type { QueueModelConfig } from '../../src/sim-exchange/index.ts';
 import { ASK, BID, cancel, diff, exchange, mark, modify, order, standardBook, trade } from './helpers.ts';
 
 type Step = { kind: 'market'; e: MarketEvent } | { kind: 'command'; c: GatewayCommand };

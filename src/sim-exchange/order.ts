@@ -2,8 +2,8 @@
  * One order of ours inside the simulated exchange, and the ExecutionReports built from it.
  * Quantities are lots, prices ticks; `front`/`tradedSinceLevelChange` are the queue model's state.
  */
-import type { Side } from '../../model/events.ts';
-import type { ExchangeOrderStatus, ExecutionReport, ExecutionType, Liquidity, OrderRequest, OrderType, TimeInForce } from '../../model/trading.ts';
+import type { Side } from '../model/events.ts';
+import type { ExchangeOrderStatus, ExecutionReport, ExecutionType, Liquidity, OrderRequest, OrderType, TimeInForce } from '../model/trading.ts';
 import type { QueueState } from './queue.ts';
 
 export class SimOrder implements QueueState {

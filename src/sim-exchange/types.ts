@@ -2,10 +2,10 @@
  * Configuration and output types of the simulated exchange. Units: ticks, lots, µs; rates and
  * money are exact decimal strings.
  */
-import type { Rng } from '../../core/random.ts';
-import type { Side } from '../../model/events.ts';
-import type { Instrument } from '../../model/instrument.ts';
-import type { ExchangeOrderStatus, OrderType, TimeInForce } from '../../model/trading.ts';
+import type { Rng } from '../core/random.ts';
+import type { Side } from '../model/events.ts';
+import type { Instrument } from '../model/instrument.ts';
+import type { ExchangeOrderStatus, OrderType, TimeInForce } from '../model/trading.ts';
 import type { QueueModel, QueueModelConfig } from './queue.ts';
 
 /** Commission rates as decimal fractions ("0.0002" = 2 bp); a negative maker rate is a rebate. */
@@ -61,7 +61,7 @@ export interface SimExchangeOptions {
  * A funding settlement of the exchange's position in one symbol (the mark price used is the last
  * one seen before the funding time).
  */
-export type { FundingSettlement } from '../../model/trading.ts';
+export type { FundingSettlement } from '../model/trading.ts';
 
 /** A resting order as the exchange sees it. */
 export interface SimOrderView {

@@ -18,9 +18,9 @@
  * with the markPrice@1s stream), or the first event or command after it in fixed mode. A settlement
  * is reported even when the position is flat (payment "0"), so consumers see every funding time.
  */
-import type { MarkPrice } from '../../model/events.ts';
-import type { Instrument } from '../../model/instrument.ts';
-import { ConfigError } from '../../core/errors.ts';
+import type { MarkPrice } from '../model/events.ts';
+import type { Instrument } from '../model/instrument.ts';
+import { ConfigError } from '../core/errors.ts';
 import { formatExact, fundingPayment, parseExact, type ExactDecimal } from './money.ts';
 import type { FundingConfig, FundingSettlement, SimExchangeCounters } from './types.ts';
 

@@ -2,12 +2,12 @@
  * `SimExchange`: the matching engine of a backtest. See index.ts for the fill rules; this file
  * holds the event handlers and the order lifecycle.
  */
-import { BookSync, L2Book } from '../../book/index.ts';
-import type { BookView, FlatDepthDiff } from '../../book/index.ts';
-import type { Rng } from '../../core/random.ts';
-import type { AggTrade, BookTicker, MarketEvent, MarkPrice, Trade } from '../../model/events.ts';
-import type { Instrument } from '../../model/instrument.ts';
-import type { ExecutionReport, GatewayCommand, Liquidity, OrderRequest } from '../../model/trading.ts';
+import { BookSync, L2Book } from '../book/index.ts';
+import type { BookView, FlatDepthDiff } from '../book/index.ts';
+import type { Rng } from '../core/random.ts';
+import type { AggTrade, BookTicker, MarketEvent, MarkPrice, Trade } from '../model/events.ts';
+import type { Instrument } from '../model/instrument.ts';
+import type { ExecutionReport, GatewayCommand, Liquidity, OrderRequest } from '../model/trading.ts';
 import { OrderFilters, REJECT, type FilterMarket, type Reject } from './filters.ts';
 import { FundingClock, type SymbolFunding } from './funding.ts';
 import { bandEdgeTicks, commission, mulExact, parseExact, type ExactDecimal } from './money.ts';

@@ -28,7 +28,7 @@
  *   instead (CANCELED report): the new quantity ≤ the filled quantity, or a GTX whose new price
  *   would take. A GTC modified to a crossing price takes liquidity like a new order.
  *
- * Fill rules (each covered by tests/backtest/sim-exchange):
+ * Fill rules (each covered by tests/sim-exchange):
  *   F1 Taker. MARKET and marketable LIMIT (GTC/IOC/FOK) orders walk the opposite side of the replayed
  *      book from the best level, filling min(remaining, level qty) at each level's own price (one
  *      TRADE report per level), up to the limit price; a walk consumes each level once. The rest of

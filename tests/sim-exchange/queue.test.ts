@@ -1,7 +1,7 @@
 // Queue position models: check values of the hftbacktest formulas (worked by hand in the
 // comments), the double-count guard, and the probabilistic model inside the exchange.
 import { describe, expect, it } from 'vitest';
-import { createQueueModel, ProbQueueModel, RiskAverseQueueModel, type QueueState } from '../../../src/backtest/sim-exchange/index.ts';
+import { createQueueModel, ProbQueueModel, RiskAverseQueueModel, type QueueState } from '../../src/sim-exchange/index.ts';
 import { ASK, BID, diff, exchange, order, snapshot, trade, trades } from './helpers.ts';
 
 function placed(front: number): QueueState {

@@ -8,10 +8,10 @@
  * Ticks and lots are integers by construction, so "off the grid" can only mean a non-integer was
  * passed in: that maps to -4014 (price) / -4023 (quantity) rather than a crash.
  */
-import { parseFixed } from '../../model/decimal.ts';
-import type { Instrument } from '../../model/instrument.ts';
-import type { Side } from '../../model/events.ts';
-import type { OrderType } from '../../model/trading.ts';
+import { parseFixed } from '../model/decimal.ts';
+import type { Instrument } from '../model/instrument.ts';
+import type { Side } from '../model/events.ts';
+import type { OrderType } from '../model/trading.ts';
 import { notionalAtLeast, parseExact, priceExact, type ExactDecimal } from './money.ts';
 
 export interface Reject {

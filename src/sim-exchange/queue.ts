@@ -22,7 +22,7 @@
  * The interface works on a `QueueState` that each resting order carries, so a model holds no
  * per-order state of its own and costs nothing for events at prices where we have no order.
  */
-import { ConfigError } from '../../core/errors.ts';
+import { ConfigError } from '../core/errors.ts';
 
 export interface QueueState {
   /** Market quantity ahead of us, lots (may be fractional or negative, see above). */

@@ -4,8 +4,8 @@
  * Nothing here rounds: a commission of 0.0002 × 61800.1 × 0.001 is "0.00001236002".
  * Called per fill and per funding settlement, never per market event.
  */
-import { InputError } from '../../core/errors.ts';
-import type { Instrument } from '../../model/instrument.ts';
+import { InputError } from '../core/errors.ts';
+import type { Instrument } from '../model/instrument.ts';
 
 /** `units / 10^scale`, exactly. */
 export interface ExactDecimal {

@@ -2,7 +2,7 @@
 // including orders exactly at and one tick/lot around the minimum.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { OrderFilters } from '../../../src/backtest/sim-exchange/filters.ts';
+import { OrderFilters } from '../../src/sim-exchange/filters.ts';
 import { instrument } from './helpers.ts';
 
 const market = { mark: null, maxBuyTicks: Infinity, minSellTicks: -Infinity, oppositeBestTicks: NaN };

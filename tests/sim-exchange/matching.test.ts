@@ -1,4 +1,4 @@
-// Fill rules F1–F10 of src/backtest/sim-exchange/index.ts, one or more cases each.
+// Fill rules F1–F10 of src/sim-exchange/index.ts, one or more cases each.
 import { describe, expect, it } from 'vitest';
 import { ASK, BID, aggTrade, cancel, diff, exchange, order, snapshot, standardBook, ticker, trade, trades } from './helpers.ts';
 

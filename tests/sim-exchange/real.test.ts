@@ -2,12 +2,12 @@
 // with no orders of ours the exchange's book is exactly the replayed book, and a resting bid a few
 // ticks below the touch is filled only once prints reach its price.
 import { describe, expect, it } from 'vitest';
-import { BookSync, L2Book, type BookView } from '../../../src/book/index.ts';
-import { Rng } from '../../../src/core/random.ts';
-import type { MarketEvent } from '../../../src/model/events.ts';
-import type { SpecRegistry } from '../../../src/model/instrument.ts';
-import { SimExchange } from '../../../src/backtest/sim-exchange/index.ts';
-import { HBT_BTC, haveReal, loadRealEvents, realSpecs } from '../../support/shared-data.ts';
+import { BookSync, L2Book, type BookView } from '../../src/book/index.ts';
+import { Rng } from '../../src/core/random.ts';
+import type { MarketEvent } from '../../src/model/events.ts';
+import type { SpecRegistry } from '../../src/model/instrument.ts';
+import { SimExchange } from '../../src/sim-exchange/index.ts';
+import { HBT_BTC, haveReal, loadRealEvents, realSpecs } from '../support/shared-data.ts';
 
 async function load(): Promise<{ registry: SpecRegistry; events: MarketEvent[] }> {
   const registry = realSpecs();

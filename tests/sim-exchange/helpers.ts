@@ -1,11 +1,11 @@
 // Builders for simulated-exchange tests: a BTCUSDT-like instrument (tick 0.1, step 0.001) and
 // market events in ticks/lots. Depth events carry no update ids (-1), so a snapshot resets the
 // book and diffs apply in order — enough for matching tests that are not about sync.
-import { Rng } from '../../../src/core/random.ts';
-import { Instrument, type InstrumentSpec } from '../../../src/model/instrument.ts';
-import type { AggTrade, BookTicker, DepthDiff, DepthSnapshot, MarkPrice, Side, Trade } from '../../../src/model/events.ts';
-import type { ExecutionReport, GatewayCommand, OrderRequest } from '../../../src/model/trading.ts';
-import { SimExchange, type SimExchangeOptions } from '../../../src/backtest/sim-exchange/index.ts';
+import { Rng } from '../../src/core/random.ts';
+import { Instrument, type InstrumentSpec } from '../../src/model/instrument.ts';
+import type { AggTrade, BookTicker, DepthDiff, DepthSnapshot, MarkPrice, Side, Trade } from '../../src/model/events.ts';
+import type { ExecutionReport, GatewayCommand, OrderRequest } from '../../src/model/trading.ts';
+import { SimExchange, type SimExchangeOptions } from '../../src/sim-exchange/index.ts';
 
 export const SYMBOL = 'BTCUSDT';
 
