@@ -17,7 +17,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { importSources } from '../src/importers/index.ts';
 import type { MarketEvent, MarketEventType } from '../src/model/events.ts';
-import { SpecRegistry, loadExchangeInfoFile } from '../src/model/instrument.ts';
+import { loadExchangeInfoFile } from '../src/adapter/binance/index.ts';
+import { SpecRegistry } from '../src/model/instrument.ts';
 
 export const REPO_ROOT = join(import.meta.dirname, '..');
 export const SHARED = process.env.MAKER_SHARED_DIR ?? join(REPO_ROOT, '..', 'shared');

@@ -1,7 +1,8 @@
 /** Instrument specs and import sessions as the CLI commands set them up. */
 import { importSources } from '../importers/index.ts';
 import type { FormatId, ImportSession, ImportWarning } from '../importers/index.ts';
-import { Instrument, SpecRegistry, loadExchangeInfoFile } from '../model/instrument.ts';
+import { loadExchangeInfoFile } from '../adapter/binance/index.ts';
+import { Instrument, SpecRegistry } from '../model/instrument.ts';
 import type { Progress } from './progress.ts';
 
 export function registryFromFiles(files: readonly string[]): SpecRegistry {

@@ -15,8 +15,8 @@
  */
 import type { AggTrade, BookTicker, DepthDiff, DepthSnapshot, MarketEvent, MarkPrice, Trade } from '../model/events.ts';
 import { CsvParser } from './csv.ts';
-import { csvBool, csvInt, decimalText, epochToUs, fieldError, priceTicks, qtyLots } from './fields.ts';
-import type { FormatId, ParseContext } from './types.ts';
+import { csvBool, csvInt, decimalText, epochToUs, fieldError, priceTicks, qtyLots, type ParseContext } from '../wire/index.ts';
+import type { FormatId } from './types.ts';
 
 const KLINE = ['open_time', 'open', 'high', 'low', 'close', 'volume', 'close_time', 'quote_volume', 'count', 'taker_buy_volume', 'taker_buy_quote_volume', 'ignore'] as const;
 

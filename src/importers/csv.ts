@@ -5,8 +5,8 @@
  */
 import { InvariantError } from '../core/errors.ts';
 import type { MarketEvent } from '../model/events.ts';
-import { fieldError } from './fields.ts';
-import type { FileImportStats, LineParser, ParseContext } from './types.ts';
+import { fieldError, type ParseContext } from '../wire/index.ts';
+import type { FileImportStats, LineParser } from './types.ts';
 
 export abstract class CsvParser implements LineParser {
   readonly skipFirstLine: boolean;

@@ -9,7 +9,6 @@ import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../core/errors.ts';
 import { VISION_HEADERS } from './binance-vision.ts';
-import { symbolFromFileName } from './fields.ts';
 import { readFirstLines } from './source.ts';
 import { TARDIS_HEADERS } from './tardis.ts';
 import type { Compression, DetectedInput, FormatId } from './types.ts';
@@ -167,4 +166,14 @@ export function listInputFiles(inputs: string[]): { files: string[]; fromDirecto
   }
   if (files.length === 0) throw new InputError('no input given', {}, 'E_INPUT_EMPTY');
   return { files, fromDirectory };
+}
+
+/** The symbol in a file name: `BTCUSDT-trades-2024-01-01.zip`, `btcusdt_20240808.gz`, `.../BTCUSDT.csv.gz`. */
+export function symbolFromFileName(path: string): string | undefined {
+  const base = path.split(/[\\/]/).pop() ?? '';
+  const m = /^([A-Za-z0-9]{4,20}?)(?:[-_.]|$)/.exec(base);
+  if (!m) return undefined;
+  const sym = m[1].toUpperCase();
+  // Only names that look like Binance perp symbols, so `trades.csv` or `data.gz` do not count.
+  return /^[A-Z0-9]{2,16}(USDT|USDC|BUSD|USD)$/.test(sym) ? sym : undefined;
 }

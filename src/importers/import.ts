@@ -16,13 +16,13 @@ import { ConfigError, InputError, MakerError, withLocation } from '../core/error
 import type { MarketEvent } from '../model/events.ts';
 import { BinanceDepthCsvParser, VisionParser, VISION_HEADERS } from './binance-vision.ts';
 import { detectFormat, listInputFiles } from './detect.ts';
-import { fieldError, locate } from './fields.ts';
+import { fieldError, locate, type ParseContext, type PriceQtyScale } from '../wire/index.ts';
 import { readLineBlocks, readLineChunks } from './source.ts';
 import { SampleScale, SpecResolver } from './specs.ts';
 import { ImportStatsCollector } from './stats.ts';
 import { TARDIS_HEADERS, TardisBookSnapshotParser, TardisDerivativeTickerParser, TardisIncrementalBookParser, TardisQuotesParser, TardisTradesParser } from './tardis.ts';
 import { FORMAT_IDS } from './types.ts';
-import type { DetectedInput, FormatId, ImportOptions, ImportStats, LineParser, ParseContext, PriceQtyScale } from './types.ts';
+import type { DetectedInput, FormatId, ImportOptions, ImportStats, LineParser } from './types.ts';
 import { BinanceWsRecordingParser, CryptofeedParser } from './ws-recordings.ts';
 
 export interface ImportSession {

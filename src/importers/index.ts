@@ -12,12 +12,12 @@
  * Nothing here logs, reads the clock or draws random numbers; warnings are returned in the stats.
  *
  * Speed: the common lines of raw Binance recordings (bookTicker, trade, aggTrade, depthUpdate
- * envelopes in Binance's key order) go through a byte-level scanner (binance-fast.ts) that gives
+ * envelopes in Binance's key order) go through a byte-level scanner (adapter/binance/market-fast.ts) that gives
  * exactly the events of the JSON.parse path and leaves every other line, and every error, to it
  * (`ImportOptions.fastPaths: false` turns it off).
  */
 export { importSources, type ImportSession } from './import.ts';
 export { detectFormat, listInputFiles } from './detect.ts';
-export { symbolFromFileName } from './fields.ts';
+export { symbolFromFileName } from './detect.ts';
 export { FORMAT_IDS } from './types.ts';
 export type { Compression, DetectedInput, EventCounts, FileImportStats, FormatId, ImportOptions, ImportStats, ImportWarning } from './types.ts';

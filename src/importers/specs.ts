@@ -10,7 +10,7 @@
 import { Instrument, inferSpec, type InstrumentSpec, type SpecRegistry } from '../model/instrument.ts';
 import { significantDecimals } from '../model/decimal.ts';
 import { NumberFormatError } from '../core/errors.ts';
-import type { PriceQtyScale } from './types.ts';
+import type { PriceQtyScale } from '../wire/index.ts';
 
 export class SpecResolver {
   private readonly inferred = new Map<string, Instrument>();

@@ -12,8 +12,8 @@
  */
 import type { BookTicker, DepthDiff, DepthSnapshot, MarketEvent, MarkPrice, Trade } from '../model/events.ts';
 import { CsvParser } from './csv.ts';
-import { csvBool, csvInt, decimalText, epochInUnitToUs, fieldError, priceTicks, qtyLots } from './fields.ts';
-import type { FileImportStats, ParseContext } from './types.ts';
+import { csvBool, csvInt, decimalText, epochInUnitToUs, fieldError, priceTicks, qtyLots, type ParseContext } from '../wire/index.ts';
+import type { FileImportStats } from './types.ts';
 
 const BASE = ['exchange', 'symbol', 'timestamp', 'local_timestamp'] as const;
 

@@ -6,6 +6,7 @@
  */
 import type { InstrumentSpec, SpecRegistry } from '../model/instrument.ts';
 import type { MarketEvent, MarketEventType } from '../model/events.ts';
+import type { ParseContext } from '../wire/index.ts';
 
 /** Every input layout the importers understand. */
 export type FormatId =
@@ -131,31 +132,6 @@ export interface ImportStats {
   totalBytes: number;
   warnings: ImportWarning[];
   inferredSpecs: InstrumentSpec[];
-}
-
-/** The part of `Instrument` a parser needs; a recording stand-in implements it during spec inference. */
-export interface PriceQtyScale {
-  priceToTicks(price: string): number;
-  qtyToLots(qty: string): number;
-}
-
-/**
- * Mutable state of the line being parsed. Parsers set `field` (and `index` inside level arrays)
- * before each conversion that can fail, so an error raised deep inside (e.g. an off-grid price)
- * can be reported with its field without building strings on the happy path.
- */
-export interface ParseContext {
-  readonly file: string;
-  line: number;
-  field: string;
-  index: number;
-  instrument(symbol: string): PriceQtyScale;
-  /** Counts one message of a stream that is not mapped. */
-  skipStream(stream: string): void;
-  skipRow(): void;
-  warn(code: string, message: string, symbol?: string): void;
-  /** Checks that receive times do not step back (beyond the tolerance) within the file. */
-  receiveTime(tsUs: number, field: string): void;
 }
 
 /** Turns the lines of one file into events. `finish` flushes rows still grouped at end of file. */

@@ -12,15 +12,16 @@
  *
  * Receive times must not step back within a file (see `receiveTimeToleranceUs`).
  *
- * Speed: `parseLineBytes` runs the common stream lines through the byte scanner in binance-fast.ts,
+ * Speed: `parseLineBytes` runs the common stream lines through the byte scanner in adapter/binance/market-fast.ts,
  * which yields the same events as JSON.parse + `parseBinanceMessage` and hands anything unusual
  * (and every error) to `parseLine`; the importer's `fastPaths: false` turns it off.
  */
 import type { MarketEvent } from '../model/events.ts';
-import { parseStreamBytesFast, scanDecimalSecondsHead, scanReceiveDigits, scannedTo } from './binance-fast.ts';
-import { parseBinanceMessage, parseDepthSnapshot } from './binance-stream.ts';
-import { decimalSecondsToUs, epochToUs, epochUnitOf, epochUnitOfLength, fieldError, symbolFromFileName, type EpochUnit } from './fields.ts';
-import type { FileImportStats, LineParser, ParseContext } from './types.ts';
+import { parseBinanceMessage, parseDepthSnapshot, parseStreamBytesFast, scanDecimalSecondsHead, scanReceiveDigits, scannedTo } from '../adapter/binance/index.ts';
+import { decimalSecondsToUs, epochToUs, epochUnitOf, epochUnitOfLength, fieldError, type EpochUnit } from '../wire/index.ts';
+import { symbolFromFileName } from './detect.ts';
+import type { FileImportStats, LineParser } from './types.ts';
+import type { ParseContext } from '../wire/index.ts';
 
 function parseJson(text: string, ctx: ParseContext): unknown {
   try {

@@ -2,8 +2,8 @@
 // string path as the importer does) and the string/JSON.parse path alone — and reports either
 // the events or the error each produced, so tests can require them to be identical.
 import { MakerError } from '../../src/core/errors.ts';
-import { fieldError } from '../../src/importers/fields.ts';
-import type { LineParser, ParseContext } from '../../src/importers/types.ts';
+import { fieldError, type ParseContext } from '../../src/wire/index.ts';
+import type { LineParser } from '../../src/importers/types.ts';
 import { BinanceWsRecordingParser, CryptofeedParser } from '../../src/importers/ws-recordings.ts';
 import type { MarketEvent } from '../../src/model/events.ts';
 import type { SpecRegistry } from '../../src/model/instrument.ts';

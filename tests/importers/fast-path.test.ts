@@ -1,4 +1,4 @@
-// The byte fast path for raw recordings (src/importers/binance-fast.ts) against the JSON.parse
+// The byte fast path for raw recordings (src/adapter/binance/market-fast.ts) against the JSON.parse
 // path: identical events on every line of the real recordings, identical errors on bad lines.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { Instrument, SpecRegistry, inferSpec, loadExchangeInfoFile, specsFromExchangeInfo } from '../../src/model/index.ts';
+import { loadExchangeInfoFile, specsFromExchangeInfo } from '../../src/adapter/binance/index.ts';
+import { Instrument, SpecRegistry, inferSpec } from '../../src/model/index.ts';
 import { MakerError } from '../../src/core/index.ts';
 import { BINANCE_FIXTURES, EXCHANGE_INFO, haveShared } from '../support/shared-data.ts';
 

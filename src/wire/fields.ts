@@ -4,7 +4,7 @@
  * as positive integer ticks, quantities as non-negative integer lots.
  */
 import { InputError, MakerError, NumberFormatError, withLocation } from '../core/errors.ts';
-import type { ParseContext, PriceQtyScale } from './types.ts';
+import type { ParseContext, PriceQtyScale } from './context.ts';
 
 /** The field the context points at, e.g. `data.b[3]`. */
 export function fieldName(ctx: ParseContext): string {
@@ -165,14 +165,4 @@ export function csvBool(text: string, ctx: ParseContext, field: string): boolean
   if (t === 'true') return true;
   if (t === 'false') return false;
   throw fieldError(ctx, field, `expected true or false, got ${show(text)}`);
-}
-
-/** The symbol in a file name: `BTCUSDT-trades-2024-01-01.zip`, `btcusdt_20240808.gz`, `.../BTCUSDT.csv.gz`. */
-export function symbolFromFileName(path: string): string | undefined {
-  const base = path.split(/[\\/]/).pop() ?? '';
-  const m = /^([A-Za-z0-9]{4,20}?)(?:[-_.]|$)/.exec(base);
-  if (!m) return undefined;
-  const sym = m[1].toUpperCase();
-  // Only names that look like Binance perp symbols, so `trades.csv` or `data.gz` do not count.
-  return /^[A-Z0-9]{2,16}(USDT|USDC|BUSD|USD)$/.test(sym) ? sym : undefined;
 }

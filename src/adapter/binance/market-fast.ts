@@ -20,11 +20,11 @@
  * then × 10^k, then ÷ tick units), so the integers are bit-identical. Units as in events.ts: µs
  * times (ms × 1000), integer ticks and lots.
  */
-import type { AggTrade, BookTicker, DepthDiff, MarketEvent, Trade } from '../model/events.ts';
-import { Instrument } from '../model/instrument.ts';
-import { pow10 } from '../model/decimal.ts';
-import { streamKind, type StreamKind } from './binance-stream.ts';
-import type { ParseContext } from './types.ts';
+import type { AggTrade, BookTicker, DepthDiff, MarketEvent, Trade } from '../../model/events.ts';
+import { Instrument } from '../../model/instrument.ts';
+import { pow10 } from '../../model/decimal.ts';
+import { streamKind, type StreamKind } from './market.ts';
+import type { ParseContext } from '../../wire/index.ts';
 
 const SPACE = 32;
 const QUOTE = 34;

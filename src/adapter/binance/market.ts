@@ -6,10 +6,10 @@
  * `bookTicker.u` → updateId; `markPriceUpdate` p/i/r stay decimal strings, `T` → nextFundingTimeUs.
  * Streams other than depth, trade, aggTrade, bookTicker and markPrice are reported as skipped.
  */
-import type { AggTrade, BookTicker, DepthDiff, DepthSnapshot, MarketEvent, MarkPrice, Trade } from '../model/events.ts';
-import { decimalText, fieldError, jsonBool, jsonInt, jsonIntOr, jsonLevels, jsonMsToUs, jsonString, priceTicks, qtyLots } from './fields.ts';
-import { InvariantError } from '../core/errors.ts';
-import type { ParseContext, PriceQtyScale } from './types.ts';
+import type { AggTrade, BookTicker, DepthDiff, DepthSnapshot, MarketEvent, MarkPrice, Trade } from '../../model/events.ts';
+import { decimalText, fieldError, jsonBool, jsonInt, jsonIntOr, jsonLevels, jsonMsToUs, jsonString, priceTicks, qtyLots } from '../../wire/index.ts';
+import { InvariantError } from '../../core/errors.ts';
+import type { ParseContext, PriceQtyScale } from '../../wire/index.ts';
 
 export type StreamKind = 'depth' | 'trade' | 'aggTrade' | 'bookTicker' | 'markPrice';
 

@@ -1,0 +1,13 @@
+/**
+ * adapter/binance: the Binance USDⓈ-M wire format, in one place. Today: stream messages
+ * (combined-stream envelopes of depth, trade, aggTrade, bookTicker, markPrice) and REST depth
+ * snapshots → `MarketEvent`s (market.ts, with a byte-level fast path in market-fast.ts that gives
+ * exactly the events of the JSON path), and `exchangeInfo` → instrument specs (exchange-info.ts).
+ * The live gateway (REST, user-data stream, ws-fapi, signing, error codes) grows here.
+ *
+ * Units: prices integer ticks and quantities integer lots of the symbol's scale; Binance's ms
+ * times become integer µs. Bad input fails with an `InputError` naming file, line and field.
+ */
+export { parseBinanceMessage, parseDepthSnapshot, parseStreamData, streamKind, type StreamKind } from './market.ts';
+export { parseStreamBytesFast, scanDecimalSecondsHead, scanReceiveDigits, scannedTo } from './market-fast.ts';
+export { loadExchangeInfoFile, specsFromExchangeInfo } from './exchange-info.ts';
