@@ -19,7 +19,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { OrderBook as TardisOrderBook, type BookChange } from 'tardis-dev';
-import { BookSync, L2Book, type FlatDepthDiff } from '../src/book/index.ts';
+import { BookSync, L2Book } from '../src/book/index.ts';
+import type { FlatDepthDiff } from '../src/model/events.ts';
 import type { DepthDiff, DepthSnapshot } from '../src/model/index.ts';
 import { HBT_BTC, loadRealEvents, realSpecs } from '../scripts/shared-data.ts';
 

@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { SimClock } from '../src/core/clock.ts';
 import type { MarketEvent } from '../src/model/events.ts';
 import type { SpecRegistry } from '../src/model/instrument.ts';
-import type { ExecutionReport, GatewayCommand } from '../src/model/trading.ts';
+import type { ExecutionReport, VenueCommand } from '../src/model/venue.ts';
 import { TradingCore, type TraderConfigInput } from '../src/trader/index.ts';
 import { HBT_BTC, loadRealEvents, realSpecs } from '../scripts/shared-data.ts';
 
@@ -48,12 +48,13 @@ function report(clientOrderId: string, o: { id: number; price: number; qty: numb
   };
 }
 
-function ack(cmd: GatewayCommand, orderIds: Map<string, { id: number; price: number; qty: number; side: 'buy' | 'sell' }>, nextId: () => number, tsUs: number): ExecutionReport | null {
+function ack(cmd: VenueCommand, orderIds: Map<string, { id: number; price: number; qty: number; side: 'buy' | 'sell' }>, nextId: () => number, tsUs: number): ExecutionReport | null {
   if (cmd.kind === 'submit') {
     const o = { id: nextId(), price: cmd.order.priceTicks, qty: cmd.order.qtyLots, side: cmd.order.side };
     orderIds.set(cmd.order.clientOrderId, o);
     return report(cmd.order.clientOrderId, o, 'NEW', tsUs);
   }
+  if (cmd.kind === 'query') return null;
   const o = orderIds.get(cmd.clientOrderId);
   if (!o) return null;
   if (cmd.kind === 'cancel') {
@@ -98,7 +99,7 @@ export function runDecision(events: readonly MarketEvent[], specs: SpecRegistry,
     const cmds = core.drainCommands();
     for (let j = 0; j < cmds.length; j++) {
       const r = ack(cmds[j], orders, nextId, ts);
-      if (r) core.onExecutionReport(r);
+      if (r) core.onVenueEvent({ kind: 'report', report: r });
     }
     if (cmds.length > 0) core.drainCommands();
   }

@@ -1,37 +1,39 @@
 /**
- * The backtest engine: one discrete-event loop over market data, the trading core (strategy side)
- * and the simulated exchange, joined by a latency wire.
+ * The backtest engine: one discrete-event loop over market data, a trader (`TraderPort`, the
+ * trading core) and a simulated venue (`SimVenue`, the simulated exchange), joined by a latency
+ * wire. The two meet only through the venue contract (model/venue.ts): commands one way, venue
+ * events the other.
  *
  * Time: integer µs. Every market event is delivered twice (latency.ts, `FeedTiming`):
- *   - to the exchange side at its exchange time (`exchangeUs`, made non-decreasing);
- *   - to the strategy side at its local time (`localUs` = receive time with the clock offset
- *     removed, or exchange time + a constant), never before the exchange side saw it.
- * Commands the strategy side emits reach the exchange after the entry latency; reports and funding
- * settlements the exchange emits reach the strategy after the response latency; each direction
- * is FIFO (a message never overtakes an earlier one).
+ *   - to the venue at its exchange time (`exchangeUs`, made non-decreasing);
+ *   - to the trader at its local time (`localUs` = receive time with the clock offset removed, or
+ *     exchange time + a constant), never before the venue saw it.
+ * Commands the trader emits reach the venue after the entry latency; the events the venue emits
+ * (reports, funding settlements, query answers) reach the trader after the response latency; each
+ * direction is FIFO (a message never overtakes an earlier one).
  *
  * Tie-break. Among things due at the same µs, the order is
- *   0  market event at the exchange            (the data stream, in feed order)
- *   1  order / cancel / modify arriving at the exchange
- *   10 market event at the strategy side       (the data stream, in feed order)
- *   20 report or funding settlement arriving at the strategy side
- *   30 strategy timer (`nextTimerUs()`: requote, TTL)
+ *   0  market event at the venue               (the data stream, in feed order)
+ *   1  command arriving at the venue
+ *   10 market event at the trader              (the data stream, in feed order)
+ *   20 venue event arriving at the trader
+ *   30 trader timer (`nextTimerUs()`: requote, TTL, order queries)
  *   40 report sample (on the fixed grid; sees the state after everything else at that µs)
  * and within one class, the order of scheduling (feed order for market data, send order for
- * messages). So the exchange has always seen the book of a µs before an order arriving in that µs
- * is matched, and a sample reflects every event at or before its time. This is the core
- * Scheduler's rule (time, priority, insertion order), implemented as a merge of the already sorted
- * market stream with a small heap of messages in flight (`Timeline`): no heap push per market event.
+ * messages). So the venue has always seen the book of a µs before an order arriving in that µs
+ * is matched, and a sample reflects every event at or before its time. The classes are `Priority`
+ * (timeline.ts); the rule is implemented as a merge of the already sorted market stream with a
+ * small heap of messages in flight (`Timeline`): no heap push per market event.
  *
  * Events are read in place from their batches (`EventBatch`, feed.ts): the engine keeps the batches
- * between the strategy side's position and the exchange side's, two cursors into them and the
+ * between the trader's position and the venue's, two cursors into them and the
  * stamps of each buffered event in typed arrays; a `MarketEvent` object is built only for an event
- * a side takes. A side may declare an event a no-op for its current state (`skipMarketEvent`: e.g.
+ * a side takes. A side may declare an event a no-op for its current state (`accepts` false: e.g.
  * bookTickers once a depth book is kept); the engine then neither builds nor delivers it, but the
  * event keeps its place in time (clock, feed latency, statistics), so the run is the same.
  *
  * Async only at the edges: the source yields batches; the loop over a batch is synchronous. The
- * loop pauses only when the exchange side needs the next event and the batch is exhausted; it then
+ * loop pauses only when the venue needs the next event and the batch is exhausted; it then
  * resumes exactly where it stopped, so the processing order (and the event-log hash) does not depend
  * on batch sizes.
  *
@@ -39,53 +41,22 @@
  * are not processed.
  */
 import { InvariantError } from '../core/errors.ts';
-import type { FlatDepthDiff } from '../book/index.ts';
 import type { SimClock } from '../core/clock.ts';
-import type { MarketEvent } from '../model/events.ts';
-import type { ExecutionReport, FundingSettlement, GatewayCommand } from '../model/trading.ts';
+import type { FlatDepthDiff, MarketEvent } from '../model/events.ts';
+import type { SimVenue, VenueCommand, VenueEvent } from '../model/venue.ts';
+import type { TraderPort } from '../trader/index.ts';
 import type { EventLogSink } from './event-log.ts';
-import { asEventBatch, type EventBatch, type EventBatches, type MarketEventType } from './feed.ts';
+import { asEventBatch, type EventBatch, type EventBatches } from './feed.ts';
 import { FeedTiming, medianOffsetUs, type OrderLatencyModel } from './latency.ts';
-import { Timeline } from './timeline.ts';
-
-/** A funding settlement as the exchange reports it. */
-export type FundingNotice = FundingSettlement;
-
-/** What the engine needs of the trading core (src/trader TradingCore). */
-export interface StrategySide {
-  onMarketEvent(e: MarketEvent): void;
-  /**
-   * Optional: takes the event as a no-op and returns true when delivering it now would change
-   * nothing but a counter (the engine then does not build it); false: deliver it.
-   */
-  skipMarketEvent?(type: MarketEventType, symbol: string): boolean;
-  /** Optional: a depth diff as flat level ranges, instead of `onMarketEvent` of a `DepthDiff` object. */
-  onFlatDepthDiff?(symbol: string, d: FlatDepthDiff): void;
-  onExecutionReport(r: ExecutionReport): void;
-  onTimer(tsUs: number): void;
-  /** Next timer time, µs; Infinity if none. May change only when a method of this side is called. */
-  nextTimerUs(): number;
-  drainCommands(): GatewayCommand[];
-  onFunding?(f: FundingNotice): void;
-}
-
-/** What the engine needs of the simulated exchange (src/sim-exchange SimExchange). */
-export interface ExchangeSide {
-  onMarketEvent(e: MarketEvent): void;
-  /** As `StrategySide.skipMarketEvent`. */
-  skipMarketEvent?(type: MarketEventType, symbol: string): boolean;
-  /** As `StrategySide.onFlatDepthDiff`. */
-  onFlatDepthDiff?(symbol: string, d: FlatDepthDiff): void;
-  onCommand(cmd: GatewayCommand, tsUs: number): void;
-  drainReports(): ExecutionReport[];
-  drainFunding?(): FundingNotice[];
-}
+import { Priority, Timeline } from './timeline.ts';
 
 /** Hooks for the run recorder; all optional, all synchronous. */
 export interface EngineObserver {
-  onCommandSent?(tsUs: number, cmd: GatewayCommand, arrivalUs: number): void;
-  onReportDelivered?(tsUs: number, r: ExecutionReport): void;
-  onFundingDelivered?(tsUs: number, f: FundingNotice): void;
+  onCommandSent?(tsUs: number, cmd: VenueCommand, arrivalUs: number): void;
+  /** An event the venue emitted at `tsUs` (exchange time), before it travels to the trader. */
+  onVenueEventEmitted?(tsUs: number, e: VenueEvent): void;
+  /** A venue event delivered to the trader at `tsUs`. */
+  onVenueEventDelivered?(tsUs: number, e: VenueEvent): void;
   /** Next grid time strictly after `afterUs` (Infinity: no sampling). */
   nextSampleUs?(afterUs: number): number;
   onSample?(tsUs: number): void;
@@ -93,8 +64,8 @@ export interface EngineObserver {
 
 export interface EngineOptions {
   clock: SimClock;
-  strategy: StrategySide;
-  exchange: ExchangeSide;
+  trader: TraderPort;
+  venue: SimVenue;
   latency: OrderLatencyModel;
   feed: { model: 'recorded' | 'constant'; latencyUs: number; clockOffsetUs: number | 'auto'; offsetSampleEvents: number; minLatencyUs: number };
   observer?: EngineObserver;
@@ -108,6 +79,8 @@ export interface EngineStats {
   commandsSent: number;
   reportsDelivered: number;
   fundingDelivered: number;
+  /** Venue events other than reports and funding (query answers, ...). */
+  otherEventsDelivered: number;
   timersFired: number;
   samples: number;
   /** Local time of the first and last market event, µs (NaN when there was none). */
@@ -119,14 +92,14 @@ export interface EngineStats {
   meanFeedLatencyUs: number;
 }
 
-const P_EXCHANGE_MARKET = 0;
-const P_ARRIVAL = 1;
-const P_LOCAL_MARKET = 10;
-const P_RESPONSE = 20;
-const P_TIMER = 30;
-const P_SAMPLE = 40;
+const P_EXCHANGE_MARKET = Priority.venueMarket;
+const P_ARRIVAL = Priority.commandArrival;
+const P_LOCAL_MARKET = Priority.traderMarket;
+const P_RESPONSE = Priority.venueEvent;
+const P_TIMER = Priority.timer;
+const P_SAMPLE = Priority.sample;
 
-type Message = { kind: 'command'; cmd: GatewayCommand } | { kind: 'report'; report: ExecutionReport } | { kind: 'funding'; funding: FundingNotice };
+type Message = { kind: 'command'; cmd: VenueCommand } | { kind: 'event'; event: VenueEvent };
 
 /** Timer firings at one µs beyond which the core is assumed stuck (a bug, not a market). */
 const MAX_TIMERS_PER_US = 10_000;
@@ -136,7 +109,7 @@ interface Segment {
   batch: EventBatch;
   exUs: Float64Array;
   locUs: Float64Array;
-  /** Events built for the exchange side, kept for the strategy side (columnar batches only). */
+  /** Events built for the venue, kept for the trader (columnar batches only). */
   built: (MarketEvent | undefined)[] | null;
 }
 
@@ -145,9 +118,9 @@ export class BacktestEngine {
   private timing: FeedTiming | undefined;
   private readonly inFlight = new Timeline<Message>();
   /**
-   * Buffered batches. The strategy side's next event is `segs[0]` at `locK`; the exchange side's
-   * is `segs[exSeg]` at `exK` (at or after the strategy side's). A segment is dropped once both
-   * sides are past it.
+   * Buffered batches. The trader's next event is `segs[0]` at `locK`; the venue's is
+   * `segs[exSeg]` at `exK` (at or after the trader's). A segment is dropped once both sides are
+   * past it.
    */
   private segs: Segment[] = [];
   private exSeg = 0;
@@ -175,6 +148,7 @@ export class BacktestEngine {
     commandsSent: 0,
     reportsDelivered: 0,
     fundingDelivered: 0,
+    otherEventsDelivered: 0,
     timersFired: 0,
     samples: 0,
     firstUs: NaN,
@@ -275,9 +249,9 @@ export class BacktestEngine {
   }
 
   /**
-   * Caches the earliest (time, priority) of the message heap's head, the strategy timer and the
+   * Caches the earliest (time, priority) of the message heap's head, the trader's timer and the
    * next sample. Invalidated (NaN) whenever one of them may change: a message pushed or popped,
-   * any strategy-side call (its timer), a sample taken. A timer already due is clamped to the
+   * any trader call (its timer), a sample taken. A timer already due is clamped to the
    * clock's time now; the clock cannot pass the cached time before that item is processed (it is
    * a candidate of every step), so the clamp stays right.
    */
@@ -305,23 +279,23 @@ export class BacktestEngine {
   }
 
   private timer(): number {
-    if (this.timerUs !== this.timerUs) this.timerUs = this.o.strategy.nextTimerUs();
+    if (this.timerUs !== this.timerUs) this.timerUs = this.o.trader.nextTimerUs();
     return this.timerUs;
   }
 
   /**
-   * Processes everything due, in tie-break order, until the exchange side needs an event not yet
+   * Processes everything due, in tie-break order, until the venue needs an event not yet
    * buffered (`final` false) or the run ends (`final` true).
    */
   private process(final: boolean): void {
-    const { clock, strategy, exchange } = this.o;
+    const { clock, trader, venue } = this.o;
     const segs = this.segs;
     const endUs = this.stats.lastUs;
     const observeFeed = this.o.latency.observeFeedLatency?.bind(this.o.latency);
-    const exchangeSkips = exchange.skipMarketEvent?.bind(exchange);
-    const strategySkips = strategy.skipMarketEvent?.bind(strategy);
-    const exchangeFlat = exchange.onFlatDepthDiff?.bind(exchange);
-    const strategyFlat = strategy.onFlatDepthDiff?.bind(strategy);
+    const venueAccepts = venue.accepts?.bind(venue);
+    const traderAccepts = trader.accepts?.bind(trader);
+    const venueFlat = venue.onFlatDepthDiff?.bind(venue);
+    const traderFlat = trader.onFlatDepthDiff?.bind(trader);
     for (;;) {
       const exSeg = this.exSeg < segs.length ? segs[this.exSeg] : undefined;
       const exPending = exSeg !== undefined && this.exK < exSeg.batch.length;
@@ -359,13 +333,13 @@ export class BacktestEngine {
           const k = this.exK++;
           const b = seg.batch;
           const type = b.typeAt(k);
-          if (type === 'depth' && exchangeFlat !== undefined) {
+          if (type === 'depth' && venueFlat !== undefined) {
             b.flatDepthAt(k, this.flat);
-            exchangeFlat(b.symbolAt(k), this.flat);
-            this.afterExchange(t);
-          } else if (exchangeSkips === undefined || !exchangeSkips(type, b.symbolAt(k))) {
-            exchange.onMarketEvent(this.eventOf(seg, k));
-            this.afterExchange(t);
+            venueFlat(b.symbolAt(k), this.flat);
+            this.afterVenue(t);
+          } else if (venueAccepts === undefined || venueAccepts(type, b.symbolAt(k))) {
+            venue.onMarketEvent(this.eventOf(seg, k));
+            this.afterVenue(t);
           }
           if (this.exK >= b.length) this.normalise();
           break;
@@ -379,27 +353,27 @@ export class BacktestEngine {
           observeFeed?.(lat);
           const b = seg.batch;
           const type = b.typeAt(k);
-          if (type === 'depth' && strategyFlat !== undefined) {
+          if (type === 'depth' && traderFlat !== undefined) {
             b.flatDepthAt(k, this.flat);
-            strategyFlat(b.symbolAt(k), this.flat);
-            this.afterStrategy(t);
-          } else if (strategySkips === undefined || !strategySkips(type, b.symbolAt(k))) {
-            strategy.onMarketEvent(this.eventOf(seg, k));
-            this.afterStrategy(t);
+            traderFlat(b.symbolAt(k), this.flat);
+            this.afterTrader(t);
+          } else if (traderAccepts === undefined || traderAccepts(type, b.symbolAt(k))) {
+            trader.onMarketEvent(this.eventOf(seg, k));
+            this.afterTrader(t);
           } else if (seg.built !== null) seg.built[k] = undefined;
           if (this.locK >= b.length) this.normalise();
           break;
         }
         case P_TIMER:
           if (t === this.timerRepeatsAt) {
-            if (++this.timerRepeats > MAX_TIMERS_PER_US) throw new InvariantError(`the trading core's timer fired ${MAX_TIMERS_PER_US} times at ${t} µs without moving on`);
+            if (++this.timerRepeats > MAX_TIMERS_PER_US) throw new InvariantError(`the trader's timer fired ${MAX_TIMERS_PER_US} times at ${t} µs without moving on`);
           } else {
             this.timerRepeatsAt = t;
             this.timerRepeats = 1;
           }
           this.stats.timersFired++;
-          strategy.onTimer(t);
-          this.afterStrategy(t);
+          trader.onTimer(t);
+          this.afterTrader(t);
           break;
         case P_SAMPLE:
           this.stats.samples++;
@@ -415,33 +389,27 @@ export class BacktestEngine {
   }
 
   private deliver(m: Message, t: number): void {
-    const { strategy, exchange, observer, eventLog } = this.o;
+    const { trader, venue, observer, eventLog } = this.o;
     if (m.kind === 'command') {
-      exchange.onCommand(m.cmd, t);
-      this.afterExchange(t);
+      venue.send(m.cmd, t);
+      this.afterVenue(t);
       return;
     }
-    if (m.kind === 'report') {
-      const r = m.report;
-      this.stats.reportsDelivered++;
-      eventLog?.report(t, r);
-      observer?.onReportDelivered?.(t, r);
-      strategy.onExecutionReport(r);
-    } else {
-      const f = m.funding;
-      this.stats.fundingDelivered++;
-      eventLog?.funding(t, f);
-      observer?.onFundingDelivered?.(t, f);
-      strategy.onFunding?.(f);
-    }
-    this.afterStrategy(t);
+    const e = m.event;
+    if (e.kind === 'report') this.stats.reportsDelivered++;
+    else if (e.kind === 'funding') this.stats.fundingDelivered++;
+    else this.stats.otherEventsDelivered++;
+    eventLog?.venueEvent(t, e);
+    observer?.onVenueEventDelivered?.(t, e);
+    trader.onVenueEvent(e);
+    this.afterTrader(t);
   }
 
-  /** Sends what the strategy side wants sent, after the entry latency (FIFO). */
-  private afterStrategy(t: number): void {
+  /** Sends what the trader wants sent, after the entry latency (FIFO). */
+  private afterTrader(t: number): void {
     this.timerUs = NaN;
     this.horizonUs = NaN;
-    const cmds = this.o.strategy.drainCommands();
+    const cmds = this.o.trader.drainCommands();
     if (cmds.length === 0) return;
     const { latency, observer, eventLog } = this.o;
     for (const cmd of cmds) {
@@ -455,15 +423,16 @@ export class BacktestEngine {
     }
   }
 
-  /** Sends the exchange's reports and funding settlements back, after the response latency (FIFO). */
-  private afterExchange(t: number): void {
-    const { exchange, latency } = this.o;
-    const reports = exchange.drainReports();
-    if (reports.length > 0) this.horizonUs = NaN;
-    for (let i = 0; i < reports.length; i++) this.inFlight.push(this.responseAt(t, latency), P_RESPONSE, { kind: 'report', report: reports[i] });
-    const funding = exchange.drainFunding?.();
-    if (funding !== undefined && funding.length > 0) this.horizonUs = NaN;
-    if (funding) for (const f of funding) this.inFlight.push(this.responseAt(t, latency), P_RESPONSE, { kind: 'funding', funding: f });
+  /** Sends the venue's events back, after the response latency (FIFO). */
+  private afterVenue(t: number): void {
+    const events = this.o.venue.drainEvents();
+    if (events.length === 0) return;
+    this.horizonUs = NaN;
+    const { latency, observer } = this.o;
+    for (let i = 0; i < events.length; i++) {
+      observer?.onVenueEventEmitted?.(t, events[i]);
+      this.inFlight.push(this.responseAt(t, latency), P_RESPONSE, { kind: 'event', event: events[i] });
+    }
   }
 
   private responseAt(t: number, latency: OrderLatencyModel): number {

@@ -1,9 +1,10 @@
 /**
  * The event log of a run and its determinism hash.
  *
- * The log is what crosses the wire between the two sides, in the engine's processing order: every
- * command the strategy side sends (submit / cancel / modify), every report and funding settlement
- * delivered back to it, and one `end` record with the run's totals. Market events are not logged:
+ * The log is what crosses the venue contract, in the engine's processing order: every command the
+ * trader sends (submit / cancel / modify / query), every venue event delivered back to it (reports,
+ * funding settlements, query answers, unknown outcomes, account snapshots, stream states), and one
+ * `end` record with the run's totals. Market events are not logged:
  * they are the input (the data fingerprint covers them) and every effect they have on our orders
  * shows up in the records above.
  *
@@ -17,7 +18,10 @@
  *     0x03 true     (no value)
  *     0x04 false    (no value)
  *     0x05 absent   null or undefined (no value)
- *   kinds: 1 submit, 2 cancel, 3 modify, 4 report, 5 funding, 6 end
+ *   kinds: 1 submit, 2 cancel, 3 modify, 4 report, 5 funding, 6 end, 7 query, 8 requestUnknown,
+ *          9 queryAnswer, 10 accountSync, 11 streamState (a run against the simulated exchange
+ *          has only kinds 1-6 and 9 when something queries; kinds 7-11 came with the venue
+ *          contract and left every earlier hash as it was)
  *
  * Records are encoded into one reused 64 KiB buffer, which is fed to the hash whenever it fills:
  * the SHA-256 of a byte stream does not depend on where it is cut, so the hash depends only on the
@@ -31,11 +35,8 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { InvariantError } from '../core/errors.ts';
-import type { ExecutionReport, FundingSettlement, GatewayCommand } from '../model/trading.ts';
-import { EventLogHasher } from './report/index.ts';
-
-/** A funding settlement as delivered to the strategy side. */
-export type FundingRecord = FundingSettlement;
+import type { ExecutionReport, FundingSettlement, VenueCommand, VenueEvent } from '../model/venue.ts';
+import { canonicalJson, EventLogHasher } from './report/index.ts';
 
 /** Run totals in the `end` record. */
 export interface EndRecord {
@@ -48,12 +49,10 @@ export interface EndRecord {
 
 /** What the engine writes to the log. */
 export interface EventLogSink {
-  /** A command sent at strategy time `tUs`, arriving at the exchange at `arrivalUs`. */
-  command(tUs: number, arrivalUs: number, cmd: GatewayCommand): void;
-  /** A report delivered to the strategy side at `tUs`. */
-  report(tUs: number, r: ExecutionReport): void;
-  /** A funding settlement delivered to the strategy side at `tUs`. */
-  funding(tUs: number, f: FundingRecord): void;
+  /** A command sent at trader time `tUs`, arriving at the venue at `arrivalUs`. */
+  command(tUs: number, arrivalUs: number, cmd: VenueCommand): void;
+  /** A venue event delivered to the trader at `tUs`. */
+  venueEvent(tUs: number, e: VenueEvent): void;
 }
 
 /** The field list of each record kind, in encoding order (documentation; the writers follow it). */
@@ -64,9 +63,14 @@ export const RECORD_FIELDS = {
   report: ['tUs', 'tsExchangeUs', 'symbol', 'clientOrderId', 'orderId', 'execType', 'status', 'side', 'priceTicks', 'origQtyLots', 'cumFilledLots', 'lastFillLots', 'lastFillPriceTicks', 'tradeId', 'liquidity', 'commission', 'errorCode', 'reduceOnly'],
   funding: ['tUs', 'tsUs', 'symbol', 'markPrice', 'rate', 'positionLots', 'payment'],
   end: ['marketEvents', 'commandsSent', 'reportsDelivered', 'fundingDelivered', 'lastUs'],
+  query: ['tUs', 'arrivalUs', 'symbol', 'clientOrderId', 'orderId'],
+  requestUnknown: ['tUs', 'symbol', 'clientOrderId', 'request', 'cause'],
+  queryAnswer: ['tUs', 'symbol', 'clientOrderId', 'found', 'orderId', 'status', 'priceTicks', 'origQtyLots', 'cumFilledLots', 'avgFillPriceTicks'],
+  accountSync: ['tUs', 'tsUs', 'sync (canonical JSON of symbols, positions, balances, openOrders)'],
+  streamState: ['tUs', 'tsUs', 'stream', 'up', 'symbols (comma-separated; absent = all)', 'reason'],
 } as const;
 
-const KIND = { submit: 1, cancel: 2, modify: 3, report: 4, funding: 5, end: 6 } as const;
+const KIND = { submit: 1, cancel: 2, modify: 3, report: 4, funding: 5, end: 6, query: 7, requestUnknown: 8, queryAnswer: 9, accountSync: 10, streamState: 11 } as const;
 type Kind = keyof typeof KIND;
 
 /** Receives the fields of one record at a time. */
@@ -78,7 +82,7 @@ interface FieldWriter {
   end(): void;
 }
 
-function writeCommand(w: FieldWriter, t: number, at: number, cmd: GatewayCommand): void {
+function writeCommand(w: FieldWriter, t: number, at: number, cmd: VenueCommand): void {
   if (cmd.kind === 'submit') {
     const o = cmd.order;
     w.begin('submit');
@@ -98,7 +102,7 @@ function writeCommand(w: FieldWriter, t: number, at: number, cmd: GatewayCommand
     w.num(at);
     w.str(cmd.symbol);
     w.str(cmd.clientOrderId);
-  } else {
+  } else if (cmd.kind === 'modify') {
     w.begin('modify');
     w.num(t);
     w.num(at);
@@ -107,6 +111,63 @@ function writeCommand(w: FieldWriter, t: number, at: number, cmd: GatewayCommand
     w.str(cmd.side);
     w.num(cmd.priceTicks);
     w.num(cmd.qtyLots);
+  } else {
+    w.begin('query');
+    w.num(t);
+    w.num(at);
+    w.str(cmd.symbol);
+    w.str(cmd.clientOrderId);
+    w.num(cmd.orderId);
+  }
+  w.end();
+}
+
+function writeVenueEvent(w: FieldWriter, t: number, e: VenueEvent): void {
+  switch (e.kind) {
+    case 'report':
+      return writeReport(w, t, e.report);
+    case 'funding':
+      return writeFunding(w, t, e.settlement);
+    case 'requestUnknown':
+      w.begin('requestUnknown');
+      w.num(t);
+      w.str(e.symbol);
+      w.str(e.clientOrderId);
+      w.str(e.request);
+      w.str(e.cause);
+      break;
+    case 'queryAnswer': {
+      const r = e.result;
+      w.begin('queryAnswer');
+      w.num(t);
+      w.str(e.symbol);
+      w.str(r.clientOrderId);
+      w.bool(r.found);
+      if (r.found) {
+        w.num(r.orderId);
+        w.str(r.status);
+        w.num(r.priceTicks);
+        w.num(r.origQtyLots);
+        w.num(r.cumFilledLots);
+        w.num(r.avgFillPriceTicks ?? NaN);
+      }
+      break;
+    }
+    case 'accountSync':
+      w.begin('accountSync');
+      w.num(t);
+      w.num(e.sync.tsUs);
+      w.str(canonicalJson({ symbols: e.sync.symbols, positions: e.sync.positions, balances: e.sync.balances, openOrders: e.sync.openOrders }));
+      break;
+    case 'streamState':
+      w.begin('streamState');
+      w.num(t);
+      w.num(e.tsUs);
+      w.str(e.stream);
+      w.bool(e.up);
+      w.str(e.symbols?.join(','));
+      w.str(e.reason);
+      break;
   }
   w.end();
 }
@@ -134,7 +195,7 @@ function writeReport(w: FieldWriter, t: number, r: ExecutionReport): void {
   w.end();
 }
 
-function writeFunding(w: FieldWriter, t: number, f: FundingRecord): void {
+function writeFunding(w: FieldWriter, t: number, f: FundingSettlement): void {
   w.begin('funding');
   w.num(t);
   w.num(f.tsUs);
@@ -266,22 +327,16 @@ export class EventLog implements EventLogSink {
     this.text = this.textLog ? new TextWriter(this.textLog) : null;
   }
 
-  command(tUs: number, arrivalUs: number, cmd: GatewayCommand): void {
+  command(tUs: number, arrivalUs: number, cmd: VenueCommand): void {
     this.check();
     writeCommand(this.bin, tUs, arrivalUs, cmd);
     if (this.text) writeCommand(this.text, tUs, arrivalUs, cmd);
   }
 
-  report(tUs: number, r: ExecutionReport): void {
+  venueEvent(tUs: number, e: VenueEvent): void {
     this.check();
-    writeReport(this.bin, tUs, r);
-    if (this.text) writeReport(this.text, tUs, r);
-  }
-
-  funding(tUs: number, f: FundingRecord): void {
-    this.check();
-    writeFunding(this.bin, tUs, f);
-    if (this.text) writeFunding(this.text, tUs, f);
+    writeVenueEvent(this.bin, tUs, e);
+    if (this.text) writeVenueEvent(this.text, tUs, e);
   }
 
   /** The last record; then `digest()`. */

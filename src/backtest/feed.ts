@@ -19,8 +19,7 @@
  * The async boundary is the batch: the engine's loop over a batch is synchronous.
  */
 import { StoreError } from '../core/errors.ts';
-import { flatViewOf, type FlatDepthDiff } from '../book/index.ts';
-import type { DepthDiff, MarketEvent } from '../model/events.ts';
+import { flatViewOf, type DepthDiff, type FlatDepthDiff, type MarketEvent } from '../model/events.ts';
 import type { Instrument } from '../model/instrument.ts';
 import { eventAt as storeEventAt, readEvents, TABLES, type ListColumn, type ReplayBatch, type RowBlock, type TableName } from '../store/index.ts';
 import { generateSynthetic, type SyntheticConfig } from '../synthetic/index.ts';

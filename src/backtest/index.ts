@@ -9,10 +9,10 @@
  * Units: times integer µs since the Unix epoch; prices ticks, quantities lots; money exact decimal
  * strings. A run is a pure function of (data, scenario, seed).
  */
-export { BacktestEngine, type EngineObserver, type EngineOptions, type EngineStats, type ExchangeSide, type FundingNotice, type StrategySide } from './engine.ts';
+export { BacktestEngine, type EngineObserver, type EngineOptions, type EngineStats } from './engine.ts';
 export { ConstantLatency, FeedRelativeLatency, FeedTiming, RandomLatency, RecordedLatency, medianOffsetUs, type FeedTimingConfig, type LatencyDistribution, type OrderLatencyModel } from './latency.ts';
 export { ArrayBatch, ColumnarBatch, MergedBatch, STREAM_TABLES, STREAM_TYPES, asEventBatch, mergeSources, rebatch, storeSource, syntheticSource, type EventBatch, type EventBatches, type MarketEventType, type StoreSourceOptions } from './feed.ts';
 export { orderLatencyModel, prepareData, runScenario, type BookMode, type PartsContext, type PreparedData, type RunOptions, type RunParts, type RunResult } from './run.ts';
 export { backtest, codeVersion, dataKind, realParts, type BacktestOutcome, type RealParts } from './parts.ts';
-export { EventLog, RECORD_FIELDS, type EndRecord, type EventLogSink, type FundingRecord } from './event-log.ts';
-export { Timeline, type TimelineEntry } from './timeline.ts';
+export { EventLog, RECORD_FIELDS, type EndRecord, type EventLogSink } from './event-log.ts';
+export { Priority, Timeline, type TimelineEntry } from './timeline.ts';

@@ -1,5 +1,5 @@
 /**
- * The real parts of a run: `SimExchange` (exchange side), `TradingCore` (strategy side) and the
+ * The real parts of a run: `SimExchange` (the venue), `TradingCore` (the trader) and the
  * `RunRecorder` fed through the engine's observer hooks, plus `backtest()`, which runs a scenario
  * and returns everything the CLI writes out.
  *
@@ -13,10 +13,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ExecutionReport } from '../model/trading.ts';
+import type { ExecutionReport } from '../model/venue.ts';
 import type { Scenario } from '../scenario/index.ts';
 import { TradingCore } from '../trader/index.ts';
-import type { EngineObserver, ExchangeSide, FundingNotice } from './engine.ts';
+import type { EngineObserver } from './engine.ts';
 import { computeMetrics, RunRecorder, type RunInfo, type RunMetrics } from './report/index.ts';
 import { runScenario, type BookMode, type PartsContext, type RunOptions, type RunParts, type RunResult } from './run.ts';
 import { SimExchange, type FeeSchedule, type FundingConfig, type QueueModelConfig } from '../sim-exchange/index.ts';
@@ -76,27 +76,23 @@ export function realParts(ctx: PartsContext): RealParts {
   core.bus.on('riskStateChanged', (e) => recorder.onRiskEvent({ tsUs: e.tsUs, symbol: e.symbol, from: e.from, to: e.to, reason: e.code ?? e.trigger }));
 
   const asset = instruments[0].spec.marginAsset.toUpperCase();
-  const exchange: ExchangeSide = {
-    onMarketEvent: (e) => sim.onMarketEvent(e),
-    skipMarketEvent: (type, symbol) => sim.skipMarketEvent(type, symbol),
-    onFlatDepthDiff: (symbol, d) => sim.onFlatDepthDiff(symbol, d),
-    onCommand: (cmd, t) => sim.onCommand(cmd, t),
-    drainReports: () => {
-      const reports = sim.drainReports();
-      for (const r of reports) recordReport(recorder, sim, r);
-      return reports;
-    },
-    drainFunding: () => sim.drainFunding(),
-  };
   const observer: EngineObserver = {
     onCommandSent: (t, cmd) => {
       if (cmd.kind === 'submit') {
         const o = cmd.order;
         recorder.onOrder({ tsUs: t, symbol: o.symbol, kind: 'submit', clientOrderId: o.clientOrderId, side: o.side, orderType: o.type, timeInForce: o.timeInForce, priceTicks: o.priceTicks, qtyLots: o.qtyLots, reduceOnly: o.reduceOnly });
       } else if (cmd.kind === 'cancel') recorder.onOrder({ tsUs: t, symbol: cmd.symbol, kind: 'cancel', clientOrderId: cmd.clientOrderId });
-      else recorder.onOrder({ tsUs: t, symbol: cmd.symbol, kind: 'modify', clientOrderId: cmd.clientOrderId, side: cmd.side, priceTicks: cmd.priceTicks, qtyLots: cmd.qtyLots });
+      else if (cmd.kind === 'modify') recorder.onOrder({ tsUs: t, symbol: cmd.symbol, kind: 'modify', clientOrderId: cmd.clientOrderId, side: cmd.side, priceTicks: cmd.priceTicks, qtyLots: cmd.qtyLots });
     },
-    onFundingDelivered: (_t, f: FundingNotice) => recorder.onFunding({ tsUs: f.tsUs, symbol: f.symbol, rate: f.rate, markPrice: f.markPrice, positionLots: f.positionLots, payment: f.payment }),
+    // Fills, rejects, cancels and expiries at the exchange time they happened, with the venue's mid then.
+    onVenueEventEmitted: (_t, e) => {
+      if (e.kind === 'report') recordReport(recorder, sim, e.report);
+    },
+    onVenueEventDelivered: (_t, e) => {
+      if (e.kind !== 'funding') return;
+      const f = e.settlement;
+      recorder.onFunding({ tsUs: f.tsUs, symbol: f.symbol, rate: f.rate, markPrice: f.markPrice, positionLots: f.positionLots, payment: f.payment });
+    },
     nextSampleUs: (after) => recorder.nextSampleUs(after),
     onSample: (t) => {
       const snap = core.portfolio.snapshot(t);
@@ -119,7 +115,7 @@ export function realParts(ctx: PartsContext): RealParts {
       );
     },
   };
-  return { core, sim, recorder, strategy: core, exchange, observer };
+  return { core, sim, recorder, trader: core, venue: sim, observer };
 }
 
 function recordReport(recorder: RunRecorder, sim: SimExchange, r: ExecutionReport): void {

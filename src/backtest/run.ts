@@ -25,7 +25,9 @@ import { Instrument } from '../model/instrument.ts';
 import type { Scenario } from '../scenario/index.ts';
 import { openStore, type TableName } from '../store/index.ts';
 import { DEFAULT_SYNTHETIC, syntheticInstrument, type SyntheticConfig } from '../synthetic/index.ts';
-import { BacktestEngine, type EngineObserver, type EngineStats, type ExchangeSide, type StrategySide } from './engine.ts';
+import type { SimVenue } from '../model/venue.ts';
+import type { TraderPort } from '../trader/index.ts';
+import { BacktestEngine, type EngineObserver, type EngineStats } from './engine.ts';
 import { STREAM_TABLES, STREAM_TYPES, mergeSources, storeSource, syntheticSource, type EventBatches } from './feed.ts';
 import { ConstantLatency, FeedRelativeLatency, RandomLatency, RecordedLatency, type OrderLatencyModel } from './latency.ts';
 import { EventLog } from './event-log.ts';
@@ -158,8 +160,8 @@ export function orderLatencyModel(scenario: Scenario, rng: Rng): OrderLatencyMod
 
 /** The parts a run needs besides the data; tests pass fakes, the CLI the real ones (parts.ts). */
 export interface RunParts {
-  strategy: StrategySide;
-  exchange: ExchangeSide;
+  trader: TraderPort;
+  venue: SimVenue;
   observer?: EngineObserver;
 }
 
@@ -195,8 +197,8 @@ export async function runScenario<P extends RunParts>(scenario: Scenario, makePa
   const f = scenario.execution.feedLatency;
   const engine = new BacktestEngine({
     clock,
-    strategy: parts.strategy,
-    exchange: parts.exchange,
+    trader: parts.trader,
+    venue: parts.venue,
     latency: orderLatencyModel(scenario, rng),
     feed: f,
     observer: parts.observer,

@@ -1,9 +1,29 @@
 /**
- * The engine's small heap of messages in flight: orders travelling to the exchange, reports and
- * funding settlements travelling back. Ordered by (atUs, priority, seq): time, then the priority
- * class (see engine.ts), then insertion order, so the pop order is a pure function of the pushes.
- * Entries are plain records (no closures) and the heap stays small (messages in flight only).
+ * The engine's small heap of messages in flight: commands travelling to the venue, venue events
+ * travelling back. Ordered by (atUs, priority, seq): time, then the priority class (`Priority`),
+ * then insertion order, so the pop order is a pure function of the pushes. Entries are plain
+ * records (no closures) and the heap stays small (messages in flight only).
  */
+
+/**
+ * The tie-break classes of things due at the same µs, lowest first (see engine.ts). The market
+ * stream's two classes never enter the heap (the engine merges the sorted stream with it); they
+ * are here so that the whole order is one table.
+ */
+export const Priority = {
+  /** A market event at the venue (exchange time). */
+  venueMarket: 0,
+  /** A command arriving at the venue. */
+  commandArrival: 1,
+  /** A market event at the trader (local time). */
+  traderMarket: 10,
+  /** A venue event arriving at the trader. */
+  venueEvent: 20,
+  /** The trader's timer. */
+  timer: 30,
+  /** A report sample (sees everything else at its µs). */
+  sample: 40,
+} as const;
 
 export interface TimelineEntry<T> {
   atUs: number;

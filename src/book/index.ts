@@ -5,4 +5,4 @@
  */
 export type { BookLevel, BookView } from './types.ts';
 export { L2Book, DEFAULT_WINDOW_TICKS, type L2BookOptions } from './l2-book.ts';
-export { BookSync, flatViewOf, type BookSyncCounters, type BookSyncEvent, type BookSyncOptions, type FlatDepthDiff, type SyncState } from './sync.ts';
+export { BookSync, type BookSyncCounters, type BookSyncEvent, type BookSyncOptions, type SyncState } from './sync.ts';

@@ -37,30 +37,10 @@
  *     following the diffs while flagged invalid, instead of freezing until then.
  * A diff that causes a gap is buffered: it may bridge the next snapshot.
  */
-import type { DepthDiff, DepthSnapshot } from '../model/events.ts';
+import { flatViewOf, type DepthDiff, type DepthSnapshot, type FlatDepthDiff } from '../model/events.ts';
 import type { L2Book } from './l2-book.ts';
 
 export type SyncState = 'AWAITING_SNAPSHOT' | 'BRIDGING' | 'SYNCED' | 'INVALID';
-
-/**
- * A diff given as flat arrays with ranges, for replay from columnar batches: the levels of one
- * side are `ticks[i], lots[i]` for `start <= i < end`. The caller may reuse one object and its
- * arrays for every diff; `BookSync` copies what it needs to keep.
- */
-export interface FlatDepthDiff {
-  tsExchangeUs: number;
-  firstUpdateId: number;
-  finalUpdateId: number;
-  prevFinalUpdateId: number;
-  bidTicks: ArrayLike<number>;
-  bidLots: ArrayLike<number>;
-  bidStart: number;
-  bidEnd: number;
-  askTicks: ArrayLike<number>;
-  askLots: ArrayLike<number>;
-  askStart: number;
-  askEnd: number;
-}
 
 export interface BookSyncCounters {
   /** Diffs that broke the chain (or did not bridge the snapshot). */
@@ -309,23 +289,6 @@ export class BookSync {
   private emit(e: BookSyncEvent): void {
     if (this.onEvent !== undefined) this.onEvent(e);
   }
-}
-
-/** Fills `out` with a flat view of `d` (its arrays are shared, not copied) and returns it. */
-export function flatViewOf(d: DepthDiff, out: FlatDepthDiff): FlatDepthDiff {
-  out.tsExchangeUs = d.tsExchangeUs;
-  out.firstUpdateId = d.firstUpdateId;
-  out.finalUpdateId = d.finalUpdateId;
-  out.prevFinalUpdateId = d.prevFinalUpdateId;
-  out.bidTicks = d.bidTicks;
-  out.bidLots = d.bidLots;
-  out.bidStart = 0;
-  out.bidEnd = d.bidTicks.length;
-  out.askTicks = d.askTicks;
-  out.askLots = d.askLots;
-  out.askStart = 0;
-  out.askEnd = d.askTicks.length;
-  return out;
 }
 
 function copyDiff(d: FlatDepthDiff): FlatDepthDiff {

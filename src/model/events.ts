@@ -33,6 +33,43 @@ export interface DepthDiff extends EventStamp {
   askLots: number[];
 }
 
+/**
+ * A diff given as flat arrays with ranges, for replay from columnar batches: the levels of one
+ * side are `ticks[i], lots[i]` for `start <= i < end`. The caller may reuse one object and its
+ * arrays for every diff; `BookSync` copies what it needs to keep.
+ */
+export interface FlatDepthDiff {
+  tsExchangeUs: number;
+  firstUpdateId: number;
+  finalUpdateId: number;
+  prevFinalUpdateId: number;
+  bidTicks: ArrayLike<number>;
+  bidLots: ArrayLike<number>;
+  bidStart: number;
+  bidEnd: number;
+  askTicks: ArrayLike<number>;
+  askLots: ArrayLike<number>;
+  askStart: number;
+  askEnd: number;
+}
+
+/** Fills `out` with a flat view of `d` (its arrays are shared, not copied) and returns it. */
+export function flatViewOf(d: DepthDiff, out: FlatDepthDiff): FlatDepthDiff {
+  out.tsExchangeUs = d.tsExchangeUs;
+  out.firstUpdateId = d.firstUpdateId;
+  out.finalUpdateId = d.finalUpdateId;
+  out.prevFinalUpdateId = d.prevFinalUpdateId;
+  out.bidTicks = d.bidTicks;
+  out.bidLots = d.bidLots;
+  out.bidStart = 0;
+  out.bidEnd = d.bidTicks.length;
+  out.askTicks = d.askTicks;
+  out.askLots = d.askLots;
+  out.askStart = 0;
+  out.askEnd = d.askTicks.length;
+  return out;
+}
+
 /** A full (or top-N) book: a REST `/fapi/v1/depth` snapshot or a snapshot block of a CSV source. */
 export interface DepthSnapshot extends EventStamp {
   type: 'snapshot';

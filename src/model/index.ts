@@ -2,3 +2,4 @@ export * from './decimal.ts';
 export * from './instrument.ts';
 export * from './events.ts';
 export * from './trading.ts';
+export * from './venue.ts';

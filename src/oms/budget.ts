@@ -4,9 +4,9 @@
  * simply not sent this decision. Time comes from the injected clock (µs).
  */
 import type { Clock } from '../core/clock.ts';
-import type { GatewayCommand } from '../model/trading.ts';
+import type { VenueCommand } from '../model/venue.ts';
 
-export type CommandKind = GatewayCommand['kind'];
+export type CommandKind = VenueCommand['kind'];
 
 export interface CommandBudget {
   /** Consumes one unit for a command of this kind; false = do not send it now. */

@@ -4,7 +4,44 @@
  * is a `ConfigError` whose `field` is the key path (`oms.orderTtlUs`).
  */
 import { ConfigError } from '../core/errors.ts';
-import { DEFAULT_OMS_CONFIG, type OmsConfig } from './manager.ts';
+import type { TimeInForce } from '../model/venue.ts';
+import type { ModifyMode } from './reconcile.ts';
+
+export interface OmsConfig {
+  /** Client order id prefix (with the run tag at most 24 characters of [.A-Z:/a-z0-9_-]). */
+  idPrefix: string;
+  /** Run tag making ids unique across runs/sessions; '' in backtests keeps ids deterministic. */
+  runTag: string;
+  modifyMode: ModifyMode;
+  qtyTolerance: number;
+  orderTtlUs: number;
+  /** Time in force of quotes; GTX = post-only. */
+  quoteTimeInForce: TimeInForce;
+  /** Flatten with a reduce-only MARKET order, or an IOC limit at `DecisionContext.flattenPriceTicks`. */
+  flattenOrderType: 'MARKET' | 'IOC';
+  /** Minimum interval between two queries of the same unknown order, µs. */
+  queryIntervalUs: number;
+  /**
+   * After this long since a request was sent, a query showing the request had no effect is
+   * conclusive: Binance drops requests older than recvWindow, so it cannot land later. ≥ recvWindow.
+   */
+  requestGraceUs: number;
+  /** Ended orders are remembered this long (to absorb late reports), µs. */
+  terminalRetentionUs: number;
+}
+
+export const DEFAULT_OMS_CONFIG: OmsConfig = {
+  idPrefix: 'mk',
+  runTag: '',
+  modifyMode: 'amend',
+  qtyTolerance: 0,
+  orderTtlUs: 0,
+  quoteTimeInForce: 'GTX',
+  flattenOrderType: 'MARKET',
+  queryIntervalUs: 1_000_000,
+  requestGraceUs: 10_000_000,
+  terminalRetentionUs: 300_000_000,
+};
 
 const KEYS = Object.keys(DEFAULT_OMS_CONFIG) as (keyof OmsConfig)[];
 

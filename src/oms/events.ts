@@ -4,7 +4,7 @@
  * times µs; commissions exact decimal strings in the margin asset (negative = rebate).
  */
 import type { Side } from '../model/events.ts';
-import type { Liquidity } from '../model/trading.ts';
+import type { Liquidity } from '../model/venue.ts';
 import type { OrderView } from './order.ts';
 import type { OrderEvent, OrderState } from './table.ts';
 
@@ -62,7 +62,12 @@ export interface OmsTransition {
 /** Input the OMS could not apply (no table row, a report for an id it does not know, an impossible quantity). */
 export interface OmsAnomaly {
   clientOrderId: string;
-  kind: 'no-row' | 'unknown-client-order-id' | 'overfill' | 'symbol-mismatch';
+  /**
+   * `stale-snapshot`: an account snapshot lists as open an order a newer report ended;
+   * `venue-differs`: the venue shows a resting order at another price or quantity than tracked
+   * (the venue's is taken).
+   */
+  kind: 'no-row' | 'unknown-client-order-id' | 'overfill' | 'symbol-mismatch' | 'stale-snapshot' | 'venue-differs';
   state: OrderState | null;
   event: OrderEvent | null;
   message: string;
@@ -71,6 +76,8 @@ export interface OmsAnomaly {
 
 export type OmsEvents = {
   'order.created': OmsOrderEvent;
+  /** An open order the OMS did not track, taken over from a venue's account snapshot (an earlier session's). */
+  'order.adopted': OmsOrderEvent;
   'order.acked': OmsOrderEvent;
   'order.filled': OmsFill;
   'order.amended': OmsOrderEvent;

@@ -1,7 +1,7 @@
 /**
  * Order management system (OMS). Units: prices integer ticks, quantities integer lots, times integer
- * µs from the injected Clock. Input: approved `Intent`s (`decide`), exchange `ExecutionReport`s,
- * request timeouts and query answers. Output: `GatewayCommand`s to send, `OrderQuery`s for unknown
+ * µs from the injected Clock. Input: approved `Intent`s (`decide`), venue `ExecutionReport`s,
+ * request timeouts, query answers and account snapshots (`adopt`). Output: `VenueCommand`s to send, `OrderQuery`s for unknown
  * outcomes, and events on the typed bus (`OmsEvents`), including one `order.filled` per change of
  * an order's cumulative filled quantity (signed lots) for the portfolio. Lifecycle: table.ts;
  * reconcile algorithm: reconcile.ts; full specification: docs/OMS_SPEC.md.
@@ -26,7 +26,7 @@ export { planReconcile, isActionable, isInFlight, targetOf, qtyWithinTolerance }
 export type { ModifyMode, ReconcileConfig, ReconcilePlan, CancelReason } from './reconcile.ts';
 export { TokenBucket } from './budget.ts';
 export type { CommandBudget, CommandKind } from './budget.ts';
-export { OrderManager, DEFAULT_OMS_CONFIG } from './manager.ts';
-export { parseOmsConfig } from './config.ts';
-export type { OmsConfig, DecisionContext, LiveOrder, OrderQuery, OrderQueryResult, OrderManagerOptions } from './manager.ts';
+export { OrderManager } from './manager.ts';
+export { DEFAULT_OMS_CONFIG, parseOmsConfig, type OmsConfig } from './config.ts';
+export type { DecisionContext, LiveOrder, OrderManagerOptions } from './manager.ts';
 export type { OmsEvents, OmsFill, OmsOrderEvent, OmsRejectEvent, OmsTransition, OmsAnomaly } from './events.ts';

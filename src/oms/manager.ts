@@ -2,7 +2,7 @@
  * OrderManager: tracks every order of ours through the transition table (table.ts), de-duplicates
  * exchange reports, reconciles approved intents with live orders (reconcile.ts), and settles
  * unknown outcomes by queries. Synchronous, single-threaded, no I/O, no logging: it returns
- * `GatewayCommand`s for the caller to send and publishes what happened on the typed bus.
+ * `VenueCommand`s for the caller to send and publishes what happened on the typed bus.
  *
  * Units: prices integer ticks, quantities integer lots, times integer µs from the injected clock.
  * Ordering: orders are kept in creation order (Map insertion order); every loop that emits
@@ -18,48 +18,14 @@ import { EventBus } from '../core/bus.ts';
 import { InvariantError } from '../core/errors.ts';
 import { IdGenerator, isValidClientOrderId } from '../core/ids.ts';
 import type { Side } from '../model/events.ts';
-import type { ExchangeOrderStatus, ExecutionReport, GatewayCommand, Intent, Liquidity, OrderType, Quote, TimeInForce } from '../model/trading.ts';
+import type { Intent, Quote } from '../model/trading.ts';
+import type { AccountSync, ExecutionReport, Liquidity, OrderQuery, OrderQueryResult, OrderType, TimeInForce, VenueCommand, VenueOrder } from '../model/venue.ts';
+import { DEFAULT_OMS_CONFIG, type OmsConfig } from './config.ts';
 import type { CommandBudget, CommandKind } from './budget.ts';
 import type { OmsAnomaly, OmsEvents } from './events.ts';
 import { eventOfFinalStatus, eventOfReport, statusKey, viewOf, type OrderView, type TrackedOrder } from './order.ts';
-import { planReconcile, type ModifyMode } from './reconcile.ts';
+import { planReconcile } from './reconcile.ts';
 import { isTerminal, LOCAL_EVENTS, resolveNext, transitionRow, type ExchangeEvent, type LocalEvent, type OrderEvent } from './table.ts';
-
-export interface OmsConfig {
-  /** Client order id prefix (with the run tag at most 24 characters of [.A-Z:/a-z0-9_-]). */
-  idPrefix: string;
-  /** Run tag making ids unique across runs/sessions; '' in backtests keeps ids deterministic. */
-  runTag: string;
-  modifyMode: ModifyMode;
-  qtyTolerance: number;
-  orderTtlUs: number;
-  /** Time in force of quotes; GTX = post-only. */
-  quoteTimeInForce: TimeInForce;
-  /** Flatten with a reduce-only MARKET order, or an IOC limit at `DecisionContext.flattenPriceTicks`. */
-  flattenOrderType: 'MARKET' | 'IOC';
-  /** Minimum interval between two queries of the same unknown order, µs. */
-  queryIntervalUs: number;
-  /**
-   * After this long since a request was sent, a query showing the request had no effect is
-   * conclusive: Binance drops requests older than recvWindow, so it cannot land later. ≥ recvWindow.
-   */
-  requestGraceUs: number;
-  /** Ended orders are remembered this long (to absorb late reports), µs. */
-  terminalRetentionUs: number;
-}
-
-export const DEFAULT_OMS_CONFIG: OmsConfig = {
-  idPrefix: 'mk',
-  runTag: '',
-  modifyMode: 'amend',
-  qtyTolerance: 0,
-  orderTtlUs: 0,
-  quoteTimeInForce: 'GTX',
-  flattenOrderType: 'MARKET',
-  queryIntervalUs: 1_000_000,
-  requestGraceUs: 10_000_000,
-  terminalRetentionUs: 300_000_000,
-};
 
 export interface DecisionContext {
   /** At most this many commands this decision. */
@@ -71,28 +37,6 @@ export interface DecisionContext {
   /** Limit price of an IOC flatten order, ticks (required with flattenOrderType 'IOC', else MARKET is used). */
   flattenPriceTicks?: number;
 }
-
-export interface OrderQuery {
-  symbol: string;
-  clientOrderId: string;
-  /** -1 when the exchange id is not known yet (query by client id). */
-  orderId: number;
-}
-
-/** The answer to `GET /fapi/v1/order` by client id. `found: false` is -2013 "Order does not exist". */
-export type OrderQueryResult =
-  | { clientOrderId: string; found: false }
-  | {
-      clientOrderId: string;
-      found: true;
-      orderId: number;
-      status: ExchangeOrderStatus;
-      priceTicks: number;
-      origQtyLots: number;
-      cumFilledLots: number;
-      /** Average fill price in ticks when known (used for fills the stream has not delivered). */
-      avgFillPriceTicks?: number;
-    };
 
 export interface OrderManagerOptions {
   clock: Clock;
@@ -125,6 +69,8 @@ export class OrderManager {
   /** False once an order ended earlier than the previous one (clock not monotone): prune scans. */
   private endedInOrder = true;
   private readonly positions = new Map<string, number>();
+  /** Orders whose outcome is unknown (the `unknown` flag), for queries without a scan of every order. */
+  private readonly unknownOrders = new Set<TrackedOrder>();
   private seq = 0;
 
   constructor(opts: OrderManagerOptions) {
@@ -175,13 +121,13 @@ export class OrderManager {
   // ---- decisions ---------------------------------------------------------------------------
 
   /** Commands that move our live orders of `intent.symbol` towards the intent, within the budget. */
-  decide(intent: Intent, ctx: DecisionContext = {}): GatewayCommand[] {
+  decide(intent: Intent, ctx: DecisionContext = {}): VenueCommand[] {
     const now = this.clock.nowUs();
     this.prune(now);
     for (const q of intent.quotes) assertQuote(q);
     const live = this.liveBySymbol.get(intent.symbol) ?? NO_ORDERS;
     const plan = planReconcile(live, intent.quotes, intent.cancelAll, now, this.config);
-    const cmds: GatewayCommand[] = [];
+    const cmds: VenueCommand[] = [];
     const allowance: Allowance = { left: ctx.maxCommands ?? Number.POSITIVE_INFINITY, budget: ctx.budget };
 
     for (const { order } of plan.cancels) if (take(allowance, 'cancel')) cmds.push(this.cancel(order, now));
@@ -205,19 +151,37 @@ export class OrderManager {
     return cmds;
   }
 
-  /** Orders whose outcome is unknown and due for a `GET /fapi/v1/order`; marks them as queried now. */
+  /**
+   * Orders whose outcome is unknown and due for a `GET /fapi/v1/order` (in creation order); marks
+   * them as queried now.
+   */
   queriesDue(): OrderQuery[] {
+    if (this.unknownOrders.size === 0) return [];
     const now = this.clock.nowUs();
-    const out: OrderQuery[] = [];
-    for (const o of this.orders.values()) {
-      if (!o.unknown || now - o.lastQueryUs < this.config.queryIntervalUs) continue;
+    const due: TrackedOrder[] = [];
+    for (const o of this.unknownOrders) if (now - o.lastQueryUs >= this.config.queryIntervalUs) due.push(o);
+    due.sort((a, b) => a.seq - b.seq);
+    return due.map((o) => {
       o.lastQueryUs = now;
-      out.push({ symbol: o.symbol, clientOrderId: o.clientOrderId, orderId: o.orderId });
-    }
-    return out;
+      return { symbol: o.symbol, clientOrderId: o.clientOrderId, orderId: o.orderId };
+    });
   }
 
-  // ---- inputs from the gateway ---------------------------------------------------------------
+  /**
+   * When `queriesDue` will next have something, µs: the clock's time when a query is due already,
+   * Infinity while no outcome is unknown.
+   */
+  nextQueryUs(): number {
+    if (this.unknownOrders.size === 0) return Number.POSITIVE_INFINITY;
+    let next = Number.POSITIVE_INFINITY;
+    for (const o of this.unknownOrders) {
+      const at = o.lastQueryUs + this.config.queryIntervalUs;
+      if (at < next) next = at;
+    }
+    return Math.max(next, this.clock.nowUs());
+  }
+
+  // ---- inputs from the venue -----------------------------------------------------------------
 
   onExecutionReport(r: ExecutionReport): void {
     const now = this.clock.nowUs();
@@ -276,41 +240,156 @@ export class OrderManager {
     const o = this.orders.get(res.clientOrderId);
     if (!o) return this.anomaly(res.clientOrderId, 'unknown-client-order-id', null, null, 'query result for an order this OMS does not track');
     if (!o.unknown) return;
-    const graceOver = now - o.requestSentUs >= this.config.requestGraceUs;
     if (!res.found) {
       // A submit may still be on its way until recvWindow has passed; an acked order that vanished has ended.
-      if (o.state === 'pending-new' && !graceOver) return;
+      if (o.state === 'pending-new' && now - o.requestSentUs < this.config.requestGraceUs) return;
       this.transition(o, 'not-found', now, -2013, 'Order does not exist.');
       return;
     }
-    if (res.orderId >= 0 && o.orderId < 0) o.orderId = res.orderId;
-    if (this.showsModifyTarget(o, res.priceTicks, res.origQtyLots)) {
-      this.applyAmendment(o, res.priceTicks, res.origQtyLots, now);
-      this.transition(o, 'amended', now);
+    this.applyVenueState(o, res, now);
+  }
+
+  /**
+   * Takes a venue's account snapshot of the symbols it covers (at start-up, and after the user-data
+   * stream came back), so that what the OMS tracks is what the venue has:
+   * - a listed order the OMS tracks is brought to the venue's state like a query answer (fills it
+   *   shows that no report brought are inferred, a pending request it shows landed is settled);
+   * - a listed order the OMS does not track (left by an earlier session) is adopted as a resting
+   *   order (`order.adopted`) with its filled quantity; its fills are not re-booked (the position in
+   *   the snapshot holds them), and the next decision keeps or cancels it like any other order;
+   * - a tracked live order that is not listed has ended, or has not reached the venue yet: its
+   *   outcome becomes unknown and queries settle it (never a guess).
+   * Positions are the caller's (`setPosition`): the trading core compares them once nothing is unknown.
+   * Returns how many orders were adopted.
+   */
+  adopt(sync: AccountSync): number {
+    const now = this.clock.nowUs();
+    const covered = new Set(sync.symbols);
+    const listed = new Set<string>();
+    let adopted = 0;
+    for (const v of sync.openOrders) {
+      if (!covered.has(v.symbol)) continue;
+      listed.add(v.clientOrderId);
+      const o = this.orders.get(v.clientOrderId);
+      if (o === undefined) {
+        if (this.adoptOrder(v, now)) adopted++;
+        continue;
+      }
+      if (o.symbol !== v.symbol) {
+        this.anomaly(o.clientOrderId, 'symbol-mismatch', o.state, null, `account snapshot lists ${v.clientOrderId} under ${v.symbol}, tracked under ${o.symbol}`);
+        continue;
+      }
+      if (isTerminal(o.state)) {
+        // The snapshot was taken before the report that ended it: the report is newer.
+        this.anomaly(o.clientOrderId, 'stale-snapshot', o.state, null, `account snapshot lists ${v.clientOrderId} as ${v.status}, already ${o.state} here`);
+        continue;
+      }
+      this.applyVenueState(o, v, now);
     }
-    const fill: FillInfo = { priceTicks: res.avgFillPriceTicks ?? o.priceTicks, tradeId: -1, liquidity: null, commission: '0', tsExchangeUs: now, isTrade: false };
-    this.applyCumulative(o, res.cumFilledLots, fill, now);
-    const final = eventOfFinalStatus(res.status);
-    if (final) {
-      this.transition(o, final, now);
-      return;
+    for (const symbol of sync.symbols) {
+      const live = this.liveBySymbol.get(symbol);
+      if (live === undefined) continue;
+      for (const o of [...live]) if (!listed.has(o.clientOrderId)) this.transition(o, 'missing', now);
     }
-    // The order is live on the exchange.
-    if (o.state === 'pending-new') this.transition(o, 'ack', now);
-    else if (o.state === 'pending-cancel' && graceOver) this.transition(o, 'cancel-reject', now);
-    else if (o.state === 'pending-modify' && graceOver) this.transition(o, 'modify-reject', now);
-    // Otherwise the request may still land: stay unknown and query again later.
+    return adopted;
+  }
+
+  /** Orders of `symbol` (all symbols when absent) whose outcome is unknown right now. */
+  unknownCount(symbol?: string): number {
+    if (symbol === undefined) return this.unknownOrders.size;
+    let n = 0;
+    for (const o of this.unknownOrders) if (o.symbol === symbol) n++;
+    return n;
   }
 
   // ---- internals ---------------------------------------------------------------------------
 
-  private submitQuote(symbol: string, q: Quote, now: number): GatewayCommand {
+  /**
+   * Brings an order to what the venue says of it (a query answer or an account snapshot's listing):
+   * a modify it shows landed, fills no report brought (inferred, at the average fill price when
+   * known), a final status; a live one settles the request in flight when it cannot land any more.
+   */
+  private applyVenueState(o: TrackedOrder, v: Omit<VenueOrder, 'symbol' | 'side' | 'type' | 'timeInForce' | 'reduceOnly'>, now: number): void {
+    const graceOver = now - o.requestSentUs >= this.config.requestGraceUs;
+    if (v.orderId >= 0 && o.orderId < 0) o.orderId = v.orderId;
+    if (this.showsModifyTarget(o, v.priceTicks, v.origQtyLots)) {
+      this.applyAmendment(o, v.priceTicks, v.origQtyLots, now);
+      this.transition(o, 'amended', now);
+    }
+    const fill: FillInfo = { priceTicks: v.avgFillPriceTicks ?? o.priceTicks, tradeId: -1, liquidity: null, commission: '0', tsExchangeUs: now, isTrade: false };
+    this.applyCumulative(o, v.cumFilledLots, fill, now);
+    const final = eventOfFinalStatus(v.status);
+    if (final) {
+      this.transition(o, final, now);
+      return;
+    }
+    // The order is live on the venue.
+    if (o.state === 'pending-new') this.transition(o, 'ack', now);
+    else if (o.state === 'pending-cancel' && graceOver) this.transition(o, 'cancel-reject', now);
+    else if (o.state === 'pending-modify' && graceOver) this.transition(o, 'modify-reject', now);
+    else if (o.state === 'open' || o.state === 'partially-filled') {
+      // Nothing of ours is in flight: the venue's price and quantity are the order's.
+      if (v.priceTicks !== o.priceTicks || v.origQtyLots !== o.qtyLots) {
+        this.anomaly(o.clientOrderId, 'venue-differs', o.state, null, `venue shows ${v.origQtyLots} lots @ ${v.priceTicks} ticks, tracked ${o.qtyLots} @ ${o.priceTicks}; taking the venue's`);
+        o.priceTicks = v.priceTicks;
+        o.qtyLots = Math.max(v.origQtyLots, o.filledLots);
+        this.bus.emit('order.amended', { order: viewOf(o), tsUs: now });
+      }
+      this.setUnknown(o, false);
+    }
+    // Otherwise the request may still land: stay as we are (unknown: query again later).
+  }
+
+  /** An open order the venue lists and the OMS does not track: tracked from now on, resting. */
+  private adoptOrder(v: VenueOrder, now: number): boolean {
+    if (v.status !== 'NEW' && v.status !== 'PARTIALLY_FILLED') return false;
+    const o: TrackedOrder = {
+      symbol: v.symbol,
+      clientOrderId: v.clientOrderId,
+      seq: this.seq++,
+      side: v.side,
+      type: v.type,
+      timeInForce: v.timeInForce,
+      reduceOnly: v.reduceOnly,
+      orderId: v.orderId,
+      state: v.cumFilledLots > 0 ? 'partially-filled' : 'open',
+      priceTicks: v.priceTicks,
+      qtyLots: v.origQtyLots,
+      filledLots: Math.min(v.cumFilledLots, v.origQtyLots),
+      unknown: false,
+      requestSentUs: now,
+      placedUs: now,
+      createdUs: now,
+      lastQueryUs: Number.NEGATIVE_INFINITY,
+      modifyTarget: null,
+      seenTrades: new Set(),
+      seenStatus: new Set(),
+      endedUs: 0,
+    };
+    this.orders.set(o.clientOrderId, o);
+    const live = this.liveBySymbol.get(o.symbol);
+    if (live === undefined) this.liveBySymbol.set(o.symbol, [o]);
+    else live.push(o);
+    this.bus.emit('order.adopted', { order: viewOf(o), tsUs: now });
+    return true;
+  }
+
+  private setUnknown(o: TrackedOrder, unknown: boolean): void {
+    if (o.unknown === unknown) return;
+    o.unknown = unknown;
+    if (unknown) this.unknownOrders.add(o);
+    else this.unknownOrders.delete(o);
+  }
+
+  private submitQuote(symbol: string, q: Quote, now: number): VenueCommand {
     return this.submit(symbol, q.side, 'LIMIT', this.config.quoteTimeInForce, q.priceTicks, q.qtyLots, false, now);
   }
 
-  private submit(symbol: string, side: Side, type: OrderType, tif: TimeInForce, priceTicks: number, qtyLots: number, reduceOnly: boolean, now: number): GatewayCommand {
-    const clientOrderId = this.ids.next();
-    if (!isValidClientOrderId(clientOrderId) || this.orders.has(clientOrderId)) throw new InvariantError(`client order id ${clientOrderId} is invalid or reused`);
+  private submit(symbol: string, side: Side, type: OrderType, tif: TimeInForce, priceTicks: number, qtyLots: number, reduceOnly: boolean, now: number): VenueCommand {
+    // An adopted order (an earlier session's) may hold an id this generator gives out: skip it.
+    let clientOrderId = this.ids.next();
+    while (this.orders.has(clientOrderId)) clientOrderId = this.ids.next();
+    if (!isValidClientOrderId(clientOrderId)) throw new InvariantError(`client order id ${clientOrderId} is invalid`);
     const o: TrackedOrder = {
       symbol,
       clientOrderId,
@@ -343,14 +422,14 @@ export class OrderManager {
     return { kind: 'submit', order: { symbol, clientOrderId, side, type, timeInForce: tif, priceTicks, qtyLots, reduceOnly } };
   }
 
-  private cancel(o: TrackedOrder, now: number): GatewayCommand {
+  private cancel(o: TrackedOrder, now: number): VenueCommand {
     this.transition(o, 'cancel-request', now);
     o.requestSentUs = now;
     return { kind: 'cancel', symbol: o.symbol, clientOrderId: o.clientOrderId };
   }
 
   /** Binance's modify quantity is the order's total: what has filled plus the quote's remaining. */
-  private modify(o: TrackedOrder, q: Quote, now: number): GatewayCommand {
+  private modify(o: TrackedOrder, q: Quote, now: number): VenueCommand {
     this.transition(o, 'modify-request', now);
     const qtyLots = o.filledLots + q.qtyLots;
     o.modifyTarget = { priceTicks: q.priceTicks, qtyLots };
@@ -412,8 +491,8 @@ export class OrderManager {
     const to = resolveNext(row.next, o.filledLots);
     const wasUnknown = o.unknown;
     o.state = to;
-    if (row.unknown) o.unknown = true;
-    else if (to !== from) o.unknown = false; // leaving the pending state settles the outcome
+    if (row.unknown) this.setUnknown(o, true);
+    else if (to !== from) this.setUnknown(o, false); // leaving the pending state settles the outcome
     if (to !== from && (from === 'pending-modify' || isTerminal(to))) o.modifyTarget = null;
     if (to !== from && isTerminal(to)) this.markEnded(o, now);
     if (this.bus.hasListeners('order.transition')) this.bus.emit('order.transition', { clientOrderId: o.clientOrderId, from, event, to, unknown: o.unknown, tsUs: now });

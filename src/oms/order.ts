@@ -3,7 +3,7 @@
  * Prices are integer ticks, quantities integer lots, times integer microseconds (OMS clock).
  */
 import type { Side } from '../model/events.ts';
-import type { ExchangeOrderStatus, ExecutionReport, OrderType, TimeInForce } from '../model/trading.ts';
+import type { ExchangeOrderStatus, ExecutionReport, OrderType, TimeInForce } from '../model/venue.ts';
 import type { ExchangeEvent, OrderState } from './table.ts';
 
 /** Binance codes after which a request's outcome is unknown (it may or may not have been applied). */

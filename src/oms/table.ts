@@ -75,7 +75,9 @@ export type ExchangeEvent =
   /** Outcome unknown: request timeout, HTTP 503 "unknown", -1006/-1007 (and -1000/-1001). */
   | 'timeout'
   /** A query answered -2013 "does not exist" after the request's grace period: it never arrived. */
-  | 'not-found';
+  | 'not-found'
+  /** An account snapshot of the venue does not list the order as open: it ended unseen, or has not arrived yet. */
+  | 'missing';
 
 export type OrderEvent = LocalEvent | ExchangeEvent;
 
@@ -94,6 +96,7 @@ export const EXCHANGE_EVENTS: readonly ExchangeEvent[] = [
   'unknown-order-reject',
   'timeout',
   'not-found',
+  'missing',
 ];
 
 export type NextState = OrderState | 'working';
@@ -124,6 +127,8 @@ function restingRows(self: 'open' | 'partially-filled'): Rows {
     'modify-reject': stale('stale or duplicated response to an earlier modify', self),
     'unknown-order-reject': stale('stale or duplicated -2011 to an earlier request', self),
     timeout: stale('timeout of a request already answered', self),
+    missing: { next: self, unknown: true, why: 'the account snapshot does not list it: it ended unseen (fills or a cancel we missed); in flight until queried' },
+    'not-found': { next: 'canceled', why: 'query (after an account snapshot did not list it) says it no longer exists: cancelled unfilled and forgotten' },
   };
 }
 
@@ -152,6 +157,7 @@ export const TRANSITIONS: Readonly<Record<OrderState, Readonly<Rows>>> = {
     expire: { next: 'expired', why: 'IOC/market remainder or STP expiry before we saw the ack' },
     reject: { next: 'rejected', why: 'the exchange refused the order (-5022 post-only would take, filters, margin)' },
     timeout: { next: 'pending-new', unknown: true, why: 'submit outcome unknown: in flight until queried; never re-sent under a new id' },
+    missing: { next: 'pending-new', unknown: true, why: 'not in the account snapshot: not arrived yet, or ended unseen; in flight until queried' },
     'not-found': { next: 'rejected', why: 'query says it does not exist after recvWindow: it never reached the engine' },
   },
   open: restingRows('open'),
@@ -171,6 +177,7 @@ export const TRANSITIONS: Readonly<Record<OrderState, Readonly<Rows>>> = {
       why: '-2011: the order already ended (filled/cancelled) but that report has not arrived; await the stream or a query',
     },
     timeout: { next: 'pending-cancel', unknown: true, why: 'cancel outcome unknown: in flight until queried' },
+    missing: { next: 'pending-cancel', unknown: true, why: 'not in the account snapshot: the cancel (or a fill) took effect unseen; in flight until queried' },
     'not-found': { next: 'canceled', why: 'query says the order no longer exists (unfilled cancelled orders vanish)' },
   },
   'pending-modify': {
@@ -189,6 +196,7 @@ export const TRANSITIONS: Readonly<Record<OrderState, Readonly<Rows>>> = {
       why: '-2011/-2013 to the modify: the order already ended but that report has not arrived; await the stream or a query',
     },
     timeout: { next: 'pending-modify', unknown: true, why: 'modify outcome unknown: in flight until queried' },
+    missing: { next: 'pending-modify', unknown: true, why: 'not in the account snapshot: the order ended unseen; in flight until queried' },
     'not-found': { next: 'canceled', why: 'query says the order no longer exists' },
   },
   filled: {

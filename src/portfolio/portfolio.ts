@@ -12,7 +12,7 @@
 import type { EventBus } from '../core/bus.ts';
 import { ConfigError, InputError } from '../core/errors.ts';
 import type { Instrument } from '../model/instrument.ts';
-import type { ExecutionReport } from '../model/trading.ts';
+import type { ExecutionReport } from '../model/venue.ts';
 import { bracketFor, DEFAULT_LEVERAGE, DEFAULT_MAINTENANCE_BRACKETS, initialMargin, liquidationPrice8, maintenanceMargin, marginRatio8, parseBrackets, RATIO_DECIMALS, validateMarginConfig, type ParsedBracket } from './margin.ts';
 import { divRoundHalfEven, formatScaled, parseDecimal, parseScaled, pow10n } from './money.ts';
 import { PositionLedger } from './position.ts';

@@ -4,7 +4,7 @@
  * ticks (fill mids may be half-ticks) or exact decimal strings (mark prices, rates).
  */
 import type { Side } from '../model/events.ts';
-import type { FundingSettlement, Liquidity } from '../model/trading.ts';
+import type { FundingSettlement, Liquidity } from '../model/venue.ts';
 
 /** One fill of one of our orders. */
 export interface FillInput {

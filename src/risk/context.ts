@@ -54,4 +54,9 @@ export interface RiskContext {
   marginUsed: string;
   /** Volatility estimate from the signal module, ticks per √second; NaN when not yet known. */
   sigmaTicksPerSqrtS: number;
+  /**
+   * Our orders and position are in sync with the venue: its user-data stream is up and, after it
+   * came back, its account snapshot was taken in. Absent = true (a backtest's simulated venue).
+   */
+  accountInSync?: boolean;
 }

@@ -8,7 +8,8 @@
  * 1. `update(ctx)`: volatility breaker (σ, mid jump) and equity stops (drawdown, daily loss) move
  *    the trading state; each change is published as `riskStateChanged`.
  * 2. Whole-intent gates → a denial (`riskDenied`): HALTED (only pure cancels pass), a malformed
- *    cancel-all, an invalid or stale book when there are quotes.
+ *    cancel-all, and when there are quotes: an account out of sync with the venue (user-data stream
+ *    down or not yet reconciled), an invalid or stale book.
  * 3. Per-quote rules → trims (`riskTrimmed`), quotes taken nearest-first (`level`, then input
  *    order): filters, price band, PERCENT_PRICE, open-order count, reduce-only (REDUCING state or
  *    capital usage), per-order notional, worst-case position in lots and notional, exchange minimums,
@@ -142,6 +143,7 @@ export class RiskEngine {
 
     const bid = ctx.bestBidTicks;
     const ask = ctx.bestAskTicks;
+    if (ctx.accountInSync === false) return this.deny(ctx, 'ACCOUNT_UNSYNCED', 'the venue user-data stream is down or not yet reconciled (fills would go unseen); no quoting', true);
     if (!ctx.bookValid) return this.deny(ctx, 'BOOK_INVALID', 'book is out of sync with the exchange; no quoting', true);
     if (!(bid > 0 && ask > 0 && bid < ask)) return this.deny(ctx, 'BOOK_INVALID', `book has no usable touch (bid ${bid}, ask ${ask}); no quoting`, true);
     const maxAge = this.config.maxBookAgeUs;

@@ -1,19 +1,19 @@
 /**
- * `SimExchange`: the matching engine of a backtest. See index.ts for the fill rules; this file
- * holds the event handlers and the order lifecycle.
+ * `SimExchange`: the simulated Binance matching engine, a `SimVenue` (model/venue.ts). See
+ * index.ts for the fill rules; this file holds the event handlers and the order lifecycle.
  */
 import { BookSync, L2Book } from '../book/index.ts';
-import type { BookView, FlatDepthDiff } from '../book/index.ts';
+import type { BookView } from '../book/index.ts';
 import type { Rng } from '../core/random.ts';
-import type { AggTrade, BookTicker, MarketEvent, MarkPrice, Trade } from '../model/events.ts';
+import type { AggTrade, BookTicker, FlatDepthDiff, MarketEvent, MarketEventType, MarkPrice, Trade } from '../model/events.ts';
 import type { Instrument } from '../model/instrument.ts';
-import type { ExecutionReport, GatewayCommand, Liquidity, OrderRequest } from '../model/trading.ts';
+import type { AccountSync, ExecutionReport, Liquidity, OrderRequest, SimVenue, VenueCommand, VenueEvent, VenueOrder } from '../model/venue.ts';
 import { OrderFilters, REJECT, type FilterMarket, type Reject } from './filters.ts';
 import { FundingClock, type SymbolFunding } from './funding.ts';
 import { bandEdgeTicks, commission, mulExact, parseExact, type ExactDecimal } from './money.ts';
 import { requestReject, SimOrder } from './order.ts';
 import { createQueueModel, type QueueModel } from './queue.ts';
-import type { FeeRates, FundingSettlement, SimExchangeCounters, SimExchangeOptions, SimOrderView } from './types.ts';
+import type { FeeRates, SimExchangeCounters, SimExchangeOptions, SimOrderView } from './types.ts';
 
 const EPS = 1e-9;
 
@@ -59,7 +59,7 @@ class SymbolState implements SymbolFunding {
   }
 }
 
-export class SimExchange {
+export class SimExchange implements SimVenue {
   readonly queueModel: QueueModel;
   readonly rng: Rng;
   readonly counters: SimExchangeCounters = { marketEvents: 0, ignoredEvents: 0, commands: 0, fills: 0, rejects: 0, fundingSettlements: 0, fundingSkipped: 0 };
@@ -71,7 +71,10 @@ export class SimExchange {
   private readonly funding: FundingClock;
   private readonly fundingFixed: boolean;
   private readonly partialFills: boolean;
-  private reports: ExecutionReport[] = [];
+  private events: VenueEvent[] = [];
+  /** Orders that ended, by client id, kept for queries: at most `closedOrderRetention`, oldest dropped first. */
+  private readonly closed = new Map<string, SimOrder>();
+  private readonly closedOrderRetention: number;
   private nextOrderId: number;
   private nextTradeId = 1;
   private lastSymbol = '';
@@ -89,14 +92,18 @@ export class SimExchange {
       this.symbols.set(inst.symbol, s);
       this.ordered.push(s);
     }
-    this.funding = new FundingClock(opts.funding ?? { mode: 'data' }, this.counters);
+    this.funding = new FundingClock(opts.funding ?? { mode: 'data' }, this.counters, (settlement) => this.events.push({ kind: 'funding', settlement }));
+    this.closedOrderRetention = opts.closedOrderRetention ?? 10_000;
     this.fundingFixed = opts.funding?.mode === 'fixed';
     this.partialFills = opts.partialFills ?? true;
   }
 
   // ---- public API -------------------------------------------------------------------------------
 
-  /** A market event at its exchange time. Events of unknown symbols are counted and ignored. */
+  /**
+   * A market event at its exchange time. Events of unknown symbols are counted and ignored; an event
+   * `ignores` (the one predicate `accepts` also reads) holds for changes nothing but the funding clock.
+   */
   onMarketEvent(e: MarketEvent): void {
     this.counters.marketEvents++;
     const s = this.state(e.symbol);
@@ -105,31 +112,27 @@ export class SimExchange {
       return;
     }
     if (this.funding.due(e.tsExchangeUs)) this.funding.settleFixed(this.ordered, e.tsExchangeUs);
+    if (this.ignores(e.type, s)) return;
     switch (e.type) {
       case 'depth':
-        if (this.bookSource === 'bookTicker') return;
         this.enterDepthMode(s);
         s.sync.applyDiff(e);
         if (s.resting.length > 0) this.afterBookChange(s, e.tsExchangeUs);
         return;
       case 'snapshot':
-        if (this.bookSource === 'bookTicker') return;
         this.enterDepthMode(s);
         s.sync.applySnapshot(e);
         if (s.resting.length > 0) this.afterBookChange(s, e.tsExchangeUs);
         return;
       case 'bookTicker':
-        if (this.bookSource === 'depth' || (this.bookSource === 'auto' && s.depthSeen)) return;
         this.applyTicker(s, e);
         if (s.resting.length > 0) this.afterBookChange(s, e.tsExchangeUs);
         return;
       case 'trade':
-        if (this.tradeSource === 'aggTrade') return;
         s.tradeSeen = true;
         if (s.resting.length > 0) this.onPrint(s, e);
         return;
       case 'aggTrade':
-        if (this.tradeSource === 'trade' || (this.tradeSource === 'auto' && s.tradeSeen)) return;
         if (s.resting.length > 0) this.onPrint(s, e);
         return;
       case 'markPrice':
@@ -150,52 +153,82 @@ export class SimExchange {
       return;
     }
     if (this.funding.due(d.tsExchangeUs)) this.funding.settleFixed(this.ordered, d.tsExchangeUs);
-    if (this.bookSource === 'bookTicker') return;
+    if (this.ignores('depth', s)) return;
     this.enterDepthMode(s);
     s.sync.applyFlatDiff(d);
     if (s.resting.length > 0) this.afterBookChange(s, d.tsExchangeUs);
   }
 
   /**
-   * For a replay that builds events lazily: takes an event that `onMarketEvent` would ignore right
-   * now (counting it the same way) and returns true, so the caller need not build it; returns false
-   * for anything else (deliver it with `onMarketEvent`). Ignored now: a bookTicker of a symbol whose
-   * book comes from depth; a trade or aggTrade with no resting order (once the trade source is
-   * settled). Never skips under fixed-rate funding, whose schedule runs on every event's time.
+   * Whether delivering an event of this type and symbol now could change anything (pure; a replay
+   * that builds events lazily skips the rest). Always true under fixed-rate funding, whose schedule
+   * runs on every event's time, and for symbols the exchange does not know (they are counted).
    */
-  skipMarketEvent(type: MarketEvent['type'], symbol: string): boolean {
-    if (this.fundingFixed) return false;
+  accepts(type: MarketEventType, symbol: string): boolean {
+    if (this.fundingFixed) return true;
     const s = this.state(symbol);
-    if (s === undefined) return false;
-    let ignored = false;
-    if (type === 'bookTicker') ignored = this.bookSource === 'depth' || (this.bookSource === 'auto' && s.depthSeen);
-    else if (type === 'trade') ignored = this.tradeSource === 'aggTrade' || (s.tradeSeen && s.resting.length === 0);
-    else if (type === 'aggTrade') ignored = this.tradeSource === 'trade' || (this.tradeSource === 'auto' && s.tradeSeen) || s.resting.length === 0;
-    if (ignored) this.counters.marketEvents++;
-    return ignored;
+    return s === undefined || !this.ignores(type, s);
   }
 
-  /** A gateway command arriving at the exchange at `tsUs` (after the entry latency). */
-  onCommand(cmd: GatewayCommand, tsUs: number): void {
+  /**
+   * The one "ignored now" rule: a book event of a source the symbol's book does not use, a print
+   * of the trade source not used, or a print while no order rests (once the trade source is
+   * settled: the first `trade` still has to switch `auto` to trades).
+   */
+  private ignores(type: MarketEventType, s: SymbolState): boolean {
+    switch (type) {
+      case 'depth':
+      case 'snapshot':
+        return this.bookSource === 'bookTicker';
+      case 'bookTicker':
+        return this.bookSource === 'depth' || (this.bookSource === 'auto' && s.depthSeen);
+      case 'trade':
+        return this.tradeSource === 'aggTrade' || (s.tradeSeen && s.resting.length === 0);
+      case 'aggTrade':
+        return this.tradeSource === 'trade' || (this.tradeSource === 'auto' && s.tradeSeen) || s.resting.length === 0;
+      case 'markPrice':
+        return false;
+    }
+  }
+
+  /** A command arriving at the exchange at `tsUs` (after the entry latency). */
+  send(cmd: VenueCommand, tsUs: number): void {
     this.counters.commands++;
     if (this.funding.due(tsUs)) this.funding.settleFixed(this.ordered, tsUs);
-    if (cmd.kind === 'submit') this.submit(cmd.order, tsUs);
-    else if (cmd.kind === 'cancel') this.cancel(cmd.symbol, cmd.clientOrderId, tsUs);
-    else this.modify(cmd, tsUs);
+    switch (cmd.kind) {
+      case 'submit':
+        this.submit(cmd.order, tsUs);
+        break;
+      case 'cancel':
+        this.cancel(cmd.symbol, cmd.clientOrderId, tsUs);
+        break;
+      case 'modify':
+        this.modify(cmd, tsUs);
+        break;
+      case 'query':
+        this.query(cmd.symbol, cmd.clientOrderId);
+        return;
+    }
     const s = this.symbols.get(cmd.kind === 'submit' ? cmd.order.symbol : cmd.symbol);
     if (s !== undefined && s.needsCompact) this.compact(s);
   }
 
-  /** Reports produced since the last call, in the order the exchange produced them. */
-  drainReports(): ExecutionReport[] {
-    const out = this.reports;
-    this.reports = [];
+  /** Reports, funding settlements and query answers since the last call, in the order they happened. */
+  drainEvents(): VenueEvent[] {
+    const out = this.events;
+    this.events = [];
     return out;
   }
 
-  /** Funding settlements since the last call, in time order (symbols in instrument order at equal times). */
-  drainFunding(): FundingSettlement[] {
-    return this.funding.drain();
+  /**
+   * The account as the exchange sees it at `tsUs`: positions (from our fills) and open orders of
+   * every symbol. The simulated exchange keeps no wallet, so `balances` is empty.
+   */
+  accountSync(tsUs: number): AccountSync {
+    const positions = this.ordered.filter((s) => s.positionLots !== 0).map((s) => ({ symbol: s.inst.symbol, lots: s.positionLots, entryPrice: '' }));
+    const openOrders: VenueOrder[] = [];
+    for (const s of this.ordered) for (const o of s.resting) if (o.isOpen) openOrders.push(o.view());
+    return { tsUs, symbols: this.ordered.map((s) => s.inst.symbol), positions, balances: [], openOrders };
   }
 
   /** The exchange's replayed book of a symbol (without our orders). */
@@ -357,28 +390,36 @@ export class SimExchange {
       }
     }
     const o = new SimOrder(req, this.nextOrderId++);
-    this.reports.push(o.report('NEW', tsUs));
+    this.report(o.report('NEW', tsUs));
     if (marketable) this.takeLiquidity(s, o, tsUs);
     if (!o.isOpen) return;
     if (o.type === 'MARKET' || o.timeInForce === 'IOC' || o.timeInForce === 'FOK') {
       o.status = 'EXPIRED';
-      this.reports.push(o.report('EXPIRED', tsUs));
+      this.report(o.report('EXPIRED', tsUs));
+      this.retain(o);
       return;
     }
     this.rest(s, o);
+  }
+
+  /** `GET /fapi/v1/order`: an open order, or one that ended within the retention; else -2013. */
+  private query(symbol: string, clientOrderId: string): void {
+    const o = this.symbols.get(symbol)?.open.get(clientOrderId) ?? this.closed.get(clientOrderId);
+    const result = o === undefined || o.symbol !== symbol ? { clientOrderId, found: false as const } : { found: true as const, ...o.view() };
+    this.events.push({ kind: 'queryAnswer', symbol, result });
   }
 
   private cancel(symbol: string, clientOrderId: string, tsUs: number): void {
     const o = this.symbols.get(symbol)?.open.get(clientOrderId);
     if (o === undefined) {
       this.counters.rejects++;
-      this.reports.push(requestReject('CANCEL_REJECTED', { symbol, clientOrderId, side: 'buy', priceTicks: 0, qtyLots: 0, reduceOnly: false }, REJECT.unknownOrder.code, REJECT.unknownOrder.message, tsUs));
+      this.report(requestReject('CANCEL_REJECTED', { symbol, clientOrderId, side: 'buy', priceTicks: 0, qtyLots: 0, reduceOnly: false }, REJECT.unknownOrder.code, REJECT.unknownOrder.message, tsUs));
       return;
     }
     this.close(this.mustState(symbol), o, 'CANCELED', tsUs);
   }
 
-  private modify(cmd: Extract<GatewayCommand, { kind: 'modify' }>, tsUs: number): void {
+  private modify(cmd: Extract<VenueCommand, { kind: 'modify' }>, tsUs: number): void {
     const s = this.symbols.get(cmd.symbol);
     const o = s?.open.get(cmd.clientOrderId);
     const fields = { symbol: cmd.symbol, clientOrderId: cmd.clientOrderId, side: cmd.side, priceTicks: cmd.priceTicks, qtyLots: cmd.qtyLots, reduceOnly: false };
@@ -397,7 +438,7 @@ export class SimExchange {
     }
     o.priceTicks = cmd.priceTicks;
     o.origQtyLots = cmd.qtyLots;
-    this.reports.push(o.report('AMENDMENT', tsUs));
+    this.report(o.report('AMENDMENT', tsUs));
     // Loses queue priority: leaves the list and is placed again behind everyone at its new price.
     s.resting.splice(s.resting.indexOf(o), 1);
     if (o.reduceOnly) s.reduceOnlyResting--;
@@ -463,7 +504,7 @@ export class SimExchange {
       o.status = o.filledLots === o.origQtyLots ? 'FILLED' : 'PARTIALLY_FILLED';
       s.positionLots += o.isBuy ? lots : -lots;
       const fee = commission(s.inst, priceTicks, lots, liquidity === 'maker' ? s.makerRate : s.takerRate);
-      this.reports.push(o.tradeReport(lots, priceTicks, this.nextTradeId++, liquidity, fee, tsUs));
+      this.report(o.tradeReport(lots, priceTicks, this.nextTradeId++, liquidity, fee, tsUs));
       this.counters.fills++;
       if (o.status === 'FILLED') this.forget(s, o);
     }
@@ -483,7 +524,7 @@ export class SimExchange {
   private close(s: SymbolState, o: SimOrder, status: 'CANCELED' | 'EXPIRED', tsUs: number): void {
     o.status = status;
     this.forget(s, o);
-    this.reports.push(o.report(status, tsUs));
+    this.report(o.report(status, tsUs));
   }
 
   private forget(s: SymbolState, o: SimOrder): void {
@@ -492,6 +533,19 @@ export class SimExchange {
       if (o.reduceOnly) s.reduceOnlyResting--;
       s.needsCompact = true;
     }
+    this.retain(o);
+  }
+
+  /** Keeps an ended order queryable (a re-used client id keeps its latest order). */
+  private retain(o: SimOrder): void {
+    if (this.closedOrderRetention <= 0) return;
+    this.closed.delete(o.clientOrderId);
+    this.closed.set(o.clientOrderId, o);
+    if (this.closed.size > this.closedOrderRetention) this.closed.delete(this.closed.keys().next().value as string);
+  }
+
+  private report(r: ExecutionReport): void {
+    this.events.push({ kind: 'report', report: r });
   }
 
   /** Drops closed orders from `resting`, keeping the priority order. */
@@ -505,11 +559,11 @@ export class SimExchange {
 
   private rejectSubmit(req: OrderRequest, why: Reject, tsUs: number): void {
     this.counters.rejects++;
-    this.reports.push(requestReject('REJECTED', { ...req, priceTicks: req.type === 'MARKET' ? 0 : req.priceTicks }, why.code, why.message, tsUs));
+    this.report(requestReject('REJECTED', { ...req, priceTicks: req.type === 'MARKET' ? 0 : req.priceTicks }, why.code, why.message, tsUs));
   }
 
   private rejectModify(fields: Parameters<typeof requestReject>[1], why: Reject, tsUs: number): void {
     this.counters.rejects++;
-    this.reports.push(requestReject('MODIFY_REJECTED', fields, why.code, why.message, tsUs));
+    this.report(requestReject('MODIFY_REJECTED', fields, why.code, why.message, tsUs));
   }
 }

@@ -11,7 +11,7 @@
 import { parseFixed } from '../model/decimal.ts';
 import type { Instrument } from '../model/instrument.ts';
 import type { Side } from '../model/events.ts';
-import type { OrderType } from '../model/trading.ts';
+import type { OrderType } from '../model/venue.ts';
 import { notionalAtLeast, parseExact, priceExact, type ExactDecimal } from './money.ts';
 
 export interface Reject {

@@ -22,7 +22,8 @@ import type { MarkPrice } from '../model/events.ts';
 import type { Instrument } from '../model/instrument.ts';
 import { ConfigError } from '../core/errors.ts';
 import { formatExact, fundingPayment, parseExact, type ExactDecimal } from './money.ts';
-import type { FundingConfig, FundingSettlement, SimExchangeCounters } from './types.ts';
+import type { FundingSettlement } from '../model/venue.ts';
+import type { FundingConfig, SimExchangeCounters } from './types.ts';
 
 export const DEFAULT_FUNDING_INTERVAL_US = 8 * 3600 * 1_000_000;
 
@@ -38,7 +39,6 @@ export interface SymbolFunding {
 }
 
 export class FundingClock {
-  private out: FundingSettlement[] = [];
   /** Next fixed-mode funding time; Infinity when not in fixed mode. Set on the first call to `due`. */
   private nextFixedUs: number;
   private readonly intervalUs: number;
@@ -48,6 +48,8 @@ export class FundingClock {
   constructor(
     private readonly cfg: FundingConfig,
     private readonly counters: SimExchangeCounters,
+    /** Receives each settlement as it is made. */
+    private readonly emit: (s: FundingSettlement) => void,
   ) {
     if (cfg.mode === 'fixed') {
       this.intervalUs = cfg.intervalUs ?? DEFAULT_FUNDING_INTERVAL_US;
@@ -98,12 +100,6 @@ export class FundingClock {
     if (e.fundingRate !== '') s.pendingRate = e.fundingRate;
   }
 
-  drain(): FundingSettlement[] {
-    const out = this.out;
-    this.out = [];
-    return out;
-  }
-
   private settle(s: SymbolFunding, tsUs: number, rate: string, markOverride = ''): void {
     const mark = markOverride !== '' ? parseExact(markOverride, `${s.inst.symbol}.markPrice`) : (s.mark ?? s.midExact());
     s.lastSettledUs = tsUs;
@@ -112,7 +108,7 @@ export class FundingClock {
       return;
     }
     this.counters.fundingSettlements++;
-    this.out.push({
+    this.emit({
       symbol: s.inst.symbol,
       tsUs,
       markPrice: formatExact(mark),

@@ -74,4 +74,4 @@ export { SimExchange } from './exchange.ts';
 export { createQueueModel, ProbQueueModel, RiskAverseQueueModel, type ProbFamily, type ProbVariant, type QueueModel, type QueueModelConfig, type QueueState } from './queue.ts';
 export { OrderFilters, REJECT, type Reject } from './filters.ts';
 export { DEFAULT_FUNDING_INTERVAL_US } from './funding.ts';
-export type { FeeRates, FeeSchedule, FundingConfig, FundingSettlement, SimExchangeCounters, SimExchangeOptions, SimOrderView } from './types.ts';
+export type { FeeRates, FeeSchedule, FundingConfig, SimExchangeCounters, SimExchangeOptions, SimOrderView } from './types.ts';

@@ -3,7 +3,7 @@
  * Quantities are lots, prices ticks; `front`/`tradedSinceLevelChange` are the queue model's state.
  */
 import type { Side } from '../model/events.ts';
-import type { ExchangeOrderStatus, ExecutionReport, ExecutionType, Liquidity, OrderRequest, OrderType, TimeInForce } from '../model/trading.ts';
+import type { ExchangeOrderStatus, ExecutionReport, ExecutionType, Liquidity, OrderRequest, OrderType, TimeInForce, VenueOrder } from '../model/venue.ts';
 import type { QueueState } from './queue.ts';
 
 export class SimOrder implements QueueState {
@@ -18,6 +18,8 @@ export class SimOrder implements QueueState {
   priceTicks: number;
   origQtyLots: number;
   filledLots = 0;
+  /** Σ fill price × fill lots, for the average fill price of a query answer. */
+  fillTickLots = 0;
   status: ExchangeOrderStatus = 'NEW';
   /** Queue model state. */
   front = 0;
@@ -54,6 +56,36 @@ export class SimOrder implements QueueState {
   }
 
   report(execType: ExecutionType, tsUs: number): ExecutionReport {
+    return this.build(execType, tsUs, 0, 0, -1, null, '0');
+  }
+
+  tradeReport(lots: number, priceTicks: number, tradeId: number, liquidity: Liquidity, commission: string, tsUs: number): ExecutionReport {
+    this.fillTickLots += lots * priceTicks;
+    return this.build('TRADE', tsUs, lots, priceTicks, tradeId, liquidity, commission);
+  }
+
+  /** The order as a query or an open-orders listing shows it. */
+  view(): VenueOrder {
+    // The average fill price is reported only when it is a whole number of ticks (all fills at one
+    // price, or prices that average out): a fractional tick is not a price the ledger can book.
+    const avg = this.filledLots > 0 ? this.fillTickLots / this.filledLots : NaN;
+    return {
+      symbol: this.symbol,
+      clientOrderId: this.clientOrderId,
+      orderId: this.orderId,
+      side: this.side,
+      type: this.type,
+      timeInForce: this.timeInForce,
+      reduceOnly: this.reduceOnly,
+      status: this.status,
+      priceTicks: this.priceTicks,
+      origQtyLots: this.origQtyLots,
+      cumFilledLots: this.filledLots,
+      avgFillPriceTicks: Number.isSafeInteger(avg) ? avg : undefined,
+    };
+  }
+
+  private build(execType: ExecutionType, tsUs: number, lastFillLots: number, lastFillPriceTicks: number, tradeId: number, liquidity: Liquidity | null, commission: string): ExecutionReport {
     return {
       symbol: this.symbol,
       clientOrderId: this.clientOrderId,
@@ -64,26 +96,16 @@ export class SimOrder implements QueueState {
       priceTicks: this.priceTicks,
       origQtyLots: this.origQtyLots,
       cumFilledLots: this.filledLots,
-      lastFillLots: 0,
-      lastFillPriceTicks: 0,
-      tradeId: -1,
-      liquidity: null,
-      commission: '0',
+      lastFillLots,
+      lastFillPriceTicks,
+      tradeId,
+      liquidity,
+      commission,
       errorCode: 0,
       errorMessage: '',
       reduceOnly: this.reduceOnly,
       tsExchangeUs: tsUs,
     };
-  }
-
-  tradeReport(lots: number, priceTicks: number, tradeId: number, liquidity: Liquidity, commission: string, tsUs: number): ExecutionReport {
-    const r = this.report('TRADE', tsUs);
-    r.lastFillLots = lots;
-    r.lastFillPriceTicks = priceTicks;
-    r.tradeId = tradeId;
-    r.liquidity = liquidity;
-    r.commission = commission;
-    return r;
   }
 }
 

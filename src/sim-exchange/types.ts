@@ -5,7 +5,7 @@
 import type { Rng } from '../core/random.ts';
 import type { Side } from '../model/events.ts';
 import type { Instrument } from '../model/instrument.ts';
-import type { ExchangeOrderStatus, OrderType, TimeInForce } from '../model/trading.ts';
+import type { ExchangeOrderStatus, OrderType, TimeInForce } from '../model/venue.ts';
 import type { QueueModel, QueueModelConfig } from './queue.ts';
 
 /** Commission rates as decimal fractions ("0.0002" = 2 bp); a negative maker rate is a rebate. */
@@ -55,13 +55,12 @@ export interface SimExchangeOptions {
   partialFills?: boolean;
   /** First exchange order id (ids increase by one per accepted order across symbols). Default 1. */
   firstOrderId?: number;
+  /**
+   * How many ended orders stay queryable by client id (`query` commands), the oldest forgotten
+   * first; a query of a forgotten order is answered -2013 "does not exist". Default 10 000.
+   */
+  closedOrderRetention?: number;
 }
-
-/**
- * A funding settlement of the exchange's position in one symbol (the mark price used is the last
- * one seen before the funding time).
- */
-export type { FundingSettlement } from '../model/trading.ts';
 
 /** A resting order as the exchange sees it. */
 export interface SimOrderView {

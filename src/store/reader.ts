@@ -22,7 +22,7 @@ import type { MarketEvent } from '../model/events.ts';
 import type { InstrumentSpec } from '../model/instrument.ts';
 import { listVisible, partitionDir, readMeta, startOfDateUs, tableFile, tablesIn, utcDateOfUs, type PartitionMeta } from './layout.ts';
 import { TableFileReader } from './parquet-io.ts';
-import type { FlatDepthDiff } from '../book/sync.ts';
+import type { FlatDepthDiff } from '../model/events.ts';
 import { TABLES, type ListColumn, type RowBlock, type TableName } from './schema.ts';
 
 export interface Store {

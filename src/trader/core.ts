@@ -31,22 +31,24 @@
  * Ordering: symbols in the order of `instruments`; commands in the order the OMS returned them.
  */
 import { BookSync, L2Book } from '../book/index.ts';
-import type { BookView, FlatDepthDiff } from '../book/index.ts';
+import type { BookView } from '../book/index.ts';
 import { EventBus } from '../core/bus.ts';
 import type { Clock } from '../core/clock.ts';
 import { US_PER_DAY } from '../core/clock.ts';
 import { ConfigError } from '../core/errors.ts';
-import type { MarketEvent } from '../model/events.ts';
+import type { FlatDepthDiff, MarketEvent, MarketEventType } from '../model/events.ts';
 import type { Instrument } from '../model/instrument.ts';
-import type { ExecutionReport, GatewayCommand, Intent, RiskDecision } from '../model/trading.ts';
+import type { Intent, RiskDecision } from '../model/trading.ts';
+import type { AccountSync, ExecutionReport, FundingSettlement, VenueCommand, VenueEvent } from '../model/venue.ts';
 import { OrderManager, type OmsEvents, type OmsFill } from '../oms/index.ts';
-import { DEFAULT_LEVERAGE, parseScaled, Portfolio, type PortfolioEventMap, type PortfolioOptions } from '../portfolio/index.ts';
+import { DEFAULT_LEVERAGE, formatScaled, parseScaled, Portfolio, type PortfolioEventMap, type PortfolioOptions } from '../portfolio/index.ts';
 import { OrderRateLimiter, RiskEngine, type OpenOrderView, type RiskContext } from '../risk/index.ts';
 import { SignalEngine, type Signal } from '../signal/index.ts';
 import { createStrategy, type LiveQuote, type Strategy, type StrategyContext } from '../strategy/index.ts';
 import { parseTraderConfig, type DecisionConfig, type TraderConfig, type TraderConfigInput } from './config.ts';
 import type { DecisionTrigger, TraderEvents } from './events.ts';
 import { marginUsed } from './margin.ts';
+import type { TraderPort } from './port.ts';
 import { emptyStrategySignals, writeStrategySignals, type FullStrategySignals } from './signals.ts';
 
 export interface TradingCoreOptions {
@@ -61,16 +63,6 @@ export interface TradingCoreOptions {
   portfolio?: PortfolioOptions;
 }
 
-/** A funding settlement reported by the exchange (SimExchange's `FundingSettlement` fits). */
-export interface FundingReport {
-  symbol: string;
-  tsUs: number;
-  markPrice: string;
-  rate: string;
-  /** What the exchange booked (received > 0); computed from position × mark × rate when absent. */
-  payment?: string;
-}
-
 export interface TradingCoreCounters {
   marketEvents: number;
   bookUpdates: number;
@@ -78,6 +70,8 @@ export interface TradingCoreCounters {
   commands: number;
   reports: number;
   fundings: number;
+  /** Venue events other than reports and funding (unknown outcomes, query answers, snapshots, stream states). */
+  venueEvents: number;
   ignoredEvents: number;
 }
 
@@ -114,6 +108,8 @@ class SymbolPipeline {
   nextRequoteUs = Number.POSITIVE_INFINITY;
   nextAgeCheckUs = Number.POSITIVE_INFINITY;
   lastMidMarkUs = Number.NEGATIVE_INFINITY;
+  /** The venue's market stream of this symbol is up (a `streamState` down clears it). */
+  marketUp = true;
   /** Margin of our open orders, as tick-lots, and its decimal string (memoised on both inputs). */
   orderTickLots = 0;
   marginTickLots = NaN;
@@ -156,25 +152,33 @@ class SymbolPipeline {
       dayStartEquity: '0',
       marginUsed: '0',
       sigmaTicksPerSqrtS: NaN,
+      accountInSync: true,
     };
   }
 }
 
-export class TradingCore {
+export class TradingCore implements TraderPort {
   readonly bus: EventBus<TraderEvents>;
   readonly config: TraderConfig;
   readonly portfolio: Portfolio;
   readonly oms: OrderManager;
-  readonly counters: TradingCoreCounters = { marketEvents: 0, bookUpdates: 0, decisions: 0, commands: 0, reports: 0, fundings: 0, ignoredEvents: 0 };
+  readonly counters: TradingCoreCounters = { marketEvents: 0, bookUpdates: 0, decisions: 0, commands: 0, reports: 0, fundings: 0, venueEvents: 0, ignoredEvents: 0 };
   private readonly clock: Clock;
   private readonly decision: DecisionConfig;
   private readonly pipelines = new Map<string, SymbolPipeline>();
   private readonly pipelineList: SymbolPipeline[] = [];
   private readonly accounts = new Map<string, AccountView>();
   private readonly leverage: number;
-  private queue: GatewayCommand[] = [];
+  private queue: VenueCommand[] = [];
   /** Symbols whose orders or position changed since the last decision (rule 2). */
   private readonly ordersChanged = new Set<SymbolPipeline>();
+  /**
+   * The user-data stream: `up`, `down` (fills and cancels are not seen), or `resyncing` (back up,
+   * waiting for the venue's account snapshot). Only `up` lets risk approve quotes.
+   */
+  private userStream: 'up' | 'down' | 'resyncing' = 'up';
+  /** No fill, fee or funding booked yet: an account snapshot's wallet may still be taken as the start balance. */
+  private ledgerUntouched = true;
 
   constructor(options: TradingCoreOptions) {
     this.clock = options.clock;
@@ -252,7 +256,7 @@ export class TradingCore {
 
   // ---- inputs ------------------------------------------------------------------------------
 
-  /** A market event, strategy side (at its receive time). */
+  /** A market event, trader side (at its receive time). */
   onMarketEvent(e: MarketEvent): void {
     this.counters.marketEvents++;
     const p = this.pipelines.get(e.symbol);
@@ -260,24 +264,21 @@ export class TradingCore {
       this.counters.ignoredEvents++;
       return;
     }
-    const source = this.decision.bookSource;
+    if (this.ignores(e.type, p)) return;
     switch (e.type) {
       case 'depth':
-        if (source === 'bookTicker') return;
         p.depthSeen = true;
         p.book = p.depthBook;
         p.sync.applyDiff(e);
         this.afterBook(p);
         return;
       case 'snapshot':
-        if (source === 'bookTicker') return;
         p.depthSeen = true;
         p.book = p.depthBook;
         p.sync.applySnapshot(e);
         this.afterBook(p);
         return;
       case 'bookTicker':
-        if (source === 'depth' || (source === 'auto' && p.depthSeen)) return;
         setTopOfBook(p.tobBook, e.bidTicks, e.bidLots, e.askTicks, e.askLots);
         this.afterBook(p);
         return;
@@ -307,7 +308,7 @@ export class TradingCore {
       this.counters.ignoredEvents++;
       return;
     }
-    if (this.decision.bookSource === 'bookTicker') return;
+    if (this.ignores('depth', p)) return;
     p.depthSeen = true;
     p.book = p.depthBook;
     p.sync.applyFlatDiff(d);
@@ -315,26 +316,64 @@ export class TradingCore {
   }
 
   /**
-   * For a replay that builds events lazily (the backtest engine): takes an event `onMarketEvent`
-   * would ignore right now (counting it the same way) and returns true; false: deliver it. Ignored
-   * now: a bookTicker of a symbol whose book comes from depth.
+   * Whether delivering an event of this type and symbol now could change anything (pure; a replay
+   * that builds events lazily skips the rest). Events of symbols we do not trade are accepted (and
+   * counted as ignored).
    */
-  skipMarketEvent(type: MarketEvent['type'], symbol: string): boolean {
-    if (type !== 'bookTicker') return false;
+  accepts(type: MarketEventType, symbol: string): boolean {
     const p = this.pipelines.get(symbol);
-    if (p === undefined) return false;
+    return p === undefined || !this.ignores(type, p);
+  }
+
+  /**
+   * The one "ignored now" rule (`bookSource`): depth and snapshots when the book comes from
+   * bookTickers only; bookTickers when it comes from depth, or (`auto`) once depth has been seen.
+   */
+  private ignores(type: MarketEventType, p: SymbolPipeline): boolean {
     const source = this.decision.bookSource;
-    if (source === 'depth' || (source === 'auto' && p.depthSeen)) {
-      this.counters.marketEvents++;
-      return true;
-    }
+    if (type === 'bookTicker') return source === 'depth' || (source === 'auto' && p.depthSeen);
+    if (type === 'depth' || type === 'snapshot') return source === 'bookTicker';
     return false;
   }
 
-  /** A report about one of our orders (any order, duplicates allowed). */
-  onExecutionReport(r: ExecutionReport): void {
-    this.counters.reports++;
-    this.oms.onExecutionReport(r);
+  /**
+   * A venue event: reports and query answers go to the OMS (and through its fills to the
+   * portfolio), funding to the portfolio, an unknown outcome makes the order in flight until a
+   * query settles it, an account snapshot is taken in (`adopt`), a stream going down stops quoting
+   * what it feeds. Then every symbol whose orders, position or venue state changed decides once.
+   */
+  onVenueEvent(e: VenueEvent): void {
+    switch (e.kind) {
+      case 'report':
+        this.counters.reports++;
+        this.oms.onExecutionReport(e.report);
+        break;
+      case 'funding':
+        this.onFunding(e.settlement);
+        break;
+      case 'requestUnknown':
+        this.counters.venueEvents++;
+        this.oms.onRequestTimeout(e.clientOrderId);
+        break;
+      case 'queryAnswer':
+        this.counters.venueEvents++;
+        this.oms.onQueryResult(e.result);
+        break;
+      case 'accountSync':
+        this.counters.venueEvents++;
+        this.adopt(e.sync);
+        break;
+      case 'streamState':
+        this.counters.venueEvents++;
+        if (e.stream === 'market') this.onMarketStream(e.up, e.symbols, e.tsUs, e.reason);
+        else this.onUserStream(e.up, e.tsUs, e.reason);
+        break;
+    }
+    this.decideChanged();
+  }
+
+  /** One decision for each symbol whose orders, position or venue state changed (rule 2). */
+  private decideChanged(): void {
     if (this.ordersChanged.size === 0) return;
     const now = this.clock.nowUs();
     for (const p of this.pipelineList) {
@@ -344,17 +383,111 @@ export class TradingCore {
     }
   }
 
-  /** A funding settlement the exchange booked (the simulated exchange's `drainFunding()` entries). */
-  onFunding(f: FundingReport): void {
+  /** A funding settlement the venue booked. */
+  private onFunding(f: FundingSettlement): void {
     this.counters.fundings++;
     const p = this.pipeline(f.symbol);
     this.portfolio.applyFunding({ symbol: f.symbol, tsUs: f.tsUs, markPrice: f.markPrice, rate: f.rate, amount: f.payment });
+    this.ledgerUntouched = false;
     p.account.version++;
   }
 
-  /** Runs the decisions due at `tsUs` (call with the clock at `tsUs`). */
+  /**
+   * The market stream of `symbols` (all when absent) went down or came back. Down: each book is
+   * invalid (the depth book waits for a new snapshot, the top-of-book book for the next
+   * bookTicker), so risk quotes nothing there and cancels what rests. Up changes nothing by itself:
+   * the book becomes valid only by re-syncing.
+   */
+  private onMarketStream(up: boolean, symbols: readonly string[] | undefined, tsUs: number, reason: string): void {
+    const affected = symbols === undefined ? this.pipelineList : this.pipelineList.filter((p) => symbols.includes(p.instrument.symbol));
+    for (const p of affected) {
+      p.marketUp = up;
+      if (up) continue;
+      p.sync.reset();
+      p.tobBook.setValid(false);
+      if (p.lastValid) this.ordersChanged.add(p);
+    }
+    if (this.bus.hasListeners('venue.streamChanged')) {
+      this.bus.emit('venue.streamChanged', { tsUs: this.clock.nowUs(), stream: 'market', up, symbols: affected.map((p) => p.instrument.symbol), reason: `${reason} (venue time ${tsUs})` });
+    }
+  }
+
+  /**
+   * The user-data stream went down (fills and cancels of ours are no longer seen: quote nothing,
+   * cancel what rests) or came back (still not in sync until the venue's account snapshot).
+   */
+  private onUserStream(up: boolean, tsUs: number, reason: string): void {
+    const was = this.userStream;
+    this.userStream = up ? (was === 'up' ? 'up' : 'resyncing') : 'down';
+    if (this.userStream !== was) for (const p of this.pipelineList) this.ordersChanged.add(p);
+    if (this.bus.hasListeners('venue.streamChanged')) {
+      this.bus.emit('venue.streamChanged', { tsUs: this.clock.nowUs(), stream: 'user', up, symbols: [], reason: `${reason} (venue time ${tsUs})` });
+    }
+  }
+
+  /**
+   * Takes in the venue's account snapshot: orders through the OMS (`OrderManager.adopt`); then per
+   * covered symbol, once no order of it has an unknown outcome, the venue's position replaces ours
+   * if they differ (`position.adjusted`; with outcomes still unknown the check waits for the next
+   * snapshot, since the queries' fills are in the venue's position already); balances are taken as
+   * the start balance while nothing has been booked yet, else only reported (`account.synced`).
+   * A user-data stream that came back is in sync again.
+   */
+  private adopt(sync: AccountSync): void {
+    const now = this.clock.nowUs();
+    const adoptedOrders = this.oms.adopt(sync);
+    const positions: { symbol: string; venueLots: number; ourLots: number; checked: boolean }[] = [];
+    for (const symbol of sync.symbols) {
+      const p = this.pipelines.get(symbol);
+      if (p === undefined) continue;
+      const venueLots = sync.positions.find((v) => v.symbol === symbol)?.lots ?? 0;
+      const ourLots = this.oms.positionLots(symbol);
+      const checked = this.oms.unknownCount(symbol) === 0;
+      positions.push({ symbol, venueLots, ourLots, checked });
+      if (checked && venueLots !== ourLots) this.adjustPosition(p, ourLots, venueLots, now);
+      this.ordersChanged.add(p);
+    }
+    const balances: { asset: string; venueWallet: string; ourWallet: string; adopted: boolean }[] = [];
+    for (const b of sync.balances) {
+      const asset = b.asset.toUpperCase();
+      if (!this.accounts.has(asset)) continue;
+      const ours = parseScaled(this.portfolio.accountSnapshot(asset).walletBalance, this.portfolio.moneyDecimals, 'walletBalance');
+      const venue = parseScaled(b.walletBalance, this.portfolio.moneyDecimals, `${asset}.walletBalance`);
+      const adopted = this.ledgerUntouched && venue !== ours;
+      if (adopted) {
+        this.portfolio.deposit({ asset, amount: formatScaled(venue - ours, this.portfolio.moneyDecimals), tsUs: now });
+        this.accounts.get(asset)!.version++;
+      }
+      balances.push({ asset, venueWallet: b.walletBalance, ourWallet: formatScaled(ours, this.portfolio.moneyDecimals), adopted });
+    }
+    if (this.userStream === 'resyncing') this.userStream = 'up';
+    if (this.bus.hasListeners('account.synced')) {
+      this.bus.emit('account.synced', { tsUs: now, venueTsUs: sync.tsUs, positions, balances, openOrders: sync.openOrders.length, adoptedOrders });
+    }
+  }
+
+  /** Takes the venue's position: the OMS's, and the ledger's through a fill at the book mid. */
+  private adjustPosition(p: SymbolPipeline, fromLots: number, toLots: number, now: number): void {
+    const symbol = p.instrument.symbol;
+    this.oms.setPosition(symbol, toLots);
+    const bid = p.book.bestBidTicks();
+    const ask = p.book.bestAskTicks();
+    const priceTicks = p.book.isValid() && bid < ask ? Math.floor((bid + ask) / 2) : NaN;
+    const delta = toLots - this.portfolio.positionLots(symbol);
+    if (delta !== 0 && priceTicks > 0) {
+      this.portfolio.applyFill({ symbol, side: delta > 0 ? 'buy' : 'sell', qtyLots: Math.abs(delta), priceTicks, fee: '0', liquidity: 'taker', tsUs: now });
+      this.ledgerUntouched = false;
+      p.account.version++;
+    }
+    this.bus.emit('position.adjusted', { symbol, tsUs: now, fromLots, toLots, priceTicks });
+  }
+
+  /** Runs the decisions and order queries due at `tsUs` (call with the clock at `tsUs`). */
   onTimer(tsUs: number): void {
     const now = this.clock.nowUs();
+    if (this.oms.nextQueryUs() <= tsUs) {
+      for (const q of this.oms.queriesDue()) this.queue.push({ kind: 'query', symbol: q.symbol, clientOrderId: q.clientOrderId, orderId: q.orderId });
+    }
     for (const p of this.pipelineList) {
       let trigger: DecisionTrigger | null = null;
       if (p.pendingDecisionUs <= tsUs) trigger = 'deferred';
@@ -372,7 +505,7 @@ export class TradingCore {
 
   /** When `onTimer` wants to be called next, µs; Infinity when nothing is scheduled. */
   nextTimerUs(): number {
-    let next = Number.POSITIVE_INFINITY;
+    let next = this.oms.nextQueryUs();
     for (const p of this.pipelineList) {
       if (p.pendingDecisionUs < next) next = p.pendingDecisionUs;
       if (p.nextRequoteUs < next) next = p.nextRequoteUs;
@@ -382,7 +515,7 @@ export class TradingCore {
   }
 
   /** Commands to send, in order; the queue is emptied. */
-  drainCommands(): GatewayCommand[] {
+  drainCommands(): VenueCommand[] {
     if (this.queue.length === 0) return EMPTY;
     const out = this.queue;
     this.queue = [];
@@ -508,10 +641,10 @@ export class TradingCore {
     this.enqueue(p, cmds, now, 'decision');
   }
 
-  private enqueue(p: SymbolPipeline, cmds: GatewayCommand[], now: number, cause: 'decision' | 'halt'): void {
+  private enqueue(p: SymbolPipeline, cmds: VenueCommand[], now: number, cause: 'decision' | 'halt'): void {
     if (cmds.length === 0) return;
     for (const c of cmds) {
-      if (c.kind !== 'cancel') p.risk.recordOrderSent(now);
+      if (c.kind === 'submit' || c.kind === 'modify') p.risk.recordOrderSent(now);
       this.queue.push(c);
     }
     this.counters.commands += cmds.length;
@@ -599,6 +732,7 @@ export class TradingCore {
     r.dayStartEquity = a.dayStartEquity;
     r.marginUsed = p.marginUsed;
     r.sigmaTicksPerSqrtS = s.ready.sigma ? s.sigmaTicksPerSqrtS : NaN;
+    r.accountInSync = this.userStream === 'up';
     return r;
   }
 
@@ -617,12 +751,13 @@ export class TradingCore {
     } else if (fee !== '0') {
       this.portfolio.applyFee({ symbol: f.symbol, fee, liquidity });
     }
+    this.ledgerUntouched = false;
     p.account.version++;
     this.ordersChanged.add(p);
   }
 }
 
-const EMPTY: GatewayCommand[] = [];
+const EMPTY: VenueCommand[] = [];
 
 /** Equal prices, an empty side (NaN) equal to an empty side. */
 function samePrice(a: number, b: number): boolean {

@@ -4,13 +4,14 @@
  * transfers), all on one `EventBus<TraderEvents>`. Past tense, immutable, stamped with the core's
  * clock (µs). Payloads are built only when someone listens.
  */
-import type { GatewayCommand, Intent, RiskDecision } from '../model/trading.ts';
+import type { Intent, RiskDecision } from '../model/trading.ts';
+import type { VenueCommand, VenueStream } from '../model/venue.ts';
 import type { OmsEvents } from '../oms/index.ts';
 import type { PortfolioEventMap } from '../portfolio/index.ts';
 import type { RiskEventMap } from '../risk/index.ts';
 
 /** Why a decision ran (see the decision rule in core.ts). */
-export type DecisionTrigger = 'book' | 'orders' | 'timer' | 'deferred';
+export type DecisionTrigger = 'book' | 'orders' | 'timer' | 'deferred' | 'venue';
 
 export interface IntentDecided {
   symbol: string;
@@ -31,10 +32,48 @@ export interface CommandsQueued {
   tsUs: number;
   /** 'decision': reconcile of an approved intent or a denial's cancel-all; 'halt': risk went HALTED. */
   cause: 'decision' | 'halt';
-  commands: GatewayCommand[];
+  commands: VenueCommand[];
+}
+
+/** A venue stream went down or came back (`streamState`), as the core applied it. */
+export interface StreamChanged {
+  tsUs: number;
+  stream: VenueStream;
+  up: boolean;
+  /** Market stream: the symbols whose books it invalidated (down) or that may re-sync (up). */
+  symbols: string[];
+  reason: string;
+}
+
+/** A venue account snapshot was taken in (`accountSync`): what the venue said next to what we had. */
+export interface AccountSynced {
+  tsUs: number;
+  /** Snapshot time at the venue, µs. */
+  venueTsUs: number;
+  positions: { symbol: string; venueLots: number; ourLots: number; checked: boolean }[];
+  balances: { asset: string; venueWallet: string; ourWallet: string; adopted: boolean }[];
+  /** Open orders listed by the venue, and how many of them were new to us (adopted). */
+  openOrders: number;
+  adoptedOrders: number;
+}
+
+/**
+ * Our position differed from the venue's once every order's outcome was known: the venue's is
+ * taken. The difference is booked in the ledger as a fill at `priceTicks` (the book mid), or not
+ * booked when there was no price (`priceTicks` NaN).
+ */
+export interface PositionAdjusted {
+  symbol: string;
+  tsUs: number;
+  fromLots: number;
+  toLots: number;
+  priceTicks: number;
 }
 
 export type TraderOwnEvents = {
+  'venue.streamChanged': StreamChanged;
+  'account.synced': AccountSynced;
+  'position.adjusted': PositionAdjusted;
   intent: IntentDecided;
   decision: RiskDecided;
   commands: CommandsQueued;

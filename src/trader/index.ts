@@ -16,7 +16,8 @@
  *   drainCommands()         gateway commands to send, in order
  *   portfolio, oms, risk(symbol), signals(symbol), book(symbol), kill(symbol), bus
  */
-export { TradingCore, type FundingReport, type TradingCoreCounters, type TradingCoreOptions } from './core.ts';
+export { TradingCore, type TradingCoreCounters, type TradingCoreOptions } from './core.ts';
+export type { TraderPort } from './port.ts';
 export {
   DEFAULT_DECISION_CONFIG,
   parseTraderConfig,
@@ -28,5 +29,5 @@ export {
   type TraderConfig,
   type TraderConfigInput,
 } from './config.ts';
-export type { CommandsQueued, DecisionTrigger, IntentDecided, RiskDecided, TraderEvents, TraderOwnEvents } from './events.ts';
+export type { AccountSynced, CommandsQueued, DecisionTrigger, IntentDecided, PositionAdjusted, RiskDecided, StreamChanged, TraderEvents, TraderOwnEvents } from './events.ts';
 export { emptyStrategySignals, toStrategySignals, writeStrategySignals, type FullStrategySignals } from './signals.ts';

@@ -3,17 +3,18 @@
 import { describe, expect, it } from 'vitest';
 import { SimClock } from '../../src/core/clock.ts';
 import { Rng } from '../../src/core/random.ts';
-import { BacktestEngine, type ExchangeSide, type StrategySide } from '../../src/backtest/engine.ts';
+import { BacktestEngine } from '../../src/backtest/engine.ts';
+import type { TraderPort } from '../../src/trader/index.ts';
 import { ConstantLatency, RandomLatency, type OrderLatencyModel } from '../../src/backtest/latency.ts';
 import { rebatch } from '../../src/backtest/feed.ts';
 import type { MarketEvent, Trade } from '../../src/model/events.ts';
-import type { ExecutionReport, GatewayCommand } from '../../src/model/trading.ts';
+import type { ExecutionReport, SimVenue, VenueCommand, VenueEvent } from '../../src/model/venue.ts';
 
 function trade(i: number, exUs: number, rxUs: number, symbol = 'BTCUSDT'): Trade {
   return { type: 'trade', symbol, tsExchangeUs: exUs, tsReceiveUs: rxUs, tradeId: i, priceTicks: 1000 + i, qtyLots: 1, buyerIsMaker: i % 2 === 0 };
 }
 
-function report(cmd: GatewayCommand, tsUs: number): ExecutionReport {
+function report(cmd: VenueCommand, tsUs: number): ExecutionReport {
   const cid = cmd.kind === 'submit' ? cmd.order.clientOrderId : cmd.clientOrderId;
   return {
     symbol: 'BTCUSDT', clientOrderId: cid, orderId: 1, execType: cmd.kind === 'cancel' ? 'CANCELED' : 'NEW', status: cmd.kind === 'cancel' ? 'CANCELED' : 'NEW',
@@ -25,9 +26,9 @@ function report(cmd: GatewayCommand, tsUs: number): ExecutionReport {
 /** Records every call with the clock time; the strategy sends one order per `every` market events and a timer 500 µs after each. */
 function fakes(clock: SimClock, log: string[], every = 3) {
   let seen = 0;
-  let pending: GatewayCommand[] = [];
+  let pending: VenueCommand[] = [];
   let timerAt = Infinity;
-  const strategy: StrategySide = {
+  const strategy: TraderPort = {
     onMarketEvent(e) {
       log.push(`${clock.nowUs()} S market ${(e as Trade).tradeId}`);
       if (++seen % every === 0) {
@@ -35,8 +36,8 @@ function fakes(clock: SimClock, log: string[], every = 3) {
         if (timerAt === Infinity) timerAt = clock.nowUs() + 500;
       }
     },
-    onExecutionReport(r) {
-      log.push(`${clock.nowUs()} S report ${r.clientOrderId} ${r.tsExchangeUs}`);
+    onVenueEvent(e) {
+      if (e.kind === 'report') log.push(`${clock.nowUs()} S report ${e.report.clientOrderId} ${e.report.tsExchangeUs}`);
     },
     onTimer(t) {
       log.push(`${t} S timer`);
@@ -49,16 +50,16 @@ function fakes(clock: SimClock, log: string[], every = 3) {
       return out;
     },
   };
-  let reports: ExecutionReport[] = [];
-  const exchange: ExchangeSide = {
+  let reports: VenueEvent[] = [];
+  const exchange: SimVenue = {
     onMarketEvent(e) {
       log.push(`${clock.nowUs()} X market ${(e as Trade).tradeId}`);
     },
-    onCommand(cmd, t) {
+    send(cmd, t) {
       log.push(`${t} X command ${cmd.kind === 'submit' ? cmd.order.clientOrderId : ''}`);
-      reports.push(report(cmd, t));
+      reports.push({ kind: 'report', report: report(cmd, t) });
     },
-    drainReports() {
+    drainEvents() {
       const out = reports;
       reports = [];
       return out;
@@ -71,7 +72,7 @@ async function runLog(events: MarketEvent[], batch: number, latency: OrderLatenc
   const clock = new SimClock(0);
   const log: string[] = [];
   const { strategy, exchange } = fakes(clock, log);
-  const engine = new BacktestEngine({ clock, strategy, exchange, latency, feed });
+  const engine = new BacktestEngine({ clock, trader: strategy, venue: exchange, latency, feed });
   const stats = await engine.run(rebatch([events], batch));
   return { log, stats };
 }

@@ -3,10 +3,10 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { EventLog, RECORD_FIELDS } from '../../src/backtest/event-log.ts';
-import type { ExecutionReport, GatewayCommand } from '../../src/model/trading.ts';
+import type { ExecutionReport, VenueCommand } from '../../src/model/venue.ts';
 
 type F = { n: number } | { s: string | null } | { b: boolean };
-const KINDS = { submit: 1, cancel: 2, modify: 3, report: 4, funding: 5, end: 6 } as const;
+const KINDS = { submit: 1, cancel: 2, modify: 3, report: 4, funding: 5, end: 6, query: 7, requestUnknown: 8, queryAnswer: 9, accountSync: 10, streamState: 11 } as const;
 
 /** The documented format, byte by byte. */
 function encode(kind: keyof typeof KINDS, fields: F[]): Buffer {
@@ -39,15 +39,15 @@ const report: ExecutionReport = {
   symbol: 'BTCUSDT', clientOrderId: 'q-1', orderId: 7, execType: 'TRADE', status: 'PARTIALLY_FILLED', side: 'buy', priceTicks: 601234, origQtyLots: 5,
   cumFilledLots: 2, lastFillLots: 2, lastFillPriceTicks: 601234, tradeId: 99, liquidity: 'maker', commission: '-0.0012', errorCode: 0, errorMessage: 'ignored', reduceOnly: false, tsExchangeUs: 1_723_075_200_000_001,
 };
-const submit: GatewayCommand = { kind: 'submit', order: { symbol: 'ETHUSDT', clientOrderId: 'é-2', side: 'sell', type: 'LIMIT', timeInForce: 'GTX', priceTicks: 25_001, qtyLots: 3, reduceOnly: true } } as GatewayCommand;
+const submit: VenueCommand = { kind: 'submit', order: { symbol: 'ETHUSDT', clientOrderId: 'é-2', side: 'sell', type: 'LIMIT', timeInForce: 'GTX', priceTicks: 25_001, qtyLots: 3, reduceOnly: true } } as VenueCommand;
 
 describe('EventLog binary encoding', () => {
   it('hashes exactly the documented bytes', () => {
     const log = new EventLog();
     log.command(10, 2010, submit);
     log.command(11, 2011, { kind: 'cancel', symbol: 'ETHUSDT', clientOrderId: 'é-2' });
-    log.report(-0, { ...report, liquidity: null });
-    log.funding(12, { symbol: 'BTCUSDT', tsUs: 12, markPrice: '60000.1', rate: '0.0001', positionLots: -3, payment: '1.8' });
+    log.venueEvent(-0, { kind: 'report', report: { ...report, liquidity: null } });
+    log.venueEvent(12, { kind: 'funding', settlement: { symbol: 'BTCUSDT', tsUs: 12, markPrice: '60000.1', rate: '0.0001', positionLots: -3, payment: '1.8' } });
     log.end({ marketEvents: 5, commandsSent: 2, reportsDelivered: 1, fundingDelivered: 1, lastUs: NaN });
     const want = Buffer.concat([
       encode('submit', [{ n: 10 }, { n: 2010 }, { s: 'ETHUSDT' }, { s: 'é-2' }, { s: 'sell' }, { s: 'LIMIT' }, { s: 'GTX' }, { n: 25_001 }, { n: 3 }, { b: true }]),
@@ -59,6 +59,29 @@ describe('EventLog binary encoding', () => {
     expect(log.digest()).toBe(sha(want));
     expect(log.records).toBe(5);
     expect(RECORD_FIELDS.report).toHaveLength(18);
+  });
+
+  it('encodes the venue-contract kinds (query, unknown outcome, query answer, account snapshot, stream state) as documented', () => {
+    const log = new EventLog();
+    log.command(1, 2, { kind: 'query', symbol: 'BTCUSDT', clientOrderId: 'q-1', orderId: -1 });
+    log.venueEvent(3, { kind: 'requestUnknown', symbol: 'BTCUSDT', clientOrderId: 'q-1', request: 'submit', cause: 'timeout' });
+    log.venueEvent(4, { kind: 'queryAnswer', symbol: 'BTCUSDT', result: { clientOrderId: 'q-1', found: false } });
+    log.venueEvent(5, { kind: 'queryAnswer', symbol: 'BTCUSDT', result: { clientOrderId: 'q-1', found: true, orderId: 7, status: 'NEW', priceTicks: 10, origQtyLots: 2, cumFilledLots: 1 } });
+    const sync = { tsUs: 6, symbols: ['BTCUSDT'], positions: [{ symbol: 'BTCUSDT', lots: -2, entryPrice: '60000' }], balances: [{ asset: 'USDT', walletBalance: '1000' }], openOrders: [] };
+    log.venueEvent(7, { kind: 'accountSync', sync });
+    log.venueEvent(8, { kind: 'streamState', stream: 'market', up: false, tsUs: 8, symbols: ['BTCUSDT', 'ETHUSDT'], reason: 'no close frame' });
+    log.venueEvent(9, { kind: 'streamState', stream: 'user', up: true, tsUs: 9, reason: 'reconnected' });
+    const json = '{"balances":[{"asset":"USDT","walletBalance":"1000"}],"openOrders":[],"positions":[{"entryPrice":"60000","lots":-2,"symbol":"BTCUSDT"}],"symbols":["BTCUSDT"]}';
+    const want = Buffer.concat([
+      encode('query', [{ n: 1 }, { n: 2 }, { s: 'BTCUSDT' }, { s: 'q-1' }, { n: -1 }]),
+      encode('requestUnknown', [{ n: 3 }, { s: 'BTCUSDT' }, { s: 'q-1' }, { s: 'submit' }, { s: 'timeout' }]),
+      encode('queryAnswer', [{ n: 4 }, { s: 'BTCUSDT' }, { s: 'q-1' }, { b: false }]),
+      encode('queryAnswer', [{ n: 5 }, { s: 'BTCUSDT' }, { s: 'q-1' }, { b: true }, { n: 7 }, { s: 'NEW' }, { n: 10 }, { n: 2 }, { n: 1 }, { n: NaN }]),
+      encode('accountSync', [{ n: 7 }, { n: 6 }, { s: json }]),
+      encode('streamState', [{ n: 8 }, { n: 8 }, { s: 'market' }, { b: false }, { s: 'BTCUSDT,ETHUSDT' }, { s: 'no close frame' }]),
+      encode('streamState', [{ n: 9 }, { n: 9 }, { s: 'user' }, { b: true }, { s: null }, { s: 'reconnected' }]),
+    ]);
+    expect(log.digest()).toBe(sha(want));
   });
 
   it('does not depend on where the buffer is cut (many records, a string larger than the buffer)', () => {
@@ -75,7 +98,7 @@ describe('EventLog binary encoding', () => {
   it('tells apart values that text could confuse, and refuses records after the digest', () => {
     const h = (clientOrderId: string | null, priceTicks: number) => {
       const log = new EventLog();
-      log.report(1, { ...report, liquidity: clientOrderId as never, priceTicks });
+      log.venueEvent(1, { kind: 'report', report: { ...report, liquidity: clientOrderId as never, priceTicks } });
       return log.digest();
     };
     expect(h(null, 1)).not.toBe(h('', 1));
@@ -90,11 +113,11 @@ describe('EventLog binary encoding', () => {
     const chunks: string[] = [];
     const log = new EventLog((c) => chunks.push(c));
     log.command(10, 2010, submit);
-    log.report(20, report);
+    log.venueEvent(20, { kind: 'report', report });
     log.end({ marketEvents: 5, commandsSent: 1, reportsDelivered: 1, fundingDelivered: 0, lastUs: 30 });
     const binaryOnly = new EventLog();
     binaryOnly.command(10, 2010, submit);
-    binaryOnly.report(20, report);
+    binaryOnly.venueEvent(20, { kind: 'report', report });
     binaryOnly.end({ marketEvents: 5, commandsSent: 1, reportsDelivered: 1, fundingDelivered: 0, lastUs: 30 });
     expect(log.digest()).toBe(binaryOnly.digest());
     expect(chunks.join('').split('\n')).toEqual([

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FlatDepthDiff } from '../../src/book/index.ts';
+import type { FlatDepthDiff } from '../../src/model/events.ts';
 import { ColumnarBatch, mergeSources, storeSource, type EventBatch } from '../../src/backtest/feed.ts';
 import type { MarketEvent } from '../../src/model/events.ts';
 import { eventsFromBatch, importEvents, readEvents } from '../../src/store/index.ts';

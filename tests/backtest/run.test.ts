@@ -6,7 +6,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backtest, realParts, runScenario, type PartsContext, type RunParts, type StrategySide, type ExchangeSide } from '../../src/backtest/index.ts';
+import { backtest, realParts, runScenario, type PartsContext, type RunParts } from '../../src/backtest/index.ts';
+import type { SimVenue } from '../../src/model/venue.ts';
+import type { TraderPort } from '../../src/trader/index.ts';
 import { loadScenarioFile, type Scenario } from '../../src/scenario/index.ts';
 import { EXCHANGE_INFO, HBT_BTC, HBT_ETH, haveReal as haveBtc } from '../support/shared-data.ts';
 
@@ -22,16 +24,16 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 function plainParts(ctx: PartsContext): RunParts {
   const p = realParts(ctx);
   const core = p.core;
-  const strategy: StrategySide = {
+  const trader: TraderPort = {
     onMarketEvent: (e) => core.onMarketEvent(e),
-    onExecutionReport: (r) => core.onExecutionReport(r),
+    onVenueEvent: (e) => core.onVenueEvent(e),
     onTimer: (t) => core.onTimer(t),
     nextTimerUs: () => core.nextTimerUs(),
     drainCommands: () => core.drainCommands(),
-    onFunding: (f) => core.onFunding(f),
   };
-  const exchange: ExchangeSide = { onMarketEvent: p.exchange.onMarketEvent, onCommand: p.exchange.onCommand, drainReports: p.exchange.drainReports, drainFunding: p.exchange.drainFunding };
-  return { strategy, exchange, observer: p.observer };
+  const sim = p.sim;
+  const venue: SimVenue = { onMarketEvent: (e) => sim.onMarketEvent(e), send: (cmd, t) => sim.send(cmd, t), drainEvents: () => sim.drainEvents() };
+  return { trader, venue, observer: p.observer };
 }
 
 describe('fast paths (synthetic quickstart)', () => {

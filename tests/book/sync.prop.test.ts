@@ -5,7 +5,8 @@
 // must equal the true book at its last update id.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BookSync, L2Book, type BookSyncCounters, type BookSyncEvent, type FlatDepthDiff, type SyncState } from '../../src/book/index.ts';
+import { BookSync, L2Book, type BookSyncCounters, type BookSyncEvent, type SyncState } from '../../src/book/index.ts';
+import type { FlatDepthDiff } from '../../src/model/events.ts';
 import type { BookSide, DepthDiff, DepthSnapshot } from '../../src/model/index.ts';
 
 type Levels = [number, number][];

@@ -5,8 +5,8 @@
 // modify when the new quantity ≤ executed, a lost request is never applied later. Refusals are
 // pushed to the same outbox but stand for REST replies: the harness delivers each at most once.
 import type { Side } from '../../src/model/events.ts';
-import type { ExchangeOrderStatus, ExecutionReport, ExecutionType, GatewayCommand, OrderRequest } from '../../src/model/trading.ts';
-import type { OrderQueryResult } from '../../src/oms/index.ts';
+import type { ExchangeOrderStatus, ExecutionReport, ExecutionType, OrderQueryResult, OrderRequest, VenueCommand } from '../../src/model/venue.ts';
+
 
 export interface FakeOrder {
   clientOrderId: string;
@@ -40,8 +40,9 @@ export class FakeExchange {
   }
 
   /** Applies a command; rejects are pushed to the outbox like REST responses. */
-  handle(cmd: GatewayCommand, outcome: Outcome): void {
+  handle(cmd: VenueCommand, outcome: Outcome): void {
     if (cmd.kind === 'submit') return this.submit(cmd.order, outcome);
+    if (cmd.kind === 'query') throw new Error('the OMS harness answers queries with query(), not as commands');
     const o = this.orders.get(cmd.clientOrderId);
     const live = o && (o.status === 'NEW' || o.status === 'PARTIALLY_FILLED');
     if (cmd.kind === 'cancel') {

@@ -2,7 +2,8 @@
 // records what the property tests check.
 import { SimClock } from '../../src/core/index.ts';
 import { isValidClientOrderId } from '../../src/core/ids.ts';
-import type { ExecutionReport, GatewayCommand, Intent, Quote } from '../../src/model/trading.ts';
+import type { Intent, Quote } from '../../src/model/trading.ts';
+import type { ExecutionReport, VenueCommand } from '../../src/model/venue.ts';
 import { OrderManager, isActionable, isTerminal, transitionRow, type OmsAnomaly, type OmsConfig, type OmsTransition, type TrackedOrder } from '../../src/oms/index.ts';
 import { FakeExchange, SYMBOL } from './fake-exchange.ts';
 
@@ -22,9 +23,9 @@ export class Harness {
   readonly clock = new SimClock(1_000_000);
   readonly oms: OrderManager;
   readonly fx = new FakeExchange(() => this.clock.nowUs());
-  readonly inflight: GatewayCommand[] = [];
+  readonly inflight: VenueCommand[] = [];
   /** Requests reported to the OMS as timed out that may still reach the engine within recvWindow. */
-  readonly late: { cmd: GatewayCommand; sentUs: number }[] = [];
+  readonly late: { cmd: VenueCommand; sentUs: number }[] = [];
   static readonly RECV_WINDOW_US = 1_500_000;
   readonly delivered: ExecutionReport[] = [];
   readonly transitions: OmsTransition[] = [];
@@ -34,7 +35,7 @@ export class Harness {
   fillEvents = 0;
   private readonly maxFilled = new Map<string, number>();
   private readonly submittedIds = new Set<string>();
-  private readonly sentUs = new Map<GatewayCommand, number>();
+  private readonly sentUs = new Map<VenueCommand, number>();
 
   constructor(config: Partial<OmsConfig>) {
     this.oms = new OrderManager({ clock: this.clock, config: { requestGraceUs: 2_000_000, queryIntervalUs: 500_000, ...config } });

@@ -1,6 +1,7 @@
 // Small builders for OMS unit tests: one symbol, a simulated clock, every bus event recorded.
 import { SimClock } from '../../src/core/index.ts';
-import type { ExecutionReport, Intent, Quote } from '../../src/model/trading.ts';
+import type { Intent, Quote } from '../../src/model/trading.ts';
+import type { ExecutionReport } from '../../src/model/venue.ts';
 import { OrderManager, type OmsConfig, type OmsEvents } from '../../src/oms/index.ts';
 import { SYMBOL, makeReport } from './fake-exchange.ts';
 
@@ -11,6 +12,7 @@ export function makeOms(config: Partial<OmsConfig> = {}, initialPositions?: Reco
   const oms = new OrderManager({ clock, config: { requestGraceUs: 2_000_000, queryIntervalUs: 500_000, ...config }, initialPositions });
   const events: { [K in keyof OmsEvents]: OmsEvents[K][] } = {
     'order.created': [],
+    'order.adopted': [],
     'order.acked': [],
     'order.filled': [],
     'order.amended': [],

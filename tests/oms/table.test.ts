@@ -95,11 +95,17 @@ function fire(t: T, id: string, event: ExchangeEvent): void {
     case 'timeout':
       return t.oms.onRequestTimeout(id);
     case 'not-found':
-      t.oms.onRequestTimeout(id);
+      // Resting orders become unknown only when an account snapshot does not list them.
+      if (v.state === 'open' || v.state === 'partially-filled') fire(t, id, 'missing');
+      else t.oms.onRequestTimeout(id);
       t.advance(3_000_000);
       // Only an order whose outcome is unknown is queried; an answer for a settled one is ignored.
       expect(t.oms.queriesDue().map((q) => q.clientOrderId)).toEqual(t.oms.order(id)!.unknown ? [id] : []);
       return t.oms.onQueryResult({ clientOrderId: id, found: false });
+    case 'missing':
+      // An account snapshot of the symbol that lists no open order.
+      t.oms.adopt({ tsUs: t.clock.nowUs(), symbols: [v.symbol], positions: [], balances: [], openOrders: [] });
+      return;
   }
 }
 
@@ -113,7 +119,7 @@ describe('transition table: structure', () => {
       expect(row.why.length).toBeGreaterThan(5);
       if (isTerminal(state)) expect(row.next).toBe(state);
       if ((LOCAL_EVENTS as readonly string[]).includes(event)) expect(['new', 'open', 'partially-filled']).toContain(state);
-      if (row.unknown) expect(['timeout', 'unknown-order-reject']).toContain(event);
+      if (row.unknown) expect(['timeout', 'unknown-order-reject', 'missing']).toContain(event);
     }
     expect(allRows().length).toBeGreaterThan(80);
   });
@@ -157,6 +163,12 @@ describe('transition table: every (state, exchange event) through the manager', 
           // Unreachable: settled orders are never queried, and their query answers are ignored.
           expect(after).toEqual({ ...before, placedUs: after.placedUs });
           expect(t.events['order.transition'].slice(nTrans).some((x) => x.event === 'not-found')).toBe(false);
+          return;
+        }
+        if (!row && event === 'missing') {
+          // Unreachable: a snapshot's missing orders are the live ones; an ended order is left alone.
+          expect(after).toEqual(before);
+          expect(t.events['order.transition'].length).toBe(nTrans);
           return;
         }
         if (!row && event === 'stale-amended') {

@@ -5,11 +5,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { MarketEvent } from '../../src/model/events.ts';
-import type { ExecutionReport, GatewayCommand, TimeInForce } from '../../src/model/trading.ts';
+import type { ExecutionReport, VenueCommand, TimeInForce } from '../../src/model/venue.ts';
 import type { QueueModelConfig } from '../../src/sim-exchange/index.ts';
 import { ASK, BID, cancel, diff, exchange, mark, modify, order, standardBook, trade } from './helpers.ts';
 
-type Step = { kind: 'market'; e: MarketEvent } | { kind: 'command'; c: GatewayCommand };
+type Step = { kind: 'market'; e: MarketEvent } | { kind: 'command'; c: VenueCommand };
 
 const ids = ['a', 'b', 'c', 'd', 'e'];
 const mid = (BID + ASK) / 2;

@@ -4,7 +4,7 @@
 import { Rng } from '../../src/core/random.ts';
 import { Instrument, type InstrumentSpec } from '../../src/model/instrument.ts';
 import type { AggTrade, BookTicker, DepthDiff, DepthSnapshot, MarkPrice, Side, Trade } from '../../src/model/events.ts';
-import type { ExecutionReport, GatewayCommand, OrderRequest } from '../../src/model/trading.ts';
+import type { ExecutionReport, FundingSettlement, OrderRequest, VenueCommand, VenueEvent } from '../../src/model/venue.ts';
 import { SimExchange, type SimExchangeOptions } from '../../src/sim-exchange/index.ts';
 
 export const SYMBOL = 'BTCUSDT';
@@ -18,8 +18,53 @@ export function instrument(over: Partial<InstrumentSpec> = {}): Instrument {
   });
 }
 
-export function exchange(opts: Partial<SimExchangeOptions> = {}, spec: Partial<InstrumentSpec> = {}): SimExchange {
-  return new SimExchange({
+/**
+ * The simulated exchange with views of its one event queue by kind, for tests that look at reports,
+ * funding settlements and other events (query answers) apart. Each view takes only its own kind;
+ * the others stay for their views.
+ */
+export class TestExchange extends SimExchange {
+  private reports: ExecutionReport[] = [];
+  private settlements: FundingSettlement[] = [];
+  private other: VenueEvent[] = [];
+
+  /** `send`, under the name the tests were written with. */
+  onCommand(cmd: VenueCommand, tsUs: number): void {
+    this.send(cmd, tsUs);
+  }
+
+  drainReports(): ExecutionReport[] {
+    this.pull();
+    const out = this.reports;
+    this.reports = [];
+    return out;
+  }
+
+  drainFunding(): FundingSettlement[] {
+    this.pull();
+    const out = this.settlements;
+    this.settlements = [];
+    return out;
+  }
+
+  drainOther(): VenueEvent[] {
+    this.pull();
+    const out = this.other;
+    this.other = [];
+    return out;
+  }
+
+  private pull(): void {
+    for (const e of this.drainEvents()) {
+      if (e.kind === 'report') this.reports.push(e.report);
+      else if (e.kind === 'funding') this.settlements.push(e.settlement);
+      else this.other.push(e);
+    }
+  }
+}
+
+export function exchange(opts: Partial<SimExchangeOptions> = {}, spec: Partial<InstrumentSpec> = {}): TestExchange {
+  return new TestExchange({
     instruments: [instrument(spec)],
     rng: new Rng(1),
     queueModel: { kind: 'riskAverse' },
@@ -62,15 +107,15 @@ export function mark(ts: number, markPrice: string, fundingRate = '', nextFundin
   return { type: 'markPrice', symbol: SYMBOL, tsExchangeUs: ts, tsReceiveUs: ts, markPrice, indexPrice: '', fundingRate, nextFundingTimeUs };
 }
 
-export function order(clientOrderId: string, side: Side, priceTicks: number, qtyLots: number, over: Partial<OrderRequest> = {}): GatewayCommand {
+export function order(clientOrderId: string, side: Side, priceTicks: number, qtyLots: number, over: Partial<OrderRequest> = {}): VenueCommand {
   return { kind: 'submit', order: { symbol: SYMBOL, clientOrderId, side, type: 'LIMIT', timeInForce: 'GTC', priceTicks, qtyLots, reduceOnly: false, ...over } };
 }
 
-export function cancel(clientOrderId: string): GatewayCommand {
+export function cancel(clientOrderId: string): VenueCommand {
   return { kind: 'cancel', symbol: SYMBOL, clientOrderId };
 }
 
-export function modify(clientOrderId: string, side: Side, priceTicks: number, qtyLots: number): GatewayCommand {
+export function modify(clientOrderId: string, side: Side, priceTicks: number, qtyLots: number): VenueCommand {
   return { kind: 'modify', symbol: SYMBOL, clientOrderId, side, priceTicks, qtyLots };
 }
 

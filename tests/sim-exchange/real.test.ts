@@ -6,8 +6,8 @@ import { BookSync, L2Book, type BookView } from '../../src/book/index.ts';
 import { Rng } from '../../src/core/random.ts';
 import type { MarketEvent } from '../../src/model/events.ts';
 import type { SpecRegistry } from '../../src/model/instrument.ts';
-import { SimExchange } from '../../src/sim-exchange/index.ts';
 import { HBT_BTC, haveReal, loadRealEvents, realSpecs } from '../support/shared-data.ts';
+import { TestExchange } from './helpers.ts';
 
 async function load(): Promise<{ registry: SpecRegistry; events: MarketEvent[] }> {
   const registry = realSpecs();
@@ -23,8 +23,8 @@ function levels(b: BookView, side: 'bid' | 'ask', n = Infinity): number[] {
   return out;
 }
 
-function newExchange(registry: SpecRegistry, crossingFills = true): SimExchange {
-  return new SimExchange({
+function newExchange(registry: SpecRegistry, crossingFills = true): TestExchange {
+  return new TestExchange({
     instruments: [registry.get('BTCUSDT')],
     rng: new Rng('real'),
     queueModel: { kind: 'riskAverse' },

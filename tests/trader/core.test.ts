@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SimClock } from '../../src/core/clock.ts';
 import { ConfigError } from '../../src/core/errors.ts';
-import type { GatewayCommand } from '../../src/model/trading.ts';
+import type { VenueCommand } from '../../src/model/venue.ts';
 import { TradingCore, type TraderConfigInput } from '../../src/trader/index.ts';
 import { FIXED_CONFIG, INSTRUMENT, NO_CHAOS, RandomMarket, run, SYMBOL, T0 } from './harness.ts';
 import { expectBooksAgree, expectCommandsValid, expectOmsMatchesGateway, expectWithinLimit } from './invariants.ts';
@@ -20,7 +20,7 @@ describe('TradingCore pipeline', () => {
     expect(core.drainCommands()).toEqual([]);
     for (const e of market.step(T0)) core.onMarketEvent(e);
     const cmds = core.drainCommands();
-    const submits = cmds.filter((c): c is Extract<GatewayCommand, { kind: 'submit' }> => c.kind === 'submit');
+    const submits = cmds.filter((c): c is Extract<VenueCommand, { kind: 'submit' }> => c.kind === 'submit');
     expect(submits).toHaveLength(4);
     const bids = submits.filter((c) => c.order.side === 'buy').map((c) => c.order.priceTicks);
     const asks = submits.filter((c) => c.order.side === 'sell').map((c) => c.order.priceTicks);
@@ -123,11 +123,11 @@ describe('TradingCore pipeline', () => {
     h.settle();
     const before = h.core.portfolio.positionSnapshot(SYMBOL);
     expect(before.markPrice).not.toBeNull();
-    h.core.onFunding({ symbol: SYMBOL, tsUs: h.clock.nowUs(), markPrice: '60000', rate: '0.0001' });
+    // −position × mark × rate, position in BTC (lots × 0.001): what the venue books, and the core takes as is.
+    const payment = (-before.positionLots * 0.001 * 60000 * 0.0001).toFixed(8);
+    h.core.onVenueEvent({ kind: 'funding', settlement: { symbol: SYMBOL, tsUs: h.clock.nowUs(), markPrice: '60000', rate: '0.0001', positionLots: before.positionLots, payment } });
     const after = h.core.portfolio.positionSnapshot(SYMBOL);
-    // −position × mark × rate, position in BTC (lots × 0.001).
-    const expected = -before.positionLots * 0.001 * 60000 * 0.0001;
-    expect(Number(after.funding) - Number(before.funding)).toBeCloseTo(expected, 9);
+    expect(Number(after.funding) - Number(before.funding)).toBeCloseTo(Number(payment), 9);
     expect(h.core.counters.fundings).toBe(1);
   });
 

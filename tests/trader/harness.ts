@@ -6,7 +6,7 @@ import { SimClock } from '../../src/core/clock.ts';
 import { Rng } from '../../src/core/random.ts';
 import type { DepthDiff, DepthSnapshot, MarketEvent, Side, Trade } from '../../src/model/events.ts';
 import { Instrument, type InstrumentSpec } from '../../src/model/instrument.ts';
-import type { ExchangeOrderStatus, ExecutionReport, ExecutionType, GatewayCommand, OrderRequest } from '../../src/model/trading.ts';
+import type { ExchangeOrderStatus, ExecutionReport, ExecutionType, OrderQueryResult, OrderRequest, VenueCommand, VenueEvent } from '../../src/model/venue.ts';
 import { TradingCore, type TraderConfigInput } from '../../src/trader/index.ts';
 import { makeSpec } from '../support/instruments.ts';
 
@@ -35,7 +35,8 @@ export interface GatewayOrder {
 
 export class FakeGateway {
   readonly orders = new Map<string, GatewayOrder>();
-  outbox: ExecutionReport[] = [];
+  /** Reports and query answers, in the order the fake produced them. */
+  outbox: VenueEvent[] = [];
   positionLots = 0;
   filledLots = 0;
   commissionLots = 0;
@@ -52,8 +53,9 @@ export class FakeGateway {
     return [...this.orders.values()].filter((o) => o.status === 'NEW' || o.status === 'PARTIALLY_FILLED');
   }
 
-  onCommand(cmd: GatewayCommand): void {
+  onCommand(cmd: VenueCommand): void {
     if (cmd.kind === 'submit') return this.submit(cmd.order);
+    if (cmd.kind === 'query') return this.query(cmd.clientOrderId);
     const o = this.orders.get(cmd.clientOrderId);
     const open = o !== undefined && (o.status === 'NEW' || o.status === 'PARTIALLY_FILLED');
     if (cmd.kind === 'cancel') {
@@ -73,6 +75,13 @@ export class FakeGateway {
     o.qtyLots = cmd.qtyLots;
     this.report(o, 'AMENDMENT');
     this.matchOne(o);
+  }
+
+  /** `GET /fapi/v1/order`: the order's state, or -2013 when it never arrived. */
+  private query(clientOrderId: string): void {
+    const o = this.orders.get(clientOrderId);
+    const result: OrderQueryResult = o === undefined ? { clientOrderId, found: false } : { clientOrderId, found: true, orderId: o.orderId, status: o.status, priceTicks: o.priceTicks, origQtyLots: o.qtyLots, cumFilledLots: o.cumLots };
+    this.outbox.push({ kind: 'queryAnswer', symbol: SYMBOL, result });
   }
 
   /** The market moved: fill resting orders the book traded through, at their own price. */
@@ -145,7 +154,7 @@ export class FakeGateway {
   }
 
   private report(o: GatewayOrder, execType: ExecutionType, fill?: { lots: number; priceTicks: number; liquidity: 'maker' | 'taker' }): void {
-    this.outbox.push({
+    this.push({
       symbol: SYMBOL,
       clientOrderId: o.clientOrderId,
       orderId: o.orderId,
@@ -167,8 +176,12 @@ export class FakeGateway {
     });
   }
 
+  private push(report: ExecutionReport): void {
+    this.outbox.push({ kind: 'report', report });
+  }
+
   private reject(clientOrderId: string, o: GatewayOrder | undefined, execType: ExecutionType, code: number): void {
-    this.outbox.push({
+    this.push({
       symbol: SYMBOL,
       clientOrderId,
       orderId: o?.orderId ?? -1,
@@ -301,12 +314,12 @@ export class Harness {
   readonly gateway: FakeGateway;
   readonly core: TradingCore;
   /** Commands drained from the core, waiting for the next step. */
-  inflight: GatewayCommand[] = [];
-  /** Reports the gateway produced that the core has not been given yet. */
-  pending: ExecutionReport[] = [];
-  readonly sent: { tsUs: number; cmd: GatewayCommand }[] = [];
+  inflight: VenueCommand[] = [];
+  /** Reports (and query answers) the gateway produced that the core has not been given yet. */
+  pending: VenueEvent[] = [];
+  readonly sent: { tsUs: number; cmd: VenueCommand }[] = [];
   /** Every command in the order the core queued it (drained), before the one-step delay. */
-  readonly queued: GatewayCommand[] = [];
+  readonly queued: VenueCommand[] = [];
 
   constructor(
     seed: number,
@@ -364,7 +377,7 @@ export class Harness {
     throw new Error('harness did not settle in 100 rounds');
   }
 
-  private sendToGateway(c: GatewayCommand): void {
+  private sendToGateway(c: VenueCommand): void {
     this.sent.push({ tsUs: this.clock.nowUs(), cmd: c });
     this.gateway.onCommand(c);
   }
@@ -373,7 +386,7 @@ export class Harness {
     const reports = [...this.pending, ...this.gateway.outbox];
     this.gateway.outbox = [];
     this.pending = [];
-    const now: ExecutionReport[] = [];
+    const now: VenueEvent[] = [];
     for (const r of reports) {
       if (!all && this.rng.next() < this.chaos.delay) {
         this.pending.push(r);
@@ -385,7 +398,7 @@ export class Harness {
     for (let i = 0; i + 1 < now.length; i++) {
       if (this.rng.next() < this.chaos.swap) [now[i], now[i + 1]] = [now[i + 1], now[i]];
     }
-    for (const r of now) this.core.onExecutionReport(r);
+    for (const r of now) this.core.onVenueEvent(r);
     this.flushCommands();
   }
 

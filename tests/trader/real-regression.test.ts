@@ -11,7 +11,7 @@ import { EventBus } from '../../src/core/bus.ts';
 import { SimClock } from '../../src/core/clock.ts';
 import type { MarketEvent } from '../../src/model/events.ts';
 import type { SpecRegistry } from '../../src/model/instrument.ts';
-import type { ExecutionReport, GatewayCommand } from '../../src/model/trading.ts';
+import type { ExecutionReport, VenueCommand } from '../../src/model/venue.ts';
 import { TradingCore, type TraderConfigInput, type TraderEvents } from '../../src/trader/index.ts';
 import { HBT_BTC, haveReal, loadRealEvents, realSpecs } from '../support/shared-data.ts';
 import { FakeGateway } from './harness.ts';
@@ -25,7 +25,7 @@ interface Outcome {
 }
 
 /** Acks every command at once (the bench's gateway): orders rest, nothing fills. */
-function ackGateway(): { send: (cmd: GatewayCommand, tsUs: number) => ExecutionReport[] } {
+function ackGateway(): { send: (cmd: VenueCommand, tsUs: number) => ExecutionReport[] } {
   const orders = new Map<string, { id: number; price: number; qty: number; side: 'buy' | 'sell' }>();
   let nextId = 1;
   return {
@@ -36,6 +36,7 @@ function ackGateway(): { send: (cmd: GatewayCommand, tsUs: number) => ExecutionR
         orders.set(cmd.order.clientOrderId, o);
         return [{ ...base, clientOrderId: cmd.order.clientOrderId, orderId: o.id, execType: 'NEW', status: 'NEW', side: o.side, priceTicks: o.price, origQtyLots: o.qty }];
       }
+      if (cmd.kind === 'query') return []; // nothing here makes an outcome unknown
       const o = orders.get(cmd.clientOrderId);
       if (!o) return [];
       if (cmd.kind === 'cancel') {
@@ -76,13 +77,13 @@ function run(events: readonly MarketEvent[], specs: SpecRegistry, config: Trader
       const cmds = core.drainCommands();
       if (cmds.length === 0 && (gateway === null || gateway.outbox.length === 0)) return;
       for (const cmd of cmds) {
-        if (gateway === null) for (const r of acker.send(cmd, tsUs)) core.onExecutionReport(r);
+        if (gateway === null) for (const r of acker.send(cmd, tsUs)) core.onVenueEvent({ kind: 'report', report: r });
         else gateway.onCommand(cmd);
       }
       if (gateway !== null) {
         const out = gateway.outbox;
         gateway.outbox = [];
-        for (const r of out) core.onExecutionReport(r);
+        for (const e of out) core.onVenueEvent(e);
       }
     }
   };

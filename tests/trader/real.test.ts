@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { SimClock } from '../../src/core/clock.ts';
 import { isValidClientOrderId } from '../../src/core/ids.ts';
 import { importSources } from '../../src/importers/index.ts';
-import type { ExecutionReport, GatewayCommand } from '../../src/model/trading.ts';
+import type { ExecutionReport, VenueCommand } from '../../src/model/venue.ts';
 import { TradingCore } from '../../src/trader/index.ts';
 import { HBT_BTC, haveReal, realSpecs } from '../support/shared-data.ts';
 
@@ -21,7 +21,7 @@ describe('TradingCore on real BTCUSDT data', () => {
     let submits = 0;
     let crossing = 0;
     const problems: string[] = [];
-    const check = (c: GatewayCommand, bid: number, ask: number): void => {
+    const check = (c: VenueCommand, bid: number, ask: number): void => {
       if (c.kind === 'submit') {
         submits++;
         const o = c.order;
@@ -36,13 +36,14 @@ describe('TradingCore on real BTCUSDT data', () => {
         if (!orders.has(c.clientOrderId)) problems.push(`modify of unknown ${c.clientOrderId}`);
       } else if (!orders.has(c.clientOrderId)) problems.push(`cancel of unknown ${c.clientOrderId}`);
     };
-    const ack = (c: GatewayCommand, ts: number): ExecutionReport => {
+    const ack = (c: VenueCommand, ts: number): ExecutionReport => {
       const base = { symbol: 'BTCUSDT', cumFilledLots: 0, lastFillLots: 0, lastFillPriceTicks: 0, tradeId: -1, liquidity: null, commission: '0', errorCode: 0, errorMessage: '', reduceOnly: false, tsExchangeUs: ts } as const;
       if (c.kind === 'submit') {
         const o = { id: nextId++, side: c.order.side, price: c.order.priceTicks, qty: c.order.qtyLots };
         orders.set(c.order.clientOrderId, o);
         return { ...base, clientOrderId: c.order.clientOrderId, orderId: o.id, execType: 'NEW', status: 'NEW', side: o.side, priceTicks: o.price, origQtyLots: o.qty };
       }
+      if (c.kind === 'query') throw new Error('nothing here makes an outcome unknown: no query expected');
       const o = orders.get(c.clientOrderId)!;
       if (c.kind === 'cancel') {
         orders.delete(c.clientOrderId);
@@ -69,7 +70,7 @@ describe('TradingCore on real BTCUSDT data', () => {
           c.onTimer(t);
           for (const cmd of c.drainCommands()) {
             check(cmd, c.book('BTCUSDT').bestBidTicks(), c.book('BTCUSDT').bestAskTicks());
-            c.onExecutionReport(ack(cmd, t));
+            c.onVenueEvent({ kind: 'report', report: ack(cmd, t) });
           }
         }
         clock.advanceTo(e.tsReceiveUs);
@@ -77,7 +78,7 @@ describe('TradingCore on real BTCUSDT data', () => {
         for (let cmds = c.drainCommands(); cmds.length > 0; cmds = c.drainCommands()) {
           for (const cmd of cmds) {
             check(cmd, c.book('BTCUSDT').bestBidTicks(), c.book('BTCUSDT').bestAskTicks());
-            c.onExecutionReport(ack(cmd, e.tsReceiveUs));
+            c.onVenueEvent({ kind: 'report', report: ack(cmd, e.tsReceiveUs) });
           }
         }
       }

@@ -25,7 +25,8 @@
 import { ConfigError, InvariantError } from '../../core/errors.ts';
 import type { Side } from '../../model/events.ts';
 import type { Instrument } from '../../model/instrument.ts';
-import type { Liquidity, OrderType, TimeInForce, TradingState } from '../../model/trading.ts';
+import type { TradingState } from '../../model/trading.ts';
+import type { Liquidity, OrderType, TimeInForce } from '../../model/venue.ts';
 import { join } from 'node:path';
 import { FillsTable, ORDER_EVENT_KINDS, ORDER_TYPES, OrdersTable, TIME_IN_FORCES, UNKNOWN } from './tables.ts';
 
