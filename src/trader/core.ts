@@ -110,6 +110,8 @@ class SymbolPipeline {
   lastMidMarkUs = Number.NEGATIVE_INFINITY;
   /** The venue's market stream of this symbol is up (a `streamState` down clears it). */
   marketUp = true;
+  /** The last decision cancelled everything (risk denied with cancel-all): nothing of ours should rest. */
+  cancellingAll = false;
   /** Margin of our open orders, as tick-lots, and its decimal string (memoised on both inputs). */
   orderTickLots = 0;
   marginTickLots = NaN;
@@ -223,12 +225,7 @@ export class TradingCore implements TraderPort {
     this.bus.on('order.canceled', changed);
     this.bus.on('order.expired', changed);
     this.bus.on('order.rejected', changed);
-    const changedWhileHalted = (e: { order: { symbol: string } }): void => {
-      const p = this.pipelines.get(e.order.symbol);
-      if (p && p.risk.state === 'HALTED') this.ordersChanged.add(p);
-    };
-    this.bus.on('order.acked', changedWhileHalted);
-    this.bus.on('order.amended', changedWhileHalted);
+
     this.bus.on('riskStateChanged', (e) => {
       if (e.to === 'HALTED') this.cancelAllNow(e.symbol, `risk HALTED (${e.code ?? 'manual'}: ${e.message})`);
     });
@@ -369,7 +366,27 @@ export class TradingCore implements TraderPort {
         else this.onUserStream(e.up, e.tsUs, e.reason);
         break;
     }
+    this.cancelStragglers();
     this.decideChanged();
+  }
+
+  /**
+   * A symbol that is not quoting (HALTED, or its last decision cancelled everything: an invalid
+   * book, an account out of sync) decides again as soon as one of its orders can be cancelled (an
+   * ack, an amendment, a refused cancel, a query that found it resting), not at the next book move.
+   */
+  private cancelStragglers(): void {
+    for (const p of this.pipelineList) {
+      if (!(p.cancellingAll || p.risk.state === 'HALTED') || this.ordersChanged.has(p)) continue;
+      const live = this.oms.liveOrders(p.instrument.symbol);
+      for (let i = 0; i < live.length; i++) {
+        const o = live[i];
+        if (!o.unknown && (o.state === 'open' || o.state === 'partially-filled')) {
+          this.ordersChanged.add(p);
+          break;
+        }
+      }
+    }
   }
 
   /** One decision for each symbol whose orders, position or venue state changed (rule 2). */
@@ -405,7 +422,12 @@ export class TradingCore implements TraderPort {
       if (up) continue;
       p.sync.reset();
       p.tobBook.setValid(false);
-      if (p.lastValid) this.ordersChanged.add(p);
+      // Decide at once on the invalid book (the strategy quotes nothing, risk would refuse), so
+      // what rests is cancelled; the re-synced book then counts as a move.
+      p.lastValid = false;
+      p.lastBid = NaN;
+      p.lastAsk = NaN;
+      this.ordersChanged.add(p);
     }
     if (this.bus.hasListeners('venue.streamChanged')) {
       this.bus.emit('venue.streamChanged', { tsUs: this.clock.nowUs(), stream: 'market', up, symbols: affected.map((p) => p.instrument.symbol), reason: `${reason} (venue time ${tsUs})` });
@@ -634,6 +656,7 @@ export class TradingCore implements TraderPort {
     if (decision.approved) approved = decision.intent;
     else if (decision.cancelAll) approved = cancelAllIntent(p.instrument.symbol, now, `risk denied: ${decision.reason.code}`);
     else return;
+    p.cancellingAll = approved.cancelAll;
     const bid = p.book.bestBidTicks();
     const ask = p.book.bestAskTicks();
     const flattenPriceTicks = position > 0 ? bid : ask;

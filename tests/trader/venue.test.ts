@@ -1,0 +1,187 @@
+// TradingCore.onVenueEvent: every venue event kind routed, decisions re-triggered once, streams
+// going down stop quoting until the venue is back in sync (src/model/venue.ts, src/trader/core.ts).
+import { describe, expect, it } from 'vitest';
+import { SimClock } from '../../src/core/clock.ts';
+import { Rng } from '../../src/core/random.ts';
+import type { AccountSync, ExecutionReport, VenueCommand, VenueOrder } from '../../src/model/venue.ts';
+import { TradingCore, type TraderConfigInput } from '../../src/trader/index.ts';
+import { FIXED_CONFIG, INSTRUMENT, RandomMarket, SYMBOL, T0 } from './harness.ts';
+
+type Submit = Extract<VenueCommand, { kind: 'submit' }>;
+
+/** A core quoting a synced random market, its four quotes acked (orderIds 1..4). */
+function quoting(config: TraderConfigInput = FIXED_CONFIG) {
+  const clock = new SimClock(T0);
+  const core = new TradingCore({ clock, instruments: [INSTRUMENT], config, initialBalance: [{ asset: 'USDT', amount: '100000' }] });
+  const market = new RandomMarket(new Rng(1));
+  const denials: string[] = [];
+  core.bus.on('riskDenied', (e) => denials.push(e.reason.code));
+  core.onMarketEvent(market.snapshot(T0));
+  for (const e of market.step(T0)) core.onMarketEvent(e);
+  const submits = core.drainCommands().filter((c): c is Submit => c.kind === 'submit');
+  expect(submits).toHaveLength(4);
+  const report = (o: Submit['order'], orderId: number, over: Partial<ExecutionReport> = {}): ExecutionReport => ({
+    symbol: SYMBOL, clientOrderId: o.clientOrderId, orderId, execType: 'NEW', status: 'NEW', side: o.side, priceTicks: o.priceTicks, origQtyLots: o.qtyLots,
+    cumFilledLots: 0, lastFillLots: 0, lastFillPriceTicks: 0, tradeId: -1, liquidity: null, commission: '0', errorCode: 0, errorMessage: '', reduceOnly: false, tsExchangeUs: clock.nowUs(), ...over,
+  });
+  submits.forEach((c, i) => core.onVenueEvent({ kind: 'report', report: report(c.order, i + 1) }));
+  expect(core.drainCommands()).toEqual([]);
+  const listing = (c: Submit, i: number, over: Partial<VenueOrder> = {}): VenueOrder => ({
+    symbol: SYMBOL, clientOrderId: c.order.clientOrderId, orderId: i + 1, side: c.order.side, type: 'LIMIT', timeInForce: 'GTX', reduceOnly: false,
+    status: 'NEW', priceTicks: c.order.priceTicks, origQtyLots: c.order.qtyLots, cumFilledLots: 0, ...over,
+  });
+  const sync = (openOrders: VenueOrder[], positionLots = 0, balances: AccountSync['balances'] = []): AccountSync => ({
+    tsUs: clock.nowUs(), symbols: [SYMBOL], positions: positionLots === 0 ? [] : [{ symbol: SYMBOL, lots: positionLots, entryPrice: '' }], balances, openOrders,
+  });
+  /** Runs the core's timers due now (queries of unknown outcomes). */
+  const timers = (): void => {
+    const t = core.nextTimerUs();
+    if (t <= clock.nowUs()) core.onTimer(clock.nowUs());
+  };
+  return { clock, core, market, submits, report, listing, sync, denials, timers };
+}
+
+describe('TradingCore venue events', () => {
+  it('an unknown request outcome is queried on the timer, and the answer settles it', () => {
+    const q = quoting();
+    const id = q.submits[0].order.clientOrderId;
+    q.core.onVenueEvent({ kind: 'requestUnknown', symbol: SYMBOL, clientOrderId: id, request: 'submit', cause: 'timeout' });
+    // The order was acked already: a late timeout of an answered request changes nothing.
+    expect(q.core.oms.order(id)!.unknown).toBe(false);
+    // A modify in flight whose outcome becomes unknown is queried.
+    q.clock.advanceTo(T0 + 10_000);
+    q.core.kill(SYMBOL);
+    const cancels = q.core.drainCommands();
+    expect(cancels.map((c) => c.kind)).toEqual(['cancel', 'cancel', 'cancel', 'cancel']);
+    q.core.onVenueEvent({ kind: 'requestUnknown', symbol: SYMBOL, clientOrderId: id, request: 'cancel', cause: 'HTTP 503' });
+    expect(q.core.oms.order(id)).toMatchObject({ state: 'pending-cancel', unknown: true });
+    expect(q.core.nextTimerUs()).toBe(q.clock.nowUs());
+    q.timers();
+    expect(q.core.drainCommands()).toEqual([{ kind: 'query', symbol: SYMBOL, clientOrderId: id, orderId: 1 }]);
+    // Not again before the query interval.
+    q.timers();
+    expect(q.core.drainCommands()).toEqual([]);
+    q.core.onVenueEvent({ kind: 'queryAnswer', symbol: SYMBOL, result: { clientOrderId: id, found: true, orderId: 1, status: 'CANCELED', priceTicks: q.submits[0].order.priceTicks, origQtyLots: 3, cumFilledLots: 0 } });
+    expect(q.core.oms.order(id)).toMatchObject({ state: 'canceled', unknown: false });
+    expect(q.core.nextTimerUs()).not.toBe(q.clock.nowUs());
+  });
+
+  it('an account snapshot with fills on two orders re-decides once, infers the fills and keeps the position', () => {
+    const q = quoting();
+    const decisions = q.core.counters.decisions;
+    const open = q.submits.map((c, i) => (i < 2 ? q.listing(c, i, { status: 'PARTIALLY_FILLED', cumFilledLots: 1, avgFillPriceTicks: c.order.priceTicks }) : q.listing(c, i)));
+    const buys = q.submits.slice(0, 2).reduce((n, c) => n + (c.order.side === 'buy' ? 1 : -1), 0);
+    const synced: unknown[] = [];
+    q.core.bus.on('account.synced', (e) => synced.push(e));
+    q.core.onVenueEvent({ kind: 'accountSync', sync: q.sync(open, buys) });
+    expect(q.core.counters.decisions).toBe(decisions + 1);
+    expect(q.core.oms.positionLots(SYMBOL)).toBe(buys);
+    expect(q.core.portfolio.positionLots(SYMBOL)).toBe(buys);
+    expect(synced).toEqual([expect.objectContaining({ positions: [{ symbol: SYMBOL, venueLots: buys, ourLots: buys, checked: true }], openOrders: 4, adoptedOrders: 0 })]);
+  });
+
+  it('a position that differs once nothing is unknown is taken from the venue (ledger and OMS); with unknowns it waits', () => {
+    const q = quoting();
+    const adjusted: unknown[] = [];
+    q.core.bus.on('position.adjusted', (e) => adjusted.push(e));
+    // One order missing: its outcome is unknown, so the position check waits.
+    const open = q.submits.slice(1).map((c, i) => q.listing(c, i + 1));
+    q.core.onVenueEvent({ kind: 'accountSync', sync: q.sync(open, 5) });
+    expect(adjusted).toEqual([]);
+    expect(q.core.oms.unknownCount(SYMBOL)).toBe(1);
+    expect(q.core.oms.positionLots(SYMBOL)).toBe(0);
+    // Everything listed, position 5 that no order explains: taken, and booked at the mid.
+    q.core.onVenueEvent({ kind: 'accountSync', sync: q.sync(q.submits.map((c, i) => q.listing(c, i)), 5) });
+    expect(adjusted).toEqual([expect.objectContaining({ symbol: SYMBOL, fromLots: 0, toLots: 5 })]);
+    expect(q.core.oms.positionLots(SYMBOL)).toBe(5);
+    expect(q.core.portfolio.positionLots(SYMBOL)).toBe(5);
+  });
+
+  it('takes the venue wallet as the start balance before anything is booked, and only reports it afterwards', () => {
+    const q = quoting();
+    const synced: { balances: { adopted: boolean; venueWallet: string; ourWallet: string }[] }[] = [];
+    q.core.bus.on('account.synced', (e) => synced.push(e));
+    const listed = q.submits.map((c, i) => q.listing(c, i));
+    q.core.onVenueEvent({ kind: 'accountSync', sync: q.sync(listed, 0, [{ asset: 'USDT', walletBalance: '2500.5' }]) });
+    expect(q.core.portfolio.accountSnapshot('USDT').walletBalance).toMatch(/^2500\.50*$/);
+    expect(synced[0].balances[0]).toMatchObject({ adopted: true, venueWallet: '2500.5' });
+    // A fill is booked: from now on the ledger is ours, a venue figure is only reported.
+    const c = q.submits[0];
+    q.core.onVenueEvent({ kind: 'report', report: q.report(c.order, 1, { execType: 'TRADE', status: 'PARTIALLY_FILLED', cumFilledLots: 1, lastFillLots: 1, lastFillPriceTicks: c.order.priceTicks, tradeId: 9, liquidity: 'maker', commission: '0.01' }) });
+    const wallet = q.core.portfolio.accountSnapshot('USDT').walletBalance;
+    q.core.onVenueEvent({ kind: 'accountSync', sync: q.sync(listed.map((o, i) => (i === 0 ? { ...o, status: 'PARTIALLY_FILLED' as const, cumFilledLots: 1 } : o)), c.order.side === 'buy' ? 1 : -1, [{ asset: 'USDT', walletBalance: '9999' }]) });
+    expect(q.core.portfolio.accountSnapshot('USDT').walletBalance).toBe(wallet);
+    expect(synced[1].balances[0]).toMatchObject({ adopted: false, venueWallet: '9999' });
+  });
+
+  it('a market stream going down invalidates the book: quotes are cancelled, none return until the book re-syncs', () => {
+    const q = quoting();
+    const changes: unknown[] = [];
+    q.core.bus.on('venue.streamChanged', (e) => changes.push(e));
+    q.clock.advanceTo(T0 + 1_000);
+    q.core.onVenueEvent({ kind: 'streamState', stream: 'market', up: false, tsUs: T0 + 1_000, reason: 'no close frame' });
+    expect(q.core.book(SYMBOL).isValid()).toBe(false);
+    expect(q.core.drainCommands().map((c) => c.kind)).toEqual(['cancel', 'cancel', 'cancel', 'cancel']);
+    expect(changes).toEqual([expect.objectContaining({ stream: 'market', up: false, symbols: [SYMBOL] })]);
+    q.core.onVenueEvent({ kind: 'streamState', stream: 'market', up: true, tsUs: T0 + 2_000, reason: 'reconnected' });
+    // Diffs after the reconnect alone do not make the book valid: it waits for a snapshot.
+    q.clock.advanceTo(T0 + 3_000);
+    for (const e of q.market.step(T0 + 3_000)) q.core.onMarketEvent(e);
+    expect(q.core.book(SYMBOL).isValid()).toBe(false);
+    expect(q.core.drainCommands().filter((c) => c.kind === 'submit')).toEqual([]);
+    q.core.onMarketEvent(q.market.snapshot(T0 + 4_000));
+    q.clock.advanceTo(T0 + 5_000);
+    for (const e of q.market.step(T0 + 5_000)) q.core.onMarketEvent(e);
+    expect(q.core.book(SYMBOL).isValid()).toBe(true);
+    expect(q.core.drainCommands().filter((c) => c.kind === 'submit').length).toBeGreaterThan(0);
+  });
+
+  it('a market stream down for another symbol leaves this one alone', () => {
+    const q = quoting();
+    q.core.onVenueEvent({ kind: 'streamState', stream: 'market', up: false, tsUs: T0, symbols: ['ETHUSDT'], reason: 'test' });
+    expect(q.core.book(SYMBOL).isValid()).toBe(true);
+    expect(q.core.drainCommands()).toEqual([]);
+  });
+
+  it('a user stream going down stops quoting (ACCOUNT_UNSYNCED); back up it waits for the account snapshot', () => {
+    const q = quoting();
+    q.clock.advanceTo(T0 + 1_000);
+    q.core.onVenueEvent({ kind: 'streamState', stream: 'user', up: false, tsUs: T0 + 1_000, reason: 'listenKey expired' });
+    expect(q.denials.at(-1)).toBe('ACCOUNT_UNSYNCED');
+    const cancels = q.core.drainCommands();
+    expect(cancels.map((c) => c.kind)).toEqual(['cancel', 'cancel', 'cancel', 'cancel']);
+    for (const c of cancels) if (c.kind === 'cancel') q.core.onVenueEvent({ kind: 'report', report: q.report(q.submits.find((s) => s.order.clientOrderId === c.clientOrderId)!.order, 1, { execType: 'CANCELED', status: 'CANCELED' }) });
+    q.core.onVenueEvent({ kind: 'streamState', stream: 'user', up: true, tsUs: T0 + 2_000, reason: 'reconnected' });
+    // The book moves, but the account is not reconciled yet: still no quotes.
+    q.clock.advanceTo(T0 + 3_000);
+    for (let i = 0; i < 5; i++) for (const e of q.market.step(T0 + 3_000)) q.core.onMarketEvent(e);
+    expect(q.core.drainCommands()).toEqual([]);
+    expect(q.denials.at(-1)).toBe('ACCOUNT_UNSYNCED');
+    q.core.onVenueEvent({ kind: 'accountSync', sync: q.sync([]) });
+    expect(q.core.drainCommands().filter((c) => c.kind === 'submit')).toHaveLength(4);
+  });
+
+  it('routes funding to the ledger as the venue booked it', () => {
+    const q = quoting();
+    const before = q.core.portfolio.accountSnapshot('USDT').walletBalance;
+    q.core.onVenueEvent({ kind: 'funding', settlement: { symbol: SYMBOL, tsUs: T0, markPrice: '60000', rate: '0.0001', positionLots: 0, payment: '-1.25' } });
+    expect(Number(q.core.portfolio.accountSnapshot('USDT').walletBalance) - Number(before)).toBeCloseTo(-1.25, 12);
+    expect(q.core.counters.fundings).toBe(1);
+  });
+
+  it('accepts() is pure and agrees with what onMarketEvent ignores', () => {
+    const { core } = quoting();
+    const counters = { ...core.counters };
+    expect(core.accepts('bookTicker', SYMBOL)).toBe(false); // auto: depth seen
+    expect(core.accepts('depth', SYMBOL)).toBe(true);
+    expect(core.accepts('trade', SYMBOL)).toBe(true);
+    expect(core.accepts('bookTicker', 'ETHUSDT')).toBe(true); // not ours: delivered, counted as ignored
+    expect(core.counters).toEqual(counters);
+    core.onMarketEvent({ type: 'bookTicker', symbol: SYMBOL, tsExchangeUs: T0, tsReceiveUs: T0, updateId: -1, bidTicks: 1, bidLots: 1, askTicks: 2, askLots: 1 });
+    expect(core.counters.bookUpdates).toBe(counters.bookUpdates);
+    const tob = new TradingCore({ clock: new SimClock(T0), instruments: [INSTRUMENT], config: { ...FIXED_CONFIG, decision: { bookSource: 'bookTicker' } }, initialBalance: [] });
+    expect(tob.accepts('depth', SYMBOL)).toBe(false);
+    expect(tob.accepts('snapshot', SYMBOL)).toBe(false);
+    expect(tob.accepts('bookTicker', SYMBOL)).toBe(true);
+  });
+});
