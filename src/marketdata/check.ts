@@ -10,7 +10,7 @@
  * `RECENT_TOPS` depth events are remembered). A bookTicker whose `u` never matches is counted in
  * `total` only.
  */
-import { BookSync, L2Book } from '../book/index.ts';
+import { MarketBook } from './market-book.ts';
 import type { BookTicker, MarketEvent } from '../model/events.ts';
 import type { Instrument } from '../model/instrument.ts';
 
@@ -57,7 +57,7 @@ class SymbolChecker {
   private readonly recentTops = new Map<number, Top>(); // u → top of book right after that diff (in sync only)
   private readonly pending = new Map<number, BookTicker[]>();
   private lastAppliedU = -1;
-  private readonly sync: BookSync;
+  private readonly market: MarketBook;
   private lastTradeId = -1;
   private lastAggLastId = -1;
   private offsets = new Float64Array(1024);
@@ -68,7 +68,7 @@ class SymbolChecker {
   constructor(readonly instrument: Instrument) {
     // Every diff applied with the book in sync (also diffs replayed from the buffer when the
     // snapshot comes late) records the top of book as of its `u`.
-    this.sync = new BookSync(new L2Book(instrument.symbol), { onApplied: (u) => this.recordTop(u) });
+    this.market = new MarketBook(instrument.symbol, 'depth', { onApplied: (u) => this.recordTop(u) });
     this.stats = {
       depthEvents: 0, snapshots: 0, gaps: 0, resyncs: 0, crossed: 0, trades: 0, aggTrades: 0, tradeIdGaps: 0, markPrices: 0,
       bookTicker: { total: 0, checked: 0, matched: 0 }, firstTsUs: null, lastTsUs: null, clockOffsetUs: null,
@@ -84,11 +84,11 @@ class SymbolChecker {
     switch (e.type) {
       case 'snapshot':
         s.snapshots++;
-        this.sync.applySnapshot(e);
+        this.market.applySnapshot(e);
         break;
       case 'depth':
         s.depthEvents++;
-        this.sync.applyDiff(e);
+        this.market.applyDiff(e);
         break;
       case 'trade':
         s.trades++;
@@ -111,7 +111,7 @@ class SymbolChecker {
 
   private recordTop(u: number): void {
     if (u < 0) return;
-    const book = this.sync.book;
+    const book = this.market.depthBook;
     const top: Top = { bidTicks: book.bestBidTicks(), bidLots: book.bestBidLots(), askTicks: book.bestAskTicks(), askLots: book.bestAskLots() };
     this.lastAppliedU = u;
     this.recentTops.set(u, top);
@@ -172,15 +172,15 @@ class SymbolChecker {
 
   finish(): SymbolCheck {
     const s = this.stats;
-    s.gaps = this.sync.counters.gaps;
-    s.resyncs = this.sync.counters.resyncs;
-    s.crossed = this.sync.counters.crossed;
+    s.gaps = this.market.sync.counters.gaps;
+    s.resyncs = this.market.sync.counters.resyncs;
+    s.crossed = this.market.sync.counters.crossed;
     if (this.offsetCount > 0) {
       const sorted = this.offsets.slice(0, this.offsetCount).sort();
       const mid = this.offsetCount >> 1;
       s.clockOffsetUs = this.offsetCount % 2 === 1 ? sorted[mid] : Math.round((sorted[mid - 1] + sorted[mid]) / 2);
     }
-    const b = this.sync.book;
+    const b = this.market.depthBook;
     const i = this.instrument;
     s.finalBook = {
       bestBid: Number.isNaN(b.bestBidTicks()) ? null : i.ticksToPrice(b.bestBidTicks()),

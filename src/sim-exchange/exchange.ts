@@ -2,10 +2,10 @@
  * `SimExchange`: the simulated Binance matching engine, a `SimVenue` (model/venue.ts). See
  * index.ts for the fill rules; this file holds the event handlers and the order lifecycle.
  */
-import { BookSync, L2Book } from '../book/index.ts';
-import type { BookView } from '../book/index.ts';
+import type { BookView, L2Book } from '../book/index.ts';
+import { MarketBook, type BookSource } from '../marketdata/index.ts';
 import type { Rng } from '../core/random.ts';
-import type { AggTrade, BookTicker, FlatDepthDiff, MarketEvent, MarketEventType, MarkPrice, Trade } from '../model/events.ts';
+import type { AggTrade, FlatDepthDiff, MarketEvent, MarketEventType, MarkPrice, Trade } from '../model/events.ts';
 import type { Instrument } from '../model/instrument.ts';
 import type { AccountSync, ExecutionReport, Liquidity, OrderRequest, SimVenue, VenueCommand, VenueEvent, VenueOrder } from '../model/venue.ts';
 import { OrderFilters, REJECT, type FilterMarket, type Reject } from './filters.ts';
@@ -19,8 +19,8 @@ const EPS = 1e-9;
 
 /** Everything the exchange keeps about one symbol. */
 class SymbolState implements SymbolFunding {
-  readonly book: L2Book;
-  readonly sync: BookSync;
+  /** The replayed book (depth, or top of book from bookTickers): marketdata's one book keeper. */
+  readonly marketBook: MarketBook;
   readonly filters: OrderFilters;
   readonly makerRate: ExactDecimal;
   readonly takerRate: ExactDecimal;
@@ -33,8 +33,6 @@ class SymbolState implements SymbolFunding {
   positionLots = 0;
   /** Last mark price (null until one is seen). */
   mark: ExactDecimal | null = null;
-  depthSeen = false;
-  tickerApplied = false;
   tradeSeen = false;
   readonly market: FilterMarket = { mark: null, maxBuyTicks: Infinity, minSellTicks: -Infinity, oppositeBestTicks: NaN };
   // Funding (data mode): the announced next funding time and the rate announced for it.
@@ -42,12 +40,16 @@ class SymbolState implements SymbolFunding {
   pendingRate = '';
   lastSettledUs = -Infinity;
 
-  constructor(readonly inst: Instrument, fees: FeeRates) {
-    this.book = new L2Book(inst.symbol);
-    this.sync = new BookSync(this.book);
+  constructor(readonly inst: Instrument, fees: FeeRates, bookSource: BookSource) {
+    this.marketBook = new MarketBook(inst.symbol, bookSource);
     this.filters = new OrderFilters(inst);
     this.makerRate = parseExact(fees.maker, `fees.${inst.symbol}.maker`);
     this.takerRate = parseExact(fees.taker, `fees.${inst.symbol}.taker`);
+  }
+
+  /** The book matching reads: the replayed book without our orders. */
+  get book(): L2Book {
+    return this.marketBook.book;
   }
 
   /** Book mid as an exact decimal, null when a side is empty. */
@@ -66,7 +68,7 @@ export class SimExchange implements SimVenue {
   private readonly symbols = new Map<string, SymbolState>();
   private readonly ordered: SymbolState[] = [];
   private readonly crossingFills: boolean;
-  private readonly bookSource: 'auto' | 'depth' | 'bookTicker';
+  private readonly bookSource: BookSource;
   private readonly tradeSource: 'auto' | 'trade' | 'aggTrade';
   private readonly funding: FundingClock;
   private readonly fundingFixed: boolean;
@@ -88,7 +90,7 @@ export class SimExchange implements SimVenue {
     this.tradeSource = opts.tradeSource ?? 'auto';
     this.nextOrderId = opts.firstOrderId ?? 1;
     for (const inst of opts.instruments) {
-      const s = new SymbolState(inst, opts.fees.symbols?.[inst.symbol] ?? opts.fees.default);
+      const s = new SymbolState(inst, opts.fees.symbols?.[inst.symbol] ?? opts.fees.default, this.bookSource);
       this.symbols.set(inst.symbol, s);
       this.ordered.push(s);
     }
@@ -115,17 +117,15 @@ export class SimExchange implements SimVenue {
     if (this.ignores(e.type, s)) return;
     switch (e.type) {
       case 'depth':
-        this.enterDepthMode(s);
-        s.sync.applyDiff(e);
+        s.marketBook.applyDiff(e);
         if (s.resting.length > 0) this.afterBookChange(s, e.tsExchangeUs);
         return;
       case 'snapshot':
-        this.enterDepthMode(s);
-        s.sync.applySnapshot(e);
+        s.marketBook.applySnapshot(e);
         if (s.resting.length > 0) this.afterBookChange(s, e.tsExchangeUs);
         return;
       case 'bookTicker':
-        this.applyTicker(s, e);
+        s.marketBook.applyTicker(e);
         if (s.resting.length > 0) this.afterBookChange(s, e.tsExchangeUs);
         return;
       case 'trade':
@@ -154,8 +154,7 @@ export class SimExchange implements SimVenue {
     }
     if (this.funding.due(d.tsExchangeUs)) this.funding.settleFixed(this.ordered, d.tsExchangeUs);
     if (this.ignores('depth', s)) return;
-    this.enterDepthMode(s);
-    s.sync.applyFlatDiff(d);
+    s.marketBook.applyFlatDiff(d);
     if (s.resting.length > 0) this.afterBookChange(s, d.tsExchangeUs);
   }
 
@@ -171,17 +170,16 @@ export class SimExchange implements SimVenue {
   }
 
   /**
-   * The one "ignored now" rule: a book event of a source the symbol's book does not use, a print
-   * of the trade source not used, or a print while no order rests (once the trade source is
-   * settled: the first `trade` still has to switch `auto` to trades).
+   * The one "ignored now" rule: a book event of a source the symbol's book does not use (the
+   * book keeper's rule), a print of the trade source not used, or a print while no order rests
+   * (once the trade source is settled: the first `trade` still has to switch `auto` to trades).
    */
   private ignores(type: MarketEventType, s: SymbolState): boolean {
     switch (type) {
       case 'depth':
       case 'snapshot':
-        return this.bookSource === 'bookTicker';
       case 'bookTicker':
-        return this.bookSource === 'depth' || (this.bookSource === 'auto' && s.depthSeen);
+        return s.marketBook.ignores(type);
       case 'trade':
         return this.tradeSource === 'aggTrade' || (s.tradeSeen && s.resting.length === 0);
       case 'aggTrade':
@@ -271,31 +269,10 @@ export class SimExchange implements SimVenue {
     return s;
   }
 
-  private enterDepthMode(s: SymbolState): void {
-    if (s.depthSeen) return;
-    s.depthSeen = true;
-    // Top-of-book levels from bookTickers must not linger in the depth book.
-    if (s.tickerApplied) s.sync.reset();
-  }
-
-  /** Top-of-book mode: the book holds one level per side, the latest bookTicker's. */
-  private applyTicker(s: SymbolState, e: BookTicker): void {
-    const book = s.book;
-    const oldBid = book.bestBidTicks();
-    if (oldBid === oldBid && oldBid !== e.bidTicks) book.applyLevel('bid', oldBid, 0);
-    book.applyLevel('bid', e.bidTicks, e.bidLots);
-    const oldAsk = book.bestAskTicks();
-    if (oldAsk === oldAsk && oldAsk !== e.askTicks) book.applyLevel('ask', oldAsk, 0);
-    book.applyLevel('ask', e.askTicks, e.askLots);
-    book.setValid(true);
-    book.setLastUpdateId(e.updateId);
-    s.tickerApplied = true;
-  }
-
   /** Level changes at our prices feed the queue model; a crossing book may fill resting orders. */
   private afterBookChange(s: SymbolState, tsUs: number): void {
     const book = s.book;
-    const topOnly = !s.depthSeen;
+    const topOnly = !s.marketBook.depthSeen;
     const bestBid = book.bestBidTicks();
     const bestAsk = book.bestAskTicks();
     const q = this.queueModel;

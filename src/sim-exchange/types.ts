@@ -3,6 +3,7 @@
  * money are exact decimal strings.
  */
 import type { Rng } from '../core/random.ts';
+import type { BookSource } from '../marketdata/index.ts';
 import type { Side } from '../model/events.ts';
 import type { Instrument } from '../model/instrument.ts';
 import type { ExchangeOrderStatus, OrderType, TimeInForce } from '../model/venue.ts';
@@ -40,7 +41,7 @@ export interface SimExchangeOptions {
    * Where the exchange's book comes from. `depth`: diffs + snapshots only. `bookTicker`: top of book
    * only. `auto` (default): bookTicker until the first depth event of the symbol, then depth only.
    */
-  bookSource?: 'auto' | 'depth' | 'bookTicker';
+  bookSource?: BookSource;
   /**
    * Which prints drive the queues. `auto` (default): aggTrades until the first individual trade of
    * the symbol, then trades only (a recording with both streams must not count a print twice).

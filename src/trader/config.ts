@@ -11,7 +11,9 @@ import { DEFAULT_SIGNAL_CONFIG, resolveSignalConfig, type SignalConfig } from '.
 import { parseStrategyConfig, type StrategyConfig } from '../strategy/index.ts';
 
 /** Which events feed the book the strategy sees. */
-export type BookSource = 'auto' | 'depth' | 'bookTicker';
+import type { BookSource } from '../marketdata/index.ts';
+
+export type { BookSource };
 /** Where the portfolio's mark (valuation) price comes from. */
 export type MarkSource = 'auto' | 'markPrice' | 'mid';
 /** Which order-book imbalance the strategy's `obi` reading is. */

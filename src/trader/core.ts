@@ -30,8 +30,8 @@
  *
  * Ordering: symbols in the order of `instruments`; commands in the order the OMS returned them.
  */
-import { BookSync, L2Book } from '../book/index.ts';
-import type { BookView } from '../book/index.ts';
+import type { BookView, L2Book } from '../book/index.ts';
+import { MarketBook, type BookSource } from '../marketdata/index.ts';
 import { EventBus } from '../core/bus.ts';
 import type { Clock } from '../core/clock.ts';
 import { US_PER_DAY } from '../core/clock.ts';
@@ -90,11 +90,10 @@ interface AccountView {
 }
 
 class SymbolPipeline {
-  readonly depthBook: L2Book;
-  readonly sync: BookSync;
-  readonly tobBook: L2Book;
+  /** Depth and top-of-book books and the book-source rule (marketdata's one book keeper). */
+  readonly market: MarketBook;
+  /** `market.book`, cached: the book the strategy and risk read. */
   book: L2Book;
-  depthSeen = false;
   markSeen = false;
   bookSeen = false;
   lastBid = NaN;
@@ -132,12 +131,10 @@ class SymbolPipeline {
     readonly strategy: Strategy,
     readonly risk: RiskEngine,
     readonly account: AccountView,
+    bookSource: BookSource,
   ) {
-    const symbol = instrument.symbol;
-    this.depthBook = new L2Book(symbol);
-    this.sync = new BookSync(this.depthBook);
-    this.tobBook = new L2Book(symbol);
-    this.book = this.tobBook;
+    this.market = new MarketBook(instrument.symbol, bookSource);
+    this.book = this.market.book;
     this.strategyCtx = { tsUs: 0, instrument, book: this.book, positionLots: 0, signals: this.signals, liveQuotes: this.liveQuotes };
     this.riskCtx = {
       tsUs: 0,
@@ -212,7 +209,7 @@ export class TradingCore implements TraderPort {
       const signal = new SignalEngine({ ...this.config.signal, tickSize: inst.spec.tickSize, depthImbalance: 'on-demand' });
       const strategy = createStrategy(this.config.strategy);
       const risk = new RiskEngine({ symbol: inst.symbol, config: this.config.risk, bus: this.bus, rateLimiter, startUs: now });
-      const p = new SymbolPipeline(inst, signal, strategy, risk, this.accountFor(inst.spec.marginAsset, now));
+      const p = new SymbolPipeline(inst, signal, strategy, risk, this.accountFor(inst.spec.marginAsset, now), this.decision.bookSource);
       if (this.decision.requoteIntervalUs > 0) p.nextRequoteUs = nextGridPoint(now, this.decision.requoteIntervalUs);
       this.pipelines.set(inst.symbol, p);
       this.pipelineList.push(p);
@@ -264,19 +261,15 @@ export class TradingCore implements TraderPort {
     if (this.ignores(e.type, p)) return;
     switch (e.type) {
       case 'depth':
-        p.depthSeen = true;
-        p.book = p.depthBook;
-        p.sync.applyDiff(e);
+        p.market.applyDiff(e);
         this.afterBook(p);
         return;
       case 'snapshot':
-        p.depthSeen = true;
-        p.book = p.depthBook;
-        p.sync.applySnapshot(e);
+        p.market.applySnapshot(e);
         this.afterBook(p);
         return;
       case 'bookTicker':
-        setTopOfBook(p.tobBook, e.bidTicks, e.bidLots, e.askTicks, e.askLots);
+        p.market.applyTicker(e);
         this.afterBook(p);
         return;
       case 'trade':
@@ -306,9 +299,7 @@ export class TradingCore implements TraderPort {
       return;
     }
     if (this.ignores('depth', p)) return;
-    p.depthSeen = true;
-    p.book = p.depthBook;
-    p.sync.applyFlatDiff(d);
+    p.market.applyFlatDiff(d);
     this.afterBook(p);
   }
 
@@ -322,15 +313,9 @@ export class TradingCore implements TraderPort {
     return p === undefined || !this.ignores(type, p);
   }
 
-  /**
-   * The one "ignored now" rule (`bookSource`): depth and snapshots when the book comes from
-   * bookTickers only; bookTickers when it comes from depth, or (`auto`) once depth has been seen.
-   */
+  /** The one "ignored now" rule: book events the symbol's book source does not use (`MarketBook.ignores`). */
   private ignores(type: MarketEventType, p: SymbolPipeline): boolean {
-    const source = this.decision.bookSource;
-    if (type === 'bookTicker') return source === 'depth' || (source === 'auto' && p.depthSeen);
-    if (type === 'depth' || type === 'snapshot') return source === 'bookTicker';
-    return false;
+    return (type === 'depth' || type === 'snapshot' || type === 'bookTicker') && p.market.ignores(type);
   }
 
   /**
@@ -420,8 +405,7 @@ export class TradingCore implements TraderPort {
     for (const p of affected) {
       p.marketUp = up;
       if (up) continue;
-      p.sync.reset();
-      p.tobBook.setValid(false);
+      p.market.invalidate();
       // Decide at once on the invalid book (the strategy quotes nothing, risk would refuse), so
       // what rests is cancelled; the re-synced book then counts as a move.
       p.lastValid = false;
@@ -593,7 +577,7 @@ export class TradingCore implements TraderPort {
   private afterBook(p: SymbolPipeline): void {
     this.counters.bookUpdates++;
     const now = this.clock.nowUs();
-    const book = p.book;
+    const book = (p.book = p.market.book);
     p.bookSeen = true;
     p.lastBookUpdateUs = now;
     p.signal.onBook(now, book);
@@ -794,15 +778,4 @@ function cancelAllIntent(symbol: string, tsUs: number, reason: string): Intent {
 function nextGridPoint(tsUs: number, intervalUs: number): number {
   if (intervalUs <= 0) return Number.POSITIVE_INFINITY;
   return (Math.floor(tsUs / intervalUs) + 1) * intervalUs;
-}
-
-/** Makes `book` hold exactly one level per side (a bookTicker); valid when both sides are present. */
-function setTopOfBook(book: L2Book, bidTicks: number, bidLots: number, askTicks: number, askLots: number): void {
-  const oldBid = book.bestBidTicks();
-  const oldAsk = book.bestAskTicks();
-  if (!Number.isNaN(oldBid) && oldBid !== bidTicks) book.applyLevel('bid', oldBid, 0);
-  if (!Number.isNaN(oldAsk) && oldAsk !== askTicks) book.applyLevel('ask', oldAsk, 0);
-  book.applyLevel('bid', bidTicks, bidLots);
-  book.applyLevel('ask', askTicks, askLots);
-  book.setValid(bidLots > 0 && askLots > 0 && bidTicks < askTicks);
 }

@@ -1,7 +1,7 @@
 // DataChecker on hand-built event sequences: trade-id gaps (trade and aggTrade), the bookTicker oracle
 // (match, mismatch, a bookTicker arriving before its depth event) and isClean.
 import { describe, expect, it } from 'vitest';
-import { DataChecker, isClean } from '../../src/marketdata/check.ts';
+import { DataChecker, isClean } from '../../src/marketdata/index.ts';
 import type { MarketEvent } from '../../src/model/events.ts';
 import { syntheticInstrument } from '../../src/synthetic/index.ts';
 

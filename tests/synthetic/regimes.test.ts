@@ -1,6 +1,6 @@
 // Stress regimes: each one shows in the measurement it is about, and the feed stays valid.
 import { describe, expect, it } from 'vitest';
-import { DataChecker } from '../../src/marketdata/check.ts';
+import { DataChecker } from '../../src/marketdata/index.ts';
 import type { MarketEvent, MarkPrice } from '../../src/model/index.ts';
 import { DEFAULT_SYNTHETIC, generateSynthetic, measureMarket, parseSyntheticConfig, syntheticInstrument, type SyntheticConfig } from '../../src/synthetic/index.ts';
 

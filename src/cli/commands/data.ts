@@ -15,7 +15,7 @@ import { Option, type Command } from 'commander';
 import { ConfigError, InputError } from '../../core/errors.ts';
 import { FORMAT_IDS } from '../../importers/index.ts';
 import type { FormatId } from '../../importers/index.ts';
-import { DataChecker, isClean, type CheckReport } from '../../marketdata/check.ts';
+import { DataChecker, isClean, type CheckReport } from '../../marketdata/index.ts';
 import { Instrument } from '../../model/instrument.ts';
 import type { MarketEvent } from '../../model/events.ts';
 import { openStore, readEvents, eventsFromBatch } from '../../store/index.ts';
