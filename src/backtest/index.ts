@@ -13,6 +13,7 @@ export { BacktestEngine, type EngineObserver, type EngineOptions, type EngineSta
 export { ConstantLatency, FeedRelativeLatency, FeedTiming, RandomLatency, RecordedLatency, medianOffsetUs, type FeedTimingConfig, type LatencyDistribution, type OrderLatencyModel } from './latency.ts';
 export { ArrayBatch, ColumnarBatch, MergedBatch, STREAM_TABLES, STREAM_TYPES, asEventBatch, mergeSources, rebatch, storeSource, syntheticSource, type EventBatch, type EventBatches, type MarketEventType, type StoreSourceOptions } from './feed.ts';
 export { orderLatencyModel, prepareData, runScenario, type BookMode, type PartsContext, type PreparedData, type RunOptions, type RunParts, type RunResult } from './run.ts';
-export { backtest, codeVersion, dataKind, realParts, type BacktestOutcome, type RealParts } from './parts.ts';
+export { dataKind, realParts, type RealParts } from './parts.ts';
+export { backtest, codeVersion, type BacktestOutcome } from './backtest.ts';
 export { EventLog, RECORD_FIELDS, type EndRecord, type EventLogSink } from './event-log.ts';
 export { Priority, Timeline, type TimelineEntry } from './timeline.ts';

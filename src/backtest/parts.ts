@@ -1,7 +1,6 @@
 /**
  * The real parts of a run: `SimExchange` (the venue), `TradingCore` (the trader) and the
- * `RunRecorder` fed through the engine's observer hooks, plus `backtest()`, which runs a scenario
- * and returns everything the CLI writes out.
+ * `RunRecorder` fed through the engine's observer hooks (`backtest()` in backtest.ts runs them).
  *
  * What the recorder gets and when:
  * - orders sent (submit / cancel / modify) at their send time on the strategy side;
@@ -11,15 +10,14 @@
  * - samples on the fixed grid `startUs + k·sampleIntervalUs`: the core's portfolio, the exchange's
  *   replayed best bid/ask/mid (the market, not the core's view) and our best live quotes.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { ExecutionReport } from '../model/venue.ts';
 import type { Scenario } from '../scenario/index.ts';
 import { TradingCore } from '../trader/index.ts';
 import type { EngineObserver } from './engine.ts';
-import { computeMetrics, RunRecorder, type RunInfo, type RunMetrics } from './report/index.ts';
-import { runScenario, type BookMode, type PartsContext, type RunOptions, type RunParts, type RunResult } from './run.ts';
-import { SimExchange, type FeeSchedule, type FundingConfig, type QueueModelConfig } from '../sim-exchange/index.ts';
+import type { BookSource } from '../marketdata/index.ts';
+import { RunRecorder } from './report/index.ts';
+import type { BookMode, PartsContext, RunParts } from './run.ts';
+import { SimExchange, type FeeRates, type FeeSchedule, type FundingConfig } from '../sim-exchange/index.ts';
 
 export interface RealParts extends RunParts {
   core: TradingCore;
@@ -27,25 +25,28 @@ export interface RealParts extends RunParts {
   recorder: RunRecorder;
 }
 
-function queueConfig(s: Scenario): QueueModelConfig {
-  const q = s.execution.queue;
-  if (q.model === 'risk-averse') return { kind: 'riskAverse' };
-  return { kind: 'prob', family: q.model === 'prob-power' ? 'power' : 'log', variant: q.variant, n: q.power };
+/**
+ * The scenario's `execution` section in the simulated exchange's terms. The words are the same
+ * (queue models, fee rates, funding modes); only units and defaults are translated here:
+ *   funding.intervalH (hours)    → FundingConfig.intervalUs (µs)
+ *   fees.<symbol> (any case)     → FeeSchedule.symbols[SYMBOL]; fees.default → FeeSchedule.default
+ *   data.book: top-of-book       → bookSource 'bookTicker' (auto → auto, depth → depth)
+ */
+function fundingConfig(s: Scenario): FundingConfig {
+  const f = s.execution.funding;
+  if (f.mode === 'rate') return { mode: 'rate', rate: f.ratePerInterval, intervalUs: f.intervalH * 3_600_000_000 };
+  return { mode: f.mode };
 }
 
 function feeSchedule(s: Scenario): FeeSchedule {
   const fees = s.execution.fees;
-  const toRates = (r: { makerRate: string; takerRate: string }) => ({ maker: r.makerRate, taker: r.takerRate });
-  const symbols: Record<string, { maker: string; taker: string }> = {};
-  for (const k of Object.keys(fees).sort()) if (k !== 'default') symbols[k.toUpperCase()] = toRates(fees[k]);
-  return { default: toRates(fees.default ?? { makerRate: '0.0002', takerRate: '0.0005' }), symbols };
+  const symbols: Record<string, FeeRates> = {};
+  for (const k of Object.keys(fees).sort()) if (k !== 'default') symbols[k.toUpperCase()] = fees[k];
+  return { default: fees.default ?? { makerRate: '0.0002', takerRate: '0.0005' }, symbols };
 }
 
-function fundingConfig(s: Scenario): FundingConfig {
-  const f = s.execution.funding;
-  if (f.mode === 'off') return { mode: 'none' };
-  if (f.mode === 'rate') return { mode: 'fixed', rate: f.ratePerInterval, intervalUs: f.intervalH * 3_600_000_000 };
-  return { mode: 'data' };
+function bookSource(s: Scenario): BookSource {
+  return s.data.book === 'top-of-book' ? 'bookTicker' : s.data.book;
 }
 
 export function dataKind(mode: BookMode): string {
@@ -59,12 +60,12 @@ export function realParts(ctx: PartsContext): RealParts {
   const sim = new SimExchange({
     instruments,
     rng: rng.fork('exchange'),
-    queueModel: queueConfig(s),
+    queueModel: s.execution.queue,
     fees: feeSchedule(s),
     crossingFills: s.execution.crossingFills,
     partialFills: s.execution.partialFills,
     funding: fundingConfig(s),
-    bookSource: s.data.book === 'top-of-book' ? 'bookTicker' : s.data.book === 'depth' ? 'depth' : 'auto',
+    bookSource: bookSource(s),
   });
   const balances = Object.keys(s.account.balances)
     .sort()
@@ -141,49 +142,4 @@ function recordReport(recorder: RunRecorder, sim: SimExchange, r: ExecutionRepor
       return;
     default:
   }
-}
-
-export interface BacktestOutcome {
-  result: RunResult<RealParts>;
-  metrics: RunMetrics;
-  info: RunInfo;
-  /** The initial capital in the margin asset. */
-  initialCapital: string;
-}
-
-/** Code version stamped into summaries: the package version. */
-export function codeVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version?: string };
-    return `maker ${pkg.version ?? 'unknown'}`;
-  } catch {
-    return 'maker unknown';
-  }
-}
-
-/** Runs a scenario end to end with the real parts; the recorder is finished, outputs not written. */
-export async function backtest(s: Scenario, runId: (fingerprint: string) => string, opts: RunOptions = {}): Promise<BacktestOutcome> {
-  const result = await runScenario(s, realParts, opts);
-  const { recorder, core } = result.parts;
-  try {
-    recorder.finish(result.stats.lastUs);
-  } catch (e) {
-    recorder.abort();
-    throw e;
-  }
-  const asset = result.data.instruments[0].spec.marginAsset.toUpperCase();
-  const account = core.portfolio.accountSnapshot(asset);
-  const initialCapital = s.account.balances[asset] ?? s.account.balances[Object.keys(s.account.balances).find((k) => k.toUpperCase() === asset) ?? ''] ?? '0';
-  const metrics = computeMetrics(recorder, { initialCapital, pnl: account.pnl, returnIntervalUs: s.report.returnIntervalUs });
-  const info: RunInfo = {
-    runId: runId(result.data.fingerprint),
-    scenarioName: s.name || (s.file ? s.file.replace(/^.*\//, '').replace(/\.ya?ml$/, '') : 'scenario'),
-    scenarioSource: s.file || undefined,
-    seed: s.seed,
-    dataFingerprint: result.data.fingerprint,
-    codeVersion: codeVersion(),
-    dataKind: dataKind(result.data.bookMode),
-    determinismHash: result.eventLogHash,
-  };
-  return { result, metrics, info, initialCapital };
 }

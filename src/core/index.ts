@@ -1,6 +1,5 @@
 export * from './errors.ts';
 export * from './clock.ts';
-export * from './scheduler.ts';
 export * from './bus.ts';
 export * from './random.ts';
 export * from './ids.ts';

@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { LineCounter, isMap, isScalar, parse as parseYamlValue, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import { ConfigError, MakerError } from '../core/errors.ts';
 import { normalizeDecimal } from '../model/decimal.ts';
+import type { FeeRates } from '../sim-exchange/index.ts';
 import { parseSyntheticConfig, type SyntheticConfig } from '../synthetic/index.ts';
 import { parseTraderConfig, type TraderConfig } from '../trader/config.ts';
 import { SCENARIO_SCHEMA, fieldAt, type Field, type StreamName } from './schema.ts';
@@ -27,10 +28,7 @@ export class ScenarioError extends ConfigError {
   }
 }
 
-export interface FeeRates {
-  makerRate: string;
-  takerRate: string;
-}
+export type { FeeRates };
 
 export interface Scenario {
   /** File the scenario came from ('' when built from text). */

@@ -43,8 +43,8 @@ class SymbolState implements SymbolFunding {
   constructor(readonly inst: Instrument, fees: FeeRates, bookSource: BookSource) {
     this.marketBook = new MarketBook(inst.symbol, bookSource);
     this.filters = new OrderFilters(inst);
-    this.makerRate = parseExact(fees.maker, `fees.${inst.symbol}.maker`);
-    this.takerRate = parseExact(fees.taker, `fees.${inst.symbol}.taker`);
+    this.makerRate = parseExact(fees.makerRate, `fees.${inst.symbol}.makerRate`);
+    this.takerRate = parseExact(fees.takerRate, `fees.${inst.symbol}.takerRate`);
   }
 
   /** The book matching reads: the replayed book without our orders. */
@@ -96,7 +96,7 @@ export class SimExchange implements SimVenue {
     }
     this.funding = new FundingClock(opts.funding ?? { mode: 'data' }, this.counters, (settlement) => this.events.push({ kind: 'funding', settlement }));
     this.closedOrderRetention = opts.closedOrderRetention ?? 10_000;
-    this.fundingFixed = opts.funding?.mode === 'fixed';
+    this.fundingFixed = opts.funding?.mode === 'rate';
     this.partialFills = opts.partialFills ?? true;
   }
 

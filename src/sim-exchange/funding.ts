@@ -51,7 +51,7 @@ export class FundingClock {
     /** Receives each settlement as it is made. */
     private readonly emit: (s: FundingSettlement) => void,
   ) {
-    if (cfg.mode === 'fixed') {
+    if (cfg.mode === 'rate') {
       this.intervalUs = cfg.intervalUs ?? DEFAULT_FUNDING_INTERVAL_US;
       this.offsetUs = cfg.offsetUs ?? 0;
       this.fixedRate = cfg.rate;

@@ -73,7 +73,7 @@ export class ProbQueueModel implements QueueModel {
   ) {
     if (family !== 'power' && family !== 'log') throw new ConfigError(`queue model family must be "power" or "log", got "${String(family)}"`, { field: 'queueModel.family' });
     if (variant !== 1 && variant !== 2 && variant !== 3) throw new ConfigError(`queue model variant must be 1, 2 or 3, got ${String(variant)}`, { field: 'queueModel.variant' });
-    if (family === 'power' && !(n > 0 && Number.isFinite(n))) throw new ConfigError(`power queue model exponent must be > 0, got ${n}`, { field: 'queueModel.n' });
+    if (family === 'power' && !(n > 0 && Number.isFinite(n))) throw new ConfigError(`power queue model exponent must be > 0, got ${n}`, { field: 'queueModel.power' });
     this.f = family === 'power' ? (x) => Math.pow(x, n) : (x) => Math.log1p(x);
     this.name = family === 'power' ? `prob-power${n}-v${variant}` : `prob-log-v${variant}`;
   }
@@ -114,12 +114,13 @@ export class ProbQueueModel implements QueueModel {
   }
 }
 
+/** A queue model by name, in the scenario's words (`execution.queue`): risk-averse, or probabilistic with the log or power family. */
 export type QueueModelConfig =
-  | { kind: 'riskAverse' }
-  | { kind: 'prob'; family: ProbFamily; variant?: ProbVariant; n?: number };
+  | { model: 'risk-averse' }
+  | { model: 'prob-log' | 'prob-power'; variant?: ProbVariant; /** Exponent of the power family (default 2). */ power?: number };
 
 export function createQueueModel(cfg: QueueModelConfig): QueueModel {
-  if (cfg.kind === 'riskAverse') return new RiskAverseQueueModel();
-  if (cfg.kind === 'prob') return new ProbQueueModel(cfg.family, cfg.variant ?? 1, cfg.n ?? 2);
-  throw new ConfigError(`unknown queue model "${String((cfg as { kind: unknown }).kind)}" (riskAverse, prob)`, { field: 'queueModel.kind' });
+  if (cfg.model === 'risk-averse') return new RiskAverseQueueModel();
+  if (cfg.model === 'prob-log' || cfg.model === 'prob-power') return new ProbQueueModel(cfg.model === 'prob-power' ? 'power' : 'log', cfg.variant ?? 1, cfg.power ?? 2);
+  throw new ConfigError(`unknown queue model "${String((cfg as { model: unknown }).model)}" (risk-averse, prob-log, prob-power)`, { field: 'queueModel.model' });
 }

@@ -11,8 +11,8 @@ import type { QueueModel, QueueModelConfig } from './queue.ts';
 
 /** Commission rates as decimal fractions ("0.0002" = 2 bp); a negative maker rate is a rebate. */
 export interface FeeRates {
-  maker: string;
-  taker: string;
+  makerRate: string;
+  takerRate: string;
 }
 
 export interface FeeSchedule {
@@ -25,8 +25,8 @@ export type FundingConfig =
   /** Settle at the funding times and rates found in the data (MarkPrice events). */
   | { mode: 'data' }
   /** Settle every `intervalUs` (default 8 h, aligned to 00:00 UTC plus `offsetUs`) at a fixed rate. */
-  | { mode: 'fixed'; rate: string; intervalUs?: number; offsetUs?: number }
-  | { mode: 'none' };
+  | { mode: 'rate'; rate: string; intervalUs?: number; offsetUs?: number }
+  | { mode: 'off' };
 
 export interface SimExchangeOptions {
   instruments: Instrument[];

@@ -138,7 +138,7 @@ function marketEvents(seed: number): MarketEvent[] {
 async function runWithFaults(seed: number, faults: Faults) {
   const clock = new SimClock(0);
   const rng = new Rng(seed);
-  const sim = new SimExchange({ instruments: [INSTRUMENT], rng: rng.fork('exchange'), queueModel: { kind: 'riskAverse' }, fees: { default: { maker: '0.0002', taker: '0.0005' } }, funding: { mode: 'fixed', rate: '0.0001', intervalUs: 5 * S } });
+  const sim = new SimExchange({ instruments: [INSTRUMENT], rng: rng.fork('exchange'), queueModel: { model: 'risk-averse' }, fees: { default: { makerRate: '0.0002', takerRate: '0.0005' } }, funding: { mode: 'rate', rate: '0.0001', intervalUs: 5 * S } });
   const venue = new FaultyVenue(sim, rng.fork('faults'), faults);
   const core = new TradingCore({ clock, instruments: [INSTRUMENT], config: FIXED_CONFIG, initialBalance: [{ asset: 'USDT', amount: '100000' }] });
   const delivered = new Map<VenueEventKind, number>();

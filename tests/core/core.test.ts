@@ -1,52 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import fc from 'fast-check';
-import { EventBus, IdGenerator, InputError, Priority, Rng, Scheduler, SimClock, formatUs, isValidClientOrderId } from '../../src/core/index.ts';
-
-describe('Scheduler', () => {
-  it('orders by time, then priority, then insertion', () => {
-    const s = new Scheduler();
-    const log: string[] = [];
-    s.schedule(20, () => log.push('t20'));
-    s.schedule(10, () => log.push('t10-timer'), Priority.timer);
-    s.schedule(10, () => log.push('t10-md-a'), Priority.marketData);
-    s.schedule(10, () => log.push('t10-ex'), Priority.exchange);
-    s.schedule(10, () => log.push('t10-md-b'), Priority.marketData);
-    const cancelled = s.schedule(15, () => log.push('cancelled'));
-    s.cancel(cancelled);
-    const clock = new SimClock(0);
-    s.runUntil(100, (t) => clock.advanceTo(t));
-    expect(log).toEqual(['t10-ex', 't10-md-a', 't10-md-b', 't10-timer', 't20']);
-    expect(clock.nowUs()).toBe(20);
-  });
-
-  it('pops in tie-break order for any insertion sequence (property)', () => {
-    fc.assert(
-      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 20 }), fc.integer({ min: 0, max: 3 })), { maxLength: 200 }), (tasks) => {
-        const s = new Scheduler();
-        tasks.forEach(([t, p]) => s.schedule(t, () => {}, p));
-        const popped: [number, number, number][] = [];
-        for (let task = s.pop(); task; task = s.pop()) popped.push([task.atUs, task.priority, task.seq]);
-        const expected = tasks.map(([t, p], i) => [t, p, i] as [number, number, number]).sort((a, b) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2]);
-        expect(popped).toEqual(expected);
-      }),
-    );
-  });
-
-  it('tasks scheduled while running at the same time run in the same pass', () => {
-    const s = new Scheduler();
-    const log: number[] = [];
-    s.schedule(5, () => {
-      log.push(1);
-      s.schedule(5, () => log.push(2));
-    });
-    s.runUntil(5);
-    expect(log).toEqual([1, 2]);
-  });
-
-  it('rejects non-integer times', () => {
-    expect(() => new Scheduler().schedule(1.5, () => {})).toThrow(RangeError);
-  });
-});
+import { EventBus, IdGenerator, InputError, Rng, SimClock, formatUs, isValidClientOrderId } from '../../src/core/index.ts';
 
 describe('SimClock', () => {
   it('never goes backwards', () => {

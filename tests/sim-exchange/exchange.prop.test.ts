@@ -32,7 +32,7 @@ const scenario = fc.record({
   steps: fc
     .array(step(), { minLength: 1, maxLength: 120, size: 'large' })
     .map((xs) => xs.map((s, i): Step => (s.kind === 'market' ? { kind: 'market', e: { ...s.e, tsExchangeUs: 10 + i, tsReceiveUs: 10 + i } } : s))),
-  queueModel: fc.constantFrom<QueueModelConfig>({ kind: 'riskAverse' }, { kind: 'prob', family: 'power', variant: 1 }, { kind: 'prob', family: 'log', variant: 2 }, { kind: 'prob', family: 'power', variant: 3, n: 3 }),
+  queueModel: fc.constantFrom<QueueModelConfig>({ model: 'risk-averse' }, { model: 'prob-power', variant: 1 }, { model: 'prob-log', variant: 2 }, { model: 'prob-power', variant: 3, power: 3 }),
   crossingFills: fc.boolean(),
 });
 

@@ -67,8 +67,8 @@ export function exchange(opts: Partial<SimExchangeOptions> = {}, spec: Partial<I
   return new TestExchange({
     instruments: [instrument(spec)],
     rng: new Rng(1),
-    queueModel: { kind: 'riskAverse' },
-    fees: { default: { maker: '0.0002', taker: '0.0005' } },
+    queueModel: { model: 'risk-averse' },
+    fees: { default: { makerRate: '0.0002', takerRate: '0.0005' } },
     ...opts,
   });
 }

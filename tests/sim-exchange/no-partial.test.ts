@@ -71,7 +71,7 @@ describe('lazy replay entry points', () => {
   ];
 
   function play(lazy: boolean) {
-    const ex = exchange({ queueModel: { kind: 'riskAverse' } });
+    const ex = exchange({ queueModel: { model: 'risk-averse' } });
     const out: unknown[] = [];
     events.forEach((e, i) => {
       if (i === 3) ex.onCommand(order('b1', 'buy', BID, 5), e.tsExchangeUs);
@@ -104,7 +104,7 @@ describe('lazy replay entry points', () => {
     expect(ex.accepts('bookTicker', 'ETHUSDT')).toBe(true);
     ex.onCommand(order('b1', 'buy', BID, 1), 3);
     expect(ex.accepts('trade', 'BTCUSDT')).toBe(true);
-    const fixed = exchange({ funding: { mode: 'fixed', rate: '0.0001' } });
+    const fixed = exchange({ funding: { mode: 'rate', rate: '0.0001' } });
     fixed.onMarketEvent(standardBook(2));
     expect(fixed.accepts('bookTicker', 'BTCUSDT')).toBe(true);
   });

@@ -198,7 +198,7 @@ describe('filters and limits', () => {
 
 describe('fees', () => {
   it('commission is price × qty × rate, exactly; a negative maker rate is a rebate', () => {
-    const ex = exchange({ fees: { default: { maker: '0.0002', taker: '0.0005' }, symbols: { BTCUSDT: { maker: '-0.00005', taker: '0.0004' } } } });
+    const ex = exchange({ fees: { default: { makerRate: '0.0002', takerRate: '0.0005' }, symbols: { BTCUSDT: { makerRate: '-0.00005', takerRate: '0.0004' } } } });
     ex.onMarketEvent(snapshot(1, [[BID, 0]], [[600_001, 10]]));
     ex.onCommand(order('b', 'buy', BID, 3), 2);
     ex.onMarketEvent(trade(3, BID, 3, 'sell'));
@@ -209,7 +209,7 @@ describe('fees', () => {
   });
 
   it('a zero rate gives commission "0"', () => {
-    const ex = exchange({ fees: { default: { maker: '0', taker: '0' } } });
+    const ex = exchange({ fees: { default: { makerRate: '0', takerRate: '0' } } });
     ex.onMarketEvent(standardBook());
     ex.onCommand(order('m', 'buy', 0, 1, { type: 'MARKET' }), 2);
     expect(trades(ex.drainReports())[0].commission).toBe('0');
@@ -246,7 +246,7 @@ describe('funding', () => {
   });
 
   it('fixed mode settles every interval at the configured rate, using the book mid without a mark', () => {
-    const ex = exchange({ funding: { mode: 'fixed', rate: '0.0001' } });
+    const ex = exchange({ funding: { mode: 'rate', rate: '0.0001' } });
     ex.onMarketEvent(standardBook(H8 - 10));
     ex.onCommand(order('m', 'buy', 0, 1, { type: 'MARKET' }), H8 - 5);
     ex.onMarketEvent(trade(3 * H8 + 1, BID, 1, 'sell'));
@@ -259,7 +259,7 @@ describe('funding', () => {
   });
 
   it('mode none never settles', () => {
-    const ex = exchange({ funding: { mode: 'none' } });
+    const ex = exchange({ funding: { mode: 'off' } });
     ex.onMarketEvent(mark(1, '60000', '0.0001', H8));
     ex.onMarketEvent(mark(H8 + 1, '60000', '0.0001', 2 * H8));
     expect(ex.drainFunding()).toEqual([]);

@@ -69,9 +69,9 @@ describe('ProbQueueModel (front 6, back 4, level 10 → 7: chg 3)', () => {
   });
 
   it('bad configurations are config errors', () => {
-    expect(() => createQueueModel({ kind: 'prob', family: 'cubic' as 'power' })).toThrow(/family/);
-    expect(() => createQueueModel({ kind: 'prob', family: 'power', variant: 4 as 1 })).toThrow(/variant/);
-    expect(() => createQueueModel({ kind: 'prob', family: 'power', n: 0 })).toThrow(/exponent/);
+    expect(() => createQueueModel({ model: 'prob-cubic' as 'prob-power' })).toThrow(/unknown queue model/);
+    expect(() => createQueueModel({ model: 'prob-power', variant: 4 as 1 })).toThrow(/variant/);
+    expect(() => createQueueModel({ model: 'prob-power', power: 0 })).toThrow(/exponent/);
     expect(() => createQueueModel({ kind: 'nope' } as never)).toThrow(/unknown queue model/);
   });
 });
@@ -79,7 +79,7 @@ describe('ProbQueueModel (front 6, back 4, level 10 → 7: chg 3)', () => {
 describe('queue models inside the exchange', () => {
   it('with the probabilistic model cancellations move us up; with risk-averse they do not', () => {
     const fronts: number[] = [];
-    for (const queueModel of [{ kind: 'riskAverse' as const }, { kind: 'prob' as const, family: 'power' as const }]) {
+    for (const queueModel of [{ model: 'risk-averse' as const }, { model: 'prob-power' as const }]) {
       const ex = exchange({ queueModel });
       ex.onMarketEvent(snapshot(1, [[BID, 10]], [[ASK, 10]]));
       ex.onCommand(order('b', 'buy', BID, 2), 2);
@@ -93,7 +93,7 @@ describe('queue models inside the exchange', () => {
   });
 
   it('a fractional queue ahead fills whole lots only, never past the print', () => {
-    const ex = exchange({ queueModel: { kind: 'prob', family: 'power' } });
+    const ex = exchange({ queueModel: { model: 'prob-power' } });
     ex.onMarketEvent(snapshot(1, [[BID, 6]], [[ASK, 10]]));
     ex.onCommand(order('b', 'buy', BID, 5), 2);
     ex.onMarketEvent(diff(3, [[BID, 10]], []));

@@ -27,8 +27,8 @@ function newExchange(registry: SpecRegistry, crossingFills = true): TestExchange
   return new TestExchange({
     instruments: [registry.get('BTCUSDT')],
     rng: new Rng('real'),
-    queueModel: { kind: 'riskAverse' },
-    fees: { default: { maker: '0.0002', taker: '0.0005' } },
+    queueModel: { model: 'risk-averse' },
+    fees: { default: { makerRate: '0.0002', takerRate: '0.0005' } },
     crossingFills,
   });
 }

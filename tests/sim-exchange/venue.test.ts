@@ -52,7 +52,7 @@ describe('SimExchange as a venue', () => {
   });
 
   it('keeps reports and funding settlements in the order they happened', () => {
-    const ex = exchange({ funding: { mode: 'fixed', rate: '0.0001', intervalUs: 1_000 } });
+    const ex = exchange({ funding: { mode: 'rate', rate: '0.0001', intervalUs: 1_000 } });
     ex.onMarketEvent(standardBook(1));
     ex.send(order('t1', 'buy', ASK, 1, { timeInForce: 'IOC' }), 500); // a position to fund
     ex.drainEvents();

@@ -1,0 +1,56 @@
+/**
+ * `backtest()`: runs a scenario end to end with the real parts (parts.ts) and returns what the CLI
+ * writes out: the run result, the metrics, the run info (id, fingerprint, determinism hash) and the
+ * initial capital. The recorder is finished here; nothing is written to disk.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Scenario } from '../scenario/index.ts';
+import { dataKind, realParts, type RealParts } from './parts.ts';
+import { computeMetrics, type RunInfo, type RunMetrics } from './report/index.ts';
+import { runScenario, type RunOptions, type RunResult } from './run.ts';
+
+export interface BacktestOutcome {
+  result: RunResult<RealParts>;
+  metrics: RunMetrics;
+  info: RunInfo;
+  /** The initial capital in the margin asset. */
+  initialCapital: string;
+}
+
+/** Code version stamped into summaries: the package version. */
+export function codeVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version?: string };
+    return `maker ${pkg.version ?? 'unknown'}`;
+  } catch {
+    return 'maker unknown';
+  }
+}
+
+/** Runs a scenario end to end with the real parts; the recorder is finished, outputs not written. */
+export async function backtest(s: Scenario, runId: (fingerprint: string) => string, opts: RunOptions = {}): Promise<BacktestOutcome> {
+  const result = await runScenario(s, realParts, opts);
+  const { recorder, core } = result.parts;
+  try {
+    recorder.finish(result.stats.lastUs);
+  } catch (e) {
+    recorder.abort();
+    throw e;
+  }
+  const asset = result.data.instruments[0].spec.marginAsset.toUpperCase();
+  const account = core.portfolio.accountSnapshot(asset);
+  const initialCapital = s.account.balances[asset] ?? s.account.balances[Object.keys(s.account.balances).find((k) => k.toUpperCase() === asset) ?? ''] ?? '0';
+  const metrics = computeMetrics(recorder, { initialCapital, pnl: account.pnl, returnIntervalUs: s.report.returnIntervalUs });
+  const info: RunInfo = {
+    runId: runId(result.data.fingerprint),
+    scenarioName: s.name || (s.file ? s.file.replace(/^.*\//, '').replace(/\.ya?ml$/, '') : 'scenario'),
+    scenarioSource: s.file || undefined,
+    seed: s.seed,
+    dataFingerprint: result.data.fingerprint,
+    codeVersion: codeVersion(),
+    dataKind: dataKind(result.data.bookMode),
+    determinismHash: result.eventLogHash,
+  };
+  return { result, metrics, info, initialCapital };
+}
