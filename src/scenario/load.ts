@@ -15,7 +15,7 @@ import { ConfigError, MakerError } from '../core/errors.ts';
 import { normalizeDecimal } from '../model/decimal.ts';
 import type { FeeRates } from '../sim-exchange/index.ts';
 import { parseSyntheticConfig, type SyntheticConfig } from '../synthetic/index.ts';
-import { parseTraderConfig, type TraderConfig } from '../trader/config.ts';
+import { parseTraderConfig, type TraderConfig } from '../trader/index.ts';
 import { SCENARIO_SCHEMA, fieldAt, type Field, type StreamName } from './schema.ts';
 import { parseTimeRange, type TimeRange } from './time-range.ts';
 

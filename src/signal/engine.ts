@@ -17,7 +17,7 @@
  * sample interval. The snapshot is one object mutated in place: read it, do not keep it (or copy it
  * with `snapshot()`).
  */
-import type { BookView } from '../book/types.ts';
+import type { BookView } from '../book/index.ts';
 import type { AggTrade, MarkPrice, Trade } from '../model/events.ts';
 import { resolveSignalConfig, type SignalConfig } from './config.ts';
 import { deviationBps, deviationTicks, priceStringToTicks, ReferenceDeviation } from './deviation.ts';

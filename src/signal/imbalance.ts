@@ -7,7 +7,7 @@
  * - OBI, signed: ρ = (ΣQb − ΣQa)/(ΣQb + ΣQa) ∈ [−1, 1]; L1 (the touch), over N levels per side, or
  *   over a price band mid·(1 ± d): bids priced ≥ mid·(1 − d), asks priced ≤ mid·(1 + d).
  */
-import type { BookView } from '../book/types.ts';
+import type { BookView } from '../book/index.ts';
 
 /** Stoikov's I = Qb/(Qb + Qa) ∈ [0, 1]. */
 export function imbalanceFraction(bidLots: number, askLots: number): number {

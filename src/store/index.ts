@@ -13,4 +13,4 @@ export { StoreWriter, importEvents, type StoreWriterOptions, type CommitSummary,
 export { openStore, readEvents, readMarketEvents, eventsFromBatch, eventAt, ReplayCursor, EventKind, type EventKindCode, type Store, type ReadOptions, type ReplayBatch } from './reader.ts';
 export { utcDateOfUs, META_FILE, STORE_FORMAT, type PartitionMeta, type TableMeta, type ImportProvenance, type ImportInput, type ImportRecord } from './layout.ts';
 export { TABLES, TABLE_COLUMNS, IDENTITY, tableOf, isListColumn, type TableName, type RowBlock, type ColumnArray, type ColumnDef, type ListColumn } from './schema.ts';
-export { COMPRESSION, DEFAULT_ROW_GROUP_ROWS, MAX_GROUP_LIST_VALUES, type Compression } from './parquet-io.ts';
+export { COMPRESSION, DEFAULT_ROW_GROUP_ROWS, MAX_GROUP_LIST_VALUES, fsyncDir, type Compression } from './parquet-io.ts';

@@ -3,7 +3,7 @@
  * fair / reservation prices; quantities are integer lots; times are integer microseconds; signal
  * values carry their unit in their name (`sigmaTicksPerSqrtS`, `intensityKPerTick`, …).
  */
-import type { BookView } from '../book/types.ts';
+import type { BookView } from '../book/index.ts';
 import type { Instrument } from '../model/instrument.ts';
 import type { Side } from '../model/events.ts';
 import type { Intent } from '../model/trading.ts';

@@ -13,7 +13,7 @@
 import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { MakerError } from '../../core/errors.ts';
-import { fsyncDir } from '../../store/parquet-io.ts';
+import { fsyncDir } from '../../store/index.ts';
 import { renderReportHtml, type RunInfo } from './html.ts';
 import type { RunMetrics } from './metrics.ts';
 import { ParquetTableStream, type OutColumn, type OutColumnData } from './parquet-out.ts';
