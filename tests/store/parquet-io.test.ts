@@ -1,5 +1,5 @@
-// The two Parquet decode paths (direct typed-array pages vs hyparquet's parquetRead). The decoding
-// of rows into events is tested in batch.test.ts.
+// TableFileReader (parquet-io.ts): the direct typed-array page decoder against hyparquet's
+// parquetRead. Decoding rows into events is tested in batch.test.ts.
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { MarketEvent } from '../../src/model/events.ts';
