@@ -1,8 +1,11 @@
 /**
  * Replay benchmark: read-only replay of the tiled BTCUSDT stores (scripts/tile-sample.ts, 1 h and
- * 24 h) through `readEvents` + `ReplayCursor`, touching every event's stamps and every depth level
- * (a checksum, so nothing is optimised away). Each measurement runs in its own child process, so
- * its peak RSS (getrusage maxRSS) belongs to that length alone.
+ * 24 h) through `readEvents` + `ColumnarBatch` (the store's one decoder, as the backtest reads it),
+ * touching every event's type and stamps and, through `flatDepthAt`, every level of every depth
+ * event and snapshot (checksums, so nothing is optimised away). Until the decoders were unified
+ * this walked the same rows with `ReplayCursor`, doing the same reads, so figures from before are
+ * comparable; `checksum` is unchanged. Each measurement runs in its own child process, so its peak
+ * RSS (getrusage maxRSS) belongs to that length alone.
  *
  *   node --import tsx bench/replay.ts [runs]          # builds the tiles on first use (minutes)
  *   node --import tsx bench/replay.ts --child <root>  # one measurement, prints JSON
@@ -10,7 +13,8 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { EventKind, ReplayCursor, readEvents } from '../src/store/index.ts';
+import type { FlatDepthDiff } from '../src/model/events.ts';
+import { ColumnarBatch, readEvents } from '../src/store/index.ts';
 import { TILE_SYMBOL, TILE_VENUE, ensureTile } from '../scripts/tile-sample.ts';
 
 export interface Stat {
@@ -27,25 +31,33 @@ interface ChildResult {
   levels: number;
   spanUs: number;
   peakRssMB: number;
+  /** Over every depth level. */
   checksum: number;
+  /** Over every event's exchange stamp. */
+  stampChecksum: number;
 }
 
 async function measure(root: string): Promise<ChildResult> {
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
-  const c = new ReplayCursor();
+  const d: FlatDepthDiff = { tsExchangeUs: 0, firstUpdateId: 0, finalUpdateId: 0, prevFinalUpdateId: 0, bidTicks: EMPTY, bidLots: EMPTY, bidStart: 0, bidEnd: 0, askTicks: EMPTY, askLots: EMPTY, askStart: 0, askEnd: 0 };
   let events = 0;
   let levels = 0;
   let checksum = 0;
+  let stampChecksum = 0;
   let first = NaN;
   let last = NaN;
   for await (const batch of readEvents(root, { venue: TILE_VENUE, symbol: TILE_SYMBOL })) {
-    for (c.reset(batch); c.next(); ) {
+    const b = new ColumnarBatch(batch);
+    for (let k = 0; k < b.length; k++) {
       events++;
-      if (first !== first) first = c.tsReceiveUs;
-      last = c.tsReceiveUs;
-      if (c.kind === EventKind.depth || c.kind === EventKind.snapshot) {
-        const d = c.depth;
+      const rx = b.tsReceiveUsAt(k);
+      if (first !== first) first = rx;
+      last = rx;
+      stampChecksum = (stampChecksum ^ b.tsExchangeUsAt(k)) | 0;
+      const type = b.typeAt(k);
+      if (type === 'depth' || type === 'snapshot') {
+        b.flatDepthAt(k, d);
         // 32-bit integer checksum: touches every level at the cost of a few integer operations (a
         // float modulo per level used to cost ~15 % of the measured time).
         for (let i = d.bidStart; i < d.bidEnd; i++) checksum = (Math.imul(checksum, 31) + d.bidTicks[i] + d.bidLots[i]) | 0;
@@ -56,8 +68,10 @@ async function measure(root: string): Promise<ChildResult> {
   }
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  return { seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, events, levels, spanUs: last - first, peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024), checksum };
+  return { seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, events, levels, spanUs: last - first, peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024), checksum, stampChecksum };
 }
+
+const EMPTY = new Float64Array(0);
 
 function runChild(root: string): ChildResult {
   const out = execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'replay.ts'), '--child', root], { encoding: 'utf8', maxBuffer: 1 << 20 });

@@ -82,7 +82,7 @@ async function main(): Promise<void> {
     log('replay: tiled BTCUSDT 1 h and 24 h stores, one child process per run and length ...');
     const { benchReplay } = await import('./replay.ts');
     const r = await benchReplay({ runs: Math.min(runs, 3), log });
-    rows.push(['replay 24 h tile (ReplayCursor)', r.eventsPerSec, 'events/s']);
+    rows.push(['replay 24 h tile (ColumnarBatch)', r.eventsPerSec, 'events/s']);
     rows.push(['replay, seconds for the day', r.daySeconds, 's']);
     rows.push(['replay peak RSS, 1 h', r.peakRssMB1h, 'MB']);
     rows.push(['replay peak RSS, 24 h', r.peakRssMB24h, 'MB']);

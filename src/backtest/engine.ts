@@ -44,9 +44,9 @@ import { InvariantError } from '../core/errors.ts';
 import type { SimClock } from '../core/clock.ts';
 import type { FlatDepthDiff, MarketEvent } from '../model/events.ts';
 import type { SimVenue, VenueCommand, VenueEvent } from '../model/venue.ts';
+import { asEventBatch, type EventBatch, type EventBatches } from '../store/index.ts';
 import type { TraderPort } from '../trader/index.ts';
 import type { EventLogSink } from './event-log.ts';
-import { asEventBatch, type EventBatch, type EventBatches } from './feed.ts';
 import { FeedTiming, medianOffsetUs, type OrderLatencyModel } from './latency.ts';
 import { Priority, Timeline } from './timeline.ts';
 

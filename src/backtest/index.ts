@@ -1,7 +1,7 @@
 /**
  * backtest: the deterministic event-driven backtest. `BacktestEngine` (engine.ts: the loop, its
- * tie-break and timing), latency models (latency.ts), data sources read in place (feed.ts:
- * `EventBatch`, store batches as `ColumnarBatch`), the event log and its determinism hash
+ * tie-break and timing), latency models (latency.ts), data sources (feed.ts: store batches read
+ * in place and synthetic data, as the store's `EventBatch`es), the event log and its determinism hash
  * (event-log.ts: SHA-256 of a canonical binary encoding), run wiring
  * (run.ts: scenario → data + parts → engine; parts.ts: SimExchange + TradingCore + RunRecorder).
  * The simulated exchange lives in src/sim-exchange, metrics and outputs in ./report.
@@ -11,7 +11,7 @@
  */
 export { BacktestEngine, type EngineObserver, type EngineOptions, type EngineStats } from './engine.ts';
 export { ConstantLatency, FeedRelativeLatency, FeedTiming, RandomLatency, RecordedLatency, medianOffsetUs, type FeedTimingConfig, type LatencyDistribution, type OrderLatencyModel } from './latency.ts';
-export { ArrayBatch, ColumnarBatch, MergedBatch, STREAM_TABLES, STREAM_TYPES, asEventBatch, mergeSources, rebatch, storeSource, syntheticSource, type EventBatch, type EventBatches, type MarketEventType, type StoreSourceOptions } from './feed.ts';
+export { STREAM_TABLES, STREAM_TYPES, rebatch, storeSource, syntheticSource, type StoreSourceOptions } from './feed.ts';
 export { orderLatencyModel, prepareData, runScenario, type BookMode, type PartsContext, type PreparedData, type RunOptions, type RunParts, type RunResult } from './run.ts';
 export { dataKind, realParts, type RealParts } from './parts.ts';
 export { backtest, codeVersion, type BacktestOutcome } from './backtest.ts';

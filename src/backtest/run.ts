@@ -23,12 +23,12 @@ import type { MarketEvent } from '../model/events.ts';
 import { loadExchangeInfoFile } from '../adapter/binance/index.ts';
 import { Instrument } from '../model/instrument.ts';
 import type { Scenario } from '../scenario/index.ts';
-import { openStore, type TableName } from '../store/index.ts';
+import { mergeSources, openStore, type EventBatches, type TableName } from '../store/index.ts';
 import { DEFAULT_SYNTHETIC, syntheticInstrument, type SyntheticConfig } from '../synthetic/index.ts';
 import type { SimVenue } from '../model/venue.ts';
 import type { TraderPort } from '../trader/index.ts';
 import { BacktestEngine, type EngineObserver, type EngineStats } from './engine.ts';
-import { STREAM_TABLES, STREAM_TYPES, mergeSources, storeSource, syntheticSource, type EventBatches } from './feed.ts';
+import { STREAM_TABLES, STREAM_TYPES, storeSource, syntheticSource } from './feed.ts';
 import { ConstantLatency, FeedRelativeLatency, RandomLatency, RecordedLatency, type OrderLatencyModel } from './latency.ts';
 import { EventLog } from './event-log.ts';
 

@@ -8,6 +8,10 @@
  * stays bounded. File sources are opened lazily, when the merge reaches their first
  * ts_receive_us, so merging many sorted spill runs that follow one another holds one or two row
  * groups in memory, not one per run.
+ *
+ * Not the replay merges: this one writes rows (one table, one partition), compares whole rows and
+ * drops duplicates, which replay must never do. Replay merges the tables of one symbol in
+ * `readEvents` (reader.ts) and the event streams of several symbols in `mergeSources` (batch.ts).
  */
 import { StoreError } from '../core/errors.ts';
 import { MAX_GROUP_LIST_VALUES, TableFileReader } from './parquet-io.ts';
@@ -129,7 +133,7 @@ export interface MergeResult {
  * Merges sorted sources into blocks of at most `blockRows` rows, handed to `sink` in order.
  * Throws StoreError if a source turns out not to be sorted (a corrupt partition file).
  */
-export async function mergeSources(table: TableName, sources: RowSource[], blockRows: number, sink: (block: RowBlock) => void): Promise<MergeResult> {
+export async function mergeRows(table: TableName, sources: RowSource[], blockRows: number, sink: (block: RowBlock) => void): Promise<MergeResult> {
   const cmp = makeRowComparator(table);
   const out = new TableBuilder(table, Math.min(blockRows, 4096));
   const dropping = sources.map(() => false);

@@ -11,19 +11,17 @@
  * next file), so a dominant table costs one comparison per row, not one per file per row.
  * `from`/`to` select ts_receive_us in [from, to).
  *
- * Consumers: `ReplayCursor` walks a batch without allocating (current event's kind, stamps, and a
- * `FlatDepthDiff` view of a depth event's levels); `eventsFromBatch` / `readMarketEvents` build
- * `MarketEvent` objects (convenient, slower).
+ * This merge of rows is the store's own order over the files of one symbol; merging the event
+ * streams of several symbols is `mergeSources` (batch.ts), over decoded batches. Decoding a
+ * batch's rows into events is `ColumnarBatch` (batch.ts), the one decoder.
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { StoreError } from '../core/errors.ts';
-import type { MarketEvent } from '../model/events.ts';
 import type { InstrumentSpec } from '../model/instrument.ts';
 import { listVisible, partitionDir, readMeta, startOfDateUs, tableFile, tablesIn, utcDateOfUs, type PartitionMeta } from './layout.ts';
 import { TableFileReader } from './parquet-io.ts';
-import type { FlatDepthDiff } from '../model/events.ts';
-import { TABLES, type ListColumn, type RowBlock, type TableName } from './schema.ts';
+import { TABLES, type RowBlock, type TableName } from './schema.ts';
 
 export interface Store {
   readonly root: string;
@@ -269,143 +267,6 @@ class BatchBuilder {
   finish(): ReplayBatch {
     return { venue: this.venue, symbol: this.symbol, length: this.length, table: this.table.subarray(0, this.length), row: this.row.subarray(0, this.length), blocks: this.blocks };
   }
-}
-
-/** Kinds of the event under a `ReplayCursor`. */
-export const EventKind = { depth: 0, snapshot: 1, bookTicker: 2, trade: 3, aggTrade: 4, markPrice: 5 } as const;
-export type EventKindCode = (typeof EventKind)[keyof typeof EventKind];
-
-const TABLE_KIND: readonly EventKindCode[] = [EventKind.depth, EventKind.bookTicker, EventKind.trade, EventKind.aggTrade, EventKind.markPrice];
-
-type Cols = Record<string, Float64Array> & Record<string, Uint8Array>;
-
-/**
- * Walks the events of a batch without allocating: `next()` moves to the next event and sets
- * `kind`, the stamps, `block`/`row` (the event's row: read any column) and, for depth diffs and
- * snapshots, `depth`, a `FlatDepthDiff` view of its levels (for a snapshot, `finalUpdateId` is its
- * lastUpdateId and the other ids are -1). The view's arrays are the row group's level values:
- * read them before the next batch. `event()` builds the `MarketEvent` of the current row.
- *
- *   const c = new ReplayCursor();
- *   for await (const batch of readEvents(root, opts)) for (c.reset(batch); c.next(); ) { ... }
- */
-export class ReplayCursor {
-  kind: EventKindCode = EventKind.depth;
-  tsReceiveUs = 0;
-  tsExchangeUs = 0;
-  /** The current event's row group and row. */
-  block: RowBlock = { table: 'depth', length: 0, columns: {} };
-  row = -1;
-  readonly depth: FlatDepthDiff = {
-    tsExchangeUs: 0, firstUpdateId: -1, finalUpdateId: -1, prevFinalUpdateId: -1,
-    bidTicks: EMPTY, bidLots: EMPTY, bidStart: 0, bidEnd: 0, askTicks: EMPTY, askLots: EMPTY, askStart: 0, askEnd: 0,
-  };
-  private batch: ReplayBatch | undefined;
-  private k = -1;
-
-  reset(batch: ReplayBatch): this {
-    this.batch = batch;
-    this.k = -1;
-    return this;
-  }
-
-  next(): boolean {
-    const b = this.batch;
-    if (b === undefined || ++this.k >= b.length) return false;
-    const t = b.table[this.k];
-    const block = b.blocks[TABLES[t]]!;
-    const i = b.row[this.k];
-    const c = block.columns as Cols;
-    this.block = block;
-    this.row = i;
-    this.tsReceiveUs = c.ts_receive_us[i];
-    this.tsExchangeUs = c.ts_exchange_us[i];
-    this.kind = TABLE_KIND[t];
-    if (t === 0) {
-      if (c.is_snapshot[i] === 1) this.kind = EventKind.snapshot;
-      const d = this.depth;
-      d.tsExchangeUs = this.tsExchangeUs;
-      d.firstUpdateId = c.first_update_id[i];
-      d.finalUpdateId = c.final_update_id[i];
-      d.prevFinalUpdateId = c.prev_final_update_id[i];
-      const bt = block.columns.bid_ticks as ListColumn;
-      const at = block.columns.ask_ticks as ListColumn;
-      d.bidTicks = bt.values;
-      d.bidLots = (block.columns.bid_lots as ListColumn).values;
-      d.bidStart = bt.offsets[i];
-      d.bidEnd = bt.offsets[i + 1];
-      d.askTicks = at.values;
-      d.askLots = (block.columns.ask_lots as ListColumn).values;
-      d.askStart = at.offsets[i];
-      d.askEnd = at.offsets[i + 1];
-    }
-    return true;
-  }
-
-  /** Number column of the current row, e.g. col('price_ticks'), col('update_id'). */
-  col(name: string): number {
-    return (this.block.columns[name] as Float64Array)[this.row];
-  }
-
-  /** The current event as a `MarketEvent` object. */
-  event(): MarketEvent {
-    return eventAt(this.batch!.symbol, this.block, this.row);
-  }
-}
-
-function slice(l: ListColumn, i: number): number[] {
-  return Array.from(l.values.subarray(l.offsets[i], l.offsets[i + 1]));
-}
-
-/** The `MarketEvent` of row i of a block. */
-export function eventAt(symbol: string, b: RowBlock, i: number): MarketEvent {
-  const c = b.columns as Cols & Record<string, string[]>;
-  const stamp = { symbol, tsExchangeUs: c.ts_exchange_us[i], tsReceiveUs: c.ts_receive_us[i] };
-  switch (b.table) {
-    case 'depth': {
-      const L = b.columns as Record<string, ListColumn>;
-      const levels = { bidTicks: slice(L.bid_ticks, i), bidLots: slice(L.bid_lots, i), askTicks: slice(L.ask_ticks, i), askLots: slice(L.ask_lots, i) };
-      if (c.is_snapshot[i] === 1) return { type: 'snapshot', ...stamp, tsTransactUs: c.ts_transact_us[i], lastUpdateId: c.final_update_id[i], ...levels };
-      return {
-        type: 'depth',
-        ...stamp,
-        tsTransactUs: c.ts_transact_us[i],
-        firstUpdateId: c.first_update_id[i],
-        finalUpdateId: c.final_update_id[i],
-        prevFinalUpdateId: c.prev_final_update_id[i],
-        ...levels,
-      };
-    }
-    case 'book_ticker':
-      return { type: 'bookTicker', ...stamp, updateId: c.update_id[i], bidTicks: c.bid_price_ticks[i], bidLots: c.bid_qty_lots[i], askTicks: c.ask_price_ticks[i], askLots: c.ask_qty_lots[i] };
-    case 'trades':
-      return { type: 'trade', ...stamp, tradeId: c.trade_id[i], priceTicks: c.price_ticks[i], qtyLots: c.qty_lots[i], buyerIsMaker: c.buyer_is_maker[i] === 1 };
-    case 'agg_trades':
-      return {
-        type: 'aggTrade',
-        ...stamp,
-        aggTradeId: c.agg_trade_id[i],
-        firstTradeId: c.first_trade_id[i],
-        lastTradeId: c.last_trade_id[i],
-        priceTicks: c.price_ticks[i],
-        qtyLots: c.qty_lots[i],
-        buyerIsMaker: c.buyer_is_maker[i] === 1,
-      };
-    case 'mark_price':
-      return { type: 'markPrice', ...stamp, markPrice: c.mark_price[i], indexPrice: c.index_price[i], fundingRate: c.funding_rate[i], nextFundingTimeUs: c.next_funding_time_us[i] };
-  }
-}
-
-/** The events of one batch as `MarketEvent` objects. */
-export function eventsFromBatch(batch: ReplayBatch): MarketEvent[] {
-  const out = new Array<MarketEvent>(batch.length);
-  for (let k = 0; k < batch.length; k++) out[k] = eventAt(batch.symbol, batch.blocks[TABLES[batch.table[k]]]!, batch.row[k]);
-  return out;
-}
-
-/** Replays one venue/symbol as `MarketEvent` objects (convenience; the batches are faster). */
-export async function* readMarketEvents(root: string, opts: ReadOptions): AsyncIterable<MarketEvent> {
-  for await (const batch of readEvents(root, opts)) yield* eventsFromBatch(batch);
 }
 
 export { utcDateOfUs };

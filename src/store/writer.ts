@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { StoreError } from '../core/errors.ts';
 import type { MarketEvent } from '../model/events.ts';
 import type { Instrument, InstrumentSpec } from '../model/instrument.ts';
-import { FileSource, MemorySource, mergeSources, type RowSource } from './merge.ts';
+import { FileSource, MemorySource, mergeRows, type RowSource } from './merge.ts';
 import { COMPRESSION, DEFAULT_ROW_GROUP_ROWS, FORMAT_VERSION, TableFileWriter, type BeforeRenameHook, type Compression } from './parquet-io.ts';
 import {
   META_FILE,
@@ -177,7 +177,7 @@ export class StoreWriter {
       const w = new TableFileWriter(run, b.table, {}, 'UNCOMPRESSED');
       let firstTs: number;
       try {
-        firstTs = (await mergeSources(b.table, [new MemorySource(b.rows.block(), b.eventNo)], this.rowGroupRows, (blk) => w.append(blk))).minTsReceiveUs;
+        firstTs = (await mergeRows(b.table, [new MemorySource(b.rows.block(), b.eventNo)], this.rowGroupRows, (blk) => w.append(blk))).minTsReceiveUs;
         w.commit();
       } catch (e) {
         w.abort();
@@ -230,7 +230,7 @@ export class StoreWriter {
       };
       const w = new TableFileWriter(file, b.table, kv, this.compression);
       try {
-        const res = await mergeSources(b.table, sources, this.rowGroupRows, (blk) => w.append(blk));
+        const res = await mergeRows(b.table, sources, this.rowGroupRows, (blk) => w.append(blk));
         w.commit(this.beforeRename);
         meta.tables[b.table] = { file: `${b.table}.parquet`, rows: res.rows, minTsReceiveUs: res.minTsReceiveUs, maxTsReceiveUs: res.maxTsReceiveUs };
         out.push({ symbol, date, table: b.table, file, rows: res.rows, duplicateRows: res.duplicateRows });

@@ -1,14 +1,13 @@
-// ColumnarBatch (the engine's in-place view of a store batch) against the store's own decoding:
-// every row's type, symbol, stamps, built event and flat depth view, on a synthetic market written
-// to a store (all six event types), read in small batches; MergedBatch over two symbols.
+// The backtest's store source on a synthetic market written to a store: the window and tables it
+// selects, and two symbols merged into one clock. The decoder itself is tested in
+// tests/store/batch.test.ts.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FlatDepthDiff } from '../../src/model/events.ts';
-import { ColumnarBatch, mergeSources, storeSource, type EventBatch } from '../../src/backtest/feed.ts';
+import { storeSource } from '../../src/backtest/feed.ts';
 import type { MarketEvent } from '../../src/model/events.ts';
-import { eventsFromBatch, importEvents, readEvents } from '../../src/store/index.ts';
+import { ColumnarBatch, importEvents, mergeSources, readMarketEvents } from '../../src/store/index.ts';
 import { DEFAULT_SYNTHETIC, generateSynthetic, syntheticInstrument } from '../../src/synthetic/index.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'maker-feed-'));
@@ -23,41 +22,21 @@ beforeAll(async () => {
   }
 }, 60_000);
 
-function flatOf(b: EventBatch, k: number): FlatDepthDiff {
-  const f: FlatDepthDiff = { tsExchangeUs: 0, firstUpdateId: 0, finalUpdateId: 0, prevFinalUpdateId: 0, bidTicks: [], bidLots: [], bidStart: 0, bidEnd: 0, askTicks: [], askLots: [], askStart: 0, askEnd: 0 };
-  b.flatDepthAt(k, f);
-  return f;
-}
-
-describe('ColumnarBatch', () => {
-  it('reads every row as the store decodes it', async () => {
-    const types = new Set<string>();
-    let rows = 0;
-    for await (const batch of readEvents(root, { venue: VENUE, symbol: 'BTCUSDT', batchRows: 777 })) {
-      const want = eventsFromBatch(batch);
-      const b = new ColumnarBatch(batch);
-      expect(b.length).toBe(want.length);
-      for (let k = 0; k < b.length; k++) {
-        const e = want[k];
-        types.add(e.type);
-        expect(b.typeAt(k)).toBe(e.type);
-        expect(b.symbolAt(k)).toBe(e.symbol);
-        expect(b.tsExchangeUsAt(k)).toBe(e.tsExchangeUs);
-        expect(b.tsReceiveUsAt(k)).toBe(e.tsReceiveUs);
-        expect(b.eventAt(k)).toEqual(e);
-        if (e.type === 'depth') {
-          const f = flatOf(b, k);
-          expect([f.tsExchangeUs, f.firstUpdateId, f.finalUpdateId, f.prevFinalUpdateId]).toEqual([e.tsExchangeUs, e.firstUpdateId, e.finalUpdateId, e.prevFinalUpdateId]);
-          expect(Array.from(f.bidTicks as Float64Array).slice(f.bidStart, f.bidEnd)).toEqual(e.bidTicks);
-          expect(Array.from(f.bidLots as Float64Array).slice(f.bidStart, f.bidEnd)).toEqual(e.bidLots);
-          expect(Array.from(f.askTicks as Float64Array).slice(f.askStart, f.askEnd)).toEqual(e.askTicks);
-          expect(Array.from(f.askLots as Float64Array).slice(f.askStart, f.askEnd)).toEqual(e.askLots);
-        }
-        rows++;
-      }
+describe('storeSource', () => {
+  it('yields the store batches of one symbol read in place, over [fromUs, toUs) of receive time', async () => {
+    const all: MarketEvent[] = [];
+    for await (const e of readMarketEvents(root, { venue: VENUE, symbol: 'BTCUSDT' })) all.push(e);
+    const fromUs = all[Math.floor(all.length / 3)].tsReceiveUs;
+    const toUs = all[Math.floor((2 * all.length) / 3)].tsReceiveUs;
+    const got: MarketEvent[] = [];
+    for await (const b of storeSource({ root, venue: VENUE, symbol: 'BTCUSDT', fromUs, toUs, batchRows: 777 })) {
+      expect(b).toBeInstanceOf(ColumnarBatch);
+      for (let k = 0; k < b.length; k++) got.push(b.eventAt(k));
     }
-    expect(rows).toBeGreaterThan(500);
-    expect([...types].sort()).toEqual(['bookTicker', 'depth', 'markPrice', 'snapshot', 'trade']);
+    expect(got).toEqual(all.filter((e) => e.tsReceiveUs >= fromUs && e.tsReceiveUs < toUs));
+    const trades: MarketEvent[] = [];
+    for await (const b of storeSource({ root, venue: VENUE, symbol: 'BTCUSDT', tables: ['trades'] })) for (let k = 0; k < b.length; k++) trades.push(b.eventAt(k));
+    expect(trades).toEqual(all.filter((e) => e.type === 'trade'));
   });
 
   it('merges two symbols by receive time, the same whatever the batch sizes', async () => {

@@ -1,8 +1,9 @@
-// The replay cursor and the two Parquet decode paths (direct typed-array pages vs hyparquet's parquetRead).
+// TableFileReader (parquet-io.ts): the direct typed-array page decoder against hyparquet's
+// parquetRead. Decoding rows into events is tested in batch.test.ts.
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { MarketEvent } from '../../src/model/events.ts';
-import { EventKind, ReplayCursor, StoreWriter, readEvents, readMarketEvents } from '../../src/store/index.ts';
+import { StoreWriter, readMarketEvents } from '../../src/store/index.ts';
 import { TableFileReader } from '../../src/store/parquet-io.ts';
 import { INSTRUMENT, T0, collect, diff, removeTempRoots, tempRoot, trade } from './helpers.ts';
 
@@ -21,34 +22,7 @@ function events(): MarketEvent[] {
   return out;
 }
 
-describe('ReplayCursor and decoding', () => {
-  it('the cursor walks the same events as eventsFromBatch, with FlatDepthDiff views of the levels', async () => {
-    const root = tempRoot();
-    const w = new StoreWriter({ root, venue: 'v', rowGroupRows: 50 });
-    w.addInstrument(INSTRUMENT);
-    const evs = events();
-    await w.write(evs);
-    await w.commit({ importer: 'test', inputs: [] });
-    expect(await collect(readMarketEvents(root, { venue: 'v', symbol: 'BTCUSDT', batchRows: 37 }))).toEqual(evs);
-    const c = new ReplayCursor();
-    const seen: MarketEvent[] = [];
-    for await (const batch of readEvents(root, { venue: 'v', symbol: 'BTCUSDT', batchRows: 64 })) {
-      for (c.reset(batch); c.next(); ) {
-        const e = c.event();
-        seen.push(e);
-        expect(c.tsReceiveUs).toBe(e.tsReceiveUs);
-        if (e.type === 'depth' || e.type === 'snapshot') {
-          expect(c.kind).toBe(e.type === 'depth' ? EventKind.depth : EventKind.snapshot);
-          const d = c.depth;
-          expect(Array.from(d.bidTicks).slice(d.bidStart, d.bidEnd)).toEqual(e.bidTicks);
-          expect(Array.from(d.askLots).slice(d.askStart, d.askEnd)).toEqual(e.askLots);
-          expect(d.finalUpdateId).toBe(e.type === 'depth' ? e.finalUpdateId : e.lastUpdateId);
-        } else expect(c.kind).toBe(EventKind.trade);
-      }
-    }
-    expect(seen).toEqual(evs);
-  });
-
+describe('Parquet decoding', () => {
   for (const compression of ['SNAPPY', 'UNCOMPRESSED'] as const) {
     it(`the direct page decoder and hyparquet parquetRead give the same blocks (${compression})`, async () => {
       const root = tempRoot();
