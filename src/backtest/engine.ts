@@ -25,7 +25,7 @@
  * (timeline.ts); the rule is implemented as a merge of the already sorted market stream with a
  * small heap of messages in flight (`Timeline`): no heap push per market event.
  *
- * Events are read in place from their batches (`EventBatch`, feed.ts): the engine keeps the batches
+ * Events are read in place from their batches (`EventBatch`, store/batch.ts): the engine keeps the batches
  * between the trader's position and the venue's, two cursors into them and the
  * stamps of each buffered event in typed arrays; a `MarketEvent` object is built only for an event
  * a side takes. A side may declare an event a no-op for its current state (`accepts` false: e.g.
