@@ -9,28 +9,28 @@ export type Side = 'buy' | 'sell';
 export type BookSide = 'bid' | 'ask';
 
 export interface EventStamp {
-  symbol: string;
+  readonly symbol: string;
   /** Exchange event time (`E`), µs. */
-  tsExchangeUs: number;
+  readonly tsExchangeUs: number;
   /** Local receive time, µs (as recorded; may carry a steady clock offset). */
-  tsReceiveUs: number;
+  readonly tsReceiveUs: number;
 }
 
 /** A diff-depth update (`depthUpdate`): absolute quantities, 0 = remove the level. */
 export interface DepthDiff extends EventStamp {
-  type: 'depth';
+  readonly type: 'depth';
   /** Transaction time (`T`), µs; equals tsExchangeUs when the source has none. */
-  tsTransactUs: number;
+  readonly tsTransactUs: number;
   /** `U`: first update id in the event (-1 if unknown). */
-  firstUpdateId: number;
+  readonly firstUpdateId: number;
   /** `u`: final update id in the event (-1 if unknown). */
-  finalUpdateId: number;
+  readonly finalUpdateId: number;
   /** `pu`: final update id of the previous event (-1 if unknown). */
-  prevFinalUpdateId: number;
-  bidTicks: number[];
-  bidLots: number[];
-  askTicks: number[];
-  askLots: number[];
+  readonly prevFinalUpdateId: number;
+  readonly bidTicks: number[];
+  readonly bidLots: number[];
+  readonly askTicks: number[];
+  readonly askLots: number[];
 }
 
 /**
@@ -72,45 +72,45 @@ export function flatViewOf(d: DepthDiff, out: FlatDepthDiff): FlatDepthDiff {
 
 /** A full (or top-N) book: a REST `/fapi/v1/depth` snapshot or a snapshot block of a CSV source. */
 export interface DepthSnapshot extends EventStamp {
-  type: 'snapshot';
-  tsTransactUs: number;
+  readonly type: 'snapshot';
+  readonly tsTransactUs: number;
   /** `lastUpdateId` (-1 if unknown). */
-  lastUpdateId: number;
-  bidTicks: number[];
-  bidLots: number[];
-  askTicks: number[];
-  askLots: number[];
+  readonly lastUpdateId: number;
+  readonly bidTicks: number[];
+  readonly bidLots: number[];
+  readonly askTicks: number[];
+  readonly askLots: number[];
 }
 
 /** An individual trade (`trade` stream, data.binance.vision `trades`, Tardis `trades`). */
 export interface Trade extends EventStamp {
-  type: 'trade';
-  tradeId: number;
-  priceTicks: number;
-  qtyLots: number;
+  readonly type: 'trade';
+  readonly tradeId: number;
+  readonly priceTicks: number;
+  readonly qtyLots: number;
   /** `m`: buyer is maker, i.e. the taker sold. */
-  buyerIsMaker: boolean;
+  readonly buyerIsMaker: boolean;
 }
 
 /** An aggregated trade (`aggTrade` stream, data.binance.vision `aggTrades`). */
 export interface AggTrade extends EventStamp {
-  type: 'aggTrade';
-  aggTradeId: number;
-  firstTradeId: number;
-  lastTradeId: number;
-  priceTicks: number;
-  qtyLots: number;
-  buyerIsMaker: boolean;
+  readonly type: 'aggTrade';
+  readonly aggTradeId: number;
+  readonly firstTradeId: number;
+  readonly lastTradeId: number;
+  readonly priceTicks: number;
+  readonly qtyLots: number;
+  readonly buyerIsMaker: boolean;
 }
 
 /** Best bid/ask (`bookTicker`, Tardis `quotes`). `updateId` is -1 when the source has none. */
 export interface BookTicker extends EventStamp {
-  type: 'bookTicker';
-  updateId: number;
-  bidTicks: number;
-  bidLots: number;
-  askTicks: number;
-  askLots: number;
+  readonly type: 'bookTicker';
+  readonly updateId: number;
+  readonly bidTicks: number;
+  readonly bidLots: number;
+  readonly askTicks: number;
+  readonly askLots: number;
 }
 
 /**
@@ -119,13 +119,13 @@ export interface BookTicker extends EventStamp {
  * the tick, so they stay exact decimal strings; absent fields are the empty string.
  */
 export interface MarkPrice extends EventStamp {
-  type: 'markPrice';
-  markPrice: string;
-  indexPrice: string;
+  readonly type: 'markPrice';
+  readonly markPrice: string;
+  readonly indexPrice: string;
   /** Funding rate as a decimal fraction per funding interval ("0.0001"). */
-  fundingRate: string;
+  readonly fundingRate: string;
   /** Next funding time, µs (-1 if unknown). */
-  nextFundingTimeUs: number;
+  readonly nextFundingTimeUs: number;
 }
 
 export type MarketEvent = DepthDiff | DepthSnapshot | Trade | AggTrade | BookTicker | MarkPrice;

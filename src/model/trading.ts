@@ -8,25 +8,25 @@ import type { Side } from './events.ts';
 
 /** One desired resting quote. `level` 0 is the quote nearest the touch on its side. */
 export interface Quote {
-  side: Side;
-  priceTicks: number;
-  qtyLots: number;
-  level: number;
+  readonly side: Side;
+  readonly priceTicks: number;
+  readonly qtyLots: number;
+  readonly level: number;
 }
 
 /** What the strategy wants the book to look like after this decision. */
 export interface Intent {
-  symbol: string;
+  readonly symbol: string;
   /** Decision time, µs. */
-  tsUs: number;
+  readonly tsUs: number;
   /** The full desired set of resting quotes; an order not matched by a quote is to be cancelled. */
-  quotes: Quote[];
+  readonly quotes: readonly Quote[];
   /** Cancel every resting order of this symbol (quotes must then be empty). */
-  cancelAll: boolean;
+  readonly cancelAll: boolean;
   /** Close the position with a reduce-only order. */
-  flatten: boolean;
+  readonly flatten: boolean;
   /** Human-readable why, for the event log. */
-  reason: string;
+  readonly reason: string;
 }
 
 /** Trading state machine of the risk engine. */
@@ -54,16 +54,16 @@ export type RiskReasonCode =
   | 'FILTER';
 
 export interface RiskReason {
-  code: RiskReasonCode;
-  message: string;
+  readonly code: RiskReasonCode;
+  readonly message: string;
 }
 
 /** A quote removed or shrunk by risk, and why. */
 export interface RiskTrim {
-  quote: Quote;
+  readonly quote: Quote;
   /** Quantity left after the trim (0 = removed). */
-  keptLots: number;
-  reason: RiskReason;
+  readonly keptLots: number;
+  readonly reason: RiskReason;
 }
 
 export type RiskDecision =

@@ -419,7 +419,7 @@ export class RiskEngine {
     this.lastUs = tsUs;
   }
 
-  private approve(ctx: RiskContext, intent: Intent, quotes: Quote[], trims: RiskTrim[]): RiskDecision {
+  private approve(ctx: RiskContext, intent: Intent, quotes: readonly Quote[], trims: RiskTrim[]): RiskDecision {
     const state = this.machine.state;
     if (trims.length > 0 && this.bus?.hasListeners('riskTrimmed')) {
       this.bus.emit('riskTrimmed', { symbol: this.symbol, tsUs: ctx.tsUs, trims, state });

@@ -407,7 +407,8 @@ class SyntheticMarket {
     }
     const recv = e.tsExchangeUs + this.cfg.feedLatencyUs + (this.cfg.feedJitterUs > 0 ? Math.floor(this.rng.exponential(this.cfg.feedJitterUs)) : 0);
     this.lastRecvUs = Math.max(this.lastRecvUs, recv);
-    e.tsReceiveUs = this.lastRecvUs;
+    // The event is still being built here: its receive time is the last field set.
+    (e as { tsReceiveUs: number }).tsReceiveUs = this.lastRecvUs;
     this.out.push(e);
   }
 

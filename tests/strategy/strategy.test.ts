@@ -8,10 +8,10 @@ import { ArrayBook, BTC_SPEC, ctxWith, ready } from './helpers.ts';
 
 const wideBook = new ArrayBook('TESTUSDT', [[90, 10]], [[110, 10]]);
 
-function prices(quotes: Quote[], side: 'buy' | 'sell'): number[] {
+function prices(quotes: readonly Quote[], side: 'buy' | 'sell'): number[] {
   return quotes.filter((q) => q.side === side).map((q) => q.priceTicks);
 }
-function sizes(quotes: Quote[], side: 'buy' | 'sell'): number[] {
+function sizes(quotes: readonly Quote[], side: 'buy' | 'sell'): number[] {
   return quotes.filter((q) => q.side === side).map((q) => q.qtyLots);
 }
 function fixed(over: Record<string, unknown> = {}) {
