@@ -1,10 +1,12 @@
 /**
- * `TradingCore`: the one object that runs the decision pipeline, identically in backtest and live.
- * Per symbol: book (BookSync + L2Book) → SignalEngine → strategy `decide` → `RiskEngine.check` →
- * `OrderManager.decide` → gateway commands, queued for `drainCommands()`. Execution reports go to
- * the OMS; the portfolio books each fill from the OMS `order.filled` events, so a lot is booked
- * exactly once however reports are duplicated or reordered (a trade whose quantity an earlier
- * status report already counted books only its commission).
+ * `TradingCore`: the one object that runs the decision pipeline, identically in backtest and live
+ * (a `TraderPort`, driven by the backtest engine or the live runner; it talks to a venue only in
+ * the vocabulary of model/venue.ts). Per symbol: book (`MarketBook`) → SignalEngine → strategy
+ * `decide` → `RiskEngine.check` → `OrderManager.decide` → venue commands, queued for
+ * `drainCommands()`. Venue events go to the OMS (reports, query answers, unknown outcomes, account
+ * snapshots) and the portfolio (funding); the portfolio books each fill from the OMS `order.filled`
+ * events, so a lot is booked exactly once however reports are duplicated or reordered (a trade
+ * whose quantity an earlier status report already counted books only its commission).
  *
  * Units: ticks, lots, integer µs; money exact decimal strings. Time: every decision, risk check and
  * OMS action is stamped with the injected clock (call `onMarketEvent` / `onTimer` with the clock at
@@ -14,8 +16,9 @@
  * Decision rule (per symbol; every decision runs the full pipeline):
  *  1. book: after a book event that changes the best bid or ask price or the book's validity (or,
  *     with `decideOnTopQtyChange`, the quantity at the touch);
- *  2. orders: after an execution report that filled, cancelled, expired or rejected one of ours
- *     (position or live orders changed);
+ *  2. orders: after a venue event that filled, cancelled, expired or rejected one of ours, adopted
+ *     or re-listed orders (account snapshot), or changed a stream's state: once per symbol per
+ *     venue event;
  *  3. timer: on the grid of multiples of `requoteIntervalUs` (signal drift: σ, A, k, tilts), and
  *     when the oldest live order reaches the strategy's `maxOrderAgeUs` or the OMS `orderTtlUs`;
  *  4. a trigger less than `minIntervalUs` after the previous decision is deferred to
@@ -25,8 +28,14 @@
  * Other events (trades, mark prices, depth changes behind the touch) only update the signals: the
  * strategies read them through σ, A, k and the imbalances, which the periodic decision picks up.
  * When a risk engine goes HALTED every order of its symbol is cancelled at once; an order that
- * becomes cancellable while HALTED (an ack or amendment of a request sent before the halt) triggers
- * a decision (rule 2), which risk denies with cancel-all.
+ * becomes cancellable while the symbol is not quoting (HALTED, or its last decision cancelled
+ * everything: an invalid book, an account out of sync) triggers a decision (rule 2), which risk
+ * denies with cancel-all.
+ *
+ * Venue streams: a market stream going down invalidates the books it fed until they re-sync (risk
+ * quotes nothing on an invalid book); the user-data stream going down, or back up until the next
+ * account snapshot, denies quoting (`ACCOUNT_UNSYNCED`). Queries of unknown outcomes (`query`
+ * commands) go out on the timer, at most every `oms.queryIntervalUs` per order.
  *
  * Ordering: symbols in the order of `instruments`; commands in the order the OMS returned them.
  */

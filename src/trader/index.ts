@@ -7,13 +7,15 @@
  * order the OMS produced them; bus events synchronously as they happen. The decision rule (when
  * the pipeline runs) is stated in core.ts.
  *
- * Contract for the engines around it:
+ * Contract for the drivers around it (`TraderPort`, port.ts; the venue vocabulary is model/venue.ts):
  *   new TradingCore({ clock, bus?, instruments, config, initialBalance, portfolio? })
- *   onMarketEvent(e)        strategy side, at the event's receive time
- *   onExecutionReport(r)    any report of our orders (duplicates / reordering allowed)
- *   onFunding(f)            a funding settlement the exchange booked ({symbol, tsUs, markPrice, rate, payment?})
- *   onTimer(tsUs), nextTimerUs()   requote / deferred / order-age timers (Infinity = none)
- *   drainCommands()         gateway commands to send, in order
+ *   onMarketEvent(e), onFlatDepthDiff?(symbol, d), accepts(type, symbol)   at the event's receive time
+ *   onVenueEvent(e)         every venue event: report (duplicates / reordering allowed), funding,
+ *                           requestUnknown, queryAnswer, accountSync, streamState; re-decides each
+ *                           changed symbol once
+ *   onTimer(tsUs), nextTimerUs()   requote / deferred / order-age timers and queries of unknown
+ *                           outcomes (Infinity = none)
+ *   drainCommands()         venue commands to send (submit, cancel, modify, query), in order
  *   portfolio, oms, risk(symbol), signals(symbol), book(symbol), kill(symbol), bus
  */
 export { TradingCore, type TradingCoreCounters, type TradingCoreOptions } from './core.ts';

@@ -407,6 +407,16 @@ describe('stale data and invalid book', () => {
     expect(d.reason.code).toBe('BOOK_INVALID');
     expect(d.cancelAll).toBe(true);
   });
+
+  it('denies quoting while the account is out of sync with the venue, and lets cancels through', () => {
+    const { engine } = setup();
+    const d = denied(engine.check(intent([quote('buy', 599_990, 1)]), makeCtx({ accountInSync: false })));
+    expect(d.reason.code).toBe('ACCOUNT_UNSYNCED');
+    expect(d.cancelAll).toBe(true);
+    expect(approved(engine.check(intent([], { cancelAll: true }), makeCtx({ accountInSync: false }))).intent.cancelAll).toBe(true);
+    // Absent means in sync (a backtest's simulated venue never goes down).
+    expect(approved(engine.check(intent([quote('buy', 599_990, 1)]), makeCtx({}))).intent.quotes).toHaveLength(1);
+  });
 });
 
 describe('volatility circuit breaker', () => {
