@@ -11,7 +11,7 @@
  *   The bracket is the one of the current notional (Binance documents the same formula per tier).
  */
 import { ConfigError } from '../core/errors.ts';
-import { divRoundHalfEven, parseDecimal, parseScaled, pow10n, type ScaledDecimal } from './money.ts';
+import { divRoundHalfEven, parseDecimal, parseScaled, pow10n, type ScaledDecimal } from '../model/money.ts';
 import type { MaintenanceBracket, SymbolMarginConfig } from './types.ts';
 
 /** Binance BTCUSDT first tier: 0.4 % maintenance, no maintenance amount. */

@@ -18,7 +18,7 @@ import { ConfigError, InputError } from '../core/errors.ts';
 import type { Side } from '../model/events.ts';
 import type { Instrument } from '../model/instrument.ts';
 import type { Liquidity } from '../model/venue.ts';
-import { divRoundHalfEven, pow10n, rescaleExact, type ScaledDecimal } from './money.ts';
+import { divRoundHalfEven, pow10n, rescaleExact, type ScaledDecimal } from '../model/money.ts';
 
 export class PositionLedger {
   readonly instrument: Instrument;

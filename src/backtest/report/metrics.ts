@@ -7,7 +7,7 @@
  * seconds in the output; percentages as percent numbers (12.5 = 12.5 %).
  */
 import { InvariantError } from '../../core/errors.ts';
-import { formatScaled, parseDecimal, pow10n } from '../../portfolio/money.ts';
+import { formatScaled, parseDecimal, pow10n } from '../../model/money.ts';
 import type { PnlDecomposition } from '../../portfolio/types.ts';
 import type { RunRecorder, SymbolRecord } from './recorder.ts';
 

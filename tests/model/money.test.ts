@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { divRoundHalfEven, formatScaled, parseDecimal, parseScaled, toFloat } from '../../src/portfolio/index.ts';
+import { divRoundHalfEven, formatScaled, parseDecimal, parseScaled, toFloat } from '../../src/model/money.ts';
 
 describe('money', () => {
   it('parses decimal strings exactly at a scale', () => {
