@@ -170,7 +170,7 @@ export class PositionLedger {
   /** −position × mark × rate, rounded half-even to the money scale only if it has more decimals. */
   fundingPayment(markUnits: bigint, rate: ScaledDecimal): bigint {
     if (this.lots === 0) return 0n;
-    return divRoundHalfEven(-this.qtyUnits() * markUnits * rate.units, pow10n(rate.decimals));
+    return divRoundHalfEven(-this.qtyUnits() * markUnits * rate.units, pow10n(rate.scale));
   }
 
   bookFunding(payment: bigint): void {

@@ -10,7 +10,8 @@ import type { Instrument } from '../model/instrument.ts';
 import type { AccountSync, ExecutionReport, Liquidity, OrderRequest, SimVenue, VenueCommand, VenueEvent, VenueOrder } from '../model/venue.ts';
 import { OrderFilters, REJECT, type FilterMarket, type Reject } from './filters.ts';
 import { FundingClock, type SymbolFunding } from './funding.ts';
-import { bandEdgeTicks, commission, mulExact, parseExact, type ExactDecimal } from './money.ts';
+import { mulScaled, parseDecimal, type ScaledDecimal } from '../model/money.ts';
+import { bandEdgeTicks, commission } from './money.ts';
 import { requestReject, SimOrder } from './order.ts';
 import { createQueueModel, type QueueModel } from './queue.ts';
 import type { FeeRates, SimExchangeCounters, SimExchangeOptions, SimOrderView } from './types.ts';
@@ -22,8 +23,8 @@ class SymbolState implements SymbolFunding {
   readonly book: L2Book;
   readonly sync: BookSync;
   readonly filters: OrderFilters;
-  readonly makerRate: ExactDecimal;
-  readonly takerRate: ExactDecimal;
+  readonly makerRate: ScaledDecimal;
+  readonly takerRate: ScaledDecimal;
   /** Open orders in time priority (a modified order moves to the back). */
   resting: SimOrder[] = [];
   readonly open = new Map<string, SimOrder>();
@@ -32,7 +33,7 @@ class SymbolState implements SymbolFunding {
   needsCompact = false;
   positionLots = 0;
   /** Last mark price (null until one is seen). */
-  mark: ExactDecimal | null = null;
+  mark: ScaledDecimal | null = null;
   depthSeen = false;
   tickerApplied = false;
   tradeSeen = false;
@@ -46,12 +47,12 @@ class SymbolState implements SymbolFunding {
     this.book = new L2Book(inst.symbol);
     this.sync = new BookSync(this.book);
     this.filters = new OrderFilters(inst);
-    this.makerRate = parseExact(fees.maker, `fees.${inst.symbol}.maker`);
-    this.takerRate = parseExact(fees.taker, `fees.${inst.symbol}.taker`);
+    this.makerRate = parseDecimal(fees.maker, `fees.${inst.symbol}.maker`);
+    this.takerRate = parseDecimal(fees.taker, `fees.${inst.symbol}.taker`);
   }
 
   /** Book mid as an exact decimal, null when a side is empty. */
-  midExact(): ExactDecimal | null {
+  midExact(): ScaledDecimal | null {
     const b = this.book.bestBidTicks();
     const a = this.book.bestAskTicks();
     if (Number.isNaN(b) || Number.isNaN(a)) return null;
@@ -358,13 +359,13 @@ export class SimExchange implements SimVenue {
   private onMark(s: SymbolState, e: MarkPrice): void {
     this.funding.onMark(s, e);
     if (e.markPrice === '') return;
-    const mark = parseExact(e.markPrice, `${s.inst.symbol}.markPrice`);
+    const mark = parseDecimal(e.markPrice, `${s.inst.symbol}.markPrice`);
     s.mark = mark;
     s.market.mark = mark;
     const pp = s.inst.spec.percentPrice;
     if (pp !== undefined) {
-      s.market.maxBuyTicks = bandEdgeTicks(s.inst, mulExact(mark, parseExact(pp.multiplierUp, 'multiplierUp')), false);
-      s.market.minSellTicks = bandEdgeTicks(s.inst, mulExact(mark, parseExact(pp.multiplierDown, 'multiplierDown')), true);
+      s.market.maxBuyTicks = bandEdgeTicks(s.inst, mulScaled(mark, parseDecimal(pp.multiplierUp, 'multiplierUp')), false);
+      s.market.minSellTicks = bandEdgeTicks(s.inst, mulScaled(mark, parseDecimal(pp.multiplierDown, 'multiplierDown')), true);
     }
   }
 

@@ -12,7 +12,8 @@ import { parseFixed } from '../model/decimal.ts';
 import type { Instrument } from '../model/instrument.ts';
 import type { Side } from '../model/events.ts';
 import type { OrderType } from '../model/venue.ts';
-import { notionalAtLeast, parseExact, priceExact, type ExactDecimal } from './money.ts';
+import { parseDecimal, type ScaledDecimal } from '../model/money.ts';
+import { notionalAtLeast, priceExact } from './money.ts';
 
 export interface Reject {
   code: number;
@@ -46,7 +47,7 @@ export const REJECT = {
 /** What the filters need to know about the market at the time of the check. */
 export interface FilterMarket {
   /** Last mark price, null when none seen yet. */
-  mark: ExactDecimal | null;
+  mark: ScaledDecimal | null;
   /** PERCENT_PRICE band in ticks from the mark: buys must be ≤ maxBuyTicks, sells ≥ minSellTicks (±Infinity when off). */
   maxBuyTicks: number;
   minSellTicks: number;
@@ -55,7 +56,7 @@ export interface FilterMarket {
 }
 
 export class OrderFilters {
-  private readonly minNotional: ExactDecimal;
+  private readonly minNotional: ScaledDecimal;
   private readonly marketMinLots: number;
   private readonly marketMaxLots: number;
   /** MIN_NOTIONAL and the notional of one tick × one lot as floats, for a fast pre-check only. */
@@ -63,7 +64,7 @@ export class OrderFilters {
   private readonly tickLotNotional: number;
 
   constructor(readonly inst: Instrument) {
-    this.minNotional = parseExact(inst.spec.minNotional, `${inst.symbol}.minNotional`);
+    this.minNotional = parseDecimal(inst.spec.minNotional, `${inst.symbol}.minNotional`);
     this.minNotionalFloat = Number(inst.spec.minNotional);
     this.tickLotNotional = Number(inst.spec.tickSize) * Number(inst.spec.stepSize);
     // As Instrument does for LOT_SIZE: exact at the quantity's decimals, rounded inwards to whole lots.

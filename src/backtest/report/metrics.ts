@@ -122,8 +122,8 @@ function sortedRecord(m: Map<string, number>): Record<string, number> {
  */
 export function checkDecomposition(p: PnlDecomposition): PnlDecomposition {
   const parts = [p.spreadCapture, p.inventory, p.fees, p.funding, p.total].map((s) => parseDecimal(s, 'pnl'));
-  const scale = Math.max(...parts.map((d) => d.decimals));
-  const [s, i, f, fu, t] = parts.map((d) => d.units * pow10n(scale - d.decimals));
+  const scale = Math.max(...parts.map((d) => d.scale));
+  const [s, i, f, fu, t] = parts.map((d) => d.units * pow10n(scale - d.scale));
   const sum = s + i - f + fu;
   if (sum !== t) throw new InvariantError(`PnL decomposition does not sum: spread + inventory − fees + funding = ${formatScaled(sum, scale)} but total = ${p.total}`);
   return p;
