@@ -169,9 +169,9 @@ export class RiskEngine {
     let maxBuyTicks = Number.POSITIVE_INFINITY;
     let minSellTicks = 0;
     if (limits.percentPrice) {
-      const { upUnits, downUnits, scale } = limits.percentPrice;
-      maxBuyTicks = Math.floor((refTicks * upUnits) / scale);
-      minSellTicks = Math.ceil((refTicks * downUnits) / scale);
+      const { upUnits, downUnits, unit } = limits.percentPrice;
+      maxBuyTicks = Math.floor((refTicks * upUnits) / unit);
+      minSellTicks = Math.ceil((refTicks * downUnits) / unit);
     }
     let openBuy = 0;
     let openSell = 0;
@@ -314,7 +314,7 @@ export class RiskEngine {
         lots = cut(trims, q, lots, room, 'MAX_POSITION_NOTIONAL', `worst-case ${q.side} position over ${cfg.maxPositionNotional} at ${refTicks} ticks (${posLotsByNotional} lots)`);
       }
     }
-    if (lots > 0 && (lots < inst.minQtyLots || lots * p < limits.minNotionalTickLots)) {
+    if (lots > 0 && (lots < inst.minQtyLots || lots * p < inst.minNotionalTickLots)) {
       lots = cut(trims, q, lots, 0, 'FILTER', `${lots} lots @ ${p} ticks is below LOT_SIZE minQty or MIN_NOTIONAL`);
     }
     return lots;

@@ -362,10 +362,10 @@ export class SimExchange implements SimVenue {
     const mark = parseDecimal(e.markPrice, `${s.inst.symbol}.markPrice`);
     s.mark = mark;
     s.market.mark = mark;
-    const pp = s.inst.spec.percentPrice;
-    if (pp !== undefined) {
-      s.market.maxBuyTicks = bandEdgeTicks(s.inst, mulScaled(mark, parseDecimal(pp.multiplierUp, 'multiplierUp')), false);
-      s.market.minSellTicks = bandEdgeTicks(s.inst, mulScaled(mark, parseDecimal(pp.multiplierDown, 'multiplierDown')), true);
+    const pp = s.inst.percentPrice;
+    if (pp !== null) {
+      s.market.maxBuyTicks = bandEdgeTicks(s.inst, mulScaled(mark, pp.up), false);
+      s.market.minSellTicks = bandEdgeTicks(s.inst, mulScaled(mark, pp.down), true);
     }
   }
 
