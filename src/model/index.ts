@@ -1,4 +1,5 @@
 export * from './decimal.ts';
+export * from './money.ts';
 export * from './instrument.ts';
 export * from './events.ts';
 export * from './trading.ts';

@@ -5,9 +5,15 @@
  * `lots = qty / stepSize`, both exact. An `Instrument` converts between the exchange's decimal
  * strings and ticks/lots without floats. Filters change over time, so every spec carries where it
  * came from and the date of that source; that travels with every dataset and report.
+ *
+ * Money limits are precomputed here, once per instrument, in the integer units every consumer
+ * (strategy, risk, the simulated exchange) checks them in: a "tick-lot" is the notional of one lot at
+ * a price of one tick (tickSize × stepSize, quote asset), so the notional of `lots` at `ticks` is
+ * exactly `ticks × lots` tick-lots.
  */
 import { InputError, MissingSpecError, NumberFormatError } from '../core/errors.ts';
-import { decimalsOf, formatFixed, parseFixed, significantDecimals } from './decimal.ts';
+import { formatFixed, parseFixed, pow10, significantDecimals } from './decimal.ts';
+import { compareScaled, divCeil, divFloor, parseDecimal, pow10n, rescaleExact, type ScaledDecimal } from './money.ts';
 
 export interface SpecSource {
   /** `exchangeInfo`: loaded from a Binance payload; `inferred`: tick and step guessed from data. */
@@ -44,6 +50,22 @@ export interface InstrumentSpec {
   source: SpecSource;
 }
 
+/**
+ * PERCENT_PRICE multipliers (a limit price must lie within [mark × down, mark × up]) in the two forms
+ * their users need, both exact: decimals for a mark price that is itself a decimal (the simulated
+ * exchange), and safe integers over a common power of ten for a mark in ticks (risk).
+ */
+export interface PercentPriceUnits {
+  /** multiplierUp / multiplierDown at the common `scale`. */
+  readonly up: ScaledDecimal;
+  readonly down: ScaledDecimal;
+  /** up.units and down.units as numbers: multiplier = units / unit (1.05, 0.95 → 105, 95 over 100). */
+  readonly upUnits: number;
+  readonly downUnits: number;
+  /** 10^scale. */
+  readonly unit: number;
+}
+
 export class Instrument {
   readonly spec: InstrumentSpec;
   readonly symbol: string;
@@ -57,6 +79,22 @@ export class Instrument {
   readonly maxQtyLots: number;
   readonly minPriceTicks: number;
   readonly maxPriceTicks: number;
+  /** MARKET_LOT_SIZE in lots, rounded inwards like LOT_SIZE. */
+  readonly marketMinQtyLots: number;
+  readonly marketMaxQtyLots: number;
+  /** The notional of one lot at one tick, tickSize × stepSize (quote asset), exact. */
+  readonly tickLot: ScaledDecimal;
+  /** MIN_NOTIONAL (quote asset), exact. */
+  readonly minNotional: ScaledDecimal;
+  /**
+   * MIN_NOTIONAL in tick-lots, rounded up (0 when the spec has none): for integers ticks, lots ≥ 0,
+   * `ticks × lots ≥ minNotionalTickLots` ⇔ the exact notional ≥ MIN_NOTIONAL, because
+   * n ≥ ⌈a/b⌉ ⇔ n·b ≥ a for an integer n. Above 2^53 the number is rounded, but stays ≥ 2^53 and so
+   * above every safe product: the comparison is still the exact answer for safe integers.
+   */
+  readonly minNotionalTickLots: number;
+  /** PERCENT_PRICE; null when the spec does not have it. */
+  readonly percentPrice: PercentPriceUnits | null;
 
   constructor(spec: InstrumentSpec) {
     this.spec = spec;
@@ -71,6 +109,23 @@ export class Instrument {
     this.maxQtyLots = Math.floor(parseFixed(spec.maxQty, this.qtyDecimals) / this.stepUnits);
     this.minPriceTicks = Math.ceil(parseFixed(spec.minPrice, this.priceDecimals) / this.tickUnits);
     this.maxPriceTicks = Math.floor(parseFixed(spec.maxPrice, this.priceDecimals) / this.tickUnits);
+    this.marketMinQtyLots = Math.ceil(parseFixed(spec.marketMinQty, this.qtyDecimals) / this.stepUnits);
+    this.marketMaxQtyLots = Math.floor(parseFixed(spec.marketMaxQty, this.qtyDecimals) / this.stepUnits);
+    this.tickLot = { units: BigInt(this.tickUnits) * BigInt(this.stepUnits), scale: this.priceDecimals + this.qtyDecimals };
+    this.minNotional = parseDecimal(spec.minNotional, `${spec.symbol}.minNotional`);
+    this.minNotionalTickLots = this.minNotional.units > 0n ? Number(this.toTickLots(this.minNotional, 'ceil')) : 0;
+    this.percentPrice = spec.percentPrice ? percentPriceUnits(spec.symbol, spec.percentPrice) : null;
+  }
+
+  /**
+   * An amount of the quote asset in whole tick-lots, rounded as asked: `floor` for a cap (never
+   * looser than the decimal limit), `ceil` for a minimum.
+   */
+  toTickLots(amount: ScaledDecimal, rounding: 'floor' | 'ceil'): bigint {
+    // amount / tickLot = (amount.units / 10^amount.scale) / (tickLot.units / 10^tickLot.scale)
+    const num = amount.units * pow10n(this.tickLot.scale);
+    const den = this.tickLot.units * pow10n(amount.scale);
+    return rounding === 'floor' ? divFloor(num, den) : divCeil(num, den);
   }
 
   /** Exact price string → ticks. Throws E_OFF_GRID if the price is not on the tick grid. */
@@ -107,14 +162,37 @@ export class Instrument {
   }
 
   /**
-   * Whether price × qty ≥ MIN_NOTIONAL, exactly (BigInt, off the hot path of the book).
+   * Whether price × qty ≥ MIN_NOTIONAL, exactly. Integer ticks and lots whose product is a safe
+   * integer (every real order) compare tick-lots; anything else takes BigInt. Runs for every quote
+   * of every decision.
    */
   meetsMinNotional(ticks: number, lots: number): boolean {
-    const d = Math.max(decimalsOf(this.spec.minNotional), 0);
-    const min = BigInt(parseFixed(this.spec.minNotional, d)) * 10n ** BigInt(this.priceDecimals + this.qtyDecimals);
-    const notional = BigInt(ticks) * BigInt(this.tickUnits) * BigInt(lots) * BigInt(this.stepUnits) * 10n ** BigInt(d);
-    return notional >= min;
+    const tickLots = ticks * lots;
+    // A product of non-negative integers that is a safe integer is exact (an inexact one is ≥ 2^53).
+    if (Number.isSafeInteger(tickLots) && Number.isInteger(ticks) && Number.isInteger(lots) && ticks >= 0 && lots >= 0) return tickLots >= this.minNotionalTickLots;
+    const notional = { units: BigInt(ticks) * BigInt(lots) * this.tickLot.units, scale: this.tickLot.scale };
+    return compareScaled(notional, this.minNotional) >= 0;
   }
+}
+
+function percentPriceUnits(symbol: string, pp: { multiplierUp: string; multiplierDown: string }): PercentPriceUnits {
+  const field = `${symbol}.percentPrice`;
+  const up = parseDecimal(pp.multiplierUp, `${field}.multiplierUp`);
+  const down = parseDecimal(pp.multiplierDown, `${field}.multiplierDown`);
+  const scale = Math.max(up.scale, down.scale);
+  const upUnits = rescaleExact(up, scale);
+  const downUnits = rescaleExact(down, scale);
+  const safe = (u: bigint, s: string): number => {
+    if (u > BigInt(Number.MAX_SAFE_INTEGER) || u < -BigInt(Number.MAX_SAFE_INTEGER)) throw new NumberFormatError(`${field}: "${s}" is too large to represent exactly at ${scale} decimals`, 'E_NUMBER', { field });
+    return Number(u);
+  };
+  return {
+    up: { units: upUnits, scale },
+    down: { units: downUnits, scale },
+    upUnits: safe(upUnits, pp.multiplierUp),
+    downUnits: safe(downUnits, pp.multiplierDown),
+    unit: pow10(scale),
+  };
 }
 
 /** parseFixed, but "too many decimals" reads as "off the grid" (NaN, which fails the caller's check). */

@@ -11,5 +11,4 @@ export { Portfolio, DEFAULT_MONEY_DECIMALS, type InstrumentLookup } from './port
 export { PortfolioSnapshot, type PnlFloats } from './snapshot.ts';
 export { PositionLedger } from './position.ts';
 export { DEFAULT_LEVERAGE, DEFAULT_MAINTENANCE_BRACKETS, RATIO_DECIMALS } from './margin.ts';
-export { divRoundHalfEven, formatScaled, parseDecimal, parseScaled, pow10n, toFloat, type ScaledDecimal } from './money.ts';
 export type * from './types.ts';

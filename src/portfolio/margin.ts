@@ -11,7 +11,7 @@
  *   The bracket is the one of the current notional (Binance documents the same formula per tier).
  */
 import { ConfigError } from '../core/errors.ts';
-import { divRoundHalfEven, parseDecimal, parseScaled, pow10n, type ScaledDecimal } from './money.ts';
+import { divRoundHalfEven, parseDecimal, parseScaled, pow10n, type ScaledDecimal } from '../model/money.ts';
 import type { MaintenanceBracket, SymbolMarginConfig } from './types.ts';
 
 /** Binance BTCUSDT first tier: 0.4 % maintenance, no maintenance amount. */
@@ -38,7 +38,7 @@ export function parseBrackets(brackets: MaintenanceBracket[], moneyDecimals: num
     if (capUnits === null && i !== brackets.length - 1) throw new ConfigError(`${field}: only the last bracket may be unbounded`, { field: `${field}.notionalCap` });
     prevCap = capUnits ?? prevCap;
     const rate = parseDecimal(b.maintMarginRatio, `${field}.maintMarginRatio`);
-    if (rate.units < 0n || rate.units >= pow10n(rate.decimals)) throw new ConfigError(`${field}: maintMarginRatio must be in [0, 1)`, { field: `${field}.maintMarginRatio` });
+    if (rate.units < 0n || rate.units >= pow10n(rate.scale)) throw new ConfigError(`${field}: maintMarginRatio must be in [0, 1)`, { field: `${field}.maintMarginRatio` });
     return { capUnits, rate, cumUnits: parseScaled(b.cum, moneyDecimals, `${field}.cum`) };
   });
 }
@@ -60,7 +60,7 @@ export function initialMargin(notional: bigint, leverage: number): bigint {
 
 /** notional × mmr − cum, never below 0. */
 export function maintenanceMargin(notional: bigint, b: ParsedBracket): bigint {
-  const mm = divRoundHalfEven(notional * b.rate.units, pow10n(b.rate.decimals)) - b.cumUnits;
+  const mm = divRoundHalfEven(notional * b.rate.units, pow10n(b.rate.scale)) - b.cumUnits;
   return mm > 0n ? mm : 0n;
 }
 
@@ -72,7 +72,7 @@ export function maintenanceMargin(notional: bigint, b: ParsedBracket): bigint {
 export function liquidationPrice8(qtyUnits: bigint, qtyDecimals: number, cost: bigint, walletForPosition: bigint, b: ParsedBracket, moneyDecimals: number): bigint | null {
   if (qtyUnits === 0n) return null;
   const absQ = qtyUnits < 0n ? -qtyUnits : qtyUnits;
-  const rateScale = pow10n(b.rate.decimals);
+  const rateScale = pow10n(b.rate.scale);
   const numerator = cost - walletForPosition - b.cumUnits; // money, 10^-S
   const denominator = qtyUnits * rateScale - absQ * b.rate.units; // qty × 10^-R, 10^-(qd+R)
   if (denominator === 0n) return null;

@@ -14,7 +14,7 @@ import { ConfigError, InputError } from '../core/errors.ts';
 import type { Instrument } from '../model/instrument.ts';
 import type { ExecutionReport } from '../model/venue.ts';
 import { bracketFor, DEFAULT_LEVERAGE, DEFAULT_MAINTENANCE_BRACKETS, initialMargin, liquidationPrice8, maintenanceMargin, marginRatio8, parseBrackets, RATIO_DECIMALS, validateMarginConfig, type ParsedBracket } from './margin.ts';
-import { divRoundHalfEven, formatScaled, parseDecimal, parseScaled, pow10n } from './money.ts';
+import { divRoundHalfEven, formatScaled, parseDecimal, parseScaled, pow10n } from '../model/money.ts';
 import { PositionLedger } from './position.ts';
 import { PortfolioSnapshot } from './snapshot.ts';
 import type { AccountSnapshot, FillInput, FundingInput, MarkInput, PnlDecomposition, PortfolioEventMap, PortfolioOptions, PositionSnapshot, SymbolMarginConfig, TransferInput } from './types.ts';

@@ -18,7 +18,7 @@ import { ConfigError, InputError } from '../core/errors.ts';
 import type { Side } from '../model/events.ts';
 import type { Instrument } from '../model/instrument.ts';
 import type { Liquidity } from '../model/venue.ts';
-import { divRoundHalfEven, pow10n, rescaleExact, type ScaledDecimal } from './money.ts';
+import { divRoundHalfEven, pow10n, rescaleExact, type ScaledDecimal } from '../model/money.ts';
 
 export class PositionLedger {
   readonly instrument: Instrument;
@@ -170,7 +170,7 @@ export class PositionLedger {
   /** −position × mark × rate, rounded half-even to the money scale only if it has more decimals. */
   fundingPayment(markUnits: bigint, rate: ScaledDecimal): bigint {
     if (this.lots === 0) return 0n;
-    return divRoundHalfEven(-this.qtyUnits() * markUnits * rate.units, pow10n(rate.decimals));
+    return divRoundHalfEven(-this.qtyUnits() * markUnits * rate.units, pow10n(rate.scale));
   }
 
   bookFunding(payment: bigint): void {

@@ -2,7 +2,7 @@
  * An immutable view of the portfolio at one time: exact decimal strings for money (the record),
  * float getters for charts and statistics (never fed back into the ledger).
  */
-import { toFloat } from './money.ts';
+import { toFloat } from '../model/money.ts';
 import type { AccountSnapshot, PnlDecomposition, PositionSnapshot } from './types.ts';
 
 export interface PnlFloats {

@@ -3,7 +3,7 @@
  * book are other modules; the engine does not import them). Prices are integer ticks, quantities
  * integer lots, times integer microseconds. Money is an exact decimal string in the margin asset,
  * because that is how the portfolio's ledger hands it across module boundaries; the engine compares
- * it exactly (decimal.js), never through floats.
+ * it exactly (scaled bigints, model/money.ts), never through floats.
  */
 import type { Instrument } from '../model/instrument.ts';
 import type { Side } from '../model/events.ts';

@@ -2,7 +2,8 @@
  * The risk engine: every intent passes `check` before the OMS acts on it.
  *
  * Units: prices integer ticks, quantities integer lots, times integer µs (from `ctx.tsUs`, never
- * ambient), money exact decimal strings in the margin asset (compared with decimal.js).
+ * ambient), money exact decimal strings in the margin asset (compared exactly as scaled bigints,
+ * model/money.ts; never through floats).
  *
  * Semantics, in the order the checks run (see docs/RISK_RULES.md for every rule and key):
  * 1. `update(ctx)`: volatility breaker (σ, mid jump) and equity stops (drawdown, daily loss) move
@@ -19,9 +20,9 @@
  * one whose cancel is in flight) + every approved quote of that side must stay within the limit.
  * Approved intents may share untouched `Quote` objects with the input.
  */
-import { Decimal } from 'decimal.js';
 import { InputError, InvariantError } from '../core/errors.ts';
 import type { Instrument } from '../model/instrument.ts';
+import { compareScaled, formatScaled, mulScaled, parseDecimal, subScaled, type ScaledDecimal } from '../model/money.ts';
 import type { Intent, Quote, RiskDecision, RiskReason, RiskReasonCode, RiskTrim, TradingState } from '../model/trading.ts';
 import { DEFAULT_RISK_CONFIG, type RiskConfig } from './config.ts';
 import type { RiskContext } from './context.ts';
@@ -30,8 +31,6 @@ import { instrumentLimits, type InstrumentLimits } from './limits.ts';
 import { OrderRateLimiter, type RateWindowUsage } from './rate-limiter.ts';
 import { TradingStateMachine, type Hold, type StateTransition } from './state-machine.ts';
 import { MidRangeWindow } from './volatility.ts';
-
-const Dx = Decimal.clone({ precision: 40 });
 
 export interface RiskEngineOptions {
   /** The symbol this engine guards (one engine per symbol; its trading state is that symbol's). */
@@ -60,6 +59,14 @@ interface EquityStrings {
   dayStartEquity: string;
 }
 
+/** The config's money limits as exact decimals, read once (fractions as their shortest decimal: 0.1 is 1/10). */
+interface MoneyLimits {
+  maxCapitalUsage: ScaledDecimal | null;
+  maxDrawdownFraction: ScaledDecimal | null;
+  maxDailyLoss: ScaledDecimal | null;
+  maxDailyLossFraction: ScaledDecimal | null;
+}
+
 export class RiskEngine {
   readonly symbol: string;
   readonly config: RiskConfig;
@@ -67,6 +74,7 @@ export class RiskEngine {
   private readonly rate: OrderRateLimiter;
   private readonly mids: MidRangeWindow;
   private readonly bus: RiskEventSink | undefined;
+  private readonly money: MoneyLimits;
   private lastUs = Number.NEGATIVE_INFINITY;
   private cachedInstrument: Instrument | null = null;
   private cachedLimits: InstrumentLimits | null = null;
@@ -85,6 +93,13 @@ export class RiskEngine {
     this.rate = options.rateLimiter ?? new OrderRateLimiter(config.orderRate);
     this.mids = new MidRangeWindow(config.volatility.jumpWindowUs);
     this.bus = options.bus;
+    const fraction = (x: number | null, key: string) => (x === null ? null : parseDecimal(String(x), `risk.${key}`));
+    this.money = {
+      maxCapitalUsage: fraction(config.maxCapitalUsage, 'maxCapitalUsage'),
+      maxDrawdownFraction: fraction(config.maxDrawdownFraction, 'maxDrawdownFraction'),
+      maxDailyLoss: config.maxDailyLoss === null ? null : parseDecimal(config.maxDailyLoss, 'risk.maxDailyLoss'),
+      maxDailyLossFraction: fraction(config.maxDailyLossFraction, 'maxDailyLossFraction'),
+    };
   }
 
   get state(): TradingState {
@@ -169,9 +184,9 @@ export class RiskEngine {
     let maxBuyTicks = Number.POSITIVE_INFINITY;
     let minSellTicks = 0;
     if (limits.percentPrice) {
-      const { upUnits, downUnits, scale } = limits.percentPrice;
-      maxBuyTicks = Math.floor((refTicks * upUnits) / scale);
-      minSellTicks = Math.ceil((refTicks * downUnits) / scale);
+      const { upUnits, downUnits, unit } = limits.percentPrice;
+      maxBuyTicks = Math.floor((refTicks * upUnits) / unit);
+      minSellTicks = Math.ceil((refTicks * downUnits) / unit);
     }
     let openBuy = 0;
     let openSell = 0;
@@ -314,7 +329,7 @@ export class RiskEngine {
         lots = cut(trims, q, lots, room, 'MAX_POSITION_NOTIONAL', `worst-case ${q.side} position over ${cfg.maxPositionNotional} at ${refTicks} ticks (${posLotsByNotional} lots)`);
       }
     }
-    if (lots > 0 && (lots < inst.minQtyLots || lots * p < limits.minNotionalTickLots)) {
+    if (lots > 0 && (lots < inst.minQtyLots || lots * p < inst.minNotionalTickLots)) {
       lots = cut(trims, q, lots, 0, 'FILTER', `${lots} lots @ ${p} ticks is below LOT_SIZE minQty or MIN_NOTIONAL`);
     }
     return lots;
@@ -329,16 +344,13 @@ export class RiskEngine {
   }
 
   private capitalUsageExceeded(ctx: RiskContext): boolean {
-    const max = this.config.maxCapitalUsage;
+    const max = this.money.maxCapitalUsage;
     if (max === null) return false;
-    // The portfolio's strings change only on fills and mark updates; skip the decimal work otherwise.
+    // The strings change only on fills, mark updates and moves of our orders; skip the parse otherwise.
     const memo = this.lastCapital;
     if (memo && memo.equity === ctx.equity && memo.marginUsed === ctx.marginUsed) return memo.exceeded;
-    let exceeded = capitalUsageClearly(ctx.equity, ctx.marginUsed, max);
-    if (exceeded === null) {
-      const equity = parseMoney(ctx.equity, 'ctx.equity');
-      exceeded = equity.lte(0) || parseMoney(ctx.marginUsed, 'ctx.marginUsed').gte(equity.times(max));
-    }
+    const equity = parseMoney(ctx.equity, 'ctx.equity');
+    const exceeded = equity.units <= 0n || compareScaled(parseMoney(ctx.marginUsed, 'ctx.marginUsed'), mulScaled(equity, max)) >= 0;
     this.lastCapital = { equity: ctx.equity, marginUsed: ctx.marginUsed, exceeded };
     return exceeded;
   }
@@ -375,8 +387,9 @@ export class RiskEngine {
 
   private updateEquityStops(ctx: RiskContext): void {
     const cfg = this.config;
-    const needDrawdown = cfg.maxDrawdownFraction !== null && !this.machine.hasHold('drawdown');
-    const needDaily = (cfg.maxDailyLoss !== null || cfg.maxDailyLossFraction !== null) && !this.machine.hasHold('dailyLoss');
+    const lim = this.money;
+    const needDrawdown = lim.maxDrawdownFraction !== null && !this.machine.hasHold('drawdown');
+    const needDaily = (lim.maxDailyLoss !== null || lim.maxDailyLossFraction !== null) && !this.machine.hasHold('dailyLoss');
     if (!needDrawdown && !needDaily) return;
     const last = this.lastEquity;
     if (last && last.equity === ctx.equity && last.peakEquity === ctx.peakEquity && last.dayStartEquity === ctx.dayStartEquity) return;
@@ -384,20 +397,20 @@ export class RiskEngine {
     const equity = parseMoney(ctx.equity, 'ctx.equity');
     if (needDrawdown) {
       const peak = parseMoney(ctx.peakEquity, 'ctx.peakEquity');
-      const frac = cfg.maxDrawdownFraction as number;
-      const drop = peak.minus(equity);
-      if (peak.lte(0) || drop.gte(peak.times(frac))) {
-        const msg = peak.lte(0) ? `peak equity ${ctx.peakEquity} is not positive` : `drawdown ${drop.toString()} from peak ${ctx.peakEquity} reached ${frac} of peak`;
+      const frac = lim.maxDrawdownFraction as ScaledDecimal;
+      const drop = subScaled(peak, equity);
+      if (peak.units <= 0n || compareScaled(drop, mulScaled(peak, frac)) >= 0) {
+        const msg = peak.units <= 0n ? `peak equity ${ctx.peakEquity} is not positive` : `drawdown ${formatScaled(drop.units, drop.scale)} from peak ${ctx.peakEquity} reached ${cfg.maxDrawdownFraction} of peak`;
         this.publish(this.machine.tripStop('drawdown', cfg.stopState, ctx.tsUs, msg));
       }
     }
     if (needDaily) {
       const dayStart = parseMoney(ctx.dayStartEquity, 'ctx.dayStartEquity');
-      const loss = dayStart.minus(equity);
+      const loss = subScaled(dayStart, equity);
       let msg: string | null = null;
-      if (cfg.maxDailyLoss !== null && loss.gte(cfg.maxDailyLoss)) msg = `daily loss ${loss.toString()} reached ${cfg.maxDailyLoss}`;
-      else if (cfg.maxDailyLossFraction !== null && (dayStart.lte(0) || loss.gte(dayStart.times(cfg.maxDailyLossFraction)))) {
-        msg = `daily loss ${loss.toString()} reached ${cfg.maxDailyLossFraction} of day-start equity ${ctx.dayStartEquity}`;
+      if (lim.maxDailyLoss !== null && compareScaled(loss, lim.maxDailyLoss) >= 0) msg = `daily loss ${formatScaled(loss.units, loss.scale)} reached ${cfg.maxDailyLoss}`;
+      else if (lim.maxDailyLossFraction !== null && (dayStart.units <= 0n || compareScaled(loss, mulScaled(dayStart, lim.maxDailyLossFraction)) >= 0)) {
+        msg = `daily loss ${formatScaled(loss.units, loss.scale)} reached ${cfg.maxDailyLossFraction} of day-start equity ${ctx.dayStartEquity}`;
       }
       if (msg !== null) this.publish(this.machine.tripStop('dailyLoss', cfg.stopState, ctx.tsUs, msg));
     }
@@ -468,34 +481,10 @@ function matchesOpenOrder(ctx: RiskContext, side: string, priceTicks: number, lo
   return false;
 }
 
-/** A plain decimal string (what the portfolio hands over): Number() of it is correctly rounded. */
-const PLAIN_DECIMAL = /^-?\d+(\.\d+)?$/;
-
-/**
- * The capital-usage rule (equity ≤ 0, or marginUsed ≥ equity × max) decided in floats when the
- * answer is clear by a wide margin, null when it is not (the caller then decides exactly with
- * decimals). Floats of plain decimal strings are within 2^-53 relative of the exact values, and so
- * is `max` of its decimal reading; a relative margin of 1e-9 is far beyond the error, so a float
- * answer outside it is the exact answer. (The decimal parse costs microseconds and runs whenever
- * the equity or the margin string changes: every mark and every move of our orders.)
- */
-function capitalUsageClearly(equityStr: string, marginUsedStr: string, max: number): boolean | null {
-  if (!PLAIN_DECIMAL.test(equityStr) || !PLAIN_DECIMAL.test(marginUsedStr)) return null;
-  const equity = Number(equityStr);
-  const marginUsed = Number(marginUsedStr);
-  const limit = equity * max;
-  // Normal, finite magnitudes only (no overflow to Infinity, no underflow to subnormals or 0).
-  if (!(equity > 0 && limit > 1e-290 && limit < 1e290 && Number.isFinite(marginUsed))) return null;
-  if (marginUsed < limit * (1 - 1e-9)) return false;
-  if (marginUsed > limit * (1 + 1e-9)) return true;
-  return null;
-}
-
-function parseMoney(s: string, field: string): Decimal {
+/** A money string of the context, exactly; a malformed one is the caller's input error, named by its field. */
+function parseMoney(s: string, field: string): ScaledDecimal {
   try {
-    const d = new Dx(s);
-    if (!d.isFinite()) throw new Error('not finite');
-    return d;
+    return parseDecimal(s, field);
   } catch (e) {
     throw new InputError(`expected a decimal string, got ${JSON.stringify(s)}`, { field }, 'E_INPUT', e);
   }

@@ -10,7 +10,8 @@ import type { Instrument } from '../model/instrument.ts';
 import type { AccountSync, ExecutionReport, Liquidity, OrderRequest, SimVenue, VenueCommand, VenueEvent, VenueOrder } from '../model/venue.ts';
 import { OrderFilters, REJECT, type FilterMarket, type Reject } from './filters.ts';
 import { FundingClock, type SymbolFunding } from './funding.ts';
-import { bandEdgeTicks, commission, mulExact, parseExact, type ExactDecimal } from './money.ts';
+import { mulScaled, parseDecimal, type ScaledDecimal } from '../model/money.ts';
+import { bandEdgeTicks, commission } from './money.ts';
 import { requestReject, SimOrder } from './order.ts';
 import { createQueueModel, type QueueModel } from './queue.ts';
 import type { FeeRates, SimExchangeCounters, SimExchangeOptions, SimOrderView } from './types.ts';
@@ -22,8 +23,8 @@ class SymbolState implements SymbolFunding {
   /** The replayed book (depth, or top of book from bookTickers): marketdata's one book keeper. */
   readonly marketBook: MarketBook;
   readonly filters: OrderFilters;
-  readonly makerRate: ExactDecimal;
-  readonly takerRate: ExactDecimal;
+  readonly makerRate: ScaledDecimal;
+  readonly takerRate: ScaledDecimal;
   /** Open orders in time priority (a modified order moves to the back). */
   resting: SimOrder[] = [];
   readonly open = new Map<string, SimOrder>();
@@ -32,7 +33,7 @@ class SymbolState implements SymbolFunding {
   needsCompact = false;
   positionLots = 0;
   /** Last mark price (null until one is seen). */
-  mark: ExactDecimal | null = null;
+  mark: ScaledDecimal | null = null;
   tradeSeen = false;
   readonly market: FilterMarket = { mark: null, maxBuyTicks: Infinity, minSellTicks: -Infinity, oppositeBestTicks: NaN };
   // Funding (data mode): the announced next funding time and the rate announced for it.
@@ -43,8 +44,8 @@ class SymbolState implements SymbolFunding {
   constructor(readonly inst: Instrument, fees: FeeRates, bookSource: BookSource) {
     this.marketBook = new MarketBook(inst.symbol, bookSource);
     this.filters = new OrderFilters(inst);
-    this.makerRate = parseExact(fees.makerRate, `fees.${inst.symbol}.makerRate`);
-    this.takerRate = parseExact(fees.takerRate, `fees.${inst.symbol}.takerRate`);
+    this.makerRate = parseDecimal(fees.makerRate, `fees.${inst.symbol}.makerRate`);
+    this.takerRate = parseDecimal(fees.takerRate, `fees.${inst.symbol}.takerRate`);
   }
 
   /** The book matching reads: the replayed book without our orders. */
@@ -53,7 +54,7 @@ class SymbolState implements SymbolFunding {
   }
 
   /** Book mid as an exact decimal, null when a side is empty. */
-  midExact(): ExactDecimal | null {
+  midExact(): ScaledDecimal | null {
     const b = this.book.bestBidTicks();
     const a = this.book.bestAskTicks();
     if (Number.isNaN(b) || Number.isNaN(a)) return null;
@@ -335,13 +336,13 @@ export class SimExchange implements SimVenue {
   private onMark(s: SymbolState, e: MarkPrice): void {
     this.funding.onMark(s, e);
     if (e.markPrice === '') return;
-    const mark = parseExact(e.markPrice, `${s.inst.symbol}.markPrice`);
+    const mark = parseDecimal(e.markPrice, `${s.inst.symbol}.markPrice`);
     s.mark = mark;
     s.market.mark = mark;
-    const pp = s.inst.spec.percentPrice;
-    if (pp !== undefined) {
-      s.market.maxBuyTicks = bandEdgeTicks(s.inst, mulExact(mark, parseExact(pp.multiplierUp, 'multiplierUp')), false);
-      s.market.minSellTicks = bandEdgeTicks(s.inst, mulExact(mark, parseExact(pp.multiplierDown, 'multiplierDown')), true);
+    const pp = s.inst.percentPrice;
+    if (pp !== null) {
+      s.market.maxBuyTicks = bandEdgeTicks(s.inst, mulScaled(mark, pp.up), false);
+      s.market.minSellTicks = bandEdgeTicks(s.inst, mulScaled(mark, pp.down), true);
     }
   }
 

@@ -8,11 +8,11 @@
  * Ticks and lots are integers by construction, so "off the grid" can only mean a non-integer was
  * passed in: that maps to -4014 (price) / -4023 (quantity) rather than a crash.
  */
-import { parseFixed } from '../model/decimal.ts';
 import type { Instrument } from '../model/instrument.ts';
 import type { Side } from '../model/events.ts';
 import type { OrderType } from '../model/venue.ts';
-import { notionalAtLeast, parseExact, priceExact, type ExactDecimal } from './money.ts';
+import type { ScaledDecimal } from '../model/money.ts';
+import { notionalAtLeast, priceExact } from './money.ts';
 
 export interface Reject {
   code: number;
@@ -46,7 +46,7 @@ export const REJECT = {
 /** What the filters need to know about the market at the time of the check. */
 export interface FilterMarket {
   /** Last mark price, null when none seen yet. */
-  mark: ExactDecimal | null;
+  mark: ScaledDecimal | null;
   /** PERCENT_PRICE band in ticks from the mark: buys must be ≤ maxBuyTicks, sells ≥ minSellTicks (±Infinity when off). */
   maxBuyTicks: number;
   minSellTicks: number;
@@ -55,21 +55,7 @@ export interface FilterMarket {
 }
 
 export class OrderFilters {
-  private readonly minNotional: ExactDecimal;
-  private readonly marketMinLots: number;
-  private readonly marketMaxLots: number;
-  /** MIN_NOTIONAL and the notional of one tick × one lot as floats, for a fast pre-check only. */
-  private readonly minNotionalFloat: number;
-  private readonly tickLotNotional: number;
-
-  constructor(readonly inst: Instrument) {
-    this.minNotional = parseExact(inst.spec.minNotional, `${inst.symbol}.minNotional`);
-    this.minNotionalFloat = Number(inst.spec.minNotional);
-    this.tickLotNotional = Number(inst.spec.tickSize) * Number(inst.spec.stepSize);
-    // As Instrument does for LOT_SIZE: exact at the quantity's decimals, rounded inwards to whole lots.
-    this.marketMinLots = Math.ceil(parseFixed(inst.spec.marketMinQty, inst.qtyDecimals) / inst.stepUnits);
-    this.marketMaxLots = Math.floor(parseFixed(inst.spec.marketMaxQty, inst.qtyDecimals) / inst.stepUnits);
-  }
+  constructor(readonly inst: Instrument) {}
 
   check(type: OrderType, side: Side, priceTicks: number, qtyLots: number, reduceOnly: boolean, m: FilterMarket): Reject | null {
     const inst = this.inst;
@@ -84,30 +70,18 @@ export class OrderFilters {
       if (inst.maxQtyLots > 0 && qtyLots > inst.maxQtyLots) return REJECT.qtyAboveMax;
       if (side === 'buy' && priceTicks > m.maxBuyTicks) return REJECT.percentPriceUp;
       if (side === 'sell' && priceTicks < m.minSellTicks) return REJECT.percentPriceDown;
-      if (!reduceOnly && !this.meetsMinNotional(priceTicks, qtyLots)) return REJECT.minNotional;
+      if (!reduceOnly && !inst.meetsMinNotional(priceTicks, qtyLots)) return REJECT.minNotional;
       return null;
     }
-    if (this.marketMinLots > 0 && qtyLots < this.marketMinLots) return REJECT.qtyBelowMin;
-    if (this.marketMaxLots > 0 && qtyLots > this.marketMaxLots) return REJECT.qtyAboveMax;
+    if (inst.marketMinQtyLots > 0 && qtyLots < inst.marketMinQtyLots) return REJECT.qtyBelowMin;
+    if (inst.marketMaxQtyLots > 0 && qtyLots > inst.marketMaxQtyLots) return REJECT.qtyAboveMax;
     // A MARKET order is checked against the counterparty's best price: the band edge it would cross.
     if (side === 'buy' && m.oppositeBestTicks > m.maxBuyTicks) return REJECT.percentPriceMarket;
     if (side === 'sell' && m.oppositeBestTicks < m.minSellTicks) return REJECT.percentPriceMarket;
-    if (!reduceOnly && this.minNotional.units > 0n) {
+    if (!reduceOnly && inst.minNotional.units > 0n) {
       const price = m.mark ?? (Number.isNaN(m.oppositeBestTicks) ? null : priceExact(inst, m.oppositeBestTicks));
-      if (price !== null && !notionalAtLeast(inst, price, qtyLots, this.minNotional)) return REJECT.minNotional;
+      if (price !== null && !notionalAtLeast(inst, price, qtyLots, inst.minNotional)) return REJECT.minNotional;
     }
     return null;
-  }
-
-  /**
-   * price × qty ≥ MIN_NOTIONAL, exactly: a float estimate (relative error ~1e-15) decides every
-   * order further than 1e-9 (relative) from the minimum; the rest take the exact BigInt check.
-   */
-  private meetsMinNotional(priceTicks: number, qtyLots: number): boolean {
-    const approx = priceTicks * qtyLots * this.tickLotNotional;
-    const min = this.minNotionalFloat;
-    if (approx > min * (1 + 1e-9)) return true;
-    if (approx < min * (1 - 1e-9)) return false;
-    return this.inst.meetsMinNotional(priceTicks, qtyLots);
   }
 }

@@ -21,7 +21,8 @@
 import type { MarkPrice } from '../model/events.ts';
 import type { Instrument } from '../model/instrument.ts';
 import { ConfigError } from '../core/errors.ts';
-import { formatExact, fundingPayment, parseExact, type ExactDecimal } from './money.ts';
+import { formatScaled, parseDecimal, type ScaledDecimal } from '../model/money.ts';
+import { fundingPayment } from './money.ts';
 import type { FundingSettlement } from '../model/venue.ts';
 import type { FundingConfig, SimExchangeCounters } from './types.ts';
 
@@ -31,8 +32,8 @@ export const DEFAULT_FUNDING_INTERVAL_US = 8 * 3600 * 1_000_000;
 export interface SymbolFunding {
   readonly inst: Instrument;
   readonly positionLots: number;
-  readonly mark: ExactDecimal | null;
-  midExact(): ExactDecimal | null;
+  readonly mark: ScaledDecimal | null;
+  midExact(): ScaledDecimal | null;
   pendingFundingUs: number;
   pendingRate: string;
   lastSettledUs: number;
@@ -56,7 +57,7 @@ export class FundingClock {
       this.offsetUs = cfg.offsetUs ?? 0;
       this.fixedRate = cfg.rate;
       if (!(this.intervalUs > 0 && Number.isInteger(this.intervalUs))) throw new ConfigError(`funding interval must be a positive integer of µs, got ${this.intervalUs}`, { field: 'funding.intervalUs' });
-      parseExact(cfg.rate, 'funding.rate');
+      parseDecimal(cfg.rate, 'funding.rate');
       this.nextFixedUs = NaN;
     } else {
       this.intervalUs = 0;
@@ -101,7 +102,7 @@ export class FundingClock {
   }
 
   private settle(s: SymbolFunding, tsUs: number, rate: string, markOverride = ''): void {
-    const mark = markOverride !== '' ? parseExact(markOverride, `${s.inst.symbol}.markPrice`) : (s.mark ?? s.midExact());
+    const mark = markOverride !== '' ? parseDecimal(markOverride, `${s.inst.symbol}.markPrice`) : (s.mark ?? s.midExact());
     s.lastSettledUs = tsUs;
     if (mark === null) {
       this.counters.fundingSkipped++;
@@ -111,10 +112,10 @@ export class FundingClock {
     this.emit({
       symbol: s.inst.symbol,
       tsUs,
-      markPrice: formatExact(mark),
+      markPrice: formatScaled(mark.units, mark.scale),
       rate,
       positionLots: s.positionLots,
-      payment: fundingPayment(s.inst, s.positionLots, mark, parseExact(rate, `${s.inst.symbol}.fundingRate`)),
+      payment: fundingPayment(s.inst, s.positionLots, mark, parseDecimal(rate, `${s.inst.symbol}.fundingRate`)),
     });
   }
 }

@@ -25,7 +25,6 @@ import type { Side } from '../model/events.ts';
 import type { Instrument } from '../model/instrument.ts';
 import type { Intent, Quote } from '../model/trading.ts';
 import { InvariantError } from '../core/errors.ts';
-import { decimalsOf, parseFixed } from '../model/decimal.ts';
 import type { CommonConfig } from './config.ts';
 import { computeFairPrice } from './fair-price.ts';
 import type { LiveQuote, StrategyContext } from './types.ts';
@@ -51,45 +50,13 @@ function noQuotes(ctx: StrategyContext, label: string, why: string, flatten = fa
   return { symbol: ctx.instrument.symbol, tsUs: ctx.tsUs, quotes: [], cancelAll: true, flatten, reason: `${label}: no quotes: ${why}` };
 }
 
-/**
- * MIN_NOTIONAL of an instrument in tick-lots (price ticks × lots), rounded up, computed once per
- * instrument: for integers, ticks × lots ≥ this ⇔ the exact notional ≥ minNotional, because
- * n ≥ ⌈a/b⌉ ⇔ n·b ≥ a for an integer n. (Instrument.meetsMinNotional is exact too but parses the
- * decimal and multiplies BigInts at every call; this runs for every quote of every decision.)
- */
-const minNotionalTickLotsCache = new WeakMap<Instrument, number>();
-
-function minNotionalTickLots(inst: Instrument): number {
-  let v = minNotionalTickLotsCache.get(inst);
-  if (v === undefined) {
-    const d = Math.max(decimalsOf(inst.spec.minNotional), 0);
-    const min = BigInt(parseFixed(inst.spec.minNotional, d)) * 10n ** BigInt(inst.priceDecimals + inst.qtyDecimals);
-    const perTickLot = BigInt(inst.tickUnits) * BigInt(inst.stepUnits) * 10n ** BigInt(d);
-    // Beyond 2^53 the integer comparison would not be exact; NaN sends every check to the exact path.
-    if (perTickLot <= 0n) v = NaN;
-    else {
-      const ceil = min <= 0n ? 0n : (min + perTickLot - 1n) / perTickLot;
-      v = ceil <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(ceil) : NaN;
-    }
-    minNotionalTickLotsCache.set(inst, v);
-  }
-  return v;
-}
-
-function meetsMinNotional(inst: Instrument, priceTicks: number, qtyLots: number): boolean {
-  const min = minNotionalTickLots(inst);
-  const tickLots = priceTicks * qtyLots;
-  if (min === min && Number.isSafeInteger(tickLots) && Number.isInteger(priceTicks) && Number.isInteger(qtyLots) && priceTicks >= 0 && qtyLots >= 0) return tickLots >= min;
-  return inst.meetsMinNotional(priceTicks, qtyLots);
-}
-
 /** Why a quote would be rejected by the exchange filters, or null when it passes. */
 export function filterViolation(inst: Instrument, priceTicks: number, qtyLots: number): string | null {
   if (priceTicks < Math.max(1, inst.minPriceTicks)) return `price ${priceTicks} below min price ${inst.minPriceTicks}`;
   if (priceTicks > inst.maxPriceTicks) return `price ${priceTicks} above max price ${inst.maxPriceTicks}`;
   if (qtyLots < Math.max(1, inst.minQtyLots)) return `qty ${qtyLots} below min qty ${inst.minQtyLots}`;
   if (qtyLots > inst.maxQtyLots) return `qty ${qtyLots} above max qty ${inst.maxQtyLots}`;
-  if (!meetsMinNotional(inst, priceTicks, qtyLots)) return `notional below min notional ${inst.spec.minNotional}`;
+  if (!inst.meetsMinNotional(priceTicks, qtyLots)) return `notional below min notional ${inst.spec.minNotional}`;
   return null;
 }
 

@@ -1,82 +1,92 @@
 /**
  * Initial margin in use, as the decimal string the risk engine reads: the margin of our open orders
- * (Σ price × remaining, in tick-lots, × tickSize × stepSize / leverage) plus the positions' margin.
+ * (Σ price × remaining, in tick-lots, × tickSize × stepSize / leverage) plus the positions' margin,
+ * in the margin asset.
  *
- * Reference computation: decimal.js at its global precision (`Decimal.precision`, 20 significant
- * digits by default), `toFixed()`. The fast path computes the same value exactly with BigInt when
- * every intermediate result of the reference has at most `Decimal.precision` significant digits and
- * the division by the leverage terminates: decimal.js then rounds nothing, so both print the same
- * string. Anything else (more digits, a negative or exotic input) takes the reference path. (The
- * reference costs several microseconds and runs whenever our orders move.)
+ * Rounding: each step (× tickSize, × stepSize, ÷ leverage, + position margin) is rounded to 20
+ * significant digits, half away from zero. That is the rule this string has always followed (it was
+ * decimal.js at its default precision, and tests/trader/margin.prop.test.ts still checks it against
+ * decimal.js): in the common case nothing is rounded, and only a leverage with a prime factor other
+ * than 2 and 5 (3, 7, 12, …) or more than 20 digits makes a step inexact.
  */
-import { Decimal } from 'decimal.js';
+import { InvariantError } from '../core/errors.ts';
 import type { Instrument } from '../model/instrument.ts';
+import { addScaled, formatScaled, mulScaled, parseDecimal, pow10n, type ScaledDecimal } from '../model/money.ts';
 
-/** A non-negative plain decimal (the portfolio's money strings). */
-const PLAIN_NON_NEGATIVE = /^\d+(\.\d+)?$/;
+/** Significant digits kept by every step. */
+const DIGITS = 20;
+const TEN_TO_DIGITS = pow10n(DIGITS);
 
-/** The reference: what the trading core has always computed. */
-export function marginUsedDecimal(orderTickLots: number, inst: Instrument, leverage: number, positionMargin: string): string {
-  const orderMargin = new Decimal(orderTickLots).times(inst.spec.tickSize).times(inst.spec.stepSize).div(leverage);
-  return orderMargin.plus(positionMargin).toFixed();
-}
-
-/** The same string as `marginUsedDecimal`, through the exact integer path when it applies. */
 export function marginUsed(orderTickLots: number, inst: Instrument, leverage: number, positionMargin: string): string {
-  return marginUsedExact(orderTickLots, inst, leverage, positionMargin) ?? marginUsedDecimal(orderTickLots, inst, leverage, positionMargin);
+  if (!Number.isFinite(orderTickLots) || !Number.isFinite(leverage) || leverage === 0) throw new InvariantError(`margin in use: ${orderTickLots} tick-lots at leverage ${leverage}`);
+  const withTick = roundSignificant(mulScaled(decimalOf(orderTickLots), tickSize(inst)));
+  const notional = roundSignificant(mulScaled(withTick, stepSize(inst)));
+  const orderMargin = divSignificant(notional, decimalOf(leverage));
+  const sum = roundSignificant(addScaled(orderMargin, parseDecimal(positionMargin, 'positionMargin')));
+  return formatScaled(sum.units, sum.scale);
 }
 
-/** The exact integer path; null when it does not apply (the caller uses the reference). */
-export function marginUsedExact(orderTickLots: number, inst: Instrument, leverage: number, positionMargin: string): string | null {
-  if (!(Number.isSafeInteger(orderTickLots) && orderTickLots >= 0 && Number.isSafeInteger(leverage) && leverage > 0)) return null;
-  if (!PLAIN_NON_NEGATIVE.test(positionMargin)) return null;
-  const digits = Decimal.precision;
-  // tickLots × tickSize (scale pd), × stepSize (scale pd + qd): each product must fit the precision.
-  const withTick = BigInt(orderTickLots) * BigInt(inst.tickUnits);
-  if (significantDigits(withTick) > digits) return null;
-  const notional = withTick * BigInt(inst.stepUnits);
-  if (significantDigits(notional) > digits) return null;
-  let scale = inst.priceDecimals + inst.qtyDecimals;
-  // ÷ leverage: exact once enough decimal places are added (leverage ≤ 125 needs at most 3 for 2^a·5^b).
-  const lev = BigInt(leverage);
-  let numerator = notional;
-  let extra = 0;
-  while (numerator % lev !== 0n) {
-    if (++extra > 8) return null; // not a terminating decimal: decimal.js would round
-    numerator *= 10n;
+/** A finite number as the decimal it reads as (String(n) is its shortest exact reading: "0.5", "1e+21"). */
+function decimalOf(n: number): ScaledDecimal {
+  return Number.isSafeInteger(n) ? { units: BigInt(n), scale: 0 } : parseDecimal(String(n));
+}
+
+function tickSize(inst: Instrument): ScaledDecimal {
+  return { units: BigInt(inst.tickUnits), scale: inst.priceDecimals };
+}
+
+function stepSize(inst: Instrument): ScaledDecimal {
+  return { units: BigInt(inst.stepUnits), scale: inst.qtyDecimals };
+}
+
+/** `±kept × 10^-scale` as a ScaledDecimal (a negative scale becomes trailing zeros of the units). */
+function fromKept(negative: boolean, kept: bigint, scale: number): ScaledDecimal {
+  const units = negative ? -kept : kept;
+  return scale >= 0 ? { units, scale } : { units: units * pow10n(-scale), scale: 0 };
+}
+
+/** `x` rounded to DIGITS significant digits, half away from zero. */
+function roundSignificant(x: ScaledDecimal): ScaledDecimal {
+  const negative = x.units < 0n;
+  const abs = negative ? -x.units : x.units;
+  if (abs < TEN_TO_DIGITS) return x;
+  const drop = abs.toString().length - DIGITS;
+  if (drop <= 0) return x;
+  const p = pow10n(drop);
+  let kept = abs / p;
+  if (2n * (abs % p) >= p) kept += 1n;
+  return fromKept(negative, kept, x.scale - drop);
+}
+
+/** `n / d` correctly rounded to DIGITS significant digits, half away from zero; `d ≠ 0`. */
+function divSignificant(n: ScaledDecimal, d: ScaledDecimal): ScaledDecimal {
+  // n / d = (num / den) × 10^-(n.scale − d.scale)
+  let num = n.units;
+  let den = d.units;
+  if (den < 0n) {
+    num = -num;
+    den = -den;
   }
-  const orderMargin = numerator / lev;
-  scale += extra;
-  if (significantDigits(orderMargin) > digits) return null;
-  // + positionMargin, aligned to the larger scale.
-  const dot = positionMargin.indexOf('.');
-  const posScale = dot < 0 ? 0 : positionMargin.length - dot - 1;
-  const posUnits = BigInt(dot < 0 ? positionMargin : positionMargin.slice(0, dot) + positionMargin.slice(dot + 1));
-  if (significantDigits(posUnits) > digits) return null; // decimal.js keeps it exact, but keep the reasoning simple
-  const s = Math.max(scale, posScale);
-  const sum = orderMargin * 10n ** BigInt(s - scale) + posUnits * 10n ** BigInt(s - posScale);
-  if (significantDigits(sum) > digits) return null;
-  return formatPlain(sum, s);
-}
-
-/** Digits of `n` without its trailing zeros (0 for 0). */
-function significantDigits(n: bigint): number {
-  if (n === 0n) return 0;
-  const s = (n < 0n ? -n : n).toString();
-  let end = s.length;
-  while (s.charCodeAt(end - 1) === 48) end--;
-  return end;
-}
-
-/** `units / 10^scale` (units ≥ 0) in plain notation without trailing zeros, as decimal.js's toFixed() prints it. */
-function formatPlain(units: bigint, scale: number): string {
-  let u = units;
-  let s = scale;
-  while (s > 0 && u % 10n === 0n) {
-    u /= 10n;
-    s--;
+  const negative = num < 0n;
+  if (negative) num = -num;
+  if (num === 0n) return { units: 0n, scale: 0 };
+  const scale = n.scale - d.scale;
+  // A quotient that terminates within 7 more decimals (every leverage 2^a·5^b ≤ 125) is exact; it
+  // is then rounded like any other value. This is the common case, and cheaper than the general one.
+  for (let extra = 0; extra <= 7; extra++) {
+    const scaled = num * pow10n(extra);
+    if (scaled % den === 0n) return roundSignificant(fromKept(negative, scaled / den, scale + extra));
   }
-  if (s === 0) return u.toString();
-  const str = u.toString().padStart(s + 1, '0');
-  return `${str.slice(0, str.length - s)}.${str.slice(str.length - s)}`;
+  // Scale the numerator by 10^k so that the integer quotient has more than DIGITS digits.
+  const k = Math.max(0, DIGITS + 1 + den.toString().length - num.toString().length);
+  num *= pow10n(k);
+  const q = num / den;
+  const r = num % den;
+  // The exact quotient is (q + r/den) × 10^-(scale + k); keep the DIGITS leading digits of q and
+  // round up when the dropped part, (q mod p) + r/den, is at least half of p.
+  const drop = q.toString().length - DIGITS;
+  const p = pow10n(drop);
+  let kept = q / p;
+  if (2n * ((q % p) * den + r) >= p * den) kept += 1n;
+  return fromKept(negative, kept, scale + k - drop);
 }

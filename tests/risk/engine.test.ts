@@ -193,17 +193,24 @@ describe('max order notional', () => {
 });
 
 describe('instrumentLimits', () => {
-  it('turns money limits into whole tick-lots: caps rounded down, MIN_NOTIONAL rounded up', () => {
+  it('turns money limits into whole tick-lots: caps rounded down, MIN_NOTIONAL (the instrument\'s) rounded up', () => {
     const cfg = parseRiskConfig({ maxOrderNotional: '120.00015', maxPositionNotional: '600' });
     // tick 0.1 × step 0.001 = 0.0001 USDT per tick-lot.
-    expect(instrumentLimits(cfg, INSTRUMENT)).toMatchObject({ maxOrderTickLots: 1_200_001, maxPositionTickLots: 6_000_000, minNotionalTickLots: 50_000 });
+    expect(instrumentLimits(cfg, INSTRUMENT)).toMatchObject({ maxOrderTickLots: 1_200_001, maxPositionTickLots: 6_000_000 });
+    expect(INSTRUMENT.minNotionalTickLots).toBe(50_000);
     // tick 0.5 × step 0.001 = 0.0005: MIN_NOTIONAL 0.0007 needs 2 tick-lots (1.4 rounded up).
     const odd = new Instrument(makeSpec({ tickSize: '0.5', minPrice: '0.5', minNotional: '0.0007' }));
-    expect(instrumentLimits(cfg, odd)).toMatchObject({ minNotionalTickLots: 2, maxOrderTickLots: 240_000 });
-    expect(instrumentLimits(parseRiskConfig(), new Instrument(makeSpec({ minNotional: '0' })))).toMatchObject({
-      minNotionalTickLots: 0,
-      maxOrderTickLots: Number.POSITIVE_INFINITY,
-    });
+    expect(instrumentLimits(cfg, odd)).toMatchObject({ maxOrderTickLots: 240_000 });
+    expect(odd.minNotionalTickLots).toBe(2);
+    const none = new Instrument(makeSpec({ minNotional: '0' }));
+    expect(instrumentLimits(parseRiskConfig(), none)).toMatchObject({ maxOrderTickLots: Number.POSITIVE_INFINITY });
+    expect(none.minNotionalTickLots).toBe(0);
+  });
+
+  it('takes PERCENT_PRICE from the instrument, only when enforced', () => {
+    const pp = new Instrument(makeSpec({ percentPrice: { multiplierUp: '1.05', multiplierDown: '0.950' } }));
+    expect(instrumentLimits(parseRiskConfig({ enforcePercentPrice: true }), pp).percentPrice).toMatchObject({ upUnits: 1050, downUnits: 950, unit: 1000 });
+    expect(instrumentLimits(parseRiskConfig({ enforcePercentPrice: false }), pp).percentPrice).toBeNull();
   });
 });
 

@@ -1,11 +1,21 @@
-// The MIN_NOTIONAL filter's float pre-check must agree with the exact BigInt rule everywhere,
-// including orders exactly at and one tick/lot around the minimum.
+// The MIN_NOTIONAL filter (the instrument's precomputed tick-lot rule) must agree with the exact
+// decimal rule everywhere, including orders exactly at and one tick/lot around the minimum.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { Instrument } from '../../src/model/instrument.ts';
+import { parseDecimal } from '../../src/model/money.ts';
 import { OrderFilters } from '../../src/sim-exchange/filters.ts';
 import { instrument } from './helpers.ts';
 
 const market = { mark: null, maxBuyTicks: Infinity, minSellTicks: -Infinity, oppositeBestTicks: NaN };
+
+/** price × qty ≥ MIN_NOTIONAL straight from the spec's decimal strings, in BigInt (independent of Instrument's precomputation). */
+function exactlyMeets(inst: Instrument, p: number, q: number): boolean {
+  const tick = parseDecimal(inst.spec.tickSize);
+  const step = parseDecimal(inst.spec.stepSize);
+  const min = parseDecimal(inst.spec.minNotional);
+  return BigInt(p) * tick.units * BigInt(q) * step.units * 10n ** BigInt(min.scale) >= min.units * 10n ** BigInt(tick.scale + step.scale);
+}
 
 describe('MIN_NOTIONAL filter', () => {
   for (const spec of [{ minNotional: '5' }, { minNotional: '100', tickSize: '0.01', stepSize: '0.1', minQty: '0.1', marketMinQty: '0.1' }, { minNotional: '20', tickSize: '0.001', stepSize: '1', minQty: '1', marketMinQty: '1' }]) {
@@ -16,11 +26,11 @@ describe('MIN_NOTIONAL filter', () => {
       // Orders near the boundary: for a price, the smallest qty that meets the minimum and its neighbours.
       const near = fc.integer({ min: 1, max: 5_000_000 }).chain((p) => {
         let q = 1;
-        while (!inst.meetsMinNotional(p, q)) q = q * 2;
+        while (!exactlyMeets(inst, p, q)) q = q * 2;
         let lo = Math.floor(q / 2);
         while (q - lo > 1) {
           const mid = (lo + q) >> 1;
-          if (inst.meetsMinNotional(p, mid)) q = mid;
+          if (exactlyMeets(inst, p, mid)) q = mid;
           else lo = mid;
         }
         return fc.tuple(fc.constant(p), fc.integer({ min: Math.max(1, q - 2), max: q + 2 }));
@@ -29,7 +39,7 @@ describe('MIN_NOTIONAL filter', () => {
       fc.assert(
         fc.property(fc.oneof(near, anywhere), ([p, q]) => {
           if (q < inst.minQtyLots || (inst.maxQtyLots > 0 && q > inst.maxQtyLots) || (inst.maxPriceTicks > 0 && p > inst.maxPriceTicks) || p < inst.minPriceTicks) return;
-          expect(rejectsNotional(p, q)).toBe(!inst.meetsMinNotional(p, q));
+          expect(rejectsNotional(p, q)).toBe(!exactlyMeets(inst, p, q));
         }),
         { numRuns: 3000 },
       );

@@ -7,7 +7,8 @@
  * seconds in the output; percentages as percent numbers (12.5 = 12.5 %).
  */
 import { InvariantError } from '../../core/errors.ts';
-import { formatScaled, parseDecimal, pow10n, type PnlDecomposition } from '../../portfolio/index.ts';
+import { formatScaled, parseDecimal, pow10n } from '../../model/money.ts';
+import type { PnlDecomposition } from '../../portfolio/index.ts';
 import type { RunRecorder, SymbolRecord } from './recorder.ts';
 
 export const US_PER_SECOND = 1_000_000;
@@ -121,8 +122,8 @@ function sortedRecord(m: Map<string, number>): Record<string, number> {
  */
 export function checkDecomposition(p: PnlDecomposition): PnlDecomposition {
   const parts = [p.spreadCapture, p.inventory, p.fees, p.funding, p.total].map((s) => parseDecimal(s, 'pnl'));
-  const scale = Math.max(...parts.map((d) => d.decimals));
-  const [s, i, f, fu, t] = parts.map((d) => d.units * pow10n(scale - d.decimals));
+  const scale = Math.max(...parts.map((d) => d.scale));
+  const [s, i, f, fu, t] = parts.map((d) => d.units * pow10n(scale - d.scale));
   const sum = s + i - f + fu;
   if (sum !== t) throw new InvariantError(`PnL decomposition does not sum: spread + inventory − fees + funding = ${formatScaled(sum, scale)} but total = ${p.total}`);
   return p;

@@ -7,7 +7,7 @@
 import { Rng } from '../../../src/core/index.ts';
 import { Instrument, SpecRegistry, type InstrumentSpec } from '../../../src/model/index.ts';
 import { Portfolio } from '../../../src/portfolio/index.ts';
-import { formatScaled } from '../../../src/portfolio/money.ts';
+import { formatScaled } from '../../../src/model/money.ts';
 import { computeMetrics, EventLogHasher, RunRecorder, type RunInfo, type RunMetrics, type SymbolSample } from '../../../src/backtest/report/index.ts';
 
 const base = {
