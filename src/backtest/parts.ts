@@ -74,7 +74,7 @@ export function realParts(ctx: PartsContext): RealParts {
   const limits: Record<string, number> = {};
   for (const i of instruments) limits[i.symbol] = Math.min(s.trader.risk.maxPositionLots, s.trader.strategy.maxPositionLots);
   const recorder = new RunRecorder({ instruments, startUs: data.startUs, sampleIntervalUs: s.report.sampleIntervalUs, positionLimitLots: limits });
-  core.bus.on('riskStateChanged', (e) => recorder.onRiskEvent({ tsUs: e.tsUs, symbol: e.symbol, from: e.from, to: e.to, reason: e.code ?? e.trigger }));
+  core.bus.on('risk.stateChanged', (e) => recorder.onRiskEvent({ tsUs: e.tsUs, symbol: e.symbol, from: e.from, to: e.to, reason: e.code ?? e.trigger }));
 
   const asset = instruments[0].spec.marginAsset.toUpperCase();
   const observer: EngineObserver = {

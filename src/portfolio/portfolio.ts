@@ -78,8 +78,8 @@ export class Portfolio {
     const acct = this.account(t.asset);
     acct.deposits += amount;
     acct.wallet += amount;
-    if (this.bus?.hasListeners('transferBooked')) {
-      this.bus.emit('transferBooked', { asset: acct.asset, tsUs: t.tsUs, amount: formatScaled(amount, this.moneyDecimals), walletBalance: formatScaled(acct.wallet, this.moneyDecimals) });
+    if (this.bus?.hasListeners('portfolio.transferBooked')) {
+      this.bus.emit('portfolio.transferBooked', { asset: acct.asset, tsUs: t.tsUs, amount: formatScaled(amount, this.moneyDecimals), walletBalance: formatScaled(acct.wallet, this.moneyDecimals) });
     }
   }
 
@@ -90,8 +90,8 @@ export class Portfolio {
     const realized = s.ledger.applyFill(f.side, f.qtyLots, f.priceTicks, fee, f.liquidity, f.midTicks);
     const acct = this.account(s.ledger.marginAsset);
     acct.wallet += realized - fee;
-    if (this.bus?.hasListeners('fillBooked')) {
-      this.bus.emit('fillBooked', {
+    if (this.bus?.hasListeners('portfolio.fillBooked')) {
+      this.bus.emit('portfolio.fillBooked', {
         symbol: s.ledger.symbol,
         tsUs: f.tsUs,
         side: f.side,
@@ -158,8 +158,8 @@ export class Portfolio {
     l.bookFunding(payment);
     this.account(l.marginAsset).wallet += payment;
     const paymentString = formatScaled(payment, this.moneyDecimals);
-    if (this.bus?.hasListeners('fundingBooked')) {
-      this.bus.emit('fundingBooked', { symbol: l.symbol, tsUs: f.tsUs, markPrice: f.markPrice, rate: f.rate, positionLots: l.lots, payment: paymentString });
+    if (this.bus?.hasListeners('portfolio.fundingBooked')) {
+      this.bus.emit('portfolio.fundingBooked', { symbol: l.symbol, tsUs: f.tsUs, markPrice: f.markPrice, rate: f.rate, positionLots: l.lots, payment: paymentString });
     }
     return paymentString;
   }

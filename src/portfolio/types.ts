@@ -171,7 +171,7 @@ export interface TransferBooked {
 }
 
 export type PortfolioEventMap = {
-  fillBooked: FillBooked;
-  fundingBooked: FundingBooked;
-  transferBooked: TransferBooked;
+  'portfolio.fillBooked': FillBooked;
+  'portfolio.fundingBooked': FundingBooked;
+  'portfolio.transferBooked': TransferBooked;
 };

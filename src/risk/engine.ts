@@ -7,11 +7,11 @@
  *
  * Semantics, in the order the checks run (see docs/RISK_RULES.md for every rule and key):
  * 1. `update(ctx)`: volatility breaker (σ, mid jump) and equity stops (drawdown, daily loss) move
- *    the trading state; each change is published as `riskStateChanged`.
- * 2. Whole-intent gates → a denial (`riskDenied`): HALTED (only pure cancels pass), a malformed
+ *    the trading state; each change is published as `risk.stateChanged`.
+ * 2. Whole-intent gates → a denial (`risk.denied`): HALTED (only pure cancels pass), a malformed
  *    cancel-all, and when there are quotes: an account out of sync with the venue (user-data stream
  *    down or not yet reconciled), an invalid or stale book.
- * 3. Per-quote rules → trims (`riskTrimmed`), quotes taken nearest-first (`level`, then input
+ * 3. Per-quote rules → trims (`risk.trimmed`), quotes taken nearest-first (`level`, then input
  *    order): filters, price band, PERCENT_PRICE, open-order count, reduce-only (REDUCING state or
  *    capital usage), per-order notional, worst-case position in lots and notional, exchange minimums,
  *    order-rate budget. A quote may be shrunk by several rules; each shrink is one `RiskTrim`.
@@ -434,8 +434,8 @@ export class RiskEngine {
 
   private approve(ctx: RiskContext, intent: Intent, quotes: readonly Quote[], trims: RiskTrim[]): RiskDecision {
     const state = this.machine.state;
-    if (trims.length > 0 && this.bus?.hasListeners('riskTrimmed')) {
-      this.bus.emit('riskTrimmed', { symbol: this.symbol, tsUs: ctx.tsUs, trims, state });
+    if (trims.length > 0 && this.bus?.hasListeners('risk.trimmed')) {
+      this.bus.emit('risk.trimmed', { symbol: this.symbol, tsUs: ctx.tsUs, trims, state });
     }
     const approved: Intent = trims.length === 0 ? intent : { ...intent, quotes };
     return { approved: true, intent: approved, trims, state };
@@ -444,12 +444,12 @@ export class RiskEngine {
   private deny(ctx: RiskContext, code: RiskReasonCode, message: string, cancelAll: boolean): RiskDecision {
     const reason: RiskReason = { code, message };
     const state = this.machine.state;
-    if (this.bus?.hasListeners('riskDenied')) this.bus.emit('riskDenied', { symbol: this.symbol, tsUs: ctx.tsUs, reason, state, cancelAll });
+    if (this.bus?.hasListeners('risk.denied')) this.bus.emit('risk.denied', { symbol: this.symbol, tsUs: ctx.tsUs, reason, state, cancelAll });
     return { approved: false, reason, state, cancelAll };
   }
 
   private publish(t: StateTransition | null): void {
-    if (t !== null && this.bus) this.bus.emit('riskStateChanged', { symbol: this.symbol, ...t });
+    if (t !== null && this.bus) this.bus.emit('risk.stateChanged', { symbol: this.symbol, ...t });
   }
 }
 

@@ -34,9 +34,9 @@ export interface RiskTrimmed {
 
 /** A type alias (not an interface) so that it satisfies `EventMap` and can be merged into an app's map. */
 export type RiskEventMap = {
-  riskStateChanged: RiskStateChanged;
-  riskDenied: RiskDenied;
-  riskTrimmed: RiskTrimmed;
+  'risk.stateChanged': RiskStateChanged;
+  'risk.denied': RiskDenied;
+  'risk.trimmed': RiskTrimmed;
 };
 
 /**

@@ -233,7 +233,7 @@ export class TradingCore implements TraderPort {
     this.bus.on('order.expired', changed);
     this.bus.on('order.rejected', changed);
 
-    this.bus.on('riskStateChanged', (e) => {
+    this.bus.on('risk.stateChanged', (e) => {
       if (e.to === 'HALTED') this.cancelAllNow(e.symbol, `risk HALTED (${e.code ?? 'manual'}: ${e.message})`);
     });
   }
@@ -637,11 +637,11 @@ export class TradingCore implements TraderPort {
     if (this.decision.obiSource !== 'l1') p.signal.refreshDepthImbalances(p.book);
     writeStrategySignals(p.signal.signal, p.signals, this.decision.obiSource, this.decision.micropriceSource);
     const intent = p.strategy.decide(sctx);
-    if (this.bus.hasListeners('intent')) this.bus.emit('intent', { symbol, tsUs: now, trigger: why, intent });
+    if (this.bus.hasListeners('trader.intentDecided')) this.bus.emit('trader.intentDecided', { symbol, tsUs: now, trigger: why, intent });
 
     const rctx = this.riskContext(p, now, position);
     const decision = p.risk.check(intent, rctx);
-    if (this.bus.hasListeners('decision')) this.bus.emit('decision', { symbol, tsUs: now, decision });
+    if (this.bus.hasListeners('trader.riskDecided')) this.bus.emit('trader.riskDecided', { symbol, tsUs: now, decision });
     this.act(p, decision, now, position);
   }
 
@@ -665,7 +665,7 @@ export class TradingCore implements TraderPort {
       this.queue.push(c);
     }
     this.counters.commands += cmds.length;
-    if (this.bus.hasListeners('commands')) this.bus.emit('commands', { symbol: p.instrument.symbol, tsUs: now, cause, commands: cmds });
+    if (this.bus.hasListeners('trader.commandsQueued')) this.bus.emit('trader.commandsQueued', { symbol: p.instrument.symbol, tsUs: now, cause, commands: cmds });
   }
 
   private cancelAllNow(symbol: string, reason: string): void {

@@ -74,9 +74,9 @@ export type TraderOwnEvents = {
   'venue.streamChanged': StreamChanged;
   'account.synced': AccountSynced;
   'position.adjusted': PositionAdjusted;
-  intent: IntentDecided;
-  decision: RiskDecided;
-  commands: CommandsQueued;
+  'trader.intentDecided': IntentDecided;
+  'trader.riskDecided': RiskDecided;
+  'trader.commandsQueued': CommandsQueued;
 };
 
 export type TraderEvents = TraderOwnEvents & RiskEventMap & OmsEvents & PortfolioEventMap;

@@ -170,7 +170,7 @@ describe('Portfolio properties', () => {
         const bus = new EventBus<PortfolioEventMap>();
         const p = new Portfolio(registry(), {}, bus);
         let realized = '';
-        bus.on('fillBooked', (e) => (realized = e.realizedPnl));
+        bus.on('portfolio.fillBooked', (e) => (realized = e.realizedPnl));
         for (const f of fills) {
           const before = p.positionLots('BTCUSDT');
           const avgBefore = p.avgEntryFraction('BTCUSDT');

@@ -34,7 +34,7 @@ describe('Portfolio: hand-computed scenario', () => {
     const realized: string[] = [];
     const bus = new EventBus<PortfolioEventMap>();
     const q = new Portfolio(registry(), {}, bus);
-    bus.on('fillBooked', (e) => realized.push(e.realizedPnl));
+    bus.on('portfolio.fillBooked', (e) => realized.push(e.realizedPnl));
     handScenario(p);
     handScenario(q);
     expect(realized).toEqual(['0', '0', '75', '-75']);
@@ -58,7 +58,7 @@ describe('Portfolio: hand-computed scenario', () => {
     const p = new Portfolio(registry());
     const events: string[] = [];
     const bus = new EventBus<PortfolioEventMap>();
-    bus.on('fundingBooked', (e) => events.push(`${e.positionLots}:${e.payment}`));
+    bus.on('portfolio.fundingBooked', (e) => events.push(`${e.positionLots}:${e.payment}`));
     const q = new Portfolio(registry(), {}, bus);
     for (const x of [p, q]) {
       handScenario(x);
@@ -137,7 +137,7 @@ describe('Portfolio: hand-computed scenario', () => {
   it('uses the last bracket beyond every cap, and publishes transfers', () => {
     const bus = new EventBus<PortfolioEventMap>();
     const transfers: string[] = [];
-    bus.on('transferBooked', (e) => transfers.push(`${e.asset}:${e.amount}:${e.walletBalance}`));
+    bus.on('portfolio.transferBooked', (e) => transfers.push(`${e.asset}:${e.amount}:${e.walletBalance}`));
     const p = new Portfolio(registry(), { defaults: { leverage: 10, brackets: [{ notionalCap: '1000', maintMarginRatio: '0.01', cum: '0' }, { notionalCap: '5000', maintMarginRatio: '0.02', cum: '10' }] } }, bus);
     p.deposit({ asset: 'USDT', amount: '500', tsUs: T0 });
     p.deposit({ asset: 'USDT', amount: '-100', tsUs: T0 });

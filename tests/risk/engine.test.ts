@@ -28,7 +28,7 @@ function setup(raw: Record<string, unknown> = {}) {
   const cfg = parseRiskConfig({ ...OFF, ...raw });
   const bus = new EventBus<AppEvents>();
   const events: { type: string; payload: unknown }[] = [];
-  for (const type of ['riskStateChanged', 'riskDenied', 'riskTrimmed'] as const) bus.on(type, (payload) => events.push({ type, payload }));
+  for (const type of ['risk.stateChanged', 'risk.denied', 'risk.trimmed'] as const) bus.on(type, (payload) => events.push({ type, payload }));
   const engine = new RiskEngine({ symbol: SYMBOL, config: cfg, bus, startUs: T0 });
   return { engine, events, bus };
 }
@@ -115,7 +115,7 @@ describe('max position (lots)', () => {
       ['sell', 'MAX_POSITION', 4],
       ['buy', 'MAX_POSITION', 1],
     ]);
-    expect(events).toEqual([{ type: 'riskTrimmed', payload: { symbol: SYMBOL, tsUs: T0, trims: d.trims, state: 'ACTIVE' } }]);
+    expect(events).toEqual([{ type: 'risk.trimmed', payload: { symbol: SYMBOL, tsUs: T0, trims: d.trims, state: 'ACTIVE' } }]);
   });
 
   it('counts a keepable open order and the quote that keeps it once, so a binding limit does not flip', () => {
@@ -269,7 +269,7 @@ describe('drawdown stop', () => {
     expect(engine.update(makeCtx({ tsUs: T0 + 1, equity: '9000' }))).toBe('REDUCING');
     expect(events).toEqual([
       {
-        type: 'riskStateChanged',
+        type: 'risk.stateChanged',
         payload: { symbol: SYMBOL, from: 'ACTIVE', to: 'REDUCING', trigger: 'STOP_REDUCING', code: 'DRAWDOWN_STOP', message: expect.stringContaining('1000'), tsUs: T0 + 1 },
       },
     ]);
@@ -290,7 +290,7 @@ describe('drawdown stop', () => {
     expect(d.reason.code).toBe('DRAWDOWN_STOP');
     expect(d.reason.message).toMatch(/HALTED/);
     expect(d.cancelAll).toBe(true);
-    expect(events.map((e) => e.type)).toEqual(['riskStateChanged', 'riskDenied']);
+    expect(events.map((e) => e.type)).toEqual(['risk.stateChanged', 'risk.denied']);
   });
 
   it('trips when the peak equity is not positive', () => {
@@ -435,7 +435,7 @@ describe('volatility circuit breaker', () => {
     expect(d.reason.code).toBe('VOLATILITY_HALT');
     expect(engine.update(makeCtx({ tsUs: T0 + 1 + 30 * S - 1 }))).toBe('HALTED');
     expect(engine.update(makeCtx({ tsUs: T0 + 1 + 30 * S }))).toBe('ACTIVE');
-    expect(events.filter((e) => e.type === 'riskStateChanged').map((e) => e.payload)).toEqual([
+    expect(events.filter((e) => e.type === 'risk.stateChanged').map((e) => e.payload)).toEqual([
       expect.objectContaining({ from: 'ACTIVE', to: 'HALTED', trigger: 'VOLATILITY_TRIP', code: 'VOLATILITY_HALT', tsUs: T0 + 1 }),
       expect.objectContaining({ from: 'HALTED', to: 'ACTIVE', trigger: 'VOLATILITY_CLEAR', tsUs: T0 + 1 + 30 * S }),
     ]);
@@ -498,7 +498,7 @@ describe('kill switch and HALTED', () => {
     expect(engine.update(makeCtx({ tsUs: T0 + 3_600 * S }))).toBe('HALTED');
     engine.reset(T0 + 3_600 * S, 'all clear');
     expect(approved(engine.check(intent([quote('sell', 600_010, 1)]), makeCtx({ tsUs: T0 + 3_600 * S }))).state).toBe('ACTIVE');
-    expect(events.filter((e) => e.type === 'riskStateChanged').map((e) => (e.payload as { trigger: string }).trigger)).toEqual(['KILL', 'RESET']);
+    expect(events.filter((e) => e.type === 'risk.stateChanged').map((e) => (e.payload as { trigger: string }).trigger)).toEqual(['KILL', 'RESET']);
   });
 
   it('REDUCING lets flatten through; a cancel-all carrying quotes is denied', () => {

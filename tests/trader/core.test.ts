@@ -40,9 +40,9 @@ describe('TradingCore pipeline', () => {
   it('publishes intents, decisions and queued commands on its bus', () => {
     const { core } = newCore();
     const seen: string[] = [];
-    core.bus.on('intent', (e) => seen.push(`intent ${e.trigger} ${e.intent.quotes.length}`));
-    core.bus.on('decision', (e) => seen.push(`decision ${e.decision.approved}`));
-    core.bus.on('commands', (e) => seen.push(`commands ${e.cause} ${e.commands.length}`));
+    core.bus.on('trader.intentDecided', (e) => seen.push(`intent ${e.trigger} ${e.intent.quotes.length}`));
+    core.bus.on('trader.riskDecided', (e) => seen.push(`decision ${e.decision.approved}`));
+    core.bus.on('trader.commandsQueued', (e) => seen.push(`commands ${e.cause} ${e.commands.length}`));
     const market = new RandomMarket(new Rng(1));
     core.onMarketEvent(market.snapshot(T0));
     for (const e of market.step(T0)) core.onMarketEvent(e);
@@ -110,7 +110,7 @@ describe('TradingCore pipeline', () => {
     const open = h.gateway.openOrders().map((o) => o.clientOrderId).sort();
     expect(open.length).toBeGreaterThan(0);
     const halts: string[] = [];
-    h.core.bus.on('commands', (e) => {
+    h.core.bus.on('trader.commandsQueued', (e) => {
       if (e.cause === 'halt') for (const c of e.commands) halts.push(c.kind === 'cancel' ? c.clientOrderId : `not a cancel: ${c.kind}`);
     });
     h.core.kill(SYMBOL);

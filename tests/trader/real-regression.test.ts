@@ -63,10 +63,10 @@ function run(events: readonly MarketEvent[], specs: SpecRegistry, config: Trader
     hash.update(JSON.stringify(payload));
     hash.update('\n');
   };
-  bus.on('intent', record('intent'));
-  bus.on('decision', record('decision'));
-  bus.on('commands', record('commands'));
-  bus.on('riskStateChanged', record('state'));
+  bus.on('trader.intentDecided', record('intent'));
+  bus.on('trader.riskDecided', record('decision'));
+  bus.on('trader.commandsQueued', record('commands'));
+  bus.on('risk.stateChanged', record('state'));
   let fills = 0;
   bus.on('order.filled', () => fills++);
   const core = new TradingCore({ clock, bus, instruments: [specs.get('BTCUSDT')], config, initialBalance: [{ asset: 'USDT', amount: '100000' }] });

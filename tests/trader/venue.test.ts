@@ -15,7 +15,7 @@ function quoting(config: TraderConfigInput = FIXED_CONFIG) {
   const core = new TradingCore({ clock, instruments: [INSTRUMENT], config, initialBalance: [{ asset: 'USDT', amount: '100000' }] });
   const market = new RandomMarket(new Rng(1));
   const denials: string[] = [];
-  core.bus.on('riskDenied', (e) => denials.push(e.reason.code));
+  core.bus.on('risk.denied', (e) => denials.push(e.reason.code));
   core.onMarketEvent(market.snapshot(T0));
   for (const e of market.step(T0)) core.onMarketEvent(e);
   const submits = core.drainCommands().filter((c): c is Submit => c.kind === 'submit');
