@@ -91,8 +91,7 @@ export function realParts(ctx: PartsContext): RealParts {
     },
     onVenueEventDelivered: (_t, e) => {
       if (e.kind !== 'funding') return;
-      const f = e.settlement;
-      recorder.onFunding({ tsUs: f.tsUs, symbol: f.symbol, rate: f.rate, markPrice: f.markPrice, positionLots: f.positionLots, payment: f.payment });
+      recorder.onFunding(e.settlement);
     },
     nextSampleUs: (after) => recorder.nextSampleUs(after),
     onSample: (t) => {

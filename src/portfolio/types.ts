@@ -160,9 +160,6 @@ export interface FillBooked {
   positionLots: number;
 }
 
-/** A funding payment as booked (payment: received positive, paid negative). */
-export type FundingBooked = FundingSettlement;
-
 export interface TransferBooked {
   asset: string;
   tsUs: number;
@@ -172,6 +169,6 @@ export interface TransferBooked {
 
 export type PortfolioEventMap = {
   'portfolio.fillBooked': FillBooked;
-  'portfolio.fundingBooked': FundingBooked;
+  'portfolio.fundingBooked': FundingSettlement;
   'portfolio.transferBooked': TransferBooked;
 };

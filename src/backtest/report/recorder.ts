@@ -26,7 +26,7 @@ import { ConfigError, InvariantError } from '../../core/errors.ts';
 import type { Side } from '../../model/events.ts';
 import type { Instrument } from '../../model/instrument.ts';
 import type { TradingState } from '../../model/trading.ts';
-import type { Liquidity, OrderType, TimeInForce } from '../../model/venue.ts';
+import type { FundingSettlement, Liquidity, OrderType, TimeInForce } from '../../model/venue.ts';
 import { join } from 'node:path';
 import { FillsTable, ORDER_EVENT_KINDS, ORDER_TYPES, OrdersTable, TIME_IN_FORCES, UNKNOWN } from './tables.ts';
 
@@ -72,17 +72,6 @@ export interface RiskEventInput {
   from: TradingState;
   to: TradingState;
   reason: string;
-}
-
-export interface FundingEventInput {
-  tsUs: number;
-  symbol: string;
-  /** Exact decimal strings. */
-  rate: string;
-  markPrice: string;
-  positionLots: number;
-  /** Received positive, paid negative (exact string from the portfolio). */
-  payment: string;
 }
 
 /** Account values at a grid time, floats in the margin asset (PortfolioSnapshot float getters). */
@@ -208,8 +197,6 @@ export interface SymbolRecord {
   readonly pending: { ts: F64Column; sign: F64Column; price: F64Column; qty: F64Column; heads: number[] };
 }
 
-export type FundingRecord = FundingEventInput;
-
 export class RunRecorder {
   readonly startUs: number;
   readonly sampleIntervalUs: number;
@@ -228,7 +215,7 @@ export class RunRecorder {
   readonly fees = new F64Column();
   readonly funding = new F64Column();
   readonly total = new F64Column();
-  readonly fundingEvents: FundingRecord[] = [];
+  readonly fundingEvents: FundingSettlement[] = [];
   readonly riskEvents: RiskEventInput[] = [];
   endUs: number | null = null;
   private readonly bySymbol = new Map<string, number>();
@@ -372,7 +359,7 @@ export class RunRecorder {
     this.riskEvents.push({ tsUs: e.tsUs, symbol: r.instrument.symbol, from: e.from, to: e.to, reason: e.reason });
   }
 
-  onFunding(e: FundingEventInput): void {
+  onFunding(e: FundingSettlement): void {
     this.assertOpen();
     const r = this.records[this.indexOf(e.symbol)];
     this.fundingEvents.push({ ...e, symbol: r.instrument.symbol });
