@@ -23,7 +23,7 @@ import type { MarketEvent } from '../model/events.ts';
 import { loadExchangeInfoFile } from '../adapter/binance/index.ts';
 import { Instrument } from '../model/instrument.ts';
 import type { Scenario } from '../scenario/index.ts';
-import { mergeSources, openStore, type EventBatches, type TableName } from '../store/index.ts';
+import { compareWithMeta, hashFiles, mergeSources, openStore, type EventBatches, type FileCheck, type PartitionMeta, type TableName } from '../store/index.ts';
 import { DEFAULT_SYNTHETIC, syntheticInstrument, type SyntheticConfig } from '../synthetic/index.ts';
 import type { SimVenue } from '../model/venue.ts';
 import type { TraderPort } from '../trader/index.ts';
@@ -34,11 +34,27 @@ import { EventLog } from './event-log.ts';
 
 export type BookMode = 'depth' | 'top-of-book';
 
+/** What the run's check of the store files found (store runs only). */
+export interface DataIntegrity {
+  /** Files read whose SHA-256 matched their partition's meta.json. */
+  verified: number;
+  /** Files of maker-store/2 partitions (no recorded hash): read unverified. */
+  unverified: string[];
+  /** Files that are not what meta.json says (only when `data.verify` is false; else the run stops). */
+  damaged: FileCheck[];
+}
+
 export interface PreparedData {
   instruments: Instrument[];
   sources: EventBatches[];
-  /** sha256 over what identifies the data (store partition metas or the synthetic config). */
+  /**
+   * sha256 over what identifies the data: the synthetic config, or the store partitions' metas and
+   * the SHA-256 of every file read, as read (set by `runScenario` once the files are hashed).
+   */
   fingerprint: string;
+  /** Store runs: the files read, hashed in a worker while the run goes (see `runScenario`). */
+  contentCheck?: Promise<{ checks: FileCheck[]; fingerprint: string }>;
+  integrity?: DataIntegrity;
   bookMode: BookMode;
   /** Start of the run (range start, or the first receive time in the store), µs. */
   startUs: number;
@@ -94,6 +110,7 @@ export async function prepareData(scenario: Scenario, batchRows = 65_536): Promi
   const instruments: Instrument[] = [];
   const sources: EventBatches[] = [];
   const metas: unknown[] = [];
+  const files: { meta: PartitionMeta; table: TableName; path: string }[] = [];
   let expected = 0;
   let hasDepth = false;
   let startUs = d.range?.fromUs ?? Infinity;
@@ -122,6 +139,7 @@ export async function prepareData(scenario: Scenario, batchRows = 65_536): Promi
         if (t === 'depth') hasDepth = true;
         if (!d.range && m.minTsReceiveUs < startUs) startUs = m.minTsReceiveUs;
         metas.push({ symbol, date, table: t, m, instrument: meta.instrument, imports: meta.imports });
+        files.push({ meta, table: t, path: join(root, d.venue, symbol, date, m.file) });
       }
     }
     if (rows === 0) {
@@ -132,8 +150,15 @@ export async function prepareData(scenario: Scenario, batchRows = 65_536): Promi
     sources.push(storeSource({ root, venue: d.venue, symbol, fromUs: d.range?.fromUs, toUs: d.range?.toUs, tables, batchRows }));
   }
   const bookMode: BookMode = d.book === 'depth' ? 'depth' : d.book === 'top-of-book' ? 'top-of-book' : hasDepth ? 'depth' : 'top-of-book';
-  const fingerprint = sha256(JSON.stringify({ source: 'store', venue: d.venue, range: d.range ? [d.range.fromUs, d.range.toUs] : null, metas }));
-  return { instruments, sources, fingerprint, bookMode, startUs: Number.isFinite(startUs) ? startUs : 0, expectedEvents: expected, streams: wantedStreams };
+  const identity = { source: 'store', venue: d.venue, range: d.range ? [d.range.fromUs, d.range.toUs] : null, metas };
+  // The files are hashed in a worker thread while the replay reads them; the fingerprint covers
+  // their bytes as read, whatever meta.json says.
+  const contentCheck = hashFiles(files.map((f) => f.path)).then((digests) => {
+    const checks = digests.map((dg, i) => compareWithMeta(files[i].meta, files[i].table, files[i].path, dg, null));
+    return { checks, fingerprint: sha256(JSON.stringify({ ...identity, content: digests.map((dg) => dg.sha256) })) };
+  });
+  contentCheck.catch(() => undefined); // awaited by runScenario; never an unhandled rejection meanwhile
+  return { instruments, sources, fingerprint: sha256(JSON.stringify(identity)), contentCheck, bookMode, startUs: Number.isFinite(startUs) ? startUs : 0, expectedEvents: expected, streams: wantedStreams };
 }
 
 export function orderLatencyModel(scenario: Scenario, rng: Rng): OrderLatencyModel {
@@ -205,13 +230,38 @@ export async function runScenario<P extends RunParts>(scenario: Scenario, makePa
     eventLog,
     onProgress: (done, localUs) => opts.onProgress?.(done, data.expectedEvents, localUs),
   });
-  const stats = await engine.run(mergeSources(data.sources, opts.batchRows));
+  let stats: EngineStats;
+  try {
+    stats = await engine.run(mergeSources(data.sources, opts.batchRows));
+  } catch (e) {
+    // Damage the hashes explain is reported as such, not as whatever decoding it broke.
+    if (data.contentCheck !== undefined) await settleContent(scenario, data, e);
+    throw e;
+  }
+  if (data.contentCheck !== undefined) await settleContent(scenario, data);
   if (stats.marketEvents === 0) {
     const where = scenario.data.source === 'store' ? (scenario.data.store ?? '') : 'synthetic';
     throw new InputError(`no market events for ${scenario.data.symbols.join(', ')}${scenario.data.range ? ` in ${scenario.data.range.text}` : ''}`, { file: where }, 'E_INPUT_EMPTY');
   }
   eventLog.end(stats);
   return { stats, eventLogHash: eventLog.digest(), eventLogEvents: eventLog.records, data, parts };
+}
+
+/**
+ * Waits for the hashes of the store files the run read. A file that is not what its meta.json
+ * says stops the run with a `StoreError` naming it, unless `data.verify` is false (then it is
+ * listed in `data.integrity`); the data fingerprint becomes the one over the bytes read.
+ */
+async function settleContent(scenario: Scenario, data: PreparedData, cause?: unknown): Promise<void> {
+  const { checks, fingerprint } = await data.contentCheck!;
+  const damaged = checks.filter((c) => c.problem !== null);
+  data.fingerprint = fingerprint;
+  data.integrity = { verified: checks.filter((c) => c.problem === null && c.expected.sha256 !== null).length, unverified: checks.filter((c) => c.problem === null && c.expected.sha256 === null).map((c) => c.path), damaged };
+  if (damaged.length > 0 && (scenario.data.verify || cause !== undefined)) {
+    const first = damaged[0];
+    const more = damaged.length > 1 ? ` (and ${damaged.length - 1} more file(s))` : '';
+    throw new StoreError(`${first.message}${more}; re-import the data (maker import), or set data.verify=false to run on it anyway`, { file: first.path }, cause);
+  }
 }
 
 /** For tests: a whole event list as one source. */

@@ -13,6 +13,7 @@
 import { MarketBook } from './market-book.ts';
 import type { BookTicker, MarketEvent } from '../model/events.ts';
 import type { Instrument } from '../model/instrument.ts';
+import type { StoreIntegrity } from '../store/index.ts';
 
 export interface SymbolCheck {
   depthEvents: number;
@@ -38,6 +39,8 @@ export interface CheckReport {
   symbols: Record<string, SymbolCheck>;
   /** Messages of streams the importers do not map, by stream name (raw inputs only; skipped safely). */
   skippedStreams: Record<string, number>;
+  /** A store's files checked against their partitions' meta.json (store inputs only). */
+  store?: StoreIntegrity;
 }
 
 const RECENT_TOPS = 4096;
@@ -220,11 +223,14 @@ export class DataChecker {
 }
 
 /**
- * Clean means: no gaps, no crossed book, no trade-id gaps, every checked bookTicker matched, and a
+ * Clean means: no gaps, no crossed book, no trade-id gaps, every checked bookTicker matched, a
  * symbol with depth events ends with its book in sync (depth without a usable snapshot never syncs,
- * so nothing could be checked: that is a finding, not a pass).
+ * so nothing could be checked: that is a finding, not a pass), and (a store) every file is what its
+ * partition's meta.json recorded. Leftovers of dead writers are reported but do not make data
+ * unclean: readers ignore them.
  */
 export function isClean(report: CheckReport): boolean {
+  if (report.store !== undefined && report.store.damaged.length > 0) return false;
   return Object.values(report.symbols).every(
     (s) =>
       s.gaps === 0 &&

@@ -44,6 +44,7 @@ export interface Scenario {
     streams: StreamName[] | null;
     book: 'auto' | 'depth' | 'top-of-book';
     spec: string | null;
+    verify: boolean;
     missingHint: string | null;
     synthetic: Record<string, unknown>;
     /** The resolved generator config (symbol, seed, start and duration are set per run). */

@@ -63,6 +63,7 @@ export const SCENARIO_SCHEMA = obj(
         book: oneOf('How the book is built: `depth` (diffs + snapshots), `top-of-book` (a 1-level book from each bookTicker), or `auto` (depth when the data has depth events, else top-of-book). The report states which.', ['auto', 'depth', 'top-of-book'] as const, 'auto'),
         missingHint: str('What to tell the user when the store or its data is missing (e.g. the download and `maker import` commands).', null, true),
         spec: str('Binance exchangeInfo JSON to take instrument specs from (overrides the spec stored with the data).', null, true),
+        verify: bool('Check every store file the run reads against the SHA-256 its partition recorded; a file that does not match stops the run, naming it. `false`: run on it anyway, the mismatch listed in the summary (the data fingerprint always covers the bytes read).', true),
         synthetic: { kind: 'map', doc: 'Parameters of the synthetic generator (`SyntheticConfig` in src/synthetic; keys are checked against its defaults, e.g. `startMidTicks`, `tradesPerS`, `sigmaTicksPerSqrtS`). `symbol`, `seed`, `startUs` and `durationS` come from data.symbols, seed and data.range.', keyDoc: 'SyntheticConfig key', of: { kind: 'delegate', doc: 'value', seeDoc: 'src/synthetic' }, default: {} },
       },
       ['source', 'symbols'],

@@ -1,13 +1,23 @@
 /**
  * Directory layout of the store and the per-partition metadata file.
  *
- *   <root>/<venue>/<symbol>/<YYYY-MM-DD>/<table>.parquet
  *   <root>/<venue>/<symbol>/<YYYY-MM-DD>/meta.json
+ *   <root>/<venue>/<symbol>/<YYYY-MM-DD>/<table>.<16 hex of its SHA-256>.parquet
  *
- * The date is the UTC date of ts_exchange_us. Names beginning with '.' (temporary files, spill
- * runs) are never part of the store.
+ * The date is the UTC date of ts_exchange_us. A partition is exactly what its meta.json lists:
+ * each table's file name, size, SHA-256, row count and time range. meta.json is replaced by one
+ * atomic rename, and that rename is the partition's commit: new table files are written under
+ * new (content-derived) names first, the old ones are removed only after. So a reader sees the old
+ * partition or the new one, never a mix, whenever a writer dies. Files a meta.json does not list
+ * (a dead writer's new files, or old ones not yet removed) and names beginning with '.' (temporary
+ * files, spill runs) are not part of the store: readers ignore them, `data check` reports them, the
+ * next commit of the partition removes them. A date directory without meta.json is an import that
+ * died before its first commit: not a partition.
+ *
+ * Format `maker-store/2` (before content hashes) had `<table>.parquet` and no hashes; it is still
+ * read, and re-importing into such a partition rewrites it as `maker-store/3`.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { StoreError } from '../core/errors.ts';
 import type { InstrumentSpec } from '../model/instrument.ts';
@@ -15,8 +25,13 @@ import { fsyncDir } from './parquet-io.ts';
 import { TABLES, type TableName } from './schema.ts';
 
 export const META_FILE = 'meta.json';
-/** Version 2: one depth row per event with LIST<INT64> level columns (1: one depth row per level). */
-export const STORE_FORMAT = 'maker-store/2';
+/**
+ * Version 3: content-addressed table files with SHA-256, size and row count in meta.json.
+ * Version 2: one depth row per event with LIST<INT64> level columns, files `<table>.parquet`, no
+ * hashes (still read). Version 1: one depth row per level (not read).
+ */
+export const STORE_FORMAT = 'maker-store/3';
+export const READABLE_FORMATS: readonly string[] = ['maker-store/2', 'maker-store/3'];
 
 /** One input of an import, as the importer describes it. */
 export interface ImportInput {
@@ -40,10 +55,15 @@ export interface ImportRecord extends ImportProvenance {
 }
 
 export interface TableMeta {
+  /** File name in the partition directory. */
   file: string;
   rows: number;
   minTsReceiveUs: number;
   maxTsReceiveUs: number;
+  /** SHA-256 of the file's bytes, hex (absent in maker-store/2). */
+  sha256?: string;
+  /** The file's size in bytes (absent in maker-store/2). */
+  bytes?: number;
 }
 
 /** Contents of meta.json. */
@@ -76,9 +96,17 @@ export function partitionDir(root: string, venue: string, symbol: string, date: 
   return join(root, venue, symbol, date);
 }
 
-export function tableFile(root: string, venue: string, symbol: string, date: string, table: TableName): string {
-  return join(partitionDir(root, venue, symbol, date), `${table}.parquet`);
+/** The file name of a table with this content: `<table>.<16 hex of sha256>.parquet`. */
+export function tableFileName(table: TableName, sha256: string): string {
+  return `${table}.${sha256.slice(0, 16)}.parquet`;
 }
+
+/** Whether a file name is one this store writes for a table (either format), so maker may remove it. */
+export function isTableFileName(name: string): boolean {
+  return TABLE_FILE.test(name);
+}
+
+const TABLE_FILE = new RegExp(`^(${TABLES.join('|')})(\\.[0-9a-f]{16})?\\.parquet$`);
 
 /** Visible entries of a directory (no dot-names), sorted; [] if it does not exist. */
 export function listVisible(dir: string, wantDirs: boolean): string[] {
@@ -89,9 +117,97 @@ export function listVisible(dir: string, wantDirs: boolean): string[] {
     .sort();
 }
 
-export function tablesIn(dir: string): TableName[] {
-  const files = new Set(listVisible(dir, false));
-  return TABLES.filter((t) => files.has(`${t}.parquet`));
+/** The tables a partition holds, in `TABLES` order. */
+export function tablesOf(meta: PartitionMeta): TableName[] {
+  return TABLES.filter((t) => meta.tables[t] !== undefined);
+}
+
+/** What is in a partition directory besides the partition: files maker wrote that meta.json does not list, and temporaries. */
+export interface PartitionLeftovers {
+  /** Table files not listed by meta.json (a dead writer's new files, or old ones not yet removed). */
+  unlisted: string[];
+  /** Temporary dot-files (a write that never finished). */
+  temporary: string[];
+}
+
+export function leftoversIn(dir: string, meta: PartitionMeta | undefined): PartitionLeftovers {
+  const listed = new Set(Object.values(meta?.tables ?? {}).map((t) => t!.file));
+  const out: PartitionLeftovers = { unlisted: [], temporary: [] };
+  if (!existsSync(dir)) return out;
+  for (const d of readdirSync(dir, { withFileTypes: true })) {
+    if (!d.isFile()) continue;
+    if (d.name.startsWith('.') && d.name.endsWith('.tmp')) out.temporary.push(d.name);
+    else if (d.name === LOCK_FILE) {
+      const holder = lockHolder(join(dir, d.name));
+      if (holder === null || !processRuns(holder)) out.temporary.push(d.name); // a dead writer's lock
+    }
+    else if (isTableFileName(d.name) && !listed.has(d.name)) out.unlisted.push(d.name);
+  }
+  out.unlisted.sort();
+  out.temporary.sort();
+  return out;
+}
+
+/** Spill directories (`.spill-<pid>-<n>`) at a store's root whose writer no longer runs. */
+export function deadSpills(root: string): string[] {
+  if (!existsSync(root)) return [];
+  return readdirSync(root, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => ({ name: d.name, pid: /^\.spill-(\d+)-\d+$/.exec(d.name)?.[1] }))
+    .filter((d) => d.pid !== undefined && Number(d.pid) !== process.pid && !processRuns(Number(d.pid)))
+    .map((d) => d.name)
+    .sort();
+}
+
+/** The lock file a writer holds on a partition directory while it commits. */
+export const LOCK_FILE = '.lock';
+
+/**
+ * Takes the write lock of a partition directory (exclusive create of `.lock` holding our pid) and
+ * returns its release. A lock left by a process that no longer runs is taken over; one held by a
+ * running process is a `StoreError` naming it.
+ */
+export function lockPartition(dir: string): () => void {
+  const file = join(dir, LOCK_FILE);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const fd = openSync(file, 'wx');
+      try {
+        writeSync(fd, `${process.pid}\n`);
+      } finally {
+        closeSync(fd);
+      }
+      return () => rmSync(file, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const holder = lockHolder(file);
+      if (holder !== null && holder !== process.pid && processRuns(holder)) {
+        throw new StoreError(`the partition is being written by process ${holder}; wait for it to finish, or delete the lock file if no maker process is running`, { file });
+      }
+      rmSync(file, { force: true }); // a dead writer's lock
+    }
+  }
+  throw new StoreError('cannot take the partition lock', { file });
+}
+
+/** The pid in a lock file, null when unreadable. */
+export function lockHolder(file: string): number | null {
+  try {
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    return Number.isSafeInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether a process with this pid runs (signal 0 probes without sending anything). */
+export function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 export function readMeta(dir: string): PartitionMeta | undefined {
@@ -103,8 +219,11 @@ export function readMeta(dir: string): PartitionMeta | undefined {
   } catch (e) {
     throw new StoreError(`corrupt partition metadata: ${(e as Error).message}`, { file }, e);
   }
-  if (meta.format !== STORE_FORMAT || typeof meta.instrument?.tickSize !== 'string') {
-    throw new StoreError(`not a ${STORE_FORMAT} metadata file (format "${String(meta.format)}")`, { file, field: 'format' });
+  if (!READABLE_FORMATS.includes(meta.format) || typeof meta.instrument?.tickSize !== 'string') {
+    throw new StoreError(`not a maker store metadata file of a format this version reads (${READABLE_FORMATS.join(', ')}; found "${String(meta.format)}"): re-import the data with this version`, { file, field: 'format' });
+  }
+  for (const [t, m] of Object.entries(meta.tables)) {
+    if (!m || typeof m.file !== 'string' || m.file.includes('/') || m.file.startsWith('.')) throw new StoreError(`table ${t} names no valid file`, { file, field: `tables.${t}.file` });
   }
   return meta;
 }

@@ -14,7 +14,8 @@
  * Readers never look at dot-files, so an interrupted write is never visible.
  */
 import { closeSync, fsyncSync, openSync, readSync, renameSync, rmSync, fstatSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { createHash, type Hash } from 'node:crypto';
+import { join } from 'node:path';
 import { parquetMetadata, parquetRead, type FileMetaData, type SchemaElement } from 'hyparquet';
 import { parquetHeader } from 'hyparquet/src/column.js';
 import { decompressPage, readDataPageV2 } from 'hyparquet/src/datapage.js';
@@ -64,13 +65,20 @@ function schemaOf(defs: readonly ColumnDef[]): SchemaElement[] {
   ];
 }
 
-/** A ByteWriter that streams each finished row group to a file descriptor. */
+/** A ByteWriter that streams each finished row group to a file descriptor, hashing what it writes. */
 class FdWriter extends ByteWriter {
+  readonly hash: Hash = createHash('sha256');
+  bytes = 0;
   constructor(private readonly fd: number) {
     super(1 << 20);
   }
   flush(): void {
-    if (this.index > 0) writeSync(this.fd, new Uint8Array(this.buffer, 0, this.index));
+    if (this.index > 0) {
+      const chunk = new Uint8Array(this.buffer, 0, this.index);
+      writeSync(this.fd, chunk);
+      this.hash.update(chunk);
+      this.bytes += this.index;
+    }
     this.index = 0;
   }
   override finish(): void {
@@ -78,19 +86,32 @@ class FdWriter extends ByteWriter {
   }
 }
 
-/** Writes one table file, one row group per `append`, committed atomically by `commit`. */
+/** What a committed table file is: where, its SHA-256 (hex) and its size. */
+export interface WrittenFile {
+  path: string;
+  sha256: string;
+  bytes: number;
+}
+
+/**
+ * Writes one table file, one row group per `append`, into a temporary dot-file of the target
+ * directory; `commit` fsyncs it and renames it to its final name, which may be derived from the
+ * content's SHA-256 (computed while writing, no second read).
+ */
 export class TableFileWriter {
-  readonly path: string;
+  readonly dir: string;
   readonly tmpPath: string;
   rows = 0;
   private readonly fd: number;
+  private readonly out: FdWriter;
   private readonly pw: ParquetWriter;
   private readonly defs: readonly ColumnDef[];
   private done = false;
 
-  constructor(path: string, table: TableName, kv: Record<string, string>, codec: Compression = COMPRESSION) {
-    this.path = path;
-    this.tmpPath = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  /** `dir`: the directory the file is committed into; `tmpName`: a name for the temporary file (made a dot-file). */
+  constructor(dir: string, tmpName: string, table: TableName, kv: Record<string, string>, codec: Compression = COMPRESSION) {
+    this.dir = dir;
+    this.tmpPath = join(dir, `.${tmpName}.${process.pid}.tmp`);
     this.defs = TABLE_COLUMNS[table];
     try {
       this.fd = openSync(this.tmpPath, 'w');
@@ -100,7 +121,8 @@ export class TableFileWriter {
     const kvMetadata = Object.keys(kv)
       .sort()
       .map((key) => ({ key, value: kv[key] }));
-    this.pw = new ParquetWriter({ writer: new FdWriter(this.fd), schema: schemaOf(this.defs), codec, kvMetadata, createdBy: 'maker store' });
+    this.out = new FdWriter(this.fd);
+    this.pw = new ParquetWriter({ writer: this.out, schema: schemaOf(this.defs), codec, kvMetadata, createdBy: 'maker store' });
   }
 
   /** Writes `block` as one row group. */
@@ -117,15 +139,22 @@ export class TableFileWriter {
     this.rows += block.length;
   }
 
-  /** Finishes the file and makes it visible under its final name. */
-  commit(beforeRename?: BeforeRenameHook): void {
+  /**
+   * Finishes the file and makes it visible under its final name in `dir`: `name`, or the name
+   * `name(sha256)` gives. A file already there under that name is replaced (for a content-derived
+   * name it holds these very bytes).
+   */
+  commit(name: string | ((sha256: string) => string), beforeRename?: BeforeRenameHook): WrittenFile {
     this.pw.finish();
     fsyncSync(this.fd);
     closeSync(this.fd);
     this.done = true;
-    beforeRename?.(this.tmpPath, this.path);
-    renameSync(this.tmpPath, this.path);
-    fsyncDir(dirname(this.path));
+    const sha256 = this.out.hash.digest('hex');
+    const path = join(this.dir, typeof name === 'string' ? name : name(sha256));
+    beforeRename?.(this.tmpPath, path);
+    renameSync(this.tmpPath, path);
+    fsyncDir(this.dir);
+    return { path, sha256, bytes: this.out.bytes };
   }
 
   /** Drops the temporary file (after an error). */

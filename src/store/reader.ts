@@ -19,7 +19,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { StoreError } from '../core/errors.ts';
 import type { InstrumentSpec } from '../model/instrument.ts';
-import { listVisible, partitionDir, readMeta, startOfDateUs, tableFile, tablesIn, utcDateOfUs, type PartitionMeta } from './layout.ts';
+import { META_FILE, listVisible, partitionDir, readMeta, startOfDateUs, tablesOf, utcDateOfUs, type PartitionMeta } from './layout.ts';
 import { TableFileReader } from './parquet-io.ts';
 import { TABLES, type RowBlock, type TableName } from './schema.ts';
 
@@ -41,8 +41,9 @@ export async function openStore(root: string): Promise<Store> {
     root,
     venues: () => listVisible(root, true),
     symbols: (venue) => listVisible(join(root, venue), true),
-    dates: (venue, symbol) => listVisible(join(root, venue, symbol), true).filter((d) => /^\d{4}-\d{2}-\d{2}$/.test(d)),
-    tables: (venue, symbol, date) => tablesIn(partitionDir(root, venue, symbol, date)),
+    // A date directory without meta.json is an import that died before its first commit: not a partition.
+    dates: (venue, symbol) => listVisible(join(root, venue, symbol), true).filter((d) => /^\d{4}-\d{2}-\d{2}$/.test(d) && existsSync(join(root, venue, symbol, d, META_FILE))),
+    tables: (venue, symbol, date) => tablesOf(store.meta(venue, symbol, date)),
     meta: (venue, symbol, date) => {
       const dir = partitionDir(root, venue, symbol, date);
       const m = readMeta(dir);
@@ -69,6 +70,8 @@ export interface ReadOptions {
   tables?: readonly TableName[];
   /** Maximum merged rows (= events) per batch (default 65536). */
   batchRows?: number;
+  /** Only these partition dates (default: all). */
+  dates?: readonly string[];
 }
 
 /**
@@ -156,7 +159,9 @@ export async function* readEvents(root: string, opts: ReadOptions): AsyncIterabl
   const to = opts.to ?? Infinity;
   const batchRows = Math.max(1, opts.batchRows ?? 65_536);
   const wanted = new Set(opts.tables ?? TABLES);
+  const only = opts.dates === undefined ? null : new Set(opts.dates);
   const dates = store.dates(opts.venue, opts.symbol).filter((d) => {
+    if (only !== null && !only.has(d)) return false;
     // Partitions are by exchange date; receive times may run past midnight, so keep a day of slack.
     const start = startOfDateUs(d);
     return start + 2 * DAY_US > from && start - DAY_US < to;
@@ -169,9 +174,9 @@ export async function* readEvents(root: string, opts: ReadOptions): AsyncIterabl
     const meta = store.meta(opts.venue, opts.symbol, date);
     for (const t of TABLES) {
       if (!wanted.has(t) || !meta.tables[t]) continue;
-      const path = tableFile(root, opts.venue, opts.symbol, date, t);
-      if (!existsSync(path)) throw new StoreError(`store file listed in meta.json is missing`, { file: path });
       const m = meta.tables[t]!;
+      const path = join(partitionDir(root, opts.venue, opts.symbol, date), m.file);
+      if (!existsSync(path)) throw new StoreError(`store file listed in meta.json is missing`, { file: path });
       if (m.maxTsReceiveUs < from || m.minTsReceiveUs >= to) continue;
       pending.push(new Cursor(path, t, TABLES.indexOf(t), dateIndex, m.minTsReceiveUs));
     }

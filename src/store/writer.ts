@@ -6,14 +6,17 @@
  * every buffer is sorted, de-duplicated and spilled to a run file under `<root>/.spill-<pid>-<n>/`.
  * `commit` merges, per partition table, the existing partition file, the runs and the remaining
  * buffer in one streaming k-way merge (one row group per source in memory) into a temporary file,
- * then renames it into place (atomic) and rewrites meta.json (also atomic). Importing the same
- * events again yields byte-identical files: duplicates (same ts_receive_us and identity, see
- * schema.ts) are dropped, and existing rows win over new ones.
+ * hashed while written, renamed to its content-derived name (layout.ts). When every table of the
+ * partition is written, meta.json is replaced atomically: that is the partition's commit. Files
+ * the new meta.json does not list (the previous generation, a dead writer's leftovers) are removed
+ * after it. A writer killed at any moment leaves the old partition or the new one (see layout.ts).
+ * Importing the same events again yields byte-identical files: duplicates (same ts_receive_us and
+ * identity, see schema.ts) are dropped, and existing rows win over new ones.
  *
  * `seq` is assigned here: the rank of an event among consecutive events of its symbol with the same
  * ts_receive_us, in the order `write` receives them, so callers must pass events in recording order.
  */
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { StoreError } from '../core/errors.ts';
 import type { MarketEvent } from '../model/events.ts';
@@ -21,12 +24,16 @@ import type { Instrument, InstrumentSpec } from '../model/instrument.ts';
 import { FileSource, MemorySource, mergeRows, type RowSource } from './merge.ts';
 import { COMPRESSION, DEFAULT_ROW_GROUP_ROWS, FORMAT_VERSION, TableFileWriter, type BeforeRenameHook, type Compression } from './parquet-io.ts';
 import {
+  LOCK_FILE,
   META_FILE,
+  deadSpills,
   STORE_FORMAT,
+  leftoversIn,
+  lockPartition,
   partitionDir,
   readMeta,
   stableJson,
-  tableFile,
+  tableFileName,
   utcDateOfUs,
   writeFileAtomic,
   type ImportProvenance,
@@ -47,7 +54,16 @@ export interface StoreWriterOptions {
   compression?: Compression;
   /** Test hook: runs before each committed file is renamed into place (throw to simulate a crash). */
   beforeRename?: BeforeRenameHook;
+  /**
+   * Test hook: called at each step of a partition commit that must survive a crash (names in
+   * `COMMIT_STEPS`); a test kills the process there to check the partition stays whole.
+   */
+  onCommitStep?: (step: CommitStep) => void;
 }
+
+/** The durability steps of a partition commit, in order; a table step once per table written. */
+export const COMMIT_STEPS = ['table-written', 'meta-written', 'old-files-removed'] as const;
+export type CommitStep = (typeof COMMIT_STEPS)[number];
 
 export interface PartitionSummary {
   symbol: string;
@@ -81,6 +97,7 @@ export class StoreWriter {
   private readonly rowGroupRows: number;
   private readonly spillRows: number;
   private readonly beforeRename?: BeforeRenameHook;
+  private readonly onCommitStep?: (step: CommitStep) => void;
   private readonly compression: Compression;
   private readonly instruments = new Map<string, Instrument>();
   private readonly buffers = new Map<string, Buffer>();
@@ -97,6 +114,7 @@ export class StoreWriter {
     this.rowGroupRows = opts.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS;
     this.spillRows = opts.spillRows ?? 4_000_000;
     this.beforeRename = opts.beforeRename;
+    this.onCommitStep = opts.onCommitStep;
     this.compression = opts.compression ?? COMPRESSION;
   }
 
@@ -168,22 +186,23 @@ export class StoreWriter {
 
   private async spill(): Promise<void> {
     if (!this.spillDir) {
+      removeDeadSpills(this.root);
       this.spillDir = join(this.root, `.spill-${process.pid}-${this.spillCount++}`);
       mkdirSync(this.spillDir, { recursive: true });
     }
     for (const b of this.buffers.values()) {
       if (b.rows.length === 0) continue;
-      const run = join(this.spillDir, `run-${b.runs.length}-${b.symbol}-${b.date}-${b.table}.parquet`);
-      const w = new TableFileWriter(run, b.table, {}, 'UNCOMPRESSED');
+      const runName = `run-${b.runs.length}-${b.symbol}-${b.date}-${b.table}.parquet`;
+      const w = new TableFileWriter(this.spillDir, runName, b.table, {}, 'UNCOMPRESSED');
       let firstTs: number;
       try {
         firstTs = (await mergeRows(b.table, [new MemorySource(b.rows.block(), b.eventNo)], this.rowGroupRows, (blk) => w.append(blk))).minTsReceiveUs;
-        w.commit();
+        w.commit(runName);
       } catch (e) {
         w.abort();
         throw e;
       }
-      b.runs.push({ path: run, firstTs });
+      b.runs.push({ path: join(this.spillDir, runName), firstTs });
       b.rows.reset();
       b.eventNo = [];
     }
@@ -197,24 +216,34 @@ export class StoreWriter {
     const existing = readMeta(dir);
     if (existing) checkSameGrid(existing.instrument, instrument.spec, join(dir, META_FILE));
     mkdirSync(dir, { recursive: true });
-    const meta: PartitionMeta = existing ?? {
+    const unlock = lockPartition(dir);
+    try {
+      return await this.commitLocked(bufs, provenance, dir, existing, instrument);
+    } finally {
+      unlock();
+    }
+  }
+
+  private async commitLocked(bufs: Buffer[], provenance: ImportProvenance, dir: string, existing: PartitionMeta | undefined, instrument: Instrument): Promise<PartitionSummary[]> {
+    const { symbol, date } = bufs[0];
+    const meta: PartitionMeta = {
       format: STORE_FORMAT,
       venue: this.venue,
       symbol,
       date,
-      instrument: instrument.spec,
-      priceUnit: `ticks of ${instrument.spec.tickSize}`,
-      qtyUnit: `lots of ${instrument.spec.stepSize}`,
-      tables: {},
-      imports: [],
+      instrument: existing?.instrument ?? instrument.spec,
+      priceUnit: existing?.priceUnit ?? `ticks of ${instrument.spec.tickSize}`,
+      qtyUnit: existing?.qtyUnit ?? `lots of ${instrument.spec.stepSize}`,
+      tables: { ...existing?.tables },
+      imports: [...(existing?.imports ?? [])],
     };
     const out: PartitionSummary[] = [];
     const record: ImportRecord = { ...provenance, events: {} };
     for (const b of bufs) {
       record.events[b.table] = b.events;
-      const file = tableFile(this.root, this.venue, symbol, date, b.table);
       const sources: RowSource[] = [];
-      if (existsSync(file)) sources.push(await FileSource.open(file, b.table));
+      const old = existing?.tables[b.table];
+      if (old) sources.push(await FileSource.open(join(dir, old.file), b.table));
       // Runs open when the merge reaches them: runs of a time-ordered import follow one another.
       for (const run of b.runs) sources.push(FileSource.lazy(run.path, b.table, run.firstTs));
       sources.push(new MemorySource(b.rows.block(), b.eventNo));
@@ -228,12 +257,13 @@ export class StoreWriter {
         'maker.step_size': meta.instrument.stepSize,
         'maker.order': 'ts_receive_us,seq,identity',
       };
-      const w = new TableFileWriter(file, b.table, kv, this.compression);
+      const w = new TableFileWriter(dir, b.table, b.table, kv, this.compression);
       try {
         const res = await mergeRows(b.table, sources, this.rowGroupRows, (blk) => w.append(blk));
-        w.commit(this.beforeRename);
-        meta.tables[b.table] = { file: `${b.table}.parquet`, rows: res.rows, minTsReceiveUs: res.minTsReceiveUs, maxTsReceiveUs: res.maxTsReceiveUs };
-        out.push({ symbol, date, table: b.table, file, rows: res.rows, duplicateRows: res.duplicateRows });
+        const file = w.commit((sha) => tableFileName(b.table, sha), this.beforeRename);
+        this.onCommitStep?.('table-written');
+        meta.tables[b.table] = { file: tableFileName(b.table, file.sha256), rows: res.rows, minTsReceiveUs: res.minTsReceiveUs, maxTsReceiveUs: res.maxTsReceiveUs, sha256: file.sha256, bytes: file.bytes };
+        out.push({ symbol, date, table: b.table, file: file.path, rows: res.rows, duplicateRows: res.duplicateRows });
       } catch (e) {
         w.abort();
         for (const s of sources) if (s instanceof FileSource) s.close();
@@ -242,9 +272,27 @@ export class StoreWriter {
     }
     const recordJson = stableJson(record);
     if (!meta.imports.some((r) => stableJson(r) === recordJson)) meta.imports.push(record);
+    // The commit: from here on readers see the new partition.
     writeFileAtomic(join(dir, META_FILE), stableJson(meta));
+    this.onCommitStep?.('meta-written');
+    removeLeftovers(dir, meta);
+    this.onCommitStep?.('old-files-removed');
     return out;
   }
+}
+
+/** Removes the spill directories (`.spill-<pid>-<n>`) of writers that no longer run. */
+export function removeDeadSpills(root: string): void {
+  for (const name of deadSpills(root)) rmSync(join(root, name), { recursive: true, force: true });
+}
+
+/**
+ * Removes what maker wrote in a partition directory that its meta.json does not list: the previous
+ * generation of its table files and a dead writer's files and temporaries. Nothing else is touched.
+ */
+export function removeLeftovers(dir: string, meta: PartitionMeta): void {
+  const { unlisted, temporary } = leftoversIn(dir, meta);
+  for (const name of [...unlisted, ...temporary]) if (name !== LOCK_FILE) rmSync(join(dir, name), { force: true });
 }
 
 function checkSameGrid(stored: InstrumentSpec, incoming: InstrumentSpec, file: string): void {

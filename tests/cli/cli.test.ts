@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EXCHANGE_INFO, HBT_BTC, haveReal } from '../support/shared-data.ts';
+import { tablePath } from '../store/helpers.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const tmp = mkdtempSync(join(tmpdir(), 'maker-cli-'));
@@ -51,9 +52,10 @@ describe('maker CLI', () => {
     const imp = maker('import', rec, '--out', store, '--infer-spec', '--quiet');
     expect(imp.code).toBe(0);
     expect(imp.stderr).toMatch(/inferred tick 0.1/);
-    const fromStore = JSON.parse(maker('data', 'check', store, '--json').stdout);
+    const { store: integrity, ...fromStore } = JSON.parse(maker('data', 'check', store, '--json').stdout);
     const fromRaw = JSON.parse(maker('data', 'check', rec, '--infer-spec', '--json', '--quiet').stdout);
     expect(fromStore).toEqual(fromRaw);
+    expect(integrity).toMatchObject({ partitions: 1, verified: 4, damaged: [], leftovers: [] });
     expect(fromRaw.symbols.BTCUSDT.gaps).toBe(0);
 
     const lines = gunzipSync(readFileSync(rec)).toString('utf8').split('\n');
@@ -131,9 +133,9 @@ describe('maker CLI', () => {
     const store = join(tmp, 'store-real');
     expect(maker('import', HBT_BTC, '--spec', EXCHANGE_INFO, '--out', store, '--quiet').code).toBe(0);
     // Importing twice changes nothing.
-    const before = readFileSync(join(store, 'binance-usdm', 'BTCUSDT', '2024-08-08', 'depth.parquet'));
+    const before = readFileSync(tablePath(store, 'binance-usdm', 'BTCUSDT', '2024-08-08', 'depth'));
     expect(maker('import', HBT_BTC, '--spec', EXCHANGE_INFO, '--out', store, '--quiet').code).toBe(0);
-    expect(readFileSync(join(store, 'binance-usdm', 'BTCUSDT', '2024-08-08', 'depth.parquet')).equals(before)).toBe(true);
+    expect(readFileSync(tablePath(store, 'binance-usdm', 'BTCUSDT', '2024-08-08', 'depth')).equals(before)).toBe(true);
     const fromStore = maker('data', 'check', store, '--json');
     expect(fromStore.code).toBe(0);
     expect(JSON.parse(fromStore.stdout).symbols.BTCUSDT).toEqual(r);

@@ -1,5 +1,5 @@
 // Shared fixtures for the store tests: an instrument and small hand-made events.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Instrument, type InstrumentSpec } from '../../src/model/instrument.ts';
@@ -63,5 +63,25 @@ export function trade(tsUs: number, id: number, price: number, qty: number, rx =
 export async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const x of it) out.push(x);
+  return out;
+}
+
+/** The file a partition's meta.json lists for a table (content-addressed names since maker-store/3). */
+export function tablePath(root: string, venue: string, symbol: string, date: string, table: string): string {
+  const dir = join(root, venue, symbol, date);
+  const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as { tables: Record<string, { file: string } | undefined> };
+  const t = meta.tables[table];
+  if (!t) throw new Error(`no table ${table} in ${dir}`);
+  return join(dir, t.file);
+}
+
+/** A chain of depth diffs (consistent U/u/pu) with a trade every other event, one per `stepUs`. */
+export function chain(n: number, startTs: number, startU: number, stepUs = 1_000_000): MarketEvent[] {
+  const out: MarketEvent[] = [];
+  for (let k = 0; k < n; k++) {
+    const u = startU + k * 3;
+    out.push(diff(startTs + k * stepUs, u - 2, u, u - 3, [[600_000 - k, k + 1]], k % 3 === 0 ? [] : [[600_010 + k, 2], [600_011 + k, 0]]));
+    if (k % 2 === 0) out.push(trade(startTs + k * stepUs + 500, 1000 + k, 600_000, 5));
+  }
   return out;
 }

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { MarketEvent } from '../../src/model/events.ts';
 import { StoreWriter, readMarketEvents } from '../../src/store/index.ts';
 import { TableFileReader } from '../../src/store/parquet-io.ts';
-import { INSTRUMENT, T0, collect, diff, removeTempRoots, tempRoot, trade } from './helpers.ts';
+import { INSTRUMENT, T0, collect, diff, removeTempRoots, tempRoot, trade, tablePath } from './helpers.ts';
 
 afterAll(removeTempRoots);
 
@@ -31,7 +31,7 @@ describe('Parquet decoding', () => {
       await w.write(events());
       await w.commit({ importer: 'test', inputs: [] });
       for (const table of ['depth', 'trades'] as const) {
-        const r = new TableFileReader(join(root, 'v', 'BTCUSDT', '2024-08-08', `${table}.parquet`), table);
+        const r = new TableFileReader(tablePath(root, 'v', 'BTCUSDT', '2024-08-08', table), table);
         expect(r.rowGroupCount).toBeGreaterThan(1);
         for (let g = 0; g < r.rowGroupCount; g++) {
           const direct = r.readRowGroupDirect(g);
@@ -59,7 +59,7 @@ describe('Parquet decoding', () => {
     }
     await w.write(evs);
     await w.commit({ importer: 'test', inputs: [] });
-    const r = new TableFileReader(join(root, 'v', 'BTCUSDT', '2024-08-08', 'depth.parquet'), 'depth');
+    const r = new TableFileReader(tablePath(root, 'v', 'BTCUSDT', '2024-08-08', 'depth'), 'depth');
     const chunk = r.metadata.row_groups[0].columns.find((c) => c.meta_data?.path_in_schema[0] === 'bid_ticks')!;
     // Several pages: the chunk is larger than one 1 MiB page.
     expect(Number(chunk.meta_data!.total_uncompressed_size)).toBeGreaterThan(1 << 20);

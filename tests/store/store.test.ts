@@ -6,7 +6,7 @@ import { StoreError } from '../../src/core/errors.ts';
 import type { MarketEvent } from '../../src/model/events.ts';
 import { Instrument } from '../../src/model/instrument.ts';
 import { StoreWriter, openStore, readEvents, readMarketEvents, importEvents, type PartitionMeta } from '../../src/store/index.ts';
-import { DAY_US, INSTRUMENT, SPEC, T0, collect, diff, tempRoot, trade, removeTempRoots } from './helpers.ts';
+import { DAY_US, INSTRUMENT, SPEC, T0, collect, diff, tempRoot, trade, removeTempRoots, tablePath, chain } from './helpers.ts';
 
 afterAll(removeTempRoots);
 
@@ -20,15 +20,6 @@ async function writeAll(root: string, events: MarketEvent[], opts: { spillRows?:
   return w.commit(opts.prov ?? PROV);
 }
 
-function chain(n: number, startTs: number, startU: number, stepUs = 1_000_000): MarketEvent[] {
-  const out: MarketEvent[] = [];
-  for (let k = 0; k < n; k++) {
-    const u = startU + k * 3;
-    out.push(diff(startTs + k * stepUs, u - 2, u, u - 3, [[600_000 - k, k + 1]], k % 3 === 0 ? [] : [[600_010 + k, 2], [600_011 + k, 0]]));
-    if (k % 2 === 0) out.push(trade(startTs + k * stepUs + 500, 1000 + k, 600_000, 5));
-  }
-  return out;
-}
 
 function filesOf(root: string, date: string): Record<string, Buffer> {
   const dir = join(root, VENUE, 'BTCUSDT', date);
@@ -50,9 +41,9 @@ describe('StoreWriter + readEvents', () => {
     const meta = store.meta(VENUE, 'BTCUSDT', '2024-08-08');
     expect(meta.imports).toEqual([{ ...PROV, events: { depth: 5, trades: 3 } }]);
     // one row per depth event (format 2), levels in list columns
-    expect(meta.format).toBe('maker-store/2');
+    expect(meta.format).toBe('maker-store/3');
     expect(meta.tables.depth?.rows).toBe(5);
-    const bytes = readFileSync(join(root, VENUE, 'BTCUSDT', '2024-08-08', 'depth.parquet'));
+    const bytes = readFileSync(tablePath(root, VENUE, 'BTCUSDT', '2024-08-08', 'depth'));
     const md = parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer);
     const kv = Object.fromEntries((md.key_value_metadata ?? []).map((e) => [e.key, e.value]));
     expect(kv['maker.tick_size']).toBe('0.1');
@@ -91,8 +82,7 @@ describe('StoreWriter + readEvents', () => {
     expect(await collect(readMarketEvents(r1, { venue: VENUE, symbol: 'BTCUSDT' }))).toEqual(events);
     const f1 = filesOf(r1, '2024-08-08');
     const f2 = filesOf(r2, '2024-08-08');
-    expect(f2['depth.parquet']).toEqual(f1['depth.parquet']);
-    expect(f2['trades.parquet']).toEqual(f1['trades.parquet']);
+    for (const t of ['depth', 'trades']) expect(readFileSync(tablePath(r2, VENUE, 'BTCUSDT', '2024-08-08', t))).toEqual(readFileSync(tablePath(r1, VENUE, 'BTCUSDT', '2024-08-08', t)));
   });
 
   it('splits a recording that crosses midnight by exchange date and merges the next day recording into it', async () => {
@@ -180,7 +170,7 @@ describe('atomicity', () => {
     await writeAll(root, base);
     const dir = join(root, VENUE, 'BTCUSDT', '2024-08-08');
     // What a process killed mid-write leaves behind: a truncated dot-temp file.
-    writeFileSync(join(dir, '.depth.parquet.4242.tmp'), readFileSync(join(dir, 'depth.parquet')).subarray(0, 100));
+    writeFileSync(join(dir, '.depth.4242.tmp'), readFileSync(tablePath(root, VENUE, 'BTCUSDT', '2024-08-08', 'depth')).subarray(0, 100));
     const store = await openStore(root);
     expect(store.tables(VENUE, 'BTCUSDT', '2024-08-08')).toEqual(['depth', 'trades']);
     expect(await collect(readMarketEvents(root, { venue: VENUE, symbol: 'BTCUSDT' }))).toEqual(base);
@@ -191,7 +181,7 @@ describe('errors', () => {
   it('a corrupt table file gives a StoreError naming the file', async () => {
     const root = tempRoot();
     await writeAll(root, chain(10, T0 + 1000, 100));
-    const file = join(root, VENUE, 'BTCUSDT', '2024-08-08', 'depth.parquet');
+    const file = tablePath(root, VENUE, 'BTCUSDT', '2024-08-08', 'depth');
     const bytes = readFileSync(file);
     writeFileSync(file, bytes.subarray(0, bytes.length - 20));
     const err = await collect(readEvents(root, { venue: VENUE, symbol: 'BTCUSDT' })).catch((e) => e);
@@ -203,7 +193,7 @@ describe('errors', () => {
   it('corrupt column data gives a StoreError naming the file and row group', async () => {
     const root = tempRoot();
     await writeAll(root, chain(10, T0 + 1000, 100));
-    const file = join(root, VENUE, 'BTCUSDT', '2024-08-08', 'trades.parquet');
+    const file = tablePath(root, VENUE, 'BTCUSDT', '2024-08-08', 'trades');
     const bytes = Buffer.from(readFileSync(file));
     for (let i = 4; i < 60; i++) bytes[i] = 0xff;
     writeFileSync(file, bytes);
@@ -216,12 +206,13 @@ describe('errors', () => {
     const root = tempRoot();
     await writeAll(root, chain(10, T0 + 1000, 100));
     const dir = join(root, VENUE, 'BTCUSDT', '2024-08-08');
-    copyFileSync(join(dir, 'trades.parquet'), join(root, 'keep.parquet'));
+    const trades = tablePath(root, VENUE, 'BTCUSDT', '2024-08-08', 'trades');
+    copyFileSync(trades, join(root, 'keep.parquet'));
     const { rmSync } = await import('node:fs');
-    rmSync(join(dir, 'trades.parquet'));
+    rmSync(trades);
     const err = await collect(readEvents(root, { venue: VENUE, symbol: 'BTCUSDT' })).catch((e) => e);
     expect(err).toBeInstanceOf(StoreError);
-    expect(err.describe()).toContain(join(dir, 'trades.parquet'));
+    expect(err.describe()).toContain(trades);
     await expect(openStore(join(root, 'nope'))).rejects.toBeInstanceOf(StoreError);
     const w = new StoreWriter({ root, venue: VENUE });
     w.addInstrument(new Instrument({ ...SPEC, tickSize: '0.01' }));
@@ -231,6 +222,6 @@ describe('errors', () => {
     expect(e2.message).toContain('tickSize 0.1');
     const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as PartitionMeta;
     expect(meta.instrument.tickSize).toBe('0.1');
-    expect(existsSync(join(dir, 'depth.parquet'))).toBe(true);
+    expect(existsSync(tablePath(root, VENUE, 'BTCUSDT', '2024-08-08', 'depth'))).toBe(true);
   });
 });

@@ -18,7 +18,7 @@ import type { FormatId } from '../../importers/index.ts';
 import { DataChecker, isClean, type CheckReport } from '../../marketdata/index.ts';
 import { Instrument } from '../../model/instrument.ts';
 import type { MarketEvent } from '../../model/events.ts';
-import { openStore, readEvents, eventsFromBatch } from '../../store/index.ts';
+import { eventsFromBatch, inspectStore, openStore, readEvents } from '../../store/index.ts';
 import { DEFAULT_SYNTHETIC, generateSynthetic, recordingLine, syntheticInstrument } from '../../synthetic/index.ts';
 import { formatUs } from '../../core/clock.ts';
 import { Progress } from '../progress.ts';
@@ -71,7 +71,10 @@ export function registerData(program: Command): void {
         'the replayed best bid/ask exactly: total / checked / matched), first/last exchange time, the median ' +
         'receive-minus-exchange clock offset and the final book.\n\n' +
         'Messages of streams maker does not map are skipped and counted (skippedStreams).\n\n' +
-        'Exit status: 0 clean, 1 gaps / crossings / mismatches found or a book that never synced, 2 unusable input.',
+        'A store is first checked file by file against the SHA-256, size and row count its partitions\' ' +
+        'meta.json recorded: a damaged file is named (exit 1) and its partition not replayed; files a killed ' +
+        'import left behind are listed as leftovers (ignored by readers, removed by the next import).\n\n' +
+        'Exit status: 0 clean, 1 damaged store files / gaps / crossings / mismatches found or a book that never synced, 2 unusable input.',
     )
     .argument('[inputs...]', 'recordings, CSV files, directories, or a store directory')
     .option('--json', 'print the report as one JSON object on stdout', false)
@@ -151,20 +154,25 @@ export async function runCheck(inputs: string[], opts: CheckCliOptions): Promise
   for (const p of inputs) if (!existsSync(p)) throw new InputError('no such file or directory', { file: p });
 
   if (inputs.length === 1 && isStoreDir(inputs[0])) {
-    const store = await openStore(inputs[0]);
-    const reports: CheckReport = { symbols: {}, skippedStreams: {} };
+    const root = inputs[0];
+    const store = await openStore(root);
+    // First the files against their recorded hashes; partitions with a damaged file are not replayed.
+    const integrity = await inspectStore(root, { venue: opts.venue, symbol: opts.symbol?.toUpperCase() });
+    const damagedDates = new Set(integrity.damaged.map((c) => `${c.venue}/${c.symbol}/${c.date}`));
+    const reports: CheckReport = { symbols: {}, skippedStreams: {}, store: integrity };
     for (const venue of store.venues()) {
       if (opts.venue && venue !== opts.venue) continue;
       for (const symbol of store.symbols(venue)) {
         if (opts.symbol && symbol !== opts.symbol.toUpperCase()) continue;
-        if (store.dates(venue, symbol).length === 0) continue;
-        const inst = new Instrument(store.spec(venue, symbol));
+        const dates = store.dates(venue, symbol).filter((d) => !damagedDates.has(`${venue}/${symbol}/${d}`));
+        if (dates.length === 0) continue;
+        const inst = new Instrument(store.spec(venue, symbol, dates[0]));
         const checker = new DataChecker(() => inst);
-        for await (const batch of readEvents(inputs[0], { venue, symbol })) checker.onBatch(eventsFromBatch(batch));
+        for await (const batch of readEvents(root, { venue, symbol, dates })) checker.onBatch(eventsFromBatch(batch));
         Object.assign(reports.symbols, checker.report().symbols);
       }
     }
-    if (Object.keys(reports.symbols).length === 0) throw new InputError('the store holds no data for the selection', { file: inputs[0] });
+    if (Object.keys(reports.symbols).length === 0 && integrity.damaged.length === 0) throw new InputError('the store holds no data for the selection', { file: root });
     return reports;
   }
 
@@ -198,6 +206,12 @@ export function formatReport(report: CheckReport): string {
     out.push(`  clock offset    ${s.clockOffsetUs === null ? '-' : `${(s.clockOffsetUs / 1000).toFixed(1)} ms`} (median receive - exchange time)`);
     const fb = s.finalBook;
     out.push(`  final book      bid ${fb.bestBid ?? '-'} / ask ${fb.bestAsk ?? '-'}, levels ${fb.bidLevels} / ${fb.askLevels}${fb.valid ? '' : ` (not in sync)${s.depthEvents > 0 ? '  <-- problem' : ''}`}`);
+  }
+  if (report.store !== undefined) {
+    const st = report.store;
+    out.push(`store files     ${st.files} in ${st.partitions} partition(s): ${st.verified} match their SHA-256${st.unverified.length > 0 ? `, ${st.unverified.length} without a recorded hash (written before maker-store/3: re-import to add hashes)` : ''}`);
+    for (const c of st.damaged) out.push(`  damaged       ${c.path}: ${c.message}  <-- problem`);
+    for (const l of st.leftovers) out.push(`  leftover      ${l.path} (${l.kind}; ignored, removed by the next import into the partition)`);
   }
   const skipped = Object.entries(report.skippedStreams);
   if (skipped.length > 0) out.push(`skipped unknown streams (not checked): ${skipped.map(([k, n]) => `${k} ${n}`).join(', ')}`);
