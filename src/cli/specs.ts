@@ -20,6 +20,8 @@ export interface SourceCliOptions {
   inferSpec: boolean;
   format?: FormatId;
   symbol?: string;
+  /** Skip lines that do not parse (counted, reported with file:line) instead of failing. */
+  skipBadLines?: boolean;
 }
 
 /**
@@ -39,6 +41,7 @@ export function openSources(
     inferSpecs: opts.inferSpec,
     format: opts.format,
     symbol: opts.symbol,
+    skipBadLines: opts.skipBadLines,
     onProgress: (done, total) => progress.update(done, total, session.stats().events),
     onWarning,
   });

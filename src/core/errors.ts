@@ -9,6 +9,7 @@
 export type ErrorCode =
   | 'E_INPUT' // a file or message from outside is malformed
   | 'E_INPUT_EMPTY' // an input file holds no data
+  | 'E_INPUT_INCOMPLETE' // a line stops short (cut JSON, missing columns): what a writer killed mid-line leaves
   | 'E_INPUT_FORMAT' // the format of an input cannot be recognised
   | 'E_CONFIG' // a scenario / CLI option is wrong
   | 'E_NO_SPEC' // a symbol has no instrument spec

@@ -36,7 +36,7 @@ export abstract class CsvParser implements LineParser {
     this.rows++;
     const cells = line.split(',');
     if (cells.length !== this.columns.length) {
-      throw fieldError(ctx, 'row', `expected ${this.columns.length} columns (${this.columns.slice(0, 4).join(',')},…), got ${cells.length}`);
+      throw fieldError(ctx, 'row', `expected ${this.columns.length} columns (${this.columns.slice(0, 4).join(',')},…), got ${cells.length}`, cells.length < this.columns.length ? 'E_INPUT_INCOMPLETE' : 'E_INPUT');
     }
     this.parseRow(cells, ctx, out);
   }

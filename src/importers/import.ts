@@ -17,12 +17,12 @@ import type { MarketEvent } from '../model/events.ts';
 import { BinanceDepthCsvParser, VisionParser, VISION_HEADERS } from './binance-vision.ts';
 import { detectFormat, listInputFiles } from './detect.ts';
 import { fieldError, locate, type ParseContext, type PriceQtyScale } from '../wire/index.ts';
-import { readLineBlocks, readLineChunks } from './source.ts';
+import { newReadState, readLineBlocks, readLineChunks } from './source.ts';
 import { SampleScale, SpecResolver } from './specs.ts';
 import { ImportStatsCollector } from './stats.ts';
 import { TARDIS_HEADERS, TardisBookSnapshotParser, TardisDerivativeTickerParser, TardisIncrementalBookParser, TardisQuotesParser, TardisTradesParser } from './tardis.ts';
 import { FORMAT_IDS } from './types.ts';
-import type { DetectedInput, FormatId, ImportOptions, ImportStats, LineParser } from './types.ts';
+import type { DamageRecord, DetectedInput, FormatId, ImportOptions, ImportStats, LineParser } from './types.ts';
 import { BinanceWsRecordingParser, CryptofeedParser } from './ws-recordings.ts';
 
 export interface ImportSession {
@@ -54,6 +54,19 @@ class FileContext implements ParseContext {
     private readonly lookup: (symbol: string) => PriceQtyScale,
     private readonly stats: ImportStatsCollector | null,
   ) {}
+
+  damage(d: DamageRecord): void {
+    this.stats?.damage(d);
+  }
+
+  /** State a line may change before it fails (its receive time): saved before, restored after a skipped line. */
+  mark(): number {
+    return this.lastReceiveUs;
+  }
+
+  restore(mark: number): void {
+    this.lastReceiveUs = mark;
+  }
 
   instrument(symbol: string): PriceQtyScale {
     if (symbol === this.lastSymbol && this.lastScale) return this.lastScale;
@@ -129,7 +142,12 @@ async function forcedInput(path: string, format: FormatId): Promise<DetectedInpu
   return { path, format, compression: magic, hasHeader: false, columns: header ? [...header] : undefined, symbolFromName: det?.symbolFromName };
 }
 
-/** Parses every line of one file into `sink` batches; returns the parser for its end-of-file facts. */
+/**
+ * Parses every line of one file into batches. A line that does not parse fails the file, except
+ * the file's last line when it has no newline (a writer died mid-line: dropped, reported) and, with
+ * `skipBadLines`, any line (skipped, reported); a compressed stream that ends early ends the file
+ * (reported). Reports go through `ctx.damage`.
+ */
 async function* parseFile(
   det: DetectedInput,
   parser: LineParser,
@@ -137,25 +155,43 @@ async function* parseFile(
   batchSize: number,
   maxLines: number,
   fastPaths: boolean,
+  skipBadLines: boolean,
   onBytes?: (n: number) => void,
 ): AsyncGenerator<MarketEvent[]> {
   let batch: MarketEvent[] = [];
   let lineNo = 0;
+  const read = newReadState(skipBadLines);
+  /**
+   * A line failed: keep going past it when it is the file's unterminated last line and stops short
+   * (a writer killed mid-line), or when bad lines are skipped. Not spec or config errors.
+   */
+  const onBadLine = (err: unknown, lastLine: boolean, bytes: number, before: number, mark: number): void => {
+    const located = locate(err, ctx);
+    const code = located instanceof MakerError ? located.code : '';
+    const cut = lastLine && code === 'E_INPUT_INCOMPLETE';
+    if (!(cut || (skipBadLines && (code === 'E_INPUT' || code === 'E_INPUT_INCOMPLETE' || code === 'E_NUMBER')))) throw located;
+    lastLine = cut;
+    batch.length = before; // nothing of a line that failed half-way
+    ctx.restore(mark);
+    const message = located instanceof MakerError ? located.message : String(located);
+    ctx.damage({ file: det.path, line: lineNo, kind: lastLine ? 'cut-line' : 'bad-line', message, bytesLost: lastLine ? bytes : undefined });
+  };
   /** One line (`\r` already stripped) through the general, string path. */
-  const parseText = (line: string): void => {
+  const parseText = (line: string, lastLine: boolean, mark = ctx.mark()): void => {
     if (line.length === 0 || line.trim().length === 0) return;
     ctx.line = lineNo;
     ctx.field = '';
     ctx.index = -1;
+    const before = batch.length;
     try {
       parser.parseLine(line, ctx, batch);
     } catch (e) {
-      throw locate(e, ctx);
+      onBadLine(e, lastLine, Buffer.byteLength(line), before, mark);
     }
   };
   try {
     if (parser.parseLineBytes !== undefined && fastPaths) {
-      for await (const block of readLineBlocks(det.path, det.compression, onBytes)) {
+      for await (const block of readLineBlocks(det.path, det.compression, onBytes, read)) {
         const n = block.length;
         for (let s = 0; s < n && lineNo < maxLines; ) {
           let e = block.indexOf(10, s);
@@ -166,18 +202,24 @@ async function* parseFile(
             if (e > s && block[e - 1] === 13) e--;
             const c = block[s];
             let done = false;
+            // The unterminated last line of the file comes alone, as the last block.
+            const lastLine = read.lastLineUnterminated && next >= n;
+            // Before the fast path: it may take the line's receive time and then decline the line.
+            const mark = ctx.mark();
             // A line beginning with printable ASCII is not blank, so it is a data line to parse.
             if (e > s && c > 32 && c < 127) {
               ctx.line = lineNo;
               ctx.field = '';
               ctx.index = -1;
+              const before = batch.length;
               try {
                 done = parser.parseLineBytes(block, s, e, ctx, batch);
               } catch (err) {
-                throw locate(err, ctx);
+                onBadLine(err, lastLine, e - s, before, mark);
+                done = true;
               }
             }
-            if (!done) parseText(block.toString('utf8', s, e));
+            if (!done) parseText(block.toString('utf8', s, e), lastLine, mark);
             if (batch.length >= batchSize) {
               yield batch;
               batch = [];
@@ -188,13 +230,13 @@ async function* parseFile(
         if (lineNo >= maxLines) break;
       }
     } else {
-      for await (const chunk of readLineChunks(det.path, det.compression, onBytes)) {
+      for await (const chunk of readLineChunks(det.path, det.compression, onBytes, read)) {
         for (let i = 0; i < chunk.length; i++) {
           let line = chunk[i];
           lineNo++;
           if (lineNo === 1 && parser.skipFirstLine) continue;
           if (line.length > 0 && line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
-          parseText(line);
+          parseText(line, read.lastLineUnterminated);
           if (batch.length >= batchSize) {
             yield batch;
             batch = [];
@@ -203,6 +245,11 @@ async function* parseFile(
         }
         if (lineNo >= maxLines) break;
       }
+    }
+    if (read.endedEarly !== null && lineNo < maxLines) {
+      const end = read.endedEarly;
+      if (end.kind === 'corrupt' && !skipBadLines) throw new InputError(end.message, { file: det.path, line: lineNo + 1, field: 'gzip data' });
+      ctx.damage({ file: det.path, line: lineNo + 1, kind: end.kind, message: end.message, bytesLost: end.bytesDropped > 0 ? end.bytesDropped : undefined });
     }
     ctx.line = lineNo;
     ctx.field = '';
@@ -234,7 +281,7 @@ async function inferMissingSpecs(det: DetectedInput, opts: ImportOptions, resolv
   const lines = opts.inferSampleLines ?? DEFAULT_SAMPLE_LINES;
   const ctx = new FileContext(det.path, Infinity, lookup, null);
   const parser = makeParser(det, opts, previousFileSymbol);
-  for await (const batch of parseFile(det, parser, ctx, DEFAULT_BATCH, lines, opts.fastPaths ?? true)) {
+  for await (const batch of parseFile(det, parser, ctx, DEFAULT_BATCH, lines, opts.fastPaths ?? true, true)) {
     for (const ev of batch) {
       const s = samples.get(ev.symbol);
       if (s && s.firstTsUs < 0) s.firstTsUs = ev.tsExchangeUs;
@@ -279,7 +326,7 @@ async function* runImport(inputs: string[], opts: ImportOptions, stats: ImportSt
     const ctx = new FileContext(det.path, tolerance, (s) => resolver.get(s), stats);
     stats.beginFile(hasReceiveTimes(det.format));
     let lines = 0;
-    for await (const batch of parseFile(det, parser, ctx, batchSize, Infinity, opts.fastPaths ?? true, onBytes)) {
+    for await (const batch of parseFile(det, parser, ctx, batchSize, Infinity, opts.fastPaths ?? true, opts.skipBadLines ?? false, onBytes)) {
       stats.count(batch);
       yield batch;
     }

@@ -7,7 +7,7 @@
  */
 import type { InstrumentSpec } from '../model/instrument.ts';
 import type { MarketEvent } from '../model/events.ts';
-import type { EventCounts, FileImportStats, ImportStats, ImportWarning } from './types.ts';
+import { MAX_DAMAGE_LISTED, type DamageRecord, type EventCounts, type FileImportStats, type ImportStats, type ImportWarning } from './types.ts';
 
 const SAMPLE_CAP = 65_536;
 
@@ -46,6 +46,8 @@ export class ImportStatsCollector {
   private readonly inferred: InstrumentSpec[] = [];
   private skippedRows = 0;
   private events = 0;
+  private readonly damageList: DamageRecord[] = [];
+  private damageCount = 0;
   bytesRead = 0;
   totalBytes = 0;
 
@@ -105,6 +107,15 @@ export class ImportStatsCollector {
     this.onWarning?.(w);
   }
 
+  /** Damage kept going past: listed (bounded), counted, and told as a warning (the first ten per file kind). */
+  damage(d: DamageRecord): void {
+    this.damageCount++;
+    if (this.damageList.length < MAX_DAMAGE_LISTED) this.damageList.push(d);
+    const lost = d.bytesLost !== undefined && d.bytesLost > 0 ? ` (${d.bytesLost} bytes lost)` : '';
+    const what = d.kind === 'bad-line' ? 'skipped a line that does not parse' : d.kind === 'cut-line' ? 'dropped the last line, cut mid-way' : d.kind === 'truncated' ? 'the input ends early; kept every line before the cut' : 'damaged data; kept every line before it, the rest is lost';
+    if (this.damageCount <= 10 || d.kind !== 'bad-line') this.warn({ code: 'W_DAMAGE', file: d.file, message: `${d.file}:${d.line}: ${what}${lost}: ${d.message}` });
+  }
+
   addInferred(spec: InstrumentSpec): void {
     this.inferred.push(spec);
   }
@@ -124,6 +135,8 @@ export class ImportStatsCollector {
       totalBytes: this.totalBytes,
       warnings: [...this.warnings],
       inferredSpecs: [...this.inferred],
+      damage: [...this.damageList],
+      damageCount: this.damageCount,
     };
   }
 }

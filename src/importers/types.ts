@@ -66,8 +66,25 @@ export interface DetectedInput {
   symbolFromName?: string;
 }
 
+/**
+ * Damage found in an input, kept going past: `cut-line` (the last line, without a newline, does
+ * not parse: a writer died mid-line; dropped), `truncated` (the compressed stream ends early: the
+ * lines before the cut are kept), `corrupt` (compressed data that does not decode, kept past only
+ * with `skipBadLines`: the lines before it are kept, the rest of the file is lost), `bad-line` (a
+ * line that does not parse, skipped only with `skipBadLines`).
+ */
+export interface DamageRecord {
+  file: string;
+  /** The line the damage is at (1-based; for a cut stream, the line after the last complete one). */
+  line: number;
+  kind: 'cut-line' | 'truncated' | 'corrupt' | 'bad-line';
+  message: string;
+  /** Bytes of input lost at this point, when known (the partial line at a cut). */
+  bytesLost?: number;
+}
+
 export interface ImportWarning {
-  /** Stable code: W_SPEC_INFERRED, W_MIXED_SYMBOLS, W_UNKNOWN_SIDE, W_SNAPSHOT_SYMBOL. */
+  /** Stable code: W_SPEC_INFERRED, W_MIXED_SYMBOLS, W_UNKNOWN_SIDE, W_SNAPSHOT_SYMBOL, W_DAMAGE. */
   code: string;
   message: string;
   file?: string;
@@ -98,6 +115,12 @@ export interface ImportOptions {
    * tests compare both).
    */
   fastPaths?: boolean;
+  /**
+   * Skip lines that do not parse (and keep the lines before damage inside a compressed stream),
+   * each one counted and reported with file:line (default false: the first one fails the import).
+   * A truncated tail (a gzip stream that ends early, a last line cut mid-way) is always kept past.
+   */
+  skipBadLines?: boolean;
   onProgress?: (bytesRead: number, totalBytes: number) => void;
   onWarning?: (warning: ImportWarning) => void;
 }
@@ -132,7 +155,13 @@ export interface ImportStats {
   totalBytes: number;
   warnings: ImportWarning[];
   inferredSpecs: InstrumentSpec[];
+  /** Damage kept going past, in input order (the first `MAX_DAMAGE_LISTED`; `damageCount` has them all). */
+  damage: DamageRecord[];
+  damageCount: number;
 }
+
+/** Damage records listed in full; beyond this only counted. */
+export const MAX_DAMAGE_LISTED = 1000;
 
 /** Turns the lines of one file into events. `finish` flushes rows still grouped at end of file. */
 export interface LineParser {

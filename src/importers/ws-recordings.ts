@@ -27,7 +27,7 @@ function parseJson(text: string, ctx: ParseContext): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw fieldError(ctx, 'json', `not valid JSON (${(e as Error).message}): ${text.length > 60 ? `${text.slice(0, 60)}…` : text}`);
+    throw fieldError(ctx, 'json', `not valid JSON (${(e as Error).message}): ${text.length > 60 ? `${text.slice(0, 60)}…` : text}`, 'E_INPUT_INCOMPLETE');
   }
 }
 
@@ -62,7 +62,7 @@ export class BinanceWsRecordingParser implements LineParser {
   parseLine(line: string, ctx: ParseContext, out: MarketEvent[]): void {
     this.lines++;
     const sp = line.indexOf(' ');
-    if (sp <= 0) throw fieldError(ctx, 'receive time', 'expected "<receive time> <json>"');
+    if (sp <= 0) throw fieldError(ctx, 'receive time', 'expected "<receive time> <json>"', 'E_INPUT_INCOMPLETE');
     const tsText = line.slice(0, sp);
     const tsReceiveUs = epochToUs(tsText, ctx, 'receive time');
     if (this.unit === null) this.unit = epochUnitOf(tsText);

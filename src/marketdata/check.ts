@@ -19,6 +19,12 @@ export interface SymbolCheck {
   depthEvents: number;
   snapshots: number;
   gaps: number;
+  /**
+   * The gaps, in order: exchange time of the diff that broke the chain, the id it had to connect
+   * to (`prevU`: the snapshot's lastUpdateId when bridging, else the last applied u), and its own
+   * `pu`, `U`, `u`. The first `MAX_GAPS_LISTED`; `gaps` counts them all.
+   */
+  gapList: { tsUs: number; prevU: number; pu: number; U: number; u: number }[];
   resyncs: number;
   crossed: number;
   trades: number;
@@ -37,6 +43,8 @@ export interface SymbolCheck {
 
 export interface CheckReport {
   symbols: Record<string, SymbolCheck>;
+  /** Raw inputs: damage found and read past (every bad line, a file cut short), with file:line. */
+  damage?: { count: number; list: { file: string; line: number; kind: string; message: string; bytesLost?: number }[] };
   /** Messages of streams the importers do not map, by stream name (raw inputs only; skipped safely). */
   skippedStreams: Record<string, number>;
   /** A store's files checked against their partitions' meta.json (store inputs only). */
@@ -44,6 +52,7 @@ export interface CheckReport {
 }
 
 const RECENT_TOPS = 4096;
+export const MAX_GAPS_LISTED = 100;
 const MAX_PENDING = 65536;
 const MAX_OFFSET_SAMPLES = 1 << 20;
 const MAX_MISMATCHES = 5;
@@ -71,9 +80,14 @@ class SymbolChecker {
   constructor(readonly instrument: Instrument) {
     // Every diff applied with the book in sync (also diffs replayed from the buffer when the
     // snapshot comes late) records the top of book as of its `u`.
-    this.market = new MarketBook(instrument.symbol, 'depth', { onApplied: (u) => this.recordTop(u) });
+    this.market = new MarketBook(instrument.symbol, 'depth', {
+      onApplied: (u) => this.recordTop(u),
+      onEvent: (e) => {
+        if (e.type === 'gap' && this.stats.gapList.length < MAX_GAPS_LISTED) this.stats.gapList.push({ tsUs: e.tsExchangeUs, prevU: e.expectedId, pu: e.prevFinalUpdateId, U: e.firstUpdateId, u: e.finalUpdateId });
+      },
+    });
     this.stats = {
-      depthEvents: 0, snapshots: 0, gaps: 0, resyncs: 0, crossed: 0, trades: 0, aggTrades: 0, tradeIdGaps: 0, markPrices: 0,
+      depthEvents: 0, snapshots: 0, gaps: 0, gapList: [], resyncs: 0, crossed: 0, trades: 0, aggTrades: 0, tradeIdGaps: 0, markPrices: 0,
       bookTicker: { total: 0, checked: 0, matched: 0 }, firstTsUs: null, lastTsUs: null, clockOffsetUs: null,
       finalBook: { bestBid: null, bestAsk: null, bidLevels: 0, askLevels: 0, valid: false }, mismatches: [],
     };
@@ -231,6 +245,7 @@ export class DataChecker {
  */
 export function isClean(report: CheckReport): boolean {
   if (report.store !== undefined && report.store.damaged.length > 0) return false;
+  if (report.damage !== undefined && report.damage.count > 0) return false;
   return Object.values(report.symbols).every(
     (s) =>
       s.gaps === 0 &&

@@ -47,6 +47,11 @@ export interface ImportProvenance {
   inputs: ImportInput[];
   /** Free-form options that affected the import (e.g. "--infer-spec"). */
   options?: Record<string, string>;
+  /**
+   * Damage in the inputs the import kept going past (a file cut short, skipped lines): how many,
+   * and the first ones. A partition of such an import may end early or miss lines.
+   */
+  damage?: { count: number; first: { file: string; line: number; kind: string; message: string; bytesLost?: number }[] };
 }
 
 /** One import's contribution to one partition: events read per table (before de-duplication). */

@@ -11,8 +11,8 @@ export function fieldName(ctx: ParseContext): string {
   return ctx.index >= 0 ? `${ctx.field}[${ctx.index}]` : ctx.field;
 }
 
-export function fieldError(ctx: ParseContext, field: string, message: string): InputError {
-  return new InputError(message, { file: ctx.file, line: ctx.line, field });
+export function fieldError(ctx: ParseContext, field: string, message: string, code: 'E_INPUT' | 'E_INPUT_INCOMPLETE' = 'E_INPUT'): InputError {
+  return new InputError(message, { file: ctx.file, line: ctx.line, field }, code);
 }
 
 /** Gives an error raised while parsing a line the file, line and field it lacks. */

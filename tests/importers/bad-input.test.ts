@@ -35,18 +35,83 @@ describe('bad input', () => {
     expect(delivered).toBe(0);
   });
 
-  it('truncated gzip: names file, the line reached and the gzip data; the partial last line is never parsed', async () => {
+  it('truncated gzip (a recorder killed mid-write): every line before the cut is kept, the cut reported with file and line; the partial line is never parsed', async () => {
     const dir = tempDir();
-    const full = gzipSync(`${lines(2000).join('\n')}\n`);
+    const all = lines(2000);
+    const full = gzipSync(`${all.join('\n')}\n`);
     const f = writeTemp(dir, 'btcusdt_20240808.gz', full.subarray(0, Math.floor(full.length * 0.6)));
-    const { err, delivered } = await failure([f]);
-    expect(err).toBeInstanceOf(InputError);
-    expect(err.location.file).toBe(f);
-    expect(err.location.field).toBe('gzip data');
-    expect(err.location.line).toBeGreaterThan(1);
-    expect(err.location.line).toBeLessThan(2000);
-    expect(delivered).toBe(0);
-    expect(err.describe()).toContain(`${f}:${err.location.line}`);
+    const session = importSources([f], { specs: localRegistry() });
+    let delivered = 0;
+    for await (const b of session.events) delivered += b.length;
+    const st = session.stats();
+    expect(delivered).toBeGreaterThan(100);
+    expect(delivered).toBeLessThan(2000);
+    expect(st.damageCount).toBe(1);
+    expect(st.damage[0]).toMatchObject({ file: f, line: delivered + 1, kind: 'truncated' });
+    expect(st.damage[0].message).toMatch(/ends early/);
+    expect(st.damage[0].bytesLost).toBeGreaterThan(0); // the partial line at the cut
+    expect(st.warnings.some((w) => w.code === 'W_DAMAGE' && w.message.includes(`${f}:${delivered + 1}`))).toBe(true);
+  });
+
+  it('a plain file whose last line was cut mid-way keeps the lines before it; a bad line in the middle still fails, or is skipped with skipBadLines', async () => {
+    const dir = tempDir();
+    const l = lines(5);
+    const cut = writeTemp(dir, 'btcusdt_cut.txt', `${l.slice(0, 4).join('\n')}\n${l[4].slice(0, 50)}`);
+    const session = importSources([cut], { specs: localRegistry() });
+    let delivered = 0;
+    for await (const b of session.events) delivered += b.length;
+    expect(delivered).toBe(4);
+    expect(session.stats().damage).toEqual([expect.objectContaining({ file: cut, line: 5, kind: 'cut-line', bytesLost: 50 })]);
+    // The same cut line in the middle of the file is damage, not a cut: fails by default...
+    const mid = writeTemp(dir, 'btcusdt_mid.txt', `${[l[0], l[4].slice(0, 50), l[1], l[2]].join('\n')}\n`);
+    expect((await failure([mid])).err).toMatchObject({ code: 'E_INPUT_INCOMPLETE', location: { file: mid, line: 2 } });
+    // ...and with skipBadLines it is skipped, counted and located.
+    const skipping = importSources([mid], { specs: localRegistry(), skipBadLines: true });
+    let kept = 0;
+    for await (const b of skipping.events) kept += b.length;
+    expect(kept).toBe(3);
+    expect(skipping.stats().damage).toEqual([expect.objectContaining({ file: mid, line: 2, kind: 'bad-line' })]);
+    // A complete last line without a newline is just a last line.
+    const noNewline = writeTemp(dir, 'btcusdt_nonl.txt', l.join('\n'));
+    const plain = importSources([noNewline], { specs: localRegistry() });
+    let n = 0;
+    for await (const b of plain.events) n += b.length;
+    expect([n, plain.stats().damageCount]).toEqual([5, 0]);
+    // A semantic error on an unterminated last line is not a cut: it still fails.
+    const bad = writeTemp(dir, 'btcusdt_badlast.txt', `${l[0]}\n1723161255001000 ${BT(1723161256001, '"-61800.20"')}`);
+    expect((await failure([bad])).err).toMatchObject({ code: 'E_INPUT', location: { file: bad, line: 2 } });
+  });
+
+  it('damaged gzip data fails by default (naming the file); skipBadLines keeps the good lines and counts the damage', async () => {
+    const dir = tempDir();
+    const text = `${lines(3000).join('\n')}\n`;
+    // (a) A broken checksum in the gzip trailer: zlib reports the damage after the last line.
+    const crc = Buffer.from(gzipSync(text));
+    crc[crc.length - 6] ^= 0xff;
+    const f = writeTemp(dir, 'btcusdt_20240809.gz', crc);
+    const { err } = await failure([f]);
+    expect(err).toMatchObject({ code: 'E_INPUT', location: { file: f, field: 'gzip data' } });
+    expect(err.message).toMatch(/damaged.*--skip-bad-lines/);
+    const keep = importSources([f], { specs: localRegistry(), skipBadLines: true });
+    let kept = 0;
+    for await (const b of keep.events) kept += b.length;
+    // zlib drops the output it holds at the error: up to one 64 KiB piece before the damage.
+    expect(kept).toBeGreaterThan(2600);
+    expect(kept).toBeLessThanOrEqual(3000);
+    expect(keep.stats().damage).toEqual([expect.objectContaining({ file: f, kind: 'corrupt', line: kept + 1 })]);
+    // (b) Bytes overwritten mid-stream: garbage lines or a decode error; never silent.
+    const mid = Buffer.from(gzipSync(text));
+    for (let i = Math.floor(mid.length / 2); i < Math.floor(mid.length / 2) + 64; i++) mid[i] ^= 0xa5;
+    const g = writeTemp(dir, 'btcusdt_20240810.gz', mid);
+    expect((await failure([g])).err.location.file).toBe(g);
+    const skip = importSources([g], { specs: localRegistry(), skipBadLines: true });
+    let good = 0;
+    for await (const b of skip.events) good += b.length;
+    const st = skip.stats();
+    expect(good).toBeGreaterThan(100);
+    expect(st.damageCount).toBeGreaterThan(0);
+    expect(new Set(st.damage.map((d) => d.kind)).size).toBeGreaterThan(0);
+    for (const d of st.damage) expect(['bad-line', 'corrupt']).toContain(d.kind);
   });
 
   it('a truncated zip is an error too', async () => {
@@ -65,7 +130,7 @@ describe('bad input', () => {
     l[1] = `1723161255001000 {"stream":"btcusdt@bookTicker","data":{"e":"bookT`;
     const f = writeTemp(dir, 'btcusdt_20240808.txt', l.join('\n'));
     const { err, delivered } = await failure([f]);
-    expect(err).toMatchObject({ code: 'E_INPUT', location: { file: f, line: 2, field: 'json' } });
+    expect(err).toMatchObject({ code: 'E_INPUT_INCOMPLETE', location: { file: f, line: 2, field: 'json' } });
     expect(delivered).toBe(0);
   });
 
@@ -80,7 +145,7 @@ describe('bad input', () => {
     const csv = writeTemp(dir, 'BTCUSDT-trades-2024-01-01.csv', 'id,price,qty,quote_qty,time,is_buyer_maker\n1,42314.50,0.010,1,1704067200000,true\n2,42314.50,0.010,1,17040672OOOOO,true\n');
     expect((await failure([csv])).err).toMatchObject({ code: 'E_INPUT', location: { file: csv, line: 3, field: 'time' } });
     const short = writeTemp(dir, 'BTCUSDT-trades-2024-01-02.csv', '1,42314.50,0.010,1,1704067200000,true\n2,42314.50\n');
-    expect((await failure([short])).err).toMatchObject({ code: 'E_INPUT', location: { file: short, line: 2, field: 'row' } });
+    expect((await failure([short])).err).toMatchObject({ code: 'E_INPUT_INCOMPLETE', location: { file: short, line: 2, field: 'row' } });
   });
 
   it('a negative quantity or price, and a depth level that is not [price, qty]', async () => {

@@ -74,7 +74,10 @@ export function registerData(program: Command): void {
         'A store is first checked file by file against the SHA-256, size and row count its partitions\' ' +
         'meta.json recorded: a damaged file is named (exit 1) and its partition not replayed; files a killed ' +
         'import left behind are listed as leftovers (ignored by readers, removed by the next import).\n\n' +
-        'Exit status: 0 clean, 1 damaged store files / gaps / crossings / mismatches found or a book that never synced, 2 unusable input.',
+        'Raw inputs are inventoried, not judged at the first fault: every line that does not parse and a file ' +
+        'cut short are listed with file:line and kind (damage), every sequence gap with its exchange time and ' +
+        'update ids (gapList; the first 100 per symbol, the rest counted).\n\n' +
+        'Exit status: 0 clean, 1 damaged input or store files / gaps / crossings / mismatches found or a book that never synced, 2 unusable input.',
     )
     .argument('[inputs...]', 'recordings, CSV files, directories, or a store directory')
     .option('--json', 'print the report as one JSON object on stdout', false)
@@ -134,6 +137,9 @@ export function registerData(program: Command): void {
     });
 }
 
+/** Damage records listed in a check report; beyond this only counted. */
+const MAX_DAMAGE_IN_REPORT = 200;
+
 function setExit(cmd: Command, code: number): void {
   let root: Command = cmd;
   while (root.parent) root = root.parent;
@@ -176,7 +182,10 @@ export async function runCheck(inputs: string[], opts: CheckCliOptions): Promise
     return reports;
   }
 
-  const { session, instrumentOf } = openSources(inputs, opts, progress, (w) => process.stderr.write(formatWarning(w)));
+  // Inventory, not verdict: read past every bad line and a file cut short, and list them all.
+  const { session, instrumentOf } = openSources(inputs, { ...opts, skipBadLines: true }, progress, (w) => {
+    if (w.code !== 'W_DAMAGE') process.stderr.write(formatWarning(w));
+  });
   const checker = new DataChecker(instrumentOf);
   try {
     for await (const batch of session.events) checker.onBatch(batch);
@@ -185,7 +194,9 @@ export async function runCheck(inputs: string[], opts: CheckCliOptions): Promise
   }
   if (session.stats().events === 0) throw new InputError('the inputs hold no market events', { file: inputs.join(', '), });
   const report = checker.report();
-  report.skippedStreams = session.stats().skippedStreams;
+  const stats = session.stats();
+  report.skippedStreams = stats.skippedStreams;
+  if (stats.damageCount > 0) report.damage = { count: stats.damageCount, list: stats.damage.slice(0, MAX_DAMAGE_IN_REPORT) };
   return report;
 }
 
@@ -198,6 +209,8 @@ export function formatReport(report: CheckReport): string {
     out.push(`  time            ${s.firstTsUs === null ? '-' : formatUs(s.firstTsUs)} .. ${s.lastTsUs === null ? '-' : formatUs(s.lastTsUs)}`);
     out.push(`  depth events    ${s.depthEvents.toLocaleString('en-US')} (snapshots ${s.snapshots})`);
     out.push(`  gaps            ${s.gaps}${ok(s.gaps > 0)}`);
+    for (const g of s.gapList) out.push(`    gap at ${formatUs(g.tsUs)}: expected to follow u=${g.prevU}, diff has pu=${g.pu} U=${g.U} u=${g.u}`);
+    if (s.gaps > s.gapList.length) out.push(`    ... and ${s.gaps - s.gapList.length} more`);
     out.push(`  resyncs         ${s.resyncs}`);
     out.push(`  crossed         ${s.crossed}${ok(s.crossed > 0)}`);
     out.push(`  trades          ${s.trades.toLocaleString('en-US')}${s.aggTrades > 0 ? ` (aggTrades ${s.aggTrades.toLocaleString('en-US')})` : ''}, id gaps ${s.tradeIdGaps}${ok(s.tradeIdGaps > 0)}`);
@@ -212,6 +225,11 @@ export function formatReport(report: CheckReport): string {
     out.push(`store files     ${st.files} in ${st.partitions} partition(s): ${st.verified} match their SHA-256${st.unverified.length > 0 ? `, ${st.unverified.length} without a recorded hash (written before maker-store/3: re-import to add hashes)` : ''}`);
     for (const c of st.damaged) out.push(`  damaged       ${c.path}: ${c.message}  <-- problem`);
     for (const l of st.leftovers) out.push(`  leftover      ${l.path} (${l.kind}; ignored, removed by the next import into the partition)`);
+  }
+  if (report.damage !== undefined) {
+    out.push(`damaged input   ${report.damage.count} place(s)  <-- problem`);
+    for (const d of report.damage.list) out.push(`  ${d.file}:${d.line}  ${d.kind}${d.bytesLost !== undefined ? ` (${d.bytesLost} bytes lost)` : ''}: ${d.message}`);
+    if (report.damage.count > report.damage.list.length) out.push(`  ... and ${report.damage.count - report.damage.list.length} more`);
   }
   const skipped = Object.entries(report.skippedStreams);
   if (skipped.length > 0) out.push(`skipped unknown streams (not checked): ${skipped.map(([k, n]) => `${k} ${n}`).join(', ')}`);

@@ -22,6 +22,7 @@ interface ImportCliOptions {
   inferSpec: boolean;
   format?: FormatId;
   symbol?: string;
+  skipBadLines: boolean;
   json: boolean;
   quiet: boolean;
 }
@@ -39,7 +40,12 @@ export function registerImport(program: Command): void {
         'Prices become integer ticks and quantities integer lots of the symbol\'s instrument spec, so each ' +
         'symbol needs a spec: --spec <exchangeInfo.json> (a saved GET /fapi/v1/exchangeInfo reply), or ' +
         '--infer-spec to infer tick and step from the data (with a warning). Files with several daily parts ' +
-        'of one recording are given in order as one session.',
+        'of one recording are given in order as one session.\n\n' +
+        'Damaged inputs: a file cut short (a gzip stream that ends early, a last line cut mid-way, as a crashed ' +
+        'recorder leaves it) keeps every line before the cut, and the cut is reported loudly (file, line, bytes ' +
+        'lost) and recorded in the partition\'s meta.json. A line that does not parse in the middle of a file ' +
+        'fails the import (exit 2, nothing written) unless --skip-bad-lines: then each such line is skipped, ' +
+        'counted and reported with file:line.',
     )
     .argument('<inputs...>', 'files or directories to import')
     .requiredOption('-o, --out <dir>', 'store directory (created if missing)')
@@ -48,6 +54,7 @@ export function registerImport(program: Command): void {
     .option('--infer-spec', 'infer tick and step of symbols without a spec from the data', false)
     .addOption(new Option('--format <id>', 'force the input format instead of detecting it').choices(FORMAT_IDS))
     .option('--symbol <SYMBOL>', 'symbol for inputs that do not name it')
+    .option('--skip-bad-lines', 'skip lines that do not parse (each counted and reported with file:line) instead of failing', false)
     .option('--json', 'print the summary as one JSON object on stdout', false)
     .option('-q, --quiet', 'no progress output', false)
     .addHelpText('after', '\nExample:\n  maker import btcusdt_20240808.gz --spec exchangeInfo.json --out data/store\n  maker data check data/store')
@@ -94,7 +101,8 @@ export async function runImport(inputs: string[], opts: ImportCliOptions): Promi
   const commit = await writer.commit({
     importer: [...new Set(stats.files.map((f) => f.format))].join('+'),
     inputs: files.map((path) => ({ path, bytes: statSync(path).size })),
-    options: opts.inferSpec ? { inferSpec: 'true' } : undefined,
+    options: opts.inferSpec || opts.skipBadLines ? { ...(opts.inferSpec ? { inferSpec: 'true' } : {}), ...(opts.skipBadLines ? { skipBadLines: 'true' } : {}) } : undefined,
+    damage: stats.damageCount > 0 ? { count: stats.damageCount, first: stats.damage.slice(0, 20) } : undefined,
   });
   progress.done();
   for (const w of warnings) process.stderr.write(w);
@@ -130,6 +138,11 @@ function printSummary(stats: ImportStats, commit: CommitSummary, out: string): v
   const skipped = Object.entries(stats.skippedStreams);
   if (skipped.length > 0) lines.push(`  skipped unknown streams: ${skipped.map(([s, n]) => `${s} ${n}`).join(', ')}`);
   if (stats.skippedRows > 0) lines.push(`  skipped rows (before the first snapshot): ${stats.skippedRows}`);
+  if (stats.damageCount > 0) {
+    const kinds = new Map<string, number>();
+    for (const d of stats.damage) kinds.set(d.kind, (kinds.get(d.kind) ?? 0) + 1);
+    lines.push(`  DAMAGED INPUT: ${stats.damageCount} place(s) kept going past (${[...kinds].map(([k, n]) => `${k} ${n}`).join(', ')}); see the warnings above, recorded in meta.json`);
+  }
   const dups = commit.partitions.reduce((s, p) => s + p.duplicateRows, 0);
   lines.push(`  wrote ${commit.partitions.length} partition file(s)${dups > 0 ? `; ${dups.toLocaleString('en-US')} duplicate rows skipped (already in the store)` : ''}`);
   for (const p of commit.partitions) lines.push(`    ${p.file}  ${p.rows.toLocaleString('en-US')} rows`);
