@@ -17,6 +17,7 @@ import { ConfigError } from '../../core/errors.ts';
 import { formatUs } from '../../core/clock.ts';
 import { backtest, type BacktestOutcome, assertRunDirUsable, canonicalJson, writeRunOutputs } from '../../backtest/index.ts';
 import { loadScenarioFile, type Scenario } from '../../scenario/index.ts';
+import { parseSeedOption } from '../options.ts';
 import { Progress } from '../progress.ts';
 import { collect } from '../specs.ts';
 
@@ -42,13 +43,6 @@ export function runIdFor(s: Scenario, fingerprint: string): string {
   return `${name}-s${s.seed}-${hash.slice(0, 12)}`;
 }
 
-function parseSeed(v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 0) throw new ConfigError(`--seed must be a non-negative integer, got "${v}"`, { field: '--seed' });
-  return n;
-}
-
 export function registerBacktest(program: Command): void {
   program
     .command('backtest')
@@ -60,7 +54,7 @@ export function registerBacktest(program: Command): void {
         'Exit status: 0 done, 2 bad scenario or missing/corrupt data, 70 internal error.',
     )
     .requiredOption('-s, --scenario <file>', 'scenario YAML file')
-    .option('--seed <n>', 'override the scenario seed')
+    .option('--seed <n>', 'override the scenario seed (a non-negative integer)')
     .option('--set <key=value>', 'override a scenario key, e.g. strategy.halfSpreadTicks=3 (repeatable)', collect, [])
     .option('-o, --out <dir>', 'output directory (default reports/<run-id>)')
     .option('--json', 'print the summary as one JSON object on stdout', false)
@@ -68,7 +62,7 @@ export function registerBacktest(program: Command): void {
     .option('--batch-rows <n>', 'rows per store batch (does not change results)')
     .addHelpText('after', '\nExamples:\n  maker backtest --scenario scenarios/quickstart.yaml\n  maker backtest -s scenarios/quickstart.yaml --seed 7 --set strategy.halfSpreadTicks=5 --json')
     .action(async (opts: BacktestCliOptions) => {
-      const scenario = loadScenarioFile(opts.scenario, { set: opts.set, seed: parseSeed(opts.seed) });
+      const scenario = loadScenarioFile(opts.scenario, { set: opts.set, seed: parseSeedOption(opts.seed, '--seed') });
       const batchRows = opts.batchRows === undefined ? undefined : Number(opts.batchRows);
       if (batchRows !== undefined && (!Number.isSafeInteger(batchRows) || batchRows <= 0)) throw new ConfigError(`--batch-rows must be a positive integer, got "${opts.batchRows}"`, { field: '--batch-rows' });
       if (opts.out !== undefined) assertRunDirUsable(opts.out);

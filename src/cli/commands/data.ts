@@ -21,6 +21,7 @@ import type { MarketEvent } from '../../model/events.ts';
 import { openStore, readEvents, eventsFromBatch } from '../../store/index.ts';
 import { DEFAULT_SYNTHETIC, generateSynthetic, recordingLine, syntheticInstrument } from '../../synthetic/index.ts';
 import { formatUs } from '../../core/clock.ts';
+import { parseSeedOption } from '../options.ts';
 import { Progress } from '../progress.ts';
 import { collect, formatWarning, openSources } from '../specs.ts';
 
@@ -97,12 +98,13 @@ export function registerData(program: Command): void {
     .summary('write the seeded synthetic market as a raw recording')
     .description('Writes the embedded synthetic BTCUSDT-like market as a raw Binance WebSocket recording\n(`<receive ns> <json>` lines, gzip when the name ends in .gz), the layout `maker import` reads.')
     .requiredOption('-o, --out <file>', 'output file (.gz for gzip)')
-    .option('--seed <n>', 'seed', '1')
+    .option('--seed <n>', 'seed (a non-negative integer)', '1')
     .option('--duration-s <seconds>', 'length in seconds', '60')
     .option('--symbol <SYMBOL>', 'symbol', 'BTCUSDT')
     .action(async (opts: { out: string; seed: string; durationS: string; symbol: string }) => {
+      const seed = parseSeedOption(opts.seed, '--seed')!;
       const inst = syntheticInstrument(opts.symbol.toUpperCase());
-      const cfg = { ...DEFAULT_SYNTHETIC, symbol: inst.symbol, seed: opts.seed, durationS: positiveNumber(opts.durationS, '--duration-s') };
+      const cfg = { ...DEFAULT_SYNTHETIC, symbol: inst.symbol, seed, durationS: positiveNumber(opts.durationS, '--duration-s') };
       const tmp = `${opts.out}.tmp`;
       // As in real recordings, the REST snapshot lands after the stream has started: write it after
       // the first few stream messages, so the file also names its symbol before the snapshot.
@@ -127,7 +129,7 @@ export function registerData(program: Command): void {
       else await pipeline(Readable.from(lines), out);
       const { renameSync } = await import('node:fs');
       renameSync(tmp, opts.out);
-      process.stdout.write(`wrote ${opts.out} (${cfg.durationS} s of synthetic ${inst.symbol}, seed ${opts.seed})\n`);
+      process.stdout.write(`wrote ${opts.out} (${cfg.durationS} s of synthetic ${inst.symbol}, seed ${seed})\n`);
     });
 }
 
