@@ -99,3 +99,27 @@ describe('backtest --out', () => {
     expect(readdirSync(tmp).filter((f) => f.startsWith('.'))).toEqual([]);
   });
 });
+
+describe('data synth --out', () => {
+  it('never replaces an existing file (exit 2, untouched); a new one appears complete, with no partial file left', () => {
+    const dir = join(tmp, 'synth');
+    mkdirSync(dir);
+    const existing = join(dir, 'precious.gz');
+    writeFileSync(existing, 'a real recording');
+    const r = maker('data', 'synth', '--out', existing, '--duration-s', '1');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`maker: error [E_IO]: ${existing}: field "--out": already exists (a file); maker never replaces it: remove it yourself or choose another --out\n`);
+    expect(readFileSync(existing, 'utf8')).toBe('a real recording');
+    // a path under a regular file: before generating anything, ENOTDIR named
+    const under = join(existing, 'x', 'synth.gz');
+    const notDir = maker('data', 'synth', '--out', under, '--duration-s', '1');
+    expect(notDir.code).toBe(2);
+    expect(notDir.stderr).toBe(`maker: error [E_IO]: ${under}: field "--out": cannot create the file: ${existing} is not a directory (ENOTDIR)\n`);
+    const fresh = join(dir, 'new', 'synth.txt');
+    const ok = maker('data', 'synth', '--out', fresh, '--duration-s', '1', '--seed', '9');
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toBe(`wrote ${fresh} (1 s of synthetic BTCUSDT, seed 9)\n`);
+    expect(readFileSync(fresh, 'utf8')).toMatch(/^\d+ \{"stream":"btcusdt@/);
+    expect(readdirSync(dir, { recursive: true }).map(String).sort()).toEqual(['new', join('new', 'synth.txt'), 'precious.gz']);
+  });
+});
