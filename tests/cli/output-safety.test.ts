@@ -123,3 +123,24 @@ describe('data synth --out', () => {
     expect(readdirSync(dir, { recursive: true }).map(String).sort()).toEqual(['new', join('new', 'synth.txt'), 'precious.gz']);
   });
 });
+
+describe('import --out', () => {
+  it('leaves what else the directory holds alone; a --venue that is not a plain name is refused before reading', async () => {
+    const rec = join(tmp, 'btcusdt_one.txt');
+    writeFileSync(rec, '1723161255030314667 {"stream":"btcusdt@trade","data":{"e":"trade","E":1,"T":1,"s":"BTCUSDT","t":1,"p":"1.0","q":"1","m":false}}\n');
+    const store = join(tmp, 'store');
+    mkdirSync(store);
+    writeFileSync(join(store, 'notes.txt'), 'mine');
+    const [ok, venue] = await Promise.all([
+      makerAsync('import', rec, '--out', store, '--infer-spec', '--quiet', '--json'),
+      makerAsync('import', rec, '--out', join(tmp, 'store2'), '--venue', '../escape', '--infer-spec', '--quiet'),
+    ]);
+    expect(ok.code).toBe(0);
+    expect(readFileSync(join(store, 'notes.txt'), 'utf8')).toBe('mine');
+    expect(readdirSync(store).sort()).toEqual(['binance-usdm', 'notes.txt']);
+    expect(venue.code).toBe(2);
+    expect(venue.stderr).toMatch(/field "--venue": must be a plain directory name .*got "\.\.\/escape"/);
+    expect(existsSync(join(tmp, 'store2'))).toBe(false);
+    expect(existsSync(join(tmp, 'escape'))).toBe(false);
+  });
+});
