@@ -100,6 +100,49 @@ export class NotImplementedError extends MakerError {
   }
 }
 
+/** A file-system operation failed (disk full, read-only, no permission, ...): names the path. */
+export class IoError extends MakerError {
+  constructor(message: string, location: ErrorLocation = {}, cause?: unknown) {
+    super('E_IO', message, { location, exitCode: 2, cause });
+  }
+}
+
+/** The words for the file-system error codes a user can meet (Node's `err.code`). */
+const IO_REASONS: Readonly<Record<string, string>> = {
+  EROFS: 'read-only file system',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EFBIG: 'file too large',
+  ENOTDIR: 'a component of the path is not a directory',
+  EISDIR: 'is a directory',
+  EEXIST: 'already exists',
+  ENOENT: 'no such file or directory',
+  ENOTEMPTY: 'directory not empty',
+  ENAMETOOLONG: 'file name too long',
+  ELOOP: 'too many levels of symbolic links',
+  EMFILE: 'too many open files',
+  ENFILE: 'too many open files in the system',
+  EBUSY: 'resource busy',
+  EXDEV: 'cross-device link',
+  EIO: 'input/output error',
+};
+
+/**
+ * Maps a file-system error to an `IoError` saying what failed, the real cause in words and its code,
+ * e.g. `cannot write report.html: read-only file system (EROFS)`, at `location` (the path the user
+ * knows, not a temporary one). A `MakerError` passes unchanged; anything without an `E…` code (a
+ * bug) too, so that it still surfaces as an internal error. `hint` (what to do) ends the message.
+ */
+export function ioError(e: unknown, action: string, location: ErrorLocation, hint?: string): unknown {
+  if (e instanceof MakerError) return e;
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !/^E[A-Z0-9]+$/.test(code)) return e;
+  const reason = IO_REASONS[code] ?? String((e as Error).message ?? code).replace(/^E[A-Z0-9]+: /, '').replace(/,.*$/, '');
+  return new IoError(`cannot ${action}: ${reason} (${code})${hint ? `; ${hint}` : ''}`, location, e);
+}
+
 /** Adds a location to an error raised deeper down that did not know it (e.g. a field parser). */
 export function withLocation(err: unknown, location: ErrorLocation): unknown {
   if (err instanceof MakerError) {

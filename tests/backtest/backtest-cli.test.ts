@@ -33,8 +33,8 @@ const GOLDEN_QUICKSTART_MINUTE = 'sha256:3259b6cdbf540f4dc167052376bd05741c9bc24
 
 describe('maker backtest (synthetic)', () => {
   it('runs quickstart, prints the summary as JSON and writes a complete run directory', () => {
-    const out = join(tmp, 'q1');
-    const r = maker('backtest', '--scenario', QUICK, '--set', MINUTE, '--out', out, '--json');
+    const reports = join(tmp, 'q1');
+    const r = maker('backtest', '--scenario', QUICK, '--set', MINUTE, '--out', reports, '--json');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout);
@@ -42,6 +42,10 @@ describe('maker backtest (synthetic)', () => {
     expect(summary.engine.marketEvents).toBeGreaterThan(3_000);
     expect(summary.dataKind).toMatch(/full depth/);
     expect(summary.runId).toMatch(/^quickstart-s42-[0-9a-f]{12}$/);
+    // --out is the parent: the run directory is <out>/<run-id>/, and outDir says so.
+    const out = join(reports, summary.runId);
+    expect(summary.outDir).toBe(out);
+    expect(readdirSync(reports)).toEqual([summary.runId]);
     expect(readdirSync(out).sort()).toEqual(['fills.parquet', 'orders.parquet', 'report.html', 'summary.json', 'timeseries.parquet']);
     const onDisk = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     expect(onDisk.determinism.eventLogHash).toBe(summary.determinism.eventLogHash);
@@ -50,7 +54,7 @@ describe('maker backtest (synthetic)', () => {
     // Same scenario and seed: byte-identical summary.json. Another seed: another synthetic market.
     const again = join(tmp, 'q2');
     expect(maker('backtest', '--scenario', QUICK, '--set', MINUTE, '--out', again, '--quiet').code).toBe(0);
-    expect(readFileSync(join(again, 'summary.json'), 'utf8')).toBe(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(readFileSync(join(again, summary.runId, 'summary.json'), 'utf8')).toBe(readFileSync(join(out, 'summary.json'), 'utf8'));
     const other = JSON.parse(maker('backtest', '--scenario', QUICK, '--set', MINUTE, '--seed', '43', '--out', join(tmp, 'q3'), '--json').stdout);
     expect(other.determinism.eventLogHash).not.toBe(summary.determinism.eventLogHash);
     expect(other.runId).toMatch(/^quickstart-s43-/);
@@ -62,7 +66,8 @@ describe('maker backtest (synthetic)', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/PnL total/);
     expect(r.stdout).toMatch(/event log hash\s+sha256:/);
-    const log = readFileSync(join(out, 'events.log'), 'utf8');
+    const [runId] = readdirSync(out);
+    const log = readFileSync(join(out, runId, 'events.log'), 'utf8');
     expect(log.split('\n').some((l) => l.startsWith('submit\t'))).toBe(true);
   });
 
@@ -105,7 +110,7 @@ describe.skipIf(!haveReal)('maker backtest (real BTCUSDT sample in a store)', ()
     const b = run('--batch-rows', '65536', '--out', join(tmp, 'b2'));
     expect(a.engine.marketEvents).toBeGreaterThan(30_000);
     expect(b.determinism.eventLogHash).toBe(a.determinism.eventLogHash);
-    expect(readFileSync(join(tmp, 'b2', 'summary.json'), 'utf8')).toBe(readFileSync(join(tmp, 'b1', 'summary.json'), 'utf8'));
+    expect(readFileSync(join(b.outDir, 'summary.json'), 'utf8')).toBe(readFileSync(join(a.outDir, 'summary.json'), 'utf8'));
   }, 120_000);
 
   it('a seed changes only what draws randomness', () => {

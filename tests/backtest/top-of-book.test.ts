@@ -62,7 +62,7 @@ describe('top-of-book backtest from data.binance.vision CSVs', () => {
     expect(summary.dataKind).toMatch(/top of book/);
     expect(summary.engine.marketEvents).toBe(counts.quotes + counts.trades);
     expect(summary.metrics.trading.fills).toBeGreaterThan(0);
-    const written = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    const written = JSON.parse(readFileSync(join(out, summary.runId, 'summary.json'), 'utf8'));
     expect(written.determinism.eventLogHash).toBe(summary.determinism.eventLogHash);
   });
 });

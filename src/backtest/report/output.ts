@@ -1,18 +1,29 @@
 /**
- * The run directory: summary.json, report.html, fills.parquet, orders.parquet, timeseries.parquet.
+ * The run directory: summary.json, report.html, fills.parquet, orders.parquet, timeseries.parquet
+ * (and events.log when asked).
+ *
+ * Nothing it did not create is ever removed. `writeRunOutputs(dir)` writes the run directory `dir`
+ * (the CLI passes `<--out>/<run-id>`, `reports/<run-id>` by default), creating its parent if
+ * missing. An existing `dir` is replaced only when it is empty or recognisably an earlier copy of
+ * the same run: a real directory (not a symbolic link) holding only regular files a run writes
+ * (RUN_FILES, events.log), all of RUN_FILES among them, and a summary.json of this run id
+ * (`replaceableRunDir`). Anything else at that path is refused with a RunOutputError (E_IO, exit 2)
+ * naming the path and what is there, before a byte is written.
  *
  * Atomicity: everything is written into a staging directory next to the final one
  * (`.<name>.partial-<pid>` in the same parent, hence the same file system) and renamed into place
- * at the very end; an existing run directory of that name is replaced only then. A failure at any
- * point removes the staging directory, so no half-written run ever looks complete. The recorder
- * may stream fills/orders into the staging directory during the run (`stagingDirFor` +
- * `RunRecorderOptions.spillDir`).
+ * at the very end; an earlier copy of the run is moved aside just before (and moved back if the
+ * rename fails), then its files are removed by name. A failure at any point removes the staging
+ * directory and the parent directories this call created (when still empty), so no half-written
+ * run ever looks complete and nothing is left behind; the error names the file being written and
+ * the real cause (`ioError`: ENOSPC, EROFS, EACCES, ...). The recorder may stream fills/orders into
+ * the staging directory during the run (`stagingDirFor` + `RunRecorderOptions.spillDir`).
  *
  * Determinism: no file holds a generation time; every byte follows from the run.
  */
-import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { MakerError } from '../../core/errors.ts';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { ioError, MakerError } from '../../core/errors.ts';
 import { fsyncDir } from '../../store/index.ts';
 import { renderReportHtml, type RunInfo } from './html.ts';
 import type { RunMetrics } from './metrics.ts';
@@ -50,33 +61,113 @@ export class RunOutputError extends MakerError {
   }
 }
 
-/**
- * Throws a RunOutputError (exit 2) unless `dir` can become a run directory: it must not exist as
- * anything but a directory (a file there is never replaced), and its parent must be creatable.
- * Cheap; the CLI calls it before a run so that a bad `--out` fails at once.
- */
-export function assertRunDirUsable(dir: string): void {
-  let parent = dirname(dir);
-  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new RunOutputError(`the output path exists and is not a directory; refusing to replace it`, dir);
-  while (!existsSync(parent) && dirname(parent) !== parent) parent = dirname(parent);
-  if (existsSync(parent) && !statSync(parent).isDirectory()) throw new RunOutputError(`cannot create the run directory: "${parent}" is not a directory`, dir);
+/** Files a run may write besides RUN_FILES (`extraFiles` of the CLI). */
+export const RUN_OPTIONAL_FILES = ['events.log'] as const;
+
+const REFUSE_HINT = 'maker replaces a run directory only when it is empty or holds an earlier copy of the same run: move it away, or write the run elsewhere (--out)';
+
+function lstatOrNull(p: string): Stats | null {
+  try {
+    return lstatSync(p);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+    throw ioError(e, `look at ${p}`, { file: p });
+  }
 }
 
-/** The staging directory `writeRunOutputs(dir)` will use (created if missing). */
+/**
+ * Why the existing directory `dir` may not be replaced by a run `runId`, or null when it may: it is
+ * an empty directory, or a real directory holding only regular files a run writes (`allowed`), all
+ * of RUN_FILES among them, and its summary.json is a maker summary of `runId`.
+ */
+export function replaceableRunDir(dir: string, runId: string, allowed: ReadonlySet<string> = new Set([...RUN_FILES, ...RUN_OPTIONAL_FILES])): string | null {
+  const st = lstatOrNull(dir);
+  if (st === null) return null;
+  if (st.isSymbolicLink()) return 'it is a symbolic link';
+  if (!st.isDirectory()) return 'the output path exists and is not a directory';
+  const names = readdirSync(dir).sort();
+  const foreign = names.filter((n) => !allowed.has(n) || !lstatSync(join(dir, n)).isFile());
+  if (foreign.length > 0) return `it holds ${foreign.slice(0, 3).map((n) => `"${n}"`).join(', ')}${foreign.length > 3 ? ` and ${foreign.length - 3} more` : ''}, which a run does not write`;
+  if (names.length === 0) return null; // nothing to lose
+  const missing = RUN_FILES.filter((n) => !names.includes(n));
+  if (missing.length > 0) return `it is not a complete run directory (no ${missing.join(', ')})`;
+  let summary: { schema?: unknown; runId?: unknown };
+  try {
+    summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as typeof summary;
+  } catch {
+    return 'its summary.json is not a maker run summary';
+  }
+  if (typeof summary?.schema !== 'string' || !summary.schema.startsWith('maker.backtest.summary/')) return 'its summary.json is not a maker run summary';
+  if (summary.runId !== runId) return `it holds the run "${String(summary.runId)}", not "${runId}"`;
+  return null;
+}
+
+/**
+ * Throws a RunOutputError (exit 2) unless `dir` can become a run directory: its nearest existing
+ * ancestor is a directory, and when `dir` exists it is a directory, and (given `runId`) one that
+ * `replaceableRunDir` accepts. Cheap and read-only.
+ */
+export function assertRunDirUsable(dir: string, runId?: string, allowed?: ReadonlySet<string>): void {
+  const st = lstatOrNull(dir);
+  if (st !== null) {
+    if (!st.isDirectory() && !st.isSymbolicLink()) throw new RunOutputError('the output path exists and is not a directory; refusing to replace it', dir);
+    if (runId !== undefined) {
+      const why = replaceableRunDir(dir, runId, allowed);
+      if (why !== null) throw new RunOutputError(`the run directory exists and ${why}; refusing to replace it (${REFUSE_HINT})`, dir);
+    } else if (st.isSymbolicLink() && !statSync(dir).isDirectory()) {
+      throw new RunOutputError('the output path exists and is not a directory; refusing to replace it', dir);
+    }
+    return;
+  }
+  let parent = dirname(resolve(dir));
+  let pst = lstatOrNull(parent);
+  while (pst === null && dirname(parent) !== parent) {
+    parent = dirname(parent);
+    pst = lstatOrNull(parent);
+  }
+  if (pst !== null && !statSync(parent).isDirectory()) throw new RunOutputError(`cannot create the run directory: "${parent}" is not a directory (ENOTDIR)`, dir);
+}
+
+const stagingPath = (dir: string): string => join(dirname(dir), `.${basename(dir)}.partial-${process.pid}`);
+
+/** Parent directories created by `stagingDirFor`, per staging directory: removed with it when empty. */
+const createdParents = new Map<string, string>();
+
+/** The staging directory `writeRunOutputs(dir)` will use (created if missing, with `dir`'s parent). */
 export function stagingDirFor(dir: string): string {
   assertRunDirUsable(dir);
-  const staging = join(dirname(dir), `.${basename(dir)}.partial-${process.pid}`);
+  const staging = stagingPath(dir);
   try {
-    mkdirSync(staging, { recursive: true });
+    const created = mkdirSync(dirname(dir), { recursive: true });
+    if (created !== undefined && !createdParents.has(staging)) createdParents.set(staging, created);
+    // Not recursive: a failure reports its own cause (a recursive mkdir may say ENOENT for EROFS).
+    if (lstatOrNull(staging) === null) mkdirSync(staging);
   } catch (e) {
-    throw new RunOutputError(`cannot create the run directory: ${(e as Error).message}`, dir, e);
+    discardRunStaging(dir);
+    throw ioError(e, 'create the run directory', { file: dir });
   }
   return staging;
 }
 
-/** Removes the staging directory of `dir` (after a failed run that spilled into it). */
+/**
+ * Removes the staging directory of `dir` (after a failed run that spilled into it), and the parent
+ * directories `stagingDirFor` created for it when they are empty.
+ */
 export function discardRunStaging(dir: string): void {
-  rmSync(join(dirname(dir), `.${basename(dir)}.partial-${process.pid}`), { recursive: true, force: true });
+  const staging = stagingPath(dir);
+  rmSync(staging, { recursive: true, force: true });
+  const top = createdParents.get(staging);
+  createdParents.delete(staging);
+  if (top === undefined) return;
+  for (let p = resolve(dirname(dir)); ; p = dirname(p)) {
+    try {
+      rmdirSync(p); // only ever removes an empty directory
+    } catch {
+      return;
+    }
+    if (p === resolve(top) || dirname(p) === p) return;
+  }
 }
 
 export interface SummaryInputs {
@@ -160,20 +251,28 @@ export interface WriteRunOptions extends SummaryInputs {
 }
 
 /**
- * Writes every output of a finished run into `dir`, atomically (see the header). Returns the
- * summary object that was written.
+ * Writes every output of a finished run into `dir`, atomically and without removing anything it did
+ * not write (see the header). Returns the summary object that was written.
  */
 export function writeRunOutputs(dir: string, rec: RunRecorder, o: WriteRunOptions): Record<string, unknown> {
+  const allowed = new Set<string>([...RUN_FILES, ...RUN_OPTIONAL_FILES, ...Object.keys(o.extraFiles ?? {})]);
+  assertRunDirUsable(dir, o.info.runId, allowed);
   const staging = stagingDirFor(dir);
+  let doing = 'write the run directory';
+  let file = dir;
   try {
     if (rec.endUs === null) throw new RunOutputError('the recorder is not finished', dir);
     const write = (name: string, data: string | Uint8Array): void => {
+      doing = `write ${name}`;
+      file = join(dir, name);
       writeFileSync(join(staging, name), data);
       o.afterFile?.(name, staging);
     };
     for (const [name, table] of [['fills.parquet', rec.fills], ['orders.parquet', rec.orders]] as const) {
       if (rec.spillDir === null) write(name, table.stream.bytes());
       else {
+        doing = `write ${name}`;
+        file = join(dir, name);
         if (rec.spillDir !== staging) renameSync(join(rec.spillDir, name), join(staging, name));
         o.afterFile?.(name, staging);
       }
@@ -183,17 +282,43 @@ export function writeRunOutputs(dir: string, rec: RunRecorder, o: WriteRunOption
     write('report.html', renderReportHtml(o.info, o.metrics, rec));
     const summary = buildSummary(rec, o);
     write('summary.json', summaryJson(summary));
+    doing = 'move the run directory into place';
+    file = dir;
     fsyncDir(staging);
-    const old = join(dirname(dir), `.${basename(dir)}.old-${process.pid}`);
-    const replacing = existsSync(dir);
-    if (replacing) renameSync(dir, old);
-    renameSync(staging, dir);
-    if (replacing) rmSync(old, { recursive: true, force: true });
+    publishRunDir(staging, dir, o.info.runId, allowed);
+    createdParents.delete(staging);
     fsyncDir(dirname(dir));
     return summary;
   } catch (e) {
-    rmSync(staging, { recursive: true, force: true });
-    if (e instanceof MakerError) throw e;
-    throw new RunOutputError(`cannot write the run directory: ${(e as Error).message}`, dir, e);
+    discardRunStaging(dir);
+    throw ioError(e, doing, { file }, 'the run directory was not written, and nothing of it is left behind');
+  }
+}
+
+/**
+ * Renames `staging` to `dir`. An existing `dir` (checked again here: still an earlier copy of this
+ * run) is moved aside first, put back if the rename fails, and its files removed by name after.
+ */
+function publishRunDir(staging: string, dir: string, runId: string, allowed: ReadonlySet<string>): void {
+  if (lstatOrNull(dir) === null) {
+    renameSync(staging, dir);
+    return;
+  }
+  assertRunDirUsable(dir, runId, allowed);
+  const old = join(dirname(dir), `.${basename(dir)}.old-${process.pid}`);
+  renameSync(dir, old);
+  try {
+    renameSync(staging, dir);
+  } catch (e) {
+    renameSync(old, dir);
+    throw e;
+  }
+  // Only the files a run writes, then the (then empty) directory: should anything else have
+  // appeared there meanwhile, it stays, in the hidden directory, rather than being lost.
+  try {
+    for (const name of readdirSync(old)) if (allowed.has(name) && lstatSync(join(old, name)).isFile()) unlinkSync(join(old, name));
+    rmdirSync(old);
+  } catch {
+    // best effort: the new run is in place and nothing was lost
   }
 }

@@ -1,22 +1,35 @@
 /**
  * `maker backtest --scenario <file> [--seed N] [--set key=value ...] [--out DIR] [--json]`
  *
- * Runs a scenario through the backtest engine and writes `reports/<run-id>/` (or `--out`):
- * summary.json, report.html, fills/orders/timeseries Parquet (and events.log when
- * `report.eventLog` is on), atomically: a failed run leaves no directory that looks complete.
+ * Runs a scenario through the backtest engine and writes the run directory `<DIR>/<run-id>/`
+ * (`DIR` is `--out`, `reports` by default): summary.json, report.html, fills/orders/timeseries
+ * Parquet (and events.log when `report.eventLog` is on), atomically: a failed run leaves no
+ * directory that looks complete, and no staging residue.
+ *
+ * Output safety: `--out` is the parent of run directories, never a directory that is replaced; it is
+ * created if missing, and what else it holds is never touched. An existing `<DIR>/<run-id>/` is
+ * replaced only when it is empty or an earlier copy of the same run (only files a run writes, and a
+ * summary.json of that run id); anything else there is refused (E_IO, exit 2) and kept. Before the
+ * run starts, `--out` is checked: a directory, or creatable, and writable (a probe file is created
+ * and removed), so that a read-only or mistyped location fails at once, naming the path and cause.
+ *
  * The run id is deterministic: `<scenario name>-s<seed>-<12 hex of sha256(resolved scenario, data
  * fingerprint)>`. Progress goes to stderr (a bar on a terminal, plain lines otherwise); the summary
- * table to stdout, or with `--json` the summary as one JSON object on one line.
+ * table to stdout, or with `--json` the summary as one JSON object on one line (`outDir`: the run
+ * directory).
  *
- * Exit status: 0 done, 2 bad scenario / missing or corrupt data, 70 internal error.
+ * Exit status: 0 done, 2 bad scenario or option / missing or corrupt data / unusable output
+ * location, 70 internal error.
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.ts';
 import { formatUs } from '../../core/clock.ts';
-import { backtest, type BacktestOutcome, assertRunDirUsable, canonicalJson, writeRunOutputs } from '../../backtest/index.ts';
+import { backtest, type BacktestOutcome, canonicalJson, writeRunOutputs } from '../../backtest/index.ts';
 import { loadScenarioFile, type Scenario } from '../../scenario/index.ts';
+import { parseSeedOption } from '../options.ts';
+import { assertOutputDir } from '../output-check.ts';
 import { Progress } from '../progress.ts';
 import { collect } from '../specs.ts';
 
@@ -42,12 +55,8 @@ export function runIdFor(s: Scenario, fingerprint: string): string {
   return `${name}-s${s.seed}-${hash.slice(0, 12)}`;
 }
 
-function parseSeed(v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 0) throw new ConfigError(`--seed must be a non-negative integer, got "${v}"`, { field: '--seed' });
-  return n;
-}
+/** Where run directories go when `--out` is not given. */
+export const DEFAULT_REPORTS_DIR = 'reports';
 
 export function registerBacktest(program: Command): void {
   program
@@ -55,23 +64,28 @@ export function registerBacktest(program: Command): void {
     .summary('run a scenario through the simulated exchange and write a report')
     .description(
       'Replays the scenario\'s market data (store or synthetic) through the trading core and the simulated ' +
-        'exchange, deterministically, and writes reports/<run-id>/ (summary.json, report.html, Parquet tables). ' +
-        'Scenario keys: docs/SCENARIO.md.\n\n' +
-        'Exit status: 0 done, 2 bad scenario or missing/corrupt data, 70 internal error.',
+        'exchange, deterministically, and writes the run directory <out>/<run-id>/ (summary.json, report.html, ' +
+        'Parquet tables; <out> is reports/ unless --out says otherwise). Scenario keys: docs/SCENARIO.md.\n\n' +
+        'Output: --out is the parent directory of runs (created if missing); nothing already in it is deleted or ' +
+        'changed. An existing <out>/<run-id>/ is replaced only when it is empty or an earlier copy of the same run ' +
+        '(only files a run writes and a summary.json of that run id); otherwise the run is refused (exit 2) and ' +
+        'that directory kept. --out is checked for writability before the run starts.\n\n' +
+        'Exit status: 0 done, 2 bad scenario or option, missing/corrupt data or unusable output location, 70 internal error.',
     )
     .requiredOption('-s, --scenario <file>', 'scenario YAML file')
-    .option('--seed <n>', 'override the scenario seed')
+    .option('--seed <n>', 'override the scenario seed (a non-negative integer)')
     .option('--set <key=value>', 'override a scenario key, e.g. strategy.halfSpreadTicks=3 (repeatable)', collect, [])
-    .option('-o, --out <dir>', 'output directory (default reports/<run-id>)')
+    .option('-o, --out <dir>', 'parent directory of the run directory <dir>/<run-id>/ (default reports); never emptied')
     .option('--json', 'print the summary as one JSON object on stdout', false)
     .option('-q, --quiet', 'no progress output', false)
     .option('--batch-rows <n>', 'rows per store batch (does not change results)')
-    .addHelpText('after', '\nExamples:\n  maker backtest --scenario scenarios/quickstart.yaml\n  maker backtest -s scenarios/quickstart.yaml --seed 7 --set strategy.halfSpreadTicks=5 --json')
+    .addHelpText('after', '\nExamples:\n  maker backtest --scenario scenarios/quickstart.yaml\n  maker backtest -s scenarios/quickstart.yaml --seed 7 --set strategy.halfSpreadTicks=5 --json\n  maker backtest -s scenarios/quickstart.yaml --out runs    # writes runs/<run-id>/')
     .action(async (opts: BacktestCliOptions) => {
-      const scenario = loadScenarioFile(opts.scenario, { set: opts.set, seed: parseSeed(opts.seed) });
+      const scenario = loadScenarioFile(opts.scenario, { set: opts.set, seed: parseSeedOption(opts.seed, '--seed') });
       const batchRows = opts.batchRows === undefined ? undefined : Number(opts.batchRows);
       if (batchRows !== undefined && (!Number.isSafeInteger(batchRows) || batchRows <= 0)) throw new ConfigError(`--batch-rows must be a positive integer, got "${opts.batchRows}"`, { field: '--batch-rows' });
-      if (opts.out !== undefined) assertRunDirUsable(opts.out);
+      const outRoot = opts.out ?? DEFAULT_REPORTS_DIR;
+      assertOutputDir(outRoot, '--out'); // before the run: a bad location fails now, not after it
       const progress = new Progress({ label: 'backtest', unit: 'events', quiet: opts.quiet || opts.json });
       const eventLog: string[] = [];
       let outcome: BacktestOutcome;
@@ -84,7 +98,7 @@ export function registerBacktest(program: Command): void {
       } finally {
         progress.done();
       }
-      const dir = opts.out ?? join('reports', outcome.info.runId);
+      const dir = join(outRoot, outcome.info.runId);
       const { result, metrics, info } = outcome;
       const summary = writeRunOutputs(dir, result.parts.recorder, {
         info,

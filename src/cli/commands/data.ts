@@ -4,23 +4,23 @@
  * check: replays raw recordings or the store through the Binance book sync and reports, per symbol,
  * gaps, resyncs, crossed books, trade-id gaps and the bookTicker oracle. Exit status 0 when clean,
  * 1 when it found gaps / crossings / mismatches, 2 on unusable input.
- * synth: writes the seeded synthetic market as a raw recording (the hftbacktest collector layout).
+ * synth: writes the seeded synthetic market as a raw recording (the hftbacktest collector layout) to
+ * a new file: `--out` must not exist (nothing is ever replaced), is checked for writability before
+ * the market is generated, and appears only complete; a failure leaves no partial file behind
+ * (`writeRecordingFile` in src/synthetic/recording.ts). `--seed` is strict (digits only).
  */
-import { createWriteStream, existsSync, readdirSync, statSync } from 'node:fs';
-import { once } from 'node:events';
-import { createGzip } from 'node:zlib';
-import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { ConfigError, InputError } from '../../core/errors.ts';
 import { FORMAT_IDS } from '../../importers/index.ts';
 import type { FormatId } from '../../importers/index.ts';
 import { DataChecker, isClean, type CheckReport } from '../../marketdata/index.ts';
 import { Instrument } from '../../model/instrument.ts';
-import type { MarketEvent } from '../../model/events.ts';
 import { eventsFromBatch, inspectStore, openStore, readEvents } from '../../store/index.ts';
-import { DEFAULT_SYNTHETIC, generateSynthetic, recordingLine, syntheticInstrument } from '../../synthetic/index.ts';
+import { DEFAULT_SYNTHETIC, generateSynthetic, syntheticInstrument, syntheticRecordingChunks, writeRecordingFile } from '../../synthetic/index.ts';
 import { formatUs } from '../../core/clock.ts';
+import { parseSeedOption } from '../options.ts';
+import { assertNewOutputFile } from '../output-check.ts';
 import { Progress } from '../progress.ts';
 import { collect, formatWarning, openSources } from '../specs.ts';
 
@@ -101,39 +101,24 @@ export function registerData(program: Command): void {
   data
     .command('synth')
     .summary('write the seeded synthetic market as a raw recording')
-    .description('Writes the embedded synthetic BTCUSDT-like market as a raw Binance WebSocket recording\n(`<receive ns> <json>` lines, gzip when the name ends in .gz), the layout `maker import` reads.')
-    .requiredOption('-o, --out <file>', 'output file (.gz for gzip)')
-    .option('--seed <n>', 'seed', '1')
+    .description(
+      'Writes the embedded synthetic BTCUSDT-like market as a raw Binance WebSocket recording\n(`<receive ns> <json>` lines, gzip when the name ends in .gz), the layout `maker import` reads.\n\n' +
+        'Output: --out must not exist (an existing file is never replaced; remove it yourself); missing parent ' +
+        'directories are created. The location is checked for writability before writing; the file appears only ' +
+        'when complete, and a failure (e.g. a full disk) leaves nothing behind.\n\n' +
+        'Exit status: 0 written, 2 bad option or unusable output location.',
+    )
+    .requiredOption('-o, --out <file>', 'output file, new (.gz for gzip)')
+    .option('--seed <n>', 'seed (a non-negative integer)', '1')
     .option('--duration-s <seconds>', 'length in seconds', '60')
     .option('--symbol <SYMBOL>', 'symbol', 'BTCUSDT')
     .action(async (opts: { out: string; seed: string; durationS: string; symbol: string }) => {
+      const seed = parseSeedOption(opts.seed, '--seed')!;
       const inst = syntheticInstrument(opts.symbol.toUpperCase());
-      const cfg = { ...DEFAULT_SYNTHETIC, symbol: inst.symbol, seed: opts.seed, durationS: positiveNumber(opts.durationS, '--duration-s') };
-      const tmp = `${opts.out}.tmp`;
-      // As in real recordings, the REST snapshot lands after the stream has started: write it after
-      // the first few stream messages, so the file also names its symbol before the snapshot.
-      const lines = (function* () {
-        let snapshot: MarketEvent | undefined;
-        let streamed = 0;
-        for (const batch of generateSynthetic(cfg, inst)) {
-          const out: string[] = [];
-          for (const e of batch) {
-            if (e.type === 'snapshot' && streamed === 0) snapshot = e;
-            else {
-              out.push(recordingLine(e, inst));
-              if (++streamed === 3 && snapshot !== undefined) out.push(recordingLine({ ...snapshot, tsReceiveUs: e.tsReceiveUs }, inst));
-            }
-          }
-          yield `${out.join('\n')}\n`;
-        }
-      })();
-      const out = createWriteStream(tmp);
-      await once(out, 'open');
-      if (opts.out.endsWith('.gz')) await pipeline(Readable.from(lines), createGzip(), out);
-      else await pipeline(Readable.from(lines), out);
-      const { renameSync } = await import('node:fs');
-      renameSync(tmp, opts.out);
-      process.stdout.write(`wrote ${opts.out} (${cfg.durationS} s of synthetic ${inst.symbol}, seed ${opts.seed})\n`);
+      const cfg = { ...DEFAULT_SYNTHETIC, symbol: inst.symbol, seed, durationS: positiveNumber(opts.durationS, '--duration-s') };
+      assertNewOutputFile(opts.out, '--out');
+      await writeRecordingFile(opts.out, syntheticRecordingChunks(cfg, inst), { gzip: opts.out.endsWith('.gz') });
+      process.stdout.write(`wrote ${opts.out} (${cfg.durationS} s of synthetic ${inst.symbol}, seed ${seed})\n`);
     });
 }
 
@@ -152,7 +137,7 @@ export async function runCheck(inputs: string[], opts: CheckCliOptions): Promise
     if (inputs.length > 0) throw new ConfigError('give either inputs or --synthetic, not both', { field: '--synthetic' });
     const inst = syntheticInstrument();
     const checker = new DataChecker(() => inst);
-    const cfg = { ...DEFAULT_SYNTHETIC, seed: opts.seed, durationS: positiveNumber(opts.durationS, '--duration-s') };
+    const cfg = { ...DEFAULT_SYNTHETIC, seed: parseSeedOption(opts.seed, '--seed')!, durationS: positiveNumber(opts.durationS, '--duration-s') };
     for (const batch of generateSynthetic(cfg, inst)) checker.onBatch(batch);
     return checker.report();
   }

@@ -3,15 +3,21 @@
  * market events and writes the Parquet store (docs/DATA_FORMAT.md). Atomic and idempotent: the
  * store's files are replaced by rename only after the whole input parsed, and importing the same
  * input twice leaves the same files.
+ *
+ * `--out` is checked before any input is read (a directory or creatable, writable: a read-only or
+ * mistyped location fails at once with the path and the cause, exit 2). Import never removes a file
+ * it did not write: it adds and replaces only the store's own files under `<out>/<venue>/`, merging
+ * what a partition file held with the new rows, and its own temporaries.
  */
 import { existsSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Option, type Command } from 'commander';
-import { ConfigError, InputError } from '../../core/errors.ts';
+import { ConfigError, InputError, IoError } from '../../core/errors.ts';
 import { FORMAT_IDS, listInputFiles } from '../../importers/index.ts';
 import type { FormatId, ImportStats } from '../../importers/index.ts';
 import { StoreWriter } from '../../store/index.ts';
 import type { CommitSummary } from '../../store/index.ts';
+import { assertOutputDir } from '../output-check.ts';
 import { Progress } from '../progress.ts';
 import { collect, formatWarning, openSources } from '../specs.ts';
 
@@ -48,7 +54,7 @@ export function registerImport(program: Command): void {
         'counted and reported with file:line.',
     )
     .argument('<inputs...>', 'files or directories to import')
-    .requiredOption('-o, --out <dir>', 'store directory (created if missing)')
+    .requiredOption('-o, --out <dir>', 'store directory (created if missing; other files in it are never touched)')
     .option('--venue <name>', 'venue directory in the store', 'binance-usdm')
     .option('--spec <file>', 'Binance exchangeInfo JSON with the instruments (repeatable)', collect, [])
     .option('--infer-spec', 'infer tick and step of symbols without a spec from the data', false)
@@ -71,7 +77,7 @@ export async function runImport(inputs: string[], opts: ImportCliOptions): Promi
       throw new InputError('no such file or directory', { file: p });
     }
   }
-  checkOutDir(opts.out);
+  checkOutDir(opts.out, opts.venue);
   const { files } = listInputFiles(inputs);
   const progress = new Progress({ label: 'import', unit: 'bytes', quiet: opts.quiet });
   const warnings: string[] = [];
@@ -116,14 +122,17 @@ export async function runImport(inputs: string[], opts: ImportCliOptions): Promi
 
 /**
  * Fails before any input is read when `--out` cannot be the store directory: it, or the nearest of
- * its ancestors that exists, is not a directory. Creates nothing (the writer does, at commit).
+ * its ancestors that exists, is not a directory, or files cannot be created there (read-only file
+ * system, no permission: probed with an empty file, created and removed); or `--venue` is not a
+ * plain directory name, or `<out>/<venue>` exists and is not a directory. Creates nothing (the
+ * writer does, at commit), and what is in `--out` is the writer's to touch: it only adds and
+ * replaces the store's own files under `<out>/<venue>/` and its own temporaries.
  */
-function checkOutDir(out: string): void {
-  let p = resolve(out);
-  while (!existsSync(p) && dirname(p) !== p) p = dirname(p);
-  if (existsSync(p) && !statSync(p).isDirectory()) {
-    throw new ConfigError(`cannot use "${out}" as the store directory: ${p} is not a directory`, { field: '--out' });
-  }
+function checkOutDir(out: string, venue: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(venue)) throw new ConfigError(`must be a plain directory name (letters, digits, ".", "_", "-"), got "${venue}"`, { field: '--venue' });
+  assertOutputDir(out, '--out');
+  const vdir = join(out, venue);
+  if (existsSync(vdir) && !statSync(vdir).isDirectory()) throw new IoError(`the venue directory ${vdir} exists and is not a directory`, { file: out, field: '--out' });
 }
 
 function printSummary(stats: ImportStats, commit: CommitSummary, out: string): void {

@@ -123,11 +123,83 @@ describe('run directory', () => {
     const before = bytesOf(dir);
     expect(() => write(run, dir, { afterFile: fail })).toThrow(/E_IO|disk full/);
     expect(bytesOf(dir)).toEqual(before);
-    // and a successful rewrite replaces it
-    mkdirSync(join(root, 'run-e'));
-    writeFileSync(join(root, 'run-e', 'stale.txt'), 'old');
-    write(run, join(root, 'run-e'));
-    expect(readdirSync(join(root, 'run-e')).sort()).toEqual([...RUN_FILES].sort());
+    // and a successful rewrite of the same run replaces it
+    write(run, dir);
+    expect(bytesOf(dir)).toEqual(before);
+    expect(readdirSync(root).filter((f) => f.startsWith('.'))).toEqual([]);
+  });
+
+  it('never removes what a run did not write: a directory holding anything else, or another run, is refused and kept', () => {
+    const err = (f: () => unknown): { code?: string; exitCode?: number; message: string; location?: { file?: string } } => {
+      try {
+        f();
+      } catch (e) {
+        return e as never;
+      }
+      throw new Error('expected an error');
+    };
+    // a directory with a file maker did not write (the `--out reports` wipe of issue 8)
+    const foreign = join(root, 'run-e');
+    mkdirSync(foreign);
+    writeFileSync(join(foreign, '.gitkeep'), '');
+    writeFileSync(join(foreign, 'notes.txt'), 'mine');
+    const e1 = err(() => write(run, foreign));
+    expect(e1).toMatchObject({ code: 'E_IO', exitCode: 2, location: { file: foreign } });
+    expect(e1.message).toMatch(/holds "\.gitkeep", "notes\.txt", which a run does not write; refusing to replace it/);
+    expect(readdirSync(foreign).sort()).toEqual(['.gitkeep', 'notes.txt']);
+    expect(readFileSync(join(foreign, 'notes.txt'), 'utf8')).toBe('mine');
+    // an earlier run's files plus one of the user's
+    const mixed = join(root, 'run-f');
+    write(run, mixed);
+    writeFileSync(join(mixed, 'notes.txt'), 'mine');
+    expect(err(() => write(run, mixed)).message).toMatch(/"notes\.txt", which a run does not write/);
+    expect(readFileSync(join(mixed, 'notes.txt'), 'utf8')).toBe('mine');
+    // a complete run directory of another run id
+    const otherRun = join(root, 'run-g');
+    write(run, otherRun);
+    const before = bytesOf(otherRun);
+    const e3 = err(() => writeRunOutputs(otherRun, run.rec, { info: { ...run.info, runId: 'another-run' }, scenario: {}, metrics: run.metrics, eventCount: 0 }));
+    expect(e3.message).toMatch(new RegExp(`holds the run "${run.info.runId}", not "another-run"`));
+    expect(bytesOf(otherRun)).toEqual(before);
+    // incomplete, or not a maker summary
+    const partial = join(root, 'run-h');
+    mkdirSync(partial);
+    writeFileSync(join(partial, 'summary.json'), '{"runId":"x"}');
+    expect(err(() => write(run, partial)).message).toMatch(/not a complete run directory \(no fills\.parquet, orders\.parquet, report\.html, timeseries\.parquet\)/);
+    expect(readFileSync(join(partial, 'summary.json'), 'utf8')).toBe('{"runId":"x"}');
+    // an empty directory holds nothing to lose: used
+    const empty = join(root, 'run-i');
+    mkdirSync(empty);
+    write(run, empty);
+    expect(readdirSync(empty).sort()).toEqual([...RUN_FILES].sort());
+    expect(readdirSync(root).filter((f) => f.startsWith('.'))).toEqual([]);
+  });
+
+  it('a write failure (disk full) names the file and the cause, and leaves no staging or created parent behind', () => {
+    const parent = join(root, 'new-parent', 'deeper');
+    const target = join(parent, 'run-j');
+    let staged = '';
+    const enospc = (name: string, stagingDir: string): void => {
+      if (name !== 'report.html') return;
+      staged = stagingDir;
+      expect(readdirSync(stagingDir)).toContain('report.html');
+      throw Object.assign(new Error(`ENOSPC: no space left on device, write '${join(stagingDir, name)}'`), { code: 'ENOSPC', syscall: 'write', path: join(stagingDir, name) });
+    };
+    let e: { code?: string; exitCode?: number; message: string; location?: { file?: string } } | undefined;
+    try {
+      write(run, target, { afterFile: enospc });
+    } catch (x) {
+      e = x as never;
+    }
+    expect(staged).not.toBe('');
+    expect(e).toMatchObject({ code: 'E_IO', exitCode: 2, location: { file: join(target, 'report.html') } });
+    expect(e!.message).toMatch(/^cannot write report\.html: no space left on device \(ENOSPC\); the run directory was not written/);
+    expect(existsSync(staged)).toBe(false);
+    expect(existsSync(join(root, 'new-parent'))).toBe(false); // created for this run, empty again: removed
+    // a parent that existed before stays
+    mkdirSync(parent, { recursive: true });
+    expect(() => write(run, target, { afterFile: enospc })).toThrow(/ENOSPC/);
+    expect(readdirSync(parent)).toEqual([]);
   });
 
   it('an output path that is a file, or lies under one, is a coded E_IO error and the file survives', () => {
