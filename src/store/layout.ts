@@ -19,7 +19,7 @@
  */
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { StoreError } from '../core/errors.ts';
+import { StoreError, ioError } from '../core/errors.ts';
 import type { InstrumentSpec } from '../model/instrument.ts';
 import { fsyncDir } from './parquet-io.ts';
 import { TABLES, type TableName } from './schema.ts';
@@ -233,17 +233,25 @@ export function readMeta(dir: string): PartitionMeta | undefined {
   return meta;
 }
 
-/** Writes a small file atomically: temp dot-file in the same directory, fsync, rename, fsync dir. */
+/**
+ * Writes a small file atomically: temp dot-file in the same directory, fsync, rename, fsync dir.
+ * On failure the temp file is removed and the error names the file meant.
+ */
 export function writeFileAtomic(file: string, text: string): void {
   const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
-  const fd = openSync(tmp, 'w');
   try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    const fd = openSync(tmp, 'w');
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw ioError(e, `write ${basename(file)}`, { file });
   }
-  renameSync(tmp, file);
   fsyncDir(dirname(file));
 }
 

@@ -22,7 +22,7 @@ import { decompressPage, readDataPageV2 } from 'hyparquet/src/datapage.js';
 import { getSchemaPath } from 'hyparquet/src/schema.js';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import { snappyUncompressor } from 'hysnappy';
-import { StoreError } from '../core/errors.ts';
+import { StoreError, ioError } from '../core/errors.ts';
 import { decodeInt64ListPage, decodeInt64Page, type ListCursor } from './page-decode.ts';
 import { TABLE_COLUMNS, type ColumnArray, type ColumnDef, type ListColumn, type RowBlock, type TableName } from './schema.ts';
 
@@ -100,6 +100,7 @@ export interface WrittenFile {
  */
 export class TableFileWriter {
   readonly dir: string;
+  readonly table: TableName;
   readonly tmpPath: string;
   rows = 0;
   private readonly fd: number;
@@ -111,12 +112,13 @@ export class TableFileWriter {
   /** `dir`: the directory the file is committed into; `tmpName`: a name for the temporary file (made a dot-file). */
   constructor(dir: string, tmpName: string, table: TableName, kv: Record<string, string>, codec: Compression = COMPRESSION) {
     this.dir = dir;
+    this.table = table;
     this.tmpPath = join(dir, `.${tmpName}.${process.pid}.tmp`);
     this.defs = TABLE_COLUMNS[table];
     try {
       this.fd = openSync(this.tmpPath, 'w');
     } catch (e) {
-      throw new StoreError(`cannot create ${this.tmpPath}: ${(e as Error).message}`, { file: this.tmpPath }, e);
+      throw ioError(e, `write a ${table} file in ${dir}`, { file: dir });
     }
     const kvMetadata = Object.keys(kv)
       .sort()
@@ -135,7 +137,11 @@ export class TableFileWriter {
       nullable: false,
       ...(d.kind === 'bool' ? {} : { encoding: 'PLAIN' as const }),
     }));
-    this.pw.write({ columnData, rowGroupSize: block.length });
+    try {
+      this.pw.write({ columnData, rowGroupSize: block.length });
+    } catch (e) {
+      throw ioError(e, `write a ${this.table} file in ${this.dir}`, { file: this.dir });
+    }
     this.rows += block.length;
   }
 
@@ -145,8 +151,12 @@ export class TableFileWriter {
    * name it holds these very bytes).
    */
   commit(name: string | ((sha256: string) => string), beforeRename?: BeforeRenameHook): WrittenFile {
-    this.pw.finish();
-    fsyncSync(this.fd);
+    try {
+      this.pw.finish();
+      fsyncSync(this.fd);
+    } catch (e) {
+      throw ioError(e, `write a ${this.table} file in ${this.dir}`, { file: this.dir });
+    }
     closeSync(this.fd);
     this.done = true;
     const sha256 = this.out.hash.digest('hex');

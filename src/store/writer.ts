@@ -16,9 +16,9 @@
  * `seq` is assigned here: the rank of an event among consecutive events of its symbol with the same
  * ts_receive_us, in the order `write` receives them, so callers must pass events in recording order.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { StoreError } from '../core/errors.ts';
+import { StoreError, ioError } from '../core/errors.ts';
 import type { MarketEvent } from '../model/events.ts';
 import type { Instrument, InstrumentSpec } from '../model/instrument.ts';
 import { FileSource, MemorySource, mergeRows, type RowSource } from './merge.ts';
@@ -215,12 +215,22 @@ export class StoreWriter {
     const instrument = this.instruments.get(symbol)!;
     const existing = readMeta(dir);
     if (existing) checkSameGrid(existing.instrument, instrument.spec, join(dir, META_FILE));
-    mkdirSync(dir, { recursive: true });
-    const unlock = lockPartition(dir);
+    const created = !existsSync(dir);
     try {
-      return await this.commitLocked(bufs, provenance, dir, existing, instrument);
+      mkdirSync(dir, { recursive: true });
+    } catch (e) {
+      throw ioError(e, 'create the partition directory', { file: dir });
+    }
+    const unlock = lockPartition(dir);
+    let committed = false;
+    try {
+      const out = await this.commitLocked(bufs, provenance, dir, existing, instrument);
+      committed = true;
+      return out;
     } finally {
       unlock();
+      // A partition this commit created and never committed holds only its own leftovers.
+      if (!committed && created && !existsSync(join(dir, META_FILE))) rmSync(dir, { recursive: true, force: true });
     }
   }
 

@@ -164,6 +164,17 @@ describe('atomicity', () => {
     expect(await collect(readMarketEvents(root, { venue: VENUE, symbol: 'BTCUSDT' }))).toEqual(base);
   });
 
+  it('a failed commit of a new partition (e.g. a full disk) leaves nothing behind, and names the partition', async () => {
+    const root = tempRoot();
+    const w = new StoreWriter({ root, venue: VENUE, beforeRename: () => { throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: 'ENOSPC' }); } });
+    w.addInstrument(INSTRUMENT);
+    await w.write(chain(10, T0 + 1000, 100));
+    await expect(w.commit(PROV)).rejects.toThrow(/ENOSPC/);
+    // No partition directory, temp file, lock or spill directory is left.
+    expect(readdirSync(join(root, VENUE, 'BTCUSDT'))).toEqual([]);
+    expect(readdirSync(root).filter((f) => f.startsWith('.'))).toEqual([]);
+  });
+
   it('a temp file left by a killed process is ignored by the reader', async () => {
     const root = tempRoot();
     const base = chain(10, T0 + 1000, 100);
