@@ -5,7 +5,7 @@
 // them up and gives the same bytes as an import that never crashed. Also: random-time kills of
 // the real `maker import`, and what a bit flip in a stored file does.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/random.ts';
@@ -133,5 +133,53 @@ describe('content hashes', () => {
     expect(integrity.partitions).toBe(0);
     expect(integrity.leftovers.map((l) => l.kind).sort()).toEqual(['partition without meta.json', 'stale lock', 'temporary file']);
     expect(existsSync(join(root, VENUE, 'BTCUSDT', DATES[0]))).toBe(true);
+  });
+});
+
+describe('stores written before content hashes (maker-store/2)', () => {
+  /** Rewrites a store as the previous format wrote it: `<table>.parquet`, no sha256/bytes, format 2. */
+  function downgrade(root: string): void {
+    for (const date of DATES) {
+      const dir = join(root, VENUE, 'BTCUSDT', date);
+      const metaFile = join(dir, 'meta.json');
+      const meta = JSON.parse(readFileSync(metaFile, 'utf8'));
+      meta.format = 'maker-store/2';
+      for (const [t, m] of Object.entries(meta.tables) as [string, { file: string; sha256?: string; bytes?: number }][]) {
+        const old = `${t}.parquet`;
+        renameSync(join(dir, m.file), join(dir, old));
+        m.file = old;
+        delete m.sha256;
+        delete m.bytes;
+      }
+      writeFileSync(metaFile, JSON.stringify(meta, null, 2));
+    }
+  }
+
+  it('are read as before, reported unverified, and rewritten with hashes by the next import', async () => {
+    const root = tempRoot();
+    expect(child(root, 'old', 'none').status).toBe(0);
+    const before = await Promise.all(DATES.map((d) => eventsOfDate(root, d)));
+    downgrade(root);
+    expect(await Promise.all(DATES.map((d) => eventsOfDate(root, d)))).toEqual(before);
+    const integrity = await inspectStore(root);
+    expect(integrity.damaged).toEqual([]);
+    expect(integrity.unverified.length).toBe(4);
+    expect(integrity.verified).toBe(0);
+    // A re-import of the same data upgrades every partition it touches.
+    expect(child(root, 'old', 'none').status).toBe(0);
+    const upgraded = await inspectStore(root);
+    expect([upgraded.verified, upgraded.unverified.length, upgraded.leftovers.length]).toEqual([4, 0, 0]);
+    expect(JSON.parse(readFileSync(join(root, VENUE, 'BTCUSDT', DATES[0], 'meta.json'), 'utf8')).format).toBe('maker-store/3');
+    expect(await Promise.all(DATES.map((d) => eventsOfDate(root, d)))).toEqual(before);
+  });
+
+  it('an older format (maker-store/1) is refused with a message saying to re-import', async () => {
+    const root = tempRoot();
+    expect(child(root, 'old', 'none').status).toBe(0);
+    const metaFile = join(root, VENUE, 'BTCUSDT', DATES[0], 'meta.json');
+    writeFileSync(metaFile, readFileSync(metaFile, 'utf8').replace('maker-store/3', 'maker-store/1'));
+    const err = await eventsOfDate(root, DATES[0]).catch((e) => e);
+    expect(err.message).toMatch(/re-import the data/);
+    expect(err.describe()).toContain(metaFile);
   });
 });
