@@ -17,4 +17,4 @@ export { dataKind, realParts, type RealParts } from './parts.ts';
 export { backtest, codeVersion, type BacktestOutcome } from './backtest.ts';
 export { EventLog, RECORD_FIELDS, type EndRecord, type EventLogSink } from './event-log.ts';
 export { Priority, Timeline, type TimelineEntry } from './timeline.ts';
-export { assertRunDirUsable, canonicalJson, writeRunOutputs } from './report/index.ts';
+export { assertRunDirUsable, canonicalJson, formatRejects, writeRunOutputs } from './report/index.ts';

@@ -59,8 +59,12 @@ describe('maker backtest (synthetic)', () => {
     const out = join(tmp, 'q4');
     const r = maker('backtest', '--scenario', QUICK, '--set', MINUTE, '--set', 'report.eventLog=true', '--out', out, '--quiet');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/PnL total/);
+    expect(r.stdout).toMatch(/PnL total\s+-?\d+(\.\d+)? USDT \(return/);
     expect(r.stdout).toMatch(/event log hash\s+sha256:/);
+    // reject reasons in words, Sharpe with its sample stated
+    expect(r.stdout).toMatch(/-5022 post-only would take: \d+/);
+    expect(r.stdout).toMatch(/Sharpe \/ Sortino\s+not computed: 2 returns of 10 s, fewer than the minimum 10/);
+    expect(r.stderr).toBe('');
     const log = readFileSync(join(out, 'events.log'), 'utf8');
     expect(log.split('\n').some((l) => l.startsWith('submit\t'))).toBe(true);
   });

@@ -5,7 +5,8 @@
  * run-info, metrics, equity, drawdown, position-<SYMBOL>, quotes-<SYMBOL> (+ a zoomed window),
  * pnl-components, markouts.
  */
-import type { RunMetrics } from './metrics.ts';
+import { drawdownSeries, type RunMetrics } from './metrics.ts';
+import { describeReject } from './reasons.ts';
 import type { RunRecorder, SymbolRecord } from './recorder.ts';
 import { downsampleMinMax, esc, fmtNum, pick, renderChart, type LineSeries, type MarkerSeries } from './svg.ts';
 
@@ -113,7 +114,7 @@ function quotesChart(r: SymbolRecord, ts: Float64Array, fromIdx: number, toIdx: 
 }
 
 /** Cumulative PnL components stacked: positive parts above 0, negative parts below, plus the total. */
-function pnlChart(rec: RunRecorder, ts: Float64Array): string {
+function pnlChart(rec: RunRecorder, ts: Float64Array, unit: string): string {
   const comps: [string, string, Float64Array][] = [
     ['spread capture', COLORS.spread, rec.spreadCapture.view()],
     ['inventory', COLORS.inventory, rec.inventory.view()],
@@ -141,7 +142,7 @@ function pnlChart(rec: RunRecorder, ts: Float64Array): string {
   });
   return renderChart({
     title: 'Cumulative PnL components (stacked; positive above zero, negative below)',
-    yLabel: 'PnL (margin asset)',
+    yLabel: `PnL (${unit})`,
     areas,
     lines: [{ name: 'total', color: COLORS.total, xs, ys: pick(rec.total.view(), idx), width: 1.6 }],
   });
@@ -165,17 +166,19 @@ function markoutChart(m: RunMetrics): string {
 }
 
 function metricsTables(m: RunMetrics): string {
+  const u = m.pnl.asset === '' ? '' : ` (${m.pnl.asset})`;
   const overall: [string, string][] = [
-    ['total PnL', cell(m.pnl.total)],
-    ['spread capture', cell(m.pnl.spreadCapture)],
-    ['inventory PnL', cell(m.pnl.inventory)],
-    ['fees (paid +, rebates −)', cell(m.pnl.fees)],
-    ['funding (received +)', cell(m.pnl.funding)],
-    ['initial capital', cell(m.pnl.initialCapital)],
+    [`total PnL${u}`, cell(m.pnl.total)],
+    [`spread capture${u}`, cell(m.pnl.spreadCapture)],
+    [`inventory PnL${u}`, cell(m.pnl.inventory)],
+    [`fees (paid +, rebates −)${u}`, cell(m.pnl.fees)],
+    [`funding (received +)${u}`, cell(m.pnl.funding)],
+    [`initial capital${u}`, cell(m.pnl.initialCapital)],
+    [`final equity${u}`, cell(m.pnl.finalEquity)],
     ['return %', cell(m.pnl.returnPct)],
-    [`Sharpe (annualised, ${m.ratios.returnIntervalSeconds} s returns × √${cell(m.ratios.annualisationFactor ** 2)}; ${m.ratios.returns} returns)`, cell(m.ratios.sharpe, 4)],
-    ['Sortino (same basis)', cell(m.ratios.sortino, 4)],
-    ['max drawdown', cell(m.drawdown.maxAbs)],
+    [`Sharpe (${m.ratios.returnIntervalSeconds} s returns, annualised × √${cell(m.ratios.annualisationFactor ** 2)})`, `${cell(m.ratios.sharpe, 4)} <span class="note">(${esc(m.ratios.note)})</span>`],
+    ['Sortino (same basis)', `${cell(m.ratios.sortino, 4)} <span class="note">(${m.ratios.returns} returns; minimum ${m.ratios.minReturns})</span>`],
+    [`max drawdown${u} (samples + start and end)`, cell(m.drawdown.maxAbs)],
     ['max drawdown %', cell(m.drawdown.maxPct, 4)],
     ['longest time under water (s)', cell(m.drawdown.maxDurationSeconds)],
     ['max-drawdown peak → trough → recovery', `${utc(m.drawdown.peakUs)} → ${utc(m.drawdown.troughUs)} → ${m.drawdown.recoveryUs === null ? 'not recovered' : utc(m.drawdown.recoveryUs)}`],
@@ -186,12 +189,12 @@ function metricsTables(m: RunMetrics): string {
     ['order-to-trade ratio', cell(m.trading.orderToTradeRatio, 4)],
     ['quote uptime % (two-sided)', cell(m.trading.quoteUptimePct, 4)],
     ['maker share % (notional)', cell(m.trading.makerShareNotionalPct, 4)],
-    ['traded notional', cell(m.trading.filledNotional)],
+    [`traded notional${u}`, cell(m.trading.filledNotional)],
     ['turnover (notional / capital / day)', cell(m.trading.turnoverPerDay, 4)],
     ['risk: halts / reducing trips', `${m.risk.haltTrips} / ${m.risk.reduceTrips}`],
     ['risk: time halted / reducing (s)', `${cell(m.risk.haltedSeconds)} / ${cell(m.risk.reducingSeconds)}`],
     ['funding settlements', cell(m.fundingPayments)],
-    ['rejects by reason', Object.keys(m.rejectsByReason).length === 0 ? 'none' : Object.entries(m.rejectsByReason).map(([k, v]) => `${esc(k)}: ${v}`).join(', ')],
+    ['rejects by reason', Object.keys(m.rejectsByReason).length === 0 ? 'none' : Object.entries(m.rejectsByReason).map(([k, v]) => `${esc(k)} ${esc(m.rejectReasons?.[k] ?? describeReject(k))}: ${v}`).join('<br>')],
   ];
   const cols: [string, (s: RunMetrics['symbols'][number]) => string][] = [
     ['symbol', (s) => esc(s.symbol)],
@@ -218,13 +221,16 @@ export function renderReportHtml(info: RunInfo, m: RunMetrics, rec: RunRecorder)
   const eq = rec.equity.view();
   const fees = rec.fees.view();
   const gross = eq.map((v, i) => v + fees[i]);
-  const underwater = new Float64Array(eq.length);
+  // The underwater chart is drawn on the series the drawdown metric uses: start, samples, end.
+  const dd = drawdownSeries(ts, eq, { us: m.period.startUs, equity: m.equity.initial ?? Number.NaN }, { us: m.period.endUs, equity: m.equity.final ?? Number.NaN });
+  const underwater = new Float64Array(dd.equity.length);
   let peak = -Infinity;
-  for (let i = 0; i < eq.length; i++) {
-    if (eq[i] > peak) peak = eq[i];
-    underwater[i] = eq[i] - peak;
+  for (let i = 0; i < dd.equity.length; i++) {
+    if (dd.equity[i] > peak) peak = dd.equity[i];
+    underwater[i] = dd.equity[i] - peak;
   }
-  const uw = ds(ts, underwater);
+  const uw = ds(dd.ts, underwater);
+  const unit = m.pnl.asset || 'margin asset';
   const sections: string[] = [];
   const specRows = rec.instruments.map((ins) => `${esc(ins.symbol)}: ${esc(ins.spec.source.kind)}${ins.spec.source.file ? ` (${esc(ins.spec.source.file)})` : ''} as of ${esc(ins.spec.source.asOf)}; tick ${esc(ins.spec.tickSize)}, step ${esc(ins.spec.stepSize)}`).join('<br>');
   sections.push(
@@ -239,13 +245,14 @@ export function renderReportHtml(info: RunInfo, m: RunMetrics, rec: RunRecorder)
         ['code version', `<span class="mono">${esc(info.codeVersion)}</span>`],
         ['instrument specs', specRows],
         ['determinism hash', `<span class="mono">${esc(info.determinismHash)}</span>`],
+        ['money', `exact decimals in ${esc(unit)} (the margin asset); charts in floats`],
       ],
       'info',
     )}</section>`,
   );
   sections.push(`<section id="metrics"><h2>Metrics</h2>${metricsTables(m)}<p class="note">Definitions: docs/METRICS.md. Charts are downsampled to ≤ ${MAX_CHART_POINTS} points per series, keeping each bucket's minimum and maximum.</p></section>`);
-  sections.push(`<section id="equity"><h2>Equity</h2>${renderChart({ title: 'Equity, net and gross of fees', yLabel: 'equity (margin asset)', lines: [line('net of fees', COLORS.net, ts, eq, { width: 1.6 }), line('gross of fees', COLORS.gross, ts, gross, { dash: '5 3' })] })}</section>`);
-  sections.push(`<section id="drawdown"><h2>Drawdown</h2>${renderChart({ title: 'Underwater: equity − running peak', yLabel: 'drawdown (margin asset)', areas: [{ name: 'drawdown', color: COLORS.dd, xs: uw.xs, lo: uw.ys, hi: uw.ys.map(() => 0), opacity: 0.35 }], lines: [{ name: 'equity − peak', color: COLORS.dd, xs: uw.xs, ys: uw.ys }] })}</section>`);
+  sections.push(`<section id="equity"><h2>Equity</h2>${renderChart({ title: 'Equity, net and gross of fees', yLabel: `equity (${unit})`, lines: [line('net of fees', COLORS.net, ts, eq, { width: 1.6 }), line('gross of fees', COLORS.gross, ts, gross, { dash: '5 3' })] })}</section>`);
+  sections.push(`<section id="drawdown"><h2>Drawdown</h2>${renderChart({ title: 'Underwater: equity − running peak (from the initial capital at the start to the final equity at the end)', yLabel: `drawdown (${unit})`, areas: [{ name: 'drawdown', color: COLORS.dd, xs: uw.xs, lo: uw.ys, hi: uw.ys.map(() => 0), opacity: 0.35 }], lines: [{ name: 'equity − peak', color: COLORS.dd, xs: uw.xs, ys: uw.ys }] })}</section>`);
   for (const r of rec.symbols()) {
     const sym = esc(r.instrument.symbol);
     const q = r.position.view().map((v) => r.instrument.lotsToFloat(v));
@@ -269,7 +276,7 @@ export function renderReportHtml(info: RunInfo, m: RunMetrics, rec: RunRecorder)
       `<section id="quotes-${sym}"><h2>Quotes vs best bid/ask — ${sym}</h2>${quotesChart(r, ts, 0, ts.length, `Our quotes vs BBO, whole run (fills: ▲ buy, ▼ sell; filled = maker, hollow = taker${c.stride > 1 ? `; every ${c.stride}th fill shown` : ''})`)}${quotesChart(r, ts, zFrom, zTo, `Zoom: the ${ZOOM_WINDOW_US / 1e6} s up to the last fill shown`)}</section>`,
     );
   }
-  sections.push(`<section id="pnl-components"><h2>PnL decomposition</h2>${pnlChart(rec, ts)}<p class="note">total = spread capture + inventory − fees + funding (exactly, from the ledger: ${esc(m.pnl.spreadCapture)} + ${esc(m.pnl.inventory)} − ${esc(m.pnl.fees)} + ${esc(m.pnl.funding)} = ${esc(m.pnl.total)}).</p></section>`);
+  sections.push(`<section id="pnl-components"><h2>PnL decomposition</h2>${pnlChart(rec, ts, unit)}<p class="note">total = spread capture + inventory − fees + funding (exactly, from the ledger, in ${esc(unit)}: ${esc(m.pnl.spreadCapture)} + ${esc(m.pnl.inventory)} − ${esc(m.pnl.fees)} + ${esc(m.pnl.funding)} = ${esc(m.pnl.total)}).</p></section>`);
   sections.push(`<section id="markouts"><h2>Markouts</h2>${markoutChart(m)}<p class="note">m(t+h) is the mid of the first sample at or after t+h (grid ${cell(m.period.sampleIntervalSeconds)} s), so the effective horizon lies in [h, h + grid); h = 0 uses the mid at the fill.</p></section>`);
   return `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>maker report — ${esc(info.scenarioName)} — ${esc(info.runId)}</title><style>${CSS}</style></head><body>\n${sections.join('\n')}\n</body></html>\n`;
 }

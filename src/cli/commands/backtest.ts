@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.ts';
 import { formatUs } from '../../core/clock.ts';
-import { backtest, type BacktestOutcome, assertRunDirUsable, canonicalJson, writeRunOutputs } from '../../backtest/index.ts';
+import { backtest, type BacktestOutcome, assertRunDirUsable, canonicalJson, formatRejects, writeRunOutputs } from '../../backtest/index.ts';
 import { loadScenarioFile, type Scenario } from '../../scenario/index.ts';
 import { Progress } from '../progress.ts';
 import { collect } from '../specs.ts';
@@ -105,6 +105,9 @@ function fmt(n: number | null | undefined, digits = 2): string {
 export function formatSummary(o: BacktestOutcome, dir: string): string {
   const { result, metrics: m, info } = o;
   const st = result.stats;
+  const unit = m.pnl.asset;
+  const money = (v: string): string => `${v} ${unit}`;
+  const ratios = m.ratios.sharpe === null && m.ratios.sortino === null ? m.ratios.note : `${fmt(m.ratios.sharpe)} / ${fmt(m.ratios.sortino)} (${m.ratios.note})`;
   const rows: [string, string][] = [
     ['run id', info.runId],
     ['data', `${info.dataKind}; ${result.data.instruments.map((i) => i.symbol).join(', ')}`],
@@ -112,14 +115,15 @@ export function formatSummary(o: BacktestOutcome, dir: string): string {
     ['market events', `${st.marketEvents.toLocaleString('en-US')} (mean feed latency ${fmt(st.meanFeedLatencyUs / 1000, 2)} ms, clock offset ${st.clockOffsetUs} µs)`],
     ['orders sent', `${st.commandsSent.toLocaleString('en-US')} commands, ${m.trading.ordersPlaced.toLocaleString('en-US')} orders placed`],
     ['fills', `${m.trading.fills.toLocaleString('en-US')} (maker share ${fmt(m.trading.makerShareNotionalPct, 1)} % of notional, fill ratio ${fmt(m.trading.fillRatioNotional, 3)})`],
-    ['PnL total', `${m.pnl.total} (return ${fmt(m.pnl.returnPct, 4)} %)`],
-    ['  spread capture', m.pnl.spreadCapture],
-    ['  inventory', m.pnl.inventory],
-    ['  fees', m.pnl.fees],
-    ['  funding', m.pnl.funding],
-    ['Sharpe / Sortino', `${fmt(m.ratios.sharpe)} / ${fmt(m.ratios.sortino)} (${m.ratios.returnIntervalSeconds} s returns, annualised)`],
-    ['max drawdown', `${fmt(m.drawdown.maxAbs)} (${fmt(m.drawdown.maxPct, 3)} %, ${fmt(m.drawdown.maxDurationSeconds, 0)} s)`],
-    ['rejects', Object.entries(m.rejectsByReason).map(([k, v]) => `${k}: ${v}`).join(', ') || 'none'],
+    ['capital', `${money(m.pnl.initialCapital)} → final equity ${money(m.pnl.finalEquity)}`],
+    ['PnL total', `${money(m.pnl.total)} (return ${fmt(m.pnl.returnPct, 4)} %)`],
+    ['  spread capture', money(m.pnl.spreadCapture)],
+    ['  inventory', money(m.pnl.inventory)],
+    ['  fees', money(m.pnl.fees)],
+    ['  funding', money(m.pnl.funding)],
+    ['Sharpe / Sortino', ratios],
+    ['max drawdown', `${fmt(m.drawdown.maxAbs)} ${unit} (${fmt(m.drawdown.maxPct, 3)} %, ${fmt(m.drawdown.maxDurationSeconds, 0)} s under water)`],
+    ['rejects', formatRejects(m.rejectsByReason)],
     ['risk trips', `halt ${m.risk.haltTrips}, reduce ${m.risk.reduceTrips}`],
     ['event log hash', info.determinismHash],
     ['output', dir],
