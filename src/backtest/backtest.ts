@@ -1,13 +1,14 @@
 /**
  * `backtest()`: runs a scenario end to end with the real parts (parts.ts) and returns what the CLI
- * writes out: the run result, the metrics, the run info (id, fingerprint, determinism hash) and the
- * initial capital. The recorder is finished here; nothing is written to disk.
+ * writes out: the run result, the metrics, the run info (id, fingerprint, determinism hash), the
+ * initial capital and the data-quality block (report/quality.ts). The recorder is finished here;
+ * nothing is written to disk.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Scenario } from '../scenario/index.ts';
 import { dataKind, realParts, type RealParts } from './parts.ts';
-import { computeMetrics, type RunInfo, type RunMetrics } from './report/index.ts';
+import { computeMetrics, type DataQuality, type RunInfo, type RunMetrics } from './report/index.ts';
 import { runScenario, type RunOptions, type RunResult } from './run.ts';
 
 export interface BacktestOutcome {
@@ -16,6 +17,8 @@ export interface BacktestOutcome {
   info: RunInfo;
   /** The initial capital in the margin asset. */
   initialCapital: string;
+  /** Requested vs covered data, the trader's book out of sync, the first quote; with its warnings. */
+  dataQuality: DataQuality;
 }
 
 /** Code version stamped into summaries: the package version. */
@@ -52,5 +55,15 @@ export async function backtest(s: Scenario, runId: (fingerprint: string) => stri
     dataKind: dataKind(result.data.bookMode),
     determinismHash: result.eventLogHash,
   };
-  return { result, metrics, info, initialCapital };
+  const dataQuality = result.parts.quality.finish({
+    endUs: result.stats.lastUs,
+    range: s.data.range,
+    explicitStreams: s.data.streams,
+    streams: result.data.streams,
+    coverage: result.coverage,
+    bookMode: result.data.bookMode,
+    syncCounters: (symbol) => core.bookSyncCounters(symbol),
+  });
+  return { result, metrics, info, initialCapital, dataQuality };
 }
+

@@ -3,7 +3,8 @@
  * tie-break and timing), latency models (latency.ts), data sources (feed.ts: store batches read
  * in place and synthetic data, as the store's `EventBatch`es), the event log and its determinism hash
  * (event-log.ts: SHA-256 of a canonical binary encoding), run wiring
- * (run.ts: scenario → data + parts → engine; parts.ts: SimExchange + TradingCore + RunRecorder).
+ * (run.ts: scenario → data + parts → engine; parts.ts: SimExchange + TradingCore + RunRecorder),
+ * what the data covered (coverage.ts).
  * The simulated exchange lives in src/sim-exchange, metrics and outputs in ./report.
  *
  * Units: times integer µs since the Unix epoch; prices ticks, quantities lots; money exact decimal
@@ -17,4 +18,6 @@ export { dataKind, realParts, type RealParts } from './parts.ts';
 export { backtest, codeVersion, type BacktestOutcome } from './backtest.ts';
 export { EventLog, RECORD_FIELDS, type EndRecord, type EventLogSink } from './event-log.ts';
 export { Priority, Timeline, type TimelineEntry } from './timeline.ts';
-export { assertRunDirUsable, canonicalJson, formatRejects, writeRunOutputs } from './report/index.ts';
+export { assertRunDirUsable, canonicalJson, writeRunOutputs } from './report/index.ts';
+export { fmtDuration, fmtPct, formatRejects, type DataQuality, type DataQualityWarning } from './report/index.ts';
+export { CoverageMeter, COVERAGE_STREAMS, type StreamCoverage, type SymbolCoverage } from './coverage.ts';

@@ -31,6 +31,7 @@ import { BacktestEngine, type EngineObserver, type EngineStats } from './engine.
 import { STREAM_TABLES, STREAM_TYPES, storeSource, syntheticSource } from './feed.ts';
 import { ConstantLatency, FeedRelativeLatency, RandomLatency, RecordedLatency, type OrderLatencyModel } from './latency.ts';
 import { EventLog } from './event-log.ts';
+import { CoverageMeter, type SymbolCoverage } from './coverage.ts';
 
 export type BookMode = 'depth' | 'top-of-book';
 
@@ -186,6 +187,8 @@ export interface RunResult<P extends RunParts = RunParts> {
   eventLogEvents: number;
   data: PreparedData;
   parts: P;
+  /** What the data sources delivered per symbol and stream (coverage.ts). */
+  coverage: SymbolCoverage[];
 }
 
 export async function runScenario<P extends RunParts>(scenario: Scenario, makeParts: (ctx: PartsContext) => P | Promise<P>, opts: RunOptions = {}): Promise<RunResult<P>> {
@@ -205,13 +208,14 @@ export async function runScenario<P extends RunParts>(scenario: Scenario, makePa
     eventLog,
     onProgress: (done, localUs) => opts.onProgress?.(done, data.expectedEvents, localUs),
   });
-  const stats = await engine.run(mergeSources(data.sources, opts.batchRows));
+  const coverage = new CoverageMeter(data.instruments.map((i) => i.symbol));
+  const stats = await engine.run(mergeSources(data.sources.map((src, i) => coverage.wrap(src, i)), opts.batchRows));
   if (stats.marketEvents === 0) {
     const where = scenario.data.source === 'store' ? (scenario.data.store ?? '') : 'synthetic';
     throw new InputError(`no market events for ${scenario.data.symbols.join(', ')}${scenario.data.range ? ` in ${scenario.data.range.text}` : ''}`, { file: where }, 'E_INPUT_EMPTY');
   }
   eventLog.end(stats);
-  return { stats, eventLogHash: eventLog.digest(), eventLogEvents: eventLog.records, data, parts };
+  return { stats, eventLogHash: eventLog.digest(), eventLogEvents: eventLog.records, data, parts, coverage: coverage.result() };
 }
 
 /** For tests: a whole event list as one source. */

@@ -2,10 +2,11 @@
  * report.html: one self-contained page (inline CSS and SVG; no script, no fonts, no external
  * resource) that opens offline. The bytes depend only on the run: no generation time, sorted
  * iteration everywhere, fixed number formatting. Sections (each an element with a stable id):
- * run-info, metrics, equity, drawdown, position-<SYMBOL>, quotes-<SYMBOL> (+ a zoomed window),
+ * run-info (with the data-quality warnings), data-quality, metrics, equity, drawdown, position-<SYMBOL>, quotes-<SYMBOL> (+ a zoomed window),
  * pnl-components, markouts.
  */
 import { drawdownSeries, type RunMetrics } from './metrics.ts';
+import { fmtDuration, fmtPct, type DataQuality } from './quality.ts';
 import { describeReject } from './reasons.ts';
 import type { RunRecorder, SymbolRecord } from './recorder.ts';
 import { downsampleMinMax, esc, fmtNum, pick, renderChart, type LineSeries, type MarkerSeries } from './svg.ts';
@@ -23,6 +24,11 @@ export interface RunInfo {
   determinismHash: string;
 }
 
+/** What the page shows besides the recorder and the metrics (all optional). */
+export interface ReportExtras {
+  dataQuality?: DataQuality | null;
+}
+
 export const MAX_CHART_POINTS = 2000;
 /** Width of the zoomed quotes window, µs. */
 export const ZOOM_WINDOW_US = 120_000_000;
@@ -34,7 +40,8 @@ h1{font-size:20px;margin:0 0 8px}h2{font-size:15px;margin:22px 0 6px;border-bott
 table{border-collapse:collapse;margin:4px 0}td,th{border:1px solid #ddd;padding:2px 8px;text-align:right;font-variant-numeric:tabular-nums}
 th{background:#f4f4f4}td.k,th.k{text-align:left}.info td{text-align:left}.mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}
 svg{display:block;margin:4px 0}svg .t{font-size:13px;font-weight:600;fill:#222}svg .a{font-size:11px;fill:#555}svg .m{font-size:12px;fill:#888}
-svg .g{stroke:#eee;stroke-width:1}svg .f{fill:none;stroke:#bbb}.grid{display:flex;flex-wrap:wrap;gap:0 32px}.note{color:#666;font-size:12px}`;
+svg .g{stroke:#eee;stroke-width:1}svg .f{fill:none;stroke:#bbb}.grid{display:flex;flex-wrap:wrap;gap:0 32px}.note{color:#666;font-size:12px}
+.warn{background:#fff3f3;border:1px solid #d62728;color:#8b0000;padding:6px 10px;margin:8px 0}.warn li{margin:2px 0}`;
 
 /** A number for tables: fixed significant digits, "–" for null. */
 function cell(v: number | string | null | undefined, digits = 6): string {
@@ -215,8 +222,53 @@ function metricsTables(m: RunMetrics): string {
   return `${kvTable(overall)}<h3>Per symbol</h3>${symTable}`;
 }
 
+function dataQualitySection(q: DataQuality): string {
+  const streamCols = ['symbol', 'stream', 'events', 'first (receive time)', 'last', 'covered', 'coverage', 'longest silence'];
+  const streamRows = q.symbols.flatMap((s) =>
+    s.streams.map((x) => [
+      esc(s.symbol),
+      esc(x.stream) + (x.requested ? ' (asked for)' : ''),
+      x.events === 0 ? 'none' : String(x.events),
+      utc(x.firstUs),
+      utc(x.lastUs),
+      x.events === 0 ? '–' : esc(fmtDuration(x.coveredSeconds)),
+      x.events === 0 ? 'no events' : esc(fmtPct(x.coveragePct)),
+      x.longestSilenceSeconds === null ? '–' : `${esc(fmtDuration(x.longestSilenceSeconds))} from ${utc(x.longestSilenceFromUs)}`,
+    ]),
+  );
+  const table = (cols: string[], rows: string[][]): string =>
+    `<table><tr>${cols.map((h, i) => `<th${i < 2 ? ' class="k"' : ''}>${esc(h)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c, i) => `<td${i < 2 ? ' class="k"' : ''}>${c}</td>`).join('')}</tr>`).join('')}</table>`;
+  const bookCols = ['symbol', 'book', 'first book event', 'first valid book', 'valid', 'out of sync', 'of which initial sync', 'gaps', 'resyncs', 'crossed', 'stream drops'];
+  const bookRows = q.symbols.map((s) => {
+    const b = s.book;
+    return [esc(s.symbol), esc(b.mode), utc(b.firstBookEventUs), utc(b.firstValidUs), `${esc(fmtDuration(b.validSeconds))} (${esc(fmtPct(b.validPct))})`, `${esc(fmtDuration(b.outOfSyncSeconds))} (${esc(fmtPct(b.outOfSyncPct))})`, esc(fmtDuration(b.initialSyncSeconds)), String(b.gaps), String(b.resyncs), String(b.crossed), String(b.streamDowns)];
+  });
+  const episodes = q.symbols
+    .filter((s) => s.book.episodes.length > 0)
+    .map((s) => `<p class="note">${esc(s.symbol)} out-of-sync episodes (${s.book.episodesTotal}${s.book.episodesTotal > s.book.episodes.length ? `, first ${s.book.episodes.length} shown` : ''}): ${s.book.episodes.map((e) => `${utc(e.fromUs)} → ${e.toUs === null ? 'end of run' : utc(e.toUs)} (${esc(fmtDuration(e.seconds))}, ${esc(e.cause)})`).join('; ')}</p>`)
+    .join('');
+  const quoteCols = ['symbol', 'first quote', 'time to first quote', 'decisions before', 'why not before (time each reason held)'];
+  const quoteRows = q.symbols.map((s) => {
+    const x = s.quoting;
+    return [esc(s.symbol), x.firstQuoteUs === null ? 'never' : utc(x.firstQuoteUs), x.secondsToFirstQuote === null ? 'never' : esc(fmtDuration(x.secondsToFirstQuote)), String(x.decisionsBefore), x.reasons.length === 0 ? '–' : x.reasons.map((r) => `${esc(r.reason)}: ${esc(fmtDuration(r.seconds))} (${r.decisions} decision${r.decisions === 1 ? "" : "s"})`).join('<br>')];
+  });
+  return (
+    `<section id="data-quality"><h2>Data quality</h2>` +
+    `<p>Requested: ${esc(q.requested.text)} (${esc(fmtDuration(q.requested.seconds))}); run ${utc(q.run.startUs)} → ${utc(q.run.endUs)} (${esc(fmtDuration(q.run.seconds))}). Warnings below ${q.thresholds.minCoveragePct} % coverage and above ${q.thresholds.maxOutOfSyncPct} % out of sync.</p>` +
+    `<h3>Coverage (receive time)</h3>${table(streamCols, streamRows)}` +
+    `<h3>The trader's book</h3>${table(bookCols, bookRows)}${episodes}` +
+    `<h3>First quote</h3>${table(quoteCols, quoteRows)}` +
+    `<p class="note">Definitions: docs/METRICS.md, "Data quality".</p></section>`
+  );
+}
+
+function warningsBox(q: DataQuality | null | undefined): string {
+  if (!q || q.warnings.length === 0) return '';
+  return `<div class="warn" id="warnings"><strong>Data-quality warnings (${q.warnings.length}):</strong><ul>${q.warnings.map((w) => `<li>[${esc(w.code)}] ${esc(w.message)}</li>`).join('')}</ul></div>`;
+}
+
 /** The whole page. */
-export function renderReportHtml(info: RunInfo, m: RunMetrics, rec: RunRecorder): string {
+export function renderReportHtml(info: RunInfo, m: RunMetrics, rec: RunRecorder, extra: ReportExtras = {}): string {
   const ts = rec.sampleTs.view();
   const eq = rec.equity.view();
   const fees = rec.fees.view();
@@ -248,8 +300,9 @@ export function renderReportHtml(info: RunInfo, m: RunMetrics, rec: RunRecorder)
         ['money', `exact decimals in ${esc(unit)} (the margin asset); charts in floats`],
       ],
       'info',
-    )}</section>`,
+    )}${warningsBox(extra.dataQuality)}</section>`,
   );
+  if (extra.dataQuality) sections.push(dataQualitySection(extra.dataQuality));
   sections.push(`<section id="metrics"><h2>Metrics</h2>${metricsTables(m)}<p class="note">Definitions: docs/METRICS.md. Charts are downsampled to ≤ ${MAX_CHART_POINTS} points per series, keeping each bucket's minimum and maximum.</p></section>`);
   sections.push(`<section id="equity"><h2>Equity</h2>${renderChart({ title: 'Equity, net and gross of fees', yLabel: `equity (${unit})`, lines: [line('net of fees', COLORS.net, ts, eq, { width: 1.6 }), line('gross of fees', COLORS.gross, ts, gross, { dash: '5 3' })] })}</section>`);
   sections.push(`<section id="drawdown"><h2>Drawdown</h2>${renderChart({ title: 'Underwater: equity − running peak (from the initial capital at the start to the final equity at the end)', yLabel: `drawdown (${unit})`, areas: [{ name: 'drawdown', color: COLORS.dd, xs: uw.xs, lo: uw.ys, hi: uw.ys.map(() => 0), opacity: 0.35 }], lines: [{ name: 'equity − peak', color: COLORS.dd, xs: uw.xs, ys: uw.ys }] })}</section>`);
