@@ -42,7 +42,7 @@ function fundingConfig(s: Scenario): FundingConfig {
   return { mode: f.mode };
 }
 
-function feeSchedule(s: Scenario): FeeSchedule {
+export function feeSchedule(s: Scenario): FeeSchedule {
   const fees = s.execution.fees;
   const symbols: Record<string, FeeRates> = {};
   for (const k of Object.keys(fees).sort()) if (k !== 'default') symbols[k.toUpperCase()] = fees[k];

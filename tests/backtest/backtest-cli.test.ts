@@ -61,11 +61,20 @@ describe('maker backtest (synthetic)', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/PnL total\s+-?\d+(\.\d+)? USDT \(return/);
     expect(r.stdout).toMatch(/event log hash\s+sha256:/);
-    // data quality, reject reasons in words, Sharpe with its sample stated
+    // what was run, in words: strategy and parameters, latency, queue, fees, funding, risk, OMS
+    expect(r.stdout).toMatch(/strategy\s+fixed: .*halfSpreadTicks=3/);
+    expect(r.stdout).toMatch(/order latency\s+constant: entry 5000 µs, response 5000 µs/);
+    expect(r.stdout).toMatch(/queue model\s+prob-power/);
+    expect(r.stdout).toMatch(/fees\s+default: maker 0\.0002 \(2 bp\), taker 0\.0005 \(5 bp\)/);
+    expect(r.stdout).toMatch(/funding\s+data: /);
+    expect(r.stdout).toMatch(/risk limits\s+enforcePercentPrice=true/);
+    expect(r.stdout).toMatch(/OMS\s+flattenOrderType=MARKET/);
+    // data quality, reject reasons in words, Sharpe with its sample stated, the fee-vs-edge note
     expect(r.stdout).toMatch(/coverage\s+BTCUSDT: depth 100\.00 %/);
     expect(r.stdout).toMatch(/first quote\s+BTCUSDT: after 0\.0\d+ s/);
     expect(r.stdout).toMatch(/-5022 post-only would take: \d+/);
     expect(r.stdout).toMatch(/Sharpe \/ Sortino\s+not computed: 2 returns of 10 s, fewer than the minimum 10/);
+    expect(r.stdout).toMatch(/notes\s+BTCUSDT: the edge captured per fill/);
     expect(r.stderr).toBe('');
     const log = readFileSync(join(out, 'events.log'), 'utf8');
     expect(log.split('\n').some((l) => l.startsWith('submit\t'))).toBe(true);

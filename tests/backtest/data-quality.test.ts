@@ -1,7 +1,7 @@
 // Data quality of whole runs, in process (the CLI side, --strict and stderr, is in
 // backtest-cli.test.ts): the synthetic market with a feed gap reports the trader's book out of
 // sync and warns; a clean run does not; GLFT that never warms up says why it never quoted; the
-// drawdown covers the loss after the last sample.
+// drawdown covers the loss after the last sample; the quickstart says its fee exceeds its edge.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { backtest } from '../../src/backtest/index.ts';
@@ -88,5 +88,12 @@ describe('data quality of a backtest', () => {
     expect(m.equity.final).toBeCloseTo(Number(initialCapital) - loss, 9);
     expect(m.pnl.finalEquity).toBe('9998.17695004');
     expect(m.pnl.asset).toBe('USDT');
+  });
+
+  it('the quickstart states that its maker fee exceeds its edge per fill', async () => {
+    const { notes, metrics } = await run(range('29'));
+    expect(Number(metrics.pnl.fees)).toBeGreaterThan(Number(metrics.pnl.spreadCapture));
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatch(/^BTCUSDT: the edge captured per fill \(-?\d+\.\d\d bp .*\) is below the maker fee \(2 bp\)/);
   });
 });

@@ -2,9 +2,11 @@
  * report.html: one self-contained page (inline CSS and SVG; no script, no fonts, no external
  * resource) that opens offline. The bytes depend only on the run: no generation time, sorted
  * iteration everywhere, fixed number formatting. Sections (each an element with a stable id):
- * run-info (with the data-quality warnings), data-quality, metrics, equity, drawdown, position-<SYMBOL>, quotes-<SYMBOL> (+ a zoomed window),
+ * run-info (with the data-quality warnings and notes), configuration (the resolved scenario),
+ * data-quality, metrics, equity, drawdown, position-<SYMBOL>, quotes-<SYMBOL> (+ a zoomed window),
  * pnl-components, markouts.
  */
+import { configRows } from './config-view.ts';
 import { drawdownSeries, type RunMetrics } from './metrics.ts';
 import { fmtDuration, fmtPct, type DataQuality } from './quality.ts';
 import { describeReject } from './reasons.ts';
@@ -26,7 +28,10 @@ export interface RunInfo {
 
 /** What the page shows besides the recorder and the metrics (all optional). */
 export interface ReportExtras {
+  /** The resolved scenario (summary.json's `scenario`). */
+  scenario?: unknown;
   dataQuality?: DataQuality | null;
+  notes?: readonly string[];
 }
 
 export const MAX_CHART_POINTS = 2000;
@@ -41,7 +46,8 @@ table{border-collapse:collapse;margin:4px 0}td,th{border:1px solid #ddd;padding:
 th{background:#f4f4f4}td.k,th.k{text-align:left}.info td{text-align:left}.mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}
 svg{display:block;margin:4px 0}svg .t{font-size:13px;font-weight:600;fill:#222}svg .a{font-size:11px;fill:#555}svg .m{font-size:12px;fill:#888}
 svg .g{stroke:#eee;stroke-width:1}svg .f{fill:none;stroke:#bbb}.grid{display:flex;flex-wrap:wrap;gap:0 32px}.note{color:#666;font-size:12px}
-.warn{background:#fff3f3;border:1px solid #d62728;color:#8b0000;padding:6px 10px;margin:8px 0}.warn li{margin:2px 0}`;
+.warn{background:#fff3f3;border:1px solid #d62728;color:#8b0000;padding:6px 10px;margin:8px 0}.warn li,.notes li{margin:2px 0}
+.notes{background:#fffbe6;border:1px solid #e0c050;padding:6px 10px;margin:8px 0}.cfg td:last-child{text-align:left;max-width:1100px}`;
 
 /** A number for tables: fixed significant digits, "–" for null. */
 function cell(v: number | string | null | undefined, digits = 6): string {
@@ -222,6 +228,11 @@ function metricsTables(m: RunMetrics): string {
   return `${kvTable(overall)}<h3>Per symbol</h3>${symTable}`;
 }
 
+function configSection(scenario: unknown): string {
+  const rows = configRows(scenario, true).map(([k, v]): [string, string] => [k, esc(v)]);
+  return `<section id="configuration"><h2>Configuration (resolved: every default filled in)</h2>${kvTable(rows, 'info cfg')}<p class="note">The whole resolved scenario is summary.json's <span class="mono">scenario</span>; keys: docs/SCENARIO.md.</p></section>`;
+}
+
 function dataQualitySection(q: DataQuality): string {
   const streamCols = ['symbol', 'stream', 'events', 'first (receive time)', 'last', 'covered', 'coverage', 'longest silence'];
   const streamRows = q.symbols.flatMap((s) =>
@@ -262,9 +273,11 @@ function dataQualitySection(q: DataQuality): string {
   );
 }
 
-function warningsBox(q: DataQuality | null | undefined): string {
-  if (!q || q.warnings.length === 0) return '';
-  return `<div class="warn" id="warnings"><strong>Data-quality warnings (${q.warnings.length}):</strong><ul>${q.warnings.map((w) => `<li>[${esc(w.code)}] ${esc(w.message)}</li>`).join('')}</ul></div>`;
+function warningsBox(q: DataQuality | null | undefined, notes: readonly string[]): string {
+  let out = '';
+  if (q && q.warnings.length > 0) out += `<div class="warn" id="warnings"><strong>Data-quality warnings (${q.warnings.length}):</strong><ul>${q.warnings.map((w) => `<li>[${esc(w.code)}] ${esc(w.message)}</li>`).join('')}</ul></div>`;
+  if (notes.length > 0) out += `<div class="notes" id="notes"><strong>Notes:</strong><ul>${notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul></div>`;
+  return out;
 }
 
 /** The whole page. */
@@ -300,8 +313,9 @@ export function renderReportHtml(info: RunInfo, m: RunMetrics, rec: RunRecorder,
         ['money', `exact decimals in ${esc(unit)} (the margin asset); charts in floats`],
       ],
       'info',
-    )}${warningsBox(extra.dataQuality)}</section>`,
+    )}${warningsBox(extra.dataQuality, extra.notes ?? [])}</section>`,
   );
+  if (extra.scenario !== undefined) sections.push(configSection(extra.scenario));
   if (extra.dataQuality) sections.push(dataQualitySection(extra.dataQuality));
   sections.push(`<section id="metrics"><h2>Metrics</h2>${metricsTables(m)}<p class="note">Definitions: docs/METRICS.md. Charts are downsampled to ≤ ${MAX_CHART_POINTS} points per series, keeping each bucket's minimum and maximum.</p></section>`);
   sections.push(`<section id="equity"><h2>Equity</h2>${renderChart({ title: 'Equity, net and gross of fees', yLabel: `equity (${unit})`, lines: [line('net of fees', COLORS.net, ts, eq, { width: 1.6 }), line('gross of fees', COLORS.gross, ts, gross, { dash: '5 3' })] })}</section>`);

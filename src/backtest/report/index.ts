@@ -20,6 +20,7 @@ export { EventLogHasher, canonicalJson, type EventField } from './hasher.ts';
 export { FILL_COLUMNS, ORDER_COLUMNS } from './tables.ts';
 export { computeMetrics, checkDecomposition, drawdownSeries, drawdownStats, ratiosNote, sharpeSortino, DEFAULT_RETURN_INTERVAL_US, DEFAULT_MIN_RETURNS, SHORT_SAMPLE_SECONDS, type MetricsInputs, type RunMetrics, type SymbolMetrics, type MarkoutMetric } from './metrics.ts';
 export { renderReportHtml, MAX_CHART_POINTS, type ReportExtras, type RunInfo } from './html.ts';
+export { configRows } from './config-view.ts';
 export { describeReject, formatRejects } from './reasons.ts';
 export { writeRunOutputs, buildSummary, summaryJson, stagingDirFor, discardRunStaging, assertRunDirUsable, timeseriesParquet, RunOutputError, RUN_FILES, TIMESERIES_COLUMNS, type SummaryInputs, type WriteRunOptions } from './output.ts';
 export { downsampleMinMax } from './svg.ts';

@@ -89,9 +89,11 @@ export interface SummaryInputs {
   eventCount: number;
   /** Requested vs covered data, book out of sync, first quote, and the warnings (quality.ts). */
   dataQuality?: DataQuality;
+  /** Plain statements a reader should not miss (e.g. fees above the edge per fill). */
+  notes?: readonly string[];
 }
 
-/** The summary.json object: run identity, determinism hash, data quality, metrics, resolved scenario. */
+/** The summary.json object: run identity, determinism hash, data quality, notes, metrics, resolved scenario. */
 export function buildSummary(rec: RunRecorder, s: SummaryInputs): Record<string, unknown> {
   return {
     schema: 'maker.backtest.summary/1',
@@ -106,6 +108,7 @@ export function buildSummary(rec: RunRecorder, s: SummaryInputs): Record<string,
     instruments: rec.instruments.map((i) => ({ symbol: i.symbol, tickSize: i.spec.tickSize, stepSize: i.spec.stepSize, marginAsset: i.spec.marginAsset, source: i.spec.source })),
     files: [...RUN_FILES],
     dataQuality: s.dataQuality ?? null,
+    notes: [...(s.notes ?? [])],
     metrics: s.metrics,
     scenario: s.scenario,
   };

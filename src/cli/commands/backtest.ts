@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.ts';
 import { formatUs } from '../../core/clock.ts';
-import { backtest, type BacktestOutcome, type DataQualityWarning, assertRunDirUsable, canonicalJson, fmtDuration, fmtPct, formatRejects, writeRunOutputs } from '../../backtest/index.ts';
+import { backtest, type BacktestOutcome, type DataQualityWarning, assertRunDirUsable, canonicalJson, configRows, fmtDuration, fmtPct, formatRejects, writeRunOutputs } from '../../backtest/index.ts';
 import { loadScenarioFile, type Scenario } from '../../scenario/index.ts';
 import { Progress } from '../progress.ts';
 import { collect } from '../specs.ts';
@@ -101,6 +101,7 @@ export function registerBacktest(program: Command): void {
         eventCount: result.eventLogEvents,
         extraFiles: scenario.report.eventLog ? { 'events.log': eventLog.join('') } : undefined,
         dataQuality: outcome.dataQuality,
+        notes: outcome.notes,
       });
       if (opts.json) process.stdout.write(`${JSON.stringify({ ...summary, outDir: dir, engine: result.stats })}\n`);
       else process.stdout.write(formatSummary(outcome, dir));
@@ -157,6 +158,7 @@ export function formatSummary(o: BacktestOutcome, dir: string): string {
   const st = result.stats;
   const unit = m.pnl.asset;
   const money = (v: string): string => `${v} ${unit}`;
+  const config = configRows(resolvedScenario(o.scenario)).filter(([k]) => k !== 'data');
   const ratios = m.ratios.sharpe === null && m.ratios.sortino === null ? m.ratios.note : `${fmt(m.ratios.sharpe)} / ${fmt(m.ratios.sortino)} (${m.ratios.note})`;
   const rows: [string, string][] = [
     ['run id', info.runId],
@@ -164,6 +166,7 @@ export function formatSummary(o: BacktestOutcome, dir: string): string {
     ['requested', `${q.requested.text} (${fmtDuration(q.requested.seconds)})`],
     ['period', `${formatUs(st.firstUs)} .. ${formatUs(st.lastUs)}`],
     ['market events', `${st.marketEvents.toLocaleString('en-US')} (mean feed latency ${fmt(st.meanFeedLatencyUs / 1000, 2)} ms, clock offset ${st.clockOffsetUs} µs)`],
+    ...config,
     ['coverage', q.symbols.map((s) => `${s.symbol}: ${s.streams.map((x) => `${x.stream} ${x.events === 0 ? 'no events' : fmtPct(x.coveragePct)}`).join(', ')}`).join('; ')],
     [
       'book sync',
@@ -194,6 +197,7 @@ export function formatSummary(o: BacktestOutcome, dir: string): string {
     ['max drawdown', `${fmt(m.drawdown.maxAbs)} ${unit} (${fmt(m.drawdown.maxPct, 3)} %, ${fmt(m.drawdown.maxDurationSeconds, 0)} s under water)`],
     ['rejects', formatRejects(m.rejectsByReason)],
     ['risk trips', `halt ${m.risk.haltTrips}, reduce ${m.risk.reduceTrips}`],
+    ...o.notes.map((n, i): [string, string] => [i === 0 ? 'notes' : '', n]),
     ['event log hash', info.determinismHash],
     ['output', dir],
   ];
