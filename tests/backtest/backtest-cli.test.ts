@@ -86,7 +86,7 @@ describe('maker backtest (synthetic)', () => {
     const r = maker('backtest', '--scenario', QUICK, ...gap, '--out', out, '--quiet');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/book sync\s+BTCUSDT: valid \d+\.\d\d % of the run; out of sync 0\.\d+ s \(\d\.\d\d %/);
-    expect(r.stdout).toMatch(/1 gaps,\s+1 resyncs/);
+    expect(r.stdout).toMatch(/1 gaps,\s+1 resyncs, 0 crossed;\s+longest depth silence 2\.\d s/);
     expect(r.stderr).toMatch(/^maker: WARNING \[OUT_OF_SYNC\] BTCUSDT: the trader's book was out of sync for 0\.\d+ s \(\d\.\d\d % of the run, above 1 %; 1 gaps, 1 resyncs, 0 crossed\)$/m);
     expect(r.stderr).toMatch(/--strict makes this exit 1/);
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));

@@ -171,7 +171,12 @@ export function formatSummary(o: BacktestOutcome, dir: string): string {
     [
       'book sync',
       q.symbols
-        .map((s) => `${s.symbol}: valid ${fmtPct(s.book.validPct)} of the run; out of sync ${fmtDuration(s.book.outOfSyncSeconds)} (${fmtPct(s.book.outOfSyncPct)}; initial sync ${fmtDuration(s.book.initialSyncSeconds)}); ${s.book.gaps} gaps, ${s.book.resyncs} resyncs, ${s.book.crossed} crossed`)
+        .map((s) => {
+          // The feed can fall silent without breaking the book (it is then stale, not invalid): say how long.
+          const stream = s.book.mode === 'depth' ? 'depth' : 'bookTicker';
+          const silence = s.streams.find((x) => x.stream === stream)?.longestSilenceSeconds ?? null;
+          return `${s.symbol}: valid ${fmtPct(s.book.validPct)} of the run; out of sync ${fmtDuration(s.book.outOfSyncSeconds)} (${fmtPct(s.book.outOfSyncPct)}; initial sync ${fmtDuration(s.book.initialSyncSeconds)}); ${s.book.gaps} gaps, ${s.book.resyncs} resyncs, ${s.book.crossed} crossed${silence === null ? '' : `; longest ${stream} silence ${fmtDuration(silence)}`}`;
+        })
         .join('; '),
     ],
     [
