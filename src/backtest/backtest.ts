@@ -1,13 +1,14 @@
 /**
  * `backtest()`: runs a scenario end to end with the real parts (parts.ts) and returns what the CLI
- * writes out: the run result, the metrics, the run info (id, fingerprint, determinism hash) and the
- * initial capital. The recorder is finished here; nothing is written to disk.
+ * writes out: the run result, the metrics, the run info (id, fingerprint, determinism hash), the
+ * initial capital, the data-quality block (report/quality.ts) and notes on the run's economics.
+ * The recorder is finished here; nothing is written to disk.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Scenario } from '../scenario/index.ts';
-import { dataKind, realParts, type RealParts } from './parts.ts';
-import { computeMetrics, type RunInfo, type RunMetrics } from './report/index.ts';
+import { dataKind, feeSchedule, realParts, type RealParts } from './parts.ts';
+import { computeMetrics, type DataQuality, type RunInfo, type RunMetrics } from './report/index.ts';
 import { runScenario, type RunOptions, type RunResult } from './run.ts';
 
 export interface BacktestOutcome {
@@ -16,6 +17,12 @@ export interface BacktestOutcome {
   info: RunInfo;
   /** The initial capital in the margin asset. */
   initialCapital: string;
+  /** Requested vs covered data, the trader's book out of sync, the first quote; with its warnings. */
+  dataQuality: DataQuality;
+  /** Plain statements about the run a reader should not miss (e.g. fees above the edge per fill). */
+  notes: string[];
+  /** The scenario that ran. */
+  scenario: Scenario;
 }
 
 /** Code version stamped into summaries: the package version. */
@@ -52,5 +59,34 @@ export async function backtest(s: Scenario, runId: (fingerprint: string) => stri
     dataKind: dataKind(result.data.bookMode),
     determinismHash: result.eventLogHash,
   };
-  return { result, metrics, info, initialCapital };
+  const dataQuality = result.parts.quality.finish({
+    endUs: result.stats.lastUs,
+    range: s.data.range,
+    explicitStreams: s.data.streams,
+    streams: result.data.streams,
+    coverage: result.coverage,
+    bookMode: result.data.bookMode,
+    syncCounters: (symbol) => core.bookSyncCounters(symbol),
+  });
+  return { result, metrics, info, initialCapital, dataQuality, notes: economicsNotes(s, metrics), scenario: s };
+}
+
+/**
+ * A symbol whose edge per fill (side × (mid − price) at the fill, notional-weighted: the markout at
+ * h = 0) is below its maker fee loses about the fee on every fill, whatever the market does: say so.
+ */
+export function economicsNotes(s: Scenario, m: RunMetrics): string[] {
+  const fees = feeSchedule(s);
+  const notes: string[] = [];
+  for (const sm of m.symbols) {
+    const edge = sm.markouts[0]?.bps ?? null;
+    if (sm.fills === 0 || edge === null) continue;
+    const feeBps = Number(fees.symbols?.[sm.symbol]?.makerRate ?? fees.default.makerRate) * 1e4;
+    if (!(feeBps > 0) || edge >= feeBps) continue;
+    notes.push(
+      `${sm.symbol}: the edge captured per fill (${edge.toFixed(2)} bp of notional, side × (mid − price) at the fill) is below the maker fee (${Number(feeBps.toFixed(4))} bp), ` +
+        'so every fill loses about the fee by construction; quoting wider than the fee (or a maker rebate) is what lets the spread pay.',
+    );
+  }
+  return notes;
 }

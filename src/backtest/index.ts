@@ -3,7 +3,8 @@
  * tie-break and timing), latency models (latency.ts), data sources (feed.ts: store batches read
  * in place and synthetic data, as the store's `EventBatch`es), the event log and its determinism hash
  * (event-log.ts: SHA-256 of a canonical binary encoding), run wiring
- * (run.ts: scenario → data + parts → engine; parts.ts: SimExchange + TradingCore + RunRecorder).
+ * (run.ts: scenario → data + parts → engine; parts.ts: SimExchange + TradingCore + RunRecorder),
+ * what the data covered (coverage.ts).
  * The simulated exchange lives in src/sim-exchange, metrics and outputs in ./report.
  *
  * Units: times integer µs since the Unix epoch; prices ticks, quantities lots; money exact decimal
@@ -13,8 +14,10 @@ export { BacktestEngine, type EngineObserver, type EngineOptions, type EngineSta
 export { ConstantLatency, FeedRelativeLatency, FeedTiming, RandomLatency, RecordedLatency, medianOffsetUs, type FeedTimingConfig, type LatencyDistribution, type OrderLatencyModel } from './latency.ts';
 export { STREAM_TABLES, STREAM_TYPES, rebatch, storeSource, syntheticSource, type StoreSourceOptions } from './feed.ts';
 export { orderLatencyModel, prepareData, runScenario, type BookMode, type PartsContext, type PreparedData, type RunOptions, type RunParts, type RunResult } from './run.ts';
-export { dataKind, realParts, type RealParts } from './parts.ts';
-export { backtest, codeVersion, type BacktestOutcome } from './backtest.ts';
+export { dataKind, feeSchedule, realParts, type RealParts } from './parts.ts';
+export { backtest, codeVersion, economicsNotes, type BacktestOutcome } from './backtest.ts';
 export { EventLog, RECORD_FIELDS, type EndRecord, type EventLogSink } from './event-log.ts';
 export { Priority, Timeline, type TimelineEntry } from './timeline.ts';
 export { assertRunDirUsable, canonicalJson, writeRunOutputs } from './report/index.ts';
+export { configRows, fmtDuration, fmtPct, formatRejects, type DataQuality, type DataQualityWarning } from './report/index.ts';
+export { CoverageMeter, COVERAGE_STREAMS, type StreamCoverage, type SymbolCoverage } from './coverage.ts';

@@ -9,13 +9,16 @@
  * - risk-state changes from the core's bus; funding settlements when they reach the strategy side;
  * - samples on the fixed grid `startUs + k·sampleIntervalUs`: the core's portfolio, the exchange's
  *   replayed best bid/ask/mid (the market, not the core's view) and our best live quotes.
+ *
+ * The `DataQualityTracker` hears the core's bus: book validity changes and market-stream drops for
+ * the whole run, decisions (intent + risk verdict) only until every symbol has quoted once.
  */
 import type { ExecutionReport } from '../model/venue.ts';
 import type { Scenario } from '../scenario/index.ts';
 import { TradingCore } from '../trader/index.ts';
 import type { EngineObserver } from './engine.ts';
 import type { BookSource } from '../marketdata/index.ts';
-import { RunRecorder } from './report/index.ts';
+import { DataQualityTracker, RunRecorder } from './report/index.ts';
 import type { BookMode, PartsContext, RunParts } from './run.ts';
 import { SimExchange, type FeeRates, type FeeSchedule, type FundingConfig } from '../sim-exchange/index.ts';
 
@@ -23,6 +26,7 @@ export interface RealParts extends RunParts {
   core: TradingCore;
   sim: SimExchange;
   recorder: RunRecorder;
+  quality: DataQualityTracker;
 }
 
 /**
@@ -38,7 +42,7 @@ function fundingConfig(s: Scenario): FundingConfig {
   return { mode: f.mode };
 }
 
-function feeSchedule(s: Scenario): FeeSchedule {
+export function feeSchedule(s: Scenario): FeeSchedule {
   const fees = s.execution.fees;
   const symbols: Record<string, FeeRates> = {};
   for (const k of Object.keys(fees).sort()) if (k !== 'default') symbols[k.toUpperCase()] = fees[k];
@@ -75,6 +79,15 @@ export function realParts(ctx: PartsContext): RealParts {
   for (const i of instruments) limits[i.symbol] = Math.min(s.trader.risk.maxPositionLots, s.trader.strategy.maxPositionLots);
   const recorder = new RunRecorder({ instruments, startUs: data.startUs, sampleIntervalUs: s.report.sampleIntervalUs, positionLimitLots: limits });
   core.bus.on('risk.stateChanged', (e) => recorder.onRiskEvent({ tsUs: e.tsUs, symbol: e.symbol, from: e.from, to: e.to, reason: e.code ?? e.trigger }));
+  const quality = new DataQualityTracker(instruments.map((i) => i.symbol), data.startUs);
+  core.bus.on('trader.bookValidityChanged', (e) => quality.onBookValidity(e));
+  core.bus.on('venue.streamChanged', (e) => quality.onStreamChanged(e));
+  const offIntent = core.bus.on('trader.intentDecided', (e) => quality.onIntent(e));
+  const offRisk = core.bus.on('trader.riskDecided', (e) => {
+    if (!quality.onRiskDecided(e)) return;
+    offIntent();
+    offRisk();
+  });
 
   const asset = instruments[0].spec.marginAsset.toUpperCase();
   const observer: EngineObserver = {
@@ -115,7 +128,7 @@ export function realParts(ctx: PartsContext): RealParts {
       );
     },
   };
-  return { core, sim, recorder, trader: core, venue: sim, observer };
+  return { core, sim, recorder, quality, trader: core, venue: sim, observer };
 }
 
 function recordReport(recorder: RunRecorder, sim: SimExchange, r: ExecutionReport): void {

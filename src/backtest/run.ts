@@ -31,6 +31,7 @@ import { BacktestEngine, type EngineObserver, type EngineStats } from './engine.
 import { STREAM_TABLES, STREAM_TYPES, storeSource, syntheticSource } from './feed.ts';
 import { ConstantLatency, FeedRelativeLatency, RandomLatency, RecordedLatency, type OrderLatencyModel } from './latency.ts';
 import { EventLog } from './event-log.ts';
+import { CoverageMeter, type SymbolCoverage } from './coverage.ts';
 
 export type BookMode = 'depth' | 'top-of-book';
 
@@ -211,6 +212,8 @@ export interface RunResult<P extends RunParts = RunParts> {
   eventLogEvents: number;
   data: PreparedData;
   parts: P;
+  /** What the data sources delivered per symbol and stream (coverage.ts). */
+  coverage: SymbolCoverage[];
 }
 
 export async function runScenario<P extends RunParts>(scenario: Scenario, makeParts: (ctx: PartsContext) => P | Promise<P>, opts: RunOptions = {}): Promise<RunResult<P>> {
@@ -230,9 +233,10 @@ export async function runScenario<P extends RunParts>(scenario: Scenario, makePa
     eventLog,
     onProgress: (done, localUs) => opts.onProgress?.(done, data.expectedEvents, localUs),
   });
+  const coverage = new CoverageMeter(data.instruments.map((i) => i.symbol));
   let stats: EngineStats;
   try {
-    stats = await engine.run(mergeSources(data.sources, opts.batchRows));
+    stats = await engine.run(mergeSources(data.sources.map((src, i) => coverage.wrap(src, i)), opts.batchRows));
   } catch (e) {
     // Damage the hashes explain is reported as such, not as whatever decoding it broke.
     if (data.contentCheck !== undefined) await settleContent(scenario, data, e);
@@ -244,7 +248,7 @@ export async function runScenario<P extends RunParts>(scenario: Scenario, makePa
     throw new InputError(`no market events for ${scenario.data.symbols.join(', ')}${scenario.data.range ? ` in ${scenario.data.range.text}` : ''}`, { file: where }, 'E_INPUT_EMPTY');
   }
   eventLog.end(stats);
-  return { stats, eventLogHash: eventLog.digest(), eventLogEvents: eventLog.records, data, parts };
+  return { stats, eventLogHash: eventLog.digest(), eventLogEvents: eventLog.records, data, parts, coverage: coverage.result() };
 }
 
 /**

@@ -34,12 +34,16 @@
  *
  * Venue streams: a market stream going down invalidates the books it fed until they re-sync (risk
  * quotes nothing on an invalid book); the user-data stream going down, or back up until the next
- * account snapshot, denies quoting (`ACCOUNT_UNSYNCED`). Queries of unknown outcomes (`query`
- * commands) go out on the timer, at most every `oms.queryIntervalUs` per order.
+ * account snapshot, denies quoting (`ACCOUNT_UNSYNCED`). Every change of a book's validity (and its
+ * first book event) is published as `trader.bookValidityChanged` with its cause (synced, gap,
+ * crossed, stream down, ...), off the per-event path, so a driver can measure the time out of sync;
+ * `bookSyncCounters(symbol)` reads the depth sync's counters (gaps, resyncs, crossings). Queries
+ * of unknown outcomes (`query` commands) go out on the timer, at most every `oms.queryIntervalUs`
+ * per order.
  *
  * Ordering: symbols in the order of `instruments`; commands in the order the OMS returned them.
  */
-import type { BookView, L2Book } from '../book/index.ts';
+import type { BookSyncCounters, BookSyncEvent, BookView, L2Book } from '../book/index.ts';
 import { MarketBook, type BookSource } from '../marketdata/index.ts';
 import { EventBus } from '../core/bus.ts';
 import type { Clock } from '../core/clock.ts';
@@ -56,7 +60,7 @@ import { OrderRateLimiter, RiskEngine, type OpenOrderView, type RiskContext } fr
 import { SignalEngine, type Signal } from '../signal/index.ts';
 import { createStrategy, type LiveQuote, type Strategy, type StrategyContext } from '../strategy/index.ts';
 import { parseTraderConfig, type DecisionConfig, type TraderConfig, type TraderConfigInput } from './config.ts';
-import type { DecisionTrigger, TraderEvents } from './events.ts';
+import type { BookValidityCause, DecisionTrigger, TraderEvents } from './events.ts';
 import { marginUsed } from './margin.ts';
 import type { TraderPort } from './port.ts';
 import { emptyStrategySignals, writeStrategySignals, type FullStrategySignals } from './signals.ts';
@@ -111,6 +115,10 @@ class SymbolPipeline {
   lastBidLots = 0;
   lastAskLots = 0;
   lastValid = false;
+  /** Validity of `book` as last published (`trader.bookValidityChanged`): -1 before the first book event, 0 invalid, 1 valid. */
+  validity = -1;
+  /** Type of the depth book's last sync event (gap, crossed, synced, resync, ...): the cause of the next validity change. */
+  syncEvent: BookSyncEvent['type'] | '' = '';
   lastBookUpdateUs = 0;
   lastDecisionUs = Number.NEGATIVE_INFINITY;
   pendingDecisionUs = Number.POSITIVE_INFINITY;
@@ -143,7 +151,7 @@ class SymbolPipeline {
     readonly account: AccountView,
     bookSource: BookSource,
   ) {
-    this.market = new MarketBook(instrument.symbol, bookSource);
+    this.market = new MarketBook(instrument.symbol, bookSource, { onEvent: (e) => void (this.syncEvent = e.type) });
     this.book = this.market.book;
     this.strategyCtx = { tsUs: 0, instrument, book: this.book, positionLots: 0, signals: this.signals, liveQuotes: this.liveQuotes };
     this.riskCtx = {
@@ -252,6 +260,11 @@ export class TradingCore implements TraderPort {
   /** The book the strategy of `symbol` sees. */
   book(symbol: string): BookView {
     return this.pipeline(symbol).book;
+  }
+
+  /** The counters of the depth book's sync (gaps, resyncs, crossings, ...; all 0 while only a top-of-book book is kept). Live, read-only. */
+  bookSyncCounters(symbol: string): Readonly<BookSyncCounters> {
+    return this.pipeline(symbol).market.sync.counters;
   }
 
   symbols(): string[] {
@@ -412,10 +425,12 @@ export class TradingCore implements TraderPort {
    */
   private onMarketStream(up: boolean, symbols: readonly string[] | undefined, tsUs: number, reason: string): void {
     const affected = symbols === undefined ? this.pipelineList : this.pipelineList.filter((p) => symbols.includes(p.instrument.symbol));
+    const now = this.clock.nowUs();
     for (const p of affected) {
       p.marketUp = up;
       if (up) continue;
       p.market.invalidate();
+      if (p.validity === 1) this.bookValidity(p, false, now, 'streamDown');
       // Decide at once on the invalid book (the strategy quotes nothing, risk would refuse), so
       // what rests is cancelled; the re-synced book then counts as a move.
       p.lastValid = false;
@@ -424,7 +439,7 @@ export class TradingCore implements TraderPort {
       this.ordersChanged.add(p);
     }
     if (this.bus.hasListeners('venue.streamChanged')) {
-      this.bus.emit('venue.streamChanged', { tsUs: this.clock.nowUs(), stream: 'market', up, symbols: affected.map((p) => p.instrument.symbol), reason: `${reason} (venue time ${tsUs})` });
+      this.bus.emit('venue.streamChanged', { tsUs: now, stream: 'market', up, symbols: affected.map((p) => p.instrument.symbol), reason: `${reason} (venue time ${tsUs})` });
     }
   }
 
@@ -592,6 +607,7 @@ export class TradingCore implements TraderPort {
     p.lastBookUpdateUs = now;
     p.signal.onBook(now, book);
     const valid = book.isValid();
+    if ((valid ? 1 : 0) !== p.validity) this.bookValidity(p, valid, now);
     const bid = book.bestBidTicks();
     const ask = book.bestAskTicks();
     let moved = valid !== p.lastValid || !samePrice(bid, p.lastBid) || !samePrice(ask, p.lastAsk);
@@ -608,6 +624,18 @@ export class TradingCore implements TraderPort {
       p.account.version++;
     }
     this.trigger(p, now, 'book');
+  }
+
+  /** Records (and publishes) a change of the book's validity; on transitions only, off the per-event path. */
+  private bookValidity(p: SymbolPipeline, valid: boolean, now: number, cause?: BookValidityCause): void {
+    p.validity = valid ? 1 : 0;
+    if (!this.bus.hasListeners('trader.bookValidityChanged')) return;
+    let why: BookValidityCause;
+    if (cause !== undefined) why = cause;
+    else if (p.book !== p.market.depthBook) why = 'topOfBook';
+    else if (valid) why = p.syncEvent === 'resync' ? 'resynced' : 'synced';
+    else why = p.syncEvent === 'gap' || p.syncEvent === 'crossed' ? p.syncEvent : 'awaitingSync';
+    this.bus.emit('trader.bookValidityChanged', { symbol: p.instrument.symbol, tsUs: now, valid, cause: why });
   }
 
   private trigger(p: SymbolPipeline, now: number, why: DecisionTrigger): void {

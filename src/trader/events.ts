@@ -70,8 +70,32 @@ export interface PositionAdjusted {
   priceTicks: number;
 }
 
+/**
+ * Why the trader's book of a symbol became valid or invalid:
+ * - `synced` / `resynced`: the depth book loaded a snapshot and bridged it (first time / again);
+ * - `gap`: a diff broke the update-id chain (the book waits for a new snapshot);
+ * - `crossed`: a diff or a snapshot left the book crossed;
+ * - `streamDown`: the venue's market stream went down (`streamState`);
+ * - `awaitingSync`: the first book event left the depth book waiting for a snapshot (or the diff bridging it);
+ * - `topOfBook`: a bookTicker made the top-of-book book valid or invalid (one-sided or crossed).
+ */
+export type BookValidityCause = 'synced' | 'resynced' | 'gap' | 'crossed' | 'streamDown' | 'awaitingSync' | 'topOfBook';
+
+/**
+ * The book the strategy and risk read changed validity, or was first touched (its first book
+ * event, valid or not). Published on transitions only, so a listener can integrate the time the
+ * book was (in)valid: from this `tsUs` until the next event of the symbol.
+ */
+export interface BookValidityChanged {
+  symbol: string;
+  tsUs: number;
+  valid: boolean;
+  cause: BookValidityCause;
+}
+
 export type TraderOwnEvents = {
   'venue.streamChanged': StreamChanged;
+  'trader.bookValidityChanged': BookValidityChanged;
   'account.synced': AccountSynced;
   'position.adjusted': PositionAdjusted;
   'trader.intentDecided': IntentDecided;

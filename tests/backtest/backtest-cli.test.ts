@@ -9,6 +9,12 @@ import { EXCHANGE_INFO, HBT_BTC, haveReal } from '../support/shared-data.ts';
 import { tablePath } from '../store/helpers.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
+
+/** The one run directory `--out DIR` holds (runs go into DIR/<run-id>/). */
+function runDirIn(out: string): string {
+  const [runId] = readdirSync(out);
+  return join(out, runId);
+}
 const BTC = HBT_BTC;
 const SPEC = EXCHANGE_INFO;
 const tmp = mkdtempSync(join(tmpdir(), 'maker-bt-'));
@@ -64,11 +70,68 @@ describe('maker backtest (synthetic)', () => {
     const out = join(tmp, 'q4');
     const r = maker('backtest', '--scenario', QUICK, '--set', MINUTE, '--set', 'report.eventLog=true', '--out', out, '--quiet');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/PnL total/);
+    expect(r.stdout).toMatch(/PnL total\s+-?\d+(\.\d+)? USDT \(return/);
     expect(r.stdout).toMatch(/event log hash\s+sha256:/);
+    // what was run, in words: strategy and parameters, latency, queue, fees, funding, risk, OMS
+    expect(r.stdout).toMatch(/strategy\s+fixed: .*halfSpreadTicks=3/);
+    expect(r.stdout).toMatch(/order latency\s+constant: entry 5000 µs, response 5000 µs/);
+    expect(r.stdout).toMatch(/queue model\s+prob-power/);
+    expect(r.stdout).toMatch(/fees\s+default: maker 0\.0002 \(2 bp\), taker 0\.0005 \(5 bp\)/);
+    expect(r.stdout).toMatch(/funding\s+data: /);
+    expect(r.stdout).toMatch(/risk limits\s+enforcePercentPrice=true/);
+    expect(r.stdout).toMatch(/OMS\s+flattenOrderType=MARKET/);
+    // data quality, reject reasons in words, Sharpe with its sample stated, the fee-vs-edge note
+    expect(r.stdout).toMatch(/coverage\s+BTCUSDT: depth 100\.00 %/);
+    expect(r.stdout).toMatch(/first quote\s+BTCUSDT: after 0\.0\d+ s/);
+    expect(r.stdout).toMatch(/-5022 post-only would take: \d+/);
+    expect(r.stdout).toMatch(/Sharpe \/ Sortino\s+not computed: 2 returns of 10 s, fewer than the minimum 10/);
+    expect(r.stdout).toMatch(/notes\s+BTCUSDT: the edge captured per fill/);
+    expect(r.stderr).toBe('');
     const [runId] = readdirSync(out);
     const log = readFileSync(join(out, runId, 'events.log'), 'utf8');
     expect(log.split('\n').some((l) => l.startsWith('submit\t'))).toBe(true);
+  });
+
+  it('a feed gap: the book out of sync is reported and warned about on stderr; --strict exits 1 after writing the report', () => {
+    const gap = ['--set', 'data.range=2024-01-01T00:00:00Z..2024-01-01T00:00:07Z', '--set', 'data.synthetic.regimes=[{kind: feedGap, startS: 3, durationS: 2}]'];
+    const out = join(tmp, 'gap');
+    const r = maker('backtest', '--scenario', QUICK, ...gap, '--out', out, '--quiet');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/book sync\s+BTCUSDT: valid \d+\.\d\d % of the run; out of sync 0\.\d+ s \(\d\.\d\d %/);
+    expect(r.stdout).toMatch(/1 gaps,\s+1 resyncs, 0 crossed;\s+longest depth silence 2\.\d s/);
+    expect(r.stderr).toMatch(/^maker: WARNING \[OUT_OF_SYNC\] BTCUSDT: the trader's book was out of sync for 0\.\d+ s \(\d\.\d\d % of the run, above 1 %; 1 gaps, 1 resyncs, 0 crossed\)$/m);
+    expect(r.stderr).toMatch(/--strict makes this exit 1/);
+    const summary = JSON.parse(readFileSync(join(runDirIn(out), 'summary.json'), 'utf8'));
+    expect(summary.dataQuality.warnings.map((w: { code: string }) => w.code)).toEqual(['OUT_OF_SYNC']);
+    expect(summary.dataQuality.symbols[0].book).toMatchObject({ gaps: 1, resyncs: 1 });
+    expect(readFileSync(join(runDirIn(out), 'report.html'), 'utf8')).toContain('[OUT_OF_SYNC] BTCUSDT');
+
+    const strictOut = join(tmp, 'gap-strict');
+    const strict = maker('backtest', '--scenario', QUICK, ...gap, '--out', strictOut, '--json', '--strict');
+    expect(strict.code).toBe(1);
+    expect(strict.stderr).toMatch(/maker: WARNING \[OUT_OF_SYNC\]/);
+    expect(strict.stderr).toMatch(/maker: --strict: 1 data-quality warning; exit status 1/);
+    expect(JSON.parse(strict.stdout).dataQuality.warnings).toHaveLength(1);
+    expect(readdirSync(runDirIn(strictOut)).sort()).toEqual(['fills.parquet', 'orders.parquet', 'report.html', 'summary.json', 'timeseries.parquet']);
+    // The same run without the gap is clean, --strict or not.
+    const clean = maker('backtest', '--scenario', QUICK, '--set', 'data.range=2024-01-01T00:00:00Z..2024-01-01T00:00:07Z', '--out', join(tmp, 'clean-strict'), '--quiet', '--strict');
+    expect([clean.code, clean.stderr]).toEqual([0, '']);
+  });
+
+  it('a short store for a long range: the coverage shortfall is shown and warned about; --strict exits 1', () => {
+    const rec = join(tmp, 'synth-20s.gz');
+    expect(maker('data', 'synth', '--out', rec, '--duration-s', '20').code).toBe(0);
+    const store = join(tmp, 'synth-store');
+    expect(maker('import', rec, '--infer-spec', '--out', store, '--quiet').code).toBe(0);
+    const args = ['backtest', '--scenario', QUICK, '--set', 'data.source=store', '--set', `data.store=${store}`, '--set', 'data.range=2024-01-01T00:00:00Z..2024-01-01T00:59:59Z', '--quiet'];
+    const r = maker(...args, '--out', join(tmp, 'short'));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/requested\s+2024-01-01T00:00:00Z\.\.2024-01-01T00:59:59Z \(60\.0 min\)/);
+    expect(r.stdout).toMatch(/coverage\s+BTCUSDT: depth 0\.5\d %/);
+    expect(r.stderr).toMatch(/^maker: WARNING \[COVERAGE\] BTCUSDT depth: the data covers 20\.\d s of the 60\.0 min requested \(0\.5\d %, below 99 %\)$/m);
+    const strict = maker(...args, '--out', join(tmp, 'short-strict'), '--strict');
+    expect(strict.code).toBe(1);
+    expect(existsSync(join(runDirIn(join(tmp, 'short-strict')), 'summary.json'))).toBe(true);
   });
 
   it('a scenario with a typo fails with file, line and key, exit 2, and writes nothing', () => {
@@ -98,8 +161,11 @@ describe.skipIf(!haveReal)('maker backtest (real BTCUSDT sample in a store)', ()
     expect(r.code).toBe(0);
   }, 120_000);
 
+  // The recording starts at 23:54:15.03 (receive time), its REST snapshot a few diffs later: a range
+  // from 23:54:15 is covered and has the snapshot, so the run raises no data-quality warning (GLFT
+  // warms up within its first minute). From 23:54:16 the snapshot is cut off and the book never syncs.
   const run = (...extra: string[]) => {
-    const r = maker('backtest', '--scenario', GLFT, '--set', `data.store=${store}`, '--set', 'data.range=2024-08-08T23:54:00Z..2024-08-08T23:56:29Z', '--json', ...extra);
+    const r = maker('backtest', '--scenario', GLFT, '--set', `data.store=${store}`, '--set', 'data.range=2024-08-08T23:54:15Z..2024-08-08T23:56:29Z', '--json', ...extra);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     return JSON.parse(r.stdout);
@@ -162,7 +228,9 @@ describe.skipIf(!haveReal)('maker backtest (real BTCUSDT sample in a store)', ()
     expect(existsSync(join(tmp, 'n1'))).toBe(false);
     // With data.spec pointing at an exchangeInfo file, the same store runs.
     const ok = maker('backtest', '--scenario', GLFT, '--set', `data.store=${noSpec}`, '--set', `data.spec=${SPEC}`, '--set', 'data.range=2024-08-08T23:54:00Z..2024-08-08T23:54:40Z', '--out', join(tmp, 'n2'), '--quiet');
-    expect(ok.stderr).toBe('');
+    // 40 s from 23:54:00: the data starts 15 s late and GLFT does not warm up; warned about, not an error.
+    expect(ok.stderr).not.toMatch(/maker: error/);
+    expect(ok.stderr).toMatch(/WARNING \[COVERAGE\]/);
     expect(ok.code).toBe(0);
   }, 120_000);
 });

@@ -49,6 +49,30 @@ describe('TradingCore pipeline', () => {
     expect(seen).toEqual(['intent book 0', 'decision true', 'intent book 4', 'decision true', 'commands decision 4']);
   });
 
+  it('publishes the book\'s validity changes with their cause, and its sync counters', () => {
+    const clock = new SimClock(T0);
+    const { core } = newCore(FIXED_CONFIG, clock);
+    const seen: string[] = [];
+    core.bus.on('trader.bookValidityChanged', (e) => seen.push(`${e.tsUs - T0} ${e.valid} ${e.cause}`));
+    const market = new RandomMarket(new Rng(1));
+    core.onMarketEvent(market.snapshot(T0));
+    clock.advanceTo(T0 + 10);
+    for (const e of market.step(T0 + 10)) core.onMarketEvent(e);
+    clock.advanceTo(T0 + 20);
+    for (const e of market.step(T0 + 20)) core.onMarketEvent(e);
+    market.step(T0 + 30); // lost: the next diff breaks the chain
+    clock.advanceTo(T0 + 40);
+    for (const e of market.step(T0 + 40)) core.onMarketEvent(e);
+    clock.advanceTo(T0 + 50);
+    core.onMarketEvent(market.snapshot(T0 + 50));
+    for (const e of market.step(T0 + 50)) core.onMarketEvent(e);
+    clock.advanceTo(T0 + 60);
+    core.onVenueEvent({ kind: 'streamState', stream: 'market', up: false, tsUs: T0 + 60, reason: 'test' });
+    core.onVenueEvent({ kind: 'streamState', stream: 'market', up: false, tsUs: T0 + 60, reason: 'again' });
+    expect(seen).toEqual(['0 false awaitingSync', '10 true synced', '40 false gap', '50 true resynced', '60 false streamDown']);
+    expect(core.bookSyncCounters(SYMBOL)).toMatchObject({ gaps: 1, resyncs: 1, crossed: 0 });
+  });
+
   it('defers a trigger inside minIntervalUs to a timer, and runs periodic requotes on the grid', () => {
     const clock = new SimClock(T0);
     const { core } = newCore({ ...FIXED_CONFIG, decision: { minIntervalUs: 50_000, requoteIntervalUs: 1_000_000 } }, clock);

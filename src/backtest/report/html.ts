@@ -2,10 +2,14 @@
  * report.html: one self-contained page (inline CSS and SVG; no script, no fonts, no external
  * resource) that opens offline. The bytes depend only on the run: no generation time, sorted
  * iteration everywhere, fixed number formatting. Sections (each an element with a stable id):
- * run-info, metrics, equity, drawdown, position-<SYMBOL>, quotes-<SYMBOL> (+ a zoomed window),
+ * run-info (with the data-quality warnings and notes), configuration (the resolved scenario),
+ * data-quality, metrics, equity, drawdown, position-<SYMBOL>, quotes-<SYMBOL> (+ a zoomed window),
  * pnl-components, markouts.
  */
-import type { RunMetrics } from './metrics.ts';
+import { configRows } from './config-view.ts';
+import { drawdownSeries, type RunMetrics } from './metrics.ts';
+import { fmtDuration, fmtPct, type DataQuality } from './quality.ts';
+import { describeReject } from './reasons.ts';
 import type { RunRecorder, SymbolRecord } from './recorder.ts';
 import { downsampleMinMax, esc, fmtNum, pick, renderChart, type LineSeries, type MarkerSeries } from './svg.ts';
 
@@ -22,6 +26,14 @@ export interface RunInfo {
   determinismHash: string;
 }
 
+/** What the page shows besides the recorder and the metrics (all optional). */
+export interface ReportExtras {
+  /** The resolved scenario (summary.json's `scenario`). */
+  scenario?: unknown;
+  dataQuality?: DataQuality | null;
+  notes?: readonly string[];
+}
+
 export const MAX_CHART_POINTS = 2000;
 /** Width of the zoomed quotes window, µs. */
 export const ZOOM_WINDOW_US = 120_000_000;
@@ -33,7 +45,9 @@ h1{font-size:20px;margin:0 0 8px}h2{font-size:15px;margin:22px 0 6px;border-bott
 table{border-collapse:collapse;margin:4px 0}td,th{border:1px solid #ddd;padding:2px 8px;text-align:right;font-variant-numeric:tabular-nums}
 th{background:#f4f4f4}td.k,th.k{text-align:left}.info td{text-align:left}.mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}
 svg{display:block;margin:4px 0}svg .t{font-size:13px;font-weight:600;fill:#222}svg .a{font-size:11px;fill:#555}svg .m{font-size:12px;fill:#888}
-svg .g{stroke:#eee;stroke-width:1}svg .f{fill:none;stroke:#bbb}.grid{display:flex;flex-wrap:wrap;gap:0 32px}.note{color:#666;font-size:12px}`;
+svg .g{stroke:#eee;stroke-width:1}svg .f{fill:none;stroke:#bbb}.grid{display:flex;flex-wrap:wrap;gap:0 32px}.note{color:#666;font-size:12px}
+.warn{background:#fff3f3;border:1px solid #d62728;color:#8b0000;padding:6px 10px;margin:8px 0}.warn li,.notes li{margin:2px 0}
+.notes{background:#fffbe6;border:1px solid #e0c050;padding:6px 10px;margin:8px 0}.cfg td:last-child{text-align:left;max-width:1100px}`;
 
 /** A number for tables: fixed significant digits, "–" for null. */
 function cell(v: number | string | null | undefined, digits = 6): string {
@@ -113,7 +127,7 @@ function quotesChart(r: SymbolRecord, ts: Float64Array, fromIdx: number, toIdx: 
 }
 
 /** Cumulative PnL components stacked: positive parts above 0, negative parts below, plus the total. */
-function pnlChart(rec: RunRecorder, ts: Float64Array): string {
+function pnlChart(rec: RunRecorder, ts: Float64Array, unit: string): string {
   const comps: [string, string, Float64Array][] = [
     ['spread capture', COLORS.spread, rec.spreadCapture.view()],
     ['inventory', COLORS.inventory, rec.inventory.view()],
@@ -141,7 +155,7 @@ function pnlChart(rec: RunRecorder, ts: Float64Array): string {
   });
   return renderChart({
     title: 'Cumulative PnL components (stacked; positive above zero, negative below)',
-    yLabel: 'PnL (margin asset)',
+    yLabel: `PnL (${unit})`,
     areas,
     lines: [{ name: 'total', color: COLORS.total, xs, ys: pick(rec.total.view(), idx), width: 1.6 }],
   });
@@ -165,17 +179,19 @@ function markoutChart(m: RunMetrics): string {
 }
 
 function metricsTables(m: RunMetrics): string {
+  const u = m.pnl.asset === '' ? '' : ` (${m.pnl.asset})`;
   const overall: [string, string][] = [
-    ['total PnL', cell(m.pnl.total)],
-    ['spread capture', cell(m.pnl.spreadCapture)],
-    ['inventory PnL', cell(m.pnl.inventory)],
-    ['fees (paid +, rebates −)', cell(m.pnl.fees)],
-    ['funding (received +)', cell(m.pnl.funding)],
-    ['initial capital', cell(m.pnl.initialCapital)],
+    [`total PnL${u}`, cell(m.pnl.total)],
+    [`spread capture${u}`, cell(m.pnl.spreadCapture)],
+    [`inventory PnL${u}`, cell(m.pnl.inventory)],
+    [`fees (paid +, rebates −)${u}`, cell(m.pnl.fees)],
+    [`funding (received +)${u}`, cell(m.pnl.funding)],
+    [`initial capital${u}`, cell(m.pnl.initialCapital)],
+    [`final equity${u}`, cell(m.pnl.finalEquity)],
     ['return %', cell(m.pnl.returnPct)],
-    [`Sharpe (annualised, ${m.ratios.returnIntervalSeconds} s returns × √${cell(m.ratios.annualisationFactor ** 2)}; ${m.ratios.returns} returns)`, cell(m.ratios.sharpe, 4)],
-    ['Sortino (same basis)', cell(m.ratios.sortino, 4)],
-    ['max drawdown', cell(m.drawdown.maxAbs)],
+    [`Sharpe (${m.ratios.returnIntervalSeconds} s returns, annualised × √${cell(m.ratios.annualisationFactor ** 2)})`, `${cell(m.ratios.sharpe, 4)} <span class="note">(${esc(m.ratios.note)})</span>`],
+    ['Sortino (same basis)', `${cell(m.ratios.sortino, 4)} <span class="note">(${m.ratios.returns} returns; minimum ${m.ratios.minReturns})</span>`],
+    [`max drawdown${u} (samples + start and end)`, cell(m.drawdown.maxAbs)],
     ['max drawdown %', cell(m.drawdown.maxPct, 4)],
     ['longest time under water (s)', cell(m.drawdown.maxDurationSeconds)],
     ['max-drawdown peak → trough → recovery', `${utc(m.drawdown.peakUs)} → ${utc(m.drawdown.troughUs)} → ${m.drawdown.recoveryUs === null ? 'not recovered' : utc(m.drawdown.recoveryUs)}`],
@@ -186,12 +202,12 @@ function metricsTables(m: RunMetrics): string {
     ['order-to-trade ratio', cell(m.trading.orderToTradeRatio, 4)],
     ['quote uptime % (two-sided)', cell(m.trading.quoteUptimePct, 4)],
     ['maker share % (notional)', cell(m.trading.makerShareNotionalPct, 4)],
-    ['traded notional', cell(m.trading.filledNotional)],
+    [`traded notional${u}`, cell(m.trading.filledNotional)],
     ['turnover (notional / capital / day)', cell(m.trading.turnoverPerDay, 4)],
     ['risk: halts / reducing trips', `${m.risk.haltTrips} / ${m.risk.reduceTrips}`],
     ['risk: time halted / reducing (s)', `${cell(m.risk.haltedSeconds)} / ${cell(m.risk.reducingSeconds)}`],
     ['funding settlements', cell(m.fundingPayments)],
-    ['rejects by reason', Object.keys(m.rejectsByReason).length === 0 ? 'none' : Object.entries(m.rejectsByReason).map(([k, v]) => `${esc(k)}: ${v}`).join(', ')],
+    ['rejects by reason', Object.keys(m.rejectsByReason).length === 0 ? 'none' : Object.entries(m.rejectsByReason).map(([k, v]) => `${esc(k)} ${esc(m.rejectReasons?.[k] ?? describeReject(k))}: ${v}`).join('<br>')],
   ];
   const cols: [string, (s: RunMetrics['symbols'][number]) => string][] = [
     ['symbol', (s) => esc(s.symbol)],
@@ -212,19 +228,74 @@ function metricsTables(m: RunMetrics): string {
   return `${kvTable(overall)}<h3>Per symbol</h3>${symTable}`;
 }
 
+function configSection(scenario: unknown): string {
+  const rows = configRows(scenario, true).map(([k, v]): [string, string] => [k, esc(v)]);
+  return `<section id="configuration"><h2>Configuration (resolved: every default filled in)</h2>${kvTable(rows, 'info cfg')}<p class="note">The whole resolved scenario is summary.json's <span class="mono">scenario</span>; keys: docs/SCENARIO.md.</p></section>`;
+}
+
+function dataQualitySection(q: DataQuality): string {
+  const streamCols = ['symbol', 'stream', 'events', 'first (receive time)', 'last', 'covered', 'coverage', 'longest silence'];
+  const streamRows = q.symbols.flatMap((s) =>
+    s.streams.map((x) => [
+      esc(s.symbol),
+      esc(x.stream) + (x.requested ? ' (asked for)' : ''),
+      x.events === 0 ? 'none' : String(x.events),
+      utc(x.firstUs),
+      utc(x.lastUs),
+      x.events === 0 ? '–' : esc(fmtDuration(x.coveredSeconds)),
+      x.events === 0 ? 'no events' : esc(fmtPct(x.coveragePct)),
+      x.longestSilenceSeconds === null ? '–' : `${esc(fmtDuration(x.longestSilenceSeconds))} from ${utc(x.longestSilenceFromUs)}`,
+    ]),
+  );
+  const table = (cols: string[], rows: string[][]): string =>
+    `<table><tr>${cols.map((h, i) => `<th${i < 2 ? ' class="k"' : ''}>${esc(h)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c, i) => `<td${i < 2 ? ' class="k"' : ''}>${c}</td>`).join('')}</tr>`).join('')}</table>`;
+  const bookCols = ['symbol', 'book', 'first book event', 'first valid book', 'valid', 'out of sync', 'of which initial sync', 'gaps', 'resyncs', 'crossed', 'stream drops'];
+  const bookRows = q.symbols.map((s) => {
+    const b = s.book;
+    return [esc(s.symbol), esc(b.mode), utc(b.firstBookEventUs), utc(b.firstValidUs), `${esc(fmtDuration(b.validSeconds))} (${esc(fmtPct(b.validPct))})`, `${esc(fmtDuration(b.outOfSyncSeconds))} (${esc(fmtPct(b.outOfSyncPct))})`, esc(fmtDuration(b.initialSyncSeconds)), String(b.gaps), String(b.resyncs), String(b.crossed), String(b.streamDowns)];
+  });
+  const episodes = q.symbols
+    .filter((s) => s.book.episodes.length > 0)
+    .map((s) => `<p class="note">${esc(s.symbol)} out-of-sync episodes (${s.book.episodesTotal}${s.book.episodesTotal > s.book.episodes.length ? `, first ${s.book.episodes.length} shown` : ''}): ${s.book.episodes.map((e) => `${utc(e.fromUs)} → ${e.toUs === null ? 'end of run' : utc(e.toUs)} (${esc(fmtDuration(e.seconds))}, ${esc(e.cause)})`).join('; ')}</p>`)
+    .join('');
+  const quoteCols = ['symbol', 'first quote', 'time to first quote', 'decisions before', 'why not before (time each reason held)'];
+  const quoteRows = q.symbols.map((s) => {
+    const x = s.quoting;
+    return [esc(s.symbol), x.firstQuoteUs === null ? 'never' : utc(x.firstQuoteUs), x.secondsToFirstQuote === null ? 'never' : esc(fmtDuration(x.secondsToFirstQuote)), String(x.decisionsBefore), x.reasons.length === 0 ? '–' : x.reasons.map((r) => `${esc(r.reason)}: ${esc(fmtDuration(r.seconds))} (${r.decisions} decision${r.decisions === 1 ? "" : "s"})`).join('<br>')];
+  });
+  return (
+    `<section id="data-quality"><h2>Data quality</h2>` +
+    `<p>Requested: ${esc(q.requested.text)} (${esc(fmtDuration(q.requested.seconds))}); run ${utc(q.run.startUs)} → ${utc(q.run.endUs)} (${esc(fmtDuration(q.run.seconds))}). Warnings below ${q.thresholds.minCoveragePct} % coverage and above ${q.thresholds.maxOutOfSyncPct} % out of sync.</p>` +
+    `<h3>Coverage (receive time)</h3>${table(streamCols, streamRows)}` +
+    `<h3>The trader's book</h3>${table(bookCols, bookRows)}${episodes}` +
+    `<h3>First quote</h3>${table(quoteCols, quoteRows)}` +
+    `<p class="note">Definitions: docs/METRICS.md, "Data quality".</p></section>`
+  );
+}
+
+function warningsBox(q: DataQuality | null | undefined, notes: readonly string[]): string {
+  let out = '';
+  if (q && q.warnings.length > 0) out += `<div class="warn" id="warnings"><strong>Data-quality warnings (${q.warnings.length}):</strong><ul>${q.warnings.map((w) => `<li>[${esc(w.code)}] ${esc(w.message)}</li>`).join('')}</ul></div>`;
+  if (notes.length > 0) out += `<div class="notes" id="notes"><strong>Notes:</strong><ul>${notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul></div>`;
+  return out;
+}
+
 /** The whole page. */
-export function renderReportHtml(info: RunInfo, m: RunMetrics, rec: RunRecorder): string {
+export function renderReportHtml(info: RunInfo, m: RunMetrics, rec: RunRecorder, extra: ReportExtras = {}): string {
   const ts = rec.sampleTs.view();
   const eq = rec.equity.view();
   const fees = rec.fees.view();
   const gross = eq.map((v, i) => v + fees[i]);
-  const underwater = new Float64Array(eq.length);
+  // The underwater chart is drawn on the series the drawdown metric uses: start, samples, end.
+  const dd = drawdownSeries(ts, eq, { us: m.period.startUs, equity: m.equity.initial ?? Number.NaN }, { us: m.period.endUs, equity: m.equity.final ?? Number.NaN });
+  const underwater = new Float64Array(dd.equity.length);
   let peak = -Infinity;
-  for (let i = 0; i < eq.length; i++) {
-    if (eq[i] > peak) peak = eq[i];
-    underwater[i] = eq[i] - peak;
+  for (let i = 0; i < dd.equity.length; i++) {
+    if (dd.equity[i] > peak) peak = dd.equity[i];
+    underwater[i] = dd.equity[i] - peak;
   }
-  const uw = ds(ts, underwater);
+  const uw = ds(dd.ts, underwater);
+  const unit = m.pnl.asset || 'margin asset';
   const sections: string[] = [];
   const specRows = rec.instruments.map((ins) => `${esc(ins.symbol)}: ${esc(ins.spec.source.kind)}${ins.spec.source.file ? ` (${esc(ins.spec.source.file)})` : ''} as of ${esc(ins.spec.source.asOf)}; tick ${esc(ins.spec.tickSize)}, step ${esc(ins.spec.stepSize)}`).join('<br>');
   sections.push(
@@ -239,13 +310,16 @@ export function renderReportHtml(info: RunInfo, m: RunMetrics, rec: RunRecorder)
         ['code version', `<span class="mono">${esc(info.codeVersion)}</span>`],
         ['instrument specs', specRows],
         ['determinism hash', `<span class="mono">${esc(info.determinismHash)}</span>`],
+        ['money', `exact decimals in ${esc(unit)} (the margin asset); charts in floats`],
       ],
       'info',
-    )}</section>`,
+    )}${warningsBox(extra.dataQuality, extra.notes ?? [])}</section>`,
   );
+  if (extra.scenario !== undefined) sections.push(configSection(extra.scenario));
+  if (extra.dataQuality) sections.push(dataQualitySection(extra.dataQuality));
   sections.push(`<section id="metrics"><h2>Metrics</h2>${metricsTables(m)}<p class="note">Definitions: docs/METRICS.md. Charts are downsampled to ≤ ${MAX_CHART_POINTS} points per series, keeping each bucket's minimum and maximum.</p></section>`);
-  sections.push(`<section id="equity"><h2>Equity</h2>${renderChart({ title: 'Equity, net and gross of fees', yLabel: 'equity (margin asset)', lines: [line('net of fees', COLORS.net, ts, eq, { width: 1.6 }), line('gross of fees', COLORS.gross, ts, gross, { dash: '5 3' })] })}</section>`);
-  sections.push(`<section id="drawdown"><h2>Drawdown</h2>${renderChart({ title: 'Underwater: equity − running peak', yLabel: 'drawdown (margin asset)', areas: [{ name: 'drawdown', color: COLORS.dd, xs: uw.xs, lo: uw.ys, hi: uw.ys.map(() => 0), opacity: 0.35 }], lines: [{ name: 'equity − peak', color: COLORS.dd, xs: uw.xs, ys: uw.ys }] })}</section>`);
+  sections.push(`<section id="equity"><h2>Equity</h2>${renderChart({ title: 'Equity, net and gross of fees', yLabel: `equity (${unit})`, lines: [line('net of fees', COLORS.net, ts, eq, { width: 1.6 }), line('gross of fees', COLORS.gross, ts, gross, { dash: '5 3' })] })}</section>`);
+  sections.push(`<section id="drawdown"><h2>Drawdown</h2>${renderChart({ title: 'Underwater: equity − running peak (from the initial capital at the start to the final equity at the end)', yLabel: `drawdown (${unit})`, areas: [{ name: 'drawdown', color: COLORS.dd, xs: uw.xs, lo: uw.ys, hi: uw.ys.map(() => 0), opacity: 0.35 }], lines: [{ name: 'equity − peak', color: COLORS.dd, xs: uw.xs, ys: uw.ys }] })}</section>`);
   for (const r of rec.symbols()) {
     const sym = esc(r.instrument.symbol);
     const q = r.position.view().map((v) => r.instrument.lotsToFloat(v));
@@ -269,7 +343,7 @@ export function renderReportHtml(info: RunInfo, m: RunMetrics, rec: RunRecorder)
       `<section id="quotes-${sym}"><h2>Quotes vs best bid/ask — ${sym}</h2>${quotesChart(r, ts, 0, ts.length, `Our quotes vs BBO, whole run (fills: ▲ buy, ▼ sell; filled = maker, hollow = taker${c.stride > 1 ? `; every ${c.stride}th fill shown` : ''})`)}${quotesChart(r, ts, zFrom, zTo, `Zoom: the ${ZOOM_WINDOW_US / 1e6} s up to the last fill shown`)}</section>`,
     );
   }
-  sections.push(`<section id="pnl-components"><h2>PnL decomposition</h2>${pnlChart(rec, ts)}<p class="note">total = spread capture + inventory − fees + funding (exactly, from the ledger: ${esc(m.pnl.spreadCapture)} + ${esc(m.pnl.inventory)} − ${esc(m.pnl.fees)} + ${esc(m.pnl.funding)} = ${esc(m.pnl.total)}).</p></section>`);
+  sections.push(`<section id="pnl-components"><h2>PnL decomposition</h2>${pnlChart(rec, ts, unit)}<p class="note">total = spread capture + inventory − fees + funding (exactly, from the ledger, in ${esc(unit)}: ${esc(m.pnl.spreadCapture)} + ${esc(m.pnl.inventory)} − ${esc(m.pnl.fees)} + ${esc(m.pnl.funding)} = ${esc(m.pnl.total)}).</p></section>`);
   sections.push(`<section id="markouts"><h2>Markouts</h2>${markoutChart(m)}<p class="note">m(t+h) is the mid of the first sample at or after t+h (grid ${cell(m.period.sampleIntervalSeconds)} s), so the effective horizon lies in [h, h + grid); h = 0 uses the mid at the fill.</p></section>`);
   return `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>maker report — ${esc(info.scenarioName)} — ${esc(info.runId)}</title><style>${CSS}</style></head><body>\n${sections.join('\n')}\n</body></html>\n`;
 }

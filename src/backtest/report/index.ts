@@ -6,6 +6,8 @@
  * - `EventLogHasher` — SHA-256 over the canonical event log (the determinism hash).
  * - `computeMetrics` — every metric of docs/METRICS.md from the recorder and the portfolio's exact
  *   PnL decomposition.
+ * - `DataQualityTracker` — requested vs covered time, the trader's book out of sync, the time to the
+ *   first quote and why not before (quality.ts), with the warnings they raise.
  * - `buildSummary`, `renderReportHtml`, `writeRunOutputs` — summary.json, a self-contained
  *   report.html and the Parquet tables, written atomically into a run directory.
  *
@@ -16,7 +18,10 @@
 export * from './recorder.ts';
 export { EventLogHasher, canonicalJson, type EventField } from './hasher.ts';
 export { FILL_COLUMNS, ORDER_COLUMNS } from './tables.ts';
-export { computeMetrics, checkDecomposition, drawdownStats, sharpeSortino, DEFAULT_RETURN_INTERVAL_US, DEFAULT_MIN_RETURNS, type MetricsInputs, type RunMetrics, type SymbolMetrics, type MarkoutMetric } from './metrics.ts';
-export { renderReportHtml, MAX_CHART_POINTS, type RunInfo } from './html.ts';
+export { computeMetrics, checkDecomposition, drawdownSeries, drawdownStats, ratiosNote, sharpeSortino, DEFAULT_RETURN_INTERVAL_US, DEFAULT_MIN_RETURNS, SHORT_SAMPLE_SECONDS, type MetricsInputs, type RunMetrics, type SymbolMetrics, type MarkoutMetric } from './metrics.ts';
+export { renderReportHtml, MAX_CHART_POINTS, type ReportExtras, type RunInfo } from './html.ts';
+export { configRows } from './config-view.ts';
+export { describeReject, formatRejects } from './reasons.ts';
 export { writeRunOutputs, buildSummary, summaryJson, stagingDirFor, discardRunStaging, assertRunDirUsable, timeseriesParquet, RunOutputError, RUN_FILES, TIMESERIES_COLUMNS, type SummaryInputs, type WriteRunOptions } from './output.ts';
 export { downsampleMinMax } from './svg.ts';
+export { DataQualityTracker, MAX_EPISODES_LISTED, MAX_OUT_OF_SYNC_PCT, MIN_COVERAGE_PCT, fmtDuration, fmtPct, normaliseReason, type BookQuality, type DataQuality, type DataQualityWarning, type DataQualityWarningCode, type FirstQuoteQuality, type OutOfSyncEpisode, type QuoteReason, type StreamQuality, type SymbolQuality } from './quality.ts';

@@ -9,6 +9,7 @@
 import { InvariantError } from '../../core/errors.ts';
 import { formatScaled, parseDecimal, pow10n } from '../../model/money.ts';
 import type { PnlDecomposition } from '../../portfolio/index.ts';
+import { describeReject } from './reasons.ts';
 import type { RunRecorder, SymbolRecord } from './recorder.ts';
 
 export const US_PER_SECOND = 1_000_000;
@@ -18,6 +19,8 @@ export const SECONDS_PER_YEAR = 365 * SECONDS_PER_DAY;
 export const DEFAULT_RETURN_INTERVAL_US = 60 * US_PER_SECOND;
 /** Fewer returns than this and Sharpe / Sortino are null: a ratio from a handful of points means nothing. */
 export const DEFAULT_MIN_RETURNS = 10;
+/** Returns spanning less than this are annualised only with a warning (`ratios.note`): one day. */
+export const SHORT_SAMPLE_SECONDS = SECONDS_PER_DAY;
 
 export interface MetricsInputs {
   /** Initial capital (deposits) in the margin asset, exact decimal string. */
@@ -27,6 +30,8 @@ export interface MetricsInputs {
   /** Interval of the equity returns behind Sharpe/Sortino, µs. Default 60 s. */
   returnIntervalUs?: number;
   minReturns?: number;
+  /** Money unit of the PnL (the margin asset); default: the first instrument's margin asset. */
+  asset?: string;
 }
 
 export interface MarkoutMetric {
@@ -81,9 +86,25 @@ export interface SymbolMetrics {
 
 export interface RunMetrics {
   period: { startUs: number; endUs: number; durationSeconds: number; samples: number; sampleIntervalSeconds: number };
-  pnl: PnlDecomposition & { initialCapital: string; returnPct: number | null };
+  /** Exact decimal strings in `asset` (the margin asset, e.g. USDT); finalEquity = initialCapital + total. */
+  pnl: PnlDecomposition & { asset: string; initialCapital: string; finalEquity: string; returnPct: number | null };
+  /** initial = the initial capital at the start; final = initial capital + total PnL (exact, as a float); peak over both and the samples. */
   equity: { initial: number | null; final: number | null; peak: number | null };
-  ratios: { sharpe: number | null; sortino: number | null; returnIntervalSeconds: number; annualisationFactor: number; returns: number; basis: string };
+  ratios: {
+    sharpe: number | null;
+    sortino: number | null;
+    returnIntervalSeconds: number;
+    annualisationFactor: number;
+    returns: number;
+    /** Below this many returns Sharpe and Sortino are null. */
+    minReturns: number;
+    /** Time the returns span (returns × interval), s. */
+    sampleSeconds: number;
+    /** What a reader must know about these numbers: why they are null, or that the sample is short (< 1 day). */
+    note: string;
+    basis: string;
+  };
+  /** Over the samples plus the initial capital at the start and the final equity at the end. */
   drawdown: { maxAbs: number; maxPct: number; maxDurationSeconds: number; peakUs: number | null; troughUs: number | null; recoveryUs: number | null };
   trading: {
     ordersPlaced: number;
@@ -100,6 +121,8 @@ export interface RunMetrics {
   };
   markoutsBps: { horizonSeconds: number; bps: number | null; fills: number }[];
   rejectsByReason: Record<string, number>;
+  /** The words for each code of `rejectsByReason` ("-5022": "post-only would take"). */
+  rejectReasons: Record<string, string>;
   risk: { haltTrips: number; reduceTrips: number; haltedSeconds: number; reducingSeconds: number };
   fundingPayments: number;
   symbols: SymbolMetrics[];
@@ -127,6 +150,50 @@ export function checkDecomposition(p: PnlDecomposition): PnlDecomposition {
   const sum = s + i - f + fu;
   if (sum !== t) throw new InvariantError(`PnL decomposition does not sum: spread + inventory − fees + funding = ${formatScaled(sum, scale)} but total = ${p.total}`);
   return p;
+}
+
+/**
+ * The note that goes with Sharpe / Sortino wherever they are shown: why they are null, or how
+ * short a sample they were annualised from (under `SHORT_SAMPLE_SECONDS`).
+ */
+export function ratiosNote(r: { sharpe: number | null; sortino: number | null; returns: number; minReturns: number; returnIntervalSeconds: number }): string {
+  const span = r.returns * r.returnIntervalSeconds;
+  const n = `${r.returns} return${r.returns === 1 ? '' : 's'} of ${r.returnIntervalSeconds} s`;
+  if (r.returns < Math.max(2, r.minReturns)) return `not computed: ${n}, fewer than the minimum ${Math.max(2, r.minReturns)}`;
+  if (r.sharpe === null && r.sortino === null) return `not computed: ${n} with no variation (or an equity ≤ 0)`;
+  if (span < SHORT_SAMPLE_SECONDS) return `annualised from ${n} (${fmtSpan(span)}): a sample under a day says little about a year`;
+  return `annualised from ${n} (${fmtSpan(span)})`;
+}
+
+function fmtSpan(seconds: number): string {
+  if (seconds < 7200) return `${Number((seconds / 60).toFixed(1))} min`;
+  if (seconds < 172_800) return `${Number((seconds / 3600).toFixed(1))} h`;
+  return `${Number((seconds / SECONDS_PER_DAY).toFixed(1))} d`;
+}
+
+/**
+ * The equity series drawdown is measured on: the initial capital at `startUs`, every sample, and the
+ * final equity at `endUs` (so a loss after the last sample, or before the first, is not missed).
+ */
+export function drawdownSeries(ts: Float64Array, equity: Float64Array, start: { us: number; equity: number }, end: { us: number; equity: number }): { ts: Float64Array; equity: Float64Array } {
+  const n = ts.length;
+  const t = new Float64Array(n + 2);
+  const e = new Float64Array(n + 2);
+  t[0] = start.us;
+  e[0] = start.equity;
+  t.set(ts, 1);
+  e.set(equity, 1);
+  t[n + 1] = end.us;
+  e[n + 1] = end.equity;
+  return { ts: t, equity: e };
+}
+
+/** a + b of two exact decimal strings, exactly. */
+function addDecimals(a: string, b: string): string {
+  const x = parseDecimal(a, 'initialCapital');
+  const y = parseDecimal(b, 'pnl.total');
+  const scale = Math.max(x.scale, y.scale);
+  return formatScaled(x.units * pow10n(scale - x.scale) + y.units * pow10n(scale - y.scale), scale);
 }
 
 /** Sharpe and Sortino from simple returns of equity resampled (forward-filled) every `intervalUs`. */
@@ -285,10 +352,13 @@ export function computeMetrics(rec: RunRecorder, inputs: MetricsInputs): RunMetr
   const eq = rec.equity.view();
   const symbols = rec.symbols().map((r) => symbolMetrics(rec, r));
   const capital = Number(inputs.initialCapital);
+  const finalEquityExact = addDecimals(inputs.initialCapital, pnl.total);
+  const finalEquity = Number(finalEquityExact);
   const durationUs = rec.endUs - rec.startUs;
   const days = durationUs / (SECONDS_PER_DAY * US_PER_SECOND);
+  const dd = drawdownSeries(ts, eq, { us: rec.startUs, equity: capital }, { us: rec.endUs, equity: finalEquity });
   let peak: number | null = null;
-  for (const e of eq) if (Number.isFinite(e) && (peak === null || e > peak)) peak = e;
+  for (const e of dd.equity) if (Number.isFinite(e) && (peak === null || e > peak)) peak = e;
 
   const rejects = new Map<string, number>();
   let placed = 0, fills = 0, filledNotional = 0, quotedNotional = 0, makerNotional = 0, actions = 0;
@@ -322,20 +392,28 @@ export function computeMetrics(rec: RunRecorder, inputs: MetricsInputs): RunMetr
     }
     return { horizonSeconds: k === 0 ? 0 : rec.markoutHorizonsUs[k - 1] / US_PER_SECOND, bps: nt > 0 ? (q / nt) * 1e4 : null, fills: f };
   }) ?? [];
-  const rs = sharpeSortino(ts, eq, intervalUs, inputs.minReturns ?? DEFAULT_MIN_RETURNS);
+  const minReturns = inputs.minReturns ?? DEFAULT_MIN_RETURNS;
+  const rs = sharpeSortino(ts, eq, intervalUs, minReturns);
+  const returnIntervalSeconds = intervalUs / US_PER_SECOND;
+  const rejectsByReason = sortedRecord(rejects);
+  const rejectReasons: Record<string, string> = {};
+  for (const k of Object.keys(rejectsByReason)) rejectReasons[k] = describeReject(k);
   return {
     period: { startUs: rec.startUs, endUs: rec.endUs, durationSeconds: durationUs / US_PER_SECOND, samples: ts.length, sampleIntervalSeconds: rec.sampleIntervalUs / US_PER_SECOND },
-    pnl: { ...pnl, initialCapital: inputs.initialCapital, returnPct: capital > 0 ? (100 * Number(pnl.total)) / capital : null },
-    equity: { initial: eq.length > 0 ? eq[0] : null, final: eq.length > 0 ? eq[eq.length - 1] : null, peak },
+    pnl: { ...pnl, asset: inputs.asset ?? rec.instruments[0]?.spec.marginAsset ?? '', initialCapital: inputs.initialCapital, finalEquity: finalEquityExact, returnPct: capital > 0 ? (100 * Number(pnl.total)) / capital : null },
+    equity: { initial: capital, final: finalEquity, peak },
     ratios: {
       sharpe: rs.sharpe,
       sortino: rs.sortino,
-      returnIntervalSeconds: intervalUs / US_PER_SECOND,
+      returnIntervalSeconds,
       annualisationFactor: Math.sqrt((SECONDS_PER_YEAR * US_PER_SECOND) / intervalUs),
       returns: rs.returns,
-      basis: `simple returns of equity every ${intervalUs / US_PER_SECOND} s (last sample at or before each step), mean / sample std × √(365 d / ${intervalUs / US_PER_SECOND} s); Sortino uses √(mean of min(r,0)²); null under ${inputs.minReturns ?? DEFAULT_MIN_RETURNS} returns`,
+      minReturns,
+      sampleSeconds: rs.returns * returnIntervalSeconds,
+      note: ratiosNote({ sharpe: rs.sharpe, sortino: rs.sortino, returns: rs.returns, minReturns, returnIntervalSeconds }),
+      basis: `simple returns of equity every ${returnIntervalSeconds} s (last sample at or before each step), mean / sample std × √(365 d / ${returnIntervalSeconds} s); Sortino uses √(mean of min(r,0)²); null under ${minReturns} returns; a sample under a day is flagged in the note`,
     },
-    drawdown: drawdownStats(ts, eq),
+    drawdown: drawdownStats(dd.ts, dd.equity),
     trading: {
       ordersPlaced: placed,
       fills,
@@ -348,7 +426,8 @@ export function computeMetrics(rec: RunRecorder, inputs: MetricsInputs): RunMetr
       turnoverPerDay: capital > 0 && days > 0 ? filledNotional / capital / days : null,
     },
     markoutsBps,
-    rejectsByReason: sortedRecord(rejects),
+    rejectsByReason,
+    rejectReasons,
     risk: { haltTrips, reduceTrips, haltedSeconds: haltedUs / US_PER_SECOND, reducingSeconds: reducingUs / US_PER_SECOND },
     fundingPayments: rec.fundingEvents.length,
     symbols,

@@ -27,6 +27,7 @@ import { ioError, MakerError } from '../../core/errors.ts';
 import { fsyncDir } from '../../store/index.ts';
 import { renderReportHtml, type RunInfo } from './html.ts';
 import type { RunMetrics } from './metrics.ts';
+import type { DataQuality } from './quality.ts';
 import { ParquetTableStream, type OutColumn, type OutColumnData } from './parquet-out.ts';
 import type { RunRecorder } from './recorder.ts';
 
@@ -177,9 +178,13 @@ export interface SummaryInputs {
   metrics: RunMetrics;
   /** Events fed to the EventLogHasher. */
   eventCount: number;
+  /** Requested vs covered data, book out of sync, first quote, and the warnings (quality.ts). */
+  dataQuality?: DataQuality;
+  /** Plain statements a reader should not miss (e.g. fees above the edge per fill). */
+  notes?: readonly string[];
 }
 
-/** The summary.json object: run identity, determinism hash, resolved scenario, metrics. */
+/** The summary.json object: run identity, determinism hash, data quality, notes, metrics, resolved scenario. */
 export function buildSummary(rec: RunRecorder, s: SummaryInputs): Record<string, unknown> {
   return {
     schema: 'maker.backtest.summary/1',
@@ -193,6 +198,8 @@ export function buildSummary(rec: RunRecorder, s: SummaryInputs): Record<string,
     determinism: { eventLogHash: s.info.determinismHash, events: s.eventCount, hashOf: 'SHA-256 of the canonical binary event log: commands, reports and funding in processing order (src/backtest/event-log.ts)' },
     instruments: rec.instruments.map((i) => ({ symbol: i.symbol, tickSize: i.spec.tickSize, stepSize: i.spec.stepSize, marginAsset: i.spec.marginAsset, source: i.spec.source })),
     files: [...RUN_FILES],
+    dataQuality: s.dataQuality ?? null,
+    notes: [...(s.notes ?? [])],
     metrics: s.metrics,
     scenario: s.scenario,
   };
@@ -279,7 +286,7 @@ export function writeRunOutputs(dir: string, rec: RunRecorder, o: WriteRunOption
     }
     write('timeseries.parquet', timeseriesParquet(rec));
     for (const name of Object.keys(o.extraFiles ?? {}).sort()) write(name, o.extraFiles![name]);
-    write('report.html', renderReportHtml(o.info, o.metrics, rec));
+    write('report.html', renderReportHtml(o.info, o.metrics, rec, o));
     const summary = buildSummary(rec, o);
     write('summary.json', summaryJson(summary));
     doing = 'move the run directory into place';

@@ -1,5 +1,5 @@
 /**
- * `maker backtest --scenario <file> [--seed N] [--set key=value ...] [--out DIR] [--json]`
+ * `maker backtest --scenario <file> [--seed N] [--set key=value ...] [--out DIR] [--json] [--strict]`
  *
  * Runs a scenario through the backtest engine and writes the run directory `<DIR>/<run-id>/`
  * (`DIR` is `--out`, `reports` by default): summary.json, report.html, fills/orders/timeseries
@@ -16,17 +16,19 @@
  * The run id is deterministic: `<scenario name>-s<seed>-<12 hex of sha256(resolved scenario, data
  * fingerprint)>`. Progress goes to stderr (a bar on a terminal, plain lines otherwise); the summary
  * table to stdout, or with `--json` the summary as one JSON object on one line (`outDir`: the run
- * directory).
+ * directory). Data-quality warnings (coverage under 99 %, the trader's book out of sync over 1 % of
+ * the run, a strategy that never quoted: docs/METRICS.md) go to stderr after the run; `--strict`
+ * makes them exit status 1, once the report is written.
  *
- * Exit status: 0 done, 2 bad scenario or option / missing or corrupt data / unusable output
- * location, 70 internal error.
+ * Exit status: 0 done, 1 data-quality warnings with --strict, 2 bad scenario or option / missing or
+ * corrupt data / unusable output location, 70 internal error.
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.ts';
 import { formatUs } from '../../core/clock.ts';
-import { backtest, type BacktestOutcome, canonicalJson, writeRunOutputs } from '../../backtest/index.ts';
+import { backtest, type BacktestOutcome, type DataQualityWarning, canonicalJson, configRows, fmtDuration, fmtPct, formatRejects, writeRunOutputs } from '../../backtest/index.ts';
 import { loadScenarioFile, type Scenario } from '../../scenario/index.ts';
 import { parseSeedOption } from '../options.ts';
 import { assertOutputDir } from '../output-check.ts';
@@ -40,6 +42,7 @@ interface BacktestCliOptions {
   out?: string;
   json: boolean;
   quiet: boolean;
+  strict: boolean;
   batchRows?: string;
 }
 
@@ -70,7 +73,9 @@ export function registerBacktest(program: Command): void {
         'changed. An existing <out>/<run-id>/ is replaced only when it is empty or an earlier copy of the same run ' +
         '(only files a run writes and a summary.json of that run id); otherwise the run is refused (exit 2) and ' +
         'that directory kept. --out is checked for writability before the run starts.\n\n' +
-        'Exit status: 0 done, 2 bad scenario or option, missing/corrupt data or unusable output location, 70 internal error.',
+        'Data-quality warnings (coverage under 99 %, the book out of sync over 1 % of the run, no quote at all) ' +
+        'go to stderr; --strict turns them into exit status 1 after the report is written.\n\n' +
+        'Exit status: 0 done, 1 data-quality warnings with --strict, 2 bad scenario or option, missing/corrupt data or unusable output location, 70 internal error.',
     )
     .requiredOption('-s, --scenario <file>', 'scenario YAML file')
     .option('--seed <n>', 'override the scenario seed (a non-negative integer)')
@@ -78,9 +83,10 @@ export function registerBacktest(program: Command): void {
     .option('-o, --out <dir>', 'parent directory of the run directory <dir>/<run-id>/ (default reports); never emptied')
     .option('--json', 'print the summary as one JSON object on stdout', false)
     .option('-q, --quiet', 'no progress output', false)
+    .option('--strict', 'exit 1 when the run raised data-quality warnings (after writing the report)', false)
     .option('--batch-rows <n>', 'rows per store batch (does not change results)')
     .addHelpText('after', '\nExamples:\n  maker backtest --scenario scenarios/quickstart.yaml\n  maker backtest -s scenarios/quickstart.yaml --seed 7 --set strategy.halfSpreadTicks=5 --json\n  maker backtest -s scenarios/quickstart.yaml --out runs    # writes runs/<run-id>/')
-    .action(async (opts: BacktestCliOptions) => {
+    .action(async (opts: BacktestCliOptions, cmd: Command) => {
       const scenario = loadScenarioFile(opts.scenario, { set: opts.set, seed: parseSeedOption(opts.seed, '--seed') });
       const batchRows = opts.batchRows === undefined ? undefined : Number(opts.batchRows);
       if (batchRows !== undefined && (!Number.isSafeInteger(batchRows) || batchRows <= 0)) throw new ConfigError(`--batch-rows must be a positive integer, got "${opts.batchRows}"`, { field: '--batch-rows' });
@@ -106,38 +112,114 @@ export function registerBacktest(program: Command): void {
         metrics,
         eventCount: result.eventLogEvents,
         extraFiles: scenario.report.eventLog ? { 'events.log': eventLog.join('') } : undefined,
+        dataQuality: outcome.dataQuality,
+        notes: outcome.notes,
       });
       if (opts.json) process.stdout.write(`${JSON.stringify({ ...summary, outDir: dir, engine: result.stats })}\n`);
       else process.stdout.write(formatSummary(outcome, dir));
+      const warnings = outcome.dataQuality.warnings;
+      if (warnings.length > 0) process.stderr.write(formatWarnings(warnings, dir, opts.strict, process.stderr.isTTY === true));
+      if (opts.strict && warnings.length > 0) setExitStatus(cmd, 1);
     });
+}
+
+function setExitStatus(cmd: Command, code: number): void {
+  let root: Command = cmd;
+  while (root.parent) root = root.parent;
+  (root as Command & { exitStatus?: number }).exitStatus = code;
+}
+
+/** The data-quality warnings for stderr: one line each, then what they mean (and, with --strict, the exit status). */
+export function formatWarnings(warnings: readonly DataQualityWarning[], dir: string, strict: boolean, color = false): string {
+  const loud = (t: string): string => (color ? `\x1b[1;31m${t}\x1b[0m` : t);
+  const lines = warnings.map((w) => loud(`maker: WARNING [${w.code}] ${w.message}`));
+  const n = `${warnings.length} data-quality warning${warnings.length === 1 ? '' : 's'}`;
+  lines.push(
+    strict
+      ? loud(`maker: --strict: ${n}; exit status 1 (the report is in ${dir}; see "Data quality" in report.html)`)
+      : `maker: ${n}: read the numbers above with this in mind (see "Data quality" in ${join(dir, 'report.html')}); --strict makes this exit 1`,
+  );
+  return `${lines.join('\n')}\n`;
 }
 
 function fmt(n: number | null | undefined, digits = 2): string {
   return n === null || n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(digits);
 }
 
+/** Width of a summary value before it wraps (at ", " or "; "). */
+const VALUE_WIDTH = 100;
+
+function wrap(v: string, width: number): string[] {
+  if (v.length <= width) return [v];
+  const parts = v.split(/(?<=[,;] )/);
+  const out: string[] = [];
+  let line = '';
+  for (const p of parts) {
+    if (line !== '' && line.length + p.length > width) {
+      out.push(line.trimEnd());
+      line = '';
+    }
+    line += p;
+  }
+  if (line !== '') out.push(line.trimEnd());
+  return out;
+}
+
 export function formatSummary(o: BacktestOutcome, dir: string): string {
-  const { result, metrics: m, info } = o;
+  const { result, metrics: m, info, dataQuality: q } = o;
   const st = result.stats;
+  const unit = m.pnl.asset;
+  const money = (v: string): string => `${v} ${unit}`;
+  const config = configRows(resolvedScenario(o.scenario)).filter(([k]) => k !== 'data');
+  const ratios = m.ratios.sharpe === null && m.ratios.sortino === null ? m.ratios.note : `${fmt(m.ratios.sharpe)} / ${fmt(m.ratios.sortino)} (${m.ratios.note})`;
   const rows: [string, string][] = [
     ['run id', info.runId],
     ['data', `${info.dataKind}; ${result.data.instruments.map((i) => i.symbol).join(', ')}`],
+    ['requested', `${q.requested.text} (${fmtDuration(q.requested.seconds)})`],
     ['period', `${formatUs(st.firstUs)} .. ${formatUs(st.lastUs)}`],
     ['market events', `${st.marketEvents.toLocaleString('en-US')} (mean feed latency ${fmt(st.meanFeedLatencyUs / 1000, 2)} ms, clock offset ${st.clockOffsetUs} µs)`],
+    ...config,
+    ['coverage', q.symbols.map((s) => `${s.symbol}: ${s.streams.map((x) => `${x.stream} ${x.events === 0 ? 'no events' : fmtPct(x.coveragePct)}`).join(', ')}`).join('; ')],
+    [
+      'book sync',
+      q.symbols
+        .map((s) => {
+          // The feed can fall silent without breaking the book (it is then stale, not invalid): say how long.
+          const stream = s.book.mode === 'depth' ? 'depth' : 'bookTicker';
+          const silence = s.streams.find((x) => x.stream === stream)?.longestSilenceSeconds ?? null;
+          return `${s.symbol}: valid ${fmtPct(s.book.validPct)} of the run; out of sync ${fmtDuration(s.book.outOfSyncSeconds)} (${fmtPct(s.book.outOfSyncPct)}; initial sync ${fmtDuration(s.book.initialSyncSeconds)}); ${s.book.gaps} gaps, ${s.book.resyncs} resyncs, ${s.book.crossed} crossed${silence === null ? '' : `; longest ${stream} silence ${fmtDuration(silence)}`}`;
+        })
+        .join('; '),
+    ],
+    [
+      'first quote',
+      q.symbols
+        .map((s) => {
+          const x = s.quoting;
+          const why = x.reasons.map((r) => `${r.reason} ${fmtDuration(r.seconds)}`).join(', ');
+          return `${s.symbol}: ${x.secondsToFirstQuote === null ? 'never' : `after ${fmtDuration(x.secondsToFirstQuote)}`}${why === '' ? '' : ` (before: ${why})`}`;
+        })
+        .join('; '),
+    ],
+    ['data warnings', q.warnings.length === 0 ? 'none' : `${q.warnings.length} (on stderr)`],
     ['orders sent', `${st.commandsSent.toLocaleString('en-US')} commands, ${m.trading.ordersPlaced.toLocaleString('en-US')} orders placed`],
     ['fills', `${m.trading.fills.toLocaleString('en-US')} (maker share ${fmt(m.trading.makerShareNotionalPct, 1)} % of notional, fill ratio ${fmt(m.trading.fillRatioNotional, 3)})`],
-    ['PnL total', `${m.pnl.total} (return ${fmt(m.pnl.returnPct, 4)} %)`],
-    ['  spread capture', m.pnl.spreadCapture],
-    ['  inventory', m.pnl.inventory],
-    ['  fees', m.pnl.fees],
-    ['  funding', m.pnl.funding],
-    ['Sharpe / Sortino', `${fmt(m.ratios.sharpe)} / ${fmt(m.ratios.sortino)} (${m.ratios.returnIntervalSeconds} s returns, annualised)`],
-    ['max drawdown', `${fmt(m.drawdown.maxAbs)} (${fmt(m.drawdown.maxPct, 3)} %, ${fmt(m.drawdown.maxDurationSeconds, 0)} s)`],
-    ['rejects', Object.entries(m.rejectsByReason).map(([k, v]) => `${k}: ${v}`).join(', ') || 'none'],
+    ['capital', `${money(m.pnl.initialCapital)} → final equity ${money(m.pnl.finalEquity)}`],
+    ['PnL total', `${money(m.pnl.total)} (return ${fmt(m.pnl.returnPct, 4)} %)`],
+    ['  spread capture', money(m.pnl.spreadCapture)],
+    ['  inventory', money(m.pnl.inventory)],
+    ['  fees', money(m.pnl.fees)],
+    ['  funding', money(m.pnl.funding)],
+    ['Sharpe / Sortino', ratios],
+    ['max drawdown', `${fmt(m.drawdown.maxAbs)} ${unit} (${fmt(m.drawdown.maxPct, 3)} %, ${fmt(m.drawdown.maxDurationSeconds, 0)} s under water)`],
+    ['rejects', formatRejects(m.rejectsByReason)],
     ['risk trips', `halt ${m.risk.haltTrips}, reduce ${m.risk.reduceTrips}`],
+    ...o.notes.map((n, i): [string, string] => [i === 0 ? 'notes' : '', n]),
     ['event log hash', info.determinismHash],
     ['output', dir],
   ];
   const w = Math.max(...rows.map((r) => r[0].length));
-  return `${rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n')}\n`;
+  const lines: string[] = [];
+  for (const [k, v] of rows) wrap(v, VALUE_WIDTH).forEach((part, i) => lines.push(`${(i === 0 ? k : '').padEnd(w)}  ${part}`));
+  return `${lines.join('\n')}\n`;
 }

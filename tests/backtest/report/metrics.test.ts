@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkDecomposition, computeMetrics, drawdownStats, RunRecorder, sharpeSortino, type AccountSample } from '../../../src/backtest/report/index.ts';
+import { checkDecomposition, computeMetrics, drawdownStats, ratiosNote, RunRecorder, sharpeSortino, type AccountSample } from '../../../src/backtest/report/index.ts';
 import { Instrument } from '../../../src/model/index.ts';
 import { BTCUSDT, simulateRun, START_US } from './sim-run.ts';
 
@@ -33,6 +33,34 @@ describe('drawdown', () => {
   });
 });
 
+describe('drawdown of a run: the samples plus the start and the end', () => {
+  it('a loss after the last sample counts; the initial capital is the first peak', () => {
+    const r = recorder();
+    // Equity samples 1000 → 1002 → 1001 (drawdown 1), then a loss of 5 before the end of the run.
+    [1000, 1002, 1001].forEach((e, k) => r.sample(START_US + k * S, flat(e), [{ symbol: 'BTCUSDT', positionLots: 0, bestBidTicks: 1, bestAskTicks: 2, midTicks: 1.5, bidQuoteTicks: 0, askQuoteTicks: 0 }]));
+    r.finish(START_US + 2.5 * S);
+    const loss = { spreadCapture: '0', inventory: '-5', fees: '0', funding: '0', total: '-5' };
+    expect(drawdownStats(r.sampleTs.view(), r.equity.view()).maxAbs).toBe(1); // what the samples alone say
+    const m = computeMetrics(r, { initialCapital: '1000', pnl: loss });
+    expect(m.drawdown.maxAbs).toBe(7); // peak 1002 → final 995
+    expect(m.drawdown.troughUs).toBe(START_US + 2.5 * S);
+    expect(m.drawdown.recoveryUs).toBeNull();
+    expect(m.equity).toEqual({ initial: 1000, final: 995, peak: 1002 });
+    expect(m.pnl.finalEquity).toBe('995');
+    expect(m.pnl.asset).toBe('USDT');
+  });
+
+  it('a run that only loses from its first event: the drawdown is the whole loss, from the start', () => {
+    const r = recorder();
+    r.sample(START_US + 5 * S, flat(990), []);
+    r.finish(START_US + 6 * S);
+    const m = computeMetrics(r, { initialCapital: '1000', pnl: { spreadCapture: '0', inventory: '-12.5', fees: '0', funding: '0', total: '-12.5' } });
+    expect(m.drawdown.maxAbs).toBe(12.5);
+    expect(m.drawdown.peakUs).toBe(START_US);
+    expect(m.drawdown.maxDurationSeconds).toBe(6);
+  });
+});
+
 describe('Sharpe and Sortino', () => {
   // 12 one-minute returns alternating +1 % and −0.5 %, sampled every second (forward-filled inside each minute).
   function series(returns: number[]): { ts: Float64Array; eq: Float64Array } {
@@ -58,6 +86,20 @@ describe('Sharpe and Sortino', () => {
     const annual = Math.sqrt(525_600);
     expect(r.sharpe!).toBeCloseTo((0.0025 / (0.0075 * Math.sqrt(12 / 11))) * annual, 6);
     expect(r.sortino!).toBeCloseTo((0.0025 / (0.005 / Math.SQRT2)) * annual, 6);
+  });
+
+  it('carry a note: why they are null, or how short a sample they were annualised from', () => {
+    const base = { returnIntervalSeconds: 10, minReturns: 10 };
+    expect(ratiosNote({ ...base, sharpe: null, sortino: null, returns: 2 })).toBe('not computed: 2 returns of 10 s, fewer than the minimum 10');
+    expect(ratiosNote({ ...base, sharpe: null, sortino: null, returns: 40 })).toMatch(/^not computed: 40 returns of 10 s with no variation/);
+    expect(ratiosNote({ ...base, sharpe: -3, sortino: -1, returns: 59 })).toBe('annualised from 59 returns of 10 s (9.8 min): a sample under a day says little about a year');
+    expect(ratiosNote({ ...base, sharpe: 1, sortino: 1, returns: 30 * 8640 })).toBe('annualised from 259200 returns of 10 s (30 d)');
+    // computeMetrics states the same, with the minimum it used
+    const r = recorder();
+    for (let k = 0; k <= 30; k++) r.sample(START_US + k * S, flat(1000 + k), []);
+    r.finish(START_US + 30 * S);
+    const m = computeMetrics(r, { initialCapital: '1000', pnl: zeroPnl, returnIntervalUs: 10 * S });
+    expect(m.ratios).toMatchObject({ sharpe: null, returns: 3, minReturns: 10, sampleSeconds: 30, note: 'not computed: 3 returns of 10 s, fewer than the minimum 10' });
   });
 
   it('are null with too few returns or no variation', () => {
@@ -110,6 +152,7 @@ describe('order and fill ratios', () => {
     expect(s.makerShareQtyPct).toBe(75);
     expect(m.trading.makerShareNotionalPct).toBeCloseTo(75, 9);
     expect(m.rejectsByReason).toEqual({ '-5022': 2, MAX_POSITION: 1 });
+    expect(m.rejectReasons).toEqual({ '-5022': 'post-only would take', MAX_POSITION: 'risk: max position' });
     expect(Object.keys(m.rejectsByReason)).toEqual(['-5022', 'MAX_POSITION']);
     // turnover: 4 lots × 0.001 × 60000 = 240 notional over 10 s = 1/8640 day, capital 1000
     expect(m.trading.turnoverPerDay!).toBeCloseTo((240 / 1000) * 8640, 6);

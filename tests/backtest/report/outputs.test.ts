@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetReadObjects } from 'hyparquet';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EventLogHasher, RUN_FILES, stagingDirFor, writeRunOutputs } from '../../../src/backtest/report/index.ts';
+import { DataQualityTracker, EventLogHasher, RUN_FILES, renderReportHtml, stagingDirFor, writeRunOutputs } from '../../../src/backtest/report/index.ts';
+import { resolvedScenario } from '../../../src/cli/commands/backtest.ts';
+import { loadScenarioFile } from '../../../src/scenario/index.ts';
 import { BTCUSDT, ETHUSDT, simulateRun, type SimResult } from './sim-run.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'maker-report-'));
@@ -96,6 +98,44 @@ describe('run directory', () => {
     // each chart keeps ≤ 2,000 points per series: count vertices of the longest path
     const longest = Math.max(...[...html.matchAll(/<path d="([^"]*)"/g)].map((m) => (m[1].match(/[MLHV]/g) ?? []).length));
     expect(longest).toBeLessThanOrEqual(2 * 2000);
+  });
+
+  it('report.html says what was run: the resolved configuration, money with its unit, reject reasons in words, data quality', () => {
+    const scenario = resolvedScenario(loadScenarioFile(join(import.meta.dirname, '..', '..', '..', 'scenarios', 'quickstart.yaml'), { set: ['execution.orderLatency.model=random', 'execution.funding.mode=rate'] }));
+    const t = new DataQualityTracker(['BTCUSDT', 'ETHUSDT'], run.rec.startUs);
+    t.onBookValidity({ symbol: 'BTCUSDT', tsUs: run.rec.startUs, valid: true, cause: 'synced' });
+    t.onBookValidity({ symbol: 'BTCUSDT', tsUs: run.rec.startUs + 60_000_000, valid: false, cause: 'gap' });
+    t.onBookValidity({ symbol: 'BTCUSDT', tsUs: run.rec.startUs + 90_000_000, valid: true, cause: 'resynced' });
+    const dataQuality = t.finish({
+      endUs: run.rec.endUs!, range: { fromUs: run.rec.startUs, toUs: run.rec.startUs + 3_600_000_000, text: '2024-08-08T00:00:00Z..2024-08-08T00:59:59Z' }, explicitStreams: null, streams: ['depth'], bookMode: 'depth',
+      coverage: ['BTCUSDT', 'ETHUSDT'].map((symbol) => ({ symbol, streams: [{ stream: 'depth', events: 100, firstUs: run.rec.startUs, lastUs: run.rec.endUs, longestSilenceUs: 1_000_000, longestSilenceFromUs: run.rec.startUs }] })),
+      syncCounters: () => null,
+    });
+    const html = renderReportHtml(run.info, run.metrics, run.rec, { scenario, dataQuality, notes: ['BTCUSDT: the edge captured per fill is below the maker fee'] });
+    for (const id of ['configuration', 'data-quality']) expect(html).toContain(`<section id="${id}">`);
+    const text = html.replace(/<[^>]+>/g, ' ');
+    // strategy and its parameters, latency and queue model, fees, funding, risk limits, OMS
+    expect(text).toMatch(/strategy\s+fixed: .*halfSpreadTicks=3,.*sizeLots=2,.*skewTicksPerLot=0\.25/);
+    expect(text).toContain('random lognormal: entry median 5000 µs, response median 5000 µs, σ 0.5, floor 0 µs');
+    expect(text).toContain('prob-power (variant 1, f(x) = x^2)');
+    expect(text).toContain('default: maker 0.0002 (2 bp), taker 0.0005 (5 bp)');
+    expect(text).toContain('rate: 0.0001 (1 bp) every 8 h at the last mid');
+    expect(text).toMatch(/risk limits\s+enforcePercentPrice=true, .*maxPositionLots=20, .*orderRate\.per10s=300/);
+    expect(text).toMatch(/OMS\s+flattenOrderType=MARKET, .*quoteTimeInForce=GTX/);
+    expect(text).toContain('USDT 10000; leverage 5×');
+    // money with its unit; reject reasons in words next to their codes
+    expect(text).toMatch(/total PnL \(USDT\)\s+-?\d/);
+    expect(text).toContain('exact decimals in USDT');
+    expect(run.metrics.rejectsByReason['-5022']).toBeGreaterThan(0);
+    expect(text).toMatch(/-5022 post-only would take: \d+/);
+    // data quality: warnings on top, coverage, the book out of sync, the first quote
+    expect(text).toContain('[COVERAGE] BTCUSDT depth: the data covers 6.0 min of the 60.0 min requested');
+    expect(text).toContain('[OUT_OF_SYNC] BTCUSDT: the trader\'s book was out of sync for 30 s');
+    expect(text).toContain('the edge captured per fill is below the maker fee');
+    // Sharpe / Sortino: six 1-minute returns are below the minimum of 10, and the page says so
+    expect(text).toMatch(/Sharpe \(60 s returns, annualised × √525600\)\s+–\s+\(not computed: 6 returns of 60 s, fewer than the minimum 10\)/);
+    // deterministic
+    expect(renderReportHtml(run.info, run.metrics, run.rec, { scenario, dataQuality, notes: ['BTCUSDT: the edge captured per fill is below the maker fee'] })).toBe(html);
   });
 
   it('same inputs give byte-identical files; spilling to disk gives the same bytes as memory', () => {
