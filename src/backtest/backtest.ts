@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Scenario } from '../scenario/index.ts';
 import { dataKind, feeSchedule, realParts, type RealParts } from './parts.ts';
-import { computeMetrics, type DataQuality, type RunInfo, type RunMetrics } from './report/index.ts';
+import { addStoreQuality, computeMetrics, type DataQuality, type RunInfo, type RunMetrics } from './report/index.ts';
 import { runScenario, type RunOptions, type RunResult } from './run.ts';
 
 export interface BacktestOutcome {
@@ -68,6 +68,15 @@ export async function backtest(s: Scenario, runId: (fingerprint: string) => stri
     bookMode: result.data.bookMode,
     syncCounters: (symbol) => core.bookSyncCounters(symbol),
   });
+  const integrity = result.data.integrity;
+  if (integrity !== undefined) {
+    addStoreQuality(dataQuality, {
+      verified: integrity.verified,
+      unverified: integrity.unverified,
+      damaged: integrity.damaged.map((c) => ({ path: c.path, message: c.message })),
+      inputDamage: result.data.inputDamage ?? [],
+    });
+  }
   return { result, metrics, info, initialCapital, dataQuality, notes: economicsNotes(s, metrics), scenario: s };
 }
 

@@ -53,6 +53,8 @@ export interface PreparedData {
    * the SHA-256 of every file read, as read (set by `runScenario` once the files are hashed).
    */
   fingerprint: string;
+  /** Store runs: partitions read whose import kept going past damaged input. */
+  inputDamage?: { symbol: string; date: string; count: number; first: { file: string; line: number; kind: string; message: string }[] }[];
   /** Store runs: the files read, hashed in a worker while the run goes (see `runScenario`). */
   contentCheck?: Promise<{ checks: FileCheck[]; fingerprint: string }>;
   integrity?: DataIntegrity;
@@ -112,6 +114,7 @@ export async function prepareData(scenario: Scenario, batchRows = 65_536): Promi
   const sources: EventBatches[] = [];
   const metas: unknown[] = [];
   const files: { meta: PartitionMeta; table: TableName; path: string }[] = [];
+  const inputDamage: NonNullable<PreparedData['inputDamage']> = [];
   let expected = 0;
   let hasDepth = false;
   let startUs = d.range?.fromUs ?? Infinity;
@@ -132,6 +135,11 @@ export async function prepareData(scenario: Scenario, batchRows = 65_536): Promi
     let rows = 0;
     for (const date of dates) {
       const meta = store.meta(d.venue, symbol, date);
+      const damaged = meta.imports.filter((r) => r.damage !== undefined && r.damage.count > 0);
+      const inRange = !d.range || Object.values(meta.tables).some((m) => m !== undefined && !(m.maxTsReceiveUs < d.range!.fromUs || m.minTsReceiveUs >= d.range!.toUs));
+      if (damaged.length > 0 && inRange) {
+        inputDamage.push({ symbol, date, count: damaged.reduce((n, r) => n + r.damage!.count, 0), first: damaged.flatMap((r) => r.damage!.first).slice(0, 5) });
+      }
       for (const t of tables) {
         const m = meta.tables[t];
         if (!m) continue;
@@ -159,7 +167,7 @@ export async function prepareData(scenario: Scenario, batchRows = 65_536): Promi
     return { checks, fingerprint: sha256(JSON.stringify({ ...identity, content: digests.map((dg) => dg.sha256) })) };
   });
   contentCheck.catch(() => undefined); // awaited by runScenario; never an unhandled rejection meanwhile
-  return { instruments, sources, fingerprint: sha256(JSON.stringify(identity)), contentCheck, bookMode, startUs: Number.isFinite(startUs) ? startUs : 0, expectedEvents: expected, streams: wantedStreams };
+  return { instruments, sources, fingerprint: sha256(JSON.stringify(identity)), contentCheck, inputDamage, bookMode, startUs: Number.isFinite(startUs) ? startUs : 0, expectedEvents: expected, streams: wantedStreams };
 }
 
 export function orderLatencyModel(scenario: Scenario, rng: Rng): OrderLatencyModel {

@@ -44,6 +44,15 @@ describe('damaged inputs', () => {
     const damage = metaOf(store).imports[0].damage!;
     expect(damage.count).toBe(1);
     expect(damage.first[0]).toMatchObject({ file: cut, kind: 'truncated' });
+    // A backtest on it says so: a DAMAGED_INPUT warning, in the summary too.
+    const scenario = join(tmp, 'cut.yaml');
+    writeFileSync(scenario, `name: cut\nseed: 1\ndata:\n  source: store\n  store: ${store}\n  symbols: [BTCUSDT]\nstrategy:\n  kind: fixed\n  halfSpreadTicks: 2\n  sizeLots: 2\n  maxPositionLots: 20\nrisk:\n  maxPositionLots: 20\n`);
+    const bt = maker('backtest', '--scenario', scenario, '--out', join(tmp, 'runs-cut'), '--json', '--quiet');
+    expect(bt.code, bt.stderr).toBe(0);
+    expect(bt.stderr).toMatch(/WARNING \[DAMAGED_INPUT\] BTCUSDT \d{4}-\d{2}-\d{2}: imported from damaged input \(1 place\(s\), first .*btcusdt_cut\.gz:\d+ truncated\)/);
+    const q = JSON.parse(bt.stdout).dataQuality;
+    expect(q.store).toMatchObject({ damaged: [], inputDamage: [{ symbol: 'BTCUSDT', count: 1 }] });
+    expect(q.store.verified).toBeGreaterThan(0);
     // data check lists it and says the data is not clean.
     const check = maker('data', 'check', cut, '--infer-spec', '--json', '--quiet');
     expect(check.code).toBe(1);

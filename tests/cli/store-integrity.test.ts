@@ -99,7 +99,24 @@ describe('store integrity through the CLI', () => {
     const anyway = maker('backtest', '--scenario', scenarioFile(broken), '--set', 'data.verify=false', '--json', '--quiet', '--out', join(tmp, 'runs-anyway'));
     // The flipped byte may or may not make the data undecodable; when it decodes, the run goes on
     // and its fingerprint is not the clean data's.
-    if (anyway.code === 0) expect(JSON.parse(anyway.stdout).dataFingerprint).not.toBe(fpClean);
+    // Deterministically readable damage: a file whose recorded hash is wrong (the bytes are fine).
+    const wrongHash = join(tmp, 'wrong-hash');
+    cpSync(store, wrongHash, { recursive: true });
+    const metaFile = join(wrongHash, 'binance-usdm', 'BTCUSDT', date, 'meta.json');
+    const meta = JSON.parse(readFileSync(metaFile, 'utf8'));
+    meta.tables.trades.sha256 = '0'.repeat(64);
+    writeFileSync(metaFile, JSON.stringify(meta));
+    const ran = maker('backtest', '--scenario', scenarioFile(wrongHash), '--set', 'data.verify=false', '--json', '--quiet', '--out', join(tmp, 'runs-wrong-hash'));
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(ran.stderr).toMatch(/WARNING \[DAMAGED_DATA\] 1 store file\(s\) do not match their recorded SHA-256 and were read anyway/);
+    expect(JSON.parse(ran.stdout).dataQuality.store.damaged).toEqual([{ path: tablePath(wrongHash, 'binance-usdm', 'BTCUSDT', date, 'trades'), message: expect.stringMatching(/does not match 0{64}/) }]);
+    expect(maker('backtest', '--scenario', scenarioFile(wrongHash), '--quiet', '--out', join(tmp, 'runs-wrong-hash-2')).code).toBe(2);
+    if (anyway.code === 0) {
+      const summary = JSON.parse(anyway.stdout);
+      expect(summary.dataFingerprint).not.toBe(fpClean);
+      expect(summary.dataQuality.store.damaged).toEqual([{ path: file, message: expect.stringMatching(/does not match/) }]);
+      expect(anyway.stderr).toMatch(/WARNING \[DAMAGED_DATA\] 1 store file\(s\) do not match/);
+    }
     else expect(anyway.stderr).toContain(file);
   });
 

@@ -233,6 +233,17 @@ function configSection(scenario: unknown): string {
   return `<section id="configuration"><h2>Configuration (resolved: every default filled in)</h2>${kvTable(rows, 'info cfg')}<p class="note">The whole resolved scenario is summary.json's <span class="mono">scenario</span>; keys: docs/SCENARIO.md.</p></section>`;
 }
 
+/** The store files the run read, against their recorded SHA-256, and damaged imports. */
+function storeHtml(q: DataQuality): string {
+  const st = q.store;
+  if (st === undefined) return '';
+  const items = [`${st.verified} file(s) read matched their recorded SHA-256`];
+  if (st.unverified.length > 0) items.push(`${st.unverified.length} file(s) have no recorded hash (written before maker-store/3; re-import to verify): ${st.unverified.map(esc).join(', ')}`);
+  for (const d of st.damaged) items.push(`<strong>damaged, read anyway (data.verify: false)</strong>: ${esc(d.path)}: ${esc(d.message)}`);
+  for (const d of st.inputDamage) items.push(`<strong>${esc(d.symbol)} ${esc(d.date)}</strong> imported from damaged input (${d.count} place(s)): ${d.first.map((f) => `${esc(f.file)}:${f.line} ${esc(f.kind)}`).join('; ')}`);
+  return `<h3>Store files</h3><ul>${items.map((t) => `<li>${t}</li>`).join('')}</ul>`;
+}
+
 function dataQualitySection(q: DataQuality): string {
   const streamCols = ['symbol', 'stream', 'events', 'first (receive time)', 'last', 'covered', 'coverage', 'longest silence'];
   const streamRows = q.symbols.flatMap((s) =>
@@ -269,6 +280,7 @@ function dataQualitySection(q: DataQuality): string {
     `<h3>Coverage (receive time)</h3>${table(streamCols, streamRows)}` +
     `<h3>The trader's book</h3>${table(bookCols, bookRows)}${episodes}` +
     `<h3>First quote</h3>${table(quoteCols, quoteRows)}` +
+    storeHtml(q) +
     `<p class="note">Definitions: docs/METRICS.md, "Data quality".</p></section>`
   );
 }

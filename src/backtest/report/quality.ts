@@ -26,11 +26,12 @@ export const MAX_EPISODES_LISTED = 20;
 
 const US = 1_000_000;
 
-export type DataQualityWarningCode = 'COVERAGE' | 'NO_EVENTS' | 'OUT_OF_SYNC' | 'NEVER_QUOTED';
+export type DataQualityWarningCode = 'COVERAGE' | 'NO_EVENTS' | 'OUT_OF_SYNC' | 'NEVER_QUOTED' | 'DAMAGED_DATA' | 'DAMAGED_INPUT';
 
 export interface DataQualityWarning {
   code: DataQualityWarningCode;
-  symbol: string;
+  /** null: about the run's data as a whole. */
+  symbol: string | null;
   stream: string | null;
   message: string;
 }
@@ -113,7 +114,33 @@ export interface DataQuality {
   run: { startUs: number; endUs: number; seconds: number };
   thresholds: { minCoveragePct: number; maxOutOfSyncPct: number };
   symbols: SymbolQuality[];
+  /**
+   * Store runs: the files read, checked against their recorded SHA-256 (`unverified`: files of
+   * maker-store/2 partitions, which have none; `damaged`: files that did not match, read only
+   * because `data.verify` is false), and the partitions whose import kept going past damaged input
+   * (a file cut short, skipped lines: they may end early or miss lines).
+   */
+  store?: StoreQuality;
   warnings: DataQualityWarning[];
+}
+
+export interface StoreQuality {
+  verified: number;
+  unverified: string[];
+  damaged: { path: string; message: string }[];
+  inputDamage: { symbol: string; date: string; count: number; first: { file: string; line: number; kind: string; message: string }[] }[];
+}
+
+/** Adds a store run's integrity findings to the data quality, with their warnings. */
+export function addStoreQuality(q: DataQuality, store: StoreQuality): void {
+  q.store = store;
+  if (store.damaged.length > 0) {
+    q.warnings.push({ code: 'DAMAGED_DATA', symbol: null, stream: null, message: `${store.damaged.length} store file(s) do not match their recorded SHA-256 and were read anyway (data.verify: false), first ${store.damaged[0].path}: the results stand on damaged data` });
+  }
+  for (const d of store.inputDamage) {
+    const f = d.first[0];
+    q.warnings.push({ code: 'DAMAGED_INPUT', symbol: d.symbol, stream: null, message: `${d.symbol} ${d.date}: imported from damaged input (${d.count} place(s), first ${f ? `${f.file}:${f.line} ${f.kind}` : '?'}): the partition may end early or miss lines` });
+  }
 }
 
 /** "12.3 s", "5.0 min", "3.0 h", "31.0 d": a duration for people. */

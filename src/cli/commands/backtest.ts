@@ -123,6 +123,15 @@ export function registerBacktest(program: Command): void {
     });
 }
 
+/** The store's integrity for the summary: files verified, unverified (old format), damaged, damaged imports. */
+function storeLine(s: NonNullable<BacktestOutcome['dataQuality']['store']>): string {
+  const parts = [`${s.verified} read and matched their SHA-256`];
+  if (s.unverified.length > 0) parts.push(`${s.unverified.length} without a recorded hash (maker-store/2: re-import to verify)`);
+  if (s.damaged.length > 0) parts.push(`${s.damaged.length} DAMAGED, read anyway (data.verify: false)`);
+  if (s.inputDamage.length > 0) parts.push(`${s.inputDamage.length} partition(s) imported from damaged input`);
+  return parts.join('; ');
+}
+
 function setExitStatus(cmd: Command, code: number): void {
   let root: Command = cmd;
   while (root.parent) root = root.parent;
@@ -201,6 +210,7 @@ export function formatSummary(o: BacktestOutcome, dir: string): string {
         })
         .join('; '),
     ],
+    ...(q.store === undefined ? [] : [['store files', storeLine(q.store)] as [string, string]]),
     ['data warnings', q.warnings.length === 0 ? 'none' : `${q.warnings.length} (on stderr)`],
     ['orders sent', `${st.commandsSent.toLocaleString('en-US')} commands, ${m.trading.ordersPlaced.toLocaleString('en-US')} orders placed`],
     ['fills', `${m.trading.fills.toLocaleString('en-US')} (maker share ${fmt(m.trading.makerShareNotionalPct, 1)} % of notional, fill ratio ${fmt(m.trading.fillRatioNotional, 3)})`],
