@@ -67,6 +67,7 @@ export function realParts(ctx: PartsContext): RealParts {
     queueModel: s.execution.queue,
     fees: feeSchedule(s),
     crossingFills: s.execution.crossingFills,
+    selfTradePrevention: s.execution.selfTradePrevention,
     partialFills: s.execution.partialFills,
     funding: fundingConfig(s),
     bookSource: bookSource(s),

@@ -42,6 +42,8 @@ export interface OrderRequest {
   readonly priceTicks: number;
   readonly qtyLots: number;
   readonly reduceOnly: boolean;
+  /** Binance `selfTradePreventionMode`; absent: the venue's default (the simulated exchange's option, EXPIRE_MAKER). */
+  readonly selfTradePrevention?: 'NONE' | 'EXPIRE_TAKER' | 'EXPIRE_MAKER' | 'EXPIRE_BOTH';
 }
 
 /** A command from a trader to a venue. */

@@ -98,6 +98,7 @@ export const SCENARIO_SCHEMA = obj(
       }),
       partialFills: bool('Allow partial fills of resting orders (false: a print at the order\'s price fills it only if it can fill the whole remaining quantity; taker orders still walk the book).', true),
       crossingFills: bool('A book move through our resting price fills it without a print (optimistic).', false),
+      selfTradePrevention: oneOf('When one of our taker orders reaches one of our own resting orders (Binance `selfTradePreventionMode`): `EXPIRE_MAKER` expires the resting one, `EXPIRE_TAKER` the rest of the taker, `EXPIRE_BOTH` both (status EXPIRED_IN_MATCH); `NONE` lets them trade with each other (both fees paid).', ['EXPIRE_MAKER', 'EXPIRE_TAKER', 'EXPIRE_BOTH', 'NONE'] as const, 'EXPIRE_MAKER'),
       fees: { kind: 'map', doc: 'Fee rates per symbol; the key `default` applies to symbols not listed.', keyDoc: 'symbol or `default`', of: feeFields, default: {} },
       funding: obj('Funding payments (longs pay shorts when the rate is positive).', {
         mode: oneOf('`data` (mark price and rate from markPrice events), `rate` (a fixed rate every intervalH hours at the last mid) or `off`.', ['data', 'rate', 'off'] as const, 'data'),

@@ -14,9 +14,29 @@ import { mulScaled, parseDecimal, type ScaledDecimal } from '../model/money.ts';
 import { bandEdgeTicks, commission } from './money.ts';
 import { requestReject, SimOrder } from './order.ts';
 import { createQueueModel, type QueueModel } from './queue.ts';
-import type { FeeRates, SimExchangeCounters, SimExchangeOptions, SimOrderView } from './types.ts';
+import type { FeeRates, SimExchangeCounters, SimExchangeOptions, SimOrderView, StpMode } from './types.ts';
 
 const EPS = 1e-9;
+
+/** A print's match time: `T` where the source has it, else its exchange time. */
+function matchTimeUs(e: Trade | AggTrade): number {
+  const t = (e as { tsTransactUs?: number }).tsTransactUs;
+  return t === undefined ? e.tsExchangeUs : t;
+}
+
+const byPriceDesc = (a: SimOrder, b: SimOrder): number => b.priceTicks - a.priceTicks;
+const byPriceAsc = (a: SimOrder, b: SimOrder): number => a.priceTicks - b.priceTicks;
+
+/** A level's market quantity less what our own taker fills took from it. */
+function availableLots(depleted: Map<number, number>, priceTicks: number, lots: number): number {
+  const d = depleted.get(priceTicks);
+  return d === undefined ? lots : lots > d ? lots - d : 0;
+}
+
+/** The market updated these levels: our depletion of them is over. */
+function refreshLevels(depleted: Map<number, number>, ticks: ArrayLike<number>, start: number, end: number): void {
+  for (let i = start; i < end; i++) depleted.delete(ticks[i]);
+}
 
 /** Everything the exchange keeps about one symbol. */
 class SymbolState implements SymbolFunding {
@@ -40,6 +60,13 @@ class SymbolState implements SymbolFunding {
   pendingFundingUs = -1;
   pendingRate = '';
   lastSettledUs = -Infinity;
+  /**
+   * Lots our own taker fills took from each level of the replayed book (price → lots), subtracted
+   * from that level until the market next updates it (a diff or bookTicker naming the price, or a
+   * snapshot): the replayed book itself never holds our trades.
+   */
+  readonly depletedBid = new Map<number, number>();
+  readonly depletedAsk = new Map<number, number>();
 
   constructor(readonly inst: Instrument, fees: FeeRates, bookSource: BookSource) {
     this.marketBook = new MarketBook(inst.symbol, bookSource);
@@ -65,7 +92,7 @@ class SymbolState implements SymbolFunding {
 export class SimExchange implements SimVenue {
   readonly queueModel: QueueModel;
   readonly rng: Rng;
-  readonly counters: SimExchangeCounters = { marketEvents: 0, ignoredEvents: 0, commands: 0, fills: 0, rejects: 0, fundingSettlements: 0, fundingSkipped: 0 };
+  readonly counters: SimExchangeCounters = { marketEvents: 0, ignoredEvents: 0, commands: 0, fills: 0, rejects: 0, fundingSettlements: 0, fundingSkipped: 0, selfTradesPrevented: 0 };
   private readonly symbols = new Map<string, SymbolState>();
   private readonly ordered: SymbolState[] = [];
   private readonly crossingFills: boolean;
@@ -82,11 +109,15 @@ export class SimExchange implements SimVenue {
   private nextTradeId = 1;
   private lastSymbol = '';
   private lastState: SymbolState | undefined;
+  private readonly stpMode: StpMode;
+  /** Reused list of orders (prints, taker walks); never held across calls. */
+  private readonly scratch: SimOrder[] = [];
 
   constructor(opts: SimExchangeOptions) {
     this.rng = opts.rng;
     this.queueModel = 'onPlace' in opts.queueModel ? opts.queueModel : createQueueModel(opts.queueModel);
-    this.crossingFills = opts.crossingFills ?? true;
+    this.crossingFills = opts.crossingFills ?? false;
+    this.stpMode = opts.selfTradePrevention ?? 'EXPIRE_MAKER';
     this.bookSource = opts.bookSource ?? 'auto';
     this.tradeSource = opts.tradeSource ?? 'auto';
     this.nextOrderId = opts.firstOrderId ?? 1;
@@ -119,14 +150,20 @@ export class SimExchange implements SimVenue {
     switch (e.type) {
       case 'depth':
         s.marketBook.applyDiff(e);
+        if (s.depletedBid.size > 0) refreshLevels(s.depletedBid, e.bidTicks, 0, e.bidTicks.length);
+        if (s.depletedAsk.size > 0) refreshLevels(s.depletedAsk, e.askTicks, 0, e.askTicks.length);
         if (s.resting.length > 0) this.afterBookChange(s, e.tsExchangeUs);
         return;
       case 'snapshot':
         s.marketBook.applySnapshot(e);
+        s.depletedBid.clear();
+        s.depletedAsk.clear();
         if (s.resting.length > 0) this.afterBookChange(s, e.tsExchangeUs);
         return;
       case 'bookTicker':
         s.marketBook.applyTicker(e);
+        if (s.depletedBid.size > 0) s.depletedBid.delete(e.bidTicks);
+        if (s.depletedAsk.size > 0) s.depletedAsk.delete(e.askTicks);
         if (s.resting.length > 0) this.afterBookChange(s, e.tsExchangeUs);
         return;
       case 'trade':
@@ -156,6 +193,8 @@ export class SimExchange implements SimVenue {
     if (this.funding.due(d.tsExchangeUs)) this.funding.settleFixed(this.ordered, d.tsExchangeUs);
     if (this.ignores('depth', s)) return;
     s.marketBook.applyFlatDiff(d);
+    if (s.depletedBid.size > 0) refreshLevels(s.depletedBid, d.bidTicks, d.bidStart, d.bidEnd);
+    if (s.depletedAsk.size > 0) refreshLevels(s.depletedAsk, d.askTicks, d.askStart, d.askEnd);
     if (s.resting.length > 0) this.afterBookChange(s, d.tsExchangeUs);
   }
 
@@ -285,7 +324,12 @@ export class SimExchange implements SimVenue {
       const visible = !topOnly || (o.isBuy ? !(o.priceTicks < bestBid) : !(o.priceTicks > bestAsk));
       if (visible) {
         const level = book.qtyAt(o.isBuy ? 'bid' : 'ask', o.priceTicks);
-        if (level !== o.levelLots) {
+        if (o.queueUnknown) {
+          // First sight of the level (top-of-book data): join behind all of it.
+          q.onPlace(o, level);
+          o.levelLots = level;
+          o.queueUnknown = false;
+        } else if (level !== o.levelLots) {
           q.onLevelChange(o, o.levelLots, level);
           // Cancellations can bring us to the front, never past it: only prints fill.
           if (o.front < 0) o.front = 0;
@@ -300,35 +344,56 @@ export class SimExchange implements SimVenue {
   }
 
   /**
-   * A print. Resting orders on the side the taker hit: strictly better-priced ones are filled in
-   * full (the level at their price was exhausted); ones at the print's price take from the print
-   * what is left after the queue ahead of them and our earlier orders at that price.
+   * A print: a taker hit our side at `price` for `qty`. The print's quantity is the most it can
+   * give all our orders together (conserved volume), handed out in price-time priority: first our
+   * orders through its price (a sell print below our bid: the taker went through our level), best
+   * price first, then ours at its price, each after the queue ahead of it (the queue model takes
+   * the print off that queue first). An order that reached the exchange after the print matched
+   * (`arrivalUs` > the print's match time) is not in its way. An order whose queue is unknown
+   * (top-of-book data, placed behind the best) takes only from prints through its price.
    */
   private onPrint(s: SymbolState, e: Trade | AggTrade): void {
     const takerSold = e.buyerIsMaker;
     const price = e.priceTicks;
     const qty = e.qtyLots;
+    const matchUs = matchTimeUs(e);
     const q = this.queueModel;
-    let consumedByUs = 0;
     const list = s.resting;
+    let budget = qty;
+    // Through orders, best price first (stable: time priority within a price).
+    const through = this.scratch;
+    through.length = 0;
     for (let i = 0; i < list.length; i++) {
       const o = list[i];
-      if (!o.isOpen || o.isBuy !== takerSold) continue;
-      const through = o.isBuy ? o.priceTicks > price : o.priceTicks < price;
-      if (through) {
-        this.fill(s, o, o.remainingLots, o.priceTicks, 'maker', e.tsExchangeUs);
-        continue;
-      }
-      if (o.priceTicks !== price) continue;
+      if (!o.isOpen || o.isBuy !== takerSold || o.arrivalUs > matchUs) continue;
+      if (o.isBuy ? o.priceTicks > price : o.priceTicks < price) through.push(o);
+    }
+    if (through.length > 1) through.sort(takerSold ? byPriceDesc : byPriceAsc);
+    for (let i = 0; i < through.length && budget > 0; i++) {
+      const o = through[i];
+      if (!o.isOpen) continue;
+      if (!this.partialFills && budget < o.remainingLots) continue;
+      budget -= this.fill(s, o, Math.min(o.remainingLots, budget), o.priceTicks, 'maker', e.tsExchangeUs);
+      o.front = 0;
+    }
+    through.length = 0;
+    // At the print's price, in time priority.
+    let consumedAtPrice = 0;
+    for (let i = 0; i < list.length; i++) {
+      const o = list[i];
+      if (!o.isOpen || o.isBuy !== takerSold || o.priceTicks !== price || o.arrivalUs > matchUs || o.queueUnknown) continue;
       const aheadBefore = o.front > 0 ? o.front : 0;
       q.onTrade(o, qty);
-      const available = qty - aheadBefore - consumedByUs;
+      let available = qty - aheadBefore - consumedAtPrice;
+      if (available > budget) available = budget;
       if (available < 1 - EPS) continue;
       o.front = 0;
       const lots = Math.floor(available + EPS);
       // No partial fills: the print reached us but cannot fill all we have left; we stay at the front.
       if (!this.partialFills && lots < o.remainingLots) continue;
-      consumedByUs += this.fill(s, o, Math.min(o.remainingLots, lots), o.priceTicks, 'maker', e.tsExchangeUs);
+      const got = this.fill(s, o, Math.min(o.remainingLots, lots), o.priceTicks, 'maker', e.tsExchangeUs);
+      consumedAtPrice += got;
+      budget -= got;
     }
     if (s.needsCompact) this.compact(s);
   }
@@ -359,7 +424,7 @@ export class SimExchange implements SimVenue {
     if (maxOrders !== undefined && s.resting.length >= maxOrders) return this.rejectSubmit(req, REJECT.maxOpenOrders, tsUs);
     const reducible = this.reducibleLots(s, req.side);
     if (req.reduceOnly && reducible === 0) return this.rejectSubmit(req, REJECT.reduceOnly, tsUs);
-    const marketable = req.type === 'MARKET' || this.crosses(s, req.side === 'buy', req.priceTicks);
+    const marketable = req.type === 'MARKET' || this.crosses(s, req.side === 'buy', req.priceTicks) || this.crossesOwn(s, req.side === 'buy', req.priceTicks);
     if (req.type === 'LIMIT' && req.timeInForce === 'GTX' && marketable) return this.rejectSubmit(req, REJECT.postOnly, tsUs);
     if (req.type === 'LIMIT' && req.timeInForce === 'FOK') {
       const cap = req.reduceOnly ? Math.min(req.qtyLots, reducible) : req.qtyLots;
@@ -367,7 +432,7 @@ export class SimExchange implements SimVenue {
         return this.rejectSubmit(req, REJECT.fokUnfillable, tsUs);
       }
     }
-    const o = new SimOrder(req, this.nextOrderId++);
+    const o = new SimOrder(req, this.nextOrderId++, tsUs, req.selfTradePrevention ?? this.stpMode);
     this.report(o.report('NEW', tsUs));
     if (marketable) this.takeLiquidity(s, o, tsUs);
     if (!o.isOpen) return;
@@ -408,7 +473,7 @@ export class SimExchange implements SimVenue {
     s.market.oppositeBestTicks = o.isBuy ? s.book.bestAskTicks() : s.book.bestBidTicks();
     const bad = s.filters.check('LIMIT', o.side, cmd.priceTicks, cmd.qtyLots, o.reduceOnly, s.market);
     if (bad !== null) return this.rejectModify(known, bad, tsUs);
-    const crosses = this.crosses(s, o.isBuy, cmd.priceTicks);
+    const crosses = this.crosses(s, o.isBuy, cmd.priceTicks) || this.crossesOwn(s, o.isBuy, cmd.priceTicks, o);
     // Binance cancels (not rejects) a modify that leaves nothing to fill or makes a post-only take.
     if (cmd.qtyLots <= o.filledLots || (o.timeInForce === 'GTX' && crosses)) {
       this.close(s, o, 'CANCELED', tsUs);
@@ -416,6 +481,7 @@ export class SimExchange implements SimVenue {
     }
     o.priceTicks = cmd.priceTicks;
     o.origQtyLots = cmd.qtyLots;
+    o.arrivalUs = tsUs;
     this.report(o.report('AMENDMENT', tsUs));
     // Loses queue priority: leaves the list and is placed again behind everyone at its new price.
     s.resting.splice(s.resting.indexOf(o), 1);
@@ -431,12 +497,21 @@ export class SimExchange implements SimVenue {
     return isBuy ? s.book.bestAskTicks() <= priceTicks : s.book.bestBidTicks() >= priceTicks;
   }
 
-  /** Opposite-side quantity within the limit, counted up to `needLots`. */
+  /** Whether one of our own open orders on the other side is at or through `priceTicks` (a self-cross: STP or -5022). */
+  private crossesOwn(s: SymbolState, isBuy: boolean, priceTicks: number, except?: SimOrder): boolean {
+    for (const m of s.resting) {
+      if (m.isOpen && m.isBuy !== isBuy && m !== except && (isBuy ? m.priceTicks <= priceTicks : m.priceTicks >= priceTicks)) return true;
+    }
+    return false;
+  }
+
+  /** Opposite-side quantity within the limit (net of our own earlier taker fills), counted up to `needLots`. */
   private fillableLots(s: SymbolState, isBuy: boolean, limitTicks: number, needLots: number): number {
     let sum = 0;
+    const depleted = isBuy ? s.depletedAsk : s.depletedBid;
     s.book.forEachLevel(isBuy ? 'ask' : 'bid', (p, q) => {
       if (isBuy ? p > limitTicks : p < limitTicks) return false;
-      sum += q;
+      sum += depleted.size === 0 ? q : availableLots(depleted, p, q);
       return sum < needLots;
     });
     return sum;
@@ -444,23 +519,99 @@ export class SimExchange implements SimVenue {
 
   /**
    * Walks the opposite side of the replayed book from the best price, level by level, filling as
-   * taker at each level's price, until the order is filled or its limit is reached. The book is not
-   * depleted (no market impact), but one walk consumes each level once.
+   * taker at each level's price, until the order is filled or its limit is reached. What it takes
+   * is remembered per level (`depleted*`) and subtracted from that level until the market next
+   * updates it, so a second taker order does not take the same quantity again. Our own resting
+   * orders on the other side are met in price-time priority (after the queue ahead of them) and
+   * handled by self-trade prevention (`stpMode`).
    */
   private takeLiquidity(s: SymbolState, o: SimOrder, tsUs: number): void {
     const isMarket = o.type === 'MARKET';
     const limit = o.priceTicks;
+    const depleted = o.isBuy ? s.depletedAsk : s.depletedBid;
+    const own = this.ownOpposite(s, o, isMarket);
+    let k = 0;
     s.book.forEachLevel(o.isBuy ? 'ask' : 'bid', (p, q) => {
       if (!isMarket && (o.isBuy ? p > limit : p < limit)) return false;
-      this.fill(s, o, Math.min(q, o.remainingLots), p, 'taker', tsUs);
+      // Our own orders at better prices than this level (no market quantity there) come first.
+      while (k < own.length && (o.isBuy ? own[k].priceTicks < p : own[k].priceTicks > p)) {
+        if (!this.meetOwn(s, o, own[k++], tsUs)) return false;
+      }
+      let avail = depleted.size === 0 ? q : availableLots(depleted, p, q);
+      let taken = 0;
+      // Our own orders at this level: the taker takes the market quantity ahead of each first.
+      while (k < own.length && own[k].priceTicks === p) {
+        const m = own[k++];
+        const ahead = Math.min(Math.max(Math.ceil(m.front - EPS), 0) - taken, avail);
+        if (ahead > 0) {
+          const got = this.fill(s, o, Math.min(ahead, o.remainingLots), p, 'taker', tsUs);
+          taken += got;
+          avail -= got;
+          depleted.set(p, (depleted.get(p) ?? 0) + got);
+          if (!o.isOpen) return false;
+        }
+        if (!this.meetOwn(s, o, m, tsUs)) return false;
+      }
+      if (avail > 0) {
+        const got = this.fill(s, o, Math.min(avail, o.remainingLots), p, 'taker', tsUs);
+        if (got > 0) depleted.set(p, (depleted.get(p) ?? 0) + got);
+      }
       return o.isOpen;
     });
+    // Our own orders beyond the book's last level, within the limit.
+    while (o.isOpen && k < own.length) if (!this.meetOwn(s, o, own[k++], tsUs)) break;
+    own.length = 0;
+    if (s.needsCompact) this.compact(s);
+  }
+
+  /** Our open orders on the other side of taker `o` that it can reach (within its limit), in price-time priority. */
+  private ownOpposite(s: SymbolState, o: SimOrder, isMarket: boolean): SimOrder[] {
+    const out = this.scratch;
+    out.length = 0;
+    for (const m of s.resting) {
+      if (!m.isOpen || m.isBuy === o.isBuy || m === o) continue;
+      if (isMarket || (o.isBuy ? m.priceTicks <= o.priceTicks : m.priceTicks >= o.priceTicks)) out.push(m);
+    }
+    if (out.length > 1) out.sort(o.isBuy ? byPriceAsc : byPriceDesc);
+    return out;
+  }
+
+  /**
+   * Taker `o` reaches our own resting order `m`: self-trade prevention (Binance `selfTradePreventionMode`).
+   * EXPIRE_MAKER expires `m`, EXPIRE_TAKER the rest of `o`, EXPIRE_BOTH both (status EXPIRED_IN_MATCH);
+   * NONE lets them trade with each other (both fills booked, the position nets out). Returns whether
+   * the walk goes on.
+   */
+  private meetOwn(s: SymbolState, o: SimOrder, m: SimOrder, tsUs: number): boolean {
+    if (!o.isOpen) return false;
+    if (!m.isOpen) return true;
+    this.counters.selfTradesPrevented++;
+    switch (o.stpMode) {
+      case 'EXPIRE_MAKER':
+        this.close(s, m, 'EXPIRED_IN_MATCH', tsUs);
+        return true;
+      case 'EXPIRE_TAKER':
+        this.close(s, o, 'EXPIRED_IN_MATCH', tsUs);
+        return false;
+      case 'EXPIRE_BOTH':
+        this.close(s, m, 'EXPIRED_IN_MATCH', tsUs);
+        this.close(s, o, 'EXPIRED_IN_MATCH', tsUs);
+        return false;
+      case 'NONE': {
+        this.counters.selfTradesPrevented--;
+        const got = this.fill(s, o, Math.min(o.remainingLots, m.remainingLots), m.priceTicks, 'taker', tsUs);
+        if (got > 0) this.fill(s, m, got, m.priceTicks, 'maker', tsUs);
+        return o.isOpen;
+      }
+    }
   }
 
   private rest(s: SymbolState, o: SimOrder): void {
     const level = s.book.qtyAt(o.isBuy ? 'bid' : 'ask', o.priceTicks);
     this.queueModel.onPlace(o, level);
     o.levelLots = level;
+    // With top of book only, a price behind the best has an unknown queue (not an empty one).
+    if (!s.marketBook.depthSeen) o.queueUnknown = o.isBuy ? o.priceTicks < s.book.bestBidTicks() : o.priceTicks > s.book.bestAskTicks();
     o.crossingArmed = !this.crosses(s, o.isBuy, o.priceTicks);
     s.resting.push(o);
     s.open.set(o.clientOrderId, o);
@@ -499,10 +650,10 @@ export class SimExchange implements SimVenue {
   }
 
   /** Ends an open order (CANCELED or EXPIRED) and reports it; `resting` is compacted at the end of the event or command. */
-  private close(s: SymbolState, o: SimOrder, status: 'CANCELED' | 'EXPIRED', tsUs: number): void {
+  private close(s: SymbolState, o: SimOrder, status: 'CANCELED' | 'EXPIRED' | 'EXPIRED_IN_MATCH', tsUs: number): void {
     o.status = status;
     this.forget(s, o);
-    this.report(o.report(status, tsUs));
+    this.report(o.report(status === 'CANCELED' ? 'CANCELED' : 'EXPIRED', tsUs));
   }
 
   private forget(s: SymbolState, o: SimOrder): void {

@@ -10,9 +10,11 @@
  *
  * Book. One replayed book per symbol (`L2Book` + `BookSync`, fed with depth diffs and snapshots, or
  * with bookTickers when the data is top of book only). Our orders are overlaid on it, never
- * inserted: `book(symbol)` is exactly the replayed book, and our trades do not deplete it (no
- * market impact, as in hftbacktest). While the replayed book is invalid (a sequence gap, until the
- * next snapshot) matching uses the levels it still holds; the engine decides whether to trade then.
+ * inserted: `book(symbol)` is exactly the replayed book. What our taker fills take from a level
+ * is remembered and subtracted from that level until the market next updates it (F1). While the
+ * replayed book is invalid (a sequence gap, until the next snapshot) matching uses the levels it
+ * still holds; the engine decides whether to trade then. docs/SIM_EXCHANGE.md has the long form,
+ * with Binance and hftbacktest side by side.
  *
  * Requests (`onCommand`), checked in this order, rejects carry Binance's codes:
  *   unknown symbol −1121; clientOrderId already open −4116; filters (filters.ts: −4003, −4001,
@@ -30,19 +32,24 @@
  *
  * Fill rules (each covered by tests/sim-exchange):
  *   F1 Taker. MARKET and marketable LIMIT (GTC/IOC/FOK) orders walk the opposite side of the replayed
- *      book from the best level, filling min(remaining, level qty) at each level's own price (one
- *      TRADE report per level), up to the limit price; a walk consumes each level once. The rest of
- *      a GTC rests at its limit; the rest of an IOC or MARKET order is EXPIRED.
+ *      book from the best level, filling min(remaining, level qty − what our earlier taker fills
+ *      took from that level since the market last updated it) at each level's own price (one TRADE
+ *      report per level), up to the limit price. The rest of a GTC rests at its limit; the rest of
+ *      an IOC or MARKET order is EXPIRED. FOK's "can it fill completely" counts the same quantities.
  *   F2 Maker at our price. A resting order always fills at its own price, never at the price of the
  *      print that caused the fill (a buy at P hit by a sell print at p < P fills at P).
  *   F3 Print at our price. A print at P where the taker hit our side: the queue model first takes
  *      the print off the queue ahead; we fill min(remaining, print qty − queue ahead before the
- *      print − lots our earlier orders at P took from the same print), if ≥ 1 lot. After a fill we
- *      are at the front (queue ahead 0). Option `partialFills: false`: only if that covers the
- *      whole remaining quantity (all or nothing; the print still brings us to the front).
+ *      print − lots our earlier orders at P took from the same print, what is left of the print
+ *      after F4), if ≥ 1 lot. After a fill we are at the front (queue ahead 0). Option
+ *      `partialFills: false`: only if that covers the whole remaining quantity (all or nothing; the
+ *      print still brings us to the front).
  *   F4 Print through our price (a sell print below our bid, a buy print above our ask): the level at
- *      our price was exhausted, so the order fills completely at its price.
- *   F5 Crossing book (option `crossingFills`, default on): when the opposite best moves to or
+ *      our price was exhausted, so the order fills at its price, from the print's quantity.
+ *      Conserved volume: one print gives all our orders together at most its quantity, in price-time
+ *      priority: through orders first (best price first, time priority within a price), then F3.
+ *      An order that reached the exchange after the print's match time (`T`) takes nothing from it.
+ *   F5 Crossing book (option `crossingFills`, default off: optimistic): when the opposite best moves to or
  *      through a resting order's price without a print, the order fills completely at its price.
  *      An order that rests against a book that already crosses it (the rest of a GTC after its
  *      taker walk, since the book is not depleted) is not filled by that same book: it must first
@@ -57,8 +64,15 @@
  *      reduce-only orders when the position closes.
  *   F9 Post-only (GTX) never takes: a GTX that would cross is rejected (−5022) or, on modify,
  *      cancelled.
- *   F10 Our orders never match each other (no self-trade); prints are taken from `trade` events, or
- *      `aggTrade` events while the symbol has no `trade` events (option `tradeSource`).
+ *   F10 Self-trade prevention: a taker order of ours that reaches one of our resting orders (after the
+ *      market queue ahead of it, in price-time priority, also at prices inside the market spread)
+ *      applies its `selfTradePreventionMode` (option `selfTradePrevention`, default EXPIRE_MAKER):
+ *      the resting order, the taker's rest, or both end EXPIRED_IN_MATCH; NONE trades them with
+ *      each other. A GTX that would meet one of ours is rejected −5022 like any crossing GTX.
+ *      Prints are taken from `trade` events, or `aggTrade` events while the symbol has no `trade`
+ *      events (option `tradeSource`).
+ *   F11 Top-of-book data: an order placed behind the best has an unknown queue; it fills only from
+ *      prints through its price until its level is first seen, then joins behind all of it.
  *   Fees: commission = fill price × fill qty × rate (maker or taker rate of the symbol; a negative
  *   rate is a rebate), exact, in the report's `commission`.
  *   Funding: see funding.ts; settlements are read with `drainFunding()` (TradingCore.onFunding).
@@ -74,4 +88,4 @@ export { SimExchange } from './exchange.ts';
 export { createQueueModel, ProbQueueModel, RiskAverseQueueModel, type ProbFamily, type ProbVariant, type QueueModel, type QueueModelConfig, type QueueState } from './queue.ts';
 export { OrderFilters, REJECT, type Reject } from './filters.ts';
 export { DEFAULT_FUNDING_INTERVAL_US } from './funding.ts';
-export type { FeeRates, FeeSchedule, FundingConfig, SimExchangeCounters, SimExchangeOptions, SimOrderView } from './types.ts';
+export type { FeeRates, FeeSchedule, FundingConfig, SimExchangeCounters, SimExchangeOptions, SimOrderView, StpMode } from './types.ts';

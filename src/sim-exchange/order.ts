@@ -5,6 +5,7 @@
 import type { Side } from '../model/events.ts';
 import type { ExchangeOrderStatus, ExecutionReport, ExecutionType, Liquidity, OrderRequest, OrderType, TimeInForce, VenueOrder } from '../model/venue.ts';
 import type { QueueState } from './queue.ts';
+import type { StpMode } from './types.ts';
 
 export class SimOrder implements QueueState {
   readonly symbol: string;
@@ -33,8 +34,19 @@ export class SimOrder implements QueueState {
    * first time the book is seen not crossing it.
    */
   crossingArmed = true;
+  /** When the order (or its last modify) reached the exchange, µs: prints that matched earlier are not its. */
+  arrivalUs: number;
+  /**
+   * The queue ahead is unknown: placed behind the best with top-of-book data only. Until its level
+   * is first seen it fills only from prints through its price; then it joins behind that level.
+   */
+  queueUnknown = false;
+  /** Self-trade prevention when this order takes against one of ours. */
+  readonly stpMode: StpMode;
 
-  constructor(req: OrderRequest, orderId: number) {
+  constructor(req: OrderRequest, orderId: number, arrivalUs = 0, stpMode: StpMode = 'EXPIRE_MAKER') {
+    this.arrivalUs = arrivalUs;
+    this.stpMode = stpMode;
     this.symbol = req.symbol;
     this.clientOrderId = req.clientOrderId;
     this.orderId = orderId;

@@ -21,6 +21,9 @@ export interface FeeSchedule {
   symbols?: Record<string, FeeRates>;
 }
 
+/** Binance `selfTradePreventionMode`. */
+export type StpMode = 'NONE' | 'EXPIRE_TAKER' | 'EXPIRE_MAKER' | 'EXPIRE_BOTH';
+
 export type FundingConfig =
   /** Settle at the funding times and rates found in the data (MarkPrice events). */
   | { mode: 'data' }
@@ -34,8 +37,14 @@ export interface SimExchangeOptions {
   rng: Rng;
   queueModel: QueueModel | QueueModelConfig;
   fees: FeeSchedule;
-  /** Whether the opposite best moving to or through a resting order's price fills it without a print (default true). */
+  /** Whether the opposite best moving to or through a resting order's price fills it without a print (default false: optimistic). */
   crossingFills?: boolean;
+  /**
+   * Self-trade prevention of orders that do not carry their own (`OrderRequest.selfTradePrevention`):
+   * what happens when one of our taker orders reaches one of our resting orders. Default
+   * EXPIRE_MAKER (Binance's documented default for new orders).
+   */
+  selfTradePrevention?: StpMode;
   funding?: FundingConfig;
   /**
    * Where the exchange's book comes from. `depth`: diffs + snapshots only. `bookTicker`: top of book
@@ -90,4 +99,6 @@ export interface SimExchangeCounters {
   fundingSettlements: number;
   /** Funding times skipped because neither a mark price nor a book mid was known. */
   fundingSkipped: number;
+  /** Times one of our taker orders reached one of our resting orders and STP expired one or both. */
+  selfTradesPrevented: number;
 }

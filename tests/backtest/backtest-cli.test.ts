@@ -34,8 +34,12 @@ const MINUTE = 'data.range=2024-01-01T00:00:00Z..2024-01-01T00:00:29Z';
  * tab-separated text log to SHA-256 of its binary encoding (src/backtest/event-log.ts): the text
  * events.log of this run stayed byte-identical (its sha256 is the previous pin,
  * b23c27acadf910b2a61a9c34b8c6c42e01982edc4f06b56058c29b9158307418), so behaviour did not change.
+ * Updated for issue 9 (was sha256:3259b6cd…8eb0): prints now fill at most their quantity across our
+ * orders (conserved volume), own taker fills deplete the replayed book, and self-trade prevention
+ * expires the maker; on quickstart's first 10 min fills went 1,388 → 1,449 (more, smaller partial
+ * fills) and filled quantity 2.765 → 2.735 BTC.
  */
-const GOLDEN_QUICKSTART_MINUTE = 'sha256:3259b6cdbf540f4dc167052376bd05741c9bc24150e5c756684af5a906898eb0';
+const GOLDEN_QUICKSTART_MINUTE = 'sha256:d93f5afaa82c51ff92a6f250ac94452dba1ea14f4e1348d82eba06255e608f3d';
 
 describe('maker backtest (synthetic)', () => {
   it('runs quickstart, prints the summary as JSON and writes a complete run directory', () => {

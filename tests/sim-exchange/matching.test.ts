@@ -53,9 +53,10 @@ describe('resting orders and the risk-averse queue (F2, F3, F6, F7)', () => {
     ex.onCommand(order('b1', 'buy', BID, 5), 2);
     ex.onCommand(order('s1', 'sell', ASK + 2, 5), 2);
     ex.drainReports();
-    // A sell print 3 ticks below our bid: the level at our price was exhausted → full fill at BID.
-    ex.onMarketEvent(trade(3, BID - 3, 1, 'sell'));
-    ex.onMarketEvent(trade(4, ASK + 4, 1, 'buy'));
+    // A sell print 3 ticks below our bid: the level at our price was exhausted → a fill at BID (of
+    // up to the print's quantity, F4).
+    ex.onMarketEvent(trade(3, BID - 3, 5, 'sell'));
+    ex.onMarketEvent(trade(4, ASK + 4, 7, 'buy'));
     const fills = trades(ex.drainReports());
     expect(fills.map((r) => [r.clientOrderId, r.lastFillPriceTicks, r.lastFillLots, r.status])).toEqual([
       ['b1', BID, 5, 'FILLED'],
@@ -115,7 +116,7 @@ describe('crossing book moves (F5)', () => {
   });
 
   it('the rest of a GTC that swept the book is not filled again by the same (undepleted) book', () => {
-    const ex = exchange();
+    const ex = exchange({ crossingFills: true });
     ex.onMarketEvent(standardBook());
     ex.onCommand(order('b1', 'buy', ASK + 1, 25), 2);
     const rs = ex.drainReports();
@@ -195,7 +196,7 @@ describe('post-only (F9)', () => {
     const ex = exchange();
     ex.onMarketEvent(standardBook());
     ex.onCommand(order('g1', 'sell', ASK, 2, { timeInForce: 'GTX' }), 2);
-    ex.onMarketEvent(trade(3, ASK + 1, 1, 'buy'));
+    ex.onMarketEvent(trade(3, ASK + 1, 2, 'buy'));
     const rs = ex.drainReports();
     expect(trades(rs)).toEqual([expect.objectContaining({ liquidity: 'maker', lastFillPriceTicks: ASK, lastFillLots: 2 })]);
   });

@@ -42,7 +42,7 @@ describe('partialFills: false', () => {
     // 10 ahead of s1: a buy print of 14 at ASK leaves 4: s1 takes its 3, s2 would get 1 of 3 → none.
     ex.onMarketEvent(trade(3, ASK, 14, 'buy'));
     expect(trades(ex.drainReports()).map((r) => [r.clientOrderId, r.lastFillLots])).toEqual([['s1', 3]]);
-    ex.onMarketEvent(trade(4, ASK + 1, 1, 'buy'));
+    ex.onMarketEvent(trade(4, ASK + 1, 3, 'buy'));
     expect(trades(ex.drainReports()).map((r) => [r.clientOrderId, r.lastFillLots, r.status])).toEqual([['s2', 3, 'FILLED']]);
   });
 });

@@ -27,13 +27,14 @@ describe('SimExchange as a venue', () => {
     ex.onMarketEvent(standardBook(1));
     // A marketable buy walks two ask levels (10 lots each): 10 @ ASK + 5 @ ASK+1, an average off the grid.
     ex.send(order('t1', 'buy', ASK + 1, 15, { timeInForce: 'IOC' }), 2);
-    ex.send(order('t2', 'buy', ASK, 1, { timeInForce: 'IOC' }), 2);
+    // t1 took all of ASK (depleted until the market updates it): t2 gets 1 of the 5 left at ASK + 1.
+    ex.send(order('t2', 'buy', ASK + 1, 1, { timeInForce: 'IOC' }), 2);
     ex.send({ kind: 'query', symbol: SYMBOL, clientOrderId: 't1', orderId: -1 }, 3);
     ex.send({ kind: 'query', symbol: SYMBOL, clientOrderId: 't2', orderId: -1 }, 3);
     const answers = ex.drainOther();
     const r1 = answers[0].kind === 'queryAnswer' ? answers[0].result : null;
     const r2 = answers[1].kind === 'queryAnswer' ? answers[1].result : null;
-    expect(r2).toMatchObject({ found: true, cumFilledLots: 1, avgFillPriceTicks: ASK });
+    expect(r2).toMatchObject({ found: true, cumFilledLots: 1, avgFillPriceTicks: ASK + 1 });
     expect(r1).toMatchObject({ found: true, cumFilledLots: 15, status: 'FILLED' });
     expect(r1?.found && r1.avgFillPriceTicks).toBeUndefined();
     expect(ex.drainReports().filter((r) => r.clientOrderId === 't1' && r.execType === 'TRADE').map((r) => [r.lastFillLots, r.lastFillPriceTicks])).toEqual([[10, ASK], [5, ASK + 1]]);
