@@ -61,6 +61,11 @@ export class ArrayBatch implements EventBatch {
   tsReceiveUsAt(k: number): number {
     return this.events[k].tsReceiveUs;
   }
+  /** Match time `T` where the event has one, else its exchange time. */
+  tsMatchUsAt(k: number): number {
+    const e = this.events[k];
+    return (e as { tsTransactUs?: number }).tsTransactUs ?? e.tsExchangeUs;
+  }
   eventAt(k: number): MarketEvent {
     return this.events[k];
   }
