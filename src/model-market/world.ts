@@ -26,7 +26,7 @@
  * 200 paths and in one of 1,000, and two strategies run on the same seed see the same mid paths and
  * the same uniforms (common random numbers, as a paired comparison wants).
  */
-import { InvariantError } from '../core/errors.ts';
+import { ConfigError, InvariantError } from '../core/errors.ts';
 import type { Rng } from '../core/random.ts';
 import type { BookLevel, BookView } from '../book/index.ts';
 import type { BookSide } from '../model/events.ts';
@@ -128,13 +128,19 @@ class MidBook implements BookView {
   }
 }
 
-/** Lays the world on the instrument's tick grid; throws InvariantError on a grid that cannot hold it. */
+/**
+ * Lays the world on the instrument's tick grid; a `ConfigError` naming the `data.model` key when
+ * the grid cannot hold it (T not a whole number of steps, s0 too far up the grid).
+ */
 export function modelGrid(p: ModelWorldParams, instrument: Instrument): ModelWorldGrid {
   const tickSize = instrument.ticksToFloat(1);
   const dtUs = Math.round(p.dtS * 1e6);
   const horizonUs = Math.round(p.horizonS * 1e6);
-  if (dtUs < 1 || horizonUs % dtUs !== 0) throw new InvariantError(`model world: T = ${p.horizonS} s is not a whole number of steps of dt = ${p.dtS} s`);
+  if (dtUs < 1 || horizonUs % dtUs !== 0) throw new ConfigError(`model world: T = ${p.horizonS} s is not a whole number of steps of dt = ${p.dtS} s`, { field: 'data.model.horizonS' });
   const s0Ticks = Math.round(p.s0 / tickSize);
+  if (s0Ticks < 1 || s0Ticks > instrument.maxPriceTicks / 1000) {
+    throw new ConfigError(`model world: s0 = ${p.s0} is ${s0Ticks} ticks of ${instrument.spec.tickSize}, outside [1, ${instrument.maxPriceTicks / 1000}]: choose another tickSize`, { field: 'data.model.tickSize' });
+  }
   const midStepTicks = Math.round((p.sigma * Math.sqrt(p.dtS)) / tickSize);
   return { tickSize, steps: horizonUs / dtUs, dtUs, s0Ticks, midStepTicks, sigmaEffective: (midStepTicks * tickSize) / Math.sqrt(p.dtS) };
 }

@@ -36,6 +36,7 @@ describe('model world: Avellaneda–Stoikov 2008 §3.3', () => {
     expect(g).toMatchObject({ steps: 200, dtUs: 5_000, s0Ticks: 100_000_000, midStepTicks: 141_421 });
     expect(Math.abs(g.sigmaEffective - 2) / 2).toBeLessThan(3e-6);
     expect(() => modelGrid({ ...AS2008, dtS: 0.003 }, inst)).toThrow(/not a whole number of steps/);
+    expect(() => modelGrid(AS2008, modelInstrument('X', '0.000000000001'))).toThrow(/choose another tickSize/);
   });
 
   it('the symmetric strategy earns its closed-form expectation, within Monte-Carlo bounds', () => {
