@@ -71,6 +71,7 @@ export function runModelScenario(s: Scenario, runId: (fingerprint: string) => st
         aPerS: m.aPerS,
         k: m.k,
         q0: m.q0,
+        fillAfterMove: m.fillAfterMove,
         tickSize: instrument.spec.tickSize,
       },
       units: 'profit and meanSpread in price units, finalInventory in lots; std is the sample std (n − 1), stdErr = std/√paths. Per-path profits are exact (paths.csv); these statistics are float summaries.',

@@ -11,6 +11,10 @@
  *     exponential is used as is, capped at 1);
  *  3. the mid moves up or down by σ·√dt (rounded to whole ticks) with probability ½ each.
  *
+ * With `fillAfterMove`, step 3 comes before step 2: δ is measured from the mid after its move (the
+ * quotes stay where they were decided), so a quote the mid moved towards fills more often; the
+ * paper's §3.3 tables match this order better (docs/MODEL_MARKETS.md).
+ *
  * After the last step (t = T), profit = cash + q·S_T. A side without a quote (e.g. GLFT at its
  * inventory bound) is not filled.
  *
@@ -52,6 +56,8 @@ export interface ModelWorldParams {
   k: number;
   /** Initial inventory q0, lots. */
   q0: number;
+  /** Draw the step's fills against the mid after its move (default false: against the mid the quotes were decided on). */
+  fillAfterMove?: boolean;
 }
 
 /** The world as simulated: the grid and what rounding did to it. */
@@ -190,12 +196,14 @@ export function runModelPath(strategy: Strategy, p: ModelWorldParams, grid: Mode
     const uAsk = rng.next();
     const uBid = rng.next();
     const uMid = rng.next();
-    if (askLots > 0 && uAsk < Math.min(1, aDt * Math.exp(-kTick * (ask - mid)))) {
+    const moved = mid + (uMid < 0.5 ? grid.midStepTicks : -grid.midStepTicks);
+    const fillMid = p.fillAfterMove === true ? moved : mid;
+    if (askLots > 0 && uAsk < Math.min(1, aDt * Math.exp(-kTick * (ask - fillMid)))) {
       cash = checkSafe(cash + ask * askLots, 'cash');
       q -= askLots;
       fills++;
     }
-    if (bidLots > 0 && uBid < Math.min(1, aDt * Math.exp(-kTick * (mid - bid)))) {
+    if (bidLots > 0 && uBid < Math.min(1, aDt * Math.exp(-kTick * (fillMid - bid)))) {
       cash = checkSafe(cash - bid * bidLots, 'cash');
       q += bidLots;
       fills++;
@@ -204,7 +212,7 @@ export function runModelPath(strategy: Strategy, p: ModelWorldParams, grid: Mode
       spreadTicksSum += ask - bid;
       spreadCount++;
     }
-    mid += uMid < 0.5 ? grid.midStepTicks : -grid.midStepTicks;
+    mid = moved;
   }
   const profitTickLots = checkSafe(cash + checkSafe(q * mid, 'inventory value'), 'profit');
   return { profitTickLots, finalLots: q, fills, spreadTicksSum, spreadCount };

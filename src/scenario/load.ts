@@ -48,7 +48,7 @@ export interface Scenario {
     missingHint: string | null;
     synthetic: Record<string, unknown>;
     /** The model world of `source: model` (defaults filled in whatever the source). */
-    model: { paths: number; s0: number; horizonS: number; dtS: number; sigma: number; aPerS: number; k: number; q0: number; tickSize: string };
+    model: { paths: number; s0: number; horizonS: number; dtS: number; sigma: number; aPerS: number; k: number; q0: number; tickSize: string; fillAfterMove: boolean };
     /** The resolved generator config (symbol, seed, start and duration are set per run). */
     syntheticConfig: SyntheticConfig | null;
   };

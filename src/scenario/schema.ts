@@ -74,6 +74,7 @@ export const SCENARIO_SCHEMA = obj(
           k: num('Decay k of the fill intensity A·e^(−k·δ), per price unit of distance δ from the mid.', 1.5, { above: 0 }),
           q0: int('Initial inventory, lots (one lot = one unit).', 0),
           tickSize: dec('Price grid of the world, price units: quotes round outwards to it and the mid step to the nearest tick; fine enough to make rounding negligible.', '0.000001'),
+          fillAfterMove: bool('Draw each step\'s fills against the mid after that step\'s move instead of the mid the quotes were decided on (the paper\'s §3.3 tables match this order better; docs/MODEL_MARKETS.md).', false),
         }),
         synthetic: { kind: 'map', doc: 'Parameters of the synthetic generator (`SyntheticConfig` in src/synthetic; keys are checked against its defaults, e.g. `startMidTicks`, `tradesPerS`, `sigmaTicksPerSqrtS`). `symbol`, `seed`, `startUs` and `durationS` come from data.symbols, seed and data.range.', keyDoc: 'SyntheticConfig key', of: { kind: 'delegate', doc: 'value', seeDoc: 'src/synthetic' }, default: {} },
       },

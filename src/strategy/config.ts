@@ -91,6 +91,12 @@ export interface AvellanedaStoikovConfig extends CommonConfig, RiskAversion {
   horizonS: number;
   /** The paper's symmetric benchmark: the same total spread, centred on the fair price, inventory ignored. */
   symmetric: boolean;
+  /**
+   * Include the inventory-risk term γσ²(T − t) in the total spread (eq. 30, the default). Without it
+   * the spread is (2/γ)·ln(1 + γ/k) alone: the "spread" column of the paper's §3.3 tables, and with
+   * it the tables' numbers (docs/MODEL_MARKETS.md). The reservation price keeps its term.
+   */
+  spreadRiskTerm: boolean;
   /** Lots per inventory unit q (default: `sizeLots`). */
   inventoryUnitLots: number;
   overrides: ModelOverrides;
@@ -125,14 +131,14 @@ export const COMMON_DEFAULTS = {
 
 export const TILT_DEFAULTS: TiltConfig = { obiTicksPerUnit: 0, ofiTicksPerLot: 0, micropriceWeight: 0, maxTiltTicks: 10 };
 export const FIXED_DEFAULTS = { halfSpreadTicks: 1, skewTicksPerLot: 0 } as const;
-export const AS_DEFAULTS = { horizonS: 1, horizonMode: 'rolling' as HorizonMode, symmetric: false } as const;
+export const AS_DEFAULTS = { horizonS: 1, horizonMode: 'rolling' as HorizonMode, symmetric: false, spreadRiskTerm: true } as const;
 export const GLFT_DEFAULTS = { halfSpreadAdj: 1, skewAdj: 1 } as const;
 
 const COMMON_KEYS = ['kind', 'levels', 'levelSpacingTicks', 'sizeLots', 'sizeNotionalQuote', 'minSpreadTicks', 'maxPositionLots',
   'requoteToleranceTicks', 'maxOrderAgeUs', 'fairPriceSource', 'tilt', 'flattenAtPositionLots', 'quoteThroughMid'];
 const KIND_KEYS: Record<StrategyKind, string[]> = {
   fixed: ['halfSpreadTicks', 'skewTicksPerLot'],
-  'avellaneda-stoikov': ['gammaPerTick', 'gamma', 'horizonS', 'horizonMode', 'symmetric', 'inventoryUnitLots', 'overrides'],
+  'avellaneda-stoikov': ['gammaPerTick', 'gamma', 'horizonS', 'horizonMode', 'symmetric', 'spreadRiskTerm', 'inventoryUnitLots', 'overrides'],
   glft: ['gammaPerTick', 'gamma', 'halfSpreadAdj', 'skewAdj', 'inventoryUnitLots', 'overrides'],
 };
 const FAIR_SOURCES: FairPriceSource[] = ['mid', 'microprice', 'mark', 'external'];
@@ -287,6 +293,7 @@ export function parseStrategyConfig(raw: unknown, path = 'strategy'): StrategyCo
         horizonMode: parseHorizonMode(raw.horizonMode, `${path}.horizonMode`),
         horizonS: num(raw, 'horizonS', path, { above: 0 }, AS_DEFAULTS.horizonS),
         symmetric: bool(raw, 'symmetric', path, AS_DEFAULTS.symmetric),
+        spreadRiskTerm: bool(raw, 'spreadRiskTerm', path, AS_DEFAULTS.spreadRiskTerm),
         inventoryUnitLots: inventoryUnit(raw, common, path),
         overrides: parseOverrides(raw.overrides, `${path}.overrides`),
       };

@@ -75,7 +75,8 @@ export class FixedSpreadStrategy implements Strategy {
  * horizon keeps the paper's formulas (and its check values) while making the quotes time-invariant.
  * Countdown horizon: T − t runs down to the end of a session of `horizonS` seconds (the paper's
  * finite horizon; sessions start at multiples of `horizonS` since tsUs = 0). `symmetric` quotes
- * the same total spread centred on the fair price, whatever the inventory (the paper's benchmark).
+ * the same total spread centred on the fair price, whatever the inventory (the paper's benchmark);
+ * `spreadRiskTerm: false` leaves γσ²(T − t) out of the spread (the paper's tables, see the config).
  */
 export class AvellanedaStoikovStrategy implements Strategy {
   readonly kind = 'avellaneda-stoikov' as const;
@@ -99,7 +100,7 @@ export class AvellanedaStoikovStrategy implements Strategy {
     if (typeof k === 'string') return { notReady: k };
     const q = ctx.positionLots / c.inventoryUnitLots;
     const horizonS = horizonLeftS(c, ctx.tsUs);
-    const as = avellanedaStoikov({ midTicks: fair, q: c.symmetric ? 0 : q, gammaPerTick: gammaPerTickOf(c, ctx.instrument), sigmaTicksPerSqrtS: sigma, kPerTick: k, horizonS });
+    const as = avellanedaStoikov({ midTicks: fair, q: c.symmetric ? 0 : q, gammaPerTick: gammaPerTickOf(c, ctx.instrument), sigmaTicksPerSqrtS: sigma, kPerTick: k, horizonS, withoutSpreadRiskTerm: !c.spreadRiskTerm });
     const tau = c.horizonMode === 'countdown' ? ` T-t ${fmt(horizonS)}` : '';
     return { bidTicks: as.bidTicks, askTicks: as.askTicks, detail: `r ${fmt(as.reservationTicks)} spread ${fmt(as.spreadTicks)} q ${fmt(q)}${tau}` };
   }

@@ -67,6 +67,32 @@ describe('model world: Avellaneda–Stoikov 2008 §3.3', () => {
     expect(inv.profit.mean).toBeGreaterThan(0.9 * sym.profit.mean);
   });
 
+  it('paper-table mode (spread without γσ²(T − t), fills against the moved mid) reproduces the γ = 0.1 rows within Monte-Carlo bounds', () => {
+    const world = { fillAfterMove: true };
+    const sym = run(as({ symmetric: true, spreadRiskTerm: false }), world);
+    const inv = run(as({ spreadRiskTerm: false }), world);
+    const se = (ours: number, paperStd: number) => Math.sqrt(ours ** 2 + paperStd ** 2 / 1000);
+    expect(Math.abs(inv.meanSpread - 1.29)).toBeLessThan(0.005);
+    expect(Math.abs(inv.profit.mean - 62.94)).toBeLessThan(4 * se(inv.profit.stdErr, 5.89));
+    expect(Math.abs(sym.profit.mean - 67.21)).toBeLessThan(4 * se(sym.profit.stdErr, 13.43));
+    expect(Math.abs(inv.profit.std - 5.89)).toBeLessThan(4 * (5.89 / Math.sqrt(400)));
+    expect(Math.abs(inv.finalInventory.std - 2.8)).toBeLessThan(4 * (2.8 / Math.sqrt(400)));
+    expect(Math.abs(sym.finalInventory.std - 8.66)).toBeLessThan(4 * (8.66 / Math.sqrt(400)));
+  });
+
+  it('fillAfterMove measures δ from the moved mid: the side the mid moved towards fills', () => {
+    // Mid step 1.0 (σ = 1/√dt), half spread 0.5, k = 50: δ = 0.5 → p ≈ A·dt·e^(−25) ≈ 0; after the
+    // move the near quote is 0.5 through the mid (p capped at 1), the far one 1.5 away (≈ 0).
+    const fixed = createStrategy({ kind: 'fixed', halfSpreadTicks: 500_000, maxPositionLots: 1000 });
+    const w = { paths: 5, sigma: 1 / Math.sqrt(0.005), k: 50, aPerS: 140 };
+    const before = run(fixed, w);
+    const after = run(fixed, { ...w, fillAfterMove: true });
+    expect(before.paths.every((p) => p.fills === 0 && p.profitTickLots === 0)).toBe(true);
+    expect(after.paths.every((p) => p.fills === 200)).toBe(true);
+    // Every fill is 0.5 on the wrong side of the new mid, and the mid then moves on: a loss on average.
+    expect(after.profit.mean).toBeLessThan(0);
+  });
+
   it('countdown horizon: the quoted spread shrinks to (2/γ)·ln(1 + γ/k) as t → T; rolling keeps T − t = horizonS', () => {
     const countdown = run(as(), { paths: 20 });
     // Mean over n = 0..199 of γσ²(1 − n·dt) + (2/γ)ln(1 + γ/k) = 0.4 × 0.5025 + 1.290770; rounding adds < 2 ticks.

@@ -31,7 +31,7 @@ describe('model-market scenarios', () => {
   it('fills the AS 2008 defaults of data.model', () => {
     const s = parseScenario(MODEL, 'm.yaml');
     expect(s.data.source).toBe('model');
-    expect(s.data.model).toEqual({ paths: 10, s0: 100, horizonS: 1, dtS: 0.005, sigma: 2, aPerS: 140, k: 1.5, q0: 0, tickSize: '0.000001' });
+    expect(s.data.model).toEqual({ paths: 10, s0: 100, horizonS: 1, dtS: 0.005, sigma: 2, aPerS: 140, k: 1.5, q0: 0, tickSize: '0.000001', fillAfterMove: false });
     expect(s.trader.strategy).toMatchObject({ kind: 'avellaneda-stoikov', gamma: 0.1, gammaPerTick: null });
   });
 

@@ -70,6 +70,7 @@ describe('parseStrategyConfig', () => {
     expect(fieldOf(() => parseStrategyConfig({ kind: 'avellaneda-stoikov', maxPositionLots: 5, gamma: 0.1, horizonMode: 'fixed' }))).toBe('strategy.horizonMode');
     expect(fieldOf(() => parseStrategyConfig({ kind: 'avellaneda-stoikov', maxPositionLots: 5, gamma: 0.1, symmetric: 'yes' }))).toBe('strategy.symmetric');
     expect(fieldOf(() => parseStrategyConfig({ kind: 'fixed', maxPositionLots: 5, quoteThroughMid: 1 }))).toBe('strategy.quoteThroughMid');
+    expect(fieldOf(() => parseStrategyConfig({ kind: 'avellaneda-stoikov', maxPositionLots: 5, gamma: 0.1, spreadRiskTerm: 0 }))).toBe('strategy.spreadRiskTerm');
     expect(fieldOf(() => parseStrategyConfig({ kind: 'glft', maxPositionLots: 5, symmetric: true, gamma: 1 }))).toBe('strategy.symmetric');
   });
 

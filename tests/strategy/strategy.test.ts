@@ -329,6 +329,14 @@ describe('Avellaneda–Stoikov options for model markets', () => {
     expect(/spread ([\d.]+)/.exec(as({ horizonS: 10 }).decide(ctxWith({ book: wideBook, tsUs: 2_500_000 })).reason)![1]).toBe('5.2908');
   });
 
+  it('leaves γσ²(T − t) out of the spread with spreadRiskTerm: false, but not out of r', () => {
+    const intent = as({ horizonS: 10, spreadRiskTerm: false }).decide(ctxWith({ book: wideBook, positionLots: 1 }));
+    // r = 100 − 0.1·4·10 = 96, spread 1.290770 → 95.35 / 96.65 → 95 / 97.
+    expect(intent.reason).toMatch(/r 96\.0000 spread 1\.2908/);
+    expect(prices(intent.quotes, 'buy')).toEqual([95]);
+    expect(prices(intent.quotes, 'sell')).toEqual([97]);
+  });
+
   it('quotes the symmetric benchmark around the fair price whatever the inventory', () => {
     // q = 5: the inventory strategy's r = 100 − 5·0.4 = 98; the symmetric one stays at 100 ± 0.845.
     const skewed = as().decide(ctxWith({ book: wideBook, positionLots: 5 }));

@@ -86,7 +86,7 @@ export function registerBacktest(program: Command): void {
     .option('--strict', 'exit 1 when the run raised data-quality warnings (after writing the report)', false)
     .option('--batch-rows <n>', 'rows per store batch (does not change results)')
     .addHelpText('after', '\nModel markets (data.source: model, docs/MODEL_MARKETS.md): the strategy runs in the papers\' model world ' +
-      '(data.model: paths, s0, horizonS, dtS, sigma, aPerS, k, q0, tickSize) instead of the simulated exchange; the summary carries ' +
+      '(data.model: paths, s0, horizonS, dtS, sigma, aPerS, k, q0, tickSize, fillAfterMove) instead of the simulated exchange; the summary carries ' +
       'model: {paths, profit, finalInventory, fills, meanSpread} (mean, std, stdErr) and the run directory holds summary.json and paths.csv.\n' +
       '\nExamples:\n  maker backtest --scenario scenarios/quickstart.yaml\n  maker backtest -s scenarios/quickstart.yaml --seed 7 --set strategy.halfSpreadTicks=5 --json\n  maker backtest -s scenarios/quickstart.yaml --out runs    # writes runs/<run-id>/\n  maker backtest -s scenarios/model-as2008.yaml --set strategy.gamma=0.01 --json')
     .action(async (opts: BacktestCliOptions, cmd: Command) => {
