@@ -95,7 +95,7 @@ export interface ModelMarketResult {
   meanSpread: number;
 }
 
-/** A two-level-free book view: one lot at s − 1 and at s + 1 ticks, so that its mid is s exactly. */
+/** The book the strategy sees: one lot at s − 1 and one at s + 1 tick, so that its mid is s exactly. */
 class MidBook implements BookView {
   midTicks = 0;
   constructor(readonly symbol: string) {}

@@ -143,6 +143,32 @@ describe('model world: Avellaneda–Stoikov 2008 §3.3', () => {
     expect(run(as(), { paths: 30 }, 2).paths).not.toEqual(a.paths);
   });
 
+  it('shows the strategy a valid one-tick book around the mid, the true σ, A, k, and the path time', () => {
+    const seen: string[] = [];
+    const spy: Strategy = {
+      kind: 'fixed',
+      decide(ctx) {
+        const b = ctx.book;
+        const levels = (side: 'bid' | 'ask') => {
+          const out: number[] = [];
+          b.forEachLevel(side, (p, q) => void out.push(p, q));
+          return out;
+        };
+        seen.push(JSON.stringify([ctx.tsUs, ctx.positionLots, b.isValid(), b.lastUpdateId(), b.bestBidTicks(), b.bestAskTicks(), b.bestBidLots(), b.bestAskLots(),
+          b.qtyAt('bid', b.bestBidTicks()), b.qtyAt('ask', b.bestBidTicks()), b.levelCount('bid'), b.topLevels('ask', 2), b.topLevels('bid', 0), b.depthWithin('bid', 5), levels('bid'), levels('ask'),
+          ctx.signals.sigmaTicksPerSqrtS?.value, ctx.signals.intensityAPerS?.value, ctx.signals.intensityKPerTick?.value]));
+        return { symbol: ctx.instrument.symbol, tsUs: ctx.tsUs, quotes: [], cancelAll: true, flatten: false, reason: 'spy' };
+      },
+    };
+    const grid = modelGrid({ ...AS2008, horizonS: 0.01, q0: 3 }, inst);
+    const r = runModelPath(spy, { ...AS2008, horizonS: 0.01, q0: 3 }, grid, inst, new Rng(1));
+    expect(r).toMatchObject({ finalLots: 3, fills: 0, spreadCount: 0 });
+    const sigmaTicks = grid.sigmaEffective / 1e-6;
+    expect(JSON.parse(seen[0])).toEqual([0, 3, true, -1, 99_999_999, 100_000_001, 1, 1, 1, 0, 1, [{ priceTicks: 100_000_001, qtyLots: 1 }], [], 1, [99_999_999, 1], [100_000_001, 1], sigmaTicks, 140, 1.5e-6]);
+    expect(JSON.parse(seen[1]).slice(0, 2)).toEqual([5_000, 3]);
+    expect(seen).toHaveLength(2);
+  });
+
   it('summarises with the sample std and its standard error', () => {
     expect(summarize([1, 2, 3, 4])).toEqual({ n: 4, mean: 2.5, std: Math.sqrt(5 / 3), stdErr: Math.sqrt(5 / 3) / 2 });
     expect(summarize([7])).toEqual({ n: 1, mean: 7, std: 0, stdErr: 0 });
