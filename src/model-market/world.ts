@@ -19,7 +19,7 @@
  * inventory bound) is not filled.
  *
  * Units: prices are integer ticks of `tickSize` (fine enough to make rounding negligible: quotes
- * round outwards by < 1 tick, the mid step by < ½ tick; the result states both); time is integer µs
+ * round outwards by < 1 tick, the mid step by < ½ tick; the grid states the effective σ); time is integer µs
  * from 0 (every path is one session [0, T), so an AS countdown horizon of T sees T − t); inventory
  * and quote sizes are lots (the world's instrument has a step of 1). Cash and profit per path are
  * exact integers of ticks × lots (checked to stay safe integers); the statistics over paths are
