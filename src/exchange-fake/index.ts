@@ -5,5 +5,7 @@
 export { Authenticator, hmacHex, splitSignature, type ApiAccount } from './auth.ts';
 export { BinanceError, ERR } from './errors.ts';
 export { LocalExchange, type AccountState, type LocalExchangeOptions } from './local-exchange.ts';
-export { ExchangeServer, type ExchangeServerOptions } from './server.ts';
+export { ExchangeServer, type ExchangeServerConfig, type ExchangeServerOptions } from './server.ts';
+export { StreamHub, type StreamHubOptions } from './stream-hub.ts';
+export { DepthConflater, parseStreamName } from './streams.ts';
 export { syntheticMarket } from './market-source.ts';

@@ -64,6 +64,7 @@ export class LocalExchange {
   private readonly readAhead: number;
   private readonly marketListeners: MarketListener[] = [];
   private readonly accountListeners: AccountListener[] = [];
+  private readonly tickListeners: ((nowUs: number) => void)[] = [];
   /** Events delivered so far. */
   eventsDelivered = 0;
   /** Last error of the data source (the replay stops there), if any. */
@@ -106,6 +107,11 @@ export class LocalExchange {
 
   onMarket(l: MarketListener): void {
     this.marketListeners.push(l);
+  }
+
+  /** Called after each step of the replay with the time it reached (conflated streams close their windows). */
+  onTick(l: (nowUs: number) => void): void {
+    this.tickListeners.push(l);
   }
 
   onAccountEvent(l: AccountListener): void {
@@ -159,6 +165,7 @@ export class LocalExchange {
       this.buffer = [];
       this.bufferPos = 0;
     }
+    for (const l of this.tickListeners) l(now);
     if (this.buffer.length - this.bufferPos < this.readAhead && !this.sourceDone && !this.reading) void this.read().then(() => this.pump());
     this.arm();
   }

@@ -13,6 +13,7 @@ import { Authenticator, type ApiAccount } from './auth.ts';
 import { bookTicker, DEPTH_LIMITS, depthSnapshot, exchangeInfo } from './encode.ts';
 import { BinanceError, ERR } from './errors.ts';
 import type { AccountState, LocalExchange } from './local-exchange.ts';
+import { StreamHub, type StreamHubOptions } from './stream-hub.ts';
 import { bool, clientOrderId, oneOf, optionalInt, parseParams, priceTicks, qtyLots, required } from './params.ts';
 
 const MAX_BODY = 64 * 1024;
@@ -56,18 +57,27 @@ export interface ExchangeServerOptions {
   port?: number;
 }
 
+export interface ExchangeServerConfig {
+  /** WebSocket streams: server ping interval and connection lifetime (Binance: 3 min, 24 h). */
+  streams?: StreamHubOptions;
+}
+
 export class ExchangeServer {
   private readonly server: Server;
   private readonly auth: Authenticator;
   private readonly routes = new Map<string, Handler>();
   private readonly counters = new Counters();
 
+  readonly streams: StreamHub;
+
   constructor(
     private readonly ex: LocalExchange,
     accounts: readonly ApiAccount[],
+    config: ExchangeServerConfig = {},
   ) {
     this.auth = new Authenticator(accounts);
     this.server = createServer((req, res) => this.handle(req, res));
+    this.streams = new StreamHub(ex, this.server, config.streams);
     this.server.keepAliveTimeout = 65_000;
     this.server.headersTimeout = 10_000;
     this.server.requestTimeout = 30_000;
@@ -88,6 +98,7 @@ export class ExchangeServer {
 
   /** Stops accepting, closes idle and open connections; resolves when the server is closed. */
   close(): Promise<void> {
+    this.streams.close();
     return new Promise((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();

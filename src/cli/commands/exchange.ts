@@ -36,15 +36,18 @@ function positiveNumber(v: string, flag: string): number {
 export function registerExchange(program: Command): void {
   program
     .command('exchange')
-    .summary('serve a local Binance USDⓈ-M exchange (REST) on loopback for clients and tests')
+    .summary('serve a local Binance USDⓈ-M exchange (REST and market streams) on loopback for clients and tests')
     .description(
       'Starts a local exchange that speaks Binance USDⓈ-M REST (/fapi/v1/...): exchangeInfo, time, ping, depth, ' +
         'ticker/bookTicker, and signed order endpoints (POST/PUT/DELETE/GET order, openOrders, allOpenOrders) with ' +
         "Binance's HMAC-SHA256 signing, timestamp/recvWindow checks and error codes. The market is the synthetic " +
         'market replayed in real time (or --speed times faster); orders fill against it through the same simulated ' +
         'exchange as `maker backtest` (queue model, fees, Binance reject codes).\n\n' +
-        'Not yet served (issue 10, next): WebSocket market and user streams, ws-fapi, account/positions/balance ' +
-        'endpoints, listenKey, rate-limit enforcement, fault injection, replaying a store (--store), accounts files.\n\n' +
+        'WebSocket market streams on the same port: <symbol>@depth (250 ms), @depth@100ms, @depth@500ms, @depth@0ms, ' +
+        '@trade, @aggTrade, @bookTicker, @markPrice[@1s], as /ws/<streams>, /stream?streams=... or SUBSCRIBE, with or without ' +
+        'the /public, /market, /private prefix.\n\n' +
+        'Not yet served (issue 10, next): the user data stream and listenKey, ws-fapi, account/positions/balance ' +
+        'endpoints, rate-limit enforcement, fault injection, replaying a store (--store), accounts files.\n\n' +
         'Stops on SIGINT/SIGTERM, closing every connection.',
     )
     .option('--port <n>', 'TCP port (0: a free one)', '8090')
@@ -85,7 +88,7 @@ export function registerExchange(program: Command): void {
         process.stdout.write(
           `maker exchange: local Binance USDⓈ-M on ${info.rest} (synthetic ${symbols.join(', ')}, speed ${speed}×)\n` +
             `  REST     ${info.rest}/fapi/v1/...\n` +
-            `  streams  ${info.ws} (not served yet)\n` +
+            `  streams  ${info.ws}/ws/<stream>, ${info.ws}/stream?streams=... (also under /public, /market)\n` +
             `  ws-fapi  ${info.wsApi} (not served yet)\n` +
             `  API key  ${DEFAULT_ACCOUNT.apiKey}\n  secret   ${DEFAULT_ACCOUNT.secret}\n` +
             '  (a test account for this local exchange only)\nCtrl-C stops it.\n',

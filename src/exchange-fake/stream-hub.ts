@@ -1,0 +1,216 @@
+/**
+ * The local exchange's WebSocket market streams on the REST server's port, on every path style
+ * clients use (binance-live.md §3.2): routed `/public`, `/market`, `/private` or none, × `/ws`,
+ * `/ws/<s1>/<s2>` (raw frames) and `/stream?streams=<s1>/<s2>` (combined `{stream, data}` frames);
+ * `SUBSCRIBE` / `UNSUBSCRIBE` / `LIST_SUBSCRIPTIONS` with the request `id` echoed as given; invalid
+ * JSON gets `{"error":{"code":3,...}}` and the connection is closed, as on Binance. Server pings
+ * every `pingIntervalMs`; a connection is closed (code 1000) after `maxConnectionMs` (24 h on
+ * Binance; tests use seconds); a client that does not read (over 8 MiB buffered) is closed (1008).
+ */
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer } from 'ws';
+import type { MarketEvent } from '../model/events.ts';
+import type { LocalExchange } from './local-exchange.ts';
+import { DEPTH_SPEEDS_MS, DepthConflater, parseStreamName, payloadOf } from './streams.ts';
+
+export interface StreamHubOptions {
+  pingIntervalMs?: number;
+  maxConnectionMs?: number;
+}
+
+const MAX_BUFFERED = 8 * 1024 * 1024;
+const MAX_STREAMS = 1024;
+
+interface Conn {
+  ws: WebSocket;
+  combined: boolean;
+  streams: Set<string>;
+  timers: NodeJS.Timeout[];
+}
+
+export class StreamHub {
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  private readonly conns = new Set<Conn>();
+  /** Stream name → connections subscribed. */
+  private readonly subs = new Map<string, Set<Conn>>();
+  private readonly symbols: Set<string>;
+  /** Conflated depth streams, by stream name (run always, so `pu` chains from the start). */
+  private readonly conflaters = new Map<string, DepthConflater>();
+  /** Messages sent, for benchmarks and tests. */
+  messagesSent = 0;
+
+  constructor(
+    private readonly ex: LocalExchange,
+    server: Server,
+    private readonly o: StreamHubOptions = {},
+  ) {
+    this.symbols = new Set(ex.instruments.keys());
+    for (const inst of ex.instruments.values()) {
+      for (const [kind, speed] of Object.entries(DEPTH_SPEEDS_MS)) {
+        if (speed === 0) continue;
+        const name = `${inst.symbol.toLowerCase()}@${kind}`;
+        this.conflaters.set(name, new DepthConflater(inst.symbol, inst, speed, (p) => this.publish(name, p)));
+      }
+    }
+    ex.onMarket((e, at) => this.onMarket(e, at));
+    ex.onTick((now) => {
+      for (const c of this.conflaters.values()) c.tick(now);
+    });
+    server.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
+  }
+
+  /** Closes every connection with a close frame (1001 going away). */
+  close(): void {
+    for (const c of this.conns) this.drop(c, 1001, 'server shutting down');
+    this.wss.close();
+  }
+
+  get connections(): number {
+    return this.conns.size;
+  }
+
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = new URL(req.url ?? '/', 'http://local');
+    let path = url.pathname;
+    const route = /^\/(public|market|private)(?=\/)/.exec(path);
+    if (route !== null) path = path.slice(route[0].length);
+    let combined: boolean;
+    let initial: string[] = [];
+    if (path === '/ws' || path.startsWith('/ws/')) {
+      combined = false;
+      initial = path.length > 4 ? path.slice(4).split('/').filter((s) => s !== '') : [];
+    } else if (path === '/stream') {
+      combined = true;
+      initial = (url.searchParams.get('streams') ?? '').split('/').filter((s) => s !== '');
+    } else {
+      socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    // A path segment that is not a stream (ccxt opens /public/ws/0, then subscribes) is ignored.
+    const streams = initial.filter((s) => parseStreamName(s, this.symbols) !== null);
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.open(ws, combined, streams));
+  }
+
+  private open(ws: WebSocket, combined: boolean, streams: string[]): void {
+    const c: Conn = { ws, combined, streams: new Set(), timers: [] };
+    this.conns.add(c);
+    for (const s of streams) this.subscribe(c, s);
+    const ping = setInterval(() => ws.ping(), this.o.pingIntervalMs ?? 180_000);
+    ping.unref();
+    const life = setTimeout(() => this.drop(c, 1000, 'connection lifetime reached'), this.o.maxConnectionMs ?? 86_400_000);
+    life.unref();
+    c.timers.push(ping, life);
+    ws.on('message', (data, isBinary) => this.control(c, isBinary ? '' : String(data)));
+    ws.on('close', () => this.forget(c));
+    ws.on('error', () => this.forget(c));
+  }
+
+  private control(c: Conn, text: string): void {
+    let msg: { method?: unknown; params?: unknown; id?: unknown };
+    try {
+      msg = JSON.parse(text);
+    } catch (e) {
+      this.send(c, { error: { code: 3, msg: `Invalid JSON: ${(e as Error).message}` } });
+      this.drop(c, 1003, 'invalid JSON');
+      return;
+    }
+    const id = msg?.id ?? null;
+    if (typeof msg !== 'object' || msg === null || typeof msg.method !== 'string') {
+      this.send(c, { error: { code: 2, msg: 'Invalid request: missing field `method`' }, id });
+      return;
+    }
+    const params = Array.isArray(msg.params) ? msg.params : [];
+    switch (msg.method) {
+      case 'SUBSCRIBE':
+      case 'UNSUBSCRIBE': {
+        const bad = params.find((p) => typeof p !== 'string' || parseStreamName(p, this.symbols) === null);
+        if (bad !== undefined) {
+          this.send(c, { error: { code: 2, msg: `Invalid request: unknown stream ${JSON.stringify(bad)} (served: <symbol>@depth[@100ms|@500ms|@0ms], @trade, @aggTrade, @bookTicker, @markPrice[@1s] of ${[...this.symbols].join(', ')})` }, id });
+          return;
+        }
+        if (msg.method === 'SUBSCRIBE' && c.streams.size + params.length > MAX_STREAMS) {
+          this.send(c, { error: { code: 2, msg: `Invalid request: more than ${MAX_STREAMS} streams on one connection` }, id });
+          return;
+        }
+        for (const p of params as string[]) (msg.method === 'SUBSCRIBE' ? this.subscribe(c, p) : this.unsubscribe(c, p));
+        this.send(c, { result: null, id });
+        return;
+      }
+      case 'LIST_SUBSCRIPTIONS':
+        this.send(c, { result: [...c.streams], id });
+        return;
+      default:
+        this.send(c, { error: { code: 2, msg: `Invalid request: unknown method ${JSON.stringify(msg.method)}` }, id });
+    }
+  }
+
+  private subscribe(c: Conn, name: string): void {
+    c.streams.add(name);
+    let set = this.subs.get(name);
+    if (set === undefined) this.subs.set(name, (set = new Set()));
+    set.add(c);
+  }
+
+  private unsubscribe(c: Conn, name: string): void {
+    c.streams.delete(name);
+    this.subs.get(name)?.delete(c);
+  }
+
+  private forget(c: Conn): void {
+    if (!this.conns.delete(c)) return;
+    for (const t of c.timers) clearTimeout(t);
+    for (const s of c.streams) this.subs.get(s)?.delete(c);
+  }
+
+  private drop(c: Conn, code: number, reason: string): void {
+    this.forget(c);
+    try {
+      c.ws.close(code, reason);
+    } catch {
+      c.ws.terminate();
+    }
+  }
+
+  private onMarket(e: MarketEvent, at: number): void {
+    const sym = e.symbol.toLowerCase();
+    if (e.type === 'snapshot') {
+      for (const [name, cf] of this.conflaters) if (cf.symbol === e.symbol) cf.reset();
+      return;
+    }
+    if (e.type === 'depth') {
+      for (const [name, cf] of this.conflaters) if (cf.symbol === e.symbol) cf.add(e, at);
+      const raw = `${sym}@depth@0ms`;
+      if (this.subs.get(raw)?.size) this.publish(raw, payloadOf(e, this.ex.instruments.get(e.symbol)!, (us) => this.ex.mapUs(us))!);
+      return;
+    }
+    const names = e.type === 'markPrice' ? [`${sym}@markPrice`, `${sym}@markPrice@1s`] : [`${sym}@${e.type}`];
+    let payload: object | null | undefined;
+    for (const name of names) {
+      if (!this.subs.get(name)?.size) continue;
+      payload ??= payloadOf(e, this.ex.instruments.get(e.symbol)!, (us) => this.ex.mapUs(us));
+      if (payload !== null) this.publish(name, payload);
+    }
+  }
+
+  private publish(name: string, data: object): void {
+    const set = this.subs.get(name);
+    if (set === undefined || set.size === 0) return;
+    let raw: string | undefined;
+    let combined: string | undefined;
+    for (const c of set) {
+      const text = c.combined ? (combined ??= JSON.stringify({ stream: name, data })) : (raw ??= JSON.stringify(data));
+      this.send(c, text);
+    }
+  }
+
+  private send(c: Conn, msg: object | string): void {
+    if (c.ws.readyState !== WebSocket.OPEN) return;
+    if (c.ws.bufferedAmount > MAX_BUFFERED) {
+      this.drop(c, 1008, 'client too slow: over 8 MiB unsent');
+      return;
+    }
+    c.ws.send(typeof msg === 'string' ? msg : JSON.stringify(msg));
+    this.messagesSent++;
+  }
+}
