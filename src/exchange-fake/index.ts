@@ -9,3 +9,4 @@ export { ExchangeServer, type ExchangeServerConfig, type ExchangeServerOptions }
 export { StreamHub, type StreamHubOptions } from './stream-hub.ts';
 export { DepthConflater, parseStreamName } from './streams.ts';
 export { syntheticMarket } from './market-source.ts';
+export { ListenKeys, orderTradeUpdate, tradeLite } from './user-stream.ts';

@@ -123,8 +123,8 @@ export class OrderTable {
   }
 }
 
-/** cumQuote / executedQty at the instrument's price precision plus a few digits, as Binance prints it ("0" before a fill). */
-function averagePrice(cumQuote: ScaledDecimal, executedLots: number, inst: Instrument): string {
+/** cumQuote / executedQty at the instrument's price precision plus a few digits, as Binance prints it ("0.00" before a fill). */
+export function averagePrice(cumQuote: ScaledDecimal, executedLots: number, inst: Instrument): string {
   if (executedLots === 0) return '0.00';
   const qty = parseDecimal(inst.lotsToQty(executedLots));
   const scale = inst.priceDecimals + 3;

@@ -14,6 +14,7 @@ import { bookTicker, DEPTH_LIMITS, depthSnapshot, exchangeInfo } from './encode.
 import { BinanceError, ERR } from './errors.ts';
 import type { AccountState, LocalExchange } from './local-exchange.ts';
 import { StreamHub, type StreamHubOptions } from './stream-hub.ts';
+import { ListenKeys } from './user-stream.ts';
 import { bool, clientOrderId, oneOf, optionalInt, parseParams, priceTicks, qtyLots, required } from './params.ts';
 
 const MAX_BODY = 64 * 1024;
@@ -60,6 +61,8 @@ export interface ExchangeServerOptions {
 export interface ExchangeServerConfig {
   /** WebSocket streams: server ping interval and connection lifetime (Binance: 3 min, 24 h). */
   streams?: StreamHubOptions;
+  /** How long a listen key lives without a keepalive, µs (Binance: 60 min). */
+  listenKeyValidityUs?: number;
 }
 
 export class ExchangeServer {
@@ -69,6 +72,7 @@ export class ExchangeServer {
   private readonly counters = new Counters();
 
   readonly streams: StreamHub;
+  readonly listenKeys: ListenKeys;
 
   constructor(
     private readonly ex: LocalExchange,
@@ -77,7 +81,8 @@ export class ExchangeServer {
   ) {
     this.auth = new Authenticator(accounts);
     this.server = createServer((req, res) => this.handle(req, res));
-    this.streams = new StreamHub(ex, this.server, config.streams);
+    this.listenKeys = new ListenKeys(config.listenKeyValidityUs);
+    this.streams = new StreamHub(ex, this.server, this.listenKeys, config.streams);
     this.server.keepAliveTimeout = 65_000;
     this.server.headersTimeout = 10_000;
     this.server.requestTimeout = 30_000;
@@ -207,6 +212,17 @@ export class ExchangeServer {
 
   private routeSigned(): void {
     const r = this.routes;
+    // The user data stream's key: API key only, no signature (USER_STREAM).
+    r.set('POST /fapi/v1/listenKey', ({ apiKey }) => ({ status: 200, body: { listenKey: this.listenKeys.create(this.auth.account(apiKey).apiKey, this.ex.nowUs()).key } }));
+    r.set('PUT /fapi/v1/listenKey', ({ apiKey }) => {
+      const acc = this.auth.account(apiKey).apiKey;
+      if (!this.listenKeys.keepAlive(acc, this.ex.nowUs())) throw ERR.badListenKey();
+      return { status: 200, body: { listenKey: this.listenKeys.ofAccount(acc)!.key } };
+    });
+    r.set('DELETE /fapi/v1/listenKey', ({ apiKey }) => {
+      this.listenKeys.delete(this.auth.account(apiKey).apiKey);
+      return { status: 200, body: {} };
+    });
     r.set('POST /fapi/v1/order', this.signed(({ params }, a) => ({ ...this.placeOrder(params, a), orders: true })));
     r.set('PUT /fapi/v1/order', this.signed(({ params }, a) => ({ ...this.modifyOrder(params, a), orders: true })));
     r.set('DELETE /fapi/v1/order', this.signed(({ params }, a) => this.cancelOrder(params, a)));

@@ -11,8 +11,10 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { MarketEvent } from '../model/events.ts';
-import type { LocalExchange } from './local-exchange.ts';
+import type { VenueEvent } from '../model/venue.ts';
+import type { AccountState, LocalExchange } from './local-exchange.ts';
 import { DEPTH_SPEEDS_MS, DepthConflater, parseStreamName, payloadOf } from './streams.ts';
+import { orderTradeUpdate, tradeLite, type ListenKeys } from './user-stream.ts';
 
 export interface StreamHubOptions {
   pingIntervalMs?: number;
@@ -43,6 +45,7 @@ export class StreamHub {
   constructor(
     private readonly ex: LocalExchange,
     server: Server,
+    private readonly keys: ListenKeys,
     private readonly o: StreamHubOptions = {},
   ) {
     this.symbols = new Set(ex.instruments.keys());
@@ -56,7 +59,13 @@ export class StreamHub {
     ex.onMarket((e, at) => this.onMarket(e, at));
     ex.onTick((now) => {
       for (const c of this.conflaters.values()) c.tick(now);
+      for (const k of this.keys.expire(now)) {
+        this.publish(k.key, { e: 'listenKeyExpired', E: Math.floor(now / 1000), listenKey: k.key });
+        for (const c of this.subs.get(k.key) ?? []) c.streams.delete(k.key);
+        this.subs.delete(k.key);
+      }
     });
+    ex.onAccountEvent((a, e) => this.onAccountEvent(a, e));
     server.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
   }
 
@@ -87,8 +96,9 @@ export class StreamHub {
       socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
       return;
     }
+    for (const k of url.searchParams.getAll('listenKey')) initial.push(k);
     // A path segment that is not a stream (ccxt opens /public/ws/0, then subscribes) is ignored.
-    const streams = initial.filter((s) => parseStreamName(s, this.symbols) !== null);
+    const streams = initial.filter((s) => this.valid(s));
     this.wss.handleUpgrade(req, socket, head, (ws) => this.open(ws, combined, streams));
   }
 
@@ -124,7 +134,7 @@ export class StreamHub {
     switch (msg.method) {
       case 'SUBSCRIBE':
       case 'UNSUBSCRIBE': {
-        const bad = params.find((p) => typeof p !== 'string' || parseStreamName(p, this.symbols) === null);
+        const bad = params.find((p) => typeof p !== 'string' || !this.valid(p));
         if (bad !== undefined) {
           this.send(c, { error: { code: 2, msg: `Invalid request: unknown stream ${JSON.stringify(bad)} (served: <symbol>@depth[@100ms|@500ms|@0ms], @trade, @aggTrade, @bookTicker, @markPrice[@1s] of ${[...this.symbols].join(', ')})` }, id });
           return;
@@ -143,6 +153,25 @@ export class StreamHub {
       default:
         this.send(c, { error: { code: 2, msg: `Invalid request: unknown method ${JSON.stringify(msg.method)}` }, id });
     }
+  }
+
+  /** A market stream we serve, or a live listen key (the user data stream). */
+  private valid(name: string): boolean {
+    if (parseStreamName(name, this.symbols) !== null) return true;
+    const k = this.keys.get(name);
+    return k !== undefined && !k.expired;
+  }
+
+  private onAccountEvent(a: AccountState, e: VenueEvent): void {
+    if (e.kind !== 'report') return;
+    const key = this.keys.ofAccount(a.account.apiKey);
+    if (key === undefined || !this.subs.get(key.key)?.size) return;
+    const r = e.report;
+    const inst = this.ex.instruments.get(r.symbol)!;
+    const lite = tradeLite(r, inst);
+    if (lite !== null) this.publish(key.key, lite);
+    const otu = orderTradeUpdate(r, a.orders.find(r.orderId, undefined), inst, inst.spec.marginAsset);
+    if (otu !== null) this.publish(key.key, otu);
   }
 
   private subscribe(c: Conn, name: string): void {

@@ -116,3 +116,70 @@ describe('market streams', () => {
     }
   }, 30_000);
 });
+
+describe('user data stream', () => {
+  it('listenKey POST / PUT / DELETE with the API key only; -1125 for a key that is gone; -2015 without a key', async () => {
+    const post = async (method: string, key: string | null = ACCOUNT.apiKey) => {
+      const r = await fetch(`${h.base}/fapi/v1/listenKey`, { method, headers: key === null ? {} : { 'x-mbx-apikey': key } });
+      return { status: r.status, json: (await r.json()) as { listenKey?: string; code?: number } };
+    };
+    const a = await post('POST');
+    expect(a.json.listenKey).toMatch(/^[A-Za-z0-9]{64}$/);
+    expect((await post('POST')).json.listenKey).toBe(a.json.listenKey); // the live key, extended
+    expect((await post('PUT')).json).toEqual({ listenKey: a.json.listenKey });
+    expect((await post('DELETE')).json).toEqual({});
+    expect((await post('PUT')).json.code).toBe(-1125);
+    expect((await post('POST', null)).json.code).toBe(-2015);
+  });
+
+  it("ccxt pro's watchOrders sees our order's NEW and CANCELED from ORDER_TRADE_UPDATE", async () => {
+    const c = new ccxt.pro.binanceusdm({ apiKey: ACCOUNT.apiKey, secret: ACCOUNT.secret, timeout: 5_000, options: { fetchCurrencies: false } });
+    const api = c.urls.api as Record<string, unknown>;
+    api.fapiPublic = api.fapiPrivate = `${h.base}/fapi/v1`;
+    api.fapiPublicV2 = api.fapiPrivateV2 = `${h.base}/fapi/v2`;
+    api.fapiPublicV3 = api.fapiPrivateV3 = `${h.base}/fapi/v3`;
+    (api.ws as Record<string, unknown>).future = wsUrl('/ws');
+    await c.loadHttpProxyAgent();
+    await c.loadMarkets();
+    try {
+      const first = c.watchOrders('BTC/USDT:USDT');
+      await new Promise((r) => setTimeout(r, 500)); // the user stream is connected
+      const ob = await c.fetchOrderBook('BTC/USDT:USDT', 5);
+      const o = await c.createOrder('BTC/USDT:USDT', 'limit', 'sell', 0.01, ob.asks[0][0]! + 300, { postOnly: true });
+      const seenNew = await first;
+      expect(seenNew.map((x) => [x.id, x.status])).toContainEqual([o.id, 'open']);
+      const next = c.watchOrders('BTC/USDT:USDT');
+      await c.cancelOrder(o.id!, 'BTC/USDT:USDT');
+      const seenCancel = await next;
+      expect(seenCancel.find((x) => x.id === o.id)?.status).toBe('canceled');
+    } finally {
+      // ccxt rejects the subscriptions it still holds (other message hashes of watchOrders) on close.
+      for (const client of Object.values(c.clients as Record<string, { futures: Record<string, Promise<unknown>> }>)) for (const f of Object.values(client.futures)) f.catch(() => {});
+      await c.close();
+    }
+  }, 30_000);
+
+  it('pushes ORDER_TRADE_UPDATE and TRADE_LITE for a fill, and listenKeyExpired when the key expires', async () => {
+    const lk = ((await (await fetch(`${h.base}/fapi/v1/listenKey`, { method: 'POST', headers: { 'x-mbx-apikey': ACCOUNT.apiKey } })).json()) as { listenKey: string }).listenKey;
+    const u = await client(`/private/ws?listenKey=${lk}`);
+    const { signed } = await import('./helpers.ts');
+    const r = await signed(h.base, 'POST', '/fapi/v1/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.002', newClientOrderId: 'mkt1' });
+    expect(r.status).toBe(200);
+    await until(() => u.messages.some((m) => (m as { e: string; o?: { x: string } }).e === 'ORDER_TRADE_UPDATE' && (m as { o: { X: string } }).o.X === 'FILLED'));
+    const kinds = u.messages.map((m) => (m as { e: string }).e);
+    expect(kinds).toContain('TRADE_LITE');
+    const fill = u.messages.find((m) => (m as { o?: { X: string } }).o?.X === 'FILLED') as { o: { c: string; x: string; z: string; N: string; n: string; m: boolean; ap: string } };
+    expect(fill.o).toMatchObject({ c: 'mkt1', x: 'TRADE', z: '0.002', N: 'USDT', m: false });
+    expect(Number(fill.o.n)).toBeGreaterThan(0);
+    expect(Number(fill.o.ap)).toBeGreaterThan(0);
+    // Expire it now: the stream says so, then carries nothing more of this account.
+    h.server.listenKeys.get(lk)!.expiresUs = 0;
+    h.ex.pump();
+    await until(() => u.messages.some((m) => (m as { e: string }).e === 'listenKeyExpired'));
+    const n = u.messages.length;
+    await signed(h.base, 'POST', '/fapi/v1/order', { symbol: 'BTCUSDT', side: 'SELL', type: 'MARKET', quantity: '0.002' });
+    await new Promise((res) => setTimeout(res, 300));
+    expect(u.messages.length).toBe(n);
+    u.ws.close();
+  });
+});

@@ -46,7 +46,9 @@ export function registerExchange(program: Command): void {
         'WebSocket market streams on the same port: <symbol>@depth (250 ms), @depth@100ms, @depth@500ms, @depth@0ms, ' +
         '@trade, @aggTrade, @bookTicker, @markPrice[@1s], as /ws/<streams>, /stream?streams=... or SUBSCRIBE, with or without ' +
         'the /public, /market, /private prefix.\n\n' +
-        'Not yet served (issue 10, next): the user data stream and listenKey, ws-fapi, account/positions/balance ' +
+        'User data stream: POST/PUT/DELETE /fapi/v1/listenKey, then /ws/<listenKey> (or ?listenKey=): ORDER_TRADE_UPDATE, ' +
+        'TRADE_LITE, listenKeyExpired.\n\n' +
+        'Not yet served (issue 10, next): ACCOUNT_UPDATE, ws-fapi, account/positions/balance ' +
         'endpoints, rate-limit enforcement, fault injection, replaying a store (--store), accounts files.\n\n' +
         'Stops on SIGINT/SIGTERM, closing every connection.',
     )
