@@ -57,8 +57,17 @@ export class Authenticator {
 
   /** Checks a SIGNED request; returns its account. */
   verify(apiKey: string | undefined, query: string, body: string, params: Map<string, string>, serverMs: number): ApiAccount {
-    const a = this.account(apiKey);
     const { payload, signature } = splitSignature(query, body);
+    return this.check(apiKey, payload, signature, params, serverMs);
+  }
+
+  /** Checks a SIGNED ws-fapi request (`apiKey`, `timestamp` and `signature` among its params). */
+  verifyWs(params: Map<string, string>, serverMs: number): ApiAccount {
+    return this.check(params.get('apiKey'), wsPayload(params), params.get('signature') ?? null, params, serverMs);
+  }
+
+  private check(apiKey: string | undefined, payload: string, signature: string | null, params: Map<string, string>, serverMs: number): ApiAccount {
+    const a = this.account(apiKey);
     if (signature === null || signature === '') throw ERR.mandatory('signature');
     const ts = params.get('timestamp');
     if (ts === undefined || ts === '') throw ERR.mandatory('timestamp');
@@ -78,6 +87,15 @@ export class Authenticator {
     if (serverMs - t > recvWindow) throw ERR.timestampOld();
     return a;
   }
+}
+
+/** The ws-fapi signature payload: every parameter but `signature`, sorted by name, `k=v` joined by `&`. */
+export function wsPayload(params: Map<string, string>): string {
+  return [...params.keys()]
+    .filter((k) => k !== 'signature')
+    .sort()
+    .map((k) => `${k}=${params.get(k)}`)
+    .join('&');
 }
 
 export function isBinanceError(e: unknown): e is BinanceError {

@@ -15,6 +15,7 @@ import { BinanceError, ERR } from './errors.ts';
 import type { AccountState, LocalExchange } from './local-exchange.ts';
 import { StreamHub, type StreamHubOptions } from './stream-hub.ts';
 import { ListenKeys } from './user-stream.ts';
+import { WsApi } from './ws-api.ts';
 import { bool, clientOrderId, oneOf, optionalInt, parseParams, priceTicks, qtyLots, required } from './params.ts';
 
 const MAX_BODY = 64 * 1024;
@@ -28,7 +29,7 @@ interface Req {
   apiKey: string | undefined;
 }
 
-type Reply = { status: number; body: unknown; orders?: boolean };
+export type Reply = { status: number; body: unknown; orders?: boolean };
 type Handler = (r: Req) => Reply;
 
 /** Per-minute and per-10-second windows of request weight and order counts (reported in headers). */
@@ -67,22 +68,29 @@ export interface ExchangeServerConfig {
 
 export class ExchangeServer {
   private readonly server: Server;
-  private readonly auth: Authenticator;
+  readonly auth: Authenticator;
   private readonly routes = new Map<string, Handler>();
   private readonly counters = new Counters();
 
   readonly streams: StreamHub;
   readonly listenKeys: ListenKeys;
+  readonly wsApi: WsApi;
 
   constructor(
-    private readonly ex: LocalExchange,
+    readonly ex: LocalExchange,
     accounts: readonly ApiAccount[],
     config: ExchangeServerConfig = {},
   ) {
     this.auth = new Authenticator(accounts);
     this.server = createServer((req, res) => this.handle(req, res));
     this.listenKeys = new ListenKeys(config.listenKeyValidityUs);
-    this.streams = new StreamHub(ex, this.server, this.listenKeys, config.streams);
+    this.streams = new StreamHub(ex, this.listenKeys, config.streams);
+    this.wsApi = new WsApi(this, config.streams);
+    this.server.on('upgrade', (req, socket, head) => {
+      const path = (req.url ?? '/').split('?')[0];
+      if (path === '/ws-fapi/v1') this.wsApi.upgrade(req, socket, head);
+      else this.streams.upgrade(req, socket, head);
+    });
     this.server.keepAliveTimeout = 65_000;
     this.server.headersTimeout = 10_000;
     this.server.requestTimeout = 30_000;
@@ -104,6 +112,7 @@ export class ExchangeServer {
   /** Stops accepting, closes idle and open connections; resolves when the server is closed. */
   close(): Promise<void> {
     this.streams.close();
+    this.wsApi.close();
     return new Promise((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
@@ -114,7 +123,7 @@ export class ExchangeServer {
     return this.server;
   }
 
-  private nowMs(): number {
+  nowMs(): number {
     return Math.floor(this.ex.nowUs() / 1000);
   }
 
@@ -174,7 +183,7 @@ export class ExchangeServer {
     res.end(JSON.stringify(reply.body));
   }
 
-  private instrument(p: Map<string, string>): Instrument {
+  instrument(p: Map<string, string>): Instrument {
     const inst = this.ex.instruments.get(required(p, 'symbol'));
     if (inst === undefined) throw ERR.badSymbol();
     return inst;
@@ -244,7 +253,7 @@ export class ExchangeServer {
     }));
   }
 
-  private placeOrder(p: Map<string, string>, a: AccountState): Reply {
+  placeOrder(p: Map<string, string>, a: AccountState): Reply {
     const inst = this.instrument(p);
     const side = oneOf(p, 'side', ['BUY', 'SELL'] as const, ERR.invalidSide);
     const type = oneOf(p, 'type', ['LIMIT', 'MARKET', 'STOP', 'TAKE_PROFIT', 'STOP_MARKET', 'TAKE_PROFIT_MARKET', 'TRAILING_STOP_MARKET'] as const, ERR.invalidOrderType);
@@ -271,7 +280,7 @@ export class ExchangeServer {
     return { status: 200, body: a.orders.json(o) };
   }
 
-  private cancelOrder(p: Map<string, string>, a: AccountState): Reply {
+  cancelOrder(p: Map<string, string>, a: AccountState): Reply {
     const inst = this.instrument(p);
     const orderId = optionalInt(p, 'orderId');
     const cid = p.get('origClientOrderId');
@@ -284,7 +293,7 @@ export class ExchangeServer {
     return { status: 200, body: a.orders.json(o) };
   }
 
-  private modifyOrder(p: Map<string, string>, a: AccountState): Reply {
+  modifyOrder(p: Map<string, string>, a: AccountState): Reply {
     const inst = this.instrument(p);
     const orderId = optionalInt(p, 'orderId');
     const cid = p.get('origClientOrderId');

@@ -7,7 +7,7 @@
  * every `pingIntervalMs`; a connection is closed (code 1000) after `maxConnectionMs` (24 h on
  * Binance; tests use seconds); a client that does not read (over 8 MiB buffered) is closed (1008).
  */
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { MarketEvent } from '../model/events.ts';
@@ -44,7 +44,6 @@ export class StreamHub {
 
   constructor(
     private readonly ex: LocalExchange,
-    server: Server,
     private readonly keys: ListenKeys,
     private readonly o: StreamHubOptions = {},
   ) {
@@ -66,7 +65,6 @@ export class StreamHub {
       }
     });
     ex.onAccountEvent((a, e) => this.onAccountEvent(a, e));
-    server.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
   }
 
   /** Closes every connection with a close frame (1001 going away). */
@@ -79,7 +77,8 @@ export class StreamHub {
     return this.conns.size;
   }
 
-  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  /** An HTTP upgrade on a stream path (the server routes /ws-fapi elsewhere). */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const url = new URL(req.url ?? '/', 'http://local');
     let path = url.pathname;
     const route = /^\/(public|market|private)(?=\/)/.exec(path);

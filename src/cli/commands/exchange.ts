@@ -48,7 +48,8 @@ export function registerExchange(program: Command): void {
         'the /public, /market, /private prefix.\n\n' +
         'User data stream: POST/PUT/DELETE /fapi/v1/listenKey, then /ws/<listenKey> (or ?listenKey=): ORDER_TRADE_UPDATE, ' +
         'TRADE_LITE, listenKeyExpired.\n\n' +
-        'Not yet served (issue 10, next): ACCOUNT_UPDATE, ws-fapi, account/positions/balance ' +
+        'WebSocket API on /ws-fapi/v1: order.place, order.modify, order.cancel, order.status, userDataStream.start/ping/stop.\n\n' +
+        'Not yet served (issue 10, next): ACCOUNT_UPDATE, Ed25519 keys and ws-fapi sessions, account/positions/balance ' +
         'endpoints, rate-limit enforcement, fault injection, replaying a store (--store), accounts files.\n\n' +
         'Stops on SIGINT/SIGTERM, closing every connection.',
     )
@@ -91,7 +92,7 @@ export function registerExchange(program: Command): void {
           `maker exchange: local Binance USDⓈ-M on ${info.rest} (synthetic ${symbols.join(', ')}, speed ${speed}×)\n` +
             `  REST     ${info.rest}/fapi/v1/...\n` +
             `  streams  ${info.ws}/ws/<stream>, ${info.ws}/stream?streams=... (also under /public, /market)\n` +
-            `  ws-fapi  ${info.wsApi} (not served yet)\n` +
+            `  ws-fapi  ${info.wsApi}\n` +
             `  API key  ${DEFAULT_ACCOUNT.apiKey}\n  secret   ${DEFAULT_ACCOUNT.secret}\n` +
             '  (a test account for this local exchange only)\nCtrl-C stops it.\n',
         );
