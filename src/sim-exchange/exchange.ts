@@ -18,10 +18,9 @@ import type { FeeRates, SimExchangeCounters, SimExchangeOptions, SimOrderView, S
 
 const EPS = 1e-9;
 
-/** A print's match time: `T` where the source has it, else its exchange time. */
+/** A print's match time `T` (the importers set it to the exchange time where the source has none). */
 function matchTimeUs(e: Trade | AggTrade): number {
-  const t = (e as { tsTransactUs?: number }).tsTransactUs;
-  return t === undefined ? e.tsExchangeUs : t;
+  return e.tsTransactUs;
 }
 
 const byPriceDesc = (a: SimOrder, b: SimOrder): number => b.priceTicks - a.priceTicks;

@@ -11,7 +11,7 @@ import type { MarketEvent, Trade } from '../../src/model/events.ts';
 import type { ExecutionReport, SimVenue, VenueCommand, VenueEvent } from '../../src/model/venue.ts';
 
 function trade(i: number, exUs: number, rxUs: number, symbol = 'BTCUSDT'): Trade {
-  return { type: 'trade', symbol, tsExchangeUs: exUs, tsReceiveUs: rxUs, tradeId: i, priceTicks: 1000 + i, qtyLots: 1, buyerIsMaker: i % 2 === 0 };
+  return { type: 'trade', symbol, tsExchangeUs: exUs, tsReceiveUs: rxUs, tsTransactUs: exUs, tradeId: i, priceTicks: 1000 + i, qtyLots: 1, buyerIsMaker: i % 2 === 0 };
 }
 
 function report(cmd: VenueCommand, tsUs: number): ExecutionReport {
