@@ -23,7 +23,7 @@ import type { MarketEvent } from '../model/events.ts';
 import { loadExchangeInfoFile } from '../adapter/binance/index.ts';
 import { Instrument } from '../model/instrument.ts';
 import type { Scenario } from '../scenario/index.ts';
-import { compareWithMeta, hashFiles, mergeSources, openStore, tableLacksMatchTime, type EventBatches, type FileCheck, type PartitionMeta, type TableName } from '../store/index.ts';
+import { TABLES, compareWithMeta, hashFiles, mergeSources, openStore, tableLacksMatchTime, type EventBatches, type FileCheck, type PartitionMeta, type TableName } from '../store/index.ts';
 import { DEFAULT_SYNTHETIC, syntheticInstrument, type SyntheticConfig } from '../synthetic/index.ts';
 import type { SimVenue } from '../model/venue.ts';
 import type { TraderPort } from '../trader/index.ts';
@@ -155,7 +155,7 @@ export async function prepareData(scenario: Scenario, batchRows = 65_536): Promi
         metas.push({ symbol, date, table: t, m, instrument: meta.instrument, imports: meta.imports });
         files.push({ meta, table: t, path: join(root, d.venue, symbol, date, m.file) });
       }
-      if (lacking.length > 0) noMatchTime.push({ symbol, date, tables: lacking });
+      if (lacking.length > 0) noMatchTime.push({ symbol, date, tables: TABLES.filter((t) => lacking.includes(t)) });
     }
     if (rows === 0) {
       const range = d.range ? ` in ${d.range.text}` : '';
