@@ -217,7 +217,8 @@ export function formatReport(report: CheckReport): string {
     if (report.damage.count > report.damage.list.length) out.push(`  ... and ${report.damage.count - report.damage.list.length} more`);
   }
   const skipped = Object.entries(report.skippedStreams);
-  if (skipped.length > 0) out.push(`skipped unknown streams (not checked): ${skipped.map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  // "<stream> X=<type>": trades that are not market prints (X ≠ MARKET), skipped at import.
+  if (skipped.length > 0) out.push(`skipped unknown streams and non-market trades (not checked): ${skipped.map(([k, n]) => `${k} ${n}`).join(', ')}`);
   out.push(isClean(report) ? 'result: clean' : 'result: problems found (exit status 1)');
   return `${out.join('\n')}\n`;
 }
