@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { MarketEvent } from '../../src/model/events.ts';
-import { ColumnarBatch, StoreWriter, openStore, readEvents, readMarketEvents, tableLacksMatchTime, type PartitionMeta } from '../../src/store/index.ts';
+import { ColumnarBatch, StoreWriter, inspectStore, openStore, readEvents, readMarketEvents, tableLacksMatchTime, type PartitionMeta } from '../../src/store/index.ts';
 import { INSTRUMENT, T0, collect, removeTempRoots, tempRoot } from './helpers.ts';
 import { downgradeToFormat3 } from './old-format.ts';
 
@@ -81,6 +81,10 @@ describe('match time in the store', () => {
     expect(back).toEqual(want);
     expect(match).toEqual(want.map((e) => (e.type === 'markPrice' ? e.tsExchangeUs : e.tsTransactUs)));
     expect(await collect(readMarketEvents(root, { venue: VENUE, symbol: S }))).toEqual(want);
+    // data check lists it (not as damage).
+    const integrity = await inspectStore(root);
+    expect(integrity.damaged).toEqual([]);
+    expect(integrity.noMatchTime).toEqual([`${join(root, VENUE, S, '2024-08-08')}: book_ticker, trades, agg_trades`]);
 
     // Importing more into it writes maker-store/4 but keeps saying which tables lack T (their old rows do).
     const more: MarketEvent[] = [{ type: 'trade', symbol: S, tsExchangeUs: T0 + 5_000_000, tsReceiveUs: T0 + 5_002_000, tsTransactUs: T0 + 4_999_000, tradeId: 10_000, priceTicks: 600_000, qtyLots: 1, buyerIsMaker: false }];

@@ -209,6 +209,7 @@ export function formatReport(report: CheckReport): string {
     const st = report.store;
     out.push(`store files     ${st.files} in ${st.partitions} partition(s): ${st.verified} match their SHA-256${st.unverified.length > 0 ? `, ${st.unverified.length} without a recorded hash (written before maker-store/3: re-import to add hashes)` : ''}`);
     for (const c of st.damaged) out.push(`  damaged       ${c.path}: ${c.message}  <-- problem`);
+    for (const p of st.noMatchTime) out.push(`  no match time ${p} (written before maker-store/4: T reads as E; re-import into a new store to add it)`);
     for (const l of st.leftovers) out.push(`  leftover      ${l.path} (${l.kind}; ignored, removed by the next import into the partition)`);
   }
   if (report.damage !== undefined) {
