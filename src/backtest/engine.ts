@@ -5,9 +5,22 @@
  * events the other.
  *
  * Time: integer µs. Every market event is delivered twice (latency.ts, `FeedTiming`):
- *   - to the venue at its exchange time (`exchangeUs`, made non-decreasing);
+ *   - to the venue at its match time (`T` where the data has it, else the exchange time `E`; never
+ *     after `E`), in match-time order (below);
  *   - to the trader at its local time (`localUs` = receive time with the clock offset removed, or
- *     exchange time + a constant), never before the venue saw it.
+ *     exchange time + a constant, non-decreasing), in feed (receive) order, never before the venue
+ *     saw it.
+ *
+ * Match-time order. Binance publishes events after they matched, by streams with their own delays
+ * (depth is conflated to 100 ms, trades were published up to 1.4 s late in 2023), so feed order is
+ * not the order the matching engine saw. The venue side re-sorts the feed by (match time, feed
+ * index) in a bounded window: an event is released to the venue once an event `matchWindowUs`
+ * later in match time has been read (or the data has ended). An event read later than that (its
+ * match time more than the window before the latest match time read before it) is placed at that
+ * latest time − the window, and counted (`lateMatchEvents`): the earliest place the venue may still
+ * be at, decided by the data alone, so the order does not depend on batch sizes. Equal times keep
+ * feed order. Sorting is an insertion from the tail of the window: O(1) for data already in order,
+ * which is nearly all of it.
  * Commands the trader emits reach the venue after the entry latency; the events the venue emits
  * (reports, funding settlements, query answers) reach the trader after the response latency; each
  * direction is FIFO (a message never overtakes an earlier one).
@@ -68,6 +81,8 @@ export interface EngineOptions {
   venue: SimVenue;
   latency: OrderLatencyModel;
   feed: { model: 'recorded' | 'constant'; latencyUs: number; clockOffsetUs: number | 'auto'; offsetSampleEvents: number; minLatencyUs: number };
+  /** Match-time reorder window of the venue side, µs (default 2 s). */
+  matchWindowUs?: number;
   observer?: EngineObserver;
   eventLog?: EventLogSink;
   /** Called after each batch with the events processed so far (progress bars). */
@@ -90,7 +105,14 @@ export interface EngineStats {
   clockOffsetUs: number;
   /** Mean feed latency (local − exchange), µs. */
   meanFeedLatencyUs: number;
+  /** Events the venue processed in another order than the feed's (match time earlier than an event read before them). */
+  reorderedEvents: number;
+  /** Events that matched before what the venue had already processed (beyond the window): placed at the venue's time then. */
+  lateMatchEvents: number;
 }
+
+/** Default match-time reorder window, µs. */
+export const DEFAULT_MATCH_WINDOW_US = 2_000_000;
 
 const P_EXCHANGE_MARKET = Priority.venueMarket;
 const P_ARRIVAL = Priority.commandArrival;
@@ -107,8 +129,13 @@ const MAX_TIMERS_PER_US = 10_000;
 /** A buffered batch with the stamps the engine gave its events. */
 interface Segment {
   batch: EventBatch;
+  /** Feed index of the batch's first event. */
+  base: number;
+  /** Exchange time E made non-decreasing (the floor of the local time; feed latency statistics). */
   exUs: Float64Array;
   locUs: Float64Array;
+  /** 1 once the venue has processed the event. */
+  done: Uint8Array;
   /** Events built for the venue, kept for the trader (columnar batches only). */
   built: (MarketEvent | undefined)[] | null;
 }
@@ -118,14 +145,24 @@ export class BacktestEngine {
   private timing: FeedTiming | undefined;
   private readonly inFlight = new Timeline<Message>();
   /**
-   * Buffered batches. The trader's next event is `segs[0]` at `locK`; the venue's is
-   * `segs[exSeg]` at `exK` (at or after the trader's). A segment is dropped once both sides are
-   * past it.
+   * Buffered batches. The trader's next event is `segs[0]` at `locK`. A segment is dropped once
+   * the trader is past it (the venue always is: it sees every event before the trader does).
    */
   private segs: Segment[] = [];
-  private exSeg = 0;
-  private exK = 0;
   private locK = 0;
+  /** Feed index of the next event read. */
+  private fed = 0;
+  /**
+   * The venue's queue: feed indices and venue times of events read but not yet processed by the
+   * venue, sorted by (time, feed index) in `[qHead, qTail)`.
+   */
+  private qIdx = new Float64Array(1024);
+  private qUs = new Float64Array(1024);
+  private qHead = 0;
+  private qTail = 0;
+  /** Latest match time read. */
+  private maxMatchUs = -Infinity;
+  private readonly windowUs: number;
   private readonly offsetSample: EventBatch[] = [];
   private offsetSampleEvents = 0;
   private lastEntryUs = -Infinity;
@@ -155,10 +192,14 @@ export class BacktestEngine {
     lastUs: NaN,
     clockOffsetUs: 0,
     meanFeedLatencyUs: NaN,
+    reorderedEvents: 0,
+    lateMatchEvents: 0,
   };
 
   constructor(opts: EngineOptions) {
     this.o = opts;
+    this.windowUs = opts.matchWindowUs ?? DEFAULT_MATCH_WINDOW_US;
+    if (!(this.windowUs >= 0)) throw new RangeError(`matchWindowUs must be ≥ 0, got ${this.windowUs}`);
     if (opts.feed.clockOffsetUs !== 'auto') this.startTiming(opts.feed.clockOffsetUs);
   }
 
@@ -202,33 +243,94 @@ export class BacktestEngine {
     const t = this.timing!;
     const exUs = new Float64Array(n);
     const locUs = new Float64Array(n);
+    const matchAt = (batch as { tsMatchUsAt?(k: number): number }).tsMatchUsAt?.bind(batch);
+    const first = Number.isNaN(this.stats.firstUs);
+    this.reserve(n);
+    const base = this.fed;
     for (let k = 0; k < n; k++) {
-      t.stamp(batch.tsExchangeUsAt(k), batch.tsReceiveUsAt(k));
+      const e = batch.tsExchangeUsAt(k);
+      t.stamp(e, batch.tsReceiveUsAt(k));
       exUs[k] = t.exchangeUs;
       locUs[k] = t.localUs;
+      let m = matchAt === undefined ? e : matchAt(k);
+      if (!(m <= e)) m = e;
+      this.enqueue(base + k, m);
     }
-    this.segs.push({ batch, exUs, locUs, built: null });
-    if (Number.isNaN(this.stats.firstUs)) {
+    this.fed += n;
+    this.segs.push({ batch, base, exUs, locUs, done: new Uint8Array(n), built: null });
+    if (first) {
       this.stats.firstUs = locUs[0];
       // The run starts with its data: nothing (timers included) happens before the first event.
-      if (this.o.clock.nowUs() < exUs[0]) this.o.clock.advanceTo(exUs[0]);
-      this.nextSample = this.o.observer?.nextSampleUs?.(exUs[0] - 1) ?? Infinity;
+      const startUs = this.qUs[this.qHead];
+      if (this.o.clock.nowUs() < startUs) this.o.clock.advanceTo(startUs);
+      this.nextSample = this.o.observer?.nextSampleUs?.(startUs - 1) ?? Infinity;
       this.horizonUs = NaN;
     }
     this.stats.lastUs = t.localUs;
-    this.normalise();
   }
 
-  /** Moves the cursors past exhausted segments and drops what both sides have seen. */
+  /** Room for `n` more events at the queue's tail (compacts, then grows). */
+  private reserve(n: number): void {
+    if (this.qTail + n <= this.qIdx.length) return;
+    const live = this.qTail - this.qHead;
+    let cap = this.qIdx.length;
+    while (live + n > cap) cap *= 2;
+    if (cap === this.qIdx.length) {
+      this.qIdx.copyWithin(0, this.qHead, this.qTail);
+      this.qUs.copyWithin(0, this.qHead, this.qTail);
+    } else {
+      const idx = new Float64Array(cap);
+      const us = new Float64Array(cap);
+      idx.set(this.qIdx.subarray(this.qHead, this.qTail));
+      us.set(this.qUs.subarray(this.qHead, this.qTail));
+      this.qIdx = idx;
+      this.qUs = us;
+    }
+    this.qHead = 0;
+    this.qTail = live;
+  }
+
+  /** Inserts event `g` with match time `m` into the venue's queue, in (time, feed index) order. */
+  private enqueue(g: number, m: number): void {
+    // Late beyond the window: at the earliest time the venue may still be at. The venue has
+    // released only events at or before (latest match time read) − window, and so has the clock,
+    // so this place depends on the data alone, not on how it was batched.
+    const floor = this.maxMatchUs - this.windowUs;
+    if (m < floor) {
+      m = floor;
+      this.stats.lateMatchEvents++;
+    }
+    if (m > this.maxMatchUs) this.maxMatchUs = m;
+    const idx = this.qIdx;
+    const us = this.qUs;
+    let i = this.qTail++;
+    if (i > this.qHead && us[i - 1] > m) {
+      this.stats.reorderedEvents++;
+      do {
+        idx[i] = idx[i - 1];
+        us[i] = us[i - 1];
+        i--;
+      } while (i > this.qHead && us[i - 1] > m);
+    }
+    idx[i] = g;
+    us[i] = m;
+  }
+
+  /** The buffered segment holding feed index `g`. */
+  private segmentOf(g: number): Segment {
+    const segs = this.segs;
+    for (let i = 0; i < segs.length; i++) {
+      const s = segs[i];
+      if (g < s.base + s.batch.length) return s;
+    }
+    throw new InvariantError(`feed event ${g} is not buffered`);
+  }
+
+  /** Drops the segments the trader is past. */
   private normalise(): void {
     const segs = this.segs;
-    while (this.exSeg < segs.length - 1 && this.exK >= segs[this.exSeg].batch.length) {
-      this.exSeg++;
-      this.exK = 0;
-    }
-    while (this.exSeg > 0 && this.locK >= segs[0].batch.length) {
+    while (segs.length > 0 && this.locK >= segs[0].batch.length) {
       segs.shift();
-      this.exSeg--;
       this.locK = 0;
     }
   }
@@ -295,18 +397,18 @@ export class BacktestEngine {
     const venueFlat = venue.onFlatDepthDiff?.bind(venue);
     const traderFlat = trader.onFlatDepthDiff?.bind(trader);
     for (;;) {
-      const exSeg = this.exSeg < segs.length ? segs[this.exSeg] : undefined;
-      const exPending = exSeg !== undefined && this.exK < exSeg.batch.length;
-      if (!exPending && !final) return;
+      const exPending = this.qHead < this.qTail;
+      // The venue's next event is known only once the window behind it has been read.
+      if (!final && (!exPending || this.qUs[this.qHead] > this.maxMatchUs - this.windowUs)) return;
       // Candidates: (time, priority). The stream beats the heap at equal (time, priority) since
       // stream priorities are distinct from message priorities.
       let t = Infinity;
       let p = Infinity;
       if (exPending) {
-        t = exSeg.exUs[this.exK];
+        t = this.qUs[this.qHead];
         p = P_EXCHANGE_MARKET;
       }
-      const locPending = this.exSeg > 0 || this.locK < this.exK;
+      const locPending = segs.length > 0 && this.locK < segs[0].batch.length && segs[0].done[this.locK] === 1;
       if (locPending) {
         const tl = segs[0].locUs[this.locK];
         if (tl < t || (tl === t && P_LOCAL_MARKET < p)) {
@@ -327,19 +429,20 @@ export class BacktestEngine {
 
       switch (p) {
         case P_EXCHANGE_MARKET: {
-          const seg = exSeg!;
-          const k = this.exK++;
+          const g = this.qIdx[this.qHead++];
+          const seg = this.segmentOf(g);
+          const k = g - seg.base;
+          seg.done[k] = 1;
           const b = seg.batch;
           const type = b.typeAt(k);
           if (type === 'depth' && venueFlat !== undefined) {
             b.flatDepthAt(k, this.flat);
-            venueFlat(b.symbolAt(k), this.flat);
+            venueFlat(b.symbolAt(k), this.flat, t);
             this.afterVenue(t);
           } else if (venueAccepts === undefined || venueAccepts(type, b.symbolAt(k))) {
-            venue.onMarketEvent(this.eventOf(seg, k));
+            venue.onMarketEvent(this.eventOf(seg, k), t);
             this.afterVenue(t);
           }
-          if (this.exK >= b.length) this.normalise();
           break;
         }
         case P_LOCAL_MARKET: {

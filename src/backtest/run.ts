@@ -243,6 +243,7 @@ export async function runScenario<P extends RunParts>(scenario: Scenario, makePa
     venue: parts.venue,
     latency: orderLatencyModel(scenario, rng),
     feed: f,
+    matchWindowUs: scenario.execution.matchWindowUs,
     observer: parts.observer,
     eventLog,
     onProgress: (done, localUs) => opts.onProgress?.(done, data.expectedEvents, localUs),

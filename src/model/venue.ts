@@ -208,8 +208,9 @@ export type VenueEventKind = VenueEvent['kind'];
  * and delivering it; it is pure and counts nothing).
  */
 export interface MarketSink {
-  onMarketEvent(e: MarketEvent): void;
-  onFlatDepthDiff?(symbol: string, d: FlatDepthDiff): void;
+  /** `atUs`: the time the driver delivers it at (a venue's clock; a trader may ignore it). */
+  onMarketEvent(e: MarketEvent, atUs?: number): void;
+  onFlatDepthDiff?(symbol: string, d: FlatDepthDiff, atUs?: number): void;
   accepts?(type: MarketEventType, symbol: string): boolean;
 }
 

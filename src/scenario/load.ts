@@ -70,6 +70,7 @@ export interface Scenario {
     queue: { model: 'risk-averse' | 'prob-power' | 'prob-log'; variant: 1 | 2 | 3; power: number };
     partialFills: boolean;
     crossingFills: boolean;
+    matchWindowUs: number;
     selfTradePrevention: 'EXPIRE_MAKER' | 'EXPIRE_TAKER' | 'EXPIRE_BOTH' | 'NONE';
     fees: Record<string, FeeRates>;
     funding: { mode: 'data' | 'rate' | 'off'; ratePerInterval: string; intervalH: number };

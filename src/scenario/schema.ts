@@ -98,6 +98,7 @@ export const SCENARIO_SCHEMA = obj(
       }),
       partialFills: bool('Allow partial fills of resting orders (false: a print at the order\'s price fills it only if it can fill the whole remaining quantity; taker orders still walk the book).', true),
       crossingFills: bool('A book move through our resting price fills it without a print (optimistic).', false),
+      matchWindowUs: int('The exchange side replays events in match-time order (`T`, else `E`), sorting the feed in this window: an event published up to this long after later-matched ones still takes its place; one later than that is placed at the window edge and counted (summary engine.lateMatchEvents), µs.', 2_000_000, { min: 0 }),
       selfTradePrevention: oneOf('When one of our taker orders reaches one of our own resting orders (Binance `selfTradePreventionMode`): `EXPIRE_MAKER` expires the resting one, `EXPIRE_TAKER` the rest of the taker, `EXPIRE_BOTH` both (status EXPIRED_IN_MATCH); `NONE` lets them trade with each other (both fees paid).', ['EXPIRE_MAKER', 'EXPIRE_TAKER', 'EXPIRE_BOTH', 'NONE'] as const, 'EXPIRE_MAKER'),
       fees: { kind: 'map', doc: 'Fee rates per symbol; the key `default` applies to symbols not listed.', keyDoc: 'symbol or `default`', of: feeFields, default: {} },
       funding: obj('Funding payments (longs pay shorts when the rate is positive).', {

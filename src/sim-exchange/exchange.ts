@@ -18,9 +18,10 @@ import type { FeeRates, SimExchangeCounters, SimExchangeOptions, SimOrderView, S
 
 const EPS = 1e-9;
 
-/** A print's match time `T` (the importers set it to the exchange time where the source has none). */
-function matchTimeUs(e: Trade | AggTrade): number {
-  return e.tsTransactUs;
+/** An event's match time: `T` (`tsTransactUs`, never after `E`), or its exchange time `E` where it has none (mark prices, flat diffs). */
+function matchTimeUs(e: MarketEvent | FlatDepthDiff): number {
+  const t = 'tsTransactUs' in e ? e.tsTransactUs : e.tsExchangeUs;
+  return t > e.tsExchangeUs ? e.tsExchangeUs : t;
 }
 
 const byPriceDesc = (a: SimOrder, b: SimOrder): number => b.priceTicks - a.priceTicks;
@@ -109,6 +110,7 @@ export class SimExchange implements SimVenue {
   private lastSymbol = '';
   private lastState: SymbolState | undefined;
   private readonly stpMode: StpMode;
+  private nowUs = -Infinity;
   /** Reused list of orders (prints, taker walks); never held across calls. */
   private readonly scratch: SimOrder[] = [];
 
@@ -134,43 +136,54 @@ export class SimExchange implements SimVenue {
   // ---- public API -------------------------------------------------------------------------------
 
   /**
-   * A market event at its exchange time. Events of unknown symbols are counted and ignored; an event
-   * `ignores` (the one predicate `accepts` also reads) holds for changes nothing but the funding clock.
+   * The exchange's clock: the latest time it was given (events, commands). Never goes back, so a
+   * report is never stamped before anything the exchange already saw, such as its order's arrival.
    */
-  onMarketEvent(e: MarketEvent): void {
+  private advance(tsUs: number): number {
+    if (tsUs > this.nowUs) this.nowUs = tsUs;
+    return this.nowUs;
+  }
+
+  /**
+   * A market event at the exchange's time `atUs` (the driver's; default its match time). Events of
+   * unknown symbols are counted and ignored; an event `ignores` (the one predicate `accepts` also
+   * reads) holds for changes nothing but the funding clock.
+   */
+  onMarketEvent(e: MarketEvent, atUs: number = matchTimeUs(e)): void {
     this.counters.marketEvents++;
+    const t = this.advance(atUs);
     const s = this.state(e.symbol);
     if (s === undefined) {
       this.counters.ignoredEvents++;
       return;
     }
-    if (this.funding.due(e.tsExchangeUs)) this.funding.settleFixed(this.ordered, e.tsExchangeUs);
+    if (this.funding.due(t)) this.funding.settleFixed(this.ordered, t);
     if (this.ignores(e.type, s)) return;
     switch (e.type) {
       case 'depth':
         s.marketBook.applyDiff(e);
         if (s.depletedBid.size > 0) refreshLevels(s.depletedBid, e.bidTicks, 0, e.bidTicks.length);
         if (s.depletedAsk.size > 0) refreshLevels(s.depletedAsk, e.askTicks, 0, e.askTicks.length);
-        if (s.resting.length > 0) this.afterBookChange(s, e.tsExchangeUs);
+        if (s.resting.length > 0) this.afterBookChange(s, t);
         return;
       case 'snapshot':
         s.marketBook.applySnapshot(e);
         s.depletedBid.clear();
         s.depletedAsk.clear();
-        if (s.resting.length > 0) this.afterBookChange(s, e.tsExchangeUs);
+        if (s.resting.length > 0) this.afterBookChange(s, t);
         return;
       case 'bookTicker':
         s.marketBook.applyTicker(e);
         if (s.depletedBid.size > 0) s.depletedBid.delete(e.bidTicks);
         if (s.depletedAsk.size > 0) s.depletedAsk.delete(e.askTicks);
-        if (s.resting.length > 0) this.afterBookChange(s, e.tsExchangeUs);
+        if (s.resting.length > 0) this.afterBookChange(s, t);
         return;
       case 'trade':
         s.tradeSeen = true;
-        if (s.resting.length > 0) this.onPrint(s, e);
+        if (s.resting.length > 0) this.onPrint(s, e, t);
         return;
       case 'aggTrade':
-        if (s.resting.length > 0) this.onPrint(s, e);
+        if (s.resting.length > 0) this.onPrint(s, e, t);
         return;
       case 'markPrice':
         this.onMark(s, e);
@@ -182,19 +195,20 @@ export class SimExchange implements SimVenue {
    * A depth diff given as flat level ranges (replay from columnar batches, no `DepthDiff` object);
    * the same as `onMarketEvent` of the equivalent `DepthDiff`.
    */
-  onFlatDepthDiff(symbol: string, d: FlatDepthDiff): void {
+  onFlatDepthDiff(symbol: string, d: FlatDepthDiff, atUs: number = matchTimeUs(d)): void {
     this.counters.marketEvents++;
+    const t = this.advance(atUs);
     const s = this.state(symbol);
     if (s === undefined) {
       this.counters.ignoredEvents++;
       return;
     }
-    if (this.funding.due(d.tsExchangeUs)) this.funding.settleFixed(this.ordered, d.tsExchangeUs);
+    if (this.funding.due(t)) this.funding.settleFixed(this.ordered, t);
     if (this.ignores('depth', s)) return;
     s.marketBook.applyFlatDiff(d);
     if (s.depletedBid.size > 0) refreshLevels(s.depletedBid, d.bidTicks, d.bidStart, d.bidEnd);
     if (s.depletedAsk.size > 0) refreshLevels(s.depletedAsk, d.askTicks, d.askStart, d.askEnd);
-    if (s.resting.length > 0) this.afterBookChange(s, d.tsExchangeUs);
+    if (s.resting.length > 0) this.afterBookChange(s, t);
   }
 
   /**
@@ -229,8 +243,9 @@ export class SimExchange implements SimVenue {
   }
 
   /** A command arriving at the exchange at `tsUs` (after the entry latency). */
-  send(cmd: VenueCommand, tsUs: number): void {
+  send(cmd: VenueCommand, atUs: number): void {
     this.counters.commands++;
+    const tsUs = this.advance(atUs);
     if (this.funding.due(tsUs)) this.funding.settleFixed(this.ordered, tsUs);
     switch (cmd.kind) {
       case 'submit':
@@ -351,7 +366,7 @@ export class SimExchange implements SimVenue {
    * (`arrivalUs` > the print's match time) is not in its way. An order whose queue is unknown
    * (top-of-book data, placed behind the best) takes only from prints through its price.
    */
-  private onPrint(s: SymbolState, e: Trade | AggTrade): void {
+  private onPrint(s: SymbolState, e: Trade | AggTrade, tsUs: number): void {
     const takerSold = e.buyerIsMaker;
     const price = e.priceTicks;
     const qty = e.qtyLots;
@@ -372,7 +387,7 @@ export class SimExchange implements SimVenue {
       const o = through[i];
       if (!o.isOpen) continue;
       if (!this.partialFills && budget < o.remainingLots) continue;
-      budget -= this.fill(s, o, Math.min(o.remainingLots, budget), o.priceTicks, 'maker', e.tsExchangeUs);
+      budget -= this.fill(s, o, Math.min(o.remainingLots, budget), o.priceTicks, 'maker', tsUs);
       o.front = 0;
     }
     through.length = 0;
@@ -390,7 +405,7 @@ export class SimExchange implements SimVenue {
       const lots = Math.floor(available + EPS);
       // No partial fills: the print reached us but cannot fill all we have left; we stay at the front.
       if (!this.partialFills && lots < o.remainingLots) continue;
-      const got = this.fill(s, o, Math.min(o.remainingLots, lots), o.priceTicks, 'maker', e.tsExchangeUs);
+      const got = this.fill(s, o, Math.min(o.remainingLots, lots), o.priceTicks, 'maker', tsUs);
       consumedAtPrice += got;
       budget -= got;
     }

@@ -11,8 +11,8 @@ import { rebatch } from '../../src/backtest/feed.ts';
 import type { MarketEvent, Trade } from '../../src/model/events.ts';
 import type { ExecutionReport, SimVenue, VenueCommand, VenueEvent } from '../../src/model/venue.ts';
 
-function trade(i: number, exUs: number, rxUs: number, symbol = 'BTCUSDT'): Trade {
-  return { type: 'trade', symbol, tsExchangeUs: exUs, tsReceiveUs: rxUs, tsTransactUs: exUs, tradeId: i, priceTicks: 1000 + i, qtyLots: 1, buyerIsMaker: i % 2 === 0 };
+function trade(i: number, exUs: number, rxUs: number, symbol = 'BTCUSDT', matchUs = exUs): Trade {
+  return { type: 'trade', symbol, tsExchangeUs: exUs, tsReceiveUs: rxUs, tsTransactUs: matchUs, tradeId: i, priceTicks: 1000 + i, qtyLots: 1, buyerIsMaker: i % 2 === 0 };
 }
 
 function report(cmd: VenueCommand, tsUs: number): ExecutionReport {
@@ -69,11 +69,11 @@ function fakes(clock: SimClock, log: string[], every = 3) {
   return { strategy, exchange };
 }
 
-async function runLog(events: MarketEvent[], batch: number, latency: OrderLatencyModel = new ConstantLatency(100, 200), feed: { model: 'recorded' | 'constant'; latencyUs: number; clockOffsetUs: number | 'auto'; offsetSampleEvents: number; minLatencyUs: number } = { model: 'recorded', latencyUs: 0, clockOffsetUs: 0, offsetSampleEvents: 10, minLatencyUs: 0 }) {
+async function runLog(events: MarketEvent[], batch: number, latency: OrderLatencyModel = new ConstantLatency(100, 200), feed: { model: 'recorded' | 'constant'; latencyUs: number; clockOffsetUs: number | 'auto'; offsetSampleEvents: number; minLatencyUs: number } = { model: 'recorded', latencyUs: 0, clockOffsetUs: 0, offsetSampleEvents: 10, minLatencyUs: 0 }, matchWindowUs?: number, every?: number) {
   const clock = new SimClock(0);
   const log: string[] = [];
-  const { strategy, exchange } = fakes(clock, log);
-  const engine = new BacktestEngine({ clock, trader: strategy, venue: exchange, latency, feed });
+  const { strategy, exchange } = fakes(clock, log, every);
+  const engine = new BacktestEngine({ clock, trader: strategy, venue: exchange, latency, feed, matchWindowUs });
   const stats = await engine.run(rebatch([events], batch));
   return { log, stats };
 }
@@ -120,7 +120,44 @@ describe('BacktestEngine', () => {
     expect([...times].sort((a, b) => a - b)).toEqual(times);
     const seen = (side: 'X' | 'S', id: number) => Number(log.find((l) => l.endsWith(`${side} market ${id}`))!.split(' ')[0]);
     for (let id = 1; id <= 4; id++) expect(seen('S', id)).toBeGreaterThanOrEqual(seen('X', id));
-    expect(seen('X', 3)).toBe(1_100); // raised to its predecessor's exchange time
+    // The exchange sees event 3 at its own time, before event 2 (match-time order); the strategy in feed order.
+    expect(log.filter((l) => l.includes(' X market')).map((l) => l.split(' ').slice(0, 1).concat(l.split(' ').at(-1)!).join('/'))).toEqual(['1000/1', '1050/3', '1100/2', '1300/4']);
+    expect(log.filter((l) => l.includes(' S market')).map((l) => l.split(' ').at(-1))).toEqual(['1', '2', '3', '4']);
+  });
+
+  it('replays the exchange side in match-time order (T), the strategy side in feed order, whatever the batching', async () => {
+    // Trade 2 matched at 1010 but was published late (E 1500, received 1550), after trade 3 (T 1020).
+    const events = [trade(1, 1_000, 1_050, 'BTCUSDT', 1_000), trade(3, 1_030, 1_060, 'BTCUSDT', 1_020), trade(2, 1_500, 1_550, 'BTCUSDT', 1_010), trade(4, 1_600, 1_650, 'BTCUSDT', 1_600)];
+    for (const batch of [1, 2, 10]) {
+      const { log, stats } = await runLog(events, batch);
+      expect(log.filter((l) => l.includes(' X market'))).toEqual(['1000 X market 1', '1010 X market 2', '1020 X market 3', '1600 X market 4']);
+      expect(log.filter((l) => l.includes(' S market'))).toEqual(['1050 S market 1', '1060 S market 3', '1550 S market 2', '1650 S market 4']);
+      expect(stats.reorderedEvents).toBe(1);
+      expect(stats.lateMatchEvents).toBe(0);
+    }
+  });
+
+  it('places an event that matched more than the window before what was read earlier at the window edge, counted, the same for every batching', async () => {
+    // Window 100 µs: trade 4 (T 1100) is read after trade 3 (T 1600): placed at 1600 − 100 = 1500, after trade 2 (T 1500, earlier in the feed).
+    const events = [trade(1, 1_000, 1_010, 'BTCUSDT', 1_000), trade(2, 1_500, 1_510, 'BTCUSDT', 1_500), trade(3, 1_600, 1_610, 'BTCUSDT', 1_600), trade(4, 1_700, 1_710, 'BTCUSDT', 1_100), trade(5, 1_800, 1_810, 'BTCUSDT', 1_800)];
+    const logs: string[][] = [];
+    for (const batch of [1, 3, 10]) {
+      const { log, stats } = await runLog(events, batch, undefined, undefined, 100, 1_000);
+      logs.push(log);
+      expect(log.filter((l) => l.includes(' X market'))).toEqual(['1000 X market 1', '1500 X market 2', '1500 X market 4', '1600 X market 3', '1800 X market 5']);
+      expect(stats.lateMatchEvents).toBe(1);
+    }
+    expect(logs[1]).toEqual(logs[0]);
+    expect(logs[2]).toEqual(logs[0]);
+  });
+
+  it('keeps command arrivals between market events by match time: an order arriving after a print\'s match time sees it after the print', async () => {
+    // The strategy sends c1 on seeing trade 1 at 1010: it reaches the exchange at 1110. Trade 2 matched at 1100 but was
+    // published at 1400: the exchange sees it before the order, not after (feed order would have put it at 1400).
+    const events = [trade(1, 1_000, 1_010, 'BTCUSDT', 1_000), trade(2, 1_400, 1_410, 'BTCUSDT', 1_100), trade(3, 1_500, 1_510, 'BTCUSDT', 1_500)];
+    const { log } = await runLog(events, 1, new ConstantLatency(100, 100), undefined, undefined, 1);
+    const x = log.filter((l) => l.includes(' X '));
+    expect(x.slice(0, 3)).toEqual(['1000 X market 1', '1100 X market 2', '1110 X command c1']);
   });
 
   it('processes the same sequence whatever the batch size of the source', async () => {

@@ -117,3 +117,17 @@ describe('top-of-book data: an order behind the best (F11)', () => {
     expect(fills(ex)).toEqual([['b1', BID - 2, 2]]);
   });
 });
+
+describe('the exchange clock never goes back', () => {
+  it('a fill caused by an event stamped before the order arrived is stamped at or after the arrival', () => {
+    const ex = exchange({ crossingFills: true });
+    ex.onMarketEvent(standardBook());
+    ex.onCommand(order('b1', 'buy', BID, 5), 2_000);
+    ex.drainReports();
+    // A depth diff whose exchange time (1,990) is before the order's arrival moves the ask onto our bid.
+    ex.onMarketEvent(diff(1_990, [], [[BID, 3], [ASK, 0]]));
+    const r = trades(ex.drainReports());
+    expect(r.map((x) => [x.clientOrderId, x.lastFillLots])).toEqual([['b1', 5]]);
+    expect(r[0].tsExchangeUs).toBe(2_000);
+  });
+});

@@ -188,6 +188,7 @@ export function formatSummary(o: BacktestOutcome, dir: string): string {
     ['requested', `${q.requested.text} (${fmtDuration(q.requested.seconds)})`],
     ['period', `${formatUs(st.firstUs)} .. ${formatUs(st.lastUs)}`],
     ['market events', `${st.marketEvents.toLocaleString('en-US')} (mean feed latency ${fmt(st.meanFeedLatencyUs / 1000, 2)} ms, clock offset ${st.clockOffsetUs} µs)`],
+    ['match order', `exchange side in match-time order: ${st.reorderedEvents.toLocaleString('en-US')} events moved before earlier-read ones${st.lateMatchEvents > 0 ? `, ${st.lateMatchEvents.toLocaleString('en-US')} later than the window (placed at its edge)` : ''}`],
     ...config,
     ['coverage', q.symbols.map((s) => `${s.symbol}: ${s.streams.map((x) => `${x.stream} ${x.events === 0 ? 'no events' : fmtPct(x.coveragePct)}`).join(', ')}`).join('; ')],
     [

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { registerBacktest } from './backtest.ts';
 import { registerData } from './data.ts';
+import { registerExchange } from './exchange.ts';
 import { registerImport } from './import.ts';
 
 /** Adds every subcommand to the program. Each command module exports one `register` function. */
@@ -8,4 +9,5 @@ export function registerCommands(program: Command): void {
   registerImport(program);
   registerData(program);
   registerBacktest(program);
+  registerExchange(program);
 }

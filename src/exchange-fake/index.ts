@@ -1,0 +1,9 @@
+/**
+ * `maker exchange`: a local Binance USDⓈ-M exchange on loopback over the backtest's simulated
+ * exchange (docs/EXCHANGE_ADAPTER_SPEC.md lists what is served and what is not yet).
+ */
+export { Authenticator, hmacHex, splitSignature, type ApiAccount } from './auth.ts';
+export { BinanceError, ERR } from './errors.ts';
+export { LocalExchange, type AccountState, type LocalExchangeOptions } from './local-exchange.ts';
+export { ExchangeServer, type ExchangeServerOptions } from './server.ts';
+export { syntheticMarket } from './market-source.ts';

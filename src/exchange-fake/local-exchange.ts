@@ -1,0 +1,225 @@
+/**
+ * The local exchange's core, without the wire: a market replayed against the wall clock and, per
+ * API account, the backtest's simulated exchange (`SimExchange`) fed with that market and with the
+ * account's orders at the moment they arrive.
+ *
+ * Time. Server time is the wall clock (clients sign requests with it). The replayed data is mapped
+ * onto it: an event at data time E happens at `start + (E − firstE) / speed`, so the market moves
+ * at the recorded spacing, `speed` times faster. The simulated exchanges run on that mapped time.
+ *
+ * The market is delivered in steps (`pump`): every event due by now, in data order, then a timer
+ * for the next one. A request first brings the market up to now, then reaches the simulated
+ * exchange at now: it sees exactly the book a client could have seen.
+ */
+import { BookSync, L2Book, type BookView } from '../book/index.ts';
+import type { MarketEvent } from '../model/events.ts';
+import type { Instrument } from '../model/instrument.ts';
+import type { ExecutionReport, OrderRequest, VenueCommand, VenueEvent } from '../model/venue.ts';
+import { SimExchange, type SimExchangeOptions } from '../sim-exchange/index.ts';
+import type { ApiAccount } from './auth.ts';
+import { OrderTable } from './orders.ts';
+
+export interface LocalExchangeOptions {
+  instruments: Instrument[];
+  /** Market data in data-time order. */
+  source: AsyncIterable<MarketEvent[]> | Iterable<MarketEvent[]>;
+  /** Replay speed (1 = real time). */
+  speed: number;
+  accounts: ApiAccount[];
+  /** The simulated exchange of each account, as a scenario's `execution` section makes it (instruments are set here). */
+  execution: Omit<SimExchangeOptions, 'instruments'>;
+  /** Wall clock, µs (default Date.now). */
+  clockUs?: () => number;
+  /** Events read ahead of the replay (default 20,000). */
+  readAhead?: number;
+}
+
+export interface AccountState {
+  readonly account: ApiAccount;
+  readonly sim: SimExchange;
+  readonly orders: OrderTable;
+  /** Submitted requests by client order id until their first report. */
+  readonly pending: Map<string, OrderRequest>;
+}
+
+export type MarketListener = (e: MarketEvent, atUs: number) => void;
+export type AccountListener = (account: AccountState, e: VenueEvent) => void;
+
+export class LocalExchange {
+  readonly instruments: ReadonlyMap<string, Instrument>;
+  private readonly accounts = new Map<string, AccountState>();
+  private readonly clockUs: () => number;
+  private readonly speed: number;
+  /** Depth books as the REST `depth` endpoint serves them (diffs + snapshots; `lastUpdateId` bridges the diff stream). */
+  private readonly books = new Map<string, BookSync>();
+  private buffer: MarketEvent[] = [];
+  private bufferPos = 0;
+  private iterator: AsyncIterator<MarketEvent[]> | Iterator<MarketEvent[]> | undefined;
+  private sourceDone = false;
+  private reading = false;
+  private startUs = NaN;
+  private firstDataUs = NaN;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private readonly readAhead: number;
+  private readonly marketListeners: MarketListener[] = [];
+  private readonly accountListeners: AccountListener[] = [];
+  /** Events delivered so far. */
+  eventsDelivered = 0;
+  /** Last error of the data source (the replay stops there), if any. */
+  sourceError: Error | undefined;
+
+  constructor(private readonly o: LocalExchangeOptions) {
+    if (!(o.speed > 0)) throw new RangeError(`speed must be > 0, got ${o.speed}`);
+    this.speed = o.speed;
+    this.clockUs = o.clockUs ?? (() => Date.now() * 1000);
+    this.readAhead = o.readAhead ?? 20_000;
+    this.instruments = new Map(o.instruments.map((i) => [i.symbol, i]));
+    for (const inst of o.instruments) this.books.set(inst.symbol, new BookSync(new L2Book(inst.symbol)));
+    let firstOrderId = 1;
+    for (const account of o.accounts) {
+      const sim = new SimExchange({ ...o.execution, rng: o.execution.rng.fork(`account/${account.name}`), instruments: o.instruments, firstOrderId });
+      firstOrderId += 1_000_000_000;
+      this.accounts.set(account.apiKey, { account, sim, orders: new OrderTable(this.instruments), pending: new Map() });
+    }
+  }
+
+  /** Server time, µs. */
+  nowUs(): number {
+    return this.clockUs();
+  }
+
+  /** Starts the replay now. */
+  async start(): Promise<void> {
+    const src = this.o.source;
+    this.iterator = Symbol.asyncIterator in src ? (src as AsyncIterable<MarketEvent[]>)[Symbol.asyncIterator]() : (src as Iterable<MarketEvent[]>)[Symbol.iterator]();
+    await this.read();
+    this.startUs = this.clockUs();
+    this.pump();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  onMarket(l: MarketListener): void {
+    this.marketListeners.push(l);
+  }
+
+  onAccountEvent(l: AccountListener): void {
+    this.accountListeners.push(l);
+  }
+
+  account(apiKey: string): AccountState | undefined {
+    return this.accounts.get(apiKey);
+  }
+
+  book(symbol: string): BookView | undefined {
+    return this.books.get(symbol)?.book;
+  }
+
+  /** The mapped (server) time of a data time. */
+  mapUs(dataUs: number): number {
+    return Math.round(this.startUs + (dataUs - this.firstDataUs) / this.speed);
+  }
+
+  /** Whether the replay has delivered everything it had. */
+  get ended(): boolean {
+    return this.sourceDone && this.bufferPos >= this.buffer.length;
+  }
+
+  /**
+   * A request reaching the account's simulated exchange now: the market is first brought up to now.
+   * Returns the events it caused at once (its NEW or refusal, immediate fills).
+   */
+  command(a: AccountState, cmd: VenueCommand): VenueEvent[] {
+    this.pump();
+    if (cmd.kind === 'submit') a.pending.set(cmd.order.clientOrderId, cmd.order);
+    a.sim.send(cmd, this.clockUs());
+    const events = a.sim.drainEvents();
+    this.absorb(a, events);
+    if (cmd.kind === 'submit') a.pending.delete(cmd.order.clientOrderId);
+    return events;
+  }
+
+  /** Delivers every event due by now, then arms the timer for the next. */
+  pump(): void {
+    if (this.stopped || Number.isNaN(this.startUs)) return;
+    const now = this.clockUs();
+    while (this.bufferPos < this.buffer.length) {
+      const e = this.buffer[this.bufferPos];
+      const at = this.mapUs(e.tsExchangeUs);
+      if (at > now) break;
+      this.bufferPos++;
+      this.deliver(e, at);
+    }
+    if (this.bufferPos >= this.buffer.length) {
+      this.buffer = [];
+      this.bufferPos = 0;
+    }
+    if (this.buffer.length - this.bufferPos < this.readAhead && !this.sourceDone && !this.reading) void this.read().then(() => this.pump());
+    this.arm();
+  }
+
+  private arm(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.stopped || this.bufferPos >= this.buffer.length) return;
+    const dueMs = (this.mapUs(this.buffer[this.bufferPos].tsExchangeUs) - this.clockUs()) / 1000;
+    this.timer = setTimeout(() => this.pump(), Math.min(250, Math.max(1, Math.ceil(dueMs))));
+    this.timer.unref();
+  }
+
+  private deliver(e: MarketEvent, at: number): void {
+    this.eventsDelivered++;
+    const sync = this.books.get(e.symbol);
+    if (sync !== undefined) {
+      if (e.type === 'depth') sync.applyDiff(e);
+      else if (e.type === 'snapshot') sync.applySnapshot(e);
+    }
+    for (const a of this.accounts.values()) {
+      a.sim.onMarketEvent(e, at);
+      const events = a.sim.drainEvents();
+      if (events.length > 0) this.absorb(a, events);
+    }
+    for (const l of this.marketListeners) l(e, at);
+  }
+
+  private absorb(a: AccountState, events: VenueEvent[]): void {
+    for (const ev of events) {
+      if (ev.kind === 'report') a.orders.apply(ev.report, a.pending.get(ev.report.clientOrderId));
+      for (const l of this.accountListeners) l(a, ev);
+    }
+  }
+
+  /** Reads the next batches until `readAhead` events are buffered or the source ends. */
+  private async read(): Promise<void> {
+    if (this.reading || this.sourceDone || this.iterator === undefined) return;
+    this.reading = true;
+    try {
+      while (!this.sourceDone && this.buffer.length - this.bufferPos < this.readAhead) {
+        const r = await this.iterator.next();
+        if (r.done === true) {
+          this.sourceDone = true;
+          break;
+        }
+        if (r.value.length === 0) continue;
+        if (Number.isNaN(this.firstDataUs)) this.firstDataUs = r.value[0].tsExchangeUs;
+        if (this.bufferPos > 0) {
+          this.buffer = this.buffer.slice(this.bufferPos);
+          this.bufferPos = 0;
+        }
+        for (const e of r.value) this.buffer.push(e);
+      }
+    } catch (err) {
+      this.sourceError = err instanceof Error ? err : new Error(String(err));
+      this.sourceDone = true;
+    } finally {
+      this.reading = false;
+    }
+  }
+}
+
+export type { ExecutionReport };

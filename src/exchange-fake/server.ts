@@ -1,0 +1,292 @@
+/**
+ * `maker exchange`'s wire: Binance USDⓈ-M REST (`/fapi/...`) on loopback over the local exchange.
+ * Every reply is JSON; every error is Binance's `{code, msg}` with its HTTP status; every request
+ * carries `X-MBX-USED-WEIGHT-1M` in its reply, order requests also `X-MBX-ORDER-COUNT-10S/1M`.
+ * A body over 64 KiB is refused (-1000, 413) without reading the rest; a handler that throws
+ * something unexpected answers -1000 (500) and the server goes on.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Instrument } from '../model/instrument.ts';
+import type { OrderRequest, VenueEvent } from '../model/venue.ts';
+import { Authenticator, type ApiAccount } from './auth.ts';
+import { bookTicker, DEPTH_LIMITS, depthSnapshot, exchangeInfo } from './encode.ts';
+import { BinanceError, ERR } from './errors.ts';
+import type { AccountState, LocalExchange } from './local-exchange.ts';
+import { bool, clientOrderId, oneOf, optionalInt, parseParams, priceTicks, qtyLots, required } from './params.ts';
+
+const MAX_BODY = 64 * 1024;
+
+interface Req {
+  method: string;
+  path: string;
+  query: string;
+  body: string;
+  params: Map<string, string>;
+  apiKey: string | undefined;
+}
+
+type Reply = { status: number; body: unknown; orders?: boolean };
+type Handler = (r: Req) => Reply;
+
+/** Per-minute and per-10-second windows of request weight and order counts (reported in headers). */
+class Counters {
+  private minute = -1;
+  private tenSec = -1;
+  weight1m = 0;
+  orders1m = 0;
+  orders10s = 0;
+  tick(nowMs: number): void {
+    const m = Math.floor(nowMs / 60_000);
+    if (m !== this.minute) {
+      this.minute = m;
+      this.weight1m = 0;
+      this.orders1m = 0;
+    }
+    const t = Math.floor(nowMs / 10_000);
+    if (t !== this.tenSec) {
+      this.tenSec = t;
+      this.orders10s = 0;
+    }
+  }
+}
+
+export interface ExchangeServerOptions {
+  host?: string;
+  port?: number;
+}
+
+export class ExchangeServer {
+  private readonly server: Server;
+  private readonly auth: Authenticator;
+  private readonly routes = new Map<string, Handler>();
+  private readonly counters = new Counters();
+
+  constructor(
+    private readonly ex: LocalExchange,
+    accounts: readonly ApiAccount[],
+  ) {
+    this.auth = new Authenticator(accounts);
+    this.server = createServer((req, res) => this.handle(req, res));
+    this.server.keepAliveTimeout = 65_000;
+    this.server.headersTimeout = 10_000;
+    this.server.requestTimeout = 30_000;
+    this.routePublic();
+    this.routeSigned();
+  }
+
+  /** Listens on loopback (default port 0: a free one); resolves to the bound port. */
+  listen(opts: ExchangeServerOptions = {}): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
+        this.server.off('error', reject);
+        resolve((this.server.address() as AddressInfo).port);
+      });
+    });
+  }
+
+  /** Stops accepting, closes idle and open connections; resolves when the server is closed. */
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  get httpServer(): Server {
+    return this.server;
+  }
+
+  private nowMs(): number {
+    return Math.floor(this.ex.nowUs() / 1000);
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const query = q < 0 ? '' : url.slice(q + 1);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooBig = false;
+    req.on('data', (c: Buffer) => {
+      if (tooBig) return;
+      size += c.length;
+      if (size > MAX_BODY) {
+        tooBig = true;
+        this.send(res, { status: 413, body: { code: -1000, msg: `Request body over ${MAX_BODY} bytes.` } });
+        req.resume();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => {
+      if (tooBig) return;
+      const body = Buffer.concat(chunks).toString('utf8');
+      let reply: Reply;
+      try {
+        const method = req.method ?? 'GET';
+        const handler = this.routes.get(`${method} ${path}`);
+        if (handler === undefined) throw ERR.notFound(`${method} ${path}`);
+        // A JSON content type with an empty body is what the official connector sends; a form body is parsed.
+        const formBody = body !== '' && !(req.headers['content-type'] ?? '').includes('application/json') ? body : '';
+        const params = parseParams(query, formBody);
+        const apiKey = req.headers['x-mbx-apikey'];
+        reply = handler({ method, path, query, body: formBody, params, apiKey: Array.isArray(apiKey) ? apiKey[0] : apiKey });
+      } catch (e) {
+        reply = e instanceof BinanceError ? { status: e.httpStatus, body: e.body() } : { status: 500, body: ERR.unknown().body() };
+      }
+      this.send(res, reply);
+    });
+    req.on('error', () => res.destroy());
+  }
+
+  private send(res: ServerResponse, reply: Reply): void {
+    if (res.headersSent) return;
+    const now = this.nowMs();
+    this.counters.tick(now);
+    this.counters.weight1m += 1;
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'x-mbx-used-weight-1m': String(this.counters.weight1m) };
+    if (reply.orders === true) {
+      this.counters.orders1m++;
+      this.counters.orders10s++;
+      headers['x-mbx-order-count-10s'] = String(this.counters.orders10s);
+      headers['x-mbx-order-count-1m'] = String(this.counters.orders1m);
+    }
+    res.writeHead(reply.status, headers);
+    res.end(JSON.stringify(reply.body));
+  }
+
+  private instrument(p: Map<string, string>): Instrument {
+    const inst = this.ex.instruments.get(required(p, 'symbol'));
+    if (inst === undefined) throw ERR.badSymbol();
+    return inst;
+  }
+
+  private routePublic(): void {
+    const r = this.routes;
+    r.set('GET /fapi/v1/ping', () => ({ status: 200, body: {} }));
+    r.set('GET /fapi/v1/time', () => ({ status: 200, body: { serverTime: this.nowMs() } }));
+    r.set('GET /fapi/v1/exchangeInfo', () => ({ status: 200, body: exchangeInfo(this.ex.instruments.values(), this.nowMs()) }));
+    r.set('GET /fapi/v1/depth', ({ params }) => {
+      this.ex.pump();
+      const inst = this.instrument(params);
+      const limit = optionalInt(params, 'limit') ?? 500;
+      if (!(DEPTH_LIMITS as readonly number[]).includes(limit)) throw ERR.badParam('limit', String(limit));
+      return { status: 200, body: depthSnapshot(this.ex.book(inst.symbol)!, inst, limit, this.nowMs()) };
+    });
+    r.set('GET /fapi/v1/ticker/bookTicker', ({ params }) => {
+      this.ex.pump();
+      const now = this.nowMs();
+      if (params.get('symbol') === undefined) return { status: 200, body: [...this.ex.instruments.values()].map((i) => bookTicker(this.ex.book(i.symbol)!, i, now)) };
+      const inst = this.instrument(params);
+      return { status: 200, body: bookTicker(this.ex.book(inst.symbol)!, inst, now) };
+    });
+  }
+
+  private signed(h: (r: Req, a: AccountState) => Reply): Handler {
+    return (r) => {
+      const acc = this.auth.verify(r.apiKey, r.query, r.body, r.params, this.nowMs());
+      const a = this.ex.account(acc.apiKey);
+      if (a === undefined) throw ERR.rejectedApiKey();
+      return h(r, a);
+    };
+  }
+
+  private routeSigned(): void {
+    const r = this.routes;
+    r.set('POST /fapi/v1/order', this.signed(({ params }, a) => ({ ...this.placeOrder(params, a), orders: true })));
+    r.set('PUT /fapi/v1/order', this.signed(({ params }, a) => ({ ...this.modifyOrder(params, a), orders: true })));
+    r.set('DELETE /fapi/v1/order', this.signed(({ params }, a) => this.cancelOrder(params, a)));
+    r.set('GET /fapi/v1/order', this.signed(({ params }, a) => {
+      const inst = this.instrument(params);
+      const o = a.orders.find(optionalInt(params, 'orderId'), params.get('origClientOrderId'));
+      if (o === undefined || o.request.symbol !== inst.symbol) throw ERR.noSuchOrder();
+      return { status: 200, body: a.orders.json(o) };
+    }));
+    r.set('GET /fapi/v1/openOrders', this.signed(({ params }, a) => {
+      const symbol = params.get('symbol');
+      if (symbol !== undefined && !this.ex.instruments.has(symbol)) throw ERR.badSymbol();
+      return { status: 200, body: a.orders.open(symbol).map((o) => a.orders.json(o)) };
+    }));
+    r.set('DELETE /fapi/v1/allOpenOrders', this.signed(({ params }, a) => {
+      const inst = this.instrument(params);
+      for (const o of a.orders.open(inst.symbol)) this.ex.command(a, { kind: 'cancel', symbol: inst.symbol, clientOrderId: o.request.clientOrderId });
+      return { status: 200, body: { code: 200, msg: 'The operation of cancel all open order is done.' } };
+    }));
+  }
+
+  private placeOrder(p: Map<string, string>, a: AccountState): Reply {
+    const inst = this.instrument(p);
+    const side = oneOf(p, 'side', ['BUY', 'SELL'] as const, ERR.invalidSide);
+    const type = oneOf(p, 'type', ['LIMIT', 'MARKET', 'STOP', 'TAKE_PROFIT', 'STOP_MARKET', 'TAKE_PROFIT_MARKET', 'TRAILING_STOP_MARKET'] as const, ERR.invalidOrderType);
+    if (type !== 'LIMIT' && type !== 'MARKET') throw ERR.unsupported(`${type} orders are not simulated by the local exchange (conditional orders live in Binance's algo service)`);
+    const positionSide = p.get('positionSide');
+    if (positionSide !== undefined && positionSide !== 'BOTH') throw new BinanceError(-4061, "Order's position side does not match user's setting.");
+    const quantity = qtyLots(inst, required(p, 'quantity'));
+    let tif: OrderRequest['timeInForce'] = 'GTC';
+    let price = 0;
+    if (type === 'LIMIT') {
+      tif = oneOf(p, 'timeInForce', ['GTC', 'IOC', 'FOK', 'GTX', 'GTD'] as const, ERR.invalidTif) as OrderRequest['timeInForce'];
+      if ((tif as string) === 'GTD') throw ERR.unsupported('timeInForce GTD is not simulated by the local exchange');
+      price = priceTicks(inst, required(p, 'price'));
+    } else if (p.get('price') !== undefined) throw new BinanceError(-1106, "Parameter 'price' sent when not required.");
+    const stp = oneOf(p, 'selfTradePreventionMode', ['NONE', 'EXPIRE_TAKER', 'EXPIRE_MAKER', 'EXPIRE_BOTH'] as const, () => ERR.badParam('selfTradePreventionMode', p.get('selfTradePreventionMode')!), 'EXPIRE_MAKER');
+    oneOf(p, 'newOrderRespType', ['ACK', 'RESULT'] as const, () => ERR.badParam('newOrderRespType', p.get('newOrderRespType')!), 'ACK');
+    const cid = clientOrderId(p, 'newClientOrderId') ?? generatedClientId();
+    const order: OrderRequest = { symbol: inst.symbol, clientOrderId: cid, side: side === 'BUY' ? 'buy' : 'sell', type, timeInForce: tif, priceTicks: price, qtyLots: quantity, reduceOnly: bool(p, 'reduceOnly'), selfTradePrevention: stp };
+    const events = this.ex.command(a, { kind: 'submit', order });
+    const refusal = refusalOf(events, cid);
+    if (refusal !== undefined) throw refusal;
+    const o = a.orders.find(undefined, cid);
+    if (o === undefined) throw ERR.unknown();
+    return { status: 200, body: a.orders.json(o) };
+  }
+
+  private cancelOrder(p: Map<string, string>, a: AccountState): Reply {
+    const inst = this.instrument(p);
+    const orderId = optionalInt(p, 'orderId');
+    const cid = p.get('origClientOrderId');
+    if (orderId === undefined && cid === undefined) throw ERR.mandatory('orderId');
+    const o = a.orders.find(orderId, cid);
+    if (o === undefined || o.request.symbol !== inst.symbol) throw ERR.unknownOrder();
+    const events = this.ex.command(a, { kind: 'cancel', symbol: inst.symbol, clientOrderId: o.request.clientOrderId });
+    const refusal = refusalOf(events, o.request.clientOrderId);
+    if (refusal !== undefined) throw refusal;
+    return { status: 200, body: a.orders.json(o) };
+  }
+
+  private modifyOrder(p: Map<string, string>, a: AccountState): Reply {
+    const inst = this.instrument(p);
+    const orderId = optionalInt(p, 'orderId');
+    const cid = p.get('origClientOrderId');
+    if (orderId === undefined && cid === undefined) throw ERR.mandatory('orderId');
+    const side = oneOf(p, 'side', ['BUY', 'SELL'] as const, ERR.invalidSide);
+    const quantity = qtyLots(inst, required(p, 'quantity'));
+    const price = priceTicks(inst, required(p, 'price'));
+    const o = a.orders.find(orderId, cid);
+    if (o === undefined || o.request.symbol !== inst.symbol) throw ERR.noSuchOrder();
+    const events = this.ex.command(a, { kind: 'modify', symbol: inst.symbol, clientOrderId: o.request.clientOrderId, side: side === 'BUY' ? 'buy' : 'sell', priceTicks: price, qtyLots: quantity });
+    const refusal = refusalOf(events, o.request.clientOrderId);
+    if (refusal !== undefined) throw refusal;
+    return { status: 200, body: a.orders.json(o) };
+  }
+}
+
+/** A request-level refusal among the events a command caused (REJECTED, CANCEL_REJECTED, MODIFY_REJECTED). */
+function refusalOf(events: readonly VenueEvent[], clientOrderId: string): BinanceError | undefined {
+  for (const e of events) {
+    if (e.kind !== 'report' || e.report.clientOrderId !== clientOrderId) continue;
+    const r = e.report;
+    if (r.errorCode !== 0 && (r.execType === 'REJECTED' || r.execType === 'CANCEL_REJECTED' || r.execType === 'MODIFY_REJECTED')) return new BinanceError(r.errorCode, r.errorMessage);
+  }
+  return undefined;
+}
+
+let nextGenerated = 0;
+/** Binance's own ids for orders sent without one look like this (22 characters). */
+function generatedClientId(): string {
+  nextGenerated++;
+  return `maker${Date.now().toString(36)}${nextGenerated.toString(36).padStart(6, '0')}`.slice(0, 22);
+}
