@@ -10,9 +10,10 @@
  * - `book_snapshot_25` / `book_snapshot_5` → top-N DepthSnapshot, lastUpdateId -1; empty levels end the side.
  * - `derivative_ticker` → MarkPrice (mark_price, index_price, funding_rate, funding_timestamp).
  *
- * Match time (tsTransactUs): Tardis maps a Binance trade's `timestamp` from its trade time `T`, so
- * a trade's tsTransactUs = tsExchangeUs = `timestamp`. Quotes and book rows carry one exchange time
- * (Binance's `E`) and no `T`: tsTransactUs = tsExchangeUs there.
+ * Match time (tsTransactUs): each row has one exchange time, `timestamp`, and it is the event's only
+ * stamp: tsTransactUs = tsExchangeUs. Tardis (tardis-node's Binance mappers) takes it from `T` for
+ * trades and quotes (bookTicker), so those carry the match time; from `E` for book diffs, and from
+ * the REST snapshot's `T` for snapshots. Tardis also leaves out INSURANCE_FUND and ADL trades.
  */
 import type { BookTicker, DepthDiff, DepthSnapshot, MarketEvent, MarkPrice, Trade } from '../model/events.ts';
 import { CsvParser } from './csv.ts';
