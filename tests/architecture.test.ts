@@ -24,7 +24,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['model', 'wire'],
   ['book', 'adapter/binance', 'oms', 'risk', 'portfolio', 'store'],
   ['marketdata', 'signal', 'strategy', 'importers', 'synthetic'],
-  ['trader', 'sim-exchange'],
+  ['trader', 'sim-exchange', 'model-market'],
   ['scenario', 'exchange-fake'],
   ['backtest', 'live'],
   ['sweep'],

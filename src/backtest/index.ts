@@ -16,8 +16,9 @@ export { STREAM_TABLES, STREAM_TYPES, rebatch, storeSource, syntheticSource, typ
 export { orderLatencyModel, prepareData, runScenario, type BookMode, type PartsContext, type PreparedData, type RunOptions, type RunParts, type RunResult } from './run.ts';
 export { dataKind, feeSchedule, realParts, type RealParts } from './parts.ts';
 export { backtest, codeVersion, economicsNotes, type BacktestOutcome } from './backtest.ts';
+export { MODEL_SUMMARY_SCHEMA, modelFingerprint, runModelScenario, type ModelOutcome } from './model.ts';
 export { EventLog, RECORD_FIELDS, type EndRecord, type EventLogSink } from './event-log.ts';
 export { Priority, Timeline, type TimelineEntry } from './timeline.ts';
-export { assertRunDirUsable, canonicalJson, writeRunOutputs } from './report/index.ts';
+export { assertRunDirUsable, canonicalJson, summaryJson, writeModelRunOutputs, writeRunOutputs } from './report/index.ts';
 export { configRows, fmtDuration, fmtPct, formatRejects, type DataQuality, type DataQualityWarning } from './report/index.ts';
 export { CoverageMeter, COVERAGE_STREAMS, type StreamCoverage, type SymbolCoverage } from './coverage.ts';

@@ -89,6 +89,7 @@ function specOverrides(scenario: Scenario): Map<string, Instrument> {
 /** Resolves instruments and opens the sources of a scenario's data (no events read yet). */
 export async function prepareData(scenario: Scenario, batchRows = 65_536): Promise<PreparedData> {
   const d = scenario.data;
+  if (d.source === 'model') throw new ConfigError('data.source "model" runs in the model world (runModelScenario, src/backtest/model.ts), not through the event engine', { field: 'data.source' });
   const overrides = specOverrides(scenario);
   const wantedStreams = d.streams ?? Object.keys(STREAM_TABLES);
   if (d.source === 'synthetic') {

@@ -36,7 +36,7 @@ export interface Scenario {
   name: string;
   seed: number;
   data: {
-    source: 'store' | 'synthetic';
+    source: 'store' | 'synthetic' | 'model';
     store: string | null;
     venue: string;
     symbols: string[];
@@ -47,6 +47,8 @@ export interface Scenario {
     verify: boolean;
     missingHint: string | null;
     synthetic: Record<string, unknown>;
+    /** The model world of `source: model` (defaults filled in whatever the source). */
+    model: { paths: number; s0: number; horizonS: number; dtS: number; sigma: number; aPerS: number; k: number; q0: number; tickSize: string; fillAfterMove: boolean };
     /** The resolved generator config (symbol, seed, start and duration are set per run). */
     syntheticConfig: SyntheticConfig | null;
   };
@@ -152,6 +154,7 @@ export function parseScenario(text: string, file = '', opts: LoadOptions = {}): 
       throw e;
     }
   } else data.syntheticConfig = null;
+  if (data.source === 'model') checkModelScenario(raw, v.data.model, ctx);
   const ol = v.execution.orderLatency;
   if (ol.model === 'recorded' && ol.file === null) throw ctx.error(['execution', 'orderLatency', 'file'], 'is required when orderLatency.model is "recorded"');
   if (v.account.balances && Object.keys(v.account.balances).length === 0) throw ctx.error(['account', 'balances'], 'needs at least one asset');
@@ -163,6 +166,22 @@ export function parseScenario(text: string, file = '', opts: LoadOptions = {}): 
   }
   if (v.account.balances && Object.values(v.account.balances as Record<string, string>).every(isZero)) throw ctx.error(['account', 'balances'], 'needs a positive balance in at least one asset');
   return { ...(v as Omit<Scenario, 'file' | 'trader' | 'raw'>), file, trader, raw } as Scenario;
+}
+
+/** Sections and data keys a model run does not use (docs/MODEL_MARKETS.md): present, they are an error, not silently ignored. */
+const MODEL_UNUSED_SECTIONS = ['execution', 'account', 'signals', 'risk', 'oms', 'decision', 'report'] as const;
+const MODEL_UNUSED_DATA = ['store', 'range', 'streams', 'spec', 'synthetic'] as const;
+
+function checkModelScenario(raw: Record<string, unknown>, model: Scenario['data']['model'], ctx: Ctx): void {
+  for (const k of MODEL_UNUSED_SECTIONS) if (raw[k] !== undefined) throw ctx.error([k], 'is not used by a model market (data.source: model); remove it');
+  const data = raw.data as Record<string, unknown>;
+  for (const k of MODEL_UNUSED_DATA) if (data[k] !== undefined && data[k] !== null) throw ctx.error(['data', k], 'is not used by a model market (data.source: model); remove it');
+  const dtUs = model.dtS * 1e6;
+  const horizonUs = model.horizonS * 1e6;
+  if (!Number.isSafeInteger(Math.round(dtUs)) || Math.abs(dtUs - Math.round(dtUs)) > 1e-6 || Math.round(dtUs) < 1) throw ctx.error(['data', 'model', 'dtS'], `must be a whole number of microseconds ≥ 1, got ${model.dtS}`);
+  const steps = horizonUs / Math.round(dtUs);
+  if (Math.abs(steps - Math.round(steps)) > 1e-6) throw ctx.error(['data', 'model', 'horizonS'], `must be a whole number of steps of dtS = ${model.dtS}, got ${model.horizonS}`);
+  if (!/[1-9]/.test(model.tickSize) || model.tickSize.startsWith('-')) throw ctx.error(['data', 'model', 'tickSize'], `must be > 0, got ${model.tickSize}`);
 }
 
 class Ctx {

@@ -54,7 +54,7 @@ export const SCENARIO_SCHEMA = obj(
     data: obj(
       'Market data of the run.',
       {
-        source: oneOf('`store` (Parquet store written by `maker import`) or `synthetic` (the embedded seeded generator).', ['store', 'synthetic'] as const),
+        source: oneOf('`store` (Parquet store written by `maker import`), `synthetic` (the embedded seeded generator) or `model` (the papers\' model world of data.model: no book, fills with probability A·e^(−k·δ)·dt per step; docs/MODEL_MARKETS.md).', ['store', 'synthetic', 'model'] as const),
         store: str('Store directory (relative to the current directory). Required when source is `store`.', null, true),
         venue: str('Venue directory in the store.', 'binance-usdm'),
         symbols: { kind: 'list', doc: 'Symbols to replay in one clock, e.g. [BTCUSDT, ETHUSDT].', of: { kind: 'string', doc: 'symbol' }, minItems: 1 },
@@ -64,6 +64,18 @@ export const SCENARIO_SCHEMA = obj(
         missingHint: str('What to tell the user when the store or its data is missing (e.g. the download and `maker import` commands).', null, true),
         spec: str('Binance exchangeInfo JSON to take instrument specs from (overrides the spec stored with the data).', null, true),
         verify: bool('Check every store file the run reads against the SHA-256 its partition recorded; a file that does not match stops the run, naming it. `false`: run on it anyway, the mismatch listed in the summary (the data fingerprint always covers the bytes read).', true),
+        model: obj('The model world of `source: model` (docs/MODEL_MARKETS.md), in the papers\' units (price units of the quote currency, seconds); the defaults are Avellaneda–Stoikov 2008 §3.3. Only strategy, seed and name apply to a model run; the other sections must be absent.', {
+          paths: int('Independent paths (sessions of horizonS), each from s0 and q0.', 1_000, { min: 1 }),
+          s0: num('Initial mid, price units.', 100, { above: 0 }),
+          horizonS: num('Session length T, seconds (a whole number of dtS).', 1, { above: 0 }),
+          dtS: num('Decision and simulation step dt, seconds.', 0.005, { above: 0 }),
+          sigma: num('Volatility σ of the arithmetic Brownian mid, price units per √s: the mid moves ±σ·√dt (rounded to whole ticks) with probability ½ each step.', 2, { min: 0 }),
+          aPerS: num('Fill intensity A at the mid, fills per second.', 140, { above: 0 }),
+          k: num('Decay k of the fill intensity A·e^(−k·δ), per price unit of distance δ from the mid.', 1.5, { above: 0 }),
+          q0: int('Initial inventory, lots (one lot = one unit).', 0),
+          tickSize: dec('Price grid of the world, price units: quotes round outwards to it and the mid step to the nearest tick; fine enough to make rounding negligible.', '0.000001'),
+          fillAfterMove: bool('Draw each step\'s fills against the mid after that step\'s move instead of the mid the quotes were decided on (the paper\'s §3.3 tables match this order better; docs/MODEL_MARKETS.md).', false),
+        }),
         synthetic: { kind: 'map', doc: 'Parameters of the synthetic generator (`SyntheticConfig` in src/synthetic; keys are checked against its defaults, e.g. `startMidTicks`, `tradesPerS`, `sigmaTicksPerSqrtS`). `symbol`, `seed`, `startUs` and `durationS` come from data.symbols, seed and data.range.', keyDoc: 'SyntheticConfig key', of: { kind: 'delegate', doc: 'value', seeDoc: 'src/synthetic' }, default: {} },
       },
       ['source', 'symbols'],

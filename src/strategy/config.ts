@@ -43,6 +43,12 @@ export interface CommonConfig {
   tilt: TiltConfig | null;
   /** Cancel everything and flatten when |position| reaches this, lots; null = never. */
   flattenAtPositionLots: number | null;
+  /**
+   * Skip the post-only clamp (rule 4): a level-0 quote may sit at or through the mid and the
+   * opposite touch. Meant for model markets (src/model-market), where no book forbids it; against a
+   * real book such a post-only order would be rejected by the exchange.
+   */
+  quoteThroughMid: boolean;
 }
 
 /** Fixed values that replace signal readings (for paper reproductions and tests). */
@@ -60,21 +66,45 @@ export interface FixedConfig extends CommonConfig {
   skewTicksPerLot: number;
 }
 
-export interface AvellanedaStoikovConfig extends CommonConfig {
+/**
+ * Risk aversion γ as written, exactly one of the two set: per tick of wealth (`gammaPerTick`), or per
+ * unit of the quote currency (`gamma`, the papers' unit), which the strategy converts with the
+ * instrument's tick size: γ_tick = γ × tickSize. Wealth counts inventory units, not lots.
+ */
+export interface RiskAversion {
+  gammaPerTick: number | null;
+  gamma: number | null;
+}
+
+/** How T − t is measured: a constant (`rolling`), or counting down to the next multiple of `horizonS`. */
+export type HorizonMode = 'rolling' | 'countdown';
+
+export interface AvellanedaStoikovConfig extends CommonConfig, RiskAversion {
   kind: 'avellaneda-stoikov';
-  /** Risk aversion γ, per tick (wealth measured in ticks × inventory units). */
-  gammaPerTick: number;
-  /** Rolling horizon T − t, seconds (constant: a perpetual has no terminal time). */
+  /**
+   * `rolling`: T − t is the constant `horizonS`. `countdown`: sessions of `horizonS` seconds start
+   * at every multiple of `horizonS` since the Unix epoch (tsUs = 0), and T − t = horizonS − (time
+   * since the session start): the paper's finite horizon.
+   */
+  horizonMode: HorizonMode;
+  /** T − t (rolling) or the session length T (countdown), seconds. */
   horizonS: number;
+  /** The paper's symmetric benchmark: the same total spread, centred on the fair price, inventory ignored. */
+  symmetric: boolean;
+  /**
+   * Include the inventory-risk term γσ²(T − t) in the total spread (eq. 30, the default). Without it
+   * the spread is (2/γ)·ln(1 + γ/k) alone: the "spread" column of the paper's §3.3 tables, and with
+   * it the tables' numbers (docs/MODEL_MARKETS.md). The reservation price keeps its term.
+   */
+  spreadRiskTerm: boolean;
   /** Lots per inventory unit q (default: `sizeLots`). */
   inventoryUnitLots: number;
   overrides: ModelOverrides;
 }
 
-export interface GlftConfig extends CommonConfig {
+/** GLFT; its risk aversion γ is also its ξ. */
+export interface GlftConfig extends CommonConfig, RiskAversion {
   kind: 'glft';
-  /** Risk aversion γ (= ξ), per tick. */
-  gammaPerTick: number;
   /** Multiplier of the half spread (hftbacktest's adj1). */
   halfSpreadAdj: number;
   /** Multiplier of the inventory skew (hftbacktest's adj2). */
@@ -96,19 +126,20 @@ export const COMMON_DEFAULTS = {
   requoteToleranceTicks: 0,
   maxOrderAgeUs: 30_000_000,
   fairPriceSource: 'mid' as FairPriceSource,
+  quoteThroughMid: false,
 } as const;
 
 export const TILT_DEFAULTS: TiltConfig = { obiTicksPerUnit: 0, ofiTicksPerLot: 0, micropriceWeight: 0, maxTiltTicks: 10 };
 export const FIXED_DEFAULTS = { halfSpreadTicks: 1, skewTicksPerLot: 0 } as const;
-export const AS_DEFAULTS = { horizonS: 1 } as const;
+export const AS_DEFAULTS = { horizonS: 1, horizonMode: 'rolling' as HorizonMode, symmetric: false, spreadRiskTerm: true } as const;
 export const GLFT_DEFAULTS = { halfSpreadAdj: 1, skewAdj: 1 } as const;
 
 const COMMON_KEYS = ['kind', 'levels', 'levelSpacingTicks', 'sizeLots', 'sizeNotionalQuote', 'minSpreadTicks', 'maxPositionLots',
-  'requoteToleranceTicks', 'maxOrderAgeUs', 'fairPriceSource', 'tilt', 'flattenAtPositionLots'];
+  'requoteToleranceTicks', 'maxOrderAgeUs', 'fairPriceSource', 'tilt', 'flattenAtPositionLots', 'quoteThroughMid'];
 const KIND_KEYS: Record<StrategyKind, string[]> = {
   fixed: ['halfSpreadTicks', 'skewTicksPerLot'],
-  'avellaneda-stoikov': ['gammaPerTick', 'horizonS', 'inventoryUnitLots', 'overrides'],
-  glft: ['gammaPerTick', 'halfSpreadAdj', 'skewAdj', 'inventoryUnitLots', 'overrides'],
+  'avellaneda-stoikov': ['gammaPerTick', 'gamma', 'horizonS', 'horizonMode', 'symmetric', 'spreadRiskTerm', 'inventoryUnitLots', 'overrides'],
+  glft: ['gammaPerTick', 'gamma', 'halfSpreadAdj', 'skewAdj', 'inventoryUnitLots', 'overrides'],
 };
 const FAIR_SOURCES: FairPriceSource[] = ['mid', 'microprice', 'mark', 'external'];
 
@@ -154,6 +185,22 @@ function rejectUnknownKeys(obj: Record<string, unknown>, allowed: string[], path
   for (const key of Object.keys(obj).sort()) {
     if (!allowed.includes(key)) fail(`${path}.${key}`, `unknown key (allowed: ${allowed.join(', ')})`);
   }
+}
+
+function bool(obj: Record<string, unknown>, key: string, path: string, fallback: boolean): boolean {
+  const v = obj[key];
+  if (v === undefined) return fallback;
+  if (typeof v !== 'boolean') fail(`${path}.${key}`, `expected true or false, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** Exactly one of `gammaPerTick` and `gamma`, each > 0. */
+function parseRiskAversion(raw: Record<string, unknown>, path: string): RiskAversion {
+  const perTick = optionalNum(raw, 'gammaPerTick', path, { above: 0 });
+  const perPriceUnit = optionalNum(raw, 'gamma', path, { above: 0 });
+  if (perTick !== null && perPriceUnit !== null) fail(`${path}.gamma`, 'set either gammaPerTick or gamma, not both');
+  if (perTick !== null || perPriceUnit !== null) return { gammaPerTick: perTick, gamma: perPriceUnit };
+  return fail(`${path}.gammaPerTick`, 'is required (or gamma, per unit of the quote currency)');
 }
 
 function parseTilt(raw: unknown, path: string): TiltConfig | null {
@@ -204,6 +251,7 @@ function parseCommon(raw: Record<string, unknown>, path: string): CommonConfig {
     fairPriceSource: fair as FairPriceSource,
     tilt: parseTilt(raw.tilt, `${path}.tilt`),
     flattenAtPositionLots,
+    quoteThroughMid: bool(raw, 'quoteThroughMid', path, COMMON_DEFAULTS.quoteThroughMid),
   };
 }
 
@@ -212,6 +260,12 @@ function inventoryUnit(raw: Record<string, unknown>, common: CommonConfig, path:
     fail(`${path}.inventoryUnitLots`, 'is required when the size is given as sizeNotionalQuote');
   }
   return num(raw, 'inventoryUnitLots', path, { above: 0 }, common.sizeLots ?? undefined);
+}
+
+function parseHorizonMode(v: unknown, field: string): HorizonMode {
+  if (v === undefined) return AS_DEFAULTS.horizonMode;
+  if (v !== 'rolling' && v !== 'countdown') fail(field, `expected one of rolling, countdown, got ${JSON.stringify(v)}`);
+  return v;
 }
 
 /** Validates a raw config (e.g. parsed YAML) and fills in defaults. `path` prefixes error fields. */
@@ -235,8 +289,11 @@ export function parseStrategyConfig(raw: unknown, path = 'strategy'): StrategyCo
       return {
         ...common,
         kind,
-        gammaPerTick: num(raw, 'gammaPerTick', path, { above: 0 }),
+        ...parseRiskAversion(raw, path),
+        horizonMode: parseHorizonMode(raw.horizonMode, `${path}.horizonMode`),
         horizonS: num(raw, 'horizonS', path, { above: 0 }, AS_DEFAULTS.horizonS),
+        symmetric: bool(raw, 'symmetric', path, AS_DEFAULTS.symmetric),
+        spreadRiskTerm: bool(raw, 'spreadRiskTerm', path, AS_DEFAULTS.spreadRiskTerm),
         inventoryUnitLots: inventoryUnit(raw, common, path),
         overrides: parseOverrides(raw.overrides, `${path}.overrides`),
       };
@@ -244,7 +301,7 @@ export function parseStrategyConfig(raw: unknown, path = 'strategy'): StrategyCo
       return {
         ...common,
         kind,
-        gammaPerTick: num(raw, 'gammaPerTick', path, { above: 0 }),
+        ...parseRiskAversion(raw, path),
         halfSpreadAdj: num(raw, 'halfSpreadAdj', path, { above: 0 }, GLFT_DEFAULTS.halfSpreadAdj),
         skewAdj: num(raw, 'skewAdj', path, { min: 0 }, GLFT_DEFAULTS.skewAdj),
         inventoryUnitLots: inventoryUnit(raw, common, path),

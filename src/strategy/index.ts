@@ -15,6 +15,8 @@ export type {
   FairPriceSource,
   FixedConfig,
   GlftConfig,
+  HorizonMode,
+  RiskAversion,
   ModelOverrides,
   StrategyConfig,
   StrategyConfigInput,
@@ -27,4 +29,4 @@ export type { FairPriceResult } from './fair-price.ts';
 export { computeFairPrice, computeTilt, readyValue } from './fair-price.ts';
 export type { ModelQuotes, PriceModel } from './quoting.ts';
 export { decideQuotes, filterViolation, levelSizeLots } from './quoting.ts';
-export { AvellanedaStoikovStrategy, FixedSpreadStrategy, GlftStrategy, createStrategy } from './strategies.ts';
+export { AvellanedaStoikovStrategy, FixedSpreadStrategy, GlftStrategy, createStrategy, gammaPerTickOf, horizonLeftS } from './strategies.ts';

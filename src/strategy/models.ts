@@ -16,6 +16,8 @@ export interface AvellanedaStoikovInput {
   kPerTick: number;
   /** T − t, seconds. */
   horizonS: number;
+  /** Leave the inventory-risk term γσ²(T − t) out of the total spread (default: in, as eq. 30). */
+  withoutSpreadRiskTerm?: boolean;
 }
 
 export interface AvellanedaStoikovQuote {
@@ -32,7 +34,7 @@ export interface AvellanedaStoikovQuote {
 export function avellanedaStoikov(p: AvellanedaStoikovInput): AvellanedaStoikovQuote {
   const inventoryRisk = p.gammaPerTick * p.sigmaTicksPerSqrtS ** 2 * p.horizonS;
   const reservationTicks = p.midTicks - p.q * inventoryRisk;
-  const spreadTicks = inventoryRisk + (2 / p.gammaPerTick) * Math.log1p(p.gammaPerTick / p.kPerTick);
+  const spreadTicks = (p.withoutSpreadRiskTerm ? 0 : inventoryRisk) + (2 / p.gammaPerTick) * Math.log1p(p.gammaPerTick / p.kPerTick);
   return { reservationTicks, spreadTicks, bidTicks: reservationTicks - spreadTicks / 2, askTicks: reservationTicks + spreadTicks / 2 };
 }
 

@@ -6,7 +6,8 @@
  *     99.99999999997 meaning 100);
  *  3. minimum spread: a level-0 pair closer than `minSpreadTicks` is widened around its centre;
  *  4. post-only: bid ≤ best ask − 1 and ask ≥ best bid + 1 on the book the decision was computed from
- *     (clamping only widens, so the spread stays ≥ the minimum);
+ *     (clamping only widens, so the spread stays ≥ the minimum); skipped, here and in 8, with
+ *     `quoteThroughMid` (model markets, where no book forbids a quote through the mid);
  *  5. levels: level i sits i·levelSpacingTicks behind level 0;
  *  6. max position: the bids of a side may add at most `maxPositionLots − position` lots, the asks
  *     at most `maxPositionLots + position`; a level is trimmed to what is left, a side with nothing
@@ -216,11 +217,11 @@ export function decideQuotes(ctx: StrategyContext, config: CommonConfig, label: 
     ask0 = Math.max(ask0, bid0 + config.minSpreadTicks);
     notes.push(`widened to min spread ${config.minSpreadTicks}`);
   }
-  if (bid0 >= bestAsk) {
+  if (!config.quoteThroughMid && bid0 >= bestAsk) {
     notes.push(`bid ${bid0} clamped to ${bestAsk - 1} (post-only)`);
     bid0 = bestAsk - 1;
   }
-  if (ask0 <= bestBid) {
+  if (!config.quoteThroughMid && ask0 <= bestBid) {
     notes.push(`ask ${ask0} clamped to ${bestBid + 1} (post-only)`);
     ask0 = bestBid + 1;
   }
@@ -235,7 +236,7 @@ export function decideQuotes(ctx: StrategyContext, config: CommonConfig, label: 
       levels: config.levels,
       capacityLots: config.maxPositionLots - position,
       dir: 1,
-      passiveLimit: bestAsk,
+      passiveLimit: config.quoteThroughMid ? Infinity : bestAsk,
       spreadLimit: ask0 - minSpread,
     },
     ctx,
@@ -252,7 +253,7 @@ export function decideQuotes(ctx: StrategyContext, config: CommonConfig, label: 
       levels: config.levels,
       capacityLots: config.maxPositionLots + position,
       dir: -1,
-      passiveLimit: bestBid,
+      passiveLimit: config.quoteThroughMid ? -Infinity : bestBid,
       spreadLimit: Number.isNaN(topBid) ? NaN : topBid + minSpread,
     },
     ctx,

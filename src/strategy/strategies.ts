@@ -5,7 +5,8 @@
  * q = positionLots / inventoryUnitLots ("order units", Δ = 1 unit).
  */
 import type { Intent } from '../model/trading.ts';
-import type { AvellanedaStoikovConfig, FixedConfig, GlftConfig, StrategyConfig } from './config.ts';
+import type { Instrument } from '../model/instrument.ts';
+import type { AvellanedaStoikovConfig, FixedConfig, GlftConfig, RiskAversion, StrategyConfig } from './config.ts';
 import { parseStrategyConfig } from './config.ts';
 import { readyValue } from './fair-price.ts';
 import { avellanedaStoikov, glftCoefficients, glftDepths } from './models.ts';
@@ -25,6 +26,22 @@ function modelInput(override: number | null, reading: SignalReading | undefined,
   if (v === null) return `signal ${name} not ready`;
   if (positive ? !(v > 0) : !(v >= 0)) return `signal ${name} = ${v} not usable (must be ${positive ? '> 0' : '≥ 0'})`;
   return v;
+}
+
+/** γ per tick: `gammaPerTick`, or `gamma` (per unit of the quote currency) × the tick size. */
+export function gammaPerTickOf(c: RiskAversion, inst: Instrument): number {
+  return c.gammaPerTick ?? (c.gamma as number) * inst.ticksToFloat(1);
+}
+
+/**
+ * T − t in seconds at `tsUs`: the constant `horizonS` (rolling), or the time left in the session of
+ * `horizonS` seconds that started at the last multiple of `horizonS` since tsUs = 0 (countdown).
+ */
+export function horizonLeftS(c: Pick<AvellanedaStoikovConfig, 'horizonMode' | 'horizonS'>, tsUs: number): number {
+  if (c.horizonMode === 'rolling') return c.horizonS;
+  const sessionUs = Math.round(c.horizonS * 1e6);
+  const intoUs = ((tsUs % sessionUs) + sessionUs) % sessionUs;
+  return (sessionUs - intoUs) / 1e6;
 }
 
 // Each strategy builds its price model once (a method bound in the constructor), not a closure
@@ -53,9 +70,13 @@ export class FixedSpreadStrategy implements Strategy {
 }
 
 /**
- * Avellaneda–Stoikov with a rolling horizon: T − t is the constant `horizonS`, as if the session
- * always ended `horizonS` seconds from now. A perpetual has no terminal time; the rolling horizon
- * keeps the paper's formulas (and its check values) while making the quotes time-invariant.
+ * Avellaneda–Stoikov. Rolling horizon (default): T − t is the constant `horizonS`, as if the session
+ * always ended `horizonS` seconds from now; a perpetual has no terminal time, and the rolling
+ * horizon keeps the paper's formulas (and its check values) while making the quotes time-invariant.
+ * Countdown horizon: T − t runs down to the end of a session of `horizonS` seconds (the paper's
+ * finite horizon; sessions start at multiples of `horizonS` since tsUs = 0). `symmetric` quotes
+ * the same total spread centred on the fair price, whatever the inventory (the paper's benchmark);
+ * `spreadRiskTerm: false` leaves γσ²(T − t) out of the spread (the paper's tables, see the config).
  */
 export class AvellanedaStoikovStrategy implements Strategy {
   readonly kind = 'avellaneda-stoikov' as const;
@@ -78,8 +99,10 @@ export class AvellanedaStoikovStrategy implements Strategy {
     const k = modelInput(c.overrides.intensityKPerTick, ctx.signals.intensityKPerTick, 'intensityKPerTick', true);
     if (typeof k === 'string') return { notReady: k };
     const q = ctx.positionLots / c.inventoryUnitLots;
-    const as = avellanedaStoikov({ midTicks: fair, q, gammaPerTick: c.gammaPerTick, sigmaTicksPerSqrtS: sigma, kPerTick: k, horizonS: c.horizonS });
-    return { bidTicks: as.bidTicks, askTicks: as.askTicks, detail: `r ${fmt(as.reservationTicks)} spread ${fmt(as.spreadTicks)} q ${fmt(q)}` };
+    const horizonS = horizonLeftS(c, ctx.tsUs);
+    const as = avellanedaStoikov({ midTicks: fair, q: c.symmetric ? 0 : q, gammaPerTick: gammaPerTickOf(c, ctx.instrument), sigmaTicksPerSqrtS: sigma, kPerTick: k, horizonS, withoutSpreadRiskTerm: !c.spreadRiskTerm });
+    const tau = c.horizonMode === 'countdown' ? ` T-t ${fmt(horizonS)}` : '';
+    return { bidTicks: as.bidTicks, askTicks: as.askTicks, detail: `r ${fmt(as.reservationTicks)} spread ${fmt(as.spreadTicks)} q ${fmt(q)}${tau}` };
   }
 }
 
@@ -107,7 +130,8 @@ export class GlftStrategy implements Strategy {
     const k = modelInput(c.overrides.intensityKPerTick, ctx.signals.intensityKPerTick, 'intensityKPerTick', true);
     if (typeof k === 'string') return { notReady: k };
     const q = ctx.positionLots / c.inventoryUnitLots;
-    const coef = glftCoefficients({ gammaPerTick: c.gammaPerTick, xiPerTick: c.gammaPerTick, deltaUnits: 1, sigmaTicksPerSqrtS: sigma, aPerS: a, kPerTick: k });
+    const gamma = gammaPerTickOf(c, ctx.instrument);
+    const coef = glftCoefficients({ gammaPerTick: gamma, xiPerTick: gamma, deltaUnits: 1, sigmaTicksPerSqrtS: sigma, aPerS: a, kPerTick: k });
     const d = glftDepths(coef, q, c.halfSpreadAdj, c.skewAdj);
     return {
       bidTicks: fair - d.bidDepthTicks,

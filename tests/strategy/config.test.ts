@@ -62,6 +62,18 @@ describe('parseStrategyConfig', () => {
     expect(c).toMatchObject({ sizeLots: null, sizeNotionalQuote: 100, inventoryUnitLots: 2 });
   });
 
+  it('takes exactly one of gammaPerTick and gamma, and checks the model-market options', () => {
+    expect(parseStrategyConfig({ kind: 'glft', maxPositionLots: 5, gamma: 0.01 })).toMatchObject({ gammaPerTick: null, gamma: 0.01, quoteThroughMid: false });
+    expect(parseStrategyConfig({ kind: 'avellaneda-stoikov', maxPositionLots: 5, gammaPerTick: 0.1 })).toMatchObject({ gammaPerTick: 0.1, gamma: null, horizonMode: 'rolling', symmetric: false });
+    expect(fieldOf(() => parseStrategyConfig({ kind: 'glft', maxPositionLots: 5, gamma: 0.1, gammaPerTick: 0.1 }))).toBe('strategy.gamma');
+    expect(fieldOf(() => parseStrategyConfig({ kind: 'glft', maxPositionLots: 5, gamma: 0 }))).toBe('strategy.gamma');
+    expect(fieldOf(() => parseStrategyConfig({ kind: 'avellaneda-stoikov', maxPositionLots: 5, gamma: 0.1, horizonMode: 'fixed' }))).toBe('strategy.horizonMode');
+    expect(fieldOf(() => parseStrategyConfig({ kind: 'avellaneda-stoikov', maxPositionLots: 5, gamma: 0.1, symmetric: 'yes' }))).toBe('strategy.symmetric');
+    expect(fieldOf(() => parseStrategyConfig({ kind: 'fixed', maxPositionLots: 5, quoteThroughMid: 1 }))).toBe('strategy.quoteThroughMid');
+    expect(fieldOf(() => parseStrategyConfig({ kind: 'avellaneda-stoikov', maxPositionLots: 5, gamma: 0.1, spreadRiskTerm: 0 }))).toBe('strategy.spreadRiskTerm');
+    expect(fieldOf(() => parseStrategyConfig({ kind: 'glft', maxPositionLots: 5, symmetric: true, gamma: 1 }))).toBe('strategy.symmetric');
+  });
+
   it('builds the strategy of each kind', () => {
     expect(createStrategy({ kind: 'fixed', maxPositionLots: 1 }).kind).toBe('fixed');
     expect(createStrategy({ kind: 'avellaneda-stoikov', maxPositionLots: 1, gammaPerTick: 0.1 }).kind).toBe('avellaneda-stoikov');

@@ -312,6 +312,68 @@ describe('Avellaneda–Stoikov strategy', () => {
   });
 });
 
+describe('Avellaneda–Stoikov options for model markets', () => {
+  const as = (over: Record<string, unknown> = {}) =>
+    createStrategy({ kind: 'avellaneda-stoikov', maxPositionLots: 100, gammaPerTick: 0.1, overrides: { sigmaTicksPerSqrtS: 2, intensityKPerTick: 1.5 }, ...over });
+
+  it('counts T − t down to the end of each session of horizonS seconds (countdown mode)', () => {
+    const countdown = as({ horizonMode: 'countdown', horizonS: 10 });
+    // Flat: spread = 0.1·4·(T − t) + 1.290770; at t = 0 of a session T − t = 10, 2.5 s in 7.5, 12.5 s in (next session) 7.5.
+    const spreadAt = (tsUs: number) => /spread ([\d.]+)/.exec(countdown.decide(ctxWith({ book: wideBook, tsUs })).reason)![1];
+    expect(spreadAt(0)).toBe('5.2908');
+    expect(spreadAt(2_500_000)).toBe('4.2908');
+    expect(spreadAt(12_500_000)).toBe('4.2908');
+    expect(spreadAt(9_999_999)).toBe('1.2908');
+    expect(countdown.decide(ctxWith({ book: wideBook, tsUs: 2_500_000 })).reason).toMatch(/T-t 7\.5000/);
+    // The rolling default ignores the clock.
+    expect(/spread ([\d.]+)/.exec(as({ horizonS: 10 }).decide(ctxWith({ book: wideBook, tsUs: 2_500_000 })).reason)![1]).toBe('5.2908');
+  });
+
+  it('leaves γσ²(T − t) out of the spread with spreadRiskTerm: false, but not out of r', () => {
+    const intent = as({ horizonS: 10, spreadRiskTerm: false }).decide(ctxWith({ book: wideBook, positionLots: 1 }));
+    // r = 100 − 0.1·4·10 = 96, spread 1.290770 → 95.35 / 96.65 → 95 / 97.
+    expect(intent.reason).toMatch(/r 96\.0000 spread 1\.2908/);
+    expect(prices(intent.quotes, 'buy')).toEqual([95]);
+    expect(prices(intent.quotes, 'sell')).toEqual([97]);
+  });
+
+  it('quotes the symmetric benchmark around the fair price whatever the inventory', () => {
+    // q = 5: the inventory strategy's r = 100 − 5·0.4 = 98; the symmetric one stays at 100 ± 0.845.
+    const skewed = as().decide(ctxWith({ book: wideBook, positionLots: 5 }));
+    const sym = as({ symmetric: true }).decide(ctxWith({ book: wideBook, positionLots: 5 }));
+    expect(prices(skewed.quotes, 'buy')).toEqual([97]);
+    expect(prices(sym.quotes, 'buy')).toEqual([99]);
+    expect(prices(sym.quotes, 'sell')).toEqual([101]);
+  });
+
+  it('quotes through the mid only with quoteThroughMid', () => {
+    // q = −10: r = 100 + 4 = 104, bid 104 − 0.845 = 103.15 → 103, above the best ask 101 of a tight book.
+    const tight = new ArrayBook('TESTUSDT', [[99, 1]], [[101, 1]]);
+    const clamped = as().decide(ctxWith({ book: tight, positionLots: -10 }));
+    expect(prices(clamped.quotes, 'buy')).toEqual([100]);
+    expect(clamped.reason).toMatch(/clamped to 100 \(post-only\)/);
+    const through = as({ quoteThroughMid: true }).decide(ctxWith({ book: tight, positionLots: -10 }));
+    expect(prices(through.quotes, 'buy')).toEqual([103]);
+    expect(prices(through.quotes, 'sell')).toEqual([105]);
+    // A live bid through the mid is kept, not replaced, when it is at the desired price.
+    const live: LiveQuote[] = [{ side: 'buy', priceTicks: 103, qtyLots: 1, placedAtUs: 0 }];
+    const kept = as({ quoteThroughMid: true }).decide(ctxWith({ book: tight, positionLots: -10, liveQuotes: live }));
+    expect(kept.reason).toMatch(/\(1 kept\)/);
+    // Long through the bid side likewise.
+    expect(prices(as({ quoteThroughMid: true }).decide(ctxWith({ book: tight, positionLots: 10 })).quotes, 'sell')).toEqual([97]);
+  });
+
+  it('takes γ per unit of the quote currency, converted with the tick size', () => {
+    // Tick 0.1: gamma 1 per USDT = 0.1 per tick, the same quotes as gammaPerTick 0.1.
+    const inst = new Instrument({ ...BTC_SPEC, minPrice: '0.1', minNotional: '0' });
+    const book = new ArrayBook('BTCUSDT', [[90, 10]], [[110, 10]]);
+    const a = as({ gammaPerTick: undefined, gamma: 1 }).decide(ctxWith({ instrument: inst, book, positionLots: 3 }));
+    const b = as().decide(ctxWith({ instrument: inst, book, positionLots: 3 }));
+    expect(a.quotes).toEqual(b.quotes);
+    expect(a.reason).toBe(b.reason);
+  });
+});
+
 describe('GLFT strategy', () => {
   const glft = (over: Record<string, unknown> = {}) => createStrategy({ kind: 'glft', maxPositionLots: 10, gammaPerTick: 0.01, ...over });
   const signals = { sigmaTicksPerSqrtS: ready(0.3), intensityAPerS: ready(0.9), intensityKPerTick: ready(0.3) };

@@ -82,7 +82,7 @@ function lstatOrNull(p: string): Stats | null {
  * an empty directory, or a real directory holding only regular files a run writes (`allowed`), all
  * of RUN_FILES among them, and its summary.json is a maker summary of `runId`.
  */
-export function replaceableRunDir(dir: string, runId: string, allowed: ReadonlySet<string> = new Set([...RUN_FILES, ...RUN_OPTIONAL_FILES])): string | null {
+export function replaceableRunDir(dir: string, runId: string, allowed: ReadonlySet<string> = new Set([...RUN_FILES, ...RUN_OPTIONAL_FILES]), required: readonly string[] = RUN_FILES): string | null {
   const st = lstatOrNull(dir);
   if (st === null) return null;
   if (st.isSymbolicLink()) return 'it is a symbolic link';
@@ -91,7 +91,7 @@ export function replaceableRunDir(dir: string, runId: string, allowed: ReadonlyS
   const foreign = names.filter((n) => !allowed.has(n) || !lstatSync(join(dir, n)).isFile());
   if (foreign.length > 0) return `it holds ${foreign.slice(0, 3).map((n) => `"${n}"`).join(', ')}${foreign.length > 3 ? ` and ${foreign.length - 3} more` : ''}, which a run does not write`;
   if (names.length === 0) return null; // nothing to lose
-  const missing = RUN_FILES.filter((n) => !names.includes(n));
+  const missing = required.filter((n) => !names.includes(n));
   if (missing.length > 0) return `it is not a complete run directory (no ${missing.join(', ')})`;
   let summary: { schema?: unknown; runId?: unknown };
   try {
@@ -109,12 +109,12 @@ export function replaceableRunDir(dir: string, runId: string, allowed: ReadonlyS
  * ancestor is a directory, and when `dir` exists it is a directory, and (given `runId`) one that
  * `replaceableRunDir` accepts. Cheap and read-only.
  */
-export function assertRunDirUsable(dir: string, runId?: string, allowed?: ReadonlySet<string>): void {
+export function assertRunDirUsable(dir: string, runId?: string, allowed?: ReadonlySet<string>, required?: readonly string[]): void {
   const st = lstatOrNull(dir);
   if (st !== null) {
     if (!st.isDirectory() && !st.isSymbolicLink()) throw new RunOutputError('the output path exists and is not a directory; refusing to replace it', dir);
     if (runId !== undefined) {
-      const why = replaceableRunDir(dir, runId, allowed);
+      const why = replaceableRunDir(dir, runId, allowed, required);
       if (why !== null) throw new RunOutputError(`the run directory exists and ${why}; refusing to replace it (${REFUSE_HINT})`, dir);
     } else if (st.isSymbolicLink() && !statSync(dir).isDirectory()) {
       throw new RunOutputError('the output path exists and is not a directory; refusing to replace it', dir);
@@ -302,16 +302,48 @@ export function writeRunOutputs(dir: string, rec: RunRecorder, o: WriteRunOption
   }
 }
 
+/** The files of a model-market run directory (src/backtest/model.ts). */
+export const MODEL_RUN_FILES = ['paths.csv', 'summary.json'] as const;
+
+/**
+ * Writes a model-market run directory (MODEL_RUN_FILES, `files` name → content) with the same
+ * rules as `writeRunOutputs`: atomic, and an existing `dir` replaced only when empty or an earlier
+ * copy of the same run.
+ */
+export function writeModelRunOutputs(dir: string, runId: string, files: Readonly<Record<(typeof MODEL_RUN_FILES)[number], string>>): void {
+  const allowed = new Set<string>(MODEL_RUN_FILES);
+  assertRunDirUsable(dir, runId, allowed, MODEL_RUN_FILES);
+  const staging = stagingDirFor(dir);
+  let doing = 'write the run directory';
+  let file = dir;
+  try {
+    for (const name of MODEL_RUN_FILES) {
+      doing = `write ${name}`;
+      file = join(dir, name);
+      writeFileSync(join(staging, name), files[name]);
+    }
+    doing = 'move the run directory into place';
+    file = dir;
+    fsyncDir(staging);
+    publishRunDir(staging, dir, runId, allowed, MODEL_RUN_FILES);
+    createdParents.delete(staging);
+    fsyncDir(dirname(dir));
+  } catch (e) {
+    discardRunStaging(dir);
+    throw ioError(e, doing, { file }, 'the run directory was not written, and nothing of it is left behind');
+  }
+}
+
 /**
  * Renames `staging` to `dir`. An existing `dir` (checked again here: still an earlier copy of this
  * run) is moved aside first, put back if the rename fails, and its files removed by name after.
  */
-function publishRunDir(staging: string, dir: string, runId: string, allowed: ReadonlySet<string>): void {
+function publishRunDir(staging: string, dir: string, runId: string, allowed: ReadonlySet<string>, required: readonly string[] = RUN_FILES): void {
   if (lstatOrNull(dir) === null) {
     renameSync(staging, dir);
     return;
   }
-  assertRunDirUsable(dir, runId, allowed);
+  assertRunDirUsable(dir, runId, allowed, required);
   const old = join(dirname(dir), `.${basename(dir)}.old-${process.pid}`);
   renameSync(dir, old);
   try {

@@ -28,7 +28,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.ts';
 import { formatUs } from '../../core/clock.ts';
-import { backtest, type BacktestOutcome, type DataQualityWarning, canonicalJson, configRows, fmtDuration, fmtPct, formatRejects, writeRunOutputs } from '../../backtest/index.ts';
+import { backtest, type BacktestOutcome, type DataQualityWarning, canonicalJson, configRows, fmtDuration, fmtPct, formatRejects, runModelScenario, summaryJson, writeModelRunOutputs, writeRunOutputs, type ModelOutcome } from '../../backtest/index.ts';
 import { loadScenarioFile, type Scenario } from '../../scenario/index.ts';
 import { parseSeedOption } from '../options.ts';
 import { assertOutputDir } from '../output-check.ts';
@@ -85,13 +85,25 @@ export function registerBacktest(program: Command): void {
     .option('-q, --quiet', 'no progress output', false)
     .option('--strict', 'exit 1 when the run raised data-quality warnings (after writing the report)', false)
     .option('--batch-rows <n>', 'rows per store batch (does not change results)')
-    .addHelpText('after', '\nExamples:\n  maker backtest --scenario scenarios/quickstart.yaml\n  maker backtest -s scenarios/quickstart.yaml --seed 7 --set strategy.halfSpreadTicks=5 --json\n  maker backtest -s scenarios/quickstart.yaml --out runs    # writes runs/<run-id>/')
+    .addHelpText('after', '\nModel markets (data.source: model, docs/MODEL_MARKETS.md): the strategy runs in the papers\' model world ' +
+      '(data.model: paths, s0, horizonS, dtS, sigma, aPerS, k, q0, tickSize, fillAfterMove) instead of the simulated exchange; the summary carries ' +
+      'model: {paths, profit, finalInventory, fills, meanSpread} (mean, std, stdErr) and the run directory holds summary.json and paths.csv.\n' +
+      '\nExamples:\n  maker backtest --scenario scenarios/quickstart.yaml\n  maker backtest -s scenarios/quickstart.yaml --seed 7 --set strategy.halfSpreadTicks=5 --json\n  maker backtest -s scenarios/quickstart.yaml --out runs    # writes runs/<run-id>/\n  maker backtest -s scenarios/model-as2008.yaml --set strategy.gamma=0.01 --json')
     .action(async (opts: BacktestCliOptions, cmd: Command) => {
       const scenario = loadScenarioFile(opts.scenario, { set: opts.set, seed: parseSeedOption(opts.seed, '--seed') });
       const batchRows = opts.batchRows === undefined ? undefined : Number(opts.batchRows);
       if (batchRows !== undefined && (!Number.isSafeInteger(batchRows) || batchRows <= 0)) throw new ConfigError(`--batch-rows must be a positive integer, got "${opts.batchRows}"`, { field: '--batch-rows' });
       const outRoot = opts.out ?? DEFAULT_REPORTS_DIR;
       assertOutputDir(outRoot, '--out'); // before the run: a bad location fails now, not after it
+      if (scenario.data.source === 'model') {
+        // The papers' model world: no event engine, no exchange; summary.json and paths.csv only.
+        const outcome = runModelScenario(scenario, (fp) => runIdFor(scenario, fp), resolvedScenario(scenario));
+        const dir = join(outRoot, outcome.runId);
+        writeModelRunOutputs(dir, outcome.runId, { 'summary.json': summaryJson(outcome.summary), 'paths.csv': outcome.pathsCsv });
+        if (opts.json) process.stdout.write(`${JSON.stringify({ ...outcome.summary, outDir: dir })}\n`);
+        else process.stdout.write(formatModelSummary(outcome, scenario, dir));
+        return;
+      }
       const progress = new Progress({ label: 'backtest', unit: 'events', quiet: opts.quiet || opts.json });
       const eventLog: string[] = [];
       let outcome: BacktestOutcome;
@@ -121,6 +133,28 @@ export function registerBacktest(program: Command): void {
       if (warnings.length > 0) process.stderr.write(formatWarnings(warnings, dir, opts.strict, process.stderr.isTTY === true));
       if (opts.strict && warnings.length > 0) setExitStatus(cmd, 1);
     });
+}
+
+/** The terminal summary of a model-market run: the world, the strategy, and one table row of results. */
+export function formatModelSummary(o: ModelOutcome, s: Scenario, dir: string): string {
+  const m = s.data.model;
+  const g = o.result.grid;
+  const r = o.result;
+  const strategy = configRows(resolvedScenario(s)).filter(([k]) => k.startsWith('strategy'));
+  const stat = (x: { mean: number; std: number; stdErr: number }, d: number): string => `${fmt(x.mean, d)} (${fmt(x.std, d)}) ±${fmt(x.stdErr, d)}`;
+  const head: [string, string][] = [
+    ['run id', o.runId],
+    ['data', `model world ${s.data.symbols[0]}: ${m.paths.toLocaleString('en-US')} paths × ${g.steps} steps of ${m.dtS} s; s0 ${m.s0}, σ ${m.sigma} (on the grid ${g.sigmaEffective.toPrecision(7)}), A ${m.aPerS}, k ${m.k}, q0 ${m.q0}, tick ${s.data.model.tickSize}`],
+    ...strategy,
+    ['output', dir],
+  ];
+  const w = Math.max(...head.map((x) => x[0].length));
+  const lines = head.flatMap(([k, v]) => wrap(v, VALUE_WIDTH).map((part, i) => `${(i === 0 ? k : '').padEnd(w)}  ${part}`));
+  const cols = ['paths', 'mean spread', 'profit mean (std) ±s.e.', 'final q mean (std) ±s.e.', 'fills/path'];
+  const row = [String(m.paths), fmt(r.meanSpread, 3), stat(r.profit, 2), stat(r.finalInventory, 3), fmt(r.fills.mean, 1)];
+  const widths = cols.map((c, i) => Math.max(c.length, row[i].length));
+  lines.push('', cols.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd(), row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
+  return `${lines.join('\n')}\n`;
 }
 
 /** The store's integrity for the summary: files verified, unverified (old format), damaged, damaged imports. */
