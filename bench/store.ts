@@ -49,10 +49,10 @@ function* syntheticEvents(rng: Rng, targetRows: number): Generator<MarketEvent[]
       rows += n;
     } else if (r < 0.9) {
       mid += rng.int(5) - 2;
-      batch.push({ type: 'trade', symbol: SYMBOL, tsExchangeUs: ex, tsReceiveUs: rx, tradeId: tradeId++, priceTicks: mid, qtyLots: 1 + rng.int(2000), buyerIsMaker: rng.next() < 0.5 });
+      batch.push({ type: 'trade', symbol: SYMBOL, tsExchangeUs: ex, tsReceiveUs: rx, tsTransactUs: ex - 300, tradeId: tradeId++, priceTicks: mid, qtyLots: 1 + rng.int(2000), buyerIsMaker: rng.next() < 0.5 });
       rows++;
     } else {
-      batch.push({ type: 'bookTicker', symbol: SYMBOL, tsExchangeUs: ex, tsReceiveUs: rx, updateId: u, bidTicks: mid - 1, bidLots: rng.int(9000), askTicks: mid + 1, askLots: rng.int(9000) });
+      batch.push({ type: 'bookTicker', symbol: SYMBOL, tsExchangeUs: ex, tsReceiveUs: rx, tsTransactUs: ex - 200, updateId: u, bidTicks: mid - 1, bidLots: rng.int(9000), askTicks: mid + 1, askLots: rng.int(9000) });
       rows++;
     }
     if (batch.length >= 10_000) {

@@ -75,6 +75,7 @@ export async function backtest(s: Scenario, runId: (fingerprint: string) => stri
       unverified: integrity.unverified,
       damaged: integrity.damaged.map((c) => ({ path: c.path, message: c.message })),
       inputDamage: result.data.inputDamage ?? [],
+      noMatchTime: result.data.noMatchTime ?? [],
     });
   }
   return { result, metrics, info, initialCapital, dataQuality, notes: economicsNotes(s, metrics), scenario: s };

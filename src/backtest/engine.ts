@@ -60,7 +60,7 @@ import type { SimVenue, VenueCommand, VenueEvent } from '../model/venue.ts';
 import { asEventBatch, type EventBatch, type EventBatches } from '../store/index.ts';
 import type { TraderPort } from '../trader/index.ts';
 import type { EventLogSink } from './event-log.ts';
-import { FeedTiming, medianOffsetUs, type OrderLatencyModel } from './latency.ts';
+import { FeedTiming, estimateClockOffsetUs, type OrderLatencyModel } from './latency.ts';
 import { Priority, Timeline } from './timeline.ts';
 
 /** Hooks for the run recorder; all optional, all synchronous. */
@@ -231,9 +231,7 @@ export class BacktestEngine {
       }
       const want = this.o.feed.offsetSampleEvents;
       if (this.offsetSampleEvents < want && !final) return;
-      const diffs: number[] = [];
-      for (const b of this.offsetSample) for (let k = 0; k < b.length && diffs.length < want; k++) diffs.push(b.tsReceiveUsAt(k) - b.tsExchangeUsAt(k));
-      this.startTiming(medianOffsetUs(diffs));
+      this.startTiming(estimateClockOffsetUs(this.offsetSample, want));
       for (const b of this.offsetSample.splice(0)) this.append(b);
       return;
     }

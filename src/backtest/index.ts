@@ -11,7 +11,7 @@
  * strings. A run is a pure function of (data, scenario, seed).
  */
 export { BacktestEngine, type EngineObserver, type EngineOptions, type EngineStats } from './engine.ts';
-export { ConstantLatency, FeedRelativeLatency, FeedTiming, RandomLatency, RecordedLatency, medianOffsetUs, type FeedTimingConfig, type LatencyDistribution, type OrderLatencyModel } from './latency.ts';
+export { ConstantLatency, FeedRelativeLatency, FeedTiming, RandomLatency, RecordedLatency, medianOffsetUs, estimateClockOffsetUs, DEFAULT_OFFSET_SAMPLE_EVENTS, OFFSET_WINDOW_US, type FeedTimingConfig, type LatencyDistribution, type OrderLatencyModel } from './latency.ts';
 export { STREAM_TABLES, STREAM_TYPES, rebatch, storeSource, syntheticSource, type StoreSourceOptions } from './feed.ts';
 export { orderLatencyModel, prepareData, runScenario, type BookMode, type PartsContext, type PreparedData, type RunOptions, type RunParts, type RunResult } from './run.ts';
 export { dataKind, feeSchedule, realParts, type RealParts } from './parts.ts';

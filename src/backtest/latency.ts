@@ -12,16 +12,21 @@
  *   recorded: localUs_k = max(localUs_{k−1}, R_k − clockOffsetUs, exchangeUs_k + minLatencyUs)
  *   constant: localUs_k = exchangeUs_k + latencyUs
  * so both sequences are non-decreasing and the strategy never sees an event before the exchange
- * does. `clockOffsetUs: 'auto'` estimates the recorder clock offset as the median of R − E over
- * the first `offsetSampleEvents` events (so it also removes the median true latency; a floor
- * `minLatencyUs` keeps causality). The current feed latency is localUs − exchangeUs of the last
- * event, which the `feed` order-latency model scales.
+ * does. `clockOffsetUs: 'auto'` estimates the recorder clock offset from the first
+ * `offsetSampleEvents` events (default 100,000: minutes of a busy symbol), held back until they are
+ * known: the median over 1-second windows of receive time of each window's median R − E
+ * (`estimateClockOffsetUs`). The window medians weigh time, not events, so a burst at the start (a
+ * recorder catching up, a publication lag flushing a backlog: many events with a large R − E in a
+ * few seconds) moves the estimate no more than any other few seconds. It also removes the median
+ * true latency; a floor `minLatencyUs` keeps causality. The current feed latency is
+ * localUs − exchangeUs of the last event, which the `feed` order-latency model scales.
  *
  * Order latency models all implement `OrderLatencyModel`; the engine keeps each direction FIFO
  * (a message never overtakes an earlier one in the same direction), as on one TCP connection.
  */
 import { ConfigError, InputError } from '../core/errors.ts';
 import type { Rng } from '../core/random.ts';
+import type { EventBatch } from '../store/index.ts';
 
 export interface OrderLatencyModel {
   readonly name: string;
@@ -202,4 +207,36 @@ export function medianOffsetUs(diffsUs: readonly number[]): number {
   if (diffsUs.length === 0) return 0;
   const s = [...diffsUs].sort((a, b) => a - b);
   return s[(s.length - 1) >> 1];
+}
+
+/** Events `clockOffsetUs: auto` holds back and estimates from, by default. */
+export const DEFAULT_OFFSET_SAMPLE_EVENTS = 100_000;
+/** Width of the receive-time windows of `estimateClockOffsetUs`, µs. */
+export const OFFSET_WINDOW_US = 1_000_000;
+
+/**
+ * The recorder clock offset of the first `maxEvents` events of `batches` (in feed order), µs: the
+ * lower median over `OFFSET_WINDOW_US` windows of receive time of each window's lower median of
+ * R − E. A window is a run of consecutive events with the same floor(R / window). 0 when there are
+ * no events. Integer, and a pure function of the events' stamps.
+ */
+export function estimateClockOffsetUs(batches: readonly EventBatch[], maxEvents: number): number {
+  const windowMedians: number[] = [];
+  const inWindow: number[] = [];
+  let window = NaN;
+  let seen = 0;
+  for (const b of batches) {
+    for (let k = 0; k < b.length && seen < maxEvents; k++, seen++) {
+      const rx = b.tsReceiveUsAt(k);
+      const w = Math.floor(rx / OFFSET_WINDOW_US);
+      if (w !== window && inWindow.length > 0) {
+        windowMedians.push(medianOffsetUs(inWindow));
+        inWindow.length = 0;
+      }
+      window = w;
+      inWindow.push(rx - b.tsExchangeUsAt(k));
+    }
+  }
+  if (inWindow.length > 0) windowMedians.push(medianOffsetUs(inWindow));
+  return medianOffsetUs(windowMedians);
 }

@@ -23,7 +23,7 @@ import type { MarketEvent } from '../model/events.ts';
 import { loadExchangeInfoFile } from '../adapter/binance/index.ts';
 import { Instrument } from '../model/instrument.ts';
 import type { Scenario } from '../scenario/index.ts';
-import { compareWithMeta, hashFiles, mergeSources, openStore, type EventBatches, type FileCheck, type PartitionMeta, type TableName } from '../store/index.ts';
+import { TABLES, compareWithMeta, hashFiles, mergeSources, openStore, tableLacksMatchTime, type EventBatches, type FileCheck, type PartitionMeta, type TableName } from '../store/index.ts';
 import { DEFAULT_SYNTHETIC, syntheticInstrument, type SyntheticConfig } from '../synthetic/index.ts';
 import type { SimVenue } from '../model/venue.ts';
 import type { TraderPort } from '../trader/index.ts';
@@ -55,6 +55,8 @@ export interface PreparedData {
   fingerprint: string;
   /** Store runs: partitions read whose import kept going past damaged input. */
   inputDamage?: { symbol: string; date: string; count: number; first: { file: string; line: number; kind: string; message: string }[] }[];
+  /** Store runs: partitions read whose tables have no recorded match time (written before maker-store/4). */
+  noMatchTime?: { symbol: string; date: string; tables: TableName[] }[];
   /** Store runs: the files read, hashed in a worker while the run goes (see `runScenario`). */
   contentCheck?: Promise<{ checks: FileCheck[]; fingerprint: string }>;
   integrity?: DataIntegrity;
@@ -116,6 +118,7 @@ export async function prepareData(scenario: Scenario, batchRows = 65_536): Promi
   const metas: unknown[] = [];
   const files: { meta: PartitionMeta; table: TableName; path: string }[] = [];
   const inputDamage: NonNullable<PreparedData['inputDamage']> = [];
+  const noMatchTime: NonNullable<PreparedData['noMatchTime']> = [];
   let expected = 0;
   let hasDepth = false;
   let startUs = d.range?.fromUs ?? Infinity;
@@ -141,16 +144,19 @@ export async function prepareData(scenario: Scenario, batchRows = 65_536): Promi
       if (damaged.length > 0 && inRange) {
         inputDamage.push({ symbol, date, count: damaged.reduce((n, r) => n + r.damage!.count, 0), first: damaged.flatMap((r) => r.damage!.first).slice(0, 5) });
       }
+      const lacking: TableName[] = [];
       for (const t of tables) {
         const m = meta.tables[t];
         if (!m) continue;
         if (d.range && (m.maxTsReceiveUs < d.range.fromUs || m.minTsReceiveUs >= d.range.toUs)) continue;
+        if (tableLacksMatchTime(meta, t)) lacking.push(t);
         rows += m.rows;
         if (t === 'depth') hasDepth = true;
         if (!d.range && m.minTsReceiveUs < startUs) startUs = m.minTsReceiveUs;
         metas.push({ symbol, date, table: t, m, instrument: meta.instrument, imports: meta.imports });
         files.push({ meta, table: t, path: join(root, d.venue, symbol, date, m.file) });
       }
+      if (lacking.length > 0) noMatchTime.push({ symbol, date, tables: TABLES.filter((t) => lacking.includes(t)) });
     }
     if (rows === 0) {
       const range = d.range ? ` in ${d.range.text}` : '';
@@ -168,7 +174,7 @@ export async function prepareData(scenario: Scenario, batchRows = 65_536): Promi
     return { checks, fingerprint: sha256(JSON.stringify({ ...identity, content: digests.map((dg) => dg.sha256) })) };
   });
   contentCheck.catch(() => undefined); // awaited by runScenario; never an unhandled rejection meanwhile
-  return { instruments, sources, fingerprint: sha256(JSON.stringify(identity)), contentCheck, inputDamage, bookMode, startUs: Number.isFinite(startUs) ? startUs : 0, expectedEvents: expected, streams: wantedStreams };
+  return { instruments, sources, fingerprint: sha256(JSON.stringify(identity)), contentCheck, inputDamage, noMatchTime, bookMode, startUs: Number.isFinite(startUs) ? startUs : 0, expectedEvents: expected, streams: wantedStreams };
 }
 
 export function orderLatencyModel(scenario: Scenario, rng: Rng): OrderLatencyModel {

@@ -6,6 +6,8 @@
  * (`BTCUSDT-trades-2024-01-01.zip`) or the `symbol` option; the order-book CSV names it per row.
  *
  * - `trades` → Trade, `aggTrades` → AggTrade, `bookTicker` → BookTicker (event_time is the exchange time).
+ *   Match time (tsTransactUs): trades `time` and aggTrades `transact_time` are Binance's `T`, the
+ *   only stamp those files have (so tsExchangeUs = tsTransactUs = T); bookTicker `transaction_time`.
  * - `fundingRate` → MarkPrice with only fundingRate set, at calc_time; nextFundingTimeUs = calc_time,
  *   the funding time that rate is charged at.
  * - `klines` / `markPriceKlines` / `indexPriceKlines` → MarkPrice at close_time carrying the close:
@@ -58,7 +60,7 @@ export class VisionParser extends CsvParser {
         const p = priceTicks(inst!, c[1], ctx);
         ctx.field = 'qty';
         const q = qtyLots(inst!, c[2], ctx);
-        const ev: Trade = { type: 'trade', symbol, tsExchangeUs: ts, tsReceiveUs: ts, tradeId: csvInt(c[0], ctx, 'id'), priceTicks: p, qtyLots: q, buyerIsMaker: csvBool(c[5], ctx, 'is_buyer_maker') };
+        const ev: Trade = { type: 'trade', symbol, tsExchangeUs: ts, tsReceiveUs: ts, tsTransactUs: ts, tradeId: csvInt(c[0], ctx, 'id'), priceTicks: p, qtyLots: q, buyerIsMaker: csvBool(c[5], ctx, 'is_buyer_maker') };
         out.push(ev);
         return;
       }
@@ -73,6 +75,7 @@ export class VisionParser extends CsvParser {
           symbol,
           tsExchangeUs: ts,
           tsReceiveUs: ts,
+          tsTransactUs: ts,
           aggTradeId: csvInt(c[0], ctx, 'agg_trade_id'),
           firstTradeId: csvInt(c[3], ctx, 'first_trade_id'),
           lastTradeId: csvInt(c[4], ctx, 'last_trade_id'),
@@ -93,7 +96,8 @@ export class VisionParser extends CsvParser {
         const askTicks = priceTicks(inst!, c[3], ctx);
         ctx.field = 'best_ask_qty';
         const askLots = qtyLots(inst!, c[4], ctx);
-        const ev: BookTicker = { type: 'bookTicker', symbol, tsExchangeUs: ts, tsReceiveUs: ts, updateId: csvInt(c[0], ctx, 'update_id'), bidTicks, bidLots, askTicks, askLots };
+        const tsTransactUs = epochToUs(c[5], ctx, 'transaction_time');
+        const ev: BookTicker = { type: 'bookTicker', symbol, tsExchangeUs: ts, tsReceiveUs: ts, tsTransactUs, updateId: csvInt(c[0], ctx, 'update_id'), bidTicks, bidLots, askTicks, askLots };
         out.push(ev);
         return;
       }

@@ -9,6 +9,11 @@
  * - `quotes` → BookTicker with updateId -1; a row with an empty side is skipped (counted).
  * - `book_snapshot_25` / `book_snapshot_5` → top-N DepthSnapshot, lastUpdateId -1; empty levels end the side.
  * - `derivative_ticker` → MarkPrice (mark_price, index_price, funding_rate, funding_timestamp).
+ *
+ * Match time (tsTransactUs): each row has one exchange time, `timestamp`, and it is the event's only
+ * stamp: tsTransactUs = tsExchangeUs. Tardis (tardis-node's Binance mappers) takes it from `T` for
+ * trades and quotes (bookTicker), so those carry the match time; from `E` for book diffs, and from
+ * the REST snapshot's `T` for snapshots. Tardis also leaves out INSURANCE_FUND and ADL trades.
  */
 import type { BookTicker, DepthDiff, DepthSnapshot, MarketEvent, MarkPrice, Trade } from '../model/events.ts';
 import { CsvParser } from './csv.ts';
@@ -71,7 +76,7 @@ export class TardisTradesParser extends TardisParser {
     const p = priceTicks(inst, c[this.iPrice], ctx);
     ctx.field = 'amount';
     const q = qtyLots(inst, c[this.iAmount], ctx);
-    const ev: Trade = { type: 'trade', symbol, tsExchangeUs, tsReceiveUs, tradeId: csvInt(c[this.iId], ctx, 'id'), priceTicks: p, qtyLots: q, buyerIsMaker };
+    const ev: Trade = { type: 'trade', symbol, tsExchangeUs, tsReceiveUs, tsTransactUs: tsExchangeUs, tradeId: csvInt(c[this.iId], ctx, 'id'), priceTicks: p, qtyLots: q, buyerIsMaker };
     out.push(ev);
   }
 
@@ -103,7 +108,7 @@ export class TardisQuotesParser extends TardisParser {
     const askTicks = priceTicks(inst, c[this.iAskPx], ctx);
     ctx.field = 'ask_amount';
     const askLots = qtyLots(inst, c[this.iAskQty], ctx);
-    const ev: BookTicker = { type: 'bookTicker', symbol, tsExchangeUs, tsReceiveUs, updateId: -1, bidTicks, bidLots, askTicks, askLots };
+    const ev: BookTicker = { type: 'bookTicker', symbol, tsExchangeUs, tsReceiveUs, tsTransactUs: tsExchangeUs, updateId: -1, bidTicks, bidLots, askTicks, askLots };
     out.push(ev);
   }
 }

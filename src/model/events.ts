@@ -1,8 +1,10 @@
 /**
  * Market events, normalised. Prices are integer ticks and quantities integer lots of the event's
- * instrument; times are integer microseconds since the Unix epoch, two per event:
- * `tsExchangeUs` (the exchange's stamp: `E`, or `T` where that is the only one) and `tsReceiveUs`
- * (when the recorder received it). Update ids that a source does not carry are -1.
+ * instrument; times are integer microseconds since the Unix epoch: `tsExchangeUs` (the exchange's
+ * push stamp: `E`, or `T` where that is the only one), `tsReceiveUs` (when the recorder received
+ * it) and, on every event but mark prices, `tsTransactUs`: the match time `T` (when the matching
+ * engine made the change or the trade; T ≤ E), equal to tsExchangeUs when the source has no `T`.
+ * Update ids that a source does not carry are -1.
  */
 
 export type Side = 'buy' | 'sell';
@@ -85,6 +87,8 @@ export interface DepthSnapshot extends EventStamp {
 /** An individual trade (`trade` stream, data.binance.vision `trades`, Tardis `trades`). */
 export interface Trade extends EventStamp {
   readonly type: 'trade';
+  /** Match time (`T`), µs; equals tsExchangeUs when the source has none. */
+  readonly tsTransactUs: number;
   readonly tradeId: number;
   readonly priceTicks: number;
   readonly qtyLots: number;
@@ -95,6 +99,8 @@ export interface Trade extends EventStamp {
 /** An aggregated trade (`aggTrade` stream, data.binance.vision `aggTrades`). */
 export interface AggTrade extends EventStamp {
   readonly type: 'aggTrade';
+  /** Match time (`T`) of the aggregate's trades, µs; equals tsExchangeUs when the source has none. */
+  readonly tsTransactUs: number;
   readonly aggTradeId: number;
   readonly firstTradeId: number;
   readonly lastTradeId: number;
@@ -106,6 +112,8 @@ export interface AggTrade extends EventStamp {
 /** Best bid/ask (`bookTicker`, Tardis `quotes`). `updateId` is -1 when the source has none. */
 export interface BookTicker extends EventStamp {
   readonly type: 'bookTicker';
+  /** Transaction time (`T`) of the best-price change, µs; equals tsExchangeUs when the source has none. */
+  readonly tsTransactUs: number;
   readonly updateId: number;
   readonly bidTicks: number;
   readonly bidLots: number;

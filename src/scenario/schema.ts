@@ -84,8 +84,8 @@ export const SCENARIO_SCHEMA = obj(
       feedLatency: obj('When the strategy side sees a market event.', {
         model: oneOf('`recorded`: at its receive time minus the clock offset; `constant`: at exchange time + latencyUs.', ['recorded', 'constant'] as const, 'recorded'),
         latencyUs: int('Feed latency of the `constant` model, µs.', 1_000, { min: 0 }),
-        clockOffsetUs: { kind: 'integerOrAuto', doc: 'Steady offset of the recorder clock vs the exchange clock, µs, removed from receive times: an integer, or `auto` = the median of receive − exchange over the first offsetSampleEvents events (this also removes the median latency, so set minLatencyUs).', default: 0 },
-        offsetSampleEvents: int('Events used by `clockOffsetUs: auto`.', 1_000, { min: 1 }),
+        clockOffsetUs: { kind: 'integerOrAuto', doc: 'Steady offset of the recorder clock vs the exchange clock, µs, removed from receive times: an integer, or `auto` = estimated from the first offsetSampleEvents events, the median over 1-second windows of each window\'s median receive − exchange, so a burst at the start weighs no more than its seconds (this also removes the median latency, so set minLatencyUs).', default: 0 },
+        offsetSampleEvents: int('Events `clockOffsetUs: auto` holds back and estimates from (minutes of a busy symbol; the run starts once they are read).', 100_000, { min: 1 }),
         minLatencyUs: int('Floor of the feed latency: the strategy never sees an event earlier than exchange time + this, µs.', 0, { min: 0 }),
       }),
       orderLatency: obj('Order entry (strategy → exchange) and response (exchange → strategy) latency. Per direction, messages stay in FIFO order.', {

@@ -18,10 +18,10 @@ import type { FeeRates, SimExchangeCounters, SimExchangeOptions, SimOrderView, S
 
 const EPS = 1e-9;
 
-/** An event's match time: `T` where the source has it (never after `E`), else its exchange time `E`. */
-function matchTimeUs(e: { tsExchangeUs: number }): number {
-  const t = (e as { tsTransactUs?: number }).tsTransactUs;
-  return t === undefined || t > e.tsExchangeUs ? e.tsExchangeUs : t;
+/** An event's match time: `T` (`tsTransactUs`, never after `E`), or its exchange time `E` where it has none (mark prices, flat diffs). */
+function matchTimeUs(e: MarketEvent | FlatDepthDiff): number {
+  const t = 'tsTransactUs' in e ? e.tsTransactUs : e.tsExchangeUs;
+  return t > e.tsExchangeUs ? e.tsExchangeUs : t;
 }
 
 const byPriceDesc = (a: SimOrder, b: SimOrder): number => b.priceTicks - a.priceTicks;

@@ -29,6 +29,11 @@ export interface EventBatch {
   typeAt(k: number): MarketEventType;
   symbolAt(k: number): string;
   tsExchangeUsAt(k: number): number;
+  /**
+   * Match time of event k, µs: its `tsTransactUs` (`T`), or its exchange time where it has none
+   * (mark prices). A store written before maker-store/4 gives the exchange time (see schema.ts).
+   */
+  tsMatchUsAt(k: number): number;
   tsReceiveUsAt(k: number): number;
   eventAt(k: number): MarketEvent;
   /**
@@ -58,13 +63,12 @@ export class ArrayBatch implements EventBatch {
   tsExchangeUsAt(k: number): number {
     return this.events[k].tsExchangeUs;
   }
-  tsReceiveUsAt(k: number): number {
-    return this.events[k].tsReceiveUs;
-  }
-  /** Match time `T` where the event has one, else its exchange time. */
   tsMatchUsAt(k: number): number {
     const e = this.events[k];
-    return (e as { tsTransactUs?: number }).tsTransactUs ?? e.tsExchangeUs;
+    return e.type === 'markPrice' ? e.tsExchangeUs : e.tsTransactUs;
+  }
+  tsReceiveUsAt(k: number): number {
+    return this.events[k].tsReceiveUs;
   }
   eventAt(k: number): MarketEvent {
     return this.events[k];
@@ -113,6 +117,7 @@ export class ColumnarBatch implements EventBatch {
   private readonly blocks: RowBlock[];
   private readonly tsEx: Float64Array[];
   private readonly tsRx: Float64Array[];
+  private readonly tsTx: Float64Array[];
   private readonly isSnapshot: Uint8Array;
   constructor(readonly batch: ReplayBatch) {
     this.length = batch.length;
@@ -121,6 +126,8 @@ export class ColumnarBatch implements EventBatch {
     this.blocks = TABLES.map((t) => batch.blocks[t] ?? EMPTY_BLOCK);
     this.tsEx = this.blocks.map((b) => (b.columns.ts_exchange_us as Float64Array | undefined) ?? EMPTY_F64);
     this.tsRx = this.blocks.map((b) => (b.columns.ts_receive_us as Float64Array | undefined) ?? EMPTY_F64);
+    // mark_price has no match time: its exchange time stands in.
+    this.tsTx = this.blocks.map((b, t) => (b.columns.ts_transact_us as Float64Array | undefined) ?? this.tsEx[t]);
     this.isSnapshot = (this.blocks[DEPTH].columns.is_snapshot as Uint8Array | undefined) ?? EMPTY_U8;
   }
   typeAt(k: number): MarketEventType {
@@ -133,6 +140,9 @@ export class ColumnarBatch implements EventBatch {
   }
   tsExchangeUsAt(k: number): number {
     return this.tsEx[this.tableOf[k]][this.rowOf[k]];
+  }
+  tsMatchUsAt(k: number): number {
+    return this.tsTx[this.tableOf[k]][this.rowOf[k]];
   }
   tsReceiveUsAt(k: number): number {
     return this.tsRx[this.tableOf[k]][this.rowOf[k]];
@@ -150,7 +160,7 @@ export class ColumnarBatch implements EventBatch {
     switch (b.table) {
       // Trades first: the commonest event a side builds.
       case 'trades':
-        return { type: 'trade', symbol, tsExchangeUs: c.ts_exchange_us[i], tsReceiveUs: c.ts_receive_us[i], tradeId: c.trade_id[i], priceTicks: c.price_ticks[i], qtyLots: c.qty_lots[i], buyerIsMaker: c.buyer_is_maker[i] === 1 };
+        return { type: 'trade', symbol, tsExchangeUs: c.ts_exchange_us[i], tsReceiveUs: c.ts_receive_us[i], tsTransactUs: c.ts_transact_us[i], tradeId: c.trade_id[i], priceTicks: c.price_ticks[i], qtyLots: c.qty_lots[i], buyerIsMaker: c.buyer_is_maker[i] === 1 };
       case 'depth': {
         const L = b.columns as Record<string, ListColumn>;
         const bidTicks = copyLevels(L.bid_ticks, i);
@@ -176,13 +186,14 @@ export class ColumnarBatch implements EventBatch {
         };
       }
       case 'book_ticker':
-        return { type: 'bookTicker', symbol, tsExchangeUs: c.ts_exchange_us[i], tsReceiveUs: c.ts_receive_us[i], updateId: c.update_id[i], bidTicks: c.bid_price_ticks[i], bidLots: c.bid_qty_lots[i], askTicks: c.ask_price_ticks[i], askLots: c.ask_qty_lots[i] };
+        return { type: 'bookTicker', symbol, tsExchangeUs: c.ts_exchange_us[i], tsReceiveUs: c.ts_receive_us[i], tsTransactUs: c.ts_transact_us[i], updateId: c.update_id[i], bidTicks: c.bid_price_ticks[i], bidLots: c.bid_qty_lots[i], askTicks: c.ask_price_ticks[i], askLots: c.ask_qty_lots[i] };
       case 'agg_trades':
         return {
           type: 'aggTrade',
           symbol,
           tsExchangeUs: c.ts_exchange_us[i],
           tsReceiveUs: c.ts_receive_us[i],
+          tsTransactUs: c.ts_transact_us[i],
           aggTradeId: c.agg_trade_id[i],
           firstTradeId: c.first_trade_id[i],
           lastTradeId: c.last_trade_id[i],
@@ -252,6 +263,9 @@ export class MergedBatch implements EventBatch {
   }
   tsExchangeUsAt(k: number): number {
     return this.parts[this.part[k]].tsExchangeUsAt(this.row[k]);
+  }
+  tsMatchUsAt(k: number): number {
+    return this.parts[this.part[k]].tsMatchUsAt(this.row[k]);
   }
   tsReceiveUsAt(k: number): number {
     return this.parts[this.part[k]].tsReceiveUsAt(this.row[k]);

@@ -15,7 +15,11 @@
  * died before its first commit: not a partition.
  *
  * Format `maker-store/2` (before content hashes) had `<table>.parquet` and no hashes; it is still
- * read, and re-importing into such a partition rewrites it as `maker-store/3`.
+ * read, and re-importing into such a partition rewrites it as the current format. Formats before
+ * `maker-store/4` have no match time (`ts_transact_us`) in book_ticker, trades and agg_trades: it
+ * reads as the exchange time, and `tableLacksMatchTime` says so. Rows of such a table keep lacking
+ * it when another import merges into the partition (the table's meta gets `noMatchTime: true`);
+ * only removing the partition and importing again brings the match time in.
  */
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -26,12 +30,28 @@ import { TABLES, type TableName } from './schema.ts';
 
 export const META_FILE = 'meta.json';
 /**
+ * Version 4: match time `ts_transact_us` in book_ticker, trades and agg_trades (depth had it).
  * Version 3: content-addressed table files with SHA-256, size and row count in meta.json.
  * Version 2: one depth row per event with LIST<INT64> level columns, files `<table>.parquet`, no
  * hashes (still read). Version 1: one depth row per level (not read).
  */
-export const STORE_FORMAT = 'maker-store/3';
-export const READABLE_FORMATS: readonly string[] = ['maker-store/2', 'maker-store/3'];
+export const STORE_FORMAT = 'maker-store/4';
+export const READABLE_FORMATS: readonly string[] = ['maker-store/2', 'maker-store/3', 'maker-store/4'];
+
+/** Tables whose match time came with maker-store/4 (depth has had it since maker-store/2; mark_price has none). */
+const MATCH_TIME_SINCE_4: readonly TableName[] = ['book_ticker', 'trades', 'agg_trades'];
+
+/**
+ * Whether a table of a partition has no recorded match time (`ts_transact_us` reads as
+ * ts_exchange_us): written before maker-store/4, or merged with rows that were.
+ */
+export function tableLacksMatchTime(meta: PartitionMeta, table: TableName): boolean {
+  if (!MATCH_TIME_SINCE_4.includes(table) || meta.tables[table] === undefined) return false;
+  return meta.format === 'maker-store/2' || meta.format === 'maker-store/3' || meta.tables[table]!.noMatchTime === true;
+}
+
+/** What to do about a store without match time, for messages. */
+export const REIMPORT_FOR_MATCH_TIME = 'remove the partition directories (or use a new store directory) and import the source files again with this version';
 
 /** One input of an import, as the importer describes it. */
 export interface ImportInput {
@@ -69,6 +89,8 @@ export interface TableMeta {
   sha256?: string;
   /** The file's size in bytes (absent in maker-store/2). */
   bytes?: number;
+  /** True when some rows have no match time (merged from a table written before maker-store/4). */
+  noMatchTime?: true;
 }
 
 /** Contents of meta.json. */

@@ -24,7 +24,7 @@ import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import { snappyUncompressor } from 'hysnappy';
 import { StoreError, ioError } from '../core/errors.ts';
 import { decodeInt64ListPage, decodeInt64Page, type ListCursor } from './page-decode.ts';
-import { TABLE_COLUMNS, type ColumnArray, type ColumnDef, type ListColumn, type RowBlock, type TableName } from './schema.ts';
+import { DERIVED_COLUMNS, TABLE_COLUMNS, type ColumnArray, type ColumnDef, type ListColumn, type RowBlock, type TableName } from './schema.ts';
 
 /** Default codec. 'UNCOMPRESSED' reads a little faster (no snappy) at ~3x the disk; see the decision records 0001 and 0002. */
 export const COMPRESSION = 'SNAPPY';
@@ -109,12 +109,15 @@ export class TableFileWriter {
   private readonly defs: readonly ColumnDef[];
   private done = false;
 
-  /** `dir`: the directory the file is committed into; `tmpName`: a name for the temporary file (made a dot-file). */
-  constructor(dir: string, tmpName: string, table: TableName, kv: Record<string, string>, codec: Compression = COMPRESSION) {
+  /**
+   * `dir`: the directory the file is committed into; `tmpName`: a name for the temporary file (made
+   * a dot-file); `defs`: the columns to write, the table's by default (tests write older layouts).
+   */
+  constructor(dir: string, tmpName: string, table: TableName, kv: Record<string, string>, codec: Compression = COMPRESSION, defs: readonly ColumnDef[] = TABLE_COLUMNS[table]) {
     this.dir = dir;
     this.table = table;
     this.tmpPath = join(dir, `.${tmpName}.${process.pid}.tmp`);
-    this.defs = TABLE_COLUMNS[table];
+    this.defs = defs;
     try {
       this.fd = openSync(this.tmpPath, 'w');
     } catch (e) {
@@ -329,7 +332,7 @@ export class TableFileReader {
   readRowGroupDirect(g: number): RowBlock | undefined {
     const rg = this.metadata.row_groups[g];
     const n = Number(rg.num_rows);
-    const defs = TABLE_COLUMNS[this.table];
+    const defs = this.storedDefs;
     const columns: Record<string, ColumnArray> = {};
     for (const d of defs) {
       const chunk = rg.columns.find((c) => c.meta_data?.path_in_schema[0] === d.name);
@@ -390,14 +393,14 @@ export class TableFileReader {
       }
       columns[d.name] = out;
     }
-    return { table: this.table, length: n, columns };
+    return this.withDerived({ table: this.table, length: n, columns });
   }
 
   private async readRowGroupGeneral(g: number): Promise<RowBlock> {
     const rowStart = this.groupStarts[g];
     const rowEnd = this.groupStarts[g + 1];
     const n = rowEnd - rowStart;
-    const defs = TABLE_COLUMNS[this.table];
+    const defs = this.storedDefs;
     const parts = new Map<string, { start: number; data: ArrayLike<unknown> }[]>();
     const file = { byteLength: this.size, slice: (s: number, e?: number) => this.readBytes(s, e ?? this.size) };
     try {
@@ -423,7 +426,7 @@ export class TableFileReader {
       if (out === undefined) throw new StoreError(`column ${d.name} is incomplete in row group ${g}`, { file: this.path, row: rowStart, field: d.name });
       columns[d.name] = out;
     }
-    return { table: this.table, length: n, columns };
+    return this.withDerived({ table: this.table, length: n, columns });
   }
 
   close(): void {
@@ -467,9 +470,14 @@ export class TableFileReader {
 
   private checkSchema(): void {
     const schema = this.metadata.schema;
+    const derived: string[] = [];
     for (const d of TABLE_COLUMNS[this.table]) {
       const at = schema.findIndex((s, i) => i > 0 && s.name === d.name);
       const el = schema[at];
+      if (!el && DERIVED_COLUMNS[d.name] !== undefined) {
+        derived.push(d.name);
+        continue;
+      }
       if (!el) throw new StoreError(`missing column ${d.name} for table ${this.table} (a ${STORE_FORMAT_HINT} file?)`, { file: this.path, field: d.name });
       if (d.kind === 'i64list') {
         const leaf = schema[at + 2];
@@ -479,6 +487,18 @@ export class TableFileReader {
       const want = d.kind === 'i64' ? 'INT64' : d.kind === 'i32' ? 'INT32' : d.kind === 'bool' ? 'BOOLEAN' : 'BYTE_ARRAY';
       if (el.type !== want) throw new StoreError(`column ${d.name} has type ${String(el.type)}, expected ${want}`, { file: this.path, field: d.name });
     }
+    this.derivedColumns = derived;
+    this.storedDefs = TABLE_COLUMNS[this.table].filter((d) => !derived.includes(d.name));
+  }
+
+  /** Columns this (older) file lacks, which every row group fills from `DERIVED_COLUMNS` (e.g. ts_transact_us). */
+  derivedColumns: readonly string[] = [];
+  private storedDefs: readonly ColumnDef[] = [];
+
+  /** Fills the derived columns of a block from their sources (the same array, no copy). */
+  private withDerived(block: RowBlock): RowBlock {
+    for (const name of this.derivedColumns) block.columns[name] = block.columns[DERIVED_COLUMNS[name]];
+    return block;
   }
 }
 

@@ -9,6 +9,12 @@
  * depth table's level prices and quantities) is a `ListColumn`: all values of the block in one
  * Float64Array plus row offsets, so a replay never allocates an array per event.
  *
+ * Times: ts_exchange_us is the push time `E`, ts_transact_us (every table but mark_price) the match
+ * time `T` (= ts_exchange_us where the source has no T). Depth has had ts_transact_us since
+ * maker-store/2; book_ticker, trades and agg_trades since maker-store/4. A file written before
+ * lacks the column: readers fill it from ts_exchange_us (`DERIVED_COLUMNS`), and the partition's
+ * meta says so (`tableLacksMatchTime`, layout.ts).
+ *
  * Every event is one row (format 2; format 1 had one depth row per level). Row order inside a
  * partition (see `makeRowComparator`): ts_receive_us, then seq, then the table's identity columns. `seq` is the rank of the
  * event among the consecutive events of its symbol that share one ts_receive_us in the recording
@@ -68,15 +74,17 @@ export const TABLE_COLUMNS: Record<TableName, readonly ColumnDef[]> = {
   ],
   book_ticker: [
     ...STAMP,
+    { name: 'ts_transact_us', kind: 'i64' },
     { name: 'update_id', kind: 'i64' },
     { name: 'bid_price_ticks', kind: 'i64' },
     { name: 'bid_qty_lots', kind: 'i64' },
     { name: 'ask_price_ticks', kind: 'i64' },
     { name: 'ask_qty_lots', kind: 'i64' },
   ],
-  trades: [...STAMP, { name: 'trade_id', kind: 'i64' }, { name: 'price_ticks', kind: 'i64' }, { name: 'qty_lots', kind: 'i64' }, { name: 'buyer_is_maker', kind: 'bool' }],
+  trades: [...STAMP, { name: 'ts_transact_us', kind: 'i64' }, { name: 'trade_id', kind: 'i64' }, { name: 'price_ticks', kind: 'i64' }, { name: 'qty_lots', kind: 'i64' }, { name: 'buyer_is_maker', kind: 'bool' }],
   agg_trades: [
     ...STAMP,
+    { name: 'ts_transact_us', kind: 'i64' },
     { name: 'agg_trade_id', kind: 'i64' },
     { name: 'first_trade_id', kind: 'i64' },
     { name: 'last_trade_id', kind: 'i64' },
@@ -92,6 +100,12 @@ export const TABLE_COLUMNS: Record<TableName, readonly ColumnDef[]> = {
     { name: 'next_funding_time_us', kind: 'i64' },
   ],
 };
+
+/**
+ * Columns a file of an older format may lack, with the column a reader fills them from (the same
+ * array: no copy). `ts_transact_us` of book_ticker, trades and agg_trades came with maker-store/4.
+ */
+export const DERIVED_COLUMNS: Readonly<Record<string, string>> = { ts_transact_us: 'ts_exchange_us' };
 
 /**
  * Identity columns: two rows with equal ts_receive_us and equal identity are the same record, and only the first is kept. When the table's
@@ -246,13 +260,13 @@ export function appendEventRows(b: TableBuilder, ev: MarketEvent, seq: number): 
       b.push([...head, ev.tsTransactUs, 1, -1, ev.lastUpdateId, -1, ev.bidTicks, ev.bidLots, ev.askTicks, ev.askLots]);
       return;
     case 'bookTicker':
-      b.push([...head, ev.updateId, ev.bidTicks, ev.bidLots, ev.askTicks, ev.askLots]);
+      b.push([...head, ev.tsTransactUs, ev.updateId, ev.bidTicks, ev.bidLots, ev.askTicks, ev.askLots]);
       return;
     case 'trade':
-      b.push([...head, ev.tradeId, ev.priceTicks, ev.qtyLots, ev.buyerIsMaker ? 1 : 0]);
+      b.push([...head, ev.tsTransactUs, ev.tradeId, ev.priceTicks, ev.qtyLots, ev.buyerIsMaker ? 1 : 0]);
       return;
     case 'aggTrade':
-      b.push([...head, ev.aggTradeId, ev.firstTradeId, ev.lastTradeId, ev.priceTicks, ev.qtyLots, ev.buyerIsMaker ? 1 : 0]);
+      b.push([...head, ev.tsTransactUs, ev.aggTradeId, ev.firstTradeId, ev.lastTradeId, ev.priceTicks, ev.qtyLots, ev.buyerIsMaker ? 1 : 0]);
       return;
     case 'markPrice':
       b.push([...head, ev.markPrice, ev.indexPrice, ev.fundingRate, ev.nextFundingTimeUs]);

@@ -16,9 +16,9 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { createHash } from 'node:crypto';
 import { StoreError } from '../core/errors.ts';
-import { META_FILE, deadSpills, leftoversIn, listVisible, partitionDir, readMeta, tablesOf, type PartitionMeta } from './layout.ts';
+import { META_FILE, deadSpills, leftoversIn, listVisible, partitionDir, readMeta, tableLacksMatchTime, tablesOf, type PartitionMeta } from './layout.ts';
 import { TableFileReader } from './parquet-io.ts';
-import type { TableName } from './schema.ts';
+import { TABLES, type TableName } from './schema.ts';
 
 /** A file's content as read now. */
 export interface FileDigest {
@@ -56,6 +56,8 @@ export interface StoreIntegrity {
   unverified: string[];
   /** Files that are not what meta.json says: the data is damaged (exit 1). */
   damaged: FileCheck[];
+  /** Partitions whose book_ticker / trades / agg_trades have no match time (before maker-store/4): `<dir>: <tables>`. Not damage. */
+  noMatchTime: string[];
   /** Files and directories that are not part of the store (ignored by readers, removed by the next commit). */
   leftovers: { path: string; kind: 'unlisted table file' | 'temporary file' | 'stale lock' | 'dead writer spill' | 'partition without meta.json' }[];
 }
@@ -174,7 +176,7 @@ export interface InspectOptions {
 
 /** Checks every partition of a store (or of one venue / symbol) and lists what is not part of it. */
 export async function inspectStore(root: string, opts: InspectOptions = {}): Promise<StoreIntegrity> {
-  const out: StoreIntegrity = { partitions: 0, files: 0, verified: 0, unverified: [], damaged: [], leftovers: [] };
+  const out: StoreIntegrity = { partitions: 0, files: 0, verified: 0, unverified: [], damaged: [], noMatchTime: [], leftovers: [] };
   for (const name of deadSpills(root)) out.leftovers.push({ path: join(root, name), kind: 'dead writer spill' });
   for (const venue of listVisible(root, true)) {
     if (opts.venue !== undefined && venue !== opts.venue) continue;
@@ -192,6 +194,8 @@ export async function inspectStore(root: string, opts: InspectOptions = {}): Pro
           continue;
         }
         out.partitions++;
+        const lacking = TABLES.filter((t) => tableLacksMatchTime(meta, t));
+        if (lacking.length > 0) out.noMatchTime.push(`${dir}: ${lacking.join(', ')}`);
         for (const c of await checkPartition(dir, meta)) {
           out.files++;
           if (c.problem !== null) out.damaged.push(c);

@@ -34,6 +34,7 @@ import {
   readMeta,
   stableJson,
   tableFileName,
+  tableLacksMatchTime,
   utcDateOfUs,
   writeFileAtomic,
   type ImportProvenance,
@@ -247,6 +248,9 @@ export class StoreWriter {
       tables: { ...existing?.tables },
       imports: [...(existing?.imports ?? [])],
     };
+    // Rows without a match time stay without one in the new format: mark their tables.
+    const lacking = new Set(TABLES.filter((t) => existing !== undefined && tableLacksMatchTime(existing, t)));
+    for (const t of lacking) meta.tables[t] = { ...meta.tables[t]!, noMatchTime: true };
     const out: PartitionSummary[] = [];
     const record: ImportRecord = { ...provenance, events: {} };
     for (const b of bufs) {
@@ -272,7 +276,7 @@ export class StoreWriter {
         const res = await mergeRows(b.table, sources, this.rowGroupRows, (blk) => w.append(blk));
         const file = w.commit((sha) => tableFileName(b.table, sha), this.beforeRename);
         this.onCommitStep?.('table-written');
-        meta.tables[b.table] = { file: tableFileName(b.table, file.sha256), rows: res.rows, minTsReceiveUs: res.minTsReceiveUs, maxTsReceiveUs: res.maxTsReceiveUs, sha256: file.sha256, bytes: file.bytes };
+        meta.tables[b.table] = { file: tableFileName(b.table, file.sha256), rows: res.rows, minTsReceiveUs: res.minTsReceiveUs, maxTsReceiveUs: res.maxTsReceiveUs, sha256: file.sha256, bytes: file.bytes, ...(lacking.has(b.table) ? { noMatchTime: true as const } : {}) };
         out.push({ symbol, date, table: b.table, file: file.path, rows: res.rows, duplicateRows: res.duplicateRows });
       } catch (e) {
         w.abort();

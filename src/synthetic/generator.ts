@@ -21,7 +21,9 @@
  *
  * Units: ticks, lots, µs. Invariants (tested): best bid < best ask at every update; a trade's
  * quantity was on the book at its price; every diff's `pu` is the previous diff's `u` except right
- * after a feed gap; receive time never decreases. Determinism: the output is a pure function of
+ * after a feed gap; receive time never decreases; match time ≤ exchange time (a trade is published
+ * at its match time, T = E; a diff's and a bookTicker's T is the time of the last change they show,
+ * ≤ the publication time E; a snapshot's T = E). Determinism: the output is a pure function of
  * the config (seed included). Order: exchange time, ties in emission order.
  */
 import { Rng } from '../core/random.ts';
@@ -326,7 +328,8 @@ class SyntheticMarket {
 
   private bookTicker(id: number): void {
     this.lastTopId = id;
-    this.push({ type: 'bookTicker', symbol: this.sym, tsExchangeUs: this.t, tsReceiveUs: 0, updateId: id, bidTicks: this.bid, bidLots: this.q(this.bid), askTicks: this.ask, askLots: this.q(this.ask) });
+    // T is the time of the last change it shows (≤ E: the one after a diff is published later).
+    this.push({ type: 'bookTicker', symbol: this.sym, tsExchangeUs: this.t, tsReceiveUs: 0, tsTransactUs: this.lastChangeUs, updateId: id, bidTicks: this.bid, bidLots: this.q(this.bid), askTicks: this.ask, askLots: this.q(this.ask) });
   }
 
   private publish(): void {
@@ -433,7 +436,7 @@ class SyntheticMarket {
       // One print per resting order met: sizes from the measured print distribution.
       for (let left = fill; left > 0; ) {
         const p = Math.min(left, Math.max(1, Math.round(PRINT_SPLIT_SCALE * this.printSize.at(this.rng.next()))));
-        this.push({ type: 'trade', symbol: this.sym, tsExchangeUs: this.t, tsReceiveUs: 0, tradeId: ++this.tradeId, priceTicks: price, qtyLots: p, buyerIsMaker: !buy });
+        this.push({ type: 'trade', symbol: this.sym, tsExchangeUs: this.t, tsReceiveUs: 0, tsTransactUs: this.t, tradeId: ++this.tradeId, priceTicks: price, qtyLots: p, buyerIsMaker: !buy });
         left -= p;
       }
       remaining -= fill;

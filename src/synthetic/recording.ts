@@ -44,11 +44,11 @@ export function recordingLine(e: MarketEvent, inst: Instrument): string {
         b: levels(inst, e.bidTicks, e.bidLots), a: levels(inst, e.askTicks, e.askLots),
       });
     case 'trade':
-      return env('trade', { e: 'trade', E: ms(e.tsExchangeUs), T: ms(e.tsExchangeUs), s: e.symbol, t: e.tradeId, p: inst.ticksToPrice(e.priceTicks), q: inst.lotsToQty(e.qtyLots), X: 'MARKET', m: e.buyerIsMaker });
+      return env('trade', { e: 'trade', E: ms(e.tsExchangeUs), T: ms(e.tsTransactUs), s: e.symbol, t: e.tradeId, p: inst.ticksToPrice(e.priceTicks), q: inst.lotsToQty(e.qtyLots), X: 'MARKET', m: e.buyerIsMaker });
     case 'aggTrade':
-      return env('aggTrade', { e: 'aggTrade', E: ms(e.tsExchangeUs), a: e.aggTradeId, s: e.symbol, p: inst.ticksToPrice(e.priceTicks), q: inst.lotsToQty(e.qtyLots), f: e.firstTradeId, l: e.lastTradeId, T: ms(e.tsExchangeUs), m: e.buyerIsMaker });
+      return env('aggTrade', { e: 'aggTrade', E: ms(e.tsExchangeUs), a: e.aggTradeId, s: e.symbol, p: inst.ticksToPrice(e.priceTicks), q: inst.lotsToQty(e.qtyLots), f: e.firstTradeId, l: e.lastTradeId, T: ms(e.tsTransactUs), m: e.buyerIsMaker });
     case 'bookTicker':
-      return env('bookTicker', { e: 'bookTicker', u: e.updateId, s: e.symbol, b: inst.ticksToPrice(e.bidTicks), B: inst.lotsToQty(e.bidLots), a: inst.ticksToPrice(e.askTicks), A: inst.lotsToQty(e.askLots), T: ms(e.tsExchangeUs), E: ms(e.tsExchangeUs) });
+      return env('bookTicker', { e: 'bookTicker', u: e.updateId, s: e.symbol, b: inst.ticksToPrice(e.bidTicks), B: inst.lotsToQty(e.bidLots), a: inst.ticksToPrice(e.askTicks), A: inst.lotsToQty(e.askLots), T: ms(e.tsTransactUs), E: ms(e.tsExchangeUs) });
     case 'markPrice':
       return env('markPrice@1s', { e: 'markPriceUpdate', E: ms(e.tsExchangeUs), s: e.symbol, p: e.markPrice, P: '', i: e.indexPrice, r: e.fundingRate, T: ms(e.nextFundingTimeUs) });
   }

@@ -5,15 +5,14 @@ import { SimClock } from '../../src/core/clock.ts';
 import { Rng } from '../../src/core/random.ts';
 import { BacktestEngine } from '../../src/backtest/engine.ts';
 import type { TraderPort } from '../../src/trader/index.ts';
-import { ConstantLatency, RandomLatency, type OrderLatencyModel } from '../../src/backtest/latency.ts';
+import { ConstantLatency, DEFAULT_OFFSET_SAMPLE_EVENTS, RandomLatency, estimateClockOffsetUs, medianOffsetUs, type OrderLatencyModel } from '../../src/backtest/latency.ts';
+import { ArrayBatch } from '../../src/store/index.ts';
 import { rebatch } from '../../src/backtest/feed.ts';
 import type { MarketEvent, Trade } from '../../src/model/events.ts';
 import type { ExecutionReport, SimVenue, VenueCommand, VenueEvent } from '../../src/model/venue.ts';
 
-function trade(i: number, exUs: number, rxUs: number, symbol = 'BTCUSDT', matchUs?: number): Trade {
-  const t: Trade = { type: 'trade', symbol, tsExchangeUs: exUs, tsReceiveUs: rxUs, tradeId: i, priceTicks: 1000 + i, qtyLots: 1, buyerIsMaker: i % 2 === 0 };
-  if (matchUs !== undefined) (t as { tsTransactUs?: number }).tsTransactUs = matchUs;
-  return t;
+function trade(i: number, exUs: number, rxUs: number, symbol = 'BTCUSDT', matchUs = exUs): Trade {
+  return { type: 'trade', symbol, tsExchangeUs: exUs, tsReceiveUs: rxUs, tsTransactUs: matchUs, tradeId: i, priceTicks: 1000 + i, qtyLots: 1, buyerIsMaker: i % 2 === 0 };
 }
 
 function report(cmd: VenueCommand, tsUs: number): ExecutionReport {
@@ -198,6 +197,31 @@ describe('BacktestEngine', () => {
     expect(stats.clockOffsetUs).toBe(5_020); // diffs 5000,5010,5020,5030,5040 twice: lower median
     expect(log.find((l) => l.endsWith('S market 0'))).toBe('1005 S market 0'); // 6000 − 5020 = 980 < 1000 + floor 5
     expect(log.find((l) => l.endsWith('S market 4'))).toBe('1420 S market 4');
+  });
+
+  it('clockOffsetUs auto is not moved by a burst at the start: seconds weigh, not events (fails on the median of the first events)', async () => {
+    // Recorder clock 1.27 s behind. The first 3 s carry a burst (10,000 events/s, 11 ms more
+    // latency: a backlog being flushed); the next 297 s are calm (50 events/s, latency 1 ms ± 0.3 ms).
+    // The burst is two thirds of the events but 1 % of the time.
+    const OFFSET = -1_270_000;
+    const T0 = 1_700_000_000_000_000;
+    const events: MarketEvent[] = [];
+    for (let i = 0; i < 30_000; i++) {
+      const ex = T0 + i * 100;
+      events.push(trade(events.length, ex, ex + OFFSET + 11_000 + (i % 7) * 50));
+    }
+    for (let i = 0; i < 14_850; i++) {
+      const ex = T0 + 3_000_000 + i * 20_000;
+      events.push(trade(events.length, ex, ex + OFFSET + 1_000 + ((i % 7) - 3) * 100));
+    }
+    const feed = { model: 'recorded' as const, latencyUs: 0, clockOffsetUs: 'auto' as const, offsetSampleEvents: DEFAULT_OFFSET_SAMPLE_EVENTS, minLatencyUs: 0 };
+    const { stats } = await runLog(events, 4_096, new ConstantLatency(10, 10), feed);
+    expect(stats.clockOffsetUs).toBe(OFFSET + 1_000);
+    // The old estimator, the median of the first 1,000 (or all 44,850) events, lands in the burst.
+    const diffs = events.map((e) => e.tsReceiveUs - e.tsExchangeUs);
+    expect(medianOffsetUs(diffs.slice(0, 1_000))).toBeGreaterThanOrEqual(OFFSET + 11_000);
+    expect(medianOffsetUs(diffs)).toBeGreaterThanOrEqual(OFFSET + 11_000);
+    expect(estimateClockOffsetUs([new ArrayBatch(events)], 1_000)).toBeGreaterThanOrEqual(OFFSET + 11_000); // 1,000 events: only burst seconds
   });
 
   it('constant feed latency stamps the strategy side at exchange time + latency', async () => {

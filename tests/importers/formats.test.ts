@@ -102,7 +102,7 @@ describe('data.binance.vision CSV', () => {
     expect(await detectFormat(noHeader)).toMatchObject({ format: 'vision-trades', hasHeader: false, symbolFromName: 'BTCUSDT' });
     expect(await detectFormat(zipped)).toMatchObject({ format: 'vision-trades', hasHeader: true, compression: 'zip' });
     const a = await collect([plain], { specs: localRegistry() });
-    expect(a.events[0]).toEqual({ type: 'trade', symbol: 'BTCUSDT', tsExchangeUs: 1704067200123000, tsReceiveUs: 1704067200123000, tradeId: 4380000001, priceTicks: 423145, qtyLots: 10, buyerIsMaker: true });
+    expect(a.events[0]).toEqual({ type: 'trade', symbol: 'BTCUSDT', tsExchangeUs: 1704067200123000, tsReceiveUs: 1704067200123000, tsTransactUs: 1704067200123000, tradeId: 4380000001, priceTicks: 423145, qtyLots: 10, buyerIsMaker: true });
     expect((await collect([noHeader], { specs: localRegistry() })).events).toEqual(a.events);
     const z = await collect([zipped], { specs: localRegistry() });
     expect(z.events).toEqual(a.events);
@@ -120,8 +120,8 @@ describe('data.binance.vision CSV', () => {
     const mk = writeTemp(dir, join('markPriceKlines', 'ETHUSDT-1m-2024-01-01.csv'), row);
     const ik = writeTemp(dir, join('indexPriceKlines', 'ETHUSDT-1m-2024-01-01.csv'), row);
     const reg = localRegistry();
-    expect((await collect([agg], { specs: reg })).events[0]).toEqual({ type: 'aggTrade', symbol: 'ETHUSDT', tsExchangeUs: 1704067200001000, tsReceiveUs: 1704067200001000, aggTradeId: 1000, firstTradeId: 2000, lastTradeId: 2003, priceTicks: 228153, qtyLots: 500, buyerIsMaker: false });
-    expect((await collect([bt], { specs: reg })).events[0]).toEqual({ type: 'bookTicker', symbol: 'ETHUSDT', tsExchangeUs: 1704067200003000, tsReceiveUs: 1704067200003000, updateId: 1, bidTicks: 228153, bidLots: 10500, askTicks: 228154, askLots: 3250 });
+    expect((await collect([agg], { specs: reg })).events[0]).toEqual({ type: 'aggTrade', symbol: 'ETHUSDT', tsExchangeUs: 1704067200001000, tsReceiveUs: 1704067200001000, tsTransactUs: 1704067200001000, aggTradeId: 1000, firstTradeId: 2000, lastTradeId: 2003, priceTicks: 228153, qtyLots: 500, buyerIsMaker: false });
+    expect((await collect([bt], { specs: reg })).events[0]).toEqual({ type: 'bookTicker', symbol: 'ETHUSDT', tsExchangeUs: 1704067200003000, tsReceiveUs: 1704067200003000, tsTransactUs: 1704067200001000, updateId: 1, bidTicks: 228153, bidLots: 10500, askTicks: 228154, askLots: 3250 });
     expect((await collect([fr], { specs: reg })).events[0]).toMatchObject({ type: 'markPrice', fundingRate: '0.00037409', markPrice: '', nextFundingTimeUs: 1704067200000000 });
     expect(await detectFormat(mk)).toMatchObject({ format: 'vision-mark-price-klines', hasHeader: false });
     expect((await collect([mk], { specs: reg })).events[0]).toEqual({ type: 'markPrice', symbol: 'ETHUSDT', tsExchangeUs: 1704067259999000, tsReceiveUs: 1704067259999000, markPrice: '2281.75431', indexPrice: '', fundingRate: '', nextFundingTimeUs: -1 });

@@ -29,9 +29,9 @@ describe('hftbacktest raw recording (btcusdt_20240808.gz)', () => {
     expect([d.firstUpdateId, d.finalUpdateId, d.prevFinalUpdateId]).toEqual([5123107832006, 5123107837557, 5123107831937]);
     expect([d.bidTicks[0], d.bidLots[0], d.bidTicks[1], d.bidLots[1], d.bidLots[2]]).toEqual([587102, 14, 614965, 10, 0]);
     const bt = events[1] as BookTicker;
-    expect(bt).toEqual({ type: 'bookTicker', symbol: 'BTCUSDT', tsExchangeUs: 1723161256313000, tsReceiveUs: 1723161255088169, updateId: 5123107839020, bidTicks: 618002, bidLots: 2507, askTicks: 618003, askLots: 2510 });
+    expect(bt).toEqual({ type: 'bookTicker', symbol: 'BTCUSDT', tsExchangeUs: 1723161256313000, tsReceiveUs: 1723161255088169, tsTransactUs: 1723161256313000, updateId: 5123107839020, bidTicks: 618002, bidLots: 2507, askTicks: 618003, askLots: 2510 });
     const tr = events[2] as Trade;
-    expect(tr).toEqual({ type: 'trade', symbol: 'BTCUSDT', tsExchangeUs: 1723161256322000, tsReceiveUs: 1723161255088176, tradeId: 5266583935, priceTicks: 618003, qtyLots: 6, buyerIsMaker: false });
+    expect(tr).toEqual({ type: 'trade', symbol: 'BTCUSDT', tsExchangeUs: 1723161256322000, tsReceiveUs: 1723161255088176, tsTransactUs: 1723161256322000, tradeId: 5266583935, priceTicks: 618003, qtyLots: 6, buyerIsMaker: false });
 
     const snap = events[54] as DepthSnapshot; // line 55
     expect(snap.type).toBe('snapshot');
@@ -49,6 +49,17 @@ describe('hftbacktest raw recording (btcusdt_20240808.gz)', () => {
     const trades = events.filter((e): e is Trade => e.type === 'trade');
     expect(trades.every((t, i) => i === 0 || t.tradeId === trades[i - 1].tradeId + 1)).toBe(true);
     expect(events.every((e, i) => i === 0 || e.tsReceiveUs >= events[i - 1].tsReceiveUs)).toBe(true);
+
+    // Match time T: never after the push time E, and before it on many events of every stream
+    // (counted on the file's JSON: depth 5,642, trade 8,456, bookTicker 27,980).
+    const earlier = { depth: 0, trade: 0, bookTicker: 0 } as Record<string, number>;
+    for (const e of events) {
+      if (e.type === 'markPrice') continue;
+      expect(e.tsTransactUs).toBeLessThanOrEqual(e.tsExchangeUs);
+      if (e.tsTransactUs < e.tsExchangeUs && e.type in earlier) earlier[e.type]++;
+    }
+    expect(earlier).toEqual({ depth: 5642, trade: 8456, bookTicker: 27980 });
+    expect(events[18]).toMatchObject({ type: 'bookTicker', updateId: 5123107846444, tsTransactUs: 1723161256399000, tsExchangeUs: 1723161256400000 });
   });
 
   it.skipIf(!haveShared(BTC) || !haveShared(ETH) || !haveShared(EXCHANGE_INFO))('a directory with both symbols imports file by file and says it mixes symbols', async () => {
@@ -98,7 +109,7 @@ describe('Tardis.dev CSV samples', () => {
     const { events } = await collect([join(TARDIS, 'trades.csv')], { specs: reg2020() });
     expect(events).toHaveLength(9999);
     const trades = events as Trade[];
-    expect(trades[0]).toEqual({ type: 'trade', symbol: 'BTCUSDT', tsExchangeUs: 1582329602111000, tsReceiveUs: 1582329602418379, tradeId: 42377944, priceTicks: 968200, qtyLots: 132, buyerIsMaker: false });
+    expect(trades[0]).toEqual({ type: 'trade', symbol: 'BTCUSDT', tsExchangeUs: 1582329602111000, tsReceiveUs: 1582329602418379, tsTransactUs: 1582329602111000, tradeId: 42377944, priceTicks: 968200, qtyLots: 132, buyerIsMaker: false });
     expect(trades.every((t, i) => i === 0 || t.tradeId === trades[i - 1].tradeId + 1)).toBe(true);
     expect(trades[trades.length - 1].tradeId).toBe(42387942);
   });
@@ -110,7 +121,7 @@ describe('Tardis.dev CSV samples', () => {
   it.skipIf(!haveShared(TARDIS))('quotes → bookTicker with updateId -1', async () => {
     const { events } = await collect([join(TARDIS, 'quotes.csv')], { specs: reg2020() });
     expect(events).toHaveLength(9999);
-    expect(events[0]).toEqual({ type: 'bookTicker', symbol: 'BTCUSDT', tsExchangeUs: 1582329601096000, tsReceiveUs: 1582329603502092, updateId: -1, bidTicks: 968192, bidLots: 670, askTicks: 968200, askLots: 840 });
+    expect(events[0]).toEqual({ type: 'bookTicker', symbol: 'BTCUSDT', tsExchangeUs: 1582329601096000, tsReceiveUs: 1582329603502092, tsTransactUs: 1582329601096000, updateId: -1, bidTicks: 968192, bidLots: 670, askTicks: 968200, askLots: 840 });
   });
 
   it.skipIf(!haveShared(TARDIS))('book_snapshot_25 and _5 → top-N snapshots', async () => {

@@ -11,9 +11,9 @@ const snapshot = (t: number, id: number): MarketEvent => ({ ...stamp(t), type: '
 const diff = (t: number, U: number, u: number, pu: number, bid: [number, number]): MarketEvent => ({
   ...stamp(t), type: 'depth', tsTransactUs: t, firstUpdateId: U, finalUpdateId: u, prevFinalUpdateId: pu, bidTicks: [bid[0]], bidLots: [bid[1]], askTicks: [], askLots: [],
 });
-const ticker = (t: number, u: number, bidTicks: number, bidLots: number): MarketEvent => ({ ...stamp(t), type: 'bookTicker', updateId: u, bidTicks, bidLots, askTicks: 1001, askLots: 7 });
-const trade = (t: number, id: number): MarketEvent => ({ ...stamp(t), type: 'trade', tradeId: id, priceTicks: 1000, qtyLots: 1, buyerIsMaker: true });
-const agg = (t: number, first: number, last: number): MarketEvent => ({ ...stamp(t), type: 'aggTrade', aggTradeId: first, firstTradeId: first, lastTradeId: last, priceTicks: 1000, qtyLots: 1, buyerIsMaker: true });
+const ticker = (t: number, u: number, bidTicks: number, bidLots: number): MarketEvent => ({ ...stamp(t), type: 'bookTicker', tsTransactUs: t, updateId: u, bidTicks, bidLots, askTicks: 1001, askLots: 7 });
+const trade = (t: number, id: number): MarketEvent => ({ ...stamp(t), type: 'trade', tsTransactUs: t, tradeId: id, priceTicks: 1000, qtyLots: 1, buyerIsMaker: true });
+const agg = (t: number, first: number, last: number): MarketEvent => ({ ...stamp(t), type: 'aggTrade', tsTransactUs: t, aggTradeId: first, firstTradeId: first, lastTradeId: last, priceTicks: 1000, qtyLots: 1, buyerIsMaker: true });
 
 function check(events: MarketEvent[]) {
   const c = new DataChecker(() => inst);

@@ -5,7 +5,7 @@ import { MarketBook, type BookSource } from '../../src/marketdata/index.ts';
 import type { BookTicker, DepthDiff, DepthSnapshot, MarketEventType } from '../../src/model/events.ts';
 
 const SYM = 'BTCUSDT';
-const ticker = (bid: number, ask: number, bidLots = 5, askLots = 5, updateId = 1): BookTicker => ({ type: 'bookTicker', symbol: SYM, tsExchangeUs: 1, tsReceiveUs: 1, updateId, bidTicks: bid, bidLots, askTicks: ask, askLots });
+const ticker = (bid: number, ask: number, bidLots = 5, askLots = 5, updateId = 1): BookTicker => ({ type: 'bookTicker', symbol: SYM, tsExchangeUs: 1, tsReceiveUs: 1, tsTransactUs: 1, updateId, bidTicks: bid, bidLots, askTicks: ask, askLots });
 const snapshot = (lastUpdateId: number): DepthSnapshot => ({ type: 'snapshot', symbol: SYM, tsExchangeUs: 1, tsReceiveUs: 1, tsTransactUs: 1, lastUpdateId, bidTicks: [99, 98], bidLots: [1, 2], askTicks: [101, 102], askLots: [3, 4] });
 const diff = (U: number, u: number, pu: number, bid: [number, number][] = [], ask: [number, number][] = []): DepthDiff => ({
   type: 'depth', symbol: SYM, tsExchangeUs: 2, tsReceiveUs: 2, tsTransactUs: 2, firstUpdateId: U, finalUpdateId: u, prevFinalUpdateId: pu,

@@ -6,7 +6,7 @@ import { NaiveBook } from './naive-book.ts';
 import { touchWalk } from './synthetic.ts';
 
 function trade(tsUs: number, priceTicks: number, qtyLots: number, buyerIsMaker: boolean, tsExchangeUs = tsUs): Trade {
-  return { type: 'trade', symbol: 'T', tsExchangeUs, tsReceiveUs: tsUs, tradeId: tsUs, priceTicks, qtyLots, buyerIsMaker };
+  return { type: 'trade', symbol: 'T', tsExchangeUs, tsReceiveUs: tsUs, tsTransactUs: tsExchangeUs, tradeId: tsUs, priceTicks, qtyLots, buyerIsMaker };
 }
 
 function mark(tsUs: number, markPrice: string, indexPrice: string): MarkPrice {

@@ -74,7 +74,7 @@ function runEngine(events: Ev[]): SignalEngine {
   for (const ev of events) {
     if (ev.kind === 'book') e.onBook(ev.ts, book.setTop(ev.bid, ev.bq, ev.ask, ev.aq));
     else {
-      const t: Trade = { type: 'trade', symbol: 'T', tsExchangeUs: ev.ts, tsReceiveUs: ev.ts, tradeId: 0, priceTicks: ev.price, qtyLots: ev.qty, buyerIsMaker: ev.buyerIsMaker };
+      const t: Trade = { type: 'trade', symbol: 'T', tsExchangeUs: ev.ts, tsReceiveUs: ev.ts, tsTransactUs: ev.ts, tradeId: 0, priceTicks: ev.price, qtyLots: ev.qty, buyerIsMaker: ev.buyerIsMaker };
       e.onTrade(t);
     }
   }
@@ -220,7 +220,7 @@ describe('SignalEngine invariants', () => {
         const book = new NaiveBook();
         for (const ev of events) {
           if (ev.kind === 'book') e.onBook(ev.ts, book.setTop(ev.bid, ev.bq, ev.ask, ev.aq));
-          else e.onTrade({ type: 'trade', symbol: 'T', tsExchangeUs: ev.ts, tsReceiveUs: ev.ts, tradeId: 0, priceTicks: ev.price, qtyLots: ev.qty, buyerIsMaker: ev.buyerIsMaker });
+          else e.onTrade({ type: 'trade', symbol: 'T', tsExchangeUs: ev.ts, tsReceiveUs: ev.ts, tsTransactUs: ev.ts, tradeId: 0, priceTicks: ev.price, qtyLots: ev.qty, buyerIsMaker: ev.buyerIsMaker });
           const s = e.signal;
           const pairs: [boolean, number][] = [
             [s.ready.weightedMid, s.weightedMid],

@@ -39,7 +39,7 @@ describe('conserved volume: one print gives all our orders together at most its 
     ex.onCommand(order('s1', 'sell', ASK, 5), 2);
     ex.onCommand(order('s2', 'sell', ASK + 1, 5), 2);
     ex.drainReports();
-    ex.onMarketEvent({ type: 'aggTrade', symbol: 'BTCUSDT', tsExchangeUs: 3, tsReceiveUs: 3, aggTradeId: 1, firstTradeId: 1, lastTradeId: 3, priceTicks: ASK + 2, qtyLots: 7, buyerIsMaker: false });
+    ex.onMarketEvent({ type: 'aggTrade', symbol: 'BTCUSDT', tsExchangeUs: 3, tsReceiveUs: 3, tsTransactUs: 3, aggTradeId: 1, firstTradeId: 1, lastTradeId: 3, priceTicks: ASK + 2, qtyLots: 7, buyerIsMaker: false });
     expect(fills(ex)).toEqual([['s1', ASK, 5], ['s2', ASK + 1, 2]]);
   });
 });

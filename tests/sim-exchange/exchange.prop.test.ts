@@ -31,7 +31,7 @@ function step(ts = 0): fc.Arbitrary<Step> {
 const scenario = fc.record({
   steps: fc
     .array(step(), { minLength: 1, maxLength: 120, size: 'large' })
-    .map((xs) => xs.map((s, i): Step => (s.kind === 'market' ? { kind: 'market', e: { ...s.e, tsExchangeUs: 10 + i, tsReceiveUs: 10 + i } } : s))),
+    .map((xs) => xs.map((s, i): Step => (s.kind === 'market' ? { kind: 'market', e: { ...s.e, tsExchangeUs: 10 + i, tsReceiveUs: 10 + i, ...(s.e.type === 'trade' || s.e.type === 'aggTrade' || s.e.type === 'bookTicker' ? { tsTransactUs: 10 + i } : {}) } } : s))),
   queueModel: fc.constantFrom<QueueModelConfig>({ model: 'risk-averse' }, { model: 'prob-power', variant: 1 }, { model: 'prob-log', variant: 2 }, { model: 'prob-power', variant: 3, power: 3 }),
   crossingFills: fc.boolean(),
 });

@@ -92,15 +92,15 @@ export function diff(ts: number, bids: Levels, asks: Levels): DepthDiff {
 let tradeIds = 1;
 /** A print; `taker` is the aggressor's side ('sell' hits bids). */
 export function trade(ts: number, priceTicks: number, qtyLots: number, taker: Side): Trade {
-  return { type: 'trade', symbol: SYMBOL, tsExchangeUs: ts, tsReceiveUs: ts, tradeId: tradeIds++, priceTicks, qtyLots, buyerIsMaker: taker === 'sell' };
+  return { type: 'trade', symbol: SYMBOL, tsExchangeUs: ts, tsReceiveUs: ts, tsTransactUs: ts, tradeId: tradeIds++, priceTicks, qtyLots, buyerIsMaker: taker === 'sell' };
 }
 
 export function aggTrade(ts: number, priceTicks: number, qtyLots: number, taker: Side): AggTrade {
-  return { type: 'aggTrade', symbol: SYMBOL, tsExchangeUs: ts, tsReceiveUs: ts, aggTradeId: tradeIds, firstTradeId: tradeIds, lastTradeId: tradeIds++, priceTicks, qtyLots, buyerIsMaker: taker === 'sell' };
+  return { type: 'aggTrade', symbol: SYMBOL, tsExchangeUs: ts, tsReceiveUs: ts, tsTransactUs: ts, aggTradeId: tradeIds, firstTradeId: tradeIds, lastTradeId: tradeIds++, priceTicks, qtyLots, buyerIsMaker: taker === 'sell' };
 }
 
 export function ticker(ts: number, bid: number, bidLots: number, ask: number, askLots: number): BookTicker {
-  return { type: 'bookTicker', symbol: SYMBOL, tsExchangeUs: ts, tsReceiveUs: ts, updateId: -1, bidTicks: bid, bidLots, askTicks: ask, askLots };
+  return { type: 'bookTicker', symbol: SYMBOL, tsExchangeUs: ts, tsReceiveUs: ts, tsTransactUs: ts, updateId: -1, bidTicks: bid, bidLots, askTicks: ask, askLots };
 }
 
 export function mark(ts: number, markPrice: string, fundingRate = '', nextFundingTimeUs = -1): MarkPrice {

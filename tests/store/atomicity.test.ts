@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/random.ts';
 import type { MarketEvent } from '../../src/model/events.ts';
-import { inspectStore, readMarketEvents } from '../../src/store/index.ts';
+import { STORE_FORMAT, inspectStore, readMarketEvents } from '../../src/store/index.ts';
 import { eventsOf } from './crash-child.ts';
 import { removeTempRoots, tablePath, tempRoot } from './helpers.ts';
 
@@ -169,7 +169,7 @@ describe('stores written before content hashes (maker-store/2)', () => {
     expect(child(root, 'old', 'none').status).toBe(0);
     const upgraded = await inspectStore(root);
     expect([upgraded.verified, upgraded.unverified.length, upgraded.leftovers.length]).toEqual([4, 0, 0]);
-    expect(JSON.parse(readFileSync(join(root, VENUE, 'BTCUSDT', DATES[0], 'meta.json'), 'utf8')).format).toBe('maker-store/3');
+    expect(JSON.parse(readFileSync(join(root, VENUE, 'BTCUSDT', DATES[0], 'meta.json'), 'utf8')).format).toBe(STORE_FORMAT);
     expect(await Promise.all(DATES.map((d) => eventsOfDate(root, d)))).toEqual(before);
   });
 
@@ -177,7 +177,7 @@ describe('stores written before content hashes (maker-store/2)', () => {
     const root = tempRoot();
     expect(child(root, 'old', 'none').status).toBe(0);
     const metaFile = join(root, VENUE, 'BTCUSDT', DATES[0], 'meta.json');
-    writeFileSync(metaFile, readFileSync(metaFile, 'utf8').replace('maker-store/3', 'maker-store/1'));
+    writeFileSync(metaFile, readFileSync(metaFile, 'utf8').replace(STORE_FORMAT, 'maker-store/1'));
     const err = await eventsOfDate(root, DATES[0]).catch((e) => e);
     expect(err.message).toMatch(/re-import the data/);
     expect(err.describe()).toContain(metaFile);

@@ -20,8 +20,8 @@ function events(): MarketEvent[] {
     out.push(diff(ts, 10 * k + 1, 10 * k + 10, 10 * k, bids, asks));
     // Same receive time as the diff: the recording order (seq) must survive the merge of tables.
     if (k % 3 === 0) out.push(trade(ts, 5000 + k, 600_050, 7));
-    if (k % 4 === 1) out.push({ type: 'bookTicker', symbol: s, tsExchangeUs: ts + 10, tsReceiveUs: ts + 3010, updateId: 10 * k + 10, bidTicks: 600_000 - k, bidLots: 3 + k, askTicks: 600_001 + k, askLots: 2 ** 33 + k });
-    if (k % 5 === 2) out.push({ type: 'aggTrade', symbol: s, tsExchangeUs: ts + 20, tsReceiveUs: ts + 3020, aggTradeId: 700 + k, firstTradeId: 5000 + k, lastTradeId: 5002 + k, priceTicks: 600_040 + k, qtyLots: 11, buyerIsMaker: k % 2 === 1 });
+    if (k % 4 === 1) out.push({ type: 'bookTicker', symbol: s, tsExchangeUs: ts + 10, tsReceiveUs: ts + 3010, tsTransactUs: ts + 8, updateId: 10 * k + 10, bidTicks: 600_000 - k, bidLots: 3 + k, askTicks: 600_001 + k, askLots: 2 ** 33 + k });
+    if (k % 5 === 2) out.push({ type: 'aggTrade', symbol: s, tsExchangeUs: ts + 20, tsReceiveUs: ts + 3020, tsTransactUs: ts + 15, aggTradeId: 700 + k, firstTradeId: 5000 + k, lastTradeId: 5002 + k, priceTicks: 600_040 + k, qtyLots: 11, buyerIsMaker: k % 2 === 1 });
     if (k % 60 === 7) out.push({ type: 'markPrice', symbol: s, tsExchangeUs: ts + 30, tsReceiveUs: ts + 3030, markPrice: `60004.${k}1234`, indexPrice: k === 7 ? '' : '60003.5', fundingRate: '0.0001', nextFundingTimeUs: k === 67 ? -1 : T0 + 8 * 3_600_000_000 });
     if (k % 80 === 40) out.push({ type: 'snapshot', symbol: s, tsExchangeUs: ts + 40, tsReceiveUs: ts + 3040, tsTransactUs: ts + 39, lastUpdateId: 10 * k + 10, bidTicks: [600_000 - k, 599_999 - k], bidLots: [3, 4], askTicks: k === 120 ? [] : [600_001 + k], askLots: k === 120 ? [] : [6] });
   }
@@ -47,11 +47,11 @@ function plainEventOf(batch: ReplayBatch, k: number): MarketEvent {
       return { type: 'depth', ...stamp, tsTransactUs: n('ts_transact_us'), firstUpdateId: n('first_update_id'), finalUpdateId: n('final_update_id'), prevFinalUpdateId: n('prev_final_update_id'), ...levels };
     }
     case 'book_ticker':
-      return { type: 'bookTicker', ...stamp, updateId: n('update_id'), bidTicks: n('bid_price_ticks'), bidLots: n('bid_qty_lots'), askTicks: n('ask_price_ticks'), askLots: n('ask_qty_lots') };
+      return { type: 'bookTicker', ...stamp, tsTransactUs: n('ts_transact_us'), updateId: n('update_id'), bidTicks: n('bid_price_ticks'), bidLots: n('bid_qty_lots'), askTicks: n('ask_price_ticks'), askLots: n('ask_qty_lots') };
     case 'trades':
-      return { type: 'trade', ...stamp, tradeId: n('trade_id'), priceTicks: n('price_ticks'), qtyLots: n('qty_lots'), buyerIsMaker: (cols.buyer_is_maker as Uint8Array)[i] === 1 };
+      return { type: 'trade', ...stamp, tsTransactUs: n('ts_transact_us'), tradeId: n('trade_id'), priceTicks: n('price_ticks'), qtyLots: n('qty_lots'), buyerIsMaker: (cols.buyer_is_maker as Uint8Array)[i] === 1 };
     case 'agg_trades':
-      return { type: 'aggTrade', ...stamp, aggTradeId: n('agg_trade_id'), firstTradeId: n('first_trade_id'), lastTradeId: n('last_trade_id'), priceTicks: n('price_ticks'), qtyLots: n('qty_lots'), buyerIsMaker: (cols.buyer_is_maker as Uint8Array)[i] === 1 };
+      return { type: 'aggTrade', ...stamp, tsTransactUs: n('ts_transact_us'), aggTradeId: n('agg_trade_id'), firstTradeId: n('first_trade_id'), lastTradeId: n('last_trade_id'), priceTicks: n('price_ticks'), qtyLots: n('qty_lots'), buyerIsMaker: (cols.buyer_is_maker as Uint8Array)[i] === 1 };
     case 'mark_price':
       return { type: 'markPrice', ...stamp, markPrice: str('mark_price'), indexPrice: str('index_price'), fundingRate: str('funding_rate'), nextFundingTimeUs: n('next_funding_time_us') };
   }

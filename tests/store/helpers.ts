@@ -57,7 +57,7 @@ export function diff(tsUs: number, U: number, u: number, pu: number, bids: [numb
 }
 
 export function trade(tsUs: number, id: number, price: number, qty: number, rx = 3000): MarketEvent {
-  return { type: 'trade', symbol: 'BTCUSDT', tsExchangeUs: tsUs, tsReceiveUs: tsUs + rx, tradeId: id, priceTicks: price, qtyLots: qty, buyerIsMaker: id % 2 === 0 };
+  return { type: 'trade', symbol: 'BTCUSDT', tsExchangeUs: tsUs, tsReceiveUs: tsUs + rx, tsTransactUs: tsUs - 2, tradeId: id, priceTicks: price, qtyLots: qty, buyerIsMaker: id % 2 === 0 };
 }
 
 export async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {

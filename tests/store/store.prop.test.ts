@@ -46,13 +46,13 @@ function build(steps: Step[]): MarketEvent[] {
         out.push({ type: 'snapshot', ...base, tsTransactUs: base.tsExchangeUs, lastUpdateId: s.unknownIds ? -1 : id, ...lv });
         break;
       case 'trade':
-        out.push({ type: 'trade', ...base, tradeId: id, priceTicks: s.price, qtyLots: s.qty, buyerIsMaker: s.flag });
+        out.push({ type: 'trade', ...base, tsTransactUs: base.tsExchangeUs - 3, tradeId: id, priceTicks: s.price, qtyLots: s.qty, buyerIsMaker: s.flag });
         break;
       case 'aggTrade':
-        out.push({ type: 'aggTrade', ...base, aggTradeId: id, firstTradeId: id - 2, lastTradeId: id, priceTicks: s.price, qtyLots: s.qty, buyerIsMaker: s.flag });
+        out.push({ type: 'aggTrade', ...base, tsTransactUs: base.tsExchangeUs - 4, aggTradeId: id, firstTradeId: id - 2, lastTradeId: id, priceTicks: s.price, qtyLots: s.qty, buyerIsMaker: s.flag });
         break;
       case 'bookTicker':
-        out.push({ type: 'bookTicker', ...base, updateId: s.unknownIds ? -1 : id, bidTicks: s.price, bidLots: s.qty, askTicks: s.price + 1, askLots: s.qty + 1 });
+        out.push({ type: 'bookTicker', ...base, tsTransactUs: base.tsExchangeUs - 5, updateId: s.unknownIds ? -1 : id, bidTicks: s.price, bidLots: s.qty, askTicks: s.price + 1, askLots: s.qty + 1 });
         break;
       case 'markPrice':
         // identity of a mark price is (ts_receive_us, ts_exchange_us): keep those unique

@@ -21,6 +21,19 @@ describe('synthetic market', () => {
     expect(JSON.stringify(collect(8))).not.toBe(JSON.stringify(events));
   });
 
+  it('stamps a match time T ≤ E: trades at their match (T = E), diffs and bookTickers at their last change', () => {
+    const below = { trade: 0, depth: 0, bookTicker: 0 } as Record<string, number>;
+    for (const e of events) {
+      if (e.type === 'markPrice') continue;
+      expect(e.tsTransactUs).toBeLessThanOrEqual(e.tsExchangeUs);
+      if (e.type === 'trade' || e.type === 'snapshot') expect(e.tsTransactUs).toBe(e.tsExchangeUs);
+      if (e.tsTransactUs < e.tsExchangeUs) below[e.type] = (below[e.type] ?? 0) + 1;
+    }
+    expect(below.trade).toBe(0);
+    expect(below.depth).toBeGreaterThan(10);
+    expect(below.bookTicker).toBeGreaterThan(10);
+  });
+
   it('starts with a snapshot, keeps an unbroken pu chain and never goes back in receive time', () => {
     expect(events[0].type).toBe('snapshot');
     let prevU = events[0].type === 'snapshot' ? events[0].lastUpdateId : -1;

@@ -32,7 +32,7 @@ describe('TradingCore pipeline', () => {
     for (const c of submits) expect([c.order.qtyLots, c.order.timeInForce, c.order.type, c.order.reduceOnly]).toEqual([3, 'GTX', 'LIMIT', false]);
     const decisions = core.counters.decisions;
     // A trade does not move the touch: no decision, no commands.
-    core.onMarketEvent({ type: 'trade', symbol: SYMBOL, tsExchangeUs: T0, tsReceiveUs: T0, tradeId: 1, priceTicks: market.bid, qtyLots: 1, buyerIsMaker: true });
+    core.onMarketEvent({ type: 'trade', symbol: SYMBOL, tsExchangeUs: T0, tsReceiveUs: T0, tsTransactUs: T0, tradeId: 1, priceTicks: market.bid, qtyLots: 1, buyerIsMaker: true });
     expect(core.drainCommands()).toEqual([]);
     expect(core.counters.decisions).toBe(decisions);
   });
@@ -242,11 +242,11 @@ describe('TradingCore options', () => {
 
   it('feeds the book from bookTicker when the data has no depth', () => {
     const { core } = newCore();
-    core.onMarketEvent({ type: 'bookTicker', symbol: SYMBOL, tsExchangeUs: T0, tsReceiveUs: T0, updateId: -1, bidTicks: 600_000, bidLots: 5, askTicks: 600_002, askLots: 7 });
+    core.onMarketEvent({ type: 'bookTicker', symbol: SYMBOL, tsExchangeUs: T0, tsReceiveUs: T0, tsTransactUs: T0, updateId: -1, bidTicks: 600_000, bidLots: 5, askTicks: 600_002, askLots: 7 });
     expect(core.book(SYMBOL).bestBidTicks()).toBe(600_000);
     expect(core.book(SYMBOL).bestAskTicks()).toBe(600_002);
     expect(core.drainCommands().length).toBeGreaterThan(0);
-    core.onMarketEvent({ type: 'bookTicker', symbol: SYMBOL, tsExchangeUs: T0, tsReceiveUs: T0, updateId: -1, bidTicks: 599_990, bidLots: 5, askTicks: 599_995, askLots: 7 });
+    core.onMarketEvent({ type: 'bookTicker', symbol: SYMBOL, tsExchangeUs: T0, tsReceiveUs: T0, tsTransactUs: T0, updateId: -1, bidTicks: 599_990, bidLots: 5, askTicks: 599_995, askLots: 7 });
     expect(core.book(SYMBOL).levelCount('bid')).toBe(1);
     expect(core.book(SYMBOL).bestAskTicks()).toBe(599_995);
     expect(core.signals(SYMBOL).midTicks).toBe(599_992.5);

@@ -271,7 +271,7 @@ export class RandomMarket {
     const out: MarketEvent[] = [diff];
     if (this.rng.next() < 0.5) {
       const buyerIsMaker = this.rng.next() < 0.5;
-      const t: Trade = { type: 'trade', symbol: SYMBOL, tsExchangeUs: tsUs, tsReceiveUs: tsUs, tradeId: this.tradeId++, priceTicks: buyerIsMaker ? this.bid : this.ask, qtyLots: 1 + this.rng.int(5), buyerIsMaker };
+      const t: Trade = { type: 'trade', symbol: SYMBOL, tsExchangeUs: tsUs, tsReceiveUs: tsUs, tsTransactUs: tsUs, tradeId: this.tradeId++, priceTicks: buyerIsMaker ? this.bid : this.ask, qtyLots: 1 + this.rng.int(5), buyerIsMaker };
       out.push(t);
     }
     return out;

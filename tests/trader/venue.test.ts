@@ -177,7 +177,7 @@ describe('TradingCore venue events', () => {
     expect(core.accepts('trade', SYMBOL)).toBe(true);
     expect(core.accepts('bookTicker', 'ETHUSDT')).toBe(true); // not ours: delivered, counted as ignored
     expect(core.counters).toEqual(counters);
-    core.onMarketEvent({ type: 'bookTicker', symbol: SYMBOL, tsExchangeUs: T0, tsReceiveUs: T0, updateId: -1, bidTicks: 1, bidLots: 1, askTicks: 2, askLots: 1 });
+    core.onMarketEvent({ type: 'bookTicker', symbol: SYMBOL, tsExchangeUs: T0, tsReceiveUs: T0, tsTransactUs: T0, updateId: -1, bidTicks: 1, bidLots: 1, askTicks: 2, askLots: 1 });
     expect(core.counters.bookUpdates).toBe(counters.bookUpdates);
     const tob = new TradingCore({ clock: new SimClock(T0), instruments: [INSTRUMENT], config: { ...FIXED_CONFIG, decision: { bookSource: 'bookTicker' } }, initialBalance: [] });
     expect(tob.accepts('depth', SYMBOL)).toBe(false);

@@ -14,7 +14,8 @@
  * string, a number with a sign, fraction, exponent or leading zero where an integer is expected,
  * more than 15 digits, a price or quantity that is not `digits[.digits]` or not on the grid, a
  * non-positive price or time, trailing bytes, an unmapped or mark-price stream, or a scale that is
- * not an `Instrument` (spec inference samples the decimal strings through its own scale).
+ * not an `Instrument` (spec inference samples the decimal strings through its own scale), or a
+ * trade whose `X` is not MARKET (the JSON.parse path skips and counts it).
  *
  * Arithmetic is the same as `parseFixed` + `Instrument.priceToTicks/qtyToLots` (digit by digit,
  * then × 10^k, then ÷ tick units), so the integers are bit-identical. Units as in events.ts: µs
@@ -177,6 +178,7 @@ const K_t = ascii(',"t":');
 const K_p = ascii(',"p":"');
 const K_q = ascii(',"q":"');
 const K_X = ascii(',"X":"');
+const MARKET = ascii('MARKET');
 const K_m = ascii(',"m":');
 const K_agg = ascii(',"a":');
 const K_f = ascii(',"f":');
@@ -356,11 +358,11 @@ function bookTicker(b: Uint8Array, p: number, end: number, tsReceiveUs: number, 
   if (askTicks < 0) return false;
   const askLots = qtyField(b, at, K_A, inst);
   if (askLots < 0) return false;
-  // T is not used when E is present, but it must be a plain number for the line to be the JSON we expect.
-  if (msField(b, at, K_T) < 0) return false;
+  const tsTransactUs = msField(b, at, K_T);
+  if (tsTransactUs < 0) return false;
   const tsExchangeUs = msField(b, at, K_E);
   if (tsExchangeUs < 0 || !endsLine(b, at, end)) return false;
-  const ev: BookTicker = { type: 'bookTicker', symbol, tsExchangeUs, tsReceiveUs, updateId, bidTicks, bidLots, askTicks, askLots };
+  const ev: BookTicker = { type: 'bookTicker', symbol, tsExchangeUs, tsReceiveUs, tsTransactUs, updateId, bidTicks, bidLots, askTicks, askLots };
   out.push(ev);
   return true;
 }
@@ -369,7 +371,8 @@ function bookTicker(b: Uint8Array, p: number, end: number, tsReceiveUs: number, 
 function trade(b: Uint8Array, p: number, end: number, tsReceiveUs: number, ctx: ParseContext, out: MarketEvent[]): boolean {
   const tsExchangeUs = msField(b, p, K_E);
   if (tsExchangeUs < 0) return false;
-  if (msField(b, at, K_T) < 0) return false;
+  const tsTransactUs = msField(b, at, K_T);
+  if (tsTransactUs < 0) return false;
   const symbol = symbolField(b, at);
   if (symbol === undefined) return false;
   const tradeId = intField(b, at, K_t);
@@ -383,10 +386,10 @@ function trade(b: Uint8Array, p: number, end: number, tsReceiveUs: number, ctx: 
   p = expect(b, at, K_X);
   if (p < 0) return false;
   const xEnd = asciiStringEnd(b, p);
-  if (xEnd < 0) return false;
+  if (xEnd < 0 || expect(b, p, MARKET) !== xEnd) return false;
   const m = makerFlagEndingLine(b, xEnd + 1, end);
   if (m < 0) return false;
-  const ev: Trade = { type: 'trade', symbol, tsExchangeUs, tsReceiveUs, tradeId, priceTicks, qtyLots, buyerIsMaker: m === 1 };
+  const ev: Trade = { type: 'trade', symbol, tsExchangeUs, tsReceiveUs, tsTransactUs, tradeId, priceTicks, qtyLots, buyerIsMaker: m === 1 };
   out.push(ev);
   return true;
 }
@@ -409,10 +412,11 @@ function aggTrade(b: Uint8Array, p: number, end: number, tsReceiveUs: number, ct
   if (firstTradeId < 0) return false;
   const lastTradeId = intField(b, at, K_l);
   if (lastTradeId < 0) return false;
-  if (msField(b, at, K_T) < 0) return false;
+  const tsTransactUs = msField(b, at, K_T);
+  if (tsTransactUs < 0) return false;
   const m = makerFlagEndingLine(b, at, end);
   if (m < 0) return false;
-  const ev: AggTrade = { type: 'aggTrade', symbol, tsExchangeUs, tsReceiveUs, aggTradeId, firstTradeId, lastTradeId, priceTicks, qtyLots, buyerIsMaker: m === 1 };
+  const ev: AggTrade = { type: 'aggTrade', symbol, tsExchangeUs, tsReceiveUs, tsTransactUs, aggTradeId, firstTradeId, lastTradeId, priceTicks, qtyLots, buyerIsMaker: m === 1 };
   out.push(ev);
   return true;
 }

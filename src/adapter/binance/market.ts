@@ -2,9 +2,13 @@
  * Binance USDⓈ-M WebSocket payloads (combined-stream envelopes) and REST depth snapshots → events.
  * Shared by the raw-recording readers (hftbacktest collector, cryptofeed).
  *
- * Mapping: `E` (ms) → tsExchangeUs, `T` → tsTransactUs (depth), `U`/`u`/`pu` → update ids;
- * `bookTicker.u` → updateId; `markPriceUpdate` p/i/r stay decimal strings, `T` → nextFundingTimeUs.
+ * Mapping: `E` (ms) → tsExchangeUs, `T` → tsTransactUs (depth, trade, aggTrade, bookTicker; the
+ * match time, = E when a payload has no T), `U`/`u`/`pu` → update ids; `bookTicker.u` → updateId;
+ * `markPriceUpdate` p/i/r stay decimal strings, `T` → nextFundingTimeUs.
  * Streams other than depth, trade, aggTrade, bookTicker and markPrice are reported as skipped.
+ * `trade` prints whose `X` (execution type) is not MARKET (INSURANCE_FUND, ADL, NA: liquidation
+ * and deleveraging fills, off the market price) are not market prints: they are skipped and counted
+ * as the stream `<stream> X=<type>` (`ParseContext.skipStream`), so they never drive queues or fills.
  */
 import type { AggTrade, BookTicker, DepthDiff, DepthSnapshot, MarketEvent, MarkPrice, Trade } from '../../model/events.ts';
 import { decimalText, fieldError, jsonBool, jsonInt, jsonIntOr, jsonLevels, jsonMsToUs, jsonString, priceTicks, qtyLots } from '../../wire/index.ts';
@@ -69,7 +73,8 @@ export function parseBinanceMessage(msg: unknown, tsReceiveUs: number, ctx: Pars
     }
     const data = msg.data;
     if (!isObject(data)) throw fieldError(ctx, 'data', 'expected the stream payload object');
-    out.push(parseStreamData(kind, stream, data, tsReceiveUs, ctx));
+    const ev = parseStreamData(kind, stream, data, tsReceiveUs, ctx);
+    if (ev !== null) out.push(ev);
     return;
   }
   if (msg.lastUpdateId !== undefined) {
@@ -88,7 +93,8 @@ function symbolOf(data: Json, stream: string, ctx: ParseContext): string {
   return stream.slice(0, stream.indexOf('@')).toUpperCase();
 }
 
-export function parseStreamData(kind: StreamKind, stream: string, d: Json, tsReceiveUs: number, ctx: ParseContext): MarketEvent {
+/** The event of one stream payload; null for a `trade` whose `X` is not MARKET (skipped and counted, see the header). */
+export function parseStreamData(kind: StreamKind, stream: string, d: Json, tsReceiveUs: number, ctx: ParseContext): MarketEvent | null {
   const symbol = symbolOf(d, stream, ctx);
   // Mark price events are decimal strings only, so they need no spec; the others do.
   const inst = kind === 'markPrice' ? NO_SCALE : ctx.instrument(symbol);
@@ -115,17 +121,25 @@ export function parseStreamData(kind: StreamKind, stream: string, d: Json, tsRec
       return ev;
     }
     case 'trade': {
+      const x = d.X;
+      if (x !== undefined && x !== 'MARKET') {
+        if (typeof x !== 'string') throw fieldError(ctx, 'data.X', `expected an execution type string, got ${JSON.stringify(x)}`);
+        ctx.skipStream(`${stream} X=${x}`);
+        return null;
+      }
       const tsExchangeUs = jsonMsToUs(d, 'E', ctx, 'data.E');
+      const tsTransactUs = d.T === undefined ? tsExchangeUs : jsonMsToUs(d, 'T', ctx, 'data.T');
       const tradeId = jsonInt(d, 't', ctx, 'data.t');
       ctx.field = 'data.p';
       const priceT = priceTicks(inst, d.p, ctx);
       ctx.field = 'data.q';
       const qtyL = qtyLots(inst, d.q, ctx);
-      const ev: Trade = { type: 'trade', symbol, tsExchangeUs, tsReceiveUs, tradeId, priceTicks: priceT, qtyLots: qtyL, buyerIsMaker: jsonBool(d, 'm', ctx, 'data.m') };
+      const ev: Trade = { type: 'trade', symbol, tsExchangeUs, tsReceiveUs, tsTransactUs, tradeId, priceTicks: priceT, qtyLots: qtyL, buyerIsMaker: jsonBool(d, 'm', ctx, 'data.m') };
       return ev;
     }
     case 'aggTrade': {
       const tsExchangeUs = jsonMsToUs(d, 'E', ctx, 'data.E');
+      const tsTransactUs = d.T === undefined ? tsExchangeUs : jsonMsToUs(d, 'T', ctx, 'data.T');
       ctx.field = 'data.p';
       const priceT = priceTicks(inst, d.p, ctx);
       ctx.field = 'data.q';
@@ -135,6 +149,7 @@ export function parseStreamData(kind: StreamKind, stream: string, d: Json, tsRec
         symbol,
         tsExchangeUs,
         tsReceiveUs,
+        tsTransactUs,
         aggTradeId: jsonInt(d, 'a', ctx, 'data.a'),
         firstTradeId: jsonInt(d, 'f', ctx, 'data.f'),
         lastTradeId: jsonInt(d, 'l', ctx, 'data.l'),
@@ -147,6 +162,7 @@ export function parseStreamData(kind: StreamKind, stream: string, d: Json, tsRec
     case 'bookTicker': {
       // Old bookTicker payloads had no E; T (transaction time) is then the only exchange stamp.
       const tsExchangeUs = d.E === undefined ? jsonMsToUs(d, 'T', ctx, 'data.T') : jsonMsToUs(d, 'E', ctx, 'data.E');
+      const tsTransactUs = d.T === undefined ? tsExchangeUs : d.E === undefined ? tsExchangeUs : jsonMsToUs(d, 'T', ctx, 'data.T');
       const updateId = jsonInt(d, 'u', ctx, 'data.u');
       ctx.field = 'data.b';
       const bidTicks = priceTicks(inst, d.b, ctx);
@@ -156,7 +172,7 @@ export function parseStreamData(kind: StreamKind, stream: string, d: Json, tsRec
       const askTicks = priceTicks(inst, d.a, ctx);
       ctx.field = 'data.A';
       const askLots = qtyLots(inst, d.A, ctx);
-      const ev: BookTicker = { type: 'bookTicker', symbol, tsExchangeUs, tsReceiveUs, updateId, bidTicks, bidLots, askTicks, askLots };
+      const ev: BookTicker = { type: 'bookTicker', symbol, tsExchangeUs, tsReceiveUs, tsTransactUs, updateId, bidTicks, bidLots, askTicks, askLots };
       return ev;
     }
     case 'markPrice': {

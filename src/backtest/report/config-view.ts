@@ -39,7 +39,7 @@ function bps(rate: unknown): string {
 
 function feedLatency(f: Json): string {
   if (f.model === 'constant') return `constant: exchange time + ${str(f.latencyUs)} µs`;
-  const offset = f.clockOffsetUs === 'auto' ? `auto (median of the first ${str(f.offsetSampleEvents)} events)` : `${str(f.clockOffsetUs)} µs`;
+  const offset = f.clockOffsetUs === 'auto' ? `auto (median of 1 s window medians over the first ${str(f.offsetSampleEvents)} events)` : `${str(f.clockOffsetUs)} µs`;
   return `recorded: receive time − clock offset ${offset}, at least ${str(f.minLatencyUs)} µs after exchange time`;
 }
 

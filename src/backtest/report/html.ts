@@ -12,6 +12,7 @@ import { fmtDuration, fmtPct, type DataQuality } from './quality.ts';
 import { describeReject } from './reasons.ts';
 import type { RunRecorder, SymbolRecord } from './recorder.ts';
 import { downsampleMinMax, esc, fmtNum, pick, renderChart, type LineSeries, type MarkerSeries } from './svg.ts';
+import { REIMPORT_FOR_MATCH_TIME } from '../../store/index.ts';
 
 export interface RunInfo {
   runId: string;
@@ -241,6 +242,7 @@ function storeHtml(q: DataQuality): string {
   if (st.unverified.length > 0) items.push(`${st.unverified.length} file(s) have no recorded hash (written before maker-store/3; re-import to verify): ${st.unverified.map(esc).join(', ')}`);
   for (const d of st.damaged) items.push(`<strong>damaged, read anyway (data.verify: false)</strong>: ${esc(d.path)}: ${esc(d.message)}`);
   for (const d of st.inputDamage) items.push(`<strong>${esc(d.symbol)} ${esc(d.date)}</strong> imported from damaged input (${d.count} place(s)): ${d.first.map((f) => `${esc(f.file)}:${f.line} ${esc(f.kind)}`).join('; ')}`);
+  for (const d of st.noMatchTime) items.push(`<strong>${esc(d.symbol)} ${esc(d.date)}</strong> has no match time T in ${d.tables.map(esc).join(', ')} (stored before maker-store/4: T = E); to fix: ${esc(REIMPORT_FOR_MATCH_TIME)}`);
   return `<h3>Store files</h3><ul>${items.map((t) => `<li>${t}</li>`).join('')}</ul>`;
 }
 

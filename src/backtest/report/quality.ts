@@ -16,6 +16,7 @@
 import type { Intent, RiskDecision } from '../../model/trading.ts';
 import type { BookSyncCounters } from '../../book/index.ts';
 import type { StreamCoverage, SymbolCoverage } from '../coverage.ts';
+import { REIMPORT_FOR_MATCH_TIME } from '../../store/index.ts';
 
 /** A stream covering less than this share of the requested time raises a warning. */
 export const MIN_COVERAGE_PCT = 99;
@@ -26,7 +27,7 @@ export const MAX_EPISODES_LISTED = 20;
 
 const US = 1_000_000;
 
-export type DataQualityWarningCode = 'COVERAGE' | 'NO_EVENTS' | 'OUT_OF_SYNC' | 'NEVER_QUOTED' | 'DAMAGED_DATA' | 'DAMAGED_INPUT';
+export type DataQualityWarningCode = 'COVERAGE' | 'NO_EVENTS' | 'OUT_OF_SYNC' | 'NEVER_QUOTED' | 'DAMAGED_DATA' | 'DAMAGED_INPUT' | 'NO_MATCH_TIME';
 
 export interface DataQualityWarning {
   code: DataQualityWarningCode;
@@ -118,7 +119,8 @@ export interface DataQuality {
    * Store runs: the files read, checked against their recorded SHA-256 (`unverified`: files of
    * maker-store/2 partitions, which have none; `damaged`: files that did not match, read only
    * because `data.verify` is false), and the partitions whose import kept going past damaged input
-   * (a file cut short, skipped lines: they may end early or miss lines).
+   * (a file cut short, skipped lines: they may end early or miss lines), and the partitions
+   * without a recorded match time (`noMatchTime`, before maker-store/4).
    */
   store?: StoreQuality;
   warnings: DataQualityWarning[];
@@ -129,6 +131,11 @@ export interface StoreQuality {
   unverified: string[];
   damaged: { path: string; message: string }[];
   inputDamage: { symbol: string; date: string; count: number; first: { file: string; line: number; kind: string; message: string }[] }[];
+  /**
+   * Partitions read whose tables (book_ticker, trades, agg_trades) have no recorded match time `T`:
+   * written before maker-store/4, their T reads as the push time E.
+   */
+  noMatchTime: { symbol: string; date: string; tables: string[] }[];
 }
 
 /** Adds a store run's integrity findings to the data quality, with their warnings. */
@@ -140,6 +147,23 @@ export function addStoreQuality(q: DataQuality, store: StoreQuality): void {
   for (const d of store.inputDamage) {
     const f = d.first[0];
     q.warnings.push({ code: 'DAMAGED_INPUT', symbol: d.symbol, stream: null, message: `${d.symbol} ${d.date}: imported from damaged input (${d.count} place(s), first ${f ? `${f.file}:${f.line} ${f.kind}` : '?'}): the partition may end early or miss lines` });
+  }
+  // One warning per symbol: which partitions and tables, and how to get the match time in.
+  const bySymbol = new Map<string, { date: string; tables: string[] }[]>();
+  for (const p of store.noMatchTime) {
+    let l = bySymbol.get(p.symbol);
+    if (l === undefined) bySymbol.set(p.symbol, (l = []));
+    l.push(p);
+  }
+  for (const [symbol, parts] of bySymbol) {
+    const tables = [...new Set(parts.flatMap((p) => p.tables))].sort();
+    const dates = parts.length === 1 ? parts[0].date : `${parts.length} partitions, ${parts[0].date}..${parts[parts.length - 1].date}`;
+    q.warnings.push({
+      code: 'NO_MATCH_TIME',
+      symbol,
+      stream: null,
+      message: `${symbol} ${dates}: ${tables.join(', ')} have no match time T (stored before maker-store/4), so T = the push time E: the exchange takes prints at their publication time, which may be later than their match. To fix: ${REIMPORT_FOR_MATCH_TIME}`,
+    });
   }
 }
 

@@ -163,6 +163,7 @@ function storeLine(s: NonNullable<BacktestOutcome['dataQuality']['store']>): str
   if (s.unverified.length > 0) parts.push(`${s.unverified.length} without a recorded hash (maker-store/2: re-import to verify)`);
   if (s.damaged.length > 0) parts.push(`${s.damaged.length} DAMAGED, read anyway (data.verify: false)`);
   if (s.inputDamage.length > 0) parts.push(`${s.inputDamage.length} partition(s) imported from damaged input`);
+  if (s.noMatchTime.length > 0) parts.push(`${s.noMatchTime.length} partition(s) WITHOUT MATCH TIME (before maker-store/4: re-import)`);
   return parts.join('; ');
 }
 

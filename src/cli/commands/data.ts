@@ -209,6 +209,7 @@ export function formatReport(report: CheckReport): string {
     const st = report.store;
     out.push(`store files     ${st.files} in ${st.partitions} partition(s): ${st.verified} match their SHA-256${st.unverified.length > 0 ? `, ${st.unverified.length} without a recorded hash (written before maker-store/3: re-import to add hashes)` : ''}`);
     for (const c of st.damaged) out.push(`  damaged       ${c.path}: ${c.message}  <-- problem`);
+    for (const p of st.noMatchTime) out.push(`  no match time ${p} (written before maker-store/4: T reads as E; re-import into a new store to add it)`);
     for (const l of st.leftovers) out.push(`  leftover      ${l.path} (${l.kind}; ignored, removed by the next import into the partition)`);
   }
   if (report.damage !== undefined) {
@@ -217,7 +218,8 @@ export function formatReport(report: CheckReport): string {
     if (report.damage.count > report.damage.list.length) out.push(`  ... and ${report.damage.count - report.damage.list.length} more`);
   }
   const skipped = Object.entries(report.skippedStreams);
-  if (skipped.length > 0) out.push(`skipped unknown streams (not checked): ${skipped.map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  // "<stream> X=<type>": trades that are not market prints (X ≠ MARKET), skipped at import.
+  if (skipped.length > 0) out.push(`skipped unknown streams and non-market trades (not checked): ${skipped.map(([k, n]) => `${k} ${n}`).join(', ')}`);
   out.push(isClean(report) ? 'result: clean' : 'result: problems found (exit status 1)');
   return `${out.join('\n')}\n`;
 }

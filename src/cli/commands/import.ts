@@ -144,8 +144,12 @@ function printSummary(stats: ImportStats, commit: CommitSummary, out: string): v
       .map(([t, n]) => `${t} ${n.toLocaleString('en-US')}`);
     lines.push(`  ${sym}: ${parts.join(', ')}`);
   }
+  // Trades with X ≠ MARKET are counted as "<stream> X=<type>" (adapter/binance/market.ts).
   const skipped = Object.entries(stats.skippedStreams);
-  if (skipped.length > 0) lines.push(`  skipped unknown streams: ${skipped.map(([s, n]) => `${s} ${n}`).join(', ')}`);
+  const notMarket = skipped.filter(([s]) => s.includes(' X='));
+  const unknown = skipped.filter(([s]) => !s.includes(' X='));
+  if (unknown.length > 0) lines.push(`  skipped unknown streams: ${unknown.map(([s, n]) => `${s} ${n}`).join(', ')}`);
+  if (notMarket.length > 0) lines.push(`  skipped trades that are not market prints (X ≠ MARKET): ${notMarket.map(([s, n]) => `${s} ${n}`).join(', ')}`);
   if (stats.skippedRows > 0) lines.push(`  skipped rows (before the first snapshot): ${stats.skippedRows}`);
   if (stats.damageCount > 0) {
     const kinds = new Map<string, number>();
