@@ -60,7 +60,7 @@ export const RECORD_FIELDS = {
   submit: ['tUs', 'arrivalUs', 'symbol', 'clientOrderId', 'side', 'type', 'timeInForce', 'priceTicks', 'qtyLots', 'reduceOnly'],
   cancel: ['tUs', 'arrivalUs', 'symbol', 'clientOrderId'],
   modify: ['tUs', 'arrivalUs', 'symbol', 'clientOrderId', 'side', 'priceTicks', 'qtyLots'],
-  report: ['tUs', 'tsExchangeUs', 'symbol', 'clientOrderId', 'orderId', 'execType', 'status', 'side', 'priceTicks', 'origQtyLots', 'cumFilledLots', 'lastFillLots', 'lastFillPriceTicks', 'tradeId', 'liquidity', 'commission', 'errorCode', 'reduceOnly'],
+  report: ['tUs', 'tsExchangeUs', 'symbol', 'clientOrderId', 'orderId', 'execType', 'status', 'side', 'priceTicks', 'origQtyLots', 'cumFilledLots', 'lastFillLots', 'lastFillPriceTicks', 'tradeId', 'liquidity', 'commission', 'errorCode', 'reduceOnly', 'insuranceClearance (CALCULATED reports only)'],
   funding: ['tUs', 'tsUs', 'symbol', 'markPrice', 'rate', 'positionLots', 'payment'],
   end: ['marketEvents', 'commandsSent', 'reportsDelivered', 'fundingDelivered', 'lastUs'],
   query: ['tUs', 'arrivalUs', 'symbol', 'clientOrderId', 'orderId'],
@@ -192,6 +192,8 @@ function writeReport(w: FieldWriter, t: number, r: ExecutionReport): void {
   w.str(r.commission);
   w.num(r.errorCode);
   w.bool(r.reduceOnly);
+  // Only liquidation fills carry it: every other report encodes as before.
+  if (r.execType === 'CALCULATED') w.str(r.insuranceClearance ?? '0');
   w.end();
 }
 

@@ -8,6 +8,7 @@ import type { Side } from '../model/events.ts';
 import type { Instrument } from '../model/instrument.ts';
 import type { ExchangeOrderStatus, OrderType, TimeInForce } from '../model/venue.ts';
 import type { QueueModel, QueueModelConfig } from './queue.ts';
+import type { SimAccountConfig } from './margin.ts';
 
 /** Commission rates as decimal fractions ("0.0002" = 2 bp); a negative maker rate is a rebate. */
 export interface FeeRates {
@@ -70,6 +71,11 @@ export interface SimExchangeOptions {
    * first; a query of a forgotten order is answered -2013 "does not exist". Default 10 000.
    */
   closedOrderRetention?: number;
+  /**
+   * The exchange-side account (margin.ts): wallet, leverage, brackets. Absent: the exchange keeps no
+   * wallet, accepts every order margin-wise and never liquidates.
+   */
+  account?: SimAccountConfig;
 }
 
 /** A resting order as the exchange sees it. */
@@ -101,4 +107,6 @@ export interface SimExchangeCounters {
   fundingSkipped: number;
   /** Times one of our taker orders reached one of our resting orders and STP expired one or both. */
   selfTradesPrevented: number;
+  /** Times the account reached maintenance margin and was liquidated (margin.ts). */
+  liquidations: number;
 }
