@@ -20,7 +20,7 @@ import type { EngineObserver } from './engine.ts';
 import type { BookSource } from '../marketdata/index.ts';
 import { DataQualityTracker, RunRecorder } from './report/index.ts';
 import type { BookMode, PartsContext, RunParts } from './run.ts';
-import { SimExchange, type FeeRates, type FeeSchedule, type FundingConfig } from '../sim-exchange/index.ts';
+import { SimExchange, type FeeRates, type FeeSchedule, type FundingConfig, type LeverageBracket, type SimAccountConfig } from '../sim-exchange/index.ts';
 
 export interface RealParts extends RunParts {
   core: TradingCore;
@@ -49,6 +49,23 @@ export function feeSchedule(s: Scenario): FeeSchedule {
   return { default: fees.default ?? { makerRate: '0.0002', takerRate: '0.0005' }, symbols };
 }
 
+/**
+ * The exchange-side account: the wallet is the scenario's balance of the margin asset (any case),
+ * `account.brackets.<symbol>` (any case) replace the built-in brackets. Undefined when
+ * `account.margin` is false.
+ */
+export function exchangeAccount(s: Scenario, marginAsset: string): SimAccountConfig | undefined {
+  const a = s.account;
+  if (!a.margin) return undefined;
+  const asset = marginAsset.toUpperCase();
+  const key = Object.keys(a.balances).find((k) => k.toUpperCase() === asset);
+  const brackets: Record<string, LeverageBracket[]> = {};
+  for (const k of Object.keys(a.brackets).sort()) {
+    brackets[k.toUpperCase()] = a.brackets[k].map((t) => ({ notionalCap: t.notionalCap ?? '', initialLeverage: t.initialLeverage, maintMarginRatio: t.maintMarginRatio, cum: t.cum }));
+  }
+  return { balance: key === undefined ? '0' : a.balances[key], leverage: a.leverage, brackets, liquidationFeeRate: a.liquidationFeeRate };
+}
+
 function bookSource(s: Scenario): BookSource {
   return s.data.book === 'top-of-book' ? 'bookTicker' : s.data.book;
 }
@@ -71,6 +88,7 @@ export function realParts(ctx: PartsContext): RealParts {
     partialFills: s.execution.partialFills,
     funding: fundingConfig(s),
     bookSource: bookSource(s),
+    account: exchangeAccount(s, instruments[0].spec.marginAsset),
   });
   const balances = Object.keys(s.account.balances)
     .sort()

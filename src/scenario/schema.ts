@@ -108,7 +108,26 @@ export const SCENARIO_SCHEMA = obj(
     }),
     account: obj('The account at the start.', {
       balances: { kind: 'map', doc: 'Initial balance per asset, exact decimal (e.g. `USDT: 10000`).', keyDoc: 'asset', of: dec('amount', null), default: { USDT: '10000' } },
-      leverage: int('Leverage per symbol (margin = notional / leverage).', 5, { min: 1, max: 125 }),
+      leverage: int('Leverage per symbol (margin = notional / leverage): the portfolio\'s margin figures and the simulated exchange\'s initial-margin check.', 5, { min: 1, max: 125 }),
+      margin: bool('Exchange-side margin in the simulated exchange (docs/SIM_EXCHANGE.md §4): a new order whose initial margin the equity cannot cover is rejected -2019, and the account is liquidated when equity falls to the maintenance margin (on the mark price, or the book mid without one). `false`: every order is accepted and nothing is liquidated.', true),
+      brackets: {
+        kind: 'map',
+        doc: 'Leverage brackets per symbol (Binance `GET /fapi/v1/leverageBracket`), replacing the built-in ones (BTCUSDT and ETHUSDT as published; other symbols one tier at 1 % maintenance, 50× at most).',
+        keyDoc: 'symbol',
+        of: {
+          kind: 'list',
+          doc: 'Tiers in increasing notionalCap.',
+          minItems: 1,
+          of: obj('One tier.', {
+            notionalCap: dec('Upper bound of the position notional of the tier, quote asset; omitted on the last tier: unbounded.', null, true),
+            initialLeverage: int('Highest leverage of the tier.', null),
+            maintMarginRatio: dec('Maintenance margin rate (0.004 = 0.4 %).', null),
+            cum: dec('Maintenance amount: maintenance margin = notional × maintMarginRatio − cum.', '0'),
+          }, ['initialLeverage', 'maintMarginRatio']),
+        },
+        default: {},
+      },
+      liquidationFeeRate: dec('Insurance clearance fee of a liquidation, fraction of the closed notional (Binance exchangeInfo `liquidationFee`), at most what is left of the equity.', '0.0125'),
     }),
     strategy: { kind: 'delegate', doc: 'Quoting strategy: `kind` (fixed, avellaneda-stoikov, glft) and its parameters.', seeDoc: 'docs/STRATEGY_SPEC.md' },
     signals: { kind: 'delegate', doc: 'Signal engine parameters (SignalConfig keys except tickSize).', seeDoc: 'docs/SIGNALS.md' },
@@ -175,6 +194,10 @@ export function schemaTable(root: Field = SCENARIO_SCHEMA): string {
     if (path !== '') rows.push(`| \`${path}\` | ${typeName(f)} | ${defaultText(f, required)} | ${f.doc.replace(/\|/g, '\\|')} |`);
     if (f.kind === 'object') for (const [k, sub] of Object.entries(f.fields)) walk(sub, path ? `${path}.${k}` : k, (f.required ?? []).includes(k));
     if (f.kind === 'map' && f.of.kind === 'object') for (const [k, sub] of Object.entries(f.of.fields)) walk(sub, `${path}.<${f.keyDoc.split(' ')[0]}>.${k}`, false);
+    if (f.kind === 'map' && f.of.kind === 'list' && f.of.of.kind === 'object') {
+      const item = f.of.of;
+      for (const [k, sub] of Object.entries(item.fields)) walk(sub, `${path}.<${f.keyDoc.split(' ')[0]}>[].${k}`, (item.required ?? []).includes(k));
+    }
   };
   walk(root, '', false);
   return rows.join('\n');

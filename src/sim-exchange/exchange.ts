@@ -296,6 +296,11 @@ export class SimExchange implements SimVenue {
     return { tsUs, symbols: this.ordered.map((s) => s.inst.symbol), positions, balances: [], openOrders };
   }
 
+  /** The exchange-side margin balance (wallet + unrealized PnL at the reference prices, margin.ts), exact decimal string; null without an account. */
+  accountEquity(): string | null {
+    return this.account === null ? null : formatScaled(this.account.equityM(this.ordered), 24);
+  }
+
   /** The exchange's replayed book of a symbol (without our orders). */
   book(symbol: string): BookView {
     return this.mustState(symbol).book;

@@ -34,7 +34,7 @@
  */
 import { ConfigError } from '../core/errors.ts';
 import type { Instrument } from '../model/instrument.ts';
-import { addScaled, divFloor, formatScaled, mulScaled, parseDecimal, pow10n, type ScaledDecimal } from '../model/money.ts';
+import { addScaled, divFloor, mulScaled, parseDecimal, pow10n, type ScaledDecimal } from '../model/money.ts';
 import { bracketFor, initialMargin, liquidationPrice8, maintenanceMargin, parseBrackets, RATIO_DECIMALS, type ParsedBracket } from '../portfolio/margin.ts';
 
 /** Money scale of the margin arithmetic (10^-24 of the margin asset). */
@@ -155,11 +155,6 @@ export class SimAccount {
       if (leverage > table[0].initialLeverage) throw new ConfigError(`account.leverage ${leverage} is above ${sym}'s highest leverage ${table[0].initialLeverage} (${where})`, { field: 'account.leverage' });
       this.perSymbol.set(sym, { leverage, brackets: parseBrackets(table.map((t) => ({ notionalCap: t.notionalCap, maintMarginRatio: t.maintMarginRatio, cum: t.cum })), M, where), cashTickLots: 0n, triggerTicks: NaN });
     }
-  }
-
-  /** The wallet balance (without unrealized PnL), exact decimal string. */
-  walletBalance(): string {
-    return formatScaled(this.wallet.units, this.wallet.scale);
   }
 
   /** A fill of `signedLots` at `priceTicks` with `commission` (exact decimal string). */
