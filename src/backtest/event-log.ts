@@ -22,6 +22,8 @@
  *          9 queryAnswer, 10 accountSync, 11 streamState (a run against the simulated exchange
  *          has only kinds 1-6 and 9 when something queries; kinds 7-11 came with the venue
  *          contract and left every earlier hash as it was)
+ *   A `report` of execution type CALCULATED (a liquidation fill) has one more field after
+ *   `reduceOnly`: `insuranceClearance` (string); every other report encodes as before.
  *
  * Records are encoded into one reused 64 KiB buffer, which is fed to the hash whenever it fills:
  * the SHA-256 of a byte stream does not depend on where it is cut, so the hash depends only on the
@@ -60,7 +62,7 @@ export const RECORD_FIELDS = {
   submit: ['tUs', 'arrivalUs', 'symbol', 'clientOrderId', 'side', 'type', 'timeInForce', 'priceTicks', 'qtyLots', 'reduceOnly'],
   cancel: ['tUs', 'arrivalUs', 'symbol', 'clientOrderId'],
   modify: ['tUs', 'arrivalUs', 'symbol', 'clientOrderId', 'side', 'priceTicks', 'qtyLots'],
-  report: ['tUs', 'tsExchangeUs', 'symbol', 'clientOrderId', 'orderId', 'execType', 'status', 'side', 'priceTicks', 'origQtyLots', 'cumFilledLots', 'lastFillLots', 'lastFillPriceTicks', 'tradeId', 'liquidity', 'commission', 'errorCode', 'reduceOnly', 'insuranceClearance (CALCULATED reports only)'],
+  report: ['tUs', 'tsExchangeUs', 'symbol', 'clientOrderId', 'orderId', 'execType', 'status', 'side', 'priceTicks', 'origQtyLots', 'cumFilledLots', 'lastFillLots', 'lastFillPriceTicks', 'tradeId', 'liquidity', 'commission', 'errorCode', 'reduceOnly'],
   funding: ['tUs', 'tsUs', 'symbol', 'markPrice', 'rate', 'positionLots', 'payment'],
   end: ['marketEvents', 'commandsSent', 'reportsDelivered', 'fundingDelivered', 'lastUs'],
   query: ['tUs', 'arrivalUs', 'symbol', 'clientOrderId', 'orderId'],

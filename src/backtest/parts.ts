@@ -15,7 +15,7 @@
  */
 import type { ExecutionReport } from '../model/venue.ts';
 import type { Scenario } from '../scenario/index.ts';
-import { TradingCore } from '../trader/index.ts';
+import { TradingCore, type PositionLiquidated } from '../trader/index.ts';
 import type { EngineObserver } from './engine.ts';
 import type { BookSource } from '../marketdata/index.ts';
 import { DataQualityTracker, RunRecorder } from './report/index.ts';
@@ -27,6 +27,8 @@ export interface RealParts extends RunParts {
   sim: SimExchange;
   recorder: RunRecorder;
   quality: DataQualityTracker;
+  /** Liquidations the trader booked (from the core's `position.liquidated`), in order. */
+  liquidations: PositionLiquidated[];
 }
 
 /**
@@ -97,6 +99,8 @@ export function realParts(ctx: PartsContext): RealParts {
   const limits: Record<string, number> = {};
   for (const i of instruments) limits[i.symbol] = Math.min(s.trader.risk.maxPositionLots, s.trader.strategy.maxPositionLots);
   const recorder = new RunRecorder({ instruments, startUs: data.startUs, sampleIntervalUs: s.report.sampleIntervalUs, positionLimitLots: limits });
+  const liquidations: PositionLiquidated[] = [];
+  core.bus.on('position.liquidated', (e) => liquidations.push(e));
   core.bus.on('risk.stateChanged', (e) => recorder.onRiskEvent({ tsUs: e.tsUs, symbol: e.symbol, from: e.from, to: e.to, reason: e.code ?? e.trigger }));
   const quality = new DataQualityTracker(instruments.map((i) => i.symbol), data.startUs);
   core.bus.on('trader.bookValidityChanged', (e) => quality.onBookValidity(e));
@@ -147,13 +151,14 @@ export function realParts(ctx: PartsContext): RealParts {
       );
     },
   };
-  return { core, sim, recorder, quality, trader: core, venue: sim, observer };
+  return { core, sim, recorder, quality, liquidations, trader: core, venue: sim, observer };
 }
 
 function recordReport(recorder: RunRecorder, sim: SimExchange, r: ExecutionReport): void {
   const t = r.tsExchangeUs;
   switch (r.execType) {
-    case 'TRADE': {
+    case 'TRADE':
+    case 'CALCULATED': {
       const book = sim.book(r.symbol);
       const bid = book.bestBidTicks();
       const ask = book.bestAskTicks();

@@ -101,7 +101,7 @@ class SymbolState implements SymbolFunding, MarginSymbol {
 export class SimExchange implements SimVenue {
   readonly queueModel: QueueModel;
   readonly rng: Rng;
-  readonly counters: SimExchangeCounters = { marketEvents: 0, ignoredEvents: 0, commands: 0, fills: 0, rejects: 0, fundingSettlements: 0, fundingSkipped: 0, selfTradesPrevented: 0, liquidations: 0 };
+  readonly counters: SimExchangeCounters = { marketEvents: 0, ignoredEvents: 0, commands: 0, fills: 0, rejects: 0, fundingSettlements: 0, fundingSkipped: 0, selfTradesPrevented: 0, liquidations: 0, marginRejects: 0 };
   /** The exchange-side account (margin.ts); null: no margin checks, no liquidation. */
   private readonly account: SimAccount | null;
   /** Something the account's equity or requirement depends on changed since the last exact check. */
@@ -301,6 +301,13 @@ export class SimExchange implements SimVenue {
     return this.account === null ? null : formatScaled(this.account.equityM(this.ordered), 24);
   }
 
+  /** The price margin and liquidation use for a symbol: its last mark, else the book mid; null when neither is known. */
+  referencePrice(symbol: string): string | null {
+    const s = this.mustState(symbol);
+    const p = s.mark ?? s.midExact();
+    return p === null ? null : formatScaled(p.units, p.scale);
+  }
+
   /** The exchange's replayed book of a symbol (without our orders). */
   book(symbol: string): BookView {
     return this.mustState(symbol).book;
@@ -459,6 +466,7 @@ export class SimExchange implements SimVenue {
     const reducible = this.reducibleLots(s, req.side);
     if (req.reduceOnly && reducible === 0) return this.rejectSubmit(req, REJECT.reduceOnly, tsUs);
     if (this.account !== null && !req.reduceOnly && !this.account.entryAllowed(this.ordered, s, req.side === 'buy', req.qtyLots, req.type === 'LIMIT' ? priceExact(s.inst, req.priceTicks) : null)) {
+      this.counters.marginRejects++;
       return this.rejectSubmit(req, REJECT.marginInsufficient, tsUs);
     }
     const marketable = req.type === 'MARKET' || this.crosses(s, req.side === 'buy', req.priceTicks) || this.crossesOwn(s, req.side === 'buy', req.priceTicks);

@@ -109,4 +109,6 @@ export interface SimExchangeCounters {
   selfTradesPrevented: number;
   /** Times the account reached maintenance margin and was liquidated (margin.ts). */
   liquidations: number;
+  /** New orders rejected -2019 (initial margin not covered). */
+  marginRejects: number;
 }
