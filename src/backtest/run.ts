@@ -32,6 +32,7 @@ import { STREAM_TABLES, STREAM_TYPES, storeSource, syntheticSource } from './fee
 import { ConstantLatency, FeedRelativeLatency, RandomLatency, RecordedLatency, type OrderLatencyModel } from './latency.ts';
 import { EventLog } from './event-log.ts';
 import { CoverageMeter, type SymbolCoverage } from './coverage.ts';
+import { checkNotionalSize, guardMinNotional } from './min-notional.ts';
 
 export type BookMode = 'depth' | 'top-of-book';
 
@@ -226,6 +227,7 @@ export interface RunResult<P extends RunParts = RunParts> {
 
 export async function runScenario<P extends RunParts>(scenario: Scenario, makeParts: (ctx: PartsContext) => P | Promise<P>, opts: RunOptions = {}): Promise<RunResult<P>> {
   const data = await prepareData(scenario, opts.batchRows);
+  checkNotionalSize(scenario, data.instruments);
   const clock = new SimClock(0);
   const rng = new Rng(scenario.seed);
   const parts = await makeParts({ scenario, data, clock, rng });
@@ -244,7 +246,7 @@ export async function runScenario<P extends RunParts>(scenario: Scenario, makePa
   const coverage = new CoverageMeter(data.instruments.map((i) => i.symbol));
   let stats: EngineStats;
   try {
-    stats = await engine.run(mergeSources(data.sources.map((src, i) => coverage.wrap(src, i)), opts.batchRows));
+    stats = await engine.run(mergeSources(data.sources.map((src, i) => coverage.wrap(guardMinNotional(scenario, data.instruments[i], src), i)), opts.batchRows));
   } catch (e) {
     // Damage the hashes explain is reported as such, not as whatever decoding it broke.
     if (data.contentCheck !== undefined) await settleContent(scenario, data, e);
