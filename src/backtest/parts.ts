@@ -35,12 +35,14 @@ export interface RealParts extends RunParts {
  * The scenario's `execution` section in the simulated exchange's terms. The words are the same
  * (queue models, fee rates, funding modes); only units and defaults are translated here:
  *   funding.intervalH (hours)    → FundingConfig.intervalUs (µs)
+ *   funding.mode data            → FundingConfig.history: the store's imported funding histories
  *   fees.<symbol> (any case)     → FeeSchedule.symbols[SYMBOL]; fees.default → FeeSchedule.default
  *   data.book: top-of-book       → bookSource 'bookTicker' (auto → auto, depth → depth)
  */
-function fundingConfig(s: Scenario): FundingConfig {
+function fundingConfig(s: Scenario, history: Record<string, { tsUs: number; rate: string }[]> | undefined): FundingConfig {
   const f = s.execution.funding;
   if (f.mode === 'rate') return { mode: 'rate', rate: f.ratePerInterval, intervalUs: f.intervalH * 3_600_000_000 };
+  if (f.mode === 'data' && history !== undefined) return { mode: 'data', history };
   return { mode: f.mode };
 }
 
@@ -88,7 +90,7 @@ export function realParts(ctx: PartsContext): RealParts {
     crossingFills: s.execution.crossingFills,
     selfTradePrevention: s.execution.selfTradePrevention,
     partialFills: s.execution.partialFills,
-    funding: fundingConfig(s),
+    funding: fundingConfig(s, data.fundingHistory),
     bookSource: bookSource(s),
     account: exchangeAccount(s, instruments[0].spec.marginAsset),
   });

@@ -33,6 +33,7 @@ import { ConstantLatency, FeedRelativeLatency, RandomLatency, RecordedLatency, t
 import { EventLog } from './event-log.ts';
 import { CoverageMeter, type SymbolCoverage } from './coverage.ts';
 import { checkNotionalSize, guardMinNotional } from './min-notional.ts';
+import { readFundingHistory, type FundingRecord } from '../importers/funding-history.ts';
 
 export type BookMode = 'depth' | 'top-of-book';
 
@@ -66,6 +67,8 @@ export interface PreparedData {
   expectedEvents: number;
   /** Store tables replayed, or the synthetic streams kept. */
   streams: string[];
+  /** Store runs: imported funding histories (the store's side table, `maker data import`) of the symbols that have one. */
+  fundingHistory?: Record<string, FundingRecord[]>;
 }
 
 function sha256(text: string): string {
@@ -119,6 +122,7 @@ export async function prepareData(scenario: Scenario, batchRows = 65_536): Promi
   let expected = 0;
   let hasDepth = false;
   let startUs = d.range?.fromUs ?? Infinity;
+  const fundingHistory: Record<string, FundingRecord[]> = {};
   const tables = wantedStreams.map((s) => STREAM_TABLES[s]) as TableName[];
   for (const symbol of d.symbols) {
     const dates = existsSync(join(root, d.venue, symbol)) ? store.dates(d.venue, symbol) : [];
@@ -133,6 +137,8 @@ export async function prepareData(scenario: Scenario, batchRows = 65_536): Promi
       }
     }
     instruments.push(spec);
+    const funding = readFundingHistory(root, d.venue, symbol);
+    if (funding.length > 0) fundingHistory[symbol] = funding;
     let rows = 0;
     for (const date of dates) {
       const meta = store.meta(d.venue, symbol, date);
@@ -160,7 +166,9 @@ export async function prepareData(scenario: Scenario, batchRows = 65_536): Promi
     sources.push(storeSource({ root, venue: d.venue, symbol, fromUs: d.range?.fromUs, toUs: d.range?.toUs, tables, batchRows }));
   }
   const bookMode: BookMode = d.book === 'depth' ? 'depth' : d.book === 'top-of-book' ? 'top-of-book' : hasDepth ? 'depth' : 'top-of-book';
-  const identity = { source: 'store', venue: d.venue, range: d.range ? [d.range.fromUs, d.range.toUs] : null, metas };
+  const hasFunding = Object.keys(fundingHistory).length > 0;
+  // The funding history changes results: it is part of the data's identity (only when there is one, so other fingerprints stay).
+  const identity = { source: 'store', venue: d.venue, range: d.range ? [d.range.fromUs, d.range.toUs] : null, metas, ...(hasFunding ? { funding: fundingHistory } : {}) };
   // The files are hashed in a worker thread while the replay reads them; the fingerprint covers
   // their bytes as read, whatever meta.json says.
   const contentCheck = hashFiles(files.map((f) => f.path)).then((digests) => {
@@ -168,7 +176,7 @@ export async function prepareData(scenario: Scenario, batchRows = 65_536): Promi
     return { checks, fingerprint: sha256(JSON.stringify({ ...identity, content: digests.map((dg) => dg.sha256) })) };
   });
   contentCheck.catch(() => undefined); // awaited by runScenario; never an unhandled rejection meanwhile
-  return { instruments, sources, fingerprint: sha256(JSON.stringify(identity)), contentCheck, inputDamage, bookMode, startUs: Number.isFinite(startUs) ? startUs : 0, expectedEvents: expected, streams: wantedStreams };
+  return { instruments, sources, fingerprint: sha256(JSON.stringify(identity)), contentCheck, inputDamage, bookMode, startUs: Number.isFinite(startUs) ? startUs : 0, expectedEvents: expected, streams: wantedStreams, ...(hasFunding ? { fundingHistory } : {}) };
 }
 
 export function orderLatencyModel(scenario: Scenario, rng: Rng): OrderLatencyModel {

@@ -148,7 +148,7 @@ export class SimExchange implements SimVenue {
       }
     });
     this.closedOrderRetention = opts.closedOrderRetention ?? 10_000;
-    this.fundingFixed = opts.funding?.mode === 'rate';
+    this.fundingFixed = this.funding.scheduled;
     this.partialFills = opts.partialFills ?? true;
   }
 

@@ -26,11 +26,20 @@ export interface FeeSchedule {
 export type StpMode = 'NONE' | 'EXPIRE_TAKER' | 'EXPIRE_MAKER' | 'EXPIRE_BOTH';
 
 export type FundingConfig =
-  /** Settle at the funding times and rates found in the data (MarkPrice events). */
-  | { mode: 'data' }
+  /**
+   * Settle at the funding times and rates found in the data (MarkPrice events), and at those of an
+   * imported funding history per symbol (the store's side table, `maker data import`).
+   */
+  | { mode: 'data'; history?: Readonly<Record<string, readonly FundingRecord[]>> }
   /** Settle every `intervalUs` (default 8 h, aligned to 00:00 UTC plus `offsetUs`) at a fixed rate. */
   | { mode: 'rate'; rate: string; intervalUs?: number; offsetUs?: number }
   | { mode: 'off' };
+
+/** One settlement of an imported funding history: its time (µs) and rate (exact decimal string). */
+export interface FundingRecord {
+  readonly tsUs: number;
+  readonly rate: string;
+}
 
 export interface SimExchangeOptions {
   instruments: Instrument[];
