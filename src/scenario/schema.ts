@@ -101,7 +101,7 @@ export const SCENARIO_SCHEMA = obj(
       selfTradePrevention: oneOf('When one of our taker orders reaches one of our own resting orders (Binance `selfTradePreventionMode`): `EXPIRE_MAKER` expires the resting one, `EXPIRE_TAKER` the rest of the taker, `EXPIRE_BOTH` both (status EXPIRED_IN_MATCH); `NONE` lets them trade with each other (both fees paid).', ['EXPIRE_MAKER', 'EXPIRE_TAKER', 'EXPIRE_BOTH', 'NONE'] as const, 'EXPIRE_MAKER'),
       fees: { kind: 'map', doc: 'Fee rates per symbol; the key `default` applies to symbols not listed.', keyDoc: 'symbol or `default`', of: feeFields, default: {} },
       funding: obj('Funding payments (longs pay shorts when the rate is positive).', {
-        mode: oneOf('`data` (mark price and rate from markPrice events), `rate` (a fixed rate every intervalH hours at the last mid) or `off`.', ['data', 'rate', 'off'] as const, 'data'),
+        mode: oneOf('`data` (mark price and rate from markPrice events, and the store\'s imported fundingRate history: `maker data import`), `rate` (a fixed rate every intervalH hours at the mark, or the mid without one) or `off`. A run that crosses funding times without settlements warns NO_FUNDING.', ['data', 'rate', 'off'] as const, 'data'),
         ratePerInterval: dec('rate: funding rate per interval as a fraction.', '0.0001'),
         intervalH: int('rate: hours between funding times (from 00:00 UTC).', 8, { min: 1, max: 24 }),
       }),
