@@ -13,7 +13,7 @@ import type { MarketEvent } from '../model/events.ts';
 import type { Instrument } from '../model/instrument.ts';
 import { compareScaled, formatScaled, mulScaled, parseDecimal, type ScaledDecimal } from '../model/money.ts';
 import { ScenarioError, type Scenario } from '../scenario/index.ts';
-import type { EventBatch, EventBatches } from '../store/batch.ts';
+import type { EventBatch, EventBatches } from '../store/index.ts';
 
 /** Groups of three digits in the integer part ("3,400.12"). */
 function grouped(s: string): string {

@@ -33,7 +33,7 @@ import { ConstantLatency, FeedRelativeLatency, RandomLatency, RecordedLatency, t
 import { EventLog } from './event-log.ts';
 import { CoverageMeter, type SymbolCoverage } from './coverage.ts';
 import { checkNotionalSize, guardMinNotional } from './min-notional.ts';
-import { readFundingHistory, type FundingRecord } from '../importers/funding-history.ts';
+import { readFundingHistory, type FundingRecord } from '../importers/index.ts';
 
 export type BookMode = 'depth' | 'top-of-book';
 

@@ -35,7 +35,7 @@
 import { ConfigError } from '../core/errors.ts';
 import type { Instrument } from '../model/instrument.ts';
 import { addScaled, divFloor, mulScaled, parseDecimal, pow10n, type ScaledDecimal } from '../model/money.ts';
-import { bracketFor, initialMargin, liquidationPrice8, maintenanceMargin, parseBrackets, RATIO_DECIMALS, type ParsedBracket } from '../portfolio/margin.ts';
+import { bracketFor, initialMargin, liquidationPrice8, maintenanceMargin, parseBrackets, RATIO_DECIMALS, type ParsedBracket } from '../portfolio/index.ts';
 
 /** Money scale of the margin arithmetic (10^-24 of the margin asset). */
 const M = 24;

@@ -19,7 +19,7 @@ import { Instrument } from '../../model/instrument.ts';
 import { eventsFromBatch, inspectStore, openStore, readEvents } from '../../store/index.ts';
 import { DEFAULT_SYNTHETIC, generateSynthetic, syntheticInstrument, syntheticRecordingChunks, writeRecordingFile } from '../../synthetic/index.ts';
 import { formatUs } from '../../core/clock.ts';
-import { fundingFilePath, readVisionFundingRate, writeFundingHistory } from '../../importers/funding-history.ts';
+import { fundingFilePath, readVisionFundingRate, writeFundingHistory } from '../../importers/index.ts';
 import { parseSeedOption } from '../options.ts';
 import { assertNewOutputFile } from '../output-check.ts';
 import { Progress } from '../progress.ts';
