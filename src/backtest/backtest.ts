@@ -6,9 +6,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Instrument } from '../model/instrument.ts';
 import type { Scenario } from '../scenario/index.ts';
 import { dataKind, feeSchedule, realParts, type RealParts } from './parts.ts';
-import { addStoreQuality, computeMetrics, type DataQuality, type RunInfo, type RunMetrics } from './report/index.ts';
+import { addFundingQuality, addStoreQuality, computeMetrics, type DataQuality, type RunInfo, type RunMetrics } from './report/index.ts';
 import { runScenario, type RunOptions, type RunResult } from './run.ts';
 
 export interface BacktestOutcome {
@@ -78,7 +79,34 @@ export async function backtest(s: Scenario, runId: (fingerprint: string) => stri
       noMatchTime: result.data.noMatchTime ?? [],
     });
   }
-  return { result, metrics, info, initialCapital, dataQuality, notes: economicsNotes(s, metrics), scenario: s };
+  const f = s.execution.funding;
+  addFundingQuality(dataQuality, {
+    mode: f.mode,
+    startUs: result.data.startUs,
+    endUs: result.stats.lastUs,
+    symbols: result.data.instruments.map((i) => i.symbol),
+    settled: (symbol) => recorder.fundingEvents.reduce((n, e) => n + (e.symbol === symbol ? 1 : 0), 0),
+    intervalUs: (f.mode === 'rate' ? f.intervalH : 8) * 3_600_000_000,
+  });
+  return { result, metrics, info, initialCapital, dataQuality, notes: [...economicsNotes(s, metrics), ...accountNotes(result.parts, result.data.instruments, s.account.leverage)], scenario: s };
+}
+
+/**
+ * What the exchange-side account did that a reader must not miss: liquidations (each with its
+ * time, price, quantity and fees, as the ledger booked them) and orders rejected -2019.
+ */
+export function accountNotes(parts: RealParts, instruments: readonly Instrument[], leverage: number): string[] {
+  const notes: string[] = [];
+  for (const l of parts.liquidations) {
+    const inst = instruments.find((i) => i.symbol === l.symbol)!;
+    notes.push(
+      `${l.symbol}: LIQUIDATED at ${new Date(l.tsUs / 1000).toISOString()}: the exchange closed ${inst.lotsToQty(l.qtyLots)} (${l.side}) at ${inst.ticksToPrice(l.priceTicks)} ` +
+        `(order ${l.clientOrderId}), commission ${l.commission}, insurance clearance ${l.insuranceClearance}; equity had fallen to the maintenance margin (account.leverage, account.brackets).`,
+    );
+  }
+  const rejected = parts.sim.counters.marginRejects;
+  if (rejected > 0) notes.push(`${rejected} order(s) were rejected -2019 "Margin is insufficient.": the account's equity did not cover their initial margin at account.leverage ${leverage}.`);
+  return notes;
 }
 
 /**

@@ -22,6 +22,8 @@
  *          9 queryAnswer, 10 accountSync, 11 streamState (a run against the simulated exchange
  *          has only kinds 1-6 and 9 when something queries; kinds 7-11 came with the venue
  *          contract and left every earlier hash as it was)
+ *   A `report` of execution type CALCULATED (a liquidation fill) has one more field after
+ *   `reduceOnly`: `insuranceClearance` (string); every other report encodes as before.
  *
  * Records are encoded into one reused 64 KiB buffer, which is fed to the hash whenever it fills:
  * the SHA-256 of a byte stream does not depend on where it is cut, so the hash depends only on the
@@ -192,6 +194,8 @@ function writeReport(w: FieldWriter, t: number, r: ExecutionReport): void {
   w.str(r.commission);
   w.num(r.errorCode);
   w.bool(r.reduceOnly);
+  // Only liquidation fills carry it: every other report encodes as before.
+  if (r.execType === 'CALCULATED') w.str(r.insuranceClearance ?? '0');
   w.end();
 }
 

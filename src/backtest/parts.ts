@@ -15,30 +15,34 @@
  */
 import type { ExecutionReport } from '../model/venue.ts';
 import type { Scenario } from '../scenario/index.ts';
-import { TradingCore } from '../trader/index.ts';
+import { TradingCore, type PositionLiquidated } from '../trader/index.ts';
 import type { EngineObserver } from './engine.ts';
 import type { BookSource } from '../marketdata/index.ts';
 import { DataQualityTracker, RunRecorder } from './report/index.ts';
 import type { BookMode, PartsContext, RunParts } from './run.ts';
-import { SimExchange, type FeeRates, type FeeSchedule, type FundingConfig } from '../sim-exchange/index.ts';
+import { SimExchange, type FeeRates, type FeeSchedule, type FundingConfig, type LeverageBracket, type SimAccountConfig } from '../sim-exchange/index.ts';
 
 export interface RealParts extends RunParts {
   core: TradingCore;
   sim: SimExchange;
   recorder: RunRecorder;
   quality: DataQualityTracker;
+  /** Liquidations the trader booked (from the core's `position.liquidated`), in order. */
+  liquidations: PositionLiquidated[];
 }
 
 /**
  * The scenario's `execution` section in the simulated exchange's terms. The words are the same
  * (queue models, fee rates, funding modes); only units and defaults are translated here:
  *   funding.intervalH (hours)    → FundingConfig.intervalUs (µs)
+ *   funding.mode data            → FundingConfig.history: the store's imported funding histories
  *   fees.<symbol> (any case)     → FeeSchedule.symbols[SYMBOL]; fees.default → FeeSchedule.default
  *   data.book: top-of-book       → bookSource 'bookTicker' (auto → auto, depth → depth)
  */
-function fundingConfig(s: Scenario): FundingConfig {
+function fundingConfig(s: Scenario, history: Record<string, { tsUs: number; rate: string }[]> | undefined): FundingConfig {
   const f = s.execution.funding;
   if (f.mode === 'rate') return { mode: 'rate', rate: f.ratePerInterval, intervalUs: f.intervalH * 3_600_000_000 };
+  if (f.mode === 'data' && history !== undefined) return { mode: 'data', history };
   return { mode: f.mode };
 }
 
@@ -47,6 +51,23 @@ export function feeSchedule(s: Scenario): FeeSchedule {
   const symbols: Record<string, FeeRates> = {};
   for (const k of Object.keys(fees).sort()) if (k !== 'default') symbols[k.toUpperCase()] = fees[k];
   return { default: fees.default ?? { makerRate: '0.0002', takerRate: '0.0005' }, symbols };
+}
+
+/**
+ * The exchange-side account: the wallet is the scenario's balance of the margin asset (any case),
+ * `account.brackets.<symbol>` (any case) replace the built-in brackets. Undefined when
+ * `account.margin` is false.
+ */
+export function exchangeAccount(s: Scenario, marginAsset: string): SimAccountConfig | undefined {
+  const a = s.account;
+  if (!a.margin) return undefined;
+  const asset = marginAsset.toUpperCase();
+  const key = Object.keys(a.balances).find((k) => k.toUpperCase() === asset);
+  const brackets: Record<string, LeverageBracket[]> = {};
+  for (const k of Object.keys(a.brackets).sort()) {
+    brackets[k.toUpperCase()] = a.brackets[k].map((t) => ({ notionalCap: t.notionalCap ?? '', initialLeverage: t.initialLeverage, maintMarginRatio: t.maintMarginRatio, cum: t.cum }));
+  }
+  return { balance: key === undefined ? '0' : a.balances[key], leverage: a.leverage, brackets, liquidationFeeRate: a.liquidationFeeRate };
 }
 
 function bookSource(s: Scenario): BookSource {
@@ -69,8 +90,9 @@ export function realParts(ctx: PartsContext): RealParts {
     crossingFills: s.execution.crossingFills,
     selfTradePrevention: s.execution.selfTradePrevention,
     partialFills: s.execution.partialFills,
-    funding: fundingConfig(s),
+    funding: fundingConfig(s, data.fundingHistory),
     bookSource: bookSource(s),
+    account: exchangeAccount(s, instruments[0].spec.marginAsset),
   });
   const balances = Object.keys(s.account.balances)
     .sort()
@@ -79,6 +101,8 @@ export function realParts(ctx: PartsContext): RealParts {
   const limits: Record<string, number> = {};
   for (const i of instruments) limits[i.symbol] = Math.min(s.trader.risk.maxPositionLots, s.trader.strategy.maxPositionLots);
   const recorder = new RunRecorder({ instruments, startUs: data.startUs, sampleIntervalUs: s.report.sampleIntervalUs, positionLimitLots: limits });
+  const liquidations: PositionLiquidated[] = [];
+  core.bus.on('position.liquidated', (e) => liquidations.push(e));
   core.bus.on('risk.stateChanged', (e) => recorder.onRiskEvent({ tsUs: e.tsUs, symbol: e.symbol, from: e.from, to: e.to, reason: e.code ?? e.trigger }));
   const quality = new DataQualityTracker(instruments.map((i) => i.symbol), data.startUs);
   core.bus.on('trader.bookValidityChanged', (e) => quality.onBookValidity(e));
@@ -129,13 +153,14 @@ export function realParts(ctx: PartsContext): RealParts {
       );
     },
   };
-  return { core, sim, recorder, quality, trader: core, venue: sim, observer };
+  return { core, sim, recorder, quality, liquidations, trader: core, venue: sim, observer };
 }
 
 function recordReport(recorder: RunRecorder, sim: SimExchange, r: ExecutionReport): void {
   const t = r.tsExchangeUs;
   switch (r.execType) {
-    case 'TRADE': {
+    case 'TRADE':
+    case 'CALCULATED': {
       const book = sim.book(r.symbol);
       const bid = book.bestBidTicks();
       const ask = book.bestAskTicks();

@@ -32,6 +32,8 @@ import { STREAM_TABLES, STREAM_TYPES, storeSource, syntheticSource } from './fee
 import { ConstantLatency, FeedRelativeLatency, RandomLatency, RecordedLatency, type OrderLatencyModel } from './latency.ts';
 import { EventLog } from './event-log.ts';
 import { CoverageMeter, type SymbolCoverage } from './coverage.ts';
+import { checkNotionalSize, guardMinNotional } from './min-notional.ts';
+import { readFundingHistory, type FundingRecord } from '../importers/index.ts';
 
 export type BookMode = 'depth' | 'top-of-book';
 
@@ -67,6 +69,8 @@ export interface PreparedData {
   expectedEvents: number;
   /** Store tables replayed, or the synthetic streams kept. */
   streams: string[];
+  /** Store runs: imported funding histories (the store's side table, `maker data import`) of the symbols that have one. */
+  fundingHistory?: Record<string, FundingRecord[]>;
 }
 
 function sha256(text: string): string {
@@ -122,6 +126,7 @@ export async function prepareData(scenario: Scenario, batchRows = 65_536): Promi
   let expected = 0;
   let hasDepth = false;
   let startUs = d.range?.fromUs ?? Infinity;
+  const fundingHistory: Record<string, FundingRecord[]> = {};
   const tables = wantedStreams.map((s) => STREAM_TABLES[s]) as TableName[];
   for (const symbol of d.symbols) {
     const dates = existsSync(join(root, d.venue, symbol)) ? store.dates(d.venue, symbol) : [];
@@ -136,6 +141,8 @@ export async function prepareData(scenario: Scenario, batchRows = 65_536): Promi
       }
     }
     instruments.push(spec);
+    const funding = readFundingHistory(root, d.venue, symbol);
+    if (funding.length > 0) fundingHistory[symbol] = funding;
     let rows = 0;
     for (const date of dates) {
       const meta = store.meta(d.venue, symbol, date);
@@ -166,7 +173,9 @@ export async function prepareData(scenario: Scenario, batchRows = 65_536): Promi
     sources.push(storeSource({ root, venue: d.venue, symbol, fromUs: d.range?.fromUs, toUs: d.range?.toUs, tables, batchRows }));
   }
   const bookMode: BookMode = d.book === 'depth' ? 'depth' : d.book === 'top-of-book' ? 'top-of-book' : hasDepth ? 'depth' : 'top-of-book';
-  const identity = { source: 'store', venue: d.venue, range: d.range ? [d.range.fromUs, d.range.toUs] : null, metas };
+  const hasFunding = Object.keys(fundingHistory).length > 0;
+  // The funding history changes results: it is part of the data's identity (only when there is one, so other fingerprints stay).
+  const identity = { source: 'store', venue: d.venue, range: d.range ? [d.range.fromUs, d.range.toUs] : null, metas, ...(hasFunding ? { funding: fundingHistory } : {}) };
   // The files are hashed in a worker thread while the replay reads them; the fingerprint covers
   // their bytes as read, whatever meta.json says.
   const contentCheck = hashFiles(files.map((f) => f.path)).then((digests) => {
@@ -174,7 +183,7 @@ export async function prepareData(scenario: Scenario, batchRows = 65_536): Promi
     return { checks, fingerprint: sha256(JSON.stringify({ ...identity, content: digests.map((dg) => dg.sha256) })) };
   });
   contentCheck.catch(() => undefined); // awaited by runScenario; never an unhandled rejection meanwhile
-  return { instruments, sources, fingerprint: sha256(JSON.stringify(identity)), contentCheck, inputDamage, noMatchTime, bookMode, startUs: Number.isFinite(startUs) ? startUs : 0, expectedEvents: expected, streams: wantedStreams };
+  return { instruments, sources, fingerprint: sha256(JSON.stringify(identity)), contentCheck, inputDamage, noMatchTime, bookMode, startUs: Number.isFinite(startUs) ? startUs : 0, expectedEvents: expected, streams: wantedStreams, ...(hasFunding ? { fundingHistory } : {}) };
 }
 
 export function orderLatencyModel(scenario: Scenario, rng: Rng): OrderLatencyModel {
@@ -233,6 +242,7 @@ export interface RunResult<P extends RunParts = RunParts> {
 
 export async function runScenario<P extends RunParts>(scenario: Scenario, makeParts: (ctx: PartsContext) => P | Promise<P>, opts: RunOptions = {}): Promise<RunResult<P>> {
   const data = await prepareData(scenario, opts.batchRows);
+  checkNotionalSize(scenario, data.instruments);
   const clock = new SimClock(0);
   const rng = new Rng(scenario.seed);
   const parts = await makeParts({ scenario, data, clock, rng });
@@ -252,7 +262,7 @@ export async function runScenario<P extends RunParts>(scenario: Scenario, makePa
   const coverage = new CoverageMeter(data.instruments.map((i) => i.symbol));
   let stats: EngineStats;
   try {
-    stats = await engine.run(mergeSources(data.sources.map((src, i) => coverage.wrap(src, i)), opts.batchRows));
+    stats = await engine.run(mergeSources(data.sources.map((src, i) => coverage.wrap(guardMinNotional(scenario, data.instruments[i], src), i)), opts.batchRows));
   } catch (e) {
     // Damage the hashes explain is reported as such, not as whatever decoding it broke.
     if (data.contentCheck !== undefined) await settleContent(scenario, data, e);

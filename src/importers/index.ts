@@ -20,4 +20,5 @@ export { importSources, type ImportSession } from './import.ts';
 export { detectFormat, listInputFiles } from './detect.ts';
 export { symbolFromFileName } from './detect.ts';
 export { FORMAT_IDS } from './types.ts';
+export { FUNDING_FILE, fundingFilePath, readFundingHistory, readVisionFundingRate, writeFundingHistory, type FundingRecord } from './funding-history.ts';
 export type { Compression, DetectedInput, EventCounts, FileImportStats, FormatId, ImportOptions, ImportStats, ImportWarning } from './types.ts';

@@ -61,7 +61,7 @@ export type VenueCommandKind = VenueCommand['kind'];
 export type ExchangeOrderStatus = 'NEW' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELED' | 'REJECTED' | 'EXPIRED' | 'EXPIRED_IN_MATCH';
 
 /** Binance execution types (`x` in ORDER_TRADE_UPDATE), plus the request-level rejects. */
-export type ExecutionType = 'NEW' | 'TRADE' | 'CANCELED' | 'EXPIRED' | 'AMENDMENT' | 'REJECTED' | 'CANCEL_REJECTED' | 'MODIFY_REJECTED';
+export type ExecutionType = 'NEW' | 'TRADE' | 'CANCELED' | 'EXPIRED' | 'AMENDMENT' | 'REJECTED' | 'CANCEL_REJECTED' | 'MODIFY_REJECTED' | 'CALCULATED';
 
 /**
  * What a venue reports about one of our orders, shaped like Binance's ORDER_TRADE_UPDATE (and the
@@ -92,6 +92,12 @@ export interface ExecutionReport {
   readonly reduceOnly: boolean;
   /** Exchange time of the event, µs. */
   readonly tsExchangeUs: number;
+  /**
+   * CALCULATED (a liquidation fill of an `autoclose-` order the exchange placed): the insurance
+   * clearance fee taken from the wallet with it (Binance's ACCOUNT_UPDATE INSURANCE_CLEAR), exact
+   * decimal string, ≥ 0. Absent otherwise.
+   */
+  readonly insuranceClearance?: string;
 }
 
 /**

@@ -92,6 +92,7 @@ export function eventOfReport(r: ExecutionReport): ExchangeEvent {
     case 'NEW':
       return 'ack';
     case 'TRADE':
+    case 'CALCULATED': // a liquidation fill (the trader books those itself; the OMS never placed them)
       return r.status === 'FILLED' ? 'fill' : 'partial-fill';
     case 'CANCELED':
       return 'canceled';

@@ -10,5 +10,5 @@
 export { Portfolio, DEFAULT_MONEY_DECIMALS, type InstrumentLookup } from './portfolio.ts';
 export { PortfolioSnapshot, type PnlFloats } from './snapshot.ts';
 export { PositionLedger } from './position.ts';
-export { DEFAULT_LEVERAGE, DEFAULT_MAINTENANCE_BRACKETS, RATIO_DECIMALS } from './margin.ts';
+export { DEFAULT_LEVERAGE, DEFAULT_MAINTENANCE_BRACKETS, RATIO_DECIMALS, bracketFor, initialMargin, liquidationPrice8, maintenanceMargin, parseBrackets, type ParsedBracket } from './margin.ts';
 export type * from './types.ts';

@@ -77,7 +77,13 @@ export interface Scenario {
     fees: Record<string, FeeRates>;
     funding: { mode: 'data' | 'rate' | 'off'; ratePerInterval: string; intervalH: number };
   };
-  account: { balances: Record<string, string>; leverage: number };
+  account: {
+    balances: Record<string, string>;
+    leverage: number;
+    margin: boolean;
+    brackets: Record<string, { notionalCap: string | null; initialLeverage: number; maintMarginRatio: string; cum: string }[]>;
+    liquidationFeeRate: string;
+  };
   /** strategy, signals, risk, oms and decision sections, resolved by the trading core's parser. */
   trader: TraderConfig;
   report: { sampleIntervalUs: number; returnIntervalUs: number; eventLog: boolean; html: boolean };

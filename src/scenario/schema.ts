@@ -114,14 +114,33 @@ export const SCENARIO_SCHEMA = obj(
       selfTradePrevention: oneOf('When one of our taker orders reaches one of our own resting orders (Binance `selfTradePreventionMode`): `EXPIRE_MAKER` expires the resting one, `EXPIRE_TAKER` the rest of the taker, `EXPIRE_BOTH` both (status EXPIRED_IN_MATCH); `NONE` lets them trade with each other (both fees paid).', ['EXPIRE_MAKER', 'EXPIRE_TAKER', 'EXPIRE_BOTH', 'NONE'] as const, 'EXPIRE_MAKER'),
       fees: { kind: 'map', doc: 'Fee rates per symbol; the key `default` applies to symbols not listed.', keyDoc: 'symbol or `default`', of: feeFields, default: {} },
       funding: obj('Funding payments (longs pay shorts when the rate is positive).', {
-        mode: oneOf('`data` (mark price and rate from markPrice events), `rate` (a fixed rate every intervalH hours at the last mid) or `off`.', ['data', 'rate', 'off'] as const, 'data'),
+        mode: oneOf('`data` (mark price and rate from markPrice events, and the store\'s imported fundingRate history: `maker data import`), `rate` (a fixed rate every intervalH hours at the mark, or the mid without one) or `off`. A run that crosses funding times without settlements warns NO_FUNDING.', ['data', 'rate', 'off'] as const, 'data'),
         ratePerInterval: dec('rate: funding rate per interval as a fraction.', '0.0001'),
         intervalH: int('rate: hours between funding times (from 00:00 UTC).', 8, { min: 1, max: 24 }),
       }),
     }),
     account: obj('The account at the start.', {
       balances: { kind: 'map', doc: 'Initial balance per asset, exact decimal (e.g. `USDT: 10000`).', keyDoc: 'asset', of: dec('amount', null), default: { USDT: '10000' } },
-      leverage: int('Leverage per symbol (margin = notional / leverage).', 5, { min: 1, max: 125 }),
+      leverage: int('Leverage per symbol (margin = notional / leverage): the portfolio\'s margin figures and the simulated exchange\'s initial-margin check.', 5, { min: 1, max: 125 }),
+      margin: bool('Exchange-side margin in the simulated exchange (docs/SIM_EXCHANGE.md §4): a new order whose initial margin the equity cannot cover is rejected -2019, and the account is liquidated when equity falls to the maintenance margin (on the mark price, or the book mid without one). `false`: every order is accepted and nothing is liquidated.', true),
+      brackets: {
+        kind: 'map',
+        doc: 'Leverage brackets per symbol (Binance `GET /fapi/v1/leverageBracket`), replacing the built-in ones (BTCUSDT and ETHUSDT as published; other symbols one tier at 1 % maintenance, 50× at most).',
+        keyDoc: 'symbol',
+        of: {
+          kind: 'list',
+          doc: 'Tiers in increasing notionalCap.',
+          minItems: 1,
+          of: obj('One tier.', {
+            notionalCap: dec('Upper bound of the position notional of the tier, quote asset; omitted on the last tier: unbounded.', null, true),
+            initialLeverage: int('Highest leverage of the tier.', null),
+            maintMarginRatio: dec('Maintenance margin rate (0.004 = 0.4 %).', null),
+            cum: dec('Maintenance amount: maintenance margin = notional × maintMarginRatio − cum.', '0'),
+          }, ['initialLeverage', 'maintMarginRatio']),
+        },
+        default: {},
+      },
+      liquidationFeeRate: dec('Insurance clearance fee of a liquidation, fraction of the closed notional (Binance exchangeInfo `liquidationFee`), at most what is left of the equity.', '0.0125'),
     }),
     strategy: { kind: 'delegate', doc: 'Quoting strategy: `kind` (fixed, avellaneda-stoikov, glft) and its parameters.', seeDoc: 'docs/STRATEGY_SPEC.md' },
     signals: { kind: 'delegate', doc: 'Signal engine parameters (SignalConfig keys except tickSize).', seeDoc: 'docs/SIGNALS.md' },
@@ -188,6 +207,10 @@ export function schemaTable(root: Field = SCENARIO_SCHEMA): string {
     if (path !== '') rows.push(`| \`${path}\` | ${typeName(f)} | ${defaultText(f, required)} | ${f.doc.replace(/\|/g, '\\|')} |`);
     if (f.kind === 'object') for (const [k, sub] of Object.entries(f.fields)) walk(sub, path ? `${path}.${k}` : k, (f.required ?? []).includes(k));
     if (f.kind === 'map' && f.of.kind === 'object') for (const [k, sub] of Object.entries(f.of.fields)) walk(sub, `${path}.<${f.keyDoc.split(' ')[0]}>.${k}`, false);
+    if (f.kind === 'map' && f.of.kind === 'list' && f.of.of.kind === 'object') {
+      const item = f.of.of;
+      for (const [k, sub] of Object.entries(item.fields)) walk(sub, `${path}.<${f.keyDoc.split(' ')[0]}>[].${k}`, (item.required ?? []).includes(k));
+    }
   };
   walk(root, '', false);
   return rows.join('\n');

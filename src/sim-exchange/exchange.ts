@@ -10,8 +10,9 @@ import type { Instrument } from '../model/instrument.ts';
 import type { AccountSync, ExecutionReport, Liquidity, OrderRequest, SimVenue, VenueCommand, VenueEvent, VenueOrder } from '../model/venue.ts';
 import { OrderFilters, REJECT, type FilterMarket, type Reject } from './filters.ts';
 import { FundingClock, type SymbolFunding } from './funding.ts';
-import { mulScaled, parseDecimal, type ScaledDecimal } from '../model/money.ts';
-import { bandEdgeTicks, commission } from './money.ts';
+import { formatScaled, mulScaled, parseDecimal, type ScaledDecimal } from '../model/money.ts';
+import { bandEdgeTicks, commission, priceExact } from './money.ts';
+import { SimAccount, type MarginSymbol } from './margin.ts';
 import { requestReject, SimOrder } from './order.ts';
 import { createQueueModel, type QueueModel } from './queue.ts';
 import type { FeeRates, SimExchangeCounters, SimExchangeOptions, SimOrderView, StpMode } from './types.ts';
@@ -39,7 +40,7 @@ function refreshLevels(depleted: Map<number, number>, ticks: ArrayLike<number>, 
 }
 
 /** Everything the exchange keeps about one symbol. */
-class SymbolState implements SymbolFunding {
+class SymbolState implements SymbolFunding, MarginSymbol {
   /** The replayed book (depth, or top of book from bookTickers): marketdata's one book keeper. */
   readonly marketBook: MarketBook;
   readonly filters: OrderFilters;
@@ -52,8 +53,9 @@ class SymbolState implements SymbolFunding {
   /** Set when an order in `resting` has closed; `compact` clears it. */
   needsCompact = false;
   positionLots = 0;
-  /** Last mark price (null until one is seen). */
+  /** Last mark price (null until one is seen), and in ticks (a float, for the liquidation trigger). */
   mark: ScaledDecimal | null = null;
+  markTicks = NaN;
   tradeSeen = false;
   readonly market: FilterMarket = { mark: null, maxBuyTicks: Infinity, minSellTicks: -Infinity, oppositeBestTicks: NaN };
   // Funding (data mode): the announced next funding time and the rate announced for it.
@@ -80,6 +82,13 @@ class SymbolState implements SymbolFunding {
     return this.marketBook.book;
   }
 
+  /** Σ remaining lots of open orders of one side that are not reduce-only (margin.ts). */
+  openLots(isBuy: boolean): number {
+    let n = 0;
+    for (const o of this.resting) if (o.isOpen && o.isBuy === isBuy && !o.reduceOnly) n += o.remainingLots;
+    return n;
+  }
+
   /** Book mid as an exact decimal, null when a side is empty. */
   midExact(): ScaledDecimal | null {
     const b = this.book.bestBidTicks();
@@ -92,7 +101,11 @@ class SymbolState implements SymbolFunding {
 export class SimExchange implements SimVenue {
   readonly queueModel: QueueModel;
   readonly rng: Rng;
-  readonly counters: SimExchangeCounters = { marketEvents: 0, ignoredEvents: 0, commands: 0, fills: 0, rejects: 0, fundingSettlements: 0, fundingSkipped: 0, selfTradesPrevented: 0 };
+  readonly counters: SimExchangeCounters = { marketEvents: 0, ignoredEvents: 0, commands: 0, fills: 0, rejects: 0, fundingSettlements: 0, fundingSkipped: 0, selfTradesPrevented: 0, liquidations: 0, marginRejects: 0 };
+  /** The exchange-side account (margin.ts); null: no margin checks, no liquidation. */
+  private readonly account: SimAccount | null;
+  /** Something the account's equity or requirement depends on changed since the last exact check. */
+  private marginDirty = false;
   private readonly symbols = new Map<string, SymbolState>();
   private readonly ordered: SymbolState[] = [];
   private readonly crossingFills: boolean;
@@ -127,9 +140,16 @@ export class SimExchange implements SimVenue {
       this.symbols.set(inst.symbol, s);
       this.ordered.push(s);
     }
-    this.funding = new FundingClock(opts.funding ?? { mode: 'data' }, this.counters, (settlement) => this.events.push({ kind: 'funding', settlement }));
+    this.account = opts.account === undefined ? null : new SimAccount(opts.account, opts.instruments);
+    this.funding = new FundingClock(opts.funding ?? { mode: 'data' }, this.counters, (settlement) => {
+      this.events.push({ kind: 'funding', settlement });
+      if (this.account !== null) {
+        this.account.onFunding(settlement.payment, settlement.symbol);
+        this.marginDirty = true;
+      }
+    });
     this.closedOrderRetention = opts.closedOrderRetention ?? 10_000;
-    this.fundingFixed = opts.funding?.mode === 'rate';
+    this.fundingFixed = this.funding.scheduled;
     this.partialFills = opts.partialFills ?? true;
   }
 
@@ -159,6 +179,11 @@ export class SimExchange implements SimVenue {
     }
     if (this.funding.due(t)) this.funding.settleFixed(this.ordered, t);
     if (this.ignores(e.type, s)) return;
+    this.apply(e, s, t);
+    if (this.account !== null) this.checkMargin(s, t);
+  }
+
+  private apply(e: MarketEvent, s: SymbolState, t: number): void {
     switch (e.type) {
       case 'depth':
         s.marketBook.applyDiff(e);
@@ -209,6 +234,7 @@ export class SimExchange implements SimVenue {
     if (s.depletedBid.size > 0) refreshLevels(s.depletedBid, d.bidTicks, d.bidStart, d.bidEnd);
     if (s.depletedAsk.size > 0) refreshLevels(s.depletedAsk, d.askTicks, d.askStart, d.askEnd);
     if (s.resting.length > 0) this.afterBookChange(s, t);
+    if (this.account !== null) this.checkMargin(s, t);
   }
 
   /**
@@ -263,6 +289,7 @@ export class SimExchange implements SimVenue {
     }
     const s = this.symbols.get(cmd.kind === 'submit' ? cmd.order.symbol : cmd.symbol);
     if (s !== undefined && s.needsCompact) this.compact(s);
+    if (this.account !== null) this.checkMargin(s, tsUs);
   }
 
   /** Reports, funding settlements and query answers since the last call, in the order they happened. */
@@ -281,6 +308,18 @@ export class SimExchange implements SimVenue {
     const openOrders: VenueOrder[] = [];
     for (const s of this.ordered) for (const o of s.resting) if (o.isOpen) openOrders.push(o.view());
     return { tsUs, symbols: this.ordered.map((s) => s.inst.symbol), positions, balances: [], openOrders };
+  }
+
+  /** The exchange-side margin balance (wallet + unrealized PnL at the reference prices, margin.ts), exact decimal string; null without an account. */
+  accountEquity(): string | null {
+    return this.account === null ? null : formatScaled(this.account.equityM(this.ordered), 24);
+  }
+
+  /** The price margin and liquidation use for a symbol: its last mark, else the book mid; null when neither is known. */
+  referencePrice(symbol: string): string | null {
+    const s = this.mustState(symbol);
+    const p = s.mark ?? s.midExact();
+    return p === null ? null : formatScaled(p.units, p.scale);
   }
 
   /** The exchange's replayed book of a symbol (without our orders). */
@@ -418,6 +457,8 @@ export class SimExchange implements SimVenue {
     const mark = parseDecimal(e.markPrice, `${s.inst.symbol}.markPrice`);
     s.mark = mark;
     s.market.mark = mark;
+    s.markTicks = Number(mark.units) / 10 ** mark.scale / (s.inst.tickUnits / 10 ** s.inst.priceDecimals);
+    this.marginDirty = true;
     const pp = s.inst.percentPrice;
     if (pp !== null) {
       s.market.maxBuyTicks = bandEdgeTicks(s.inst, mulScaled(mark, pp.up), false);
@@ -438,6 +479,10 @@ export class SimExchange implements SimVenue {
     if (maxOrders !== undefined && s.resting.length >= maxOrders) return this.rejectSubmit(req, REJECT.maxOpenOrders, tsUs);
     const reducible = this.reducibleLots(s, req.side);
     if (req.reduceOnly && reducible === 0) return this.rejectSubmit(req, REJECT.reduceOnly, tsUs);
+    if (this.account !== null && !req.reduceOnly && !this.account.entryAllowed(this.ordered, s, req.side === 'buy', req.qtyLots, req.type === 'LIMIT' ? priceExact(s.inst, req.priceTicks) : null)) {
+      this.counters.marginRejects++;
+      return this.rejectSubmit(req, REJECT.marginInsufficient, tsUs);
+    }
     const marketable = req.type === 'MARKET' || this.crosses(s, req.side === 'buy', req.priceTicks) || this.crossesOwn(s, req.side === 'buy', req.priceTicks);
     if (req.type === 'LIMIT' && req.timeInForce === 'GTX' && marketable) return this.rejectSubmit(req, REJECT.postOnly, tsUs);
     if (req.type === 'LIMIT' && req.timeInForce === 'FOK') {
@@ -647,6 +692,10 @@ export class SimExchange implements SimVenue {
       o.status = o.filledLots === o.origQtyLots ? 'FILLED' : 'PARTIALLY_FILLED';
       s.positionLots += o.isBuy ? lots : -lots;
       const fee = commission(s.inst, priceTicks, lots, liquidity === 'maker' ? s.makerRate : s.takerRate);
+      if (this.account !== null) {
+        this.account.onFill(s.inst.symbol, o.isBuy ? lots : -lots, priceTicks, fee);
+        this.marginDirty = true;
+      }
       this.report(o.tradeReport(lots, priceTicks, this.nextTradeId++, liquidity, fee, tsUs));
       this.counters.fills++;
       if (o.status === 'FILLED') this.forget(s, o);
@@ -654,6 +703,62 @@ export class SimExchange implements SimVenue {
     if (o.isOpen && o.reduceOnly && this.reducibleLots(s, o.side) === 0) this.close(s, o, 'EXPIRED', tsUs);
     if (lots > 0 && s.reduceOnlyResting > 0) this.expireStaleReduceOnly(s, tsUs);
     return lots;
+  }
+
+  // ---- the account (margin.ts) -----------------------------------------------------------------
+
+  /**
+   * After an event or command: the exact liquidation check when something it depends on changed
+   * (a fill, a funding settlement, a mark price) or when `s`'s reference price reached its trigger;
+   * the triggers are refreshed then, and at least every second of exchange time.
+   */
+  private checkMargin(s: SymbolState | undefined, tsUs: number): void {
+    const a = this.account!;
+    if (!this.marginDirty) {
+      if (s === undefined || s.positionLots === 0) return;
+      const refTicks = s.mark !== null ? s.markTicks : (s.book.bestBidTicks() + s.book.bestAskTicks()) / 2;
+      if (!a.triggered(s, refTicks) && tsUs - a.lastRefreshUs < 1_000_000) return;
+    }
+    this.marginDirty = false;
+    if (a.liquidatable(this.ordered)) this.liquidate(tsUs);
+    a.refresh(this.ordered, tsUs);
+  }
+
+  /**
+   * Liquidation (cross margin): every open order is cancelled, then every position is closed at its
+   * reference price (ticks rounded against us) by an `autoclose-` order reported as Binance does
+   * (CALCULATED, FILLED, taker commission), with the insurance clearance fee.
+   */
+  private liquidate(tsUs: number): void {
+    const a = this.account!;
+    this.counters.liquidations++;
+    for (const s of this.ordered) {
+      for (const o of s.resting) if (o.isOpen) this.close(s, o, 'CANCELED', tsUs);
+      if (s.needsCompact) this.compact(s);
+    }
+    const closes: { s: SymbolState; o: SimOrder; fee: string }[] = [];
+    for (const s of this.ordered) {
+      const ref = s.mark ?? s.midExact();
+      if (s.positionLots === 0 || ref === null) continue;
+      const isBuy = s.positionLots < 0;
+      const lots = Math.abs(s.positionLots);
+      const priceTicks = bandEdgeTicks(s.inst, ref, isBuy);
+      const orderId = this.nextOrderId++;
+      const o = new SimOrder({ symbol: s.inst.symbol, clientOrderId: `autoclose-${orderId}`, side: isBuy ? 'buy' : 'sell', type: 'LIMIT', timeInForce: 'IOC', priceTicks, qtyLots: lots, reduceOnly: true }, orderId, tsUs, 'NONE');
+      o.filledLots = lots;
+      o.status = 'FILLED';
+      s.positionLots = 0;
+      const fee = commission(s.inst, priceTicks, lots, s.takerRate);
+      a.onFill(s.inst.symbol, isBuy ? lots : -lots, priceTicks, fee);
+      closes.push({ s, o, fee });
+    }
+    for (const { s, o, fee } of closes) {
+      const clearance = a.clearanceFee(s.inst, o.origQtyLots, o.priceTicks, a.equityM(this.ordered));
+      a.debit(clearance);
+      const trade = o.tradeReport(o.origQtyLots, o.priceTicks, this.nextTradeId++, 'taker', fee, tsUs);
+      this.report({ ...trade, execType: 'CALCULATED', insuranceClearance: formatScaled(clearance.units, clearance.scale) });
+      this.retain(o);
+    }
   }
 
   /** After the position moved: reduce-only orders that can no longer reduce anything expire. */

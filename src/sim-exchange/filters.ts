@@ -23,6 +23,7 @@ export const REJECT = {
   unknownOrder: { code: -2011, message: 'Unknown order sent.' },
   badSymbol: { code: -1121, message: 'Invalid symbol.' },
   duplicateClientId: { code: -4116, message: 'ClientOrderId is duplicated.' },
+  marginInsufficient: { code: -2019, message: 'Margin is insufficient.' },
   maxOpenOrders: { code: -2025, message: 'Reach max open order limit.' },
   reduceOnly: { code: -2022, message: 'ReduceOnly Order is rejected.' },
   postOnly: { code: -5022, message: 'Due to the order could not be executed as maker, the Post Only order will be rejected. The order will not be recorded in the order history' },

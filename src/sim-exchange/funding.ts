@@ -10,6 +10,11 @@
  * - data.binance.vision `fundingRate`: an event whose funding time is not after its own time
  *   (`nextFundingTimeUs <= tsExchangeUs`) is a settlement record; it is settled at once at its time
  *   and rate (once per funding time).
+ * - An imported funding history (`FundingConfig.history`, the store's side table written by
+ *   `maker data import`): each record after the start of the run is settled at its time and rate,
+ *   when the first event or command at or after that time arrives (as in fixed mode), unless that
+ *   funding time was already settled from markPrice data. It is how data without a markPrice
+ *   stream (hftbacktest recordings, depth-only stores) gets funding.
  * Fixed mode — every `intervalUs` (default 8 h) from 00:00 UTC + `offsetUs`, at a fixed rate, for
  * every symbol, when the first event or command at or after that time arrives.
  * The mark price is the last one seen; without one, the book mid; without a book, the settlement
@@ -24,7 +29,7 @@ import { ConfigError } from '../core/errors.ts';
 import { formatScaled, parseDecimal, type ScaledDecimal } from '../model/money.ts';
 import { fundingPayment } from './money.ts';
 import type { FundingSettlement } from '../model/venue.ts';
-import type { FundingConfig, SimExchangeCounters } from './types.ts';
+import type { FundingConfig, FundingRecord, SimExchangeCounters } from './types.ts';
 
 export const DEFAULT_FUNDING_INTERVAL_US = 8 * 3600 * 1_000_000;
 
@@ -40,8 +45,10 @@ export interface SymbolFunding {
 }
 
 export class FundingClock {
-  /** Next fixed-mode funding time; Infinity when not in fixed mode. Set on the first call to `due`. */
+  /** Next fixed-mode (or history) funding time; Infinity when there is none. Set on the first call to `due`. */
   private nextFixedUs: number;
+  /** Data mode: imported funding records per symbol, sorted, and the index of the next one. */
+  private readonly history = new Map<string, { records: readonly FundingRecord[]; next: number }>();
   private readonly intervalUs: number;
   private readonly offsetUs: number;
   private readonly fixedRate: string;
@@ -64,21 +71,63 @@ export class FundingClock {
       this.offsetUs = 0;
       this.fixedRate = '';
       this.nextFixedUs = Infinity;
+      if (cfg.mode === 'data' && cfg.history !== undefined) {
+        for (const sym of Object.keys(cfg.history).sort()) {
+          const records = cfg.history[sym];
+          for (let i = 1; i < records.length; i++) {
+            if (!(records[i].tsUs > records[i - 1].tsUs)) throw new ConfigError(`funding history of ${sym}: times must increase (record ${i})`, { field: `funding.history.${sym}` });
+          }
+          for (const r of records) parseDecimal(r.rate, `funding.history.${sym}.rate`);
+          if (records.length > 0) this.history.set(sym, { records, next: 0 });
+        }
+        if (this.history.size > 0) this.nextFixedUs = NaN;
+      }
     }
+  }
+
+  /** Whether funding times come from the clock (fixed rate or an imported history): every event's time matters. */
+  get scheduled(): boolean {
+    return this.cfg.mode === 'rate' || this.history.size > 0;
   }
 
   /** Whether a fixed-mode funding time has been reached at `tsUs`. O(1). */
   due(tsUs: number): boolean {
     if (this.nextFixedUs !== this.nextFixedUs) {
-      // First time seen: the first funding time strictly after the start of the run.
-      const k = Math.floor((tsUs - this.offsetUs) / this.intervalUs) + 1;
-      this.nextFixedUs = k * this.intervalUs + this.offsetUs;
+      if (this.cfg.mode === 'rate') {
+        // First time seen: the first funding time strictly after the start of the run.
+        const k = Math.floor((tsUs - this.offsetUs) / this.intervalUs) + 1;
+        this.nextFixedUs = k * this.intervalUs + this.offsetUs;
+      } else {
+        // History records at or before the start of the run are not the run's.
+        for (const h of this.history.values()) while (h.next < h.records.length && h.records[h.next].tsUs <= tsUs) h.next++;
+        this.nextFixedUs = this.nextHistoryUs();
+      }
       return false;
     }
     return tsUs >= this.nextFixedUs;
   }
 
+  private nextHistoryUs(): number {
+    let next = Infinity;
+    for (const h of this.history.values()) if (h.next < h.records.length && h.records[h.next].tsUs < next) next = h.records[h.next].tsUs;
+    return next;
+  }
+
   settleFixed(states: readonly SymbolFunding[], tsUs: number): void {
+    if (this.cfg.mode !== 'rate') {
+      // Imported history: every record due by now, in time order, symbols in instrument order.
+      while (tsUs >= this.nextFixedUs) {
+        const t = this.nextFixedUs;
+        for (const s of states) {
+          const h = this.history.get(s.inst.symbol);
+          if (h === undefined || h.next >= h.records.length || h.records[h.next].tsUs !== t) continue;
+          const r = h.records[h.next++];
+          if (r.tsUs > s.lastSettledUs) this.settle(s, r.tsUs, r.rate);
+        }
+        this.nextFixedUs = this.nextHistoryUs();
+      }
+      return;
+    }
     while (tsUs >= this.nextFixedUs) {
       for (const s of states) this.settle(s, this.nextFixedUs, this.fixedRate);
       this.nextFixedUs += this.intervalUs;

@@ -20,7 +20,7 @@
  *   unknown symbol −1121; clientOrderId already open −4116; filters (filters.ts: −4003, −4001,
  *   −4013, −4002, −4004, −4005, −4016/−4024 PERCENT_PRICE vs the last mark price when one is known, −4131 for a MARKET order whose counterparty best is outside that band,
  *   −4164 MIN_NOTIONAL unless reduce-only); MAX_NUM_ORDERS −2025; reduce-only that cannot reduce
- *   the exchange's position −2022; GTX that would take −5022 and FOK that cannot fill completely
+ *   the exchange's position −2022; with an account, initial margin not covered −2019 (margin.ts); GTX that would take −5022 and FOK that cannot fill completely
  *   against the replayed book (within its limit) −5021 — both with no order record (orderId −1).
  *   Cancel of an order that is not open (never existed, filled, cancelled, expired) → CANCEL_REJECTED
  *   −2011: a cancel that arrives after the fill it raced with gets −2011.
@@ -75,7 +75,11 @@
  *      prints through its price until its level is first seen, then joins behind all of it.
  *   Fees: commission = fill price × fill qty × rate (maker or taker rate of the symbol; a negative
  *   rate is a rebate), exact, in the report's `commission`.
- *   Funding: see funding.ts; settlements are read with `drainFunding()` (TradingCore.onFunding).
+ *   Funding: see funding.ts (markPrice data, an imported history, or a fixed rate); settlements are
+ *   events of kind `funding`.
+ *   Account (option `account`, margin.ts): one cross wallet, Binance's leverage brackets; liquidation
+ *   at maintenance margin on the mark (or the mid) cancels every open order and closes every
+ *   position with CALCULATED `autoclose-` fills and the insurance clearance fee.
  *
  * Ordering: reports are appended in the order things happen; within one market event, orders are
  * visited in time priority (order id; a modified order moves to the back). Funding settlements of
@@ -88,4 +92,5 @@ export { SimExchange } from './exchange.ts';
 export { createQueueModel, ProbQueueModel, RiskAverseQueueModel, type ProbFamily, type ProbVariant, type QueueModel, type QueueModelConfig, type QueueState } from './queue.ts';
 export { OrderFilters, REJECT, type Reject } from './filters.ts';
 export { DEFAULT_FUNDING_INTERVAL_US } from './funding.ts';
+export { DEFAULT_LEVERAGE_BRACKETS, DEFAULT_LIQUIDATION_FEE_RATE, FALLBACK_LEVERAGE_BRACKETS, type LeverageBracket, type SimAccountConfig } from './margin.ts';
 export type { FeeRates, FeeSchedule, FundingConfig, SimExchangeCounters, SimExchangeOptions, SimOrderView, StpMode } from './types.ts';

@@ -8,6 +8,7 @@ import type { Side } from '../model/events.ts';
 import type { Instrument } from '../model/instrument.ts';
 import type { ExchangeOrderStatus, OrderType, TimeInForce } from '../model/venue.ts';
 import type { QueueModel, QueueModelConfig } from './queue.ts';
+import type { SimAccountConfig } from './margin.ts';
 
 /** Commission rates as decimal fractions ("0.0002" = 2 bp); a negative maker rate is a rebate. */
 export interface FeeRates {
@@ -25,11 +26,20 @@ export interface FeeSchedule {
 export type StpMode = 'NONE' | 'EXPIRE_TAKER' | 'EXPIRE_MAKER' | 'EXPIRE_BOTH';
 
 export type FundingConfig =
-  /** Settle at the funding times and rates found in the data (MarkPrice events). */
-  | { mode: 'data' }
+  /**
+   * Settle at the funding times and rates found in the data (MarkPrice events), and at those of an
+   * imported funding history per symbol (the store's side table, `maker data import`).
+   */
+  | { mode: 'data'; history?: Readonly<Record<string, readonly FundingRecord[]>> }
   /** Settle every `intervalUs` (default 8 h, aligned to 00:00 UTC plus `offsetUs`) at a fixed rate. */
   | { mode: 'rate'; rate: string; intervalUs?: number; offsetUs?: number }
   | { mode: 'off' };
+
+/** One settlement of an imported funding history: its time (µs) and rate (exact decimal string). */
+export interface FundingRecord {
+  readonly tsUs: number;
+  readonly rate: string;
+}
 
 export interface SimExchangeOptions {
   instruments: Instrument[];
@@ -70,6 +80,11 @@ export interface SimExchangeOptions {
    * first; a query of a forgotten order is answered -2013 "does not exist". Default 10 000.
    */
   closedOrderRetention?: number;
+  /**
+   * The exchange-side account (margin.ts): wallet, leverage, brackets. Absent: the exchange keeps no
+   * wallet, accepts every order margin-wise and never liquidates.
+   */
+  account?: SimAccountConfig;
 }
 
 /** A resting order as the exchange sees it. */
@@ -101,4 +116,8 @@ export interface SimExchangeCounters {
   fundingSkipped: number;
   /** Times one of our taker orders reached one of our resting orders and STP expired one or both. */
   selfTradesPrevented: number;
+  /** Times the account reached maintenance margin and was liquidated (margin.ts). */
+  liquidations: number;
+  /** New orders rejected -2019 (initial margin not covered). */
+  marginRejects: number;
 }

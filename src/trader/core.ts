@@ -196,6 +196,8 @@ export class TradingCore implements TraderPort {
   private userStream: 'up' | 'down' | 'resyncing' = 'up';
   /** No fill, fee or funding booked yet: an account snapshot's wallet may still be taken as the start balance. */
   private ledgerUntouched = true;
+  /** Liquidation fills booked, by symbol|orderId|tradeId. */
+  private readonly liquidationsSeen = new Set<string>();
 
   constructor(options: TradingCoreOptions) {
     this.clock = options.clock;
@@ -351,7 +353,8 @@ export class TradingCore implements TraderPort {
     switch (e.kind) {
       case 'report':
         this.counters.reports++;
-        this.oms.onExecutionReport(e.report);
+        if (e.report.execType === 'CALCULATED') this.onLiquidation(e.report);
+        else this.oms.onExecutionReport(e.report);
         break;
       case 'funding':
         this.onFunding(e.settlement);
@@ -406,6 +409,30 @@ export class TradingCore implements TraderPort {
       this.ordersChanged.delete(p);
       this.trigger(p, now, 'orders');
     }
+  }
+
+  /**
+   * A liquidation fill (CALCULATED, an `autoclose-` order the venue placed): booked in the ledger
+   * as a taker fill with its commission and the insurance clearance fee, and the OMS's position
+   * moves with it. A duplicate (same orderId and tradeId) is ignored.
+   */
+  private onLiquidation(r: ExecutionReport): void {
+    const p = this.pipelines.get(r.symbol);
+    if (!p || r.lastFillLots <= 0) return;
+    const key = `${r.symbol}|${r.orderId}|${r.tradeId}`;
+    if (this.liquidationsSeen.has(key)) return;
+    this.liquidationsSeen.add(key);
+    const signed = r.side === 'buy' ? r.lastFillLots : -r.lastFillLots;
+    const toLots = this.oms.positionLots(r.symbol) + signed;
+    this.oms.setPosition(r.symbol, toLots);
+    const fee = r.commission === '' ? '0' : r.commission;
+    const clearance = r.insuranceClearance ?? '0';
+    this.portfolio.applyFill({ symbol: r.symbol, side: r.side, qtyLots: r.lastFillLots, priceTicks: r.lastFillPriceTicks, fee, liquidity: 'taker', tsUs: r.tsExchangeUs });
+    if (clearance !== '0') this.portfolio.applyFee({ symbol: r.symbol, fee: clearance, liquidity: 'taker' });
+    this.ledgerUntouched = false;
+    p.account.version++;
+    this.ordersChanged.add(p);
+    this.bus.emit('position.liquidated', { symbol: r.symbol, tsUs: r.tsExchangeUs, clientOrderId: r.clientOrderId, side: r.side, qtyLots: r.lastFillLots, priceTicks: r.lastFillPriceTicks, commission: fee, insuranceClearance: clearance, positionLots: toLots });
   }
 
   /** A funding settlement the venue booked. */

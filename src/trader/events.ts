@@ -93,11 +93,30 @@ export interface BookValidityChanged {
   cause: BookValidityCause;
 }
 
+/**
+ * The venue liquidated a position (a CALCULATED fill of an `autoclose-` order we never placed):
+ * booked in the ledger as a taker fill at `priceTicks` with `commission`, plus the insurance
+ * clearance fee; the OMS's position moved with it.
+ */
+export interface PositionLiquidated {
+  symbol: string;
+  tsUs: number;
+  clientOrderId: string;
+  side: 'buy' | 'sell';
+  qtyLots: number;
+  priceTicks: number;
+  commission: string;
+  insuranceClearance: string;
+  /** Position after the liquidation fill, lots. */
+  positionLots: number;
+}
+
 export type TraderOwnEvents = {
   'venue.streamChanged': StreamChanged;
   'trader.bookValidityChanged': BookValidityChanged;
   'account.synced': AccountSynced;
   'position.adjusted': PositionAdjusted;
+  'position.liquidated': PositionLiquidated;
   'trader.intentDecided': IntentDecided;
   'trader.riskDecided': RiskDecided;
   'trader.commandsQueued': CommandsQueued;

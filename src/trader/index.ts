@@ -31,5 +31,5 @@ export {
   type TraderConfig,
   type TraderConfigInput,
 } from './config.ts';
-export type { AccountSynced, BookValidityCause, BookValidityChanged, CommandsQueued, DecisionTrigger, IntentDecided, PositionAdjusted, RiskDecided, StreamChanged, TraderEvents, TraderOwnEvents } from './events.ts';
+export type { AccountSynced, BookValidityCause, BookValidityChanged, CommandsQueued, DecisionTrigger, IntentDecided, PositionAdjusted, PositionLiquidated, RiskDecided, StreamChanged, TraderEvents, TraderOwnEvents } from './events.ts';
 export { emptyStrategySignals, toStrategySignals, writeStrategySignals, type FullStrategySignals } from './signals.ts';

@@ -169,6 +169,34 @@ describe('TradingCore venue events', () => {
     expect(q.core.counters.fundings).toBe(1);
   });
 
+  it('books a liquidation (CALCULATED fill of an autoclose- order it never placed) in the ledger and the OMS, exactly and once', () => {
+    const q = quoting();
+    const buy = q.submits.find((c) => c.order.side === 'buy')!;
+    const id = q.submits.indexOf(buy) + 1;
+    const lots = buy.order.qtyLots;
+    q.core.onVenueEvent({ kind: 'report', report: q.report(buy.order, id, { execType: 'TRADE', status: 'FILLED', cumFilledLots: lots, lastFillLots: lots, lastFillPriceTicks: buy.order.priceTicks, tradeId: 7, liquidity: 'maker', commission: '0.01' }) });
+    expect(q.core.portfolio.positionLots(SYMBOL)).toBe(lots);
+    const seen: unknown[] = [];
+    q.core.bus.on('position.liquidated', (e) => seen.push(e));
+    const anomalies: unknown[] = [];
+    q.core.bus.on('order.anomaly', (e) => anomalies.push(e));
+    const liq: ExecutionReport = {
+      symbol: SYMBOL, clientOrderId: 'autoclose-99', orderId: 99, execType: 'CALCULATED', status: 'FILLED', side: 'sell', priceTicks: buy.order.priceTicks - 1000, origQtyLots: lots,
+      cumFilledLots: lots, lastFillLots: lots, lastFillPriceTicks: buy.order.priceTicks - 1000, tradeId: 8, liquidity: 'taker', commission: '0.5', errorCode: 0, errorMessage: '', reduceOnly: true,
+      tsExchangeUs: q.clock.nowUs(), insuranceClearance: '1.25',
+    };
+    q.core.onVenueEvent({ kind: 'report', report: liq });
+    q.core.onVenueEvent({ kind: 'report', report: liq }); // a duplicate is booked once
+    expect(q.core.portfolio.positionLots(SYMBOL)).toBe(0);
+    expect(q.core.oms.positionLots(SYMBOL)).toBe(0);
+    expect(anomalies).toEqual([]);
+    expect(seen).toEqual([{ symbol: SYMBOL, tsUs: liq.tsExchangeUs, clientOrderId: 'autoclose-99', side: 'sell', qtyLots: lots, priceTicks: liq.lastFillPriceTicks, commission: '0.5', insuranceClearance: '1.25', positionLots: 0 }]);
+    // Bought and sold `lots` lots 1000 ticks (100 USDT per unit) apart: −lots × 0.001 × 100, fees 0.01 + 0.5 + 1.25.
+    const wallet = q.core.portfolio.accountSnapshot('USDT').walletBalance;
+    const expected = 100000 * 1000 - lots * 100 - 1760; // in thousandths
+    expect(wallet).toBe(`${Math.floor(expected / 1000)}.${String(expected % 1000).padStart(3, '0')}`.replace(/\.?0+$/, ''));
+  });
+
   it('accepts() is pure and agrees with what onMarketEvent ignores', () => {
     const { core } = quoting();
     const counters = { ...core.counters };

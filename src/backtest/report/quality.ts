@@ -27,7 +27,7 @@ export const MAX_EPISODES_LISTED = 20;
 
 const US = 1_000_000;
 
-export type DataQualityWarningCode = 'COVERAGE' | 'NO_EVENTS' | 'OUT_OF_SYNC' | 'NEVER_QUOTED' | 'DAMAGED_DATA' | 'DAMAGED_INPUT' | 'NO_MATCH_TIME';
+export type DataQualityWarningCode = 'COVERAGE' | 'NO_EVENTS' | 'OUT_OF_SYNC' | 'NEVER_QUOTED' | 'DAMAGED_DATA' | 'DAMAGED_INPUT' | 'NO_MATCH_TIME' | 'NO_FUNDING';
 
 export interface DataQualityWarning {
   code: DataQualityWarningCode;
@@ -425,5 +425,43 @@ export class DataQualityTracker {
     const r = q.reasons.get(q.lastReason);
     if (r !== undefined) r.us += d;
     else if (d > 0) q.reasons.set(q.lastReason, { decisions: 0, us: d });
+  }
+}
+
+/** What the funding check of a run needs (`addFundingQuality`). */
+export interface FundingCheck {
+  /** `execution.funding.mode`. */
+  mode: 'data' | 'rate' | 'off';
+  startUs: number;
+  endUs: number;
+  symbols: readonly string[];
+  /** Funding settlements booked per symbol during the run. */
+  settled: (symbol: string) => number;
+  /** Funding interval the schedule check uses, µs (Binance's 8 h unless the data said otherwise). */
+  intervalUs: number;
+}
+
+/** The funding times (k × interval from 00:00 UTC) in (start, end]. */
+export function fundingTimesCrossed(startUs: number, endUs: number, intervalUs: number): number {
+  if (!(endUs > startUs) || !(intervalUs > 0)) return 0;
+  return Math.max(0, Math.floor(endUs / intervalUs) - Math.floor(startUs / intervalUs));
+}
+
+/**
+ * NO_FUNDING: the run crossed funding times (00/08/16 UTC) but a symbol was settled fewer times
+ * than that: no markPrice data and no imported fundingRate history in `data` mode, or funding
+ * turned `off`. Such a run's PnL leaves out a cost (or income) the real account would have had.
+ */
+export function addFundingQuality(q: DataQuality, c: FundingCheck): void {
+  const crossed = fundingTimesCrossed(c.startUs, c.endUs, c.intervalUs);
+  if (crossed === 0) return;
+  for (const symbol of c.symbols) {
+    const n = c.settled(symbol);
+    if (n >= crossed) continue;
+    const why =
+      c.mode === 'off'
+        ? 'execution.funding.mode is off'
+        : 'the data has no markPrice stream and the store no imported fundingRate history for it (maker data import of a data.binance.vision fundingRate file), and execution.funding.mode is data; set mode: rate with ratePerInterval to charge a configured rate at the mid';
+    q.warnings.push({ code: 'NO_FUNDING', symbol, stream: null, message: `${symbol}: the run crosses ${crossed} funding time(s) but ${n === 0 ? 'no funding was' : `only ${n} funding settlement(s) were`} charged: ${why}` });
   }
 }

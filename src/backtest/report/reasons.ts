@@ -10,6 +10,7 @@ const WORDS: Record<keyof typeof REJECT, string> = {
   unknownOrder: 'unknown order (cancel or modify of an order no longer open)',
   badSymbol: 'invalid symbol',
   duplicateClientId: 'duplicate client order id',
+  marginInsufficient: 'margin is insufficient',
   maxOpenOrders: 'too many open orders',
   reduceOnly: 'reduce-only order would add to the position',
   postOnly: 'post-only would take',

@@ -19,6 +19,7 @@ import { Instrument } from '../../model/instrument.ts';
 import { eventsFromBatch, inspectStore, openStore, readEvents } from '../../store/index.ts';
 import { DEFAULT_SYNTHETIC, generateSynthetic, syntheticInstrument, syntheticRecordingChunks, writeRecordingFile } from '../../synthetic/index.ts';
 import { formatUs } from '../../core/clock.ts';
+import { fundingFilePath, readVisionFundingRate, writeFundingHistory } from '../../importers/index.ts';
 import { parseSeedOption } from '../options.ts';
 import { assertNewOutputFile } from '../output-check.ts';
 import { Progress } from '../progress.ts';
@@ -59,7 +60,7 @@ function positiveNumber(v: string, key: string): number {
 }
 
 export function registerData(program: Command): void {
-  const data = program.command('data').summary('check and generate market data').description('Market-data utilities: check a recording or the store, write a synthetic recording.');
+  const data = program.command('data').summary('check and generate market data, import funding history').description('Market-data utilities: check a recording or the store, write a synthetic recording, import a funding-rate history into the store.');
 
   data
     .command('check')
@@ -119,6 +120,29 @@ export function registerData(program: Command): void {
       assertNewOutputFile(opts.out, '--out');
       await writeRecordingFile(opts.out, syntheticRecordingChunks(cfg, inst), { gzip: opts.out.endsWith('.gz') });
       process.stdout.write(`wrote ${opts.out} (${cfg.durationS} s of synthetic ${inst.symbol}, seed ${seed})\n`);
+    });
+
+  data
+    .command('import')
+    .summary('import a funding-rate history (data.binance.vision fundingRate) into the store')
+    .description(
+      'Reads data.binance.vision fundingRate files (SYMBOL-fundingRate-YYYY-MM.csv or .zip: calc_time, ' +
+        'funding_interval_hours, last_funding_rate) and merges them into the store\'s side table ' +
+        '<out>/<venue>/<SYMBOL>/funding-rate.csv (not market data: the event schema, the store format and the ' +
+        'span of a run stay as they are). A backtest with execution.funding.mode: data settles each record at its ' +
+        'time and rate, at the mark price or the book mid, when the data has no markPrice stream for that time.\n\n' +
+        'Exit status: 0 written, 2 unreadable or unrecognised input.',
+    )
+    .argument('<files...>', 'fundingRate files')
+    .requiredOption('-o, --out <dir>', 'store directory')
+    .option('--venue <name>', 'venue directory in the store', 'binance-usdm')
+    .option('--symbol <SYMBOL>', 'symbol, when the file name does not say it')
+    .action(async (files: string[], opts: { out: string; venue: string; symbol?: string }) => {
+      for (const f of files) {
+        const { symbol, records } = await readVisionFundingRate(f, opts.symbol);
+        const rows = writeFundingHistory(opts.out, opts.venue, symbol, records);
+        process.stdout.write(`${f}: ${records.length} funding record(s) of ${symbol} → ${fundingFilePath(opts.out, opts.venue, symbol)} (${rows} in all)\n`);
+      }
     });
 }
 
