@@ -145,12 +145,11 @@ export class MarketBook {
    * A bookTicker: before depth is seen (or with source `bookTicker`), the top-of-book book holds
    * exactly its level per side (valid when both sides are present and not crossed); once depth is
    * seen (source `auto`), it is laid over the depth book when newer (see the state table).
+   * Returns false when it changed nothing the owner reads (a stale bookTicker, or one remembered
+   * while the depth book is not in sync): the owner may skip its after-book work.
    */
-  applyTicker(e: BookTicker): void {
-    if (this.depthSeen) {
-      this.fuseTicker(e);
-      return;
-    }
+  applyTicker(e: BookTicker): boolean {
+    if (this.depthSeen) return this.fuseTicker(e);
     const book = this.tobBook;
     const oldBid = book.bestBidTicks();
     const oldAsk = book.bestAskTicks();
@@ -160,6 +159,7 @@ export class MarketBook {
     book.applyLevel('ask', e.askTicks, e.askLots);
     book.setValid(e.bidLots > 0 && e.askLots > 0 && e.bidTicks < e.askTicks);
     book.setLastUpdateId(e.updateId);
+    return true;
   }
 
   /** The stream feeding this book went down: invalid until it re-syncs (snapshot, or next bookTicker). */
@@ -172,12 +172,12 @@ export class MarketBook {
 
   // ---- the fused book ---------------------------------------------------------------------------
 
-  private fuseTicker(e: BookTicker): void {
+  private fuseTicker(e: BookTicker): boolean {
     const u = e.updateId;
     const depthU = this.overlaid ? this.depthU : this.depthBook.lastUpdateId();
     if (u < 0 || u <= depthU || u <= this.tU) {
       this.fused.stale++;
-      return;
+      return false;
     }
     // Remembered even while the depth book has no id yet (awaiting its snapshot): it may still be
     // newer than the book the snapshot brings.
@@ -186,9 +186,12 @@ export class MarketBook {
     this.tBidLots = e.bidLots;
     this.tAsk = e.askTicks;
     this.tAskLots = e.askLots;
-    if (depthU < 0) return;
+    if (depthU < 0) return false;
+    const was = this.overlaid;
     this.restore();
-    if (this.overlay()) this.fused.overlays++;
+    if (!this.overlay()) return was;
+    this.fused.overlays++;
+    return true;
   }
 
   /** Before a depth event: put the depth book back as the depth stream left it. Returns whether an overlay was on. */

@@ -40,7 +40,7 @@ function refreshLevels(depleted: Map<number, number>, ticks: ArrayLike<number>, 
 
 /** Everything the exchange keeps about one symbol. */
 class SymbolState implements SymbolFunding {
-  /** The replayed book (depth, or top of book from bookTickers): marketdata's one book keeper. */
+  /** The replayed book (fused depth + bookTicker by default, depth only, or top of book): marketdata's one book keeper. */
   readonly marketBook: MarketBook;
   readonly filters: OrderFilters;
   readonly makerRate: ScaledDecimal;
@@ -161,7 +161,7 @@ export class SimExchange implements SimVenue {
         if (s.resting.length > 0) this.afterBookChange(s, e.tsExchangeUs);
         return;
       case 'bookTicker':
-        s.marketBook.applyTicker(e);
+        if (!s.marketBook.applyTicker(e)) return; // stale (older than the depth book): nothing changed
         if (s.depletedBid.size > 0) s.depletedBid.delete(e.bidTicks);
         if (s.depletedAsk.size > 0) s.depletedAsk.delete(e.askTicks);
         if (s.resting.length > 0) this.afterBookChange(s, e.tsExchangeUs);

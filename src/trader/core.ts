@@ -292,8 +292,7 @@ export class TradingCore implements TraderPort {
         this.afterBook(p);
         return;
       case 'bookTicker':
-        p.market.applyTicker(e);
-        this.afterBook(p);
+        if (p.market.applyTicker(e)) this.afterBook(p); // false: stale, older than the depth book
         return;
       case 'trade':
       case 'aggTrade':
