@@ -14,10 +14,9 @@
  * the whole run, decisions (intent + risk verdict) only until every symbol has quoted once.
  */
 import type { ExecutionReport } from '../model/venue.ts';
-import type { Scenario } from '../scenario/index.ts';
+import { bookSourceOf, type Scenario } from '../scenario/index.ts';
 import { TradingCore } from '../trader/index.ts';
 import type { EngineObserver } from './engine.ts';
-import type { BookSource } from '../marketdata/index.ts';
 import { DataQualityTracker, RunRecorder } from './report/index.ts';
 import type { BookMode, PartsContext, RunParts } from './run.ts';
 import { SimExchange, type FeeRates, type FeeSchedule, type FundingConfig } from '../sim-exchange/index.ts';
@@ -34,7 +33,8 @@ export interface RealParts extends RunParts {
  * (queue models, fee rates, funding modes); only units and defaults are translated here:
  *   funding.intervalH (hours)    → FundingConfig.intervalUs (µs)
  *   fees.<symbol> (any case)     → FeeSchedule.symbols[SYMBOL]; fees.default → FeeSchedule.default
- *   data.book: top-of-book       → bookSource 'bookTicker' (auto → auto, depth → depth)
+ *   data.book: top-of-book       → bookSource 'bookTicker' (auto → auto, depth → depth); the same
+ *                                  for the trading core unless decision.bookSource is set (load.ts)
  */
 function fundingConfig(s: Scenario): FundingConfig {
   const f = s.execution.funding;
@@ -49,9 +49,6 @@ export function feeSchedule(s: Scenario): FeeSchedule {
   return { default: fees.default ?? { makerRate: '0.0002', takerRate: '0.0005' }, symbols };
 }
 
-function bookSource(s: Scenario): BookSource {
-  return s.data.book === 'top-of-book' ? 'bookTicker' : s.data.book;
-}
 
 export function dataKind(mode: BookMode): string {
   return mode === 'depth' ? 'full depth (diffs + snapshots)' : 'top of book only (bookTicker + trades)';
@@ -70,7 +67,7 @@ export function realParts(ctx: PartsContext): RealParts {
     selfTradePrevention: s.execution.selfTradePrevention,
     partialFills: s.execution.partialFills,
     funding: fundingConfig(s),
-    bookSource: bookSource(s),
+    bookSource: bookSourceOf(s.data.book),
   });
   const balances = Object.keys(s.account.balances)
     .sort()
