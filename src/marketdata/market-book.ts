@@ -44,7 +44,7 @@
  * The book owners see overlay changes as ordinary level changes of `book` (the simulated exchange's
  * queue model, rule F6) and never need to know whether a level came from a diff or a bookTicker.
  * Cost: an overlay touches the levels between the old and the new top (usually 2-4), without
- * allocation (the stash is three reused arrays).
+ * allocation (the stash is three reused typed arrays).
  *
  * `invalidate()` is a stream going down: the depth book waits for a new snapshot (diffs are
  * buffered meanwhile), the top-of-book book for the next bookTicker, and the overlay is dropped.
@@ -86,10 +86,12 @@ export class MarketBook {
   private overlaid = false;
   /** The depth book's own last update id while overlaid. */
   private depthU = -1;
-  // The stash: side (1 bid, 0 ask), price and depth quantity of each level the overlay changed.
-  private readonly stashSide: number[] = [];
-  private readonly stashTicks: number[] = [];
-  private readonly stashLots: number[] = [];
+  // The stash: side (1 bid, 0 ask), price and depth quantity of each level the overlay changed,
+  // `stashCount` entries (typed arrays, grown by doubling: no allocation per bookTicker).
+  private stashSide = new Uint8Array(16);
+  private stashTicks = new Float64Array(16);
+  private stashLots = new Float64Array(16);
+  private stashCount = 0;
 
   constructor(
     readonly symbol: string,
@@ -233,20 +235,33 @@ export class MarketBook {
     const book = this.depthBook;
     const old = book.qtyAt(side, priceTicks);
     if (old === lots) return;
-    this.stashSide.push(isBid);
-    this.stashTicks.push(priceTicks);
-    this.stashLots.push(old);
+    const n = this.stashCount;
+    if (n === this.stashTicks.length) this.growStash();
+    this.stashSide[n] = isBid;
+    this.stashTicks[n] = priceTicks;
+    this.stashLots[n] = old;
+    this.stashCount = n + 1;
     book.applyLevel(side, priceTicks, lots);
+  }
+
+  private growStash(): void {
+    const side = new Uint8Array(this.stashSide.length * 2);
+    const ticks = new Float64Array(this.stashTicks.length * 2);
+    const lots = new Float64Array(this.stashLots.length * 2);
+    side.set(this.stashSide);
+    ticks.set(this.stashTicks);
+    lots.set(this.stashLots);
+    this.stashSide = side;
+    this.stashTicks = ticks;
+    this.stashLots = lots;
   }
 
   /** Undoes the overlay (latest change first), leaving the depth book exactly as the depth stream made it. */
   private restore(): void {
     if (!this.overlaid) return;
     const book = this.depthBook;
-    for (let i = this.stashTicks.length - 1; i >= 0; i--) book.applyLevel(this.stashSide[i] === 1 ? 'bid' : 'ask', this.stashTicks[i], this.stashLots[i]);
-    this.stashSide.length = 0;
-    this.stashTicks.length = 0;
-    this.stashLots.length = 0;
+    for (let i = this.stashCount - 1; i >= 0; i--) book.applyLevel(this.stashSide[i] === 1 ? 'bid' : 'ask', this.stashTicks[i], this.stashLots[i]);
+    this.stashCount = 0;
     book.setLastUpdateId(this.depthU);
     this.overlaid = false;
   }

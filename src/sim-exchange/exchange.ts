@@ -5,7 +5,7 @@
 import type { BookView, L2Book } from '../book/index.ts';
 import { MarketBook, type BookSource } from '../marketdata/index.ts';
 import type { Rng } from '../core/random.ts';
-import type { AggTrade, FlatDepthDiff, MarketEvent, MarketEventType, MarkPrice, Trade } from '../model/events.ts';
+import type { AggTrade, BookTicker, FlatDepthDiff, MarketEvent, MarketEventType, MarkPrice, Trade } from '../model/events.ts';
 import type { Instrument } from '../model/instrument.ts';
 import type { AccountSync, ExecutionReport, Liquidity, OrderRequest, SimVenue, VenueCommand, VenueEvent, VenueOrder } from '../model/venue.ts';
 import { OrderFilters, REJECT, type FilterMarket, type Reject } from './filters.ts';
@@ -196,6 +196,14 @@ export class SimExchange implements SimVenue {
     if (s.depletedBid.size > 0) refreshLevels(s.depletedBid, d.bidTicks, d.bidStart, d.bidEnd);
     if (s.depletedAsk.size > 0) refreshLevels(s.depletedAsk, d.askTicks, d.askStart, d.askEnd);
     if (s.resting.length > 0) this.afterBookChange(s, d.tsExchangeUs);
+  }
+
+  /**
+   * A bookTicker in an object the replay refills for the next one: the same as `onMarketEvent` of
+   * it (which keeps no reference to a bookTicker).
+   */
+  onFlatBookTicker(e: BookTicker): void {
+    this.onMarketEvent(e);
   }
 
   /**

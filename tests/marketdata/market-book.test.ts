@@ -200,6 +200,20 @@ describe('MarketBook fused book', () => {
     expect(top(n)).toEqual([99, 1, 101, 3]);
   });
 
+  it('an overlay trimming many levels restores all of them exactly (the stash grows)', () => {
+    const m = new MarketBook(SYM, 'auto');
+    const asks = Array.from({ length: 40 }, (_, i) => 101 + i);
+    m.applySnapshot({ ...snapshot(10), askTicks: asks, askLots: asks.map((p) => p - 100) });
+    m.applyDiff(diff(11, 12, 10));
+    const before = [m.book.topLevels('bid', 100), m.book.topLevels('ask', 100)];
+    m.applyTicker(ticker(99, 131, 1, 2, 13)); // the ask jumped 30 ticks: 30 levels trimmed
+    expect(m.book.bestAskTicks()).toBe(131);
+    expect(m.book.levelCount('ask')).toBe(10);
+    m.applyDiff(diff(13, 14, 12));
+    expect([m.book.topLevels('bid', 100), m.book.topLevels('ask', 100)]).toEqual(before);
+    expect(before[1]).toHaveLength(40);
+  });
+
   it('flat diffs restore and re-lay like diffs', () => {
     const a = synced();
     const b = synced();
