@@ -29,8 +29,9 @@
  * between the trader's position and the venue's, two cursors into them and the
  * stamps of each buffered event in typed arrays; a `MarketEvent` object is built only for an event
  * a side takes (depth diffs and bookTickers go to a side with `onFlatDepthDiff` / `onFlatBookTicker`
- * in reused objects, so the per-event cost of the book streams allocates nothing). A side may declare an event a no-op for its current state (`accepts` false: e.g.
- * bookTickers once a depth book is kept); the engine then neither builds nor delivers it, but the
+ * in reused objects: the book streams allocate nothing per event). A side may declare an event a
+ * no-op for its current state (`accepts` false: e.g. bookTickers when its book source is depth
+ * only); the engine then neither builds nor delivers it, but the
  * event keeps its place in time (clock, feed latency, statistics), so the run is the same.
  *
  * Async only at the edges: the source yields batches; the loop over a batch is synchronous. The
