@@ -212,8 +212,8 @@ export type VenueEventKind = VenueEvent['kind'];
 export interface MarketSink {
   onMarketEvent(e: MarketEvent): void;
   onFlatDepthDiff?(symbol: string, d: FlatDepthDiff): void;
-  onFlatBookTicker?(e: BookTicker): void;
   accepts?(type: MarketEventType, symbol: string): boolean;
+  onFlatBookTicker?(e: BookTicker): void;
 }
 
 /**
