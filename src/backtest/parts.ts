@@ -50,8 +50,10 @@ export function feeSchedule(s: Scenario): FeeSchedule {
 }
 
 
-export function dataKind(mode: BookMode): string {
-  return mode === 'depth' ? 'full depth (diffs + snapshots)' : 'top of book only (bookTicker + trades)';
+/** `fused`: the book is the fused book (data.book auto, depth data, the bookTicker stream replayed). */
+export function dataKind(mode: BookMode, fused = false): string {
+  if (mode !== 'depth') return 'top of book only (bookTicker + trades)';
+  return fused ? 'full depth (diffs + snapshots) fused with the real-time bookTicker top' : 'full depth (diffs + snapshots)';
 }
 
 /** Builds the real exchange, trading core and recorder of a scenario. */

@@ -55,7 +55,7 @@ describe('maker backtest (synthetic)', () => {
     const summary = JSON.parse(r.stdout);
     expect(summary.determinism.eventLogHash).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(summary.engine.marketEvents).toBeGreaterThan(3_000);
-    expect(summary.dataKind).toMatch(/full depth/);
+    expect(summary.dataKind).toMatch(/full depth .*fused with the real-time bookTicker top/);
     expect(summary.runId).toMatch(/^quickstart-s42-[0-9a-f]{12}$/);
     // --out is the parent: the run directory is <out>/<run-id>/, and outDir says so.
     const out = join(reports, summary.runId);
