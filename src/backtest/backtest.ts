@@ -57,7 +57,7 @@ export async function backtest(s: Scenario, runId: (fingerprint: string) => stri
     seed: s.seed,
     dataFingerprint: result.data.fingerprint,
     codeVersion: codeVersion(),
-    dataKind: dataKind(result.data.bookMode),
+    dataKind: dataKind(result.data.bookMode, s.data.book === 'auto' && result.data.streams.includes('bookTicker')),
     determinismHash: result.eventLogHash,
   };
   const dataQuality = result.parts.quality.finish({

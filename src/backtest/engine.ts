@@ -41,8 +41,10 @@
  * Events are read in place from their batches (`EventBatch`, store/batch.ts): the engine keeps the batches
  * between the trader's position and the venue's, two cursors into them and the
  * stamps of each buffered event in typed arrays; a `MarketEvent` object is built only for an event
- * a side takes. A side may declare an event a no-op for its current state (`accepts` false: e.g.
- * bookTickers once a depth book is kept); the engine then neither builds nor delivers it, but the
+ * a side takes (depth diffs and bookTickers go to a side with `onFlatDepthDiff` / `onFlatBookTicker`
+ * in reused objects: the book streams allocate nothing per event). A side may declare an event a
+ * no-op for its current state (`accepts` false: e.g. bookTickers when its book source is depth
+ * only); the engine then neither builds nor delivers it, but the
  * event keeps its place in time (clock, feed latency, statistics), so the run is the same.
  *
  * Async only at the edges: the source yields batches; the loop over a batch is synchronous. The
@@ -57,7 +59,7 @@ import { InvariantError } from '../core/errors.ts';
 import type { SimClock } from '../core/clock.ts';
 import type { FlatDepthDiff, MarketEvent } from '../model/events.ts';
 import type { SimVenue, VenueCommand, VenueEvent } from '../model/venue.ts';
-import { asEventBatch, type EventBatch, type EventBatches } from '../store/index.ts';
+import { asEventBatch, type EventBatch, type EventBatches, type WritableBookTicker } from '../store/index.ts';
 import type { TraderPort } from '../trader/index.ts';
 import type { EventLogSink } from './event-log.ts';
 import { FeedTiming, estimateClockOffsetUs, type OrderLatencyModel } from './latency.ts';
@@ -175,6 +177,8 @@ export class BacktestEngine {
   private timerRepeatsAt = NaN;
   private timerRepeats = 0;
   private feedLatencySum = 0;
+  /** Reused bookTicker being delivered (`onFlatBookTicker`). */
+  private readonly ticker: WritableBookTicker = { type: 'bookTicker', symbol: '', tsExchangeUs: 0, tsReceiveUs: 0, tsTransactUs: 0, updateId: -1, bidTicks: 0, bidLots: 0, askTicks: 0, askLots: 0 };
   /** Reused view of the depth diff being delivered. */
   private readonly flat: FlatDepthDiff = {
     tsExchangeUs: 0, firstUpdateId: -1, finalUpdateId: -1, prevFinalUpdateId: -1,
@@ -396,6 +400,8 @@ export class BacktestEngine {
     const traderAccepts = trader.accepts?.bind(trader);
     const venueFlat = venue.onFlatDepthDiff?.bind(venue);
     const traderFlat = trader.onFlatDepthDiff?.bind(trader);
+    const venueTicker = venue.onFlatBookTicker?.bind(venue);
+    const traderTicker = trader.onFlatBookTicker?.bind(trader);
     for (;;) {
       const exPending = this.qHead < this.qTail;
       // The venue's next event is known only once the window behind it has been read.
@@ -439,6 +445,12 @@ export class BacktestEngine {
             b.flatDepthAt(k, this.flat);
             venueFlat(b.symbolAt(k), this.flat, t);
             this.afterVenue(t);
+          } else if (type === 'bookTicker' && venueTicker !== undefined) {
+            if (venueAccepts === undefined || venueAccepts(type, b.symbolAt(k))) {
+              b.bookTickerAt(k, this.ticker);
+              venueTicker(this.ticker, t);
+              this.afterVenue(t);
+            }
           } else if (venueAccepts === undefined || venueAccepts(type, b.symbolAt(k))) {
             venue.onMarketEvent(this.eventOf(seg, k), t);
             this.afterVenue(t);
@@ -458,6 +470,13 @@ export class BacktestEngine {
             b.flatDepthAt(k, this.flat);
             traderFlat(b.symbolAt(k), this.flat);
             this.afterTrader(t);
+          } else if (type === 'bookTicker' && traderTicker !== undefined) {
+            if (traderAccepts === undefined || traderAccepts(type, b.symbolAt(k))) {
+              b.bookTickerAt(k, this.ticker);
+              traderTicker(this.ticker);
+              this.afterTrader(t);
+            }
+            if (seg.built !== null) seg.built[k] = undefined;
           } else if (traderAccepts === undefined || traderAccepts(type, b.symbolAt(k))) {
             trader.onMarketEvent(this.eventOf(seg, k));
             this.afterTrader(t);

@@ -14,10 +14,9 @@
  * the whole run, decisions (intent + risk verdict) only until every symbol has quoted once.
  */
 import type { ExecutionReport } from '../model/venue.ts';
-import type { Scenario } from '../scenario/index.ts';
+import { bookSourceOf, type Scenario } from '../scenario/index.ts';
 import { TradingCore, type PositionLiquidated } from '../trader/index.ts';
 import type { EngineObserver } from './engine.ts';
-import type { BookSource } from '../marketdata/index.ts';
 import { DataQualityTracker, RunRecorder } from './report/index.ts';
 import type { BookMode, PartsContext, RunParts } from './run.ts';
 import { SimExchange, type FeeRates, type FeeSchedule, type FundingConfig, type LeverageBracket, type SimAccountConfig } from '../sim-exchange/index.ts';
@@ -37,7 +36,8 @@ export interface RealParts extends RunParts {
  *   funding.intervalH (hours)    → FundingConfig.intervalUs (µs)
  *   funding.mode data            → FundingConfig.history: the store's imported funding histories
  *   fees.<symbol> (any case)     → FeeSchedule.symbols[SYMBOL]; fees.default → FeeSchedule.default
- *   data.book: top-of-book       → bookSource 'bookTicker' (auto → auto, depth → depth)
+ *   data.book: top-of-book       → bookSource 'bookTicker' (auto → auto, depth → depth); the same
+ *                                  for the trading core unless decision.bookSource is set (load.ts)
  */
 function fundingConfig(s: Scenario, history: Record<string, { tsUs: number; rate: string }[]> | undefined): FundingConfig {
   const f = s.execution.funding;
@@ -70,12 +70,10 @@ export function exchangeAccount(s: Scenario, marginAsset: string): SimAccountCon
   return { balance: key === undefined ? '0' : a.balances[key], leverage: a.leverage, brackets, liquidationFeeRate: a.liquidationFeeRate };
 }
 
-function bookSource(s: Scenario): BookSource {
-  return s.data.book === 'top-of-book' ? 'bookTicker' : s.data.book;
-}
-
-export function dataKind(mode: BookMode): string {
-  return mode === 'depth' ? 'full depth (diffs + snapshots)' : 'top of book only (bookTicker + trades)';
+/** `fused`: the book is the fused book (data.book auto, depth data, the bookTicker stream replayed). */
+export function dataKind(mode: BookMode, fused = false): string {
+  if (mode !== 'depth') return 'top of book only (bookTicker + trades)';
+  return fused ? 'full depth (diffs + snapshots) fused with the real-time bookTicker top' : 'full depth (diffs + snapshots)';
 }
 
 /** Builds the real exchange, trading core and recorder of a scenario. */
@@ -91,7 +89,7 @@ export function realParts(ctx: PartsContext): RealParts {
     selfTradePrevention: s.execution.selfTradePrevention,
     partialFills: s.execution.partialFills,
     funding: fundingConfig(s, data.fundingHistory),
-    bookSource: bookSource(s),
+    bookSource: bookSourceOf(s.data.book),
     account: exchangeAccount(s, instruments[0].spec.marginAsset),
   });
   const balances = Object.keys(s.account.balances)

@@ -9,6 +9,25 @@
  * it, one that comes after it is compared with the top of book remembered for that `u` (the last
  * `RECENT_TOPS` depth events are remembered). A bookTicker whose `u` never matches is counted in
  * `total` only.
+ *
+ * The fused book (`fused`): that oracle covers only the bookTickers whose `u` lines up with a depth
+ * event (~1 % on real recordings). Every bookTicker is also checked against the fused book (a
+ * `MarketBook` of source `auto`, the book both sides of a backtest read), while the depth book is
+ * in sync:
+ *   - `depthAgreed`: the depth book's best (bid and ask, price and quantity) at the bookTicker's
+ *     arrival equals the bookTicker (what a depth-only book gets right); `depthPriceAgreed`: the
+ *     best bid and ask prices do;
+ *   - `fusedAgreed` / `fusedPriceAgreed`: the same for the fused book once the bookTicker is applied;
+ *   - `stale`: its `u` is at or below the depth book's last applied `u` (the depth book is newer;
+ *     the fused book rightly keeps the depth top);
+ *   - `mismatched`: anything else, and every depth event after which the fused book's best is not
+ *     the newest of (depth top, last bookTicker): the fused book is wrong (or the bookTicker was
+ *     crossed / one-sided, which Binance does not send). Not clean.
+ * Lag (`lag*Us`): for each bookTicker newer than the depth book at its arrival, the receive time
+ * from it to the first depth event whose final update id `u` reaches its `u` (the depth event that
+ * contains the change the bookTicker showed), in µs; median and 99th percentile per symbol over a
+ * deterministic subsample. Measured on ids, not on prices: the depth book may never show a given
+ * bookTicker's best (a later change at the same levels supersedes it within one conflated event).
  */
 import { MarketBook } from './market-book.ts';
 import type { BookTicker, MarketEvent } from '../model/events.ts';
@@ -32,6 +51,8 @@ export interface SymbolCheck {
   tradeIdGaps: number;
   markPrices: number;
   bookTicker: { total: number; checked: number; matched: number };
+  /** Every bookTicker against the fused book (see the header). */
+  fused: FusedCheck;
   firstTsUs: number | null;
   lastTsUs: number | null;
   /** Median of receive − exchange time, µs (a steady recorder clock offset shows here). */
@@ -39,6 +60,25 @@ export interface SymbolCheck {
   finalBook: { bestBid: string | null; bestAsk: string | null; bidLevels: number; askLevels: number; valid: boolean };
   /** First few bookTicker mismatches, for diagnosis. */
   mismatches: { updateId: number; expected: string; replayed: string }[];
+}
+
+export interface FusedCheck {
+  /** bookTickers that arrived while the depth book was in sync. */
+  compared: number;
+  /** Best bid and ask prices and quantities equal. */
+  depthAgreed: number;
+  fusedAgreed: number;
+  /** Best bid and ask prices equal (quantities may differ). */
+  depthPriceAgreed: number;
+  fusedPriceAgreed: number;
+  stale: number;
+  mismatched: number;
+  /** bookTickers newer than the depth book at their arrival (the lag is measured on these). */
+  ahead: number;
+  lagMedianUs: number | null;
+  lagP99Us: number | null;
+  /** First few fused-book mismatches, for diagnosis. */
+  mismatches: { updateId: number; expected: string; fused: string }[];
 }
 
 export interface CheckReport {
@@ -49,6 +89,23 @@ export interface CheckReport {
   skippedStreams: Record<string, number>;
   /** A store's files checked against their partitions' meta.json (store inputs only). */
   store?: StoreIntegrity;
+}
+
+function topOf(b: { bestBidTicks(): number; bestBidLots(): number; bestAskTicks(): number; bestAskLots(): number }): Top {
+  return { bidTicks: b.bestBidTicks(), bidLots: b.bestBidLots(), askTicks: b.bestAskTicks(), askLots: b.bestAskLots() };
+}
+
+/** Equal prices, an empty side (NaN) equal to an empty side. */
+function samePrice(a: number, b: number): boolean {
+  return a === b || (a !== a && b !== b);
+}
+
+function sameTop(a: Top, b: Top): boolean {
+  return samePrice(a.bidTicks, b.bidTicks) && a.bidLots === b.bidLots && samePrice(a.askTicks, b.askTicks) && a.askLots === b.askLots;
+}
+
+function samePrices(a: Top, b: Top): boolean {
+  return samePrice(a.bidTicks, b.bidTicks) && samePrice(a.askTicks, b.askTicks);
 }
 
 const RECENT_TOPS = 4096;
@@ -64,6 +121,45 @@ interface Top {
   askLots: number;
 }
 
+/** A deterministic subsample (every `stride`-th value) of at most MAX_OFFSET_SAMPLES values. */
+class Subsample {
+  private values = new Float64Array(1024);
+  private count = 0;
+  private stride = 1;
+  private seen = 0;
+
+  add(v: number): void {
+    if (this.seen++ % this.stride !== 0) return;
+    if (this.count === this.values.length) {
+      if (this.values.length < MAX_OFFSET_SAMPLES) {
+        const grown = new Float64Array(this.values.length * 2);
+        grown.set(this.values);
+        this.values = grown;
+      } else {
+        for (let i = 0; i < this.count / 2; i++) this.values[i] = this.values[2 * i];
+        this.count = Math.floor(this.count / 2);
+        this.stride *= 2;
+      }
+    }
+    this.values[this.count++] = v;
+  }
+
+  /** The median (mean of the two middle values, rounded, for an even count); null when empty. */
+  median(): number | null {
+    if (this.count === 0) return null;
+    const sorted = this.values.slice(0, this.count).sort();
+    const mid = this.count >> 1;
+    return this.count % 2 === 1 ? sorted[mid] : Math.round((sorted[mid - 1] + sorted[mid]) / 2);
+  }
+
+  /** The q-quantile by the nearest-rank rule (the ceil(q·n)-th smallest); null when empty. */
+  quantile(q: number): number | null {
+    if (this.count === 0) return null;
+    const sorted = this.values.slice(0, this.count).sort();
+    return sorted[Math.min(this.count - 1, Math.max(0, Math.ceil(q * this.count) - 1))];
+  }
+}
+
 class SymbolChecker {
   readonly stats: SymbolCheck;
   private readonly recentTops = new Map<number, Top>(); // u → top of book right after that diff (in sync only)
@@ -72,10 +168,19 @@ class SymbolChecker {
   private readonly market: MarketBook;
   private lastTradeId = -1;
   private lastAggLastId = -1;
-  private offsets = new Float64Array(1024);
-  private offsetCount = 0;
-  private offsetStride = 1;
-  private offsetSeen = 0;
+  private readonly offsets = new Subsample();
+  /** The fused book (source auto), checked against every bookTicker. */
+  private readonly fusedBook: MarketBook;
+  /** Top of the depth book after the last diff applied in sync (read only while the depth book is valid, i.e. after such a diff). */
+  private lastTop: Top = { bidTicks: NaN, bidLots: 0, askTicks: NaN, askLots: 0 };
+  /** The last bookTicker seen (its u and top), for the check after each depth event. */
+  private lastTicker: BookTicker | null = null;
+  /** bookTickers ahead of the depth book waiting for a depth event to reach their u: ids and receive times, FIFO from `aheadHead`. */
+  private aheadU: number[] = [];
+  private aheadRxUs: number[] = [];
+  private aheadHead = 0;
+  private depthRxUs = 0;
+  private readonly lags = new Subsample();
 
   constructor(readonly instrument: Instrument) {
     // Every diff applied with the book in sync (also diffs replayed from the buffer when the
@@ -86,9 +191,12 @@ class SymbolChecker {
         if (e.type === 'gap' && this.stats.gapList.length < MAX_GAPS_LISTED) this.stats.gapList.push({ tsUs: e.tsExchangeUs, prevU: e.expectedId, pu: e.prevFinalUpdateId, U: e.firstUpdateId, u: e.finalUpdateId });
       },
     });
+    this.fusedBook = new MarketBook(instrument.symbol, 'auto');
     this.stats = {
       depthEvents: 0, snapshots: 0, gaps: 0, gapList: [], resyncs: 0, crossed: 0, trades: 0, aggTrades: 0, tradeIdGaps: 0, markPrices: 0,
-      bookTicker: { total: 0, checked: 0, matched: 0 }, firstTsUs: null, lastTsUs: null, clockOffsetUs: null,
+      bookTicker: { total: 0, checked: 0, matched: 0 },
+      fused: { compared: 0, depthAgreed: 0, fusedAgreed: 0, depthPriceAgreed: 0, fusedPriceAgreed: 0, stale: 0, mismatched: 0, ahead: 0, lagMedianUs: null, lagP99Us: null, mismatches: [] },
+      firstTsUs: null, lastTsUs: null, clockOffsetUs: null,
       finalBook: { bestBid: null, bestAsk: null, bidLevels: 0, askLevels: 0, valid: false }, mismatches: [],
     };
   }
@@ -97,15 +205,21 @@ class SymbolChecker {
     const s = this.stats;
     if (s.firstTsUs === null || e.tsExchangeUs < s.firstTsUs) s.firstTsUs = e.tsExchangeUs;
     if (s.lastTsUs === null || e.tsExchangeUs > s.lastTsUs) s.lastTsUs = e.tsExchangeUs;
-    this.sampleOffset(e.tsReceiveUs - e.tsExchangeUs);
+    this.offsets.add(e.tsReceiveUs - e.tsExchangeUs);
     switch (e.type) {
       case 'snapshot':
         s.snapshots++;
+        this.depthRxUs = e.tsReceiveUs;
         this.market.applySnapshot(e);
+        this.fusedBook.applySnapshot(e);
+        this.checkFusedAfterDepth();
         break;
       case 'depth':
         s.depthEvents++;
+        this.depthRxUs = e.tsReceiveUs;
         this.market.applyDiff(e);
+        this.fusedBook.applyDiff(e);
+        this.checkFusedAfterDepth();
         break;
       case 'trade':
         s.trades++;
@@ -119,6 +233,7 @@ class SymbolChecker {
         break;
       case 'bookTicker':
         this.onBookTicker(e);
+        this.checkFusedTicker(e);
         break;
       case 'markPrice':
         s.markPrices++;
@@ -130,7 +245,18 @@ class SymbolChecker {
     if (u < 0) return;
     const book = this.market.depthBook;
     const top: Top = { bidTicks: book.bestBidTicks(), bidLots: book.bestBidLots(), askTicks: book.bestAskTicks(), askLots: book.bestAskLots() };
+    this.lastTop = top;
     this.lastAppliedU = u;
+    // The depth stream has reached these bookTickers' changes: their lag ends here.
+    while (this.aheadHead < this.aheadU.length && this.aheadU[this.aheadHead] <= u) {
+      this.lags.add(this.depthRxUs - this.aheadRxUs[this.aheadHead]);
+      this.aheadHead++;
+    }
+    if (this.aheadHead > 1024 && this.aheadHead * 2 > this.aheadU.length) {
+      this.aheadU = this.aheadU.slice(this.aheadHead);
+      this.aheadRxUs = this.aheadRxUs.slice(this.aheadHead);
+      this.aheadHead = 0;
+    }
     this.recentTops.set(u, top);
     if (this.recentTops.size > RECENT_TOPS) this.recentTops.delete(this.recentTops.keys().next().value!);
     const waiting = this.pending.get(u);
@@ -154,6 +280,61 @@ class SymbolChecker {
     }
   }
 
+  /** Every bookTicker while the depth book is in sync: depth-only vs fused agreement, and the start of its lag. */
+  private checkFusedTicker(bt: BookTicker): void {
+    this.lastTicker = bt;
+    this.fusedBook.applyTicker(bt);
+    const depth = this.market.depthBook;
+    if (!depth.isValid() || bt.updateId < 0) return;
+    const f = this.stats.fused;
+    f.compared++;
+    if (sameTop(this.lastTop, bt)) f.depthAgreed++;
+    if (samePrices(this.lastTop, bt)) f.depthPriceAgreed++;
+    const fusedTop = topOf(this.fusedBook.book);
+    if (sameTop(fusedTop, bt)) f.fusedAgreed++;
+    if (samePrices(fusedTop, bt)) f.fusedPriceAgreed++;
+    if (bt.updateId <= depth.lastUpdateId()) {
+      f.stale++;
+      return;
+    }
+    f.ahead++;
+    this.aheadU.push(bt.updateId);
+    this.aheadRxUs.push(bt.tsReceiveUs);
+    if (!sameTop(fusedTop, bt)) this.fusedMismatch(bt, fusedTop);
+  }
+
+  /** After a depth event: the fused book's best is the last bookTicker's if that is newer than the depth book, else the depth book's. */
+  private checkFusedAfterDepth(): void {
+    const depth = this.market.depthBook;
+    if (!depth.isValid()) {
+      // Out of sync: bookTickers waiting for their depth event will never see it in this chain.
+      this.aheadU.length = 0;
+      this.aheadRxUs.length = 0;
+      this.aheadHead = 0;
+      return;
+    }
+    const t = this.lastTicker;
+    const fusedTop = topOf(this.fusedBook.book);
+    if (t !== null && t.updateId > depth.lastUpdateId()) {
+      if (!sameTop(fusedTop, t)) this.fusedMismatch(t, fusedTop);
+    } else {
+      const depthTop = topOf(depth);
+      if (!sameTop(fusedTop, depthTop)) this.fusedMismatch({ ...depthTop, updateId: depth.lastUpdateId() }, fusedTop);
+    }
+  }
+
+  private fusedMismatch(expected: Top & { updateId?: number }, fused: Top): void {
+    const f = this.stats.fused;
+    f.mismatched++;
+    if (f.mismatches.length < MAX_MISMATCHES) f.mismatches.push({ updateId: expected.updateId ?? this.market.depthBook.lastUpdateId(), expected: this.fmtTop(expected), fused: this.fmtTop(fused) });
+  }
+
+  private fmtTop(t: Top): string {
+    const i = this.instrument;
+    const p = (x: number) => (Number.isNaN(x) ? '-' : i.ticksToPrice(x));
+    return `${p(t.bidTicks)}x${i.lotsToQty(t.bidLots)} / ${p(t.askTicks)}x${i.lotsToQty(t.askLots)}`;
+  }
+
   private compare(bt: BookTicker, top: Top): void {
     const s = this.stats.bookTicker;
     s.checked++;
@@ -170,33 +351,14 @@ class SymbolChecker {
     }
   }
 
-  /** Keeps a deterministic subsample (every `stride`-th value) of at most MAX_OFFSET_SAMPLES offsets. */
-  private sampleOffset(v: number): void {
-    if (this.offsetSeen++ % this.offsetStride !== 0) return;
-    if (this.offsetCount === this.offsets.length) {
-      if (this.offsets.length < MAX_OFFSET_SAMPLES) {
-        const grown = new Float64Array(this.offsets.length * 2);
-        grown.set(this.offsets);
-        this.offsets = grown;
-      } else {
-        for (let i = 0; i < this.offsetCount / 2; i++) this.offsets[i] = this.offsets[2 * i];
-        this.offsetCount = Math.floor(this.offsetCount / 2);
-        this.offsetStride *= 2;
-      }
-    }
-    this.offsets[this.offsetCount++] = v;
-  }
-
   finish(): SymbolCheck {
     const s = this.stats;
     s.gaps = this.market.sync.counters.gaps;
     s.resyncs = this.market.sync.counters.resyncs;
     s.crossed = this.market.sync.counters.crossed;
-    if (this.offsetCount > 0) {
-      const sorted = this.offsets.slice(0, this.offsetCount).sort();
-      const mid = this.offsetCount >> 1;
-      s.clockOffsetUs = this.offsetCount % 2 === 1 ? sorted[mid] : Math.round((sorted[mid - 1] + sorted[mid]) / 2);
-    }
+    s.clockOffsetUs = this.offsets.median();
+    s.fused.lagMedianUs = this.lags.median();
+    s.fused.lagP99Us = this.lags.quantile(0.99);
     const b = this.market.depthBook;
     const i = this.instrument;
     s.finalBook = {
@@ -237,7 +399,8 @@ export class DataChecker {
 }
 
 /**
- * Clean means: no gaps, no crossed book, no trade-id gaps, every checked bookTicker matched, a
+ * Clean means: no gaps, no crossed book, no trade-id gaps, every checked bookTicker matched, the
+ * fused book never disagreed with the newest of depth and bookTicker, a
  * symbol with depth events ends with its book in sync (depth without a usable snapshot never syncs,
  * so nothing could be checked: that is a finding, not a pass), and (a store) every file is what its
  * partition's meta.json recorded. Leftovers of dead writers are reported but do not make data
@@ -252,6 +415,7 @@ export function isClean(report: CheckReport): boolean {
       s.crossed === 0 &&
       s.tradeIdGaps === 0 &&
       s.bookTicker.checked === s.bookTicker.matched &&
+      s.fused.mismatched === 0 &&
       (s.depthEvents === 0 || s.finalBook.valid),
   );
 }

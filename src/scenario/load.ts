@@ -15,7 +15,7 @@ import { ConfigError, MakerError } from '../core/errors.ts';
 import { normalizeDecimal } from '../model/decimal.ts';
 import type { FeeRates } from '../sim-exchange/index.ts';
 import { parseSyntheticConfig, type SyntheticConfig } from '../synthetic/index.ts';
-import { parseTraderConfig, type TraderConfig } from '../trader/index.ts';
+import { parseTraderConfig, type BookSource, type TraderConfig } from '../trader/index.ts';
 import { SCENARIO_SCHEMA, fieldAt, type Field, type StreamName } from './schema.ts';
 import { parseTimeRange, type TimeRange } from './time-range.ts';
 
@@ -108,6 +108,22 @@ export function loadScenarioFile(file: string, opts: LoadOptions = {}): Scenario
   return parseScenario(text, file, opts);
 }
 
+/** `data.book` in the book keeper's words (`MarketBook`'s `BookSource`). */
+export function bookSourceOf(book: Scenario['data']['book']): BookSource {
+  return book === 'top-of-book' ? 'bookTicker' : book;
+}
+
+/**
+ * The `decision` section with the strategy's book source: `decision.bookSource` when written, else
+ * the one `data.book` gives the exchange, so both sides read the same kind of book by default.
+ * Anything but a mapping is passed on unchanged for the trader's parser to reject.
+ */
+function decisionWithBook(decision: unknown, book: Scenario['data']['book']): unknown {
+  if (decision === undefined || decision === null) return { bookSource: bookSourceOf(book) };
+  if (typeof decision !== 'object' || Array.isArray(decision) || 'bookSource' in decision) return decision;
+  return { ...decision, bookSource: bookSourceOf(book) };
+}
+
 /** Parses and validates scenario text. `file` is only used in messages. */
 export function parseScenario(text: string, file = '', opts: LoadOptions = {}): Scenario {
   const lineCounter = new LineCounter();
@@ -126,7 +142,7 @@ export function parseScenario(text: string, file = '', opts: LoadOptions = {}): 
 
   let trader: TraderConfig;
   try {
-    trader = parseTraderConfig({ signal: raw.signals ?? undefined, strategy: raw.strategy, risk: raw.risk ?? undefined, oms: raw.oms ?? undefined, decision: raw.decision ?? undefined }, 'trader');
+    trader = parseTraderConfig({ signal: raw.signals ?? undefined, strategy: raw.strategy, risk: raw.risk ?? undefined, oms: raw.oms ?? undefined, decision: decisionWithBook(raw.decision, v.data.book) }, 'trader');
   } catch (e) {
     if (e instanceof ConfigError) {
       // The trader names keys `trader.<section>.…`; the scenario's sections are top-level (`signals` for its `signal`).

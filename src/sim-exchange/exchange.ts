@@ -5,7 +5,7 @@
 import type { BookView, L2Book } from '../book/index.ts';
 import { MarketBook, type BookSource } from '../marketdata/index.ts';
 import type { Rng } from '../core/random.ts';
-import type { AggTrade, FlatDepthDiff, MarketEvent, MarketEventType, MarkPrice, Trade } from '../model/events.ts';
+import type { AggTrade, BookTicker, FlatDepthDiff, MarketEvent, MarketEventType, MarkPrice, Trade } from '../model/events.ts';
 import type { Instrument } from '../model/instrument.ts';
 import type { AccountSync, ExecutionReport, Liquidity, OrderRequest, SimVenue, VenueCommand, VenueEvent, VenueOrder } from '../model/venue.ts';
 import { OrderFilters, REJECT, type FilterMarket, type Reject } from './filters.ts';
@@ -41,7 +41,7 @@ function refreshLevels(depleted: Map<number, number>, ticks: ArrayLike<number>, 
 
 /** Everything the exchange keeps about one symbol. */
 class SymbolState implements SymbolFunding, MarginSymbol {
-  /** The replayed book (depth, or top of book from bookTickers): marketdata's one book keeper. */
+  /** The replayed book (fused depth + bookTicker by default, depth only, or top of book): marketdata's one book keeper. */
   readonly marketBook: MarketBook;
   readonly filters: OrderFilters;
   readonly makerRate: ScaledDecimal;
@@ -198,7 +198,7 @@ export class SimExchange implements SimVenue {
         if (s.resting.length > 0) this.afterBookChange(s, t);
         return;
       case 'bookTicker':
-        s.marketBook.applyTicker(e);
+        if (!s.marketBook.applyTicker(e)) return; // stale (older than the depth book): nothing changed
         if (s.depletedBid.size > 0) s.depletedBid.delete(e.bidTicks);
         if (s.depletedAsk.size > 0) s.depletedAsk.delete(e.askTicks);
         if (s.resting.length > 0) this.afterBookChange(s, t);
@@ -235,6 +235,14 @@ export class SimExchange implements SimVenue {
     if (s.depletedAsk.size > 0) refreshLevels(s.depletedAsk, d.askTicks, d.askStart, d.askEnd);
     if (s.resting.length > 0) this.afterBookChange(s, t);
     if (this.account !== null) this.checkMargin(s, t);
+  }
+
+  /**
+   * A bookTicker in an object the replay refills for the next one: the same as `onMarketEvent` of
+   * it (which keeps no reference to a bookTicker).
+   */
+  onFlatBookTicker(e: BookTicker, atUs: number = matchTimeUs(e)): void {
+    this.onMarketEvent(e, atUs);
   }
 
   /**

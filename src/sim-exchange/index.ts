@@ -8,9 +8,15 @@
  * Units: prices integer ticks, quantities integer lots, times integer µs; commission, funding,
  * rates and mark prices are exact decimal strings (BigInt arithmetic, never rounded).
  *
- * Book. One replayed book per symbol (`L2Book` + `BookSync`, fed with depth diffs and snapshots, or
- * with bookTickers when the data is top of book only). Our orders are overlaid on it, never
- * inserted: `book(symbol)` is exactly the replayed book. What our taker fills take from a level
+ * Book. One replayed book per symbol (`MarketBook`, marketdata/market-book.ts): by default (book
+ * source `auto`) the fused book, i.e. the depth book (`L2Book` + `BookSync`, diffs and snapshots)
+ * with every bookTicker newer than it (update id above the book's) laid over its top: the ticker's
+ * best bid/ask and quantities, the levels crossing them removed, until the next depth event
+ * restores those levels and applies (the diff is authoritative). So post-only checks, taker walks
+ * and crossing checks read the real-time best, not the conflated depth stream's, and the overlay's
+ * level changes reach the queue model like any other (F6). Source `depth` is the depth book alone,
+ * `bookTicker` (or data that is top of book only) a 1-level book from bookTickers. Our orders are
+ * overlaid on the book, never inserted: `book(symbol)` is exactly the replayed book. What our taker fills take from a level
  * is remembered and subtracted from that level until the market next updates it (F1). While the
  * replayed book is invalid (a sequence gap, until the next snapshot) matching uses the levels it
  * still holds; the engine decides whether to trade then. docs/SIM_EXCHANGE.md has the long form,

@@ -17,7 +17,7 @@
  * the rows of one symbol's table files by the store order (ts_receive_us, seq, table rank, date),
  * and merge.ts merges the rows of one table with de-duplication for the writer.
  */
-import { flatViewOf, type DepthDiff, type FlatDepthDiff, type MarketEvent, type MarketEventType } from '../model/events.ts';
+import { flatViewOf, type BookTicker, type DepthDiff, type FlatDepthDiff, type MarketEvent, type MarketEventType } from '../model/events.ts';
 import { readEvents, type ReadOptions, type ReplayBatch } from './reader.ts';
 import { TABLES, type ListColumn, type RowBlock } from './schema.ts';
 
@@ -42,7 +42,12 @@ export interface EventBatch {
    * The arrays may be shared with the batch: read them before the batch is released.
    */
   flatDepthAt(k: number, out: FlatDepthDiff): void;
+  /** Fills `out` with event k, which must be a bookTicker (no allocation). */
+  bookTickerAt(k: number, out: WritableBookTicker): void;
 }
+
+/** A `BookTicker` a driver refills in place for each bookTicker it delivers (see `MarketSink.onFlatBookTicker`). */
+export type WritableBookTicker = { -readonly [K in keyof BookTicker]: BookTicker[K] };
 
 /** Sources of event batches, sync or async; a plain `MarketEvent[]` counts as an `ArrayBatch`. */
 export type EventBatches = AsyncIterable<MarketEvent[] | EventBatch> | Iterable<MarketEvent[] | EventBatch>;
@@ -82,6 +87,9 @@ export class ArrayBatch implements EventBatch {
       out.finalUpdateId = e.lastUpdateId;
       out.prevFinalUpdateId = -1;
     }
+  }
+  bookTickerAt(k: number, out: WritableBookTicker): void {
+    copyTicker(this.events[k] as BookTicker, out);
   }
 }
 
@@ -225,6 +233,31 @@ export class ColumnarBatch implements EventBatch {
     out.askStart = at.offsets[i];
     out.askEnd = at.offsets[i + 1];
   }
+  bookTickerAt(k: number, out: WritableBookTicker): void {
+    const i = this.rowOf[k];
+    const c = this.blocks[this.tableOf[k]].columns as Record<string, Float64Array>;
+    out.symbol = this.batch.symbol;
+    out.tsExchangeUs = c.ts_exchange_us[i];
+    out.tsReceiveUs = c.ts_receive_us[i];
+    out.tsTransactUs = this.tsMatchUsAt(k);
+    out.updateId = c.update_id[i];
+    out.bidTicks = c.bid_price_ticks[i];
+    out.bidLots = c.bid_qty_lots[i];
+    out.askTicks = c.ask_price_ticks[i];
+    out.askLots = c.ask_qty_lots[i];
+  }
+}
+
+function copyTicker(e: BookTicker, out: WritableBookTicker): void {
+  out.symbol = e.symbol;
+  out.tsExchangeUs = e.tsExchangeUs;
+  out.tsReceiveUs = e.tsReceiveUs;
+  out.tsTransactUs = e.tsTransactUs;
+  out.updateId = e.updateId;
+  out.bidTicks = e.bidTicks;
+  out.bidLots = e.bidLots;
+  out.askTicks = e.askTicks;
+  out.askLots = e.askLots;
 }
 
 const EMPTY_F64 = new Float64Array(0);
@@ -275,6 +308,9 @@ export class MergedBatch implements EventBatch {
   }
   flatDepthAt(k: number, out: FlatDepthDiff): void {
     this.parts[this.part[k]].flatDepthAt(this.row[k], out);
+  }
+  bookTickerAt(k: number, out: WritableBookTicker): void {
+    this.parts[this.part[k]].bookTickerAt(this.row[k], out);
   }
 }
 

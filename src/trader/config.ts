@@ -27,7 +27,12 @@ export interface DecisionConfig {
   minIntervalUs: number;
   /** Periodic decision (signal drift, order ages) on the grid of multiples of this, µs; 0 = off. */
   requoteIntervalUs: number;
-  /** 'auto': depth diffs/snapshots once any was seen for the symbol, bookTicker before that. */
+  /**
+   * 'auto': bookTickers until a depth diff/snapshot is seen for the symbol, then the fused book (the
+   * depth book with every newer bookTicker laid over its top; marketdata/market-book.ts). 'depth':
+   * diffs and snapshots only. 'bookTicker': a 1-level book. In a scenario, `data.book` sets it
+   * unless `decision.bookSource` is written.
+   */
   bookSource: BookSource;
   /** 'auto': mark price events once any was seen, the mid before that. */
   markSource: MarkSource;

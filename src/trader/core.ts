@@ -49,7 +49,7 @@ import { EventBus } from '../core/bus.ts';
 import type { Clock } from '../core/clock.ts';
 import { US_PER_DAY } from '../core/clock.ts';
 import { ConfigError } from '../core/errors.ts';
-import type { FlatDepthDiff, MarketEvent, MarketEventType } from '../model/events.ts';
+import type { BookTicker, FlatDepthDiff, MarketEvent, MarketEventType } from '../model/events.ts';
 import type { Instrument } from '../model/instrument.ts';
 import { formatScaled, parseScaled } from '../model/money.ts';
 import type { Intent, RiskDecision } from '../model/trading.ts';
@@ -294,8 +294,7 @@ export class TradingCore implements TraderPort {
         this.afterBook(p);
         return;
       case 'bookTicker':
-        p.market.applyTicker(e);
-        this.afterBook(p);
+        if (p.market.applyTicker(e)) this.afterBook(p); // false: stale, older than the depth book
         return;
       case 'trade':
       case 'aggTrade':
@@ -326,6 +325,14 @@ export class TradingCore implements TraderPort {
     if (this.ignores('depth', p)) return;
     p.market.applyFlatDiff(d);
     this.afterBook(p);
+  }
+
+  /**
+   * A bookTicker in an object the replay refills for the next one: the same as `onMarketEvent` of
+   * it (which keeps no reference to a bookTicker: the book copies its numbers).
+   */
+  onFlatBookTicker(e: BookTicker): void {
+    this.onMarketEvent(e);
   }
 
   /**

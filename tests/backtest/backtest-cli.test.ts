@@ -38,8 +38,13 @@ const MINUTE = 'data.range=2024-01-01T00:00:00Z..2024-01-01T00:00:29Z';
  * orders (conserved volume), own taker fills deplete the replayed book, and self-trade prevention
  * expires the maker; on quickstart's first 10 min fills went 1,388 → 1,449 (more, smaller partial
  * fills) and filled quantity 2.765 → 2.735 BTC.
+ * Updated for issue 9's fused book (was sha256:d93f5afa…8f3d): both sides now read the depth book
+ * with the synthetic market's real-time bookTickers laid over its top (the synthetic depth stream
+ * is conflated like Binance's), so GTX orders that crossed the real best are rejected -5022 instead
+ * of resting and filling; on quickstart's 10 min fills went 1,446 → 1,100, orders placed
+ * 2,087 → 2,560, filled notional 168,748 → 126,697 USDT (measured with data.book=depth vs auto).
  */
-const GOLDEN_QUICKSTART_MINUTE = 'sha256:d93f5afaa82c51ff92a6f250ac94452dba1ea14f4e1348d82eba06255e608f3d';
+const GOLDEN_QUICKSTART_MINUTE = 'sha256:0192c05ec57ba10a9d790791ff18a0ad997e2be23ca7d4b6469b5cfdd276a456';
 
 describe('maker backtest (synthetic)', () => {
   it('runs quickstart, prints the summary as JSON and writes a complete run directory', () => {
@@ -50,7 +55,7 @@ describe('maker backtest (synthetic)', () => {
     const summary = JSON.parse(r.stdout);
     expect(summary.determinism.eventLogHash).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(summary.engine.marketEvents).toBeGreaterThan(3_000);
-    expect(summary.dataKind).toMatch(/full depth/);
+    expect(summary.dataKind).toMatch(/full depth .*fused with the real-time bookTicker top/);
     expect(summary.runId).toMatch(/^quickstart-s42-[0-9a-f]{12}$/);
     // --out is the parent: the run directory is <out>/<run-id>/, and outDir says so.
     const out = join(reports, summary.runId);

@@ -86,7 +86,8 @@ describe('data quality of a backtest', () => {
     expect(m.drawdown.maxAbs).toBeGreaterThanOrEqual(loss - 1e-9);
     expect(m.equity.initial).toBe(Number(initialCapital));
     expect(m.equity.final).toBeCloseTo(Number(initialCapital) - loss, 9);
-    expect(m.pnl.finalEquity).toBe('9998.17695004');
+    // Moved with issue 9's fused book (was 9998.17695004): fewer fills of GTX orders that crossed the real-time best.
+    expect(m.pnl.finalEquity).toBe('9998.5270187');
     expect(m.pnl.asset).toBe('USDT');
   });
 

@@ -30,6 +30,19 @@ function errorOf(text: string, opts = {}): ScenarioError {
 }
 
 describe('parseScenario', () => {
+  it('data.book drives the strategy\'s book source too, unless decision.bookSource is written (fails before issue 9: always auto)', () => {
+    const withBook = (book: string, decision = '') => parseScenario(BASE.replace('  source: synthetic\n', `  source: synthetic\n  book: ${book}\n`) + decision, 'x.yaml').trader.decision.bookSource;
+    expect(parseScenario(BASE, 'x.yaml').trader.decision.bookSource).toBe('auto');
+    expect(withBook('depth')).toBe('depth');
+    expect(withBook('top-of-book')).toBe('bookTicker');
+    expect(withBook('auto')).toBe('auto');
+    // Another decision key keeps the book from data.book; an explicit bookSource wins.
+    expect(withBook('top-of-book', 'decision:\n  minIntervalUs: 1000\n')).toBe('bookTicker');
+    expect(withBook('top-of-book', 'decision:\n  bookSource: depth\n')).toBe('depth');
+    const bad = errorOf(BASE + 'decision:\n  bookSource: fused\n');
+    expect(`${bad.message} ${bad.location.field ?? ''}`).toMatch(/bookSource/);
+  });
+
   it('fills defaults and resolves the trader sections', () => {
     const s = parseScenario(BASE, 'x.yaml');
     expect(s.seed).toBe(3);

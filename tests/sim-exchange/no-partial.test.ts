@@ -91,13 +91,14 @@ describe('lazy replay entry points', () => {
     expect(eager.out.flat(2).some((r) => (r as { execType?: string }).execType === 'TRADE')).toBe(true);
   });
 
-  it('refuses only bookTickers once depth is kept and prints with no resting order once trades are seen', () => {
+  it('refuses prints with no resting order once trades are seen (bookTickers only with a depth-source book)', () => {
     const ex = exchange();
     expect(ex.accepts('bookTicker', 'BTCUSDT')).toBe(true);
     expect(ex.accepts('trade', 'BTCUSDT')).toBe(true); // the trade source is not settled yet
     ex.onMarketEvent(trade(1, ASK, 1, 'buy'));
     ex.onMarketEvent(standardBook(2));
-    expect(ex.accepts('bookTicker', 'BTCUSDT')).toBe(false);
+    expect(ex.accepts('bookTicker', 'BTCUSDT')).toBe(true); // auto: fused, bookTickers are laid over the depth book
+    expect(exchange({ bookSource: 'depth' }).accepts('bookTicker', 'BTCUSDT')).toBe(false);
     expect(ex.accepts('trade', 'BTCUSDT')).toBe(false);
     expect(ex.accepts('depth', 'BTCUSDT')).toBe(true);
     expect(ex.accepts('markPrice', 'BTCUSDT')).toBe(true);

@@ -23,8 +23,9 @@ function levels(b: BookView, side: 'bid' | 'ask', n = Infinity): number[] {
   return out;
 }
 
-function newExchange(registry: SpecRegistry, crossingFills = true): TestExchange {
+function newExchange(registry: SpecRegistry, crossingFills = true, bookSource: 'auto' | 'depth' = 'auto'): TestExchange {
   return new TestExchange({
+    bookSource,
     instruments: [registry.get('BTCUSDT')],
     rng: new Rng('real'),
     queueModel: { model: 'risk-averse' },
@@ -34,9 +35,9 @@ function newExchange(registry: SpecRegistry, crossingFills = true): TestExchange
 }
 
 describe('SimExchange on real BTCUSDT data', () => {
-  it.skipIf(!haveReal)('with no orders, its book equals the replayed book after every depth event', async () => {
+  it.skipIf(!haveReal)('with no orders, its depth-source book equals the replayed book after every depth event', async () => {
     const { registry, events } = await load();
-    const ex = newExchange(registry);
+    const ex = newExchange(registry, true, 'depth');
     const ref = new BookSync(new L2Book('BTCUSDT'));
     let compared = 0;
     for (const e of events) {
@@ -58,6 +59,48 @@ describe('SimExchange on real BTCUSDT data', () => {
     expect(levels(a, 'bid')).toEqual(levels(ref.book, 'bid'));
     expect(levels(a, 'ask')).toEqual(levels(ref.book, 'ask'));
     expect(ex.drainReports()).toEqual([]);
+  });
+
+  it.skipIf(!haveReal)('fused (default): the top is the newest of depth and bookTicker, the levels behind it the depth book\'s', async () => {
+    const { registry, events } = await load();
+    const ex = newExchange(registry);
+    const ref = new BookSync(new L2Book('BTCUSDT'));
+    let tickerTop: number[] = [];
+    let tickerU = -1;
+    let overlaid = 0;
+    let checked = 0;
+    for (const e of events) {
+      ex.onMarketEvent(e);
+      if (e.type === 'depth') ref.applyDiff(e);
+      else if (e.type === 'snapshot') ref.applySnapshot(e);
+      else if (e.type === 'bookTicker') {
+        tickerTop = [e.bidTicks, e.bidLots, e.askTicks, e.askLots];
+        tickerU = e.updateId;
+      } else continue;
+      const a = ex.book('BTCUSDT');
+      const b = ref.book;
+      if (!b.isValid()) continue;
+      checked++;
+      const top = [a.bestBidTicks(), a.bestBidLots(), a.bestAskTicks(), a.bestAskLots()];
+      if (tickerU > b.lastUpdateId()) {
+        overlaid++;
+        expect(top).toEqual(tickerTop);
+        expect(a.lastUpdateId()).toBe(tickerU);
+      } else {
+        expect(top).toEqual([b.bestBidTicks(), b.bestBidLots(), b.bestAskTicks(), b.bestAskLots()]);
+        expect(a.lastUpdateId()).toBe(b.lastUpdateId());
+      }
+      // Behind the top (10 levels past the worse of the two bests), the depth book's own levels.
+      if (checked % 997 === 0) {
+        const deepBid = Math.min(a.bestBidTicks(), b.bestBidTicks()) - 1;
+        const deepAsk = Math.max(a.bestAskTicks(), b.bestAskTicks()) + 1;
+        for (let p = deepBid; p > deepBid - 10; p--) expect(a.qtyAt('bid', p)).toBe(b.qtyAt('bid', p));
+        for (let p = deepAsk; p < deepAsk + 10; p++) expect(a.qtyAt('ask', p)).toBe(b.qtyAt('ask', p));
+      }
+    }
+    expect(checked).toBeGreaterThan(10_000);
+    // The depth stream is conflated: the bookTicker is ahead of it a good part of the time.
+    expect(overlaid / checked).toBeGreaterThan(0.2);
   });
 
   it.skipIf(!haveReal)('a bid 3 ticks below the touch fills only when sell prints reach its price', async () => {

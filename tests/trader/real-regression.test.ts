@@ -5,6 +5,9 @@
 // optimisations of the decision path (commit 0ac05fb); a refactor that changes any intent (quotes or
 // reason text), trim, denial or command on this sample changes a digest. Record new digests only
 // for an intended behaviour change, and say so in the commit.
+// The three recorded cases read the depth book alone (`bookSource: 'depth'`, the default before the
+// fused book of issue 9), so they keep pinning the decision path; the last case pins the default
+// fused book (depth + bookTicker overlay), recorded when it became the default.
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EventBus } from '../../src/core/bus.ts';
@@ -111,6 +114,7 @@ const CASES: { name: string; filling: boolean; config: TraderConfigInput; expect
     config: {
       strategy: { kind: 'glft', gammaPerTick: 0.05, sizeLots: 2, maxPositionLots: 20, levels: 1, requoteToleranceTicks: 1 },
       risk: { maxPositionLots: 20 },
+      decision: { bookSource: 'depth' },
     },
     expected: { digest: 'ca3e86cae1130475', decisions: 3929, commands: 978, fills: 0, positionLots: 0 },
   },
@@ -121,6 +125,7 @@ const CASES: { name: string; filling: boolean; config: TraderConfigInput; expect
       strategy: { kind: 'glft', gammaPerTick: 0.05, sizeLots: 2, maxPositionLots: 8, levels: 2, requoteToleranceTicks: 1 },
       risk: { maxPositionLots: 8 },
       oms: { modifyMode: 'cancel-replace' },
+      decision: { bookSource: 'depth' },
     },
     expected: { digest: 'c4f6a83c1835be35', decisions: 6116, commands: 4226, fills: 152, positionLots: 0 },
   },
@@ -140,9 +145,18 @@ const CASES: { name: string; filling: boolean; config: TraderConfigInput; expect
         tilt: { obiTicksPerUnit: 2, maxTiltTicks: 3 },
       },
       risk: { maxPositionLots: 6, maxOpenOrders: 4 },
-      decision: { obiSource: 'levels', minIntervalUs: 20_000 },
+      decision: { obiSource: 'levels', minIntervalUs: 20_000, bookSource: 'depth' },
     },
     expected: { digest: 'be0efb4f90220a6f', decisions: 4433, commands: 3481, fills: 906, positionLots: 3 },
+  },
+  {
+    name: 'GLFT 2 levels, filling gateway, fused book (default)',
+    filling: true,
+    config: {
+      strategy: { kind: 'glft', gammaPerTick: 0.05, sizeLots: 2, maxPositionLots: 8, levels: 2, requoteToleranceTicks: 1 },
+      risk: { maxPositionLots: 8 },
+    },
+    expected: { digest: '5d1ad6a6789084f0', decisions: 6028, commands: 4208, fills: 96, positionLots: 0 },
   },
 ];
 

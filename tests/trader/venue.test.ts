@@ -200,13 +200,15 @@ describe('TradingCore venue events', () => {
   it('accepts() is pure and agrees with what onMarketEvent ignores', () => {
     const { core } = quoting();
     const counters = { ...core.counters };
-    expect(core.accepts('bookTicker', SYMBOL)).toBe(false); // auto: depth seen
+    expect(core.accepts('bookTicker', SYMBOL)).toBe(true); // auto, depth seen: fused (laid over the depth book)
     expect(core.accepts('depth', SYMBOL)).toBe(true);
     expect(core.accepts('trade', SYMBOL)).toBe(true);
     expect(core.accepts('bookTicker', 'ETHUSDT')).toBe(true); // not ours: delivered, counted as ignored
     expect(core.counters).toEqual(counters);
-    core.onMarketEvent({ type: 'bookTicker', symbol: SYMBOL, tsExchangeUs: T0, tsReceiveUs: T0, tsTransactUs: T0, updateId: -1, bidTicks: 1, bidLots: 1, askTicks: 2, askLots: 1 });
-    expect(core.counters.bookUpdates).toBe(counters.bookUpdates);
+    const depth = new TradingCore({ clock: new SimClock(T0), instruments: [INSTRUMENT], config: { ...FIXED_CONFIG, decision: { bookSource: 'depth' } }, initialBalance: [] });
+    expect(depth.accepts('bookTicker', SYMBOL)).toBe(false);
+    depth.onMarketEvent({ type: 'bookTicker', symbol: SYMBOL, tsExchangeUs: T0, tsReceiveUs: T0, tsTransactUs: T0, updateId: -1, bidTicks: 1, bidLots: 1, askTicks: 2, askLots: 1 });
+    expect(depth.counters.bookUpdates).toBe(0);
     const tob = new TradingCore({ clock: new SimClock(T0), instruments: [INSTRUMENT], config: { ...FIXED_CONFIG, decision: { bookSource: 'bookTicker' } }, initialBalance: [] });
     expect(tob.accepts('depth', SYMBOL)).toBe(false);
     expect(tob.accepts('snapshot', SYMBOL)).toBe(false);

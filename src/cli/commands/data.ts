@@ -69,7 +69,10 @@ export function registerData(program: Command): void {
       'Replays raw recordings (any format `maker import` reads) or a store directory through the Binance ' +
         'book sync and reports per symbol: depth events, sequence gaps, resyncs, crossed books, trades, ' +
         'trade-id gaps, the bookTicker oracle (bookTickers whose u equals a depth event\'s final u must show ' +
-        'the replayed best bid/ask exactly: total / checked / matched), first/last exchange time, the median ' +
+        'the replayed best bid/ask exactly: total / checked / matched), the fused book against every bookTicker ' +
+        '(share of bookTickers whose best bid/ask the depth book alone and the fused book show, fused mismatches) and ' +
+        'the depth-vs-bookTicker lag (median / p99 of the receive time from a bookTicker ahead of the depth book to the ' +
+        'first depth event reaching its update id), first/last exchange time, the median ' +
         'receive-minus-exchange clock offset and the final book.\n\n' +
         'Messages of streams maker does not map are skipped and counted (skippedStreams).\n\n' +
         'A store is first checked file by file against the SHA-256, size and row count its partitions\' ' +
@@ -225,6 +228,15 @@ export function formatReport(report: CheckReport): string {
     out.push(`  trades          ${s.trades.toLocaleString('en-US')}${s.aggTrades > 0 ? ` (aggTrades ${s.aggTrades.toLocaleString('en-US')})` : ''}, id gaps ${s.tradeIdGaps}${ok(s.tradeIdGaps > 0)}`);
     out.push(`  bookTicker      total ${bt.total.toLocaleString('en-US')}, checked ${bt.checked}, matched ${bt.matched}${ok(bt.checked !== bt.matched)}`);
     for (const m of s.mismatches) out.push(`    mismatch at u=${m.updateId}: bookTicker ${m.expected}, replayed book ${m.replayed}`);
+    const f = s.fused;
+    if (f.compared > 0) {
+      const pct = (n: number) => `${((100 * n) / f.compared).toFixed(1)} %`;
+      out.push(`  fused book      ${f.compared.toLocaleString('en-US')} bookTickers in sync: ${f.ahead.toLocaleString('en-US')} ahead of the depth book, ${f.stale.toLocaleString('en-US')} stale (depth newer), mismatched ${f.mismatched}${ok(f.mismatched > 0)}`);
+      out.push(`    best bid/ask prices equal the bookTicker's: depth book ${pct(f.depthPriceAgreed)}, fused book ${pct(f.fusedPriceAgreed)} (with quantities ${pct(f.depthAgreed)} / ${pct(f.fusedAgreed)})`);
+      for (const m of f.mismatches) out.push(`    fused mismatch at u=${m.updateId}: expected ${m.expected}, fused book ${m.fused}`);
+      const ms = (us: number | null) => (us === null ? '-' : `${(us / 1000).toFixed(1)} ms`);
+      out.push(`  depth lag       median ${ms(f.lagMedianUs)}, p99 ${ms(f.lagP99Us)} (receive time from a bookTicker ahead of the depth book to the first depth event reaching its u)`);
+    }
     out.push(`  clock offset    ${s.clockOffsetUs === null ? '-' : `${(s.clockOffsetUs / 1000).toFixed(1)} ms`} (median receive - exchange time)`);
     const fb = s.finalBook;
     out.push(`  final book      bid ${fb.bestBid ?? '-'} / ask ${fb.bestAsk ?? '-'}, levels ${fb.bidLevels} / ${fb.askLevels}${fb.valid ? '' : ` (not in sync)${s.depthEvents > 0 ? '  <-- problem' : ''}`}`);
