@@ -8,5 +8,5 @@ export { LocalExchange, type AccountState, type LocalExchangeOptions } from './l
 export { ExchangeServer, type ExchangeServerConfig, type ExchangeServerOptions } from './server.ts';
 export { StreamHub, type StreamHubOptions } from './stream-hub.ts';
 export { DepthConflater, parseStreamName } from './streams.ts';
-export { syntheticMarket } from './market-source.ts';
+export { storeMarket, syntheticMarket } from './market-source.ts';
 export { ListenKeys, orderTradeUpdate, tradeLite } from './user-stream.ts';

@@ -32,6 +32,12 @@ export interface LocalExchangeOptions {
   clockUs?: () => number;
   /** Events read ahead of the replay (default 20,000). */
   readAhead?: number;
+  /**
+   * Data time the replay starts at (mapped to the moment `start()` is called): events before it are
+   * delivered at once (the book is built up to it), then the market runs on the clock from there.
+   * Default: the first event's time.
+   */
+  startDataUs?: number;
 }
 
 export interface AccountState {
@@ -213,7 +219,7 @@ export class LocalExchange {
           break;
         }
         if (r.value.length === 0) continue;
-        if (Number.isNaN(this.firstDataUs)) this.firstDataUs = r.value[0].tsExchangeUs;
+        if (Number.isNaN(this.firstDataUs)) this.firstDataUs = Math.max(r.value[0].tsExchangeUs, this.o.startDataUs ?? -Infinity);
         if (this.bufferPos > 0) {
           this.buffer = this.buffer.slice(this.bufferPos);
           this.bufferPos = 0;

@@ -1,6 +1,10 @@
 // `maker exchange` as a user starts it: a real process on a free port, the JSON line with the
 // URLs and the test account, a signed request with those credentials, and a clean stop on SIGTERM.
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import WebSocket from 'ws';
+import { EXCHANGE_INFO, HBT_BTC, haveReal } from '../support/shared-data.ts';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -37,12 +41,63 @@ describe('maker exchange', () => {
     expect(stderr).toBe('');
   }, 90_000);
 
-  it('says loudly what is not implemented yet (exit 2)', () => {
-    const r = spawnSync(process.execPath, [BIN, 'exchange', '--store', 'data/store'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  it('says loudly what is not implemented yet, and what is wrong with an option (exit 2)', () => {
+    const r = spawnSync(process.execPath, [BIN, 'exchange', '--accounts', 'accounts.yaml'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/--store: replaying a store in `maker exchange` is not implemented yet/);
+    expect(r.stderr).toMatch(/--accounts: accounts files are not implemented yet/);
+    const nostore = spawnSync(process.execPath, [BIN, 'exchange', '--store', '/nonexistent/store'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    expect(nostore.status).toBe(2);
+    expect(nostore.stderr).toMatch(/--store: \/nonexistent\/store does not exist/);
     const bad = spawnSync(process.execPath, [BIN, 'exchange', '--speed', '0'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--speed must be a positive number/);
   }, 90_000);
+});
+
+describe('maker exchange --store', () => {
+  it.skipIf(!haveReal)('replays an imported recording from --from, with its book on REST and streams at server time', async () => {
+    const store = mkdtempSync(join(tmpdir(), 'maker-ex-store-'));
+    try {
+      const imp = spawnSync(process.execPath, [BIN, 'import', HBT_BTC, '--spec', EXCHANGE_INFO, '--out', store, '--quiet'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+      expect(imp.status).toBe(0);
+      const child = spawn(process.execPath, [BIN, 'exchange', '--store', store, '--symbols', 'BTCUSDT', '--from', '2024-08-08T23:58:00Z', '--speed', '5', '--port', '0', '--json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (c) => (stderr += String(c)));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      try {
+        const line = await Promise.race([
+          new Promise<string>((resolve) => createInterface({ input: child.stdout }).once('line', resolve)),
+          new Promise<string>((_, reject) => setTimeout(() => reject(new Error(`no JSON line within 60 s; stderr: ${stderr}`)), 60_000)),
+        ]);
+        const { rest } = JSON.parse(line) as { rest: string };
+        type Info = { symbols: { symbol: string; filters: { filterType: string; minPrice?: string; maxPrice?: string }[] }[] };
+        const ei = (await (await fetch(`${rest}/fapi/v1/exchangeInfo`)).json()) as Info;
+        const spec = (JSON.parse(readFileSync(EXCHANGE_INFO, 'utf8')) as Info).symbols.find((x) => x.symbol === 'BTCUSDT')!;
+        const price = (i: Info['symbols'][number]) => i.filters.find((f) => f.filterType === 'PRICE_FILTER')!;
+        // The recording's spec (the store's), not the synthetic one.
+        expect(Number(price(ei.symbols[0]).minPrice)).toBe(Number(price(spec).minPrice));
+        expect(Number(price(ei.symbols[0]).maxPrice)).toBe(Number(price(spec).maxPrice));
+        const d = (await (await fetch(`${rest}/fapi/v1/depth?symbol=BTCUSDT&limit=5`)).json()) as { lastUpdateId: number; bids: [string, string][]; asks: [string, string][] };
+        // BTCUSDT around 2024-08-08 23:58 UTC traded near 61,000 USDT.
+        expect(Number(d.bids[0][0])).toBeGreaterThan(55_000);
+        expect(Number(d.bids[0][0])).toBeLessThan(Number(d.asks[0][0]));
+        expect(d.lastUpdateId).toBeGreaterThan(0);
+        const ws = new WebSocket(`${rest.replace('http', 'ws')}/ws/btcusdt@bookTicker`);
+        const msg = await new Promise<{ E: number; b: string }>((resolve, reject) => {
+          ws.once('message', (m) => resolve(JSON.parse(String(m))));
+          ws.once('error', reject);
+          setTimeout(() => reject(new Error('no bookTicker within 10 s')), 10_000);
+        });
+        ws.close();
+        expect(Math.abs(msg.E - Date.now())).toBeLessThan(10_000);
+        expect(Number(msg.b)).toBeGreaterThan(55_000);
+      } finally {
+        child.kill('SIGTERM');
+      }
+      expect(await exited).toBe(0);
+      expect(stderr).toBe('');
+    } finally {
+      rmSync(store, { recursive: true, force: true });
+    }
+  }, 180_000);
 });

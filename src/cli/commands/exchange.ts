@@ -1,11 +1,14 @@
 /**
  * `maker exchange`: serves a local Binance USDⓈ-M exchange on loopback until SIGINT/SIGTERM. The
- * market is the synthetic market (the store replay comes next); orders meet it through the
+ * market is the synthetic market or a store's replay (--store, --from); orders meet it through the
  * backtest's simulated exchange. Prints the URLs and the test account; `--json`: one JSON line.
  */
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.ts';
-import { ExchangeServer, LocalExchange, syntheticMarket, type ApiAccount } from '../../exchange-fake/index.ts';
+import { existsSync } from 'node:fs';
+import { ExchangeServer, LocalExchange, storeMarket, syntheticMarket, type ApiAccount, type LocalExchangeOptions } from '../../exchange-fake/index.ts';
+import type { Instrument } from '../../model/instrument.ts';
+import { parseTimeRange } from '../../scenario/index.ts';
 import { Rng } from '../../core/random.ts';
 import { syntheticInstrument } from '../../synthetic/index.ts';
 
@@ -17,6 +20,8 @@ interface ExchangeCliOptions {
   speed: string;
   json: boolean;
   store?: string;
+  venue: string;
+  from?: string;
   accounts?: string;
 }
 
@@ -41,7 +46,8 @@ export function registerExchange(program: Command): void {
       'Starts a local exchange that speaks Binance USDⓈ-M REST (/fapi/v1/...): exchangeInfo, time, ping, depth, ' +
         'ticker/bookTicker, and signed order endpoints (POST/PUT/DELETE/GET order, openOrders, allOpenOrders) with ' +
         "Binance's HMAC-SHA256 signing, timestamp/recvWindow checks and error codes. The market is the synthetic " +
-        'market replayed in real time (or --speed times faster); orders fill against it through the same simulated ' +
+        'market, or a store\'s data (--store, from --from on), replayed with its recorded spacing in real time (or --speed ' +
+        'times faster), its times mapped onto the wall clock; orders fill against it through the same simulated ' +
         'exchange as `maker backtest` (queue model, fees, Binance reject codes).\n\n' +
         'WebSocket market streams on the same port: <symbol>@depth (250 ms), @depth@100ms, @depth@500ms, @depth@0ms, ' +
         '@trade, @aggTrade, @bookTicker, @markPrice[@1s], as /ws/<streams>, /stream?streams=... or SUBSCRIBE, with or without ' +
@@ -50,20 +56,21 @@ export function registerExchange(program: Command): void {
         'TRADE_LITE, listenKeyExpired.\n\n' +
         'WebSocket API on /ws-fapi/v1: order.place, order.modify, order.cancel, order.status, userDataStream.start/ping/stop.\n\n' +
         'Not yet served (issue 10, next): ACCOUNT_UPDATE, Ed25519 keys and ws-fapi sessions, account/positions/balance ' +
-        'endpoints, rate-limit enforcement, fault injection, replaying a store (--store), accounts files.\n\n' +
+        'endpoints, rate-limit enforcement, fault injection, funding, accounts files.\n\n' +
         'Stops on SIGINT/SIGTERM, closing every connection.',
     )
     .option('--port <n>', 'TCP port (0: a free one)', '8090')
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
-    .option('--symbols <list>', 'comma-separated symbols of the synthetic market', 'BTCUSDT')
+    .option('--symbols <list>', 'comma-separated symbols to serve (of the store with --store)', 'BTCUSDT')
     .option('--seed <n>', 'seed of the synthetic market', '1')
     .option('--speed <x>', 'replay speed (1 = real time)', '1')
-    .option('--store <dir>', 'replay a store instead of the synthetic market (not implemented yet)')
+    .option('--store <dir>', 'replay this store (maker import --out <dir>) instead of the synthetic market')
+    .option('--venue <name>', 'venue directory in the store', 'binance-usdm')
+    .option('--from <utc>', 'with --store: start the replay at this UTC time (the book is built up to it at once), e.g. 2024-08-08T23:54:00Z')
     .option('--accounts <file>', 'accounts YAML with API keys and balances (not implemented yet)')
     .option('--json', 'print one JSON line {rest, ws, wsApi, accounts} on stdout, then nothing else', false)
-    .addHelpText('after', '\nExamples:\n  maker exchange\n  maker exchange --port 0 --json\n  maker exchange --symbols BTCUSDT,ETHUSDT --speed 10')
+    .addHelpText('after', '\nExamples:\n  maker exchange\n  maker exchange --port 0 --json\n  maker exchange --symbols BTCUSDT,ETHUSDT --speed 10\n  maker exchange --store data/store --symbols BTCUSDT --from 2024-08-08T23:54:00Z --speed 10')
     .action(async (opts: ExchangeCliOptions) => {
-      if (opts.store !== undefined) throw new ConfigError('--store: replaying a store in `maker exchange` is not implemented yet (issue 10); the synthetic market is served', { field: '--store' });
       if (opts.accounts !== undefined) throw new ConfigError('--accounts: accounts files are not implemented yet (issue 10); the built-in test account is used', { field: '--accounts' });
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--port must be 0..65535, got "${opts.port}"`, { field: '--port' });
@@ -71,15 +78,33 @@ export function registerExchange(program: Command): void {
       const symbols = opts.symbols.split(',').map((s) => s.trim()).filter((s) => s !== '');
       for (const s of symbols) if (!/^[A-Z0-9]{2,20}$/.test(s)) throw new ConfigError(`--symbols: "${s}" is not an upper-case symbol such as BTCUSDT`, { field: '--symbols' });
       if (symbols.length === 0) throw new ConfigError('--symbols: at least one symbol', { field: '--symbols' });
-      const instruments = symbols.map((s) => syntheticInstrument(s));
-      const startUs = Date.now() * 1000;
+      let fromUs: number | undefined;
+      if (opts.from !== undefined) {
+        if (opts.store === undefined) throw new ConfigError('--from needs --store (the synthetic market starts now)', { field: '--from' });
+        try {
+          fromUs = parseTimeRange(`${opts.from}..${opts.from}`).fromUs;
+        } catch (e) {
+          throw new ConfigError(`--from: ${(e as Error).message} (e.g. 2024-08-08T23:54:00Z)`, { field: '--from' });
+        }
+      }
+      let instruments: Instrument[];
+      let source: LocalExchangeOptions['source'];
+      if (opts.store !== undefined) {
+        if (!existsSync(opts.store)) throw new ConfigError(`--store: ${opts.store} does not exist (import data with maker import --out ${opts.store})`, { field: '--store' });
+        ({ instruments, source } = await storeMarket(opts.store, opts.venue, symbols));
+      } else {
+        instruments = symbols.map((s) => syntheticInstrument(s));
+        source = syntheticMarket(instruments, opts.seed, Date.now() * 1000, 30 * 86_400 * speed);
+      }
       const accounts = [DEFAULT_ACCOUNT];
       const ex = new LocalExchange({
         instruments,
-        source: syntheticMarket(instruments, opts.seed, startUs, 30 * 86_400 * speed),
+        source,
         speed,
         accounts,
-        execution: { rng: new Rng(`exchange/${opts.seed}`), queueModel: { model: 'prob-power', variant: 2, power: 3 }, fees: { default: { makerRate: '0.0002', takerRate: '0.0005' } } },
+        startDataUs: fromUs,
+        // Funding is not simulated by the local exchange yet: data funding times would not line up with server time.
+        execution: { rng: new Rng(`exchange/${opts.seed}`), queueModel: { model: 'prob-power', variant: 2, power: 3 }, fees: { default: { makerRate: '0.0002', takerRate: '0.0005' } }, funding: { mode: 'off' } },
       });
       const server = new ExchangeServer(ex, accounts);
       const bound = await server.listen({ port, host: opts.host });
@@ -89,7 +114,7 @@ export function registerExchange(program: Command): void {
       if (opts.json) process.stdout.write(`${JSON.stringify(info)}\n`);
       else {
         process.stdout.write(
-          `maker exchange: local Binance USDⓈ-M on ${info.rest} (synthetic ${symbols.join(', ')}, speed ${speed}×)\n` +
+          `maker exchange: local Binance USDⓈ-M on ${info.rest} (${opts.store === undefined ? 'synthetic' : `store ${opts.store}`} ${symbols.join(', ')}, speed ${speed}×)\n` +
             `  REST     ${info.rest}/fapi/v1/...\n` +
             `  streams  ${info.ws}/ws/<stream>, ${info.ws}/stream?streams=... (also under /public, /market)\n` +
             `  ws-fapi  ${info.wsApi}\n` +
