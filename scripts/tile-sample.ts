@@ -5,7 +5,7 @@
  *   node --import tsx scripts/tile-sample.ts [--hours 24] [--out .bench-cache]
  *
  * How a tile is made (tile 0 is the recording unchanged; tile k >= 1 is tile 0 with):
- * - times: every ts_receive, ts_exchange and ts_transact + k·P, where P = (last − first receive
+ * - times: every ts_receive, ts_exchange and ts_transact (match time T, of every stream) + k·P, where P = (last − first receive
  *   time of the sample) + 1 ms, so receive times never step back across a tile boundary;
  * - update ids (depth U/u/pu and bookTicker u): + k·D with D = u_last − pu_bridge + 1, where
  *   u_last is the sample's last depth `u` and pu_bridge the `pu` of the diff that bridges the REST
@@ -33,7 +33,7 @@ import type { Instrument } from '../src/model/instrument.ts';
 import { StoreWriter, type Compression } from '../src/store/index.ts';
 import { HBT_BTC, loadRealEvents, realSpecs } from './shared-data.ts';
 
-const TILE_VERSION = 2;
+const TILE_VERSION = 3;
 export const SAMPLE = HBT_BTC;
 export const TILE_VENUE = 'binance-usdm';
 export const TILE_SYMBOL = 'BTCUSDT';
@@ -103,7 +103,9 @@ function* tile(events: MarketEvent[], p: Plan, k: number): Generator<MarketEvent
   const dtr = k * p.tradeIdStep;
   for (let i = 0; i < events.length; i++) {
     const e = events[i];
-    const ts = { tsReceiveUs: e.tsReceiveUs + dt, tsExchangeUs: e.tsExchangeUs + dt };
+    // Every time an event carries moves with it, the match time T included (T left behind would put a
+    // tile's prints and bookTickers in tile 0's past on the exchange's match-time clock).
+    const ts = e.type === 'markPrice' ? { tsReceiveUs: e.tsReceiveUs + dt, tsExchangeUs: e.tsExchangeUs + dt } : { tsReceiveUs: e.tsReceiveUs + dt, tsExchangeUs: e.tsExchangeUs + dt, tsTransactUs: e.tsTransactUs + dt };
     switch (e.type) {
       case 'snapshot':
         break;
