@@ -16,6 +16,7 @@ import type { MarketEvent } from '../model/events.ts';
 import type { Instrument } from '../model/instrument.ts';
 import type { ExecutionReport, OrderRequest, VenueCommand, VenueEvent } from '../model/venue.ts';
 import { SimExchange, type SimExchangeOptions } from '../sim-exchange/index.ts';
+import { Portfolio } from '../portfolio/index.ts';
 import type { ApiAccount } from './auth.ts';
 import { OrderTable } from './orders.ts';
 
@@ -32,6 +33,10 @@ export interface LocalExchangeOptions {
   clockUs?: () => number;
   /** Events read ahead of the replay (default 20,000). */
   readAhead?: number;
+  /** Starting wallet of every account per margin asset (default 10,000 of each instruments' margin asset). */
+  balances?: Readonly<Record<string, string>>;
+  /** Leverage of every account and symbol (default 20). */
+  leverage?: number;
   /**
    * Data time the replay starts at (mapped to the moment `start()` is called): events before it are
    * delivered at once (the book is built up to it), then the market runs on the clock from there.
@@ -46,6 +51,8 @@ export interface AccountState {
   readonly orders: OrderTable;
   /** Submitted requests by client order id until their first report. */
   readonly pending: Map<string, OrderRequest>;
+  /** The account's ledger (the backtest's exact portfolio): balances and positions from fills, fees and funding. */
+  readonly portfolio: Portfolio;
 }
 
 export type MarketListener = (e: MarketEvent, atUs: number) => void;
@@ -87,7 +94,10 @@ export class LocalExchange {
     for (const account of o.accounts) {
       const sim = new SimExchange({ ...o.execution, rng: o.execution.rng.fork(`account/${account.name}`), instruments: o.instruments, firstOrderId });
       firstOrderId += 1_000_000_000;
-      this.accounts.set(account.apiKey, { account, sim, orders: new OrderTable(this.instruments), pending: new Map() });
+      const portfolio = new Portfolio({ get: (sym: string) => this.instruments.get(sym)! }, { defaults: { leverage: o.leverage ?? 20 } });
+      const balances = o.balances ?? Object.fromEntries(o.instruments.map((i) => [i.spec.marginAsset, '10000']));
+      for (const asset of Object.keys(balances).sort()) portfolio.deposit({ asset, amount: balances[asset], tsUs: 0 });
+      this.accounts.set(account.apiKey, { account, sim, orders: new OrderTable(this.instruments), pending: new Map(), portfolio });
     }
   }
 
@@ -130,6 +140,15 @@ export class LocalExchange {
 
   book(symbol: string): BookView | undefined {
     return this.books.get(symbol)?.book;
+  }
+
+  /** Marks every symbol of the account's ledger at the current mid of the replayed book (before a snapshot of it). */
+  markToMid(a: AccountState): void {
+    for (const [symbol, sync] of this.books) {
+      const bid = sync.book.bestBidTicks();
+      const ask = sync.book.bestAskTicks();
+      if (Number.isFinite(bid) && Number.isFinite(ask) && bid < ask) a.portfolio.mark({ symbol, tsUs: this.clockUs(), priceTicks: (bid + ask) / 2 });
+    }
   }
 
   /** The mapped (server) time of a data time. */
@@ -202,7 +221,10 @@ export class LocalExchange {
 
   private absorb(a: AccountState, events: VenueEvent[]): void {
     for (const ev of events) {
-      if (ev.kind === 'report') a.orders.apply(ev.report, a.pending.get(ev.report.clientOrderId));
+      if (ev.kind === 'report') {
+        a.orders.apply(ev.report, a.pending.get(ev.report.clientOrderId));
+        a.portfolio.applyExecutionReport(ev.report);
+      } else if (ev.kind === 'funding') a.portfolio.applyFunding(ev.settlement);
       for (const l of this.accountListeners) l(a, ev);
     }
   }

@@ -8,7 +8,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Instrument } from '../model/instrument.ts';
+import { addScaled, divRoundHalfEven, formatScaled, parseDecimal, type ScaledDecimal } from '../model/money.ts';
 import type { OrderRequest, VenueEvent } from '../model/venue.ts';
+import { DEFAULT_LEVERAGE_BRACKETS, FALLBACK_LEVERAGE_BRACKETS } from '../sim-exchange/index.ts';
 import { Authenticator, type ApiAccount } from './auth.ts';
 import { bookTicker, DEPTH_LIMITS, depthSnapshot, exchangeInfo } from './encode.ts';
 import { BinanceError, ERR } from './errors.ts';
@@ -246,11 +248,84 @@ export class ExchangeServer {
       if (symbol !== undefined && !this.ex.instruments.has(symbol)) throw ERR.badSymbol();
       return { status: 200, body: a.orders.open(symbol).map((o) => a.orders.json(o)) };
     }));
+    r.set('GET /fapi/v1/leverageBracket', this.signed(({ params }) => {
+      const symbol = params.get('symbol');
+      if (symbol !== undefined && !this.ex.instruments.has(symbol)) throw ERR.badSymbol();
+      const out = [...this.ex.instruments.keys()].filter((s) => symbol === undefined || s === symbol).map((s) => leverageBrackets(s));
+      return { status: 200, body: symbol === undefined ? out : out[0] };
+    }));
+    for (const v of ['v2', 'v3']) {
+      r.set(`GET /fapi/${v}/balance`, this.signed((_, a) => ({ status: 200, body: this.balances(a) })));
+      r.set(`GET /fapi/${v}/account`, this.signed((_, a) => ({ status: 200, body: this.accountInfo(a) })));
+      r.set(`GET /fapi/${v}/positionRisk`, this.signed(({ params }, a) => ({ status: 200, body: this.positionRisk(a, params.get('symbol'), v === 'v3') })));
+    }
     r.set('DELETE /fapi/v1/allOpenOrders', this.signed(({ params }, a) => {
       const inst = this.instrument(params);
       for (const o of a.orders.open(inst.symbol)) this.ex.command(a, { kind: 'cancel', symbol: inst.symbol, clientOrderId: o.request.clientOrderId });
       return { status: 200, body: { code: 200, msg: 'The operation of cancel all open order is done.' } };
     }));
+  }
+
+  /** Margin assets of the account (those of the served instruments), sorted. */
+  private assets(): string[] {
+    return [...new Set([...this.ex.instruments.values()].map((i) => i.spec.marginAsset))].sort();
+  }
+
+  private balances(a: AccountState): Record<string, unknown>[] {
+    this.ex.markToMid(a);
+    const now = this.nowMs();
+    return this.assets().map((asset) => {
+      const s = a.portfolio.accountSnapshot(asset);
+      return { accountAlias: 'maker', asset, balance: dec8(s.walletBalance), crossWalletBalance: dec8(s.walletBalance), crossUnPnl: dec8(s.unrealizedPnl), availableBalance: dec8(s.availableBalance), maxWithdrawAmount: dec8(s.availableBalance), marginAvailable: true, updateTime: now };
+    });
+  }
+
+  private accountInfo(a: AccountState): Record<string, unknown> {
+    this.ex.markToMid(a);
+    const now = this.nowMs();
+    const assets = this.assets().map((asset) => {
+      const s = a.portfolio.accountSnapshot(asset);
+      return {
+        asset, walletBalance: dec8(s.walletBalance), unrealizedProfit: dec8(s.unrealizedPnl), marginBalance: dec8(s.equity), maintMargin: dec8(s.maintenanceMargin),
+        initialMargin: dec8(s.initialMargin), positionInitialMargin: dec8(s.initialMargin), openOrderInitialMargin: '0.00000000', crossWalletBalance: dec8(s.walletBalance),
+        crossUnPnl: dec8(s.unrealizedPnl), availableBalance: dec8(s.availableBalance), maxWithdrawAmount: dec8(s.availableBalance), marginAvailable: true, updateTime: now,
+      };
+    });
+    const sum = (k: 'walletBalance' | 'unrealizedProfit' | 'marginBalance' | 'maintMargin' | 'initialMargin' | 'availableBalance') =>
+      dec8(formatSum(assets.map((x) => x[k])));
+    const positions = [...this.ex.instruments.keys()].map((symbol) => {
+      const p = a.portfolio.positionSnapshot(symbol);
+      return {
+        symbol, initialMargin: dec8(p.initialMargin), maintMargin: dec8(p.maintenanceMargin), unrealizedProfit: dec8(p.unrealizedPnl), positionInitialMargin: dec8(p.initialMargin),
+        openOrderInitialMargin: '0', leverage: String(p.leverage), isolated: false, entryPrice: p.avgEntryPrice === null ? '0.0' : dec8(p.avgEntryPrice), breakEvenPrice: '0.0',
+        maxNotional: '0', positionSide: 'BOTH', positionAmt: p.positionQty, notional: signedNotional(p.notional, p.positionLots), isolatedWallet: '0', updateTime: now,
+      };
+    });
+    return {
+      feeTier: 0, canTrade: true, canDeposit: true, canWithdraw: true, updateTime: now, multiAssetsMargin: false, tradeGroupId: -1,
+      totalInitialMargin: sum('initialMargin'), totalMaintMargin: sum('maintMargin'), totalWalletBalance: sum('walletBalance'), totalUnrealizedProfit: sum('unrealizedProfit'),
+      totalMarginBalance: sum('marginBalance'), totalPositionInitialMargin: sum('initialMargin'), totalOpenOrderInitialMargin: '0.00000000', totalCrossWalletBalance: sum('walletBalance'),
+      totalCrossUnPnl: sum('unrealizedProfit'), availableBalance: sum('availableBalance'), maxWithdrawAmount: sum('availableBalance'), assets, positions,
+    };
+  }
+
+  private positionRisk(a: AccountState, symbol: string | undefined, onlyOpen: boolean): Record<string, unknown>[] {
+    if (symbol !== undefined && !this.ex.instruments.has(symbol)) throw ERR.badSymbol();
+    this.ex.markToMid(a);
+    const now = this.nowMs();
+    const out: Record<string, unknown>[] = [];
+    for (const sym of this.ex.instruments.keys()) {
+      if (symbol !== undefined && sym !== symbol) continue;
+      const p = a.portfolio.positionSnapshot(sym);
+      if (onlyOpen && p.positionLots === 0) continue;
+      out.push({
+        symbol: sym, positionAmt: p.positionQty, entryPrice: p.avgEntryPrice === null ? '0.0' : dec8(p.avgEntryPrice), breakEvenPrice: '0.0',
+        markPrice: p.markPrice === null ? '0.00000000' : dec8(p.markPrice), unRealizedProfit: dec8(p.unrealizedPnl), liquidationPrice: p.liquidationPrice === null ? '0' : dec8(p.liquidationPrice),
+        leverage: String(p.leverage), maxNotionalValue: '0', marginType: 'cross', isolatedMargin: '0.00000000', isAutoAddMargin: 'false', positionSide: 'BOTH',
+        notional: signedNotional(p.notional, p.positionLots), isolatedWallet: '0', initialMargin: dec8(p.initialMargin), maintMargin: dec8(p.maintenanceMargin), updateTime: now,
+      });
+    }
+    return out;
   }
 
   placeOrder(p: Map<string, string>, a: AccountState): Reply {
@@ -308,6 +383,43 @@ export class ExchangeServer {
     if (refusal !== undefined) throw refusal;
     return { status: 200, body: a.orders.json(o) };
   }
+}
+
+/** An exact decimal string at Binance's 8 decimals (half-even). */
+function dec8(s: string): string {
+  const d = parseDecimal(s);
+  const units = d.scale <= 8 ? d.units * 10n ** BigInt(8 - d.scale) : divRoundHalfEven(d.units, 10n ** BigInt(d.scale - 8));
+  const neg = units < 0n;
+  const digits = (neg ? -units : units).toString().padStart(9, '0');
+  return `${neg ? '-' : ''}${digits.slice(0, -8)}.${digits.slice(-8)}`;
+}
+
+function formatSum(values: string[]): string {
+  let acc: ScaledDecimal = { units: 0n, scale: 0 };
+  for (const v of values) acc = addScaled(acc, parseDecimal(v));
+  return formatScaled(acc.units, acc.scale);
+}
+
+/** `GET /fapi/v1/leverageBracket` of one symbol, from the simulated exchange's brackets. */
+function leverageBrackets(symbol: string): Record<string, unknown> {
+  const tiers = DEFAULT_LEVERAGE_BRACKETS[symbol] ?? FALLBACK_LEVERAGE_BRACKETS;
+  let floor = 0;
+  return {
+    symbol,
+    notionalCoef: 1.0,
+    brackets: tiers.map((t, i) => {
+      const cap = t.notionalCap === '' ? 9.223372036854776e18 : Number(t.notionalCap);
+      const b = { bracket: i + 1, initialLeverage: t.initialLeverage, notionalCap: cap, notionalFloor: floor, maintMarginRatio: Number(t.maintMarginRatio), cum: Number(t.cum) };
+      floor = cap;
+      return b;
+    }),
+  };
+}
+
+/** Binance's position notional carries the position's sign. */
+function signedNotional(notional: string, lots: number): string {
+  const n = dec8(notional);
+  return lots < 0 && !n.startsWith('-') && Number(n) !== 0 ? `-${n}` : n;
 }
 
 /** A request-level refusal among the events a command caused (REJECTED, CANCEL_REJECTED, MODIFY_REJECTED). */

@@ -44,7 +44,8 @@ export function registerExchange(program: Command): void {
     .summary('serve a local Binance USDⓈ-M exchange (REST and market streams) on loopback for clients and tests')
     .description(
       'Starts a local exchange that speaks Binance USDⓈ-M REST (/fapi/v1/...): exchangeInfo, time, ping, depth, ' +
-        'ticker/bookTicker, and signed order endpoints (POST/PUT/DELETE/GET order, openOrders, allOpenOrders) with ' +
+        'ticker/bookTicker, signed order endpoints (POST/PUT/DELETE/GET order, openOrders, allOpenOrders) and account ' +
+        'endpoints (v2/v3 balance, account, positionRisk; leverageBracket; a 10,000 wallet per margin asset) with ' +
         "Binance's HMAC-SHA256 signing, timestamp/recvWindow checks and error codes. The market is the synthetic " +
         'market, or a store\'s data (--store, from --from on), replayed with its recorded spacing in real time (or --speed ' +
         'times faster), its times mapped onto the wall clock; orders fill against it through the same simulated ' +
@@ -55,7 +56,7 @@ export function registerExchange(program: Command): void {
         'User data stream: POST/PUT/DELETE /fapi/v1/listenKey, then /ws/<listenKey> (or ?listenKey=): ORDER_TRADE_UPDATE, ' +
         'TRADE_LITE, listenKeyExpired.\n\n' +
         'WebSocket API on /ws-fapi/v1: order.place, order.modify, order.cancel, order.status, userDataStream.start/ping/stop.\n\n' +
-        'Not yet served (issue 10, next): ACCOUNT_UPDATE, Ed25519 keys and ws-fapi sessions, account/positions/balance ' +
+        'Not yet served (issue 10, next): ACCOUNT_UPDATE, Ed25519 keys and ws-fapi sessions, leverage/marginType changes, ' +
         'endpoints, rate-limit enforcement, fault injection, funding, accounts files.\n\n' +
         'Stops on SIGINT/SIGTERM, closing every connection.',
     )
