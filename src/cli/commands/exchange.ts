@@ -57,7 +57,7 @@ export function registerExchange(program: Command): void {
         'TRADE_LITE, listenKeyExpired.\n\n' +
         'WebSocket API on /ws-fapi/v1: order.place, order.modify, order.cancel, order.status, userDataStream.start/ping/stop.\n\n' +
         'Not yet served (issue 10, next): ACCOUNT_UPDATE, Ed25519 keys and ws-fapi sessions, leverage/marginType changes, ' +
-        'endpoints, rate-limit enforcement, fault injection, funding, accounts files.\n\n' +
+        'rate-limit enforcement, fault injection, funding, accounts files.\n\n' +
         'Stops on SIGINT/SIGTERM, closing every connection.',
     )
     .option('--port <n>', 'TCP port (0: a free one)', '8090')
