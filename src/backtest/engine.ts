@@ -247,7 +247,6 @@ export class BacktestEngine {
     const t = this.timing!;
     const exUs = new Float64Array(n);
     const locUs = new Float64Array(n);
-    const matchAt = (batch as { tsMatchUsAt?(k: number): number }).tsMatchUsAt?.bind(batch);
     const first = Number.isNaN(this.stats.firstUs);
     this.reserve(n);
     const base = this.fed;
@@ -256,7 +255,8 @@ export class BacktestEngine {
       t.stamp(e, batch.tsReceiveUsAt(k));
       exUs[k] = t.exchangeUs;
       locUs[k] = t.localUs;
-      let m = matchAt === undefined ? e : matchAt(k);
+      // Match time, never after the exchange time (a clock skew in the data cannot reorder past E).
+      let m = batch.tsMatchUsAt(k);
       if (!(m <= e)) m = e;
       this.enqueue(base + k, m);
     }

@@ -14,7 +14,7 @@
 import { BookSync, L2Book, type BookView } from '../book/index.ts';
 import type { MarketEvent } from '../model/events.ts';
 import type { Instrument } from '../model/instrument.ts';
-import type { ExecutionReport, OrderRequest, VenueCommand, VenueEvent } from '../model/venue.ts';
+import type { OrderRequest, VenueCommand, VenueEvent } from '../model/venue.ts';
 import { SimExchange, type SimExchangeOptions } from '../sim-exchange/index.ts';
 import { Portfolio } from '../portfolio/index.ts';
 import type { ApiAccount } from './auth.ts';
@@ -78,6 +78,7 @@ export class LocalExchange {
   private readonly marketListeners: MarketListener[] = [];
   private readonly accountListeners: AccountListener[] = [];
   private readonly tickListeners: ((nowUs: number) => void)[] = [];
+  private readonly errorListeners: ((e: Error) => void)[] = [];
   /** Events delivered so far. */
   eventsDelivered = 0;
   /** Last error of the data source (the replay stops there), if any. */
@@ -123,6 +124,11 @@ export class LocalExchange {
 
   onMarket(l: MarketListener): void {
     this.marketListeners.push(l);
+  }
+
+  /** Called once if reading the market data fails (the replay stops at what it had; `sourceError` keeps it). */
+  onSourceError(l: (e: Error) => void): void {
+    this.errorListeners.push(l);
   }
 
   /** Called after each step of the replay with the time it reached (conflated streams close their windows). */
@@ -251,10 +257,10 @@ export class LocalExchange {
     } catch (err) {
       this.sourceError = err instanceof Error ? err : new Error(String(err));
       this.sourceDone = true;
+      for (const l of this.errorListeners) l(this.sourceError);
     } finally {
       this.reading = false;
     }
   }
 }
 
-export type { ExecutionReport };

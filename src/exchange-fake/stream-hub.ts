@@ -203,11 +203,11 @@ export class StreamHub {
   private onMarket(e: MarketEvent, at: number): void {
     const sym = e.symbol.toLowerCase();
     if (e.type === 'snapshot') {
-      for (const [name, cf] of this.conflaters) if (cf.symbol === e.symbol) cf.reset();
+      for (const cf of this.conflaters.values()) if (cf.symbol === e.symbol) cf.reset();
       return;
     }
     if (e.type === 'depth') {
-      for (const [name, cf] of this.conflaters) if (cf.symbol === e.symbol) cf.add(e, at);
+      for (const cf of this.conflaters.values()) if (cf.symbol === e.symbol) cf.add(e, at);
       const raw = `${sym}@depth@0ms`;
       if (this.subs.get(raw)?.size) this.publish(raw, payloadOf(e, this.ex.instruments.get(e.symbol)!, (us) => this.ex.mapUs(us))!);
       return;

@@ -3,7 +3,7 @@
 // Binance's errors as ccxt's typed exceptions.
 import ccxt from 'ccxt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACCOUNT, startExchange } from './helpers.ts';
+import { ccxtRest, startExchange } from './helpers.ts';
 
 let h: Awaited<ReturnType<typeof startExchange>>;
 let c: InstanceType<typeof ccxt.binanceusdm>;
@@ -11,12 +11,7 @@ const SYM = 'BTC/USDT:USDT';
 
 beforeAll(async () => {
   h = await startExchange();
-  c = new ccxt.binanceusdm({ apiKey: ACCOUNT.apiKey, secret: ACCOUNT.secret, timeout: 5_000, options: { fetchCurrencies: false } });
-  const api = c.urls.api as Record<string, string>;
-  api.fapiPublic = api.fapiPrivate = `${h.base}/fapi/v1`;
-  api.fapiPublicV2 = api.fapiPrivateV2 = `${h.base}/fapi/v2`;
-  api.fapiPublicV3 = api.fapiPrivateV3 = `${h.base}/fapi/v3`;
-  await c.loadMarkets();
+  c = await ccxtRest(h.base);
 }, 30_000);
 
 afterAll(async () => {

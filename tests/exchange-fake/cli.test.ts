@@ -13,18 +13,43 @@ import { hmacHex } from '../../src/exchange-fake/index.ts';
 const ROOT = join(import.meta.dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'maker.js');
 
+interface Info {
+  rest: string;
+  ws: string;
+  wsApi: string;
+  accounts: { apiKey: string; secret: string }[];
+}
+
+/** Starts `maker exchange … --port 0 --json` and waits for its JSON line; `stop` sends SIGTERM and resolves to the exit code. */
+async function startCli(args: string[]): Promise<{ info: Info; stderr: () => string; stop: () => Promise<number | null> }> {
+  const child = spawn(process.execPath, [BIN, 'exchange', ...args, '--port', '0', '--json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (c) => (stderr += String(c)));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const stop = () => {
+    child.kill('SIGTERM');
+    return exited;
+  };
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const line = await Promise.race([
+      new Promise<string>((resolve) => createInterface({ input: child.stdout }).once('line', resolve)),
+      new Promise<string>((_, reject) => (timer = setTimeout(() => reject(new Error(`no JSON line within 60 s; stderr: ${stderr}`)), 60_000))),
+    ]);
+    return { info: JSON.parse(line) as Info, stderr: () => stderr, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 describe('maker exchange', () => {
   it('prints its URLs and account as one JSON line, serves signed requests, and stops cleanly on SIGTERM', async () => {
-    const child = spawn(process.execPath, [BIN, 'exchange', '--port', '0', '--json', '--symbols', 'BTCUSDT,ETHUSDT'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (c) => (stderr += String(c)));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const { info, stderr, stop } = await startCli(['--symbols', 'BTCUSDT,ETHUSDT']);
+    let code: number | null = null;
     try {
-      const line = await Promise.race([
-        new Promise<string>((resolve) => createInterface({ input: child.stdout }).once('line', resolve)),
-        new Promise<string>((_, reject) => setTimeout(() => reject(new Error(`no JSON line within 60 s; stderr: ${stderr}`)), 60_000)),
-      ]);
-      const info = JSON.parse(line) as { rest: string; ws: string; wsApi: string; accounts: { apiKey: string; secret: string }[] };
       expect(info.rest).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(info.wsApi).toBe(`${info.rest.replace('http', 'ws')}/ws-fapi/v1`);
       const ei = (await (await fetch(`${info.rest}/fapi/v1/exchangeInfo`)).json()) as { symbols: { symbol: string }[] };
@@ -35,10 +60,10 @@ describe('maker exchange', () => {
       expect(r.status).toBe(200);
       expect(await r.json()).toEqual([]);
     } finally {
-      child.kill('SIGTERM');
+      code = await stop();
     }
-    expect(await exited).toBe(0);
-    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stderr()).toBe('');
   }, 90_000);
 
   it('says loudly what is not implemented yet, and what is wrong with an option (exit 2)', () => {
@@ -60,20 +85,14 @@ describe('maker exchange --store', () => {
     try {
       const imp = spawnSync(process.execPath, [BIN, 'import', HBT_BTC, '--spec', EXCHANGE_INFO, '--out', store, '--quiet'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
       expect(imp.status).toBe(0);
-      const child = spawn(process.execPath, [BIN, 'exchange', '--store', store, '--symbols', 'BTCUSDT', '--from', '2024-08-08T23:58:00Z', '--speed', '5', '--port', '0', '--json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stderr = '';
-      child.stderr.on('data', (c) => (stderr += String(c)));
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      const { info, stderr, stop } = await startCli(['--store', store, '--symbols', 'BTCUSDT', '--from', '2024-08-08T23:58:00Z', '--speed', '5']);
+      const { rest } = info;
+      let code: number | null = null;
       try {
-        const line = await Promise.race([
-          new Promise<string>((resolve) => createInterface({ input: child.stdout }).once('line', resolve)),
-          new Promise<string>((_, reject) => setTimeout(() => reject(new Error(`no JSON line within 60 s; stderr: ${stderr}`)), 60_000)),
-        ]);
-        const { rest } = JSON.parse(line) as { rest: string };
-        type Info = { symbols: { symbol: string; filters: { filterType: string; minPrice?: string; maxPrice?: string }[] }[] };
-        const ei = (await (await fetch(`${rest}/fapi/v1/exchangeInfo`)).json()) as Info;
-        const spec = (JSON.parse(readFileSync(EXCHANGE_INFO, 'utf8')) as Info).symbols.find((x) => x.symbol === 'BTCUSDT')!;
-        const price = (i: Info['symbols'][number]) => i.filters.find((f) => f.filterType === 'PRICE_FILTER')!;
+        type Spec = { symbols: { symbol: string; filters: { filterType: string; minPrice?: string; maxPrice?: string }[] }[] };
+        const ei = (await (await fetch(`${rest}/fapi/v1/exchangeInfo`)).json()) as Spec;
+        const spec = (JSON.parse(readFileSync(EXCHANGE_INFO, 'utf8')) as Spec).symbols.find((x) => x.symbol === 'BTCUSDT')!;
+        const price = (i: Spec['symbols'][number]) => i.filters.find((f) => f.filterType === 'PRICE_FILTER')!;
         // The recording's spec (the store's), not the synthetic one.
         expect(Number(price(ei.symbols[0]).minPrice)).toBe(Number(price(spec).minPrice));
         expect(Number(price(ei.symbols[0]).maxPrice)).toBe(Number(price(spec).maxPrice));
@@ -92,10 +111,10 @@ describe('maker exchange --store', () => {
         expect(Math.abs(msg.E - Date.now())).toBeLessThan(10_000);
         expect(Number(msg.b)).toBeGreaterThan(55_000);
       } finally {
-        child.kill('SIGTERM');
+        code = await stop();
       }
-      expect(await exited).toBe(0);
-      expect(stderr).toBe('');
+      expect(code).toBe(0);
+      expect(stderr()).toBe('');
     } finally {
       rmSync(store, { recursive: true, force: true });
     }

@@ -1,3 +1,4 @@
+import ccxt from 'ccxt';
 import { hmacHex } from '../../src/exchange-fake/index.ts';
 import { ExchangeServer, LocalExchange, syntheticMarket, type ApiAccount } from '../../src/exchange-fake/index.ts';
 import { Rng } from '../../src/core/random.ts';
@@ -48,4 +49,37 @@ export async function signed(base: string, method: string, path: string, params:
   } else url += `?${signedPayload}`;
   const res = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(5_000) });
   return { status: res.status, headers: res.headers, json: (await res.json()) as Record<string, unknown> };
+}
+
+/** ccxt's REST client pointed at the local exchange (only its base URLs changed), markets loaded. */
+export async function ccxtRest(base: string) {
+  const c = new ccxt.binanceusdm({ apiKey: ACCOUNT.apiKey, secret: ACCOUNT.secret, timeout: 5_000, options: { fetchCurrencies: false } });
+  pointAt(c.urls.api as Record<string, unknown>, base);
+  await c.loadMarkets();
+  return c;
+}
+
+/** ccxt pro's client pointed at the local exchange (REST, streams and ws-fapi), markets loaded. */
+export async function ccxtPro(base: string) {
+  const c = new ccxt.pro.binanceusdm({ apiKey: ACCOUNT.apiKey, secret: ACCOUNT.secret, timeout: 5_000, options: { fetchCurrencies: false } });
+  const api = c.urls.api as Record<string, unknown>;
+  pointAt(api, base);
+  const ws = api.ws as Record<string, unknown>;
+  ws.future = `${base.replace('http', 'ws')}/ws`;
+  (ws['ws-api'] as Record<string, unknown>).future = `${base.replace('http', 'ws')}/ws-fapi/v1`;
+  await c.loadHttpProxyAgent(); // ccxt refuses ws:// without it
+  await c.loadMarkets();
+  return c;
+}
+
+/** Closes a ccxt pro client; the subscriptions it still holds are rejected on close, which is expected. */
+export async function closePro(c: { clients: unknown; close(): Promise<unknown> }): Promise<void> {
+  for (const client of Object.values(c.clients as Record<string, { futures: Record<string, Promise<unknown>> }>)) for (const f of Object.values(client.futures)) f.catch(() => {});
+  await c.close();
+}
+
+function pointAt(api: Record<string, unknown>, base: string): void {
+  api.fapiPublic = api.fapiPrivate = `${base}/fapi/v1`;
+  api.fapiPublicV2 = api.fapiPrivateV2 = `${base}/fapi/v2`;
+  api.fapiPublicV3 = api.fapiPrivateV3 = `${base}/fapi/v3`;
 }

@@ -1,10 +1,9 @@
 // The local exchange's WebSocket market streams: path styles, the SUBSCRIBE protocol, and a book
 // that a real client (ccxt pro's watchOrderBook: REST snapshot + diff stream with Binance's
 // algorithm) builds identical to the replayed book.
-import ccxt from 'ccxt';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACCOUNT, startExchange } from './helpers.ts';
+import { ACCOUNT, ccxtPro, closePro, signed, startExchange } from './helpers.ts';
 
 let h: Awaited<ReturnType<typeof startExchange>>;
 /** Top 10 levels of the replayed book after each depth diff, by its final update id. */
@@ -94,13 +93,7 @@ describe('market streams', () => {
   });
 
   it("ccxt pro's watchOrderBook builds the replayed book exactly", async () => {
-    const c = new ccxt.pro.binanceusdm({ apiKey: ACCOUNT.apiKey, secret: ACCOUNT.secret, timeout: 5_000, options: { fetchCurrencies: false } });
-    const api = c.urls.api as Record<string, unknown>;
-    api.fapiPublic = api.fapiPrivate = `${h.base}/fapi/v1`;
-    api.fapiPublicV2 = api.fapiPrivateV2 = `${h.base}/fapi/v2`;
-    api.fapiPublicV3 = api.fapiPrivateV3 = `${h.base}/fapi/v3`;
-    (api.ws as Record<string, unknown>).future = wsUrl('/ws');
-    await c.loadHttpProxyAgent();
+    const c = await ccxtPro(h.base);
     try {
       let checked = 0;
       for (let i = 0; i < 40 && checked < 5; i++) {
@@ -112,7 +105,7 @@ describe('market streams', () => {
       }
       expect(checked).toBe(5);
     } finally {
-      await c.close();
+      await closePro(c);
     }
   }, 30_000);
 });
@@ -133,14 +126,7 @@ describe('user data stream', () => {
   });
 
   it("ccxt pro's watchOrders sees our order's NEW and CANCELED from ORDER_TRADE_UPDATE", async () => {
-    const c = new ccxt.pro.binanceusdm({ apiKey: ACCOUNT.apiKey, secret: ACCOUNT.secret, timeout: 5_000, options: { fetchCurrencies: false } });
-    const api = c.urls.api as Record<string, unknown>;
-    api.fapiPublic = api.fapiPrivate = `${h.base}/fapi/v1`;
-    api.fapiPublicV2 = api.fapiPrivateV2 = `${h.base}/fapi/v2`;
-    api.fapiPublicV3 = api.fapiPrivateV3 = `${h.base}/fapi/v3`;
-    (api.ws as Record<string, unknown>).future = wsUrl('/ws');
-    await c.loadHttpProxyAgent();
-    await c.loadMarkets();
+    const c = await ccxtPro(h.base);
     try {
       const first = c.watchOrders('BTC/USDT:USDT');
       await new Promise((r) => setTimeout(r, 500)); // the user stream is connected
@@ -153,16 +139,13 @@ describe('user data stream', () => {
       const seenCancel = await next;
       expect(seenCancel.find((x) => x.id === o.id)?.status).toBe('canceled');
     } finally {
-      // ccxt rejects the subscriptions it still holds (other message hashes of watchOrders) on close.
-      for (const client of Object.values(c.clients as Record<string, { futures: Record<string, Promise<unknown>> }>)) for (const f of Object.values(client.futures)) f.catch(() => {});
-      await c.close();
+      await closePro(c);
     }
   }, 30_000);
 
   it('pushes ORDER_TRADE_UPDATE and TRADE_LITE for a fill, and listenKeyExpired when the key expires', async () => {
     const lk = ((await (await fetch(`${h.base}/fapi/v1/listenKey`, { method: 'POST', headers: { 'x-mbx-apikey': ACCOUNT.apiKey } })).json()) as { listenKey: string }).listenKey;
     const u = await client(`/private/ws?listenKey=${lk}`);
-    const { signed } = await import('./helpers.ts');
     const r = await signed(h.base, 'POST', '/fapi/v1/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.002', newClientOrderId: 'mkt1' });
     expect(r.status).toBe(200);
     await until(() => u.messages.some((m) => (m as { e: string; o?: { x: string } }).e === 'ORDER_TRADE_UPDATE' && (m as { o: { X: string } }).o.X === 'FILLED'));

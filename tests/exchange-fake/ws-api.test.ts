@@ -1,11 +1,10 @@
 // The WebSocket API (/ws-fapi/v1): signed over the sorted params, ids echoed as sent, the same
 // order logic and codes as REST, rate limits in each reply unless turned off; and ccxt pro's
 // createOrderWs / cancelOrderWs unmodified.
-import ccxt from 'ccxt';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hmacHex } from '../../src/exchange-fake/index.ts';
-import { ACCOUNT, startExchange } from './helpers.ts';
+import { ACCOUNT, ccxtPro, closePro, startExchange } from './helpers.ts';
 
 let h: Awaited<ReturnType<typeof startExchange>>;
 
@@ -80,16 +79,7 @@ describe('ws-fapi', () => {
   });
 
   it("ccxt pro's createOrderWs and cancelOrderWs work unmodified", async () => {
-    const c = new ccxt.pro.binanceusdm({ apiKey: ACCOUNT.apiKey, secret: ACCOUNT.secret, timeout: 5_000, options: { fetchCurrencies: false } });
-    const api2 = c.urls.api as Record<string, unknown>;
-    api2.fapiPublic = api2.fapiPrivate = `${h.base}/fapi/v1`;
-    api2.fapiPublicV2 = api2.fapiPrivateV2 = `${h.base}/fapi/v2`;
-    api2.fapiPublicV3 = api2.fapiPrivateV3 = `${h.base}/fapi/v3`;
-    const wsUrls = api2.ws as Record<string, unknown>;
-    wsUrls.future = `${h.base.replace('http', 'ws')}/ws`;
-    (wsUrls['ws-api'] as Record<string, unknown>).future = `${h.base.replace('http', 'ws')}/ws-fapi/v1`;
-    await c.loadHttpProxyAgent();
-    await c.loadMarkets();
+    const c = await ccxtPro(h.base);
     try {
       const ob = await c.fetchOrderBook('BTC/USDT:USDT', 5);
       const o = await c.createOrderWs('BTC/USDT:USDT', 'limit', 'sell', 0.01, ob.asks[0][0]! + 300, { postOnly: true });
@@ -97,8 +87,7 @@ describe('ws-fapi', () => {
       const cx = await c.cancelOrderWs(o.id!, 'BTC/USDT:USDT');
       expect(cx.status).toBe('canceled');
     } finally {
-      for (const client of Object.values(c.clients as Record<string, { futures: Record<string, Promise<unknown>> }>)) for (const f of Object.values(client.futures)) f.catch(() => {});
-      await c.close();
+      await closePro(c);
     }
   }, 30_000);
 });

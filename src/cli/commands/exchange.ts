@@ -110,6 +110,12 @@ export function registerExchange(program: Command): void {
       const server = new ExchangeServer(ex, accounts);
       const bound = await server.listen({ port, host: opts.host });
       await ex.start();
+      if (ex.sourceError !== undefined) {
+        await server.close();
+        throw new ConfigError(`${opts.store !== undefined ? `--store ${opts.store}` : 'the synthetic market'}: reading the market data failed: ${ex.sourceError.message}`, { field: opts.store !== undefined ? '--store' : '--symbols' });
+      }
+      // Later failures stop the replay where it is; the server keeps serving what it has, and says so.
+      ex.onSourceError((e) => process.stderr.write(`maker exchange: the market data stopped: ${e.message}\n`));
       const base = `${opts.host}:${bound}`;
       const info = { rest: `http://${base}`, ws: `ws://${base}`, wsApi: `ws://${base}/ws-fapi/v1`, accounts: accounts.map((a) => ({ apiKey: a.apiKey, secret: a.secret })) };
       if (opts.json) process.stdout.write(`${JSON.stringify(info)}\n`);
