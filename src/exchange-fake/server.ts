@@ -22,7 +22,7 @@ import { bool, clientOrderId, oneOf, optionalInt, parseParams, priceTicks, qtyLo
 
 const MAX_BODY = 64 * 1024;
 
-interface Req {
+export interface Req {
   method: string;
   path: string;
   query: string;
@@ -32,7 +32,7 @@ interface Req {
 }
 
 export type Reply = { status: number; body: unknown; orders?: boolean };
-type Handler = (r: Req) => Reply;
+export type Handler = (r: Req) => Reply;
 
 /** Per-minute and per-10-second windows of request weight and order counts (reported in headers). */
 class Counters {
@@ -119,6 +119,12 @@ export class ExchangeServer {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
     });
+  }
+
+  /** Registers an endpoint (`'GET /fapi/v1/ping'`); endpoint groups live in their own modules and register here. */
+  route(key: string, handler: Handler): void {
+    if (this.routes.has(key)) throw new Error(`route registered twice: ${key}`);
+    this.routes.set(key, handler);
   }
 
   get httpServer(): Server {
@@ -212,7 +218,8 @@ export class ExchangeServer {
     });
   }
 
-  private signed(h: (r: Req, a: AccountState) => Reply): Handler {
+  /** Wraps a handler of a SIGNED endpoint: checks key, signature and timestamp, then hands over the account. */
+  signed(h: (r: Req, a: AccountState) => Reply): Handler {
     return (r) => {
       const acc = this.auth.verify(r.apiKey, r.query, r.body, r.params, this.nowMs());
       const a = this.ex.account(acc.apiKey);
