@@ -51,8 +51,10 @@ export class FakeExchange {
       o.status = 'CANCELED';
       return this.report(o, 'CANCELED');
     }
-    if (!o || !live) return this.requestReject(cmd.clientOrderId, 'MODIFY_REJECTED', -2011, 'Unknown order sent.');
-    if (outcome === 'reject') return this.requestReject(cmd.clientOrderId, 'MODIFY_REJECTED', -5027, 'No need to modify the order.');
+    // As the simulated exchange (and Binance's reply) does, a refused modify carries the REQUESTED price and quantity.
+    const requested = { side: cmd.side, priceTicks: cmd.priceTicks, origQtyLots: cmd.qtyLots };
+    if (!o || !live) return this.requestReject(cmd.clientOrderId, 'MODIFY_REJECTED', -2011, 'Unknown order sent.', requested);
+    if (outcome === 'reject') return this.requestReject(cmd.clientOrderId, 'MODIFY_REJECTED', -5027, 'No need to modify the order.', requested);
     if (cmd.qtyLots <= o.cumLots) {
       o.status = 'CANCELED';
       return this.report(o, 'CANCELED');
@@ -68,7 +70,7 @@ export class FakeExchange {
       this.duplicateSubmits++;
       return this.requestReject(req.clientOrderId, 'REJECTED', -4116, 'ClientOrderId is duplicated.');
     }
-    if (outcome === 'reject') return this.requestReject(req.clientOrderId, 'REJECTED', -5022, 'Post Only order will be rejected');
+    if (outcome === 'reject') return this.requestReject(req.clientOrderId, 'REJECTED', -5022, 'Post Only order will be rejected', { side: req.side, priceTicks: req.priceTicks, origQtyLots: req.qtyLots });
     const o: FakeOrder = {
       clientOrderId: req.clientOrderId,
       orderId: this.nextOrderId++,
@@ -141,7 +143,7 @@ export class FakeExchange {
     );
   }
 
-  private requestReject(clientOrderId: string, execType: ExecutionType, errorCode: number, errorMessage: string): void {
+  private requestReject(clientOrderId: string, execType: ExecutionType, errorCode: number, errorMessage: string, requested: Partial<ExecutionReport> = {}): void {
     const o = this.orders.get(clientOrderId);
     this.outbox.push(
       makeReport({
@@ -149,9 +151,14 @@ export class FakeExchange {
         orderId: o ? o.orderId : -1,
         execType,
         status: execType === 'REJECTED' ? 'REJECTED' : (o?.status ?? 'NEW'),
+        side: o?.side ?? 'buy',
+        priceTicks: o?.priceTicks ?? 0,
+        origQtyLots: o?.qtyLots ?? 0,
+        cumFilledLots: o?.cumLots ?? 0,
         errorCode,
         errorMessage,
         tsExchangeUs: this.now(),
+        ...requested,
       }),
     );
   }

@@ -212,14 +212,18 @@ describe('rate budget', () => {
   });
 
   it('TokenBucket refills with the clock and can leave cancels free', () => {
-    const clock = new SimClock(0);
-    const b = new TokenBucket(clock, 2, 1, { cancelsFree: true });
+    // Start away from 0 and refill at 4/s: (now − last) × rate is then the only formula giving these numbers.
+    const clock = new SimClock(3_000_000);
+    const b = new TokenBucket(clock, 2, 4, { cancelsFree: true });
     expect([b.tryTake('submit'), b.tryTake('modify'), b.tryTake('submit')]).toEqual([true, true, false]);
     expect(b.tryTake('cancel')).toBe(true);
-    clock.advanceTo(500_000);
-    expect(b.available()).toBeCloseTo(0.5);
+    clock.advanceTo(3_125_000);
+    expect(b.available()).toBeCloseTo(0.5, 9);
     expect(b.tryTake('submit')).toBe(false);
-    clock.advanceTo(10_000_000);
+    clock.advanceTo(3_250_000);
+    expect(b.available()).toBeCloseTo(1, 9);
+    expect(b.tryTake('submit')).toBe(true);
+    clock.advanceTo(13_000_000);
     expect(b.available()).toBe(2);
     const strict = new TokenBucket(clock, 1, 0);
     expect([strict.tryTake('cancel'), strict.tryTake('cancel')]).toEqual([true, false]);
