@@ -378,12 +378,14 @@ describe('exchange filters', () => {
     const { engine } = setup({ maxPositionLots: 10_000_000 });
     const d = approved(
       engine.check(
-        intent([quote('buy', 599_990, 0), quote('buy', 599_990.5, 1), quote('buy', 5_000, 1), quote('sell', 600_010, 1_500_000)]),
+        intent([quote('buy', 599_990, 0), quote('buy', 599_990.5, 1), quote('buy', 5_000, 20), quote('sell', 600_010, 1_500_000)]),
         makeCtx({ bestBidTicks: 4_999, bestAskTicks: 700_000 }),
       ),
     );
-    // LOT_SIZE maxQty 1000 BTC = 1,000,000 lots.
+    // LOT_SIZE maxQty 1000 BTC = 1,000,000 lots. The buy at 500.0 (below minPrice 556.8) is 10 USDT:
+    // above MIN_NOTIONAL (5), so only PRICE_FILTER can drop it.
     expect(d.intent.quotes).toEqual([quote('sell', 600_010, 1_000_000)]);
+    expect(d.trims[2].reason.message).toMatch(/PRICE_FILTER/);
     expect(d.trims.map((t) => [t.reason.code, t.keptLots])).toEqual([
       ['FILTER', 0],
       ['FILTER', 0],
@@ -461,9 +463,30 @@ describe('volatility circuit breaker', () => {
     expect(fast.update(book(T0 + S - 1, 600_050))).toBe('ACTIVE'); // exactly 50 ticks: not more
     expect(fast.update(book(T0 + S - 1, 600_051))).toBe('HALTED');
     expect(fast.status().cause?.message).toMatch(/51 ticks/);
-    // The jump is forgotten at the trip, so the halt ends after the cooldown at the new level.
-    expect(fast.update(book(T0 + 6 * S - 2, 600_051))).toBe('HALTED');
-    expect(fast.update(book(T0 + 6 * S - 1, 600_051))).toBe('ACTIVE');
+  });
+
+  it('the jump is forgotten at the trip: with a window longer than the cooldown, the halt still ends after the cooldown', () => {
+    const { engine } = setup({ volatility: { maxMidJumpTicks: 50, jumpWindowUs: 10 * S, cooldownUs: 5 * S } });
+    const book = (tsUs: number, mid: number) => makeCtx({ tsUs, bestBidTicks: mid - 5, bestAskTicks: mid + 5 });
+    engine.update(book(T0, 600_000));
+    expect(engine.update(book(T0 + S, 600_051))).toBe('HALTED');
+    // 600,000 at T0 is still inside the 10 s window at T0 + 6 s: only forgetting it lets the halt end.
+    expect(engine.update(book(T0 + 6 * S - 1, 600_051))).toBe('HALTED');
+    expect(engine.update(book(T0 + 6 * S, 600_051))).toBe('ACTIVE');
+  });
+
+  it('trips on a second jump after the first halt ended (the window is whole again after the reset)', () => {
+    const { engine, events } = setup({ volatility: { maxMidJumpTicks: 50, jumpWindowUs: 10 * S, cooldownUs: 5 * S } });
+    const book = (tsUs: number, mid: number) => makeCtx({ tsUs, bestBidTicks: mid - 5, bestAskTicks: mid + 5 });
+    engine.update(book(T0, 600_000));
+    expect(engine.update(book(T0 + S, 600_100))).toBe('HALTED');
+    expect(engine.update(book(T0 + 6 * S, 600_100))).toBe('ACTIVE');
+    expect(engine.update(book(T0 + 7 * S, 600_140))).toBe('ACTIVE'); // 40 ticks: within the limit
+    expect(engine.update(book(T0 + 8 * S, 600_040))).toBe('HALTED'); // 100 ticks down from 600,140
+    expect(engine.status().cause?.message).toMatch(/100 ticks/);
+    expect(engine.update(book(T0 + 13 * S - 1, 600_040))).toBe('HALTED');
+    expect(engine.update(book(T0 + 13 * S, 600_040))).toBe('ACTIVE');
+    expect(events.filter((e) => e.type === 'risk.stateChanged').map((e) => (e.payload as { trigger: string }).trigger)).toEqual(['VOLATILITY_TRIP', 'VOLATILITY_CLEAR', 'VOLATILITY_TRIP', 'VOLATILITY_CLEAR']);
   });
 
   it('a mid jump in bps of the mid halts', () => {
@@ -508,5 +531,58 @@ describe('kill switch and HALTED', () => {
     const d = denied(engine.check(intent([quote('buy', 599_990, 1)], { cancelAll: true }), makeCtx()));
     expect(d.reason.code).toBe('FILTER');
     expect(d.cancelAll).toBe(true);
+  });
+});
+
+describe('edges a mutation test found unpinned', () => {
+  it('a keepable open order is kept only by a quote of exactly its size: a bigger quote counts the order in full', () => {
+    const { engine } = setup({ maxPositionLots: 10 });
+    // Position 6, a resting buy of 2 at 599,990; the strategy wants 4 there. Worst case counted:
+    // 6 + 2 open + the quote: room 2.
+    const open = [{ side: 'buy' as const, priceTicks: 599_990, remainingLots: 2, keepable: true }];
+    const d = approved(engine.check(intent([quote('buy', 599_990, 4)]), makeCtx({ positionLots: 6, openOrders: open })));
+    expect(d.intent.quotes).toEqual([quote('buy', 599_990, 2)]);
+    expect(d.trims.map((t) => [t.reason.code, t.keptLots])).toEqual([['MAX_POSITION', 2]]);
+  });
+
+  it('REDUCING with a SHORT position lets buys through up to the position, and no sells', () => {
+    const { engine } = setup({ maxDrawdownFraction: 0.1, stopState: 'REDUCING' });
+    expect(engine.update(makeCtx({ equity: '9000' }))).toBe('REDUCING');
+    const d = approved(engine.check(intent([quote('buy', 599_990, 5), quote('sell', 600_010, 1)]), makeCtx({ tsUs: T0 + 1, positionLots: -3 })));
+    expect(d.intent.quotes).toEqual([quote('buy', 599_990, 3)]);
+    expect(d.trims.map((t) => [t.quote.side, t.reason.code, t.keptLots])).toEqual([
+      ['buy', 'REDUCING_ONLY', 3],
+      ['sell', 'REDUCING_ONLY', 0],
+    ]);
+  });
+
+  it('capital usage is re-evaluated when equity changes with the margin used unchanged', () => {
+    const { engine } = setup({ maxCapitalUsage: 0.5 });
+    const q = intent([quote('buy', 599_990, 2)]);
+    expect(approved(engine.check(q, makeCtx({ marginUsed: '4000', equity: '10000' }))).trims).toEqual([]);
+    // Same margin, equity down to 7000: 4000 ≥ 0.5 × 7000.
+    const d = approved(engine.check(q, makeCtx({ tsUs: T0 + 1, marginUsed: '4000', equity: '7000' })));
+    expect(d.trims.map((t) => t.reason.code)).toEqual(['CAPITAL_USAGE']);
+    // And back.
+    expect(approved(engine.check(q, makeCtx({ tsUs: T0 + 2, marginUsed: '4000', equity: '10000' }))).trims).toEqual([]);
+  });
+
+  it('sizes more than 16 quotes and keeps more than 16 open orders in one check', () => {
+    const { engine } = setup({ maxPositionLots: 40 });
+    const quotes = Array.from({ length: 20 }, (_, i) => quote('buy', 599_990 - i, 2, i));
+    // 20 fresh quotes of 2 lots: 40 lots, exactly the limit.
+    const d = approved(engine.check(intent(quotes), makeCtx()));
+    expect(d.intent.quotes).toEqual(quotes);
+    expect(d.trims).toEqual([]);
+    // The same 20 resting as keepable orders, kept by the same quotes: counted once, nothing trimmed.
+    const open = quotes.map((q) => ({ side: 'buy' as const, priceTicks: q.priceTicks, remainingLots: 2, keepable: true }));
+    const k = approved(engine.check(intent(quotes), makeCtx({ tsUs: T0 + 1, openOrders: open })));
+    expect(k.intent.quotes).toEqual(quotes);
+    expect(k.trims).toEqual([]);
+    // 21 quotes: the last one is over the limit.
+    const more = [...quotes, quote('buy', 599_960, 2, 20)];
+    const m = approved(engine.check(intent(more), makeCtx({ tsUs: T0 + 2 })));
+    expect(m.intent.quotes).toEqual(quotes);
+    expect(m.trims.map((t) => [t.quote.priceTicks, t.reason.code, t.keptLots])).toEqual([[599_960, 'MAX_POSITION', 0]]);
   });
 });
