@@ -11,8 +11,11 @@ export const BTCUSDC: InstrumentSpec = { ...base, symbol: 'BTCUSDC', baseAsset: 
 /** Odd tick (0.05) and whole-unit step, to exercise the tick/step conversion. */
 export const ODDUSDT: InstrumentSpec = { ...base, symbol: 'ODDUSDT', baseAsset: 'ODD', quoteAsset: 'USDT', marginAsset: 'USDT', tickSize: '0.05', stepSize: '1', minQty: '1', marketMinQty: '1', minPrice: '0.05' };
 
+/** Tick 0.05 and step 0.005: neither a power of ten, so tick and lot scaling are both exercised. */
+export const FIVEUSDT: InstrumentSpec = { ...base, symbol: 'FIVEUSDT', baseAsset: 'FIVE', quoteAsset: 'USDT', marginAsset: 'USDT', tickSize: '0.05', stepSize: '0.005', minQty: '0.005', marketMinQty: '0.005', minPrice: '0.05' };
+
 export function registry(): SpecRegistry {
   const r = new SpecRegistry();
-  r.addAll([BTCUSDT, BTCUSDC, ODDUSDT]);
+  r.addAll([BTCUSDT, BTCUSDC, ODDUSDT, FIVEUSDT]);
   return r;
 }

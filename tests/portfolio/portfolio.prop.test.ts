@@ -7,12 +7,12 @@ import fc from 'fast-check';
 import { Decimal as DecimalJs } from 'decimal.js';
 import { EventBus } from '../../src/core/index.ts';
 import { Portfolio, type PortfolioEventMap } from '../../src/portfolio/index.ts';
-import { BTCUSDC, BTCUSDT, ODDUSDT, registry } from './fixtures.ts';
+import { BTCUSDC, BTCUSDT, FIVEUSDT, ODDUSDT, registry } from './fixtures.ts';
 
 const Dec = DecimalJs.clone({ precision: 200, rounding: DecimalJs.ROUND_HALF_EVEN });
 type D = InstanceType<typeof Dec>;
 
-const SPECS = [BTCUSDT, BTCUSDC, ODDUSDT];
+const SPECS = [BTCUSDT, BTCUSDC, ODDUSDT, FIVEUSDT];
 const T0 = 1_700_000_000_000_000;
 
 /** A decimal string `units × 10^-decimals` (≤ 8 decimals, as Binance writes money, marks and rates). */
@@ -28,7 +28,7 @@ type Op =
   | { kind: 'funding'; sym: number; markPrice: string; rate: string }
   | { kind: 'deposit'; asset: 'USDT' | 'USDC'; amount: string };
 
-const sym = fc.integer({ min: 0, max: 2 });
+const sym = fc.integer({ min: 0, max: SPECS.length - 1 });
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ kind: fc.constant('fill' as const), sym, side: fc.constantFrom('buy' as const, 'sell' as const), qtyLots: fc.integer({ min: 1, max: 3000 }), priceTicks: fc.integer({ min: 1, max: 1_000_000 }), fee: decimalString(1_000_000), maker: fc.boolean(), midOffsetHalfTicks: fc.option(fc.integer({ min: -20, max: 20 })) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('markPrice' as const), sym, markPrice: positiveDecimalString(10_000_000_000, 5) }) },
@@ -60,7 +60,7 @@ function runAndCheck(ops: Op[]): void {
   const p = new Portfolio(registry());
   const model: ModelSymbol[] = SPECS.map(() => ({ qty: new Dec(0), cash: new Dec(0), fees: new Dec(0), funding: new Dec(0), spread: new Dec(0), inventory: new Dec(0), ref: null, mark: null }));
   const deposits: Record<string, D> = { USDT: new Dec(0), USDC: new Dec(0) };
-  const lots = [0, 0, 0];
+  const lots = SPECS.map(() => 0);
   const moveRef = (m: ModelSymbol, price: D) => {
     if (m.ref !== null) m.inventory = m.inventory.plus(m.qty.times(price.minus(m.ref)));
     m.ref = price;

@@ -241,3 +241,24 @@ describe('Portfolio: execution reports and input errors', () => {
     expect(p.positionSnapshot('BTCUSDT').markPrice).toBeNull();
   });
 });
+
+describe('an instrument with tick 0.05 and step 0.005 (neither a power of ten)', () => {
+  it('books cost, realized and unrealized PnL, notional and fees at the exact scaled values', () => {
+    const p = new Portfolio(registry());
+    p.deposit({ asset: 'USDT', amount: '1000', tsUs: T0 });
+    // buy 3 lots = 0.015 @ 600000 ticks = 30000.00: cost 450
+    p.applyFill({ symbol: 'FIVEUSDT', side: 'buy', qtyLots: 3, priceTicks: 600_000, fee: '0.225', liquidity: 'taker', tsUs: T0 + 1 });
+    // sell 2 lots = 0.010 @ 600100 ticks = 30005.00: realized 0.010 × 5 = 0.05
+    p.applyFill({ symbol: 'FIVEUSDT', side: 'sell', qtyLots: 2, priceTicks: 600_100, fee: '0.06001', liquidity: 'maker', tsUs: T0 + 2 });
+    p.mark({ symbol: 'FIVEUSDT', markPrice: '30010', tsUs: T0 + 3 });
+    const pos = p.positionSnapshot('FIVEUSDT');
+    expect(pos.positionLots).toBe(1);
+    expect(pos.positionQty).toBe('0.005');
+    expect(pos.avgEntryPrice).toBe('30000');
+    expect(pos.realizedPnl).toBe('0.05');
+    expect(pos.unrealizedPnl).toBe('0.05'); // 0.005 × (30010 − 30000)
+    expect(pos.notional).toBe('150.05');
+    expect(pos.fees).toBe('0.28501');
+    expect(p.accountSnapshot('USDT').walletBalance).toBe('999.76499'); // 1000 + 0.05 − 0.28501
+  });
+});
