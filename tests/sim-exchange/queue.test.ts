@@ -42,15 +42,24 @@ describe('ProbQueueModel (front 6, back 4, level 10 → 7: chg 3)', () => {
     });
   }
 
-  it('a decrease larger than the back reaches into the front: min(back − p·chg, 0) term', () => {
-    // power v1, chg 9: front' = 6 − (9/13)·9 + min(4 − (4/13)·9, 0) = 6 − 81/13 + 0 (4 − 36/13 > 0)
-    const q = placed(6);
+  it('a decrease larger than the back reaches into the front: we end at the new level size', () => {
+    // Front 3, back 7, power v1: p = 49/58. A decrease of 9 takes p·9 = 7.6 > 7 from behind: more
+    // than the back holds, so min(back − p·chg, 0) = −35/58 moves the rest into the front:
+    // 3 − (9/58)·9 − 35/58 = 1 = the new level. (That term always lands exactly on the new level plus
+    // prints since the last change, which the cap at the level takes down to the level: the term and
+    // the cap agree, whichever is written. Mutation testing (M25) showed the term alone cannot be
+    // observed; this pins the outcome.)
+    const q = placed(3);
     new ProbQueueModel('power', 1, 2).onLevelChange(q, 10, 1);
-    expect(q.front).toBeCloseTo(Math.min(6 - 81 / 13, 1), 12);
-    // power v2, chg 9: p = 0.16: front' = 6 − 0.84·9 + min(4 − 1.44, 0) = −1.56, capped at new level 1 → −1.56
+    expect(q.front).toBeCloseTo(1, 12);
+    // Without the overflow (front 6, back 4, p = 4/13: p·9 = 2.77 ≤ 4) the front loses only (1 − p)·chg.
     const q2 = placed(6);
-    new ProbQueueModel('power', 2, 2).onLevelChange(q2, 10, 1);
-    expect(q2.front).toBeCloseTo(-1.56, 12);
+    new ProbQueueModel('power', 1, 2).onLevelChange(q2, 10, 1);
+    expect(q2.front).toBeCloseTo(6 - (9 / 13) * 9, 12);
+    // power v2, chg 9: p = 0.16: front' = 6 − 0.84·9 + min(4 − 1.44, 0) = −1.56 (below the level: kept; only prints fill)
+    const q3 = placed(6);
+    new ProbQueueModel('power', 2, 2).onLevelChange(q3, 10, 1);
+    expect(q3.front).toBeCloseTo(-1.56, 12);
   });
 
   it('does not count a print twice when the depth update that reflects it follows', () => {
