@@ -64,7 +64,8 @@ export class FakeGateway {
       this.report(o, 'CANCELED');
       return;
     }
-    if (!o || !open) return this.reject(cmd.clientOrderId, o, 'MODIFY_REJECTED', -2011);
+    // As the simulated exchange does, a refused modify carries the requested price and quantity.
+    if (!o || !open) return this.reject(cmd.clientOrderId, o, 'MODIFY_REJECTED', -2011, { priceTicks: cmd.priceTicks, qtyLots: cmd.qtyLots });
     if (cmd.qtyLots <= o.cumLots) {
       o.status = 'CANCELED'; // Binance cancels an order modified to ≤ its executed quantity
       this.report(o, 'CANCELED');
@@ -180,7 +181,7 @@ export class FakeGateway {
     this.outbox.push({ kind: 'report', report });
   }
 
-  private reject(clientOrderId: string, o: GatewayOrder | undefined, execType: ExecutionType, code: number): void {
+  private reject(clientOrderId: string, o: GatewayOrder | undefined, execType: ExecutionType, code: number, requested?: { priceTicks: number; qtyLots: number }): void {
     this.push({
       symbol: SYMBOL,
       clientOrderId,
@@ -188,8 +189,8 @@ export class FakeGateway {
       execType,
       status: o?.status ?? 'REJECTED',
       side: o?.side ?? 'buy',
-      priceTicks: o?.priceTicks ?? 0,
-      origQtyLots: o?.qtyLots ?? 0,
+      priceTicks: requested?.priceTicks ?? o?.priceTicks ?? 0,
+      origQtyLots: requested?.qtyLots ?? o?.qtyLots ?? 0,
       cumFilledLots: o?.cumLots ?? 0,
       lastFillLots: 0,
       lastFillPriceTicks: 0,
