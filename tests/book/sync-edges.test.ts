@@ -89,6 +89,24 @@ describe('data without update ids', () => {
     expect(events.filter((e) => e.type === 'gap')).toHaveLength(1);
   });
 
+  it('a snapshot without an id onto a book synced with ids: loaded', () => {
+    const { sync, book } = make();
+    sync.applySnapshot(snap(7));
+    sync.applyDiff(diff(6, 9, 5, [[101, 1]]));
+    sync.applySnapshot(snap(-1, [[90, 5]], [[95, 5]]));
+    expect([book.bestBidTicks(), book.bestAskTicks()]).toEqual([90, 95]);
+    expect(sync.counters.ignoredSnapshots).toBe(0);
+  });
+
+  it('an id-less diff onto a book synced with ids is applied, not dropped as old', () => {
+    const { sync, book } = make();
+    sync.applySnapshot(snap(7));
+    sync.applyDiff(diff(6, 9, 5, [[101, 1]]));
+    sync.applyDiff(noIds([[102, 1]]));
+    expect(book.bestBidTicks()).toBe(102);
+    expect(sync.counters.dropped).toBe(0);
+  });
+
   it('an id-less diff is applied while bridging and while synced with ids', () => {
     const { sync, book } = make();
     sync.applySnapshot(snap(7));
@@ -98,6 +116,16 @@ describe('data without update ids', () => {
     expect(book.bestBidTicks()).toBe(101);
     sync.applyDiff(noIds([[102, 1]]));
     expect(book.bestBidTicks()).toBe(102);
+  });
+});
+
+describe('bridging', () => {
+  it('a first diff that starts after the snapshot id + 1 and does not chain to it is a gap', () => {
+    const { sync, events } = make();
+    sync.applySnapshot(snap(7));
+    sync.applyDiff(diff(10, 12, 9, [[101, 1]]));
+    expect(sync.state()).toBe('INVALID');
+    expect(events.at(-1)).toMatchObject({ type: 'gap', phase: 'bridge', expectedId: 7, firstUpdateId: 10 });
   });
 });
 
