@@ -132,12 +132,13 @@ export class OrderEndpoints {
 
   private batchCancel(p: Map<string, string>, a: AccountState): Reply {
     const inst = this.srv.instrument(p);
-    const ids = p.get('orderIdList');
-    const cids = p.get('origClientOrderIdList');
+    // ccxt sends the list as `orderidlist` (all lower case), which Binance accepts too.
+    const ids = p.get('orderIdList') ?? p.get('orderidlist');
+    const cids = p.get('origClientOrderIdList') ?? p.get('origclientorderidlist');
     if ((ids === undefined || ids === '') && (cids === undefined || cids === '')) throw ERR.mandatory('orderIdList');
     const keys: Map<string, string>[] = [];
     if (ids !== undefined && ids !== '') {
-      for (const id of jsonList(ids, 'orderIdList', (x) => typeof x === 'number' && Number.isSafeInteger(x))) keys.push(new Map([['symbol', inst.symbol], ['orderId', String(id)]]));
+      for (const id of jsonList(ids, 'orderIdList', (x) => (typeof x === 'number' && Number.isSafeInteger(x)) || (typeof x === 'string' && /^\d{1,16}$/.test(x)))) keys.push(new Map([['symbol', inst.symbol], ['orderId', String(id)]]));
     } else {
       for (const c of jsonList(cids!, 'origClientOrderIdList', (x) => typeof x === 'string')) keys.push(new Map([['symbol', inst.symbol], ['origClientOrderId', String(c)]]));
     }

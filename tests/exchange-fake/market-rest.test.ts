@@ -2,7 +2,7 @@
 // premiumIndex) agrees with its streams and with itself: every streamed trade is served with the
 // same fields, aggregates cover the trades exactly, klines are the trades' OHLCV, premiumIndex is
 // the last markPrice; ccxt's fetchTrades / fetchOHLCV / watchTrades read them unmodified.
-import Decimal from 'decimal.js';
+import { Decimal } from 'decimal.js';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { klinesWeight, depthWeight, weightOf } from '../../src/exchange-fake/weights.ts';
