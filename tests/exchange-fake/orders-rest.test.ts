@@ -185,14 +185,14 @@ describe('order/test, countdownCancelAll, rateLimit/order', () => {
     expect((await signed(h.base, 'GET', '/fapi/v1/order', { symbol: 'BTCUSDT', origClientOrderId: 'cd1' })).json.status).toBe('CANCELED');
 
     await signed(h.base, 'POST', '/fapi/v1/order', limit('BUY', bid - 100, 'cd2'));
-    await signed(h.base, 'POST', '/fapi/v1/countdownCancelAll', { symbol: 'BTCUSDT', countdownTime: 400 });
-    // A heartbeat extends it; 0 then stops it.
-    await new Promise((res) => setTimeout(res, 250));
-    await signed(h.base, 'POST', '/fapi/v1/countdownCancelAll', { symbol: 'BTCUSDT', countdownTime: 400 });
-    await new Promise((res) => setTimeout(res, 250));
+    // A heartbeat restarts it (wide margins: the machine may be loaded); 0 then stops it.
+    await signed(h.base, 'POST', '/fapi/v1/countdownCancelAll', { symbol: 'BTCUSDT', countdownTime: 1500 });
+    await new Promise((res) => setTimeout(res, 800));
+    await signed(h.base, 'POST', '/fapi/v1/countdownCancelAll', { symbol: 'BTCUSDT', countdownTime: 1500 });
+    await new Promise((res) => setTimeout(res, 800));
     expect(await openIds()).toEqual(['cd2']);
     expect((await signed(h.base, 'POST', '/fapi/v1/countdownCancelAll', { symbol: 'BTCUSDT', countdownTime: 0 })).json).toEqual({ symbol: 'BTCUSDT', countdownTime: '0' });
-    await new Promise((res) => setTimeout(res, 500));
+    await new Promise((res) => setTimeout(res, 1700));
     expect(await openIds()).toEqual(['cd2']);
     await cancelAll();
     expect((await signed(h.base, 'POST', '/fapi/v1/countdownCancelAll', { symbol: 'BTCUSDT' })).json.code).toBe(-1102);
