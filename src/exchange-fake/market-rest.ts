@@ -275,7 +275,7 @@ export class MarketHistory {
     const indexPrice = m !== undefined && m.indexPrice !== '' ? m.indexPrice : markPrice;
     const rate = m !== undefined && m.fundingRate !== '' ? m.fundingRate : '0.00000000';
     const next = m !== undefined && m.nextFundingTimeUs >= 0 ? ms(this.srv.ex.mapUs(m.nextFundingTimeUs)) : Math.floor(nowMs / FUNDING_INTERVAL_MS + 1) * FUNDING_INTERVAL_MS;
-    return { symbol: inst.symbol, markPrice, indexPrice, estimatedSettlePrice: indexPrice, lastFundingRate: rate, interestRate: '0.00010000', nextFundingTime: next, time: nowMs };
+    return { symbol: inst.symbol, markPrice, indexPrice, estimatedSettlePrice: indexPrice, lastFundingRate: rate, nextFundingTime: next, interestRate: '0.00010000', time: nowMs };
   }
 }
 

@@ -2,11 +2,18 @@
 // premiumIndex) agrees with its streams and with itself: every streamed trade is served with the
 // same fields, aggregates cover the trades exactly, klines are the trades' OHLCV, premiumIndex is
 // the last markPrice; ccxt's fetchTrades / fetchOHLCV / watchTrades read them unmodified.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Decimal } from 'decimal.js';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { klinesWeight, depthWeight, weightOf } from '../../src/exchange-fake/weights.ts';
+import { SHARED } from '../support/shared-data.ts';
 import { ACCOUNT, ccxtPro, ccxtRest, closePro, startExchange } from './helpers.ts';
+
+const FIXTURES = join(SHARED, 'data', 'binance-fixtures', 'python-resources', 'http_responses');
+const fixture = (name: string): unknown => JSON.parse(readFileSync(join(FIXTURES, `http_futures_market_${name}.json`), 'utf8'));
+const typesOf = (x: unknown): string[] => (Array.isArray(x) ? x.map((v) => typeof v) : Object.entries(x as object).map(([k, v]) => `${k}:${typeof v}`).sort());
 
 let h: Awaited<ReturnType<typeof startExchange>>;
 
@@ -265,6 +272,22 @@ describe('klines', () => {
       ex.stop();
       await srv.close();
     }
+  });
+});
+
+describe('payload shapes', () => {
+  it.skipIf(!existsSync(FIXTURES))('are those of Binance’s recorded replies (field names and JSON types)', async () => {
+    const [agg] = (await get<unknown[]>('/fapi/v1/aggTrades?symbol=BTCUSDT&limit=1')).body;
+    expect(typesOf(agg)).toEqual(typesOf((fixture('agg_trades') as unknown[])[0]));
+    const [trade] = (await get<unknown[]>('/fapi/v1/trades?symbol=BTCUSDT&limit=1')).body;
+    // Binance added isRPITrade to REST trades in 2025-11 (binance-usdm.md §0); the fixture predates it.
+    expect(typesOf(trade)).toEqual([...typesOf((fixture('trades') as unknown[])[0]), 'isRPITrade:boolean'].sort());
+    const [hist] = (await get<unknown[]>('/fapi/v1/historicalTrades?symbol=BTCUSDT&limit=1', { 'x-mbx-apikey': ACCOUNT.apiKey })).body;
+    expect(typesOf(hist)).toEqual([...typesOf((fixture('historical_trades') as unknown[])[0]), 'isRPITrade:boolean'].sort());
+    const [kline] = (await get<unknown[]>('/fapi/v1/klines?symbol=BTCUSDT&interval=1m&limit=1')).body;
+    expect(typesOf(kline)).toEqual(typesOf((fixture('klines') as unknown[])[0]));
+    const pi = (await get<unknown>('/fapi/v1/premiumIndex?symbol=BTCUSDT')).body;
+    expect(typesOf(pi)).toEqual(typesOf(fixture('premium_index')));
   });
 });
 

@@ -2,9 +2,14 @@
 // cancel; per-item results in the order sent), openOrder, allOrders, userTrades (commission,
 // realized PnL, buyer, maker from the account's ledger), order/test, countdownCancelAll and
 // rateLimit/order; and ccxt's createOrders / cancelOrders / fetchMyTrades against them.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Decimal } from 'decimal.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SHARED } from '../support/shared-data.ts';
 import { ccxtRest, signed, startExchange } from './helpers.ts';
+
+const USER_TRADE = join(SHARED, 'data', 'binance-fixtures', 'http_json', 'user_trade.json');
 
 let h: Awaited<ReturnType<typeof startExchange>>;
 
@@ -150,6 +155,11 @@ describe('queries', () => {
     const pos = (await signed(h.base, 'GET', '/fapi/v2/positionRisk', { symbol: 'BTCUSDT' })).json as unknown as { positionAmt: string }[];
     expect(Number(pos[0].positionAmt)).toBe(0);
 
+    if (existsSync(USER_TRADE)) {
+      // Field names and JSON types of Binance's recorded userTrades item.
+      const typesOf = (x: object) => Object.entries(x).map(([k, v]) => `${k}:${typeof v}`).sort();
+      expect(typesOf(all[0])).toEqual(typesOf(JSON.parse(readFileSync(USER_TRADE, 'utf8')) as object));
+    }
     const one = (await signed(h.base, 'GET', '/fapi/v1/userTrades', { symbol: 'BTCUSDT', orderId: sell.orderId })).json as unknown as T[];
     expect(one).toEqual(sells);
     const fromId = (await signed(h.base, 'GET', '/fapi/v1/userTrades', { symbol: 'BTCUSDT', fromId: sells[0].id, limit: 1 })).json as unknown as T[];
