@@ -275,6 +275,49 @@ describe('klines', () => {
   });
 });
 
+describe('data with aggregate trades and no trades or mark prices (a store of aggTrades)', () => {
+  it('serves the data’s aggregates as they are, klines from them, no trades, and premiumIndex from the book’s mid', async () => {
+    const { LocalExchange, ExchangeServer } = await import('../../src/exchange-fake/index.ts');
+    const { Rng } = await import('../../src/core/random.ts');
+    const { syntheticInstrument } = await import('../../src/synthetic/index.ts');
+    const inst = syntheticInstrument('BTCUSDT');
+    let now = 1_699_920_000_000_000; // µs, a day boundary
+    const t0 = now + 1_000_000;
+    const snap = { type: 'snapshot' as const, symbol: 'BTCUSDT', tsExchangeUs: t0, tsReceiveUs: t0, tsTransactUs: t0, lastUpdateId: 10, bidTicks: [600_000], bidLots: [5], askTicks: [600_011], askLots: [7] };
+    const agg = (a: number, f: number, l: number, dt: number, ticks: number, lots: number, m: boolean) => ({ type: 'aggTrade' as const, symbol: 'BTCUSDT', tsExchangeUs: t0 + dt, tsReceiveUs: t0 + dt, tsTransactUs: t0 + dt, aggTradeId: a, firstTradeId: f, lastTradeId: l, priceTicks: ticks, qtyLots: lots, buyerIsMaker: m });
+    const events = [snap, agg(70, 100, 102, 1000, 600_011, 9, false), agg(71, 103, 103, 2000, 600_000, 4, true), agg(72, 104, 105, 3000, 600_011, 1, false)];
+    const ex = new LocalExchange({
+      instruments: [inst], source: [events], speed: 1, accounts: [ACCOUNT], clockUs: () => now,
+      execution: { rng: new Rng(1), queueModel: { model: 'prob-power', variant: 2, power: 3 }, fees: { default: { makerRate: '0.0002', takerRate: '0.0005' } } },
+    });
+    const srv = new ExchangeServer(ex, [ACCOUNT]);
+    const port = await srv.listen();
+    const base = `http://127.0.0.1:${port}`;
+    const json = async (path: string) => (await fetch(`${base}${path}`)).json();
+    try {
+      await ex.start();
+      now += 10_000_000;
+      const startMs = (now - 10_000_000) / 1000; // the replay's start: data time t0 maps to it
+      expect(await json('/fapi/v1/aggTrades?symbol=BTCUSDT')).toEqual([
+        { a: 70, p: '60001.1', q: '0.009', f: 100, l: 102, T: startMs + 1, m: false },
+        { a: 71, p: '60000.0', q: '0.004', f: 103, l: 103, T: startMs + 2, m: true },
+        { a: 72, p: '60001.1', q: '0.001', f: 104, l: 105, T: startMs + 3, m: false },
+      ]);
+      expect(await json('/fapi/v1/aggTrades?symbol=BTCUSDT&fromId=72')).toHaveLength(1);
+      expect(await json('/fapi/v1/trades?symbol=BTCUSDT')).toEqual([]);
+      const [k] = (await json('/fapi/v1/klines?symbol=BTCUSDT&interval=1m')) as Kline[];
+      expect(k).toEqual([startMs - (startMs % 60_000), '60001.1', '60001.1', '60000.0', '60001.1', '0.014', startMs - (startMs % 60_000) + 59_999, '840.011', 6, '0.010', '600.011', '0']);
+      const pi = (await json('/fapi/v1/premiumIndex?symbol=BTCUSDT')) as Record<string, unknown>;
+      expect(pi).toMatchObject({ markPrice: '60000.55000000', indexPrice: '60000.55000000', lastFundingRate: '0.00000000' });
+      const nowMs = now / 1000;
+      expect(pi.nextFundingTime).toBe(Math.floor(nowMs / 28_800_000 + 1) * 28_800_000);
+    } finally {
+      ex.stop();
+      await srv.close();
+    }
+  });
+});
+
 describe('payload shapes', () => {
   it.skipIf(!existsSync(FIXTURES))('are those of Binance’s recorded replies (field names and JSON types)', async () => {
     const [agg] = (await get<unknown[]>('/fapi/v1/aggTrades?symbol=BTCUSDT&limit=1')).body;
