@@ -91,3 +91,19 @@ export function priceTicks(inst: Instrument, v: string): number {
 export function qtyLots(inst: Instrument, v: string): number {
   return gridValue(v, 'quantity', inst.qtyDecimals, inst.stepUnits, new BinanceError(-4023, 'Quantity not increased by step size.'), new BinanceError(-4003, 'Quantity less than or equal to zero.'));
 }
+
+/** `limit` in [1, max] (default `dflt`); outside it: -1130. */
+export function limitParam(p: Map<string, string>, dflt: number, max: number): number {
+  const v = optionalInt(p, 'limit');
+  if (v === undefined) return dflt;
+  if (v < 1 || v > max) throw ERR.badParam('limit', String(v));
+  return v;
+}
+
+/** `startTime` / `endTime` (ms), each optional; start after end: -1023. */
+export function timeRange(p: Map<string, string>): { start: number | undefined; end: number | undefined } {
+  const start = optionalInt(p, 'startTime');
+  const end = optionalInt(p, 'endTime');
+  if (start !== undefined && end !== undefined && start > end) throw new BinanceError(-1023, 'Start time is greater than end time.');
+  return { start, end };
+}

@@ -17,6 +17,8 @@ import { BinanceError, ERR } from './errors.ts';
 import type { AccountState, LocalExchange } from './local-exchange.ts';
 import { StreamHub, type StreamHubOptions } from './stream-hub.ts';
 import { ListenKeys } from './user-stream.ts';
+import { MarketHistory } from './market-rest.ts';
+import { OrderEndpoints } from './orders-rest.ts';
 import { WsApi } from './ws-api.ts';
 import { bool, clientOrderId, oneOf, optionalInt, parseParams, priceTicks, qtyLots, required } from './params.ts';
 
@@ -73,6 +75,7 @@ export class ExchangeServer {
   readonly auth: Authenticator;
   private readonly routes = new Map<string, Handler>();
   private readonly counters = new Counters();
+  private readonly closers: (() => void)[] = [];
 
   readonly streams: StreamHub;
   readonly listenKeys: ListenKeys;
@@ -98,6 +101,8 @@ export class ExchangeServer {
     this.server.requestTimeout = 30_000;
     this.routePublic();
     this.routeSigned();
+    new MarketHistory(this).register();
+    new OrderEndpoints(this).register();
   }
 
   /** Listens on loopback (default port 0: a free one); resolves to the bound port. */
@@ -113,12 +118,18 @@ export class ExchangeServer {
 
   /** Stops accepting, closes idle and open connections; resolves when the server is closed. */
   close(): Promise<void> {
+    for (const f of this.closers.splice(0)) f();
     this.streams.close();
     this.wsApi.close();
     return new Promise((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
     });
+  }
+
+  /** Runs `f` when the server closes (endpoint modules clear their timers there). */
+  onClose(f: () => void): void {
+    this.closers.push(f);
   }
 
   /** Registers an endpoint (`'GET /fapi/v1/ping'`); endpoint groups live in their own modules and register here. */
@@ -336,6 +347,18 @@ export class ExchangeServer {
   }
 
   placeOrder(p: Map<string, string>, a: AccountState): Reply {
+    const order = this.orderRequest(p);
+    const cid = order.clientOrderId;
+    const events = this.ex.command(a, { kind: 'submit', order });
+    const refusal = refusalOf(events, cid);
+    if (refusal !== undefined) throw refusal;
+    const o = a.orders.find(undefined, cid);
+    if (o === undefined) throw ERR.unknown();
+    return { status: 200, body: a.orders.json(o) };
+  }
+
+  /** A new order's parameters checked as Binance checks them (`POST order` and `order/test`), as the request to submit. */
+  orderRequest(p: Map<string, string>): OrderRequest {
     const inst = this.instrument(p);
     const side = oneOf(p, 'side', ['BUY', 'SELL'] as const, ERR.invalidSide);
     const type = oneOf(p, 'type', ['LIMIT', 'MARKET', 'STOP', 'TAKE_PROFIT', 'STOP_MARKET', 'TAKE_PROFIT_MARKET', 'TRAILING_STOP_MARKET'] as const, ERR.invalidOrderType);
@@ -353,13 +376,7 @@ export class ExchangeServer {
     const stp = oneOf(p, 'selfTradePreventionMode', ['NONE', 'EXPIRE_TAKER', 'EXPIRE_MAKER', 'EXPIRE_BOTH'] as const, () => ERR.badParam('selfTradePreventionMode', p.get('selfTradePreventionMode')!), 'EXPIRE_MAKER');
     oneOf(p, 'newOrderRespType', ['ACK', 'RESULT'] as const, () => ERR.badParam('newOrderRespType', p.get('newOrderRespType')!), 'ACK');
     const cid = clientOrderId(p, 'newClientOrderId') ?? generatedClientId();
-    const order: OrderRequest = { symbol: inst.symbol, clientOrderId: cid, side: side === 'BUY' ? 'buy' : 'sell', type, timeInForce: tif, priceTicks: price, qtyLots: quantity, reduceOnly: bool(p, 'reduceOnly'), selfTradePrevention: stp };
-    const events = this.ex.command(a, { kind: 'submit', order });
-    const refusal = refusalOf(events, cid);
-    if (refusal !== undefined) throw refusal;
-    const o = a.orders.find(undefined, cid);
-    if (o === undefined) throw ERR.unknown();
-    return { status: 200, body: a.orders.json(o) };
+    return { symbol: inst.symbol, clientOrderId: cid, side: side === 'BUY' ? 'buy' : 'sell', type, timeInForce: tif, priceTicks: price, qtyLots: quantity, reduceOnly: bool(p, 'reduceOnly'), selfTradePrevention: stp };
   }
 
   cancelOrder(p: Map<string, string>, a: AccountState): Reply {
