@@ -150,7 +150,7 @@ describe('maker download (CLI)', () => {
     const text = await maker([...args, '--allow-missing']);
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/3 already there and verified/);
-    expect(text.stdout).toMatch(/MISSING 1 archive\(s\)[^\n]*\n\s+data\/futures\/um\/daily\/trades\/BTCUSDT\/BTCUSDT-trades-2024-01-02\.zip/);
+    expect(text.stdout).toMatch(/MISSING 1 archive\(s\)[^\n]*\n {4}BTCUSDT trades daily 2024-01-02 {2}\(data\/futures\/um\/daily\/trades\/BTCUSDT\/\)\n/);
     expect(text.stderr).toMatch(/trades: daily 2024-01-01\.\.2024-01-04/);
   }, 60_000);
 

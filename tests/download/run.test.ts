@@ -198,6 +198,19 @@ describe('maker download: runDownloads', () => {
     expect(sleeps).toEqual([100, 200, 100, 200, 400]);
   });
 
+  it('a server that cannot be reached fails the first archive after its retries and the rest without trying', async () => {
+    const items = plan(['trades'], '2024-01-01', '2024-01-05');
+    const dead = await startArchiveServer();
+    const deadUrl = dead.baseUrl;
+    await dead.close(); // nothing listens on that port any more
+    sleeps.length = 0;
+    const r = await run(items, { baseUrl: deadUrl, concurrency: 1 });
+    expect(r.outcomes.map((o) => o.status)).toEqual(Array(5).fill('failed'));
+    expect(r.outcomes[0].message).toMatch(/ECONNREFUSED.*gave up after 4 attempts/);
+    for (const o of r.outcomes.slice(1)) expect(o.message).toMatch(/not tried, the server could not be reached/);
+    expect(sleeps).toEqual([100, 200, 400]); // one archive's retries, not five
+  });
+
   it('a CHECKSUM file that is not one fails the archive and says what it held', async () => {
     const [a] = plan(['trades'], '2024-01-01', '2024-01-01');
     serve(a.archive.path);

@@ -161,18 +161,23 @@ export async function runDownloadCommand(opts: DownloadCliOptions): Promise<numb
 
   const items = planArchives({ symbols, types, fromDay, toDay, interval: opts.interval, dailyOnly: opts.daily });
   const out = (obj: object) => process.stdout.write(`${JSON.stringify(obj)}\n`);
-  const warn = (text: string) => process.stderr.write(`maker: warning: ${text}\n`);
+  const progress = new Progress({ label: 'download', unit: 'bytes', quiet: opts.quiet || opts.json });
+  const warn = (text: string) => {
+    progress.done(); // off the bar's line; the next update draws it again
+    process.stderr.write(`maker: warning: ${text}\n`);
+  };
   if (opts.json) out({ event: 'plan', archives: items.length, baseUrl: opts.baseUrl, outDir: opts.out, plan: summarisePlan(items) });
   else if (!opts.quiet) process.stderr.write(`download: ${items.length} archive(s) from ${opts.baseUrl} into ${opts.out}\n${formatPlan(items, opts.interval)}\n`);
 
-  const progress = new Progress({ label: 'download', unit: 'bytes', quiet: opts.quiet || opts.json });
   let lastJsonMs = 0;
   const onEvent = (e: DownloadEvent): void => {
     switch (e.event) {
       case 'bytes': {
-        // Total unknown until every archive answered: known sizes scaled to all archives, an estimate.
-        const started = Math.max(1, Math.min(e.filesTotal, e.filesDone + concurrency));
-        const total = Math.max(e.doneBytes, Math.round((e.knownBytes * e.filesTotal) / started));
+        // The total is known only once every archive answered: until then the known sizes plus their
+        // mean for each archive still without one (an estimate; missing archives add nothing).
+        const mean = e.filesSized > 0 ? e.knownBytes / e.filesSized : 0;
+        const total = Math.max(e.doneBytes, Math.round(e.knownBytes + mean * e.filesUnsized));
+        if (total === 0) return;
         if (opts.json) {
           const now = Date.now();
           if (now - lastJsonMs >= 1000 || e.filesDone === e.filesTotal) {

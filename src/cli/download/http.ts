@@ -29,6 +29,8 @@ export class DownloadFailure extends Error {
   constructor(
     readonly url: string,
     message: string,
+    /** No connection could be made at all (DNS, refused, no route): other requests to it will fail too. */
+    readonly unreachable = false,
   ) {
     super(message);
     this.name = 'DownloadFailure';
@@ -40,9 +42,18 @@ class Retryable extends Error {
   constructor(
     message: string,
     readonly retryAfterMs?: number,
+    readonly unreachable = false,
   ) {
     super(message);
   }
+}
+
+/** Error codes that mean no connection was made: the host is not there for any request. */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+function unreachable(e: unknown): boolean {
+  const code = (e as { cause?: { code?: unknown } })?.cause?.code;
+  return typeof code === 'string' && UNREACHABLE.has(code);
 }
 
 export function sleepMs(ms: number): Promise<void> {
@@ -94,7 +105,7 @@ async function withRetries<T>(url: string, opts: HttpOptions, attempt: (n: numbe
       return await attempt(n);
     } catch (e) {
       if (!(e instanceof Retryable)) throw e;
-      if (n >= opts.retries) throw new DownloadFailure(url, `${e.message} (gave up after ${n + 1} attempts)`);
+      if (n >= opts.retries) throw new DownloadFailure(url, `${e.message} (gave up after ${n + 1} attempts)`, e.unreachable);
       const backoff = Math.min(opts.maxBackoffMs, opts.backoffMs * 2 ** n);
       const delay = Math.min(opts.maxBackoffMs, Math.max(backoff, e.retryAfterMs ?? 0));
       opts.onRetry?.(url, n + 1, e.message, delay);
@@ -128,7 +139,7 @@ export async function fetchText(url: string, opts: HttpOptions): Promise<string 
       return await res.text();
     } catch (e) {
       if (e instanceof DownloadFailure || e instanceof Retryable) throw e;
-      throw new Retryable(idle.timedOut ? `no answer for ${opts.timeoutMs} ms` : describeError(e));
+      throw new Retryable(idle.timedOut ? `no answer for ${opts.timeoutMs} ms` : describeError(e), undefined, unreachable(e));
     } finally {
       idle.clear();
     }
@@ -189,7 +200,7 @@ export async function downloadFile(url: string, path: string, opts: HttpOptions,
       res = await fetch(url, { signal: idle.controller.signal, headers });
     } catch (e) {
       idle.clear();
-      throw new Retryable(idle.timedOut ? `no answer for ${opts.timeoutMs} ms` : describeError(e));
+      throw new Retryable(idle.timedOut ? `no answer for ${opts.timeoutMs} ms` : describeError(e), undefined, unreachable(e));
     }
     try {
       if (res.status === 404) {

@@ -76,11 +76,22 @@ export function formatSummary(r: DownloadResult, outDir: string): string {
   for (const a of r.fellBack) lines.push(`  monthly archive not on the server, its days used instead: ${a.path}`);
   if (missing.length > 0) {
     lines.push(`  MISSING ${missing.length} archive(s) (not on the server):`);
-    for (const o of missing) lines.push(`    ${o.archive.path}`);
+    // Grouped per symbol, type and kind, consecutive days as ranges, with the server folder.
+    const groups = new Map<string, { periods: string[]; dir: string }>();
+    for (const o of missing) {
+      const a = o.archive;
+      const key = `${a.symbol} ${a.type} ${a.granularity}`;
+      let g = groups.get(key);
+      if (!g) groups.set(key, (g = { periods: [], dir: a.path.slice(0, a.path.lastIndexOf('/') + 1) }));
+      g.periods.push(a.period);
+    }
+    for (const [key, g] of groups) lines.push(`    ${key} ${ranges(g.periods)}  (${g.dir})`);
   }
   if (failed.length > 0) {
     lines.push(`  FAILED ${failed.length} archive(s):`);
-    for (const o of failed) lines.push(`    ${o.message ?? o.archive.path}`);
+    const notTried = failed.filter((o) => o.message?.includes('not tried, the server could not be reached'));
+    for (const o of failed) if (!notTried.includes(o)) lines.push(`    ${o.message ?? o.archive.path}`);
+    if (notTried.length > 0) lines.push(`    ${notTried.length} more not tried: the server could not be reached`);
   }
   return `${lines.join('\n')}\n`;
 }

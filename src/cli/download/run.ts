@@ -40,7 +40,18 @@ export type DownloadEvent =
   | { event: 'fallback'; archive: Archive; days: number }
   | { event: 'retry'; url: string; attempt: number; reason: string; delayMs: number }
   | { event: 'checksum-mismatch'; file: string; expected: string; actual: string; again: boolean }
-  | { event: 'bytes'; doneBytes: number; knownBytes: number; filesDone: number; filesTotal: number };
+  | {
+      event: 'bytes';
+      doneBytes: number;
+      /** Sum of the sizes known so far (archives present, or whose download answered). */
+      knownBytes: number;
+      filesDone: number;
+      filesTotal: number;
+      /** Archives not finished whose size is not known yet. */
+      filesUnsized: number;
+      /** Archives whose size is known (the ones `knownBytes` sums). */
+      filesSized: number;
+    };
 
 export interface DownloadRunOptions {
   baseUrl: string;
@@ -87,14 +98,25 @@ export async function runDownloads(o: DownloadRunOptions): Promise<DownloadResul
   let filesDone = 0;
   let doneBytes = 0;
   let knownBytes = 0;
-  const tick = () => emit({ event: 'bytes', doneBytes, knownBytes, filesDone, filesTotal });
+  let filesSized = 0;
+  let filesEndedUnsized = 0;
+  const tick = () => emit({ event: 'bytes', doneBytes, knownBytes, filesDone, filesTotal, filesSized, filesUnsized: filesTotal - filesSized - filesEndedUnsized });
 
-  const finish = (outcome: ArchiveOutcome): void => {
+  /** `sizeCounted`: the archive's size is in `knownBytes` and `filesSized` already (its download answered). */
+  const finish = (outcome: ArchiveOutcome, sizeCounted: boolean): void => {
     outcomes.push(outcome);
+    if (!sizeCounted) {
+      if (outcome.status === 'present') filesSized++; // its bytes were added to knownBytes on the spot
+      else filesEndedUnsized++;
+    }
     filesDone++;
     emit({ event: 'file', outcome });
     tick();
   };
+
+  // Set when a request could not connect at all even after its retries: the archives not started
+  // yet are failed at once instead of each spending its retries on a server that is not there.
+  let unreachable: string | undefined;
 
   async function fetchArchive(item: PlanItem): Promise<void> {
     const a = item.archive;
@@ -108,34 +130,40 @@ export async function runDownloads(o: DownloadRunOptions): Promise<DownloadResul
         const bytes = (await stat(file)).size;
         knownBytes += bytes;
         doneBytes += bytes;
-        finish({ ...base, status: 'present', bytes, resumedFromBytes: 0 });
+        finish({ ...base, status: 'present', bytes, resumedFromBytes: 0 }, false);
         return;
       }
       await rm(file, { force: true });
     }
-    // 2. The checksum.
+    // 2. The checksum; not when the server proved unreachable (a local copy was all there was to check).
+    if (unreachable !== undefined) {
+      finish({ ...base, status: 'failed', bytes: 0, resumedFromBytes: 0, message: `${a.name}: not tried, the server could not be reached (${unreachable})` }, false);
+      return;
+    }
     let text: string | null;
     try {
       text = await fetchText(`${url}.CHECKSUM`, http);
     } catch (e) {
-      finish({ ...base, status: 'failed', bytes: 0, resumedFromBytes: 0, message: `${a.name}.CHECKSUM: ${(e as Error).message}` });
+      if (!(e instanceof DownloadFailure)) throw e;
+      if (e.unreachable) unreachable ??= e.message;
+      finish({ ...base, status: 'failed', bytes: 0, resumedFromBytes: 0, message: `${a.name}.CHECKSUM: ${e.message}` }, false);
       return;
     }
     if (text === null) {
       if (item.fallback.length > 0) {
         fellBack.push(a);
         emit({ event: 'fallback', archive: a, days: item.fallback.length });
-        filesTotal += item.fallback.length - 1;
+        filesTotal += item.fallback.length - 1; // the month's place taken by its days
         queue.push(...item.fallback.map((d) => ({ archive: d, fallback: [] })));
         wake();
         return;
       }
-      finish({ ...base, status: 'missing', bytes: 0, resumedFromBytes: 0, message: `not on the server (404): ${url}.CHECKSUM` });
+      finish({ ...base, status: 'missing', bytes: 0, resumedFromBytes: 0, message: `not on the server (404): ${url}.CHECKSUM` }, false);
       return;
     }
     const expected = parseChecksum(text, a.name);
     if (expected === null) {
-      finish({ ...base, status: 'failed', bytes: 0, resumedFromBytes: 0, message: `${url}.CHECKSUM is not "<sha256>  ${a.name}": ${JSON.stringify(text.slice(0, 120))}` });
+      finish({ ...base, status: 'failed', bytes: 0, resumedFromBytes: 0, message: `${url}.CHECKSUM is not "<sha256>  ${a.name}": ${JSON.stringify(text.slice(0, 120))}` }, false);
       return;
     }
     await mkdir(dirname(file), { recursive: true });
@@ -146,7 +174,7 @@ export async function runDownloads(o: DownloadRunOptions): Promise<DownloadResul
         const bytes = (await stat(file)).size;
         knownBytes += bytes;
         doneBytes += bytes;
-        finish({ ...base, status: 'present', bytes, resumedFromBytes: 0 });
+        finish({ ...base, status: 'present', bytes, resumedFromBytes: 0 }, false);
         return;
       }
       await rm(file, { force: true });
@@ -159,8 +187,10 @@ export async function runDownloads(o: DownloadRunOptions): Promise<DownloadResul
       try {
         const r = await downloadFile(url, part, http, {
           onSize: (n) => {
-            if (size < 0) knownBytes += n;
-            else knownBytes += n - size;
+            if (size < 0) {
+              knownBytes += n;
+              filesSized++;
+            } else knownBytes += n - size;
             size = n;
           },
           onBytes: (d) => {
@@ -170,13 +200,14 @@ export async function runDownloads(o: DownloadRunOptions): Promise<DownloadResul
         });
         if (round === 0) resumedFromBytes = r.resumedFromBytes;
         if (r.status === 'missing') {
-          finish({ ...base, status: 'missing', bytes: 0, resumedFromBytes: 0, message: `not on the server (404) although its CHECKSUM is: ${url}` });
+          finish({ ...base, status: 'missing', bytes: 0, resumedFromBytes: 0, message: `not on the server (404) although its CHECKSUM is: ${url}` }, size >= 0);
           return;
         }
       } catch (e) {
         if (!(e instanceof DownloadFailure)) throw e;
+        if (e.unreachable) unreachable ??= e.message;
         // Keep the .part: the next run resumes it.
-        finish({ ...base, status: 'failed', bytes: 0, resumedFromBytes, message: `${a.name}: ${e.message}` });
+        finish({ ...base, status: 'failed', bytes: 0, resumedFromBytes, message: `${a.name}: ${e.message}` }, size >= 0);
         return;
       }
       const actual = await sha256File(part);
@@ -186,18 +217,19 @@ export async function runDownloads(o: DownloadRunOptions): Promise<DownloadResul
       doneBytes -= (await stat(part)).size;
       await rm(part, { force: true });
       if (!again) {
-        finish({ ...base, status: 'failed', bytes: 0, resumedFromBytes, message: `checksum mismatch for ${file}: the CHECKSUM file says sha256 ${expected}, the downloaded file has ${actual} (also after a fresh download); the bad file was deleted` });
+        finish({ ...base, status: 'failed', bytes: 0, resumedFromBytes, message: `checksum mismatch for ${file}: the CHECKSUM file says sha256 ${expected}, the downloaded file has ${actual} (also after a fresh download); the bad file was deleted` }, size >= 0);
         return;
       }
       if (size >= 0) {
         knownBytes -= size;
+        filesSized--;
         size = -1;
       }
     }
     // 5. Publish.
     await rename(part, file);
     await writeChecksum(file, text);
-    finish({ ...base, status: 'downloaded', bytes: (await stat(file)).size, resumedFromBytes });
+    finish({ ...base, status: 'downloaded', bytes: (await stat(file)).size, resumedFromBytes }, size >= 0);
   }
 
   // A pool of `concurrency` workers over a queue that fallbacks may extend while it runs.
