@@ -135,6 +135,12 @@ export async function fetchText(url: string, opts: HttpOptions): Promise<string 
         await res.body?.cancel();
         throw new DownloadFailure(url, `HTTP ${res.status} ${res.statusText}`.trim());
       }
+      // A CHECKSUM line is ~100 bytes; a big body is an error page or the wrong URL, not a checksum.
+      const len = Number(res.headers.get('content-length') ?? '0');
+      if (len > 65_536) {
+        await res.body?.cancel();
+        throw new DownloadFailure(url, `expected a small text file, the server sends ${len} bytes`);
+      }
       idle.touch();
       return await res.text();
     } catch (e) {
