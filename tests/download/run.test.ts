@@ -211,6 +211,18 @@ describe('maker download: runDownloads', () => {
     expect(sleeps).toEqual([100, 200, 400]); // one archive's retries, not five
   });
 
+  it('a file-system error is not one archive\'s failure: the run stops and throws it', async () => {
+    const items = plan(['trades', 'aggTrades'], '2024-01-01', '2024-01-03');
+    for (const it of items) serve(it.archive.path);
+    // A file where the trades folder must be created: mkdir fails.
+    mkdirSync(join(out, 'data/futures/um/daily/trades'), { recursive: true });
+    writeFileSync(join(out, 'data/futures/um/daily/trades/BTCUSDT'), 'in the way');
+    await expect(run(items, { concurrency: 1 })).rejects.toMatchObject({ code: expect.stringMatching(/^(EEXIST|ENOTDIR)$/), syscall: 'mkdir' });
+    // Nothing after the failing archive was started.
+    expect(zipRequests(server)).toEqual([]);
+    expect(server.requests.map((q) => q.path)).toEqual([`${items[0].archive.path}.CHECKSUM`]);
+  });
+
   it('a CHECKSUM file that is not one fails the archive and says what it held', async () => {
     const [a] = plan(['trades'], '2024-01-01', '2024-01-01');
     serve(a.archive.path);

@@ -240,8 +240,12 @@ export async function runDownloads(o: DownloadRunOptions): Promise<DownloadResul
     waiters = [];
     for (const f of w) f();
   }
+  // An error that is not one archive's (the disk is full, the directory unwritable) stops the run:
+  // no archive is started after it, the ones in flight finish, then it is thrown.
+  let fatal: { error: unknown } | undefined;
   async function worker(): Promise<void> {
     for (;;) {
+      if (fatal !== undefined) return;
       const item = queue.shift();
       if (item === undefined) {
         if (active === 0) return;
@@ -251,6 +255,8 @@ export async function runDownloads(o: DownloadRunOptions): Promise<DownloadResul
       active++;
       try {
         await fetchArchive(item);
+      } catch (e) {
+        fatal ??= { error: e };
       } finally {
         active--;
         wake();
@@ -260,6 +266,7 @@ export async function runDownloads(o: DownloadRunOptions): Promise<DownloadResul
   tick();
   const workers = Array.from({ length: Math.max(1, o.concurrency) }, () => worker());
   await Promise.all(workers);
+  if (fatal !== undefined) throw fatal.error;
   // Plan order (symbol, type, time), not completion order.
   const order = new Map<string, number>();
   let i = 0;
