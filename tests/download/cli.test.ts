@@ -179,22 +179,26 @@ describe('maker download (CLI)', () => {
     expect(existsSync(part)).toBe(false);
   }, 60_000);
 
-  it('--import of a day that is missing imports nothing (exit 1) unless --allow-missing', async () => {
+  it('--import: nothing when an archive is missing (exit 1); with --allow-missing trades, mark-price klines and funding go in, bookDepth is said to stay out', async () => {
     const out = join(tmp, 'partial');
     const store = join(tmp, 'partial-store');
     const csv = syntheticVisionCsvs(Date.UTC(2024, 0, 1) * 1000, 30, 2);
     server.put('data/futures/um/daily/trades/BTCUSDT/BTCUSDT-trades-2024-01-01.zip', zipCsv('BTCUSDT-trades-2024-01-01.zip', csv.trades));
     server.put('data/futures/um/monthly/fundingRate/BTCUSDT/BTCUSDT-fundingRate-2024-01.zip', zipCsv('BTCUSDT-fundingRate-2024-01.zip', 'calc_time,funding_interval_hours,last_funding_rate\n1704067200000,8,0.00010000\n1704096000000,8,0.00012000\n'));
-    const args = ['download', '--symbols', 'BTCUSDT', '--from', '2024-01-01', '--to', '2024-01-02', '--types', 'trades,fundingRate', '--out', out, '--base-url', server.baseUrl, '--import', '--store', store, '--spec', SPEC];
+    const kline = (min: number, close: string) => `${1704067200000 + min * 60000},42000.0,42010.0,41990.0,${close},0,${1704067200000 + min * 60000 + 59999},0,0,0,0,0`;
+    server.put('data/futures/um/daily/markPriceKlines/BTCUSDT/1m/BTCUSDT-1m-2024-01-01.zip', zipCsv('BTCUSDT-1m-2024-01-01.zip', `open_time,open,high,low,close,volume,close_time,quote_volume,count,taker_buy_volume,taker_buy_quote_volume,ignore\n${kline(0, '42001.5')}\n${kline(1, '42003.1')}\n`));
+    server.put('data/futures/um/daily/bookDepth/BTCUSDT/BTCUSDT-bookDepth-2024-01-01.zip', zipCsv('BTCUSDT-bookDepth-2024-01-01.zip', 'timestamp,percentage,depth,notional\n2024-01-01 00:00:08,-5,1000.1,42000000.5\n'));
+    const args = ['download', '--symbols', 'BTCUSDT', '--from', '2024-01-01', '--to', '2024-01-02', '--types', 'trades,fundingRate,markPriceKlines,bookDepth', '--out', out, '--base-url', server.baseUrl, '--import', '--store', store, '--spec', SPEC];
     const r = await maker(args);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/not imported: 1 archive\(s\) missing; pass --allow-missing/);
+    expect(r.stderr).toMatch(/not imported: 3 archive\(s\) missing; pass --allow-missing/);
     expect(existsSync(store)).toBe(false);
     const ok = await maker([...args, '--allow-missing', '--quiet']);
-    expect(ok.stderr).toBe('');
+    expect(ok.stderr).toBe('maker: warning: bookDepth downloaded but not imported (maker has no importer for it)\n');
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/BTCUSDT-fundingRate-2024-01\.zip: 2 funding record\(s\) of BTCUSDT/);
-    expect(ok.stdout).toMatch(new RegExp(`imported ${csv.prints.toLocaleString('en-US')} events from 1 file`));
+    expect(ok.stdout).toMatch(new RegExp(`imported ${(csv.prints + 2).toLocaleString('en-US')} events from 2 file`));
+    expect(ok.stdout).toMatch(/markPrice 2/);
     expect(readFileSync(join(store, 'binance-usdm', 'BTCUSDT', 'funding-rate.csv'), 'utf8')).toBe('funding_time_us,interval_hours,rate\n1704067200000000,8,0.00010000\n1704096000000000,8,0.00012000\n');
   }, 60_000);
 
