@@ -158,7 +158,7 @@ describe('maker backtest (synthetic)', () => {
     const r = maker('backtest', '--scenario', join(ROOT, 'scenarios', 'btc-jan.yaml'), '--set', `data.store=${join(tmp, 'no-store')}`);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/E_STORE/);
-    expect(r.stderr).toMatch(/maker import BTCUSDT-bookTicker-2024-01-\*\.zip/);
+    expect(r.stderr).toMatch(/npx maker download --symbols BTCUSDT --from 2024-01-01 --to 2024-01-31 --types bookTicker,trades --import --store data\/store/);
   });
 });
 

@@ -21,7 +21,7 @@ import { assertOutputDir } from '../output-check.ts';
 import { Progress } from '../progress.ts';
 import { collect, formatWarning, openSources } from '../specs.ts';
 
-interface ImportCliOptions {
+export interface ImportCliOptions {
   out: string;
   venue: string;
   spec: string[];
@@ -69,7 +69,15 @@ export function registerImport(program: Command): void {
     });
 }
 
-export async function runImport(inputs: string[], opts: ImportCliOptions): Promise<{ stats: ImportStats; commit: CommitSummary }> {
+/**
+ * Imports `inputs` into the store at `opts.out` and reports it: the summary on stdout (with `--json`
+ * one JSON object), or, when `onResult` is given (`maker download --import --json`), to it instead.
+ */
+export async function runImport(
+  inputs: string[],
+  opts: ImportCliOptions,
+  onResult?: (r: { stats: ImportStats; partitions: CommitSummary['partitions'] }) => void,
+): Promise<{ stats: ImportStats; commit: CommitSummary }> {
   for (const p of inputs) {
     try {
       statSync(p);
@@ -112,7 +120,9 @@ export async function runImport(inputs: string[], opts: ImportCliOptions): Promi
   });
   progress.done();
   for (const w of warnings) process.stderr.write(w);
-  if (opts.json) {
+  if (onResult) {
+    onResult({ stats, partitions: commit.partitions });
+  } else if (opts.json) {
     process.stdout.write(`${JSON.stringify({ stats, partitions: commit.partitions })}\n`);
   } else {
     printSummary(stats, commit, opts.out);

@@ -1,12 +1,14 @@
 import type { Command } from 'commander';
 import { registerBacktest } from './backtest.ts';
 import { registerData } from './data.ts';
+import { registerDownload } from './download.ts';
 import { registerExchange } from './exchange.ts';
 import { registerImport } from './import.ts';
 
 /** Adds every subcommand to the program. Each command module exports one `register` function. */
 export function registerCommands(program: Command): void {
   registerImport(program);
+  registerDownload(program);
   registerData(program);
   registerBacktest(program);
   registerExchange(program);
