@@ -1,7 +1,7 @@
 /**
  * An account's trading configuration, as Binance serves it (binance-usdm.md §4 "Leverage"):
  * `POST /fapi/v1/leverage`, `POST /fapi/v1/marginType`, `GET|POST /fapi/v1/positionSide/dual` and
- * `GET /fapi/v1/commissionRate`, with Binance's codes; a leverage change pushes
+ * `GET /fapi/v1/commissionRate`, `GET /fapi/v1/symbolConfig` and `GET /fapi/v1/accountConfig`, with Binance's codes; a leverage change pushes
  * `ACCOUNT_CONFIG_UPDATE` on the user data stream.
  *
  * Leverage is per account and symbol, 1 to the symbol's highest (its first leverage bracket), and
@@ -91,6 +91,23 @@ export function routeAccountConfig(server: ExchangeServer): void {
     if (dual === 'true') throw CONFIG_ERR.notSimulated('dualSidePosition', v, 'hedge mode is not simulated by the local exchange: accounts are in one-way mode');
     throw ERR.badParam('dualSidePosition', v);
   }));
+
+  server.route('GET /fapi/v1/symbolConfig', server.signed(({ params }, a) => {
+    const symbol = params.get('symbol');
+    if (symbol !== undefined && !ex.instruments.has(symbol)) throw ERR.badSymbol();
+    const out = [...ex.instruments.keys()]
+      .filter((s) => symbol === undefined || s === symbol)
+      .map((s) => {
+        const leverage = a.portfolio.positionSnapshot(s).leverage;
+        return { symbol: s, marginType: 'CROSSED', isAutoAddMargin: false, leverage, maxNotionalValue: maxNotionalValue(s, leverage) };
+      });
+    return { status: 200, body: out };
+  }));
+
+  server.route('GET /fapi/v1/accountConfig', server.signed(() => ({
+    status: 200,
+    body: { feeTier: 0, canTrade: true, canDeposit: true, canWithdraw: true, dualSidePosition: false, updateTime: 0, multiAssetsMargin: false, tradeGroupId: -1 },
+  })));
 
   server.route('GET /fapi/v1/commissionRate', server.signed(({ params }) => {
     const inst = server.instrument(params);
