@@ -23,7 +23,7 @@ export function accountUpdate(ex: LocalExchange, a: AccountState, inst: Instrume
   const P: object[] = [];
   if (reason === 'ORDER') {
     const p = a.portfolio.positionSnapshot(inst.symbol);
-    P.push({ s: inst.symbol, pa: p.positionQty, ep: p.avgEntryPrice === null ? '0' : dec8(p.avgEntryPrice), bep: '0', cr: dec8(p.realizedPnl), up: dec8(p.unrealizedPnl), mt: 'cross', iw: '0', ps: 'BOTH' });
+    P.push({ s: inst.symbol, pa: inst.lotsToQty(p.positionLots), ep: p.avgEntryPrice === null ? '0' : dec8(p.avgEntryPrice), bep: '0', cr: dec8(p.realizedPnl), up: dec8(p.unrealizedPnl), mt: 'cross', iw: '0', ps: 'BOTH' });
   }
   const t = ms(tsUs);
   return { e: 'ACCOUNT_UPDATE', E: t, T: t, a: { m: reason, B: [{ a: asset, wb: wallet, cw: wallet, bc: '0' }], P } };
