@@ -5,6 +5,7 @@
 export { Authenticator, ed25519PublicKey, hmacHex, splitSignature, type ApiAccount } from './auth.ts';
 export { CONFIG_ERR, maxNotionalAt, maxNotionalValue } from './account-config.ts';
 export { accountUpdate } from './account-update.ts';
+export { AccountsFileError, loadAccountsFile, parseAccountsFile, type AccountsFile } from './accounts-file.ts';
 export { BinanceError, ERR } from './errors.ts';
 export { LocalExchange, bracketsOf, type AccountSetup, type AccountState, type ExchangeAccount, type LocalExchangeOptions } from './local-exchange.ts';
 export { ExchangeServer, type ExchangeServerConfig, type ExchangeServerOptions } from './server.ts';
