@@ -16,6 +16,11 @@
  * exchange-side margin account (sim-exchange/margin.ts: -2019 when an order's initial margin is
  * not covered, liquidation at maintenance margin) at the account's leverage per symbol, and one
  * ledger (the backtest's portfolio) for balances and positions. Cross margin, one-way mode.
+ *
+ * Funding (execution `funding`, `data` mode): the simulated exchanges settle at the funding times
+ * and rates the data's mark prices announce, mapped onto server time like every other data time,
+ * and the ledger books each settlement as the backtest does. Data without mark prices (the
+ * synthetic market, depth-only recordings) has no funding.
  */
 import { BookSync, L2Book, type BookView } from '../book/index.ts';
 import type { MarketEvent } from '../model/events.ts';
@@ -293,10 +298,13 @@ export class LocalExchange {
       if (e.type === 'depth') sync.applyDiff(e);
       else if (e.type === 'snapshot') sync.applySnapshot(e);
     }
+    // The simulated exchanges run on server time: a mark price's funding times are mapped onto it
+    // too, so funding is settled at the data's funding times as the replay reaches them.
+    const forSim = e.type === 'markPrice' ? { ...e, tsExchangeUs: at, nextFundingTimeUs: e.nextFundingTimeUs === -1 ? -1 : this.mapUs(e.nextFundingTimeUs) } : e;
     for (const a of this.accounts.values()) {
       const sim = a.simBySymbol.get(e.symbol);
       if (sim === undefined) continue;
-      sim.onMarketEvent(e, at);
+      sim.onMarketEvent(forSim, at);
       const events = sim.drainEvents();
       if (events.length > 0) this.absorb(a, events);
     }

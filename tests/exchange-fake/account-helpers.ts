@@ -5,8 +5,8 @@ import { ExchangeServer, LocalExchange, syntheticMarket, type ExchangeAccount, t
 import { Rng } from '../../src/core/random.ts';
 import { syntheticInstrument } from '../../src/synthetic/index.ts';
 
-/** A local exchange on a free loopback port with the synthetic market of `symbols` in real time. */
-export async function startWith(accounts: ExchangeAccount[], opts: { symbols?: string[] } & Partial<Omit<LocalExchangeOptions, 'instruments' | 'source' | 'accounts'>> = {}) {
+/** A local exchange on a free loopback port with the synthetic market of `symbols` in real time (or `source`). */
+export async function startWith(accounts: ExchangeAccount[], opts: { symbols?: string[] } & Partial<Omit<LocalExchangeOptions, 'instruments' | 'accounts'>> = {}) {
   const { symbols = ['BTCUSDT'], ...rest } = opts;
   const instruments = symbols.map((s) => syntheticInstrument(s));
   const ex = new LocalExchange({

@@ -63,7 +63,9 @@ export function registerExchange(program: Command): void {
         'cross margin and one-way mode only. Without it: one test account with 10,000 of each margin asset at 20x. Orders ' +
         'beyond the margin the leverage allows are rejected -2019, as in `maker backtest`; leverage, marginType, ' +
         'positionSide/dual, commissionRate, symbolConfig; ACCOUNT_UPDATE and ACCOUNT_CONFIG_UPDATE on the user stream.\n\n' +
-        'Not yet served (issue 10, next): rate-limit enforcement, fault injection, funding.\n\n' +
+        'Funding: at the funding times and rates of the data\'s mark prices (none in the synthetic market), booked as in ' +
+        '`maker backtest`, with ACCOUNT_UPDATE reason FUNDING_FEE.\n\n' +
+        'Not yet served (issue 10, next): rate-limit enforcement, fault injection.\n\n' +
         'Stops on SIGINT/SIGTERM, closing every connection.',
     )
     .option('--port <n>', 'TCP port (0: a free one)', '8090')
@@ -112,8 +114,8 @@ export function registerExchange(program: Command): void {
         speed,
         accounts,
         startDataUs: fromUs,
-        // Funding is not simulated by the local exchange yet: data funding times would not line up with server time.
-        execution: { rng: new Rng(`exchange/${opts.seed}`), queueModel: { model: 'prob-power', variant: 2, power: 3 }, fees: { default: { makerRate: '0.0002', takerRate: '0.0005' } }, funding: { mode: 'off' } },
+        // Funding at the data's funding times (mark prices), mapped onto server time by the local exchange.
+        execution: { rng: new Rng(`exchange/${opts.seed}`), queueModel: { model: 'prob-power', variant: 2, power: 3 }, fees: { default: { makerRate: '0.0002', takerRate: '0.0005' } }, funding: { mode: 'data' } },
       });
       const server = new ExchangeServer(ex, accounts);
       const bound = await server.listen({ port, host: opts.host });
