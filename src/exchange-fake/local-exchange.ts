@@ -19,8 +19,8 @@
  *
  * Funding (execution `funding`, `data` mode): the simulated exchanges settle at the funding times
  * and rates the data's mark prices announce, mapped onto server time like every other data time,
- * and the ledger books each settlement as the backtest does. Data without mark prices (the
- * synthetic market, depth-only recordings) has no funding.
+ * and the ledger books each settlement as the backtest does. Data without mark prices (depth-only
+ * recordings) has no funding.
  */
 import { BookSync, L2Book, type BookView } from '../book/index.ts';
 import type { MarketEvent } from '../model/events.ts';

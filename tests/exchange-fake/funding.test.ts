@@ -15,7 +15,7 @@ const inst = syntheticInstrument('BTCUSDT');
 let startUs = 0;
 let FUNDING_US = 0;
 
-/** The synthetic market with a mark price every 250 ms at the last trade's price, announcing FUNDING_US then the next one 8 h later. */
+/** The synthetic market with its mark prices replaced by one every 250 ms at the last trade's price, announcing FUNDING_US then the next one 8 h later. */
 function* withMarks(): Generator<MarketEvent[]> {
   let nextMarkUs = startUs;
   let lastTicks = NaN;
@@ -31,7 +31,8 @@ function* withMarks(): Generator<MarketEvent[]> {
         nextMarkUs += 250_000;
       }
       if (e.type === 'trade') lastTicks = e.priceTicks;
-      out.push(e);
+      // The synthetic market's own mark prices announce funding at 00/08/16 UTC: replaced by ours.
+      if (e.type !== 'markPrice') out.push(e);
     }
     yield out;
   }

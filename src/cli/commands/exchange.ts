@@ -63,7 +63,7 @@ export function registerExchange(program: Command): void {
         'cross margin and one-way mode only. Without it: one test account with 10,000 of each margin asset at 20x. Orders ' +
         'beyond the margin the leverage allows are rejected -2019, as in `maker backtest`; leverage, marginType, ' +
         'positionSide/dual, commissionRate, symbolConfig; ACCOUNT_UPDATE and ACCOUNT_CONFIG_UPDATE on the user stream.\n\n' +
-        'Funding: at the funding times and rates of the data\'s mark prices (none in the synthetic market), booked as in ' +
+        'Funding: at the funding times and rates of the data\'s mark prices (the synthetic market: every 8 h from 00:00 UTC), booked as in ' +
         '`maker backtest`, with ACCOUNT_UPDATE reason FUNDING_FEE.\n\n' +
         'Not yet served (issue 10, next): rate-limit enforcement, fault injection.\n\n' +
         'Stops on SIGINT/SIGTERM, closing every connection.',
