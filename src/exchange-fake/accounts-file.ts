@@ -157,7 +157,8 @@ function str(v: unknown, path: Path, fail: Fail, required: boolean): string | un
     if (required) fail(path, 'is required');
     return undefined;
   }
-  if (typeof v !== 'string' && typeof v !== 'number') fail(path, `expected a string, got ${JSON.stringify(v)}`);
+  // A secret is never echoed, even a malformed one.
+  if (typeof v !== 'string' && typeof v !== 'number') fail(path, path.at(-1) === 'secret' ? 'expected a string' : `expected a string, got ${JSON.stringify(v)}`);
   const s = String(v).trim();
   if (s === '') fail(path, 'must not be empty');
   return s;

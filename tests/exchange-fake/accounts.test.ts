@@ -56,6 +56,7 @@ describe('accounts file', () => {
     expect(errorOf(`${HMAC}- name: b\n  apiKey: keyA\n  secret: t\n`)).toBe('acc.yaml:5: key "[1].apiKey": the same API key as account [0]');
     expect(errorOf(`${HMAC}- name: a\n  apiKey: keyB\n  secret: t\n`)).toMatch(/^acc\.yaml:4: key "\[1\]\.name": account "a" is listed twice/);
     expect(errorOf('- name: a\n  apiKey: "bad key!"\n  secret: s\n')).toMatch(/^acc\.yaml:2: key "\[0\]\.apiKey": must be 1 to 128 letters and digits/);
+    expect(errorOf('- name: a\n  apiKey: k\n  secret: [hunter2]\n')).toBe('acc.yaml:3: key "[0].secret": expected a string');
     expect(errorOf('name: a\n')).toMatch(/^acc\.yaml:1: an accounts file is a YAML list of accounts/);
     expect(errorOf('[]\n')).toMatch(/^acc\.yaml:1: lists no account/);
     expect(errorOf('- name: a\n  apiKey: [unclosed\n')).toMatch(/^acc\.yaml:\d+: not valid YAML/);
