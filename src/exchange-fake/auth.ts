@@ -1,18 +1,38 @@
 /**
  * Request signing as Binance checks it (binance-usdm.md §2): the `X-MBX-APIKEY` header names the
- * account; the HMAC-SHA256 signature (hex) is over the exact bytes received, query string followed by
- * body, without the `signature` parameter; `timestamp` must satisfy
+ * account; the signature is over the exact bytes received, query string followed by body, without
+ * the `signature` parameter (ws-fapi: every other parameter sorted by name). An HMAC key signs with
+ * HMAC-SHA256 (hex, any case); an Ed25519 key with Ed25519 (base64, URL-encoded on REST), checked
+ * against the account's public key. `timestamp` must satisfy
  * `timestamp < serverTime + 1000 && serverTime − timestamp ≤ recvWindow` (default 5000, at most 60000).
  * Secrets are compared and kept here only; no error message ever carries one.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createPublicKey, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
 import { BinanceError, ERR } from './errors.ts';
 
+/** An API key: HMAC (`secret`) or Ed25519 (`publicKey`), exactly one of them. */
 export interface ApiAccount {
   readonly name: string;
   readonly apiKey: string;
-  readonly secret: string;
+  /** HMAC-SHA256 secret (HMAC keys). */
+  readonly secret?: string;
+  /** Ed25519 public key, PEM (Ed25519 keys). */
+  readonly publicKey?: string;
 }
+
+/** The Ed25519 public key of a PEM text, or an Error saying why it is not one. */
+export function ed25519PublicKey(pem: string): KeyObject | Error {
+  let key: KeyObject;
+  try {
+    key = createPublicKey(pem);
+  } catch (e) {
+    return new Error(`not a PEM public key (${(e as Error).message})`);
+  }
+  if (key.asymmetricKeyType !== 'ed25519') return new Error(`a ${key.asymmetricKeyType ?? 'unknown'} key, not an Ed25519 one`);
+  return key;
+}
+
+const BASE64 = /^[A-Za-z0-9+/]{86}==$/;
 
 const API_KEY = /^[A-Za-z0-9]{1,128}$/;
 const SIGNATURE_PARAM = /(^|&)signature=([^&]*)/;
@@ -24,7 +44,11 @@ export function splitSignature(query: string, body: string): { payload: string; 
     const m = SIGNATURE_PARAM.exec(s);
     if (m === null) return s;
     if (signature !== null) throw ERR.tooManyParams('signature');
-    signature = decodeURIComponent(m[2]);
+    try {
+      signature = decodeURIComponent(m[2]);
+    } catch {
+      throw ERR.badSignature(); // malformed percent-encoding
+    }
     const start = m.index;
     const end = start + m[0].length;
     // Drop the parameter and one separating '&' (before it when it is not the first).
@@ -41,9 +65,23 @@ export function hmacHex(secret: string, payload: string): string {
 
 export class Authenticator {
   private readonly byKey = new Map<string, ApiAccount>();
+  private readonly ed25519 = new Map<string, KeyObject>();
 
   constructor(accounts: readonly ApiAccount[]) {
-    for (const a of accounts) this.byKey.set(a.apiKey, a);
+    for (const a of accounts) {
+      if ((a.secret === undefined) === (a.publicKey === undefined)) throw new TypeError(`API key of account ${a.name}: needs exactly one of secret (HMAC) and publicKey (Ed25519)`);
+      if (a.publicKey !== undefined) {
+        const key = ed25519PublicKey(a.publicKey);
+        if (key instanceof Error) throw new TypeError(`publicKey of account ${a.name}: ${key.message}`);
+        this.ed25519.set(a.apiKey, key);
+      }
+      this.byKey.set(a.apiKey, a);
+    }
+  }
+
+  /** Whether the key is an Ed25519 key (the only kind ws-fapi `session.logon` accepts). */
+  isEd25519(apiKey: string): boolean {
+    return this.ed25519.has(apiKey);
   }
 
   /** The account of an API key header, for endpoints that need the key only (listenKey). */
@@ -61,32 +99,58 @@ export class Authenticator {
     return this.check(apiKey, payload, signature, params, serverMs);
   }
 
-  /** Checks a SIGNED ws-fapi request (`apiKey`, `timestamp` and `signature` among its params). */
-  verifyWs(params: Map<string, string>, serverMs: number): ApiAccount {
-    return this.check(params.get('apiKey'), wsPayload(params), params.get('signature') ?? null, params, serverMs);
+  /**
+   * Checks a SIGNED ws-fapi request (`apiKey`, `timestamp` and `signature` among its params). On a
+   * connection logged on with `session.logon` (`sessionApiKey`), a request without `signature` (and
+   * without `apiKey`, or with the session's) is the session's account; its `timestamp` is still checked.
+   */
+  verifyWs(params: Map<string, string>, serverMs: number, sessionApiKey?: string): ApiAccount {
+    const apiKey = params.get('apiKey');
+    if (sessionApiKey !== undefined && !params.has('signature') && (apiKey === undefined || apiKey === sessionApiKey)) {
+      const a = this.account(sessionApiKey);
+      checkWindow(requestTime(params), serverMs);
+      return a;
+    }
+    return this.check(apiKey, wsPayload(params), params.get('signature') ?? null, params, serverMs);
   }
 
   private check(apiKey: string | undefined, payload: string, signature: string | null, params: Map<string, string>, serverMs: number): ApiAccount {
     const a = this.account(apiKey);
     if (signature === null || signature === '') throw ERR.mandatory('signature');
-    const ts = params.get('timestamp');
-    if (ts === undefined || ts === '') throw ERR.mandatory('timestamp');
-    if (!/^\d{1,16}$/.test(ts)) throw ERR.badParam('timestamp', ts);
-    const rw = params.get('recvWindow');
-    let recvWindow = 5000;
-    if (rw !== undefined) {
-      if (!/^\d{1,10}$/.test(rw)) throw ERR.badParam('recvWindow', rw);
-      recvWindow = Number(rw);
-      if (recvWindow > 60_000) throw ERR.recvWindow();
+    const time = requestTime(params);
+    const publicKey = this.ed25519.get(a.apiKey);
+    if (publicKey !== undefined) {
+      // Ed25519 signatures are deterministic; verifying is exact. 64 bytes = 86 base64 digits + "==".
+      if (!BASE64.test(signature) || !verify(null, Buffer.from(payload, 'utf8'), publicKey, Buffer.from(signature, 'base64'))) throw ERR.badSignature();
+    } else {
+      const expected = Buffer.from(hmacHex(a.secret!, payload), 'utf8');
+      const given = Buffer.from(signature.toLowerCase(), 'utf8');
+      if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw ERR.badSignature();
     }
-    const expected = Buffer.from(hmacHex(a.secret, payload), 'utf8');
-    const given = Buffer.from(signature.toLowerCase(), 'utf8');
-    if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw ERR.badSignature();
-    const t = Number(ts);
-    if (t >= serverMs + 1000) throw ERR.timestampAhead();
-    if (serverMs - t > recvWindow) throw ERR.timestampOld();
+    checkWindow(time, serverMs);
     return a;
   }
+}
+
+/** `timestamp` and `recvWindow` of a request, checked for form (-1102, -1130, -1131). */
+function requestTime(params: Map<string, string>): { t: number; recvWindow: number } {
+  const ts = params.get('timestamp');
+  if (ts === undefined || ts === '') throw ERR.mandatory('timestamp');
+  if (!/^\d{1,16}$/.test(ts)) throw ERR.badParam('timestamp', ts);
+  const rw = params.get('recvWindow');
+  let recvWindow = 5000;
+  if (rw !== undefined) {
+    if (!/^\d{1,10}$/.test(rw)) throw ERR.badParam('recvWindow', rw);
+    recvWindow = Number(rw);
+    if (recvWindow > 60_000) throw ERR.recvWindow();
+  }
+  return { t: Number(ts), recvWindow };
+}
+
+/** Binance's time window: `timestamp < serverTime + 1000 && serverTime − timestamp ≤ recvWindow`, else -1021. */
+function checkWindow({ t, recvWindow }: { t: number; recvWindow: number }, serverMs: number): void {
+  if (t >= serverMs + 1000) throw ERR.timestampAhead();
+  if (serverMs - t > recvWindow) throw ERR.timestampOld();
 }
 
 /** The ws-fapi signature payload: every parameter but `signature`, sorted by name, `k=v` joined by `&`. */

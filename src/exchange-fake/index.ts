@@ -2,9 +2,12 @@
  * `maker exchange`: a local Binance USDⓈ-M exchange on loopback over the backtest's simulated
  * exchange (docs/EXCHANGE_ADAPTER_SPEC.md lists what is served and what is not yet).
  */
-export { Authenticator, hmacHex, splitSignature, type ApiAccount } from './auth.ts';
+export { Authenticator, ed25519PublicKey, hmacHex, splitSignature, type ApiAccount } from './auth.ts';
+export { CONFIG_ERR, maxNotionalAt, maxNotionalValue } from './account-config.ts';
+export { accountUpdate } from './account-update.ts';
+export { AccountsFileError, loadAccountsFile, parseAccountsFile, type AccountsFile } from './accounts-file.ts';
 export { BinanceError, ERR } from './errors.ts';
-export { LocalExchange, type AccountState, type LocalExchangeOptions } from './local-exchange.ts';
+export { LocalExchange, bracketsOf, type AccountSetup, type AccountState, type ExchangeAccount, type LocalExchangeOptions } from './local-exchange.ts';
 export { ExchangeServer, type ExchangeServerConfig, type ExchangeServerOptions } from './server.ts';
 export { StreamHub, type StreamHubOptions } from './stream-hub.ts';
 export { DepthConflater, parseStreamName } from './streams.ts';

@@ -10,15 +10,43 @@
  * The market is delivered in steps (`pump`): every event due by now, in data order, then a timer
  * for the next one. A request first brings the market up to now, then reaches the simulated
  * exchange at now: it sees exactly the book a client could have seen.
+ *
+ * Accounts. Each account has one simulated exchange per margin asset (Binance's single-asset mode:
+ * a USDT wallet backs the USDT-margined symbols, a USDC wallet the USDC ones), each with the
+ * exchange-side margin account (sim-exchange/margin.ts: -2019 when an order's initial margin is
+ * not covered, liquidation at maintenance margin) at the account's leverage per symbol, and one
+ * ledger (the backtest's portfolio) for balances and positions. Cross margin, one-way mode.
+ *
+ * Funding (execution `funding`, `data` mode): the simulated exchanges settle at the funding times
+ * and rates the data's mark prices announce, mapped onto server time like every other data time,
+ * and the ledger books each settlement as the backtest does. Data without mark prices (depth-only
+ * recordings) has no funding.
  */
 import { BookSync, L2Book, type BookView } from '../book/index.ts';
 import type { MarketEvent } from '../model/events.ts';
 import type { Instrument } from '../model/instrument.ts';
 import type { OrderRequest, VenueCommand, VenueEvent } from '../model/venue.ts';
-import { SimExchange, type SimExchangeOptions } from '../sim-exchange/index.ts';
+import { DEFAULT_LEVERAGE_BRACKETS, FALLBACK_LEVERAGE_BRACKETS, SimExchange, type FeeRates, type LeverageBracket, type SimExchangeOptions } from '../sim-exchange/index.ts';
 import { Portfolio } from '../portfolio/index.ts';
 import type { ApiAccount } from './auth.ts';
 import { OrderTable } from './orders.ts';
+
+/** What an account starts with (an accounts file's entry; every field optional). */
+export interface AccountSetup {
+  /** Wallet per margin asset, exact decimals (default: the exchange's `balances`). */
+  readonly balances?: Readonly<Record<string, string>>;
+  /** Leverage of every symbol (default: the exchange's `leverage`). */
+  readonly leverage?: number;
+  /** Leverage per symbol, over `leverage`. */
+  readonly symbolLeverage?: Readonly<Record<string, number>>;
+}
+
+export type ExchangeAccount = ApiAccount & AccountSetup;
+
+/** Binance's leverage brackets of a symbol as the local exchange applies them (`GET /fapi/v1/leverageBracket`). */
+export function bracketsOf(symbol: string): readonly LeverageBracket[] {
+  return DEFAULT_LEVERAGE_BRACKETS[symbol] ?? FALLBACK_LEVERAGE_BRACKETS;
+}
 
 export interface LocalExchangeOptions {
   instruments: Instrument[];
@@ -26,7 +54,7 @@ export interface LocalExchangeOptions {
   source: AsyncIterable<MarketEvent[]> | Iterable<MarketEvent[]>;
   /** Replay speed (1 = real time). */
   speed: number;
-  accounts: ApiAccount[];
+  accounts: ExchangeAccount[];
   /** The simulated exchange of each account, as a scenario's `execution` section makes it (instruments are set here). */
   execution: Omit<SimExchangeOptions, 'instruments'>;
   /** Wall clock, µs (default Date.now). */
@@ -38,6 +66,11 @@ export interface LocalExchangeOptions {
   /** Leverage of every account and symbol (default 20). */
   leverage?: number;
   /**
+   * Exchange-side margin (default true): an order whose initial margin the account's equity cannot
+   * cover is rejected -2019, and an account at maintenance margin is liquidated, as in `maker backtest`.
+   */
+  margin?: boolean;
+  /**
    * Data time the replay starts at (mapped to the moment `start()` is called): events before it are
    * delivered at once (the book is built up to it), then the market runs on the clock from there.
    * Default: the first event's time.
@@ -46,8 +79,11 @@ export interface LocalExchangeOptions {
 }
 
 export interface AccountState {
-  readonly account: ApiAccount;
-  readonly sim: SimExchange;
+  readonly account: ExchangeAccount;
+  /** The account's simulated exchange of each margin asset. */
+  readonly sims: ReadonlyMap<string, SimExchange>;
+  /** The simulated exchange a symbol trades on. */
+  readonly simBySymbol: ReadonlyMap<string, SimExchange>;
   readonly orders: OrderTable;
   /** Submitted requests by client order id until their first report. */
   readonly pending: Map<string, OrderRequest>;
@@ -91,15 +127,57 @@ export class LocalExchange {
     this.readAhead = o.readAhead ?? 20_000;
     this.instruments = new Map(o.instruments.map((i) => [i.symbol, i]));
     for (const inst of o.instruments) this.books.set(inst.symbol, new BookSync(new L2Book(inst.symbol)));
+    const byAsset = new Map<string, Instrument[]>();
+    for (const inst of o.instruments) {
+      const list = byAsset.get(inst.spec.marginAsset) ?? [];
+      list.push(inst);
+      byAsset.set(inst.spec.marginAsset, list);
+    }
+    const assets = [...byAsset.keys()].sort();
     let firstOrderId = 1;
     for (const account of o.accounts) {
-      const sim = new SimExchange({ ...o.execution, rng: o.execution.rng.fork(`account/${account.name}`), instruments: o.instruments, firstOrderId });
+      const balances = account.balances ?? o.balances ?? Object.fromEntries(assets.map((asset) => [asset, '10000']));
+      const leverage: Record<string, number> = {};
+      for (const inst of o.instruments) leverage[inst.symbol] = account.symbolLeverage?.[inst.symbol] ?? account.leverage ?? o.leverage ?? 20;
+      const sims = new Map<string, SimExchange>();
+      const simBySymbol = new Map<string, SimExchange>();
+      for (const [i, asset] of assets.entries()) {
+        const instruments = byAsset.get(asset)!;
+        const rng = o.execution.rng.fork(assets.length === 1 ? `account/${account.name}` : `account/${account.name}/${asset}`);
+        const margin = o.margin === false ? undefined : { balance: balances[asset] ?? '0', leverage };
+        const sim = new SimExchange({ ...o.execution, rng, instruments, firstOrderId: firstOrderId + i * 100_000_000, account: margin });
+        sims.set(asset, sim);
+        for (const inst of instruments) simBySymbol.set(inst.symbol, sim);
+      }
       firstOrderId += 1_000_000_000;
       const portfolio = new Portfolio({ get: (sym: string) => this.instruments.get(sym)! }, { defaults: { leverage: o.leverage ?? 20 } });
-      const balances = o.balances ?? Object.fromEntries(o.instruments.map((i) => [i.spec.marginAsset, '10000']));
+      // The ledger's maintenance margin uses the brackets the exchange liquidates with.
+      for (const inst of o.instruments) {
+        const brackets = bracketsOf(inst.symbol).map((t) => ({ notionalCap: t.notionalCap, maintMarginRatio: t.maintMarginRatio, cum: t.cum }));
+        portfolio.configureSymbol(inst.symbol, { leverage: leverage[inst.symbol], brackets });
+      }
       for (const asset of Object.keys(balances).sort()) portfolio.deposit({ asset, amount: balances[asset], tsUs: 0 });
-      this.accounts.set(account.apiKey, { account, sim, orders: new OrderTable(this.instruments), pending: new Map(), portfolio });
+      this.accounts.set(account.apiKey, { account, sims, simBySymbol, orders: new OrderTable(this.instruments), pending: new Map(), portfolio });
     }
+  }
+
+  /** The commission rates of a symbol (the simulated exchange's fee schedule). */
+  feeRates(symbol: string): FeeRates {
+    return this.o.execution.fees.symbols?.[symbol] ?? this.o.execution.fees.default;
+  }
+
+  /**
+   * Binance `POST /fapi/v1/leverage`: the account's new leverage of a symbol (1..the symbol's highest,
+   * checked by the caller), for the exchange-side initial-margin check and the ledger's margins.
+   * False (nothing changed) when lowering it would leave open positions and orders uncovered (-2028).
+   */
+  changeLeverage(a: AccountState, symbol: string, leverage: number): boolean {
+    this.pump();
+    const sim = a.simBySymbol.get(symbol);
+    if (sim === undefined) throw new RangeError(`no instrument ${symbol}`);
+    if (!sim.changeLeverage(symbol, leverage)) return false;
+    a.portfolio.configureSymbol(symbol, { leverage });
+    return true;
   }
 
   /** Server time, µs. */
@@ -173,9 +251,12 @@ export class LocalExchange {
    */
   command(a: AccountState, cmd: VenueCommand): VenueEvent[] {
     this.pump();
+    const symbol = cmd.kind === 'submit' ? cmd.order.symbol : cmd.symbol;
+    const sim = a.simBySymbol.get(symbol);
+    if (sim === undefined) throw new RangeError(`no instrument ${symbol}`);
     if (cmd.kind === 'submit') a.pending.set(cmd.order.clientOrderId, cmd.order);
-    a.sim.send(cmd, this.clockUs());
-    const events = a.sim.drainEvents();
+    sim.send(cmd, this.clockUs());
+    const events = sim.drainEvents();
     this.absorb(a, events);
     if (cmd.kind === 'submit') a.pending.delete(cmd.order.clientOrderId);
     return events;
@@ -217,9 +298,14 @@ export class LocalExchange {
       if (e.type === 'depth') sync.applyDiff(e);
       else if (e.type === 'snapshot') sync.applySnapshot(e);
     }
+    // The simulated exchanges run on server time: a mark price's funding times are mapped onto it
+    // too, so funding is settled at the data's funding times as the replay reaches them.
+    const forSim = e.type === 'markPrice' ? { ...e, tsExchangeUs: at, nextFundingTimeUs: e.nextFundingTimeUs === -1 ? -1 : this.mapUs(e.nextFundingTimeUs) } : e;
     for (const a of this.accounts.values()) {
-      a.sim.onMarketEvent(e, at);
-      const events = a.sim.drainEvents();
+      const sim = a.simBySymbol.get(e.symbol);
+      if (sim === undefined) continue;
+      sim.onMarketEvent(forSim, at);
+      const events = sim.drainEvents();
       if (events.length > 0) this.absorb(a, events);
     }
     for (const l of this.marketListeners) l(e, at);
@@ -228,8 +314,14 @@ export class LocalExchange {
   private absorb(a: AccountState, events: VenueEvent[]): void {
     for (const ev of events) {
       if (ev.kind === 'report') {
-        a.orders.apply(ev.report, a.pending.get(ev.report.clientOrderId));
-        a.portfolio.applyExecutionReport(ev.report);
+        const r = ev.report;
+        a.orders.apply(r, a.pending.get(r.clientOrderId));
+        if (r.execType === 'CALCULATED' && r.lastFillLots > 0) {
+          // A liquidation fill: booked as the trading core books it (a taker fill, then the insurance clearance).
+          a.portfolio.applyFill({ symbol: r.symbol, side: r.side, qtyLots: r.lastFillLots, priceTicks: r.lastFillPriceTicks, fee: r.commission === '' ? '0' : r.commission, liquidity: 'taker', tsUs: r.tsExchangeUs });
+          const clearance = r.insuranceClearance ?? '0';
+          if (clearance !== '0') a.portfolio.applyFee({ symbol: r.symbol, fee: clearance, liquidity: 'taker' });
+        } else a.portfolio.applyExecutionReport(r);
       } else if (ev.kind === 'funding') a.portfolio.applyFunding(ev.settlement);
       for (const l of this.accountListeners) l(a, ev);
     }

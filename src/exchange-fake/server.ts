@@ -11,6 +11,8 @@ import type { Instrument } from '../model/instrument.ts';
 import { addScaled, divRoundHalfEven, formatScaled, parseDecimal, type ScaledDecimal } from '../model/money.ts';
 import type { OrderRequest, VenueEvent } from '../model/venue.ts';
 import { DEFAULT_LEVERAGE_BRACKETS, FALLBACK_LEVERAGE_BRACKETS } from '../sim-exchange/index.ts';
+import { maxNotionalValue, routeAccountConfig } from './account-config.ts';
+import { accountUpdates } from './account-update.ts';
 import { Authenticator, type ApiAccount } from './auth.ts';
 import { bookTicker, DEPTH_LIMITS, depthSnapshot, exchangeInfo } from './encode.ts';
 import { BinanceError, ERR } from './errors.ts';
@@ -103,6 +105,8 @@ export class ExchangeServer {
     this.routeSigned();
     new MarketHistory(this).register();
     new OrderEndpoints(this).register();
+    routeAccountConfig(this);
+    accountUpdates(ex, this.streams);
   }
 
   /** Listens on loopback (default port 0: a free one); resolves to the bound port. */
@@ -316,7 +320,7 @@ export class ExchangeServer {
       return {
         symbol, initialMargin: dec8(p.initialMargin), maintMargin: dec8(p.maintenanceMargin), unrealizedProfit: dec8(p.unrealizedPnl), positionInitialMargin: dec8(p.initialMargin),
         openOrderInitialMargin: '0', leverage: String(p.leverage), isolated: false, entryPrice: p.avgEntryPrice === null ? '0.0' : dec8(p.avgEntryPrice), breakEvenPrice: '0.0',
-        maxNotional: '0', positionSide: 'BOTH', positionAmt: p.positionQty, notional: signedNotional(p.notional, p.positionLots), isolatedWallet: '0', updateTime: now,
+        maxNotional: maxNotionalValue(symbol, p.leverage), positionSide: 'BOTH', positionAmt: p.positionQty, notional: signedNotional(p.notional, p.positionLots), isolatedWallet: '0', updateTime: now,
       };
     });
     return {
@@ -339,7 +343,7 @@ export class ExchangeServer {
       out.push({
         symbol: sym, positionAmt: p.positionQty, entryPrice: p.avgEntryPrice === null ? '0.0' : dec8(p.avgEntryPrice), breakEvenPrice: '0.0',
         markPrice: p.markPrice === null ? '0.00000000' : dec8(p.markPrice), unRealizedProfit: dec8(p.unrealizedPnl), liquidationPrice: p.liquidationPrice === null ? '0' : dec8(p.liquidationPrice),
-        leverage: String(p.leverage), maxNotionalValue: '0', marginType: 'cross', isolatedMargin: '0.00000000', isAutoAddMargin: 'false', positionSide: 'BOTH',
+        leverage: String(p.leverage), maxNotionalValue: maxNotionalValue(sym, p.leverage), marginType: 'cross', isolatedMargin: '0.00000000', isAutoAddMargin: 'false', positionSide: 'BOTH',
         notional: signedNotional(p.notional, p.positionLots), isolatedWallet: '0', initialMargin: dec8(p.initialMargin), maintMargin: dec8(p.maintenanceMargin), updateTime: now,
       });
     }
@@ -410,7 +414,7 @@ export class ExchangeServer {
 }
 
 /** An exact decimal string at Binance's 8 decimals (half-even). */
-function dec8(s: string): string {
+export function dec8(s: string): string {
   const d = parseDecimal(s);
   const units = d.scale <= 8 ? d.units * 10n ** BigInt(8 - d.scale) : divRoundHalfEven(d.units, 10n ** BigInt(d.scale - 8));
   const neg = units < 0n;

@@ -161,6 +161,17 @@ export class StreamHub {
     return k !== undefined && !k.expired;
   }
 
+  /**
+   * Pushes an event on an account's user data stream (its live listen key) when anyone listens;
+   * `make` builds the payload only then.
+   */
+  publishUser(apiKey: string, make: () => object | null): void {
+    const key = this.keys.ofAccount(apiKey);
+    if (key === undefined || !this.subs.get(key.key)?.size) return;
+    const data = make();
+    if (data !== null) this.publish(key.key, data);
+  }
+
   private onAccountEvent(a: AccountState, e: VenueEvent): void {
     if (e.kind !== 'report') return;
     const key = this.keys.ofAccount(a.account.apiKey);

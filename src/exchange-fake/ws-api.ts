@@ -2,9 +2,12 @@
  * The WebSocket API (`/ws-fapi/v1`, binance-usdm.md §8): `{"id", "method", "params"}` requests,
  * `{"id", "status", "result" | "error", "rateLimits"}` replies with the `id` echoed as sent. Signed
  * methods carry `apiKey`, `timestamp` and `signature` in `params`; the signature is over the other
- * parameters sorted by name. Served: `order.place`, `order.modify`, `order.cancel`, `order.status`,
- * `userDataStream.start|ping|stop`; `session.logon` needs an Ed25519 key (`-4056` for HMAC keys, the
- * only kind served yet). Same order logic and error codes as REST.
+ * parameters sorted by name (HMAC or Ed25519, auth.ts). Served: `order.place`, `order.modify`,
+ * `order.cancel`, `order.status`, `userDataStream.start|ping|stop`, and `session.logon|status|logout`:
+ * logon (Ed25519 keys only, `-4056` for HMAC keys, as on Binance) authenticates the connection, after
+ * which requests may omit `apiKey` and `signature` (their `timestamp` is still checked); a request
+ * that carries its own `apiKey` and `signature` is checked with those. Same order logic and error
+ * codes as REST.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -17,6 +20,9 @@ interface Conn {
   ws: WebSocket;
   rateLimits: boolean;
   timers: NodeJS.Timeout[];
+  connectedSinceMs: number;
+  /** The API key `session.logon` authenticated, and when. */
+  session: { apiKey: string; sinceMs: number } | null;
 }
 
 const SIGNED = new Set(['order.place', 'order.modify', 'order.cancel', 'order.status']);
@@ -36,7 +42,7 @@ export class WsApi {
     const url = new URL(req.url ?? '/', 'http://local');
     const rateLimits = url.searchParams.get('returnRateLimits') !== 'false';
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const c: Conn = { ws, rateLimits, timers: [] };
+      const c: Conn = { ws, rateLimits, timers: [], connectedSinceMs: this.server.nowMs(), session: null };
       this.conns.add(c);
       const ping = setInterval(() => ws.ping(), this.o.pingIntervalMs ?? 180_000);
       const life = setTimeout(() => this.drop(c, 1000, 'connection lifetime reached'), this.o.maxConnectionMs ?? 86_400_000);
@@ -85,16 +91,16 @@ export class WsApi {
       }
       if (params.get('returnRateLimits') === 'false') rateLimits = false;
       const method = msg.method.replace(/^v\d+\//, '');
-      this.reply(c, id, rateLimits, this.call(method, params));
+      this.reply(c, id, rateLimits, this.call(c, method, params));
     } catch (e) {
       this.reply(c, id, rateLimits, undefined, e instanceof BinanceError ? e : ERR.unknown());
     }
   }
 
-  private call(method: string, params: Map<string, string>): Reply {
+  private call(c: Conn, method: string, params: Map<string, string>): Reply {
     const srv = this.server;
     if (SIGNED.has(method)) {
-      const acc = srv.auth.verifyWs(params, srv.nowMs());
+      const acc = srv.auth.verifyWs(params, srv.nowMs(), c.session?.apiKey);
       const a = srv.ex.account(acc.apiKey);
       if (a === undefined) throw ERR.rejectedApiKey();
       switch (method) {
@@ -113,23 +119,39 @@ export class WsApi {
         }
       }
     }
+    // USER_STREAM methods need the API key only: the request's, else the session's.
+    const keyOnly = () => srv.auth.account(params.get('apiKey') ?? c.session?.apiKey).apiKey;
     switch (method) {
       case 'userDataStream.start':
-        return { status: 200, body: { listenKey: srv.listenKeys.create(srv.auth.account(params.get('apiKey')).apiKey, srv.ex.nowUs()).key } };
+        return { status: 200, body: { listenKey: srv.listenKeys.create(keyOnly(), srv.ex.nowUs()).key } };
       case 'userDataStream.ping': {
-        const acc = srv.auth.account(params.get('apiKey')).apiKey;
+        const acc = keyOnly();
         if (!srv.listenKeys.keepAlive(acc, srv.ex.nowUs())) throw ERR.badListenKey();
         return { status: 200, body: { listenKey: srv.listenKeys.ofAccount(acc)!.key } };
       }
       case 'userDataStream.stop':
-        srv.listenKeys.delete(srv.auth.account(params.get('apiKey')).apiKey);
+        srv.listenKeys.delete(keyOnly());
         return { status: 200, body: {} };
-      case 'session.logon':
-        srv.auth.account(params.get('apiKey'));
-        throw new BinanceError(-4056, 'HMAC_SHA256 API key is not supported.');
+      case 'session.logon': {
+        const acc = srv.auth.account(params.get('apiKey'));
+        if (!srv.auth.isEd25519(acc.apiKey)) throw new BinanceError(-4056, 'HMAC_SHA256 API key is not supported.');
+        srv.auth.verifyWs(params, srv.nowMs());
+        // Logging on again replaces the connection's key (Binance: one key per connection).
+        c.session = { apiKey: acc.apiKey, sinceMs: srv.nowMs() };
+        return { status: 200, body: this.sessionStatus(c) };
+      }
+      case 'session.status':
+        return { status: 200, body: this.sessionStatus(c) };
+      case 'session.logout':
+        c.session = null;
+        return { status: 200, body: this.sessionStatus(c) };
       default:
-        throw new BinanceError(-1000, `Unknown method ${JSON.stringify(method)} (served: order.place, order.modify, order.cancel, order.status, userDataStream.start, userDataStream.ping, userDataStream.stop)`);
+        throw new BinanceError(-1000, `Unknown method ${JSON.stringify(method)} (served: order.place, order.modify, order.cancel, order.status, userDataStream.start, userDataStream.ping, userDataStream.stop, session.logon, session.status, session.logout)`);
     }
+  }
+
+  private sessionStatus(c: Conn): Record<string, unknown> {
+    return { apiKey: c.session?.apiKey ?? null, authorizedSince: c.session?.sinceMs ?? null, connectedSince: c.connectedSinceMs, returnRateLimits: c.rateLimits, serverTime: this.server.nowMs() };
   }
 
   private reply(c: Conn, id: unknown, rateLimits: boolean, ok?: Reply, err?: BinanceError): void {

@@ -10,7 +10,8 @@
  * defaults (signals, oms); a `ConfigError` they raise is re-raised with the file and line of its key.
  */
 import { readFileSync } from 'node:fs';
-import { LineCounter, isMap, isScalar, parse as parseYamlValue, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { LineCounter, isMap, parse as parseYamlValue, parseDocument, type Document } from 'yaml';
+import { yamlKeyLine } from '../core/yaml-keys.ts';
 import { ConfigError, MakerError } from '../core/errors.ts';
 import { normalizeDecimal } from '../model/decimal.ts';
 import type { FeeRates } from '../sim-exchange/index.ts';
@@ -215,19 +216,7 @@ class Ctx {
 
   /** The line of the key at `path`, or of its nearest existing parent. */
   lineOf(path: readonly (string | number)[]): number | undefined {
-    for (let n = path.length; n >= 0; n--) {
-      const parent = n === 0 ? this.doc.contents : (this.doc.getIn(path.slice(0, n - 1), true) as YamlNode | undefined);
-      if (n === 0) return parent?.range ? this.lines.linePos(parent.range[0]).line : undefined;
-      if (isMap(parent)) {
-        const pair = parent.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(path[n - 1]));
-        const node = (pair?.key ?? undefined) as YamlNode | undefined;
-        if (node?.range) return this.lines.linePos(node.range[0]).line;
-      } else {
-        const node = this.doc.getIn(path.slice(0, n), true) as YamlNode | undefined;
-        if (node?.range) return this.lines.linePos(node.range[0]).line;
-      }
-    }
-    return undefined;
+    return yamlKeyLine(this.doc, this.lines, path);
   }
 
   error(path: readonly (string | number)[], message: string): ScenarioError {

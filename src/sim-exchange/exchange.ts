@@ -323,6 +323,16 @@ export class SimExchange implements SimVenue {
     return this.account === null ? null : formatScaled(this.account.equityM(this.ordered), 24);
   }
 
+  /**
+   * Binance `POST /fapi/v1/leverage` on the exchange-side account: the symbol's new leverage for
+   * the initial-margin check of later orders; false (unchanged) when lowering it would leave the
+   * open positions and orders uncovered (-2028). Without an account it always succeeds.
+   */
+  changeLeverage(symbol: string, leverage: number): boolean {
+    this.mustState(symbol);
+    return this.account === null || this.account.changeLeverage(this.ordered, symbol, leverage);
+  }
+
   /** The price margin and liquidation use for a symbol: its last mark, else the book mid; null when neither is known. */
   referencePrice(symbol: string): string | null {
     const s = this.mustState(symbol);

@@ -117,7 +117,8 @@ export interface MarginSymbol {
 }
 
 interface SymbolAccount {
-  readonly leverage: number;
+  /** Changed by `changeLeverage` (Binance `POST /fapi/v1/leverage`). */
+  leverage: number;
   readonly brackets: ParsedBracket[];
   /** Σ −signed lots × price ticks of every fill (exact). */
   cashTickLots: bigint;
@@ -223,6 +224,26 @@ export class SimAccount {
       if (p !== null) used += this.initialM(o, p, 0, 0);
     }
     return this.equityM(states) - used >= 0n;
+  }
+
+  /**
+   * A new leverage of `symbol` (1..its highest, checked by the caller). Lowering it is refused
+   * (false, nothing changed) when equity would no longer cover the initial margin of every symbol
+   * (Binance -2028 "Leverage is smaller than permitted: insufficient margin balance.").
+   */
+  changeLeverage(states: readonly MarginSymbol[], symbol: string, leverage: number): boolean {
+    const a = this.must(symbol);
+    const before = a.leverage;
+    a.leverage = leverage;
+    if (leverage >= before) return true;
+    let used = 0n;
+    for (const s of states) {
+      const p = this.refPrice(s);
+      if (p !== null) used += this.initialM(s, p, 0, 0);
+    }
+    if (this.equityM(states) - used >= 0n) return true;
+    a.leverage = before;
+    return false;
   }
 
   /** Σ maintenance margin of the positions, 10^-24. */

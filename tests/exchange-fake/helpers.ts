@@ -4,7 +4,7 @@ import { ExchangeServer, LocalExchange, syntheticMarket, type ApiAccount } from 
 import { Rng } from '../../src/core/random.ts';
 import { syntheticInstrument } from '../../src/synthetic/index.ts';
 
-export const ACCOUNT: ApiAccount = { name: 'test', apiKey: 'testKeyAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', secret: 'testSecret' };
+export const ACCOUNT = { name: 'test', apiKey: 'testKeyAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', secret: 'testSecret' } satisfies ApiAccount;
 
 /** A local exchange on a free loopback port with the synthetic BTCUSDT market in real time. */
 export async function startExchange(symbols = ['BTCUSDT']) {

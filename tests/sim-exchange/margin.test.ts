@@ -115,3 +115,24 @@ describe('liquidation at maintenance margin', () => {
     expect(ex.positionLots('BTCUSDT')).toBe(20);
   });
 });
+
+describe('changing the leverage (Binance POST /fapi/v1/leverage)', () => {
+  it('raising it lets a new order pass the initial-margin check; lowering it under open orders is refused (-2028) and changes nothing', () => {
+    const ex = exchange(account('100', 1));
+    ex.onMarketEvent(standardBook(1));
+    ex.onCommand(order('a', 'buy', BID, 2), 2); // 120 USDT at 1× on 100
+    expect(ex.drainReports()[0].errorCode).toBe(-2019);
+    expect(ex.changeLeverage('BTCUSDT', 2)).toBe(true);
+    ex.onCommand(order('b', 'buy', BID, 2), 3); // 60 USDT at 2×
+    expect(ex.drainReports()[0].execType).toBe('NEW');
+    expect(ex.changeLeverage('BTCUSDT', 1)).toBe(false); // 120 USDT of open orders at 1× on 100
+    ex.onCommand(order('c', 'buy', BID - 1, 1), 4); // still 2×: 90 USDT in all
+    expect(ex.drainReports()[0].execType).toBe('NEW');
+    expect(() => ex.changeLeverage('NOPEUSDT', 5)).toThrow();
+  });
+
+  it('without an account every change succeeds', () => {
+    const ex = exchange();
+    expect(ex.changeLeverage('BTCUSDT', 1)).toBe(true);
+  });
+});

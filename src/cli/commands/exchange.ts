@@ -1,12 +1,13 @@
 /**
  * `maker exchange`: serves a local Binance USDⓈ-M exchange on loopback until SIGINT/SIGTERM. The
  * market is the synthetic market or a store's replay (--store, --from); orders meet it through the
- * backtest's simulated exchange. Prints the URLs and the test account; `--json`: one JSON line.
+ * backtest's simulated exchange. Accounts come from --accounts (a YAML file), else the built-in test
+ * account. Prints the URLs and the accounts; `--json`: one JSON line.
  */
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.ts';
 import { existsSync } from 'node:fs';
-import { ExchangeServer, LocalExchange, storeMarket, syntheticMarket, type ApiAccount, type LocalExchangeOptions } from '../../exchange-fake/index.ts';
+import { ExchangeServer, LocalExchange, loadAccountsFile, storeMarket, syntheticMarket, type ExchangeAccount, type LocalExchangeOptions } from '../../exchange-fake/index.ts';
 import type { Instrument } from '../../model/instrument.ts';
 import { parseTimeRange } from '../../scenario/index.ts';
 import { Rng } from '../../core/random.ts';
@@ -26,7 +27,7 @@ interface ExchangeCliOptions {
 }
 
 /** The built-in test account (loopback only; not a Binance credential). */
-export const DEFAULT_ACCOUNT: ApiAccount = {
+export const DEFAULT_ACCOUNT: ExchangeAccount = {
   name: 'test',
   apiKey: 'makerTestApiKey0000000000000000000000000000000000000000000000000',
   secret: 'makerTestSecret000000000000000000000000000000000000000000000000',
@@ -55,9 +56,16 @@ export function registerExchange(program: Command): void {
         'the /public, /market, /private prefix.\n\n' +
         'User data stream: POST/PUT/DELETE /fapi/v1/listenKey, then /ws/<listenKey> (or ?listenKey=): ORDER_TRADE_UPDATE, ' +
         'TRADE_LITE, listenKeyExpired.\n\n' +
-        'WebSocket API on /ws-fapi/v1: order.place, order.modify, order.cancel, order.status, userDataStream.start/ping/stop.\n\n' +
-        'Not yet served (issue 10, next): ACCOUNT_UPDATE, Ed25519 keys and ws-fapi sessions, leverage/marginType changes, ' +
-        'rate-limit enforcement, fault injection, funding, accounts files.\n\n' +
+        'WebSocket API on /ws-fapi/v1: order.place, order.modify, order.cancel, order.status, userDataStream.start/ping/stop, ' +
+        'session.logon/status/logout (Ed25519 keys).\n\n' +
+        'Accounts (--accounts <file>, a YAML list; docs/EXCHANGE_ADAPTER_SPEC.md, scenarios/exchange-accounts.yaml): API keys ' +
+        'with an HMAC secret or an Ed25519 public key, wallets per margin asset, leverage (every symbol and per symbol); ' +
+        'cross margin and one-way mode only. Without it: one test account with 10,000 of each margin asset at 20x. Orders ' +
+        'beyond the margin the leverage allows are rejected -2019, as in `maker backtest`; leverage, marginType, ' +
+        'positionSide/dual, commissionRate, symbolConfig; ACCOUNT_UPDATE and ACCOUNT_CONFIG_UPDATE on the user stream.\n\n' +
+        'Funding: at the funding times and rates of the data\'s mark prices (the synthetic market: every 8 h from 00:00 UTC), booked as in ' +
+        '`maker backtest`, with ACCOUNT_UPDATE reason FUNDING_FEE.\n\n' +
+        'Not yet served (issue 10, next): rate-limit enforcement, fault injection.\n\n' +
         'Stops on SIGINT/SIGTERM, closing every connection.',
     )
     .option('--port <n>', 'TCP port (0: a free one)', '8090')
@@ -68,11 +76,12 @@ export function registerExchange(program: Command): void {
     .option('--store <dir>', 'replay this store (maker import --out <dir>) instead of the synthetic market')
     .option('--venue <name>', 'venue directory in the store', 'binance-usdm')
     .option('--from <utc>', 'with --store: start the replay at this UTC time (the book is built up to it at once), e.g. 2024-08-08T23:54:00Z')
-    .option('--accounts <file>', 'accounts YAML with API keys and balances (not implemented yet)')
+    .option('--accounts <file>', 'accounts YAML: API keys (HMAC secret or Ed25519 public key), balances, leverage')
     .option('--json', 'print one JSON line {rest, ws, wsApi, accounts} on stdout, then nothing else', false)
-    .addHelpText('after', '\nExamples:\n  maker exchange\n  maker exchange --port 0 --json\n  maker exchange --symbols BTCUSDT,ETHUSDT --speed 10\n  maker exchange --store data/store --symbols BTCUSDT --from 2024-08-08T23:54:00Z --speed 10')
+    .addHelpText('after', '\nExamples:\n  maker exchange\n  maker exchange --port 0 --json\n  maker exchange --symbols BTCUSDT,ETHUSDT --speed 10\n  maker exchange --store data/store --symbols BTCUSDT --from 2024-08-08T23:54:00Z --speed 10\n  maker exchange --accounts scenarios/exchange-accounts.yaml')
     .action(async (opts: ExchangeCliOptions) => {
-      if (opts.accounts !== undefined) throw new ConfigError('--accounts: accounts files are not implemented yet (issue 10); the built-in test account is used', { field: '--accounts' });
+      // The accounts file first: its mistakes are reported before any data is read.
+      const accountsFile = opts.accounts === undefined ? undefined : loadAccountsFile(opts.accounts);
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--port must be 0..65535, got "${opts.port}"`, { field: '--port' });
       const speed = positiveNumber(opts.speed, '--speed');
@@ -97,15 +106,16 @@ export function registerExchange(program: Command): void {
         instruments = symbols.map((s) => syntheticInstrument(s));
         source = syntheticMarket(instruments, opts.seed, Date.now() * 1000, 30 * 86_400 * speed);
       }
-      const accounts = [DEFAULT_ACCOUNT];
+      accountsFile?.checkAgainst(instruments);
+      const accounts = accountsFile?.accounts ?? [DEFAULT_ACCOUNT];
       const ex = new LocalExchange({
         instruments,
         source,
         speed,
         accounts,
         startDataUs: fromUs,
-        // Funding is not simulated by the local exchange yet: data funding times would not line up with server time.
-        execution: { rng: new Rng(`exchange/${opts.seed}`), queueModel: { model: 'prob-power', variant: 2, power: 3 }, fees: { default: { makerRate: '0.0002', takerRate: '0.0005' } }, funding: { mode: 'off' } },
+        // Funding at the data's funding times (mark prices), mapped onto server time by the local exchange.
+        execution: { rng: new Rng(`exchange/${opts.seed}`), queueModel: { model: 'prob-power', variant: 2, power: 3 }, fees: { default: { makerRate: '0.0002', takerRate: '0.0005' } }, funding: { mode: 'data' } },
       });
       const server = new ExchangeServer(ex, accounts);
       const bound = await server.listen({ port, host: opts.host });
@@ -117,7 +127,7 @@ export function registerExchange(program: Command): void {
       // Later failures stop the replay where it is; the server keeps serving what it has, and says so.
       ex.onSourceError((e) => process.stderr.write(`maker exchange: the market data stopped: ${e.message}\n`));
       const base = `${opts.host}:${bound}`;
-      const info = { rest: `http://${base}`, ws: `ws://${base}`, wsApi: `ws://${base}/ws-fapi/v1`, accounts: accounts.map((a) => ({ apiKey: a.apiKey, secret: a.secret })) };
+      const info = { rest: `http://${base}`, ws: `ws://${base}`, wsApi: `ws://${base}/ws-fapi/v1`, accounts: accounts.map((a) => (a.secret !== undefined ? { apiKey: a.apiKey, secret: a.secret } : { apiKey: a.apiKey })) };
       if (opts.json) process.stdout.write(`${JSON.stringify(info)}\n`);
       else {
         process.stdout.write(
@@ -125,8 +135,10 @@ export function registerExchange(program: Command): void {
             `  REST     ${info.rest}/fapi/v1/...\n` +
             `  streams  ${info.ws}/ws/<stream>, ${info.ws}/stream?streams=... (also under /public, /market)\n` +
             `  ws-fapi  ${info.wsApi}\n` +
-            `  API key  ${DEFAULT_ACCOUNT.apiKey}\n  secret   ${DEFAULT_ACCOUNT.secret}\n` +
-            '  (a test account for this local exchange only)\nCtrl-C stops it.\n',
+            (accountsFile === undefined
+              ? `  API key  ${DEFAULT_ACCOUNT.apiKey}\n  secret   ${DEFAULT_ACCOUNT.secret}\n  (a test account for this local exchange only)\n`
+              : `  accounts from ${accountsFile.file}:\n${accounts.map((a) => `    ${a.name}  ${a.apiKey}  ${a.secret !== undefined ? 'HMAC' : 'Ed25519'}\n`).join('')}`) +
+            'Ctrl-C stops it.\n',
         );
       }
       await new Promise<void>((resolve) => {

@@ -1,0 +1,23 @@
+/**
+ * Where a key of a parsed YAML document is, so that a config error can name its file and line
+ * (`scenarios/x.yaml:12: key "strategy.gammaPerTick": …`). Shared by the scenario loader and the
+ * local exchange's accounts file. Pure: the caller reads the file.
+ */
+import { isMap, isScalar, type Document, type LineCounter, type Node as YamlNode } from 'yaml';
+
+/** The 1-based line of the key at `path` (map keys by name, list items by index), or of its nearest existing parent. */
+export function yamlKeyLine(doc: Document, lines: LineCounter, path: readonly (string | number)[]): number | undefined {
+  for (let n = path.length; n >= 0; n--) {
+    const parent = n === 0 ? doc.contents : (doc.getIn(path.slice(0, n - 1), true) as YamlNode | undefined);
+    if (n === 0) return parent?.range ? lines.linePos(parent.range[0]).line : undefined;
+    if (isMap(parent)) {
+      const pair = parent.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(path[n - 1]));
+      const node = (pair?.key ?? undefined) as YamlNode | undefined;
+      if (node?.range) return lines.linePos(node.range[0]).line;
+    } else {
+      const node = doc.getIn(path.slice(0, n), true) as YamlNode | undefined;
+      if (node?.range) return lines.linePos(node.range[0]).line;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,201 @@
+/**
+ * The accounts file of `maker exchange --accounts <file>`: a YAML list of accounts, each with its
+ * API key (an HMAC `secret`, or an Ed25519 `publicKey`: a PEM block or the path of a .pem file,
+ * relative to the accounts file), its wallet per margin asset, its leverage (every symbol, and per
+ * symbol), margin type and position mode. docs/EXCHANGE_ADAPTER_SPEC.md "Accounts file" documents
+ * it; scenarios/exchange-accounts.yaml is an example.
+ *
+ * Every error names the file, the line and the key path (`accounts.yaml:7: key "[1].publicKey": …`),
+ * as scenario errors do. What the local exchange does not simulate (ISOLATED margin, hedge mode) is
+ * refused here, by name, rather than accepted and ignored. Leverage is checked against the served
+ * symbols' brackets once the instruments are known (`checkAgainst`).
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { ConfigError } from '../core/errors.ts';
+import { yamlKeyLine } from '../core/yaml-keys.ts';
+import type { Instrument } from '../model/instrument.ts';
+import { formatScaled, parseDecimal } from '../model/money.ts';
+import { ed25519PublicKey } from './auth.ts';
+import { bracketsOf, type ExchangeAccount } from './local-exchange.ts';
+
+/** An accounts-file error: `file:line: key "[1].apiKey": message`. */
+export class AccountsFileError extends ConfigError {
+  override describe(): string {
+    const { file, line, field } = this.location;
+    const where = file ? `${file}${line !== undefined ? `:${line}` : ''}` : line !== undefined ? `line ${line}` : '';
+    return [where, field ? `key "${field}"` : '', this.message].filter((p) => p.length > 0).join(': ');
+  }
+}
+
+type Path = readonly (string | number)[];
+
+const ACCOUNT_KEYS = ['name', 'apiKey', 'secret', 'publicKey', 'balances', 'leverage', 'symbols', 'marginType', 'positionMode'] as const;
+const SYMBOL_KEYS = ['leverage'] as const;
+const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+const API_KEY = /^[A-Za-z0-9]{1,128}$/;
+const ASSET = /^[A-Z0-9]{2,12}$/;
+const SYMBOL = /^[A-Z0-9]{2,20}$/;
+
+export interface AccountsFile {
+  readonly file: string;
+  readonly accounts: ExchangeAccount[];
+  /** Checks the accounts against the served instruments: per-symbol keys name served symbols, leverage within each symbol's brackets, a wallet for every served margin asset. */
+  checkAgainst(instruments: readonly Instrument[]): void;
+}
+
+/** Reads and checks an accounts file. */
+export function loadAccountsFile(file: string): AccountsFile {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new AccountsFileError(`cannot read the accounts file: ${(e as Error).message}`, { file });
+  }
+  return parseAccountsFile(text, file, (p) => readFileSync(resolve(dirname(file), p), 'utf8'));
+}
+
+/** Parses accounts-file text; `readPem` reads a `publicKey` path (relative to the file). */
+export function parseAccountsFile(text: string, file: string, readPem: (path: string) => string): AccountsFile {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const where = (path: Path) => ({ file, line: yamlKeyLine(doc, lines, path), field: renderPath(path) });
+  const fail = (path: Path, message: string): never => {
+    throw new AccountsFileError(message, where(path));
+  };
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0];
+    throw new AccountsFileError(`not valid YAML: ${e.message.split('\n')[0]}`, { file, line: lines.linePos(e.pos[0]).line });
+  }
+  if (!isSeq(doc.contents)) fail([], 'an accounts file is a YAML list of accounts (- name: …, apiKey: …, secret: … or publicKey: …)');
+  const raw = doc.toJS() as unknown[];
+  if (raw.length === 0) fail([], 'lists no account');
+  const accounts: ExchangeAccount[] = [];
+  const names = new Map<string, number>();
+  const keys = new Map<string, number>();
+  for (const [i, item] of raw.entries()) {
+    const at = (...rest: (string | number)[]): Path => [i, ...rest];
+    if (!isMap(doc.getIn([i], true))) fail(at(), 'expected an account (a mapping with name, apiKey, secret or publicKey, balances, …)');
+    const a = item as Record<string, unknown>;
+    for (const k of Object.keys(a)) if (!(ACCOUNT_KEYS as readonly string[]).includes(k)) fail(at(k), `unknown key (expected one of ${ACCOUNT_KEYS.join(', ')})`);
+    const name = str(a.name, at('name'), fail, true)!;
+    if (!NAME.test(name)) fail(at('name'), `must be 1 to 64 letters, digits, "_", "." or "-", got ${JSON.stringify(name)}`);
+    if (names.has(name)) fail(at('name'), `account ${JSON.stringify(name)} is listed twice (also [${names.get(name)}])`);
+    names.set(name, i);
+    const apiKey = str(a.apiKey, at('apiKey'), fail, true)!;
+    if (!API_KEY.test(apiKey)) fail(at('apiKey'), 'must be 1 to 128 letters and digits (Binance keys are 64)');
+    if (keys.has(apiKey)) fail(at('apiKey'), `the same API key as account [${keys.get(apiKey)}]`);
+    keys.set(apiKey, i);
+    const secret = str(a.secret, at('secret'), fail, false);
+    const publicKeyText = str(a.publicKey, at('publicKey'), fail, false);
+    if ((secret === undefined) === (publicKeyText === undefined)) fail(at(), 'needs exactly one of secret (an HMAC-SHA256 key) and publicKey (an Ed25519 key)');
+    let publicKey: string | undefined;
+    if (publicKeyText !== undefined) publicKey = readPublicKey(publicKeyText, at('publicKey'), fail, readPem);
+    const account: { -readonly [K in keyof ExchangeAccount]: ExchangeAccount[K] } = secret !== undefined ? { name, apiKey, secret } : { name, apiKey, publicKey };
+    if (a.balances !== undefined) account.balances = balances(a.balances, at('balances'), fail, doc);
+    if (a.leverage !== undefined) account.leverage = leverage(a.leverage, at('leverage'), fail);
+    if (a.symbols !== undefined) {
+      if (!isMap(doc.getIn(at('symbols'), true))) fail(at('symbols'), 'expected a mapping of symbols, e.g. { BTCUSDT: { leverage: 50 } }');
+      const symbolLeverage: Record<string, number> = {};
+      for (const [sym, cfg] of Object.entries(a.symbols as Record<string, unknown>)) {
+        if (!SYMBOL.test(sym)) fail(at('symbols', sym), 'expected an upper-case symbol such as BTCUSDT');
+        if (cfg === null || typeof cfg !== 'object' || Array.isArray(cfg)) fail(at('symbols', sym), 'expected a mapping, e.g. { leverage: 50 }');
+        for (const k of Object.keys(cfg as object)) if (!(SYMBOL_KEYS as readonly string[]).includes(k)) fail(at('symbols', sym, k), `unknown key (expected one of ${SYMBOL_KEYS.join(', ')})`);
+        const lev = (cfg as { leverage?: unknown }).leverage;
+        if (lev !== undefined) symbolLeverage[sym] = leverage(lev, at('symbols', sym, 'leverage'), fail);
+      }
+      account.symbolLeverage = symbolLeverage;
+    }
+    if (a.marginType !== undefined) {
+      const v = str(a.marginType, at('marginType'), fail, true)!.toUpperCase();
+      if (v === 'ISOLATED') fail(at('marginType'), 'ISOLATED is not simulated by the local exchange: every position is cross margin (CROSSED, the default)');
+      if (v !== 'CROSSED') fail(at('marginType'), `expected CROSSED (the only margin type simulated), got ${JSON.stringify(a.marginType)}`);
+    }
+    if (a.positionMode !== undefined) {
+      const v = str(a.positionMode, at('positionMode'), fail, true)!.toLowerCase();
+      if (v === 'hedge') fail(at('positionMode'), 'hedge mode is not simulated by the local exchange: accounts are in one-way mode (one-way, the default)');
+      if (v !== 'one-way') fail(at('positionMode'), `expected one-way (the only position mode simulated), got ${JSON.stringify(a.positionMode)}`);
+    }
+    accounts.push(account);
+  }
+  return {
+    file,
+    accounts,
+    checkAgainst(instruments) {
+      const served = new Map(instruments.map((inst) => [inst.symbol, inst]));
+      const assets = [...new Set(instruments.map((inst) => inst.spec.marginAsset))].sort();
+      for (const [i, acc] of accounts.entries()) {
+        for (const sym of Object.keys(acc.symbolLeverage ?? {})) {
+          if (!served.has(sym)) fail([i, 'symbols', sym], `${sym} is not served (served: ${[...served.keys()].join(', ')}; see --symbols)`);
+        }
+        for (const inst of instruments) {
+          const own = acc.symbolLeverage?.[inst.symbol];
+          const lev = own ?? acc.leverage;
+          const highest = bracketsOf(inst.symbol)[0].initialLeverage;
+          if (lev !== undefined && lev > highest) fail(own !== undefined ? [i, 'symbols', inst.symbol, 'leverage'] : [i, 'leverage'], `${lev} is above ${inst.symbol}'s highest leverage ${highest} (its first leverage bracket)`);
+        }
+        if (acc.balances !== undefined) {
+          for (const asset of assets) {
+            if (acc.balances[asset] === undefined) fail([i, 'balances'], `has no ${asset}, the margin asset of ${instruments.filter((x) => x.spec.marginAsset === asset).map((x) => x.symbol).join(', ')}: add ${asset}: "0" if the account has none`);
+          }
+        }
+      }
+    },
+  };
+}
+
+/** `[1].symbols.BTCUSDT.leverage` */
+function renderPath(path: Path): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+}
+
+type Fail = (path: Path, message: string) => never;
+
+function str(v: unknown, path: Path, fail: Fail, required: boolean): string | undefined {
+  if (v === undefined || v === null) {
+    if (required) fail(path, 'is required');
+    return undefined;
+  }
+  // A secret is never echoed, even a malformed one.
+  if (typeof v !== 'string' && typeof v !== 'number') fail(path, path.at(-1) === 'secret' ? 'expected a string' : `expected a string, got ${JSON.stringify(v)}`);
+  const s = String(v).trim();
+  if (s === '') fail(path, 'must not be empty');
+  return s;
+}
+
+function leverage(v: unknown, path: Path, fail: Fail): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 125) fail(path, `expected an integer leverage in 1..125, got ${JSON.stringify(v)}`);
+  return v as number;
+}
+
+function balances(v: unknown, path: Path, fail: Fail, doc: Document): Record<string, string> {
+  if (!isMap(doc.getIn(path, true))) fail(path, 'expected a mapping of margin assets to amounts, e.g. { USDT: "10000", USDC: "5000" }');
+  const out: Record<string, string> = {};
+  for (const [asset, amount] of Object.entries(v as Record<string, unknown>)) {
+    if (!ASSET.test(asset)) fail([...path, asset], 'expected an upper-case asset such as USDT');
+    const text = typeof amount === 'number' ? String(amount) : typeof amount === 'string' ? amount.trim() : '';
+    if (!/^\d+(\.\d+)?$/.test(text)) fail([...path, asset], `expected an amount ≥ 0 as a decimal, e.g. "10000", got ${JSON.stringify(amount)}`);
+    const d = parseDecimal(text);
+    out[asset] = formatScaled(d.units, d.scale);
+  }
+  return out;
+}
+
+function readPublicKey(text: string, path: Path, fail: Fail, readPem: (path: string) => string): string {
+  let pem = text;
+  let from = 'the PEM';
+  if (!text.includes('-----BEGIN')) {
+    from = `the file ${text}`;
+    try {
+      pem = readPem(text);
+    } catch (e) {
+      fail(path, `cannot read the public key file ${text}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
+  // A private key must never be handed to the exchange (Node would derive the public key from it silently).
+  if (pem.includes('PRIVATE KEY')) fail(path, `${from} holds a private key: give the Ed25519 public key; the private key stays with the client`);
+  const key = ed25519PublicKey(pem);
+  if (key instanceof Error) fail(path, `${from} is ${key.message}: expected an Ed25519 public key (openssl pkey -in private.pem -pubout)`);
+  return pem;
+}
