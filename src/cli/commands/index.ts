@@ -3,6 +3,7 @@ import { registerBacktest } from './backtest.ts';
 import { registerData } from './data.ts';
 import { registerExchange } from './exchange.ts';
 import { registerImport } from './import.ts';
+import { registerRecord } from './record.ts';
 
 /** Adds every subcommand to the program. Each command module exports one `register` function. */
 export function registerCommands(program: Command): void {
@@ -10,4 +11,5 @@ export function registerCommands(program: Command): void {
   registerData(program);
   registerBacktest(program);
   registerExchange(program);
+  registerRecord(program);
 }
