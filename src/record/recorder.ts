@@ -72,6 +72,8 @@ export interface RecorderStatus {
   gaps: number;
   resyncs: number;
   snapshots: number;
+  /** Snapshots older than the first diff recorded (not bridgeable), discarded and asked again. */
+  staleSnapshots: number;
   malformed: number;
   bytesWritten: number;
   connections: number;
@@ -103,9 +105,16 @@ export class Recorder {
   private readonly instruments = new Map<string, Instrument>();
   private readonly symbols: Set<string>;
   private readonly pendingGaps = new Map<string, { reason: GapRecord['reason']; before: StreamMark | undefined }>();
-  private readonly needSnapshot = new Set<string>();
-  private readonly snapshotInFlight = new Set<string>();
-  private readonly synced = new Set<string>();
+  /**
+   * Depth sync per symbol: absent = synced (a snapshot was journalled, the chain is followed);
+   * `need` = a snapshot is due at the next diff; `inFlight` = requested; `retry` = the last one was too
+   * old to bridge, asked again shortly. `generation` changes at every drop or break, so a reply to
+   * an older request is discarded.
+   */
+  private readonly snapshotState = new Map<string, 'need' | 'inFlight' | 'retry'>();
+  private readonly generation = new Map<string, number>();
+  /** `U` of the first diff of each symbol since its depth stream (re)started: a snapshot older than it cannot be bridged. */
+  private readonly firstU = new Map<string, number>();
   private readonly stats = new Map<string, StreamStats>();
   private readonly timers: NodeJS.Timeout[] = [];
   private compacting: Promise<void> = Promise.resolve();
@@ -115,7 +124,7 @@ export class Recorder {
   private fatal: unknown;
   private stopResolve: (() => void) | undefined;
   readonly done: Promise<void>;
-  private readonly counters = { gaps: 0, resyncs: 0, snapshots: 0, malformed: 0, reconnects: 0, rotations: 0, compactions: 0, eventsCompacted: 0 };
+  private readonly counters = { gaps: 0, resyncs: 0, snapshots: 0, staleSnapshots: 0, malformed: 0, reconnects: 0, rotations: 0, compactions: 0, eventsCompacted: 0 };
   session: SessionRecord | undefined;
   /** What the start-up compaction of a previous session's journal found. */
   recovered: CompactResult[] = [];
@@ -160,7 +169,7 @@ export class Recorder {
         const before = lastMarks.get(StreamMarks.key(sym, st));
         if (before !== undefined || had) this.pendingGaps.set(StreamMarks.key(sym, st), { reason: 'session-break', before });
       }
-      this.needSnapshot.add(sym);
+      this.snapshotState.set(sym, 'need');
     }
     const { offsetUs, rttUs } = await this.rest.clockOffset();
     this.offsetUs = offsetUs;
@@ -286,10 +295,7 @@ export class Recorder {
         if (ROUTE_OF[st] !== rs.route) continue;
         const k = StreamMarks.key(sym, st);
         if (!this.pendingGaps.has(k)) this.pendingGaps.set(k, { reason, before: this.marks.get(sym, st) });
-        if (st === 'depth') {
-          this.needSnapshot.add(sym);
-          this.synced.delete(sym);
-        }
+        if (st === 'depth') this.resync(sym);
       }
     }
     const wait = rs.backoffMs;
@@ -342,19 +348,20 @@ export class Recorder {
     if (pending !== undefined) {
       this.pendingGaps.delete(key);
       this.markGap(h, ts, pending.reason, pending.before);
-    } else if (h.stream === 'depth' && this.synced.has(h.symbol)) {
+    } else if (h.stream === 'depth' && !this.snapshotState.has(h.symbol)) {
       const last = this.marks.get(h.symbol, 'depth');
       if (last !== undefined && h.prev !== last.id) {
         this.markGap(h, ts, 'chain-break', last);
-        this.synced.delete(h.symbol);
-        this.needSnapshot.add(h.symbol);
+        this.resync(h.symbol);
       }
     }
     this.append({ tag: 'W', tsReceiveUs: ts, text });
     this.marks.record(h, ts);
     if (h.stream === 'depth') {
-      if (this.needSnapshot.has(h.symbol)) this.requestSnapshot(h.symbol);
-      else if (!this.snapshotInFlight.has(h.symbol)) this.synced.add(h.symbol);
+      if (this.snapshotState.get(h.symbol) === 'need') {
+        if (!this.firstU.has(h.symbol)) this.firstU.set(h.symbol, h.first);
+        this.requestSnapshot(h.symbol);
+      }
     }
   }
 
@@ -367,27 +374,44 @@ export class Recorder {
     this.log(`gap ${reason} ${h.symbol} ${h.stream}: ${gap.before === null ? 'start' : `id ${gap.before.id}`} → id ${h.id}`);
   }
 
+  /** The symbol's book must be re-synced: a snapshot at its next diff. */
+  private resync(symbol: string): void {
+    this.snapshotState.set(symbol, 'need');
+    this.generation.set(symbol, (this.generation.get(symbol) ?? 0) + 1);
+    this.firstU.delete(symbol);
+  }
+
   private requestSnapshot(symbol: string): void {
-    this.needSnapshot.delete(symbol);
-    this.snapshotInFlight.add(symbol);
+    this.snapshotState.set(symbol, 'inFlight');
+    const gen = this.generation.get(symbol) ?? 0;
+    const current = () => !this.stopping && (this.generation.get(symbol) ?? 0) === gen;
     this.rest.snapshot(symbol).then(
       (snap) =>
         this.guard(() => {
-          this.snapshotInFlight.delete(symbol);
-          if (this.stopping) return;
+          if (!current()) return;
+          if (snap.lastUpdateId < (this.firstU.get(symbol) ?? -Infinity) - 1) {
+            // Older than the first diff we have: no recorded diff can bridge it. Ask again shortly.
+            this.counters.staleSnapshots++;
+            this.snapshotState.set(symbol, 'retry');
+            const t = setTimeout(() => this.guard(() => {
+              if (current() && this.snapshotState.get(symbol) === 'retry') this.requestSnapshot(symbol);
+            }), 250);
+            t.unref();
+            return;
+          }
           const ts = Math.max(snap.tsReceiveUs, this.lastJournalUs);
           this.lastJournalUs = ts;
           this.append({ tag: 'S', tsReceiveUs: ts, symbol, text: snap.text });
           if (this.counters.snapshots >= this.o.symbols.length) this.counters.resyncs++;
           this.counters.snapshots++;
           // Diffs from here on chain onto the last recorded one (or bridge this snapshot in a replay).
-          this.synced.add(symbol);
+          this.snapshotState.delete(symbol);
+          this.firstU.delete(symbol);
         }),
       (e) => {
-        this.snapshotInFlight.delete(symbol);
-        if (this.stopping) return;
+        if (!current()) return;
         this.log(`snapshot ${symbol} failed: ${(e as Error).message}; retrying at the next diff`);
-        this.needSnapshot.add(symbol);
+        this.snapshotState.set(symbol, 'need');
       },
     );
   }
