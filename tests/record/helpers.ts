@@ -91,3 +91,21 @@ export function wireIdentity(e: MarketEvent): string {
 export function streamOf(events: readonly MarketEvent[], type: MarketEvent['type']): string[] {
   return events.filter((e) => e.type === type).map(wireIdentity);
 }
+
+/**
+ * The events of S between two gap edges are the only ones S' may lack: S' equals S with, per gap,
+ * the messages strictly between `before` and `after` removed (matched on the stream's id and E).
+ */
+export function expectedAfterGaps(S: readonly MarketEvent[], type: 'depth' | 'trade' | 'bookTicker', gaps: readonly { before: { id: number; tsExchangeUs: number } | null; after: { id: number; tsExchangeUs: number } }[]): string[] {
+  const evs = S.filter((e) => e.type === type);
+  const idOf = (e: MarketEvent): number => (e.type === 'depth' ? e.finalUpdateId : e.type === 'trade' ? e.tradeId : e.type === 'bookTicker' ? e.updateId : -1);
+  const drop = new Set<number>();
+  for (const g of gaps) {
+    const at = (edge: { id: number; tsExchangeUs: number }) => evs.findIndex((e) => idOf(e) === edge.id && (type !== 'bookTicker' || e.tsExchangeUs === edge.tsExchangeUs));
+    const i = g.before === null ? -1 : at(g.before);
+    const j = at(g.after);
+    if (j < 0 || (g.before !== null && i < 0)) throw new Error(`gap edge not in S: ${JSON.stringify(g)}`);
+    for (let k = i + 1; k < j; k++) drop.add(k);
+  }
+  return evs.filter((_, k) => !drop.has(k)).map(wireIdentity);
+}
