@@ -5,7 +5,7 @@
  * symbol; 3 when the journal or the store could not be written (what was written stays).
  */
 import type { Command } from 'commander';
-import { ConfigError } from '../../core/errors.ts';
+import { ConfigError, MakerError } from '../../core/errors.ts';
 import { Recorder, describeError, type RecorderStatus, type StreamSelection } from '../../record/index.ts';
 
 interface RecordCliOptions {
@@ -127,13 +127,21 @@ export function registerRecord(program: Command): void {
       const onSignal = () => void rec.stop();
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
+      const setExit = (code: number) => {
+        let root: Command = cmd;
+        while (root.parent) root = root.parent;
+        (root as Command & { exitStatus?: number }).exitStatus = code;
+      };
       try {
         await rec.start();
       } catch (e) {
         await rec.stop(e);
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
-        throw e;
+        if (!(e instanceof MakerError && e.code === 'E_IO')) throw e;
+        process.stderr.write(`maker record: STOPPED at start: ${describeError(e)}\n`);
+        setExit(3);
+        return;
       }
       let prev: RecorderStatus | undefined;
       const tick = setInterval(() => {
@@ -153,9 +161,7 @@ export function registerRecord(program: Command): void {
       const s = rec.status();
       if (rec.error !== undefined) {
         process.stderr.write(`\nmaker record: STOPPED: ${describeError(rec.error)}; the journal (${rec.journalDir}) keeps what was not yet in the store: the next start compacts it\n`);
-        let root: Command = cmd;
-        while (root.parent) root = root.parent;
-        (root as Command & { exitStatus?: number }).exitStatus = 3;
+        setExit(3);
         return;
       }
       if (opts.json) process.stdout.write(`${JSON.stringify({ type: 'stopped', ...s })}\n`);
