@@ -10,13 +10,17 @@
  * and passed to `onBad` with their raw text.
  */
 import { rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { MakerError, type ErrorCode } from '../core/errors.ts';
 import { parseDepthSnapshot, parseStreamData, streamKind } from '../adapter/binance/index.ts';
 import type { MarketEvent } from '../model/events.ts';
 import { Instrument } from '../model/instrument.ts';
 import { StoreWriter, utcDateOfUs, type GapRecord, type RecordingNotes, type SessionRecord } from '../store/index.ts';
 import type { ParseContext } from '../wire/index.ts';
 import { readSegment } from './journal.ts';
-import { messageHead, StreamMarks } from './streams.ts';
+import { messageHead, StreamMarks, type StreamMark } from './streams.ts';
 
 export interface CompactResult {
   events: number;
@@ -115,4 +119,48 @@ export async function compactSegment(file: string, o: CompactOptions): Promise<C
   } else writer.abort();
   if (o.keep !== true) rmSync(file, { force: true });
   return res;
+}
+
+/** A compaction failure reported by the worker (the store's or the file system's error, re-raised). */
+export class CompactionError extends MakerError {
+  constructor(code: ErrorCode, message: string) {
+    super(code, message, { exitCode: 3 });
+  }
+}
+
+/**
+ * `compactSegment` in a worker thread, so the recorder's thread keeps stamping messages as they
+ * arrive. The worker loads the TypeScript sources through tsx (as bin/maker.js does). If the worker
+ * cannot start at all, the compaction runs here instead (`inWorker: false` in the result).
+ */
+export async function compactInWorker(file: string, o: CompactOptions): Promise<CompactResult & { inWorker: boolean }> {
+  const api = createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs');
+  const entry = new URL('./compact-worker.ts', import.meta.url).href;
+  const boot = `import(${JSON.stringify(pathToFileURL(api).href)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`;
+  const specs = [...o.instruments.values()].map((i) => i.spec);
+  type Reply = { ok: boolean; result?: Omit<CompactResult, 'marks'> & { marks: [string, StreamMark][] }; bad: { tsReceiveUs: number; text: string; reason: string }[]; error?: { code?: ErrorCode; message: string } };
+  let reply: Reply;
+  try {
+    reply = await new Promise<Reply>((resolve, reject) => {
+      const w = new Worker(boot, { eval: true, workerData: { file, root: o.root, venue: o.venue, specs } });
+      let got: Reply | undefined;
+      w.once('message', (m: Reply) => {
+        got = m;
+        resolve(m);
+        void w.terminate();
+      });
+      w.once('error', reject);
+      w.once('exit', () => {
+        if (got === undefined) reject(new Error('compaction worker exited without a reply'));
+      });
+    });
+  } catch (e) {
+    if (e instanceof MakerError) throw e;
+    return { ...(await compactSegment(file, o)), inWorker: false };
+  }
+  for (const b of reply.bad) o.onBad?.(b.tsReceiveUs, b.text, b.reason);
+  if (!reply.ok || reply.result === undefined) throw new CompactionError(reply.error?.code ?? 'E_IO', reply.error?.message ?? 'compaction failed');
+  const marks = new StreamMarks();
+  for (const [k, m] of reply.result.marks) marks.set(k, m);
+  return { ...reply.result, marks, inWorker: true };
 }

@@ -6,7 +6,7 @@
  * (streams.ts) and compaction (compact.ts) are plain code around it. Times are integer µs.
  */
 export { Recorder, describeError, type RecorderOptions, type RecorderStatus, type StreamStats } from './recorder.ts';
-export { compactSegment, type CompactResult, type CompactOptions } from './compact.ts';
+export { compactSegment, compactInWorker, CompactionError, type CompactResult, type CompactOptions } from './compact.ts';
 export { JournalWriter, listSegments, readSegment, formatRecord, type JournalRecord, type ParsedSegment } from './journal.ts';
 export { ROUTE_OF, routeStreams, wireName, messageHead, StreamMarks, type StreamSelection, type StreamName, type Route } from './streams.ts';
 export { RestClient, RestError } from './rest.ts';

@@ -28,7 +28,7 @@ import { MakerError } from '../core/errors.ts';
 import { Instrument } from '../model/instrument.ts';
 import { openStore, type GapEdge, type GapRecord, type SessionRecord } from '../store/index.ts';
 import { ReceiveClock } from './clock.ts';
-import { compactSegment, type CompactResult } from './compact.ts';
+import { compactInWorker, compactSegment, type CompactResult } from './compact.ts';
 import { StreamConnection } from './connection.ts';
 import { JournalWriter, listSegments } from './journal.ts';
 import { RestClient } from './rest.ts';
@@ -444,7 +444,7 @@ export class Recorder {
     this.compacting = this.compacting.then(async () => {
       if (this.fatal !== undefined) return;
       try {
-        await this.compact(file);
+        await this.compact(file, true);
       } catch (e) {
         if (this.fatal === undefined) this.fatal = e;
         if (!this.stopping) void this.stop(e);
@@ -452,8 +452,8 @@ export class Recorder {
     });
   }
 
-  private async compact(file: string): Promise<CompactResult> {
-    const r = await compactSegment(file, {
+  private async compact(file: string, inWorker = false): Promise<CompactResult> {
+    const r = await (inWorker ? compactInWorker : compactSegment)(file, {
       root: this.o.out,
       venue: this.venue,
       instruments: this.instruments,
@@ -461,7 +461,7 @@ export class Recorder {
     });
     this.counters.compactions++;
     this.counters.eventsCompacted += r.events;
-    this.log(`compacted ${file}: ${r.events} events, ${r.gaps} gaps${r.tornTailBytes > 0 ? `, ${r.tornTailBytes} bytes of a cut last line dropped` : ''}${r.endedCleanly ? '' : ' (session did not end cleanly)'}`);
+    this.log(`compacted ${file}: ${r.events} events, ${r.gaps} gaps${r.tornTailBytes > 0 ? `, ${r.tornTailBytes} bytes of a cut last line dropped` : ''}${r.endedCleanly ? '' : ' (session did not end cleanly)'}${inWorker && (r as { inWorker?: boolean }).inWorker === false ? ' (the worker could not start: compacted on the main thread)' : ''}`);
     return r;
   }
 

@@ -158,6 +158,11 @@ export class StreamMarks {
     this.last.set(StreamMarks.key(h.symbol, h.stream), { id: h.id, eMs: h.eMs, tsReceiveUs });
   }
 
+  /** Sets a mark by key (`SYMBOL/stream`), e.g. from a worker's reply. */
+  set(key: string, m: StreamMark): void {
+    this.last.set(key, m);
+  }
+
   entries(): IterableIterator<[string, StreamMark]> {
     return this.last.entries();
   }
