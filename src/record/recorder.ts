@@ -26,7 +26,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { MakerError } from '../core/errors.ts';
 import { Instrument } from '../model/instrument.ts';
-import { openStore, type GapEdge, type GapRecord, type SessionRecord } from '../store/index.ts';
+import { openStore, partitionDir, readMeta, type GapEdge, type GapRecord, type SessionRecord } from '../store/index.ts';
 import { ReceiveClock } from './clock.ts';
 import { compactInWorker, compactSegment, type CompactResult } from './compact.ts';
 import { StreamConnection } from './connection.ts';
@@ -164,7 +164,13 @@ export class Recorder {
     const store = await openStore(this.o.out).catch(() => undefined);
     const sel = this.o.streams;
     for (const sym of this.o.symbols) {
-      const had = store !== undefined && store.dates(this.venue, sym).length > 0;
+      const dates = store?.dates(this.venue, sym) ?? [];
+      const had = dates.length > 0;
+      // Receive times continue after what the store holds, even if the wall clock was set back.
+      if (had) {
+        const meta = readMeta(partitionDir(this.o.out, this.venue, sym, dates[dates.length - 1]));
+        for (const t of Object.values(meta?.tables ?? {})) if (t !== undefined) this.clock.atLeast(t.maxTsReceiveUs);
+      }
       for (const st of selectedStreams(sel)) {
         const before = lastMarks.get(StreamMarks.key(sym, st));
         if (before !== undefined || had) this.pendingGaps.set(StreamMarks.key(sym, st), { reason: 'session-break', before });
@@ -440,12 +446,20 @@ export class Recorder {
     if (closed !== undefined) this.queueCompaction(closed);
   }
 
-  private queueCompaction(file: string): void {
+  private queueCompaction(file: string, attempt = 0): void {
     this.compacting = this.compacting.then(async () => {
       if (this.fatal !== undefined) return;
       try {
         await this.compact(file, true);
       } catch (e) {
+        // Another process (an import) holding a partition's lock: try again later, not fatal.
+        if (!this.stopping && attempt < 20 && e instanceof Error && /being written by process/.test(e.message)) {
+          this.log(`compaction of ${file} waits: ${e.message}`);
+          const t = setTimeout(() => this.queueCompaction(file, attempt + 1), 30_000);
+          t.unref();
+          this.timers.push(t);
+          return;
+        }
         if (this.fatal === undefined) this.fatal = e;
         if (!this.stopping) void this.stop(e);
       }
