@@ -81,6 +81,8 @@ export interface RecorderStatus {
   rotations: number;
   compactions: number;
   eventsCompacted: number;
+  /** CPU time of the process (all threads, compaction workers included), µs. */
+  cpuUs: number;
 }
 
 interface RouteState {
@@ -484,7 +486,8 @@ export class Recorder {
     for (const k of [...this.stats.keys()].sort()) streams[k] = { ...this.stats.get(k)! };
     let connections = 0;
     for (const rs of this.routes.values()) connections += (rs.primary?.state === 'open' ? 1 : 0) + (rs.replacement?.state === 'open' ? 1 : 0);
-    return { tsUs: this.clock.nowUs(), streams, ...this.counters, malformed: this.counters.malformed, bytesWritten: this.journal.bytesWritten, connections };
+    const cpu = process.cpuUsage();
+    return { tsUs: this.clock.nowUs(), streams, ...this.counters, bytesWritten: this.journal.bytesWritten, connections, cpuUs: cpu.user + cpu.system };
   }
 
   /**
