@@ -25,7 +25,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['book', 'adapter/binance', 'oms', 'risk', 'portfolio', 'store'],
   ['marketdata', 'signal', 'strategy', 'importers', 'synthetic'],
   ['trader', 'sim-exchange', 'model-market'],
-  ['scenario', 'exchange-fake'],
+  ['scenario', 'exchange-fake', 'record'],
   ['backtest', 'live'],
   ['sweep'],
   ['cli'],

@@ -39,17 +39,16 @@ function levels(inst: Instrument, ticks: readonly number[], lots: readonly numbe
 
 /** Payloads of the non-depth streams; `mapUs` turns data time into server time. */
 export function tradePayload(e: Trade, inst: Instrument, mapUs: (us: number) => number): object {
-  return { e: 'trade', E: ms(mapUs(e.tsExchangeUs)), T: ms(mapUs(e.tsExchangeUs)), s: e.symbol, t: e.tradeId, p: inst.ticksToPrice(e.priceTicks), q: inst.lotsToQty(e.qtyLots), X: 'MARKET', m: e.buyerIsMaker };
+  return { e: 'trade', E: ms(mapUs(e.tsExchangeUs)), T: ms(mapUs(e.tsTransactUs)), s: e.symbol, t: e.tradeId, p: inst.ticksToPrice(e.priceTicks), q: inst.lotsToQty(e.qtyLots), X: 'MARKET', m: e.buyerIsMaker };
 }
 
 export function aggTradePayload(e: AggTrade, inst: Instrument, mapUs: (us: number) => number): object {
   const q = inst.lotsToQty(e.qtyLots);
-  return { e: 'aggTrade', E: ms(mapUs(e.tsExchangeUs)), a: e.aggTradeId, s: e.symbol, p: inst.ticksToPrice(e.priceTicks), q, nq: q, f: e.firstTradeId, l: e.lastTradeId, T: ms(mapUs(e.tsExchangeUs)), m: e.buyerIsMaker };
+  return { e: 'aggTrade', E: ms(mapUs(e.tsExchangeUs)), a: e.aggTradeId, s: e.symbol, p: inst.ticksToPrice(e.priceTicks), q, nq: q, f: e.firstTradeId, l: e.lastTradeId, T: ms(mapUs(e.tsTransactUs)), m: e.buyerIsMaker };
 }
 
 export function bookTickerPayload(e: BookTicker, inst: Instrument, mapUs: (us: number) => number): object {
-  const t = ms(mapUs(e.tsExchangeUs));
-  return { e: 'bookTicker', u: e.updateId, s: e.symbol, b: inst.ticksToPrice(e.bidTicks), B: inst.lotsToQty(e.bidLots), a: inst.ticksToPrice(e.askTicks), A: inst.lotsToQty(e.askLots), T: t, E: t };
+  return { e: 'bookTicker', u: e.updateId, s: e.symbol, b: inst.ticksToPrice(e.bidTicks), B: inst.lotsToQty(e.bidLots), a: inst.ticksToPrice(e.askTicks), A: inst.lotsToQty(e.askLots), T: ms(mapUs(e.tsTransactUs)), E: ms(mapUs(e.tsExchangeUs)) };
 }
 
 export function markPricePayload(e: MarkPrice, mapUs: (us: number) => number): object {
@@ -130,8 +129,7 @@ export function payloadOf(e: MarketEvent, inst: Instrument, mapUs: (us: number) 
     case 'markPrice':
       return markPricePayload(e, mapUs);
     case 'depth': {
-      const t = ms(mapUs(e.tsExchangeUs));
-      return depthPayload(e.symbol, t, t, e.firstUpdateId, e.finalUpdateId, e.prevFinalUpdateId, levels(inst, e.bidTicks, e.bidLots), levels(inst, e.askTicks, e.askLots));
+      return depthPayload(e.symbol, ms(mapUs(e.tsExchangeUs)), ms(mapUs(e.tsTransactUs)), e.firstUpdateId, e.finalUpdateId, e.prevFinalUpdateId, levels(inst, e.bidTicks, e.bidLots), levels(inst, e.askTicks, e.askLots));
     }
     case 'snapshot':
       return null;

@@ -106,6 +106,58 @@ export interface PartitionMeta {
   qtyUnit: string;
   tables: Partial<Record<TableName, TableMeta>>;
   imports: ImportRecord[];
+  /** Written by `maker record` only: its sessions and the stretches it did not hear (docs/DATA_FORMAT.md). */
+  recording?: RecordingNotes;
+}
+
+/** One message of a stream at the edge of a gap: its id (update id, trade id; mark price: E in ms) and times. */
+export interface GapEdge {
+  id: number;
+  tsExchangeUs: number;
+  tsReceiveUs: number;
+}
+
+/**
+ * A stretch of one stream of one symbol the recorder did not hear (or cannot vouch for): between
+ * `before` (the last message recorded; null when unknown, e.g. the first session) and `after` (the
+ * first message recorded again). Depth rows between them are missing or unchained; a snapshot follows.
+ */
+export interface GapRecord {
+  symbol: string;
+  /** depth, trade, aggTrade, bookTicker or markPrice. */
+  stream: string;
+  reason: 'disconnect' | 'stall' | 'chain-break' | 'session-break';
+  before: GapEdge | null;
+  after: GapEdge;
+}
+
+/** One run of the recorder: when it started, against which venue, and the measured clock offset. */
+export interface SessionRecord {
+  id: string;
+  startUs: number;
+  /** Exchange clock minus the recorder's clock, µs (from /fapi/v1/time, the reply with the shortest round trip). */
+  clockOffsetUs: number;
+  clockRttUs: number;
+  rest: string;
+  ws: string;
+  streams: string[];
+}
+
+export interface RecordingNotes {
+  sessions: SessionRecord[];
+  gaps: GapRecord[];
+}
+
+/** The union of two sets of recording notes (de-duplicated, sorted by time), so re-committing a journal changes nothing. */
+export function mergeRecordingNotes(a: RecordingNotes | undefined, b: RecordingNotes | undefined): RecordingNotes | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  const uniq = <T>(xs: T[], key: (x: T) => number): T[] => {
+    const seen = new Map<string, T>();
+    for (const x of xs) seen.set(stableJson(x), x);
+    return [...seen.entries()].sort((p, q) => key(p[1]) - key(q[1]) || (p[0] < q[0] ? -1 : p[0] > q[0] ? 1 : 0)).map((e) => e[1]);
+  };
+  return { sessions: uniq([...a.sessions, ...b.sessions], (s) => s.startUs), gaps: uniq([...a.gaps, ...b.gaps], (g) => g.after.tsReceiveUs) };
 }
 
 const DAY_US = 86_400_000_000;

@@ -40,6 +40,8 @@ import {
   type ImportProvenance,
   type ImportRecord,
   type PartitionMeta,
+  type RecordingNotes,
+  mergeRecordingNotes,
 } from './layout.ts';
 import { TABLES, TableBuilder, appendEventRows, findUnsafeField, tableOf, type TableName } from './schema.ts';
 
@@ -143,8 +145,11 @@ export class StoreWriter {
     }
   }
 
-  /** Merges everything written so far into the store. The writer can be reused afterwards. */
-  async commit(provenance: ImportProvenance): Promise<CommitSummary> {
+  /**
+   * Merges everything written so far into the store. The writer can be reused afterwards.
+   * `notes` (the recorder's sessions and gaps) are merged into the meta.json of each partition they name.
+   */
+  async commit(provenance: ImportProvenance, notes?: ReadonlyMap<string, RecordingNotes>): Promise<CommitSummary> {
     const summary: CommitSummary = { partitions: [], eventsWritten: 0 };
     const byDir = new Map<string, Buffer[]>();
     for (const key of [...this.buffers.keys()].sort()) {
@@ -154,7 +159,7 @@ export class StoreWriter {
       byDir.get(dirKey)!.push(b);
     }
     try {
-      for (const bufs of byDir.values()) summary.partitions.push(...(await this.commitPartition(bufs, provenance)));
+      for (const [dirKey, bufs] of byDir) summary.partitions.push(...(await this.commitPartition(bufs, provenance, notes?.get(dirKey))));
       for (const b of this.buffers.values()) summary.eventsWritten += b.events;
     } finally {
       this.discard();
@@ -210,7 +215,7 @@ export class StoreWriter {
     this.bufferedRows = 0;
   }
 
-  private async commitPartition(bufs: Buffer[], provenance: ImportProvenance): Promise<PartitionSummary[]> {
+  private async commitPartition(bufs: Buffer[], provenance: ImportProvenance, notes: RecordingNotes | undefined): Promise<PartitionSummary[]> {
     const { symbol, date } = bufs[0];
     const dir = partitionDir(this.root, this.venue, symbol, date);
     const instrument = this.instruments.get(symbol)!;
@@ -225,7 +230,7 @@ export class StoreWriter {
     const unlock = lockPartition(dir);
     let committed = false;
     try {
-      const out = await this.commitLocked(bufs, provenance, dir, existing, instrument);
+      const out = await this.commitLocked(bufs, provenance, dir, existing, instrument, notes);
       committed = true;
       return out;
     } finally {
@@ -235,7 +240,7 @@ export class StoreWriter {
     }
   }
 
-  private async commitLocked(bufs: Buffer[], provenance: ImportProvenance, dir: string, existing: PartitionMeta | undefined, instrument: Instrument): Promise<PartitionSummary[]> {
+  private async commitLocked(bufs: Buffer[], provenance: ImportProvenance, dir: string, existing: PartitionMeta | undefined, instrument: Instrument, notes: RecordingNotes | undefined): Promise<PartitionSummary[]> {
     const { symbol, date } = bufs[0];
     const meta: PartitionMeta = {
       format: STORE_FORMAT,
@@ -248,6 +253,8 @@ export class StoreWriter {
       tables: { ...existing?.tables },
       imports: [...(existing?.imports ?? [])],
     };
+    const recording = mergeRecordingNotes(existing?.recording, notes);
+    if (recording !== undefined) meta.recording = recording;
     // Rows without a match time stay without one in the new format: mark their tables.
     const lacking = new Set(TABLES.filter((t) => existing !== undefined && tableLacksMatchTime(existing, t)));
     for (const t of lacking) meta.tables[t] = { ...meta.tables[t]!, noMatchTime: true };

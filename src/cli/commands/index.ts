@@ -4,6 +4,7 @@ import { registerData } from './data.ts';
 import { registerDownload } from './download.ts';
 import { registerExchange } from './exchange.ts';
 import { registerImport } from './import.ts';
+import { registerRecord } from './record.ts';
 
 /** Adds every subcommand to the program. Each command module exports one `register` function. */
 export function registerCommands(program: Command): void {
@@ -12,4 +13,5 @@ export function registerCommands(program: Command): void {
   registerData(program);
   registerBacktest(program);
   registerExchange(program);
+  registerRecord(program);
 }

@@ -1,0 +1,83 @@
+/**
+ * `node --import tsx bench/record.ts [--speed 50] [--depth 0ms]`: what `maker record` sustains.
+ *
+ * The real BTCUSDT sample (93,954 messages, 5.75 min) is imported into a temporary store and
+ * replayed by the local exchange (in this process) at `--speed`× on a virtual clock; the recorder
+ * runs as its own process (`maker record --venue … --json`), so its CPU is measured apart. Prints
+ * messages recorded, the replay's wall time, messages/s, the recorder's CPU seconds and CPU share
+ * (of one core) and whether every message arrived (S' = S for depth, trade, bookTicker).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Rng } from '../src/core/random.ts';
+import { ExchangeServer, LocalExchange, storeMarket } from '../src/exchange-fake/index.ts';
+import type { MarketEvent } from '../src/model/events.ts';
+import { eventsFromBatch, importEvents, readEvents } from '../src/store/index.ts';
+import { HBT_BTC, loadRealEvents, realSpecs } from '../scripts/shared-data.ts';
+
+const { values } = parseArgs({ options: { speed: { type: 'string', default: '50' }, depth: { type: 'string', default: '0ms' } } });
+const speed = Number(values.speed);
+const VENUE = 'binance-usdm';
+const dir = mkdtempSync(join(tmpdir(), 'record-bench-'));
+const read = async (root: string) => {
+  const out: MarketEvent[] = [];
+  for await (const b of readEvents(root, { venue: VENUE, symbol: 'BTCUSDT' })) for (const e of eventsFromBatch(b)) out.push(e);
+  return out;
+};
+try {
+  const src = join(dir, 'src');
+  const events = await loadRealEvents(HBT_BTC);
+  await importEvents({ root: src, venue: VENUE, instruments: [realSpecs().get('BTCUSDT')], provenance: { importer: 'bench', inputs: [] } }, [events]);
+  const S = await read(src);
+  const { instruments, source } = await storeMarket(src, VENUE, ['BTCUSDT']);
+  const first = S[0].tsExchangeUs;
+  let released: number | undefined;
+  const ex = new LocalExchange({
+    instruments, source, speed: 1,
+    clockUs: () => (released === undefined ? first : first + Math.floor((Date.now() * 1000 - released) * speed)),
+    accounts: [], execution: { rng: new Rng(1), queueModel: { model: 'prob-power', variant: 2, power: 3 }, fees: { default: { makerRate: '0', takerRate: '0' } }, funding: { mode: 'off' } },
+  });
+  const server = new ExchangeServer(ex, []);
+  const port = await server.listen();
+  const out = join(dir, 'out');
+  const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'bin', 'maker.js'), 'record', '--symbols', 'BTCUSDT', '--venue', `http://127.0.0.1:${port}`, '--out', out, '--depth', String(values.depth), '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let last: Record<string, unknown> = {};
+  let buf = '';
+  child.stdout.on('data', (d: Buffer) => {
+    buf += d.toString();
+    for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+      const l = JSON.parse(buf.slice(0, nl)) as Record<string, unknown>;
+      if (l.type !== 'log') last = l;
+      buf = buf.slice(nl + 1);
+    }
+  });
+  while (last.connections !== 2) await new Promise((r) => setTimeout(r, 50));
+  const cpu0 = last.cpuUs as number;
+  await ex.start();
+  released = Date.now() * 1000;
+  const t0 = Date.now();
+  ex.pump();
+  while (!ex.ended) await new Promise((r) => setTimeout(r, 50));
+  const replayMs = Date.now() - t0;
+  const received = () => Object.values(last.streams as Record<string, { messages: number; duplicates: number }>).reduce((n, s) => n + s.messages - s.duplicates, 0);
+  while (received() < S.length - 1 && Date.now() - t0 < replayMs + 30_000) await new Promise((r) => setTimeout(r, 100));
+  const catchUpMs = Date.now() - t0;
+  const cpu1 = last.cpuUs as number;
+  child.kill('SIGTERM');
+  await new Promise((r) => child.on('exit', r));
+  ex.stop();
+  await server.close();
+  const S2 = await read(out);
+  const same = (['depth', 'trade', 'bookTicker'] as const).every((t) => {
+    const a = S.filter((e) => e.type === t).map(({ tsReceiveUs: _, ...r }) => JSON.stringify(r));
+    const b = S2.filter((e) => e.type === t).map(({ tsReceiveUs: _, ...r }) => JSON.stringify(r));
+    return a.length === b.length && a.every((x, i) => x === b[i]);
+  });
+  const msgs = received();
+  console.log(JSON.stringify({ speed, messages: msgs, replaySeconds: replayMs / 1000, allReceivedSeconds: catchUpMs / 1000, messagesPerSec: Math.round(msgs / (catchUpMs / 1000)), recorderCpuSeconds: (cpu1 - cpu0) / 1e6, cpuShareOfOneCore: (cpu1 - cpu0) / 1000 / catchUpMs, cpuMicrosPerMessage: (cpu1 - cpu0) / msgs, sameAsSource: same, journalBytes: last.bytesWritten }));
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

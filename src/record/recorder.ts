@@ -1,0 +1,534 @@
+/**
+ * `maker record`'s engine: Binance USDⓈ-M market streams and book snapshots → journal → store.
+ *
+ * Per route (`/public`: depth, bookTicker; `/market`: trade, aggTrade, markPrice) one primary
+ * connection. Every message is checked (malformed ones go to a side file), de-duplicated by its
+ * stream id (streams.ts) and appended to the journal with its receive time; receive times never
+ * decrease in the journal. Depth books: a REST snapshot is taken when a symbol's depth stream
+ * starts (its first diff after a start, a reconnect or a broken `pu` chain), and journalled, so a
+ * replay re-syncs exactly where the recorder did.
+ *
+ * Connection states (per route): primary open | primary open + replacement buffering | reconnecting.
+ *  - planned rotation (`rotateAfterMs` after a connection opened, before Binance's 24 h cut): a
+ *    replacement connects and buffers; `overlapMs` after it opened, it becomes primary: the old one
+ *    is closed and the buffer replayed through the de-duplication, so nothing is lost or doubled;
+ *  - the primary drops (close it did not ask for, socket cut, stall): a buffering replacement is
+ *    promoted at once (nothing lost); else the route reconnects with backoff (250 ms doubling to
+ *    `maxBackoffMs`), every stream of the route gets a gap record at its first message after the
+ *    reconnect (both edges' ids and times) and every depth book is snapshotted again;
+ *  - a depth diff whose `pu` is not the last recorded `u` (a diff the exchange never sent us):
+ *    gap record `chain-break` and a new snapshot.
+ *
+ * Journal segments are closed every `segmentMs` and compacted into the store one at a time. An
+ * error writing the journal or the store stops the recorder (`stop(err)`): what was written stays.
+ */
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { MakerError } from '../core/errors.ts';
+import { Instrument } from '../model/instrument.ts';
+import { openStore, partitionDir, readMeta, type GapEdge, type GapRecord, type SessionRecord } from '../store/index.ts';
+import { ReceiveClock } from './clock.ts';
+import { compactInWorker, compactSegment, type CompactResult } from './compact.ts';
+import { StreamConnection } from './connection.ts';
+import { JournalWriter, listSegments } from './journal.ts';
+import { RestClient } from './rest.ts';
+import { ROUTE_OF, messageHead, routeStreams, selectedStreams, StreamMarks, type MessageHead, type Route, type StreamMark, type StreamName, type StreamSelection } from './streams.ts';
+
+export interface RecorderOptions {
+  symbols: string[];
+  /** REST base, e.g. https://fapi.binance.com. */
+  rest: string;
+  /** Stream base without route, e.g. wss://fstream.binance.com. */
+  ws: string;
+  /** Store root. */
+  out: string;
+  /** Venue directory of the store (default binance-usdm). */
+  venue?: string;
+  /** Journal directory (default `<out>/.journal/<venue>`). */
+  journalDir?: string;
+  streams: StreamSelection;
+  flushMs?: number;
+  segmentMs?: number;
+  rotateAfterMs?: number;
+  overlapMs?: number;
+  stallMs?: number;
+  maxBackoffMs?: number;
+  weightBudget?: number;
+  /** Log lines (connections, gaps, back-offs, compactions). */
+  log?: (line: string) => void;
+}
+
+export interface StreamStats {
+  messages: number;
+  duplicates: number;
+  gaps: number;
+  /** Last receive time minus exchange time (corrected by the clock offset), µs. */
+  lagUs: number;
+}
+
+export interface RecorderStatus {
+  tsUs: number;
+  streams: Record<string, StreamStats>;
+  gaps: number;
+  resyncs: number;
+  snapshots: number;
+  /** Snapshots older than the first diff recorded (not bridgeable), discarded and asked again. */
+  staleSnapshots: number;
+  malformed: number;
+  bytesWritten: number;
+  connections: number;
+  reconnects: number;
+  rotations: number;
+  compactions: number;
+  eventsCompacted: number;
+  /** CPU time of the process (all threads, compaction workers included), µs. */
+  cpuUs: number;
+}
+
+interface RouteState {
+  route: Route;
+  url: string;
+  primary: StreamConnection | undefined;
+  replacement: StreamConnection | undefined;
+  buffer: { text: string; ts: number }[];
+  backoffMs: number;
+  rotateTimer: NodeJS.Timeout | undefined;
+  retryTimer: NodeJS.Timeout | undefined;
+}
+
+export class Recorder {
+  readonly venue: string;
+  readonly journalDir: string;
+  private readonly clock: ReceiveClock;
+  private readonly rest: RestClient;
+  private readonly journal: JournalWriter;
+  private readonly marks = new StreamMarks();
+  private readonly routes = new Map<Route, RouteState>();
+  private readonly instruments = new Map<string, Instrument>();
+  private readonly symbols: Set<string>;
+  private readonly pendingGaps = new Map<string, { reason: GapRecord['reason']; before: StreamMark | undefined }>();
+  /**
+   * Depth sync per symbol: absent = synced (a snapshot was journalled, the chain is followed);
+   * `need` = a snapshot is due at the next diff; `inFlight` = requested; `retry` = the last one was too
+   * old to bridge, asked again shortly. `generation` changes at every drop or break, so a reply to
+   * an older request is discarded.
+   */
+  private readonly snapshotState = new Map<string, 'need' | 'inFlight' | 'retry'>();
+  private readonly generation = new Map<string, number>();
+  /** `U` of the first diff of each symbol since its depth stream (re)started: a snapshot older than it cannot be bridged. */
+  private readonly firstU = new Map<string, number>();
+  private readonly stats = new Map<string, StreamStats>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private compacting: Promise<void> = Promise.resolve();
+  private lastJournalUs = 0;
+  private offsetUs = 0;
+  private stopping = false;
+  private fatal: unknown;
+  private stopResolve: (() => void) | undefined;
+  readonly done: Promise<void>;
+  private readonly counters = { gaps: 0, resyncs: 0, snapshots: 0, staleSnapshots: 0, malformed: 0, reconnects: 0, rotations: 0, compactions: 0, eventsCompacted: 0 };
+  session: SessionRecord | undefined;
+  /** What the start-up compaction of a previous session's journal found. */
+  recovered: CompactResult[] = [];
+
+  constructor(private readonly o: RecorderOptions) {
+    this.venue = o.venue ?? 'binance-usdm';
+    this.journalDir = o.journalDir ?? join(o.out, '.journal', this.venue);
+    this.symbols = new Set(o.symbols);
+    this.clock = new ReceiveClock();
+    const sleep = (ms: number) => new Promise<void>((res) => setTimeout(res, ms).unref());
+    this.rest = new RestClient({ base: o.rest, budget: o.weightBudget, nowUs: () => this.clock.nowUs(), sleep, stopped: () => this.stopping, onBackoff: (what, ms) => this.log(`REST back-off ${ms} ms: ${what}`) });
+    this.journal = new JournalWriter(this.journalDir, process.pid);
+    this.done = new Promise((res) => (this.stopResolve = res));
+  }
+
+  private log(line: string): void {
+    this.o.log?.(line);
+  }
+
+  /** The error that stopped the recorder, if any. */
+  get error(): unknown {
+    return this.fatal;
+  }
+
+  async start(): Promise<void> {
+    const specs = await this.rest.instruments(this.o.symbols);
+    for (const s of specs) this.instruments.set(s.symbol, new Instrument(s));
+    // Whatever a previous run left in the journal (a crash) goes into the store first.
+    const leftovers = listSegments(this.journalDir);
+    for (const seg of leftovers) {
+      const r = await this.compact(seg);
+      this.recovered.push(r);
+      for (const [, m] of r.marks.entries()) this.clock.atLeast(m.tsReceiveUs);
+    }
+    const lastMarks = new Map<string, StreamMark>();
+    for (const r of this.recovered) for (const [k, m] of r.marks.entries()) lastMarks.set(k, m);
+    const store = await openStore(this.o.out).catch(() => undefined);
+    const sel = this.o.streams;
+    for (const sym of this.o.symbols) {
+      const dates = store?.dates(this.venue, sym) ?? [];
+      const had = dates.length > 0;
+      // Receive times continue after what the store holds, even if the wall clock was set back.
+      if (had) {
+        const meta = readMeta(partitionDir(this.o.out, this.venue, sym, dates[dates.length - 1]));
+        for (const t of Object.values(meta?.tables ?? {})) if (t !== undefined) this.clock.atLeast(t.maxTsReceiveUs);
+      }
+      for (const st of selectedStreams(sel)) {
+        const before = lastMarks.get(StreamMarks.key(sym, st));
+        if (before !== undefined || had) this.pendingGaps.set(StreamMarks.key(sym, st), { reason: 'session-break', before });
+      }
+      this.snapshotState.set(sym, 'need');
+    }
+    const { offsetUs, rttUs } = await this.rest.clockOffset();
+    this.offsetUs = offsetUs;
+    const startUs = this.clock.nowUs();
+    this.lastJournalUs = startUs;
+    this.session = { id: `${startUs}-${process.pid}`, startUs, clockOffsetUs: offsetUs, clockRttUs: rttUs, rest: this.o.rest, ws: this.o.ws, streams: [...routeStreams(this.o.symbols, sel).values()].flat() };
+    this.journal.rotate(startUs);
+    this.append({ tag: 'B', tsReceiveUs: startUs, session: this.session });
+    this.journal.flush();
+    this.log(`session ${this.session.id}: clock offset ${(offsetUs / 1000).toFixed(1)} ms (rtt ${(rttUs / 1000).toFixed(1)} ms), journal ${this.journalDir}`);
+    const every = (ms: number, f: () => void) => {
+      const t = setInterval(() => this.guard(f), ms);
+      t.unref();
+      this.timers.push(t);
+    };
+    every(this.o.flushMs ?? 200, () => this.journal.flush());
+    every(this.o.segmentMs ?? 3_600_000, () => this.rotateSegment());
+    for (const [route, streams] of routeStreams(this.o.symbols, sel)) {
+      const rs: RouteState = { route, url: `${this.o.ws}/${route}/stream?streams=${streams.join('/')}`, primary: undefined, replacement: undefined, buffer: [], backoffMs: 250, rotateTimer: undefined, retryTimer: undefined };
+      this.routes.set(route, rs);
+      this.connect(rs);
+    }
+  }
+
+  /** Runs f; an error stops the recorder (journal or store unwritable). */
+  private guard(f: () => void): void {
+    try {
+      f();
+    } catch (e) {
+      void this.stop(e);
+    }
+  }
+
+  private append(r: Parameters<JournalWriter['append']>[0]): void {
+    this.journal.append(r);
+  }
+
+  // ---- connections ------------------------------------------------------------------------------
+
+  private connect(rs: RouteState): void {
+    if (this.stopping) return;
+    const c = new StreamConnection(rs.url, () => this.clock.nowUs(), this.o.stallMs ?? 15_000, {
+      onOpen: (conn) => this.guard(() => this.opened(rs, conn)),
+      onMessage: (conn, text, ts) => this.guard(() => this.message(rs, conn, text, ts)),
+      onDrop: (conn, why, detail) => this.guard(() => this.dropped(rs, conn, why, detail)),
+    });
+    if (rs.primary === undefined) rs.primary = c;
+    else rs.replacement = c;
+  }
+
+  private opened(rs: RouteState, c: StreamConnection): void {
+    if (c === rs.primary) {
+      this.log(`/${rs.route}: connected (#${c.id})`);
+      this.scheduleRotation(rs, c);
+    } else if (c === rs.replacement) {
+      this.log(`/${rs.route}: replacement connected (#${c.id}), taking over in ${this.o.overlapMs ?? 5_000} ms`);
+      const t = setTimeout(() => this.guard(() => this.handover(rs)), this.o.overlapMs ?? 5_000);
+      t.unref();
+      this.timers.push(t);
+    }
+  }
+
+  private scheduleRotation(rs: RouteState, c: StreamConnection): void {
+    if (rs.rotateTimer !== undefined) clearTimeout(rs.rotateTimer);
+    rs.rotateTimer = setTimeout(() => {
+      rs.rotateTimer = undefined;
+      if (this.stopping || rs.primary !== c || rs.replacement !== undefined) return;
+      this.log(`/${rs.route}: planned rotation of #${c.id}`);
+      this.connect(rs);
+    }, this.o.rotateAfterMs ?? 23 * 3_600_000 + 30 * 60_000);
+    rs.rotateTimer.unref();
+  }
+
+  /** The replacement becomes primary: the old connection is closed, the buffer replayed (duplicates dropped). */
+  private handover(rs: RouteState): void {
+    const next = rs.replacement;
+    if (next === undefined || next.state !== 'open' || this.stopping) return;
+    const old = rs.primary;
+    rs.primary = next;
+    rs.replacement = undefined;
+    old?.close();
+    this.counters.rotations++;
+    const buf = rs.buffer;
+    rs.buffer = [];
+    for (const m of buf) this.accept(m.text, m.ts);
+    rs.backoffMs = 250;
+    this.scheduleRotation(rs, next);
+    this.log(`/${rs.route}: #${next.id} is primary (${buf.length} buffered messages replayed)`);
+  }
+
+  private message(rs: RouteState, c: StreamConnection, text: string, ts: number): void {
+    if (c === rs.primary) {
+      if (c.messages > 100) rs.backoffMs = 250;
+      this.accept(text, ts);
+    } else if (c === rs.replacement) rs.buffer.push({ text, ts });
+  }
+
+  private dropped(rs: RouteState, c: StreamConnection, why: 'disconnect' | 'stall', detail: string): void {
+    if (this.stopping) return;
+    if (c === rs.replacement) {
+      this.log(`/${rs.route}: replacement #${c.id} failed (${detail}); retrying at the next rotation`);
+      rs.replacement = undefined;
+      rs.buffer = [];
+      if (rs.primary !== undefined) this.scheduleRotationSoon(rs);
+      return;
+    }
+    if (c !== rs.primary) return;
+    if (rs.replacement !== undefined && rs.replacement.state === 'open') {
+      this.log(`/${rs.route}: #${c.id} dropped (${detail}) during a handover: the replacement takes over`);
+      this.handover(rs);
+      return;
+    }
+    rs.replacement?.close();
+    rs.replacement = undefined;
+    rs.buffer = [];
+    rs.primary = undefined;
+    if (rs.rotateTimer !== undefined) clearTimeout(rs.rotateTimer);
+    rs.rotateTimer = undefined;
+    // Everything on this route may have been missed from now on: mark it at the next message.
+    const reason: GapRecord['reason'] = why === 'stall' ? 'stall' : 'disconnect';
+    for (const sym of this.o.symbols) {
+      for (const st of selectedStreams(this.o.streams)) {
+        if (ROUTE_OF[st] !== rs.route) continue;
+        const k = StreamMarks.key(sym, st);
+        if (!this.pendingGaps.has(k)) this.pendingGaps.set(k, { reason, before: this.marks.get(sym, st) });
+        if (st === 'depth') this.resync(sym);
+      }
+    }
+    const wait = rs.backoffMs;
+    rs.backoffMs = Math.min(rs.backoffMs * 2, this.o.maxBackoffMs ?? 30_000);
+    this.counters.reconnects++;
+    this.log(`/${rs.route}: #${c.id} dropped (${why}: ${detail}); reconnecting in ${wait} ms`);
+    rs.retryTimer = setTimeout(() => {
+      rs.retryTimer = undefined;
+      this.connect(rs);
+    }, wait);
+    rs.retryTimer.unref();
+  }
+
+  private scheduleRotationSoon(rs: RouteState): void {
+    const c = rs.primary!;
+    if (rs.rotateTimer !== undefined) clearTimeout(rs.rotateTimer);
+    rs.rotateTimer = setTimeout(() => {
+      rs.rotateTimer = undefined;
+      if (!this.stopping && rs.primary === c && rs.replacement === undefined) this.connect(rs);
+    }, rs.backoffMs);
+    rs.backoffMs = Math.min(rs.backoffMs * 2, this.o.maxBackoffMs ?? 30_000);
+    rs.rotateTimer.unref();
+  }
+
+  // ---- messages ---------------------------------------------------------------------------------
+
+  private accept(text: string, recvUs: number): void {
+    let msg: unknown;
+    try {
+      msg = JSON.parse(text);
+    } catch (e) {
+      this.malformed(recvUs, text, `invalid JSON: ${(e as Error).message}`);
+      return;
+    }
+    const h = messageHead(msg);
+    if (h === null) return;
+    if (typeof h === 'string') return this.malformed(recvUs, text, h);
+    if (!this.symbols.has(h.symbol)) return this.malformed(recvUs, text, `symbol ${h.symbol} is not recorded`);
+    const st = this.statsOf(h.symbol, h.stream);
+    st.messages++;
+    if (!this.marks.isNew(h)) {
+      st.duplicates++;
+      return;
+    }
+    const ts = Math.max(recvUs, this.lastJournalUs);
+    this.lastJournalUs = ts;
+    st.lagUs = ts + this.offsetUs - h.eMs * 1000;
+    const key = StreamMarks.key(h.symbol, h.stream);
+    const pending = this.pendingGaps.get(key);
+    if (pending !== undefined) {
+      this.pendingGaps.delete(key);
+      this.markGap(h, ts, pending.reason, pending.before);
+    } else if (h.stream === 'depth' && !this.snapshotState.has(h.symbol)) {
+      const last = this.marks.get(h.symbol, 'depth');
+      if (last !== undefined && h.prev !== last.id) {
+        this.markGap(h, ts, 'chain-break', last);
+        this.resync(h.symbol);
+      }
+    }
+    this.append({ tag: 'W', tsReceiveUs: ts, text });
+    this.marks.record(h, ts);
+    if (h.stream === 'depth') {
+      if (this.snapshotState.get(h.symbol) === 'need') {
+        if (!this.firstU.has(h.symbol)) this.firstU.set(h.symbol, h.first);
+        this.requestSnapshot(h.symbol);
+      }
+    }
+  }
+
+  private markGap(h: MessageHead, ts: number, reason: GapRecord['reason'], before: StreamMark | undefined): void {
+    const edge = (id: number, eMs: number, rUs: number): GapEdge => ({ id, tsExchangeUs: eMs * 1000, tsReceiveUs: rUs });
+    const gap: GapRecord = { symbol: h.symbol, stream: h.stream, reason, before: before === undefined ? null : edge(before.id, before.eMs, before.tsReceiveUs), after: edge(h.id, h.eMs, ts) };
+    this.append({ tag: 'G', tsReceiveUs: ts, gap });
+    this.counters.gaps++;
+    this.statsOf(h.symbol, h.stream).gaps++;
+    this.log(`gap ${reason} ${h.symbol} ${h.stream}: ${gap.before === null ? 'start' : `id ${gap.before.id}`} → id ${h.id}`);
+  }
+
+  /** The symbol's book must be re-synced: a snapshot at its next diff. */
+  private resync(symbol: string): void {
+    this.snapshotState.set(symbol, 'need');
+    this.generation.set(symbol, (this.generation.get(symbol) ?? 0) + 1);
+    this.firstU.delete(symbol);
+  }
+
+  private requestSnapshot(symbol: string): void {
+    this.snapshotState.set(symbol, 'inFlight');
+    const gen = this.generation.get(symbol) ?? 0;
+    const current = () => !this.stopping && (this.generation.get(symbol) ?? 0) === gen;
+    this.rest.snapshot(symbol).then(
+      (snap) =>
+        this.guard(() => {
+          if (!current()) return;
+          if (snap.lastUpdateId < (this.firstU.get(symbol) ?? -Infinity) - 1) {
+            // Older than the first diff we have: no recorded diff can bridge it. Ask again shortly.
+            this.counters.staleSnapshots++;
+            this.snapshotState.set(symbol, 'retry');
+            const t = setTimeout(() => this.guard(() => {
+              if (current() && this.snapshotState.get(symbol) === 'retry') this.requestSnapshot(symbol);
+            }), 250);
+            t.unref();
+            return;
+          }
+          const ts = Math.max(snap.tsReceiveUs, this.lastJournalUs);
+          this.lastJournalUs = ts;
+          this.append({ tag: 'S', tsReceiveUs: ts, symbol, text: snap.text });
+          if (this.counters.snapshots >= this.o.symbols.length) this.counters.resyncs++;
+          this.counters.snapshots++;
+          // Diffs from here on chain onto the last recorded one (or bridge this snapshot in a replay).
+          this.snapshotState.delete(symbol);
+          this.firstU.delete(symbol);
+        }),
+      (e) => {
+        if (!current()) return;
+        this.log(`snapshot ${symbol} failed: ${(e as Error).message}; retrying at the next diff`);
+        this.snapshotState.set(symbol, 'need');
+      },
+    );
+  }
+
+  private malformed(ts: number, text: string, reason: string): void {
+    this.counters.malformed++;
+    try {
+      mkdirSync(this.journalDir, { recursive: true });
+      appendFileSync(join(this.journalDir, 'malformed.log'), `${ts} ${reason.replace(/\n/g, ' ')}\t${text.replace(/[\r\n]/g, ' ')}\n`);
+    } catch {
+      // the side file is diagnostics; the journal's own errors stop the recorder
+    }
+  }
+
+  private statsOf(symbol: string, stream: StreamName): StreamStats {
+    const k = StreamMarks.key(symbol, stream);
+    let s = this.stats.get(k);
+    if (s === undefined) this.stats.set(k, (s = { messages: 0, duplicates: 0, gaps: 0, lagUs: 0 }));
+    return s;
+  }
+
+  // ---- journal and store ------------------------------------------------------------------------
+
+  private rotateSegment(): void {
+    const closed = this.journal.rotate(this.clock.nowUs());
+    if (closed !== undefined) this.queueCompaction(closed);
+  }
+
+  private queueCompaction(file: string, attempt = 0): void {
+    this.compacting = this.compacting.then(async () => {
+      if (this.fatal !== undefined) return;
+      try {
+        await this.compact(file, true);
+      } catch (e) {
+        // Another process (an import) holding a partition's lock: try again later, not fatal.
+        if (!this.stopping && attempt < 20 && e instanceof Error && /being written by process/.test(e.message)) {
+          this.log(`compaction of ${file} waits: ${e.message}`);
+          const t = setTimeout(() => this.queueCompaction(file, attempt + 1), 30_000);
+          t.unref();
+          this.timers.push(t);
+          return;
+        }
+        if (this.fatal === undefined) this.fatal = e;
+        if (!this.stopping) void this.stop(e);
+      }
+    });
+  }
+
+  private async compact(file: string, inWorker = false): Promise<CompactResult> {
+    const r = await (inWorker ? compactInWorker : compactSegment)(file, {
+      root: this.o.out,
+      venue: this.venue,
+      instruments: this.instruments,
+      onBad: (ts, text, reason) => this.malformed(ts, text, `compaction: ${reason}`),
+    });
+    this.counters.compactions++;
+    this.counters.eventsCompacted += r.events;
+    this.log(`compacted ${file}: ${r.events} events, ${r.gaps} gaps${r.tornTailBytes > 0 ? `, ${r.tornTailBytes} bytes of a cut last line dropped` : ''}${r.endedCleanly ? '' : ' (session did not end cleanly)'}${inWorker && (r as { inWorker?: boolean }).inWorker === false ? ' (the worker could not start: compacted on the main thread)' : ''}`);
+    return r;
+  }
+
+  status(): RecorderStatus {
+    const streams: Record<string, StreamStats> = {};
+    for (const k of [...this.stats.keys()].sort()) streams[k] = { ...this.stats.get(k)! };
+    let connections = 0;
+    for (const rs of this.routes.values()) connections += (rs.primary?.state === 'open' ? 1 : 0) + (rs.replacement?.state === 'open' ? 1 : 0);
+    const cpu = process.cpuUsage();
+    return { tsUs: this.clock.nowUs(), streams, ...this.counters, bytesWritten: this.journal.bytesWritten, connections, cpuUs: cpu.user + cpu.system };
+  }
+
+  /**
+   * Stops: closes the connections, flushes and closes the journal, compacts it. With an error (the
+   * journal or store failed) the journal is left as it is for the next start, and `done` resolves.
+   */
+  async stop(err?: unknown): Promise<void> {
+    if (this.stopping) {
+      if (err !== undefined && this.fatal === undefined) this.fatal = err;
+      return this.done;
+    }
+    this.stopping = true;
+    if (err !== undefined) this.fatal = err;
+    for (const t of this.timers) clearTimeout(t);
+    for (const rs of this.routes.values()) {
+      if (rs.rotateTimer !== undefined) clearTimeout(rs.rotateTimer);
+      if (rs.retryTimer !== undefined) clearTimeout(rs.retryTimer);
+      rs.primary?.close();
+      rs.replacement?.close();
+    }
+    try {
+      if (this.fatal === undefined && this.session !== undefined) {
+        this.append({ tag: 'E', tsReceiveUs: Math.max(this.clock.nowUs(), this.lastJournalUs) });
+        const closed = this.journal.close();
+        if (closed !== undefined) this.queueCompaction(closed);
+        await this.compacting;
+      } else {
+        try {
+          this.journal.close();
+        } catch {
+          // the journal is what failed: keep what was flushed
+        }
+        await this.compacting;
+      }
+    } catch (e) {
+      if (this.fatal === undefined) this.fatal = e;
+    }
+    this.stopResolve?.();
+  }
+}
+
+export function describeError(e: unknown): string {
+  return e instanceof MakerError ? `[${e.code}] ${e.describe()}` : e instanceof Error ? e.message : String(e);
+}
