@@ -5,6 +5,8 @@
 export { Authenticator, hmacHex, splitSignature, type ApiAccount } from './auth.ts';
 export { BinanceError, ERR } from './errors.ts';
 export { LocalExchange, type AccountState, type LocalExchangeOptions } from './local-exchange.ts';
+export { BINANCE_RATE_LIMITS, parseRateLimitsFlag, RateLimiter, RateLimitError, type RateLimitOptions, type Usage } from './rate-limits.ts';
+export { CORE_WEIGHTS, costOf, WS_API_WEIGHTS, type Cost, type CostEntry } from './rate-weights.ts';
 export { ExchangeServer, type ExchangeServerConfig, type ExchangeServerOptions } from './server.ts';
 export { StreamHub, type StreamHubOptions } from './stream-hub.ts';
 export { DepthConflater, parseStreamName } from './streams.ts';

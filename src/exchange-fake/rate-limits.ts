@@ -38,15 +38,18 @@ export interface RateLimitOptions {
 
 export const BINANCE_RATE_LIMITS = { requestWeight1m: 2400, orders10s: 300, orders1m: 1200 } as const;
 
-/** A refusal by the rate limiter; `retryAfterS` goes into a `Retry-After` header when set. */
+/** A refusal by the rate limiter; `retryAfterS` goes into a `Retry-After` header when set, `retryAtMs` is when (limiter's clock). */
 export class RateLimitError extends BinanceError {
+  readonly retryAfterS: number | undefined;
   constructor(
     code: number,
     message: string,
     httpStatus: number,
-    readonly retryAfterS: number | undefined,
+    readonly retryAtMs: number | undefined,
+    nowMs: number,
   ) {
     super(code, message, httpStatus);
+    this.retryAfterS = retryAtMs === undefined ? undefined : Math.max(1, Math.ceil((retryAtMs - nowMs) / 1000));
   }
 }
 
@@ -133,8 +136,7 @@ export class RateLimiter {
       s.bannedUntil = now + Math.min(this.maxBanMs, this.firstBanMs * 2 ** Math.min(s.bans - 1, 40));
       throw this.banned(ip, s.bannedUntil, now);
     }
-    const retryAfterS = Math.max(1, Math.ceil(((Math.floor(now / MINUTE) + 1) * MINUTE - now) / 1000));
-    throw new RateLimitError(-1003, `Too many requests; current limit of IP(${ip}) request weight is ${this.requestWeight1m} per minute. Please use WebSocket Streams for live updates to avoid polling the API.`, 429, retryAfterS);
+    throw new RateLimitError(-1003, `Too many requests; current limit of IP(${ip}) request weight is ${this.requestWeight1m} per minute. Please use WebSocket Streams for live updates to avoid polling the API.`, 429, (Math.floor(now / MINUTE) + 1) * MINUTE, now);
   }
 
   /** The IP's weight so far in this minute (nothing charged). */
@@ -159,8 +161,8 @@ export class RateLimiter {
     }
     usage.orders10s = a.c10s;
     usage.orders1m = a.c1m;
-    if (this.enforce && a.c10s + n10s > this.orders10s) throw new RateLimitError(-1015, `Too many new orders; current limit is ${this.orders10s} orders per 10 SECOND.`, 429, undefined);
-    if (this.enforce && a.c1m + n1m > this.orders1m) throw new RateLimitError(-1015, `Too many new orders; current limit is ${this.orders1m} orders per MINUTE.`, 429, undefined);
+    if (this.enforce && a.c10s + n10s > this.orders10s) throw new RateLimitError(-1015, `Too many new orders; current limit is ${this.orders10s} orders per 10 SECOND.`, 429, undefined, now);
+    if (this.enforce && a.c1m + n1m > this.orders1m) throw new RateLimitError(-1015, `Too many new orders; current limit is ${this.orders1m} orders per MINUTE.`, 429, undefined, now);
     a.c10s += n10s;
     a.c1m += n1m;
     usage.orders10s = a.c10s;
@@ -189,7 +191,7 @@ export class RateLimiter {
   }
 
   private banned(ip: string, until: number, now: number): RateLimitError {
-    return new RateLimitError(-1003, `Way too many requests; IP(${ip}) banned until ${until}. Please use the websocket for live updates to avoid bans.`, 418, Math.max(1, Math.ceil((until - now) / 1000)));
+    return new RateLimitError(-1003, `Way too many requests; IP(${ip}) banned until ${until}. Please use the websocket for live updates to avoid bans.`, 418, until, now);
   }
 }
 

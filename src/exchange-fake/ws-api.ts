@@ -169,10 +169,8 @@ export class WsApi {
     if (c.ws.readyState !== WebSocket.OPEN) return;
     const out: Record<string, unknown> = { id, status: err === undefined ? ok!.status : err.httpStatus };
     if (err === undefined) out.result = ok!.body;
-    else if (err instanceof RateLimitError && err.retryAfterS !== undefined) {
-      const now = this.server.nowMs();
-      out.error = { ...err.body(), data: { serverTime: now, retryAfter: now + err.retryAfterS * 1000 } };
-    } else out.error = err.body();
+    else if (err instanceof RateLimitError && err.retryAtMs !== undefined) out.error = { ...err.body(), data: { serverTime: this.server.nowMs(), retryAfter: err.retryAtMs } };
+    else out.error = err.body();
     if (rateLimits) out.rateLimits = this.server.limits.wsRateLimits(usage);
     c.ws.send(JSON.stringify(out));
   }

@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.ts';
 import { existsSync } from 'node:fs';
-import { ExchangeServer, LocalExchange, storeMarket, syntheticMarket, type ApiAccount, type LocalExchangeOptions } from '../../exchange-fake/index.ts';
+import { ExchangeServer, LocalExchange, parseRateLimitsFlag, storeMarket, syntheticMarket, type ApiAccount, type LocalExchangeOptions } from '../../exchange-fake/index.ts';
 import type { Instrument } from '../../model/instrument.ts';
 import { parseTimeRange } from '../../scenario/index.ts';
 import { Rng } from '../../core/random.ts';
@@ -23,6 +23,7 @@ interface ExchangeCliOptions {
   venue: string;
   from?: string;
   accounts?: string;
+  rateLimits: string;
 }
 
 /** The built-in test account (loopback only; not a Binance credential). */
@@ -56,8 +57,12 @@ export function registerExchange(program: Command): void {
         'User data stream: POST/PUT/DELETE /fapi/v1/listenKey, then /ws/<listenKey> (or ?listenKey=): ORDER_TRADE_UPDATE, ' +
         'TRADE_LITE, listenKeyExpired.\n\n' +
         'WebSocket API on /ws-fapi/v1: order.place, order.modify, order.cancel, order.status, userDataStream.start/ping/stop.\n\n' +
+        "Rate limits as Binance counts them (REST and ws-fapi together): request weight per IP per minute (2400), orders per " +
+        'account per 10 s (300) and per minute (1200), X-MBX-USED-WEIGHT-1M and X-MBX-ORDER-COUNT-10S/1M on every reply, 429 ' +
+        'with Retry-After, then 418 IP bans (2 minutes, doubling up to 3 days) for clients that keep sending; --rate-limits ' +
+        'off counts without refusing, a number multiplies the limits.\n\n' +
         'Not yet served (issue 10, next): ACCOUNT_UPDATE, Ed25519 keys and ws-fapi sessions, leverage/marginType changes, ' +
-        'rate-limit enforcement, fault injection, funding, accounts files.\n\n' +
+        'fault injection, funding, accounts files.\n\n' +
         'Stops on SIGINT/SIGTERM, closing every connection.',
     )
     .option('--port <n>', 'TCP port (0: a free one)', '8090')
@@ -69,6 +74,7 @@ export function registerExchange(program: Command): void {
     .option('--venue <name>', 'venue directory in the store', 'binance-usdm')
     .option('--from <utc>', 'with --store: start the replay at this UTC time (the book is built up to it at once), e.g. 2024-08-08T23:54:00Z')
     .option('--accounts <file>', 'accounts YAML with API keys and balances (not implemented yet)')
+    .option('--rate-limits <mode>', "binance (Binance's limits), off (count and report, never refuse) or a multiplier of Binance's limits, e.g. 10", 'binance')
     .option('--json', 'print one JSON line {rest, ws, wsApi, accounts} on stdout, then nothing else', false)
     .addHelpText('after', '\nExamples:\n  maker exchange\n  maker exchange --port 0 --json\n  maker exchange --symbols BTCUSDT,ETHUSDT --speed 10\n  maker exchange --store data/store --symbols BTCUSDT --from 2024-08-08T23:54:00Z --speed 10')
     .action(async (opts: ExchangeCliOptions) => {
@@ -76,6 +82,8 @@ export function registerExchange(program: Command): void {
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--port must be 0..65535, got "${opts.port}"`, { field: '--port' });
       const speed = positiveNumber(opts.speed, '--speed');
+      const rateLimits = parseRateLimitsFlag(opts.rateLimits);
+      if (typeof rateLimits === 'string') throw new ConfigError(rateLimits, { field: '--rate-limits' });
       const symbols = opts.symbols.split(',').map((s) => s.trim()).filter((s) => s !== '');
       for (const s of symbols) if (!/^[A-Z0-9]{2,20}$/.test(s)) throw new ConfigError(`--symbols: "${s}" is not an upper-case symbol such as BTCUSDT`, { field: '--symbols' });
       if (symbols.length === 0) throw new ConfigError('--symbols: at least one symbol', { field: '--symbols' });
@@ -107,7 +115,7 @@ export function registerExchange(program: Command): void {
         // Funding is not simulated by the local exchange yet: data funding times would not line up with server time.
         execution: { rng: new Rng(`exchange/${opts.seed}`), queueModel: { model: 'prob-power', variant: 2, power: 3 }, fees: { default: { makerRate: '0.0002', takerRate: '0.0005' } }, funding: { mode: 'off' } },
       });
-      const server = new ExchangeServer(ex, accounts);
+      const server = new ExchangeServer(ex, accounts, { rateLimits });
       const bound = await server.listen({ port, host: opts.host });
       await ex.start();
       if (ex.sourceError !== undefined) {
