@@ -6,8 +6,9 @@
  * A body over 64 KiB is refused (-1000, 413) without reading the rest; a handler that throws
  * something unexpected answers -1000 (500) and the server goes on.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Instrument } from '../model/instrument.ts';
 import { addScaled, divRoundHalfEven, formatScaled, parseDecimal, type ScaledDecimal } from '../model/money.ts';
 import type { OrderRequest, VenueEvent } from '../model/venue.ts';
@@ -83,6 +84,7 @@ export class ExchangeServer {
       if (path === '/ws-fapi/v1') this.wsApi.upgrade(req, socket, head);
       else this.streams.upgrade(req, socket, head);
     });
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket) => malformedHttp(err, socket));
     this.server.keepAliveTimeout = 65_000;
     this.server.headersTimeout = 10_000;
     this.server.requestTimeout = 30_000;
@@ -400,6 +402,21 @@ export class ExchangeServer {
     if (refusal !== undefined) throw refusal;
     return { status: 200, body: a.orders.json(o) };
   }
+}
+
+/**
+ * What is not HTTP at all (a bad request line, header or chunk; headers over 16 KiB; a request too
+ * slow to arrive) gets a Binance-shaped JSON error before the connection is closed.
+ */
+function malformedHttp(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable || err.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const [status, msg] =
+    err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request headers too large.'] : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request timed out before it was complete.'] : [400, 'Malformed HTTP request.'];
+  const body = JSON.stringify({ code: -1000, msg });
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
 /** An exact decimal string at Binance's 8 decimals (half-even). */
