@@ -197,8 +197,11 @@ export class ExchangeServer {
     if (usage.orders10s !== undefined) headers['x-mbx-order-count-10s'] = String(usage.orders10s);
     if (usage.orders1m !== undefined) headers['x-mbx-order-count-1m'] = String(usage.orders1m);
     if (retryAfterS !== undefined) headers['retry-after'] = String(retryAfterS);
+    // With its length known the reply goes out in one write, not chunked.
+    const body = JSON.stringify(reply.body);
+    headers['content-length'] = String(Buffer.byteLength(body));
     res.writeHead(reply.status, headers);
-    res.end(JSON.stringify(reply.body));
+    res.end(body);
   }
 
   instrument(p: Map<string, string>): Instrument {
