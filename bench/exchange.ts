@@ -126,7 +126,7 @@ class Rest {
     private readonly port: number,
     sockets: number,
   ) {
-    this.agent = new Agent({ keepAlive: true, maxSockets: sockets, noDelay: true } as ConstructorParameters<typeof Agent>[0]);
+    this.agent = new Agent({ keepAlive: true, maxSockets: sockets });
   }
 
   /** Signed parameters go in the query of a GET, in a form body otherwise (as ccxt sends them). */
