@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --json] [-- --runs N] [-- --only book,import,read]`
+ * `npm run bench [-- --json] [-- --runs N] [-- --only book,import,read] [-- --soak-minutes 10]`
  *
  * Runs each benchmark several times (these machines are noisy) and prints min / median / max.
  * With --json, prints the medians as one JSON object on stdout (progress goes to stderr):
@@ -7,6 +7,10 @@
  *    "import": {"messagesPerSec"}, "read": {"rowsPerSec"},
  *    "replay": {"eventsPerSec", "daySeconds", "peakRssMB1h", "peakRssMB24h"},
  *    "backtest": {"eventsPerSec", "daySeconds", "peakRssMB1h", "peakRssMB24h", "shares"}, "peakRssMB"}
+ *    "exchange": {"restRoundTripsPerSec", "wsRoundTripsPerSec", "restP50Ms", "restP99Ms", "wsP50Ms", "wsP99Ms",
+ *                 "streamMessagesPerSec", "soak": {seconds, heapStartMB, heapEndMB, heapSlopeMBPerMin, rssStartMB, rssEndMB}}
+ * `exchange` loads `maker exchange` on loopback (server in a child process); its memory soak lasts
+ * 1 minute unless --soak-minutes says otherwise.
  * `replay` builds the tiled 1 h / 24 h stores on first use (scripts/tile-sample.ts; minutes, then cached).
  * Benchmarks that need ../shared/data/real report themselves skipped when it is absent.
  */
@@ -24,12 +28,12 @@ export interface Stat {
 function fmt(n: number): string {
   if (n >= 1e6) return `${(n / 1e6).toFixed(2)} M`;
   if (n >= 1e3) return `${(n / 1e3).toFixed(1)} k`;
-  return n.toFixed(1);
+  return n < 10 ? n.toFixed(2) : n.toFixed(1);
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { json: { type: 'boolean', default: false }, runs: { type: 'string', default: '5' }, only: { type: 'string' } },
+    options: { json: { type: 'boolean', default: false }, runs: { type: 'string', default: '5' }, only: { type: 'string' }, 'soak-minutes': { type: 'string', default: '1' } },
     allowPositionals: false,
   });
   const runs = Number(values.runs);
@@ -98,6 +102,27 @@ async function main(): Promise<void> {
     rows.push(['backtest peak RSS, 24 h', r.peakRssMB24h, 'MB']);
     out.backtest = { eventsPerSec: r.eventsPerSec.median, daySeconds: r.daySeconds.median, peakRssMB1h: r.peakRssMB1h.median, peakRssMB24h: r.peakRssMB24h.median, shares: r.shares };
     log(`backtest time shares (CPU profile of the 1 h run): ${Object.entries(r.shares).map(([k, v]) => `${k} ${(v * 100).toFixed(1)} %`).join(', ')}`);
+  }
+  if (want('exchange')) {
+    const soakMin = Number(values['soak-minutes']);
+    if (!(soakMin > 0)) throw new Error(`--soak-minutes must be a positive number, got ${values['soak-minutes']}`);
+    log(`exchange: maker exchange on loopback (order round trips over REST and ws-fapi, latency, streams to 10 subscribers, ${soakMin} min memory soak) ...`);
+    const { benchExchange } = await import('./exchange.ts');
+    const r = await benchExchange({ runs: Math.min(runs, 3), soakMs: soakMin * 60_000, log });
+    rows.push(['exchange REST order round trips (8 keep-alive conns)', r.restRoundTripsPerSec, 'requests/s']);
+    rows.push(['exchange ws-fapi order round trips (8 conns)', r.wsRoundTripsPerSec, 'requests/s']);
+    rows.push(['exchange REST round trip p50', r.restP50Ms, 'ms']);
+    rows.push(['exchange REST round trip p99', r.restP99Ms, 'ms']);
+    rows.push(['exchange ws-fapi round trip p50', r.wsP50Ms, 'ms']);
+    rows.push(['exchange ws-fapi round trip p99', r.wsP99Ms, 'ms']);
+    rows.push(['exchange stream messages to 10 subscribers', r.streamMessagesPerSec, 'messages/s']);
+    const s = r.soak;
+    log(`exchange soak (${s.seconds} s, ${s.roundTrips} order round trips, ${s.streamMessages} stream messages): server heap ${s.heapStartMB.toFixed(1)} -> ${s.heapEndMB.toFixed(1)} MB (slope ${s.heapSlopeMBPerMin.toFixed(2)} MB/min), RSS ${s.rssStartMB.toFixed(0)} -> ${s.rssEndMB.toFixed(0)} MB`);
+    out.exchange = {
+      restRoundTripsPerSec: r.restRoundTripsPerSec.median, wsRoundTripsPerSec: r.wsRoundTripsPerSec.median, restP50Ms: r.restP50Ms.median, restP99Ms: r.restP99Ms.median,
+      wsP50Ms: r.wsP50Ms.median, wsP99Ms: r.wsP99Ms.median, streamMessagesPerSec: r.streamMessagesPerSec.median,
+      soak: { seconds: s.seconds, heapStartMB: s.heapStartMB, heapEndMB: s.heapEndMB, heapSlopeMBPerMin: s.heapSlopeMBPerMin, rssStartMB: s.rssStartMB, rssEndMB: s.rssEndMB },
+    };
   }
   out.peakRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
 

@@ -2,8 +2,15 @@
 import type { BookView } from '../book/index.ts';
 import type { Instrument } from '../model/instrument.ts';
 
+/** Binance's `rateLimits` (the server passes its configured ones). */
+const BINANCE_RATE_LIMIT_LIST: Record<string, unknown>[] = [
+  { rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: 2400 },
+  { rateLimitType: 'ORDERS', interval: 'MINUTE', intervalNum: 1, limit: 1200 },
+  { rateLimitType: 'ORDERS', interval: 'SECOND', intervalNum: 10, limit: 300 },
+];
+
 /** `GET /fapi/v1/exchangeInfo` for the served instruments, with Binance's rate limits and filters. */
-export function exchangeInfo(instruments: Iterable<Instrument>, serverTimeMs: number): Record<string, unknown> {
+export function exchangeInfo(instruments: Iterable<Instrument>, serverTimeMs: number, rateLimits: Record<string, unknown>[] = BINANCE_RATE_LIMIT_LIST): Record<string, unknown> {
   const symbols = [];
   const assets = new Set<string>();
   for (const inst of instruments) {
@@ -49,11 +56,7 @@ export function exchangeInfo(instruments: Iterable<Instrument>, serverTimeMs: nu
     timezone: 'UTC',
     serverTime: serverTimeMs,
     futuresType: 'U_MARGINED',
-    rateLimits: [
-      { rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: 2400 },
-      { rateLimitType: 'ORDERS', interval: 'MINUTE', intervalNum: 1, limit: 1200 },
-      { rateLimitType: 'ORDERS', interval: 'SECOND', intervalNum: 10, limit: 300 },
-    ],
+    rateLimits,
     exchangeFilters: [],
     assets: [...assets].map((asset) => ({ asset, marginAvailable: true, autoAssetExchange: '0' })),
     symbols,

@@ -8,6 +8,8 @@ export { accountUpdate } from './account-update.ts';
 export { AccountsFileError, loadAccountsFile, parseAccountsFile, type AccountsFile } from './accounts-file.ts';
 export { BinanceError, ERR } from './errors.ts';
 export { LocalExchange, bracketsOf, type AccountSetup, type AccountState, type ExchangeAccount, type LocalExchangeOptions } from './local-exchange.ts';
+export { BINANCE_RATE_LIMITS, parseRateLimitsFlag, RateLimiter, RateLimitError, type RateLimitOptions, type Usage } from './rate-limits.ts';
+export { CORE_WEIGHTS, costOf, WS_API_WEIGHTS, type Cost, type CostEntry } from './rate-weights.ts';
 export { ExchangeServer, type ExchangeServerConfig, type ExchangeServerOptions } from './server.ts';
 export { StreamHub, type StreamHubOptions } from './stream-hub.ts';
 export { DepthConflater, parseStreamName } from './streams.ts';

@@ -86,8 +86,8 @@ export class OrderEndpoints {
 
   register(): void {
     const srv = this.srv;
-    srv.route('POST /fapi/v1/batchOrders', srv.signed(({ params }, a) => ({ ...this.batch(params, (p) => srv.placeOrder(p, a)), orders: true })));
-    srv.route('PUT /fapi/v1/batchOrders', srv.signed(({ params }, a) => ({ ...this.batch(params, (p) => srv.modifyOrder(p, a)), orders: true })));
+    srv.route('POST /fapi/v1/batchOrders', srv.signed(({ params }, a) => this.batch(params, (p) => srv.placeOrder(p, a))));
+    srv.route('PUT /fapi/v1/batchOrders', srv.signed(({ params }, a) => this.batch(params, (p) => srv.modifyOrder(p, a))));
     srv.route('DELETE /fapi/v1/batchOrders', srv.signed(({ params }, a) => this.batchCancel(params, a)));
     srv.route('GET /fapi/v1/openOrder', srv.signed(({ params }, a) => {
       const o = this.findOrder(params, a);

@@ -62,10 +62,11 @@ export function clientOrderId(p: Map<string, string>, name: string): string | un
 /**
  * A price or quantity string on the instrument's grid: more decimals than the asset's precision
  * is -1111; a value between grid points is `offGrid` (-4014 for prices, -4023 for quantities).
+ * The errors are made only when thrown (an Error's stack trace is costly on the order path).
  */
-export function gridValue(v: string, name: string, decimals: number, stepUnits: number, offGrid: BinanceError, nonPositive: BinanceError): number {
+export function gridValue(v: string, name: string, decimals: number, stepUnits: number, offGrid: BinanceError | (() => BinanceError), nonPositive: BinanceError | (() => BinanceError)): number {
   if (!/^\d*\.?\d*$/.test(v) || v === '' || v === '.') {
-    if (/^-\d*\.?\d*$/.test(v)) throw nonPositive;
+    if (/^-\d*\.?\d*$/.test(v)) throw make(nonPositive);
     throw ERR.badParam(name, v);
   }
   const d = parseDecimal(v, name);
@@ -77,19 +78,21 @@ export function gridValue(v: string, name: string, decimals: number, stepUnits: 
   }
   if (scale > decimals) throw ERR.badPrecision();
   units *= 10n ** BigInt(decimals - scale);
-  if (units <= 0n) throw nonPositive;
-  if (units % BigInt(stepUnits) !== 0n) throw offGrid;
+  if (units <= 0n) throw make(nonPositive);
+  if (units % BigInt(stepUnits) !== 0n) throw make(offGrid);
   const n = units / BigInt(stepUnits);
   if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw ERR.badParam(name, v);
   return Number(n);
 }
 
+const make = (e: BinanceError | (() => BinanceError)): BinanceError => (typeof e === 'function' ? e() : e);
+
 export function priceTicks(inst: Instrument, v: string): number {
-  return gridValue(v, 'price', inst.priceDecimals, inst.tickUnits, new BinanceError(-4014, 'Price not increased by tick size.'), new BinanceError(-4001, 'Price less than 0.'));
+  return gridValue(v, 'price', inst.priceDecimals, inst.tickUnits, () => new BinanceError(-4014, 'Price not increased by tick size.'), () => new BinanceError(-4001, 'Price less than 0.'));
 }
 
 export function qtyLots(inst: Instrument, v: string): number {
-  return gridValue(v, 'quantity', inst.qtyDecimals, inst.stepUnits, new BinanceError(-4023, 'Quantity not increased by step size.'), new BinanceError(-4003, 'Quantity less than or equal to zero.'));
+  return gridValue(v, 'quantity', inst.qtyDecimals, inst.stepUnits, () => new BinanceError(-4023, 'Quantity not increased by step size.'), () => new BinanceError(-4003, 'Quantity less than or equal to zero.'));
 }
 
 /** `limit` in [1, max] (default `dflt`); outside it: -1130. */

@@ -1,12 +1,14 @@
 /**
  * `maker exchange`'s wire: Binance USDⓈ-M REST (`/fapi/...`) on loopback over the local exchange.
- * Every reply is JSON; every error is Binance's `{code, msg}` with its HTTP status; every request
- * carries `X-MBX-USED-WEIGHT-1M` in its reply, order requests also `X-MBX-ORDER-COUNT-10S/1M`.
+ * Every reply is JSON; every error is Binance's `{code, msg}` with its HTTP status; every reply
+ * carries `X-MBX-USED-WEIGHT-1M`, order requests also `X-MBX-ORDER-COUNT-10S/1M`, counted and
+ * enforced per IP and account as Binance does (rate-limits.ts, weights in rate-weights.ts).
  * A body over 64 KiB is refused (-1000, 413) without reading the rest; a handler that throws
  * something unexpected answers -1000 (500) and the server goes on.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Instrument } from '../model/instrument.ts';
 import { addScaled, divRoundHalfEven, formatScaled, parseDecimal, type ScaledDecimal } from '../model/money.ts';
 import type { OrderRequest, VenueEvent } from '../model/venue.ts';
@@ -22,6 +24,8 @@ import { ListenKeys } from './user-stream.ts';
 import { MarketHistory } from './market-rest.ts';
 import { OrderEndpoints } from './orders-rest.ts';
 import { WsApi } from './ws-api.ts';
+import { RateLimiter, RateLimitError, type RateLimitOptions, type Usage } from './rate-limits.ts';
+import { CORE_WEIGHTS, costOf, type CostEntry } from './rate-weights.ts';
 import { bool, clientOrderId, oneOf, optionalInt, parseParams, priceTicks, qtyLots, required } from './params.ts';
 
 const MAX_BODY = 64 * 1024;
@@ -33,32 +37,14 @@ export interface Req {
   body: string;
   params: Map<string, string>;
   apiKey: string | undefined;
+  /** The client's address (request weight is counted per IP). */
+  ip: string;
+  /** The rate-limit counts this request's reply reports (the request included). */
+  usage: Usage;
 }
 
-export type Reply = { status: number; body: unknown; orders?: boolean };
+export type Reply = { status: number; body: unknown };
 export type Handler = (r: Req) => Reply;
-
-/** Per-minute and per-10-second windows of request weight and order counts (reported in headers). */
-class Counters {
-  private minute = -1;
-  private tenSec = -1;
-  weight1m = 0;
-  orders1m = 0;
-  orders10s = 0;
-  tick(nowMs: number): void {
-    const m = Math.floor(nowMs / 60_000);
-    if (m !== this.minute) {
-      this.minute = m;
-      this.weight1m = 0;
-      this.orders1m = 0;
-    }
-    const t = Math.floor(nowMs / 10_000);
-    if (t !== this.tenSec) {
-      this.tenSec = t;
-      this.orders10s = 0;
-    }
-  }
-}
 
 export interface ExchangeServerOptions {
   host?: string;
@@ -70,14 +56,18 @@ export interface ExchangeServerConfig {
   streams?: StreamHubOptions;
   /** How long a listen key lives without a keepalive, µs (Binance: 60 min). */
   listenKeyValidityUs?: number;
+  /** Request weight and order limits (default: Binance's, enforced). */
+  rateLimits?: RateLimitOptions;
 }
 
 export class ExchangeServer {
   private readonly server: Server;
   readonly auth: Authenticator;
   private readonly routes = new Map<string, Handler>();
-  private readonly counters = new Counters();
   private readonly closers: (() => void)[] = [];
+  readonly limits: RateLimiter;
+  /** What each route costs against the limits (`'GET /fapi/v1/depth'` → weight; unlisted: weight 1). */
+  readonly costs: Record<string, CostEntry> = { ...CORE_WEIGHTS };
 
   readonly streams: StreamHub;
   readonly listenKeys: ListenKeys;
@@ -89,6 +79,7 @@ export class ExchangeServer {
     config: ExchangeServerConfig = {},
   ) {
     this.auth = new Authenticator(accounts);
+    this.limits = new RateLimiter(config.rateLimits ?? {}, () => this.nowMs());
     this.server = createServer((req, res) => this.handle(req, res));
     this.listenKeys = new ListenKeys(config.listenKeyValidityUs);
     this.streams = new StreamHub(ex, this.listenKeys, config.streams);
@@ -98,6 +89,7 @@ export class ExchangeServer {
       if (path === '/ws-fapi/v1') this.wsApi.upgrade(req, socket, head);
       else this.streams.upgrade(req, socket, head);
     });
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket) => malformedHttp(err, socket));
     this.server.keepAliveTimeout = 65_000;
     this.server.headersTimeout = 10_000;
     this.server.requestTimeout = 30_000;
@@ -155,6 +147,7 @@ export class ExchangeServer {
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     const query = q < 0 ? '' : url.slice(q + 1);
+    const ip = req.socket.remoteAddress ?? '';
     const chunks: Buffer[] = [];
     let size = 0;
     let tooBig = false;
@@ -163,7 +156,17 @@ export class ExchangeServer {
       size += c.length;
       if (size > MAX_BODY) {
         tooBig = true;
-        this.send(res, { status: 413, body: { code: -1000, msg: `Request body over ${MAX_BODY} bytes.` } });
+        const usage: Usage = { weight1m: 0 };
+        let reply: Reply = { status: 413, body: { code: -1000, msg: `Request body over ${MAX_BODY} bytes.` } };
+        let retryAfterS: number | undefined;
+        try {
+          this.limits.admit(ip, 1, usage);
+        } catch (e) {
+          if (!(e instanceof RateLimitError)) throw e;
+          reply = { status: e.httpStatus, body: e.body() };
+          retryAfterS = e.retryAfterS;
+        }
+        this.send(res, reply, usage, retryAfterS);
         req.resume();
         return;
       }
@@ -173,37 +176,47 @@ export class ExchangeServer {
       if (tooBig) return;
       const body = Buffer.concat(chunks).toString('utf8');
       let reply: Reply;
+      const usage: Usage = { weight1m: 0 };
+      let retryAfterS: number | undefined;
       try {
         const method = req.method ?? 'GET';
-        const handler = this.routes.get(`${method} ${path}`);
-        if (handler === undefined) throw ERR.notFound(`${method} ${path}`);
+        const key = `${method} ${path}`;
         // A JSON content type with an empty body is what the official connector sends; a form body is parsed.
         const formBody = body !== '' && !(req.headers['content-type'] ?? '').includes('application/json') ? body : '';
-        const params = parseParams(query, formBody);
+        let params: Map<string, string> | undefined;
+        let malformed: unknown;
+        try {
+          params = parseParams(query, formBody);
+        } catch (e) {
+          malformed = e;
+        }
+        // Weight is charged first: a refused or malformed request costs too (1 when its params do not parse).
+        this.limits.admit(ip, params === undefined ? 1 : costOf(this.costs, key, params).weight, usage);
+        if (params === undefined) throw malformed;
+        const handler = this.routes.get(key);
+        if (handler === undefined) throw ERR.notFound(key);
         const apiKey = req.headers['x-mbx-apikey'];
-        reply = handler({ method, path, query, body: formBody, params, apiKey: Array.isArray(apiKey) ? apiKey[0] : apiKey });
+        reply = handler({ method, path, query, body: formBody, params, apiKey: Array.isArray(apiKey) ? apiKey[0] : apiKey, ip, usage });
       } catch (e) {
+        if (e instanceof RateLimitError) retryAfterS = e.retryAfterS;
         reply = e instanceof BinanceError ? { status: e.httpStatus, body: e.body() } : { status: 500, body: ERR.unknown().body() };
       }
-      this.send(res, reply);
+      this.send(res, reply, usage, retryAfterS);
     });
     req.on('error', () => res.destroy());
   }
 
-  private send(res: ServerResponse, reply: Reply): void {
+  private send(res: ServerResponse, reply: Reply, usage: Usage, retryAfterS?: number): void {
     if (res.headersSent) return;
-    const now = this.nowMs();
-    this.counters.tick(now);
-    this.counters.weight1m += 1;
-    const headers: Record<string, string> = { 'content-type': 'application/json', 'x-mbx-used-weight-1m': String(this.counters.weight1m) };
-    if (reply.orders === true) {
-      this.counters.orders1m++;
-      this.counters.orders10s++;
-      headers['x-mbx-order-count-10s'] = String(this.counters.orders10s);
-      headers['x-mbx-order-count-1m'] = String(this.counters.orders1m);
-    }
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'x-mbx-used-weight-1m': String(usage.weight1m) };
+    if (usage.orders10s !== undefined) headers['x-mbx-order-count-10s'] = String(usage.orders10s);
+    if (usage.orders1m !== undefined) headers['x-mbx-order-count-1m'] = String(usage.orders1m);
+    if (retryAfterS !== undefined) headers['retry-after'] = String(retryAfterS);
+    // With its length known the reply goes out in one write, not chunked.
+    const body = JSON.stringify(reply.body);
+    headers['content-length'] = String(Buffer.byteLength(body));
     res.writeHead(reply.status, headers);
-    res.end(JSON.stringify(reply.body));
+    res.end(body);
   }
 
   instrument(p: Map<string, string>): Instrument {
@@ -216,7 +229,7 @@ export class ExchangeServer {
     const r = this.routes;
     r.set('GET /fapi/v1/ping', () => ({ status: 200, body: {} }));
     r.set('GET /fapi/v1/time', () => ({ status: 200, body: { serverTime: this.nowMs() } }));
-    r.set('GET /fapi/v1/exchangeInfo', () => ({ status: 200, body: exchangeInfo(this.ex.instruments.values(), this.nowMs()) }));
+    r.set('GET /fapi/v1/exchangeInfo', () => ({ status: 200, body: exchangeInfo(this.ex.instruments.values(), this.nowMs(), this.limits.rateLimits()) }));
     r.set('GET /fapi/v1/depth', ({ params }) => {
       this.ex.pump();
       const inst = this.instrument(params);
@@ -239,6 +252,8 @@ export class ExchangeServer {
       const acc = this.auth.verify(r.apiKey, r.query, r.body, r.params, this.nowMs());
       const a = this.ex.account(acc.apiKey);
       if (a === undefined) throw ERR.rejectedApiKey();
+      const cost = costOf(this.costs, `${r.method} ${r.path}`, r.params);
+      if (cost.orders10s > 0 || cost.orders1m > 0) this.limits.admitOrders(acc.apiKey, cost.orders10s, cost.orders1m, r.usage);
       return h(r, a);
     };
   }
@@ -256,8 +271,8 @@ export class ExchangeServer {
       this.listenKeys.delete(this.auth.account(apiKey).apiKey);
       return { status: 200, body: {} };
     });
-    r.set('POST /fapi/v1/order', this.signed(({ params }, a) => ({ ...this.placeOrder(params, a), orders: true })));
-    r.set('PUT /fapi/v1/order', this.signed(({ params }, a) => ({ ...this.modifyOrder(params, a), orders: true })));
+    r.set('POST /fapi/v1/order', this.signed(({ params }, a) => this.placeOrder(params, a)));
+    r.set('PUT /fapi/v1/order', this.signed(({ params }, a) => this.modifyOrder(params, a)));
     r.set('DELETE /fapi/v1/order', this.signed(({ params }, a) => this.cancelOrder(params, a)));
     r.set('GET /fapi/v1/order', this.signed(({ params }, a) => {
       const inst = this.instrument(params);
@@ -411,6 +426,21 @@ export class ExchangeServer {
     if (refusal !== undefined) throw refusal;
     return { status: 200, body: a.orders.json(o) };
   }
+}
+
+/**
+ * What is not HTTP at all (a bad request line, header or chunk; headers over 16 KiB; a request too
+ * slow to arrive) gets a Binance-shaped JSON error before the connection is closed.
+ */
+function malformedHttp(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable || err.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const [status, msg] =
+    err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request headers too large.'] : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request timed out before it was complete.'] : [400, 'Malformed HTTP request.'];
+  const body = JSON.stringify({ code: -1000, msg });
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
 /** An exact decimal string at Binance's 8 decimals (half-even). */

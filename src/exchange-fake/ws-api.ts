@@ -8,6 +8,9 @@
  * which requests may omit `apiKey` and `signature` (their `timestamp` is still checked); a request
  * that carries its own `apiKey` and `signature` is checked with those. Same order logic and error
  * codes as REST.
+ * Requests count on the same rate limits as REST (the handshake weighs 5); each reply's
+ * `rateLimits` has the counts so far, this request included; a refused request gets 429 / 418 with
+ * `error.data.retryAfter` (ms epoch).
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -15,9 +18,12 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { BinanceError, ERR } from './errors.ts';
 import type { ExchangeServer, Reply } from './server.ts';
 import type { StreamHubOptions } from './stream-hub.ts';
+import { RateLimitError, type Usage } from './rate-limits.ts';
+import { costOf, WS_API_HANDSHAKE_WEIGHT, WS_API_WEIGHTS } from './rate-weights.ts';
 
 interface Conn {
   ws: WebSocket;
+  ip: string;
   rateLimits: boolean;
   timers: NodeJS.Timeout[];
   connectedSinceMs: number;
@@ -30,8 +36,6 @@ const SIGNED = new Set(['order.place', 'order.modify', 'order.cancel', 'order.st
 export class WsApi {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   private readonly conns = new Set<Conn>();
-  private weight = 0;
-  private weightMinute = -1;
 
   constructor(
     private readonly server: ExchangeServer,
@@ -41,8 +45,18 @@ export class WsApi {
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const url = new URL(req.url ?? '/', 'http://local');
     const rateLimits = url.searchParams.get('returnRateLimits') !== 'false';
+    const ip = req.socket.remoteAddress ?? '';
+    try {
+      this.server.limits.admit(ip, WS_API_HANDSHAKE_WEIGHT, { weight1m: 0 });
+    } catch (e) {
+      const err = e instanceof BinanceError ? e : ERR.unknown();
+      const body = JSON.stringify(err.body());
+      const retry = e instanceof RateLimitError && e.retryAfterS !== undefined ? `Retry-After: ${e.retryAfterS}\r\n` : '';
+      socket.end(`HTTP/1.1 ${err.httpStatus} ${err.httpStatus === 418 ? "I'm a teapot" : 'Too Many Requests'}\r\nContent-Type: application/json\r\n${retry}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      return;
+    }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const c: Conn = { ws, rateLimits, timers: [], connectedSinceMs: this.server.nowMs(), session: null };
+      const c: Conn = { ws, ip, rateLimits, timers: [], connectedSinceMs: this.server.nowMs(), session: null };
       this.conns.add(c);
       const ping = setInterval(() => ws.ping(), this.o.pingIntervalMs ?? 180_000);
       const life = setTimeout(() => this.drop(c, 1000, 'connection lifetime reached'), this.o.maxConnectionMs ?? 86_400_000);
@@ -75,11 +89,19 @@ export class WsApi {
     try {
       msg = JSON.parse(text);
     } catch {
-      this.reply(c, null, c.rateLimits, undefined, new BinanceError(-1102, 'Invalid JSON request.'));
+      const usage: Usage = { weight1m: 0 };
+      try {
+        this.server.limits.admit(c.ip, 1, usage);
+        this.reply(c, null, c.rateLimits, usage, undefined, new BinanceError(-1102, 'Invalid JSON request.'));
+      } catch (e) {
+        this.reply(c, null, c.rateLimits, usage, undefined, e as BinanceError);
+      }
       return;
     }
     const id = msg?.id ?? null;
     let rateLimits = c.rateLimits;
+    const usage: Usage = { weight1m: 0 };
+    let charged = false;
     try {
       if (typeof msg !== 'object' || msg === null || typeof msg.method !== 'string') throw ERR.mandatory('method');
       const raw = msg.params ?? {};
@@ -91,18 +113,30 @@ export class WsApi {
       }
       if (params.get('returnRateLimits') === 'false') rateLimits = false;
       const method = msg.method.replace(/^v\d+\//, '');
-      this.reply(c, id, rateLimits, this.call(c, method, params));
+      const cost = costOf(WS_API_WEIGHTS, method, params);
+      charged = true;
+      this.server.limits.admit(c.ip, cost.weight, usage);
+      this.reply(c, id, rateLimits, usage, this.call(c, method, params, usage, cost));
     } catch (e) {
-      this.reply(c, id, rateLimits, undefined, e instanceof BinanceError ? e : ERR.unknown());
+      // Before the weight was charged (a malformed request), it costs 1.
+      if (!charged) {
+        try {
+          this.server.limits.admit(c.ip, 1, usage);
+        } catch (r) {
+          e = r;
+        }
+      }
+      this.reply(c, id, rateLimits, usage, undefined, e instanceof BinanceError ? e : ERR.unknown());
     }
   }
 
-  private call(c: Conn, method: string, params: Map<string, string>): Reply {
+  private call(c: Conn, method: string, params: Map<string, string>, usage: Usage, cost: { orders10s: number; orders1m: number }): Reply {
     const srv = this.server;
     if (SIGNED.has(method)) {
       const acc = srv.auth.verifyWs(params, srv.nowMs(), c.session?.apiKey);
       const a = srv.ex.account(acc.apiKey);
       if (a === undefined) throw ERR.rejectedApiKey();
+      if (cost.orders10s > 0 || cost.orders1m > 0) srv.limits.admitOrders(acc.apiKey, cost.orders10s, cost.orders1m, usage);
       switch (method) {
         case 'order.place':
           return srv.placeOrder(params, a);
@@ -154,19 +188,13 @@ export class WsApi {
     return { apiKey: c.session?.apiKey ?? null, authorizedSince: c.session?.sinceMs ?? null, connectedSince: c.connectedSinceMs, returnRateLimits: c.rateLimits, serverTime: this.server.nowMs() };
   }
 
-  private reply(c: Conn, id: unknown, rateLimits: boolean, ok?: Reply, err?: BinanceError): void {
+  private reply(c: Conn, id: unknown, rateLimits: boolean, usage: Usage, ok?: Reply, err?: BinanceError): void {
     if (c.ws.readyState !== WebSocket.OPEN) return;
-    const now = this.server.nowMs();
-    const minute = Math.floor(now / 60_000);
-    if (minute !== this.weightMinute) {
-      this.weightMinute = minute;
-      this.weight = 0;
-    }
-    this.weight++;
     const out: Record<string, unknown> = { id, status: err === undefined ? ok!.status : err.httpStatus };
     if (err === undefined) out.result = ok!.body;
+    else if (err instanceof RateLimitError && err.retryAtMs !== undefined) out.error = { ...err.body(), data: { serverTime: this.server.nowMs(), retryAfter: err.retryAtMs } };
     else out.error = err.body();
-    if (rateLimits) out.rateLimits = [{ rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: 2400, count: this.weight }];
+    if (rateLimits) out.rateLimits = this.server.limits.wsRateLimits(usage);
     c.ws.send(JSON.stringify(out));
   }
 }

@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { Decimal } from 'decimal.js';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { klinesWeight, depthWeight, weightOf } from '../../src/exchange-fake/weights.ts';
+import { CORE_WEIGHTS, costOf, depthWeight, klinesWeight } from '../../src/exchange-fake/rate-weights.ts';
+
+const weightOf = (key: string, params: ReadonlyMap<string, string>): number => costOf(CORE_WEIGHTS, key, params).weight;
 import { SHARED } from '../support/shared-data.ts';
 import { ACCOUNT, ccxtPro, ccxtRest, closePro, startExchange } from './helpers.ts';
 

@@ -54,7 +54,11 @@ describe('ws-fapi', () => {
     expect(place.status).toBe(200);
     expect(place.id).toBe('a-1');
     expect(place.result).toMatchObject({ clientOrderId: 'ws1', status: 'NEW', type: 'LIMIT', timeInForce: 'GTX' });
-    expect(place.rateLimits).toEqual([expect.objectContaining({ rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE' })]);
+    expect(place.rateLimits).toEqual([
+      expect.objectContaining({ rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE' }),
+      expect.objectContaining({ rateLimitType: 'ORDERS', interval: 'SECOND', intervalNum: 10 }),
+      expect.objectContaining({ rateLimitType: 'ORDERS', interval: 'MINUTE', intervalNum: 1 }),
+    ]);
     const st = await call(42, 'order.status', { symbol: 'BTCUSDT', origClientOrderId: 'ws1' });
     expect([st.id, st.result?.status]).toEqual([42, 'NEW']);
     const cx = await call(null, 'order.cancel', { symbol: 'BTCUSDT', orderId: place.result!.orderId });

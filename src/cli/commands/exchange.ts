@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.ts';
 import { existsSync } from 'node:fs';
-import { ExchangeServer, LocalExchange, loadAccountsFile, storeMarket, syntheticMarket, type ExchangeAccount, type LocalExchangeOptions } from '../../exchange-fake/index.ts';
+import { ExchangeServer, LocalExchange, loadAccountsFile, parseRateLimitsFlag, storeMarket, syntheticMarket, type ExchangeAccount, type LocalExchangeOptions } from '../../exchange-fake/index.ts';
 import type { Instrument } from '../../model/instrument.ts';
 import { parseTimeRange } from '../../scenario/index.ts';
 import { Rng } from '../../core/random.ts';
@@ -24,6 +24,7 @@ interface ExchangeCliOptions {
   venue: string;
   from?: string;
   accounts?: string;
+  rateLimits: string;
 }
 
 /** The built-in test account (loopback only; not a Binance credential). */
@@ -65,7 +66,11 @@ export function registerExchange(program: Command): void {
         'positionSide/dual, commissionRate, symbolConfig; ACCOUNT_UPDATE and ACCOUNT_CONFIG_UPDATE on the user stream.\n\n' +
         'Funding: at the funding times and rates of the data\'s mark prices (the synthetic market: every 8 h from 00:00 UTC), booked as in ' +
         '`maker backtest`, with ACCOUNT_UPDATE reason FUNDING_FEE.\n\n' +
-        'Not yet served (issue 10, next): rate-limit enforcement, fault injection.\n\n' +
+        "Rate limits as Binance counts them (REST and ws-fapi together): request weight per IP per minute (2400), orders per " +
+        'account per 10 s (300) and per minute (1200), X-MBX-USED-WEIGHT-1M and X-MBX-ORDER-COUNT-10S/1M on every reply, 429 ' +
+        'with Retry-After, then 418 IP bans (2 minutes, doubling up to 3 days) for clients that keep sending; --rate-limits ' +
+        'off counts without refusing, a number multiplies the limits.\n\n' +
+        'Not yet served (issue 10, next): fault injection.\n\n' +
         'Stops on SIGINT/SIGTERM, closing every connection.',
     )
     .option('--port <n>', 'TCP port (0: a free one)', '8090')
@@ -77,6 +82,7 @@ export function registerExchange(program: Command): void {
     .option('--venue <name>', 'venue directory in the store', 'binance-usdm')
     .option('--from <utc>', 'with --store: start the replay at this UTC time (the book is built up to it at once), e.g. 2024-08-08T23:54:00Z')
     .option('--accounts <file>', 'accounts YAML: API keys (HMAC secret or Ed25519 public key), balances, leverage')
+    .option('--rate-limits <mode>', "binance (Binance's limits), off (count and report, never refuse) or a multiplier of Binance's limits, e.g. 10", 'binance')
     .option('--json', 'print one JSON line {rest, ws, wsApi, accounts} on stdout, then nothing else', false)
     .addHelpText('after', '\nExamples:\n  maker exchange\n  maker exchange --port 0 --json\n  maker exchange --symbols BTCUSDT,ETHUSDT --speed 10\n  maker exchange --store data/store --symbols BTCUSDT --from 2024-08-08T23:54:00Z --speed 10\n  maker exchange --accounts scenarios/exchange-accounts.yaml')
     .action(async (opts: ExchangeCliOptions) => {
@@ -85,6 +91,8 @@ export function registerExchange(program: Command): void {
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--port must be 0..65535, got "${opts.port}"`, { field: '--port' });
       const speed = positiveNumber(opts.speed, '--speed');
+      const rateLimits = parseRateLimitsFlag(opts.rateLimits);
+      if (typeof rateLimits === 'string') throw new ConfigError(rateLimits, { field: '--rate-limits' });
       const symbols = opts.symbols.split(',').map((s) => s.trim()).filter((s) => s !== '');
       for (const s of symbols) if (!/^[A-Z0-9]{2,20}$/.test(s)) throw new ConfigError(`--symbols: "${s}" is not an upper-case symbol such as BTCUSDT`, { field: '--symbols' });
       if (symbols.length === 0) throw new ConfigError('--symbols: at least one symbol', { field: '--symbols' });
@@ -117,7 +125,7 @@ export function registerExchange(program: Command): void {
         // Funding at the data's funding times (mark prices), mapped onto server time by the local exchange.
         execution: { rng: new Rng(`exchange/${opts.seed}`), queueModel: { model: 'prob-power', variant: 2, power: 3 }, fees: { default: { makerRate: '0.0002', takerRate: '0.0005' } }, funding: { mode: 'data' } },
       });
-      const server = new ExchangeServer(ex, accounts);
+      const server = new ExchangeServer(ex, accounts, { rateLimits });
       const bound = await server.listen({ port, host: opts.host });
       await ex.start();
       if (ex.sourceError !== undefined) {
