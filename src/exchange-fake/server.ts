@@ -18,6 +18,9 @@ import type { AccountState, LocalExchange } from './local-exchange.ts';
 import { StreamHub, type StreamHubOptions } from './stream-hub.ts';
 import { ListenKeys } from './user-stream.ts';
 import { WsApi } from './ws-api.ts';
+import { FaultInjector, type RequestFault } from './faults.ts';
+import type { FaultSpec } from './fault-plan.ts';
+import { registerFaultAdmin } from './fault-admin.ts';
 import { bool, clientOrderId, oneOf, optionalInt, parseParams, priceTicks, qtyLots, required } from './params.ts';
 
 const MAX_BODY = 64 * 1024;
@@ -27,11 +30,13 @@ export interface Req {
   path: string;
   query: string;
   body: string;
+  /** The body as received, whatever its content type (the admin API reads JSON). */
+  rawBody: string;
   params: Map<string, string>;
   apiKey: string | undefined;
 }
 
-export type Reply = { status: number; body: unknown; orders?: boolean };
+export type Reply = { status: number; body: unknown; orders?: boolean; headers?: Record<string, string> };
 export type Handler = (r: Req) => Reply;
 
 /** Per-minute and per-10-second windows of request weight and order counts (reported in headers). */
@@ -66,6 +71,10 @@ export interface ExchangeServerConfig {
   streams?: StreamHubOptions;
   /** How long a listen key lives without a keepalive, µs (Binance: 60 min). */
   listenKeyValidityUs?: number;
+  /** Faults to inject (docs/FAULTS.md); `afterMs` counts from `listen()`. */
+  faults?: readonly FaultSpec[];
+  /** Serves the fault admin API under /admin/ (docs/FAULTS.md). Off by default. */
+  admin?: boolean;
 }
 
 export class ExchangeServer {
@@ -77,6 +86,7 @@ export class ExchangeServer {
   readonly streams: StreamHub;
   readonly listenKeys: ListenKeys;
   readonly wsApi: WsApi;
+  readonly faults: FaultInjector;
 
   constructor(
     readonly ex: LocalExchange,
@@ -88,7 +98,13 @@ export class ExchangeServer {
     this.listenKeys = new ListenKeys(config.listenKeyValidityUs);
     this.streams = new StreamHub(ex, this.listenKeys, config.streams);
     this.wsApi = new WsApi(this, config.streams);
+    this.faults = new FaultInjector(this, accounts, config.faults);
+    this.streams.faults = this.faults;
     this.server.on('upgrade', (req, socket, head) => {
+      if (this.faults.refusesConnections()) {
+        socket.end('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+        return;
+      }
       const path = (req.url ?? '/').split('?')[0];
       if (path === '/ws-fapi/v1') this.wsApi.upgrade(req, socket, head);
       else this.streams.upgrade(req, socket, head);
@@ -98,6 +114,7 @@ export class ExchangeServer {
     this.server.requestTimeout = 30_000;
     this.routePublic();
     this.routeSigned();
+    if (config.admin === true) registerFaultAdmin(this);
   }
 
   /** Listens on loopback (default port 0: a free one); resolves to the bound port. */
@@ -106,6 +123,7 @@ export class ExchangeServer {
       this.server.once('error', reject);
       this.server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
         this.server.off('error', reject);
+        this.faults.start();
         resolve((this.server.address() as AddressInfo).port);
       });
     });
@@ -113,6 +131,7 @@ export class ExchangeServer {
 
   /** Stops accepting, closes idle and open connections; resolves when the server is closed. */
   close(): Promise<void> {
+    this.faults.close();
     this.streams.close();
     this.wsApi.close();
     return new Promise((resolve) => {
@@ -131,8 +150,9 @@ export class ExchangeServer {
     return this.server;
   }
 
+  /** Server time, ms: the clock requests are checked against (shifted while a clock-skew fault lasts). */
   nowMs(): number {
-    return Math.floor(this.ex.nowUs() / 1000);
+    return Math.floor(this.ex.nowUs() / 1000) + this.faults.skewMs();
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
@@ -158,6 +178,7 @@ export class ExchangeServer {
       if (tooBig) return;
       const body = Buffer.concat(chunks).toString('utf8');
       let reply: Reply;
+      let fault: RequestFault | undefined;
       try {
         const method = req.method ?? 'GET';
         const handler = this.routes.get(`${method} ${path}`);
@@ -165,18 +186,28 @@ export class ExchangeServer {
         // A JSON content type with an empty body is what the official connector sends; a form body is parsed.
         const formBody = body !== '' && !(req.headers['content-type'] ?? '').includes('application/json') ? body : '';
         const params = parseParams(query, formBody);
-        const apiKey = req.headers['x-mbx-apikey'];
-        reply = handler({ method, path, query, body: formBody, params, apiKey: Array.isArray(apiKey) ? apiKey[0] : apiKey });
+        const header = req.headers['x-mbx-apikey'];
+        const apiKey = Array.isArray(header) ? header[0] : header;
+        if (!path.startsWith('/admin/')) fault = this.faults.onRequest({ via: 'rest', method, path, params, apiKey, ip: req.socket.remoteAddress ?? '' });
+        // A fault's error replaces the reply; the request is carried out first only when the fault says it was applied.
+        const carryOut = fault === undefined || (fault.error === undefined && fault.drop === undefined) || fault.applied;
+        reply = carryOut ? handler({ method, path, query, body: formBody, rawBody: body, params, apiKey }) : { status: 500, body: null };
       } catch (e) {
         reply = e instanceof BinanceError ? { status: e.httpStatus, body: e.body() } : { status: 500, body: ERR.unknown().body() };
       }
-      this.send(res, reply);
+      if (fault?.drop !== undefined) {
+        req.socket.destroy();
+        return;
+      }
+      if (fault?.error !== undefined) reply = { status: fault.error.httpStatus, body: fault.error.body(), headers: fault.headers };
+      if (fault !== undefined && fault.delayMs > 0) this.faults.later(() => this.send(res, reply), fault.delayMs);
+      else this.send(res, reply);
     });
     req.on('error', () => res.destroy());
   }
 
   private send(res: ServerResponse, reply: Reply): void {
-    if (res.headersSent) return;
+    if (res.headersSent || res.destroyed) return;
     const now = this.nowMs();
     this.counters.tick(now);
     this.counters.weight1m += 1;
@@ -187,6 +218,7 @@ export class ExchangeServer {
       headers['x-mbx-order-count-10s'] = String(this.counters.orders10s);
       headers['x-mbx-order-count-1m'] = String(this.counters.orders1m);
     }
+    if (reply.headers !== undefined) Object.assign(headers, reply.headers);
     res.writeHead(reply.status, headers);
     res.end(JSON.stringify(reply.body));
   }
@@ -354,6 +386,7 @@ export class ExchangeServer {
     oneOf(p, 'newOrderRespType', ['ACK', 'RESULT'] as const, () => ERR.badParam('newOrderRespType', p.get('newOrderRespType')!), 'ACK');
     const cid = clientOrderId(p, 'newClientOrderId') ?? generatedClientId();
     const order: OrderRequest = { symbol: inst.symbol, clientOrderId: cid, side: side === 'BUY' ? 'buy' : 'sell', type, timeInForce: tif, priceTicks: price, qtyLots: quantity, reduceOnly: bool(p, 'reduceOnly'), selfTradePrevention: stp };
+    this.faults.checkPostOnly(order, a);
     const events = this.ex.command(a, { kind: 'submit', order });
     const refusal = refusalOf(events, cid);
     if (refusal !== undefined) throw refusal;
@@ -369,6 +402,7 @@ export class ExchangeServer {
     if (orderId === undefined && cid === undefined) throw ERR.mandatory('orderId');
     const o = a.orders.find(orderId, cid);
     if (o === undefined || o.request.symbol !== inst.symbol) throw ERR.unknownOrder();
+    this.faults.beforeCancel(a, o);
     const events = this.ex.command(a, { kind: 'cancel', symbol: inst.symbol, clientOrderId: o.request.clientOrderId });
     const refusal = refusalOf(events, o.request.clientOrderId);
     if (refusal !== undefined) throw refusal;

@@ -12,11 +12,15 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { BinanceError, ERR } from './errors.ts';
 import type { ExchangeServer, Reply } from './server.ts';
 import type { StreamHubOptions } from './stream-hub.ts';
+import { FrameDelay, type RequestFault } from './faults.ts';
 
 interface Conn {
   ws: WebSocket;
   rateLimits: boolean;
   timers: NodeJS.Timeout[];
+  ip: string;
+  /** Replies queued by a latency fault, in order. */
+  delay?: FrameDelay;
 }
 
 const SIGNED = new Set(['order.place', 'order.modify', 'order.cancel', 'order.status']);
@@ -36,7 +40,7 @@ export class WsApi {
     const url = new URL(req.url ?? '/', 'http://local');
     const rateLimits = url.searchParams.get('returnRateLimits') !== 'false';
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const c: Conn = { ws, rateLimits, timers: [] };
+      const c: Conn = { ws, rateLimits, timers: [], ip: req.socket.remoteAddress ?? '' };
       this.conns.add(c);
       const ping = setInterval(() => ws.ping(), this.o.pingIntervalMs ?? 180_000);
       const life = setTimeout(() => this.drop(c, 1000, 'connection lifetime reached'), this.o.maxConnectionMs ?? 86_400_000);
@@ -54,8 +58,24 @@ export class WsApi {
     this.wss.close();
   }
 
+  /** Fault: drops every connection, with a close frame or without (TCP reset); returns how many. */
+  disconnectAll(closeFrame: boolean, code: number): number {
+    const n = this.conns.size;
+    for (const c of [...this.conns]) this.disconnect(c, closeFrame, code);
+    return n;
+  }
+
+  private disconnect(c: Conn, closeFrame: boolean, code: number): void {
+    if (closeFrame) this.drop(c, code, 'fault: disconnect');
+    else {
+      this.forget(c);
+      c.ws.terminate();
+    }
+  }
+
   private forget(c: Conn): void {
     if (!this.conns.delete(c)) return;
+    c.delay?.close();
     for (const t of c.timers) clearTimeout(t);
   }
 
@@ -74,6 +94,9 @@ export class WsApi {
     }
     const id = msg?.id ?? null;
     let rateLimits = c.rateLimits;
+    let fault: RequestFault | undefined;
+    let result: Reply | undefined;
+    let error: BinanceError | undefined;
     try {
       if (typeof msg !== 'object' || msg === null || typeof msg.method !== 'string') throw ERR.mandatory('method');
       const raw = msg.params ?? {};
@@ -85,10 +108,21 @@ export class WsApi {
       }
       if (params.get('returnRateLimits') === 'false') rateLimits = false;
       const method = msg.method.replace(/^v\d+\//, '');
-      this.reply(c, id, rateLimits, this.call(method, params));
+      fault = this.server.faults.onRequest({ via: 'ws-api', method, path: '', params, apiKey: params.get('apiKey'), ip: c.ip });
+      // A fault's error replaces the reply; the request is carried out first only when the fault says it was applied.
+      if (fault === undefined || (fault.error === undefined && fault.drop === undefined) || fault.applied) result = this.call(method, params);
     } catch (e) {
-      this.reply(c, id, rateLimits, undefined, e instanceof BinanceError ? e : ERR.unknown());
+      error = e instanceof BinanceError ? e : ERR.unknown();
     }
+    if (fault?.drop !== undefined) {
+      this.disconnect(c, fault.drop.closeFrame, fault.drop.closeCode);
+      return;
+    }
+    if (fault?.error !== undefined) {
+      result = undefined;
+      error = fault.error;
+    }
+    this.reply(c, id, rateLimits, result, error, fault);
   }
 
   private call(method: string, params: Map<string, string>): Reply {
@@ -132,7 +166,7 @@ export class WsApi {
     }
   }
 
-  private reply(c: Conn, id: unknown, rateLimits: boolean, ok?: Reply, err?: BinanceError): void {
+  private reply(c: Conn, id: unknown, rateLimits: boolean, ok?: Reply, err?: BinanceError, fault?: RequestFault): void {
     if (c.ws.readyState !== WebSocket.OPEN) return;
     const now = this.server.nowMs();
     const minute = Math.floor(now / 60_000);
@@ -143,9 +177,12 @@ export class WsApi {
     this.weight++;
     const out: Record<string, unknown> = { id, status: err === undefined ? ok!.status : err.httpStatus };
     if (err === undefined) out.result = ok!.body;
-    else out.error = err.body();
+    else out.error = fault?.wsData !== undefined && err === fault.error ? { ...err.body(), data: fault.wsData } : err.body();
     if (rateLimits) out.rateLimits = [{ rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: 2400, count: this.weight }];
-    c.ws.send(JSON.stringify(out));
+    const text = JSON.stringify(out);
+    const delayMs = fault?.delayMs ?? 0;
+    if (delayMs > 0 || c.delay !== undefined) (c.delay ??= new FrameDelay((t) => c.ws.readyState === WebSocket.OPEN && c.ws.send(t))).push(text, delayMs);
+    else c.ws.send(text);
   }
 }
 

@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.ts';
 import { existsSync } from 'node:fs';
-import { ExchangeServer, LocalExchange, storeMarket, syntheticMarket, type ApiAccount, type LocalExchangeOptions } from '../../exchange-fake/index.ts';
+import { ExchangeServer, LocalExchange, loadFaultPlanFile, storeMarket, syntheticMarket, type ApiAccount, type LocalExchangeOptions } from '../../exchange-fake/index.ts';
 import type { Instrument } from '../../model/instrument.ts';
 import { parseTimeRange } from '../../scenario/index.ts';
 import { Rng } from '../../core/random.ts';
@@ -23,6 +23,8 @@ interface ExchangeCliOptions {
   venue: string;
   from?: string;
   accounts?: string;
+  faults?: string;
+  admin: boolean;
 }
 
 /** The built-in test account (loopback only; not a Binance credential). */
@@ -57,7 +59,10 @@ export function registerExchange(program: Command): void {
         'TRADE_LITE, listenKeyExpired.\n\n' +
         'WebSocket API on /ws-fapi/v1: order.place, order.modify, order.cancel, order.status, userDataStream.start/ping/stop.\n\n' +
         'Not yet served (issue 10, next): ACCOUNT_UPDATE, Ed25519 keys and ws-fapi sessions, leverage/marginType changes, ' +
-        'rate-limit enforcement, fault injection, funding, accounts files.\n\n' +
+        'rate-limit enforcement, funding, accounts files.\n\n' +
+        'Faults on demand (docs/FAULTS.md): --faults plan.yaml injects dropped connections, depth gaps, stalls, listenKey ' +
+        'expiry, 503/-1007 with or without the order applied, 429 then 418, clock skew, -5022, latency, fills racing cancels ' +
+        'and maintenance; --admin adds the same through HTTP under /admin/faults. Each fault applied is a JSON line on stderr.\n\n' +
         'Stops on SIGINT/SIGTERM, closing every connection.',
     )
     .option('--port <n>', 'TCP port (0: a free one)', '8090')
@@ -69,8 +74,10 @@ export function registerExchange(program: Command): void {
     .option('--venue <name>', 'venue directory in the store', 'binance-usdm')
     .option('--from <utc>', 'with --store: start the replay at this UTC time (the book is built up to it at once), e.g. 2024-08-08T23:54:00Z')
     .option('--accounts <file>', 'accounts YAML with API keys and balances (not implemented yet)')
+    .option('--faults <file>', 'fault plan YAML (docs/FAULTS.md): faults injected at times or on the Nth matching request')
+    .option('--admin', 'serve the fault admin API under /admin/faults (POST a fault, GET the log, DELETE to clear)', false)
     .option('--json', 'print one JSON line {rest, ws, wsApi, accounts} on stdout, then nothing else', false)
-    .addHelpText('after', '\nExamples:\n  maker exchange\n  maker exchange --port 0 --json\n  maker exchange --symbols BTCUSDT,ETHUSDT --speed 10\n  maker exchange --store data/store --symbols BTCUSDT --from 2024-08-08T23:54:00Z --speed 10')
+    .addHelpText('after', '\nExamples:\n  maker exchange\n  maker exchange --port 0 --json\n  maker exchange --symbols BTCUSDT,ETHUSDT --speed 10\n  maker exchange --store data/store --symbols BTCUSDT --from 2024-08-08T23:54:00Z --speed 10\n  maker exchange --faults examples/faults.yaml --admin')
     .action(async (opts: ExchangeCliOptions) => {
       if (opts.accounts !== undefined) throw new ConfigError('--accounts: accounts files are not implemented yet (issue 10); the built-in test account is used', { field: '--accounts' });
       const port = Number(opts.port);
@@ -97,6 +104,7 @@ export function registerExchange(program: Command): void {
         instruments = symbols.map((s) => syntheticInstrument(s));
         source = syntheticMarket(instruments, opts.seed, Date.now() * 1000, 30 * 86_400 * speed);
       }
+      const faults = opts.faults === undefined ? [] : loadFaultPlanFile(opts.faults);
       const accounts = [DEFAULT_ACCOUNT];
       const ex = new LocalExchange({
         instruments,
@@ -107,7 +115,9 @@ export function registerExchange(program: Command): void {
         // Funding is not simulated by the local exchange yet: data funding times would not line up with server time.
         execution: { rng: new Rng(`exchange/${opts.seed}`), queueModel: { model: 'prob-power', variant: 2, power: 3 }, fees: { default: { makerRate: '0.0002', takerRate: '0.0005' } }, funding: { mode: 'off' } },
       });
-      const server = new ExchangeServer(ex, accounts);
+      const server = new ExchangeServer(ex, accounts, { faults, admin: opts.admin });
+      // Each fault applied, as one JSON line on stderr (the log users and tests assert on).
+      server.faults.onLog((e) => process.stderr.write(`${JSON.stringify(e)}\n`));
       const bound = await server.listen({ port, host: opts.host });
       await ex.start();
       if (ex.sourceError !== undefined) {
