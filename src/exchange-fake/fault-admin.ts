@@ -21,7 +21,7 @@ export function registerFaultAdmin(server: ExchangeServer): void {
     }
     const list = Array.isArray(raw) ? raw : typeof raw === 'object' && raw !== null && 'faults' in raw ? (raw as { faults: unknown }).faults : [raw];
     try {
-      const specs = parseFaults(list);
+      const specs = parseFaults(list, 'faults', { symbols: [...server.ex.instruments.keys()], accounts: server.faults.accountNames() });
       server.faults.add(specs);
       return { status: 200, body: { added: specs.map((s) => s.name) } };
     } catch (e) {

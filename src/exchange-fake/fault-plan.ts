@@ -227,14 +227,30 @@ function checkCombination(f: FaultSpec, r: Record<string, unknown>, err: (key: s
   if (f.kind === 'disconnect' && f.target === 'rest' && m.wsMethod !== undefined) throw err('match.wsMethod', 'target rest matches REST requests (method, path), not ws-fapi ones');
   if (f.kind === 'disconnect' && f.target === 'rest' && (r.closeFrame !== undefined || r.closeCode !== undefined)) throw err(r.closeFrame !== undefined ? 'closeFrame' : 'closeCode', 'a REST disconnect destroys the socket; closeFrame and closeCode are for WebSocket targets');
   if (f.kind === 'disconnect' && r.applied !== undefined && f.target !== 'rest' && f.target !== 'ws-api') throw err('applied', 'applied is for request targets (rest, ws-api)');
+  if (f.kind === 'disconnect' && f.target === 'ws-api' && f.nth === undefined && Object.keys(m).length > 0) throw err('match', 'a ws-api disconnect without nth drops every ws-fapi connection at once; add nth to drop the connection of a matching request');
   if (f.kind === 'disconnect' && f.target === 'ws-api' && r.applied !== undefined && f.nth === undefined) throw err('applied', 'applied needs nth (the request the connection drops on); without nth every ws-fapi connection is dropped at once');
   if (!countsEvents(f) && f.times !== 1) throw err('times', `a ${f.kind} fault without nth fires once when armed; add nth to count events, or list the fault again with another afterMs`);
 }
 
+/** What the server serves: a fault matching another symbol or account would never fire. */
+export interface FaultPlanContext {
+  symbols?: readonly string[];
+  /** Account names and API keys. */
+  accounts?: readonly string[];
+}
+
 /** Validates a list of fault objects (the value of `faults:`); `path` names the list in errors. */
-export function parseFaults(raw: unknown, path = 'faults'): FaultSpec[] {
+export function parseFaults(raw: unknown, path = 'faults', known: FaultPlanContext = {}): FaultSpec[] {
   if (!Array.isArray(raw)) throw new ConfigError(`expected a list of faults, got ${describe(raw)}`, { field: path });
   const out = raw.map((f, i) => parseFault(f, `${path}.${i}`, i));
+  out.forEach((f, i) => {
+    const m = f.match;
+    const streamSymbol = m.stream === undefined || !m.stream.includes('@') ? undefined : m.stream.slice(0, m.stream.indexOf('@')).toUpperCase();
+    for (const [key, symbol] of [['symbol', m.symbol], ['stream', streamSymbol]] as const) {
+      if (symbol !== undefined && known.symbols !== undefined && !known.symbols.includes(symbol)) throw new ConfigError(`symbol ${symbol} is not served (served: ${known.symbols.join(', ')})`, { field: `${path}.${i}.match.${key}` });
+    }
+    if (m.account !== undefined && known.accounts !== undefined && !known.accounts.includes(m.account)) throw new ConfigError(`no account named ${JSON.stringify(m.account)}`, { field: `${path}.${i}.match.account` });
+  });
   const names = new Set<string>();
   out.forEach((f, i) => {
     if (names.has(f.name)) throw new ConfigError(`name ${JSON.stringify(f.name)} is used twice`, { field: `${path}.${i}.name` });
@@ -244,7 +260,7 @@ export function parseFaults(raw: unknown, path = 'faults'): FaultSpec[] {
 }
 
 /** A fault plan's YAML text: `faults:` then a list. Errors carry the file, the line and the key path. */
-export function parseFaultPlan(text: string, file = ''): FaultSpec[] {
+export function parseFaultPlan(text: string, file = '', known: FaultPlanContext = {}): FaultSpec[] {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const where = { file: file || undefined };
@@ -253,7 +269,7 @@ export function parseFaultPlan(text: string, file = ''): FaultSpec[] {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError('a fault plan is a mapping with one key, faults: (a list of faults)', { ...where, line: 1 });
   for (const k of Object.keys(raw)) if (k !== 'faults') throw new ConfigError('unknown key (a fault plan has one key, faults)', { ...where, line: lineOf(doc, lines, [k]), field: k });
   try {
-    return parseFaults((raw as Record<string, unknown>).faults);
+    return parseFaults((raw as Record<string, unknown>).faults, 'faults', known);
   } catch (e) {
     if (!(e instanceof ConfigError) || e.location.field === undefined) throw e;
     const path = e.location.field.split('.');
@@ -261,14 +277,14 @@ export function parseFaultPlan(text: string, file = ''): FaultSpec[] {
   }
 }
 
-export function loadFaultPlanFile(file: string): FaultSpec[] {
+export function loadFaultPlanFile(file: string, known: FaultPlanContext = {}): FaultSpec[] {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     throw new ConfigError(`cannot read the fault plan: ${(e as Error).message}`, { file });
   }
-  return parseFaultPlan(text, file);
+  return parseFaultPlan(text, file, known);
 }
 
 /** The line of the key at `path` (list items by index), or of its nearest existing parent. */

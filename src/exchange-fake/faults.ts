@@ -128,6 +128,11 @@ export class FaultInjector {
     this.faults = [];
   }
 
+  /** Names and API keys of the accounts (what `match.account` may name). */
+  accountNames(): string[] {
+    return this.accounts.flatMap((a) => [a.name, a.apiKey]);
+  }
+
   get log(): readonly FaultLogEntry[] {
     return this.entries;
   }

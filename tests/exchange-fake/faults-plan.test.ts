@@ -43,6 +43,22 @@ describe('fault plan validation', () => {
     expect(planError('faults: {}\n')).toMatch(/^plan\.yaml:1: field "faults": expected a list of faults/);
   });
 
+  it('a fault on a symbol or account the exchange does not serve would never fire: refused, with its line', () => {
+    const known = { symbols: ['BTCUSDT'], accounts: ['test'] };
+    const fail = (text: string) => {
+      try {
+        parseFaultPlan(text, 'p.yaml', known);
+      } catch (e) {
+        return (e as ConfigError).describe();
+      }
+      return 'accepted';
+    };
+    expect(fail('faults:\n  - kind: depth-gap\n    match:\n      symbol: ETHUSDT\n')).toBe('p.yaml:4: field "faults.0.match.symbol": symbol ETHUSDT is not served (served: BTCUSDT)');
+    expect(fail('faults:\n  - kind: depth-gap\n    match: { stream: ethusdt@depth }\n')).toMatch(/^p\.yaml:3: field "faults\.0\.match\.stream": symbol ETHUSDT is not served/);
+    expect(fail('faults:\n  - kind: listen-key-expired\n    match: { account: alice }\n')).toMatch(/^p\.yaml:3: field "faults\.0\.match\.account": no account named "alice"/);
+    expect(fail('faults:\n  - kind: depth-gap\n    match: { symbol: btcusdt }\n')).toBe('accepted');
+  });
+
   it('fills in the defaults and keeps what was written', () => {
     const [d, r, l] = parseFaults([
       { kind: 'disconnect', target: 'streams', afterMs: 5 },

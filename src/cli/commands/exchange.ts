@@ -58,11 +58,11 @@ export function registerExchange(program: Command): void {
         'User data stream: POST/PUT/DELETE /fapi/v1/listenKey, then /ws/<listenKey> (or ?listenKey=): ORDER_TRADE_UPDATE, ' +
         'TRADE_LITE, listenKeyExpired.\n\n' +
         'WebSocket API on /ws-fapi/v1: order.place, order.modify, order.cancel, order.status, userDataStream.start/ping/stop.\n\n' +
-        'Not yet served (issue 10, next): ACCOUNT_UPDATE, Ed25519 keys and ws-fapi sessions, leverage/marginType changes, ' +
-        'rate-limit enforcement, funding, accounts files.\n\n' +
         'Faults on demand (docs/FAULTS.md): --faults plan.yaml injects dropped connections, depth gaps, stalls, listenKey ' +
         'expiry, 503/-1007 with or without the order applied, 429 then 418, clock skew, -5022, latency, fills racing cancels ' +
         'and maintenance; --admin adds the same through HTTP under /admin/faults. Each fault applied is a JSON line on stderr.\n\n' +
+        'Not yet served (issue 10, next): ACCOUNT_UPDATE, Ed25519 keys and ws-fapi sessions, leverage/marginType changes, ' +
+        'rate-limit enforcement, funding, accounts files.\n\n' +
         'Stops on SIGINT/SIGTERM, closing every connection.',
     )
     .option('--port <n>', 'TCP port (0: a free one)', '8090')
@@ -104,8 +104,9 @@ export function registerExchange(program: Command): void {
         instruments = symbols.map((s) => syntheticInstrument(s));
         source = syntheticMarket(instruments, opts.seed, Date.now() * 1000, 30 * 86_400 * speed);
       }
-      const faults = opts.faults === undefined ? [] : loadFaultPlanFile(opts.faults);
       const accounts = [DEFAULT_ACCOUNT];
+      const known = { symbols: instruments.map((i) => i.symbol), accounts: accounts.flatMap((a) => [a.name, a.apiKey]) };
+      const faults = opts.faults === undefined ? [] : loadFaultPlanFile(opts.faults, known);
       const ex = new LocalExchange({
         instruments,
         source,
