@@ -263,7 +263,7 @@ export class FaultInjector {
         skip = true;
         if (s.match.stream === undefined) for (const k of DEPTH_KINDS) if (`${desc.symbol!.toLowerCase()}@${k}` !== name && this.server.streams.subscribers(`${desc.symbol!.toLowerCase()}@${k}`) > 0) a.pendingSkips.add(`${desc.symbol!.toLowerCase()}@${k}`);
         this.fire(a, { stream: name, ...depthIds(data) });
-      } else this.fire(a, { stream: name }, undefined, (streams) => streams.has(name));
+      } else this.fire(a, desc.user ? { stream: 'user-stream', account: desc.account?.name } : { stream: name }, undefined, (streams) => streams.has(name));
     }
     return skip;
   }
@@ -341,7 +341,8 @@ export class FaultInjector {
 
   private endPeriod(a: Armed): void {
     if (!this.faults.includes(a)) return;
-    if (a.spec.kind === 'stall') this.server.streams.resumeStalled(this.nowUs());
+    // A timer may fire a little before the wall clock reaches the period's end: resume by the end itself.
+    if (a.spec.kind === 'stall') this.server.streams.resumeStalled(Math.max(this.nowUs(), a.untilUs));
     this.record(a, 'period-end', {});
   }
 
@@ -387,8 +388,12 @@ export class FaultInjector {
     return a.untilUs > now || a.bannedUntilUs > now;
   }
 
-  /** The connections a stream fault fired at a time applies to: those carrying a matching stream. */
+  /**
+   * The connections a stream fault fired at a time applies to: those carrying a matching stream;
+   * without `match`, every connection of the target (market streams: those following no listen key).
+   */
   private carries(s: FaultSpec): (streams: ReadonlySet<string>) => boolean {
+    if (Object.keys(s.match).length === 0 && s.target === 'streams') return (streams) => ![...streams].some((name) => this.server.listenKeys.get(name) !== undefined);
     return (streams) => [...streams].some((name) => streamMatches(s, name, this.streamOf(name)));
   }
 

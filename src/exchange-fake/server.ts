@@ -185,7 +185,8 @@ export class ExchangeServer {
         if (handler === undefined) throw ERR.notFound(`${method} ${path}`);
         // A JSON content type with an empty body is what the official connector sends; a form body is parsed.
         const formBody = body !== '' && !(req.headers['content-type'] ?? '').includes('application/json') ? body : '';
-        const params = parseParams(query, formBody);
+        // The admin API reads its JSON body itself.
+        const params = path.startsWith('/admin/') ? new Map<string, string>() : parseParams(query, formBody);
         const header = req.headers['x-mbx-apikey'];
         const apiKey = Array.isArray(header) ? header[0] : header;
         if (!path.startsWith('/admin/')) fault = this.faults.onRequest({ via: 'rest', method, path, params, apiKey, ip: req.socket.remoteAddress ?? '' });

@@ -242,6 +242,8 @@ export class StreamHub {
 
   private drop(c: Conn, code: number, reason: string): void {
     this.forget(c);
+    // A stalled connection reads again, so the closing handshake can complete.
+    if (c.stalledUntilUs !== undefined) c.ws.resume();
     try {
       c.ws.close(code, reason);
     } catch {

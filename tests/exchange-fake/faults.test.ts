@@ -62,7 +62,8 @@ async function open(url: string) {
   const ws = new WebSocket(url);
   const frames: Record<string, any>[] = [];
   const closed = new Promise<{ code: number; at: number }>((resolve) => ws.on('close', (code) => resolve({ code, at: Date.now() })));
-  ws.on('message', (d) => frames.push(JSON.parse(String(d))));
+  // Each frame with its arrival time (`_at`, wall ms).
+  ws.on('message', (d) => frames.push({ ...JSON.parse(String(d)), _at: Date.now() }));
   ws.on('error', () => {});
   await new Promise((r, j) => {
     ws.once('open', r);
@@ -231,6 +232,27 @@ describe('faults: REST and ws-fapi replies', () => {
     await signed(base, 'DELETE', '/fapi/v1/allOpenOrders', { symbol: 'BTCUSDT' });
   });
 
+  it('nth and times: the 2nd and 3rd matching requests fail, the 4th does not; requests that do not match are not counted', async () => {
+    await addFault({ name: 'twice', kind: 'unknown-error-503', applied: false, nth: 2, times: 2, match: { method: 'GET', path: '/fapi/v1/time' } });
+    const statuses = [];
+    for (let i = 0; i < 4; i++) {
+      statuses.push((await fetch(`${base}/fapi/v1/time`)).status);
+      expect((await fetch(`${base}/fapi/v1/ping`)).status).toBe(200);
+    }
+    expect(statuses).toEqual([200, 503, 503, 200]);
+    expect((await faultLog('twice')).map((e) => e.firing)).toEqual([1, 2]);
+  });
+
+  it('a fault armed at a wall time does nothing before it', async () => {
+    const at = new Date(Date.now() + 700).toISOString();
+    await addFault({ name: 'later', kind: 'maintenance', at, durationMs: 500 });
+    expect((await fetch(`${base}/fapi/v1/ping`)).status).toBe(200);
+    await sleep(800);
+    expect((await fetch(`${base}/fapi/v1/ping`)).status).toBe(503);
+    const [fired] = await faultLog('later');
+    expect(fired.wallMs as number).toBeGreaterThanOrEqual(Date.parse(at));
+  });
+
   it('ws-fapi connection dropped without a close frame on the nth request (not applied)', async () => {
     await addFault({ name: 'wsdrop', kind: 'disconnect', target: 'ws-api', closeFrame: false, nth: 2 });
     const { ws, frames } = await open(`${wsBase}/ws-fapi/v1`);
@@ -299,10 +321,18 @@ describe('faults: streams', () => {
     const s = await open(`${wsBase}/public/ws/btcusdt@bookTicker`);
     try {
       await until('frames', () => s.frames.length >= 2);
+      const t0 = Date.now();
       await addFault({ name: 'lag', kind: 'latency', delayMs: 300, durationMs: 1_000, targets: ['streams'] });
       await sleep(1_600);
       const us = s.frames.map((f) => f.u as number);
       expect(us).toEqual([...us].sort((x, y) => x - y));
+      // Frames of events inside the period arrive about 300 ms after their event time; before it, at once.
+      const lagOf = (f: Record<string, number>) => f._at - f.E;
+      const during = s.frames.filter((f) => f.E > t0 + 100 && f.E < t0 + 900);
+      const before = s.frames.filter((f) => f.E < t0 - 50);
+      expect(during.length).toBeGreaterThan(0);
+      for (const f of during) expect(lagOf(f)).toBeGreaterThanOrEqual(280);
+      for (const f of before) expect(lagOf(f)).toBeLessThan(200);
     } finally {
       s.ws.close();
     }
