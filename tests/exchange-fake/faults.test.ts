@@ -292,6 +292,38 @@ describe('faults: streams', () => {
     }
   });
 
+  it('a depth gap by symbol breaks the chain once on each depth stream of the symbol', async () => {
+    const fast = await open(`${wsBase}/public/ws/btcusdt@depth@100ms`);
+    const slow = await open(`${wsBase}/public/stream?streams=btcusdt@depth`);
+    try {
+      await until('diffs on both', () => fast.frames.length >= 2 && slow.frames.length >= 2);
+      await addFault({ name: 'gap-all', kind: 'depth-gap', match: { symbol: 'BTCUSDT' } });
+      const breaks = (frames: Record<string, any>[], pick: (f: Record<string, any>) => Record<string, any>) => frames.filter((f, i) => i > 0 && pick(f).pu !== pick(frames[i - 1]).u);
+      await until('a break on both streams', () => breaks(fast.frames, (f) => f).length > 0 && breaks(slow.frames, (f) => f.data).length > 0);
+      await sleep(600);
+      expect(breaks(fast.frames, (f) => f)).toHaveLength(1);
+      expect(breaks(slow.frames, (f) => f.data)).toHaveLength(1);
+      const log = await faultLog('gap-all');
+      expect(log.map((e) => [e.event, e.stream]).sort()).toEqual([['fired', expect.any(String)], ['skipped', expect.any(String)]].sort());
+      expect(new Set(log.map((e) => e.stream))).toEqual(new Set(['btcusdt@depth@100ms', 'btcusdt@depth']));
+    } finally {
+      fast.ws.close();
+      slow.ws.close();
+    }
+  });
+
+  it('a user stream dropped on its nth event (the order events of one account)', async () => {
+    const u = await userStream();
+    await addFault({ name: 'u-nth', kind: 'disconnect', target: 'user-stream', nth: 2, closeFrame: true, closeCode: 1000, match: { account: 'test' } });
+    const placed = await signed(base, 'POST', '/fapi/v1/order', await farBuy('fudrop'));
+    expect(placed.status).toBe(200);
+    await signed(base, 'DELETE', '/fapi/v1/order', { symbol: 'BTCUSDT', orderId: placed.json.orderId as number });
+    expect((await u.closed).code).toBe(1000);
+    // The NEW arrived; the CANCELED (the 2nd event) went to no one.
+    expect(u.frames.filter((f) => f.e === 'ORDER_TRADE_UPDATE').map((f) => f.o.X)).toEqual(['NEW']);
+    expect(await faultLog('u-nth')).toEqual([expect.objectContaining({ event: 'fired', stream: 'user-stream', account: 'test', connections: 1 })]);
+  });
+
   it('dropped stream connections: without a close frame (1006) and with one (the code given)', async () => {
     const a = await open(`${wsBase}/public/ws/btcusdt@bookTicker`);
     const b = await open(`${wsBase}/public/stream?streams=btcusdt@aggTrade`);
@@ -335,9 +367,12 @@ describe('faults: streams', () => {
       await sleep(1_600);
       const us = s.frames.map((f) => f.u as number);
       expect(us).toEqual([...us].sort((x, y) => x - y));
-      // Frames of events inside the period arrive about 300 ms after their event time; before it, at once.
+      // Frames of events inside the period (as the log dates it) arrive about 300 ms after their event time; before it, at once.
+      const [fired] = await faultLog('lag');
+      const fromMs = (fired.serverTimeUs as number) / 1000 + 20;
+      const toMs = (fired.untilUs as number) / 1000 - 50;
       const lagOf = (f: Record<string, number>) => f._at - f.E;
-      const during = s.frames.filter((f) => f.E > t0 + 100 && f.E < t0 + 900);
+      const during = s.frames.filter((f) => f.E > fromMs && f.E < toMs);
       const before = s.frames.filter((f) => f._at < t0);
       expect(during.length).toBeGreaterThan(0);
       for (const f of during) expect(lagOf(f)).toBeGreaterThanOrEqual(280);
