@@ -15,3 +15,5 @@ export { StreamHub, type StreamHubOptions } from './stream-hub.ts';
 export { DepthConflater, parseStreamName } from './streams.ts';
 export { storeMarket, syntheticMarket } from './market-source.ts';
 export { ListenKeys, orderTradeUpdate, tradeLite } from './user-stream.ts';
+export { FaultInjector, type FaultLogEntry } from './faults.ts';
+export { FAULT_KINDS, loadFaultPlanFile, parseFaultPlan, parseFaults, type FaultKind, type FaultSpec } from './fault-plan.ts';

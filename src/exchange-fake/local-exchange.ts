@@ -262,6 +262,16 @@ export class LocalExchange {
     return events;
   }
 
+  /** Fills the rest of an open order now at its own price (the "fill racing a cancel" fault); false when it is not open. */
+  fillRestingNow(a: AccountState, symbol: string, clientOrderId: string): boolean {
+    this.pump();
+    const sim = a.simBySymbol.get(symbol);
+    if (sim === undefined) return false;
+    const done = sim.fillRestingNow(symbol, clientOrderId, this.clockUs());
+    this.absorb(a, sim.drainEvents());
+    return done;
+  }
+
   /** Delivers every event due by now, then arms the timer for the next. */
   pump(): void {
     if (this.stopped || Number.isNaN(this.startUs)) return;

@@ -26,6 +26,9 @@ import { OrderEndpoints } from './orders-rest.ts';
 import { WsApi } from './ws-api.ts';
 import { RateLimiter, RateLimitError, type RateLimitOptions, type Usage } from './rate-limits.ts';
 import { CORE_WEIGHTS, costOf, type CostEntry } from './rate-weights.ts';
+import { FaultInjector, type RequestFault } from './faults.ts';
+import type { FaultSpec } from './fault-plan.ts';
+import { registerFaultAdmin } from './fault-admin.ts';
 import { bool, clientOrderId, oneOf, optionalInt, parseParams, priceTicks, qtyLots, required } from './params.ts';
 
 const MAX_BODY = 64 * 1024;
@@ -35,6 +38,8 @@ export interface Req {
   path: string;
   query: string;
   body: string;
+  /** The body as received, whatever its content type (the admin API reads JSON). */
+  rawBody: string;
   params: Map<string, string>;
   apiKey: string | undefined;
   /** The client's address (request weight is counted per IP). */
@@ -43,7 +48,7 @@ export interface Req {
   usage: Usage;
 }
 
-export type Reply = { status: number; body: unknown };
+export type Reply = { status: number; body: unknown; headers?: Record<string, string> };
 export type Handler = (r: Req) => Reply;
 
 export interface ExchangeServerOptions {
@@ -58,6 +63,10 @@ export interface ExchangeServerConfig {
   listenKeyValidityUs?: number;
   /** Request weight and order limits (default: Binance's, enforced). */
   rateLimits?: RateLimitOptions;
+  /** Faults to inject (docs/FAULTS.md); `afterMs` counts from `listen()`. */
+  faults?: readonly FaultSpec[];
+  /** Serves the fault admin API under /admin/ (docs/FAULTS.md). Off by default. */
+  admin?: boolean;
 }
 
 export class ExchangeServer {
@@ -72,6 +81,7 @@ export class ExchangeServer {
   readonly streams: StreamHub;
   readonly listenKeys: ListenKeys;
   readonly wsApi: WsApi;
+  readonly faults: FaultInjector;
 
   constructor(
     readonly ex: LocalExchange,
@@ -84,7 +94,13 @@ export class ExchangeServer {
     this.listenKeys = new ListenKeys(config.listenKeyValidityUs);
     this.streams = new StreamHub(ex, this.listenKeys, config.streams);
     this.wsApi = new WsApi(this, config.streams);
+    this.faults = new FaultInjector(this, accounts, config.faults);
+    this.streams.faults = this.faults;
     this.server.on('upgrade', (req, socket, head) => {
+      if (this.faults.refusesConnections()) {
+        socket.end('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+        return;
+      }
       const path = (req.url ?? '/').split('?')[0];
       if (path === '/ws-fapi/v1') this.wsApi.upgrade(req, socket, head);
       else this.streams.upgrade(req, socket, head);
@@ -99,6 +115,7 @@ export class ExchangeServer {
     new OrderEndpoints(this).register();
     routeAccountConfig(this);
     accountUpdates(ex, this.streams);
+    if (config.admin === true) registerFaultAdmin(this);
   }
 
   /** Listens on loopback (default port 0: a free one); resolves to the bound port. */
@@ -107,6 +124,7 @@ export class ExchangeServer {
       this.server.once('error', reject);
       this.server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
         this.server.off('error', reject);
+        this.faults.start();
         resolve((this.server.address() as AddressInfo).port);
       });
     });
@@ -115,6 +133,7 @@ export class ExchangeServer {
   /** Stops accepting, closes idle and open connections; resolves when the server is closed. */
   close(): Promise<void> {
     for (const f of this.closers.splice(0)) f();
+    this.faults.close();
     this.streams.close();
     this.wsApi.close();
     return new Promise((resolve) => {
@@ -138,8 +157,9 @@ export class ExchangeServer {
     return this.server;
   }
 
+  /** Server time, ms: the clock requests are checked against (shifted while a clock-skew fault lasts). */
   nowMs(): number {
-    return Math.floor(this.ex.nowUs() / 1000);
+    return Math.floor(this.ex.nowUs() / 1000) + this.faults.skewMs();
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
@@ -178,40 +198,55 @@ export class ExchangeServer {
       let reply: Reply;
       const usage: Usage = { weight1m: 0 };
       let retryAfterS: number | undefined;
+      let fault: RequestFault | undefined;
       try {
         const method = req.method ?? 'GET';
         const key = `${method} ${path}`;
         // A JSON content type with an empty body is what the official connector sends; a form body is parsed.
         const formBody = body !== '' && !(req.headers['content-type'] ?? '').includes('application/json') ? body : '';
+        const admin = path.startsWith('/admin/');
         let params: Map<string, string> | undefined;
         let malformed: unknown;
         try {
-          params = parseParams(query, formBody);
+          // The admin API reads its JSON body itself.
+          params = admin ? new Map<string, string>() : parseParams(query, formBody);
         } catch (e) {
           malformed = e;
         }
-        // Weight is charged first: a refused or malformed request costs too (1 when its params do not parse).
-        this.limits.admit(ip, params === undefined ? 1 : costOf(this.costs, key, params).weight, usage);
+        // Weight is charged first: a refused or malformed request costs too (1 when its params do not parse). The admin API is free.
+        if (!admin) this.limits.admit(ip, params === undefined ? 1 : costOf(this.costs, key, params).weight, usage);
         if (params === undefined) throw malformed;
         const handler = this.routes.get(key);
         if (handler === undefined) throw ERR.notFound(key);
-        const apiKey = req.headers['x-mbx-apikey'];
-        reply = handler({ method, path, query, body: formBody, params, apiKey: Array.isArray(apiKey) ? apiKey[0] : apiKey, ip, usage });
+        const header = req.headers['x-mbx-apikey'];
+        const apiKey = Array.isArray(header) ? header[0] : header;
+        if (!admin) fault = this.faults.onRequest({ via: 'rest', method, path, params, apiKey, ip });
+        // A fault's error replaces the reply; the request is carried out first only when the fault says it was applied.
+        const carryOut = fault === undefined || (fault.error === undefined && fault.drop === undefined) || fault.applied;
+        reply = carryOut ? handler({ method, path, query, body: formBody, rawBody: body, params, apiKey, ip, usage }) : { status: 500, body: null };
       } catch (e) {
         if (e instanceof RateLimitError) retryAfterS = e.retryAfterS;
         reply = e instanceof BinanceError ? { status: e.httpStatus, body: e.body() } : { status: 500, body: ERR.unknown().body() };
       }
-      this.send(res, reply, usage, retryAfterS);
+      if (fault?.drop !== undefined) {
+        req.socket.destroy();
+        return;
+      }
+      if (fault?.error !== undefined) reply = { status: fault.error.httpStatus, body: fault.error.body(), headers: fault.headers };
+      const out = reply;
+      if (fault !== undefined && fault.delayMs > 0) this.faults.later(() => this.send(res, out, usage, retryAfterS), fault.delayMs);
+      else this.send(res, out, usage, retryAfterS);
     });
     req.on('error', () => res.destroy());
   }
 
   private send(res: ServerResponse, reply: Reply, usage: Usage, retryAfterS?: number): void {
-    if (res.headersSent) return;
+    if (res.headersSent || res.destroyed) return;
     const headers: Record<string, string> = { 'content-type': 'application/json', 'x-mbx-used-weight-1m': String(usage.weight1m) };
     if (usage.orders10s !== undefined) headers['x-mbx-order-count-10s'] = String(usage.orders10s);
     if (usage.orders1m !== undefined) headers['x-mbx-order-count-1m'] = String(usage.orders1m);
     if (retryAfterS !== undefined) headers['retry-after'] = String(retryAfterS);
+    if (reply.headers !== undefined) Object.assign(headers, reply.headers);
     // With its length known the reply goes out in one write, not chunked.
     const body = JSON.stringify(reply.body);
     headers['content-length'] = String(Buffer.byteLength(body));
@@ -368,6 +403,7 @@ export class ExchangeServer {
   placeOrder(p: Map<string, string>, a: AccountState): Reply {
     const order = this.orderRequest(p);
     const cid = order.clientOrderId;
+    this.faults.checkPostOnly(order, a);
     const events = this.ex.command(a, { kind: 'submit', order });
     const refusal = refusalOf(events, cid);
     if (refusal !== undefined) throw refusal;
@@ -405,6 +441,7 @@ export class ExchangeServer {
     if (orderId === undefined && cid === undefined) throw ERR.mandatory('orderId');
     const o = a.orders.find(orderId, cid);
     if (o === undefined || o.request.symbol !== inst.symbol) throw ERR.unknownOrder();
+    this.faults.beforeCancel(a, o);
     const events = this.ex.command(a, { kind: 'cancel', symbol: inst.symbol, clientOrderId: o.request.clientOrderId });
     const refusal = refusalOf(events, o.request.clientOrderId);
     if (refusal !== undefined) throw refusal;

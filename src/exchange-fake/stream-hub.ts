@@ -15,6 +15,7 @@ import type { VenueEvent } from '../model/venue.ts';
 import type { AccountState, LocalExchange } from './local-exchange.ts';
 import { DEPTH_SPEEDS_MS, DepthConflater, parseStreamName, payloadOf } from './streams.ts';
 import { orderTradeUpdate, tradeLite, type ListenKeys } from './user-stream.ts';
+import { FrameDelay, type FaultInjector } from './faults.ts';
 
 export interface StreamHubOptions {
   pingIntervalMs?: number;
@@ -29,6 +30,10 @@ interface Conn {
   combined: boolean;
   streams: Set<string>;
   timers: NodeJS.Timeout[];
+  /** A stall fault: nothing is sent (and nothing read) until then, µs. */
+  stalledUntilUs?: number;
+  /** A latency fault: frames queued in order. */
+  delay?: FrameDelay;
 }
 
 export class StreamHub {
@@ -41,6 +46,8 @@ export class StreamHub {
   private readonly conflaters = new Map<string, DepthConflater>();
   /** Messages sent, for benchmarks and tests. */
   messagesSent = 0;
+  /** Consulted before each message (faults.ts); set by the server. */
+  faults: FaultInjector | undefined;
 
   constructor(
     private readonly ex: LocalExchange,
@@ -105,7 +112,7 @@ export class StreamHub {
     const c: Conn = { ws, combined, streams: new Set(), timers: [] };
     this.conns.add(c);
     for (const s of streams) this.subscribe(c, s);
-    const ping = setInterval(() => ws.ping(), this.o.pingIntervalMs ?? 180_000);
+    const ping = setInterval(() => c.stalledUntilUs === undefined && ws.ping(), this.o.pingIntervalMs ?? 180_000);
     ping.unref();
     const life = setTimeout(() => this.drop(c, 1000, 'connection lifetime reached'), this.o.maxConnectionMs ?? 86_400_000);
     life.unref();
@@ -196,14 +203,58 @@ export class StreamHub {
     this.subs.get(name)?.delete(c);
   }
 
+  /** Connections subscribed to a stream. */
+  subscribers(name: string): number {
+    return this.subs.get(name)?.size ?? 0;
+  }
+
+  /** Fault: drops the connections whose streams `pick` selects, with a close frame or without (TCP reset); returns how many. */
+  disconnectWhere(pick: (streams: ReadonlySet<string>) => boolean, closeFrame: boolean, code: number, reason: string): number {
+    let n = 0;
+    for (const c of [...this.conns]) {
+      if (!pick(c.streams)) continue;
+      n++;
+      if (closeFrame) this.drop(c, code, reason);
+      else {
+        this.forget(c);
+        c.ws.terminate();
+      }
+    }
+    return n;
+  }
+
+  /** Fault: the selected connections go silent until `untilUs` (no frames, no pings, nothing read); returns how many. */
+  stallWhere(pick: (streams: ReadonlySet<string>) => boolean, untilUs: number): number {
+    let n = 0;
+    for (const c of this.conns) {
+      if (!pick(c.streams)) continue;
+      n++;
+      c.stalledUntilUs = Math.max(c.stalledUntilUs ?? 0, untilUs);
+      c.ws.pause();
+    }
+    return n;
+  }
+
+  /** Ends the stalls due by `nowUs`. */
+  resumeStalled(nowUs: number): void {
+    for (const c of this.conns) {
+      if (c.stalledUntilUs === undefined || c.stalledUntilUs > nowUs) continue;
+      c.stalledUntilUs = undefined;
+      c.ws.resume();
+    }
+  }
+
   private forget(c: Conn): void {
     if (!this.conns.delete(c)) return;
+    c.delay?.close();
     for (const t of c.timers) clearTimeout(t);
     for (const s of c.streams) this.subs.get(s)?.delete(c);
   }
 
   private drop(c: Conn, code: number, reason: string): void {
     this.forget(c);
+    // A stalled connection reads again, so the closing handshake can complete.
+    if (c.stalledUntilUs !== undefined) c.ws.resume();
     try {
       c.ws.close(code, reason);
     } catch {
@@ -235,21 +286,31 @@ export class StreamHub {
   private publish(name: string, data: object): void {
     const set = this.subs.get(name);
     if (set === undefined || set.size === 0) return;
+    const faults = this.faults;
+    if (faults !== undefined && faults.onStreamMessage(name, data)) return;
+    const delayMs = faults === undefined ? 0 : faults.frameDelayMs(name);
     let raw: string | undefined;
     let combined: string | undefined;
     for (const c of set) {
       const text = c.combined ? (combined ??= JSON.stringify({ stream: name, data })) : (raw ??= JSON.stringify(data));
-      this.send(c, text);
+      this.send(c, text, delayMs);
     }
   }
 
-  private send(c: Conn, msg: object | string): void {
+  private send(c: Conn, msg: object | string, delayMs = 0): void {
+    if (c.stalledUntilUs !== undefined) return;
+    const text = typeof msg === 'string' ? msg : JSON.stringify(msg);
+    if (delayMs > 0 || c.delay !== undefined) (c.delay ??= new FrameDelay((t) => this.sendNow(c, t))).push(text, delayMs);
+    else this.sendNow(c, text);
+  }
+
+  private sendNow(c: Conn, text: string): void {
     if (c.ws.readyState !== WebSocket.OPEN) return;
     if (c.ws.bufferedAmount > MAX_BUFFERED) {
       this.drop(c, 1008, 'client too slow: over 8 MiB unsent');
       return;
     }
-    c.ws.send(typeof msg === 'string' ? msg : JSON.stringify(msg));
+    c.ws.send(text);
     this.messagesSent++;
   }
 }

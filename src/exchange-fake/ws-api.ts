@@ -20,6 +20,7 @@ import type { ExchangeServer, Reply } from './server.ts';
 import type { StreamHubOptions } from './stream-hub.ts';
 import { RateLimitError, type Usage } from './rate-limits.ts';
 import { costOf, WS_API_HANDSHAKE_WEIGHT, WS_API_WEIGHTS } from './rate-weights.ts';
+import { FrameDelay, type RequestFault } from './faults.ts';
 
 interface Conn {
   ws: WebSocket;
@@ -29,6 +30,8 @@ interface Conn {
   connectedSinceMs: number;
   /** The API key `session.logon` authenticated, and when. */
   session: { apiKey: string; sinceMs: number } | null;
+  /** Replies queued by a latency fault, in order. */
+  delay?: FrameDelay;
 }
 
 const SIGNED = new Set(['order.place', 'order.modify', 'order.cancel', 'order.status']);
@@ -74,8 +77,24 @@ export class WsApi {
     this.wss.close();
   }
 
+  /** Fault: drops every connection, with a close frame or without (TCP reset); returns how many. */
+  disconnectAll(closeFrame: boolean, code: number): number {
+    const n = this.conns.size;
+    for (const c of [...this.conns]) this.disconnect(c, closeFrame, code);
+    return n;
+  }
+
+  private disconnect(c: Conn, closeFrame: boolean, code: number): void {
+    if (closeFrame) this.drop(c, code, 'fault: disconnect');
+    else {
+      this.forget(c);
+      c.ws.terminate();
+    }
+  }
+
   private forget(c: Conn): void {
     if (!this.conns.delete(c)) return;
+    c.delay?.close();
     for (const t of c.timers) clearTimeout(t);
   }
 
@@ -102,6 +121,9 @@ export class WsApi {
     let rateLimits = c.rateLimits;
     const usage: Usage = { weight1m: 0 };
     let charged = false;
+    let fault: RequestFault | undefined;
+    let result: Reply | undefined;
+    let error: BinanceError | undefined;
     try {
       if (typeof msg !== 'object' || msg === null || typeof msg.method !== 'string') throw ERR.mandatory('method');
       const raw = msg.params ?? {};
@@ -116,7 +138,9 @@ export class WsApi {
       const cost = costOf(WS_API_WEIGHTS, method, params);
       charged = true;
       this.server.limits.admit(c.ip, cost.weight, usage);
-      this.reply(c, id, rateLimits, usage, this.call(c, method, params, usage, cost));
+      fault = this.server.faults.onRequest({ via: 'ws-api', method, path: '', params, apiKey: params.get('apiKey'), ip: c.ip });
+      // A fault's error replaces the reply; the request is carried out first only when the fault says it was applied.
+      if (fault === undefined || (fault.error === undefined && fault.drop === undefined) || fault.applied) result = this.call(c, method, params, usage, cost);
     } catch (e) {
       // Before the weight was charged (a malformed request), it costs 1.
       if (!charged) {
@@ -126,8 +150,17 @@ export class WsApi {
           e = r;
         }
       }
-      this.reply(c, id, rateLimits, usage, undefined, e instanceof BinanceError ? e : ERR.unknown());
+      error = e instanceof BinanceError ? e : ERR.unknown();
     }
+    if (fault?.drop !== undefined) {
+      this.disconnect(c, fault.drop.closeFrame, fault.drop.closeCode);
+      return;
+    }
+    if (fault?.error !== undefined) {
+      result = undefined;
+      error = fault.error;
+    }
+    this.reply(c, id, rateLimits, usage, result, error, fault);
   }
 
   private call(c: Conn, method: string, params: Map<string, string>, usage: Usage, cost: { orders10s: number; orders1m: number }): Reply {
@@ -188,14 +221,17 @@ export class WsApi {
     return { apiKey: c.session?.apiKey ?? null, authorizedSince: c.session?.sinceMs ?? null, connectedSince: c.connectedSinceMs, returnRateLimits: c.rateLimits, serverTime: this.server.nowMs() };
   }
 
-  private reply(c: Conn, id: unknown, rateLimits: boolean, usage: Usage, ok?: Reply, err?: BinanceError): void {
+  private reply(c: Conn, id: unknown, rateLimits: boolean, usage: Usage, ok?: Reply, err?: BinanceError, fault?: RequestFault): void {
     if (c.ws.readyState !== WebSocket.OPEN) return;
     const out: Record<string, unknown> = { id, status: err === undefined ? ok!.status : err.httpStatus };
     if (err === undefined) out.result = ok!.body;
     else if (err instanceof RateLimitError && err.retryAtMs !== undefined) out.error = { ...err.body(), data: { serverTime: this.server.nowMs(), retryAfter: err.retryAtMs } };
-    else out.error = err.body();
+    else out.error = fault?.wsData !== undefined && err === fault.error ? { ...err.body(), data: fault.wsData } : err.body();
     if (rateLimits) out.rateLimits = this.server.limits.wsRateLimits(usage);
-    c.ws.send(JSON.stringify(out));
+    const text = JSON.stringify(out);
+    const delayMs = fault?.delayMs ?? 0;
+    if (delayMs > 0 || c.delay !== undefined) (c.delay ??= new FrameDelay((t) => c.ws.readyState === WebSocket.OPEN && c.ws.send(t))).push(text, delayMs);
+    else c.ws.send(text);
   }
 }
 

@@ -300,6 +300,23 @@ export class SimExchange implements SimVenue {
     if (this.account !== null) this.checkMargin(s, tsUs);
   }
 
+  /**
+   * Fills the rest of an open order at its own price as maker, from a counterparty the replayed
+   * market does not show. Used by the local exchange's "fill racing a cancel" fault (the order
+   * fills just before the cancel reaches it); fees, position and margin move as for any fill.
+   * Returns false when the order is not open.
+   */
+  fillRestingNow(symbol: string, clientOrderId: string, atUs: number): boolean {
+    const s = this.symbols.get(symbol);
+    const o = s?.open.get(clientOrderId);
+    if (s === undefined || o === undefined || !o.isOpen) return false;
+    const tsUs = this.advance(atUs);
+    this.fill(s, o, o.origQtyLots - o.filledLots, o.priceTicks, 'maker', tsUs);
+    if (s.needsCompact) this.compact(s);
+    if (this.account !== null) this.checkMargin(s, tsUs);
+    return true;
+  }
+
   /** Reports, funding settlements and query answers since the last call, in the order they happened. */
   drainEvents(): VenueEvent[] {
     const out = this.events;

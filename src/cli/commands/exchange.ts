@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.ts';
 import { existsSync } from 'node:fs';
-import { ExchangeServer, LocalExchange, loadAccountsFile, parseRateLimitsFlag, storeMarket, syntheticMarket, type ExchangeAccount, type LocalExchangeOptions } from '../../exchange-fake/index.ts';
+import { ExchangeServer, LocalExchange, loadAccountsFile, loadFaultPlanFile, parseRateLimitsFlag, storeMarket, syntheticMarket, type ExchangeAccount, type LocalExchangeOptions } from '../../exchange-fake/index.ts';
 import type { Instrument } from '../../model/instrument.ts';
 import { parseTimeRange } from '../../scenario/index.ts';
 import { Rng } from '../../core/random.ts';
@@ -25,6 +25,8 @@ interface ExchangeCliOptions {
   from?: string;
   accounts?: string;
   rateLimits: string;
+  faults?: string;
+  admin: boolean;
 }
 
 /** The built-in test account (loopback only; not a Binance credential). */
@@ -70,7 +72,9 @@ export function registerExchange(program: Command): void {
         'account per 10 s (300) and per minute (1200), X-MBX-USED-WEIGHT-1M and X-MBX-ORDER-COUNT-10S/1M on every reply, 429 ' +
         'with Retry-After, then 418 IP bans (2 minutes, doubling up to 3 days) for clients that keep sending; --rate-limits ' +
         'off counts without refusing, a number multiplies the limits.\n\n' +
-        'Not yet served (issue 10, next): fault injection.\n\n' +
+        'Faults on demand (docs/FAULTS.md): --faults plan.yaml injects dropped connections, depth gaps, stalls, listenKey ' +
+        'expiry, 503/-1007 with or without the order applied, 429 then 418, clock skew, -5022, latency, fills racing cancels ' +
+        'and maintenance; --admin adds the same through HTTP under /admin/faults. Each fault applied is a JSON line on stderr.\n\n' +
         'Stops on SIGINT/SIGTERM, closing every connection.',
     )
     .option('--port <n>', 'TCP port (0: a free one)', '8090')
@@ -83,8 +87,10 @@ export function registerExchange(program: Command): void {
     .option('--from <utc>', 'with --store: start the replay at this UTC time (the book is built up to it at once), e.g. 2024-08-08T23:54:00Z')
     .option('--accounts <file>', 'accounts YAML: API keys (HMAC secret or Ed25519 public key), balances, leverage')
     .option('--rate-limits <mode>', "binance (Binance's limits), off (count and report, never refuse) or a multiplier of Binance's limits, e.g. 10", 'binance')
+    .option('--faults <file>', 'fault plan YAML (docs/FAULTS.md): faults injected at times or on the Nth matching request')
+    .option('--admin', 'serve the fault admin API under /admin/faults (POST a fault, GET the log, DELETE to clear)', false)
     .option('--json', 'print one JSON line {rest, ws, wsApi, accounts} on stdout, then nothing else', false)
-    .addHelpText('after', '\nExamples:\n  maker exchange\n  maker exchange --port 0 --json\n  maker exchange --symbols BTCUSDT,ETHUSDT --speed 10\n  maker exchange --store data/store --symbols BTCUSDT --from 2024-08-08T23:54:00Z --speed 10\n  maker exchange --accounts scenarios/exchange-accounts.yaml')
+    .addHelpText('after', '\nExamples:\n  maker exchange\n  maker exchange --port 0 --json\n  maker exchange --symbols BTCUSDT,ETHUSDT --speed 10\n  maker exchange --store data/store --symbols BTCUSDT --from 2024-08-08T23:54:00Z --speed 10\n  maker exchange --accounts scenarios/exchange-accounts.yaml\n  maker exchange --faults examples/faults.yaml --admin')
     .action(async (opts: ExchangeCliOptions) => {
       // The accounts file first: its mistakes are reported before any data is read.
       const accountsFile = opts.accounts === undefined ? undefined : loadAccountsFile(opts.accounts);
@@ -116,6 +122,8 @@ export function registerExchange(program: Command): void {
       }
       accountsFile?.checkAgainst(instruments);
       const accounts = accountsFile?.accounts ?? [DEFAULT_ACCOUNT];
+      const known = { symbols: instruments.map((i) => i.symbol), accounts: accounts.flatMap((a) => [a.name, a.apiKey]) };
+      const faults = opts.faults === undefined ? [] : loadFaultPlanFile(opts.faults, known);
       const ex = new LocalExchange({
         instruments,
         source,
@@ -125,7 +133,9 @@ export function registerExchange(program: Command): void {
         // Funding at the data's funding times (mark prices), mapped onto server time by the local exchange.
         execution: { rng: new Rng(`exchange/${opts.seed}`), queueModel: { model: 'prob-power', variant: 2, power: 3 }, fees: { default: { makerRate: '0.0002', takerRate: '0.0005' } }, funding: { mode: 'data' } },
       });
-      const server = new ExchangeServer(ex, accounts, { rateLimits });
+      const server = new ExchangeServer(ex, accounts, { rateLimits, faults, admin: opts.admin });
+      // Each fault applied, as one JSON line on stderr (the log users and tests assert on).
+      server.faults.onLog((e) => process.stderr.write(`${JSON.stringify(e)}\n`));
       const bound = await server.listen({ port, host: opts.host });
       await ex.start();
       if (ex.sourceError !== undefined) {
