@@ -18,6 +18,8 @@ import { createQueueModel, type QueueModel } from './queue.ts';
 import type { FeeRates, SimExchangeCounters, SimExchangeOptions, SimOrderView, StpMode } from './types.ts';
 
 const EPS = 1e-9;
+/** What `drainEvents` returns when nothing happened (frozen: a caller cannot add to it). */
+const NO_EVENTS = Object.freeze([]) as unknown as VenueEvent[];
 
 /** An event's match time: `T` (`tsTransactUs`, never after `E`), or its exchange time `E` where it has none (mark prices, flat diffs). */
 function matchTimeUs(e: MarketEvent | FlatDepthDiff): number {
@@ -302,6 +304,7 @@ export class SimExchange implements SimVenue {
 
   /** Reports, funding settlements and query answers since the last call, in the order they happened. */
   drainEvents(): VenueEvent[] {
+    if (this.events.length === 0) return NO_EVENTS; // most market events cause none: no array each
     const out = this.events;
     this.events = [];
     return out;
