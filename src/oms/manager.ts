@@ -505,7 +505,7 @@ export class OrderManager {
     if (from === 'pending-new' && (to === 'open' || to === 'partially-filled')) this.bus.emit('order.acked', payload);
     else if (to === 'canceled') this.bus.emit('order.canceled', payload);
     else if (to === 'expired') this.bus.emit('order.expired', payload);
-    else if (to === 'rejected') this.bus.emit('order.rejected', { ...payload, errorCode, message });
+    else if (to === 'rejected') this.bus.emit('order.rejected', { order: payload.order, tsUs: payload.tsUs, errorCode, message });
   }
 
   private anomaly(clientOrderId: string, kind: OmsAnomaly['kind'], state: OmsAnomaly['state'], event: ExchangeEvent | LocalEvent | null, message: string): void {

@@ -173,6 +173,8 @@ export class SignalEngine {
   private nextRefitUs = NaN;
   /** Last valid mid and L1, carried across invalid books and empty intervals for grid sampling. */
   private carriedMid = NaN;
+  /** The trade-flow readings of `state` are behind the flow (refreshed when the snapshot is read). */
+  private flowStale = false;
 
   constructor(config: SignalEngineConfig) {
     const { eventTime, depthImbalance, ...rest } = config;
@@ -198,11 +200,13 @@ export class SignalEngine {
 
   /** The live snapshot (mutated by every event). */
   get signal(): Readonly<Signal> {
+    if (this.flowStale) this.refreshTradeFlow();
     return this.state;
   }
 
   /** A deep copy of the snapshot, safe to keep. */
   snapshot(): Signal {
+    if (this.flowStale) this.refreshTradeFlow();
     return { ...this.state, ready: { ...this.state.ready } };
   }
 
@@ -307,7 +311,9 @@ export class SignalEngine {
     this.flow.advance(ts);
     this.lastTsUs = ts;
     this.state.tsUs = ts;
-    if (refreshFlow) this.refreshTradeFlow();
+    // The trade-flow readings are a function of the flow's state alone: written when the snapshot
+    // is read (`signal`, `snapshot`), not at every book event (an exp per event saved).
+    if (refreshFlow) this.flowStale = true;
     this.refreshOfi();
     if (refreshDeviations) this.refreshDeviations(ts);
     return ts;
@@ -355,6 +361,7 @@ export class SignalEngine {
   }
 
   private refreshTradeFlow(): void {
+    this.flowStale = false;
     const s = this.state;
     s.tradeImbalance = this.flow.imbalance;
     s.ready.tradeImbalance = this.flow.imbalanceReady;

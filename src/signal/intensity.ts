@@ -93,6 +93,8 @@ export class FillIntensity {
   k = NaN;
   r2 = NaN;
   ready = false;
+  /** The counts or the window changed since the last refit (a refit of the same inputs gives the same fit). */
+  private changed = true;
 
   constructor(sampleIntervalUs: number, windowS: number, warmupS: number, maxDepthTicks: number, minPoints: number) {
     this.intervalS = sampleIntervalUs / 1e6;
@@ -124,6 +126,7 @@ export class FillIntensity {
     if (count <= 0 || Number.isNaN(this.previousMid)) return;
     if (count >= this.ring.length) {
       // The whole window is now quiet: start it over in O(window) instead of O(count).
+      this.changed = true;
       this.ring.fill(0);
       this.counts.fill(0);
       this.ringHead = 0;
@@ -138,8 +141,14 @@ export class FillIntensity {
     return this.ringSize;
   }
 
-  /** Refits A, k, R² from the current counts (O(depths)); call after samples, not per event. */
+  /**
+   * Refits A, k, R² from the current counts (O(depths)); call after samples, not per event. A
+   * window whose counts and length have not changed since the last refit keeps that fit (the fit is
+   * a function of them alone): most intervals push as many depths as expire (none).
+   */
   refit(): void {
+    if (!this.changed) return;
+    this.changed = false;
     const windowS = this.ringSize * this.intervalS;
     const fit = this.ringSize >= this.warmupIntervals ? fitIntensity(this.counts, windowS, this.minPoints) : null;
     if (fit === null) {
@@ -159,9 +168,11 @@ export class FillIntensity {
     const capacity = this.ring.length;
     if (this.ringSize === capacity) {
       const old = this.ring[this.ringHead];
+      if (old !== exceeded) this.changed = true;
       for (let i = 0; i < old; i++) this.counts[i]--;
     } else {
       this.ringSize++;
+      this.changed = true;
     }
     this.ring[this.ringHead] = exceeded;
     for (let i = 0; i < exceeded; i++) this.counts[i]++;

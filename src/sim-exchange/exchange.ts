@@ -18,6 +18,8 @@ import { createQueueModel, type QueueModel } from './queue.ts';
 import type { FeeRates, SimExchangeCounters, SimExchangeOptions, SimOrderView, StpMode } from './types.ts';
 
 const EPS = 1e-9;
+/** What `drainEvents` returns when nothing happened (frozen: a caller cannot add to it). */
+const NO_EVENTS = Object.freeze([]) as unknown as VenueEvent[];
 
 /** An event's match time: `T` (`tsTransactUs`, never after `E`), or its exchange time `E` where it has none (mark prices, flat diffs). */
 function matchTimeUs(e: MarketEvent | FlatDepthDiff): number {
@@ -27,6 +29,14 @@ function matchTimeUs(e: MarketEvent | FlatDepthDiff): number {
 
 const byPriceDesc = (a: SimOrder, b: SimOrder): number => b.priceTicks - a.priceTicks;
 const byPriceAsc = (a: SimOrder, b: SimOrder): number => a.priceTicks - b.priceTicks;
+
+/**
+ * The fields of a refused modify of a known order (built only when refused; a plain literal: an
+ * object spread followed by more keys costs microseconds in V8, and modifies are most commands).
+ */
+function modifyFields(cmd: Extract<VenueCommand, { kind: 'modify' }>, o: SimOrder): Parameters<typeof requestReject>[1] {
+  return { symbol: cmd.symbol, clientOrderId: cmd.clientOrderId, side: cmd.side, priceTicks: cmd.priceTicks, qtyLots: cmd.qtyLots, reduceOnly: o.reduceOnly, orderId: o.orderId, cumFilledLots: o.filledLots, status: o.status };
+}
 
 /** A level's market quantity less what our own taker fills took from it. */
 function availableLots(depleted: Map<number, number>, priceTicks: number, lots: number): number {
@@ -319,6 +329,7 @@ export class SimExchange implements SimVenue {
 
   /** Reports, funding settlements and query answers since the last call, in the order they happened. */
   drainEvents(): VenueEvent[] {
+    if (this.events.length === 0) return NO_EVENTS; // most market events cause none: no array each
     const out = this.events;
     this.events = [];
     return out;
@@ -559,14 +570,14 @@ export class SimExchange implements SimVenue {
   private modify(cmd: Extract<VenueCommand, { kind: 'modify' }>, tsUs: number): void {
     const s = this.symbols.get(cmd.symbol);
     const o = s?.open.get(cmd.clientOrderId);
-    const fields = { symbol: cmd.symbol, clientOrderId: cmd.clientOrderId, side: cmd.side, priceTicks: cmd.priceTicks, qtyLots: cmd.qtyLots, reduceOnly: false };
-    if (s === undefined || o === undefined) return this.rejectModify(fields, REJECT.unknownOrder, tsUs);
-    const known = { ...fields, orderId: o.orderId, cumFilledLots: o.filledLots, status: o.status, reduceOnly: o.reduceOnly };
-    if (o.type !== 'LIMIT') return this.rejectModify(known, REJECT.modifyNotLimit, tsUs);
-    if (cmd.priceTicks === o.priceTicks && cmd.qtyLots === o.origQtyLots) return this.rejectModify(known, REJECT.sameOrder, tsUs);
+    if (s === undefined || o === undefined) {
+      return this.rejectModify({ symbol: cmd.symbol, clientOrderId: cmd.clientOrderId, side: cmd.side, priceTicks: cmd.priceTicks, qtyLots: cmd.qtyLots, reduceOnly: false }, REJECT.unknownOrder, tsUs);
+    }
+    if (o.type !== 'LIMIT') return this.rejectModify(modifyFields(cmd, o), REJECT.modifyNotLimit, tsUs);
+    if (cmd.priceTicks === o.priceTicks && cmd.qtyLots === o.origQtyLots) return this.rejectModify(modifyFields(cmd, o), REJECT.sameOrder, tsUs);
     s.market.oppositeBestTicks = o.isBuy ? s.book.bestAskTicks() : s.book.bestBidTicks();
     const bad = s.filters.check('LIMIT', o.side, cmd.priceTicks, cmd.qtyLots, o.reduceOnly, s.market);
-    if (bad !== null) return this.rejectModify(known, bad, tsUs);
+    if (bad !== null) return this.rejectModify(modifyFields(cmd, o), bad, tsUs);
     const crosses = this.crosses(s, o.isBuy, cmd.priceTicks) || this.crossesOwn(s, o.isBuy, cmd.priceTicks, o);
     // Binance cancels (not rejects) a modify that leaves nothing to fill or makes a post-only take.
     if (cmd.qtyLots <= o.filledLots || (o.timeInForce === 'GTX' && crosses)) {
@@ -842,7 +853,8 @@ export class SimExchange implements SimVenue {
 
   private rejectSubmit(req: OrderRequest, why: Reject, tsUs: number): void {
     this.counters.rejects++;
-    this.report(requestReject('REJECTED', { ...req, priceTicks: req.type === 'MARKET' ? 0 : req.priceTicks }, why.code, why.message, tsUs));
+    const fields = { symbol: req.symbol, clientOrderId: req.clientOrderId, side: req.side, priceTicks: req.type === 'MARKET' ? 0 : req.priceTicks, qtyLots: req.qtyLots, reduceOnly: req.reduceOnly };
+    this.report(requestReject('REJECTED', fields, why.code, why.message, tsUs));
   }
 
   private rejectModify(fields: Parameters<typeof requestReject>[1], why: Reject, tsUs: number): void {

@@ -98,6 +98,7 @@ export function asEventBatch(b: MarketEvent[] | EventBatch): EventBatch {
 }
 
 const DEPTH = TABLES.indexOf('depth');
+const BOOK_TICKER = TABLES.indexOf('book_ticker');
 const TABLE_TYPE: readonly MarketEventType[] = TABLES.map((t) => ({ depth: 'depth', book_ticker: 'bookTicker', trades: 'trade', agg_trades: 'aggTrade', mark_price: 'markPrice' })[t] as MarketEventType);
 
 type Cols = Record<string, Float64Array> & Record<string, Uint8Array> & Record<string, string[]>;
@@ -127,6 +128,15 @@ export class ColumnarBatch implements EventBatch {
   private readonly tsRx: Float64Array[];
   private readonly tsTx: Float64Array[];
   private readonly isSnapshot: Uint8Array;
+  // The bookTicker columns, looked up once per batch (`bookTickerAt` runs for most events).
+  private readonly btEx: Float64Array;
+  private readonly btRx: Float64Array;
+  private readonly btTx: Float64Array;
+  private readonly btId: Float64Array;
+  private readonly btBid: Float64Array;
+  private readonly btBidLots: Float64Array;
+  private readonly btAsk: Float64Array;
+  private readonly btAskLots: Float64Array;
   constructor(readonly batch: ReplayBatch) {
     this.length = batch.length;
     this.tableOf = batch.table;
@@ -137,6 +147,15 @@ export class ColumnarBatch implements EventBatch {
     // mark_price has no match time: its exchange time stands in.
     this.tsTx = this.blocks.map((b, t) => (b.columns.ts_transact_us as Float64Array | undefined) ?? this.tsEx[t]);
     this.isSnapshot = (this.blocks[DEPTH].columns.is_snapshot as Uint8Array | undefined) ?? EMPTY_U8;
+    const bt = this.blocks[BOOK_TICKER].columns as Record<string, Float64Array | undefined>;
+    this.btEx = this.tsEx[BOOK_TICKER];
+    this.btRx = this.tsRx[BOOK_TICKER];
+    this.btTx = this.tsTx[BOOK_TICKER];
+    this.btId = bt.update_id ?? EMPTY_F64;
+    this.btBid = bt.bid_price_ticks ?? EMPTY_F64;
+    this.btBidLots = bt.bid_qty_lots ?? EMPTY_F64;
+    this.btAsk = bt.ask_price_ticks ?? EMPTY_F64;
+    this.btAskLots = bt.ask_qty_lots ?? EMPTY_F64;
   }
   typeAt(k: number): MarketEventType {
     const t = this.tableOf[k];
@@ -235,16 +254,15 @@ export class ColumnarBatch implements EventBatch {
   }
   bookTickerAt(k: number, out: WritableBookTicker): void {
     const i = this.rowOf[k];
-    const c = this.blocks[this.tableOf[k]].columns as Record<string, Float64Array>;
     out.symbol = this.batch.symbol;
-    out.tsExchangeUs = c.ts_exchange_us[i];
-    out.tsReceiveUs = c.ts_receive_us[i];
-    out.tsTransactUs = this.tsMatchUsAt(k);
-    out.updateId = c.update_id[i];
-    out.bidTicks = c.bid_price_ticks[i];
-    out.bidLots = c.bid_qty_lots[i];
-    out.askTicks = c.ask_price_ticks[i];
-    out.askLots = c.ask_qty_lots[i];
+    out.tsExchangeUs = this.btEx[i];
+    out.tsReceiveUs = this.btRx[i];
+    out.tsTransactUs = this.btTx[i];
+    out.updateId = this.btId[i];
+    out.bidTicks = this.btBid[i];
+    out.bidLots = this.btBidLots[i];
+    out.askTicks = this.btAsk[i];
+    out.askLots = this.btAskLots[i];
   }
 }
 

@@ -225,4 +225,65 @@ describe('MarketBook fused book', () => {
     expect(levels(b)).toEqual(levels(a));
     expect(b.book.lastUpdateId()).toBe(a.book.lastUpdateId());
   });
+  it('a run of bookTickers at the same best prices (quantities only) gives the book the state table defines, and the next diff restores the depth book exactly', () => {
+    // Reference: the depth book as the diffs make it, with the newest bookTicker laid over it by
+    // the definition (trim crossing levels, set the two best levels) whenever it is newer.
+    const rng = (() => { let x = 12345; return () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648); })();
+    const m = new MarketBook(SYM, 'auto');
+    const depthBids = new Map<number, number>([[99, 1], [98, 2]]);
+    const depthAsks = new Map<number, number>([[101, 3], [102, 4]]);
+    m.applySnapshot(snapshot(10));
+    m.applyDiff(diff(11, 12, 10)); // in sync from here: every later diff chains on the last
+    let u = 12;
+    let t: BookTicker | null = null;
+    const expected = (): [number, number][][] => {
+      const bids = new Map(depthBids);
+      const asks = new Map(depthAsks);
+      if (t !== null && t.updateId > u) {
+        for (const p of [...bids.keys()]) if (p > t.bidTicks) bids.delete(p);
+        for (const p of [...asks.keys()]) if (p < t.askTicks) asks.delete(p);
+        bids.set(t.bidTicks, t.bidLots);
+        asks.set(t.askTicks, t.askLots);
+      }
+      const side = (x: Map<number, number>, desc: boolean) => [...x].filter(([, q]) => q > 0).sort((a, b) => (desc ? b[0] - a[0] : a[0] - b[0]));
+      return [side(bids, true), side(asks, false)];
+    };
+    const actual = () => [m.book.topLevels('bid', 100).map((l) => [l.priceTicks, l.qtyLots]), m.book.topLevels('ask', 100).map((l) => [l.priceTicks, l.qtyLots])];
+    let id = 12;
+    for (let step = 0; step < 3000; step++) {
+      const r = rng();
+      if (r < 0.15) {
+        // A diff: a few levels around the top, some of them deletions; it reaches some ids.
+        const bid: [number, number][] = [];
+        const ask: [number, number][] = [];
+        for (let k = 0; k < 3; k++) {
+          const p = 95 + Math.floor(rng() * 5);
+          bid.push([p, rng() < 0.3 ? 0 : 1 + Math.floor(rng() * 4)]);
+          ask.push([p + 6, rng() < 0.3 ? 0 : 1 + Math.floor(rng() * 4)]);
+        }
+        const to = rng() < 0.5 ? id : id + 1;
+        m.applyDiff(diff(u + 1, Math.max(to, u + 1), u, bid, ask));
+        u = Math.max(to, u + 1);
+        id = Math.max(id, u);
+        for (const [p, q] of bid) depthBids.set(p, q);
+        for (const [p, q] of ask) depthAsks.set(p, q);
+        if (t !== null && t.updateId <= u) t = null;
+      } else {
+        // Mostly the same prices as the last bookTicker, quantities drawn from 1..3 (so some equal
+        // the depth book's): the quantities-only path; sometimes a price move.
+        const moved = t === null || rng() < 0.2;
+        const bidP = moved ? 97 + Math.floor(rng() * 7) : t!.bidTicks;
+        const askP = moved ? bidP + 1 + Math.floor(rng() * 4) : t!.askTicks;
+        id += 1;
+        t = ticker(bidP, askP, 1 + Math.floor(rng() * 3), 1 + Math.floor(rng() * 3), id);
+        m.applyTicker(t);
+      }
+      // Empty depth sides would make the overlay's validity depend on BookSync; keep both sides present.
+      if (![...depthBids.values()].some((q) => q > 0)) { depthBids.set(90, 1); m.applyDiff(diff(u + 1, u + 1, u, [[90, 1]])); u += 1; id = Math.max(id, u); if (t !== null && t.updateId <= u) t = null; }
+      if (![...depthAsks.values()].some((q) => q > 0)) { depthAsks.set(110, 1); m.applyDiff(diff(u + 1, u + 1, u, [], [[110, 1]])); u += 1; id = Math.max(id, u); if (t !== null && t.updateId <= u) t = null; }
+      expect(actual(), `step ${step}`).toEqual(expected());
+      expect(m.book.lastUpdateId()).toBe(t !== null && t.updateId > u ? t.updateId : u);
+    }
+    expect(m.fused.overlays).toBeGreaterThan(1000);
+  });
 });
