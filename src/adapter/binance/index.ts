@@ -11,3 +11,6 @@
 export { parseBinanceMessage, parseDepthSnapshot, parseStreamData, streamKind, type StreamKind } from './market.ts';
 export { parseStreamBytesFast, scanDecimalSecondsHead, scanReceiveDigits, scannedTo } from './market-fast.ts';
 export { loadExchangeInfoFile, specsFromExchangeInfo } from './exchange-info.ts';
+export { Signer, type Credentials, type KeyType } from './sign.ts';
+export { BinanceRest, retryAfterUs, UNKNOWN_OUTCOME_CODES, type RequestSpec, type RestClientOptions, type RestOutcome, type RestStats, type Throttle, type Timers } from './rest.ts';
+export { BinanceGateway, type GatewayOptions } from './gateway.ts';
