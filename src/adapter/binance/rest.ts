@@ -73,6 +73,11 @@ export interface RestClientOptions {
   readonly timeoutMs?: number;
   /** `recvWindow` sent with signed requests, ms (default 5000). */
   readonly recvWindowMs?: number;
+  /**
+   * A server-time offset already known (ms): taken as measured now, so the first signed request
+   * does not measure it first. Absent: measured before the first signed request.
+   */
+  readonly serverOffsetMs?: number;
   /** Re-measure the server-time offset when it is older than this, ms (default 10 min). */
   readonly timeSyncIntervalMs?: number;
   /** Weight we allow ourselves per minute (default 1800 of Binance's 2400). */
@@ -117,6 +122,10 @@ export class BinanceRest {
   constructor(o: RestClientOptions) {
     this.o = o;
     this.fetchFn = o.fetch ?? fetch;
+    if (o.serverOffsetMs !== undefined) {
+      this.offsetMs = o.serverOffsetMs;
+      this.lastSyncUs = o.clock.nowUs();
+    }
   }
 
   /** Server time minus our clock, ms (0 until measured). */
