@@ -60,7 +60,7 @@ export class BinanceGateway implements Venue {
     this.sent[cmd.kind]++;
     const p = this.run(cmd, tsUs).catch((e: unknown) => {
       // A bug in the mapping (never a network error: those are outcomes): the outcome is unknown.
-      if (cmd.kind !== 'query') this.push({ kind: 'requestUnknown', symbol: symbolOf(cmd), clientOrderId: clientIdOf(cmd), request: cmd.kind, cause: `internal: ${(e as Error).message}` });
+      if (cmd.kind !== 'query') this.enqueue({ kind: 'requestUnknown', symbol: symbolOf(cmd), clientOrderId: clientIdOf(cmd), request: cmd.kind, cause: `internal: ${(e as Error).message}` });
     });
     this.pending.add(p);
     void p.finally(() => this.pending.delete(p));
@@ -77,7 +77,8 @@ export class BinanceGateway implements Venue {
     while (this.pending.size > 0) await Promise.all([...this.pending]);
   }
 
-  private push(e: VenueEvent): void {
+  /** Queues an event for the driver (the user stream delivers through here too). */
+  enqueue(e: VenueEvent): void {
     this.queue.push(e);
     this.o.onEvents?.();
   }
@@ -160,7 +161,7 @@ export class BinanceGateway implements Venue {
       };
     } else if (r.kind === 'rejected' && r.code === -2013) result = { clientOrderId: cmd.clientOrderId, found: false };
     else return; // no answer: the OMS asks again
-    this.push({ kind: 'queryAnswer', symbol: cmd.symbol, result });
+    this.enqueue({ kind: 'queryAnswer', symbol: cmd.symbol, result });
   }
 
   /** Maps an outcome to events: `accepted` builds the report from the reply. */
@@ -168,16 +169,16 @@ export class BinanceGateway implements Venue {
     const execType = request === 'submit' ? 'REJECTED' : request === 'cancel' ? 'CANCEL_REJECTED' : 'MODIFY_REJECTED';
     switch (r.kind) {
       case 'ok':
-        this.push({ kind: 'report', report: accepted(r.body as RestOrder) });
+        this.enqueue({ kind: 'report', report: accepted(r.body as RestOrder) });
         return;
       case 'rejected':
-        this.push({ kind: 'report', report: report({ ...base, orderId: -1, execType, status: request === 'submit' ? 'REJECTED' : 'NEW', cumFilledLots: 0, errorCode: r.code, errorMessage: r.msg, tsExchangeUs: tsUs }) });
+        this.enqueue({ kind: 'report', report: report({ ...base, orderId: -1, execType, status: request === 'submit' ? 'REJECTED' : 'NEW', cumFilledLots: 0, errorCode: r.code, errorMessage: r.msg, tsExchangeUs: tsUs }) });
         return;
       case 'throttled':
-        this.push({ kind: 'report', report: report({ ...base, orderId: -1, execType, status: request === 'submit' ? 'REJECTED' : 'NEW', cumFilledLots: 0, errorCode: r.code, errorMessage: `not sent: ${r.cause}`, tsExchangeUs: tsUs }) });
+        this.enqueue({ kind: 'report', report: report({ ...base, orderId: -1, execType, status: request === 'submit' ? 'REJECTED' : 'NEW', cumFilledLots: 0, errorCode: r.code, errorMessage: `not sent: ${r.cause}`, tsExchangeUs: tsUs }) });
         return;
       case 'unknown':
-        this.push({ kind: 'requestUnknown', symbol: base.symbol, clientOrderId: base.clientOrderId, request, cause: r.cause });
+        this.enqueue({ kind: 'requestUnknown', symbol: base.symbol, clientOrderId: base.clientOrderId, request, cause: r.cause });
         return;
     }
   }

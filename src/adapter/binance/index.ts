@@ -14,3 +14,5 @@ export { loadExchangeInfoFile, specsFromExchangeInfo } from './exchange-info.ts'
 export { Signer, type Credentials, type KeyType } from './sign.ts';
 export { BinanceRest, retryAfterUs, UNKNOWN_OUTCOME_CODES, type RequestSpec, type RestClientOptions, type RestOutcome, type RestStats, type Throttle, type Timers } from './rest.ts';
 export { BinanceGateway, type GatewayOptions } from './gateway.ts';
+export { UserStream, type UserStreamOptions, type UserStreamState, type UserStreamStats } from './user-stream.ts';
+export { accountSyncOf, parseBalances, parseOpenOrders, parseOrderTradeUpdate, parsePositions } from './user-data.ts';
