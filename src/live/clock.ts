@@ -14,12 +14,12 @@ export class WallClock implements Clock {
 
 /** Node's timers, unref'ed: a pending timeout never keeps the process alive by itself. */
 export const wallTimers: Timers = {
-  setTimeout(f: () => void, ms: number): unknown {
+  after(ms: number, f: () => void): unknown {
     const t = setTimeout(f, ms);
     t.unref();
     return t;
   },
-  clearTimeout(handle: unknown): void {
+  cancel(handle: unknown): void {
     clearTimeout(handle as NodeJS.Timeout);
   },
 };

@@ -26,8 +26,9 @@ import type { Signer } from './sign.ts';
 
 /** Timers, injected (the wall clock's in live/, a simulated one in tests). */
 export interface Timers {
-  setTimeout(f: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
+  /** Runs `f` once after `ms`; returns a handle for `cancel`. */
+  after(ms: number, f: () => void): unknown;
+  cancel(handle: unknown): void;
 }
 
 /** Binance codes after which a request's outcome is unknown (it may have been applied). */
@@ -236,10 +237,10 @@ export class BinanceRest {
     const controller = new AbortController();
     let timedOut = false;
     const timeoutMs = this.o.timeoutMs ?? 5000;
-    const timer = this.o.timers.setTimeout(() => {
+    const timer = this.o.timers.after(timeoutMs, () => {
       timedOut = true;
       controller.abort();
-    }, timeoutMs);
+    });
     this.inFlight.add(controller);
     try {
       if (spec.signed === true) {
@@ -259,7 +260,7 @@ export class BinanceRest {
       if (this.closed) return { kind: 'unknown', cause: `${what}: client closed with the request in flight` };
       return { kind: 'unknown', cause: `${what}: ${networkCause(e)}` };
     } finally {
-      this.o.timers.clearTimeout(timer);
+      this.o.timers.cancel(timer);
       this.inFlight.delete(controller);
     }
   }

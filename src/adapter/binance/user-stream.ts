@@ -116,15 +116,15 @@ export class UserStream {
 
   private later(f: () => void, ms: number): void {
     const gen = this.generation;
-    const h = this.o.timers.setTimeout(() => {
+    const h = this.o.timers.after(ms, () => {
       this.timers = this.timers.filter((t) => t !== h);
       if (gen === this.generation) f();
-    }, ms);
+    });
     this.timers.push(h);
   }
 
   private clearTimers(): void {
-    for (const t of this.timers) this.o.timers.clearTimeout(t);
+    for (const t of this.timers) this.o.timers.cancel(t);
     this.timers = [];
   }
 
