@@ -8,7 +8,7 @@ import { UserStream, type UserStreamOptions } from '../../../src/adapter/binance
 import { normalizeDecimal } from '../../../src/model/decimal.ts';
 import { WallClock, wallTimers } from '../../../src/live/index.ts';
 import type { ExecutionReport, VenueEvent } from '../../../src/model/venue.ts';
-import { bookTicks, gatewayFor, instrument, leaks, restFor, startLocal } from './helpers.ts';
+import { bookTicks, gatewayFor, HMAC_CREDS, instrument, leaks, restFor, startLocal } from './helpers.ts';
 
 const outputs: string[] = [];
 
@@ -119,6 +119,26 @@ describe('user data stream', () => {
 });
 
 describe('listenKey lifetime', () => {
+  it('a keepalive refused with -1125 (the key is gone) rotates the key: down, up, accountSync', async () => {
+    const local = await startLocal();
+    const s = setup(local, { keepaliveMs: 300 });
+    try {
+      s.stream.start();
+      await until('accountSync', () => s.drain().find((e) => e.kind === 'accountSync'));
+      const first = s.stream.listenKey;
+      await until('a keepalive', () => s.stream.stats.keepalives >= 1 || undefined);
+      local.server.listenKeys.delete(HMAC_CREDS.apiKey);
+      await until('the rotation', () => s.drain().filter((e) => e.kind === 'accountSync').length >= 2 || undefined);
+      expect(s.events.find((e) => e.kind === 'streamState' && !e.up)).toMatchObject({ reason: expect.stringMatching(/^keepalive failed: -1125 /) });
+      expect(s.stream.listenKey).not.toBe(first);
+      expect(s.stream.stats.rotations).toBe(1);
+    } finally {
+      s.stream.stop();
+      await local.close();
+    }
+  });
+
+
   let h: Awaited<ReturnType<typeof startLocal>>;
   beforeAll(async () => {
     h = await startLocal({ listenKeyValidityUs: 1_500_000 });
