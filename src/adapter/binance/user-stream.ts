@@ -76,7 +76,8 @@ export class UserStream {
   private attempts = 0;
   private backoff: number;
   private timers: unknown[] = [];
-  private syncing = false;
+  /** The socket generation whose snapshot is being read (-1: none). */
+  private syncingGen = -1;
 
   constructor(o: UserStreamOptions) {
     this.o = o;
@@ -138,6 +139,7 @@ export class UserStream {
     this.key = key;
     const ws = new WebSocket(`${this.o.wsBase}/private/ws?listenKey=${encodeURIComponent(key)}`, { handshakeTimeout: this.o.connectTimeoutMs ?? 10_000 });
     this.ws = ws;
+    const liveness = { awaitingPong: false };
     let opened = false;
     ws.on('open', () => {
       if (gen !== this.generation) return;
@@ -148,14 +150,14 @@ export class UserStream {
       this.stats.connects++;
       this.o.emit({ kind: 'streamState', stream: 'user', up: true, tsUs: this.now(), reason: 'connected' });
       this.scheduleKeepalive(gen);
-      this.schedulePing(gen, ws);
+      this.schedulePing(gen, ws, liveness);
       void this.sync(gen);
     });
     ws.on('message', (data) => {
       if (gen === this.generation) this.onMessage(data.toString());
     });
     ws.on('pong', () => {
-      (ws as unknown as { awaitingPong?: boolean }).awaitingPong = false;
+      liveness.awaitingPong = false;
     });
     // 'error' is always followed by 'close'; the close decides.
     ws.on('error', (e) => {
@@ -213,26 +215,26 @@ export class UserStream {
     }, this.o.keepaliveMs ?? 1_800_000);
   }
 
-  private schedulePing(gen: number, ws: WebSocket): void {
+  private schedulePing(gen: number, ws: WebSocket, liveness: { awaitingPong: boolean }): void {
     this.later(() => {
-      const w = ws as unknown as { awaitingPong?: boolean };
-      w.awaitingPong = true;
+      liveness.awaitingPong = true;
       try {
         ws.ping();
       } catch {
         // closed meanwhile: the close handler takes over
       }
       this.later(() => {
-        if (w.awaitingPong === true && gen === this.generation) this.gap('no pong', false);
+        if (liveness.awaitingPong && gen === this.generation) this.gap('no pong', false);
       }, this.o.pongTimeoutMs ?? 10_000);
-      this.schedulePing(gen, ws);
+      this.schedulePing(gen, ws, liveness);
     }, this.o.pingIntervalMs ?? 60_000);
   }
 
   /** The account snapshot after a (re)connect; retried on the backoff while this socket lives. */
   private async sync(gen: number): Promise<void> {
-    if (this.syncing) return;
-    this.syncing = true;
+    // One snapshot per socket at a time; a newer socket's is never held up by an older one's.
+    if (this.syncingGen === gen) return;
+    this.syncingGen = gen;
     try {
       const symbols = [...this.o.instruments.keys()].sort();
       const orders = await this.o.rest.request({ method: 'GET', path: '/fapi/v1/openOrders', signed: true, weight: 40 });
@@ -253,7 +255,7 @@ export class UserStream {
       this.stats.lastError = `account snapshot: ${(e as Error).message}`;
       if (gen === this.generation) this.later(() => void this.sync(gen), this.o.maxBackoffMs ?? 30_000);
     } finally {
-      this.syncing = false;
+      if (this.syncingGen === gen) this.syncingGen = -1;
     }
   }
 
