@@ -72,6 +72,15 @@ export class BinanceGateway implements Venue {
     return out;
   }
 
+  /**
+   * Shuts down order entry: requests in flight are aborted (their outcome is unknown: each gives a
+   * `requestUnknown`) and later commands are refused locally. Resolves once every outcome is queued.
+   */
+  async close(): Promise<void> {
+    this.o.rest.close();
+    await this.idle();
+  }
+
   /** Resolves when every request sent so far has its outcome queued. */
   async idle(): Promise<void> {
     while (this.pending.size > 0) await Promise.all([...this.pending]);

@@ -93,6 +93,19 @@ describe('a server that never answers', () => {
     // A query that times out answers nothing: the OMS asks again later.
     expect(record(await roundTrip(g, { kind: 'query', symbol: 'BTCUSDT', clientOrderId: 'to-1', orderId: -1 }))).toEqual([]);
   });
+
+  it('close() aborts what is in flight (unknown) and refuses what comes after', async () => {
+    const port = (silent.address() as AddressInfo).port;
+    const g = gatewayFor(restFor(`http://127.0.0.1:${port}`, undefined, { timeoutMs: 10_000, serverOffsetMs: 0 }));
+    g.send({ kind: 'cancel', symbol: 'BTCUSDT', clientOrderId: 'cl-1' }, Date.now() * 1000);
+    await new Promise((r) => setTimeout(r, 100));
+    const t0 = Date.now();
+    await g.close();
+    expect(Date.now() - t0).toBeLessThan(2_000);
+    expect(record(g.drainEvents())).toEqual([{ kind: 'requestUnknown', symbol: 'BTCUSDT', clientOrderId: 'cl-1', request: 'cancel', cause: 'DELETE /fapi/v1/order: client closed with the request in flight' }]);
+    const [after] = record(await roundTrip(g, { kind: 'submit', order: order('cl-2', 1000) }));
+    expect(after).toMatchObject({ kind: 'report', report: { execType: 'REJECTED', errorMessage: 'not sent: client closed' } });
+  });
 });
 
 /** A stub Binance: each request gets the next scripted reply. */
