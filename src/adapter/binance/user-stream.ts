@@ -1,0 +1,307 @@
+/**
+ * The user-data stream client (binance-usdm.md §7, binance-live.md §1): a listenKey from
+ * `POST /fapi/v1/listenKey`, a WebSocket on `<wsBase>/private/ws?listenKey=<key>`, a keepalive
+ * `PUT` every `keepaliveMs` (30 min), and a REST account snapshot after every (re)connect.
+ *
+ * Connection states, one table: `idle` → `connecting` (key, socket) → `live`; a gap (a close with
+ * or without close frame, a socket error, no pong within `pongTimeoutMs`, `listenKeyExpired`, a
+ * failed keepalive) → `reconnecting` (after a backoff) → `connecting`; `stop()` → `stopped` from any
+ * state. After `listenKeyExpired` or a failed keepalive the key is dropped and a new one is made
+ * (POST returns a new key once the old one has expired); after a plain disconnect the same key is
+ * asked for again (POST returns the live key, extended).
+ *
+ * Events, in the order they happen: `streamState` down at a gap; `streamState` up when a socket
+ * opens, then `accountSync` once the snapshot (open orders, positions, balances) is read, so the
+ * core reconciles before quoting again; `report` for each ORDER_TRADE_UPDATE. ACCOUNT_UPDATE has
+ * no event in the venue seam yet (balances and positions come with every `accountSync`; funding
+ * settlements need the income endpoint): it is counted.
+ *
+ * Bounds: reconnect backoff from `backoffMs` doubling to `maxBackoffMs`, reset by a socket that
+ * opened; at most `maxAttempts` consecutive failed connects, then the stream stays down (reason
+ * says so) until `start()` is called again. A failed snapshot is retried on the same backoff while
+ * the socket is up. Timers are injected (no ambient time in the adapter).
+ */
+import WebSocket from 'ws';
+import type { Clock } from '../../core/clock.ts';
+import type { Instrument } from '../../model/instrument.ts';
+import type { VenueEvent } from '../../model/venue.ts';
+import type { BinanceRest, RestOutcome, Timers } from './rest.ts';
+import { accountSyncOf, parseBalances, parseOpenOrders, parseOrderTradeUpdate, parsePositions } from './user-data.ts';
+
+export type UserStreamState = 'idle' | 'connecting' | 'live' | 'reconnecting' | 'stopped';
+
+export interface UserStreamOptions {
+  readonly rest: BinanceRest;
+  /** `ws://127.0.0.1:8090` or `wss://fstream.binance.com` (the `/private/ws` route is appended). */
+  readonly wsBase: string;
+  readonly instruments: ReadonlyMap<string, Instrument>;
+  readonly clock: Clock;
+  readonly timers: Timers;
+  readonly emit: (e: VenueEvent) => void;
+  /** Keepalive PUT interval, ms (default 30 min). */
+  readonly keepaliveMs?: number;
+  /** Client ping interval and pong deadline, ms (default 60 s, 10 s): a TCP drop without close frame is found by them. */
+  readonly pingIntervalMs?: number;
+  readonly pongTimeoutMs?: number;
+  /** Reconnect backoff, ms (default 500 → 30 s). */
+  readonly backoffMs?: number;
+  readonly maxBackoffMs?: number;
+  /** Consecutive failed connects before giving up (default 100). */
+  readonly maxAttempts?: number;
+  /** Socket open deadline, ms (default 10 s). */
+  readonly connectTimeoutMs?: number;
+}
+
+export interface UserStreamStats {
+  connects: number;
+  gaps: number;
+  rotations: number;
+  keepalives: number;
+  syncs: number;
+  reports: number;
+  accountUpdates: number;
+  /** Payloads that could not be read exactly (skipped, counted). */
+  parseErrors: number;
+  lastError: string;
+}
+
+export class UserStream {
+  readonly stats: UserStreamStats = { connects: 0, gaps: 0, rotations: 0, keepalives: 0, syncs: 0, reports: 0, accountUpdates: 0, parseErrors: 0, lastError: '' };
+  private readonly o: UserStreamOptions;
+  private state: UserStreamState = 'idle';
+  private key: string | undefined;
+  private ws: WebSocket | undefined;
+  /** Bumped at every new socket and at stop: callbacks of an older one are ignored. */
+  private generation = 0;
+  private attempts = 0;
+  private backoff: number;
+  private timers: unknown[] = [];
+  /** The socket generation whose snapshot is being read (-1: none). */
+  private syncingGen = -1;
+
+  constructor(o: UserStreamOptions) {
+    this.o = o;
+    this.backoff = o.backoffMs ?? 500;
+  }
+
+  get connectionState(): UserStreamState {
+    return this.state;
+  }
+
+  /** The listen key in use (tests compare it across rotations; never logged). */
+  get listenKey(): string | undefined {
+    return this.key;
+  }
+
+  start(): void {
+    if (this.state === 'connecting' || this.state === 'live') return;
+    this.state = 'connecting';
+    this.attempts = 0;
+    this.backoff = this.o.backoffMs ?? 500;
+    void this.connect();
+  }
+
+  /** Closes the socket and clears every timer; keeps the key (another session may use it: no DELETE). */
+  stop(): void {
+    this.state = 'stopped';
+    this.generation++;
+    this.clearTimers();
+    const ws = this.ws;
+    this.ws = undefined;
+    if (ws !== undefined) ws.terminate();
+  }
+
+  private now(): number {
+    return this.o.clock.nowUs();
+  }
+
+  private later(f: () => void, ms: number): void {
+    const gen = this.generation;
+    const h = this.o.timers.after(ms, () => {
+      this.timers = this.timers.filter((t) => t !== h);
+      if (gen === this.generation) f();
+    });
+    this.timers.push(h);
+  }
+
+  private clearTimers(): void {
+    for (const t of this.timers) this.o.timers.cancel(t);
+    this.timers = [];
+  }
+
+  private async connect(): Promise<void> {
+    const gen = ++this.generation;
+    this.clearTimers();
+    const r = await this.o.rest.request({ method: 'POST', path: '/fapi/v1/listenKey', apiKey: true, weight: 1 });
+    if (gen !== this.generation) return;
+    const key = r.kind === 'ok' ? (r.body as { listenKey?: unknown }).listenKey : undefined;
+    if (typeof key !== 'string' || key === '') return this.retry(`listenKey: ${describe(r)}`);
+    this.key = key;
+    const ws = new WebSocket(`${this.o.wsBase}/private/ws?listenKey=${encodeURIComponent(key)}`, { handshakeTimeout: this.o.connectTimeoutMs ?? 10_000 });
+    this.ws = ws;
+    const liveness = { awaitingPong: false };
+    let opened = false;
+    ws.on('open', () => {
+      if (gen !== this.generation) return;
+      opened = true;
+      this.state = 'live';
+      this.attempts = 0;
+      this.backoff = this.o.backoffMs ?? 500;
+      this.stats.connects++;
+      this.o.emit({ kind: 'streamState', stream: 'user', up: true, tsUs: this.now(), reason: 'connected' });
+      this.scheduleKeepalive(gen);
+      this.schedulePing(gen, ws, liveness);
+      void this.sync(gen);
+    });
+    ws.on('message', (data) => {
+      if (gen === this.generation) this.onMessage(data.toString());
+    });
+    ws.on('pong', () => {
+      liveness.awaitingPong = false;
+    });
+    // 'error' is always followed by 'close'; the close decides.
+    ws.on('error', (e) => {
+      this.stats.lastError = `socket: ${(e as NodeJS.ErrnoException).code ?? e.message.replace(/listenKey=[^&\s]*/g, 'listenKey=…')}`;
+    });
+    ws.on('close', (code) => {
+      if (gen !== this.generation) return;
+      if (opened) this.gap(`closed (${code})`, false);
+      else this.retry(`connect failed: ${this.stats.lastError || `close ${code}`}`);
+    });
+  }
+
+  /** A connect that did not get as far as an open socket: back off and try again (bounded). */
+  private retry(why: string): void {
+    this.stats.lastError = why;
+    this.attempts++;
+    const max = this.o.maxAttempts ?? 100;
+    if (this.attempts >= max) {
+      this.state = 'stopped';
+      this.o.emit({ kind: 'streamState', stream: 'user', up: false, tsUs: this.now(), reason: `gave up after ${this.attempts} attempts: ${why}` });
+      return;
+    }
+    this.state = 'reconnecting';
+    const wait = this.backoff;
+    this.backoff = Math.min(this.backoff * 2, this.o.maxBackoffMs ?? 30_000);
+    this.later(() => void this.connect(), wait);
+  }
+
+  /** The stream lost events (or may have): down, drop the socket, reconnect (rotating the key when it is gone). */
+  private gap(reason: string, rotate: boolean): void {
+    if (this.state === 'stopped') return;
+    this.stats.gaps++;
+    this.generation++;
+    this.clearTimers();
+    const ws = this.ws;
+    this.ws = undefined;
+    if (ws !== undefined) ws.terminate();
+    if (rotate) {
+      this.key = undefined;
+      this.stats.rotations++;
+    }
+    this.state = 'reconnecting';
+    this.o.emit({ kind: 'streamState', stream: 'user', up: false, tsUs: this.now(), reason });
+    this.later(() => void this.connect(), 0);
+  }
+
+  private scheduleKeepalive(gen: number): void {
+    this.later(async () => {
+      const r = await this.o.rest.request({ method: 'PUT', path: '/fapi/v1/listenKey', apiKey: true, weight: 1 });
+      if (gen !== this.generation) return;
+      if (r.kind === 'ok') {
+        this.stats.keepalives++;
+        this.scheduleKeepalive(gen);
+      } else this.gap(`keepalive failed: ${describe(r)}`, true);
+    }, this.o.keepaliveMs ?? 1_800_000);
+  }
+
+  private schedulePing(gen: number, ws: WebSocket, liveness: { awaitingPong: boolean }): void {
+    this.later(() => {
+      liveness.awaitingPong = true;
+      try {
+        ws.ping();
+      } catch {
+        // closed meanwhile: the close handler takes over
+      }
+      this.later(() => {
+        if (liveness.awaitingPong && gen === this.generation) this.gap('no pong', false);
+      }, this.o.pongTimeoutMs ?? 10_000);
+      this.schedulePing(gen, ws, liveness);
+    }, this.o.pingIntervalMs ?? 60_000);
+  }
+
+  /** The account snapshot after a (re)connect; retried on the backoff while this socket lives. */
+  private async sync(gen: number): Promise<void> {
+    // One snapshot per socket at a time; a newer socket's is never held up by an older one's.
+    if (this.syncingGen === gen) return;
+    this.syncingGen = gen;
+    try {
+      const symbols = [...this.o.instruments.keys()].sort();
+      const orders = await this.o.rest.request({ method: 'GET', path: '/fapi/v1/openOrders', signed: true, weight: 40 });
+      const positions = orders.kind === 'ok' ? await this.o.rest.request({ method: 'GET', path: '/fapi/v3/positionRisk', signed: true, weight: 5 }) : orders;
+      const balances = positions.kind === 'ok' ? await this.o.rest.request({ method: 'GET', path: '/fapi/v3/balance', signed: true, weight: 5 }) : positions;
+      if (gen !== this.generation) return;
+      if (orders.kind !== 'ok' || positions.kind !== 'ok' || balances.kind !== 'ok') {
+        const bad = [orders, positions, balances].find((r) => r.kind !== 'ok') as RestOutcome;
+        this.stats.lastError = `account snapshot: ${describe(bad)}`;
+        this.later(() => void this.sync(gen), this.o.backoffMs ?? 500);
+        return;
+      }
+      const sync = accountSyncOf(this.o.rest.serverNowMs() * 1000, symbols, parseOpenOrders(orders.body, this.o.instruments), parsePositions(positions.body, this.o.instruments), parseBalances(balances.body));
+      this.stats.syncs++;
+      this.o.emit({ kind: 'accountSync', sync });
+    } catch (e) {
+      this.stats.parseErrors++;
+      this.stats.lastError = `account snapshot: ${(e as Error).message}`;
+      if (gen === this.generation) this.later(() => void this.sync(gen), this.o.maxBackoffMs ?? 30_000);
+    } finally {
+      if (this.syncingGen === gen) this.syncingGen = -1;
+    }
+  }
+
+  private onMessage(text: string): void {
+    let msg: Record<string, unknown>;
+    try {
+      msg = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      this.stats.parseErrors++;
+      return;
+    }
+    // Combined-stream frames wrap the payload.
+    if (typeof msg.stream === 'string' && typeof msg.data === 'object' && msg.data !== null) msg = msg.data as Record<string, unknown>;
+    switch (msg.e) {
+      case 'ORDER_TRADE_UPDATE': {
+        const r = parseOrderTradeUpdate(msg, this.o.instruments);
+        if ('report' in r) {
+          this.stats.reports++;
+          this.o.emit({ kind: 'report', report: r.report });
+        } else if ('error' in r) {
+          this.stats.parseErrors++;
+          this.stats.lastError = `ORDER_TRADE_UPDATE: ${r.error}`;
+        }
+        return;
+      }
+      case 'ACCOUNT_UPDATE':
+        this.stats.accountUpdates++;
+        return;
+      case 'listenKeyExpired':
+        this.gap('listenKey expired', true);
+        return;
+      default:
+        return; // TRADE_LITE (the ORDER_TRADE_UPDATE follows), ACCOUNT_CONFIG_UPDATE, ...: not needed
+    }
+  }
+}
+
+function describe(r: RestOutcome): string {
+  switch (r.kind) {
+    case 'ok':
+      return 'reply without a listenKey';
+    case 'rejected':
+      return `${r.code} ${r.msg}`;
+    case 'unknown':
+      return r.cause;
+    case 'throttled':
+      return `not sent: ${r.cause}`;
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * The wall clock and timers of the live shells: what the adapter (src/adapter/binance) is given
+ * instead of reading ambient time itself, so its timeouts and keepalives can also run on a
+ * simulated clock in tests.
+ */
+import type { Clock } from '../core/clock.ts';
+import type { Timers } from '../adapter/binance/index.ts';
+
+export class WallClock implements Clock {
+  nowUs(): number {
+    return Date.now() * 1000;
+  }
+}
+
+/** Node's timers, unref'ed: a pending timeout never keeps the process alive by itself. */
+export const wallTimers: Timers = {
+  after(ms: number, f: () => void): unknown {
+    const t = setTimeout(f, ms);
+    t.unref();
+    return t;
+  },
+  cancel(handle: unknown): void {
+    clearTimeout(handle as NodeJS.Timeout);
+  },
+};

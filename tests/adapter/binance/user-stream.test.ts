@@ -1,0 +1,191 @@
+// The user-data stream against `maker exchange`: connect → streamState up → accountSync from REST;
+// fills arrive as TRADE reports with the exact price, quantity and commission of userTrades; a
+// listenKey that expires (validity shortened) is rotated, followed by down / up / accountSync, and
+// events flow on the new key; a keepalive keeps a key alive past its validity; a connection dropped
+// without a close frame is found and re-made; no event carries a secret.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UserStream, type UserStreamOptions } from '../../../src/adapter/binance/index.ts';
+import { normalizeDecimal } from '../../../src/model/decimal.ts';
+import { WallClock, wallTimers } from '../../../src/live/index.ts';
+import type { ExecutionReport, VenueEvent } from '../../../src/model/venue.ts';
+import { bookTicks, gatewayFor, HMAC_CREDS, instrument, leaks, restFor, startLocal } from './helpers.ts';
+
+const outputs: string[] = [];
+
+async function until<T>(what: string, f: () => T | undefined, ms = 8_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = f();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function setup(h: Awaited<ReturnType<typeof startLocal>>, o: Partial<UserStreamOptions> = {}) {
+  const rest = restFor(h.base);
+  const gateway = gatewayFor(rest);
+  const events: VenueEvent[] = [];
+  const stream = new UserStream({
+    rest,
+    wsBase: h.base.replace('http', 'ws'),
+    instruments: new Map([[instrument.symbol, instrument]]),
+    clock: new WallClock(),
+    timers: wallTimers,
+    emit: (e) => gateway.enqueue(e),
+    ...o,
+  });
+  const drain = () => {
+    const got = gateway.drainEvents();
+    outputs.push(JSON.stringify(got));
+    events.push(...got);
+    return events;
+  };
+  return { rest, gateway, stream, events, drain };
+}
+
+describe('user data stream', () => {
+  let h: Awaited<ReturnType<typeof startLocal>>;
+  beforeAll(async () => {
+    h = await startLocal();
+  }, 30_000);
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('connects, syncs the account, and delivers fills as TRADE reports equal to userTrades', async () => {
+    const s = setup(h);
+    try {
+      s.stream.start();
+      const sync = await until('accountSync', () => s.drain().find((e) => e.kind === 'accountSync'));
+      expect(s.events.map((e) => e.kind).slice(0, 2)).toEqual(['streamState', 'accountSync']);
+      expect(s.events[0]).toMatchObject({ kind: 'streamState', stream: 'user', up: true });
+      if (sync.kind !== 'accountSync') throw new Error('unreachable');
+      expect(sync.sync).toMatchObject({ symbols: ['BTCUSDT'], positions: [], openOrders: [] });
+      expect(sync.sync.balances).toContainEqual({ asset: 'USDT', walletBalance: '10000.00000000' });
+
+      // A resting order shows in the next snapshot; a crossing IOC fills as a taker.
+      const { bid, ask } = await bookTicks(h.base);
+      s.gateway.send({ kind: 'submit', order: { symbol: 'BTCUSDT', clientOrderId: 'us-rest', side: 'buy', type: 'LIMIT', timeInForce: 'GTX', priceTicks: bid - 500, qtyLots: 20, reduceOnly: false } }, Date.now() * 1000);
+      s.gateway.send({ kind: 'submit', order: { symbol: 'BTCUSDT', clientOrderId: 'us-take', side: 'buy', type: 'LIMIT', timeInForce: 'IOC', priceTicks: ask + 200, qtyLots: 30, reduceOnly: false } }, Date.now() * 1000);
+      await s.gateway.idle();
+      // Wait for the IOC's end (FILLED, or EXPIRED after a partial fill in a thin book), then compare its trades.
+      await until('the IOC ended', () => s.drain().some((e) => e.kind === 'report' && e.report.clientOrderId === 'us-take' && (e.report.status === 'FILLED' || e.report.status === 'EXPIRED')) || undefined);
+      const fills = s.events.filter((e): e is { kind: 'report'; report: ExecutionReport } => e.kind === 'report' && e.report.clientOrderId === 'us-take' && e.report.execType === 'TRADE').map((e) => e.report);
+      expect(fills.length).toBeGreaterThan(0);
+      const rest = restFor(h.base);
+      const ut = await rest.request({ method: 'GET', path: '/fapi/v1/userTrades', params: { symbol: 'BTCUSDT' }, signed: true, weight: 5 });
+      expect(ut.kind).toBe('ok');
+      const trades = (ut as { body: { id: number; price: string; qty: string; commission: string; maker: boolean; orderId: number }[] }).body.filter((t) => t.orderId === fills[0].orderId);
+      expect(fills.map((f) => ({ id: f.tradeId, px: f.lastFillPriceTicks, lots: f.lastFillLots, fee: normalizeDecimal(f.commission), liq: f.liquidity }))).toEqual(
+        trades.map((t) => ({ id: t.id, px: instrument.priceToTicks(t.price), lots: instrument.qtyToLots(t.qty), fee: normalizeDecimal(t.commission), liq: t.maker ? 'maker' : 'taker' })),
+      );
+      expect(fills.at(-1)).toMatchObject({ cumFilledLots: fills.reduce((n, f) => n + f.lastFillLots, 0), side: 'buy' });
+      expect(s.stream.stats.accountUpdates).toBeGreaterThan(0);
+      expect(s.stream.stats.parseErrors).toBe(0);
+      // The REST reply of the IOC was only its acknowledgement (no fill counted twice).
+      const acks = s.events.filter((e) => e.kind === 'report' && e.report.clientOrderId === 'us-take' && e.report.execType === 'NEW');
+      expect(acks.every((e) => e.kind === 'report' && e.report.cumFilledLots === 0)).toBe(true);
+    } finally {
+      s.stream.stop();
+      await restFor(h.base).request({ method: 'DELETE', path: '/fapi/v1/allOpenOrders', params: { symbol: 'BTCUSDT' }, signed: true });
+    }
+  });
+
+  it('a connection dropped without a close frame is noticed (no pong) and re-made: down, up, accountSync', async () => {
+    const s = setup(h, { pingIntervalMs: 200, pongTimeoutMs: 300 });
+    const paused: { terminate(): void }[] = [];
+    try {
+      s.stream.start();
+      await until('accountSync', () => s.drain().find((e) => e.kind === 'accountSync'));
+      const key = s.stream.listenKey;
+      // The server's side of every connection stops answering: a half-open TCP connection.
+      const conns = [...(h.server.streams as unknown as { conns: Set<{ ws: { terminate(): void; _socket: { pause(): void } } }> }).conns];
+      for (const c of conns) c.ws._socket.pause();
+      paused.push(...conns.map((c) => c.ws));
+      await until('second accountSync', () => s.drain().filter((e) => e.kind === 'accountSync').length >= 2 || undefined);
+      const kinds = s.events.map((e) => (e.kind === 'streamState' ? `${e.kind}:${e.up}` : e.kind));
+      expect(kinds).toEqual(['streamState:true', 'accountSync', 'streamState:false', 'streamState:true', 'accountSync']);
+      expect(s.events[2]).toMatchObject({ reason: 'no pong' });
+      expect(s.stream.listenKey).toBe(key);
+      expect(s.stream.stats.gaps).toBe(1);
+    } finally {
+      s.stream.stop();
+      // The server would wait 30 s for a close handshake from the paused sockets.
+      for (const ws of paused) ws.terminate();
+    }
+  });
+});
+
+describe('listenKey lifetime', () => {
+  it('a keepalive refused with -1125 (the key is gone) rotates the key: down, up, accountSync', async () => {
+    const local = await startLocal();
+    const s = setup(local, { keepaliveMs: 300 });
+    try {
+      s.stream.start();
+      await until('accountSync', () => s.drain().find((e) => e.kind === 'accountSync'));
+      const first = s.stream.listenKey;
+      await until('a keepalive', () => s.stream.stats.keepalives >= 1 || undefined);
+      local.server.listenKeys.delete(HMAC_CREDS.apiKey);
+      await until('the rotation', () => s.drain().filter((e) => e.kind === 'accountSync').length >= 2 || undefined);
+      expect(s.events.find((e) => e.kind === 'streamState' && !e.up)).toMatchObject({ reason: expect.stringMatching(/^keepalive failed: -1125 /) });
+      expect(s.stream.listenKey).not.toBe(first);
+      expect(s.stream.stats.rotations).toBe(1);
+    } finally {
+      s.stream.stop();
+      await local.close();
+    }
+  });
+
+
+  let h: Awaited<ReturnType<typeof startLocal>>;
+  beforeAll(async () => {
+    h = await startLocal({ listenKeyValidityUs: 1_500_000 });
+  }, 30_000);
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('an expired key is rotated: down, up, accountSync, and order events arrive on the new key', async () => {
+    const s = setup(h);
+    try {
+      s.stream.start();
+      await until('accountSync', () => s.drain().find((e) => e.kind === 'accountSync'));
+      const first = s.stream.listenKey;
+      await until('rotation', () => s.drain().filter((e) => e.kind === 'accountSync').length >= 2 || undefined, 10_000);
+      expect(s.stream.listenKey).not.toBe(first);
+      expect(s.stream.stats.rotations).toBeGreaterThanOrEqual(1);
+      const kinds = s.events.map((e) => (e.kind === 'streamState' ? `${e.kind}:${e.up}` : e.kind));
+      expect(kinds.slice(0, 5)).toEqual(['streamState:true', 'accountSync', 'streamState:false', 'streamState:true', 'accountSync']);
+      expect(s.events[2]).toMatchObject({ reason: 'listenKey expired' });
+
+      const { bid } = await bookTicks(h.base);
+      s.gateway.send({ kind: 'submit', order: { symbol: 'BTCUSDT', clientOrderId: 'lk-1', side: 'buy', type: 'LIMIT', timeInForce: 'GTX', priceTicks: bid - 500, qtyLots: 20, reduceOnly: false } }, Date.now() * 1000);
+      await until('the NEW on the stream', () => s.drain().filter((e) => e.kind === 'report' && e.report.clientOrderId === 'lk-1' && e.report.execType === 'NEW').length >= 2 || undefined);
+    } finally {
+      s.stream.stop();
+      await restFor(h.base).request({ method: 'DELETE', path: '/fapi/v1/allOpenOrders', params: { symbol: 'BTCUSDT' }, signed: true });
+    }
+  });
+
+  it('keepalives keep the key past its validity', async () => {
+    const s = setup(h, { keepaliveMs: 400 });
+    try {
+      s.stream.start();
+      await until('accountSync', () => s.drain().find((e) => e.kind === 'accountSync'));
+      const key = s.stream.listenKey;
+      await new Promise((r) => setTimeout(r, 2_500));
+      s.drain();
+      expect(s.stream.listenKey).toBe(key);
+      expect(s.stream.stats.keepalives).toBeGreaterThanOrEqual(2);
+      expect(s.events.filter((e) => e.kind === 'streamState').map((e) => e.kind === 'streamState' && e.up)).toEqual([true]);
+    } finally {
+      s.stream.stop();
+    }
+  });
+});
+
+it('no secret in any user-stream event', () => {
+  expect(outputs.length).toBeGreaterThan(5);
+  expect(leaks(outputs)).toEqual([]);
+});
