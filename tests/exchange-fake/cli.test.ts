@@ -76,6 +76,29 @@ describe('maker exchange', () => {
   }, 90_000);
 });
 
+describe('maker exchange --scenario', () => {
+  it("simulates orders with the scenario's execution section, --set overrides included", async () => {
+    const { info, stop } = await startCli(['--scenario', 'scenarios/quickstart.yaml', '--set', 'execution.fees.default.makerRate=-0.0001', '--set', 'execution.fees.default.takerRate=0.0007']);
+    try {
+      const { apiKey, secret } = info.accounts[0];
+      const q = `symbol=BTCUSDT&timestamp=${Date.now()}`;
+      const r = await fetch(`${info.rest}/fapi/v1/commissionRate?${q}&signature=${hmacHex(secret, q)}`, { headers: { 'x-mbx-apikey': apiKey } });
+      expect(await r.json()).toMatchObject({ symbol: 'BTCUSDT', makerCommissionRate: '-0.00010000', takerCommissionRate: '0.00070000' });
+    } finally {
+      expect(await stop()).toBe(0);
+    }
+  }, 90_000);
+
+  it('refuses --set without --scenario, and a bad scenario key with its file (exit 2)', () => {
+    const noScenario = spawnSync(process.execPath, [BIN, 'exchange', '--set', 'execution.crossingFills=true'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    expect(noScenario.status).toBe(2);
+    expect(noScenario.stderr).toMatch(/--set needs --scenario/);
+    const badKey = spawnSync(process.execPath, [BIN, 'exchange', '--scenario', 'scenarios/quickstart.yaml', '--set', 'execution.queue.model=fifo'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    expect(badKey.status).toBe(2);
+    expect(badKey.stderr).toMatch(/queue/);
+  }, 90_000);
+});
+
 describe('maker exchange --store', () => {
   it.skipIf(!haveReal)('replays an imported recording from --from, with its book on REST and streams at server time', async () => {
     const store = mkdtempSync(join(tmpdir(), 'maker-ex-store-'));

@@ -9,7 +9,9 @@ import { ConfigError } from '../../core/errors.ts';
 import { existsSync } from 'node:fs';
 import { ExchangeServer, LocalExchange, loadAccountsFile, loadFaultPlanFile, parseRateLimitsFlag, storeMarket, syntheticMarket, type ExchangeAccount, type LocalExchangeOptions } from '../../exchange-fake/index.ts';
 import type { Instrument } from '../../model/instrument.ts';
-import { parseTimeRange } from '../../scenario/index.ts';
+import { bookSourceOf, loadScenarioFile, parseTimeRange } from '../../scenario/index.ts';
+import { feeSchedule } from '../../backtest/index.ts';
+import type { SimExchangeOptions } from '../../sim-exchange/index.ts';
 import { Rng } from '../../core/random.ts';
 import { syntheticInstrument } from '../../synthetic/index.ts';
 
@@ -27,6 +29,8 @@ interface ExchangeCliOptions {
   rateLimits: string;
   faults?: string;
   admin: boolean;
+  scenario?: string;
+  set: string[];
 }
 
 /** The built-in test account (loopback only; not a Binance credential). */
@@ -89,10 +93,13 @@ export function registerExchange(program: Command): void {
     .option('--rate-limits <mode>', "binance (Binance's limits), off (count and report, never refuse) or a multiplier of Binance's limits, e.g. 10", 'binance')
     .option('--faults <file>', 'fault plan YAML (docs/FAULTS.md): faults injected at times or on the Nth matching request')
     .option('--admin', 'serve the fault admin API under /admin/faults (POST a fault, GET the log, DELETE to clear)', false)
+    .option('--scenario <file>', "simulate orders with this scenario's execution section (queue model, fees, crossing and partial fills, self-trade prevention) and data.book; its strategy, latency and data are not used")
+    .option('--set <key=value...>', 'override scenario keys, as in maker backtest (e.g. execution.fees.default.makerRate=0.0001); needs --scenario', [])
     .option('--json', 'print one JSON line {rest, ws, wsApi, accounts} on stdout, then nothing else', false)
     .addHelpText('after', '\nExamples:\n  maker exchange\n  maker exchange --port 0 --json\n  maker exchange --symbols BTCUSDT,ETHUSDT --speed 10\n  maker exchange --store data/store --symbols BTCUSDT --from 2024-08-08T23:54:00Z --speed 10\n  maker exchange --accounts scenarios/exchange-accounts.yaml\n  maker exchange --faults examples/faults.yaml --admin')
     .action(async (opts: ExchangeCliOptions) => {
-      // The accounts file first: its mistakes are reported before any data is read.
+      // The files first: their mistakes are reported before any data is read.
+      executionOf(opts);
       const accountsFile = opts.accounts === undefined ? undefined : loadAccountsFile(opts.accounts);
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--port must be 0..65535, got "${opts.port}"`, { field: '--port' });
@@ -131,7 +138,7 @@ export function registerExchange(program: Command): void {
         accounts,
         startDataUs: fromUs,
         // Funding at the data's funding times (mark prices), mapped onto server time by the local exchange.
-        execution: { rng: new Rng(`exchange/${opts.seed}`), queueModel: { model: 'prob-power', variant: 2, power: 3 }, fees: { default: { makerRate: '0.0002', takerRate: '0.0005' } }, funding: { mode: 'data' } },
+        execution: executionOf(opts),
       });
       const server = new ExchangeServer(ex, accounts, { rateLimits, faults, admin: opts.admin });
       // Each fault applied, as one JSON line on stderr (the log users and tests assert on).
@@ -168,4 +175,27 @@ export function registerExchange(program: Command): void {
       await server.close();
       if (!opts.json) process.stdout.write('maker exchange: stopped\n');
     });
+}
+
+/**
+ * How the local exchange simulates orders: a scenario's `execution` section (and `data.book`) when
+ * `--scenario` is given, else the defaults below. Funding always follows the data's mark prices
+ * (the wire has no funding schedule of its own); latency is the wire's own.
+ */
+function executionOf(opts: ExchangeCliOptions): Omit<SimExchangeOptions, 'instruments'> {
+  const base = { rng: new Rng(`exchange/${opts.seed}`), funding: { mode: 'data' } as const };
+  if (opts.scenario === undefined) {
+    if (opts.set.length > 0) throw new ConfigError('--set needs --scenario (the keys it overrides are a scenario\'s)', { field: '--set' });
+    return { ...base, queueModel: { model: 'prob-power', variant: 2, power: 3 }, fees: { default: { makerRate: '0.0002', takerRate: '0.0005' } } };
+  }
+  const s = loadScenarioFile(opts.scenario, { set: opts.set });
+  return {
+    ...base,
+    queueModel: s.execution.queue,
+    fees: feeSchedule(s),
+    crossingFills: s.execution.crossingFills,
+    selfTradePrevention: s.execution.selfTradePrevention,
+    partialFills: s.execution.partialFills,
+    bookSource: bookSourceOf(s.data.book),
+  };
 }
