@@ -1,7 +1,9 @@
 // Invariants of the simulated exchange under random market events and random commands:
 // filled ≤ order quantity and monotone, no fill price better than the limit, maker fills at the
-// order's own price, GTX never takes, the sum of fills equals the exchange's position, and the
-// same inputs give the same reports (determinism).
+// order's own price, GTX never takes, the sum of fills equals the exchange's position, a resting
+// order fills only when something allows it (a print at or through its price on its side, or, with
+// crossing fills, a book change bringing the opposite side onto it), and the same inputs give the
+// same reports (determinism).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { MarketEvent } from '../../src/model/events.ts';
@@ -41,6 +43,8 @@ function run(steps: Step[], queueModel: QueueModelConfig, crossingFills: boolean
   ex.onMarketEvent(standardBook(1));
   ex.onMarketEvent(mark(2, '60000', '0.0001', 5));
   const reports: ExecutionReport[] = [];
+  /** The reports each step caused, by step index. */
+  const byStep: ExecutionReport[][] = [];
   /** Time in force of each accepted order, by exchange order id (client ids are reused). */
   const tifOf = new Map<number, TimeInForce>();
   steps.forEach((s, i) => {
@@ -52,16 +56,18 @@ function run(steps: Step[], queueModel: QueueModelConfig, crossingFills: boolean
       if (ack) tifOf.set(ack.orderId, s.c.order.timeInForce);
     }
     reports.push(...rs);
+    byStep.push(rs);
   });
-  return { ex, reports, tifOf, funding: ex.drainFunding() };
+  return { ex, reports, byStep, tifOf, funding: ex.drainFunding() };
 }
 
 describe('SimExchange invariants', () => {
   it('holds every fill invariant on random streams', () => {
     const seen = { maker: 0, taker: 0, gtxRejects: 0 };
+    const causes = { print: 0, crossing: 0 };
     fc.assert(
       fc.property(scenario, ({ steps, queueModel, crossingFills }) => {
-        const { ex, reports, tifOf } = run(steps, queueModel, crossingFills);
+        const { ex, reports, byStep, tifOf } = run(steps, queueModel, crossingFills);
         const cum = new Map<number, number>();
         let position = 0;
         for (const r of reports) {
@@ -89,6 +95,30 @@ describe('SimExchange invariants', () => {
           cum.set(r.orderId, r.cumFilledLots);
         }
         expect(ex.positionLots('BTCUSDT')).toBe(position);
+        // When a maker fill may happen: only in the step of a print that reaches the order, or of a
+        // depth change putting an opposite level at or through it (crossing fills on).
+        byStep.forEach((rs, i) => {
+          const st = steps[i];
+          for (const r of rs) {
+            if (r.execType !== 'TRADE' || r.liquidity !== 'maker') continue;
+            const isBuy = r.side === 'buy';
+            expect(st.kind, `maker fill of ${r.clientOrderId} on a command step`).toBe('market');
+            if (st.kind !== 'market') continue;
+            const e = st.e;
+            if (e.type === 'trade') {
+              // A taker selling hits bids (our buys) at or below their price; a taker buying, our sells at or above.
+              expect(e.buyerIsMaker).toBe(isBuy);
+              if (isBuy) expect(e.priceTicks).toBeLessThanOrEqual(r.priceTicks);
+              else expect(e.priceTicks).toBeGreaterThanOrEqual(r.priceTicks);
+              causes.print++;
+            } else if (e.type === 'depth') {
+              expect(crossingFills).toBe(true);
+              const opposite = isBuy ? e.askTicks.map((t, k) => [t, e.askLots[k]]) : e.bidTicks.map((t, k) => [t, e.bidLots[k]]);
+              expect(opposite.some(([t, q]) => q > 0 && (isBuy ? t <= r.priceTicks : t >= r.priceTicks))).toBe(true);
+              causes.crossing++;
+            } else expect.unreachable(`maker fill on a ${e.type} event`);
+          }
+        });
         for (const o of ex.openOrders('BTCUSDT')) {
           expect(o.filledLots).toBeLessThan(o.origQtyLots);
           expect(o.queueAheadLots).toBeGreaterThanOrEqual(0);
@@ -100,6 +130,8 @@ describe('SimExchange invariants', () => {
     expect(seen.maker).toBeGreaterThan(50);
     expect(seen.taker).toBeGreaterThan(50);
     expect(seen.gtxRejects).toBeGreaterThan(10);
+    expect(causes.print).toBeGreaterThan(20);
+    expect(causes.crossing).toBeGreaterThan(2);
   });
 
   it('is deterministic: the same inputs give the same reports and settlements', () => {
