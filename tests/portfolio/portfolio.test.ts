@@ -120,6 +120,16 @@ describe('Portfolio: hand-computed scenario', () => {
     expect(p.positionSnapshot('BTCUSDT').liquidationPrice).toBeNull();
   });
 
+  it('computes an isolated liquidation price for a short (its isolated margin from the absolute cost)', () => {
+    const p = new Portfolio(registry());
+    p.configureSymbol('BTCUSDT', { marginMode: 'isolated', leverage: 20 });
+    p.deposit({ asset: 'USDT', amount: '100000', tsUs: T0 });
+    p.applyFill({ symbol: 'BTCUSDT', side: 'sell', qtyLots: 1000, priceTicks: 600000, fee: '0', liquidity: 'maker', tsUs: T0 });
+    p.mark({ symbol: 'BTCUSDT', markPrice: '60000' });
+    // Isolated margin |−60000| / 20 = 3000: P = (−60000 − 3000) / (−1 − 0.004) = 62749.00398406…
+    expect(p.positionSnapshot('BTCUSDT').liquidationPrice).toBe('62749.00398406');
+  });
+
   it('uses the maintenance bracket of the current notional', () => {
     const p = new Portfolio(registry(), {
       defaults: { brackets: [{ notionalCap: '50000', maintMarginRatio: '0.004', cum: '0' }, { notionalCap: '', maintMarginRatio: '0.005', cum: '50' }] },
