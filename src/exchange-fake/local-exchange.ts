@@ -215,6 +215,17 @@ export class LocalExchange {
     this.iterator = Symbol.asyncIterator in src ? (src as AsyncIterable<MarketEvent[]>)[Symbol.asyncIterator]() : (src as Iterable<MarketEvent[]>)[Symbol.iterator]();
     await this.read();
     this.startUs = this.clockUs();
+    // The warm-up: the events before `startDataUs` build the book at once, before start() returns
+    // (not sliced: nobody has seen this exchange yet); the replay's clock starts after it.
+    for (;;) {
+      while (this.bufferPos < this.buffer.length && this.buffer[this.bufferPos].tsExchangeUs < this.firstDataUs) {
+        const e = this.buffer[this.bufferPos++];
+        this.deliver(e, this.mapUs(e.tsExchangeUs));
+      }
+      if (this.bufferPos < this.buffer.length || this.sourceDone || this.stopped) break;
+      await this.read();
+    }
+    this.startUs = Math.max(this.startUs, this.clockUs());
     this.pump();
   }
 
