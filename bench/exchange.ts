@@ -231,7 +231,12 @@ async function sustained(workers: number, ms: number, step: (w: number) => Promi
   let n = 0;
   await Promise.all(
     Array.from({ length: workers }, async (_, w) => {
-      while (Date.now() < end) n += await step(w);
+      // Not `n += await step(w)`: that reads n before the await, and concurrent workers overwrite
+      // each other's counts (it under-counted 8 connections about 8-fold).
+      while (Date.now() < end) {
+        const k = await step(w);
+        n += k;
+      }
     }),
   );
   return n / (Number(process.hrtime.bigint() - t0) / 1e9);
@@ -338,10 +343,16 @@ async function runSoak(ms: number, log: (s: string) => void): Promise<ExchangeBe
     let stop = false;
     const load = Promise.all([
       ...Array.from({ length: 4 }, async () => {
-        while (!stop) roundTrips += await restRoundTrips(rest, price);
+        while (!stop) {
+          const k = await restRoundTrips(rest, price);
+          roundTrips += k;
+        }
       }),
       ...wsc.map(async (c) => {
-        while (!stop) roundTrips += await wsRoundTrips(c, price);
+        while (!stop) {
+          const k = await wsRoundTrips(c, price);
+          roundTrips += k;
+        }
       }),
     ]);
     await new Promise((res) => setTimeout(res, warm));

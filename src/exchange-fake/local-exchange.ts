@@ -7,9 +7,15 @@
  * onto it: an event at data time E happens at `start + (E − firstE) / speed`, so the market moves
  * at the recorded spacing, `speed` times faster. The simulated exchanges run on that mapped time.
  *
- * The market is delivered in steps (`pump`): every event due by now, in data order, then a timer
+ * The market is delivered in steps (`pump`): the events due by now, in data order, then a timer
  * for the next one. A request first brings the market up to now, then reaches the simulated
  * exchange at now: it sees exactly the book a client could have seen.
+ *
+ * Fairness. A step delivers at most `sliceEvents` events and spends at most `sliceMs` of CPU; when
+ * more are due (the replay is faster than this machine can deliver, e.g. a high `speed`), the next
+ * step runs on `setImmediate`, after the pending I/O: REST, ws-fapi and streams keep being served
+ * while the replay catches up. Events are never dropped or reordered and keep their mapped times;
+ * they are only late. `lagUs` says by how much (listeners of `onLag` hear it after each late step).
  *
  * Accounts. Each account has one simulated exchange per margin asset (Binance's single-asset mode:
  * a USDT wallet backs the USDT-margined symbols, a USDC wallet the USDC ones), each with the
@@ -76,6 +82,10 @@ export interface LocalExchangeOptions {
    * Default: the first event's time.
    */
   startDataUs?: number;
+  /** At most this many events per step of the replay (default 2,000). */
+  sliceEvents?: number;
+  /** At most this much CPU per step of the replay, ms (default 10). */
+  sliceMs?: number;
 }
 
 export interface AccountState {
@@ -109,6 +119,10 @@ export class LocalExchange {
   private startUs = NaN;
   private firstDataUs = NaN;
   private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
+  private readonly sliceEvents: number;
+  private readonly sliceMs: number;
+  private readonly lagListeners: ((lagUs: number) => void)[] = [];
   private stopped = false;
   private readonly readAhead: number;
   private readonly marketListeners: MarketListener[] = [];
@@ -117,6 +131,13 @@ export class LocalExchange {
   private readonly errorListeners: ((e: Error) => void)[] = [];
   /** Events delivered so far. */
   eventsDelivered = 0;
+  /**
+   * How far the replay is behind the clock, µs: the server time now minus the mapped time of the
+   * next due event not yet delivered (0 when it is up to date). Measured at each step.
+   */
+  lagUs = 0;
+  /** The largest `lagUs` seen so far. */
+  maxLagUs = 0;
   /** Last error of the data source (the replay stops there), if any. */
   sourceError: Error | undefined;
 
@@ -125,6 +146,9 @@ export class LocalExchange {
     this.speed = o.speed;
     this.clockUs = o.clockUs ?? (() => Date.now() * 1000);
     this.readAhead = o.readAhead ?? 20_000;
+    this.sliceEvents = o.sliceEvents ?? 2_000;
+    this.sliceMs = o.sliceMs ?? 10;
+    if (!(this.sliceEvents >= 1) || !(this.sliceMs > 0)) throw new RangeError('sliceEvents must be >= 1 and sliceMs > 0');
     this.instruments = new Map(o.instruments.map((i) => [i.symbol, i]));
     for (const inst of o.instruments) this.books.set(inst.symbol, new BookSync(new L2Book(inst.symbol)));
     const byAsset = new Map<string, Instrument[]>();
@@ -191,6 +215,17 @@ export class LocalExchange {
     this.iterator = Symbol.asyncIterator in src ? (src as AsyncIterable<MarketEvent[]>)[Symbol.asyncIterator]() : (src as Iterable<MarketEvent[]>)[Symbol.iterator]();
     await this.read();
     this.startUs = this.clockUs();
+    // The warm-up: the events before `startDataUs` build the book at once, before start() returns
+    // (not sliced: nobody has seen this exchange yet); the replay's clock starts after it.
+    for (;;) {
+      while (this.bufferPos < this.buffer.length && this.buffer[this.bufferPos].tsExchangeUs < this.firstDataUs) {
+        const e = this.buffer[this.bufferPos++];
+        this.deliver(e, this.mapUs(e.tsExchangeUs));
+      }
+      if (this.bufferPos < this.buffer.length || this.sourceDone || this.stopped) break;
+      await this.read();
+    }
+    this.startUs = Math.max(this.startUs, this.clockUs());
     this.pump();
   }
 
@@ -198,6 +233,13 @@ export class LocalExchange {
     this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.immediate !== undefined) clearImmediate(this.immediate);
+    this.immediate = undefined;
+  }
+
+  /** Called after each step that ends with due events left (the replay is late), with `lagUs`. */
+  onLag(l: (lagUs: number) => void): void {
+    this.lagListeners.push(l);
   }
 
   onMarket(l: MarketListener): void {
@@ -272,30 +314,59 @@ export class LocalExchange {
     return done;
   }
 
-  /** Delivers every event due by now, then arms the timer for the next. */
+  /**
+   * Delivers the events due by now, in data order, at most `sliceEvents` of them and `sliceMs` of
+   * CPU; then arms the timer for the next event, or, when due events are left, the next step on
+   * `setImmediate` (after pending I/O).
+   */
   pump(): void {
     if (this.stopped || Number.isNaN(this.startUs)) return;
     const now = this.clockUs();
+    const t0 = performance.now();
+    let n = 0;
+    let reached = now;
+    let late = false;
     while (this.bufferPos < this.buffer.length) {
       const e = this.buffer[this.bufferPos];
       const at = this.mapUs(e.tsExchangeUs);
       if (at > now) break;
+      if (n >= this.sliceEvents || ((n & 127) === 127 && performance.now() - t0 >= this.sliceMs)) {
+        late = true;
+        // The streams' windows close at the time the replay reached, not at the clock's.
+        reached = Math.max(this.startUs, at - 1);
+        this.lagUs = now - Math.max(this.startUs, at);
+        break;
+      }
       this.bufferPos++;
       this.deliver(e, at);
+      n++;
     }
     if (this.bufferPos >= this.buffer.length) {
       this.buffer = [];
       this.bufferPos = 0;
-    }
-    for (const l of this.tickListeners) l(now);
+      // Still reading the next batch: the lag stays what it was until that batch is seen.
+      if (this.sourceDone) this.lagUs = 0;
+    } else if (!late) this.lagUs = 0;
+    if (this.lagUs > this.maxLagUs) this.maxLagUs = this.lagUs;
+    for (const l of this.tickListeners) l(reached);
     if (this.buffer.length - this.bufferPos < this.readAhead && !this.sourceDone && !this.reading) void this.read().then(() => this.pump());
+    if (late) {
+      for (const l of this.lagListeners) l(this.lagUs);
+      if (this.immediate === undefined) {
+        this.immediate = setImmediate(() => {
+          this.immediate = undefined;
+          this.pump();
+        });
+        this.immediate.unref();
+      }
+    }
     this.arm();
   }
 
   private arm(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.stopped || this.bufferPos >= this.buffer.length) return;
+    if (this.stopped || this.immediate !== undefined || this.bufferPos >= this.buffer.length) return;
     const dueMs = (this.mapUs(this.buffer[this.bufferPos].tsExchangeUs) - this.clockUs()) / 1000;
     this.timer = setTimeout(() => this.pump(), Math.min(250, Math.max(1, Math.ceil(dueMs))));
     this.timer.unref();
@@ -341,8 +412,15 @@ export class LocalExchange {
   private async read(): Promise<void> {
     if (this.reading || this.sourceDone || this.iterator === undefined) return;
     this.reading = true;
+    let t0 = performance.now();
     try {
       while (!this.sourceDone && this.buffer.length - this.bufferPos < this.readAhead) {
+        // A source that computes its events (the synthetic market) yields to I/O too.
+        if (performance.now() - t0 >= this.sliceMs) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          if (this.stopped) break;
+          t0 = performance.now();
+        }
         const r = await this.iterator.next();
         if (r.done === true) {
           this.sourceDone = true;

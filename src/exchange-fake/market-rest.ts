@@ -50,8 +50,11 @@ interface AggRec {
   matchUs: number;
 }
 
-interface Kline {
+export interface Kline {
   openMs: number;
+  /** First and last trade id in it (the `@kline_<i>` stream's `f`, `L`). */
+  firstId: number;
+  lastId: number;
   open: number;
   high: number;
   low: number;
@@ -117,7 +120,7 @@ export class MarketHistory {
       case 'trade': {
         h.dataHasTrades = true;
         pushBounded(h.trades, { id: e.tradeId, priceTicks: e.priceTicks, qtyLots: e.qtyLots, timeMs: t, buyerIsMaker: e.buyerIsMaker }, this.tradeCap);
-        this.addToKlines(h, t, e.priceTicks, e.qtyLots, 1, !e.buyerIsMaker);
+        this.addToKlines(h, t, e.priceTicks, e.qtyLots, 1, !e.buyerIsMaker, e.tradeId, e.tradeId);
         if (!h.dataHasAggs) {
           const p = h.pending;
           if (p !== undefined && p.matchUs === e.tsTransactUs && p.priceTicks === e.priceTicks && p.buyerIsMaker === e.buyerIsMaker) {
@@ -137,7 +140,7 @@ export class MarketHistory {
           h.pending = undefined;
         }
         pushBounded(h.aggs, { a: e.aggTradeId, priceTicks: e.priceTicks, qtyLots: e.qtyLots, f: e.firstTradeId, l: e.lastTradeId, timeMs: t, buyerIsMaker: e.buyerIsMaker, matchUs: e.tsTransactUs }, this.tradeCap);
-        if (!h.dataHasTrades) this.addToKlines(h, t, e.priceTicks, e.qtyLots, Math.max(1, e.lastTradeId - e.firstTradeId + 1), !e.buyerIsMaker);
+        if (!h.dataHasTrades) this.addToKlines(h, t, e.priceTicks, e.qtyLots, Math.max(1, e.lastTradeId - e.firstTradeId + 1), !e.buyerIsMaker, e.firstTradeId, e.lastTradeId);
         break;
       case 'markPrice':
         h.mark = e;
@@ -154,19 +157,25 @@ export class MarketHistory {
     h.pending = undefined;
   }
 
-  private addToKlines(h: SymbolHistory, tMs: number, ticks: number, lots: number, count: number, takerBuy: boolean): void {
+  /** The klines of an interval built so far (oldest first, the open one last); empty for an unknown symbol or interval. */
+  klinesOf(symbol: string, interval: string): readonly Kline[] {
+    return this.bySymbol.get(symbol)?.klines.get(interval) ?? [];
+  }
+
+  private addToKlines(h: SymbolHistory, tMs: number, ticks: number, lots: number, count: number, takerBuy: boolean, firstId: number, lastId: number): void {
     const q = BigInt(ticks) * BigInt(lots);
     for (const [name, len] of Object.entries(KLINE_INTERVALS_MS)) {
       const list = h.klines.get(name)!;
       const open = Math.floor(tMs / len) * len;
       let k = list.length > 0 ? list[list.length - 1] : undefined;
       if (k === undefined || k.openMs < open) {
-        k = { openMs: open, open: ticks, high: ticks, low: ticks, close: ticks, volLots: 0, quote: 0n, count: 0, takerBuyLots: 0, takerBuyQuote: 0n };
+        k = { openMs: open, firstId, lastId, open: ticks, high: ticks, low: ticks, close: ticks, volLots: 0, quote: 0n, count: 0, takerBuyLots: 0, takerBuyQuote: 0n };
         pushBounded(list, k, this.klineCap);
       } else if (k.openMs > open) continue; // the clock never goes back; a late print is not rewritten into a past kline
       if (ticks > k.high) k.high = ticks;
       if (ticks < k.low) k.low = ticks;
       k.close = ticks;
+      k.lastId = lastId;
       k.volLots += lots;
       k.quote += q;
       k.count += count;
@@ -258,7 +267,7 @@ export class MarketHistory {
     for (let t = first, n = 0; n < count; t += len, n++) {
       let k: Kline;
       if (i < list.length && list[i].openMs === t) k = list[i++];
-      else k = { openMs: t, open: prevClose, high: prevClose, low: prevClose, close: prevClose, volLots: 0, quote: 0n, count: 0, takerBuyLots: 0, takerBuyQuote: 0n };
+      else k = { openMs: t, firstId: -1, lastId: -1, open: prevClose, high: prevClose, low: prevClose, close: prevClose, volLots: 0, quote: 0n, count: 0, takerBuyLots: 0, takerBuyQuote: 0n };
       prevClose = k.close;
       out.push([
         k.openMs, inst.ticksToPrice(k.open), inst.ticksToPrice(k.high), inst.ticksToPrice(k.low), inst.ticksToPrice(k.close), inst.lotsToQty(k.volLots),
@@ -292,6 +301,21 @@ function tradeJson(t: TradeRec, inst: Instrument): Record<string, unknown> {
 }
 
 /** Σ ticks × lots as a quote amount: × tickSize × stepSize, exact. */
+/** A kline as the `<s>@kline_<i>` stream sends it (`x`: closed). */
+export function klineStreamPayload(inst: Instrument, interval: string, k: Kline, closed: boolean, eventMs: number): object {
+  const tick = parseDecimal(inst.spec.tickSize);
+  const step = parseDecimal(inst.spec.stepSize);
+  const len = KLINE_INTERVALS_MS[interval];
+  return {
+    e: 'kline', E: eventMs, s: inst.symbol,
+    k: {
+      t: k.openMs, T: k.openMs + len - 1, s: inst.symbol, i: interval, f: k.firstId, L: k.lastId,
+      o: inst.ticksToPrice(k.open), c: inst.ticksToPrice(k.close), h: inst.ticksToPrice(k.high), l: inst.ticksToPrice(k.low),
+      v: inst.lotsToQty(k.volLots), n: k.count, x: closed, q: quoteString(k.quote, tick, step), V: inst.lotsToQty(k.takerBuyLots), Q: quoteString(k.takerBuyQuote, tick, step), B: '0',
+    },
+  };
+}
+
 function quoteString(tickLots: bigint, tick: ScaledDecimal, step: ScaledDecimal): string {
   return formatScaled(tickLots * tick.units * step.units, tick.scale + step.scale);
 }

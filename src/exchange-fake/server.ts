@@ -21,6 +21,7 @@ import { BinanceError, ERR } from './errors.ts';
 import type { AccountState, LocalExchange } from './local-exchange.ts';
 import { StreamHub, type StreamHubOptions } from './stream-hub.ts';
 import { ListenKeys } from './user-stream.ts';
+import { MarketStreams } from './market-streams.ts';
 import { MarketHistory } from './market-rest.ts';
 import { OrderEndpoints } from './orders-rest.ts';
 import { WsApi } from './ws-api.ts';
@@ -111,7 +112,10 @@ export class ExchangeServer {
     this.server.requestTimeout = 30_000;
     this.routePublic();
     this.routeSigned();
-    new MarketHistory(this).register();
+    const history = new MarketHistory(this);
+    history.register();
+    // After the history: its kline streams read the klines the history has just built.
+    new MarketStreams(ex, this.streams, history);
     new OrderEndpoints(this).register();
     routeAccountConfig(this);
     accountUpdates(ex, this.streams);

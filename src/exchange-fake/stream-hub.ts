@@ -46,6 +46,8 @@ export class StreamHub {
   private readonly conflaters = new Map<string, DepthConflater>();
   /** Messages sent, for benchmarks and tests. */
   messagesSent = 0;
+  /** Streams other modules serve (market-streams.ts): which names, and a hook on each subscription. */
+  private readonly providers: { valid(name: string): boolean; subscribed?(name: string): void }[] = [];
   /** Consulted before each message (faults.ts); set by the server. */
   faults: FaultInjector | undefined;
 
@@ -142,7 +144,7 @@ export class StreamHub {
       case 'UNSUBSCRIBE': {
         const bad = params.find((p) => typeof p !== 'string' || !this.valid(p));
         if (bad !== undefined) {
-          this.send(c, { error: { code: 2, msg: `Invalid request: unknown stream ${JSON.stringify(bad)} (served: <symbol>@depth[@100ms|@500ms|@0ms], @trade, @aggTrade, @bookTicker, @markPrice[@1s] of ${[...this.symbols].join(', ')})` }, id });
+          this.send(c, { error: { code: 2, msg: `Invalid request: unknown stream ${JSON.stringify(bad)} (served: <symbol>@depth[@100ms|@500ms|@0ms], @depth<5|10|20>[@100ms|@500ms], @trade, @aggTrade, @bookTicker, @markPrice[@1s], @kline_<interval>, !bookTicker, of ${[...this.symbols].join(', ')})` }, id });
           return;
         }
         if (msg.method === 'SUBSCRIBE' && c.streams.size + params.length > MAX_STREAMS) {
@@ -164,6 +166,7 @@ export class StreamHub {
   /** A market stream we serve, or a live listen key (the user data stream). */
   private valid(name: string): boolean {
     if (parseStreamName(name, this.symbols) !== null) return true;
+    if (this.providers.some((p) => p.valid(name))) return true;
     const k = this.keys.get(name);
     return k !== undefined && !k.expired;
   }
@@ -196,6 +199,17 @@ export class StreamHub {
     let set = this.subs.get(name);
     if (set === undefined) this.subs.set(name, (set = new Set()));
     set.add(c);
+    for (const p of this.providers) if (p.subscribed !== undefined && p.valid(name)) p.subscribed(name);
+  }
+
+  /** Adds streams served by another module, which sends their messages with `publishStream`. */
+  addProvider(p: { valid(name: string): boolean; subscribed?(name: string): void }): void {
+    this.providers.push(p);
+  }
+
+  /** Sends a message on a stream to its subscribers (a provider's stream). */
+  publishStream(name: string, data: object): void {
+    this.publish(name, data);
   }
 
   private unsubscribe(c: Conn, name: string): void {

@@ -59,7 +59,8 @@ export function registerExchange(program: Command): void {
         'times faster), its times mapped onto the wall clock; orders fill against it through the same simulated ' +
         'exchange as `maker backtest` (queue model, fees, Binance reject codes).\n\n' +
         'WebSocket market streams on the same port: <symbol>@depth (250 ms), @depth@100ms, @depth@500ms, @depth@0ms, ' +
-        '@trade, @aggTrade, @bookTicker, @markPrice[@1s], as /ws/<streams>, /stream?streams=... or SUBSCRIBE, with or without ' +
+        'partial depth @depth5|10|20[@100ms|@500ms], @trade, @aggTrade, @bookTicker, !bookTicker, @markPrice[@1s], ' +
+        '@kline_<1m..1d>, as /ws/<streams>, /stream?streams=... or SUBSCRIBE, with or without ' +
         'the /public, /market, /private prefix.\n\n' +
         'User data stream: POST/PUT/DELETE /fapi/v1/listenKey, then /ws/<listenKey> (or ?listenKey=): ORDER_TRADE_UPDATE, ' +
         'TRADE_LITE, listenKeyExpired.\n\n' +
@@ -79,6 +80,9 @@ export function registerExchange(program: Command): void {
         'Faults on demand (docs/FAULTS.md): --faults plan.yaml injects dropped connections, depth gaps, stalls, listenKey ' +
         'expiry, 503/-1007 with or without the order applied, 429 then 418, clock skew, -5022, latency, fills racing cancels ' +
         'and maintenance; --admin adds the same through HTTP under /admin/faults. Each fault applied is a JSON line on stderr.\n\n' +
+        'The replay delivers in bounded steps (at most 2,000 events or 10 ms, then pending requests are served): at a speed ' +
+        'this machine cannot keep up with, the server keeps answering and the market is late rather than stalled; a warning ' +
+        'line on stderr (with --json a JSON line {"warning":"replay-behind","lagMs",...}) says so once it is over 1 s behind.\n\n' +
         'Stops on SIGINT/SIGTERM, closing every connection.',
     )
     .option('--port <n>', 'TCP port (0: a free one)', '8090')
@@ -144,6 +148,19 @@ export function registerExchange(program: Command): void {
       // Each fault applied, as one JSON line on stderr (the log users and tests assert on).
       server.faults.onLog((e) => process.stderr.write(`${JSON.stringify(e)}\n`));
       const bound = await server.listen({ port, host: opts.host });
+      // A replay this machine cannot keep up with is late, never silent: one warning when it first
+      // falls over a second behind the clock (it still delivers every event, in order).
+      let warned = false;
+      ex.onLag((lagUs) => {
+        if (warned || lagUs < 1_000_000) return;
+        warned = true;
+        const lagMs = Math.round(lagUs / 1000);
+        process.stderr.write(
+          opts.json
+            ? `${JSON.stringify({ warning: 'replay-behind', lagMs, speed })}\n`
+            : `maker exchange: warning: the replay is ${(lagMs / 1000).toFixed(1)} s behind the clock at speed ${speed}× (more events than this machine delivers in time); every event is still delivered, in order, late. Try a lower --speed.\n`,
+        );
+      });
       await ex.start();
       if (ex.sourceError !== undefined) {
         await server.close();
