@@ -3,54 +3,15 @@
 // stretch is marked as a gap (both edges' ids and times) and the book re-synced by a new snapshot;
 // outside the marked stretches S' holds exactly S (nothing lost, nothing doubled); the fault log
 // says the fault really fired.
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Recorder } from '../../src/record/index.ts';
-import { openStore, readMeta, type GapRecord } from '../../src/store/index.ts';
+import { openStore, type GapRecord } from '../../src/store/index.ts';
 import { DataChecker } from '../../src/marketdata/index.ts';
 import { Instrument } from '../../src/model/instrument.ts';
-import { parseFaults, type FaultLogEntry } from '../../src/exchange-fake/index.ts';
 import { haveReal } from '../support/shared-data.ts';
-import { buildSourceStore, expectedAfterGaps, readStore, startReplayExchange, streamOf, tempDir, VENUE, waitFor } from './helpers.ts';
+import { buildSourceStore, expectedAfterGaps, readStore, recordUnder, streamOf, tempDir, VENUE } from './helpers.ts';
 
 type Events = Awaited<ReturnType<typeof readStore>>;
 const TYPES = ['depth', 'trade', 'bookTicker'] as const;
-
-async function gapsOf(root: string): Promise<GapRecord[]> {
-  const store = await openStore(root);
-  return store.dates(VENUE, 'BTCUSDT').flatMap((d) => readMeta(join(root, VENUE, 'BTCUSDT', d))!.recording?.gaps ?? []);
-}
-
-/**
- * Records S (replayed at 10×) while `inject` adds faults 1.5 s into the replay, and waits for
- * `settled` (the recorder's reaction) before letting the replay run to its end.
- */
-async function recordUnder(srcDir: string, outDir: string, faults: unknown[], settled: (rec: Recorder) => boolean, stallMs = 5_000) {
-  const S = await readStore(srcDir);
-  const x = await startReplayExchange(srcDir, 10);
-  const logs: string[] = [];
-  const rec = new Recorder({
-    symbols: ['BTCUSDT'], rest: x.base, ws: x.base.replace('http', 'ws'), out: outDir,
-    streams: { depthSpeed: '0ms', trade: true, aggTrade: false, bookTicker: true, markPrice: false },
-    flushMs: 100, stallMs, log: (l) => logs.push(l),
-  });
-  let faultLog: readonly FaultLogEntry[] = [];
-  try {
-    await rec.start();
-    await waitFor('both routes connected', () => rec.status().connections === 2, 5_000);
-    await x.release();
-    await new Promise((r) => setTimeout(r, 1_500));
-    x.server.faults.add(parseFaults(faults));
-    await waitFor('the recorder to react', () => settled(rec), 10_000);
-    await waitFor('the replay to end', () => x.ex.ended, 30_000);
-    await new Promise((r) => setTimeout(r, 500));
-    faultLog = [...x.server.faults.log];
-  } finally {
-    await rec.stop();
-    await x.close();
-  }
-  return { S, S2: await readStore(outDir), rec, logs, faultLog, gaps: await gapsOf(outDir) };
-}
 
 /** S' is S minus what lies strictly inside the marked gaps, per stream; streams without a gap are S exactly. */
 function expectOnlyMarkedLosses(S: Events, S2: Events, gaps: GapRecord[]) {
