@@ -20,6 +20,12 @@ import { FrameDelay, type FaultInjector } from './faults.ts';
 export interface StreamHubOptions {
   pingIntervalMs?: number;
   maxConnectionMs?: number;
+  /**
+   * Serve `<symbol>@aggTrade` from the market's trades, one aggregate per trade (`a` = `f` = `l` =
+   * the trade id): for a market without aggTrades of its own (the synthetic market). Off for a store
+   * replay, whose aggTrades are the recorded ones.
+   */
+  aggTradesFromTrades?: boolean;
 }
 
 const MAX_BUFFERED = 8 * 1024 * 1024;
@@ -273,6 +279,11 @@ export class StreamHub {
       const raw = `${sym}@depth@0ms`;
       if (this.subs.get(raw)?.size) this.publish(raw, payloadOf(e, this.ex.instruments.get(e.symbol)!, (us) => this.ex.mapUs(us))!);
       return;
+    }
+    if (e.type === 'trade' && this.o.aggTradesFromTrades === true && this.subs.get(`${sym}@aggTrade`)?.size) {
+      const agg: MarketEvent = { type: 'aggTrade', symbol: e.symbol, tsExchangeUs: e.tsExchangeUs, tsReceiveUs: e.tsReceiveUs, tsTransactUs: e.tsTransactUs, aggTradeId: e.tradeId, firstTradeId: e.tradeId, lastTradeId: e.tradeId, priceTicks: e.priceTicks, qtyLots: e.qtyLots, buyerIsMaker: e.buyerIsMaker };
+      const payload = payloadOf(agg, this.ex.instruments.get(e.symbol)!, (us) => this.ex.mapUs(us));
+      if (payload !== null) this.publish(`${sym}@aggTrade`, payload);
     }
     const names = e.type === 'markPrice' ? [`${sym}@markPrice`, `${sym}@markPrice@1s`] : [`${sym}@${e.type}`];
     let payload: object | null | undefined;
