@@ -66,7 +66,8 @@ export interface SymbolCheck {
    * first diff after it is a marked depth gap's `after`, a trade-id jump onto a marked trade or
    * aggTrade gap's `after`, are counted here and not in `gaps` / `tradeIdGaps`: they are known
    * stretches the recorder did not hear, not damage. bookTickers received inside a marked stretch
-   * of the depth or bookTicker stream (after `before`, up to `after`) are not checked against the book.
+   * of the depth or bookTicker stream (after `before`, up to `after`; without `before`: from the
+   * start of the session that marked it) are not checked against the book.
    */
   recording?: RecordingCheck;
 }
@@ -233,10 +234,13 @@ class SymbolChecker {
   markRecording(partitions: RecordingCheck['partitions']): void {
     this.recording = { partitions, markedDepthGaps: 0, markedTradeIdGaps: 0, bookTickersInMarked: 0 };
     const spans: [number, number][] = [];
+    const starts = partitions.flatMap((p) => p.sessions.map((x) => x.startUs));
+    // A gap without a `before` (a restart with nothing known of the last message) starts with the session that marked it.
+    const sessionStart = (us: number) => starts.reduce((best, t) => (t <= us && t > best ? t : best), -Infinity);
     for (const p of partitions) {
       for (const g of p.gaps) {
         if (g.stream === 'depth' || g.stream === 'trade' || g.stream === 'aggTrade') this.markedAfter[g.stream].add(g.after.id);
-        if (g.stream === 'depth' || g.stream === 'bookTicker') spans.push([g.before === null ? -Infinity : g.before.tsReceiveUs, g.after.tsReceiveUs]);
+        if (g.stream === 'depth' || g.stream === 'bookTicker') spans.push([g.before === null ? sessionStart(g.after.tsReceiveUs) : g.before.tsReceiveUs, g.after.tsReceiveUs]);
       }
     }
     spans.sort((a, b) => a[0] - b[0]);
