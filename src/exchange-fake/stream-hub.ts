@@ -10,7 +10,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { MarketEvent } from '../model/events.ts';
+import type { AggTrade, MarketEvent } from '../model/events.ts';
 import type { VenueEvent } from '../model/venue.ts';
 import type { AccountState, LocalExchange } from './local-exchange.ts';
 import { DEPTH_SPEEDS_MS, DepthConflater, parseStreamName, payloadOf } from './streams.ts';
@@ -21,9 +21,9 @@ export interface StreamHubOptions {
   pingIntervalMs?: number;
   maxConnectionMs?: number;
   /**
-   * Serve `<symbol>@aggTrade` from the market's trades, one aggregate per trade (`a` = `f` = `l` =
-   * the trade id): for a market without aggTrades of its own (the synthetic market). Off for a store
-   * replay, whose aggTrades are the recorded ones.
+   * Serve `<symbol>@aggTrade` from the market's trades, aggregated as `GET /fapi/v1/aggTrades`
+   * aggregates them (consecutive trades of one taker order; published when the aggregate closes):
+   * for a market without aggTrades of its own (the synthetic market). Off for a store replay.
    */
   aggTradesFromTrades?: boolean;
 }
@@ -280,11 +280,6 @@ export class StreamHub {
       if (this.subs.get(raw)?.size) this.publish(raw, payloadOf(e, this.ex.instruments.get(e.symbol)!, (us) => this.ex.mapUs(us))!);
       return;
     }
-    if (e.type === 'trade' && this.o.aggTradesFromTrades === true && this.subs.get(`${sym}@aggTrade`)?.size) {
-      const agg: MarketEvent = { type: 'aggTrade', symbol: e.symbol, tsExchangeUs: e.tsExchangeUs, tsReceiveUs: e.tsReceiveUs, tsTransactUs: e.tsTransactUs, aggTradeId: e.tradeId, firstTradeId: e.tradeId, lastTradeId: e.tradeId, priceTicks: e.priceTicks, qtyLots: e.qtyLots, buyerIsMaker: e.buyerIsMaker };
-      const payload = payloadOf(agg, this.ex.instruments.get(e.symbol)!, (us) => this.ex.mapUs(us));
-      if (payload !== null) this.publish(`${sym}@aggTrade`, payload);
-    }
     const names = e.type === 'markPrice' ? [`${sym}@markPrice`, `${sym}@markPrice@1s`] : [`${sym}@${e.type}`];
     let payload: object | null | undefined;
     for (const name of names) {
@@ -292,6 +287,18 @@ export class StreamHub {
       payload ??= payloadOf(e, this.ex.instruments.get(e.symbol)!, (us) => this.ex.mapUs(us));
       if (payload !== null) this.publish(name, payload);
     }
+  }
+
+  /**
+   * An aggregate trade the REST history built from the market's trades (market-rest.ts), published
+   * on `<symbol>@aggTrade` when `aggTradesFromTrades` is on: the same ids as `GET /fapi/v1/aggTrades`.
+   */
+  publishBuiltAggTrade(e: AggTrade): void {
+    if (this.o.aggTradesFromTrades !== true) return;
+    const name = `${e.symbol.toLowerCase()}@aggTrade`;
+    if (!this.subs.get(name)?.size) return;
+    const payload = payloadOf(e, this.ex.instruments.get(e.symbol)!, (us) => this.ex.mapUs(us));
+    if (payload !== null) this.publish(name, payload);
   }
 
   private publish(name: string, data: object): void {

@@ -38,6 +38,7 @@ describe('maker record: aggTrade and markPrice from the synthetic market', () =>
     const hub = server.streams as unknown as { publish(name: string, data: object): void };
     const publish = hub.publish.bind(hub);
     let tapping = false;
+    let rest: { a: number; f: number; l: number }[] = [];
     hub.publish = (name, data) => {
       if (tapping) {
         const list = sent.get(name) ?? [];
@@ -55,6 +56,8 @@ describe('maker record: aggTrade and markPrice from the synthetic market', () =>
       tapping = false;
       const expected = [...sent.values()].reduce((n, l) => n + l.length, 0);
       await waitFor('the recorder to hear them', () => Object.values(rec.status().streams).reduce((n, s) => n + s.messages, 0) >= expected, 5_000);
+      const firstAgg = JSON.parse(sent.get('btcusdt@aggTrade')?.[0] ?? '{"a":0}') as { a: number };
+      rest = (await (await fetch(`${base}/fapi/v1/aggTrades?symbol=BTCUSDT&fromId=${firstAgg.a}&limit=5`)).json()) as { a: number; f: number; l: number }[];
     } finally {
       await rec.stop();
       ex.stop();
@@ -77,8 +80,14 @@ describe('maker record: aggTrade and markPrice from the synthetic market', () =>
     }
     const mp = JSON.parse(sent.get('btcusdt@markPrice@1s')![0]) as Record<string, unknown>;
     expect(Object.keys(mp).sort()).toEqual(['E', 'P', 'T', 'ap', 'e', 'i', 'p', 'r', 's'].sort());
-    const agg = JSON.parse(sent.get('btcusdt@aggTrade')![0]) as Record<string, unknown>;
-    expect(agg.e).toBe('aggTrade');
-    expect(agg.f).toBe(agg.l);
+    // aggTrades aggregate the trades as GET /fapi/v1/aggTrades does: each covers consecutive trade ids, together all of them.
+    const aggs = sent.get('btcusdt@aggTrade')!.map((t) => JSON.parse(t) as { e: string; a: number; f: number; l: number });
+    expect(aggs[0].e).toBe('aggTrade');
+    for (let i = 1; i < aggs.length; i++) {
+      expect(aggs[i].a).toBe(aggs[i - 1].a + 1);
+      expect(aggs[i].f).toBe(aggs[i - 1].l + 1);
+    }
+    expect(aggs.some((a) => a.l > a.f)).toBe(true);
+    expect(rest.map((r) => [r.a, r.f, r.l])).toEqual(aggs.slice(0, 5).map((a) => [a.a, a.f, a.l]));
   }, 60_000);
 });
