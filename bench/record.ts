@@ -32,18 +32,26 @@ const VENUE = 'binance-usdm';
 const dir = mkdtempSync(join(tmpdir(), 'record-bench-'));
 const NAMES = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'BNBUSDT', 'XRPUSDT', 'DOGEUSDT', 'ADAUSDT', 'LINKUSDT', 'AVAXUSDT', 'LTCUSDT', 'DOTUSDT', 'TRXUSDT'];
 
-/** Wire messages per data second of one synthetic symbol (depth conflated to 100 ms, aggTrade = trade). */
+/** Wire messages per data second of one synthetic symbol (depth conflated to 100 ms, trades aggregated as the exchange does). */
 function syntheticRate(): number {
   const inst = syntheticInstrument('BTCUSDT');
   const t0 = 1_700_000_000_000_000;
   const spanUs = 120e6;
   let n = 0;
+  let lastAgg = '';
   const depthSlots = new Set<number>();
   outer: for (const batch of syntheticMarket([inst], 1, t0, 200)) {
     for (const e of batch) {
       if (e.tsExchangeUs - t0 > spanUs) break outer;
+      if (e.type === 'trade') {
+        // The trade, and an aggTrade per run of trades with one match time, price and side (any other event closes the run).
+        const key = `${e.tsTransactUs}/${e.priceTicks}/${e.buyerIsMaker}`;
+        n += key === lastAgg ? 1 : 2;
+        lastAgg = key;
+        continue;
+      }
+      lastAgg = '';
       if (e.type === 'depth') depthSlots.add(Math.floor(e.tsExchangeUs / 100_000));
-      else if (e.type === 'trade') n += 2;
       else if (e.type === 'bookTicker' || e.type === 'markPrice') n++;
     }
   }
