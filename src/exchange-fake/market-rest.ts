@@ -115,7 +115,7 @@ export class MarketHistory {
     const h = this.bySymbol.get(e.symbol);
     if (h === undefined) return;
     const t = ms(atUs);
-    if (e.type !== 'trade') this.closePending(h);
+    if (e.type !== 'trade') this.closePending(h, e);
     switch (e.type) {
       case 'trade': {
         h.dataHasTrades = true;
@@ -127,7 +127,7 @@ export class MarketHistory {
             p.qtyLots += e.qtyLots;
             p.l = e.tradeId;
           } else {
-            this.closePending(h);
+            this.closePending(h, e);
             h.pending = { a: h.nextAggId++, priceTicks: e.priceTicks, qtyLots: e.qtyLots, f: e.tradeId, l: e.tradeId, timeMs: t, buyerIsMaker: e.buyerIsMaker, matchUs: e.tsTransactUs };
           }
         }
@@ -151,10 +151,13 @@ export class MarketHistory {
     }
   }
 
-  private closePending(h: SymbolHistory): void {
-    if (h.pending === undefined) return;
-    pushBounded(h.aggs, h.pending, this.tradeCap);
+  /** Closes the aggregate being built (`by`: the event that closed it): served from now on, by REST and on `@aggTrade`. */
+  private closePending(h: SymbolHistory, by: MarketEvent): void {
+    const p = h.pending;
+    if (p === undefined) return;
+    pushBounded(h.aggs, p, this.tradeCap);
     h.pending = undefined;
+    this.srv.streams.publishBuiltAggTrade({ type: 'aggTrade', symbol: by.symbol, tsExchangeUs: by.tsExchangeUs, tsReceiveUs: by.tsReceiveUs, tsTransactUs: p.matchUs, aggTradeId: p.a, firstTradeId: p.f, lastTradeId: p.l, priceTicks: p.priceTicks, qtyLots: p.qtyLots, buyerIsMaker: p.buyerIsMaker });
   }
 
   /** The klines of an interval built so far (oldest first, the open one last); empty for an unknown symbol or interval. */

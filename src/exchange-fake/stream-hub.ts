@@ -10,7 +10,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { MarketEvent } from '../model/events.ts';
+import type { AggTrade, MarketEvent } from '../model/events.ts';
 import type { VenueEvent } from '../model/venue.ts';
 import type { AccountState, LocalExchange } from './local-exchange.ts';
 import { DEPTH_SPEEDS_MS, DepthConflater, parseStreamName, payloadOf } from './streams.ts';
@@ -20,6 +20,12 @@ import { FrameDelay, type FaultInjector } from './faults.ts';
 export interface StreamHubOptions {
   pingIntervalMs?: number;
   maxConnectionMs?: number;
+  /**
+   * Serve `<symbol>@aggTrade` from the market's trades, aggregated as `GET /fapi/v1/aggTrades`
+   * aggregates them (consecutive trades of one taker order; published when the aggregate closes):
+   * for a market without aggTrades of its own (the synthetic market). Off for a store replay.
+   */
+  aggTradesFromTrades?: boolean;
 }
 
 const MAX_BUFFERED = 8 * 1024 * 1024;
@@ -295,6 +301,18 @@ export class StreamHub {
       payload ??= payloadOf(e, this.ex.instruments.get(e.symbol)!, (us) => this.ex.mapUs(us));
       if (payload !== null) this.publish(name, payload);
     }
+  }
+
+  /**
+   * An aggregate trade the REST history built from the market's trades (market-rest.ts), published
+   * on `<symbol>@aggTrade` when `aggTradesFromTrades` is on: the same ids as `GET /fapi/v1/aggTrades`.
+   */
+  publishBuiltAggTrade(e: AggTrade): void {
+    if (this.o.aggTradesFromTrades !== true) return;
+    const name = `${e.symbol.toLowerCase()}@aggTrade`;
+    if (!this.subs.get(name)?.size) return;
+    const payload = payloadOf(e, this.ex.instruments.get(e.symbol)!, (us) => this.ex.mapUs(us));
+    if (payload !== null) this.publish(name, payload);
   }
 
   private publish(name: string, data: object): void {

@@ -32,7 +32,7 @@
 import { MarketBook } from './market-book.ts';
 import type { BookTicker, MarketEvent } from '../model/events.ts';
 import type { Instrument } from '../model/instrument.ts';
-import type { StoreIntegrity } from '../store/index.ts';
+import type { GapRecord, SessionRecord, StoreIntegrity } from '../store/index.ts';
 
 export interface SymbolCheck {
   depthEvents: number;
@@ -60,6 +60,24 @@ export interface SymbolCheck {
   finalBook: { bestBid: string | null; bestAsk: string | null; bidLevels: number; askLevels: number; valid: boolean };
   /** First few bookTicker mismatches, for diagnosis. */
   mismatches: { updateId: number; expected: string; replayed: string }[];
+  /**
+   * A store written by `maker record`: its sessions and marked gaps per partition (meta.json
+   * `recording`), and what the checks set aside because the recorder marked it. A depth gap whose
+   * first diff after it is a marked depth gap's `after`, a trade-id jump onto a marked trade or
+   * aggTrade gap's `after`, are counted here and not in `gaps` / `tradeIdGaps`: they are known
+   * stretches the recorder did not hear, not damage. bookTickers received inside a marked stretch
+   * of the depth or bookTicker stream (after `before`, up to `after`; without `before`: from the
+   * start of the session that marked it) are not checked against the book.
+   */
+  recording?: RecordingCheck;
+}
+
+export interface RecordingCheck {
+  partitions: { date: string; sessions: SessionRecord[]; gaps: GapRecord[] }[];
+  markedDepthGaps: number;
+  markedTradeIdGaps: number;
+  /** bookTickers inside marked stretches (counted in bookTicker.total, not checked). */
+  bookTickersInMarked: number;
 }
 
 export interface FusedCheck {
@@ -181,6 +199,12 @@ class SymbolChecker {
   private aheadHead = 0;
   private depthRxUs = 0;
   private readonly lags = new Subsample();
+  /** Marked gaps (a recorder's store): depth diffs, trade ids and aggTrade ids that start again after one. */
+  private readonly markedAfter = { depth: new Set<number>(), trade: new Set<number>(), aggTrade: new Set<number>() };
+  /** Receive-time stretches (start exclusive, end inclusive) of the marked depth and bookTicker gaps, disjoint and sorted. */
+  private stretches: [number, number][] = [];
+  private stretchAt = 0;
+  private recording: RecordingCheck | undefined;
 
   constructor(readonly instrument: Instrument) {
     // Every diff applied with the book in sync (also diffs replayed from the buffer when the
@@ -188,7 +212,12 @@ class SymbolChecker {
     this.market = new MarketBook(instrument.symbol, 'depth', {
       onApplied: (u) => this.recordTop(u),
       onEvent: (e) => {
-        if (e.type === 'gap' && this.stats.gapList.length < MAX_GAPS_LISTED) this.stats.gapList.push({ tsUs: e.tsExchangeUs, prevU: e.expectedId, pu: e.prevFinalUpdateId, U: e.firstUpdateId, u: e.finalUpdateId });
+        if (e.type !== 'gap') return;
+        if (this.recording !== undefined && this.markedAfter.depth.has(e.finalUpdateId)) {
+          this.recording.markedDepthGaps++;
+          return;
+        }
+        if (this.stats.gapList.length < MAX_GAPS_LISTED) this.stats.gapList.push({ tsUs: e.tsExchangeUs, prevU: e.expectedId, pu: e.prevFinalUpdateId, U: e.firstUpdateId, u: e.finalUpdateId });
       },
     });
     this.fusedBook = new MarketBook(instrument.symbol, 'auto');
@@ -199,6 +228,36 @@ class SymbolChecker {
       firstTsUs: null, lastTsUs: null, clockOffsetUs: null,
       finalBook: { bestBid: null, bestAsk: null, bidLevels: 0, askLevels: 0, valid: false }, mismatches: [],
     };
+  }
+
+  /** The recorder's notes for this symbol (before any event). */
+  markRecording(partitions: RecordingCheck['partitions']): void {
+    this.recording = { partitions, markedDepthGaps: 0, markedTradeIdGaps: 0, bookTickersInMarked: 0 };
+    const spans: [number, number][] = [];
+    const starts = partitions.flatMap((p) => p.sessions.map((x) => x.startUs));
+    // A gap without a `before` (a restart with nothing known of the last message) starts with the session that marked it.
+    const sessionStart = (us: number) => starts.reduce((best, t) => (t <= us && t > best ? t : best), -Infinity);
+    for (const p of partitions) {
+      for (const g of p.gaps) {
+        if (g.stream === 'depth' || g.stream === 'trade' || g.stream === 'aggTrade') this.markedAfter[g.stream].add(g.after.id);
+        if (g.stream === 'depth' || g.stream === 'bookTicker') spans.push([g.before === null ? sessionStart(g.after.tsReceiveUs) : g.before.tsReceiveUs, g.after.tsReceiveUs]);
+      }
+    }
+    spans.sort((a, b) => a[0] - b[0]);
+    const merged: [number, number][] = [];
+    for (const sp of spans) {
+      const last = merged[merged.length - 1];
+      if (last !== undefined && sp[0] <= last[1]) last[1] = Math.max(last[1], sp[1]);
+      else merged.push([sp[0], sp[1]]);
+    }
+    this.stretches = merged;
+  }
+
+  /** Whether receive time `t` lies in a marked stretch (events come in receive-time order). */
+  private inMarked(t: number): boolean {
+    while (this.stretchAt < this.stretches.length && this.stretches[this.stretchAt][1] < t) this.stretchAt++;
+    const sp = this.stretches[this.stretchAt];
+    return sp !== undefined && t > sp[0];
   }
 
   onEvent(e: MarketEvent): void {
@@ -223,15 +282,29 @@ class SymbolChecker {
         break;
       case 'trade':
         s.trades++;
-        if (this.lastTradeId >= 0 && e.tradeId !== this.lastTradeId + 1) s.tradeIdGaps++;
+        if (this.lastTradeId >= 0 && e.tradeId !== this.lastTradeId + 1) {
+          if (this.recording !== undefined && this.markedAfter.trade.has(e.tradeId)) this.recording.markedTradeIdGaps++;
+          else s.tradeIdGaps++;
+        }
         this.lastTradeId = e.tradeId;
         break;
       case 'aggTrade':
         s.aggTrades++;
-        if (this.lastAggLastId >= 0 && e.firstTradeId !== this.lastAggLastId + 1) s.tradeIdGaps++;
+        if (this.lastAggLastId >= 0 && e.firstTradeId !== this.lastAggLastId + 1) {
+          if (this.recording !== undefined && this.markedAfter.aggTrade.has(e.aggTradeId)) this.recording.markedTradeIdGaps++;
+          else s.tradeIdGaps++;
+        }
         this.lastAggLastId = e.lastTradeId;
         break;
       case 'bookTicker':
+        if (this.recording !== undefined && this.stretches.length > 0 && this.inMarked(e.tsReceiveUs)) {
+          // A stretch the recorder marked: the book around it is not vouched for; keep the ticker for the fused book only.
+          s.bookTicker.total++;
+          this.recording.bookTickersInMarked++;
+          this.lastTicker = e;
+          this.fusedBook.applyTicker(e);
+          break;
+        }
         this.onBookTicker(e);
         this.checkFusedTicker(e);
         break;
@@ -353,7 +426,8 @@ class SymbolChecker {
 
   finish(): SymbolCheck {
     const s = this.stats;
-    s.gaps = this.market.sync.counters.gaps;
+    s.gaps = this.market.sync.counters.gaps - (this.recording?.markedDepthGaps ?? 0);
+    if (this.recording !== undefined) s.recording = this.recording;
     s.resyncs = this.market.sync.counters.resyncs;
     s.crossed = this.market.sync.counters.crossed;
     s.clockOffsetUs = this.offsets.median();
@@ -389,6 +463,16 @@ export class DataChecker {
 
   onBatch(events: readonly MarketEvent[]): void {
     for (const e of events) this.onEvent(e);
+  }
+
+  /** A recorder's sessions and marked gaps for `symbol`, per partition (meta.json `recording`); before the symbol's events. */
+  markRecording(symbol: string, partitions: RecordingCheck['partitions']): void {
+    let c = this.checkers.get(symbol);
+    if (!c) {
+      c = new SymbolChecker(this.instrumentOf(symbol));
+      this.checkers.set(symbol, c);
+    }
+    c.markRecording(partitions);
   }
 
   report(): CheckReport {

@@ -5,4 +5,4 @@
  * exchange and the data checker; `DataChecker` is `maker data check`. Units: ticks, lots, µs.
  */
 export { MarketBook, type BookSource } from './market-book.ts';
-export { DataChecker, isClean, type CheckReport, type SymbolCheck } from './check.ts';
+export { DataChecker, isClean, type CheckReport, type RecordingCheck, type SymbolCheck } from './check.ts';

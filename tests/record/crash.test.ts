@@ -6,7 +6,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DataChecker } from '../../src/marketdata/index.ts';
+import { DataChecker, isClean } from '../../src/marketdata/index.ts';
+import { runCheck } from '../../src/cli/commands/data.ts';
 import { Instrument } from '../../src/model/instrument.ts';
 import { openStore, readMeta } from '../../src/store/index.ts';
 import { haveReal } from '../support/shared-data.ts';
@@ -94,5 +95,13 @@ describe.skipIf(!haveReal)('maker record: kill -9 and restart', () => {
     const report = checker.report().symbols.BTCUSDT;
     expect(report.finalBook.valid).toBe(true);
     expect(report.gaps).toBe(1);
+    // maker data check lists both sessions and the session-break gaps, and sets the marked one aside.
+    const full = await runCheck([out.dir], { json: true, quiet: true, synthetic: false } as Parameters<typeof runCheck>[1]);
+    const sym = full.symbols.BTCUSDT;
+    expect(sym.gaps).toBe(0);
+    expect(sym.recording!.markedDepthGaps).toBe(1);
+    expect(sym.recording!.partitions.flatMap((p) => p.sessions.map((x) => x.id)).sort()).toEqual(sessions.map((x) => x.id).sort());
+    expect(sym.recording!.partitions.flatMap((p) => p.gaps)).toHaveLength(gaps.length);
+    expect(isClean(full)).toBe(true);
   }, 150_000);
 });

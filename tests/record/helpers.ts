@@ -5,9 +5,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../../src/core/random.ts';
-import { ExchangeServer, LocalExchange, storeMarket } from '../../src/exchange-fake/index.ts';
+import { ExchangeServer, LocalExchange, parseFaults, storeMarket, type FaultLogEntry } from '../../src/exchange-fake/index.ts';
 import type { MarketEvent } from '../../src/model/events.ts';
-import { eventsFromBatch, importEvents, readEvents } from '../../src/store/index.ts';
+import { eventsFromBatch, importEvents, openStore, readEvents, readMeta, type GapRecord } from '../../src/store/index.ts';
+import { Recorder } from '../../src/record/index.ts';
 import { ACCOUNT } from '../exchange-fake/helpers.ts';
 import { HBT_BTC, loadRealEvents, realSpecs } from '../support/shared-data.ts';
 
@@ -109,3 +110,40 @@ export function expectedAfterGaps(S: readonly MarketEvent[], type: 'depth' | 'tr
   }
   return evs.filter((_, k) => !drop.has(k)).map(wireIdentity);
 }
+
+export async function gapsOf(root: string): Promise<GapRecord[]> {
+  const store = await openStore(root);
+  return store.dates(VENUE, 'BTCUSDT').flatMap((d) => readMeta(join(root, VENUE, 'BTCUSDT', d))!.recording?.gaps ?? []);
+}
+
+/**
+ * Records S (replayed at 10×) while `inject` adds faults 1.5 s into the replay, and waits for
+ * `settled` (the recorder's reaction) before letting the replay run to its end.
+ */
+export async function recordUnder(srcDir: string, outDir: string, faults: unknown[], settled: (rec: Recorder) => boolean, stallMs = 5_000) {
+  const S = await readStore(srcDir);
+  const x = await startReplayExchange(srcDir, 10);
+  const logs: string[] = [];
+  const rec = new Recorder({
+    symbols: ['BTCUSDT'], rest: x.base, ws: x.base.replace('http', 'ws'), out: outDir,
+    streams: { depthSpeed: '0ms', trade: true, aggTrade: false, bookTicker: true, markPrice: false },
+    flushMs: 100, stallMs, log: (l) => logs.push(l),
+  });
+  let faultLog: readonly FaultLogEntry[] = [];
+  try {
+    await rec.start();
+    await waitFor('both routes connected', () => rec.status().connections === 2, 5_000);
+    await x.release();
+    await new Promise((r) => setTimeout(r, 1_500));
+    x.server.faults.add(parseFaults(faults));
+    await waitFor('the recorder to react', () => settled(rec), 10_000);
+    await waitFor('the replay to end', () => x.ex.ended, 30_000);
+    await new Promise((r) => setTimeout(r, 500));
+    faultLog = [...x.server.faults.log];
+  } finally {
+    await rec.stop();
+    await x.close();
+  }
+  return { S, S2: await readStore(outDir), rec, logs, faultLog, gaps: await gapsOf(outDir) };
+}
+

@@ -16,7 +16,7 @@ import { FORMAT_IDS } from '../../importers/index.ts';
 import type { FormatId } from '../../importers/index.ts';
 import { DataChecker, isClean, type CheckReport } from '../../marketdata/index.ts';
 import { Instrument } from '../../model/instrument.ts';
-import { eventsFromBatch, inspectStore, openStore, readEvents } from '../../store/index.ts';
+import { eventsFromBatch, inspectStore, openStore, partitionDir, readEvents, readMeta } from '../../store/index.ts';
 import { DEFAULT_SYNTHETIC, generateSynthetic, syntheticInstrument, syntheticRecordingChunks, writeRecordingFile } from '../../synthetic/index.ts';
 import { formatUs } from '../../core/clock.ts';
 import { fundingFilePath, readVisionFundingRate, writeFundingHistory } from '../../importers/index.ts';
@@ -77,7 +77,10 @@ export function registerData(program: Command): void {
         'Messages of streams maker does not map are skipped and counted (skippedStreams).\n\n' +
         'A store is first checked file by file against the SHA-256, size and row count its partitions\' ' +
         'meta.json recorded: a damaged file is named (exit 1) and its partition not replayed; files a killed ' +
-        'import left behind are listed as leftovers (ignored by readers, removed by the next import).\n\n' +
+        'import left behind are listed as leftovers (ignored by readers, removed by the next import). A store ' +
+        'written by `maker record` also lists its sessions and marked gaps per partition (meta.json recording); ' +
+        'a depth or trade-id gap the recorder marked, and bookTickers inside a marked stretch, are set aside ' +
+        '(known, not damage); a gap it did not mark still fails the check.\n\n' +
         'Raw inputs are inventoried, not judged at the first fault: every line that does not parse and a file ' +
         'cut short are listed with file:line and kind (damage), every sequence gap with its exchange time and ' +
         'update ids (gapList; the first 100 per symbol, the rest counted).\n\n' +
@@ -186,6 +189,12 @@ export async function runCheck(inputs: string[], opts: CheckCliOptions): Promise
         if (dates.length === 0) continue;
         const inst = new Instrument(store.spec(venue, symbol, dates[0]));
         const checker = new DataChecker(() => inst);
+        // A recorder's store: its sessions and marked gaps (known stretches, not damage).
+        const recorded = dates.flatMap((date) => {
+          const rec = readMeta(partitionDir(root, venue, symbol, date))?.recording;
+          return rec === undefined ? [] : [{ date, sessions: rec.sessions, gaps: rec.gaps }];
+        });
+        if (recorded.length > 0) checker.markRecording(symbol, recorded);
         for await (const batch of readEvents(root, { venue, symbol, dates })) checker.onBatch(eventsFromBatch(batch));
         Object.assign(reports.symbols, checker.report().symbols);
       }
@@ -223,6 +232,19 @@ export function formatReport(report: CheckReport): string {
     out.push(`  gaps            ${s.gaps}${ok(s.gaps > 0)}`);
     for (const g of s.gapList) out.push(`    gap at ${formatUs(g.tsUs)}: expected to follow u=${g.prevU}, diff has pu=${g.pu} U=${g.U} u=${g.u}`);
     if (s.gaps > s.gapList.length) out.push(`    ... and ${s.gaps - s.gapList.length} more`);
+    const rc = s.recording;
+    if (rc !== undefined) {
+      const nS = rc.partitions.reduce((n, p) => n + p.sessions.length, 0);
+      const nG = rc.partitions.reduce((n, p) => n + p.gaps.length, 0);
+      out.push(`  recorded        ${nS} session(s), ${nG} marked gap(s): known stretches the recorder did not hear, set aside (depth gaps ${rc.markedDepthGaps}, trade-id gaps ${rc.markedTradeIdGaps}, bookTickers not checked ${rc.bookTickersInMarked})`);
+      for (const p of rc.partitions) {
+        for (const x of p.sessions) out.push(`    ${p.date} session ${x.id} from ${formatUs(x.startUs)}, clock offset ${(x.clockOffsetUs / 1000).toFixed(1)} ms`);
+        for (const g of p.gaps) {
+          const edge = (e: { id: number; tsReceiveUs: number }) => `id ${e.id} (received ${formatUs(e.tsReceiveUs)})`;
+          out.push(`    ${p.date} gap ${g.stream} ${g.reason}: ${g.before === null ? 'from the start' : edge(g.before)} .. ${edge(g.after)}`);
+        }
+      }
+    }
     out.push(`  resyncs         ${s.resyncs}`);
     out.push(`  crossed         ${s.crossed}${ok(s.crossed > 0)}`);
     out.push(`  trades          ${s.trades.toLocaleString('en-US')}${s.aggTrades > 0 ? ` (aggTrades ${s.aggTrades.toLocaleString('en-US')})` : ''}, id gaps ${s.tradeIdGaps}${ok(s.tradeIdGaps > 0)}`);

@@ -144,7 +144,7 @@ export function registerExchange(program: Command): void {
         // Funding at the data's funding times (mark prices), mapped onto server time by the local exchange.
         execution: executionOf(opts),
       });
-      const server = new ExchangeServer(ex, accounts, { rateLimits, faults, admin: opts.admin });
+      const server = new ExchangeServer(ex, accounts, { rateLimits, faults, admin: opts.admin, streams: { aggTradesFromTrades: opts.store === undefined } });
       // Each fault applied, as one JSON line on stderr (the log users and tests assert on).
       server.faults.onLog((e) => process.stderr.write(`${JSON.stringify(e)}\n`));
       const bound = await server.listen({ port, host: opts.host });
