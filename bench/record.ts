@@ -58,6 +58,41 @@ function syntheticRate(): number {
   return (n + depthSlots.size) / (spanUs / 1e6);
 }
 
+/**
+ * `maker record --json` as its own process against the local exchange on `port`; `last()` is its
+ * latest status line, `connected` waits (bounded) for its two stream connections.
+ */
+function spawnRecorder(port: number, symbols: string[], out: string, depth: string) {
+  const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'bin', 'maker.js'), 'record', '--symbols', symbols.join(','), '--venue', `http://127.0.0.1:${port}`, '--out', out, '--depth', depth, '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let last: Record<string, unknown> = {};
+  let buf = '';
+  child.stdout.on('data', (d: Buffer) => {
+    buf += d.toString();
+    for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+      const l = JSON.parse(buf.slice(0, nl)) as Record<string, unknown>;
+      if (l.type !== 'log') last = l;
+      buf = buf.slice(nl + 1);
+    }
+  });
+  let exited = false;
+  child.on('exit', () => (exited = true));
+  return {
+    child,
+    last: () => last,
+    async connected(timeoutMs: number): Promise<void> {
+      const until = Date.now() + timeoutMs;
+      while (last.connections !== 2) {
+        if (exited) throw new Error('the recorder exited before connecting');
+        if (Date.now() > until) {
+          child.kill('SIGTERM');
+          throw new Error(`the recorder did not connect within ${timeoutMs / 1000} s`);
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+  };
+}
+
 async function symbolsBench(count: number, ratePerSymbol: number, seconds: number): Promise<void> {
   if (!(count >= 1 && count <= NAMES.length)) throw new Error(`--symbols: 1..${NAMES.length}`);
   const symbols = NAMES.slice(0, count);
@@ -72,29 +107,20 @@ async function symbolsBench(count: number, ratePerSymbol: number, seconds: numbe
   const port = await server.listen();
   await ex.start();
   const out = join(dir, 'out');
-  const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'bin', 'maker.js'), 'record', '--symbols', symbols.join(','), '--venue', `http://127.0.0.1:${port}`, '--out', out, '--depth', '100ms', '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let last: Record<string, unknown> = {};
-  let buf = '';
-  child.stdout.on('data', (d: Buffer) => {
-    buf += d.toString();
-    for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-      const l = JSON.parse(buf.slice(0, nl)) as Record<string, unknown>;
-      if (l.type !== 'log') last = l;
-      buf = buf.slice(nl + 1);
-    }
-  });
-  const messages = () => Object.values((last.streams ?? {}) as Record<string, { messages: number }>).reduce((n, s) => n + s.messages, 0);
-  while (last.connections !== 2) await new Promise((r) => setTimeout(r, 50));
+  const rec = spawnRecorder(port, symbols, out, '100ms');
+  const child = rec.child;
+  const messages = () => Object.values((rec.last().streams ?? {}) as Record<string, { messages: number }>).reduce((n, s) => n + s.messages, 0);
+  await rec.connected(60_000);
   // Let the books sync, then measure.
   await new Promise((r) => setTimeout(r, 3_000));
-  const cpu0 = last.cpuUs as number;
+  const cpu0 = rec.last().cpuUs as number;
   const m0 = messages();
   const t0 = Date.now();
   await new Promise((r) => setTimeout(r, seconds * 1000));
-  const cpu1 = last.cpuUs as number;
+  const cpu1 = rec.last().cpuUs as number;
   const m1 = messages();
   const ms = Date.now() - t0;
-  const gaps = last.gaps;
+  const gaps = rec.last().gaps;
   child.kill('SIGTERM');
   await new Promise((r) => child.on('exit', r));
   ex.stop();
@@ -132,29 +158,20 @@ try {
   const server = new ExchangeServer(ex, []);
   const port = await server.listen();
   const out = join(dir, 'out');
-  const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'bin', 'maker.js'), 'record', '--symbols', 'BTCUSDT', '--venue', `http://127.0.0.1:${port}`, '--out', out, '--depth', String(values.depth), '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let last: Record<string, unknown> = {};
-  let buf = '';
-  child.stdout.on('data', (d: Buffer) => {
-    buf += d.toString();
-    for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-      const l = JSON.parse(buf.slice(0, nl)) as Record<string, unknown>;
-      if (l.type !== 'log') last = l;
-      buf = buf.slice(nl + 1);
-    }
-  });
-  while (last.connections !== 2) await new Promise((r) => setTimeout(r, 50));
-  const cpu0 = last.cpuUs as number;
+  const rec = spawnRecorder(port, ['BTCUSDT'], out, String(values.depth));
+  const child = rec.child;
+  await rec.connected(60_000);
+  const cpu0 = rec.last().cpuUs as number;
   await ex.start();
   released = Date.now() * 1000;
   const t0 = Date.now();
   ex.pump();
   while (!ex.ended) await new Promise((r) => setTimeout(r, 50));
   const replayMs = Date.now() - t0;
-  const received = () => Object.values(last.streams as Record<string, { messages: number; duplicates: number }>).reduce((n, s) => n + s.messages - s.duplicates, 0);
+  const received = () => Object.values(rec.last().streams as Record<string, { messages: number; duplicates: number }>).reduce((n, s) => n + s.messages - s.duplicates, 0);
   while (received() < S.length - 1 && Date.now() - t0 < replayMs + 30_000) await new Promise((r) => setTimeout(r, 100));
   const catchUpMs = Date.now() - t0;
-  const cpu1 = last.cpuUs as number;
+  const cpu1 = rec.last().cpuUs as number;
   child.kill('SIGTERM');
   await new Promise((r) => child.on('exit', r));
   ex.stop();
@@ -166,7 +183,7 @@ try {
     return a.length === b.length && a.every((x, i) => x === b[i]);
   });
   const msgs = received();
-  console.log(JSON.stringify({ speed, messages: msgs, replaySeconds: replayMs / 1000, allReceivedSeconds: catchUpMs / 1000, messagesPerSec: Math.round(msgs / (catchUpMs / 1000)), recorderCpuSeconds: (cpu1 - cpu0) / 1e6, cpuShareOfOneCore: (cpu1 - cpu0) / 1000 / catchUpMs, cpuMicrosPerMessage: (cpu1 - cpu0) / msgs, sameAsSource: same, journalBytes: last.bytesWritten }));
+  console.log(JSON.stringify({ speed, messages: msgs, replaySeconds: replayMs / 1000, allReceivedSeconds: catchUpMs / 1000, messagesPerSec: Math.round(msgs / (catchUpMs / 1000)), recorderCpuSeconds: (cpu1 - cpu0) / 1e6, cpuShareOfOneCore: (cpu1 - cpu0) / 1000 / catchUpMs, cpuMicrosPerMessage: (cpu1 - cpu0) / msgs, sameAsSource: same, journalBytes: rec.last().bytesWritten }));
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

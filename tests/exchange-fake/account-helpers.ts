@@ -1,35 +1,12 @@
 // Helpers for tests of accounts: a local exchange with given accounts and options, Ed25519 keys and
 // an Ed25519-signed REST request as Binance documents it (base64 signature, URL-encoded).
 import { generateKeyPairSync, sign } from 'node:crypto';
-import { ExchangeServer, LocalExchange, syntheticMarket, type ExchangeAccount, type LocalExchangeOptions } from '../../src/exchange-fake/index.ts';
-import { Rng } from '../../src/core/random.ts';
-import { syntheticInstrument } from '../../src/synthetic/index.ts';
+import type { ExchangeAccount } from '../../src/exchange-fake/index.ts';
+import { startLocalExchange, type LocalExchangeSetup } from './helpers.ts';
 
-/** A local exchange on a free loopback port with the synthetic market of `symbols` in real time (or `source`). */
-export async function startWith(accounts: ExchangeAccount[], opts: { symbols?: string[] } & Partial<Omit<LocalExchangeOptions, 'instruments' | 'accounts'>> = {}) {
-  const { symbols = ['BTCUSDT'], ...rest } = opts;
-  const instruments = symbols.map((s) => syntheticInstrument(s));
-  const ex = new LocalExchange({
-    instruments,
-    source: syntheticMarket(instruments, 1, Date.now() * 1000, 3600),
-    speed: 1,
-    accounts,
-    execution: { rng: new Rng(1), queueModel: { model: 'prob-power', variant: 2, power: 3 }, fees: { default: { makerRate: '0.0002', takerRate: '0.0005' } } },
-    ...rest,
-  });
-  const server = new ExchangeServer(ex, accounts);
-  const port = await server.listen();
-  await ex.start();
-  const base = `http://127.0.0.1:${port}`;
-  return {
-    ex,
-    server,
-    base,
-    async close() {
-      ex.stop();
-      await server.close();
-    },
-  };
+/** A local exchange with these accounts (helpers.ts `startLocalExchange`). */
+export function startWith(accounts: ExchangeAccount[], opts: Omit<LocalExchangeSetup, 'accounts'> = {}) {
+  return startLocalExchange({ ...opts, accounts });
 }
 
 /** A fresh Ed25519 key pair as PEM texts (PKCS#8 private, SPKI public). */

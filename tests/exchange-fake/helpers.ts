@@ -1,22 +1,27 @@
 import ccxt from 'ccxt';
 import { hmacHex } from '../../src/exchange-fake/index.ts';
-import { ExchangeServer, LocalExchange, syntheticMarket, type ApiAccount } from '../../src/exchange-fake/index.ts';
+import { ExchangeServer, LocalExchange, syntheticMarket, type ApiAccount, type ExchangeAccount, type ExchangeServerConfig, type LocalExchangeOptions } from '../../src/exchange-fake/index.ts';
 import { Rng } from '../../src/core/random.ts';
 import { syntheticInstrument } from '../../src/synthetic/index.ts';
 
 export const ACCOUNT = { name: 'test', apiKey: 'testKeyAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', secret: 'testSecret' } satisfies ApiAccount;
 
-/** A local exchange on a free loopback port with the synthetic BTCUSDT market in real time. */
-export async function startExchange(symbols = ['BTCUSDT']) {
+/** What a test's local exchange differs in: symbols, accounts, the server's configuration, the exchange's options. */
+export type LocalExchangeSetup = { symbols?: string[]; accounts?: ExchangeAccount[]; config?: ExchangeServerConfig } & Partial<Omit<LocalExchangeOptions, 'instruments' | 'accounts'>>;
+
+/** A local exchange on a free loopback port with the synthetic market of `symbols` (default BTCUSDT) in real time. */
+export async function startLocalExchange(setup: LocalExchangeSetup = {}) {
+  const { symbols = ['BTCUSDT'], accounts = [ACCOUNT], config, ...rest } = setup;
   const instruments = symbols.map((s) => syntheticInstrument(s));
   const ex = new LocalExchange({
     instruments,
     source: syntheticMarket(instruments, 1, Date.now() * 1000, 3600),
     speed: 1,
-    accounts: [ACCOUNT],
+    accounts,
     execution: { rng: new Rng(1), queueModel: { model: 'prob-power', variant: 2, power: 3 }, fees: { default: { makerRate: '0.0002', takerRate: '0.0005' } } },
+    ...rest,
   });
-  const server = new ExchangeServer(ex, [ACCOUNT]);
+  const server = new ExchangeServer(ex, accounts, config);
   const port = await server.listen();
   await ex.start();
   const base = `http://127.0.0.1:${port}`;
@@ -24,11 +29,17 @@ export async function startExchange(symbols = ['BTCUSDT']) {
     ex,
     server,
     base,
+    wsBase: base.replace('http', 'ws'),
     async close() {
       ex.stop();
       await server.close();
     },
   };
+}
+
+/** The default account on the synthetic market of `symbols`. */
+export function startExchange(symbols = ['BTCUSDT']) {
+  return startLocalExchange({ symbols });
 }
 
 /** A signed request as a client builds it: params in the query or in a form body, signature last. */
