@@ -1,5 +1,12 @@
 /**
- * live: the wall-clock shells of `maker live` (issue 12). Today: the wall clock and timers handed
- * to the Binance adapter. The runner, the market feed and reconciliation come next.
+ * live: the wall-clock shells of `maker live` (issue 12): the wall clock and timers handed to the
+ * Binance adapter, the runner (runner.ts: the core's inputs in, its commands out, journalled), the
+ * journal and its replay (journal.ts, replay.ts), the market feed (market-feed.ts) and the session
+ * (session.ts: keys, start-up reconciliation, run directory, kill switch and confirmed shutdown).
  */
 export { WallClock, wallTimers } from './clock.ts';
+export { commandText, JOURNAL_FILE, LiveJournal, readJournal, type JournalHeader, type JournalRecord, type ParsedJournal } from './journal.ts';
+export { LatencySamples, LiveRunner, type LiveRunnerOptions, type RunnerStats } from './runner.ts';
+export { journalPathOf, replayJournal, type ReplayResult } from './replay.ts';
+export { liveTrader, runTagOf, scenarioBalances } from './trader.ts';
+export { credentialsFrom, EXIT, LiveSession, runIdOf, type FeedFactory, type FeedFactoryOptions, type FeedLike, type SessionOptions, type SessionSummary, type ShutdownResult } from './session.ts';

@@ -31,6 +31,24 @@ export class ScenarioError extends ConfigError {
 
 export type { FeeRates };
 
+export interface LiveSection {
+  rest: string;
+  ws: string;
+  apiKeyEnv: string;
+  secretEnv: string;
+  secretFile: string | null;
+  keyType: 'HMAC' | 'Ed25519';
+  orderEntry: 'rest' | 'ws';
+  depthStream: 'depth' | 'depth@100ms' | 'depth@0ms';
+  bookTicker: boolean;
+  trades: boolean;
+  markPrice: boolean;
+  reconcile: { openOrders: 'adopt' | 'cancel' | 'halt'; position: 'adopt' | 'halt' };
+  shutdown: { flatten: boolean; confirmTimeoutS: number };
+  killFile: string | null;
+  syncMs: number;
+}
+
 export interface Scenario {
   /** File the scenario came from ('' when built from text). */
   file: string;
@@ -88,6 +106,8 @@ export interface Scenario {
   /** strategy, signals, risk, oms and decision sections, resolved by the trading core's parser. */
   trader: TraderConfig;
   report: { sampleIntervalUs: number; returnIntervalUs: number; eventLog: boolean; html: boolean };
+  /** `maker live` only. */
+  live: LiveSection;
   /** The sections as written (after overrides), for the report's "resolved scenario". */
   raw: Record<string, unknown>;
 }

@@ -4,6 +4,7 @@ import { registerData } from './data.ts';
 import { registerDownload } from './download.ts';
 import { registerExchange } from './exchange.ts';
 import { registerImport } from './import.ts';
+import { registerLive } from './live.ts';
 import { registerRecord } from './record.ts';
 
 /** Adds every subcommand to the program. Each command module exports one `register` function. */
@@ -14,4 +15,5 @@ export function registerCommands(program: Command): void {
   registerBacktest(program);
   registerExchange(program);
   registerRecord(program);
+  registerLive(program);
 }

@@ -1,0 +1,245 @@
+/**
+ * `maker live`: the scenario's trading core on Binance USDⓈ-M (or `maker exchange`, or, with
+ * `--paper`, an in-process local exchange on the synthetic market or the scenario's store), until
+ * SIGINT/SIGTERM, the kill file or `--duration`. `maker replay <run dir>`: the same core over the
+ * session's journal, compared command by command.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { ConfigError } from '../../core/errors.ts';
+import { Rng } from '../../core/random.ts';
+import { ExchangeServer, LocalExchange, storeMarket, syntheticMarket, type ExchangeAccount, type LocalExchangeOptions } from '../../exchange-fake/index.ts';
+import { credentialsFrom, EXIT, LiveMarketFeed, LiveSession, replayJournal, WallClock, wallTimers, type SessionSummary } from '../../live/index.ts';
+import type { Instrument } from '../../model/instrument.ts';
+import { bookSourceOf, loadScenarioFile, type Scenario } from '../../scenario/index.ts';
+import { syntheticInstrument } from '../../synthetic/index.ts';
+import { feeSchedule } from '../../backtest/index.ts';
+import type { Credentials } from '../../adapter/binance/index.ts';
+import { parseDurationMs } from './record.ts';
+
+interface LiveCliOptions {
+  scenario: string;
+  set: string[];
+  paper: boolean;
+  venue?: string;
+  ws?: string;
+  out: string;
+  duration?: string;
+  json: boolean;
+}
+
+const collect = (v: string, acc: string[]): string[] => [...acc, v];
+
+/** The in-process local exchange of `--paper`: the scenario's market (synthetic, or its store from data.range), one account with the scenario's balances. */
+async function paperVenue(s: Scenario): Promise<{ rest: string; ws: string; credentials: Credentials; close: () => Promise<void>; describe: string }> {
+  let instruments: Instrument[];
+  let source: LocalExchangeOptions['source'];
+  let startDataUs: number | undefined;
+  if (s.data.source === 'store') {
+    ({ instruments, source } = await storeMarket(s.data.store!, s.data.venue, s.data.symbols));
+    startDataUs = s.data.range?.fromUs;
+  } else {
+    instruments = s.data.symbols.map((sym) => syntheticInstrument(sym));
+    source = syntheticMarket(instruments, s.seed, Date.now() * 1000, 30 * 86_400);
+  }
+  const credentials: Credentials = { apiKey: `paper${randomBytes(30).toString('hex')}`, secret: randomBytes(32).toString('hex'), keyType: 'HMAC' };
+  const balances: Record<string, string> = {};
+  for (const [asset, amount] of Object.entries(s.account.balances)) balances[asset.toUpperCase()] = amount;
+  const account: ExchangeAccount = { name: 'paper', apiKey: credentials.apiKey, secret: credentials.secret, balances, leverage: s.account.leverage };
+  const ex = new LocalExchange({
+    instruments,
+    source,
+    speed: 1,
+    accounts: [account],
+    startDataUs,
+    margin: s.account.margin,
+    execution: {
+      rng: new Rng(`paper/${s.seed}`),
+      funding: { mode: 'data' },
+      queueModel: s.execution.queue,
+      fees: feeSchedule(s),
+      crossingFills: s.execution.crossingFills,
+      selfTradePrevention: s.execution.selfTradePrevention,
+      partialFills: s.execution.partialFills,
+      bookSource: bookSourceOf(s.data.book),
+    },
+  });
+  const server = new ExchangeServer(ex, [account], { streams: { aggTradesFromTrades: s.data.source !== 'store' } });
+  const port = await server.listen({ port: 0, host: '127.0.0.1' });
+  await ex.start();
+  if (ex.sourceError !== undefined) {
+    await server.close();
+    throw new ConfigError(`--paper: reading the market data failed: ${ex.sourceError.message}`, { field: 'data' });
+  }
+  const rest = `http://127.0.0.1:${port}`;
+  return {
+    rest,
+    ws: rest.replace(/^http/, 'ws'),
+    credentials,
+    describe: `paper: in-process local exchange on ${rest} (${s.data.source === 'store' ? `store ${s.data.store}` : 'synthetic market'} ${s.data.symbols.join(', ')})`,
+    async close() {
+      ex.stop();
+      await server.close();
+    },
+  };
+}
+
+function setExit(cmd: Command, code: number): void {
+  let root: Command = cmd;
+  while (root.parent) root = root.parent;
+  (root as Command & { exitStatus?: number }).exitStatus = code;
+}
+
+export function registerLive(program: Command): void {
+  program
+    .command('live')
+    .summary('trade the scenario live on Binance USDⓈ-M, on `maker exchange` (--venue), or on paper (--paper)')
+    .description(
+      'Runs the scenario\'s trading core (strategy, signals, risk, OMS: the same code as `maker backtest`) against a ' +
+        'Binance USDⓈ-M venue: real Binance (the scenario\'s live.rest / live.ws, keys from the environment variables ' +
+        'live.apiKeyEnv / live.secretEnv or live.secretFile), a `maker exchange` (--venue http://127.0.0.1:8090, its ' +
+        'test key in the same variables), or --paper: an in-process local exchange on the scenario\'s market (the ' +
+        'synthetic market, or data.store from data.range), no key and no network.\n\n' +
+        'Start-up: the venue\'s instruments, server time, then reconciliation (live.reconcile: open orders adopt / cancel / ' +
+        'halt, a position adopt / halt), the user-data stream and its account snapshot, and only then the market streams; ' +
+        'the core quotes once its books are synced. Orders go over REST; an outcome the venue cannot confirm (timeout, 503, ' +
+        '-1006/-1007) is settled by query, never by resending.\n\n' +
+        'Each session writes <out>/<run id>/: scenario.yaml, journal.log (every input of the core with its clock, every ' +
+        'command, written before the command is sent) and summary.json. `maker replay <run dir>` re-runs the core over ' +
+        'the journal and compares every command.\n\n' +
+        'Stopping (SIGINT, SIGTERM, live.killFile appearing, --duration): no more decisions; every open order of the ' +
+        'traded symbols is cancelled with DELETE /fapi/v1/allOpenOrders (streams not needed), positions are closed with ' +
+        'reduce-only MARKET orders when live.shutdown.flatten is set, and both are confirmed by query within ' +
+        'live.shutdown.confirmTimeoutS. A second signal exits at once without confirming.\n\n' +
+        'Exit status: 0 stopped and confirmed; 1 a fatal error during the session (the shutdown still ran; see ' +
+        'summary.json); 2 bad options, scenario or keys, or the venue unreachable at start; 3 stopped but NOT confirmed ' +
+        '(orders may rest on the venue: check them); 4 refused to start by the reconciliation policy (halt); 130 a second ' +
+        'signal.',
+    )
+    .requiredOption('--scenario <file>', 'scenario YAML (the backtest\'s, plus an optional live section: docs/SCENARIO.md)')
+    .option('--set <key=value>', 'override a scenario key (repeatable), e.g. --set live.shutdown.flatten=true', collect, [])
+    .option('--paper', 'trade on an in-process local exchange (no key, no network)', false)
+    .option('--venue <url>', 'REST base of a Binance-compatible venue, e.g. http://127.0.0.1:8090 (a maker exchange); streams at the same host over ws://')
+    .option('--ws <url>', 'stream base when it differs from --venue\'s')
+    .option('--out <dir>', 'parent directory of the run directory', 'reports')
+    .option('--duration <time>', 'stop after this long (e.g. 30s, 10m, 2h), as on SIGINT')
+    .option('--json', 'log lines as JSON on stdout; the last line is the summary', false)
+    .addHelpText('after', '\nExamples:\n  maker live --scenario scenarios/quickstart.yaml --paper --duration 1m\n  MAKER_API_KEY=... MAKER_API_SECRET=... maker live --scenario my.yaml --venue http://127.0.0.1:8090\n  maker live --scenario scenarios/live-btcusdc.yaml\n  maker replay reports/<run id>')
+    .action(async (opts: LiveCliOptions, cmd: Command) => {
+      const scenario = loadScenarioFile(opts.scenario, { set: opts.set });
+      const scenarioText = readFileSync(opts.scenario, 'utf8');
+      const durationMs = opts.duration === undefined ? undefined : parseDurationMs(opts.duration, '--duration');
+      if (opts.paper && opts.venue !== undefined) throw new ConfigError('--paper and --venue exclude each other', { field: '--venue' });
+      const log = (line: string): void => {
+        if (opts.json) process.stdout.write(`${JSON.stringify({ type: 'log', message: line })}\n`);
+        else process.stderr.write(`maker live: ${line}\n`);
+      };
+      let rest = scenario.live.rest;
+      let ws = scenario.live.ws;
+      let credentials: Credentials;
+      let paper: Awaited<ReturnType<typeof paperVenue>> | undefined;
+      if (opts.venue !== undefined) {
+        if (!/^https?:\/\//.test(opts.venue)) throw new ConfigError(`--venue must be an http(s) URL such as http://127.0.0.1:8090, got "${opts.venue}"`, { field: '--venue' });
+        rest = opts.venue.replace(/\/$/, '');
+        ws = rest.replace(/^http/, 'ws');
+      }
+      if (opts.ws !== undefined) ws = opts.ws.replace(/\/$/, '');
+      if (opts.paper) {
+        paper = await paperVenue(scenario);
+        ({ rest, ws, credentials } = paper);
+        log(paper.describe);
+      } else credentials = credentialsFrom(scenario.live, process.env);
+      const session = new LiveSession({
+        scenario,
+        scenarioText,
+        overrides: opts.set,
+        rest,
+        ws,
+        credentials,
+        out: opts.out,
+        paper: opts.paper,
+        feed: (o) => new LiveMarketFeed(o),
+        wallUs: () => new WallClock().nowUs(),
+        timers: wallTimers,
+        log,
+        serverOffsetMs: opts.paper ? 0 : undefined,
+      });
+      let signals = 0;
+      const onSignal = (sig: string): void => {
+        signals++;
+        if (signals > 1) {
+          process.stderr.write(`maker live: second ${sig}: exiting at once; the shutdown was NOT confirmed (check the venue for open orders)\n`);
+          process.exit(130);
+        }
+        void session.stop(sig);
+      };
+      const onInt = (): void => onSignal('SIGINT');
+      const onTerm = (): void => onSignal('SIGTERM');
+      process.on('SIGINT', onInt);
+      process.on('SIGTERM', onTerm);
+      let summary: SessionSummary;
+      try {
+        try {
+          await session.start();
+        } catch (e) {
+          await session.stop(`start failed: ${(e as Error).message}`);
+          throw e;
+        }
+        log(`run directory ${session.runDir}`);
+        if (opts.json) process.stdout.write(`${JSON.stringify({ type: 'started', runDir: session.runDir, runId: session.runId, rest, ws })}\n`);
+        let timer: NodeJS.Timeout | undefined;
+        if (durationMs !== undefined) timer = setTimeout(() => void session.stop(`--duration ${opts.duration}`), durationMs);
+        const tick = setInterval(() => {
+          const r = session.runnerStats;
+          const c = session.counters;
+          log(`market ${r.marketEvents} venue ${r.venueEvents} | orders ${r.sent.submit} cancels ${r.sent.cancel} modifies ${r.sent.modify} queries ${r.sent.query} | reports ${c.reports}`);
+        }, 10_000);
+        tick.unref();
+        summary = await session.done;
+        clearInterval(tick);
+        if (timer !== undefined) clearTimeout(timer);
+      } finally {
+        process.off('SIGINT', onInt);
+        process.off('SIGTERM', onTerm);
+        await paper?.close();
+      }
+      if (opts.json) process.stdout.write(`${JSON.stringify({ type: 'summary', ...summary })}\n`);
+      else {
+        const l = summary.latencyMs.tickToOrder as { p50: number; p99: number } | null;
+        process.stderr.write(
+          `maker live: ${summary.exitCode === EXIT.ok ? 'stopped; every order cancelled and confirmed' : summary.exitCode === EXIT.unconfirmed ? 'stopped, but the cancels were NOT confirmed: check the venue' : `stopped after a fatal error: ${summary.fatal}`}\n` +
+            `  ${summary.runner.sent.submit} orders, ${summary.runner.sent.cancel} cancels, ${summary.runner.sent.modify} modifies, ${summary.core.reports} reports; position ${Object.entries(summary.positions).map(([s, l]) => `${s} ${l} lots`).join(', ')}\n` +
+            (l !== null ? `  tick-to-order p50 ${l.p50.toFixed(3)} ms, p99 ${l.p99.toFixed(3)} ms\n` : '') +
+            `  ${summary.runDir}/ (journal.log, summary.json); maker replay ${summary.runDir}\n`,
+        );
+      }
+      setExit(cmd, summary.exitCode);
+    });
+
+  program
+    .command('replay')
+    .summary('re-run a live session\'s trading core over its journal and compare every command')
+    .description(
+      'Reads <run dir>/journal.log (written by `maker live`), builds the same trading core from the journalled scenario, ' +
+        'instruments and balances, gives it every journalled input at its journalled clock, and compares the commands it ' +
+        'gives with the ones the session sent, in order. Exit 0 when all match, 1 on any difference (the first is shown), ' +
+        '2 when the journal cannot be read.',
+    )
+    .argument('<run dir>', 'a live run directory (or its journal.log)')
+    .option('--json', 'print one JSON object {commands, matched, journalHash, replayHash, ...}', false)
+    .action((dir: string, opts: { json: boolean }, cmd: Command) => {
+      const r = replayJournal(dir);
+      const ok = r.firstDifference === null && r.commands === r.replayCommands;
+      if (opts.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+      else {
+        process.stdout.write(
+          `replay: ${r.inputs} inputs, ${r.commands} commands in the journal, ${r.replayCommands} replayed, ${r.matched} matched\n` +
+            `  journal ${r.journalHash}\n  replay  ${r.replayHash}\n` +
+            (r.end === null ? '  the session did not end cleanly (killed?): replayed up to its last journalled input\n' : '') +
+            (r.firstDifference !== null ? `  FIRST DIFFERENCE at command #${r.firstDifference.index} (t=${r.firstDifference.tUs}):\n    journal: ${r.firstDifference.journal ?? '(none)'}\n    replay:  ${r.firstDifference.replay ?? '(none)'}\n` : '  identical\n'),
+        );
+      }
+      setExit(cmd, ok ? 0 : 1);
+    });
+}

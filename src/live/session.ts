@@ -1,0 +1,471 @@
+/**
+ * One `maker live` session, from keys to exit code (issue 12):
+ *
+ *   1. keys from the environment or a 0600 file (never logged; errors name the variable, not the value);
+ *   2. the venue's instruments (`GET /fapi/v1/exchangeInfo`) and server time;
+ *   3. start-up reconciliation (scenario `live.reconcile`): the venue's open orders and positions of
+ *      the traded symbols are read; open orders are adopted, cancelled (and the cancel confirmed by
+ *      query) or refused (exit 4); a position is adopted or refused (exit 4);
+ *   4. the run directory (`<out>/<run id>/`: scenario.yaml, journal.log, summary.json) and the
+ *      journal header;
+ *   5. the trading core, the runner, the REST gateway and the user-data stream; the first account
+ *      snapshot is given to the core BEFORE the market feed starts, so nothing is quoted before the
+ *      core knows the account;
+ *   6. the market feed; the core quotes once its books are valid;
+ *   7. shutdown (a signal, the kill file, `--duration`, or a fatal error): no more decisions; requests
+ *      in flight settle (bounded); every open order of the traded symbols is cancelled with
+ *      `DELETE /fapi/v1/allOpenOrders` (works with every stream down), positions are optionally
+ *      flattened with reduce-only MARKET orders, and both are confirmed by query, retried until
+ *      `live.shutdown.confirmTimeoutS`. The exit code says whether everything was confirmed.
+ *
+ * Exit codes: 0 stopped and confirmed (no open order left; flat when flattening); 3 stopped but
+ * NOT confirmed (orders may still rest on the venue: check them); 4 refused to start (start-up
+ * reconciliation policy `halt`); 1 a fatal error during the session (the shutdown still ran; its
+ * confirmation is in summary.json); 2 bad configuration (keys, scenario, venue unreachable at start).
+ */
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BinanceGateway, BinanceRest, Signer, specsFromExchangeInfo, UserStream, parseOpenOrders, parsePositions, type Credentials, type RestOutcome, type Throttle, type Timers } from '../adapter/binance/index.ts';
+import { SimClock } from '../core/clock.ts';
+import { ConfigError, MakerError } from '../core/errors.ts';
+import type { MarketEvent } from '../model/events.ts';
+import { Instrument } from '../model/instrument.ts';
+import type { VenueEvent } from '../model/venue.ts';
+import type { Scenario } from '../scenario/index.ts';
+import type { TradingCore } from '../trader/index.ts';
+import { JOURNAL_FILE, JOURNAL_VERSION, LiveJournal, type JournalHeader } from './journal.ts';
+import { LiveRunner } from './runner.ts';
+import { liveTrader, runTagOf, scenarioBalances } from './trader.ts';
+
+export const EXIT = { ok: 0, fatal: 1, config: 2, unconfirmed: 3, refused: 4 } as const;
+
+/** The market feed as the session uses it (src/live/market-feed.ts). */
+export interface FeedLike {
+  start(): void;
+  stop(): Promise<void>;
+  readonly stats?: unknown;
+}
+export interface FeedFactoryOptions {
+  readonly rest: string;
+  readonly ws: string;
+  readonly instruments: ReadonlyMap<string, Instrument>;
+  readonly streams: { depth: 'depth' | 'depth@100ms' | 'depth@0ms' | 'none'; bookTicker: boolean; trade: boolean; aggTrade: boolean; markPrice: boolean };
+  readonly clockUs: () => number;
+  readonly onMarket: (e: MarketEvent) => void;
+  readonly onStreamState: (e: Extract<VenueEvent, { kind: 'streamState' }>) => void;
+  readonly log?: (line: string) => void;
+}
+export type FeedFactory = (o: FeedFactoryOptions) => FeedLike;
+
+export interface SessionOptions {
+  readonly scenario: Scenario;
+  /** The scenario file's text and the overrides (journalled for the replay). */
+  readonly scenarioText: string;
+  readonly overrides: readonly string[];
+  /** REST and stream bases (the scenario's, or `--venue`/`--paper`'s). */
+  readonly rest: string;
+  readonly ws: string;
+  readonly credentials: Credentials;
+  /** Parent of the run directory. */
+  readonly out: string;
+  readonly paper: boolean;
+  readonly feed: FeedFactory;
+  readonly wallUs: () => number;
+  readonly timers: Timers;
+  /** Progress lines (never a secret). */
+  readonly log: (line: string) => void;
+  /** A known server-time offset (ms), e.g. 0 for an in-process exchange. */
+  readonly serverOffsetMs?: number;
+}
+
+export interface ShutdownResult {
+  readonly reason: string;
+  readonly confirmed: boolean;
+  readonly openOrdersLeft: Record<string, number>;
+  readonly positionsLeft: Record<string, number>;
+  readonly cancelRequests: number;
+  readonly flattenOrders: number;
+  readonly detail: string;
+}
+
+export interface SessionSummary {
+  readonly runId: string;
+  readonly runDir: string;
+  readonly venue: string;
+  readonly paper: boolean;
+  readonly startedUs: number;
+  readonly endedUs: number;
+  readonly exitCode: number;
+  readonly shutdown: ShutdownResult;
+  readonly runner: LiveRunner['stats'];
+  readonly latencyMs: { tickToOrder: unknown; reportToCommand: unknown };
+  readonly core: TradingCore['counters'];
+  readonly positions: Record<string, number>;
+  readonly throttles: number;
+  readonly userStream: unknown;
+  readonly feed: unknown;
+  readonly journal: { file: string; records: number; bytes: number };
+  readonly fatal: string | null;
+}
+
+/** Reads the API key and secret the scenario names; never puts a value in an error. */
+export function credentialsFrom(live: Scenario['live'], env: NodeJS.ProcessEnv): Credentials {
+  const apiKey = env[live.apiKeyEnv];
+  if (apiKey === undefined || apiKey === '') throw new ConfigError(`the API key variable ${live.apiKeyEnv} is not set (live.apiKeyEnv); use --paper to trade without keys`, { field: 'live.apiKeyEnv' });
+  let secret: string | undefined;
+  if (live.secretFile !== null) {
+    let st;
+    try {
+      st = statSync(live.secretFile);
+    } catch {
+      throw new ConfigError(`the secret file ${live.secretFile} cannot be read (live.secretFile)`, { field: 'live.secretFile' });
+    }
+    if ((st.mode & 0o077) !== 0) throw new ConfigError(`the secret file ${live.secretFile} is readable by group or others (mode ${(st.mode & 0o777).toString(8)}): chmod 600 it`, { field: 'live.secretFile' });
+    secret = readFileSync(live.secretFile, 'utf8').trim();
+  } else secret = env[live.secretEnv];
+  if (secret === undefined || secret === '') throw new ConfigError(`the secret variable ${live.secretEnv} is not set (live.secretEnv), and no live.secretFile`, { field: 'live.secretEnv' });
+  return { apiKey, secret: live.keyType === 'Ed25519' ? secret.replace(/\\n/g, '\n') : secret, keyType: live.keyType };
+}
+
+/** A run id: UTC start time and the scenario name, safe as a directory name. */
+export function runIdOf(startUs: number, name: string): string {
+  const iso = new Date(Math.floor(startUs / 1000)).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const safe = name.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^-+|-+$/g, '') || 'live';
+  return `${iso}-live-${safe}`;
+}
+
+function expectOk(o: RestOutcome, what: string): unknown {
+  if (o.kind === 'ok') return o.body;
+  if (o.kind === 'rejected') throw new MakerError('E_CONFIG', `${what}: Binance error ${o.code} ${o.msg}`, { exitCode: 2 });
+  if (o.kind === 'throttled') throw new MakerError('E_CONFIG', `${what}: rate limited (${o.cause})`, { exitCode: 2 });
+  throw new MakerError('E_CONFIG', `${what}: ${o.cause}`, { exitCode: 2 });
+}
+
+const sleep = (timers: Timers, ms: number): Promise<void> => new Promise((r) => timers.after(ms, r));
+
+export class LiveSession {
+  private readonly o: SessionOptions;
+  private rest!: BinanceRest;
+  private gateway!: BinanceGateway;
+  private userStream!: UserStream;
+  private feed: FeedLike | undefined;
+  private runner!: LiveRunner;
+  private core!: TradingCore;
+  private journal!: LiveJournal;
+  private instruments = new Map<string, Instrument>();
+  private symbols: string[] = [];
+  private runTag = '';
+  private throttles = 0;
+  private stopping: Promise<SessionSummary> | undefined;
+  private fatalError: Error | null = null;
+  private killTimer: unknown;
+  private startedUs = 0;
+  private resolveDone!: (s: SessionSummary) => void;
+  /** Resolves with the summary once the session has stopped (for any reason). */
+  readonly done: Promise<SessionSummary>;
+  runId = '';
+  runDir = '';
+
+  constructor(o: SessionOptions) {
+    this.o = o;
+    this.done = new Promise((r) => (this.resolveDone = r));
+  }
+
+  /**
+   * Steps 1-6. Throws a `MakerError` (exit 2, or 4 for a refusal) when the session cannot start; the
+   * venue is left as it was, except for orders the `cancel` policy cancelled.
+   */
+  async start(): Promise<void> {
+    const { scenario: s, log } = this.o;
+    const live = s.live;
+    if (live.orderEntry === 'ws') throw new ConfigError('live.orderEntry: ws (order entry over the WebSocket API) is not implemented yet; use rest', { field: 'live.orderEntry' });
+    const wallClock = { nowUs: this.o.wallUs };
+    this.startedUs = this.o.wallUs();
+    this.rest = new BinanceRest({
+      baseUrl: this.o.rest,
+      signer: new Signer(this.o.credentials),
+      clock: wallClock,
+      timers: this.o.timers,
+      serverOffsetMs: this.o.serverOffsetMs,
+      onThrottle: (t: Throttle) => {
+        this.throttles++;
+        log(`throttled: ${t.reason} (HTTP ${t.httpStatus}, code ${t.code}); no request before ${new Date(Math.floor(t.untilUs / 1000)).toISOString()}`);
+      },
+    });
+    const info = expectOk(await this.rest.request({ method: 'GET', path: '/fapi/v1/exchangeInfo', weight: 1 }), `GET ${this.o.rest}/fapi/v1/exchangeInfo`);
+    const specs = specsFromExchangeInfo(info, `${this.o.rest}/fapi/v1/exchangeInfo`);
+    for (const sym of s.data.symbols) {
+      const spec = specs.find((x) => x.symbol === sym);
+      if (spec === undefined) throw new ConfigError(`symbol ${sym} (data.symbols) is not traded on ${this.o.rest}`, { field: 'data.symbols' });
+      this.instruments.set(sym, new Instrument(spec));
+    }
+    this.symbols = [...s.data.symbols];
+    if (this.o.serverOffsetMs === undefined) expectOk(await this.rest.syncTime(), 'server time (GET /fapi/v1/time)');
+
+    await this.reconcileAtStart();
+
+    this.runId = runIdOf(this.startedUs, s.name || 'session');
+    this.runDir = join(this.o.out, this.runId);
+    try {
+      mkdirSync(this.runDir, { recursive: true });
+      writeFileSync(join(this.runDir, 'scenario.yaml'), this.o.scenarioText);
+      if (s.file !== '' && existsSync(s.file)) copyFileSync(s.file, join(this.runDir, 'scenario.source.yaml'));
+    } catch (e) {
+      throw new MakerError('E_IO', `cannot create the run directory ${this.runDir}: ${(e as Error).message}`, { exitCode: 2 });
+    }
+    this.runTag = runTagOf(Math.floor(this.startedUs / 1000));
+    const initialBalance = scenarioBalances(s);
+    const header: JournalHeader = {
+      version: JOURNAL_VERSION,
+      runId: this.runId,
+      scenarioText: this.o.scenarioText,
+      scenarioFile: s.file,
+      overrides: this.o.overrides,
+      instruments: this.symbols.map((sym) => this.instruments.get(sym)!.spec),
+      initialBalance,
+      runTag: this.runTag,
+      venue: this.o.rest,
+      paper: this.o.paper,
+    };
+    this.journal = new LiveJournal(join(this.runDir, JOURNAL_FILE));
+    const clock = new SimClock(this.startedUs);
+    this.journal.header(this.startedUs, header);
+    this.core = liveTrader(s, this.symbols.map((sym) => this.instruments.get(sym)!), clock, this.runTag, initialBalance);
+
+    this.gateway = new BinanceGateway({
+      rest: this.rest,
+      instruments: this.instruments,
+      onEvents: () => {
+        for (const e of this.gateway.drainEvents()) this.runner.venueEvent(e);
+      },
+    });
+    this.runner = new LiveRunner({
+      trader: this.core,
+      clock,
+      wallUs: this.o.wallUs,
+      venue: this.gateway,
+      journal: this.journal,
+      timers: this.o.timers,
+      syncMs: live.syncMs,
+      onFatal: (e) => {
+        this.fatalError = e;
+        log(`fatal: ${e.message}`);
+        void this.stop('fatal error');
+      },
+    });
+    this.runner.start();
+
+    let firstSync!: () => void;
+    const synced = new Promise<void>((r) => (firstSync = r));
+    this.userStream = new UserStream({
+      rest: this.rest,
+      wsBase: this.o.ws,
+      instruments: this.instruments,
+      clock: wallClock,
+      timers: this.o.timers,
+      emit: (e) => {
+        if (e.kind === 'streamState') log(`user stream ${e.up ? 'up' : 'down'}${e.reason ? `: ${e.reason}` : ''}`);
+        this.runner.venueEvent(e);
+        if (e.kind === 'accountSync') firstSync();
+      },
+    });
+    this.userStream.start();
+    const syncTimeoutMs = 30_000;
+    let syncTimer: unknown;
+    const timedOut = await Promise.race([synced.then(() => false), new Promise<boolean>((r) => (syncTimer = this.o.timers.after(syncTimeoutMs, () => r(true))))]);
+    this.o.timers.cancel(syncTimer);
+    if (timedOut) {
+      await this.stop('no account snapshot from the user-data stream within 30 s');
+      throw new MakerError('E_CONFIG', `the user-data stream gave no account snapshot within 30 s (${this.o.ws}); see ${this.runDir}/summary.json`, { exitCode: 2 });
+    }
+    log(`account synced; starting the market feed for ${this.symbols.join(', ')}`);
+
+    this.feed = this.o.feed({
+      rest: this.o.rest,
+      ws: this.o.ws,
+      instruments: this.instruments,
+      streams: { depth: live.depthStream, bookTicker: live.bookTicker, trade: live.trades, aggTrade: false, markPrice: live.markPrice },
+      clockUs: this.o.wallUs,
+      onMarket: (e) => this.runner.market(e),
+      onStreamState: (e) => {
+        log(`market stream ${e.up ? 'up' : 'down'}${e.symbols ? ` (${e.symbols.join(', ')})` : ''}${e.reason ? `: ${e.reason}` : ''}`);
+        this.runner.venueEvent(e);
+      },
+      log,
+    });
+    this.feed.start();
+    if (live.killFile !== null) this.watchKillFile(live.killFile);
+  }
+
+  /** Core counters (for progress lines). */
+  get counters(): TradingCore['counters'] {
+    return this.core.counters;
+  }
+
+  get runnerStats(): LiveRunner['stats'] {
+    return this.runner.stats;
+  }
+
+  private watchKillFile(file: string): void {
+    const check = (): void => {
+      if (this.stopping !== undefined) return;
+      if (existsSync(file)) {
+        this.o.log(`kill file ${file} found: stopping`);
+        void this.stop(`kill file ${file}`);
+        return;
+      }
+      this.killTimer = this.o.timers.after(1000, check);
+    };
+    this.killTimer = this.o.timers.after(1000, check);
+  }
+
+  /** Step 3. */
+  private async reconcileAtStart(): Promise<void> {
+    const { reconcile } = this.o.scenario.live;
+    const open = await this.openOrders();
+    const positions = await this.positions();
+    const heldPositions = Object.entries(positions).filter(([, l]) => l !== 0);
+    const openCount = Object.values(open).reduce((a, b) => a + b, 0);
+    if (openCount > 0) {
+      const list = Object.entries(open).filter(([, n]) => n > 0).map(([sym, n]) => `${sym} ${n}`).join(', ');
+      if (reconcile.openOrders === 'halt') throw new MakerError('E_CONFIG', `the venue has open orders (${list}) and live.reconcile.openOrders is halt: cancel them or choose adopt/cancel`, { exitCode: EXIT.refused });
+      if (reconcile.openOrders === 'cancel') {
+        this.o.log(`start-up: cancelling ${openCount} open order(s) found on the venue (${list})`);
+        const r = await this.cancelAllConfirmed(Math.min(30_000, this.o.scenario.live.shutdown.confirmTimeoutS * 1000));
+        if (!r.confirmed) throw new MakerError('E_CONFIG', `start-up: could not confirm that the venue's open orders were cancelled (${r.detail})`, { exitCode: EXIT.refused });
+      } else this.o.log(`start-up: adopting ${openCount} open order(s) found on the venue (${list})`);
+    }
+    if (heldPositions.length > 0) {
+      const list = heldPositions.map(([sym, l]) => `${sym} ${l} lots`).join(', ');
+      if (reconcile.position === 'halt') throw new MakerError('E_CONFIG', `the venue holds a position (${list}) and live.reconcile.position is halt: close it or choose adopt`, { exitCode: EXIT.refused });
+      this.o.log(`start-up: adopting the venue's position (${list})`);
+    }
+  }
+
+  /** Open orders per traded symbol (throws when the venue cannot be asked). */
+  private async openOrders(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const symbol of this.symbols) {
+      const body = expectOk(await this.rest.request({ method: 'GET', path: '/fapi/v1/openOrders', params: { symbol }, signed: true, weight: 1 }), `GET /fapi/v1/openOrders ${symbol}`);
+      out[symbol] = parseOpenOrders(body, this.instruments).length;
+    }
+    return out;
+  }
+
+  private async positions(): Promise<Record<string, number>> {
+    const body = expectOk(await this.rest.request({ method: 'GET', path: '/fapi/v3/positionRisk', signed: true, weight: 5 }), 'GET /fapi/v3/positionRisk');
+    const out: Record<string, number> = {};
+    for (const sym of this.symbols) out[sym] = 0;
+    for (const p of parsePositions(body, this.instruments)) if (p.symbol in out) out[p.symbol] += p.lots;
+    return out;
+  }
+
+  /**
+   * Cancels every open order of the traded symbols and confirms it by query, retrying (backoff
+   * 250 ms doubling to 2 s) until `budgetMs`; with `flatten`, also closes the positions with
+   * reduce-only MARKET orders and confirms them flat.
+   */
+  private async cancelAllConfirmed(budgetMs: number, flatten = false): Promise<Omit<ShutdownResult, 'reason'>> {
+    const deadline = this.o.wallUs() + budgetMs * 1000;
+    let cancelRequests = 0;
+    let flattenOrders = 0;
+    let backoff = 250;
+    let open: Record<string, number> = {};
+    let held: Record<string, number> = {};
+    let detail = '';
+    for (let attempt = 1; ; attempt++) {
+      try {
+        for (const symbol of this.symbols) {
+          cancelRequests++;
+          const r = await this.rest.request({ method: 'DELETE', path: '/fapi/v1/allOpenOrders', params: { symbol }, signed: true, weight: 1 });
+          if (r.kind !== 'ok') detail = `cancel ${symbol}: ${r.kind === 'rejected' ? `${r.code} ${r.msg}` : r.cause}`;
+        }
+        if (flatten) {
+          held = await this.positions();
+          for (const [symbol, lots] of Object.entries(held)) {
+            if (lots === 0) continue;
+            const inst = this.instruments.get(symbol)!;
+            flattenOrders++;
+            const r = await this.rest.request({
+              method: 'POST',
+              path: '/fapi/v1/order',
+              params: { symbol, side: lots > 0 ? 'SELL' : 'BUY', type: 'MARKET', quantity: inst.lotsToQty(Math.abs(lots)), reduceOnly: 'true', newClientOrderId: `mk-${this.runTag || 'x'}-flat${attempt}${symbol.slice(0, 4).toLowerCase()}` },
+              signed: true,
+              weight: 1,
+              order: true,
+            });
+            if (r.kind !== 'ok') detail = `flatten ${symbol}: ${r.kind === 'rejected' ? `${r.code} ${r.msg}` : r.cause}`;
+          }
+        }
+        open = await this.openOrders();
+        if (flatten) held = await this.positions();
+        const clean = Object.values(open).every((n) => n === 0) && (!flatten || Object.values(held).every((l) => l === 0));
+        if (clean) return { confirmed: true, openOrdersLeft: open, positionsLeft: held, cancelRequests, flattenOrders, detail: `confirmed after ${attempt} attempt(s)` };
+        detail = `open orders ${JSON.stringify(open)}${flatten ? `, positions ${JSON.stringify(held)}` : ''}`;
+      } catch (e) {
+        detail = (e as Error).message;
+      }
+      if (this.o.wallUs() + backoff * 1000 > deadline) return { confirmed: false, openOrdersLeft: open, positionsLeft: held, cancelRequests, flattenOrders, detail: `not confirmed within ${budgetMs} ms: ${detail}` };
+      await sleep(this.o.timers, backoff);
+      backoff = Math.min(2000, backoff * 2);
+    }
+  }
+
+  /** Step 7 (idempotent: a second call returns the first's promise). */
+  stop(reason: string): Promise<SessionSummary> {
+    if (this.stopping === undefined) this.stopping = this.shutdown(reason).then((s) => {
+      this.resolveDone(s);
+      return s;
+    });
+    return this.stopping;
+  }
+
+  private async shutdown(reason: string): Promise<SessionSummary> {
+    const { log } = this.o;
+    log(`stopping (${reason}): no more decisions; cancelling every open order`);
+    if (this.killTimer !== undefined) this.o.timers.cancel(this.killTimer);
+    this.runner?.stop();
+    const feedStopped = this.feed?.stop() ?? Promise.resolve();
+    // Requests in flight settle first (each is bounded by the REST timeout), so none lands after the cancel.
+    if (this.gateway !== undefined) await Promise.race([this.gateway.idle(), sleep(this.o.timers, 10_000)]);
+    const live = this.o.scenario.live;
+    let result: Omit<ShutdownResult, 'reason'>;
+    if (this.rest === undefined || this.symbols.length === 0) result = { confirmed: true, openOrdersLeft: {}, positionsLeft: {}, cancelRequests: 0, flattenOrders: 0, detail: 'nothing was started' };
+    else result = await this.cancelAllConfirmed(live.shutdown.confirmTimeoutS * 1000, live.shutdown.flatten);
+    log(result.confirmed ? `shutdown confirmed: no open order left${live.shutdown.flatten ? ', flat' : ''}` : `shutdown NOT confirmed: ${result.detail}`);
+    this.userStream?.stop();
+    await feedStopped;
+    if (this.gateway !== undefined) await this.gateway.close();
+    this.rest?.close();
+    const exitCode = this.fatalError !== null ? EXIT.fatal : result.confirmed ? EXIT.ok : EXIT.unconfirmed;
+    const endedUs = Math.max(this.o.wallUs(), this.startedUs);
+    const shutdown: ShutdownResult = { reason, ...result };
+    if (this.journal !== undefined) {
+      this.journal.end(endedUs, reason, exitCode);
+      this.journal.close();
+    }
+    const positions: Record<string, number> = {};
+    for (const sym of this.symbols) positions[sym] = this.core?.portfolio.positionLots(sym) ?? 0;
+    const summary: SessionSummary = {
+      runId: this.runId,
+      runDir: this.runDir,
+      venue: this.o.rest,
+      paper: this.o.paper,
+      startedUs: this.startedUs,
+      endedUs,
+      exitCode,
+      shutdown,
+      runner: this.runner?.stats ?? { marketEvents: 0, venueEvents: 0, timers: 0, commands: 0, sent: { submit: 0, cancel: 0, modify: 0, query: 0 } },
+      latencyMs: { tickToOrder: this.runner?.tickToOrder.summary() ?? null, reportToCommand: this.runner?.reportToCommand.summary() ?? null },
+      core: this.core?.counters ?? ({} as TradingCore['counters']),
+      positions,
+      throttles: this.throttles,
+      userStream: this.userStream?.stats ?? null,
+      feed: this.feed?.stats ?? null,
+      journal: { file: this.journal?.file ?? '', records: this.journal?.records ?? 0, bytes: this.journal?.bytesWritten ?? 0 },
+      fatal: this.fatalError?.message ?? null,
+    };
+    if (this.runDir !== '') writeFileSync(join(this.runDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+    return summary;
+  }
+}
