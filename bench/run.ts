@@ -11,6 +11,8 @@
  *                 "streamMessagesPerSec", "soak": {seconds, heapStartMB, heapEndMB, heapSlopeMBPerMin, rssStartMB, rssEndMB}}
  * `exchange` loads `maker exchange` on loopback (server in a child process); its memory soak lasts
  * 1 minute unless --soak-minutes says otherwise.
+ * `live` runs `maker live` against `maker exchange` (bench/live.ts) for --live-minutes (default 2) at 10x market speed:
+ *    "live": {tickToOrder, reportToCommand: {n, p50, p99, max} ms, heapStartMB, heapEndMB, heapSlopeMBPerMin, replayMatched, ...}
  * `replay` builds the tiled 1 h / 24 h stores on first use (scripts/tile-sample.ts; minutes, then cached).
  * Benchmarks that need ../shared/data/real report themselves skipped when it is absent.
  */
@@ -33,7 +35,7 @@ function fmt(n: number): string {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { json: { type: 'boolean', default: false }, runs: { type: 'string', default: '5' }, only: { type: 'string' }, 'soak-minutes': { type: 'string', default: '1' } },
+    options: { json: { type: 'boolean', default: false }, runs: { type: 'string', default: '5' }, only: { type: 'string' }, 'soak-minutes': { type: 'string', default: '1' }, 'live-minutes': { type: 'string', default: '2' } },
     allowPositionals: false,
   });
   const runs = Number(values.runs);
@@ -123,6 +125,25 @@ async function main(): Promise<void> {
       wsP50Ms: r.wsP50Ms.median, wsP99Ms: r.wsP99Ms.median, streamMessagesPerSec: r.streamMessagesPerSec.median,
       soak: { seconds: s.seconds, heapStartMB: s.heapStartMB, heapEndMB: s.heapEndMB, heapSlopeMBPerMin: s.heapSlopeMBPerMin, rssStartMB: s.rssStartMB, rssEndMB: s.rssEndMB },
     };
+  }
+  if (want('live')) {
+    const minutes = Number(values['live-minutes']);
+    if (!(minutes > 0)) throw new Error(`--live-minutes must be a positive number, got ${values['live-minutes']}`);
+    log(`live: maker live against maker exchange on loopback (market 10x real time, ${minutes} min; tick-to-order latency, heap) ...`);
+    const { benchLive } = await import('./live.ts');
+    const r = await benchLive({ seconds: minutes * 60, speed: 10, log });
+    const one = (v: number): Stat => ({ min: v, median: v, max: v });
+    if (r.tickToOrder !== null) {
+      rows.push(['live tick-to-order p50', one(r.tickToOrder.p50), 'ms']);
+      rows.push(['live tick-to-order p99', one(r.tickToOrder.p99), 'ms']);
+      rows.push(['live tick-to-order max', one(r.tickToOrder.max), 'ms']);
+    }
+    if (r.reportToCommand !== null) {
+      rows.push(['live report-to-command p50', one(r.reportToCommand.p50), 'ms']);
+      rows.push(['live report-to-command p99', one(r.reportToCommand.p99), 'ms']);
+    }
+    log(`live (${r.seconds} s at ${r.speed}x: ${r.marketEvents} market events, ${r.commands} commands, ${r.reports} reports; exit ${r.exitCode}, replay ${r.replayMatched ? 'matched' : 'DIFFERED'}): heap ${r.heapStartMB.toFixed(1)} -> ${r.heapEndMB.toFixed(1)} MB (slope ${r.heapSlopeMBPerMin.toFixed(2)} MB/min)`);
+    out.live = r;
   }
   out.peakRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
 

@@ -204,7 +204,9 @@ export class LiveSession {
 
     await this.reconcileAtStart();
 
-    this.runId = runIdOf(this.startedUs, s.name || 'session');
+    const baseId = runIdOf(this.startedUs, s.name || 'session');
+    this.runId = baseId;
+    for (let k = 2; existsSync(join(this.o.out, this.runId)); k++) this.runId = `${baseId}-${k}`;
     this.runDir = join(this.o.out, this.runId);
     try {
       mkdirSync(this.runDir, { recursive: true });

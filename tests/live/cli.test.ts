@@ -1,0 +1,125 @@
+// `maker live` and `maker replay` as a user runs them: --paper end to end, the journal replayed;
+// kill -9 of a session and a restart that reconciles (fault 12 of issue 12); clear errors.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterEach, describe, expect, it } from 'vitest';
+import { replayJournal } from '../../src/live/index.ts';
+import { ACCOUNT, signed, startLocalExchange } from '../exchange-fake/helpers.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const BIN = join(ROOT, 'bin', 'maker.js');
+const QUICKSTART = join(ROOT, 'scenarios', 'quickstart.yaml');
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function tmp(): string {
+  const d = mkdtempSync(join(tmpdir(), 'maker-live-cli-'));
+  cleanups.push(() => rmSync(d, { recursive: true, force: true }));
+  return d;
+}
+
+/** Runs the CLI to its end (bounded); stdout lines parsed as JSON where they are. */
+function run(args: string[], env: Record<string, string> = {}, timeoutMs = 90_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    const t = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.on('exit', (code) => {
+      clearTimeout(t);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const jsonLines = (s: string): Record<string, unknown>[] =>
+  s
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+async function openOrders(base: string): Promise<{ clientOrderId: string }[]> {
+  return (await (await signed(base, 'GET', '/fapi/v1/openOrders', { symbol: 'BTCUSDT' })).json()) as { clientOrderId: string }[];
+}
+
+describe('maker live / maker replay CLI', () => {
+  it('--paper trades on the in-process exchange, stops confirmed, and maker replay matches every command', async () => {
+    const out = tmp();
+    const r = await run(['live', '--scenario', QUICKSTART, '--paper', '--duration', '8s', '--json', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = jsonLines(r.stdout);
+    const started = lines.find((l) => l.type === 'started') as { runDir: string };
+    const summary = lines.find((l) => l.type === 'summary') as { exitCode: number; runner: { sent: { submit: number } }; shutdown: { confirmed: boolean } };
+    expect(summary.exitCode).toBe(0);
+    expect(summary.shutdown.confirmed).toBe(true);
+    expect(summary.runner.sent.submit).toBeGreaterThan(0);
+    for (const f of ['journal.log', 'summary.json', 'scenario.yaml']) expect(existsSync(join(started.runDir, f))).toBe(true);
+    const rep = spawnSync(process.execPath, [BIN, 'replay', started.runDir, '--json'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    expect(rep.status, rep.stderr).toBe(0);
+    const rr = JSON.parse(rep.stdout) as { commands: number; matched: number; journalHash: string; replayHash: string };
+    expect(rr.commands).toBeGreaterThan(0);
+    expect(rr.matched).toBe(rr.commands);
+    expect(rr.replayHash).toBe(rr.journalHash);
+  }, 120_000);
+
+  it('kill -9 leaves orders on the exchange; the next session cancels them before quoting, and the killed journal still replays', async () => {
+    const lx = await startLocalExchange();
+    cleanups.push(() => lx.close());
+    const out = tmp();
+    const env = { MAKER_API_KEY: ACCOUNT.apiKey, MAKER_API_SECRET: ACCOUNT.secret };
+    const p = spawn(process.execPath, [BIN, 'live', '--scenario', QUICKSTART, '--venue', lx.base, '--json', '--out', out], { cwd: ROOT, env: { ...process.env, ...env } });
+    cleanups.push(() => {
+      p.kill('SIGKILL');
+    });
+    let runDir = '';
+    const rl = createInterface({ input: p.stdout });
+    rl.on('line', (l) => {
+      if (l.includes('"started"')) runDir = (JSON.parse(l) as { runDir: string }).runDir;
+    });
+    const until = Date.now() + 45_000;
+    while ((runDir === '' || (await openOrders(lx.base)).length === 0) && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+    expect(runDir).not.toBe('');
+    expect((await openOrders(lx.base)).length).toBeGreaterThan(0);
+    const exited = new Promise((r) => p.on('exit', r));
+    p.kill('SIGKILL');
+    await exited;
+    const orphans = await openOrders(lx.base);
+    expect(orphans.length).toBeGreaterThan(0);
+
+    const killed = replayJournal(runDir);
+    expect(killed.end).toBeNull();
+    expect(killed.firstDifference).toBeNull();
+    expect(killed.commands).toBeGreaterThan(0);
+
+    const r = await run(['live', '--scenario', QUICKSTART, '--venue', lx.base, '--json', '--out', out, '--duration', '3s'], env);
+    expect(r.code, r.stderr).toBe(0);
+    const logs = jsonLines(r.stdout).filter((l) => l.type === 'log').map((l) => String(l.message));
+    expect(logs.some((l) => new RegExp(`cancelling ${orphans.length} open order`).test(l))).toBe(true);
+    expect(await openOrders(lx.base)).toEqual([]);
+    // Neither session printed a secret.
+    expect(r.stdout.includes(ACCOUNT.secret) || r.stderr.includes(ACCOUNT.secret)).toBe(false);
+    expect(readFileSync(join(runDir, 'journal.log'), 'utf8').includes(ACCOUNT.secret)).toBe(false);
+  }, 150_000);
+
+  it('says what is wrong: no keys, --paper with --venue, a run dir without a journal', async () => {
+    const noKey = await run(['live', '--scenario', QUICKSTART], { MAKER_API_KEY: '', MAKER_API_SECRET: '' });
+    expect(noKey.code).toBe(2);
+    expect(noKey.stderr).toMatch(/MAKER_API_KEY is not set.*--paper/);
+    expect(noKey.stderr).not.toMatch(/\n\s+at /);
+    const both = await run(['live', '--scenario', QUICKSTART, '--paper', '--venue', 'http://127.0.0.1:1']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/--paper and --venue/);
+    const dir = tmp();
+    const rep = await run(['replay', dir]);
+    expect(rep.code).toBe(2);
+    expect(rep.stderr).toMatch(/no journal\.log/);
+  }, 60_000);
+});
