@@ -54,6 +54,8 @@ export interface FeedFactoryOptions {
   readonly onMarket: (e: MarketEvent) => void;
   readonly onStreamState: (e: Extract<VenueEvent, { kind: 'streamState' }>) => void;
   readonly log?: (line: string) => void;
+  readonly stallMs?: number;
+  readonly rotateAfterMs?: number;
 }
 export type FeedFactory = (o: FeedFactoryOptions) => FeedLike;
 
@@ -82,6 +84,7 @@ export interface ShutdownResult {
   readonly reason: string;
   readonly confirmed: boolean;
   readonly openOrdersLeft: Record<string, number>;
+  /** The venue's positions at the confirmation, lots (flat when flattening confirmed). */
   readonly positionsLeft: Record<string, number>;
   readonly cancelRequests: number;
   readonly flattenOrders: number;
@@ -288,6 +291,8 @@ export class LiveSession {
       instruments: this.instruments,
       streams: { depth: live.depthStream, bookTicker: live.bookTicker, trade: live.trades, aggTrade: false, markPrice: live.markPrice },
       clockUs: this.o.wallUs,
+      stallMs: live.stallTimeoutMs,
+      rotateAfterMs: live.rotateAfterMs,
       onMarket: (e) => this.runner.market(e),
       onStreamState: (e) => {
         log(`market stream ${e.up ? 'up' : 'down'}${e.symbols ? ` (${e.symbols.join(', ')})` : ''}${e.reason ? `: ${e.reason}` : ''}`);
@@ -297,6 +302,11 @@ export class LiveSession {
     });
     this.feed.start();
     if (live.killFile !== null) this.watchKillFile(live.killFile);
+  }
+
+  /** The core's position in `symbol`, lots (tests compare it with the venue's). */
+  positionLots(symbol: string): number {
+    return this.core.portfolio.positionLots(symbol);
   }
 
   /** Core counters (for progress lines). */
@@ -400,7 +410,7 @@ export class LiveSession {
           }
         }
         open = await this.openOrders();
-        if (flatten) held = await this.positions();
+        held = await this.positions();
         const clean = Object.values(open).every((n) => n === 0) && (!flatten || Object.values(held).every((l) => l === 0));
         if (clean) return { confirmed: true, openOrdersLeft: open, positionsLeft: held, cancelRequests, flattenOrders, detail: `confirmed after ${attempt} attempt(s)` };
         detail = `open orders ${JSON.stringify(open)}${flatten ? `, positions ${JSON.stringify(held)}` : ''}`;

@@ -45,6 +45,8 @@ export interface LiveSection {
   markPrice: boolean;
   reconcile: { openOrders: 'adopt' | 'cancel' | 'halt'; position: 'adopt' | 'halt' };
   shutdown: { flatten: boolean; confirmTimeoutS: number };
+  stallTimeoutMs: number;
+  rotateAfterMs: number;
   killFile: string | null;
   syncMs: number;
 }

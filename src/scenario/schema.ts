@@ -167,6 +167,8 @@ export const SCENARIO_SCHEMA = obj(
         flatten: bool('Also close every position with reduce-only MARKET orders after cancelling.', false),
         confirmTimeoutS: num('How long the shutdown keeps trying to cancel (and flatten) and confirm by query, s.', 30, { above: 0 }),
       }),
+      stallTimeoutMs: int('A market stream silent this long is taken as dropped: reconnect and re-sync, ms.', 10_000, { min: 100 }),
+      rotateAfterMs: int('Market stream connections are replaced this long after they opened, before Binance\'s 24 h cut, ms.', 82_800_000, { min: 1_000 }),
       killFile: str('A file whose appearance triggers the kill switch (checked every second).', null, true),
       syncMs: int('Journal fdatasync interval, ms (records reach the operating system before every command regardless).', 1000, { min: 10 }),
     }),

@@ -47,7 +47,7 @@ const jsonLines = (s: string): Record<string, unknown>[] =>
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 async function openOrders(base: string): Promise<{ clientOrderId: string }[]> {
-  return (await (await signed(base, 'GET', '/fapi/v1/openOrders', { symbol: 'BTCUSDT' })).json()) as { clientOrderId: string }[];
+  return (await signed(base, 'GET', '/fapi/v1/openOrders', { symbol: 'BTCUSDT' })).json as unknown as { clientOrderId: string }[];
 }
 
 describe('maker live / maker replay CLI', () => {

@@ -58,7 +58,7 @@ async function setup(overrides: string[] = []) {
 
 async function openOrders(base: string): Promise<{ clientOrderId: string }[]> {
   const r = await signed(base, 'GET', '/fapi/v1/openOrders', { symbol: 'BTCUSDT' });
-  return (await r.json()) as { clientOrderId: string }[];
+  return r.json as unknown as { clientOrderId: string }[];
 }
 
 async function bestBid(base: string): Promise<number> {
@@ -153,7 +153,7 @@ describe('maker live session against the local exchange', () => {
     expect(summary.exitCode).toBe(0);
     expect(summary.shutdown.flattenOrders).toBeGreaterThanOrEqual(1);
     expect(summary.shutdown.positionsLeft).toEqual({ BTCUSDT: 0 });
-    const pos = (await (await signed(second.lx.base, 'GET', '/fapi/v3/positionRisk', { symbol: 'BTCUSDT' })).json()) as { positionAmt: string }[];
+    const pos = (await signed(second.lx.base, 'GET', '/fapi/v3/positionRisk', { symbol: 'BTCUSDT' })).json as unknown as { positionAmt: string }[];
     expect(pos.every((p) => Number(p.positionAmt) === 0)).toBe(true);
   }, 90_000);
 });
