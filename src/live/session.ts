@@ -76,6 +76,8 @@ export interface SessionOptions {
   readonly timers: Timers;
   /** Progress lines (never a secret). */
   readonly log: (line: string) => void;
+  /** Called with the trading core as soon as it exists, before any input (to subscribe to its bus: dashboards, tests). */
+  readonly onTrader?: (core: TradingCore) => void;
   /** A known server-time offset (ms), e.g. 0 for an in-process exchange. */
   readonly serverOffsetMs?: number;
 }
@@ -236,6 +238,7 @@ export class LiveSession {
     const clock = new SimClock(this.startedUs);
     this.journal.header(this.startedUs, header);
     this.core = liveTrader(s, this.symbols.map((sym) => this.instruments.get(sym)!), clock, this.runTag, initialBalance);
+    this.o.onTrader?.(this.core);
 
     this.gateway = new BinanceGateway({
       rest: this.rest,
