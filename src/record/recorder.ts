@@ -27,9 +27,9 @@ import { join } from 'node:path';
 import { MakerError } from '../core/errors.ts';
 import { Instrument } from '../model/instrument.ts';
 import { openStore, partitionDir, readMeta, type GapEdge, type GapRecord, type SessionRecord } from '../store/index.ts';
-import { ReceiveClock } from './clock.ts';
 import { compactInWorker, compactSegment, type CompactResult } from './compact.ts';
-import { StreamConnection } from './connection.ts';
+import { StreamConnection } from '../adapter/binance/index.ts';
+import { ReceiveClock, wallTimers } from './clock.ts';
 import { JournalWriter, listSegments } from './journal.ts';
 import { RestClient } from './rest.ts';
 import { ROUTE_OF, messageHead, routeStreams, selectedStreams, StreamMarks, type MessageHead, type Route, type StreamMark, type StreamName, type StreamSelection } from './streams.ts';
@@ -136,8 +136,7 @@ export class Recorder {
     this.journalDir = o.journalDir ?? join(o.out, '.journal', this.venue);
     this.symbols = new Set(o.symbols);
     this.clock = new ReceiveClock();
-    const sleep = (ms: number) => new Promise<void>((res) => setTimeout(res, ms).unref());
-    this.rest = new RestClient({ base: o.rest, budget: o.weightBudget, nowUs: () => this.clock.nowUs(), sleep, stopped: () => this.stopping, onBackoff: (what, ms) => this.log(`REST back-off ${ms} ms: ${what}`) });
+    this.rest = new RestClient({ base: o.rest, budget: o.weightBudget, nowUs: () => this.clock.nowUs(), maxBackoffMs: o.maxBackoffMs, stopped: () => this.stopping, onBackoff: (what, ms) => this.log(`REST back-off ${ms} ms: ${what}`) });
     this.journal = new JournalWriter(this.journalDir, process.pid);
     this.done = new Promise((res) => (this.stopResolve = res));
   }
@@ -219,7 +218,7 @@ export class Recorder {
 
   private connect(rs: RouteState): void {
     if (this.stopping) return;
-    const c = new StreamConnection(rs.url, () => this.clock.nowUs(), this.o.stallMs ?? 15_000, {
+    const c = new StreamConnection({ url: rs.url, nowUs: () => this.clock.nowUs(), timers: wallTimers, stallMs: this.o.stallMs ?? 15_000 }, {
       onOpen: (conn) => this.guard(() => this.opened(rs, conn)),
       onMessage: (conn, text, ts) => this.guard(() => this.message(rs, conn, text, ts)),
       onDrop: (conn, why, detail) => this.guard(() => this.dropped(rs, conn, why, detail)),
@@ -505,9 +504,10 @@ export class Recorder {
     for (const rs of this.routes.values()) {
       if (rs.rotateTimer !== undefined) clearTimeout(rs.rotateTimer);
       if (rs.retryTimer !== undefined) clearTimeout(rs.retryTimer);
-      rs.primary?.close();
-      rs.replacement?.close();
+      rs.primary?.close('stopping');
+      rs.replacement?.close('stopping');
     }
+    this.rest.close();
     try {
       if (this.fatal === undefined && this.session !== undefined) {
         this.append({ tag: 'E', tsReceiveUs: Math.max(this.clock.nowUs(), this.lastJournalUs) });

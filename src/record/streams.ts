@@ -2,9 +2,8 @@
  * Which streams the recorder subscribes, on which route, and the per-stream bookkeeping that
  * de-duplicates messages arriving on two connections at once and finds where a stream broke.
  *
- * Routes (binance-usdm.md §0, since 2026-03): depth and bookTicker are `/public` streams; trade,
- * aggTrade and markPrice are `/market` streams. Each route is one combined-stream connection
- * (`<ws>/<route>/stream?streams=a/b/...`).
+ * Routes and wire names (`ROUTE_OF`, `routeStreams`): src/adapter/binance/market-routes.ts, shared
+ * with `maker live`'s market feed, re-exported here.
  *
  * Identity and order of a message within its stream (`StreamKey`): depth by `u` (final update id),
  * trade by `t`, aggTrade by `a`, bookTicker by (`u`, `E`), markPrice by `E`. A message is new when
@@ -12,52 +11,9 @@
  * (the same message from the other connection during a handover) and is not recorded again.
  */
 
-export type StreamName = 'depth' | 'trade' | 'aggTrade' | 'bookTicker' | 'markPrice';
-export type Route = 'public' | 'market';
+import type { StreamName } from '../adapter/binance/index.ts';
 
-export const ROUTE_OF: Readonly<Record<StreamName, Route>> = { depth: 'public', bookTicker: 'public', trade: 'market', aggTrade: 'market', markPrice: 'market' };
-
-export interface StreamSelection {
-  /** Depth diff speed: `100ms` (default) or `0ms` (every diff). */
-  depthSpeed: '100ms' | '0ms' | '250ms' | '500ms';
-  trade: boolean;
-  aggTrade: boolean;
-  bookTicker: boolean;
-  markPrice: boolean;
-}
-
-/** The wire name of a stream of a symbol (`btcusdt@depth@100ms`). */
-export function wireName(symbol: string, stream: StreamName, sel: StreamSelection): string {
-  const s = symbol.toLowerCase();
-  switch (stream) {
-    case 'depth':
-      return sel.depthSpeed === '250ms' ? `${s}@depth` : `${s}@depth@${sel.depthSpeed}`;
-    case 'markPrice':
-      return `${s}@markPrice@1s`;
-    default:
-      return `${s}@${stream}`;
-  }
-}
-
-export function selectedStreams(sel: StreamSelection): StreamName[] {
-  const out: StreamName[] = ['depth'];
-  if (sel.bookTicker) out.push('bookTicker');
-  if (sel.trade) out.push('trade');
-  if (sel.aggTrade) out.push('aggTrade');
-  if (sel.markPrice) out.push('markPrice');
-  return out;
-}
-
-/** Wire stream names per route for the symbols. */
-export function routeStreams(symbols: readonly string[], sel: StreamSelection): Map<Route, string[]> {
-  const out = new Map<Route, string[]>();
-  for (const st of selectedStreams(sel)) {
-    const route = ROUTE_OF[st];
-    if (!out.has(route)) out.set(route, []);
-    for (const sym of symbols) out.get(route)!.push(wireName(sym, st, sel));
-  }
-  return out;
-}
+export { ROUTE_OF, routeStreams, selectedStreams, wireName, type Route, type StreamName, type StreamSelection } from '../adapter/binance/index.ts';
 
 /** What the recorder needs of one stream message, read from the parsed envelope. */
 export interface MessageHead {
