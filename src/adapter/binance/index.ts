@@ -17,7 +17,7 @@
  */
 export { parseBinanceMessage, parseDepthSnapshot, parseStreamData, streamKind, type StreamKind } from './market.ts';
 export { parseStreamBytesFast, scanDecimalSecondsHead, scanReceiveDigits, scannedTo } from './market-fast.ts';
-export { ROUTE_OF, routeStreams, selectedStreams, wireName, type Route, type StreamName, type StreamSelection } from './market-routes.ts';
+export { messageHead, ROUTE_OF, routeStreams, selectedStreams, StreamMarks, wireName, type MessageHead, type Route, type StreamMark, type StreamName, type StreamSelection } from './market-routes.ts';
 export { StreamConnection, type ConnectionHandlers, type StreamConnectionOptions } from './stream-connection.ts';
 export { PublicRest, RestError, type PublicRestOptions, type Snapshot } from './public-rest.ts';
 export { loadExchangeInfoFile, specsFromExchangeInfo } from './exchange-info.ts';

@@ -3,6 +3,11 @@
  * their wire names: depth and bookTicker are `/public` streams; trade, aggTrade and markPrice are
  * `/market` streams. Each route is one combined-stream connection
  * (`<ws>/<route>/stream?streams=a/b/...`). Shared by `maker record` and `maker live`'s market feed.
+ *
+ * Identity and order of a message within its stream (`messageHead`, `StreamMarks`): depth by `u`
+ * (final update id), trade by `t`, aggTrade by `a`, bookTicker by (`u`, `E`), markPrice by `E`. A
+ * message is new when its (id, E) is greater than the last one taken on the stream; anything else is
+ * a duplicate (the same message from the other connection during a handover) and is dropped.
  */
 
 export type StreamName = 'depth' | 'trade' | 'aggTrade' | 'bookTicker' | 'markPrice';
@@ -54,4 +59,113 @@ export function routeStreams(symbols: readonly string[], sel: StreamSelection): 
     for (const sym of symbols) out.get(route)!.push(wireName(sym, st, sel));
   }
   return out;
+}
+
+/** What a consumer needs of one stream message (its identity within its stream), read from the parsed envelope. */
+export interface MessageHead {
+  symbol: string;
+  stream: StreamName;
+  /** The stream's id of the message (see the header); markPrice: E in ms. */
+  id: number;
+  eMs: number;
+  /** depth only: U and pu. */
+  first: number;
+  prev: number;
+}
+
+const STREAM_BY_SUFFIX: Readonly<Record<string, StreamName>> = {
+  depth: 'depth',
+  'depth@0ms': 'depth',
+  'depth@100ms': 'depth',
+  'depth@250ms': 'depth',
+  'depth@500ms': 'depth',
+  trade: 'trade',
+  aggTrade: 'aggTrade',
+  bookTicker: 'bookTicker',
+  markPrice: 'markPrice',
+  'markPrice@1s': 'markPrice',
+};
+
+const int = (v: unknown): number => (typeof v === 'number' && Number.isSafeInteger(v) ? v : NaN);
+
+/**
+ * The head of a combined-stream message, or a string saying why it is not one (malformed). A
+ * subscription reply (`{"result":null,"id":1}`) gives null.
+ */
+export function messageHead(msg: unknown): MessageHead | null | string {
+  if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) return 'not a JSON object';
+  const m = msg as Record<string, unknown>;
+  if (typeof m.stream !== 'string') return 'result' in m && 'id' in m ? null : 'no "stream" field';
+  const at = m.stream.indexOf('@');
+  const stream = at > 0 ? STREAM_BY_SUFFIX[m.stream.slice(at + 1)] : undefined;
+  if (stream === undefined) return `stream "${m.stream}" is not a market stream we read`;
+  const d = m.data;
+  if (typeof d !== 'object' || d === null) return 'no "data" object';
+  const data = d as Record<string, unknown>;
+  const symbol = typeof data.s === 'string' ? data.s : m.stream.slice(0, at).toUpperCase();
+  const eMs = int(data.E ?? data.T);
+  let id: number;
+  let first = -1;
+  let prev = -1;
+  switch (stream) {
+    case 'depth':
+      id = int(data.u);
+      first = int(data.U);
+      prev = int(data.pu);
+      break;
+    case 'trade':
+      id = int(data.t);
+      break;
+    case 'aggTrade':
+      id = int(data.a);
+      break;
+    case 'bookTicker':
+      id = int(data.u);
+      break;
+    case 'markPrice':
+      id = eMs;
+      break;
+  }
+  if (Number.isNaN(id) || Number.isNaN(eMs) || Number.isNaN(first) || Number.isNaN(prev)) return `${stream} message without its integer ids/times`;
+  return { symbol, stream, id, eMs, first, prev };
+}
+
+/** The last recorded message of one stream of one symbol. */
+export interface StreamMark {
+  id: number;
+  eMs: number;
+  tsReceiveUs: number;
+}
+
+/** Last recorded message per `SYMBOL/stream`; decides new vs duplicate. */
+export class StreamMarks {
+  private readonly last = new Map<string, StreamMark>();
+
+  static key(symbol: string, stream: StreamName): string {
+    return `${symbol}/${stream}`;
+  }
+
+  get(symbol: string, stream: StreamName): StreamMark | undefined {
+    return this.last.get(StreamMarks.key(symbol, stream));
+  }
+
+  /** Whether the message is newer than the last one recorded on its stream. */
+  isNew(h: MessageHead): boolean {
+    const l = this.last.get(StreamMarks.key(h.symbol, h.stream));
+    if (l === undefined) return true;
+    return h.id > l.id || (h.id === l.id && h.stream === 'bookTicker' && h.eMs > l.eMs);
+  }
+
+  record(h: MessageHead, tsReceiveUs: number): void {
+    this.last.set(StreamMarks.key(h.symbol, h.stream), { id: h.id, eMs: h.eMs, tsReceiveUs });
+  }
+
+  /** Sets a mark by key (`SYMBOL/stream`), e.g. from a worker's reply. */
+  set(key: string, m: StreamMark): void {
+    this.last.set(key, m);
+  }
+
+  entries(): IterableIterator<[string, StreamMark]> {
+    return this.last.entries();
+  }
 }
