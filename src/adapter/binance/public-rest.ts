@@ -201,12 +201,22 @@ export class PublicRest {
     return best;
   }
 
-  /** A depth snapshot (top 1000 levels), exactly as received. */
-  async snapshot(symbol: string): Promise<Snapshot> {
-    const r = await this.get(`/fapi/v1/depth?symbol=${encodeURIComponent(symbol)}&limit=1000`, 20);
+  /** A depth snapshot (top `limit` levels, default 1000), exactly as received. */
+  async snapshot(symbol: string, limit = 1000): Promise<Snapshot> {
+    const r = await this.get(`/fapi/v1/depth?symbol=${encodeURIComponent(symbol)}&limit=${limit}`, depthWeight(limit));
     if (r.status !== 200) throw new RestError(`GET /fapi/v1/depth ${symbol}: HTTP ${r.status}: ${r.text.slice(0, 200)}`);
-    const id = (JSON.parse(r.text) as { lastUpdateId?: unknown }).lastUpdateId;
+    let id: unknown;
+    try {
+      id = (JSON.parse(r.text) as { lastUpdateId?: unknown }).lastUpdateId;
+    } catch (e) {
+      throw new RestError(`GET /fapi/v1/depth ${symbol}: the reply is not JSON (${(e as Error).message}): ${r.text.slice(0, 100)}`);
+    }
     if (typeof id !== 'number') throw new RestError(`GET /fapi/v1/depth ${symbol}: no lastUpdateId`);
     return { text: r.text, lastUpdateId: id, tsReceiveUs: r.tsReceiveUs };
   }
+}
+
+/** Request weight of `GET /fapi/v1/depth` by `limit` (binance-usdm.md §3): 2 up to 50, 5 at 100, 10 at 500, 20 at 1000. */
+export function depthWeight(limit: number): number {
+  return limit <= 50 ? 2 : limit <= 100 ? 5 : limit <= 500 ? 10 : 20;
 }
