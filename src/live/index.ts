@@ -10,3 +10,4 @@ export { LatencySamples, LiveRunner, type LiveRunnerOptions, type RunnerStats } 
 export { journalPathOf, replayJournal, type ReplayResult } from './replay.ts';
 export { liveTrader, runTagOf, scenarioBalances } from './trader.ts';
 export { credentialsFrom, EXIT, LiveSession, runIdOf, type FeedFactory, type FeedFactoryOptions, type FeedLike, type SessionOptions, type SessionSummary, type ShutdownResult } from './session.ts';
+export { LiveMarketFeed, type MarketFeedOptions, type MarketFeedStats } from './market-feed.ts';

@@ -10,4 +10,4 @@ export { compactSegment, compactInWorker, CompactionError, type CompactResult, t
 export { JournalWriter, listSegments, readSegment, formatRecord, type JournalRecord, type ParsedSegment } from './journal.ts';
 export { ROUTE_OF, routeStreams, wireName, messageHead, StreamMarks, type StreamSelection, type StreamName, type Route } from './streams.ts';
 export { RestClient, RestError } from './rest.ts';
-export { ReceiveClock } from './clock.ts';
+export { ReceiveClock, wallTimers } from './clock.ts';

@@ -8,7 +8,7 @@
  * starts (its first diff after a start, a reconnect or a broken `pu` chain), and journalled, so a
  * replay re-syncs exactly where the recorder did.
  *
- * Connection states (per route): primary open | primary open + replacement buffering | reconnecting.
+ * Connections (per route, `RouteStream` of the Binance adapter, shared with `maker live`):
  *  - planned rotation (`rotateAfterMs` after a connection opened, before Binance's 24 h cut): a
  *    replacement connects and buffers; `overlapMs` after it opened, it becomes primary: the old one
  *    is closed and the buffer replayed through the de-duplication, so nothing is lost or doubled;
@@ -27,9 +27,9 @@ import { join } from 'node:path';
 import { MakerError } from '../core/errors.ts';
 import { Instrument } from '../model/instrument.ts';
 import { openStore, partitionDir, readMeta, type GapEdge, type GapRecord, type SessionRecord } from '../store/index.ts';
-import { ReceiveClock } from './clock.ts';
 import { compactInWorker, compactSegment, type CompactResult } from './compact.ts';
-import { StreamConnection } from './connection.ts';
+import { RouteStream } from '../adapter/binance/index.ts';
+import { ReceiveClock, wallTimers } from './clock.ts';
 import { JournalWriter, listSegments } from './journal.ts';
 import { RestClient } from './rest.ts';
 import { ROUTE_OF, messageHead, routeStreams, selectedStreams, StreamMarks, type MessageHead, type Route, type StreamMark, type StreamName, type StreamSelection } from './streams.ts';
@@ -85,17 +85,6 @@ export interface RecorderStatus {
   cpuUs: number;
 }
 
-interface RouteState {
-  route: Route;
-  url: string;
-  primary: StreamConnection | undefined;
-  replacement: StreamConnection | undefined;
-  buffer: { text: string; ts: number }[];
-  backoffMs: number;
-  rotateTimer: NodeJS.Timeout | undefined;
-  retryTimer: NodeJS.Timeout | undefined;
-}
-
 export class Recorder {
   readonly venue: string;
   readonly journalDir: string;
@@ -103,7 +92,7 @@ export class Recorder {
   private readonly rest: RestClient;
   private readonly journal: JournalWriter;
   private readonly marks = new StreamMarks();
-  private readonly routes = new Map<Route, RouteState>();
+  private readonly routes = new Map<Route, RouteStream>();
   private readonly instruments = new Map<string, Instrument>();
   private readonly symbols: Set<string>;
   private readonly pendingGaps = new Map<string, { reason: GapRecord['reason']; before: StreamMark | undefined }>();
@@ -126,7 +115,7 @@ export class Recorder {
   private fatal: unknown;
   private stopResolve: (() => void) | undefined;
   readonly done: Promise<void>;
-  private readonly counters = { gaps: 0, resyncs: 0, snapshots: 0, staleSnapshots: 0, malformed: 0, reconnects: 0, rotations: 0, compactions: 0, eventsCompacted: 0 };
+  private readonly counters = { gaps: 0, resyncs: 0, snapshots: 0, staleSnapshots: 0, malformed: 0, compactions: 0, eventsCompacted: 0 };
   session: SessionRecord | undefined;
   /** What the start-up compaction of a previous session's journal found. */
   recovered: CompactResult[] = [];
@@ -136,8 +125,7 @@ export class Recorder {
     this.journalDir = o.journalDir ?? join(o.out, '.journal', this.venue);
     this.symbols = new Set(o.symbols);
     this.clock = new ReceiveClock();
-    const sleep = (ms: number) => new Promise<void>((res) => setTimeout(res, ms).unref());
-    this.rest = new RestClient({ base: o.rest, budget: o.weightBudget, nowUs: () => this.clock.nowUs(), sleep, stopped: () => this.stopping, onBackoff: (what, ms) => this.log(`REST back-off ${ms} ms: ${what}`) });
+    this.rest = new RestClient({ base: o.rest, budget: o.weightBudget, nowUs: () => this.clock.nowUs(), maxBackoffMs: o.maxBackoffMs, stopped: () => this.stopping, onBackoff: (what, ms) => this.log(`REST back-off ${ms} ms: ${what}`) });
     this.journal = new JournalWriter(this.journalDir, process.pid);
     this.done = new Promise((res) => (this.stopResolve = res));
   }
@@ -196,9 +184,21 @@ export class Recorder {
     every(this.o.flushMs ?? 200, () => this.journal.flush());
     every(this.o.segmentMs ?? 3_600_000, () => this.rotateSegment());
     for (const [route, streams] of routeStreams(this.o.symbols, sel)) {
-      const rs: RouteState = { route, url: `${this.o.ws}/${route}/stream?streams=${streams.join('/')}`, primary: undefined, replacement: undefined, buffer: [], backoffMs: 250, rotateTimer: undefined, retryTimer: undefined };
+      const rs = new RouteStream({
+        route,
+        url: `${this.o.ws}/${route}/stream?streams=${streams.join('/')}`,
+        nowUs: () => this.clock.nowUs(),
+        timers: wallTimers,
+        stallMs: this.o.stallMs,
+        maxBackoffMs: this.o.maxBackoffMs,
+        rotateAfterMs: this.o.rotateAfterMs,
+        overlapMs: this.o.overlapMs,
+        log: (line) => this.log(line),
+        onMessage: (text, ts) => this.guard(() => this.accept(text, ts)),
+        onDrop: (why) => this.guard(() => this.routeDropped(route, why)),
+      });
       this.routes.set(route, rs);
-      this.connect(rs);
+      rs.start();
     }
   }
 
@@ -217,115 +217,18 @@ export class Recorder {
 
   // ---- connections ------------------------------------------------------------------------------
 
-  private connect(rs: RouteState): void {
+  /** The primary of a route dropped with no replacement to take over: every stream of the route gets a gap at its next message, every depth book a new snapshot. */
+  private routeDropped(route: Route, why: 'disconnect' | 'stall'): void {
     if (this.stopping) return;
-    const c = new StreamConnection(rs.url, () => this.clock.nowUs(), this.o.stallMs ?? 15_000, {
-      onOpen: (conn) => this.guard(() => this.opened(rs, conn)),
-      onMessage: (conn, text, ts) => this.guard(() => this.message(rs, conn, text, ts)),
-      onDrop: (conn, why, detail) => this.guard(() => this.dropped(rs, conn, why, detail)),
-    });
-    if (rs.primary === undefined) rs.primary = c;
-    else rs.replacement = c;
-  }
-
-  private opened(rs: RouteState, c: StreamConnection): void {
-    if (c === rs.primary) {
-      this.log(`/${rs.route}: connected (#${c.id})`);
-      this.scheduleRotation(rs, c);
-    } else if (c === rs.replacement) {
-      this.log(`/${rs.route}: replacement connected (#${c.id}), taking over in ${this.o.overlapMs ?? 5_000} ms`);
-      const t = setTimeout(() => this.guard(() => this.handover(rs)), this.o.overlapMs ?? 5_000);
-      t.unref();
-      this.timers.push(t);
-    }
-  }
-
-  private scheduleRotation(rs: RouteState, c: StreamConnection): void {
-    if (rs.rotateTimer !== undefined) clearTimeout(rs.rotateTimer);
-    rs.rotateTimer = setTimeout(() => {
-      rs.rotateTimer = undefined;
-      if (this.stopping || rs.primary !== c || rs.replacement !== undefined) return;
-      this.log(`/${rs.route}: planned rotation of #${c.id}`);
-      this.connect(rs);
-    }, this.o.rotateAfterMs ?? 23 * 3_600_000 + 30 * 60_000);
-    rs.rotateTimer.unref();
-  }
-
-  /** The replacement becomes primary: the old connection is closed, the buffer replayed (duplicates dropped). */
-  private handover(rs: RouteState): void {
-    const next = rs.replacement;
-    if (next === undefined || next.state !== 'open' || this.stopping) return;
-    const old = rs.primary;
-    rs.primary = next;
-    rs.replacement = undefined;
-    old?.close();
-    this.counters.rotations++;
-    const buf = rs.buffer;
-    rs.buffer = [];
-    for (const m of buf) this.accept(m.text, m.ts);
-    rs.backoffMs = 250;
-    this.scheduleRotation(rs, next);
-    this.log(`/${rs.route}: #${next.id} is primary (${buf.length} buffered messages replayed)`);
-  }
-
-  private message(rs: RouteState, c: StreamConnection, text: string, ts: number): void {
-    if (c === rs.primary) {
-      if (c.messages > 100) rs.backoffMs = 250;
-      this.accept(text, ts);
-    } else if (c === rs.replacement) rs.buffer.push({ text, ts });
-  }
-
-  private dropped(rs: RouteState, c: StreamConnection, why: 'disconnect' | 'stall', detail: string): void {
-    if (this.stopping) return;
-    if (c === rs.replacement) {
-      this.log(`/${rs.route}: replacement #${c.id} failed (${detail}); retrying at the next rotation`);
-      rs.replacement = undefined;
-      rs.buffer = [];
-      if (rs.primary !== undefined) this.scheduleRotationSoon(rs);
-      return;
-    }
-    if (c !== rs.primary) return;
-    if (rs.replacement !== undefined && rs.replacement.state === 'open') {
-      this.log(`/${rs.route}: #${c.id} dropped (${detail}) during a handover: the replacement takes over`);
-      this.handover(rs);
-      return;
-    }
-    rs.replacement?.close();
-    rs.replacement = undefined;
-    rs.buffer = [];
-    rs.primary = undefined;
-    if (rs.rotateTimer !== undefined) clearTimeout(rs.rotateTimer);
-    rs.rotateTimer = undefined;
-    // Everything on this route may have been missed from now on: mark it at the next message.
     const reason: GapRecord['reason'] = why === 'stall' ? 'stall' : 'disconnect';
     for (const sym of this.o.symbols) {
       for (const st of selectedStreams(this.o.streams)) {
-        if (ROUTE_OF[st] !== rs.route) continue;
+        if (ROUTE_OF[st] !== route) continue;
         const k = StreamMarks.key(sym, st);
         if (!this.pendingGaps.has(k)) this.pendingGaps.set(k, { reason, before: this.marks.get(sym, st) });
         if (st === 'depth') this.resync(sym);
       }
     }
-    const wait = rs.backoffMs;
-    rs.backoffMs = Math.min(rs.backoffMs * 2, this.o.maxBackoffMs ?? 30_000);
-    this.counters.reconnects++;
-    this.log(`/${rs.route}: #${c.id} dropped (${why}: ${detail}); reconnecting in ${wait} ms`);
-    rs.retryTimer = setTimeout(() => {
-      rs.retryTimer = undefined;
-      this.connect(rs);
-    }, wait);
-    rs.retryTimer.unref();
-  }
-
-  private scheduleRotationSoon(rs: RouteState): void {
-    const c = rs.primary!;
-    if (rs.rotateTimer !== undefined) clearTimeout(rs.rotateTimer);
-    rs.rotateTimer = setTimeout(() => {
-      rs.rotateTimer = undefined;
-      if (!this.stopping && rs.primary === c && rs.replacement === undefined) this.connect(rs);
-    }, rs.backoffMs);
-    rs.backoffMs = Math.min(rs.backoffMs * 2, this.o.maxBackoffMs ?? 30_000);
-    rs.rotateTimer.unref();
   }
 
   // ---- messages ---------------------------------------------------------------------------------
@@ -485,9 +388,15 @@ export class Recorder {
     const streams: Record<string, StreamStats> = {};
     for (const k of [...this.stats.keys()].sort()) streams[k] = { ...this.stats.get(k)! };
     let connections = 0;
-    for (const rs of this.routes.values()) connections += (rs.primary?.state === 'open' ? 1 : 0) + (rs.replacement?.state === 'open' ? 1 : 0);
+    let reconnects = 0;
+    let rotations = 0;
+    for (const rs of this.routes.values()) {
+      connections += rs.openConnections();
+      reconnects += rs.counters.reconnects;
+      rotations += rs.counters.rotations;
+    }
     const cpu = process.cpuUsage();
-    return { tsUs: this.clock.nowUs(), streams, ...this.counters, bytesWritten: this.journal.bytesWritten, connections, cpuUs: cpu.user + cpu.system };
+    return { tsUs: this.clock.nowUs(), streams, ...this.counters, bytesWritten: this.journal.bytesWritten, connections, reconnects, rotations, cpuUs: cpu.user + cpu.system };
   }
 
   /**
@@ -502,12 +411,8 @@ export class Recorder {
     this.stopping = true;
     if (err !== undefined) this.fatal = err;
     for (const t of this.timers) clearTimeout(t);
-    for (const rs of this.routes.values()) {
-      if (rs.rotateTimer !== undefined) clearTimeout(rs.rotateTimer);
-      if (rs.retryTimer !== undefined) clearTimeout(rs.retryTimer);
-      rs.primary?.close();
-      rs.replacement?.close();
-    }
+    const closing = [...this.routes.values()].map((rs) => rs.close('stopping'));
+    this.rest.close();
     try {
       if (this.fatal === undefined && this.session !== undefined) {
         this.append({ tag: 'E', tsReceiveUs: Math.max(this.clock.nowUs(), this.lastJournalUs) });
@@ -525,6 +430,7 @@ export class Recorder {
     } catch (e) {
       if (this.fatal === undefined) this.fatal = e;
     }
+    await Promise.all(closing);
     this.stopResolve?.();
   }
 }

@@ -7,13 +7,21 @@
  * signed REST client with its outcomes, budgets and 429/418 waits (rest.ts), the `Venue` over REST
  * (gateway.ts), the user-data stream (user-stream.ts) and its wire parsing (user-data.ts). Network
  * code lives here with injected clock and timers (the wall clock's come from live/); ws-fapi order
- * entry is next.
+ * entry is next. Market data over the network, shared by `maker record` and `maker live`'s feed:
+ * the route table and wire names of the market streams (market-routes.ts), one combined-stream
+ * connection with stall detection (stream-connection.ts), a route kept flowing through drops and
+ * planned rotations (route-stream.ts), and the unsigned REST client with its
+ * weight budget for exchangeInfo, the clock offset and depth snapshots (public-rest.ts).
  *
  * Units: prices integer ticks and quantities integer lots of the symbol's scale; Binance's ms
  * times become integer µs. Bad input fails with an `InputError` naming file, line and field.
  */
 export { parseBinanceMessage, parseDepthSnapshot, parseStreamData, streamKind, type StreamKind } from './market.ts';
 export { parseStreamBytesFast, scanDecimalSecondsHead, scanReceiveDigits, scannedTo } from './market-fast.ts';
+export { messageHead, ROUTE_OF, routeStreams, selectedStreams, StreamMarks, wireName, type MessageHead, type Route, type StreamMark, type StreamName, type StreamSelection } from './market-routes.ts';
+export { StreamConnection, type ConnectionHandlers, type StreamConnectionOptions } from './stream-connection.ts';
+export { RouteStream, type RouteStreamCounters, type RouteStreamOptions } from './route-stream.ts';
+export { PublicRest, RestError, type PublicRestOptions, type Snapshot } from './public-rest.ts';
 export { loadExchangeInfoFile, specsFromExchangeInfo } from './exchange-info.ts';
 export { Signer, type Credentials, type KeyType } from './sign.ts';
 export { BinanceRest, retryAfterUs, UNKNOWN_OUTCOME_CODES, type RequestSpec, type RestClientOptions, type RestOutcome, type RestStats, type Throttle, type Timers } from './rest.ts';
