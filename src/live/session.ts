@@ -107,6 +107,8 @@ export interface SessionSummary {
   readonly core: TradingCore['counters'];
   readonly positions: Record<string, number>;
   readonly throttles: number;
+  /** The REST client's counters (requests, re-signed after -1021, time syncs, throttled). */
+  readonly rest: unknown;
   readonly userStream: unknown;
   readonly feed: unknown;
   readonly journal: { file: string; records: number; bytes: number };
@@ -475,6 +477,7 @@ export class LiveSession {
       core: this.core?.counters ?? ({} as TradingCore['counters']),
       positions,
       throttles: this.throttles,
+      rest: this.rest?.stats ?? null,
       userStream: this.userStream?.stats ?? null,
       feed: this.feed?.stats ?? null,
       journal: { file: this.journal?.file ?? '', records: this.journal?.records ?? 0, bytes: this.journal?.bytesWritten ?? 0 },

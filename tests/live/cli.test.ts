@@ -75,7 +75,9 @@ describe('maker live / maker replay CLI', () => {
     cleanups.push(() => lx.close());
     const out = tmp();
     const env = { MAKER_API_KEY: ACCOUNT.apiKey, MAKER_API_SECRET: ACCOUNT.secret };
-    const p = spawn(process.execPath, [BIN, 'live', '--scenario', QUICKSTART, '--venue', lx.base, '--json', '--out', out], { cwd: ROOT, env: { ...process.env, ...env } });
+    // Quotes far from the mid (2,000 ticks = 200 USDT), so they rest instead of filling.
+    const wide = ['--set', 'strategy.halfSpreadTicks=2000'];
+    const p = spawn(process.execPath, [BIN, 'live', '--scenario', QUICKSTART, ...wide, '--venue', lx.base, '--json', '--out', out], { cwd: ROOT, env: { ...process.env, ...env } });
     cleanups.push(() => {
       p.kill('SIGKILL');
     });
@@ -99,10 +101,13 @@ describe('maker live / maker replay CLI', () => {
     expect(killed.firstDifference).toBeNull();
     expect(killed.commands).toBeGreaterThan(0);
 
-    const r = await run(['live', '--scenario', QUICKSTART, '--venue', lx.base, '--json', '--out', out, '--duration', '3s'], env);
+    const r = await run(['live', '--scenario', QUICKSTART, ...wide, '--venue', lx.base, '--json', '--out', out, '--duration', '3s'], env);
     expect(r.code, r.stderr).toBe(0);
     const logs = jsonLines(r.stdout).filter((l) => l.type === 'log').map((l) => String(l.message));
-    expect(logs.some((l) => new RegExp(`cancelling ${orphans.length} open order`).test(l))).toBe(true);
+    const cancelled = logs.map((l) => /cancelling (\d+) open order/.exec(l)).find((m) => m !== null);
+    expect(cancelled, logs.join('\n')).toBeDefined();
+    expect(Number(cancelled![1])).toBeGreaterThan(0);
+    expect(Number(cancelled![1])).toBe(orphans.length);
     expect(await openOrders(lx.base)).toEqual([]);
     // Neither session printed a secret.
     expect(r.stdout.includes(ACCOUNT.secret) || r.stderr.includes(ACCOUNT.secret)).toBe(false);

@@ -79,12 +79,15 @@ describe('maker live session against the local exchange', () => {
     await session.start();
     await waitFor(() => session.runnerStats.sent.submit >= 4, 30_000, 'four orders');
     await waitFor(() => session.counters.reports >= 4, 15_000, 'their reports');
+    // Let the market move a little: requotes (cancels or modifies), maybe fills.
+    await new Promise((r) => setTimeout(r, 3000));
     const summary: SessionSummary = await session.stop('test done');
     expect(summary.exitCode).toBe(0);
     expect(summary.shutdown.confirmed).toBe(true);
     expect(summary.shutdown.openOrdersLeft).toEqual({ BTCUSDT: 0 });
     expect(await openOrders(lx.base)).toEqual([]);
     expect(summary.runner.marketEvents).toBeGreaterThan(10);
+    expect(summary.runner.sent.cancel + summary.runner.sent.modify).toBeGreaterThan(0);
     expect(logs.some((l) => /account synced/.test(l))).toBe(true);
 
     const r = replayJournal(session.runDir);
