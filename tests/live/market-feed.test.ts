@@ -175,6 +175,20 @@ describe('LiveMarketFeed against the local exchange', () => {
     expect(next).toBeDefined();
   }, 40_000);
 
+  it('a snapshot overtaken by a gap while in flight is too old to bridge: dropped, asked again, book equal', async () => {
+    const h = await setup();
+    // The first snapshot's reply comes 1.5 s late (its book is taken at once); a diff goes missing meanwhile.
+    await h.fault({ kind: 'latency', delayMs: 1_500, durationMs: 1_000, targets: ['rest'], match: { path: '/fapi/v1/depth' } });
+    h.feed.start();
+    await waitFor('the first diff', () => h.seen.some((s) => s.kind === 'event' && s.e.type === 'depth'), 10_000, h.diag);
+    await h.fault({ kind: 'depth-gap', match: { symbol: SYMBOL } });
+    await waitFor('the gap', () => h.feed.stats.gaps >= 1, 10_000, h.diag);
+    await h.synced();
+    expect(h.feed.stats).toMatchObject({ gaps: 1, staleSnapshots: 1, snapshots: 1, reconnects: 0 });
+    expect(h.logs.some((l) => /older than the first diff since the break/.test(l)), h.diag()).toBe(true);
+    expectDownSnapshotUp(h.seen, 0, /depth gap/);
+  }, 30_000);
+
   it('a planned rotation hands over without a gap, a down or a duplicate', async () => {
     const h = await setup({ rotateAfterMs: 1_000, overlapMs: 300 });
     h.feed.start();
