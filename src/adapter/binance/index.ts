@@ -4,10 +4,12 @@
  * snapshots → `MarketEvent`s (market.ts, with a byte-level fast path in market-fast.ts that gives
  * exactly the events of the JSON path), and `exchangeInfo` → instrument specs (exchange-info.ts).
  * The live gateway (docs/EXCHANGE_ADAPTER_SPEC.md "Our adapter"): request signing (sign.ts), the
- * signed REST client with its outcomes, budgets and 429/418 waits (rest.ts), the `Venue` over REST
- * (gateway.ts), the user-data stream (user-stream.ts) and its wire parsing (user-data.ts). Network
- * code lives here with injected clock and timers (the wall clock's come from live/); ws-fapi order
- * entry is next.
+ * signed REST client with its outcomes and 429/418 waits (rest.ts), the weight and order budget
+ * REST and ws-fapi share (rate-budget.ts), the `Venue` over REST (gateway.ts) and over ws-fapi
+ * (ws-gateway.ts, its connection in ws-api-client.ts), both with the same parameters and reply →
+ * event mapping (order-entry.ts), the user-data stream (user-stream.ts) and its wire parsing
+ * (user-data.ts). Network code lives here with injected clock and timers (the wall clock's come
+ * from live/).
  *
  * Units: prices integer ticks and quantities integer lots of the symbol's scale; Binance's ms
  * times become integer µs. Bad input fails with an `InputError` naming file, line and field.
