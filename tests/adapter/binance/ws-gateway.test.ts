@@ -325,10 +325,14 @@ describe('BinanceWsGateway: a server that never answers nor pongs (stub)', () =>
     await new Promise<void>((r) => probe.once('listening', () => r()));
     const port = (probe.address() as AddressInfo).port;
     await new Promise<void>((r) => probe.close(() => r()));
-    const g = stubGateway({ url: `ws://127.0.0.1:${port}/ws-fapi/v1`, backoffMs: 10, maxAttempts: 3 });
+    const delays: number[] = [];
+    const timers = { after: (ms: number, f: () => void) => (delays.push(ms), wallTimers.after(ms, f)), cancel: wallTimers.cancel };
+    const g = stubGateway({ url: `ws://127.0.0.1:${port}/ws-fapi/v1`, backoffMs: 10, maxBackoffMs: 40, maxAttempts: 6, timers });
     await g.start();
     expect(g.client.state).toBe('failed');
-    expect(g.client.stats.failedConnects).toBe(3);
+    expect(g.client.stats.failedConnects).toBe(6);
+    // Doubling, capped, one wait between attempts.
+    expect(delays).toEqual([10, 20, 40, 40, 40]);
     const [e] = await trip(g, { kind: 'submit', order: order({ clientOrderId: 'st-4', side: 'buy', priceTicks: 1000 }) });
     expect(e).toMatchObject({ kind: 'report', report: { execType: 'REJECTED', errorMessage: 'not sent: ws-fapi not connected (failed)' } });
   });
