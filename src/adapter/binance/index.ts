@@ -4,10 +4,12 @@
  * snapshots → `MarketEvent`s (market.ts, with a byte-level fast path in market-fast.ts that gives
  * exactly the events of the JSON path), and `exchangeInfo` → instrument specs (exchange-info.ts).
  * The live gateway (docs/EXCHANGE_ADAPTER_SPEC.md "Our adapter"): request signing (sign.ts), the
- * signed REST client with its outcomes, budgets and 429/418 waits (rest.ts), the `Venue` over REST
- * (gateway.ts), the user-data stream (user-stream.ts) and its wire parsing (user-data.ts). Network
- * code lives here with injected clock and timers (the wall clock's come from live/); ws-fapi order
- * entry is next. Market data over the network, shared by `maker record` and `maker live`'s feed:
+ * signed REST client with its outcomes and 429/418 waits (rest.ts), the weight and order budget
+ * REST and ws-fapi share (rate-budget.ts), the `Venue` over REST (gateway.ts) and over ws-fapi
+ * (ws-gateway.ts, its connection in ws-api-client.ts), both with the same parameters and reply →
+ * event mapping (order-entry.ts), the user-data stream (user-stream.ts) and its wire parsing
+ * (user-data.ts). Network code lives here with injected clock and timers (the wall clock's come
+ * from live/). Market data over the network, shared by `maker record` and `maker live`'s feed:
  * the route table and wire names of the market streams (market-routes.ts), one combined-stream
  * connection with stall detection (stream-connection.ts), a route kept flowing through drops and
  * planned rotations (route-stream.ts), and the unsigned REST client with its
@@ -28,3 +30,7 @@ export { BinanceRest, retryAfterUs, UNKNOWN_OUTCOME_CODES, type RequestSpec, typ
 export { BinanceGateway, type GatewayOptions } from './gateway.ts';
 export { UserStream, type UserStreamOptions, type UserStreamState, type UserStreamStats } from './user-stream.ts';
 export { accountSyncOf, parseBalances, parseOpenOrders, parseOrderTradeUpdate, parsePositions } from './user-data.ts';
+export { RateBudget, type BudgetCounts, type BudgetOptions, type Refusal } from './rate-budget.ts';
+export { orderParams, outcomeEvent, OrderGateway, type OrderOutcome } from './order-entry.ts';
+export { WsApiClient, wsPayload, type ServerTime, type WsApiClientOptions, type WsApiState, type WsApiStats, type WsRequestSpec } from './ws-api-client.ts';
+export { BinanceWsGateway, type WsGatewayOptions } from './ws-gateway.ts';

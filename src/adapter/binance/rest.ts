@@ -22,7 +22,10 @@
  * reply's `X-MBX-USED-WEIGHT-1M` / `X-MBX-ORDER-COUNT-10S|1M` header replaces the local count.
  */
 import type { Clock } from '../../core/clock.ts';
+import { RateBudget, retryAfterUs, type BudgetCounts, type Throttle } from './rate-budget.ts';
 import type { Signer } from './sign.ts';
+
+export { retryAfterUs, type Throttle } from './rate-budget.ts';
 
 /** Timers, injected (the wall clock's in live/, a simulated one in tests). */
 export interface Timers {
@@ -39,17 +42,6 @@ export type RestOutcome =
   | { readonly kind: 'rejected'; readonly status: number; readonly code: number; readonly msg: string }
   | { readonly kind: 'unknown'; readonly cause: string }
   | { readonly kind: 'throttled'; readonly untilUs: number; readonly code: number; readonly cause: string };
-
-/** Binance asked us to stop (429, 418) or the local budget is spent: what the runner can act on. */
-export interface Throttle {
-  readonly tsUs: number;
-  /** No request before this time, µs (wall clock). */
-  readonly untilUs: number;
-  /** 429, 418, or 0 for the local budget. */
-  readonly httpStatus: number;
-  readonly code: number;
-  readonly reason: string;
-}
 
 export interface RequestSpec {
   readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -81,6 +73,11 @@ export interface RestClientOptions {
   readonly serverOffsetMs?: number;
   /** Re-measure the server-time offset when it is older than this, ms (default 10 min). */
   readonly timeSyncIntervalMs?: number;
+  /**
+   * The budget to take weight and order counts from: pass the same one to the ws-fapi client of the
+   * same account (Binance counts both on one limit). Absent: one of its own, from the options below.
+   */
+  readonly budget?: RateBudget;
   /** Weight we allow ourselves per minute (default 1800 of Binance's 2400). */
   readonly weightBudget1m?: number;
   /** Orders per 10 s and per minute (default 250 of 300, 1000 of 1200). */
@@ -92,37 +89,35 @@ export interface RestClientOptions {
   readonly fetch?: typeof fetch;
 }
 
-export interface RestStats {
+/** `throttled`, `usedWeight1m`, `orderCount10s|1m`: the budget's counts (shared when the budget is). */
+export interface RestStats extends BudgetCounts {
   requests: number;
   /** Requests re-signed and re-sent after -1021. */
   resigned: number;
   timeSyncs: number;
-  throttled: number;
-  /** Weight used this minute, as last known (header or local count). */
-  usedWeight1m: number;
-  orderCount10s: number;
-  orderCount1m: number;
 }
 
-const US_PER_MINUTE = 60_000_000;
-const US_PER_10S = 10_000_000;
-
 export class BinanceRest {
-  readonly stats: RestStats = { requests: 0, resigned: 0, timeSyncs: 0, throttled: 0, usedWeight1m: 0, orderCount10s: 0, orderCount1m: 0 };
+  readonly stats: RestStats;
+  /** The weight and order budget (hand it to the ws-fapi client of the same account). */
+  readonly budget: RateBudget;
   private readonly o: RestClientOptions;
   private readonly fetchFn: typeof fetch;
   private offsetMs = 0;
   private lastSyncUs = Number.NEGATIVE_INFINITY;
-  private blockedUntilUs = 0;
-  private weightMinute = -1;
-  private orders10sWindow = -1;
-  private ordersMinute = -1;
   private readonly inFlight = new Set<AbortController>();
   private closed = false;
 
   constructor(o: RestClientOptions) {
     this.o = o;
     this.fetchFn = o.fetch ?? fetch;
+    if (o.budget !== undefined) {
+      this.budget = o.budget;
+      this.stats = Object.assign(o.budget.counts, { requests: 0, resigned: 0, timeSyncs: 0 });
+    } else {
+      this.stats = { requests: 0, resigned: 0, timeSyncs: 0, throttled: 0, usedWeight1m: 0, orderCount10s: 0, orderCount1m: 0 };
+      this.budget = new RateBudget(o, this.stats);
+    }
     if (o.serverOffsetMs !== undefined) {
       this.offsetMs = o.serverOffsetMs;
       this.lastSyncUs = o.clock.nowUs();
@@ -136,7 +131,7 @@ export class BinanceRest {
 
   /** No request is sent before this time (µs); 0 when not blocked. */
   get blockedUntil(): number {
-    return this.blockedUntilUs;
+    return this.budget.blockedUntil;
   }
 
   /** Server time now, ms (our clock plus the measured offset). */
@@ -186,42 +181,8 @@ export class BinanceRest {
 
   /** Takes the request's weight and order count from the budget, or says why not now. */
   private checkBudget(spec: RequestSpec): RestOutcome | null {
-    const now = this.o.clock.nowUs();
-    if (now < this.blockedUntilUs) return { kind: 'throttled', untilUs: this.blockedUntilUs, code: -1003, cause: 'Binance asked us to wait (429/418)' };
-    const serverUs = now + this.offsetMs * 1000;
-    const minute = Math.floor(serverUs / US_PER_MINUTE);
-    if (minute !== this.weightMinute) {
-      this.weightMinute = minute;
-      this.stats.usedWeight1m = 0;
-    }
-    const weight = spec.weight ?? 1;
-    const weightBudget = this.o.weightBudget1m ?? 1800;
-    if (this.stats.usedWeight1m + weight > weightBudget) return this.localThrottle(now, (minute + 1) * US_PER_MINUTE - this.offsetMs * 1000, -1003, `request weight budget ${weightBudget}/min spent`);
-    if (spec.order === true) {
-      const w10 = Math.floor(serverUs / US_PER_10S);
-      if (w10 !== this.orders10sWindow) {
-        this.orders10sWindow = w10;
-        this.stats.orderCount10s = 0;
-      }
-      if (minute !== this.ordersMinute) {
-        this.ordersMinute = minute;
-        this.stats.orderCount1m = 0;
-      }
-      const b10 = this.o.orderBudget10s ?? 250;
-      const b1m = this.o.orderBudget1m ?? 1000;
-      if (this.stats.orderCount10s + 1 > b10) return this.localThrottle(now, (w10 + 1) * US_PER_10S - this.offsetMs * 1000, -1015, `order budget ${b10}/10s spent`);
-      if (this.stats.orderCount1m + 1 > b1m) return this.localThrottle(now, (minute + 1) * US_PER_MINUTE - this.offsetMs * 1000, -1015, `order budget ${b1m}/min spent`);
-      this.stats.orderCount10s++;
-      this.stats.orderCount1m++;
-    }
-    this.stats.usedWeight1m += weight;
-    return null;
-  }
-
-  private localThrottle(now: number, untilUs: number, code: number, reason: string): RestOutcome {
-    this.stats.throttled++;
-    this.o.onThrottle?.({ tsUs: now, untilUs, httpStatus: 0, code, reason });
-    return { kind: 'throttled', untilUs, code, cause: reason };
+    const r = this.budget.take(spec.weight ?? 1, spec.order === true, this.offsetMs);
+    return r === null ? null : { kind: 'throttled', ...r };
   }
 
   /** Builds, signs (now), sends and classifies one request. */
@@ -266,12 +227,8 @@ export class BinanceRest {
   }
 
   private readLimits(h: Headers): void {
-    const w = Number(h.get('x-mbx-used-weight-1m'));
-    if (h.has('x-mbx-used-weight-1m') && Number.isFinite(w)) this.stats.usedWeight1m = Math.max(this.stats.usedWeight1m, w);
-    const o10 = Number(h.get('x-mbx-order-count-10s'));
-    if (h.has('x-mbx-order-count-10s') && Number.isFinite(o10)) this.stats.orderCount10s = Math.max(this.stats.orderCount10s, o10);
-    const o1m = Number(h.get('x-mbx-order-count-1m'));
-    if (h.has('x-mbx-order-count-1m') && Number.isFinite(o1m)) this.stats.orderCount1m = Math.max(this.stats.orderCount1m, o1m);
+    const num = (name: string) => (h.has(name) ? Number(h.get(name)) : undefined);
+    this.budget.observe({ weight1m: num('x-mbx-used-weight-1m'), orders10s: num('x-mbx-order-count-10s'), orders1m: num('x-mbx-order-count-1m') });
   }
 
   private classify(what: string, status: number, h: Headers, text: string): RestOutcome {
@@ -289,32 +246,15 @@ export class BinanceRest {
     const msg = err !== undefined && typeof err.msg === 'string' ? err.msg : text.slice(0, 200);
     if (status === 429 || status === 418) {
       const now = this.o.clock.nowUs();
-      const untilUs = retryAfterUs(now, status, h.get('retry-after'), msg, this.offsetMs);
-      this.blockedUntilUs = Math.max(this.blockedUntilUs, untilUs);
-      this.stats.throttled++;
       const code = err?.code ?? -1003;
-      this.o.onThrottle?.({ tsUs: now, untilUs: this.blockedUntilUs, httpStatus: status, code, reason: `${what}: HTTP ${status}: ${msg}` });
-      return { kind: 'throttled', untilUs: this.blockedUntilUs, code, cause: `${what}: HTTP ${status}: ${msg}` };
+      const untilUs = this.budget.block(now, retryAfterUs(now, status, h.get('retry-after'), msg, this.offsetMs), status, code, `${what}: HTTP ${status}: ${msg}`);
+      return { kind: 'throttled', untilUs, code, cause: `${what}: HTTP ${status}: ${msg}` };
     }
     if (err !== undefined && !UNKNOWN_OUTCOME_CODES.has(err.code) && ((status >= 400 && status < 500) || (status === 503 && err.code === -1008))) {
       return { kind: 'rejected', status, code: err.code, msg };
     }
     return { kind: 'unknown', cause: `${what}: HTTP ${status}${err !== undefined ? ` code ${err.code}` : ''}: ${msg}` };
   }
-}
-
-/**
- * When a 429/418 lets us send again, µs: `Retry-After` seconds when given; for a 418 without it the
- * ban time in the message ("IP banned until 1700000000000", server ms); else the next minute.
- */
-export function retryAfterUs(nowUs: number, status: number, retryAfter: string | null, msg: string, offsetMs: number): number {
-  const secs = retryAfter === null ? NaN : Number(retryAfter);
-  if (Number.isFinite(secs) && secs >= 0) return nowUs + Math.ceil(secs * 1000) * 1000;
-  if (status === 418) {
-    const m = /until (\d{12,})/.exec(msg);
-    if (m !== null) return (Number(m[1]) - offsetMs) * 1000;
-  }
-  return (Math.floor(nowUs / US_PER_MINUTE) + 1) * US_PER_MINUTE;
 }
 
 /** The network error's code (ECONNRESET, UND_ERR_SOCKET, ...) without the URL (it carries the signature). */

@@ -1,6 +1,7 @@
 /**
  * Request signing for Binance SIGNED endpoints (binance-usdm.md §2): HMAC-SHA256 (hex) or Ed25519
- * (base64, URL-encoded), over the exact query string sent. The secret lives in a `KeyObject` held in
+ * (base64, URL-encoded on REST, as is in ws-fapi's JSON), over the exact query string sent (ws-fapi: the
+ * parameters sorted by name). The secret lives in a `KeyObject` held in
  * a private field: it is never a property a log, an error or `JSON.stringify` can reach, and the
  * signer prints as `Signer { keyType }` only. The API key is kept the same way (it names the
  * account; it is not secret like the signing key, but it has no business in logs either).
@@ -46,8 +47,13 @@ export class Signer {
 
   /** The `signature` parameter's value, ready to append to the query string. */
   sign(payload: string): string {
+    return this.keyType === 'HMAC' ? this.signRaw(payload) : encodeURIComponent(this.signRaw(payload));
+  }
+
+  /** The signature itself (HMAC hex, Ed25519 base64), as ws-fapi's `signature` param takes it (JSON, not URL-encoded). */
+  signRaw(payload: string): string {
     if (this.keyType === 'HMAC') return createHmac('sha256', this.#key).update(payload).digest('hex');
-    return encodeURIComponent(signWith(null, Buffer.from(payload, 'utf8'), this.#key).toString('base64'));
+    return signWith(null, Buffer.from(payload, 'utf8'), this.#key).toString('base64');
   }
 
   toJSON(): object {

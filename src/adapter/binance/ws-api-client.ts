@@ -1,0 +1,481 @@
+/**
+ * The ws-fapi client of the live gateway (binance-usdm.md §8, docs/EXCHANGE_ADAPTER_SPEC.md
+ * "WebSocket API"): one WebSocket to `/ws-fapi/v1`, `{"id", "method", "params"}` requests and
+ * `{"id", "status", "result" | "error", "rateLimits"}` replies matched by `id`.
+ *
+ * Every request ends in exactly one outcome, never an exception, classified as REST's are
+ * (rest.ts, so the gateways give the same events): `ok` (status 2xx with a `result`); `rejected` (a
+ * definitive `{code, msg}`: 4xx, or 503 with -1008, and not an unknown-outcome code); `unknown` (no
+ * reply within the timeout, the connection dropped with the request outstanding, -1000/-1001/
+ * -1006/-1007, any other 5xx, a reply that is not JSON; the request may have been applied and is
+ * never re-sent); `throttled` (not sent: the budget is spent, Binance asked us to wait (429/418),
+ * the client is closed, or it is not connected).
+ *
+ * Not connected → refused, never queued: a command held back until a reconnect would reach Binance
+ * late with a stale price (and could outlive the OMS's view of it), while a refusal is certainly
+ * not applied and the OMS re-decides with fresh data. Commands are refused while connecting,
+ * logging on or reconnecting.
+ *
+ * Signing: every signed request carries `timestamp` (server time from `time`: our clock plus the
+ * measured offset) and `recvWindow`; with an HMAC key also `apiKey` and `signature` (HMAC hex over
+ * every other parameter sorted by name), signed the moment before the frame is written. With an
+ * Ed25519 key the connection logs on once (`session.logon`, signed) and later requests carry no
+ * `apiKey` nor `signature`; a logon that fails falls back to signing each request. A `-1021`
+ * (timestamp outside recvWindow, a definitive refusal) re-measures the offset (`time.syncTime`) and
+ * re-sends once with a new id and timestamp, as REST does.
+ *
+ * Connection states, one table: `idle` → `connecting` → (`logon`, Ed25519) → `open`; a drop (close
+ * with or without close frame, socket error, no pong within `pongTimeoutMs` of a client ping) →
+ * `reconnecting` → `connecting` after a backoff (`backoffMs`, doubling per failed connect up to
+ * `maxBackoffMs`, reset by an open socket); `maxAttempts` failed connects in a row → `failed`
+ * until `start()` again; `close()` → `closed` from any state. A drop makes every outstanding
+ * request `unknown`. Request ids are integers, unique over the client's life (so per connection).
+ *
+ * Rate limits: each request takes its weight (and one order for `order.place|modify`) from the
+ * budget (rate-budget.ts; share REST's: Binance counts both on one limit); the connect handshake
+ * takes 5; every reply's `rateLimits` raises the counts to Binance's; a 429/418 reply blocks every
+ * request until `error.data.retryAfter` (server ms; else the next minute) and tells `onThrottle`.
+ *
+ * Time: the injected clock and timers only. Secrets: causes name the method, never a parameter;
+ * the signer keeps the keys (sign.ts).
+ */
+import WebSocket from 'ws';
+import type { Clock } from '../../core/clock.ts';
+import { RateBudget, retryAfterUs, type BudgetOptions } from './rate-budget.ts';
+import { UNKNOWN_OUTCOME_CODES, type RestOutcome, type Timers } from './rest.ts';
+import type { Signer } from './sign.ts';
+
+export type WsApiState = 'idle' | 'connecting' | 'logon' | 'open' | 'reconnecting' | 'failed' | 'closed';
+
+/** Where server time comes from: a `BinanceRest` (its measured offset), or anything alike. */
+export interface ServerTime {
+  /** Server time now, ms (our clock plus the measured offset). */
+  serverNowMs(): number;
+  /** Server time minus our clock, ms. */
+  readonly serverOffsetMs: number;
+  /** Measures the offset again (after a -1021); absent: a -1021 is the refusal. */
+  syncTime?(): Promise<unknown>;
+}
+
+export interface WsApiClientOptions extends Partial<Omit<BudgetOptions, 'clock'>> {
+  /** `ws://127.0.0.1:8090/ws-fapi/v1` or `wss://ws-fapi.binance.com/ws-fapi/v1`. */
+  readonly url: string;
+  readonly signer: Signer;
+  readonly time: ServerTime;
+  readonly clock: Clock;
+  readonly timers: Timers;
+  /** The weight and order budget; pass the REST client's (`rest.budget`). Absent: one of its own from the budget options. */
+  readonly budget?: RateBudget;
+  /** Per request, ms (default 5000). */
+  readonly timeoutMs?: number;
+  /** `recvWindow` sent with signed requests, ms (default 5000). */
+  readonly recvWindowMs?: number;
+  /** Socket open deadline, ms (default 10 s). */
+  readonly connectTimeoutMs?: number;
+  /** Client ping interval and pong deadline, ms (default 60 s, 10 s). */
+  readonly pingIntervalMs?: number;
+  readonly pongTimeoutMs?: number;
+  /** Reconnect backoff, ms (default 250 doubling to 30 s). */
+  readonly backoffMs?: number;
+  readonly maxBackoffMs?: number;
+  /** Consecutive failed connects before `failed` (default 100). */
+  readonly maxAttempts?: number;
+  /** How long `close()` waits for the server's close frame before dropping the socket, ms (default 2000). */
+  readonly closeTimeoutMs?: number;
+  /** Told of every state change, with the reason. */
+  readonly onState?: (state: WsApiState, reason: string) => void;
+}
+
+/** One ws-fapi request. `params` are strings (Binance's DECIMALs are JSON strings); `timestamp`, `recvWindow` are added as numbers. */
+export interface WsRequestSpec {
+  readonly method: string;
+  readonly params: Readonly<Record<string, string>>;
+  /** SIGNED (TRADE / USER_DATA): `timestamp`, `recvWindow`, and `apiKey` + `signature` unless logged on. */
+  readonly signed: boolean;
+  readonly weight: number;
+  /** Counts against the ORDERS limits. */
+  readonly order?: boolean;
+}
+
+export interface WsApiStats {
+  connects: number;
+  /** Open connections that dropped (not counting `close()`). */
+  drops: number;
+  failedConnects: number;
+  logons: number;
+  requests: number;
+  replies: number;
+  timeouts: number;
+  /** Requests outstanding when their connection dropped or the client closed. */
+  aborted: number;
+  /** Requests re-signed and re-sent after -1021. */
+  resigned: number;
+  /** Frames without an outstanding request (a reply after its timeout, `id: null` errors), or not JSON. */
+  unmatched: number;
+  lastError: string;
+}
+
+interface Pending {
+  readonly method: string;
+  readonly timer: unknown;
+  readonly resolve: (r: RestOutcome) => void;
+}
+
+interface Conn {
+  readonly ws: WebSocket;
+  readonly gen: number;
+  readonly pending: Map<number, Pending>;
+  /** Logged on with `session.logon`: requests go unsigned. */
+  session: boolean;
+  opened: boolean;
+  awaitingPong: boolean;
+}
+
+const HANDSHAKE_WEIGHT = 5;
+
+export class WsApiClient {
+  readonly stats: WsApiStats = { connects: 0, drops: 0, failedConnects: 0, logons: 0, requests: 0, replies: 0, timeouts: 0, aborted: 0, resigned: 0, unmatched: 0, lastError: '' };
+  readonly budget: RateBudget;
+  private readonly o: WsApiClientOptions;
+  private st: WsApiState = 'idle';
+  private conn: Conn | undefined;
+  /** Bumped at every new socket and at close: callbacks of an older one are ignored. */
+  private generation = 0;
+  private nextId = 0;
+  private attempts = 0;
+  private backoff: number;
+  private timers: unknown[] = [];
+  private waiters: (() => void)[] = [];
+
+  constructor(o: WsApiClientOptions) {
+    let url: URL;
+    try {
+      url = new URL(o.url);
+    } catch {
+      throw new TypeError(`ws-fapi url ${JSON.stringify(o.url)}: not a URL (want ws://host:port/ws-fapi/v1 or wss://…)`);
+    }
+    if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new TypeError(`ws-fapi url ${JSON.stringify(o.url)}: scheme ${url.protocol} is not ws: or wss:`);
+    this.o = o;
+    this.budget = o.budget ?? new RateBudget({ ...o, clock: o.clock });
+    this.backoff = o.backoffMs ?? 250;
+  }
+
+  get state(): WsApiState {
+    return this.st;
+  }
+
+  /**
+   * Connects (again, after `failed`). Resolves when the connection is open (and logged on), or when
+   * the first attempts end in `failed` or `closed`: read `state`.
+   */
+  start(): Promise<void> {
+    if (this.st === 'closed') return Promise.resolve();
+    const done = new Promise<void>((r) => this.waiters.push(r));
+    if (this.st === 'idle' || this.st === 'failed') {
+      this.attempts = 0;
+      this.backoff = this.o.backoffMs ?? 250;
+      this.connect();
+    } else if (this.st === 'open') this.wake();
+    return done;
+  }
+
+  /**
+   * Closes: every outstanding request is `unknown` ("client closed with the request in flight"),
+   * later requests are refused, the socket is closed with a close frame (1000), dropped if the
+   * server does not answer it within `closeTimeoutMs`. Resolves when the socket is closed.
+   */
+  async close(): Promise<void> {
+    if (this.st === 'closed') return;
+    this.generation++;
+    this.clearTimers();
+    const c = this.conn;
+    this.conn = undefined;
+    this.setState('closed', 'closed by the client');
+    this.wake();
+    if (c === undefined) return;
+    this.abortAll(c, 'client closed with the request in flight');
+    if (c.ws.readyState === WebSocket.CLOSED) return;
+    await new Promise<void>((resolve) => {
+      const t = this.o.timers.after(this.o.closeTimeoutMs ?? 2000, () => c.ws.terminate());
+      c.ws.once('close', () => {
+        this.o.timers.cancel(t);
+        resolve();
+      });
+      if (c.ws.readyState === WebSocket.CONNECTING) c.ws.terminate();
+      else c.ws.close(1000, 'client closing');
+    });
+  }
+
+  /** One request; with a signed one, the single -1021 re-sign. Never throws for the network. */
+  async request(spec: WsRequestSpec): Promise<RestOutcome> {
+    let r = await this.send(spec, false);
+    if (r.kind === 'rejected' && r.code === -1021 && spec.signed && this.o.time.syncTime !== undefined) {
+      await this.o.time.syncTime();
+      this.stats.resigned++;
+      r = await this.send(spec, true);
+    }
+    return r;
+  }
+
+  private send(spec: WsRequestSpec, again: boolean): Promise<RestOutcome> {
+    const now = this.o.clock.nowUs();
+    if (this.st === 'closed') return Promise.resolve({ kind: 'throttled', untilUs: Number.POSITIVE_INFINITY, code: 0, cause: 'client closed' });
+    const c = this.conn;
+    if (this.st !== 'open' || c === undefined) return Promise.resolve({ kind: 'throttled', untilUs: now, code: 0, cause: `ws-fapi not connected (${this.st})` });
+    if (!again) {
+      const refused = this.budget.take(spec.weight, spec.order === true, this.o.time.serverOffsetMs);
+      if (refused !== null) return Promise.resolve({ kind: 'throttled', ...refused });
+    }
+    return this.write(c, spec);
+  }
+
+  /** Signs (now), writes and waits for the reply or the timeout. */
+  private write(c: Conn, spec: WsRequestSpec): Promise<RestOutcome> {
+    const id = ++this.nextId;
+    const params: Record<string, string | number> = { ...spec.params };
+    if (spec.signed) {
+      if (!c.session) params.apiKey = this.o.signer.apiKeyHeader();
+      params.recvWindow = this.o.recvWindowMs ?? 5000;
+      params.timestamp = this.o.time.serverNowMs();
+      if (!c.session) params.signature = this.o.signer.signRaw(wsPayload(params));
+    }
+    const timeoutMs = this.o.timeoutMs ?? 5000;
+    return new Promise<RestOutcome>((resolve) => {
+      const timer = this.o.timers.after(timeoutMs, () => {
+        if (!c.pending.delete(id)) return;
+        this.stats.timeouts++;
+        resolve({ kind: 'unknown', cause: `${spec.method}: no reply within ${timeoutMs} ms` });
+      });
+      c.pending.set(id, { method: spec.method, timer, resolve });
+      this.stats.requests++;
+      // A write that fails is a socket going down: its close makes the request unknown.
+      c.ws.send(JSON.stringify({ id, method: spec.method, params }), () => {});
+    });
+  }
+
+  private connect(): void {
+    const gen = ++this.generation;
+    this.clearTimers();
+    this.setState('connecting', this.attempts === 0 ? 'connecting' : `attempt ${this.attempts + 1}`);
+    const refused = this.budget.take(HANDSHAKE_WEIGHT, false, this.o.time.serverOffsetMs);
+    if (refused !== null) {
+      // Not an attempt: Binance would refuse it. Wait for the budget.
+      this.setState('reconnecting', `handshake not sent: ${refused.cause}`);
+      this.later(() => this.connect(), Math.max(1, Math.ceil((refused.untilUs - this.o.clock.nowUs()) / 1000)));
+      return;
+    }
+    const ws = new WebSocket(this.o.url, { handshakeTimeout: this.o.connectTimeoutMs ?? 10_000 });
+    const c: Conn = { ws, gen, pending: new Map(), session: false, opened: false, awaitingPong: false };
+    this.conn = c;
+    ws.on('open', () => {
+      if (gen !== this.generation) return;
+      c.opened = true;
+      this.attempts = 0;
+      this.backoff = this.o.backoffMs ?? 250;
+      this.stats.connects++;
+      this.schedulePing(c);
+      if (this.o.signer.keyType === 'Ed25519') void this.logon(c);
+      else this.opened('connected');
+    });
+    ws.on('message', (data, isBinary) => {
+      if (gen === this.generation) this.onFrame(c, isBinary ? '' : data.toString());
+    });
+    ws.on('pong', () => {
+      c.awaitingPong = false;
+    });
+    // 'error' is always followed by 'close'; the close decides.
+    ws.on('error', (e) => {
+      this.stats.lastError = `socket: ${(e as NodeJS.ErrnoException).code ?? e.message}`;
+      const m = /Unexpected server response: (429|418)\b/.exec(e.message);
+      if (m !== null) {
+        // The handshake was refused for rate limits (the body with a ban time is not readable here): wait for the next minute at least.
+        const now = this.o.clock.nowUs();
+        this.budget.block(now, retryAfterUs(now, Number(m[1]), null, '', this.o.time.serverOffsetMs), Number(m[1]), -1003, `ws-fapi handshake: HTTP ${m[1]}`);
+      }
+    });
+    ws.on('close', (code) => {
+      if (gen !== this.generation) return;
+      this.conn = undefined;
+      this.clearTimers();
+      this.abortAll(c, `connection closed (${code}) with the request in flight`);
+      if (c.opened) {
+        this.stats.drops++;
+        this.setState('reconnecting', `dropped (${code})`);
+        this.later(() => this.connect(), this.backoff);
+      } else this.retry(`connect failed: ${this.stats.lastError || `close ${code}`}`);
+    });
+  }
+
+  /** `session.logon`: on success later requests go unsigned; else each is signed. */
+  private async logon(c: Conn): Promise<void> {
+    this.setState('logon', 'logging on');
+    this.budget.take(2, false, this.o.time.serverOffsetMs); // counted even when over: the connection needs it
+    const r = await this.write(c, { method: 'session.logon', params: {}, signed: true, weight: 2 });
+    if (c.gen !== this.generation) return;
+    if (r.kind === 'ok') {
+      c.session = true;
+      this.stats.logons++;
+      this.opened('connected, logged on');
+    } else {
+      this.stats.lastError = `session.logon: ${describe(r)}`;
+      this.opened('connected; session.logon failed, each request signed');
+    }
+  }
+
+  private opened(reason: string): void {
+    this.setState('open', reason);
+    this.wake();
+  }
+
+  /** A connect that did not get as far as an open socket: back off and try again (bounded). */
+  private retry(why: string): void {
+    this.stats.failedConnects++;
+    this.attempts++;
+    if (this.attempts >= (this.o.maxAttempts ?? 100)) {
+      this.setState('failed', `gave up after ${this.attempts} attempts: ${why}`);
+      this.wake();
+      return;
+    }
+    this.setState('reconnecting', why);
+    const wait = Math.max(this.backoff, Math.ceil((this.budget.blockedUntil - this.o.clock.nowUs()) / 1000));
+    this.backoff = Math.min(this.backoff * 2, this.o.maxBackoffMs ?? 30_000);
+    this.later(() => this.connect(), wait);
+  }
+
+  private schedulePing(c: Conn): void {
+    this.later(() => {
+      c.awaitingPong = true;
+      try {
+        c.ws.ping();
+      } catch {
+        // closed meanwhile: the close handler takes over
+      }
+      this.later(() => {
+        if (c.awaitingPong && c.gen === this.generation) {
+          this.stats.lastError = 'no pong';
+          c.ws.terminate(); // the close handler makes the outstanding requests unknown and reconnects
+        }
+      }, this.o.pongTimeoutMs ?? 10_000);
+      this.schedulePing(c);
+    }, this.o.pingIntervalMs ?? 60_000);
+  }
+
+  private onFrame(c: Conn, text: string): void {
+    let msg: { id?: unknown; status?: unknown; result?: unknown; error?: unknown; rateLimits?: unknown };
+    try {
+      msg = JSON.parse(text);
+    } catch {
+      this.stats.unmatched++;
+      return;
+    }
+    if (msg === null || typeof msg !== 'object') {
+      this.stats.unmatched++;
+      return;
+    }
+    this.readRateLimits(msg.rateLimits);
+    const p = typeof msg.id === 'number' ? c.pending.get(msg.id) : undefined;
+    if (p === undefined) {
+      // A reply after its timeout, or a connection-level error (`id: null`, e.g. -2015 key revoked).
+      this.stats.unmatched++;
+      const err = msg.error as { code?: unknown; msg?: unknown } | undefined;
+      if (err !== undefined && err !== null) this.stats.lastError = `frame without a request: ${String(err.code)} ${String(err.msg).slice(0, 200)}`;
+      return;
+    }
+    c.pending.delete(msg.id as number);
+    this.o.timers.cancel(p.timer);
+    this.stats.replies++;
+    p.resolve(this.classify(p.method, msg));
+  }
+
+  private classify(what: string, msg: { status?: unknown; result?: unknown; error?: unknown }): RestOutcome {
+    const status = typeof msg.status === 'number' ? msg.status : 0;
+    const e = msg.error as { code?: unknown; msg?: unknown; data?: { retryAfter?: unknown } } | undefined;
+    const err = e !== undefined && e !== null && typeof e === 'object' && typeof e.code === 'number' ? { code: e.code, msg: typeof e.msg === 'string' ? e.msg : '' } : undefined;
+    if (status >= 200 && status < 300) {
+      if (!('result' in msg)) return { kind: 'unknown', cause: `${what}: status ${status} without a result` };
+      return { kind: 'ok', status, body: msg.result };
+    }
+    if (status === 429 || status === 418) {
+      const now = this.o.clock.nowUs();
+      const offset = this.o.time.serverOffsetMs;
+      const retryAt = e?.data?.retryAfter;
+      const until = typeof retryAt === 'number' && Number.isFinite(retryAt) ? (retryAt - offset) * 1000 : retryAfterUs(now, status, null, err?.msg ?? '', offset);
+      const code = err?.code ?? -1003;
+      const cause = `${what}: status ${status}: ${err?.msg ?? ''}`;
+      return { kind: 'throttled', untilUs: this.budget.block(now, until, status, code, cause), code, cause };
+    }
+    if (err !== undefined && !UNKNOWN_OUTCOME_CODES.has(err.code) && ((status >= 400 && status < 500) || (status === 503 && err.code === -1008))) {
+      return { kind: 'rejected', status, code: err.code, msg: err.msg };
+    }
+    return { kind: 'unknown', cause: `${what}: status ${status}${err !== undefined ? ` code ${err.code}: ${err.msg}` : ''}` };
+  }
+
+  /** `rateLimits`: REQUEST_WEIGHT per minute, ORDERS per 10 s and per minute. */
+  private readRateLimits(rl: unknown): void {
+    if (!Array.isArray(rl)) return;
+    const seen: { weight1m?: number; orders10s?: number; orders1m?: number } = {};
+    for (const l of rl as { rateLimitType?: unknown; interval?: unknown; intervalNum?: unknown; count?: unknown }[]) {
+      if (l === null || typeof l !== 'object' || typeof l.count !== 'number') continue;
+      if (l.rateLimitType === 'REQUEST_WEIGHT' && l.interval === 'MINUTE' && l.intervalNum === 1) seen.weight1m = l.count;
+      else if (l.rateLimitType === 'ORDERS' && l.interval === 'SECOND' && l.intervalNum === 10) seen.orders10s = l.count;
+      else if (l.rateLimitType === 'ORDERS' && l.interval === 'MINUTE' && l.intervalNum === 1) seen.orders1m = l.count;
+    }
+    this.budget.observe(seen);
+  }
+
+  private abortAll(c: Conn, why: string): void {
+    for (const p of c.pending.values()) {
+      this.o.timers.cancel(p.timer);
+      this.stats.aborted++;
+      p.resolve({ kind: 'unknown', cause: `${p.method}: ${why}` });
+    }
+    c.pending.clear();
+  }
+
+  private setState(s: WsApiState, reason: string): void {
+    this.st = s;
+    this.o.onState?.(s, reason);
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  private later(f: () => void, ms: number): void {
+    const gen = this.generation;
+    const h = this.o.timers.after(ms, () => {
+      this.timers = this.timers.filter((t) => t !== h);
+      if (gen === this.generation) f();
+    });
+    this.timers.push(h);
+  }
+
+  private clearTimers(): void {
+    for (const t of this.timers) this.o.timers.cancel(t);
+    this.timers = [];
+  }
+}
+
+/** The ws-fapi signature payload: every parameter but `signature`, sorted by name, `k=v` joined by `&`. */
+export function wsPayload(params: Readonly<Record<string, string | number>>): string {
+  return Object.keys(params)
+    .filter((k) => k !== 'signature')
+    .sort()
+    .map((k) => `${k}=${params[k]}`)
+    .join('&');
+}
+
+function describe(r: RestOutcome): string {
+  switch (r.kind) {
+    case 'ok':
+      return 'ok';
+    case 'rejected':
+      return `${r.code} ${r.msg}`;
+    case 'unknown':
+      return r.cause;
+    case 'throttled':
+      return `not sent: ${r.cause}`;
+  }
+}
