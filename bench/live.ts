@@ -76,6 +76,7 @@ export async function benchLive(o: { seconds: number; speed: number; log: (l: st
       overrides: set,
       rest: info.rest,
       ws: info.ws,
+    wsApi: `${info.ws}/ws-fapi/v1`,
       credentials: { apiKey: info.accounts[0].apiKey, secret: info.accounts[0].secret, keyType: 'HMAC' },
       out,
       paper: false,

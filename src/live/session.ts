@@ -25,7 +25,7 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BinanceGateway, BinanceRest, Signer, specsFromExchangeInfo, UserStream, parseOpenOrders, parsePositions, type Credentials, type RestOutcome, type Throttle, type Timers } from '../adapter/binance/index.ts';
+import { BinanceGateway, BinanceRest, BinanceWsGateway, Signer, specsFromExchangeInfo, UserStream, parseOpenOrders, parsePositions, type Credentials, type RestOutcome, type Throttle, type Timers } from '../adapter/binance/index.ts';
 import { SimClock } from '../core/clock.ts';
 import { ConfigError, MakerError } from '../core/errors.ts';
 import type { MarketEvent } from '../model/events.ts';
@@ -67,6 +67,8 @@ export interface SessionOptions {
   /** REST and stream bases (the scenario's, or `--venue`/`--paper`'s). */
   readonly rest: string;
   readonly ws: string;
+  /** The WebSocket API URL (`live.orderEntry: ws`). */
+  readonly wsApi: string;
   readonly credentials: Credentials;
   /** Parent of the run directory. */
   readonly out: string;
@@ -107,6 +109,8 @@ export interface SessionSummary {
   readonly core: TradingCore['counters'];
   readonly positions: Record<string, number>;
   readonly throttles: number;
+  /** `rest` or `ws`, and the ws-fapi connection's counters (connects, drops, requests, replies, timeouts) with `ws`. */
+  readonly orderEntry: { kind: 'rest' | 'ws'; ws: unknown };
   /** The REST client's counters (requests, re-signed after -1021, time syncs, throttled). */
   readonly rest: unknown;
   readonly userStream: unknown;
@@ -153,7 +157,7 @@ const sleep = (timers: Timers, ms: number): Promise<void> => new Promise((r) => 
 export class LiveSession {
   private readonly o: SessionOptions;
   private rest!: BinanceRest;
-  private gateway!: BinanceGateway;
+  private gateway!: BinanceGateway | BinanceWsGateway;
   private userStream!: UserStream;
   private feed: FeedLike | undefined;
   private runner!: LiveRunner;
@@ -185,12 +189,12 @@ export class LiveSession {
   async start(): Promise<void> {
     const { scenario: s, log } = this.o;
     const live = s.live;
-    if (live.orderEntry === 'ws') throw new ConfigError('live.orderEntry: ws (order entry over the WebSocket API) is not implemented yet; use rest', { field: 'live.orderEntry' });
     const wallClock = { nowUs: this.o.wallUs };
     this.startedUs = this.o.wallUs();
+    const signer = new Signer(this.o.credentials);
     this.rest = new BinanceRest({
       baseUrl: this.o.rest,
-      signer: new Signer(this.o.credentials),
+      signer,
       clock: wallClock,
       timers: this.o.timers,
       serverOffsetMs: this.o.serverOffsetMs,
@@ -242,13 +246,28 @@ export class LiveSession {
     this.core = liveTrader(s, this.symbols.map((sym) => this.instruments.get(sym)!), clock, this.runTag, initialBalance);
     this.o.onTrader?.(this.core);
 
-    this.gateway = new BinanceGateway({
-      rest: this.rest,
-      instruments: this.instruments,
-      onEvents: () => {
-        for (const e of this.gateway.drainEvents()) this.runner.venueEvent(e);
-      },
-    });
+    const onEvents = (): void => {
+      for (const e of this.gateway.drainEvents()) this.runner.venueEvent(e);
+    };
+    if (live.orderEntry === 'ws') {
+      const ws = new BinanceWsGateway({
+        url: this.o.wsApi,
+        signer,
+        time: this.rest,
+        clock: wallClock,
+        timers: this.o.timers,
+        budget: this.rest.budget,
+        instruments: this.instruments,
+        onEvents,
+        onState: (state, reason) => log(`ws-fapi ${state}${reason ? `: ${reason}` : ''}`),
+      });
+      this.gateway = ws;
+      try {
+        await ws.start();
+      } catch (e) {
+        throw new MakerError('E_CONFIG', `cannot connect to the WebSocket API ${this.o.wsApi}: ${(e as Error).message}`, { exitCode: 2 });
+      }
+    } else this.gateway = new BinanceGateway({ rest: this.rest, instruments: this.instruments, onEvents });
     this.runner = new LiveRunner({
       trader: this.core,
       clock,
@@ -477,6 +496,7 @@ export class LiveSession {
       core: this.core?.counters ?? ({} as TradingCore['counters']),
       positions,
       throttles: this.throttles,
+      orderEntry: { kind: this.o.scenario.live.orderEntry, ws: this.gateway instanceof BinanceWsGateway ? { ...this.gateway.client.stats } : null },
       rest: this.rest?.stats ?? null,
       userStream: this.userStream?.stats ?? null,
       feed: this.feed?.stats ?? null,

@@ -34,6 +34,7 @@ export type { FeeRates };
 export interface LiveSection {
   rest: string;
   ws: string;
+  wsApi: string;
   apiKeyEnv: string;
   secretEnv: string;
   secretFile: string | null;

@@ -62,6 +62,7 @@ async function weather(storm: Storm) {
     overrides: set,
     rest: lx.base,
     ws: lx.wsBase,
+    wsApi: `${lx.wsBase}/ws-fapi/v1`,
     credentials: { apiKey: ACCOUNT.apiKey, secret: ACCOUNT.secret, keyType: 'HMAC' },
     out,
     paper: false,

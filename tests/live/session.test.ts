@@ -42,6 +42,7 @@ async function setup(overrides: string[] = []) {
     overrides: set,
     rest: lx.base,
     ws: lx.wsBase,
+    wsApi: `${lx.wsBase}/ws-fapi/v1`,
     credentials: CREDS,
     out,
     paper: false,
@@ -101,6 +102,24 @@ describe('maker live session against the local exchange', () => {
     const texts = [...logs, ...readdirSync(session.runDir).map((f) => readFileSync(join(session.runDir, f), 'utf8'))];
     for (const secret of [ACCOUNT.secret, ACCOUNT.apiKey]) expect(texts.some((t) => t.includes(secret))).toBe(false);
   }, 90_000);
+
+  it('orders over the WebSocket API (live.orderEntry: ws): same session, same confirmed stop, same replay', async () => {
+    const { lx, session, logs } = await setup(['live.orderEntry=ws']);
+    await session.start();
+    await waitFor(() => session.runnerStats.sent.submit >= 4 && session.counters.reports >= 4, 30_000, 'four orders and their reports');
+    const summary = await session.stop('test done');
+    expect(summary.exitCode).toBe(0);
+    expect(await openOrders(lx.base)).toEqual([]);
+    expect(logs.some((l) => /ws-fapi/.test(l))).toBe(true);
+    // The orders went over ws-fapi, not REST: the exchange saw no REST order placement.
+    const ws = summary.orderEntry.ws as { requests: number; replies: number };
+    expect(summary.orderEntry.kind).toBe('ws');
+    expect(ws.requests).toBeGreaterThanOrEqual(summary.runner.commands);
+    expect(ws.replies).toBeGreaterThan(0);
+    const r = replayJournal(session.runDir);
+    expect(r.firstDifference).toBeNull();
+    expect(r.matched).toBe(r.commands);
+  }, 60_000);
 
   it('start-up policy halt: refuses to start when the venue has open orders, and leaves them', async () => {
     const { lx, session } = await setup(['live.reconcile.openOrders=halt']);

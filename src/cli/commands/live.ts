@@ -137,17 +137,20 @@ export function registerLive(program: Command): void {
       };
       let rest = scenario.live.rest;
       let ws = scenario.live.ws;
+      let wsApi = scenario.live.wsApi;
       let credentials: Credentials;
       let paper: Awaited<ReturnType<typeof paperVenue>> | undefined;
       if (opts.venue !== undefined) {
         if (!/^https?:\/\//.test(opts.venue)) throw new ConfigError(`--venue must be an http(s) URL such as http://127.0.0.1:8090, got "${opts.venue}"`, { field: '--venue' });
         rest = opts.venue.replace(/\/$/, '');
         ws = rest.replace(/^http/, 'ws');
+        wsApi = `${ws}/ws-fapi/v1`;
       }
       if (opts.ws !== undefined) ws = opts.ws.replace(/\/$/, '');
       if (opts.paper) {
         paper = await paperVenue(scenario);
         ({ rest, ws, credentials } = paper);
+        wsApi = `${ws}/ws-fapi/v1`;
         log(paper.describe);
       } else credentials = credentialsFrom(scenario.live, process.env);
       const session = new LiveSession({
@@ -156,6 +159,7 @@ export function registerLive(program: Command): void {
         overrides: opts.set,
         rest,
         ws,
+        wsApi,
         credentials,
         out: opts.out,
         paper: opts.paper,
