@@ -12,6 +12,7 @@ import { SimClock } from '../core/clock.ts';
 import { ConfigError } from '../core/errors.ts';
 import { Instrument } from '../model/instrument.ts';
 import { parseScenario } from '../scenario/index.ts';
+import { importEvents } from '../store/index.ts';
 import { commandText, JOURNAL_FILE, readJournal } from './journal.ts';
 import { liveTrader } from './trader.ts';
 
@@ -89,4 +90,27 @@ export function replayJournal(runDirOrFile: string): ReplayResult {
     else if (firstDifference === null) firstDifference = { index: i, tUs: (a ?? b).tUs, journal: a?.text ?? null, replay: b?.text ?? null };
   }
   return { commands: journalCmds.length, replayCommands: replayCmds.length, matched, journalHash: hash(journalCmds), replayHash: hash(replayCmds), inputs, firstDifference, end: j.end, tornTail: j.tornTail, unsentAtKill };
+}
+
+/**
+ * The market a live session saw, as a store (`maker replay <run dir> --to-store <dir>`): every
+ * journalled market event (depth diffs and the REST snapshots the feed took, trades, bookTickers,
+ * mark prices, with their receive times), written with the journalled instruments. A backtest of
+ * the session's scenario on it (`data.source: store`) shows what the simulated exchange would have
+ * filled on the same market, to compare with the live fills.
+ */
+export async function journalToStore(runDirOrFile: string, root: string, venue = 'binance-usdm'): Promise<{ events: number; symbols: string[]; fromUs: number; toUs: number }> {
+  const file = journalPathOf(runDirOrFile);
+  const j = readJournal(file);
+  const instruments = j.header.instruments.map((spec) => new Instrument(spec));
+  const events = j.records.flatMap((r) => (r.tag === 'M' ? [r.event] : []));
+  if (events.length === 0) throw new ConfigError(`${file} holds no market event: nothing to store`, { field: 'run dir' });
+  await importEvents({ root, venue, instruments, provenance: { importer: 'maker-live-journal', inputs: [{ path: file }], options: { runId: j.header.runId } } }, [events]);
+  let fromUs = Infinity;
+  let toUs = -Infinity;
+  for (const e of events) {
+    fromUs = Math.min(fromUs, e.tsExchangeUs);
+    toUs = Math.max(toUs, e.tsExchangeUs);
+  }
+  return { events: events.length, symbols: instruments.map((i) => i.symbol), fromUs, toUs };
 }

@@ -1,7 +1,7 @@
 // `maker live` and `maker replay` as a user runs them: --paper end to end, the journal replayed;
 // kill -9 of a session and a restart that reconciles (fault 12 of issue 12); clear errors.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -68,7 +68,20 @@ describe('maker live / maker replay CLI', () => {
     expect(rr.commands).toBeGreaterThan(0);
     expect(rr.matched).toBe(rr.commands);
     expect(rr.replayHash).toBe(rr.journalHash);
-  }, 120_000);
+
+    // The market the session saw, as a store, backtested with the same strategy.
+    const store = join(out, 'store');
+    const ts = spawnSync(process.execPath, [BIN, 'replay', started.runDir, '--to-store', store], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    expect(ts.status, ts.stderr).toBe(0);
+    const range = /data\.range: (\S+)/.exec(ts.stderr)![1];
+    const scenario = join(out, 'on-live-market.yaml');
+    const text = readFileSync(QUICKSTART, 'utf8').replace(/data:\n(?:  .*\n)+/, `data:\n  source: store\n  store: ${store}\n  symbols: [BTCUSDT]\n  range: ${range}\n`);
+    writeFileSync(scenario, text);
+    const bt = spawnSync(process.execPath, [BIN, 'backtest', '--scenario', scenario, '--out', join(out, 'bt'), '--json'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+    expect(bt.status, bt.stderr).toBe(0);
+    // The backtest traded on the live market: commands and reports in its event log.
+    expect((JSON.parse(bt.stdout) as { determinism: { events: number } }).determinism.events).toBeGreaterThan(0);
+  }, 180_000);
 
   it('kill -9 leaves orders on the exchange; the next session cancels them before quoting, and the killed journal still replays', async () => {
     const lx = await startLocalExchange();

@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.ts';
 import { Rng } from '../../core/random.ts';
 import { ExchangeServer, LocalExchange, storeMarket, syntheticMarket, type ExchangeAccount, type LocalExchangeOptions } from '../../exchange-fake/index.ts';
-import { credentialsFrom, EXIT, LiveMarketFeed, LiveSession, replayJournal, WallClock, wallTimers, type SessionSummary } from '../../live/index.ts';
+import { credentialsFrom, EXIT, journalToStore, LiveMarketFeed, LiveSession, replayJournal, WallClock, wallTimers, type SessionSummary } from '../../live/index.ts';
 import type { Instrument } from '../../model/instrument.ts';
 import { bookSourceOf, loadScenarioFile, type Scenario } from '../../scenario/index.ts';
 import { syntheticInstrument } from '../../synthetic/index.ts';
@@ -232,8 +232,14 @@ export function registerLive(program: Command): void {
     )
     .argument('<run dir>', 'a live run directory (or its journal.log)')
     .option('--json', 'print one JSON object {commands, matched, journalHash, replayHash, ...}', false)
-    .action((dir: string, opts: { json: boolean }, cmd: Command) => {
+    .option('--to-store <dir>', 'also write the market the session saw into a store (venue binance-usdm), to backtest the scenario on it and compare with the live fills')
+    .action(async (dir: string, opts: { json: boolean; toStore?: string }, cmd: Command) => {
       const r = replayJournal(dir);
+      if (opts.toStore !== undefined) {
+        const s = await journalToStore(dir, opts.toStore);
+        const range = `${new Date(Math.floor(s.fromUs / 1000)).toISOString()}..${new Date(Math.ceil(s.toUs / 1000)).toISOString()}`;
+        process.stderr.write(`replay: ${s.events} market events of ${s.symbols.join(', ')} written to ${opts.toStore}; backtest them with data.source: store, data.store: ${opts.toStore}, data.range: ${range}\n`);
+      }
       const ok = r.firstDifference === null && r.commands === r.replayCommands;
       if (opts.json) process.stdout.write(`${JSON.stringify(r)}\n`);
       else {
