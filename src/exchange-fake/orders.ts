@@ -109,7 +109,7 @@ export class OrderTable {
       reduceOnly: o.request.reduceOnly,
       closePosition: false,
       side: o.request.side === 'buy' ? 'BUY' : 'SELL',
-      positionSide: 'BOTH',
+      positionSide: o.request.positionSide ?? 'BOTH',
       stopPrice: '0',
       workingType: 'CONTRACT_PRICE',
       priceProtect: false,

@@ -399,6 +399,11 @@ export class SimExchange implements SimVenue {
     }));
   }
 
+  /** The symbols the exchange trades, in its order. */
+  tradedSymbols(): string[] {
+    return this.ordered.map((x) => x.inst.symbol);
+  }
+
   /** Number of open orders of a symbol (no allocation, unlike `openOrders`). */
   openOrderCount(symbol: string): number {
     return this.mustState(symbol).resting.length;
