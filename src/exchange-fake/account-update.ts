@@ -22,7 +22,7 @@ function positionEntry(row: PositionRow): object {
   const { p } = row;
   return {
     s: row.inst.symbol, pa: row.inst.lotsToQty(p.positionLots), ep: p.avgEntryPrice === null ? '0' : dec8(p.avgEntryPrice), bep: '0', cr: dec8(p.realizedPnl), up: dec8(p.unrealizedPnl),
-    mt: row.isolated ? 'isolated' : 'cross', iw: dec8(row.isolatedWallet), ps: row.side,
+    mt: row.isolated ? 'isolated' : 'cross', iw: row.isolated ? dec8(row.isolatedWallet) : '0', ps: row.side,
   };
 }
 

@@ -39,7 +39,7 @@
 import { BookSync, L2Book, type BookView } from '../book/index.ts';
 import type { MarketEvent } from '../model/events.ts';
 import type { Instrument } from '../model/instrument.ts';
-import type { OrderRequest, VenueCommand, VenueEvent } from '../model/venue.ts';
+import type { ExecutionReport, OrderRequest, VenueCommand, VenueEvent } from '../model/venue.ts';
 import { DEFAULT_LEVERAGE_BRACKETS, FALLBACK_LEVERAGE_BRACKETS, SimExchange, type FeeRates, type LeverageBracket, type PositionSide, type SimExchangeOptions, type TransferOutcome } from '../sim-exchange/index.ts';
 import { Portfolio } from '../portfolio/index.ts';
 import type { ApiAccount } from './auth.ts';
@@ -125,6 +125,12 @@ export interface AccountState {
 
 export type MarketListener = (e: MarketEvent, atUs: number) => void;
 export type AccountListener = (account: AccountState, e: VenueEvent) => void;
+
+/** The order a liquidation fill belongs to, as Binance lists it (LIMIT IOC at the fill price; reduce-only in one-way mode). */
+function liquidationRequest(r: ExecutionReport): OrderRequest {
+  const base = { symbol: r.symbol, clientOrderId: r.clientOrderId, side: r.side, type: 'LIMIT', timeInForce: 'IOC', priceTicks: r.priceTicks, qtyLots: r.origQtyLots, reduceOnly: r.reduceOnly, selfTradePrevention: 'NONE' } as const;
+  return r.positionSide === undefined ? base : { ...base, positionSide: r.positionSide };
+}
 
 const SIDES: readonly PositionSide[] = ['BOTH', 'LONG', 'SHORT'];
 const HEDGE_SIDES: readonly PositionSide[] = ['LONG', 'SHORT'];
@@ -508,7 +514,8 @@ export class LocalExchange {
     for (const ev of events) {
       if (ev.kind === 'report') {
         const r = ev.report;
-        a.orders.apply(r, a.pending.get(r.clientOrderId));
+        // A liquidation's `autoclose-` order was never requested: its record is made from its report.
+        a.orders.apply(r, a.pending.get(r.clientOrderId) ?? (r.execType === 'CALCULATED' ? liquidationRequest(r) : undefined));
         const key = ledgerKey(r.symbol, r.positionSide ?? 'BOTH');
         if (r.execType === 'CALCULATED' && r.lastFillLots > 0) {
           // A liquidation fill: booked as the trading core books it (a taker fill, then the insurance clearance).

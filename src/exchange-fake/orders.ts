@@ -45,7 +45,7 @@ export class OrderTable {
       this.byId.set(r.orderId, o);
       this.byClientId.set(request.clientOrderId, o);
     }
-    if (r.execType === 'TRADE' && r.lastFillLots > 0) {
+    if ((r.execType === 'TRADE' || r.execType === 'CALCULATED') && r.lastFillLots > 0) {
       const inst = this.instruments.get(r.symbol)!;
       const px = parseDecimal(inst.ticksToPrice(r.lastFillPriceTicks));
       const qty = parseDecimal(inst.lotsToQty(r.lastFillLots));

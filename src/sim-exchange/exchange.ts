@@ -961,9 +961,10 @@ export class SimExchange implements SimVenue {
   /**
    * `liquidate` of some positions (isolated: one position; cross: every position of the cross
    * symbols): their open orders are cancelled (an isolated position's: the orders of its side), each
-   * position is closed at its reference price by an `autoclose-` order (with its `positionSide` in
-   * hedge mode), and the insurance clearance fee is taken, at most what is left of the margin that
-   * backed it (the isolated position's own, or the cross equity).
+   * position is closed at its reference price (an isolated one no worse than its bankruptcy price)
+   * by an `autoclose-` order (with its `positionSide` in hedge mode), and the insurance clearance
+   * fee is taken, at most what is left of the margin that backed it (the isolated position's own,
+   * or the cross equity).
    */
   private liquidateSided(tsUs: number, targets: readonly [SymbolState, PositionSide][], isolated: boolean): void {
     const a = this.account!;
@@ -981,8 +982,12 @@ export class SimExchange implements SimVenue {
       if (lots === 0 || ref === null) continue;
       const isBuy = lots < 0;
       const abs = Math.abs(lots);
-      const priceTicks = bandEdgeTicks(s.inst, ref, isBuy);
-      const leftM = isolated ? a.isolatedEquityM(s, side, lots) : 0n;
+      let priceTicks = bandEdgeTicks(s.inst, ref, isBuy);
+      if (isolated) {
+        const bankrupt = a.bankruptcyTicks(s, side, lots, s.takerRate);
+        if (bankrupt !== null && (lots > 0 ? priceTicks < bankrupt : priceTicks > bankrupt)) priceTicks = bankrupt;
+      }
+      const leftM = isolated ? a.isolatedEquityAtM(s, side, lots, priceTicks) : 0n;
       const orderId = this.nextOrderId++;
       const o = new SimOrder({ symbol: s.inst.symbol, clientOrderId: `autoclose-${orderId}`, side: isBuy ? 'buy' : 'sell', type: 'LIMIT', timeInForce: 'IOC', priceTicks, qtyLots: abs, reduceOnly: side === 'BOTH', positionSide: side === 'BOTH' ? undefined : side }, orderId, tsUs, 'NONE');
       o.filledLots = abs;

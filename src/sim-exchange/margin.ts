@@ -522,10 +522,29 @@ export class SimAccount {
     return this.slotEquityM(s, a.isolated.get(side)!, lots) <= maintenanceMargin(n, bracketFor(n, a.brackets));
   }
 
-  /** An isolated position's own margin, 10^-24 (for the clearance fee of its liquidation); 0 when cross. */
-  isolatedEquityM(s: MarginSymbol, side: PositionSide, lots: number): bigint {
+  /** An isolated position's own margin if closed at `priceTicks`: iw + q × price − entry cost, 10^-24; 0 when cross. */
+  isolatedEquityAtM(s: MarginSymbol, side: PositionSide, lots: number, priceTicks: number): bigint {
     const iso = this.must(s.inst.symbol).isolated;
-    return iso === null ? 0n : this.slotEquityM(s, iso.get(side)!, lots);
+    if (iso === null) return 0n;
+    const slot = iso.get(side)!;
+    return slot.iwM - slot.costM + toM({ units: BigInt(lots) * BigInt(s.inst.stepUnits) * BigInt(priceTicks) * BigInt(s.inst.tickUnits), scale: s.inst.qtyDecimals + s.inst.priceDecimals });
+  }
+
+  /**
+   * An isolated position's bankruptcy price in ticks: where its own margin less the taker commission
+   * of the close is 0, P = (cost − iw) / (q − |q| × takerRate), rounded in the position's favour
+   * (long: up, short: down); null when there is none. A liquidation closes no worse than it, so an
+   * isolated position never loses more than its own margin (Binance's insurance fund takes the rest).
+   */
+  bankruptcyTicks(s: MarginSymbol, side: PositionSide, lots: number, takerRate: ScaledDecimal): number | null {
+    const iso = this.must(s.inst.symbol).isolated;
+    if (iso === null || lots === 0) return null;
+    const slot = iso.get(side)!;
+    const p8 = liquidationPrice8(BigInt(lots) * BigInt(s.inst.stepUnits), s.inst.qtyDecimals, slot.costM, slot.iwM, { capUnits: null, rate: takerRate, cumUnits: 0n }, M);
+    if (p8 === null) return null;
+    const num = p8 * pow10n(s.inst.priceDecimals);
+    const den = pow10n(RATIO_DECIMALS) * BigInt(s.inst.tickUnits);
+    return Number(lots > 0 ? -divFloor(-num, den) : divFloor(num, den));
   }
 
   /** The isolated wallet, margin and liquidation price of a position (null when the symbol is cross). */
