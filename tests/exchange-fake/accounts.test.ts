@@ -40,7 +40,7 @@ describe('accounts file', () => {
       ['mm-hmac', true, false],
       ['mm-ed25519', false, true],
     ]);
-    expect(f.accounts[0]).toMatchObject({ balances: { USDT: '10000', USDC: '5000' }, leverage: 20, symbolLeverage: { BTCUSDT: 50 } });
+    expect(f.accounts[0]).toMatchObject({ balances: { USDT: '10000', USDC: '5000' }, leverage: 20, symbolLeverage: { BTCUSDT: 50 }, marginType: 'CROSSED', dualSidePosition: false });
     expect(f.accounts[1]).toMatchObject({ balances: { USDT: '2500', USDC: '0' }, leverage: 10 });
     expect(() => f.checkAgainst(['BTCUSDT', 'ETHUSDT', 'BTCUSDC'].map((s) => syntheticInstrument(s)))).not.toThrow();
   });
