@@ -466,7 +466,7 @@ export class SimExchange implements SimVenue {
   /** The positions of a symbol by side: BOTH (one-way) or LONG and SHORT (hedge), signed lots. */
   positionSides(symbol: string): [PositionSide, number][] {
     const s = this.mustState(symbol);
-    return this.hedge ? [['LONG', s.longLots], ['SHORT', -s.shortLots]] : [['BOTH', s.positionLots]];
+    return this.hedge ? [['LONG', s.longLots], ['SHORT', s.shortLots === 0 ? 0 : -s.shortLots]] : [['BOTH', s.positionLots]];
   }
 
   /**
