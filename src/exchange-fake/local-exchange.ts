@@ -386,8 +386,13 @@ export class LocalExchange {
     return this.books.get(symbol)?.book;
   }
 
-  /** Marks every symbol of the account's ledger at the current mid of the replayed book (before a snapshot of it). */
+  /**
+   * Marks every symbol of the account's ledger at the current mid of the replayed book (before a
+   * snapshot of it), and tells it the isolated wallets the exchange holds (the cross positions'
+   * liquidation prices see the cross wallet).
+   */
   markToMid(a: AccountState): void {
+    for (const [asset, sim] of a.sims) a.portfolio.setIsolatedWallets(asset, sim.isolatedWallets());
     for (const [symbol, sync] of this.books) {
       const bid = sync.book.bestBidTicks();
       const ask = sync.book.bestAskTicks();
