@@ -51,7 +51,10 @@ const ticks = (price: string): number => Math.round(Number(price) * 10);
 const book = (symbol: string, bid: string, ask: string) => (tUs: number, updateId: number): DepthSnapshot => ({
   type: 'snapshot', symbol, tsExchangeUs: tUs, tsReceiveUs: tUs, tsTransactUs: tUs, lastUpdateId: updateId, bidTicks: [ticks(bid)], bidLots: [100_000], askTicks: [ticks(ask)], askLots: [100_000],
 });
-const mark = (symbol: string, price: string) => (tUs: number): MarkPrice => ({ type: 'markPrice', symbol, tsExchangeUs: tUs, tsReceiveUs: tUs, markPrice: price, indexPrice: price, fundingRate: '0', nextFundingTimeUs: -1 });
+/** A mark price; with `fundingRate`, a settlement record (funding settled at once at this mark). */
+const mark = (symbol: string, price: string, fundingRate?: string) => (tUs: number): MarkPrice => ({
+  type: 'markPrice', symbol, tsExchangeUs: tUs, tsReceiveUs: tUs, markPrice: price, indexPrice: price, fundingRate: fundingRate ?? '0', nextFundingTimeUs: fundingRate === undefined ? -1 : tUs,
+});
 
 const market = new ScriptedMarket();
 let h: Awaited<ReturnType<typeof startWith>>;
@@ -146,6 +149,18 @@ describe('ISOLATED margin', () => {
     expect((await pm({ type: 1 })).json.code).toBe(-1102);
     // The wallet itself did not move.
     expect(((await signed(h.base, 'GET', '/fapi/v2/balance', {}, iso)).json as unknown as Row[])[0].balance).toBe('9995.99994500');
+
+    // Funding of the isolated position is paid out of its own wallet: 0.1 × 50000 × 0.0001 = 0.5;
+    // ACCOUNT_UPDATE FUNDING_FEE carries the balance and that isolated position (Binance: "isolated: B + that isolated P").
+    const stream = await userStream(iso);
+    await move(mark('BTCUSDT', '50000', '0.0001'));
+    expect((await risk(iso, 'v3', 'BTCUSDT'))[0].isolatedWallet).toBe('549.50100000');
+    await until(() => stream.events.some((e) => e.e === 'ACCOUNT_UPDATE'), 'the FUNDING_FEE update');
+    const fee = stream.events.find((e) => e.e === 'ACCOUNT_UPDATE')!;
+    expect(fee.a.m).toBe('FUNDING_FEE');
+    expect(fee.a.B).toEqual([{ a: 'USDT', wb: '9995.49994500', cw: '9445.99894500', bc: '0' }]);
+    expect(fee.a.P).toMatchObject([{ s: 'BTCUSDT', pa: '0.100', mt: 'isolated', iw: '549.50100000', ps: 'BOTH' }]);
+    stream.ws.close();
   });
 
   it('marginType cannot change with a position (-4048); the isolated position is liquidated alone at its own maintenance margin, losing exactly its wallet', async () => {
@@ -154,20 +169,21 @@ describe('ISOLATED margin', () => {
     expect((await mt('ETHUSDT', 'ISOLATED')).json.code).toBe(-4048);
     expect((await mt('BTCUSDT', 'ISOLATED')).json.code).toBe(-4046);
     const { events, ws } = await userStream(iso);
-    // At 45500 the position's own margin (550.001 + 0.1 × (45500 − 50000.1) = 100) is above its maintenance margin (18.2): nothing happens.
+    // At 45500 the position's own margin (549.501 + 0.1 × (45500 − 50000.1) = 99.5) is above its maintenance margin (18.2): nothing happens.
     await move(book('BTCUSDT', '45500.0', '45500.1'), mark('BTCUSDT', '45500'));
     expect((await risk(iso, 'v3', 'BTCUSDT'))[0].positionAmt).toBe('0.1');
     // A jump to 44000 is beyond it (and beyond the bankruptcy price): closed at the bankruptcy
-    // price ceil((5000.01 − 550.001) / (0.1 × 0.9995)) = 44522.4, an autoclose order.
+    // price ceil((5000.01 − 549.501) / (0.1 × 0.9995)) = 44527.4, an autoclose order.
     await move(book('BTCUSDT', '44000.0', '44000.1'), mark('BTCUSDT', '44000'));
     expect(await risk(iso, 'v3', 'BTCUSDT')).toEqual([]);
     await until(() => events.some((e) => e.e === 'ORDER_TRADE_UPDATE' && e.o.x === 'CALCULATED'), 'the liquidation report');
     const liq = events.find((e) => e.e === 'ORDER_TRADE_UPDATE' && e.o.x === 'CALCULATED')!.o;
-    expect(liq).toMatchObject({ s: 'BTCUSDT', S: 'SELL', X: 'FILLED', L: '44522.4', l: '0.100', ps: 'BOTH' });
+    expect(liq).toMatchObject({ s: 'BTCUSDT', S: 'SELL', X: 'FILLED', L: '44527.4', l: '0.100', ps: 'BOTH' });
     expect(liq.c).toMatch(/^autoclose-/);
     // The cross ETH position is untouched.
     expect((await risk(iso, 'v3', 'ETHUSDT'))[0]).toMatchObject({ positionAmt: '1', entryPrice: '3000.10000000', marginType: 'cross' });
-    // The BTC loss is the isolated wallet exactly: 547.77 realized + 2.22612 fee + 0.00488 clearance = 550.001.
+    // The BTC loss is the isolated wallet exactly: 547.27 realized + 2.22637 fee + 0.00463 clearance = 549.501
+    // (with the 0.5 of funding: the 550.001 it was given).
     const bal = ((await signed(h.base, 'GET', '/fapi/v2/balance', {}, iso)).json as unknown as Row[])[0];
     expect([bal.balance, bal.crossWalletBalance]).toEqual(['9445.99894500', '9445.99894500']);
     ws.close();
