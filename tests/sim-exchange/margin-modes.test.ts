@@ -111,3 +111,19 @@ describe('isolated margin with hedge mode', () => {
     expect([flat.setMarginType('BTCUSDT', true), flat.setDualSidePosition(false)]).toEqual(['openOrders', 'openOrders']);
   });
 });
+
+describe('isolated margin in one-way mode', () => {
+  it('an order through the position closes it (the wallet goes back) and opens the other way with the initial margin of the rest', () => {
+    const ex = exchange({ account: { balance: '1000', leverage: 10, isolated: ['BTCUSDT'] } });
+    ex.onMarketEvent(standardBook(1));
+    ex.onCommand(order('b', 'buy', ASK, 10, MARKET), 2);
+    expect(ex.isolatedPosition('BTCUSDT', 'BOTH')?.wallet).toBe('60');
+    ex.onCommand(order('s', 'sell', BID, 30, MARKET), 3);
+    expect(ex.positionLots('BTCUSDT')).toBe(-20);
+    // 10 lots at 59999.0 close the long; 10 at 59998.9 and 10 at 59998.8 open the short: (599.989 + 599.988) / 10.
+    expect(ex.isolatedPosition('BTCUSDT', 'BOTH')?.wallet).toBe('119.9977');
+    expect(ex.isolatedWallets()).toBe('119.9977');
+    // With a position the margin type cannot change.
+    expect(ex.setMarginType('BTCUSDT', false)).toBe('position');
+  });
+});
