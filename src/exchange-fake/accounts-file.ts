@@ -2,13 +2,13 @@
  * The accounts file of `maker exchange --accounts <file>`: a YAML list of accounts, each with its
  * API key (an HMAC `secret`, or an Ed25519 `publicKey`: a PEM block or the path of a .pem file,
  * relative to the accounts file), its wallet per margin asset, its leverage (every symbol, and per
- * symbol), margin type and position mode. docs/EXCHANGE_ADAPTER_SPEC.md "Accounts file" documents
- * it; scenarios/exchange-accounts.yaml is an example.
+ * symbol), margin type (every symbol, and per symbol) and position mode (`dualSidePosition`, or its
+ * older spelling `positionMode: one-way | hedge`). docs/EXCHANGE_ADAPTER_SPEC.md "Accounts file"
+ * documents it; scenarios/exchange-accounts.yaml is an example.
  *
  * Every error names the file, the line and the key path (`accounts.yaml:7: key "[1].publicKey": …`),
- * as scenario errors do. What the local exchange does not simulate (ISOLATED margin, hedge mode) is
- * refused here, by name, rather than accepted and ignored. Leverage is checked against the served
- * symbols' brackets once the instruments are known (`checkAgainst`).
+ * as scenario errors do. Leverage and per-symbol keys are checked against the served symbols once
+ * the instruments are known (`checkAgainst`).
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -18,7 +18,7 @@ import { yamlKeyLine } from '../core/yaml-keys.ts';
 import type { Instrument } from '../model/instrument.ts';
 import { formatScaled, parseDecimal } from '../model/money.ts';
 import { ed25519PublicKey } from './auth.ts';
-import { bracketsOf, type ExchangeAccount } from './local-exchange.ts';
+import { bracketsOf, type ExchangeAccount, type MarginType } from './local-exchange.ts';
 
 /** An accounts-file error: `file:line: key "[1].apiKey": message`. */
 export class AccountsFileError extends ConfigError {
@@ -31,8 +31,8 @@ export class AccountsFileError extends ConfigError {
 
 type Path = readonly (string | number)[];
 
-const ACCOUNT_KEYS = ['name', 'apiKey', 'secret', 'publicKey', 'balances', 'leverage', 'symbols', 'marginType', 'positionMode'] as const;
-const SYMBOL_KEYS = ['leverage'] as const;
+const ACCOUNT_KEYS = ['name', 'apiKey', 'secret', 'publicKey', 'balances', 'leverage', 'symbols', 'marginType', 'dualSidePosition', 'positionMode'] as const;
+const SYMBOL_KEYS = ['leverage', 'marginType'] as const;
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const API_KEY = /^[A-Za-z0-9]{1,128}$/;
 const ASSET = /^[A-Z0-9]{2,12}$/;
@@ -96,26 +96,31 @@ export function parseAccountsFile(text: string, file: string, readPem: (path: st
     if (a.balances !== undefined) account.balances = balances(a.balances, at('balances'), fail, doc);
     if (a.leverage !== undefined) account.leverage = leverage(a.leverage, at('leverage'), fail);
     if (a.symbols !== undefined) {
-      if (!isMap(doc.getIn(at('symbols'), true))) fail(at('symbols'), 'expected a mapping of symbols, e.g. { BTCUSDT: { leverage: 50 } }');
+      if (!isMap(doc.getIn(at('symbols'), true))) fail(at('symbols'), 'expected a mapping of symbols, e.g. { BTCUSDT: { leverage: 50, marginType: ISOLATED } }');
       const symbolLeverage: Record<string, number> = {};
+      const symbolMarginType: Record<string, MarginType> = {};
       for (const [sym, cfg] of Object.entries(a.symbols as Record<string, unknown>)) {
         if (!SYMBOL.test(sym)) fail(at('symbols', sym), 'expected an upper-case symbol such as BTCUSDT');
         if (cfg === null || typeof cfg !== 'object' || Array.isArray(cfg)) fail(at('symbols', sym), 'expected a mapping, e.g. { leverage: 50 }');
         for (const k of Object.keys(cfg as object)) if (!(SYMBOL_KEYS as readonly string[]).includes(k)) fail(at('symbols', sym, k), `unknown key (expected one of ${SYMBOL_KEYS.join(', ')})`);
         const lev = (cfg as { leverage?: unknown }).leverage;
         if (lev !== undefined) symbolLeverage[sym] = leverage(lev, at('symbols', sym, 'leverage'), fail);
+        const mt = (cfg as { marginType?: unknown }).marginType;
+        if (mt !== undefined) symbolMarginType[sym] = marginType(mt, at('symbols', sym, 'marginType'), fail);
       }
       account.symbolLeverage = symbolLeverage;
+      account.symbolMarginType = symbolMarginType;
     }
-    if (a.marginType !== undefined) {
-      const v = str(a.marginType, at('marginType'), fail, true)!.toUpperCase();
-      if (v === 'ISOLATED') fail(at('marginType'), 'ISOLATED is not simulated by the local exchange: every position is cross margin (CROSSED, the default)');
-      if (v !== 'CROSSED') fail(at('marginType'), `expected CROSSED (the only margin type simulated), got ${JSON.stringify(a.marginType)}`);
+    if (a.marginType !== undefined) account.marginType = marginType(a.marginType, at('marginType'), fail);
+    if (a.dualSidePosition !== undefined && a.positionMode !== undefined) fail(at('positionMode'), 'give the position mode once: dualSidePosition (true = hedge mode) or positionMode (one-way | hedge), not both');
+    if (a.dualSidePosition !== undefined) {
+      if (typeof a.dualSidePosition !== 'boolean') fail(at('dualSidePosition'), `expected true (hedge mode) or false (one-way mode), got ${JSON.stringify(a.dualSidePosition)}`);
+      account.dualSidePosition = a.dualSidePosition as boolean;
     }
     if (a.positionMode !== undefined) {
       const v = str(a.positionMode, at('positionMode'), fail, true)!.toLowerCase();
-      if (v === 'hedge') fail(at('positionMode'), 'hedge mode is not simulated by the local exchange: accounts are in one-way mode (one-way, the default)');
-      if (v !== 'one-way') fail(at('positionMode'), `expected one-way (the only position mode simulated), got ${JSON.stringify(a.positionMode)}`);
+      if (v !== 'one-way' && v !== 'hedge') fail(at('positionMode'), `expected one-way or hedge, got ${JSON.stringify(a.positionMode)}`);
+      account.dualSidePosition = v === 'hedge';
     }
     accounts.push(account);
   }
@@ -126,7 +131,7 @@ export function parseAccountsFile(text: string, file: string, readPem: (path: st
       const served = new Map(instruments.map((inst) => [inst.symbol, inst]));
       const assets = [...new Set(instruments.map((inst) => inst.spec.marginAsset))].sort();
       for (const [i, acc] of accounts.entries()) {
-        for (const sym of Object.keys(acc.symbolLeverage ?? {})) {
+        for (const sym of new Set([...Object.keys(acc.symbolLeverage ?? {}), ...Object.keys(acc.symbolMarginType ?? {})])) {
           if (!served.has(sym)) fail([i, 'symbols', sym], `${sym} is not served (served: ${[...served.keys()].join(', ')}; see --symbols)`);
         }
         for (const inst of instruments) {
@@ -162,6 +167,12 @@ function str(v: unknown, path: Path, fail: Fail, required: boolean): string | un
   const s = String(v).trim();
   if (s === '') fail(path, 'must not be empty');
   return s;
+}
+
+function marginType(v: unknown, path: Path, fail: Fail): MarginType {
+  const t = typeof v === 'string' ? v.trim().toUpperCase() : '';
+  if (t !== 'CROSSED' && t !== 'ISOLATED') fail(path, `expected CROSSED or ISOLATED, got ${JSON.stringify(v)}`);
+  return t as MarginType;
 }
 
 function leverage(v: unknown, path: Path, fail: Fail): number {

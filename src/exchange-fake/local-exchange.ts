@@ -21,7 +21,15 @@
  * a USDT wallet backs the USDT-margined symbols, a USDC wallet the USDC ones), each with the
  * exchange-side margin account (sim-exchange/margin.ts: -2019 when an order's initial margin is
  * not covered, liquidation at maintenance margin) at the account's leverage per symbol, and one
- * ledger (the backtest's portfolio) for balances and positions. Cross margin, one-way mode.
+ * ledger (the backtest's portfolio) for balances and positions.
+ *
+ * Margin type and position mode (Binance `marginType`, `dualSidePosition`). Each symbol is CROSSED
+ * (default) or ISOLATED; the account is in one-way mode (default) or hedge mode. Both live in the
+ * simulated exchange's account (sim-exchange/margin.ts: isolated wallets, per-position
+ * liquidation, LONG and SHORT positions) and change only with no open order and no position
+ * (Binance's refusals). The ledger keeps one position per symbol in one-way mode, and in hedge
+ * mode one per symbol and side under the key `SYMBOL:LONG` / `SYMBOL:SHORT` (`ledgerKey`), each
+ * with its own entry price, realized PnL and funding, all against the one wallet of the asset.
  *
  * Funding (execution `funding`, `data` mode): the simulated exchanges settle at the funding times
  * and rates the data's mark prices announce, mapped onto server time like every other data time,
@@ -31,8 +39,8 @@
 import { BookSync, L2Book, type BookView } from '../book/index.ts';
 import type { MarketEvent } from '../model/events.ts';
 import type { Instrument } from '../model/instrument.ts';
-import type { OrderRequest, VenueCommand, VenueEvent } from '../model/venue.ts';
-import { DEFAULT_LEVERAGE_BRACKETS, FALLBACK_LEVERAGE_BRACKETS, SimExchange, type FeeRates, type LeverageBracket, type SimExchangeOptions } from '../sim-exchange/index.ts';
+import type { ExecutionReport, OrderRequest, VenueCommand, VenueEvent } from '../model/venue.ts';
+import { DEFAULT_LEVERAGE_BRACKETS, FALLBACK_LEVERAGE_BRACKETS, SimExchange, type FeeRates, type LeverageBracket, type PositionSide, type SimExchangeOptions, type TransferOutcome } from '../sim-exchange/index.ts';
 import { Portfolio } from '../portfolio/index.ts';
 import type { ApiAccount } from './auth.ts';
 import { OrderTable } from './orders.ts';
@@ -45,6 +53,20 @@ export interface AccountSetup {
   readonly leverage?: number;
   /** Leverage per symbol, over `leverage`. */
   readonly symbolLeverage?: Readonly<Record<string, number>>;
+  /** Margin type of every symbol (default CROSSED). */
+  readonly marginType?: MarginType;
+  /** Margin type per symbol, over `marginType`. */
+  readonly symbolMarginType?: Readonly<Record<string, MarginType>>;
+  /** Hedge mode at the start (default false: one-way). */
+  readonly dualSidePosition?: boolean;
+}
+
+export type MarginType = 'CROSSED' | 'ISOLATED';
+export type { PositionSide } from '../sim-exchange/index.ts';
+
+/** The ledger's key of a position: the symbol in one-way mode (BOTH), `SYMBOL:LONG` / `SYMBOL:SHORT` in hedge mode. */
+export function ledgerKey(symbol: string, side: PositionSide): string {
+  return side === 'BOTH' ? symbol : `${symbol}:${side}`;
 }
 
 export type ExchangeAccount = ApiAccount & AccountSetup;
@@ -104,9 +126,21 @@ export interface AccountState {
 export type MarketListener = (e: MarketEvent, atUs: number) => void;
 export type AccountListener = (account: AccountState, e: VenueEvent) => void;
 
+/** The order a liquidation fill belongs to, as Binance lists it (LIMIT IOC at the fill price; reduce-only in one-way mode). */
+function liquidationRequest(r: ExecutionReport): OrderRequest {
+  const base = { symbol: r.symbol, clientOrderId: r.clientOrderId, side: r.side, type: 'LIMIT', timeInForce: 'IOC', priceTicks: r.priceTicks, qtyLots: r.origQtyLots, reduceOnly: r.reduceOnly, selfTradePrevention: 'NONE' } as const;
+  return r.positionSide === undefined ? base : { ...base, positionSide: r.positionSide };
+}
+
+const SIDES: readonly PositionSide[] = ['BOTH', 'LONG', 'SHORT'];
+const HEDGE_SIDES: readonly PositionSide[] = ['LONG', 'SHORT'];
+const ONE_WAY_SIDES: readonly PositionSide[] = ['BOTH'];
+
 export class LocalExchange {
   readonly instruments: ReadonlyMap<string, Instrument>;
   private readonly accounts = new Map<string, AccountState>();
+  /** Instruments under the ledger keys of hedge-mode positions (`ledgerInstrument`). */
+  private readonly sideInstruments = new Map<string, Instrument>();
   private readonly clockUs: () => number;
   private readonly speed: number;
   /** Depth books as the REST `depth` endpoint serves them (diffs + snapshots; `lastUpdateId` bridges the diff stream). */
@@ -163,26 +197,110 @@ export class LocalExchange {
       const balances = account.balances ?? o.balances ?? Object.fromEntries(assets.map((asset) => [asset, '10000']));
       const leverage: Record<string, number> = {};
       for (const inst of o.instruments) leverage[inst.symbol] = account.symbolLeverage?.[inst.symbol] ?? account.leverage ?? o.leverage ?? 20;
+      const isolated = o.instruments.filter((inst) => (account.symbolMarginType?.[inst.symbol] ?? account.marginType ?? 'CROSSED') === 'ISOLATED').map((inst) => inst.symbol);
       const sims = new Map<string, SimExchange>();
       const simBySymbol = new Map<string, SimExchange>();
       for (const [i, asset] of assets.entries()) {
         const instruments = byAsset.get(asset)!;
         const rng = o.execution.rng.fork(assets.length === 1 ? `account/${account.name}` : `account/${account.name}/${asset}`);
-        const margin = o.margin === false ? undefined : { balance: balances[asset] ?? '0', leverage };
-        const sim = new SimExchange({ ...o.execution, rng, instruments, firstOrderId: firstOrderId + i * 100_000_000, account: margin });
+        const own = isolated.filter((sym) => instruments.some((inst) => inst.symbol === sym));
+        const margin = o.margin === false ? undefined : { balance: balances[asset] ?? '0', leverage, isolated: own };
+        const sim = new SimExchange({ ...o.execution, rng, instruments, firstOrderId: firstOrderId + i * 100_000_000, account: margin, dualSidePosition: account.dualSidePosition ?? false });
+        // Without an exchange-side account the margin type is still kept (and shown).
+        if (margin === undefined) for (const sym of own) sim.setMarginType(sym, true);
         sims.set(asset, sim);
         for (const inst of instruments) simBySymbol.set(inst.symbol, sim);
       }
       firstOrderId += 1_000_000_000;
-      const portfolio = new Portfolio({ get: (sym: string) => this.instruments.get(sym)! }, { defaults: { leverage: o.leverage ?? 20 } });
+      const portfolio = new Portfolio({ get: (key: string) => this.ledgerInstrument(key) }, { defaults: { leverage: o.leverage ?? 20 } });
       // The ledger's maintenance margin uses the brackets the exchange liquidates with.
       for (const inst of o.instruments) {
         const brackets = bracketsOf(inst.symbol).map((t) => ({ notionalCap: t.notionalCap, maintMarginRatio: t.maintMarginRatio, cum: t.cum }));
-        portfolio.configureSymbol(inst.symbol, { leverage: leverage[inst.symbol], brackets });
+        const marginMode = isolated.includes(inst.symbol) ? 'isolated' : 'cross';
+        for (const side of SIDES) portfolio.configureSymbol(ledgerKey(inst.symbol, side), { leverage: leverage[inst.symbol], brackets, marginMode });
       }
       for (const asset of Object.keys(balances).sort()) portfolio.deposit({ asset, amount: balances[asset], tsUs: 0 });
       this.accounts.set(account.apiKey, { account, sims, simBySymbol, orders: new OrderTable(this.instruments), pending: new Map(), portfolio });
     }
+  }
+
+  /**
+   * The instrument of a ledger key: the symbol's own, or for `SYMBOL:LONG` / `SYMBOL:SHORT` a view
+   * of it under that name (the ledger keys its positions by the instrument's symbol).
+   */
+  private ledgerInstrument(key: string): Instrument {
+    const direct = this.instruments.get(key);
+    if (direct !== undefined) return direct;
+    let view = this.sideInstruments.get(key);
+    if (view === undefined) {
+      const inst = this.instruments.get(key.slice(0, key.lastIndexOf(':')));
+      if (inst === undefined) throw new RangeError(`no instrument for ledger key ${key}`);
+      view = Object.create(inst, { symbol: { value: key } }) as Instrument;
+      this.sideInstruments.set(key, view);
+    }
+    return view;
+  }
+
+  /** Whether the account is in hedge mode (Binance `dualSidePosition`). */
+  dualSidePosition(a: AccountState): boolean {
+    return [...a.sims.values()][0]?.dualSidePosition ?? false;
+  }
+
+  /** The position sides the account has now: BOTH in one-way mode, LONG and SHORT in hedge mode. */
+  sides(a: AccountState): readonly PositionSide[] {
+    return this.dualSidePosition(a) ? HEDGE_SIDES : ONE_WAY_SIDES;
+  }
+
+  /** The margin type of a symbol of the account. */
+  marginType(a: AccountState, symbol: string): MarginType {
+    return this.simOf(a, symbol).isIsolated(symbol) ? 'ISOLATED' : 'CROSSED';
+  }
+
+  /**
+   * Binance `POST /fapi/v1/positionSide/dual` on every margin asset's simulated exchange of the
+   * account: refused while any order is open (-4067) or any position is open (-4068).
+   */
+  setDualSidePosition(a: AccountState, dual: boolean): 'ok' | 'same' | 'openOrders' | 'position' {
+    this.pump();
+    if (this.dualSidePosition(a) === dual) return 'same';
+    for (const sim of a.sims.values()) {
+      for (const sym of sim.tradedSymbols()) if (sim.openOrderCount(sym) > 0) return 'openOrders';
+    }
+    for (const sim of a.sims.values()) {
+      for (const sym of sim.tradedSymbols()) if (sim.positionSides(sym).some(([, lots]) => lots !== 0)) return 'position';
+    }
+    for (const sim of a.sims.values()) sim.setDualSidePosition(dual);
+    return 'ok';
+  }
+
+  /** Binance `POST /fapi/v1/marginType`: refused while the symbol has an open order (-4047) or a position (-4048). */
+  setMarginType(a: AccountState, symbol: string, type: MarginType): 'ok' | 'same' | 'openOrders' | 'position' {
+    this.pump();
+    const out = this.simOf(a, symbol).setMarginType(symbol, type === 'ISOLATED');
+    if (out === 'ok') for (const side of SIDES) a.portfolio.configureSymbol(ledgerKey(symbol, side), { marginMode: type === 'ISOLATED' ? 'isolated' : 'cross' });
+    return out;
+  }
+
+  /** Binance `POST /fapi/v1/positionMargin`: margin added to or removed from an isolated position. */
+  positionMargin(a: AccountState, symbol: string, side: PositionSide, amount: string, add: boolean): TransferOutcome | 'noAccount' {
+    this.pump();
+    return this.simOf(a, symbol).transferIsolatedMargin(symbol, side, amount, add, this.clockUs());
+  }
+
+  /** An isolated position's wallet, margin and liquidation price (null when the symbol is cross). */
+  isolatedPosition(a: AccountState, symbol: string, side: PositionSide): { wallet: string; margin: string; liquidationPrice: string | null } | null {
+    return this.simOf(a, symbol).isolatedPosition(symbol, side);
+  }
+
+  /** Σ isolated wallets of the account's positions in one margin asset, exact decimal string. */
+  isolatedWallets(a: AccountState, asset: string): string {
+    return a.sims.get(asset)?.isolatedWallets() ?? '0';
+  }
+
+  private simOf(a: AccountState, symbol: string): SimExchange {
+    const sim = a.simBySymbol.get(symbol);
+    if (sim === undefined) throw new RangeError(`no instrument ${symbol}`);
+    return sim;
   }
 
   /** The commission rates of a symbol (the simulated exchange's fee schedule). */
@@ -200,7 +318,7 @@ export class LocalExchange {
     const sim = a.simBySymbol.get(symbol);
     if (sim === undefined) throw new RangeError(`no instrument ${symbol}`);
     if (!sim.changeLeverage(symbol, leverage)) return false;
-    a.portfolio.configureSymbol(symbol, { leverage });
+    for (const side of SIDES) a.portfolio.configureSymbol(ledgerKey(symbol, side), { leverage });
     return true;
   }
 
@@ -268,12 +386,17 @@ export class LocalExchange {
     return this.books.get(symbol)?.book;
   }
 
-  /** Marks every symbol of the account's ledger at the current mid of the replayed book (before a snapshot of it). */
+  /**
+   * Marks every symbol of the account's ledger at the current mid of the replayed book (before a
+   * snapshot of it), and tells it the isolated wallets the exchange holds (the cross positions'
+   * liquidation prices see the cross wallet).
+   */
   markToMid(a: AccountState): void {
+    for (const [asset, sim] of a.sims) a.portfolio.setIsolatedWallets(asset, sim.isolatedWallets());
     for (const [symbol, sync] of this.books) {
       const bid = sync.book.bestBidTicks();
       const ask = sync.book.bestAskTicks();
-      if (Number.isFinite(bid) && Number.isFinite(ask) && bid < ask) a.portfolio.mark({ symbol, tsUs: this.clockUs(), priceTicks: (bid + ask) / 2 });
+      if (Number.isFinite(bid) && Number.isFinite(ask) && bid < ask) for (const side of SIDES) a.portfolio.mark({ symbol: ledgerKey(symbol, side), tsUs: this.clockUs(), priceTicks: (bid + ask) / 2 });
     }
   }
 
@@ -396,14 +519,21 @@ export class LocalExchange {
     for (const ev of events) {
       if (ev.kind === 'report') {
         const r = ev.report;
-        a.orders.apply(r, a.pending.get(r.clientOrderId));
+        // A liquidation's `autoclose-` order was never requested: its record is made from its report.
+        a.orders.apply(r, a.pending.get(r.clientOrderId) ?? (r.execType === 'CALCULATED' ? liquidationRequest(r) : undefined));
+        const key = ledgerKey(r.symbol, r.positionSide ?? 'BOTH');
         if (r.execType === 'CALCULATED' && r.lastFillLots > 0) {
           // A liquidation fill: booked as the trading core books it (a taker fill, then the insurance clearance).
-          a.portfolio.applyFill({ symbol: r.symbol, side: r.side, qtyLots: r.lastFillLots, priceTicks: r.lastFillPriceTicks, fee: r.commission === '' ? '0' : r.commission, liquidity: 'taker', tsUs: r.tsExchangeUs });
+          a.portfolio.applyFill({ symbol: key, side: r.side, qtyLots: r.lastFillLots, priceTicks: r.lastFillPriceTicks, fee: r.commission === '' ? '0' : r.commission, liquidity: 'taker', tsUs: r.tsExchangeUs });
           const clearance = r.insuranceClearance ?? '0';
-          if (clearance !== '0') a.portfolio.applyFee({ symbol: r.symbol, fee: clearance, liquidity: 'taker' });
-        } else a.portfolio.applyExecutionReport(r);
-      } else if (ev.kind === 'funding') a.portfolio.applyFunding(ev.settlement);
+          if (clearance !== '0') a.portfolio.applyFee({ symbol: key, fee: clearance, liquidity: 'taker' });
+        } else a.portfolio.applyExecutionReport(key === r.symbol ? r : { ...r, symbol: key });
+      } else if (ev.kind === 'funding') {
+        const f = ev.settlement;
+        // Hedge mode: each side's ledger pays or receives −its position × mark × rate (together the settlement's payment, exactly).
+        if (this.dualSidePosition(a)) for (const side of HEDGE_SIDES) a.portfolio.applyFunding({ ...f, symbol: ledgerKey(f.symbol, side) });
+        else a.portfolio.applyFunding(f);
+      }
       for (const l of this.accountListeners) l(a, ev);
     }
   }

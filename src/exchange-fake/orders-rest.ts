@@ -10,7 +10,7 @@ import type { Instrument } from '../model/instrument.ts';
 import type { ExecutionReport } from '../model/venue.ts';
 import { exchangeInfo } from './encode.ts';
 import { BinanceError, ERR } from './errors.ts';
-import type { AccountState } from './local-exchange.ts';
+import { ledgerKey, type AccountState } from './local-exchange.ts';
 import type { OrderRecord } from './orders.ts';
 import { limitParam, optionalInt, required, timeRange } from './params.ts';
 import type { ExchangeServer, Reply } from './server.ts';
@@ -31,9 +31,10 @@ export interface Fill {
   commission: string;
   timeMs: number;
   maker: boolean;
+  positionSide: 'BOTH' | 'LONG' | 'SHORT';
 }
 
-/** One account's fills, oldest first (bounded), and the realized PnL booked so far per symbol. */
+/** One account's fills, oldest first (bounded), and the realized PnL booked so far per ledger key (symbol, or symbol and side in hedge mode). */
 class FillLog {
   readonly fills: Fill[] = [];
   readonly realized = new Map<string, ScaledDecimal>();
@@ -67,14 +68,16 @@ export class OrderEndpoints {
       log = new FillLog();
       this.logs.set(a.account.apiKey, log);
     }
-    // The ledger booked this fill before listeners run: its realized PnL is the change of the symbol's total.
-    const total = parseDecimal(a.portfolio.positionSnapshot(r.symbol).realizedPnl);
-    const before = log.realized.get(r.symbol) ?? { units: 0n, scale: 0 };
+    // The ledger booked this fill before listeners run: its realized PnL is the change of the position's total.
+    const positionSide = r.positionSide ?? 'BOTH';
+    const key = ledgerKey(r.symbol, positionSide);
+    const total = parseDecimal(a.portfolio.positionSnapshot(key).realizedPnl);
+    const before = log.realized.get(key) ?? { units: 0n, scale: 0 };
     const d = subScaled(total, before);
-    log.realized.set(r.symbol, total);
+    log.realized.set(key, total);
     log.fills.push({
       symbol: r.symbol, id: r.tradeId, orderId: r.orderId, buy: r.side === 'buy', priceTicks: r.lastFillPriceTicks, qtyLots: r.lastFillLots,
-      realizedPnl: formatScaled(d.units, d.scale), commission: r.commission, timeMs: ms(r.tsExchangeUs), maker: r.liquidity === 'maker',
+      realizedPnl: formatScaled(d.units, d.scale), commission: r.commission, timeMs: ms(r.tsExchangeUs), maker: r.liquidity === 'maker', positionSide,
     });
     if (log.fills.length > this.fillCap + 256) log.fills.splice(0, log.fills.length - this.fillCap);
   }
@@ -96,8 +99,8 @@ export class OrderEndpoints {
     }));
     srv.route('GET /fapi/v1/allOrders', srv.signed(({ params }, a) => ({ status: 200, body: this.allOrders(params, a).map((o) => a.orders.json(o)) })));
     srv.route('GET /fapi/v1/userTrades', srv.signed(({ params }, a) => ({ status: 200, body: this.userTrades(params, a) })));
-    srv.route('POST /fapi/v1/order/test', srv.signed(({ params }) => {
-      srv.orderRequest(params);
+    srv.route('POST /fapi/v1/order/test', srv.signed(({ params }, a) => {
+      srv.orderRequest(params, a);
       return { status: 200, body: {} };
     }));
     srv.route('POST /fapi/v1/countdownCancelAll', srv.signed(({ params }, a) => this.countdown(params, a)));
@@ -228,7 +231,7 @@ function fillJson(f: Fill, inst: Instrument): Record<string, unknown> {
   return {
     symbol: f.symbol, id: f.id, orderId: f.orderId, side: f.buy ? 'BUY' : 'SELL', price, qty, realizedPnl: dec8OrZero(f.realizedPnl), marginAsset: inst.spec.marginAsset,
     quoteQty: formatScaled(p.units * q.units, p.scale + q.scale), commission: dec8OrZero(f.commission), commissionAsset: inst.spec.marginAsset, time: f.timeMs,
-    positionSide: 'BOTH', buyer: f.buy, maker: f.maker,
+    positionSide: f.positionSide, buyer: f.buy, maker: f.maker,
   };
 }
 

@@ -45,7 +45,7 @@ export class OrderTable {
       this.byId.set(r.orderId, o);
       this.byClientId.set(request.clientOrderId, o);
     }
-    if (r.execType === 'TRADE' && r.lastFillLots > 0) {
+    if ((r.execType === 'TRADE' || r.execType === 'CALCULATED') && r.lastFillLots > 0) {
       const inst = this.instruments.get(r.symbol)!;
       const px = parseDecimal(inst.ticksToPrice(r.lastFillPriceTicks));
       const qty = parseDecimal(inst.lotsToQty(r.lastFillLots));
@@ -109,7 +109,7 @@ export class OrderTable {
       reduceOnly: o.request.reduceOnly,
       closePosition: false,
       side: o.request.side === 'buy' ? 'BUY' : 'SELL',
-      positionSide: 'BOTH',
+      positionSide: o.request.positionSide ?? 'BOTH',
       stopPrice: '0',
       workingType: 'CONTRACT_PRICE',
       priceProtect: false,

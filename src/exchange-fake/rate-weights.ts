@@ -63,6 +63,7 @@ export const CORE_WEIGHTS: Readonly<Record<string, CostEntry>> = {
   'GET /fapi/v1/commissionRate': 20,
   'POST /fapi/v1/leverage': 1,
   'POST /fapi/v1/marginType': 1,
+  'POST /fapi/v1/positionMargin': 1,
   'GET /fapi/v1/positionSide/dual': 30,
   'POST /fapi/v1/positionSide/dual': 1,
   'GET /fapi/v2/account': 5,

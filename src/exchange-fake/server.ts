@@ -30,6 +30,7 @@ import { CORE_WEIGHTS, costOf, type CostEntry } from './rate-weights.ts';
 import { FaultInjector, type RequestFault } from './faults.ts';
 import type { FaultSpec } from './fault-plan.ts';
 import { registerFaultAdmin } from './fault-admin.ts';
+import { crossWalletBalance, positionRows } from './position-view.ts';
 import { bool, clientOrderId, oneOf, optionalInt, parseParams, priceTicks, qtyLots, required } from './params.ts';
 
 const MAX_BODY = 64 * 1024;
@@ -352,7 +353,7 @@ export class ExchangeServer {
     const now = this.nowMs();
     return this.assets().map((asset) => {
       const s = a.portfolio.accountSnapshot(asset);
-      return { accountAlias: 'maker', asset, balance: dec8(s.walletBalance), crossWalletBalance: dec8(s.walletBalance), crossUnPnl: dec8(s.unrealizedPnl), availableBalance: dec8(s.availableBalance), maxWithdrawAmount: dec8(s.availableBalance), marginAvailable: true, updateTime: now };
+      return { accountAlias: 'maker', asset, balance: dec8(s.walletBalance), crossWalletBalance: dec8(crossWalletBalance(this.ex, a, asset)), crossUnPnl: dec8(s.unrealizedPnl), availableBalance: dec8(s.availableBalance), maxWithdrawAmount: dec8(s.availableBalance), marginAvailable: true, updateTime: now };
     });
   }
 
@@ -363,24 +364,21 @@ export class ExchangeServer {
       const s = a.portfolio.accountSnapshot(asset);
       return {
         asset, walletBalance: dec8(s.walletBalance), unrealizedProfit: dec8(s.unrealizedPnl), marginBalance: dec8(s.equity), maintMargin: dec8(s.maintenanceMargin),
-        initialMargin: dec8(s.initialMargin), positionInitialMargin: dec8(s.initialMargin), openOrderInitialMargin: '0.00000000', crossWalletBalance: dec8(s.walletBalance),
+        initialMargin: dec8(s.initialMargin), positionInitialMargin: dec8(s.initialMargin), openOrderInitialMargin: '0.00000000', crossWalletBalance: dec8(crossWalletBalance(this.ex, a, asset)),
         crossUnPnl: dec8(s.unrealizedPnl), availableBalance: dec8(s.availableBalance), maxWithdrawAmount: dec8(s.availableBalance), marginAvailable: true, updateTime: now,
       };
     });
-    const sum = (k: 'walletBalance' | 'unrealizedProfit' | 'marginBalance' | 'maintMargin' | 'initialMargin' | 'availableBalance') =>
+    const sum = (k: 'walletBalance' | 'unrealizedProfit' | 'marginBalance' | 'maintMargin' | 'initialMargin' | 'availableBalance' | 'crossWalletBalance') =>
       dec8(formatSum(assets.map((x) => x[k])));
-    const positions = [...this.ex.instruments.keys()].map((symbol) => {
-      const p = a.portfolio.positionSnapshot(symbol);
-      return {
-        symbol, initialMargin: dec8(p.initialMargin), maintMargin: dec8(p.maintenanceMargin), unrealizedProfit: dec8(p.unrealizedPnl), positionInitialMargin: dec8(p.initialMargin),
-        openOrderInitialMargin: '0', leverage: String(p.leverage), isolated: false, entryPrice: p.avgEntryPrice === null ? '0.0' : dec8(p.avgEntryPrice), breakEvenPrice: '0.0',
-        maxNotional: maxNotionalValue(symbol, p.leverage), positionSide: 'BOTH', positionAmt: p.positionQty, notional: signedNotional(p.notional, p.positionLots), isolatedWallet: '0', updateTime: now,
-      };
-    });
+    const positions = [...this.ex.instruments.values()].flatMap((inst) => positionRows(this.ex, a, inst)).map(({ inst, side, p, isolated, isolatedWallet }) => ({
+      symbol: inst.symbol, initialMargin: dec8(p.initialMargin), maintMargin: dec8(p.maintenanceMargin), unrealizedProfit: dec8(p.unrealizedPnl), positionInitialMargin: dec8(p.initialMargin),
+      openOrderInitialMargin: '0', leverage: String(p.leverage), isolated, entryPrice: p.avgEntryPrice === null ? '0.0' : dec8(p.avgEntryPrice), breakEvenPrice: '0.0',
+      maxNotional: maxNotionalValue(inst.symbol, p.leverage), positionSide: side, positionAmt: p.positionQty, notional: signedNotional(p.notional, p.positionLots), isolatedWallet: dec8(isolatedWallet), updateTime: now,
+    }));
     return {
       feeTier: 0, canTrade: true, canDeposit: true, canWithdraw: true, updateTime: now, multiAssetsMargin: false, tradeGroupId: -1,
       totalInitialMargin: sum('initialMargin'), totalMaintMargin: sum('maintMargin'), totalWalletBalance: sum('walletBalance'), totalUnrealizedProfit: sum('unrealizedProfit'),
-      totalMarginBalance: sum('marginBalance'), totalPositionInitialMargin: sum('initialMargin'), totalOpenOrderInitialMargin: '0.00000000', totalCrossWalletBalance: sum('walletBalance'),
+      totalMarginBalance: sum('marginBalance'), totalPositionInitialMargin: sum('initialMargin'), totalOpenOrderInitialMargin: '0.00000000', totalCrossWalletBalance: sum('crossWalletBalance'),
       totalCrossUnPnl: sum('unrealizedProfit'), availableBalance: sum('availableBalance'), maxWithdrawAmount: sum('availableBalance'), assets, positions,
     };
   }
@@ -390,22 +388,24 @@ export class ExchangeServer {
     this.ex.markToMid(a);
     const now = this.nowMs();
     const out: Record<string, unknown>[] = [];
-    for (const sym of this.ex.instruments.keys()) {
-      if (symbol !== undefined && sym !== symbol) continue;
-      const p = a.portfolio.positionSnapshot(sym);
-      if (onlyOpen && p.positionLots === 0) continue;
-      out.push({
-        symbol: sym, positionAmt: p.positionQty, entryPrice: p.avgEntryPrice === null ? '0.0' : dec8(p.avgEntryPrice), breakEvenPrice: '0.0',
-        markPrice: p.markPrice === null ? '0.00000000' : dec8(p.markPrice), unRealizedProfit: dec8(p.unrealizedPnl), liquidationPrice: p.liquidationPrice === null ? '0' : dec8(p.liquidationPrice),
-        leverage: String(p.leverage), maxNotionalValue: maxNotionalValue(sym, p.leverage), marginType: 'cross', isolatedMargin: '0.00000000', isAutoAddMargin: 'false', positionSide: 'BOTH',
-        notional: signedNotional(p.notional, p.positionLots), isolatedWallet: '0', initialMargin: dec8(p.initialMargin), maintMargin: dec8(p.maintenanceMargin), updateTime: now,
-      });
+    for (const inst of this.ex.instruments.values()) {
+      if (symbol !== undefined && inst.symbol !== symbol) continue;
+      for (const row of positionRows(this.ex, a, inst)) {
+        const { p } = row;
+        if (onlyOpen && p.positionLots === 0) continue;
+        out.push({
+          symbol: inst.symbol, positionAmt: p.positionQty, entryPrice: p.avgEntryPrice === null ? '0.0' : dec8(p.avgEntryPrice), breakEvenPrice: '0.0',
+          markPrice: p.markPrice === null ? '0.00000000' : dec8(p.markPrice), unRealizedProfit: dec8(p.unrealizedPnl), liquidationPrice: row.liquidationPrice === null ? '0' : dec8(row.liquidationPrice),
+          leverage: String(p.leverage), maxNotionalValue: maxNotionalValue(inst.symbol, p.leverage), marginType: row.isolated ? 'isolated' : 'cross', isolatedMargin: dec8(row.isolatedMargin), isAutoAddMargin: 'false', positionSide: row.side,
+          notional: signedNotional(p.notional, p.positionLots), isolatedWallet: row.isolated ? dec8(row.isolatedWallet) : '0', initialMargin: dec8(p.initialMargin), maintMargin: dec8(p.maintenanceMargin), updateTime: now,
+        });
+      }
     }
     return out;
   }
 
   placeOrder(p: Map<string, string>, a: AccountState): Reply {
-    const order = this.orderRequest(p);
+    const order = this.orderRequest(p, a);
     const cid = order.clientOrderId;
     this.faults.checkPostOnly(order, a);
     const events = this.ex.command(a, { kind: 'submit', order });
@@ -417,13 +417,12 @@ export class ExchangeServer {
   }
 
   /** A new order's parameters checked as Binance checks them (`POST order` and `order/test`), as the request to submit. */
-  orderRequest(p: Map<string, string>): OrderRequest {
+  orderRequest(p: Map<string, string>, a: AccountState): OrderRequest {
     const inst = this.instrument(p);
     const side = oneOf(p, 'side', ['BUY', 'SELL'] as const, ERR.invalidSide);
     const type = oneOf(p, 'type', ['LIMIT', 'MARKET', 'STOP', 'TAKE_PROFIT', 'STOP_MARKET', 'TAKE_PROFIT_MARKET', 'TRAILING_STOP_MARKET'] as const, ERR.invalidOrderType);
     if (type !== 'LIMIT' && type !== 'MARKET') throw ERR.unsupported(`${type} orders are not simulated by the local exchange (conditional orders live in Binance's algo service)`);
-    const positionSide = p.get('positionSide');
-    if (positionSide !== undefined && positionSide !== 'BOTH') throw new BinanceError(-4061, "Order's position side does not match user's setting.");
+    const positionSide = orderPositionSide(p, this.ex.dualSidePosition(a));
     const quantity = qtyLots(inst, required(p, 'quantity'));
     let tif: OrderRequest['timeInForce'] = 'GTC';
     let price = 0;
@@ -435,7 +434,8 @@ export class ExchangeServer {
     const stp = oneOf(p, 'selfTradePreventionMode', ['NONE', 'EXPIRE_TAKER', 'EXPIRE_MAKER', 'EXPIRE_BOTH'] as const, () => ERR.badParam('selfTradePreventionMode', p.get('selfTradePreventionMode')!), 'EXPIRE_MAKER');
     oneOf(p, 'newOrderRespType', ['ACK', 'RESULT'] as const, () => ERR.badParam('newOrderRespType', p.get('newOrderRespType')!), 'ACK');
     const cid = clientOrderId(p, 'newClientOrderId') ?? generatedClientId();
-    return { symbol: inst.symbol, clientOrderId: cid, side: side === 'BUY' ? 'buy' : 'sell', type, timeInForce: tif, priceTicks: price, qtyLots: quantity, reduceOnly: bool(p, 'reduceOnly'), selfTradePrevention: stp };
+    const base = { symbol: inst.symbol, clientOrderId: cid, side: side === 'BUY' ? 'buy' : 'sell', type, timeInForce: tif, priceTicks: price, qtyLots: quantity, reduceOnly: bool(p, 'reduceOnly'), selfTradePrevention: stp } as const;
+    return positionSide === undefined ? base : { ...base, positionSide };
   }
 
   cancelOrder(p: Map<string, string>, a: AccountState): Reply {
@@ -513,6 +513,20 @@ function leverageBrackets(symbol: string): Record<string, unknown> {
       return b;
     }),
   };
+}
+
+/**
+ * A new order's `positionSide` against the account's mode: one-way takes BOTH (or none); hedge mode
+ * needs LONG or SHORT (Binance -4061 otherwise) and refuses `reduceOnly` (-1106: the side says
+ * whether the order opens or closes).
+ */
+function orderPositionSide(p: Map<string, string>, dual: boolean): 'LONG' | 'SHORT' | undefined {
+  const v = p.get('positionSide');
+  if (v !== undefined && v !== 'BOTH' && v !== 'LONG' && v !== 'SHORT') throw new BinanceError(-4060, 'Invalid position side.');
+  const hedgeSide = v === 'LONG' || v === 'SHORT';
+  if (hedgeSide !== dual) throw new BinanceError(-4061, "Order's position side does not match user's setting.");
+  if (dual && p.has('reduceOnly')) throw new BinanceError(-1106, "Parameter 'reduceonly' sent when not required.");
+  return hedgeSide ? v : undefined;
 }
 
 /** Binance's position notional carries the position's sign. */

@@ -77,12 +77,13 @@ export class ListenKeys {
 }
 
 const ms = (us: number): number => Math.floor(us / 1000);
-const PUSHED = new Set(['NEW', 'TRADE', 'CANCELED', 'EXPIRED', 'AMENDMENT']);
+const PUSHED = new Set(['NEW', 'TRADE', 'CANCELED', 'EXPIRED', 'AMENDMENT', 'CALCULATED']);
 
 /** The `ORDER_TRADE_UPDATE` of a report, or null for what Binance does not push (request refusals). */
 export function orderTradeUpdate(r: ExecutionReport, o: OrderRecord | undefined, inst: Instrument, marginAsset: string): object | null {
   if (!PUSHED.has(r.execType) || o === undefined) return null;
-  const trade = r.execType === 'TRADE';
+  // A liquidation fill (CALCULATED, an `autoclose-` order) carries its fill like a trade.
+  const trade = r.execType === 'TRADE' || r.execType === 'CALCULATED';
   const avg = o.executedLots === 0 ? '0' : averagePrice(o.cumQuote, o.executedLots, inst);
   const order: Record<string, unknown> = {
     s: r.symbol,
@@ -114,7 +115,7 @@ export function orderTradeUpdate(r: ExecutionReport, o: OrderRecord | undefined,
     R: r.reduceOnly,
     wt: 'CONTRACT_PRICE',
     ot: o.request.type,
-    ps: 'BOTH',
+    ps: o.request.positionSide ?? r.positionSide ?? 'BOTH',
     cp: false,
     rp: '0',
     pP: false,

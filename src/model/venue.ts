@@ -44,6 +44,11 @@ export interface OrderRequest {
   readonly reduceOnly: boolean;
   /** Binance `selfTradePreventionMode`; absent: the venue's default (the simulated exchange's option, EXPIRE_MAKER). */
   readonly selfTradePrevention?: 'NONE' | 'EXPIRE_TAKER' | 'EXPIRE_MAKER' | 'EXPIRE_BOTH';
+  /**
+   * Binance `positionSide` in hedge mode: the position the order opens (BUY LONG, SELL SHORT) or
+   * closes (SELL LONG, BUY SHORT). Absent: one-way mode (BOTH), the only mode of the backtest.
+   */
+  readonly positionSide?: 'LONG' | 'SHORT';
 }
 
 /** A command from a trader to a venue. */
@@ -98,6 +103,8 @@ export interface ExecutionReport {
    * decimal string, ≥ 0. Absent otherwise.
    */
   readonly insuranceClearance?: string;
+  /** The order's `positionSide` in hedge mode (absent: one-way mode, BOTH). */
+  readonly positionSide?: 'LONG' | 'SHORT';
 }
 
 /**

@@ -31,6 +31,8 @@ interface Account {
   deposits: bigint;
   wallet: bigint;
   ledgers: PositionLedger[];
+  /** Part of the wallet held in isolated positions' own wallets by the exchange (`setIsolatedWallets`; 0 unless told). */
+  isolatedWallets: bigint;
 }
 
 interface SymbolState {
@@ -81,6 +83,15 @@ export class Portfolio {
     if (this.bus?.hasListeners('portfolio.transferBooked')) {
       this.bus.emit('portfolio.transferBooked', { asset: acct.asset, tsUs: t.tsUs, amount: formatScaled(amount, this.moneyDecimals), walletBalance: formatScaled(acct.wallet, this.moneyDecimals) });
     }
+  }
+
+  /**
+   * The part of an asset's wallet the exchange holds in isolated positions' own wallets (the local
+   * exchange's isolated margin): the cross positions' liquidation prices see the wallet less it
+   * (Binance's cross wallet balance). Default 0 (the backtest: every position cross).
+   */
+  setIsolatedWallets(asset: string, amount: string): void {
+    this.account(asset).isolatedWallets = parseScaled(amount, this.moneyDecimals, `${asset}.isolatedWallets`);
   }
 
   /** Books one fill. */
@@ -221,7 +232,7 @@ export class Portfolio {
     const key = asset.toUpperCase();
     let a = this.accounts.get(key);
     if (a === undefined) {
-      a = { asset: key, deposits: 0n, wallet: 0n, ledgers: [] };
+      a = { asset: key, deposits: 0n, wallet: 0n, ledgers: [], isolatedWallets: 0n };
       this.accounts.set(key, a);
     }
     return a;
@@ -234,7 +245,7 @@ export class Portfolio {
   /** Binance's cross wallet for one position: WB − TMM1 + UPNL1 (the other cross positions of the asset). */
   private crossWalletFor(s: SymbolState): bigint {
     const acct = this.account(s.ledger.marginAsset);
-    let w = acct.wallet;
+    let w = acct.wallet - acct.isolatedWallets;
     for (const other of acct.ledgers) {
       if (other === s.ledger) continue;
       const os = this.stateOf(other);

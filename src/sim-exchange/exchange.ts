@@ -11,8 +11,8 @@ import type { AccountSync, ExecutionReport, Liquidity, OrderRequest, SimVenue, V
 import { OrderFilters, REJECT, type FilterMarket, type Reject } from './filters.ts';
 import { FundingClock, type SymbolFunding } from './funding.ts';
 import { formatScaled, mulScaled, parseDecimal, type ScaledDecimal } from '../model/money.ts';
-import { bandEdgeTicks, commission, priceExact } from './money.ts';
-import { SimAccount, type MarginSymbol } from './margin.ts';
+import { bandEdgeTicks, commission, fundingPayment, priceExact } from './money.ts';
+import { SimAccount, type MarginSymbol, type PositionSide, type TransferOutcome } from './margin.ts';
 import { requestReject, SimOrder } from './order.ts';
 import { createQueueModel, type QueueModel } from './queue.ts';
 import type { FeeRates, SimExchangeCounters, SimExchangeOptions, SimOrderView, StpMode } from './types.ts';
@@ -63,6 +63,9 @@ class SymbolState implements SymbolFunding, MarginSymbol {
   /** Set when an order in `resting` has closed; `compact` clears it. */
   needsCompact = false;
   positionLots = 0;
+  /** Hedge mode: the LONG and SHORT positions (both ≥ 0; `positionLots` stays their net). */
+  longLots = 0;
+  shortLots = 0;
   /** Last mark price (null until one is seen), and in ticks (a float, for the liquidation trigger). */
   mark: ScaledDecimal | null = null;
   markTicks = NaN;
@@ -95,7 +98,14 @@ class SymbolState implements SymbolFunding, MarginSymbol {
   /** Σ remaining lots of open orders of one side that are not reduce-only (margin.ts). */
   openLots(isBuy: boolean): number {
     let n = 0;
-    for (const o of this.resting) if (o.isOpen && o.isBuy === isBuy && !o.reduceOnly) n += o.remainingLots;
+    for (const o of this.resting) if (o.isOpen && o.isBuy === isBuy && !o.closing) n += o.remainingLots;
+    return n;
+  }
+
+  /** Hedge mode: Σ remaining lots of open orders opening `side` (BUY LONG, SELL SHORT). */
+  openingLots(side: 'LONG' | 'SHORT'): number {
+    let n = 0;
+    for (const o of this.resting) if (o.isOpen && o.positionSide === side && !o.closing) n += o.remainingLots;
     return n;
   }
 
@@ -136,6 +146,10 @@ export class SimExchange implements SimVenue {
   private nowUs = -Infinity;
   /** Reused list of orders (prints, taker walks); never held across calls. */
   private readonly scratch: SimOrder[] = [];
+  /** Hedge mode (Binance `dualSidePosition`). */
+  private hedge: boolean;
+  /** Symbols in ISOLATED margin (the account's, kept here too for an exchange without one). */
+  private readonly isolatedSymbols = new Set<string>();
 
   constructor(opts: SimExchangeOptions) {
     this.rng = opts.rng;
@@ -151,10 +165,13 @@ export class SimExchange implements SimVenue {
       this.ordered.push(s);
     }
     this.account = opts.account === undefined ? null : new SimAccount(opts.account, opts.instruments);
+    this.hedge = opts.dualSidePosition ?? false;
+    if (this.account !== null) this.account.hedge = this.hedge;
+    for (const sym of opts.account?.isolated ?? []) this.isolatedSymbols.add(sym);
     this.funding = new FundingClock(opts.funding ?? { mode: 'data' }, this.counters, (settlement) => {
       this.events.push({ kind: 'funding', settlement });
       if (this.account !== null) {
-        this.account.onFunding(settlement.payment, settlement.symbol);
+        this.account.onFunding(settlement.payment, settlement.symbol, this.isolatedSymbols.has(settlement.symbol) ? this.fundingPerSide(settlement) : undefined);
         this.marginDirty = true;
       }
     });
@@ -382,6 +399,11 @@ export class SimExchange implements SimVenue {
     }));
   }
 
+  /** The symbols the exchange trades, in its order. */
+  tradedSymbols(): string[] {
+    return this.ordered.map((x) => x.inst.symbol);
+  }
+
   /** Number of open orders of a symbol (no allocation, unlike `openOrders`). */
   openOrderCount(symbol: string): number {
     return this.mustState(symbol).resting.length;
@@ -390,6 +412,104 @@ export class SimExchange implements SimVenue {
   /** The exchange's position of a symbol, lots (signed, from our fills only). */
   positionLots(symbol: string): number {
     return this.mustState(symbol).positionLots;
+  }
+
+  // ---- margin type and position mode (the local exchange's accounts; the backtest never calls these) ----
+
+  /** Whether the exchange is in hedge mode (Binance `dualSidePosition`). */
+  get dualSidePosition(): boolean {
+    return this.hedge;
+  }
+
+  /**
+   * Binance `POST /fapi/v1/positionSide/dual`: hedge mode on or off. Refused while any order is
+   * open (`openOrders`, Binance -4067) or any position is open (`position`, -4068); `same` when
+   * already so (-4059).
+   */
+  setDualSidePosition(dual: boolean): 'ok' | 'same' | 'openOrders' | 'position' {
+    if (dual === this.hedge) return 'same';
+    if (this.ordered.some((x) => x.open.size > 0)) return 'openOrders';
+    if (this.ordered.some((x) => x.positionLots !== 0 || x.longLots !== 0 || x.shortLots !== 0)) return 'position';
+    this.hedge = dual;
+    if (this.account !== null) {
+      this.account.hedge = dual;
+      this.marginDirty = true;
+    }
+    return 'ok';
+  }
+
+  /** Whether a symbol is in ISOLATED margin. */
+  isIsolated(symbol: string): boolean {
+    this.mustState(symbol);
+    return this.isolatedSymbols.has(symbol);
+  }
+
+  /**
+   * Binance `POST /fapi/v1/marginType`: ISOLATED or CROSSED margin of a symbol. Refused while the
+   * symbol has an open order (`openOrders`, Binance -4047) or a position (`position`, -4048);
+   * `same` when already so (-4046).
+   */
+  setMarginType(symbol: string, isolated: boolean): 'ok' | 'same' | 'openOrders' | 'position' {
+    const s = this.mustState(symbol);
+    if (this.isolatedSymbols.has(symbol) === isolated) return 'same';
+    if (s.open.size > 0) return 'openOrders';
+    if (s.positionLots !== 0 || s.longLots !== 0 || s.shortLots !== 0) return 'position';
+    if (isolated) this.isolatedSymbols.add(symbol);
+    else this.isolatedSymbols.delete(symbol);
+    if (this.account !== null) {
+      this.account.setIsolated(symbol, isolated);
+      this.marginDirty = true;
+    }
+    return 'ok';
+  }
+
+  /** The positions of a symbol by side: BOTH (one-way) or LONG and SHORT (hedge), signed lots. */
+  positionSides(symbol: string): [PositionSide, number][] {
+    const s = this.mustState(symbol);
+    return this.hedge ? [['LONG', s.longLots], ['SHORT', s.shortLots === 0 ? 0 : -s.shortLots]] : [['BOTH', s.positionLots]];
+  }
+
+  /**
+   * Binance `POST /fapi/v1/positionMargin`: `amount` (exact decimal, > 0) added to (`add`) or
+   * removed from an isolated position's wallet (margin.ts `transferIsolated`). `noAccount` without
+   * an exchange-side account.
+   */
+  transferIsolatedMargin(symbol: string, side: PositionSide, amount: string, add: boolean, tsUs: number): TransferOutcome | 'noAccount' {
+    const s = this.mustState(symbol);
+    if (this.account === null) return 'noAccount';
+    this.advance(tsUs);
+    const d = parseDecimal(amount, 'amount');
+    const m = d.scale <= 24 ? d.units * 10n ** BigInt(24 - d.scale) : d.units / 10n ** BigInt(d.scale - 24);
+    const out = this.account.transferIsolated(this.ordered, s, side, add ? m : -m);
+    if (out === 'ok') this.marginDirty = true;
+    return out;
+  }
+
+  /**
+   * An isolated position's wallet, margin (wallet + unrealized PnL at the reference price) and
+   * liquidation price, exact decimal strings; null when the symbol is cross or there is no account.
+   */
+  isolatedPosition(symbol: string, side: PositionSide): { wallet: string; margin: string; liquidationPrice: string | null } | null {
+    const s = this.mustState(symbol);
+    if (this.account === null) return null;
+    const lots = this.positionSides(symbol).find(([ps]) => ps === side)?.[1] ?? 0;
+    const v = this.account.isolatedView(s, side, lots);
+    if (v === null) return null;
+    return { wallet: formatScaled(v.iwM, 24), margin: formatScaled(v.marginM, 24), liquidationPrice: v.liquidationPrice8 === null ? null : formatScaled(v.liquidationPrice8, 8) };
+  }
+
+  /** Σ isolated wallets of the account (its wallet less them is the cross wallet), exact decimal string; "0" without an account. */
+  isolatedWallets(): string {
+    return this.account === null ? '0' : formatScaled(this.account.isolatedWalletsM(), 24);
+  }
+
+  /** A funding settlement of an isolated symbol split by position side (each side's payment goes into its isolated wallet). */
+  private fundingPerSide(f: { symbol: string; markPrice: string; rate: string; payment: string }): [PositionSide, string][] {
+    if (!this.hedge) return [['BOTH', f.payment]];
+    const s = this.mustState(f.symbol);
+    const mark = parseDecimal(f.markPrice, `${f.symbol}.markPrice`);
+    const rate = parseDecimal(f.rate, `${f.symbol}.fundingRate`);
+    return [['LONG', fundingPayment(s.inst, s.longLots, mark, rate)], ['SHORT', fundingPayment(s.inst, -s.shortLots, mark, rate)]];
   }
 
   // ---- market side ------------------------------------------------------------------------------
@@ -518,21 +638,24 @@ export class SimExchange implements SimVenue {
     const s = this.symbols.get(req.symbol);
     if (s === undefined) return this.rejectSubmit(req, REJECT.badSymbol, tsUs);
     if (s.open.has(req.clientOrderId)) return this.rejectSubmit(req, REJECT.duplicateClientId, tsUs);
+    if ((req.positionSide !== undefined) !== this.hedge) return this.rejectSubmit(req, REJECT.positionSideMismatch, tsUs);
+    if (this.hedge && req.reduceOnly) return this.rejectSubmit(req, REJECT.reduceOnlyInHedge, tsUs);
     s.market.oppositeBestTicks = req.side === 'buy' ? s.book.bestAskTicks() : s.book.bestBidTicks();
     const bad = s.filters.check(req.type, req.side, req.priceTicks, req.qtyLots, req.reduceOnly, s.market);
     if (bad !== null) return this.rejectSubmit(req, bad, tsUs);
     const maxOrders = s.inst.spec.maxNumOrders;
     if (maxOrders !== undefined && s.resting.length >= maxOrders) return this.rejectSubmit(req, REJECT.maxOpenOrders, tsUs);
-    const reducible = this.reducibleLots(s, req.side);
-    if (req.reduceOnly && reducible === 0) return this.rejectSubmit(req, REJECT.reduceOnly, tsUs);
-    if (this.account !== null && !req.reduceOnly && !this.account.entryAllowed(this.ordered, s, req.side === 'buy', req.qtyLots, req.type === 'LIMIT' ? priceExact(s.inst, req.priceTicks) : null)) {
+    const reducible = this.reducibleLots(s, req.side, req.positionSide);
+    const closing = req.reduceOnly || (req.positionSide !== undefined && (req.positionSide === 'LONG') !== (req.side === 'buy'));
+    if (closing && reducible === 0) return this.rejectSubmit(req, REJECT.reduceOnly, tsUs);
+    if (this.account !== null && !closing && !this.account.entryAllowed(this.ordered, s, req.side === 'buy', req.qtyLots, req.type === 'LIMIT' ? priceExact(s.inst, req.priceTicks) : null, req.positionSide ?? 'BOTH')) {
       this.counters.marginRejects++;
       return this.rejectSubmit(req, REJECT.marginInsufficient, tsUs);
     }
     const marketable = req.type === 'MARKET' || this.crosses(s, req.side === 'buy', req.priceTicks) || this.crossesOwn(s, req.side === 'buy', req.priceTicks);
     if (req.type === 'LIMIT' && req.timeInForce === 'GTX' && marketable) return this.rejectSubmit(req, REJECT.postOnly, tsUs);
     if (req.type === 'LIMIT' && req.timeInForce === 'FOK') {
-      const cap = req.reduceOnly ? Math.min(req.qtyLots, reducible) : req.qtyLots;
+      const cap = closing ? Math.min(req.qtyLots, reducible) : req.qtyLots;
       if (cap < req.qtyLots || this.fillableLots(s, req.side === 'buy', req.priceTicks, req.qtyLots) < req.qtyLots) {
         return this.rejectSubmit(req, REJECT.fokUnfillable, tsUs);
       }
@@ -590,7 +713,7 @@ export class SimExchange implements SimVenue {
     this.report(o.report('AMENDMENT', tsUs));
     // Loses queue priority: leaves the list and is placed again behind everyone at its new price.
     s.resting.splice(s.resting.indexOf(o), 1);
-    if (o.reduceOnly) s.reduceOnlyResting--;
+    if (o.closing) s.reduceOnlyResting--;
     s.open.delete(o.clientOrderId);
     if (crosses) this.takeLiquidity(s, o, tsUs);
     if (o.isOpen) this.rest(s, o);
@@ -720,10 +843,13 @@ export class SimExchange implements SimVenue {
     o.crossingArmed = !this.crosses(s, o.isBuy, o.priceTicks);
     s.resting.push(o);
     s.open.set(o.clientOrderId, o);
-    if (o.reduceOnly) s.reduceOnlyResting++;
+    if (o.closing) s.reduceOnlyResting++;
   }
 
-  private reducibleLots(s: SymbolState, side: 'buy' | 'sell'): number {
+  /** What an order of `side` (and hedge-mode `positionSide`) can reduce: the position it closes, lots. */
+  private reducibleLots(s: SymbolState, side: 'buy' | 'sell', positionSide?: 'LONG' | 'SHORT'): number {
+    if (positionSide === 'LONG') return side === 'sell' ? s.longLots : 0;
+    if (positionSide === 'SHORT') return side === 'buy' ? s.shortLots : 0;
     return side === 'buy' ? Math.max(-s.positionLots, 0) : Math.max(s.positionLots, 0);
   }
 
@@ -732,21 +858,23 @@ export class SimExchange implements SimVenue {
    * and expires once the position it reduces is gone. Returns the lots filled.
    */
   private fill(s: SymbolState, o: SimOrder, lots: number, priceTicks: number, liquidity: Liquidity, tsUs: number): number {
-    if (o.reduceOnly) lots = Math.min(lots, this.reducibleLots(s, o.side));
+    if (o.closing) lots = Math.min(lots, this.reducibleLots(s, o.side, o.positionSide));
     if (lots > 0) {
       o.filledLots += lots;
       o.status = o.filledLots === o.origQtyLots ? 'FILLED' : 'PARTIALLY_FILLED';
       s.positionLots += o.isBuy ? lots : -lots;
+      if (o.positionSide === 'LONG') s.longLots += o.isBuy ? lots : -lots;
+      else if (o.positionSide === 'SHORT') s.shortLots += o.isBuy ? -lots : lots;
       const fee = commission(s.inst, priceTicks, lots, liquidity === 'maker' ? s.makerRate : s.takerRate);
       if (this.account !== null) {
-        this.account.onFill(s.inst.symbol, o.isBuy ? lots : -lots, priceTicks, fee);
+        this.account.onFill(s.inst.symbol, o.isBuy ? lots : -lots, priceTicks, fee, s.inst, o.positionSide ?? 'BOTH');
         this.marginDirty = true;
       }
       this.report(o.tradeReport(lots, priceTicks, this.nextTradeId++, liquidity, fee, tsUs));
       this.counters.fills++;
       if (o.status === 'FILLED') this.forget(s, o);
     }
-    if (o.isOpen && o.reduceOnly && this.reducibleLots(s, o.side) === 0) this.close(s, o, 'EXPIRED', tsUs);
+    if (o.isOpen && o.closing && this.reducibleLots(s, o.side, o.positionSide) === 0) this.close(s, o, 'EXPIRED', tsUs);
     if (lots > 0 && s.reduceOnlyResting > 0) this.expireStaleReduceOnly(s, tsUs);
     return lots;
   }
@@ -760,6 +888,7 @@ export class SimExchange implements SimVenue {
    */
   private checkMargin(s: SymbolState | undefined, tsUs: number): void {
     const a = this.account!;
+    if (!a.plain) return this.checkMarginSided(s, tsUs);
     if (!this.marginDirty) {
       if (s === undefined || s.positionLots === 0) return;
       const refTicks = s.mark !== null ? s.markTicks : (s.book.bestBidTicks() + s.book.bestAskTicks()) / 2;
@@ -807,10 +936,82 @@ export class SimExchange implements SimVenue {
     }
   }
 
+  /**
+   * `checkMargin` with isolated symbols or hedge mode (margin.ts): the exact check on every event of
+   * a symbol with a position and after every change; each isolated position that reached its own
+   * maintenance margin is liquidated alone, then the cross positions together if the cross equity
+   * reached theirs.
+   */
+  private checkMarginSided(s: SymbolState | undefined, tsUs: number): void {
+    const a = this.account!;
+    if (!this.marginDirty && (s === undefined || (s.positionLots === 0 && s.longLots === 0 && s.shortLots === 0))) return;
+    this.marginDirty = false;
+    for (const x of this.ordered) {
+      if (!this.isolatedSymbols.has(x.inst.symbol)) continue;
+      for (const [side, lots] of a.sides(x)) if (lots !== 0 && a.isolatedLiquidatable(x, side, lots)) this.liquidateSided(tsUs, [[x, side]], true);
+    }
+    if (a.crossLiquidatable(this.ordered)) {
+      const targets: [SymbolState, PositionSide][] = [];
+      for (const x of this.ordered) if (!this.isolatedSymbols.has(x.inst.symbol)) for (const [side] of a.sides(x)) targets.push([x, side]);
+      this.liquidateSided(tsUs, targets, false);
+    }
+    a.refresh(this.ordered, tsUs);
+  }
+
+  /**
+   * `liquidate` of some positions (isolated: one position; cross: every position of the cross
+   * symbols): their open orders are cancelled (an isolated position's: the orders of its side), each
+   * position is closed at its reference price (an isolated one no worse than its bankruptcy price)
+   * by an `autoclose-` order (with its `positionSide` in hedge mode), and the insurance clearance
+   * fee is taken, at most what is left of the margin that backed it (the isolated position's own,
+   * or the cross equity).
+   */
+  private liquidateSided(tsUs: number, targets: readonly [SymbolState, PositionSide][], isolated: boolean): void {
+    const a = this.account!;
+    this.counters.liquidations++;
+    for (const s of this.ordered) {
+      if (this.isolatedSymbols.has(s.inst.symbol) !== isolated) continue;
+      if (isolated && s !== targets[0][0]) continue;
+      for (const o of s.resting) if (o.isOpen && (!isolated || targets[0][1] === 'BOTH' || o.positionSide === targets[0][1])) this.close(s, o, 'CANCELED', tsUs);
+      if (s.needsCompact) this.compact(s);
+    }
+    const closes: { s: SymbolState; o: SimOrder; fee: string; leftM: bigint }[] = [];
+    for (const [s, side] of targets) {
+      const lots = side === 'BOTH' ? s.positionLots : side === 'LONG' ? s.longLots : -s.shortLots;
+      const ref = s.mark ?? s.midExact();
+      if (lots === 0 || ref === null) continue;
+      const isBuy = lots < 0;
+      const abs = Math.abs(lots);
+      let priceTicks = bandEdgeTicks(s.inst, ref, isBuy);
+      if (isolated) {
+        const bankrupt = a.bankruptcyTicks(s, side, lots, s.takerRate);
+        if (bankrupt !== null && (lots > 0 ? priceTicks < bankrupt : priceTicks > bankrupt)) priceTicks = bankrupt;
+      }
+      const leftM = isolated ? a.isolatedEquityAtM(s, side, lots, priceTicks) : 0n;
+      const orderId = this.nextOrderId++;
+      const o = new SimOrder({ symbol: s.inst.symbol, clientOrderId: `autoclose-${orderId}`, side: isBuy ? 'buy' : 'sell', type: 'LIMIT', timeInForce: 'IOC', priceTicks, qtyLots: abs, reduceOnly: side === 'BOTH', positionSide: side === 'BOTH' ? undefined : side }, orderId, tsUs, 'NONE');
+      o.filledLots = abs;
+      o.status = 'FILLED';
+      s.positionLots -= lots;
+      if (side === 'LONG') s.longLots = 0;
+      else if (side === 'SHORT') s.shortLots = 0;
+      const fee = commission(s.inst, priceTicks, abs, s.takerRate);
+      a.onFill(s.inst.symbol, isBuy ? abs : -abs, priceTicks, fee, s.inst, side);
+      closes.push({ s, o, fee, leftM: leftM - parseFeeM(fee) });
+    }
+    for (const { s, o, fee, leftM } of closes) {
+      const clearance = a.clearanceFee(s.inst, o.origQtyLots, o.priceTicks, isolated ? leftM : a.crossEquityM(this.ordered));
+      a.debit(clearance);
+      const trade = o.tradeReport(o.origQtyLots, o.priceTicks, this.nextTradeId++, 'taker', fee, tsUs);
+      this.report({ ...trade, execType: 'CALCULATED', insuranceClearance: formatScaled(clearance.units, clearance.scale) });
+      this.retain(o);
+    }
+  }
+
   /** After the position moved: reduce-only orders that can no longer reduce anything expire. */
   private expireStaleReduceOnly(s: SymbolState, tsUs: number): void {
     for (const r of s.resting) {
-      if (r.isOpen && r.reduceOnly && this.reducibleLots(s, r.side) === 0) this.close(s, r, 'EXPIRED', tsUs);
+      if (r.isOpen && r.closing && this.reducibleLots(s, r.side, r.positionSide) === 0) this.close(s, r, 'EXPIRED', tsUs);
     }
   }
 
@@ -824,7 +1025,7 @@ export class SimExchange implements SimVenue {
   private forget(s: SymbolState, o: SimOrder): void {
     if (s.open.get(o.clientOrderId) === o) {
       s.open.delete(o.clientOrderId);
-      if (o.reduceOnly) s.reduceOnlyResting--;
+      if (o.closing) s.reduceOnlyResting--;
       s.needsCompact = true;
     }
     this.retain(o);
@@ -861,4 +1062,10 @@ export class SimExchange implements SimVenue {
     this.counters.rejects++;
     this.report(requestReject('MODIFY_REJECTED', fields, why.code, why.message, tsUs));
   }
+}
+
+/** A commission string at 10^-24 (rounded toward zero). */
+function parseFeeM(fee: string): bigint {
+  const d = parseDecimal(fee, 'commission');
+  return d.scale <= 24 ? d.units * 10n ** BigInt(24 - d.scale) : d.units / 10n ** BigInt(d.scale - 24);
 }

@@ -26,6 +26,8 @@ export const REJECT = {
   marginInsufficient: { code: -2019, message: 'Margin is insufficient.' },
   maxOpenOrders: { code: -2025, message: 'Reach max open order limit.' },
   reduceOnly: { code: -2022, message: 'ReduceOnly Order is rejected.' },
+  positionSideMismatch: { code: -4061, message: "Order's position side does not match user's setting." },
+  reduceOnlyInHedge: { code: -1106, message: "Parameter 'reduceonly' sent when not required." },
   postOnly: { code: -5022, message: 'Due to the order could not be executed as maker, the Post Only order will be rejected. The order will not be recorded in the order history' },
   fokUnfillable: { code: -5021, message: 'Due to the order could not be filled immediately, the FOK order has been rejected. The order will not be recorded in the order history' },
   sameOrder: { code: -5027, message: 'No need to modify the order.' },

@@ -23,7 +23,9 @@
  * with Binance and hftbacktest side by side.
  *
  * Requests (`onCommand`), checked in this order, rejects carry Binance's codes:
- *   unknown symbol −1121; clientOrderId already open −4116; filters (filters.ts: −4003, −4001,
+ *   unknown symbol −1121; clientOrderId already open −4116; a `positionSide` that does not match the
+ *   position mode −4061, reduce-only in hedge mode −1106 (margin.ts: hedge mode and isolated margin
+ *   are options of the local exchange, off in the backtest); filters (filters.ts: −4003, −4001,
  *   −4013, −4002, −4004, −4005, −4016/−4024 PERCENT_PRICE vs the last mark price when one is known, −4131 for a MARKET order whose counterparty best is outside that band,
  *   −4164 MIN_NOTIONAL unless reduce-only); MAX_NUM_ORDERS −2025; reduce-only that cannot reduce
  *   the exchange's position −2022; with an account, initial margin not covered −2019 (margin.ts); GTX that would take −5022 and FOK that cannot fill completely
@@ -98,5 +100,5 @@ export { SimExchange } from './exchange.ts';
 export { createQueueModel, ProbQueueModel, RiskAverseQueueModel, type ProbFamily, type ProbVariant, type QueueModel, type QueueModelConfig, type QueueState } from './queue.ts';
 export { OrderFilters, REJECT, type Reject } from './filters.ts';
 export { DEFAULT_FUNDING_INTERVAL_US } from './funding.ts';
-export { DEFAULT_LEVERAGE_BRACKETS, DEFAULT_LIQUIDATION_FEE_RATE, FALLBACK_LEVERAGE_BRACKETS, type LeverageBracket, type SimAccountConfig } from './margin.ts';
+export { DEFAULT_LEVERAGE_BRACKETS, DEFAULT_LIQUIDATION_FEE_RATE, FALLBACK_LEVERAGE_BRACKETS, type LeverageBracket, type PositionSide, type SimAccountConfig, type TransferOutcome } from './margin.ts';
 export type { FeeRates, FeeSchedule, FundingConfig, SimExchangeCounters, SimExchangeOptions, SimOrderView, StpMode } from './types.ts';

@@ -16,6 +16,13 @@ export class SimOrder implements QueueState {
   readonly type: OrderType;
   readonly timeInForce: TimeInForce;
   readonly reduceOnly: boolean;
+  /** Hedge mode: the position side the order opens or closes (undefined: one-way mode). */
+  readonly positionSide: 'LONG' | 'SHORT' | undefined;
+  /**
+   * Whether the order may only reduce a position: reduce-only, or in hedge mode a SELL LONG or a
+   * BUY SHORT (capped at that side's position and expired once it is gone, as Binance does).
+   */
+  readonly closing: boolean;
   priceTicks: number;
   origQtyLots: number;
   filledLots = 0;
@@ -55,6 +62,8 @@ export class SimOrder implements QueueState {
     this.type = req.type;
     this.timeInForce = req.type === 'MARKET' ? 'IOC' : req.timeInForce;
     this.reduceOnly = req.reduceOnly;
+    this.positionSide = req.positionSide;
+    this.closing = req.reduceOnly || (req.positionSide === 'LONG' && req.side === 'sell') || (req.positionSide === 'SHORT' && req.side === 'buy');
     this.priceTicks = req.type === 'MARKET' ? 0 : req.priceTicks;
     this.origQtyLots = req.qtyLots;
   }
@@ -98,6 +107,12 @@ export class SimOrder implements QueueState {
   }
 
   private build(execType: ExecutionType, tsUs: number, lastFillLots: number, lastFillPriceTicks: number, tradeId: number, liquidity: Liquidity | null, commission: string): ExecutionReport {
+    const r = this.plainBuild(execType, tsUs, lastFillLots, lastFillPriceTicks, tradeId, liquidity, commission);
+    // Hedge mode only: a one-way report keeps its shape (and the backtest its bytes).
+    return this.positionSide === undefined ? r : { ...r, positionSide: this.positionSide };
+  }
+
+  private plainBuild(execType: ExecutionType, tsUs: number, lastFillLots: number, lastFillPriceTicks: number, tradeId: number, liquidity: Liquidity | null, commission: string): ExecutionReport {
     return {
       symbol: this.symbol,
       clientOrderId: this.clientOrderId,

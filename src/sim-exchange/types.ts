@@ -85,6 +85,12 @@ export interface SimExchangeOptions {
    * wallet, accepts every order margin-wise and never liquidates.
    */
   account?: SimAccountConfig;
+  /**
+   * Hedge mode at the start (Binance `dualSidePosition`; default false: one-way). Orders then carry
+   * `positionSide` LONG or SHORT and each symbol keeps a LONG and a SHORT position (margin.ts).
+   * The backtest runs one-way; the local exchange switches it with `setDualSidePosition`.
+   */
+  dualSidePosition?: boolean;
 }
 
 /** A resting order as the exchange sees it. */

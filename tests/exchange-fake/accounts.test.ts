@@ -1,6 +1,6 @@
 // The accounts file of `maker exchange --accounts`: the example parses; every mistake is reported
-// with the file, the line and the key path (exit 2 from the CLI); what is not simulated (ISOLATED,
-// hedge mode) is refused by name. The CLI serves the file's accounts: the JSON line lists each
+// with the file, the line and the key path (exit 2 from the CLI); margin type and position mode
+// are read and checked. The CLI serves the file's accounts: the JSON line lists each
 // apiKey (and the secret of HMAC keys only), each account has its own wallet and leverage, and
 // both key kinds sign requests.
 import { spawn, spawnSync } from 'node:child_process';
@@ -40,7 +40,7 @@ describe('accounts file', () => {
       ['mm-hmac', true, false],
       ['mm-ed25519', false, true],
     ]);
-    expect(f.accounts[0]).toMatchObject({ balances: { USDT: '10000', USDC: '5000' }, leverage: 20, symbolLeverage: { BTCUSDT: 50 } });
+    expect(f.accounts[0]).toMatchObject({ balances: { USDT: '10000', USDC: '5000' }, leverage: 20, symbolLeverage: { BTCUSDT: 50 }, marginType: 'CROSSED', dualSidePosition: false });
     expect(f.accounts[1]).toMatchObject({ balances: { USDT: '2500', USDC: '0' }, leverage: 10 });
     expect(() => f.checkAgainst(['BTCUSDT', 'ETHUSDT', 'BTCUSDC'].map((s) => syntheticInstrument(s)))).not.toThrow();
   });
@@ -62,10 +62,16 @@ describe('accounts file', () => {
     expect(errorOf('- name: a\n  apiKey: [unclosed\n')).toMatch(/^acc\.yaml:\d+: not valid YAML/);
   });
 
-  it('refuses what is not simulated, by name: ISOLATED margin and hedge mode', () => {
-    expect(errorOf(`${HMAC}  marginType: ISOLATED\n`)).toBe('acc.yaml:4: key "[0].marginType": ISOLATED is not simulated by the local exchange: every position is cross margin (CROSSED, the default)');
-    expect(errorOf(`${HMAC}  positionMode: hedge\n`)).toBe('acc.yaml:4: key "[0].positionMode": hedge mode is not simulated by the local exchange: accounts are in one-way mode (one-way, the default)');
-    expect(parseAccountsFile(`${HMAC}  marginType: crossed\n  positionMode: one-way\n`, 'acc.yaml', noPem).accounts).toHaveLength(1);
+  it('margin type (every symbol and per symbol) and position mode (dualSidePosition or positionMode); bad values by key', () => {
+    const a = parseAccountsFile(`${HMAC}  marginType: ISOLATED\n  dualSidePosition: true\n  symbols:\n    ETHUSDT: { marginType: crossed, leverage: 5 }\n`, 'acc.yaml', noPem).accounts[0];
+    expect([a.marginType, a.symbolMarginType, a.dualSidePosition, a.symbolLeverage]).toEqual(['ISOLATED', { ETHUSDT: 'CROSSED' }, true, { ETHUSDT: 5 }]);
+    expect(parseAccountsFile(`${HMAC}  positionMode: hedge\n`, 'acc.yaml', noPem).accounts[0].dualSidePosition).toBe(true);
+    expect(parseAccountsFile(`${HMAC}  marginType: crossed\n  positionMode: one-way\n`, 'acc.yaml', noPem).accounts[0]).toMatchObject({ marginType: 'CROSSED', dualSidePosition: false });
+    expect(errorOf(`${HMAC}  marginType: PORTFOLIO\n`)).toBe('acc.yaml:4: key "[0].marginType": expected CROSSED or ISOLATED, got "PORTFOLIO"');
+    expect(errorOf(`${HMAC}  symbols:\n    BTCUSDT: { marginType: 3 }\n`)).toBe('acc.yaml:5: key "[0].symbols.BTCUSDT.marginType": expected CROSSED or ISOLATED, got 3');
+    expect(errorOf(`${HMAC}  dualSidePosition: "yes"\n`)).toBe('acc.yaml:4: key "[0].dualSidePosition": expected true (hedge mode) or false (one-way mode), got "yes"');
+    expect(errorOf(`${HMAC}  positionMode: sideways\n`)).toBe('acc.yaml:4: key "[0].positionMode": expected one-way or hedge, got "sideways"');
+    expect(errorOf(`${HMAC}  positionMode: hedge\n  dualSidePosition: true\n`)).toMatch(/^acc\.yaml:4: key "\[0\]\.positionMode": give the position mode once/);
   });
 
   it('Ed25519 public keys: a PEM block or a file; a private key, a missing file or garbage is refused', () => {
@@ -115,7 +121,7 @@ describe('maker exchange --accounts', () => {
         '  leverage: 3',
       ].join('\n'),
     );
-    writeFileSync(join(dir, 'bad.yaml'), '- name: alice\n  apiKey: aliceKey\n  secret: s\n  marginType: ISOLATED\n');
+    writeFileSync(join(dir, 'bad.yaml'), '- name: alice\n  apiKey: aliceKey\n  secret: s\n  marginType: HALF\n');
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -158,7 +164,7 @@ describe('maker exchange --accounts', () => {
   it('a mistake in the file: exit 2 with the file, line and key, before any data is read', () => {
     const r = spawnSync(process.execPath, [BIN, 'exchange', '--accounts', join(dir, 'bad.yaml'), '--port', '0'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain(`${join(dir, 'bad.yaml')}:4: key "[0].marginType": ISOLATED is not simulated by the local exchange`);
+    expect(r.stderr).toContain(`${join(dir, 'bad.yaml')}:4: key "[0].marginType": expected CROSSED or ISOLATED, got "HALF"`);
     const missing = spawnSync(process.execPath, [BIN, 'exchange', '--accounts', join(dir, 'nope.yaml'), '--port', '0'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/nope\.yaml: cannot read the accounts file/);

@@ -120,6 +120,19 @@ describe('Portfolio: hand-computed scenario', () => {
     expect(p.positionSnapshot('BTCUSDT').liquidationPrice).toBeNull();
   });
 
+  it('a cross position sees the wallet less the isolated wallets the exchange holds (setIsolatedWallets)', () => {
+    const p = new Portfolio(registry());
+    p.deposit({ asset: 'USDT', amount: '10000', tsUs: T0 });
+    p.applyFill({ symbol: 'BTCUSDT', side: 'buy', qtyLots: 1000, priceTicks: 600000, fee: '0', liquidity: 'maker', tsUs: T0 });
+    p.mark({ symbol: 'BTCUSDT', markPrice: '60000' });
+    // P = (60000 − 10000) / (1 − 0.004) = 50200.80321285…
+    expect(p.positionSnapshot('BTCUSDT').liquidationPrice).toBe('50200.80321285');
+    p.setIsolatedWallets('USDT', '4000');
+    // The cross wallet is 6000: P = (60000 − 6000) / 0.996 = 54216.86746987…
+    expect(p.positionSnapshot('BTCUSDT').liquidationPrice).toBe('54216.86746988');
+    expect(p.accountSnapshot('USDT').walletBalance).toBe('10000');
+  });
+
   it('computes an isolated liquidation price for a short (its isolated margin from the absolute cost)', () => {
     const p = new Portfolio(registry());
     p.configureSymbol('BTCUSDT', { marginMode: 'isolated', leverage: 20 });

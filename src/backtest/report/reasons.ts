@@ -13,6 +13,8 @@ const WORDS: Record<keyof typeof REJECT, string> = {
   marginInsufficient: 'margin is insufficient',
   maxOpenOrders: 'too many open orders',
   reduceOnly: 'reduce-only order would add to the position',
+  positionSideMismatch: "order's position side does not match the position mode",
+  reduceOnlyInHedge: 'reduce-only sent in hedge mode',
   postOnly: 'post-only would take',
   fokUnfillable: 'FOK not fillable at once',
   sameOrder: 'modify with nothing to change',

@@ -67,10 +67,12 @@ export function registerExchange(program: Command): void {
         'WebSocket API on /ws-fapi/v1: order.place, order.modify, order.cancel, order.status, userDataStream.start/ping/stop, ' +
         'session.logon/status/logout (Ed25519 keys).\n\n' +
         'Accounts (--accounts <file>, a YAML list; docs/EXCHANGE_ADAPTER_SPEC.md, scenarios/exchange-accounts.yaml): API keys ' +
-        'with an HMAC secret or an Ed25519 public key, wallets per margin asset, leverage (every symbol and per symbol); ' +
-        'cross margin and one-way mode only. Without it: one test account with 10,000 of each margin asset at 20x. Orders ' +
-        'beyond the margin the leverage allows are rejected -2019, as in `maker backtest`; leverage, marginType, ' +
-        'positionSide/dual, commissionRate, symbolConfig; ACCOUNT_UPDATE and ACCOUNT_CONFIG_UPDATE on the user stream.\n\n' +
+        'with an HMAC secret or an Ed25519 public key, wallets per margin asset, leverage (every symbol and per symbol), ' +
+        'margin type (CROSSED or ISOLATED, every symbol and per symbol) and position mode (dualSidePosition: true = hedge). ' +
+        'Without it: one test account with 10,000 of each margin asset at 20x, cross, one-way. Orders beyond the margin the ' +
+        'leverage allows are rejected -2019, as in `maker backtest`; an isolated position has its own wallet and is ' +
+        'liquidated alone; leverage, marginType, positionMargin, positionSide/dual, commissionRate, symbolConfig; ' +
+        'ACCOUNT_UPDATE and ACCOUNT_CONFIG_UPDATE on the user stream.\n\n' +
         'Funding: at the funding times and rates of the data\'s mark prices (the synthetic market: every 8 h from 00:00 UTC), booked as in ' +
         '`maker backtest`, with ACCOUNT_UPDATE reason FUNDING_FEE.\n\n' +
         "Rate limits as Binance counts them (REST and ws-fapi together): request weight per IP per minute (2400), orders per " +
