@@ -14,6 +14,7 @@ export { ExchangeServer, type ExchangeServerConfig, type ExchangeServerOptions }
 export { StreamHub, type StreamHubOptions } from './stream-hub.ts';
 export { DepthConflater, parseStreamName } from './streams.ts';
 export { storeMarket, syntheticMarket } from './market-source.ts';
+export { rawMarket, type RawMarketOptions } from './raw-market.ts';
 export { ListenKeys, orderTradeUpdate, tradeLite } from './user-stream.ts';
 export { FaultInjector, type FaultLogEntry } from './faults.ts';
 export { FAULT_KINDS, loadFaultPlanFile, parseFaultPlan, parseFaults, type FaultKind, type FaultSpec } from './fault-plan.ts';
