@@ -1,6 +1,6 @@
 /**
  * `maker exchange`: serves a local Binance USDⓈ-M exchange on loopback until SIGINT/SIGTERM. The
- * market is the synthetic market or a store's replay (--store, --from); orders meet it through the
+ * market is the synthetic market, a store's replay (--store, --from) or raw files' (--raw); orders meet it through the
  * backtest's simulated exchange. Accounts come from --accounts (a YAML file), else the built-in test
  * account. Prints the URLs and the accounts; `--json`: one JSON line.
  */
@@ -62,6 +62,11 @@ export function registerExchange(program: Command): void {
         'market, or a store\'s data (--store, from --from on), replayed with its recorded spacing in real time (or --speed ' +
         'times faster), its times mapped onto the wall clock; orders fill against it through the same simulated ' +
         'exchange as `maker backtest` (queue model, fees, Binance reject codes).\n\n' +
+        '--raw <files...> replays recorded or downloaded files as they are, without a store: the formats maker import ' +
+        'reads (Binance WebSocket / hftbacktest recordings, cryptofeed, Tardis.dev CSV, data.binance.vision CSV; a ' +
+        'directory: its files by name), with the instruments of --spec exchangeInfo.json or --infer-spec, streamed and ' +
+        'merged by receive time exactly as the store replay of their import; daily parts of one recording are read in ' +
+        'order as one. The symbols served are those the files start with, or --symbols. Not with --store.\n\n' +
         'WebSocket market streams on the same port: <symbol>@depth (250 ms), @depth@100ms, @depth@500ms, @depth@0ms, ' +
         'partial depth @depth5|10|20[@100ms|@500ms], @trade, @aggTrade, @bookTicker, !bookTicker, @markPrice[@1s], ' +
         '@kline_<1m..1d>, as /ws/<streams>, /stream?streams=... or SUBSCRIBE, with or without ' +
@@ -107,7 +112,7 @@ export function registerExchange(program: Command): void {
     .option('--scenario <file>', "simulate orders with this scenario's execution section (queue model, fees, crossing and partial fills, self-trade prevention) and data.book; its strategy, latency and data are not used")
     .option('--set <key=value...>', 'override scenario keys, as in maker backtest (e.g. execution.fees.default.makerRate=0.0001); needs --scenario', [])
     .option('--json', 'print one JSON line {rest, ws, wsApi, accounts} on stdout, then nothing else', false)
-    .addHelpText('after', '\nExamples:\n  maker exchange\n  maker exchange --port 0 --json\n  maker exchange --symbols BTCUSDT,ETHUSDT --speed 10\n  maker exchange --store data/store --symbols BTCUSDT --from 2024-08-08T23:54:00Z --speed 10\n  maker exchange --accounts scenarios/exchange-accounts.yaml\n  maker exchange --faults examples/faults.yaml --admin')
+    .addHelpText('after', '\nExamples:\n  maker exchange\n  maker exchange --port 0 --json\n  maker exchange --symbols BTCUSDT,ETHUSDT --speed 10\n  maker exchange --store data/store --symbols BTCUSDT --from 2024-08-08T23:54:00Z --speed 10\n  maker exchange --raw btcusdt_20240808.gz ethusdt_20240808.gz --spec exchangeInfo.json --speed 10\n  maker exchange --accounts scenarios/exchange-accounts.yaml\n  maker exchange --faults examples/faults.yaml --admin')
     .action(async (opts: ExchangeCliOptions, cmd: Command) => {
       // The files first: their mistakes are reported before any data is read.
       executionOf(opts);
