@@ -2,7 +2,7 @@
  * `maker exchange`: a local Binance USDⓈ-M exchange on loopback over the backtest's simulated
  * exchange (docs/EXCHANGE_ADAPTER_SPEC.md lists what is served and what is not yet).
  */
-export { Authenticator, ed25519PublicKey, hmacHex, splitSignature, type ApiAccount } from './auth.ts';
+export { Authenticator, ed25519PublicKey, hmacHex, keyTypeOf, rsaPublicKey, splitSignature, type ApiAccount, type KeyType } from './auth.ts';
 export { CONFIG_ERR, maxNotionalAt, maxNotionalValue } from './account-config.ts';
 export { accountUpdate } from './account-update.ts';
 export { AccountsFileError, loadAccountsFile, parseAccountsFile, type AccountsFile } from './accounts-file.ts';

@@ -4,7 +4,7 @@
  * methods carry `apiKey`, `timestamp` and `signature` in `params`; the signature is over the other
  * parameters sorted by name (HMAC or Ed25519, auth.ts). Served: `order.place`, `order.modify`,
  * `order.cancel`, `order.status`, `userDataStream.start|ping|stop`, and `session.logon|status|logout`:
- * logon (Ed25519 keys only, `-4056` for HMAC keys, as on Binance) authenticates the connection, after
+ * logon (Ed25519 keys only, `-4056` for HMAC and RSA keys, as on Binance) authenticates the connection, after
  * which requests may omit `apiKey` and `signature` (their `timestamp` is still checked); a request
  * that carries its own `apiKey` and `signature` is checked with those. Same order logic and error
  * codes as REST.
@@ -201,7 +201,8 @@ export class WsApi {
         return { status: 200, body: {} };
       case 'session.logon': {
         const acc = srv.auth.account(params.get('apiKey'));
-        if (!srv.auth.isEd25519(acc.apiKey)) throw new BinanceError(-4056, 'HMAC_SHA256 API key is not supported.');
+        // Binance: only Ed25519 keys log on; the HMAC message is Binance's, the RSA one follows its pattern.
+        if (!srv.auth.isEd25519(acc.apiKey)) throw new BinanceError(-4056, srv.auth.keyType(acc.apiKey) === 'RSA' ? 'RSA API key is not supported.' : 'HMAC_SHA256 API key is not supported.');
         srv.auth.verifyWs(params, srv.nowMs());
         // Logging on again replaces the connection's key (Binance: one key per connection).
         c.session = { apiKey: acc.apiKey, sinceMs: srv.nowMs() };

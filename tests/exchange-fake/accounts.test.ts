@@ -47,7 +47,7 @@ describe('accounts file', () => {
 
   it('names the file, line and key of every mistake', () => {
     expect(errorOf('- name: a\n  secret: s\n')).toBe('acc.yaml:1: key "[0].apiKey": is required');
-    expect(errorOf(`${HMAC}  publicKey: k.pem\n`)).toMatch(/^acc\.yaml:1: key "\[0\]": needs exactly one of secret \(an HMAC-SHA256 key\) and publicKey/);
+    expect(errorOf(`${HMAC}  publicKey: k.pem\n`)).toMatch(/^acc\.yaml:1: key "\[0\]": needs exactly one of secret \(an HMAC-SHA256 key\), publicKey \(an Ed25519 key\) and rsaPublicKey \(an RSA key\)/);
     expect(errorOf(`${HMAC}  levrage: 5\n`)).toMatch(/^acc\.yaml:4: key "\[0\]\.levrage": unknown key \(expected one of name, apiKey/);
     expect(errorOf(`${HMAC}  leverage: 200\n`)).toBe('acc.yaml:4: key "[0].leverage": expected an integer leverage in 1..125, got 200');
     expect(errorOf(`${HMAC}  balances:\n    USDT: -5\n`)).toMatch(/^acc\.yaml:5: key "\[0\]\.balances\.USDT": expected an amount ≥ 0/);

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { collect, formatWarning, registryFromFiles } from '../specs.ts';
 import { ConfigError, MakerError } from '../../core/errors.ts';
 import { existsSync } from 'node:fs';
-import { ExchangeServer, LocalExchange, loadAccountsFile, loadFaultPlanFile, parseRateLimitsFlag, rawMarket, storeMarket, syntheticMarket, type ExchangeAccount, type LocalExchangeOptions } from '../../exchange-fake/index.ts';
+import { ExchangeServer, keyTypeOf, LocalExchange, loadAccountsFile, loadFaultPlanFile, parseRateLimitsFlag, rawMarket, storeMarket, syntheticMarket, type ExchangeAccount, type LocalExchangeOptions } from '../../exchange-fake/index.ts';
 import type { Instrument } from '../../model/instrument.ts';
 import { bookSourceOf, loadScenarioFile, parseTimeRange } from '../../scenario/index.ts';
 import { feeSchedule } from '../../backtest/index.ts';
@@ -58,7 +58,7 @@ export function registerExchange(program: Command): void {
       'Starts a local exchange that speaks Binance USDⓈ-M REST (/fapi/v1/...): exchangeInfo, time, ping, depth, ' +
         'ticker/bookTicker, signed order endpoints (POST/PUT/DELETE/GET order, openOrders, allOpenOrders) and account ' +
         'endpoints (v2/v3 balance, account, positionRisk; leverageBracket; a 10,000 wallet per margin asset) with ' +
-        "Binance's HMAC-SHA256 signing, timestamp/recvWindow checks and error codes. The market is the synthetic " +
+        "Binance's signing (HMAC-SHA256, Ed25519 or RSA keys), timestamp/recvWindow checks and error codes. The market is the synthetic " +
         'market, or a store\'s data (--store, from --from on), replayed with its recorded spacing in real time (or --speed ' +
         'times faster), its times mapped onto the wall clock; orders fill against it through the same simulated ' +
         'exchange as `maker backtest` (queue model, fees, Binance reject codes).\n\n' +
@@ -76,7 +76,7 @@ export function registerExchange(program: Command): void {
         'WebSocket API on /ws-fapi/v1: order.place, order.modify, order.cancel, order.status, userDataStream.start/ping/stop, ' +
         'session.logon/status/logout (Ed25519 keys).\n\n' +
         'Accounts (--accounts <file>, a YAML list; docs/EXCHANGE_ADAPTER_SPEC.md, scenarios/exchange-accounts.yaml): API keys ' +
-        'with an HMAC secret or an Ed25519 public key, wallets per margin asset, leverage (every symbol and per symbol); ' +
+        'with an HMAC secret, an Ed25519 or an RSA public key, wallets per margin asset, leverage (every symbol and per symbol); ' +
         'cross margin and one-way mode only. Without it: one test account with 10,000 of each margin asset at 20x. Orders ' +
         'beyond the margin the leverage allows are rejected -2019, as in `maker backtest`; leverage, marginType, ' +
         'positionSide/dual, commissionRate, symbolConfig; ACCOUNT_UPDATE and ACCOUNT_CONFIG_UPDATE on the user stream.\n\n' +
@@ -105,7 +105,7 @@ export function registerExchange(program: Command): void {
     .option('--spec <file>', "with --raw: Binance exchangeInfo JSON with the files' instruments (repeatable), as maker import --spec", collect, [])
     .option('--infer-spec', 'with --raw: infer tick and step of symbols without a spec from the data, as maker import --infer-spec', false)
     .option('--from <utc>', 'with --store or --raw: start the replay at this UTC time (the book is built up to it at once), e.g. 2024-08-08T23:54:00Z')
-    .option('--accounts <file>', 'accounts YAML: API keys (HMAC secret or Ed25519 public key), balances, leverage')
+    .option('--accounts <file>', 'accounts YAML: API keys (HMAC secret, Ed25519 or RSA public key), balances, leverage')
     .option('--rate-limits <mode>', "binance (Binance's limits), off (count and report, never refuse) or a multiplier of Binance's limits, e.g. 10", 'binance')
     .option('--faults <file>', 'fault plan YAML (docs/FAULTS.md): faults injected at times or on the Nth matching request')
     .option('--admin', 'serve the fault admin API under /admin/faults (POST a fault, GET the log, DELETE to clear)', false)
@@ -206,7 +206,7 @@ export function registerExchange(program: Command): void {
             `  ws-fapi  ${info.wsApi}\n` +
             (accountsFile === undefined
               ? `  API key  ${DEFAULT_ACCOUNT.apiKey}\n  secret   ${DEFAULT_ACCOUNT.secret}\n  (a test account for this local exchange only)\n`
-              : `  accounts from ${accountsFile.file}:\n${accounts.map((a) => `    ${a.name}  ${a.apiKey}  ${a.secret !== undefined ? 'HMAC' : 'Ed25519'}\n`).join('')}`) +
+              : `  accounts from ${accountsFile.file}:\n${accounts.map((a) => `    ${a.name}  ${a.apiKey}  ${keyTypeOf(a)}\n`).join('')}`) +
             'Ctrl-C stops it.\n',
         );
       }
