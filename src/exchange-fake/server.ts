@@ -347,7 +347,8 @@ export class ExchangeServer {
     return [...new Set([...this.ex.instruments.values()].map((i) => i.spec.marginAsset))].sort();
   }
 
-  private balances(a: AccountState): Record<string, unknown>[] {
+  /** `GET /fapi/v2|v3/balance` (and ws-fapi `account.balance`). */
+  balances(a: AccountState): Record<string, unknown>[] {
     this.ex.markToMid(a);
     const now = this.nowMs();
     return this.assets().map((asset) => {
@@ -356,7 +357,8 @@ export class ExchangeServer {
     });
   }
 
-  private accountInfo(a: AccountState): Record<string, unknown> {
+  /** `GET /fapi/v2|v3/account` (and ws-fapi `account.status`). */
+  accountInfo(a: AccountState): Record<string, unknown> {
     this.ex.markToMid(a);
     const now = this.nowMs();
     const assets = this.assets().map((asset) => {
@@ -385,7 +387,8 @@ export class ExchangeServer {
     };
   }
 
-  private positionRisk(a: AccountState, symbol: string | undefined, onlyOpen: boolean): Record<string, unknown>[] {
+  /** `GET /fapi/v2|v3/positionRisk` (and ws-fapi `account.position`): every symbol (v2) or the open positions (v3). */
+  positionRisk(a: AccountState, symbol: string | undefined, onlyOpen: boolean): Record<string, unknown>[] {
     if (symbol !== undefined && !this.ex.instruments.has(symbol)) throw ERR.badSymbol();
     this.ex.markToMid(a);
     const now = this.nowMs();

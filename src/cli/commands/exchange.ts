@@ -73,7 +73,7 @@ export function registerExchange(program: Command): void {
         'the /public, /market, /private prefix.\n\n' +
         'User data stream: POST/PUT/DELETE /fapi/v1/listenKey, then /ws/<listenKey> (or ?listenKey=): ORDER_TRADE_UPDATE, ' +
         'TRADE_LITE, listenKeyExpired.\n\n' +
-        'WebSocket API on /ws-fapi/v1: order.place, order.modify, order.cancel, order.status, userDataStream.start/ping/stop, ' +
+        'WebSocket API on /ws-fapi/v1: order.place, order.modify, order.cancel, order.status, account.status/balance/position (v1, v2), userDataStream.start/ping/stop, ' +
         'session.logon/status/logout (Ed25519 keys).\n\n' +
         'Accounts (--accounts <file>, a YAML list; docs/EXCHANGE_ADAPTER_SPEC.md, scenarios/exchange-accounts.yaml): API keys ' +
         'with an HMAC secret, an Ed25519 or an RSA public key, wallets per margin asset, leverage (every symbol and per symbol); ' +
