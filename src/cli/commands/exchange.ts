@@ -69,7 +69,7 @@ export function registerExchange(program: Command): void {
         'order as one. The symbols served are those the files start with, or --symbols. Not with --store.\n\n' +
         'WebSocket market streams on the same port: <symbol>@depth (250 ms), @depth@100ms, @depth@500ms, @depth@0ms, ' +
         'partial depth @depth5|10|20[@100ms|@500ms], @trade, @aggTrade, @bookTicker, !bookTicker, @markPrice[@1s], ' +
-        '@kline_<1m..1d>, as /ws/<streams>, /stream?streams=... or SUBSCRIBE, with or without ' +
+        '@kline_<1m..1d>, @ticker, @miniTicker, !ticker@arr, !miniTicker@arr, !markPrice@arr[@1s], as /ws/<streams>, /stream?streams=... or SUBSCRIBE, with or without ' +
         'the /public, /market, /private prefix.\n\n' +
         'User data stream: POST/PUT/DELETE /fapi/v1/listenKey, then /ws/<listenKey> (or ?listenKey=): ORDER_TRADE_UPDATE, ' +
         'TRADE_LITE, listenKeyExpired.\n\n' +

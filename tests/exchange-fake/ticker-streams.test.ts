@@ -1,0 +1,118 @@
+// The 24-hour ticker streams (`@ticker`, `!ticker@arr`, `@miniTicker`, `!miniTicker@arr`) and
+// `!markPrice@arr[@1s]` from the replayed market. The statistics are checked exactly against the
+// trades the same connection received before each message (a client can rebuild every ticker from
+// `@trade`), the formatting against hand-computed values, the push cadence per window of server
+// time. A clock the test moves makes the replay deterministic.
+import WebSocket from 'ws';
+import { describe, expect, it } from 'vitest';
+import { ExchangeServer, LocalExchange, syntheticMarket } from '../../src/exchange-fake/index.ts';
+import { TickerFormat, tickerStats, type TickerStats } from '../../src/exchange-fake/ticker-streams.ts';
+import type { Kline } from '../../src/exchange-fake/market-rest.ts';
+import { Rng } from '../../src/core/random.ts';
+import { syntheticInstrument } from '../../src/synthetic/index.ts';
+import { ACCOUNT } from './helpers.ts';
+
+const BTC = syntheticInstrument('BTCUSDT'); // tick 0.1, step 0.001
+
+function kline(openMs: number, trades: [number, number][], firstId: number): Kline {
+  const ticks = trades.map((t) => t[0]);
+  return {
+    openMs, firstId, lastId: firstId + trades.length - 1, open: ticks[0], high: Math.max(...ticks), low: Math.min(...ticks), close: ticks[ticks.length - 1],
+    volLots: trades.reduce((s, t) => s + t[1], 0), quote: trades.reduce((s, t) => s + BigInt(t[0]) * BigInt(t[1]), 0n), count: trades.length, takerBuyLots: 0, takerBuyQuote: 0n,
+  };
+}
+
+describe('ticker statistics', () => {
+  const klines = [kline(0, [[10_000, 1_000], [10_010, 1_000], [9_990, 1_000]], 1), kline(60_000, [[10_020, 2_000]], 4)];
+  const f = new TickerFormat(BTC);
+
+  it('over the minutes of the window, formatted as Binance sends them', () => {
+    const all = tickerStats(klines, 30_000)!; // the window starts in minute 0: it counts whole
+    expect(f.full(all, 2_000, 86_430_000)).toEqual({
+      e: '24hrTicker', E: 86_430_000, s: 'BTCUSDT', p: '2.00000000', P: '0.200', w: '1000.80000000', c: '1002.00000000', Q: '2.000', o: '1000.00000000', h: '1002.00000000',
+      l: '999.00000000', v: '5.000', q: '5004.00000000', O: 30_000, C: 86_430_000, F: 1, L: 4, n: 4,
+    });
+    expect(f.mini(all, 5)).toEqual({ e: '24hrMiniTicker', E: 5, s: 'BTCUSDT', c: '1002.00000000', o: '1000.00000000', h: '1002.00000000', l: '999.00000000', v: '5.000', q: '5004.00000000' });
+    const last = tickerStats(klines, 60_000)!;
+    expect(f.full(last, 2_000, 1)).toMatchObject({ p: '0.00000000', P: '0.000', o: '1002.00000000', n: 1, F: 4, L: 4 });
+    expect(tickerStats(klines, 120_000)).toBeNull();
+    const down = tickerStats([kline(0, [[10_000, 1_000], [9_985, 3_000]], 7)], 0)!;
+    expect(f.full(down, 3_000, 0)).toMatchObject({ p: '-1.50000000', P: '-0.150', w: '998.87500000', q: '3995.50000000' });
+  });
+});
+
+describe('ticker and mark price streams', () => {
+  it('every message equals the statistics of the trades sent before it; pushed once per window, only what changed', async () => {
+    const insts = [syntheticInstrument('BTCUSDT'), syntheticInstrument('ETHUSDT')];
+    let nowUs = Math.floor(Date.now() / 10_000) * 10_000_000;
+    const ex = new LocalExchange({ instruments: insts, source: syntheticMarket(insts, 5, nowUs, 600), speed: 1, accounts: [ACCOUNT], clockUs: () => nowUs, sliceEvents: 1e9, execution: { rng: new Rng(1), queueModel: { model: 'prob-power', variant: 2, power: 3 }, fees: { default: { makerRate: '0.0002', takerRate: '0.0005' } } } });
+    const server = new ExchangeServer(ex, [ACCOUNT]);
+    const port = await server.listen();
+    await ex.start();
+    const streams = ['btcusdt@trade', 'ethusdt@trade', 'btcusdt@markPrice@1s', 'ethusdt@markPrice@1s', 'btcusdt@ticker', 'ethusdt@miniTicker', '!ticker@arr', '!miniTicker@arr', '!markPrice@arr@1s', '!markPrice@arr'];
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/stream?streams=${streams.join('/')}`);
+    const frames: { stream: string; data: Record<string, unknown> | Record<string, unknown>[] }[] = [];
+    ws.on('message', (m) => frames.push(JSON.parse(String(m))));
+    try {
+      await new Promise((r, j) => (ws.once('open', r), ws.once('error', j)));
+      const end = nowUs + 12_000_000;
+      while (nowUs < end) {
+        nowUs += 100_000;
+        ex.pump();
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      await new Promise((r) => setTimeout(r, 200));
+
+      const fmt = new Map(insts.map((i) => [i.symbol, new TickerFormat(i)]));
+      const stats = new Map<string, TickerStats & { lastQty: number }>();
+      const marks = new Map<string, Record<string, unknown>>();
+      const byStream = new Map<string, { E: number; symbols: string[] }[]>();
+      const expectTicker = (stream: string, d: Record<string, unknown>) => {
+        const s = stats.get(d.s as string)!;
+        const f = fmt.get(d.s as string)!;
+        const want = d.e === '24hrTicker' ? f.full(s, s.lastQty, d.E as number) : f.mini(s, d.E as number);
+        if (JSON.stringify(d) !== JSON.stringify(want)) expect({ stream, d }).toEqual({ stream, d: want });
+      };
+      let checked = 0;
+      for (const { stream, data } of frames) {
+        const list = Array.isArray(data) ? data : [data];
+        const first = list[0];
+        if (stream.endsWith('@trade')) {
+          const inst = insts.find((i) => i.symbol === first.s)!;
+          const ticks = inst.priceToTicks(first.p as string);
+          const lots = inst.qtyToLots(first.q as string);
+          const s = stats.get(first.s as string);
+          if (s === undefined) stats.set(first.s as string, { open: ticks, high: ticks, low: ticks, close: ticks, volLots: lots, quote: BigInt(ticks) * BigInt(lots), count: 1, firstId: first.t as number, lastId: first.t as number, lastQty: lots });
+          else Object.assign(s, { high: Math.max(s.high, ticks), low: Math.min(s.low, ticks), close: ticks, volLots: s.volLots + lots, quote: s.quote + BigInt(ticks) * BigInt(lots), count: s.count + 1, lastId: first.t, lastQty: lots });
+          continue;
+        }
+        if (/@markPrice@1s$/.test(stream)) {
+          marks.set(first.s as string, first);
+          continue;
+        }
+        const seen = byStream.get(stream) ?? [];
+        byStream.set(stream, seen);
+        seen.push({ E: first.E as number, symbols: list.map((x) => x.s as string) });
+        for (const d of list) {
+          if (stream.startsWith('!markPrice')) expect(d).toEqual(marks.get(d.s as string));
+          else expectTicker(stream, d);
+          checked++;
+        }
+      }
+      expect(checked).toBeGreaterThan(20);
+      // Cadence: one message per window of the stream's speed (in server time), symbols in exchangeInfo order.
+      const speeds: Record<string, number> = { 'btcusdt@ticker': 2000, 'ethusdt@miniTicker': 2000, '!ticker@arr': 1000, '!miniTicker@arr': 1000, '!markPrice@arr@1s': 1000, '!markPrice@arr': 3000 };
+      for (const [stream, speed] of Object.entries(speeds)) {
+        const seen = byStream.get(stream) ?? [];
+        expect(seen.length, stream).toBeGreaterThanOrEqual(Math.floor(10_000 / speed) - 1);
+        for (let i = 1; i < seen.length; i++) expect(Math.floor(seen[i].E / speed), stream).toBeGreaterThan(Math.floor(seen[i - 1].E / speed));
+        for (const s of seen) expect(s.symbols, stream).toEqual(['BTCUSDT', 'ETHUSDT'].filter((x) => s.symbols.includes(x)));
+      }
+      expect(byStream.get('!ticker@arr')!.some((s) => s.symbols.length === 2)).toBe(true);
+    } finally {
+      ws.close();
+      ex.stop();
+      await server.close();
+    }
+  }, 60_000);
+});
