@@ -22,7 +22,7 @@ import type { AccountState, LocalExchange } from './local-exchange.ts';
 import { StreamHub, type StreamHubOptions } from './stream-hub.ts';
 import { ListenKeys } from './user-stream.ts';
 import { MarketStreams } from './market-streams.ts';
-import { TickerStreams } from './ticker-streams.ts';
+import { Tickers } from './tickers.ts';
 import { MarketHistory } from './market-rest.ts';
 import { OrderEndpoints } from './orders-rest.ts';
 import { WsApi } from './ws-api.ts';
@@ -117,7 +117,7 @@ export class ExchangeServer {
     history.register();
     // After the history: its kline streams read the klines the history has just built.
     new MarketStreams(ex, this.streams, history);
-    new TickerStreams(ex, this.streams, history);
+    new Tickers(ex, this.streams, history).register(this);
     new OrderEndpoints(this).register();
     routeAccountConfig(this);
     accountUpdates(ex, this.streams);

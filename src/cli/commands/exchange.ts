@@ -56,7 +56,7 @@ export function registerExchange(program: Command): void {
     .summary('serve a local Binance USDⓈ-M exchange (REST and market streams) on loopback for clients and tests')
     .description(
       'Starts a local exchange that speaks Binance USDⓈ-M REST (/fapi/v1/...): exchangeInfo, time, ping, depth, ' +
-        'ticker/bookTicker, signed order endpoints (POST/PUT/DELETE/GET order, openOrders, allOpenOrders) and account ' +
+        'ticker/bookTicker, ticker/24hr, signed order endpoints (POST/PUT/DELETE/GET order, openOrders, allOpenOrders) and account ' +
         'endpoints (v2/v3 balance, account, positionRisk; leverageBracket; a 10,000 wallet per margin asset) with ' +
         "Binance's signing (HMAC-SHA256, Ed25519 or RSA keys), timestamp/recvWindow checks and error codes. The market is the synthetic " +
         'market, or a store\'s data (--store, from --from on), replayed with its recorded spacing in real time (or --speed ' +

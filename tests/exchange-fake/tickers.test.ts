@@ -1,16 +1,16 @@
-// The 24-hour ticker streams (`@ticker`, `!ticker@arr`, `@miniTicker`, `!miniTicker@arr`) and
-// `!markPrice@arr[@1s]` from the replayed market. The statistics are checked exactly against the
+// The 24-hour tickers (`@ticker`, `!ticker@arr`, `@miniTicker`, `!miniTicker@arr`, REST
+// `ticker/24hr`, ccxt's fetchTicker) and `!markPrice@arr[@1s]` from the replayed market. The statistics are checked exactly against the
 // trades the same connection received before each message (a client can rebuild every ticker from
 // `@trade`), the formatting against hand-computed values, the push cadence per window of server
 // time. A clock the test moves makes the replay deterministic.
 import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
 import { ExchangeServer, LocalExchange, syntheticMarket } from '../../src/exchange-fake/index.ts';
-import { TickerFormat, tickerStats, type TickerStats } from '../../src/exchange-fake/ticker-streams.ts';
+import { TickerFormat, tickerStats, type TickerStats } from '../../src/exchange-fake/tickers.ts';
 import type { Kline } from '../../src/exchange-fake/market-rest.ts';
 import { Rng } from '../../src/core/random.ts';
 import { syntheticInstrument } from '../../src/synthetic/index.ts';
-import { ACCOUNT } from './helpers.ts';
+import { ACCOUNT, ccxtRest } from './helpers.ts';
 
 const BTC = syntheticInstrument('BTCUSDT'); // tick 0.1, step 0.001
 
@@ -38,6 +38,12 @@ describe('ticker statistics', () => {
     expect(tickerStats(klines, 120_000)).toBeNull();
     const down = tickerStats([kline(0, [[10_000, 1_000], [9_985, 3_000]], 7)], 0)!;
     expect(f.full(down, 3_000, 0)).toMatchObject({ p: '-1.50000000', P: '-0.150', w: '998.87500000', q: '3995.50000000' });
+    // REST's names for the same numbers; zeros without trades.
+    expect(f.rest(all, 2_000, 86_430_000)).toEqual({
+      symbol: 'BTCUSDT', priceChange: '2.00000000', priceChangePercent: '0.200', weightedAvgPrice: '1000.80000000', lastPrice: '1002.00000000', lastQty: '2.000', openPrice: '1000.00000000',
+      highPrice: '1002.00000000', lowPrice: '999.00000000', volume: '5.000', quoteVolume: '5004.00000000', openTime: 30_000, closeTime: 86_430_000, firstId: 1, lastId: 4, count: 4,
+    });
+    expect(f.rest(null, 0, 86_400_000)).toMatchObject({ priceChange: '0.00000000', priceChangePercent: '0.000', lastPrice: '0.00000000', volume: '0.000', openTime: 0, firstId: -1, lastId: -1, count: 0 });
   });
 });
 
@@ -109,6 +115,19 @@ describe('ticker and mark price streams', () => {
         for (const s of seen) expect(s.symbols, stream).toEqual(['BTCUSDT', 'ETHUSDT'].filter((x) => s.symbols.includes(x)));
       }
       expect(byStream.get('!ticker@arr')!.some((s) => s.symbols.length === 2)).toBe(true);
+
+      // GET /fapi/v1/ticker/24hr: the same statistics now (the clock stands still: every trade was sent).
+      const base = `http://127.0.0.1:${port}`;
+      const one = (await (await fetch(`${base}/fapi/v1/ticker/24hr?symbol=BTCUSDT`)).json()) as Record<string, string | number>;
+      const btc = stats.get('BTCUSDT')!;
+      expect(one).toEqual(fmt.get('BTCUSDT')!.rest(btc, btc.lastQty, Math.floor(nowUs / 1000)));
+      const all = (await (await fetch(`${base}/fapi/v1/ticker/24hr`)).json()) as Record<string, string>[];
+      expect(all.map((t) => t.symbol)).toEqual(['BTCUSDT', 'ETHUSDT']);
+      expect(all[0]).toEqual(one);
+      // ccxt's fetchTicker reads it unmodified.
+      const c = await ccxtRest(base);
+      const t = await c.fetchTicker('BTC/USDT:USDT');
+      expect([t.last, t.open, t.high, t.low, t.baseVolume, t.quoteVolume, t.vwap]).toEqual([one.lastPrice, one.openPrice, one.highPrice, one.lowPrice, one.volume, one.quoteVolume, one.weightedAvgPrice].map(Number));
     } finally {
       ws.close();
       ex.stop();

@@ -1,6 +1,6 @@
 /**
- * The 24-hour ticker and all-market mark price streams (binance-usdm.md §6), from the replayed data,
- * sent through the stream hub:
+ * The 24-hour tickers and the all-market mark price streams (binance-usdm.md §6), from the replayed
+ * data: `GET /fapi/v1/ticker/24hr` and these streams, sent through the stream hub:
  *
  * - `<s>@ticker` (`24hrTicker`, every 2 s), `!ticker@arr` (1 s), `<s>@miniTicker` (`24hrMiniTicker`,
  *   2 s), `!miniTicker@arr` (1 s): rolling 24-hour statistics of the trades the market has delivered
@@ -14,6 +14,10 @@
  * - `!markPrice@arr` (3 s), `!markPrice@arr@1s` (1 s): the latest `markPriceUpdate` of each symbol
  *   (the `@markPrice` payload), in an array.
  *
+ * `GET /fapi/v1/ticker/24hr` (one `symbol`, or all in an array) answers with the same statistics
+ * at the request's time, in REST's names (`priceChange`, `lastPrice`, `volume`, `firstId`, …); a symbol
+ * without trades in the window has zero prices and volumes, `firstId`/`lastId` −1 and `count` 0.
+ *
  * Timing and order. Windows are aligned to the epoch in server time; a window's message goes out at
  * the first replay step after it ends. A symbol is sent only when it changed during the window (a
  * trade, a mark price), as Binance sends "only changed tickers"; a new subscription gets the current
@@ -25,6 +29,7 @@ import type { Instrument } from '../model/instrument.ts';
 import { divRoundHalfEven, parseDecimal, pow10n } from '../model/money.ts';
 import type { LocalExchange } from './local-exchange.ts';
 import type { Kline, MarketHistory } from './market-rest.ts';
+import type { ExchangeServer } from './server.ts';
 import type { StreamHub } from './stream-hub.ts';
 import { markPricePayload } from './streams.ts';
 
@@ -114,6 +119,17 @@ export class TickerFormat {
     return { e: '24hrMiniTicker', E: eMs, s: this.inst.symbol, c: this.price(s.close), o: this.price(s.open), h: this.price(s.high), l: this.price(s.low), v: this.inst.lotsToQty(s.volLots), q: this.quote(s) };
   }
 
+  /** `GET /fapi/v1/ticker/24hr`'s object: the `24hrTicker` fields under REST's names (zeros without trades). */
+  rest(s: TickerStats | null, lastQtyLots: number, nowMs: number): object {
+    const t = s === null ? undefined : (this.full(s, lastQtyLots, nowMs) as Record<string, string | number>);
+    const zero = this.price(0);
+    return {
+      symbol: this.inst.symbol, priceChange: t?.p ?? zero, priceChangePercent: t?.P ?? '0.000', weightedAvgPrice: t?.w ?? zero, lastPrice: t?.c ?? zero, lastQty: t?.Q ?? this.inst.lotsToQty(0),
+      openPrice: t?.o ?? zero, highPrice: t?.h ?? zero, lowPrice: t?.l ?? zero, volume: t?.v ?? this.inst.lotsToQty(0), quoteVolume: t?.q ?? zero, openTime: nowMs - DAY_MS, closeTime: nowMs,
+      firstId: t?.F ?? -1, lastId: t?.L ?? -1, count: t?.n ?? 0,
+    };
+  }
+
   full(s: TickerStats, lastQtyLots: number, eMs: number): object {
     const change = BigInt(s.close - s.open);
     const percent = s.open === 0 ? 0n : divRoundHalfEven(change * 100_000n, BigInt(s.open));
@@ -125,7 +141,7 @@ export class TickerFormat {
   }
 }
 
-export class TickerStreams {
+export class Tickers {
   private readonly states = new Map<string, StreamState>();
   private readonly symbols: string[];
   private readonly formats = new Map<string, TickerFormat>();
@@ -144,6 +160,16 @@ export class TickerStreams {
     hub.addProvider({ valid: (n) => this.stateOf(n) !== undefined, subscribed: (n) => this.subscribed(n) });
     ex.onMarket((e, at) => this.onMarket(e, at));
     ex.onTick((now) => this.flush(now));
+  }
+
+  /** Registers `GET /fapi/v1/ticker/24hr` on the server. */
+  register(srv: ExchangeServer): void {
+    srv.route('GET /fapi/v1/ticker/24hr', ({ params }) => {
+      this.ex.pump();
+      const now = srv.nowMs();
+      const one = (symbol: string) => this.formats.get(symbol)!.rest(tickerStats(this.history.klinesOf(symbol, '1m'), now - DAY_MS), this.lastQty.get(symbol) ?? 0, now);
+      return { status: 200, body: params.get('symbol') === undefined ? this.symbols.map(one) : one(srv.instrument(params).symbol) };
+    });
   }
 
   /** The state of a stream we serve (created on first use), or undefined. */
