@@ -1,5 +1,5 @@
 // The 24-hour tickers (`@ticker`, `!ticker@arr`, `@miniTicker`, `!miniTicker@arr`, REST
-// `ticker/24hr`, ccxt's fetchTicker) and `!markPrice@arr[@1s]` from the replayed market. The statistics are checked exactly against the
+// `ticker/24hr`; ccxt's fetchTicker and ccxt pro's watchTicker) and `!markPrice@arr[@1s]` from the replayed market. The statistics are checked exactly against the
 // trades the same connection received before each message (a client can rebuild every ticker from
 // `@trade`), the formatting against hand-computed values, the push cadence per window of server
 // time. A clock the test moves makes the replay deterministic.
@@ -10,7 +10,7 @@ import { TickerFormat, tickerStats, type TickerStats } from '../../src/exchange-
 import type { Kline } from '../../src/exchange-fake/market-rest.ts';
 import { Rng } from '../../src/core/random.ts';
 import { syntheticInstrument } from '../../src/synthetic/index.ts';
-import { ACCOUNT, ccxtRest } from './helpers.ts';
+import { ACCOUNT, ccxtPro, ccxtRest, closePro } from './helpers.ts';
 
 const BTC = syntheticInstrument('BTCUSDT'); // tick 0.1, step 0.001
 
@@ -55,12 +55,18 @@ describe('ticker and mark price streams', () => {
     const server = new ExchangeServer(ex, [ACCOUNT]);
     const port = await server.listen();
     await ex.start();
-    const streams = ['btcusdt@trade', 'ethusdt@trade', 'btcusdt@markPrice@1s', 'ethusdt@markPrice@1s', 'btcusdt@ticker', 'ethusdt@miniTicker', '!ticker@arr', '!miniTicker@arr', '!markPrice@arr@1s', '!markPrice@arr'];
+    const streams = ['btcusdt@trade', 'ethusdt@trade', 'btcusdt@markPrice@1s', 'ethusdt@markPrice@1s', 'btcusdt@ticker', 'btcusdt@miniTicker', 'ethusdt@miniTicker', '!ticker@arr', '!miniTicker@arr', '!markPrice@arr@1s', '!markPrice@arr'];
     const ws = new WebSocket(`ws://127.0.0.1:${port}/stream?streams=${streams.join('/')}`);
     const frames: { stream: string; data: Record<string, unknown> | Record<string, unknown>[] }[] = [];
     ws.on('message', (m) => frames.push(JSON.parse(String(m))));
+    const opened = new Promise((r, j) => (ws.once('open', r), ws.once('error', j)));
+    const pro = await ccxtPro(`http://127.0.0.1:${port}`);
     try {
-      await new Promise((r, j) => (ws.once('open', r), ws.once('error', j)));
+      await opened;
+      // ccxt pro's watchTicker subscribes to <s>@miniTicker: its first update is one of the frames below.
+      const watched = pro.watchTicker('BTC/USDT:USDT');
+      for (let i = 0; i < 500 && server.streams.subscribers('btcusdt@miniTicker') < 2; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(server.streams.subscribers('btcusdt@miniTicker')).toBe(2);
       const end = nowUs + 12_000_000;
       while (nowUs < end) {
         nowUs += 100_000;
@@ -115,6 +121,11 @@ describe('ticker and mark price streams', () => {
         for (const s of seen) expect(s.symbols, stream).toEqual(['BTCUSDT', 'ETHUSDT'].filter((x) => s.symbols.includes(x)));
       }
       expect(byStream.get('!ticker@arr')!.some((s) => s.symbols.length === 2)).toBe(true);
+      const wt = await watched;
+      const sent = frames.filter((f) => f.stream === 'btcusdt@miniTicker').map((f) => f.data as Record<string, string | number>);
+      const match = sent.find((d) => d.E === wt.timestamp);
+      expect(match, 'the ticker ccxt pro saw was sent on btcusdt@miniTicker').toBeDefined();
+      expect([wt.last, wt.open, wt.high, wt.low, wt.baseVolume, wt.quoteVolume]).toEqual([match!.c, match!.o, match!.h, match!.l, match!.v, match!.q].map(Number));
 
       // GET /fapi/v1/ticker/24hr: the same statistics now (the clock stands still: every trade was sent).
       const base = `http://127.0.0.1:${port}`;
@@ -129,6 +140,7 @@ describe('ticker and mark price streams', () => {
       const t = await c.fetchTicker('BTC/USDT:USDT');
       expect([t.last, t.open, t.high, t.low, t.baseVolume, t.quoteVolume, t.vwap]).toEqual([one.lastPrice, one.openPrice, one.highPrice, one.lowPrice, one.volume, one.quoteVolume, one.weightedAvgPrice].map(Number));
     } finally {
+      await closePro(pro);
       ws.close();
       ex.stop();
       await server.close();
