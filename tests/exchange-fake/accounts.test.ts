@@ -34,11 +34,12 @@ function errorOf(text: string, readPem: (p: string) => string = noPem): string {
 const HMAC = '- name: a\n  apiKey: keyA\n  secret: s\n';
 
 describe('accounts file', () => {
-  it('the example: HMAC and Ed25519 accounts, wallets, leverage per symbol, the public key read from its path', () => {
+  it('the example: HMAC, Ed25519 and RSA accounts, wallets, leverage per symbol, the public keys read from their paths', () => {
     const f = loadAccountsFile(join(ROOT, 'scenarios', 'exchange-accounts.yaml'));
-    expect(f.accounts.map((a) => [a.name, a.secret !== undefined, a.publicKey?.startsWith('-----BEGIN PUBLIC KEY-----') ?? false])).toEqual([
-      ['mm-hmac', true, false],
-      ['mm-ed25519', false, true],
+    expect(f.accounts.map((a) => [a.name, a.secret !== undefined, a.publicKey?.startsWith('-----BEGIN PUBLIC KEY-----') ?? false, a.rsaPublicKey?.startsWith('-----BEGIN PUBLIC KEY-----') ?? false])).toEqual([
+      ['mm-hmac', true, false, false],
+      ['mm-ed25519', false, true, false],
+      ['mm-rsa', false, false, true],
     ]);
     expect(f.accounts[0]).toMatchObject({ balances: { USDT: '10000', USDC: '5000' }, leverage: 20, symbolLeverage: { BTCUSDT: 50 } });
     expect(f.accounts[1]).toMatchObject({ balances: { USDT: '2500', USDC: '0' }, leverage: 10 });
