@@ -83,29 +83,41 @@ async function laneFiles(inputs: string[], format: FormatId | undefined): Promis
 export async function rawMarket(inputs: string[], o: RawMarketOptions): Promise<{ instruments: Instrument[]; source: AsyncIterable<MarketEvent[]>; files: string[] }> {
   const groups = await laneFiles(inputs, o.format);
   const lanes: Lane[] = [];
-  for (const files of groups) {
-    const session = importSources(files, { specs: o.specs, inferSpecs: o.inferSpecs, format: o.format, onWarning: o.onWarning });
-    const iterator = session.events[Symbol.asyncIterator]();
-    const lane: Lane = { files, session, iterator, first: [], done: false };
-    for (;;) {
-      const r = await iterator.next();
-      if (r.done === true) {
-        lane.done = true;
-        break;
-      }
-      if (r.value.length > 0) {
-        lane.first = r.value;
-        break;
+  try {
+    for (const files of groups) {
+      const session = importSources(files, { specs: o.specs, inferSpecs: o.inferSpecs, format: o.format, onWarning: o.onWarning });
+      const iterator = session.events[Symbol.asyncIterator]();
+      const lane: Lane = { files, session, iterator, first: [], done: false };
+      lanes.push(lane);
+      for (;;) {
+        const r = await iterator.next();
+        if (r.done === true) {
+          lane.done = true;
+          break;
+        }
+        if (r.value.length > 0) {
+          lane.first = r.value;
+          break;
+        }
       }
     }
-    lanes.push(lane);
+  } catch (e) {
+    // A file that fails at its start fails the market; the files already open are closed.
+    await closeLanes(lanes);
+    throw e;
   }
   const symbols: string[] = [];
   if (o.symbols !== undefined) symbols.push(...o.symbols);
   else for (const l of lanes) for (const e of l.first) if (!symbols.includes(e.symbol)) symbols.push(e.symbol);
   const all = groups.flat();
-  if (symbols.length === 0) throw new InputError('the raw files hold no market events', { file: all.join(', ') }, 'E_INPUT_EMPTY');
-  const instruments = symbols.map((symbol) => instrumentOf(symbol, o.specs, lanes));
+  let instruments: Instrument[];
+  try {
+    if (symbols.length === 0) throw new InputError('the raw files hold no market events', { file: all.join(', ') }, 'E_INPUT_EMPTY');
+    instruments = symbols.map((symbol) => instrumentOf(symbol, o.specs, lanes));
+  } catch (e) {
+    await closeLanes(lanes);
+    throw e;
+  }
   const served = new Set(symbols);
   const warned = new Set<string>();
   const skip = (e: MarketEvent, lane: Lane): void => {
@@ -123,6 +135,10 @@ export async function rawMarket(inputs: string[], o: RawMarketOptions): Promise<
     }
   }
   return { instruments, source: events(), files: all };
+}
+
+async function closeLanes(lanes: readonly Lane[]): Promise<void> {
+  for (const l of lanes) if (!l.done) await l.iterator.return?.().catch(() => undefined);
 }
 
 function instrumentOf(symbol: string, specs: SpecRegistry, lanes: readonly Lane[]): Instrument {
