@@ -14,7 +14,7 @@ import { SpecRegistry } from '../../src/model/instrument.ts';
 import { StoreWriter } from '../../src/store/index.ts';
 import { syntheticInstrument } from '../../src/synthetic/index.ts';
 import { Rng } from '../../src/core/random.ts';
-import { writeRecordings } from './raw-recording.ts';
+import { recording, writeRecordings } from './raw-recording.ts';
 import { HBT_BTC, HBT_ETH, haveReal, realSpecs } from '../support/shared-data.ts';
 
 let dir = '';
@@ -147,6 +147,28 @@ describe('rawMarket', () => {
     );
     expect(err).toMatchObject({ code: 'E_INPUT', location: { file: files.btc1 } });
     expect(String((err as Error).message)).toMatch(/receive time goes backwards.*maker import/);
+  });
+});
+
+describe('rawMarket streams', () => {
+  it('starts before a file is read through: batches arrive, then a bad line at the end stops the replay there, naming file and line', async () => {
+    const big = join(dir, 'btcusdt_20240105.txt');
+    writeFileSync(big, `${recording('BTCUSDT', 60_000, 0, 100, 0, 30_000, 10_000).join('\n')}\n12345 {not json\n`);
+    const m = await rawMarket([big], { specs: specs() });
+    let events = 0;
+    let batches = 0;
+    const err = await (async () => {
+      for await (const b of m.source) {
+        events += b.length;
+        batches++;
+      }
+    })().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(batches).toBeGreaterThanOrEqual(3);
+    expect(events).toBeGreaterThan(24_000);
+    expect(err).toMatchObject({ location: { file: big, line: 30_001 } });
   });
 });
 
