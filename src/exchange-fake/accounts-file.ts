@@ -1,10 +1,10 @@
 /**
  * The accounts file of `maker exchange --accounts <file>`: a YAML list of accounts, each with its
- * API key (an HMAC `secret`, or an Ed25519 `publicKey`: a PEM block or the path of a .pem file,
- * relative to the accounts file), its wallet per margin asset, its leverage (every symbol, and per
- * symbol), margin type (every symbol, and per symbol) and position mode (`dualSidePosition`, or its
- * older spelling `positionMode: one-way | hedge`). docs/EXCHANGE_ADAPTER_SPEC.md "Accounts file"
- * documents it; scenarios/exchange-accounts.yaml is an example.
+ * API key (an HMAC `secret`, an Ed25519 `publicKey` or an RSA `rsaPublicKey`: a PEM block or the
+ * path of a .pem file, relative to the accounts file), its wallet per margin asset, its leverage
+ * (every symbol, and per symbol), margin type (every symbol, and per symbol) and position mode
+ * (`dualSidePosition`, or its older spelling `positionMode: one-way | hedge`).
+ * docs/EXCHANGE_ADAPTER_SPEC.md "Accounts file" documents it; scenarios/exchange-accounts.yaml is an example.
  *
  * Every error names the file, the line and the key path (`accounts.yaml:7: key "[1].publicKey": …`),
  * as scenario errors do. Leverage and per-symbol keys are checked against the served symbols once
@@ -17,7 +17,7 @@ import { ConfigError } from '../core/errors.ts';
 import { yamlKeyLine } from '../core/yaml-keys.ts';
 import type { Instrument } from '../model/instrument.ts';
 import { formatScaled, parseDecimal } from '../model/money.ts';
-import { ed25519PublicKey } from './auth.ts';
+import { ed25519PublicKey, rsaPublicKey } from './auth.ts';
 import { bracketsOf, type ExchangeAccount, type MarginType } from './local-exchange.ts';
 
 /** An accounts-file error: `file:line: key "[1].apiKey": message`. */
@@ -31,7 +31,7 @@ export class AccountsFileError extends ConfigError {
 
 type Path = readonly (string | number)[];
 
-const ACCOUNT_KEYS = ['name', 'apiKey', 'secret', 'publicKey', 'balances', 'leverage', 'symbols', 'marginType', 'dualSidePosition', 'positionMode'] as const;
+const ACCOUNT_KEYS = ['name', 'apiKey', 'secret', 'publicKey', 'rsaPublicKey', 'balances', 'leverage', 'symbols', 'marginType', 'dualSidePosition', 'positionMode'] as const;
 const SYMBOL_KEYS = ['leverage', 'marginType'] as const;
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const API_KEY = /^[A-Za-z0-9]{1,128}$/;
@@ -89,10 +89,16 @@ export function parseAccountsFile(text: string, file: string, readPem: (path: st
     keys.set(apiKey, i);
     const secret = str(a.secret, at('secret'), fail, false);
     const publicKeyText = str(a.publicKey, at('publicKey'), fail, false);
-    if ((secret === undefined) === (publicKeyText === undefined)) fail(at(), 'needs exactly one of secret (an HMAC-SHA256 key) and publicKey (an Ed25519 key)');
-    let publicKey: string | undefined;
-    if (publicKeyText !== undefined) publicKey = readPublicKey(publicKeyText, at('publicKey'), fail, readPem);
-    const account: { -readonly [K in keyof ExchangeAccount]: ExchangeAccount[K] } = secret !== undefined ? { name, apiKey, secret } : { name, apiKey, publicKey };
+    const rsaText = str(a.rsaPublicKey, at('rsaPublicKey'), fail, false);
+    if ([secret, publicKeyText, rsaText].filter((k) => k !== undefined).length !== 1) {
+      fail(at(), 'needs exactly one of secret (an HMAC-SHA256 key), publicKey (an Ed25519 key) and rsaPublicKey (an RSA key)');
+    }
+    const account: { -readonly [K in keyof ExchangeAccount]: ExchangeAccount[K] } =
+      secret !== undefined
+        ? { name, apiKey, secret }
+        : publicKeyText !== undefined
+          ? { name, apiKey, publicKey: readPublicKey(publicKeyText, at('publicKey'), fail, readPem, 'Ed25519') }
+          : { name, apiKey, rsaPublicKey: readPublicKey(rsaText!, at('rsaPublicKey'), fail, readPem, 'RSA') };
     if (a.balances !== undefined) account.balances = balances(a.balances, at('balances'), fail, doc);
     if (a.leverage !== undefined) account.leverage = leverage(a.leverage, at('leverage'), fail);
     if (a.symbols !== undefined) {
@@ -193,7 +199,7 @@ function balances(v: unknown, path: Path, fail: Fail, doc: Document): Record<str
   return out;
 }
 
-function readPublicKey(text: string, path: Path, fail: Fail, readPem: (path: string) => string): string {
+function readPublicKey(text: string, path: Path, fail: Fail, readPem: (path: string) => string, kind: 'Ed25519' | 'RSA'): string {
   let pem = text;
   let from = 'the PEM';
   if (!text.includes('-----BEGIN')) {
@@ -205,8 +211,8 @@ function readPublicKey(text: string, path: Path, fail: Fail, readPem: (path: str
     }
   }
   // A private key must never be handed to the exchange (Node would derive the public key from it silently).
-  if (pem.includes('PRIVATE KEY')) fail(path, `${from} holds a private key: give the Ed25519 public key; the private key stays with the client`);
-  const key = ed25519PublicKey(pem);
-  if (key instanceof Error) fail(path, `${from} is ${key.message}: expected an Ed25519 public key (openssl pkey -in private.pem -pubout)`);
+  if (pem.includes('PRIVATE KEY')) fail(path, `${from} holds a private key: give the ${kind} public key; the private key stays with the client`);
+  const key = kind === 'RSA' ? rsaPublicKey(pem) : ed25519PublicKey(pem);
+  if (key instanceof Error) fail(path, `${from} is ${key.message}: expected an ${kind} public key (openssl pkey -in private.pem -pubout)`);
   return pem;
 }

@@ -2,7 +2,7 @@
  * `maker exchange`: a local Binance USDⓈ-M exchange on loopback over the backtest's simulated
  * exchange (docs/EXCHANGE_ADAPTER_SPEC.md lists what is served and what is not yet).
  */
-export { Authenticator, ed25519PublicKey, hmacHex, splitSignature, type ApiAccount } from './auth.ts';
+export { Authenticator, ed25519PublicKey, hmacHex, keyTypeOf, rsaPublicKey, splitSignature, type ApiAccount, type KeyType } from './auth.ts';
 export { CONFIG_ERR, maxNotionalAt, maxNotionalValue } from './account-config.ts';
 export { accountUpdate } from './account-update.ts';
 export { AccountsFileError, loadAccountsFile, parseAccountsFile, type AccountsFile } from './accounts-file.ts';
@@ -14,6 +14,7 @@ export { ExchangeServer, type ExchangeServerConfig, type ExchangeServerOptions }
 export { StreamHub, type StreamHubOptions } from './stream-hub.ts';
 export { DepthConflater, parseStreamName } from './streams.ts';
 export { storeMarket, syntheticMarket } from './market-source.ts';
+export { rawMarket, type RawMarketOptions } from './raw-market.ts';
 export { ListenKeys, orderTradeUpdate, tradeLite } from './user-stream.ts';
 export { FaultInjector, type FaultLogEntry } from './faults.ts';
 export { FAULT_KINDS, loadFaultPlanFile, parseFaultPlan, parseFaults, type FaultKind, type FaultSpec } from './fault-plan.ts';

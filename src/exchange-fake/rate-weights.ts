@@ -44,6 +44,7 @@ export const CORE_WEIGHTS: Readonly<Record<string, CostEntry>> = {
   'GET /fapi/v1/klines': klinesWeight,
   'GET /fapi/v1/premiumIndex': withSymbolOr(1, 10),
   'GET /fapi/v1/ticker/bookTicker': withSymbolOr(2, 5),
+  'GET /fapi/v1/ticker/24hr': withSymbolOr(1, 40),
   // New and modified orders weigh nothing on the IP; they count on the account's order windows.
   'POST /fapi/v1/order': { weight: 0, orders10s: 1, orders1m: 1 },
   'PUT /fapi/v1/order': { weight: 0, orders10s: 1, orders1m: 1 },
@@ -84,6 +85,9 @@ export const WS_API_WEIGHTS: Readonly<Record<string, CostEntry>> = {
   'order.modify': { weight: 0, orders10s: 1, orders1m: 1 },
   'order.cancel': 1,
   'order.status': 1,
+  'account.status': 5,
+  'account.balance': 5,
+  'account.position': 5,
   'userDataStream.start': 1,
   'userDataStream.ping': 1,
   'userDataStream.stop': 1,

@@ -22,6 +22,7 @@ import type { AccountState, LocalExchange } from './local-exchange.ts';
 import { StreamHub, type StreamHubOptions } from './stream-hub.ts';
 import { ListenKeys } from './user-stream.ts';
 import { MarketStreams } from './market-streams.ts';
+import { Tickers } from './tickers.ts';
 import { MarketHistory } from './market-rest.ts';
 import { OrderEndpoints } from './orders-rest.ts';
 import { WsApi } from './ws-api.ts';
@@ -117,6 +118,7 @@ export class ExchangeServer {
     history.register();
     // After the history: its kline streams read the klines the history has just built.
     new MarketStreams(ex, this.streams, history);
+    new Tickers(ex, this.streams, history).register(this);
     new OrderEndpoints(this).register();
     routeAccountConfig(this);
     accountUpdates(ex, this.streams);
@@ -348,7 +350,8 @@ export class ExchangeServer {
     return [...new Set([...this.ex.instruments.values()].map((i) => i.spec.marginAsset))].sort();
   }
 
-  private balances(a: AccountState): Record<string, unknown>[] {
+  /** `GET /fapi/v2|v3/balance` (and ws-fapi `account.balance`). */
+  balances(a: AccountState): Record<string, unknown>[] {
     this.ex.markToMid(a);
     const now = this.nowMs();
     return this.assets().map((asset) => {
@@ -357,7 +360,8 @@ export class ExchangeServer {
     });
   }
 
-  private accountInfo(a: AccountState): Record<string, unknown> {
+  /** `GET /fapi/v2|v3/account` (and ws-fapi `account.status`). */
+  accountInfo(a: AccountState): Record<string, unknown> {
     this.ex.markToMid(a);
     const now = this.nowMs();
     const assets = this.assets().map((asset) => {
@@ -383,7 +387,8 @@ export class ExchangeServer {
     };
   }
 
-  private positionRisk(a: AccountState, symbol: string | undefined, onlyOpen: boolean): Record<string, unknown>[] {
+  /** `GET /fapi/v2|v3/positionRisk` (and ws-fapi `account.position`): every symbol (v2) or the open positions (v3). */
+  positionRisk(a: AccountState, symbol: string | undefined, onlyOpen: boolean): Record<string, unknown>[] {
     if (symbol !== undefined && !this.ex.instruments.has(symbol)) throw ERR.badSymbol();
     this.ex.markToMid(a);
     const now = this.nowMs();

@@ -150,7 +150,7 @@ export class StreamHub {
       case 'UNSUBSCRIBE': {
         const bad = params.find((p) => typeof p !== 'string' || !this.valid(p));
         if (bad !== undefined) {
-          this.send(c, { error: { code: 2, msg: `Invalid request: unknown stream ${JSON.stringify(bad)} (served: <symbol>@depth[@100ms|@500ms|@0ms], @depth<5|10|20>[@100ms|@500ms], @trade, @aggTrade, @bookTicker, @markPrice[@1s], @kline_<interval>, !bookTicker, of ${[...this.symbols].join(', ')})` }, id });
+          this.send(c, { error: { code: 2, msg: `Invalid request: unknown stream ${JSON.stringify(bad)} (served: <symbol>@depth[@100ms|@500ms|@0ms], @depth<5|10|20>[@100ms|@500ms], @trade, @aggTrade, @bookTicker, @markPrice[@1s], @kline_<interval>, @ticker, @miniTicker, !bookTicker, !ticker@arr, !miniTicker@arr, !markPrice@arr[@1s], of ${[...this.symbols].join(', ')})` }, id });
           return;
         }
         if (msg.method === 'SUBSCRIBE' && c.streams.size + params.length > MAX_STREAMS) {

@@ -2,9 +2,10 @@
  * The WebSocket API (`/ws-fapi/v1`, binance-usdm.md §8): `{"id", "method", "params"}` requests,
  * `{"id", "status", "result" | "error", "rateLimits"}` replies with the `id` echoed as sent. Signed
  * methods carry `apiKey`, `timestamp` and `signature` in `params`; the signature is over the other
- * parameters sorted by name (HMAC or Ed25519, auth.ts). Served: `order.place`, `order.modify`,
- * `order.cancel`, `order.status`, `userDataStream.start|ping|stop`, and `session.logon|status|logout`:
- * logon (Ed25519 keys only, `-4056` for HMAC keys, as on Binance) authenticates the connection, after
+ * parameters sorted by name (HMAC, Ed25519 or RSA, auth.ts). Served: `order.place`, `order.modify`,
+ * `order.cancel`, `order.status`, `account.status|balance|position` (v1: the payloads of REST's
+ * /fapi/v2 account, balance, positionRisk; `v2/`: of /fapi/v3), `userDataStream.start|ping|stop`, and `session.logon|status|logout`:
+ * logon (Ed25519 keys only, `-4056` for HMAC and RSA keys, as on Binance) authenticates the connection, after
  * which requests may omit `apiKey` and `signature` (their `timestamp` is still checked); a request
  * that carries its own `apiKey` and `signature` is checked with those. Same order logic and error
  * codes as REST.
@@ -34,7 +35,7 @@ interface Conn {
   delay?: FrameDelay;
 }
 
-const SIGNED = new Set(['order.place', 'order.modify', 'order.cancel', 'order.status']);
+const SIGNED = new Set(['order.place', 'order.modify', 'order.cancel', 'order.status', 'account.status', 'account.balance', 'account.position']);
 
 export class WsApi {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
@@ -135,12 +136,14 @@ export class WsApi {
       }
       if (params.get('returnRateLimits') === 'false') rateLimits = false;
       const method = msg.method.replace(/^v\d+\//, '');
+      // `v2/account.position` answers as REST's v3 positionRisk; no prefix (or `v1/`) as v2.
+      const version = Number(/^v(\d+)\//.exec(msg.method)?.[1] ?? '1');
       const cost = costOf(WS_API_WEIGHTS, method, params);
       charged = true;
       this.server.limits.admit(c.ip, cost.weight, usage);
       fault = this.server.faults.onRequest({ via: 'ws-api', method, path: '', params, apiKey: params.get('apiKey'), ip: c.ip });
       // A fault's error replaces the reply; the request is carried out first only when the fault says it was applied.
-      if (fault === undefined || (fault.error === undefined && fault.drop === undefined) || fault.applied) result = this.call(c, method, params, usage, cost);
+      if (fault === undefined || (fault.error === undefined && fault.drop === undefined) || fault.applied) result = this.call(c, method, version, params, usage, cost);
     } catch (e) {
       // Before the weight was charged (a malformed request), it costs 1.
       if (!charged) {
@@ -163,7 +166,7 @@ export class WsApi {
     this.reply(c, id, rateLimits, usage, result, error, fault);
   }
 
-  private call(c: Conn, method: string, params: Map<string, string>, usage: Usage, cost: { orders10s: number; orders1m: number }): Reply {
+  private call(c: Conn, method: string, version: number, params: Map<string, string>, usage: Usage, cost: { orders10s: number; orders1m: number }): Reply {
     const srv = this.server;
     if (SIGNED.has(method)) {
       const acc = srv.auth.verifyWs(params, srv.nowMs(), c.session?.apiKey);
@@ -177,6 +180,14 @@ export class WsApi {
           return srv.modifyOrder(params, a);
         case 'order.cancel':
           return srv.cancelOrder(params, a);
+        // The account methods answer with REST's payloads: v1 as /fapi/v2/..., v2 as /fapi/v3/... (the
+        // same for account and balance here; positions: every symbol, or the open ones only).
+        case 'account.status':
+          return { status: 200, body: srv.accountInfo(a) };
+        case 'account.balance':
+          return { status: 200, body: srv.balances(a) };
+        case 'account.position':
+          return { status: 200, body: srv.positionRisk(a, params.get('symbol'), version >= 2) };
         default: {
           const inst = srv.instrument(params);
           const orderId = params.get('orderId');
@@ -201,7 +212,8 @@ export class WsApi {
         return { status: 200, body: {} };
       case 'session.logon': {
         const acc = srv.auth.account(params.get('apiKey'));
-        if (!srv.auth.isEd25519(acc.apiKey)) throw new BinanceError(-4056, 'HMAC_SHA256 API key is not supported.');
+        // Binance: only Ed25519 keys log on; the HMAC message is Binance's, the RSA one follows its pattern.
+        if (!srv.auth.isEd25519(acc.apiKey)) throw new BinanceError(-4056, srv.auth.keyType(acc.apiKey) === 'RSA' ? 'RSA API key is not supported.' : 'HMAC_SHA256 API key is not supported.');
         srv.auth.verifyWs(params, srv.nowMs());
         // Logging on again replaces the connection's key (Binance: one key per connection).
         c.session = { apiKey: acc.apiKey, sinceMs: srv.nowMs() };
@@ -213,7 +225,7 @@ export class WsApi {
         c.session = null;
         return { status: 200, body: this.sessionStatus(c) };
       default:
-        throw new BinanceError(-1000, `Unknown method ${JSON.stringify(method)} (served: order.place, order.modify, order.cancel, order.status, userDataStream.start, userDataStream.ping, userDataStream.stop, session.logon, session.status, session.logout)`);
+        throw new BinanceError(-1000, `Unknown method ${JSON.stringify(method)} (served: order.place, order.modify, order.cancel, order.status, account.status, account.balance, account.position, userDataStream.start, userDataStream.ping, userDataStream.stop, session.logon, session.status, session.logout)`);
     }
   }
 

@@ -34,11 +34,12 @@ function errorOf(text: string, readPem: (p: string) => string = noPem): string {
 const HMAC = '- name: a\n  apiKey: keyA\n  secret: s\n';
 
 describe('accounts file', () => {
-  it('the example: HMAC and Ed25519 accounts, wallets, leverage per symbol, the public key read from its path', () => {
+  it('the example: HMAC, Ed25519 and RSA accounts, wallets, leverage per symbol, the public keys read from their paths', () => {
     const f = loadAccountsFile(join(ROOT, 'scenarios', 'exchange-accounts.yaml'));
-    expect(f.accounts.map((a) => [a.name, a.secret !== undefined, a.publicKey?.startsWith('-----BEGIN PUBLIC KEY-----') ?? false])).toEqual([
-      ['mm-hmac', true, false],
-      ['mm-ed25519', false, true],
+    expect(f.accounts.map((a) => [a.name, a.secret !== undefined, a.publicKey?.startsWith('-----BEGIN PUBLIC KEY-----') ?? false, a.rsaPublicKey?.startsWith('-----BEGIN PUBLIC KEY-----') ?? false])).toEqual([
+      ['mm-hmac', true, false, false],
+      ['mm-ed25519', false, true, false],
+      ['mm-rsa', false, false, true],
     ]);
     expect(f.accounts[0]).toMatchObject({ balances: { USDT: '10000', USDC: '5000' }, leverage: 20, symbolLeverage: { BTCUSDT: 50 }, marginType: 'CROSSED', dualSidePosition: false });
     expect(f.accounts[1]).toMatchObject({ balances: { USDT: '2500', USDC: '0' }, leverage: 10 });
@@ -47,7 +48,7 @@ describe('accounts file', () => {
 
   it('names the file, line and key of every mistake', () => {
     expect(errorOf('- name: a\n  secret: s\n')).toBe('acc.yaml:1: key "[0].apiKey": is required');
-    expect(errorOf(`${HMAC}  publicKey: k.pem\n`)).toMatch(/^acc\.yaml:1: key "\[0\]": needs exactly one of secret \(an HMAC-SHA256 key\) and publicKey/);
+    expect(errorOf(`${HMAC}  publicKey: k.pem\n`)).toMatch(/^acc\.yaml:1: key "\[0\]": needs exactly one of secret \(an HMAC-SHA256 key\), publicKey \(an Ed25519 key\) and rsaPublicKey \(an RSA key\)/);
     expect(errorOf(`${HMAC}  levrage: 5\n`)).toMatch(/^acc\.yaml:4: key "\[0\]\.levrage": unknown key \(expected one of name, apiKey/);
     expect(errorOf(`${HMAC}  leverage: 200\n`)).toBe('acc.yaml:4: key "[0].leverage": expected an integer leverage in 1..125, got 200');
     expect(errorOf(`${HMAC}  balances:\n    USDT: -5\n`)).toMatch(/^acc\.yaml:5: key "\[0\]\.balances\.USDT": expected an amount ≥ 0/);

@@ -1,14 +1,17 @@
 // `maker exchange` as a user starts it: a real process on a free port, the JSON line with the
 // URLs and the test account, a signed request with those credentials, and a clean stop on SIGTERM.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import WebSocket from 'ws';
 import { EXCHANGE_INFO, HBT_BTC, haveReal } from '../support/shared-data.ts';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hmacHex } from '../../src/exchange-fake/index.ts';
+import { hmacHex, rawMarket } from '../../src/exchange-fake/index.ts';
+import { BookSync, L2Book } from '../../src/book/index.ts';
+import { SpecRegistry } from '../../src/model/instrument.ts';
+import { writeRecordings } from './raw-recording.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'maker.js');
@@ -139,4 +142,66 @@ describe('maker exchange --store', () => {
       rmSync(store, { recursive: true, force: true });
     }
   }, 180_000);
+});
+
+describe('maker exchange --raw', () => {
+  it('replays raw files without a store: their symbols, their specs (--infer-spec), their book to the end', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'exraw-cli-'));
+    try {
+      const files = writeRecordings(dir);
+      // The book the files end with, as the importer reads them.
+      const { instruments, source } = await rawMarket([files.btc1, files.eth, files.btc2], { specs: new SpecRegistry(), inferSpecs: true });
+      const sync = new BookSync(new L2Book('BTCUSDT'));
+      for await (const batch of source) for (const e of batch) if (e.symbol === 'BTCUSDT' && e.type === 'depth') sync.applyDiff(e); else if (e.symbol === 'BTCUSDT' && e.type === 'snapshot') sync.applySnapshot(e);
+      const btc = instruments[0];
+      const { info, stderr, stop } = await startCli(['--raw', files.btc1, files.eth, files.btc2, '--infer-spec']);
+      try {
+        const ei = (await (await fetch(`${info.rest}/fapi/v1/exchangeInfo`)).json()) as { symbols: { symbol: string }[] };
+        expect(ei.symbols.map((s) => s.symbol)).toEqual(['BTCUSDT', 'ETHUSDT']);
+        // The recording lasts 0.6 s of data time: at speed 1 it is over within a few seconds.
+        let d: { lastUpdateId: number; bids: [string, string][]; asks: [string, string][] } | undefined;
+        for (let i = 0; i < 100; i++) {
+          d = (await (await fetch(`${info.rest}/fapi/v1/depth?symbol=BTCUSDT&limit=5`)).json()) as typeof d;
+          if (d!.lastUpdateId === sync.book.lastUpdateId()) break;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        expect(d!.lastUpdateId).toBe(sync.book.lastUpdateId());
+        expect(d!.bids).toEqual(sync.book.topLevels('bid', 5).map((l) => [btc.ticksToPrice(l.priceTicks), btc.lotsToQty(l.qtyLots)]));
+        expect(d!.asks).toEqual(sync.book.topLevels('ask', 5).map((l) => [btc.ticksToPrice(l.priceTicks), btc.lotsToQty(l.qtyLots)]));
+      } finally {
+        expect(await stop()).toBe(0);
+      }
+      // --infer-spec says what it inferred, as maker import does (JSON lines with --json).
+      expect(stderr()).toMatch(/"warning":"W_SPEC_INFERRED"/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
+
+  it('names the file it cannot read, and refuses --raw with --store and --spec without --raw (exit 2)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'exraw-cli-'));
+    try {
+      const run = (...args: string[]) => spawnSync(process.execPath, [BIN, 'exchange', ...args, '--port', '0'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+      const notes = join(dir, 'notes.txt');
+      writeFileSync(notes, 'hello\n');
+      const unknown = run('--raw', notes, '--infer-spec');
+      expect(unknown.status).toBe(2);
+      expect(unknown.stderr).toContain(`${notes}:1: field "header": unrecognised input format`);
+      const missing = run('--raw', join(dir, 'nope.gz'));
+      expect(missing.status).toBe(2);
+      expect(missing.stderr).toContain(`${join(dir, 'nope.gz')}: cannot open`);
+      const both = run('--raw', notes, '--store', dir);
+      expect(both.status).toBe(2);
+      expect(both.stderr).toMatch(/--raw and --store are two market sources: give one/);
+      const spec = run('--spec', notes);
+      expect(spec.status).toBe(2);
+      expect(spec.stderr).toMatch(/--spec needs --raw/);
+      const files = writeRecordings(dir);
+      const noSpec = run('--raw', files.btc1);
+      expect(noSpec.status).toBe(2);
+      expect(noSpec.stderr).toMatch(/no instrument spec for symbol BTCUSDT; pass --spec <exchangeInfo.json> with this symbol, or --infer-spec/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });

@@ -1,13 +1,14 @@
 /**
  * `maker exchange`: serves a local Binance USDⓈ-M exchange on loopback until SIGINT/SIGTERM. The
- * market is the synthetic market or a store's replay (--store, --from); orders meet it through the
+ * market is the synthetic market, a store's replay (--store, --from) or raw files' (--raw); orders meet it through the
  * backtest's simulated exchange. Accounts come from --accounts (a YAML file), else the built-in test
  * account. Prints the URLs and the accounts; `--json`: one JSON line.
  */
 import type { Command } from 'commander';
-import { ConfigError } from '../../core/errors.ts';
+import { collect, formatWarning, registryFromFiles } from '../specs.ts';
+import { ConfigError, MakerError } from '../../core/errors.ts';
 import { existsSync } from 'node:fs';
-import { ExchangeServer, LocalExchange, loadAccountsFile, loadFaultPlanFile, parseRateLimitsFlag, storeMarket, syntheticMarket, type ExchangeAccount, type LocalExchangeOptions } from '../../exchange-fake/index.ts';
+import { ExchangeServer, keyTypeOf, LocalExchange, loadAccountsFile, loadFaultPlanFile, parseRateLimitsFlag, rawMarket, storeMarket, syntheticMarket, type ExchangeAccount, type LocalExchangeOptions } from '../../exchange-fake/index.ts';
 import type { Instrument } from '../../model/instrument.ts';
 import { bookSourceOf, loadScenarioFile, parseTimeRange } from '../../scenario/index.ts';
 import { feeSchedule } from '../../backtest/index.ts';
@@ -23,6 +24,9 @@ interface ExchangeCliOptions {
   speed: string;
   json: boolean;
   store?: string;
+  raw?: string[];
+  spec: string[];
+  inferSpec: boolean;
   venue: string;
   from?: string;
   accounts?: string;
@@ -52,22 +56,27 @@ export function registerExchange(program: Command): void {
     .summary('serve a local Binance USDⓈ-M exchange (REST and market streams) on loopback for clients and tests')
     .description(
       'Starts a local exchange that speaks Binance USDⓈ-M REST (/fapi/v1/...): exchangeInfo, time, ping, depth, ' +
-        'ticker/bookTicker, signed order endpoints (POST/PUT/DELETE/GET order, openOrders, allOpenOrders) and account ' +
+        'ticker/bookTicker, ticker/24hr, signed order endpoints (POST/PUT/DELETE/GET order, openOrders, allOpenOrders) and account ' +
         'endpoints (v2/v3 balance, account, positionRisk; leverageBracket; a 10,000 wallet per margin asset) with ' +
-        "Binance's HMAC-SHA256 signing, timestamp/recvWindow checks and error codes. The market is the synthetic " +
+        "Binance's signing (HMAC-SHA256, Ed25519 or RSA keys), timestamp/recvWindow checks and error codes. The market is the synthetic " +
         'market, or a store\'s data (--store, from --from on), replayed with its recorded spacing in real time (or --speed ' +
         'times faster), its times mapped onto the wall clock; orders fill against it through the same simulated ' +
         'exchange as `maker backtest` (queue model, fees, Binance reject codes).\n\n' +
+        '--raw <files...> replays recorded or downloaded files as they are, without a store: the formats maker import ' +
+        'reads (Binance WebSocket / hftbacktest recordings, cryptofeed, Tardis.dev CSV, data.binance.vision CSV; a ' +
+        'directory: its files by name), with the instruments of --spec exchangeInfo.json or --infer-spec, streamed and ' +
+        'merged by receive time exactly as the store replay of their import; daily parts of one recording are read in ' +
+        'order as one. The symbols served are those the files start with, or --symbols. Not with --store.\n\n' +
         'WebSocket market streams on the same port: <symbol>@depth (250 ms), @depth@100ms, @depth@500ms, @depth@0ms, ' +
         'partial depth @depth5|10|20[@100ms|@500ms], @trade, @aggTrade, @bookTicker, !bookTicker, @markPrice[@1s], ' +
-        '@kline_<1m..1d>, as /ws/<streams>, /stream?streams=... or SUBSCRIBE, with or without ' +
+        '@kline_<1m..1d>, @ticker, @miniTicker, !ticker@arr, !miniTicker@arr, !markPrice@arr[@1s], as /ws/<streams>, /stream?streams=... or SUBSCRIBE, with or without ' +
         'the /public, /market, /private prefix.\n\n' +
         'User data stream: POST/PUT/DELETE /fapi/v1/listenKey, then /ws/<listenKey> (or ?listenKey=): ORDER_TRADE_UPDATE, ' +
         'TRADE_LITE, listenKeyExpired.\n\n' +
-        'WebSocket API on /ws-fapi/v1: order.place, order.modify, order.cancel, order.status, userDataStream.start/ping/stop, ' +
+        'WebSocket API on /ws-fapi/v1: order.place, order.modify, order.cancel, order.status, account.status/balance/position (v1, v2), userDataStream.start/ping/stop, ' +
         'session.logon/status/logout (Ed25519 keys).\n\n' +
         'Accounts (--accounts <file>, a YAML list; docs/EXCHANGE_ADAPTER_SPEC.md, scenarios/exchange-accounts.yaml): API keys ' +
-        'with an HMAC secret or an Ed25519 public key, wallets per margin asset, leverage (every symbol and per symbol), ' +
+        'with an HMAC secret, an Ed25519 or an RSA public key, wallets per margin asset, leverage (every symbol and per symbol), ' +
         'margin type (CROSSED or ISOLATED, every symbol and per symbol) and position mode (dualSidePosition: true = hedge). ' +
         'Without it: one test account with 10,000 of each margin asset at 20x, cross, one-way. Orders beyond the margin the ' +
         'leverage allows are rejected -2019, as in `maker backtest`; an isolated position has its own wallet and is ' +
@@ -89,21 +98,24 @@ export function registerExchange(program: Command): void {
     )
     .option('--port <n>', 'TCP port (0: a free one)', '8090')
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
-    .option('--symbols <list>', 'comma-separated symbols to serve (of the store with --store)', 'BTCUSDT')
+    .option('--symbols <list>', 'comma-separated symbols to serve (of the store with --store; with --raw default: the symbols the files start with)', 'BTCUSDT')
     .option('--seed <n>', 'seed of the synthetic market', '1')
     .option('--speed <x>', 'replay speed (1 = real time)', '1')
     .option('--store <dir>', 'replay this store (maker import --out <dir>) instead of the synthetic market')
     .option('--venue <name>', 'venue directory in the store', 'binance-usdm')
-    .option('--from <utc>', 'with --store: start the replay at this UTC time (the book is built up to it at once), e.g. 2024-08-08T23:54:00Z')
-    .option('--accounts <file>', 'accounts YAML: API keys (HMAC secret or Ed25519 public key), balances, leverage')
+    .option('--raw <files...>', 'replay these recorded or downloaded files (what maker import reads; a directory: its files by name) directly, without a store')
+    .option('--spec <file>', "with --raw: Binance exchangeInfo JSON with the files' instruments (repeatable), as maker import --spec", collect, [])
+    .option('--infer-spec', 'with --raw: infer tick and step of symbols without a spec from the data, as maker import --infer-spec', false)
+    .option('--from <utc>', 'with --store or --raw: start the replay at this UTC time (the book is built up to it at once), e.g. 2024-08-08T23:54:00Z')
+    .option('--accounts <file>', 'accounts YAML: API keys (HMAC secret, Ed25519 or RSA public key), balances, leverage')
     .option('--rate-limits <mode>', "binance (Binance's limits), off (count and report, never refuse) or a multiplier of Binance's limits, e.g. 10", 'binance')
     .option('--faults <file>', 'fault plan YAML (docs/FAULTS.md): faults injected at times or on the Nth matching request')
     .option('--admin', 'serve the fault admin API under /admin/faults (POST a fault, GET the log, DELETE to clear)', false)
     .option('--scenario <file>', "simulate orders with this scenario's execution section (queue model, fees, crossing and partial fills, self-trade prevention) and data.book; its strategy, latency and data are not used")
     .option('--set <key=value...>', 'override scenario keys, as in maker backtest (e.g. execution.fees.default.makerRate=0.0001); needs --scenario', [])
     .option('--json', 'print one JSON line {rest, ws, wsApi, accounts} on stdout, then nothing else', false)
-    .addHelpText('after', '\nExamples:\n  maker exchange\n  maker exchange --port 0 --json\n  maker exchange --symbols BTCUSDT,ETHUSDT --speed 10\n  maker exchange --store data/store --symbols BTCUSDT --from 2024-08-08T23:54:00Z --speed 10\n  maker exchange --accounts scenarios/exchange-accounts.yaml\n  maker exchange --faults examples/faults.yaml --admin')
-    .action(async (opts: ExchangeCliOptions) => {
+    .addHelpText('after', '\nExamples:\n  maker exchange\n  maker exchange --port 0 --json\n  maker exchange --symbols BTCUSDT,ETHUSDT --speed 10\n  maker exchange --store data/store --symbols BTCUSDT --from 2024-08-08T23:54:00Z --speed 10\n  maker exchange --raw btcusdt_20240808.gz ethusdt_20240808.gz --spec exchangeInfo.json --speed 10\n  maker exchange --accounts scenarios/exchange-accounts.yaml\n  maker exchange --faults examples/faults.yaml --admin')
+    .action(async (opts: ExchangeCliOptions, cmd: Command) => {
       // The files first: their mistakes are reported before any data is read.
       executionOf(opts);
       const accountsFile = opts.accounts === undefined ? undefined : loadAccountsFile(opts.accounts);
@@ -115,9 +127,12 @@ export function registerExchange(program: Command): void {
       const symbols = opts.symbols.split(',').map((s) => s.trim()).filter((s) => s !== '');
       for (const s of symbols) if (!/^[A-Z0-9]{2,20}$/.test(s)) throw new ConfigError(`--symbols: "${s}" is not an upper-case symbol such as BTCUSDT`, { field: '--symbols' });
       if (symbols.length === 0) throw new ConfigError('--symbols: at least one symbol', { field: '--symbols' });
+      if (opts.raw !== undefined && opts.store !== undefined) throw new ConfigError('--raw and --store are two market sources: give one (--raw replays files as they are, --store a store maker import wrote)', { field: '--raw' });
+      if (opts.raw === undefined && (opts.spec.length > 0 || opts.inferSpec)) throw new ConfigError(`${opts.spec.length > 0 ? '--spec' : '--infer-spec'} needs --raw (a store keeps its own specs; the synthetic market has its own)`, { field: opts.spec.length > 0 ? '--spec' : '--infer-spec' });
+      const replayed = opts.store !== undefined || opts.raw !== undefined;
       let fromUs: number | undefined;
       if (opts.from !== undefined) {
-        if (opts.store === undefined) throw new ConfigError('--from needs --store (the synthetic market starts now)', { field: '--from' });
+        if (!replayed) throw new ConfigError('--from needs --store or --raw (the synthetic market starts now)', { field: '--from' });
         try {
           fromUs = parseTimeRange(`${opts.from}..${opts.from}`).fromUs;
         } catch (e) {
@@ -129,6 +144,14 @@ export function registerExchange(program: Command): void {
       if (opts.store !== undefined) {
         if (!existsSync(opts.store)) throw new ConfigError(`--store: ${opts.store} does not exist (import data with maker import --out ${opts.store})`, { field: '--store' });
         ({ instruments, source } = await storeMarket(opts.store, opts.venue, symbols));
+      } else if (opts.raw !== undefined) {
+        const explicit = cmd.getOptionValueSource('symbols') === 'cli';
+        ({ instruments, source } = await rawMarket(opts.raw, {
+          specs: registryFromFiles(opts.spec),
+          inferSpecs: opts.inferSpec,
+          symbols: explicit ? symbols : undefined,
+          onWarning: (w) => process.stderr.write(opts.json ? `${JSON.stringify({ warning: w.code, file: w.file, symbol: w.symbol, message: w.message })}\n` : formatWarning(w)),
+        }));
       } else {
         instruments = symbols.map((s) => syntheticInstrument(s));
         source = syntheticMarket(instruments, opts.seed, Date.now() * 1000, 30 * 86_400 * speed);
@@ -146,7 +169,8 @@ export function registerExchange(program: Command): void {
         // Funding at the data's funding times (mark prices), mapped onto server time by the local exchange.
         execution: executionOf(opts),
       });
-      const server = new ExchangeServer(ex, accounts, { rateLimits, faults, admin: opts.admin, streams: { aggTradesFromTrades: opts.store === undefined } });
+      // Recorded data brings its own aggregate trades (or has none); the synthetic market's are built from its trades.
+      const server = new ExchangeServer(ex, accounts, { rateLimits, faults, admin: opts.admin, streams: { aggTradesFromTrades: !replayed } });
       // Each fault applied, as one JSON line on stderr (the log users and tests assert on).
       server.faults.onLog((e) => process.stderr.write(`${JSON.stringify(e)}\n`));
       const bound = await server.listen({ port, host: opts.host });
@@ -166,22 +190,25 @@ export function registerExchange(program: Command): void {
       await ex.start();
       if (ex.sourceError !== undefined) {
         await server.close();
-        throw new ConfigError(`${opts.store !== undefined ? `--store ${opts.store}` : 'the synthetic market'}: reading the market data failed: ${ex.sourceError.message}`, { field: opts.store !== undefined ? '--store' : '--symbols' });
+        // A raw file's error names its file and line already.
+        if (opts.raw !== undefined && ex.sourceError instanceof MakerError) throw ex.sourceError;
+        const what = opts.store !== undefined ? `--store ${opts.store}` : opts.raw !== undefined ? '--raw' : 'the synthetic market';
+        throw new ConfigError(`${what}: reading the market data failed: ${ex.sourceError.message}`, { field: opts.store !== undefined ? '--store' : opts.raw !== undefined ? '--raw' : '--symbols' });
       }
       // Later failures stop the replay where it is; the server keeps serving what it has, and says so.
-      ex.onSourceError((e) => process.stderr.write(`maker exchange: the market data stopped: ${e.message}\n`));
+      ex.onSourceError((e) => process.stderr.write(`maker exchange: the market data stopped: ${e instanceof MakerError ? e.describe() : e.message}\n`));
       const base = `${opts.host}:${bound}`;
       const info = { rest: `http://${base}`, ws: `ws://${base}`, wsApi: `ws://${base}/ws-fapi/v1`, accounts: accounts.map((a) => (a.secret !== undefined ? { apiKey: a.apiKey, secret: a.secret } : { apiKey: a.apiKey })) };
       if (opts.json) process.stdout.write(`${JSON.stringify(info)}\n`);
       else {
         process.stdout.write(
-          `maker exchange: local Binance USDⓈ-M on ${info.rest} (${opts.store === undefined ? 'synthetic' : `store ${opts.store}`} ${symbols.join(', ')}, speed ${speed}×)\n` +
+          `maker exchange: local Binance USDⓈ-M on ${info.rest} (${opts.store !== undefined ? `store ${opts.store}` : opts.raw !== undefined ? `raw files ${opts.raw.join(', ')}` : 'synthetic'} ${instruments.map((i) => i.symbol).join(', ')}, speed ${speed}×)\n` +
             `  REST     ${info.rest}/fapi/v1/...\n` +
             `  streams  ${info.ws}/ws/<stream>, ${info.ws}/stream?streams=... (also under /public, /market)\n` +
             `  ws-fapi  ${info.wsApi}\n` +
             (accountsFile === undefined
               ? `  API key  ${DEFAULT_ACCOUNT.apiKey}\n  secret   ${DEFAULT_ACCOUNT.secret}\n  (a test account for this local exchange only)\n`
-              : `  accounts from ${accountsFile.file}:\n${accounts.map((a) => `    ${a.name}  ${a.apiKey}  ${a.secret !== undefined ? 'HMAC' : 'Ed25519'}\n`).join('')}`) +
+              : `  accounts from ${accountsFile.file}:\n${accounts.map((a) => `    ${a.name}  ${a.apiKey}  ${keyTypeOf(a)}\n`).join('')}`) +
             'Ctrl-C stops it.\n',
         );
       }
