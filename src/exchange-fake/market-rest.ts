@@ -115,6 +115,7 @@ export class MarketHistory {
     const h = this.bySymbol.get(e.symbol);
     if (h === undefined) return;
     const t = ms(atUs);
+    if (e.type === 'forceOrder') return; // information only: it closes no aggregate and is no print
     if (e.type !== 'trade') this.closePending(h, e);
     switch (e.type) {
       case 'trade': {
