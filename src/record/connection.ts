@@ -1,7 +1,9 @@
 /**
  * One combined-stream WebSocket connection of the recorder (one route). It reports each text
  * message with its receive time, and how it ended: closed by us (planned), or dropped (a close
- * frame we did not ask for, a socket cut without one, or a stall: no message for `stallMs`).
+ * frame we did not ask for, a socket cut without one, or a stall: no message for `stallMs`). A
+ * connection whose streams may rightly be silent for long (liquidation orders only) counts the
+ * server's pings as signs of life too (`pingIsActivity`; Binance pings every 3 min).
  *
  * States: connecting → open → closed. `close()` in any state ends it without an `onDrop`.
  */
@@ -31,6 +33,7 @@ export class StreamConnection {
     private readonly nowUs: () => number,
     private readonly stallMs: number,
     private readonly h: ConnectionHandlers,
+    pingIsActivity = false,
   ) {
     this.lastMessageUs = nowUs();
     this.ws = new WebSocket(url, { handshakeTimeout: 10_000, perMessageDeflate: false });
@@ -49,6 +52,9 @@ export class StreamConnection {
       this.lastMessageUs = t;
       this.messages++;
       this.h.onMessage(this, isBinary ? '' : data.toString(), t);
+    });
+    if (pingIsActivity) this.ws.on('ping', () => {
+      if (this.state === 'open') this.lastMessageUs = this.nowUs();
     });
     this.ws.on('close', (code, reason) => this.ended(this.stalled ? 'stall' : 'disconnect', `closed ${code}${reason.length > 0 ? ` ${reason.toString()}` : ''}`));
     this.ws.on('error', (e) => this.ended('disconnect', e.message));

@@ -1,7 +1,7 @@
 /**
  * `maker record`'s engine: Binance USDⓈ-M market streams and book snapshots → journal → store.
  *
- * Per route (`/public`: depth, bookTicker; `/market`: trade, aggTrade, markPrice) one primary
+ * Per route (`/public`: depth, bookTicker; `/market`: trade, aggTrade, markPrice, forceOrder) one primary
  * connection. Every message is checked (malformed ones go to a side file), de-duplicated by its
  * stream id (streams.ts) and appended to the journal with its receive time; receive times never
  * decrease in the journal. Depth books: a REST snapshot is taken when a symbol's depth stream
@@ -32,7 +32,10 @@ import { compactInWorker, compactSegment, type CompactResult } from './compact.t
 import { StreamConnection } from './connection.ts';
 import { JournalWriter, listSegments } from './journal.ts';
 import { RestClient } from './rest.ts';
-import { ROUTE_OF, messageHead, routeStreams, selectedStreams, StreamMarks, type MessageHead, type Route, type StreamMark, type StreamName, type StreamSelection } from './streams.ts';
+import { ROUTE_OF, SPARSE_STREAMS, messageHead, routeStreams, selectedStreams, StreamMarks, type MessageHead, type Route, type StreamMark, type StreamName, type StreamSelection } from './streams.ts';
+
+/** Stall timeout of a route carrying only sparse streams (pings count there): over 3 Binance ping intervals. */
+const SPARSE_STALL_MS = 600_000;
 
 export interface RecorderOptions {
   symbols: string[];
@@ -219,11 +222,15 @@ export class Recorder {
 
   private connect(rs: RouteState): void {
     if (this.stopping) return;
-    const c = new StreamConnection(rs.url, () => this.clock.nowUs(), this.o.stallMs ?? 15_000, {
+    // A route carrying only sparse streams (forceOrder alone on /market) may be silent for hours in a
+    // calm market: it is a stall only when not even the server's pings (every 3 min) come for 10 min.
+    const sparse = selectedStreams(this.o.streams).every((st) => ROUTE_OF[st] !== rs.route || SPARSE_STREAMS.has(st));
+    const stallMs = this.o.stallMs ?? 15_000;
+    const c = new StreamConnection(rs.url, () => this.clock.nowUs(), sparse ? Math.max(stallMs, SPARSE_STALL_MS) : stallMs, {
       onOpen: (conn) => this.guard(() => this.opened(rs, conn)),
       onMessage: (conn, text, ts) => this.guard(() => this.message(rs, conn, text, ts)),
       onDrop: (conn, why, detail) => this.guard(() => this.dropped(rs, conn, why, detail)),
-    });
+    }, sparse);
     if (rs.primary === undefined) rs.primary = c;
     else rs.replacement = c;
   }

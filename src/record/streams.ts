@@ -3,19 +3,27 @@
  * de-duplicates messages arriving on two connections at once and finds where a stream broke.
  *
  * Routes (binance-usdm.md §0, since 2026-03): depth and bookTicker are `/public` streams; trade,
- * aggTrade and markPrice are `/market` streams. Each route is one combined-stream connection
- * (`<ws>/<route>/stream?streams=a/b/...`).
+ * aggTrade, markPrice and forceOrder are `/market` streams. Each route is one combined-stream
+ * connection (`<ws>/<route>/stream?streams=a/b/...`).
  *
  * Identity and order of a message within its stream (`StreamKey`): depth by `u` (final update id),
- * trade by `t`, aggTrade by `a`, bookTicker by (`u`, `E`), markPrice by `E`. A message is new when
+ * trade by `t`, aggTrade by `a`, bookTicker by (`u`, `E`), markPrice and forceOrder by `E` (Binance
+ * sends at most one liquidation order per symbol per second; its symbol is `o.s`). A message is new when
  * its (id, E) is greater than the last one recorded on the stream; anything else is a duplicate
  * (the same message from the other connection during a handover) and is not recorded again.
  */
 
-export type StreamName = 'depth' | 'trade' | 'aggTrade' | 'bookTicker' | 'markPrice';
+export type StreamName = 'depth' | 'trade' | 'aggTrade' | 'bookTicker' | 'markPrice' | 'forceOrder';
 export type Route = 'public' | 'market';
 
-export const ROUTE_OF: Readonly<Record<StreamName, Route>> = { depth: 'public', bookTicker: 'public', trade: 'market', aggTrade: 'market', markPrice: 'market' };
+export const ROUTE_OF: Readonly<Record<StreamName, Route>> = { depth: 'public', bookTicker: 'public', trade: 'market', aggTrade: 'market', markPrice: 'market', forceOrder: 'market' };
+
+/**
+ * Streams that may be silent for a long time in a healthy market (liquidations): a connection that
+ * carries only such streams counts Binance's pings as signs of life and stalls only after 10 min
+ * without any (recorder.ts), not after `--stall-timeout` without a message.
+ */
+export const SPARSE_STREAMS: ReadonlySet<StreamName> = new Set(['forceOrder']);
 
 export interface StreamSelection {
   /** Depth diff speed: `100ms` (default) or `0ms` (every diff). */
@@ -24,6 +32,8 @@ export interface StreamSelection {
   aggTrade: boolean;
   bookTicker: boolean;
   markPrice: boolean;
+  /** `<symbol>@forceOrder` (liquidation orders); off when absent. */
+  forceOrder?: boolean;
 }
 
 /** The wire name of a stream of a symbol (`btcusdt@depth@100ms`). */
@@ -45,6 +55,7 @@ export function selectedStreams(sel: StreamSelection): StreamName[] {
   if (sel.trade) out.push('trade');
   if (sel.aggTrade) out.push('aggTrade');
   if (sel.markPrice) out.push('markPrice');
+  if (sel.forceOrder === true) out.push('forceOrder');
   return out;
 }
 
@@ -63,7 +74,7 @@ export function routeStreams(symbols: readonly string[], sel: StreamSelection): 
 export interface MessageHead {
   symbol: string;
   stream: StreamName;
-  /** The stream's id of the message (see the header); markPrice: E in ms. */
+  /** The stream's id of the message (see the header); markPrice and forceOrder: E in ms. */
   id: number;
   eMs: number;
   /** depth only: U and pu. */
@@ -82,6 +93,7 @@ const STREAM_BY_SUFFIX: Readonly<Record<string, StreamName>> = {
   bookTicker: 'bookTicker',
   markPrice: 'markPrice',
   'markPrice@1s': 'markPrice',
+  forceOrder: 'forceOrder',
 };
 
 const int = (v: unknown): number => (typeof v === 'number' && Number.isSafeInteger(v) ? v : NaN);
@@ -100,7 +112,9 @@ export function messageHead(msg: unknown): MessageHead | null | string {
   const d = m.data;
   if (typeof d !== 'object' || d === null) return 'no "data" object';
   const data = d as Record<string, unknown>;
-  const symbol = typeof data.s === 'string' ? data.s : m.stream.slice(0, at).toUpperCase();
+  // A liquidation order names its symbol in its order object `o`.
+  const o = stream === 'forceOrder' && typeof data.o === 'object' && data.o !== null ? (data.o as Record<string, unknown>) : data;
+  const symbol = typeof o.s === 'string' ? o.s : m.stream.slice(0, at).toUpperCase();
   const eMs = int(data.E ?? data.T);
   let id: number;
   let first = -1;
@@ -121,6 +135,7 @@ export function messageHead(msg: unknown): MessageHead | null | string {
       id = int(data.u);
       break;
     case 'markPrice':
+    case 'forceOrder':
       id = eMs;
       break;
   }
