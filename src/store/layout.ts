@@ -127,7 +127,7 @@ export interface GapEdge {
  */
 export interface GapRecord {
   symbol: string;
-  /** depth, trade, aggTrade, bookTicker or markPrice. */
+  /** depth, trade, aggTrade, bookTicker, markPrice or forceOrder. */
   stream: string;
   reason: 'disconnect' | 'stall' | 'chain-break' | 'session-break';
   before: GapEdge | null;

@@ -3,12 +3,13 @@
 // exchange, recorded with `forceOrder: true` on the /market route alone (so that route carries
 // only the sparse stream: no stall drop) while both connections are replaced every 1.5 s: S' has
 // exactly S's liquidation orders, once each, in order, and no gap; the journal holds them as the
-// wire sent them and `maker data check` counts them.
+// wire sent them and `maker data check` counts them (and is clean).
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ForceOrder, MarketEvent } from '../../src/model/events.ts';
-import { DataChecker } from '../../src/marketdata/index.ts';
+import { formatReport, runCheck } from '../../src/cli/commands/data.ts';
+import { isClean } from '../../src/marketdata/index.ts';
 import { Recorder } from '../../src/record/index.ts';
 import { routeStreams } from '../../src/record/streams.ts';
 import { importEvents } from '../../src/store/index.ts';
@@ -58,7 +59,7 @@ describe('maker record: forceOrder', () => {
       streams: { depthSpeed: '100ms', trade: false, aggTrade: false, bookTicker: false, markPrice: false, forceOrder: true },
       // A stall timeout below the gap between liquidations (2.5 s of data at 4× = 625 ms): the
       // forceOrder-only route must not trip it.
-      rotateAfterMs: 1_500, overlapMs: 400, flushMs: 100, stallMs: 300, log: (l) => logs.push(l),
+      rotateAfterMs: 1_500, overlapMs: 700, flushMs: 100, stallMs: 300, log: (l) => logs.push(l),
     });
     try {
       await rec.start();
@@ -77,15 +78,17 @@ describe('maker record: forceOrder', () => {
     expect(st.rotations, logs.join('\n')).toBeGreaterThanOrEqual(4);
     expect(st.reconnects, logs.join('\n')).toBe(0);
     expect(st.gaps, logs.join('\n')).toBe(0);
-    // The handovers' overlaps delivered some liquidation orders twice: dropped as duplicates (same E).
+    // The handovers' overlaps (700 ms, longer than the 625 ms between liquidations) delivered some
+    // liquidation orders twice: dropped as duplicates (same E).
     expect(st.streams['BTCUSDT/forceOrder'].duplicates).toBeGreaterThan(0);
     const S2 = await readStore(out.dir);
     expect(streamOf(S2, 'forceOrder')).toEqual(want);
 
-    // The data checker lists them.
-    const checker = new DataChecker(() => inst);
-    checker.onBatch(S2);
-    expect(checker.report().symbols.BTCUSDT.forceOrders).toBe(want.length);
+    // `maker data check` on the recorded store lists them, and is clean.
+    const report = await runCheck([out.dir], { json: true, quiet: true, synthetic: false } as Parameters<typeof runCheck>[1]);
+    expect(report.symbols.BTCUSDT.forceOrders).toBe(want.length);
+    expect(formatReport(report)).toContain(`liquidations    ${want.length} forceOrder(s)`);
+    expect(isClean(report), formatReport(report)).toBe(true);
     // The store's partition lists its force_orders table.
     const dates = readdirSync(join(out.dir, VENUE, 'BTCUSDT')).filter((d) => /^\d{4}-/.test(d));
     const meta = JSON.parse(readFileSync(join(out.dir, VENUE, 'BTCUSDT', dates[0], 'meta.json'), 'utf8')) as { format: string; tables: Record<string, { rows: number }>; recording: { sessions: { streams: string[] }[] } };

@@ -1,6 +1,6 @@
 /**
  * adapter/binance: the Binance USDⓈ-M wire format, in one place. Today: stream messages
- * (combined-stream envelopes of depth, trade, aggTrade, bookTicker, markPrice) and REST depth
+ * (combined-stream envelopes of depth, trade, aggTrade, bookTicker, markPrice, forceOrder) and REST depth
  * snapshots → `MarketEvent`s (market.ts, with a byte-level fast path in market-fast.ts that gives
  * exactly the events of the JSON path), and `exchangeInfo` → instrument specs (exchange-info.ts).
  * The live gateway (docs/EXCHANGE_ADAPTER_SPEC.md "Our adapter"): request signing (sign.ts), the
