@@ -4,11 +4,15 @@
  *
  * Mapping: `E` (ms) → tsExchangeUs, `T` → tsTransactUs (depth, trade, aggTrade, bookTicker; the
  * match time, = E when a payload has no T), `U`/`u`/`pu` → update ids; `bookTicker.u` → updateId;
- * `markPriceUpdate` p/i/r stay decimal strings, `T` → nextFundingTimeUs; `forceOrder` (the
- * `<symbol>@forceOrder` and `!forceOrder@arr` streams, one liquidation order per message) reads its
- * order object `o`: `o.s` → symbol, `o.T` → tsTransactUs, `o.p` → ticks, `o.q`/`o.l`/`o.z` → lots,
- * `o.ap` stays a decimal string, `o.S`/`o.o`/`o.f`/`o.X` Binance's words (side as `Side`).
- * Streams other than depth, trade, aggTrade, bookTicker, markPrice and forceOrder are reported as skipped.
+ * `markPriceUpdate` p/i/r stay decimal strings, `T` → nextFundingTimeUs; `forceOrder` (one
+ * liquidation order per message) reads its order object `o`: `o.s` → symbol, `o.T` →
+ * tsTransactUs, `o.p` → ticks, `o.q`/`o.l`/`o.z` → lots, `o.ap` stays a decimal string,
+ * `o.S`/`o.o`/`o.f`/`o.X` Binance's words (side as `Side`).
+ * Streams other than depth, trade, aggTrade, bookTicker, markPrice and `<symbol>@forceOrder` are
+ * reported as skipped, the all-market `!forceOrder@arr` included: its messages carry every symbol
+ * of the market (most without a spec here, and they would confuse which symbol a recording is
+ * of); `parseStreamData('forceOrder', …)` reads its payloads all the same, for a client that
+ * subscribes it.
  * `trade` prints whose `X` (execution type) is not MARKET (INSURANCE_FUND, ADL, NA: liquidation
  * and deleveraging fills, off the market price) are not market prints: they are skipped and counted
  * as the stream `<stream> X=<type>` (`ParseContext.skipStream`), so they never drive queues or fills.
@@ -34,8 +38,6 @@ const KIND_BY_SUFFIX = new Map<string, StreamKind>([
   ['forceOrder', 'forceOrder'],
 ]);
 
-/** Streams of every symbol at once, by their whole name (`!forceOrder@arr`: one symbol's event per message). */
-const KIND_BY_NAME = new Map<string, StreamKind>([['!forceOrder@arr', 'forceOrder']]);
 
 /** Stream name → kind (null: not mapped), memoised because a recording repeats a handful of names. */
 const kindCache = new Map<string, StreamKind | null>();
@@ -44,7 +46,7 @@ export function streamKind(stream: string): StreamKind | null {
   let k = kindCache.get(stream);
   if (k === undefined) {
     const at = stream.indexOf('@');
-    k = KIND_BY_NAME.get(stream) ?? (at > 0 && stream[0] !== '!' ? (KIND_BY_SUFFIX.get(stream.slice(at + 1)) ?? null) : null);
+    k = at > 0 && stream[0] !== '!' ? (KIND_BY_SUFFIX.get(stream.slice(at + 1)) ?? null) : null;
     if (kindCache.size < 10_000) kindCache.set(stream, k);
   }
   return k;

@@ -37,19 +37,24 @@ const parse = (stream: string, data: unknown): MarketEvent[] => {
 };
 
 describe('forceOrder parsing', () => {
-  it('maps <symbol>@forceOrder and !forceOrder@arr, and nothing else of that name', () => {
+  it('maps <symbol>@forceOrder; a recording\'s all-market !forceOrder@arr is skipped and counted', () => {
     expect(streamKind('btcusdt@forceOrder')).toBe('forceOrder');
-    expect(streamKind('!forceOrder@arr')).toBe('forceOrder');
+    expect(streamKind('!forceOrder@arr')).toBeNull();
+    const c = ctx();
+    const out: MarketEvent[] = [];
+    parseBinanceMessage({ stream: '!forceOrder@arr', data: PAYLOAD }, 7, c, () => 'BTCUSDT', out);
+    expect(out).toEqual([]);
+    expect(c.skipped).toEqual(['!forceOrder@arr']);
     expect(streamKind('!forceOrder')).toBeNull();
     expect(streamKind('!bookTicker')).toBeNull();
     expect(streamKind('btcusdt@forceOrder@arr')).toBeNull();
   });
 
-  it('parses the payload exactly, on both streams (the symbol comes from o.s)', () => {
+  it('parses the payload exactly, of either stream (the symbol comes from o.s)', () => {
     expect(parse('btcusdt@forceOrder', PAYLOAD)).toEqual([EVENT]);
-    expect(parse('!forceOrder@arr', PAYLOAD)).toEqual([EVENT]);
+    expect(parseStreamData('forceOrder', '!forceOrder@arr', PAYLOAD, 7, ctx())).toEqual(EVENT);
     const eth = { ...PAYLOAD, o: { ...PAYLOAD.o, s: 'ETHUSDT', S: 'BUY', p: '2410.37', q: '1.500', ap: '2410.5', X: 'PARTIALLY_FILLED', l: '0.200', z: '0.700', T: 1568014460890 } };
-    expect(parse('!forceOrder@arr', eth)).toEqual([
+    expect([parseStreamData('forceOrder', '!forceOrder@arr', eth, 7, ctx())]).toEqual([
       { ...EVENT, symbol: 'ETHUSDT', side: 'buy', priceTicks: 241037, origQtyLots: 1500, avgPrice: '2410.5', status: 'PARTIALLY_FILLED', lastFilledQtyLots: 200, filledQtyLots: 700, tsTransactUs: 1568014460890000 },
     ]);
   });
