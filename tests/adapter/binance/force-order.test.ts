@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseBinanceMessage, parseStreamData, streamKind } from '../../../src/adapter/binance/index.ts';
 import { forceOrderPayload } from '../../../src/exchange-fake/streams.ts';
+import type { Instrument } from '../../../src/model/instrument.ts';
+import { recordingLine } from '../../../src/synthetic/index.ts';
 import type { ForceOrder, MarketEvent } from '../../../src/model/events.ts';
 import { InputError } from '../../../src/core/errors.ts';
 import { locate } from '../../../src/wire/index.ts';
@@ -65,6 +67,15 @@ describe('forceOrder parsing', () => {
     expect(Object.keys(back.o)).toEqual(Object.keys(PAYLOAD.o));
     expect(back).toEqual({ ...PAYLOAD, o: { ...PAYLOAD.o, p: '9910.0' } });
     expect(parse('btcusdt@forceOrder', back)).toEqual([EVENT]);
+  });
+
+  it('the synthetic recording writer writes the same payload (maker data synth)', () => {
+    const line = recordingLine({ ...EVENT, tsReceiveUs: 1568014460900123 }, localRegistry().get('BTCUSDT') as Instrument);
+    const sp = line.indexOf(' ');
+    expect(line.slice(0, sp)).toBe('1568014460900123000');
+    const out: MarketEvent[] = [];
+    parseBinanceMessage(JSON.parse(line.slice(sp + 1)), 1568014460900123, ctx(), () => 'BTCUSDT', out);
+    expect(out).toEqual([{ ...EVENT, tsReceiveUs: 1568014460900123 }]);
   });
 
   it.skipIf(FIXTURE === undefined)('the recorded fixture is that payload (../shared/data/binance-fixtures)', () => {
