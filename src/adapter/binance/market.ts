@@ -38,7 +38,6 @@ const KIND_BY_SUFFIX = new Map<string, StreamKind>([
   ['forceOrder', 'forceOrder'],
 ]);
 
-
 /** Stream name → kind (null: not mapped), memoised because a recording repeats a handful of names. */
 const kindCache = new Map<string, StreamKind | null>();
 
