@@ -113,7 +113,8 @@ export class MarketHistory {
 
   private onEvent(e: MarketEvent, atUs: number): void {
     const h = this.bySymbol.get(e.symbol);
-    if (h === undefined) return;
+    // A liquidation order is information only: it closes no aggregate and is no print.
+    if (h === undefined || e.type === 'forceOrder') return;
     const t = ms(atUs);
     if (e.type !== 'trade') this.closePending(h, e);
     switch (e.type) {

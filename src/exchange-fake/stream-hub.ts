@@ -6,14 +6,16 @@
  * JSON gets `{"error":{"code":3,...}}` and the connection is closed, as on Binance. Server pings
  * every `pingIntervalMs`; a connection is closed (code 1000) after `maxConnectionMs` (24 h on
  * Binance; tests use seconds); a client that does not read (over 8 MiB buffered) is closed (1008).
+ * Liquidation orders go out on `<s>@forceOrder` and `!forceOrder@arr`: the replayed ones, and one
+ * for each liquidation fill of our own accounts (as Binance publishes every account's).
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { AggTrade, MarketEvent } from '../model/events.ts';
+import type { AggTrade, ForceOrder, MarketEvent } from '../model/events.ts';
 import type { VenueEvent } from '../model/venue.ts';
 import type { AccountState, LocalExchange } from './local-exchange.ts';
-import { DEPTH_SPEEDS_MS, DepthConflater, parseStreamName, payloadOf } from './streams.ts';
+import { ALL_FORCE_ORDERS, DEPTH_SPEEDS_MS, DepthConflater, liquidationForceOrder, parseStreamName, payloadOf } from './streams.ts';
 import { orderTradeUpdate, tradeLite, type ListenKeys } from './user-stream.ts';
 import { FrameDelay, type FaultInjector } from './faults.ts';
 
@@ -150,7 +152,7 @@ export class StreamHub {
       case 'UNSUBSCRIBE': {
         const bad = params.find((p) => typeof p !== 'string' || !this.valid(p));
         if (bad !== undefined) {
-          this.send(c, { error: { code: 2, msg: `Invalid request: unknown stream ${JSON.stringify(bad)} (served: <symbol>@depth[@100ms|@500ms|@0ms], @depth<5|10|20>[@100ms|@500ms], @trade, @aggTrade, @bookTicker, @markPrice[@1s], @kline_<interval>, @ticker, @miniTicker, !bookTicker, !ticker@arr, !miniTicker@arr, !markPrice@arr[@1s], of ${[...this.symbols].join(', ')})` }, id });
+          this.send(c, { error: { code: 2, msg: `Invalid request: unknown stream ${JSON.stringify(bad)} (served: <symbol>@depth[@100ms|@500ms|@0ms], @depth<5|10|20>[@100ms|@500ms], @trade, @aggTrade, @bookTicker, @markPrice[@1s], @forceOrder, @kline_<interval>, @ticker, @miniTicker, !bookTicker, !forceOrder@arr, !ticker@arr, !miniTicker@arr, !markPrice@arr[@1s], of ${[...this.symbols].join(', ')})` }, id });
           return;
         }
         if (msg.method === 'SUBSCRIBE' && c.streams.size + params.length > MAX_STREAMS) {
@@ -171,7 +173,7 @@ export class StreamHub {
 
   /** A market stream we serve, or a live listen key (the user data stream). */
   private valid(name: string): boolean {
-    if (parseStreamName(name, this.symbols) !== null) return true;
+    if (name === ALL_FORCE_ORDERS || parseStreamName(name, this.symbols) !== null) return true;
     if (this.providers.some((p) => p.valid(name))) return true;
     const k = this.keys.get(name);
     return k !== undefined && !k.expired;
@@ -190,6 +192,10 @@ export class StreamHub {
 
   private onAccountEvent(a: AccountState, e: VenueEvent): void {
     if (e.kind !== 'report') return;
+    // One of our accounts liquidated: Binance publishes the liquidation order on the public
+    // streams too (unthrottled here; Binance sends only the largest of each symbol per second).
+    const liquidation = liquidationForceOrder(e.report, this.ex.instruments.get(e.report.symbol)!);
+    if (liquidation !== null) this.publishForceOrder(liquidation, (us) => us);
     const key = this.keys.ofAccount(a.account.apiKey);
     if (key === undefined || !this.subs.get(key.key)?.size) return;
     const r = e.report;
@@ -294,6 +300,10 @@ export class StreamHub {
       if (this.subs.get(raw)?.size) this.publish(raw, payloadOf(e, this.ex.instruments.get(e.symbol)!, (us) => this.ex.mapUs(us))!);
       return;
     }
+    if (e.type === 'forceOrder') {
+      this.publishForceOrder(e, (us) => this.ex.mapUs(us));
+      return;
+    }
     const names = e.type === 'markPrice' ? [`${sym}@markPrice`, `${sym}@markPrice@1s`] : [`${sym}@${e.type}`];
     let payload: object | null | undefined;
     for (const name of names) {
@@ -301,6 +311,14 @@ export class StreamHub {
       payload ??= payloadOf(e, this.ex.instruments.get(e.symbol)!, (us) => this.ex.mapUs(us));
       if (payload !== null) this.publish(name, payload);
     }
+  }
+
+  /** A liquidation order on `<symbol>@forceOrder` and `!forceOrder@arr` (the same payload on both). */
+  private publishForceOrder(e: ForceOrder, mapUs: (us: number) => number): void {
+    const names = [`${e.symbol.toLowerCase()}@forceOrder`, ALL_FORCE_ORDERS];
+    if (!names.some((n) => this.subs.get(n)?.size)) return;
+    const payload = payloadOf(e, this.ex.instruments.get(e.symbol)!, mapUs)!;
+    for (const name of names) this.publish(name, payload);
   }
 
   /**

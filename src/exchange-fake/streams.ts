@@ -10,13 +10,17 @@
  * Binance's book algorithm (snapshot, drop `u < lastUpdateId`, then `pu` chaining) on any depth
  * stream builds the replayed book exactly.
  */
-import type { AggTrade, BookTicker, DepthDiff, MarketEvent, MarkPrice, Trade } from '../model/events.ts';
+import type { AggTrade, BookTicker, DepthDiff, ForceOrder, MarketEvent, MarkPrice, Trade } from '../model/events.ts';
 import type { Instrument } from '../model/instrument.ts';
+import type { ExecutionReport } from '../model/venue.ts';
 
 const ms = (us: number): number => Math.floor(us / 1000);
 
 export const DEPTH_SPEEDS_MS: Readonly<Record<string, number>> = { depth: 250, 'depth@500ms': 500, 'depth@100ms': 100, 'depth@0ms': 0 };
-const OTHER_KINDS = new Set(['trade', 'aggTrade', 'bookTicker', 'markPrice', 'markPrice@1s']);
+const OTHER_KINDS = new Set(['trade', 'aggTrade', 'bookTicker', 'markPrice', 'markPrice@1s', 'forceOrder']);
+
+/** Every symbol's liquidation orders on one stream (each message one symbol's `forceOrder`, as `<s>@forceOrder`). */
+export const ALL_FORCE_ORDERS = '!forceOrder@arr';
 
 /** A stream name split into symbol and kind, or null when it is not one we serve. */
 export function parseStreamName(name: string, symbols: ReadonlySet<string>): { symbol: string; kind: string } | null {
@@ -53,6 +57,52 @@ export function bookTickerPayload(e: BookTicker, inst: Instrument, mapUs: (us: n
 
 export function markPricePayload(e: MarkPrice, mapUs: (us: number) => number): object {
   return { e: 'markPriceUpdate', E: ms(mapUs(e.tsExchangeUs)), s: e.symbol, p: e.markPrice, ap: e.markPrice, i: e.indexPrice, P: '0', r: e.fundingRate, T: ms(mapUs(e.nextFundingTimeUs)) };
+}
+
+/** `forceOrder` with the order object `o` in Binance's key order (binance-usdm.md §6; fixture liquidation_stream.json). */
+export function forceOrderPayload(e: ForceOrder, inst: Instrument, mapUs: (us: number) => number): object {
+  return {
+    e: 'forceOrder',
+    E: ms(mapUs(e.tsExchangeUs)),
+    o: {
+      s: e.symbol,
+      S: e.side === 'buy' ? 'BUY' : 'SELL',
+      o: e.orderType,
+      f: e.timeInForce,
+      q: inst.lotsToQty(e.origQtyLots),
+      p: inst.ticksToPrice(e.priceTicks),
+      ap: e.avgPrice,
+      X: e.status,
+      l: inst.lotsToQty(e.lastFilledQtyLots),
+      z: inst.lotsToQty(e.filledQtyLots),
+      T: ms(mapUs(e.tsTransactUs)),
+    },
+  };
+}
+
+/**
+ * The `forceOrder` Binance publishes for a liquidation of one of our accounts (a CALCULATED fill of
+ * an `autoclose-` order, sim-exchange/margin.ts): LIMIT IOC at the order's price, filled at once
+ * at that price, times in server time already. Null for any other report.
+ */
+export function liquidationForceOrder(r: ExecutionReport, inst: Instrument): ForceOrder | null {
+  if (r.execType !== 'CALCULATED' || r.lastFillLots <= 0) return null;
+  return {
+    type: 'forceOrder',
+    symbol: r.symbol,
+    tsExchangeUs: r.tsExchangeUs,
+    tsReceiveUs: r.tsExchangeUs,
+    tsTransactUs: r.tsExchangeUs,
+    side: r.side,
+    orderType: 'LIMIT',
+    timeInForce: 'IOC',
+    origQtyLots: r.origQtyLots,
+    priceTicks: r.priceTicks,
+    avgPrice: inst.ticksToPrice(r.lastFillPriceTicks),
+    status: r.status,
+    lastFilledQtyLots: r.lastFillLots,
+    filledQtyLots: r.cumFilledLots,
+  };
 }
 
 export function depthPayload(symbol: string, eMs: number, tMs: number, U: number, u: number, pu: number, b: Levels, a: Levels): object {
@@ -128,6 +178,8 @@ export function payloadOf(e: MarketEvent, inst: Instrument, mapUs: (us: number) 
       return bookTickerPayload(e, inst, mapUs);
     case 'markPrice':
       return markPricePayload(e, mapUs);
+    case 'forceOrder':
+      return forceOrderPayload(e, inst, mapUs);
     case 'depth': {
       return depthPayload(e.symbol, ms(mapUs(e.tsExchangeUs)), ms(mapUs(e.tsTransactUs)), e.firstUpdateId, e.finalUpdateId, e.prevFinalUpdateId, levels(inst, e.bidTicks, e.bidLots), levels(inst, e.askTicks, e.askLots));
     }

@@ -35,7 +35,7 @@ export class StrideSampler {
 }
 
 function emptyCounts(): EventCounts {
-  return { depth: 0, snapshot: 0, trade: 0, aggTrade: 0, bookTicker: 0, markPrice: 0 };
+  return { depth: 0, snapshot: 0, trade: 0, aggTrade: 0, bookTicker: 0, markPrice: 0, forceOrder: 0 };
 }
 
 export class ImportStatsCollector {

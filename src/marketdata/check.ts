@@ -50,6 +50,8 @@ export interface SymbolCheck {
   aggTrades: number;
   tradeIdGaps: number;
   markPrices: number;
+  /** Liquidation orders (`forceOrder`): counted only; nothing is checked against them. */
+  forceOrders: number;
   bookTicker: { total: number; checked: number; matched: number };
   /** Every bookTicker against the fused book (see the header). */
   fused: FusedCheck;
@@ -222,7 +224,7 @@ class SymbolChecker {
     });
     this.fusedBook = new MarketBook(instrument.symbol, 'auto');
     this.stats = {
-      depthEvents: 0, snapshots: 0, gaps: 0, gapList: [], resyncs: 0, crossed: 0, trades: 0, aggTrades: 0, tradeIdGaps: 0, markPrices: 0,
+      depthEvents: 0, snapshots: 0, gaps: 0, gapList: [], resyncs: 0, crossed: 0, trades: 0, aggTrades: 0, tradeIdGaps: 0, markPrices: 0, forceOrders: 0,
       bookTicker: { total: 0, checked: 0, matched: 0 },
       fused: { compared: 0, depthAgreed: 0, fusedAgreed: 0, depthPriceAgreed: 0, fusedPriceAgreed: 0, stale: 0, mismatched: 0, ahead: 0, lagMedianUs: null, lagP99Us: null, mismatches: [] },
       firstTsUs: null, lastTsUs: null, clockOffsetUs: null,
@@ -310,6 +312,9 @@ class SymbolChecker {
         break;
       case 'markPrice':
         s.markPrices++;
+        break;
+      case 'forceOrder':
+        s.forceOrders++;
         break;
     }
   }

@@ -3,7 +3,8 @@
  * instrument; times are integer microseconds since the Unix epoch: `tsExchangeUs` (the exchange's
  * push stamp: `E`, or `T` where that is the only one), `tsReceiveUs` (when the recorder received
  * it) and, on every event but mark prices, `tsTransactUs`: the match time `T` (when the matching
- * engine made the change or the trade; T ≤ E), equal to tsExchangeUs when the source has no `T`.
+ * engine made the change or the trade; T ≤ E; a liquidation order's trade time), equal to
+ * tsExchangeUs when the source has no `T`.
  * Update ids that a source does not carry are -1.
  */
 
@@ -136,7 +137,40 @@ export interface MarkPrice extends EventStamp {
   readonly nextFundingTimeUs: number;
 }
 
-export type MarketEvent = DepthDiff | DepthSnapshot | Trade | AggTrade | BookTicker | MarkPrice;
+/**
+ * A liquidation order (`forceOrder` stream, `o` of `{e:"forceOrder", E, o:{…}}`): an order the
+ * exchange's liquidation engine sent for some account. Binance publishes at most one per symbol per
+ * 1000 ms, the largest liquidation of that second, so it is a sample, not every liquidation. It is
+ * information only: its fills reach the book and the trade streams like any taker's, so nothing
+ * that matches, fills or keeps a book reads it (MarketBook, the simulated exchange and the trading
+ * core ignore it). The order's words stay Binance's (`LIMIT`, `IOC`, `FILLED`); the average price
+ * carries more decimals than the tick, so it stays an exact decimal string.
+ */
+export interface ForceOrder extends EventStamp {
+  readonly type: 'forceOrder';
+  /** `o.T`: the order's trade time, µs. */
+  readonly tsTransactUs: number;
+  /** `o.S`. */
+  readonly side: Side;
+  /** `o.o`: order type, as Binance writes it ("LIMIT"). */
+  readonly orderType: string;
+  /** `o.f`: time in force ("IOC"). */
+  readonly timeInForce: string;
+  /** `o.q`: original quantity, lots. */
+  readonly origQtyLots: number;
+  /** `o.p`: order price, ticks. */
+  readonly priceTicks: number;
+  /** `o.ap`: average fill price, exact decimal text ("9910.12345678"). */
+  readonly avgPrice: string;
+  /** `o.X`: order status ("FILLED", "PARTIALLY_FILLED", ...). */
+  readonly status: string;
+  /** `o.l`: quantity of the last fill, lots. */
+  readonly lastFilledQtyLots: number;
+  /** `o.z`: accumulated filled quantity, lots. */
+  readonly filledQtyLots: number;
+}
+
+export type MarketEvent = DepthDiff | DepthSnapshot | Trade | AggTrade | BookTicker | MarkPrice | ForceOrder;
 export type MarketEventType = MarketEvent['type'];
 
 export function takerSide(buyerIsMaker: boolean): Side {

@@ -1,7 +1,7 @@
 /**
  * `maker record`'s engine: Binance USDⓈ-M market streams and book snapshots → journal → store.
  *
- * Per route (`/public`: depth, bookTicker; `/market`: trade, aggTrade, markPrice) one primary
+ * Per route (`/public`: depth, bookTicker; `/market`: trade, aggTrade, markPrice, forceOrder) one primary
  * connection. Every message is checked (malformed ones go to a side file), de-duplicated by its
  * stream id (streams.ts) and appended to the journal with its receive time; receive times never
  * decrease in the journal. Depth books: a REST snapshot is taken when a symbol's depth stream
@@ -32,7 +32,15 @@ import { RouteStream } from '../adapter/binance/index.ts';
 import { ReceiveClock, wallTimers } from './clock.ts';
 import { JournalWriter, listSegments } from './journal.ts';
 import { RestClient } from './rest.ts';
-import { ROUTE_OF, messageHead, routeStreams, selectedStreams, StreamMarks, type MessageHead, type Route, type StreamMark, type StreamName, type StreamSelection } from './streams.ts';
+import { ROUTE_OF, SPARSE_STREAMS, messageHead, routeStreams, selectedStreams, StreamMarks, type MessageHead, type Route, type StreamMark, type StreamName, type StreamSelection } from './streams.ts';
+
+/** Stall timeout of a route carrying only sparse streams (pings count there): over 3 Binance ping intervals. */
+const SPARSE_STALL_MS = 600_000;
+
+/** Whether every selected stream of the route is sparse (forceOrder). */
+function sparseRoute(route: Route, sel: StreamSelection): boolean {
+  return selectedStreams(sel).every((st) => ROUTE_OF[st] !== route || SPARSE_STREAMS.has(st));
+}
 
 export interface RecorderOptions {
   symbols: string[];
@@ -189,7 +197,9 @@ export class Recorder {
         url: `${this.o.ws}/${route}/stream?streams=${streams.join('/')}`,
         nowUs: () => this.clock.nowUs(),
         timers: wallTimers,
-        stallMs: this.o.stallMs,
+        // A route carrying only sparse streams (forceOrder alone on /market) may be silent for hours
+        // in a calm market: a stall only when not even the server's pings (every 3 min) come for 10 min.
+        ...(sparseRoute(route, sel) ? { stallMs: Math.max(this.o.stallMs ?? 15_000, SPARSE_STALL_MS), pingIsActivity: true } : { stallMs: this.o.stallMs }),
         maxBackoffMs: this.o.maxBackoffMs,
         rotateAfterMs: this.o.rotateAfterMs,
         overlapMs: this.o.overlapMs,

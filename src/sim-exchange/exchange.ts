@@ -240,6 +240,8 @@ export class SimExchange implements SimVenue {
       case 'markPrice':
         this.onMark(s, e);
         return;
+      case 'forceOrder': // another account's liquidation: information only, its fills come as prints
+        return;
     }
   }
 
@@ -286,7 +288,8 @@ export class SimExchange implements SimVenue {
   /**
    * The one "ignored now" rule: a book event of a source the symbol's book does not use (the
    * book keeper's rule), a print of the trade source not used, or a print while no order rests
-   * (once the trade source is settled: the first `trade` still has to switch `auto` to trades).
+   * (once the trade source is settled: the first `trade` still has to switch `auto` to trades),
+   * and always a liquidation order (its fills reach us as the prints and book changes they made).
    */
   private ignores(type: MarketEventType, s: SymbolState): boolean {
     switch (type) {
@@ -300,6 +303,8 @@ export class SimExchange implements SimVenue {
         return this.tradeSource === 'trade' || (this.tradeSource === 'auto' && s.tradeSeen) || s.resting.length === 0;
       case 'markPrice':
         return false;
+      case 'forceOrder':
+        return true;
     }
   }
 

@@ -17,7 +17,8 @@
  * the rows of one symbol's table files by the store order (ts_receive_us, seq, table rank, date),
  * and merge.ts merges the rows of one table with de-duplication for the writer.
  */
-import { flatViewOf, type BookTicker, type DepthDiff, type FlatDepthDiff, type MarketEvent, type MarketEventType } from '../model/events.ts';
+import { flatViewOf, type BookTicker, type DepthDiff, type FlatDepthDiff, type MarketEvent, type MarketEventType, type Side } from '../model/events.ts';
+import { StoreError } from '../core/errors.ts';
 import { readEvents, type ReadOptions, type ReplayBatch } from './reader.ts';
 import { TABLES, type ListColumn, type RowBlock } from './schema.ts';
 
@@ -99,7 +100,7 @@ export function asEventBatch(b: MarketEvent[] | EventBatch): EventBatch {
 
 const DEPTH = TABLES.indexOf('depth');
 const BOOK_TICKER = TABLES.indexOf('book_ticker');
-const TABLE_TYPE: readonly MarketEventType[] = TABLES.map((t) => ({ depth: 'depth', book_ticker: 'bookTicker', trades: 'trade', agg_trades: 'aggTrade', mark_price: 'markPrice' })[t] as MarketEventType);
+const TABLE_TYPE: readonly MarketEventType[] = TABLES.map((t) => ({ depth: 'depth', book_ticker: 'bookTicker', trades: 'trade', agg_trades: 'aggTrade', mark_price: 'markPrice', force_orders: 'forceOrder' })[t] as MarketEventType);
 
 type Cols = Record<string, Float64Array> & Record<string, Uint8Array> & Record<string, string[]>;
 
@@ -230,6 +231,23 @@ export class ColumnarBatch implements EventBatch {
         };
       case 'mark_price':
         return { type: 'markPrice', symbol, tsExchangeUs: c.ts_exchange_us[i], tsReceiveUs: c.ts_receive_us[i], markPrice: c.mark_price[i], indexPrice: c.index_price[i], fundingRate: c.funding_rate[i], nextFundingTimeUs: c.next_funding_time_us[i] };
+      case 'force_orders':
+        return {
+          type: 'forceOrder',
+          symbol,
+          tsExchangeUs: c.ts_exchange_us[i],
+          tsReceiveUs: c.ts_receive_us[i],
+          tsTransactUs: c.ts_transact_us[i],
+          side: sideOf(c.side[i]),
+          orderType: c.order_type[i],
+          timeInForce: c.time_in_force[i],
+          origQtyLots: c.orig_qty_lots[i],
+          priceTicks: c.price_ticks[i],
+          avgPrice: c.avg_price[i],
+          status: c.status[i],
+          lastFilledQtyLots: c.last_filled_qty_lots[i],
+          filledQtyLots: c.filled_qty_lots[i],
+        };
     }
   }
   flatDepthAt(k: number, out: FlatDepthDiff): void {
@@ -264,6 +282,13 @@ export class ColumnarBatch implements EventBatch {
     out.askTicks = this.btAsk[i];
     out.askLots = this.btAskLots[i];
   }
+}
+
+/** The `side` column of force_orders (Binance's BUY / SELL) → `Side`; the writer writes only these two. */
+function sideOf(s: string): Side {
+  if (s === 'BUY') return 'buy';
+  if (s === 'SELL') return 'sell';
+  throw new StoreError(`force_orders: side "${s}" is neither BUY nor SELL`, { field: 'side' });
 }
 
 function copyTicker(e: BookTicker, out: WritableBookTicker): void {

@@ -30,13 +30,16 @@ import { TABLES, type TableName } from './schema.ts';
 
 export const META_FILE = 'meta.json';
 /**
+ * Version 5: the force_orders table (liquidation orders). Its files are read by this version
+ * only: an older maker refuses the partition rather than ignoring the table (and dropping it when
+ * it re-imports into the partition). Nothing else changed: a version-4 partition reads as before.
  * Version 4: match time `ts_transact_us` in book_ticker, trades and agg_trades (depth had it).
  * Version 3: content-addressed table files with SHA-256, size and row count in meta.json.
  * Version 2: one depth row per event with LIST<INT64> level columns, files `<table>.parquet`, no
  * hashes (still read). Version 1: one depth row per level (not read).
  */
-export const STORE_FORMAT = 'maker-store/4';
-export const READABLE_FORMATS: readonly string[] = ['maker-store/2', 'maker-store/3', 'maker-store/4'];
+export const STORE_FORMAT = 'maker-store/5';
+export const READABLE_FORMATS: readonly string[] = ['maker-store/2', 'maker-store/3', 'maker-store/4', 'maker-store/5'];
 
 /** Tables whose match time came with maker-store/4 (depth has had it since maker-store/2; mark_price has none). */
 const MATCH_TIME_SINCE_4: readonly TableName[] = ['book_ticker', 'trades', 'agg_trades'];
@@ -124,7 +127,7 @@ export interface GapEdge {
  */
 export interface GapRecord {
   symbol: string;
-  /** depth, trade, aggTrade, bookTicker or markPrice. */
+  /** depth, trade, aggTrade, bookTicker, markPrice or forceOrder. */
   stream: string;
   reason: 'disconnect' | 'stall' | 'chain-break' | 'session-break';
   before: GapEdge | null;

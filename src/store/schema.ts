@@ -10,7 +10,7 @@
  * Float64Array plus row offsets, so a replay never allocates an array per event.
  *
  * Times: ts_exchange_us is the push time `E`, ts_transact_us (every table but mark_price) the match
- * time `T` (= ts_exchange_us where the source has no T). Depth has had ts_transact_us since
+ * time `T` (= ts_exchange_us where the source has no T; a liquidation order's trade time). Depth has had ts_transact_us since
  * maker-store/2; book_ticker, trades and agg_trades since maker-store/4. A file written before
  * lacks the column: readers fill it from ts_exchange_us (`DERIVED_COLUMNS`), and the partition's
  * meta says so (`tableLacksMatchTime`, layout.ts).
@@ -22,10 +22,14 @@
  */
 import type { MarketEvent } from '../model/events.ts';
 
-export type TableName = 'depth' | 'book_ticker' | 'trades' | 'agg_trades' | 'mark_price';
+export type TableName = 'depth' | 'book_ticker' | 'trades' | 'agg_trades' | 'mark_price' | 'force_orders';
 
-/** Tables in rank order: this rank breaks (ts_receive_us, seq) ties when tables are merged. */
-export const TABLES: readonly TableName[] = ['depth', 'book_ticker', 'trades', 'agg_trades', 'mark_price'];
+/**
+ * Tables in rank order: this rank breaks (ts_receive_us, seq) ties when tables are merged. A new
+ * table goes last, so the order of the existing tables' events never changes (force_orders came
+ * with maker-store/5).
+ */
+export const TABLES: readonly TableName[] = ['depth', 'book_ticker', 'trades', 'agg_trades', 'mark_price', 'force_orders'];
 
 export type ColumnKind = 'i64' | 'i32' | 'bool' | 'str' | 'i64list';
 export interface ColumnDef {
@@ -99,6 +103,21 @@ export const TABLE_COLUMNS: Record<TableName, readonly ColumnDef[]> = {
     { name: 'funding_rate', kind: 'str' },
     { name: 'next_funding_time_us', kind: 'i64' },
   ],
+  // Liquidation orders (`forceOrder`): Binance's words for side, type, time in force and status;
+  // the average price is an exact decimal (more digits than the tick).
+  force_orders: [
+    ...STAMP,
+    { name: 'ts_transact_us', kind: 'i64' },
+    { name: 'side', kind: 'str' },
+    { name: 'order_type', kind: 'str' },
+    { name: 'time_in_force', kind: 'str' },
+    { name: 'orig_qty_lots', kind: 'i64' },
+    { name: 'price_ticks', kind: 'i64' },
+    { name: 'avg_price', kind: 'str' },
+    { name: 'status', kind: 'str' },
+    { name: 'last_filled_qty_lots', kind: 'i64' },
+    { name: 'filled_qty_lots', kind: 'i64' },
+  ],
 };
 
 /**
@@ -117,6 +136,8 @@ export const IDENTITY: Record<TableName, readonly string[]> = {
   trades: ['trade_id'],
   agg_trades: ['agg_trade_id'],
   mark_price: ['ts_exchange_us'],
+  // No id on the wire; Binance sends at most one per symbol per second.
+  force_orders: ['ts_exchange_us', 'ts_transact_us', 'price_ticks', 'orig_qty_lots'],
 };
 const ID_COLUMN: Record<TableName, string | undefined> = {
   depth: 'final_update_id',
@@ -124,6 +145,7 @@ const ID_COLUMN: Record<TableName, string | undefined> = {
   trades: 'trade_id',
   agg_trades: 'agg_trade_id',
   mark_price: undefined,
+  force_orders: undefined,
 };
 
 export function tableOf(ev: MarketEvent): TableName {
@@ -139,6 +161,8 @@ export function tableOf(ev: MarketEvent): TableName {
       return 'agg_trades';
     case 'markPrice':
       return 'mark_price';
+    case 'forceOrder':
+      return 'force_orders';
   }
 }
 
@@ -270,6 +294,9 @@ export function appendEventRows(b: TableBuilder, ev: MarketEvent, seq: number): 
       return;
     case 'markPrice':
       b.push([...head, ev.markPrice, ev.indexPrice, ev.fundingRate, ev.nextFundingTimeUs]);
+      return;
+    case 'forceOrder':
+      b.push([...head, ev.tsTransactUs, ev.side === 'buy' ? 'BUY' : 'SELL', ev.orderType, ev.timeInForce, ev.origQtyLots, ev.priceTicks, ev.avgPrice, ev.status, ev.lastFilledQtyLots, ev.filledQtyLots]);
       return;
   }
 }

@@ -154,7 +154,8 @@ export class MarketStatsMeter {
   }
 
   onEvent(e: MarketEvent): void {
-    if (e.symbol !== this.symbol) return;
+    // Liquidation orders are no part of what the generator models (their fills are in the trades).
+    if (e.symbol !== this.symbol || e.type === 'forceOrder') return;
     const ts = e.tsExchangeUs;
     if (Number.isNaN(this.nextSampleUs)) this.nextSampleUs = Math.ceil(ts / SAMPLE_US) * SAMPLE_US;
     while (ts >= this.nextSampleUs) {

@@ -51,6 +51,11 @@ export function recordingLine(e: MarketEvent, inst: Instrument): string {
       return env('bookTicker', { e: 'bookTicker', u: e.updateId, s: e.symbol, b: inst.ticksToPrice(e.bidTicks), B: inst.lotsToQty(e.bidLots), a: inst.ticksToPrice(e.askTicks), A: inst.lotsToQty(e.askLots), T: ms(e.tsTransactUs), E: ms(e.tsExchangeUs) });
     case 'markPrice':
       return env('markPrice@1s', { e: 'markPriceUpdate', E: ms(e.tsExchangeUs), s: e.symbol, p: e.markPrice, P: '', i: e.indexPrice, r: e.fundingRate, T: ms(e.nextFundingTimeUs) });
+    case 'forceOrder': // the generator makes none; written as Binance sends it for completeness
+      return env('forceOrder', {
+        e: 'forceOrder', E: ms(e.tsExchangeUs),
+        o: { s: e.symbol, S: e.side === 'buy' ? 'BUY' : 'SELL', o: e.orderType, f: e.timeInForce, q: inst.lotsToQty(e.origQtyLots), p: inst.ticksToPrice(e.priceTicks), ap: e.avgPrice, X: e.status, l: inst.lotsToQty(e.lastFilledQtyLots), z: inst.lotsToQty(e.filledQtyLots), T: ms(e.tsTransactUs) },
+      });
   }
 }
 

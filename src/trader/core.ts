@@ -308,6 +308,8 @@ export class TradingCore implements TraderPort {
           p.account.version++;
         }
         return;
+      case 'forceOrder': // information only (events.ts); `ignores` already returned
+        return;
     }
   }
 
@@ -345,8 +347,12 @@ export class TradingCore implements TraderPort {
     return p === undefined || !this.ignores(type, p);
   }
 
-  /** The one "ignored now" rule: book events the symbol's book source does not use (`MarketBook.ignores`). */
+  /**
+   * The one "ignored now" rule: book events the symbol's book source does not use
+   * (`MarketBook.ignores`), and liquidation orders always (no signal or decision reads them yet).
+   */
   private ignores(type: MarketEventType, p: SymbolPipeline): boolean {
+    if (type === 'forceOrder') return true;
     return (type === 'depth' || type === 'snapshot' || type === 'bookTicker') && p.market.ignores(type);
   }
 

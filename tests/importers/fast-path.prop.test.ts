@@ -57,11 +57,19 @@ const aggTradeFields = fc.tuple(msText, idText, symbolText, priceText, qtyText, 
   ['e', q('aggTrade')], ['E', E], ['a', a], ['s', s], ['p', q(p)], ['q', q(qq)], ['f', f], ['l', l], ['T', T], ['m', m],
 ]);
 
+const sideText = fc.oneof({ weight: 20, arbitrary: fc.constantFrom(q('BUY'), q('SELL')) }, { weight: 1, arbitrary: fc.constantFrom(q('buy'), q(''), '1', 'null') });
+// The order object `o` of a liquidation order, written as one raw value (its keys in Binance's order).
+const forceOrderFields = fc.tuple(msText, symbolText, sideText, qtyText, priceText, priceText, qtyText, qtyText, msText).map(([E, s, S, qq, p, ap, l, z, T]): Field[] => [
+  ['e', q('forceOrder')], ['E', E],
+  ['o', `{"s":${s},"S":${S},"o":"LIMIT","f":"IOC","q":${q(qq)},"p":${q(p)},"ap":${q(`${ap}345`)},"X":"FILLED","l":${q(l)},"z":${q(z)},"T":${T}}`],
+]);
+
 const payload = fc.oneof(
   { weight: 4, arbitrary: fc.tuple(fc.constantFrom('btcusdt@depth@0ms', 'btcusdt@depth', 'btcusdt@depth@100ms'), depthFields) },
   { weight: 4, arbitrary: fc.tuple(fc.constant('btcusdt@bookTicker'), bookTickerFields) },
   { weight: 4, arbitrary: fc.tuple(fc.constant('btcusdt@trade'), tradeFields) },
   { weight: 4, arbitrary: fc.tuple(fc.constant('btcusdt@aggTrade'), aggTradeFields) },
+  { weight: 2, arbitrary: fc.tuple(fc.constantFrom('btcusdt@forceOrder', '!forceOrder@arr'), forceOrderFields) },
   // A payload under another stream's name, and a stream that is not mapped.
   { weight: 1, arbitrary: fc.tuple(fc.constantFrom('btcusdt@trade', 'btcusdt@kline_1m', 'btcusdt@markPrice@1s'), fc.oneof(bookTickerFields, aggTradeFields)) },
 );

@@ -76,6 +76,8 @@ describe('fast path declines, the JSON path decides: same events, same errors (f
     `1723161255088169167 {"stream":"btcusdt@bookTicker","data":{"e":"bookTicker","u":5123107839020,"s":"BTCUSDT","b":"${b}","B":"2.507","a":"61800.30","A":"2.510","T":1723161256313,"E":1723161256313${extra}}}`;
   const trade = (m: string) =>
     `1723161255088176367 {"stream":"btcusdt@trade","data":{"e":"trade","E":1723161256322,"T":1723161256322,"s":"BTCUSDT","t":5266583935,"p":"61800.30","q":"0.006","X":"MARKET","m":${m}}}`;
+  const force = (o: string, stream = 'btcusdt@forceOrder') =>
+    `1723161255088176367 {"stream":"${stream}","data":{"e":"forceOrder","E":1723161256322,"o":{"s":"BTCUSDT","S":"SELL","o":"LIMIT","f":"IOC","q":"0.014","p":"${o}","ap":"61800.12345678","X":"FILLED","l":"0.014","z":"0.014","T":1723161256320}}}`;
   const cases: [string, string, boolean][] = [
     ['canonical depth', depth('[["61800.20","0.014"],["61800.10","0.000"]]', '[["61800.30","1"]]'), true],
     ['canonical bookTicker', bookTicker('61800.20'), true],
@@ -100,6 +102,11 @@ describe('fast path declines, the JSON path decides: same events, same errors (f
     ['negative prev id', depth('[]').replace('"pu":4', '"pu":-1'), false],
     ['receive time in µs', depth('[]').replace('1723161255030314667', '1723161255030314'), true],
     ['receive time in ms', depth('[]').replace('1723161255030314667', '1723161255030'), false],
+    // Liquidation orders are rare: the fast path leaves them to the JSON path, which maps them.
+    ['forceOrder', force('61800.20'), false],
+    ['!forceOrder@arr', force('61800.20', '!forceOrder@arr'), false],
+    ['off-grid forceOrder price', force('61800.25'), false],
+    ['forceOrder with a bad side', force('61800.20').replace('"S":"SELL"', '"S":"SHORT"'), false],
   ];
   for (const [name, line, fastExpected] of cases) {
     it(name, () => {

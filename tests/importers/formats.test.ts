@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { zipSync, strToU8 } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { detectFormat } from '../../src/importers/index.ts';
-import type { DepthDiff, DepthSnapshot, MarkPrice } from '../../src/model/events.ts';
+import type { DepthDiff, DepthSnapshot, ForceOrder, MarkPrice } from '../../src/model/events.ts';
 import { collect, FIXTURES, localRegistry, tempDir, writeTemp } from './helpers.ts';
 
 const DEPTH = (E: number, U: number, u: number, pu: number) =>
@@ -38,16 +38,22 @@ describe('Binance WebSocket recordings', () => {
     expect(a.stats.files[0].medianReceiveOffsetUs).toBe(1723161255088176 - 1723161256322000);
   });
 
-  it('maps markPrice streams, counts unknown streams per name and ignores subscription replies', async () => {
+  it('maps markPrice and forceOrder streams, counts unknown streams per name and ignores subscription replies', async () => {
     const dir = tempDir();
     const kline = '{"stream":"btcusdt@kline_1m","data":{"e":"kline","E":1680652701000,"s":"BTCUSDT","k":{}}}';
-    const force = '{"stream":"btcusdt@forceOrder","data":{"e":"forceOrder","E":1680652701000,"o":{}}}';
-    const f = writeTemp(dir, 'btcusdt_20230405.txt', [`1680652701048293 {"result":null,"id":1}`, `1680652701048293 ${MARK}`, `1680652701048300 ${kline}`, `1680652701048400 ${kline}`, `1680652701048500 ${force}`].join('\n'));
+    const force = '{"stream":"btcusdt@forceOrder","data":{"e":"forceOrder","E":1680652701000,"o":{"s":"BTCUSDT","S":"SELL","o":"LIMIT","f":"IOC","q":"0.014","p":"9910.00000000","ap":"9910.12345678","X":"FILLED","l":"0.014","z":"0.014","T":1680652700999}}}';
+    // The all-market stream carries every symbol (here one without a spec): skipped and counted.
+    const allForce = '{"stream":"!forceOrder@arr","data":{"e":"forceOrder","E":1680652701000,"o":{"s":"XRPUSDT","S":"SELL","o":"LIMIT","f":"IOC","q":"10","p":"0.5","ap":"0.5","X":"FILLED","l":"10","z":"10","T":1680652700999}}}';
+    const f = writeTemp(dir, 'btcusdt_20230405.txt', [`1680652701048293 {"result":null,"id":1}`, `1680652701048293 ${MARK}`, `1680652701048300 ${kline}`, `1680652701048400 ${kline}`, `1680652701048500 ${force}`, `1680652701048600 ${allForce}`].join('\n'));
     const { events, stats } = await collect([f], { specs: localRegistry() });
     expect(events).toEqual([
       { type: 'markPrice', symbol: 'BTCUSDT', tsExchangeUs: 1680652701000000, tsReceiveUs: 1680652701048293, markPrice: '28147.27373413', indexPrice: '28159.75642857', fundingRate: '0.00002754', nextFundingTimeUs: 1680652800000000 } satisfies MarkPrice,
+      {
+        type: 'forceOrder', symbol: 'BTCUSDT', tsExchangeUs: 1680652701000000, tsReceiveUs: 1680652701048500, tsTransactUs: 1680652700999000, side: 'sell', orderType: 'LIMIT', timeInForce: 'IOC',
+        origQtyLots: 14, priceTicks: 99100, avgPrice: '9910.12345678', status: 'FILLED', lastFilledQtyLots: 14, filledQtyLots: 14,
+      } satisfies ForceOrder,
     ]);
-    expect(stats.skippedStreams).toEqual({ 'btcusdt@forceOrder': 1, 'btcusdt@kline_1m': 2 });
+    expect(stats.skippedStreams).toEqual({ '!forceOrder@arr': 1, 'btcusdt@kline_1m': 2 });
   });
 
   it('reads several files as one session: a continuation file without a snapshot, and a snapshot attributed to the session symbol', async () => {

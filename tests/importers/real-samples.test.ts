@@ -15,7 +15,7 @@ const DEPTH_CSV = join(REAL, 'nautilus_trader', 'binance');
 describe('hftbacktest raw recording (btcusdt_20240808.gz)', () => {
   it.skipIf(!haveShared(BTC) || !haveShared(EXCHANGE_INFO))('imports every message with exact values, in line order', async () => {
     const { events, stats } = await collect([BTC], { specs: exchangeInfoRegistry() });
-    expect(stats.symbols).toEqual({ BTCUSDT: { depth: 6551, snapshot: 1, trade: 21313, aggTrade: 0, bookTicker: 66089, markPrice: 0 } });
+    expect(stats.symbols).toEqual({ BTCUSDT: { depth: 6551, snapshot: 1, trade: 21313, aggTrade: 0, bookTicker: 66089, markPrice: 0, forceOrder: 0 } });
     expect(events).toHaveLength(93954);
     expect(stats.files[0]).toMatchObject({ format: 'binance-ws-recording', compression: 'gzip', lines: 93954, receiveTimeUnit: 'ns', bytes: 3637062 });
     expect(stats.bytesRead).toBe(3637062);
@@ -65,7 +65,7 @@ describe('hftbacktest raw recording (btcusdt_20240808.gz)', () => {
   it.skipIf(!haveShared(BTC) || !haveShared(ETH) || !haveShared(EXCHANGE_INFO))('a directory with both symbols imports file by file and says it mixes symbols', async () => {
     const { stats } = await collect([join(REAL, 'hftbacktest', 'usdm')], { specs: exchangeInfoRegistry() });
     expect(stats.files.map((f) => f.symbols)).toEqual([['BTCUSDT'], ['ETHUSDT']]);
-    expect(stats.symbols.ETHUSDT).toEqual({ depth: 6586, snapshot: 1, trade: 14076, aggTrade: 0, bookTicker: 53992, markPrice: 0 });
+    expect(stats.symbols.ETHUSDT).toEqual({ depth: 6586, snapshot: 1, trade: 14076, aggTrade: 0, bookTicker: 53992, markPrice: 0, forceOrder: 0 });
     expect(stats.warnings.map((w) => w.code)).toEqual(['W_MIXED_SYMBOLS']);
     expect(stats.warnings[0].message).toContain('BTCUSDT, ETHUSDT');
   });

@@ -39,6 +39,19 @@ describe('maker record CLI', () => {
     }
   });
 
+  it('--help names every stream it records, --force-order included', async () => {
+    const outs: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((s: string) => (outs.push(String(s)), true)) as typeof process.stdout.write;
+    try {
+      await main(['node', 'maker', 'record', '--help']);
+    } finally {
+      process.stdout.write = write;
+    }
+    const help = outs.join('');
+    for (const s of ['@depth@100ms', '@trade', '@aggTrade', '@bookTicker', '@markPrice@1s', '@forceOrder', '--force-order', 'force_orders']) expect(help).toContain(s);
+  });
+
   it('prints per stream messages/s, lag and gaps, then the totals', () => {
     const s = (tsUs: number, n: number): RecorderStatus => ({
       tsUs, streams: { 'BTCUSDT/depth': { messages: n, duplicates: 0, gaps: 1, lagUs: 12_400 }, 'BTCUSDT/trade': { messages: n * 2, duplicates: 0, gaps: 0, lagUs: 3_000 } },

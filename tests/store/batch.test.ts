@@ -23,6 +23,12 @@ function events(): MarketEvent[] {
     if (k % 4 === 1) out.push({ type: 'bookTicker', symbol: s, tsExchangeUs: ts + 10, tsReceiveUs: ts + 3010, tsTransactUs: ts + 8, updateId: 10 * k + 10, bidTicks: 600_000 - k, bidLots: 3 + k, askTicks: 600_001 + k, askLots: 2 ** 33 + k });
     if (k % 5 === 2) out.push({ type: 'aggTrade', symbol: s, tsExchangeUs: ts + 20, tsReceiveUs: ts + 3020, tsTransactUs: ts + 15, aggTradeId: 700 + k, firstTradeId: 5000 + k, lastTradeId: 5002 + k, priceTicks: 600_040 + k, qtyLots: 11, buyerIsMaker: k % 2 === 1 });
     if (k % 60 === 7) out.push({ type: 'markPrice', symbol: s, tsExchangeUs: ts + 30, tsReceiveUs: ts + 3030, markPrice: `60004.${k}1234`, indexPrice: k === 7 ? '' : '60003.5', fundingRate: '0.0001', nextFundingTimeUs: k === 67 ? -1 : T0 + 8 * 3_600_000_000 });
+    if (k % 70 === 9) {
+      out.push({
+        type: 'forceOrder', symbol: s, tsExchangeUs: ts + 50, tsReceiveUs: ts + 3050, tsTransactUs: ts + 49, side: k % 140 === 9 ? 'sell' : 'buy', orderType: 'LIMIT', timeInForce: 'IOC',
+        origQtyLots: 14 + k, priceTicks: 599_000 + k, avgPrice: `59910.${k}2345678`, status: k === 9 ? 'PARTIALLY_FILLED' : 'FILLED', lastFilledQtyLots: 3, filledQtyLots: k === 9 ? 10 : 14 + k,
+      });
+    }
     if (k % 80 === 40) out.push({ type: 'snapshot', symbol: s, tsExchangeUs: ts + 40, tsReceiveUs: ts + 3040, tsTransactUs: ts + 39, lastUpdateId: 10 * k + 10, bidTicks: [600_000 - k, 599_999 - k], bidLots: [3, 4], askTicks: k === 120 ? [] : [600_001 + k], askLots: k === 120 ? [] : [6] });
   }
   return out;
@@ -54,6 +60,11 @@ function plainEventOf(batch: ReplayBatch, k: number): MarketEvent {
       return { type: 'aggTrade', ...stamp, tsTransactUs: n('ts_transact_us'), aggTradeId: n('agg_trade_id'), firstTradeId: n('first_trade_id'), lastTradeId: n('last_trade_id'), priceTicks: n('price_ticks'), qtyLots: n('qty_lots'), buyerIsMaker: (cols.buyer_is_maker as Uint8Array)[i] === 1 };
     case 'mark_price':
       return { type: 'markPrice', ...stamp, markPrice: str('mark_price'), indexPrice: str('index_price'), fundingRate: str('funding_rate'), nextFundingTimeUs: n('next_funding_time_us') };
+    case 'force_orders':
+      return {
+        type: 'forceOrder', ...stamp, tsTransactUs: n('ts_transact_us'), side: str('side') === 'BUY' ? 'buy' : 'sell', orderType: str('order_type'), timeInForce: str('time_in_force'),
+        origQtyLots: n('orig_qty_lots'), priceTicks: n('price_ticks'), avgPrice: str('avg_price'), status: str('status'), lastFilledQtyLots: n('last_filled_qty_lots'), filledQtyLots: n('filled_qty_lots'),
+      };
   }
 }
 
@@ -115,7 +126,7 @@ describe('ColumnarBatch, the one decoder of store rows', () => {
       }
     }
     expect(rows).toBe(written.length);
-    expect([...types].sort()).toEqual(['aggTrade', 'bookTicker', 'depth', 'markPrice', 'snapshot', 'trade']);
+    expect([...types].sort()).toEqual(['aggTrade', 'bookTicker', 'depth', 'forceOrder', 'markPrice', 'snapshot', 'trade']);
   });
 
   it('gives back the written events, whatever the batch size (eventsFromBatch, readMarketEvents)', async () => {

@@ -59,7 +59,7 @@ describe('match time in the store', () => {
     const root = tempRoot();
     const evs = events();
     await write(root, evs);
-    expect(metaOf(root).format).toBe('maker-store/4');
+    expect(metaOf(root).format).toBe('maker-store/5');
     const { events: back, match } = await matchTimes(root);
     expect(back).toEqual(evs);
     expect(match).toEqual(evs.map((e) => (e.type === 'markPrice' ? e.tsExchangeUs : e.tsTransactUs)));
@@ -86,11 +86,11 @@ describe('match time in the store', () => {
     expect(integrity.damaged).toEqual([]);
     expect(integrity.noMatchTime).toEqual([`${join(root, VENUE, S, '2024-08-08')}: book_ticker, trades, agg_trades`]);
 
-    // Importing more into it writes maker-store/4 but keeps saying which tables lack T (their old rows do).
+    // Importing more into it writes the current format (maker-store/5) but keeps saying which tables lack T (their old rows do).
     const more: MarketEvent[] = [{ type: 'trade', symbol: S, tsExchangeUs: T0 + 5_000_000, tsReceiveUs: T0 + 5_002_000, tsTransactUs: T0 + 4_999_000, tradeId: 10_000, priceTicks: 600_000, qtyLots: 1, buyerIsMaker: false }];
     await write(root, more);
     const after = metaOf(root);
-    expect(after.format).toBe('maker-store/4');
+    expect(after.format).toBe('maker-store/5');
     expect(after.tables.trades?.noMatchTime).toBe(true);
     expect(after.tables.book_ticker?.noMatchTime).toBe(true);
     expect(after.tables.depth?.noMatchTime).toBeUndefined();

@@ -41,7 +41,7 @@ describe('StoreWriter + readEvents', () => {
     const meta = store.meta(VENUE, 'BTCUSDT', '2024-08-08');
     expect(meta.imports).toEqual([{ ...PROV, events: { depth: 5, trades: 3 } }]);
     // one row per depth event (format 2), levels in list columns
-    expect(meta.format).toBe('maker-store/4');
+    expect(meta.format).toBe('maker-store/5');
     expect(meta.tables.depth?.rows).toBe(5);
     const bytes = readFileSync(tablePath(root, VENUE, 'BTCUSDT', '2024-08-08', 'depth'));
     const md = parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer);

@@ -1,6 +1,6 @@
 /**
  * adapter/binance: the Binance USDⓈ-M wire format, in one place. Today: stream messages
- * (combined-stream envelopes of depth, trade, aggTrade, bookTicker, markPrice) and REST depth
+ * (combined-stream envelopes of depth, trade, aggTrade, bookTicker, markPrice, forceOrder) and REST depth
  * snapshots → `MarketEvent`s (market.ts, with a byte-level fast path in market-fast.ts that gives
  * exactly the events of the JSON path), and `exchangeInfo` → instrument specs (exchange-info.ts).
  * The live gateway (docs/EXCHANGE_ADAPTER_SPEC.md "Our adapter"): request signing (sign.ts), the
@@ -20,7 +20,7 @@
  */
 export { parseBinanceMessage, parseDepthSnapshot, parseStreamData, streamKind, type StreamKind } from './market.ts';
 export { parseStreamBytesFast, scanDecimalSecondsHead, scanReceiveDigits, scannedTo } from './market-fast.ts';
-export { messageHead, ROUTE_OF, routeStreams, selectedStreams, StreamMarks, wireName, type MessageHead, type Route, type StreamMark, type StreamName, type StreamSelection } from './market-routes.ts';
+export { messageHead, ROUTE_OF, SPARSE_STREAMS, routeStreams, selectedStreams, StreamMarks, wireName, type MessageHead, type Route, type StreamMark, type StreamName, type StreamSelection } from './market-routes.ts';
 export { StreamConnection, type ConnectionHandlers, type StreamConnectionOptions } from './stream-connection.ts';
 export { RouteStream, type RouteStreamCounters, type RouteStreamOptions } from './route-stream.ts';
 export { PublicRest, RestError, type PublicRestOptions, type Snapshot } from './public-rest.ts';

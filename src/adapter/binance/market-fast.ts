@@ -13,7 +13,8 @@
  * order, an extra or missing key, whitespace, an escape, control or non-ASCII character in a
  * string, a number with a sign, fraction, exponent or leading zero where an integer is expected,
  * more than 15 digits, a price or quantity that is not `digits[.digits]` or not on the grid, a
- * non-positive price or time, trailing bytes, an unmapped or mark-price stream, or a scale that is
+ * non-positive price or time, trailing bytes, an unmapped, mark-price or liquidation (forceOrder)
+ * stream (rare lines: the JSON path maps them), or a scale that is
  * not an `Instrument` (spec inference samples the decimal strings through its own scale), or a
  * trade whose `X` is not MARKET (the JSON.parse path skips and counts it).
  *

@@ -1,19 +1,28 @@
 /**
  * Which Binance USDⓈ-M market streams live on which route (binance-usdm.md §0, since 2026-03), and
- * their wire names: depth and bookTicker are `/public` streams; trade, aggTrade and markPrice are
- * `/market` streams. Each route is one combined-stream connection
+ * their wire names: depth and bookTicker are `/public` streams; trade, aggTrade, markPrice and
+ * forceOrder are `/market` streams. Each route is one combined-stream connection
  * (`<ws>/<route>/stream?streams=a/b/...`). Shared by `maker record` and `maker live`'s market feed.
  *
  * Identity and order of a message within its stream (`messageHead`, `StreamMarks`): depth by `u`
- * (final update id), trade by `t`, aggTrade by `a`, bookTicker by (`u`, `E`), markPrice by `E`. A
+ * (final update id), trade by `t`, aggTrade by `a`, bookTicker by (`u`, `E`), markPrice and
+ * forceOrder by `E` (Binance sends at most one liquidation order per symbol per second; its symbol
+ * is `o.s`). A
  * message is new when its (id, E) is greater than the last one taken on the stream; anything else is
  * a duplicate (the same message from the other connection during a handover) and is dropped.
  */
 
-export type StreamName = 'depth' | 'trade' | 'aggTrade' | 'bookTicker' | 'markPrice';
+export type StreamName = 'depth' | 'trade' | 'aggTrade' | 'bookTicker' | 'markPrice' | 'forceOrder';
 export type Route = 'public' | 'market';
 
-export const ROUTE_OF: Readonly<Record<StreamName, Route>> = { depth: 'public', bookTicker: 'public', trade: 'market', aggTrade: 'market', markPrice: 'market' };
+export const ROUTE_OF: Readonly<Record<StreamName, Route>> = { depth: 'public', bookTicker: 'public', trade: 'market', aggTrade: 'market', markPrice: 'market', forceOrder: 'market' };
+
+/**
+ * Streams that may be silent for a long time in a healthy market (liquidations): a connection that
+ * carries only such streams counts Binance's pings as signs of life and stalls only after 10 min
+ * without any (the recorder), not after the stall timeout without a message.
+ */
+export const SPARSE_STREAMS: ReadonlySet<StreamName> = new Set(['forceOrder']);
 
 export interface StreamSelection {
   /** Depth diff speed: `100ms` (default) or `0ms` (every diff); `250ms` is the plain `@depth`. */
@@ -24,6 +33,8 @@ export interface StreamSelection {
   aggTrade: boolean;
   bookTicker: boolean;
   markPrice: boolean;
+  /** `<symbol>@forceOrder` (liquidation orders); off when absent. */
+  forceOrder?: boolean;
 }
 
 /** The wire name of a stream of a symbol (`btcusdt@depth@100ms`). */
@@ -39,7 +50,7 @@ export function wireName(symbol: string, stream: StreamName, sel: StreamSelectio
   }
 }
 
-/** The streams of a selection, in a fixed order (depth, bookTicker, trade, aggTrade, markPrice). */
+/** The streams of a selection, in a fixed order (depth, bookTicker, trade, aggTrade, markPrice, forceOrder). */
 export function selectedStreams(sel: StreamSelection): StreamName[] {
   const out: StreamName[] = [];
   if (sel.depth !== false) out.push('depth');
@@ -47,6 +58,7 @@ export function selectedStreams(sel: StreamSelection): StreamName[] {
   if (sel.trade) out.push('trade');
   if (sel.aggTrade) out.push('aggTrade');
   if (sel.markPrice) out.push('markPrice');
+  if (sel.forceOrder === true) out.push('forceOrder');
   return out;
 }
 
@@ -65,7 +77,7 @@ export function routeStreams(symbols: readonly string[], sel: StreamSelection): 
 export interface MessageHead {
   symbol: string;
   stream: StreamName;
-  /** The stream's id of the message (see the header); markPrice: E in ms. */
+  /** The stream's id of the message (see the header); markPrice and forceOrder: E in ms. */
   id: number;
   eMs: number;
   /** depth only: U and pu. */
@@ -84,6 +96,7 @@ const STREAM_BY_SUFFIX: Readonly<Record<string, StreamName>> = {
   bookTicker: 'bookTicker',
   markPrice: 'markPrice',
   'markPrice@1s': 'markPrice',
+  forceOrder: 'forceOrder',
 };
 
 const int = (v: unknown): number => (typeof v === 'number' && Number.isSafeInteger(v) ? v : NaN);
@@ -102,7 +115,9 @@ export function messageHead(msg: unknown): MessageHead | null | string {
   const d = m.data;
   if (typeof d !== 'object' || d === null) return 'no "data" object';
   const data = d as Record<string, unknown>;
-  const symbol = typeof data.s === 'string' ? data.s : m.stream.slice(0, at).toUpperCase();
+  // A liquidation order names its symbol in its order object `o`.
+  const o = stream === 'forceOrder' && typeof data.o === 'object' && data.o !== null ? (data.o as Record<string, unknown>) : data;
+  const symbol = typeof o.s === 'string' ? o.s : m.stream.slice(0, at).toUpperCase();
   const eMs = int(data.E ?? data.T);
   let id: number;
   let first = -1;
@@ -123,6 +138,7 @@ export function messageHead(msg: unknown): MessageHead | null | string {
       id = int(data.u);
       break;
     case 'markPrice':
+    case 'forceOrder':
       id = eMs;
       break;
   }

@@ -4,18 +4,25 @@
  *
  * Mapping: `E` (ms) → tsExchangeUs, `T` → tsTransactUs (depth, trade, aggTrade, bookTicker; the
  * match time, = E when a payload has no T), `U`/`u`/`pu` → update ids; `bookTicker.u` → updateId;
- * `markPriceUpdate` p/i/r stay decimal strings, `T` → nextFundingTimeUs.
- * Streams other than depth, trade, aggTrade, bookTicker and markPrice are reported as skipped.
+ * `markPriceUpdate` p/i/r stay decimal strings, `T` → nextFundingTimeUs; `forceOrder` (one
+ * liquidation order per message) reads its order object `o`: `o.s` → symbol, `o.T` →
+ * tsTransactUs, `o.p` → ticks, `o.q`/`o.l`/`o.z` → lots, `o.ap` stays a decimal string,
+ * `o.S`/`o.o`/`o.f`/`o.X` Binance's words (side as `Side`).
+ * Streams other than depth, trade, aggTrade, bookTicker, markPrice and `<symbol>@forceOrder` are
+ * reported as skipped, the all-market `!forceOrder@arr` included: its messages carry every symbol
+ * of the market (most without a spec here, and they would confuse which symbol a recording is
+ * of); `parseStreamData('forceOrder', …)` reads its payloads all the same, for a client that
+ * subscribes it.
  * `trade` prints whose `X` (execution type) is not MARKET (INSURANCE_FUND, ADL, NA: liquidation
  * and deleveraging fills, off the market price) are not market prints: they are skipped and counted
  * as the stream `<stream> X=<type>` (`ParseContext.skipStream`), so they never drive queues or fills.
  */
-import type { AggTrade, BookTicker, DepthDiff, DepthSnapshot, MarketEvent, MarkPrice, Trade } from '../../model/events.ts';
+import type { AggTrade, BookTicker, DepthDiff, DepthSnapshot, ForceOrder, MarketEvent, MarkPrice, Trade } from '../../model/events.ts';
 import { decimalText, fieldError, jsonBool, jsonInt, jsonIntOr, jsonLevels, jsonMsToUs, jsonString, priceTicks, qtyLots } from '../../wire/index.ts';
 import { InvariantError } from '../../core/errors.ts';
 import type { ParseContext, PriceQtyScale } from '../../wire/index.ts';
 
-export type StreamKind = 'depth' | 'trade' | 'aggTrade' | 'bookTicker' | 'markPrice';
+export type StreamKind = 'depth' | 'trade' | 'aggTrade' | 'bookTicker' | 'markPrice' | 'forceOrder';
 
 const KIND_BY_SUFFIX = new Map<string, StreamKind>([
   ['depth', 'depth'],
@@ -28,6 +35,7 @@ const KIND_BY_SUFFIX = new Map<string, StreamKind>([
   ['bookTicker', 'bookTicker'],
   ['markPrice', 'markPrice'],
   ['markPrice@1s', 'markPrice'],
+  ['forceOrder', 'forceOrder'],
 ]);
 
 /** Stream name → kind (null: not mapped), memoised because a recording repeats a handful of names. */
@@ -37,7 +45,7 @@ export function streamKind(stream: string): StreamKind | null {
   let k = kindCache.get(stream);
   if (k === undefined) {
     const at = stream.indexOf('@');
-    k = at > 0 ? (KIND_BY_SUFFIX.get(stream.slice(at + 1)) ?? null) : null;
+    k = at > 0 && stream[0] !== '!' ? (KIND_BY_SUFFIX.get(stream.slice(at + 1)) ?? null) : null;
     if (kindCache.size < 10_000) kindCache.set(stream, k);
   }
   return k;
@@ -95,6 +103,7 @@ function symbolOf(data: Json, stream: string, ctx: ParseContext): string {
 
 /** The event of one stream payload; null for a `trade` whose `X` is not MARKET (skipped and counted, see the header). */
 export function parseStreamData(kind: StreamKind, stream: string, d: Json, tsReceiveUs: number, ctx: ParseContext): MarketEvent | null {
+  if (kind === 'forceOrder') return parseForceOrder(d, tsReceiveUs, ctx);
   const symbol = symbolOf(d, stream, ctx);
   // Mark price events are decimal strings only, so they need no spec; the others do.
   const inst = kind === 'markPrice' ? NO_SCALE : ctx.instrument(symbol);
@@ -192,6 +201,53 @@ export function parseStreamData(kind: StreamKind, stream: string, d: Json, tsRec
       return ev;
     }
   }
+}
+
+/** `{e:"forceOrder", E, o:{s, S, o, f, q, p, ap, X, l, z, T}}` → a `ForceOrder` (the symbol is `o.s`). */
+function parseForceOrder(d: Json, tsReceiveUs: number, ctx: ParseContext): ForceOrder {
+  const o = d.o;
+  if (!isObject(o)) throw fieldError(ctx, 'data.o', `expected the liquidation order object, got ${JSON.stringify(o) ?? 'nothing'}`);
+  // Binance names the symbol only here (a !forceOrder@arr stream name has none).
+  const symbol = jsonString(o, 's', ctx, 'data.o.s');
+  if (symbol === '') throw fieldError(ctx, 'data.o.s', 'expected a symbol, got ""');
+  const inst = ctx.instrument(symbol);
+  const tsExchangeUs = jsonMsToUs(d, 'E', ctx, 'data.E');
+  const tsTransactUs = jsonMsToUs(o, 'T', ctx, 'data.o.T');
+  const S = jsonString(o, 'S', ctx, 'data.o.S');
+  if (S !== 'BUY' && S !== 'SELL') throw fieldError(ctx, 'data.o.S', `expected BUY or SELL, got ${JSON.stringify(S)}`);
+  const word = (key: string): string => {
+    const v = jsonString(o, key, ctx, `data.o.${key}`);
+    if (!/^[A-Z_]+$/.test(v)) throw fieldError(ctx, `data.o.${key}`, `expected an upper-case word, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  const orderType = word('o');
+  const timeInForce = word('f');
+  const status = word('X');
+  ctx.field = 'data.o.q';
+  const origQtyLots = qtyLots(inst, o.q, ctx);
+  ctx.field = 'data.o.p';
+  const priceT = priceTicks(inst, o.p, ctx);
+  const avgPrice = decimalText(jsonString(o, 'ap', ctx, 'data.o.ap'), ctx, 'data.o.ap');
+  ctx.field = 'data.o.l';
+  const lastFilledQtyLots = qtyLots(inst, o.l, ctx);
+  ctx.field = 'data.o.z';
+  const filledQtyLots = qtyLots(inst, o.z, ctx);
+  return {
+    type: 'forceOrder',
+    symbol,
+    tsExchangeUs,
+    tsReceiveUs,
+    tsTransactUs,
+    side: S === 'BUY' ? 'buy' : 'sell',
+    orderType,
+    timeInForce,
+    origQtyLots,
+    priceTicks: priceT,
+    avgPrice,
+    status,
+    lastFilledQtyLots,
+    filledQtyLots,
+  };
 }
 
 /**

@@ -28,6 +28,8 @@ export interface RouteStreamOptions {
   readonly timers: Timers;
   /** No message for this long is a stall (default 15 s). */
   readonly stallMs?: number;
+  /** The server's pings count as messages for the stall check (a route of sparse streams only). */
+  readonly pingIsActivity?: boolean;
   /** Longest reconnect backoff, ms (default 30 s). */
   readonly maxBackoffMs?: number;
   /** Planned rotation this long after a connection opened, ms (default 23 h 30 min). */
@@ -78,7 +80,7 @@ export class RouteStream {
 
   private connect(): void {
     if (this.closed) return;
-    const c = new StreamConnection({ url: this.o.url, nowUs: this.o.nowUs, timers: this.o.timers, stallMs: this.o.stallMs ?? 15_000 }, {
+    const c = new StreamConnection({ url: this.o.url, nowUs: this.o.nowUs, timers: this.o.timers, stallMs: this.o.stallMs ?? 15_000, pingIsActivity: this.o.pingIsActivity }, {
       onOpen: (conn) => this.opened(conn),
       onMessage: (conn, text, ts) => this.message(conn, text, ts),
       onDrop: (conn, why, detail) => this.dropped(conn, why, detail),

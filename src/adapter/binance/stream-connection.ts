@@ -2,7 +2,9 @@
  * One combined-stream WebSocket connection (one route, binance-usdm.md §0), shared by `maker
  * record` and `maker live`'s market feed. It reports each text message with its receive time, and
  * how it ended: closed by us (planned), or dropped (a close frame we did not ask for, a socket cut
- * without one, or a stall: no message for `stallMs`).
+ * without one, or a stall: no message for `stallMs`). A connection whose streams may rightly be
+ * silent for long (liquidation orders only) counts the server's pings as signs of life too
+ * (`pingIsActivity`; Binance pings every 3 min).
  *
  * States: connecting → open → closed. `close()` in any state ends it without an `onDrop`; `ended`
  * resolves once the socket itself is closed (after our close frame is answered, or cut 2 s later).
@@ -28,6 +30,8 @@ export interface StreamConnectionOptions {
   readonly stallMs: number;
   /** Opening handshake deadline, ms (default 10 s). */
   readonly handshakeTimeoutMs?: number;
+  /** The server's pings count as messages for the stall check (default false). */
+  readonly pingIsActivity?: boolean;
 }
 
 let nextId = 1;
@@ -67,6 +71,9 @@ export class StreamConnection {
       this.lastMessageUs = t;
       this.messages++;
       this.h.onMessage(this, isBinary ? '' : data.toString(), t);
+    });
+    if (o.pingIsActivity === true) this.ws.on('ping', () => {
+      if (this.state === 'open') this.lastMessageUs = this.o.nowUs();
     });
     this.ws.on('close', (code, reason) => {
       if (this.killTimer !== undefined) this.o.timers.cancel(this.killTimer);

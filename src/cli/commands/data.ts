@@ -68,7 +68,7 @@ export function registerData(program: Command): void {
     .description(
       'Replays raw recordings (any format `maker import` reads) or a store directory through the Binance ' +
         'book sync and reports per symbol: depth events, sequence gaps, resyncs, crossed books, trades, ' +
-        'trade-id gaps, the bookTicker oracle (bookTickers whose u equals a depth event\'s final u must show ' +
+        'trade-id gaps, liquidation orders (forceOrder: counted), the bookTicker oracle (bookTickers whose u equals a depth event\'s final u must show ' +
         'the replayed best bid/ask exactly: total / checked / matched), the fused book against every bookTicker ' +
         '(share of bookTickers whose best bid/ask the depth book alone and the fused book show, fused mismatches) and ' +
         'the depth-vs-bookTicker lag (median / p99 of the receive time from a bookTicker ahead of the depth book to the ' +
@@ -248,6 +248,7 @@ export function formatReport(report: CheckReport): string {
     out.push(`  resyncs         ${s.resyncs}`);
     out.push(`  crossed         ${s.crossed}${ok(s.crossed > 0)}`);
     out.push(`  trades          ${s.trades.toLocaleString('en-US')}${s.aggTrades > 0 ? ` (aggTrades ${s.aggTrades.toLocaleString('en-US')})` : ''}, id gaps ${s.tradeIdGaps}${ok(s.tradeIdGaps > 0)}`);
+    if (s.forceOrders > 0) out.push(`  liquidations    ${s.forceOrders.toLocaleString('en-US')} forceOrder(s) (counted, not checked)`);
     out.push(`  bookTicker      total ${bt.total.toLocaleString('en-US')}, checked ${bt.checked}, matched ${bt.matched}${ok(bt.checked !== bt.matched)}`);
     for (const m of s.mismatches) out.push(`    mismatch at u=${m.updateId}: bookTicker ${m.expected}, replayed book ${m.replayed}`);
     const f = s.fused;

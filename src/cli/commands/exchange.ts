@@ -68,7 +68,7 @@ export function registerExchange(program: Command): void {
         'merged by receive time exactly as the store replay of their import; daily parts of one recording are read in ' +
         'order as one. The symbols served are those the files start with, or --symbols. Not with --store.\n\n' +
         'WebSocket market streams on the same port: <symbol>@depth (250 ms), @depth@100ms, @depth@500ms, @depth@0ms, ' +
-        'partial depth @depth5|10|20[@100ms|@500ms], @trade, @aggTrade, @bookTicker, !bookTicker, @markPrice[@1s], ' +
+        'partial depth @depth5|10|20[@100ms|@500ms], @trade, @aggTrade, @bookTicker, !bookTicker, @markPrice[@1s], @forceOrder, !forceOrder@arr (the data\'s liquidations and the accounts\' own), ' +
         '@kline_<1m..1d>, @ticker, @miniTicker, !ticker@arr, !miniTicker@arr, !markPrice@arr[@1s], as /ws/<streams>, /stream?streams=... or SUBSCRIBE, with or without ' +
         'the /public, /market, /private prefix.\n\n' +
         'User data stream: POST/PUT/DELETE /fapi/v1/listenKey, then /ws/<listenKey> (or ?listenKey=): ORDER_TRADE_UPDATE, ' +

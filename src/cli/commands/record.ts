@@ -18,6 +18,7 @@ interface RecordCliOptions {
   trades: string;
   bookTicker: boolean;
   markPrice: boolean;
+  forceOrder: boolean;
   json: boolean;
   flush: string;
   compactEvery: string;
@@ -57,8 +58,8 @@ export function registerRecord(program: Command): void {
     .command('record')
     .summary('record Binance USDⓈ-M market data (streams and book snapshots) into the store')
     .description(
-      'Records, per symbol, diff depth (@depth@100ms, or every diff with --depth 0ms), @trade and @aggTrade, @bookTicker and ' +
-        '@markPrice@1s from Binance USDⓈ-M (public endpoints, no key) or any venue speaking its protocol (--venue for the ' +
+      'Records, per symbol, diff depth (@depth@100ms, or every diff with --depth 0ms), @trade and @aggTrade, @bookTicker, ' +
+        '@markPrice@1s and, with --force-order, @forceOrder (liquidation orders: at most one per symbol per second, the largest) from Binance USDⓈ-M (public endpoints, no key) or any venue speaking its protocol (--venue for the ' +
         'local `maker exchange`), with a REST book snapshot at the start and after every gap or reconnect. Every message goes ' +
         'first into an append-only journal (<out>/.journal/<venue>/, flushed every --flush), then into the Parquet store ' +
         '(compacted every --compact-every and at the stop, with the store\'s atomic partition commit). Connections are ' +
@@ -77,6 +78,7 @@ export function registerRecord(program: Command): void {
     .option('--trades <list>', 'trade streams: trade, aggTrade, both (trade,aggTrade) or none', 'trade,aggTrade')
     .option('--no-book-ticker', 'do not record @bookTicker')
     .option('--no-mark-price', 'do not record @markPrice@1s')
+    .option('--force-order', 'also record <symbol>@forceOrder (liquidation orders, /market route; store table force_orders)', false)
     .option('--json', 'status as one JSON line per second on stdout (for supervisors)', false)
     .option('--flush <duration>', 'journal flush interval (at most what a kill -9 can lose)', '200ms')
     .option('--compact-every <duration>', 'journal segment length: compacted into the store when closed', '1h')
@@ -86,7 +88,7 @@ export function registerRecord(program: Command): void {
     .option('--weight-budget <n>', 'REST weight per minute the recorder allows itself (Binance: 2400 per IP)', '1200')
     .option('--duration <duration>', 'stop after this long')
     .option('--journal <dir>', 'journal directory (default <out>/.journal/binance-usdm)')
-    .addHelpText('after', '\nExamples:\n  maker record --symbols BTCUSDT,ETHUSDT --out data/store\n  maker record --symbols BTCUSDT --venue http://127.0.0.1:8090 --out data/store --depth 0ms\n  maker record --symbols BTCUSDT --out data/store --json > record.jsonl')
+    .addHelpText('after', '\nExamples:\n  maker record --symbols BTCUSDT,ETHUSDT --out data/store\n  maker record --symbols BTCUSDT --venue http://127.0.0.1:8090 --out data/store --depth 0ms\n  maker record --symbols BTCUSDT --out data/store --json > record.jsonl\n  maker record --symbols BTCUSDT,ETHUSDT --out data/store --force-order')
     .action(async (opts: RecordCliOptions, cmd: Command) => {
       const symbols = opts.symbols.split(',').map((s) => s.trim()).filter((s) => s !== '');
       for (const s of symbols) if (!/^[A-Z0-9]{2,30}$/.test(s)) throw new ConfigError(`--symbols: "${s}" is not an upper-case symbol such as BTCUSDT`, { field: '--symbols' });
@@ -103,7 +105,7 @@ export function registerRecord(program: Command): void {
       }
       const budget = Number(opts.weightBudget);
       if (!Number.isInteger(budget) || budget < 20) throw new ConfigError(`--weight-budget must be an integer >= 20 (a snapshot weighs 20), got "${opts.weightBudget}"`, { field: '--weight-budget' });
-      const streams: StreamSelection = { depthSpeed: opts.depth as StreamSelection['depthSpeed'], trade: trades.includes('trade'), aggTrade: trades.includes('aggTrade'), bookTicker: opts.bookTicker, markPrice: opts.markPrice };
+      const streams: StreamSelection = { depthSpeed: opts.depth as StreamSelection['depthSpeed'], trade: trades.includes('trade'), aggTrade: trades.includes('aggTrade'), bookTicker: opts.bookTicker, markPrice: opts.markPrice, forceOrder: opts.forceOrder };
       const durationMs = opts.duration === undefined ? undefined : parseDurationMs(opts.duration, '--duration');
       const log = (line: string) => {
         if (opts.json) process.stdout.write(`${JSON.stringify({ type: 'log', message: line })}\n`);
