@@ -72,7 +72,7 @@ export const RECORD_FIELDS = {
   streamState: ['tUs', 'tsUs', 'stream', 'up', 'symbols (comma-separated; absent = all)', 'reason'],
 } as const;
 
-const KIND = { submit: 1, cancel: 2, modify: 3, report: 4, funding: 5, end: 6, query: 7, requestUnknown: 8, queryAnswer: 9, accountSync: 10, streamState: 11 } as const;
+const KIND = { submit: 1, cancel: 2, modify: 3, report: 4, funding: 5, end: 6, query: 7, requestUnknown: 8, queryAnswer: 9, accountSync: 10, streamState: 11, throttled: 12 } as const;
 type Kind = keyof typeof KIND;
 
 /** Receives the fields of one record at a time. */
@@ -168,6 +168,14 @@ function writeVenueEvent(w: FieldWriter, t: number, e: VenueEvent): void {
       w.str(e.stream);
       w.bool(e.up);
       w.str(e.symbols?.join(','));
+      w.str(e.reason);
+      break;
+    case 'throttled':
+      w.begin('throttled');
+      w.num(t);
+      w.num(e.tsUs);
+      w.num(e.untilUs);
+      w.num(e.httpStatus);
       w.str(e.reason);
       break;
   }

@@ -201,6 +201,9 @@ export class LiveSession {
       onThrottle: (t: Throttle) => {
         this.throttles++;
         log(`throttled: ${t.reason} (HTTP ${t.httpStatus}, code ${t.code}); no request before ${new Date(Math.floor(t.untilUs / 1000)).toISOString()}`);
+        // The core holds (no order, cancel or query) until the venue takes requests again. A
+        // throttle during start-up or shutdown (no runner yet, or stopped) is the REST client's alone.
+        if (t.untilUs > t.tsUs) this.runner?.venueEvent({ kind: 'throttled', tsUs: t.tsUs, untilUs: t.untilUs, httpStatus: t.httpStatus, reason: t.reason });
       },
     });
     const info = expectOk(await this.rest.request({ method: 'GET', path: '/fapi/v1/exchangeInfo', weight: 1 }), `GET ${this.o.rest}/fapi/v1/exchangeInfo`);

@@ -6,7 +6,7 @@
  * sends `VenueCommand`s and takes `VenueEvent`s; it never learns which venue it talks to.
  *
  * Commands are imperative (`submit`, `cancel`, `modify`, `query`); events are what happened
- * (`report`, `funding`, `requestUnknown`, `queryAnswer`, `accountSync`, `streamState`). Every
+ * (`report`, `funding`, `requestUnknown`, `queryAnswer`, `accountSync`, `streamState`, `throttled`). Every
  * type here is data: readonly, no methods, no I/O.
  *
  * Units: prices integer ticks, quantities integer lots of the symbol's instrument, times integer
@@ -209,7 +209,13 @@ export type VenueEvent =
    * A stream went down or came back. `symbols`: the market-data symbols affected (all of the
    * trader's when absent); ignored for the user stream.
    */
-  | { readonly kind: 'streamState'; readonly stream: VenueStream; readonly up: boolean; readonly tsUs: number; readonly symbols?: readonly string[]; readonly reason: string };
+  | { readonly kind: 'streamState'; readonly stream: VenueStream; readonly up: boolean; readonly tsUs: number; readonly symbols?: readonly string[]; readonly reason: string }
+  /**
+   * The venue refuses requests until `untilUs` (Binance 429/418 with `Retry-After`, or the client's
+   * own budget spent): the trader sends nothing (no order, cancel, modify or query) before then, and
+   * decides again at `untilUs`.
+   */
+  | { readonly kind: 'throttled'; readonly tsUs: number; readonly untilUs: number; readonly httpStatus: number; readonly reason: string };
 
 export type VenueEventKind = VenueEvent['kind'];
 

@@ -194,6 +194,8 @@ export class TradingCore implements TraderPort {
    * waiting for the venue's account snapshot). Only `up` lets risk approve quotes.
    */
   private userStream: 'up' | 'down' | 'resyncing' = 'up';
+  /** The venue refuses requests until then (a `throttled` venue event), µs; -Infinity when not throttled. */
+  private throttledUntilUs = Number.NEGATIVE_INFINITY;
   /** No fill, fee or funding booked yet: an account snapshot's wallet may still be taken as the start balance. */
   private ledgerUntouched = true;
   /** Liquidation fills booked, by symbol|orderId|tradeId. */
@@ -389,6 +391,10 @@ export class TradingCore implements TraderPort {
         if (e.stream === 'market') this.onMarketStream(e.up, e.symbols, e.tsUs, e.reason);
         else this.onUserStream(e.up, e.tsUs, e.reason);
         break;
+      case 'throttled':
+        this.counters.venueEvents++;
+        this.onThrottled(e.untilUs, e.httpStatus, e.reason);
+        break;
     }
     this.cancelStragglers();
     this.decideChanged();
@@ -553,10 +559,22 @@ export class TradingCore implements TraderPort {
     this.bus.emit('position.adjusted', { symbol, tsUs: now, fromLots, toLots, priceTicks });
   }
 
+  /**
+   * The venue refuses requests until `untilUs`: nothing is sent before then (decisions and order
+   * queries wait; what rests stays), and every symbol decides again at `untilUs`.
+   */
+  private onThrottled(untilUs: number, httpStatus: number, reason: string): void {
+    const now = this.clock.nowUs();
+    if (untilUs <= now || untilUs <= this.throttledUntilUs) return;
+    this.throttledUntilUs = untilUs;
+    for (const p of this.pipelineList) if (untilUs < p.pendingDecisionUs) p.pendingDecisionUs = untilUs;
+    if (this.bus.hasListeners('venue.throttled')) this.bus.emit('venue.throttled', { tsUs: now, untilUs, httpStatus, reason });
+  }
+
   /** Runs the decisions and order queries due at `tsUs` (call with the clock at `tsUs`). */
   onTimer(tsUs: number): void {
     const now = this.clock.nowUs();
-    if (this.oms.nextQueryUs() <= tsUs) {
+    if (this.oms.nextQueryUs() <= tsUs && tsUs >= this.throttledUntilUs) {
       for (const q of this.oms.queriesDue()) this.queue.push({ kind: 'query', symbol: q.symbol, clientOrderId: q.clientOrderId, orderId: q.orderId });
     }
     for (const p of this.pipelineList) {
@@ -576,7 +594,8 @@ export class TradingCore implements TraderPort {
 
   /** When `onTimer` wants to be called next, µs; Infinity when nothing is scheduled. */
   nextTimerUs(): number {
-    let next = this.oms.nextQueryUs();
+    // Queries wait out a throttle like decisions do.
+    let next = Math.max(this.oms.nextQueryUs(), this.throttledUntilUs);
     for (const p of this.pipelineList) {
       if (p.pendingDecisionUs < next) next = p.pendingDecisionUs;
       if (p.nextRequoteUs < next) next = p.nextRequoteUs;
@@ -679,6 +698,10 @@ export class TradingCore implements TraderPort {
   }
 
   private trigger(p: SymbolPipeline, now: number, why: DecisionTrigger): void {
+    if (now < this.throttledUntilUs) {
+      if (this.throttledUntilUs < p.pendingDecisionUs) p.pendingDecisionUs = this.throttledUntilUs;
+      return;
+    }
     const min = this.decision.minIntervalUs;
     if (min > 0 && now - p.lastDecisionUs < min) {
       const at = p.lastDecisionUs + min;
@@ -740,6 +763,11 @@ export class TradingCore implements TraderPort {
     const p = this.pipelines.get(symbol);
     if (!p) return;
     const now = this.clock.nowUs();
+    // Throttled: the venue would refuse the cancels; the decision at the throttle's end cancels (HALTED).
+    if (now < this.throttledUntilUs) {
+      if (this.throttledUntilUs < p.pendingDecisionUs) p.pendingDecisionUs = this.throttledUntilUs;
+      return;
+    }
     this.enqueue(p, this.oms.decide(cancelAllIntent(symbol, now, reason)), now, 'halt');
   }
 

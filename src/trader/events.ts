@@ -111,8 +111,17 @@ export interface PositionLiquidated {
   positionLots: number;
 }
 
+/** The venue refuses requests until `untilUs` (429/418 or the local budget): the trader holds until then. */
+export interface Throttled {
+  tsUs: number;
+  untilUs: number;
+  httpStatus: number;
+  reason: string;
+}
+
 export type TraderOwnEvents = {
   'venue.streamChanged': StreamChanged;
+  'venue.throttled': Throttled;
   'trader.bookValidityChanged': BookValidityChanged;
   'account.synced': AccountSynced;
   'position.adjusted': PositionAdjusted;

@@ -55,6 +55,7 @@ async function weather(storm: Storm) {
   const logs: string[] = [];
   const set = ['live.shutdown.confirmTimeoutS=20', 'live.stallTimeoutMs=1500', ...(storm.set ?? [])];
   const tradeIds: number[] = [];
+  let held = 0;
   let core: TradingCore | undefined;
   const session = new LiveSession({
     scenario: parseScenario(SCENARIO_TEXT, 'quickstart.yaml', { set }),
@@ -72,6 +73,7 @@ async function weather(storm: Storm) {
     log: (l) => logs.push(`${new Date().toISOString()} ${l}`),
     onTrader: (c) => {
       core = c;
+      c.bus.on('venue.throttled', () => held++);
       c.bus.on('order.filled', (f) => {
         if (f.tradeId >= 0) tradeIds.push(f.tradeId);
       });
@@ -96,7 +98,7 @@ async function weather(storm: Storm) {
   const trades = (await signed(lx.base, 'GET', '/fapi/v1/userTrades', { symbol: 'BTCUSDT', limit: 1000 })).json as unknown as { id: number }[];
   const faultLog = lx.server.faults.log.map((e) => `${e.fault} ${e.event}`);
   const names = parseFaults(storm.faults).map((f) => f.name);
-  return { names, lx, logs, summary, open, trades, tradeIds, converged, corePos, venuePos, faultLog, replay: replayJournal(session.runDir) };
+  return { held, names, lx, logs, summary, open, trades, tradeIds, converged, corePos, venuePos, faultLog, replay: replayJournal(session.runDir) };
 }
 
 function expectSurvived(r: Awaited<ReturnType<typeof weather>>): void {
@@ -175,6 +177,8 @@ describe('maker live survives the faults', () => {
     });
     expectSurvived(r);
     expect(r.summary.throttles, r.logs.join('\n')).toBeGreaterThan(0);
+    // The core was told, and held its requests until Retry-After (journalled, so the replay matched).
+    expect(r.held).toBeGreaterThan(0);
     expect((r.summary.rest as { resigned: number }).resigned, 'a -1021 re-signed after a time sync').toBeGreaterThan(0);
   }, 120_000);
 });

@@ -42,6 +42,44 @@ function quoting(config: TraderConfigInput = FIXED_CONFIG) {
 }
 
 describe('TradingCore venue events', () => {
+  it('a throttle holds every request until the venue takes them again, then decides at once', () => {
+    const q = quoting();
+    const held: { untilUs: number }[] = [];
+    q.core.bus.on('venue.throttled', (e) => held.push(e));
+    const until = T0 + 2_000_000;
+    q.core.onVenueEvent({ kind: 'throttled', tsUs: T0, untilUs: until, httpStatus: 429, reason: 'Too many requests' });
+    expect(held).toEqual([expect.objectContaining({ untilUs: until, httpStatus: 429 })]);
+    // The market moves a lot: no command while throttled (what rests stays).
+    for (let k = 1; k <= 20; k++) {
+      q.clock.advanceTo(T0 + k * 50_000);
+      for (const e of q.market.step(q.clock.nowUs())) q.core.onMarketEvent(e);
+      q.timers();
+    }
+    expect(q.core.drainCommands()).toEqual([]);
+    // An unknown outcome is not queried during the throttle either; the core's timer points at its end.
+    q.core.onVenueEvent({ kind: 'requestUnknown', symbol: SYMBOL, clientOrderId: q.submits[1].order.clientOrderId, request: 'cancel', cause: 'timeout' });
+    q.core.kill(SYMBOL);
+    expect(q.core.drainCommands()).toEqual([]);
+    // Timers that fall in the throttle (requotes) fire and send nothing; the last one is its end.
+    let guard = 0;
+    while (q.core.nextTimerUs() < until && guard++ < 100) {
+      const t = Math.max(q.clock.nowUs(), q.core.nextTimerUs());
+      q.clock.advanceTo(t);
+      q.core.onTimer(t);
+      expect(q.core.drainCommands()).toEqual([]);
+    }
+    expect(q.core.nextTimerUs()).toBe(until);
+    // At the end the held decisions and queries go out.
+    q.clock.advanceTo(until);
+    q.core.onTimer(until);
+    const kinds = q.core.drainCommands().map((c) => c.kind);
+    expect(kinds.length).toBeGreaterThan(0);
+    expect(kinds).toContain('cancel');
+    // A throttle already over, or shorter than the current one, changes nothing.
+    q.core.onVenueEvent({ kind: 'throttled', tsUs: until, untilUs: until - 1, httpStatus: 418, reason: 'old' });
+    expect(held).toHaveLength(1);
+  });
+
   it('an unknown request outcome is queried on the timer, and the answer settles it', () => {
     const q = quoting();
     const id = q.submits[0].order.clientOrderId;
