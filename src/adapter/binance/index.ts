@@ -29,7 +29,7 @@ export { Signer, type Credentials, type KeyType } from './sign.ts';
 export { BinanceRest, retryAfterUs, UNKNOWN_OUTCOME_CODES, type RequestSpec, type RestClientOptions, type RestOutcome, type RestStats, type Throttle, type Timers } from './rest.ts';
 export { BinanceGateway, type GatewayOptions } from './gateway.ts';
 export { UserStream, type UserStreamOptions, type UserStreamState, type UserStreamStats } from './user-stream.ts';
-export { accountSyncOf, parseBalances, parseOpenOrders, parseOrderTradeUpdate, parsePositions } from './user-data.ts';
+export { accountSyncOf, backfillReports, parseBalances, parseOpenOrders, parseOrderTradeUpdate, parsePositions, type RestOrderForBackfill } from './user-data.ts';
 export { RateBudget, type BudgetCounts, type BudgetOptions, type Refusal } from './rate-budget.ts';
 export { orderParams, outcomeEvent, OrderGateway, type OrderOutcome } from './order-entry.ts';
 export { WsApiClient, wsPayload, type ServerTime, type WsApiClientOptions, type WsApiState, type WsApiStats, type WsRequestSpec } from './ws-api-client.ts';

@@ -130,3 +130,79 @@ function tryTicks(inst: Instrument, p: string): number | undefined {
     return undefined;
   }
 }
+
+/** One `GET /fapi/v1/userTrades` entry, the fields read. */
+interface RestTrade {
+  id: number;
+  orderId: number;
+  side: 'BUY' | 'SELL';
+  price: string;
+  qty: string;
+  commission: string;
+  commissionAsset: string;
+  maker: boolean;
+  time: number;
+}
+
+/** One `GET /fapi/v1/order` reply, the fields read. */
+export interface RestOrderForBackfill {
+  orderId: number;
+  clientOrderId: string;
+  status: string;
+  side: 'BUY' | 'SELL';
+  price: string;
+  origQty: string;
+  executedQty: string;
+  reduceOnly?: boolean;
+}
+
+/**
+ * The fills a user-data stream gap hid, as the TRADE reports the stream would have carried: from
+ * `GET /fapi/v1/userTrades` (price, quantity, commission, maker, trade id) and, per order, `GET
+ * /fapi/v1/order` (client id, status, quantities). The cumulative filled quantity at each trade is
+ * the order's executed quantity less the later trades of the list; the last trade of an order
+ * carries its status. A commission in another asset than the symbol's margin asset (BNB fee
+ * discounts) cannot be booked exactly: an error, never a guess.
+ */
+export function backfillReports(symbol: string, tradesBody: unknown, orders: ReadonlyMap<number, RestOrderForBackfill>, instruments: ReadonlyMap<string, Instrument>): ExecutionReport[] {
+  const inst = instruments.get(symbol);
+  if (inst === undefined) throw new Error(`symbol ${symbol} is not traded here`);
+  if (!Array.isArray(tradesBody)) throw new Error('userTrades reply is not a list');
+  const trades = (tradesBody as RestTrade[]).slice().sort((a, b) => a.id - b.id);
+  const laterLots = new Map<number, number>();
+  const out: ExecutionReport[] = [];
+  for (let i = trades.length - 1; i >= 0; i--) {
+    const t = trades[i];
+    const o = orders.get(t.orderId);
+    if (o === undefined) throw new Error(`trade ${t.id}: order ${t.orderId} was not found`);
+    if (t.commissionAsset !== inst.spec.marginAsset && !/^-?0(\.0*)?$/.test(t.commission)) throw new Error(`trade ${t.id}: commission in ${t.commissionAsset}, not ${inst.spec.marginAsset}`);
+    const qtyLots = lots(inst, t.qty);
+    const later = laterLots.get(t.orderId);
+    const cum = lots(inst, o.executedQty) - (later ?? 0);
+    if (cum < qtyLots) throw new Error(`trade ${t.id}: order ${t.orderId} executed ${o.executedQty}, less than its trades`);
+    const status = (later === undefined ? o.status : 'PARTIALLY_FILLED') as ExchangeOrderStatus;
+    if (!STATUSES.has(status)) throw new Error(`order ${t.orderId}: status ${status}`);
+    laterLots.set(t.orderId, (later ?? 0) + qtyLots);
+    out.push({
+      symbol,
+      clientOrderId: o.clientOrderId,
+      orderId: t.orderId,
+      execType: 'TRADE',
+      status,
+      side: t.side === 'BUY' ? 'buy' : 'sell',
+      priceTicks: ticks(inst, o.price),
+      origQtyLots: lots(inst, o.origQty),
+      cumFilledLots: cum,
+      lastFillLots: qtyLots,
+      lastFillPriceTicks: inst.priceToTicks(t.price),
+      tradeId: t.id,
+      liquidity: t.maker ? 'maker' : 'taker',
+      commission: t.commissionAsset === inst.spec.marginAsset ? t.commission : '0',
+      errorCode: 0,
+      errorMessage: '',
+      reduceOnly: o.reduceOnly === true,
+      tsExchangeUs: t.time * 1000,
+    });
+  }
+  return out.reverse();
+}

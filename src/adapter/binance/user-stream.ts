@@ -11,8 +11,10 @@
  * asked for again (POST returns the live key, extended).
  *
  * Events, in the order they happen: `streamState` down at a gap; `streamState` up when a socket
- * opens, then `accountSync` once the snapshot (open orders, positions, balances) is read, so the
- * core reconciles before quoting again; `report` for each ORDER_TRADE_UPDATE. ACCOUNT_UPDATE has
+ * opens; after a gap (not at start), the fills the stream missed as TRADE reports, read back from
+ * `GET /fapi/v1/userTrades` (from the last trade id seen, or the gap's start) and `GET
+ * /fapi/v1/order` per order, with their exact prices and commissions; then `accountSync` once the
+ * snapshot (open orders, positions, balances) is read, so the core reconciles before quoting again; `report` for each ORDER_TRADE_UPDATE. ACCOUNT_UPDATE has
  * no event in the venue seam yet (balances and positions come with every `accountSync`; funding
  * settlements need the income endpoint): it is counted.
  *
@@ -24,9 +26,9 @@
 import WebSocket from 'ws';
 import type { Clock } from '../../core/clock.ts';
 import type { Instrument } from '../../model/instrument.ts';
-import type { VenueEvent } from '../../model/venue.ts';
+import type { ExecutionReport, VenueEvent } from '../../model/venue.ts';
 import type { BinanceRest, RestOutcome, Timers } from './rest.ts';
-import { accountSyncOf, parseBalances, parseOpenOrders, parseOrderTradeUpdate, parsePositions } from './user-data.ts';
+import { accountSyncOf, backfillReports, parseBalances, parseOpenOrders, parseOrderTradeUpdate, parsePositions, type RestOrderForBackfill } from './user-data.ts';
 
 export type UserStreamState = 'idle' | 'connecting' | 'live' | 'reconnecting' | 'stopped';
 
@@ -59,6 +61,8 @@ export interface UserStreamStats {
   keepalives: number;
   syncs: number;
   reports: number;
+  /** Fills the stream missed in a gap, read back from `userTrades` and delivered as reports. */
+  backfilled: number;
   accountUpdates: number;
   /** Payloads that could not be read exactly (skipped, counted). */
   parseErrors: number;
@@ -66,7 +70,7 @@ export interface UserStreamStats {
 }
 
 export class UserStream {
-  readonly stats: UserStreamStats = { connects: 0, gaps: 0, rotations: 0, keepalives: 0, syncs: 0, reports: 0, accountUpdates: 0, parseErrors: 0, lastError: '' };
+  readonly stats: UserStreamStats = { connects: 0, gaps: 0, rotations: 0, keepalives: 0, syncs: 0, reports: 0, backfilled: 0, accountUpdates: 0, parseErrors: 0, lastError: '' };
   private readonly o: UserStreamOptions;
   private state: UserStreamState = 'idle';
   private key: string | undefined;
@@ -78,6 +82,10 @@ export class UserStream {
   private timers: unknown[] = [];
   /** The socket generation whose snapshot is being read (-1: none). */
   private syncingGen = -1;
+  /** The last trade id seen per symbol (stream reports and backfills): a gap's backfill starts after it. */
+  private readonly lastTradeId = new Map<string, number>();
+  /** Server time of the first gap since the last account snapshot, ms (0: none): the backfill of a symbol without a known trade starts there. */
+  private gapStartMs = 0;
 
   constructor(o: UserStreamOptions) {
     this.o = o;
@@ -200,6 +208,7 @@ export class UserStream {
       this.stats.rotations++;
     }
     this.state = 'reconnecting';
+    if (this.gapStartMs === 0) this.gapStartMs = this.o.rest.serverNowMs();
     this.o.emit({ kind: 'streamState', stream: 'user', up: false, tsUs: this.now(), reason });
     this.later(() => void this.connect(), 0);
   }
@@ -248,6 +257,25 @@ export class UserStream {
         return;
       }
       const sync = accountSyncOf(this.o.rest.serverNowMs() * 1000, symbols, parseOpenOrders(orders.body, this.o.instruments), parsePositions(positions.body, this.o.instruments), parseBalances(balances.body));
+      // After a gap (not at start): the fills the stream missed, with their prices and commissions,
+      // before the snapshot, so the ledger books them exactly rather than inferring them from it.
+      let backfill: ExecutionReport[] = [];
+      if (this.gapStartMs > 0 && this.stats.syncs > 0) {
+        const b = await this.backfill(symbols);
+        if (gen !== this.generation) return;
+        if (typeof b === 'string') {
+          this.stats.lastError = `trade backfill: ${b}`;
+          this.later(() => void this.sync(gen), this.o.backoffMs ?? 500);
+          return;
+        }
+        backfill = b;
+      }
+      for (const r of backfill) {
+        this.stats.backfilled++;
+        this.noteTrade(r);
+        this.o.emit({ kind: 'report', report: r });
+      }
+      this.gapStartMs = 0;
       this.stats.syncs++;
       this.o.emit({ kind: 'accountSync', sync });
     } catch (e) {
@@ -257,6 +285,38 @@ export class UserStream {
     } finally {
       if (this.syncingGen === gen) this.syncingGen = -1;
     }
+  }
+
+  /** The trades of `symbols` since the last one seen (or the gap's start), as reports; a string when a request failed. */
+  private async backfill(symbols: readonly string[]): Promise<ExecutionReport[] | string> {
+    const out: ExecutionReport[] = [];
+    for (const symbol of symbols) {
+      const last = this.lastTradeId.get(symbol);
+      const params: Record<string, string | number> = last !== undefined ? { symbol, fromId: last + 1, limit: 1000 } : { symbol, startTime: this.gapStartMs - 1_000, limit: 1000 };
+      const trades = await this.o.rest.request({ method: 'GET', path: '/fapi/v1/userTrades', params, signed: true, weight: 5 });
+      if (trades.kind !== 'ok') return `GET /fapi/v1/userTrades ${symbol}: ${describe(trades)}`;
+      if (!Array.isArray(trades.body) || trades.body.length === 0) continue;
+      const orders = new Map<number, RestOrderForBackfill>();
+      for (const t of trades.body as { orderId: number }[]) {
+        if (orders.has(t.orderId)) continue;
+        const o = await this.o.rest.request({ method: 'GET', path: '/fapi/v1/order', params: { symbol, orderId: t.orderId }, signed: true, weight: 1 });
+        if (o.kind !== 'ok') return `GET /fapi/v1/order ${symbol} ${t.orderId}: ${describe(o)}`;
+        orders.set(t.orderId, o.body as RestOrderForBackfill);
+      }
+      try {
+        out.push(...backfillReports(symbol, trades.body, orders, this.o.instruments));
+      } catch (e) {
+        this.stats.parseErrors++;
+        return `${symbol}: ${(e as Error).message}`;
+      }
+    }
+    return out;
+  }
+
+  private noteTrade(r: ExecutionReport): void {
+    if (r.tradeId < 0) return;
+    const prev = this.lastTradeId.get(r.symbol);
+    if (prev === undefined || r.tradeId > prev) this.lastTradeId.set(r.symbol, r.tradeId);
   }
 
   private onMessage(text: string): void {
@@ -274,6 +334,7 @@ export class UserStream {
         const r = parseOrderTradeUpdate(msg, this.o.instruments);
         if ('report' in r) {
           this.stats.reports++;
+          this.noteTrade(r.report);
           this.o.emit({ kind: 'report', report: r.report });
         } else if ('error' in r) {
           this.stats.parseErrors++;

@@ -5,6 +5,7 @@
 // without a close frame is found and re-made; no event carries a secret.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserStream, type UserStreamOptions } from '../../../src/adapter/binance/index.ts';
+import { parseFaults } from '../../../src/exchange-fake/index.ts';
 import { normalizeDecimal } from '../../../src/model/decimal.ts';
 import { WallClock, wallTimers } from '../../../src/live/index.ts';
 import type { ExecutionReport, VenueEvent } from '../../../src/model/venue.ts';
@@ -91,6 +92,38 @@ describe('user data stream', () => {
       await restFor(h.base).request({ method: 'DELETE', path: '/fapi/v1/allOpenOrders', params: { symbol: 'BTCUSDT' }, signed: true });
     }
   });
+
+  it('fills the stream lost in a gap are read back from userTrades, exactly, before the next snapshot', async () => {
+    const s = setup(h, { pingIntervalMs: 200, pongTimeoutMs: 300 });
+    try {
+      s.stream.start();
+      await until('accountSync', () => s.drain().find((e) => e.kind === 'accountSync'));
+      // The user stream goes silent (its frames are lost) while an IOC fills.
+      h.server.faults.add(parseFaults([{ kind: 'stall', target: 'user-stream', durationMs: 1_500 }]));
+      await new Promise((r) => setTimeout(r, 50));
+      const { ask } = await bookTicks(h.base);
+      s.gateway.send({ kind: 'submit', order: { symbol: 'BTCUSDT', clientOrderId: 'gap-take', side: 'buy', type: 'LIMIT', timeInForce: 'IOC', priceTicks: ask + 200, qtyLots: 30, reduceOnly: false } }, Date.now() * 1000);
+      await s.gateway.idle();
+      await until('the snapshot after the gap', () => s.drain().filter((e) => e.kind === 'accountSync').length >= 2 || undefined, 15_000);
+      const fills = s.events.filter((e): e is { kind: 'report'; report: ExecutionReport } => e.kind === 'report' && e.report.clientOrderId === 'gap-take' && e.report.execType === 'TRADE').map((e) => e.report);
+      expect(fills.length).toBeGreaterThan(0);
+      expect(s.stream.stats.backfilled).toBeGreaterThanOrEqual(fills.length);
+      // Delivered before the snapshot that follows the gap.
+      const firstFill = s.events.findIndex((e) => e.kind === 'report' && e.report.clientOrderId === 'gap-take' && e.report.execType === 'TRADE');
+      const secondSync = s.events.findIndex((e, i) => e.kind === 'accountSync' && i > s.events.findIndex((x) => x.kind === 'accountSync'));
+      expect(firstFill).toBeLessThan(secondSync);
+      const ut = await restFor(h.base).request({ method: 'GET', path: '/fapi/v1/userTrades', params: { symbol: 'BTCUSDT' }, signed: true, weight: 5 });
+      const trades = (ut as { body: { id: number; price: string; qty: string; commission: string; maker: boolean; orderId: number }[] }).body.filter((t) => t.orderId === fills[0].orderId);
+      expect(fills.map((f) => ({ id: f.tradeId, px: f.lastFillPriceTicks, lots: f.lastFillLots, fee: normalizeDecimal(f.commission), liq: f.liquidity }))).toEqual(
+        trades.map((t) => ({ id: t.id, px: instrument.priceToTicks(t.price), lots: instrument.qtyToLots(t.qty), fee: normalizeDecimal(t.commission), liq: t.maker ? 'maker' : 'taker' })),
+      );
+      expect(fills.at(-1)!.cumFilledLots).toBe(fills.reduce((n, f) => n + f.lastFillLots, 0));
+      expect(['FILLED', 'EXPIRED']).toContain(fills.at(-1)!.status);
+    } finally {
+      s.stream.stop();
+      h.server.faults.clear();
+    }
+  }, 30_000);
 
   it('a connection dropped without a close frame is noticed (no pong) and re-made: down, up, accountSync', async () => {
     const s = setup(h, { pingIntervalMs: 200, pongTimeoutMs: 300 });
