@@ -270,6 +270,10 @@ describe('reconcile: boundaries and orderings', () => {
     expect(both.map((c) => c.kind)).toEqual(Array(n).fill('submit'));
     for (const c of both) if (c.kind === 'submit') t.ack(c.order.clientOrderId);
     expect(t.decide([...quotes, ...asks])).toEqual([]);
+    // Half the bids withdrawn: exactly the unwanted half is cancelled, the rest kept.
+    const cancels = t.decide([...quotes.slice(0, n / 2), ...asks]);
+    expect(cancels.map((c) => c.kind)).toEqual(Array(n / 2).fill('cancel'));
+    expect(new Set(cancels.map((c) => (c.kind === 'cancel' ? t.oms.order(c.clientOrderId)!.priceTicks : 0)))).toEqual(new Set(quotes.slice(n / 2).map((q) => q.priceTicks)));
   });
 
   it('a quote at equal distance from two resting orders moves the older one', () => {
