@@ -89,7 +89,7 @@ describe('the venue order id', () => {
 
 describe('request refusals', () => {
   for (const [execType, setup] of [
-    ['REJECTED', (t: T, id: string) => void [t, id]],
+    ['REJECTED', () => {}],
     ['CANCEL_REJECTED', (t: T, id: string) => (t.ack(id), t.decide([]))],
   ] as const) {
     it(`${execType} never books a fill, whatever its fields say`, () => {
