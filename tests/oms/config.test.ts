@@ -38,4 +38,29 @@ describe('parseOmsConfig', () => {
     expect(fieldOf({ requestGraceUs: 1.5 })).toBe('oms.requestGraceUs');
     expect(fieldOf({ terminalRetentionUs: 'x' })).toBe('oms.terminalRetentionUs');
   });
+
+  it('says what is wrong with each value, in words a user can act on', () => {
+    const message = (raw: unknown): string => {
+      try {
+        parseOmsConfig(raw);
+      } catch (e) {
+        expect(e).toBeInstanceOf(ConfigError);
+        return (e as Error).message;
+      }
+      return 'no error';
+    };
+    expect(message(5)).toBe('oms: expected a mapping, got 5');
+    expect(message('ab')).toBe('oms: expected a mapping, got "ab"');
+    expect(message({ ttl: 1 })).toBe(
+      'oms.ttl: unknown key (allowed: idPrefix, runTag, modifyMode, qtyTolerance, orderTtlUs, quoteTimeInForce, flattenOrderType, queryIntervalUs, requestGraceUs, terminalRetentionUs)',
+    );
+    expect(message({ idPrefix: 3 })).toBe('oms.idPrefix: expected a string, got 3');
+    expect(message({ idPrefix: 'bad prefix' })).toBe('oms.idPrefix: "bad prefix" must be 1-24 characters of [.A-Z:/a-z0-9_-] (Binance client order ids)');
+    expect(message({ qtyTolerance: -0.1 })).toBe('oms.qtyTolerance: expected a fraction in [0, 1), got -0.1');
+    expect(message({ qtyTolerance: '0' })).toBe('oms.qtyTolerance: expected a fraction in [0, 1), got "0"');
+    expect(message({ modifyMode: 'replace' })).toBe('oms.modifyMode: expected one of "amend", "cancel-replace", got "replace"');
+    expect(message({ quoteTimeInForce: 3 })).toBe('oms.quoteTimeInForce: expected one of "GTC", "GTX", got 3');
+    expect(message({ queryIntervalUs: 0 })).toBe('oms.queryIntervalUs: expected an integer ≥ 1 (µs), got 0');
+    expect(message({ orderTtlUs: '5' })).toBe('oms.orderTtlUs: expected an integer ≥ 0 (µs), got "5"');
+  });
 });

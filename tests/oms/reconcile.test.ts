@@ -230,3 +230,78 @@ describe('rate budget', () => {
     expect(() => new TokenBucket(clock, 0, 1)).toThrow(RangeError);
   });
 });
+
+describe('reconcile: boundaries and orderings', () => {
+  it('an order exactly orderTtlUs old is past its time to live', () => {
+    const t = makeOms({ orderTtlUs: 1_000_000 });
+    const id = t.place(100, 10);
+    t.ack(id);
+    const placed = t.oms.order(id)!.placedUs;
+    t.clock.advanceTo(placed + 999_999);
+    expect(t.decide([bid(100, 10)])).toEqual([]);
+    t.clock.advanceTo(placed + 1_000_000);
+    expect(t.decide([bid(100, 10)]).map((c) => c.kind)).toEqual(['cancel', 'submit']);
+  });
+
+  it('new orders go nearest level first, the bid before the ask of a level, ties in input order', () => {
+    const t = makeOms();
+    const cmds = t.decide([ask(103, 1, 2), bid(97, 1, 2), ask(102, 1, 1), bid(98, 1, 1), bid(99, 1, 0), bid(96, 2, 0), ask(101, 1, 0)]);
+    expect(cmds.map((c) => (c.kind === 'submit' ? `${c.order.side} ${c.order.priceTicks}` : c.kind))).toEqual([
+      'buy 99',
+      'buy 96',
+      'sell 101',
+      'buy 98',
+      'sell 102',
+      'buy 97',
+      'sell 103',
+    ]);
+  });
+
+  it('many orders per side (more than the scratch space starts with) are matched one to one', () => {
+    const t = makeOms();
+    const n = 40;
+    const quotes = Array.from({ length: n }, (_, i) => bid(1000 - i, 1, i));
+    const placed = t.decide(quotes);
+    expect(placed).toHaveLength(n);
+    for (const c of placed) if (c.kind === 'submit') t.ack(c.order.clientOrderId);
+    expect(t.decide(quotes)).toEqual([]);
+    const asks = Array.from({ length: n }, (_, i) => ask(2000 + i, 1, i));
+    const both = t.decide([...quotes, ...asks]);
+    expect(both.map((c) => c.kind)).toEqual(Array(n).fill('submit'));
+    for (const c of both) if (c.kind === 'submit') t.ack(c.order.clientOrderId);
+    expect(t.decide([...quotes, ...asks])).toEqual([]);
+    // Half the bids withdrawn: exactly the unwanted half is cancelled, the rest kept.
+    const cancels = t.decide([...quotes.slice(0, n / 2), ...asks]);
+    expect(cancels.map((c) => c.kind)).toEqual(Array(n / 2).fill('cancel'));
+    expect(new Set(cancels.map((c) => (c.kind === 'cancel' ? t.oms.order(c.clientOrderId)!.priceTicks : 0)))).toEqual(new Set(quotes.slice(n / 2).map((q) => q.priceTicks)));
+  });
+
+  it('a quote at equal distance from two resting orders moves the older one', () => {
+    const t = makeOms();
+    const cmds = t.decide([bid(99, 1, 0), bid(101, 1, 1)]);
+    const ids = cmds.map((c) => (c.kind === 'submit' ? c.order.clientOrderId : ''));
+    for (const id of ids) t.ack(id);
+    expect(t.decide([bid(100, 1)]).map((c) => [c.kind, c.kind === 'submit' ? '' : c.clientOrderId])).toEqual([
+      ['cancel', ids[1]],
+      ['modify', ids[0]],
+    ]);
+  });
+});
+
+describe('TokenBucket edges', () => {
+  it('refuses a negative refill, saying what it needs', () => {
+    const clock = new SimClock(0);
+    expect(() => new TokenBucket(clock, 1, -1)).toThrow(new RangeError('TokenBucket needs capacity > 0 and refillPerSecond ≥ 0'));
+    expect(() => new TokenBucket(clock, 0, 1)).toThrow(new RangeError('TokenBucket needs capacity > 0 and refillPerSecond ≥ 0'));
+  });
+
+  it('a clock stepping back neither takes tokens away nor delays the refill', () => {
+    const clock = { t: 5_000_000, nowUs() { return this.t; } };
+    const b = new TokenBucket(clock, 4, 2);
+    expect([b.tryTake('submit'), b.tryTake('submit')]).toEqual([true, true]);
+    clock.t = 4_000_000;
+    expect(b.available()).toBe(2);
+    clock.t = 5_500_000;
+    expect(b.available()).toBe(3);
+  });
+});

@@ -124,13 +124,14 @@ describe('transition table: structure', () => {
     expect(allRows().length).toBeGreaterThan(80);
   });
 
-  it('docs/OMS_SPEC.md lists exactly the rows of the code table', () => {
+  it('docs/OMS_SPEC.md lists exactly the rows of the code table, with their reasons', () => {
     const doc = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'OMS_SPEC.md'), 'utf8');
     const docRows = doc
       .split('\n')
       .filter((l) => /^\| [a-z-]+ \| [a-z-]+ \| [a-z-]+( \(unknown\))? \| /.test(l) && !l.startsWith('| state |'))
-      .map((l) => l.split('|').slice(1, 4).map((c) => c.trim()).join(' '));
-    const codeRows = allRows().map(({ state, event, row }) => `${state} ${event} ${row.next}${row.unknown ? ' (unknown)' : ''}`);
+      .map((l) => l.split('|').slice(1, 5).map((c) => c.trim()).join(' '));
+    // The reason column too: it is the documentation of why each row is what it is.
+    const codeRows = allRows().map(({ state, event, row }) => `${state} ${event} ${row.next}${row.unknown ? ' (unknown)' : ''} ${row.why}`);
     expect(docRows).toEqual(codeRows);
   });
 
