@@ -131,6 +131,9 @@ describe.skipIf(CHROMIUM === null)('live dashboard in a real browser', () => {
     expect(summary.exitCode).toBe(0);
     expect(summary.shutdown.reason).toMatch(/^dashboard kill switch/);
     await waitFor(() => page.getByTestId('status').textContent(), (t) => t === 'stopped', 5000, 'stopped on the page');
+    // After a confirmed stop the page lists no open order (the venue's answer, not the core's stale view).
+    await waitFor(() => page.getByTestId('order').count(), (n) => n === 0, 5000, 'an empty orders table');
+    expect(await page.getByTestId('quoting-BTCUSDT').textContent()).toBe('stopped');
     await page.screenshot({ path: join(SHOTS, 'dashboard-killed.png'), fullPage: true });
     console.log(`dashboard screenshots: ${SHOTS}/dashboard-{running,paused,killed}.png`);
 
