@@ -207,7 +207,9 @@ describe('live dashboard HTTP: tokens, cross-origin, metrics, probes', () => {
     for (const name of LIVE_METRIC_NAMES) expect(typed.has(name), name).toBe(true);
     expect(samples.get('maker_live_orders_sent_total')!.find((s) => s.labels.kind === 'submit')!.value).toBeGreaterThanOrEqual(2);
     expect(samples.get('maker_live_stream_up')!.find((s) => s.labels.stream === 'market')!.value).toBe(1);
-    expect(samples.get('maker_live_risk_state')!.find((s) => s.labels.state === 'ACTIVE')!.value).toBe(1);
+    // Exactly one trading state is 1.
+    expect(samples.get('maker_live_risk_state')!.filter((s) => s.labels.symbol === 'BTCUSDT').map((s) => s.value).sort()).toEqual([0, 0, 1]);
+    expect(samples.get('maker_live_position_limit_lots')![0].value).toBeGreaterThan(0);
     expect(samples.get('maker_live_tick_to_order_seconds_count')![0].value).toBeGreaterThan(0);
     expect(samples.get('maker_live_market_events_total')!.some((s) => s.labels.type === 'depth' && s.value > 0)).toBe(true);
     const doc = readFileSync(join(ROOT, 'docs', 'METRICS.md'), 'utf8');

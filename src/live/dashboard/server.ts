@@ -11,7 +11,7 @@
  *   POST /api/pause?symbol=S&paused=true|false   pause / resume quoting S (journalled: replay matches)
  *   GET  /metrics          Prometheus text format (metrics.ts; no token: bind it to loopback)
  *   GET  /healthz          200 while the process serves
- *   GET  /readyz           200 when every book is valid and the user-data stream is up and synced
+ *   GET  /readyz           200 when the market stream is up, every book valid, the user-data stream up and synced
  *
  * Security: bound to 127.0.0.1 unless told otherwise. Controls are POST only and need the token in
  * the `X-Maker-Token` header: a custom header, which a cross-origin page cannot send without a CORS
@@ -298,13 +298,14 @@ export class LiveDashboard {
     }
   }
 
-  /** Ready: trading (not starting or stopping), every book valid, the user-data stream up with its account snapshot taken in. */
+  /** Ready: trading (not starting or stopping), the market stream up and every book valid, the user-data stream up with its account snapshot taken in. */
   readiness(): { ready: boolean; reasons: string[] } {
     const v = this.target?.view();
     const reasons: string[] = [];
     if (v === undefined) reasons.push('the session has not started trading');
     else {
       if (this.status() !== 'running') reasons.push(`the session is ${this.status()}`);
+      if (!v.health.marketUp) reasons.push('the market stream is down');
       for (const s of v.symbols) if (!v.core.book(s).isValid()) reasons.push(`the ${s} book is not valid`);
       if (!v.health.userUp) reasons.push('the user-data stream is down');
       else if (!v.health.accountSynced) reasons.push('the user-data stream awaits its account snapshot');
