@@ -84,3 +84,23 @@ describe('journal operator records', () => {
     }
   });
 });
+
+describe('dashboard chart series', () => {
+  it('stays bounded and evenly spaced over a long session', async () => {
+    const { DashboardState, SERIES_MAX } = await import('../../src/live/dashboard/index.ts');
+    const st = new DashboardState({ sampleMs: 1000 });
+    const view = {
+      symbols: ['BTCUSDT'],
+      instruments: new Map([['BTCUSDT', { spec: { marginAsset: 'USDT' } }]]),
+      core: { portfolio: { accountSnapshot: () => ({ equity: '100' }), positionLots: () => 3 } },
+    } as never;
+    for (let t = 0; t < 3 * 3600 * 1000; t += 250) st.sample(t, view);
+    expect(st.series.length).toBeLessThan(SERIES_MAX);
+    expect(st.series.length).toBeGreaterThan(SERIES_MAX / 4);
+    expect(st.series[0]).toEqual([0, 100, 3]);
+    const gaps = st.series.slice(1).map((p, i) => p[0] - st.series[i][0]);
+    // After the last halving the spacing is uniform except at the newest points (taken at the doubled interval).
+    expect(Math.max(...gaps) / Math.min(...gaps)).toBeLessThanOrEqual(2);
+    expect(st.series[st.series.length - 1][0]).toBeGreaterThan(3 * 3600 * 1000 - 60_000);
+  });
+});

@@ -245,7 +245,7 @@ export class LiveDashboard {
       if (path === '/api/kill') return void this.kill(url, res, from);
       return this.pause(url, res, from);
     }
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
+    if (req.method !== 'GET') {
       res.setHeader('Allow', 'GET, POST');
       return refuse(405, `method ${req.method} not allowed`, false);
     }

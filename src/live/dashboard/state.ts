@@ -19,7 +19,7 @@ import type { ShutdownResult, SessionView } from '../session.ts';
 export const FILLS_KEPT = 50;
 export const TRIPS_KEPT = 20;
 export const CONTROLS_KEPT = 20;
-/** Chart points kept; when full, every other point is dropped (the chart then spans the whole session at half the resolution). */
+/** Chart points kept; when full, every other point is dropped and the sampling interval doubles (the chart spans the whole session, evenly). */
 export const SERIES_MAX = 600;
 
 export interface FillRow {
@@ -70,8 +70,8 @@ export class DashboardState {
   kill: KillState | null = null;
   /** [wall ms, equity of the first margin asset, position lots per symbol...]. */
   readonly series: number[][] = [];
-  private lastSampleMs = 0;
-  private readonly sampleMs: number;
+  private lastSampleMs = Number.NEGATIVE_INFINITY;
+  private sampleMs: number;
 
   constructor(o: { sampleMs?: number } = {}) {
     this.sampleMs = o.sampleMs ?? 1000;
@@ -115,6 +115,7 @@ export class DashboardState {
       let k = 0;
       for (let i = 0; i < this.series.length; i += 2) this.series[k++] = this.series[i];
       this.series.length = k;
+      this.sampleMs *= 2;
     }
   }
 
