@@ -9,6 +9,8 @@
  *   M <MarketEvent>    a market event delivered to the core (with its receive time inside)
  *   V <VenueEvent>     a venue event delivered to the core
  *   T {}               a timer firing (`onTimer(tUs)`)
+ *   O <OperatorInput>  an operator input given to the core (the dashboard's pause / resume of a
+ *                      symbol: `setPaused`); venue-independent, so the replay gives it too
  *   C <VenueCommand>   a command the core gave, before it was sent
  *   E <end>            the session ended (absent after kill -9), with why
  * Every value is plain JSON (integers, exact decimal strings, booleans): a JSON round trip gives
@@ -47,11 +49,20 @@ export interface JournalHeader {
   readonly paper: boolean;
 }
 
+/** An operator input the core is given (the live dashboard's pause / resume). */
+export interface OperatorInput {
+  readonly action: 'pause' | 'resume';
+  readonly symbol: string;
+  /** Who and why (e.g. `dashboard 127.0.0.1`); never a secret. */
+  readonly reason: string;
+}
+
 export type JournalRecord =
   | { readonly tag: 'B'; readonly tUs: number; readonly header: JournalHeader }
   | { readonly tag: 'M'; readonly tUs: number; readonly event: MarketEvent }
   | { readonly tag: 'V'; readonly tUs: number; readonly event: VenueEvent }
   | { readonly tag: 'T'; readonly tUs: number }
+  | { readonly tag: 'O'; readonly tUs: number; readonly input: OperatorInput }
   | { readonly tag: 'C'; readonly tUs: number; readonly command: VenueCommand; readonly text: string }
   | { readonly tag: 'E'; readonly tUs: number; readonly end: { reason: string; exitCode: number } };
 
@@ -89,6 +100,10 @@ export class LiveJournal {
 
   timer(tUs: number): void {
     this.push(`${tUs} T {}\n`);
+  }
+
+  operator(tUs: number, input: OperatorInput): void {
+    this.push(`${tUs} O ${JSON.stringify(input)}\n`);
   }
 
   command(tUs: number, text: string): void {
@@ -206,6 +221,12 @@ export function readJournal(file: string): ParsedJournal {
       case 'T':
         records.push({ tag, tUs });
         break;
+      case 'O': {
+        const o = v as OperatorInput;
+        if ((o.action !== 'pause' && o.action !== 'resume') || typeof o.symbol !== 'string') bad('an operator record (O) needs action pause|resume and a symbol');
+        records.push({ tag, tUs, input: o });
+        break;
+      }
       case 'C':
         records.push({ tag, tUs, command: v as VenueCommand, text: body });
         break;

@@ -25,7 +25,7 @@ export interface ReplayResult {
   readonly matched: number;
   readonly journalHash: string;
   readonly replayHash: string;
-  /** Inputs replayed (market, venue, timer). */
+  /** Inputs replayed (market, venue, timer, operator). */
   readonly inputs: number;
   /** The first difference, if any. */
   readonly firstDifference: { index: number; tUs: number; journal: string | null; replay: string | null } | null;
@@ -60,11 +60,12 @@ export function replayJournal(runDirOrFile: string): ReplayResult {
       journalCmds.push({ tUs: r.tUs, text: r.text });
       continue;
     }
-    if (r.tag !== 'M' && r.tag !== 'V' && r.tag !== 'T') continue;
+    if (r.tag !== 'M' && r.tag !== 'V' && r.tag !== 'T' && r.tag !== 'O') continue;
     clock.advanceTo(r.tUs);
     inputs++;
     if (r.tag === 'M') core.onMarketEvent(r.event);
     else if (r.tag === 'V') core.onVenueEvent(r.event);
+    else if (r.tag === 'O') core.setPaused(r.input.symbol, r.input.action === 'pause', r.input.reason);
     else core.onTimer(r.tUs);
     for (const c of core.drainCommands()) replayCmds.push({ tUs: r.tUs, text: commandText(c), input: inputs });
   }

@@ -1,6 +1,6 @@
 /**
  * The live driver's loop (issue 12): the same shape as the backtest engine's, on the wall clock.
- * Every input (a market event, a venue event, a timer) is, in this order:
+ * Every input (a market event, a venue event, a timer, an operator's pause / resume) is, in this order:
  *   1. stamped: the core's clock is moved to max(its time, the wall clock) (never backwards);
  *   2. journalled with that time;
  *   3. given to the trader (`TraderPort`);
@@ -18,10 +18,10 @@ import type { MarketEvent } from '../model/events.ts';
 import type { Venue, VenueCommand, VenueEvent } from '../model/venue.ts';
 import type { TraderPort } from '../trader/index.ts';
 import type { Timers } from '../adapter/binance/index.ts';
-import { commandText, type LiveJournal } from './journal.ts';
+import { commandText, type LiveJournal, type OperatorInput } from './journal.ts';
 
 export interface LiveRunnerOptions {
-  readonly trader: TraderPort;
+  readonly trader: RunnerTrader;
   /** The trader's clock (the runner moves it). */
   readonly clock: SimClock;
   /** The wall clock, µs. */
@@ -37,14 +37,27 @@ export interface LiveRunnerOptions {
   readonly onFatal: (e: Error) => void;
   /** Monotonic time for latency figures, ms (default performance.now). */
   readonly monoMs?: () => number;
+  /** Told of every latency sample (input handed to the runner → its last command sent), ms: the dashboard's histogram. */
+  readonly onLatency?: (kind: 'tickToOrder' | 'reportToCommand', ms: number) => void;
 }
 
-type Input = { readonly k: 'M'; readonly e: MarketEvent; readonly atMs: number } | { readonly k: 'V'; readonly e: VenueEvent; readonly atMs: number } | { readonly k: 'T'; readonly atMs: number };
+/** The trader as the runner drives it: the port, plus the operator's pause (`TradingCore.setPaused`). */
+export interface RunnerTrader extends TraderPort {
+  setPaused?(symbol: string, paused: boolean, reason?: string): boolean;
+}
+
+type Input =
+  | { readonly k: 'M'; readonly e: MarketEvent; readonly atMs: number }
+  | { readonly k: 'V'; readonly e: VenueEvent; readonly atMs: number }
+  | { readonly k: 'T'; readonly atMs: number }
+  | { readonly k: 'O'; readonly e: OperatorInput; readonly atMs: number };
 
 export interface RunnerStats {
   marketEvents: number;
   venueEvents: number;
   timers: number;
+  /** Operator inputs (pause / resume). */
+  operator: number;
   commands: number;
   /** Commands by kind. */
   sent: Record<VenueCommand['kind'], number>;
@@ -74,7 +87,7 @@ export class LatencySamples {
 }
 
 export class LiveRunner {
-  readonly stats: RunnerStats = { marketEvents: 0, venueEvents: 0, timers: 0, commands: 0, sent: { submit: 0, cancel: 0, modify: 0, query: 0 } };
+  readonly stats: RunnerStats = { marketEvents: 0, venueEvents: 0, timers: 0, operator: 0, commands: 0, sent: { submit: 0, cancel: 0, modify: 0, query: 0 } };
   /** Input handed to the runner → last command of its answer handed to the venue, ms (market inputs and venue inputs apart). */
   readonly tickToOrder = new LatencySamples();
   readonly reportToCommand = new LatencySamples();
@@ -123,6 +136,16 @@ export class LiveRunner {
     this.push({ k: 'V', e, atMs: this.mono() });
   }
 
+  /**
+   * An operator's pause or resume of a symbol: journalled and given to the trader like any input
+   * (in arrival order). Returns false when the runner is stopped or the trader cannot pause.
+   */
+  operator(e: OperatorInput): boolean {
+    if (!this.running || this.o.trader.setPaused === undefined) return false;
+    this.push({ k: 'O', e, atMs: this.mono() });
+    return true;
+  }
+
   private push(i: Input): void {
     if (!this.running) return;
     this.queue.push(i);
@@ -158,6 +181,11 @@ export class LiveRunner {
         journal.timer(t);
         trader.onTimer(t);
         break;
+      case 'O':
+        this.stats.operator++;
+        journal.operator(t, i.e);
+        trader.setPaused!(i.e.symbol, i.e.action === 'pause', i.e.reason);
+        break;
     }
     const cmds = trader.drainCommands();
     if (cmds.length === 0) return;
@@ -171,8 +199,13 @@ export class LiveRunner {
       this.o.onCommand?.(c, t);
     }
     const dt = this.mono() - i.atMs;
-    if (i.k === 'M') this.tickToOrder.add(dt);
-    else if (i.k === 'V') this.reportToCommand.add(dt);
+    if (i.k === 'M') {
+      this.tickToOrder.add(dt);
+      this.o.onLatency?.('tickToOrder', dt);
+    } else if (i.k === 'V') {
+      this.reportToCommand.add(dt);
+      this.o.onLatency?.('reportToCommand', dt);
+    }
   }
 
   /** One timer at the trader's next wanted time (re-armed after every input). */

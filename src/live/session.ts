@@ -82,6 +82,43 @@ export interface SessionOptions {
   readonly onTrader?: (core: TradingCore) => void;
   /** A known server-time offset (ms), e.g. 0 for an in-process exchange. */
   readonly serverOffsetMs?: number;
+  /** Told of every tick-to-order / report-to-command latency sample, ms (the dashboard's histogram). */
+  readonly onLatency?: (kind: 'tickToOrder' | 'reportToCommand', ms: number) => void;
+}
+
+/** Stream health as the session saw it (the dashboard and `/readyz` read it; wall-clock µs). */
+export interface SessionHealth {
+  marketUp: boolean;
+  userUp: boolean;
+  /** The user-data stream's account snapshot was taken in since it last came up. */
+  accountSynced: boolean;
+  /** Wall clock of the last market event / user-data stream event, µs (0: none yet). */
+  marketLastUs: number;
+  userLastUs: number;
+  /** Times the market / user-data stream went down. */
+  marketDowns: number;
+  userDowns: number;
+  /** Market events delivered, by type (depth, snapshot, bookTicker, trade, markPrice, ...). */
+  marketByType: Record<string, number>;
+  lastMarketDown: string;
+  lastUserDown: string;
+}
+
+/** What a dashboard reads of a running session (live objects: read, never write). */
+export interface SessionView {
+  readonly core: TradingCore;
+  readonly runner: LiveRunner;
+  readonly symbols: readonly string[];
+  readonly instruments: ReadonlyMap<string, Instrument>;
+  readonly health: Readonly<SessionHealth>;
+  /** The REST client's counters and the shared rate budget's counts (used weight, order counts). */
+  readonly rest: Readonly<Record<string, number>> | null;
+  readonly userStream: unknown;
+  readonly feed: unknown;
+  readonly throttles: number;
+  readonly runId: string;
+  readonly startedUs: number;
+  readonly stopping: boolean;
 }
 
 export interface ShutdownResult {
@@ -171,6 +208,7 @@ export class LiveSession {
   private fatalError: Error | null = null;
   private killTimer: unknown;
   private startedUs = 0;
+  readonly health: SessionHealth = { marketUp: false, userUp: false, accountSynced: false, marketLastUs: 0, userLastUs: 0, marketDowns: 0, userDowns: 0, marketByType: {}, lastMarketDown: '', lastUserDown: '' };
   private resolveDone!: (s: SessionSummary) => void;
   /** Resolves with the summary once the session has stopped (for any reason). */
   readonly done: Promise<SessionSummary>;
@@ -279,6 +317,7 @@ export class LiveSession {
       journal: this.journal,
       timers: this.o.timers,
       syncMs: live.syncMs,
+      onLatency: this.o.onLatency,
       onFatal: (e) => {
         this.fatalError = e;
         log(`fatal: ${e.message}`);
@@ -296,7 +335,20 @@ export class LiveSession {
       clock: wallClock,
       timers: this.o.timers,
       emit: (e) => {
-        if (e.kind === 'streamState') log(`user stream ${e.up ? 'up' : 'down'}${e.reason ? `: ${e.reason}` : ''}`);
+        const h = this.health;
+        h.userLastUs = this.o.wallUs();
+        if (e.kind === 'streamState') {
+          log(`user stream ${e.up ? 'up' : 'down'}${e.reason ? `: ${e.reason}` : ''}`);
+          if (h.userUp && !e.up) {
+            h.userDowns++;
+            h.lastUserDown = e.reason;
+          }
+          h.userUp = e.up;
+          h.accountSynced = false; // down, or back up until the next account snapshot
+        } else if (e.kind === 'accountSync') {
+          h.userUp = true;
+          h.accountSynced = true;
+        }
         this.runner.venueEvent(e);
         if (e.kind === 'accountSync') firstSync();
       },
@@ -320,9 +372,19 @@ export class LiveSession {
       clockUs: this.o.wallUs,
       stallMs: live.stallTimeoutMs,
       rotateAfterMs: live.rotateAfterMs,
-      onMarket: (e) => this.runner.market(e),
+      onMarket: (e) => {
+        const h = this.health;
+        h.marketLastUs = this.o.wallUs();
+        h.marketByType[e.type] = (h.marketByType[e.type] ?? 0) + 1;
+        this.runner.market(e);
+      },
       onStreamState: (e) => {
         log(`market stream ${e.up ? 'up' : 'down'}${e.symbols ? ` (${e.symbols.join(', ')})` : ''}${e.reason ? `: ${e.reason}` : ''}`);
+        if (this.health.marketUp && !e.up) {
+          this.health.marketDowns++;
+          this.health.lastMarketDown = e.reason;
+        }
+        this.health.marketUp = e.up;
         this.runner.venueEvent(e);
       },
       log,
@@ -343,6 +405,38 @@ export class LiveSession {
 
   get runnerStats(): LiveRunner['stats'] {
     return this.runner.stats;
+  }
+
+  /** What a dashboard reads (undefined before the trading core exists). */
+  view(): SessionView | undefined {
+    if (this.core === undefined || this.runner === undefined) return undefined;
+    return {
+      core: this.core,
+      runner: this.runner,
+      symbols: this.symbols,
+      instruments: this.instruments,
+      health: this.health,
+      rest: (this.rest?.stats as unknown as Record<string, number>) ?? null,
+      userStream: this.userStream?.stats ?? null,
+      feed: this.feed?.stats ?? null,
+      throttles: this.throttles,
+      runId: this.runId,
+      startedUs: this.startedUs,
+      stopping: this.stopping !== undefined,
+    };
+  }
+
+  /**
+   * Pauses or resumes quoting `symbol` (the dashboard's control): an operator input the runner
+   * journals and gives the core (`TradingCore.setPaused`), so `maker replay` matches. Logged.
+   * Throws a `ConfigError` for a symbol the session does not trade; false when the session is not
+   * running (not started yet, or stopping).
+   */
+  pause(symbol: string, paused: boolean, who: string): boolean {
+    if (!this.symbols.includes(symbol)) throw new ConfigError(`symbol ${symbol} is not traded by this session (${this.symbols.join(', ')})`, { field: 'symbol' });
+    if (this.runner === undefined || this.stopping !== undefined || !this.runner.isRunning) return false;
+    this.o.log(`${paused ? 'pausing' : 'resuming'} ${symbol} (${who})`);
+    return this.runner.operator({ action: paused ? 'pause' : 'resume', symbol, reason: `${paused ? 'paused' : 'resumed'} by ${who}` });
   }
 
   private watchKillFile(file: string): void {
@@ -494,7 +588,7 @@ export class LiveSession {
       endedUs,
       exitCode,
       shutdown,
-      runner: this.runner?.stats ?? { marketEvents: 0, venueEvents: 0, timers: 0, commands: 0, sent: { submit: 0, cancel: 0, modify: 0, query: 0 } },
+      runner: this.runner?.stats ?? { marketEvents: 0, venueEvents: 0, timers: 0, operator: 0, commands: 0, sent: { submit: 0, cancel: 0, modify: 0, query: 0 } },
       latencyMs: { tickToOrder: this.runner?.tickToOrder.summary() ?? null, reportToCommand: this.runner?.reportToCommand.summary() ?? null },
       core: this.core?.counters ?? ({} as TradingCore['counters']),
       positions,

@@ -50,6 +50,7 @@ export interface LiveSection {
   rotateAfterMs: number;
   killFile: string | null;
   syncMs: number;
+  dashboard: { tokenEnv: string | null };
 }
 
 export interface Scenario {

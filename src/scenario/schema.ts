@@ -172,6 +172,9 @@ export const SCENARIO_SCHEMA = obj(
       rotateAfterMs: int('Market stream connections are replaced this long after they opened, before Binance\'s 24 h cut, ms.', 82_800_000, { min: 1_000 }),
       killFile: str('A file whose appearance triggers the kill switch (checked every second).', null, true),
       syncMs: int('Journal fdatasync interval, ms (records reach the operating system before every command regardless).', 1000, { min: 10 }),
+      dashboard: obj('The dashboard of `maker live --dashboard <port>` (docs/LIVE.md "Dashboard").', {
+        tokenEnv: str('Environment variable holding the dashboard\'s control token (at least 16 characters); unset: a random token, printed at start. The token itself is never a scenario key: the scenario is copied into the run directory and the journal.', null, true),
+      }),
     }),
     report: obj('Outputs.', {
       sampleIntervalUs: int('Grid of the equity/position/quote samples (time series, charts, markouts, uptime), µs.', 1_000_000, { min: 1_000 }),

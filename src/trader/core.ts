@@ -129,6 +129,8 @@ class SymbolPipeline {
   marketUp = true;
   /** The last decision cancelled everything (risk denied with cancel-all): nothing of ours should rest. */
   cancellingAll = false;
+  /** Paused by the operator (`setPaused`): every decision cancels everything, the strategy is not asked. */
+  paused = false;
   /** Margin of our open orders, as tick-lots, and its decimal string (memoised on both inputs). */
   orderTickLots = 0;
   marginTickLots = NaN;
@@ -612,6 +614,28 @@ export class TradingCore implements TraderPort {
     return out;
   }
 
+  /**
+   * Pauses or resumes quoting `symbol` (an operator input, e.g. the live dashboard; the live runner
+   * journals it so `maker replay` gives it at the same clock). While paused every decision is a
+   * cancel-all, the strategy is not asked and risk is not consulted; the risk state is untouched
+   * (unlike `kill`, a resume does not lift latched stops). Decides at once (no `minIntervalUs`
+   * deferral) when the symbol has seen a book. Returns false when nothing changed.
+   */
+  setPaused(symbol: string, paused: boolean, reason = paused ? 'paused by the operator' : 'resumed by the operator'): boolean {
+    const p = this.pipeline(symbol);
+    if (p.paused === paused) return false;
+    p.paused = paused;
+    const now = this.clock.nowUs();
+    if (this.bus.hasListeners('trader.pauseChanged')) this.bus.emit('trader.pauseChanged', { symbol, tsUs: now, paused, reason });
+    if (p.bookSeen) this.decide(p, now, 'operator');
+    return true;
+  }
+
+  /** Whether `symbol` is paused (`setPaused`). */
+  isPaused(symbol: string): boolean {
+    return this.pipeline(symbol).paused;
+  }
+
   /** Stops quoting `symbol` now: kill switch (HALTED until `risk(symbol).reset`), orders cancelled. */
   kill(symbol: string, message = 'manual kill switch'): void {
     this.pipeline(symbol).risk.kill(this.clock.nowUs(), message);
@@ -719,6 +743,11 @@ export class TradingCore implements TraderPort {
     const symbol = p.instrument.symbol;
     const position = this.oms.positionLots(symbol);
     this.collectOrders(p, now);
+    if (p.paused) {
+      p.cancellingAll = true;
+      this.enqueue(p, this.oms.decide(cancelAllIntent(symbol, now, 'paused by the operator')), now, 'decision');
+      return;
+    }
 
     const sctx = p.strategyCtx;
     sctx.tsUs = now;

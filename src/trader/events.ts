@@ -10,8 +10,8 @@ import type { OmsEvents } from '../oms/index.ts';
 import type { PortfolioEventMap } from '../portfolio/index.ts';
 import type { RiskEventMap } from '../risk/index.ts';
 
-/** Why a decision ran (see the decision rule in core.ts). */
-export type DecisionTrigger = 'book' | 'orders' | 'timer' | 'deferred' | 'venue';
+/** Why a decision ran (see the decision rule in core.ts; `operator`: a pause or resume, `setPaused`). */
+export type DecisionTrigger = 'book' | 'orders' | 'timer' | 'deferred' | 'venue' | 'operator';
 
 export interface IntentDecided {
   symbol: string;
@@ -119,7 +119,16 @@ export interface Throttled {
   reason: string;
 }
 
+/** The operator paused or resumed quoting a symbol (`TradingCore.setPaused`). */
+export interface PauseChanged {
+  symbol: string;
+  tsUs: number;
+  paused: boolean;
+  reason: string;
+}
+
 export type TraderOwnEvents = {
+  'trader.pauseChanged': PauseChanged;
   'venue.streamChanged': StreamChanged;
   'venue.throttled': Throttled;
   'trader.bookValidityChanged': BookValidityChanged;

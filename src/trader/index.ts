@@ -16,6 +16,7 @@
  *   onTimer(tsUs), nextTimerUs()   requote / deferred / order-age timers and queries of unknown
  *                           outcomes (Infinity = none)
  *   drainCommands()         venue commands to send (submit, cancel, modify, query), in order
+ *   setPaused(symbol, paused), isPaused(symbol)   operator pause (every decision cancels everything)
  *   portfolio, oms, risk(symbol), signals(symbol), book(symbol), kill(symbol), bus
  */
 export { TradingCore, type TradingCoreCounters, type TradingCoreOptions } from './core.ts';
@@ -31,5 +32,5 @@ export {
   type TraderConfig,
   type TraderConfigInput,
 } from './config.ts';
-export type { AccountSynced, BookValidityCause, BookValidityChanged, CommandsQueued, DecisionTrigger, IntentDecided, PositionAdjusted, PositionLiquidated, RiskDecided, StreamChanged, TraderEvents, TraderOwnEvents } from './events.ts';
+export type { AccountSynced, BookValidityCause, BookValidityChanged, CommandsQueued, DecisionTrigger, IntentDecided, PauseChanged, PositionAdjusted, PositionLiquidated, RiskDecided, StreamChanged, TraderEvents, TraderOwnEvents } from './events.ts';
 export { emptyStrategySignals, toStrategySignals, writeStrategySignals, type FullStrategySignals } from './signals.ts';

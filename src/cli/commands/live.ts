@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.ts';
 import { Rng } from '../../core/random.ts';
 import { ExchangeServer, LocalExchange, storeMarket, syntheticMarket, type ExchangeAccount, type LocalExchangeOptions } from '../../exchange-fake/index.ts';
-import { credentialsFrom, EXIT, journalToStore, LiveMarketFeed, LiveSession, replayJournal, WallClock, wallTimers, type SessionSummary } from '../../live/index.ts';
+import { credentialsFrom, EXIT, journalToStore, LiveDashboard, LiveMarketFeed, LiveSession, replayJournal, WallClock, wallTimers, type SessionSummary } from '../../live/index.ts';
 import type { Instrument } from '../../model/instrument.ts';
 import { bookSourceOf, loadScenarioFile, type Scenario } from '../../scenario/index.ts';
 import { syntheticInstrument } from '../../synthetic/index.ts';
@@ -27,6 +27,25 @@ interface LiveCliOptions {
   out: string;
   duration?: string;
   json: boolean;
+  dashboard?: string;
+  dashboardHost: string;
+}
+
+/** `--dashboard <port>`: an integer 0..65535 (0 picks a free port). */
+function dashboardPort(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n > 65535) throw new ConfigError(`--dashboard takes a port number 0..65535 (0: any free port), got "${v}"`, { field: '--dashboard' });
+  return n;
+}
+
+/** The dashboard token: from the variable live.dashboard.tokenEnv names, or random (undefined). */
+function dashboardToken(s: Scenario, env: NodeJS.ProcessEnv): string | undefined {
+  const name = s.live.dashboard.tokenEnv;
+  if (name === null) return undefined;
+  const v = env[name];
+  if (v === undefined || v === '') throw new ConfigError(`the dashboard token variable ${name} is not set (live.dashboard.tokenEnv); unset the key for a random token`, { field: 'live.dashboard.tokenEnv' });
+  if (v.length < 16) throw new ConfigError(`the dashboard token in ${name} is shorter than 16 characters (live.dashboard.tokenEnv)`, { field: 'live.dashboard.tokenEnv' });
+  return v;
 }
 
 const collect = (v: string, acc: string[]): string[] => [...acc, v];
@@ -125,7 +144,9 @@ export function registerLive(program: Command): void {
     .option('--out <dir>', 'parent directory of the run directory', 'reports')
     .option('--duration <time>', 'stop after this long (e.g. 30s, 10m, 2h), as on SIGINT')
     .option('--json', 'log lines as JSON on stdout; the last line is the summary', false)
-    .addHelpText('after', '\nExamples:\n  maker live --scenario scenarios/quickstart.yaml --paper --duration 1m\n  MAKER_API_KEY=... MAKER_API_SECRET=... maker live --scenario my.yaml --venue http://127.0.0.1:8090\n  maker live --scenario scenarios/live-btcusdc.yaml\n  maker replay reports/<run id>')
+    .option('--dashboard <port>', 'serve the live dashboard (page, kill switch, pause/resume, /metrics, /healthz, /readyz) on this port; 0 picks a free one. The URL and token are printed at start (docs/LIVE.md "Dashboard")')
+    .option('--dashboard-host <host>', 'interface the dashboard binds to (anything but loopback exposes plain HTTP to the network)', '127.0.0.1')
+    .addHelpText('after', '\nExamples:\n  maker live --scenario scenarios/quickstart.yaml --paper --duration 1m\n  maker live --scenario scenarios/quickstart.yaml --paper --dashboard 8091   # open the printed http://127.0.0.1:8091/#token=... URL\n  MAKER_API_KEY=... MAKER_API_SECRET=... maker live --scenario my.yaml --venue http://127.0.0.1:8090\n  maker live --scenario scenarios/live-btcusdc.yaml\n  maker replay reports/<run id>')
     .action(async (opts: LiveCliOptions, cmd: Command) => {
       const scenario = loadScenarioFile(opts.scenario, { set: opts.set });
       const scenarioText = readFileSync(opts.scenario, 'utf8');
@@ -135,6 +156,9 @@ export function registerLive(program: Command): void {
         if (opts.json) process.stdout.write(`${JSON.stringify({ type: 'log', message: line })}\n`);
         else process.stderr.write(`maker live: ${line}\n`);
       };
+      // Checked before anything starts (an in-process exchange would keep the process alive).
+      const port = opts.dashboard === undefined ? 0 : dashboardPort(opts.dashboard);
+      const token = opts.dashboard === undefined ? undefined : dashboardToken(scenario, process.env);
       let rest = scenario.live.rest;
       let ws = scenario.live.ws;
       let wsApi = scenario.live.wsApi;
@@ -153,6 +177,22 @@ export function registerLive(program: Command): void {
         wsApi = `${ws}/ws-fapi/v1`;
         log(paper.describe);
       } else credentials = credentialsFrom(scenario.live, process.env);
+      let dashboard: LiveDashboard | undefined;
+      if (opts.dashboard !== undefined) {
+        dashboard = new LiveDashboard({ host: opts.dashboardHost, port, token, wallUs: () => new WallClock().nowUs(), log });
+        let url: string;
+        try {
+          url = await dashboard.listen();
+        } catch (e) {
+          await paper?.close();
+          throw new ConfigError(`--dashboard: cannot listen on ${opts.dashboardHost}:${port}: ${(e as Error).message}`, { field: '--dashboard' });
+        }
+        if (!['127.0.0.1', 'localhost', '::1'].includes(opts.dashboardHost)) log(`WARNING: the dashboard listens on ${opts.dashboardHost}: plain HTTP, reachable from the network; the token crosses it unencrypted`);
+        const tokenEnv = scenario.live.dashboard.tokenEnv;
+        // The random token is printed once, here (it is the only way to learn it); a token from the environment is not echoed.
+        if (opts.json) process.stdout.write(`${JSON.stringify(tokenEnv === null ? { type: 'dashboard', dashboard: url, token: dashboard.token } : { type: 'dashboard', dashboard: url, tokenEnv })}\n`);
+        else process.stderr.write(`maker live: dashboard ${url}/${tokenEnv === null ? `#token=${dashboard.token}` : ` (token: the value of ${tokenEnv})`}\n`);
+      }
       const session = new LiveSession({
         scenario,
         scenarioText,
@@ -168,7 +208,10 @@ export function registerLive(program: Command): void {
         timers: wallTimers,
         log,
         serverOffsetMs: opts.paper ? 0 : undefined,
+        onTrader: dashboard === undefined ? undefined : (core) => dashboard.onTrader(core),
+        onLatency: dashboard === undefined ? undefined : (kind, ms) => dashboard.onLatency(kind, ms),
       });
+      dashboard?.attach(session);
       let signals = 0;
       const onSignal = (sig: string): void => {
         signals++;
@@ -207,6 +250,7 @@ export function registerLive(program: Command): void {
         process.off('SIGINT', onInt);
         process.off('SIGTERM', onTerm);
         await paper?.close();
+        await dashboard?.close();
       }
       if (opts.json) process.stdout.write(`${JSON.stringify({ type: 'summary', ...summary })}\n`);
       else {
