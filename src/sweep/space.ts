@@ -61,7 +61,7 @@ export function parseGridOption(option: string): Axis {
       for (let i = 0; i < n; i++) values.push(String(Number((a + i * s).toFixed(d))));
       return { key, values };
     }
-    if (numeric[0] || numeric[1] || range[3] !== undefined) return bad('bad range syntax: expected lo..hi:step with numbers, such as 2..10:2');
+    if (numeric[0] || numeric[1]) return bad('bad range syntax: expected lo..hi:step with numbers, such as 2..10:2');
   }
   const values = spec.split(',').map((v) => v.trim());
   if (values.some((v) => v === '')) return bad('an empty value in the list (a,b,c)');
