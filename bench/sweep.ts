@@ -6,6 +6,7 @@
  * checked identical across pools and worker counts. Numbers: docs/decisions/0011-sweep-pool.md.
  */
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { PiscinaPool, ThreadPool, type RunPool, type RunTask } from '../src/sweep/index.ts';
 
@@ -29,12 +30,14 @@ export function sweepTasks(n = 8): RunTask[] {
 }
 
 /** Wall seconds of one sweep of `tasks` on a new pool (startup included) and the rows' hashes. */
-async function once(make: () => RunPool, tasks: RunTask[]): Promise<{ seconds: number; hashes: string }> {
+async function once(make: () => RunPool, tasks: RunTask[]): Promise<{ seconds: number; cpuSeconds: number; hashes: string }> {
   const t0 = performance.now();
+  const c0 = process.cpuUsage(); // all threads of this process
   const pool = make();
   try {
     const rows = await Promise.all(tasks.map((t) => pool.run(t)));
-    return { seconds: (performance.now() - t0) / 1000, hashes: rows.map((r) => r.hash).join() };
+    const c = process.cpuUsage(c0);
+    return { seconds: (performance.now() - t0) / 1000, cpuSeconds: (c.user + c.system) / 1e6, hashes: rows.map((r) => r.hash).join() };
   } finally {
     await pool.close();
   }
@@ -56,7 +59,7 @@ export async function benchSweep(opts: { runs: number; log?: (s: string) => void
       if (hashes !== null && x.hashes !== hashes) throw new Error(`sweep bench: ${name} gave other results`);
       hashes = x.hashes;
       (seconds[name] ??= []).push(x.seconds);
-      opts.log?.(`sweep ${name}: ${tasks.length} runs in ${x.seconds.toFixed(2)} s`);
+      opts.log?.(`sweep ${name}: ${tasks.length} runs in ${x.seconds.toFixed(2)} s (CPU ${x.cpuSeconds.toFixed(2)} s, load average ${loadavg()[0].toFixed(1)})`);
     }
   }
   for (const name of Object.keys(kinds) as (keyof SweepBenchResult)[]) out[name] = statOf(seconds[name].map((s) => (tasks.length * 60) / s));

@@ -85,7 +85,7 @@ function valuesOf(rows: readonly RunRow[], params: string, m: MetricName): numbe
 
 const SORT_JS = `document.querySelectorAll('table.sort th').forEach(function(th,i){th.style.cursor='pointer';th.title='sort';th.addEventListener('click',function(){var tb=th.closest('table').tBodies[0],rs=Array.prototype.slice.call(tb.rows),d=th.dataset.d==='1'?-1:1;th.dataset.d=d===1?'1':'0';rs.sort(function(a,b){var x=a.cells[i],y=b.cells[i],u=x.dataset.v,v=y.dataset.v;if(u!==undefined&&v!==undefined)return d*(Number(u)-Number(v));if(u!==undefined)return -1;if(v!==undefined)return 1;return d*x.textContent.localeCompare(y.textContent)});rs.forEach(function(r){tb.appendChild(r)})})});`;
 
-/** Blue (worst) → white → green (best) for a score between lo and hi. */
+/** Red (worst) → white → green (best) for a score between lo and hi. */
 function heat(v: number | null, lo: number, hi: number, higherBetter: boolean): string {
   if (v === null) return '#f4f4f4';
   let t = hi > lo ? (v - lo) / (hi - lo) : 0.5;
@@ -107,9 +107,10 @@ function heatMap(spec: SweepSpec, scores: readonly (number | null)[]): string {
   const ch = 28;
   const left = 120;
   const top = 50;
-  const W = left + xs.length * cw + 20;
+  const title = `mean ${spec.rankBy} over seeds: ${ky} (rows) × ${kx} (columns)`;
+  const W = Math.max(left + xs.length * cw + 20, left + Math.ceil(title.length * 7.5));
   const H = top + ys.length * ch + 40;
-  const parts = [`<svg width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img">`, `<text x="${left}" y="18" class="t">${esc(`mean ${spec.rankBy} over seeds: ${ky} (rows) × ${kx} (columns)`)}</text>`];
+  const parts = [`<svg width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img">`, `<text x="${left}" y="18" class="t">${esc(title)}</text>`];
   xs.forEach((x, i) => parts.push(`<text x="${left + i * cw + cw / 2}" y="${top - 6}" class="a" text-anchor="middle">${esc(x)}</text>`));
   ys.forEach((y, j) => {
     parts.push(`<text x="${left - 6}" y="${top + j * ch + ch / 2}" class="a" text-anchor="end" dominant-baseline="middle">${esc(y)}</text>`);
@@ -178,14 +179,15 @@ export function leaderboardHtml(spec: SweepSpec, rows: readonly RunRow[], chosen
     );
   }
   s.push(`<h2>Parameter sets (in sample)</h2>`);
+  const extra = (['pnl', 'sharpe', 'maxDrawdown', 'fills'] as MetricName[]).filter((x) => x !== m);
   s.push(
-    `<table class="sort"><thead><tr><th>rank</th>${spec.keys.map((k) => `<th class="k">${esc(k)}</th>`).join('')}<th>mean ${esc(m)}</th><th>std</th><th>min</th><th>max</th><th>runs</th><th>mean pnl</th><th>mean sharpe</th><th>mean fills</th><th>warnings</th></tr></thead><tbody>${order
+    `<table class="sort"><thead><tr><th>rank</th>${spec.keys.map((k) => `<th class="k">${esc(k)}</th>`).join('')}<th>mean ${esc(m)}</th><th>std</th><th>min</th><th>max</th><th>runs</th>${extra.map((x) => `<th>mean ${x}</th>`).join('')}<th>warnings</th></tr></thead><tbody>${order
       .map((i, r) => {
         const key = JSON.stringify(spec.paramSets[i]);
         const st = stats(valuesOf(main, key, m));
         const runs = main.filter((x) => JSON.stringify(x.params) === key);
         const warn = [...new Set(runs.flatMap((x) => x.warnings))].sort().join(',');
-        return `<tr>${td(r + 1)}${spec.paramSets[i].map(([, v]) => td(v, 'k')).join('')}${td(st.mean)}${td(st.std)}${td(st.min)}${td(st.max)}${td(runs.filter((x) => x.error === null).length)}${td(stats(valuesOf(main, key, 'pnl')).mean)}${td(stats(valuesOf(main, key, 'sharpe')).mean)}${td(stats(valuesOf(main, key, 'fills')).mean)}${td(warn, 'k')}</tr>`;
+        return `<tr>${td(r + 1)}${spec.paramSets[i].map(([, v]) => td(v, 'k')).join('')}${td(st.mean)}${td(st.std)}${td(st.min)}${td(st.max)}${td(runs.filter((x) => x.error === null).length)}${extra.map((x) => td(stats(valuesOf(main, key, x)).mean)).join('')}${td(warn, 'k')}</tr>`;
       })
       .join('')}</tbody></table>`,
   );

@@ -1,9 +1,10 @@
 /**
  * The local backend of `maker sweep`: a pool of worker threads, each running whole backtests in
  * its own thread (`runTask`, run-one.ts). Two implementations with one interface, measured against
- * each other in docs/decisions/0011-sweep-pool.md: `ThreadPool` (plain `node:worker_threads`, one
- * task per worker at a time, a crashed worker replaced) and `PiscinaPool` (piscina). The sweep uses
- * `ThreadPool` (see the decision); `PiscinaPool` stays for the benchmark.
+ * each other in docs/decisions/0011-sweep-pool.md: `PiscinaPool` (piscina, what `maker sweep`
+ * uses) and `ThreadPool` (plain `node:worker_threads`, one task per worker at a time, a crashed
+ * worker replaced), kept as the baseline of that measurement (bench/sweep.ts). In both, a worker
+ * that dies rejects the one task it was running and is replaced.
  *
  * Workers load the TypeScript sources through tsx, as bin/maker.js does. Results do not depend on
  * the pool: each run is a pure function of its task, and the sweep orders rows by plan, never by
@@ -104,7 +105,7 @@ export class ThreadPool implements RunPool {
   }
 }
 
-/** The same contract on piscina (kept for the measured comparison; see the decision record). */
+/** The sweep's pool: piscina with a fixed number of threads (the measured choice, docs/decisions/0011-sweep-pool.md). */
 export class PiscinaPool implements RunPool {
   private readonly pool: Piscina;
 

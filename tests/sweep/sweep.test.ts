@@ -1,5 +1,5 @@
-// A real small sweep on the synthetic quickstart (20 s of market): 1 and 2 worker threads give the
-// same table and leaderboard bytes; a sweep row's hash is the hash of the same run in this thread;
+// A real small sweep on the synthetic quickstart (10 s of market): 1 and 2 workers (piscina, the
+// sweep's pool) and 2 plain worker threads give the same table and leaderboard bytes; a sweep row's hash is the hash of the same run in this thread;
 // rerunning skips finished runs; a different sweep in the same directory is refused.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { parquetReadObjects } from 'hyparquet';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/errors.ts';
-import { ThreadPool, expandGrid, parseGridOption, runSweep, runTask, type SweepSpec } from '../../src/sweep/index.ts';
+import { PiscinaPool, ThreadPool, expandGrid, parseGridOption, runSweep, runTask, type SweepSpec } from '../../src/sweep/index.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const QUICK = join(ROOT, 'scenarios', 'quickstart.yaml');
@@ -19,7 +19,7 @@ function spec(grid = 'strategy.halfSpreadTicks=2,6'): SweepSpec {
   return {
     scenarioFile: 'scenarios/quickstart.yaml',
     scenarioText: readFileSync(QUICK, 'utf8'),
-    baseSet: ['data.range=2024-01-01T00:00:00Z..2024-01-01T00:00:19Z'],
+    baseSet: ['data.range=2024-01-01T00:00:00Z..2024-01-01T00:00:09Z'],
     paramSets: expandGrid(axes),
     keys: axes.map((a) => a.key),
     seeds: [42, 43],
@@ -30,8 +30,8 @@ function spec(grid = 'strategy.halfSpreadTicks=2,6'): SweepSpec {
   };
 }
 
-async function sweep(dir: string, workers: number, s = spec()) {
-  const pool = new ThreadPool(workers);
+async function sweep(dir: string, workers: number, s = spec(), plain = false) {
+  const pool = plain ? new ThreadPool(workers) : new PiscinaPool(workers);
   try {
     return await runSweep(s, dir, pool);
   } finally {
@@ -45,10 +45,14 @@ describe('sweep on the synthetic quickstart', () => {
     const two = join(tmp, 'two');
     const a = await sweep(one, 1);
     const b = await sweep(two, 2);
-    expect(a.failed + b.failed).toBe(0);
+    const three = join(tmp, 'plain');
+    const c = await sweep(three, 2, spec(), true); // the plain worker_threads pool: same bytes too
+    expect(a.failed + b.failed + c.failed).toBe(0);
     const table = readFileSync(join(one, 'results.parquet'));
-    expect(readFileSync(join(two, 'results.parquet')).equals(table)).toBe(true);
-    expect(readFileSync(join(two, 'leaderboard.html'), 'utf8')).toBe(readFileSync(join(one, 'leaderboard.html'), 'utf8'));
+    for (const d of [two, three]) {
+      expect(readFileSync(join(d, 'results.parquet')).equals(table)).toBe(true);
+      expect(readFileSync(join(d, 'leaderboard.html'), 'utf8')).toBe(readFileSync(join(one, 'leaderboard.html'), 'utf8'));
+    }
 
     const rows = (await parquetReadObjects({ file: table.buffer.slice(table.byteOffset, table.byteOffset + table.byteLength) as ArrayBuffer })) as Record<string, unknown>[];
     expect(rows.map((r) => [r['strategy.halfSpreadTicks'], Number(r.seed)])).toEqual([[2, 42], [2, 43], [6, 42], [6, 43]]);

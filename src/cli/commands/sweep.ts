@@ -3,7 +3,7 @@
  *   [--seeds N|a,b] [--set key=value ...] [--workers N] [--out DIR] [--rank-by METRIC]
  *   [--oos RANGE [--top K]] [--reports] [--json] [--quiet]`
  *
- * Runs the scenario once per parameter set and seed on a pool of worker threads (src/sweep) and
+ * Runs the scenario once per parameter set and seed on a pool of worker threads (piscina; src/sweep) and
  * writes the sweep directory: sweep.json (its identity), runs.jsonl (the journal of finished runs),
  * results.parquet and leaderboard.html (and runs/<run-id>/ with --reports). Every parameter set is
  * checked with the scenario loader before any run starts (an unknown key or a bad value is exit 2
@@ -23,7 +23,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.ts';
 import { parseScenario } from '../../scenario/index.ts';
-import { METRIC_NAMES, RANK_METRICS, ThreadPool, better, expandGrid, loadSpaceFile, parseGridOption, parseSeeds, rankSets, runSweep, sampleSpace, scoreSets, sweepIdentity, checkSweep, type MetricName, type RunRow, type SweepSpec } from '../../sweep/index.ts';
+import { METRIC_NAMES, RANK_METRICS, PiscinaPool, better, expandGrid, loadSpaceFile, parseGridOption, parseSeeds, rankSets, runSweep, sampleSpace, scoreSets, sweepIdentity, checkSweep, type MetricName, type RunRow, type SweepSpec } from '../../sweep/index.ts';
 import { parseSeedOption } from '../options.ts';
 import { collect } from '../specs.ts';
 import { setExitStatus } from './backtest.ts';
@@ -177,7 +177,7 @@ export function registerSweep(program: Command): void {
         lastDraw = now;
         process.stderr.write(tty ? `\r\x1b[2K${text}${force ? '\n' : ''}` : `${text}\n`);
       };
-      const pool = new ThreadPool(workers);
+      const pool = new PiscinaPool(workers);
       let result;
       try {
         result = await runSweep(spec, dir, pool, {
