@@ -2,13 +2,13 @@
 // sweep's pool) give the same table and leaderboard bytes (bench/sweep.ts checks the plain
 // worker_threads pool gives the same results); a sweep row's hash is the hash of the same run in this thread;
 // rerunning skips finished runs; a different sweep in the same directory is refused.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetReadObjects } from 'hyparquet';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/errors.ts';
-import { PiscinaPool, expandGrid, parseGridOption, runSweep, runTask, type SweepSpec } from '../../src/sweep/index.ts';
+import { PiscinaPool, expandGrid, parseGridOption, parseSpace, runSweep, runTask, sampleSpace, type SweepSpec } from '../../src/sweep/index.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const QUICK = join(ROOT, 'scenarios', 'quickstart.yaml');
@@ -82,5 +82,19 @@ describe('sweep on the synthetic quickstart', () => {
     const e = await sweep(one, 1, spec('strategy.halfSpreadTicks=2,4')).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(ConfigError);
     expect((e as ConfigError).message).toMatch(/holds a different sweep \(the parameter sets or seeds changed/);
+  });
+
+  it('a seeded random search with --reports writes each run\'s report directory', async () => {
+    const dims = parseSpace('strategy.halfSpreadTicks: {min: 1, max: 12, integer: true}\nstrategy.skewTicksPerLot: [0, 0.25]\n', 'space.yaml');
+    const paramSets = sampleSpace(dims, 2, 7);
+    const dir = join(tmp, 'random');
+    const r = await sweep(dir, 1, { ...spec(), paramSets, keys: dims.map((d) => d.key), seeds: [42], reports: true });
+    expect(r.failed).toBe(0);
+    expect(r.rows.map((x) => x.params)).toEqual(paramSets);
+    const runIds = r.rows.map((x) => x.runId!);
+    expect(readdirSync(join(dir, 'runs')).sort()).toEqual([...runIds].sort());
+    for (const id of runIds) expect(existsSync(join(dir, 'runs', id, 'report.html')) && existsSync(join(dir, 'runs', id, 'summary.json'))).toBe(true);
+    const summary = JSON.parse(readFileSync(join(dir, 'runs', runIds[0], 'summary.json'), 'utf8')) as Record<string, unknown>;
+    expect(JSON.stringify(summary)).toContain(r.rows[0].hash!);
   });
 });
