@@ -18,7 +18,7 @@ function maker(...args: string[]): { code: number; stdout: string; stderr: strin
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-const BASE = ['sweep', '-s', 'scenarios/quickstart.yaml', '--set', 'data.range=2024-01-01T00:00:00Z..2024-01-01T00:00:09Z', '-q'];
+const BASE = ['sweep', '-s', 'scenarios/quickstart.yaml', '--set', 'data.range=2024-01-01T00:00:00Z..2024-01-01T00:00:05Z', '-q'];
 
 describe('maker sweep: bad input', () => {
   it('exits 2 naming the key, before any run, and writes nothing', async () => {
@@ -55,14 +55,36 @@ describe('maker sweep: bad input', () => {
   });
 });
 
+describe('maker sweep: failed runs', () => {
+  it('a run that fails (missing store) is listed on stderr, kept out of the journal, and the exit status is 1', async () => {
+    const out = join(tmp, 'failing');
+    let stderr = '';
+    let stdout = '';
+    const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
+    const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
+    let code: number;
+    try {
+      code = await main(['node', 'maker', ...BASE.filter((a) => a !== '-q'), '--set', 'data.source=store', '--set', `data.store=${join(tmp, 'no-store')}`, '--grid', 'strategy.sizeLots=2,3', '--workers', '1', '--out', out]);
+    } finally {
+      e.mockRestore();
+      o.mockRestore();
+    }
+    expect(code, stderr).toBe(1);
+    expect(stderr).toMatch(/run failed: strategy.sizeLots=2 seed 42: \[E_STORE\]/);
+    expect(stdout).toContain('runs: 2 (0 skipped as already done, 2 failed)');
+    expect(readFileSync(join(out, 'runs.jsonl'), 'utf8')).toBe('');
+    expect(existsSync(join(out, 'results.parquet'))).toBe(true);
+  });
+});
+
 describe('maker sweep: resume', () => {
   it('a killed sweep, rerun, skips finished runs and ends with the uninterrupted table', async () => {
-    const grid = ['--grid', 'strategy.halfSpreadTicks=2..6:1'];
+    const grid = ['--grid', 'strategy.halfSpreadTicks=2..5:1'];
     const ref = join(tmp, 'ref');
     const full = maker(...BASE, ...grid, '--workers', '2', '--out', ref, '--json');
     expect(full.code, full.stderr).toBe(0);
     const lines = full.stdout.trim().split('\n').map((l) => JSON.parse(l) as { params: Record<string, string>; seed: number; hash: string; metrics: { pnl: number } });
-    expect(lines).toHaveLength(5);
+    expect(lines).toHaveLength(4);
     expect(lines.every((l) => l.hash.startsWith('sha256:') && typeof l.metrics.pnl === 'number')).toBe(true);
 
     const dir = join(tmp, 'killed');
@@ -76,7 +98,7 @@ describe('maker sweep: resume', () => {
     await exited;
     const before = readFileSync(journal, 'utf8').trim().split('\n').length;
     expect(before).toBeGreaterThanOrEqual(2);
-    expect(before).toBeLessThan(5);
+    expect(before).toBeLessThan(4);
     expect(existsSync(join(dir, 'results.parquet'))).toBe(false);
     // A torn last line (as a kill during a write leaves) is dropped, not an error.
     writeFileSync(journal, `${readFileSync(journal, 'utf8')}{"key":"cut`);
@@ -84,9 +106,9 @@ describe('maker sweep: resume', () => {
     const r = spawnSync(process.execPath, [MAKER, ...BASE.filter((a) => a !== '-q'), ...grid, '--workers', '2', '--out', dir], { encoding: 'utf8', cwd: ROOT, timeout: 120_000 });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toContain(`${before} already done in ${dir} (skipped)`);
-    expect(r.stdout).toContain(`runs: 5 (${before} skipped as already done, 0 failed)`);
+    expect(r.stdout).toContain(`runs: 4 (${before} skipped as already done, 0 failed)`);
     expect(readFileSync(join(dir, 'results.parquet')).equals(readFileSync(join(ref, 'results.parquet')))).toBe(true);
-    expect(readFileSync(journal, 'utf8').trim().split('\n')).toHaveLength(5);
+    expect(readFileSync(journal, 'utf8').trim().split('\n')).toHaveLength(4);
 
     // The same command with another grid in the same directory is refused.
     const other = maker(...BASE, '--grid', 'strategy.halfSpreadTicks=2,3', '--out', dir);
