@@ -7,6 +7,7 @@
  *    "import": {"messagesPerSec"}, "read": {"rowsPerSec"},
  *    "replay": {"eventsPerSec", "daySeconds", "peakRssMB1h", "peakRssMB24h"},
  *    "backtest": {"eventsPerSec", "daySeconds", "peakRssMB1h", "peakRssMB24h", "shares"}, "peakRssMB"}
+ *    "sweep": {"runsPerMin1", "runsPerMin2", "piscinaRunsPerMin1", "piscinaRunsPerMin2"} (8 quickstart runs; bench/sweep.ts)
  *    "exchange": {"restRoundTripsPerSec", "wsRoundTripsPerSec", "restP50Ms", "restP99Ms", "wsP50Ms", "wsP99Ms",
  *                 "streamMessagesPerSec", "soak": {seconds, heapStartMB, heapEndMB, heapSlopeMBPerMin, rssStartMB, rssEndMB}}
  * `exchange` loads `maker exchange` on loopback (server in a child process); its memory soak lasts
@@ -104,6 +105,16 @@ async function main(): Promise<void> {
     rows.push(['backtest peak RSS, 24 h', r.peakRssMB24h, 'MB']);
     out.backtest = { eventsPerSec: r.eventsPerSec.median, daySeconds: r.daySeconds.median, peakRssMB1h: r.peakRssMB1h.median, peakRssMB24h: r.peakRssMB24h.median, shares: r.shares };
     log(`backtest time shares (CPU profile of the 1 h run): ${Object.entries(r.shares).map(([k, v]) => `${k} ${(v * 100).toFixed(1)} %`).join(', ')}`);
+  }
+  if (want('sweep')) {
+    log('sweep: 8 runs of the synthetic quickstart (3 min each), plain worker_threads vs piscina, 1 and 2 workers ...');
+    const { benchSweep } = await import('./sweep.ts');
+    const r = await benchSweep({ runs: Math.min(runs, 3), log });
+    rows.push(['sweep, worker_threads, 1 worker', r.threads1, 'runs/min']);
+    rows.push(['sweep, worker_threads, 2 workers', r.threads2, 'runs/min']);
+    rows.push(['sweep, piscina, 1 worker', r.piscina1, 'runs/min']);
+    rows.push(['sweep, piscina, 2 workers', r.piscina2, 'runs/min']);
+    out.sweep = { runsPerMin1: r.threads1.median, runsPerMin2: r.threads2.median, piscinaRunsPerMin1: r.piscina1.median, piscinaRunsPerMin2: r.piscina2.median };
   }
   if (want('exchange')) {
     const soakMin = Number(values['soak-minutes']);

@@ -4,12 +4,13 @@
  * initial capital, the data-quality block (report/quality.ts) and notes on the run's economics.
  * The recorder is finished here; nothing is written to disk.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Instrument } from '../model/instrument.ts';
 import type { Scenario } from '../scenario/index.ts';
 import { dataKind, feeSchedule, realParts, type RealParts } from './parts.ts';
-import { addFundingQuality, addStoreQuality, computeMetrics, type DataQuality, type RunInfo, type RunMetrics } from './report/index.ts';
+import { addFundingQuality, addStoreQuality, canonicalJson, computeMetrics, type DataQuality, type RunInfo, type RunMetrics } from './report/index.ts';
 import { runScenario, type RunOptions, type RunResult } from './run.ts';
 
 export interface BacktestOutcome {
@@ -24,6 +25,19 @@ export interface BacktestOutcome {
   notes: string[];
   /** The scenario that ran. */
   scenario: Scenario;
+}
+
+/** The scenario as the run used it (plain JSON, stable key order via canonicalJson). */
+export function resolvedScenario(s: Scenario): Record<string, unknown> {
+  const { raw: _raw, file: _file, ...rest } = s;
+  return JSON.parse(canonicalJson(rest)) as Record<string, unknown>;
+}
+
+/** The deterministic run id: `<scenario name>-s<seed>-<12 hex of sha256(resolved scenario, data fingerprint)>`. */
+export function runIdFor(s: Scenario, fingerprint: string): string {
+  const name = (s.name || s.file.replace(/^.*\//, '').replace(/\.ya?ml$/, '') || 'scenario').replace(/[^A-Za-z0-9._-]+/g, '-');
+  const hash = createHash('sha256').update(canonicalJson(resolvedScenario(s))).update('\n').update(fingerprint).digest('hex');
+  return `${name}-s${s.seed}-${hash.slice(0, 12)}`;
 }
 
 /** Code version stamped into summaries: the package version. */

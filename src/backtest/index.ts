@@ -15,10 +15,10 @@ export { ConstantLatency, FeedRelativeLatency, FeedTiming, RandomLatency, Record
 export { STREAM_TABLES, STREAM_TYPES, rebatch, storeSource, syntheticSource, type StoreSourceOptions } from './feed.ts';
 export { orderLatencyModel, prepareData, runScenario, type BookMode, type PartsContext, type PreparedData, type RunOptions, type RunParts, type RunResult } from './run.ts';
 export { dataKind, feeSchedule, realParts, type RealParts } from './parts.ts';
-export { backtest, codeVersion, economicsNotes, type BacktestOutcome } from './backtest.ts';
+export { backtest, codeVersion, resolvedScenario, runIdFor, economicsNotes, type BacktestOutcome } from './backtest.ts';
 export { MODEL_SUMMARY_SCHEMA, modelFingerprint, runModelScenario, type ModelOutcome } from './model.ts';
 export { EventLog, RECORD_FIELDS, type EndRecord, type EventLogSink } from './event-log.ts';
 export { Priority, Timeline, type TimelineEntry } from './timeline.ts';
-export { assertRunDirUsable, canonicalJson, summaryJson, writeModelRunOutputs, writeRunOutputs } from './report/index.ts';
+export { assertRunDirUsable, canonicalJson, ParquetTableStream, esc, fmtNum, niceTicks, renderChart, REPORT_CSS, type ChartSpec, type OutColumn, type OutColumnData, summaryJson, writeModelRunOutputs, writeRunOutputs } from './report/index.ts';
 export { configRows, fmtDuration, fmtPct, formatRejects, type DataQuality, type DataQualityWarning } from './report/index.ts';
 export { CoverageMeter, COVERAGE_STREAMS, type StreamCoverage, type SymbolCoverage } from './coverage.ts';

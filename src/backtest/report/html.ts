@@ -41,7 +41,7 @@ export const ZOOM_WINDOW_US = 120_000_000;
 
 const COLORS = { net: '#1f77b4', gross: '#9467bd', dd: '#d62728', pos: '#2c3e50', limit: '#d62728', bid: '#2ca02c', ask: '#d62728', qbid: '#17becf', qask: '#ff7f0e', spread: '#2ca02c', inventory: '#1f77b4', fees: '#d62728', funding: '#bcbd22', total: '#111111' };
 
-const CSS = `body{font:13px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;margin:16px 24px;color:#222;background:#fff}
+export const REPORT_CSS = `body{font:13px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;margin:16px 24px;color:#222;background:#fff}
 h1{font-size:20px;margin:0 0 8px}h2{font-size:15px;margin:22px 0 6px;border-bottom:1px solid #ddd;padding-bottom:3px}
 table{border-collapse:collapse;margin:4px 0}td,th{border:1px solid #ddd;padding:2px 8px;text-align:right;font-variant-numeric:tabular-nums}
 th{background:#f4f4f4}td.k,th.k{text-align:left}.info td{text-align:left}.mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}
@@ -359,5 +359,5 @@ export function renderReportHtml(info: RunInfo, m: RunMetrics, rec: RunRecorder,
   }
   sections.push(`<section id="pnl-components"><h2>PnL decomposition</h2>${pnlChart(rec, ts, unit)}<p class="note">total = spread capture + inventory − fees + funding (exactly, from the ledger, in ${esc(unit)}: ${esc(m.pnl.spreadCapture)} + ${esc(m.pnl.inventory)} − ${esc(m.pnl.fees)} + ${esc(m.pnl.funding)} = ${esc(m.pnl.total)}).</p></section>`);
   sections.push(`<section id="markouts"><h2>Markouts</h2>${markoutChart(m)}<p class="note">m(t+h) is the mid of the first sample at or after t+h (grid ${cell(m.period.sampleIntervalSeconds)} s), so the effective horizon lies in [h, h + grid); h = 0 uses the mid at the fill.</p></section>`);
-  return `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>maker report — ${esc(info.scenarioName)} — ${esc(info.runId)}</title><style>${CSS}</style></head><body>\n${sections.join('\n')}\n</body></html>\n`;
+  return `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>maker report — ${esc(info.scenarioName)} — ${esc(info.runId)}</title><style>${REPORT_CSS}</style></head><body>\n${sections.join('\n')}\n</body></html>\n`;
 }

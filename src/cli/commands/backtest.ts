@@ -23,12 +23,11 @@
  * Exit status: 0 done, 1 data-quality warnings with --strict, 2 bad scenario or option / missing or
  * corrupt data / unusable output location, 70 internal error.
  */
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.ts';
 import { formatUs } from '../../core/clock.ts';
-import { backtest, type BacktestOutcome, type DataQualityWarning, canonicalJson, configRows, fmtDuration, fmtPct, formatRejects, runModelScenario, summaryJson, writeModelRunOutputs, writeRunOutputs, type ModelOutcome } from '../../backtest/index.ts';
+import { backtest, resolvedScenario, runIdFor, type BacktestOutcome, type DataQualityWarning, canonicalJson, configRows, fmtDuration, fmtPct, formatRejects, runModelScenario, summaryJson, writeModelRunOutputs, writeRunOutputs, type ModelOutcome } from '../../backtest/index.ts';
 import { loadScenarioFile, type Scenario } from '../../scenario/index.ts';
 import { parseSeedOption } from '../options.ts';
 import { assertOutputDir } from '../output-check.ts';
@@ -46,17 +45,8 @@ interface BacktestCliOptions {
   batchRows?: string;
 }
 
-/** The scenario as the run used it (plain JSON, stable key order via canonicalJson). */
-export function resolvedScenario(s: Scenario): Record<string, unknown> {
-  const { raw: _raw, file: _file, ...rest } = s;
-  return JSON.parse(canonicalJson(rest)) as Record<string, unknown>;
-}
-
-export function runIdFor(s: Scenario, fingerprint: string): string {
-  const name = (s.name || s.file.replace(/^.*\//, '').replace(/\.ya?ml$/, '') || 'scenario').replace(/[^A-Za-z0-9._-]+/g, '-');
-  const hash = createHash('sha256').update(canonicalJson(resolvedScenario(s))).update('\n').update(fingerprint).digest('hex');
-  return `${name}-s${s.seed}-${hash.slice(0, 12)}`;
-}
+// The run id and the resolved scenario live in backtest/ (sweeps name their runs the same way).
+export { resolvedScenario, runIdFor };
 
 /** Where run directories go when `--out` is not given. */
 export const DEFAULT_REPORTS_DIR = 'reports';
@@ -167,7 +157,7 @@ function storeLine(s: NonNullable<BacktestOutcome['dataQuality']['store']>): str
   return parts.join('; ');
 }
 
-function setExitStatus(cmd: Command, code: number): void {
+export function setExitStatus(cmd: Command, code: number): void {
   let root: Command = cmd;
   while (root.parent) root = root.parent;
   (root as Command & { exitStatus?: number }).exitStatus = code;

@@ -6,6 +6,7 @@ import { registerExchange } from './exchange.ts';
 import { registerImport } from './import.ts';
 import { registerLive } from './live.ts';
 import { registerRecord } from './record.ts';
+import { registerSweep } from './sweep.ts';
 
 /** Adds every subcommand to the program. Each command module exports one `register` function. */
 export function registerCommands(program: Command): void {
@@ -13,6 +14,7 @@ export function registerCommands(program: Command): void {
   registerDownload(program);
   registerData(program);
   registerBacktest(program);
+  registerSweep(program);
   registerExchange(program);
   registerRecord(program);
   registerLive(program);
