@@ -181,6 +181,7 @@ describe('fees without quantity, reports and input errors', () => {
     expect(caught(() => p.mark({ symbol: 'BTCUSDT', priceTicks: 1.25 }))).toEqual({ code: 'E_INPUT', message: 'BTCUSDT: priceTicks must be a whole or half tick count, got 1.25', field: 'priceTicks' });
     expect(caught(() => p.mark({ symbol: 'BTCUSDT', markPrice: 'x' }))).toEqual({ code: 'E_NUMBER', message: 'BTCUSDT.markPrice: "x" is not a decimal number', field: 'BTCUSDT.markPrice' });
     expect(caught(() => p.deposit({ asset: 'USDT', amount: 'x', tsUs: T0 }))).toEqual({ code: 'E_NUMBER', message: 'amount: "x" is not a decimal number', field: 'amount' });
+    expect(caught(() => p.setIsolatedWallets('usdc', 'x'))).toEqual({ code: 'E_NUMBER', message: 'usdc.isolatedWallets: "x" is not a decimal number', field: 'usdc.isolatedWallets' });
     const f = { symbol: 'BTCUSDT', tsUs: T0, markPrice: '60000', rate: '0.0001' };
     expect(caught(() => p.applyFunding({ ...f, markPrice: 'x' }))).toEqual({ code: 'E_NUMBER', message: 'BTCUSDT.markPrice: "x" is not a decimal number', field: 'BTCUSDT.markPrice' });
     expect(caught(() => p.applyFunding({ ...f, rate: 'x' }))).toEqual({ code: 'E_NUMBER', message: 'BTCUSDT.rate: "x" is not a decimal number', field: 'BTCUSDT.rate' });
