@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'E_STORE' // the market-data store is corrupt or missing
   | 'E_IO' // a file-system error
   | 'E_STATE' // an internal invariant broke (a bug)
+  | 'E_LOCKED' // another process holds a lock this one needs (maker live --lock)
   | 'E_NOT_IMPLEMENTED';
 
 export interface ErrorLocation {

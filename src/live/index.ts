@@ -13,3 +13,4 @@ export { liveTrader, runTagOf, scenarioBalances } from './trader.ts';
 export { credentialsFrom, EXIT, LiveSession, runIdOf, type SessionHealth, type SessionView, type FeedFactory, type FeedFactoryOptions, type FeedLike, type SessionOptions, type SessionSummary, type ShutdownResult } from './session.ts';
 export { LiveMarketFeed, type MarketFeedOptions, type MarketFeedStats } from './market-feed.ts';
 export { LiveDashboard, LIVE_METRIC_NAMES, randomToken, TOKEN_HEADER, type DashboardOptions, type DashboardTarget } from './dashboard/index.ts';
+export { acquireFileLease, FileLease, LEASE_HELD_EXIT, type FileLeaseOptions } from './lease.ts';

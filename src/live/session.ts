@@ -37,7 +37,7 @@ import { JOURNAL_FILE, JOURNAL_VERSION, LiveJournal, type JournalHeader } from '
 import { LiveRunner } from './runner.ts';
 import { liveTrader, runTagOf, scenarioBalances } from './trader.ts';
 
-export const EXIT = { ok: 0, fatal: 1, config: 2, unconfirmed: 3, refused: 4 } as const;
+export const EXIT = { ok: 0, fatal: 1, config: 2, unconfirmed: 3, refused: 4, locked: 5 } as const;
 
 /** The market feed as the session uses it (src/live/market-feed.ts). */
 export interface FeedLike {
@@ -318,11 +318,7 @@ export class LiveSession {
       timers: this.o.timers,
       syncMs: live.syncMs,
       onLatency: this.o.onLatency,
-      onFatal: (e) => {
-        this.fatalError = e;
-        log(`fatal: ${e.message}`);
-        void this.stop('fatal error');
-      },
+      onFatal: (e) => this.fail(e),
     });
     this.runner.start();
 
@@ -542,6 +538,13 @@ export class LiveSession {
       await sleep(this.o.timers, backoff);
       backoff = Math.min(2000, backoff * 2);
     }
+  }
+
+  /** A fatal error from outside the loop (the --lock lease lost): the session stops, exit 1. */
+  fail(e: Error): void {
+    if (this.fatalError === null) this.fatalError = e;
+    this.o.log(`fatal: ${e.message}`);
+    void this.stop('fatal error');
   }
 
   /** Step 7 (idempotent: a second call returns the first's promise). */

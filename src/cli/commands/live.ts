@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.ts';
 import { Rng } from '../../core/random.ts';
 import { ExchangeServer, LocalExchange, storeMarket, syntheticMarket, type ExchangeAccount, type LocalExchangeOptions } from '../../exchange-fake/index.ts';
-import { credentialsFrom, EXIT, journalToStore, LiveDashboard, LiveMarketFeed, LiveSession, replayJournal, WallClock, wallTimers, type SessionSummary } from '../../live/index.ts';
+import { acquireFileLease, credentialsFrom, EXIT, journalToStore, type FileLease, LiveDashboard, LiveMarketFeed, LiveSession, replayJournal, WallClock, wallTimers, type SessionSummary } from '../../live/index.ts';
 import type { Instrument } from '../../model/instrument.ts';
 import { bookSourceOf, loadScenarioFile, type Scenario } from '../../scenario/index.ts';
 import { syntheticInstrument } from '../../synthetic/index.ts';
@@ -29,6 +29,7 @@ interface LiveCliOptions {
   json: boolean;
   dashboard?: string;
   dashboardHost: string;
+  lock?: string;
 }
 
 /** `--dashboard <port>`: an integer 0..65535 (0 picks a free port). */
@@ -133,8 +134,8 @@ export function registerLive(program: Command): void {
         'live.shutdown.confirmTimeoutS. A second signal exits at once without confirming.\n\n' +
         'Exit status: 0 stopped and confirmed; 1 a fatal error during the session (the shutdown still ran; see ' +
         'summary.json); 2 bad options, scenario or keys, or the venue unreachable at start; 3 stopped but NOT confirmed ' +
-        '(orders may rest on the venue: check them); 4 refused to start by the reconciliation policy (halt); 130 a second ' +
-        'signal.',
+        '(orders may rest on the venue: check them); 4 refused to start by the reconciliation policy (halt); 5 the --lock ' +
+        'file is held by another live session; 130 a second signal.',
     )
     .requiredOption('--scenario <file>', 'scenario YAML (the backtest\'s, plus an optional live section: docs/SCENARIO.md)')
     .option('--set <key=value>', 'override a scenario key (repeatable), e.g. --set live.shutdown.flatten=true', collect, [])
@@ -146,7 +147,8 @@ export function registerLive(program: Command): void {
     .option('--json', 'log lines as JSON on stdout; the last line is the summary', false)
     .option('--dashboard <port>', 'serve the live dashboard (page, kill switch, pause/resume, /metrics, /healthz, /readyz) on this port; 0 picks a free one. The URL and token are printed at start (docs/LIVE.md "Dashboard")')
     .option('--dashboard-host <host>', 'interface the dashboard binds to (anything but loopback exposes plain HTTP to the network)', '127.0.0.1')
-    .addHelpText('after', '\nExamples:\n  maker live --scenario scenarios/quickstart.yaml --paper --duration 1m\n  maker live --scenario scenarios/quickstart.yaml --paper --dashboard 8091   # open the printed http://127.0.0.1:8091/#token=... URL\n  MAKER_API_KEY=... MAKER_API_SECRET=... maker live --scenario my.yaml --venue http://127.0.0.1:8090\n  maker live --scenario scenarios/live-btcusdc.yaml\n  maker replay reports/<run id>')
+    .option('--lock <file>', 'hold an exclusive lease on this file for the whole session, so two sessions sharing it never trade at once: renewed every 2 s; a file still renewed is exit 5; one not renewed for 15 s (a killed holder) is taken over; removed at the end. Use one lock file per account, on a disk both would see (deploy/README.md)')
+    .addHelpText('after', '\nExamples:\n  maker live --scenario scenarios/quickstart.yaml --paper --duration 1m\n  maker live --scenario scenarios/quickstart.yaml --paper --dashboard 8091   # open the printed http://127.0.0.1:8091/#token=... URL\n  MAKER_API_KEY=... MAKER_API_SECRET=... maker live --scenario my.yaml --venue http://127.0.0.1:8090\n  maker live --scenario scenarios/live-btcusdc.yaml --lock /data/live/btcusdc.lock\n  maker replay reports/<run id>')
     .action(async (opts: LiveCliOptions, cmd: Command) => {
       const scenario = loadScenarioFile(opts.scenario, { set: opts.set });
       const scenarioText = readFileSync(opts.scenario, 'utf8');
@@ -193,6 +195,17 @@ export function registerLive(program: Command): void {
         if (opts.json) process.stdout.write(`${JSON.stringify(tokenEnv === null ? { type: 'dashboard', dashboard: url, token: dashboard.token } : { type: 'dashboard', dashboard: url, tokenEnv })}\n`);
         else process.stderr.write(`maker live: dashboard ${url}/${tokenEnv === null ? `#token=${dashboard.token}` : ` (token: the value of ${tokenEnv})`}\n`);
       }
+      let lease: FileLease | undefined;
+      if (opts.lock !== undefined) {
+        try {
+          lease = await acquireFileLease({ path: opts.lock, timers: wallTimers, log });
+        } catch (e) {
+          await paper?.close();
+          await dashboard?.close();
+          throw e;
+        }
+        log(`holding the lock ${opts.lock}`);
+      }
       const session = new LiveSession({
         scenario,
         scenarioText,
@@ -212,6 +225,7 @@ export function registerLive(program: Command): void {
         onLatency: dashboard === undefined ? undefined : (kind, ms) => dashboard.onLatency(kind, ms),
       });
       dashboard?.attach(session);
+      lease?.onLost((why) => session.fail(new Error(`lost the lock: ${why}; stopping, since another session may trade this account now`)));
       let signals = 0;
       const onSignal = (sig: string): void => {
         signals++;
@@ -249,6 +263,7 @@ export function registerLive(program: Command): void {
       } finally {
         process.off('SIGINT', onInt);
         process.off('SIGTERM', onTerm);
+        lease?.release();
         await paper?.close();
         await dashboard?.close();
       }

@@ -1,0 +1,56 @@
+// `maker live --lock`: a second session on a held lock file refuses to start (exit 5, the holder
+// named) without touching the venue; a free lock is held for the session and removed at its end.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { acquireFileLease, wallTimers, type FileLease } from '../../src/live/index.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const BIN = join(ROOT, 'bin', 'maker.js');
+const QUICKSTART = join(ROOT, 'scenarios', 'quickstart.yaml');
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0).reverse()) c();
+});
+
+function run(args: string[], timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: process.env });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    const t = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.on('exit', (code) => {
+      clearTimeout(t);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('maker live --lock', () => {
+  it('exit 5 naming the holder while another session holds the lock; runs and removes it once free', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'deploy-lock-cli-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const lock = join(dir, 'account.lock');
+    const held: FileLease = await acquireFileLease({ path: lock, timers: wallTimers, holder: 'the test session on trader-0' });
+    cleanups.push(() => held.release());
+
+    const refused = await run(['live', '--scenario', QUICKSTART, '--paper', '--lock', lock, '--out', join(dir, 'runs'), '--duration', '30s']);
+    expect(refused.stderr).toContain('E_LOCKED');
+    expect(refused.stderr).toContain('the test session on trader-0');
+    expect(refused.code).toBe(5);
+    // Refused before a session existed: no run directory was written.
+    expect(existsSync(join(dir, 'runs'))).toBe(false);
+    expect(held.held).toBe(true);
+
+    held.release();
+    const ran = await run(['live', '--scenario', QUICKSTART, '--paper', '--lock', lock, '--out', join(dir, 'runs'), '--duration', '2s', '--json']);
+    expect(ran.code).toBe(0);
+    expect(ran.stdout).toContain(`holding the lock ${lock}`);
+    expect(existsSync(lock)).toBe(false);
+  }, 120_000);
+});
