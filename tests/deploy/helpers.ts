@@ -20,7 +20,7 @@ export function yamlDocs(file: string): YamlDoc[] {
   const text = readFileSync(file, 'utf8');
   const lc = new LineCounter();
   const out: YamlDoc[] = [];
-  for (const doc of parseAllDocuments(text, { lineCounter: lc, prettyErrors: true })) {
+  for (const doc of parseAllDocuments(text, { lineCounter: lc, prettyErrors: true, merge: true })) {
     if (doc.errors.length > 0) throw new Error(`${file}: ${doc.errors.map((e) => e.message).join('; ')}`);
     const value = doc.toJS({ maxAliasCount: 100 }) as unknown;
     if (value === null || value === undefined) continue;
