@@ -1,5 +1,5 @@
 // deploy/Dockerfile: the image's shape (Node 20, multi-stage, production dependencies only,
-// non-root, a health check, the maker entrypoint), every file it copies exists and is not dropped by
+// non-root, a health check, tini and the maker entrypoint), every file it copies exists and is not dropped by
 // .dockerignore, the code it runs imports nothing outside "dependencies" (the image has no
 // devDependency), the health-check script's answers, and, where a Docker daemon is reachable, the
 // image builds and runs `maker --help` and a backtest as its non-root user on a read-only root.
@@ -86,7 +86,9 @@ describe('deploy/Dockerfile', () => {
     expect(users.at(-1)).toMatch(/^USER (1000(:1000)?|node)$/);
     expect(INSTRUCTIONS.findIndex((l) => l.startsWith('USER '))).toBeGreaterThan(INSTRUCTIONS.findLastIndex((l) => l.startsWith('FROM ')));
     expect(INSTRUCTIONS.some((l) => l.startsWith('HEALTHCHECK ') && l.includes('deploy/healthcheck.mjs'))).toBe(true);
-    expect(INSTRUCTIONS).toContain('ENTRYPOINT ["node", "bin/maker.js"]');
+    // tini as PID 1 (signals forwarded, zombies reaped), installed from Debian in the runtime stage.
+    expect(INSTRUCTIONS).toContain('ENTRYPOINT ["/usr/bin/tini", "--", "node", "bin/maker.js"]');
+    expect(INSTRUCTIONS.some((l) => /^RUN apt-get update .*apt-get install -y --no-install-recommends tini .*rm -rf \/var\/lib\/apt\/lists/.test(l))).toBe(true);
     const cmd = JSON.parse(INSTRUCTIONS.find((l) => l.startsWith('CMD '))!.slice(4)) as string[];
     // The default command is a maker command line (here: the help).
     expect(cmd).toEqual(['--help']);

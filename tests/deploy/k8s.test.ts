@@ -181,7 +181,7 @@ describe('deploy/k8s manifests', () => {
       for (const c of (d.value.spec as Obj).template.spec.containers as Obj[]) {
         if (!String(c.image).startsWith('maker:')) continue;
         expect(c.image, where(d)).toBe(`maker:${VERSION}`);
-        expect(c.command, `${where(d)}: the image's entrypoint (node bin/maker.js) runs the args`).toBeUndefined();
+        expect(c.command, `${where(d)}: the image's entrypoint (tini, node bin/maker.js) runs the args`).toBeUndefined();
         const r = checkMakerArgs(c.args as string[], where(d));
         if (r.ok) checked++;
         else pending.push(`${where(d)}: ${r.pending}`);
