@@ -36,8 +36,9 @@ import type { TradingCore } from '../trader/index.ts';
 import { JOURNAL_FILE, JOURNAL_VERSION, LiveJournal, type JournalHeader } from './journal.ts';
 import { LiveRunner } from './runner.ts';
 import { liveTrader, runTagOf, scenarioBalances } from './trader.ts';
+import { LEASE_HELD_EXIT } from './lease.ts';
 
-export const EXIT = { ok: 0, fatal: 1, config: 2, unconfirmed: 3, refused: 4, locked: 5 } as const;
+export const EXIT = { ok: 0, fatal: 1, config: 2, unconfirmed: 3, refused: 4, locked: LEASE_HELD_EXIT } as const;
 
 /** The market feed as the session uses it (src/live/market-feed.ts). */
 export interface FeedLike {
