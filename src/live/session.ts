@@ -310,6 +310,8 @@ export class LiveSession {
         budget: this.rest.budget,
         instruments: this.instruments,
         onEvents,
+        // Replaced before the venue's 24 h cut like the market streams (in-flight requests answered on the old one).
+        rotateAfterMs: live.rotateAfterMs,
         onState: (state, reason) => log(`ws-fapi ${state}${reason ? `: ${reason}` : ''}`),
       });
       this.gateway = ws;
