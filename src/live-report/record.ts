@@ -129,7 +129,7 @@ export function recordLiveSession(runDir: string): LiveSideRecord {
     );
   };
   let nextSampleUs = Number.POSITIVE_INFINITY;
-  let pendingLimits: Record<string, number> = {};
+  let positionLimits: Record<string, number> = {};
   const sampleBefore = (tUs: number): void => {
     while (nextSampleUs < tUs) {
       sample(nextSampleUs);
@@ -153,13 +153,13 @@ export function recordLiveSession(runDir: string): LiveSideRecord {
       c.bus.on('order.rejected', (e) => r().onOrder({ tsUs: e.tsUs, symbol: e.order.symbol, kind: 'reject', clientOrderId: e.order.clientOrderId, orderId: e.order.orderId, side: e.order.side, priceTicks: e.order.priceTicks, qtyLots: e.order.qtyLots, reason: String(e.errorCode) }));
       c.bus.on('order.canceled', (e) => r().onOrder({ tsUs: e.tsUs, symbol: e.order.symbol, kind: 'canceled', clientOrderId: e.order.clientOrderId, orderId: e.order.orderId }));
       c.bus.on('order.expired', (e) => r().onOrder({ tsUs: e.tsUs, symbol: e.order.symbol, kind: 'expired', clientOrderId: e.order.clientOrderId, orderId: e.order.orderId }));
-      pendingLimits = limits;
+      positionLimits = limits;
     },
     beforeInput(r) {
       // The recorder's grid starts at the first input (the session's start, after its account snapshot was asked for).
       if (rec === undefined) {
         startUs = r.tUs;
-        rec = new RunRecorder({ instruments, startUs, sampleIntervalUs: scenario.report.sampleIntervalUs, positionLimitLots: pendingLimits });
+        rec = new RunRecorder({ instruments, startUs, sampleIntervalUs: scenario.report.sampleIntervalUs, positionLimitLots: positionLimits });
         nextSampleUs = startUs;
       }
       sampleBefore(r.tUs);
@@ -181,7 +181,7 @@ export function recordLiveSession(runDir: string): LiveSideRecord {
   if (rec === undefined) {
     // A journal with a header only: an empty recorder over no time.
     startUs = endUs;
-    rec = new RunRecorder({ instruments, startUs, sampleIntervalUs: scenario.report.sampleIntervalUs, positionLimitLots: pendingLimits });
+    rec = new RunRecorder({ instruments, startUs, sampleIntervalUs: scenario.report.sampleIntervalUs, positionLimitLots: positionLimits });
     nextSampleUs = startUs;
   }
   sampleBefore(endUs + 1);

@@ -62,7 +62,8 @@ export async function liveSessionReport(runDir: string, o: LiveReportOptions = {
       simFills = sim.fills.length;
       sections.push(renderLiveVsSimulated(comparison, live.metrics, sim.metrics, differencesCaption(s, h.paper, h.venue), { marketEvents: sim.marketEvents, determinismHash: sim.outcome.info.determinismHash, meanFeedLatencyUs: sim.outcome.result.stats.meanFeedLatencyUs }));
     } catch (e) {
-      simulationError = (e as Error).message;
+      // Without the run directory's path: the page depends on the journal only.
+      simulationError = (e as Error).message.split(journal).join('journal.log').split(runDir).join('<run dir>');
       sections.push(unavailableSection(simulationError));
     }
   } else sections.push(unavailableSection('not asked for (--no-report-sim)'));
