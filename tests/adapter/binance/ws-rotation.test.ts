@@ -6,8 +6,10 @@
 // (the exchange holds exactly the acknowledged client ids, once each), every command has exactly one
 // outcome, nothing was aborted by a rotation, the venue never had to cut us, and any unknown
 // outcome (a timeout under load) is settled by a query.
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BinanceWsGateway, Signer, type Credentials } from '../../../src/adapter/binance/index.ts';
+import { BinanceWsGateway, Signer, WsApiClient, type Credentials } from '../../../src/adapter/binance/index.ts';
 import { WallClock, wallTimers } from '../../../src/live/index.ts';
 import type { OrderRequest, VenueEvent } from '../../../src/model/venue.ts';
 import { bookTicks, ED_CREDS, HMAC_CREDS, instrument, restFor, startLocal } from './helpers.ts';
@@ -104,4 +106,55 @@ describe('BinanceWsGateway rotation', () => {
       expect(g.client.state).toBe('closed');
     }, 30_000);
   }
+});
+
+describe('WsApiClient rotation against a stub server', () => {
+  it('a new connection that fails is retried while the old one serves; the old one closes with a close frame once drained', async () => {
+    // Connections 2 and 3 are refused at the handshake (503); every request is answered 150 ms late.
+    let n = 0;
+    const served: number[] = [];
+    const closes: { conn: number; code: number; reason: string }[] = [];
+    const stub = new WebSocketServer({ port: 0, host: '127.0.0.1', verifyClient: (_info, cb) => (++n === 2 || n === 3 ? cb(false, 503) : cb(true)) });
+    stub.on('connection', (s) => {
+      const conn = n;
+      s.on('message', (d) => {
+        const f = JSON.parse(String(d)) as { id: number };
+        setTimeout(() => {
+          served.push(conn);
+          if (s.readyState === s.OPEN) s.send(JSON.stringify({ id: f.id, status: 200, result: {} }));
+        }, 150);
+      });
+      s.on('close', (code, reason) => closes.push({ conn, code, reason: String(reason) }));
+    });
+    await new Promise<void>((r) => stub.once('listening', () => r()));
+    const url = `ws://127.0.0.1:${(stub.address() as AddressInfo).port}/ws-fapi/v1`;
+    const c = new WsApiClient({ url, signer: new Signer(HMAC_CREDS), time: { serverNowMs: () => Date.now(), serverOffsetMs: 0 }, clock: new WallClock(), timers: wallTimers, rotateAfterMs: 400, backoffMs: 100, timeoutMs: 3_000 });
+    try {
+      await c.start();
+      const outcomes: string[] = [];
+      const pending: Promise<void>[] = [];
+      const until = Date.now() + 1_800;
+      while (Date.now() < until) {
+        pending.push(c.request({ method: 'ping', params: {}, signed: false, weight: 1 }).then((r) => void outcomes.push(r.kind)));
+        await sleep(25);
+      }
+      await Promise.all(pending);
+      // Every request answered (none unknown, none refused): the old connection served while the new ones failed.
+      expect(outcomes.length).toBeGreaterThan(20);
+      expect(outcomes.every((k) => k === 'ok'), outcomes.join(',')).toBe(true);
+      expect(c.stats.failedRotations).toBe(2);
+      expect(c.stats.rotations).toBeGreaterThanOrEqual(1);
+      expect(c.stats.aborted).toBe(0);
+      expect(c.state).toBe('open');
+      // Connection 1 served until connection 4 took over, then was closed by the client with a close frame, after its last reply.
+      expect(served).toContain(1);
+      expect(served).toContain(4);
+      expect(served.lastIndexOf(1)).toBeLessThan(served.lastIndexOf(4));
+      await sleep(100);
+      expect(closes.find((x) => x.conn === 1)).toEqual({ conn: 1, code: 1000, reason: 'rotated: replaced by a new connection' });
+    } finally {
+      await c.close();
+      await new Promise<void>((r) => stub.close(() => r()));
+    }
+  }, 20_000);
 });
