@@ -291,7 +291,10 @@ export function registerLive(program: Command): void {
       'Reads <run dir>/journal.log (written by `maker live`), builds the same trading core from the journalled scenario, ' +
         'instruments and balances, gives it every journalled input at its journalled clock, and compares the commands it ' +
         'gives with the ones the session sent, in order. Exit 0 when all match, 1 on any difference (the first is shown), ' +
-        '2 when the journal cannot be read.',
+        '2 when the journal cannot be read.\n\n' +
+        '--report (re)writes <run dir>/report.html, as `maker live` does at the end of a session: the session\'s report ' +
+        'and "live vs simulated" (the scenario backtested on the market the session received, fills compared by order ' +
+        'and by time, markouts, PnL). The same journal gives the same bytes.',
     )
     .argument('<run dir>', 'a live run directory (or its journal.log)')
     .option('--json', 'print one JSON object {commands, matched, journalHash, replayHash, ...}', false)
