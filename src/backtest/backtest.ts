@@ -50,9 +50,23 @@ export function codeVersion(): string {
   }
 }
 
-/** Runs a scenario end to end with the real parts; the recorder is finished, outputs not written. */
-export async function backtest(s: Scenario, runId: (fingerprint: string) => string, opts: RunOptions = {}): Promise<BacktestOutcome> {
-  const result = await runScenario(s, realParts, opts);
+/**
+ * Runs a scenario end to end with the real parts; the recorder is finished, outputs not written.
+ * `onParts` sees the parts before the first event (to subscribe to the core's bus: the live
+ * report collects the simulated fills there); it must not feed them.
+ */
+export async function backtest(s: Scenario, runId: (fingerprint: string) => string, opts: RunOptions = {}, onParts?: (parts: RealParts) => void): Promise<BacktestOutcome> {
+  const result = await runScenario(
+    s,
+    onParts === undefined
+      ? realParts
+      : (ctx) => {
+          const parts = realParts(ctx);
+          onParts(parts);
+          return parts;
+        },
+    opts,
+  );
   const { recorder, core } = result.parts;
   try {
     recorder.finish(result.stats.lastUs);

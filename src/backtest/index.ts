@@ -21,4 +21,5 @@ export { EventLog, RECORD_FIELDS, type EndRecord, type EventLogSink } from './ev
 export { Priority, Timeline, type TimelineEntry } from './timeline.ts';
 export { assertRunDirUsable, canonicalJson, ParquetTableStream, esc, fmtNum, niceTicks, renderChart, REPORT_CSS, type ChartSpec, type OutColumn, type OutColumnData, summaryJson, writeModelRunOutputs, writeRunOutputs } from './report/index.ts';
 export { configRows, fmtDuration, fmtPct, formatRejects, type DataQuality, type DataQualityWarning } from './report/index.ts';
+export { computeMetrics, renderReportHtml, RunRecorder, type RunInfo, type RunMetrics, type SymbolMetrics, type MarkoutMetric } from './report/index.ts';
 export { CoverageMeter, COVERAGE_STREAMS, type StreamCoverage, type SymbolCoverage } from './coverage.ts';

@@ -8,7 +8,7 @@
 export { WallClock, wallTimers } from './clock.ts';
 export { commandText, JOURNAL_FILE, LiveJournal, readJournal, type OperatorInput, type JournalHeader, type JournalRecord, type ParsedJournal } from './journal.ts';
 export { LatencySamples, LiveRunner, type LiveRunnerOptions, type RunnerStats, type RunnerTrader } from './runner.ts';
-export { journalPathOf, journalToStore, replayJournal, type ReplayResult } from './replay.ts';
+export { journalPathOf, journalToStore, replayJournal, type ReplayHooks, type ReplayResult } from './replay.ts';
 export { liveTrader, runTagOf, scenarioBalances } from './trader.ts';
 export { credentialsFrom, EXIT, LiveSession, runIdOf, type SessionHealth, type SessionView, type FeedFactory, type FeedFactoryOptions, type FeedLike, type SessionOptions, type SessionSummary, type ShutdownResult } from './session.ts';
 export { LiveMarketFeed, type MarketFeedOptions, type MarketFeedStats } from './market-feed.ts';

@@ -11,9 +11,11 @@ import { existsSync, statSync } from 'node:fs';
 import { SimClock } from '../core/clock.ts';
 import { ConfigError } from '../core/errors.ts';
 import { Instrument } from '../model/instrument.ts';
-import { parseScenario } from '../scenario/index.ts';
+import type { VenueCommand } from '../model/venue.ts';
+import { parseScenario, type Scenario } from '../scenario/index.ts';
+import type { TradingCore } from '../trader/index.ts';
 import { importEvents } from '../store/index.ts';
-import { commandText, JOURNAL_FILE, readJournal } from './journal.ts';
+import { commandText, JOURNAL_FILE, readJournal, type JournalHeader, type JournalRecord } from './journal.ts';
 import { liveTrader } from './trader.ts';
 
 export interface ReplayResult {
@@ -44,7 +46,22 @@ export function journalPathOf(runDirOrFile: string): string {
   return p;
 }
 
-export function replayJournal(runDirOrFile: string): ReplayResult {
+/**
+ * Observers of a replay (the live session report, src/live-report, records the session as the
+ * backtest's recorder would). Called synchronously, in journal order; they must not feed the core.
+ */
+export interface ReplayHooks {
+  /** The core, before any input (subscribe to its bus here), with the scenario and instruments it was built from. */
+  onCore?(core: TradingCore, scenario: Scenario, instruments: readonly Instrument[], header: JournalHeader): void;
+  /** Before an input (M, V, T, O) is given; the core's clock is still at the previous input's time. */
+  beforeInput?(record: JournalRecord): void;
+  /** The commands the core gave for the input at `tUs` (may be empty). */
+  afterInput?(tUs: number, commands: readonly VenueCommand[]): void;
+  /** After the last record: the time of the end record, or of the last record of a killed session. */
+  onEnd?(endUs: number): void;
+}
+
+export function replayJournal(runDirOrFile: string, hooks: ReplayHooks = {}): ReplayResult {
   const file = journalPathOf(runDirOrFile);
   const j = readJournal(file);
   const h = j.header;
@@ -52,6 +69,7 @@ export function replayJournal(runDirOrFile: string): ReplayResult {
   const instruments = h.instruments.map((spec) => new Instrument(spec));
   const clock = new SimClock(j.records[0].tUs);
   const core = liveTrader(scenario, instruments, clock, h.runTag, h.initialBalance);
+  hooks.onCore?.(core, scenario, instruments, h);
   const journalCmds: { tUs: number; text: string }[] = [];
   const replayCmds: { tUs: number; text: string; input: number }[] = [];
   let inputs = 0;
@@ -61,14 +79,18 @@ export function replayJournal(runDirOrFile: string): ReplayResult {
       continue;
     }
     if (r.tag !== 'M' && r.tag !== 'V' && r.tag !== 'T' && r.tag !== 'O') continue;
+    hooks.beforeInput?.(r);
     clock.advanceTo(r.tUs);
     inputs++;
     if (r.tag === 'M') core.onMarketEvent(r.event);
     else if (r.tag === 'V') core.onVenueEvent(r.event);
     else if (r.tag === 'O') core.setPaused(r.input.symbol, r.input.action === 'pause', r.input.reason);
     else core.onTimer(r.tUs);
-    for (const c of core.drainCommands()) replayCmds.push({ tUs: r.tUs, text: commandText(c), input: inputs });
+    const cmds = core.drainCommands();
+    for (const c of cmds) replayCmds.push({ tUs: r.tUs, text: commandText(c), input: inputs });
+    hooks.afterInput?.(r.tUs, cmds);
   }
+  hooks.onEnd?.(j.records[j.records.length - 1].tUs);
   // A session killed between journalling an input and journalling its commands never sent them
   // (commands are written before they are sent): the last input's missing commands are not a difference.
   let unsentAtKill = 0;

@@ -147,6 +147,8 @@ export interface SessionSummary {
   readonly core: TradingCore['counters'];
   readonly positions: Record<string, number>;
   readonly throttles: number;
+  /** The last 100 risk state changes of the session (core clock, µs), e.g. REDUCING after a 429/418 (`VENUE_THROTTLED`). */
+  readonly riskChanges: { tsUs: number; symbol: string; from: string; to: string; code: string | null; message: string }[];
   /** `rest` or `ws`, and the ws-fapi connection's counters (connects, drops, requests, replies, timeouts) with `ws`. */
   readonly orderEntry: { kind: 'rest' | 'ws'; ws: unknown };
   /** The REST client's counters (requests, re-signed after -1021, time syncs, throttled). */
@@ -205,6 +207,8 @@ export class LiveSession {
   private symbols: string[] = [];
   private runTag = '';
   private throttles = 0;
+  /** The last 100 risk state changes (a throttle's REDUCING among them), for summary.json. */
+  private readonly riskChanges: SessionSummary['riskChanges'][number][] = [];
   private stopping: Promise<SessionSummary> | undefined;
   private fatalError: Error | null = null;
   private killTimer: unknown;
@@ -286,6 +290,12 @@ export class LiveSession {
     const clock = new SimClock(this.startedUs);
     this.journal.header(this.startedUs, header);
     this.core = liveTrader(s, this.symbols.map((sym) => this.instruments.get(sym)!), clock, this.runTag, initialBalance);
+    this.core.bus.on('risk.stateChanged', (e) => {
+      const line = `risk ${e.symbol}: ${e.from} → ${e.to}${e.code !== null ? ` (${e.code})` : ''}: ${e.message}`;
+      log(line);
+      if (this.riskChanges.length >= 100) this.riskChanges.shift();
+      this.riskChanges.push({ tsUs: e.tsUs, symbol: e.symbol, from: e.from, to: e.to, code: e.code, message: e.message });
+    });
     this.o.onTrader?.(this.core);
 
     const onEvents = (): void => {
@@ -301,6 +311,8 @@ export class LiveSession {
         budget: this.rest.budget,
         instruments: this.instruments,
         onEvents,
+        // Replaced before the venue's 24 h cut like the market streams (in-flight requests answered on the old one).
+        rotateAfterMs: live.rotateAfterMs,
         onState: (state, reason) => log(`ws-fapi ${state}${reason ? `: ${reason}` : ''}`),
       });
       this.gateway = ws;
@@ -597,6 +609,7 @@ export class LiveSession {
       core: this.core?.counters ?? ({} as TradingCore['counters']),
       positions,
       throttles: this.throttles,
+      riskChanges: [...this.riskChanges],
       orderEntry: { kind: this.o.scenario.live.orderEntry, ws: this.gateway instanceof BinanceWsGateway ? { ...this.gateway.client.stats } : null },
       rest: this.rest?.stats ?? null,
       userStream: this.userStream?.stats ?? null,

@@ -48,6 +48,7 @@ export type RiskReasonCode =
   | 'BOOK_INVALID'
   | 'ACCOUNT_UNSYNCED'
   | 'VOLATILITY_HALT'
+  | 'VENUE_THROTTLED'
   | 'KILL_SWITCH'
   | 'REDUCING_ONLY'
   | 'HALTED'

@@ -62,6 +62,12 @@ export interface RiskConfig {
   /** No quoting when the last book update is older than this, µs; null = off. */
   maxBookAgeUs: number | null;
   volatility: VolatilityConfig;
+  /**
+   * After the venue throttles us (HTTP 429/418, a `throttled` venue event), how long past the end
+   * of the ban the state stays REDUCING (only position-reducing quotes), µs. The core sends nothing
+   * during the ban itself.
+   */
+  throttleCooldownUs: number;
 }
 
 export const DEFAULT_RISK_CONFIG: Readonly<RiskConfig> = Object.freeze({
@@ -85,6 +91,7 @@ export const DEFAULT_RISK_CONFIG: Readonly<RiskConfig> = Object.freeze({
     jumpWindowUs: 1_000_000,
     cooldownUs: 30_000_000,
   }),
+  throttleCooldownUs: 60_000_000,
 }) as RiskConfig;
 
 type Obj = Record<string, unknown>;
@@ -161,6 +168,7 @@ const TOP_KEYS = [
   'enforcePercentPrice',
   'maxBookAgeUs',
   'volatility',
+  'throttleCooldownUs',
 ] as const;
 const RATE_KEYS = ['perSecond', 'per10s', 'perMinute'] as const;
 const VOL_KEYS = ['maxSigmaTicksPerSqrtS', 'maxMidJumpTicks', 'maxMidJumpBps', 'jumpWindowUs', 'cooldownUs'] as const;
@@ -211,5 +219,6 @@ export function parseRiskConfig(raw: unknown = {}, prefix = 'risk', base: Readon
       jumpWindowUs: num(pick(volRaw, 'jumpWindowUs', base.volatility.jumpWindowUs), vk('jumpWindowUs'), { integer: true, above: 0 }),
       cooldownUs: num(pick(volRaw, 'cooldownUs', base.volatility.cooldownUs), vk('cooldownUs'), { integer: true, min: 0 }),
     },
+    throttleCooldownUs: num(pick(raw, 'throttleCooldownUs', base.throttleCooldownUs), k('throttleCooldownUs'), { integer: true, min: 0 }),
   };
 }

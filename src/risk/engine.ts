@@ -123,6 +123,21 @@ export class RiskEngine {
     this.publish(this.machine.reset(tsUs, message));
   }
 
+  /**
+   * The venue throttled us until `banUntilUs` (HTTP 429/418): REDUCING from now until the ban's end
+   * plus `throttleCooldownUs` (a later throttle extends it); the hold lifts at the first `update`
+   * at or after that time.
+   */
+  throttle(tsUs: number, banUntilUs: number, message: string): void {
+    this.advanceTime(tsUs);
+    this.publish(this.machine.tripThrottle(tsUs, Math.max(tsUs, banUntilUs) + this.config.throttleCooldownUs, message));
+  }
+
+  /** When the throttle hold lifts, µs; Infinity without one. */
+  throttleHoldUntilUs(): number {
+    return this.machine.hold('throttle')?.untilUs ?? Number.POSITIVE_INFINITY;
+  }
+
   /** The OMS calls this for each order it sends (new or modify; a batch as 5 / 1). */
   recordOrderSent(tsUs: number, weight10s = 1, weight1m = weight10s): void {
     this.rate.recordOrderSent(tsUs, weight10s, weight1m);
@@ -138,6 +153,8 @@ export class RiskEngine {
     this.advanceTime(ctx.tsUs);
     this.updateVolatility(ctx);
     this.updateEquityStops(ctx);
+    const th = this.machine.hold('throttle');
+    if (th && ctx.tsUs >= (th.untilUs ?? ctx.tsUs)) this.publish(this.machine.clearThrottle(ctx.tsUs));
     return this.machine.state;
   }
 

@@ -6,18 +6,19 @@
  * - `TRANSITIONS`, the table of (state, trigger) → next state. A missing row is a bug and throws.
  *   `RESIDUAL` means "whatever the holds that remain demand" (used when something is lifted).
  * - Holds: why the state is what it is. Each trip adds a hold (kill switch, drawdown stop, daily-loss
- *   stop, volatility halt); a reset or a cooldown end removes some. The state always equals the most
+ *   stop, volatility halt, venue throttle); a reset or a cooldown end removes some. The state always equals the most
  *   severe remaining hold (none → ACTIVE), and every transition is checked against that, so the table
  *   and the holds cannot drift apart silently.
  *
  * Latching: the kill switch and the drawdown / daily-loss stops stay until `reset`; the volatility
- * halt lifts itself at `untilUs` (the engine calls `clearVolatility`). A reset does not lift a
- * running volatility halt: that one is automatic and ends on its own timer.
+ * halt lifts itself at `untilUs` (the engine calls `clearVolatility`), and so does the venue-throttle
+ * hold (REDUCING from a 429/418 until the ban's end plus a cool-down; `clearThrottle`). A reset does
+ * not lift either: they are automatic and end on their own timers.
  */
 import { InvariantError } from '../core/errors.ts';
 import type { RiskReasonCode, TradingState } from '../model/trading.ts';
 
-export type StateTrigger = 'KILL' | 'STOP_REDUCING' | 'STOP_HALTED' | 'VOLATILITY_TRIP' | 'VOLATILITY_CLEAR' | 'RESET';
+export type StateTrigger = 'KILL' | 'STOP_REDUCING' | 'STOP_HALTED' | 'VOLATILITY_TRIP' | 'VOLATILITY_CLEAR' | 'THROTTLE_TRIP' | 'THROTTLE_CLEAR' | 'RESET';
 
 export type TransitionTarget = TradingState | 'RESIDUAL';
 
@@ -26,15 +27,18 @@ export type TransitionTarget = TradingState | 'RESIDUAL';
  * - `HALTED` + `STOP_REDUCING` stays HALTED: the more severe state wins; the stop is remembered and
  *   shows once the halt lifts.
  * - `VOLATILITY_CLEAR` exists only from HALTED: a volatility hold always makes the state HALTED.
- * - `RESET` from ACTIVE is a no-op row (an operator may press reset at any time).
+ * - `RESET` from ACTIVE is a no-op row (an operator may press reset at any time); from REDUCING it
+ *   gives what remains (a running throttle hold keeps it REDUCING).
+ * - `THROTTLE_CLEAR` does not exist from ACTIVE: a throttle hold always makes the state REDUCING or
+ *   worse.
  */
 export const TRANSITIONS: Readonly<Record<TradingState, Readonly<Partial<Record<StateTrigger, TransitionTarget>>>>> = {
-  ACTIVE: { KILL: 'HALTED', STOP_REDUCING: 'REDUCING', STOP_HALTED: 'HALTED', VOLATILITY_TRIP: 'HALTED', RESET: 'ACTIVE' },
-  REDUCING: { KILL: 'HALTED', STOP_REDUCING: 'REDUCING', STOP_HALTED: 'HALTED', VOLATILITY_TRIP: 'HALTED', RESET: 'ACTIVE' },
-  HALTED: { KILL: 'HALTED', STOP_REDUCING: 'HALTED', STOP_HALTED: 'HALTED', VOLATILITY_TRIP: 'HALTED', VOLATILITY_CLEAR: 'RESIDUAL', RESET: 'RESIDUAL' },
+  ACTIVE: { KILL: 'HALTED', STOP_REDUCING: 'REDUCING', STOP_HALTED: 'HALTED', VOLATILITY_TRIP: 'HALTED', THROTTLE_TRIP: 'REDUCING', RESET: 'ACTIVE' },
+  REDUCING: { KILL: 'HALTED', STOP_REDUCING: 'REDUCING', STOP_HALTED: 'HALTED', VOLATILITY_TRIP: 'HALTED', THROTTLE_TRIP: 'REDUCING', THROTTLE_CLEAR: 'RESIDUAL', RESET: 'RESIDUAL' },
+  HALTED: { KILL: 'HALTED', STOP_REDUCING: 'HALTED', STOP_HALTED: 'HALTED', VOLATILITY_TRIP: 'HALTED', VOLATILITY_CLEAR: 'RESIDUAL', THROTTLE_TRIP: 'HALTED', THROTTLE_CLEAR: 'RESIDUAL', RESET: 'RESIDUAL' },
 };
 
-export type HoldKind = 'kill' | 'volatility' | 'drawdown' | 'dailyLoss';
+export type HoldKind = 'kill' | 'volatility' | 'drawdown' | 'dailyLoss' | 'throttle';
 
 /** One reason the engine is not fully ACTIVE. */
 export interface Hold {
@@ -43,7 +47,7 @@ export interface Hold {
   code: RiskReasonCode;
   message: string;
   sinceUs: number;
-  /** For the volatility halt: when it lifts, µs. Null for latched holds. */
+  /** For the volatility halt and the throttle hold: when it lifts, µs. Null for latched holds. */
   untilUs: number | null;
 }
 
@@ -58,7 +62,7 @@ export interface StateTransition {
 
 const SEVERITY: Record<TradingState, number> = { ACTIVE: 0, REDUCING: 1, HALTED: 2 };
 /** Which hold is reported as "the" cause when several demand the same state. */
-const HOLD_ORDER: readonly HoldKind[] = ['kill', 'volatility', 'drawdown', 'dailyLoss'];
+const HOLD_ORDER: readonly HoldKind[] = ['kill', 'volatility', 'drawdown', 'dailyLoss', 'throttle'];
 
 export class TradingStateMachine {
   private current: TradingState = 'ACTIVE';
@@ -86,7 +90,7 @@ export class TradingStateMachine {
     return this.holdsByKind.get(kind);
   }
 
-  /** Current holds, most important first (kill, volatility, drawdown, daily loss). */
+  /** Current holds, most important first (kill, volatility, drawdown, daily loss, throttle). */
   holds(): Hold[] {
     const out: Hold[] = [];
     for (const kind of HOLD_ORDER) {
@@ -135,6 +139,27 @@ export class TradingStateMachine {
   clearVolatility(tsUs: number): StateTransition | null {
     if (!this.holdsByKind.delete('volatility')) return null;
     return this.fire('VOLATILITY_CLEAR', tsUs, 'VOLATILITY_HALT', 'volatility cooldown ended');
+  }
+
+  /**
+   * The venue throttled us (HTTP 429/418): REDUCING until `untilUs` (the ban's end plus the
+   * cool-down); a throttle during the hold only pushes `untilUs` later (and refreshes the message).
+   */
+  tripThrottle(tsUs: number, untilUs: number, message: string): StateTransition | null {
+    const existing = this.holdsByKind.get('throttle');
+    if (existing) {
+      existing.untilUs = Math.max(existing.untilUs ?? untilUs, untilUs);
+      existing.message = message;
+      return null;
+    }
+    this.holdsByKind.set('throttle', { kind: 'throttle', state: 'REDUCING', code: 'VENUE_THROTTLED', message, sinceUs: tsUs, untilUs });
+    return this.fire('THROTTLE_TRIP', tsUs, 'VENUE_THROTTLED', message);
+  }
+
+  /** Lifts the throttle hold (its cool-down ended). */
+  clearThrottle(tsUs: number): StateTransition | null {
+    if (!this.holdsByKind.delete('throttle')) return null;
+    return this.fire('THROTTLE_CLEAR', tsUs, 'VENUE_THROTTLED', 'venue throttle cool-down ended');
   }
 
   /** Operator reset: lifts the kill switch and the latched stops (not a running volatility halt). */

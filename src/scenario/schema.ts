@@ -169,7 +169,7 @@ export const SCENARIO_SCHEMA = obj(
         confirmTimeoutS: num('How long the shutdown keeps trying to cancel (and flatten) and confirm by query, s.', 30, { above: 0 }),
       }),
       stallTimeoutMs: int('A market stream silent this long is taken as dropped: reconnect and re-sync, ms.', 10_000, { min: 100 }),
-      rotateAfterMs: int('Market stream connections are replaced this long after they opened, before Binance\'s 24 h cut, ms.', 82_800_000, { min: 1_000 }),
+      rotateAfterMs: int('Market stream connections, and the WebSocket API connection of `orderEntry: ws`, are replaced this long after they opened, before Binance\'s 24 h cut, ms (the ws-fapi one: a new connection, logged on again with an Ed25519 key, takes the new requests; the old one answers what it has in flight, then is closed).', 82_800_000, { min: 1_000 }),
       killFile: str('A file whose appearance triggers the kill switch (checked every second).', null, true),
       syncMs: int('Journal fdatasync interval, ms (records reach the operating system before every command regardless).', 1000, { min: 10 }),
       dashboard: obj('The dashboard of `maker live --dashboard <port>` (docs/LIVE.md "Dashboard").', {

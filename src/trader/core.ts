@@ -131,6 +131,8 @@ class SymbolPipeline {
   cancellingAll = false;
   /** Paused by the operator (`setPaused`): every decision cancels everything, the strategy is not asked. */
   paused = false;
+  /** When risk's venue-throttle hold (REDUCING) lifts, µs: a decision then returns to ACTIVE quoting. */
+  throttleLiftUs = Number.POSITIVE_INFINITY;
   /** Margin of our open orders, as tick-lots, and its decimal string (memoised on both inputs). */
   orderTickLots = 0;
   marginTickLots = NaN;
@@ -562,14 +564,23 @@ export class TradingCore implements TraderPort {
   }
 
   /**
-   * The venue refuses requests until `untilUs`: nothing is sent before then (decisions and order
-   * queries wait; what rests stays), and every symbol decides again at `untilUs`.
+   * The venue refuses requests until `untilUs` (HTTP 429/418): nothing is sent before then
+   * (decisions and order queries wait; what rests stays), and every symbol decides again at
+   * `untilUs`. Each symbol's risk goes REDUCING now (`VENUE_THROTTLED`, a `risk.stateChanged`) and
+   * stays so until `untilUs` + `risk.throttleCooldownUs`: the decision at the ban's end keeps only
+   * position-reducing quotes (the rest is cancelled), and the decision at the hold's end quotes
+   * both sides again.
    */
   private onThrottled(untilUs: number, httpStatus: number, reason: string): void {
     const now = this.clock.nowUs();
     if (untilUs <= now || untilUs <= this.throttledUntilUs) return;
     this.throttledUntilUs = untilUs;
-    for (const p of this.pipelineList) if (untilUs < p.pendingDecisionUs) p.pendingDecisionUs = untilUs;
+    const message = `venue throttled (HTTP ${httpStatus}: ${reason}); no request before ${untilUs} µs, only position-reducing quotes until ${untilUs + this.config.risk.throttleCooldownUs} µs`;
+    for (const p of this.pipelineList) {
+      if (untilUs < p.pendingDecisionUs) p.pendingDecisionUs = untilUs;
+      p.risk.throttle(now, untilUs, message);
+      p.throttleLiftUs = p.risk.throttleHoldUntilUs();
+    }
     if (this.bus.hasListeners('venue.throttled')) this.bus.emit('venue.throttled', { tsUs: now, untilUs, httpStatus, reason });
   }
 
@@ -590,6 +601,10 @@ export class TradingCore implements TraderPort {
         p.nextAgeCheckUs = Number.POSITIVE_INFINITY;
         trigger ??= 'timer';
       }
+      if (p.throttleLiftUs <= tsUs) {
+        p.throttleLiftUs = Number.POSITIVE_INFINITY;
+        trigger ??= 'timer';
+      }
       if (trigger !== null) this.trigger(p, now, trigger);
     }
   }
@@ -602,6 +617,7 @@ export class TradingCore implements TraderPort {
       if (p.pendingDecisionUs < next) next = p.pendingDecisionUs;
       if (p.nextRequoteUs < next) next = p.nextRequoteUs;
       if (p.nextAgeCheckUs < next) next = p.nextAgeCheckUs;
+      if (p.throttleLiftUs < next) next = p.throttleLiftUs;
     }
     return next;
   }

@@ -68,6 +68,15 @@ describe('maker live / maker replay CLI', () => {
     expect(rr.commands).toBeGreaterThan(0);
     expect(rr.matched).toBe(rr.commands);
     expect(rr.replayHash).toBe(rr.journalHash);
+    // The session wrote report.html at its end; maker replay --report writes the same bytes again.
+    const reportFile = join(started.runDir, 'report.html');
+    expect((lines.find((l) => l.type === 'summary') as { report: string | null }).report).toBe(reportFile);
+    const first = readFileSync(reportFile, 'utf8');
+    expect(first).toContain('id="live-vs-simulated"');
+    const again = spawnSync(process.execPath, [BIN, 'replay', started.runDir, '--report', '--json'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    expect(again.status, again.stderr).toBe(0);
+    expect((JSON.parse(again.stdout) as { report: { file: string } }).report.file).toBe(reportFile);
+    expect(readFileSync(reportFile, 'utf8')).toBe(first);
 
     // The market the session saw, as a store, backtested with the same strategy.
     const store = join(out, 'store');

@@ -28,8 +28,8 @@ async function waitFor(cond: () => boolean, ms: number, what: string): Promise<v
   }
 }
 
-async function setup(overrides: string[] = []) {
-  const lx = await startLocalExchange();
+async function setup(overrides: string[] = [], exchange: Parameters<typeof startLocalExchange>[0] = {}) {
+  const lx = await startLocalExchange(exchange);
   cleanups.push(() => lx.close());
   const out = mkdtempSync(join(tmpdir(), 'maker-live-session-'));
   cleanups.push(() => rmSync(out, { recursive: true, force: true }));
@@ -116,6 +116,24 @@ describe('maker live session against the local exchange', () => {
     expect(summary.orderEntry.kind).toBe('ws');
     expect(ws.requests).toBeGreaterThanOrEqual(summary.runner.commands);
     expect(ws.replies).toBeGreaterThan(0);
+    const r = replayJournal(session.runDir);
+    expect(r.firstDifference).toBeNull();
+    expect(r.matched).toBe(r.commands);
+  }, 60_000);
+
+  it('the ws-fapi connection is rotated before the venue\'s connection lifetime (4 s here): the venue never cuts it, nothing aborted, same replay', async () => {
+    const { lx, session, logs } = await setup(['live.orderEntry=ws', 'live.rotateAfterMs=1500'], { config: { streams: { maxConnectionMs: 4_000 } } });
+    await session.start();
+    await new Promise((r) => setTimeout(r, 5_500));
+    const summary = await session.stop('test done');
+    expect(summary.exitCode).toBe(0);
+    expect(await openOrders(lx.base)).toEqual([]);
+    const ws = summary.orderEntry.ws as { rotations: number; drops: number; aborted: number; requests: number };
+    expect(ws.rotations, logs.join('\n')).toBeGreaterThanOrEqual(2);
+    expect(ws.drops).toBe(0);
+    expect(ws.aborted).toBe(0);
+    expect(ws.requests).toBeGreaterThan(0);
+    expect(logs.filter((l) => /^ws-fapi open: rotated/.test(l)).length).toBe(ws.rotations);
     const r = replayJournal(session.runDir);
     expect(r.firstDifference).toBeNull();
     expect(r.matched).toBe(r.commands);

@@ -52,6 +52,9 @@ export async function weather(storm: Storm) {
   const set = ['live.shutdown.confirmTimeoutS=20', 'live.stallTimeoutMs=1500', ...(storm.set ?? [])];
   const tradeIds: number[] = [];
   let held = 0;
+  const trips: { tsUs: number; to: string; code: string | null }[] = [];
+  /** Submits or modifies that grew the position while risk was REDUCING (must stay empty). */
+  const reducingViolations: string[] = [];
   let core: TradingCore | undefined;
   const session = new LiveSession({
     scenario: parseScenario(SCENARIO_TEXT, 'quickstart.yaml', { set }),
@@ -70,6 +73,15 @@ export async function weather(storm: Storm) {
     onTrader: (c) => {
       core = c;
       c.bus.on('venue.throttled', () => held++);
+      c.bus.on('risk.stateChanged', (e) => trips.push({ tsUs: e.tsUs, to: e.to, code: e.code }));
+      c.bus.on('trader.commandsQueued', (e) => {
+        if (c.risk(e.symbol).state !== 'REDUCING') return;
+        const pos = c.oms.positionLots(e.symbol);
+        for (const cmd of e.commands) {
+          const side = cmd.kind === 'submit' ? cmd.order.side : cmd.kind === 'modify' ? cmd.side : null;
+          if (side !== null && (side === 'buy' ? pos >= 0 : pos <= 0)) reducingViolations.push(`${cmd.kind} ${side} at position ${pos}`);
+        }
+      });
       c.bus.on('order.filled', (f) => {
         if (f.tradeId >= 0) tradeIds.push(f.tradeId);
       });
@@ -94,7 +106,7 @@ export async function weather(storm: Storm) {
   const trades = (await signed(lx.base, 'GET', '/fapi/v1/userTrades', { symbol: 'BTCUSDT', limit: 1000 })).json as unknown as { id: number }[];
   const faultLog = lx.server.faults.log.map((e) => `${e.fault} ${e.event}`);
   const names = parseFaults(storm.faults).map((f) => f.name);
-  return { held, names, lx, logs, summary, open, trades, tradeIds, converged, corePos, venuePos, faultLog, replay: replayJournal(session.runDir) };
+  return { held, trips, reducingViolations, names, lx, logs, summary, open, trades, tradeIds, converged, corePos, venuePos, faultLog, replay: replayJournal(session.runDir) };
 }
 
 export function expectSurvived(r: Awaited<ReturnType<typeof weather>>): void {

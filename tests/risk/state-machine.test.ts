@@ -3,16 +3,16 @@ import type { TradingState } from '../../src/model/trading.ts';
 import { TRANSITIONS, TradingStateMachine, type StateTrigger } from '../../src/risk/index.ts';
 
 describe('TRANSITIONS table', () => {
-  it('has a row for every (state, trigger) that can happen, and only VOLATILITY_CLEAR is missing outside HALTED', () => {
+  it('has a row for every (state, trigger) that can happen: only VOLATILITY_CLEAR outside HALTED and THROTTLE_CLEAR from ACTIVE are missing', () => {
     const states: TradingState[] = ['ACTIVE', 'REDUCING', 'HALTED'];
-    const triggers: StateTrigger[] = ['KILL', 'STOP_REDUCING', 'STOP_HALTED', 'VOLATILITY_TRIP', 'VOLATILITY_CLEAR', 'RESET'];
+    const triggers: StateTrigger[] = ['KILL', 'STOP_REDUCING', 'STOP_HALTED', 'VOLATILITY_TRIP', 'VOLATILITY_CLEAR', 'THROTTLE_TRIP', 'THROTTLE_CLEAR', 'RESET'];
     const missing: string[] = [];
     for (const s of states) for (const t of triggers) if (TRANSITIONS[s][t] === undefined) missing.push(`${s}/${t}`);
-    expect(missing).toEqual(['ACTIVE/VOLATILITY_CLEAR', 'REDUCING/VOLATILITY_CLEAR']);
+    expect(missing).toEqual(['ACTIVE/VOLATILITY_CLEAR', 'ACTIVE/THROTTLE_CLEAR', 'REDUCING/VOLATILITY_CLEAR']);
   });
 
   it('never leaves HALTED on a trip, and kill always halts', () => {
-    for (const t of ['KILL', 'STOP_REDUCING', 'STOP_HALTED', 'VOLATILITY_TRIP'] as const) expect(TRANSITIONS.HALTED[t]).toBe('HALTED');
+    for (const t of ['KILL', 'STOP_REDUCING', 'STOP_HALTED', 'VOLATILITY_TRIP', 'THROTTLE_TRIP'] as const) expect(TRANSITIONS.HALTED[t]).toBe('HALTED');
     for (const s of ['ACTIVE', 'REDUCING', 'HALTED'] as const) expect(TRANSITIONS[s].KILL).toBe('HALTED');
   });
 });
@@ -29,6 +29,8 @@ describe('every row of the table, driven through the public API', () => {
     STOP_HALTED: (m) => m.tripStop('dailyLoss', 'HALTED', 2, 'dl'),
     VOLATILITY_TRIP: (m) => m.tripVolatility(2, 200, 'v2'),
     VOLATILITY_CLEAR: (m) => m.clearVolatility(2),
+    THROTTLE_TRIP: (m) => m.tripThrottle(2, 300, 't'),
+    THROTTLE_CLEAR: (m) => m.clearThrottle(2),
     RESET: (m) => m.reset(2, 'r'),
   };
   // Expected next state, written out by hand (not read from TRANSITIONS).
@@ -37,17 +39,22 @@ describe('every row of the table, driven through the public API', () => {
     ['ACTIVE', 'STOP_REDUCING', 'REDUCING'],
     ['ACTIVE', 'STOP_HALTED', 'HALTED'],
     ['ACTIVE', 'VOLATILITY_TRIP', 'HALTED'],
+    ['ACTIVE', 'THROTTLE_TRIP', 'REDUCING'],
     ['ACTIVE', 'RESET', 'ACTIVE'],
     ['REDUCING', 'KILL', 'HALTED'],
     ['REDUCING', 'STOP_REDUCING', 'REDUCING'],
     ['REDUCING', 'STOP_HALTED', 'HALTED'],
     ['REDUCING', 'VOLATILITY_TRIP', 'HALTED'],
+    ['REDUCING', 'THROTTLE_TRIP', 'REDUCING'],
+    ['REDUCING', 'THROTTLE_CLEAR', 'REDUCING'], // no throttle hold: the drawdown stop that put it there stays
     ['REDUCING', 'RESET', 'ACTIVE'],
     ['HALTED', 'KILL', 'HALTED'],
     ['HALTED', 'STOP_REDUCING', 'HALTED'],
     ['HALTED', 'STOP_HALTED', 'HALTED'],
     ['HALTED', 'VOLATILITY_TRIP', 'HALTED'],
     ['HALTED', 'VOLATILITY_CLEAR', 'ACTIVE'],
+    ['HALTED', 'THROTTLE_TRIP', 'HALTED'],
+    ['HALTED', 'THROTTLE_CLEAR', 'HALTED'],
     ['HALTED', 'RESET', 'HALTED'], // the volatility halt that put it there runs on
   ];
   it.each(rows)('%s + %s → %s', (from, trigger, to) => {
@@ -59,6 +66,34 @@ describe('every row of the table, driven through the public API', () => {
     if (from === to) expect(t).toBeNull();
     else expect(t).toMatchObject({ from, to, trigger, tsUs: 2 });
     if (from !== to) expect(m.stateSinceUs).toBe(2);
+  });
+});
+
+describe('the venue-throttle hold', () => {
+  it('REDUCING until its end; a second throttle extends it; a reset does not lift it; its end gives what remains', () => {
+    const m = new TradingStateMachine();
+    expect(m.tripThrottle(10, 100, 'HTTP 429')).toEqual({ from: 'ACTIVE', to: 'REDUCING', trigger: 'THROTTLE_TRIP', code: 'VENUE_THROTTLED', message: 'HTTP 429', tsUs: 10 });
+    expect(m.tripThrottle(20, 150, 'HTTP 418')).toBeNull();
+    expect(m.hold('throttle')).toMatchObject({ untilUs: 150, message: 'HTTP 418', sinceUs: 10, state: 'REDUCING' });
+    expect(m.tripThrottle(30, 120, 'shorter')).toBeNull();
+    expect(m.hold('throttle')?.untilUs).toBe(150);
+    expect(m.reset(40, 'operator')).toBeNull();
+    expect(m.state).toBe('REDUCING');
+    expect(m.cause()?.code).toBe('VENUE_THROTTLED');
+    // A drawdown stop during the hold: the hold's end leaves the stop's REDUCING.
+    m.tripStop('drawdown', 'REDUCING', 50, 'dd');
+    expect(m.clearThrottle(150)).toBeNull();
+    expect(m.state).toBe('REDUCING');
+    expect(m.cause()?.code).toBe('DRAWDOWN_STOP');
+    m.reset(160, 'r');
+    expect(m.state).toBe('ACTIVE');
+    // Volatility over a throttle: HALTED; the halt's end leaves the throttle's REDUCING, its end ACTIVE.
+    m.tripThrottle(200, 400, 't');
+    m.tripVolatility(210, 300, 'v');
+    expect(m.state).toBe('HALTED');
+    expect(m.clearVolatility(300)).toMatchObject({ from: 'HALTED', to: 'REDUCING' });
+    expect(m.clearThrottle(400)).toMatchObject({ from: 'REDUCING', to: 'ACTIVE', trigger: 'THROTTLE_CLEAR', code: 'VENUE_THROTTLED' });
+    expect(m.clearThrottle(401)).toBeNull();
   });
 });
 

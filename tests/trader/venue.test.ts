@@ -80,6 +80,58 @@ describe('TradingCore venue events', () => {
     expect(held).toHaveLength(1);
   });
 
+  it('a throttle trips risk to REDUCING (VENUE_THROTTLED): nothing during the ban, only reducing quotes for the cool-down after it, then ACTIVE', () => {
+    const cooldown = 1_000_000;
+    const q = quoting({ ...FIXED_CONFIG, risk: { ...(FIXED_CONFIG.risk as object), throttleCooldownUs: cooldown } });
+    const states: { tsUs: number; from: string; to: string; code: string | null; message: string }[] = [];
+    q.core.bus.on('risk.stateChanged', (e) => states.push(e));
+    // One buy fills: long 3 lots.
+    const buy = q.submits.find((c) => c.order.side === 'buy')!;
+    const buyIdx = q.submits.indexOf(buy);
+    q.core.onVenueEvent({ kind: 'report', report: q.report(buy.order, buyIdx + 1, { execType: 'TRADE', status: 'FILLED', cumFilledLots: 3, lastFillLots: 3, lastFillPriceTicks: buy.order.priceTicks, tradeId: 1, liquidity: 'maker' }) });
+    expect(q.core.portfolio.positionLots(SYMBOL)).toBe(3);
+    // The re-quote after the fill is acked.
+    q.core.drainCommands().forEach((c, i) => {
+      if (c.kind === 'submit') q.core.onVenueEvent({ kind: 'report', report: q.report(c.order, 10 + i) });
+    });
+    expect(q.core.drainCommands()).toEqual([]);
+    const until = q.clock.nowUs() + 2_000_000;
+    q.core.onVenueEvent({ kind: 'throttled', tsUs: q.clock.nowUs(), untilUs: until, httpStatus: 429, reason: 'Too many requests' });
+    expect(states).toEqual([expect.objectContaining({ from: 'ACTIVE', to: 'REDUCING', code: 'VENUE_THROTTLED', tsUs: q.clock.nowUs() })]);
+    expect(states[0].message).toMatch(/HTTP 429: Too many requests/);
+    expect(q.core.risk(SYMBOL).status().cause?.code).toBe('VENUE_THROTTLED');
+    expect(q.core.drainCommands()).toEqual([]);
+    const run = (to: number): VenueCommand[] => {
+      const out: VenueCommand[] = [];
+      let guard = 0;
+      while (q.core.nextTimerUs() <= to && guard++ < 1000) {
+        const t = Math.max(q.clock.nowUs(), q.core.nextTimerUs());
+        q.clock.advanceTo(t);
+        for (const e of q.market.step(t)) q.core.onMarketEvent(e);
+        q.core.onTimer(t);
+        out.push(...q.core.drainCommands());
+      }
+      return out;
+    };
+    // During the ban: nothing.
+    expect(run(until - 1)).toEqual([]);
+    // From the ban's end to the hold's end: no buy is placed or amended, and what sells rest never exceeds the long.
+    const reducing = run(until + cooldown - 1);
+    expect(reducing.length).toBeGreaterThan(0);
+    for (const c of reducing) {
+      if (c.kind === 'submit') expect(c.order.side).toBe('sell');
+      if (c.kind === 'modify') expect(c.side).toBe('sell');
+    }
+    expect(q.core.risk(SYMBOL).state).toBe('REDUCING');
+    const openSell = q.core.oms.liveOrders(SYMBOL).filter((o) => o.side === 'sell' && o.state !== 'pending-cancel').reduce((n, o) => n + o.qtyLots - o.filledLots, 0);
+    expect(openSell).toBeLessThanOrEqual(3);
+    expect(q.core.oms.liveOrders(SYMBOL).filter((o) => o.side === 'buy' && o.state !== 'pending-cancel')).toEqual([]);
+    // At the hold's end a decision lifts it and quotes both sides again.
+    const after = run(until + cooldown);
+    expect(states.at(-1)).toMatchObject({ from: 'REDUCING', to: 'ACTIVE', code: 'VENUE_THROTTLED', tsUs: until + cooldown });
+    expect(after.some((c) => c.kind === 'submit' && c.order.side === 'buy')).toBe(true);
+  });
+
   it('an unknown request outcome is queried on the timer, and the answer settles it', () => {
     const q = quoting();
     const id = q.submits[0].order.clientOrderId;

@@ -31,6 +31,14 @@
  * until `start()` again; `close()` → `closed` from any state. A drop makes every outstanding
  * request `unknown`. Request ids are integers, unique over the client's life (so per connection).
  *
+ * Rotation (before Binance's 24 h cut): with `rotateAfterMs`, that long after a connection opened
+ * a second one is opened beside it (and logged on with an Ed25519 key) while the state stays
+ * `open` and requests keep going to the first; once the new one is ready, new requests go to it
+ * and the old one is *draining*: its outstanding requests still get their replies (or their
+ * timeouts: `unknown`, settled by query, never re-sent), and it is closed with a close frame (1000)
+ * as soon as none is left. A new connection that fails is retried after the backoff while the old
+ * one serves; should the old one be cut meanwhile, the ordinary reconnect takes over.
+ *
  * Rate limits: each request takes its weight (and one order for `order.place|modify`) from the
  * budget (rate-budget.ts; share REST's: Binance counts both on one limit); the connect handshake
  * takes 5; every reply's `rateLimits` raises the counts to Binance's; a 429/418 reply blocks every
@@ -82,7 +90,9 @@ export interface WsApiClientOptions extends Partial<Omit<BudgetOptions, 'clock'>
   readonly maxAttempts?: number;
   /** How long `close()` waits for the server's close frame before dropping the socket, ms (default 2000). */
   readonly closeTimeoutMs?: number;
-  /** Told of every state change, with the reason. */
+  /** Replace each connection this long after it opened, before the venue's 24 h cut (see the header), ms; absent: never. */
+  readonly rotateAfterMs?: number;
+  /** Told of every state change, with the reason (a rotation is told as `open` with its reason). */
   readonly onState?: (state: WsApiState, reason: string) => void;
 }
 
@@ -110,6 +120,10 @@ export interface WsApiStats {
   aborted: number;
   /** Requests re-signed and re-sent after -1021. */
   resigned: number;
+  /** Connections replaced by a rotation (the old one closed after its requests were answered). */
+  rotations: number;
+  /** New connections of a rotation that failed before taking over (retried). */
+  failedRotations: number;
   /** Frames without an outstanding request (a reply after its timeout, `id: null` errors), or not JSON. */
   unmatched: number;
   lastError: string;
@@ -123,7 +137,8 @@ interface Pending {
 
 interface Conn {
   readonly ws: WebSocket;
-  readonly gen: number;
+  /** The generation it serves (a rotation's new connection gets its generation when it takes over). */
+  gen: number;
   readonly pending: Map<number, Pending>;
   /** Logged on with `session.logon`: requests go unsigned. */
   session: boolean;
@@ -134,11 +149,16 @@ interface Conn {
 const HANDSHAKE_WEIGHT = 5;
 
 export class WsApiClient {
-  readonly stats: WsApiStats = { connects: 0, drops: 0, failedConnects: 0, logons: 0, requests: 0, replies: 0, timeouts: 0, aborted: 0, resigned: 0, unmatched: 0, lastError: '' };
+  readonly stats: WsApiStats = { connects: 0, drops: 0, failedConnects: 0, logons: 0, requests: 0, replies: 0, timeouts: 0, aborted: 0, resigned: 0, rotations: 0, failedRotations: 0, unmatched: 0, lastError: '' };
   readonly budget: RateBudget;
   private readonly o: WsApiClientOptions;
   private st: WsApiState = 'idle';
   private conn: Conn | undefined;
+  /** A rotation's new connection, until it takes over. */
+  private standby: Conn | undefined;
+  /** A rotated-out connection whose requests are still outstanding. */
+  private draining: Conn | undefined;
+  private rotateBackoff = 0;
   /** Bumped at every new socket and at close: callbacks of an older one are ignored. */
   private generation = 0;
   private nextId = 0;
@@ -188,21 +208,27 @@ export class WsApiClient {
     if (this.st === 'closed') return;
     this.generation++;
     this.clearTimers();
-    const c = this.conn;
+    const conns = [this.conn, this.draining, this.standby].filter((x): x is Conn => x !== undefined);
     this.conn = undefined;
+    this.draining = undefined;
+    this.standby = undefined;
     this.setState('closed', 'closed by the client');
     this.wake();
-    if (c === undefined) return;
-    this.abortAll(c, 'client closed with the request in flight');
-    if (c.ws.readyState === WebSocket.CLOSED) return;
-    await new Promise<void>((resolve) => {
+    for (const c of conns) this.abortAll(c, 'client closed with the request in flight');
+    await Promise.all(conns.map((c) => this.closeSocket(c, 'client closing')));
+  }
+
+  /** Closes a socket with a close frame (1000), dropped if no close comes within `closeTimeoutMs`. */
+  private closeSocket(c: Conn, reason: string): Promise<void> {
+    if (c.ws.readyState === WebSocket.CLOSED) return Promise.resolve();
+    return new Promise<void>((resolve) => {
       const t = this.o.timers.after(this.o.closeTimeoutMs ?? 2000, () => c.ws.terminate());
       c.ws.once('close', () => {
         this.o.timers.cancel(t);
         resolve();
       });
       if (c.ws.readyState === WebSocket.CONNECTING) c.ws.terminate();
-      else c.ws.close(1000, 'client closing');
+      else c.ws.close(1000, reason);
     });
   }
 
@@ -245,6 +271,7 @@ export class WsApiClient {
         if (!c.pending.delete(id)) return;
         this.stats.timeouts++;
         resolve({ kind: 'unknown', cause: `${spec.method}: no reply within ${timeoutMs} ms` });
+        this.drained(c);
       });
       c.pending.set(id, { method: spec.method, timer, resolve });
       this.stats.requests++;
@@ -256,6 +283,7 @@ export class WsApiClient {
   private connect(): void {
     const gen = ++this.generation;
     this.clearTimers();
+    this.discardStandby('the connection it was to replace dropped');
     this.setState('connecting', this.attempts === 0 ? 'connecting' : `attempt ${this.attempts + 1}`);
     const refused = this.budget.take(HANDSHAKE_WEIGHT, false, this.o.time.serverOffsetMs);
     if (refused !== null) {
@@ -264,24 +292,56 @@ export class WsApiClient {
       this.later(() => this.connect(), Math.max(1, Math.ceil((refused.untilUs - this.o.clock.nowUs()) / 1000)));
       return;
     }
-    const ws = new WebSocket(this.o.url, { handshakeTimeout: this.o.connectTimeoutMs ?? 10_000 });
-    const c: Conn = { ws, gen, pending: new Map(), session: false, opened: false, awaitingPong: false };
+    const c = this.socket(gen);
     this.conn = c;
-    ws.on('open', () => {
-      if (gen !== this.generation) return;
+    c.ws.on('open', () => {
+      if (c.gen !== this.generation || this.conn !== c) return;
       c.opened = true;
       this.attempts = 0;
       this.backoff = this.o.backoffMs ?? 250;
       this.stats.connects++;
       this.schedulePing(c);
-      if (this.o.signer.keyType === 'Ed25519') void this.logon(c);
-      else this.opened('connected');
+      if (this.o.signer.keyType === 'Ed25519') {
+        this.setState('logon', 'logging on');
+        void this.logon(c).then((ok) => {
+          if (c.gen === this.generation && this.conn === c) this.opened(c, ok ? 'connected, logged on' : 'connected; session.logon failed, each request signed');
+        });
+      } else this.opened(c, 'connected');
     });
+  }
+
+  /**
+   * A new socket with the handlers every role shares: frames of the current, a rotation's new or a
+   * draining connection are read; a close ends a draining one's drain, or (the current one) makes
+   * its requests unknown and reconnects; pongs; errors (a 429/418 handshake blocks the budget). What
+   * an open means, and a rotation's failed new connection, are the caller's.
+   */
+  private socket(gen: number): Conn {
+    const ws = new WebSocket(this.o.url, { handshakeTimeout: this.o.connectTimeoutMs ?? 10_000 });
+    const c: Conn = { ws, gen, pending: new Map(), session: false, opened: false, awaitingPong: false };
     ws.on('message', (data, isBinary) => {
-      if (gen === this.generation) this.onFrame(c, isBinary ? '' : data.toString());
+      if (c === this.conn || c === this.standby || c === this.draining) this.onFrame(c, isBinary ? '' : data.toString());
     });
     ws.on('pong', () => {
       c.awaitingPong = false;
+    });
+    ws.on('close', (code) => {
+      if (c === this.draining) {
+        this.draining = undefined;
+        this.abortAll(c, `rotated-out connection closed (${code}) with the request in flight`);
+        return;
+      }
+      // The current connection (first or rotated in) dropped: its requests are unknown; reconnect.
+      if (this.conn !== c || c.gen !== this.generation) return;
+      this.conn = undefined;
+      this.clearTimers();
+      this.discardStandby(`the connection it was to replace dropped (${code})`);
+      this.abortAll(c, `connection closed (${code}) with the request in flight`);
+      if (c.opened) {
+        this.stats.drops++;
+        this.setState('reconnecting', `dropped (${code})`);
+        this.later(() => this.connect(), this.backoff);
+      } else this.retry(`connect failed: ${this.stats.lastError || `close ${code}`}`);
     });
     // 'error' is always followed by 'close'; the close decides.
     ws.on('error', (e) => {
@@ -293,38 +353,97 @@ export class WsApiClient {
         this.budget.block(now, retryAfterUs(now, Number(m[1]), null, '', this.o.time.serverOffsetMs), Number(m[1]), -1003, `ws-fapi handshake: HTTP ${m[1]}`);
       }
     });
-    ws.on('close', (code) => {
-      if (gen !== this.generation) return;
-      this.conn = undefined;
-      this.clearTimers();
-      this.abortAll(c, `connection closed (${code}) with the request in flight`);
-      if (c.opened) {
-        this.stats.drops++;
-        this.setState('reconnecting', `dropped (${code})`);
-        this.later(() => this.connect(), this.backoff);
-      } else this.retry(`connect failed: ${this.stats.lastError || `close ${code}`}`);
-    });
+    return c;
   }
 
-  /** `session.logon`: on success later requests go unsigned; else each is signed. */
-  private async logon(c: Conn): Promise<void> {
-    this.setState('logon', 'logging on');
+  /** `session.logon` on `c`: true when logged on (later requests unsigned); else each is signed. */
+  private async logon(c: Conn): Promise<boolean> {
     this.budget.take(2, false, this.o.time.serverOffsetMs); // counted even when over: the connection needs it
     const r = await this.write(c, { method: 'session.logon', params: {}, signed: true, weight: 2 });
-    if (c.gen !== this.generation) return;
     if (r.kind === 'ok') {
       c.session = true;
       this.stats.logons++;
-      this.opened('connected, logged on');
-    } else {
-      this.stats.lastError = `session.logon: ${describe(r)}`;
-      this.opened('connected; session.logon failed, each request signed');
+      return true;
     }
+    this.stats.lastError = `session.logon: ${describe(r)}`;
+    return false;
   }
 
-  private opened(reason: string): void {
+  /** `c` (the current connection) is ready for requests: open, and its rotation armed. */
+  private opened(c: Conn, reason: string): void {
     this.setState('open', reason);
+    this.rotateBackoff = this.o.backoffMs ?? 250;
+    const after = this.o.rotateAfterMs;
+    if (after !== undefined && after > 0) this.later(() => this.rotate(c), after);
     this.wake();
+  }
+
+  /** Opens the connection that replaces `old` (see the header); `old` serves until it is ready. */
+  private rotate(old: Conn): void {
+    if (this.st !== 'open' || this.conn !== old || this.standby !== undefined) return;
+    const refused = this.budget.take(HANDSHAKE_WEIGHT, false, this.o.time.serverOffsetMs);
+    if (refused !== null) {
+      this.later(() => this.rotate(old), Math.max(1, Math.ceil((refused.untilUs - this.o.clock.nowUs()) / 1000)));
+      return;
+    }
+    const c = this.socket(-1);
+    this.standby = c;
+    const failed = (why: string): void => {
+      if (this.standby !== c) return;
+      this.standby = undefined;
+      this.stats.failedRotations++;
+      this.stats.lastError = `rotation: ${why}`;
+      this.abortAll(c, `rotation failed: ${why}`);
+      c.ws.terminate();
+      // The old connection still serves: try again after the backoff (the venue's cut, if it comes first, reconnects).
+      const wait = this.rotateBackoff;
+      this.rotateBackoff = Math.min(this.rotateBackoff * 2, this.o.maxBackoffMs ?? 30_000);
+      this.later(() => this.rotate(old), wait);
+    };
+    c.ws.on('open', () => {
+      if (this.standby !== c) return;
+      c.opened = true;
+      this.stats.connects++;
+      if (this.o.signer.keyType !== 'Ed25519') this.takeOver(c, old, 'connected');
+      else
+        void this.logon(c).then((ok) => {
+          if (this.standby === c) this.takeOver(c, old, ok ? 'connected, logged on' : 'connected; session.logon failed, each request signed');
+        });
+    });
+    c.ws.on('close', (code) => failed(`closed (${code}) before taking over: ${this.stats.lastError}`));
+  }
+
+  /** The rotation's new connection `c` takes over from `old`, which drains (see the header). */
+  private takeOver(c: Conn, old: Conn, how: string): void {
+    if (this.conn !== old || this.st !== 'open') {
+      this.discardStandby('the connection it was to replace is gone');
+      return;
+    }
+    const gen = ++this.generation; // the old connection's pings and rotation timer stop
+    this.clearTimers();
+    c.gen = gen;
+    this.standby = undefined;
+    this.conn = c;
+    this.draining = old;
+    this.stats.rotations++;
+    this.schedulePing(c);
+    this.opened(c, `rotated: new connection in use (${how}); the old one closes once its ${old.pending.size} request(s) in flight are answered`);
+    this.drained(old);
+  }
+
+  /** Closes a draining connection once nothing is outstanding on it. */
+  private drained(c: Conn): void {
+    if (c !== this.draining || c.pending.size > 0) return;
+    void this.closeSocket(c, 'rotated: replaced by a new connection');
+  }
+
+  /** Drops a rotation's new connection that has not taken over. */
+  private discardStandby(why: string): void {
+    const s = this.standby;
+    if (s === undefined) return;
+    this.standby = undefined;
+    this.abortAll(s, why);
+    s.ws.terminate();
   }
 
   /** A connect that did not get as far as an open socket: back off and try again (bounded). */
@@ -385,6 +504,7 @@ export class WsApiClient {
     this.o.timers.cancel(p.timer);
     this.stats.replies++;
     p.resolve(this.classify(p.method, msg));
+    this.drained(c);
   }
 
   private classify(what: string, msg: { status?: unknown; result?: unknown; error?: unknown }): RestOutcome {

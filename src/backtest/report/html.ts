@@ -33,6 +33,10 @@ export interface ReportExtras {
   scenario?: unknown;
   dataQuality?: DataQuality | null;
   notes?: readonly string[];
+  /** The page's heading before the scenario name (default `maker backtest`; a live session's report says `maker live`). */
+  title?: string;
+  /** Whole sections (trusted HTML, escaped by their maker) appended after the markouts, e.g. the live report's "live vs simulated". */
+  sections?: readonly string[];
 }
 
 export const MAX_CHART_POINTS = 2000;
@@ -313,7 +317,7 @@ export function renderReportHtml(info: RunInfo, m: RunMetrics, rec: RunRecorder,
   const sections: string[] = [];
   const specRows = rec.instruments.map((ins) => `${esc(ins.symbol)}: ${esc(ins.spec.source.kind)}${ins.spec.source.file ? ` (${esc(ins.spec.source.file)})` : ''} as of ${esc(ins.spec.source.asOf)}; tick ${esc(ins.spec.tickSize)}, step ${esc(ins.spec.stepSize)}`).join('<br>');
   sections.push(
-    `<section id="run-info"><h1>maker backtest — ${esc(info.scenarioName)}</h1>${kvTable(
+    `<section id="run-info"><h1>${esc(extra.title ?? 'maker backtest')} — ${esc(info.scenarioName)}</h1>${kvTable(
       [
         ['run id', `<span class="mono">${esc(info.runId)}</span>`],
         ['scenario', esc(info.scenarioName) + (info.scenarioSource ? ` (<span class="mono">${esc(info.scenarioSource)}</span>)` : '')],
@@ -359,5 +363,6 @@ export function renderReportHtml(info: RunInfo, m: RunMetrics, rec: RunRecorder,
   }
   sections.push(`<section id="pnl-components"><h2>PnL decomposition</h2>${pnlChart(rec, ts, unit)}<p class="note">total = spread capture + inventory − fees + funding (exactly, from the ledger, in ${esc(unit)}: ${esc(m.pnl.spreadCapture)} + ${esc(m.pnl.inventory)} − ${esc(m.pnl.fees)} + ${esc(m.pnl.funding)} = ${esc(m.pnl.total)}).</p></section>`);
   sections.push(`<section id="markouts"><h2>Markouts</h2>${markoutChart(m)}<p class="note">m(t+h) is the mid of the first sample at or after t+h (grid ${cell(m.period.sampleIntervalSeconds)} s), so the effective horizon lies in [h, h + grid); h = 0 uses the mid at the fill.</p></section>`);
+  sections.push(...(extra.sections ?? []));
   return `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>maker report — ${esc(info.scenarioName)} — ${esc(info.runId)}</title><style>${REPORT_CSS}</style></head><body>\n${sections.join('\n')}\n</body></html>\n`;
 }

@@ -15,6 +15,7 @@ import type { Instrument } from '../../model/instrument.ts';
 import { bookSourceOf, loadScenarioFile, type Scenario } from '../../scenario/index.ts';
 import { syntheticInstrument } from '../../synthetic/index.ts';
 import { feeSchedule } from '../../backtest/index.ts';
+import { writeLiveSessionReport } from '../../live-report/index.ts';
 import type { Credentials } from '../../adapter/binance/index.ts';
 import { parseDurationMs } from './record.ts';
 
@@ -30,6 +31,8 @@ interface LiveCliOptions {
   dashboard?: string;
   dashboardHost: string;
   lock?: string;
+  /** false with --no-report. */
+  report: boolean;
 }
 
 /** `--dashboard <port>`: an integer 0..65535 (0 picks a free port). */
@@ -135,7 +138,11 @@ export function registerLive(program: Command): void {
         'Exit status: 0 stopped and confirmed; 1 a fatal error during the session (the shutdown still ran; see ' +
         'summary.json); 2 bad options, scenario or keys, or the venue unreachable at start; 3 stopped but NOT confirmed ' +
         '(orders may rest on the venue: check them); 4 refused to start by the reconciliation policy (halt); 5 the --lock ' +
-        'file is held by another live session; 130 a second signal.',
+        'file is held by another live session; 130 a second signal.\n\n' +
+        'At the end the run directory also gets report.html (unless --no-report): the backtest\'s report of the session ' +
+        'itself plus "live vs simulated": the same scenario backtested on the market the session received, live fills ' +
+        'against simulated ones (count, volume, prices, match rate by order and by time), markouts and PnL side by side. ' +
+        'A report that cannot be written is logged and does not change the exit status.',
     )
     .requiredOption('--scenario <file>', 'scenario YAML (the backtest\'s, plus an optional live section: docs/SCENARIO.md)')
     .option('--set <key=value>', 'override a scenario key (repeatable), e.g. --set live.shutdown.flatten=true', collect, [])
@@ -148,6 +155,7 @@ export function registerLive(program: Command): void {
     .option('--dashboard <port>', 'serve the live dashboard (page, kill switch, pause/resume, /metrics, /healthz, /readyz) on this port; 0 picks a free one. The URL and token are printed at start (docs/LIVE.md "Dashboard")')
     .option('--dashboard-host <host>', 'interface the dashboard binds to (anything but loopback exposes plain HTTP to the network)', '127.0.0.1')
     .option('--lock <file>', 'hold an exclusive lease on this file for the whole session, so two sessions sharing it never trade at once: renewed every 2 s; a file still renewed is exit 5; one not renewed for 15 s (a killed holder) is taken over; removed at the end. Use one lock file per account, on a disk both would see (deploy/README.md)')
+    .option('--no-report', 'do not write report.html at the end (it replays the journal and backtests the market the session saw: seconds for a short session, longer for hours of depth); `maker replay <run dir> --report` writes it later')
     .addHelpText('after', '\nExamples:\n  maker live --scenario scenarios/quickstart.yaml --paper --duration 1m\n  maker live --scenario scenarios/quickstart.yaml --paper --dashboard 8091   # open the printed http://127.0.0.1:8091/#token=... URL\n  MAKER_API_KEY=... MAKER_API_SECRET=... maker live --scenario my.yaml --venue http://127.0.0.1:8090\n  maker live --scenario scenarios/live-btcusdc.yaml --lock /data/live/btcusdc.lock\n  maker replay reports/<run id>')
     .action(async (opts: LiveCliOptions, cmd: Command) => {
       const scenario = loadScenarioFile(opts.scenario, { set: opts.set });
@@ -267,14 +275,25 @@ export function registerLive(program: Command): void {
         await paper?.close();
         await dashboard?.close();
       }
-      if (opts.json) process.stdout.write(`${JSON.stringify({ type: 'summary', ...summary })}\n`);
+      // The session report: after the shutdown (nothing is left to confirm), from the journal alone.
+      let reportFile: string | null = null;
+      if (opts.report && summary.runDir !== '') {
+        try {
+          const rep = await writeLiveSessionReport(summary.runDir);
+          reportFile = rep.file;
+          log(`report ${rep.file}${rep.simulationError !== null ? ` (no live-vs-simulated section: ${rep.simulationError})` : ''}`);
+        } catch (e) {
+          log(`report.html NOT written: ${(e as Error).message}; try maker replay ${summary.runDir} --report`);
+        }
+      }
+      if (opts.json) process.stdout.write(`${JSON.stringify({ type: 'summary', ...summary, report: reportFile })}\n`);
       else {
         const l = summary.latencyMs.tickToOrder as { p50: number; p99: number } | null;
         process.stderr.write(
           `maker live: ${summary.exitCode === EXIT.ok ? 'stopped; every order cancelled and confirmed' : summary.exitCode === EXIT.unconfirmed ? 'stopped, but the cancels were NOT confirmed: check the venue' : `stopped after a fatal error: ${summary.fatal}`}\n` +
             `  ${summary.runner.sent.submit} orders, ${summary.runner.sent.cancel} cancels, ${summary.runner.sent.modify} modifies, ${summary.core.reports} reports; position ${Object.entries(summary.positions).map(([s, l]) => `${s} ${l} lots`).join(', ')}\n` +
             (l !== null ? `  tick-to-order p50 ${l.p50.toFixed(3)} ms, p99 ${l.p99.toFixed(3)} ms\n` : '') +
-            `  ${summary.runDir}/ (journal.log, summary.json); maker replay ${summary.runDir}\n`,
+            `  ${summary.runDir}/ (journal.log, summary.json${reportFile !== null ? ', report.html' : ''}); maker replay ${summary.runDir}\n`,
         );
       }
       setExit(cmd, summary.exitCode);
@@ -287,20 +306,30 @@ export function registerLive(program: Command): void {
       'Reads <run dir>/journal.log (written by `maker live`), builds the same trading core from the journalled scenario, ' +
         'instruments and balances, gives it every journalled input at its journalled clock, and compares the commands it ' +
         'gives with the ones the session sent, in order. Exit 0 when all match, 1 on any difference (the first is shown), ' +
-        '2 when the journal cannot be read.',
+        '2 when the journal cannot be read.\n\n' +
+        '--report (re)writes <run dir>/report.html, as `maker live` does at the end of a session: the session\'s report ' +
+        'and "live vs simulated" (the scenario backtested on the market the session received, fills compared by order ' +
+        'and by time, markouts, PnL). The same journal gives the same bytes.',
     )
     .argument('<run dir>', 'a live run directory (or its journal.log)')
     .option('--json', 'print one JSON object {commands, matched, journalHash, replayHash, ...}', false)
     .option('--to-store <dir>', 'also write the market the session saw into a store (venue binance-usdm), to backtest the scenario on it and compare with the live fills')
-    .action(async (dir: string, opts: { json: boolean; toStore?: string }, cmd: Command) => {
+    .option('--report', 'also (re)write <run dir>/report.html: the session\'s report with the "live vs simulated" section (the same bytes for the same journal)', false)
+    .action(async (dir: string, opts: { json: boolean; toStore?: string; report: boolean }, cmd: Command) => {
       const r = replayJournal(dir);
+      let report: { file: string; fills: { live: number; simulated: number | null }; simulationError: string | null } | null = null;
+      if (opts.report) {
+        const rep = await writeLiveSessionReport(dir);
+        report = { file: rep.file, fills: rep.fills, simulationError: rep.simulationError };
+        process.stderr.write(`replay: report ${rep.file} (${rep.fills.live} live fills, ${rep.fills.simulated ?? 'no'} simulated${rep.simulationError !== null ? `; no live-vs-simulated section: ${rep.simulationError}` : ''})\n`);
+      }
       if (opts.toStore !== undefined) {
         const s = await journalToStore(dir, opts.toStore);
         const range = `${new Date(Math.floor(s.fromUs / 1000)).toISOString()}..${new Date(Math.ceil(s.toUs / 1000)).toISOString()}`;
         process.stderr.write(`replay: ${s.events} market events of ${s.symbols.join(', ')} written to ${opts.toStore}; backtest them with data.source: store, data.store: ${opts.toStore}, data.range: ${range}\n`);
       }
       const ok = r.firstDifference === null && r.commands === r.replayCommands;
-      if (opts.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+      if (opts.json) process.stdout.write(`${JSON.stringify(report === null ? r : { ...r, report })}\n`);
       else {
         process.stdout.write(
           `replay: ${r.inputs} inputs, ${r.commands} commands in the journal, ${r.replayCommands} replayed, ${r.matched} matched\n` +
