@@ -62,6 +62,10 @@ describe('dashboard SSE back-pressure', () => {
     expect(res.destroyed).toBe(true);
     expect([...d.clients].some((c) => c.res === res)).toBe(false);
     expect(fast.destroyed).toBe(false);
+    // The bound, in numbers: the slow client got 2 frames written in 37 broadcasts, the rest were coalesced, and it was cut once.
+    expect(res.writes.length).toBe(3);
+    expect(dash.sseStats()).toMatchObject({ clients: 1, blocked: 0, slowCut: 1, refused: 0 });
+    expect(dash.sseStats().framesCoalesced).toBeGreaterThanOrEqual(30);
   });
 });
 

@@ -19,7 +19,7 @@ export function registerUi(program: Command): void {
     .command('ui')
     .summary('browse and compare the backtest runs of a reports directory in a browser (read-only, loopback)')
     .description(
-      'Serves the runs under --reports (default reports/, where maker backtest writes) on http://127.0.0.1:<port>/:\n' +
+      'Serves the runs under --reports (default reports/, where maker backtest writes) on http://127.0.0.1:<port>/ (default 8092):\n' +
         '  /                      every run: scenario, period, seed, PnL, return, Sharpe, drawdown, fills, orders, uptime,\n' +
         '                         markout and data-quality flags (warnings, book gaps, resyncs, stream coverage); click a\n' +
         '                         column to sort; a partial or broken run directory is listed with the reason\n' +
@@ -36,10 +36,10 @@ export function registerUi(program: Command): void {
         'Stops on SIGINT/SIGTERM.',
     )
     .option('--reports <dir>', 'the reports directory (maker backtest --out)', 'reports')
-    .option('--port <n>', 'TCP port (0: a free one)', '8091')
+    .option('--port <n>', 'TCP port (0: a free one)', '8092')
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--json', 'print one JSON line {"ui":"http://HOST:PORT"} on stdout first, then nothing else', false)
-    .addHelpText('after', '\nExamples:\n  maker ui\n  maker ui --reports runs --port 0 --json\n  maker backtest -s scenarios/quickstart.yaml --seed 7 && maker ui   # then open http://127.0.0.1:8091/')
+    .addHelpText('after', '\nExamples:\n  maker ui\n  maker ui --reports runs --port 0 --json\n  maker backtest -s scenarios/quickstart.yaml --seed 7 && maker ui   # then open http://127.0.0.1:8092/')
     .action(async (opts: UiCliOptions) => {
       const port = Number(opts.port);
       if (!/^\d+$/.test(opts.port) || port > 65535) throw new ConfigError(`--port must be 0..65535, got "${opts.port}"`, { field: '--port' });
