@@ -1,5 +1,5 @@
-// `maker ui` over a temporary reports directory holding two real quickstart backtests (30 s each,
-// seeds 42 and 7, written by `maker backtest` processes), a broken run (summary.json cut short), a
+// `maker ui` over a temporary reports directory holding two real quickstart backtests (20 s each,
+// seeds 42 and 7, written by `maker backtest`), a broken run (summary.json cut short), a
 // partial one (no summary.json), a staging directory and a symbolic link out of the directory.
 // Without a browser: the catalogue lists every entry with its reason, content types, read-only,
 // loopback Host, and path traversal refused (encoded dots and slashes, NUL, links), never a byte of
@@ -20,7 +20,7 @@ import { UiServer } from '../../src/ui/index.ts';
 const ROOT = join(import.meta.dirname, '..', '..');
 const SHOTS = join(ROOT, 'reports', 'screenshots');
 const QUICK = join(ROOT, 'scenarios', 'quickstart.yaml');
-const RANGE = 'data.range=2024-01-01T00:00:00Z..2024-01-01T00:00:29Z';
+const RANGE = 'data.range=2024-01-01T00:00:00Z..2024-01-01T00:00:19Z';
 
 function findChromium(): string | null {
   for (const p of [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser']) if (p && existsSync(p)) return p;
@@ -40,19 +40,25 @@ let server: UiServer;
 let base: string;
 const runs: { seed: number; runId: string; pnl: string }[] = [];
 
-function backtest(seed: number, halfSpread: number): Promise<{ runId: string; metrics: { pnl: { total: string } } }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [join(ROOT, 'bin', 'maker.js'), 'backtest', '-s', QUICK, '--seed', String(seed), '--set', RANGE, '--set', `strategy.halfSpreadTicks=${halfSpread}`, '--out', reports, '--json', '-q'], { cwd: ROOT });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    p.on('close', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`maker backtest exited ${code}: ${err}`))));
-  });
+/** `maker backtest --json` in this process (the CLI's own entry; a process each would double the test's time). */
+async function backtest(seed: number, halfSpread: number): Promise<{ runId: string; metrics: { pnl: { total: string } } }> {
+  const { main } = await import('../../src/cli/main.ts');
+  const out: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((s: string) => void out.push(String(s))) as never;
+  let code: number;
+  try {
+    code = await main(['node', 'maker', 'backtest', '-s', QUICK, '--seed', String(seed), '--set', RANGE, '--set', `strategy.halfSpreadTicks=${halfSpread}`, '--out', reports, '--json', '-q']);
+  } finally {
+    process.stdout.write = write;
+  }
+  if (code !== 0) throw new Error(`maker backtest exited ${code}: ${out.join('')}`);
+  return JSON.parse(out.join(''));
 }
 
 beforeAll(async () => {
-  const [a, b] = await Promise.all([backtest(42, 3), backtest(7, 6)]);
+  const a = await backtest(42, 3);
+  const b = await backtest(7, 6);
   runs.push({ seed: 42, runId: a.runId, pnl: a.metrics.pnl.total }, { seed: 7, runId: b.runId, pnl: b.metrics.pnl.total });
   mkdirSync(join(reports, 'broken-run'));
   writeFileSync(join(reports, 'broken-run', 'summary.json'), '{"schema": "maker.backtest.summary/1", "runId": ');
@@ -196,6 +202,9 @@ describe.skipIf(CHROMIUM === null)('maker ui in a real browser', () => {
       const errors: string[] = [];
       page.on('console', (m) => void (m.type() === 'error' && errors.push(m.text())));
       page.on('pageerror', (e) => void errors.push(e.message));
+      // Offline: every request the pages make goes to this server.
+      const foreign: string[] = [];
+      page.on('request', (r) => void (r.url().startsWith(`${base}/`) || foreign.push(r.url())));
       await page.goto(`${base}/`);
       mkdirSync(SHOTS, { recursive: true });
       const keys = async (): Promise<string[]> => page.getByTestId('run-row').evaluateAll((rows) => rows.map((r) => r.getAttribute("data-key")!));
@@ -240,6 +249,7 @@ describe.skipIf(CHROMIUM === null)('maker ui in a real browser', () => {
       expect(await page.title()).toBe(`maker report — quickstart — ${runs[1].runId}`);
       await page.screenshot({ path: join(SHOTS, 'ui-report.png') });
 
+      expect(foreign).toEqual([]);
       expect(errors).toEqual([]); // no CSP violation, no script error, no failed load on the pages above
       // Traversal from the address bar (Chromium resolves dot segments itself, the server sees the rest): an error page, never the file.
       const resp = await page.goto(`${base}/run/%2e%2e/%2e%2e/%2e%2e/etc/passwd`);
