@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RunCatalogue, scenarioDiff } from '../../src/ui/index.ts';
+import { listPage, RunCatalogue, scenarioDiff } from '../../src/ui/index.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'ui-runs-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -85,5 +85,20 @@ describe('scenario diff', () => {
       { key: 'strategy.sizeLots', values: ['2', '4'] },
     ]);
     expect(scenarioDiff([a, a])).toEqual([]);
+  });
+});
+
+describe('run list page', () => {
+  it('escapes names and values from the directory and the summary', () => {
+    const evil = '<img src=x onerror=alert(1)>"';
+    run(evil, { ...good, scenarioName: '<script>alert(2)</script>' }, ['report.html']);
+    const cat = new RunCatalogue(root);
+    const html = listPage(root, cat.scan().entries, false);
+    expect(html).not.toContain('<img src=x');
+    expect(html).not.toContain('<script>alert(2)');
+    expect(html).toContain('&lt;script&gt;alert(2)&lt;/script&gt;');
+    expect(html).toContain(`href="/run/${encodeURIComponent(evil).replace(/"/g, '&quot;')}/"`);
+    // The only script is the sort script, whose hash the server's CSP allows.
+    expect(html.match(/<script>/g)).toHaveLength(1);
   });
 });

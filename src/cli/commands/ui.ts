@@ -19,20 +19,20 @@ export function registerUi(program: Command): void {
     .command('ui')
     .summary('browse and compare the backtest runs of a reports directory in a browser (read-only, loopback)')
     .description(
-      'Serves the runs under --reports (default reports/, where maker backtest writes) on http://127.0.0.1:<port>/ (default 8092):\n' +
-        '  /                      every run: scenario, period, seed, PnL, return, Sharpe, drawdown, fills, orders, uptime,\n' +
-        '                         markout and data-quality flags (warnings, book gaps, resyncs, stream coverage); click a\n' +
-        '                         column to sort; a partial or broken run directory is listed with the reason\n' +
-        '  /run/<run>/            the run\'s own report.html (a sweep\'s leaderboard.html); also its summary.json and\n' +
-        '                         Parquet tables (downloads)\n' +
-        '  /compare?run=A&run=B   2 to 8 runs side by side: metrics, the scenario keys that differ, overlaid equity,\n' +
-        '                         drawdown and position charts\n' +
-        '  /api/runs              the list as JSON\n\n' +
-        'The directory is scanned again on each visit of the list (new runs appear; unchanged summaries are cached). ' +
-        'Runs are found up to 5 levels deep (sweep directories and their runs/ included); symbolic links are listed, not followed. ' +
-        'The server only reads: GET and HEAD, files of run directories by name, nothing outside --reports. The pages load nothing ' +
-        'from the network (they work offline). Bound to 127.0.0.1 unless --host says otherwise: there is no login, so bind it ' +
-        'to another interface only on a network you trust.\n\n' +
+      'Serves the runs under --reports (default reports/, where maker backtest writes) on http://127.0.0.1:<port>/ (default port 8092).\n\n' +
+        'The list (/): every run with its scenario, period, seed, PnL, return, Sharpe, drawdown, fills, orders, fill ratio, ' +
+        'quote uptime, maker share, markout and data-quality flags (warning codes, book gaps and resyncs, lowest stream coverage); ' +
+        'click a column to sort. A partial run directory (no summary.json, or files missing), a broken one (a summary that does not ' +
+        'parse, a wrong schema) or a run still being written is listed with the reason.\n\n' +
+        "A run (/run/<run>/): its own report.html (a sweep's leaderboard.html), and its summary.json and Parquet tables.\n\n" +
+        'A comparison (tick 2 to 8 runs, then Compare: /compare?run=A&run=B): the metrics side by side, the scenario keys whose ' +
+        'values differ, and equity, drawdown and position overlaid.\n\n' +
+        'The same list as JSON: /api/runs.\n\n' +
+        'The directory is scanned again at each visit of the list (new runs appear; unchanged summaries are cached). Runs are found ' +
+        'up to 5 levels deep (sweep directories and their runs/ included); symbolic links are listed, not followed. The server ' +
+        'only reads: GET and HEAD, files of run directories by name, nothing outside --reports. The pages load nothing from the ' +
+        'network (they work offline). Bound to 127.0.0.1 unless --host says otherwise: there is no login, so bind it to another ' +
+        'interface only on a network you trust.\n\n' +
         'Stops on SIGINT/SIGTERM.',
     )
     .option('--reports <dir>', 'the reports directory (maker backtest --out)', 'reports')
@@ -58,6 +58,7 @@ export function registerUi(program: Command): void {
         const err = e as NodeJS.ErrnoException;
         throw new ConfigError(`cannot listen on ${opts.host}:${port}: ${err.code ?? err.message}${err.code === 'EADDRINUSE' ? ' (the port is taken: --port 0 picks a free one)' : ''}`, { field: '--port' });
       }
+      if (!['127.0.0.1', 'localhost', '::1'].includes(opts.host)) process.stderr.write(`maker ui: warning: serving the runs of ${opts.reports} on ${opts.host}, without a login, to whoever reaches that address\n`);
       if (opts.json) process.stdout.write(`${JSON.stringify({ ui: url })}\n`);
       else process.stdout.write(`maker ui: the runs of ${opts.reports} on ${url}/\nCtrl-C stops it.\n`);
       await new Promise<void>((resolve) => {
