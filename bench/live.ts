@@ -9,12 +9,17 @@
  * - report-to-command: the same for venue events (execution reports, snapshots) that gave commands;
  * - this process's heap (after a full GC when run with --expose-gc) sampled every 10 s after a
  *   30 s warm-up: start, end, slope (MB/min) — memory must stay flat over a long accelerated session.
- * Standalone: `node --import tsx bench/live.ts [seconds] [speed]` (default 120 s at 10×:
- * 20 minutes of market; 360 s at 10× is the issue's accelerated hour).
+ * With `dashboardClients` > 0 (issue 13): the session also serves its dashboard, and that many SSE
+ * clients connect to /events; `slowClients` of them never read (their sockets fill, the server
+ * keeps at most one unsent snapshot for each and cuts them after 10 s blocked). The result adds
+ * what the clients received and the server's SSE counters; compare tick-to-order with a run
+ * without clients (`bench/run.ts --only live-dashboard` runs both).
+ * Standalone: `node --import tsx bench/live.ts [seconds] [speed] [dashboard clients] [slow clients]`
+ * (default 120 s at 10×: 20 minutes of market; 360 s at 10× is the issue's accelerated hour).
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +27,21 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..');
+
+/** argv: host port token n slow. Opens n SSE streams (the first `slow` never read); on SIGTERM prints {frames, bytes} read. */
+const SSE_CLIENTS = `
+const http = require('node:http');
+const [host, port, token, n, slow] = process.argv.slice(1);
+const got = { frames: 0, bytes: 0 };
+for (let i = 0; i < Number(n); i++) {
+  const req = http.get({ host, port, path: '/events?token=' + token }, (res) => {
+    if (i < Number(slow)) return void res.pause();
+    res.on('data', (d) => { got.bytes += d.length; for (let k = d.indexOf('event: state'); k !== -1; k = d.indexOf('event: state', k + 1)) got.frames++; });
+  });
+  req.on('error', () => {});
+}
+process.on('SIGTERM', () => { process.stdout.write(JSON.stringify(got) + '\\n'); process.exit(0); });
+`;
 
 export interface LiveBenchResult {
   seconds: number;
@@ -36,6 +56,10 @@ export interface LiveBenchResult {
   heapSlopeMBPerMin: number;
   exitCode: number;
   replayMatched: boolean;
+  /** With dashboard clients: what they received and the server's SSE counters. */
+  dashboard?: { clients: number; slowClients: number; framesReceived: number; bytesReceived: number; server: Record<string, number> };
+  /** The machine's 1-minute load average at the start and the end, and its CPU count. */
+  load: { start: number; end: number; cpus: number };
 }
 
 function slope(xs: number[], ys: number[]): number {
@@ -52,8 +76,9 @@ function slope(xs: number[], ys: number[]): number {
   return den === 0 ? 0 : num / den;
 }
 
-export async function benchLive(o: { seconds: number; speed: number; log: (l: string) => void }): Promise<LiveBenchResult> {
-  const { LiveMarketFeed, LiveSession, replayJournal, wallTimers } = await import('../src/live/index.ts');
+export async function benchLive(o: { seconds: number; speed: number; log: (l: string) => void; dashboardClients?: number; slowClients?: number }): Promise<LiveBenchResult> {
+  const { LiveDashboard, LiveMarketFeed, LiveSession, replayJournal, wallTimers } = await import('../src/live/index.ts');
+  const loadStart = loadavg()[0];
   const { parseScenario } = await import('../src/scenario/index.ts');
   const child = spawn(process.execPath, [join(ROOT, 'bin', 'maker.js'), 'exchange', '--port', '0', '--json', '--speed', String(o.speed), '--rate-limits', 'off'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const first = await new Promise<string>((resolve, reject) => {
@@ -69,6 +94,11 @@ export async function benchLive(o: { seconds: number; speed: number; log: (l: st
   const out = mkdtempSync(join(tmpdir(), 'maker-bench-live-'));
   const text = readFileSync(join(ROOT, 'scenarios', 'quickstart.yaml'), 'utf8');
   const set = ['live.syncMs=1000'];
+  const nClients = o.dashboardClients ?? 0;
+  const dash = nClients > 0 ? new LiveDashboard({ port: 0, wallUs: () => Date.now() * 1000, log: (l) => o.log(`  dashboard: ${l}`), processMetrics: false }) : undefined;
+  let clients: ChildProcess | undefined;
+  let clientsDone: Promise<string> | undefined;
+  let received = { frames: 0, bytes: 0 };
   try {
     const session = new LiveSession({
       scenario: parseScenario(text, 'quickstart.yaml', { set }),
@@ -85,7 +115,20 @@ export async function benchLive(o: { seconds: number; speed: number; log: (l: st
       timers: wallTimers,
       log: (l) => o.log(`  live: ${l}`),
       serverOffsetMs: 0,
+      onTrader: dash === undefined ? undefined : (core) => dash.onTrader(core),
+      onLatency: dash === undefined ? undefined : (k, ms) => dash.onLatency(k, ms),
     });
+    if (dash !== undefined) {
+      dash.attach(session);
+      const url = new URL(await dash.listen());
+      // The clients live in their own process (as browsers do): their reading costs this loop nothing.
+      clients = spawn(process.execPath, ['-e', SSE_CLIENTS, url.hostname, url.port, dash.token, String(nClients), String(o.slowClients ?? 0)], { stdio: ['ignore', 'pipe', 'inherit'] });
+      clientsDone = new Promise((resolve) => {
+        let text = '';
+        clients!.stdout!.on('data', (d: Buffer) => (text += d.toString()));
+        clients!.on('close', () => resolve(text));
+      });
+    }
     await session.start();
     // A full GC before each heap sample (without --expose-gc on the command line).
     setFlagsFromString('--expose-gc');
@@ -102,6 +145,12 @@ export async function benchLive(o: { seconds: number; speed: number; log: (l: st
       xs.push(el / 60_000);
       ys.push(process.memoryUsage().heapUsed / 1e6);
     }
+    const server = dash?.sseStats();
+    if (clients !== undefined) {
+      clients.kill('SIGTERM');
+      received = JSON.parse((await clientsDone!).trim() || '{"frames":0,"bytes":0}') as typeof received;
+      clients = undefined;
+    }
     const summary = await session.stop('bench done');
     const r = replayJournal(session.runDir);
     return {
@@ -117,8 +166,12 @@ export async function benchLive(o: { seconds: number; speed: number; log: (l: st
       heapSlopeMBPerMin: slope(xs, ys),
       exitCode: summary.exitCode,
       replayMatched: r.firstDifference === null && r.matched === r.commands,
+      dashboard: server === undefined ? undefined : { clients: nClients, slowClients: o.slowClients ?? 0, framesReceived: received.frames, bytesReceived: received.bytes, server },
+      load: { start: loadStart, end: loadavg()[0], cpus: cpus().length },
     };
   } finally {
+    clients?.kill('SIGKILL');
+    await dash?.close();
     child.kill('SIGTERM');
     rmSync(out, { recursive: true, force: true });
   }
@@ -127,7 +180,9 @@ export async function benchLive(o: { seconds: number; speed: number; log: (l: st
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const seconds = Number(process.argv[2] ?? 120);
   const speed = Number(process.argv[3] ?? 10);
-  benchLive({ seconds, speed, log: (l) => process.stderr.write(`${l}\n`) }).then(
+  const dashboardClients = Number(process.argv[4] ?? 0);
+  const slowClients = Number(process.argv[5] ?? 0);
+  benchLive({ seconds, speed, dashboardClients, slowClients, log: (l) => process.stderr.write(`${l}\n`) }).then(
     (r) => {
       process.stdout.write(`${JSON.stringify(r)}\n`);
       process.exit(0);

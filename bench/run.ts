@@ -14,6 +14,8 @@
  * 1 minute unless --soak-minutes says otherwise.
  * `live` runs `maker live` against `maker exchange` (bench/live.ts) for --live-minutes (default 2) at 10x market speed:
  *    "live": {tickToOrder, reportToCommand: {n, p50, p99, max} ms, heapStartMB, heapEndMB, heapSlopeMBPerMin, replayMatched, ...}
+ * `live-dashboard` runs it twice more, for --live-minutes each: no dashboard client, then 10 SSE clients on the
+ * dashboard (2 of them never reading): "liveDashboard": {none, clients10} (tick-to-order of each, SSE counters, load).
  * `replay` builds the tiled 1 h / 24 h stores on first use (scripts/tile-sample.ts; minutes, then cached).
  * Benchmarks that need ../shared/data/real report themselves skipped when it is absent.
  */
@@ -155,6 +157,20 @@ async function main(): Promise<void> {
     }
     log(`live (${r.seconds} s at ${r.speed}x: ${r.marketEvents} market events, ${r.commands} commands, ${r.reports} reports; exit ${r.exitCode}, replay ${r.replayMatched ? 'matched' : 'DIFFERED'}): heap ${r.heapStartMB.toFixed(1)} -> ${r.heapEndMB.toFixed(1)} MB (slope ${r.heapSlopeMBPerMin.toFixed(2)} MB/min)`);
     out.live = r;
+  }
+  if (want('live-dashboard')) {
+    const minutes = Number(values['live-minutes']);
+    const { benchLive } = await import('./live.ts');
+    const runs2: Record<string, Awaited<ReturnType<typeof benchLive>>> = {};
+    for (const [name, clients] of [['none', 0], ['clients10', 10]] as const) {
+      log(`live-dashboard: maker live with ${clients} dashboard SSE clients${clients ? ' (2 never reading)' : ''}, ${minutes} min at 10x ...`);
+      const r = await benchLive({ seconds: minutes * 60, speed: 10, log: () => {}, dashboardClients: clients, slowClients: clients > 0 ? 2 : 0 });
+      runs2[name] = r;
+      const one = (v: number): Stat => ({ min: v, median: v, max: v });
+      if (r.tickToOrder !== null) for (const q of ['p50', 'p99'] as const) rows.push([`live tick-to-order ${q}, ${clients} dashboard clients`, one(r.tickToOrder[q]), 'ms']);
+      log(`  ${r.marketEvents} market events, load ${r.load.start.toFixed(1)} -> ${r.load.end.toFixed(1)} on ${r.load.cpus} CPUs${r.dashboard ? `; SSE ${JSON.stringify(r.dashboard.server)}, ${r.dashboard.framesReceived} frames received` : ''}`);
+    }
+    out.liveDashboard = runs2;
   }
   out.peakRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
 

@@ -27,7 +27,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['trader', 'sim-exchange', 'model-market'],
   ['scenario', 'exchange-fake', 'record'],
   ['backtest', 'live'],
-  ['sweep', 'live-report'],
+  ['sweep', 'live-report', 'ui'],
   ['cli'],
 ];
 

@@ -113,6 +113,36 @@ export interface MarketFeedStats {
   staleSnapshots: number;
   malformed: number;
   lastError: string;
+  /** Per symbol, in the feed's symbol order (the dashboard's per-symbol stream health). */
+  symbols: SymbolFeedStats[];
+  /** Per connection route (`public`, `market`), in the order they were opened. */
+  routes: RouteFeedStats[];
+}
+
+/** One symbol's share of the feed. Times are `clockUs()` µs (0: none yet). */
+export interface SymbolFeedStats {
+  symbol: string;
+  /** What the last `streamState` said (null: none yet). */
+  up: boolean | null;
+  /** Why it is down now (empty when up). */
+  down: string[];
+  /** Its depth sync: synced | need | inFlight | wait. */
+  depth: string;
+  /** Messages of this symbol delivered (duplicates and malformed ones not counted). */
+  messages: number;
+  lastMessageUs: number;
+  gaps: number;
+  resyncs: number;
+  /** Times it went down after being up (a route drop counts for every symbol on it). */
+  downs: number;
+}
+
+export interface RouteFeedStats {
+  route: string;
+  /** Connected and carrying messages since its last (re)connect. */
+  up: boolean;
+  reconnects: number;
+  rotations: number;
 }
 
 /** Per symbol: why it is down, and where its depth sync stands. */
@@ -132,6 +162,11 @@ interface SymbolState {
   retryTimer: unknown;
   retryMs: number;
   everSynced: boolean;
+  messages: number;
+  lastMessageUs: number;
+  gaps: number;
+  resyncs: number;
+  downs: number;
 }
 
 const DEPTH_SPEED: Readonly<Record<'depth' | 'depth@100ms' | 'depth@0ms', StreamSelection['depthSpeed']>> = { depth: '250ms', 'depth@100ms': '100ms', 'depth@0ms': '0ms' };
@@ -147,7 +182,7 @@ export class LiveMarketFeed {
   private readonly symbols = new Map<string, SymbolState>();
   private readonly marks = new StreamMarks();
   private readonly ctx: ParseContext;
-  private readonly counters: Omit<MarketFeedStats, 'reconnects' | 'rotations'> = { messages: 0, duplicates: 0, gaps: 0, snapshots: 0, resyncs: 0, staleSnapshots: 0, malformed: 0, lastError: '' };
+  private readonly counters: Omit<MarketFeedStats, 'reconnects' | 'rotations' | 'symbols' | 'routes'> = { messages: 0, duplicates: 0, gaps: 0, snapshots: 0, resyncs: 0, staleSnapshots: 0, malformed: 0, lastError: '' };
   private lastDeliveredUs = 0;
   private started = false;
   private stopping: Promise<void> | undefined;
@@ -172,7 +207,7 @@ export class LiveMarketFeed {
       onBackoff: (what, ms) => this.log(`REST back-off ${ms} ms: ${what}`),
     });
     for (const sym of o.instruments.keys()) {
-      this.symbols.set(sym, { symbol: sym, down: new Map(), up: undefined, depth: 'need', firstU: -1, firstPu: -1, lastU: -1, retryTimer: undefined, retryMs: 250, everSynced: false });
+      this.symbols.set(sym, { symbol: sym, down: new Map(), up: undefined, depth: 'need', firstU: -1, firstPu: -1, lastU: -1, retryTimer: undefined, retryMs: 250, everSynced: false, messages: 0, lastMessageUs: 0, gaps: 0, resyncs: 0, downs: 0 });
     }
     const instruments = o.instruments;
     this.ctx = {
@@ -199,7 +234,9 @@ export class LiveMarketFeed {
       reconnects += r.counters.reconnects;
       rotations += r.counters.rotations;
     }
-    return { ...this.counters, reconnects, rotations };
+    const symbols = [...this.symbols.values()].map((st) => ({ symbol: st.symbol, up: st.up ?? null, down: [...st.down.values()], depth: st.depth, messages: st.messages, lastMessageUs: st.lastMessageUs, gaps: st.gaps, resyncs: st.resyncs, downs: st.downs }));
+    const routes = [...this.routes].map(([route, r]) => ({ route, up: !this.routeWaiting.has(route), reconnects: r.counters.reconnects, rotations: r.counters.rotations }));
+    return { ...this.counters, reconnects, rotations, symbols, routes };
   }
 
   private log(line: string): void {
@@ -241,6 +278,7 @@ export class LiveMarketFeed {
     for (const sym of symbols) {
       const st = this.symbols.get(sym)!;
       for (const k of keys) st.down.set(k, reason);
+      if (st.up === true) st.downs++;
       if (this.sel.depth !== false) {
         st.down.set('depth', 'awaiting a depth snapshot');
         st.firstU = -1;
@@ -303,6 +341,9 @@ export class LiveMarketFeed {
     }
     this.marks.record(h, ts);
     this.lastDeliveredUs = ts;
+    const sym = this.symbols.get(h.symbol)!;
+    sym.messages++;
+    sym.lastMessageUs = ts;
     if (this.routeWaiting.delete(route)) this.clearDown([...this.symbols.keys()], `route:${route}`, `/${route} stream flowing`);
     for (const e of out) {
       if (e.type === 'depth') this.diff(e);
@@ -314,6 +355,7 @@ export class LiveMarketFeed {
     const st = this.symbols.get(d.symbol)!;
     if (st.lastU !== -1 && d.prevFinalUpdateId !== st.lastU) {
       this.counters.gaps++;
+      st.gaps++;
       const why = `depth gap ${d.symbol}: pu ${d.prevFinalUpdateId} is not the last u ${st.lastU} (a diff is missing)`;
       this.counters.lastError = why;
       this.log(why);
@@ -362,7 +404,10 @@ export class LiveMarketFeed {
     this.lastDeliveredUs = ts;
     st.depth = 'synced';
     st.retryMs = 250;
-    if (st.everSynced) this.counters.resyncs++;
+    if (st.everSynced) {
+      this.counters.resyncs++;
+      st.resyncs++;
+    }
     st.everSynced = true;
     this.counters.snapshots++;
     this.o.onMarket(ev);

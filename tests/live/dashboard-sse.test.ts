@@ -1,8 +1,9 @@
-// The dashboard's back-pressure rule without a network: a client whose socket is not drained holds
+// The dashboard's back-pressure rule, without a network and then on real loopback sockets: a client whose socket is not drained holds
 // at most one unsent snapshot (the newest replaces it), gets it when the socket drains, and is cut
 // after slowClientMs; the trading loop never waits (broadcast returns at once). And the journal's
 // operator record (O) round-trips and is checked.
 import { EventEmitter } from 'node:events';
+import { get as httpGet, type IncomingMessage, type ServerResponse } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,6 +63,72 @@ describe('dashboard SSE back-pressure', () => {
     expect(res.destroyed).toBe(true);
     expect([...d.clients].some((c) => c.res === res)).toBe(false);
     expect(fast.destroyed).toBe(false);
+    // The bound, in numbers: the slow client got 2 frames written in 37 broadcasts, the rest were coalesced, and it was cut once.
+    expect(res.writes.length).toBe(3);
+    expect(dash.sseStats()).toMatchObject({ clients: 1, blocked: 0, slowCut: 1, refused: 0 });
+    expect(dash.sseStats().framesCoalesced).toBeGreaterThanOrEqual(30);
+  });
+});
+
+describe('dashboard SSE back-pressure on a real socket', () => {
+  it('a client that never reads blocks, holds one frame in the server at most however many snapshots follow, and is cut; a reading client is not held back', async () => {
+    let nowMs = 1_000_000;
+    const dash = new LiveDashboard({ port: 0, wallUs: () => nowMs * 1000, log: () => {}, slowClientMs: 5000, processMetrics: false });
+    // Big frames (~40 kB: 20 control rows of 2 kB) so the kernel's socket buffers fill in a few hundred snapshots.
+    for (let i = 0; i < 20; i++) dash.state.control({ t: i, action: 'pause', symbol: 'BTCUSDT', from: 'x'.repeat(2000), outcome: 'paused' });
+    const url = new URL(await dash.listen());
+    const d = dash as unknown as { broadcast(): void; clients: Set<{ res: ServerResponse; blocked: boolean; pending: string | null }> };
+    try {
+      const open = (onRes: (res: IncomingMessage) => void) => {
+        const req = httpGet({ host: url.hostname, port: url.port, path: `/events?token=${dash.token}` }, onRes);
+        req.on('error', () => {});
+        return req;
+      };
+      let fastBytes = 0;
+      const slow = open((res) => {
+        res.pause(); // never reads
+      });
+      const fast = open((res) => res.on('data', (b: Buffer) => void (fastBytes += b.length)));
+      for (let i = 0; i < 500 && dash.sseStats().clients < 2; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(dash.sseStats().clients).toBe(2);
+      const tick = () => new Promise((r) => setImmediate(r));
+      const slowOne = () => [...d.clients].find((c) => c.blocked);
+      for (let i = 0; i < 5000 && slowOne() === undefined; i++) {
+        d.broadcast();
+        await tick();
+      }
+      const blocked = slowOne();
+      expect(blocked, 'the slow client blocks once the kernel buffers are full').toBeDefined();
+      const frameBytes = dash.sseStats().lastFrameBytes;
+      expect(frameBytes).toBeGreaterThan(40_000);
+      const held = blocked!.res.writableLength;
+      // 200 more snapshots (50 s of them): nothing more is queued for it, only the newest is kept aside.
+      const before = dash.sseStats().framesCoalesced;
+      for (let i = 0; i < 200; i++) {
+        nowMs += 20; // under slowClientMs in total
+        d.broadcast();
+        await tick();
+      }
+      expect(blocked!.res.writableLength).toBe(held);
+      expect(held).toBeLessThanOrEqual(2 * frameBytes + 64 * 1024);
+      expect(dash.sseStats().framesCoalesced - before).toBeGreaterThanOrEqual(200); // each of its 200 (the reading one may coalesce one now and then too)
+      expect(blocked!.pending).not.toBeNull();
+      // The reading client got them all meanwhile.
+      const fastClient = [...d.clients].find((c) => c !== blocked)!;
+      expect(fastClient.blocked).toBe(false);
+      expect(fastBytes).toBeGreaterThan(200 * frameBytes);
+      // Blocked for longer than slowClientMs: cut, its socket closed; the other one stays.
+      nowMs += 6000;
+      d.broadcast();
+      expect(dash.sseStats()).toMatchObject({ clients: 1, slowCut: 1 });
+      // The server side of its connection is destroyed: what it held is freed. (The client, paused, does not read its FIN.)
+      expect(blocked!.res.destroyed).toBe(true);
+      expect(blocked!.res.socket?.destroyed ?? true).toBe(true);
+      slow.destroy();
+      fast.destroy();
+    } finally {
+      await dash.close();
+    }
   });
 });
 

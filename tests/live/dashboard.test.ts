@@ -105,6 +105,10 @@ describe.skipIf(CHROMIUM === null)('live dashboard in a real browser', () => {
     expect(await page.getByTestId('status').textContent()).toBe('running');
     // Orders can rest before every market route has flowed (the /market route's first trade or mark price): wait for it.
     await waitFor(() => page.getByTestId('stream-market').textContent(), (t) => t === 'up', 15_000, 'the market stream shown up');
+    // Per symbol and per connection route: up, with the age of its last message.
+    await waitFor(() => page.getByTestId('symstream-BTCUSDT').textContent(), (t) => t === 'up', 15_000, 'BTCUSDT market data shown up');
+    expect(await page.getByTestId('symage-BTCUSDT').textContent()).toMatch(/^\d+(\.\d)? m?s$/);
+    expect(await page.getByTestId('route-public').textContent()).toBe('up');
     const first = await bid.textContent();
     // The page follows the market by itself (SSE): the best bid moves.
     await waitFor(() => bid.textContent(), (t) => t !== first, 20_000, 'the best bid to move on the page');

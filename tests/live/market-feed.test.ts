@@ -123,6 +123,8 @@ describe('LiveMarketFeed against the local exchange', () => {
     expect(st[0].e).toMatchObject({ kind: 'streamState', stream: 'market', up: false, symbols: [SYMBOL] });
     expectDownSnapshotUp(h.seen, 0, /starting/);
     expect(h.feed.stats).toMatchObject({ snapshots: 1, resyncs: 0, gaps: 0, reconnects: 0, malformed: 0 });
+    expect(h.feed.stats.symbols).toEqual([expect.objectContaining({ symbol: SYMBOL, up: true, gaps: 0, resyncs: 0, downs: 0 })]);
+    expect(h.feed.stats.symbols[0].lastMessageUs).toBeGreaterThan(0);
     // Every stream of the selection reached the trader, with receive times that never go back.
     const types = new Set(h.seen.flatMap((s) => (s.kind === 'event' ? [s.e.type] : [])));
     for (const t of ['depth', 'snapshot', 'bookTicker', 'markPrice']) expect(types.has(t as MarketEvent['type']), t).toBe(true);
@@ -168,6 +170,10 @@ describe('LiveMarketFeed against the local exchange', () => {
     await h.synced();
     expectDownSnapshotUp(h.seen, from, /depth gap BTCUSDT: pu \d+ is not the last u \d+/);
     expect(h.feed.stats).toMatchObject({ gaps: 1, resyncs: 1, reconnects: 0 });
+    // The same, per symbol (the dashboard's per-symbol stream health): one gap, one resync, one down.
+    expect(h.feed.stats.symbols).toEqual([expect.objectContaining({ symbol: SYMBOL, up: true, down: [], depth: 'synced', gaps: 1, resyncs: 1, downs: 1 })]);
+    expect(h.feed.stats.symbols[0].messages).toBeGreaterThan(0);
+    expect(h.feed.stats.routes.every((r) => r.up && r.reconnects === 0)).toBe(true);
     // The diff the exchange skipped is the one whose u the next diff's pu names.
     const skipped = (await h.faultLog()).find((e) => e.u !== undefined) as { u: number } | undefined;
     expect(skipped, JSON.stringify(await h.faultLog())).toBeDefined();

@@ -7,6 +7,7 @@ import { registerImport } from './import.ts';
 import { registerLive } from './live.ts';
 import { registerRecord } from './record.ts';
 import { registerSweep } from './sweep.ts';
+import { registerUi } from './ui.ts';
 
 /** Adds every subcommand to the program. Each command module exports one `register` function. */
 export function registerCommands(program: Command): void {
@@ -18,4 +19,5 @@ export function registerCommands(program: Command): void {
   registerExchange(program);
   registerRecord(program);
   registerLive(program);
+  registerUi(program);
 }

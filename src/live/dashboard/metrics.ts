@@ -11,7 +11,7 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { SessionView } from '../session.ts';
-import type { DashboardState } from './state.ts';
+import { feedSymbols, type DashboardState } from './state.ts';
 
 export const LIVE_METRIC_NAMES = [
   'maker_live_market_events_total',
@@ -22,6 +22,10 @@ export const LIVE_METRIC_NAMES = [
   'maker_live_stream_up',
   'maker_live_stream_last_message_age_seconds',
   'maker_live_book_valid',
+  'maker_live_market_symbol_up',
+  'maker_live_market_symbol_last_message_age_seconds',
+  'maker_live_book_gaps_total',
+  'maker_live_book_symbol_resyncs_total',
   'maker_live_orders_sent_total',
   'maker_live_orders_rejected_total',
   'maker_live_fills_total',
@@ -115,6 +119,15 @@ export function liveMetrics(view: () => SessionView | undefined, state: Dashboar
     if (v.health.userLastUs > 0) out.push([{ stream: 'user' }, Math.max(0, now - v.health.userLastUs) / 1e6]);
     return out;
   });
+  gauge('maker_live_market_symbol_up', "1 when the symbol's market data is up (every route of it flowing and its depth synced), else 0.", ['symbol'], (v) => feedSymbols(v.feed).map((x) => [{ symbol: x.symbol }, x.up === true ? 1 : 0]));
+  gauge('maker_live_market_symbol_last_message_age_seconds', "Time since the symbol's last market stream message (absent before the first).", ['symbol'], (v) => {
+    const now = wallUs();
+    return feedSymbols(v.feed)
+      .filter((x) => x.lastMessageUs > 0)
+      .map((x) => [{ symbol: x.symbol }, Math.max(0, now - x.lastMessageUs) / 1e6]);
+  });
+  mirror('maker_live_book_gaps_total', "Depth diffs of the symbol whose pu was not the last u (a missing diff: the book re-syncs).", ['symbol'], (v) => feedSymbols(v.feed).map((x) => [{ symbol: x.symbol }, x.gaps]));
+  mirror('maker_live_book_symbol_resyncs_total', 'Depth snapshots delivered after the first of the symbol (book re-syncs), per symbol.', ['symbol'], (v) => feedSymbols(v.feed).map((x) => [{ symbol: x.symbol }, x.resyncs]));
   gauge('maker_live_book_valid', '1 when the book the strategy reads is synced and uncrossed.', ['symbol'], (v) => v.symbols.map((symbol) => [{ symbol }, v.core.book(symbol).isValid() ? 1 : 0]));
   mirror('maker_live_orders_sent_total', 'Venue commands sent, by kind (submit, cancel, modify, query).', ['kind'], (v) => Object.entries(v.runner.stats.sent).map(([kind, n]) => [{ kind }, n]));
   mirror('maker_live_orders_rejected_total', 'Orders the venue refused, by Binance error code (0: none given).', ['code'], () => [...state.rejectsByCode].sort((a, b) => a[0] - b[0]).map(([code, n]) => [{ code: String(code) }, n]));

@@ -23,7 +23,7 @@
  * Back-pressure: the trading loop never waits on a browser. Snapshots are built on a timer, off
  * the loop's path; each SSE client holds at most one unsent snapshot (a newer one replaces it while
  * its socket is not drained), and a client blocked longer than `slowClientMs` is disconnected (its
- * EventSource reconnects by itself). At most `maxClients` streams at once.
+ * EventSource reconnects by itself). At most `maxClients` streams at once (default 16).
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -54,6 +54,7 @@ export interface DashboardOptions {
   readonly log: (line: string) => void;
   /** Minimum interval between two snapshots, ms (default and minimum 250). */
   readonly snapshotMs?: number;
+  /** SSE streams at once (default 16); more are refused 503. */
   readonly maxClients?: number;
   readonly slowClientMs?: number;
   /** prom-client's process / Node.js metrics (default true). */
@@ -96,6 +97,8 @@ export class LiveDashboard {
   private timer: NodeJS.Timeout | undefined;
   private seq = 0;
   private readonly tokenDigest: Buffer;
+  /** SSE counters since start (`sseStats`). */
+  private readonly sse = { framesWritten: 0, framesCoalesced: 0, slowCut: 0, refused: 0, broadcasts: 0, broadcastMsTotal: 0, broadcastMsMax: 0, lastFrameBytes: 0 };
 
   constructor(o: DashboardOptions) {
     this.o = o;
@@ -189,13 +192,26 @@ export class LiveDashboard {
 
   private broadcast(): void {
     if (this.clients.size === 0) return;
+    const t0 = performance.now();
+    this.broadcastTo();
+    // What the event loop paid for this snapshot (built once, written to every client).
+    const ms = performance.now() - t0;
+    this.sse.broadcasts++;
+    this.sse.broadcastMsTotal += ms;
+    if (ms > this.sse.broadcastMsMax) this.sse.broadcastMsMax = ms;
+  }
+
+  private broadcastTo(): void {
     const frame = this.frame();
+    this.sse.lastFrameBytes = Buffer.byteLength(frame);
     const now = this.o.wallUs() / 1000;
     for (const c of this.clients) {
       if (c.blocked) {
         c.pending = frame; // coalesce: only the newest unsent snapshot is kept
+        this.sse.framesCoalesced++;
         if (now - c.blockedSinceMs > (this.o.slowClientMs ?? 10_000)) {
           this.clients.delete(c);
+          this.sse.slowCut++;
           c.res.destroy();
         }
         continue;
@@ -205,6 +221,7 @@ export class LiveDashboard {
   }
 
   private send(c: SseClient, frame: string, now: number): void {
+    this.sse.framesWritten++;
     if (c.res.write(frame)) return;
     c.blocked = true;
     c.blockedSinceMs = now;
@@ -264,7 +281,10 @@ export class LiveDashboard {
       }
       case '/events': {
         if (!this.tokenOk(url.searchParams.get('token'))) return refuse(403, 'missing or wrong token (?token=)');
-        if (this.clients.size >= (this.o.maxClients ?? 8)) return refuse(503, 'too many dashboard streams');
+        if (this.clients.size >= (this.o.maxClients ?? 16)) {
+          this.sse.refused++;
+          return refuse(503, 'too many dashboard streams');
+        }
         res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
         res.write('retry: 1000\n\n');
         const c: SseClient = { res, blocked: false, blockedSinceMs: 0, pending: null };
@@ -296,6 +316,19 @@ export class LiveDashboard {
       default:
         return refuse(404, 'not found', false);
     }
+  }
+
+  /**
+   * The SSE streams: connected, blocked now (socket not drained), and since start the frames written,
+   * the snapshots that replaced an unsent one (a blocked client's), the clients cut for being slow,
+   * and the streams refused (over `maxClients`); the broadcasts and the time they took on the event
+   * loop (building the snapshot once and writing it to each client), ms; the last frame's size.
+   * Bytes buffered per client stay at most the socket's buffer plus one frame: nothing else is queued.
+   */
+  sseStats(): { clients: number; blocked: number; framesWritten: number; framesCoalesced: number; slowCut: number; refused: number; broadcasts: number; broadcastMsTotal: number; broadcastMsMax: number; lastFrameBytes: number } {
+    let blocked = 0;
+    for (const c of this.clients) if (c.blocked) blocked++;
+    return { clients: this.clients.size, blocked, ...this.sse };
   }
 
   /** Ready: trading (not starting or stopping), the market stream up and every book valid, the user-data stream up with its account snapshot taken in. */

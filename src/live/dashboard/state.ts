@@ -14,6 +14,7 @@
  * the session's order; fills and trips newest first.
  */
 import type { TradingCore } from '../../trader/index.ts';
+import type { RouteFeedStats, SymbolFeedStats } from '../market-feed.ts';
 import type { ShutdownResult, SessionView } from '../session.ts';
 
 export const FILLS_KEPT = 50;
@@ -197,6 +198,9 @@ export class DashboardState {
       streams: {
         market: { up: health.marketUp, lastAgeMs: age(health.marketLastUs), downs: health.marketDowns, lastDown: health.lastMarketDown, messages: feed.messages ?? 0, gaps: feed.gaps ?? 0, resyncs: feed.resyncs ?? 0, reconnects: feed.reconnects ?? 0 },
         user: { up: health.userUp, synced: health.accountSynced, lastAgeMs: age(health.userLastUs), downs: health.userDowns, lastDown: health.lastUserDown, gaps: user.gaps ?? 0, connects: user.connects ?? 0, rotations: user.rotations ?? 0 },
+        // Per symbol and per connection route, from the live market feed (absent with a feed that keeps none).
+        symbols: feedSymbols(view.feed).map((x) => ({ symbol: x.symbol, up: x.up, down: x.down, depth: x.depth, lastAgeMs: age(x.lastMessageUs), messages: x.messages, gaps: x.gaps, resyncs: x.resyncs, downs: x.downs })),
+        routes: feedRoutes(view.feed),
       },
       rate: { usedWeight1m: rest.usedWeight1m ?? 0, orderCount10s: rest.orderCount10s ?? 0, orderCount1m: rest.orderCount1m ?? 0, throttled: rest.throttled ?? 0, throttles: view.throttles },
       latency: { tickToOrder: view.runner.tickToOrder.summary(), reportToCommand: view.runner.reportToCommand.summary() },
@@ -204,6 +208,17 @@ export class DashboardState {
       series: { columns: ['t', 'equity', ...view.symbols], asset: account[0]?.asset ?? '', points: this.series },
     };
   }
+}
+
+/** The feed's per-symbol rows, when it keeps them (`LiveMarketFeed.stats.symbols`). */
+export function feedSymbols(feed: unknown): SymbolFeedStats[] {
+  const rows = (feed as { symbols?: unknown } | null)?.symbols;
+  return Array.isArray(rows) ? (rows as SymbolFeedStats[]) : [];
+}
+
+function feedRoutes(feed: unknown): RouteFeedStats[] {
+  const rows = (feed as { routes?: unknown } | null)?.routes;
+  return Array.isArray(rows) ? (rows as RouteFeedStats[]) : [];
 }
 
 function ring<T>(list: T[], cap: number, row: T): void {
