@@ -28,6 +28,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['scenario', 'exchange-fake', 'record'],
   ['backtest', 'live'],
   ['sweep'],
+  ['sweep-queue'],
   ['cli'],
 ];
 
