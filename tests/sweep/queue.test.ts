@@ -12,7 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.ts';
+import { sweepSpecFromOptions } from '../../src/cli/commands/sweep.ts';
 import { importEvents } from '../../src/store/index.ts';
+import { runSweep, runTask } from '../../src/sweep/index.ts';
 import { DEFAULT_SYNTHETIC, generateSynthetic, syntheticInstrument } from '../../src/synthetic/index.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -25,6 +27,8 @@ const tmp = mkdtempSync(join(tmpdir(), 'queue-test-'));
 const STORE = join(tmp, 'store');
 const children: ChildProcess[] = [];
 let redis: ChildProcess | null = null;
+let a: Proc;
+let survivor: Proc;
 let url = '';
 
 function freePort(): Promise<number> {
@@ -76,22 +80,26 @@ async function cli(...args: string[]): Promise<{ code: number; stdout: string; s
 }
 
 // The synthetic quickstart market written to a store (so workers read a store, as on real data).
-const SWEEP = ['sweep', '-s', 'scenarios/quickstart.yaml', '--set', 'data.source=store', '--set', `data.store=${STORE}`, '--set', 'data.range=2024-01-01T00:00:00Z..2024-01-01T00:00:40Z'];
-const GRID = ['--grid', 'strategy.halfSpreadTicks=1..6'];
+const SWEEP = ['sweep', '-s', 'scenarios/quickstart.yaml', '--set', 'data.source=store', '--set', `data.store=${STORE}`, '--set', 'data.range=2024-01-01T00:00:00Z..2024-01-01T00:00:10Z'];
+const GRID = ['--grid', 'strategy.halfSpreadTicks=1..3'];
 
 beforeAll(async () => {
   if (!HAVE_REDIS) return;
-  const inst = syntheticInstrument('BTCUSDT');
-  const cfg = { ...DEFAULT_SYNTHETIC, symbol: 'BTCUSDT', seed: 7, startUs: 1_704_067_200_000_000, durationS: 45 };
-  await importEvents({ root: STORE, venue: 'binance-usdm', instruments: [inst], provenance: { importer: 'test', inputs: [{ path: 'synthetic' }] } }, generateSynthetic(cfg, inst));
-  symlinkSync(STORE, join(tmp, 'mounted-store'));
   const port = await freePort();
   redis = spawn(REDIS, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', tmp], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   redis.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   await until('redis-server to accept connections', () => /Ready to accept connections/.test(out), 10_000);
   url = `redis://127.0.0.1:${port}/0`;
-}, 20_000);
+  // Two workers boot while the store is written.
+  a = startWorker();
+  // The other worker reads the same store where it is "mounted" on its machine.
+  survivor = startWorker('--store-root', join(tmp, 'mounted-store'));
+  const inst = syntheticInstrument('BTCUSDT');
+  const cfg = { ...DEFAULT_SYNTHETIC, symbol: 'BTCUSDT', seed: 7, startUs: 1_704_067_200_000_000, durationS: 12 };
+  await importEvents({ root: STORE, venue: 'binance-usdm', instruments: [inst], provenance: { importer: 'test', inputs: [{ path: 'synthetic' }] } }, generateSynthetic(cfg, inst));
+  symlinkSync(STORE, join(tmp, 'mounted-store'));
+}, 30_000);
 
 afterAll(async () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
@@ -105,38 +113,35 @@ afterAll(async () => {
 });
 
 describe.skipIf(!HAVE_REDIS)('maker sweep --queue with maker worker processes', () => {
-  let survivor: Proc;
-
   it('completes every run though one worker is SIGKILLed mid-run, and writes what the local pool writes', async () => {
-    const a = startWorker();
-    // The other worker reads the same store where it is "mounted" on its machine.
-    survivor = startWorker('--store-root', join(tmp, 'mounted-store'));
-    await until('both workers to connect', () => /worker: on redis/.test(a.log()) && /worker: on redis/.test(survivor.log()), 15_000);
+    await until('both workers to connect', () => /worker: on redis/.test(a.log()) && /worker: on redis/.test(survivor.log()), 30_000);
 
     const queued = join(tmp, 'queued');
     const sweep = cli(...SWEEP, ...GRID, '--queue', url, '--attempts', '3', '--backoff', '50', '--out', queued);
-    await until('worker A to take a run', () => /took run-/.test(a.log()), 15_000);
+    await until('worker A to take a run', () => /took run-/.test(a.log()), 30_000);
     const killedJob = /took (run-[0-9a-f]+)/.exec(a.log())![1];
     a.child.kill('SIGKILL');
     expect(await a.exited).toBe(null);
 
     const r = await sweep;
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain('runs: 6 (0 skipped as already done, 0 failed)');
-    expect(r.stderr).toContain(`6 runs on the queue ${url}`);
+    expect(r.stdout).toContain('runs: 3 (0 skipped as already done, 0 failed)');
+    expect(r.stderr).toContain(`3 runs on the queue ${url}`);
     // The killed worker's run was taken back by the survivor.
     expect(survivor.log()).toContain(`took ${killedJob}`);
 
+    // The local backend on the same sweep, its runs in this thread (the pool does not change rows:
+    // tests/sweep/sweep.test.ts; the CLI's local path: tests/sweep/sweep-cli.test.ts).
     const local = join(tmp, 'local');
-    const l = await cli(...SWEEP, ...GRID, '--workers', '1', '--out', local, '-q');
-    expect(l.code, l.stderr).toBe(0);
+    const spec = sweepSpecFromOptions({ scenario: 'scenarios/quickstart.yaml', grid: [GRID[1]], set: SWEEP.filter((_, i) => SWEEP[i - 1] === '--set'), rankBy: 'pnl', top: '3', reports: false, json: false, quiet: true, attempts: '3', backoff: '2000', keepDays: '7' });
+    await runSweep(spec, local, { size: 1, run: runTask, close: async () => undefined });
     for (const f of ['results.parquet', 'leaderboard.html', 'sweep.json']) expect(readFileSync(join(queued, f)).equals(readFileSync(join(local, f))), f).toBe(true);
     const lines = (d: string) => readFileSync(join(d, 'runs.jsonl'), 'utf8').trim().split('\n').sort();
     expect(lines(queued)).toEqual(lines(local));
-    expect(lines(queued)).toHaveLength(6);
+    expect(lines(queued)).toHaveLength(3);
     expect(lines(queued).every((x) => /"hash":"sha256:[0-9a-f]{64}"/.test(x) && /"error":null/.test(x))).toBe(true);
     expect(existsSync(join(queued, 'sweep.lock'))).toBe(false);
-  }, 30_000);
+  }, 90_000);
 
   it('enqueueing the same runs again runs nothing: with no worker left, the sweep still completes', async () => {
     survivor.child.kill('SIGTERM');
@@ -146,17 +151,17 @@ describe.skipIf(!HAVE_REDIS)('maker sweep --queue with maker worker processes', 
     const again = join(tmp, 'again');
     const r = await cli(...SWEEP, ...GRID, '--queue', url, '--out', again);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain('runs: 6 (0 skipped as already done, 6 already finished in the queue, 0 failed)');
+    expect(r.stdout).toContain('runs: 3 (0 skipped as already done, 3 already finished in the queue, 0 failed)');
     expect(readFileSync(join(again, 'results.parquet')).equals(readFileSync(join(tmp, 'local', 'results.parquet')))).toBe(true);
 
     // Resumable as the local backend: the same directory again skips everything.
     const resumed = await cli(...SWEEP, ...GRID, '--queue', url, '--out', again);
-    expect(resumed.stdout).toContain('runs: 6 (6 skipped as already done, 0 failed)');
-  }, 20_000);
+    expect(resumed.stdout).toContain('runs: 3 (3 skipped as already done, 0 failed)');
+  }, 30_000);
 
   it('a worker that cannot find the store fails the job naming the path; after its retries the run is a failed row', async () => {
     const w = startWorker('--store-root', join(tmp, 'not-mounted'));
-    await until('the worker to connect', () => /worker: on redis/.test(w.log()), 15_000);
+    await until('the worker to connect', () => /worker: on redis/.test(w.log()), 30_000);
     const out = join(tmp, 'no-store');
     const r = await cli(...SWEEP, '--grid', 'strategy.halfSpreadTicks=9', '--queue', url, '--attempts', '2', '--backoff', '20', '--out', out);
     expect(r.code, r.stderr).toBe(1);
@@ -165,7 +170,7 @@ describe.skipIf(!HAVE_REDIS)('maker sweep --queue with maker worker processes', 
     expect(readFileSync(join(out, 'runs.jsonl'), 'utf8')).toBe('');
     w.child.kill('SIGINT');
     expect(await w.exited).toBe(0);
-  }, 25_000);
+  }, 60_000);
 
   it('a sweep directory in use is refused (queue and local)', async () => {
     const dir = join(tmp, 'locked');
