@@ -3,11 +3,13 @@
  * scenario on BTCUSDT 2024-08-08 (hftbacktest recording, imported once into
  * `.bench-cache/sample-store`), `strategy.gammaPerTick` over `n` values, with
  * - the local pool (`PiscinaPool`, what `maker sweep --workers N` uses), 1 and 2 threads, a new pool
- *   per sweep (thread start-up included, as a local sweep pays it);
+ *   per sweep: cold (thread start-up included, as a local sweep pays it) and warmed up (one untimed
+ *   run per thread first);
  * - the queue backend (`QueuePool` → BullMQ on a `redis-server` started here on loopback) with 1
- *   and 2 `maker worker -c 1` processes started beforehand (as deployed workers are; the queue is
- *   emptied between measurements so every run really runs).
- * The overhead of the queue is the ratio of the two at the same worker count. Rows are checked
+ *   and 2 `maker worker -c 1` processes started beforehand and warmed up the same way (as deployed
+ *   workers are; the queue is emptied between measurements so every run really runs).
+ * The overhead of the queue is the ratio of warm local to queue at the same worker count (per-job
+ * enqueue, lock, result and event round trips); cold local shows what pool start-up costs instead. Rows are checked
  * identical (hashes) across all variants. Skipped when ../shared/data/real or redis-server is absent.
  *
  *   npm run bench -- --only sweep-queue [--runs N]
@@ -53,12 +55,12 @@ async function sampleStore(log: (s: string) => void): Promise<string> {
   return root;
 }
 
-function tasksFor(store: string, n: number): RunTask[] {
+function tasksFor(store: string, n: number, first = 0.01): RunTask[] {
   const scenarioText = readFileSync(join(ROOT, SCENARIO), 'utf8');
   return Array.from({ length: n }, (_, i) => ({
     key: String(i),
     phase: 'main' as const,
-    params: [['strategy.gammaPerTick', String(0.01 * (i + 1))]] as [string, string][],
+    params: [['strategy.gammaPerTick', String(Number((first + 0.01 * i).toFixed(4)))]] as [string, string][],
     seed: 1,
     scenarioText,
     scenarioFile: SCENARIO,
@@ -87,10 +89,15 @@ async function until(what: string, ok: () => boolean, ms: number): Promise<void>
   }
 }
 
-async function timed(pool: () => Promise<RunPool>, tasks: RunTask[]): Promise<{ seconds: number; hashes: string }> {
-  const t0 = performance.now();
+/** Seconds of running `tasks` on a new pool; with `warmUp`, those run first, untimed (threads started, code compiled and warm). */
+async function timed(pool: () => Promise<RunPool>, tasks: RunTask[], warmUp: RunTask[] = []): Promise<{ seconds: number; hashes: string }> {
+  let t0 = performance.now();
   const p = await pool();
   try {
+    if (warmUp.length > 0) {
+      await Promise.all(warmUp.map((t) => p.run(t)));
+      t0 = performance.now();
+    }
     const rows = await Promise.all(tasks.map((t) => p.run(t)));
     const bad = rows.find((r) => r.error !== null);
     if (bad !== undefined) throw new Error(`sweep-queue bench: a run failed: ${bad.error}`);
@@ -100,7 +107,8 @@ async function timed(pool: () => Promise<RunPool>, tasks: RunTask[]): Promise<{ 
   }
 }
 
-export type SweepQueueBenchResult = { local1: Stat; local2: Stat; queue1: Stat; queue2: Stat; runs: number; loadAverage: number[] } | { skipped: string };
+type Kind = 'local1' | 'local2' | 'warmLocal1' | 'warmLocal2' | 'queue1' | 'queue2';
+export type SweepQueueBenchResult = (Record<Kind, Stat> & { runs: number; loadAverage: number[] }) | { skipped: string };
 
 export async function benchSweepQueue(opts: { runs: number; tasks?: number; log?: (s: string) => void }): Promise<SweepQueueBenchResult> {
   const log = opts.log ?? (() => undefined);
@@ -109,6 +117,7 @@ export async function benchSweepQueue(opts: { runs: number; tasks?: number; log?
   if (redisBin === '') return { skipped: 'no redis-server (apt-get install redis-server)' };
   const store = await sampleStore(log);
   const tasks = tasksFor(store, opts.tasks ?? 4);
+  const warm = (k: number): RunTask[] => tasksFor(store, k, 0.5);
   const tmp = mkdtempSync(join(tmpdir(), 'bench-sweep-queue-'));
   const port = await freePort();
   const redis = spawn(redisBin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', tmp], { stdio: ['ignore', 'pipe', 'ignore'] });
@@ -132,7 +141,7 @@ export async function benchSweepQueue(opts: { runs: number; tasks?: number; log?
         await new Promise((r) => setTimeout(r, 100));
       }
     };
-    const seconds: Record<'local1' | 'local2' | 'queue1' | 'queue2', number[]> = { local1: [], local2: [], queue1: [], queue2: [] };
+    const seconds: Record<Kind, number[]> = { local1: [], local2: [], warmLocal1: [], warmLocal2: [], queue1: [], queue2: [] };
     let hashes: string | null = null;
     const check = (name: string, h: string): void => {
       if (hashes !== null && h !== hashes) throw new Error(`sweep-queue bench: ${name} gave other results`);
@@ -146,9 +155,15 @@ export async function benchSweepQueue(opts: { runs: number; tasks?: number; log?
         loads.push(loadavg()[0]);
         log(`sweep-queue local pool, ${k} thread(s): ${tasks.length} runs in ${local.seconds.toFixed(2)} s (load average ${loadavg()[0].toFixed(1)})`);
 
+        const warmLocal = await timed(async () => new PiscinaPool(k), tasks, warm(k));
+        check(`warmLocal${k}`, warmLocal.hashes);
+        seconds[`warmLocal${k}`].push(warmLocal.seconds);
+        log(`sweep-queue local pool, ${k} thread(s), warmed up: ${tasks.length} runs in ${warmLocal.seconds.toFixed(2)} s (load average ${loadavg()[0].toFixed(1)})`);
+
         await startWorkers(k);
         await admin.obliterate({ force: true }); // every run really runs (no idempotent reuse between rounds)
-        const queued = await timed(() => QueuePool.open(target, { limits: DEFAULT_LIMITS, attempts: 1, backoffMs: 1000, keepFinishedS: 3600 }), tasks);
+        // Warm the workers as the warm local pool (deployed workers have run jobs before).
+        const queued = await timed(() => QueuePool.open(target, { limits: DEFAULT_LIMITS, attempts: 1, backoffMs: 1000, keepFinishedS: 3600 }), tasks, warm(k));
         check(`queue${k}`, queued.hashes);
         seconds[`queue${k}`].push(queued.seconds);
         loads.push(loadavg()[0]);
@@ -164,7 +179,8 @@ export async function benchSweepQueue(opts: { runs: number; tasks?: number; log?
     }
     await admin.close();
     const perMin = (xs: number[]) => statOf(xs.map((s) => (tasks.length * 60) / s));
-    return { local1: perMin(seconds.local1), local2: perMin(seconds.local2), queue1: perMin(seconds.queue1), queue2: perMin(seconds.queue2), runs: tasks.length, loadAverage: [Math.min(...loads), Math.max(...loads)] };
+    const stats = Object.fromEntries(Object.entries(seconds).map(([k, v]) => [k, perMin(v)])) as Record<Kind, Stat>;
+    return { ...stats, runs: tasks.length, loadAverage: [Math.min(...loads), Math.max(...loads)] };
   } finally {
     for (const w of workers) w.kill('SIGKILL');
     redis.kill('SIGKILL');

@@ -83,6 +83,9 @@ export class QueuePool implements RunPool {
     try {
       queue = new Queue(QUEUE_NAME, { connection: redisOptions(target, opts.limits, 'maker-sweep', false) as ConnectionOptions });
       events = new QueueEvents(QUEUE_NAME, { connection: redisOptions(target, opts.limits, 'maker-sweep-events', true) as ConnectionOptions });
+      // BullMQ's waitUntilFinished adds one 'closing' listener per job waited for: thousands in a big sweep.
+      queue.setMaxListeners(0);
+      events.setMaxListeners(0);
       queue.on('error', () => undefined); // reconnects are bounded by the probe's watch; errors surface through commands
       events.on('error', () => undefined);
       await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
