@@ -136,7 +136,7 @@ export class QueuePool implements RunPool {
     return new Promise<RunRow>((resolve) => {
       const onFatal = (e: QueueError): void => {
         this.pending.delete(onFatal);
-        resolve(failedRow(task, `[E_QUEUE] ${e.message}`));
+        resolve(failedRow(task, `[E_QUEUE] job ${job.id}: ${e.message}`));
       };
       this.pending.add(onFatal);
       job.waitUntilFinished(this.events).then(
@@ -166,6 +166,9 @@ export class QueuePool implements RunPool {
 
   async close(): Promise<void> {
     this.closing = true;
+    // Runs still waited for end as failed rows (the jobs stay queued: a rerun waits for them again).
+    const stopped = new QueueError('the sweep stopped waiting before the run finished (it stays queued; rerun to collect it)');
+    for (const f of [...this.pending]) f(stopped);
     await Promise.allSettled([this.queue.close(), this.events.close()]);
     await closeRedis(this.probe);
   }

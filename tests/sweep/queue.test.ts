@@ -5,9 +5,8 @@
 // backend's. Enqueueing the same sweep again runs nothing (no worker is left to run anything). A
 // worker that cannot find the store fails the job naming the path; bad URLs fail fast with exit 2.
 // Skipped, with a message, where redis-server is not installed (.ci/system-deps.sh installs it).
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -15,40 +14,21 @@ import { main } from '../../src/cli/main.ts';
 import { sweepSpecFromOptions } from '../../src/cli/commands/sweep.ts';
 import { importEvents } from '../../src/store/index.ts';
 import { runSweep, runTask } from '../../src/sweep/index.ts';
+import { REDIS_SERVER, freePort, skipMessage, startRedis, until, type RedisServer } from '../support/redis-server.ts';
 import { DEFAULT_SYNTHETIC, generateSynthetic, syntheticInstrument } from '../../src/synthetic/index.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const MAKER = join(ROOT, 'bin', 'maker.js');
-const REDIS = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).stdout.trim();
-const HAVE_REDIS = REDIS !== '';
-if (!HAVE_REDIS) process.stderr.write('skipped: tests/sweep/queue.test.ts needs redis-server (apt-get install redis-server; .ci/system-deps.sh)\n');
+const HAVE_REDIS = REDIS_SERVER !== '';
+if (!HAVE_REDIS) process.stderr.write(skipMessage('tests/sweep/queue.test.ts'));
 
 const tmp = mkdtempSync(join(tmpdir(), 'queue-test-'));
 const STORE = join(tmp, 'store');
 const children: ChildProcess[] = [];
-let redis: ChildProcess | null = null;
+let redis: RedisServer | null = null;
 let a: Proc;
 let survivor: Proc;
 let url = '';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function until(what: string, ok: () => boolean, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 interface Proc {
   child: ChildProcess;
@@ -85,12 +65,8 @@ const GRID = ['--grid', 'strategy.halfSpreadTicks=1..3'];
 
 beforeAll(async () => {
   if (!HAVE_REDIS) return;
-  const port = await freePort();
-  redis = spawn(REDIS, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', tmp], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  redis.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  await until('redis-server to accept connections', () => /Ready to accept connections/.test(out), 10_000);
-  url = `redis://127.0.0.1:${port}/0`;
+  redis = await startRedis(tmp);
+  url = redis.url;
   // Two workers boot while the store is written.
   a = startWorker();
   // The other worker reads the same store where it is "mounted" on its machine.
@@ -103,12 +79,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  if (redis !== null) {
-    const r = redis;
-    const gone = new Promise((resolve) => r.once('exit', resolve));
-    r.kill('SIGKILL');
-    await gone;
-  }
+  await redis?.stop();
   rmSync(tmp, { recursive: true, force: true });
 });
 
