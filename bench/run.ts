@@ -8,7 +8,7 @@
  *    "replay": {"eventsPerSec", "daySeconds", "peakRssMB1h", "peakRssMB24h"},
  *    "backtest": {"eventsPerSec", "daySeconds", "peakRssMB1h", "peakRssMB24h", "shares"}, "peakRssMB"}
  *    "sweep": {"runsPerMin1", "runsPerMin2", "piscinaRunsPerMin1", "piscinaRunsPerMin2"} (8 quickstart runs; bench/sweep.ts)
- *    "sweepQueue": {"local1", "local2", "warmLocal1", "warmLocal2", "queue1", "queue2" (runs/min), "queueVsWarmLocal1", "queueVsWarmLocal2", "loadAverage"} (real sample; bench/sweep-queue.ts)
+ *    "sweepQueue": {"local1", "local2", "warmLocal1", "warmLocal2", "queue1", "queue2" (runs/min), "queueVsWarmLocal1", "queueVsWarmLocal2", "queueCpuMsPerRun", "loadAverage"} (real sample; bench/sweep-queue.ts)
  *    "exchange": {"restRoundTripsPerSec", "wsRoundTripsPerSec", "restP50Ms", "restP99Ms", "wsP50Ms", "wsP99Ms",
  *                 "streamMessagesPerSec", "soak": {seconds, heapStartMB, heapEndMB, heapSlopeMBPerMin, rssStartMB, rssEndMB}}
  * `exchange` loads `maker exchange` on loopback (server in a child process); its memory soak lasts
@@ -129,7 +129,8 @@ async function main(): Promise<void> {
       rows.push(['sweep real sample, local pool, 2 threads (warm)', r.warmLocal2, 'runs/min']);
       rows.push(['sweep real sample, queue, 1 worker (warm)', r.queue1, 'runs/min']);
       rows.push(['sweep real sample, queue, 2 workers (warm)', r.queue2, 'runs/min']);
-      out.sweepQueue = { local1: r.local1.median, local2: r.local2.median, warmLocal1: r.warmLocal1.median, warmLocal2: r.warmLocal2.median, queue1: r.queue1.median, queue2: r.queue2.median, queueVsWarmLocal1: r.queue1.median / r.warmLocal1.median, queueVsWarmLocal2: r.queue2.median / r.warmLocal2.median, loadAverage: r.loadAverage };
+      rows.push(['sweep queue CPU (enqueuer + redis-server)', r.queueCpuMsPerRun, 'ms/run']);
+      out.sweepQueue = { local1: r.local1.median, local2: r.local2.median, warmLocal1: r.warmLocal1.median, warmLocal2: r.warmLocal2.median, queue1: r.queue1.median, queue2: r.queue2.median, queueVsWarmLocal1: r.queue1.median / r.warmLocal1.median, queueVsWarmLocal2: r.queue2.median / r.warmLocal2.median, queueCpuMsPerRun: r.queueCpuMsPerRun.median, loadAverage: r.loadAverage };
     }
   }
   if (want('exchange')) {

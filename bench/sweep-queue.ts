@@ -70,6 +70,16 @@ function tasksFor(store: string, n: number, first = 0.01): RunTask[] {
   }));
 }
 
+/** CPU seconds (user + system) a process has used, from /proc (Linux; 0 elsewhere). */
+function procCpuSeconds(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return 0;
+  }
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
@@ -108,7 +118,7 @@ async function timed(pool: () => Promise<RunPool>, tasks: RunTask[], warmUp: Run
 }
 
 type Kind = 'local1' | 'local2' | 'warmLocal1' | 'warmLocal2' | 'queue1' | 'queue2';
-export type SweepQueueBenchResult = (Record<Kind, Stat> & { runs: number; loadAverage: number[] }) | { skipped: string };
+export type SweepQueueBenchResult = (Record<Kind, Stat> & { runs: number; loadAverage: number[]; queueCpuMsPerRun: Stat }) | { skipped: string };
 
 export async function benchSweepQueue(opts: { runs: number; tasks?: number; log?: (s: string) => void }): Promise<SweepQueueBenchResult> {
   const log = opts.log ?? (() => undefined);
@@ -143,6 +153,7 @@ export async function benchSweepQueue(opts: { runs: number; tasks?: number; log?
     };
     const seconds: Record<Kind, number[]> = { local1: [], local2: [], warmLocal1: [], warmLocal2: [], queue1: [], queue2: [] };
     let hashes: string | null = null;
+    const cpuMs: number[] = [];
     const check = (name: string, h: string): void => {
       if (hashes !== null && h !== hashes) throw new Error(`sweep-queue bench: ${name} gave other results`);
       hashes = h;
@@ -163,11 +174,18 @@ export async function benchSweepQueue(opts: { runs: number; tasks?: number; log?
         await startWorkers(k);
         await admin.obliterate({ force: true }); // every run really runs (no idempotent reuse between rounds)
         // Warm the workers as the warm local pool (deployed workers have run jobs before).
+        const c0 = process.cpuUsage();
+        const r0 = procCpuSeconds(redis.pid!);
         const queued = await timed(() => QueuePool.open(target, { limits: DEFAULT_LIMITS, attempts: 1, backoffMs: 1000, keepFinishedS: 3600 }), tasks, warm(k));
+        const c = process.cpuUsage(c0);
+        // What the queue itself costs per run, whatever the load: the enqueuing process (this one: it runs no backtest
+        // here) and redis-server, over warm-up and timed runs. The workers' BullMQ side (lock renewals, one fetch and
+        // one result per job) is not separated from their backtests.
+        cpuMs.push((((c.user + c.system) / 1e6 + procCpuSeconds(redis.pid!) - r0) * 1000) / (tasks.length + k));
         check(`queue${k}`, queued.hashes);
         seconds[`queue${k}`].push(queued.seconds);
         loads.push(loadavg()[0]);
-        log(`sweep-queue queue, ${k} worker process(es): ${tasks.length} runs in ${queued.seconds.toFixed(2)} s (load average ${loadavg()[0].toFixed(1)})`);
+        log(`sweep-queue queue, ${k} worker process(es): ${tasks.length} runs in ${queued.seconds.toFixed(2)} s, queue CPU ${cpuMs[cpuMs.length - 1].toFixed(1)} ms/run (load average ${loadavg()[0].toFixed(1)})`);
       }
       // Back to one worker for the next round's 1-worker measurement.
       while (workers.length > 0) {
@@ -180,7 +198,7 @@ export async function benchSweepQueue(opts: { runs: number; tasks?: number; log?
     await admin.close();
     const perMin = (xs: number[]) => statOf(xs.map((s) => (tasks.length * 60) / s));
     const stats = Object.fromEntries(Object.entries(seconds).map(([k, v]) => [k, perMin(v)])) as Record<Kind, Stat>;
-    return { ...stats, runs: tasks.length, loadAverage: [Math.min(...loads), Math.max(...loads)] };
+    return { ...stats, runs: tasks.length, loadAverage: [Math.min(...loads), Math.max(...loads)], queueCpuMsPerRun: statOf(cpuMs) };
   } finally {
     for (const w of workers) w.kill('SIGKILL');
     redis.kill('SIGKILL');

@@ -9,8 +9,57 @@
  * The URL's password is a secret: it is never part of an error message or a log line
  * (`RedisTarget.display` leaves it out).
  */
-import { Redis, type RedisOptions } from 'ioredis';
 import { ConfigError, MakerError } from '../core/errors.ts';
+
+/** The ioredis options this module sets (ioredis's own `RedisOptions` has many more). */
+export interface RedisOptions {
+  host: string;
+  port: number;
+  db: number;
+  username?: string;
+  password?: string;
+  tls?: { servername: string };
+  connectionName: string;
+  connectTimeout: number;
+  commandTimeout?: number;
+  maxRetriesPerRequest: null;
+  lazyConnect: boolean;
+  retryStrategy: (times: number) => number | null;
+}
+
+/** The part of an ioredis client this module uses. */
+export interface RedisClient {
+  readonly status: string;
+  readonly options: { retryStrategy?: (times: number) => number | null | void };
+  connect(): Promise<void>;
+  select(db: number): Promise<unknown>;
+  ping(): Promise<unknown>;
+  quit(): Promise<unknown>;
+  disconnect(): void;
+  on(event: string, listener: (...args: unknown[]) => void): unknown;
+}
+
+type RedisConstructor = new (options: RedisOptions) => RedisClient;
+let redisClass: RedisConstructor | null = null;
+
+/**
+ * ioredis, loaded when a queue is first used: BullMQ 6 needs it (an optional peer dependency of
+ * bullmq, a dependency of ours), and loading it late keeps every other command working, with this
+ * one clear error, in an install that lacks it. (A variable specifier: the type checker does not
+ * need ioredis's types either.)
+ */
+async function loadRedis(): Promise<RedisConstructor> {
+  if (redisClass !== null) return redisClass;
+  const name = 'ioredis';
+  try {
+    const mod = (await import(name)) as { Redis?: RedisConstructor; default?: RedisConstructor };
+    redisClass = mod.Redis ?? mod.default ?? null;
+  } catch {
+    redisClass = null;
+  }
+  if (redisClass === null) throw new QueueError('the queue backend needs the ioredis package (BullMQ\'s Redis client): run npm install in the maker directory');
+  return redisClass;
+}
 
 /** The queue's Redis server is unreachable, answered an error, or the connection was lost. */
 export class QueueError extends MakerError {
@@ -108,7 +157,8 @@ export function redisOptions(target: RedisTarget, limits: ConnectionLimits, name
  * reconnect loop at this stage): an unreachable server, a refused login or a wrong database number
  * is a `QueueError` naming the URL (without its password) at once.
  */
-export async function openRedis(target: RedisTarget, limits: ConnectionLimits, name: string, blocking = false): Promise<Redis> {
+export async function openRedis(target: RedisTarget, limits: ConnectionLimits, name: string, blocking = false): Promise<RedisClient> {
+  const Redis = await loadRedis();
   const client = new Redis({ ...redisOptions(target, limits, name, blocking), retryStrategy: () => null });
   let lastError: unknown = null;
   client.on('error', (e: unknown) => {
@@ -139,7 +189,7 @@ export async function openRedis(target: RedisTarget, limits: ConnectionLimits, n
 }
 
 /** Closes a client: QUIT (lets pending replies arrive), a hard disconnect if that does not finish in 2 s. */
-export async function closeRedis(client: Redis): Promise<void> {
+export async function closeRedis(client: RedisClient): Promise<void> {
   if (client.status === 'end') return;
   let timer: NodeJS.Timeout | undefined;
   try {

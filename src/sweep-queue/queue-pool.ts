@@ -17,10 +17,9 @@
  *   queue, the event reader and the probe, each bounded in time.
  */
 import { Job, Queue, QueueEvents, type ConnectionOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { MakerError } from '../core/errors.ts';
 import type { RunPool, RunRow, RunTask } from '../sweep/index.ts';
-import { closeRedis, describeRedisError, openRedis, QueueError, redisOptions, type ConnectionLimits, type RedisTarget } from './connection.ts';
+import { closeRedis, type RedisClient, describeRedisError, openRedis, QueueError, redisOptions, type ConnectionLimits, type RedisTarget } from './connection.ts';
 import { JOB_NAME, JobIds, QUEUE_NAME } from './job.ts';
 
 export interface QueuePoolOptions {
@@ -64,7 +63,7 @@ export class QueuePool implements RunPool {
   private constructor(
     readonly target: RedisTarget,
     private readonly opts: QueuePoolOptions,
-    private readonly probe: Redis,
+    private readonly probe: RedisClient,
     private readonly queue: Queue,
     private readonly events: QueueEvents,
   ) {

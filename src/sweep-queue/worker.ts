@@ -18,10 +18,9 @@
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Worker as BullWorker, WaitingError, type ConnectionOptions, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { MakerError } from '../core/errors.ts';
 import { PiscinaPool, taskScenario, type RunRow } from '../sweep/index.ts';
-import { closeRedis, openRedis, QueueError, redisOptions, type ConnectionLimits, type RedisTarget } from './connection.ts';
+import { closeRedis, type RedisClient, openRedis, QueueError, redisOptions, type ConnectionLimits, type RedisTarget } from './connection.ts';
 import { metaFingerprint, parseJob, QUEUE_NAME } from './job.ts';
 
 export interface WorkerOptions {
@@ -65,7 +64,7 @@ export class SweepWorker {
   private constructor(
     readonly target: RedisTarget,
     private readonly opts: WorkerOptions,
-    private readonly probe: Redis,
+    private readonly probe: RedisClient,
     private readonly pool: PiscinaPool,
   ) {
     this.releasedSignal = new Promise((resolve) => {
