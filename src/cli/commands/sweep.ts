@@ -20,7 +20,8 @@
  * Progress (runs done/total, ETA, best so far) goes to stderr; stdout gets the leaderboard's top
  * rows, or with --json one JSON line per run (parameters, seed, headline metrics, hash).
  * Exit status: 0 done, 1 some runs failed (listed; a rerun retries them), 2 bad option, scenario
- * key or sweep directory, 70 internal error.
+ * key or sweep directory (also: locked by another sweep), or the queue's Redis unreachable or lost,
+ * 70 internal error.
  */
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
@@ -149,7 +150,8 @@ export function registerSweep(program: Command): void {
         '(the scenario\'s data.store, or their --store-root); so does this command, for the data fingerprint. A run still ' +
         'failing after --attempts tries is a failed row (exit 1; a rerun retries it).\n\n' +
         'Out of sample: --oos <range> ranks the sets on the scenario\'s range, re-runs the best --top K on <range> and shows both.\n\n' +
-        'Exit status: 0 done, 1 some runs failed (a rerun retries them), 2 bad option, key or directory, 70 internal error.',
+        'Exit status: 0 done, 1 some runs failed (a rerun retries them), 2 bad option, key or directory (or in use by another sweep), ' +
+        'or the queue\'s Redis unreachable or lost (a rerun resumes), 70 internal error.',
     )
     .requiredOption('-s, --scenario <file>', 'scenario YAML file')
     .option('--grid <key=values>', 'a swept key: a,b,c or lo..hi:step, e.g. strategy.halfSpreadTicks=2..10:2 (repeatable; the product is run)', collect, [])
