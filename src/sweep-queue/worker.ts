@@ -93,7 +93,12 @@ export class SweepWorker {
       maxStalledCount: opts.maxStalledCount,
       autorun: false,
     });
-    w.bull.on('error', (e) => opts.log(`worker: queue error: ${e.message}`));
+    // While Redis is away every reconnect attempt errors: say each different error once.
+    let lastError = '';
+    w.bull.on('error', (e) => {
+      if (e.message !== lastError) opts.log(`worker: queue error: ${e.message}${/ECONNREFUSED|ETIMEDOUT|ECONNRESET/.test(e.message) ? ' (reconnecting)' : ''}`);
+      lastError = e.message;
+    });
     w.bull.on('failed', (job, e) => {
       if (job === undefined || e instanceof WaitingError || e.name === 'WaitingError') return;
       w.summary.failed++;
