@@ -8,6 +8,7 @@
  *    "replay": {"eventsPerSec", "daySeconds", "peakRssMB1h", "peakRssMB24h"},
  *    "backtest": {"eventsPerSec", "daySeconds", "peakRssMB1h", "peakRssMB24h", "shares"}, "peakRssMB"}
  *    "sweep": {"runsPerMin1", "runsPerMin2", "piscinaRunsPerMin1", "piscinaRunsPerMin2"} (8 quickstart runs; bench/sweep.ts)
+ *    "sweepQueue": {"local1", "local2", "warmLocal1", "warmLocal2", "queue1", "queue2" (runs/min), "queueVsWarmLocal1", "queueVsWarmLocal2", "queueCpuMsPerRun", "loadAverage"} (real sample; bench/sweep-queue.ts)
  *    "exchange": {"restRoundTripsPerSec", "wsRoundTripsPerSec", "restP50Ms", "restP99Ms", "wsP50Ms", "wsP99Ms",
  *                 "streamMessagesPerSec", "soak": {seconds, heapStartMB, heapEndMB, heapSlopeMBPerMin, rssStartMB, rssEndMB}}
  * `exchange` loads `maker exchange` on loopback (server in a child process); its memory soak lasts
@@ -117,6 +118,22 @@ async function main(): Promise<void> {
     rows.push(['sweep, piscina, 1 worker', r.piscina1, 'runs/min']);
     rows.push(['sweep, piscina, 2 workers', r.piscina2, 'runs/min']);
     out.sweep = { runsPerMin1: r.threads1.median, runsPerMin2: r.threads2.median, piscinaRunsPerMin1: r.piscina1.median, piscinaRunsPerMin2: r.piscina2.median };
+  }
+  if (want('sweep-queue')) {
+    log('sweep-queue: GLFT on the real BTCUSDT sample, local pool vs BullMQ queue (redis-server on loopback), 1 and 2 workers ...');
+    const { benchSweepQueue } = await import('./sweep-queue.ts');
+    const r = await benchSweepQueue({ runs: Math.min(runs, 3), log });
+    if ('skipped' in r) log(`skipped: sweep-queue benchmark (${r.skipped})`);
+    else {
+      rows.push(['sweep real sample, local pool, 1 thread (cold)', r.local1, 'runs/min']);
+      rows.push(['sweep real sample, local pool, 2 threads (cold)', r.local2, 'runs/min']);
+      rows.push(['sweep real sample, local pool, 1 thread (warm)', r.warmLocal1, 'runs/min']);
+      rows.push(['sweep real sample, local pool, 2 threads (warm)', r.warmLocal2, 'runs/min']);
+      rows.push(['sweep real sample, queue, 1 worker (warm)', r.queue1, 'runs/min']);
+      rows.push(['sweep real sample, queue, 2 workers (warm)', r.queue2, 'runs/min']);
+      rows.push(['sweep queue CPU (enqueuer + redis-server)', r.queueCpuMsPerRun, 'ms/run']);
+      out.sweepQueue = { local1: r.local1.median, local2: r.local2.median, warmLocal1: r.warmLocal1.median, warmLocal2: r.warmLocal2.median, queue1: r.queue1.median, queue2: r.queue2.median, queueVsWarmLocal1: r.queue1.median / r.warmLocal1.median, queueVsWarmLocal2: r.queue2.median / r.warmLocal2.median, queueCpuMsPerRun: r.queueCpuMsPerRun.median, loadAverage: r.loadAverage };
+    }
   }
   if (want('exchange')) {
     const soakMin = Number(values['soak-minutes']);

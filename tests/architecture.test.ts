@@ -28,6 +28,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['scenario', 'exchange-fake', 'record'],
   ['backtest', 'live'],
   ['sweep', 'live-report', 'ui'],
+  ['sweep-queue'],
   ['cli'],
 ];
 

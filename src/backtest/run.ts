@@ -90,8 +90,12 @@ function specOverrides(scenario: Scenario): Map<string, Instrument> {
   return out;
 }
 
-/** Resolves instruments and opens the sources of a scenario's data (no events read yet). */
-export async function prepareData(scenario: Scenario, batchRows = 65_536): Promise<PreparedData> {
+/**
+ * Resolves instruments and opens the sources of a scenario's data (no events read yet).
+ * `hashContent: false` skips hashing the store files (no `contentCheck`): for callers that want only
+ * the fingerprint of what the store's partition metadata says (the distributed sweep's job ids).
+ */
+export async function prepareData(scenario: Scenario, batchRows = 65_536, opts: { hashContent?: boolean } = {}): Promise<PreparedData> {
   const d = scenario.data;
   if (d.source === 'model') throw new ConfigError('data.source "model" runs in the model world (runModelScenario, src/backtest/model.ts), not through the event engine', { field: 'data.source' });
   const overrides = specOverrides(scenario);
@@ -178,6 +182,9 @@ export async function prepareData(scenario: Scenario, batchRows = 65_536): Promi
   const identity = { source: 'store', venue: d.venue, range: d.range ? [d.range.fromUs, d.range.toUs] : null, metas, ...(hasFunding ? { funding: fundingHistory } : {}) };
   // The files are hashed in a worker thread while the replay reads them; the fingerprint covers
   // their bytes as read, whatever meta.json says.
+  if (opts.hashContent === false) {
+    return { instruments, sources, fingerprint: sha256(JSON.stringify(identity)), inputDamage, noMatchTime, bookMode, startUs: Number.isFinite(startUs) ? startUs : 0, expectedEvents: expected, streams: wantedStreams, ...(hasFunding ? { fundingHistory } : {}) };
+  }
   const contentCheck = hashFiles(files.map((f) => f.path)).then((digests) => {
     const checks = digests.map((dg, i) => compareWithMeta(files[i].meta, files[i].table, files[i].path, dg, null));
     return { checks, fingerprint: sha256(JSON.stringify({ ...identity, content: digests.map((dg) => dg.sha256) })) };

@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'E_NUMBER' // a decimal string cannot be parsed exactly
   | 'E_STORE' // the market-data store is corrupt or missing
   | 'E_IO' // a file-system error
+  | 'E_QUEUE' // the sweep queue (Redis) is unreachable, refused a command or lost the connection
   | 'E_STATE' // an internal invariant broke (a bug)
   | 'E_LOCKED' // another process holds a lock this one needs (maker live --lock)
   | 'E_NOT_IMPLEMENTED';

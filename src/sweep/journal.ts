@@ -4,11 +4,13 @@
  * the same command reads the journal and skips the runs it holds; a sweep whose identity differs
  * (another scenario text, base `--set` list, parameter sets or seeds) is refused, naming what
  * differs. A last line cut short by a kill is dropped (and truncated away) on open; a damaged line
- * elsewhere is an error naming the file and line.
+ * elsewhere is an error naming the file and line. While open, the directory is locked
+ * (`sweep.lock`, lock.ts): a second sweep on it is refused.
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, InputError } from '../core/errors.ts';
+import { SweepLock } from './lock.ts';
 import type { RunRow } from './run-one.ts';
 
 export const SWEEP_FORMAT = 'maker-sweep/1';
@@ -40,6 +42,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
 export class SweepJournal {
   readonly file: string;
   private fd: number | null = null;
+  private lock: SweepLock | null = null;
   /** Finished runs by key, as read and as appended. */
   readonly done = new Map<string, RunRow>();
 
@@ -51,6 +54,18 @@ export class SweepJournal {
   static open(dir: string, identity: SweepIdentity): SweepJournal {
     if (existsSync(dir) && !statSync(dir).isDirectory()) throw new ConfigError(`${dir} is not a directory`, { field: '--out' });
     mkdirSync(dir, { recursive: true });
+    const lock = SweepLock.acquire(dir);
+    try {
+      const j = SweepJournal.openLocked(dir, identity);
+      j.lock = lock;
+      return j;
+    } catch (e) {
+      lock.release();
+      throw e;
+    }
+  }
+
+  private static openLocked(dir: string, identity: SweepIdentity): SweepJournal {
     const meta = join(dir, 'sweep.json');
     if (existsSync(meta)) {
       let old: SweepIdentity;
@@ -117,5 +132,7 @@ export class SweepJournal {
   close(): void {
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
+    this.lock?.release();
+    this.lock = null;
   }
 }

@@ -27,6 +27,12 @@ export interface RunTask {
   phaseSet: string[];
   /** Write the run's report directory under here (null: none). */
   reportsDir: string | null;
+  /**
+   * Read the store from here instead of the scenario's `data.store` (a queue worker's `--store-root`,
+   * where the shared store is mounted on that machine). The run id and the rows do not change: they
+   * are those of the scenario as the sweep wrote it (the data fingerprint covers the data itself).
+   */
+  storeRoot?: string | null;
 }
 
 /** The headline metrics of a run, in table column order. */
@@ -86,7 +92,9 @@ export async function runTask(t: RunTask): Promise<RunRow> {
   let s: Scenario;
   try {
     s = taskScenario(t);
-    const o = await backtest(s, (fp) => runIdFor(s, fp));
+    const id = s;
+    const run = t.storeRoot && s.data.source === 'store' ? taskScenario({ ...t, phaseSet: [...t.phaseSet, `data.store=${t.storeRoot}`] }) : s;
+    const o = await backtest(run, (fp) => runIdFor(id, fp));
     const m = o.metrics;
     const metrics: Record<MetricName, number | null> = {
       pnl: num(m.pnl.total),

@@ -8,6 +8,7 @@ import { registerLive } from './live.ts';
 import { registerRecord } from './record.ts';
 import { registerSweep } from './sweep.ts';
 import { registerUi } from './ui.ts';
+import { registerWorker } from './worker.ts';
 
 /** Adds every subcommand to the program. Each command module exports one `register` function. */
 export function registerCommands(program: Command): void {
@@ -16,6 +17,7 @@ export function registerCommands(program: Command): void {
   registerData(program);
   registerBacktest(program);
   registerSweep(program);
+  registerWorker(program);
   registerExchange(program);
   registerRecord(program);
   registerLive(program);

@@ -1,7 +1,8 @@
 /**
  * `maker sweep --scenario <file> (--grid key=values ... | --random N --space <file> [--seed S])
  *   [--seeds N|a,b] [--set key=value ...] [--workers N] [--out DIR] [--rank-by METRIC]
- *   [--oos RANGE [--top K]] [--reports] [--json] [--quiet]`
+ *   [--oos RANGE [--top K]] [--reports] [--json] [--quiet]
+ *   [--queue redis://host:port[/db] [--attempts N] [--backoff MS] [--keep-days D]]`
  *
  * Runs the scenario once per parameter set and seed on a pool of worker threads (piscina; src/sweep) and
  * writes the sweep directory: sweep.json (its identity), runs.jsonl (the journal of finished runs),
@@ -11,19 +12,26 @@
  * different sweep is refused. The default directory is reports/sweeps/<scenario>-<12 hex of the
  * sweep's identity>, so a changed grid goes to a new directory by itself.
  *
+ * With --queue the runs go to a BullMQ queue on that Redis instead of local threads (src/sweep-queue):
+ * `maker worker --queue …` processes, on any machine that sees the store at a shared path, run them;
+ * this command waits, gathers their rows into the same sweep directory (same bytes as the local
+ * backend) and resumes the same way.
+ *
  * Progress (runs done/total, ETA, best so far) goes to stderr; stdout gets the leaderboard's top
  * rows, or with --json one JSON line per run (parameters, seed, headline metrics, hash).
  * Exit status: 0 done, 1 some runs failed (listed; a rerun retries them), 2 bad option, scenario
- * key or sweep directory, 70 internal error.
+ * key or sweep directory (also: locked by another sweep), or the queue's Redis unreachable or lost,
+ * 70 internal error.
  */
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.ts';
 import { parseScenario } from '../../scenario/index.ts';
 import { METRIC_NAMES, RANK_METRICS, PiscinaPool, better, expandGrid, loadSpaceFile, parseGridOption, parseSeeds, rankSets, runSweep, sampleSpace, scoreSets, sweepIdentity, checkSweep, type MetricName, type RunRow, type SweepSpec } from '../../sweep/index.ts';
+import { DEFAULT_LIMITS, QueuePool, parseRedisUrl } from '../../sweep-queue/index.ts';
 import { parseSeedOption } from '../options.ts';
 import { collect } from '../specs.ts';
 import { setExitStatus } from './backtest.ts';
@@ -44,6 +52,10 @@ interface SweepCliOptions {
   reports: boolean;
   json: boolean;
   quiet: boolean;
+  queue?: string;
+  attempts: string;
+  backoff: string;
+  keepDays: string;
 }
 
 function positiveInt(text: string, option: string, max = 1_000_000): number {
@@ -132,8 +144,14 @@ export function registerSweep(program: Command): void {
         'Resume: rerunning the same command skips the runs already in the directory; a directory of a different sweep ' +
         '(scenario text, --set list, parameters or seeds changed) is refused (exit 2). Without --out the directory is ' +
         'reports/sweeps/<scenario>-<hash of the sweep>, so a changed sweep gets a new one.\n\n' +
+        'Distributed: --queue redis://host:port[/db] enqueues every run as a BullMQ job (id: a hash of the resolved scenario, ' +
+        'seed and data fingerprint, so enqueueing again never runs a run twice) and waits for `maker worker --queue` processes ' +
+        'to run them, with the same progress, resume and outputs as the local pool. Workers read the store from a shared path ' +
+        '(the scenario\'s data.store, or their --store-root); so does this command, for the data fingerprint. A run still ' +
+        'failing after --attempts tries is a failed row (exit 1; a rerun retries it).\n\n' +
         'Out of sample: --oos <range> ranks the sets on the scenario\'s range, re-runs the best --top K on <range> and shows both.\n\n' +
-        'Exit status: 0 done, 1 some runs failed (a rerun retries them), 2 bad option, key or directory, 70 internal error.',
+        'Exit status: 0 done, 1 some runs failed (a rerun retries them), 2 bad option, key or directory (or in use by another sweep), ' +
+        'or the queue\'s Redis unreachable or lost (a rerun resumes), 70 internal error.',
     )
     .requiredOption('-s, --scenario <file>', 'scenario YAML file')
     .option('--grid <key=values>', 'a swept key: a,b,c or lo..hi:step, e.g. strategy.halfSpreadTicks=2..10:2 (repeatable; the product is run)', collect, [])
@@ -150,21 +168,35 @@ export function registerSweep(program: Command): void {
     .option('--reports', 'also write each run\'s report directory under <out>/runs/', false)
     .option('--json', 'one JSON line per run on stdout (parameters, seed, metrics, hash)', false)
     .option('-q, --quiet', 'no progress output', false)
+    .option('--queue <url>', 'run on a BullMQ queue at redis://[user:password@]host:port[/db] (rediss:// for TLS) instead of local threads; start `maker worker --queue <url>` to process it')
+    .option('--attempts <n>', 'with --queue: tries per run before it counts as failed', '3')
+    .option('--backoff <ms>', 'with --queue: delay before the first retry, doubled each time', '2000')
+    .option('--keep-days <d>', 'with --queue: days finished jobs (and their results) stay in Redis, so re-enqueueing reuses them', '7')
     .addHelpText(
       'after',
       '\nMetrics in the table: ' + METRIC_NAMES.join(', ') + '.\n' +
         '\nExamples:\n  maker sweep -s scenarios/quickstart.yaml --grid strategy.halfSpreadTicks=2..10:2 --grid strategy.skewTicksPerLot=0,0.25 --seeds 3 --workers 2\n' +
         '  maker sweep -s scenarios/quickstart.yaml --random 50 --space space.yaml --seed 7 --out reports/sweeps/qs-random\n' +
+        '  maker sweep -s scenarios/quickstart.yaml --grid strategy.halfSpreadTicks=1..8 --queue redis://127.0.0.1:6379/0   # then, on each machine: maker worker --queue redis://<host>:6379/0\n' +
         '  maker sweep -s s.yaml --grid strategy.halfSpreadTicks=2..10:2 --set data.range=2024-08-08T00:00Z..2024-08-08T12:00Z --oos 2024-08-08T12:00Z..2024-08-09T00:00Z --top 3',
     )
     .action(async (opts: SweepCliOptions, cmd: Command) => {
       const spec = sweepSpecFromOptions(opts);
       const runs = spec.paramSets.length * spec.seeds.length;
+      const target = opts.queue === undefined ? null : parseRedisUrl(opts.queue, '--queue');
+      if (target !== null && opts.workers !== undefined) throw new ConfigError('--workers sizes the local pool; with --queue the runs go to `maker worker --queue …` processes (their --concurrency)', { field: '--workers' });
+      if (target === null) for (const [o, v, d] of [['--attempts', opts.attempts, '3'], ['--backoff', opts.backoff, '2000'], ['--keep-days', opts.keepDays, '7']] as const) if (v !== d) throw new ConfigError('goes with --queue', { field: o });
+      const attempts = positiveInt(opts.attempts, '--attempts', 100);
+      const backoffMs = positiveInt(opts.backoff, '--backoff', 3_600_000);
+      const keepDays = positiveInt(opts.keepDays, '--keep-days', 3650);
       const workers = opts.workers === undefined ? Math.max(1, Math.min(availableParallelism(), runs)) : positiveInt(opts.workers, '--workers', 256);
       const id = sweepIdentity(spec);
       const name = (parseScenario(spec.scenarioText, spec.scenarioFile, { set: spec.baseSet }).name || 'scenario').replace(/[^A-Za-z0-9._-]+/g, '-');
-      const dir = opts.out ?? join('reports', 'sweeps', `${name}-${createHash('sha256').update(JSON.stringify(id)).digest('hex').slice(0, 12)}`);
+      const named = opts.out ?? join('reports', 'sweeps', `${name}-${createHash('sha256').update(JSON.stringify(id)).digest('hex').slice(0, 12)}`);
+      // Queue workers write --reports under the directory: give them the absolute path (it must be on the shared path).
+      const dir = target === null ? named : resolve(named);
       const quiet = opts.quiet;
+      const where = target === null ? `${workers} worker${workers === 1 ? '' : 's'}` : `the queue ${target.display}`;
       const tty = process.stderr.isTTY === true;
       let best: RunRow | null = null;
       let phaseStart = Date.now();
@@ -177,7 +209,20 @@ export function registerSweep(program: Command): void {
         lastDraw = now;
         process.stderr.write(tty ? `\r\x1b[2K${text}${force ? '\n' : ''}` : `${text}\n`);
       };
-      const pool = new PiscinaPool(workers);
+      const pool = target === null ? new PiscinaPool(workers) : await QueuePool.open(target, { limits: DEFAULT_LIMITS, attempts, backoffMs, keepFinishedS: keepDays * 86_400 });
+      let lastRunMs = Date.now();
+      // Queue: when nothing finishes for a while, say what the queue holds (no worker running is the usual reason).
+      const idle =
+        pool instanceof QueuePool && !quiet
+          ? setInterval(() => {
+              if (Date.now() - lastRunMs < 15_000) return;
+              pool.status().then(
+                (st) => line(`sweep: waiting on ${where}: ${st.waiting} queued, ${st.active} running, ${st.delayed} waiting to retry; ${st.workers} worker(s) connected${st.workers === 0 ? ' (start: maker worker --queue <url>)' : ''}`, true),
+                () => undefined,
+              );
+            }, 15_000)
+          : null;
+      idle?.unref();
       let result;
       try {
         result = await runSweep(spec, dir, pool, {
@@ -187,9 +232,10 @@ export function registerSweep(program: Command): void {
             // Runs the journal already holds are listed too (marked skipped), so stdout covers the whole sweep.
             if (opts.json) for (const r of skipped) process.stdout.write(jsonLine(r, true));
             for (const r of skipped) if (phase === 'main' && better(spec.rankBy, r.metrics?.[spec.rankBy], best?.metrics?.[spec.rankBy])) best = r;
-            line(`sweep ${phase}: ${total} runs on ${workers} worker${workers === 1 ? '' : 's'}${skipped.length > 0 ? `, ${skipped.length} already done in ${dir} (skipped)` : ''}`, true);
+            line(`sweep ${phase}: ${total} runs on ${where}${skipped.length > 0 ? `, ${skipped.length} already done in ${dir} (skipped)` : ''}`, true);
           },
           onRun: (row, done, total, phase) => {
+            lastRunMs = Date.now();
             if (opts.json) process.stdout.write(jsonLine(row, false));
             if (row.error !== null) {
               if (!quiet) process.stderr.write(`${tty ? '\r\x1b[2K' : ''}maker: run failed: ${paramsText(row.params)} seed ${row.seed}: ${row.error}\n`);
@@ -202,8 +248,10 @@ export function registerSweep(program: Command): void {
           },
         });
       } finally {
+        if (idle !== null) clearInterval(idle);
         await pool.close();
       }
+      if (pool instanceof QueuePool && pool.fatal !== null) throw pool.fatal;
       if (!opts.json) {
         const main = result.rows.filter((r) => r.phase === 'main');
         const scores = scoreSets(spec, main);
@@ -215,7 +263,8 @@ export function registerSweep(program: Command): void {
           lines.push(`out of sample (${spec.oos.range}), mean ${spec.rankBy}:`);
           result.chosen.forEach((i, k) => lines.push(`  ${String(k + 1).padStart(2)}. in ${fmt(scores[i]).padStart(12)}  out ${fmt(oosScores[i]).padStart(12)}  ${paramsText(spec.paramSets[i])}`));
         }
-        lines.push(`runs: ${result.rows.length} (${result.skipped} skipped as already done, ${result.failed} failed)`);
+        const reused = pool instanceof QueuePool && pool.reused > 0 ? `, ${pool.reused} already finished in the queue` : '';
+        lines.push(`runs: ${result.rows.length} (${result.skipped} skipped as already done${reused}, ${result.failed} failed)`);
         lines.push(`output: ${join(dir, 'results.parquet')}, ${join(dir, 'leaderboard.html')}`);
         process.stdout.write(`${lines.join('\n')}\n`);
       }
