@@ -11,6 +11,7 @@ import { StatefulSet, Deployment } from 'kubernetes-models/apps/v1';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1';
 import { parseScenario } from '../../src/scenario/index.ts';
+import { QUEUE_NAME } from '../../src/sweep-queue/index.ts';
 import { checkMakerArgs, DEPLOY, ROOT, yamlDocs, type YamlDoc } from './helpers.ts';
 
 /** apiVersion/kind → the model that validates it. A kind not here is an error: add its schema. */
@@ -270,6 +271,8 @@ describe('deploy/k8s manifests', () => {
     expect(byName('Service', host.split('.')[0]), `${where(so)}: ${host}`).toBeDefined();
     expect(host.split('.')[1]).toBe('maker');
     expect(Number(port)).toBe(6379);
+    // BullMQ keeps a queue's waiting jobs in the list bull:<queue>:wait: scale on the one `maker worker` consumes
+    expect(spec.triggers[0].metadata.listName, where(so)).toBe(`bull:${QUEUE_NAME}:wait`);
     for (const d of ofKind('NetworkPolicy')) {
       const p = d.value.spec as Obj;
       const target = workloads().filter((w) => matches(p.podSelector.matchLabels, (w.value.spec as Obj).template.metadata.labels));
