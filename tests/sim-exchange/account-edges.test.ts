@@ -1,0 +1,197 @@
+// Edges of the simulated exchange's account (src/sim-exchange/margin.ts) and of the exchange's
+// account API that the behaviour tests (margin.test.ts, margin-modes.test.ts) leave open: the
+// config checks with their messages and fields, a custom clearance fee rate and brackets, isolated
+// margin transfers (Binance positionMargin) at their exact limits, the isolated view, and the
+// answers without an account. Written for issue 15 (mutation testing: each test kills mutants that
+// survived `npm run mutate -- --only sim-exchange`).
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/core/errors.ts';
+import { Rng } from '../../src/core/random.ts';
+import { SimExchange, type SimExchangeOptions } from '../../src/sim-exchange/index.ts';
+import { ASK, BID, exchange, instrument, mark, order, standardBook } from './helpers.ts';
+
+const MARKET = { type: 'MARKET', timeInForce: 'IOC', priceTicks: 0 } as const;
+
+function configError(opts: Partial<SimExchangeOptions>, spec = {}): ConfigError {
+  try {
+    exchange(opts, spec);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return e as ConfigError;
+  }
+  throw new Error('no ConfigError');
+}
+
+describe('account configuration checks', () => {
+  it('leverage must be an integer in 1..125, per symbol too (a symbol not listed gets 1×)', () => {
+    for (const lev of [0, 126, 2.5]) {
+      const e = configError({ account: { balance: '100', leverage: lev } });
+      expect(e.message).toBe(`account.leverage of BTCUSDT must be an integer in 1..125, got ${lev}`);
+      expect(e.location.field).toBe('account.leverage');
+    }
+    for (const lev of [1, 125]) expect(() => exchange({ account: { balance: '100', leverage: lev } })).not.toThrow();
+    // Not listed: 1×, so 60 USDT of BTC needs 60 USDT.
+    const ex = exchange({ account: { balance: '59', leverage: { ETHUSDT: 20 } } });
+    ex.onMarketEvent(standardBook(1));
+    ex.onCommand(order('a', 'buy', ASK - 10, 1), 2);
+    expect(ex.drainReports()[0].errorCode).toBe(-2019);
+  });
+
+  it('a bracket tier needs a positive integer initial leverage, and the leverage may not exceed the first tier', () => {
+    const bad = configError({ account: { balance: '100', leverage: 1, brackets: { BTCUSDT: [{ notionalCap: '', initialLeverage: 0, maintMarginRatio: '0.01', cum: '0' }] } } });
+    expect(bad.message).toBe('account.brackets.BTCUSDT[0].initialLeverage must be a positive integer, got 0');
+    expect(bad.location.field).toBe('account.brackets.BTCUSDT[0].initialLeverage');
+    const frac = configError({ account: { balance: '100', leverage: 1, brackets: { BTCUSDT: [{ notionalCap: '', initialLeverage: 1.5, maintMarginRatio: '0.01', cum: '0' }] } } });
+    expect(frac.message).toContain('got 1.5');
+    const brackets = { BTCUSDT: [{ notionalCap: '', initialLeverage: 20, maintMarginRatio: '0.01', cum: '0' }] };
+    const high = configError({ account: { balance: '100', leverage: 21, brackets } });
+    expect(high.message).toBe("account.leverage 21 is above BTCUSDT's highest leverage 20 (account.brackets.BTCUSDT)");
+    expect(high.location.field).toBe('account.leverage');
+    expect(() => exchange({ account: { balance: '100', leverage: 20, brackets } })).not.toThrow();
+    // A symbol without a default table gets the fallback: one tier at 50×.
+    expect(configError({ account: { balance: '100', leverage: 51 } }, { symbol: 'XYZUSDT' }).message).toBe("account.leverage 51 is above XYZUSDT's highest leverage 50 (account.brackets.XYZUSDT)");
+    expect(() => exchange({ account: { balance: '100', leverage: 50 } }, { symbol: 'XYZUSDT' })).not.toThrow();
+  });
+
+  it('an isolated symbol must be traded', () => {
+    const e = configError({ account: { balance: '100', leverage: 1, isolated: ['ETHUSDT'] } });
+    expect(e.message).toBe('account.isolated names ETHUSDT, which is not traded');
+    expect(e.location.field).toBe('account.isolated');
+  });
+});
+
+/** 100 USDT, 20×: long 20 lots taken at 60000.0 ×10 and 60000.1 ×10 (margin.test.ts's liquidation case). */
+function leveragedLong(extra: { liquidationFeeRate?: string; brackets?: Record<string, { notionalCap: string; initialLeverage: number; maintMarginRatio: string; cum: string }[]> } = {}) {
+  const ex = exchange({ account: { balance: '100', leverage: 20, ...extra } });
+  ex.onMarketEvent(standardBook(1));
+  ex.onCommand(order('t', 'buy', ASK + 1, 20, { timeInForce: 'IOC' }), 2);
+  ex.drainReports();
+  return ex;
+}
+
+describe('liquidation settings', () => {
+  it('a clearance fee rate of 0 takes nothing; the default rate takes what is left (margin.test.ts)', () => {
+    const ex = leveragedLong({ liquidationFeeRate: '0' });
+    ex.onMarketEvent(mark(11, '55200'));
+    const liq = ex.drainReports().find((r) => r.execType === 'CALCULATED');
+    expect(liq).toMatchObject({ lastFillLots: 20, commission: '0.552', insuranceClearance: '0' });
+    // 100 − 1.1520005 fees − 96.001 loss.
+    expect(ex.accountEquity()).toBe('2.8469995');
+  });
+
+  it('a small clearance fee rate takes its notional × rate, less than what is left', () => {
+    const ex = leveragedLong({ liquidationFeeRate: '0.001' });
+    ex.onMarketEvent(mark(11, '55200'));
+    const liq = ex.drainReports().find((r) => r.execType === 'CALCULATED');
+    // 1104 × 0.001 = 1.104 < 2.8469995 left.
+    expect(liq?.insuranceClearance).toBe('1.104');
+    expect(ex.accountEquity()).toBe('1.7429995');
+  });
+
+  it('brackets given for a symbol replace its defaults (a higher maintenance rate liquidates sooner)', () => {
+    // Default 0.004: at 55300 the equity 5.3989995 is above the maintenance 4.424 (margin.test.ts).
+    const plain = leveragedLong();
+    plain.onMarketEvent(mark(10, '55300'));
+    expect(plain.drainReports()).toEqual([]);
+    // 0.005: maintenance 1106 × 0.005 = 5.53 ≥ 5.3989995.
+    const ex = leveragedLong({ brackets: { BTCUSDT: [{ notionalCap: '', initialLeverage: 125, maintMarginRatio: '0.005', cum: '0' }] } });
+    ex.onMarketEvent(mark(10, '55300'));
+    expect(ex.drainReports().filter((r) => r.execType === 'CALCULATED')).toHaveLength(1);
+  });
+});
+
+describe('isolated margin transfers (Binance positionMargin) and the isolated view', () => {
+  /** 1000 USDT, 10×, BTCUSDT isolated, long 10 lots at 60000.0: isolated wallet 60, commission 0.3. */
+  function isolatedLong() {
+    const ex = exchange({ account: { balance: '1000', leverage: 10, isolated: ['BTCUSDT'] } });
+    ex.onMarketEvent(standardBook(1));
+    ex.onCommand(order('b', 'buy', ASK, 10, MARKET), 2);
+    ex.drainReports();
+    return ex;
+  }
+
+  it('answers for a cross symbol, a flat position and an exchange without an account', () => {
+    const cross = exchange({ account: { balance: '1000', leverage: 10 } });
+    expect(cross.transferIsolatedMargin('BTCUSDT', 'BOTH', '1', true, 1)).toBe('notIsolated');
+    expect(cross.isolatedPosition('BTCUSDT', 'BOTH')).toBeNull();
+    const flat = exchange({ account: { balance: '1000', leverage: 10, isolated: ['BTCUSDT'] } });
+    expect(flat.transferIsolatedMargin('BTCUSDT', 'BOTH', '1', true, 1)).toBe('noPosition');
+    expect(flat.isolatedPosition('BTCUSDT', 'BOTH')).toEqual({ wallet: '0', margin: '0', liquidationPrice: null });
+    const none = exchange();
+    expect(none.transferIsolatedMargin('BTCUSDT', 'BOTH', '1', true, 1)).toBe('noAccount');
+    expect(none.isolatedPosition('BTCUSDT', 'BOTH')).toBeNull();
+    expect(none.isolatedWallets()).toBe('0');
+    expect(none.accountEquity()).toBeNull();
+    expect(() => none.transferIsolatedMargin('NOPEUSDT', 'BOTH', '1', true, 1)).toThrow('SimExchange has no instrument NOPEUSDT');
+  });
+
+  it('the view: wallet, own margin at the book mid and the liquidation price', () => {
+    const ex = isolatedLong();
+    // Own margin: 60 + 0.01 × 59999.5 − 600 = 59.995. Liquidation: 60 + 0.01 (P − 60000) = 0.01 P × 0.004, P = 54216.867469879… rounded up.
+    expect(ex.isolatedPosition('BTCUSDT', 'BOTH')).toEqual({ wallet: '60', margin: '59.995', liquidationPrice: '54216.86746988' });
+    expect(ex.isolatedWallets()).toBe('60');
+    expect(ex.referencePrice('BTCUSDT')).toBe('59999.5');
+  });
+
+  it('adding needs that much cross equity above the cross requirement, to the last unit', () => {
+    // Equity 1000 − 0.3 − 0.005 = 999.695; the position's own margin 59.995 is not the cross's: 939.7 left.
+    const over = isolatedLong();
+    expect(over.transferIsolatedMargin('BTCUSDT', 'BOTH', '939.7000001', true, 3)).toBe('crossInsufficient');
+    expect(over.isolatedPosition('BTCUSDT', 'BOTH')?.wallet).toBe('60');
+    const ex = isolatedLong();
+    expect(ex.transferIsolatedMargin('BTCUSDT', 'BOTH', '939.7', true, 3)).toBe('ok');
+    expect(ex.isolatedPosition('BTCUSDT', 'BOTH')?.wallet).toBe('999.7');
+    expect(ex.isolatedWallets()).toBe('999.7');
+    // The total equity does not move; the cross has nothing left for a new order.
+    expect(ex.accountEquity()).toBe('999.695');
+  });
+
+  it('an open order of the isolated symbol counts against the cross equity', () => {
+    const ex = isolatedLong();
+    ex.onCommand(order('r', 'buy', BID - 100, 10), 3); // opens 10 lots more: IM ≈ 59.9995 at the mid from the cross
+    expect(ex.drainReports()[0].execType).toBe('NEW');
+    expect(ex.transferIsolatedMargin('BTCUSDT', 'BOTH', '939.7', true, 4)).toBe('crossInsufficient');
+    expect(ex.transferIsolatedMargin('BTCUSDT', 'BOTH', '879.7005', true, 4)).toBe('ok');
+  });
+
+  it('removing must leave the own margin at or above the initial margin at the reference price', () => {
+    const ex = isolatedLong();
+    // Own margin 59.995 is already below the initial margin 59.9995: nothing can be removed.
+    expect(ex.transferIsolatedMargin('BTCUSDT', 'BOTH', '0.001', false, 3)).toBe('isolatedInsufficient');
+    expect(ex.transferIsolatedMargin('BTCUSDT', 'BOTH', '10', true, 4)).toBe('ok');
+    // Own margin 69.995: 9.9955 can go, not a unit more.
+    expect(ex.transferIsolatedMargin('BTCUSDT', 'BOTH', '9.9955001', false, 5)).toBe('isolatedInsufficient');
+    expect(ex.transferIsolatedMargin('BTCUSDT', 'BOTH', '9.9955', false, 5)).toBe('ok');
+    expect(ex.isolatedPosition('BTCUSDT', 'BOTH')).toMatchObject({ wallet: '60.0045', margin: '59.9995' });
+  });
+
+  it('removing more than the isolated wallet is refused even when the position is in profit', () => {
+    const ex = isolatedLong();
+    ex.onMarketEvent(mark(3, '80000')); // own margin 60 + 200 = 260, initial margin 80
+    expect(ex.transferIsolatedMargin('BTCUSDT', 'BOTH', '60.0000001', false, 4)).toBe('isolatedInsufficient');
+    expect(ex.transferIsolatedMargin('BTCUSDT', 'BOTH', '60', false, 4)).toBe('ok');
+    expect(ex.isolatedPosition('BTCUSDT', 'BOTH')).toMatchObject({ wallet: '0', margin: '200' });
+  });
+});
+
+describe('the exchange API around the account', () => {
+  it('referencePrice: null with neither book nor mark, the book mid, then the mark; unknown symbols throw', () => {
+    const ex = exchange();
+    expect(ex.referencePrice('BTCUSDT')).toBeNull();
+    ex.onMarketEvent(standardBook(1));
+    expect(ex.referencePrice('BTCUSDT')).toBe('59999.5');
+    ex.onMarketEvent(mark(2, '60001.23'));
+    expect(ex.referencePrice('BTCUSDT')).toBe('60001.23');
+    expect(() => ex.referencePrice('NOPEUSDT')).toThrow(RangeError);
+  });
+
+  it('tradedSymbols in instrument order; firstOrderId numbers the orders across symbols', () => {
+    const eth = instrument({ symbol: 'ETHUSDT', baseAsset: 'ETH' });
+    const ex = new SimExchange({ instruments: [instrument(), eth], rng: new Rng(1), queueModel: { model: 'risk-averse' }, fees: { default: { makerRate: '0', takerRate: '0' } }, firstOrderId: 500 });
+    expect(ex.tradedSymbols()).toEqual(['BTCUSDT', 'ETHUSDT']);
+    ex.send(order('a', 'buy', BID, 1), 1);
+    ex.send({ kind: 'submit', order: { symbol: 'ETHUSDT', clientOrderId: 'b', side: 'buy', type: 'LIMIT', timeInForce: 'GTC', priceTicks: BID, qtyLots: 1, reduceOnly: false } }, 2);
+    const ids = ex.drainEvents().flatMap((e) => (e.kind === 'report' ? [[e.report.clientOrderId, e.report.orderId]] : []));
+    expect(ids).toEqual([['a', 500], ['b', 501]]);
+  });
+});
