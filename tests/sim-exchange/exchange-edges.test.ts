@@ -1,0 +1,250 @@
+// Edges of the simulated exchange (src/sim-exchange/exchange.ts, filters.ts, funding.ts) that the
+// behaviour tests leave open: every reject's Binance code and message, events of unknown symbols,
+// the counters, the flat bookTicker entry point, an event whose transaction time is after its
+// event time, position modes switched at run time, and the funding configuration checks. Written
+// for issue 15 (mutation testing: `npm run mutate -- --only sim-exchange`).
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/core/errors.ts';
+import type { ExecutionReport } from '../../src/model/venue.ts';
+import type { SimExchangeOptions } from '../../src/sim-exchange/index.ts';
+import { ASK, BID, SYMBOL, cancel, diff, exchange, mark, modify, order, snapshot, standardBook, ticker, trade, trades, type TestExchange } from './helpers.ts';
+
+const MARKET = { type: 'MARKET', timeInForce: 'IOC', priceTicks: 0 } as const;
+
+function rejectOf(rs: ExecutionReport[]): [number, string] {
+  const r = rs.find((x) => x.errorCode !== 0);
+  if (r === undefined) throw new Error(`no reject in ${JSON.stringify(rs.map((x) => x.execType))}`);
+  return [r.errorCode, r.errorMessage];
+}
+
+describe('every reject carries Binance\'s code and message', () => {
+  const withBook = (opts: Partial<SimExchangeOptions> = {}, spec = {}): TestExchange => {
+    const ex = exchange(opts, { minPrice: '1', ...spec });
+    ex.onMarketEvent(standardBook(1));
+    return ex;
+  };
+  const cases: [string, (ex?: TestExchange) => TestExchange, [number, string]][] = [
+    ['qty ≤ 0', () => { const ex = withBook(); ex.onCommand(order('x', 'buy', BID, 0), 2); return ex; }, [-4003, 'Quantity less than or equal to zero.']],
+    ['price ≤ 0', () => { const ex = withBook(); ex.onCommand(order('x', 'buy', -1, 1), 2); return ex; }, [-4001, 'Price less than 0.']],
+    ['price above max', () => { const ex = withBook(); ex.onCommand(order('x', 'sell', 10_000_001, 1), 2); return ex; }, [-4002, 'Price greater than max price.']],
+    ['price below min', () => { const ex = withBook(); ex.onCommand(order('x', 'buy', 5, 1000), 2); return ex; }, [-4013, 'Price less than min price.']],
+    ['off tick', () => { const ex = withBook(); ex.onCommand(order('x', 'buy', BID + 0.5, 1), 2); return ex; }, [-4014, 'Price not increased by tick size.']],
+    ['qty below min', () => { const ex = withBook({}, { minQty: '0.002' }); ex.onCommand(order('x', 'buy', BID, 1), 2); return ex; }, [-4004, 'Quantity less than min quantity.']],
+    ['qty above max', () => { const ex = withBook(); ex.onCommand(order('x', 'buy', BID, 1_000_001), 2); return ex; }, [-4005, 'Quantity greater than max quantity.']],
+    ['off step', () => { const ex = withBook(); ex.onCommand(order('x', 'buy', BID, 1.5), 2); return ex; }, [-4023, 'Quantity not increased by step size.']],
+    ['MIN_NOTIONAL', () => { const ex = withBook(); ex.onCommand(order('x', 'buy', 100, 1), 2); return ex; }, [-4164, "Order's notional must be no smaller than the MIN_NOTIONAL filter."]],
+    ['PERCENT_PRICE up', () => {
+      const ex = withBook({}, { percentPrice: { multiplierUp: '1.05', multiplierDown: '0.95' } });
+      ex.onMarketEvent(mark(2, '60000'));
+      ex.onCommand(order('x', 'buy', 630_001, 1), 3);
+      return ex;
+    }, [-4016, "Limit price can't be higher than the PERCENT_PRICE band."]],
+    ['PERCENT_PRICE down', () => {
+      const ex = withBook({}, { percentPrice: { multiplierUp: '1.05', multiplierDown: '0.95' } });
+      ex.onMarketEvent(mark(2, '60000'));
+      ex.onCommand(order('x', 'sell', 569_999, 1), 3);
+      return ex;
+    }, [-4024, "Limit price can't be lower than the PERCENT_PRICE band."]],
+    ['PERCENT_PRICE of a MARKET order', () => {
+      const ex = withBook({}, { percentPrice: { multiplierUp: '1.05', multiplierDown: '0.95' } });
+      ex.onMarketEvent(mark(2, '70000')); // band 66500 .. 73500: the best bid 59999.0 is below it
+      ex.onCommand(order('x', 'sell', 0, 1, MARKET), 3);
+      return ex;
+    }, [-4131, "The counterparty's best price does not meet the PERCENT_PRICE filter limit."]],
+    ['unknown symbol', () => { const ex = withBook(); ex.onCommand({ kind: 'submit', order: { symbol: 'ETHUSDT', clientOrderId: 'x', side: 'buy', type: 'LIMIT', timeInForce: 'GTC', priceTicks: BID, qtyLots: 1, reduceOnly: false } }, 2); return ex; }, [-1121, 'Invalid symbol.']],
+    ['duplicate client id', () => { const ex = withBook(); ex.onCommand(order('x', 'buy', BID, 1), 2); ex.onCommand(order('x', 'buy', BID, 1), 3); return ex; }, [-4116, 'ClientOrderId is duplicated.']],
+    ['max open orders', () => { const ex = withBook({}, { maxNumOrders: 1 }); ex.onCommand(order('a', 'buy', BID, 1), 2); ex.onCommand(order('x', 'buy', BID, 1), 3); return ex; }, [-2025, 'Reach max open order limit.']],
+    ['reduce-only with nothing to reduce', () => { const ex = withBook(); ex.onCommand(order('x', 'sell', ASK, 1, { reduceOnly: true }), 2); return ex; }, [-2022, 'ReduceOnly Order is rejected.']],
+    ['position side in one-way mode', () => { const ex = withBook(); ex.onCommand(order('x', 'buy', BID, 1, { positionSide: 'LONG' }), 2); return ex; }, [-4061, "Order's position side does not match user's setting."]],
+    ['reduce-only in hedge mode', () => { const ex = withBook({ dualSidePosition: true }); ex.onCommand(order('x', 'sell', ASK, 1, { positionSide: 'LONG', reduceOnly: true }), 2); return ex; }, [-1106, "Parameter 'reduceonly' sent when not required."]],
+    ['post-only that would take', () => { const ex = withBook(); ex.onCommand(order('x', 'buy', ASK, 1, { timeInForce: 'GTX' }), 2); return ex; }, [-5022, 'Due to the order could not be executed as maker, the Post Only order will be rejected. The order will not be recorded in the order history']],
+    ['FOK that cannot fill', () => { const ex = withBook(); ex.onCommand(order('x', 'buy', ASK, 11, { timeInForce: 'FOK' }), 2); return ex; }, [-5021, 'Due to the order could not be filled immediately, the FOK order has been rejected. The order will not be recorded in the order history']],
+    ['margin', () => { const ex = withBook({ account: { balance: '1', leverage: 1 } }); ex.onCommand(order('x', 'buy', BID, 1), 2); return ex; }, [-2019, 'Margin is insufficient.']],
+    ['cancel of an unknown order', () => { const ex = withBook(); ex.onCommand(cancel('x'), 2); return ex; }, [-2011, 'Unknown order sent.']],
+    ['modify that changes nothing', () => { const ex = withBook(); ex.onCommand(order('x', 'buy', BID, 1), 2); ex.onCommand(modify('x', 'buy', BID, 1), 3); return ex; }, [-5027, 'No need to modify the order.']],
+  ];
+  for (const [name, run, want] of cases) {
+    it(`${name} → ${want[0]}`, () => {
+      expect(rejectOf(run().drainReports())).toEqual(want);
+    });
+  }
+
+  it('a reduce-only MARKET sell within the position is exempt from MIN_NOTIONAL; below MARKET_LOT_SIZE it is not', () => {
+    const ex = exchange({}, { marketMinQty: '0.002' });
+    ex.onMarketEvent(standardBook(1));
+    ex.onCommand(order('x', 'buy', 0, 1, MARKET), 2);
+    expect(rejectOf(ex.drainReports())).toEqual([-4004, 'Quantity less than min quantity.']);
+  });
+
+  it('a spec without a max price (0) sets no upper bound', () => {
+    const ex = exchange({}, { maxPrice: '0' });
+    ex.onMarketEvent(standardBook(1));
+    ex.onCommand(order('x', 'sell', 99_000_000, 1), 2);
+    expect(ex.drainReports()[0]).toMatchObject({ execType: 'NEW' });
+  });
+});
+
+describe('events of symbols the exchange does not trade', () => {
+  it('are counted and ignored, on every entry point, between events of its own symbol', () => {
+    const ex = exchange();
+    const eth = { ...standardBook(1), symbol: 'ETHUSDT' };
+    ex.onMarketEvent(eth);
+    ex.onMarketEvent(standardBook(2));
+    ex.onMarketEvent({ ...trade(3, BID, 1, 'sell'), symbol: 'ETHUSDT' });
+    ex.onFlatDepthDiff('ETHUSDT', { tsExchangeUs: 4, firstUpdateId: -1, finalUpdateId: -1, prevFinalUpdateId: -1, bidTicks: [1], bidLots: [1], bidStart: 0, bidEnd: 1, askTicks: [], askLots: [], askStart: 0, askEnd: 0 });
+    ex.onCommand(order('b', 'buy', BID, 1), 5);
+    ex.onMarketEvent(trade(6, BID, 20, 'sell'));
+    expect(ex.counters).toMatchObject({ marketEvents: 5, ignoredEvents: 3, commands: 1, fills: 1, rejects: 0 });
+    expect(ex.book(SYMBOL).bestBidTicks()).toBe(BID);
+    expect(trades(ex.drainReports())).toHaveLength(1);
+  });
+});
+
+describe('the counters', () => {
+  it('count commands, fills, rejects and margin rejects', () => {
+    const ex = exchange({ account: { balance: '100', leverage: 1 } });
+    ex.onMarketEvent(standardBook(1));
+    ex.onCommand(order('t', 'buy', ASK + 1, 15, { timeInForce: 'IOC' }), 2); // two fills, 900 USDT at 1×: rejected
+    ex.onCommand(order('s', 'buy', ASK + 1, 1, { timeInForce: 'IOC' }), 3); // one fill
+    ex.onCommand(cancel('nope'), 4);
+    ex.onCommand(modify('nope', 'buy', BID, 1), 5);
+    ex.onCommand({ kind: 'query', symbol: SYMBOL, clientOrderId: 's', orderId: -1 }, 6);
+    expect(ex.counters).toMatchObject({ commands: 5, fills: 1, rejects: 3, marginRejects: 1 });
+  });
+});
+
+describe('the flat bookTicker entry point', () => {
+  it('is onMarketEvent of the bookTicker: the book, the queue ahead and a crossing fill', () => {
+    const run = (flat: boolean) => {
+      const ex = exchange({ bookSource: 'bookTicker', crossingFills: true });
+      ex.onMarketEvent(ticker(1, BID, 10, ASK, 10));
+      ex.onCommand(order('b', 'buy', BID, 2), 2);
+      ex.onCommand(order('s', 'sell', ASK + 3, 2), 2);
+      const events = [ticker(3, BID, 4, ASK, 10), ticker(4, BID - 2, 5, BID, 7)];
+      for (const e of events) (flat ? ex.onFlatBookTicker(e) : ex.onMarketEvent(e));
+      return { reports: ex.drainReports(), orders: ex.openOrders(SYMBOL), bid: ex.book(SYMBOL).bestBidTicks(), ask: ex.book(SYMBOL).bestAskTicks(), events: ex.counters.marketEvents };
+    };
+    const eager = run(false);
+    expect(run(true)).toEqual(eager);
+    expect(eager.ask).toBe(BID);
+    expect(trades(eager.reports).map((r) => [r.clientOrderId, r.lastFillLots])).toEqual([['b', 2]]);
+  });
+});
+
+describe('the match time of an event', () => {
+  it('is its transaction time, but never after its event time', () => {
+    const ex = exchange();
+    ex.onMarketEvent(standardBook(1));
+    ex.onCommand(order('b', 'buy', BID, 1), 2);
+    ex.onMarketEvent({ ...trade(50, BID, 20, 'sell'), tsTransactUs: 80 });
+    expect(trades(ex.drainReports())[0].tsExchangeUs).toBe(50);
+    ex.onCommand(order('c', 'buy', BID, 1), 60);
+    // T 55 is before c arrived (60): the print is not c's even though its E is later.
+    ex.onMarketEvent({ ...trade(70, BID, 20, 'sell'), tsTransactUs: 55 });
+    expect(trades(ex.drainReports())).toEqual([]);
+  });
+});
+
+describe('position modes switched at run time (the local exchange\'s accounts)', () => {
+  it('hedge mode on: orders then need a position side; the account then charges a SHORT beside a LONG its own margin', () => {
+    const ex = exchange({ account: { balance: '100', leverage: 1 } });
+    expect(ex.dualSidePosition).toBe(false);
+    expect(ex.setDualSidePosition(false)).toBe('same');
+    expect(ex.setDualSidePosition(true)).toBe('ok');
+    expect(ex.dualSidePosition).toBe(true);
+    ex.onMarketEvent(standardBook(1));
+    ex.onCommand(order('none', 'buy', BID, 1), 2);
+    ex.onCommand(order('l', 'buy', ASK, 1, { ...MARKET, positionSide: 'LONG' }), 2); // 60 USDT at 1×
+    ex.onCommand(order('s', 'sell', BID, 1, { ...MARKET, positionSide: 'SHORT' }), 3); // 60 more: one-way would net it out
+    expect(ex.drainReports().filter((r) => r.errorCode !== 0).map((r) => [r.clientOrderId, r.errorCode])).toEqual([['none', -4061], ['s', -2019]]);
+    expect(ex.positionSides(SYMBOL)).toEqual([['LONG', 1], ['SHORT', 0]]);
+    expect(ex.positionLots(SYMBOL)).toBe(1);
+  });
+
+  it('a flat SHORT side reads 0, not -0; one-way mode has one BOTH side', () => {
+    const h = exchange({ dualSidePosition: true });
+    expect(Object.is(h.positionSides(SYMBOL)[1][1], 0)).toBe(true);
+    const one = exchange();
+    one.onMarketEvent(standardBook(1));
+    one.onCommand(order('s', 'sell', BID, 3, MARKET), 2);
+    expect(one.positionSides(SYMBOL)).toEqual([['BOTH', -3]]);
+  });
+
+  it('marginType: ISOLATED then CROSSED again; the account follows (an isolated fill moves margin into its wallet)', () => {
+    const ex = exchange({ account: { balance: '1000', leverage: 10 } });
+    expect(ex.isIsolated(SYMBOL)).toBe(false);
+    expect(ex.setMarginType(SYMBOL, false)).toBe('same');
+    expect(ex.setMarginType(SYMBOL, true)).toBe('ok');
+    expect(ex.isIsolated(SYMBOL)).toBe(true);
+    ex.onMarketEvent(standardBook(1));
+    ex.onCommand(order('b', 'buy', ASK, 10, MARKET), 2);
+    expect(ex.isolatedWallets()).toBe('60');
+    ex.onCommand(order('s', 'sell', BID, 10, MARKET), 3);
+    expect(ex.isolatedWallets()).toBe('0');
+    expect(ex.setMarginType(SYMBOL, false)).toBe('ok');
+    expect(ex.isIsolated(SYMBOL)).toBe(false);
+    ex.onCommand(order('b2', 'buy', ASK + 1, 1, MARKET), 4);
+    expect(ex.isolatedWallets()).toBe('0');
+    expect(ex.isolatedPosition(SYMBOL, 'BOTH')).toBeNull();
+    expect(() => ex.isIsolated('NOPEUSDT')).toThrow(RangeError);
+  });
+
+  it('without an account the modes still switch (the exchange keeps them)', () => {
+    const ex = exchange();
+    expect(ex.setMarginType(SYMBOL, true)).toBe('ok');
+    expect(ex.isIsolated(SYMBOL)).toBe(true);
+    expect(ex.setDualSidePosition(true)).toBe('ok');
+    ex.onMarketEvent(standardBook(1));
+    ex.onCommand(order('l', 'buy', ASK, 1, { ...MARKET, positionSide: 'LONG' }), 2);
+    expect(ex.setMarginType(SYMBOL, false)).toBe('position');
+  });
+});
+
+describe('funding configuration checks', () => {
+  const err = (funding: SimExchangeOptions['funding']): ConfigError => {
+    try {
+      exchange({ funding });
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      return e as ConfigError;
+    }
+    throw new Error('no ConfigError');
+  };
+
+  it('the interval must be a positive integer of µs; the rate a decimal', () => {
+    for (const intervalUs of [0, -1, 1.5]) {
+      const e = err({ mode: 'rate', rate: '0.0001', intervalUs });
+      expect(e.message).toBe(`funding interval must be a positive integer of µs, got ${intervalUs}`);
+      expect(e.location.field).toBe('funding.intervalUs');
+    }
+    expect(() => exchange({ funding: { mode: 'rate', rate: 'x' } })).toThrow(/funding\.rate/);
+    expect(() => exchange({ funding: { mode: 'rate', rate: '0.0001', intervalUs: 1 } })).not.toThrow();
+  });
+
+  it('history times must increase (equal times too); each rate must be a decimal', () => {
+    const e = err({ mode: 'data', history: { BTCUSDT: [{ tsUs: 5, rate: '0.0001' }, { tsUs: 5, rate: '0.0001' }] } });
+    expect(e.message).toBe('funding history of BTCUSDT: times must increase (record 1)');
+    expect(e.location.field).toBe('funding.history.BTCUSDT');
+    expect(() => exchange({ funding: { mode: 'data', history: { BTCUSDT: [{ tsUs: 5, rate: '1%' }] } } })).toThrow(/funding\.history\.BTCUSDT\.rate/);
+  });
+
+  it('an empty history schedules nothing: prints without a resting order are not accepted', () => {
+    const empty = exchange({ funding: { mode: 'data', history: { BTCUSDT: [] } } });
+    empty.onMarketEvent(trade(1, BID, 1, 'sell'));
+    expect(empty.accepts('trade', SYMBOL)).toBe(false);
+    const full = exchange({ funding: { mode: 'data', history: { BTCUSDT: [{ tsUs: 10, rate: '0.0001' }] } } });
+    full.onMarketEvent(trade(1, BID, 1, 'sell'));
+    expect(full.accepts('trade', SYMBOL)).toBe(true);
+  });
+});
+
+describe('a mark price event without a price (a funding row)', () => {
+  it('leaves the mark unknown: the reference price stays the book mid', () => {
+    const ex = exchange();
+    ex.onMarketEvent(snapshot(1, [[BID, 1]], [[ASK, 1]]));
+    ex.onMarketEvent(mark(2, '', '0.0001', 28_800_000_000));
+    expect(ex.referencePrice(SYMBOL)).toBe('59999.5');
+    ex.onMarketEvent(diff(3, [[BID + 2, 1]], []));
+    expect(ex.referencePrice(SYMBOL)).toBe('59999.6');
+  });
+});
