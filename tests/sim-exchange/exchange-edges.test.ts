@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/errors.ts';
 import type { ExecutionReport } from '../../src/model/venue.ts';
-import type { SimExchangeOptions } from '../../src/sim-exchange/index.ts';
+import { createQueueModel, ProbQueueModel, type SimExchangeOptions } from '../../src/sim-exchange/index.ts';
 import { ASK, BID, SYMBOL, cancel, diff, exchange, mark, modify, order, snapshot, standardBook, ticker, trade, trades, type TestExchange } from './helpers.ts';
 
 const MARKET = { type: 'MARKET', timeInForce: 'IOC', priceTicks: 0 } as const;
@@ -246,5 +246,77 @@ describe('a mark price event without a price (a funding row)', () => {
     expect(ex.referencePrice(SYMBOL)).toBe('59999.5');
     ex.onMarketEvent(diff(3, [[BID + 2, 1]], []));
     expect(ex.referencePrice(SYMBOL)).toBe('59999.6');
+  });
+});
+
+describe('queue model names, defaults and configuration checks', () => {
+  it('names say the family, exponent and variant; the defaults are variant 1 and power 2', () => {
+    expect(createQueueModel({ model: 'risk-averse' }).name).toBe('riskAverse');
+    expect(createQueueModel({ model: 'prob-power' }).name).toBe('prob-power2-v1');
+    expect(createQueueModel({ model: 'prob-power', variant: 3, power: 3 }).name).toBe('prob-power3-v3');
+    expect(createQueueModel({ model: 'prob-log', variant: 2 }).name).toBe('prob-log-v2');
+    // The log family has no exponent: any n is accepted and ignored.
+    expect(new ProbQueueModel('log', 1, -1).name).toBe('prob-log-v1');
+  });
+
+  it('an exchange given a model instance uses it as is', () => {
+    const m = new ProbQueueModel('log', 2);
+    expect(exchange({ queueModel: m }).queueModel).toBe(m);
+  });
+
+  it('errors name the field and the bad value', () => {
+    const err = (f: () => unknown): ConfigError => {
+      try {
+        f();
+      } catch (e) {
+        expect(e).toBeInstanceOf(ConfigError);
+        return e as ConfigError;
+      }
+      throw new Error('no ConfigError');
+    };
+    const fam = err(() => new ProbQueueModel('cubic' as 'log'));
+    expect([fam.message, fam.location.field]).toEqual(['queue model family must be "power" or "log", got "cubic"', 'queueModel.family']);
+    const v = err(() => new ProbQueueModel('power', 0 as 1));
+    expect([v.message, v.location.field]).toEqual(['queue model variant must be 1, 2 or 3, got 0', 'queueModel.variant']);
+    for (const n of [0, Infinity, NaN]) {
+      const e = err(() => new ProbQueueModel('power', 1, n));
+      expect([e.message, e.location.field]).toEqual([`power queue model exponent must be > 0, got ${n}`, 'queueModel.power']);
+    }
+    const u = err(() => createQueueModel({ model: 'fifo' } as never));
+    expect([u.message, u.location.field]).toEqual(['unknown queue model "fifo" (risk-averse, prob-log, prob-power)', 'queueModel.model']);
+  });
+
+  it('an empty level (0/0) counts every decrease as behind us, in every variant', () => {
+    for (const v of [1, 2, 3] as const) for (const fam of ['power', 'log'] as const) expect(new ProbQueueModel(fam, v).probBehind(0, 0)).toBe(1);
+    // Nobody behind: the decrease is ahead of us (p = 0) in variants 1 and 2, and in 3.
+    for (const v of [1, 2, 3] as const) expect(new ProbQueueModel('power', v).probBehind(5, 0)).toBe(0);
+  });
+
+  it('log family check values, variants 2 and 3 (front 6, back 4)', () => {
+    expect(new ProbQueueModel('log', 2).probBehind(6, 4)).toBeCloseTo(Math.log(5) / Math.log(11), 14);
+    expect(new ProbQueueModel('log', 3).probBehind(6, 4)).toBeCloseTo(1 - Math.log(1.6), 14);
+    expect(new ProbQueueModel('power', 1, 3).probBehind(6, 4)).toBeCloseTo(64 / (64 + 216), 14);
+  });
+
+  it('prints counted at one level change are not subtracted again at the next', () => {
+    const m = new ProbQueueModel('power', 2, 2);
+    const q = { front: 6, tradedSinceLevelChange: 0 };
+    m.onTrade(q, 3); // front 3; the level 10 → 7 that follows is the print
+    m.onLevelChange(q, 10, 7);
+    expect(q).toEqual({ front: 3, tradedSinceLevelChange: 0 });
+    // 7 → 4 is a cancel of 3: front 3, back 4, p = 16/49: front' = 3 − (33/49)·3.
+    m.onLevelChange(q, 7, 4);
+    expect(q.front).toBeCloseTo(3 - (33 / 49) * 3, 12);
+  });
+
+  it('a level that grows back after a print keeps the queue ahead (risk-averse and prob)', () => {
+    for (const m of [createQueueModel({ model: 'risk-averse' }), createQueueModel({ model: 'prob-log' })]) {
+      const q = { front: 0, tradedSinceLevelChange: 0 };
+      m.onPlace(q, 8);
+      expect(q).toEqual({ front: 8, tradedSinceLevelChange: 0 });
+      m.onTrade(q, 2);
+      m.onLevelChange(q, 8, 9);
+      expect(q.front).toBe(6);
+    }
   });
 });
