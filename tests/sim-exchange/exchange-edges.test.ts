@@ -5,9 +5,10 @@
 // for issue 15 (mutation testing: `npm run mutate -- --only sim-exchange`).
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/errors.ts';
+import { Rng } from '../../src/core/random.ts';
 import type { ExecutionReport } from '../../src/model/venue.ts';
 import { createQueueModel, ProbQueueModel, type SimExchangeOptions } from '../../src/sim-exchange/index.ts';
-import { ASK, BID, SYMBOL, cancel, diff, exchange, mark, modify, order, snapshot, standardBook, ticker, trade, trades, type TestExchange } from './helpers.ts';
+import { ASK, BID, SYMBOL, TestExchange, cancel, diff, exchange, instrument, mark, modify, order, snapshot, standardBook, ticker, trade, trades } from './helpers.ts';
 
 const MARKET = { type: 'MARKET', timeInForce: 'IOC', priceTicks: 0 } as const;
 
@@ -318,5 +319,60 @@ describe('queue model names, defaults and configuration checks', () => {
       m.onLevelChange(q, 8, 9);
       expect(q.front).toBe(6);
     }
+  });
+});
+
+describe('funding edges', () => {
+  const H = 3_600_000_000;
+  const T0 = Date.UTC(2024, 7, 8, 23) * 1000;
+  const two = (funding: SimExchangeOptions['funding']) => {
+    const eth = instrument({ symbol: 'ETHUSDT', baseAsset: 'ETH' });
+    return new TestExchange({ instruments: [instrument(), eth], rng: new Rng(1), queueModel: { model: 'risk-averse' }, fees: { default: { makerRate: '0', takerRate: '0' } }, funding });
+  };
+
+  it('a history of two symbols is settled in time order, symbols in instrument order at one time; a record at the start is not the run\'s', () => {
+    const history = {
+      ETHUSDT: [{ tsUs: T0, rate: '0.9' }, { tsUs: T0 + H, rate: '0.0001' }, { tsUs: T0 + 3 * H, rate: '0.0003' }],
+      BTCUSDT: [{ tsUs: T0 + 2 * H, rate: '0.0002' }, { tsUs: T0 + 3 * H, rate: '0.0004' }],
+    };
+    const ex = two({ mode: 'data', history });
+    ex.onMarketEvent(standardBook(T0));
+    ex.onMarketEvent({ ...standardBook(T0 + 1), symbol: 'ETHUSDT' });
+    ex.onMarketEvent(standardBook(T0 + 4 * H));
+    expect(ex.drainFunding().map((f) => [f.symbol, f.tsUs, f.rate])).toEqual([
+      ['ETHUSDT', T0 + H, '0.0001'],
+      ['BTCUSDT', T0 + 2 * H, '0.0002'],
+      ['BTCUSDT', T0 + 3 * H, '0.0004'],
+      ['ETHUSDT', T0 + 3 * H, '0.0003'],
+    ]);
+  });
+
+  it('a fixed schedule settles at exactly the funding time, every symbol, and ignores the rates of mark price events', () => {
+    const ex = two({ mode: 'rate', rate: '0.0001', intervalUs: H });
+    ex.onMarketEvent(standardBook(T0 - 10));
+    ex.onMarketEvent(mark(T0 - 5, '60000', '0.5', T0 - 1)); // a settlement record in the data: not used in fixed mode
+    ex.onMarketEvent(mark(T0 - 4, '60000', '0.5', T0 + 10)); // an announcement: not used either
+    ex.onMarketEvent(mark(T0 - 1, '60000', '0.5', T0 + 30));
+    expect(ex.drainFunding()).toEqual([]);
+    ex.onMarketEvent(mark(T0, '60000', '0.5', T0 + 30));
+    expect(ex.drainFunding().map((f) => [f.symbol, f.tsUs, f.rate, f.markPrice])).toEqual([['BTCUSDT', T0, '0.0001', '60000']]);
+    expect([ex.counters.fundingSettlements, ex.counters.fundingSkipped]).toEqual([1, 1]); // ETHUSDT has no price
+  });
+
+  it('a settlement record carrying its own mark price is settled at that price', () => {
+    const ex = exchange();
+    ex.onMarketEvent(standardBook(1));
+    ex.onCommand(order('m', 'buy', 0, 1, MARKET), 2);
+    ex.onMarketEvent(mark(3, '59000'));
+    ex.onMarketEvent(mark(T0, '61000', '0.0001', T0));
+    expect(ex.drainFunding()).toEqual([{ symbol: SYMBOL, tsUs: T0, markPrice: '61000', rate: '0.0001', positionLots: 1, payment: '-0.0061' }]);
+  });
+
+  it('a settlement record without a rate is not settled', () => {
+    const ex = exchange();
+    ex.onMarketEvent(standardBook(1));
+    ex.onMarketEvent(mark(T0, '61000', '', T0));
+    ex.onMarketEvent(mark(T0 + 1, '61000', '0.0001', T0 + 8 * H));
+    expect(ex.drainFunding()).toEqual([]);
   });
 });
