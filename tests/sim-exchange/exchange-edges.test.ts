@@ -336,8 +336,8 @@ describe('funding edges', () => {
       BTCUSDT: [{ tsUs: T0 + 2 * H, rate: '0.0002' }, { tsUs: T0 + 3 * H, rate: '0.0004' }],
     };
     const ex = two({ mode: 'data', history });
-    ex.onMarketEvent(standardBook(T0));
-    ex.onMarketEvent({ ...standardBook(T0 + 1), symbol: 'ETHUSDT' });
+    ex.onMarketEvent({ ...standardBook(T0), symbol: 'ETHUSDT' });
+    ex.onMarketEvent(standardBook(T0 + 1));
     ex.onMarketEvent(standardBook(T0 + 4 * H));
     expect(ex.drainFunding().map((f) => [f.symbol, f.tsUs, f.rate])).toEqual([
       ['ETHUSDT', T0 + H, '0.0001'],
