@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/errors.ts';
 import { Rng } from '../../src/core/random.ts';
 import { SimExchange, type SimExchangeOptions } from '../../src/sim-exchange/index.ts';
-import { ASK, BID, exchange, instrument, mark, order, standardBook } from './helpers.ts';
+import { ASK, BID, SYMBOL, cancel, exchange, instrument, mark, order, snapshot, standardBook } from './helpers.ts';
 
 const MARKET = { type: 'MARKET', timeInForce: 'IOC', priceTicks: 0 } as const;
 
@@ -193,5 +193,88 @@ describe('the exchange API around the account', () => {
     ex.send({ kind: 'submit', order: { symbol: 'ETHUSDT', clientOrderId: 'b', side: 'buy', type: 'LIMIT', timeInForce: 'GTC', priceTicks: BID, qtyLots: 1, reduceOnly: false } }, 2);
     const ids = ex.drainEvents().flatMap((e) => (e.kind === 'report' ? [[e.report.clientOrderId, e.report.orderId]] : []));
     expect(ids).toEqual([['a', 500], ['b', 501]]);
+  });
+});
+
+describe('the initial-margin check at its limits (plain cross, one-way)', () => {
+  const noFees = { fees: { default: { makerRate: '0', takerRate: '0' } } };
+
+  it('equity exactly covering the requirement passes; the order\'s own symbol is counted once', () => {
+    // No book: valued at the order price, 60000.0 × 0.001 = 60 at 1×.
+    const ex = exchange({ ...noFees, account: { balance: '60', leverage: 1 } });
+    ex.onCommand(order('a', 'buy', 600_000, 1), 1);
+    ex.onCommand(order('b', 'buy', 600_000, 1, { clientOrderId: 'b' }), 2);
+    expect(ex.drainReports().map((r) => [r.clientOrderId, r.execType, r.errorCode])).toEqual([['a', 'NEW', 0], ['b', 'REJECTED', -2019]]);
+    const two = exchange({ ...noFees, account: { balance: '120', leverage: 1 } });
+    two.onMarketEvent(standardBook(1)); // valued at the mid 59999.5
+    two.onCommand(order('a', 'buy', BID - 100, 1), 1);
+    two.onCommand(order('b', 'buy', BID - 100, 1), 2); // 119.999 in all, not 59.9995 + 119.999
+    expect(two.drainReports().map((r) => r.errorCode)).toEqual([0, 0]);
+  });
+
+  it('a MARKET order with nothing to value it at passes (and expires unfilled)', () => {
+    const ex = exchange({ account: { balance: '0', leverage: 1 } });
+    ex.onCommand(order('m', 'buy', 0, 1, MARKET), 1);
+    expect(ex.drainReports().map((r) => r.execType)).toEqual(['NEW', 'EXPIRED']);
+  });
+
+  it('an order that leaves the requirement unchanged passes even when the account is already short of initial margin', () => {
+    // Long 1 lot and a resting buy of 1: requirement 2 lots. At 80000 equity is 150, the requirement 160.
+    const ex = exchange({ ...noFees, account: { balance: '130', leverage: 1 } });
+    ex.onMarketEvent(standardBook(1));
+    ex.onCommand(order('t', 'buy', ASK, 1, MARKET), 2);
+    ex.onCommand(order('b', 'buy', BID - 100, 1), 3);
+    ex.onMarketEvent(mark(4, '80000'));
+    ex.drainReports();
+    ex.onCommand(order('s', 'sell', 800_100, 1), 5); // max(|1 + 1|, |1 − 1|) = 2: unchanged
+    expect(ex.drainReports()[0]).toMatchObject({ clientOrderId: 's', execType: 'NEW' });
+    ex.onCommand(order('s2', 'sell', 800_200, 4), 6); // |1 − 5| = 4 lots: more
+    expect(ex.drainReports()[0]).toMatchObject({ clientOrderId: 's2', errorCode: -2019 });
+    // Keeping the leverage is not lowering it: accepted although the account is short.
+    expect(ex.changeLeverage(SYMBOL, 1)).toBe(true);
+  });
+
+  it('other symbols\' requirements count against the same equity; a symbol without a price counts nothing', () => {
+    const eth = instrument({ symbol: 'ETHUSDT', baseAsset: 'ETH' });
+    const ex = new SimExchange({ instruments: [instrument(), eth], rng: new Rng(1), queueModel: { model: 'risk-averse' }, fees: { default: { makerRate: '0', takerRate: '0' } }, account: { balance: '120', leverage: 1 } });
+    const ethOrder = (id: string, ticks: number) => ({ kind: 'submit' as const, order: { symbol: 'ETHUSDT', clientOrderId: id, side: 'buy' as const, type: 'LIMIT' as const, timeInForce: 'GTC' as const, priceTicks: ticks, qtyLots: 1, reduceOnly: false } });
+    ex.onMarketEvent(standardBook(1)); // BTCUSDT mid 59999.5
+    ex.send(ethOrder('e1', 600_000), 2); // ETHUSDT has no price: valued at the order price when placed (60), then counts nothing
+    ex.send(order('b1', 'buy', BID - 100, 2), 3); // 119.999 of 120
+    ex.send(cancel('b1'), 4);
+    ex.onMarketEvent({ ...snapshot(5, [[599_990, 5]], [[600_010, 5]]), symbol: 'ETHUSDT' }); // ETHUSDT's order now needs 60
+    ex.send(order('b2', 'buy', BID - 100, 2), 6);
+    const codes = ex.drainEvents().flatMap((e) => (e.kind === 'report' && e.report.execType !== 'CANCELED' ? [[e.report.clientOrderId, e.report.errorCode]] : []));
+    expect(codes).toEqual([['e1', 0], ['b1', 0], ['b2', -2019]]);
+  });
+
+  it('an account with nothing open is never liquidated, even with no equity', () => {
+    const ex = exchange({ account: { balance: '0', leverage: 1 } });
+    ex.onMarketEvent(standardBook(1));
+    ex.onMarketEvent(mark(2, '60000'));
+    expect(ex.counters.liquidations).toBe(0);
+  });
+});
+
+describe('liquidation triggers between exact checks (book moves without a mark)', () => {
+  it('a short is liquidated on the book mid when it reaches its trigger, not before', () => {
+    const ex = exchange({ account: { balance: '100', leverage: 20 } });
+    ex.onMarketEvent(standardBook(1));
+    ex.onCommand(order('t', 'sell', BID, 10, MARKET), 2); // short 10 lots at 59999.0
+    ex.drainReports();
+    // Liquidation from a mid of about 69691 (margin.test.ts, the same short on marks).
+    ex.onMarketEvent(snapshot(3, [[695_990, 5]], [[696_010, 5]])); // mid 69600
+    expect(ex.drainReports()).toEqual([]);
+    ex.onMarketEvent(snapshot(4, [[697_990, 5]], [[698_010, 5]])); // mid 69800
+    const liq = ex.drainReports().find((r) => r.execType === 'CALCULATED');
+    expect(liq).toMatchObject({ side: 'buy', lastFillPriceTicks: 698_000, lastFillLots: 10 });
+  });
+
+  it('a long is not liquidated by a move that stays above its trigger, on any number of book events', () => {
+    const ex = exchange({ account: { balance: '100', leverage: 20 } });
+    ex.onMarketEvent(standardBook(1));
+    ex.onCommand(order('t', 'buy', ASK + 1, 20, { timeInForce: 'IOC' }), 2);
+    for (let i = 0; i < 5; i++) ex.onMarketEvent(snapshot(3 + i * 2_000_000, [[552_990, 5]], [[553_010, 5]])); // mid 55300, refreshed every 2 s
+    expect(ex.counters.liquidations).toBe(0);
   });
 });
