@@ -278,3 +278,75 @@ describe('liquidation triggers between exact checks (book moves without a mark)'
     expect(ex.counters.liquidations).toBe(0);
   });
 });
+
+describe('isolated margin in one-way mode: fills, funding, liquidation', () => {
+  it('a partial close releases its share of the isolated wallet', () => {
+    const ex = exchange({ account: { balance: '1000', leverage: 10, isolated: ['BTCUSDT'] } });
+    ex.onMarketEvent(standardBook(1));
+    ex.onCommand(order('b', 'buy', ASK, 10, MARKET), 2); // wallet 60
+    ex.onCommand(order('s', 'sell', BID, 3, MARKET), 3);
+    expect(ex.isolatedPosition(SYMBOL, 'BOTH')?.wallet).toBe('42');
+    ex.onCommand(order('b2', 'buy', ASK + 1, 2, MARKET), 4); // adds 2 × 60.0001 / 10
+    expect(ex.isolatedPosition(SYMBOL, 'BOTH')?.wallet).toBe('54.00002');
+  });
+
+  it('funding of an isolated position goes into its wallet', () => {
+    const ex = exchange({ account: { balance: '1000', leverage: 10, isolated: ['BTCUSDT'] } });
+    ex.onMarketEvent(standardBook(1));
+    ex.onCommand(order('b', 'buy', ASK, 10, MARKET), 2);
+    ex.onMarketEvent(mark(28_800_000_000, '60000', '0.0001', 28_800_000_000)); // pays 0.01 × 60000 × 0.0001
+    expect(ex.drainFunding().map((f) => f.payment)).toEqual(['-0.06']);
+    expect(ex.isolatedPosition(SYMBOL, 'BOTH')?.wallet).toBe('59.94');
+  });
+
+  it('a long is liquidated alone at its bankruptcy price; the orders of its symbol are cancelled, another isolated symbol untouched', () => {
+    const eth = instrument({ symbol: 'ETHUSDT', baseAsset: 'ETH' });
+    const ex = new SimExchange({ instruments: [instrument(), eth], rng: new Rng(1), queueModel: { model: 'risk-averse' }, fees: { default: { makerRate: '0.0002', takerRate: '0.0005' } }, account: { balance: '1000', leverage: 10, isolated: ['BTCUSDT', 'ETHUSDT'] } });
+    ex.onMarketEvent(standardBook(1));
+    ex.send(order('b', 'buy', ASK, 10, MARKET), 2);
+    ex.send(order('rest', 'buy', BID - 500, 1), 3);
+    ex.send({ kind: 'submit', order: { symbol: 'ETHUSDT', clientOrderId: 'e', side: 'buy', type: 'LIMIT', timeInForce: 'GTC', priceTicks: 60_000, qtyLots: 1, reduceOnly: false } }, 3);
+    ex.drainEvents();
+    ex.onMarketEvent(mark(4, '54000'));
+    const rs = ex.drainEvents().flatMap((e) => (e.kind === 'report' ? [e.report] : []));
+    expect(rs.map((r) => [r.clientOrderId.replace(/\d+$/, ''), r.execType])).toEqual([['rest', 'CANCELED'], ['autoclose-', 'CALCULATED']]);
+    // Bankruptcy (600 − 60) / (0.01 × (1 − 0.0005)) = 54027.01… → 54027.1, above the mark.
+    expect(rs[1]).toMatchObject({ side: 'sell', lastFillLots: 10, lastFillPriceTicks: 540_271, reduceOnly: true, status: 'FILLED' });
+    expect(rs[1].positionSide).toBeUndefined();
+    // The clearance fee takes what is left of the isolated margin: 60 − 59.729 − 0.2701355.
+    expect(rs[1].insuranceClearance).toBe('0.0008645');
+    expect(ex.openOrders('ETHUSDT').map((o) => o.clientOrderId)).toEqual(['e']);
+    expect(ex.positionLots(SYMBOL)).toBe(0);
+    expect(ex.isolatedPosition(SYMBOL, 'BOTH')?.wallet).toBe('0');
+    // 1000 − 0.3 opening fee − 60 isolated wallet lost.
+    expect(ex.accountEquity()).toBe('939.7');
+  });
+
+  it('a short is liquidated alone no worse than its bankruptcy price (rounded down)', () => {
+    const ex = exchange({ account: { balance: '1000', leverage: 10, isolated: ['BTCUSDT'] } });
+    ex.onMarketEvent(standardBook(1));
+    ex.onCommand(order('s', 'sell', BID, 10, MARKET), 2); // short 10 at 59999.0, wallet 59.999
+    ex.drainReports();
+    ex.onMarketEvent(mark(3, '65000')); // own margin 59.999 − 50.01 = 9.989 > maintenance 2.6
+    expect(ex.drainReports()).toEqual([]);
+    ex.onMarketEvent(mark(4, '66500'));
+    const liq = ex.drainReports().find((r) => r.execType === 'CALCULATED');
+    // Bankruptcy: (599.99 + 59.999) / (0.01 × (1 + 0.0005)) = 65965.9… → 65965.9 (rounded down), below the mark.
+    expect(liq).toMatchObject({ side: 'buy', lastFillLots: 10, lastFillPriceTicks: 659_659 });
+    expect(ex.positionLots(SYMBOL)).toBe(0);
+  });
+});
+
+describe('leverage in hedge mode or with isolated symbols', () => {
+  it('lowering it is refused when the cross equity would not cover the requirement', () => {
+    const ex = exchange({ account: { balance: '100', leverage: 2 }, dualSidePosition: true });
+    ex.onMarketEvent(standardBook(1));
+    ex.onCommand(order('l', 'buy', BID - 100, 3, { positionSide: 'LONG' }), 2); // 3 × 59.9995 / 2 = 89.99925
+    expect(ex.drainReports()[0].execType).toBe('NEW');
+    expect(ex.changeLeverage(SYMBOL, 1)).toBe(false);
+    ex.onCommand(order('l2', 'buy', BID - 100, 1, { positionSide: 'LONG' }), 3); // still 2×: 119.999 > 100
+    expect(ex.drainReports()[0].errorCode).toBe(-2019);
+    ex.onCommand(cancel('l'), 4);
+    expect(ex.changeLeverage(SYMBOL, 1)).toBe(true);
+  });
+});
