@@ -289,3 +289,53 @@ describe('the fields of request rejects', () => {
     expect(q.kind === 'queryAnswer' ? q.result : null).toMatchObject({ found: true, timeInForce: 'IOC', priceTicks: 0, avgFillPriceTicks: ASK });
   });
 });
+
+describe('prints and takers on the sell side, orders out of price order', () => {
+  it('a buy print through our asks fills the lowest first, whatever the time order', () => {
+    const ex = exchange();
+    ex.onMarketEvent(standardBook(1));
+    ex.onCommand(order('worse', 'sell', ASK + 2, 5), 2);
+    ex.onCommand(order('better', 'sell', ASK + 1, 5), 2);
+    ex.drainReports();
+    ex.onMarketEvent(trade(3, ASK + 3, 7, 'buy'));
+    expect(trades(ex.drainReports()).map((r) => [r.clientOrderId, r.lastFillPriceTicks, r.lastFillLots])).toEqual([['better', ASK + 1, 5], ['worse', ASK + 2, 2]]);
+  });
+
+  it('a print matched at the very microsecond the order arrived is the order\'s (through and at its price)', () => {
+    const ex = exchange();
+    ex.onMarketEvent(snapshot(1, [[BID, 0], [BID - 1, 0]], [[ASK, 10]]));
+    ex.onCommand(order('at', 'buy', BID - 1, 2), 50);
+    ex.onCommand(order('through', 'buy', BID, 2), 50);
+    ex.drainReports();
+    ex.onMarketEvent({ ...trade(60, BID - 1, 4, 'sell'), tsTransactUs: 50 });
+    expect(trades(ex.drainReports()).map((r) => [r.clientOrderId, r.lastFillLots])).toEqual([['through', 2], ['at', 2]]);
+  });
+
+  it('a SELL taker meets our own bids best first (NONE: trades with them at their prices), then the book, then ours beyond it', () => {
+    const ex = exchange({ selfTradePrevention: 'NONE' });
+    ex.onMarketEvent(snapshot(1, [[BID, 2]], [[ASK, 10]]));
+    ex.onCommand(order('in1', 'buy', BID + 1, 1), 2);
+    ex.onCommand(order('in2', 'buy', BID + 2, 1), 2);
+    ex.onCommand(order('below', 'buy', BID - 3, 1), 2);
+    ex.drainReports();
+    ex.onCommand(order('t', 'sell', 0, 6, MARKET), 3);
+    const f = trades(ex.drainReports()).filter((r) => r.clientOrderId === 't');
+    expect(f.map((r) => [r.lastFillPriceTicks, r.lastFillLots])).toEqual([[BID + 2, 1], [BID + 1, 1], [BID, 2], [BID - 3, 1]]);
+    expect(ex.positionLots(SYMBOL)).toBe(-2);
+  });
+
+  it('EXPIRE_MAKER: a SELL taker expires our bids it reaches, beyond the book too, and takes the book between them', () => {
+    const ex = exchange();
+    ex.onMarketEvent(snapshot(1, [[BID, 2]], [[ASK, 10]]));
+    ex.onCommand(order('in', 'buy', BID + 1, 1), 2);
+    ex.onCommand(order('below', 'buy', BID - 3, 1), 2);
+    ex.onCommand(order('far', 'buy', BID - 9, 1), 2);
+    ex.drainReports();
+    ex.onCommand(order('t', 'sell', BID - 5, 6, { timeInForce: 'IOC' }), 3);
+    const rs = ex.drainReports();
+    expect(rs.filter((r) => r.status === 'EXPIRED_IN_MATCH').map((r) => r.clientOrderId)).toEqual(['in', 'below']);
+    expect(trades(rs).map((r) => [r.lastFillPriceTicks, r.lastFillLots])).toEqual([[BID, 2]]);
+    expect(ex.openOrders(SYMBOL).map((o) => o.clientOrderId)).toEqual(['far']);
+    expect(ex.counters.selfTradesPrevented).toBe(2);
+  });
+});
