@@ -339,3 +339,78 @@ describe('prints and takers on the sell side, orders out of price order', () => 
     expect(ex.counters.selfTradesPrevented).toBe(2);
   });
 });
+
+describe('our taker fills deplete a level until the market names it again', () => {
+  const taken = (ex: ReturnType<typeof exchange>, id: string, ts: number): number[] => {
+    ex.onCommand(order(id, 'buy', ASK, 10, { timeInForce: 'IOC' }), ts);
+    return trades(ex.drainReports()).map((r) => r.lastFillLots);
+  };
+
+  it('a bookTicker naming the level restores it (top-of-book data)', () => {
+    const ex = exchange({ bookSource: 'bookTicker' });
+    ex.onMarketEvent(ticker(1, BID, 10, ASK, 10));
+    expect(taken(ex, 'a', 2)).toEqual([10]);
+    expect(taken(ex, 'b', 3)).toEqual([]);
+    ex.onMarketEvent(ticker(5, BID, 5, ASK, 7));
+    expect(taken(ex, 'c', 6)).toEqual([7]);
+  });
+
+  it('a bookTicker restores a depleted bid level too', () => {
+    const ex = exchange({ bookSource: 'bookTicker' });
+    ex.onMarketEvent(ticker(1, BID, 10, ASK, 10));
+    ex.onCommand(order('s', 'sell', BID, 10, { timeInForce: 'IOC' }), 2);
+    ex.onMarketEvent(ticker(3, BID, 4, ASK, 10));
+    ex.onCommand(order('s2', 'sell', BID, 10, { timeInForce: 'IOC' }), 4);
+    expect(trades(ex.drainReports()).map((r) => [r.clientOrderId, r.lastFillLots])).toEqual([['s', 10], ['s2', 4]]);
+  });
+
+  it('a flat diff restores exactly the levels in its ranges', () => {
+    const ex = exchange();
+    ex.onMarketEvent(standardBook(1));
+    ex.onCommand(order('a', 'buy', ASK + 1, 20, { timeInForce: 'IOC' }), 2); // takes ASK and ASK + 1
+    ex.onCommand(order('s', 'sell', BID, 10, { timeInForce: 'IOC' }), 2); // and BID
+    ex.drainReports();
+    // Ranges [1, 2) of the asks (ASK + 1 only) and [0, 1) of the bids; the values outside them are not the diff's.
+    ex.onFlatDepthDiff(SYMBOL, { tsExchangeUs: 3, firstUpdateId: -1, finalUpdateId: -1, prevFinalUpdateId: -1, bidTicks: [BID, ASK], bidLots: [6, 1], bidStart: 0, bidEnd: 1, askTicks: [ASK, ASK + 1, ASK], askLots: [3, 8, 3], askStart: 1, askEnd: 2 });
+    ex.onCommand(order('b', 'buy', ASK + 1, 20, { timeInForce: 'IOC' }), 4);
+    ex.onCommand(order('s2', 'sell', BID, 10, { timeInForce: 'IOC' }), 4);
+    expect(trades(ex.drainReports()).map((r) => [r.clientOrderId, r.lastFillPriceTicks, r.lastFillLots])).toEqual([['b', ASK + 1, 8], ['s2', BID, 6]]);
+  });
+});
+
+describe('modify edges', () => {
+  it('a modified order is new at its modify time: a print matched before it is not its', () => {
+    const ex = exchange();
+    ex.onMarketEvent(snapshot(1, [[BID, 0], [BID - 1, 0]], [[ASK, 10]]));
+    ex.onCommand(order('b', 'buy', BID - 1, 2), 10);
+    ex.onCommand(modify('b', 'buy', BID, 2), 50);
+    ex.drainReports();
+    ex.onMarketEvent({ ...trade(60, BID, 5, 'sell'), tsTransactUs: 40 });
+    expect(trades(ex.drainReports())).toEqual([]);
+    ex.onMarketEvent({ ...trade(70, BID, 5, 'sell'), tsTransactUs: 50 });
+    expect(trades(ex.drainReports()).map((r) => r.lastFillLots)).toEqual([2]);
+  });
+
+  it('a post-only modified onto our own resting order on the other side is cancelled', () => {
+    const ex = exchange();
+    ex.onMarketEvent(standardBook(1));
+    ex.onCommand(order('s', 'sell', ASK - 3, 1), 2);
+    ex.onCommand(order('g', 'buy', BID, 1, { timeInForce: 'GTX' }), 2);
+    ex.drainReports();
+    ex.onCommand(modify('g', 'buy', ASK - 3, 1), 3);
+    expect(ex.drainReports().map((r) => [r.clientOrderId, r.execType])).toEqual([['g', 'CANCELED']]);
+    expect(ex.openOrders(SYMBOL).map((o) => o.clientOrderId)).toEqual(['s']);
+  });
+
+  it('a reduce-only order may be modified below MIN_NOTIONAL (exempt as at entry)', () => {
+    const ex = exchange();
+    ex.onMarketEvent(standardBook(1));
+    ex.onCommand(order('t', 'sell', BID, 1, MARKET), 2); // short 1
+    ex.onCommand(order('ro', 'buy', BID - 5, 1, { reduceOnly: true }), 3);
+    ex.onCommand(order('p', 'buy', BID - 5, 1), 3);
+    ex.drainReports();
+    ex.onCommand(modify('ro', 'buy', 40_000, 1), 4); // 4 USDT < 5
+    ex.onCommand(modify('p', 'buy', 40_000, 1), 4);
+    expect(ex.drainReports().map((r) => [r.clientOrderId, r.execType, r.errorCode])).toEqual([['ro', 'AMENDMENT', 0], ['p', 'MODIFY_REJECTED', -4164]]);
+  });
+});
