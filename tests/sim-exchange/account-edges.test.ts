@@ -350,3 +350,59 @@ describe('leverage in hedge mode or with isolated symbols', () => {
     expect(ex.changeLeverage(SYMBOL, 1)).toBe(true);
   });
 });
+
+describe('two symbols on one cross account', () => {
+  const tier = [{ notionalCap: '', initialLeverage: 125, maintMarginRatio: '0.004', cum: '0' }];
+  /** 61 USDT at 20×, no fees: long 10 lots of BTCUSDT and of ETHUSDT (same grid), each at 60000.0 (≈ 30 USDT of initial margin each). */
+  function twoLongs() {
+    const eth = instrument({ symbol: 'ETHUSDT', baseAsset: 'ETH' });
+    const ex = new SimExchange({
+      instruments: [instrument(), eth], rng: new Rng(1), queueModel: { model: 'risk-averse' }, fees: { default: { makerRate: '0', takerRate: '0' } },
+      account: { balance: '61', leverage: 20, brackets: { BTCUSDT: tier, ETHUSDT: tier } },
+    });
+    ex.onMarketEvent(standardBook(1));
+    ex.onMarketEvent({ ...standardBook(1), symbol: 'ETHUSDT' });
+    ex.send(order('b', 'buy', ASK, 10, MARKET), 2);
+    ex.send({ kind: 'submit', order: { symbol: 'ETHUSDT', clientOrderId: 'e', side: 'buy', type: 'MARKET', timeInForce: 'IOC', priceTicks: 0, qtyLots: 10, reduceOnly: false } }, 3);
+    const rs = ex.drainEvents().flatMap((e) => (e.kind === 'report' ? [e.report] : []));
+    expect(rs.filter((r) => r.execType === 'TRADE').map((r) => [r.symbol, r.lastFillLots])).toEqual([['BTCUSDT', 10], ['ETHUSDT', 10]]);
+    return ex;
+  }
+  const book = (symbol: string, ts: number, bid: number) => ({ ...snapshot(ts, [[bid, 5]], [[bid + 10, 5]]), symbol });
+
+  it('between exact checks each symbol is checked against its own trigger, and every trigger is refreshed a second after the last check', () => {
+    // Liquidated when 61 + 0.01 (S − 120000) ≤ 0.00004 S, S = the two prices: S ≤ 114357.4.
+    // Each trigger holds the other symbol at its price of the last check (59999.5): 54357.9.
+    const ex = twoLongs();
+    ex.onMarketEvent(book('ETHUSDT', 500_000, 569_995)); // mid 57000: not ETH's trigger
+    ex.onMarketEvent(book('BTCUSDT', 600_000, 569_995)); // S = 114000, but not BTC's (stale) trigger
+    ex.onMarketEvent(book('BTCUSDT', 1_000_002, 569_995)); // 999 999 µs after the last check (the fill at 3)
+    expect(ex.counters.liquidations).toBe(0);
+    ex.onMarketEvent(book('BTCUSDT', 1_000_003, 569_995)); // a second after it: exact check
+    expect(ex.counters.liquidations).toBe(1);
+    expect([ex.positionLots('BTCUSDT'), ex.positionLots('ETHUSDT')]).toEqual([0, 0]);
+  });
+
+  it('a liquidation cancels the orders of every symbol and closes every position, each by its own autoclose order', () => {
+    const ex = twoLongs();
+    ex.send(order('rb', 'sell', ASK + 500, 1), 4);
+    ex.send({ kind: 'submit', order: { symbol: 'ETHUSDT', clientOrderId: 're', side: 'sell', type: 'LIMIT', timeInForce: 'GTC', priceTicks: ASK + 500, qtyLots: 1, reduceOnly: false } }, 4);
+    ex.drainEvents();
+    ex.onMarketEvent({ ...mark(5, '57000'), symbol: 'ETHUSDT' });
+    expect(ex.counters.liquidations).toBe(0);
+    ex.onMarketEvent(mark(6, '57000')); // BTC at the mark 57000 too: S = 114000
+    const rs = ex.drainEvents().flatMap((e) => (e.kind === 'report' ? [e.report] : []));
+    expect(rs.map((r) => [r.symbol, r.clientOrderId.replace(/-\d+$/, ''), r.execType, r.side, r.lastFillLots, r.lastFillPriceTicks])).toEqual([
+      ['BTCUSDT', 'rb', 'CANCELED', 'sell', 0, 0],
+      ['ETHUSDT', 're', 'CANCELED', 'sell', 0, 0],
+      ['BTCUSDT', 'autoclose', 'CALCULATED', 'sell', 10, 570_000],
+      ['ETHUSDT', 'autoclose', 'CALCULATED', 'sell', 10, 570_000],
+    ]);
+    expect(rs[3].orderId).toBe(rs[2].orderId + 1);
+    expect(rs[3].tradeId).toBe(rs[2].tradeId + 1);
+    // 61 − 2 × 30 lost; the clearance fees (each 570 × 0.0125 = 7.125) take what is left: 1, then 0.
+    expect([rs[2].insuranceClearance, rs[3].insuranceClearance]).toEqual(['1', '0']);
+    expect(ex.accountEquity()).toBe('0');
+    expect(ex.openOrderCount('BTCUSDT') + ex.openOrderCount('ETHUSDT')).toBe(0);
+  });
+});
