@@ -332,7 +332,8 @@ describe('isolated margin in one-way mode: fills, funding, liquidation', () => {
     ex.onMarketEvent(mark(4, '66500'));
     const liq = ex.drainReports().find((r) => r.execType === 'CALCULATED');
     // Bankruptcy: (599.99 + 59.999) / (0.01 × (1 + 0.0005)) = 65965.9… → 65965.9 (rounded down), below the mark.
-    expect(liq).toMatchObject({ side: 'buy', lastFillLots: 10, lastFillPriceTicks: 659_659 });
+    expect(liq).toMatchObject({ side: 'buy', lastFillLots: 10, lastFillPriceTicks: 659_659, reduceOnly: true, insuranceClearance: '0.0001705' });
+    // What was left of the isolated margin: 59.999 + 599.99 − 659.659 − the fee 0.3298295.
     expect(ex.positionLots(SYMBOL)).toBe(0);
   });
 });
