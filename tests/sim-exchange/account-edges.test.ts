@@ -407,3 +407,33 @@ describe('two symbols on one cross account', () => {
     expect(ex.openOrderCount('BTCUSDT') + ex.openOrderCount('ETHUSDT')).toBe(0);
   });
 });
+
+describe('an isolated symbol beside a cross one', () => {
+  it('a cross liquidation closes only the cross positions and cancels only the cross orders; the isolated position keeps its wallet', () => {
+    const tier = [{ notionalCap: '', initialLeverage: 125, maintMarginRatio: '0.004', cum: '0' }];
+    const eth = instrument({ symbol: 'ETHUSDT', baseAsset: 'ETH' });
+    const ex = new SimExchange({
+      instruments: [instrument(), eth], rng: new Rng(1), queueModel: { model: 'risk-averse' }, fees: { default: { makerRate: '0', takerRate: '0' } },
+      account: { balance: '200', leverage: 10, brackets: { BTCUSDT: tier, ETHUSDT: tier }, isolated: ['BTCUSDT'] },
+    });
+    const ethCmd = (id: string, side: 'buy' | 'sell', type: 'LIMIT' | 'MARKET', priceTicks: number) => ({ kind: 'submit' as const, order: { symbol: 'ETHUSDT', clientOrderId: id, side, type, timeInForce: type === 'MARKET' ? ('IOC' as const) : ('GTC' as const), priceTicks, qtyLots: 10, reduceOnly: false } });
+    ex.onMarketEvent(standardBook(1));
+    ex.onMarketEvent({ ...standardBook(1), symbol: 'ETHUSDT' });
+    ex.send(order('b', 'buy', ASK, 10, MARKET), 2); // isolated wallet 60
+    ex.send(ethCmd('e', 'buy', 'MARKET', 0), 3);
+    ex.send(order('bs', 'sell', ASK + 900, 10), 4);
+    ex.send(ethCmd('es', 'sell', 'LIMIT', ASK + 900), 4);
+    expect(ex.drainEvents().flatMap((e) => (e.kind === 'report' && e.report.errorCode !== 0 ? [e.report.clientOrderId] : []))).toEqual([]);
+    // Cross equity 200 − 60 + 0.01 (P − 60000) against 0.01 P × 0.004: liquidated from P ≈ 46184.7.
+    ex.onMarketEvent({ ...mark(5, '47000'), symbol: 'ETHUSDT' });
+    expect(ex.counters.liquidations).toBe(0);
+    ex.onMarketEvent({ ...mark(6, '46000'), symbol: 'ETHUSDT' });
+    const rs = ex.drainEvents().flatMap((e) => (e.kind === 'report' ? [e.report] : []));
+    expect(rs.map((r) => [r.symbol, r.clientOrderId.replace(/-\d+$/, ''), r.execType])).toEqual([['ETHUSDT', 'es', 'CANCELED'], ['ETHUSDT', 'autoclose', 'CALCULATED']]);
+    expect([ex.positionLots('BTCUSDT'), ex.positionLots('ETHUSDT')]).toEqual([10, 0]);
+    expect(ex.openOrders('BTCUSDT').map((o) => o.clientOrderId)).toEqual(['bs']);
+    expect(ex.isolatedPosition('BTCUSDT', 'BOTH')?.wallet).toBe('60');
+    // 140 − 140 lost on ETH; its clearance fee takes nothing (nothing left of the cross equity).
+    expect(rs[1].insuranceClearance).toBe('0');
+  });
+});
