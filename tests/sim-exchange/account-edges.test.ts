@@ -425,7 +425,7 @@ describe('an isolated symbol beside a cross one', () => {
     ex.send(ethCmd('es', 'sell', 'LIMIT', ASK + 900), 4);
     expect(ex.drainEvents().flatMap((e) => (e.kind === 'report' && e.report.errorCode !== 0 ? [e.report.clientOrderId] : []))).toEqual([]);
     // Cross equity 200 − 60 + 0.01 (P − 60000) against 0.01 P × 0.004: liquidated from P ≈ 46184.7.
-    ex.onMarketEvent({ ...mark(5, '47000'), symbol: 'ETHUSDT' });
+    ex.onMarketEvent({ ...mark(5, '46300'), symbol: 'ETHUSDT' }); // cross equity 3 > 1.852 (the isolated position's maintenance is not the cross's)
     expect(ex.counters.liquidations).toBe(0);
     ex.onMarketEvent({ ...mark(6, '46000'), symbol: 'ETHUSDT' });
     const rs = ex.drainEvents().flatMap((e) => (e.kind === 'report' ? [e.report] : []));
