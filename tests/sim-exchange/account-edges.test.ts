@@ -437,3 +437,36 @@ describe('an isolated symbol beside a cross one', () => {
     expect(rs[1].insuranceClearance).toBe('0');
   });
 });
+
+describe('hedge mode: the SHORT side', () => {
+  const hedge = (balance: string, isolated: string[] = []) => exchange({ account: { balance, leverage: 1, isolated }, dualSidePosition: true, fees: { default: { makerRate: '0', takerRate: '0' } } });
+
+  it('a BUY SHORT closes the short side only, capped at it and refused when it is flat; it needs no margin', () => {
+    const ex = hedge('130');
+    ex.onMarketEvent(standardBook(1));
+    ex.onCommand(order('c0', 'buy', ASK, 1, { ...MARKET, positionSide: 'SHORT' }), 2);
+    expect(ex.drainReports()[0].errorCode).toBe(-2022);
+    ex.onCommand(order('l', 'buy', ASK, 1, { ...MARKET, positionSide: 'LONG' }), 3); // 60 at 1×
+    ex.onCommand(order('s', 'sell', BID, 1, { ...MARKET, positionSide: 'SHORT' }), 4); // 60 more: 120 of 130
+    ex.onCommand(order('s2', 'sell', BID - 100, 1, { positionSide: 'SHORT' }), 5); // 60 more: refused
+    ex.onCommand(order('c', 'buy', ASK + 2, 3, { positionSide: 'SHORT' }), 6); // closes 1, expires the rest
+    const rs = ex.drainReports();
+    expect(rs.filter((r) => r.errorCode !== 0).map((r) => [r.clientOrderId, r.errorCode])).toEqual([['s2', -2019]]);
+    expect(rs.filter((r) => r.clientOrderId === 'c').map((r) => [r.execType, r.lastFillLots, r.positionSide])).toEqual([['NEW', 0, 'SHORT'], ['TRADE', 1, 'SHORT'], ['EXPIRED', 0, 'SHORT']]);
+    expect(ex.positionSides(SYMBOL)).toEqual([['LONG', 1], ['SHORT', 0]]);
+  });
+
+  it('an isolated SHORT side: its own wallet, transfers to it, and its view', () => {
+    const ex = hedge('1000', ['BTCUSDT']);
+    ex.onMarketEvent(standardBook(1));
+    ex.onCommand(order('s', 'sell', BID, 2, { ...MARKET, positionSide: 'SHORT' }), 2); // wallet 2 × 59.999
+    expect(ex.isolatedPosition(SYMBOL, 'SHORT')).toMatchObject({ wallet: '119.998' });
+    expect(ex.isolatedPosition(SYMBOL, 'LONG')).toEqual({ wallet: '0', margin: '0', liquidationPrice: null });
+    expect(ex.transferIsolatedMargin(SYMBOL, 'LONG', '1', true, 3)).toBe('noPosition');
+    expect(ex.transferIsolatedMargin(SYMBOL, 'SHORT', '10', true, 3)).toBe('ok');
+    // Own margin 129.998 + 0.002 × (59999 − 59999.5) = 129.997; liquidation where it equals 0.002 P × 0.004.
+    const v = ex.isolatedPosition(SYMBOL, 'SHORT');
+    expect(v).toMatchObject({ wallet: '129.998', margin: '129.997' });
+    expect(Number(v?.liquidationPrice)).toBeCloseTo((129.998 + 119.998) / (0.002 * 1.004), 4);
+  });
+});
