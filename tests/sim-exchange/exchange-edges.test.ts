@@ -376,3 +376,30 @@ describe('funding edges', () => {
     expect(ex.drainFunding()).toEqual([]);
   });
 });
+
+describe('the account and order views', () => {
+  it('accountSync lists only symbols with a position; openOrders shows every field of a resting order', () => {
+    const ex = exchange();
+    ex.onMarketEvent(standardBook(1));
+    ex.onCommand(order('t', 'buy', ASK, 2, MARKET), 2);
+    ex.onCommand(order('t2', 'sell', BID, 2, MARKET), 3);
+    ex.onCommand(order('r', 'sell', ASK + 3, 4, { timeInForce: 'GTX' }), 4);
+    expect(ex.accountSync(5).positions).toEqual([]);
+    expect(ex.openOrders(SYMBOL)).toEqual([{
+      symbol: SYMBOL, clientOrderId: 'r', orderId: 3, side: 'sell', type: 'LIMIT', timeInForce: 'GTX', priceTicks: ASK + 3, origQtyLots: 4, filledLots: 0, reduceOnly: false, status: 'NEW', queueAheadLots: 10,
+    }]);
+    expect(ex.accountSync(5).openOrders).toEqual([{ symbol: SYMBOL, clientOrderId: 'r', orderId: 3, side: 'sell', type: 'LIMIT', timeInForce: 'GTX', reduceOnly: false, status: 'NEW', priceTicks: ASK + 3, origQtyLots: 4, cumFilledLots: 0, avgFillPriceTicks: undefined }]);
+  });
+
+  it('a query of an order of one symbol under another symbol is not found; a command for an unknown symbol leaves the account alone', () => {
+    const ex = exchange({ account: { balance: '100', leverage: 1 } });
+    ex.onMarketEvent(standardBook(1));
+    ex.onCommand(order('r', 'buy', BID - 5, 1), 2);
+    ex.onCommand(cancel('r'), 3);
+    ex.onCommand({ kind: 'query', symbol: 'ETHUSDT', clientOrderId: 'r', orderId: -1 }, 4);
+    ex.onCommand({ kind: 'cancel', symbol: 'ETHUSDT', clientOrderId: 'r' }, 5);
+    const [q] = ex.drainOther();
+    expect(q).toEqual({ kind: 'queryAnswer', symbol: 'ETHUSDT', result: { clientOrderId: 'r', found: false } });
+    expect(ex.accountEquity()).toBe('100');
+  });
+});
