@@ -403,3 +403,21 @@ describe('the account and order views', () => {
     expect(ex.accountEquity()).toBe('100');
   });
 });
+
+describe('a malformed decimal names the field it came from', () => {
+  it('fee rates, the account\'s balance and clearance fee rate, a mark price, a funding rate, a transfer amount', () => {
+    expect(() => exchange({ fees: { default: { makerRate: 'x', takerRate: '0' } } })).toThrow('fees.BTCUSDT.makerRate: "x" is not a decimal number');
+    expect(() => exchange({ fees: { default: { makerRate: '0', takerRate: '1%' } } })).toThrow('fees.BTCUSDT.takerRate: "1%" is not a decimal number');
+    expect(() => exchange({ account: { balance: 'lots', leverage: 1 } })).toThrow('account.balance: "lots" is not a decimal number');
+    expect(() => exchange({ account: { balance: '1', leverage: 1, liquidationFeeRate: 'x' } })).toThrow('account.liquidationFeeRate: "x" is not a decimal number');
+    const ex = exchange({ account: { balance: '1000', leverage: 10, isolated: ['BTCUSDT'] } });
+    expect(() => ex.onMarketEvent(mark(1, 'n/a'))).toThrow('BTCUSDT.markPrice: "n/a" is not a decimal number');
+    const f = exchange();
+    f.onMarketEvent(standardBook(1));
+    f.onMarketEvent(mark(2, '60000', 'bad', 10));
+    expect(() => f.onMarketEvent(mark(20, '60000', '0.0001', 30))).toThrow('BTCUSDT.fundingRate: "bad" is not a decimal number');
+    ex.onMarketEvent(standardBook(2));
+    ex.onCommand(order('b', 'buy', ASK, 1, MARKET), 3);
+    expect(() => ex.transferIsolatedMargin(SYMBOL, 'BOTH', 'ten', true, 4)).toThrow('amount: "ten" is not a decimal number');
+  });
+});
