@@ -221,6 +221,18 @@ describe('exact filter boundaries', () => {
     expect(ex.drainReports()[0]).toMatchObject({ execType: 'REJECTED', errorCode: -4131 });
   });
 
+  it('a MARKET sell at the band edge passes (the best bid exactly at the lowest sell)', () => {
+    // mark 63156.8 × 0.95 = 59998.96 → lowest sell 59999.0 = the best bid; 63156.85 → 59999.0075 → 59999.1.
+    const ex = exchange({}, { percentPrice: { multiplierUp: '1.05', multiplierDown: '0.95' } });
+    ex.onMarketEvent(standardBook(1));
+    ex.onMarketEvent(mark(2, '63156.8'));
+    ex.onCommand(order('m', 'sell', 0, 1, MARKET), 3);
+    expect(ex.drainReports()[0]).toMatchObject({ execType: 'NEW', errorCode: 0 });
+    ex.onMarketEvent(mark(4, '63156.85'));
+    ex.onCommand(order('m2', 'sell', 0, 1, MARKET), 5);
+    expect(ex.drainReports()[0]).toMatchObject({ execType: 'REJECTED', errorCode: -4131 });
+  });
+
   it('MIN_NOTIONAL of a MARKET order: at the mark when known, else at the opposite best of its side', () => {
     // minNotional 5: 1 lot (0.001) needs a price ≥ 5000.
     const ex = exchange({}, { minPrice: '1' });
