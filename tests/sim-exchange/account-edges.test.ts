@@ -384,6 +384,28 @@ describe('two symbols on one cross account', () => {
     expect([ex.positionLots('BTCUSDT'), ex.positionLots('ETHUSDT')]).toEqual([0, 0]);
   });
 
+  it('a symbol valued at its mark checks its own trigger in ticks of the mark between marks', () => {
+    // Three longs of 10 lots at 60000.0, 91 USDT at 20×: liquidated when 91 + 0.01 (S − 180000) ≤ 0.00004 S, S ≤ 171586.3.
+    // After the exact check at BTCUSDT's mark (59999.5), each trigger holds the other two at 59999.5: 51587.3.
+    const syms = ['BTCUSDT', 'ETHUSDT', 'XRPUSDT'];
+    const ex = new SimExchange({
+      instruments: syms.map((symbol) => instrument({ symbol, baseAsset: symbol.slice(0, 3) })), rng: new Rng(1), queueModel: { model: 'risk-averse' }, fees: { default: { makerRate: '0', takerRate: '0' } },
+      account: { balance: '91', leverage: 20, brackets: Object.fromEntries(syms.map((x) => [x, tier])) },
+    });
+    for (const symbol of syms) {
+      ex.onMarketEvent({ ...standardBook(1), symbol });
+      ex.send({ kind: 'submit', order: { symbol, clientOrderId: `b-${symbol}`, side: 'buy', type: 'MARKET', timeInForce: 'IOC', priceTicks: 0, qtyLots: 10, reduceOnly: false } }, 2);
+    }
+    expect(syms.map((x) => ex.positionLots(x))).toEqual([10, 10, 10]);
+    ex.onMarketEvent(mark(4, '59999.5'));
+    ex.onMarketEvent(book('ETHUSDT', 500_000, 549_995)); // 55000: above ETH's trigger
+    ex.onMarketEvent(book('XRPUSDT', 550_000, 549_995)); // 55000: above XRP's (stale) trigger; S = 169999.5
+    ex.onMarketEvent(book('BTCUSDT', 600_000, 499_995)); // a book mid of 50000, but BTCUSDT's reference is its mark, above its trigger: no check
+    expect(ex.counters.liquidations).toBe(0);
+    ex.onMarketEvent(book('BTCUSDT', 1_000_004, 499_995)); // a second after the check at the mark
+    expect(ex.counters.liquidations).toBe(1);
+  });
+
   it('a liquidation cancels the orders of every symbol and closes every position, each by its own autoclose order', () => {
     const ex = twoLongs();
     ex.send(order('rb', 'sell', ASK + 500, 1), 4);
