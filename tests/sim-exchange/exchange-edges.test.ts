@@ -421,3 +421,25 @@ describe('a malformed decimal names the field it came from', () => {
     expect(() => ex.transferIsolatedMargin(SYMBOL, 'BOTH', 'ten', true, 4)).toThrow('amount: "ten" is not a decimal number');
   });
 });
+
+describe('data-mode funding: events that carry part of an announcement', () => {
+  it('a mark without a funding time or without a rate keeps the pending announcement', () => {
+    const H8 = 8 * 3_600_000_000;
+    const ex = exchange();
+    ex.onMarketEvent(standardBook(1));
+    ex.onCommand(order('m', 'buy', 0, 1, MARKET), 2);
+    ex.onMarketEvent(mark(10, '60000', '0.0001', H8)); // announces H8 at 0.0001
+    ex.onMarketEvent(mark(20, '60010', '', H8)); // the same time, no rate
+    ex.onMarketEvent(mark(30, '60020', '', -1)); // a mark only
+    ex.onMarketEvent(mark(H8 + 5, '60030', '0.0003', 2 * H8));
+    expect(ex.drainFunding().map((f) => [f.tsUs, f.rate, f.markPrice])).toEqual([[H8, '0.0001', '60020']]);
+  });
+
+  it('a rate without a funding time is not a settlement record', () => {
+    const ex = exchange();
+    ex.onMarketEvent(standardBook(1));
+    ex.onCommand(order('m', 'buy', 0, 1, MARKET), 2);
+    ex.onMarketEvent(mark(10, '60000', '0.0005', -1));
+    expect(ex.drainFunding()).toEqual([]);
+  });
+});
