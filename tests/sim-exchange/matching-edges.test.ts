@@ -426,3 +426,15 @@ describe('modify edges', () => {
     expect(ex.drainReports().map((r) => [r.clientOrderId, r.execType, r.errorCode])).toEqual([['ro', 'AMENDMENT', 0], ['p', 'MODIFY_REJECTED', -4164]]);
   });
 });
+
+describe('a MARKET order sent with another time in force', () => {
+  it('is IOC all the same: it never rests, and its record says IOC', () => {
+    const ex = exchange();
+    ex.onMarketEvent(snapshot(1, [[BID, 1]], [[ASK, 1]]));
+    ex.onCommand(order('m', 'buy', 0, 3, { type: 'MARKET', timeInForce: 'GTC' }), 2);
+    expect(ex.drainReports().map((r) => [r.execType, r.status])).toEqual([['NEW', 'NEW'], ['TRADE', 'PARTIALLY_FILLED'], ['EXPIRED', 'EXPIRED']]);
+    expect(ex.openOrderCount(SYMBOL)).toBe(0);
+    ex.onCommand({ kind: 'query', symbol: SYMBOL, clientOrderId: 'm', orderId: -1 }, 3);
+    expect(ex.drainOther()[0]).toMatchObject({ result: { found: true, timeInForce: 'IOC', status: 'EXPIRED' } });
+  });
+});
