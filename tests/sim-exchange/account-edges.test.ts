@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/errors.ts';
 import { Rng } from '../../src/core/random.ts';
 import { SimExchange, type SimExchangeOptions } from '../../src/sim-exchange/index.ts';
-import { ASK, BID, SYMBOL, cancel, exchange, instrument, mark, order, snapshot, standardBook } from './helpers.ts';
+import { ASK, BID, SYMBOL, cancel, exchange, instrument, mark, order, snapshot, standardBook, ticker } from './helpers.ts';
 
 const MARKET = { type: 'MARKET', timeInForce: 'IOC', priceTicks: 0 } as const;
 
@@ -490,5 +490,90 @@ describe('hedge mode: the SHORT side', () => {
     const v = ex.isolatedPosition(SYMBOL, 'SHORT');
     expect(v).toMatchObject({ wallet: '129.998', margin: '129.997' });
     expect(Number(v?.liquidationPrice)).toBeCloseTo((129.998 + 119.998) / (0.002 * 1.004), 4);
+  });
+});
+
+describe('more entry points that reach the account', () => {
+  /** A flat diff emptying the standard book's five levels a side and setting one level each side. */
+  const flat = (ts: number, bid: number, ask: number) => {
+    const out = [0, 1, 2, 3, 4];
+    return {
+      tsExchangeUs: ts, firstUpdateId: -1, finalUpdateId: -1, prevFinalUpdateId: -1,
+      bidTicks: [...out.map((i) => BID - i), bid], bidLots: [...out.map(() => 0), 5], bidStart: 0, bidEnd: 6,
+      askTicks: [...out.map((i) => ASK + i), ask], askLots: [...out.map(() => 0), 5], askStart: 0, askEnd: 6,
+    };
+  };
+
+  it('a flat depth diff moving the mid to the trigger liquidates; a flat diff on a top-of-book exchange is ignored', () => {
+    const ex = leveragedLong();
+    ex.onFlatDepthDiff(SYMBOL, flat(10, 551_990, 552_010)); // mid 55200 (margin.test.ts: liquidated there)
+    expect(ex.counters.liquidations).toBe(1);
+    const top = exchange({ bookSource: 'bookTicker' });
+    top.onFlatDepthDiff(SYMBOL, flat(1, 551_990, 552_010));
+    expect(Number.isNaN(top.book(SYMBOL).bestBidTicks())).toBe(true);
+    // Nor does an ignored diff give back the level our taker order took.
+    top.onMarketEvent(ticker(2, BID, 10, ASK, 10));
+    top.onCommand(order('t', 'buy', ASK, 10, { timeInForce: 'IOC' }), 3);
+    top.onFlatDepthDiff(SYMBOL, flat(4, 551_990, 552_010));
+    top.onCommand(order('t2', 'buy', ASK, 10, { timeInForce: 'IOC' }), 5);
+    expect(top.drainReports().filter((r) => r.execType === 'TRADE').map((r) => [r.clientOrderId, r.lastFillLots])).toEqual([['t', 10]]);
+  });
+
+  it('a fill forced by fillRestingNow is checked against maintenance margin at once', () => {
+    const ex = exchange({ account: { balance: '100', leverage: 20 } });
+    ex.onMarketEvent(standardBook(1));
+    ex.onMarketEvent(mark(2, '55000'));
+    ex.onCommand(order('b2', 'buy', BID, 30), 4); // 30 lots at 59999.0 bought at a mark of 55000: −147 USDT on fill
+    expect(ex.drainReports()[0].execType).toBe('NEW');
+    expect(ex.fillRestingNow(SYMBOL, 'b2', 5)).toBe(true);
+    expect(ex.counters.liquidations).toBe(1);
+    expect(ex.openOrderCount(SYMBOL)).toBe(0);
+  });
+
+  it('closedOrderRetention 0 keeps no ended order', () => {
+    const ex = exchange({ closedOrderRetention: 0 });
+    ex.onMarketEvent(standardBook(1));
+    ex.onCommand(order('a', 'buy', BID, 1), 2);
+    ex.onCommand(cancel('a'), 3);
+    ex.onCommand({ kind: 'query', symbol: SYMBOL, clientOrderId: 'a', orderId: -1 }, 4);
+    expect(ex.drainOther()).toEqual([{ kind: 'queryAnswer', symbol: SYMBOL, result: { clientOrderId: 'a', found: false } }]);
+  });
+
+  it('a transfer amount finer than 10^-24 is rounded toward zero', () => {
+    const ex = exchange({ account: { balance: '1000', leverage: 10, isolated: ['BTCUSDT'] } });
+    ex.onMarketEvent(standardBook(1));
+    ex.onCommand(order('b', 'buy', ASK, 10, MARKET), 2);
+    expect(ex.transferIsolatedMargin(SYMBOL, 'BOTH', '10.0000000000000000000000019', true, 3)).toBe('ok');
+    expect(ex.isolatedPosition(SYMBOL, 'BOTH')?.wallet).toBe('70.000000000000000000000001');
+  });
+
+  it('a plain liquidation closes only the symbols with a position', () => {
+    const eth = instrument({ symbol: 'ETHUSDT', baseAsset: 'ETH' });
+    const ex = new SimExchange({ instruments: [instrument(), eth], rng: new Rng(1), queueModel: { model: 'risk-averse' }, fees: { default: { makerRate: '0.0002', takerRate: '0.0005' } }, account: { balance: '100', leverage: 20 } });
+    ex.onMarketEvent({ ...standardBook(1), symbol: 'ETHUSDT' });
+    ex.onMarketEvent(standardBook(1));
+    ex.send(order('t', 'buy', ASK + 1, 20, { timeInForce: 'IOC' }), 2);
+    ex.onMarketEvent(mark(11, '55200'));
+    const closes = ex.drainEvents().flatMap((e) => (e.kind === 'report' && e.report.execType === 'CALCULATED' ? [[e.report.symbol, e.report.lastFillLots]] : []));
+    expect(closes).toEqual([['BTCUSDT', 20]]);
+  });
+
+  it('a cross liquidation in hedge mode closes only the sides with a position', () => {
+    const ex = exchange({ account: { balance: '100', leverage: 20 }, dualSidePosition: true });
+    ex.onMarketEvent(standardBook(1));
+    ex.onCommand(order('l', 'buy', ASK + 1, 20, { timeInForce: 'IOC', positionSide: 'LONG' }), 2);
+    ex.onMarketEvent(mark(3, '54000'));
+    expect(ex.drainReports().filter((r) => r.execType === 'CALCULATED').map((r) => [r.positionSide, r.lastFillLots])).toEqual([['LONG', 20]]);
+  });
+
+  it('an isolated long liquidated at a mark above its bankruptcy price closes at the mark (rounded down)', () => {
+    const ex = exchange({ account: { balance: '1000', leverage: 10, isolated: ['BTCUSDT'] } });
+    ex.onMarketEvent(standardBook(1));
+    ex.onCommand(order('b', 'buy', ASK, 10, MARKET), 2);
+    ex.drainReports();
+    // Liquidation from 54216.87 (the view), bankruptcy 54027.1: a mark of 54100.05 is between.
+    ex.onMarketEvent(mark(3, '54100.05'));
+    const liq = ex.drainReports().find((r) => r.execType === 'CALCULATED');
+    expect(liq).toMatchObject({ side: 'sell', lastFillLots: 10, lastFillPriceTicks: 541_000 });
   });
 });
