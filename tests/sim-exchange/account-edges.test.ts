@@ -577,3 +577,16 @@ describe('more entry points that reach the account', () => {
     expect(liq).toMatchObject({ side: 'sell', lastFillLots: 10, lastFillPriceTicks: 541_000 });
   });
 });
+
+describe('funding and the cross wallet', () => {
+  it('a funding payment moves the cross equity', () => {
+    const ex = exchange({ account: { balance: '1000', leverage: 10 }, fees: { default: { makerRate: '0', takerRate: '0' } } });
+    ex.onMarketEvent(standardBook(1));
+    ex.onCommand(order('b', 'buy', ASK, 10, MARKET), 2);
+    ex.onMarketEvent(mark(3, '60000'));
+    expect(ex.accountEquity()).toBe('1000');
+    ex.onMarketEvent(mark(28_800_000_000, '60000', '0.0001', 28_800_000_000)); // pays 0.01 × 60000 × 0.0001
+    expect(ex.drainFunding().map((f) => f.payment)).toEqual(['-0.06']);
+    expect(ex.accountEquity()).toBe('999.94');
+  });
+});
