@@ -438,3 +438,18 @@ describe('a MARKET order sent with another time in force', () => {
     expect(ex.drainOther()[0]).toMatchObject({ result: { found: true, timeInForce: 'IOC', status: 'EXPIRED' } });
   });
 });
+
+describe('a print fills only the side its taker hit', () => {
+  it('a buy print below our bid (the book crossed it, crossing fills off) leaves the bid alone; a sell print fills it', () => {
+    const ex = exchange();
+    ex.onMarketEvent(standardBook(1));
+    ex.onCommand(order('b', 'buy', BID, 3), 2);
+    ex.onCommand(order('s', 'sell', ASK, 3), 2);
+    ex.onMarketEvent(snapshot(3, [[BID - 5, 10]], [[BID - 1, 10]])); // the asks drop through our bid
+    ex.onMarketEvent(trade(4, BID - 1, 5, 'buy')); // a taker bought at BID − 1: no seller of ours there
+    ex.onMarketEvent(trade(5, BID, 5, 'buy')); // nor at our bid's own price
+    expect(trades(ex.drainReports())).toEqual([]);
+    ex.onMarketEvent(trade(6, BID - 2, 2, 'sell'));
+    expect(trades(ex.drainReports()).map((r) => [r.clientOrderId, r.lastFillPriceTicks, r.lastFillLots])).toEqual([['b', BID, 2]]);
+  });
+});
