@@ -590,3 +590,31 @@ describe('funding and the cross wallet', () => {
     expect(ex.accountEquity()).toBe('999.94');
   });
 });
+
+describe('a position in the second bracket tier', () => {
+  it('is liquidated at notional × 0.005 − 50 (BTCUSDT\'s second tier, cum 50), not before', () => {
+    // 1 BTC at 60000.0, 1000 USDT at 100×, no fees: 1000 + (P − 60000) ≤ 0.005 P − 50 from P ≤ 59246.23.
+    // (Without the tier's cum the line would be 59296.48; with the first tier (0.004, no cum), 59236.95.)
+    const ex = exchange({ account: { balance: '1000', leverage: 100 }, fees: { default: { makerRate: '0', takerRate: '0' } } });
+    ex.onMarketEvent(snapshot(1, [[BID, 2000]], [[ASK, 2000]]));
+    ex.onCommand(order('b', 'buy', ASK, 1000, MARKET), 2);
+    expect(ex.positionLots(SYMBOL)).toBe(1000);
+    ex.onMarketEvent(mark(3, '59250'));
+    expect(ex.counters.liquidations).toBe(0);
+    ex.onMarketEvent(snapshot(4, [[592_450, 10]], [[592_470, 10]])); // a book move (mid 59246.0) does not matter: the mark is the reference
+    expect(ex.counters.liquidations).toBe(0);
+    ex.onMarketEvent(mark(5, '59246.2'));
+    expect(ex.counters.liquidations).toBe(1);
+  });
+
+  it('between marks, the trigger of a second-tier short uses that tier too (book mids, no mark)', () => {
+    // Short 1 BTC at 59999.0: 1000 + (59999 − P) ≤ 0.005 P − 50 from P ≥ 60745.77.
+    const ex = exchange({ account: { balance: '1000', leverage: 100 }, fees: { default: { makerRate: '0', takerRate: '0' } } });
+    ex.onMarketEvent(snapshot(1, [[BID, 2000]], [[ASK, 2000]]));
+    ex.onCommand(order('s', 'sell', BID, 1000, MARKET), 2);
+    ex.onMarketEvent(snapshot(3, [[607_440, 10]], [[607_460, 10]])); // mid 60745.0
+    expect(ex.counters.liquidations).toBe(0);
+    ex.onMarketEvent(snapshot(4, [[607_450, 10]], [[607_470, 10]])); // mid 60746.0
+    expect(ex.counters.liquidations).toBe(1);
+  });
+});
