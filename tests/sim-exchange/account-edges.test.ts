@@ -618,3 +618,17 @@ describe('a position in the second bracket tier', () => {
     expect(ex.counters.liquidations).toBe(1);
   });
 });
+
+describe('the initial margin of an isolated symbol\'s orders', () => {
+  for (const dual of [false, true]) {
+    it(`comes from the cross equity for the orders only, its position being backed by its own wallet (${dual ? 'hedge' : 'one-way'} mode)`, () => {
+      const ex = exchange({ account: { balance: '130', leverage: 1, isolated: ['BTCUSDT'] }, dualSidePosition: dual, fees: { default: { makerRate: '0', takerRate: '0' } } });
+      const side = dual ? { positionSide: 'LONG' as const } : {};
+      ex.onMarketEvent(standardBook(1));
+      ex.onCommand(order('l', 'buy', ASK, 1, { ...MARKET, ...side }), 2); // 60 into the isolated wallet: 70 left to the cross
+      ex.onCommand(order('o1', 'buy', BID - 100, 1, side), 3); // 59.9995 of 69.9995
+      ex.onCommand(order('o2', 'buy', BID - 100, 1, side), 4); // 119.999: refused
+      expect(ex.drainReports().filter((r) => r.execType !== 'TRADE').map((r) => [r.clientOrderId, r.errorCode])).toEqual([['l', 0], ['o1', 0], ['o2', -2019]]);
+    });
+  }
+});
