@@ -563,7 +563,8 @@ describe('more entry points that reach the account', () => {
     ex.onMarketEvent(standardBook(1));
     ex.onCommand(order('l', 'buy', ASK + 1, 20, { timeInForce: 'IOC', positionSide: 'LONG' }), 2);
     ex.onMarketEvent(mark(3, '54000'));
-    expect(ex.drainReports().filter((r) => r.execType === 'CALCULATED').map((r) => [r.positionSide, r.lastFillLots])).toEqual([['LONG', 20]]);
+    // A hedge-mode close carries its position side and is not reduce-only (Binance refuses reduceOnly there).
+    expect(ex.drainReports().filter((r) => r.execType === 'CALCULATED').map((r) => [r.positionSide, r.lastFillLots, r.reduceOnly])).toEqual([['LONG', 20, false]]);
   });
 
   it('an isolated long liquidated at a mark above its bankruptcy price closes at the mark (rounded down)', () => {
