@@ -6,6 +6,13 @@ export const GROUPS = {
   'book-sync': { mutate: ['src/book/sync.ts'], tests: ['tests/book/**/*.test.ts'], goal: 95 },
   portfolio: { mutate: ['src/portfolio/**/*.ts'], tests: ['tests/portfolio/**/*.test.ts'], goal: 92 },
   'sim-exchange': { mutate: ['src/sim-exchange/**/*.ts'], tests: ['tests/sim-exchange/**/*.test.ts'], goal: 90 },
+  // The live adapter's order state: what a command sends and what its outcome becomes
+  // (accepted / rejected / unknown), on REST and on the ws-fapi transport.
+  'live-orders': {
+    mutate: ['src/adapter/binance/order-entry.ts', 'src/adapter/binance/rest.ts', 'src/adapter/binance/ws-api-client.ts'],
+    tests: ['tests/adapter/binance/**/*.test.ts'],
+    goal: 95,
+  },
 };
 
 /** The groups named in a comma list (all when empty); throws on an unknown name. */

@@ -221,11 +221,6 @@ export class SimAccount {
     return !this.hedge && this.isolatedCount === 0;
   }
 
-  /** Whether `symbol` is in ISOLATED margin. */
-  isIsolated(symbol: string): boolean {
-    return this.must(symbol).isolated !== null;
-  }
-
   /**
    * Binance `POST /fapi/v1/marginType`: the caller has checked the symbol has no position and no
    * open order (Binance -4047/-4048), so no isolated wallet is left behind.
@@ -291,11 +286,6 @@ export class SimAccount {
     let sum = 0n;
     for (const a of this.perSymbol.values()) if (a.isolated !== null) for (const slot of a.isolated.values()) sum += slot.iwM;
     return sum;
-  }
-
-  /** The wallet (deposit − commissions ± funding − insurance clearance, realized PnL not included), exact. */
-  walletM(): bigint {
-    return toM(this.wallet);
   }
 
   /** An amount taken from the wallet (insurance clearance). */
