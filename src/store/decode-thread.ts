@@ -15,7 +15,10 @@
  *   - `main`: decode in the replay's thread (no worker);
  *   - `worker`: always the worker;
  *   - `auto` (default): the worker when the files to read hold at least `AUTO_WORKER_MIN_ROWS` rows
- *     (starting a worker and loading its modules costs a few hundred ms, more than a small read).
+ *     and the machine has more than one core. Starting the worker costs ~1.7 CPU s (its thread and
+ *     its tsx loader thread loading and transpiling the modules; measured on the 1 h bench tile),
+ *     and the replay waits for its first row group meanwhile; decoding costs ~1 CPU s per million
+ *     rows, so below ~2 million rows the worker gains nothing.
  *
  * Failure: an error decoding a row group in the worker is raised in the replay's thread as a
  * `StoreError` naming the file and row (as the in-thread decoder raises it); a worker that dies or
@@ -25,6 +28,7 @@
  * read is in flight (unref'd when idle).
  */
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { StoreError } from '../core/errors.ts';
@@ -37,7 +41,7 @@ export type DecodeThreadMode = 'auto' | 'worker' | 'main';
 export const DECODE_THREAD_ENV = 'MAKER_DECODE_THREAD';
 
 /** `auto` uses the worker from this many rows to read (all selected files of the replay). */
-export const AUTO_WORKER_MIN_ROWS = 500_000;
+export const AUTO_WORKER_MIN_ROWS = 2_000_000;
 
 const MODES: readonly DecodeThreadMode[] = ['auto', 'worker', 'main'];
 
@@ -49,9 +53,12 @@ export function decodeThreadFromEnv(env: Record<string, string | undefined> = pr
   throw new StoreError(`${DECODE_THREAD_ENV}=${v} is not one of ${MODES.join(', ')}`);
 }
 
-/** Whether a replay of `rows` rows decodes in the worker under `mode`. */
-export function useDecodeWorker(mode: DecodeThreadMode, rows: number): boolean {
-  return mode === 'worker' || (mode === 'auto' && rows >= AUTO_WORKER_MIN_ROWS);
+/**
+ * Whether a replay of `rows` rows decodes in the worker under `mode`: `auto` needs a second core
+ * (`cores`, default `os.availableParallelism()`; on one core the worker only adds its start-up).
+ */
+export function useDecodeWorker(mode: DecodeThreadMode, rows: number, cores: number = availableParallelism()): boolean {
+  return mode === 'worker' || (mode === 'auto' && rows >= AUTO_WORKER_MIN_ROWS && cores > 1);
 }
 
 interface Pending {

@@ -99,8 +99,9 @@ describe('decode thread', () => {
     expect(decodeThreadFromEnv({ MAKER_DECODE_THREAD: 'main' })).toBe('main');
     expect(decodeThreadFromEnv({ MAKER_DECODE_THREAD: 'worker' })).toBe('worker');
     expect(() => decodeThreadFromEnv({ MAKER_DECODE_THREAD: 'yes' })).toThrow(/MAKER_DECODE_THREAD=yes is not one of auto, worker, main/);
-    expect(useDecodeWorker('auto', AUTO_WORKER_MIN_ROWS - 1)).toBe(false);
-    expect(useDecodeWorker('auto', AUTO_WORKER_MIN_ROWS)).toBe(true);
+    expect(useDecodeWorker('auto', AUTO_WORKER_MIN_ROWS - 1, 2)).toBe(false);
+    expect(useDecodeWorker('auto', AUTO_WORKER_MIN_ROWS, 2)).toBe(true);
+    expect(useDecodeWorker('auto', AUTO_WORKER_MIN_ROWS, 1)).toBe(false); // one core: nothing to gain
     expect(useDecodeWorker('worker', 1)).toBe(true);
     expect(useDecodeWorker('main', 1e9)).toBe(false);
   });
