@@ -12,9 +12,12 @@
  * per open file.
  *
  * Choice (`ReadOptions.decodeThread`, else the environment variable `MAKER_DECODE_THREAD`):
- *   - `main`: decode in the replay's thread (no worker);
+ *   - `main` (default): decode in the replay's thread (no worker). The default because the worker
+ *     measured slower on the 2-core bench machine: 24 h tile, four alternating pairs under load,
+ *     +3 to +20 CPU s per run (median +12 on 59 to 81) and no shorter wall time (README,
+ *     "Benchmarks"); the cause is not isolated (not GC, not its start-up alone);
  *   - `worker`: always the worker;
- *   - `auto` (default): the worker when the files to read hold at least `AUTO_WORKER_MIN_ROWS` rows
+ *   - `auto`: the worker when the files to read hold at least `AUTO_WORKER_MIN_ROWS` rows
  *     and the machine has more than one core. Starting the worker costs ~1.7 CPU s (its thread and
  *     its tsx loader thread loading and transpiling the modules; measured on the 1 h bench tile),
  *     and the replay waits for its first row group meanwhile; decoding costs ~1 CPU s per million
@@ -45,10 +48,10 @@ export const AUTO_WORKER_MIN_ROWS = 2_000_000;
 
 const MODES: readonly DecodeThreadMode[] = ['auto', 'worker', 'main'];
 
-/** The mode from `MAKER_DECODE_THREAD` (unset or empty: `auto`); any other value is an error naming the variable. */
+/** The mode from `MAKER_DECODE_THREAD` (unset or empty: `main`); any other value is an error naming the variable. */
 export function decodeThreadFromEnv(env: Record<string, string | undefined> = process.env): DecodeThreadMode {
   const v = env[DECODE_THREAD_ENV];
-  if (v === undefined || v === '') return 'auto';
+  if (v === undefined || v === '') return 'main';
   if ((MODES as readonly string[]).includes(v)) return v as DecodeThreadMode;
   throw new StoreError(`${DECODE_THREAD_ENV}=${v} is not one of ${MODES.join(', ')}`);
 }
