@@ -12,16 +12,16 @@
  * per open file.
  *
  * Choice (`ReadOptions.decodeThread`, else the environment variable `MAKER_DECODE_THREAD`):
- *   - `main` (default): decode in the replay's thread (no worker). The default because the worker
- *     measured slower on the 2-core bench machine: 24 h tile, four alternating pairs under load,
- *     +3 to +20 CPU s per run (median +12 on 59 to 81) and no shorter wall time (README,
- *     "Benchmarks"); the cause is not isolated (not GC, not its start-up alone);
+ *   - `main`: decode in the replay's thread (no worker);
  *   - `worker`: always the worker;
- *   - `auto`: the worker when the files to read hold at least `AUTO_WORKER_MIN_ROWS` rows
+ *   - `auto` (default): the worker when the files to read hold at least `AUTO_WORKER_MIN_ROWS` rows
  *     and the machine has more than one core. Starting the worker costs ~1.7 CPU s (its thread and
  *     its tsx loader thread loading and transpiling the modules; measured on the 1 h bench tile),
  *     and the replay waits for its first row group meanwhile; decoding costs ~1 CPU s per million
- *     rows, so below ~2 million rows the worker gains nothing.
+ *     rows, so below ~2 million rows the worker gains nothing. Measured on the 24 h tile (README,
+ *     "Benchmarks"): at load ~6 on the 2 cores, 74 and 79 s wall with the worker against 84 and
+ *     131 s without (CPU within ±7 %); at load 9 to 21 it cost 3 to 20 CPU s more per run, so on a
+ *     saturated machine `main` is the cheaper choice.
  *
  * Failure: an error decoding a row group in the worker is raised in the replay's thread as a
  * `StoreError` naming the file and row (as the in-thread decoder raises it); a worker that dies or
@@ -48,10 +48,10 @@ export const AUTO_WORKER_MIN_ROWS = 2_000_000;
 
 const MODES: readonly DecodeThreadMode[] = ['auto', 'worker', 'main'];
 
-/** The mode from `MAKER_DECODE_THREAD` (unset or empty: `main`); any other value is an error naming the variable. */
+/** The mode from `MAKER_DECODE_THREAD` (unset or empty: `auto`); any other value is an error naming the variable. */
 export function decodeThreadFromEnv(env: Record<string, string | undefined> = process.env): DecodeThreadMode {
   const v = env[DECODE_THREAD_ENV];
-  if (v === undefined || v === '') return 'main';
+  if (v === undefined || v === '') return 'auto';
   if ((MODES as readonly string[]).includes(v)) return v as DecodeThreadMode;
   throw new StoreError(`${DECODE_THREAD_ENV}=${v} is not one of ${MODES.join(', ')}`);
 }
