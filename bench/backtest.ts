@@ -18,6 +18,10 @@
  *   node --import tsx bench/backtest.ts [runs]                    # 1 h and 24 h, runs each (default 3)
  *   node --import tsx bench/backtest.ts --child <store> [--no-out] # one measurement, prints JSON
  *   node --import tsx bench/backtest.ts --shares                   # time shares only (1 h tile)
+ *
+ * The store is decoded as a backtest decodes it (store/decode-thread.ts, `auto`): in a worker
+ * thread for the 24 h tile, in the run's thread for the 1 h tile; `MAKER_DECODE_THREAD=main` or
+ * `worker` in the environment forces one for every child (the hashes are the same).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -48,6 +52,8 @@ interface ChildResult {
   spanUs: number;
   peakRssMB: number;
   hash: string;
+  /** Where the store was decoded: MAKER_DECODE_THREAD of the run (store/decode-thread.ts; auto when unset). */
+  decodeThread: string;
 }
 
 async function measure(store: string, writeOut: boolean): Promise<ChildResult> {
@@ -78,6 +84,7 @@ async function measure(store: string, writeOut: boolean): Promise<ChildResult> {
     spanUs: st.lastUs - st.firstUs,
     peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
     hash: outcome.result.eventLogHash,
+    decodeThread: process.env.MAKER_DECODE_THREAD || 'auto',
   };
 }
 
@@ -111,25 +118,27 @@ interface ProfileNode {
   callFrame: { url: string; functionName: string };
 }
 
-/** Self-time shares of a `.cpuprofile` by category. */
-export function sharesOfProfile(file: string): { shares: TimeShares; topFunctions: { name: string; share: number }[] } {
-  const p = JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
-  const byId = new Map<number, ProfileNode>();
-  for (const n of p.nodes) byId.set(n.id, n);
+/** Self-time shares of `.cpuprofile` files by category (several files: the threads of one run, summed). */
+export function sharesOfProfile(files: string | string[]): { shares: TimeShares; topFunctions: { name: string; share: number }[] } {
   const shares: TimeShares = { decode: 0, book: 0, strategy: 0, exchange: 0, engineReport: 0, gc: 0, startup: 0, other: 0 };
   const perFn = new Map<string, number>();
   let total = 0;
-  for (let i = 0; i < p.samples.length; i++) {
-    const n = byId.get(p.samples[i])!;
-    const dt = p.timeDeltas[i] ?? 0;
-    const fn = n.callFrame.functionName;
-    if (fn === '(idle)' || fn === '(program)' || fn === '(root)') continue;
-    const cat = categoryOf(n.callFrame.url, fn);
-    shares[cat] += dt;
-    if (cat === 'startup') continue;
-    total += dt;
-    const key = `${fn || '(anonymous)'} ${n.callFrame.url.replace(/^.*\/(src|node_modules)\//, '$1/')}`;
-    perFn.set(key, (perFn.get(key) ?? 0) + dt);
+  for (const file of typeof files === 'string' ? [files] : files) {
+    const p = JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
+    const byId = new Map<number, ProfileNode>();
+    for (const n of p.nodes) byId.set(n.id, n);
+    for (let i = 0; i < p.samples.length; i++) {
+      const n = byId.get(p.samples[i])!;
+      const dt = p.timeDeltas[i] ?? 0;
+      const fn = n.callFrame.functionName;
+      if (fn === '(idle)' || fn === '(program)' || fn === '(root)') continue;
+      const cat = categoryOf(n.callFrame.url, fn);
+      shares[cat] += dt;
+      if (cat === 'startup') continue;
+      total += dt;
+      const key = `${fn || '(anonymous)'} ${n.callFrame.url.replace(/^.*\/(src|node_modules)\//, '$1/')}`;
+      perFn.set(key, (perFn.get(key) ?? 0) + dt);
+    }
   }
   // Shares of the run itself: startup (module loading) is reported relative to the run too, but
   // is not part of the total the other shares sum to.
@@ -141,13 +150,12 @@ export function sharesOfProfile(file: string): { shares: TimeShares; topFunction
   return { shares, topFunctions };
 }
 
-/** One profiled 1 h run; returns the time shares. */
+/** One profiled 1 h run; returns the time shares (all threads: the store's decode thread writes its own profile). */
 export function profileShares(store: string): ReturnType<typeof sharesOfProfile> {
   const dir = mkdtempSync(join(tmpdir(), 'maker-bench-prof-'));
   try {
     runChild(store, ['--cpu-prof', '--cpu-prof-dir', dir]);
-    const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))!;
-    return sharesOfProfile(join(dir, file));
+    return sharesOfProfile(readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(dir, f)));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -15,7 +15,7 @@
 import { StoreError } from '../core/errors.ts';
 import type { MarketEvent, MarketEventType } from '../model/events.ts';
 import type { Instrument } from '../model/instrument.ts';
-import { ColumnarBatch, asEventBatch, readEvents, type EventBatch, type EventBatches, type TableName } from '../store/index.ts';
+import { ColumnarBatch, asEventBatch, readEvents, type DecodeThreadMode, type EventBatch, type EventBatches, type TableName } from '../store/index.ts';
 import { generateSynthetic, type SyntheticConfig } from '../synthetic/index.ts';
 
 /** Store table of each scenario stream name. */
@@ -44,10 +44,12 @@ export interface StoreSourceOptions {
   toUs?: number;
   tables?: readonly TableName[];
   batchRows?: number;
+  /** Where row groups are decoded (store/decode-thread.ts); the events are the same either way. */
+  decodeThread?: DecodeThreadMode;
 }
 
 export async function* storeSource(o: StoreSourceOptions): AsyncGenerator<EventBatch> {
-  for await (const batch of readEvents(o.root, { venue: o.venue, symbol: o.symbol, from: o.fromUs, to: o.toUs, tables: o.tables, batchRows: o.batchRows })) {
+  for await (const batch of readEvents(o.root, { venue: o.venue, symbol: o.symbol, from: o.fromUs, to: o.toUs, tables: o.tables, batchRows: o.batchRows, decodeThread: o.decodeThread })) {
     if (batch.length === 0) continue;
     let b: ColumnarBatch;
     try {

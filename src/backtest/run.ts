@@ -23,7 +23,7 @@ import type { MarketEvent } from '../model/events.ts';
 import { loadExchangeInfoFile } from '../adapter/binance/index.ts';
 import { Instrument } from '../model/instrument.ts';
 import type { Scenario } from '../scenario/index.ts';
-import { TABLES, compareWithMeta, hashFiles, mergeSources, openStore, tableLacksMatchTime, type EventBatches, type FileCheck, type PartitionMeta, type TableName } from '../store/index.ts';
+import { TABLES, compareWithMeta, hashFiles, mergeSources, openStore, tableLacksMatchTime, type DecodeThreadMode, type EventBatches, type FileCheck, type PartitionMeta, type TableName } from '../store/index.ts';
 import { DEFAULT_SYNTHETIC, syntheticInstrument, type SyntheticConfig } from '../synthetic/index.ts';
 import type { SimVenue } from '../model/venue.ts';
 import type { TraderPort } from '../trader/index.ts';
@@ -94,8 +94,9 @@ function specOverrides(scenario: Scenario): Map<string, Instrument> {
  * Resolves instruments and opens the sources of a scenario's data (no events read yet).
  * `hashContent: false` skips hashing the store files (no `contentCheck`): for callers that want only
  * the fingerprint of what the store's partition metadata says (the distributed sweep's job ids).
+ * `decodeThread`: where the store's row groups are decoded (src/store/decode-thread.ts).
  */
-export async function prepareData(scenario: Scenario, batchRows = 65_536, opts: { hashContent?: boolean } = {}): Promise<PreparedData> {
+export async function prepareData(scenario: Scenario, batchRows = 65_536, opts: { hashContent?: boolean; decodeThread?: DecodeThreadMode } = {}): Promise<PreparedData> {
   const d = scenario.data;
   if (d.source === 'model') throw new ConfigError('data.source "model" runs in the model world (runModelScenario, src/backtest/model.ts), not through the event engine', { field: 'data.source' });
   const overrides = specOverrides(scenario);
@@ -174,7 +175,7 @@ export async function prepareData(scenario: Scenario, batchRows = 65_536, opts: 
       throw new InputError(`no market data for ${symbol}${range} in the store (streams ${wantedStreams.join(', ')}; it holds ${dates[0]}..${dates[dates.length - 1]})`, { file: join(root, d.venue, symbol) }, 'E_INPUT_EMPTY');
     }
     expected += rows;
-    sources.push(storeSource({ root, venue: d.venue, symbol, fromUs: d.range?.fromUs, toUs: d.range?.toUs, tables, batchRows }));
+    sources.push(storeSource({ root, venue: d.venue, symbol, fromUs: d.range?.fromUs, toUs: d.range?.toUs, tables, batchRows, decodeThread: opts.decodeThread }));
   }
   const bookMode: BookMode = d.book === 'depth' ? 'depth' : d.book === 'top-of-book' ? 'top-of-book' : hasDepth ? 'depth' : 'top-of-book';
   const hasFunding = Object.keys(fundingHistory).length > 0;
@@ -232,6 +233,11 @@ export interface PartsContext {
 export interface RunOptions {
   /** Rows per store batch (determinism does not depend on it). */
   batchRows?: number;
+  /**
+   * Where the store's row groups are decoded (store/decode-thread.ts; default: the
+   * MAKER_DECODE_THREAD environment variable, else `auto`). Determinism does not depend on it.
+   */
+  decodeThread?: DecodeThreadMode;
   /** Receives the event log as text (events.log; see event-log.ts), in order. */
   eventLogSink?: (chunk: string) => void;
   onProgress?: (eventsDone: number, expectedEvents: number, localUs: number) => void;
@@ -248,7 +254,7 @@ export interface RunResult<P extends RunParts = RunParts> {
 }
 
 export async function runScenario<P extends RunParts>(scenario: Scenario, makeParts: (ctx: PartsContext) => P | Promise<P>, opts: RunOptions = {}): Promise<RunResult<P>> {
-  const data = await prepareData(scenario, opts.batchRows);
+  const data = await prepareData(scenario, opts.batchRows, { decodeThread: opts.decodeThread });
   checkNotionalSize(scenario, data.instruments);
   const clock = new SimClock(0);
   const rng = new Rng(scenario.seed);

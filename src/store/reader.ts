@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { StoreError } from '../core/errors.ts';
 import type { InstrumentSpec } from '../model/instrument.ts';
 import { META_FILE, listVisible, partitionDir, readMeta, startOfDateUs, tablesOf, utcDateOfUs, type PartitionMeta } from './layout.ts';
+import { DecodeThread, decodeThreadFromEnv, useDecodeWorker, type DecodeThreadMode } from './decode-thread.ts';
 import { TableFileReader } from './parquet-io.ts';
 import { TABLES, type RowBlock, type TableName } from './schema.ts';
 
@@ -72,6 +73,14 @@ export interface ReadOptions {
   batchRows?: number;
   /** Only these partition dates (default: all). */
   dates?: readonly string[];
+  /**
+   * Where row groups are decoded (decode-thread.ts): `main` (this thread), `worker`, or `auto` (the
+   * worker for reads of many rows). Default: `MAKER_DECODE_THREAD`, else `auto`. The events and
+   * their order are the same either way.
+   */
+  decodeThread?: DecodeThreadMode;
+  /** Called with the decode thread when the replay starts one (tests; null when decoding here). */
+  onDecodeThread?: (thread: DecodeThread | null) => void;
 }
 
 /**
@@ -98,6 +107,8 @@ class Cursor {
   seq: Float64Array = EMPTY;
   pos = 0;
   private group = 0;
+  /** The next row group asked of the decode thread ahead of time, with its (pending) block. */
+  private ahead: { group: number; block: Promise<RowBlock> } | null = null;
   done = false;
   constructor(
     readonly path: string,
@@ -106,7 +117,12 @@ class Cursor {
     readonly dateIndex: number,
     /** Lower bound of ts_receive_us in the file, used to delay opening it. */
     public firstTs: number,
+    /** Rows of the file (meta.json), for choosing the decode thread. */
+    readonly rows: number,
   ) {}
+
+  /** The decode thread of the replay, or null to decode here (set before `open`). */
+  thread: DecodeThread | null = null;
 
   /** Opens the file and positions on its first row with ts_receive_us >= from. */
   async open(from: number): Promise<void> {
@@ -114,15 +130,44 @@ class Cursor {
     await this.loadNext(from);
   }
 
-  async loadNext(from: number): Promise<void> {
+  /** The first row group at or after `g` whose rows may reach `from` (by its statistics), or -1. */
+  private nextGroup(g: number, from: number): number {
     const r = this.reader!;
+    for (; g < r.rowGroupCount; g++) {
+      const st = r.metadata.row_groups[g].columns[0]?.meta_data?.statistics;
+      if (!(st?.max_value !== undefined && Number(st.max_value as bigint) < from)) return g;
+    }
+    return -1;
+  }
+
+  /** Row group `g`: decoded here, or by the decode thread (already asked for if it was the one ahead). */
+  private fetch(g: number): Promise<RowBlock> {
+    const a = this.ahead;
+    if (a !== null && a.group === g) {
+      this.ahead = null;
+      return a.block;
+    }
+    return this.thread !== null ? this.thread.read(this.path, this.table, g) : this.reader!.readRowGroup(g);
+  }
+
+  async loadNext(from: number): Promise<void> {
     this.block = undefined;
     this.pos = 0;
-    while (this.group < r.rowGroupCount) {
-      const g = this.group++;
-      const st = r.metadata.row_groups[g].columns[0]?.meta_data?.statistics;
-      if (st?.max_value !== undefined && Number(st.max_value as bigint) < from) continue;
-      const b = await r.readRowGroup(g);
+    for (;;) {
+      const g = this.nextGroup(this.group, from);
+      if (g < 0) break;
+      this.group = g + 1;
+      const pending = this.fetch(g);
+      if (this.thread !== null) {
+        // Ask for the next row group now: the worker decodes it while this one is replayed.
+        const next = this.nextGroup(this.group, from);
+        if (next >= 0 && this.ahead === null) {
+          const block = this.thread.read(this.path, this.table, next);
+          block.catch(() => {}); // awaited when its turn comes; never an unhandled rejection meanwhile
+          this.ahead = { group: next, block };
+        }
+      }
+      const b = await pending;
       const ts = b.columns.ts_receive_us as Float64Array;
       let p = 0;
       while (p < b.length && ts[p] < from) p++;
@@ -134,8 +179,14 @@ class Cursor {
         return;
       }
     }
-    r.close();
+    this.close();
     this.done = true;
+  }
+
+  close(): void {
+    this.reader?.close();
+    this.thread?.close(this.path);
+    this.ahead = null;
   }
 }
 
@@ -178,10 +229,14 @@ export async function* readEvents(root: string, opts: ReadOptions): AsyncIterabl
       const path = join(partitionDir(root, opts.venue, opts.symbol, date), m.file);
       if (!existsSync(path)) throw new StoreError(`store file listed in meta.json is missing`, { file: path });
       if (m.maxTsReceiveUs < from || m.minTsReceiveUs >= to) continue;
-      pending.push(new Cursor(path, t, TABLES.indexOf(t), dateIndex, m.minTsReceiveUs));
+      pending.push(new Cursor(path, t, TABLES.indexOf(t), dateIndex, m.minTsReceiveUs, m.rows));
     }
   });
   pending.sort((a, b) => a.firstTs - b.firstTs || a.rank - b.rank || a.dateIndex - b.dateIndex);
+  const mode = opts.decodeThread ?? decodeThreadFromEnv();
+  const thread = useDecodeWorker(mode, pending.reduce((n, c) => n + c.rows, 0)) ? new DecodeThread() : null;
+  for (const c of pending) c.thread = thread;
+  opts.onDecodeThread?.(thread);
   const active: Cursor[] = [];
   let out = new BatchBuilder(opts.venue, opts.symbol, batchRows);
   try {
@@ -225,7 +280,8 @@ export async function* readEvents(root: string, opts: ReadOptions): AsyncIterabl
     }
     if (out.length > 0) yield out.finish();
   } finally {
-    for (const c of [...active, ...pending]) c.reader?.close();
+    for (const c of [...active, ...pending]) c.close();
+    await thread?.terminate();
   }
 }
 

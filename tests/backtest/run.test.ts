@@ -97,6 +97,14 @@ describe.skipIf(!haveReal)('BTCUSDT + ETHUSDT recorded together, one store, one 
     expect(outcome.result.data.instruments.map((i) => i.symbol)).toEqual(['BTCUSDT', 'ETHUSDT']);
   }, 60_000);
 
+  it('decoding the store in a worker thread changes nothing (same hash, stats and event order as in-thread)', async () => {
+    const inThread = await runScenario(scenario, realParts, { batchRows: 4096, decodeThread: 'main' });
+    const worker = await runScenario(scenario, realParts, { batchRows: 4096, decodeThread: 'worker' });
+    expect(inThread.stats.commandsSent).toBeGreaterThan(100);
+    expect(worker.eventLogHash).toBe(inThread.eventLogHash);
+    expect(worker.stats).toEqual(inThread.stats);
+  }, 60_000);
+
   it('the fast paths change nothing on merged columnar batches', async () => {
     const fast = await runScenario(scenario, realParts, { batchRows: 4096 });
     const plain = await runScenario(scenario, plainParts, { batchRows: 4096 });

@@ -1,0 +1,149 @@
+/**
+ * The store's decode thread: row groups of table files decoded in a worker thread
+ * (decode-worker.ts), so that a replay (`readEvents`) spends its own thread on the backtest while
+ * the next row groups are decoded on another core.
+ *
+ * What it changes and what it does not: only where a row group is decoded. The worker runs the same
+ * `TableFileReader.readRowGroup` as the replay's thread would, and the merge of rows into replay
+ * order (reader.ts) stays in the replay's thread and takes every row group whole, in file order,
+ * whenever it arrives: the events, their order and every run hash are the same whatever the thread
+ * timing. `readEvents` asks for the next row group of each file as soon as it starts on the current
+ * one (one row group ahead per open file), which bounds the extra memory to one decoded row group
+ * per open file.
+ *
+ * Choice (`ReadOptions.decodeThread`, else the environment variable `MAKER_DECODE_THREAD`):
+ *   - `main`: decode in the replay's thread (no worker);
+ *   - `worker`: always the worker;
+ *   - `auto` (default): the worker when the files to read hold at least `AUTO_WORKER_MIN_ROWS` rows
+ *     and the machine has more than one core, from the process's main thread only (a sweep already
+ *     runs one backtest per core in worker threads: a decode thread each would oversubscribe them). Starting the worker costs ~1.7 CPU s (its thread and
+ *     its tsx loader thread loading and transpiling the modules; measured on the 1 h bench tile),
+ *     and the replay waits for its first row group meanwhile; decoding costs ~1 CPU s per million
+ *     rows, so below ~2 million rows the worker gains nothing. Measured on the 24 h tile (README,
+ *     "Benchmarks"): at load ~6 on the 2 cores, 74 and 79 s wall with the worker against 84 and
+ *     131 s without (CPU within ±7 %); at load 9 to 21 it cost 3 to 20 CPU s more per run, so on a
+ *     saturated machine `main` is the cheaper choice.
+ *
+ * Failure: an error decoding a row group in the worker is raised in the replay's thread as a
+ * `StoreError` naming the file and row (as the in-thread decoder raises it); a worker that dies or
+ * cannot start fails every read in flight with a `StoreError` naming the file and the way out
+ * (`MAKER_DECODE_THREAD=main`). The worker is terminated on every exit path of the replay
+ * (`terminate`, called from `readEvents`'s `finally`), and it never keeps the process alive while no
+ * read is in flight (unref'd when idle).
+ */
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { isMainThread, Worker } from 'node:worker_threads';
+import { StoreError } from '../core/errors.ts';
+import type { DecodeReply, DecodeRequest } from './decode-worker.ts';
+import type { RowBlock, TableName } from './schema.ts';
+
+export type DecodeThreadMode = 'auto' | 'worker' | 'main';
+
+/** The environment variable that chooses the decode thread when the caller does not. */
+export const DECODE_THREAD_ENV = 'MAKER_DECODE_THREAD';
+
+/** `auto` uses the worker from this many rows to read (all selected files of the replay). */
+export const AUTO_WORKER_MIN_ROWS = 2_000_000;
+
+const MODES: readonly DecodeThreadMode[] = ['auto', 'worker', 'main'];
+
+/** The mode from `MAKER_DECODE_THREAD` (unset or empty: `auto`); any other value is an error naming the variable. */
+export function decodeThreadFromEnv(env: Record<string, string | undefined> = process.env): DecodeThreadMode {
+  const v = env[DECODE_THREAD_ENV];
+  if (v === undefined || v === '') return 'auto';
+  if ((MODES as readonly string[]).includes(v)) return v as DecodeThreadMode;
+  throw new StoreError(`${DECODE_THREAD_ENV}=${v} is not one of ${MODES.join(', ')}`);
+}
+
+/**
+ * Whether a replay of `rows` rows decodes in the worker under `mode`: `auto` needs a second core
+ * (`cores`, default `os.availableParallelism()`; on one core the worker only adds its start-up) and
+ * the main thread (`mainThread`; in a sweep's worker threads the other cores are already busy).
+ */
+export function useDecodeWorker(mode: DecodeThreadMode, rows: number, cores: number = availableParallelism(), mainThread: boolean = isMainThread): boolean {
+  return mode === 'worker' || (mode === 'auto' && rows >= AUTO_WORKER_MIN_ROWS && cores > 1 && mainThread);
+}
+
+interface Pending {
+  path: string;
+  group: number;
+  resolve: (b: RowBlock) => void;
+  reject: (e: Error) => void;
+}
+
+function bootCode(entry: string): string {
+  // Workers load the TypeScript sources through tsx, as bin/maker.js does (see sweep/pool.ts).
+  const api = createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs');
+  return `import(${JSON.stringify(pathToFileURL(api).href)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`;
+}
+
+/** One decode worker serving the row-group reads of one replay. */
+export class DecodeThread {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 0;
+  /** Set once the worker is gone: why (every later read fails with it). */
+  private stopped: string | null = null;
+  /** Row groups decoded in the worker (tests read it to see which path ran). */
+  decoded = 0;
+
+  constructor() {
+    this.worker = new Worker(bootCode(new URL('./decode-worker.ts', import.meta.url).href), { eval: true });
+    this.worker.unref();
+    this.worker.on('message', (m: DecodeReply) => this.onReply(m));
+    this.worker.on('error', (e: Error) => this.stop(`the decode thread failed: ${e.message}`));
+    this.worker.on('exit', (code: number) => this.stop(`the decode thread exited with code ${code}`));
+  }
+
+  /** False once the worker is stopped (terminated, exited or failed). */
+  get running(): boolean {
+    return this.stopped === null;
+  }
+
+  /** Decodes row group `group` of a table file in the worker. */
+  read(path: string, table: TableName, group: number): Promise<RowBlock> {
+    if (this.stopped !== null) return Promise.reject(this.failure(this.stopped, path, group));
+    const id = this.nextId++;
+    return new Promise<RowBlock>((resolve, reject) => {
+      if (this.pending.size === 0) this.worker.ref(); // a read in flight keeps the process alive
+      this.pending.set(id, { path, group, resolve, reject });
+      this.worker.postMessage({ op: 'read', id, path, table, group } satisfies DecodeRequest);
+    });
+  }
+
+  /** Closes the worker's reader of a file the replay is done with. */
+  close(path: string): void {
+    if (this.stopped === null) this.worker.postMessage({ op: 'close', path } satisfies DecodeRequest);
+  }
+
+  /** Stops the worker; reads still in flight fail. Safe to call more than once. */
+  async terminate(): Promise<void> {
+    if (this.stopped === null) this.stop('the replay ended');
+    await this.worker.terminate();
+  }
+
+  private onReply(m: DecodeReply): void {
+    const p = this.pending.get(m.id);
+    if (p === undefined) return;
+    this.pending.delete(m.id);
+    if (this.pending.size === 0) this.worker.unref();
+    if ('block' in m) {
+      this.decoded++;
+      p.resolve(m.block);
+    } else p.reject(new StoreError(m.error.message, { file: m.error.file ?? p.path, row: m.error.row, field: m.error.field }));
+  }
+
+  private stop(why: string): void {
+    if (this.stopped !== null) return;
+    this.stopped = why;
+    for (const p of this.pending.values()) p.reject(this.failure(why, p.path, p.group));
+    this.pending.clear();
+    this.worker.unref();
+  }
+
+  private failure(why: string, path: string, group: number): StoreError {
+    return new StoreError(`cannot decode row group ${group} in the decode thread: ${why} (${DECODE_THREAD_ENV}=main decodes in the replay's thread)`, { file: path });
+  }
+}

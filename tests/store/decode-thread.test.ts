@@ -1,0 +1,112 @@
+// The store's decode thread (src/store/decode-thread.ts): row groups decoded in a worker give the
+// same replay, batch for batch, as decoding in the replay's thread; errors in the worker name the
+// file; the worker stops on every exit path of the replay; the mode comes from MAKER_DECODE_THREAD
+// (`auto` by default: the worker for large reads).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { StoreError } from '../../src/core/errors.ts';
+import { AUTO_WORKER_MIN_ROWS, DecodeThread, StoreWriter, decodeThreadFromEnv, eventsFromBatch, readEvents, useDecodeWorker, type DecodeThreadMode, type ReplayBatch } from '../../src/store/index.ts';
+import { INSTRUMENT, T0, chain, removeTempRoots, tablePath, tempRoot } from './helpers.ts';
+
+afterAll(removeTempRoots);
+
+const VENUE = 'binance-usdm';
+
+/** A store whose tables span many row groups (8 rows each), so reads ahead and file switches happen. */
+async function smallGroupStore(): Promise<string> {
+  const root = tempRoot();
+  const w = new StoreWriter({ root, venue: VENUE, rowGroupRows: 8 });
+  w.addInstrument(INSTRUMENT);
+  await w.write(chain(200, T0 + 1000, 100, 250_000));
+  await w.commit({ importer: 'test', inputs: [{ path: 'a.jsonl' }] });
+  return root;
+}
+
+async function replay(root: string, mode: DecodeThreadMode, from?: number, seen: { thread: DecodeThread | null } = { thread: null }): Promise<{ events: unknown[]; batches: number[]; thread: DecodeThread | null }> {
+  const events: unknown[] = [];
+  const batches: number[] = [];
+  for await (const b of readEvents(root, { venue: VENUE, symbol: 'BTCUSDT', batchRows: 13, decodeThread: mode, from, onDecodeThread: (t) => (seen.thread = t) })) {
+    batches.push(b.length);
+    events.push(...eventsFromBatch(b as ReplayBatch));
+  }
+  return { events, batches, thread: seen.thread };
+}
+
+describe('decode thread', () => {
+  it('the worker gives the same events, in the same batches, as decoding in the replay thread', async () => {
+    const root = await smallGroupStore();
+    const main = await replay(root, 'main');
+    const worker = await replay(root, 'worker');
+    expect(main.thread).toBeNull();
+    expect(worker.thread).not.toBeNull();
+    expect(worker.thread!.decoded).toBeGreaterThan(20); // every row group went through the worker
+    expect(worker.thread!.running).toBe(false); // stopped when the replay ended
+    expect(main.events.length).toBe(300);
+    expect(worker.events).toEqual(main.events);
+    expect(worker.batches).toEqual(main.batches);
+    // From the middle: row groups before `from` are skipped by their statistics, in both modes.
+    const from = T0 + 1000 + 120 * 250_000;
+    const a = await replay(root, 'main', from);
+    const b = await replay(root, 'worker', from);
+    expect(b.events).toEqual(a.events);
+    expect(a.events.length).toBeLessThan(main.events.length);
+  }, 30_000);
+
+  it('stops the worker when the consumer stops early', async () => {
+    const root = await smallGroupStore();
+    let thread: DecodeThread | null = null;
+    let n = 0;
+    for await (const b of readEvents(root, { venue: VENUE, symbol: 'BTCUSDT', batchRows: 5, decodeThread: 'worker', onDecodeThread: (t) => (thread = t) })) {
+      n += b.length;
+      if (n > 20) break;
+    }
+    expect(thread).not.toBeNull();
+    expect(thread!.running).toBe(false);
+  }, 30_000);
+
+  it('a corrupt row group decoded in the worker is a StoreError naming the file, and the worker stops', async () => {
+    const root = await smallGroupStore();
+    const file = tablePath(root, VENUE, 'BTCUSDT', '2024-08-08', 'trades');
+    const bytes = Buffer.from(readFileSync(file));
+    for (let i = 4; i < 60; i++) bytes[i] = 0xff; // the first column chunk's page header
+    writeFileSync(file, bytes);
+    for (const mode of ['main', 'worker'] as const) {
+      const seen: { thread: DecodeThread | null } = { thread: null };
+      const err = await replay(root, mode, undefined, seen).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StoreError);
+      expect((err as StoreError).describe()).toContain(file);
+      expect((err as StoreError).describe()).toMatch(/row group 0/);
+      if (mode === 'worker') expect(seen.thread?.running).toBe(false);
+      else expect(seen.thread).toBeNull();
+    }
+  }, 30_000);
+
+  it('a worker that dies fails the reads in flight with a StoreError naming the file and the way out', async () => {
+    const root = await smallGroupStore();
+    const file = tablePath(root, VENUE, 'BTCUSDT', '2024-08-08', 'depth');
+    const t = new DecodeThread();
+    const read = t.read(file, 'depth', 0).catch((e: unknown) => e);
+    await t.terminate();
+    const err = await read;
+    expect(err).toBeInstanceOf(StoreError);
+    expect((err as StoreError).describe()).toContain(file);
+    expect((err as StoreError).message).toContain('MAKER_DECODE_THREAD=main');
+    await expect(t.read(file, 'depth', 1)).rejects.toThrow(/decode thread/);
+  }, 30_000);
+
+  it('the mode: MAKER_DECODE_THREAD (auto by default; a wrong value names the variable), auto by size and cores', () => {
+    expect(decodeThreadFromEnv({})).toBe('auto');
+    expect(decodeThreadFromEnv({ MAKER_DECODE_THREAD: '' })).toBe('auto');
+    expect(decodeThreadFromEnv({ MAKER_DECODE_THREAD: 'auto' })).toBe('auto');
+    expect(decodeThreadFromEnv({ MAKER_DECODE_THREAD: 'main' })).toBe('main');
+    expect(decodeThreadFromEnv({ MAKER_DECODE_THREAD: 'worker' })).toBe('worker');
+    expect(() => decodeThreadFromEnv({ MAKER_DECODE_THREAD: 'yes' })).toThrow(/MAKER_DECODE_THREAD=yes is not one of auto, worker, main/);
+    expect(useDecodeWorker('auto', AUTO_WORKER_MIN_ROWS - 1, 2)).toBe(false);
+    expect(useDecodeWorker('auto', AUTO_WORKER_MIN_ROWS, 2)).toBe(true);
+    expect(useDecodeWorker('auto', AUTO_WORKER_MIN_ROWS, 1)).toBe(false); // one core: nothing to gain
+    expect(useDecodeWorker('auto', AUTO_WORKER_MIN_ROWS, 2, false)).toBe(false); // a sweep's worker thread: cores taken
+    expect(useDecodeWorker('worker', 1, 2, false)).toBe(true);
+    expect(useDecodeWorker('worker', 1)).toBe(true);
+    expect(useDecodeWorker('main', 1e9)).toBe(false);
+  });
+});
