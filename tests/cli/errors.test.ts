@@ -54,3 +54,21 @@ describe('reportError', () => {
     expect(ioError(bug, 'write x', { file: '/x' })).toBe(bug);
   });
 });
+
+describe('stdout closed by its reader (`maker … | head`)', () => {
+  it('the command still ends normally: exit 0, no unhandled EPIPE on stderr', async () => {
+    const { spawn } = await import('node:child_process');
+    const { resolve } = await import('node:path');
+    const bin = resolve(import.meta.dirname, '../../bin/maker.js');
+    const child = spawn(process.execPath, [bin, 'sweep', '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy(); // the read end is closed long before the CLI has loaded and writes its help
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((res, rej) => {
+      const t = setTimeout(() => { child.kill('SIGKILL'); rej(new Error('maker --help did not exit within 30 s')); }, 30_000);
+      child.on('exit', (c) => { clearTimeout(t); res(c); });
+    });
+    expect(stderr).not.toMatch(/EPIPE|Unhandled/);
+    expect(code).toBe(0);
+  }, 40_000);
+});
