@@ -100,7 +100,7 @@ const COLUMNS: Column[] = [
     id: 'status',
     label: 'status',
     type: 'str',
-    cell: (e) => ({ v: e.status, html: esc(e.kind === 'sweep' ? 'sweep' : e.status), cls: `k s-${e.status}` }),
+    cell: (e) => ({ v: e.status, html: esc(e.kind === 'sweep' || e.kind === 'live' ? `${e.kind}${e.status === 'ok' ? '' : ` (${e.status})`}` : e.status), cls: `k s-${e.status}` }),
   },
   { id: 'scenario', label: 'scenario', type: 'str', cell: (e) => ({ v: e.scenario, html: esc(e.scenario ?? '–'), cls: 'k' }) },
   { id: 'seed', label: 'seed', type: 'num', cell: (e) => plain(e.seed) },

@@ -28,7 +28,7 @@ const RUN_LIKE = new Set(['summary.json', 'report.html', 'timeseries.parquet', '
 const STAGING = /^\.(.+)\.partial-(\d+)$/;
 
 export type RunStatus = 'ok' | 'partial' | 'broken' | 'in-progress' | 'link';
-export type RunKind = 'backtest' | 'model' | 'sweep' | null;
+export type RunKind = 'backtest' | 'model' | 'sweep' | 'live' | null;
 
 /** A number that may be absent. */
 type Num = number | null;
@@ -283,6 +283,7 @@ function readSummary(file: string, size: number): Omit<Cached, 'size' | 'mtimeMs
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) return broken('summary.json is not a JSON object');
   const s = json as Record<string, unknown>;
+  if (s.schema === undefined && isLiveSummary(s)) return { entry: liveEntry(s), summary: s };
   if (s.schema !== BACKTEST_SUMMARY_SCHEMA && s.schema !== MODEL_SUMMARY_SCHEMA) {
     return broken(`summary.json: schema ${JSON.stringify(s.schema) ?? 'missing'} is not a maker backtest summary (${BACKTEST_SUMMARY_SCHEMA} or ${MODEL_SUMMARY_SCHEMA})`);
   }
@@ -341,6 +342,43 @@ function readSummary(file: string, size: number): Omit<Cached, 'size' | 'mtimeMs
     if (f.problems.length > 10) entry.problems.push(`… and ${f.problems.length - 10} more problems in summary.json`);
   }
   return { entry, summary: s };
+}
+
+/** `maker live` writes its run directories under the same reports/ (docs/LIVE.md): a summary without a schema, with these keys. */
+function isLiveSummary(s: Record<string, unknown>): boolean {
+  return typeof s.runId === 'string' && typeof s.startedUs === 'number' && 'exitCode' in s && 'journal' in s && 'shutdown' in s;
+}
+
+/**
+ * A live session in the list: its id, the scenario name its id carries, the period on the wall clock,
+ * the symbols it held positions in, and how it ended (exit status, shutdown confirmed or not) as a
+ * note. Its page is the session's own report.html (live vs simulated); it is not comparable with
+ * backtests (no metrics block in its summary).
+ */
+function liveEntry(s: Record<string, unknown>): RunEntry {
+  const f = new Fields(s);
+  const entry = bare('', 'ok', []);
+  entry.kind = 'live';
+  entry.runId = f.str('runId', true);
+  entry.scenario = entry.runId === null ? null : (/-live-(.+)$/.exec(entry.runId)?.[1] ?? null);
+  const from = f.num('startedUs', true);
+  const to = f.num('endedUs');
+  if (from !== null && to !== null) entry.period = { fromUs: from, toUs: to, seconds: (to - from) / 1e6 };
+  entry.symbols = Object.keys(f.obj('positions') ?? {}).sort();
+  const exit = f.num('exitCode');
+  const confirmed = f.obj('shutdown')?.confirmed;
+  const fatal = typeof s.fatal === 'string' ? s.fatal : null;
+  entry.notes = [
+    `live session (${s.paper === true ? 'paper' : `venue ${typeof s.venue === 'string' ? s.venue : '?'}`}), exit ${exit ?? '?'}, shutdown ${confirmed === true ? 'confirmed' : 'NOT confirmed'}`,
+    ...(fatal !== null ? [`fatal: ${fatal}`] : []),
+  ];
+  if (to === null) entry.problems.push('summary.json: endedUs is missing (the session did not end cleanly)');
+  if (exit !== 0 || confirmed !== true) entry.status = 'partial';
+  if (exit !== 0) entry.problems.push(`the session exited ${exit ?? '(unknown)'}${fatal !== null ? `: ${fatal}` : ''}`);
+  if (confirmed !== true) entry.problems.push('its shutdown was not confirmed: orders may have been left on the venue');
+  entry.problems.push(...f.problems);
+  if (f.problems.length > 0) entry.status = 'partial';
+  return entry;
 }
 
 function quality(f: Fields): RunQuality {

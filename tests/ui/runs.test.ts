@@ -73,6 +73,21 @@ describe('run catalogue', () => {
     utimesSync(join(root, 'changing', 'summary.json'), new Date(1_000_000), new Date(2_000_000));
     expect(cat.scan().entries.find((e) => e.key === 'changing')!.metrics!.pnlTotal).toBe('-22.25');
   });
+
+  it('lists maker live sessions (same reports/ directory) as live runs, with how they ended, not as broken', () => {
+    const live = { runId: '20261203T080517Z-live-quickstart', runDir: '/x', venue: 'http://127.0.0.1:1', paper: true, startedUs: 1.7e15, endedUs: 1.7e15 + 30e6, exitCode: 0, shutdown: { confirmed: true }, runner: {}, core: {}, positions: { BTCUSDT: -4 }, journal: {}, fatal: null };
+    run('live/ok', live, ['report.html', 'journal.log']);
+    run('live/unconfirmed', { ...live, exitCode: 3, shutdown: { confirmed: false } }, ['journal.log']);
+    const by = new Map(new RunCatalogue(root).scan().entries.map((e) => [e.key, e]));
+    const ok = by.get('live/ok')!;
+    expect(ok).toMatchObject({ status: 'ok', kind: 'live', scenario: 'quickstart', symbols: ['BTCUSDT'], hasReport: true, problems: [] });
+    expect(ok.period).toEqual({ fromUs: 1.7e15, toUs: 1.7e15 + 30e6, seconds: 30 });
+    expect(ok.notes[0]).toBe('live session (paper), exit 0, shutdown confirmed');
+    const bad = by.get('live/unconfirmed')!;
+    expect(bad.status).toBe('partial');
+    expect(bad.problems).toEqual(['the session exited 3', 'its shutdown was not confirmed: orders may have been left on the venue']);
+    expect(listPage(root, [ok, bad], false)).toContain('live (partial)');
+  });
 });
 
 describe('scenario diff', () => {

@@ -29,7 +29,7 @@ export function registerUi(program: Command): void {
         'values differ, and equity, drawdown and position overlaid.\n\n' +
         'The same list as JSON: /api/runs.\n\n' +
         'The directory is scanned again at each visit of the list (new runs appear; unchanged summaries are cached). Runs are found ' +
-        'up to 5 levels deep (sweep directories and their runs/ included); symbolic links are listed, not followed. The server ' +
+        'up to 5 levels deep (sweep directories and their runs/ included; maker live sessions too, as "live" runs with their session report); symbolic links are listed, not followed. The server ' +
         'only reads: GET and HEAD, files of run directories by name, nothing outside --reports. The pages load nothing from the ' +
         'network (they work offline). Bound to 127.0.0.1 unless --host says otherwise: there is no login, so bind it to another ' +
         'interface only on a network you trust.\n\n' +
