@@ -12,9 +12,13 @@
  * per open file.
  *
  * Choice (`ReadOptions.decodeThread`, else the environment variable `MAKER_DECODE_THREAD`):
- *   - `main`: decode in the replay's thread (no worker);
+ *   - `main` (default): decode in the replay's thread (no worker). Measured on a quiet machine
+ *     (2026-12-03, load 1.4 to 1.9, 24 h tile, two runs each): `auto` (the worker) 58.0 / 63.8 s wall,
+ *     80.5 / 73.2 CPU s, 458 to 462 MB; `main` 57.4 / 59.5 s wall, 64.0 / 66.5 CPU s, 385 to 398 MB. The
+ *     worker takes decoding off the run's thread but the hand-over costs what it saves: no wall time
+ *     gained for ~10 CPU s and ~70 MB more, so it is opt-in;
  *   - `worker`: always the worker;
- *   - `auto` (default): the worker when the files to read hold at least `AUTO_WORKER_MIN_ROWS` rows
+ *   - `auto`: the worker when the files to read hold at least `AUTO_WORKER_MIN_ROWS` rows
  *     and the machine has more than one core, from the process's main thread only (a sweep already
  *     runs one backtest per core in worker threads: a decode thread each would oversubscribe them). Starting the worker costs ~1.7 CPU s (its thread and
  *     its tsx loader thread loading and transpiling the modules; measured on the 1 h bench tile),
@@ -49,10 +53,10 @@ export const AUTO_WORKER_MIN_ROWS = 2_000_000;
 
 const MODES: readonly DecodeThreadMode[] = ['auto', 'worker', 'main'];
 
-/** The mode from `MAKER_DECODE_THREAD` (unset or empty: `auto`); any other value is an error naming the variable. */
+/** The mode from `MAKER_DECODE_THREAD` (unset or empty: `main`, see the header); any other value is an error naming the variable. */
 export function decodeThreadFromEnv(env: Record<string, string | undefined> = process.env): DecodeThreadMode {
   const v = env[DECODE_THREAD_ENV];
-  if (v === undefined || v === '') return 'auto';
+  if (v === undefined || v === '') return 'main';
   if ((MODES as readonly string[]).includes(v)) return v as DecodeThreadMode;
   throw new StoreError(`${DECODE_THREAD_ENV}=${v} is not one of ${MODES.join(', ')}`);
 }

@@ -1,7 +1,7 @@
 // The store's decode thread (src/store/decode-thread.ts): row groups decoded in a worker give the
 // same replay, batch for batch, as decoding in the replay's thread; errors in the worker name the
 // file; the worker stops on every exit path of the replay; the mode comes from MAKER_DECODE_THREAD
-// (`auto` by default: the worker for large reads).
+// (`main` by default; `auto` is the worker for large reads).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/core/errors.ts';
@@ -94,9 +94,9 @@ describe('decode thread', () => {
     await expect(t.read(file, 'depth', 1)).rejects.toThrow(/decode thread/);
   }, 30_000);
 
-  it('the mode: MAKER_DECODE_THREAD (auto by default; a wrong value names the variable), auto by size and cores', () => {
-    expect(decodeThreadFromEnv({})).toBe('auto');
-    expect(decodeThreadFromEnv({ MAKER_DECODE_THREAD: '' })).toBe('auto');
+  it('the mode: MAKER_DECODE_THREAD (main by default; a wrong value names the variable), auto by size and cores', () => {
+    expect(decodeThreadFromEnv({})).toBe('main');
+    expect(decodeThreadFromEnv({ MAKER_DECODE_THREAD: '' })).toBe('main');
     expect(decodeThreadFromEnv({ MAKER_DECODE_THREAD: 'auto' })).toBe('auto');
     expect(decodeThreadFromEnv({ MAKER_DECODE_THREAD: 'main' })).toBe('main');
     expect(decodeThreadFromEnv({ MAKER_DECODE_THREAD: 'worker' })).toBe('worker');
