@@ -504,7 +504,14 @@ export class LocalExchange {
     }
     // The simulated exchanges run on server time: a mark price's funding times are mapped onto it
     // too, so funding is settled at the data's funding times as the replay reaches them.
-    const forSim = e.type === 'markPrice' ? { ...e, tsExchangeUs: at, nextFundingTimeUs: e.nextFundingTimeUs === -1 ? -1 : this.mapUs(e.nextFundingTimeUs) } : e;
+    // A print's match time too: the simulated exchange lets a print fill only the orders that
+    // arrived (at server time) before it matched, so its `T` must be on the same clock.
+    const forSim =
+      e.type === 'markPrice'
+        ? { ...e, tsExchangeUs: at, nextFundingTimeUs: e.nextFundingTimeUs === -1 ? -1 : this.mapUs(e.nextFundingTimeUs) }
+        : e.type === 'trade' || e.type === 'aggTrade'
+          ? { ...e, tsExchangeUs: at, tsTransactUs: this.mapUs(e.tsTransactUs) }
+          : e;
     for (const a of this.accounts.values()) {
       const sim = a.simBySymbol.get(e.symbol);
       if (sim === undefined) continue;
