@@ -236,9 +236,12 @@ describe('LiveMarketFeed against the local exchange', () => {
     open.push({ close: () => new Promise<void>((r) => wss.close(() => r())) });
     const paths: string[] = [];
     const codes: number[] = [];
+    let pongs = 0;
     wss.on('connection', (ws, req) => {
       paths.push(req.url ?? '');
       ws.on('close', (code) => codes.push(code));
+      ws.on('pong', () => pongs++);
+      ws.ping();
     });
     const port = (wss.address() as { port: number }).port;
     const feed = new LiveMarketFeed({
@@ -251,7 +254,9 @@ describe('LiveMarketFeed against the local exchange', () => {
       onStreamState: () => {},
     });
     feed.start();
-    await waitFor('both routes connected', () => paths.length === 2, 5_000);
+    // Connected on both sides: the server saw the upgrade and the client answered a ping, which it
+    // does once its socket is open (a socket still connecting is terminated, not closed: 1006).
+    await waitFor('both routes connected', () => paths.length === 2 && pongs === 2, 5_000);
     expect(paths.sort()).toEqual(['/market/stream?streams=btcusdt@aggTrade', '/public/stream?streams=btcusdt@depth/btcusdt@bookTicker']);
     await feed.stop();
     await waitFor('the server to see both closes', () => codes.length === 2, 5_000);
