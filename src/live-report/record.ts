@@ -120,7 +120,10 @@ export function recordLiveSession(runDir: string): LiveSideRecord {
         let bidQuote = Number.NaN;
         let askQuote = Number.NaN;
         for (const o of core.oms.liveOrders(i.symbol)) {
-          if (o.unknown || (o.state !== 'open' && o.state !== 'partially-filled')) continue;
+          // Resting at the venue as far as the core knows: acknowledged and not yet confirmed gone.
+          // A pending modify or cancel still rests at its acknowledged price until the venue says
+          // otherwise (the backtest's side samples the simulated exchange's open orders: the same).
+          if (o.unknown || (o.state !== 'open' && o.state !== 'partially-filled' && o.state !== 'pending-modify' && o.state !== 'pending-cancel')) continue;
           if (o.side === 'buy' && !(o.priceTicks <= bidQuote)) bidQuote = o.priceTicks;
           if (o.side === 'sell' && !(o.priceTicks >= askQuote)) askQuote = o.priceTicks;
         }
