@@ -8,6 +8,6 @@
  */
 export { liveSessionReport, writeLiveSessionReport, REPORT_FILE, type LiveReport, type LiveReportOptions } from './report.ts';
 export { fillStats, matchByOrder, matchByTime, MATCH_WINDOW_US, type FillStats, type OrderMatch, type TimeMatch } from './compare.ts';
-export { collectOrdersAndFills, orderSeq, recordLiveSession, type BookedFill, type CreatedOrder, type LiveSideRecord, type SideRecord } from './record.ts';
+export { collectOrdersAndFills, orderSeq, recordLiveSession, restsAtVenue, type BookedFill, type CreatedOrder, type LiveSideRecord, type SideRecord } from './record.ts';
 export { simulateSession, simulationScenario, type SimSideRecord } from './simulate.ts';
 export { compareSides, differencesCaption, type LiveVsSimulated } from './render.ts';

@@ -16,6 +16,7 @@
  * Units: µs, ticks, lots; money exact decimal strings (PnL) and floats (charts, statistics).
  */
 import type { TradingCore } from '../trader/index.ts';
+import type { OrderState } from '../oms/index.ts';
 import type { Instrument } from '../model/instrument.ts';
 import type { Side } from '../model/events.ts';
 import type { Liquidity } from '../model/venue.ts';
@@ -60,6 +61,17 @@ export interface SideRecord {
 /** The order counter of a client order id (`<prefix>-<run tag>-<n>`: the text after the last `-`). */
 export function orderSeq(clientOrderId: string): string {
   return clientOrderId.slice(clientOrderId.lastIndexOf('-') + 1);
+}
+
+/**
+ * Whether an order of the core rests at the venue as far as the core knows: acknowledged and not
+ * yet confirmed gone. A pending modify or cancel still rests at its acknowledged price until the
+ * venue says otherwise (the backtest's side samples the simulated exchange's open orders: the
+ * same); an order whose outcome is unknown is not counted.
+ */
+export function restsAtVenue(o: { readonly state: OrderState; readonly unknown: boolean }): boolean {
+  if (o.unknown) return false;
+  return o.state === 'open' || o.state === 'partially-filled' || o.state === 'pending-modify' || o.state === 'pending-cancel';
 }
 
 /** Listens to a core's orders and fills (both sides call this on their core before its first input). */
@@ -120,10 +132,7 @@ export function recordLiveSession(runDir: string): LiveSideRecord {
         let bidQuote = Number.NaN;
         let askQuote = Number.NaN;
         for (const o of core.oms.liveOrders(i.symbol)) {
-          // Resting at the venue as far as the core knows: acknowledged and not yet confirmed gone.
-          // A pending modify or cancel still rests at its acknowledged price until the venue says
-          // otherwise (the backtest's side samples the simulated exchange's open orders: the same).
-          if (o.unknown || (o.state !== 'open' && o.state !== 'partially-filled' && o.state !== 'pending-modify' && o.state !== 'pending-cancel')) continue;
+          if (!restsAtVenue(o)) continue;
           if (o.side === 'buy' && !(o.priceTicks <= bidQuote)) bidQuote = o.priceTicks;
           if (o.side === 'sell' && !(o.priceTicks >= askQuote)) askQuote = o.priceTicks;
         }

@@ -1,8 +1,10 @@
 // Live vs simulated matching (src/live-report/compare.ts): fills paired by time within the window,
-// orders matched by their number when both cores took the same decision, fill statistics.
+// orders matched by their number when both cores took the same decision, fill statistics, and
+// which orders count as quoting on the live side.
 import { describe, expect, it } from 'vitest';
 import { Instrument } from '../../src/model/instrument.ts';
-import { fillStats, matchByOrder, matchByTime, orderSeq, type BookedFill, type CreatedOrder } from '../../src/live-report/index.ts';
+import { fillStats, matchByOrder, matchByTime, orderSeq, restsAtVenue, type BookedFill, type CreatedOrder } from '../../src/live-report/index.ts';
+import { ORDER_STATES } from '../../src/oms/index.ts';
 import { syntheticInstrument } from '../../src/synthetic/index.ts';
 
 const INST: Instrument = syntheticInstrument('BTCUSDT');
@@ -82,5 +84,13 @@ describe('fillStats', () => {
     expect(st.notional).toBeCloseTo(px(1000) * q(2) + px(1010) * q(1) + px(1020) * q(3), 9);
     expect(st.commission).toBeCloseTo(0.04, 12);
     expect(fillStats([], INST)).toMatchObject({ fills: 0, vwapBuy: null, vwapSell: null, makerQtyPct: null });
+  });
+});
+
+describe('restsAtVenue (the live side of quote uptime)', () => {
+  it('counts acknowledged orders until the venue confirms them gone, a modify or cancel in flight included; never one of unknown outcome', () => {
+    const resting = ORDER_STATES.filter((state) => restsAtVenue({ state, unknown: false }));
+    expect(resting).toEqual(['open', 'partially-filled', 'pending-cancel', 'pending-modify']);
+    expect(ORDER_STATES.filter((state) => restsAtVenue({ state, unknown: true }))).toEqual([]);
   });
 });
