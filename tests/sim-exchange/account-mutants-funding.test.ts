@@ -7,7 +7,6 @@
 import { describe, expect, it } from 'vitest';
 import { NumberFormatError } from '../../src/core/errors.ts';
 import { Rng } from '../../src/core/random.ts';
-import type { MarketEvent } from '../../src/model/events.ts';
 import type { FundingSettlement } from '../../src/model/venue.ts';
 import { SimExchange, type SimExchangeOptions } from '../../src/sim-exchange/index.ts';
 import { ASK, exchange, instrument, mark, order, standardBook, ticker } from './helpers.ts';
@@ -26,7 +25,6 @@ function twoSymbols(opts: Partial<SimExchangeOptions>): SimExchange {
 }
 
 const fundingOf = (ex: SimExchange): FundingSettlement[] => ex.drainEvents().flatMap((e) => (e.kind === 'funding' ? [e.settlement] : []));
-const on = (symbol: string, e: MarketEvent): MarketEvent => ({ ...e, symbol });
 
 describe('imported funding histories of several symbols', () => {
   it('a symbol without a history and a symbol whose history has ended are skipped; the others settle on', () => {
