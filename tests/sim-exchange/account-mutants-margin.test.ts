@@ -354,6 +354,32 @@ describe('between refreshes only a symbol\'s own trigger starts an exact check',
     expect(ex.counters.liquidations).toBe(1);
   });
 
+  /** account-edges.test.ts's two longs: 10 lots each at 60000.0, 61 USDT at 20×; liquidated when S = the two prices ≤ 114357.4. */
+  function twoLongs(): SimExchange {
+    const ex = twoSymbols({ balance: '61', leverage: 20, brackets: TIERS });
+    ex.onMarketEvent(standardBook(1));
+    ex.onMarketEvent(on('ETHUSDT', standardBook(1)));
+    ex.send(order('b', 'buy', ASK, 10, MARKET), 2);
+    ex.send(ethOrder('e', 'buy', 0, 10, MARKET), 3);
+    return ex;
+  }
+
+  it('a long\'s trigger allows for the other symbol\'s maintenance: 54357.9 with ETHUSDT at 59999.5 (54300.0 is checked and liquidated)', () => {
+    // 61 + 0.01 (B + 59999.5 − 120000) = 0.00004 (B + 59999.5): B = 54357.9. Without ETH's maintenance 2.39998 it would be 53876.
+    const ex = twoLongs();
+    ex.onMarketEvent(mid('BTCUSDT', 500_000, 543_000));
+    expect(ex.counters.liquidations).toBe(1);
+  });
+
+  it('a long above its trigger starts no check, even when the other symbol\'s fall made the account liquidatable', () => {
+    const ex = twoLongs();
+    ex.onMarketEvent(mid('ETHUSDT', 500_000, 570_000)); // E = 57000: above ETH's trigger
+    ex.onMarketEvent(mid('BTCUSDT', 600_000, 545_000)); // B = 54500: S = 111500, but above BTC's trigger 54357.9
+    expect(ex.counters.liquidations).toBe(0);
+    ex.onMarketEvent(mid('BTCUSDT', 1_000_004, 545_000));
+    expect(ex.counters.liquidations).toBe(1);
+  });
+
   it('a long without a liquidation price of its own (the account covers it down to 0) does not start one', () => {
     // 700 USDT: liquidated when 699.99 + 0.00996 E − 0.01004 B ≤ 0; ETH's trigger (B held at 59999.5) would be below 0: none.
     const ex = shortAndLong('700');
