@@ -146,6 +146,27 @@ describe('a liquidation through the bankruptcy price', () => {
   });
 });
 
+describe('the clearance fee takes at most what is left, to the last 10^-24', () => {
+  /** No fees, 100 USDT at 20×, long 10 lots at 60000.0; liquidated at the mark. */
+  const liquidated = (balance: string, liquidationFeeRate: string, markPrice: string) => {
+    const ex = exchange({ ...NO_FEES, account: { balance, leverage: 20, liquidationFeeRate } });
+    ex.onMarketEvent(standardBook(1));
+    ex.onCommand(order('b', 'buy', ASK, 10, MARKET), 2);
+    ex.onMarketEvent(mark(3, markPrice));
+    return [ex.drainReports().find((r) => r.execType === 'CALCULATED')?.insuranceClearance, ex.accountEquity()];
+  };
+
+  it('nothing left after the close: nothing taken, however small the rate', () => {
+    // Closed at 50000.0: 100 − 100 = 0 left; the fee 500 × 10^-28 is below 10^-24 but not 0.
+    expect(liquidated('100', '0.0000000000000000000000000001', '50000')).toEqual(['0', '0']);
+  });
+
+  it('a fee finer than 10^-24 that equals what is left at 10^-24 takes what is left, not more', () => {
+    // Closed at 50000.1: 650 × 10^-24 left; the fee 500.001 × 1.3 × 10^-24 = 650.0013 × 10^-24.
+    expect(liquidated('99.99900000000000000000065', '0.0000000000000000000000013', '50000.1')).toEqual(['0.00000000000000000000065', '0']);
+  });
+});
+
 describe('leverage changes at their limits', () => {
   it('cross, one-way: lowering is accepted when the equity covers the requirement exactly, and applies to later orders', () => {
     const run = (balance: string) => {
