@@ -584,7 +584,8 @@ export class SimAccount {
   clearanceFee(inst: Instrument, lots: number, priceTicks: number, leftM: bigint): ScaledDecimal {
     const fee = mulScaled(mulScaled({ units: BigInt(priceTicks) * BigInt(inst.tickUnits), scale: inst.priceDecimals }, qty(inst, lots)), this.liquidationFeeRate);
     if (leftM <= 0n) return { units: 0n, scale: 0 };
-    return toM(fee) <= leftM ? fee : { units: leftM, scale: M };
+    // Strictly below: a fee finer than 10^-24 whose floor equals what is left may exceed it (by < 10^-24).
+    return toM(fee) < leftM ? fee : { units: leftM, scale: M };
   }
 
   private must(symbol: string): SymbolAccount {
