@@ -1,7 +1,8 @@
 // The simulated exchange's account side (src/sim-exchange/exchange.ts): the reference price, the
 // guards of position mode and margin type across symbols, hedge-mode margin of resting orders,
 // liquidations (isolated and cross: which orders are cancelled, the autoclose order and the ids
-// after it, a liquidation found on a book move or right after a funding payment), reduce-only
+// after it, a liquidation found on a book move, right after a funding payment or by the check at
+// least once a second, positions without a price left open), reduce-only
 // bookkeeping after a modify or cancel of a plain order, and the fields of refused requests.
 // Written for issue 15: each test kills surviving mutants of the run of 06ced88
 // (docs/mutation/sim-exchange-survivors.md).
@@ -22,16 +23,16 @@ const openIds = (ex: TestExchange, symbol = SYMBOL): string[] => ex.openOrders(s
 const SOL = 'SOLUSDT';
 
 /** BTCUSDT and ETHUSDT (and SOLUSDT: `more`), the same filters, each with the standard book. */
-function twoSymbols(opts: Partial<SimExchangeOptions> = {}, more: string[] = []): TestExchange {
-  const symbols = [SYMBOL, ETH, ...more];
+function symbols(opts: Partial<SimExchangeOptions> = {}, more: string[] = []): TestExchange {
+  const names = [SYMBOL, ETH, ...more];
   const ex = new TestExchange({
-    instruments: symbols.map((symbol) => instrument({ symbol, baseAsset: symbol.replace('USDT', '') })),
+    instruments: names.map((symbol) => instrument({ symbol, baseAsset: symbol.replace('USDT', '') })),
     rng: new Rng(1),
     queueModel: { model: 'risk-averse' },
     fees: { default: { makerRate: '0.0002', takerRate: '0.0005' } },
     ...opts,
   });
-  for (const symbol of symbols) ex.onMarketEvent({ ...standardBook(1), symbol });
+  for (const symbol of names) ex.onMarketEvent({ ...standardBook(1), symbol });
   return ex;
 }
 const on = (symbol: string, cmd: VenueCommand): VenueCommand => (cmd.kind === 'submit' ? { ...cmd, order: { ...cmd.order, symbol } } : cmd);
@@ -71,7 +72,7 @@ describe('a fresh exchange', () => {
 
 describe('position mode and margin type across symbols', () => {
   it('hedge mode is refused while any symbol has an open order or a position, not only the first', () => {
-    const ex = twoSymbols();
+    const ex = symbols();
     ex.onCommand(eth(order('r', 'buy', BID - 5, 1)), 2);
     expect(ex.setDualSidePosition(true)).toBe('openOrders');
     ex.onCommand(cancel('r'), 3);
@@ -81,6 +82,15 @@ describe('position mode and margin type across symbols', () => {
     expect(ex.setDualSidePosition(true)).toBe('position');
     // The margin type of the flat symbol may change all the same.
     expect(ex.setMarginType(SYMBOL, true)).toBe('ok');
+  });
+
+  it('switching the last isolated symbol back to cross re-arms the cross check at once (no trigger price is known yet)', () => {
+    const ex = symbols({ account: { balance: '100', leverage: 20, isolated: [ETH] } });
+    ex.onCommand(order('b', 'buy', 0, 20, MARKET), 1_000_000);
+    expect(ex.setMarginType(ETH, false)).toBe('ok');
+    // A tenth of a second later the BTCUSDT mid is 54000.5: the equity is negative.
+    ex.onMarketEvent(snapshot(1_100_000, [[540_000, 10]], [[540_010, 10]]));
+    expect(calculated(ex.drainReports()).map((r) => [r.symbol, r.lastFillLots])).toEqual([[SYMBOL, 20]]);
   });
 
   it('a one-way position (no LONG or SHORT side) refuses hedge mode too', () => {
@@ -118,7 +128,7 @@ describe('isolated margin', () => {
   it('one-way: a book move alone (no mark price) liquidates the position; the autoclose order is queryable and takes the next ids', () => {
     const ex = exchange({ account: { balance: '1000', leverage: 10, isolated: [SYMBOL] } });
     ex.onMarketEvent(standardBook(1));
-    ex.onCommand(order('b', 'buy', 0, 10, MARKET), 2); // order id 1, trade ids 1 and... one level: trade id 1
+    ex.onCommand(order('b', 'buy', 0, 10, MARKET), 2); // order id 1, one fill: trade id 1
     ex.onCommand(order('r', 'sell', ASK + 50, 1), 3); // order id 2
     expect(trades(ex.drainReports()).map((r) => r.tradeId)).toEqual([1]);
     ex.onMarketEvent(snapshot(4, [[580_000, 10]], [[580_010, 10]]));
@@ -214,7 +224,7 @@ describe('a cross liquidation no single position\'s trigger price saw', () => {
     // 100 USDT at 20×: 10 lots of BTCUSDT and of ETHUSDT bought at 60000.0 (wallet 99.4). Both mids
     // fall to 55200.5: the equity 3.41 is below the maintenance 4.42, yet each position alone
     // (the other at its old price) is far from its own trigger price.
-    const ex = twoSymbols({ account: { balance: '100', leverage: 20 } }, [SOL]);
+    const ex = symbols({ account: { balance: '100', leverage: 20 } }, [SOL]);
     ex.onCommand(order('a', 'buy', 0, 10, MARKET), 1_000_000);
     ex.onCommand(eth(order('c', 'buy', 0, 10, MARKET)), 1_000_000);
     ex.onMarketEvent(snapshot(1_100_000, [[552_000, 10]], [[552_010, 10]]));
@@ -232,7 +242,7 @@ describe('a cross liquidation no single position\'s trigger price saw', () => {
 
   it('a position without any reference price (one side of its book empty, no mark) is left open: nothing to close it at', () => {
     for (const dualSidePosition of [false, true]) {
-      const ex = twoSymbols({ account: { balance: '100', leverage: 20 }, dualSidePosition });
+      const ex = symbols({ account: { balance: '100', leverage: 20 }, dualSidePosition });
       const side = dualSidePosition ? { positionSide: 'LONG' as const } : {};
       ex.onCommand(order('a', 'buy', 0, 16, { ...MARKET, ...side }), 2);
       ex.onCommand(eth(order('c', 'buy', 0, 1, { ...MARKET, ...side })), 2);

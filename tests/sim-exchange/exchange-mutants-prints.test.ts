@@ -71,6 +71,26 @@ describe('book events and depletion', () => {
     expect(fills(ex.drainReports())).toEqual([['s1', 10], ['s3', 6]]);
   });
 
+  it('a level the fused book gives back below what we took from it counts as empty, never negative, until the market names it', () => {
+    // Update ids let the exchange lay bookTickers over the depth book (src/marketdata/market-book.ts).
+    const ids = { tsReceiveUs: 0, tsTransactUs: 0 };
+    const depthDiff = (ts: number, U: number, u: number, pu: number, asks: [number, number][]) => ({ ...diff(ts, [], asks), ...ids, tsExchangeUs: ts, tsTransactUs: ts, firstUpdateId: U, finalUpdateId: u, prevFinalUpdateId: pu });
+    const ex = exchange();
+    ex.onMarketEvent({ ...standardBook(1), lastUpdateId: 100 });
+    ex.onMarketEvent(depthDiff(2, 101, 102, 100, []));
+    // A newer bookTicker shows 20 lots at the best ask (the depth book has 10): we take all 20.
+    ex.onMarketEvent({ ...ticker(3, BID, 10, ASK, 20), updateId: 105 });
+    ex.onCommand(order('t', 'buy', ASK, 20, { timeInForce: 'IOC' }), 4);
+    expect(fills(ex.drainReports())).toEqual([['t', 20]]);
+    // A newer depth diff naming only ASK + 1 ends the overlay: the best ask is the depth book's 10 again, all of it taken.
+    ex.onMarketEvent(depthDiff(5, 103, 106, 102, [[ASK + 1, 10]]));
+    expect(ex.book(SYMBOL).qtyAt('ask', ASK)).toBe(10);
+    // A fill-or-kill of 10 up to ASK + 1 finds them at ASK + 1 alone.
+    ex.onCommand(order('fok', 'buy', ASK + 1, 10, { timeInForce: 'FOK' }), 6);
+    const rs = ex.drainReports();
+    expect(trades(rs).map((r) => [r.clientOrderId, r.lastFillPriceTicks, r.lastFillLots])).toEqual([['fok', ASK + 1, 10]]);
+  });
+
   it('top-of-book source: depth snapshots are not accepted and never move the book', () => {
     const ex = exchange({ bookSource: 'bookTicker' });
     ex.onMarketEvent(ticker(1, BID, 5, ASK, 5));
