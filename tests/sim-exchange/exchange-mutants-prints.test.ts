@@ -35,6 +35,9 @@ describe('a print\'s quantity is all our orders get from it', () => {
     ex.onMarketEvent(trade(3, BID - 1, 3, 'sell'));
     expect(fills(ex.drainReports())).toEqual([['t1', 3]]);
     expect(queueOf(ex, 't2')).toBe(10);
+    // The depth update of the level the print went through brings it up.
+    ex.onMarketEvent(diff(4, [[BID, 2]], []));
+    expect(queueOf(ex, 't2')).toBe(2);
   });
 
   it('partialFills false: an order the print went through is filled only if the print covers all it has left', () => {
