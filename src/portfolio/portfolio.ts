@@ -215,6 +215,16 @@ export class Portfolio {
     return new PortfolioSnapshot(tsUs, accounts, positions);
   }
 
+  /**
+   * A snapshot of one account and no position (empty when the asset has none): what `snapshot`
+   * says of that account, for a reader that wants only it (the report's sample, every second of a
+   * run), without describing every position.
+   */
+  accountOnlySnapshot(tsUs: number, asset: string): PortfolioSnapshot {
+    const a = this.accounts.get(asset.toUpperCase());
+    return new PortfolioSnapshot(tsUs, a === undefined ? [] : [this.describeAccount(a)], []);
+  }
+
   private state(symbol: string): SymbolState {
     const key = symbol.toUpperCase();
     let s = this.symbols.get(key);
