@@ -677,8 +677,9 @@ export class TradingCore implements TraderPort {
 
   /** Re-reads equity and margin of an asset; tracks the peak and the UTC day-start equity. */
   private refreshAccount(a: AccountView, now: number): void {
-    const snap = this.portfolio.accountSnapshot(a.asset);
-    const units = parseScaled(snap.equity, this.portfolio.moneyDecimals, 'equity');
+    // After every mark and fill: only the two figures risk reads, not a full account snapshot.
+    const snap = this.portfolio.equityAndInitialMargin(a.asset);
+    const units = snap.equityUnits;
     a.equity = snap.equity;
     a.positionMargin = snap.initialMargin;
     if (a.seenVersion < 0 || units > a.peakUnits) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EventBus, MakerError } from '../../src/core/index.ts';
 import type { ExecutionReport } from '../../src/model/index.ts';
+import { parseScaled } from '../../src/model/money.ts';
 import { Portfolio, type PortfolioEventMap } from '../../src/portfolio/index.ts';
 import { registry } from './fixtures.ts';
 
@@ -204,6 +205,13 @@ describe('Portfolio: hand-computed scenario', () => {
       expect(one.accounts).toEqual([s.account(asset)]);
       expect(one.positions).toEqual([]);
       expect(one.pnlFloats(asset)).toEqual(s.pnlFloats(asset));
+    }
+    // Equity and initial margin alone (the trading core's re-read): the full snapshot's figures.
+    for (const asset of ['USDC', 'USDT']) {
+      const a = s.account(asset)!;
+      const e = p.equityAndInitialMargin(asset);
+      expect([e.equity, e.initialMargin]).toEqual([a.equity, a.initialMargin]);
+      expect(e.equityUnits).toBe(parseScaled(a.equity, p.moneyDecimals, 'equity'));
     }
     const none = p.accountOnlySnapshot(T0 + 1, 'EUR');
     expect(none.accounts).toEqual([]);
