@@ -75,13 +75,7 @@ export function qtyWithinTolerance(remainingLots: number, quoteLots: number, tol
  */
 export function planReconcile(orders: readonly TrackedOrder[], quotes: readonly Quote[], cancelAll: boolean, nowUs: number, cfg: ReconcileConfig): ReconcilePlan {
   const plan: ReconcilePlan = { cancels: [], modifies: [], replaces: [], news: [], kept: [], occupied: [] };
-  const live = scratch.live;
-  const buyOrders = scratch.buyOrders;
-  const sellOrders = scratch.sellOrders;
-  const buyQuotes = scratch.buyQuotes;
-  const sellQuotes = scratch.sellQuotes;
-  const leftovers = scratch.leftovers;
-  live.length = buyOrders.length = sellOrders.length = buyQuotes.length = sellQuotes.length = leftovers.length = 0;
+  const live: TrackedOrder[] = [];
   let liveSorted = true;
   for (let i = 0; i < orders.length; i++) {
     const o = orders[i];
@@ -94,6 +88,8 @@ export function planReconcile(orders: readonly TrackedOrder[], quotes: readonly 
     for (const o of live) if (isActionable(o)) plan.cancels.push({ order: o, reason: 'cancel-all' });
     return plan;
   }
+  const buyOrders: TrackedOrder[] = [];
+  const sellOrders: TrackedOrder[] = [];
   for (const o of live) {
     if (o.reduceOnly || o.state === 'pending-cancel') continue;
     if (isActionable(o) && cfg.orderTtlUs > 0 && nowUs - o.placedUs >= cfg.orderTtlUs) {
@@ -104,8 +100,7 @@ export function planReconcile(orders: readonly TrackedOrder[], quotes: readonly 
     else if (o.side === 'sell') sellOrders.push(o);
   }
   // Wanted quotes in level order, ties by input order (a stable sort by level).
-  let wanted = scratch.wanted;
-  wanted.length = 0;
+  let wanted: Quote[] = [];
   let wantedSorted = true;
   for (let i = 0; i < quotes.length; i++) {
     const q = quotes[i];
@@ -114,10 +109,13 @@ export function planReconcile(orders: readonly TrackedOrder[], quotes: readonly 
     wanted.push(q);
   }
   if (!wantedSorted) wanted = sortByLevel(wanted);
+  const buyQuotes: Quote[] = [];
+  const sellQuotes: Quote[] = [];
   for (const q of wanted) {
     if (q.side === 'buy') buyQuotes.push(q);
     else if (q.side === 'sell') sellQuotes.push(q);
   }
+  const leftovers: TrackedOrder[] = [];
   matchSide(buyOrders, buyQuotes, cfg, plan, leftovers);
   matchSide(sellOrders, sellQuotes, cfg, plan, leftovers);
   for (const o of leftovers) plan.cancels.push({ order: o, reason: 'unwanted' });
@@ -130,21 +128,6 @@ export function planReconcile(orders: readonly TrackedOrder[], quotes: readonly 
   }
   return plan;
 }
-
-/**
- * The working lists of `planReconcile`, reused from call to call (it runs on every decision and
- * calls nothing that re-enters it); only the plan it returns is fresh. Emptied at the start of
- * each call, so they hold on to at most the orders and quotes of the last decision.
- */
-const scratch = {
-  live: [] as TrackedOrder[],
-  buyOrders: [] as TrackedOrder[],
-  sellOrders: [] as TrackedOrder[],
-  wanted: [] as Quote[],
-  buyQuotes: [] as Quote[],
-  sellQuotes: [] as Quote[],
-  leftovers: [] as TrackedOrder[],
-};
 
 function sortByLevel(quotes: Quote[]): Quote[] {
   return quotes
