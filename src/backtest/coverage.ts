@@ -10,20 +10,14 @@
  *
  * Units: receive time, integer µs since the Unix epoch (the clock `data.range` selects on).
  */
-import type { MarketEvent, MarketEventType } from '../model/events.ts';
+import type { MarketEvent } from '../model/events.ts';
 import { asEventBatch, type EventBatch, type EventBatches } from '../store/index.ts';
 import { STREAM_TYPES } from './feed.ts';
 
 /** The scenario's stream names, in a fixed order. */
 export const COVERAGE_STREAMS: readonly string[] = Object.keys(STREAM_TYPES);
 
-const STREAM_INDEX: Readonly<Record<string, number>> = (() => {
-  const out: Record<string, number> = {};
-  COVERAGE_STREAMS.forEach((name, i) => {
-    for (const type of STREAM_TYPES[name]) out[type] = i;
-  });
-  return out;
-})();
+const STREAM_INDEX: ReadonlyMap<string, number> = new Map(COVERAGE_STREAMS.flatMap((name, i) => STREAM_TYPES[name].map((type) => [type, i] as const)));
 
 export interface StreamCoverage {
   stream: string;
@@ -70,9 +64,18 @@ export class CoverageMeter {
 
   private scan(b: EventBatch, base: number): void {
     const { count, first, last, silence, silenceFrom } = this;
+    // Events come in runs of one type (bookTickers, mostly): the last type's stream is kept, so
+    // most events cost a string identity check instead of a keyed lookup.
+    let lastType = '';
+    let lastStream = -1;
     for (let k = 0; k < b.length; k++) {
-      const s = STREAM_INDEX[b.typeAt(k) as MarketEventType];
-      if (s === undefined) continue;
+      const type = b.typeAt(k);
+      if (type !== lastType) {
+        lastType = type;
+        lastStream = STREAM_INDEX.get(type) ?? -1;
+      }
+      const s = lastStream;
+      if (s < 0) continue;
       const i = base + s;
       const t = b.tsReceiveUsAt(k);
       if (count[i] === 0) first[i] = t;

@@ -215,6 +215,33 @@ export class Portfolio {
     return new PortfolioSnapshot(tsUs, accounts, positions);
   }
 
+  /**
+   * Equity (as units of 10^-moneyDecimals and as the decimal string `accountSnapshot` gives) and
+   * initial margin of one account: the two figures the trading core re-reads after every mark and
+   * fill, without formatting the other dozen of a full account snapshot.
+   */
+  equityAndInitialMargin(asset: string): { equityUnits: bigint; equity: string; initialMargin: string } {
+    const a = this.account(asset);
+    let unrealized = 0n;
+    let im = 0n;
+    for (const l of a.ledgers) {
+      unrealized += l.unrealized();
+      im += initialMargin(l.notional(), this.stateOf(l).config.leverage);
+    }
+    const equityUnits = a.wallet + unrealized;
+    return { equityUnits, equity: formatScaled(equityUnits, this.moneyDecimals), initialMargin: formatScaled(im, this.moneyDecimals) };
+  }
+
+  /**
+   * A snapshot of one account and no position (empty when the asset has none): what `snapshot`
+   * says of that account, for a reader that wants only it (the report's sample, every second of a
+   * run), without describing every position.
+   */
+  accountOnlySnapshot(tsUs: number, asset: string): PortfolioSnapshot {
+    const a = this.accounts.get(asset.toUpperCase());
+    return new PortfolioSnapshot(tsUs, a === undefined ? [] : [this.describeAccount(a)], []);
+  }
+
   private state(symbol: string): SymbolState {
     const key = symbol.toUpperCase();
     let s = this.symbols.get(key);

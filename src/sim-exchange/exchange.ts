@@ -5,7 +5,7 @@
 import type { BookView, L2Book } from '../book/index.ts';
 import { MarketBook, type BookSource } from '../marketdata/index.ts';
 import type { Rng } from '../core/random.ts';
-import type { AggTrade, BookTicker, FlatDepthDiff, MarketEvent, MarketEventType, MarkPrice, Trade } from '../model/events.ts';
+import type { AggTrade, BookTicker, FlatDepthDiff, MarketEvent, MarketEventType, MarkPrice, Side, Trade } from '../model/events.ts';
 import type { Instrument } from '../model/instrument.ts';
 import type { AccountSync, ExecutionReport, Liquidity, OrderRequest, SimVenue, VenueCommand, VenueEvent, VenueOrder } from '../model/venue.ts';
 import { OrderFilters, REJECT, type FilterMarket, type Reject } from './filters.ts';
@@ -402,6 +402,21 @@ export class SimExchange implements SimVenue {
       priceTicks: o.priceTicks, origQtyLots: o.origQtyLots, filledLots: o.filledLots, reduceOnly: o.reduceOnly, status: o.status,
       queueAheadLots: Math.max(o.front, 0),
     }));
+  }
+
+  /**
+   * The best price of the orders `openOrders(symbol)` lists on one side (the highest buy, the
+   * lowest sell), NaN when there is none; without a view per order (the report samples it every
+   * second of a run).
+   */
+  bestOpenPriceTicks(symbol: string, side: Side): number {
+    let best = NaN;
+    const buy = side === 'buy';
+    for (const o of this.mustState(symbol).resting) {
+      if (o.side !== side) continue;
+      if (buy ? !(o.priceTicks <= best) : !(o.priceTicks >= best)) best = o.priceTicks;
+    }
+    return best;
   }
 
   /** The symbols the exchange trades, in its order. */

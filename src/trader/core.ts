@@ -188,6 +188,9 @@ export class TradingCore implements TraderPort {
   private readonly decision: DecisionConfig;
   private readonly pipelines = new Map<string, SymbolPipeline>();
   private readonly pipelineList: SymbolPipeline[] = [];
+  /** `pipelineOf`'s last symbol and answer (the pipelines never change after construction). */
+  private lastSymbol = '';
+  private lastPipeline: SymbolPipeline | undefined;
   private readonly accounts = new Map<string, AccountView>();
   private readonly leverage: number;
   private queue: VenueCommand[] = [];
@@ -284,7 +287,7 @@ export class TradingCore implements TraderPort {
   /** A market event, trader side (at its receive time). */
   onMarketEvent(e: MarketEvent): void {
     this.counters.marketEvents++;
-    const p = this.pipelines.get(e.symbol);
+    const p = this.pipelineOf(e.symbol);
     if (p === undefined) {
       this.counters.ignoredEvents++;
       return;
@@ -325,7 +328,7 @@ export class TradingCore implements TraderPort {
    */
   onFlatDepthDiff(symbol: string, d: FlatDepthDiff): void {
     this.counters.marketEvents++;
-    const p = this.pipelines.get(symbol);
+    const p = this.pipelineOf(symbol);
     if (p === undefined) {
       this.counters.ignoredEvents++;
       return;
@@ -349,7 +352,7 @@ export class TradingCore implements TraderPort {
    * counted as ignored).
    */
   accepts(type: MarketEventType, symbol: string): boolean {
-    const p = this.pipelines.get(symbol);
+    const p = this.pipelineOf(symbol);
     return p === undefined || !this.ignores(type, p);
   }
 
@@ -659,6 +662,19 @@ export class TradingCore implements TraderPort {
 
   // ---- pipeline ----------------------------------------------------------------------------
 
+  /**
+   * The pipeline of a symbol, undefined for one we do not trade. The last answer is kept: market
+   * events come symbol after symbol (a replay asks twice per event, `accepts` then the handler),
+   * and a string identity check is cheaper than a Map lookup (the simulated exchange does the same).
+   */
+  private pipelineOf(symbol: string): SymbolPipeline | undefined {
+    if (symbol === this.lastSymbol) return this.lastPipeline;
+    const p = this.pipelines.get(symbol);
+    this.lastSymbol = symbol;
+    this.lastPipeline = p;
+    return p;
+  }
+
   private pipeline(symbol: string): SymbolPipeline {
     const p = this.pipelines.get(symbol);
     if (!p) throw new ConfigError(`no instrument for symbol ${symbol}`, { field: 'instruments' });
@@ -677,8 +693,9 @@ export class TradingCore implements TraderPort {
 
   /** Re-reads equity and margin of an asset; tracks the peak and the UTC day-start equity. */
   private refreshAccount(a: AccountView, now: number): void {
-    const snap = this.portfolio.accountSnapshot(a.asset);
-    const units = parseScaled(snap.equity, this.portfolio.moneyDecimals, 'equity');
+    // After every mark and fill: only the two figures risk reads, not a full account snapshot.
+    const snap = this.portfolio.equityAndInitialMargin(a.asset);
+    const units = snap.equityUnits;
     a.equity = snap.equity;
     a.positionMargin = snap.initialMargin;
     if (a.seenVersion < 0 || units > a.peakUnits) {

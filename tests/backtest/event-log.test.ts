@@ -61,6 +61,14 @@ describe('EventLog binary encoding', () => {
     expect(RECORD_FIELDS.report).toHaveLength(18);
   });
 
+  it('encodes strings as UTF-8 whether they are ASCII or not, wherever the first other character sits', () => {
+    const ids = ['', 'a', 'q-1', 'é', 'ab€c', 'abc\u{1F600}', 'x\uD800y', 'z'.repeat(40_000) + 'é'];
+    const log = new EventLog();
+    for (const id of ids) log.command(1, 2, { kind: 'cancel', symbol: 'BTCUSDT', clientOrderId: id });
+    const want = Buffer.concat(ids.map((id) => encode('cancel', [{ n: 1 }, { n: 2 }, { s: 'BTCUSDT' }, { s: id }])));
+    expect(log.digest()).toBe(sha(want));
+  });
+
   it('encodes the venue-contract kinds (query, unknown outcome, query answer, account snapshot, stream state) as documented', () => {
     const log = new EventLog();
     log.command(1, 2, { kind: 'query', symbol: 'BTCUSDT', clientOrderId: 'q-1', orderId: -1 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EventBus, MakerError } from '../../src/core/index.ts';
 import type { ExecutionReport } from '../../src/model/index.ts';
+import { parseScaled } from '../../src/model/money.ts';
 import { Portfolio, type PortfolioEventMap } from '../../src/portfolio/index.ts';
 import { registry } from './fixtures.ts';
 
@@ -198,6 +199,24 @@ describe('Portfolio: hand-computed scenario', () => {
     expect(Number.isNaN(s.equityFloat('EUR'))).toBe(true);
     expect(s.walletFloat('USDC')).toBe(1999);
     expect(s.unrealizedFloat('USDT')).toBe(5);
+    // One account alone (the report's sample): what the full snapshot says of it, no positions.
+    for (const asset of ['USDC', 'usdt']) {
+      const one = p.accountOnlySnapshot(T0 + 1, asset);
+      expect(one.accounts).toEqual([s.account(asset)]);
+      expect(one.positions).toEqual([]);
+      expect(one.pnlFloats(asset)).toEqual(s.pnlFloats(asset));
+    }
+    // Equity and initial margin alone (the trading core's re-read): the full snapshot's figures.
+    for (const asset of ['USDC', 'USDT']) {
+      const a = s.account(asset)!;
+      const e = p.equityAndInitialMargin(asset);
+      expect([e.equity, e.initialMargin]).toEqual([a.equity, a.initialMargin]);
+      expect(e.equityUnits).toBe(parseScaled(a.equity, p.moneyDecimals, 'equity'));
+    }
+    const none = p.accountOnlySnapshot(T0 + 1, 'EUR');
+    expect(none.accounts).toEqual([]);
+    expect(Number.isNaN(none.equityFloat('EUR'))).toBe(true);
+    expect(p.snapshot(T0 + 1).accounts.map((a) => a.asset)).toEqual(['USDC', 'USDT']); // asking created no account
     expect(s.pnlFloats('USDC', 'BTCUSDC')).toEqual({ spreadCapture: 0, inventory: 100, fees: 1, funding: 0, total: 99 });
     expect(Number.isNaN(s.pnlFloats('USDC', 'ETHUSDT').total)).toBe(true);
     // BTCUSDT long 0.01 @ 50000 with W = 1000 + ODD's uPnL 5 − ODD's MM (15.5 × 0.004 = 0.062):

@@ -75,6 +75,30 @@ describe('modify (PUT)', () => {
   });
 });
 
+describe('open orders', () => {
+  it('bestOpenPriceTicks is the best price openOrders lists per side, NaN for a side with none', () => {
+    const ex = exchange();
+    ex.onMarketEvent(standardBook());
+    const best = (side: 'buy' | 'sell'): number => {
+      const ps = ex.openOrders('BTCUSDT').filter((o) => o.side === side).map((o) => o.priceTicks);
+      return ps.length === 0 ? NaN : side === 'buy' ? Math.max(...ps) : Math.min(...ps);
+    };
+    expect(ex.bestOpenPriceTicks('BTCUSDT', 'buy')).toBeNaN();
+    expect(ex.bestOpenPriceTicks('BTCUSDT', 'sell')).toBeNaN();
+    ex.onCommand(order('b1', 'buy', BID - 2, 1), 2);
+    ex.onCommand(order('b2', 'buy', BID, 1), 2);
+    ex.onCommand(order('b3', 'buy', BID - 1, 1), 2);
+    expect(ex.bestOpenPriceTicks('BTCUSDT', 'buy')).toBe(BID);
+    expect(ex.bestOpenPriceTicks('BTCUSDT', 'sell')).toBeNaN();
+    ex.onCommand(order('a1', 'sell', ASK + 3, 1), 3);
+    ex.onCommand(order('a2', 'sell', ASK + 1, 1), 3);
+    ex.onCommand(modify('b2', 'buy', BID - 5, 1), 4);
+    for (const side of ['buy', 'sell'] as const) expect(ex.bestOpenPriceTicks('BTCUSDT', side)).toBe(best(side));
+    expect(ex.bestOpenPriceTicks('BTCUSDT', 'buy')).toBe(BID - 1);
+    expect(ex.bestOpenPriceTicks('BTCUSDT', 'sell')).toBe(ASK + 1);
+  });
+});
+
 describe('reduce-only (F8)', () => {
   it('is rejected (-2022) when it cannot reduce the position', () => {
     const ex = exchange();
