@@ -8,6 +8,8 @@ export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
     setupFiles: ['tests/setup.ts'],
+    // Bundles the CLI once per run for the tests that spawn `maker` (see the file's header).
+    globalSetup: ['tests/support/cli-bundle.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
