@@ -19,7 +19,6 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { TestProject } from 'vitest/node';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -32,22 +31,26 @@ declare module 'vitest' {
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
-export default async function setup(project: TestProject): Promise<(() => void) | undefined> {
+/** What this setup uses of vitest's TestProject (typed here: vitest/node is a private path of vitest). */
+interface Project {
+  provide(key: 'makerBundle' | 'crashChildBundle', value: string): void;
+  readonly vitest: { readonly config: { readonly watch: boolean } };
+}
+
+export default async function setup(project: Project): Promise<(() => void) | undefined> {
   const off = process.env.MAKER_TEST_BUNDLE === '0' || project.vitest.config.watch;
   if (off) {
     project.provide('makerBundle', '');
     project.provide('crashChildBundle', '');
     return undefined;
   }
-  // esbuild is tsx's own dependency (tsx is a dependency of maker): resolve it through tsx.
-  const req = createRequire(createRequire(join(ROOT, 'package.json')).resolve('tsx/package.json'));
-  const esbuild = (await import(pathToFileURL(req.resolve('esbuild')).href)) as typeof import('esbuild');
   const dir = mkdtempSync(join(tmpdir(), 'maker-cli-bundle-'));
   // Bare imports in the bundle resolve from its directory upwards: point them at the repository's.
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
   const src = join(ROOT, 'src');
+  let esbuild: typeof import('esbuild') | undefined;
   const build = (entry: string, outfile: string) =>
-    esbuild.build({
+    esbuild!.build({
       entryPoints: [entry],
       outfile,
       bundle: true,
@@ -76,7 +79,19 @@ export default async function setup(project: TestProject): Promise<(() => void) 
     });
   const outfile = join(dir, 'maker.mjs');
   const crashChild = join(dir, 'crash-child.mjs');
-  await Promise.all([build(join(ROOT, 'bin', 'maker.js'), outfile), build(join(ROOT, 'tests', 'store', 'crash-child.ts'), crashChild)]);
+  try {
+    // esbuild is tsx's own dependency (tsx is a dependency of maker): resolve it through tsx.
+    const req = createRequire(createRequire(join(ROOT, 'package.json')).resolve('tsx/package.json'));
+    esbuild = (await import(pathToFileURL(req.resolve('esbuild')).href)) as typeof import('esbuild');
+    await Promise.all([build(join(ROOT, 'bin', 'maker.js'), outfile), build(join(ROOT, 'tests', 'store', 'crash-child.ts'), crashChild)]);
+  } catch (e) {
+    // A bundle is a speed-up only: without one, the tests spawn the sources through tsx (slower, same checks).
+    process.stderr.write(`tests/support/cli-bundle.ts: no CLI bundle (${(e as Error).message.split('\n')[0]}); spawning bin/maker.js through tsx\n`);
+    rmSync(dir, { recursive: true, force: true });
+    project.provide('makerBundle', '');
+    project.provide('crashChildBundle', '');
+    return undefined;
+  }
   project.provide('makerBundle', outfile);
   project.provide('crashChildBundle', crashChild);
   return () => rmSync(dir, { recursive: true, force: true });
