@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 // Coverage floors from the product overview (lines and branches), enforced by `npm test`:
@@ -13,6 +14,10 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // One test file per core. Vitest's default in `vitest run` is cores - 1, i.e. ONE file at a time on
+    // CI's 2 cores, while much of the suite waits (on spawned `maker` processes, loopback exchanges,
+    // wall-clock fault schedules) with the second core idle. `--maxWorkers=N` overrides.
+    maxWorkers: availableParallelism(),
     coverage: {
       provider: 'v8',
       include: ['src/**/*.ts'],

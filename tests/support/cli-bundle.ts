@@ -1,5 +1,5 @@
 // Vitest global setup: bundles the `maker` CLI (bin/maker.js and the sources it loads) into one
-// JavaScript file, once per test run, so that the tests that spawn `maker` (some 300 processes per
+// JavaScript file, once per test run, so that the tests that spawn `maker` (a few hundred per
 // run) do not each pay for tsx compiling and resolving ~250 TypeScript modules on start: measured,
 // `maker --help` 1.5 s of CPU through tsx, 0.5 s through the bundle; a 30 s quickstart backtest 2.0 s
 // and 1.2 s. The bundle is the same code:
