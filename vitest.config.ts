@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 // Coverage floors from the product overview (lines and branches), enforced by `npm test`:
@@ -8,9 +9,15 @@ export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
     setupFiles: ['tests/setup.ts'],
+    // Bundles the CLI once per run for the tests that spawn `maker` (see the file's header).
+    globalSetup: ['tests/support/cli-bundle.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // One test file per core. Vitest's default in `vitest run` is cores - 1, i.e. ONE file at a time on
+    // CI's 2 cores, while much of the suite waits (on spawned `maker` processes, loopback exchanges,
+    // wall-clock fault schedules) with the second core idle. `--maxWorkers=N` overrides.
+    maxWorkers: availableParallelism(),
     coverage: {
       provider: 'v8',
       include: ['src/**/*.ts'],

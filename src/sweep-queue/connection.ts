@@ -62,6 +62,16 @@ async function loadRedis(): Promise<RedisConstructor> {
 }
 
 /** The queue's Redis server is unreachable, answered an error, or the connection was lost. */
+/**
+ * bullmq, loaded on first use: importing it (and ioredis under it) costs ~0.4 s of CPU, which every
+ * `maker` start paid (the CLI registers `sweep --queue` and `worker`) though few commands use a queue.
+ */
+export type Bullmq = typeof import('bullmq');
+let bullmq: Promise<Bullmq> | undefined;
+export function loadBullmq(): Promise<Bullmq> {
+  return (bullmq ??= import('bullmq'));
+}
+
 export class QueueError extends MakerError {
   constructor(message: string, cause?: unknown) {
     super('E_QUEUE', message, { exitCode: 2, retryable: true, cause });

@@ -16,10 +16,10 @@
  *   if it gives up reconnecting, every pending run fails and `fatal` says why. `close()` closes the
  *   queue, the event reader and the probe, each bounded in time.
  */
-import { Job, Queue, QueueEvents, type ConnectionOptions } from 'bullmq';
+import type { ConnectionOptions, Job, Queue, QueueEvents } from 'bullmq';
 import { MakerError } from '../core/errors.ts';
 import type { RunPool, RunRow, RunTask } from '../sweep/index.ts';
-import { closeRedis, type RedisClient, describeRedisError, openRedis, QueueError, redisOptions, type ConnectionLimits, type RedisTarget } from './connection.ts';
+import { closeRedis, type Bullmq, type RedisClient, describeRedisError, loadBullmq, openRedis, QueueError, redisOptions, type ConnectionLimits, type RedisTarget } from './connection.ts';
 import { JOB_NAME, JobIds, QUEUE_NAME } from './job.ts';
 
 export interface QueuePoolOptions {
@@ -66,6 +66,7 @@ export class QueuePool implements RunPool {
     private readonly probe: RedisClient,
     private readonly queue: Queue,
     private readonly events: QueueEvents,
+    private readonly bull: Bullmq,
   ) {
     probe.on('end', () => {
       if (this.closing) return;
@@ -76,7 +77,9 @@ export class QueuePool implements RunPool {
 
   /** Connects (or fails at once with `E_QUEUE` naming the URL) and returns the pool. */
   static async open(target: RedisTarget, opts: QueuePoolOptions): Promise<QueuePool> {
+    const bull = await loadBullmq();
     const probe = await openRedis(target, opts.limits, 'maker-sweep-probe');
+    const { Queue, QueueEvents } = bull;
     let queue: Queue | null = null;
     let events: QueueEvents | null = null;
     try {
@@ -93,7 +96,7 @@ export class QueuePool implements RunPool {
       await closeRedis(probe);
       throw new QueueError(`cannot open the sweep queue at ${target.display}: ${describeRedisError(e)}`, e);
     }
-    return new QueuePool(target, opts, probe, queue, events);
+    return new QueuePool(target, opts, probe, queue, events, bull);
   }
 
   run(task: RunTask): Promise<RunRow> {
@@ -101,7 +104,7 @@ export class QueuePool implements RunPool {
     // Jobs are added one after another, in plan order, so workers take them roughly in that order.
     const added = this.chain.then(() => this.enqueue(task));
     this.chain = added.catch(() => undefined);
-    return added.then((job) => (job instanceof Job ? this.await(task, job) : job));
+    return added.then((job) => (job instanceof this.bull.Job ? this.await(task, job) : job));
   }
 
   private async enqueue(task: RunTask): Promise<Job | RunRow> {
@@ -125,7 +128,7 @@ export class QueuePool implements RunPool {
     const state = await this.queue.getJobState(id);
     if (state === 'completed') this.reused++;
     if (state === 'failed') {
-      const old = await Job.fromId(this.queue, id);
+      const old = await this.bull.Job.fromId(this.queue, id);
       await old?.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
     }
     return job;

@@ -17,10 +17,10 @@
  */
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { Worker as BullWorker, WaitingError, type ConnectionOptions, type Job } from 'bullmq';
+import type { ConnectionOptions, Job, Worker as BullWorker } from 'bullmq';
 import { MakerError } from '../core/errors.ts';
 import { PiscinaPool, taskScenario, type RunRow } from '../sweep/index.ts';
-import { closeRedis, type RedisClient, openRedis, QueueError, redisOptions, type ConnectionLimits, type RedisTarget } from './connection.ts';
+import { closeRedis, type Bullmq, type RedisClient, loadBullmq, openRedis, QueueError, redisOptions, type ConnectionLimits, type RedisTarget } from './connection.ts';
 import { metaFingerprint, parseJob, QUEUE_NAME } from './job.ts';
 
 export interface WorkerOptions {
@@ -60,6 +60,7 @@ export class SweepWorker {
   readonly done: Promise<WorkerSummary>;
   private resolveDone!: (s: WorkerSummary) => void;
   private bull!: BullWorker;
+  private waitingError!: Bullmq['WaitingError'];
 
   private constructor(
     readonly target: RedisTarget,
@@ -83,8 +84,10 @@ export class SweepWorker {
 
   /** Connects (or fails at once with `E_QUEUE` naming the URL) and starts taking jobs. */
   static async start(target: RedisTarget, opts: WorkerOptions): Promise<SweepWorker> {
+    const { Worker: BullWorker, WaitingError } = await loadBullmq();
     const probe = await openRedis(target, opts.limits, 'maker-worker-probe');
     const w = new SweepWorker(target, opts, probe, new PiscinaPool(opts.concurrency));
+    w.waitingError = WaitingError;
     w.bull = new BullWorker(QUEUE_NAME, (job, token) => w.process(job, token), {
       connection: redisOptions(target, opts.limits, 'maker-worker', true) as ConnectionOptions,
       concurrency: opts.concurrency,
@@ -144,7 +147,7 @@ export class SweepWorker {
       await job.moveToWait(token);
       this.summary.released++;
       this.opts.log(`worker: released ${job.id} back to the queue`);
-      throw new WaitingError();
+      throw new this.waitingError();
     }
     this.summary.completed++;
     this.opts.log(`worker: finished ${job.id}${r.error !== null ? ` (the run failed: ${r.error})` : ` hash ${r.hash}`}`);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { backtest } from '../../src/backtest/index.ts';
 import { loadScenarioFile } from '../../src/scenario/index.ts';
+import { makerBin } from '../support/maker-bin.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const QUICK = join(ROOT, 'scenarios', 'quickstart.yaml');
@@ -99,7 +100,7 @@ describe('NO_FUNDING on the CLI', () => {
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
   it('goes to stderr and --strict exits 1 after writing the report (summary and report.html carry it)', () => {
     const out = join(tmp, 'r');
-    const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'maker.js'), 'backtest', '--scenario', QUICK, '--set', MIDNIGHT, '--set', NO_MARK, '--out', out, '--json', '--strict'], { encoding: 'utf8', cwd: ROOT, timeout: 120_000 });
+    const r = spawnSync(process.execPath, [makerBin(), 'backtest', '--scenario', QUICK, '--set', MIDNIGHT, '--set', NO_MARK, '--out', out, '--json', '--strict'], { encoding: 'utf8', cwd: ROOT, timeout: 120_000 });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/WARNING \[NO_FUNDING\] BTCUSDT: the run crosses 1 funding time/);
     const summary = JSON.parse(r.stdout);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXCHANGE_INFO, HBT_BTC, haveReal } from '../support/shared-data.ts';
 import { tablePath } from '../store/helpers.ts';
+import { MAKER_BIN_SOURCE, makerBin } from '../support/maker-bin.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -20,10 +21,13 @@ const SPEC = EXCHANGE_INFO;
 const tmp = mkdtempSync(join(tmpdir(), 'maker-bt-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function maker(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'maker.js'), ...args], { encoding: 'utf8', cwd: ROOT, timeout: 120_000 });
+function run(bin: string, args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: ROOT, timeout: 120_000 });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
+/** `maker`: the per-run bundle of the CLI (tests/support/maker-bin.ts); `makerSource`: bin/maker.js itself. */
+const maker = (...args: string[]) => run(makerBin(), args);
+const makerSource = (...args: string[]) => run(MAKER_BIN_SOURCE, args);
 
 const QUICK = join(ROOT, 'scenarios', 'quickstart.yaml');
 const MINUTE = 'data.range=2024-01-01T00:00:00Z..2024-01-01T00:00:29Z';
@@ -49,7 +53,7 @@ const GOLDEN_QUICKSTART_MINUTE = 'sha256:0192c05ec57ba10a9d790791ff18a0ad997e2be
 describe('maker backtest (synthetic)', () => {
   it('runs quickstart, prints the summary as JSON and writes a complete run directory', () => {
     const reports = join(tmp, 'q1');
-    const r = maker('backtest', '--scenario', QUICK, '--set', MINUTE, '--out', reports, '--json');
+    const r = makerSource('backtest', '--scenario', QUICK, '--set', MINUTE, '--out', reports, '--json');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout);

@@ -10,13 +10,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backtest } from '../../src/backtest/index.ts';
 import { loadScenarioFile } from '../../src/scenario/index.ts';
 import { EXCHANGE_INFO, HBT_BTC, haveReal } from '../support/shared-data.ts';
+import { makerBin } from '../support/maker-bin.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const GLFT = join(ROOT, 'scenarios', 'btcusdt-20240808-glft.yaml');
 const MIDNIGHT_US = Date.UTC(2024, 7, 9) * 1000;
 const tmp = mkdtempSync(join(tmpdir(), 'maker-funding-import-'));
 const store = join(tmp, 'store');
-const maker = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin', 'maker.js'), ...args], { encoding: 'utf8', cwd: ROOT, timeout: 120_000 });
+const maker = (...args: string[]) => spawnSync(process.execPath, [makerBin(), ...args], { encoding: 'utf8', cwd: ROOT, timeout: 120_000 });
 // Past the recording's end (00:00:01.105) so the settlement at 00:00 is inside the run.
 const RANGE = 'data.range=2024-08-08T23:54:00Z..2024-08-09T00:00:02Z';
 const run = () => backtest(loadScenarioFile(GLFT, { set: [`data.store=${store}`, RANGE] }), () => 'funding-import');

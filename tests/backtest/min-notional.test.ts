@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { backtest } from '../../src/backtest/index.ts';
 import { ScenarioError, loadScenarioFile } from '../../src/scenario/index.ts';
+import { makerBin } from '../support/maker-bin.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const QUICK = join(ROOT, 'scenarios', 'quickstart.yaml');
@@ -43,7 +44,7 @@ describe('MIN_NOTIONAL', () => {
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
   it('on the CLI: exit 2, the key on stderr, no run directory', () => {
     const out = join(tmp, 'out');
-    const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'maker.js'), 'backtest', '--scenario', QUICK, '--set', SHORT, '--set', CHEAP, '--set', 'strategy.sizeLots=1', '--out', out], { encoding: 'utf8', cwd: ROOT, timeout: 120_000 });
+    const r = spawnSync(process.execPath, [makerBin(), 'backtest', '--scenario', QUICK, '--set', SHORT, '--set', CHEAP, '--set', 'strategy.sizeLots=1', '--out', out], { encoding: 'utf8', cwd: ROOT, timeout: 120_000 });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/key "strategy\.sizeLots".*MIN_NOTIONAL of 5 USDT/);
     expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);

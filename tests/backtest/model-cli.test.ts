@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { prepareData } from '../../src/backtest/index.ts';
 import { loadScenarioFile } from '../../src/scenario/index.ts';
+import { makerBin } from '../support/maker-bin.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const AS2008 = join(ROOT, 'scenarios', 'model-as2008.yaml');
@@ -14,7 +15,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'maker-model-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function maker(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'maker.js'), ...args], { encoding: 'utf8', cwd: ROOT, timeout: 120_000 });
+  const r = spawnSync(process.execPath, [makerBin(), ...args], { encoding: 'utf8', cwd: ROOT, timeout: 120_000 });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -11,6 +11,7 @@ import type { SimVenue } from '../../src/model/venue.ts';
 import type { TraderPort } from '../../src/trader/index.ts';
 import { loadScenarioFile, type Scenario } from '../../src/scenario/index.ts';
 import { EXCHANGE_INFO, HBT_BTC, HBT_ETH, haveReal as haveBtc } from '../support/shared-data.ts';
+import { makerBin } from '../support/maker-bin.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const BTC = HBT_BTC;
@@ -51,7 +52,7 @@ describe.skipIf(!haveReal)('BTCUSDT + ETHUSDT recorded together, one store, one 
   const store = join(tmp, 'store');
   let scenario: Scenario;
   beforeAll(() => {
-    const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'maker.js'), 'import', BTC, ETH, '--spec', SPEC, '--out', store, '--quiet'], { encoding: 'utf8', cwd: ROOT, timeout: 120_000 });
+    const r = spawnSync(process.execPath, [makerBin(), 'import', BTC, ETH, '--spec', SPEC, '--out', store, '--quiet'], { encoding: 'utf8', cwd: ROOT, timeout: 120_000 });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     // The range starts before the recording so that it holds the REST snapshot the books sync from.

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseSeedOption } from '../../src/cli/options.ts';
+import { makerBin } from '../support/maker-bin.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const tmp = mkdtempSync(join(tmpdir(), 'maker-seed-'));
@@ -13,7 +14,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function makerAsync(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done, fail) => {
-    const p = spawn(process.execPath, [join(ROOT, 'bin', 'maker.js'), ...args], { cwd: ROOT, timeout: 60_000 });
+    const p = spawn(process.execPath, [makerBin(), ...args], { cwd: ROOT, timeout: 60_000 });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d: Buffer) => void (stdout += d.toString('utf8')));

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { makerBin } from '../support/maker-bin.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const tmp = mkdtempSync(join(tmpdir(), 'maker-outsafe-'));
@@ -18,14 +19,14 @@ interface Run {
 }
 
 function maker(...args: string[]): Run {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'maker.js'), ...args], { encoding: 'utf8', cwd: ROOT, timeout: 60_000 });
+  const r = spawnSync(process.execPath, [makerBin(), ...args], { encoding: 'utf8', cwd: ROOT, timeout: 60_000 });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** The same, without blocking: several quick failures run side by side. */
 function makerAsync(...args: string[]): Promise<Run> {
   return new Promise((done, fail) => {
-    const p = spawn(process.execPath, [join(ROOT, 'bin', 'maker.js'), ...args], { cwd: ROOT, timeout: 60_000 });
+    const p = spawn(process.execPath, [makerBin(), ...args], { cwd: ROOT, timeout: 60_000 });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d: Buffer) => void (stdout += d.toString('utf8')));

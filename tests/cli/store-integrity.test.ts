@@ -9,13 +9,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/random.ts';
 import { tablePath } from '../store/helpers.ts';
+import { makerBin } from '../support/maker-bin.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const tmp = mkdtempSync(join(tmpdir(), 'maker-integrity-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function maker(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'maker.js'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, [makerBin(), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -127,7 +128,7 @@ describe('store integrity through the CLI', () => {
     cpSync(store, root, { recursive: true });
     const rng = new Rng('kill delays');
     for (let k = 0; k < 3; k++) {
-      const p = spawn(process.execPath, [join(ROOT, 'bin', 'maker.js'), 'import', rec, '--out', root, '--infer-spec', '--quiet'], { cwd: ROOT, stdio: 'ignore' });
+      const p = spawn(process.execPath, [makerBin(), 'import', rec, '--out', root, '--infer-spec', '--quiet'], { cwd: ROOT, stdio: 'ignore' });
       const exited = new Promise((r) => p.once('exit', r));
       await new Promise((r) => setTimeout(r, 300 + rng.int(2500)));
       p.kill('SIGKILL');

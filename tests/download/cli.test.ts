@@ -12,6 +12,7 @@ import { parse as parseYaml } from 'yaml';
 import { runDownloadCommand } from '../../src/cli/commands/download.ts';
 import { MakerError } from '../../src/core/errors.ts';
 import { EXCHANGE_INFO_BTC, fillerTradesCsv, sha256, startArchiveServer, syntheticVisionCsvs, zipCsv, type ArchiveServer } from './helpers.ts';
+import { MAKER_BIN_SOURCE, makerBin } from '../support/maker-bin.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const tmp = mkdtempSync(join(tmpdir(), 'download-cli-'));
@@ -25,10 +26,10 @@ interface Run {
   stderr: string;
 }
 
-/** Spawns maker without blocking this process (the archive server answers from it). */
-function maker(args: string[], onSpawn?: (kill: () => void) => void): Promise<Run> {
+/** Spawns maker without blocking this process (the archive server answers from it). `bin`: the per-run bundle by default, or bin/maker.js itself. */
+function maker(args: string[], onSpawn?: (kill: () => void) => void, bin = makerBin()): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'maker.js'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -83,7 +84,8 @@ describe('maker download (CLI)', () => {
     const csv = syntheticVisionCsvs(Date.UTC(2024, 0, 1) * 1000, 120, 5);
     server.put('data/futures/um/monthly/bookTicker/BTCUSDT/BTCUSDT-bookTicker-2024-01.zip', zipCsv('BTCUSDT-bookTicker-2024-01.zip', csv.bookTicker));
     server.put('data/futures/um/monthly/trades/BTCUSDT/BTCUSDT-trades-2024-01.zip', zipCsv('BTCUSDT-trades-2024-01.zip', csv.trades));
-    const r = await maker([...args, '--base-url', server.baseUrl, '--out', out, '--json', '--quiet']);
+    // bin/maker.js itself (the one run of `maker download` through the installed entry point).
+    const r = await maker([...args, '--base-url', server.baseUrl, '--out', out, '--json', '--quiet'], undefined, MAKER_BIN_SOURCE);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const lines = jsonLines(r.stdout);

@@ -12,9 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccountsFileError, hmacHex, loadAccountsFile, parseAccountsFile } from '../../src/exchange-fake/index.ts';
 import { syntheticInstrument } from '../../src/synthetic/index.ts';
 import { ed25519Pair, signedEd } from './account-helpers.ts';
+import { makerBin } from '../support/maker-bin.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const BIN = join(ROOT, 'bin', 'maker.js');
+const BIN = makerBin();
 const KEYS = ed25519Pair();
 const noPem = (p: string): string => {
   throw Object.assign(new Error(`ENOENT: ${p}`), { code: 'ENOENT' });

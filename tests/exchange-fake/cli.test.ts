@@ -12,9 +12,10 @@ import { hmacHex, rawMarket } from '../../src/exchange-fake/index.ts';
 import { BookSync, L2Book } from '../../src/book/index.ts';
 import { SpecRegistry } from '../../src/model/instrument.ts';
 import { writeRecordings } from './raw-recording.ts';
+import { MAKER_BIN_SOURCE, makerBin } from '../support/maker-bin.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const BIN = join(ROOT, 'bin', 'maker.js');
+const BIN = makerBin();
 
 interface Info {
   rest: string;
@@ -24,8 +25,8 @@ interface Info {
 }
 
 /** Starts `maker exchange … --port 0 --json` and waits for its JSON line; `stop` sends SIGTERM and resolves to the exit code. */
-async function startCli(args: string[]): Promise<{ info: Info; stderr: () => string; stop: () => Promise<number | null> }> {
-  const child = spawn(process.execPath, [BIN, 'exchange', ...args, '--port', '0', '--json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+async function startCli(args: string[], bin = BIN): Promise<{ info: Info; stderr: () => string; stop: () => Promise<number | null> }> {
+  const child = spawn(process.execPath, [bin, 'exchange', ...args, '--port', '0', '--json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (c) => (stderr += String(c)));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -50,7 +51,8 @@ async function startCli(args: string[]): Promise<{ info: Info; stderr: () => str
 
 describe('maker exchange', () => {
   it('prints its URLs and account as one JSON line, serves signed requests, and stops cleanly on SIGTERM', async () => {
-    const { info, stderr, stop } = await startCli(['--symbols', 'BTCUSDT,ETHUSDT']);
+    // bin/maker.js itself; the other tests spawn the per-run bundle of the same sources.
+    const { info, stderr, stop } = await startCli(['--symbols', 'BTCUSDT,ETHUSDT'], MAKER_BIN_SOURCE);
     let code: number | null = null;
     try {
       expect(info.rest).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);

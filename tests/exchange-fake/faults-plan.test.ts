@@ -9,9 +9,10 @@ import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/errors.ts';
 import { FAULT_KINDS, loadFaultPlanFile, parseFaultPlan, parseFaults } from '../../src/exchange-fake/index.ts';
+import { makerBin } from '../support/maker-bin.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const BIN = join(ROOT, 'bin', 'maker.js');
+const BIN = makerBin();
 
 /** The error `parseFaultPlan` throws for `text`, as the CLI prints it. */
 function planError(text: string, file = 'plan.yaml'): string {

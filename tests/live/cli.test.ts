@@ -8,9 +8,10 @@ import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { replayJournal } from '../../src/live/index.ts';
 import { ACCOUNT, signed, startLocalExchange } from '../exchange-fake/helpers.ts';
+import { MAKER_BIN_SOURCE, makerBin } from '../support/maker-bin.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const BIN = join(ROOT, 'bin', 'maker.js');
+const BIN = makerBin();
 const QUICKSTART = join(ROOT, 'scenarios', 'quickstart.yaml');
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -25,9 +26,9 @@ function tmp(): string {
 }
 
 /** Runs the CLI to its end (bounded); stdout lines parsed as JSON where they are. */
-function run(args: string[], env: Record<string, string> = {}, timeoutMs = 90_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(args: string[], env: Record<string, string> = {}, timeoutMs = 90_000, bin = BIN): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+    const p = spawn(process.execPath, [bin, ...args], { cwd: ROOT, env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d) => (stdout += d));
@@ -53,7 +54,8 @@ async function openOrders(base: string): Promise<{ clientOrderId: string }[]> {
 describe('maker live / maker replay CLI', () => {
   it('--paper trades on the in-process exchange, stops confirmed, and maker replay matches every command', async () => {
     const out = tmp();
-    const r = await run(['live', '--scenario', QUICKSTART, '--paper', '--duration', '8s', '--json', '--out', out]);
+    // `maker live` and `maker replay` through bin/maker.js itself here; elsewhere the per-run bundle of the same sources.
+    const r = await run(['live', '--scenario', QUICKSTART, '--paper', '--duration', '8s', '--json', '--out', out], {}, 90_000, MAKER_BIN_SOURCE);
     expect(r.code, r.stderr).toBe(0);
     const lines = jsonLines(r.stdout);
     const started = lines.find((l) => l.type === 'started') as { runDir: string };
@@ -62,7 +64,7 @@ describe('maker live / maker replay CLI', () => {
     expect(summary.shutdown.confirmed).toBe(true);
     expect(summary.runner.sent.submit).toBeGreaterThan(0);
     for (const f of ['journal.log', 'summary.json', 'scenario.yaml']) expect(existsSync(join(started.runDir, f))).toBe(true);
-    const rep = spawnSync(process.execPath, [BIN, 'replay', started.runDir, '--json'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    const rep = spawnSync(process.execPath, [MAKER_BIN_SOURCE, 'replay', started.runDir, '--json'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
     expect(rep.status, rep.stderr).toBe(0);
     const rr = JSON.parse(rep.stdout) as { commands: number; matched: number; journalHash: string; replayHash: string };
     expect(rr.commands).toBeGreaterThan(0);

@@ -8,9 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
+import { makerBin } from '../support/maker-bin.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const BIN = join(ROOT, 'bin', 'maker.js');
+const BIN = makerBin();
 const QUICKSTART = join(ROOT, 'scenarios', 'quickstart.yaml');
 
 const cleanups: (() => Promise<void> | void)[] = [];

@@ -7,9 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { acquireFileLease, wallTimers, type FileLease } from '../../src/live/index.ts';
+import { makerBin } from '../support/maker-bin.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const BIN = join(ROOT, 'bin', 'maker.js');
+const BIN = makerBin();
 const QUICKSTART = join(ROOT, 'scenarios', 'quickstart.yaml');
 
 const cleanups: (() => void)[] = [];

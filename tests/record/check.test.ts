@@ -11,11 +11,12 @@ import { Instrument } from '../../src/model/instrument.ts';
 import { openStore, type GapRecord } from '../../src/store/index.ts';
 import { haveReal } from '../support/shared-data.ts';
 import { buildSourceStore, gapsOf, readStore, recordUnder, tempDir, VENUE } from './helpers.ts';
+import { makerBin } from '../support/maker-bin.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
 function maker(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'maker.js'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, [makerBin(), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -13,16 +13,16 @@ import type { MarketEvent } from '../../src/model/events.ts';
 import { STORE_FORMAT, inspectStore, readMarketEvents } from '../../src/store/index.ts';
 import { eventsOf } from './crash-child.ts';
 import { removeTempRoots, tablePath, tempRoot } from './helpers.ts';
+import { crashChildArgs } from '../support/maker-bin.ts';
 
 afterAll(removeTempRoots);
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const CHILD = join(import.meta.dirname, 'crash-child.ts');
 const VENUE = 'binance-usdm';
 const DATES = ['2024-08-08', '2024-08-09'];
 
 function child(root: string, which: 'old' | 'new', point: string): { status: number | null; signal: NodeJS.Signals | null; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', CHILD, root, which, point], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [...crashChildArgs(), root, which, point], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
   return { status: r.status, signal: r.signal, stderr: r.stderr };
 }
 

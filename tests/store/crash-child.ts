@@ -2,6 +2,8 @@
 // kills itself with SIGKILL (no cleanup, no finally) at the n-th durability step of the commit, or
 // at the moment a table file is about to be renamed into place (`rename:<n>`). Usage:
 //   node --import tsx tests/store/crash-child.ts <root> <which events: old|new> <crash point|none>
+// (the tests run its per-run bundle: tests/support/cli-bundle.ts).
+import { pathToFileURL } from 'node:url';
 import { StoreWriter } from '../../src/store/index.ts';
 import { INSTRUMENT, chain, T0, DAY_US } from './helpers.ts';
 import type { MarketEvent } from '../../src/model/events.ts';
@@ -37,7 +39,8 @@ async function main(): Promise<void> {
   await w.commit({ importer: 'test', inputs: [{ path: `${which}.jsonl` }] });
 }
 
-if (process.argv[1]?.endsWith('crash-child.ts')) {
+// Run as a script (from source or as its bundle), not when atomicity.test.ts imports `eventsOf`.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main().catch((e) => {
     process.stderr.write(`${(e as Error).stack}\n`);
     process.exit(1);

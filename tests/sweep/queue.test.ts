@@ -16,9 +16,10 @@ import { importEvents } from '../../src/store/index.ts';
 import { runSweep, runTask } from '../../src/sweep/index.ts';
 import { REDIS_SERVER, freePort, skipMessage, startRedis, until, type RedisServer } from '../support/redis-server.ts';
 import { DEFAULT_SYNTHETIC, generateSynthetic, syntheticInstrument } from '../../src/synthetic/index.ts';
+import { makerBin } from '../support/maker-bin.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const MAKER = join(ROOT, 'bin', 'maker.js');
+const MAKER = makerBin();
 const HAVE_REDIS = REDIS_SERVER !== '';
 if (!HAVE_REDIS) process.stderr.write(skipMessage('tests/sweep/queue.test.ts'));
 

@@ -7,9 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.ts';
+import { MAKER_BIN_SOURCE, makerBin } from '../support/maker-bin.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const MAKER = join(ROOT, 'bin', 'maker.js');
+const MAKER = makerBin();
 const tmp = mkdtempSync(join(tmpdir(), 'sweep-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -103,7 +104,8 @@ describe('maker sweep: resume', () => {
     // A torn last line (as a kill during a write leaves) is dropped, not an error.
     writeFileSync(journal, `${readFileSync(journal, 'utf8')}{"key":"cut`);
 
-    const r = spawnSync(process.execPath, [MAKER, ...BASE.filter((a) => a !== '-q'), ...grid, '--workers', '2', '--out', dir], { encoding: 'utf8', cwd: ROOT, timeout: 120_000 });
+    // bin/maker.js itself here; the other spawns run the per-run bundle of the same sources.
+    const r = spawnSync(process.execPath, [MAKER_BIN_SOURCE, ...BASE.filter((a) => a !== '-q'), ...grid, '--workers', '2', '--out', dir], { encoding: 'utf8', cwd: ROOT, timeout: 120_000 });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toContain(`${before} already done in ${dir} (skipped)`);
     expect(r.stdout).toContain(`runs: 4 (${before} skipped as already done, 0 failed)`);
