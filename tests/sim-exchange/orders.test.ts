@@ -92,6 +92,7 @@ describe('open orders', () => {
     expect(ex.bestOpenPriceTicks('BTCUSDT', 'sell')).toBeNaN();
     ex.onCommand(order('a1', 'sell', ASK + 3, 1), 3);
     ex.onCommand(order('a2', 'sell', ASK + 1, 1), 3);
+    ex.onCommand(order('a3', 'sell', ASK + 2, 1), 3); // the best sell neither first nor last
     ex.onCommand(modify('b2', 'buy', BID - 5, 1), 4);
     for (const side of ['buy', 'sell'] as const) expect(ex.bestOpenPriceTicks('BTCUSDT', side)).toBe(best(side));
     expect(ex.bestOpenPriceTicks('BTCUSDT', 'buy')).toBe(BID - 1);
