@@ -52,13 +52,13 @@ const fullReport = (r: Partial<ExecutionReport> & Pick<ExecutionReport, 'clientO
   ...r,
 });
 
-describe('orderParams: what each command sends', () => {
+describe('orderParams: what each command sends (strictly: a key with an undefined value would go out as "undefined")', () => {
   it('a LIMIT submit: the OMS client order id, side, quantity and price as decimals, ACK reply, time in force', () => {
-    expect(orderParams(submit(), inst)).toEqual({ symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.020', newClientOrderId: 'mk-1', newOrderRespType: 'ACK', timeInForce: 'GTX', price: '61800.1' });
+    expect(orderParams(submit(), inst)).toStrictEqual({ symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.020', newClientOrderId: 'mk-1', newOrderRespType: 'ACK', timeInForce: 'GTX', price: '61800.1' });
   });
 
   it('reduce-only and self-trade prevention are sent only when asked', () => {
-    expect(orderParams(submit({ side: 'sell', reduceOnly: true, selfTradePrevention: 'EXPIRE_BOTH', timeInForce: 'IOC' }), inst)).toEqual({
+    expect(orderParams(submit({ side: 'sell', reduceOnly: true, selfTradePrevention: 'EXPIRE_BOTH', timeInForce: 'IOC' }), inst)).toStrictEqual({
       symbol: 'BTCUSDT',
       side: 'SELL',
       type: 'LIMIT',
@@ -73,14 +73,14 @@ describe('orderParams: what each command sends', () => {
   });
 
   it('a MARKET submit has neither price nor time in force', () => {
-    expect(orderParams(submit({ type: 'MARKET', side: 'sell', qtyLots: 1 }), inst)).toEqual({ symbol: 'BTCUSDT', side: 'SELL', type: 'MARKET', quantity: '0.001', newClientOrderId: 'mk-1', newOrderRespType: 'ACK' });
+    expect(orderParams(submit({ type: 'MARKET', side: 'sell', qtyLots: 1 }), inst)).toStrictEqual({ symbol: 'BTCUSDT', side: 'SELL', type: 'MARKET', quantity: '0.001', newClientOrderId: 'mk-1', newOrderRespType: 'ACK' });
   });
 
   it('modify, cancel and query name the order by the OMS client order id', () => {
-    expect(orderParams(modify, inst)).toEqual({ symbol: 'BTCUSDT', origClientOrderId: 'mk-3', side: 'SELL', quantity: '0.035', price: '61812.3' });
+    expect(orderParams(modify, inst)).toStrictEqual({ symbol: 'BTCUSDT', origClientOrderId: 'mk-3', side: 'SELL', quantity: '0.035', price: '61812.3' });
     expect(orderParams({ ...modify, side: 'buy' } as VenueCommand, inst)).toMatchObject({ side: 'BUY' });
-    expect(orderParams(cancel, inst)).toEqual({ symbol: 'BTCUSDT', origClientOrderId: 'mk-2' });
-    expect(orderParams(query, inst)).toEqual({ symbol: 'BTCUSDT', origClientOrderId: 'mk-4' });
+    expect(orderParams(cancel, inst)).toStrictEqual({ symbol: 'BTCUSDT', origClientOrderId: 'mk-2' });
+    expect(orderParams(query, inst)).toStrictEqual({ symbol: 'BTCUSDT', origClientOrderId: 'mk-4' });
   });
 });
 
@@ -190,6 +190,8 @@ describe('outcomeEvent: query', () => {
 
   it('no answer (unknown, not sent, another refusal): nothing, the OMS asks again', () => {
     for (const r of [unknown, throttled, rejected(-2011), rejected(-1021), rejected(-2015)]) expect(outcomeEvent(query, r, inst, TS)).toBeUndefined();
+    // Only Binance's definitive -2013 says "not found": a request not sent proves nothing, whatever its code.
+    expect(outcomeEvent(query, { kind: 'throttled', untilUs: TS, code: -2013, cause: 'x' }, inst, TS)).toBeUndefined();
   });
 });
 

@@ -101,6 +101,7 @@ describe('what a signed request writes', () => {
     expect(r.kind).toBe('ok');
     expect(sent.map((s) => new URL(s.url).pathname)).toEqual(['/fapi/v1/time', '/fapi/v1/order']);
     expect(sent[0].url).toBe('http://venue.test/fapi/v1/time');
+    expect(sent[0].method).toBe('GET');
     expect(rest.serverOffsetMs).toBe(30_000);
     expect(rest.stats.timeSyncs).toBe(1);
     const p = new URL(sent[1].url).searchParams;
@@ -162,7 +163,7 @@ describe('the time offset', () => {
           return json(200, { serverTime: 1_700_000_000_100 });
         },
         json(200, { serverTime: 'soon' }),
-        json(200, { serverTime: Number.POSITIVE_INFINITY }),
+        { status: 200, body: '{"serverTime":1e999}' }, // JSON.parse gives Infinity
         json(500, { code: -1000, msg: 'x' }),
       ],
       {},
@@ -220,6 +221,13 @@ describe('-1021: re-measured and re-signed once', () => {
     expect(rest.stats.resigned).toBe(1);
   });
 
+  it('a 429 carrying -1021 is a wait, not a re-sign: nothing more is sent', async () => {
+    const { rest, sent } = setup([json(429, { code: -1021, msg: 'x' }, { 'retry-after': '1' }), json(200, { serverTime: 1 }), json(200, {})], { serverOffsetMs: 0 });
+    expect(await rest.request(order)).toMatchObject({ kind: 'throttled', code: -1021 });
+    expect(sent).toHaveLength(1);
+    expect(rest.stats.resigned).toBe(0);
+  });
+
   it('an unsigned request answered -1021 is not re-sent; another refusal is not re-sent either', async () => {
     const { rest, sent } = setup([json(400, { code: -1021, msg: 'x' }), json(400, { code: -2011, msg: 'Unknown order sent.' })], { serverOffsetMs: 0 });
     expect(await rest.request({ method: 'GET', path: '/fapi/v1/ping' })).toMatchObject({ kind: 'rejected', code: -1021 });
@@ -247,6 +255,8 @@ describe('outcomes: accepted, refused, unknown', () => {
     ['400 code a string', json(400, { code: '-2011', msg: 'x' }), { kind: 'unknown', cause: 'POST /fapi/v1/order: HTTP 400: {"code":"-2011","msg":"x"}' }],
     ['399 JSON code', json(399, { code: -2011, msg: 'x' }), { kind: 'unknown', cause: 'POST /fapi/v1/order: HTTP 399 code -2011: x' }],
     ['500 -2011', json(500, { code: -2011, msg: 'x' }), { kind: 'unknown', cause: 'POST /fapi/v1/order: HTTP 500 code -2011: x' }],
+    ['300 JSON', json(300, { a: 1 }), { kind: 'unknown', cause: 'POST /fapi/v1/order: HTTP 300: {"a":1}' }],
+    ['503 -2011 (only -1008 is a refusal on 503)', json(503, { code: -2011, msg: 'x' }), { kind: 'unknown', cause: 'POST /fapi/v1/order: HTTP 503 code -2011: x' }],
     ['503 -1008', json(503, { code: -1008, msg: 'Request throttled by system-level protection.' }), { kind: 'rejected', status: 503, code: -1008, msg: 'Request throttled by system-level protection.' }],
     ['500 -1008', json(500, { code: -1008, msg: 'x' }), { kind: 'unknown', cause: 'POST /fapi/v1/order: HTTP 500 code -1008: x' }],
     ['502 -1008', json(502, { code: -1008, msg: 'x' }), { kind: 'unknown', cause: 'POST /fapi/v1/order: HTTP 502 code -1008: x' }],
