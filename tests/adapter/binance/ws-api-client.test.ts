@@ -263,3 +263,36 @@ describe('not connected', () => {
     expect(() => new WsApiClient({ url: 'nope', signer, time: { serverNowMs: () => 0, serverOffsetMs: 0 }, clock: new WallClock(), timers: wallTimers })).toThrow('ws-fapi url "nope": not a URL (want ws://host:port/ws-fapi/v1 or wss://…)');
   });
 });
+
+describe('the connection', () => {
+  it('a drop with requests outstanding: each unknown at once, none re-sent; refused while reconnecting; open again after the backoff', async () => {
+    const states: string[] = [];
+    const c = await client({ backoffMs: 300, timeoutMs: 10_000, onState: (s) => states.push(s) });
+    const a = c.request(place);
+    const b = c.request(status);
+    await until('two frames', () => frames.length === 2);
+    sockets.at(-1)!.terminate();
+    expect(await a).toEqual({ kind: 'unknown', cause: 'order.place: connection closed (1006) with the request in flight' });
+    expect(await b).toEqual({ kind: 'unknown', cause: 'order.status: connection closed (1006) with the request in flight' });
+    expect(c.state).toBe('reconnecting');
+    expect(await c.request(place)).toEqual({ kind: 'throttled', untilUs: expect.any(Number), code: 0, cause: 'ws-fapi not connected (reconnecting)' });
+    await until('reconnected', () => c.state === 'open');
+    expect(states).toEqual(['connecting', 'open', 'reconnecting', 'connecting', 'open']);
+    expect(c.stats).toMatchObject({ connects: 2, drops: 1, aborted: 2, requests: 2, replies: 0, timeouts: 0 });
+    expect(frames).toHaveLength(2);
+  });
+
+  it('close(): outstanding requests unknown, a close frame (1000), later requests refused', async () => {
+    const c = await client({ timeoutMs: 10_000 });
+    const server = sockets.at(-1)!;
+    const closeCode = new Promise<number>((r) => server.once('close', (code) => r(code)));
+    const a = c.request(place);
+    await until('the frame', () => frames.length === 1);
+    await c.close();
+    expect(await a).toEqual({ kind: 'unknown', cause: 'order.place: client closed with the request in flight' });
+    expect(await closeCode).toBe(1000);
+    expect(c.state).toBe('closed');
+    expect(c.stats).toMatchObject({ aborted: 1, drops: 0 });
+    expect(await c.request(status)).toEqual({ kind: 'throttled', untilUs: Number.POSITIVE_INFINITY, code: 0, cause: 'client closed' });
+  });
+});
