@@ -89,6 +89,8 @@ describe('outcomes, as REST classifies them', () => {
     ['400 error null', { status: 400, error: null }, { kind: 'unknown', cause: 'order.place: status 400' }],
     ['399', { status: 399, error: { code: -2013, msg: 'x' } }, { kind: 'unknown', cause: 'order.place: status 399 code -2013: x' }],
     ['500 -2013', { status: 500, error: { code: -2013, msg: 'x' } }, { kind: 'unknown', cause: 'order.place: status 500 code -2013: x' }],
+    ['300 with a result', { status: 300, result: {} }, { kind: 'unknown', cause: 'order.place: status 300' }],
+    ['503 -2011 (only -1008 is a refusal on 503)', { status: 503, error: { code: -2011, msg: 'x' } }, { kind: 'unknown', cause: 'order.place: status 503 code -2011: x' }],
     ['503 -1008', { status: 503, error: { code: -1008, msg: 'overload' } }, { kind: 'rejected', status: 503, code: -1008, msg: 'overload' }],
     ['500 -1008', { status: 500, error: { code: -1008, msg: 'x' } }, { kind: 'unknown', cause: 'order.place: status 500 code -1008: x' }],
     ['503 -1000', { status: 503, error: { code: -1000, msg: 'x' } }, { kind: 'unknown', cause: 'order.place: status 503 code -1000: x' }],
@@ -294,5 +296,61 @@ describe('the connection', () => {
     expect(c.state).toBe('closed');
     expect(c.stats).toMatchObject({ aborted: 1, drops: 0 });
     expect(await c.request(status)).toEqual({ kind: 'throttled', untilUs: Number.POSITIVE_INFINITY, code: 0, cause: 'client closed' });
+  });
+});
+
+describe('more frames', () => {
+  it("rateLimits raise the budget's counts to Binance's; malformed entries are skipped", async () => {
+    answer = () => ({
+      status: 200,
+      result: {},
+      rateLimits: [
+        null,
+        7,
+        { rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, count: '999' },
+        { rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, count: 321 },
+        { rateLimitType: 'REQUEST_WEIGHT', interval: 'SECOND', intervalNum: 1, count: 5000 },
+        { rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 5, count: 5000 },
+        { rateLimitType: 'ORDERS', interval: 'SECOND', intervalNum: 10, count: 33 },
+        { rateLimitType: 'ORDERS', interval: 'SECOND', intervalNum: 1, count: 5000 },
+        { rateLimitType: 'ORDERS', interval: 'MINUTE', intervalNum: 1, count: 444 },
+        { rateLimitType: 'ORDERS', interval: 'DAY', intervalNum: 1, count: 5000 },
+        { rateLimitType: 'RAW_REQUESTS', interval: 'MINUTE', intervalNum: 1, count: 5000 },
+      ],
+    });
+    const c = await client();
+    await c.request(status);
+    expect(c.budget.counts).toMatchObject({ usedWeight1m: 321, orderCount10s: 33, orderCount1m: 444 });
+  });
+
+  it('a 429 without an error object, a 429 carrying -1021 (a wait, never a re-send), a retryAfter of 1e999', async () => {
+    const c = await client({ time: { serverNowMs: () => Date.now(), serverOffsetMs: 0, syncTime: async () => undefined } });
+    answer = () => ({ status: 429 });
+    expect(await c.request(status)).toMatchObject({ kind: 'throttled', code: -1003, cause: 'order.status: status 429: ' });
+    const c2 = await client({ time: { serverNowMs: () => Date.now(), serverOffsetMs: 0, syncTime: async () => undefined } });
+    frames.length = 0;
+    answer = () => ({ status: 429, error: { code: -1021, msg: 'x', data: { retryAfter: Date.now() + 1_000 } } });
+    expect(await c2.request(place)).toMatchObject({ kind: 'throttled', code: -1021 });
+    expect(frames).toHaveLength(1);
+    expect(c2.stats.resigned).toBe(0);
+    const c3 = await client();
+    answer = (f) => `{"id":${f.id},"status":429,"error":{"code":-1003,"msg":"x","data":{"retryAfter":1e999}}}`;
+    const r = await c3.request(status);
+    expect(r.kind === 'throttled' && Number.isFinite(r.untilUs)).toBe(true);
+  });
+
+  it('refused while connecting; an id:null frame with error null, and a long message cut to 200 characters', async () => {
+    const c = new WsApiClient({ url, signer, time: { serverNowMs: () => Date.now(), serverOffsetMs: 0 }, clock: new WallClock(), timers: wallTimers });
+    clients.push(c);
+    const started = c.start();
+    expect(c.state).toBe('connecting');
+    expect(await c.request(place)).toMatchObject({ kind: 'throttled', code: 0, cause: 'ws-fapi not connected (connecting)' });
+    await started;
+    const s = sockets.at(-1)!;
+    s.send(JSON.stringify({ id: null, status: 400, error: null }));
+    s.send(JSON.stringify({ id: null, status: 400, error: { code: -1, msg: 'y'.repeat(300) } }));
+    await until('two unmatched', () => c.stats.unmatched === 2);
+    expect(c.stats.lastError).toBe(`frame without a request: -1 ${'y'.repeat(200)}`);
+    expect(frames).toEqual([]);
   });
 });
