@@ -510,7 +510,8 @@ export class WsApiClient {
   private classify(what: string, msg: { status?: unknown; result?: unknown; error?: unknown }): RestOutcome {
     const status = typeof msg.status === 'number' ? msg.status : 0;
     const e = msg.error as { code?: unknown; msg?: unknown; data?: { retryAfter?: unknown } } | undefined;
-    const err = e !== undefined && e !== null && typeof e === 'object' && typeof e.code === 'number' ? { code: e.code, msg: typeof e.msg === 'string' ? e.msg : '' } : undefined;
+    const emsg = e !== undefined && e !== null && typeof e === 'object' && typeof e.msg === 'string' ? e.msg : '';
+    const err = e !== undefined && e !== null && typeof e === 'object' && typeof e.code === 'number' ? { code: e.code, msg: emsg } : undefined;
     if (status >= 200 && status < 300) {
       if (!('result' in msg)) return { kind: 'unknown', cause: `${what}: status ${status} without a result` };
       return { kind: 'ok', status, body: msg.result };
@@ -519,9 +520,10 @@ export class WsApiClient {
       const now = this.o.clock.nowUs();
       const offset = this.o.time.serverOffsetMs;
       const retryAt = e?.data?.retryAfter;
-      const until = typeof retryAt === 'number' && Number.isFinite(retryAt) ? (retryAt - offset) * 1000 : retryAfterUs(now, status, null, err?.msg ?? '', offset);
+      // The message even without a code: a 418's names the ban's end.
+      const until = typeof retryAt === 'number' && Number.isFinite(retryAt) ? (retryAt - offset) * 1000 : retryAfterUs(now, status, null, emsg, offset);
       const code = err?.code ?? -1003;
-      const cause = `${what}: status ${status}: ${err?.msg ?? ''}`;
+      const cause = `${what}: status ${status}: ${emsg}`;
       return { kind: 'throttled', untilUs: this.budget.block(now, until, status, code, cause), code, cause };
     }
     if (err !== undefined && !UNKNOWN_OUTCOME_CODES.has(err.code) && ((status >= 400 && status < 500) || (status === 503 && err.code === -1008))) {

@@ -43,18 +43,18 @@ describe('BinanceGateway: order round trips', () => {
       const g = gatewayFor(rest);
       const id = `rt-${creds}-1`;
       const { bid } = await bookTicks(h.base);
-      const ack = reportOf(await roundTrip(g, { kind: 'submit', order: order({ clientOrderId: id, side: 'buy', priceTicks: bid - 500 }) }));
-      expect(ack).toMatchObject({ clientOrderId: id, execType: 'NEW', status: 'NEW', side: 'buy', priceTicks: bid - 500, origQtyLots: 20, cumFilledLots: 0, errorCode: 0 });
+      const ack = reportOf(await roundTrip(g, { kind: 'submit', order: order({ clientOrderId: id, side: 'buy', priceTicks: bid - 5_000 }) }));
+      expect(ack).toMatchObject({ clientOrderId: id, execType: 'NEW', status: 'NEW', side: 'buy', priceTicks: bid - 5_000, origQtyLots: 20, cumFilledLots: 0, errorCode: 0 });
       expect(ack.orderId).toBeGreaterThan(0);
 
       const q = answerOf(await roundTrip(g, { kind: 'query', symbol: 'BTCUSDT', clientOrderId: id, orderId: ack.orderId }));
-      expect(q).toEqual({ clientOrderId: id, found: true, orderId: ack.orderId, status: 'NEW', priceTicks: bid - 500, origQtyLots: 20, cumFilledLots: 0 });
+      expect(q).toEqual({ clientOrderId: id, found: true, orderId: ack.orderId, status: 'NEW', priceTicks: bid - 5_000, origQtyLots: 20, cumFilledLots: 0 });
 
-      const mod = reportOf(await roundTrip(g, { kind: 'modify', symbol: 'BTCUSDT', clientOrderId: id, side: 'buy', priceTicks: bid - 600, qtyLots: 30 }));
-      expect(mod).toMatchObject({ clientOrderId: id, orderId: ack.orderId, execType: 'AMENDMENT', status: 'NEW', priceTicks: bid - 600, origQtyLots: 30, cumFilledLots: 0 });
+      const mod = reportOf(await roundTrip(g, { kind: 'modify', symbol: 'BTCUSDT', clientOrderId: id, side: 'buy', priceTicks: bid - 6_000, qtyLots: 30 }));
+      expect(mod).toMatchObject({ clientOrderId: id, orderId: ack.orderId, execType: 'AMENDMENT', status: 'NEW', priceTicks: bid - 6_000, origQtyLots: 30, cumFilledLots: 0 });
 
       const cxl = reportOf(await roundTrip(g, { kind: 'cancel', symbol: 'BTCUSDT', clientOrderId: id }));
-      expect(cxl).toMatchObject({ clientOrderId: id, orderId: ack.orderId, execType: 'CANCELED', status: 'CANCELED', priceTicks: bid - 600, origQtyLots: 30, cumFilledLots: 0 });
+      expect(cxl).toMatchObject({ clientOrderId: id, orderId: ack.orderId, execType: 'CANCELED', status: 'CANCELED', priceTicks: bid - 6_000, origQtyLots: 30, cumFilledLots: 0 });
 
       expect(answerOf(await roundTrip(g, { kind: 'query', symbol: 'BTCUSDT', clientOrderId: id, orderId: ack.orderId }))).toMatchObject({ found: true, status: 'CANCELED' });
       expect(answerOf(await roundTrip(g, { kind: 'query', symbol: 'BTCUSDT', clientOrderId: 'never-sent', orderId: -1 }))).toEqual({ clientOrderId: 'never-sent', found: false });
@@ -69,7 +69,7 @@ describe('BinanceGateway: order round trips', () => {
   it('definitive refusals carry Binance code: -5022 post-only would take, -4164 min notional, -2011 cancel, -2013 modify', async () => {
     const g = gatewayFor(restFor(h.base));
     const { ask, bid } = await bookTicks(h.base);
-    const gtx = reportOf(await roundTrip(g, { kind: 'submit', order: order({ clientOrderId: 'rj-gtx', side: 'buy', priceTicks: ask + 10 }) }));
+    const gtx = reportOf(await roundTrip(g, { kind: 'submit', order: order({ clientOrderId: 'rj-gtx', side: 'buy', priceTicks: ask + 2_000 }) }));
     expect(gtx).toMatchObject({ clientOrderId: 'rj-gtx', execType: 'REJECTED', status: 'REJECTED', orderId: -1, errorCode: -5022 });
     expect(gtx.errorMessage).toMatch(/Post Only/);
 

@@ -41,16 +41,16 @@ describe('OMS ↔ gateway ↔ maker exchange', () => {
     const oms = new OrderManager({ clock: new WallClock(), config: { idPrefix: 'omsA' } });
     const g = gatewayFor(restFor(h.base));
     const { bid, ask } = await bookTicks(h.base);
-    await pump(oms, g, oms.decide(intent([{ side: 'buy', priceTicks: bid - 500, qtyLots: 20, level: 0 }, { side: 'sell', priceTicks: ask + 500, qtyLots: 20, level: 0 }])));
+    await pump(oms, g, oms.decide(intent([{ side: 'buy', priceTicks: bid - 5_000, qtyLots: 20, level: 0 }, { side: 'sell', priceTicks: ask + 5_000, qtyLots: 20, level: 0 }])));
     expect([...oms.openOrders().values()].map((o) => o.state)).toEqual(['open', 'open']);
     expect((await exchangeOpen()).map((o) => o.clientOrderId).sort()).toEqual([...oms.openOrders().keys()].sort());
 
-    await pump(oms, g, oms.decide(intent([{ side: 'buy', priceTicks: bid - 600, qtyLots: 20, level: 0 }, { side: 'sell', priceTicks: ask + 500, qtyLots: 20, level: 0 }])));
+    await pump(oms, g, oms.decide(intent([{ side: 'buy', priceTicks: bid - 6_000, qtyLots: 20, level: 0 }, { side: 'sell', priceTicks: ask + 5_000, qtyLots: 20, level: 0 }])));
     const open = [...oms.openOrders().values()];
     expect(open.map((o) => o.state)).toEqual(['open', 'open']);
     const onExchange = await exchangeOpen();
     expect(onExchange.map((o) => `${o.clientOrderId}@${o.price}`).sort()).toEqual(open.map((o) => `${o.clientOrderId}@${(o.priceTicks / 10).toFixed(1)}`).sort());
-    expect(open.some((o) => o.priceTicks === bid - 600)).toBe(true);
+    expect(open.some((o) => o.priceTicks === bid - 6_000)).toBe(true);
 
     await pump(oms, g, oms.decide(intent([], true)));
     expect(oms.openOrders().size).toBe(0);
@@ -75,7 +75,7 @@ describe('OMS ↔ gateway ↔ maker exchange', () => {
     });
     const g = gatewayFor(rest);
     const { bid } = await bookTicks(h.base);
-    await pump(oms, g, oms.decide(intent([{ side: 'buy', priceTicks: bid - 700, qtyLots: 20, level: 0 }])));
+    await pump(oms, g, oms.decide(intent([{ side: 'buy', priceTicks: bid - 7_000, qtyLots: 20, level: 0 }])));
     const [id] = [...oms.openOrders().keys()];
     expect(oms.order(id)).toMatchObject({ state: 'pending-new', unknown: true });
     // The OMS asks; the exchange has it; the order is open. Nothing was re-sent.
@@ -103,7 +103,7 @@ describe('OMS ↔ gateway ↔ maker exchange', () => {
     });
     const g = gatewayFor(rest);
     const { bid } = await bookTicks(h.base);
-    await pump(oms, g, oms.decide(intent([{ side: 'buy', priceTicks: bid - 700, qtyLots: 20, level: 0 }])));
+    await pump(oms, g, oms.decide(intent([{ side: 'buy', priceTicks: bid - 7_000, qtyLots: 20, level: 0 }])));
     const [id] = [...oms.openOrders().keys()];
     await new Promise((r) => setTimeout(r, 60));
     await pump(oms, g, oms.queriesDue().map((q) => ({ kind: 'query' as const, ...q })));

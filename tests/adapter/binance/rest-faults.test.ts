@@ -37,7 +37,7 @@ describe('-1021: timestamp outside recvWindow', () => {
     expect(Math.abs(rest.serverOffsetMs)).toBeLessThan(1000);
     skewUs = -10_000_000;
     const { bid } = await bookTicks(h.base);
-    const [e] = record(await roundTrip(g, { kind: 'submit', order: order('skew-1', bid - 500) }));
+    const [e] = record(await roundTrip(g, { kind: 'submit', order: order('skew-1', bid - 5_000) }));
     expect(e).toMatchObject({ kind: 'report', report: { execType: 'NEW', clientOrderId: 'skew-1' } });
     expect(rest.stats.resigned).toBe(1);
     expect(rest.stats.timeSyncs).toBe(2);

@@ -67,8 +67,8 @@ describe('user data stream', () => {
 
       // A resting order shows in the next snapshot; a crossing IOC fills as a taker.
       const { bid, ask } = await bookTicks(h.base);
-      s.gateway.send({ kind: 'submit', order: { symbol: 'BTCUSDT', clientOrderId: 'us-rest', side: 'buy', type: 'LIMIT', timeInForce: 'GTX', priceTicks: bid - 500, qtyLots: 20, reduceOnly: false } }, Date.now() * 1000);
-      s.gateway.send({ kind: 'submit', order: { symbol: 'BTCUSDT', clientOrderId: 'us-take', side: 'buy', type: 'LIMIT', timeInForce: 'IOC', priceTicks: ask + 200, qtyLots: 30, reduceOnly: false } }, Date.now() * 1000);
+      s.gateway.send({ kind: 'submit', order: { symbol: 'BTCUSDT', clientOrderId: 'us-rest', side: 'buy', type: 'LIMIT', timeInForce: 'GTX', priceTicks: bid - 5_000, qtyLots: 20, reduceOnly: false } }, Date.now() * 1000);
+      s.gateway.send({ kind: 'submit', order: { symbol: 'BTCUSDT', clientOrderId: 'us-take', side: 'buy', type: 'LIMIT', timeInForce: 'IOC', priceTicks: ask + 2_000, qtyLots: 30, reduceOnly: false } }, Date.now() * 1000);
       await s.gateway.idle();
       // Wait for the IOC's end (FILLED, or EXPIRED after a partial fill in a thin book), then compare its trades.
       await until('the IOC ended', () => s.drain().some((e) => e.kind === 'report' && e.report.clientOrderId === 'us-take' && (e.report.status === 'FILLED' || e.report.status === 'EXPIRED')) || undefined);
@@ -102,7 +102,7 @@ describe('user data stream', () => {
       h.server.faults.add(parseFaults([{ kind: 'stall', target: 'user-stream', durationMs: 1_500 }]));
       await new Promise((r) => setTimeout(r, 50));
       const { ask } = await bookTicks(h.base);
-      s.gateway.send({ kind: 'submit', order: { symbol: 'BTCUSDT', clientOrderId: 'gap-take', side: 'buy', type: 'LIMIT', timeInForce: 'IOC', priceTicks: ask + 200, qtyLots: 30, reduceOnly: false } }, Date.now() * 1000);
+      s.gateway.send({ kind: 'submit', order: { symbol: 'BTCUSDT', clientOrderId: 'gap-take', side: 'buy', type: 'LIMIT', timeInForce: 'IOC', priceTicks: ask + 2_000, qtyLots: 30, reduceOnly: false } }, Date.now() * 1000);
       await s.gateway.idle();
       await until('the snapshot after the gap', () => s.drain().filter((e) => e.kind === 'accountSync').length >= 2 || undefined, 15_000);
       const fills = s.events.filter((e): e is { kind: 'report'; report: ExecutionReport } => e.kind === 'report' && e.report.clientOrderId === 'gap-take' && e.report.execType === 'TRADE').map((e) => e.report);
@@ -194,7 +194,7 @@ describe('listenKey lifetime', () => {
       expect(s.events[2]).toMatchObject({ reason: 'listenKey expired' });
 
       const { bid } = await bookTicks(h.base);
-      s.gateway.send({ kind: 'submit', order: { symbol: 'BTCUSDT', clientOrderId: 'lk-1', side: 'buy', type: 'LIMIT', timeInForce: 'GTX', priceTicks: bid - 500, qtyLots: 20, reduceOnly: false } }, Date.now() * 1000);
+      s.gateway.send({ kind: 'submit', order: { symbol: 'BTCUSDT', clientOrderId: 'lk-1', side: 'buy', type: 'LIMIT', timeInForce: 'GTX', priceTicks: bid - 5_000, qtyLots: 20, reduceOnly: false } }, Date.now() * 1000);
       await until('the NEW on the stream', () => s.drain().filter((e) => e.kind === 'report' && e.report.clientOrderId === 'lk-1' && e.report.execType === 'NEW').length >= 2 || undefined);
     } finally {
       s.stream.stop();

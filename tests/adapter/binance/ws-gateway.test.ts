@@ -79,15 +79,15 @@ describe('BinanceWsGateway: the same events as the REST gateway', () => {
       const viaRest = gatewayFor(restFor(h.base, creds));
       const { bid, ask } = await bookTicks(h.base);
       const script = (p: string): VenueCommand[] => [
-        { kind: 'submit', order: order({ clientOrderId: `${p}-a`, side: 'buy', priceTicks: bid - 500 }) },
+        { kind: 'submit', order: order({ clientOrderId: `${p}-a`, side: 'buy', priceTicks: bid - 5_000 }) },
         { kind: 'query', symbol: 'BTCUSDT', clientOrderId: `${p}-a`, orderId: -1 },
-        { kind: 'modify', symbol: 'BTCUSDT', clientOrderId: `${p}-a`, side: 'buy', priceTicks: bid - 600, qtyLots: 30 },
+        { kind: 'modify', symbol: 'BTCUSDT', clientOrderId: `${p}-a`, side: 'buy', priceTicks: bid - 6_000, qtyLots: 30 },
         { kind: 'cancel', symbol: 'BTCUSDT', clientOrderId: `${p}-a` },
         { kind: 'query', symbol: 'BTCUSDT', clientOrderId: `${p}-a`, orderId: -1 },
         { kind: 'query', symbol: 'BTCUSDT', clientOrderId: `${p}-never`, orderId: -1 },
-        { kind: 'submit', order: order({ clientOrderId: `${p}-cross`, side: 'buy', priceTicks: ask + 50 }) },
+        { kind: 'submit', order: order({ clientOrderId: `${p}-cross`, side: 'buy', priceTicks: ask + 2_000 }) },
         { kind: 'cancel', symbol: 'BTCUSDT', clientOrderId: `${p}-never` },
-        { kind: 'modify', symbol: 'BTCUSDT', clientOrderId: `${p}-never`, side: 'buy', priceTicks: bid - 600, qtyLots: 30 },
+        { kind: 'modify', symbol: 'BTCUSDT', clientOrderId: `${p}-never`, side: 'buy', priceTicks: bid - 6_000, qtyLots: 30 },
       ];
       const runs: unknown[][] = [];
       for (const [p, g] of [[`r${creds.keyType}`, viaRest], [`w${creds.keyType}`, ws]] as const) {
@@ -116,7 +116,7 @@ describe('BinanceWsGateway: unknown outcomes', () => {
     const { g } = await wsGateway(HMAC_CREDS, { timeoutMs: 300 });
     await addFault({ name: 'slow', kind: 'latency', delayMs: 1_000, durationMs: 5_000, targets: ['ws-api'], match: { wsMethod: 'order.place' } });
     const { bid } = await bookTicks(h.base);
-    expect(await trip(g, { kind: 'submit', order: order({ clientOrderId: 'ws-slow', side: 'buy', priceTicks: bid - 500 }) })).toEqual([{ kind: 'requestUnknown', symbol: 'BTCUSDT', clientOrderId: 'ws-slow', request: 'submit', cause: 'order.place: no reply within 300 ms' }]);
+    expect(await trip(g, { kind: 'submit', order: order({ clientOrderId: 'ws-slow', side: 'buy', priceTicks: bid - 5_000 }) })).toEqual([{ kind: 'requestUnknown', symbol: 'BTCUSDT', clientOrderId: 'ws-slow', request: 'submit', cause: 'order.place: no reply within 300 ms' }]);
     await until('the late reply', () => g.client.stats.unmatched === 1);
     expect(g.drainEvents()).toEqual([]);
     const [q] = await trip(g, { kind: 'query', symbol: 'BTCUSDT', clientOrderId: 'ws-slow', orderId: -1 });
@@ -130,7 +130,7 @@ describe('BinanceWsGateway: unknown outcomes', () => {
     const { g } = await wsGateway();
     await addFault({ name: 'to', kind: 'timeout-1007', applied: false, match: { wsMethod: 'order.place' } });
     const { bid } = await bookTicks(h.base);
-    const [e] = await trip(g, { kind: 'submit', order: order({ clientOrderId: 'ws-1007', side: 'buy', priceTicks: bid - 500 }) });
+    const [e] = await trip(g, { kind: 'submit', order: order({ clientOrderId: 'ws-1007', side: 'buy', priceTicks: bid - 5_000 }) });
     expect(e).toMatchObject({ kind: 'requestUnknown', request: 'submit', cause: expect.stringMatching(/^order\.place: status 408 code -1007: Timeout waiting/) });
     expect(await trip(g, { kind: 'query', symbol: 'BTCUSDT', clientOrderId: 'ws-1007', orderId: -1 })).toEqual([{ kind: 'queryAnswer', symbol: 'BTCUSDT', result: { clientOrderId: 'ws-1007', found: false } }]);
   });
@@ -140,7 +140,7 @@ describe('BinanceWsGateway: unknown outcomes', () => {
     const { g, rest } = await wsGateway(ED_CREDS, { onState: (s) => states.push(s) });
     await addFault({ name: 'drop', kind: 'disconnect', target: 'ws-api', closeFrame: false, applied: true, nth: 1, match: { wsMethod: 'order.place' } });
     const { bid } = await bookTicks(h.base);
-    expect(await trip(g, { kind: 'submit', order: order({ clientOrderId: 'ws-drop', side: 'buy', priceTicks: bid - 500 }) })).toEqual([
+    expect(await trip(g, { kind: 'submit', order: order({ clientOrderId: 'ws-drop', side: 'buy', priceTicks: bid - 5_000 }) })).toEqual([
       { kind: 'requestUnknown', symbol: 'BTCUSDT', clientOrderId: 'ws-drop', request: 'submit', cause: 'order.place: connection closed (1006) with the request in flight' },
     ]);
     await until('reconnected', () => g.client.state === 'open');
@@ -191,7 +191,7 @@ describe('BinanceWsGateway: rate limits and time', () => {
     const { g, rest } = await wsGateway();
     await addFault({ name: 'skew', kind: 'clock-skew', skewMs: 20_000, durationMs: 5_000 });
     const { bid } = await bookTicks(h.base);
-    const [e] = await trip(g, { kind: 'submit', order: order({ clientOrderId: 'ws-skew', side: 'buy', priceTicks: bid - 500 }) });
+    const [e] = await trip(g, { kind: 'submit', order: order({ clientOrderId: 'ws-skew', side: 'buy', priceTicks: bid - 5_000 }) });
     expect(e).toMatchObject({ kind: 'report', report: { execType: 'NEW', clientOrderId: 'ws-skew' } });
     expect(g.client.stats.resigned).toBe(1);
     expect(rest.serverOffsetMs).toBeGreaterThan(15_000);
