@@ -307,7 +307,6 @@ describe('more frames', () => {
       rateLimits: [
         null,
         7,
-        { rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, count: '999' },
         { rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, count: 321 },
         { rateLimitType: 'REQUEST_WEIGHT', interval: 'SECOND', intervalNum: 1, count: 5000 },
         { rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 5, count: 5000 },
@@ -316,6 +315,12 @@ describe('more frames', () => {
         { rateLimitType: 'ORDERS', interval: 'MINUTE', intervalNum: 1, count: 444 },
         { rateLimitType: 'ORDERS', interval: 'DAY', intervalNum: 1, count: 5000 },
         { rateLimitType: 'RAW_REQUESTS', interval: 'MINUTE', intervalNum: 1, count: 5000 },
+        // After the real ones (a later entry would overwrite): a count that is not a number, and
+        // entries that match two of the three keys of a counted limit.
+        { rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, count: '999' },
+        { rateLimitType: 'REQUEST_WEIGHT', interval: 'SECOND', intervalNum: 10, count: 5000 },
+        { rateLimitType: 'ORDERS', interval: 'MINUTE', intervalNum: 10, count: 5000 },
+        { rateLimitType: 'ORDERS', interval: 'MINUTE', intervalNum: 5, count: 5000 },
       ],
     });
     const c = await client();
