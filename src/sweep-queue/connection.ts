@@ -61,17 +61,22 @@ async function loadRedis(): Promise<RedisConstructor> {
   return redisClass;
 }
 
-/** The queue's Redis server is unreachable, answered an error, or the connection was lost. */
 /**
  * bullmq, loaded on first use: importing it (and ioredis under it) costs ~0.4 s of CPU, which every
  * `maker` start paid (the CLI registers `sweep --queue` and `worker`) though few commands use a queue.
+ * An install without it fails here, with the same kind of message as a missing ioredis.
  */
 export type Bullmq = typeof import('bullmq');
 let bullmq: Promise<Bullmq> | undefined;
 export function loadBullmq(): Promise<Bullmq> {
-  return (bullmq ??= import('bullmq'));
+  bullmq ??= import('bullmq').catch((e: unknown) => {
+    bullmq = undefined;
+    throw new QueueError(`the queue backend needs the bullmq package: run npm install in the maker directory (${e instanceof Error ? e.message : String(e)})`, e);
+  });
+  return bullmq;
 }
 
+/** The queue's Redis server is unreachable, answered an error, or the connection was lost. */
 export class QueueError extends MakerError {
   constructor(message: string, cause?: unknown) {
     super('E_QUEUE', message, { exitCode: 2, retryable: true, cause });
