@@ -395,13 +395,16 @@ export class BacktestEngine {
     const { clock, trader, venue } = this.o;
     const segs = this.segs;
     const endUs = this.stats.lastUs;
-    const observeFeed = this.o.latency.observeFeedLatency?.bind(this.o.latency);
-    const venueAccepts = venue.accepts?.bind(venue);
-    const traderAccepts = trader.accepts?.bind(trader);
-    const venueFlat = venue.onFlatDepthDiff?.bind(venue);
-    const traderFlat = trader.onFlatDepthDiff?.bind(trader);
-    const venueTicker = venue.onFlatBookTicker?.bind(venue);
-    const traderTicker = trader.onFlatBookTicker?.bind(trader);
+    // The optional entry points, looked up once; called as methods (not bound copies), so the
+    // calls stay direct, inlinable and free of boxed time arguments.
+    const latency = this.o.latency;
+    const observeFeed = latency.observeFeedLatency !== undefined;
+    const venueAccepts = venue.accepts !== undefined;
+    const traderAccepts = trader.accepts !== undefined;
+    const venueFlat = venue.onFlatDepthDiff !== undefined;
+    const traderFlat = trader.onFlatDepthDiff !== undefined;
+    const venueTicker = venue.onFlatBookTicker !== undefined;
+    const traderTicker = trader.onFlatBookTicker !== undefined;
     for (;;) {
       const exPending = this.qHead < this.qTail;
       // The venue's next event is known only once the window behind it has been read.
@@ -441,17 +444,17 @@ export class BacktestEngine {
           seg.done[k] = 1;
           const b = seg.batch;
           const type = b.typeAt(k);
-          if (type === 'depth' && venueFlat !== undefined) {
+          if (type === 'depth' && venueFlat) {
             b.flatDepthAt(k, this.flat);
-            venueFlat(b.symbolAt(k), this.flat, t);
+            venue.onFlatDepthDiff!(b.symbolAt(k), this.flat, t);
             this.afterVenue(t);
-          } else if (type === 'bookTicker' && venueTicker !== undefined) {
-            if (venueAccepts === undefined || venueAccepts(type, b.symbolAt(k))) {
+          } else if (type === 'bookTicker' && venueTicker) {
+            if (!venueAccepts || venue.accepts!(type, b.symbolAt(k))) {
               b.bookTickerAt(k, this.ticker);
-              venueTicker(this.ticker, t);
+              venue.onFlatBookTicker!(this.ticker, t);
               this.afterVenue(t);
             }
-          } else if (venueAccepts === undefined || venueAccepts(type, b.symbolAt(k))) {
+          } else if (!venueAccepts || venue.accepts!(type, b.symbolAt(k))) {
             venue.onMarketEvent(this.eventOf(seg, k), t);
             this.afterVenue(t);
           }
@@ -463,21 +466,21 @@ export class BacktestEngine {
           this.stats.marketEvents++;
           const lat = t - seg.exUs[k];
           this.feedLatencySum += lat;
-          observeFeed?.(lat);
+          if (observeFeed) latency.observeFeedLatency!(lat);
           const b = seg.batch;
           const type = b.typeAt(k);
-          if (type === 'depth' && traderFlat !== undefined) {
+          if (type === 'depth' && traderFlat) {
             b.flatDepthAt(k, this.flat);
-            traderFlat(b.symbolAt(k), this.flat);
+            trader.onFlatDepthDiff!(b.symbolAt(k), this.flat);
             this.afterTrader(t);
-          } else if (type === 'bookTicker' && traderTicker !== undefined) {
-            if (traderAccepts === undefined || traderAccepts(type, b.symbolAt(k))) {
+          } else if (type === 'bookTicker' && traderTicker) {
+            if (!traderAccepts || trader.accepts!(type, b.symbolAt(k))) {
               b.bookTickerAt(k, this.ticker);
-              traderTicker(this.ticker);
+              trader.onFlatBookTicker!(this.ticker);
               this.afterTrader(t);
             }
             if (seg.built !== null) seg.built[k] = undefined;
-          } else if (traderAccepts === undefined || traderAccepts(type, b.symbolAt(k))) {
+          } else if (!traderAccepts || trader.accepts!(type, b.symbolAt(k))) {
             trader.onMarketEvent(this.eventOf(seg, k));
             this.afterTrader(t);
           } else if (seg.built !== null) seg.built[k] = undefined;
