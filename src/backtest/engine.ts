@@ -41,8 +41,9 @@
  * Events are read in place from their batches (`EventBatch`, store/batch.ts): the engine keeps the batches
  * between the trader's position and the venue's, two cursors into them and the
  * stamps of each buffered event in typed arrays; a `MarketEvent` object is built only for an event
- * a side takes (depth diffs and bookTickers go to a side with `onFlatDepthDiff` / `onFlatBookTicker`
- * in reused objects: the book streams allocate nothing per event). A side may declare an event a
+ * a side takes (depth diffs, bookTickers and trades go to a side with `onFlatDepthDiff` /
+ * `onFlatBookTicker` / `onFlatTrade` in reused objects: the book and trade streams allocate nothing
+ * per event). A side may declare an event a
  * no-op for its current state (`accepts` false: e.g. bookTickers when its book source is depth
  * only); the engine then neither builds nor delivers it, but the
  * event keeps its place in time (clock, feed latency, statistics), so the run is the same.
@@ -59,7 +60,7 @@ import { InvariantError } from '../core/errors.ts';
 import type { SimClock } from '../core/clock.ts';
 import type { FlatDepthDiff, MarketEvent } from '../model/events.ts';
 import type { SimVenue, VenueCommand, VenueEvent } from '../model/venue.ts';
-import { asEventBatch, type EventBatch, type EventBatches, type WritableBookTicker } from '../store/index.ts';
+import { asEventBatch, type EventBatch, type EventBatches, type WritableBookTicker, type WritableTrade } from '../store/index.ts';
 import type { TraderPort } from '../trader/index.ts';
 import type { EventLogSink } from './event-log.ts';
 import { FeedTiming, estimateClockOffsetUs, type OrderLatencyModel } from './latency.ts';
@@ -179,6 +180,8 @@ export class BacktestEngine {
   private feedLatencySum = 0;
   /** Reused bookTicker being delivered (`onFlatBookTicker`). */
   private readonly ticker: WritableBookTicker = { type: 'bookTicker', symbol: '', tsExchangeUs: 0, tsReceiveUs: 0, tsTransactUs: 0, updateId: -1, bidTicks: 0, bidLots: 0, askTicks: 0, askLots: 0 };
+  /** Reused trade being delivered (`onFlatTrade`). */
+  private readonly trade: WritableTrade = { type: 'trade', symbol: '', tsExchangeUs: 0, tsReceiveUs: 0, tsTransactUs: 0, tradeId: -1, priceTicks: 0, qtyLots: 0, buyerIsMaker: false };
   /** Reused view of the depth diff being delivered. */
   private readonly flat: FlatDepthDiff = {
     tsExchangeUs: 0, firstUpdateId: -1, finalUpdateId: -1, prevFinalUpdateId: -1,
@@ -405,6 +408,8 @@ export class BacktestEngine {
     const traderFlat = trader.onFlatDepthDiff !== undefined;
     const venueTicker = venue.onFlatBookTicker !== undefined;
     const traderTicker = trader.onFlatBookTicker !== undefined;
+    const venueTrade = venue.onFlatTrade !== undefined;
+    const traderTrade = trader.onFlatTrade !== undefined;
     for (;;) {
       const exPending = this.qHead < this.qTail;
       // The venue's next event is known only once the window behind it has been read.
@@ -454,6 +459,12 @@ export class BacktestEngine {
               venue.onFlatBookTicker!(this.ticker, t);
               this.afterVenue(t);
             }
+          } else if (type === 'trade' && venueTrade) {
+            if (!venueAccepts || venue.accepts!(type, b.symbolAt(k))) {
+              b.tradeAt(k, this.trade);
+              venue.onFlatTrade!(this.trade, t);
+              this.afterVenue(t);
+            }
           } else if (!venueAccepts || venue.accepts!(type, b.symbolAt(k))) {
             venue.onMarketEvent(this.eventOf(seg, k), t);
             this.afterVenue(t);
@@ -477,6 +488,13 @@ export class BacktestEngine {
             if (!traderAccepts || trader.accepts!(type, b.symbolAt(k))) {
               b.bookTickerAt(k, this.ticker);
               trader.onFlatBookTicker!(this.ticker);
+              this.afterTrader(t);
+            }
+            if (seg.built !== null) seg.built[k] = undefined;
+          } else if (type === 'trade' && traderTrade) {
+            if (!traderAccepts || trader.accepts!(type, b.symbolAt(k))) {
+              b.tradeAt(k, this.trade);
+              trader.onFlatTrade!(this.trade);
               this.afterTrader(t);
             }
             if (seg.built !== null) seg.built[k] = undefined;

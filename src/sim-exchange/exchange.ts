@@ -274,6 +274,11 @@ export class SimExchange implements SimVenue {
     this.onMarketEvent(e, atUs);
   }
 
+  /** A trade in an object the replay refills for the next one: the same as `onMarketEvent` of it (which keeps no reference to a print). */
+  onFlatTrade(e: Trade, atUs: number = matchTimeUs(e)): void {
+    this.onMarketEvent(e, atUs);
+  }
+
   /**
    * Whether delivering an event of this type and symbol now could change anything (pure; a replay
    * that builds events lazily skips the rest). Always true under fixed-rate funding, whose schedule
