@@ -41,8 +41,9 @@
  * Events are read in place from their batches (`EventBatch`, store/batch.ts): the engine keeps the batches
  * between the trader's position and the venue's, two cursors into them and the
  * stamps of each buffered event in typed arrays; a `MarketEvent` object is built only for an event
- * a side takes (depth diffs and bookTickers go to a side with `onFlatDepthDiff` / `onFlatBookTicker`
- * in reused objects: the book streams allocate nothing per event). A side may declare an event a
+ * a side takes (depth diffs, bookTickers and trades go to a side with `onFlatDepthDiff` /
+ * `onFlatBookTicker` / `onFlatTrade` in reused objects: the book and trade streams allocate nothing
+ * per event). A side may declare an event a
  * no-op for its current state (`accepts` false: e.g. bookTickers when its book source is depth
  * only); the engine then neither builds nor delivers it, but the
  * event keeps its place in time (clock, feed latency, statistics), so the run is the same.
@@ -59,7 +60,7 @@ import { InvariantError } from '../core/errors.ts';
 import type { SimClock } from '../core/clock.ts';
 import type { FlatDepthDiff, MarketEvent } from '../model/events.ts';
 import type { SimVenue, VenueCommand, VenueEvent } from '../model/venue.ts';
-import { asEventBatch, type EventBatch, type EventBatches, type WritableBookTicker } from '../store/index.ts';
+import { asEventBatch, type EventBatch, type EventBatches, type WritableBookTicker, type WritableTrade } from '../store/index.ts';
 import type { TraderPort } from '../trader/index.ts';
 import type { EventLogSink } from './event-log.ts';
 import { FeedTiming, estimateClockOffsetUs, type OrderLatencyModel } from './latency.ts';
@@ -179,6 +180,8 @@ export class BacktestEngine {
   private feedLatencySum = 0;
   /** Reused bookTicker being delivered (`onFlatBookTicker`). */
   private readonly ticker: WritableBookTicker = { type: 'bookTicker', symbol: '', tsExchangeUs: 0, tsReceiveUs: 0, tsTransactUs: 0, updateId: -1, bidTicks: 0, bidLots: 0, askTicks: 0, askLots: 0 };
+  /** Reused trade being delivered (`onFlatTrade`). */
+  private readonly trade: WritableTrade = { type: 'trade', symbol: '', tsExchangeUs: 0, tsReceiveUs: 0, tsTransactUs: 0, tradeId: -1, priceTicks: 0, qtyLots: 0, buyerIsMaker: false };
   /** Reused view of the depth diff being delivered. */
   private readonly flat: FlatDepthDiff = {
     tsExchangeUs: 0, firstUpdateId: -1, finalUpdateId: -1, prevFinalUpdateId: -1,
@@ -395,13 +398,18 @@ export class BacktestEngine {
     const { clock, trader, venue } = this.o;
     const segs = this.segs;
     const endUs = this.stats.lastUs;
-    const observeFeed = this.o.latency.observeFeedLatency?.bind(this.o.latency);
-    const venueAccepts = venue.accepts?.bind(venue);
-    const traderAccepts = trader.accepts?.bind(trader);
-    const venueFlat = venue.onFlatDepthDiff?.bind(venue);
-    const traderFlat = trader.onFlatDepthDiff?.bind(trader);
-    const venueTicker = venue.onFlatBookTicker?.bind(venue);
-    const traderTicker = trader.onFlatBookTicker?.bind(trader);
+    // The optional entry points, looked up once; called as methods (not bound copies), so the
+    // calls stay direct, inlinable and free of boxed time arguments.
+    const latency = this.o.latency;
+    const observeFeed = latency.observeFeedLatency !== undefined;
+    const venueAccepts = venue.accepts !== undefined;
+    const traderAccepts = trader.accepts !== undefined;
+    const venueFlat = venue.onFlatDepthDiff !== undefined;
+    const traderFlat = trader.onFlatDepthDiff !== undefined;
+    const venueTicker = venue.onFlatBookTicker !== undefined;
+    const traderTicker = trader.onFlatBookTicker !== undefined;
+    const venueTrade = venue.onFlatTrade !== undefined;
+    const traderTrade = trader.onFlatTrade !== undefined;
     for (;;) {
       const exPending = this.qHead < this.qTail;
       // The venue's next event is known only once the window behind it has been read.
@@ -441,17 +449,23 @@ export class BacktestEngine {
           seg.done[k] = 1;
           const b = seg.batch;
           const type = b.typeAt(k);
-          if (type === 'depth' && venueFlat !== undefined) {
+          if (type === 'depth' && venueFlat) {
             b.flatDepthAt(k, this.flat);
-            venueFlat(b.symbolAt(k), this.flat, t);
+            venue.onFlatDepthDiff!(b.symbolAt(k), this.flat, t);
             this.afterVenue(t);
-          } else if (type === 'bookTicker' && venueTicker !== undefined) {
-            if (venueAccepts === undefined || venueAccepts(type, b.symbolAt(k))) {
+          } else if (type === 'bookTicker' && venueTicker) {
+            if (!venueAccepts || venue.accepts!(type, b.symbolAt(k))) {
               b.bookTickerAt(k, this.ticker);
-              venueTicker(this.ticker, t);
+              venue.onFlatBookTicker!(this.ticker, t);
               this.afterVenue(t);
             }
-          } else if (venueAccepts === undefined || venueAccepts(type, b.symbolAt(k))) {
+          } else if (type === 'trade' && venueTrade) {
+            if (!venueAccepts || venue.accepts!(type, b.symbolAt(k))) {
+              b.tradeAt(k, this.trade);
+              venue.onFlatTrade!(this.trade, t);
+              this.afterVenue(t);
+            }
+          } else if (!venueAccepts || venue.accepts!(type, b.symbolAt(k))) {
             venue.onMarketEvent(this.eventOf(seg, k), t);
             this.afterVenue(t);
           }
@@ -463,21 +477,28 @@ export class BacktestEngine {
           this.stats.marketEvents++;
           const lat = t - seg.exUs[k];
           this.feedLatencySum += lat;
-          observeFeed?.(lat);
+          if (observeFeed) latency.observeFeedLatency!(lat);
           const b = seg.batch;
           const type = b.typeAt(k);
-          if (type === 'depth' && traderFlat !== undefined) {
+          if (type === 'depth' && traderFlat) {
             b.flatDepthAt(k, this.flat);
-            traderFlat(b.symbolAt(k), this.flat);
+            trader.onFlatDepthDiff!(b.symbolAt(k), this.flat);
             this.afterTrader(t);
-          } else if (type === 'bookTicker' && traderTicker !== undefined) {
-            if (traderAccepts === undefined || traderAccepts(type, b.symbolAt(k))) {
+          } else if (type === 'bookTicker' && traderTicker) {
+            if (!traderAccepts || trader.accepts!(type, b.symbolAt(k))) {
               b.bookTickerAt(k, this.ticker);
-              traderTicker(this.ticker);
+              trader.onFlatBookTicker!(this.ticker);
               this.afterTrader(t);
             }
             if (seg.built !== null) seg.built[k] = undefined;
-          } else if (traderAccepts === undefined || traderAccepts(type, b.symbolAt(k))) {
+          } else if (type === 'trade' && traderTrade) {
+            if (!traderAccepts || trader.accepts!(type, b.symbolAt(k))) {
+              b.tradeAt(k, this.trade);
+              trader.onFlatTrade!(this.trade);
+              this.afterTrader(t);
+            }
+            if (seg.built !== null) seg.built[k] = undefined;
+          } else if (!traderAccepts || trader.accepts!(type, b.symbolAt(k))) {
             trader.onMarketEvent(this.eventOf(seg, k));
             this.afterTrader(t);
           } else if (seg.built !== null) seg.built[k] = undefined;

@@ -11,7 +11,10 @@ export interface Clock {
 
 /** A clock that moves only when told to. Time never goes backwards. */
 export class SimClock implements Clock {
-  private tUs: number;
+  // Initialised here, not only in the constructor: a class field declared without a value starts
+  // as undefined, and V8 then stores every later (non-Smi) time in a fresh heap number; a numeric
+  // start keeps the field a double, written in place (the clock moves on every event).
+  private tUs = 0;
 
   constructor(startUs = 0) {
     assertIntegerUs(startUs, 'startUs');

@@ -25,7 +25,7 @@
  *   or came back. A market stream that comes back does not make a book valid: the book re-syncs
  *   from a snapshot first. A user-data stream that comes back is followed by an `accountSync`.
  */
-import type { BookTicker, FlatDepthDiff, MarketEvent, MarketEventType, Side } from './events.ts';
+import type { BookTicker, FlatDepthDiff, MarketEvent, MarketEventType, Side, Trade } from './events.ts';
 
 export type TimeInForce = 'GTC' | 'IOC' | 'FOK' | 'GTX';
 export type OrderType = 'LIMIT' | 'MARKET';
@@ -223,8 +223,8 @@ export type VenueEventKind = VenueEvent['kind'];
  * Something that takes market events: a trader at receive time, a simulated venue at exchange
  * time. The optional methods are replay fast paths: `onFlatDepthDiff` takes a depth diff as
  * flat level ranges (equal to `onMarketEvent` of the same `DepthDiff`), `onFlatBookTicker` a
- * bookTicker in an object the driver refills for the next one (equal to `onMarketEvent` of it; the
- * sink reads it during the call and keeps no reference), and `accepts` says whether
+ * bookTicker and `onFlatTrade` a trade in an object the driver refills for the next one (equal to
+ * `onMarketEvent` of it; the sink reads it during the call and keeps no reference), and `accepts` says whether
  * an event of this type and symbol would change anything now (false: the driver may skip building
  * and delivering it; it is pure and counts nothing).
  */
@@ -234,6 +234,8 @@ export interface MarketSink {
   onFlatDepthDiff?(symbol: string, d: FlatDepthDiff, atUs?: number): void;
   accepts?(type: MarketEventType, symbol: string): boolean;
   onFlatBookTicker?(e: BookTicker, atUs?: number): void;
+  /** A trade in an object the driver refills for the next one (equal to `onMarketEvent` of it; read during the call, no reference kept). */
+  onFlatTrade?(e: Trade, atUs?: number): void;
 }
 
 /**

@@ -71,54 +71,71 @@ export function qtyWithinTolerance(remainingLots: number, quoteLots: number, tol
  *
  * (Written with plain loops and index flags instead of filter/sort/Set chains: this runs on every
  * decision. Sorts are skipped when the input is already in order, which it is from the manager;
- * the result is the same either way because the sorts are stable.)
+ * the result is the same either way because the sorts are stable. The working lists are module
+ * scratch `List`s that never shrink — only the plan's own arrays are new per call — since a fresh
+ * array per list was most of what a decision allocated; an `arr.length = 0` reset would free
+ * their storage each time.)
  */
 export function planReconcile(orders: readonly TrackedOrder[], quotes: readonly Quote[], cancelAll: boolean, nowUs: number, cfg: ReconcileConfig): ReconcilePlan {
   const plan: ReconcilePlan = { cancels: [], modifies: [], replaces: [], news: [], kept: [], occupied: [] };
-  const live: TrackedOrder[] = [];
+  const live = LIVE;
+  live.n = 0;
   let liveSorted = true;
   for (let i = 0; i < orders.length; i++) {
     const o = orders[i];
     if (isTerminal(o.state)) continue;
-    if (live.length > 0 && live[live.length - 1].seq > o.seq) liveSorted = false;
-    live.push(o);
+    if (live.n > 0 && live.items[live.n - 1].seq > o.seq) liveSorted = false;
+    add(live, o);
   }
-  if (!liveSorted) live.sort((a, b) => a.seq - b.seq);
+  if (!liveSorted) sortBySeq(live);
   if (cancelAll) {
-    for (const o of live) if (isActionable(o)) plan.cancels.push({ order: o, reason: 'cancel-all' });
+    for (let i = 0; i < live.n; i++) {
+      const o = live.items[i];
+      if (isActionable(o)) plan.cancels.push({ order: o, reason: 'cancel-all' });
+    }
+    clear(live);
     return plan;
   }
-  const buyOrders: TrackedOrder[] = [];
-  const sellOrders: TrackedOrder[] = [];
-  for (const o of live) {
+  const buyOrders = BUY_ORDERS;
+  const sellOrders = SELL_ORDERS;
+  buyOrders.n = 0;
+  sellOrders.n = 0;
+  for (let i = 0; i < live.n; i++) {
+    const o = live.items[i];
     if (o.reduceOnly || o.state === 'pending-cancel') continue;
     if (isActionable(o) && cfg.orderTtlUs > 0 && nowUs - o.placedUs >= cfg.orderTtlUs) {
       plan.cancels.push({ order: o, reason: 'ttl' });
       continue;
     }
-    if (o.side === 'buy') buyOrders.push(o);
-    else if (o.side === 'sell') sellOrders.push(o);
+    if (o.side === 'buy') add(buyOrders, o);
+    else if (o.side === 'sell') add(sellOrders, o);
   }
   // Wanted quotes in level order, ties by input order (a stable sort by level).
-  let wanted: Quote[] = [];
+  let wanted: readonly Quote[] = quotes;
   let wantedSorted = true;
+  let lastLevel = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < quotes.length; i++) {
     const q = quotes[i];
     if (!(q.qtyLots > 0)) continue;
-    if (wanted.length > 0 && wanted[wanted.length - 1].level > q.level) wantedSorted = false;
-    wanted.push(q);
+    if (lastLevel > q.level) wantedSorted = false;
+    lastLevel = q.level;
   }
-  if (!wantedSorted) wanted = sortByLevel(wanted);
-  const buyQuotes: Quote[] = [];
-  const sellQuotes: Quote[] = [];
-  for (const q of wanted) {
-    if (q.side === 'buy') buyQuotes.push(q);
-    else if (q.side === 'sell') sellQuotes.push(q);
+  if (!wantedSorted) wanted = sortByLevel(quotes.filter((q) => q.qtyLots > 0));
+  const buyQuotes = BUY_QUOTES;
+  const sellQuotes = SELL_QUOTES;
+  buyQuotes.n = 0;
+  sellQuotes.n = 0;
+  for (let i = 0; i < wanted.length; i++) {
+    const q = wanted[i];
+    if (!(q.qtyLots > 0)) continue;
+    if (q.side === 'buy') add(buyQuotes, q);
+    else if (q.side === 'sell') add(sellQuotes, q);
   }
-  const leftovers: TrackedOrder[] = [];
+  const leftovers = LEFTOVERS;
+  leftovers.n = 0;
   matchSide(buyOrders, buyQuotes, cfg, plan, leftovers);
   matchSide(sellOrders, sellQuotes, cfg, plan, leftovers);
-  for (const o of leftovers) plan.cancels.push({ order: o, reason: 'unwanted' });
+  for (let i = 0; i < leftovers.n; i++) plan.cancels.push({ order: leftovers.items[i], reason: 'unwanted' });
   const news = plan.news;
   for (let i = 1; i < news.length; i++) {
     if (compareNews(news[i - 1], news[i]) > 0) {
@@ -126,7 +143,51 @@ export function planReconcile(orders: readonly TrackedOrder[], quotes: readonly 
       break;
     }
   }
+  // Drop the scratch lists' references, so they keep no order or quote alive past the call.
+  clear(live);
+  clear(buyOrders);
+  clear(sellOrders);
+  clear(buyQuotes);
+  clear(sellQuotes);
+  clear(leftovers);
   return plan;
+}
+
+/** A list in a reused array: `items[0 … n)` are its entries (entries beyond are stale or undefined). */
+interface List<T> {
+  items: T[];
+  n: number;
+}
+
+function list<T>(): List<T> {
+  return { items: [], n: 0 };
+}
+
+function add<T>(l: List<T>, x: T): void {
+  if (l.n < l.items.length) l.items[l.n] = x;
+  else l.items.push(x);
+  l.n++;
+}
+
+/** Forgets the entries (without shrinking the array). */
+function clear<T>(l: List<T>): void {
+  const items = l.items;
+  for (let i = 0; i < l.n; i++) items[i] = undefined as unknown as T;
+  l.n = 0;
+}
+
+// Scratch lists of planReconcile; it calls nothing that re-enters it.
+const LIVE = list<TrackedOrder>();
+const BUY_ORDERS = list<TrackedOrder>();
+const SELL_ORDERS = list<TrackedOrder>();
+const BUY_QUOTES = list<Quote>();
+const SELL_QUOTES = list<Quote>();
+const LEFTOVERS = list<TrackedOrder>();
+
+/** Stable sort of the list's entries by creation sequence (rare: the manager's lists are in order). */
+function sortBySeq(l: List<TrackedOrder>): void {
+  const sorted = l.items.slice(0, l.n).sort((a, b) => a.seq - b.seq);
+  for (let i = 0; i < l.n; i++) l.items[i] = sorted[i];
 }
 
 function sortByLevel(quotes: Quote[]): Quote[] {
@@ -155,14 +216,16 @@ let usedOrder = new Uint8Array(16);
 let usedQuote = new Uint8Array(16);
 
 /** Marks index `i` and every other entry holding the same object (a used object is used everywhere). */
-function markUsed<T>(flags: Uint8Array, items: readonly T[], i: number): void {
+function markUsed<T>(flags: Uint8Array, items: readonly T[], n: number, i: number): void {
   const item = items[i];
-  for (let j = 0; j < items.length; j++) if (items[j] === item) flags[j] = 1;
+  for (let j = 0; j < n; j++) if (items[j] === item) flags[j] = 1;
 }
 
-function matchSide(orders: TrackedOrder[], quotes: Quote[], cfg: ReconcileConfig, plan: ReconcilePlan, leftovers: TrackedOrder[]): void {
-  const nO = orders.length;
-  const nQ = quotes.length;
+function matchSide(orderList: List<TrackedOrder>, quoteList: List<Quote>, cfg: ReconcileConfig, plan: ReconcilePlan, leftovers: List<TrackedOrder>): void {
+  const orders = orderList.items;
+  const quotes = quoteList.items;
+  const nO = orderList.n;
+  const nQ = quoteList.n;
   if (usedOrder.length < nO) usedOrder = new Uint8Array(nO * 2);
   if (usedQuote.length < nQ) usedQuote = new Uint8Array(nQ * 2);
   for (let i = 0; i < nO; i++) usedOrder[i] = 0; // (a loop: fill() costs more than a few stores)
@@ -175,8 +238,8 @@ function matchSide(orders: TrackedOrder[], quotes: Quote[], cfg: ReconcileConfig
       if (usedOrder[oi] === 1) continue;
       const c = orders[oi];
       if (targetPriceTicks(c) === q.priceTicks && qtyWithinTolerance(targetRemainingLots(c), q.qtyLots, cfg.qtyTolerance)) {
-        markUsed(usedOrder, orders, oi);
-        markUsed(usedQuote, quotes, qi);
+        markUsed(usedOrder, orders, nO, oi);
+        markUsed(usedQuote, quotes, nQ, qi);
         plan.kept.push({ order: c, quote: q });
         break;
       }
@@ -187,14 +250,14 @@ function matchSide(orders: TrackedOrder[], quotes: Quote[], cfg: ReconcileConfig
   for (let oi = 0; oi < nO; oi++) {
     const o = orders[oi];
     if (usedOrder[oi] === 1 || !isInFlight(o)) continue;
-    markUsed(usedOrder, orders, oi);
+    markUsed(usedOrder, orders, nO, oi);
     const price = targetPriceTicks(o);
     let best = -1;
     for (let qi = 0; qi < nQ; qi++) {
       if (usedQuote[qi] === 1) continue;
       if (best < 0 || Math.abs(quotes[qi].priceTicks - price) < Math.abs(quotes[best].priceTicks - price)) best = qi;
     }
-    if (best >= 0) markUsed(usedQuote, quotes, best);
+    if (best >= 0) markUsed(usedQuote, quotes, nQ, best);
     plan.occupied.push({ order: o, quote: best >= 0 ? quotes[best] : null });
   }
 
@@ -207,16 +270,16 @@ function matchSide(orders: TrackedOrder[], quotes: Quote[], cfg: ReconcileConfig
       if (usedOrder[oi] === 1) continue;
       if (best < 0 || Math.abs(orders[oi].priceTicks - q.priceTicks) < Math.abs(orders[best].priceTicks - q.priceTicks)) best = oi;
     }
-    markUsed(usedQuote, quotes, qi);
+    markUsed(usedQuote, quotes, nQ, qi);
     if (best < 0) {
       plan.news.push(q);
       continue;
     }
-    markUsed(usedOrder, orders, best);
+    markUsed(usedOrder, orders, nO, best);
     if (cfg.modifyMode === 'amend') plan.modifies.push({ order: orders[best], quote: q });
     else plan.replaces.push({ order: orders[best], quote: q });
   }
 
   // 4. What is left of the orders is unwanted.
-  for (let oi = 0; oi < nO; oi++) if (usedOrder[oi] === 0) leftovers.push(orders[oi]);
+  for (let oi = 0; oi < nO; oi++) if (usedOrder[oi] === 0) add(leftovers, orders[oi]);
 }

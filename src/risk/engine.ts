@@ -249,7 +249,7 @@ export class RiskEngine {
       let lots: number;
       if (keeper >= 0) {
         const asKept = this.scratchTrims; // discarded: a quote kept whole had no trim
-        asKept.length = 0;
+        if (asKept.length !== 0) asKept.length = 0;
         lots = this.sizeOne(q, sameOpen - q.qtyLots, sameApproved, keptCount, reduceOnly, limits, refTicks, mid2, maxBuyTicks, minSellTicks, pos, posLotsByNotional, asKept);
         if (lots === q.qtyLots) {
           claimed ??= this.claimedScratch(ctx.openOrders.length);

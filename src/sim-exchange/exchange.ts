@@ -274,6 +274,11 @@ export class SimExchange implements SimVenue {
     this.onMarketEvent(e, atUs);
   }
 
+  /** A trade in an object the replay refills for the next one: the same as `onMarketEvent` of it (which keeps no reference to a print). */
+  onFlatTrade(e: Trade, atUs: number = matchTimeUs(e)): void {
+    this.onMarketEvent(e, atUs);
+  }
+
   /**
    * Whether delivering an event of this type and symbol now could change anything (pure; a replay
    * that builds events lazily skips the rest). Always true under fixed-rate funding, whose schedule
@@ -601,7 +606,9 @@ export class SimExchange implements SimVenue {
     let budget = qty;
     // Through orders, best price first (stable: time priority within a price).
     const through = this.scratch;
-    through.length = 0;
+    // (Emptied only when not empty: a length store is a runtime call even when it changes nothing,
+    // and most prints find no order through their price.)
+    if (through.length !== 0) through.length = 0;
     for (let i = 0; i < list.length; i++) {
       const o = list[i];
       if (!o.isOpen || o.isBuy !== takerSold || o.arrivalUs > matchUs) continue;
@@ -615,7 +622,7 @@ export class SimExchange implements SimVenue {
       budget -= this.fill(s, o, Math.min(o.remainingLots, budget), o.priceTicks, 'maker', tsUs);
       o.front = 0;
     }
-    through.length = 0;
+    if (through.length !== 0) through.length = 0;
     // At the print's price, in time priority.
     let consumedAtPrice = 0;
     for (let i = 0; i < list.length; i++) {

@@ -17,7 +17,7 @@
  * the rows of one symbol's table files by the store order (ts_receive_us, seq, table rank, date),
  * and merge.ts merges the rows of one table with de-duplication for the writer.
  */
-import { flatViewOf, type BookTicker, type DepthDiff, type FlatDepthDiff, type MarketEvent, type MarketEventType, type Side } from '../model/events.ts';
+import { flatViewOf, type BookTicker, type DepthDiff, type FlatDepthDiff, type MarketEvent, type MarketEventType, type Side, type Trade } from '../model/events.ts';
 import { StoreError } from '../core/errors.ts';
 import { readEvents, type ReadOptions, type ReplayBatch } from './reader.ts';
 import { TABLES, type ListColumn, type RowBlock } from './schema.ts';
@@ -45,10 +45,15 @@ export interface EventBatch {
   flatDepthAt(k: number, out: FlatDepthDiff): void;
   /** Fills `out` with event k, which must be a bookTicker (no allocation). */
   bookTickerAt(k: number, out: WritableBookTicker): void;
+  /** Fills `out` with event k, which must be a trade (no allocation). */
+  tradeAt(k: number, out: WritableTrade): void;
 }
 
 /** A `BookTicker` a driver refills in place for each bookTicker it delivers (see `MarketSink.onFlatBookTicker`). */
 export type WritableBookTicker = { -readonly [K in keyof BookTicker]: BookTicker[K] };
+
+/** A `Trade` a driver refills in place for each trade it delivers (see `MarketSink.onFlatTrade`). */
+export type WritableTrade = { -readonly [K in keyof Trade]: Trade[K] };
 
 /** Sources of event batches, sync or async; a plain `MarketEvent[]` counts as an `ArrayBatch`. */
 export type EventBatches = AsyncIterable<MarketEvent[] | EventBatch> | Iterable<MarketEvent[] | EventBatch>;
@@ -92,6 +97,9 @@ export class ArrayBatch implements EventBatch {
   bookTickerAt(k: number, out: WritableBookTicker): void {
     copyTicker(this.events[k] as BookTicker, out);
   }
+  tradeAt(k: number, out: WritableTrade): void {
+    copyTrade(this.events[k] as Trade, out);
+  }
 }
 
 export function asEventBatch(b: MarketEvent[] | EventBatch): EventBatch {
@@ -100,6 +108,7 @@ export function asEventBatch(b: MarketEvent[] | EventBatch): EventBatch {
 
 const DEPTH = TABLES.indexOf('depth');
 const BOOK_TICKER = TABLES.indexOf('book_ticker');
+const TRADES = TABLES.indexOf('trades');
 const TABLE_TYPE: readonly MarketEventType[] = TABLES.map((t) => ({ depth: 'depth', book_ticker: 'bookTicker', trades: 'trade', agg_trades: 'aggTrade', mark_price: 'markPrice', force_orders: 'forceOrder' })[t] as MarketEventType);
 
 type Cols = Record<string, Float64Array> & Record<string, Uint8Array> & Record<string, string[]>;
@@ -282,6 +291,18 @@ export class ColumnarBatch implements EventBatch {
     out.askTicks = this.btAsk[i];
     out.askLots = this.btAskLots[i];
   }
+  tradeAt(k: number, out: WritableTrade): void {
+    const i = this.rowOf[k];
+    const c = this.blocks[TRADES].columns as Cols;
+    out.symbol = this.batch.symbol;
+    out.tsExchangeUs = c.ts_exchange_us[i];
+    out.tsReceiveUs = c.ts_receive_us[i];
+    out.tsTransactUs = c.ts_transact_us[i];
+    out.tradeId = c.trade_id[i];
+    out.priceTicks = c.price_ticks[i];
+    out.qtyLots = c.qty_lots[i];
+    out.buyerIsMaker = c.buyer_is_maker[i] === 1;
+  }
 }
 
 /** The `side` column of force_orders (Binance's BUY / SELL) → `Side`; the writer writes only these two. */
@@ -301,6 +322,17 @@ function copyTicker(e: BookTicker, out: WritableBookTicker): void {
   out.bidLots = e.bidLots;
   out.askTicks = e.askTicks;
   out.askLots = e.askLots;
+}
+
+function copyTrade(e: Trade, out: WritableTrade): void {
+  out.symbol = e.symbol;
+  out.tsExchangeUs = e.tsExchangeUs;
+  out.tsReceiveUs = e.tsReceiveUs;
+  out.tsTransactUs = e.tsTransactUs;
+  out.tradeId = e.tradeId;
+  out.priceTicks = e.priceTicks;
+  out.qtyLots = e.qtyLots;
+  out.buyerIsMaker = e.buyerIsMaker;
 }
 
 const EMPTY_F64 = new Float64Array(0);
@@ -354,6 +386,9 @@ export class MergedBatch implements EventBatch {
   }
   bookTickerAt(k: number, out: WritableBookTicker): void {
     this.parts[this.part[k]].bookTickerAt(this.row[k], out);
+  }
+  tradeAt(k: number, out: WritableTrade): void {
+    this.parts[this.part[k]].tradeAt(this.row[k], out);
   }
 }
 

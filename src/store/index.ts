@@ -18,7 +18,7 @@ export { StoreWriter, importEvents, COMMIT_STEPS, type CommitStep, type StoreWri
 export { checkPartition, compareWithMeta, hashFile, hashFiles, inspectStore, type FileCheck, type FileDigest, type FileProblem, type InspectOptions, type StoreIntegrity } from './verify.ts';
 export { openStore, readEvents, type Store, type ReadOptions, type ReplayBatch } from './reader.ts';
 export { DecodeThread, DECODE_THREAD_ENV, AUTO_WORKER_MIN_ROWS, decodeThreadFromEnv, useDecodeWorker, type DecodeThreadMode } from './decode-thread.ts';
-export { ArrayBatch, ColumnarBatch, MergedBatch, asEventBatch, eventsFromBatch, mergeSources, readMarketEvents, type EventBatch, type EventBatches, type WritableBookTicker } from './batch.ts';
+export { ArrayBatch, ColumnarBatch, MergedBatch, asEventBatch, eventsFromBatch, mergeSources, readMarketEvents, type EventBatch, type EventBatches, type WritableBookTicker, type WritableTrade } from './batch.ts';
 export { utcDateOfUs, META_FILE, STORE_FORMAT, READABLE_FORMATS, REIMPORT_FOR_MATCH_TIME, tableLacksMatchTime, leftoversIn, partitionDir, readMeta, type PartitionLeftovers, type PartitionMeta, type TableMeta, type ImportProvenance, type ImportInput, type ImportRecord, type GapEdge, type GapRecord, type SessionRecord, type RecordingNotes, mergeRecordingNotes } from './layout.ts';
 export { TABLES, TABLE_COLUMNS, IDENTITY, tableOf, isListColumn, type TableName, type RowBlock, type ColumnArray, type ColumnDef, type ListColumn } from './schema.ts';
 export { COMPRESSION, DEFAULT_ROW_GROUP_ROWS, MAX_GROUP_LIST_VALUES, fsyncDir, type Compression } from './parquet-io.ts';

@@ -71,15 +71,16 @@ export function levelSizeLots(config: CommonConfig, inst: Instrument, priceTicks
 
 /**
  * Live orders of one side from the best price outwards; ties by age, then size, for determinism.
- * A stable insertion sort into `out` (a handful of orders; no closure or copy per decision).
+ * A stable insertion sort into `out[0 … n)`; returns n (a handful of orders; no closure or copy per
+ * decision; `out` never shrinks, since `out.length = 0` would free its storage every decision).
  */
-function liveBestFirst(live: readonly LiveQuote[], side: Side, out: LiveQuote[]): LiveQuote[] {
+function liveBestFirst(live: readonly LiveQuote[], side: Side, out: LiveQuote[]): number {
   const dir = side === 'buy' ? -1 : 1;
-  out.length = 0;
+  let n = 0;
   for (let i = 0; i < live.length; i++) {
     const l = live[i];
     if (l.side !== side) continue;
-    let j = out.length;
+    let j = n;
     while (j > 0) {
       const a = out[j - 1];
       const c = dir * (a.priceTicks - l.priceTicks) || a.placedAtUs - l.placedAtUs || a.qtyLots - l.qtyLots;
@@ -88,8 +89,9 @@ function liveBestFirst(live: readonly LiveQuote[], side: Side, out: LiveQuote[])
       j--;
     }
     out[j] = l;
+    n++;
   }
-  return out;
+  return n;
 }
 
 /** Scratch for liveBestFirst (buildSide calls nothing that re-enters it). */
@@ -137,11 +139,12 @@ function buildSide(plan: SidePlan, ctx: StrategyContext, config: CommonConfig, n
     notes.push(`${tag}s off: position ${ctx.positionLots} at max ${config.maxPositionLots}`);
     return kept;
   }
-  const live = liveBestFirst(ctx.liveQuotes, plan.side, liveScratch);
+  const live = liveScratch;
+  const nLive = liveBestFirst(ctx.liveQuotes, plan.side, live);
   let prevPrice = NaN;
   for (let level = 0; level < plan.levels && remaining > 0; level++) {
     const desired = plan.dir === 1 ? plan.level0 - level * plan.spacing : plan.level0 + level * plan.spacing;
-    const l = live[level];
+    const l = level < nLive ? live[level] : undefined;
     if (
       l !== undefined &&
       Math.abs(l.priceTicks - desired) <= config.requoteToleranceTicks &&

@@ -49,7 +49,7 @@ import { EventBus } from '../core/bus.ts';
 import type { Clock } from '../core/clock.ts';
 import { US_PER_DAY } from '../core/clock.ts';
 import { ConfigError } from '../core/errors.ts';
-import type { BookTicker, FlatDepthDiff, MarketEvent, MarketEventType } from '../model/events.ts';
+import type { BookTicker, FlatDepthDiff, MarketEvent, MarketEventType, Trade } from '../model/events.ts';
 import type { Instrument } from '../model/instrument.ts';
 import { formatScaled, parseScaled } from '../model/money.ts';
 import type { Intent, RiskDecision } from '../model/trading.ts';
@@ -343,6 +343,14 @@ export class TradingCore implements TraderPort {
    * it (which keeps no reference to a bookTicker: the book copies its numbers).
    */
   onFlatBookTicker(e: BookTicker): void {
+    this.onMarketEvent(e);
+  }
+
+  /**
+   * A trade in an object the replay refills for the next one: the same as `onMarketEvent` of it
+   * (the signals read its numbers; nothing keeps the trade).
+   */
+  onFlatTrade(e: Trade): void {
     this.onMarketEvent(e);
   }
 

@@ -46,6 +46,51 @@ describe('fast paths (synthetic quickstart)', () => {
     expect(fast.eventLogHash).toBe(plain.eventLogHash);
     expect(fast.stats).toEqual(plain.stats);
   });
+
+  it('deliver trades to both sides through onFlatTrade, one reused object, without building them', async () => {
+    const s = loadScenarioFile(join(ROOT, 'scenarios', 'quickstart.yaml'), { set: ['data.range=2024-01-01T00:00:00Z..2024-01-01T00:00:20Z'] });
+    const objects = { trader: new Set<object>(), venue: new Set<object>() };
+    let built = 0;
+    const counting = (ctx: PartsContext): RunParts => {
+      const p = realParts(ctx);
+      const core = p.core;
+      const sim = p.sim;
+      const trader: TraderPort = {
+        onMarketEvent: (e) => {
+          if (e.type === 'trade') built++;
+          core.onMarketEvent(e);
+        },
+        onFlatTrade: (e) => {
+          objects.trader.add(e);
+          core.onFlatTrade(e);
+        },
+        onVenueEvent: (e) => core.onVenueEvent(e),
+        onTimer: (t) => core.onTimer(t),
+        nextTimerUs: () => core.nextTimerUs(),
+        drainCommands: () => core.drainCommands(),
+      };
+      const venue: SimVenue = {
+        onMarketEvent: (e, t) => {
+          if (e.type === 'trade') built++;
+          sim.onMarketEvent(e, t);
+        },
+        onFlatTrade: (e, t) => {
+          objects.venue.add(e);
+          sim.onFlatTrade(e, t);
+        },
+        send: (cmd, t) => sim.send(cmd, t),
+        drainEvents: () => sim.drainEvents(),
+      };
+      return { trader, venue, observer: p.observer };
+    };
+    const flat = await runScenario(s, counting);
+    const plain = await runScenario(s, plainParts);
+    expect(built).toBe(0);
+    expect(objects.trader.size).toBe(1);
+    expect(objects.venue.size).toBe(1);
+    expect(flat.eventLogHash).toBe(plain.eventLogHash);
+    expect(flat.stats).toEqual(plain.stats);
+  });
 });
 
 describe.skipIf(!haveReal)('BTCUSDT + ETHUSDT recorded together, one store, one clock', () => {

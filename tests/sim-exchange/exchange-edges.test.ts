@@ -132,6 +132,30 @@ describe('the flat bookTicker entry point', () => {
   });
 });
 
+describe('the flat trade entry point', () => {
+  it('is onMarketEvent of the trade, and keeps no reference to the object it is handed', () => {
+    const run = (flat: boolean) => {
+      const ex = exchange();
+      ex.onMarketEvent(standardBook(1));
+      ex.onCommand(order('b', 'buy', BID, 3), 2);
+      ex.onCommand(order('s', 'sell', ASK, 2), 2);
+      const reused = { ...trade(0, 0, 0, 'sell') };
+      const prints = [trade(3, BID, 1, 'sell'), trade(4, BID, 50, 'sell'), trade(5, ASK, 50, 'buy'), { ...trade(6, BID - 1, 9, 'sell'), tsTransactUs: 5 }];
+      for (const e of prints) {
+        if (!flat) ex.onMarketEvent(e);
+        else {
+          Object.assign(reused, e); // the replay refills one object
+          ex.onFlatTrade(reused);
+        }
+      }
+      return { reports: ex.drainReports(), orders: ex.openOrders(SYMBOL), events: ex.counters.marketEvents };
+    };
+    const eager = run(false);
+    expect(run(true)).toEqual(eager);
+    expect(trades(eager.reports).map((r) => [r.clientOrderId, r.lastFillLots]).length).toBeGreaterThan(0);
+  });
+});
+
 describe('the match time of an event', () => {
   it('is its transaction time, but never after its event time', () => {
     const ex = exchange();

@@ -4,7 +4,7 @@
 // ArrayBatch against ColumnarBatch, and mergeSources against a plain stable sort.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FlatDepthDiff, MarketEvent } from '../../src/model/events.ts';
-import { ArrayBatch, ColumnarBatch, StoreWriter, TABLES, eventsFromBatch, mergeSources, readEvents, readMarketEvents, type EventBatch, type ListColumn, type ReplayBatch } from '../../src/store/index.ts';
+import { ArrayBatch, ColumnarBatch, StoreWriter, TABLES, eventsFromBatch, mergeSources, readEvents, readMarketEvents, type EventBatch, type ListColumn, type ReplayBatch, type WritableTrade } from '../../src/store/index.ts';
 import { INSTRUMENT, T0, collect, diff, removeTempRoots, tempRoot, trade } from './helpers.ts';
 
 afterAll(removeTempRoots);
@@ -74,6 +74,13 @@ function flatOf(b: EventBatch, k: number): FlatDepthDiff {
   return f;
 }
 
+/** `tradeAt` into one reused object (as the engine does), copied out; the object must be fully rewritten each time. */
+const reusedTrade: WritableTrade = { type: 'trade', symbol: 'stale', tsExchangeUs: -1, tsReceiveUs: -1, tsTransactUs: -1, tradeId: -1, priceTicks: -1, qtyLots: -1, buyerIsMaker: true };
+function tradeOf(b: EventBatch, k: number): WritableTrade {
+  b.tradeAt(k, reusedTrade);
+  return { ...reusedTrade };
+}
+
 /** The flat view as plain values: ids and the levels of its ranges. */
 function flatValues(f: FlatDepthDiff) {
   const side = (v: ArrayLike<number>, from: number, to: number) => Array.from(v).slice(from, to);
@@ -122,6 +129,7 @@ describe('ColumnarBatch, the one decoder of store rows', () => {
         expect(Object.keys(got)).toEqual(Object.keys(want));
         expect(b.eventAt(k)).not.toBe(got);
         if (want.type === 'depth' || want.type === 'snapshot') expect(flatValues(flatOf(b, k))).toEqual(expectedFlat(want));
+        if (want.type === 'trade') expect(tradeOf(b, k)).toEqual(want);
         rows++;
       }
     }
@@ -154,6 +162,7 @@ describe('ArrayBatch', () => {
         expect(a.eventAt(k)).toBe(written[k]);
         const t = a.typeAt(k);
         if (t === 'depth' || t === 'snapshot') expect(flatValues(flatOf(a, k))).toEqual(flatValues(flatOf(c, j)));
+        if (t === 'trade') expect(tradeOf(a, k)).toEqual(tradeOf(c, j));
       }
     }
     expect(k).toBe(written.length);
@@ -202,6 +211,7 @@ describe('mergeSources', () => {
       for (let k = 0; k < b.length; k++) {
         got.push(b.eventAt(k));
         if (b.typeAt(k) === 'depth') expect(flatValues(flatOf(b, k))).toEqual(expectedFlat(b.eventAt(k)));
+        if (b.typeAt(k) === 'trade') expect(tradeOf(b, k)).toEqual(b.eventAt(k));
       }
     }
     const merged = [...written.map((e) => ({ e, s: 0 })), ...other.map((e) => ({ e, s: 1 }))].sort((x, y) => x.e.tsReceiveUs - y.e.tsReceiveUs || x.s - y.s).map((x) => x.e);

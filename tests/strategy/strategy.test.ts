@@ -178,6 +178,19 @@ describe('order refresh', () => {
     expect(intent.reason).toMatch(/2 quotes \(1 kept\)/);
   });
 
+  it('forgets the live quotes of the previous decision (the sorted-live scratch is reused, not shrunk)', () => {
+    const s = fixed({ halfSpreadTicks: 2, requoteToleranceTicks: 1, maxOrderAgeUs: 5_000, levels: 2 });
+    const first = s.decide(ctx([liveAt('buy', 99, 1), liveAt('buy', 97, 1), liveAt('sell', 102, 1)]));
+    expect(first.reason).toMatch(/\(3 kept\)/);
+    // Fewer live orders now: the deeper bid and the ask of the first decision must not count as live.
+    const second = s.decide(ctx([liveAt('buy', 99, 1)]));
+    expect(second.reason).toMatch(/\(1 kept\)/);
+    expect(prices(second.quotes, 'buy')).toEqual([99, 97]);
+    const third = s.decide(ctx([]));
+    expect(third.reason).toMatch(/\(0 kept\)/);
+    expect(prices(third.quotes, 'buy')).toEqual([98, 97]);
+  });
+
   it('requotes past the tolerance, past the max age, or over the position capacity', () => {
     const tight = fixed({ halfSpreadTicks: 2, requoteToleranceTicks: 0 }).decide(ctx([liveAt('buy', 99)]));
     expect(prices(tight.quotes, 'buy')).toEqual([98]);

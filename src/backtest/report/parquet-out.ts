@@ -69,9 +69,15 @@ function schemaOf(columns: readonly OutColumn[]): SchemaElement[] {
   ];
 }
 
-function toParquet(c: OutColumn, data: OutColumnData, n: number): BigInt64Array | Float64Array | unknown[] {
+/**
+ * A column's first n values as the writer takes them. INT64 values go as an array of BigInts (the
+ * same bytes as a BigInt64Array: the schema is given, not inferred): the writer walks an INT64
+ * column several times (range check, statistics, dictionary, pages), and every read of a
+ * BigInt64Array element makes a new BigInt, while the array's BigInts are made once.
+ */
+function toParquet(c: OutColumn, data: OutColumnData, n: number): Float64Array | unknown[] {
   if (c.type === 'INT64' && !c.nullable) {
-    const out = new BigInt64Array(n);
+    const out = new Array<bigint>(n);
     for (let i = 0; i < n; i++) out[i] = BigInt(data[i] as number);
     return out;
   }
