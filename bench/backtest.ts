@@ -4,7 +4,7 @@
  * directory — over the real BTCUSDT 2024-08-08 sample tiled to 1 h and 24 h
  * (scripts/tile-sample.ts), with the `btcusdt-20240808-glft` scenario pointed at the tile store.
  *
- * Each measurement runs in its own child process, so its peak RSS (getrusage maxRSS) belongs to
+ * Each measurement runs in its own child process, so its peak RSS (`VmHWM`, see `peakRssMB`) belongs to
  * that length alone (peak RSS must not grow with the run length).
  *
  * Time shares: a child run under the V8 sampling profiler (`--cpu-prof`, 1 h tile) whose self time
@@ -29,6 +29,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ensureTile } from '../scripts/tile-sample.ts';
+import { peakRssMB } from './rss.ts';
 
 export interface Stat {
   min: number;
@@ -82,7 +83,7 @@ async function measure(store: string, writeOut: boolean): Promise<ChildResult> {
     commands: st.commandsSent,
     fills: outcome.metrics.trading.fills,
     spanUs: st.lastUs - st.firstUs,
-    peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+    peakRssMB: peakRssMB(),
     hash: outcome.result.eventLogHash,
     decodeThread: process.env.MAKER_DECODE_THREAD || 'auto',
   };

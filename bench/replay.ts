@@ -5,7 +5,7 @@
  * event and snapshot (checksums, so nothing is optimised away). Until the decoders were unified
  * this walked the same rows with `ReplayCursor`, doing the same reads, so figures from before are
  * comparable; `checksum` is unchanged. Each measurement runs in its own child process, so its peak
- * RSS (getrusage maxRSS) belongs to that length alone.
+ * RSS (`VmHWM`, bench/rss.ts) belongs to that length alone.
  *
  *   node --import tsx bench/replay.ts [runs]          # builds the tiles on first use (minutes)
  *   node --import tsx bench/replay.ts --child <root>  # one measurement, prints JSON
@@ -16,6 +16,7 @@ import { pathToFileURL } from 'node:url';
 import type { FlatDepthDiff } from '../src/model/events.ts';
 import { ColumnarBatch, readEvents } from '../src/store/index.ts';
 import { TILE_SYMBOL, TILE_VENUE, ensureTile } from '../scripts/tile-sample.ts';
+import { peakRssMB } from './rss.ts';
 
 export interface Stat {
   min: number;
@@ -68,7 +69,7 @@ async function measure(root: string): Promise<ChildResult> {
   }
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  return { seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, events, levels, spanUs: last - first, peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024), checksum, stampChecksum };
+  return { seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, events, levels, spanUs: last - first, peakRssMB: peakRssMB(), checksum, stampChecksum };
 }
 
 const EMPTY = new Float64Array(0);

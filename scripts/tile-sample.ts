@@ -22,8 +22,10 @@
  * - the store ends at first receive time + hours (the last tile is cut there).
  *
  * Written through StoreWriter into `<out>/tile-<hours>h/` (git-ignored). A fingerprint file
- * (sample size + mtime, hours, TILE_VERSION) makes a second call a no-op.
+ * (the sample's size and sha256, hours, TILE_VERSION) makes a second call a no-op; by content, not
+ * mtime, since ../shared is re-provisioned with new mtimes and a 24 h tile takes ~12 minutes to build.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -135,7 +137,8 @@ function* tile(events: MarketEvent[], p: Plan, k: number): Generator<MarketEvent
 export async function ensureTile(hours: number, out = join(import.meta.dirname, '..', '.bench-cache'), log: (s: string) => void = () => {}, compression: Compression = 'SNAPPY'): Promise<string> {
   const root = join(out, compression === 'SNAPPY' ? `tile-${hours}h` : `tile-${hours}h-${compression.toLowerCase()}`);
   const st = statSync(SAMPLE);
-  const fingerprint = JSON.stringify({ TILE_VERSION, hours, sampleBytes: st.size, sampleMtimeMs: st.mtimeMs });
+  const sampleSha256 = createHash('sha256').update(readFileSync(SAMPLE)).digest('hex');
+  const fingerprint = JSON.stringify({ TILE_VERSION, hours, sampleBytes: st.size, sampleSha256 });
   const fpFile = join(root, 'fingerprint.json');
   if (existsSync(fpFile) && readFileSync(fpFile, 'utf8') === fingerprint) return root;
   rmSync(root, { recursive: true, force: true });
