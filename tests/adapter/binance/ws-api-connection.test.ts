@@ -431,7 +431,7 @@ describe('Ed25519: session.logon', () => {
     const { signature, ...rest } = logon.params;
     expect(rest).toEqual({ apiKey: 'connEdKeyBBBB', recvWindow: 3000, timestamp: T0 });
     expect(verify(null, Buffer.from(wsPayload(logon.params)), edPublic, Buffer.from(String(signature), 'base64'))).toBe(true);
-    expect(c.budget.counts.usedWeight1m).toBe(7);
+    expect(c.budget.counts).toMatchObject({ usedWeight1m: 7, orderCount10s: 0, orderCount1m: 0 });
     expect(await c.request(status)).toMatchObject({ kind: 'throttled', cause: 'ws-fapi not connected (logon)' });
     await flush();
     expect(s.done).toBe(false);
@@ -489,6 +489,16 @@ describe('Ed25519: session.logon', () => {
     ws().open();
     expect(ws().sent.map((f) => f.method)).toEqual(['session.logon']);
     expect(c.budget.counts.usedWeight1m).toBe(7);
+  });
+
+  it("the logon's weight counts in the minute it is sent (a socket that opens after the minute turned)", async () => {
+    const { c, timers, ws, start } = setup({ signer: ed25519 });
+    await timers.advance(39_900);
+    start();
+    expect(c.budget.counts.usedWeight1m).toBe(5);
+    await timers.advance(200);
+    ws().open();
+    expect(c.budget.counts.usedWeight1m).toBe(2);
   });
 
   it('a drop while logging on: reconnecting, never open on the dead connection', async () => {
@@ -634,6 +644,80 @@ describe('close()', () => {
   });
 });
 
+describe('nothing left running', () => {
+  it('close() after pings, pongs and rotations: every timer cancelled', async () => {
+    const { c, timers, ws, opened } = setup({ rotateAfterMs: 30_000, pingIntervalMs: 1000, pongTimeoutMs: 500 });
+    await opened();
+    for (let i = 0; i < 3; i++) {
+      await timers.advance(1000);
+      ws().pong();
+    }
+    await timers.advance(27_000);
+    ws().open();
+    await timers.advance(1000);
+    ws().pong();
+    await timers.advance(200);
+    expect(timers.pending.size).toBeGreaterThan(0);
+    await c.close();
+    expect(timers.pending.size).toBe(0);
+  });
+
+  it('a socket whose open comes after close() (or after it was discarded) is not used', async () => {
+    {
+      const { c, timers, states, ws, start } = setup();
+      start();
+      const w = ws();
+      await c.close();
+      w.open();
+      expect(c.state).toBe('closed');
+      expect(states.at(-1)).toEqual(['closed', 'closed by the client']);
+      expect(timers.pending.size).toBe(0);
+      expect(c.stats.connects).toBe(0);
+    }
+    FakeWs.all.length = 0;
+    {
+      const { c, timers, ws, opened } = setup({ rotateAfterMs: 1000 });
+      const old = await opened();
+      await timers.advance(1000);
+      const neu = ws();
+      old.drop(1006);
+      neu.open();
+      expect(c.stats).toMatchObject({ connects: 1, rotations: 0 });
+      expect(c.state).toBe('reconnecting');
+      await timers.advance(250);
+      expect(FakeWs.all).toHaveLength(3);
+    }
+  });
+});
+
+describe('-1021 re-send', () => {
+  it('takes nothing from the budget again: sent even when the budget has no order left', async () => {
+    let offset = 0;
+    const budget = new RateBudget({ clock: { nowUs: () => T0 * 1000 }, orderBudget10s: 1 });
+    const { c, ws, opened } = setup({
+      budget,
+      time: {
+        serverNowMs: () => T0 + offset,
+        get serverOffsetMs() {
+          return offset;
+        },
+        syncTime: async () => {
+          offset = 2000;
+        },
+      },
+    });
+    const w = await opened();
+    const r = c.request(place);
+    w.reply({ status: 400, error: { code: -1021, msg: 'Timestamp for this request is outside of the recvWindow.' } });
+    await flush();
+    expect(w.sent).toHaveLength(2);
+    expect(w.sent[1].params.timestamp).toBe(T0 + 2000);
+    w.reply({ status: 200, result: { orderId: 5 } });
+    expect(await r).toEqual({ kind: 'ok', status: 200, body: { orderId: 5 } });
+    expect(budget.counts).toMatchObject({ orderCount10s: 1, throttled: 0 });
+  });
+});
+
 describe('request ids', () => {
   it('unique over the client life: they go on across reconnects (and count the logon)', async () => {
     const { c, timers, ws, opened } = setup({ signer: ed25519 });
@@ -661,7 +745,7 @@ describe('rotation', () => {
     expect(FakeWs.all).toHaveLength(2);
     const neu = ws();
     expect(neu.url).toBe(URL_);
-    expect(c.budget.counts.usedWeight1m).toBe(10);
+    expect(c.budget.counts).toMatchObject({ usedWeight1m: 10, orderCount10s: 1, orderCount1m: 1 });
     expect(states).toHaveLength(2);
     // Not ready yet: requests still go to the old one.
     const during = c.request(status);
@@ -707,7 +791,9 @@ describe('rotation', () => {
     ws().drop(1001);
     expect(await r).toMatchObject({ kind: 'unknown', cause: 'order.status: connection closed (1001) with the request in flight' });
     expect(states.at(-1)).toEqual(['reconnecting', 'dropped (1001)']);
-    expect(c.stats.drops).toBe(1);
+    expect(c.stats).toMatchObject({ drops: 1, failedRotations: 0, rotations: 1 });
+    // Only the reconnect is pending (no rotation retry for the connection it replaced).
+    expect(timers.delays()).toEqual([250]);
   });
 
   it('the draining one: a request that times out is unknown and then it closes; a drop makes what is left unknown, the state stays open', async () => {
@@ -841,6 +927,7 @@ describe('rotation', () => {
     expect(neu.terminates).toBe(1);
     expect(c.state).toBe('reconnecting');
     expect(c.stats).toMatchObject({ rotations: 0, aborted: 1 });
+    expect(c.stats.lastError).toBe('session.logon: session.logon: the connection it was to replace dropped (1006)');
     neu.reply({ status: 200, result: {} });
     await flush();
     expect(c.state).toBe('reconnecting');
