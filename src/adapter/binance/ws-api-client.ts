@@ -599,6 +599,7 @@ function describe(r: RestOutcome): string {
     case 'unknown':
       return r.cause;
     case 'throttled':
-      return `not sent: ${r.cause}`;
+      // A logon answered 429/418 (sent, and refused for the rate limit).
+      return `throttled: ${r.cause}`;
   }
 }

@@ -470,6 +470,19 @@ describe('Ed25519: session.logon', () => {
     expect(verify(null, Buffer.from(wsPayload(w.sent[1].params)), edPublic, Buffer.from(String(signature), 'base64'))).toBe(true);
   });
 
+  it('a logon answered 429: the same fallback, and the budget blocked until the retryAfter', async () => {
+    const { c, ws, start } = setup({ signer: ed25519 });
+    const s = start();
+    ws().open();
+    ws().reply({ status: 429, error: { code: -1003, msg: 'Too many requests.', data: { retryAfter: T0 + 30_000 } } });
+    await flush();
+    expect(s.done).toBe(true);
+    expect(c.state).toBe('open');
+    expect(c.stats.lastError).toBe('session.logon: throttled: session.logon: status 429: Too many requests.');
+    expect(c.budget.blockedUntil).toBe((T0 + 30_000) * 1000);
+    expect(await c.request(status)).toMatchObject({ kind: 'throttled', code: -1003, untilUs: (T0 + 30_000) * 1000 });
+  });
+
   it('a logon without a reply: unknown after the timeout, then the same fallback', async () => {
     const { c, timers, states, ws, start } = setup({ signer: ed25519, timeoutMs: 700 });
     const s = start();
