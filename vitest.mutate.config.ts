@@ -5,10 +5,16 @@ import { defineConfig } from 'vitest/config';
 import { GROUPS, selectedGroups } from './scripts/mutate-groups.mjs';
 
 const groups: string[] = selectedGroups(process.env.MAKER_MUTATE_GROUPS);
+// MAKER_MUTATE_TESTS: a comma list of test files (or globs) run instead of the groups' folders, for
+// a restricted run (e.g. live-orders against its unit files only: docs/mutation/live-orders-equivalents.md).
+const onlyTests = (process.env.MAKER_MUTATE_TESTS ?? '')
+  .split(',')
+  .map((s) => s.trim())
+  .filter((s) => s !== '');
 
 export default defineConfig({
   test: {
-    include: groups.flatMap((g) => (GROUPS as Record<string, { tests: string[] }>)[g].tests),
+    include: onlyTests.length > 0 ? onlyTests : groups.flatMap((g) => (GROUPS as Record<string, { tests: string[] }>)[g].tests),
     setupFiles: ['tests/setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -358,7 +358,8 @@ export class WsApiClient {
 
   /** `session.logon` on `c`: true when logged on (later requests unsigned); else each is signed. */
   private async logon(c: Conn): Promise<boolean> {
-    this.budget.take(2, false, this.o.time.serverOffsetMs); // counted even when over: the connection needs it
+    // Counted even when over (the connection needs it): a refused take counts nothing, so add it.
+    if (this.budget.take(2, false, this.o.time.serverOffsetMs) !== null) this.budget.observe({ weight1m: this.budget.counts.usedWeight1m + 2 });
     const r = await this.write(c, { method: 'session.logon', params: {}, signed: true, weight: 2 });
     if (r.kind === 'ok') {
       c.session = true;
@@ -598,6 +599,7 @@ function describe(r: RestOutcome): string {
     case 'unknown':
       return r.cause;
     case 'throttled':
-      return `not sent: ${r.cause}`;
+      // A logon answered 429/418 (sent, and refused for the rate limit).
+      return `throttled: ${r.cause}`;
   }
 }
