@@ -82,11 +82,7 @@ export class RateBudget {
     const now = this.o.clock.nowUs();
     if (now < this.blockedUntilUs) return { untilUs: this.blockedUntilUs, code: -1003, cause: 'Binance asked us to wait (429/418)' };
     const serverUs = now + offsetMs * 1000;
-    const minute = Math.floor(serverUs / US_PER_MINUTE);
-    if (minute !== this.weightMinute) {
-      this.weightMinute = minute;
-      this.counts.usedWeight1m = 0;
-    }
+    const minute = this.rollWeightMinute(serverUs);
     const weightBudget = this.o.weightBudget1m ?? 1800;
     if (this.counts.usedWeight1m + weight > weightBudget) return this.refuse(now, (minute + 1) * US_PER_MINUTE - offsetMs * 1000, -1003, `request weight budget ${weightBudget}/min spent`);
     if (order) {
@@ -108,6 +104,26 @@ export class RateBudget {
     }
     this.counts.usedWeight1m += weight;
     return null;
+  }
+
+  /**
+   * Counts `weight` in the current minute without asking: for a request that is sent whatever the
+   * budget says (the ws-fapi `session.logon`, which the connection needs). Not a refusal, so no
+   * throttle is reported.
+   */
+  charge(weight: number, offsetMs: number): void {
+    this.rollWeightMinute(this.o.clock.nowUs() + offsetMs * 1000);
+    this.counts.usedWeight1m += weight;
+  }
+
+  /** The server minute of `serverUs`; the weight count starts again at 0 in a new minute. */
+  private rollWeightMinute(serverUs: number): number {
+    const minute = Math.floor(serverUs / US_PER_MINUTE);
+    if (minute !== this.weightMinute) {
+      this.weightMinute = minute;
+      this.counts.usedWeight1m = 0;
+    }
+    return minute;
   }
 
   /** Binance's own counts (headers, `rateLimits`): the local count is raised to them. */

@@ -358,8 +358,7 @@ export class WsApiClient {
 
   /** `session.logon` on `c`: true when logged on (later requests unsigned); else each is signed. */
   private async logon(c: Conn): Promise<boolean> {
-    // Counted even when over (the connection needs it): a refused take counts nothing, so add it.
-    if (this.budget.take(2, false, this.o.time.serverOffsetMs) !== null) this.budget.observe({ weight1m: this.budget.counts.usedWeight1m + 2 });
+    this.budget.charge(2, this.o.time.serverOffsetMs); // counted even when over: the connection needs it
     const r = await this.write(c, { method: 'session.logon', params: {}, signed: true, weight: 2 });
     if (r.kind === 'ok') {
       c.session = true;

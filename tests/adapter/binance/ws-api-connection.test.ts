@@ -502,6 +502,8 @@ describe('Ed25519: session.logon', () => {
     ws().open();
     expect(ws().sent.map((f) => f.method)).toEqual(['session.logon']);
     expect(c.budget.counts.usedWeight1m).toBe(7);
+    // Sent, so not reported as throttled.
+    expect(c.budget.counts.throttled).toBe(0);
   });
 
   it("the logon's weight counts in the minute it is sent (a socket that opens after the minute turned)", async () => {
