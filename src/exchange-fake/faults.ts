@@ -226,13 +226,18 @@ export class FaultInjector {
     }
   }
 
-  /** An open order about to be cancelled: a fill-before-cancel fault fills it first (the cancel then gets -2011). */
-  beforeCancel(a: AccountState, o: OrderRecord): void {
+  /**
+   * An open order about to be cancelled: a fill-before-cancel fault fills it first (a single cancel
+   * then gets -2011). `cancelAll`: the order is one of a `DELETE /fapi/v1/allOpenOrders`, matched
+   * only by a fault with `match.path: /fapi/v1/allOpenOrders` (single cancels only by the others).
+   */
+  beforeCancel(a: AccountState, o: OrderRecord, cancelAll = false): void {
     if (this.faults.length === 0) return;
     const account = a.account;
     for (const f of this.faults) {
       const s = f.spec;
       if (s.kind !== 'fill-before-cancel' || !f.armed || f.fired >= s.times || !orderMatches(s, o.request.symbol, account)) continue;
+      if ((s.match.path === CANCEL_ALL_PATH) !== cancelAll) continue;
       if (++f.seen < (s.nth ?? 1)) continue;
       const filled = this.server.ex.fillRestingNow(a, o.request.symbol, o.request.clientOrderId);
       this.fire(f, { account: account.name, symbol: o.request.symbol, orderId: o.orderId, clientOrderId: o.request.clientOrderId, filled }, account);
@@ -470,6 +475,8 @@ function requestMatches(s: FaultSpec, r: FaultRequest, account: ApiAccount | und
   if (m.account !== undefined && !(account !== undefined && accountIs(account, m.account))) return false;
   return true;
 }
+
+const CANCEL_ALL_PATH = '/fapi/v1/allOpenOrders';
 
 function orderMatches(s: FaultSpec, symbol: string, account: ApiAccount): boolean {
   return (s.match.symbol === undefined || s.match.symbol === symbol) && (s.match.account === undefined || accountIs(account, s.match.account));

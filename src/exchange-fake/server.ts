@@ -340,7 +340,10 @@ export class ExchangeServer {
     }
     r.set('DELETE /fapi/v1/allOpenOrders', this.signed(({ params }, a) => {
       const inst = this.instrument(params);
-      for (const o of a.orders.open(inst.symbol)) this.ex.command(a, { kind: 'cancel', symbol: inst.symbol, clientOrderId: o.request.clientOrderId });
+      for (const o of a.orders.open(inst.symbol)) {
+        this.faults.beforeCancel(a, o, true);
+        this.ex.command(a, { kind: 'cancel', symbol: inst.symbol, clientOrderId: o.request.clientOrderId });
+      }
       return { status: 200, body: { code: 200, msg: 'The operation of cancel all open order is done.' } };
     }));
   }

@@ -12,6 +12,9 @@
  *   O <OperatorInput>  an operator input given to the core (the dashboard's pause / resume of a
  *                      symbol: `setPaused`); venue-independent, so the replay gives it too
  *   C <VenueCommand>   a command the core gave, before it was sent
+ *   S {reason}         the shutdown began: the core stops deciding (`stopDeciding`). Only venue
+ *                      events (V) follow (fills racing the shutdown's cancels, the final trade
+ *                      read-back), which the core books; no command (C) follows
  *   E <end>            the session ended (absent after kill -9), with why
  * Every value is plain JSON (integers, exact decimal strings, booleans): a JSON round trip gives
  * the core exactly what it had.
@@ -64,6 +67,7 @@ export type JournalRecord =
   | { readonly tag: 'T'; readonly tUs: number }
   | { readonly tag: 'O'; readonly tUs: number; readonly input: OperatorInput }
   | { readonly tag: 'C'; readonly tUs: number; readonly command: VenueCommand; readonly text: string }
+  | { readonly tag: 'S'; readonly tUs: number; readonly reason: string }
   | { readonly tag: 'E'; readonly tUs: number; readonly end: { reason: string; exitCode: number } };
 
 /** The canonical text of a command: what is journalled and what replay compares. */
@@ -108,6 +112,10 @@ export class LiveJournal {
 
   command(tUs: number, text: string): void {
     this.push(`${tUs} C ${text}\n`);
+  }
+
+  stopping(tUs: number, reason: string): void {
+    this.push(`${tUs} S ${JSON.stringify({ reason })}\n`);
   }
 
   end(tUs: number, reason: string, exitCode: number): void {
@@ -230,6 +238,12 @@ export function readJournal(file: string): ParsedJournal {
       case 'C':
         records.push({ tag, tUs, command: v as VenueCommand, text: body });
         break;
+      case 'S': {
+        const r = v as { reason?: unknown };
+        if (typeof r !== 'object' || r === null || typeof r.reason !== 'string') bad('a shutdown record (S) needs a reason');
+        records.push({ tag, tUs, reason: r.reason as string });
+        break;
+      }
       case 'E':
         end = v as { reason: string; exitCode: number };
         records.push({ tag, tUs, end });

@@ -74,6 +74,11 @@ export function replayJournal(runDirOrFile: string, hooks: ReplayHooks = {}): Re
   const replayCmds: { tUs: number; text: string; input: number }[] = [];
   let inputs = 0;
   for (const r of j.records) {
+    // The shutdown began: the core decides nothing more (it still books the venue events that follow).
+    if (r.tag === 'S') {
+      core.stopDeciding();
+      continue;
+    }
     if (r.tag === 'C') {
       journalCmds.push({ tUs: r.tUs, text: r.text });
       continue;

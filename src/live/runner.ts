@@ -12,6 +12,14 @@
  *
  * Because the trader reads time only from the clock given here and every input is journalled with
  * that clock, `replayJournal` (replay.ts) reproduces every decision and command bit for bit.
+ *
+ * Stopping has two steps. `drain(reason)` (the session's shutdown begins) journals an `S` record and
+ * ends the decisions (`trader.stopDeciding()`; the replay calls it at the `S` record too): market
+ * events, timers and operator inputs are dropped from then on, but venue events (fills racing the
+ * shutdown's cancels, replies to requests in flight, the final trade read-back) are still
+ * journalled and given to the trader, so its ledger and positions stay the venue's. A command the
+ * trader still gives is not sent (counted in `stats.droppedAtStop`; the replay would show it as a
+ * difference). `stop()` then drops everything.
  */
 import type { SimClock } from '../core/clock.ts';
 import type { MarketEvent } from '../model/events.ts';
@@ -44,6 +52,8 @@ export interface LiveRunnerOptions {
 /** The trader as the runner drives it: the port, plus the operator's pause (`TradingCore.setPaused`). */
 export interface RunnerTrader extends TraderPort {
   setPaused?(symbol: string, paused: boolean, reason?: string): boolean;
+  /** The shutdown began (`drain`): book venue events, decide nothing (`TradingCore.stopDeciding`). */
+  stopDeciding?(): void;
 }
 
 type Input =
@@ -61,6 +71,8 @@ export interface RunnerStats {
   commands: number;
   /** Commands by kind. */
   sent: Record<VenueCommand['kind'], number>;
+  /** Commands the trader gave after `drain()` (none from a `TradingCore`, which stops deciding): dropped, never sent. */
+  droppedAtStop: number;
 }
 
 /** Bounded latency samples (the last `cap`), ms. */
@@ -87,7 +99,7 @@ export class LatencySamples {
 }
 
 export class LiveRunner {
-  readonly stats: RunnerStats = { marketEvents: 0, venueEvents: 0, timers: 0, operator: 0, commands: 0, sent: { submit: 0, cancel: 0, modify: 0, query: 0 } };
+  readonly stats: RunnerStats = { marketEvents: 0, venueEvents: 0, timers: 0, operator: 0, commands: 0, sent: { submit: 0, cancel: 0, modify: 0, query: 0 }, droppedAtStop: 0 };
   /** Input handed to the runner → last command of its answer handed to the venue, ms (market inputs and venue inputs apart). */
   readonly tickToOrder = new LatencySamples();
   readonly reportToCommand = new LatencySamples();
@@ -96,6 +108,8 @@ export class LiveRunner {
   private queue: Input[] = [];
   private busy = false;
   private running = false;
+  /** After `drain()`: only venue events are taken, and the trader's answers are dropped. */
+  private draining = false;
   private timer: unknown;
   private timerAtUs = Infinity;
   private syncTimer: unknown;
@@ -113,6 +127,30 @@ export class LiveRunner {
     this.rearm();
   }
 
+  /**
+   * The shutdown begins: no more decisions. Journals `S` with `reason`; from now on market events,
+   * timers and operator inputs are dropped, venue events are still journalled and given to the
+   * trader, and the commands it answers with are dropped (counted in `stats.droppedAtStop`).
+   * Inputs already queued that are not venue events are dropped too. Idempotent; no-op when not running.
+   */
+  drain(reason: string): void {
+    if (!this.running || this.draining) return;
+    this.draining = true;
+    this.o.trader.stopDeciding?.();
+    this.queue = this.queue.filter((i) => i.k === 'V');
+    if (this.timer !== undefined) this.o.timers.cancel(this.timer);
+    this.timer = undefined;
+    this.timerAtUs = Infinity;
+    const t = Math.max(this.o.clock.nowUs(), this.o.wallUs());
+    this.o.clock.advanceTo(t);
+    try {
+      this.o.journal.stopping(t, reason);
+      this.o.journal.write();
+    } catch (e) {
+      this.fatal(e);
+    }
+  }
+
   /** Stops taking inputs: later inputs are dropped (not journalled, not given to the trader); timers are cleared. */
   stop(): void {
     this.running = false;
@@ -124,8 +162,9 @@ export class LiveRunner {
     this.timerAtUs = Infinity;
   }
 
+  /** Running and not draining: still deciding. */
   get isRunning(): boolean {
-    return this.running;
+    return this.running && !this.draining;
   }
 
   market(e: MarketEvent): void {
@@ -147,13 +186,13 @@ export class LiveRunner {
   }
 
   private push(i: Input): void {
-    if (!this.running) return;
+    if (!this.running || (this.draining && i.k !== 'V')) return;
     this.queue.push(i);
     if (this.busy) return;
     this.busy = true;
     try {
       while (this.queue.length > 0 && this.running) this.handle(this.queue.shift()!);
-      if (this.running) this.rearm();
+      if (this.running && !this.draining) this.rearm();
     } catch (e) {
       this.fatal(e);
     } finally {
@@ -189,6 +228,10 @@ export class LiveRunner {
     }
     const cmds = trader.drainCommands();
     if (cmds.length === 0) return;
+    if (this.draining) {
+      this.stats.droppedAtStop += cmds.length;
+      return;
+    }
     const texts = cmds.map(commandText);
     for (const text of texts) journal.command(t, text);
     journal.write();

@@ -16,10 +16,14 @@
  *      in flight settle (bounded); every open order of the traded symbols is cancelled with
  *      `DELETE /fapi/v1/allOpenOrders` (works with every stream down), positions are optionally
  *      flattened with reduce-only MARKET orders, and both are confirmed by query, retried until
- *      `live.shutdown.confirmTimeoutS`. The exit code says whether everything was confirmed.
+ *      `live.shutdown.confirmTimeoutS`. Until the journal closes, venue events are still journalled
+ *      and booked (runner `drain`: fills racing the cancels are not lost), and once the cancels are
+ *      confirmed the trades since the last one seen are read back from userTrades, so every fill of
+ *      the session is in the journal. The exit code says whether everything was confirmed.
  *
- * Exit codes: 0 stopped and confirmed (no open order left; flat when flattening); 3 stopped but
- * NOT confirmed (orders may still rest on the venue: check them); 4 refused to start (start-up
+ * Exit codes: 0 stopped and confirmed (no open order left; flat when flattening; every fill read
+ * back); 3 stopped but NOT confirmed (orders may still rest on the venue, or the final userTrades
+ * read-back failed so the journal may miss the last fills: check them); 4 refused to start (start-up
  * reconciliation policy `halt`); 1 a fatal error during the session (the shutdown still ran; its
  * confirmation is in summary.json); 2 bad configuration (keys, scenario, venue unreachable at start).
  */
@@ -131,6 +135,12 @@ export interface ShutdownResult {
   readonly cancelRequests: number;
   readonly flattenOrders: number;
   readonly detail: string;
+  /**
+   * The final trade reconciliation (userTrades read back after the cancels were confirmed, so a
+   * fill whose stream message had not arrived is still booked and journalled); null when no user
+   * stream was started. Not ok: the journal may miss the session's last fills (exit 3).
+   */
+  readonly tradesReconciled: { readonly ok: boolean; readonly reports: number; readonly detail: string } | null;
 }
 
 export interface SessionSummary {
@@ -507,7 +517,7 @@ export class LiveSession {
    * 250 ms doubling to 2 s) until `budgetMs`; with `flatten`, also closes the positions with
    * reduce-only MARKET orders and confirms them flat.
    */
-  private async cancelAllConfirmed(budgetMs: number, flatten = false): Promise<Omit<ShutdownResult, 'reason'>> {
+  private async cancelAllConfirmed(budgetMs: number, flatten = false): Promise<Omit<ShutdownResult, 'reason' | 'tradesReconciled'>> {
     const deadline = this.o.wallUs() + budgetMs * 1000;
     let cancelRequests = 0;
     let flattenOrders = 0;
@@ -573,22 +583,32 @@ export class LiveSession {
     const { log } = this.o;
     log(`stopping (${reason}): no more decisions; cancelling every open order`);
     if (this.killTimer !== undefined) this.o.timers.cancel(this.killTimer);
-    this.runner?.stop();
+    // No more decisions; venue events (replies in flight, fills racing the cancels) are still journalled and booked.
+    this.runner?.drain(reason);
     const feedStopped = this.feed?.stop() ?? Promise.resolve();
     // Requests in flight settle first (each is bounded by the REST timeout), so none lands after the cancel.
     if (this.gateway !== undefined) await Promise.race([this.gateway.idle(), sleep(this.o.timers, 10_000)]);
     const live = this.o.scenario.live;
-    let result: Omit<ShutdownResult, 'reason'>;
+    let result: Omit<ShutdownResult, 'reason' | 'tradesReconciled'>;
     if (this.rest === undefined || this.symbols.length === 0) result = { confirmed: true, openOrdersLeft: {}, positionsLeft: {}, cancelRequests: 0, flattenOrders: 0, detail: 'nothing was started' };
     else result = await this.cancelAllConfirmed(live.shutdown.confirmTimeoutS * 1000, live.shutdown.flatten);
     log(result.confirmed ? `shutdown confirmed: no open order left${live.shutdown.flatten ? ', flat' : ''}` : `shutdown NOT confirmed: ${result.detail}`);
+    // Every fill of the session is booked before the journal closes: the stream's messages may still
+    // be on their way, so the trades since the last one seen are read back (duplicates are dropped).
+    let tradesReconciled: ShutdownResult['tradesReconciled'] = null;
+    if (this.userStream !== undefined && this.runner !== undefined) {
+      const r = await this.userStream.reconcileTrades();
+      tradesReconciled = typeof r === 'number' ? { ok: true, reports: r, detail: `${r} trade report(s) read back from userTrades` } : { ok: false, reports: 0, detail: r };
+      if (typeof r === 'string') log(`shutdown: the final trade reconciliation failed (${r}); fills after the last stream report may be missing from the journal`);
+    }
+    this.runner?.stop();
     this.userStream?.stop();
     await feedStopped;
     if (this.gateway !== undefined) await this.gateway.close();
     this.rest?.close();
-    const exitCode = this.fatalError !== null ? EXIT.fatal : result.confirmed ? EXIT.ok : EXIT.unconfirmed;
+    const exitCode = this.fatalError !== null ? EXIT.fatal : result.confirmed && tradesReconciled?.ok !== false ? EXIT.ok : EXIT.unconfirmed;
     const endedUs = Math.max(this.o.wallUs(), this.startedUs);
-    const shutdown: ShutdownResult = { reason, ...result };
+    const shutdown: ShutdownResult = { reason, ...result, tradesReconciled };
     if (this.journal !== undefined) {
       this.journal.end(endedUs, reason, exitCode);
       this.journal.close();
@@ -604,7 +624,7 @@ export class LiveSession {
       endedUs,
       exitCode,
       shutdown,
-      runner: this.runner?.stats ?? { marketEvents: 0, venueEvents: 0, timers: 0, operator: 0, commands: 0, sent: { submit: 0, cancel: 0, modify: 0, query: 0 } },
+      runner: this.runner?.stats ?? { marketEvents: 0, venueEvents: 0, timers: 0, operator: 0, commands: 0, sent: { submit: 0, cancel: 0, modify: 0, query: 0 }, droppedAtStop: 0 },
       latencyMs: { tickToOrder: this.runner?.tickToOrder.summary() ?? null, reportToCommand: this.runner?.reportToCommand.summary() ?? null },
       core: this.core?.counters ?? ({} as TradingCore['counters']),
       positions,

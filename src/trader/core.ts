@@ -194,6 +194,8 @@ export class TradingCore implements TraderPort {
   private readonly accounts = new Map<string, AccountView>();
   private readonly leverage: number;
   private queue: VenueCommand[] = [];
+  /** `stopDeciding` was called (a live session's shutdown): venue events are booked, nothing is decided or sent. */
+  private decisionsStopped = false;
   /** Symbols whose orders or position changed since the last decision (rule 2). */
   private readonly ordersChanged = new Set<SymbolPipeline>();
   /**
@@ -597,6 +599,7 @@ export class TradingCore implements TraderPort {
 
   /** Runs the decisions and order queries due at `tsUs` (call with the clock at `tsUs`). */
   onTimer(tsUs: number): void {
+    if (this.decisionsStopped) return;
     const now = this.clock.nowUs();
     if (this.oms.nextQueryUs() <= tsUs && tsUs >= this.throttledUntilUs) {
       for (const q of this.oms.queriesDue()) this.queue.push({ kind: 'query', symbol: q.symbol, clientOrderId: q.clientOrderId, orderId: q.orderId });
@@ -622,6 +625,7 @@ export class TradingCore implements TraderPort {
 
   /** When `onTimer` wants to be called next, µs; Infinity when nothing is scheduled. */
   nextTimerUs(): number {
+    if (this.decisionsStopped) return Number.POSITIVE_INFINITY;
     // Queries wait out a throttle like decisions do.
     let next = Math.max(this.oms.nextQueryUs(), this.throttledUntilUs);
     for (const p of this.pipelineList) {
@@ -656,6 +660,17 @@ export class TradingCore implements TraderPort {
     if (this.bus.hasListeners('trader.pauseChanged')) this.bus.emit('trader.pauseChanged', { symbol, tsUs: now, paused, reason });
     if (p.bookSeen) this.decide(p, now, 'operator');
     return true;
+  }
+
+  /**
+   * The end of decisions (a live session's shutdown began; the journal's `S` record, so the replay
+   * calls it at the same point): venue events are still booked (fills racing the shutdown's
+   * cancels, the final trade read-back: ledger, positions and order states follow the venue), but
+   * nothing is decided, cancelled or queried any more, so no command is queued: the session's own
+   * confirmed cancel-all ends the orders. Irreversible.
+   */
+  stopDeciding(): void {
+    this.decisionsStopped = true;
   }
 
   /** Whether `symbol` is paused (`setPaused`). */
@@ -778,6 +793,7 @@ export class TradingCore implements TraderPort {
   }
 
   private decide(p: SymbolPipeline, now: number, why: DecisionTrigger): void {
+    if (this.decisionsStopped) return;
     this.counters.decisions++;
     p.lastDecisionUs = now;
     p.pendingDecisionUs = Number.POSITIVE_INFINITY;
@@ -831,7 +847,7 @@ export class TradingCore implements TraderPort {
 
   private cancelAllNow(symbol: string, reason: string): void {
     const p = this.pipelines.get(symbol);
-    if (!p) return;
+    if (!p || this.decisionsStopped) return;
     const now = this.clock.nowUs();
     // Throttled: the venue would refuse the cancels; the decision at the throttle's end cancels (HALTED).
     if (now < this.throttledUntilUs) {

@@ -405,6 +405,27 @@ describe('faults: the user data stream', () => {
     }
   });
 
+  it('a fill racing a cancel-all (match.path /fapi/v1/allOpenOrders): the order fills, the cancel-all answers 200; single cancels are not matched', async () => {
+    const u = await userStream();
+    try {
+      const a = await signed(base, 'POST', '/fapi/v1/order', await farBuy('fall1'));
+      const b = await signed(base, 'POST', '/fapi/v1/order', await farBuy('fall2'));
+      expect([a.status, b.status]).toEqual([200, 200]);
+      await addFault({ name: 'race-all', kind: 'fill-before-cancel', match: { symbol: 'BTCUSDT', path: '/fapi/v1/allOpenOrders' } });
+      // A single cancel is not the cancel-all: fall2 is cancelled plainly.
+      expect((await signed(base, 'DELETE', '/fapi/v1/order', { symbol: 'BTCUSDT', origClientOrderId: 'fall2' })).json.status).toBe('CANCELED');
+      const all = await signed(base, 'DELETE', '/fapi/v1/allOpenOrders', { symbol: 'BTCUSDT' });
+      expect(all.json).toEqual({ code: 200, msg: 'The operation of cancel all open order is done.' });
+      const fill = await until('the fill', () => u.frames.find((f) => f.e === 'ORDER_TRADE_UPDATE' && f.o.c === 'fall1' && f.o.X === 'FILLED'));
+      expect(fill.o).toMatchObject({ x: 'TRADE', z: '0.010', m: true });
+      expect((await signed(base, 'GET', '/fapi/v1/order', { symbol: 'BTCUSDT', origClientOrderId: 'fall1' })).json.status).toBe('FILLED');
+      expect(await faultLog('race-all')).toEqual([expect.objectContaining({ event: 'fired', orderId: a.json.orderId, filled: true })]);
+      await signed(base, 'POST', '/fapi/v1/order', { symbol: 'BTCUSDT', side: 'SELL', type: 'MARKET', quantity: '0.010', reduceOnly: 'true' });
+    } finally {
+      u.ws.close();
+    }
+  });
+
   it('listenKey expiry: listenKeyExpired is pushed, then keepalive gets -1125 and a new key works', async () => {
     const u = await userStream();
     try {

@@ -4,6 +4,8 @@
 // open), no lost or duplicated fill (every trade id the core booked is one of the exchange's, once;
 // the core's position equals the exchange's), and the journal replays to the same commands.
 // Fault 12 (kill -9 and restart) is in cli.test.ts.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanups, expectSurvived, weather } from './storm.ts';
 
@@ -60,6 +62,30 @@ describe('maker live survives the faults', () => {
     // Unknown outcomes were settled by queries, never by resending.
     expect(r.summary.runner.sent.query, r.logs.join('\n')).toBeGreaterThan(0);
   }, 120_000);
+
+  it('a fill races the shutdown: the cancel-all fills a resting order; the fill is journalled, booked and in the final position', async () => {
+    const r = await weather({
+      runMs: 5_000,
+      faults: [
+        { kind: 'fill-before-cancel', match: { symbol: 'BTCUSDT', path: '/fapi/v1/allOpenOrders' } },
+        // The user stream's frames are 6 s late from 4 s on: the fill's report would come after the
+        // journal closed, so only the final userTrades read-back can book it.
+        { kind: 'latency', delayMs: 6_000, durationMs: 60_000, targets: ['user-stream'], afterMs: 4_000 },
+      ],
+    });
+    expectSurvived(r);
+    expect((r.summary.userStream as { backfilled: number }).backfilled, 'read back from userTrades').toBeGreaterThan(0);
+    const context = `\n${r.logs.join('\n')}\nfaults: ${r.faultLog.join(', ')}`;
+    // The fill came after the decisions stopped: it is in the journal (after the S record), its
+    // answers were dropped, not sent, and the replay agrees.
+    const lines = readFileSync(join(r.summary.runDir, 'journal.log'), 'utf8').split('\n');
+    const stopAt = lines.findIndex((l) => / S \{"reason":"storm over"\}$/.test(l));
+    expect(stopAt, context).toBeGreaterThan(0);
+    const after = lines.slice(stopAt + 1).filter((l) => l !== '');
+    expect(after.some((l) => / V \{"kind":"report".*"execType":"TRADE"/.test(l)), context).toBe(true);
+    expect(after.filter((l) => / [MTOC] /.test(l))).toEqual([]);
+    expect(r.venuePosAfter, 'the fault filled an order: the venue holds a position').not.toBe(0);
+  }, 60_000);
 
   it('the venue pushes back: 429 then 418 (REDUCING for the cool-down after the ban), clock skew (-1021), maintenance; a timeout on a modify', async () => {
     const r = await weather({

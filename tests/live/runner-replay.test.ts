@@ -86,6 +86,16 @@ class ScriptedVenue implements Venue {
       this.out.push(report({ symbol: e.symbol, clientOrderId: id, orderId: r.orderId, execType: 'TRADE', status: 'FILLED', side: r.side, priceTicks: r.priceTicks, origQtyLots: r.qtyLots, cumFilledLots: r.qtyLots, lastFillLots: r.qtyLots, lastFillPriceTicks: r.priceTicks, tradeId: this.nextTradeId++, liquidity: 'maker', commission: '0.01', tsExchangeUs: e.tsExchangeUs }));
     }
   }
+  get restingCount(): number {
+    return this.resting.size;
+  }
+  /** Fills every resting order now (a fill racing a shutdown's cancels). */
+  fillAll(symbol: string, t: number): void {
+    for (const [id, r] of this.resting) {
+      this.resting.delete(id);
+      this.out.push(report({ symbol, clientOrderId: id, orderId: r.orderId, execType: 'TRADE', status: 'FILLED', side: r.side, priceTicks: r.priceTicks, origQtyLots: r.qtyLots, cumFilledLots: r.qtyLots, lastFillLots: r.qtyLots, lastFillPriceTicks: r.priceTicks, tradeId: this.nextTradeId++, liquidity: 'maker', commission: '0.01', tsExchangeUs: t }));
+    }
+  }
   drainEvents(): VenueEvent[] {
     const o = this.out;
     this.out = [];
@@ -106,7 +116,7 @@ afterEach(() => {
 });
 
 /** A two-minute session of the quickstart scenario on the synthetic market; returns the run dir and what was sent. */
-function runSession(scenarioText = SCENARIO_TEXT): { dir: string; venue: ScriptedVenue; runner: LiveRunner } {
+function runSession(scenarioText = SCENARIO_TEXT, shutdown?: (r: { runner: LiveRunner; venue: ScriptedVenue; timers: ManualTimers; lastMarket: MarketEvent }) => void): { dir: string; venue: ScriptedVenue; runner: LiveRunner; core: ReturnType<typeof liveTrader> } {
   const dir = mkdtempSync(join(tmpdir(), 'maker-live-runner-'));
   dirs.push(dir);
   const s = parseScenario(scenarioText, 'quickstart.yaml');
@@ -123,19 +133,24 @@ function runSession(scenarioText = SCENARIO_TEXT): { dir: string; venue: Scripte
   const runner = new LiveRunner({ trader: core, clock, wallUs: () => timers.now, venue, journal, timers, onFatal: (e) => { throw e; } });
   runner.start();
   runner.venueEvent({ kind: 'accountSync', sync: { tsUs: T0, symbols: ['BTCUSDT'], positions: [], balances: [{ asset: 'USDT', walletBalance: '10000' }], openOrders: [] } });
-  for (const batch of syntheticMarket([inst], 3, T0 + 1000, 120)) {
+  let lastMarket!: MarketEvent;
+  // With `shutdown`: it runs half a minute in, once orders rest, and the market loop ends there.
+  market: for (const batch of syntheticMarket([inst], 3, T0 + 1000, 120)) {
     for (const e of batch) {
+      if (shutdown !== undefined && e.tsReceiveUs >= T0 + 30_000_000 && venue.restingCount > 0) break market;
       timers.runUntil(e.tsReceiveUs);
       for (const v of venue.drainEvents()) runner.venueEvent(v);
       runner.market(e);
       venue.onTrade(e);
       for (const v of venue.drainEvents()) runner.venueEvent(v);
+      lastMarket = e;
     }
   }
+  shutdown?.({ runner, venue, timers, lastMarket });
   runner.stop();
   journal.end(timers.now, 'test end', 0);
   journal.close();
-  return { dir, venue, runner };
+  return { dir, venue, runner, core };
 }
 
 describe('live runner journal and replay', () => {
@@ -157,6 +172,48 @@ describe('live runner journal and replay', () => {
     expect(r.replayCommands).toBe(r.commands);
     expect(r.matched).toBe(r.commands);
     expect(r.replayHash).toBe(r.journalHash);
+  });
+
+  it('after drain (the shutdown began) fills are journalled and booked, no decision is sent, and the replay agrees', () => {
+    let sentAtDrain = 0;
+    let filled = 0;
+    const { dir, venue, runner, core } = runSession(SCENARIO_TEXT, ({ runner, venue, timers, lastMarket }) => {
+      runner.drain('test shutdown');
+      sentAtDrain = venue.sent.length;
+      expect(runner.isRunning).toBe(false);
+      // The market goes on and timers come due: dropped, not journalled.
+      timers.runUntil(timers.now + 5_000_000);
+      runner.market({ ...lastMarket, tsReceiveUs: timers.now });
+      // The venue fills what rests (racing the cancels): journalled and given to the core.
+      venue.fillAll('BTCUSDT', timers.now);
+      const fills = venue.drainEvents();
+      filled = fills.length;
+      for (const v of fills) runner.venueEvent(v);
+      runner.drain('again'); // idempotent: one S record
+    });
+    expect(filled, 'orders rested at the shutdown').toBeGreaterThan(0);
+    expect(venue.sent.length, 'nothing sent after drain').toBe(sentAtDrain);
+    expect(runner.stats.droppedAtStop, 'the core stopped deciding: no requote after the fills').toBe(0);
+    const j = readJournal(join(dir, JOURNAL_FILE));
+    const s = j.records.findIndex((r) => r.tag === 'S');
+    expect(j.records.filter((r) => r.tag === 'S')).toEqual([{ tag: 'S', tUs: j.records[s].tUs, reason: 'test shutdown' }]);
+    const after = j.records.slice(s + 1);
+    expect(after.map((r) => r.tag)).toEqual([...Array<string>(filled).fill('V'), 'E']);
+    // The replay books the same fills (same position) and finds no command the session did not send
+    // (it stops the core at the S record; without that, the fills would be answered with requotes).
+    let replayCore!: ReturnType<typeof liveTrader>;
+    const r = replayJournal(dir, { onCore: (c) => (replayCore = c) });
+    expect(r.firstDifference).toBeNull();
+    expect(r.matched).toBe(r.commands);
+    expect(r.commands).toBe(sentAtDrain);
+    expect(replayCore.portfolio.positionLots('BTCUSDT')).toBe(core.portfolio.positionLots('BTCUSDT'));
+    // A damaged shutdown record names its line.
+    const file = join(dir, JOURNAL_FILE);
+    const lines = readFileSync(file, 'utf8').split('\n');
+    const at = lines.findIndex((l) => / S /.test(l));
+    lines[at] = lines[at].replace('"reason"', '"why"');
+    writeFileSync(file, lines.join('\n'));
+    expect(() => readJournal(file)).toThrow(new RegExp(`line ${at + 1}.*|shutdown record \\(S\\) needs a reason`));
   });
 
   it('the same inputs give the same journal bytes (determinism of the runner itself)', () => {

@@ -102,11 +102,13 @@ export async function weather(storm: Storm) {
   const corePos = core!.portfolio.positionLots('BTCUSDT');
   const venuePos = await venuePosition();
   const summary = await session.stop('storm over');
+  // After the shutdown (cancels confirmed, the last fills read back) the session's final position is the venue's.
+  const venuePosAfter = await venuePosition();
   const open = (await signed(lx.base, 'GET', '/fapi/v1/openOrders', { symbol: 'BTCUSDT' })).json as unknown as unknown[];
   const trades = (await signed(lx.base, 'GET', '/fapi/v1/userTrades', { symbol: 'BTCUSDT', limit: 1000 })).json as unknown as { id: number }[];
   const faultLog = lx.server.faults.log.map((e) => `${e.fault} ${e.event}`);
   const names = parseFaults(storm.faults).map((f) => f.name);
-  return { held, trips, reducingViolations, names, lx, logs, summary, open, trades, tradeIds, converged, corePos, venuePos, faultLog, replay: replayJournal(session.runDir) };
+  return { held, trips, reducingViolations, names, lx, logs, summary, open, trades, tradeIds, converged, corePos, venuePos, venuePosAfter, faultLog, replay: replayJournal(session.runDir) };
 }
 
 export function expectSurvived(r: Awaited<ReturnType<typeof weather>>): void {
@@ -119,6 +121,11 @@ export function expectSurvived(r: Awaited<ReturnType<typeof weather>>): void {
   expect(new Set(r.tradeIds).size).toBe(r.tradeIds.length);
   const venueIds = new Set(r.trades.map((t) => t.id));
   for (const id of r.tradeIds) expect(venueIds.has(id), `trade ${id}`).toBe(true);
+  // No missed fill, also during the shutdown: every trade of the account was booked, and the
+  // session's final position is the venue's.
+  expect([...venueIds].filter((id) => !r.tradeIds.includes(id)), `venue trades the core never booked${context}`).toEqual([]);
+  expect(r.summary.positions.BTCUSDT, `final position vs the venue's after the shutdown${context}`).toBe(r.venuePosAfter);
+  expect(r.summary.shutdown.tradesReconciled?.ok).toBe(true);
   expect(r.replay.firstDifference).toBeNull();
   expect(r.replay.matched).toBe(r.replay.commands);
   // Every fault of the storm really happened.

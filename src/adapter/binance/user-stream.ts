@@ -86,6 +86,8 @@ export class UserStream {
   private readonly lastTradeId = new Map<string, number>();
   /** Server time of the first gap since the last account snapshot, ms (0: none): the backfill of a symbol without a known trade starts there. */
   private gapStartMs = 0;
+  /** Server time of the first `start()`, ms: the final reconciliation of a symbol without a known trade starts there. */
+  private startedMs = 0;
 
   constructor(o: UserStreamOptions) {
     this.o = o;
@@ -103,6 +105,7 @@ export class UserStream {
 
   start(): void {
     if (this.state === 'connecting' || this.state === 'live') return;
+    if (this.startedMs === 0) this.startedMs = this.o.rest.serverNowMs();
     this.state = 'connecting';
     this.attempts = 0;
     this.backoff = this.o.backoffMs ?? 500;
@@ -287,12 +290,35 @@ export class UserStream {
     }
   }
 
-  /** The trades of `symbols` since the last one seen (or the gap's start), as reports; a string when a request failed. */
-  private async backfill(symbols: readonly string[]): Promise<ExecutionReport[] | string> {
+  /**
+   * The shutdown's last word on fills, once the session's cancels are confirmed (no order of it can
+   * fill any more): the trades of every symbol since the last one seen (or since `start()`) are read
+   * back from `userTrades` and delivered as reports, whether or not the stream delivered them too
+   * (the core drops a duplicate by order and trade id). A fill whose stream message was still on
+   * its way, or lost in a gap with no snapshot after it, is booked, not missed. Returns how many
+   * reports were delivered, or why it failed (a request refused or unanswered: each is bounded by
+   * the REST client's timeout).
+   */
+  async reconcileTrades(): Promise<number | string> {
+    const b = await this.backfill([...this.o.instruments.keys()].sort(), this.startedMs);
+    if (typeof b === 'string') {
+      this.stats.lastError = `final trade reconciliation: ${b}`;
+      return b;
+    }
+    for (const r of b) {
+      this.stats.backfilled++;
+      this.noteTrade(r);
+      this.o.emit({ kind: 'report', report: r });
+    }
+    return b.length;
+  }
+
+  /** The trades of `symbols` since the last one seen (or `sinceMs`, default a second before the gap's start), as reports; a string when a request failed. */
+  private async backfill(symbols: readonly string[], sinceMs = this.gapStartMs - 1_000): Promise<ExecutionReport[] | string> {
     const out: ExecutionReport[] = [];
     for (const symbol of symbols) {
       const last = this.lastTradeId.get(symbol);
-      const params: Record<string, string | number> = last !== undefined ? { symbol, fromId: last + 1, limit: 1000 } : { symbol, startTime: this.gapStartMs - 1_000, limit: 1000 };
+      const params: Record<string, string | number> = last !== undefined ? { symbol, fromId: last + 1, limit: 1000 } : { symbol, startTime: sinceMs, limit: 1000 };
       const trades = await this.o.rest.request({ method: 'GET', path: '/fapi/v1/userTrades', params, signed: true, weight: 5 });
       if (trades.kind !== 'ok') return `GET /fapi/v1/userTrades ${symbol}: ${describe(trades)}`;
       if (!Array.isArray(trades.body) || trades.body.length === 0) continue;
