@@ -19,9 +19,9 @@
  *   node --import tsx bench/backtest.ts --child <store> [--no-out] # one measurement, prints JSON
  *   node --import tsx bench/backtest.ts --shares                   # time shares only (1 h tile)
  *
- * The store is decoded as a backtest decodes it (store/decode-thread.ts, `auto`): in a worker
- * thread for the 24 h tile, in the run's thread for the 1 h tile; `MAKER_DECODE_THREAD=main` or
- * `worker` in the environment forces one for every child (the hashes are the same).
+ * The store is decoded as a backtest decodes it (store/decode-thread.ts, `main` by default: in the
+ * run's thread); `MAKER_DECODE_THREAD=auto` or `worker` in the environment decodes in a worker
+ * thread for every child (`auto`: from 2 M rows, so the 24 h tile only; the hashes are the same).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -53,7 +53,7 @@ interface ChildResult {
   spanUs: number;
   peakRssMB: number;
   hash: string;
-  /** Where the store was decoded: MAKER_DECODE_THREAD of the run (store/decode-thread.ts; auto when unset). */
+  /** Where the store was decoded: MAKER_DECODE_THREAD of the run (store/decode-thread.ts; main when unset). */
   decodeThread: string;
 }
 
@@ -85,7 +85,7 @@ async function measure(store: string, writeOut: boolean): Promise<ChildResult> {
     spanUs: st.lastUs - st.firstUs,
     peakRssMB: peakRssMB(),
     hash: outcome.result.eventLogHash,
-    decodeThread: process.env.MAKER_DECODE_THREAD || 'auto',
+    decodeThread: process.env.MAKER_DECODE_THREAD || 'main',
   };
 }
 
