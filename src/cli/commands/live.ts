@@ -134,10 +134,12 @@ export function registerLive(program: Command): void {
         'Stopping (SIGINT, SIGTERM, live.killFile appearing, --duration): no more decisions; every open order of the ' +
         'traded symbols is cancelled with DELETE /fapi/v1/allOpenOrders (streams not needed), positions are closed with ' +
         'reduce-only MARKET orders when live.shutdown.flatten is set, and both are confirmed by query within ' +
-        'live.shutdown.confirmTimeoutS. A second signal exits at once without confirming.\n\n' +
+        'live.shutdown.confirmTimeoutS. Fills that race the cancels are still journalled and booked, and the trades since ' +
+        'the last one the user stream delivered are read back (GET /fapi/v1/userTrades) before the journal closes. ' +
+        'A second signal exits at once without confirming.\n\n' +
         'Exit status: 0 stopped and confirmed; 1 a fatal error during the session (the shutdown still ran; see ' +
         'summary.json); 2 bad options, scenario or keys, or the venue unreachable at start; 3 stopped but NOT confirmed ' +
-        '(orders may rest on the venue: check them); 4 refused to start by the reconciliation policy (halt); 5 the --lock ' +
+        '(orders may rest on the venue, or the final trade read-back failed: check them); 4 refused to start by the reconciliation policy (halt); 5 the --lock ' +
         'file is held by another live session; 130 a second signal.\n\n' +
         'At the end the run directory also gets report.html (unless --no-report): the backtest\'s report of the session ' +
         'itself plus "live vs simulated": the same scenario backtested on the market the session received, live fills ' +
@@ -290,7 +292,7 @@ export function registerLive(program: Command): void {
       else {
         const l = summary.latencyMs.tickToOrder as { p50: number; p99: number } | null;
         process.stderr.write(
-          `maker live: ${summary.exitCode === EXIT.ok ? 'stopped; every order cancelled and confirmed' : summary.exitCode === EXIT.unconfirmed ? 'stopped, but the cancels were NOT confirmed: check the venue' : `stopped after a fatal error: ${summary.fatal}`}\n` +
+          `maker live: ${summary.exitCode === EXIT.ok ? 'stopped; every order cancelled and confirmed' : summary.exitCode === EXIT.unconfirmed ? (summary.shutdown.confirmed ? `stopped, but the final userTrades read-back failed (${summary.shutdown.tradesReconciled?.detail}): the journal may miss the last fills; check the venue's trades` : 'stopped, but the cancels were NOT confirmed: check the venue') : `stopped after a fatal error: ${summary.fatal}`}\n` +
             `  ${summary.runner.sent.submit} orders, ${summary.runner.sent.cancel} cancels, ${summary.runner.sent.modify} modifies, ${summary.core.reports} reports; position ${Object.entries(summary.positions).map(([s, l]) => `${s} ${l} lots`).join(', ')}\n` +
             (l !== null ? `  tick-to-order p50 ${l.p50.toFixed(3)} ms, p99 ${l.p99.toFixed(3)} ms\n` : '') +
             `  ${summary.runDir}/ (journal.log, summary.json${reportFile !== null ? ', report.html' : ''}); maker replay ${summary.runDir}\n`,
