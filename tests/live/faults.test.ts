@@ -87,6 +87,20 @@ describe('maker live survives the faults', () => {
     expect(r.venuePosAfter, 'the fault filled an order: the venue holds a position').not.toBe(0);
   }, 60_000);
 
+  it('the final userTrades read-back fails: exit 3 though the cancels were confirmed, and summary.json says why', async () => {
+    const r = await weather({
+      runMs: 3_000,
+      faults: [{ kind: 'unknown-error-503', applied: false, times: 50, match: { method: 'GET', path: '/fapi/v1/userTrades' } }],
+    });
+    const context = `\n${r.logs.join('\n')}\nfaults: ${r.faultLog.join(', ')}`;
+    expect(r.summary.shutdown.confirmed, context).toBe(true);
+    expect(r.open).toEqual([]);
+    expect(r.summary.shutdown.tradesReconciled, context).toMatchObject({ ok: false, reports: 0 });
+    expect(r.summary.shutdown.tradesReconciled!.detail).toMatch(/GET \/fapi\/v1\/userTrades BTCUSDT/);
+    expect(r.summary.exitCode).toBe(3);
+    expect(r.logs.some((l) => /the final trade reconciliation failed/.test(l))).toBe(true);
+  }, 60_000);
+
   it('the venue pushes back: 429 then 418 (REDUCING for the cool-down after the ban), clock skew (-1021), maintenance; a timeout on a modify', async () => {
     const r = await weather({
       runMs: 24_000,
