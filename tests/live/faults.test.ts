@@ -54,8 +54,10 @@ describe('maker live survives the faults', () => {
         { kind: 'unknown-error-503', applied: false, afterMs: 5_000, match: { method: 'POST', path: '/fapi/v1/order' } },
         { kind: 'timeout-1007', applied: true, afterMs: 7_000, match: { method: 'POST', path: '/fapi/v1/order' } },
         { kind: 'timeout-1007', applied: true, afterMs: 8_000, match: { method: 'DELETE', path: '/fapi/v1/order' } },
-        { kind: 'post-only-reject', durationMs: 2_000, afterMs: 11_000 },
-        { kind: 'fill-before-cancel', afterMs: 14_000, match: { symbol: 'BTCUSDT' } },
+        // Before the post-only period: its -5022 churn can spend the order budget (-1015), and the
+        // throttle's REDUCING hold then leaves no order to cancel at a flat position.
+        { kind: 'fill-before-cancel', afterMs: 10_000, match: { symbol: 'BTCUSDT' } },
+        { kind: 'post-only-reject', durationMs: 2_000, afterMs: 15_000 },
       ],
     });
     expectSurvived(r);
