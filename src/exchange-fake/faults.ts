@@ -230,9 +230,10 @@ export class FaultInjector {
    * An open order about to be cancelled: a fill-before-cancel fault fills it first (a single cancel
    * then gets -2011). `cancelAll`: the order is one of a `DELETE /fapi/v1/allOpenOrders`, matched
    * only by a fault with `match.path: /fapi/v1/allOpenOrders` (single cancels only by the others).
+   * Returns whether the order was filled (then it is no longer open).
    */
-  beforeCancel(a: AccountState, o: OrderRecord, cancelAll = false): void {
-    if (this.faults.length === 0) return;
+  beforeCancel(a: AccountState, o: OrderRecord, cancelAll = false): boolean {
+    if (this.faults.length === 0) return false;
     const account = a.account;
     for (const f of this.faults) {
       const s = f.spec;
@@ -241,8 +242,9 @@ export class FaultInjector {
       if (++f.seen < (s.nth ?? 1)) continue;
       const filled = this.server.ex.fillRestingNow(a, o.request.symbol, o.request.clientOrderId);
       this.fire(f, { account: account.name, symbol: o.request.symbol, orderId: o.orderId, clientOrderId: o.request.clientOrderId, filled }, account);
-      return;
+      return filled;
     }
+    return false;
   }
 
   /** A message about to be published on a stream: true to skip it (a depth gap). */

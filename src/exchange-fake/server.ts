@@ -341,8 +341,8 @@ export class ExchangeServer {
     r.set('DELETE /fapi/v1/allOpenOrders', this.signed(({ params }, a) => {
       const inst = this.instrument(params);
       for (const o of a.orders.open(inst.symbol)) {
-        this.faults.beforeCancel(a, o, true);
-        this.ex.command(a, { kind: 'cancel', symbol: inst.symbol, clientOrderId: o.request.clientOrderId });
+        // An order a fault filled first is no longer open: nothing to cancel (no reject either).
+        if (!this.faults.beforeCancel(a, o, true)) this.ex.command(a, { kind: 'cancel', symbol: inst.symbol, clientOrderId: o.request.clientOrderId });
       }
       return { status: 200, body: { code: 200, msg: 'The operation of cancel all open order is done.' } };
     }));

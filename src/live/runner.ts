@@ -108,7 +108,7 @@ export class LiveRunner {
   private queue: Input[] = [];
   private busy = false;
   private running = false;
-  /** After `drain()`: only venue events are taken, and the trader's answers are dropped. */
+  /** After `drain()`: only venue events are taken, and no command is sent. */
   private draining = false;
   private timer: unknown;
   private timerAtUs = Infinity;
@@ -128,10 +128,11 @@ export class LiveRunner {
   }
 
   /**
-   * The shutdown begins: no more decisions. Journals `S` with `reason`; from now on market events,
-   * timers and operator inputs are dropped, venue events are still journalled and given to the
-   * trader, and the commands it answers with are dropped (counted in `stats.droppedAtStop`).
-   * Inputs already queued that are not venue events are dropped too. Idempotent; no-op when not running.
+   * The shutdown begins: no more decisions (`trader.stopDeciding()`). Journals `S` with `reason`;
+   * from now on market events, timers and operator inputs are dropped, venue events are still
+   * journalled and given to the trader, and any command it still gives is dropped, not sent
+   * (counted in `stats.droppedAtStop`). Inputs already queued that are not venue events are
+   * dropped too. Idempotent; no-op when not running.
    */
   drain(reason: string): void {
     if (!this.running || this.draining) return;

@@ -46,8 +46,9 @@ describe('maker live survives the faults', () => {
 
   it('order entry: 503 applied and not, timeouts on place and cancel, -5022, a fill racing a cancel', async () => {
     const r = await weather({
-      runMs: 20_000,
-      // Requotes as cancel + new order, so cancels (the target of two faults) come every few seconds.
+      runMs: 30_000,
+      // Requotes as cancel + new order, so cancels (the target of two faults) come every few seconds;
+      // under load they can be seconds apart, so the cancel faults get 8 to 24 s.
       set: ['oms.modifyMode=cancel-replace'],
       faults: [
         { kind: 'unknown-error-503', applied: true, afterMs: 3_000, match: { method: 'POST', path: '/fapi/v1/order' } },
@@ -57,7 +58,7 @@ describe('maker live survives the faults', () => {
         // Before the post-only period: its -5022 churn can spend the order budget (-1015), and the
         // throttle's REDUCING hold then leaves no order to cancel at a flat position.
         { kind: 'fill-before-cancel', afterMs: 10_000, match: { symbol: 'BTCUSDT' } },
-        { kind: 'post-only-reject', durationMs: 2_000, afterMs: 15_000 },
+        { kind: 'post-only-reject', durationMs: 2_000, afterMs: 24_000 },
       ],
     });
     expectSurvived(r);
