@@ -1,9 +1,10 @@
 // Shared helpers for the importer tests: spec registries and draining an import session.
 // The shared-data paths come from tests/support/shared-data.ts (re-exported here).
 import { existsSync } from 'node:fs';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 import { importSources, type ImportOptions } from '../../src/importers/index.ts';
 import type { MarketEvent } from '../../src/model/events.ts';
 import { SpecRegistry, type InstrumentSpec } from '../../src/model/instrument.ts';
@@ -58,8 +59,16 @@ export async function collect(inputs: string[], opts: ImportOptions) {
   return { events, batches, stats: session.stats() };
 }
 
+/** Temporary directories of the importing test file, removed after its tests. */
+const temps: string[] = [];
+afterAll(() => {
+  for (const d of temps.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
 export function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'maker-importers-'));
+  const d = mkdtempSync(join(tmpdir(), 'maker-importers-'));
+  temps.push(d);
+  return d;
 }
 
 export function writeTemp(dir: string, name: string, content: string | Uint8Array): string {
