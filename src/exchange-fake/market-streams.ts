@@ -102,7 +102,7 @@ export class MarketStreams {
     }
   }
 
-  /** A copy of the replayed book as it is now (everything delivered so far applied). */
+  /** A copy of the replayed book as it is now (everything delivered so far applied), and its windows. */
   private startPartial(symbol: string): Partial {
     const src = this.ex.book(symbol)!;
     const book = new L2Book(symbol);
@@ -119,7 +119,14 @@ export class MarketStreams {
     const a = side('ask');
     book.loadSnapshot(b.ticks, b.lots, a.ticks, a.lots);
     const lastU = src.lastUpdateId();
-    return { book, windows: PARTIAL_SPEEDS.map((s) => ({ speedMs: s.ms, suffix: s.suffix, first: -1, last: -1, lastTUs: 0, window: -1, prevU: lastU })) };
+    // Each window starts as the diff stream's of the same speed: a subscription in the middle of a
+    // window still sends that window's U and pu, as the @depth@<speed> message with the same u has.
+    const windows = PARTIAL_SPEEDS.map((s): Window => {
+      const w = this.hub.depthConflater(symbol, s.ms)?.state();
+      if (w === undefined || w.first < 0) return { speedMs: s.ms, suffix: s.suffix, first: -1, last: -1, lastTUs: 0, window: -1, prevU: w !== undefined && w.prevU >= 0 ? w.prevU : lastU };
+      return { speedMs: s.ms, suffix: s.suffix, ...w };
+    });
+    return { book, windows };
   }
 
   private onMarket(e: MarketEvent, at: number): void {

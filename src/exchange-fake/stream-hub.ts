@@ -84,6 +84,12 @@ export class StreamHub {
     ex.onAccountEvent((a, e) => this.onAccountEvent(a, e));
   }
 
+  /** The `<symbol>@depth…` diff stream's conflater at `speedMs` (undefined: no such speed). */
+  depthConflater(symbol: string, speedMs: number): DepthConflater | undefined {
+    for (const cf of this.conflaters.values()) if (cf.symbol === symbol && cf.speedMs === speedMs) return cf;
+    return undefined;
+  }
+
   /** Closes every connection with a close frame (1001 going away). */
   close(): void {
     for (const c of this.conns) this.drop(c, 1001, 'server shutting down');

@@ -123,7 +123,7 @@ export class DepthConflater {
   constructor(
     readonly symbol: string,
     private readonly inst: Instrument,
-    private readonly speedMs: number,
+    readonly speedMs: number,
     private readonly emit: (payload: object) => void,
   ) {}
 
@@ -143,6 +143,14 @@ export class DepthConflater {
     this.lastTUs = atUs;
     for (let i = 0; i < d.bidTicks.length; i++) this.bids.set(d.bidTicks[i], d.bidLots[i]);
     for (let i = 0; i < d.askTicks.length; i++) this.asks.set(d.askTicks[i], d.askLots[i]);
+  }
+
+  /**
+   * The window being collected (`first` −1: none) and the chain's previous `u` (−1: none since the
+   * start or a snapshot), so a partial-depth stream starting mid-window can share this window.
+   */
+  state(): { first: number; last: number; lastTUs: number; window: number; prevU: number } {
+    return { first: this.first, last: this.last, lastTUs: this.lastTUs, window: this.window, prevU: this.prevU };
   }
 
   /** After a snapshot the chain restarts (the next message's `pu` is its diff's own `pu`). */

@@ -99,6 +99,57 @@ describe('partial depth and !bookTicker streams', () => {
   });
 });
 
+describe('partial depth subscribed in the middle of a window', () => {
+  it("its first message has the U and pu of the @depth@100ms message with the same u (not the subscription's)", async () => {
+    const inst = [syntheticInstrument('BTCUSDT')];
+    // A clock the test moves, so the subscription lands in the middle of a window with diffs in it.
+    let nowUs = Math.floor(Date.now() / 1000) * 1_000_000;
+    const ex = new LocalExchange({ instruments: inst, source: syntheticMarket(inst, 5, nowUs - 5_000_000, 600), speed: 1, accounts: [ACCOUNT], clockUs: () => nowUs, execution: { rng: new Rng(1), queueModel: { model: 'prob-power', variant: 2, power: 3 }, fees: { default: { makerRate: '0.0002', takerRate: '0.0005' } } } });
+    const server = new ExchangeServer(ex, [ACCOUNT]);
+    const port = await server.listen();
+    await ex.start();
+    const open = async (stream: string, into: Record<string, number>[]) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/ws/${stream}`);
+      ws.on('message', (m) => into.push(JSON.parse(String(m))));
+      await new Promise((r, j) => (ws.once('open', r), ws.once('error', j)));
+      return ws;
+    };
+    const advance = async (us: number) => {
+      const end = nowUs + us;
+      while (nowUs < end) {
+        nowUs = Math.min(end, nowUs + 10_000);
+        ex.pump();
+        await new Promise((r) => setImmediate(r));
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    };
+    const diffs: Record<string, number>[] = [];
+    const partial: Record<string, number>[] = [];
+    const a = await open('btcusdt@depth@100ms', diffs);
+    let b: WebSocket | undefined;
+    try {
+      await advance(1_000_000);
+      const before = diffs.length;
+      await advance(60_000); // into the window: diffs of this window already in the stream's conflater
+      b = await open('btcusdt@depth20@100ms', partial);
+      await advance(1_000_000);
+      expect(diffs.length).toBeGreaterThan(before);
+      const byU = new Map(diffs.map((d) => [d.u, d]));
+      expect(partial.length).toBeGreaterThan(3);
+      for (const p of partial) {
+        const d = byU.get(p.u);
+        expect(d, `a @depth@100ms message with u ${p.u}`).toBeDefined();
+        expect([p.U, p.pu]).toEqual([d!.U, d!.pu]);
+      }
+    } finally {
+      a.close();
+      b?.close();
+      ex.stop();
+      await server.close();
+    }
+  });
+});
+
 describe('kline streams', () => {
   it('@kline_1m: the open kline equals REST klines; at the minute end the closed kline (x: true) once', async () => {
     const inst = [syntheticInstrument('BTCUSDT')];
