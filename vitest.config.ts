@@ -5,9 +5,11 @@ import { defineConfig } from 'vitest/config';
 // signal >= 80 %, strategy >= 85 %, risk >= 90 %, OMS >= 95 %.
 const floor = (pct: number) => ({ lines: pct, branches: pct });
 
+/** Test files that replace a module with vi.mock, so cannot share a module graph with others. */
+const ISOLATED = ['tests/adapter/binance/ws-api-connection.test.ts'];
+
 export default defineConfig({
   test: {
-    include: ['tests/**/*.test.ts'],
     setupFiles: ['tests/setup.ts'],
     // Bundles the CLI once per run for the tests that spawn `maker` (see the file's header).
     globalSetup: ['tests/support/cli-bundle.ts'],
@@ -18,6 +20,18 @@ export default defineConfig({
     // CI's 2 cores, while much of the suite waits (on spawned `maker` processes, loopback exchanges,
     // wall-clock fault schedules) with the second core idle. `--maxWorkers=N` overrides.
     maxWorkers: availableParallelism(),
+    // vi.stubEnv lasts for its file only (files share a worker's process, below).
+    unstubEnvs: true,
+    projects: [
+      {
+        // Files share each worker's module graph (`isolate: false`): every file importing src/, ccxt
+        // and the connector afresh cost ~170 s of a ~10 min run on a slow machine; shared, ~25 s.
+        // A file that mocks a module (vi.mock) needs a graph of its own: it goes in ISOLATED.
+        extends: true,
+        test: { name: 'shared', isolate: false, include: ['tests/**/*.test.ts'], exclude: ISOLATED },
+      },
+      { extends: true, test: { name: 'isolated', include: ISOLATED } },
+    ],
     coverage: {
       provider: 'v8',
       include: ['src/**/*.ts'],
