@@ -65,7 +65,7 @@ export class FixedSpreadStrategy implements Strategy {
   private price(fair: number, ctx: StrategyContext): ModelQuotes {
     const c = this.config;
     const shift = c.skewTicksPerLot * ctx.positionLots;
-    return { bidTicks: fair - c.halfSpreadTicks - shift, askTicks: fair + c.halfSpreadTicks - shift, detail: `skew ${fmt(-shift)}` };
+    return { bidTicks: fair - c.halfSpreadTicks - shift, askTicks: fair + c.halfSpreadTicks - shift, detail: () => `skew ${fmt(-shift)}` };
   }
 }
 
@@ -101,8 +101,8 @@ export class AvellanedaStoikovStrategy implements Strategy {
     const q = ctx.positionLots / c.inventoryUnitLots;
     const horizonS = horizonLeftS(c, ctx.tsUs);
     const as = avellanedaStoikov({ midTicks: fair, q: c.symmetric ? 0 : q, gammaPerTick: gammaPerTickOf(c, ctx.instrument), sigmaTicksPerSqrtS: sigma, kPerTick: k, horizonS, withoutSpreadRiskTerm: !c.spreadRiskTerm });
-    const tau = c.horizonMode === 'countdown' ? ` T-t ${fmt(horizonS)}` : '';
-    return { bidTicks: as.bidTicks, askTicks: as.askTicks, detail: `r ${fmt(as.reservationTicks)} spread ${fmt(as.spreadTicks)} q ${fmt(q)}${tau}` };
+    const countdown = c.horizonMode === 'countdown';
+    return { bidTicks: as.bidTicks, askTicks: as.askTicks, detail: () => `r ${fmt(as.reservationTicks)} spread ${fmt(as.spreadTicks)} q ${fmt(q)}${countdown ? ` T-t ${fmt(horizonS)}` : ''}` };
   }
 }
 
@@ -133,10 +133,12 @@ export class GlftStrategy implements Strategy {
     const gamma = gammaPerTickOf(c, ctx.instrument);
     const coef = glftCoefficients({ gammaPerTick: gamma, xiPerTick: gamma, deltaUnits: 1, sigmaTicksPerSqrtS: sigma, aPerS: a, kPerTick: k });
     const d = glftDepths(coef, q, c.halfSpreadAdj, c.skewAdj);
+    const half = coef.halfSpreadTicks * c.halfSpreadAdj;
+    const skew = coef.skewTicks * c.skewAdj;
     return {
       bidTicks: fair - d.bidDepthTicks,
       askTicks: fair + d.askDepthTicks,
-      detail: `half ${fmt(coef.halfSpreadTicks * c.halfSpreadAdj)} skew ${fmt(coef.skewTicks * c.skewAdj)} q ${fmt(q)}`,
+      detail: () => `half ${fmt(half)} skew ${fmt(skew)} q ${fmt(q)}`,
     };
   }
 }

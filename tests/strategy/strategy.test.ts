@@ -29,6 +29,16 @@ describe('fixed spread / grid', () => {
     expect(intent.reason).toMatch(/^fixed: fair 100 .*bid 97 ask 103; 2 quotes \(0 kept\)/);
   });
 
+  it("the reason, formatted when first read, states its own decision's values, not a later one's", () => {
+    const s = fixed({ halfSpreadTicks: 3, sizeLots: 2, skewTicksPerLot: 1 });
+    const first = s.decide(ctxWith({ positionLots: 2 }));
+    const second = s.decide(ctxWith({ positionLots: -3, book: wideBook }));
+    expect(second.reason).toMatch(/^fixed: fair 100 .*skew 3\.0000; bid 100 ask 106;/);
+    expect(first.reason).toMatch(/^fixed: fair 100 .*skew -2\.0000; bid 95 ask 101; 2 quotes \(0 kept\)/);
+    expect(first.reason).toBe(first.reason);
+    expect(JSON.parse(JSON.stringify(first)).reason).toBe(first.reason);
+  });
+
   it('lays out grid levels behind level 0', () => {
     const intent = fixed({ halfSpreadTicks: 3, levels: 3, levelSpacingTicks: 2 }).decide(ctxWith());
     expect(prices(intent.quotes, 'buy')).toEqual([97, 95, 93]);
