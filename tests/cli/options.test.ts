@@ -51,14 +51,16 @@ describe('parseSeedOption', () => {
 });
 
 describe('--seed', () => {
-  it('"", "abc", "-1", "1.5" are errors naming --seed (exit 2), never seed 0; backtest and data synth alike', async () => {
+  it('"", "abc", "-1", "1.5" are errors naming --seed (exit 2), never seed 0; backtest, data synth and exchange alike', async () => {
     const out = join(tmp, 'seed-runs');
     const bad = ['', 'abc', '-1', '1.5'];
     const runs = await Promise.all([
       ...bad.map((s) => makerAsync('backtest', '--scenario', QUICK, '--set', SHORT, '--seed', s, '--out', out, '--quiet')),
       ...bad.slice(0, 2).map((s) => makerAsync('data', 'synth', '--seed', s, '--out', join(out, `synth-${s}.gz`), '--duration-s', '1')),
+      // The exchange refuses it before it listens (a good seed would serve until stopped).
+      ...bad.slice(1, 3).map((s) => makerAsync('exchange', '--seed', s, '--port', '0')),
     ]);
-    const seeds = [...bad, ...bad.slice(0, 2)];
+    const seeds = [...bad, ...bad.slice(0, 2), ...bad.slice(1, 3)];
     runs.forEach((r, i) => {
       expect(r.code, `--seed "${seeds[i]}"`).toBe(2);
       expect(r.stderr).toBe(`maker: error [E_CONFIG]: field "--seed": must be a non-negative integer written in digits, such as 42; got "${seeds[i]}"\n`);

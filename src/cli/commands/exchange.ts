@@ -14,6 +14,7 @@ import { bookSourceOf, loadScenarioFile, parseTimeRange } from '../../scenario/i
 import { feeSchedule } from '../../backtest/index.ts';
 import type { SimExchangeOptions } from '../../sim-exchange/index.ts';
 import { Rng } from '../../core/random.ts';
+import { parseSeedOption } from '../options.ts';
 import { syntheticInstrument } from '../../synthetic/index.ts';
 
 interface ExchangeCliOptions {
@@ -116,6 +117,8 @@ export function registerExchange(program: Command): void {
     .option('--json', 'print one JSON line {rest, ws, wsApi, accounts} on stdout, then nothing else', false)
     .addHelpText('after', '\nExamples:\n  maker exchange\n  maker exchange --port 0 --json\n  maker exchange --symbols BTCUSDT,ETHUSDT --speed 10\n  maker exchange --store data/store --symbols BTCUSDT --from 2024-08-08T23:54:00Z --speed 10\n  maker exchange --raw btcusdt_20240808.gz ethusdt_20240808.gz --spec exchangeInfo.json --speed 10\n  maker exchange --accounts scenarios/exchange-accounts.yaml\n  maker exchange --faults examples/faults.yaml --admin')
     .action(async (opts: ExchangeCliOptions, cmd: Command) => {
+      // A seed is digits (as every command's), normalised: "007" is seed 7.
+      opts.seed = String(parseSeedOption(opts.seed, '--seed'));
       // The files first: their mistakes are reported before any data is read.
       executionOf(opts);
       const accountsFile = opts.accounts === undefined ? undefined : loadAccountsFile(opts.accounts);

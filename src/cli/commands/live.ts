@@ -139,7 +139,7 @@ export function registerLive(program: Command): void {
         'A second signal exits at once without confirming.\n\n' +
         'Exit status: 0 stopped and confirmed; 1 a fatal error during the session (the shutdown still ran; see ' +
         'summary.json); 2 bad options, scenario or keys, or the venue unreachable at start; 3 stopped but NOT confirmed ' +
-        '(orders may rest on the venue, or the final trade read-back failed: check them); 4 refused to start by the reconciliation policy (halt); 5 the --lock ' +
+        '(orders may rest on the venue, or the final trade read-back failed: check them); 4 refused to start by the reconciliation policy (halt, or cancel whose start-up cancels were not confirmed: check the venue); 5 the --lock ' +
         'file is held by another live session; 130 a second signal.\n\n' +
         'At the end the run directory also gets report.html (unless --no-report): the backtest\'s report of the session ' +
         'itself plus "live vs simulated": the same scenario backtested on the market the session received, live fills ' +
