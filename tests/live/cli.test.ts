@@ -150,6 +150,10 @@ describe('maker live / maker replay CLI', () => {
     const both = await run(['live', '--scenario', QUICKSTART, '--paper', '--venue', 'http://127.0.0.1:1']);
     expect(both.code).toBe(2);
     expect(both.stderr).toMatch(/--paper and --venue/);
+    // A stream base that is not a ws(s) URL: refused before anything connects (it crashed the session, listen key in the message).
+    const badWs = await run(['live', '--scenario', QUICKSTART, '--venue', 'http://127.0.0.1:1', '--ws', 'fstream.binance.com'], { MAKER_API_KEY: 'k', MAKER_API_SECRET: 's' });
+    expect(badWs.code).toBe(2);
+    expect(badWs.stderr).toBe('maker: error [E_CONFIG]: field "--ws": --ws must be a ws:// or wss:// URL such as wss://fstream.binance.com, got "fstream.binance.com"\n');
     const dir = tmp();
     const rep = await run(['replay', dir]);
     expect(rep.code).toBe(2);

@@ -18,10 +18,17 @@
  * no event in the venue seam yet (balances and positions come with every `accountSync`; funding
  * settlements need the income endpoint): it is counted.
  *
- * Bounds: reconnect backoff from `backoffMs` doubling to `maxBackoffMs`, reset by a socket that
- * opened; at most `maxAttempts` consecutive failed connects, then the stream stays down (reason
- * says so) until `start()` is called again. A failed snapshot is retried on the same backoff while
- * the socket is up. Timers are injected (no ambient time in the adapter).
+ * Bounds: reconnect backoff from `backoffMs` doubling to `maxBackoffMs`, reset only by a connection
+ * whose account snapshot was read (a socket that opens and drops at once is not a success: a server
+ * that accepts and closes gets the backoff, not a POST listenKey + GET openOrders loop that spends
+ * the request budget order entry shares). The first gap after a synced connection reconnects at
+ * once, later ones back off. At most `maxAttempts` consecutive failed connects or gaps without a
+ * snapshot between them, then the stream stays down (reason says so) until `start()` is called
+ * again. A failed snapshot is retried while the socket is up, on its own backoff (`backoffMs`
+ * doubling to `maxBackoffMs`). `wsBase` must be a ws:// or wss:// URL (checked at construction: a
+ * bad one is an error naming the option, never a URL with the listen key in it). `userTrades` is
+ * read page by page (1,000 trades each) until a short page. Timers are injected (no ambient time in
+ * the adapter).
  */
 import WebSocket from 'ws';
 import type { Clock } from '../../core/clock.ts';
@@ -88,8 +95,17 @@ export class UserStream {
   private gapStartMs = 0;
   /** Server time of the first `start()`, ms: the final reconciliation of a symbol without a known trade starts there. */
   private startedMs = 0;
+  /** The last wait before a snapshot retry, ms (0: none failed since the last snapshot). */
+  private syncBackoff = 0;
 
   constructor(o: UserStreamOptions) {
+    let url: URL | undefined;
+    try {
+      url = new URL(o.wsBase);
+    } catch {
+      url = undefined;
+    }
+    if (url === undefined || (url.protocol !== 'ws:' && url.protocol !== 'wss:')) throw new TypeError(`user stream: the stream base must be a ws:// or wss:// URL, got ${JSON.stringify(o.wsBase)}`);
     this.o = o;
     this.backoff = o.backoffMs ?? 500;
   }
@@ -148,7 +164,12 @@ export class UserStream {
     const key = r.kind === 'ok' ? (r.body as { listenKey?: unknown }).listenKey : undefined;
     if (typeof key !== 'string' || key === '') return this.retry(`listenKey: ${describe(r)}`);
     this.key = key;
-    const ws = new WebSocket(`${this.o.wsBase}/private/ws?listenKey=${encodeURIComponent(key)}`, { handshakeTimeout: this.o.connectTimeoutMs ?? 10_000 });
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(`${this.o.wsBase}/private/ws?listenKey=${encodeURIComponent(key)}`, { handshakeTimeout: this.o.connectTimeoutMs ?? 10_000 });
+    } catch (e) {
+      return this.retry(`connect failed: ${redactKey((e as Error).message)}`);
+    }
     this.ws = ws;
     const liveness = { awaitingPong: false };
     let opened = false;
@@ -156,8 +177,6 @@ export class UserStream {
       if (gen !== this.generation) return;
       opened = true;
       this.state = 'live';
-      this.attempts = 0;
-      this.backoff = this.o.backoffMs ?? 500;
       this.stats.connects++;
       this.o.emit({ kind: 'streamState', stream: 'user', up: true, tsUs: this.now(), reason: 'connected' });
       this.scheduleKeepalive(gen);
@@ -172,7 +191,7 @@ export class UserStream {
     });
     // 'error' is always followed by 'close'; the close decides.
     ws.on('error', (e) => {
-      this.stats.lastError = `socket: ${(e as NodeJS.ErrnoException).code ?? e.message.replace(/listenKey=[^&\s]*/g, 'listenKey=…')}`;
+      this.stats.lastError = `socket: ${(e as NodeJS.ErrnoException).code ?? redactKey(e.message)}`;
     });
     ws.on('close', (code) => {
       if (gen !== this.generation) return;
@@ -210,10 +229,14 @@ export class UserStream {
       this.key = undefined;
       this.stats.rotations++;
     }
-    this.state = 'reconnecting';
     if (this.gapStartMs === 0) this.gapStartMs = this.o.rest.serverNowMs();
     this.o.emit({ kind: 'streamState', stream: 'user', up: false, tsUs: this.now(), reason });
-    this.later(() => void this.connect(), 0);
+    // Right away after a synced connection; on the backoff when the last one never synced.
+    if (this.attempts === 0) {
+      this.attempts = 1;
+      this.state = 'reconnecting';
+      this.later(() => void this.connect(), 0);
+    } else this.retry(reason);
   }
 
   private scheduleKeepalive(gen: number): void {
@@ -256,7 +279,7 @@ export class UserStream {
       if (orders.kind !== 'ok' || positions.kind !== 'ok' || balances.kind !== 'ok') {
         const bad = [orders, positions, balances].find((r) => r.kind !== 'ok') as RestOutcome;
         this.stats.lastError = `account snapshot: ${describe(bad)}`;
-        this.later(() => void this.sync(gen), this.o.backoffMs ?? 500);
+        this.later(() => void this.sync(gen), this.nextSyncBackoff());
         return;
       }
       const sync = accountSyncOf(this.o.rest.serverNowMs() * 1000, symbols, parseOpenOrders(orders.body, this.o.instruments), parsePositions(positions.body, this.o.instruments), parseBalances(balances.body));
@@ -268,7 +291,7 @@ export class UserStream {
         if (gen !== this.generation) return;
         if (typeof b === 'string') {
           this.stats.lastError = `trade backfill: ${b}`;
-          this.later(() => void this.sync(gen), this.o.backoffMs ?? 500);
+          this.later(() => void this.sync(gen), this.nextSyncBackoff());
           return;
         }
         backfill = b;
@@ -280,6 +303,10 @@ export class UserStream {
       }
       this.gapStartMs = 0;
       this.stats.syncs++;
+      // A connection that got as far as its snapshot: the next gap reconnects at once.
+      this.attempts = 0;
+      this.backoff = this.o.backoffMs ?? 500;
+      this.syncBackoff = 0;
       this.o.emit({ kind: 'accountSync', sync });
     } catch (e) {
       this.stats.parseErrors++;
@@ -317,26 +344,45 @@ export class UserStream {
   private async backfill(symbols: readonly string[], sinceMs = this.gapStartMs - 1_000): Promise<ExecutionReport[] | string> {
     const out: ExecutionReport[] = [];
     for (const symbol of symbols) {
-      const last = this.lastTradeId.get(symbol);
-      const params: Record<string, string | number> = last !== undefined ? { symbol, fromId: last + 1, limit: 1000 } : { symbol, startTime: sinceMs, limit: 1000 };
-      const trades = await this.o.rest.request({ method: 'GET', path: '/fapi/v1/userTrades', params, signed: true, weight: 5 });
-      if (trades.kind !== 'ok') return `GET /fapi/v1/userTrades ${symbol}: ${describe(trades)}`;
-      if (!Array.isArray(trades.body) || trades.body.length === 0) continue;
+      // Page by page: from the last trade id seen (or the start time), then from the page's last id.
+      let last = this.lastTradeId.get(symbol);
+      const rows: { id: number; orderId: number }[] = [];
+      for (;;) {
+        const params: Record<string, string | number> = last !== undefined ? { symbol, fromId: last + 1, limit: TRADES_PAGE } : { symbol, startTime: sinceMs, limit: TRADES_PAGE };
+        const trades = await this.o.rest.request({ method: 'GET', path: '/fapi/v1/userTrades', params, signed: true, weight: 5 });
+        if (trades.kind !== 'ok') return `GET /fapi/v1/userTrades ${symbol}: ${describe(trades)}`;
+        if (!Array.isArray(trades.body) || trades.body.length === 0) break;
+        const page = trades.body as { id: number; orderId: number }[];
+        let maxId = -1;
+        for (const t of page) if (typeof t.id === 'number' && t.id > maxId) maxId = t.id;
+        if (maxId < 0) return `GET /fapi/v1/userTrades ${symbol}: trades without an id`;
+        rows.push(...page.filter((t) => last === undefined || t.id > last));
+        if (page.length < TRADES_PAGE || (last !== undefined && maxId <= last)) break;
+        last = maxId;
+      }
+      if (rows.length === 0) continue;
       const orders = new Map<number, RestOrderForBackfill>();
-      for (const t of trades.body as { orderId: number }[]) {
+      for (const t of rows) {
         if (orders.has(t.orderId)) continue;
         const o = await this.o.rest.request({ method: 'GET', path: '/fapi/v1/order', params: { symbol, orderId: t.orderId }, signed: true, weight: 1 });
         if (o.kind !== 'ok') return `GET /fapi/v1/order ${symbol} ${t.orderId}: ${describe(o)}`;
         orders.set(t.orderId, o.body as RestOrderForBackfill);
       }
       try {
-        out.push(...backfillReports(symbol, trades.body, orders, this.o.instruments));
+        out.push(...backfillReports(symbol, rows, orders, this.o.instruments));
       } catch (e) {
         this.stats.parseErrors++;
         return `${symbol}: ${(e as Error).message}`;
       }
     }
     return out;
+  }
+
+  /** The wait before the next snapshot attempt of this socket: `backoffMs` doubling to `maxBackoffMs`. */
+  private nextSyncBackoff(): number {
+    const base = this.o.backoffMs ?? 500;
+    this.syncBackoff = this.syncBackoff === 0 ? base : Math.min(this.syncBackoff * 2, this.o.maxBackoffMs ?? 30_000);
+    return this.syncBackoff;
   }
 
   private noteTrade(r: ExecutionReport): void {
@@ -378,6 +424,14 @@ export class UserStream {
         return; // TRADE_LITE (the ORDER_TRADE_UPDATE follows), ACCOUNT_CONFIG_UPDATE, ...: not needed
     }
   }
+}
+
+/** Trades per `userTrades` request (Binance's maximum). */
+const TRADES_PAGE = 1000;
+
+/** A message with the listen key of a URL in it replaced (the key is a credential of the account). */
+function redactKey(message: string): string {
+  return message.replace(/listenKey=[^&\s]*/g, 'listenKey=…');
 }
 
 function describe(r: RestOutcome): string {

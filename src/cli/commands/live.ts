@@ -189,6 +189,11 @@ export function registerLive(program: Command): void {
         wsApi = `${ws}/ws-fapi/v1`;
         log(paper.describe);
       } else credentials = credentialsFrom(scenario.live, process.env);
+      // Checked here (paper serves its own): a bad stream base would otherwise fail inside the user stream's connect.
+      if (!/^wss?:\/\/[^/\s]/.test(ws)) {
+        const field = opts.ws !== undefined ? '--ws' : 'live.ws';
+        throw new ConfigError(`${field} must be a ws:// or wss:// URL such as wss://fstream.binance.com, got "${ws}"`, { field });
+      }
       let dashboard: LiveDashboard | undefined;
       if (opts.dashboard !== undefined) {
         dashboard = new LiveDashboard({ host: opts.dashboardHost, port, token, wallUs: () => new WallClock().nowUs(), log });

@@ -223,3 +223,91 @@ it('no secret in any user-stream event', () => {
   expect(outputs.length).toBeGreaterThan(5);
   expect(leaks(outputs)).toEqual([]);
 });
+
+/** A venue of a few lines: REST by `rest`, and a WebSocket server that accepts and closes every socket at once. */
+async function miniVenue(rest: (method: string, url: URL) => unknown) {
+  const { createServer } = await import('node:http');
+  const { WebSocketServer } = await import('ws');
+  const seen: string[] = [];
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    seen.push(`${req.method} ${url.pathname}`);
+    const body = url.pathname === '/fapi/v1/time' ? { serverTime: Date.now() } : rest(req.method ?? 'GET', url);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  });
+  const wss = new WebSocketServer({ server });
+  wss.on('connection', (ws) => ws.close(1000));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const close = async () => {
+    for (const c of wss.clients) c.terminate();
+    wss.close();
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  };
+  return { base, seen, close };
+}
+
+function miniStream(base: string, o: Partial<UserStreamOptions> = {}) {
+  const events: VenueEvent[] = [];
+  const stream = new UserStream({ rest: restFor(base), wsBase: base.replace('http', 'ws'), instruments: new Map([[instrument.symbol, instrument]]), clock: new WallClock(), timers: wallTimers, emit: (e) => void events.push(e), ...o });
+  return { stream, events };
+}
+
+describe('bounds', () => {
+  it('a server that accepts the socket and closes it at once gets the backoff, not a listenKey + openOrders loop, and the stream gives up after maxAttempts', async () => {
+    const v = await miniVenue((method, url) => (url.pathname === '/fapi/v1/listenKey' ? { listenKey: 'aListenKeyThatIsSecret' } : []));
+    const { stream, events } = miniStream(v.base, { backoffMs: 50, maxBackoffMs: 200, maxAttempts: 5 });
+    try {
+      stream.start();
+      await until('the stream gives up', () => (stream.connectionState === 'stopped' ? true : undefined), 10_000);
+      const posts = v.seen.filter((s) => s === 'POST /fapi/v1/listenKey').length;
+      // 1 first connect + 1 right after the first gap + backed-off ones up to maxAttempts (the old loop made hundreds a second).
+      expect(posts).toBeGreaterThanOrEqual(4);
+      expect(posts).toBeLessThanOrEqual(6);
+      expect(v.seen.filter((s) => s.startsWith('GET /fapi/v1/openOrders')).length).toBeLessThanOrEqual(6);
+      const last = events.filter((e) => e.kind === 'streamState').pop();
+      expect(last).toMatchObject({ up: false });
+      expect((last as { reason: string }).reason).toMatch(/^gave up after 5 attempts/);
+      expect(JSON.stringify(events) + stream.stats.lastError).not.toContain('aListenKeyThatIsSecret');
+    } finally {
+      stream.stop();
+      await v.close();
+    }
+  });
+
+  it('a stream base that is not a ws:// or wss:// URL is refused at construction, naming it (never a URL with the listen key)', () => {
+    expect(() => miniStream('http://127.0.0.1:1', { wsBase: 'fstream.binance.com' })).toThrow('user stream: the stream base must be a ws:// or wss:// URL, got "fstream.binance.com"');
+    expect(() => miniStream('http://127.0.0.1:1', { wsBase: 'https://fstream.binance.com' })).toThrow(/ws:\/\/ or wss:\/\//);
+  });
+
+  it('userTrades is read page by page: 1,005 trades since the start are all read back (fromId after the first page)', async () => {
+    const N = 1005;
+    const trades = Array.from({ length: N }, (_, i) => ({ id: i + 1, orderId: 7, side: 'BUY', price: '60000.0', qty: '0.001', commission: '0.012', commissionAsset: 'USDT', maker: true, time: 1_700_000_000_000 + i }));
+    const asked: string[] = [];
+    const v = await miniVenue((_m, url) => {
+      if (url.pathname === '/fapi/v1/userTrades') {
+        asked.push(url.searchParams.has('fromId') ? `fromId=${url.searchParams.get('fromId')}` : 'startTime');
+        const from = Number(url.searchParams.get('fromId') ?? 0);
+        return trades.filter((t) => t.id >= from).slice(0, Number(url.searchParams.get('limit') ?? 500));
+      }
+      if (url.pathname === '/fapi/v1/order') return { orderId: 7, clientOrderId: 'mk-7', status: 'FILLED', side: 'BUY', price: '60000.0', origQty: '1.005', executedQty: '1.005' };
+      return [];
+    });
+    const { stream, events } = miniStream(v.base);
+    try {
+      expect(await stream.reconcileTrades()).toBe(N);
+      expect(asked).toEqual(['startTime', 'fromId=1001']);
+      const reports = events.flatMap((e) => (e.kind === 'report' ? [e.report] : []));
+      expect(reports.map((r) => r.tradeId)).toEqual(trades.map((t) => t.id));
+      expect(reports[N - 1]).toMatchObject({ status: 'FILLED', cumFilledLots: reports.reduce((a, r) => a + r.lastFillLots, 0) });
+      // Read again: from the last id seen, nothing new.
+      expect(await stream.reconcileTrades()).toBe(0);
+      expect(asked.slice(2)).toEqual(['fromId=1006']);
+    } finally {
+      stream.stop();
+      await v.close();
+    }
+  });
+});
