@@ -27,7 +27,10 @@
  * Connection states, one table: `idle` → `connecting` → (`logon`, Ed25519) → `open`; a drop (close
  * with or without close frame, socket error, no pong within `pongTimeoutMs` of a client ping) →
  * `reconnecting` → `connecting` after a backoff (`backoffMs`, doubling per failed connect up to
- * `maxBackoffMs`, reset by an open socket); `maxAttempts` failed connects in a row → `failed`
+ * `maxBackoffMs`, reset by an open socket); a connection that drops within `stableAfterMs` of opening
+ * counts as a failed connect (its open undone: the backoff goes on doubling, so a server that
+ * accepts and closes every socket is not handshaken 4 times a second, 5 weight each, out of the
+ * budget REST shares); `maxAttempts` failed connects in a row → `failed`
  * until `start()` again; `close()` → `closed` from any state. A drop makes every outstanding
  * request `unknown`. Request ids are integers, unique over the client's life (so per connection).
  *
@@ -88,6 +91,8 @@ export interface WsApiClientOptions extends Partial<Omit<BudgetOptions, 'clock'>
   readonly maxBackoffMs?: number;
   /** Consecutive failed connects before `failed` (default 100). */
   readonly maxAttempts?: number;
+  /** A connection that drops sooner than this after opening counts as a failed connect, ms (default 10 000). */
+  readonly stableAfterMs?: number;
   /** How long `close()` waits for the server's close frame before dropping the socket, ms (default 2000). */
   readonly closeTimeoutMs?: number;
   /** Replace each connection this long after it opened, before the venue's 24 h cut (see the header), ms; absent: never. */
@@ -144,6 +149,10 @@ interface Conn {
   session: boolean;
   opened: boolean;
   awaitingPong: boolean;
+  /** When it opened (clock µs), and the failed-connect count and backoff its open reset. */
+  openedAtUs?: number;
+  attemptsBefore?: number;
+  backoffBefore?: number;
 }
 
 const HANDSHAKE_WEIGHT = 5;
@@ -297,6 +306,9 @@ export class WsApiClient {
     c.ws.on('open', () => {
       if (c.gen !== this.generation || this.conn !== c) return;
       c.opened = true;
+      c.openedAtUs = this.o.clock.nowUs();
+      c.attemptsBefore = this.attempts;
+      c.backoffBefore = this.backoff;
       this.attempts = 0;
       this.backoff = this.o.backoffMs ?? 250;
       this.stats.connects++;
@@ -339,6 +351,14 @@ export class WsApiClient {
       this.abortAll(c, `connection closed (${code}) with the request in flight`);
       if (c.opened) {
         this.stats.drops++;
+        const livedMs = (this.o.clock.nowUs() - (c.openedAtUs ?? 0)) / 1000;
+        if (c.attemptsBefore !== undefined && livedMs < (this.o.stableAfterMs ?? 10_000)) {
+          // Dropped at once: its open was not a success; back off as after a failed connect.
+          this.attempts = c.attemptsBefore;
+          this.backoff = c.backoffBefore ?? this.backoff;
+          this.retry(`dropped (${code}) ${Math.round(livedMs)} ms after opening`);
+          return;
+        }
         this.setState('reconnecting', `dropped (${code})`);
         this.later(() => this.connect(), this.backoff);
       } else this.retry(`connect failed: ${this.stats.lastError || `close ${code}`}`);

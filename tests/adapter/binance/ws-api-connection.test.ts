@@ -78,6 +78,9 @@ function setup(o: Partial<WsApiClientOptions> = {}) {
     clock: { nowUs: () => timers.nowMs * 1000 },
     timers,
     onState: (s, r) => states.push([s, r]),
+    // Most tests drop a connection at the simulated instant it opened; the early-drop rule (such a
+    // drop is a failed connect) has its own test, which sets this.
+    stableAfterMs: 0,
     ...o,
   });
   clients.push(c);
@@ -361,6 +364,36 @@ describe('connect and the states', () => {
     // Frames from the dropped socket are not read.
     w.reply(ok, 1);
     expect(c.stats.unmatched).toBe(0);
+  });
+
+  it('a connection that drops within stableAfterMs of opening is a failed connect: the backoff doubles, maxAttempts ends it; one that lived longer reconnects after the base backoff', async () => {
+    const { c, timers, states, ws, opened } = setup({ backoffMs: 100, maxBackoffMs: 400, maxAttempts: 4, stableAfterMs: 10_000 });
+    await opened();
+    const waits: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      await timers.advance(5); // open for 5 ms, then closed by the server
+      ws().drop(1000);
+      expect(c.state).toBe('reconnecting');
+      expect(states.at(-1)![1]).toBe('dropped (1000) 5 ms after opening');
+      waits.push(timers.delays()[0]);
+      await timers.advance(timers.delays()[0]);
+      ws().open();
+      expect(c.state).toBe('open');
+    }
+    // The old client reconnected after the base backoff every time (100, 100, 100), for ever.
+    expect(waits).toEqual([100, 200, 400]);
+    await timers.advance(5);
+    ws().drop(1000);
+    expect(c.state).toBe('failed');
+    expect(states.at(-1)![1]).toBe('gave up after 4 attempts: dropped (1000) 5 ms after opening');
+    expect(c.stats).toMatchObject({ drops: 4, failedConnects: 4, connects: 4 });
+    // start() again: afresh; a connection that lived past stableAfterMs reconnects after the base backoff.
+    void c.start();
+    ws().open();
+    await timers.advance(10_000);
+    ws().drop(1006);
+    expect(states.at(-1)).toEqual(['reconnecting', 'dropped (1006)']);
+    expect(timers.delays()).toContain(100);
   });
 
   it('a binary frame is unmatched, never parsed', async () => {
