@@ -42,6 +42,9 @@ import { LiveRunner } from './runner.ts';
 import { liveTrader, runTagOf, scenarioBalances } from './trader.ts';
 import { LEASE_HELD_EXIT } from './lease.ts';
 
+/** Binance's replies to a key it does not accept (-2015 invalid key, IP or permissions; -2014 bad key format; -1022 bad signature). */
+const KEY_REFUSED = new Set([-2015, -2014, -1022]);
+
 export const EXIT = { ok: 0, fatal: 1, config: 2, unconfirmed: 3, refused: 4, locked: LEASE_HELD_EXIT } as const;
 
 /** The market feed as the session uses it (src/live/market-feed.ts). */
@@ -197,7 +200,10 @@ export function runIdOf(startUs: number, name: string): string {
 
 function expectOk(o: RestOutcome, what: string): unknown {
   if (o.kind === 'ok') return o.body;
-  if (o.kind === 'rejected') throw new MakerError('E_CONFIG', `${what}: Binance error ${o.code} ${o.msg}`, { exitCode: 2 });
+  if (o.kind === 'rejected') {
+    const hint = KEY_REFUSED.has(o.code) ? ' (the venue refuses the API key or its signature: check the key and secret variables, live.apiKeyEnv and live.secretEnv, or live.secretFile)' : '';
+    throw new MakerError('E_CONFIG', `${what}: Binance error ${o.code} ${o.msg}${hint}`, { exitCode: 2 });
+  }
   if (o.kind === 'throttled') throw new MakerError('E_CONFIG', `${what}: rate limited (${o.cause})`, { exitCode: 2 });
   throw new MakerError('E_CONFIG', `${what}: ${o.cause}`, { exitCode: 2 });
 }
@@ -531,6 +537,8 @@ export class LiveSession {
           cancelRequests++;
           const r = await this.rest.request({ method: 'DELETE', path: '/fapi/v1/allOpenOrders', params: { symbol }, signed: true, weight: 1 });
           if (r.kind !== 'ok') detail = `cancel ${symbol}: ${r.kind === 'rejected' ? `${r.code} ${r.msg}` : r.cause}`;
+          // The venue refuses the keys themselves: trying again until the deadline cannot help.
+          if (r.kind === 'rejected' && KEY_REFUSED.has(r.code)) return { confirmed: false, openOrdersLeft: open, positionsLeft: held, cancelRequests, flattenOrders, detail: `${detail} (the API key is refused: nothing can be cancelled with it)` };
         }
         if (flatten) {
           held = await this.positions();

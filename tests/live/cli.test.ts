@@ -142,6 +142,20 @@ describe('maker live / maker replay CLI', () => {
     expect(readFileSync(join(runDir, 'journal.log'), 'utf8').includes(ACCOUNT.secret)).toBe(false);
   }, 150_000);
 
+  it('keys the venue refuses: exit 2 at once, naming the key variables (the shutdown of the failed start used to leave only unref\'d timers: exit 13, no error line)', async () => {
+    const lx = await startLocalExchange();
+    cleanups.push(() => lx.close());
+    const out = tmp();
+    for (const env of [{ MAKER_API_KEY: 'notAKeyTheVenueKnows', MAKER_API_SECRET: 'x' }, { MAKER_API_KEY: ACCOUNT.apiKey, MAKER_API_SECRET: 'wrongSecret' }]) {
+      const r = await run(['live', '--scenario', QUICKSTART, '--venue', lx.base, '--out', out], env, 25_000);
+      expect(r.code, r.stderr).toBe(2);
+      const lines = r.stderr.trim().split('\n');
+      expect(lines.at(-1)).toMatch(/^maker: error \[E_CONFIG\]: .*Binance error -(2015|1022) .*check the key and secret variables, live\.apiKeyEnv and live\.secretEnv/);
+      expect(r.stderr).toMatch(/the API key is refused: nothing can be cancelled with it/);
+      expect(r.stderr).not.toContain('wrongSecret');
+    }
+  }, 60_000);
+
   it('says what is wrong: no keys, --paper with --venue, a run dir without a journal', async () => {
     const noKey = await run(['live', '--scenario', QUICKSTART], { MAKER_API_KEY: '', MAKER_API_SECRET: '' });
     expect(noKey.code).toBe(2);

@@ -255,6 +255,10 @@ export function registerLive(program: Command): void {
       process.on('SIGINT', onInt);
       process.on('SIGTERM', onTerm);
       let summary: SessionSummary;
+      // The adapter's timers are unref'd: while the session runs or shuts down (its retries and
+      // waits on those timers alone once the sockets are gone, e.g. after a start refused by the
+      // venue), this handle keeps the process alive, so the shutdown finishes and the exit is its own.
+      const alive = setInterval(() => {}, 1 << 30);
       try {
         try {
           await session.start();
@@ -276,6 +280,7 @@ export function registerLive(program: Command): void {
         clearInterval(tick);
         if (timer !== undefined) clearTimeout(timer);
       } finally {
+        clearInterval(alive);
         process.off('SIGINT', onInt);
         process.off('SIGTERM', onTerm);
         lease?.release();
