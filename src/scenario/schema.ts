@@ -30,6 +30,8 @@ export type Field =
   | { kind: 'delegate'; doc: string; seeDoc: string };
 
 const num = (doc: string, def: number | null, extra: { min?: number; above?: number; max?: number; nullable?: boolean } = {}): Field => ({ kind: 'number', doc, default: def, ...extra });
+/** The longest wait a Node timer keeps (2^31 − 1 ms, ~24.8 days): a longer one fires after 1 ms. */
+const TIMER_MAX_MS = 2_147_483_647;
 const int = (doc: string, def: number | null, extra: { min?: number; max?: number; nullable?: boolean } = {}): Field => ({ kind: 'integer', doc, default: def, ...extra });
 const dec = (doc: string, def: string | null, nullable = false): Field => ({ kind: 'decimal', doc, default: def, nullable });
 const bool = (doc: string, def: boolean): Field => ({ kind: 'boolean', doc, default: def });
@@ -59,7 +61,7 @@ export const SCENARIO_SCHEMA = obj(
         venue: str('Venue directory in the store.', 'binance-usdm'),
         symbols: { kind: 'list', doc: 'Symbols to replay in one clock, e.g. [BTCUSDT, ETHUSDT].', of: { kind: 'string', doc: 'symbol' }, minItems: 1 },
         range: { kind: 'timeRange', doc: 'UTC time range `start..end` of receive times, e.g. `2024-01-01T00:00:00Z..2024-01-31T23:59:59Z` or `2024-01-01..2024-01-31`; the end is inclusive at the precision written (a date means the whole day). Synthetic: the start is the session start, the length its duration. Omitted: all data in the store.', default: null, nullable: true },
-        streams: { kind: 'list', doc: `Streams to replay, of ${STREAMS.join(', ')}. Omitted: every stream the data has.`, of: oneOf('stream', STREAMS), default: null, nullable: true },
+        streams: { kind: 'list', doc: `Streams to replay, of ${STREAMS.join(', ')}. Omitted: every stream the data has.`, of: oneOf('stream', STREAMS), default: null, nullable: true, minItems: 1 },
         book: oneOf('How the book is built, for the exchange and (unless `decision.bookSource` is set) the strategy alike: `auto` (depth data: the fused book, the depth book with every newer bookTicker laid over its top until the next diff; else top-of-book), `depth` (diffs + snapshots only), or `top-of-book` (a 1-level book from each bookTicker). See docs/SIM_EXCHANGE.md §1. The report states which.', ['auto', 'depth', 'top-of-book'] as const, 'auto'),
         missingHint: str('What to tell the user when the store or its data is missing (e.g. the `maker download … --import` command that fetches it).', null, true),
         spec: str('Binance exchangeInfo JSON to take instrument specs from (overrides the spec stored with the data).', null, true),
@@ -168,10 +170,10 @@ export const SCENARIO_SCHEMA = obj(
         flatten: bool('Also close every position with reduce-only MARKET orders after cancelling.', false),
         confirmTimeoutS: num('How long the shutdown keeps trying to cancel (and flatten) and confirm by query, s.', 30, { above: 0 }),
       }),
-      stallTimeoutMs: int('A market stream silent this long is taken as dropped: reconnect and re-sync, ms.', 10_000, { min: 100 }),
-      rotateAfterMs: int('Market stream connections, and the WebSocket API connection of `orderEntry: ws`, are replaced this long after they opened, before Binance\'s 24 h cut, ms (the ws-fapi one: a new connection, logged on again with an Ed25519 key, takes the new requests; the old one answers what it has in flight, then is closed).', 82_800_000, { min: 1_000 }),
+      stallTimeoutMs: int('A market stream silent this long is taken as dropped: reconnect and re-sync, ms.', 10_000, { min: 100, max: TIMER_MAX_MS }),
+      rotateAfterMs: int('Market stream connections, and the WebSocket API connection of `orderEntry: ws`, are replaced this long after they opened, before Binance\'s 24 h cut, ms (the ws-fapi one: a new connection, logged on again with an Ed25519 key, takes the new requests; the old one answers what it has in flight, then is closed).', 82_800_000, { min: 1_000, max: TIMER_MAX_MS }),
       killFile: str('A file whose appearance triggers the kill switch (checked every second).', null, true),
-      syncMs: int('Journal fdatasync interval, ms (records reach the operating system before every command regardless).', 1000, { min: 10 }),
+      syncMs: int('Journal fdatasync interval, ms (records reach the operating system before every command regardless).', 1000, { min: 10, max: TIMER_MAX_MS }),
       dashboard: obj('The dashboard of `maker live --dashboard <port>` (docs/LIVE.md "Dashboard").', {
         tokenEnv: str('Environment variable holding the dashboard\'s control token (at least 16 characters); unset: a random token, printed at start. The token itself is never a scenario key: the scenario is copied into the run directory and the journal.', null, true),
       }),

@@ -31,6 +31,9 @@ describe('maker record CLI', () => {
       [['--symbols', 'BTCUSDT', '--out', '/tmp/x', '--trades', 'kline'], /"kline" is not trade or aggTrade/],
       [['--symbols', 'BTCUSDT', '--out', '/tmp/x', '--venue', 'localhost:8090'], /--venue must be an http/],
       [['--symbols', 'BTCUSDT', '--out', '/tmp/x', '--flush', 'soon'], /--flush must be a duration/],
+      // Past Node's longest timer (2^31 − 1 ms) a timeout fires after 1 ms: a 720h recording ended at once.
+      [['--symbols', 'BTCUSDT', '--out', '/tmp/x', '--duration', '720h'], /--duration must be at most 596h/],
+      [['--symbols', 'BTCUSDT', '--out', '/tmp/x', '--flush', '999h'], /--flush must be at most 596h/],
     ];
     for (const [args, msg] of bad) {
       const r = await run(args);

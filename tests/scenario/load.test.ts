@@ -30,6 +30,13 @@ function errorOf(text: string, opts = {}): ScenarioError {
 }
 
 describe('parseScenario', () => {
+  it('data.streams: [] is refused (the synthetic market spun for ever with nothing to replay); a timer interval past 2^31 − 1 ms too (Node fires it after 1 ms)', () => {
+    const streams = errorOf(BASE.replace('  source: synthetic\n', '  source: synthetic\n  streams: []\n'));
+    expect(streams.describe()).toMatch(/^x\.yaml:5: key "data\.streams": needs at least 1 item/);
+    const sync = errorOf(`${BASE}live:\n  syncMs: 9999999999\n`);
+    expect(sync.describe()).toMatch(/^x\.yaml:\d+: key "live\.syncMs": must be ≤ 2147483647, got 9999999999/);
+  });
+
   it('data.book drives the strategy\'s book source too, unless decision.bookSource is written (fails before issue 9: always auto)', () => {
     const withBook = (book: string, decision = '') => parseScenario(BASE.replace('  source: synthetic\n', `  source: synthetic\n  book: ${book}\n`) + decision, 'x.yaml').trader.decision.bookSource;
     expect(parseScenario(BASE, 'x.yaml').trader.decision.bookSource).toBe('auto');
