@@ -43,6 +43,7 @@ export function parseGridOption(option: string): Axis {
   const bad = (why: string): never => {
     throw new ConfigError(`--grid ${key}: ${why}, got "${spec}"`, { field: key });
   };
+  if (key === 'seed') return bad('the seed is not a parameter: run each set under several seeds with --seeds (e.g. --seeds 1,2,3)');
   if (spec === '') return bad('no values (an empty grid)');
   const range = /^(.*?)\.\.([^:]*)(?::(.*))?$/.exec(spec);
   if (range !== null && !spec.includes(',')) {
@@ -109,6 +110,7 @@ export function parseSpace(text: string, file: string): SpaceDim[] {
     const bad = (why: string): never => {
       throw new ConfigError(why, { file, line, field: key });
     };
+    if (key === 'seed') bad('the seed is not a parameter: run each set under several seeds with --seeds (e.g. --seeds 1,2,3)');
     if (Array.isArray(v)) {
       if (v.length === 0) bad('an empty list of values');
       const values = v.map((x) => (x !== null && typeof x === 'object' ? bad('list values must be scalars') : String(x)));

@@ -43,6 +43,11 @@ describe('grid', () => {
       expect(e.message).toMatch(msg);
     }
     expect(errorOf(() => parseGridOption('novalues')).location.field).toBe('--grid');
+    // The seed is --seeds' (swept as a parameter it was ignored, then the results table failed: exit 70).
+    expect(errorOf(() => parseGridOption('seed=1,2')).message).toMatch(/the seed is not a parameter: .*--seeds/);
+    const inSpace = errorOf(() => parseSpace('strategy.levels: [1, 2]\nseed: [1, 2]\n', 'space.yaml'));
+    expect(inSpace.message).toMatch(/the seed is not a parameter/);
+    expect(inSpace.location).toMatchObject({ file: 'space.yaml', line: 2, field: 'seed' });
     expect(errorOf(() => expandGrid([parseGridOption('a.b=1'), parseGridOption('a.b=2')])).message).toMatch(/swept twice/);
   });
 });
