@@ -1,9 +1,9 @@
 /**
  * Where a key of a parsed YAML document is, so that a config error can name its file and line
  * (`scenarios/x.yaml:12: key "strategy.gammaPerTick": …`). Shared by the scenario loader and the
- * local exchange's accounts file. Pure: the caller reads the file.
+ * local exchange's accounts file and fault plans. Pure: the caller reads the file.
  */
-import { isMap, isScalar, type Document, type LineCounter, type Node as YamlNode } from 'yaml';
+import { isMap, isScalar, visit, type Document, type LineCounter, type Node as YamlNode } from 'yaml';
 
 /** The 1-based line of the key at `path` (map keys by name, list items by index), or of its nearest existing parent. */
 export function yamlKeyLine(doc: Document, lines: LineCounter, path: readonly (string | number)[]): number | undefined {
@@ -20,4 +20,21 @@ export function yamlKeyLine(doc: Document, lines: LineCounter, path: readonly (s
     }
   }
   return undefined;
+}
+
+/**
+ * The first alias without an anchor before it (`*name`), with its line, or undefined. Such a
+ * document parses without an error; only converting it (`toJS`) throws, as a ReferenceError
+ * without a line, so each loader asks this first and reports the line.
+ */
+export function unresolvedAlias(doc: Document, lines: LineCounter): { name: string; line: number } | undefined {
+  let found: { name: string; line: number } | undefined;
+  visit(doc, {
+    Alias(_, node) {
+      if (node.resolve(doc) !== undefined) return undefined;
+      found = { name: node.source, line: node.range ? lines.linePos(node.range[0]).line : 1 };
+      return visit.BREAK;
+    },
+  });
+  return found;
 }

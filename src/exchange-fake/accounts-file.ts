@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { ConfigError } from '../core/errors.ts';
-import { yamlKeyLine } from '../core/yaml-keys.ts';
+import { unresolvedAlias, yamlKeyLine } from '../core/yaml-keys.ts';
 import type { Instrument } from '../model/instrument.ts';
 import { formatScaled, parseDecimal } from '../model/money.ts';
 import { ed25519PublicKey, rsaPublicKey } from './auth.ts';
@@ -69,6 +69,8 @@ export function parseAccountsFile(text: string, file: string, readPem: (path: st
     throw new AccountsFileError(`not valid YAML: ${e.message.split('\n')[0]}`, { file, line: lines.linePos(e.pos[0]).line });
   }
   if (!isSeq(doc.contents)) fail([], 'an accounts file is a YAML list of accounts (- name: …, apiKey: …, secret: … or publicKey: …)');
+  const alias = unresolvedAlias(doc, lines);
+  if (alias !== undefined) throw new AccountsFileError(`not valid YAML: the alias *${alias.name} has no anchor &${alias.name} before it`, { file, line: alias.line });
   const raw = doc.toJS() as unknown[];
   if (raw.length === 0) fail([], 'lists no account');
   const accounts: ExchangeAccount[] = [];

@@ -11,7 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { LineCounter, isMap, parse as parseYamlValue, parseDocument, type Document } from 'yaml';
-import { yamlKeyLine } from '../core/yaml-keys.ts';
+import { unresolvedAlias, yamlKeyLine } from '../core/yaml-keys.ts';
 import { ConfigError, MakerError } from '../core/errors.ts';
 import { normalizeDecimal } from '../model/decimal.ts';
 import type { FeeRates } from '../sim-exchange/index.ts';
@@ -159,6 +159,8 @@ export function parseScenario(text: string, file = '', opts: LoadOptions = {}): 
     throw new ScenarioError(`not valid YAML: ${e.message.split('\n')[0]}`, { file: file || undefined, line });
   }
   if (!isMap(doc.contents)) throw new ScenarioError('a scenario must be a YAML mapping of sections (data, execution, strategy, …)', { file: file || undefined, line: 1 });
+  const alias = unresolvedAlias(doc, lineCounter);
+  if (alias !== undefined) throw new ScenarioError(`not valid YAML: the alias *${alias.name} has no anchor &${alias.name} before it`, { file: file || undefined, line: alias.line });
   const ctx = new Ctx(doc, lineCounter, file);
   for (const assignment of opts.set ?? []) applyOverride(doc, assignment);
   if (opts.seed !== undefined) doc.setIn(['seed'], opts.seed);
@@ -346,12 +348,25 @@ export function applyOverride(doc: Document, assignment: string): void {
   const path = key.split('.');
   const field = fieldAt(path);
   if (field === undefined) throw new ScenarioError(`--set: unknown key "${key}"`, { field: key });
-  doc.setIn(path, typedValue(field, text, key));
+  const value = typedValue(field, text, key);
+  try {
+    doc.setIn(path, value);
+  } catch (e) {
+    // A parent in the scenario that is not a mapping (e.g. strategy.sizeLots.x when sizeLots is a number).
+    throw new ScenarioError(`--set: cannot set "${key}" in this scenario (${(e as Error).message})`, { field: key });
+  }
 }
 
 function typedValue(f: Field, text: string, key: string): unknown {
   const bad = (what: string): never => {
     throw new ScenarioError(`--set: expected ${what}, got "${text}"`, { field: key });
+  };
+  const yamlValue = (): unknown => {
+    try {
+      return parseYamlValue(text);
+    } catch (e) {
+      return bad(`a YAML value (${(e as Error).message.split('\n')[0].replace(/:$/, '')})`);
+    }
   };
   switch (f.kind) {
     case 'number':
@@ -368,11 +383,11 @@ function typedValue(f: Field, text: string, key: string): unknown {
     case 'enum':
       return typeof f.values[0] === 'number' ? Number(text) : text;
     case 'list':
-      return text.startsWith('[') ? parseYamlValue(text) : text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+      return text.startsWith('[') ? yamlValue() : text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
     case 'object':
     case 'map':
     case 'delegate':
-      return parseYamlValue(text);
+      return yamlValue();
     default:
       return text === 'null' ? null : text;
   }

@@ -62,6 +62,8 @@ describe('accounts file', () => {
     expect(errorOf('name: a\n')).toMatch(/^acc\.yaml:1: an accounts file is a YAML list of accounts/);
     expect(errorOf('[]\n')).toMatch(/^acc\.yaml:1: lists no account/);
     expect(errorOf('- name: a\n  apiKey: [unclosed\n')).toMatch(/^acc\.yaml:\d+: not valid YAML/);
+    // An alias without its anchor parses; converting it threw a ReferenceError without a line (exit 70).
+    expect(errorOf('- name: a\n  apiKey: *k\n  secret: s\n')).toBe('acc.yaml:2: not valid YAML: the alias *k has no anchor &k before it');
   });
 
   it('margin type (every symbol and per symbol) and position mode (dualSidePosition or positionMode); bad values by key', () => {

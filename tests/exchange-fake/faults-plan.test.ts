@@ -41,6 +41,7 @@ describe('fault plan validation', () => {
     expect(planError('faults:\n  - name: a\n    kind: fill-before-cancel\n  - name: a\n    kind: fill-before-cancel\n')).toBe('plan.yaml:4: field "faults.1.name": name "a" is used twice');
     expect(planError('fault:\n  - kind: stall\n')).toBe('plan.yaml:1: field "fault": unknown key (a fault plan has one key, faults)');
     expect(planError('faults:\n  - kind: stall\n   durationMs: 1\n')).toMatch(/^plan\.yaml:3: not valid YAML/);
+    expect(planError('faults:\n  - kind: stall\n    durationMs: *d\n')).toMatch(/^plan\.yaml:3: not valid YAML: the alias \*d has no anchor &d before it/);
     expect(planError('faults: {}\n')).toMatch(/^plan\.yaml:1: field "faults": expected a list of faults/);
   });
 

@@ -30,6 +30,12 @@ function errorOf(text: string, opts = {}): ScenarioError {
 }
 
 describe('parseScenario', () => {
+  it('an alias without an anchor, and --set values YAML cannot read or cannot place, are errors naming the line or key (they were internal errors, exit 70)', () => {
+    expect(errorOf(BASE.replace('sizeLots: 2', 'sizeLots: *nope')).describe()).toBe('x.yaml:9: not valid YAML: the alias *nope has no anchor &nope before it');
+    expect(errorOf(BASE, { set: ['data.symbols=[BTC'] }).describe()).toMatch(/^key "data\.symbols": --set: expected a YAML value \(Flow sequence must end with a \]/);
+    expect(errorOf(BASE, { set: ['strategy.sizeLots.x=5'] }).describe()).toMatch(/^key "strategy\.sizeLots\.x": --set: cannot set "strategy\.sizeLots\.x" in this scenario/);
+  });
+
   it('data.streams: [] is refused (the synthetic market spun for ever with nothing to replay); a timer interval past 2^31 − 1 ms too (Node fires it after 1 ms)', () => {
     const streams = errorOf(BASE.replace('  source: synthetic\n', '  source: synthetic\n  streams: []\n'));
     expect(streams.describe()).toMatch(/^x\.yaml:5: key "data\.streams": needs at least 1 item/);
