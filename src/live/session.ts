@@ -188,7 +188,15 @@ export function credentialsFrom(live: Scenario['live'], env: NodeJS.ProcessEnv):
     secret = readFileSync(live.secretFile, 'utf8').trim();
   } else secret = env[live.secretEnv];
   if (secret === undefined || secret === '') throw new ConfigError(`the secret variable ${live.secretEnv} is not set (live.secretEnv), and no live.secretFile`, { field: 'live.secretEnv' });
-  return { apiKey, secret: live.keyType === 'Ed25519' ? secret.replace(/\\n/g, '\n') : secret, keyType: live.keyType };
+  const credentials: Credentials = { apiKey, secret: live.keyType === 'Ed25519' ? secret.replace(/\\n/g, '\n') : secret, keyType: live.keyType };
+  try {
+    new Signer(credentials);
+  } catch (e) {
+    // The signer's message says what is wrong without quoting the key.
+    const field = live.secretFile !== null ? 'live.secretFile' : 'live.secretEnv';
+    throw new ConfigError(`the secret ${live.secretFile !== null ? `file ${live.secretFile}` : `variable ${live.secretEnv}`} does not hold a usable ${live.keyType} key (live.keyType): ${(e as Error).message}`, { field });
+  }
+  return credentials;
 }
 
 /** A run id: UTC start time and the scenario name, safe as a directory name. */

@@ -167,6 +167,10 @@ describe('maker live / maker replay CLI', () => {
     // A stream base that is not a ws(s) URL: refused before anything connects (it crashed the session, listen key in the message).
     const badWs = await run(['live', '--scenario', QUICKSTART, '--venue', 'http://127.0.0.1:1', '--ws', 'fstream.binance.com'], { MAKER_API_KEY: 'k', MAKER_API_SECRET: 's' });
     expect(badWs.code).toBe(2);
+    // An Ed25519 secret that is not a PEM key: a config error naming the variable (it was a TypeError stack, exit 70), the secret not quoted.
+    const badPem = await run(['live', '--scenario', QUICKSTART, '--set', 'live.keyType=Ed25519', '--venue', 'http://127.0.0.1:1'], { MAKER_API_KEY: 'k', MAKER_API_SECRET: 'notAPemKeyAtAll' });
+    expect(badPem.code).toBe(2);
+    expect(badPem.stderr).toBe('maker: error [E_CONFIG]: field "live.secretEnv": the secret variable MAKER_API_SECRET does not hold a usable Ed25519 key (live.keyType): the Ed25519 key is not a PKCS#8 PEM private key\n');
     expect(badWs.stderr).toBe('maker: error [E_CONFIG]: field "--ws": --ws must be a ws:// or wss:// URL such as wss://fstream.binance.com, got "fstream.binance.com"\n');
     const dir = tmp();
     const rep = await run(['replay', dir]);
