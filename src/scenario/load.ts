@@ -251,7 +251,10 @@ class Ctx {
 }
 
 function describeValue(v: unknown): string {
-  return v === undefined ? 'nothing' : JSON.stringify(v);
+  if (v === undefined) return 'nothing';
+  // JSON would say null for these (.inf, .nan, 1e999), and null means absent here.
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
+  return JSON.stringify(v);
 }
 
 function validate(f: Field, value: unknown, path: string[], ctx: Ctx): unknown {

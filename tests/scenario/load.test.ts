@@ -33,6 +33,7 @@ describe('parseScenario', () => {
   it('an alias without an anchor, and --set values YAML cannot read or cannot place, are errors naming the line or key (they were internal errors, exit 70)', () => {
     expect(errorOf(BASE.replace('sizeLots: 2', 'sizeLots: *nope')).describe()).toBe('x.yaml:9: not valid YAML: the alias *nope has no anchor &nope before it');
     expect(errorOf(BASE, { set: ['data.symbols=[BTC'] }).describe()).toMatch(/^key "data\.symbols": --set: expected a YAML value \(Flow sequence must end with a \]/);
+    expect(errorOf(`${BASE}execution:\n  orderLatency:\n    entryUs: .inf\n`).describe()).toBe('x.yaml:14: key "execution.orderLatency.entryUs": expected a number, got Infinity');
     expect(errorOf(BASE, { set: ['strategy.sizeLots.x=5'] }).describe()).toMatch(/^key "strategy\.sizeLots\.x": --set: cannot set "strategy\.sizeLots\.x" in this scenario/);
   });
 
