@@ -37,6 +37,8 @@ export function assertIntegerUs(v: number, name: string): void {
 }
 
 export const US_PER_MS = 1_000;
+/** The longest wait a Node timer keeps (2^31 − 1 ms, ~24.8 days): a longer one fires after 1 ms. */
+export const TIMER_MAX_MS = 2_147_483_647;
 export const US_PER_SECOND = 1_000_000;
 export const US_PER_MINUTE = 60_000_000;
 export const US_PER_HOUR = 3_600_000_000;

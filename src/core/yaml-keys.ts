@@ -23,16 +23,16 @@ export function yamlKeyLine(doc: Document, lines: LineCounter, path: readonly (s
 }
 
 /**
- * The first alias without an anchor before it (`*name`), with its line, or undefined. Such a
- * document parses without an error; only converting it (`toJS`) throws, as a ReferenceError
- * without a line, so each loader asks this first and reports the line.
+ * The first alias without an anchor before it (`*name`): the loaders' message and its line, or
+ * undefined. Such a document parses without an error; only converting it (`toJS`) throws, as a
+ * ReferenceError without a line, so each loader asks this first and reports the line.
  */
-export function unresolvedAlias(doc: Document, lines: LineCounter): { name: string; line: number } | undefined {
-  let found: { name: string; line: number } | undefined;
+export function unresolvedAlias(doc: Document, lines: LineCounter): { message: string; line: number } | undefined {
+  let found: { message: string; line: number } | undefined;
   visit(doc, {
     Alias(_, node) {
       if (node.resolve(doc) !== undefined) return undefined;
-      found = { name: node.source, line: node.range ? lines.linePos(node.range[0]).line : 1 };
+      found = { message: `not valid YAML: the alias *${node.source} has no anchor &${node.source} before it`, line: node.range ? lines.linePos(node.range[0]).line : 1 };
       return visit.BREAK;
     },
   });

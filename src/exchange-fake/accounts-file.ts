@@ -70,7 +70,7 @@ export function parseAccountsFile(text: string, file: string, readPem: (path: st
   }
   if (!isSeq(doc.contents)) fail([], 'an accounts file is a YAML list of accounts (- name: …, apiKey: …, secret: … or publicKey: …)');
   const alias = unresolvedAlias(doc, lines);
-  if (alias !== undefined) throw new AccountsFileError(`not valid YAML: the alias *${alias.name} has no anchor &${alias.name} before it`, { file, line: alias.line });
+  if (alias !== undefined) throw new AccountsFileError(alias.message, { file, line: alias.line });
   const raw = doc.toJS() as unknown[];
   if (raw.length === 0) fail([], 'lists no account');
   const accounts: ExchangeAccount[] = [];

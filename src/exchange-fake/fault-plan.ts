@@ -267,7 +267,7 @@ export function parseFaultPlan(text: string, file = '', known: FaultPlanContext 
   const where = { file: file || undefined };
   if (doc.errors.length > 0) throw new ConfigError(`not valid YAML: ${doc.errors[0].message.split('\n')[0]}`, { ...where, line: lines.linePos(doc.errors[0].pos[0]).line });
   const alias = unresolvedAlias(doc, lines);
-  if (alias !== undefined) throw new ConfigError(`not valid YAML: the alias *${alias.name} has no anchor &${alias.name} before it`, { ...where, line: alias.line });
+  if (alias !== undefined) throw new ConfigError(alias.message, { ...where, line: alias.line });
   const raw = doc.toJS() as unknown;
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError('a fault plan is a mapping with one key, faults: (a list of faults)', { ...where, line: 1 });
   for (const k of Object.keys(raw)) if (k !== 'faults') throw new ConfigError('unknown key (a fault plan has one key, faults)', { ...where, line: lineOf(doc, lines, [k]), field: k });

@@ -160,7 +160,7 @@ export function parseScenario(text: string, file = '', opts: LoadOptions = {}): 
   }
   if (!isMap(doc.contents)) throw new ScenarioError('a scenario must be a YAML mapping of sections (data, execution, strategy, …)', { file: file || undefined, line: 1 });
   const alias = unresolvedAlias(doc, lineCounter);
-  if (alias !== undefined) throw new ScenarioError(`not valid YAML: the alias *${alias.name} has no anchor &${alias.name} before it`, { file: file || undefined, line: alias.line });
+  if (alias !== undefined) throw new ScenarioError(alias.message, { file: file || undefined, line: alias.line });
   const ctx = new Ctx(doc, lineCounter, file);
   for (const assignment of opts.set ?? []) applyOverride(doc, assignment);
   if (opts.seed !== undefined) doc.setIn(['seed'], opts.seed);

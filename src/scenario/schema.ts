@@ -9,6 +9,7 @@
  * Sections owned by other modules (strategy, signals, risk, oms) are `delegate` fields: their keys
  * are validated by that module's own parser, which names the key path in its errors.
  */
+import { TIMER_MAX_MS } from '../core/clock.ts';
 
 export type Field =
   | { kind: 'number'; doc: string; default?: number | null; min?: number; above?: number; max?: number; nullable?: boolean }
@@ -30,8 +31,6 @@ export type Field =
   | { kind: 'delegate'; doc: string; seeDoc: string };
 
 const num = (doc: string, def: number | null, extra: { min?: number; above?: number; max?: number; nullable?: boolean } = {}): Field => ({ kind: 'number', doc, default: def, ...extra });
-/** The longest wait a Node timer keeps (2^31 − 1 ms, ~24.8 days): a longer one fires after 1 ms. */
-const TIMER_MAX_MS = 2_147_483_647;
 const int = (doc: string, def: number | null, extra: { min?: number; max?: number; nullable?: boolean } = {}): Field => ({ kind: 'integer', doc, default: def, ...extra });
 const dec = (doc: string, def: string | null, nullable = false): Field => ({ kind: 'decimal', doc, default: def, nullable });
 const bool = (doc: string, def: boolean): Field => ({ kind: 'boolean', doc, default: def });

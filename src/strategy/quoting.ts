@@ -39,7 +39,7 @@ export interface ModelQuotes {
   askTicks: number;
   /**
    * What the model computed, for the intent's reason. A function is called only if the reason is
-   * read (a backtest reads few of them; formatting every decision's numbers cost ~2 % of a run).
+   * read (a backtest reads few of them; formatting every decision's numbers was ~1 % of a day's run).
    */
   detail: string | (() => string);
 }

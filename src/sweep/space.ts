@@ -34,6 +34,9 @@ function decimals(text: string): number {
   return dot < 0 ? 0 : text.length - dot - 1;
 }
 
+/** Why `seed` cannot be swept like a scenario key (its own option is --seeds). */
+const SEED_NOT_A_PARAMETER = 'the seed is not a parameter: run each set under several seeds with --seeds (e.g. --seeds 1,2,3)';
+
 /** Parses one `--grid key=spec`. Errors (E_CONFIG, exit 2) name the option and the key. */
 export function parseGridOption(option: string): Axis {
   const eq = option.indexOf('=');
@@ -43,7 +46,7 @@ export function parseGridOption(option: string): Axis {
   const bad = (why: string): never => {
     throw new ConfigError(`--grid ${key}: ${why}, got "${spec}"`, { field: key });
   };
-  if (key === 'seed') return bad('the seed is not a parameter: run each set under several seeds with --seeds (e.g. --seeds 1,2,3)');
+  if (key === 'seed') return bad(SEED_NOT_A_PARAMETER);
   if (spec === '') return bad('no values (an empty grid)');
   const range = /^(.*?)\.\.([^:]*)(?::(.*))?$/.exec(spec);
   if (range !== null && !spec.includes(',')) {
@@ -110,7 +113,7 @@ export function parseSpace(text: string, file: string): SpaceDim[] {
     const bad = (why: string): never => {
       throw new ConfigError(why, { file, line, field: key });
     };
-    if (key === 'seed') bad('the seed is not a parameter: run each set under several seeds with --seeds (e.g. --seeds 1,2,3)');
+    if (key === 'seed') bad(SEED_NOT_A_PARAMETER);
     if (Array.isArray(v)) {
       if (v.length === 0) bad('an empty list of values');
       const values = v.map((x) => (x !== null && typeof x === 'object' ? bad('list values must be scalars') : String(x)));

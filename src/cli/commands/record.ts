@@ -5,6 +5,7 @@
  * symbol; 3 when the journal or the store could not be written (what was written stays).
  */
 import type { Command } from 'commander';
+import { TIMER_MAX_MS } from '../../core/clock.ts';
 import { ConfigError, MakerError } from '../../core/errors.ts';
 import { Recorder, describeError, type RecorderStatus, type StreamSelection } from '../../record/index.ts';
 
@@ -41,8 +42,8 @@ export function parseDurationMs(text: string, flag: string): number {
     end = re.lastIndex;
   }
   if (end !== text.length || end === 0 || !(total > 0)) throw new ConfigError(`${flag} must be a duration such as 500ms, 10s, 15m, 1h or 23h30m, got "${text}"`, { field: flag });
-  // Node's timers keep at most 2^31 − 1 ms (a longer one fires after 1 ms: a 720h run would stop at once).
-  if (total > 2_147_483_647) throw new ConfigError(`${flag} must be at most 596h (24.8 days, the longest timer Node keeps), got "${text}"; for longer, leave it out and stop the process with SIGINT or SIGTERM`, { field: flag });
+  // A longer timer fires after 1 ms: a 720h run would stop at once.
+  if (total > TIMER_MAX_MS) throw new ConfigError(`${flag} must be at most 596h (24.8 days, the longest timer Node keeps), got "${text}"; for longer, leave it out and stop the process with SIGINT or SIGTERM`, { field: flag });
   return total;
 }
 
