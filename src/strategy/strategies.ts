@@ -14,12 +14,6 @@ import { decideQuotes } from './quoting.ts';
 import type { ModelQuotes, PriceModel } from './quoting.ts';
 import type { SignalReading, Strategy, StrategyContext } from './types.ts';
 
-/** x.toFixed(4); an integer's is its digits + ".0000" (exactly, −0 included), without toFixed's cost. */
-function fmt(x: number): string {
-  if (Number.isInteger(x) && Math.abs(x) < 1e21) return `${x === 0 ? 0 : x}.0000`;
-  return x.toFixed(4);
-}
-
 /** An override if configured, else the signal if ready and usable; a string says why not. */
 function modelInput(override: number | null, reading: SignalReading | undefined, name: string, positive: boolean): number | string {
   const v = override ?? readyValue(reading);
@@ -65,7 +59,7 @@ export class FixedSpreadStrategy implements Strategy {
   private price(fair: number, ctx: StrategyContext): ModelQuotes {
     const c = this.config;
     const shift = c.skewTicksPerLot * ctx.positionLots;
-    return { bidTicks: fair - c.halfSpreadTicks - shift, askTicks: fair + c.halfSpreadTicks - shift, detail: () => `skew ${fmt(-shift)}` };
+    return { bidTicks: fair - c.halfSpreadTicks - shift, askTicks: fair + c.halfSpreadTicks - shift, detail: ['skew', -shift] };
   }
 }
 
@@ -102,7 +96,7 @@ export class AvellanedaStoikovStrategy implements Strategy {
     const horizonS = horizonLeftS(c, ctx.tsUs);
     const as = avellanedaStoikov({ midTicks: fair, q: c.symmetric ? 0 : q, gammaPerTick: gammaPerTickOf(c, ctx.instrument), sigmaTicksPerSqrtS: sigma, kPerTick: k, horizonS, withoutSpreadRiskTerm: !c.spreadRiskTerm });
     const countdown = c.horizonMode === 'countdown';
-    return { bidTicks: as.bidTicks, askTicks: as.askTicks, detail: () => `r ${fmt(as.reservationTicks)} spread ${fmt(as.spreadTicks)} q ${fmt(q)}${countdown ? ` T-t ${fmt(horizonS)}` : ''}` };
+    return { bidTicks: as.bidTicks, askTicks: as.askTicks, detail: countdown ? ['r', as.reservationTicks, 'spread', as.spreadTicks, 'q', q, 'T-t', horizonS] : ['r', as.reservationTicks, 'spread', as.spreadTicks, 'q', q] };
   }
 }
 
@@ -138,7 +132,7 @@ export class GlftStrategy implements Strategy {
     return {
       bidTicks: fair - d.bidDepthTicks,
       askTicks: fair + d.askDepthTicks,
-      detail: () => `half ${fmt(half)} skew ${fmt(skew)} q ${fmt(q)}`,
+      detail: ['half', half, 'skew', skew, 'q', q],
     };
   }
 }
