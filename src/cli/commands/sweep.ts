@@ -29,7 +29,7 @@ import { join, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.ts';
-import { parseScenario } from '../../scenario/index.ts';
+import { parseScenario, type OverrideOrigin } from '../../scenario/index.ts';
 import { METRIC_NAMES, RANK_METRICS, PiscinaPool, better, expandGrid, loadSpaceFile, parseGridOption, parseSeeds, rankSets, runSweep, sampleSpace, scoreSets, sweepIdentity, checkSweep, type MetricName, type RunRow, type SweepSpec } from '../../sweep/index.ts';
 import { DEFAULT_LIMITS, QueuePool, parseRedisUrl } from '../../sweep-queue/index.ts';
 import { parseSeedOption } from '../options.ts';
@@ -77,6 +77,7 @@ export function sweepSpecFromOptions(opts: SweepCliOptions): SweepSpec {
   let paramSets;
   let keys: string[];
   let description: string;
+  const origins: Record<string, OverrideOrigin> = {};
   if (opts.random !== undefined) {
     if (opts.grid.length > 0) throw new ConfigError('use either --grid or --random with --space, not both', { field: '--random' });
     if (opts.space === undefined) throw new ConfigError('--random needs --space <file> (keys → [values] or {min, max, log?, integer?})', { field: '--space' });
@@ -85,6 +86,7 @@ export function sweepSpecFromOptions(opts: SweepCliOptions): SweepSpec {
     const dims = loadSpaceFile(opts.space);
     paramSets = sampleSpace(dims, n, seed);
     keys = dims.map((d) => d.key);
+    for (const d of dims) origins[d.key] = { file: opts.space, line: d.line };
     description = `random search: ${n} samples of ${opts.space} (sampler seed ${seed})`;
   } else {
     if (opts.space !== undefined || opts.seed !== undefined) throw new ConfigError('--space and --seed go with --random N', { field: opts.space !== undefined ? '--space' : '--seed' });
@@ -92,6 +94,7 @@ export function sweepSpecFromOptions(opts: SweepCliOptions): SweepSpec {
     const axes = opts.grid.map(parseGridOption);
     paramSets = expandGrid(axes);
     keys = axes.map((a) => a.key);
+    axes.forEach((a, i) => (origins[a.key] = { option: `--grid ${opts.grid[i]}` }));
     description = `grid: ${axes.map((a) => `${a.key}=${a.values.join(',')}`).join(' × ')}`;
   }
   const spec: SweepSpec = {
@@ -105,6 +108,7 @@ export function sweepSpecFromOptions(opts: SweepCliOptions): SweepSpec {
     oos: opts.oos === undefined ? null : { range: opts.oos, topK: positiveInt(opts.top, '--top', 10_000) },
     reports: opts.reports,
     description,
+    origins,
   };
   checkSweep(spec);
   return spec;
