@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'E_QUEUE' // the sweep queue (Redis) is unreachable, refused a command or lost the connection
   | 'E_STATE' // an internal invariant broke (a bug)
   | 'E_LOCKED' // another process holds a lock this one needs (maker live --lock)
+  | 'E_INTERRUPTED' // SIGINT or SIGTERM stopped the command before it finished (exit 130 / 143)
   | 'E_NOT_IMPLEMENTED';
 
 export interface ErrorLocation {
