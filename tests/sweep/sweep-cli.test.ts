@@ -61,6 +61,23 @@ describe('maker sweep: bad input', () => {
     expect(r.stderr).toMatch(/key "strategy.nope": unknown key/);
     expect(existsSync(out)).toBe(false);
   });
+
+  it('an unusable --out fails at once, naming --out and the cause, before any worker starts (under /proc it hung)', () => {
+    const file = join(tmp, 'a-file');
+    writeFileSync(file, 'mine');
+    const cases: [string, RegExp][] = [
+      ['/proc/maker-sweep-out', /^maker: error \[E_IO\]: \/proc\/maker-sweep-out: field "--out": cannot create files in \/proc: .*; choose another --out\n$/],
+      [file, /^maker: error \[E_IO\]: .*a-file: field "--out": exists and is not a directory\n$/],
+      [join(file, 'sub'), /^maker: error \[E_IO\]: .*a-file\/sub: field "--out": cannot create the directory: .*a-file is not a directory \(ENOTDIR\)\n$/],
+    ];
+    for (const [dir, msg] of cases) {
+      if (dir.startsWith('/proc/') && !existsSync('/proc/self')) continue; // Linux only
+      const r = spawnSync(process.execPath, [MAKER, ...BASE, '--grid', 'strategy.halfSpreadTicks=2', '--out', dir], { encoding: 'utf8', cwd: ROOT, timeout: 20_000 });
+      expect(r.status, `${dir}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(msg);
+    }
+    expect(readFileSync(file, 'utf8')).toBe('mine');
+  }, 70_000);
 });
 
 describe('maker sweep: failed runs', () => {

@@ -30,6 +30,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.ts';
 import { parseScenario, type OverrideOrigin } from '../../scenario/index.ts';
+import { assertOutputDir } from '../output-check.ts';
 import { METRIC_NAMES, RANK_METRICS, PiscinaPool, better, expandGrid, loadSpaceFile, parseGridOption, parseSeeds, rankSets, runSweep, sampleSpace, scoreSets, sweepIdentity, checkSweep, type MetricName, type RunRow, type SweepSpec } from '../../sweep/index.ts';
 import { DEFAULT_LIMITS, QueuePool, parseRedisUrl } from '../../sweep-queue/index.ts';
 import { parseSeedOption } from '../options.ts';
@@ -147,7 +148,8 @@ export function registerSweep(program: Command): void {
         'Seeds: --seeds N runs the scenario seed and the N-1 after it (or --seeds 1,5,9) to show the spread of each result.\n\n' +
         'Resume: rerunning the same command skips the runs already in the directory; a directory of a different sweep ' +
         '(scenario text, --set list, parameters or seeds changed) is refused (exit 2). Without --out the directory is ' +
-        'reports/sweeps/<scenario>-<hash of the sweep>, so a changed sweep gets a new one.\n\n' +
+        'reports/sweeps/<scenario>-<hash of the sweep>, so a changed sweep gets a new one. An --out that is not a directory ' +
+        'or cannot be written is refused before any worker starts (exit 2, naming the cause).\n\n' +
         'Distributed: --queue redis://host:port[/db] enqueues every run as a BullMQ job (id: a hash of the resolved scenario, ' +
         'seed and data fingerprint, so enqueueing again never runs a run twice) and waits for `maker worker --queue` processes ' +
         'to run them, with the same progress, resume and outputs as the local pool. Workers read the store from a shared path ' +
@@ -199,6 +201,8 @@ export function registerSweep(program: Command): void {
       const named = opts.out ?? join('reports', 'sweeps', `${name}-${createHash('sha256').update(JSON.stringify(id)).digest('hex').slice(0, 12)}`);
       // Queue workers write --reports under the directory: give them the absolute path (it must be on the shared path).
       const dir = target === null ? named : resolve(named);
+      // Before the pool starts: a bad location fails now, naming --out (under /proc, mkdir -p spun for ever).
+      assertOutputDir(dir, '--out');
       const quiet = opts.quiet;
       const where = target === null ? `${workers} worker${workers === 1 ? '' : 's'}` : `the queue ${target.display}`;
       const tty = process.stderr.isTTY === true;
