@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { ConfigError } from '../core/errors.ts';
-import { unresolvedAlias, yamlKeyLine } from '../core/yaml-keys.ts';
+import { unresolvedAlias, yamlErrorMessage, yamlKeyLine } from '../core/yaml-keys.ts';
 import type { Instrument } from '../model/instrument.ts';
 import { formatScaled, parseDecimal } from '../model/money.ts';
 import { ed25519PublicKey, rsaPublicKey } from './auth.ts';
@@ -66,7 +66,7 @@ export function parseAccountsFile(text: string, file: string, readPem: (path: st
   };
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
-    throw new AccountsFileError(`not valid YAML: ${e.message.split('\n')[0]}`, { file, line: lines.linePos(e.pos[0]).line });
+    throw new AccountsFileError(yamlErrorMessage(e), { file, line: lines.linePos(e.pos[0]).line });
   }
   if (!isSeq(doc.contents)) fail([], 'an accounts file is a YAML list of accounts (- name: …, apiKey: …, secret: … or publicKey: …)');
   const alias = unresolvedAlias(doc, lines);

@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import { TIMER_MAX_MS } from '../core/clock.ts';
 import { ConfigError } from '../core/errors.ts';
-import { unresolvedAlias } from '../core/yaml-keys.ts';
+import { unresolvedAlias, yamlErrorMessage } from '../core/yaml-keys.ts';
 
 export const FAULT_KINDS = [
   'disconnect',
@@ -267,7 +267,7 @@ export function parseFaultPlan(text: string, file = '', known: FaultPlanContext 
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const where = { file: file || undefined };
-  if (doc.errors.length > 0) throw new ConfigError(`not valid YAML: ${doc.errors[0].message.split('\n')[0]}`, { ...where, line: lines.linePos(doc.errors[0].pos[0]).line });
+  if (doc.errors.length > 0) throw new ConfigError(yamlErrorMessage(doc.errors[0]), { ...where, line: lines.linePos(doc.errors[0].pos[0]).line });
   const alias = unresolvedAlias(doc, lines);
   if (alias !== undefined) throw new ConfigError(alias.message, { ...where, line: alias.line });
   const raw = doc.toJS() as unknown;

@@ -11,7 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { LineCounter, isMap, parse as parseYamlValue, parseDocument, type Document } from 'yaml';
-import { unresolvedAlias, yamlKeyLine } from '../core/yaml-keys.ts';
+import { unresolvedAlias, yamlErrorMessage, yamlKeyLine } from '../core/yaml-keys.ts';
 import { ConfigError, MakerError } from '../core/errors.ts';
 import { normalizeDecimal } from '../model/decimal.ts';
 import type { FeeRates } from '../sim-exchange/index.ts';
@@ -171,7 +171,7 @@ export function parseScenario(text: string, file = '', opts: LoadOptions = {}): 
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
     const line = lineCounter.linePos(e.pos[0]).line;
-    throw new ScenarioError(`not valid YAML: ${e.message.split('\n')[0]}`, { file: file || undefined, line });
+    throw new ScenarioError(yamlErrorMessage(e), { file: file || undefined, line });
   }
   if (!isMap(doc.contents)) throw new ScenarioError('a scenario must be a YAML mapping of sections (data, execution, strategy, …)', { file: file || undefined, line: 1 });
   const alias = unresolvedAlias(doc, lineCounter);

@@ -17,6 +17,7 @@ import { readFileSync } from 'node:fs';
 import { isMap, LineCounter, parseDocument } from 'yaml';
 import { ConfigError } from '../core/errors.ts';
 import { Rng } from '../core/random.ts';
+import { yamlErrorMessage } from '../core/yaml-keys.ts';
 
 /** One swept key and its values (as the text `--set` would receive). */
 export interface Axis {
@@ -107,7 +108,7 @@ export type SpaceDim = (
 export function parseSpace(text: string, file: string): SpaceDim[] {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false });
-  if (doc.errors.length > 0) throw new ConfigError(`not valid YAML: ${doc.errors[0].message.split('\n')[0]}`, { file, line: lc.linePos(doc.errors[0].pos[0]).line });
+  if (doc.errors.length > 0) throw new ConfigError(yamlErrorMessage(doc.errors[0]), { file, line: lc.linePos(doc.errors[0].pos[0]).line });
   if (!isMap(doc.contents)) throw new ConfigError('a space file is a mapping of scenario keys to [values] or {min, max, log?, integer?}', { file, line: 1 });
   const out: SpaceDim[] = [];
   for (const item of doc.contents.items) {

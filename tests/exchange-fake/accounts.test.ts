@@ -64,6 +64,7 @@ describe('accounts file', () => {
     expect(errorOf('- name: a\n  apiKey: [unclosed\n')).toMatch(/^acc\.yaml:\d+: not valid YAML/);
     // An alias without its anchor parses; converting it threw a ReferenceError without a line (exit 70).
     expect(errorOf('- name: a\n  apiKey: *k\n  secret: s\n')).toBe('acc.yaml:2: not valid YAML: the alias *k has no anchor &k before it');
+    expect(errorOf(`${HMAC}---\n- name: b\n`)).toBe('acc.yaml:4: one YAML document expected, but a second one starts on this line (---): keep one document in the file');
   });
 
   it('a key or secret YAML would read as a number (0x1F, 1e5, 012, 64 digits) is taken as written; a tagged one is refused without echoing it', () => {

@@ -43,6 +43,7 @@ describe('fault plan validation', () => {
     expect(planError('faults:\n  - kind: stall\n   durationMs: 1\n')).toMatch(/^plan\.yaml:3: not valid YAML/);
     expect(planError('faults:\n  - kind: stall\n    durationMs: *d\n')).toMatch(/^plan\.yaml:3: not valid YAML: the alias \*d has no anchor &d before it/);
     expect(planError('faults: {}\n')).toMatch(/^plan\.yaml:1: field "faults": expected a list of faults/);
+    expect(planError('faults:\n  - kind: fill-before-cancel\n---\nfaults: []\n')).toBe('plan.yaml:3: one YAML document expected, but a second one starts on this line (---): keep one document in the file');
   });
 
   it('a fault on a symbol or account the exchange does not serve would never fire: refused, with its line', () => {

@@ -129,6 +129,12 @@ describe('parseScenario', () => {
     expect(errorOf(BASE.replace('halfSpreadTicks: 2', 'halfSpreadTicks: -1'), { set: ['strategy.sizeLots=3'] }).describe()).toBe('x.yaml:11: key "strategy.halfSpreadTicks": must be ≥ 0, got -1');
   });
 
+  it('a second YAML document (---) is refused at its line, in words (the message named a function of the YAML library)', () => {
+    expect(errorOf(`${BASE}---\nname: other\n`).describe()).toBe(`x.yaml:${BASE.split('\n').length}: one YAML document expected, but a second one starts on this line (---): keep one document in the file`);
+    // A leading --- is the one document's start: accepted.
+    expect(parseScenario(`---\n${BASE}`, 'x.yaml').name).toBe('t');
+  });
+
   it('ships scenarios that validate', () => {
     for (const f of ['quickstart.yaml', 'btc-jan.yaml', 'btcusdt-20240808-glft.yaml']) {
       const s = loadScenarioFile(join(ROOT, 'scenarios', f));

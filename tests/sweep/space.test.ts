@@ -99,6 +99,7 @@ describe('random space', () => {
     expect(errorOf(() => parseSpace('x: []\n', 'sp.yaml')).message).toMatch(/empty list/);
     expect(errorOf(() => parseSpace('x: {min: 0, max: 1, step: 2}\n', 'sp.yaml')).message).toMatch(/unknown property "step"/);
     expect(errorOf(() => parseSpace('- 1\n', 'sp.yaml')).message).toMatch(/mapping/);
+    expect(errorOf(() => parseSpace('x: [1]\n---\ny: [2]\n', 'sp.yaml')).describe()).toBe('sp.yaml:2: one YAML document expected, but a second one starts on this line (---): keep one document in the file');
   });
 });
 
