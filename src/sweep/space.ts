@@ -134,6 +134,7 @@ export function parseSpace(text: string, file: string): SpaceDim[] {
       const integer = o.integer ?? false;
       if (typeof log !== 'boolean' || typeof integer !== 'boolean') bad('log and integer are true or false');
       if (log && !((min as number) > 0)) bad('a log interval needs min > 0');
+      if (integer && Math.floor(max as number) < Math.ceil(min as number)) bad(`no integer between ${min as number} and ${max as number}`);
       out.push({ key, kind: 'interval', min: min as number, max: max as number, log: log as boolean, integer: integer as boolean, line });
     } else bad('expected a list of values or {min, max, log?, integer?}');
   }
