@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SimClock } from '../core/clock.ts';
-import { ConfigError, InputError, MissingSpecError, StoreError } from '../core/errors.ts';
+import { ConfigError, InputError, MakerError, MissingSpecError, StoreError } from '../core/errors.ts';
 import { Rng } from '../core/random.ts';
 import type { MarketEvent } from '../model/events.ts';
 import { loadExchangeInfoFile } from '../adapter/binance/index.ts';
@@ -294,17 +294,26 @@ export async function runScenario<P extends RunParts>(scenario: Scenario, makePa
  * Waits for the hashes of the store files the run read. A file that is not what its meta.json
  * says stops the run with a `StoreError` naming it, unless `data.verify` is false (then it is
  * listed in `data.integrity`); the data fingerprint becomes the one over the bytes read.
+ *
+ * `cause`: the run failed. With a damaged file that is taken as the damage showing (a file too
+ * damaged to decode stops the run whatever `data.verify` says: there is nothing to run on), and the
+ * message says so, with the reader's error, rather than suggesting `data.verify=false`.
  */
 async function settleContent(scenario: Scenario, data: PreparedData, cause?: unknown): Promise<void> {
   const { checks, fingerprint } = await data.contentCheck!;
   const damaged = checks.filter((c) => c.problem !== null);
   data.fingerprint = fingerprint;
   data.integrity = { verified: checks.filter((c) => c.problem === null && c.expected.sha256 !== null).length, unverified: checks.filter((c) => c.problem === null && c.expected.sha256 === null).map((c) => c.path), damaged };
-  if (damaged.length > 0 && (scenario.data.verify || cause !== undefined)) {
-    const first = damaged[0];
-    const more = damaged.length > 1 ? ` (and ${damaged.length - 1} more file(s))` : '';
-    throw new StoreError(`${first.message}${more}; re-import the data (maker import), or set data.verify=false to run on it anyway`, { file: first.path }, cause);
+  if (damaged.length === 0) return;
+  const first = damaged[0];
+  const more = damaged.length > 1 ? ` (and ${damaged.length - 1} more file(s))` : '';
+  if (cause !== undefined) {
+    const causeFile = cause instanceof MakerError ? cause.location.file : undefined;
+    const own = damaged.find((d) => d.path === causeFile) ?? first;
+    const why = cause instanceof Error ? cause.message : String(cause);
+    throw new StoreError(`${own.message}${more}, and it cannot be read (${why}): a file too damaged to decode stops the run even with data.verify: false; re-import the data (maker import)`, { file: own.path }, cause);
   }
+  if (scenario.data.verify) throw new StoreError(`${first.message}${more}; re-import the data (maker import), or set data.verify=false to run on it anyway`, { file: first.path });
 }
 
 /** For tests: a whole event list as one source. */

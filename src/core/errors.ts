@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'E_QUEUE' // the sweep queue (Redis) is unreachable, refused a command or lost the connection
   | 'E_STATE' // an internal invariant broke (a bug)
   | 'E_LOCKED' // another process holds a lock this one needs (maker live --lock)
+  | 'E_INTERRUPTED' // SIGINT or SIGTERM stopped the command before it finished (exit 130 / 143)
   | 'E_NOT_IMPLEMENTED';
 
 export interface ErrorLocation {
@@ -27,6 +28,8 @@ export interface ErrorLocation {
   line?: number;
   row?: number;
   field?: string;
+  /** The command-line option the value came from when no file did (`--set strategy.x=1`, `--grid strategy.x=1..3`). */
+  option?: string;
 }
 
 export class MakerError extends Error {
@@ -46,8 +49,8 @@ export class MakerError extends Error {
 
   /** `file:line: field: message`, the form the CLI prints. */
   describe(): string {
-    const { file, line, row, field } = this.location;
-    let where = file ?? '';
+    const { file, line, row, field, option } = this.location;
+    let where = file ?? option ?? '';
     if (line !== undefined) where += `${where ? ':' : 'line '}${line}`;
     else if (row !== undefined) where += `${where ? ':' : ''}row ${row}`;
     const parts = [where, field ? `field "${field}"` : '', this.message].filter((p) => p.length > 0);

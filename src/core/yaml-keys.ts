@@ -3,7 +3,7 @@
  * (`scenarios/x.yaml:12: key "strategy.gammaPerTick": …`). Shared by the scenario loader and the
  * local exchange's accounts file and fault plans. Pure: the caller reads the file.
  */
-import { isMap, isScalar, visit, type Document, type LineCounter, type Node as YamlNode } from 'yaml';
+import { isMap, isScalar, visit, type Document, type LineCounter, type Node as YamlNode, type YAMLError } from 'yaml';
 
 /** The 1-based line of the key at `path` (map keys by name, list items by index), or of its nearest existing parent. */
 export function yamlKeyLine(doc: Document, lines: LineCounter, path: readonly (string | number)[]): number | undefined {
@@ -37,4 +37,14 @@ export function unresolvedAlias(doc: Document, lines: LineCounter): { message: s
     },
   });
   return found;
+}
+
+/**
+ * The loaders' message for a YAML syntax error (reported at the line of `e.pos[0]`). A second
+ * document (`---` after the first) gets its own words: the library's message names one of its
+ * functions, which says nothing to a user.
+ */
+export function yamlErrorMessage(e: YAMLError): string {
+  if (e.code === 'MULTIPLE_DOCS') return 'one YAML document expected, but a second one starts on this line (---): keep one document in the file';
+  return `not valid YAML: ${e.message.split('\n')[0]}`;
 }

@@ -12,9 +12,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { ConfigError } from '../core/errors.ts';
-import { unresolvedAlias, yamlKeyLine } from '../core/yaml-keys.ts';
+import { unresolvedAlias, yamlErrorMessage, yamlKeyLine } from '../core/yaml-keys.ts';
 import type { Instrument } from '../model/instrument.ts';
 import { formatScaled, parseDecimal } from '../model/money.ts';
 import { ed25519PublicKey, rsaPublicKey } from './auth.ts';
@@ -66,7 +66,7 @@ export function parseAccountsFile(text: string, file: string, readPem: (path: st
   };
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
-    throw new AccountsFileError(`not valid YAML: ${e.message.split('\n')[0]}`, { file, line: lines.linePos(e.pos[0]).line });
+    throw new AccountsFileError(yamlErrorMessage(e), { file, line: lines.linePos(e.pos[0]).line });
   }
   if (!isSeq(doc.contents)) fail([], 'an accounts file is a YAML list of accounts (- name: …, apiKey: …, secret: … or publicKey: …)');
   const alias = unresolvedAlias(doc, lines);
@@ -81,17 +81,18 @@ export function parseAccountsFile(text: string, file: string, readPem: (path: st
     if (!isMap(doc.getIn([i], true))) fail(at(), 'expected an account (a mapping with name, apiKey, secret or publicKey, balances, …)');
     const a = item as Record<string, unknown>;
     for (const k of Object.keys(a)) if (!(ACCOUNT_KEYS as readonly string[]).includes(k)) fail(at(k), `unknown key (expected one of ${ACCOUNT_KEYS.join(', ')})`);
-    const name = str(a.name, at('name'), fail, true)!;
+    const text = (key: string): unknown => sourceText(doc, at(key)) ?? a[key];
+    const name = str(text('name'), at('name'), fail, true)!;
     if (!NAME.test(name)) fail(at('name'), `must be 1 to 64 letters, digits, "_", "." or "-", got ${JSON.stringify(name)}`);
     if (names.has(name)) fail(at('name'), `account ${JSON.stringify(name)} is listed twice (also [${names.get(name)}])`);
     names.set(name, i);
-    const apiKey = str(a.apiKey, at('apiKey'), fail, true)!;
+    const apiKey = str(text('apiKey'), at('apiKey'), fail, true)!;
     if (!API_KEY.test(apiKey)) fail(at('apiKey'), 'must be 1 to 128 letters and digits (Binance keys are 64)');
     if (keys.has(apiKey)) fail(at('apiKey'), `the same API key as account [${keys.get(apiKey)}]`);
     keys.set(apiKey, i);
-    const secret = str(a.secret, at('secret'), fail, false);
-    const publicKeyText = str(a.publicKey, at('publicKey'), fail, false);
-    const rsaText = str(a.rsaPublicKey, at('rsaPublicKey'), fail, false);
+    const secret = str(text('secret'), at('secret'), fail, false);
+    const publicKeyText = str(text('publicKey'), at('publicKey'), fail, false);
+    const rsaText = str(text('rsaPublicKey'), at('rsaPublicKey'), fail, false);
     if ([secret, publicKeyText, rsaText].filter((k) => k !== undefined).length !== 1) {
       fail(at(), 'needs exactly one of secret (an HMAC-SHA256 key), publicKey (an Ed25519 key) and rsaPublicKey (an RSA key)');
     }
@@ -126,7 +127,7 @@ export function parseAccountsFile(text: string, file: string, readPem: (path: st
       account.dualSidePosition = a.dualSidePosition as boolean;
     }
     if (a.positionMode !== undefined) {
-      const v = str(a.positionMode, at('positionMode'), fail, true)!.toLowerCase();
+      const v = str(text('positionMode'), at('positionMode'), fail, true)!.toLowerCase();
       if (v !== 'one-way' && v !== 'hedge') fail(at('positionMode'), `expected one-way or hedge, got ${JSON.stringify(a.positionMode)}`);
       account.dualSidePosition = v === 'hedge';
     }
@@ -165,14 +166,31 @@ function renderPath(path: Path): string {
 
 type Fail = (path: Path, message: string) => never;
 
+/**
+ * A key or secret as written: YAML reads a plain `0x1F`, `1e5`, `012` or a 64-digit key as a number
+ * (31, 100000, 12, a rounded float), never what the user meant. A plain scalar that YAML did not read
+ * as a string is taken by its source text; undefined for anything else (strings, null, tagged
+ * values, aliases, collections), which the caller reads from the converted value.
+ */
+function sourceText(doc: Document, path: Path): string | undefined {
+  const node = doc.getIn(path, true);
+  if (!isScalar(node) || node.type !== 'PLAIN' || node.tag !== undefined) return undefined;
+  if (typeof node.value === 'string' || node.value === null || typeof node.source !== 'string') return undefined;
+  return node.source;
+}
+
 function str(v: unknown, path: Path, fail: Fail, required: boolean): string | undefined {
   if (v === undefined || v === null) {
     if (required) fail(path, 'is required');
     return undefined;
   }
-  // A secret is never echoed, even a malformed one.
-  if (typeof v !== 'string' && typeof v !== 'number') fail(path, path.at(-1) === 'secret' ? 'expected a string' : `expected a string, got ${JSON.stringify(v)}`);
-  const s = String(v).trim();
+  // A secret is never echoed, even a malformed one. A number here came through a tag or an alias:
+  // its text is gone (0x1F is 31 by then), so it is refused rather than guessed.
+  if (typeof v !== 'string') {
+    const hint = typeof v === 'number' || typeof v === 'boolean' ? ': put it in quotes, so that YAML keeps it as written' : '';
+    fail(path, path.at(-1) === 'secret' ? `expected a string${hint}` : `expected a string, got ${JSON.stringify(v)}${hint}`);
+  }
+  const s = (v as string).trim();
   if (s === '') fail(path, 'must not be empty');
   return s;
 }

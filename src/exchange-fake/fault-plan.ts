@@ -13,8 +13,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { TIMER_MAX_MS } from '../core/clock.ts';
 import { ConfigError } from '../core/errors.ts';
-import { unresolvedAlias } from '../core/yaml-keys.ts';
+import { unresolvedAlias, yamlErrorMessage } from '../core/yaml-keys.ts';
 
 export const FAULT_KINDS = [
   'disconnect',
@@ -98,7 +99,8 @@ type Param = { type: 'int' | 'bool' | 'string' | 'target' | 'targets'; min?: num
 
 const COMMON = ['name', 'kind', 'afterMs', 'at', 'nth', 'times', 'match'] as const;
 const MATCH_KEYS = ['method', 'path', 'wsMethod', 'stream', 'symbol', 'account'] as const;
-const duration: Param = { type: 'int', min: 1, required: true };
+/** Waits run on Node timers, which fire after 1 ms when asked to wait longer than TIMER_MAX_MS. */
+const duration: Param = { type: 'int', min: 1, max: TIMER_MAX_MS, required: true };
 
 /** The parameters of each kind besides the common trigger keys. */
 export const KIND_PARAMS: Readonly<Record<FaultKind, Readonly<Record<string, Param>>>> = {
@@ -111,7 +113,7 @@ export const KIND_PARAMS: Readonly<Record<FaultKind, Readonly<Record<string, Par
   'rate-limit': { durationMs: duration, banAfter: { type: 'int', min: 0, default: 3 }, banMs: { type: 'int', min: 1, default: 120_000 } },
   'clock-skew': { skewMs: { type: 'int', required: true }, durationMs: duration },
   'post-only-reject': { durationMs: duration, withinTicks: { type: 'int', min: 0 } },
-  latency: { delayMs: { type: 'int', min: 1, required: true }, durationMs: duration, targets: { type: 'targets', default: [...FAULT_TARGETS] } },
+  latency: { delayMs: { type: 'int', min: 1, max: TIMER_MAX_MS, required: true }, durationMs: duration, targets: { type: 'targets', default: [...FAULT_TARGETS] } },
   'fill-before-cancel': {},
   maintenance: { durationMs: duration, status: { type: 'int', min: 400, max: 599, default: 503 }, code: { type: 'int', default: -1001 }, msg: { type: 'string', default: 'Internal error; unable to process your request. Please try again.' } },
 };
@@ -151,7 +153,7 @@ export function parseFault(raw: unknown, path: string, index: number): FaultSpec
     if (v === undefined || v === null) return undefined;
     if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw err(key, `expected an integer, got ${describe(v)}`);
     if (p.min !== undefined && v < p.min) throw err(key, `must be ≥ ${p.min}, got ${v}`);
-    if (p.max !== undefined && v > p.max) throw err(key, `must be ≤ ${p.max}, got ${v}`);
+    if (p.max !== undefined && v > p.max) throw err(key, `must be ≤ ${p.max}${p.max === TIMER_MAX_MS ? ' (24.8 days, the longest timer Node keeps)' : ''}, got ${v}`);
     return v;
   };
   const spec: FaultSpec = { name: `${k}#${index}`, kind: k, times: 1, match: {} };
@@ -159,7 +161,7 @@ export function parseFault(raw: unknown, path: string, index: number): FaultSpec
     if (typeof r.name !== 'string' || r.name === '') throw err('name', `expected a non-empty string, got ${describe(r.name)}`);
     spec.name = r.name;
   }
-  spec.afterMs = int('afterMs', { min: 0 });
+  spec.afterMs = int('afterMs', { min: 0, max: TIMER_MAX_MS });
   if (r.at !== undefined) {
     const t = typeof r.at === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?Z$/.test(r.at) ? Date.parse(r.at) : NaN;
     if (!Number.isFinite(t)) throw err('at', `expected a UTC time such as 2026-01-02T03:04:05Z, got ${describe(r.at)}`);
@@ -265,7 +267,7 @@ export function parseFaultPlan(text: string, file = '', known: FaultPlanContext 
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const where = { file: file || undefined };
-  if (doc.errors.length > 0) throw new ConfigError(`not valid YAML: ${doc.errors[0].message.split('\n')[0]}`, { ...where, line: lines.linePos(doc.errors[0].pos[0]).line });
+  if (doc.errors.length > 0) throw new ConfigError(yamlErrorMessage(doc.errors[0]), { ...where, line: lines.linePos(doc.errors[0].pos[0]).line });
   const alias = unresolvedAlias(doc, lines);
   if (alias !== undefined) throw new ConfigError(alias.message, { ...where, line: alias.line });
   const raw = doc.toJS() as unknown;

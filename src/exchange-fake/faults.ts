@@ -13,6 +13,7 @@
  * server time (µs, unshifted) and the wall time (ms); `onLog` listeners get them as they happen
  * (the CLI prints them as JSON lines on stderr). Timers are unref'd and cleared by `close()`.
  */
+import { TIMER_MAX_MS } from '../core/clock.ts';
 import { BinanceError } from './errors.ts';
 import { countsEvents, countsStreamMessages, type FaultKind, type FaultSpec, type FaultTarget } from './fault-plan.ts';
 import type { ApiAccount } from './auth.ts';
@@ -306,6 +307,8 @@ export class FaultInjector {
       if (!countsEvents(s)) this.fire(a, { trigger: 'time' });
     };
     if (dueMs <= 0) go();
+    // An `at` more than 24.8 days ahead is beyond what one Node timer waits (it would fire after 1 ms): wait in steps.
+    else if (dueMs > TIMER_MAX_MS) a.timers.push(this.timer(() => this.arm(a), TIMER_MAX_MS));
     else a.timers.push(this.timer(go, dueMs));
   }
 

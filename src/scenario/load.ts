@@ -11,7 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { LineCounter, isMap, parse as parseYamlValue, parseDocument, type Document } from 'yaml';
-import { unresolvedAlias, yamlKeyLine } from '../core/yaml-keys.ts';
+import { unresolvedAlias, yamlErrorMessage, yamlKeyLine } from '../core/yaml-keys.ts';
 import { ConfigError, MakerError } from '../core/errors.ts';
 import { normalizeDecimal } from '../model/decimal.ts';
 import type { FeeRates } from '../sim-exchange/index.ts';
@@ -23,8 +23,8 @@ import { parseTimeRange, type TimeRange } from './time-range.ts';
 /** A scenario key error: `file:line: key "a.b": message`. */
 export class ScenarioError extends ConfigError {
   override describe(): string {
-    const { file, line, field } = this.location;
-    const where = file ? `${file}${line !== undefined ? `:${line}` : ''}` : line !== undefined ? `line ${line}` : '';
+    const { file, line, field, option } = this.location;
+    const where = file ? `${file}${line !== undefined ? `:${line}` : ''}` : option !== undefined ? option : line !== undefined ? `line ${line}` : '';
     return [where, field ? `key "${field}"` : '', this.message].filter((p) => p.length > 0).join(': ');
   }
 }
@@ -116,9 +116,24 @@ export interface Scenario {
   raw: Record<string, unknown>;
 }
 
+/**
+ * Where an override came from, for its errors: a command-line option with its value
+ * (`--set strategy.x=1`, `--grid strategy.x=1..3`) or a file and line (a sweep's space file).
+ */
+export type OverrideOrigin = { option: string } | { file: string; line?: number };
+
+/** An override with where it came from (a plain `key=value` string comes from `--set`). */
+export interface Override {
+  assignment: string;
+  origin: OverrideOrigin;
+}
+
 export interface LoadOptions {
-  /** `key.path=value` overrides (CLI `--set`). */
-  set?: readonly string[];
+  /**
+   * `key.path=value` overrides (CLI `--set`), applied in order. An error in a value, or in a key an
+   * override wrote, names the override's origin instead of a line of the scenario file.
+   */
+  set?: readonly (string | Override)[];
   /** Replaces `seed` (CLI `--seed`). */
   seed?: number;
 }
@@ -156,13 +171,13 @@ export function parseScenario(text: string, file = '', opts: LoadOptions = {}): 
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
     const line = lineCounter.linePos(e.pos[0]).line;
-    throw new ScenarioError(`not valid YAML: ${e.message.split('\n')[0]}`, { file: file || undefined, line });
+    throw new ScenarioError(yamlErrorMessage(e), { file: file || undefined, line });
   }
   if (!isMap(doc.contents)) throw new ScenarioError('a scenario must be a YAML mapping of sections (data, execution, strategy, …)', { file: file || undefined, line: 1 });
   const alias = unresolvedAlias(doc, lineCounter);
   if (alias !== undefined) throw new ScenarioError(alias.message, { file: file || undefined, line: alias.line });
   const ctx = new Ctx(doc, lineCounter, file);
-  for (const assignment of opts.set ?? []) applyOverride(doc, assignment);
+  for (const o of opts.set ?? []) ctx.overrides.push(applyOverride(doc, typeof o === 'string' ? o : o.assignment, typeof o === 'string' ? undefined : o.origin));
   if (opts.seed !== undefined) doc.setIn(['seed'], opts.seed);
   const raw = doc.toJS() as Record<string, unknown>;
   const v = validate(SCENARIO_SCHEMA, raw, [], ctx) as Record<string, any>;
@@ -234,6 +249,9 @@ function checkModelScenario(raw: Record<string, unknown>, model: Scenario['data'
 }
 
 class Ctx {
+  /** The overrides applied, in order: a key at or under one of their paths came from there. */
+  readonly overrides: { path: readonly string[]; origin: OverrideOrigin }[] = [];
+
   constructor(
     readonly doc: Document,
     readonly lines: LineCounter,
@@ -246,8 +264,16 @@ class Ctx {
   }
 
   error(path: readonly (string | number)[], message: string): ScenarioError {
-    return new ScenarioError(message, { file: this.file || undefined, line: this.lineOf(path), field: path.join('.') });
+    const field = path.join('.');
+    // The last override that wrote this key or a parent of it is where the value came from.
+    const from = this.overrides.findLast((o) => o.path.length <= path.length && o.path.every((k, i) => k === String(path[i])));
+    if (from !== undefined) return new ScenarioError(message, { ...originLocation(from.origin), field });
+    return new ScenarioError(message, { file: this.file || undefined, line: this.lineOf(path), field });
   }
+}
+
+function originLocation(origin: OverrideOrigin): { file?: string; line?: number; option?: string } {
+  return 'option' in origin ? { option: origin.option } : { file: origin.file, line: origin.line };
 }
 
 function describeValue(v: unknown): string {
@@ -342,27 +368,32 @@ function numberToDecimal(n: number): string {
   return n.toFixed(20).replace(/0+$/, '').replace(/\.$/, '');
 }
 
-/** Applies one `key.path=value` to the document, typed by the schema field at that path. */
-export function applyOverride(doc: Document, assignment: string): void {
+/**
+ * Applies one `key.path=value` to the document, typed by the schema field at that path. Errors name
+ * `origin` (default: the option `--set <assignment>`). Returns the key path and origin it wrote.
+ */
+export function applyOverride(doc: Document, assignment: string, origin: OverrideOrigin = { option: `--set ${assignment}` }): { path: string[]; origin: OverrideOrigin } {
   const eq = assignment.indexOf('=');
-  if (eq <= 0) throw new ScenarioError(`--set expects key.path=value, got "${assignment}"`, { field: '--set' });
+  if (eq <= 0) throw new ScenarioError(`expects key.path=value, got "${assignment}"`, { ...originLocation(origin), field: '--set' });
   const key = assignment.slice(0, eq).trim();
   const text = assignment.slice(eq + 1).trim();
   const path = key.split('.');
+  const where = { ...originLocation(origin), field: key };
   const field = fieldAt(path);
-  if (field === undefined) throw new ScenarioError(`--set: unknown key "${key}"`, { field: key });
-  const value = typedValue(field, text, key);
+  if (field === undefined) throw new ScenarioError('unknown key', where);
+  const value = typedValue(field, text, where);
   try {
     doc.setIn(path, value);
   } catch (e) {
     // A parent in the scenario that is not a mapping (e.g. strategy.sizeLots.x when sizeLots is a number).
-    throw new ScenarioError(`--set: cannot set "${key}" in this scenario (${(e as Error).message})`, { field: key });
+    throw new ScenarioError(`cannot be set in this scenario (${(e as Error).message})`, where);
   }
+  return { path, origin };
 }
 
-function typedValue(f: Field, text: string, key: string): unknown {
+function typedValue(f: Field, text: string, where: { field: string }): unknown {
   const bad = (what: string): never => {
-    throw new ScenarioError(`--set: expected ${what}, got "${text}"`, { field: key });
+    throw new ScenarioError(`expected ${what}, got "${text}"`, where);
   };
   const yamlValue = (): unknown => {
     try {

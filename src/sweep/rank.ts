@@ -6,6 +6,7 @@
  */
 import type { MetricName, RunRow } from './run-one.ts';
 import type { ParamSet } from './space.ts';
+import type { OverrideOrigin } from '../scenario/index.ts';
 
 /** Metrics a sweep can rank by, and whether higher is better. */
 export const RANK_METRICS: Readonly<Partial<Record<MetricName, 'higher' | 'lower'>>> = {
@@ -34,6 +35,8 @@ export interface SweepSpec {
   reports: boolean;
   /** Describes the sweep in the leaderboard (the command's grid / space). */
   description: string;
+  /** Where each swept key's values came from (`--grid …`, the space file and line), for the loader's errors; absent: `--set key=value`. */
+  origins?: Readonly<Record<string, OverrideOrigin>>;
 }
 
 /** Mean of the rank metric per parameter set (null: no value), over the rows of one phase. */

@@ -10,7 +10,7 @@
 import { join } from 'node:path';
 import { MakerError } from '../core/errors.ts';
 import { backtest, resolvedScenario, runIdFor, writeRunOutputs } from '../backtest/index.ts';
-import { parseScenario, type Scenario } from '../scenario/index.ts';
+import { parseScenario, type Override, type OverrideOrigin, type Scenario } from '../scenario/index.ts';
 
 /** What a worker receives: everything needed to run, nothing shared. */
 export interface RunTask {
@@ -33,6 +33,8 @@ export interface RunTask {
    * are those of the scenario as the sweep wrote it (the data fingerprint covers the data itself).
    */
   storeRoot?: string | null;
+  /** Where each parameter's values came from (SweepSpec.origins), for the loader's errors. */
+  origins?: Readonly<Record<string, OverrideOrigin>>;
 }
 
 /** The headline metrics of a run, in table column order. */
@@ -78,8 +80,12 @@ export interface RunRow {
 }
 
 /** The scenario a task runs (also used to check every parameter set before the sweep starts). */
-export function taskScenario(t: Pick<RunTask, 'scenarioText' | 'scenarioFile' | 'baseSet' | 'params' | 'phaseSet' | 'seed'>): Scenario {
-  return parseScenario(t.scenarioText, t.scenarioFile, { set: [...t.baseSet, ...t.params.map(([k, v]) => `${k}=${v}`), ...t.phaseSet], seed: t.seed });
+export function taskScenario(t: Pick<RunTask, 'scenarioText' | 'scenarioFile' | 'baseSet' | 'params' | 'phaseSet' | 'seed' | 'origins'>): Scenario {
+  const params = t.params.map(([k, v]): Override | string => {
+    const origin = t.origins?.[k];
+    return origin === undefined ? `${k}=${v}` : { assignment: `${k}=${v}`, origin };
+  });
+  return parseScenario(t.scenarioText, t.scenarioFile, { set: [...t.baseSet, ...params, ...t.phaseSet], seed: t.seed });
 }
 
 function num(s: string): number {

@@ -17,6 +17,7 @@ import { readFileSync } from 'node:fs';
 import { isMap, LineCounter, parseDocument } from 'yaml';
 import { ConfigError } from '../core/errors.ts';
 import { Rng } from '../core/random.ts';
+import { yamlErrorMessage } from '../core/yaml-keys.ts';
 
 /** One swept key and its values (as the text `--set` would receive). */
 export interface Axis {
@@ -95,15 +96,19 @@ export function expandGrid(axes: readonly Axis[]): ParamSet[] {
 }
 
 /** One dimension of a random space: a list of values, or a numeric interval. */
-export type SpaceDim =
+export type SpaceDim = (
   | { key: string; kind: 'choice'; values: string[] }
-  | { key: string; kind: 'interval'; min: number; max: number; log: boolean; integer: boolean };
+  | { key: string; kind: 'interval'; min: number; max: number; log: boolean; integer: boolean }
+) & {
+  /** The line of the key in the space file (errors in its values name it). */
+  line?: number;
+};
 
 /** Parses a space file (YAML: `key: [a, b]` or `key: {min, max, log?, integer?}`); errors name file, line and key. */
 export function parseSpace(text: string, file: string): SpaceDim[] {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false });
-  if (doc.errors.length > 0) throw new ConfigError(`not valid YAML: ${doc.errors[0].message.split('\n')[0]}`, { file, line: lc.linePos(doc.errors[0].pos[0]).line });
+  if (doc.errors.length > 0) throw new ConfigError(yamlErrorMessage(doc.errors[0]), { file, line: lc.linePos(doc.errors[0].pos[0]).line });
   if (!isMap(doc.contents)) throw new ConfigError('a space file is a mapping of scenario keys to [values] or {min, max, log?, integer?}', { file, line: 1 });
   const out: SpaceDim[] = [];
   for (const item of doc.contents.items) {
@@ -117,7 +122,7 @@ export function parseSpace(text: string, file: string): SpaceDim[] {
     if (Array.isArray(v)) {
       if (v.length === 0) bad('an empty list of values');
       const values = v.map((x) => (x !== null && typeof x === 'object' ? bad('list values must be scalars') : String(x)));
-      out.push({ key, kind: 'choice', values });
+      out.push({ key, kind: 'choice', values, line });
     } else if (v !== null && typeof v === 'object') {
       const o = v as Record<string, unknown>;
       for (const k of Object.keys(o)) if (!['min', 'max', 'log', 'integer'].includes(k)) bad(`unknown property "${k}" (min, max, log, integer)`);
@@ -129,7 +134,8 @@ export function parseSpace(text: string, file: string): SpaceDim[] {
       const integer = o.integer ?? false;
       if (typeof log !== 'boolean' || typeof integer !== 'boolean') bad('log and integer are true or false');
       if (log && !((min as number) > 0)) bad('a log interval needs min > 0');
-      out.push({ key, kind: 'interval', min: min as number, max: max as number, log: log as boolean, integer: integer as boolean });
+      if (integer && Math.floor(max as number) < Math.ceil(min as number)) bad(`no integer between ${min as number} and ${max as number}`);
+      out.push({ key, kind: 'interval', min: min as number, max: max as number, log: log as boolean, integer: integer as boolean, line });
     } else bad('expected a list of values or {min, max, log?, integer?}');
   }
   if (out.length === 0) throw new ConfigError('the space file names no keys', { file, line: 1 });

@@ -43,7 +43,7 @@ function tasksFor(spec: SweepSpec, setIndices: readonly number[], phase: 'main' 
   for (const i of setIndices) {
     const params = spec.paramSets[i].map(([k, v]) => [k, v] as [string, string]);
     for (const seed of spec.seeds) {
-      out.push({ key: runKey(phase, params, seed, phaseSet), phase, params, seed, scenarioText: spec.scenarioText, scenarioFile: spec.scenarioFile, baseSet: spec.baseSet, phaseSet, reportsDir });
+      out.push({ key: runKey(phase, params, seed, phaseSet), phase, params, seed, scenarioText: spec.scenarioText, scenarioFile: spec.scenarioFile, baseSet: spec.baseSet, phaseSet, reportsDir, ...(spec.origins === undefined ? {} : { origins: spec.origins }) });
     }
   }
   return out;
@@ -63,7 +63,7 @@ export function checkSweep(spec: SweepSpec): void {
   if (spec.oos !== null) {
     if (spec.keys.includes('data.range')) throw new ConfigError('data.range is swept, so an out-of-sample range would replace it: sweep other keys with --oos', { field: '--oos' });
     if (!(spec.oos.topK >= 1)) throw new ConfigError(`must be ≥ 1, got ${spec.oos.topK}`, { field: '--top' });
-    parseScenario(spec.scenarioText, spec.scenarioFile, { set: [...spec.baseSet, `data.range=${spec.oos.range}`] });
+    parseScenario(spec.scenarioText, spec.scenarioFile, { set: [...spec.baseSet, { assignment: `data.range=${spec.oos.range}`, origin: { option: `--oos ${spec.oos.range}` } }] });
   }
 }
 

@@ -8,7 +8,8 @@
  * exist; the bytes go to a hidden `.<name>.partial-<pid>` next to it (created exclusively), which
  * is linked into place only when complete (so a file that appeared meanwhile is not replaced
  * either). Any failure (a full disk, a read-only file system, ...) removes the partial file and the
- * directories it created, and is an E_IO error naming the output file and the real cause.
+ * directories it created, and is an E_IO error naming the output file and the real cause; so does
+ * an abort (`signal`: SIGINT / SIGTERM), an E_INTERRUPTED error.
  */
 import { createWriteStream, linkSync, lstatSync, mkdirSync, renameSync, rmdirSync, rmSync, unlinkSync } from 'node:fs';
 import { once } from 'node:events';
@@ -16,7 +17,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { IoError, ioError } from '../core/errors.ts';
+import { IoError, ioError, MakerError } from '../core/errors.ts';
 import type { MarketEvent } from '../model/events.ts';
 import type { Instrument } from '../model/instrument.ts';
 import type { SyntheticConfig } from './config.ts';
@@ -85,6 +86,11 @@ export interface WriteRecordingOptions {
   gzip?: boolean;
   /** Test hook: runs before each chunk goes to the file; a throw there acts as a failed write (e.g. ENOSPC). */
   beforeChunk?: (index: number, partialPath: string) => void;
+  /**
+   * Stops the write (`maker data synth` on SIGINT / SIGTERM, the signal's name as the reason): the
+   * partial file and the directories created go, and the error is E_INTERRUPTED, exit 130 / 143.
+   */
+  signal?: AbortSignal;
 }
 
 const NOTHING_LEFT = 'nothing was written, and nothing of it is left behind';
@@ -118,12 +124,17 @@ export async function writeRecordingFile(path: string, chunks: Iterable<string>,
             }
           })(),
     );
-    if (gzip) await pipeline(source, createGzip(), out);
-    else await pipeline(source, out);
+    const signal = opts.signal ?? new AbortController().signal;
+    if (gzip) await pipeline(source, createGzip(), out, { signal });
+    else await pipeline(source, out, { signal });
     doing = `move the finished file into place as ${basename(path)}`;
     publishNew(partial, path);
     published = true;
   } catch (e) {
+    if (opts.signal?.aborted === true) {
+      const reason = String(opts.signal.reason);
+      throw new MakerError('E_INTERRUPTED', `stopped by ${reason} before it was complete; ${NOTHING_LEFT}`, { location: where, exitCode: reason === 'SIGTERM' ? 143 : 130 });
+    }
     throw ioError(e, doing, where, NOTHING_LEFT);
   } finally {
     if (!published) {

@@ -125,6 +125,32 @@ describe('data synth --out', () => {
   });
 });
 
+describe('data synth stopped by a signal', () => {
+  it('SIGINT or SIGTERM mid-write: exit 130 / 143 naming the file, the partial file and the directories it created are gone', async () => {
+    for (const [signal, status] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+      const dir = join(tmp, `synth-${signal}`);
+      mkdirSync(dir);
+      const out = join(dir, 'sub', 'day.gz');
+      // A day of market takes far longer to write than the test waits: the signal comes mid-write.
+      const p = spawn(process.execPath, [makerBin(), 'data', 'synth', '--out', out, '--duration-s', '86400'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
+      let stderr = '';
+      p.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      const exited = new Promise<number | null>((done) => p.on('exit', (code) => done(code)));
+      try {
+        const sub = join(dir, 'sub');
+        for (let i = 0; i < 600 && !(existsSync(sub) && readdirSync(sub).some((f) => f.includes('.partial-'))); i++) await new Promise((r) => setTimeout(r, 50));
+        expect(readdirSync(sub).filter((f) => f.includes('.partial-')), 'the partial file while writing').toHaveLength(1);
+        p.kill(signal);
+        expect(await exited, stderr).toBe(status);
+      } finally {
+        p.kill('SIGKILL');
+      }
+      expect(stderr).toBe(`maker: error [E_INTERRUPTED]: ${out}: stopped by ${signal} before it was complete; nothing was written, and nothing of it is left behind\n`);
+      expect(readdirSync(dir), 'nothing left, not even the directory it created').toEqual([]);
+    }
+  }, 90_000);
+});
+
 describe('import --out', () => {
   it('leaves what else the directory holds alone; a --venue that is not a plain name is refused before reading', async () => {
     const rec = join(tmp, 'btcusdt_one.txt');

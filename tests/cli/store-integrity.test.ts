@@ -121,6 +121,25 @@ describe('store integrity through the CLI', () => {
     else expect(anyway.stderr).toContain(file);
   });
 
+  it('data.verify=false runs on damaged files that decode; one too damaged to decode stops the run, naming it and the reader\'s error, without suggesting data.verify=false again', () => {
+    const broken = join(tmp, 'undecodable');
+    cpSync(store, broken, { recursive: true });
+    const file = tablePath(broken, 'binance-usdm', 'BTCUSDT', date, 'trades');
+    const bytes = Buffer.from(readFileSync(file));
+    for (let i = 100; i < 164; i++) bytes[i] ^= 0xff;
+    writeFileSync(file, bytes);
+    const out = join(tmp, 'runs-undecodable');
+    for (const set of [[], ['--set', 'data.verify=false']]) {
+      const r = maker('backtest', '--scenario', scenarioFile(broken), ...set, '--quiet', '--out', out);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`[E_STORE]: ${file}: SHA-256 `);
+      expect(r.stderr).toMatch(/, and it cannot be read \(.+\): a file too damaged to decode stops the run even with data\.verify: false; re-import the data \(maker import\)\n$/);
+      // It said "or set data.verify=false to run on it anyway", also to a run that had.
+      expect(r.stderr).not.toMatch(/set data\.verify=false/);
+    }
+    expect(summaries(out)).toEqual([]);
+  });
+
   it('maker import killed at random moments never leaves a damaged store; the next import completes it', async () => {
     const rec = join(tmp, 'btcusdt_more.gz');
     expect(maker('data', 'synth', '--out', rec, '--duration-s', '120', '--seed', '6').code).toBe(0);

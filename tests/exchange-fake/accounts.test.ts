@@ -64,6 +64,20 @@ describe('accounts file', () => {
     expect(errorOf('- name: a\n  apiKey: [unclosed\n')).toMatch(/^acc\.yaml:\d+: not valid YAML/);
     // An alias without its anchor parses; converting it threw a ReferenceError without a line (exit 70).
     expect(errorOf('- name: a\n  apiKey: *k\n  secret: s\n')).toBe('acc.yaml:2: not valid YAML: the alias *k has no anchor &k before it');
+    expect(errorOf(`${HMAC}---\n- name: b\n`)).toBe('acc.yaml:4: one YAML document expected, but a second one starts on this line (---): keep one document in the file');
+  });
+
+  it('a key or secret YAML would read as a number (0x1F, 1e5, 012, 64 digits) is taken as written; a tagged one is refused without echoing it', () => {
+    const digits = '1234567890'.repeat(6) + '1234';
+    const f = parseAccountsFile(`- name: 012\n  apiKey: ${digits}\n  secret: 0x1F\n- name: b\n  apiKey: 1e5\n  secret: 012\n- name: c\n  apiKey: k3\n  secret: 1e5\n`, 'acc.yaml', noPem);
+    expect(f.accounts.map((a) => [a.name, a.apiKey, a.secret])).toEqual([
+      ['012', digits, '0x1F'],
+      ['b', '1e5', '012'],
+      ['c', 'k3', '1e5'],
+    ]);
+    const e = errorOf('- name: a\n  apiKey: k\n  secret: !!int 0x1F\n');
+    expect(e).toBe('acc.yaml:3: key "[0].secret": expected a string: put it in quotes, so that YAML keeps it as written');
+    expect(errorOf('- name: a\n  apiKey: !!float 1e5\n  secret: s\n')).toBe('acc.yaml:2: key "[0].apiKey": expected a string, got 100000: put it in quotes, so that YAML keeps it as written');
   });
 
   it('margin type (every symbol and per symbol) and position mode (dualSidePosition or positionMode); bad values by key', () => {

@@ -2,6 +2,7 @@
 // URLs and the test account, a signed request with those credentials, and a clean stop on SIGTERM.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import WebSocket from 'ws';
 import { EXCHANGE_INFO, HBT_BTC, haveReal } from '../support/shared-data.ts';
@@ -78,6 +79,23 @@ describe('maker exchange', () => {
     const bad = spawnSync(process.execPath, [BIN, 'exchange', '--speed', '0'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--speed must be a positive number/);
+  }, 90_000);
+
+  it('a port in use or a host that is not this machine: exit 2 naming --port or --host and the value (the message named neither)', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const inUse = spawnSync(process.execPath, [BIN, 'exchange', '--port', String(port)], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+      expect(inUse.status, inUse.stderr).toBe(2);
+      expect(inUse.stderr).toBe(`maker: error [E_CONFIG]: field "--port": port ${port} is in use on 127.0.0.1 (EADDRINUSE; another maker exchange?): choose another --port, or --port 0 for a free one\n`);
+    } finally {
+      taken.close();
+    }
+    // 192.0.2.1 is TEST-NET-1 (RFC 5737): never an address of this machine, and no DNS is asked.
+    const notHere = spawnSync(process.execPath, [BIN, 'exchange', '--host', '192.0.2.1', '--port', '0'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    expect(notHere.status, notHere.stderr).toBe(2);
+    expect(notHere.stderr).toMatch(/^maker: error \[E_CONFIG\]: field "--host": 192\.0\.2\.1 is not an address of this machine \(EADDRNOTAVAIL\): give one of its addresses/);
   }, 90_000);
 });
 

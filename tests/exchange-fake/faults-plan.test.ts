@@ -6,9 +6,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ConfigError } from '../../src/core/errors.ts';
-import { FAULT_KINDS, loadFaultPlanFile, parseFaultPlan, parseFaults } from '../../src/exchange-fake/index.ts';
+import { FAULT_KINDS, FaultInjector, loadFaultPlanFile, parseFaultPlan, parseFaults, type ExchangeServer } from '../../src/exchange-fake/index.ts';
 import { makerBin } from '../support/maker-bin.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -43,6 +43,7 @@ describe('fault plan validation', () => {
     expect(planError('faults:\n  - kind: stall\n   durationMs: 1\n')).toMatch(/^plan\.yaml:3: not valid YAML/);
     expect(planError('faults:\n  - kind: stall\n    durationMs: *d\n')).toMatch(/^plan\.yaml:3: not valid YAML: the alias \*d has no anchor &d before it/);
     expect(planError('faults: {}\n')).toMatch(/^plan\.yaml:1: field "faults": expected a list of faults/);
+    expect(planError('faults:\n  - kind: fill-before-cancel\n---\nfaults: []\n')).toBe('plan.yaml:3: one YAML document expected, but a second one starts on this line (---): keep one document in the file');
   });
 
   it('a fault on a symbol or account the exchange does not serve would never fire: refused, with its line', () => {
@@ -59,6 +60,34 @@ describe('fault plan validation', () => {
     expect(fail('faults:\n  - kind: depth-gap\n    match: { stream: ethusdt@depth }\n')).toMatch(/^p\.yaml:3: field "faults\.0\.match\.stream": symbol ETHUSDT is not served/);
     expect(fail('faults:\n  - kind: listen-key-expired\n    match: { account: alice }\n')).toMatch(/^p\.yaml:3: field "faults\.0\.match\.account": no account named "alice"/);
     expect(fail('faults:\n  - kind: depth-gap\n    match: { symbol: btcusdt }\n')).toBe('accepted');
+  });
+
+  it('a wait longer than a Node timer keeps (2^31 − 1 ms) is refused with its key and line (such a timer fires after 1 ms)', () => {
+    const note = '(24.8 days, the longest timer Node keeps)';
+    expect(planError('faults:\n  - kind: stall\n    durationMs: 2147483648\n')).toBe(`plan.yaml:3: field "faults.0.durationMs": must be ≤ 2147483647 ${note}, got 2147483648`);
+    expect(planError('faults:\n  - kind: maintenance\n    afterMs: 3000000000\n    durationMs: 5\n')).toBe(`plan.yaml:3: field "faults.0.afterMs": must be ≤ 2147483647 ${note}, got 3000000000`);
+    expect(planError('faults:\n  - kind: latency\n    delayMs: 2147483648\n    durationMs: 5\n')).toBe(`plan.yaml:3: field "faults.0.delayMs": must be ≤ 2147483647 ${note}, got 2147483648`);
+    expect(parseFaultPlan('faults:\n  - kind: stall\n    afterMs: 2147483647\n    durationMs: 2147483647\n')[0]).toMatchObject({ afterMs: 2147483647, durationMs: 2147483647 });
+  });
+
+  it('a fault at a time more than 24.8 days ahead is armed then, not after 1 ms (one Node timer cannot wait that long)', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'], now: Date.UTC(2026, 0, 1) });
+    try {
+      const server = { ex: { nowUs: () => Date.now() * 1000 } } as unknown as ExchangeServer;
+      const plan = parseFaultPlan('faults:\n  - kind: fill-before-cancel\n    at: 2026-02-05T00:00:00Z\n');
+      const faults = new FaultInjector(server, [], plan);
+      faults.start();
+      const armed = () => (faults.status()[0] as { armed: boolean }).armed;
+      vi.advanceTimersByTime(1_000);
+      expect(armed()).toBe(false);
+      vi.advanceTimersByTime(Date.UTC(2026, 1, 5) - Date.now() - 1);
+      expect(armed()).toBe(false);
+      vi.advanceTimersByTime(1);
+      expect(armed()).toBe(true);
+      faults.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('fills in the defaults and keeps what was written', () => {

@@ -468,4 +468,10 @@ describe('the admin API', () => {
     const list = await (await fetch(`${base}/admin/faults`)).json();
     expect(list).toEqual([]);
   });
+
+  it('refuses a duration longer than a Node timer keeps (it would end after 1 ms), naming the key', async () => {
+    const r = await fetch(`${base}/admin/faults`, { method: 'POST', body: JSON.stringify([{ kind: 'stall', durationMs: 1000 }, { kind: 'stall', durationMs: 2 ** 31 }]) });
+    expect([r.status, await r.json()]).toEqual([400, { error: 'faults.1.durationMs: must be ≤ 2147483647 (24.8 days, the longest timer Node keeps), got 2147483648' }]);
+    expect(await (await fetch(`${base}/admin/faults`)).json()).toEqual([]);
+  });
 });

@@ -32,9 +32,9 @@ function errorOf(text: string, opts = {}): ScenarioError {
 describe('parseScenario', () => {
   it('an alias without an anchor, and --set values YAML cannot read or cannot place, are errors naming the line or key (they were internal errors, exit 70)', () => {
     expect(errorOf(BASE.replace('sizeLots: 2', 'sizeLots: *nope')).describe()).toBe('x.yaml:9: not valid YAML: the alias *nope has no anchor &nope before it');
-    expect(errorOf(BASE, { set: ['data.symbols=[BTC'] }).describe()).toMatch(/^key "data\.symbols": --set: expected a YAML value \(Flow sequence must end with a \]/);
+    expect(errorOf(BASE, { set: ['data.symbols=[BTC'] }).describe()).toMatch(/^--set data\.symbols=\[BTC: key "data\.symbols": expected a YAML value \(Flow sequence must end with a \]/);
     expect(errorOf(`${BASE}execution:\n  orderLatency:\n    entryUs: .inf\n`).describe()).toBe('x.yaml:14: key "execution.orderLatency.entryUs": expected a number, got Infinity');
-    expect(errorOf(BASE, { set: ['strategy.sizeLots.x=5'] }).describe()).toMatch(/^key "strategy\.sizeLots\.x": --set: cannot set "strategy\.sizeLots\.x" in this scenario/);
+    expect(errorOf(BASE, { set: ['strategy.sizeLots.x=5'] }).describe()).toMatch(/^--set strategy\.sizeLots\.x=5: key "strategy\.sizeLots\.x": cannot be set in this scenario/);
   });
 
   it('data.streams: [] is refused (the synthetic market spun for ever with nothing to replay); a timer interval past 2^31 − 1 ms too (Node fires it after 1 ms)', () => {
@@ -111,8 +111,28 @@ describe('parseScenario', () => {
     expect(s.data.symbols).toEqual(['BTCUSDT', 'ETHUSDT']);
     expect(s.execution.crossingFills).toBe(true);
     expect(errorOf(BASE, { set: ['execution.orderLatency.entryUs=abc'] }).location.field).toBe('execution.orderLatency.entryUs');
-    expect(errorOf(BASE, { set: ['data.nope=1'] }).message).toMatch(/unknown key "data\.nope"/);
+    expect(errorOf(BASE, { set: ['data.nope=1'] }).describe()).toBe('--set data.nope=1: key "data.nope": unknown key');
     expect(errorOf(BASE, { set: ['novalue'] }).message).toMatch(/key\.path=value/);
+  });
+
+  it('a bad value from --set, --grid or a space file names where it came from, not a line of the scenario file', () => {
+    // Before, these named x.yaml and the line of the key (or of its parent), where the value is fine.
+    expect(errorOf(BASE, { set: ['strategy.halfSpreadTicks=-1'] }).describe()).toBe('--set strategy.halfSpreadTicks=-1: key "strategy.halfSpreadTicks": must be ≥ 0, got -1');
+    expect(errorOf(BASE, { set: ['execution.orderLatency.entryUs=-3'] }).describe()).toBe('--set execution.orderLatency.entryUs=-3: key "execution.orderLatency.entryUs": must be ≥ 0, got -3');
+    expect(errorOf(BASE, { set: ['data.range=2024-01-02..2024-01-01'] }).describe()).toMatch(/^--set data\.range=2024-01-02\.\.2024-01-01: key "data\.range": the range .* ends before it starts/);
+    const grid = { assignment: 'strategy.halfSpreadTicks=-2', origin: { option: '--grid strategy.halfSpreadTicks=-2..3' } };
+    expect(errorOf(BASE, { set: [grid] }).describe()).toBe('--grid strategy.halfSpreadTicks=-2..3: key "strategy.halfSpreadTicks": must be ≥ 0, got -2');
+    const space = { assignment: 'execution.queue.model=nope', origin: { file: 'space.yaml', line: 4 } };
+    expect(errorOf(BASE, { set: [space] }).describe()).toMatch(/^space\.yaml:4: key "execution\.queue\.model": expected one of /);
+    // The last writer of a key is named; a key nobody overrode keeps the file and line.
+    expect(errorOf(BASE, { set: ['strategy.halfSpreadTicks=-1', grid] }).describe()).toMatch(/^--grid /);
+    expect(errorOf(BASE.replace('halfSpreadTicks: 2', 'halfSpreadTicks: -1'), { set: ['strategy.sizeLots=3'] }).describe()).toBe('x.yaml:11: key "strategy.halfSpreadTicks": must be ≥ 0, got -1');
+  });
+
+  it('a second YAML document (---) is refused at its line, in words (the message named a function of the YAML library)', () => {
+    expect(errorOf(`${BASE}---\nname: other\n`).describe()).toBe(`x.yaml:${BASE.split('\n').length}: one YAML document expected, but a second one starts on this line (---): keep one document in the file`);
+    // A leading --- is the one document's start: accepted.
+    expect(parseScenario(`---\n${BASE}`, 'x.yaml').name).toBe('t');
   });
 
   it('ships scenarios that validate', () => {

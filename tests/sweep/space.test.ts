@@ -99,6 +99,9 @@ describe('random space', () => {
     expect(errorOf(() => parseSpace('x: []\n', 'sp.yaml')).message).toMatch(/empty list/);
     expect(errorOf(() => parseSpace('x: {min: 0, max: 1, step: 2}\n', 'sp.yaml')).message).toMatch(/unknown property "step"/);
     expect(errorOf(() => parseSpace('- 1\n', 'sp.yaml')).message).toMatch(/mapping/);
+    // Found when sampling before, with neither the file nor the line.
+    expect(errorOf(() => parseSpace('x: [1]\ny: {min: 0.2, max: 0.8, integer: true}\n', 'sp.yaml')).describe()).toBe('sp.yaml:2: field "y": no integer between 0.2 and 0.8');
+    expect(errorOf(() => parseSpace('x: [1]\n---\ny: [2]\n', 'sp.yaml')).describe()).toBe('sp.yaml:2: one YAML document expected, but a second one starts on this line (---): keep one document in the file');
   });
 });
 

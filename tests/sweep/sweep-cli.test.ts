@@ -24,7 +24,14 @@ const BASE = ['sweep', '-s', 'scenarios/quickstart.yaml', '--set', 'data.range=2
 describe('maker sweep: bad input', () => {
   it('exits 2 naming the key, before any run, and writes nothing', async () => {
     const out = join(tmp, 'bad');
+    const space = join(tmp, 'bad-space.yaml');
+    writeFileSync(space, 'strategy.skewTicksPerLot: [0, 0.25]\nstrategy.halfSpreadTicks: {min: -5, max: -1, integer: true}\n');
     const cases: [string[], RegExp][] = [
+      // A value's error names the option or the space file and line it came from (it named a line of the scenario file).
+      [['--grid', 'strategy.halfSpreadTicks=-2..3'], /E_CONFIG\]: --grid strategy\.halfSpreadTicks=-2\.\.3: key "strategy\.halfSpreadTicks": must be ≥ 0, got -2\n/],
+      [['--random', '3', '--space', space], /E_CONFIG\]: .*bad-space\.yaml:2: key "strategy\.halfSpreadTicks": must be ≥ 0, got -\d\n/],
+      [['--grid', 'strategy.halfSpreadTicks=2', '--oos', '2024-02-02..2024-01-01'], /E_CONFIG\]: --oos 2024-02-02\.\.2024-01-01: key "data\.range": the range/],
+      [['--set', 'strategy.sizeLots=0', '--grid', 'strategy.halfSpreadTicks=2'], /E_CONFIG\]: --set strategy\.sizeLots=0: key "strategy\.sizeLots": must be ≥ 1, got 0\n/],
       [['--grid', 'strategy.nope=1,2'], /key "strategy.nope": unknown key/],
       [['--grid', 'strategy.halfSpreadTicks=2..x:1'], /strategy.halfSpreadTicks.*bad range syntax/],
       [['--grid', 'strategy.halfSpreadTicks='], /strategy.halfSpreadTicks.*empty grid/],
@@ -54,6 +61,23 @@ describe('maker sweep: bad input', () => {
     expect(r.stderr).toMatch(/key "strategy.nope": unknown key/);
     expect(existsSync(out)).toBe(false);
   });
+
+  it('an unusable --out fails at once, naming --out and the cause, before any worker starts (under /proc it hung)', () => {
+    const file = join(tmp, 'a-file');
+    writeFileSync(file, 'mine');
+    const cases: [string, RegExp][] = [
+      ['/proc/maker-sweep-out', /^maker: error \[E_IO\]: \/proc\/maker-sweep-out: field "--out": cannot create files in \/proc: .*; choose another --out\n$/],
+      [file, /^maker: error \[E_IO\]: .*a-file: field "--out": exists and is not a directory\n$/],
+      [join(file, 'sub'), /^maker: error \[E_IO\]: .*a-file\/sub: field "--out": cannot create the directory: .*a-file is not a directory \(ENOTDIR\)\n$/],
+    ];
+    for (const [dir, msg] of cases) {
+      if (dir.startsWith('/proc/') && !existsSync('/proc/self')) continue; // Linux only
+      const r = spawnSync(process.execPath, [MAKER, ...BASE, '--grid', 'strategy.halfSpreadTicks=2', '--out', dir], { encoding: 'utf8', cwd: ROOT, timeout: 20_000 });
+      expect(r.status, `${dir}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(msg);
+    }
+    expect(readFileSync(file, 'utf8')).toBe('mine');
+  }, 70_000);
 });
 
 describe('maker sweep: failed runs', () => {

@@ -6,7 +6,7 @@
  * 1 when it found gaps / crossings / mismatches, 2 on unusable input.
  * synth: writes the seeded synthetic market as a raw recording (the hftbacktest collector layout) to
  * a new file: `--out` must not exist (nothing is ever replaced), is checked for writability before
- * the market is generated, and appears only complete; a failure leaves no partial file behind
+ * the market is generated, and appears only complete; a failure, SIGINT or SIGTERM leaves no partial file behind
  * (`writeRecordingFile` in src/synthetic/recording.ts). `--seed` is strict (digits only).
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -112,8 +112,8 @@ export function registerData(program: Command): void {
       'Writes the embedded synthetic BTCUSDT-like market as a raw Binance WebSocket recording\n(`<receive ns> <json>` lines, gzip when the name ends in .gz), the layout `maker import` reads.\n\n' +
         'Output: --out must not exist (an existing file is never replaced; remove it yourself); missing parent ' +
         'directories are created. The location is checked for writability before writing; the file appears only ' +
-        'when complete, and a failure (e.g. a full disk) leaves nothing behind.\n\n' +
-        'Exit status: 0 written, 2 bad option or unusable output location.',
+        'when complete, and a failure (e.g. a full disk) or SIGINT / SIGTERM leaves nothing behind.\n\n' +
+        'Exit status: 0 written, 2 bad option or unusable output location, 130 / 143 stopped by SIGINT / SIGTERM.',
     )
     .requiredOption('-o, --out <file>', 'output file, new (.gz for gzip)')
     .option('--seed <n>', 'seed (a non-negative integer)', '1')
@@ -124,7 +124,18 @@ export function registerData(program: Command): void {
       const inst = syntheticInstrument(opts.symbol.toUpperCase());
       const cfg = { ...DEFAULT_SYNTHETIC, symbol: inst.symbol, seed, durationS: positiveNumber(opts.durationS, '--duration-s') };
       assertNewOutputFile(opts.out, '--out');
-      await writeRecordingFile(opts.out, syntheticRecordingChunks(cfg, inst), { gzip: opts.out.endsWith('.gz') });
+      // SIGINT / SIGTERM stop the write so that its partial file is removed (the default action would kill the process and leave it).
+      const stop = new AbortController();
+      const onInt = (): void => stop.abort('SIGINT');
+      const onTerm = (): void => stop.abort('SIGTERM');
+      process.on('SIGINT', onInt);
+      process.on('SIGTERM', onTerm);
+      try {
+        await writeRecordingFile(opts.out, syntheticRecordingChunks(cfg, inst), { gzip: opts.out.endsWith('.gz'), signal: stop.signal });
+      } finally {
+        process.off('SIGINT', onInt);
+        process.off('SIGTERM', onTerm);
+      }
       process.stdout.write(`wrote ${opts.out} (${cfg.durationS} s of synthetic ${inst.symbol}, seed ${seed})\n`);
     });
 

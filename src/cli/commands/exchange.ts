@@ -51,6 +51,31 @@ function positiveNumber(v: string, flag: string): number {
   return n;
 }
 
+/**
+ * What listening on `host:port` failing means, naming the option to change: the port is taken or
+ * privileged (--port), the host is not an address of this machine or does not resolve (--host).
+ */
+export function listenError(e: unknown, port: number, host: string): MakerError {
+  const code = (e as NodeJS.ErrnoException).code ?? '';
+  const at = `${host}:${port}`;
+  switch (code) {
+    case 'EADDRINUSE':
+      return new ConfigError(`port ${port} is in use on ${host} (EADDRINUSE; another maker exchange?): choose another --port, or --port 0 for a free one`, { field: '--port' });
+    case 'EACCES':
+    case 'EPERM':
+      return new ConfigError(`not allowed to listen on ${at} (${code}; ports below 1024 need privileges): choose another --port, or --port 0 for a free one`, { field: '--port' });
+    case 'EADDRNOTAVAIL':
+      return new ConfigError(`${host} is not an address of this machine (EADDRNOTAVAIL): give one of its addresses, e.g. 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)`, { field: '--host' });
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_FAIL':
+    case 'EAI_NONAME':
+      return new ConfigError(`cannot resolve the host "${host}" (${code}): give an address of this machine, e.g. 127.0.0.1 or 0.0.0.0`, { field: '--host' });
+    default:
+      return new ConfigError(`cannot listen on ${at} (--host ${host} --port ${port}): ${(e as Error).message ?? String(e)}`, { field: '--host' });
+  }
+}
+
 export function registerExchange(program: Command): void {
   program
     .command('exchange')
@@ -95,7 +120,8 @@ export function registerExchange(program: Command): void {
         'The replay delivers in bounded steps (at most 2,000 events or 10 ms, then pending requests are served): at a speed ' +
         'this machine cannot keep up with, the server keeps answering and the market is late rather than stalled; a warning ' +
         'line on stderr (with --json a JSON line {"warning":"replay-behind","lagMs",...}) says so once it is over 1 s behind.\n\n' +
-        'Stops on SIGINT/SIGTERM, closing every connection.',
+        'Stops on SIGINT/SIGTERM, closing every connection. A --port in use (or privileged) or a --host that is not an address ' +
+        'of this machine is an error naming the option and the value (exit 2), as is every bad option or file.',
     )
     .option('--port <n>', 'TCP port (0: a free one)', '8090')
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
@@ -176,7 +202,12 @@ export function registerExchange(program: Command): void {
       const server = new ExchangeServer(ex, accounts, { rateLimits, faults, admin: opts.admin, streams: { aggTradesFromTrades: !replayed } });
       // Each fault applied, as one JSON line on stderr (the log users and tests assert on).
       server.faults.onLog((e) => process.stderr.write(`${JSON.stringify(e)}\n`));
-      const bound = await server.listen({ port, host: opts.host });
+      let bound: number;
+      try {
+        bound = await server.listen({ port, host: opts.host });
+      } catch (e) {
+        throw listenError(e, port, opts.host);
+      }
       // A replay this machine cannot keep up with is late, never silent: one warning when it first
       // falls over a second behind the clock (it still delivers every event, in order).
       let warned = false;

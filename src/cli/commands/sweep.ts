@@ -29,7 +29,8 @@ import { join, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.ts';
-import { parseScenario } from '../../scenario/index.ts';
+import { parseScenario, type OverrideOrigin } from '../../scenario/index.ts';
+import { assertOutputDir } from '../output-check.ts';
 import { METRIC_NAMES, RANK_METRICS, PiscinaPool, better, expandGrid, loadSpaceFile, parseGridOption, parseSeeds, rankSets, runSweep, sampleSpace, scoreSets, sweepIdentity, checkSweep, type MetricName, type RunRow, type SweepSpec } from '../../sweep/index.ts';
 import { DEFAULT_LIMITS, QueuePool, parseRedisUrl } from '../../sweep-queue/index.ts';
 import { parseSeedOption } from '../options.ts';
@@ -77,6 +78,7 @@ export function sweepSpecFromOptions(opts: SweepCliOptions): SweepSpec {
   let paramSets;
   let keys: string[];
   let description: string;
+  const origins: Record<string, OverrideOrigin> = {};
   if (opts.random !== undefined) {
     if (opts.grid.length > 0) throw new ConfigError('use either --grid or --random with --space, not both', { field: '--random' });
     if (opts.space === undefined) throw new ConfigError('--random needs --space <file> (keys → [values] or {min, max, log?, integer?})', { field: '--space' });
@@ -85,6 +87,7 @@ export function sweepSpecFromOptions(opts: SweepCliOptions): SweepSpec {
     const dims = loadSpaceFile(opts.space);
     paramSets = sampleSpace(dims, n, seed);
     keys = dims.map((d) => d.key);
+    for (const d of dims) origins[d.key] = { file: opts.space, line: d.line };
     description = `random search: ${n} samples of ${opts.space} (sampler seed ${seed})`;
   } else {
     if (opts.space !== undefined || opts.seed !== undefined) throw new ConfigError('--space and --seed go with --random N', { field: opts.space !== undefined ? '--space' : '--seed' });
@@ -92,6 +95,7 @@ export function sweepSpecFromOptions(opts: SweepCliOptions): SweepSpec {
     const axes = opts.grid.map(parseGridOption);
     paramSets = expandGrid(axes);
     keys = axes.map((a) => a.key);
+    axes.forEach((a, i) => (origins[a.key] = { option: `--grid ${opts.grid[i]}` }));
     description = `grid: ${axes.map((a) => `${a.key}=${a.values.join(',')}`).join(' × ')}`;
   }
   const spec: SweepSpec = {
@@ -105,6 +109,7 @@ export function sweepSpecFromOptions(opts: SweepCliOptions): SweepSpec {
     oos: opts.oos === undefined ? null : { range: opts.oos, topK: positiveInt(opts.top, '--top', 10_000) },
     reports: opts.reports,
     description,
+    origins,
   };
   checkSweep(spec);
   return spec;
@@ -143,7 +148,8 @@ export function registerSweep(program: Command): void {
         'Seeds: --seeds N runs the scenario seed and the N-1 after it (or --seeds 1,5,9) to show the spread of each result.\n\n' +
         'Resume: rerunning the same command skips the runs already in the directory; a directory of a different sweep ' +
         '(scenario text, --set list, parameters or seeds changed) is refused (exit 2). Without --out the directory is ' +
-        'reports/sweeps/<scenario>-<hash of the sweep>, so a changed sweep gets a new one.\n\n' +
+        'reports/sweeps/<scenario>-<hash of the sweep>, so a changed sweep gets a new one. An --out that is not a directory ' +
+        'or cannot be written is refused before any worker starts (exit 2, naming the cause).\n\n' +
         'Distributed: --queue redis://host:port[/db] enqueues every run as a BullMQ job (id: a hash of the resolved scenario, ' +
         'seed and data fingerprint, so enqueueing again never runs a run twice) and waits for `maker worker --queue` processes ' +
         'to run them, with the same progress, resume and outputs as the local pool. Workers read the store from a shared path ' +
@@ -195,6 +201,8 @@ export function registerSweep(program: Command): void {
       const named = opts.out ?? join('reports', 'sweeps', `${name}-${createHash('sha256').update(JSON.stringify(id)).digest('hex').slice(0, 12)}`);
       // Queue workers write --reports under the directory: give them the absolute path (it must be on the shared path).
       const dir = target === null ? named : resolve(named);
+      // Before the pool starts: a bad location fails now, naming --out (under /proc, mkdir -p spun for ever).
+      assertOutputDir(dir, '--out');
       const quiet = opts.quiet;
       const where = target === null ? `${workers} worker${workers === 1 ? '' : 's'}` : `the queue ${target.display}`;
       const tty = process.stderr.isTTY === true;
