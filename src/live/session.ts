@@ -12,8 +12,9 @@
  *      snapshot is given to the core BEFORE the market feed starts, so nothing is quoted before the
  *      core knows the account;
  *   6. the market feed; the core quotes once its books are valid;
- *   7. shutdown (a signal, the kill file, `--duration`, or a fatal error): no more decisions; requests
- *      in flight settle (bounded); every open order of the traded symbols is cancelled with
+ *   7. shutdown (a signal, the kill file, `--duration`, or a fatal error): order entry stops (the
+ *      gateway writes nothing more, not even a re-send after -1021: such a command is "not sent");
+ *      no more decisions; requests in flight settle (bounded); every open order of the traded symbols is cancelled with
  *      `DELETE /fapi/v1/allOpenOrders` (works with every stream down), positions are optionally
  *      flattened with reduce-only MARKET orders, and both are confirmed by query, retried until
  *      `live.shutdown.confirmTimeoutS`. Until the journal closes, venue events are still journalled
@@ -599,10 +600,14 @@ export class LiveSession {
     const { log } = this.o;
     log(`stopping (${reason}): no more decisions; cancelling every open order`);
     if (this.killTimer !== undefined) this.o.timers.cancel(this.killTimer);
+    // Order entry stops first: nothing of the gateway's reaches the venue from now on (not even a
+    // submit in flight that a -1021 would re-sign after the final open-orders check); each such
+    // command is refused "not sent", so the OMS knows it was not applied. The cancels below are REST's own.
+    this.gateway?.stopSending(reason);
     // No more decisions; venue events (replies in flight, fills racing the cancels) are still journalled and booked.
     this.runner?.drain(reason);
     const feedStopped = this.feed?.stop() ?? Promise.resolve();
-    // Requests in flight settle first (each is bounded by the REST timeout), so none lands after the cancel.
+    // Requests in flight settle first (each is bounded by its timeout and none is written again), so none lands after the cancel.
     if (this.gateway !== undefined) await Promise.race([this.gateway.idle(), sleep(this.o.timers, 10_000)]);
     const live = this.o.scenario.live;
     let result: Omit<ShutdownResult, 'reason' | 'tradesReconciled'>;

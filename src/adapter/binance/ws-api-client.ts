@@ -22,7 +22,8 @@
  * Ed25519 key the connection logs on once (`session.logon`, signed) and later requests carry no
  * `apiKey` nor `signature`; a logon that fails falls back to signing each request. A `-1021`
  * (timestamp outside recvWindow, a definitive refusal) re-measures the offset (`time.syncTime`) and
- * re-sends once with a new id and timestamp, as REST does.
+ * re-sends once with a new id and timestamp, as REST does (and, as REST, not once the request's
+ * `stopped` gate has closed meanwhile).
  *
  * Connection states, one table: `idle` → `connecting` → (`logon`, Ed25519) → `open`; a drop (close
  * with or without close frame, socket error, no pong within `pongTimeoutMs` of a client ping) →
@@ -53,7 +54,7 @@
 import WebSocket from 'ws';
 import type { Clock } from '../../core/clock.ts';
 import { RateBudget, retryAfterUs, type BudgetOptions } from './rate-budget.ts';
-import { UNKNOWN_OUTCOME_CODES, type RestOutcome, type Timers } from './rest.ts';
+import { notSent, UNKNOWN_OUTCOME_CODES, type RestOutcome, type Timers } from './rest.ts';
 import type { Signer } from './sign.ts';
 
 export type WsApiState = 'idle' | 'connecting' | 'logon' | 'open' | 'reconnecting' | 'failed' | 'closed';
@@ -110,6 +111,8 @@ export interface WsRequestSpec {
   readonly weight: number;
   /** Counts against the ORDERS limits. */
   readonly order?: boolean;
+  /** Asked before every write (the first, and the re-send after -1021): a reason means not sent (REST's `RequestSpec.stopped`). */
+  readonly stopped?: () => string | null;
 }
 
 export interface WsApiStats {
@@ -243,9 +246,12 @@ export class WsApiClient {
 
   /** One request; with a signed one, the single -1021 re-sign. Never throws for the network. */
   async request(spec: WsRequestSpec): Promise<RestOutcome> {
-    let r = await this.send(spec, false);
+    let r = notSent(spec) ?? (await this.send(spec, false));
     if (r.kind === 'rejected' && r.code === -1021 && spec.signed && this.o.time.syncTime !== undefined) {
       await this.o.time.syncTime();
+      // Refused the first time (not applied): not re-sent once the caller has stopped meanwhile.
+      const stop = notSent(spec);
+      if (stop !== null) return stop;
       this.stats.resigned++;
       r = await this.send(spec, true);
     }
