@@ -107,13 +107,16 @@ export class Recorder {
   /**
    * Depth sync per symbol: absent = synced (a snapshot was journalled, the chain is followed);
    * `need` = a snapshot is due at the next diff; `inFlight` = requested; `retry` = the last one was too
-   * old to bridge, asked again shortly. `generation` changes at every drop or break, so a reply to
+   * old to bridge (asked again after the backoff) or failed (due at the first diff after the backoff);
+   * the backoff is 250 ms doubling to `maxBackoffMs`, per symbol, reset by a journalled snapshot. `generation` changes at every drop or break, so a reply to
    * an older request is discarded.
    */
   private readonly snapshotState = new Map<string, 'need' | 'inFlight' | 'retry'>();
   private readonly generation = new Map<string, number>();
   /** `U` of the first diff of each symbol since its depth stream (re)started: a snapshot older than it cannot be bridged. */
   private readonly firstU = new Map<string, number>();
+  /** The wait before a symbol's next snapshot after a stale or failed one, ms: 250 doubling to `maxBackoffMs`, reset by a journalled snapshot. */
+  private readonly snapshotBackoffMs = new Map<string, number>();
   private readonly stats = new Map<string, StreamStats>();
   private readonly timers: NodeJS.Timeout[] = [];
   private compacting: Promise<void> = Promise.resolve();
@@ -311,15 +314,17 @@ export class Recorder {
         this.guard(() => {
           if (!current()) return;
           if (snap.lastUpdateId < (this.firstU.get(symbol) ?? -Infinity) - 1) {
-            // Older than the first diff we have: no recorded diff can bridge it. Ask again shortly.
+            // Older than the first diff we have: no recorded diff can bridge it. Ask again after the backoff.
             this.counters.staleSnapshots++;
             this.snapshotState.set(symbol, 'retry');
-            const t = setTimeout(() => this.guard(() => {
+            const wait = this.nextSnapshotBackoff(symbol);
+            this.log(`snapshot ${symbol} lastUpdateId ${snap.lastUpdateId} is older than the first diff (U ${this.firstU.get(symbol)}): asked again in ${wait} ms`);
+            this.after(wait, () => {
               if (current() && this.snapshotState.get(symbol) === 'retry') this.requestSnapshot(symbol);
-            }), 250);
-            t.unref();
+            });
             return;
           }
+          this.snapshotBackoffMs.delete(symbol);
           const ts = Math.max(snap.tsReceiveUs, this.lastJournalUs);
           this.lastJournalUs = ts;
           this.append({ tag: 'S', tsReceiveUs: ts, symbol, text: snap.text });
@@ -331,10 +336,33 @@ export class Recorder {
         }),
       (e) => {
         if (!current()) return;
-        this.log(`snapshot ${symbol} failed: ${(e as Error).message}; retrying at the next diff`);
-        this.snapshotState.set(symbol, 'need');
+        // Not at the next diff (10 a second): after the backoff, at the first diff then.
+        const wait = this.nextSnapshotBackoff(symbol);
+        this.log(`snapshot ${symbol} failed: ${(e as Error).message}; retrying in ${wait} ms`);
+        this.snapshotState.set(symbol, 'retry');
+        this.after(wait, () => {
+          if (current() && this.snapshotState.get(symbol) === 'retry') this.snapshotState.set(symbol, 'need');
+        });
       },
     );
+  }
+
+  /** Runs `f` (guarded) once after `ms`; cleared by `stop()`. */
+  private after(ms: number, f: () => void): void {
+    const t = setTimeout(() => {
+      const i = this.timers.indexOf(t);
+      if (i >= 0) this.timers.splice(i, 1);
+      this.guard(f);
+    }, ms);
+    t.unref();
+    this.timers.push(t);
+  }
+
+  /** The wait before the symbol's next snapshot request, and doubles the one after (bounded by `maxBackoffMs`). */
+  private nextSnapshotBackoff(symbol: string): number {
+    const wait = this.snapshotBackoffMs.get(symbol) ?? 250;
+    this.snapshotBackoffMs.set(symbol, Math.min(wait * 2, this.o.maxBackoffMs ?? 30_000));
+    return wait;
   }
 
   private malformed(ts: number, text: string, reason: string): void {
