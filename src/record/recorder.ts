@@ -31,7 +31,7 @@ import { compactInWorker, compactSegment, type CompactResult } from './compact.t
 import { RouteStream } from '../adapter/binance/index.ts';
 import { ReceiveClock, wallTimers } from './clock.ts';
 import { JournalWriter, listSegments } from './journal.ts';
-import { RestClient } from './rest.ts';
+import { RestClient, RestError } from './rest.ts';
 import { ROUTE_OF, SPARSE_STREAMS, messageHead, routeStreams, selectedStreams, StreamMarks, type MessageHead, type Route, type StreamMark, type StreamName, type StreamSelection } from './streams.ts';
 
 /** Stall timeout of a route carrying only sparse streams (pings count there): over 3 Binance ping intervals. */
@@ -62,6 +62,13 @@ export interface RecorderOptions {
   stallMs?: number;
   maxBackoffMs?: number;
   weightBudget?: number;
+  /**
+   * Each REST step of `start()` (exchangeInfo, then the clock offset) must be answered within this,
+   * ms (default 60 s), retries included; else `start()` fails with a `RestError` naming the URL.
+   */
+  startTimeoutMs?: number;
+  /** The option the REST URL came from, for that error (default `--rest`). */
+  restOption?: string;
   /** Log lines (connections, gaps, back-offs, compactions). */
   log?: (line: string) => void;
 }
@@ -123,6 +130,8 @@ export class Recorder {
   private lastJournalUs = 0;
   private offsetUs = 0;
   private stopping = false;
+  /** The last REST back-off's reason (for the start deadline's error). */
+  private lastRestProblem: string | undefined;
   private fatal: unknown;
   private stopResolve: (() => void) | undefined;
   readonly done: Promise<void>;
@@ -136,7 +145,17 @@ export class Recorder {
     this.journalDir = o.journalDir ?? join(o.out, '.journal', this.venue);
     this.symbols = new Set(o.symbols);
     this.clock = new ReceiveClock();
-    this.rest = new RestClient({ base: o.rest, budget: o.weightBudget, nowUs: () => this.clock.nowUs(), maxBackoffMs: o.maxBackoffMs, stopped: () => this.stopping, onBackoff: (what, ms) => this.log(`REST back-off ${ms} ms: ${what}`) });
+    this.rest = new RestClient({
+      base: o.rest,
+      budget: o.weightBudget,
+      nowUs: () => this.clock.nowUs(),
+      maxBackoffMs: o.maxBackoffMs,
+      stopped: () => this.stopping,
+      onBackoff: (what, ms) => {
+        this.lastRestProblem = what;
+        this.log(`REST back-off ${ms} ms: ${what}`);
+      },
+    });
     this.journal = new JournalWriter(this.journalDir, process.pid);
     this.done = new Promise((res) => (this.stopResolve = res));
   }
@@ -150,8 +169,31 @@ export class Recorder {
     return this.fatal;
   }
 
+  /**
+   * A REST step of `start()` under the start deadline: past `startTimeoutMs` the REST client is
+   * closed (its retries end) and the step fails with a `RestError` naming the URL, the option and the
+   * last problem. Without it a venue that cannot be reached was retried for ever.
+   */
+  private async restAtStart<T>(what: string, f: () => Promise<T>): Promise<T> {
+    const ms = this.o.startTimeoutMs ?? 60_000;
+    let timedOut = false;
+    const t = setTimeout(() => {
+      timedOut = true;
+      this.rest.close();
+    }, ms);
+    try {
+      return await f();
+    } catch (e) {
+      if (!timedOut) throw e;
+      const last = this.lastRestProblem === undefined ? '' : `; last: ${this.lastRestProblem}`;
+      throw new RestError(`${this.o.restOption ?? '--rest'} ${this.o.rest}: ${what} not answered within ${ms / 1000} s at start${last}`);
+    } finally {
+      clearTimeout(t);
+    }
+  }
+
   async start(): Promise<void> {
-    const specs = await this.rest.instruments(this.o.symbols);
+    const specs = await this.restAtStart('GET /fapi/v1/exchangeInfo', () => this.rest.instruments(this.o.symbols));
     for (const s of specs) this.instruments.set(s.symbol, new Instrument(s));
     // Whatever a previous run left in the journal (a crash) goes into the store first.
     const leftovers = listSegments(this.journalDir);
@@ -178,7 +220,7 @@ export class Recorder {
       }
       this.snapshotState.set(sym, 'need');
     }
-    const { offsetUs, rttUs } = await this.rest.clockOffset();
+    const { offsetUs, rttUs } = await this.restAtStart('GET /fapi/v1/time', () => this.rest.clockOffset());
     this.offsetUs = offsetUs;
     const startUs = this.clock.nowUs();
     this.lastJournalUs = startUs;
