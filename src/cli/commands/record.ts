@@ -69,8 +69,10 @@ export function registerRecord(program: Command): void {
         'replaced before Binance\'s 24 h cut without losing a message; a dropped or stalled connection reconnects with ' +
         'back-off, and the stretch it missed is marked as a gap in the partition\'s meta.json (docs/DATA_FORMAT.md). After ' +
         'a crash (kill -9) the next start compacts what the journal holds and marks a session break.\n\n' +
-        'Exit status: 0 stopped by SIGINT/SIGTERM or --duration; 2 bad options or unknown symbol; 3 the journal or the store ' +
-        'could not be written (disk full, no permission): recording stopped, what was written is kept.',
+        'Network trouble is not an exit: a venue that cannot be reached or drops every connection is retried with back-off.\n\n' +
+        'Exit status: 0 stopped by SIGINT/SIGTERM or --duration (also during start-up); 2 bad options or unknown symbol; 3 the journal or the store ' +
+        'could not be written (disk full, no permission): recording stopped, what was written is kept; 130 a second SIGINT/SIGTERM ' +
+        'during the stop: exited before compacting, the journal keeps the data and the next start compacts it.',
     )
     .requiredOption('--symbols <list>', 'comma-separated symbols, e.g. BTCUSDT,ETHUSDT (checked against exchangeInfo)')
     .requiredOption('--out <dir>', 'store directory')
@@ -129,9 +131,26 @@ export function registerRecord(program: Command): void {
         weightBudget: budget,
         log,
       });
-      const onSignal = () => void rec.stop();
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
+      // The first SIGINT / SIGTERM stops the recorder (flush, compact: exit 0); a second one, while
+      // that runs, exits at once: the journal keeps what is not in the store yet, for the next start.
+      let stoppedBy: string | undefined;
+      const onSignal = (sig: string): void => {
+        if (stoppedBy !== undefined) {
+          process.stderr.write(`\nmaker record: second ${sig}: exiting at once, before the journal was compacted; ${rec.journalDir} keeps it and the next start compacts it\n`);
+          process.exit(130);
+        }
+        stoppedBy = sig;
+        void rec.stop();
+      };
+      const onInt = (): void => onSignal('SIGINT');
+      const onTerm = (): void => onSignal('SIGTERM');
+      process.on('SIGINT', onInt);
+      process.on('SIGTERM', onTerm);
+      // The recorder's timers (REST back-off, reconnects) are unref'd: while it starts, runs and
+      // stops, this handle keeps the process alive. Without it, a venue that went away (every
+      // connection dropped, a reconnect pending) emptied the event loop and Node exited with
+      // status 13 ("unsettled top-level await"), silently and without compacting the journal.
+      const alive = setInterval(() => {}, 1 << 30);
       const setExit = (code: number) => {
         let root: Command = cmd;
         while (root.parent) root = root.parent;
@@ -141,8 +160,14 @@ export function registerRecord(program: Command): void {
         await rec.start();
       } catch (e) {
         await rec.stop(e);
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        clearInterval(alive);
+        process.off('SIGINT', onInt);
+        process.off('SIGTERM', onTerm);
+        if (stoppedBy !== undefined) {
+          // The signal closed the REST client under the start (exchangeInfo, the clock offset): not an I/O failure.
+          process.stderr.write(`maker record: stopped by ${stoppedBy} during start-up, before recording began; nothing new was recorded\n`);
+          return;
+        }
         if (!(e instanceof MakerError && e.code === 'E_IO')) throw e;
         process.stderr.write(`maker record: STOPPED at start: ${describeError(e)}\n`);
         setExit(3);
@@ -160,9 +185,10 @@ export function registerRecord(program: Command): void {
       if (durationMs !== undefined) timer = setTimeout(() => void rec.stop(), durationMs);
       await rec.done;
       clearInterval(tick);
+      clearInterval(alive);
       if (timer !== undefined) clearTimeout(timer);
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
       const s = rec.status();
       if (rec.error !== undefined) {
         process.stderr.write(`\nmaker record: STOPPED: ${describeError(rec.error)}; the journal (${rec.journalDir}) keeps what was not yet in the store: the next start compacts it\n`);
