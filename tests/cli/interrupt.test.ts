@@ -95,3 +95,28 @@ describe('maker backtest stopped by a signal', () => {
     expect(c.stdout()).toMatch(new RegExp(`output +${join(out, names[0])}`));
   }, 150_000);
 });
+
+describe('maker import stopped by a signal', () => {
+  it('mid-import: exit 130 / 143 saying nothing was written; the spill directory is gone and the store is untouched', async () => {
+    const input = join(tmp, 'synth-1800.gz');
+    const synth = start(['data', 'synth', '--out', input, '--duration-s', '1800']);
+    expect((await exitWithin(synth, 90_000)).code, synth.stderr()).toBe(0);
+    for (const [signal, status] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+      const out = join(tmp, `import-${signal}`);
+      mkdirSync(out);
+      const c = start(['import', input, '--infer-spec', '--out', out]);
+      try {
+        // The store writer spills row groups into `.spill-<pid>-<n>` while it reads: the import is under way.
+        await until('the spill directory', () => readdirSync(out).some((f) => f.startsWith('.spill-')), 60_000, c);
+        c.p.kill(signal);
+        const r = await exitWithin(c, 10_000);
+        expect({ code: r.code, signal: r.signal }, c.stderr()).toEqual({ code: status, signal: null });
+        expect(r.ms).toBeLessThan(5_000);
+      } finally {
+        c.p.kill('SIGKILL');
+      }
+      expect(c.stderr().trimEnd().split('\n').at(-1)).toBe(`maker: error [E_INTERRUPTED]: stopped by ${signal} before the import was complete; nothing was written to ${out}, and nothing of it is left behind`);
+      expect(listAll(out), 'nothing in the store directory').toEqual([]);
+    }
+  }, 180_000);
+});
