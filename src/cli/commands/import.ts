@@ -101,7 +101,8 @@ export async function runImport(
   const NOTHING = `before the import was complete; nothing was written to ${opts.out}, and nothing of it is left behind`;
   try {
     for await (const batch of session.events) {
-      interrupts.throwIfReceived(NOTHING);
+      // One turn of the event loop per batch: the reader may hand over batches without one, and the signal handler would not run.
+      await interrupts.checkpoint(NOTHING);
       for (const e of batch) {
         if (known.has(e.symbol)) continue;
         known.add(e.symbol);
