@@ -20,7 +20,8 @@
  *   down: `streamState` down is emitted BEFORE any diff that follows the break, then every diff is
  *   delivered as it arrives (the trader buffers them); at the first diff after the break (its `U`,
  *   `pu` remembered) a snapshot is requested; a snapshot older than that diff (`lastUpdateId` < `U`
- *   and ≠ its `pu`: no delivered diff can bridge it) is dropped and asked again 250 ms later; a
+ *   and ≠ its `pu`: no delivered diff can bridge it) is dropped and asked again after the backoff
+ *   (250 ms doubling to `maxBackoffMs`, shared with failed requests, reset by a delivered snapshot); a
  *   bridgeable one is delivered as a `DepthSnapshot` event (receive time = when it is delivered), so
  *   the trader's buffer bridges it;
  *   → `streamState` up once the snapshot is delivered and every route of the symbol carries
@@ -388,10 +389,12 @@ export class LiveMarketFeed {
       return;
     }
     if (lastUpdateId < st.firstU && lastUpdateId !== st.firstPu) {
-      // Older than the first diff the trader holds: no delivered diff can bridge it. Ask again shortly.
+      // Older than the first diff the trader holds: no delivered diff can bridge it. Ask again after
+      // the backoff (a depth snapshot weighs 20: every 250 ms would spend the minute's budget in 15 s).
       this.counters.staleSnapshots++;
-      this.log(`snapshot ${st.symbol} lastUpdateId ${lastUpdateId} is older than the first diff since the break (U ${st.firstU}): asked again`);
-      this.retryLater(st, 250);
+      const wait = this.nextBackoff(st);
+      this.log(`snapshot ${st.symbol} lastUpdateId ${lastUpdateId} is older than the first diff since the break (U ${st.firstU}): asked again in ${wait} ms`);
+      this.retryLater(st, wait);
       return;
     }
     const ts = Math.max(this.o.clockUs(), this.lastDeliveredUs);
@@ -417,10 +420,16 @@ export class LiveMarketFeed {
   private snapshotFailed(st: SymbolState, why: string): void {
     if (this.stopping !== undefined || st.depth !== 'inFlight') return;
     this.counters.lastError = `snapshot ${st.symbol}: ${why}`;
-    this.log(`snapshot ${st.symbol} failed: ${why}; retrying in ${st.retryMs} ms`);
+    const wait = this.nextBackoff(st);
+    this.log(`snapshot ${st.symbol} failed: ${why}; retrying in ${wait} ms`);
+    this.retryLater(st, wait);
+  }
+
+  /** The wait before the next snapshot request after a stale or failed one; doubles the one after, to `maxBackoffMs` (reset by a delivered snapshot). */
+  private nextBackoff(st: SymbolState): number {
     const wait = st.retryMs;
     st.retryMs = Math.min(st.retryMs * 2, this.o.maxBackoffMs ?? 30_000);
-    this.retryLater(st, wait);
+    return wait;
   }
 
   private retryLater(st: SymbolState, ms: number): void {

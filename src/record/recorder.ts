@@ -31,7 +31,7 @@ import { compactInWorker, compactSegment, type CompactResult } from './compact.t
 import { RouteStream } from '../adapter/binance/index.ts';
 import { ReceiveClock, wallTimers } from './clock.ts';
 import { JournalWriter, listSegments } from './journal.ts';
-import { RestClient } from './rest.ts';
+import { RestClient, RestError } from './rest.ts';
 import { ROUTE_OF, SPARSE_STREAMS, messageHead, routeStreams, selectedStreams, StreamMarks, type MessageHead, type Route, type StreamMark, type StreamName, type StreamSelection } from './streams.ts';
 
 /** Stall timeout of a route carrying only sparse streams (pings count there): over 3 Binance ping intervals. */
@@ -62,6 +62,13 @@ export interface RecorderOptions {
   stallMs?: number;
   maxBackoffMs?: number;
   weightBudget?: number;
+  /**
+   * Each REST step of `start()` (exchangeInfo, then the clock offset) must be answered within this,
+   * ms (default 60 s), retries included; else `start()` fails with a `RestError` naming the URL.
+   */
+  startTimeoutMs?: number;
+  /** The option the REST URL came from, for that error (default `--rest`). */
+  restOption?: string;
   /** Log lines (connections, gaps, back-offs, compactions). */
   log?: (line: string) => void;
 }
@@ -107,19 +114,24 @@ export class Recorder {
   /**
    * Depth sync per symbol: absent = synced (a snapshot was journalled, the chain is followed);
    * `need` = a snapshot is due at the next diff; `inFlight` = requested; `retry` = the last one was too
-   * old to bridge, asked again shortly. `generation` changes at every drop or break, so a reply to
+   * old to bridge (asked again after the backoff) or failed (due at the first diff after the backoff);
+   * the backoff is 250 ms doubling to `maxBackoffMs`, per symbol, reset by a journalled snapshot. `generation` changes at every drop or break, so a reply to
    * an older request is discarded.
    */
   private readonly snapshotState = new Map<string, 'need' | 'inFlight' | 'retry'>();
   private readonly generation = new Map<string, number>();
   /** `U` of the first diff of each symbol since its depth stream (re)started: a snapshot older than it cannot be bridged. */
   private readonly firstU = new Map<string, number>();
+  /** The wait before a symbol's next snapshot after a stale or failed one, ms: 250 doubling to `maxBackoffMs`, reset by a journalled snapshot. */
+  private readonly snapshotBackoffMs = new Map<string, number>();
   private readonly stats = new Map<string, StreamStats>();
   private readonly timers: NodeJS.Timeout[] = [];
   private compacting: Promise<void> = Promise.resolve();
   private lastJournalUs = 0;
   private offsetUs = 0;
   private stopping = false;
+  /** The last REST back-off's reason (for the start deadline's error). */
+  private lastRestProblem: string | undefined;
   private fatal: unknown;
   private stopResolve: (() => void) | undefined;
   readonly done: Promise<void>;
@@ -133,7 +145,17 @@ export class Recorder {
     this.journalDir = o.journalDir ?? join(o.out, '.journal', this.venue);
     this.symbols = new Set(o.symbols);
     this.clock = new ReceiveClock();
-    this.rest = new RestClient({ base: o.rest, budget: o.weightBudget, nowUs: () => this.clock.nowUs(), maxBackoffMs: o.maxBackoffMs, stopped: () => this.stopping, onBackoff: (what, ms) => this.log(`REST back-off ${ms} ms: ${what}`) });
+    this.rest = new RestClient({
+      base: o.rest,
+      budget: o.weightBudget,
+      nowUs: () => this.clock.nowUs(),
+      maxBackoffMs: o.maxBackoffMs,
+      stopped: () => this.stopping,
+      onBackoff: (what, ms) => {
+        this.lastRestProblem = what;
+        this.log(`REST back-off ${ms} ms: ${what}`);
+      },
+    });
     this.journal = new JournalWriter(this.journalDir, process.pid);
     this.done = new Promise((res) => (this.stopResolve = res));
   }
@@ -147,8 +169,31 @@ export class Recorder {
     return this.fatal;
   }
 
+  /**
+   * A REST step of `start()` under the start deadline: past `startTimeoutMs` the REST client is
+   * closed (its retries end) and the step fails with a `RestError` naming the URL, the option and the
+   * last problem. Without it a venue that cannot be reached was retried for ever.
+   */
+  private async restAtStart<T>(what: string, f: () => Promise<T>): Promise<T> {
+    const ms = this.o.startTimeoutMs ?? 60_000;
+    let timedOut = false;
+    const t = setTimeout(() => {
+      timedOut = true;
+      this.rest.close();
+    }, ms);
+    try {
+      return await f();
+    } catch (e) {
+      if (!timedOut) throw e;
+      const last = this.lastRestProblem === undefined ? '' : `; last: ${this.lastRestProblem}`;
+      throw new RestError(`${this.o.restOption ?? '--rest'} ${this.o.rest}: ${what} not answered within ${ms / 1000} s at start${last}`);
+    } finally {
+      clearTimeout(t);
+    }
+  }
+
   async start(): Promise<void> {
-    const specs = await this.rest.instruments(this.o.symbols);
+    const specs = await this.restAtStart('GET /fapi/v1/exchangeInfo', () => this.rest.instruments(this.o.symbols));
     for (const s of specs) this.instruments.set(s.symbol, new Instrument(s));
     // Whatever a previous run left in the journal (a crash) goes into the store first.
     const leftovers = listSegments(this.journalDir);
@@ -175,7 +220,7 @@ export class Recorder {
       }
       this.snapshotState.set(sym, 'need');
     }
-    const { offsetUs, rttUs } = await this.rest.clockOffset();
+    const { offsetUs, rttUs } = await this.restAtStart('GET /fapi/v1/time', () => this.rest.clockOffset());
     this.offsetUs = offsetUs;
     const startUs = this.clock.nowUs();
     this.lastJournalUs = startUs;
@@ -311,15 +356,17 @@ export class Recorder {
         this.guard(() => {
           if (!current()) return;
           if (snap.lastUpdateId < (this.firstU.get(symbol) ?? -Infinity) - 1) {
-            // Older than the first diff we have: no recorded diff can bridge it. Ask again shortly.
+            // Older than the first diff we have: no recorded diff can bridge it. Ask again after the backoff.
             this.counters.staleSnapshots++;
             this.snapshotState.set(symbol, 'retry');
-            const t = setTimeout(() => this.guard(() => {
+            const wait = this.nextSnapshotBackoff(symbol);
+            this.log(`snapshot ${symbol} lastUpdateId ${snap.lastUpdateId} is older than the first diff (U ${this.firstU.get(symbol)}): asked again in ${wait} ms`);
+            this.after(wait, () => {
               if (current() && this.snapshotState.get(symbol) === 'retry') this.requestSnapshot(symbol);
-            }), 250);
-            t.unref();
+            });
             return;
           }
+          this.snapshotBackoffMs.delete(symbol);
           const ts = Math.max(snap.tsReceiveUs, this.lastJournalUs);
           this.lastJournalUs = ts;
           this.append({ tag: 'S', tsReceiveUs: ts, symbol, text: snap.text });
@@ -331,10 +378,33 @@ export class Recorder {
         }),
       (e) => {
         if (!current()) return;
-        this.log(`snapshot ${symbol} failed: ${(e as Error).message}; retrying at the next diff`);
-        this.snapshotState.set(symbol, 'need');
+        // Not at the next diff (10 a second): after the backoff, at the first diff then.
+        const wait = this.nextSnapshotBackoff(symbol);
+        this.log(`snapshot ${symbol} failed: ${(e as Error).message}; retrying in ${wait} ms`);
+        this.snapshotState.set(symbol, 'retry');
+        this.after(wait, () => {
+          if (current() && this.snapshotState.get(symbol) === 'retry') this.snapshotState.set(symbol, 'need');
+        });
       },
     );
+  }
+
+  /** Runs `f` (guarded) once after `ms`; cleared by `stop()`. */
+  private after(ms: number, f: () => void): void {
+    const t = setTimeout(() => {
+      const i = this.timers.indexOf(t);
+      if (i >= 0) this.timers.splice(i, 1);
+      this.guard(f);
+    }, ms);
+    t.unref();
+    this.timers.push(t);
+  }
+
+  /** The wait before the symbol's next snapshot request, and doubles the one after (bounded by `maxBackoffMs`). */
+  private nextSnapshotBackoff(symbol: string): number {
+    const wait = this.snapshotBackoffMs.get(symbol) ?? 250;
+    this.snapshotBackoffMs.set(symbol, Math.min(wait * 2, this.o.maxBackoffMs ?? 30_000));
+    return wait;
   }
 
   private malformed(ts: number, text: string, reason: string): void {

@@ -1,6 +1,7 @@
 /**
  * Connections to the sweep queue's Redis: the `--queue` URL, and ioredis clients with a bound on
- * everything that can hang. Every client has a connect timeout and a bounded reconnect policy
+ * everything that can hang. Every client has a connect timeout, a per-command timeout, TCP
+ * keep-alive and a bounded reconnect policy
  * (exponential backoff, then it gives up and the command fails with `E_QUEUE`, never waits
  * forever); the first connection of a command is checked with a PING under a deadline, so a bad
  * URL or an unreachable server is one clear error line and a non-zero exit. Each client is closed
@@ -21,7 +22,8 @@ export interface RedisOptions {
   tls?: { servername: string };
   connectionName: string;
   connectTimeout: number;
-  commandTimeout?: number;
+  commandTimeout: number;
+  keepAlive: number;
   maxRetriesPerRequest: null;
   lazyConnect: boolean;
   retryStrategy: (times: number) => number | null;
@@ -130,9 +132,19 @@ export interface ConnectionLimits {
   connectTimeoutMs: number;
   /** Reconnect attempts after a lost connection before giving up (the backoff doubles from 250 ms to 5 s). */
   reconnectAttempts: number;
+  /** A command of a client that never blocks (the sweep's Queue, the probes) without a reply for this long fails, ms. */
+  commandTimeoutMs: number;
+  /**
+   * The same for a client that blocks (BullMQ's worker, whose regular commands share its options, and
+   * the queue-event reader), ms: longer than BullMQ's longest block (BZPOPMIN and XREAD BLOCK wait at
+   * most 10 s), so only a connection that stopped answering is cut.
+   */
+  blockingCommandTimeoutMs: number;
+  /** TCP keep-alive: the first probe after this long without traffic, so a peer gone silently (NAT, a dead host) is found, ms. */
+  keepAliveMs: number;
 }
 
-export const DEFAULT_LIMITS: ConnectionLimits = { connectTimeoutMs: 5_000, reconnectAttempts: 12 };
+export const DEFAULT_LIMITS: ConnectionLimits = { connectTimeoutMs: 5_000, reconnectAttempts: 12, commandTimeoutMs: 15_000, blockingCommandTimeoutMs: 30_000, keepAliveMs: 10_000 };
 
 function reason(e: unknown): string {
   const err = e as NodeJS.ErrnoException | undefined;
@@ -145,9 +157,12 @@ function reason(e: unknown): string {
 }
 
 /**
- * ioredis options for `target`. `blocking`: the client waits on BRPOP/XREAD-like commands
- * (BullMQ's worker and event readers), so it gets no per-command timeout; the others time a
- * command out after `commandTimeoutMs`.
+ * ioredis options for `target`. Every client has TCP keep-alive (`keepAliveMs`) and a per-command
+ * timeout: `commandTimeoutMs`, or for a client that waits on BZPOPMIN/XREAD-like commands
+ * (`blocking`: BullMQ's worker, whose regular commands run on a client with the same options, and
+ * its event reader) `blockingCommandTimeoutMs`, longer than any block BullMQ asks for. Before, the
+ * blocking clients had none: a connection gone silent hung the worker's lock renewals and job
+ * completions until the OS gave up on the socket.
  */
 export function redisOptions(target: RedisTarget, limits: ConnectionLimits, name: string, blocking: boolean): RedisOptions {
   return {
@@ -159,7 +174,8 @@ export function redisOptions(target: RedisTarget, limits: ConnectionLimits, name
     ...(target.tls ? { tls: { servername: target.host } } : {}),
     connectionName: name,
     connectTimeout: limits.connectTimeoutMs,
-    ...(blocking ? {} : { commandTimeout: 15_000 }),
+    commandTimeout: blocking ? limits.blockingCommandTimeoutMs : limits.commandTimeoutMs,
+    keepAlive: limits.keepAliveMs,
     // BullMQ requires null here (its blocking commands must not be cut off by a retry count).
     maxRetriesPerRequest: null,
     lazyConnect: true,

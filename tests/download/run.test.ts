@@ -42,7 +42,7 @@ function run(items: PlanItem[], over: Partial<DownloadRunOptions> = {}, events: 
     outDir: out,
     items,
     concurrency: 3,
-    http: { timeoutMs: 5000, retries: 3, backoffMs: 100, maxBackoffMs: 1000, sleep: async (ms) => void sleeps.push(ms), userAgent: 'test' },
+    http: { timeoutMs: 5000, retries: 3, backoffMs: 100, maxBackoffMs: 1000, maxRetryAfterMs: 600_000, sleep: async (ms) => void sleeps.push(ms), userAgent: 'test' },
     onEvent: (e) => events.push(e),
     ...over,
   });
@@ -118,7 +118,7 @@ describe('maker download: runDownloads', () => {
     const [item] = plan(['trades'], '2024-01-01', '2024-01-01');
     const zip = serve(item.archive.path, 5000, { stallAfterBytes: 10_000 });
     const t0 = Date.now();
-    const r = await run([item], { http: { timeoutMs: 300, retries: 2, backoffMs: 10, maxBackoffMs: 10, sleep: async () => {}, userAgent: 't' } });
+    const r = await run([item], { http: { timeoutMs: 300, retries: 2, backoffMs: 10, maxBackoffMs: 10, maxRetryAfterMs: 600_000, sleep: async () => {}, userAgent: 't' } });
     expect(r.outcomes[0].status).toBe('downloaded');
     expect(sha256(readFileSync(r.outcomes[0].file))).toBe(sha256(zip));
     expect(zipRequests(server).map((q) => q.range)).toEqual([undefined, 'bytes=10000-']);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LiveMarketFeed, LiveSession, replayJournal, wallTimers, type SessionSummary } from '../../src/live/index.ts';
 import { MakerError } from '../../src/core/errors.ts';
+import type { OrderGateway } from '../../src/adapter/binance/order-entry.ts';
 import { parseScenario } from '../../src/scenario/index.ts';
 import { ACCOUNT, signed, startLocalExchange } from '../exchange-fake/helpers.ts';
 
@@ -82,7 +83,11 @@ describe('maker live session against the local exchange', () => {
     await waitFor(() => session.counters.reports >= 4, 15_000, 'their reports');
     // Let the market move a little: requotes (cancels or modifies), maybe fills.
     await new Promise((r) => setTimeout(r, 3000));
-    const summary: SessionSummary = await session.stop('test done');
+    const stopping = session.stop('test done');
+    // Order entry stopped as the shutdown began (before its cancels): the gateway writes nothing more
+    // (tests/adapter/binance/gateway-stop.test.ts: what a command then gets).
+    expect((session as unknown as { gateway: OrderGateway }).gateway.sendingStopped).toBe(true);
+    const summary: SessionSummary = await stopping;
     expect(summary.exitCode).toBe(0);
     expect(summary.shutdown.confirmed).toBe(true);
     expect(summary.shutdown.openOrdersLeft).toEqual({ BTCUSDT: 0 });

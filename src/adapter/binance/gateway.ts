@@ -45,7 +45,7 @@ export class BinanceGateway extends OrderGateway {
     await this.idle();
   }
 
-  protected call(cmd: VenueCommand, params: Record<string, string>): Promise<OrderOutcome> {
-    return this.rest.request({ ...ROUTES[cmd.kind], params });
+  protected call(cmd: VenueCommand, params: Record<string, string>, stopped: () => string | null): Promise<OrderOutcome> {
+    return this.rest.request({ ...ROUTES[cmd.kind], params, stopped });
   }
 }

@@ -30,7 +30,7 @@ export { BinanceRest, retryAfterUs, UNKNOWN_OUTCOME_CODES, type RequestSpec, typ
 export { BinanceGateway, type GatewayOptions } from './gateway.ts';
 export { UserStream, type UserStreamOptions, type UserStreamState, type UserStreamStats } from './user-stream.ts';
 export { accountSyncOf, backfillReports, parseBalances, parseOpenOrders, parseOrderTradeUpdate, parsePositions, type RestOrderForBackfill } from './user-data.ts';
-export { RateBudget, type BudgetCounts, type BudgetOptions, type Refusal } from './rate-budget.ts';
+export { HANDSHAKE_RETRY_AFTER_MAX_MS, handshakeRetryAfterMs, RateBudget, type BudgetCounts, type BudgetOptions, type Refusal } from './rate-budget.ts';
 export { orderParams, outcomeEvent, OrderGateway, type OrderOutcome } from './order-entry.ts';
 export { WsApiClient, wsPayload, type ServerTime, type WsApiClientOptions, type WsApiState, type WsApiStats, type WsRequestSpec } from './ws-api-client.ts';
 export { BinanceWsGateway, type WsGatewayOptions } from './ws-gateway.ts';

@@ -13,7 +13,8 @@
  *   reply's cumulative filled quantity.
  * - rejected (a definitive Binance code): `REJECTED` / `CANCEL_REJECTED` / `MODIFY_REJECTED` with
  *   the code and message. A request the client did not send (budget spent, 429/418 wait, client
- *   closed or not connected) is refused the same way, "not sent: …": it certainly was not applied.
+ *   closed or not connected, order entry stopped for the shutdown: `stopSending`) is refused the same
+ *   way, "not sent: …": it certainly was not applied.
  * - unknown (timeout, dropped connection, 503 "Unknown error", -1000/-1001/-1006/-1007):
  *   `requestUnknown`; the OMS settles it by `query`, and the gateway never re-sends it.
  * - query: `queryAnswer` (`found: false` on -2013); a query without an answer (unknown,
@@ -25,7 +26,7 @@
 import type { Side } from '../../model/events.ts';
 import type { Instrument } from '../../model/instrument.ts';
 import type { ExchangeOrderStatus, ExecutionReport, ExecutionType, OrderQueryResult, Venue, VenueCommand, VenueEvent } from '../../model/venue.ts';
-import type { RestOutcome } from './rest.ts';
+import { notSent, type RestOutcome } from './rest.ts';
 
 /** The outcome of one request, whatever the transport (REST's classification, docs above). */
 export type OrderOutcome = RestOutcome;
@@ -133,6 +134,8 @@ export abstract class OrderGateway implements Venue {
   private readonly pending = new Set<Promise<void>>();
   private readonly instruments: ReadonlyMap<string, Instrument>;
   private readonly onEvents: (() => void) | undefined;
+  private stoppedBecause: string | null = null;
+  private readonly stopped = (): string | null => (this.stoppedBecause === null ? null : `order entry stopped (${this.stoppedBecause})`);
 
   protected constructor(instruments: ReadonlyMap<string, Instrument>, onEvents?: () => void) {
     this.instruments = instruments;
@@ -140,7 +143,23 @@ export abstract class OrderGateway implements Venue {
   }
 
   /** Sends one request of `cmd` with these parameters; resolves with its outcome. */
-  protected abstract call(cmd: VenueCommand, params: Record<string, string>): Promise<OrderOutcome>;
+  protected abstract call(cmd: VenueCommand, params: Record<string, string>, stopped: () => string | null): Promise<OrderOutcome>;
+
+  /**
+   * Order entry stops (the session's shutdown begins): no command of this gateway is written to the
+   * venue any more, neither a new one nor a request in flight that the transport would write again
+   * (the re-send after -1021). Each is refused with "not sent: order entry stopped (reason)" (code
+   * 0: certainly not applied), so the OMS learns its outcome; requests already written keep theirs.
+   * Idempotent (the first reason stays). The shutdown's own cancels go to the venue around it.
+   */
+  stopSending(reason: string): void {
+    this.stoppedBecause ??= reason;
+  }
+
+  /** Whether `stopSending` was called. */
+  get sendingStopped(): boolean {
+    return this.stoppedBecause !== null;
+  }
 
   send(cmd: VenueCommand, tsUs: number): void {
     this.sent[cmd.kind]++;
@@ -175,7 +194,8 @@ export abstract class OrderGateway implements Venue {
   };
 
   private async run(cmd: VenueCommand, tsUs: number): Promise<void> {
-    const r = await this.call(cmd, orderParams(cmd, this.inst));
+    const params = orderParams(cmd, this.inst);
+    const r = notSent({ stopped: this.stopped }) ?? (await this.call(cmd, params, this.stopped));
     const e = outcomeEvent(cmd, r, this.inst, tsUs);
     if (e !== undefined) this.enqueue(e);
   }

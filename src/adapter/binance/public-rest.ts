@@ -106,7 +106,10 @@ export class PublicRest {
       const text = await res.text();
       return { res, text };
     } catch (e) {
-      throw new Error(timedOut ? `no reply within ${timeoutMs} ms` : (e as Error).message);
+      // fetch's own message is "fetch failed": the cause's code (ECONNREFUSED, ENOTFOUND, ...) says why.
+      const cause = (e as { cause?: { code?: unknown; message?: unknown } }).cause;
+      const why = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : undefined;
+      throw new Error(timedOut ? `no reply within ${timeoutMs} ms` : `${(e as Error).message}${why !== undefined ? ` (${why})` : ''}`);
     } finally {
       this.o.timers.cancel(timer);
       this.inFlight.delete(controller);

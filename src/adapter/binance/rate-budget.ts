@@ -161,3 +161,22 @@ export function retryAfterUs(nowUs: number, status: number, retryAfter: string |
   }
   return (Math.floor(nowUs / US_PER_MINUTE) + 1) * US_PER_MINUTE;
 }
+
+/**
+ * The longest a client waits on the `Retry-After` of a WebSocket handshake refused with 429/418, ms
+ * (1 h). Binance's bans escalate from 2 min to 3 days; a longer one means the IP is banned and one
+ * refused handshake an hour costs nothing, while a nonsense header cannot park a client for days.
+ */
+export const HANDSHAKE_RETRY_AFTER_MAX_MS = 3_600_000;
+
+/**
+ * The wait a 429/418 answer to a WebSocket handshake asks for, ms: its `Retry-After` (seconds)
+ * bounded by `HANDSHAKE_RETRY_AFTER_MAX_MS`; undefined without a readable one.
+ */
+export function handshakeRetryAfterMs(retryAfter: string | string[] | undefined): number | undefined {
+  const v = Array.isArray(retryAfter) ? retryAfter[0] : retryAfter;
+  if (v === undefined || v.trim() === '') return undefined;
+  const secs = Number(v);
+  if (!Number.isFinite(secs) || secs < 0) return undefined;
+  return Math.min(Math.ceil(secs * 1000), HANDSHAKE_RETRY_AFTER_MAX_MS);
+}

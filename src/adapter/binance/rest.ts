@@ -14,7 +14,8 @@
  *   to wait; no request goes out before `untilUs`.
  *
  * Retries: only `-1021` (timestamp outside recvWindow, a definitive refusal) is retried, once, after
- * re-measuring the server-time offset and re-signing. Nothing else is re-sent: the gateway leaves
+ * re-measuring the server-time offset and re-signing, and only while the caller's `stopped` gate
+ * (the gateway's, closed at the shutdown) is open. Nothing else is re-sent: the gateway leaves
  * unknown outcomes to the OMS's queries.
  *
  * Time: the injected clock (wall clock µs) and timers; the adapter reads no ambient time. Budgets
@@ -55,6 +56,12 @@ export interface RequestSpec {
   readonly weight?: number;
   /** Counts against the ORDERS limits (new and modified orders). */
   readonly order?: boolean;
+  /**
+   * Asked before every write of this request (the first, and the re-send after -1021): a reason
+   * means it must not reach the venue any more (order entry stopped for the shutdown), and the
+   * outcome is `throttled` with that cause (not sent). Absent: always written.
+   */
+  readonly stopped?: () => string | null;
 }
 
 export interface RestClientOptions {
@@ -170,9 +177,12 @@ export class BinanceRest {
       // Best effort: a failed sync leaves the old offset; a -1021 below re-measures it.
       await this.syncTime();
     }
-    let r = await this.once(spec);
+    let r = notSent(spec) ?? (await this.once(spec));
     if (r.kind === 'rejected' && r.code === -1021 && spec.signed === true) {
       await this.syncTime();
+      // The first attempt was refused (not applied): a re-send the caller has stopped meanwhile is not written.
+      const stop = notSent(spec);
+      if (stop !== null) return stop;
       this.stats.resigned++;
       r = await this.once(spec);
     }
@@ -255,6 +265,12 @@ export class BinanceRest {
     }
     return { kind: 'unknown', cause: `${what}: HTTP ${status}${err !== undefined ? ` code ${err.code}` : ''}: ${msg}` };
   }
+}
+
+/** The `throttled` outcome of a request its caller has stopped (`RequestSpec.stopped`), or null to send it. */
+export function notSent(spec: { readonly stopped?: () => string | null }): RestOutcome | null {
+  const why = spec.stopped?.() ?? null;
+  return why === null ? null : { kind: 'throttled', untilUs: Number.POSITIVE_INFINITY, code: 0, cause: why };
 }
 
 /** The network error's code (ECONNRESET, UND_ERR_SOCKET, ...) without the URL (it carries the signature). */

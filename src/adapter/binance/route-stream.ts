@@ -12,7 +12,9 @@
  *    is promoted at once (nothing lost); else `onDrop` (the owner marks the gap and re-syncs) and a
  *    reconnect after a backoff from 250 ms doubling to `maxBackoffMs`, reset once a connection has
  *    carried 100 messages (or at a handover);
- *  - a replacement that fails is retried after the same backoff while the primary carries on.
+ *  - a replacement that fails is retried after the same backoff while the primary carries on;
+ *  - a handshake answered 429/418 is retried no sooner than its `Retry-After` (at most
+ *    `HANDSHAKE_RETRY_AFTER_MAX_MS`, 1 h), whatever the backoff says.
  * `close()` closes every socket with a close frame and cancels every timer; it resolves when the
  * sockets are closed. Clock and timers are injected.
  */
@@ -150,7 +152,7 @@ export class RouteStream {
       this.buffer = [];
       if (this.handoverTimer !== undefined) this.o.timers.cancel(this.handoverTimer);
       this.handoverTimer = undefined;
-      if (this.primary !== undefined) this.scheduleRotationSoon();
+      if (this.primary !== undefined) this.scheduleRotationSoon(c.retryAfterMs ?? 0);
       return;
     }
     if (c !== this.primary) return;
@@ -165,7 +167,8 @@ export class RouteStream {
     this.primary = undefined;
     if (this.rotateTimer !== undefined) this.o.timers.cancel(this.rotateTimer);
     this.rotateTimer = undefined;
-    const wait = this.backoffMs;
+    // A handshake refused with 429/418: not before its Retry-After (bounded in StreamConnection).
+    const wait = Math.max(this.backoffMs, c.retryAfterMs ?? 0);
     this.backoffMs = Math.min(this.backoffMs * 2, this.o.maxBackoffMs ?? 30_000);
     this.counters.reconnects++;
     this.log(`#${c.id} dropped (${why}: ${detail}); reconnecting in ${wait} ms`);
@@ -176,10 +179,10 @@ export class RouteStream {
     });
   }
 
-  private scheduleRotationSoon(): void {
+  private scheduleRotationSoon(atLeastMs: number): void {
     const c = this.primary!;
     if (this.rotateTimer !== undefined) this.o.timers.cancel(this.rotateTimer);
-    this.rotateTimer = this.o.timers.after(this.backoffMs, () => {
+    this.rotateTimer = this.o.timers.after(Math.max(this.backoffMs, atLeastMs), () => {
       this.rotateTimer = undefined;
       if (!this.closed && this.primary === c && this.replacement === undefined) this.connect();
     });

@@ -9,9 +9,11 @@
  * States: connecting → open → closed. `close()` in any state ends it without an `onDrop`; `ended`
  * resolves once the socket itself is closed (after our close frame is answered, or cut 2 s later).
  * Clock and timers are injected (the adapter reads no ambient time); the stall check runs every
- * `stallMs / 4` (at least 50 ms) while open.
+ * `stallMs / 4` (at least 50 ms) while open. A handshake answered 429/418 keeps its `Retry-After`
+ * (`retryAfterMs`, at most `HANDSHAKE_RETRY_AFTER_MAX_MS`): the owner waits at least that long.
  */
 import { WebSocket } from 'ws';
+import { handshakeRetryAfterMs } from './rate-budget.ts';
 import type { Timers } from './rest.ts';
 
 export interface ConnectionHandlers {
@@ -50,6 +52,9 @@ export class StreamConnection {
   private stalled = false;
   messages = 0;
   openedAtUs = 0;
+  /** A handshake refused with 429/418: its Retry-After, ms (bounded by `HANDSHAKE_RETRY_AFTER_MAX_MS`); no reconnect before it. */
+  retryAfterMs: number | undefined;
+  private refusal: string | undefined;
 
   constructor(o: StreamConnectionOptions, private readonly h: ConnectionHandlers) {
     this.o = o;
@@ -79,7 +84,16 @@ export class StreamConnection {
       if (this.killTimer !== undefined) this.o.timers.cancel(this.killTimer);
       this.ended_(this.stalled ? 'stall' : 'disconnect', `closed ${code}${reason.length > 0 ? ` ${reason.toString()}` : ''}`);
     });
-    this.ws.on('error', (e) => this.ended_('disconnect', e.message));
+    // A handshake answered without the upgrade (429/418 rate limits, 503 maintenance, ...): the drop
+    // says the status, and a 429/418's Retry-After is kept for the reconnect (`retryAfterMs`).
+    this.ws.on('unexpected-response', (_req, res) => {
+      const status = res.statusCode ?? 0;
+      res.resume();
+      if (status === 429 || status === 418) this.retryAfterMs = handshakeRetryAfterMs(res.headers['retry-after']);
+      this.refusal = `handshake answered HTTP ${status}${this.retryAfterMs !== undefined ? ` (Retry-After ${this.retryAfterMs / 1000} s)` : ''}`;
+      this.ws.terminate();
+    });
+    this.ws.on('error', (e) => this.ended_('disconnect', this.refusal ?? e.message));
   }
 
   private armStallCheck(): void {

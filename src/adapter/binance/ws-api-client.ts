@@ -22,7 +22,8 @@
  * Ed25519 key the connection logs on once (`session.logon`, signed) and later requests carry no
  * `apiKey` nor `signature`; a logon that fails falls back to signing each request. A `-1021`
  * (timestamp outside recvWindow, a definitive refusal) re-measures the offset (`time.syncTime`) and
- * re-sends once with a new id and timestamp, as REST does.
+ * re-sends once with a new id and timestamp, as REST does (and, as REST, not once the request's
+ * `stopped` gate has closed meanwhile).
  *
  * Connection states, one table: `idle` → `connecting` → (`logon`, Ed25519) → `open`; a drop (close
  * with or without close frame, socket error, no pong within `pongTimeoutMs` of a client ping) →
@@ -45,15 +46,17 @@
  * Rate limits: each request takes its weight (and one order for `order.place|modify`) from the
  * budget (rate-budget.ts; share REST's: Binance counts both on one limit); the connect handshake
  * takes 5; every reply's `rateLimits` raises the counts to Binance's; a 429/418 reply blocks every
- * request until `error.data.retryAfter` (server ms; else the next minute) and tells `onThrottle`.
+ * request until `error.data.retryAfter` (server ms; else the next minute) and tells `onThrottle`; a
+ * handshake answered 429/418 blocks requests and the reconnect for its `Retry-After` (at most
+ * `HANDSHAKE_RETRY_AFTER_MAX_MS`, 1 h; without one, until the next minute).
  *
  * Time: the injected clock and timers only. Secrets: causes name the method, never a parameter;
  * the signer keeps the keys (sign.ts).
  */
 import WebSocket from 'ws';
 import type { Clock } from '../../core/clock.ts';
-import { RateBudget, retryAfterUs, type BudgetOptions } from './rate-budget.ts';
-import { UNKNOWN_OUTCOME_CODES, type RestOutcome, type Timers } from './rest.ts';
+import { handshakeRetryAfterMs, RateBudget, retryAfterUs, type BudgetOptions } from './rate-budget.ts';
+import { notSent, UNKNOWN_OUTCOME_CODES, type RestOutcome, type Timers } from './rest.ts';
 import type { Signer } from './sign.ts';
 
 export type WsApiState = 'idle' | 'connecting' | 'logon' | 'open' | 'reconnecting' | 'failed' | 'closed';
@@ -110,6 +113,8 @@ export interface WsRequestSpec {
   readonly weight: number;
   /** Counts against the ORDERS limits. */
   readonly order?: boolean;
+  /** Asked before every write (the first, and the re-send after -1021): a reason means not sent (REST's `RequestSpec.stopped`). */
+  readonly stopped?: () => string | null;
 }
 
 export interface WsApiStats {
@@ -243,9 +248,12 @@ export class WsApiClient {
 
   /** One request; with a signed one, the single -1021 re-sign. Never throws for the network. */
   async request(spec: WsRequestSpec): Promise<RestOutcome> {
-    let r = await this.send(spec, false);
+    let r = notSent(spec) ?? (await this.send(spec, false));
     if (r.kind === 'rejected' && r.code === -1021 && spec.signed && this.o.time.syncTime !== undefined) {
       await this.o.time.syncTime();
+      // Refused the first time (not applied): not re-sent once the caller has stopped meanwhile.
+      const stop = notSent(spec);
+      if (stop !== null) return stop;
       this.stats.resigned++;
       r = await this.send(spec, true);
     }
@@ -363,15 +371,26 @@ export class WsApiClient {
         this.later(() => this.connect(), this.backoff);
       } else this.retry(`connect failed: ${this.stats.lastError || `close ${code}`}`);
     });
+    // A handshake answered without the upgrade: a 429/418 blocks every request and the reconnect
+    // for its Retry-After (bounded by HANDSHAKE_RETRY_AFTER_MAX_MS; without one, the next minute).
+    let refused = false;
+    ws.on('unexpected-response', (_req, res) => {
+      refused = true;
+      const status = res.statusCode ?? 0;
+      res.resume();
+      this.stats.lastError = `socket: handshake answered HTTP ${status}`;
+      if (status === 429 || status === 418) {
+        const now = this.o.clock.nowUs();
+        const waitMs = handshakeRetryAfterMs(res.headers['retry-after']);
+        const until = waitMs !== undefined ? now + waitMs * 1000 : retryAfterUs(now, status, null, '', this.o.time.serverOffsetMs);
+        this.stats.lastError += ` (${waitMs !== undefined ? `Retry-After ${waitMs / 1000} s` : 'no Retry-After: the next minute'})`;
+        this.budget.block(now, until, status, -1003, `ws-fapi handshake: HTTP ${status}`);
+      }
+      ws.terminate(); // 'error' and 'close' follow: the close decides
+    });
     // 'error' is always followed by 'close'; the close decides.
     ws.on('error', (e) => {
-      this.stats.lastError = `socket: ${(e as NodeJS.ErrnoException).code ?? e.message}`;
-      const m = /Unexpected server response: (429|418)\b/.exec(e.message);
-      if (m !== null) {
-        // The handshake was refused for rate limits (the body with a ban time is not readable here): wait for the next minute at least.
-        const now = this.o.clock.nowUs();
-        this.budget.block(now, retryAfterUs(now, Number(m[1]), null, '', this.o.time.serverOffsetMs), Number(m[1]), -1003, `ws-fapi handshake: HTTP ${m[1]}`);
-      }
+      if (!refused) this.stats.lastError = `socket: ${(e as NodeJS.ErrnoException).code ?? e.message}`;
     });
     return c;
   }

@@ -54,7 +54,7 @@ export class BinanceWsGateway extends OrderGateway {
     await this.idle();
   }
 
-  protected call(cmd: VenueCommand, params: Record<string, string>): Promise<OrderOutcome> {
-    return this.client.request({ ...METHODS[cmd.kind], params });
+  protected call(cmd: VenueCommand, params: Record<string, string>, stopped: () => string | null): Promise<OrderOutcome> {
+    return this.client.request({ ...METHODS[cmd.kind], params, stopped });
   }
 }

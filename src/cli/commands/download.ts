@@ -25,6 +25,9 @@ import { Progress } from '../progress.ts';
 import { collect, registryFromFiles } from '../specs.ts';
 import { runImport } from './import.ts';
 
+/** The longest Retry-After `maker download` honours (10 min): a server asking for more fails the archive (run again later) rather than being asked again early. */
+const MAX_RETRY_AFTER_MS = 600_000;
+
 export const DEFAULT_BASE_URL = 'https://data.binance.vision';
 export const DEFAULT_DOWNLOAD_DIR = 'data/raw/binance-vision';
 
@@ -84,7 +87,9 @@ export function registerDownload(program: Command): void {
         'Resumable: a verified zip already under --out is not fetched again; a partial download (<name>.zip.part) ' +
         'is resumed with an HTTP Range request. A zip whose checksum does not match is deleted and downloaded again ' +
         'once; a second mismatch fails that archive, naming the file. Every request has a timeout (--timeout-s: ' +
-        'no answer or no bytes for that long), failures are retried --retries times with exponential backoff.\n\n' +
+        'no answer or no bytes for that long), failures are retried --retries times with exponential backoff (0.5 s ' +
+        'doubling to 30 s), or after the server\'s Retry-After when it asks for longer; a Retry-After over 10 min fails ' +
+        'that archive instead of asking again early.\n\n' +
         'An archive not on the server (404) is reported as missing and the others go on; the run then exits 1 with ' +
         'the list, unless --allow-missing.\n\n' +
         '--import then writes what was downloaded into the store (--store; as `maker import` does, with --spec or ' +
@@ -214,7 +219,7 @@ export async function runDownloadCommand(opts: DownloadCliOptions): Promise<numb
       outDir: opts.out,
       items,
       concurrency,
-      http: { timeoutMs, retries, backoffMs: 500, maxBackoffMs: 30_000, sleep: sleepMs, userAgent: 'maker-download/0.1' },
+      http: { timeoutMs, retries, backoffMs: 500, maxBackoffMs: 30_000, maxRetryAfterMs: MAX_RETRY_AFTER_MS, sleep: sleepMs, userAgent: 'maker-download/0.1' },
       onEvent,
     });
   } finally {

@@ -27,6 +27,7 @@ interface RecordCliOptions {
   overlap: string;
   stallTimeout: string;
   duration?: string;
+  startTimeout: string;
   journal?: string;
   weightBudget: string;
 }
@@ -69,10 +70,13 @@ export function registerRecord(program: Command): void {
         'replaced before Binance\'s 24 h cut without losing a message; a dropped or stalled connection reconnects with ' +
         'back-off, and the stretch it missed is marked as a gap in the partition\'s meta.json (docs/DATA_FORMAT.md). After ' +
         'a crash (kill -9) the next start compacts what the journal holds and marks a session break.\n\n' +
-        'Network trouble is not an exit: a venue that cannot be reached or drops every connection is retried with back-off.\n\n' +
-        'Exit status: 0 stopped by SIGINT/SIGTERM or --duration (also during start-up); 2 bad options or unknown symbol; 3 the journal or the store ' +
-        'could not be written (disk full, no permission): recording stopped, what was written is kept; 130 a second SIGINT/SIGTERM ' +
-        'during the stop: exited before compacting, the journal keeps the data and the next start compacts it.',
+        'Network trouble while recording is not an exit: a venue that drops every connection is retried with back-off. ' +
+        'The start is bounded: a REST API that does not answer exchangeInfo and the server time within --start-timeout is exit 3.\n\n' +
+        'Exit status: 0 stopped by SIGINT/SIGTERM or --duration (counted from the command\'s start; also a signal during start-up); ' +
+        '2 bad options or unknown symbol; 3 the journal or the store could not be written (disk full, no permission): recording ' +
+        'stopped, what was written is kept; also 3 when the REST API did not answer at start within --start-timeout, or --duration ' +
+        'elapsed before the recording started; 130 a second SIGINT/SIGTERM during the stop: exited before compacting, the journal ' +
+        'keeps the data and the next start compacts it.',
     )
     .requiredOption('--symbols <list>', 'comma-separated symbols, e.g. BTCUSDT,ETHUSDT (checked against exchangeInfo)')
     .requiredOption('--out <dir>', 'store directory')
@@ -91,7 +95,8 @@ export function registerRecord(program: Command): void {
     .option('--overlap <duration>', 'how long the replacement connection overlaps the old one', '5s')
     .option('--stall-timeout <duration>', 'a connection without a message for this long is dropped and reconnected', '15s')
     .option('--weight-budget <n>', 'REST weight per minute the recorder allows itself (Binance: 2400 per IP)', '1200')
-    .option('--duration <duration>', 'stop after this long')
+    .option('--duration <duration>', 'stop after this long, counted from the command\'s start (a start still under way then stops too: exit 3)')
+    .option('--start-timeout <duration>', 'the REST API (--rest or --venue) must answer each start-up request (exchangeInfo, server time) within this, retries included, else exit 3 naming the URL', '60s')
     .option('--journal <dir>', 'journal directory (default <out>/.journal/binance-usdm)')
     .addHelpText('after', '\nExamples:\n  maker record --symbols BTCUSDT,ETHUSDT --out data/store\n  maker record --symbols BTCUSDT --venue http://127.0.0.1:8090 --out data/store --depth 0ms\n  maker record --symbols BTCUSDT --out data/store --json > record.jsonl\n  maker record --symbols BTCUSDT,ETHUSDT --out data/store --force-order')
     .action(async (opts: RecordCliOptions, cmd: Command) => {
@@ -129,6 +134,8 @@ export function registerRecord(program: Command): void {
         overlapMs: parseDurationMs(opts.overlap, '--overlap'),
         stallMs: parseDurationMs(opts.stallTimeout, '--stall-timeout'),
         weightBudget: budget,
+        startTimeoutMs: parseDurationMs(opts.startTimeout, '--start-timeout'),
+        restOption: opts.venue !== undefined ? '--venue' : '--rest',
         log,
       });
       // The first SIGINT / SIGTERM stops the recorder (flush, compact: exit 0); a second one, while
@@ -156,11 +163,20 @@ export function registerRecord(program: Command): void {
         while (root.parent) root = root.parent;
         (root as Command & { exitStatus?: number }).exitStatus = code;
       };
+      // --duration counts from here, start included (a venue slow to answer cannot stretch it).
+      let durationElapsed = false;
+      let timer: NodeJS.Timeout | undefined;
+      if (durationMs !== undefined)
+        timer = setTimeout(() => {
+          durationElapsed = true;
+          void rec.stop();
+        }, durationMs);
       try {
         await rec.start();
       } catch (e) {
         await rec.stop(e);
         clearInterval(alive);
+        if (timer !== undefined) clearTimeout(timer);
         process.off('SIGINT', onInt);
         process.off('SIGTERM', onTerm);
         if (stoppedBy !== undefined) {
@@ -169,7 +185,8 @@ export function registerRecord(program: Command): void {
           return;
         }
         if (!(e instanceof MakerError && e.code === 'E_IO')) throw e;
-        process.stderr.write(`maker record: STOPPED at start: ${describeError(e)}\n`);
+        const why = durationElapsed ? `--duration ${opts.duration} elapsed before the recording started (${describeError(e)})` : describeError(e);
+        process.stderr.write(`maker record: STOPPED at start: ${why}\n`);
         setExit(3);
         return;
       }
@@ -181,11 +198,9 @@ export function registerRecord(program: Command): void {
         prev = s;
       }, 1000);
       tick.unref();
-      let timer: NodeJS.Timeout | undefined;
-      if (durationMs !== undefined) timer = setTimeout(() => void rec.stop(), durationMs);
       await rec.done;
-      clearInterval(tick);
       clearInterval(alive);
+      clearInterval(tick);
       if (timer !== undefined) clearTimeout(timer);
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);

@@ -4,8 +4,14 @@
  * exponential backoff, and downloads that resume a partial file with a `Range` request.
  *
  * Outcomes: a 404 is `missing` (a value, not an error: the archive is not there); a network error,
- * a timeout, a connection dropped mid-body, 408, 429 and 5xx are retried (`Retry-After` honoured,
- * capped); anything else, or retries used up, is a `DownloadFailure` saying what happened.
+ * a timeout, a connection dropped mid-body, 408, 429 and 5xx are retried: after the backoff, or
+ * after `Retry-After` when the server asks for longer (honoured up to `maxRetryAfterMs`; a server
+ * that asks for more is a `DownloadFailure`, never retried early); anything else, or retries used
+ * up, is a `DownloadFailure` saying what happened.
+ *
+ * Sockets: the body of every reply not read to its end (a retried status, a refusal, a 404, an
+ * error on the way) is cancelled before the next attempt, so its connection is closed or reused,
+ * never left open behind a retry.
  */
 import { open, rm, stat } from 'node:fs/promises';
 
@@ -17,6 +23,11 @@ export interface HttpOptions {
   /** First backoff; doubles per retry, capped at `maxBackoffMs`. */
   backoffMs: number;
   maxBackoffMs: number;
+  /**
+   * The longest `Retry-After` honoured, ms: a server asking for longer fails the request (it is not
+   * asked again sooner than it said). A `Retry-After` shorter than the backoff waits the backoff.
+   */
+  maxRetryAfterMs: number;
   /** Waits between retries (injected so tests need not wait). */
   sleep: (ms: number) => Promise<void>;
   userAgent: string;
@@ -106,8 +117,11 @@ async function withRetries<T>(url: string, opts: HttpOptions, attempt: (n: numbe
     } catch (e) {
       if (!(e instanceof Retryable)) throw e;
       if (n >= opts.retries) throw new DownloadFailure(url, `${e.message} (gave up after ${n + 1} attempts)`, e.unreachable);
+      if (e.retryAfterMs !== undefined && e.retryAfterMs > opts.maxRetryAfterMs) {
+        throw new DownloadFailure(url, `${e.message}: the server asks to wait ${e.retryAfterMs / 1000} s (Retry-After), more than the ${opts.maxRetryAfterMs / 1000} s we wait (gave up after ${n + 1} attempts)`);
+      }
       const backoff = Math.min(opts.maxBackoffMs, opts.backoffMs * 2 ** n);
-      const delay = Math.min(opts.maxBackoffMs, Math.max(backoff, e.retryAfterMs ?? 0));
+      const delay = Math.max(backoff, e.retryAfterMs ?? 0);
       opts.onRetry?.(url, n + 1, e.message, delay);
       await opts.sleep(delay);
     }
@@ -124,8 +138,9 @@ function checkStatus(res: Response): void {
 export async function fetchText(url: string, opts: HttpOptions): Promise<string | null> {
   return withRetries(url, opts, async () => {
     const idle = new IdleTimer(opts.timeoutMs);
+    let res: Response | undefined;
     try {
-      const res = await fetch(url, { signal: idle.controller.signal, headers: { 'user-agent': opts.userAgent } });
+      res = await fetch(url, { signal: idle.controller.signal, headers: { 'user-agent': opts.userAgent } });
       if (res.status === 404) {
         await res.body?.cancel();
         return null;
@@ -148,8 +163,19 @@ export async function fetchText(url: string, opts: HttpOptions): Promise<string 
       throw new Retryable(idle.timedOut ? `no answer for ${opts.timeoutMs} ms` : describeError(e), undefined, unreachable(e));
     } finally {
       idle.clear();
+      if (res !== undefined) await discardBody(res);
     }
   });
+}
+
+/** Cancels a reply's body that was not read to its end (a retried status, a refusal): its socket is closed, not left open behind the retry. */
+async function discardBody(res: Response): Promise<void> {
+  if (res.body === null || res.bodyUsed) return;
+  try {
+    await res.body.cancel();
+  } catch {
+    // already errored: nothing holds the socket
+  }
 }
 
 export interface FileProgress {
@@ -274,6 +300,7 @@ export async function downloadFile(url: string, path: string, opts: HttpOptions,
       return 'ok' as const;
     } finally {
       idle.clear();
+      await discardBody(res);
     }
   });
   const bytes = await sizeOf(path);

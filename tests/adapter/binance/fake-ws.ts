@@ -95,6 +95,16 @@ export class FakeWs extends EventEmitter {
     this.end(1006);
   }
 
+  /**
+   * The handshake answered `status` without the upgrade: as `ws`, 'unexpected-response' (request,
+   * response with `statusCode` and `headers`) when the client listens for it (it must end the socket
+   * itself), else the error "Unexpected server response: <status>" and the close.
+   */
+  refuse(status: number, headers: Record<string, string> = {}): void {
+    const res = { statusCode: status, headers, resume: () => undefined };
+    if (!this.emit('unexpected-response', {}, res)) this.fail(`Unexpected server response: ${status}`);
+  }
+
   private ended = false;
   private end(code: number): void {
     if (this.ended) return;

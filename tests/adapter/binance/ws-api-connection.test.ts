@@ -226,12 +226,13 @@ describe('connect and the states', () => {
     expect(c.budget.blockedUntil).toBe(0);
   });
 
-  it('a handshake answered 429 or 418 blocks the budget until the next minute at least: the reconnect waits for it', async () => {
+  it('a handshake answered 429 or 418 without Retry-After blocks the budget until the next minute at least: the reconnect waits for it', async () => {
     for (const code of [429, 418]) {
       const throttles: { httpStatus: number; code: number; reason: string; untilUs: number }[] = [];
       const { c, timers, states, ws, start } = setup({ onThrottle: (t) => throttles.push(t) });
       start();
-      ws().fail(`Unexpected server response: ${code}`);
+      ws().refuse(code);
+      await Promise.resolve(); // the client's terminate() closes the socket on a microtask
       expect(throttles).toHaveLength(1);
       expect(throttles[0]).toMatchObject({ httpStatus: code, code: -1003, reason: `ws-fapi handshake: HTTP ${code}` });
       expect(throttles[0].untilUs).toBeGreaterThanOrEqual((T0 + 40_000) * 1000);
@@ -239,7 +240,7 @@ describe('connect and the states', () => {
       const waitMs = throttles[0].untilUs / 1000 - T0;
       expect(timers.delays()).toEqual([waitMs]);
       // While blocked, the budget refuses requests; the state says why.
-      expect(states.at(-1)).toEqual(['reconnecting', `connect failed: socket: Unexpected server response: ${code}`]);
+      expect(states.at(-1)).toEqual(['reconnecting', `connect failed: socket: handshake answered HTTP ${code} (no Retry-After: the next minute)`]);
       await timers.advance(waitMs - 1);
       expect(FakeWs.all.filter((w) => w.readyState === FakeWs.CONNECTING)).toHaveLength(0);
       await timers.advance(1);
