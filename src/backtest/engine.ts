@@ -90,6 +90,11 @@ export interface EngineOptions {
   eventLog?: EventLogSink;
   /** Called after each batch with the events processed so far (progress bars). */
   onProgress?(eventsDone: number, localUs: number): void;
+  /**
+   * Awaited after each batch: the CLI's way to stop a run on SIGINT / SIGTERM (it yields to the
+   * event loop, so the signal handler runs, and throws once a signal came). Results do not depend on it.
+   */
+  checkpoint?(): Promise<void>;
 }
 
 export interface EngineStats {
@@ -215,6 +220,7 @@ export class BacktestEngine {
       this.ingest(asEventBatch(batch), false);
       this.process(false);
       this.o.onProgress?.(this.stats.marketEvents, this.stats.lastUs);
+      if (this.o.checkpoint !== undefined) await this.o.checkpoint();
     }
     this.ingest(null, true);
     this.process(true);

@@ -241,6 +241,8 @@ export interface RunOptions {
   /** Receives the event log as text (events.log; see event-log.ts), in order. */
   eventLogSink?: (chunk: string) => void;
   onProgress?: (eventsDone: number, expectedEvents: number, localUs: number) => void;
+  /** Awaited between batches; a throw stops the run with that error (the CLI's SIGINT / SIGTERM: EngineOptions.checkpoint). */
+  checkpoint?: () => Promise<void>;
 }
 
 export interface RunResult<P extends RunParts = RunParts> {
@@ -271,14 +273,16 @@ export async function runScenario<P extends RunParts>(scenario: Scenario, makePa
     observer: parts.observer,
     eventLog,
     onProgress: (done, localUs) => opts.onProgress?.(done, data.expectedEvents, localUs),
+    checkpoint: opts.checkpoint,
   });
   const coverage = new CoverageMeter(data.instruments.map((i) => i.symbol));
   let stats: EngineStats;
   try {
     stats = await engine.run(mergeSources(data.sources.map((src, i) => coverage.wrap(guardMinNotional(scenario, data.instruments[i], src), i)), opts.batchRows));
   } catch (e) {
-    // Damage the hashes explain is reported as such, not as whatever decoding it broke.
-    if (data.contentCheck !== undefined) await settleContent(scenario, data, e);
+    // Damage the hashes explain is reported as such, not as whatever decoding it broke. A run
+    // stopped on purpose (SIGINT) is just that: no waiting for the hashes.
+    if (data.contentCheck !== undefined && !(e instanceof MakerError && e.code === 'E_INTERRUPTED')) await settleContent(scenario, data, e);
     throw e;
   }
   if (data.contentCheck !== undefined) await settleContent(scenario, data);

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { codeVersion, renderReportHtml, resolvedScenario, type RunInfo } from '../backtest/index.ts';
-import { ioError } from '../core/errors.ts';
+import { ioError, MakerError } from '../core/errors.ts';
 import { journalPathOf } from '../live/index.ts';
 import { recordLiveSession } from './record.ts';
 import { compareSides, differencesCaption, renderLiveVsSimulated, unavailableSection, type LiveVsSimulated } from './render.ts';
@@ -24,6 +24,12 @@ export interface LiveReportOptions {
   readonly simulate?: boolean;
   /** Parent of the temporary store (default the OS temp directory). */
   readonly tmpDir?: string;
+  /**
+   * Awaited between the simulation's batches and before the page is written: a throw stops the
+   * report with that error, the temporary store removed and no report.html written (`maker live`
+   * on SIGINT / SIGTERM: an E_INTERRUPTED error, which is not taken for a failed simulation).
+   */
+  readonly checkpoint?: () => Promise<void>;
 }
 
 export interface LiveReport {
@@ -57,11 +63,12 @@ export async function liveSessionReport(runDir: string, o: LiveReportOptions = {
   const sections: string[] = [];
   if (o.simulate !== false) {
     try {
-      const sim = await simulateSession(runDir, s, o.tmpDir);
+      const sim = await simulateSession(runDir, s, o.tmpDir, o.checkpoint);
       comparison = compareSides(live.instruments, live, sim);
       simFills = sim.fills.length;
       sections.push(renderLiveVsSimulated(comparison, live.metrics, sim.metrics, differencesCaption(s, h.paper, h.venue), { marketEvents: sim.marketEvents, determinismHash: sim.outcome.info.determinismHash, meanFeedLatencyUs: sim.outcome.result.stats.meanFeedLatencyUs }));
     } catch (e) {
+      if (e instanceof MakerError && e.code === 'E_INTERRUPTED') throw e;
       // Without the run directory's path: the page depends on the journal only.
       simulationError = (e as Error).message.split(journal).join('journal.log').split(runDir).join('<run dir>');
       sections.push(unavailableSection(simulationError));
@@ -84,6 +91,7 @@ export async function liveSessionReport(runDir: string, o: LiveReportOptions = {
 /** Builds the report and writes `<runDir>/report.html` (atomically: a temporary file renamed into place). */
 export async function writeLiveSessionReport(runDir: string, o: LiveReportOptions = {}): Promise<LiveReport & { file: string }> {
   const r = await liveSessionReport(runDir, o);
+  await o.checkpoint?.();
   const dir = journalPathOf(runDir).replace(/[/\\][^/\\]+$/, '');
   const file = join(dir, REPORT_FILE);
   const partial = join(dir, `.${REPORT_FILE}.partial-${process.pid}`);

@@ -24,13 +24,14 @@ export function simulationScenario(s: Scenario, root: string): Scenario {
   return { ...s, data: { ...s.data, source: 'store', store: root, venue: 'binance-usdm', range: null, spec: null, missingHint: null } };
 }
 
-export async function simulateSession(runDir: string, scenario: Scenario, tmpParent = tmpdir()): Promise<SimSideRecord> {
+/** `checkpoint`: awaited between the backtest's batches; a throw stops it (`maker live` on SIGINT / SIGTERM while it writes the report). */
+export async function simulateSession(runDir: string, scenario: Scenario, tmpParent = tmpdir(), checkpoint?: () => Promise<void>): Promise<SimSideRecord> {
   const root = mkdtempSync(join(tmpParent, 'maker-live-report-'));
   try {
     const stored = await journalToStore(runDir, root);
     const orders: CreatedOrder[] = [];
     const fills: BookedFill[] = [];
-    const outcome = await backtest(simulationScenario(scenario, root), () => 'simulated', {}, (parts) => collectOrdersAndFills(parts.core, orders, fills));
+    const outcome = await backtest(simulationScenario(scenario, root), () => 'simulated', { checkpoint }, (parts) => collectOrdersAndFills(parts.core, orders, fills));
     return { recorder: outcome.result.parts.recorder, metrics: outcome.metrics, orders, fills, outcome, marketEvents: stored.events };
   } finally {
     rmSync(root, { recursive: true, force: true });

@@ -20,8 +20,11 @@
  * the run, a strategy that never quoted: docs/METRICS.md) go to stderr after the run; `--strict`
  * makes them exit status 1, once the report is written.
  *
+ * SIGINT / SIGTERM stop the run between batches of events: no run directory and no staging
+ * directory is left, and the exit status is 130 / 143 (src/cli/interrupt.ts).
+ *
  * Exit status: 0 done, 1 data-quality warnings with --strict, 2 bad scenario or option / missing or
- * corrupt data / unusable output location, 70 internal error.
+ * corrupt data / unusable output location, 70 internal error, 130 / 143 stopped by SIGINT / SIGTERM.
  */
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -30,6 +33,7 @@ import { formatUs } from '../../core/clock.ts';
 import { backtest, resolvedScenario, runIdFor, type BacktestOutcome, type DataQualityWarning, canonicalJson, configRows, fmtDuration, fmtPct, formatRejects, runModelScenario, summaryJson, writeModelRunOutputs, writeRunOutputs, type ModelOutcome } from '../../backtest/index.ts';
 import { loadScenarioFile, type Scenario } from '../../scenario/index.ts';
 import { parseSeedOption } from '../options.ts';
+import { Interrupts } from '../interrupt.ts';
 import { assertOutputDir } from '../output-check.ts';
 import { Progress } from '../progress.ts';
 import { collect } from '../specs.ts';
@@ -65,7 +69,9 @@ export function registerBacktest(program: Command): void {
         'that directory kept. --out is checked for writability before the run starts.\n\n' +
         'Data-quality warnings (coverage under 99 %, the book out of sync over 1 % of the run, no quote at all) ' +
         'go to stderr; --strict turns them into exit status 1 after the report is written.\n\n' +
-        'Exit status: 0 done, 1 data-quality warnings with --strict, 2 bad scenario or option, missing/corrupt data or unusable output location, 70 internal error.',
+        'SIGINT (Ctrl-C) or SIGTERM stops the run within a batch of events; nothing is written (no run directory, no staging directory).\n\n' +
+        'Exit status: 0 done, 1 data-quality warnings with --strict, 2 bad scenario or option, missing/corrupt data or unusable output location, 70 internal error, ' +
+        '130 / 143 stopped by SIGINT / SIGTERM.',
     )
     .requiredOption('-s, --scenario <file>', 'scenario YAML file')
     .option('--seed <n>', 'override the scenario seed (a non-negative integer)')
@@ -97,26 +103,40 @@ export function registerBacktest(program: Command): void {
       const progress = new Progress({ label: 'backtest', unit: 'events', quiet: opts.quiet || opts.json });
       const eventLog: string[] = [];
       let outcome: BacktestOutcome;
+      // SIGINT / SIGTERM stop the run between batches (exit 130 / 143, nothing written); the
+      // default action would kill it anywhere, the run directory's staging directory included.
+      const interrupts = new Interrupts('maker backtest');
+      const NOTHING = `before the run was complete; no run directory was written under ${outRoot}`;
+      let dir: string;
+      let summary: ReturnType<typeof writeRunOutputs>;
       try {
-        outcome = await backtest(scenario, (fp) => runIdFor(scenario, fp), {
-          batchRows,
-          eventLogSink: scenario.report.eventLog ? (chunk) => eventLog.push(chunk) : undefined,
-          onProgress: (done, expected) => progress.update(done, Math.max(expected, done), done),
+        try {
+          outcome = await backtest(scenario, (fp) => runIdFor(scenario, fp), {
+            batchRows,
+            eventLogSink: scenario.report.eventLog ? (chunk) => eventLog.push(chunk) : undefined,
+            onProgress: (done, expected) => progress.update(done, Math.max(expected, done), done),
+            checkpoint: () => interrupts.checkpoint(NOTHING),
+          });
+        } finally {
+          progress.done();
+        }
+        await interrupts.checkpoint(NOTHING); // a signal during the last batch's bookkeeping
+        dir = join(outRoot, outcome.info.runId);
+        const { result, metrics, info } = outcome;
+        // Synchronous: a signal from here on is handled once the run directory is in place (and ignored: the run is complete).
+        summary = writeRunOutputs(dir, result.parts.recorder, {
+          info,
+          scenario: resolvedScenario(scenario),
+          metrics,
+          eventCount: result.eventLogEvents,
+          extraFiles: scenario.report.eventLog ? { 'events.log': eventLog.join('') } : undefined,
+          dataQuality: outcome.dataQuality,
+          notes: outcome.notes,
         });
       } finally {
-        progress.done();
+        interrupts.close();
       }
-      const dir = join(outRoot, outcome.info.runId);
-      const { result, metrics, info } = outcome;
-      const summary = writeRunOutputs(dir, result.parts.recorder, {
-        info,
-        scenario: resolvedScenario(scenario),
-        metrics,
-        eventCount: result.eventLogEvents,
-        extraFiles: scenario.report.eventLog ? { 'events.log': eventLog.join('') } : undefined,
-        dataQuality: outcome.dataQuality,
-        notes: outcome.notes,
-      });
+      const { result } = outcome;
       if (opts.json) process.stdout.write(`${JSON.stringify({ ...summary, outDir: dir, engine: result.stats })}\n`);
       else process.stdout.write(formatSummary(outcome, dir));
       const warnings = outcome.dataQuality.warnings;

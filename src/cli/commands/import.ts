@@ -18,6 +18,7 @@ import type { FormatId, ImportStats } from '../../importers/index.ts';
 import { StoreWriter } from '../../store/index.ts';
 import type { CommitSummary } from '../../store/index.ts';
 import { assertOutputDir } from '../output-check.ts';
+import { Interrupts } from '../interrupt.ts';
 import { Progress } from '../progress.ts';
 import { collect, formatWarning, openSources } from '../specs.ts';
 
@@ -51,7 +52,9 @@ export function registerImport(program: Command): void {
         'recorder leaves it) keeps every line before the cut, and the cut is reported loudly (file, line, bytes ' +
         'lost) and recorded in the partition\'s meta.json. A line that does not parse in the middle of a file ' +
         'fails the import (exit 2, nothing written) unless --skip-bad-lines: then each such line is skipped, ' +
-        'counted and reported with file:line.',
+        'counted and reported with file:line.\n\n' +
+        'SIGINT (Ctrl-C) or SIGTERM while the inputs are read stops the import: nothing is written, no spill file is left ' +
+        '(exit 130 / 143). Once the store is being committed, the commit is completed first (a second signal exits at once).',
     )
     .argument('<inputs...>', 'files or directories to import')
     .requiredOption('-o, --out <dir>', 'store directory (created if missing; other files in it are never touched)')
@@ -92,8 +95,14 @@ export async function runImport(
   const { session, instrumentOf } = openSources(inputs, opts, progress, (w) => warnings.push(formatWarning(w)));
   const writer = new StoreWriter({ root: opts.out, venue: opts.venue });
   const known = new Set<string>();
+  // SIGINT / SIGTERM while reading stop the import between batches: the writer's spill files go
+  // (the default action left `.spill-<pid>-*` in the store) and nothing is committed (exit 130 / 143).
+  const interrupts = new Interrupts('maker import');
+  const NOTHING = `before the import was complete; nothing was written to ${opts.out}, and nothing of it is left behind`;
   try {
     for await (const batch of session.events) {
+      // One turn of the event loop per batch: the reader may hand over batches without one, and the signal handler would not run.
+      await interrupts.checkpoint(NOTHING);
       for (const e of batch) {
         if (known.has(e.symbol)) continue;
         known.add(e.symbol);
@@ -101,24 +110,35 @@ export async function runImport(
       }
       await writer.write(batch);
     }
+    await interrupts.checkpoint(NOTHING);
   } catch (e) {
+    interrupts.close();
     writer.abort();
     progress.done();
     throw e;
   }
+  // From here the commit runs to its end (each partition is committed atomically): a first signal
+  // now is noted, not acted on (a second one exits at once).
   const stats = session.stats();
   if (stats.events === 0) {
+    interrupts.close();
     writer.abort();
     progress.done();
     throw new InputError('the inputs hold no market events; nothing was written', { file: files.join(', ') });
   }
-  const commit = await writer.commit({
-    importer: [...new Set(stats.files.map((f) => f.format))].join('+'),
-    inputs: files.map((path) => ({ path, bytes: statSync(path).size })),
-    options: opts.inferSpec || opts.skipBadLines ? { ...(opts.inferSpec ? { inferSpec: 'true' } : {}), ...(opts.skipBadLines ? { skipBadLines: 'true' } : {}) } : undefined,
-    damage: stats.damageCount > 0 ? { count: stats.damageCount, first: stats.damage.slice(0, 20) } : undefined,
-  });
+  let commit: CommitSummary;
+  try {
+    commit = await writer.commit({
+      importer: [...new Set(stats.files.map((f) => f.format))].join('+'),
+      inputs: files.map((path) => ({ path, bytes: statSync(path).size })),
+      options: opts.inferSpec || opts.skipBadLines ? { ...(opts.inferSpec ? { inferSpec: 'true' } : {}), ...(opts.skipBadLines ? { skipBadLines: 'true' } : {}) } : undefined,
+      damage: stats.damageCount > 0 ? { count: stats.damageCount, first: stats.damage.slice(0, 20) } : undefined,
+    });
+  } finally {
+    interrupts.close();
+  }
   progress.done();
+  if (interrupts.received !== undefined) process.stderr.write(`maker import: ${interrupts.received} came while the store was being committed: the commit was completed first\n`);
   for (const w of warnings) process.stderr.write(w);
   if (onResult) {
     onResult({ stats, partitions: commit.partitions });

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { ConfigError } from '../../core/errors.ts';
+import { ConfigError, MakerError } from '../../core/errors.ts';
 import { Rng } from '../../core/random.ts';
 import { ExchangeServer, LocalExchange, storeMarket, syntheticMarket, type ExchangeAccount, type LocalExchangeOptions } from '../../exchange-fake/index.ts';
 import { acquireFileLease, credentialsFrom, EXIT, journalToStore, type FileLease, LiveDashboard, LiveMarketFeed, LiveSession, replayJournal, WallClock, wallTimers, type SessionSummary } from '../../live/index.ts';
@@ -157,7 +157,7 @@ export function registerLive(program: Command): void {
     .option('--dashboard <port>', 'serve the live dashboard (page, kill switch, pause/resume, /metrics, /healthz, /readyz) on this port; 0 picks a free one. The URL and token are printed at start (docs/LIVE.md "Dashboard")')
     .option('--dashboard-host <host>', 'interface the dashboard binds to (anything but loopback exposes plain HTTP to the network)', '127.0.0.1')
     .option('--lock <file>', 'hold an exclusive lease on this file for the whole session, so two sessions sharing it never trade at once: renewed every 2 s; a file still renewed is exit 5; one not renewed for 15 s (a killed holder) is taken over; removed at the end. Use one lock file per account, on a disk both would see (deploy/README.md)')
-    .option('--no-report', 'do not write report.html at the end (it replays the journal and backtests the market the session saw: seconds for a short session, longer for hours of depth); `maker replay <run dir> --report` writes it later')
+    .option('--no-report', 'do not write report.html at the end (it replays the journal and backtests the market the session saw: seconds for a short session, longer for hours of depth; SIGINT then skips it, keeping the exit status); `maker replay <run dir> --report` writes it later')
     .addHelpText('after', '\nExamples:\n  maker live --scenario scenarios/quickstart.yaml --paper --duration 1m\n  maker live --scenario scenarios/quickstart.yaml --paper --dashboard 8091   # open the printed http://127.0.0.1:8091/#token=... URL\n  MAKER_API_KEY=... MAKER_API_SECRET=... maker live --scenario my.yaml --venue http://127.0.0.1:8090\n  maker live --scenario scenarios/live-btcusdc.yaml --lock /data/live/btcusdc.lock\n  maker replay reports/<run id>')
     .action(async (opts: LiveCliOptions, cmd: Command) => {
       const scenario = loadScenarioFile(opts.scenario, { set: opts.set });
@@ -242,7 +242,21 @@ export function registerLive(program: Command): void {
       dashboard?.attach(session);
       lease?.onLost((why) => session.fail(new Error(`lost the lock: ${why}; stopping, since another session may trade this account now`)));
       let signals = 0;
+      // After the confirmed shutdown, while report.html is written: a signal stops the report only
+      // (the summary and the session's exit status stand); the default action used to kill the
+      // process there, leaving the report's temporary store and no summary, with status 130, which
+      // reads as "the shutdown was not confirmed".
+      let reporting = false;
+      let reportStoppedBy: string | undefined;
       const onSignal = (sig: string): void => {
+        if (reporting) {
+          if (reportStoppedBy !== undefined) {
+            process.stderr.write(`maker live: second ${sig}: exiting at once, without report.html; the shutdown had been ${summary.shutdown.confirmed ? 'confirmed' : 'NOT confirmed'} (summary.json in ${summary.runDir})\n`);
+            process.exit(summary.exitCode);
+          }
+          reportStoppedBy = sig;
+          return;
+        }
         signals++;
         if (signals > 1) {
           process.stderr.write(`maker live: second ${sig}: exiting at once; the shutdown was NOT confirmed (check the venue for open orders)\n`);
@@ -279,24 +293,36 @@ export function registerLive(program: Command): void {
         summary = await session.done;
         clearInterval(tick);
         if (timer !== undefined) clearTimeout(timer);
+        reporting = true;
       } finally {
         clearInterval(alive);
-        process.off('SIGINT', onInt);
-        process.off('SIGTERM', onTerm);
+        if (!reporting) {
+          process.off('SIGINT', onInt);
+          process.off('SIGTERM', onTerm);
+        }
         lease?.release();
         await paper?.close();
         await dashboard?.close();
       }
       // The session report: after the shutdown (nothing is left to confirm), from the journal alone.
       let reportFile: string | null = null;
-      if (opts.report && summary.runDir !== '') {
-        try {
-          const rep = await writeLiveSessionReport(summary.runDir);
-          reportFile = rep.file;
-          log(`report ${rep.file}${rep.simulationError !== null ? ` (no live-vs-simulated section: ${rep.simulationError})` : ''}`);
-        } catch (e) {
-          log(`report.html NOT written: ${(e as Error).message}; try maker replay ${summary.runDir} --report`);
+      try {
+        if (opts.report && summary.runDir !== '') {
+          const checkpoint = async (): Promise<void> => {
+            await new Promise<void>((resolve) => setImmediate(resolve));
+            if (reportStoppedBy !== undefined) throw new MakerError('E_INTERRUPTED', `stopped by ${reportStoppedBy}`, { exitCode: summary.exitCode });
+          };
+          try {
+            const rep = await writeLiveSessionReport(summary.runDir, { checkpoint });
+            reportFile = rep.file;
+            log(`report ${rep.file}${rep.simulationError !== null ? ` (no live-vs-simulated section: ${rep.simulationError})` : ''}`);
+          } catch (e) {
+            log(`report.html NOT written: ${(e as Error).message}; maker replay ${summary.runDir} --report writes it`);
+          }
         }
+      } finally {
+        process.off('SIGINT', onInt);
+        process.off('SIGTERM', onTerm);
       }
       if (opts.json) process.stdout.write(`${JSON.stringify({ type: 'summary', ...summary, report: reportFile })}\n`);
       else {

@@ -70,9 +70,13 @@ export function registerRecord(program: Command): void {
         'replaced before Binance\'s 24 h cut without losing a message; a dropped or stalled connection reconnects with ' +
         'back-off, and the stretch it missed is marked as a gap in the partition\'s meta.json (docs/DATA_FORMAT.md). After ' +
         'a crash (kill -9) the next start compacts what the journal holds and marks a session break.\n\n' +
-        'Exit status: 0 stopped by SIGINT/SIGTERM or --duration; 2 bad options or unknown symbol; 3 the journal or the store ' +
-        'could not be written (disk full, no permission): recording stopped, what was written is kept; also 3 when the REST API ' +
-        'did not answer at start within --start-timeout, or --duration elapsed before the recording started.',
+        'Network trouble while recording is not an exit: a venue that drops every connection is retried with back-off. ' +
+        'The start is bounded: a REST API that does not answer exchangeInfo and the server time within --start-timeout is exit 3.\n\n' +
+        'Exit status: 0 stopped by SIGINT/SIGTERM or --duration (counted from the command\'s start; also a signal during start-up); ' +
+        '2 bad options or unknown symbol; 3 the journal or the store could not be written (disk full, no permission): recording ' +
+        'stopped, what was written is kept; also 3 when the REST API did not answer at start within --start-timeout, or --duration ' +
+        'elapsed before the recording started; 130 a second SIGINT/SIGTERM during the stop: exited before compacting, the journal ' +
+        'keeps the data and the next start compacts it.',
     )
     .requiredOption('--symbols <list>', 'comma-separated symbols, e.g. BTCUSDT,ETHUSDT (checked against exchangeInfo)')
     .requiredOption('--out <dir>', 'store directory')
@@ -134,17 +138,31 @@ export function registerRecord(program: Command): void {
         restOption: opts.venue !== undefined ? '--venue' : '--rest',
         log,
       });
-      const onSignal = () => void rec.stop();
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
+      // The first SIGINT / SIGTERM stops the recorder (flush, compact: exit 0); a second one, while
+      // that runs, exits at once: the journal keeps what is not in the store yet, for the next start.
+      let stoppedBy: string | undefined;
+      const onSignal = (sig: string): void => {
+        if (stoppedBy !== undefined) {
+          process.stderr.write(`\nmaker record: second ${sig}: exiting at once, before the journal was compacted; ${rec.journalDir} keeps it and the next start compacts it\n`);
+          process.exit(130);
+        }
+        stoppedBy = sig;
+        void rec.stop();
+      };
+      const onInt = (): void => onSignal('SIGINT');
+      const onTerm = (): void => onSignal('SIGTERM');
+      process.on('SIGINT', onInt);
+      process.on('SIGTERM', onTerm);
+      // The recorder's timers (REST back-off, reconnects) are unref'd: while it starts, runs and
+      // stops, this handle keeps the process alive. Without it, a venue that went away (every
+      // connection dropped, a reconnect pending) emptied the event loop and Node exited with
+      // status 13 ("unsettled top-level await"), silently and without compacting the journal.
+      const alive = setInterval(() => {}, 1 << 30);
       const setExit = (code: number) => {
         let root: Command = cmd;
         while (root.parent) root = root.parent;
         (root as Command & { exitStatus?: number }).exitStatus = code;
       };
-      // The adapter's timers are unref'd: during a start-up back-off nothing else keeps the process
-      // alive (it ended with Node's exit 13 and no message). Cleared when the command ends.
-      const alive = setInterval(() => {}, 1 << 30);
       // --duration counts from here, start included (a venue slow to answer cannot stretch it).
       let durationElapsed = false;
       let timer: NodeJS.Timeout | undefined;
@@ -159,8 +177,13 @@ export function registerRecord(program: Command): void {
         await rec.stop(e);
         clearInterval(alive);
         if (timer !== undefined) clearTimeout(timer);
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onInt);
+        process.off('SIGTERM', onTerm);
+        if (stoppedBy !== undefined) {
+          // The signal closed the REST client under the start (exchangeInfo, the clock offset): not an I/O failure.
+          process.stderr.write(`maker record: stopped by ${stoppedBy} during start-up, before recording began; nothing new was recorded\n`);
+          return;
+        }
         if (!(e instanceof MakerError && e.code === 'E_IO')) throw e;
         const why = durationElapsed ? `--duration ${opts.duration} elapsed before the recording started (${describeError(e)})` : describeError(e);
         process.stderr.write(`maker record: STOPPED at start: ${why}\n`);
@@ -179,8 +202,8 @@ export function registerRecord(program: Command): void {
       clearInterval(alive);
       clearInterval(tick);
       if (timer !== undefined) clearTimeout(timer);
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
       const s = rec.status();
       if (rec.error !== undefined) {
         process.stderr.write(`\nmaker record: STOPPED: ${describeError(rec.error)}; the journal (${rec.journalDir}) keeps what was not yet in the store: the next start compacts it\n`);
