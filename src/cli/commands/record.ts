@@ -7,6 +7,7 @@
 import type { Command } from 'commander';
 import { TIMER_MAX_MS } from '../../core/clock.ts';
 import { ConfigError, MakerError } from '../../core/errors.ts';
+import { Interrupts } from '../interrupt.ts';
 import { Recorder, describeError, type RecorderStatus, type StreamSelection } from '../../record/index.ts';
 
 interface RecordCliOptions {
@@ -75,7 +76,7 @@ export function registerRecord(program: Command): void {
         'Exit status: 0 stopped by SIGINT/SIGTERM or --duration (counted from the command\'s start; also a signal during start-up); ' +
         '2 bad options or unknown symbol; 3 the journal or the store could not be written (disk full, no permission): recording ' +
         'stopped, what was written is kept; also 3 when the REST API did not answer at start within --start-timeout, or --duration ' +
-        'elapsed before the recording started; 130 a second SIGINT/SIGTERM during the stop: exited before compacting, the journal ' +
+        'elapsed before the recording started; 130 (143 after a SIGTERM) a second SIGINT/SIGTERM during the stop: exited before compacting, the journal ' +
         'keeps the data and the next start compacts it.',
     )
     .requiredOption('--symbols <list>', 'comma-separated symbols, e.g. BTCUSDT,ETHUSDT (checked against exchangeInfo)')
@@ -140,19 +141,10 @@ export function registerRecord(program: Command): void {
       });
       // The first SIGINT / SIGTERM stops the recorder (flush, compact: exit 0); a second one, while
       // that runs, exits at once: the journal keeps what is not in the store yet, for the next start.
-      let stoppedBy: string | undefined;
-      const onSignal = (sig: string): void => {
-        if (stoppedBy !== undefined) {
-          process.stderr.write(`\nmaker record: second ${sig}: exiting at once, before the journal was compacted; ${rec.journalDir} keeps it and the next start compacts it\n`);
-          process.exit(130);
-        }
-        stoppedBy = sig;
-        void rec.stop();
-      };
-      const onInt = (): void => onSignal('SIGINT');
-      const onTerm = (): void => onSignal('SIGTERM');
-      process.on('SIGINT', onInt);
-      process.on('SIGTERM', onTerm);
+      const interrupts = new Interrupts('maker record', {
+        onFirst: () => void rec.stop(),
+        secondNote: `before the journal was compacted; ${rec.journalDir} keeps it and the next start compacts it`,
+      });
       // The recorder's timers (REST back-off, reconnects) are unref'd: while it starts, runs and
       // stops, this handle keeps the process alive. Without it, a venue that went away (every
       // connection dropped, a reconnect pending) emptied the event loop and Node exited with
@@ -177,11 +169,10 @@ export function registerRecord(program: Command): void {
         await rec.stop(e);
         clearInterval(alive);
         if (timer !== undefined) clearTimeout(timer);
-        process.off('SIGINT', onInt);
-        process.off('SIGTERM', onTerm);
-        if (stoppedBy !== undefined) {
+        interrupts.close();
+        if (interrupts.received !== undefined) {
           // The signal closed the REST client under the start (exchangeInfo, the clock offset): not an I/O failure.
-          process.stderr.write(`maker record: stopped by ${stoppedBy} during start-up, before recording began; nothing new was recorded\n`);
+          process.stderr.write(`maker record: stopped by ${interrupts.received} during start-up, before recording began; nothing new was recorded\n`);
           return;
         }
         if (!(e instanceof MakerError && e.code === 'E_IO')) throw e;
@@ -202,8 +193,7 @@ export function registerRecord(program: Command): void {
       clearInterval(alive);
       clearInterval(tick);
       if (timer !== undefined) clearTimeout(timer);
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
+      interrupts.close();
       const s = rec.status();
       if (rec.error !== undefined) {
         process.stderr.write(`\nmaker record: STOPPED: ${describeError(rec.error)}; the journal (${rec.journalDir}) keeps what was not yet in the store: the next start compacts it\n`);
