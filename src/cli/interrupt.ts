@@ -1,8 +1,8 @@
 /**
  * SIGINT / SIGTERM for the commands that must stop cleanly rather than die where they are
- * (`backtest`, `import`, `record`): Node's default action kills the process at once, mid-write,
+ * (`backtest`, `import`, `record`, `sweep`): Node's default action kills the process at once, mid-write,
  * leaving staging directories (`.<run>.partial-<pid>`, `.spill-<pid>-*`), an uncompacted journal
- * and no last line.
+ * and no last line (and a sweep's lock).
  *
  * While an `Interrupts` is open the signals are caught: the first one is recorded (`received`) and
  * `onFirst` runs (the recorder starts its stop there); a command that runs long synchronous work

@@ -110,7 +110,9 @@ export const KIND_PARAMS: Readonly<Record<FaultKind, Readonly<Record<string, Par
   'listen-key-expired': { event: { type: 'bool', default: true } },
   'unknown-error-503': { applied: { type: 'bool', required: true } },
   'timeout-1007': { applied: { type: 'bool', required: true } },
-  'rate-limit': { durationMs: duration, banAfter: { type: 'int', min: 0, default: 3 }, banMs: { type: 'int', min: 1, default: 120_000 } },
+  // banMs is not a timer (the ban's end is compared with the clock) but has the same bound: a
+  // longer ban is no test of anything, and beyond 2^53 µs the ban's end lost precision.
+  'rate-limit': { durationMs: duration, banAfter: { type: 'int', min: 0, default: 3 }, banMs: { type: 'int', min: 1, max: TIMER_MAX_MS, default: 120_000 } },
   'clock-skew': { skewMs: { type: 'int', required: true }, durationMs: duration },
   'post-only-reject': { durationMs: duration, withinTicks: { type: 'int', min: 0 } },
   latency: { delayMs: { type: 'int', min: 1, max: TIMER_MAX_MS, required: true }, durationMs: duration, targets: { type: 'targets', default: [...FAULT_TARGETS] } },

@@ -141,7 +141,7 @@ export class QueuePool implements RunPool {
         resolve(failedRow(task, `[E_QUEUE] job ${job.id}: ${e.message}`));
       };
       this.pending.add(onFatal);
-      job.waitUntilFinished(this.events).then(
+      this.finished(job.id!).then(
         (value: unknown) => {
           this.pending.delete(onFatal);
           if (!isRow(value)) {
@@ -160,13 +160,61 @@ export class QueuePool implements RunPool {
     });
   }
 
+  /**
+   * Resolves with a finished job's return value, rejects with its failure reason: what BullMQ's
+   * `job.waitUntilFinished` does (the job's completed / failed events, and one look at the job once
+   * the event reader listens, in case it finished before), except that this look failing is
+   * handled. BullMQ's runs in an async Promise executor: when the queue closes during it (the sweep
+   * stopped by SIGINT) or Redis is lost, its rejection is unhandled and kills the process. Here
+   * `close()` or the probe's watch ends the wait instead.
+   */
+  private finished(id: string): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const events = this.events as unknown as { on(e: string, f: (a: never) => void): void; off(e: string, f: (a: never) => void): void };
+      const completed = `completed:${id}`;
+      const failed = `failed:${id}`;
+      const off = (): void => {
+        events.off(completed, onCompleted);
+        events.off(failed, onFailed);
+      };
+      const onCompleted = (a: { returnvalue: unknown }): void => {
+        off();
+        resolve(a.returnvalue);
+      };
+      const onFailed = (a: { failedReason: string }): void => {
+        off();
+        reject(new Error(a.failedReason));
+      };
+      events.on(completed, onCompleted);
+      events.on(failed, onFailed);
+      this.events
+        .waitUntilReady()
+        .then(() => this.queue.getJobState(id))
+        .then(async (state) => {
+          if (state !== 'completed' && state !== 'failed') return;
+          const j = await this.bull.Job.fromId(this.queue, id);
+          if (state === 'completed') onCompleted({ returnvalue: j?.returnvalue });
+          else onFailed({ failedReason: j?.failedReason ?? 'failed' });
+        })
+        .catch(() => undefined);
+    });
+  }
+
   /** What the queue holds now (for the progress line when nothing finishes for a while). */
   async status(): Promise<QueueStatus> {
     const c = await this.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
     return { waiting: (c.waiting ?? 0) + (c.prioritized ?? 0), active: c.active ?? 0, delayed: c.delayed ?? 0, workers: await this.queue.getWorkersCount() };
   }
 
-  async close(): Promise<void> {
+  private closed: Promise<void> | null = null;
+
+  /** Idempotent: a second call waits for the first. */
+  close(): Promise<void> {
+    this.closed ??= this.shutDown();
+    return this.closed;
+  }
+
+  private async shutDown(): Promise<void> {
     this.closing = true;
     // Runs still waited for end as failed rows (the jobs stay queued: a rerun waits for them again).
     const stopped = new QueueError('the sweep stopped waiting before the run finished (it stays queued; rerun to collect it)');

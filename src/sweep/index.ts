@@ -12,5 +12,5 @@ export { METRIC_NAMES, runTask, taskScenario, type MetricName, type RunRow, type
 export { ThreadPool, PiscinaPool, type RunPool } from './pool.ts';
 export { SweepJournal, SWEEP_FORMAT, writeFileAtomic, type SweepIdentity } from './journal.ts';
 export { RANK_METRICS, better, rankSets, scoreSets, type SweepSpec } from './rank.ts';
-export { checkSweep, runSweep, sweepIdentity, type SweepHooks, type SweepResult } from './sweep.ts';
+export { checkSweep, runSweep, sweepIdentity, type SweepHooks, type SweepResult, type SweepStop } from './sweep.ts';
 export { leaderboardHtml, resultsParquet, writeSweepOutputs } from './output.ts';

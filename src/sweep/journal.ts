@@ -121,6 +121,10 @@ export class SweepJournal {
     if (good < Buffer.byteLength(text)) truncateSync(this.file, good);
   }
 
+  get isOpen(): boolean {
+    return this.fd !== null;
+  }
+
   /** Appends a finished run and fsyncs, so a kill right after loses nothing. */
   append(row: RunRow): void {
     if (this.fd === null) throw new ConfigError('the journal is closed');

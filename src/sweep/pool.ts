@@ -20,7 +20,10 @@ import type { RunRow, RunTask } from './run-one.ts';
 export interface RunPool {
   readonly size: number;
   run(task: RunTask): Promise<RunRow>;
-  /** Stops every worker (running tasks are abandoned). */
+  /**
+   * Stops every worker: queued and running tasks are rejected, a running one stopped where it is.
+   * A second call waits for the first.
+   */
   close(): Promise<void>;
 }
 
@@ -97,7 +100,14 @@ export class ThreadPool implements RunPool {
     });
   }
 
-  async close(): Promise<void> {
+  private closing: Promise<void> | null = null;
+
+  close(): Promise<void> {
+    this.closing ??= this.stop();
+    return this.closing;
+  }
+
+  private async stop(): Promise<void> {
     this.closed = true;
     const slots = this.slots.splice(0);
     for (const p of this.queue.splice(0)) p.reject(new Error('the pool was closed'));
@@ -117,7 +127,10 @@ export class PiscinaPool implements RunPool {
     return this.pool.run(task) as Promise<RunRow>;
   }
 
-  async close(): Promise<void> {
-    await this.pool.destroy();
+  private closing: Promise<void> | null = null;
+
+  close(): Promise<void> {
+    this.closing ??= this.pool.destroy();
+    return this.closing;
   }
 }

@@ -7,10 +7,17 @@
  *
  * Ranking: rank.ts.
  *
+ * Stopping (`signal`, the CLI's SIGINT / SIGTERM): no new run is dispatched, the pool is closed
+ * (the runs in progress are abandoned where they are: a worker thread is terminated, a queued job
+ * stays queued), the staging directories of `--reports` runs cut short are removed, and neither
+ * results.parquet nor leaderboard.html is written. The journal keeps every run that finished, so
+ * the same sweep started again resumes from there.
+ *
  * This module reads no clock: the caller (the CLI) turns `onRun` into a progress line with an ETA.
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { discardStagingLeftIn } from '../backtest/index.ts';
 import { ConfigError } from '../core/errors.ts';
 import { parseScenario } from '../scenario/index.ts';
 import { SWEEP_FORMAT, SweepJournal, type SweepIdentity } from './journal.ts';
@@ -28,6 +35,18 @@ export interface SweepResult {
   dir: string;
   /** Parameter sets chosen for the out-of-sample runs, best first (indices into `paramSets`). */
   chosen: number[];
+  /** Set when `signal` stopped the sweep (then no outputs were written, and `rows` is empty). */
+  stopped: SweepStop | null;
+}
+
+/** Where a stopped sweep stopped. */
+export interface SweepStop {
+  phase: 'main' | 'oos';
+  /** Runs of that phase in the journal (finished now or before), and the phase's run count. */
+  done: number;
+  total: number;
+  /** Of `done`, the runs that finished in this call. */
+  ranNow: number;
 }
 
 function sha256(text: string): string {
@@ -79,7 +98,15 @@ export interface SweepHooks {
   onPhase?: (phase: 'main' | 'oos', total: number, skipped: readonly RunRow[]) => void;
 }
 
-async function runPhase(pool: RunPool, journal: SweepJournal, tasks: RunTask[], phase: 'main' | 'oos', hooks: SweepHooks): Promise<{ rows: RunRow[]; skipped: number; failed: number }> {
+interface PhaseResult {
+  rows: RunRow[];
+  skipped: number;
+  failed: number;
+  /** Set when the phase was stopped before its runs finished (`rows` then holds only finished ones). */
+  stopped: SweepStop | null;
+}
+
+async function runPhase(pool: RunPool, journal: SweepJournal, tasks: RunTask[], phase: 'main' | 'oos', hooks: SweepHooks, signal: AbortSignal | undefined): Promise<PhaseResult> {
   const rows = new Map<string, RunRow>();
   let skipped = 0;
   for (const t of tasks) {
@@ -92,32 +119,67 @@ async function runPhase(pool: RunPool, journal: SweepJournal, tasks: RunTask[], 
   hooks.onPhase?.(phase, tasks.length, [...rows.values()]);
   let done = skipped;
   let failed = 0;
-  await Promise.all(
-    tasks
-      .filter((t) => !rows.has(t.key))
-      .map((t) =>
-        pool
-          .run(t)
-          .catch((e: unknown): RunRow => ({ key: t.key, phase: t.phase, params: t.params, seed: t.seed, metrics: null, pnlExact: null, warnings: [], hash: null, dataFingerprint: null, runId: null, error: `[E_STATE] ${e instanceof Error ? e.message : String(e)}` }))
-          .then((row) => {
-          if (row.error === null) journal.append(row);
-          else failed++;
+  let ranNow = 0;
+  let stopping = signal?.aborted === true;
+  const todo = stopping ? [] : tasks.filter((t) => !rows.has(t.key));
+  const all = Promise.all(
+    todo.map((t) =>
+      pool
+        .run(t)
+        .catch((e: unknown): RunRow => ({ key: t.key, phase: t.phase, params: t.params, seed: t.seed, metrics: null, pnlExact: null, warnings: [], hash: null, dataFingerprint: null, runId: null, error: `[E_STATE] ${e instanceof Error ? e.message : String(e)}` }))
+        .then((row) => {
+          if (stopping) {
+            // A run that finished as the stop came is kept (its report is complete); the ones the
+            // closing pool failed are not runs that failed, and are not reported.
+            if (row.error === null && journal.isOpen) {
+              journal.append(row);
+              rows.set(t.key, row);
+              ranNow++;
+            }
+            return;
+          }
+          if (row.error === null) {
+            journal.append(row);
+            ranNow++;
+          } else failed++;
           rows.set(t.key, row);
           hooks.onRun?.(row, ++done, tasks.length, phase);
         }),
-      ),
+    ),
   );
-  return { rows: tasks.map((t) => rows.get(t.key)!), skipped, failed };
+  if (signal !== undefined && !stopping) {
+    let onAbort = (): void => undefined;
+    const aborted = new Promise<void>((resolve) => (onAbort = resolve));
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      await Promise.race([all, aborted]);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+    stopping = signal.aborted && rows.size < tasks.length;
+  } else await all;
+  if (stopping) {
+    // No new run starts; the ones in progress are abandoned where they are.
+    await pool.close();
+    const kept = tasks.filter((t) => journal.done.has(t.key)).length;
+    return { rows: [], skipped, failed: 0, stopped: { phase, done: kept, total: tasks.length, ranNow } };
+  }
+  return { rows: tasks.map((t) => rows.get(t.key)!), skipped, failed, stopped: null };
 }
 
-/** Runs the sweep into `dir` (created or resumed) and writes results.parquet and leaderboard.html. */
-export async function runSweep(spec: SweepSpec, dir: string, pool: RunPool, hooks: SweepHooks = {}): Promise<SweepResult> {
+/**
+ * Runs the sweep into `dir` (created or resumed) and writes results.parquet and leaderboard.html.
+ * When `signal` aborts before the runs are done it stops instead (see the header): the pool is
+ * closed, and the result's `stopped` says where.
+ */
+export async function runSweep(spec: SweepSpec, dir: string, pool: RunPool, hooks: SweepHooks = {}, signal?: AbortSignal): Promise<SweepResult> {
   checkSweep(spec);
   const journal = SweepJournal.open(dir, sweepIdentity(spec));
+  const reportsDir = spec.reports ? join(dir, 'runs') : null;
   try {
-    const reportsDir = spec.reports ? join(dir, 'runs') : null;
     const all = spec.paramSets.map((_, i) => i);
-    const main = await runPhase(pool, journal, tasksFor(spec, all, 'main', [], reportsDir), 'main', hooks);
+    const main = await runPhase(pool, journal, tasksFor(spec, all, 'main', [], reportsDir), 'main', hooks, signal);
+    if (main.stopped !== null) return stoppedAt(main.stopped, main.skipped, dir, reportsDir);
     let rows = main.rows;
     let skipped = main.skipped;
     let failed = main.failed;
@@ -127,14 +189,21 @@ export async function runSweep(spec: SweepSpec, dir: string, pool: RunPool, hook
       chosen = rankSets(spec, scores)
         .filter((i) => scores[i] !== null)
         .slice(0, spec.oos.topK);
-      const oos = await runPhase(pool, journal, tasksFor(spec, chosen, 'oos', [`data.range=${spec.oos.range}`], reportsDir), 'oos', hooks);
+      const oos = await runPhase(pool, journal, tasksFor(spec, chosen, 'oos', [`data.range=${spec.oos.range}`], reportsDir), 'oos', hooks, signal);
+      if (oos.stopped !== null) return stoppedAt(oos.stopped, skipped + oos.skipped, dir, reportsDir);
       rows = [...rows, ...oos.rows];
       skipped += oos.skipped;
       failed += oos.failed;
     }
     writeSweepOutputs(dir, spec, rows, chosen);
-    return { rows, skipped, failed, dir, chosen };
+    return { rows, skipped, failed, dir, chosen, stopped: null };
   } finally {
     journal.close();
   }
+}
+
+function stoppedAt(stop: SweepStop, skipped: number, dir: string, reportsDir: string | null): SweepResult {
+  // The pool is closed: no thread of this process writes a run directory any more.
+  if (reportsDir !== null) discardStagingLeftIn(reportsDir);
+  return { rows: [], skipped, failed: 0, dir, chosen: [], stopped: stop };
 }

@@ -3,7 +3,7 @@
 // death by signal instead of the documented 130 / 143, and their staging directories left behind
 // (`.<run>.partial-<pid>`, the store writer's `.spill-<pid>-*`). src/cli/interrupt.ts.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -123,4 +123,38 @@ describe('maker import stopped by a signal', () => {
       expect(listAll(out), 'nothing in the store directory').toEqual([]);
     }
   }, 180_000);
+});
+
+describe('maker sweep stopped by a signal', () => {
+  it('mid-sweep: exit 130 / 143 with one line naming the directory and the runs kept; no staging directory, no lock, no outputs; the kept runs are whole', async () => {
+    for (const [signal, status] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+      const out = join(tmp, `sweep-${signal}`);
+      const c = start(['sweep', '-s', QUICK, '--grid', 'strategy.halfSpreadTicks=2..7:1', '--workers', '2', '--reports', '--out', out]);
+      try {
+        // A run finished (the journal holds it); the others are running or queued.
+        await until('a finished run (a progress line)', () => /sweep main: [1-5]\/6 runs/.test(c.stderr()), 90_000, c);
+        c.p.kill(signal);
+        const r = await exitWithin(c, 60_000);
+        expect({ code: r.code, signal: r.signal }, c.stderr()).toEqual({ code: status, signal: null });
+      } finally {
+        c.p.kill('SIGKILL');
+      }
+      const journal = join(out, 'runs.jsonl');
+      const kept = readFileSync(journal, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { runId: string; error: string | null });
+      expect(kept.length).toBeGreaterThanOrEqual(1);
+      expect(kept.length).toBeLessThan(6);
+      expect(c.stderr().trimEnd().split('\n').at(-1)).toBe(
+        `maker: error [E_INTERRUPTED]: stopped by ${signal} during the runs of the sweep in ${out}: ${kept.length} of 6 are done (${kept.length} in this session) and kept in ${journal}; ` +
+          'results.parquet and leaderboard.html were not written; rerun the same command to resume',
+      );
+      expect(c.stdout()).toBe('');
+      const files = listAll(out);
+      expect(files.filter((f) => f.includes('.partial-') || f.includes('.old-')), 'no staging directory').toEqual([]);
+      expect(files).not.toContain('sweep.lock');
+      expect(files).not.toContain('results.parquet');
+      // Every kept run's report directory is complete (and nothing else is under runs/).
+      expect(readdirSync(join(out, 'runs')).sort()).toEqual(kept.map((k) => k.runId).sort());
+      for (const k of kept) expect(readdirSync(join(out, 'runs', k.runId)).sort()).toEqual(['fills.parquet', 'orders.parquet', 'report.html', 'summary.json', 'timeseries.parquet']);
+    }
+  }, 240_000);
 });

@@ -4,7 +4,7 @@
 // and a dropped connection in one run (--json lines, exit 1, then --allow-missing); a run killed
 // mid-file resumed by the next; bad options fail before any request.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -179,6 +179,79 @@ describe('maker download (CLI)', () => {
     expect(server.requests.filter((q) => q.path === p).map((q) => q.range)).toEqual([undefined, 'bytes=30000-']);
     expect(sha256(readFileSync(join(out, p)))).toBe(sha256(zip));
     expect(existsSync(part)).toBe(false);
+  }, 60_000);
+
+  it('no network (a host that does not resolve): each archive fails at once naming the host, without five retries, and the rest are not tried', async () => {
+    const out = join(tmp, 'no-dns');
+    // `.invalid` never resolves (RFC 2606): what a machine with no network or no DNS sees.
+    const r = await maker(['download', '--symbols', 'BTCUSDT', '--from', '2024-01-01', '--to', '2024-01-04', '--types', 'trades', '--concurrency', '1', '--out', out, '--base-url', 'https://nonexistent.invalid', '--json']);
+    expect(r.code, r.stderr).toBe(1);
+    const lines = jsonLines(r.stdout);
+    // ENOTFOUND is not retried; EAI_AGAIN (a resolver that does not answer) once. Before, 5 retries (16 s) per archive in flight.
+    expect(lines.filter((l) => l.event === 'retry').length).toBeLessThanOrEqual(1);
+    const failed = (lines.find((l) => l.event === 'summary') as { failed: { message: string }[] }).failed;
+    expect(failed).toHaveLength(4);
+    expect(failed[0].message).toMatch(/^BTCUSDT-trades-2024-01-01\.zip\.CHECKSUM: cannot resolve the host nonexistent\.invalid \((ENOTFOUND|EAI_AGAIN)\): the network or DNS is unreachable from here, or the host name is wrong/);
+    for (const f of failed.slice(1)) expect(f.message).toMatch(/not tried, the server could not be reached \(cannot resolve the host nonexistent\.invalid/);
+  }, 60_000);
+
+  it('SIGINT mid-file: exit 130, one line saying what is kept; the .part stays (the next run resumes it) and nothing else half-written', async () => {
+    const out = join(tmp, 'sigint');
+    const done = 'data/futures/um/daily/aggTrades/BTCUSDT/BTCUSDT-aggTrades-2024-01-01.zip';
+    const p = 'data/futures/um/daily/aggTrades/BTCUSDT/BTCUSDT-aggTrades-2024-01-02.zip';
+    server.put(done, zipCsv('BTCUSDT-aggTrades-2024-01-01.zip', fillerTradesCsv(200, 3)));
+    const zip = zipCsv('BTCUSDT-aggTrades-2024-01-02.zip', fillerTradesCsv(20_000, 9));
+    server.put(p, zip, { stallAfterBytes: 30_000 });
+    const args = ['download', '--symbols', 'BTCUSDT', '--from', '2024-01-01', '--to', '2024-01-03', '--types', 'aggTrades', '--concurrency', '1', '--out', out, '--base-url', server.baseUrl];
+    const part = join(out, `${p}.part`);
+    const c = spawn(process.execPath, [makerBin(), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    c.stdout.on('data', (d) => (stdout += d));
+    c.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => c.on('exit', (code) => resolve(code)));
+    try {
+      await server.stalled;
+      for (let i = 0; i < 400 && !(existsSync(part) && statSync(part).size === 30_000); i++) await new Promise((r) => setTimeout(r, 25));
+      c.kill('SIGINT');
+      expect(await exited, stderr).toBe(130);
+    } finally {
+      c.kill('SIGKILL');
+    }
+    expect(stderr.trimEnd().split('\n').at(-1)).toBe(`maker: error [E_INTERRUPTED]: stopped by SIGINT before the download was complete: 1 verified archive(s) are kept under ${out} (1 downloaded now, 0 already there); 1 partial download(s) (.zip.part) are kept for the same command to resume; 1 not fetched`);
+    expect(stdout).toBe('');
+    expect(statSync(part).size).toBe(30_000);
+    const dir = join(out, 'data/futures/um/daily/aggTrades/BTCUSDT');
+    expect(readdirSync(dir).sort()).toEqual(['BTCUSDT-aggTrades-2024-01-01.zip', 'BTCUSDT-aggTrades-2024-01-01.zip.CHECKSUM', 'BTCUSDT-aggTrades-2024-01-02.zip.part']);
+    expect(server.requests.some((q) => q.path.includes('2024-01-03'))).toBe(false); // not started after the signal
+
+    // The same command resumes the .part with Range (the third day is not on the server: exit 1).
+    const again = await maker([...args, '--json']);
+    expect(again.code, again.stderr).toBe(1);
+    expect(jsonLines(again.stdout).find((l) => l.event === 'file' && l.path === p)).toMatchObject({ status: 'downloaded', resumedFromBytes: 30_000 });
+    expect(sha256(readFileSync(join(out, p)))).toBe(sha256(zip));
+  }, 60_000);
+
+  it('SIGTERM while waiting to retry: exit 143, nothing kept, no .part left', async () => {
+    const out = join(tmp, 'sigterm');
+    const p = 'data/futures/um/daily/trades/BTCUSDT/BTCUSDT-trades-2024-01-01.zip';
+    server.put(p, zipCsv('BTCUSDT-trades-2024-01-01.zip', fillerTradesCsv(200, 3)), { unavailableTimes: 100 });
+    const c = spawn(process.execPath, [makerBin(), 'download', '--symbols', 'BTCUSDT', '--from', '2024-01-01', '--types', 'trades', '--retries', '20', '--out', out, '--base-url', server.baseUrl, '--json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    c.stdout.on('data', (d) => (stdout += d));
+    c.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => c.on('exit', (code) => resolve(code)));
+    try {
+      // The third retry waits 2 s (0.5 s doubling): the signal lands in a wait or a request.
+      for (let i = 0; i < 800 && !stdout.includes('"attempt":3'); i++) await new Promise((r) => setTimeout(r, 25));
+      c.kill('SIGTERM');
+      expect(await exited, stderr).toBe(143);
+    } finally {
+      c.kill('SIGKILL');
+    }
+    expect(stderr.trimEnd().split('\n').at(-1)).toBe(`maker: error [E_INTERRUPTED]: stopped by SIGTERM before the download was complete: 0 verified archive(s) are kept under ${out} (0 downloaded now, 0 already there); 1 not fetched`);
+    expect(existsSync(join(out, `${p}.part`))).toBe(false);
   }, 60_000);
 
   it('--import: nothing when an archive is missing (exit 1); with --allow-missing trades, mark-price klines and funding go in, bookDepth is said to stay out', async () => {

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DownloadFailure, downloadFile, fetchText, type HttpOptions } from '../../src/cli/download/http.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -111,5 +111,44 @@ describe('Retry-After', () => {
     expect((err as Error).message).toBe('HTTP 429 Too Many Requests: the server asks to wait 3600 s (Retry-After), more than the 600 s we wait (gave up after 1 attempts)');
     expect(opts.sleeps).toEqual([]);
     expect(s.seen).toHaveLength(1);
+  });
+});
+
+describe('a failure to resolve the host is not retried like a transient error', () => {
+  /** fetch() failing as undici does when getaddrinfo (or the connection) fails with `code`. */
+  function failingFetch(code: string): { calls: () => number } {
+    let calls = 0;
+    vi.stubGlobal('fetch', async (url: string) => {
+      calls++;
+      throw new TypeError('fetch failed', { cause: Object.assign(new Error(`getaddrinfo ${code} ${new URL(url).hostname}`), { code, hostname: new URL(url).hostname, syscall: 'getaddrinfo' }) });
+    });
+    cleanups.push(() => void vi.unstubAllGlobals());
+    return { calls: () => calls };
+  }
+
+  function tmp(): string {
+    const dir = mkdtempSync(join(tmpdir(), 'download-http-dns-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    return dir;
+  }
+
+  it('ENOTFOUND: one attempt, no wait; EAI_AGAIN: one retry; ECONNRESET: every retry. The DNS failures name the host', async () => {
+    const cases: [string, number, RegExp][] = [
+      ['ENOTFOUND', 1, /^cannot resolve the host data\.example\.invalid \(ENOTFOUND\): the network or DNS is unreachable from here, or the host name is wrong$/],
+      ['EAI_AGAIN', 2, /^cannot resolve the host data\.example\.invalid \(EAI_AGAIN\): the network or DNS is unreachable from here, or the host name is wrong \(gave up after 2 attempts\)$/],
+      ['ECONNRESET', 4, /^fetch failed: ECONNRESET \(gave up after 4 attempts\)$/],
+    ];
+    for (const [code, attempts, message] of cases) {
+      const f = failingFetch(code);
+      for (const call of [(o: HttpOptions) => fetchText('https://data.example.invalid/x.CHECKSUM', o), (o: HttpOptions) => downloadFile('https://data.example.invalid/x.zip', join(tmp(), 'x.zip.part'), o)]) {
+        const before = f.calls();
+        const o = options({ sleep: async (ms) => void o.sleeps.push(ms) });
+        const err = await call(o).then(() => null, (e: unknown) => e);
+        expect(err, code).toBeInstanceOf(DownloadFailure);
+        expect((err as Error).message).toMatch(message);
+        expect(f.calls() - before, code).toBe(attempts);
+        expect(o.sleeps, code).toHaveLength(attempts - 1);
+      }
+    }
   });
 });

@@ -99,6 +99,32 @@ describe('maker exchange', () => {
   }, 90_000);
 });
 
+describe('maker exchange: --host and --port are checked before the market data is read', () => {
+  it('with a store to load, a host that is not this machine, one that does not resolve, or a port in use fails naming the option, not the store', async () => {
+    // An empty directory: reading it as a store fails (the old order reported that, or, with data,
+    // made the user wait for the load before saying the address was wrong).
+    const store = mkdtempSync(join(tmpdir(), 'exchange-host-'));
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const run = (...args: string[]) => spawnSync(process.execPath, [BIN, 'exchange', '--store', store, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+      const notHere = run('--host', '192.0.2.1', '--port', '0');
+      expect(notHere.status, notHere.stderr).toBe(2);
+      expect(notHere.stderr).toMatch(/^maker: error \[E_CONFIG\]: field "--host": 192\.0\.2\.1 is not an address of this machine \(EADDRNOTAVAIL\)/);
+      const noName = run('--host', 'nonexistent.invalid', '--port', '0');
+      expect(noName.status, noName.stderr).toBe(2);
+      expect(noName.stderr).toMatch(/^maker: error \[E_CONFIG\]: field "--host": cannot resolve the host "nonexistent\.invalid" \((ENOTFOUND|EAI_AGAIN)\)/);
+      const inUse = run('--port', String(port));
+      expect(inUse.status, inUse.stderr).toBe(2);
+      expect(inUse.stderr).toBe(`maker: error [E_CONFIG]: field "--port": port ${port} is in use on 127.0.0.1 (EADDRINUSE; another maker exchange?): choose another --port, or --port 0 for a free one\n`);
+    } finally {
+      taken.close();
+      rmSync(store, { recursive: true, force: true });
+    }
+  }, 90_000);
+});
+
 describe('maker exchange --scenario', () => {
   it("simulates orders with the scenario's execution section, --set overrides included", async () => {
     const { info, stop } = await startCli(['--scenario', 'scenarios/quickstart.yaml', '--set', 'execution.fees.default.makerRate=-0.0001', '--set', 'execution.fees.default.takerRate=0.0007']);

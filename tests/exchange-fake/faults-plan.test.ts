@@ -67,7 +67,11 @@ describe('fault plan validation', () => {
     expect(planError('faults:\n  - kind: stall\n    durationMs: 2147483648\n')).toBe(`plan.yaml:3: field "faults.0.durationMs": must be ≤ 2147483647 ${note}, got 2147483648`);
     expect(planError('faults:\n  - kind: maintenance\n    afterMs: 3000000000\n    durationMs: 5\n')).toBe(`plan.yaml:3: field "faults.0.afterMs": must be ≤ 2147483647 ${note}, got 3000000000`);
     expect(planError('faults:\n  - kind: latency\n    delayMs: 2147483648\n    durationMs: 5\n')).toBe(`plan.yaml:3: field "faults.0.delayMs": must be ≤ 2147483647 ${note}, got 2147483648`);
+    // banMs: not a timer, but the same bound (it had none).
+    expect(planError('faults:\n  - kind: rate-limit\n    durationMs: 5\n    banMs: 2147483648\n')).toBe(`plan.yaml:4: field "faults.0.banMs": must be ≤ 2147483647 ${note}, got 2147483648`);
+    expect(planError('faults:\n  - kind: rate-limit\n    durationMs: 5\n    banMs: 9007199254740991\n')).toBe(`plan.yaml:4: field "faults.0.banMs": must be ≤ 2147483647 ${note}, got 9007199254740991`);
     expect(parseFaultPlan('faults:\n  - kind: stall\n    afterMs: 2147483647\n    durationMs: 2147483647\n')[0]).toMatchObject({ afterMs: 2147483647, durationMs: 2147483647 });
+    expect(parseFaultPlan('faults:\n  - kind: rate-limit\n    durationMs: 5\n    banMs: 2147483647\n')[0]).toMatchObject({ banMs: 2147483647 });
   });
 
   it('a fault at a time more than 24.8 days ahead is armed then, not after 1 ms (one Node timer cannot wait that long)', () => {

@@ -474,4 +474,10 @@ describe('the admin API', () => {
     expect([r.status, await r.json()]).toEqual([400, { error: 'faults.1.durationMs: must be ≤ 2147483647 (24.8 days, the longest timer Node keeps), got 2147483648' }]);
     expect(await (await fetch(`${base}/admin/faults`)).json()).toEqual([]);
   });
+
+  it('refuses a rate-limit ban (banMs) longer than that bound too, naming the key', async () => {
+    const r = await fetch(`${base}/admin/faults`, { method: 'POST', body: JSON.stringify({ kind: 'rate-limit', durationMs: 1000, banMs: 1e15 }) });
+    expect([r.status, await r.json()]).toEqual([400, { error: 'faults.0.banMs: must be ≤ 2147483647 (24.8 days, the longest timer Node keeps), got 1000000000000000' }]);
+    expect(await (await fetch(`${base}/admin/faults`)).json()).toEqual([]);
+  });
 });

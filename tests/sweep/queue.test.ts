@@ -157,6 +157,40 @@ describe.skipIf(!HAVE_REDIS)('maker sweep --queue with maker worker processes', 
   });
 });
 
+describe.skipIf(!HAVE_REDIS)('maker sweep --queue stopped by a signal', () => {
+  it('exits 130 naming the directory and the queue, releases the lock; the jobs stay queued and a rerun with a worker collects them', async () => {
+    // No worker runs now (the ones above are stopped): the runs wait on the queue.
+    const out = join(tmp, 'interrupted');
+    const grid = ['--grid', 'strategy.halfSpreadTicks=4,5'];
+    const child = spawn(process.execPath, [MAKER, ...SWEEP, ...grid, '--queue', url, '--out', out], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let stderr = '';
+    let stdout = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    await until('the sweep to start (its progress line)', () => stderr.includes(`sweep main: 2 runs on the queue ${url}`), 30_000);
+    child.kill('SIGINT');
+    expect(await exited, stderr).toBe(130);
+    const journal = join(out, 'runs.jsonl');
+    expect(stderr.trimEnd().split('\n').at(-1)).toBe(
+      `maker: error [E_INTERRUPTED]: stopped by SIGINT during the runs of the sweep in ${out}: 0 of 2 are done (0 in this session) and kept in ${journal}; ` +
+        `results.parquet and leaderboard.html were not written; the runs enqueued stay on the queue ${url}, and a rerun collects them; rerun the same command to resume`,
+    );
+    expect(stdout).toBe('');
+    expect(existsSync(join(out, 'sweep.lock'))).toBe(false);
+    expect(existsSync(join(out, 'results.parquet'))).toBe(false);
+
+    const w = startWorker();
+    await until('the worker to connect', () => /worker: on redis/.test(w.log()), 30_000);
+    const r = await cli(...SWEEP, ...grid, '--queue', url, '--out', out);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/runs: 2 \(0 skipped as already done(, [12] already finished in the queue)?, 0 failed\)/);
+    w.child.kill('SIGTERM');
+    expect(await w.exited).toBe(0);
+  }, 90_000);
+});
+
 describe.skipIf(!HAVE_REDIS)('queue URLs', () => {
   it('a bad URL or an unreachable Redis is exit 2 with one line, fast, and never shows the password', async () => {
     const closed = await freePort();

@@ -2,13 +2,13 @@
 // sweep's pool) give the same table and leaderboard bytes (bench/sweep.ts checks the plain
 // worker_threads pool gives the same results); a sweep row's hash is the hash of the same run in this thread;
 // rerunning skips finished runs; a different sweep in the same directory is refused.
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetReadObjects } from 'hyparquet';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/errors.ts';
-import { PiscinaPool, expandGrid, parseGridOption, parseSpace, runSweep, runTask, sampleSpace, type SweepSpec } from '../../src/sweep/index.ts';
+import { PiscinaPool, expandGrid, parseGridOption, parseSpace, runSweep, runTask, sampleSpace, type RunPool, type SweepSpec } from '../../src/sweep/index.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const QUICK = join(ROOT, 'scenarios', 'quickstart.yaml');
@@ -96,5 +96,50 @@ describe('sweep on the synthetic quickstart', () => {
     for (const id of runIds) expect(existsSync(join(dir, 'runs', id, 'report.html')) && existsSync(join(dir, 'runs', id, 'summary.json'))).toBe(true);
     const summary = JSON.parse(readFileSync(join(dir, 'runs', runIds[0], 'summary.json'), 'utf8')) as Record<string, unknown>;
     expect(JSON.stringify(summary)).toContain(r.rows[0].hash!);
+  });
+});
+
+describe('a sweep stopped by its signal (the CLI\'s SIGINT / SIGTERM)', () => {
+  it('dispatches nothing more, closes the pool, removes its own staging directories, writes no outputs, releases the lock and keeps the journal', async () => {
+    const dir = join(tmp, 'stopped');
+    const runs = join(dir, 'runs');
+    const stop = new AbortController();
+    const started: string[] = [];
+    let closed = 0;
+    const hanging: ((e: Error) => void)[] = [];
+    // The first run finishes; the second is "writing its report" (a staging directory of this
+    // process, as a worker thread leaves it when terminated) and never ends; the rest wait.
+    const pool: RunPool = {
+      size: 2,
+      run: (t) => {
+        started.push(t.key);
+        if (started.length === 1) {
+          setImmediate(() => stop.abort());
+          return Promise.resolve({ key: t.key, phase: t.phase, params: t.params, seed: t.seed, metrics: null, pnlExact: '1', warnings: [], hash: 'sha256:x', dataFingerprint: null, runId: 'run-1', error: null });
+        }
+        if (started.length === 2) mkdirSync(join(runs, `.run-2.partial-${process.pid}`), { recursive: true });
+        return new Promise((_, reject) => hanging.push(reject));
+      },
+      close: async () => {
+        closed++;
+        for (const r of hanging.splice(0)) r(new Error('Terminating worker thread'));
+      },
+    };
+    mkdirSync(join(runs, '.someone-else.partial-1'), { recursive: true }); // another process's: not ours to remove
+    const seen: string[] = [];
+    const r = await runSweep({ ...spec(), reports: true }, dir, pool, { onRun: (row) => seen.push(row.key) }, stop.signal);
+    expect(r.stopped).toEqual({ phase: 'main', done: 1, total: 4, ranNow: 1 });
+    expect(closed).toBe(1);
+    expect(seen).toHaveLength(1); // the runs the closing pool failed are not reported as failed runs
+    expect(readFileSync(join(dir, 'runs.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { runId: string }).runId)).toEqual(['run-1']);
+    expect(readdirSync(dir).sort()).toEqual(['runs', 'runs.jsonl', 'sweep.json']); // no lock, no results.parquet / leaderboard.html
+    expect(readdirSync(runs)).toEqual(['.someone-else.partial-1']);
+
+    // Aborted before it starts: nothing is dispatched.
+    const before = started.length;
+    const again = await runSweep({ ...spec(), reports: true }, dir, pool, {}, stop.signal);
+    expect(again.stopped).toEqual({ phase: 'main', done: 1, total: 4, ranNow: 0 });
+    expect(started.length).toBe(before);
+    expect(existsSync(join(dir, 'sweep.lock'))).toBe(false);
   });
 });

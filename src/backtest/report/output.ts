@@ -171,6 +171,44 @@ export function discardRunStaging(dir: string): void {
   }
 }
 
+/**
+ * Cleans up after run writers of this process that were stopped mid-write in `parent` (a sweep's
+ * worker threads terminated on SIGINT: they share this pid, and no `finally` of theirs ran):
+ * removes each `.<name>.partial-<pid>` staging directory, and puts an earlier copy moved aside as
+ * `.<name>.old-<pid>` back when `<name>` is missing (the thread died between the two renames of
+ * `publishRunDir`), or removes its run files when the new copy is in place. Returns the names
+ * removed or restored. Call only once no writer of this process is running there.
+ */
+export function discardStagingLeftIn(parent: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  const done: string[] = [];
+  const suffix = new RegExp(`^\\.(.+)\\.(partial|old)-${process.pid}$`);
+  for (const name of names.sort()) {
+    const m = suffix.exec(name);
+    if (m === null) continue;
+    const path = join(parent, name);
+    if (m[2] === 'partial') rmSync(path, { recursive: true, force: true });
+    else if (lstatOrNull(join(parent, m[1])) === null) renameSync(path, join(parent, m[1]));
+    else {
+      const runFiles = new Set<string>([...RUN_FILES, ...RUN_OPTIONAL_FILES]);
+      for (const f of readdirSync(path)) if (runFiles.has(f) && lstatSync(join(path, f)).isFile()) unlinkSync(join(path, f));
+      try {
+        rmdirSync(path); // only when nothing but run files was there
+      } catch {
+        continue;
+      }
+    }
+    done.push(name);
+  }
+  return done;
+}
+
 export interface SummaryInputs {
   info: RunInfo;
   /** The resolved scenario (plain JSON data), as the run used it. */

@@ -9,15 +9,24 @@
  * (`plan`, `file`, `fallback`, `retry`, `checksum-mismatch`, `progress` at most once a second,
  * `summary`, then `import` / `funding` / `import-skipped`).
  *
+ * No network: a host name that does not resolve fails the archive at once (no retries: ENOTFOUND;
+ * one: EAI_AGAIN), naming the host, and the archives after it are not tried.
+ *
+ * SIGINT / SIGTERM (src/cli/interrupt.ts): no archive is started after it, the requests under way
+ * are aborted; verified archives stay, a `.zip.part` with bytes stays for the next run to resume,
+ * nothing is imported, and one line says what is kept (exit 130 / 143). A second signal exits at once.
+ *
  * Exit status: 0 everything there (or only missing archives with --allow-missing), 1 archives
  * missing or failed (the summary lists them; nothing is imported then, except missing ones with
- * --allow-missing), 2 bad option or unusable output location.
+ * --allow-missing), 2 bad option or unusable output location, 130 / 143 stopped by SIGINT / SIGTERM
+ * (during --import: as `maker import`).
  */
 import { Option, type Command } from 'commander';
 import { ConfigError } from '../../core/errors.ts';
 import { fundingFilePath, readVisionFundingRate, writeFundingHistory } from '../../importers/index.ts';
 import { DEFAULT_TYPES, KLINE_INTERVALS, TYPE_INFO, VISION_TYPES, parseDayOption, parseSymbols, parseTypes, planArchives } from '../download/layout.ts';
 import { sleepMs } from '../download/http.ts';
+import { Interrupts, interruptedError } from '../interrupt.ts';
 import { formatPlan, formatSummary, summarisePlan } from '../download/report.ts';
 import { runDownloads, type DownloadEvent, type DownloadResult } from '../download/run.ts';
 import { assertOutputDir } from '../output-check.ts';
@@ -90,13 +99,20 @@ export function registerDownload(program: Command): void {
         'no answer or no bytes for that long), failures are retried --retries times with exponential backoff (0.5 s ' +
         'doubling to 30 s), or after the server\'s Retry-After when it asks for longer; a Retry-After over 10 min fails ' +
         'that archive instead of asking again early.\n\n' +
+        'A host that does not resolve (no network, DNS down, a wrong --base-url) fails at once naming the host ' +
+        '(not retried; once for a DNS server that does not answer), and the archives after it are not tried.\n\n' +
         'An archive not on the server (404) is reported as missing and the others go on; the run then exits 1 with ' +
         'the list, unless --allow-missing.\n\n' +
         '--import then writes what was downloaded into the store (--store; as `maker import` does, with --spec or ' +
         '--infer-spec; fundingRate into the funding side table, as `maker data import`). bookDepth, metrics and ' +
         'premiumIndexKlines are downloaded but not imported (no importer reads them). Nothing is imported when an ' +
         'archive failed, or is missing without --allow-missing.\n\n' +
-        'Exit status: 0 all there, 1 archives missing or failed, 2 bad option or unusable output location.',
+        'Ctrl-C (SIGINT) or SIGTERM: no archive is started after it and the requests under way are aborted; verified ' +
+        'archives are kept, a partial download (<name>.zip.part) is kept for the next run to resume, nothing is imported, ' +
+        'and one line says what is kept (exit 130 / 143). During --import it stops as `maker import` does. A second ' +
+        'signal exits at once.\n\n' +
+        'Exit status: 0 all there, 1 archives missing or failed, 2 bad option or unusable output location, ' +
+        '130 / 143 stopped by SIGINT / SIGTERM.',
     )
     .requiredOption('--symbols <list>', 'symbols, comma separated (BTCUSDT,ETHUSDT)')
     .requiredOption('--from <YYYY-MM-DD>', 'first day (UTC)')
@@ -212,6 +228,13 @@ export async function runDownloadCommand(opts: DownloadCliOptions): Promise<numb
     }
   };
 
+  // SIGINT / SIGTERM: the run stops starting archives and aborts its requests (the default action
+  // killed it with no line). Closed before --import, which handles its own.
+  const stop = new AbortController();
+  const interrupts = new Interrupts('maker download', {
+    onFirst: () => stop.abort(),
+    secondNote: `the verified archives under ${opts.out} are kept, and a .zip.part is resumed by the next run`,
+  });
   let result: DownloadResult;
   try {
     result = await runDownloads({
@@ -221,9 +244,24 @@ export async function runDownloadCommand(opts: DownloadCliOptions): Promise<numb
       concurrency,
       http: { timeoutMs, retries, backoffMs: 500, maxBackoffMs: 30_000, maxRetryAfterMs: MAX_RETRY_AFTER_MS, sleep: sleepMs, userAgent: 'maker-download/0.1' },
       onEvent,
+      signal: stop.signal,
     });
   } finally {
     progress.done();
+    interrupts.close();
+  }
+  if (interrupts.received !== undefined) {
+    // Also when the signal came as the last archive finished: the user asked to stop, so no import.
+    const count = (s: string) => result.outcomes.filter((o) => o.status === s).length;
+    const kept = count('downloaded') + count('present');
+    const parts = result.partsKept.length;
+    const what = [
+      `${kept} verified archive(s) are kept under ${opts.out} (${count('downloaded')} downloaded now, ${count('present')} already there)`,
+      ...(parts > 0 ? [`${parts} partial download(s) (.zip.part) are kept for the same command to resume`] : []),
+      ...(result.unfinished - parts > 0 ? [`${result.unfinished - parts} not fetched`] : []),
+      ...(count('failed') + count('missing') > 0 ? [`${count('failed')} failed and ${count('missing')} missing`] : []),
+    ];
+    throw interruptedError(interrupts.received, `${result.stopped ? 'before the download was complete' : 'as the download ended'}: ${what.join('; ')}${opts.import ? '; nothing was imported' : ''}`);
   }
   const missing = result.outcomes.filter((o) => o.status === 'missing');
   const failed = result.outcomes.filter((o) => o.status === 'failed');

@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { collect, formatWarning, registryFromFiles } from '../specs.ts';
 import { ConfigError, MakerError } from '../../core/errors.ts';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { ExchangeServer, keyTypeOf, LocalExchange, loadAccountsFile, loadFaultPlanFile, parseRateLimitsFlag, rawMarket, storeMarket, syntheticMarket, type ExchangeAccount, type LocalExchangeOptions } from '../../exchange-fake/index.ts';
 import type { Instrument } from '../../model/instrument.ts';
 import { bookSourceOf, loadScenarioFile, parseTimeRange } from '../../scenario/index.ts';
@@ -76,6 +77,27 @@ export function listenError(e: unknown, port: number, host: string): MakerError 
   }
 }
 
+/**
+ * Listens on `host:port` and closes again, before the market data loads (a store or raw files take
+ * seconds to minutes): a --host that is not an address of this machine, a name that does not
+ * resolve or a --port in use fails at once, naming the option (`listenError`), instead of after the
+ * wait. The server binds again once the data is ready; should another process take the port in
+ * between, that bind fails with the same message.
+ */
+export async function checkListen(port: number, host: string): Promise<void> {
+  const probe = createServer();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      probe.once('error', reject);
+      probe.listen({ port, host }, () => resolve());
+    });
+  } catch (e) {
+    throw listenError(e, port, host);
+  } finally {
+    await new Promise<void>((resolve) => (probe.listening ? probe.close(() => resolve()) : resolve()));
+  }
+}
+
 export function registerExchange(program: Command): void {
   program
     .command('exchange')
@@ -121,7 +143,8 @@ export function registerExchange(program: Command): void {
         'this machine cannot keep up with, the server keeps answering and the market is late rather than stalled; a warning ' +
         'line on stderr (with --json a JSON line {"warning":"replay-behind","lagMs",...}) says so once it is over 1 s behind.\n\n' +
         'Stops on SIGINT/SIGTERM, closing every connection. A --port in use (or privileged) or a --host that is not an address ' +
-        'of this machine is an error naming the option and the value (exit 2), as is every bad option or file.',
+        'of this machine is an error naming the option and the value (exit 2), checked before any market data is read; so is ' +
+        'every bad option or file.',
     )
     .option('--port <n>', 'TCP port (0: a free one)', '8090')
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
@@ -168,6 +191,8 @@ export function registerExchange(program: Command): void {
           throw new ConfigError(`--from: ${(e as Error).message} (e.g. 2024-08-08T23:54:00Z)`, { field: '--from' });
         }
       }
+      // The address before the data: a bad --host / --port fails now, not after the load.
+      await checkListen(port, opts.host);
       let instruments: Instrument[];
       let source: LocalExchangeOptions['source'];
       if (opts.store !== undefined) {

@@ -19,9 +19,15 @@
  *
  * Progress (runs done/total, ETA, best so far) goes to stderr; stdout gets the leaderboard's top
  * rows, or with --json one JSON line per run (parameters, seed, headline metrics, hash).
+ * SIGINT / SIGTERM (src/cli/interrupt.ts): no new run starts, the worker threads are terminated
+ * (the runs they had are abandoned; with --queue the jobs stay queued and a rerun collects them),
+ * staging directories of cut-short --reports runs are removed, the lock is released, and one line
+ * says how many runs are done and kept in runs.jsonl (results.parquet and leaderboard.html are not
+ * written: the same command resumes). A second signal exits at once.
+ *
  * Exit status: 0 done, 1 some runs failed (listed; a rerun retries them), 2 bad option, scenario
  * key or sweep directory (also: locked by another sweep), or the queue's Redis unreachable or lost,
- * 70 internal error.
+ * 70 internal error, 130 / 143 stopped by SIGINT / SIGTERM.
  */
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
@@ -34,6 +40,7 @@ import { assertOutputDir } from '../output-check.ts';
 import { METRIC_NAMES, RANK_METRICS, PiscinaPool, better, expandGrid, loadSpaceFile, parseGridOption, parseSeeds, rankSets, runSweep, sampleSpace, scoreSets, sweepIdentity, checkSweep, type MetricName, type RunRow, type SweepSpec } from '../../sweep/index.ts';
 import { DEFAULT_LIMITS, QueuePool, parseRedisUrl } from '../../sweep-queue/index.ts';
 import { parseSeedOption } from '../options.ts';
+import { Interrupts, interruptedError } from '../interrupt.ts';
 import { collect } from '../specs.ts';
 import { setExitStatus } from './backtest.ts';
 
@@ -156,8 +163,12 @@ export function registerSweep(program: Command): void {
         '(the scenario\'s data.store, or their --store-root); so does this command, for the data fingerprint. A run still ' +
         'failing after --attempts tries is a failed row (exit 1; a rerun retries it).\n\n' +
         'Out of sample: --oos <range> ranks the sets on the scenario\'s range, re-runs the best --top K on <range> and shows both.\n\n' +
+        'Ctrl-C (SIGINT) or SIGTERM: no new run starts and the runs in progress are abandoned (worker threads terminated; ' +
+        'with --queue the jobs stay queued and a rerun collects them); no partial run directory and no lock is left, and one line ' +
+        'names the directory and how many runs are done and kept in its runs.jsonl. results.parquet and leaderboard.html are not ' +
+        'written: rerun the same command to resume. A second signal exits at once.\n\n' +
         'Exit status: 0 done, 1 some runs failed (a rerun retries them), 2 bad option, key or directory (or in use by another sweep), ' +
-        'or the queue\'s Redis unreachable or lost (a rerun resumes), 70 internal error.',
+        'or the queue\'s Redis unreachable or lost (a rerun resumes), 70 internal error, 130 / 143 stopped by SIGINT / SIGTERM.',
     )
     .requiredOption('-s, --scenario <file>', 'scenario YAML file')
     .option('--grid <key=values>', 'a swept key: a,b,c or lo..hi:step, e.g. strategy.halfSpreadTicks=2..10:2 (repeatable; the product is run)', collect, [])
@@ -217,7 +228,22 @@ export function registerSweep(program: Command): void {
         lastDraw = now;
         process.stderr.write(tty ? `\r\x1b[2K${text}${force ? '\n' : ''}` : `${text}\n`);
       };
-      const pool = target === null ? new PiscinaPool(workers) : await QueuePool.open(target, { limits: DEFAULT_LIMITS, attempts, backoffMs, keepFinishedS: keepDays * 86_400 });
+      // SIGINT / SIGTERM: runSweep stops dispatching, closes the pool and releases the lock; the
+      // default action killed the process with its threads mid-write (`.<run>.partial-<pid>` under
+      // runs/ left behind) and no line.
+      const journalFile = join(dir, 'runs.jsonl');
+      const stop = new AbortController();
+      const interrupts = new Interrupts('maker sweep', {
+        onFirst: () => stop.abort(),
+        secondNote: `the finished runs are kept in ${journalFile}; a staging directory under ${join(dir, 'runs')} may be left, and the next sweep takes over the lock (its process is gone)`,
+      });
+      let pool: PiscinaPool | QueuePool;
+      try {
+        pool = target === null ? new PiscinaPool(workers) : await QueuePool.open(target, { limits: DEFAULT_LIMITS, attempts, backoffMs, keepFinishedS: keepDays * 86_400 });
+      } catch (e) {
+        interrupts.close();
+        throw e;
+      }
       let lastRunMs = Date.now();
       // Queue: when nothing finishes for a while, say what the queue holds (no worker running is the usual reason).
       const idle =
@@ -254,11 +280,26 @@ export function registerSweep(program: Command): void {
             const b = best === null ? '' : ` | best ${spec.rankBy} ${fmt(best.metrics?.[spec.rankBy])} (${paramsText(best.params)} seed ${best.seed})`;
             line(`sweep ${phase}: ${done}/${total} runs, ETA ${duration(eta)}${b}`, done === total);
           },
-        });
+        }, stop.signal);
       } finally {
         if (idle !== null) clearInterval(idle);
-        await pool.close();
+        try {
+          await pool.close();
+        } finally {
+          interrupts.close();
+        }
       }
+      if (result.stopped !== null) {
+        const st = result.stopped;
+        if (tty && !quiet) process.stderr.write('\r\x1b[2K');
+        const queued = pool instanceof QueuePool ? `; the runs enqueued stay on the queue ${pool.target.display}, and a rerun collects them` : '';
+        throw interruptedError(
+          interrupts.received ?? 'SIGINT',
+          `during the ${st.phase === 'main' ? '' : 'out-of-sample '}runs of the sweep in ${dir}: ${st.done} of ${st.total} are done (${st.ranNow} in this session) and kept in ${journalFile}; ` +
+            `results.parquet and leaderboard.html were not written${queued}; rerun the same command to resume`,
+        );
+      }
+      if (interrupts.received !== undefined) process.stderr.write(`maker sweep: ${interrupts.received} came as the last runs finished: the sweep was completed first\n`);
       if (pool instanceof QueuePool && pool.fatal !== null) throw pool.fatal;
       if (!opts.json) {
         const main = result.rows.filter((r) => r.phase === 'main');

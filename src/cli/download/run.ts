@@ -13,13 +13,18 @@
  * 5. `.part` is renamed to `.zip`, then the `.CHECKSUM` written (temp file and rename), so a `.zip`
  *    with a `.CHECKSUM` always holds verified bytes.
  * A failed archive does not stop the others; the result lists what was missing and what failed.
+ *
+ * Stopping (`signal`, the CLI's SIGINT / SIGTERM): no archive is started after it, the requests
+ * under way are aborted, and an archive being published (rename, CHECKSUM write) finishes first.
+ * A `.part` holding bytes is kept (the next run resumes it with Range), an empty one removed; the
+ * result says `stopped`, with the outcomes of the archives that finished.
  */
 import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { type Archive, type PlanItem, parseChecksum } from './layout.ts';
-import { DownloadFailure, downloadFile, fetchText, type HttpOptions } from './http.ts';
+import { DownloadFailure, DownloadStopped, downloadFile, fetchText, type HttpOptions } from './http.ts';
 
 export type ArchiveStatus = 'downloaded' | 'present' | 'missing' | 'failed';
 
@@ -58,8 +63,10 @@ export interface DownloadRunOptions {
   outDir: string;
   items: readonly PlanItem[];
   concurrency: number;
-  http: Omit<HttpOptions, 'onRetry'>;
+  http: Omit<HttpOptions, 'onRetry' | 'signal'>;
   onEvent?: (e: DownloadEvent) => void;
+  /** Stops the run (see the header). */
+  signal?: AbortSignal;
 }
 
 export interface DownloadResult {
@@ -68,11 +75,17 @@ export interface DownloadResult {
   fellBack: Archive[];
   /** Bytes fetched by this run into archives it completed (resumed prefixes not counted). */
   bytesDownloaded: number;
+  /** Set when `signal` stopped the run before every archive was done. */
+  stopped: boolean;
+  /** Archives of the plan (fallback days included) with no outcome: stopped, or not started. */
+  unfinished: number;
+  /** `.part` files a stopped download left with bytes in them (resumed by the next run). */
+  partsKept: string[];
 }
 
-export async function sha256File(path: string): Promise<string> {
+export async function sha256File(path: string, signal?: AbortSignal): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  for await (const chunk of createReadStream(path, signal === undefined ? {} : { signal })) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
 
@@ -90,7 +103,8 @@ async function localChecksum(file: string, name: string): Promise<string | null>
 
 export async function runDownloads(o: DownloadRunOptions): Promise<DownloadResult> {
   const emit = o.onEvent ?? (() => {});
-  const http: HttpOptions = { ...o.http, onRetry: (url, attempt, reason, delayMs) => emit({ event: 'retry', url, attempt, reason, delayMs }) };
+  const http: HttpOptions = { ...o.http, onRetry: (url, attempt, reason, delayMs) => emit({ event: 'retry', url, attempt, reason, delayMs }), ...(o.signal === undefined ? {} : { signal: o.signal }) };
+  const partsKept: string[] = [];
   const queue: PlanItem[] = [...o.items];
   const outcomes: ArchiveOutcome[] = [];
   const fellBack: Archive[] = [];
@@ -126,7 +140,7 @@ export async function runDownloads(o: DownloadRunOptions): Promise<DownloadResul
     // 1. Verified already?
     const kept = await localChecksum(file, a.name);
     if (kept !== null && existsSync(file)) {
-      if ((await sha256File(file)) === kept) {
+      if ((await sha256File(file, o.signal)) === kept) {
         const bytes = (await stat(file)).size;
         knownBytes += bytes;
         doneBytes += bytes;
@@ -169,7 +183,7 @@ export async function runDownloads(o: DownloadRunOptions): Promise<DownloadResul
     await mkdir(dirname(file), { recursive: true });
     // A zip without its CHECKSUM file: a run stopped between the rename and the write.
     if (existsSync(file)) {
-      if ((await sha256File(file)) === expected) {
+      if ((await sha256File(file, o.signal)) === expected) {
         await writeChecksum(file, text);
         const bytes = (await stat(file)).size;
         knownBytes += bytes;
@@ -204,6 +218,12 @@ export async function runDownloads(o: DownloadRunOptions): Promise<DownloadResul
           return;
         }
       } catch (e) {
+        if (e instanceof DownloadStopped) {
+          // Bytes on disk are kept for the next run's Range request; an empty .part is only litter.
+          if (existsSync(part) && (await stat(part)).size > 0) partsKept.push(part);
+          else await rm(part, { force: true });
+          throw e;
+        }
         if (!(e instanceof DownloadFailure)) throw e;
         if (e.unreachable) unreachable ??= e.message;
         // Keep the .part: the next run resumes it.
@@ -243,9 +263,11 @@ export async function runDownloads(o: DownloadRunOptions): Promise<DownloadResul
   // An error that is not one archive's (the disk is full, the directory unwritable) stops the run:
   // no archive is started after it, the ones in flight finish, then it is thrown.
   let fatal: { error: unknown } | undefined;
+  const stopped = (): boolean => o.signal?.aborted === true;
+  o.signal?.addEventListener('abort', wake, { once: true }); // workers waiting for fallbacks return
   async function worker(): Promise<void> {
     for (;;) {
-      if (fatal !== undefined) return;
+      if (fatal !== undefined || stopped()) return;
       const item = queue.shift();
       if (item === undefined) {
         if (active === 0) return;
@@ -256,7 +278,8 @@ export async function runDownloads(o: DownloadRunOptions): Promise<DownloadResul
       try {
         await fetchArchive(item);
       } catch (e) {
-        fatal ??= { error: e };
+        // A stop aborts what the archive was doing (a request, a hash of a local file): not the run's error.
+        if (!(e instanceof DownloadStopped) && !stopped()) fatal ??= { error: e };
       } finally {
         active--;
         wake();
@@ -266,6 +289,7 @@ export async function runDownloads(o: DownloadRunOptions): Promise<DownloadResul
   tick();
   const workers = Array.from({ length: Math.max(1, o.concurrency) }, () => worker());
   await Promise.all(workers);
+  o.signal?.removeEventListener('abort', wake);
   if (fatal !== undefined) throw fatal.error;
   // Plan order (symbol, type, time), not completion order.
   const order = new Map<string, number>();
@@ -276,7 +300,8 @@ export async function runDownloads(o: DownloadRunOptions): Promise<DownloadResul
   }
   outcomes.sort((x, y) => (order.get(x.archive.path) ?? 0) - (order.get(y.archive.path) ?? 0));
   const bytesDownloaded = outcomes.reduce((n, x) => n + (x.status === 'downloaded' ? x.bytes - x.resumedFromBytes : 0), 0);
-  return { outcomes, fellBack, bytesDownloaded };
+  const unfinished = filesTotal - filesDone;
+  return { outcomes, fellBack, bytesDownloaded, stopped: stopped() && unfinished > 0, unfinished, partsKept };
 }
 
 async function writeChecksum(file: string, text: string): Promise<void> {

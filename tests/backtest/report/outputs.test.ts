@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetReadObjects } from 'hyparquet';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DataQualityTracker, EventLogHasher, RUN_FILES, renderReportHtml, stagingDirFor, writeRunOutputs } from '../../../src/backtest/report/index.ts';
+import { DataQualityTracker, EventLogHasher, RUN_FILES, discardStagingLeftIn, renderReportHtml, stagingDirFor, writeRunOutputs } from '../../../src/backtest/report/index.ts';
 import { resolvedScenario } from '../../../src/cli/commands/backtest.ts';
 import { loadScenarioFile } from '../../../src/scenario/index.ts';
 import { BTCUSDT, ETHUSDT, simulateRun, type SimResult } from './sim-run.ts';
@@ -288,5 +288,31 @@ describe('EventLogHasher', () => {
     a.digest();
     expect(text).toBe('x\ta\\tb\\nc\\\\d\t0\tNaN\no\ta={"z":[1,{"x":2,"y":1}]}\tb=2\nk\nk\t~\n');
     expect(() => a.add('late')).toThrow(/after digest/);
+  });
+});
+
+describe('discardStagingLeftIn (run writers of this process stopped mid-write, e.g. terminated sweep threads)', () => {
+  it('removes this process\'s staging directories, puts back an earlier copy moved aside, and leaves everything else', () => {
+    const parent = mkdtempSync(join(tmpdir(), 'staging-left-'));
+    try {
+      const pid = process.pid;
+      mkdirSync(join(parent, `.a.partial-${pid}`));
+      writeFileSync(join(parent, `.a.partial-${pid}`, 'fills.parquet'), 'half');
+      // Stopped between the two renames of publishing: the earlier copy is aside, the new one not in place.
+      mkdirSync(join(parent, `.b.old-${pid}`));
+      writeFileSync(join(parent, `.b.old-${pid}`, 'summary.json'), 'earlier');
+      // Stopped after both renames: the new copy is in place, the earlier one's run files go.
+      mkdirSync(join(parent, 'c'));
+      mkdirSync(join(parent, `.c.old-${pid}`));
+      writeFileSync(join(parent, `.c.old-${pid}`, 'summary.json'), 'earlier');
+      mkdirSync(join(parent, '.d.partial-1')); // another process's
+      mkdirSync(join(parent, 'e'));
+      expect(discardStagingLeftIn(parent)).toEqual([`.a.partial-${pid}`, `.b.old-${pid}`, `.c.old-${pid}`]);
+      expect(readdirSync(parent).sort()).toEqual(['.d.partial-1', 'b', 'c', 'e']);
+      expect(readFileSync(join(parent, 'b', 'summary.json'), 'utf8')).toBe('earlier');
+      expect(discardStagingLeftIn(join(parent, 'missing'))).toEqual([]);
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
+    }
   });
 });
