@@ -138,7 +138,8 @@ export function registerLive(program: Command): void {
         'the last one the user stream delivered are read back (GET /fapi/v1/userTrades) before the journal closes. ' +
         'A second signal exits at once without confirming.\n\n' +
         'Exit status: 0 stopped and confirmed; 1 a fatal error during the session (the shutdown still ran; see ' +
-        'summary.json); 2 bad options, scenario or keys, or the venue unreachable at start; 3 stopped but NOT confirmed ' +
+        'summary.json), e.g. the WebSocket API order entry (live.orderEntry: ws) gave up reconnecting; 2 bad options, scenario or keys, ' +
+        'or the venue unreachable at start (the WebSocket API not open within 30 s); 3 stopped but NOT confirmed ' +
         '(orders may rest on the venue, or the final trade read-back failed: check them); 4 refused to start by the reconciliation policy (halt, or cancel whose start-up cancels were not confirmed: check the venue); 5 the --lock ' +
         'file is held by another live session; 130 a second signal.\n\n' +
         'At the end the run directory also gets report.html (unless --no-report): the backtest\'s report of the session ' +
