@@ -127,7 +127,9 @@ export function registerLive(program: Command): void {
         'Start-up: the venue\'s instruments, server time, then reconciliation (live.reconcile: open orders adopt / cancel / ' +
         'halt, a position adopt / halt), the user-data stream and its account snapshot, and only then the market streams; ' +
         'the core quotes once its books are synced. Orders go over REST; an outcome the venue cannot confirm (timeout, 503, ' +
-        '-1006/-1007) is settled by query, never by resending.\n\n' +
+        '-1006/-1007) is settled by query, never by resending. With live.orderEntry: ws they go over the WebSocket API: ' +
+        'while its connection reconnects the core decides and sends nothing (what rests stays) and decides afresh once it ' +
+        'is back; after 12 failed connects in a row the session stops (exit 1).\n\n' +
         'Each session writes <out>/<run id>/: scenario.yaml, journal.log (every input of the core with its clock, every ' +
         'command, written before the command is sent) and summary.json. `maker replay <run dir>` re-runs the core over ' +
         'the journal and compares every command.\n\n' +
