@@ -26,7 +26,9 @@
  * back); 3 stopped but NOT confirmed (orders may still rest on the venue, or the final userTrades
  * read-back failed so the journal may miss the last fills: check them); 4 refused to start (start-up
  * reconciliation policy `halt`); 1 a fatal error during the session (the shutdown still ran; its
- * confirmation is in summary.json); 2 bad configuration (keys, scenario, venue unreachable at start).
+ * confirmation is in summary.json; e.g. the ws-fapi order entry gave up reconnecting, `WS_API_MAX_ATTEMPTS`);
+ * 2 bad configuration (keys, scenario, venue unreachable at start, the ws-fapi connection not open
+ * within `WS_API_START_TIMEOUT_MS`).
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -91,6 +93,9 @@ export interface SessionOptions {
   readonly onTrader?: (core: TradingCore) => void;
   /** A known server-time offset (ms), e.g. 0 for an in-process exchange. */
   readonly serverOffsetMs?: number;
+  /** The ws-fapi start timeout and give-up count (default `WS_API_START_TIMEOUT_MS`, `WS_API_MAX_ATTEMPTS`; tests shorten them). */
+  readonly wsApiStartTimeoutMs?: number;
+  readonly wsApiMaxAttempts?: number;
   /** Told of every tick-to-order / report-to-command latency sample, ms (the dashboard's histogram). */
   readonly onLatency?: (kind: 'tickToOrder' | 'reportToCommand', ms: number) => void;
 }
@@ -217,6 +222,16 @@ function expectOk(o: RestOutcome, what: string): unknown {
   throw new MakerError('E_CONFIG', `${what}: ${o.cause}`, { exitCode: 2 });
 }
 
+/** How long `start()` waits for the ws-fapi connection (`live.orderEntry: ws`) to open, ms. */
+export const WS_API_START_TIMEOUT_MS = 30_000;
+/**
+ * Failed ws-fapi connects in a row after which the client gives up (`failed`) and the session stops:
+ * order entry is gone, so the open orders are cancelled over REST and the exit is 1. About 3 min of
+ * backoff (250 ms doubling to 30 s) plus each attempt's handshake (at most 10 s): the client's own
+ * default (100, about an hour) would leave the session's orders unmanaged that long.
+ */
+export const WS_API_MAX_ATTEMPTS = 12;
+
 const sleep = (timers: Timers, ms: number): Promise<void> => new Promise((r) => timers.after(ms, r));
 
 export class LiveSession {
@@ -338,13 +353,36 @@ export class LiveSession {
         onEvents,
         // Replaced before the venue's 24 h cut like the market streams (in-flight requests answered on the old one).
         rotateAfterMs: live.rotateAfterMs,
-        onState: (state, reason) => log(`ws-fapi ${state}${reason ? `: ${reason}` : ''}`),
+        maxAttempts: this.o.wsApiMaxAttempts ?? WS_API_MAX_ATTEMPTS,
+        onState: (state, reason) => {
+          log(`ws-fapi ${state}${reason ? `: ${reason}` : ''}`);
+          // Gave up reconnecting: no order can be placed, changed or cancelled over it any more. Once
+          // running, that is fatal (the shutdown cancels over REST); during start() the check below says it.
+          if (state === 'failed' && this.runner !== undefined) this.fail(new Error(`order entry lost: the WebSocket API ${this.o.wsApi} ${reason}`));
+        },
       });
       this.gateway = ws;
+      const startTimeoutMs = this.o.wsApiStartTimeoutMs ?? WS_API_START_TIMEOUT_MS;
+      let startTimer: unknown;
+      let timedOut = false;
+      const deadline = new Promise<void>((r) => {
+        startTimer = this.o.timers.after(startTimeoutMs, () => {
+          timedOut = true;
+          r();
+        });
+      });
       try {
-        await ws.start();
+        await Promise.race([ws.start(), deadline]);
       } catch (e) {
-        throw new MakerError('E_CONFIG', `cannot connect to the WebSocket API ${this.o.wsApi}: ${(e as Error).message}`, { exitCode: 2 });
+        throw new MakerError('E_CONFIG', `cannot connect to the WebSocket API ${this.o.wsApi} (live.wsApi): ${(e as Error).message}`, { exitCode: 2 });
+      } finally {
+        this.o.timers.cancel(startTimer);
+      }
+      if (ws.client.state !== 'open') {
+        const why = timedOut ? `not open within ${startTimeoutMs / 1000} s (${ws.client.state})` : ws.client.state;
+        const last = ws.client.stats.lastError;
+        await ws.close();
+        throw new MakerError('E_CONFIG', `cannot connect to the WebSocket API ${this.o.wsApi} (live.wsApi): ${why}${last ? `; last error: ${last}` : ''}`, { exitCode: 2 });
       }
     } else this.gateway = new BinanceGateway({ rest: this.rest, instruments: this.instruments, onEvents });
     this.runner = new LiveRunner({

@@ -194,7 +194,11 @@ export interface AccountSync {
   readonly openOrders: readonly VenueOrder[];
 }
 
-export type VenueStream = 'market' | 'user';
+/**
+ * `orderEntry`: the live gateway's connection for orders (the ws-fapi WebSocket); while it is down
+ * every command would be refused at once without reaching the venue.
+ */
+export type VenueStream = 'market' | 'user' | 'orderEntry';
 
 /** What a venue tells a trader. */
 export type VenueEvent =
@@ -207,7 +211,7 @@ export type VenueEvent =
   | { readonly kind: 'accountSync'; readonly sync: AccountSync }
   /**
    * A stream went down or came back. `symbols`: the market-data symbols affected (all of the
-   * trader's when absent); ignored for the user stream.
+   * trader's when absent); ignored for the user stream and order entry.
    */
   | { readonly kind: 'streamState'; readonly stream: VenueStream; readonly up: boolean; readonly tsUs: number; readonly symbols?: readonly string[]; readonly reason: string }
   /**

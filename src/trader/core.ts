@@ -34,12 +34,16 @@
  *
  * Venue streams: a market stream going down invalidates the books it fed until they re-sync (risk
  * quotes nothing on an invalid book); the user-data stream going down, or back up until the next
- * account snapshot, denies quoting (`ACCOUNT_UNSYNCED`). Every change of a book's validity (and its
- * first book event) is published as `trader.bookValidityChanged` with its cause (synced, gap,
- * crossed, stream down, ...), off the per-event path, so a driver can measure the time out of sync;
- * `bookSyncCounters(symbol)` reads the depth sync's counters (gaps, resyncs, crossings). Queries
- * of unknown outcomes (`query` commands) go out on the timer, at most every `oms.queryIntervalUs`
- * per order.
+ * account snapshot, denies quoting (`ACCOUNT_UNSYNCED`); order entry going down (the live gateway's
+ * ws-fapi connection) holds every decision, cancel and query until it is back, when every symbol
+ * decides at once: a command sent meanwhile would be refused at once, without a round trip, and
+ * deciding again on each such refusal would send again at once, a loop that never lets the live
+ * driver's event loop turn (and no decision could reach the venue meanwhile anyway). Every change
+ * of a book's validity (and its first book event) is published as `trader.bookValidityChanged`
+ * with its cause (synced, gap, crossed, stream down, ...), off the per-event path, so a driver can
+ * measure the time out of sync; `bookSyncCounters(symbol)` reads the depth sync's counters (gaps,
+ * resyncs, crossings). Queries of unknown outcomes (`query` commands) go out on the timer, at most
+ * every `oms.queryIntervalUs` per order.
  *
  * Ordering: symbols in the order of `instruments`; commands in the order the OMS returned them.
  */
@@ -205,6 +209,8 @@ export class TradingCore implements TraderPort {
   private userStream: 'up' | 'down' | 'resyncing' = 'up';
   /** The venue refuses requests until then (a `throttled` venue event), µs; -Infinity when not throttled. */
   private throttledUntilUs = Number.NEGATIVE_INFINITY;
+  /** Order entry is connected (`streamState` of `orderEntry`); while false nothing is decided, cancelled or queried. */
+  private orderEntryUp = true;
   /** No fill, fee or funding booked yet: an account snapshot's wallet may still be taken as the start balance. */
   private ledgerUntouched = true;
   /** Liquidation fills booked, by symbol|orderId|tradeId. */
@@ -406,7 +412,8 @@ export class TradingCore implements TraderPort {
       case 'streamState':
         this.counters.venueEvents++;
         if (e.stream === 'market') this.onMarketStream(e.up, e.symbols, e.tsUs, e.reason);
-        else this.onUserStream(e.up, e.tsUs, e.reason);
+        else if (e.stream === 'user') this.onUserStream(e.up, e.tsUs, e.reason);
+        else this.onOrderEntry(e.up, e.tsUs, e.reason);
         break;
       case 'throttled':
         this.counters.venueEvents++;
@@ -520,6 +527,20 @@ export class TradingCore implements TraderPort {
   }
 
   /**
+   * Order entry went down or came back (see the header). Down: every decision, halt cancel and query
+   * waits (what rests stays; deferred decisions are dropped, not re-armed, so no timer spins). Back
+   * up: every symbol decides at once with what is known then; queries due go out at the next timer.
+   */
+  private onOrderEntry(up: boolean, tsUs: number, reason: string): void {
+    if (up === this.orderEntryUp) return;
+    this.orderEntryUp = up;
+    if (up) for (const p of this.pipelineList) this.ordersChanged.add(p);
+    if (this.bus.hasListeners('venue.streamChanged')) {
+      this.bus.emit('venue.streamChanged', { tsUs: this.clock.nowUs(), stream: 'orderEntry', up, symbols: [], reason: `${reason} (venue time ${tsUs})` });
+    }
+  }
+
+  /**
    * Takes in the venue's account snapshot: orders through the OMS (`OrderManager.adopt`); then per
    * covered symbol, once no order of it has an unknown outcome, the venue's position replaces ours
    * if they differ (`position.adjusted`; with outcomes still unknown the check waits for the next
@@ -601,7 +622,7 @@ export class TradingCore implements TraderPort {
   onTimer(tsUs: number): void {
     if (this.decisionsStopped) return;
     const now = this.clock.nowUs();
-    if (this.oms.nextQueryUs() <= tsUs && tsUs >= this.throttledUntilUs) {
+    if (this.orderEntryUp && this.oms.nextQueryUs() <= tsUs && tsUs >= this.throttledUntilUs) {
       for (const q of this.oms.queriesDue()) this.queue.push({ kind: 'query', symbol: q.symbol, clientOrderId: q.clientOrderId, orderId: q.orderId });
     }
     for (const p of this.pipelineList) {
@@ -626,8 +647,8 @@ export class TradingCore implements TraderPort {
   /** When `onTimer` wants to be called next, µs; Infinity when nothing is scheduled. */
   nextTimerUs(): number {
     if (this.decisionsStopped) return Number.POSITIVE_INFINITY;
-    // Queries wait out a throttle like decisions do.
-    let next = Math.max(this.oms.nextQueryUs(), this.throttledUntilUs);
+    // Queries wait out a throttle like decisions do, and order entry being down (until it is back: no time).
+    let next = this.orderEntryUp ? Math.max(this.oms.nextQueryUs(), this.throttledUntilUs) : Number.POSITIVE_INFINITY;
     for (const p of this.pipelineList) {
       if (p.pendingDecisionUs < next) next = p.pendingDecisionUs;
       if (p.nextRequoteUs < next) next = p.nextRequoteUs;
@@ -650,7 +671,8 @@ export class TradingCore implements TraderPort {
    * journals it so `maker replay` gives it at the same clock). While paused every decision is a
    * cancel-all, the strategy is not asked and risk is not consulted; the risk state is untouched
    * (unlike `kill`, a resume does not lift latched stops). Decides at once (no `minIntervalUs`
-   * deferral) when the symbol has seen a book. Returns false when nothing changed.
+   * deferral) when the symbol has seen a book (with order entry down: when it is back). Returns
+   * false when nothing changed.
    */
   setPaused(symbol: string, paused: boolean, reason = paused ? 'paused by the operator' : 'resumed by the operator'): boolean {
     const p = this.pipeline(symbol);
@@ -794,6 +816,11 @@ export class TradingCore implements TraderPort {
 
   private decide(p: SymbolPipeline, now: number, why: DecisionTrigger): void {
     if (this.decisionsStopped) return;
+    if (!this.orderEntryUp) {
+      // Nothing could be sent: every symbol decides when order entry is back (`onOrderEntry`).
+      p.pendingDecisionUs = Number.POSITIVE_INFINITY;
+      return;
+    }
     this.counters.decisions++;
     p.lastDecisionUs = now;
     p.pendingDecisionUs = Number.POSITIVE_INFINITY;
@@ -847,7 +874,8 @@ export class TradingCore implements TraderPort {
 
   private cancelAllNow(symbol: string, reason: string): void {
     const p = this.pipelines.get(symbol);
-    if (!p || this.decisionsStopped) return;
+    // Order entry down: the decision when it is back cancels (HALTED).
+    if (!p || this.decisionsStopped || !this.orderEntryUp) return;
     const now = this.clock.nowUs();
     // Throttled: the venue would refuse the cancels; the decision at the throttle's end cancels (HALTED).
     if (now < this.throttledUntilUs) {

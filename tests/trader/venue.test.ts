@@ -251,6 +251,42 @@ describe('TradingCore venue events', () => {
     expect(q.core.drainCommands().filter((c) => c.kind === 'submit')).toHaveLength(4);
   });
 
+  it('order entry down holds every decision, cancel and query (a refusal does not decide again); back up, every symbol decides at once', () => {
+    const q = quoting();
+    const changes: unknown[] = [];
+    q.core.bus.on('venue.streamChanged', (e) => changes.push(e));
+    q.clock.advanceTo(T0 + 1_000);
+    // The operator pauses: a cancel-all goes out just before the connection drops.
+    expect(q.core.setPaused(SYMBOL, true)).toBe(true);
+    const cancels = q.core.drainCommands();
+    expect(cancels.map((c) => c.kind)).toEqual(['cancel', 'cancel', 'cancel', 'cancel']);
+    q.core.onVenueEvent({ kind: 'streamState', stream: 'orderEntry', up: false, tsUs: T0 + 1_000, reason: 'ws-fapi reconnecting: dropped (1006)' });
+    expect(changes).toEqual([expect.objectContaining({ stream: 'orderEntry', up: false, symbols: [] })]);
+    expect(q.core.drainCommands()).toEqual([]);
+    // The first cancel was written and lost with the connection (unknown); the others were refused
+    // at once, not sent. With order entry up each refusal would send the cancel again at once.
+    const orderOf = (c: VenueCommand) => q.submits.find((s) => c.kind === 'cancel' && s.order.clientOrderId === c.clientOrderId)!.order;
+    q.core.onVenueEvent({ kind: 'requestUnknown', symbol: SYMBOL, clientOrderId: orderOf(cancels[0]).clientOrderId, request: 'cancel', cause: 'order.cancel: connection closed (1006) with the request in flight' });
+    for (const c of cancels.slice(1)) {
+      q.core.onVenueEvent({ kind: 'report', report: q.report(orderOf(c), -1, { execType: 'CANCEL_REJECTED', status: 'NEW', errorCode: 0, errorMessage: 'not sent: ws-fapi not connected (reconnecting)' }) });
+      expect(q.core.drainCommands()).toEqual([]);
+    }
+    // Seconds go by, the market moves, the timers run: no decision, cancel or query, and no timer due now (none spins).
+    for (let k = 1; k <= 40; k++) {
+      q.clock.advanceTo(T0 + 1_000 + k * 100_000);
+      for (const e of q.market.step(q.clock.nowUs())) q.core.onMarketEvent(e);
+      q.timers();
+      expect(q.core.drainCommands()).toEqual([]);
+      expect(q.core.nextTimerUs()).toBeGreaterThan(q.clock.nowUs());
+    }
+    // Back up: the paused symbol decides at once (cancels what rests), and the unknown cancel is queried.
+    q.core.onVenueEvent({ kind: 'streamState', stream: 'orderEntry', up: true, tsUs: q.clock.nowUs(), reason: 'ws-fapi open: connected' });
+    expect(changes).toHaveLength(2);
+    expect(q.core.drainCommands().map((c) => c.kind)).toEqual(['cancel', 'cancel', 'cancel']);
+    q.timers();
+    expect(q.core.drainCommands()).toEqual([expect.objectContaining({ kind: 'query', clientOrderId: orderOf(cancels[0]).clientOrderId })]);
+  });
+
   it('routes funding to the ledger as the venue booked it', () => {
     const q = quoting();
     const before = q.core.portfolio.accountSnapshot('USDT').walletBalance;

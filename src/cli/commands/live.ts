@@ -127,7 +127,9 @@ export function registerLive(program: Command): void {
         'Start-up: the venue\'s instruments, server time, then reconciliation (live.reconcile: open orders adopt / cancel / ' +
         'halt, a position adopt / halt), the user-data stream and its account snapshot, and only then the market streams; ' +
         'the core quotes once its books are synced. Orders go over REST; an outcome the venue cannot confirm (timeout, 503, ' +
-        '-1006/-1007) is settled by query, never by resending.\n\n' +
+        '-1006/-1007) is settled by query, never by resending. With live.orderEntry: ws they go over the WebSocket API: ' +
+        'while its connection reconnects the core decides and sends nothing (what rests stays) and decides afresh once it ' +
+        'is back; after 12 failed connects in a row the session stops (exit 1).\n\n' +
         'Each session writes <out>/<run id>/: scenario.yaml, journal.log (every input of the core with its clock, every ' +
         'command, written before the command is sent) and summary.json. `maker replay <run dir>` re-runs the core over ' +
         'the journal and compares every command.\n\n' +
@@ -138,7 +140,8 @@ export function registerLive(program: Command): void {
         'the last one the user stream delivered are read back (GET /fapi/v1/userTrades) before the journal closes. ' +
         'A second signal exits at once without confirming.\n\n' +
         'Exit status: 0 stopped and confirmed; 1 a fatal error during the session (the shutdown still ran; see ' +
-        'summary.json); 2 bad options, scenario or keys, or the venue unreachable at start; 3 stopped but NOT confirmed ' +
+        'summary.json), e.g. the WebSocket API order entry (live.orderEntry: ws) gave up reconnecting; 2 bad options, scenario or keys, ' +
+        'or the venue unreachable at start (the WebSocket API not open within 30 s); 3 stopped but NOT confirmed ' +
         '(orders may rest on the venue, or the final trade read-back failed: check them); 4 refused to start by the reconciliation policy (halt, or cancel whose start-up cancels were not confirmed: check the venue); 5 the --lock ' +
         'file is held by another live session; 130 a second signal.\n\n' +
         'At the end the run directory also gets report.html (unless --no-report): the backtest\'s report of the session ' +

@@ -141,10 +141,13 @@ describe('BinanceWsGateway: unknown outcomes', () => {
     await addFault({ name: 'drop', kind: 'disconnect', target: 'ws-api', closeFrame: false, applied: true, nth: 1, match: { wsMethod: 'order.place' } });
     const { bid } = await bookTicks(h.base);
     expect(await trip(g, { kind: 'submit', order: order({ clientOrderId: 'ws-drop', side: 'buy', priceTicks: bid - 5_000 }) })).toEqual([
+      { kind: 'streamState', stream: 'orderEntry', up: false, tsUs: expect.any(Number), reason: expect.stringMatching(/^ws-fapi reconnecting: /) },
       { kind: 'requestUnknown', symbol: 'BTCUSDT', clientOrderId: 'ws-drop', request: 'submit', cause: 'order.place: connection closed (1006) with the request in flight' },
     ]);
     await until('reconnected', () => g.client.state === 'open');
     expect(states).toEqual(['connecting', 'logon', 'open', 'reconnecting', 'connecting', 'logon', 'open']);
+    // Up again once logged on (not at the socket's open).
+    expect(g.drainEvents()).toEqual([{ kind: 'streamState', stream: 'orderEntry', up: true, tsUs: expect.any(Number), reason: 'ws-fapi open: connected, logged on' }]);
     expect(g.client.stats).toMatchObject({ connects: 2, drops: 1, logons: 2, aborted: 1 });
     const [q] = await trip(g, { kind: 'query', symbol: 'BTCUSDT', clientOrderId: 'ws-drop', orderId: -1 });
     expect(q).toMatchObject({ kind: 'queryAnswer', result: { found: true, status: 'NEW', origQtyLots: 20 } });
@@ -153,15 +156,22 @@ describe('BinanceWsGateway: unknown outcomes', () => {
     expect((await trip(g, { kind: 'cancel', symbol: 'BTCUSDT', clientOrderId: 'ws-drop' }))[0]).toMatchObject({ kind: 'report', report: { execType: 'CANCELED' } });
   });
 
-  it('while reconnecting, commands are refused locally (not sent) and queries answer nothing', async () => {
+  it('while reconnecting, commands are refused locally (not sent) and queries answer nothing; order entry is told down, then up', async () => {
     const { g } = await wsGateway(HMAC_CREDS, { backoffMs: 1_000 });
+    // The first open tells nothing: the driver starts sending once start() resolved.
+    expect(g.drainEvents()).toEqual([]);
     await addFault({ name: 'cut', kind: 'disconnect', target: 'ws-api', closeCode: 1001 });
     await until('the drop', () => g.client.state === 'reconnecting');
+    expect(g.drainEvents()).toEqual([{ kind: 'streamState', stream: 'orderEntry', up: false, tsUs: expect.any(Number), reason: expect.stringMatching(/^ws-fapi reconnecting: dropped \(1001\)/) }]);
     const [e] = await trip(g, { kind: 'cancel', symbol: 'BTCUSDT', clientOrderId: 'ws-any' });
     expect(e).toMatchObject({ kind: 'report', report: { execType: 'CANCEL_REJECTED', errorCode: 0, errorMessage: 'not sent: ws-fapi not connected (reconnecting)' } });
     expect(await trip(g, { kind: 'query', symbol: 'BTCUSDT', clientOrderId: 'ws-any', orderId: -1 })).toEqual([]);
     await until('reconnected', () => g.client.state === 'open');
     expect(g.client.stats.requests).toBe(0);
+    // Told once each way (the reconnect's connecting is still down); close() is ours and tells nothing.
+    expect(g.drainEvents()).toEqual([{ kind: 'streamState', stream: 'orderEntry', up: true, tsUs: expect.any(Number), reason: 'ws-fapi open: connected' }]);
+    await g.close();
+    expect(g.drainEvents()).toEqual([]);
   });
 });
 
@@ -245,6 +255,7 @@ describe('BinanceWsGateway: a server that never answers nor pongs (stub)', () =>
     sockets.at(-1)!.terminate();
     await g.idle();
     expect(g.drainEvents()).toEqual([
+      { kind: 'streamState', stream: 'orderEntry', up: false, tsUs: expect.any(Number), reason: expect.stringMatching(/^ws-fapi reconnecting: /) },
       { kind: 'requestUnknown', symbol: 'BTCUSDT', clientOrderId: 'st-1', request: 'submit', cause: 'order.place: connection closed (1006) with the request in flight' },
       { kind: 'requestUnknown', symbol: 'BTCUSDT', clientOrderId: 'st-0', request: 'cancel', cause: 'order.cancel: connection closed (1006) with the request in flight' },
     ]);
