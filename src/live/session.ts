@@ -116,6 +116,17 @@ export interface SessionHealth {
   marketByType: Record<string, number>;
   lastMarketDown: string;
   lastUserDown: string;
+  /**
+   * Order entry over the WebSocket API (`live.orderEntry: ws`): true from its first open, false from
+   * a drop until a connection is open again (the core holds meanwhile: nothing is placed, amended,
+   * cancelled or queried); null with REST order entry (a request per command: no connection to lose).
+   */
+  orderEntryUp: boolean | null;
+  /** Wall clock of order entry's last change (its first open, then each down and up), µs; 0 with REST. */
+  orderEntrySinceUs: number;
+  /** Times order entry went down, and why last (`ws-fapi reconnecting: dropped (1006)`). */
+  orderEntryDowns: number;
+  lastOrderEntryDown: string;
 }
 
 /** What a dashboard reads of a running session (live objects: read, never write). */
@@ -253,7 +264,24 @@ export class LiveSession {
   private fatalError: Error | null = null;
   private killTimer: unknown;
   private startedUs = 0;
-  readonly health: SessionHealth = { marketUp: false, userUp: false, accountSynced: false, marketLastUs: 0, userLastUs: 0, marketDowns: 0, userDowns: 0, marketByType: {}, lastMarketDown: '', lastUserDown: '' };
+  readonly health: SessionHealth = {
+    marketUp: false,
+    userUp: false,
+    accountSynced: false,
+    marketLastUs: 0,
+    userLastUs: 0,
+    marketDowns: 0,
+    userDowns: 0,
+    marketByType: {},
+    lastMarketDown: '',
+    lastUserDown: '',
+    orderEntryUp: null,
+    orderEntrySinceUs: 0,
+    orderEntryDowns: 0,
+    lastOrderEntryDown: '',
+  };
+  /** What an order entry change means for the trader, added to the ws-fapi line that caused it (`orderEntryChanged`). */
+  private orderEntryNote = '';
   private resolveDone!: (s: SessionSummary) => void;
   /** Resolves with the summary once the session has stopped (for any reason). */
   readonly done: Promise<SessionSummary>;
@@ -339,7 +367,10 @@ export class LiveSession {
     this.o.onTrader?.(this.core);
 
     const onEvents = (): void => {
-      for (const e of this.gateway.drainEvents()) this.runner.venueEvent(e);
+      for (const e of this.gateway.drainEvents()) {
+        if (e.kind === 'streamState' && e.stream === 'orderEntry') this.orderEntryChanged(e.up, e.reason);
+        this.runner.venueEvent(e);
+      }
     };
     if (live.orderEntry === 'ws') {
       const ws = new BinanceWsGateway({
@@ -355,7 +386,10 @@ export class LiveSession {
         rotateAfterMs: live.rotateAfterMs,
         maxAttempts: this.o.wsApiMaxAttempts ?? WS_API_MAX_ATTEMPTS,
         onState: (state, reason) => {
-          log(`ws-fapi ${state}${reason ? `: ${reason}` : ''}`);
+          // The gateway tells an order entry change (drained above) just before the state that caused it: one line says both.
+          const note = this.orderEntryNote;
+          this.orderEntryNote = '';
+          log(`ws-fapi ${state}${reason ? `: ${reason}` : ''}${note}`);
           // Gave up reconnecting: no order can be placed, changed or cancelled over it any more. Once
           // running, that is fatal (the shutdown cancels over REST); during start() the check below says it.
           if (state === 'failed' && this.runner !== undefined) this.fail(new Error(`order entry lost: the WebSocket API ${this.o.wsApi} ${reason}`));
@@ -384,6 +418,8 @@ export class LiveSession {
         await ws.close();
         throw new MakerError('E_CONFIG', `cannot connect to the WebSocket API ${this.o.wsApi} (live.wsApi): ${why}${last ? `; last error: ${last}` : ''}`, { exitCode: 2 });
       }
+      this.health.orderEntryUp = true;
+      this.health.orderEntrySinceUs = this.o.wallUs();
     } else this.gateway = new BinanceGateway({ rest: this.rest, instruments: this.instruments, onEvents });
     this.runner = new LiveRunner({
       trader: this.core,
@@ -463,6 +499,22 @@ export class LiveSession {
     });
     this.feed.start();
     if (live.killFile !== null) this.watchKillFile(live.killFile);
+  }
+
+  /** Order entry (ws-fapi) went down or came back: the health the dashboard reads, and the log line's note. */
+  private orderEntryChanged(up: boolean, reason: string): void {
+    const h = this.health;
+    const nowUs = this.o.wallUs();
+    if (up) {
+      const downS = h.orderEntrySinceUs > 0 ? ` after ${((nowUs - h.orderEntrySinceUs) / 1e6).toFixed(1)} s` : '';
+      this.orderEntryNote = `; order entry up${downS}: every symbol decides afresh`;
+    } else {
+      h.orderEntryDowns++;
+      h.lastOrderEntryDown = reason;
+      this.orderEntryNote = '; order entry down: the trader holds (no order, amendment, cancel or query; what rests stays) until it is open again';
+    }
+    h.orderEntryUp = up;
+    h.orderEntrySinceUs = nowUs;
   }
 
   /** The core's position in `symbol`, lots (tests compare it with the venue's). */

@@ -4,15 +4,19 @@
 // resume cancel and restore the symbol's orders on the exchange and the journal still replays to the
 // same commands; the kill switch cancels every order on the exchange (checked with signed REST) and
 // the page says "confirmed". Without a browser: tokens, cross-origin POSTs, /metrics, /healthz, /readyz.
+// Order entry over ws-fapi (live.orderEntry: ws): the snapshot, /readyz and /metrics from a stub
+// session view (up, down, REST), then end to end through a TCP relay the test cuts and restores: the
+// page, /readyz, /metrics and the log line say order entry is down (the trader holds), then up.
 import { execFileSync } from 'node:child_process';
 import { request } from 'node:http';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LiveDashboard, LiveMarketFeed, LiveSession, LIVE_METRIC_NAMES, replayJournal, wallTimers } from '../../src/live/index.ts';
+import { LiveDashboard, LiveMarketFeed, LiveSession, LIVE_METRIC_NAMES, replayJournal, wallTimers, type SessionHealth, type SessionView } from '../../src/live/index.ts';
 import { parseScenario } from '../../src/scenario/index.ts';
 import { ACCOUNT, signed, startLocalExchange } from '../exchange-fake/helpers.ts';
+import { tcpRelay } from './tcp-relay.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const SCENARIO_TEXT = readFileSync(join(ROOT, 'scenarios', 'quickstart.yaml'), 'utf8');
@@ -46,14 +50,15 @@ async function waitFor<T>(get: () => Promise<T> | T, ok: (v: T) => boolean, ms: 
   }
 }
 
-async function setup() {
+/** A session on the local exchange with a dashboard; `wsApi` given: order entry over it (`live.orderEntry: ws`). */
+async function setup(o: { wsApi?: (wsBase: string) => Promise<string> } = {}) {
   const lx = await startLocalExchange();
   cleanups.push(() => lx.close());
   const out = mkdtempSync(join(tmpdir(), 'dash-live-'));
   cleanups.push(() => rmSync(out, { recursive: true, force: true }));
   const logs: string[] = [];
   const log = (l: string): void => void logs.push(l);
-  const set = ['live.shutdown.confirmTimeoutS=10'];
+  const set = ['live.shutdown.confirmTimeoutS=10', ...(o.wsApi !== undefined ? ['live.orderEntry=ws'] : [])];
   const scenario = parseScenario(SCENARIO_TEXT, 'quickstart.yaml', { set });
   const wallUs = (): number => Date.now() * 1000;
   const dash = new LiveDashboard({ port: 0, wallUs, log, processMetrics: false });
@@ -65,7 +70,7 @@ async function setup() {
     overrides: set,
     rest: lx.base,
     ws: lx.wsBase,
-    wsApi: `${lx.wsBase}/ws-fapi/v1`,
+    wsApi: o.wsApi !== undefined ? await o.wsApi(lx.wsBase) : `${lx.wsBase}/ws-fapi/v1`,
     credentials: CREDS,
     out,
     paper: false,
@@ -109,6 +114,8 @@ describe.skipIf(CHROMIUM === null)('live dashboard in a real browser', () => {
     await waitFor(() => page.getByTestId('symstream-BTCUSDT').textContent(), (t) => t === 'up', 15_000, 'BTCUSDT market data shown up');
     expect(await page.getByTestId('symage-BTCUSDT').textContent()).toMatch(/^\d+(\.\d)? m?s$/);
     expect(await page.getByTestId('route-public').textContent()).toBe('up');
+    // REST order entry: no connection to be down, only the transport is shown.
+    expect(await page.getByTestId('stream-orderEntry').textContent()).toBe('REST');
     const first = await bid.textContent();
     // The page follows the market by itself (SSE): the best bid moves.
     await waitFor(() => bid.textContent(), (t) => t !== first, 20_000, 'the best bid to move on the page');
@@ -200,9 +207,10 @@ describe('live dashboard HTTP: tokens, cross-origin, metrics, probes', () => {
     expect(logs.filter((l) => /^dashboard: refused/.test(l)).length).toBeGreaterThanOrEqual(6);
 
     // /api/state with the token: one snapshot.
-    const st = (await (await fetch(`${url}/api/state`, { headers: { 'X-Maker-Token': dash.token } })).json()) as { status: string; symbols: { symbol: string; quotes: unknown[] }[] };
+    const st = (await (await fetch(`${url}/api/state`, { headers: { 'X-Maker-Token': dash.token } })).json()) as { status: string; symbols: { symbol: string; quotes: unknown[] }[]; streams: { orderEntry: unknown } };
     expect(st.status).toBe('running');
     expect(st.symbols[0].symbol).toBe('BTCUSDT');
+    expect(st.streams.orderEntry).toEqual({ transport: 'rest' });
 
     // /metrics: Prometheus text format, every documented name present, and docs/METRICS.md lists them.
     const res = await fetch(`${url}/metrics`);
@@ -212,6 +220,9 @@ describe('live dashboard HTTP: tokens, cross-origin, metrics, probes', () => {
     for (const name of LIVE_METRIC_NAMES) expect(typed.has(name), name).toBe(true);
     expect(samples.get('maker_live_orders_sent_total')!.find((s) => s.labels.kind === 'submit')!.value).toBeGreaterThanOrEqual(2);
     expect(samples.get('maker_live_stream_up')!.find((s) => s.labels.stream === 'market')!.value).toBe(1);
+    // REST order entry: no orderEntry stream (nothing to be down), downs of the others counted from 0.
+    expect(samples.get('maker_live_stream_up')!.map((s) => s.labels.stream)).toEqual(['market', 'user']);
+    expect(samples.get('maker_live_stream_downs_total')!.map((s) => [s.labels.stream, s.value])).toEqual([['market', 0], ['user', 0]]);
     // Exactly one trading state is 1.
     expect(samples.get('maker_live_risk_state')!.filter((s) => s.labels.symbol === 'BTCUSDT').map((s) => s.value).sort()).toEqual([0, 0, 1]);
     expect(samples.get('maker_live_position_limit_lots')![0].value).toBeGreaterThan(0);
@@ -224,6 +235,150 @@ describe('live dashboard HTTP: tokens, cross-origin, metrics, probes', () => {
     expect(summary.exitCode).toBe(0);
     expect((await fetch(`${url}/readyz`)).status).toBe(503);
   }, 60_000);
+});
+
+/** A session view with no symbol, every stream up, and `health` over that: enough for the snapshot, /readyz and /metrics. */
+function stubView(health: Partial<SessionHealth>): SessionView {
+  const none = (): null => null;
+  return {
+    core: { config: { risk: { maxPositionLots: 10 } } },
+    runner: { stats: { sent: { submit: 0, cancel: 0, modify: 0, query: 0 } }, tickToOrder: { summary: none }, reportToCommand: { summary: none } },
+    symbols: [],
+    instruments: new Map(),
+    health: {
+      marketUp: true,
+      userUp: true,
+      accountSynced: true,
+      marketLastUs: 0,
+      userLastUs: 0,
+      marketDowns: 0,
+      userDowns: 0,
+      marketByType: {},
+      lastMarketDown: '',
+      lastUserDown: '',
+      orderEntryUp: null,
+      orderEntrySinceUs: 0,
+      orderEntryDowns: 0,
+      lastOrderEntryDown: '',
+      ...health,
+    },
+    rest: null,
+    userStream: null,
+    feed: null,
+    throttles: 0,
+    runId: 'stub',
+    startedUs: 1_700_000_000_000_000,
+    stopping: false,
+  } as unknown as SessionView;
+}
+
+describe('live dashboard: order entry (live.orderEntry: ws)', () => {
+  it('snapshot, /readyz and /metrics: REST shows the transport only; ws-fapi up, then down (not ready, the reason), counted', async () => {
+    const nowMs = 1_700_000_100_000;
+    let view = stubView({});
+    const dash = new LiveDashboard({ port: 0, wallUs: () => nowMs * 1000, log: () => {}, processMetrics: false });
+    dash.attach({ view: () => view, pause: () => true, stop: () => new Promise(() => {}), done: new Promise(() => {}) });
+    const orderEntry = (): unknown => (dash.state.snapshot(nowMs, view, 'running').streams as { orderEntry: unknown }).orderEntry;
+    const scrape = async (): Promise<Map<string, Sample[]>> => parsePrometheusText(await dash.metrics.registry.metrics()).samples;
+    const entrySample = (m: Map<string, Sample[]>, name: string): number | undefined => m.get(name)?.find((x) => x.labels.stream === 'orderEntry')?.value;
+
+    // REST order entry.
+    expect(orderEntry()).toEqual({ transport: 'rest' });
+    expect(dash.readiness()).toEqual({ ready: true, reasons: [] });
+    let m = await scrape();
+    expect(entrySample(m, 'maker_live_stream_up')).toBeUndefined();
+    expect(entrySample(m, 'maker_live_stream_downs_total')).toBeUndefined();
+
+    // ws-fapi, open since the start.
+    view = stubView({ orderEntryUp: true, orderEntrySinceUs: 1_700_000_000_000_000 });
+    expect(orderEntry()).toEqual({ transport: 'ws', up: true, sinceMs: 1_700_000_000_000, downs: 0, lastDown: '' });
+    expect(dash.readiness().ready).toBe(true);
+    m = await scrape();
+    expect(entrySample(m, 'maker_live_stream_up')).toBe(1);
+    expect(entrySample(m, 'maker_live_stream_downs_total')).toBe(0);
+
+    // Down for the second time: not ready, with the reason; the gauge 0, the counter 2.
+    const why = 'ws-fapi reconnecting: dropped (1006)';
+    view = stubView({ orderEntryUp: false, orderEntrySinceUs: 1_700_000_090_000_000, orderEntryDowns: 2, lastOrderEntryDown: why });
+    expect(orderEntry()).toEqual({ transport: 'ws', up: false, sinceMs: 1_700_000_090_000, downs: 2, lastDown: why });
+    expect(dash.readiness()).toEqual({ ready: false, reasons: [`order entry is down (${why}): the trader holds until it is back`] });
+    m = await scrape();
+    expect(entrySample(m, 'maker_live_stream_up')).toBe(0);
+    expect(entrySample(m, 'maker_live_stream_downs_total')).toBe(2);
+    // The other streams are unaffected.
+    expect(m.get('maker_live_stream_up')!.filter((x) => x.labels.stream !== 'orderEntry').map((x) => x.value)).toEqual([1, 1]);
+  });
+
+  it('end to end: the ws-fapi connection cut, then restored: page, /api/state, /readyz, /metrics and the log say down (the trader holds), then up', async () => {
+    let relay!: Awaited<ReturnType<typeof tcpRelay>>;
+    const { url, dash, session, logs } = await setup({
+      wsApi: async (wsBase) => {
+        relay = await tcpRelay(Number(new URL(wsBase).port));
+        cleanups.push(() => relay.cut());
+        return `ws://127.0.0.1:${relay.port}/ws-fapi/v1`;
+      },
+    });
+    type Entry = { transport: string; up: boolean; sinceMs: number; downs: number; lastDown: string };
+    const entry = async (): Promise<Entry> => ((await (await fetch(`${url}/api/state`, { headers: { 'X-Maker-Token': dash.token } })).json()) as { streams: { orderEntry: Entry } }).streams.orderEntry;
+    const readyz = async (): Promise<{ status: number; reasons: string[] }> => {
+      const r = await fetch(`${url}/readyz`);
+      return { status: r.status, reasons: ((await r.json()) as { reasons: string[] }).reasons };
+    };
+    const metric = async (name: string): Promise<number | undefined> =>
+      parsePrometheusText(await (await fetch(`${url}/metrics`)).text()).samples.get(name)?.find((x) => x.labels.stream === 'orderEntry')?.value;
+    // The page too, when a browser is here (the HTTP checks run either way).
+    const browser = CHROMIUM === null ? null : await (await import('playwright-core')).chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+    if (browser !== null) cleanups.push(() => browser.close());
+    const page = browser === null ? null : await browser.newPage();
+    await page?.goto(`${url}/#token=${dash.token}`);
+    const pageText = (id: string) => async (): Promise<string | null> => (page === null ? null : page.getByTestId(id).textContent());
+
+    await session.start();
+    await waitFor(readyz, (r) => r.status === 200, 15_000, '/readyz 200');
+    const up = await entry();
+    expect(up).toMatchObject({ transport: 'ws', up: true, downs: 0, lastDown: '' });
+    expect(up.sinceMs).toBeGreaterThan(0);
+    expect(await metric('maker_live_stream_up')).toBe(1);
+    expect(await metric('maker_live_stream_downs_total')).toBe(0);
+    if (page !== null) await waitFor(pageText('stream-orderEntry'), (t) => t === 'up', 10_000, 'order entry shown up');
+
+    // Cut: the connection drops and its reconnects are held silent, so order entry stays down.
+    const mark = logs.length;
+    relay.hold();
+    const down = await waitFor(entry, (e) => !e.up, 10_000, 'order entry down in /api/state');
+    expect(down).toMatchObject({ transport: 'ws', up: false, downs: 1 });
+    expect(down.lastDown).toMatch(/^ws-fapi reconnecting: /);
+    expect(down.sinceMs).toBeGreaterThanOrEqual(up.sinceMs);
+    const notReady = await readyz();
+    expect(notReady.status).toBe(503);
+    expect(notReady.reasons).toContain(`order entry is down (${down.lastDown}): the trader holds until it is back`);
+    expect(await metric('maker_live_stream_up')).toBe(0);
+    expect(await metric('maker_live_stream_downs_total')).toBe(1);
+    // One line says the connection's state and what it means for the trader (not two lines).
+    const downLines = logs.slice(mark).filter((l) => /order entry down/.test(l));
+    expect(downLines).toHaveLength(1);
+    expect(downLines[0]).toMatch(/^ws-fapi reconnecting: .*; order entry down: the trader holds \(no order, amendment, cancel or query; what rests stays\) until it is open again$/);
+    if (page !== null) {
+      await waitFor(pageText('stream-orderEntry'), (t) => t === 'down, trader holding', 10_000, 'order entry shown down on the page');
+      expect(await pageText('orderentry-downs')()).toBe('1');
+      expect(await pageText('orderentry-lastdown')()).toBe(down.lastDown);
+      expect(await pageText('orderentry-since')()).toMatch(/^down since \d\d:\d\d:\d\d\.\d{3} \(/);
+    }
+
+    // Restored: up again, ready again; the down stays counted.
+    relay.resume();
+    const back = await waitFor(entry, (e) => e.up, 30_000, 'order entry up again in /api/state');
+    expect(back).toMatchObject({ up: true, downs: 1, lastDown: down.lastDown });
+    expect(back.sinceMs).toBeGreaterThanOrEqual(down.sinceMs);
+    expect(logs.slice(mark).filter((l) => /order entry up/.test(l))).toEqual([expect.stringMatching(/^ws-fapi open: .*; order entry up after \d+\.\d s: every symbol decides afresh$/)]);
+    await waitFor(readyz, (r) => r.status === 200, 15_000, '/readyz 200 again');
+    expect(await metric('maker_live_stream_up')).toBe(1);
+    expect(await metric('maker_live_stream_downs_total')).toBe(1);
+    if (page !== null) await waitFor(pageText('stream-orderEntry'), (t) => t === 'up', 10_000, 'order entry shown up again on the page');
+
+    const summary = await session.stop('test done');
+    expect(summary.exitCode).toBe(0);
+  }, 90_000);
 });
 
 interface Sample {

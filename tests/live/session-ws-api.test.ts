@@ -13,7 +13,6 @@
 // order), and a tripwire on the commands it queues after the drop stops the session, so a return
 // of that loop fails this test instead of hanging it.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, connect, type Server, type Socket, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -22,6 +21,7 @@ import { MakerError } from '../../src/core/errors.ts';
 import type { TradingCore } from '../../src/trader/index.ts';
 import { parseScenario } from '../../src/scenario/index.ts';
 import { ACCOUNT, signed, startLocalExchange } from '../exchange-fake/helpers.ts';
+import { tcpRelay } from './tcp-relay.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const SCENARIO_TEXT = readFileSync(join(ROOT, 'scenarios', 'quickstart.yaml'), 'utf8');
@@ -46,42 +46,11 @@ function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, new Promise<never>((_, rej) => (t = setTimeout(() => rej(new Error(`${what}: still pending after ${ms} ms`)), ms)))]).finally(() => clearTimeout(t));
 }
 
-/**
- * A loopback TCP listener: `relayTo` pipes each connection to that port, else connections are held
- * silent (a handshake that never completes). `hold()` drops the connections open and holds later
- * ones silent; `cut()` closes the port (connections refused) and drops every connection.
- */
+/** `tcpRelay` (tcp-relay.ts), closed after the test. */
 async function tcp(relayTo?: number) {
-  const sockets: Socket[] = [];
-  let relaying = relayTo !== undefined;
-  const server: Server = createServer((c) => {
-    sockets.push(c);
-    c.on('error', () => undefined);
-    if (!relaying || relayTo === undefined) return;
-    const u = connect(relayTo, '127.0.0.1');
-    sockets.push(u);
-    u.on('error', () => c.destroy());
-    c.on('close', () => u.destroy());
-    u.on('close', () => c.destroy());
-    c.pipe(u);
-    u.pipe(c);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const port = (server.address() as AddressInfo).port;
-  let closed = false;
-  const hold = (): void => {
-    relaying = false;
-    for (const s of sockets.splice(0)) s.destroy();
-  };
-  const cut = async (): Promise<void> => {
-    if (closed) return;
-    closed = true;
-    const done = new Promise<void>((r) => server.close(() => r()));
-    for (const s of sockets.splice(0)) s.destroy();
-    await done;
-  };
-  cleanups.push(cut);
-  return { port, hold, cut };
+  const relay = await tcpRelay(relayTo);
+  cleanups.push(() => relay.cut());
+  return relay;
 }
 
 /** Commands the trader may queue after the drop (a few, sent before the client sees it); far more is the re-send loop. */

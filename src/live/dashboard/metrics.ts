@@ -18,6 +18,7 @@ export const LIVE_METRIC_NAMES = [
   'maker_live_stream_messages_total',
   'maker_live_stream_gaps_total',
   'maker_live_stream_reconnects_total',
+  'maker_live_stream_downs_total',
   'maker_live_book_resyncs_total',
   'maker_live_stream_up',
   'maker_live_stream_last_message_age_seconds',
@@ -107,10 +108,16 @@ export function liveMetrics(view: () => SessionView | undefined, state: Dashboar
     [{ stream: 'market' }, num(feed(v).reconnects)],
     [{ stream: 'user' }, Math.max(0, num(user(v).connects) - 1)],
   ]);
+  mirror('maker_live_stream_downs_total', 'Times the stream went down (market, user; orderEntry: the ws-fapi connection lost, only with live.orderEntry: ws).', ['stream'], (v) => [
+    [{ stream: 'market' }, v.health.marketDowns],
+    [{ stream: 'user' }, v.health.userDowns],
+    ...(v.health.orderEntryUp === null ? [] : [[{ stream: 'orderEntry' }, v.health.orderEntryDowns] as [Partial<Record<'stream', string>>, number]]),
+  ]);
   mirror('maker_live_book_resyncs_total', 'Depth snapshots delivered after the first of their symbol (book re-syncs).', [], (v) => [[{}, num(feed(v).resyncs)]]);
-  gauge('maker_live_stream_up', '1 when the stream is up (user: and its account snapshot taken in), else 0.', ['stream'], (v) => [
+  gauge('maker_live_stream_up', '1 when the stream is up (user: and its account snapshot taken in; orderEntry: the ws-fapi connection open, only with live.orderEntry: ws), else 0.', ['stream'], (v) => [
     [{ stream: 'market' }, v.health.marketUp ? 1 : 0],
     [{ stream: 'user' }, v.health.userUp && v.health.accountSynced ? 1 : 0],
+    ...(v.health.orderEntryUp === null ? [] : [[{ stream: 'orderEntry' }, v.health.orderEntryUp ? 1 : 0] as [Partial<Record<'stream', string>>, number]]),
   ]);
   gauge('maker_live_stream_last_message_age_seconds', 'Time since the last event of the stream (absent before the first).', ['stream'], (v) => {
     const now = wallUs();

@@ -11,7 +11,8 @@
  *   POST /api/pause?symbol=S&paused=true|false   pause / resume quoting S (journalled: replay matches)
  *   GET  /metrics          Prometheus text format (metrics.ts; no token: bind it to loopback)
  *   GET  /healthz          200 while the process serves
- *   GET  /readyz           200 when the market stream is up, every book valid, the user-data stream up and synced
+ *   GET  /readyz           200 when the session can trade: running, the market stream up, every book valid,
+ *                          the user-data stream up and synced, and order entry up (`live.orderEntry: ws`)
  *
  * Security: bound to 127.0.0.1 unless told otherwise. Controls are POST only and need the token in
  * the `X-Maker-Token` header: a custom header, which a cross-origin page cannot send without a CORS
@@ -331,7 +332,11 @@ export class LiveDashboard {
     return { clients: this.clients.size, blocked, ...this.sse };
   }
 
-  /** Ready: trading (not starting or stopping), the market stream up and every book valid, the user-data stream up with its account snapshot taken in. */
+  /**
+   * Ready: able to trade. Trading (not starting or stopping), the market stream up and every book
+   * valid, the user-data stream up with its account snapshot taken in, and with ws-fapi order entry
+   * its connection open (while it is down the core holds: nothing can be placed or cancelled).
+   */
   readiness(): { ready: boolean; reasons: string[] } {
     const v = this.target?.view();
     const reasons: string[] = [];
@@ -342,6 +347,7 @@ export class LiveDashboard {
       for (const s of v.symbols) if (!v.core.book(s).isValid()) reasons.push(`the ${s} book is not valid`);
       if (!v.health.userUp) reasons.push('the user-data stream is down');
       else if (!v.health.accountSynced) reasons.push('the user-data stream awaits its account snapshot');
+      if (v.health.orderEntryUp === false) reasons.push(`order entry is down (${v.health.lastOrderEntryDown}): the trader holds until it is back`);
     }
     return { ready: reasons.length === 0, reasons };
   }

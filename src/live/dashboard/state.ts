@@ -11,7 +11,9 @@
  *
  * Units in the snapshot: prices and quantities exact decimal strings (the instrument's), money
  * exact decimal strings in the margin asset, times wall-clock ms, ages and latencies ms. Symbols in
- * the session's order; fills and trips newest first.
+ * the session's order; fills and trips newest first. Stream health (`streams`) is the session's
+ * (`SessionHealth`), read when the snapshot is built; order entry is `{transport: 'rest'}` or
+ * `{transport: 'ws', up, sinceMs, downs, lastDown}` (while down the core holds).
  */
 import type { TradingCore } from '../../trader/index.ts';
 import type { RouteFeedStats, SymbolFeedStats } from '../market-feed.ts';
@@ -201,6 +203,11 @@ export class DashboardState {
         // Per symbol and per connection route, from the live market feed (absent with a feed that keeps none).
         symbols: feedSymbols(view.feed).map((x) => ({ symbol: x.symbol, up: x.up, down: x.down, depth: x.depth, lastAgeMs: age(x.lastMessageUs), messages: x.messages, gaps: x.gaps, resyncs: x.resyncs, downs: x.downs })),
         routes: feedRoutes(view.feed),
+        // REST order entry has no connection to lose: only its transport is shown.
+        orderEntry:
+          health.orderEntryUp === null
+            ? { transport: 'rest' }
+            : { transport: 'ws', up: health.orderEntryUp, sinceMs: Math.floor(health.orderEntrySinceUs / 1000), downs: health.orderEntryDowns, lastDown: health.lastOrderEntryDown },
       },
       rate: { usedWeight1m: rest.usedWeight1m ?? 0, orderCount10s: rest.orderCount10s ?? 0, orderCount1m: rest.orderCount1m ?? 0, throttled: rest.throttled ?? 0, throttles: view.throttles },
       latency: { tickToOrder: view.runner.tickToOrder.summary(), reportToCommand: view.runner.reportToCommand.summary() },
