@@ -4,6 +4,7 @@
  * does not move receive times back (or jump them); it never returns less than `floorUs` (the last
  * receive time of the previous session's journal) or than its own previous reading.
  */
+import type { Timers } from '../adapter/binance/index.ts';
 
 export class ReceiveClock {
   private readonly baseWallUs: number;
@@ -28,5 +29,14 @@ export class ReceiveClock {
   }
 }
 
-/** Node's timers, unref'ed: the live shell's (one definition for both shells). */
-export { wallTimers } from '../live/clock.ts';
+/** Node's timers, unref'ed (a pending wait never keeps the process alive), for the adapter's network code. */
+export const wallTimers: Timers = {
+  after(ms: number, f: () => void): unknown {
+    const t = setTimeout(f, ms);
+    t.unref();
+    return t;
+  },
+  cancel(handle: unknown): void {
+    clearTimeout(handle as NodeJS.Timeout);
+  },
+};
