@@ -14,7 +14,7 @@
  * Replay yields `ReplayBatch`es of row indexes into decoded row groups; `ColumnarBatch` (batch.ts)
  * is the one decoder of those rows into `MarketEvent`s and flat depth views, read in place.
  */
-export { StoreWriter, importEvents, COMMIT_STEPS, type CommitStep, type StoreWriterOptions, type CommitSummary, type PartitionSummary } from './writer.ts';
+export { StoreWriter, DEFAULT_SPILL_ROWS, importEvents, COMMIT_STEPS, type CommitStep, type StoreWriterOptions, type CommitSummary, type PartitionSummary } from './writer.ts';
 export { checkPartition, compareWithMeta, hashFile, hashFiles, inspectStore, type FileCheck, type FileDigest, type FileProblem, type InspectOptions, type StoreIntegrity } from './verify.ts';
 export { openStore, readEvents, type Store, type ReadOptions, type ReplayBatch } from './reader.ts';
 export { DecodeThread, DECODE_THREAD_ENV, AUTO_WORKER_MIN_ROWS, decodeThreadFromEnv, useDecodeWorker, type DecodeThreadMode } from './decode-thread.ts';

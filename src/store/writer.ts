@@ -45,6 +45,9 @@ import {
 } from './layout.ts';
 import { TABLES, TableBuilder, appendEventRows, findUnsafeField, tableOf, type TableName } from './schema.ts';
 
+/** Rows (plus depth level values) buffered before a spill, when `spillRows` is not given. */
+export const DEFAULT_SPILL_ROWS = 4_000_000;
+
 export interface StoreWriterOptions {
   root: string;
   /** Venue directory name, e.g. "binance-usdm". */
@@ -115,7 +118,7 @@ export class StoreWriter {
     this.root = opts.root;
     this.venue = opts.venue;
     this.rowGroupRows = opts.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS;
-    this.spillRows = opts.spillRows ?? 4_000_000;
+    this.spillRows = opts.spillRows ?? DEFAULT_SPILL_ROWS;
     this.beforeRename = opts.beforeRename;
     this.onCommitStep = opts.onCommitStep;
     this.compression = opts.compression ?? COMPRESSION;

@@ -87,6 +87,29 @@ describe('maker CLI', () => {
     expect(ur.skippedStreams).toEqual({ 'btcusdt@kline_1m': 1 });
   });
 
+  it('import --spill-rows: a small buffer spills sorted runs and writes the same store; a bad value is exit 2 naming it', () => {
+    const rec = join(tmp, 'synth-spill.gz');
+    expect(maker('data', 'synth', '--out', rec, '--duration-s', '10', '--seed', '5').code).toBe(0);
+    const files = (dir: string) => (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.parquet') || f.endsWith('meta.json')).sort();
+    const whole = join(tmp, 'store-spill-default');
+    const spilled = join(tmp, 'store-spill-500');
+    expect(maker('import', rec, '--out', whole, '--infer-spec', '--quiet').code).toBe(0);
+    // 10 s of the synthetic market is a few thousand rows and levels: 500 spills several runs.
+    const r = maker('import', rec, '--out', spilled, '--infer-spec', '--quiet', '--spill-rows', '500', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).stats.events).toBeGreaterThan(2000);
+    expect(files(spilled)).toEqual(files(whole));
+    expect(files(whole).length).toBeGreaterThanOrEqual(4);
+    for (const f of files(whole)) expect(readFileSync(join(spilled, f)).equals(readFileSync(join(whole, f))), f).toBe(true);
+    expect(readdirSync(spilled).filter((f) => f.startsWith('.spill-')), 'no spill run left').toEqual([]);
+    for (const bad of ['0', '-5', '1e6', 'lots', '']) {
+      const b = maker('import', rec, '--out', join(tmp, 'store-spill-bad'), '--infer-spec', '--quiet', '--spill-rows', bad);
+      expect(b.code, bad).toBe(2);
+      expect(b.stderr).toContain(`field "--spill-rows": must be a positive integer written in digits, such as 1000000; got "${bad}"`);
+    }
+    expect(existsSync(join(tmp, 'store-spill-bad', 'binance-usdm'))).toBe(false);
+  });
+
   it('bad input: names the file and line, exits 2, writes nothing', () => {
     const bad = join(tmp, 'btcusdt_bad.txt');
     writeFileSync(bad, '1723161255030314667 {"stream":"btcusdt@trade","data":{"e":"trade","E":1,"T":1,"s":"BTCUSDT","t":1,"p":"1.0","q":"1","m":false}}\n1723161255030314668 {not json\n');

@@ -63,8 +63,8 @@ describe('maker backtest stopped by a signal', () => {
       try {
         await until('the run to be going (a progress line)', () => /backtest: .*events/.test(c.stderr()), 60_000, c);
         c.p.kill(signal);
-        // The signal lands as the first spill starts: that spill (sorting and writing up to 4M rows,
-        // seconds on a loaded 2-core machine) completes before the next batch sees the signal.
+        // The signal lands as the first spill starts: that spill (sorting and writing its 50,000 rows)
+        // completes before the next batch sees the signal.
         const r = await exitWithin(c, 40_000);
         expect({ code: r.code, signal: r.signal }, c.stderr()).toEqual({ code: status, signal: null });
         expect(r.ms).toBeLessThan(30_000);
@@ -100,13 +100,14 @@ describe('maker backtest stopped by a signal', () => {
 
 describe('maker import stopped by a signal', () => {
   it('mid-import: exit 130 / 143 saying nothing was written; the spill directory is gone and the store is untouched', async () => {
-    const input = join(tmp, 'synth-1800.gz');
-    const synth = start(['data', 'synth', '--out', input, '--duration-s', '1800']);
+    const input = join(tmp, 'synth-600.gz');
+    const synth = start(['data', 'synth', '--out', input, '--duration-s', '600']);
     expect((await exitWithin(synth, 90_000)).code, synth.stderr()).toBe(0);
     for (const [signal, status] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
       const out = join(tmp, `import-${signal}`);
       mkdirSync(out);
-      const c = start(['import', input, '--infer-spec', '--out', out]);
+      // A small --spill-rows: the first spill comes within a second and each one is short.
+      const c = start(['import', input, '--infer-spec', '--out', out, '--spill-rows', '50000']);
       try {
         // The store writer spills row groups into `.spill-<pid>-<n>` while it reads: the import is under way.
         await until('the spill directory', () => readdirSync(out).some((f) => f.startsWith('.spill-')), 60_000, c);

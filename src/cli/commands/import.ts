@@ -15,7 +15,7 @@ import { Option, type Command } from 'commander';
 import { ConfigError, InputError, IoError } from '../../core/errors.ts';
 import { FORMAT_IDS, listInputFiles } from '../../importers/index.ts';
 import type { FormatId, ImportStats } from '../../importers/index.ts';
-import { StoreWriter } from '../../store/index.ts';
+import { DEFAULT_SPILL_ROWS, StoreWriter } from '../../store/index.ts';
 import type { CommitSummary } from '../../store/index.ts';
 import { assertOutputDir } from '../output-check.ts';
 import { Interrupts } from '../interrupt.ts';
@@ -32,6 +32,8 @@ export interface ImportCliOptions {
   skipBadLines: boolean;
   json: boolean;
   quiet: boolean;
+  /** `--spill-rows` as given (a string from the command line); the writer's default when absent. */
+  spillRows?: string;
 }
 
 export function registerImport(program: Command): void {
@@ -64,12 +66,27 @@ export function registerImport(program: Command): void {
     .addOption(new Option('--format <id>', 'force the input format instead of detecting it').choices(FORMAT_IDS))
     .option('--symbol <SYMBOL>', 'symbol for inputs that do not name it')
     .option('--skip-bad-lines', 'skip lines that do not parse (each counted and reported with file:line) instead of failing', false)
+    .option(
+      '--spill-rows <n>',
+      'rows held in memory (a depth diff counts its levels too) before they are sorted and spilled to a temporary ' +
+        'directory in the store, merged at the commit: lower it to bound that buffer on a small machine (more disk ' +
+        'passes); the store written is the same',
+      String(DEFAULT_SPILL_ROWS),
+    )
     .option('--json', 'print the summary as one JSON object on stdout', false)
     .option('-q, --quiet', 'no progress output', false)
     .addHelpText('after', '\nExample:\n  maker import btcusdt_20240808.gz --spec exchangeInfo.json --out data/store\n  maker data check data/store')
     .action(async (inputs: string[], opts: ImportCliOptions) => {
       await runImport(inputs, opts);
     });
+}
+
+/** `--spill-rows`: a positive integer in digits (the store writer's default when absent). */
+function parseSpillRows(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_SPILL_ROWS;
+  const n = /^[0-9]+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw new ConfigError(`must be a positive integer written in digits, such as 1000000; got "${value}"`, { field: '--spill-rows' });
+  return n;
 }
 
 /**
@@ -88,12 +105,13 @@ export async function runImport(
       throw new InputError('no such file or directory', { file: p });
     }
   }
+  const spillRows = parseSpillRows(opts.spillRows);
   checkOutDir(opts.out, opts.venue);
   const { files } = listInputFiles(inputs);
   const progress = new Progress({ label: 'import', unit: 'bytes', quiet: opts.quiet });
   const warnings: string[] = [];
   const { session, instrumentOf } = openSources(inputs, opts, progress, (w) => warnings.push(formatWarning(w)));
-  const writer = new StoreWriter({ root: opts.out, venue: opts.venue });
+  const writer = new StoreWriter({ root: opts.out, venue: opts.venue, spillRows });
   const known = new Set<string>();
   // SIGINT / SIGTERM while reading stop the import between batches: the writer's spill files go
   // (the default action left `.spill-<pid>-*` in the store) and nothing is committed (exit 130 / 143).
