@@ -1,7 +1,7 @@
 /**
  * The wall clock and timers of the live shells: what the adapter (src/adapter/binance) is given
  * instead of reading ambient time itself, so its timeouts and keepalives can also run on a
- * simulated clock in tests.
+ * simulated clock in tests; and `sleep` on such timers (the session's waits).
  */
 import type { Clock } from '../core/clock.ts';
 import type { Timers } from '../adapter/binance/index.ts';
@@ -23,3 +23,6 @@ export const wallTimers: Timers = {
     clearTimeout(handle as NodeJS.Timeout);
   },
 };
+
+/** Resolves after `ms` on the given timers (injected, so a simulated clock can run the wait). */
+export const sleep = (timers: Timers, ms: number): Promise<void> => new Promise((r) => timers.after(ms, r));

@@ -29,10 +29,14 @@
  * confirmation is in summary.json; e.g. the ws-fapi order entry gave up reconnecting, `WS_API_MAX_ATTEMPTS`);
  * 2 bad configuration (keys, scenario, venue unreachable at start, the ws-fapi connection not open
  * within `WS_API_START_TIMEOUT_MS`).
+ *
+ * The session is the sequence; beside it: credentials.ts (step 1), venue-orders.ts (the venue's open
+ * orders and positions and the confirmed cancel-all of steps 3 and 7), ws-order-entry.ts (the ws-fapi
+ * gateway of step 5) and stream-health.ts (the streams' health the dashboard reads).
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BinanceGateway, BinanceRest, BinanceWsGateway, Signer, specsFromExchangeInfo, UserStream, parseOpenOrders, parsePositions, type Credentials, type RestOutcome, type Throttle, type Timers } from '../adapter/binance/index.ts';
+import { BinanceGateway, BinanceRest, BinanceWsGateway, Signer, specsFromExchangeInfo, UserStream, type Credentials, type Throttle, type Timers } from '../adapter/binance/index.ts';
 import { SimClock } from '../core/clock.ts';
 import { ConfigError, MakerError } from '../core/errors.ts';
 import type { MarketEvent } from '../model/events.ts';
@@ -44,9 +48,10 @@ import { JOURNAL_FILE, JOURNAL_VERSION, LiveJournal, type JournalHeader } from '
 import { LiveRunner } from './runner.ts';
 import { liveTrader, runTagOf, scenarioBalances } from './trader.ts';
 import { LEASE_HELD_EXIT } from './lease.ts';
-
-/** Binance's replies to a key it does not accept (-2015 invalid key, IP or permissions; -2014 bad key format; -1022 bad signature). */
-const KEY_REFUSED = new Set([-2015, -2014, -1022]);
+import { sleep } from './clock.ts';
+import { StreamHealth, type SessionHealth } from './stream-health.ts';
+import { cancelAllConfirmed, expectOk, venueOpenOrders, venuePositions, type CancelAllResult, type VenueAccount } from './venue-orders.ts';
+import { openWsOrderEntry, wsOrderEntry } from './ws-order-entry.ts';
 
 export const EXIT = { ok: 0, fatal: 1, config: 2, unconfirmed: 3, refused: 4, locked: LEASE_HELD_EXIT } as const;
 
@@ -100,35 +105,6 @@ export interface SessionOptions {
   readonly onLatency?: (kind: 'tickToOrder' | 'reportToCommand', ms: number) => void;
 }
 
-/** Stream health as the session saw it (the dashboard and `/readyz` read it; wall-clock µs). */
-export interface SessionHealth {
-  marketUp: boolean;
-  userUp: boolean;
-  /** The user-data stream's account snapshot was taken in since it last came up. */
-  accountSynced: boolean;
-  /** Wall clock of the last market event / user-data stream event, µs (0: none yet). */
-  marketLastUs: number;
-  userLastUs: number;
-  /** Times the market / user-data stream went down. */
-  marketDowns: number;
-  userDowns: number;
-  /** Market events delivered, by type (depth, snapshot, bookTicker, trade, markPrice, ...). */
-  marketByType: Record<string, number>;
-  lastMarketDown: string;
-  lastUserDown: string;
-  /**
-   * Order entry over the WebSocket API (`live.orderEntry: ws`): true from its first open, false from
-   * a drop until a connection is open again (the core holds meanwhile: nothing is placed, amended,
-   * cancelled or queried); null with REST order entry (a request per command: no connection to lose).
-   */
-  orderEntryUp: boolean | null;
-  /** Wall clock of order entry's last change (its first open, then each down and up), µs; 0 with REST. */
-  orderEntrySinceUs: number;
-  /** Times order entry went down, and why last (`ws-fapi reconnecting: dropped (1006)`). */
-  orderEntryDowns: number;
-  lastOrderEntryDown: string;
-}
-
 /** What a dashboard reads of a running session (live objects: read, never write). */
 export interface SessionView {
   readonly core: TradingCore;
@@ -146,15 +122,9 @@ export interface SessionView {
   readonly stopping: boolean;
 }
 
-export interface ShutdownResult {
+/** The shutdown's cancel-all (confirmed, open orders and positions left, requests, detail), why it ran, and the trades read back. */
+export interface ShutdownResult extends CancelAllResult {
   readonly reason: string;
-  readonly confirmed: boolean;
-  readonly openOrdersLeft: Record<string, number>;
-  /** The venue's positions at the confirmation, lots (flat when flattening confirmed). */
-  readonly positionsLeft: Record<string, number>;
-  readonly cancelRequests: number;
-  readonly flattenOrders: number;
-  readonly detail: string;
   /**
    * The final trade reconciliation (userTrades read back after the cancels were confirmed, so a
    * fill whose stream message had not arrived is still booked and journalled); null when no user
@@ -189,61 +159,12 @@ export interface SessionSummary {
   readonly fatal: string | null;
 }
 
-/** Reads the API key and secret the scenario names; never puts a value in an error. */
-export function credentialsFrom(live: Scenario['live'], env: NodeJS.ProcessEnv): Credentials {
-  const apiKey = env[live.apiKeyEnv];
-  if (apiKey === undefined || apiKey === '') throw new ConfigError(`the API key variable ${live.apiKeyEnv} is not set (live.apiKeyEnv); use --paper to trade without keys`, { field: 'live.apiKeyEnv' });
-  let secret: string | undefined;
-  if (live.secretFile !== null) {
-    let st;
-    try {
-      st = statSync(live.secretFile);
-    } catch {
-      throw new ConfigError(`the secret file ${live.secretFile} cannot be read (live.secretFile)`, { field: 'live.secretFile' });
-    }
-    if ((st.mode & 0o077) !== 0) throw new ConfigError(`the secret file ${live.secretFile} is readable by group or others (mode ${(st.mode & 0o777).toString(8)}): chmod 600 it`, { field: 'live.secretFile' });
-    secret = readFileSync(live.secretFile, 'utf8').trim();
-  } else secret = env[live.secretEnv];
-  if (secret === undefined || secret === '') throw new ConfigError(`the secret variable ${live.secretEnv} is not set (live.secretEnv), and no live.secretFile`, { field: 'live.secretEnv' });
-  const credentials: Credentials = { apiKey, secret: live.keyType === 'Ed25519' ? secret.replace(/\\n/g, '\n') : secret, keyType: live.keyType };
-  try {
-    new Signer(credentials);
-  } catch (e) {
-    // The signer's message says what is wrong without quoting the key.
-    const field = live.secretFile !== null ? 'live.secretFile' : 'live.secretEnv';
-    throw new ConfigError(`the secret ${live.secretFile !== null ? `file ${live.secretFile}` : `variable ${live.secretEnv}`} does not hold a usable ${live.keyType} key (live.keyType): ${(e as Error).message}`, { field });
-  }
-  return credentials;
-}
-
 /** A run id: UTC start time and the scenario name, safe as a directory name. */
 export function runIdOf(startUs: number, name: string): string {
   const iso = new Date(Math.floor(startUs / 1000)).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   const safe = name.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^-+|-+$/g, '') || 'live';
   return `${iso}-live-${safe}`;
 }
-
-function expectOk(o: RestOutcome, what: string): unknown {
-  if (o.kind === 'ok') return o.body;
-  if (o.kind === 'rejected') {
-    const hint = KEY_REFUSED.has(o.code) ? ' (the venue refuses the API key or its signature: check the key and secret variables, live.apiKeyEnv and live.secretEnv, or live.secretFile)' : '';
-    throw new MakerError('E_CONFIG', `${what}: Binance error ${o.code} ${o.msg}${hint}`, { exitCode: 2 });
-  }
-  if (o.kind === 'throttled') throw new MakerError('E_CONFIG', `${what}: rate limited (${o.cause})`, { exitCode: 2 });
-  throw new MakerError('E_CONFIG', `${what}: ${o.cause}`, { exitCode: 2 });
-}
-
-/** How long `start()` waits for the ws-fapi connection (`live.orderEntry: ws`) to open, ms. */
-export const WS_API_START_TIMEOUT_MS = 30_000;
-/**
- * Failed ws-fapi connects in a row after which the client gives up (`failed`) and the session stops:
- * order entry is gone, so the open orders are cancelled over REST and the exit is 1. About 3 min of
- * backoff (250 ms doubling to 30 s) plus each attempt's handshake (at most 10 s): the client's own
- * default (100, about an hour) would leave the session's orders unmanaged that long.
- */
-export const WS_API_MAX_ATTEMPTS = 12;
-
-const sleep = (timers: Timers, ms: number): Promise<void> => new Promise((r) => timers.after(ms, r));
 
 export class LiveSession {
   private readonly o: SessionOptions;
@@ -264,24 +185,9 @@ export class LiveSession {
   private fatalError: Error | null = null;
   private killTimer: unknown;
   private startedUs = 0;
-  readonly health: SessionHealth = {
-    marketUp: false,
-    userUp: false,
-    accountSynced: false,
-    marketLastUs: 0,
-    userLastUs: 0,
-    marketDowns: 0,
-    userDowns: 0,
-    marketByType: {},
-    lastMarketDown: '',
-    lastUserDown: '',
-    orderEntryUp: null,
-    orderEntrySinceUs: 0,
-    orderEntryDowns: 0,
-    lastOrderEntryDown: '',
-  };
-  /** What an order entry change means for the trader, added to the ws-fapi line that caused it (`orderEntryChanged`). */
-  private orderEntryNote = '';
+  /** The streams' health (stream-health.ts); `health` is its record. */
+  private readonly streams: StreamHealth;
+  readonly health: SessionHealth;
   private resolveDone!: (s: SessionSummary) => void;
   /** Resolves with the summary once the session has stopped (for any reason). */
   readonly done: Promise<SessionSummary>;
@@ -290,6 +196,8 @@ export class LiveSession {
 
   constructor(o: SessionOptions) {
     this.o = o;
+    this.streams = new StreamHealth(o.wallUs, o.log);
+    this.health = this.streams.health;
     this.done = new Promise((r) => (this.resolveDone = r));
   }
 
@@ -368,58 +276,32 @@ export class LiveSession {
 
     const onEvents = (): void => {
       for (const e of this.gateway.drainEvents()) {
-        if (e.kind === 'streamState' && e.stream === 'orderEntry') this.orderEntryChanged(e.up, e.reason);
+        if (e.kind === 'streamState' && e.stream === 'orderEntry') this.streams.orderEntryChanged(e.up, e.reason);
         this.runner.venueEvent(e);
       }
     };
     if (live.orderEntry === 'ws') {
-      const ws = new BinanceWsGateway({
+      const ws = wsOrderEntry({
         url: this.o.wsApi,
         signer,
-        time: this.rest,
+        rest: this.rest,
         clock: wallClock,
         timers: this.o.timers,
-        budget: this.rest.budget,
         instruments: this.instruments,
         onEvents,
-        // Replaced before the venue's 24 h cut like the market streams (in-flight requests answered on the old one).
         rotateAfterMs: live.rotateAfterMs,
-        maxAttempts: this.o.wsApiMaxAttempts ?? WS_API_MAX_ATTEMPTS,
-        onState: (state, reason) => {
-          // The gateway tells an order entry change (drained above) just before the state that caused it: one line says both.
-          const note = this.orderEntryNote;
-          this.orderEntryNote = '';
-          log(`ws-fapi ${state}${reason ? `: ${reason}` : ''}${note}`);
-          // Gave up reconnecting: no order can be placed, changed or cancelled over it any more. Once
-          // running, that is fatal (the shutdown cancels over REST); during start() the check below says it.
-          if (state === 'failed' && this.runner !== undefined) this.fail(new Error(`order entry lost: the WebSocket API ${this.o.wsApi} ${reason}`));
+        maxAttempts: this.o.wsApiMaxAttempts,
+        log,
+        takeNote: () => this.streams.takeOrderEntryNote(),
+        // Order entry gave up reconnecting. Once running, that is fatal (the shutdown cancels over
+        // REST); during start() `openWsOrderEntry` says it.
+        onFailed: (reason) => {
+          if (this.runner !== undefined) this.fail(new Error(`order entry lost: the WebSocket API ${this.o.wsApi} ${reason}`));
         },
       });
       this.gateway = ws;
-      const startTimeoutMs = this.o.wsApiStartTimeoutMs ?? WS_API_START_TIMEOUT_MS;
-      let startTimer: unknown;
-      let timedOut = false;
-      const deadline = new Promise<void>((r) => {
-        startTimer = this.o.timers.after(startTimeoutMs, () => {
-          timedOut = true;
-          r();
-        });
-      });
-      try {
-        await Promise.race([ws.start(), deadline]);
-      } catch (e) {
-        throw new MakerError('E_CONFIG', `cannot connect to the WebSocket API ${this.o.wsApi} (live.wsApi): ${(e as Error).message}`, { exitCode: 2 });
-      } finally {
-        this.o.timers.cancel(startTimer);
-      }
-      if (ws.client.state !== 'open') {
-        const why = timedOut ? `not open within ${startTimeoutMs / 1000} s (${ws.client.state})` : ws.client.state;
-        const last = ws.client.stats.lastError;
-        await ws.close();
-        throw new MakerError('E_CONFIG', `cannot connect to the WebSocket API ${this.o.wsApi} (live.wsApi): ${why}${last ? `; last error: ${last}` : ''}`, { exitCode: 2 });
-      }
-      this.health.orderEntryUp = true;
-      this.health.orderEntrySinceUs = this.o.wallUs();
+      await openWsOrderEntry(ws, this.o.wsApi, this.o.timers, this.o.wsApiStartTimeoutMs);
+      this.streams.orderEntryOpened();
     } else this.gateway = new BinanceGateway({ rest: this.rest, instruments: this.instruments, onEvents });
     this.runner = new LiveRunner({
       trader: this.core,
@@ -443,20 +325,7 @@ export class LiveSession {
       clock: wallClock,
       timers: this.o.timers,
       emit: (e) => {
-        const h = this.health;
-        h.userLastUs = this.o.wallUs();
-        if (e.kind === 'streamState') {
-          log(`user stream ${e.up ? 'up' : 'down'}${e.reason ? `: ${e.reason}` : ''}`);
-          if (h.userUp && !e.up) {
-            h.userDowns++;
-            h.lastUserDown = e.reason;
-          }
-          h.userUp = e.up;
-          h.accountSynced = false; // down, or back up until the next account snapshot
-        } else if (e.kind === 'accountSync') {
-          h.userUp = true;
-          h.accountSynced = true;
-        }
+        this.streams.userEvent(e);
         this.runner.venueEvent(e);
         if (e.kind === 'accountSync') firstSync();
       },
@@ -481,40 +350,17 @@ export class LiveSession {
       stallMs: live.stallTimeoutMs,
       rotateAfterMs: live.rotateAfterMs,
       onMarket: (e) => {
-        const h = this.health;
-        h.marketLastUs = this.o.wallUs();
-        h.marketByType[e.type] = (h.marketByType[e.type] ?? 0) + 1;
+        this.streams.marketEvent(e);
         this.runner.market(e);
       },
       onStreamState: (e) => {
-        log(`market stream ${e.up ? 'up' : 'down'}${e.symbols ? ` (${e.symbols.join(', ')})` : ''}${e.reason ? `: ${e.reason}` : ''}`);
-        if (this.health.marketUp && !e.up) {
-          this.health.marketDowns++;
-          this.health.lastMarketDown = e.reason;
-        }
-        this.health.marketUp = e.up;
+        this.streams.marketState(e);
         this.runner.venueEvent(e);
       },
       log,
     });
     this.feed.start();
     if (live.killFile !== null) this.watchKillFile(live.killFile);
-  }
-
-  /** Order entry (ws-fapi) went down or came back: the health the dashboard reads, and the log line's note. */
-  private orderEntryChanged(up: boolean, reason: string): void {
-    const h = this.health;
-    const nowUs = this.o.wallUs();
-    if (up) {
-      const downS = h.orderEntrySinceUs > 0 ? ` after ${((nowUs - h.orderEntrySinceUs) / 1e6).toFixed(1)} s` : '';
-      this.orderEntryNote = `; order entry up${downS}: every symbol decides afresh`;
-    } else {
-      h.orderEntryDowns++;
-      h.lastOrderEntryDown = reason;
-      this.orderEntryNote = '; order entry down: the trader holds (no order, amendment, cancel or query; what rests stays) until it is open again';
-    }
-    h.orderEntryUp = up;
-    h.orderEntrySinceUs = nowUs;
   }
 
   /** The core's position in `symbol`, lots (tests compare it with the venue's). */
@@ -579,8 +425,9 @@ export class LiveSession {
   /** Step 3. */
   private async reconcileAtStart(): Promise<void> {
     const { reconcile } = this.o.scenario.live;
-    const open = await this.openOrders();
-    const positions = await this.positions();
+    const venue = this.account();
+    const open = await venueOpenOrders(venue);
+    const positions = await venuePositions(venue);
     const heldPositions = Object.entries(positions).filter(([, l]) => l !== 0);
     const openCount = Object.values(open).reduce((a, b) => a + b, 0);
     if (openCount > 0) {
@@ -588,7 +435,7 @@ export class LiveSession {
       if (reconcile.openOrders === 'halt') throw new MakerError('E_CONFIG', `the venue has open orders (${list}) and live.reconcile.openOrders is halt: cancel them or choose adopt/cancel`, { exitCode: EXIT.refused });
       if (reconcile.openOrders === 'cancel') {
         this.o.log(`start-up: cancelling ${openCount} open order(s) found on the venue (${list})`);
-        const r = await this.cancelAllConfirmed(Math.min(30_000, this.o.scenario.live.shutdown.confirmTimeoutS * 1000));
+        const r = await cancelAllConfirmed(venue, Math.min(30_000, this.o.scenario.live.shutdown.confirmTimeoutS * 1000));
         if (!r.confirmed) throw new MakerError('E_CONFIG', `start-up: could not confirm that the venue's open orders were cancelled (${r.detail})`, { exitCode: EXIT.refused });
       } else this.o.log(`start-up: adopting ${openCount} open order(s) found on the venue (${list})`);
     }
@@ -599,75 +446,9 @@ export class LiveSession {
     }
   }
 
-  /** Open orders per traded symbol (throws when the venue cannot be asked). */
-  private async openOrders(): Promise<Record<string, number>> {
-    const out: Record<string, number> = {};
-    for (const symbol of this.symbols) {
-      const body = expectOk(await this.rest.request({ method: 'GET', path: '/fapi/v1/openOrders', params: { symbol }, signed: true, weight: 1 }), `GET /fapi/v1/openOrders ${symbol}`);
-      out[symbol] = parseOpenOrders(body, this.instruments).length;
-    }
-    return out;
-  }
-
-  private async positions(): Promise<Record<string, number>> {
-    const body = expectOk(await this.rest.request({ method: 'GET', path: '/fapi/v3/positionRisk', signed: true, weight: 5 }), 'GET /fapi/v3/positionRisk');
-    const out: Record<string, number> = {};
-    for (const sym of this.symbols) out[sym] = 0;
-    for (const p of parsePositions(body, this.instruments)) if (p.symbol in out) out[p.symbol] += p.lots;
-    return out;
-  }
-
-  /**
-   * Cancels every open order of the traded symbols and confirms it by query, retrying (backoff
-   * 250 ms doubling to 2 s) until `budgetMs`; with `flatten`, also closes the positions with
-   * reduce-only MARKET orders and confirms them flat.
-   */
-  private async cancelAllConfirmed(budgetMs: number, flatten = false): Promise<Omit<ShutdownResult, 'reason' | 'tradesReconciled'>> {
-    const deadline = this.o.wallUs() + budgetMs * 1000;
-    let cancelRequests = 0;
-    let flattenOrders = 0;
-    let backoff = 250;
-    let open: Record<string, number> = {};
-    let held: Record<string, number> = {};
-    let detail = '';
-    for (let attempt = 1; ; attempt++) {
-      try {
-        for (const symbol of this.symbols) {
-          cancelRequests++;
-          const r = await this.rest.request({ method: 'DELETE', path: '/fapi/v1/allOpenOrders', params: { symbol }, signed: true, weight: 1 });
-          if (r.kind !== 'ok') detail = `cancel ${symbol}: ${r.kind === 'rejected' ? `${r.code} ${r.msg}` : r.cause}`;
-          // The venue refuses the keys themselves: trying again until the deadline cannot help.
-          if (r.kind === 'rejected' && KEY_REFUSED.has(r.code)) return { confirmed: false, openOrdersLeft: open, positionsLeft: held, cancelRequests, flattenOrders, detail: `${detail} (the API key is refused: nothing can be cancelled with it)` };
-        }
-        if (flatten) {
-          held = await this.positions();
-          for (const [symbol, lots] of Object.entries(held)) {
-            if (lots === 0) continue;
-            const inst = this.instruments.get(symbol)!;
-            flattenOrders++;
-            const r = await this.rest.request({
-              method: 'POST',
-              path: '/fapi/v1/order',
-              params: { symbol, side: lots > 0 ? 'SELL' : 'BUY', type: 'MARKET', quantity: inst.lotsToQty(Math.abs(lots)), reduceOnly: 'true', newClientOrderId: `mk-${this.runTag || 'x'}-flat${attempt}${symbol.slice(0, 4).toLowerCase()}` },
-              signed: true,
-              weight: 1,
-              order: true,
-            });
-            if (r.kind !== 'ok') detail = `flatten ${symbol}: ${r.kind === 'rejected' ? `${r.code} ${r.msg}` : r.cause}`;
-          }
-        }
-        open = await this.openOrders();
-        held = await this.positions();
-        const clean = Object.values(open).every((n) => n === 0) && (!flatten || Object.values(held).every((l) => l === 0));
-        if (clean) return { confirmed: true, openOrdersLeft: open, positionsLeft: held, cancelRequests, flattenOrders, detail: `confirmed after ${attempt} attempt(s)` };
-        detail = `open orders ${JSON.stringify(open)}${flatten ? `, positions ${JSON.stringify(held)}` : ''}`;
-      } catch (e) {
-        detail = (e as Error).message;
-      }
-      if (this.o.wallUs() + backoff * 1000 > deadline) return { confirmed: false, openOrdersLeft: open, positionsLeft: held, cancelRequests, flattenOrders, detail: `not confirmed within ${budgetMs} ms: ${detail}` };
-      await sleep(this.o.timers, backoff);
-      backoff = Math.min(2000, backoff * 2);
-    }
+  /** The venue as venue-orders.ts asks it (REST; the run tag as it is now). */
+  private account(): VenueAccount {
+    return { rest: this.rest, symbols: this.symbols, instruments: this.instruments, timers: this.o.timers, wallUs: this.o.wallUs, runTag: this.runTag };
   }
 
   /** A fatal error from outside the loop (the --lock lease lost): the session stops, exit 1. */
@@ -700,9 +481,9 @@ export class LiveSession {
     // Requests in flight settle first (each is bounded by its timeout and none is written again), so none lands after the cancel.
     if (this.gateway !== undefined) await Promise.race([this.gateway.idle(), sleep(this.o.timers, 10_000)]);
     const live = this.o.scenario.live;
-    let result: Omit<ShutdownResult, 'reason' | 'tradesReconciled'>;
+    let result: CancelAllResult;
     if (this.rest === undefined || this.symbols.length === 0) result = { confirmed: true, openOrdersLeft: {}, positionsLeft: {}, cancelRequests: 0, flattenOrders: 0, detail: 'nothing was started' };
-    else result = await this.cancelAllConfirmed(live.shutdown.confirmTimeoutS * 1000, live.shutdown.flatten);
+    else result = await cancelAllConfirmed(this.account(), live.shutdown.confirmTimeoutS * 1000, live.shutdown.flatten);
     log(result.confirmed ? `shutdown confirmed: no open order left${live.shutdown.flatten ? ', flat' : ''}` : `shutdown NOT confirmed: ${result.detail}`);
     // Every fill of the session is booked before the journal closes: the stream's messages may still
     // be on their way, so the trades since the last one seen are read back (duplicates are dropped).
