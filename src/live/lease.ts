@@ -28,6 +28,7 @@ import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, w
 import { hostname } from 'node:os';
 import { MakerError } from '../core/errors.ts';
 import type { Timers } from '../adapter/binance/index.ts';
+import { sleep } from './clock.ts';
 
 /** Exit status of `maker live` when another session holds the lock. */
 export const LEASE_HELD_EXIT = 5;
@@ -54,7 +55,6 @@ interface LeaseRecord {
   readonly renewals: number;
 }
 
-const sleep = (timers: Timers, ms: number): Promise<void> => new Promise((r) => timers.after(ms, r));
 
 /** The file's text, or null when there is none. */
 function readText(path: string): string | null {
