@@ -10,10 +10,9 @@
  * and passed to `onBad` with their raw text.
  */
 import { rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { MakerError, type ErrorCode } from '../core/errors.ts';
+import { tsWorkerBootCode } from '../core/ts-worker.ts';
 import { parseDepthSnapshot, parseStreamData, streamKind } from '../adapter/binance/index.ts';
 import type { MarketEvent } from '../model/events.ts';
 import { Instrument } from '../model/instrument.ts';
@@ -134,9 +133,7 @@ export class CompactionError extends MakerError {
  * cannot start at all, the compaction runs here instead (`inWorker: false` in the result).
  */
 export async function compactInWorker(file: string, o: CompactOptions): Promise<CompactResult & { inWorker: boolean }> {
-  const api = createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs');
-  const entry = new URL('./compact-worker.ts', import.meta.url).href;
-  const boot = `import(${JSON.stringify(pathToFileURL(api).href)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`;
+  const boot = tsWorkerBootCode(new URL('./compact-worker.ts', import.meta.url).href);
   const specs = [...o.instruments.values()].map((i) => i.spec);
   type Reply = { ok: boolean; result?: Omit<CompactResult, 'marks'> & { marks: [string, StreamMark][] }; bad: { tsReceiveUs: number; text: string; reason: string }[]; error?: { code?: ErrorCode; message: string } };
   let reply: Reply;

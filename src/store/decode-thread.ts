@@ -35,11 +35,10 @@
  * (`terminate`, called from `readEvents`'s `finally`), and it never keeps the process alive while no
  * read is in flight (unref'd when idle).
  */
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { pathToFileURL } from 'node:url';
 import { isMainThread, Worker } from 'node:worker_threads';
 import { StoreError } from '../core/errors.ts';
+import { tsWorkerBootCode } from '../core/ts-worker.ts';
 import type { DecodeReply, DecodeRequest } from './decode-worker.ts';
 import type { RowBlock, TableName } from './schema.ts';
 
@@ -77,12 +76,6 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
-function bootCode(entry: string): string {
-  // Workers load the TypeScript sources through tsx, as bin/maker.js does (see sweep/pool.ts).
-  const api = createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs');
-  return `import(${JSON.stringify(pathToFileURL(api).href)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`;
-}
-
 /** One decode worker serving the row-group reads of one replay. */
 export class DecodeThread {
   private readonly worker: Worker;
@@ -94,7 +87,7 @@ export class DecodeThread {
   decoded = 0;
 
   constructor() {
-    this.worker = new Worker(bootCode(new URL('./decode-worker.ts', import.meta.url).href), { eval: true });
+    this.worker = new Worker(tsWorkerBootCode(new URL('./decode-worker.ts', import.meta.url).href), { eval: true });
     this.worker.unref();
     this.worker.on('message', (m: DecodeReply) => this.onReply(m));
     this.worker.on('error', (e: Error) => this.stop(`the decode thread failed: ${e.message}`));

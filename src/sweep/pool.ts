@@ -10,11 +10,10 @@
  * the pool: each run is a pure function of its task, and the sweep orders rows by plan, never by
  * completion.
  */
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { InvariantError } from '../core/errors.ts';
+import { tsWorkerBootCode } from '../core/ts-worker.ts';
 import type { RunRow, RunTask } from './run-one.ts';
 
 export interface RunPool {
@@ -39,18 +38,13 @@ interface Slot {
   busy: Pending | null;
 }
 
-function bootCode(entry: string): string {
-  const api = createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs');
-  return `import(${JSON.stringify(pathToFileURL(api).href)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`;
-}
-
 /** Plain worker_threads: `size` workers, a FIFO queue, one task per worker at a time. */
 export class ThreadPool implements RunPool {
   private readonly slots: Slot[] = [];
   private readonly queue: Pending[] = [];
   private nextId = 0;
   private closed = false;
-  private readonly boot = bootCode(new URL('./worker.ts', import.meta.url).href);
+  private readonly boot = tsWorkerBootCode(new URL('./worker.ts', import.meta.url).href);
 
   constructor(readonly size: number) {
     if (!(size >= 1)) throw new InvariantError(`a pool needs at least one worker, got ${size}`);
