@@ -75,7 +75,7 @@ async function setup(feedOpts: Partial<MarketFeedOptions> = {}) {
       if (e.type === 'depth') book.applyDiff(e);
       else if (e.type === 'snapshot') book.applySnapshot(e);
     },
-    // What the trading core does at a market stream state (src/trader/core.ts onMarketStream).
+    // What the trading core does at a market stream state (src/trader/core-venue.ts onMarketStream).
     onStreamState: (e) => {
       seen.push({ at: seen.length, kind: 'state', e });
       if (!e.up) book.invalidate();

@@ -1,5 +1,5 @@
 // TradingCore.onVenueEvent: every venue event kind routed, decisions re-triggered once, streams
-// going down stop quoting until the venue is back in sync (src/model/venue.ts, src/trader/core.ts).
+// going down stop quoting until the venue is back in sync (src/model/venue.ts, src/trader/core.ts and core-venue.ts).
 import { describe, expect, it } from 'vitest';
 import { SimClock } from '../../src/core/clock.ts';
 import { Rng } from '../../src/core/random.ts';
