@@ -16,10 +16,13 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    // One test file per core. Vitest's default in `vitest run` is cores - 1, i.e. ONE file at a time on
-    // CI's 2 cores, while much of the suite waits (on spawned `maker` processes, loopback exchanges,
-    // wall-clock fault schedules) with the second core idle. `--maxWorkers=N` overrides.
-    maxWorkers: availableParallelism(),
+    // One test file per core, plus one. Vitest's default in `vitest run` is cores - 1, i.e. ONE file at
+    // a time on CI's 2 cores, while much of the suite waits (on spawned `maker` processes, loopback
+    // exchanges, wall-clock fault schedules: tests/live/faults.test.ts alone sleeps ~100 s) with a
+    // core idle. Measured on 2 cores, whole suite, nothing else running (2026-12-04): 2 files at a
+    // time 6 min 28 s (70 % of both cores busy), 3 at a time 5 min 23 s, the same CPU time, no
+    // failure. MAKER_TEST_WORKERS=N sets it (the `--maxWorkers` flag did not reach the projects below).
+    maxWorkers: Number(process.env.MAKER_TEST_WORKERS) || availableParallelism() + 1,
     // vi.stubEnv lasts for its file only (files share a worker's process, below).
     unstubEnvs: true,
     projects: [
