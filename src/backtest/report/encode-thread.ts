@@ -45,7 +45,6 @@ const MODES: readonly EncodeThreadMode[] = ['auto', 'worker', 'main'];
 export const MAX_GROUPS_IN_FLIGHT = 4;
 /** A worker that encodes nothing for this long (with row groups waiting) fails the run. */
 export const STALL_LIMIT_MS = 120_000;
-const WAIT_SLICE_MS = 1_000;
 
 /** The mode from `MAKER_ENCODE_THREAD` (unset or empty: `auto`); any other value is an error naming the variable. */
 export function encodeThreadFromEnv(env: Record<string, string | undefined> = process.env): EncodeThreadMode {
@@ -68,17 +67,8 @@ interface Waiter {
   reject: (e: Error) => void;
 }
 
-export interface EncodeThreadOptions {
-  /** Fail after this long without an encoded row group while the run waits (default STALL_LIMIT_MS). */
-  stallLimitMs?: number;
-  /** The worker's module (file URL); tests give one that never answers. Default encode-worker.ts. */
-  entry?: string;
-}
-
 /** One worker serving the tables of one run recorder; started at the first table. */
 export class EncodeThread {
-  private readonly stallLimitMs: number;
-  private readonly entry: string;
   private worker: Worker | null = null;
   private readonly progress = new Int32Array(new SharedArrayBuffer(4));
   private posted = 0;
@@ -86,11 +76,6 @@ export class EncodeThread {
   private readonly waiting = new Map<number, Waiter>();
   /** Set once the worker is gone: why (every later call fails with it). */
   private stopped: string | null = null;
-
-  constructor(o: EncodeThreadOptions = {}) {
-    this.stallLimitMs = o.stallLimitMs ?? STALL_LIMIT_MS;
-    this.entry = o.entry ?? new URL('./encode-worker.ts', import.meta.url).href;
-  }
 
   /** A table whose row groups are encoded in the worker (`path` null: bytes kept in memory). */
   table(columns: readonly OutColumn[], kv: Record<string, string>, path: string | null): TableSink {
@@ -139,7 +124,7 @@ export class EncodeThread {
   }
 
   private start(): void {
-    const w = new Worker(tsWorkerBootCode(this.entry), { eval: true, workerData: { progress: this.progress.buffer } });
+    const w = new Worker(tsWorkerBootCode(new URL('./encode-worker.ts', import.meta.url).href), { eval: true, workerData: { progress: this.progress.buffer } });
     w.unref();
     w.on('message', (m: EncodeReply) => this.onReply(m));
     w.on('error', (e: Error) => this.stop(`the encode thread failed: ${e.message}`));
@@ -147,21 +132,18 @@ export class EncodeThread {
     this.worker = w;
   }
 
-  /** Blocks while MAX_GROUPS_IN_FLIGHT row groups wait in the worker, at most the stall limit without progress. */
+  /** Blocks while MAX_GROUPS_IN_FLIGHT row groups wait in the worker, at most STALL_LIMIT_MS without progress. */
   private waitForRoom(): void {
     let seen = Atomics.load(this.progress, 0);
-    // Waits of WAIT_SLICE_MS each, counted (no clock read): a slice that times out with the counter
-    // unchanged is a slice without progress.
-    let idle = 0;
-    const slice = Math.min(WAIT_SLICE_MS, this.stallLimitMs);
+    let since = performance.now();
     while (this.posted - seen >= MAX_GROUPS_IN_FLIGHT) {
-      const r = Atomics.wait(this.progress, 0, seen, slice);
+      Atomics.wait(this.progress, 0, seen, 1_000);
       const now = Atomics.load(this.progress, 0);
       if (now !== seen) {
         seen = now;
-        idle = 0;
-      } else if (r === 'timed-out' && ++idle * slice >= this.stallLimitMs) {
-        throw this.failure(`no row group was encoded for ${this.stallLimitMs / 1000} s`);
+        since = performance.now();
+      } else if (performance.now() - since > STALL_LIMIT_MS) {
+        throw this.failure(`no row group was encoded for ${STALL_LIMIT_MS / 1000} s`);
       }
     }
   }

@@ -1,12 +1,12 @@
 // The report's encode thread (src/backtest/report/encode-thread.ts): fills.parquet and orders.parquet
 // encoded in a worker are the same bytes as encoded in the run's thread, in memory and spilled; a
 // short run starts no worker; a write that fails in the worker fails the run's `settled()` naming the
-// file; a worker that makes no progress fails the run instead of blocking it; the tables cannot be read before they are settled; the mode comes from MAKER_ENCODE_THREAD.
+// file; the tables cannot be read before they are settled; the mode comes from MAKER_ENCODE_THREAD.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AUTO_ENCODE_MIN_EVENTS, EncodeThread, MAX_GROUPS_IN_FLIGHT, encodeThreadFromEnv, useEncodeThread } from '../../../src/backtest/report/index.ts';
+import { AUTO_ENCODE_MIN_EVENTS, encodeThreadFromEnv, useEncodeThread } from '../../../src/backtest/report/index.ts';
 import { simulateRun } from './sim-run.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'maker-encode-thread-'));
@@ -58,19 +58,6 @@ describe('the report encode thread', () => {
     expect(r.rec.encodeThreadStarted).toBe(true);
     const dir = gone.replace(/[/.]/g, '\\$&');
     await expect(r.rec.settled()).rejects.toThrow(new RegExp(`the report's encode thread: cannot open the table: ENOENT.*${dir}/(fills|orders)\\.parquet.*MAKER_ENCODE_THREAD=main`));
-  });
-
-  it('a worker that encodes nothing: the run waits at most MAX_GROUPS_IN_FLIGHT row groups ahead, then fails after the stall limit', async () => {
-    const thread = new EncodeThread({ stallLimitMs: 1_500, entry: new URL('./stuck-encode-worker.ts', import.meta.url).href });
-    try {
-      const table = thread.table([{ name: 'x', type: 'INT64' }], {}, null);
-      const group = { x: new Float64Array([1, 2, 3]) };
-      for (let i = 0; i < MAX_GROUPS_IN_FLIGHT; i++) table.appendRowGroup(group, 3);
-      expect(table.rows).toBe(3 * MAX_GROUPS_IN_FLIGHT);
-      expect(() => table.appendRowGroup(group, 3)).toThrow(/the report's encode thread: no row group was encoded for 1\.5 s \(MAKER_ENCODE_THREAD=main encodes in the run's thread\)/);
-    } finally {
-      await thread.terminate();
-    }
   });
 
   it('the mode: MAKER_ENCODE_THREAD (auto by default; a wrong value names the variable), auto only for a long run, with a second core, on the main thread', () => {
