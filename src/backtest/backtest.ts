@@ -56,26 +56,20 @@ export function codeVersion(): string {
  * report collects the simulated fills there); it must not feed them.
  */
 export async function backtest(s: Scenario, runId: (fingerprint: string) => string, opts: RunOptions = {}, onParts?: (parts: RealParts) => void): Promise<BacktestOutcome> {
-  let made: RealParts | undefined;
-  let result: RunResult<RealParts>;
-  try {
-    result = await runScenario(
-      s,
-      (ctx) => {
-        made = realParts(ctx);
-        onParts?.(made);
-        return made;
-      },
-      opts,
-    );
-  } catch (e) {
-    made?.recorder.abort(); // ends its encode thread, if it started one
-    throw e;
-  }
+  const result = await runScenario(
+    s,
+    onParts === undefined
+      ? realParts
+      : (ctx) => {
+          const parts = realParts(ctx);
+          onParts(parts);
+          return parts;
+        },
+    opts,
+  );
   const { recorder, core } = result.parts;
   try {
     recorder.finish(result.stats.lastUs);
-    await recorder.settled();
   } catch (e) {
     recorder.abort();
     throw e;

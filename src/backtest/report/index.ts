@@ -24,6 +24,5 @@ export { configRows } from './config-view.ts';
 export { describeReject, formatRejects } from './reasons.ts';
 export { writeRunOutputs, writeModelRunOutputs, MODEL_RUN_FILES, buildSummary, summaryJson, stagingDirFor, discardRunStaging, discardStagingLeftIn, assertRunDirUsable, timeseriesParquet, RunOutputError, RUN_FILES, TIMESERIES_COLUMNS, type SummaryInputs, type WriteRunOptions } from './output.ts';
 export { downsampleMinMax, esc, fmtNum, niceTicks, renderChart, type ChartSpec, type LineSeries } from './svg.ts';
-export { ParquetTableStream, type OutColumn, type OutColumnData, type TableSink } from './parquet-out.ts';
-export { AUTO_ENCODE_MIN_EVENTS, ENCODE_THREAD_ENV, encodeThreadFromEnv, useEncodeThread, type EncodeThreadMode } from './encode-thread.ts';
+export { ParquetTableStream, type OutColumn, type OutColumnData } from './parquet-out.ts';
 export { DataQualityTracker, addFundingQuality, addStoreQuality, fundingTimesCrossed, type FundingCheck, type StoreQuality, MAX_EPISODES_LISTED, MAX_OUT_OF_SYNC_PCT, MIN_COVERAGE_PCT, fmtDuration, fmtPct, normaliseReason, type BookQuality, type DataQuality, type DataQualityWarning, type DataQualityWarningCode, type FirstQuoteQuality, type OutOfSyncEpisode, type QuoteReason, type StreamQuality, type SymbolQuality } from './quality.ts';

@@ -90,27 +90,8 @@ function toParquet(c: OutColumn, data: OutColumnData, n: number): Float64Array |
   return Array.prototype.slice.call(data, 0, n) as unknown[];
 }
 
-/**
- * Where a chunked table's row groups go (tables.ts): encoded in this thread (`ParquetTableStream`)
- * or in the report's encode thread (encode-thread.ts). Both write the same bytes.
- */
-export interface TableSink {
-  /** Rows appended so far. */
-  readonly rows: number;
-  /** Appends `n` rows (n > 0) as one row group; `data` may be reused by the caller afterwards. */
-  appendRowGroup(data: Record<string, OutColumnData>, n: number): void;
-  /** Writes the footer (in the encode thread: asks for it; `settled` says when it is written). */
-  finish(): void;
-  /** Resolves once every row group and the footer are written; rejects with the first error. */
-  settled(): Promise<void>;
-  /** The whole file (memory sink only, once settled). */
-  bytes(): Uint8Array;
-  /** Closes a file without a footer (after an error). */
-  abort(): void;
-}
-
 /** One Parquet file written a row group at a time. */
-export class ParquetTableStream implements TableSink {
+export class ParquetTableStream {
   readonly columns: readonly OutColumn[];
   rows = 0;
   private readonly writer: FlushingWriter;
@@ -127,11 +108,6 @@ export class ParquetTableStream implements TableSink {
       .sort()
       .map((key) => ({ key, value: kv[key] }));
     this.pw = new ParquetWriter({ writer: this.writer, schema: schemaOf(columns), codec: 'SNAPPY', kvMetadata, createdBy: 'maker report' });
-  }
-
-  /** Whether the bytes stay in memory (no path given). */
-  get inMemory(): boolean {
-    return this.fd === null;
   }
 
   /** Appends `n` rows (n > 0) as one row group; `data[name]` holds at least n values per column. */
@@ -151,10 +127,6 @@ export class ParquetTableStream implements TableSink {
       fsyncSync(this.fd);
       closeSync(this.fd);
     }
-  }
-
-  settled(): Promise<void> {
-    return this.finished ? Promise.resolve() : Promise.reject(new InvariantError('the table is not finished'));
   }
 
   /** The whole file (memory sink only, after `finish`). */

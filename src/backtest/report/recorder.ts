@@ -28,7 +28,6 @@ import type { Instrument } from '../../model/instrument.ts';
 import type { TradingState } from '../../model/trading.ts';
 import type { FundingSettlement, Liquidity, OrderType, TimeInForce } from '../../model/venue.ts';
 import { join } from 'node:path';
-import { EncodeThread } from './encode-thread.ts';
 import { FillsTable, ORDER_EVENT_KINDS, ORDER_TYPES, OrdersTable, TIME_IN_FORCES, UNKNOWN } from './tables.ts';
 
 export type OrderEventKind = (typeof ORDER_EVENT_KINDS)[number];
@@ -116,12 +115,6 @@ export interface RunRecorderOptions {
   spillDir?: string;
   /** Fill markers kept per symbol for the charts (decimated deterministically). Default 2,000. */
   maxChartFills?: number;
-  /**
-   * Encode fills.parquet / orders.parquet in a worker thread (encode-thread.ts; from a table's first
-   * full chunk). Then `settled()` must be awaited after `finish()` before the tables are read.
-   * Default false.
-   */
-  encodeThread?: boolean;
 }
 
 export const DEFAULT_SAMPLE_INTERVAL_US = 1_000_000;
@@ -212,7 +205,6 @@ export class RunRecorder {
   readonly fills: FillsTable;
   readonly orders: OrdersTable;
   readonly spillDir: string | null;
-  private readonly thread: EncodeThread | null;
   /** Account columns, one row per grid sample. */
   readonly sampleTs = new F64Column();
   readonly equity = new F64Column();
@@ -244,9 +236,8 @@ export class RunRecorder {
     const chunkRows = o.chunkRows ?? 16_384;
     this.spillDir = o.spillDir ?? null;
     const kv = { 'maker.table': '', 'maker.time_unit': 'microseconds since the Unix epoch (UTC)' };
-    this.thread = o.encodeThread === true ? new EncodeThread() : null;
-    this.fills = new FillsTable({ ...kv, 'maker.table': 'fills' }, this.spillDir === null ? null : join(this.spillDir, 'fills.parquet'), chunkRows, this.instruments, this.thread);
-    this.orders = new OrdersTable({ ...kv, 'maker.table': 'orders' }, this.spillDir === null ? null : join(this.spillDir, 'orders.parquet'), chunkRows, this.instruments, this.thread);
+    this.fills = new FillsTable({ ...kv, 'maker.table': 'fills' }, this.spillDir === null ? null : join(this.spillDir, 'fills.parquet'), chunkRows, this.instruments);
+    this.orders = new OrdersTable({ ...kv, 'maker.table': 'orders' }, this.spillDir === null ? null : join(this.spillDir, 'orders.parquet'), chunkRows, this.instruments);
     this.instruments.forEach((ins, i) => {
       this.bySymbol.set(ins.symbol.toUpperCase(), i);
       const F = (): F64Column => new F64Column();
@@ -425,28 +416,10 @@ export class RunRecorder {
     this.orders.finish();
   }
 
-  /**
-   * Resolves once fills.parquet and orders.parquet are complete (after `finish`; at once without an
-   * encode thread, which it then ends); rejects with the first error writing them.
-   */
-  async settled(): Promise<void> {
-    try {
-      await Promise.all([this.fills.settled(), this.orders.settled()]);
-    } finally {
-      await this.thread?.terminate();
-    }
-  }
-
-  /** Whether the encode thread was started (tests read it to see which path ran). */
-  get encodeThreadStarted(): boolean {
-    return this.thread?.started ?? false;
-  }
-
-  /** Closes spilled files without footers (after an error) and ends the encode thread. */
+  /** Closes spilled files without footers (after an error). */
   abort(): void {
-    this.fills.abort();
-    this.orders.abort();
-    this.thread?.close();
+    this.fills.stream.abort();
+    this.orders.stream.abort();
   }
 
   /** Fills still waiting for a later mid at horizon k (unresolved at the end of the run). */

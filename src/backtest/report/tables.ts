@@ -3,17 +3,14 @@
  * typed arrays (strings by reference); every `chunkRows` rows the chunk is encoded as one Parquet
  * row group (fills.parquet / orders.parquet) and the arrays are reused, so memory stays bounded
  * whatever the run length. Decimal strings (prices, quantities) are made at encode time from ticks
- * and lots, exactly, by the instrument. The Parquet encoding itself runs in this thread or, given
- * an `EncodeThread` (encode-thread.ts), in a worker: the same bytes either way.
+ * and lots, exactly, by the instrument.
  *
  * Column names carry their units: `ts_us` (µs since the Unix epoch, exchange time), `*_ticks`
  * (integer price ticks), `*_lots` (integer quantity lots), `price` / `qty` (exact decimal strings),
  * `commission` (exact decimal string in `commission_asset`, negative = rebate).
  */
 import type { Instrument } from '../../model/instrument.ts';
-import { InvariantError } from '../../core/errors.ts';
-import type { EncodeThread } from './encode-thread.ts';
-import { ParquetTableStream, type OutColumn, type OutColumnData, type TableSink } from './parquet-out.ts';
+import { ParquetTableStream, type OutColumn, type OutColumnData } from './parquet-out.ts';
 
 export const FILL_COLUMNS: readonly OutColumn[] = [
   { name: 'ts_us', type: 'INT64' },
@@ -51,69 +48,35 @@ export const ORDER_COLUMNS: readonly OutColumn[] = [
 export const SIDES = ['buy', 'sell'] as const;
 export const LIQUIDITIES = ['maker', 'taker'] as const;
 
-/**
- * Shared chunk plumbing: a row counter, a flush into the sink, the sink itself. Without an encode
- * thread the sink (a `ParquetTableStream`) is made at once, so a spill file that cannot be created
- * fails the recorder's construction; with one, at the first flush: the thread's table at the first
- * full chunk, this thread's stream when the first flush is the last (a short run starts no worker).
- */
+/** Shared chunk plumbing: a row counter, a flush into the stream, the stream itself. */
 abstract class ChunkedTable {
-  private sink: TableSink | null;
+  readonly stream: ParquetTableStream;
   protected n = 0;
   protected readonly cap: number;
   protected readonly symbols: readonly Instrument[];
 
-  constructor(
-    private readonly columns: readonly OutColumn[],
-    private readonly kv: Record<string, string>,
-    private readonly path: string | null,
-    chunkRows: number,
-    symbols: readonly Instrument[],
-    private readonly thread: EncodeThread | null = null,
-  ) {
-    this.sink = thread === null ? new ParquetTableStream(columns, kv, path) : null;
+  constructor(columns: readonly OutColumn[], kv: Record<string, string>, path: string | null, chunkRows: number, symbols: readonly Instrument[]) {
+    this.stream = new ParquetTableStream(columns, kv, path);
     this.cap = chunkRows;
     this.symbols = symbols;
   }
 
   get rows(): number {
-    return (this.sink?.rows ?? 0) + this.n;
+    return this.stream.rows + this.n;
   }
 
   protected abstract encode(): Record<string, OutColumnData>;
 
-  private sinkFor(last: boolean): TableSink {
-    this.sink ??= this.thread !== null && !last ? this.thread.table(this.columns, this.kv, this.path) : new ParquetTableStream(this.columns, this.kv, this.path);
-    return this.sink;
-  }
-
-  /** Encodes the buffered rows as one row group (`last`: no row follows). */
-  flush(last = false): void {
+  /** Encodes the buffered rows as one row group. */
+  flush(): void {
     if (this.n === 0) return;
-    this.sinkFor(last).appendRowGroup(this.encode(), this.n);
+    this.stream.appendRowGroup(this.encode(), this.n);
     this.n = 0;
   }
 
-  /** Writes the last rows and the footer; `settled()` says when they are written. */
   finish(): void {
-    this.flush(true);
-    this.sinkFor(true).finish();
-  }
-
-  /** Resolves once the file is complete (at once unless the encode thread writes it); rejects with its error. */
-  settled(): Promise<void> {
-    return this.sink === null ? Promise.reject(new InvariantError('the table is not finished')) : this.sink.settled();
-  }
-
-  /** The whole file (memory sink, once settled). */
-  bytes(): Uint8Array {
-    if (this.sink === null) throw new InvariantError('the table is not finished');
-    return this.sink.bytes();
-  }
-
-  /** Closes a spilled file without a footer (after an error). */
-  abort(): void {
-    this.sink?.abort();
+    this.flush();
+    this.stream.finish();
   }
 }
 
@@ -129,8 +92,8 @@ export class FillsTable extends ChunkedTable {
   private readonly orderId: Float64Array;
   private readonly clientId: string[];
 
-  constructor(kv: Record<string, string>, path: string | null, chunkRows: number, symbols: readonly Instrument[], thread: EncodeThread | null = null) {
-    super(FILL_COLUMNS, kv, path, chunkRows, symbols, thread);
+  constructor(kv: Record<string, string>, path: string | null, chunkRows: number, symbols: readonly Instrument[]) {
+    super(FILL_COLUMNS, kv, path, chunkRows, symbols);
     this.ts = new Float64Array(chunkRows);
     this.sym = new Uint16Array(chunkRows);
     this.side = new Uint8Array(chunkRows);
@@ -216,8 +179,8 @@ export class OrdersTable extends ChunkedTable {
   private readonly reduceOnly: Uint8Array;
   private readonly reason: string[];
 
-  constructor(kv: Record<string, string>, path: string | null, chunkRows: number, symbols: readonly Instrument[], thread: EncodeThread | null = null) {
-    super(ORDER_COLUMNS, kv, path, chunkRows, symbols, thread);
+  constructor(kv: Record<string, string>, path: string | null, chunkRows: number, symbols: readonly Instrument[]) {
+    super(ORDER_COLUMNS, kv, path, chunkRows, symbols);
     this.ts = new Float64Array(chunkRows);
     this.sym = new Uint16Array(chunkRows);
     this.kind = new Uint8Array(chunkRows);
