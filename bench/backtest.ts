@@ -22,9 +22,6 @@
  * The store is decoded as a backtest decodes it (store/decode-thread.ts, `main` by default: in the
  * run's thread); `MAKER_DECODE_THREAD=auto` or `worker` in the environment decodes in a worker
  * thread for every child (`auto`: from 2 M rows, so the 24 h tile only; the hashes are the same).
- * The recorder's fills / orders tables are encoded as a backtest encodes them
- * (backtest/report/encode-thread.ts): `MAKER_ENCODE_THREAD=auto` by default, a worker from 4 M
- * events (the 24 h tile); `main` keeps them in the run's thread.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -58,8 +55,6 @@ interface ChildResult {
   hash: string;
   /** Where the store was decoded: MAKER_DECODE_THREAD of the run (store/decode-thread.ts; main when unset). */
   decodeThread: string;
-  /** Whether the recorder encoded its tables in a worker (MAKER_ENCODE_THREAD, `auto` by default: from 4 M events, so the 24 h tile only). */
-  encodeThread: boolean;
 }
 
 async function measure(store: string, writeOut: boolean): Promise<ChildResult> {
@@ -91,7 +86,6 @@ async function measure(store: string, writeOut: boolean): Promise<ChildResult> {
     peakRssMB: peakRssMB(),
     hash: outcome.result.eventLogHash,
     decodeThread: process.env.MAKER_DECODE_THREAD || 'main',
-    encodeThread: outcome.result.parts.recorder.encodeThreadStarted,
   };
 }
 
