@@ -1,8 +1,8 @@
 // The soak of issue 12: `maker live` for MAKER_LIVE_SOAK_S seconds (e.g. 360: an hour of market at
 // 10x) against the local exchange with a seeded random schedule of every fault kind, then the same
-// invariants as faults.test.ts (no orphan order, no lost or duplicated fill, positions equal, the
+// invariants as faults-*.test.ts (no orphan order, no lost or duplicated fill, positions equal, the
 // journal replays to the same commands). Opt-in: too long for `npm test`; the short version is
-// faults.test.ts. Run: MAKER_LIVE_SOAK_S=360 npx vitest run tests/live/soak.test.ts
+// faults-*.test.ts. Run: MAKER_LIVE_SOAK_S=360 npx vitest run tests/live/soak.test.ts
 import { afterEach, describe, it } from 'vitest';
 import { Rng } from '../../src/core/random.ts';
 import { cleanups, expectSurvived, weather } from './storm.ts';

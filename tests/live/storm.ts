@@ -1,4 +1,4 @@
-// The storm harness of the live fault tests (faults.test.ts) and the soak (soak.test.ts): one
+// The storm harness of the live fault tests (faults-*.test.ts) and the soak (soak.test.ts): one
 // `maker live` session against the local exchange with a fault plan, then the invariants.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
