@@ -90,7 +90,27 @@ export function formatSummary(r: DownloadResult, outDir: string): string {
   if (failed.length > 0) {
     lines.push(`  FAILED ${failed.length} archive(s):`);
     const notTried = failed.filter((o) => o.message?.includes('not tried, the server could not be reached'));
-    for (const o of failed) if (!notTried.includes(o)) lines.push(`    ${o.message ?? o.archive.path}`);
+    // "<archive>: <reason>" lines that share their reason (the archives in flight when the host
+    // turned out not to resolve, say) are one line: the reason once, then the archives.
+    // Groups in the order of their first archive; a message not of that form is its own group.
+    const groups = new Map<string, { reason: string; names: string[] }>();
+    for (const o of failed) {
+      if (notTried.includes(o)) continue;
+      const text = o.message ?? o.archive.path;
+      const cut = text.indexOf(': ');
+      const name = cut > 0 ? text.slice(0, cut) : '';
+      if (cut > 0 && !name.includes(' ')) {
+        const reason = text.slice(cut + 2);
+        const g = groups.get(`r:${reason}`);
+        if (g === undefined) groups.set(`r:${reason}`, { reason, names: [name] });
+        else g.names.push(name);
+      } else groups.set(`t:${groups.size}`, { reason: text, names: [] });
+    }
+    for (const { reason, names } of groups.values()) {
+      if (names.length === 0) lines.push(`    ${reason}`);
+      else if (names.length === 1) lines.push(`    ${names[0]}: ${reason}`);
+      else lines.push(`    ${names.length} archives: ${reason}:`, `      ${names.join(', ')}`);
+    }
     if (notTried.length > 0) lines.push(`    ${notTried.length} more not tried: the server could not be reached`);
   }
   return `${lines.join('\n')}\n`;
