@@ -200,6 +200,12 @@ async function main(): Promise<void> {
   for (const [name, s, unit] of rows) console.log(`${name.padEnd(w)}  ${fmt(s.min).padStart(10)}  ${fmt(s.median).padStart(10)}  ${fmt(s.max).padStart(10)}  ${unit}`);
   const b = out.book as { vsTardis: number; vsCcxt: number } | undefined;
   if (b) console.log(`book speed-up: ${b.vsTardis.toFixed(1)}x tardis-dev (target >= 10x), ${b.vsCcxt.toFixed(1)}x ccxt (target >= 50x)`);
+  // The backtest's own targets (issues 4 and 9), said outright next to the numbers.
+  const bt = out.backtest as { daySeconds: number; peakRssMB24h: number } | undefined;
+  if (bt) {
+    const verdict = (ok: boolean) => (ok ? 'met' : 'NOT MET');
+    console.log(`backtest 24 h: ${bt.daySeconds.toFixed(1)} s median (target <= 30 s: ${verdict(bt.daySeconds <= 30)}), peak RSS ${bt.peakRssMB24h} MB (target <= 1 GB: ${verdict(bt.peakRssMB24h <= 1024)})`);
+  }
   console.log(`peak RSS: ${out.peakRssMB} MB`);
 }
 
