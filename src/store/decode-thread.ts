@@ -23,8 +23,8 @@
  *     runs one backtest per core in worker threads: a decode thread each would oversubscribe them). Starting the worker costs ~1.7 CPU s (its thread and
  *     its tsx loader thread loading and transpiling the modules; measured on the 1 h bench tile),
  *     and the replay waits for its first row group meanwhile; decoding costs ~1 CPU s per million
- *     rows, so below ~2 million rows the worker gains nothing. Measured on the 24 h tile (README,
- *     "Benchmarks"): at load ~6 on the 2 cores, 74 and 79 s wall with the worker against 84 and
+ *     rows, so below ~2 million rows the worker gains nothing. Measured on the 24 h tile
+ *     (docs/PERFORMANCE.md): at load ~6 on the 2 cores, 74 and 79 s wall with the worker against 84 and
  *     131 s without (CPU within ±7 %); at load 9 to 21 it cost 3 to 20 CPU s more per run, so on a
  *     saturated machine `main` is the cheaper choice.
  *
