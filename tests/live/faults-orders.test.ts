@@ -60,7 +60,10 @@ describe('maker live survives the faults: order entry', () => {
     const after = lines.slice(stopAt + 1).filter((l) => l !== '');
     expect(after.some((l) => / V \{"kind":"report".*"execType":"TRADE"/.test(l)), context).toBe(true);
     expect(after.filter((l) => / [MTOC] /.test(l))).toEqual([]);
-    expect(r.venuePosAfter, 'the fault filled an order: the venue holds a position').not.toBe(0);
+    // The fault filled a resting order. Not "the venue holds a position": the fill may have closed
+    // the position the session had (a flaky check before), so the fault's own log says it.
+    const fired = r.lx.server.faults.log.filter((e) => e.kind === 'fill-before-cancel' && e.event === 'fired');
+    expect(fired.map((e) => e.filled), context).toContain(true);
   }, 60_000);
 
   it('the final userTrades read-back fails: exit 3 though the cancels were confirmed, and summary.json says why', async () => {
