@@ -5,6 +5,14 @@ import { defineConfig } from 'vitest/config';
 // signal >= 80 %, strategy >= 85 %, risk >= 90 %, OMS >= 95 %.
 const floor = (pct: number) => ({ lines: pct, branches: pct });
 
+/** MAKER_TEST_WORKERS (a positive integer) or one more than the cores; anything else stops the run naming it. */
+function testWorkers(v: string | undefined): number {
+  if (v === undefined || v === '') return availableParallelism() + 1;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`MAKER_TEST_WORKERS=${v} is not a positive integer (the number of test files run at a time)`);
+  return n;
+}
+
 /** Test files that replace a module with vi.mock, so cannot share a module graph with others. */
 const ISOLATED = ['tests/adapter/binance/ws-api-connection.test.ts'];
 
@@ -18,11 +26,11 @@ export default defineConfig({
     pool: 'forks',
     // One test file per core, plus one. Vitest's default in `vitest run` is cores - 1, i.e. ONE file at
     // a time on CI's 2 cores, while much of the suite waits (on spawned `maker` processes, loopback
-    // exchanges, wall-clock fault schedules: tests/live/faults.test.ts alone sleeps ~100 s) with a
+    // exchanges, wall-clock fault schedules: tests/live/faults-*.test.ts sleep ~100 s in all) with a
     // core idle. Measured on 2 cores, whole suite, nothing else running (2026-12-04): 2 files at a
     // time 6 min 28 s (70 % of both cores busy), 3 at a time 5 min 23 s, the same CPU time, no
     // failure. MAKER_TEST_WORKERS=N sets it (the `--maxWorkers` flag did not reach the projects below).
-    maxWorkers: Number(process.env.MAKER_TEST_WORKERS) || availableParallelism() + 1,
+    maxWorkers: testWorkers(process.env.MAKER_TEST_WORKERS),
     // vi.stubEnv lasts for its file only (files share a worker's process, below).
     unstubEnvs: true,
     projects: [

@@ -2,7 +2,7 @@
  * The boot code of a worker thread that runs one of our TypeScript modules: the worker registers
  * tsx's loader (as bin/maker.js does for the main thread), then imports the entry module. Passed
  * to `new Worker(code, { eval: true })` by every part that runs work on another thread (the
- * store's decode thread, the recorder's compaction, the report's encode thread, the sweep pool).
+ * store's decode thread, the recorder's compaction, the sweep pool).
  *
  * Pure: it resolves the loader's path and builds a string; starting the worker is the caller's.
  */

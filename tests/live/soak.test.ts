@@ -3,16 +3,14 @@
 // invariants as faults-*.test.ts (no orphan order, no lost or duplicated fill, positions equal, the
 // journal replays to the same commands). Opt-in: too long for `npm test`; the short version is
 // faults-*.test.ts. Run: MAKER_LIVE_SOAK_S=360 npx vitest run tests/live/soak.test.ts
-import { afterEach, describe, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { Rng } from '../../src/core/random.ts';
-import { cleanups, expectSurvived, weather } from './storm.ts';
+import { closeStormsAfterEach, expectSurvived, weather } from './storm.ts';
 
 const SOAK_S = Number(process.env.MAKER_LIVE_SOAK_S ?? 0);
 const SEED = Number(process.env.MAKER_LIVE_SOAK_SEED ?? 1);
 
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+closeStormsAfterEach();
 
 /** One fault of each kind per ~30 s of soak, at seeded random times, in seeded random order. */
 function schedule(seconds: number, seed: number): Record<string, unknown>[] {
