@@ -29,6 +29,14 @@ export interface Intent {
   readonly reason: string;
 }
 
+/**
+ * `intent` as a plain object with other quotes, its reason read now: what `{ ...intent, quotes }`
+ * is for a plain intent, also right for one whose reason is a prototype getter (a spread drops it).
+ */
+export function plainIntent(intent: Intent, quotes: readonly Quote[]): Intent {
+  return { symbol: intent.symbol, tsUs: intent.tsUs, quotes, cancelAll: intent.cancelAll, flatten: intent.flatten, reason: intent.reason };
+}
+
 /** Trading state machine of the risk engine. */
 export type TradingState = 'ACTIVE' | 'REDUCING' | 'HALTED';
 

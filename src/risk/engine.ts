@@ -23,7 +23,7 @@
 import { InputError, InvariantError } from '../core/errors.ts';
 import type { Instrument } from '../model/instrument.ts';
 import { compareScaled, formatScaled, mulScaled, parseDecimal, subScaled, type ScaledDecimal } from '../model/money.ts';
-import type { Intent, Quote, RiskDecision, RiskReason, RiskReasonCode, RiskTrim, TradingState } from '../model/trading.ts';
+import { plainIntent, type Intent, type Quote, type RiskDecision, type RiskReason, type RiskReasonCode, type RiskTrim, type TradingState } from '../model/trading.ts';
 import { DEFAULT_RISK_CONFIG, type RiskConfig } from './config.ts';
 import type { RiskContext } from './context.ts';
 import type { RiskEventSink } from './events.ts';
@@ -454,7 +454,7 @@ export class RiskEngine {
     if (trims.length > 0 && this.bus?.hasListeners('risk.trimmed')) {
       this.bus.emit('risk.trimmed', { symbol: this.symbol, tsUs: ctx.tsUs, trims, state });
     }
-    const approved: Intent = trims.length === 0 ? intent : { ...intent, quotes };
+    const approved: Intent = trims.length === 0 ? intent : plainIntent(intent, quotes);
     return { approved: true, intent: approved, trims, state };
   }
 

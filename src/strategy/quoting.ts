@@ -24,7 +24,7 @@
  */
 import type { Side } from '../model/events.ts';
 import type { Instrument } from '../model/instrument.ts';
-import type { Intent, Quote } from '../model/trading.ts';
+import { plainIntent, type Intent, type Quote } from '../model/trading.ts';
 import { InvariantError } from '../core/errors.ts';
 import type { CommonConfig } from './config.ts';
 import { computeFairPrice } from './fair-price.ts';
@@ -288,24 +288,47 @@ export function decideQuotes(ctx: StrategyContext, config: CommonConfig, label: 
     notes,
     quotes,
   );
-  const kept = keptBids + keptAsks;
-  const count = quotes.length;
-  const { fairTicks, tiltTicks } = fair;
-  const detail = m.detail;
-  // The reason is formatted when first read, from the values of this decision.
-  let reason: string | undefined;
-  return {
-    symbol: ctx.instrument.symbol,
-    tsUs: ctx.tsUs,
-    quotes,
-    cancelAll: false,
-    flatten: false,
-    get reason(): string {
-      if (reason === undefined) {
-        const head = `${label}: fair ${fmt(fairTicks)}${tiltTicks !== 0 ? ` (tilt ${fmt(tiltTicks)})` : ''} ${formatDetail(detail)}; bid ${bid0} ask ${ask0}; ${count} quotes (${kept} kept)`;
-        reason = notes.length > 0 ? `${head}; ${notes.join('; ')}` : head;
-      }
-      return reason;
-    },
-  };
+  return new QuoteIntent(ctx.instrument.symbol, ctx.tsUs, quotes, label, fair.fairTicks, fair.tiltTicks, m.detail, bid0, ask0, quotes.length, keptBids + keptAsks, notes);
 }
+
+/**
+ * A decided set of quotes whose reason is formatted when first read, from the decision's own values
+ * (a backtest reads few reasons). A class with the getter on its prototype: an object literal with
+ * its own getter took ~0.7 µs to create (V8's slow path for accessor literals: 2.6 % of a day's
+ * run), this ~25 ns. Serialises (`toJSON`) and copies (`withQuotes`) as the plain `Intent` it stands
+ * for, reason included: a spread would drop a prototype getter.
+ */
+class QuoteIntent implements Intent {
+  readonly cancelAll = false;
+  readonly flatten = false;
+  private formatted: string | undefined = undefined;
+
+  constructor(
+    readonly symbol: string,
+    readonly tsUs: number,
+    readonly quotes: readonly Quote[],
+    private readonly label: string,
+    private readonly fairTicks: number,
+    private readonly tiltTicks: number,
+    private readonly detail: readonly (string | number)[],
+    private readonly bid0: number,
+    private readonly ask0: number,
+    private readonly count: number,
+    private readonly kept: number,
+    private readonly notes: readonly string[],
+  ) {}
+
+  get reason(): string {
+    if (this.formatted === undefined) {
+      const tilt = this.tiltTicks !== 0 ? ` (tilt ${fmt(this.tiltTicks)})` : '';
+      const head = `${this.label}: fair ${fmt(this.fairTicks)}${tilt} ${formatDetail(this.detail)}; bid ${this.bid0} ask ${this.ask0}; ${this.count} quotes (${this.kept} kept)`;
+      this.formatted = this.notes.length > 0 ? `${head}; ${this.notes.join('; ')}` : head;
+    }
+    return this.formatted;
+  }
+
+  toJSON(): Intent {
+    return plainIntent(this, this.quotes);
+  }
+}
+

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { EventBus } from '../../src/core/bus.ts';
 import { InputError, InvariantError } from '../../src/core/errors.ts';
 import { Instrument } from '../../src/model/instrument.ts';
-import type { RiskDecision } from '../../src/model/trading.ts';
+import type { Quote, RiskDecision } from '../../src/model/trading.ts';
 import { OrderRateLimiter, RiskEngine, instrumentLimits, parseRiskConfig, type RiskEventMap } from '../../src/risk/index.ts';
 import { INSTRUMENT, SYMBOL, T0, intent, makeCtx, makeSpec, quote } from './fixtures.ts';
 
@@ -78,6 +78,23 @@ describe('RiskEngine basics', () => {
     expect(d.intent.quotes).toEqual([{ ...far, qtyLots: 2 }, near]);
     expect(d.trims).toHaveLength(1);
     expect(d.trims[0]).toMatchObject({ quote: far, keptLots: 2, reason: { code: 'MAX_POSITION' } });
+  });
+
+  it("a trimmed intent keeps the reason of an intent whose reason is a prototype getter (the strategies' intents)", () => {
+    const { engine } = setup({ maxPositionLots: 2 });
+    class LazyIntent {
+      readonly symbol = SYMBOL;
+      readonly tsUs = T0;
+      readonly cancelAll = false;
+      readonly flatten = false;
+      constructor(readonly quotes: Quote[]) {}
+      get reason(): string {
+        return 'formatted when read';
+      }
+    }
+    const d = approved(engine.check(new LazyIntent([quote('buy', 599_900, 4, 2)]), makeCtx()));
+    expect(d.trims).toHaveLength(1);
+    expect(d.intent).toEqual({ symbol: SYMBOL, tsUs: T0, quotes: [{ ...quote('buy', 599_900, 4, 2), qtyLots: 2 }], cancelAll: false, flatten: false, reason: 'formatted when read' });
   });
 
   it('accepts an application bus whose event map includes the risk events', () => {
