@@ -158,7 +158,8 @@ export interface DecisionBench {
   commands: number;
 }
 
-export async function benchDecision(opts: { runs: number; perDecision?: boolean }): Promise<DecisionBench> {
+export async function benchDecision(opts: { runs: number; perDecision?: boolean; config?: TraderConfigInput }): Promise<DecisionBench> {
+  const config = opts.config ?? BENCH_CONFIG;
   const { events, specs } = await loadSample();
   const ns: number[] = [];
   const wall: number[] = [];
@@ -167,7 +168,7 @@ export async function benchDecision(opts: { runs: number; perDecision?: boolean 
   // Unmeasured warm-up passes: V8 needs about three passes over the sample before the pipeline's
   // optimised code settles (measured: pass 1 ≈ 8×, pass 2 ≈ 4×, pass 3 ≈ 2× the steady cost).
   for (let r = -WARMUP_PASSES; r < Math.max(1, opts.runs); r++) {
-    const run = runDecision(events, specs);
+    const run = runDecision(events, specs, config);
     if (r >= 0) {
       ns.push((run.cpuSeconds * 1e9) / run.bookEvents);
       wall.push((run.seconds * 1e9) / run.bookEvents);
@@ -179,7 +180,7 @@ export async function benchDecision(opts: { runs: number; perDecision?: boolean 
     const timer = timeDecisions();
     try {
       for (let r = 0; r < Math.max(1, opts.runs); r++) {
-        runDecision(events, specs);
+        runDecision(events, specs, config);
         const t = timer.take();
         perDecision.push(t.ns / t.count);
       }

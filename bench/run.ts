@@ -4,7 +4,7 @@
  * Runs each benchmark several times (these machines are noisy) and prints min / median / max.
  * With --json, prints the medians as one JSON object on stdout (progress goes to stderr):
  *   {"book": {"oursLevelUpdatesPerSec", "tardisLevelUpdatesPerSec", "ccxtLevelUpdatesPerSec"},
- *    "import": {"messagesPerSec"}, "read": {"rowsPerSec"},
+ *    "import": {"messagesPerSec"}, "read": {"rowsPerSec"}, "decision": {"nsPerEvent", "depthOnlyNsPerEvent"},
  *    "replay": {"eventsPerSec", "daySeconds", "peakRssMB1h", "peakRssMB24h"},
  *    "backtest": {"eventsPerSec", "daySeconds", "peakRssMB1h", "peakRssMB24h", "shares"}, "peakRssMB"}
  *    "sweep": {"runsPerMin1", "runsPerMin2", "piscinaRunsPerMin1", "piscinaRunsPerMin2"} (8 quickstart runs; bench/sweep.ts)
@@ -79,7 +79,12 @@ async function main(): Promise<void> {
     const { benchDecision } = await import('./decision.ts');
     const r = await benchDecision({ runs });
     rows.push(['decision pipeline (CPU ns per book event)', r.nsPerEvent, 'ns/event']);
-    out.decision = { nsPerEvent: r.nsPerEvent.median };
+    // The same with the strategy side on the depth book alone (bookTickers not applied): the default
+    // before issue 9's fused book, for comparison with the target's first measurements.
+    const { BENCH_CONFIG } = await import('./decision.ts');
+    const d = await benchDecision({ runs, config: { ...BENCH_CONFIG, decision: { bookSource: 'depth' } } });
+    rows.push(['decision, strategy on depth only', d.nsPerEvent, 'ns/event']);
+    out.decision = { nsPerEvent: r.nsPerEvent.median, depthOnlyNsPerEvent: d.nsPerEvent.median };
   }
   if (want('read')) {
     log('read: streaming a 2M-row store ...');
@@ -200,10 +205,12 @@ async function main(): Promise<void> {
   for (const [name, s, unit] of rows) console.log(`${name.padEnd(w)}  ${fmt(s.min).padStart(10)}  ${fmt(s.median).padStart(10)}  ${fmt(s.max).padStart(10)}  ${unit}`);
   const b = out.book as { vsTardis: number; vsCcxt: number } | undefined;
   if (b) console.log(`book speed-up: ${b.vsTardis.toFixed(1)}x tardis-dev (target >= 10x), ${b.vsCcxt.toFixed(1)}x ccxt (target >= 50x)`);
-  // The backtest's own targets (issues 4 and 9), said outright next to the numbers.
+  // The targets (issues 3, 4 and 9), said outright next to the numbers.
+  const verdict = (ok: boolean) => (ok ? 'met' : 'NOT MET');
+  const dec = out.decision as { nsPerEvent: number; depthOnlyNsPerEvent: number } | undefined;
+  if (dec) console.log(`decision: ${dec.nsPerEvent.toFixed(0)} ns per book event median (target < 1 µs: ${verdict(dec.nsPerEvent < 1000)}); ${dec.depthOnlyNsPerEvent.toFixed(0)} ns with the strategy on depth only`);
   const bt = out.backtest as { daySeconds: number; peakRssMB24h: number } | undefined;
   if (bt) {
-    const verdict = (ok: boolean) => (ok ? 'met' : 'NOT MET');
     console.log(`backtest 24 h: ${bt.daySeconds.toFixed(1)} s median (target <= 30 s: ${verdict(bt.daySeconds <= 30)}), peak RSS ${bt.peakRssMB24h} MB (target <= 1 GB: ${verdict(bt.peakRssMB24h <= 1024)})`);
   }
   console.log(`peak RSS: ${out.peakRssMB} MB`);
