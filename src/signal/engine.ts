@@ -273,10 +273,11 @@ export class SignalEngine {
 
   /** A taker trade (`trade` or `aggTrade`; feed one of the two streams, not both). */
   onTrade(trade: Trade | AggTrade): void {
-    this.advance(this.useExchangeTime ? trade.tsExchangeUs : trade.tsReceiveUs, false, true); // flow: refreshed below with the trade
+    this.advance(this.useExchangeTime ? trade.tsExchangeUs : trade.tsReceiveUs, true, true);
     this.flow.onTrade(trade.qtyLots, trade.buyerIsMaker);
     this.intensity.onTrade(trade.priceTicks, trade.buyerIsMaker);
-    this.refreshTradeFlow();
+    // The flow's readings are written when the snapshot is read (`advance` marked them stale), as
+    // after a book event: most trades are followed by another event before any reader.
   }
 
   /** Mark and index price (`markPriceUpdate`). */
