@@ -14,8 +14,10 @@
  *
  * Cost per event: O(1) plus the levels the multi-level and band imbalances visit; the micro-price
  * refit (O(states³)) runs once per `micropriceRefitS`, the intensity refit (O(depths)) once per
- * sample interval. The snapshot is one object mutated in place: read it, do not keep it (or copy it
- * with `snapshot()`).
+ * sample interval. The snapshot is one object mutated in place: read it through `signal` after the
+ * events you care about, do not keep it (or copy it with `snapshot()`). The trade-flow readings and
+ * the micro-price are written when it is read (most book events are followed by another one before
+ * any reader), so a kept reference can show them behind the book.
  */
 import type { BookView } from '../book/index.ts';
 import type { AggTrade, MarkPrice, Trade } from '../model/events.ts';
@@ -175,6 +177,8 @@ export class SignalEngine {
   private carriedMid = NaN;
   /** The trade-flow readings of `state` are behind the flow (refreshed when the snapshot is read). */
   private flowStale = false;
+  /** The micro-price of `state` is behind the book or the model (refreshed when the snapshot is read). */
+  private microStale = false;
 
   constructor(config: SignalEngineConfig) {
     const { eventTime, depthImbalance, ...rest } = config;
@@ -201,12 +205,14 @@ export class SignalEngine {
   /** The live snapshot (mutated by every event). */
   get signal(): Readonly<Signal> {
     if (this.flowStale) this.refreshTradeFlow();
+    if (this.microStale) this.refreshMicroprice();
     return this.state;
   }
 
   /** A deep copy of the snapshot, safe to keep. */
   snapshot(): Signal {
     if (this.flowStale) this.refreshTradeFlow();
+    if (this.microStale) this.refreshMicroprice();
     return { ...this.state, ready: { ...this.state.ready } };
   }
 
@@ -252,7 +258,8 @@ export class SignalEngine {
     s.ofiCurrent = this.ofiAcc.current;
     this.carriedMid = mid;
     this.estimator.observe(ts, mid, imbalance, spread);
-    this.refreshMicroprice();
+    // Written when the snapshot is read: a strategy reads it at a decision, about one book event in ten.
+    this.microStale = true;
     this.refreshDeviations(ts);
   }
 
@@ -351,10 +358,11 @@ export class SignalEngine {
     const c = this.config;
     if (this.estimator.counts.transitions < c.micropriceMinTransitions || this.estimator.counts.transitions === 0) return;
     this.model = this.estimator.fit(c.micropriceMinStateExits, c.micropriceMaxIterations, c.micropriceTolerance);
-    this.refreshMicroprice();
+    this.microStale = true;
   }
 
   private refreshMicroprice(): void {
+    this.microStale = false;
     const s = this.state;
     const adj = this.model !== null && s.ready.weightedMid ? micropriceAdjustment(this.model, s.imbalanceL1, s.spreadTicks) : NaN;
     s.microprice = s.midTicks + adj;

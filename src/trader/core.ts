@@ -89,7 +89,7 @@ export class TradingCore extends TradingCoreVenue implements TraderPort {
     return this.pipeline(symbol).risk;
   }
 
-  /** The live signal snapshot of a symbol (mutated by every event; copy it to keep it). */
+  /** The signal snapshot of a symbol as of now (one object, rewritten when read after later events: read it again, or copy it to keep it). */
   signals(symbol: string): Readonly<Signal> {
     return this.pipeline(symbol).signal.signal;
   }

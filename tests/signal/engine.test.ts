@@ -186,15 +186,24 @@ describe('SignalEngine', () => {
     const model = e.micropriceModel()!;
     expect(model.status).toBe('converged');
     expect(model.transitions).toBeGreaterThanOrEqual(500);
+    // The snapshot is read through `signal` after each event (the micro-price is written when read).
     e.onBook(ts + 1, book.setTop(1000, 9, 1001, 1));
-    const s = e.signal;
+    let s = e.signal;
     expect(s.ready.microprice).toBe(true);
     expect(s.microprice).toBeGreaterThan(s.midTicks);
     expect(s.microprice).toBeLessThan(s.askTicks);
+    expect(e.snapshot().microprice).toBe(s.microprice);
     e.onBook(ts + 2, book.setTop(1000, 5, 1001, 5));
+    s = e.signal;
     expect(s.microprice).toBe(s.midTicks);
     e.onBook(ts + 3, book.setTop(1000, 5, 1010, 5)); // spread outside the model
+    expect(e.snapshot().ready.microprice).toBe(false);
+    s = e.signal;
     expect(s.ready.microprice).toBe(false);
     expect(s.microprice).toBeNaN();
+    // A book event after an empty side: the micro-price comes back with the next two-sided touch.
+    e.onBook(ts + 4, book.setTop(1000, 9, 1001, 1));
+    expect(e.signal.ready.microprice).toBe(true);
+    expect(e.signal.microprice).toBeGreaterThan(e.signal.midTicks);
   });
 });
