@@ -15,7 +15,10 @@ export class TradeFlow {
   private readonly tauS: number;
   private readonly warmupUs: number;
   private startUs = NaN;
+  /** The clock (the last `advance`). */
   private lastUs = NaN;
+  /** The time `buyLots` and `sellLots` are decayed to; behind `lastUs` until a trade or a reading needs them. */
+  private decayedUs = NaN;
   private buyLots = 0;
   private sellLots = 0;
 
@@ -24,24 +27,34 @@ export class TradeFlow {
     this.warmupUs = warmupS * 1e6;
   }
 
-  /** Moves the clock to `tsUs` (monotone; the engine guarantees it), decaying the volumes. */
+  /**
+   * Moves the clock to `tsUs` (monotone; the engine guarantees it). The volumes are decayed to it
+   * when a trade or a reading needs them, in one step (an exp per book event saved: the engine
+   * advances on every event, and most are not trades).
+   */
   advance(tsUs: number): void {
     if (Number.isNaN(this.startUs)) {
       this.startUs = tsUs;
       this.lastUs = tsUs;
+      this.decayedUs = tsUs;
       return;
     }
-    if (tsUs <= this.lastUs) return;
-    const d = Math.exp(-(tsUs - this.lastUs) / 1e6 / this.tauS);
-    this.buyLots *= d;
-    this.sellLots *= d;
-    this.lastUs = tsUs;
+    if (tsUs > this.lastUs) this.lastUs = tsUs;
   }
 
   /** A taker trade at the current time (call `advance` first). */
   onTrade(qtyLots: number, buyerIsMaker: boolean): void {
+    this.decay();
     if (buyerIsMaker) this.sellLots += qtyLots;
     else this.buyLots += qtyLots;
+  }
+
+  private decay(): void {
+    if (!(this.lastUs > this.decayedUs)) return;
+    const d = Math.exp(-(this.lastUs - this.decayedUs) / 1e6 / this.tauS);
+    this.buyLots *= d;
+    this.sellLots *= d;
+    this.decayedUs = this.lastUs;
   }
 
   private get elapsedUs(): number {
@@ -53,6 +66,7 @@ export class TradeFlow {
   }
 
   get imbalanceReady(): boolean {
+    this.decay();
     return this.ready && this.buyLots + this.sellLots > 0;
   }
 
@@ -63,6 +77,7 @@ export class TradeFlow {
 
   get volumeRateLotsPerS(): number {
     if (!this.ready) return NaN;
+    this.decay();
     const coveredS = this.tauS * -Math.expm1(-this.elapsedUs / 1e6 / this.tauS);
     return (this.buyLots + this.sellLots) / coveredS;
   }
