@@ -23,7 +23,7 @@ import type { AccountSync, ExecutionReport, Liquidity, OrderQuery, OrderQueryRes
 import { DEFAULT_OMS_CONFIG, type OmsConfig } from './config.ts';
 import type { CommandBudget, CommandKind } from './budget.ts';
 import type { OmsAnomaly, OmsEvents } from './events.ts';
-import { eventOfFinalStatus, eventOfReport, statusKey, viewOf, type OrderView, type TrackedOrder } from './order.ts';
+import { eventOfFinalStatus, eventOfReport, seenBefore, viewOf, type OrderView, type TrackedOrder } from './order.ts';
 import { planReconcile } from './reconcile.ts';
 import { isTerminal, LOCAL_EVENTS, resolveNext, transitionRow, type ExchangeEvent, type LocalEvent, type OrderEvent } from './table.ts';
 
@@ -191,13 +191,7 @@ export class OrderManager {
     if (r.execType === 'TRADE') {
       if (o.seenTrades.has(r.tradeId)) return; // duplicate trade: already applied
       o.seenTrades.add(r.tradeId);
-    } else {
-      const key = statusKey(r);
-      if (key !== null) {
-        if (o.seenStatus.has(key)) return; // duplicate status report
-        o.seenStatus.add(key);
-      }
-    }
+    } else if (seenBefore(o.seenStatus, r)) return; // duplicate status report
     if (r.orderId >= 0 && o.orderId < 0) o.orderId = r.orderId;
     let event = eventOfReport(r);
     // A query can settle a modify before its AMENDMENT arrives on the stream; if the next modify is
@@ -363,7 +357,7 @@ export class OrderManager {
       lastQueryUs: Number.NEGATIVE_INFINITY,
       modifyTarget: null,
       seenTrades: new Set(),
-      seenStatus: new Set(),
+      seenStatus: new Map(),
       endedUs: 0,
     };
     this.orders.set(o.clientOrderId, o);
@@ -410,7 +404,7 @@ export class OrderManager {
       lastQueryUs: Number.NEGATIVE_INFINITY,
       modifyTarget: null,
       seenTrades: new Set(),
-      seenStatus: new Set(),
+      seenStatus: new Map(),
       endedUs: 0,
     };
     this.orders.set(clientOrderId, o);

@@ -40,8 +40,8 @@ export interface TrackedOrder {
   modifyTarget: { priceTicks: number; qtyLots: number } | null;
   /** Trade ids already applied: the de-duplication key of trades is (orderId, tradeId), and this set is per order. */
   readonly seenTrades: Set<number>;
-  /** Keys of status reports already applied (exact duplicates are dropped; see statusKey). */
-  readonly seenStatus: Set<string>;
+  /** Status reports already applied, by exchange time (exact duplicates are dropped; see `seenBefore`). */
+  readonly seenStatus: SeenStatus;
   /** When the order reached a terminal state, µs (for pruning). */
   endedUs: number;
 }
@@ -129,12 +129,30 @@ export function eventOfFinalStatus(status: ExchangeOrderStatus): ExchangeEvent |
 }
 
 /**
- * De-duplication key of a non-trade report. Request-level rejects have none: two refusals of two
- * different requests look alike, and the table already makes a repeated refusal harmless.
+ * The status reports an order has applied, by exchange time: per time, the (execType, status,
+ * cumFilledLots, priceTicks, origQtyLots) of each, five entries per report. The exchange time is
+ * part of a report's identity: two amendments back and forth carry the same price and quantity.
+ * Numbers compared as numbers, not formatted into a string key per report (that was ~0.7 µs a report,
+ * 1.5 % of a day's backtest).
  */
-export function statusKey(r: ExecutionReport): string | null {
-  if (r.execType === 'TRADE' || r.execType === 'CANCEL_REJECTED' || r.execType === 'MODIFY_REJECTED') return null;
-  if (r.execType === 'REJECTED' && UNKNOWN_OUTCOME_CODES.has(r.errorCode)) return null;
-  // The exchange time is part of the key: two amendments back and forth carry the same price/qty.
-  return `${r.execType}|${r.status}|${r.cumFilledLots}|${r.priceTicks}|${r.origQtyLots}|${r.tsExchangeUs}`;
+export type SeenStatus = Map<number, (string | number)[]>;
+
+/**
+ * Whether the non-trade report `r` was applied before (an exact duplicate); records it if not.
+ * Request-level rejects are never duplicates: two refusals of two different requests look alike,
+ * and the table already makes a repeated refusal harmless.
+ */
+export function seenBefore(seen: SeenStatus, r: ExecutionReport): boolean {
+  if (r.execType === 'TRADE' || r.execType === 'CANCEL_REJECTED' || r.execType === 'MODIFY_REJECTED') return false;
+  if (r.execType === 'REJECTED' && UNKNOWN_OUTCOME_CODES.has(r.errorCode)) return false;
+  const list = seen.get(r.tsExchangeUs);
+  if (list === undefined) {
+    seen.set(r.tsExchangeUs, [r.execType, r.status, r.cumFilledLots, r.priceTicks, r.origQtyLots]);
+    return false;
+  }
+  for (let i = 0; i < list.length; i += 5) {
+    if (list[i] === r.execType && list[i + 1] === r.status && list[i + 2] === r.cumFilledLots && list[i + 3] === r.priceTicks && list[i + 4] === r.origQtyLots) return true;
+  }
+  list.push(r.execType, r.status, r.cumFilledLots, r.priceTicks, r.origQtyLots);
+  return false;
 }

@@ -145,7 +145,7 @@ function build(s: OrderSpec[], seqOrder: number[]): TrackedOrder[] {
     lastQueryUs: Number.NEGATIVE_INFINITY,
     modifyTarget: o.target,
     seenTrades: new Set(),
-    seenStatus: new Set(),
+    seenStatus: new Map(),
     endedUs: 0,
   }));
 }
