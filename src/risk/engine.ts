@@ -444,9 +444,14 @@ export class RiskEngine {
   }
 
   private advanceTime(tsUs: number): void {
-    if (!Number.isSafeInteger(tsUs)) throw new InvariantError(`risk engine: time must be integer µs, got ${tsUs}`);
-    if (tsUs < this.lastUs) throw new InvariantError(`risk engine: time went backwards (${tsUs} < ${this.lastUs})`);
+    if (!(Number.isSafeInteger(tsUs) && tsUs >= this.lastUs)) this.badTime(tsUs);
     this.lastUs = tsUs;
+  }
+
+  /** Off the per-decision path: the messages (and their template code) stay out of `advanceTime`. */
+  private badTime(tsUs: number): never {
+    if (!Number.isSafeInteger(tsUs)) throw new InvariantError(`risk engine: time must be integer µs, got ${tsUs}`);
+    throw new InvariantError(`risk engine: time went backwards (${tsUs} < ${this.lastUs})`);
   }
 
   private approve(ctx: RiskContext, intent: Intent, quotes: readonly Quote[], trims: RiskTrim[]): RiskDecision {
