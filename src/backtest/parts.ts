@@ -21,6 +21,9 @@ import { DataQualityTracker, RunRecorder } from './report/index.ts';
 import type { BookMode, PartsContext, RunParts } from './run.ts';
 import { SimExchange, type FeeRates, type FeeSchedule, type FundingConfig, type LeverageBracket, type SimAccountConfig } from '../sim-exchange/index.ts';
 
+/** The sample of an asset with no account yet: every figure unknown. */
+const NO_ACCOUNT = { equity: NaN, wallet: NaN, unrealized: NaN, spreadCapture: NaN, inventory: NaN, fees: NaN, funding: NaN, total: NaN };
+
 export interface RealParts extends RunParts {
   core: TradingCore;
   sim: SimExchange;
@@ -131,13 +134,12 @@ export function realParts(ctx: PartsContext): RealParts {
     },
     nextSampleUs: (after) => recorder.nextSampleUs(after),
     onSample: (t) => {
-      // Every second of the run: the one account it reads, the best of our resting quotes without
-      // a view per order (a full portfolio snapshot and openOrders() cost ~3 % of a day's run).
-      const snap = core.portfolio.accountOnlySnapshot(t, asset);
-      const pnl = snap.pnlFloats(asset);
+      // Every second of the run: the one account's figures as floats, the best of our resting quotes
+      // without a view per order (a full portfolio snapshot and openOrders() cost ~3 % of a day's run).
+      const floats = core.portfolio.accountFloats(asset) ?? NO_ACCOUNT;
       recorder.sample(
         t,
-        { equity: snap.equityFloat(asset), wallet: snap.walletFloat(asset), unrealized: snap.unrealizedFloat(asset), ...pnl },
+        floats,
         instruments.map((i) => {
           const book = sim.book(i.symbol);
           const bid = book.bestBidTicks();

@@ -16,7 +16,7 @@ import type { ExecutionReport } from '../model/venue.ts';
 import { bracketFor, DEFAULT_LEVERAGE, DEFAULT_MAINTENANCE_BRACKETS, initialMargin, liquidationPrice8, maintenanceMargin, marginRatio8, parseBrackets, RATIO_DECIMALS, validateMarginConfig, type ParsedBracket } from './margin.ts';
 import { divRoundHalfEven, formatScaled, parseDecimal, parseScaled, pow10n } from '../model/money.ts';
 import { PositionLedger } from './position.ts';
-import { PortfolioSnapshot } from './snapshot.ts';
+import { PortfolioSnapshot, type PnlFloats } from './snapshot.ts';
 import type { AccountSnapshot, FillInput, FundingInput, MarkInput, PnlDecomposition, PortfolioEventMap, PortfolioOptions, PositionSnapshot, SymbolMarginConfig, TransferInput } from './types.ts';
 
 /** Where the portfolio finds instruments (a `SpecRegistry` fits). */
@@ -39,6 +39,13 @@ interface SymbolState {
   ledger: PositionLedger;
   config: SymbolMarginConfig;
   brackets: ParsedBracket[];
+}
+
+/** An account's figures as floats (`Portfolio.accountFloats`). */
+export interface AccountFloats extends PnlFloats {
+  equity: number;
+  wallet: number;
+  unrealized: number;
 }
 
 export class Portfolio {
@@ -233,13 +240,37 @@ export class Portfolio {
   }
 
   /**
-   * A snapshot of one account and no position (empty when the asset has none): what `snapshot`
-   * says of that account, for a reader that wants only it (the report's sample, every second of a
-   * run), without describing every position.
+   * One account's equity, wallet, unrealized PnL and PnL decomposition as floats, for the report's
+   * per-second sample: the numbers a snapshot's float getters give (`equityFloat`,
+   * `walletFloat`, `unrealizedFloat`, `pnlFloats`: each the float of its decimal string), without the
+   * rest of the snapshot (margins, ratio, six more strings). Null when the asset has no account.
    */
-  accountOnlySnapshot(tsUs: number, asset: string): PortfolioSnapshot {
+  accountFloats(asset: string): AccountFloats | null {
     const a = this.accounts.get(asset.toUpperCase());
-    return new PortfolioSnapshot(tsUs, a === undefined ? [] : [this.describeAccount(a)], []);
+    if (a === undefined) return null;
+    const md = this.moneyDecimals;
+    let unrealized = 0n;
+    let fees = 0n;
+    let funding = 0n;
+    let spread = 0n;
+    let inventory = 0n;
+    for (const l of a.ledgers) {
+      unrealized += l.unrealized();
+      fees += l.fees;
+      funding += l.funding;
+      spread += l.spreadCapture;
+      inventory += l.inventoryToNow();
+    }
+    return {
+      equity: floatOf(a.wallet + unrealized, md),
+      wallet: floatOf(a.wallet, md),
+      unrealized: floatOf(unrealized, md),
+      spreadCapture: floatOf(spread, md),
+      inventory: floatOf(inventory, md),
+      fees: floatOf(fees, md),
+      funding: floatOf(funding, md),
+      total: floatOf(spread + inventory - fees + funding, md),
+    };
   }
 
   private state(symbol: string): SymbolState {
@@ -359,6 +390,11 @@ export class Portfolio {
       pnl: decomposition(spread, inventory, fees, funding, md),
     };
   }
+}
+
+/** `units × 10^-scale` as the float of its decimal string (charts and statistics only). */
+function floatOf(units: bigint, scale: number): number {
+  return Number(formatScaled(units, scale));
 }
 
 /** cost / position at the ledger's price scale, rounded half-even (display only). */

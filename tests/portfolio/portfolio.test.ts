@@ -199,13 +199,11 @@ describe('Portfolio: hand-computed scenario', () => {
     expect(Number.isNaN(s.equityFloat('EUR'))).toBe(true);
     expect(s.walletFloat('USDC')).toBe(1999);
     expect(s.unrealizedFloat('USDT')).toBe(5);
-    // One account alone (the report's sample): what the full snapshot says of it, no positions.
+    // One account's figures as floats (the report's sample): the full snapshot's float getters.
     for (const asset of ['USDC', 'usdt']) {
-      const one = p.accountOnlySnapshot(T0 + 1, asset);
-      expect(one.accounts).toEqual([s.account(asset)]);
-      expect(one.positions).toEqual([]);
-      expect(one.pnlFloats(asset)).toEqual(s.pnlFloats(asset));
+      expect(p.accountFloats(asset)).toEqual({ equity: s.equityFloat(asset), wallet: s.walletFloat(asset), unrealized: s.unrealizedFloat(asset), ...s.pnlFloats(asset) });
     }
+    expect(p.accountFloats('USDC')).toMatchObject({ equity: 2099, wallet: 1999, total: 99 });
     // Equity and initial margin alone (the trading core's re-read): the full snapshot's figures.
     for (const asset of ['USDC', 'USDT']) {
       const a = s.account(asset)!;
@@ -213,9 +211,7 @@ describe('Portfolio: hand-computed scenario', () => {
       expect([e.equity, e.initialMargin]).toEqual([a.equity, a.initialMargin]);
       expect(e.equityUnits).toBe(parseScaled(a.equity, p.moneyDecimals, 'equity'));
     }
-    const none = p.accountOnlySnapshot(T0 + 1, 'EUR');
-    expect(none.accounts).toEqual([]);
-    expect(Number.isNaN(none.equityFloat('EUR'))).toBe(true);
+    expect(p.accountFloats('EUR')).toBeNull();
     expect(p.snapshot(T0 + 1).accounts.map((a) => a.asset)).toEqual(['USDC', 'USDT']); // asking created no account
     expect(s.pnlFloats('USDC', 'BTCUSDC')).toEqual({ spreadCapture: 0, inventory: 100, fees: 1, funding: 0, total: 99 });
     expect(Number.isNaN(s.pnlFloats('USDC', 'ETHUSDT').total)).toBe(true);
