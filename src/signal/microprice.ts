@@ -144,13 +144,33 @@ export function fitMicroprice(counts: TransitionCounts, minStateExits: number, m
   const term = new Float64Array(n);
   const next = new Float64Array(n);
   for (let x = 0; x < n; x++) g[x] = term[x] = rhs[x * width];
+  // B's non-zero entries by row (B does not change across the series' terms, and most of it is 0:
+  // untrusted rows, states never reached). Skipping the zeros gives the same sums, bit for bit: the
+  // terms are finite, so a skipped product is ±0, and adding ±0 to the running sum (which starts at
+  // +0) leaves it as it is.
+  const rowStart = new Int32Array(n + 1);
+  let nonZero = 0;
+  for (let x = 0; x < n; x++) for (let y = 0; y < n; y++) if (rhs[x * width + 1 + y] !== 0) nonZero++;
+  const cols = new Int32Array(nonZero);
+  const vals = new Float64Array(nonZero);
+  for (let x = 0, k = 0; x < n; x++) {
+    rowStart[x] = k;
+    for (let y = 0; y < n; y++) {
+      const b = rhs[x * width + 1 + y];
+      if (b !== 0) {
+        cols[k] = y;
+        vals[k++] = b;
+      }
+    }
+    rowStart[x + 1] = k;
+  }
   let status: MicropriceFitStatus = 'capped';
   let iterations = 1;
   for (; iterations < maxIterations; iterations++) {
     let largest = 0;
     for (let x = 0; x < n; x++) {
       let s = 0;
-      for (let y = 0; y < n; y++) s += rhs[x * width + 1 + y] * term[y];
+      for (let k = rowStart[x]; k < rowStart[x + 1]; k++) s += vals[k] * term[cols[k]];
       next[x] = s;
       if (Math.abs(s) > largest) largest = Math.abs(s);
     }
