@@ -285,7 +285,7 @@ export class MicropriceEstimator {
   expire(tsUs: number): void {
     const capacity = this.ringTs.length;
     while (this.ringSize > 0) {
-      const tail = (this.ringHead - this.ringSize + capacity) % capacity;
+      const tail = this.tail(capacity);
       if (this.ringTs[tail] > tsUs - this.windowUs) break;
       this.counts.apply(this.ringFrom[tail], this.ringTo[tail], this.ringMove[tail], -1);
       this.ringSize--;
@@ -296,11 +296,17 @@ export class MicropriceEstimator {
     return fitMicroprice(this.counts, minStateExits, maxIterations, tolerance);
   }
 
+  /** The oldest entry's slot (`ringSize` > 0): (head − size) mod capacity, without a division per event. */
+  private tail(capacity: number): number {
+    const t = this.ringHead - this.ringSize;
+    return t >= 0 ? t : t + capacity;
+  }
+
   private record(tsUs: number, from: number, to: number, move: number): void {
     const capacity = this.ringTs.length;
     if (this.ringSize === capacity) {
       // More transitions in the window than the buffer holds: the oldest goes first.
-      const tail = (this.ringHead - this.ringSize + capacity) % capacity;
+      const tail = this.tail(capacity);
       this.counts.apply(this.ringFrom[tail], this.ringTo[tail], this.ringMove[tail], -1);
       this.ringSize--;
     }
@@ -308,7 +314,7 @@ export class MicropriceEstimator {
     this.ringFrom[this.ringHead] = from;
     this.ringTo[this.ringHead] = to;
     this.ringMove[this.ringHead] = move;
-    this.ringHead = (this.ringHead + 1) % capacity;
+    this.ringHead = this.ringHead + 1 === capacity ? 0 : this.ringHead + 1;
     this.ringSize++;
     this.counts.apply(from, to, move, 1);
   }

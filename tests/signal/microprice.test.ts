@@ -116,4 +116,27 @@ describe('MicropriceEstimator on synthetic data', () => {
     rolling.observe(23, 100, 0.5, 1);
     expect(rolling.counts.transitions).toBe(0);
   });
+
+  it('a full ring drops the oldest transitions first, and expiry after the ring wrapped drops the right ones', () => {
+    // Ring of 3, a long window: transitions alternate between the two buckets of spread 1, the mid
+    // moving by +1 on every fourth.
+    const states: [number, number][] = []; // (mid, imbalance)
+    for (let i = 0; i < 12; i++) states.push([100 + Math.floor(i / 4), i % 2 === 0 ? 0.9 : 0.1]);
+    const ring = new MicropriceEstimator(2, 1, 1_000_000, 3, 1);
+    states.forEach(([mid, imb], i) => ring.observe(i + 1, mid, imb, 1));
+    // What is left is the last three transitions: those of a fresh estimator fed the last four states.
+    const fresh = new MicropriceEstimator(2, 1, 1_000_000, 100, 1);
+    states.slice(-4).forEach(([mid, imb], i) => fresh.observe(100 + i, mid, imb, 1));
+    const view = (e: MicropriceEstimator) => [e.counts.transitions, [...e.counts.exits], [...e.counts.transient], [...e.counts.absorbed], [...e.counts.moveSum]];
+    expect(fresh.counts.transitions).toBe(3);
+    expect(view(ring)).toEqual(view(fresh));
+    // The ring has wrapped (11 transitions through 3 slots); expire the oldest one left (ts 10) by time.
+    ring.expire(1_000_000 + 10);
+    const fresh2 = new MicropriceEstimator(2, 1, 1_000_000, 100, 1);
+    states.slice(-3).forEach(([mid, imb], i) => fresh2.observe(100 + i, mid, imb, 1));
+    expect(view(ring)).toEqual(view(fresh2));
+    ring.expire(1_000_000 + 12);
+    expect(ring.counts.transitions).toBe(0);
+    expect([...ring.counts.exits]).toEqual([0, 0]);
+  });
 });
