@@ -79,8 +79,9 @@ export class OrderRateLimiter {
   }
 
   private advance(tsUs: number): void {
-    if (!Number.isSafeInteger(tsUs)) throw new InvariantError(`order rate limiter: time must be integer µs, got ${tsUs}`);
-    if (tsUs < this.lastUs) throw new InvariantError(`order rate limiter: time went backwards (${tsUs} < ${this.lastUs})`);
+    // The messages live in `badTime`: with the two template throws inline, this check's line took
+    // ~1 % of a day's backtest (as the risk engine's `advanceTime` did).
+    if (!(Number.isSafeInteger(tsUs) && tsUs >= this.lastUs)) this.badTime(tsUs);
     this.lastUs = tsUs;
     for (const w of this.windows) {
       const cutoff = tsUs - w.lengthUs;
@@ -95,5 +96,10 @@ export class OrderRateLimiter {
         w.head = 0;
       }
     }
+  }
+
+  private badTime(tsUs: number): never {
+    if (!Number.isSafeInteger(tsUs)) throw new InvariantError(`order rate limiter: time must be integer µs, got ${tsUs}`);
+    throw new InvariantError(`order rate limiter: time went backwards (${tsUs} < ${this.lastUs})`);
   }
 }
