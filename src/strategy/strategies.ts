@@ -9,7 +9,7 @@ import type { Instrument } from '../model/instrument.ts';
 import type { AvellanedaStoikovConfig, FixedConfig, GlftConfig, RiskAversion, StrategyConfig } from './config.ts';
 import { parseStrategyConfig } from './config.ts';
 import { readyValue } from './fair-price.ts';
-import { avellanedaStoikov, glftCoefficients, glftDepths } from './models.ts';
+import { avellanedaStoikov, glftCoefficients, glftDepths, type GlftCoefficients } from './models.ts';
 import { decideQuotes } from './quoting.ts';
 import type { ModelQuotes, PriceModel } from './quoting.ts';
 import type { SignalReading, Strategy, StrategyContext } from './types.ts';
@@ -105,6 +105,12 @@ export class GlftStrategy implements Strategy {
   readonly kind = 'glft' as const;
   readonly config: GlftConfig;
   private readonly model: PriceModel;
+  /** The last coefficients and their inputs (see `price`). */
+  private lastCoef: GlftCoefficients | null = null;
+  private lastGamma = NaN;
+  private lastSigma = NaN;
+  private lastA = NaN;
+  private lastK = NaN;
 
   constructor(config: GlftConfig) {
     this.config = config;
@@ -125,7 +131,16 @@ export class GlftStrategy implements Strategy {
     if (typeof k === 'string') return { notReady: k };
     const q = ctx.positionLots / c.inventoryUnitLots;
     const gamma = gammaPerTickOf(c, ctx.instrument);
-    const coef = glftCoefficients({ gammaPerTick: gamma, xiPerTick: gamma, deltaUnits: 1, sigmaTicksPerSqrtS: sigma, aPerS: a, kPerTick: k });
+    // σ, A and k move only at the signal engine's samples and γ only with the instrument: most
+    // decisions reuse the last coefficients (a pure function of these four; a log, a power, a root).
+    let coef = this.lastCoef;
+    if (coef === null || gamma !== this.lastGamma || sigma !== this.lastSigma || a !== this.lastA || k !== this.lastK) {
+      coef = this.lastCoef = glftCoefficients({ gammaPerTick: gamma, xiPerTick: gamma, deltaUnits: 1, sigmaTicksPerSqrtS: sigma, aPerS: a, kPerTick: k });
+      this.lastGamma = gamma;
+      this.lastSigma = sigma;
+      this.lastA = a;
+      this.lastK = k;
+    }
     const d = glftDepths(coef, q, c.halfSpreadAdj, c.skewAdj);
     const half = coef.halfSpreadTicks * c.halfSpreadAdj;
     const skew = coef.skewTicks * c.skewAdj;

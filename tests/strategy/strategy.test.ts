@@ -430,6 +430,25 @@ describe('GLFT strategy', () => {
     expect(prices(overridden.quotes, 'buy')).toEqual([96]);
   });
 
+  it('one strategy deciding as σ, A and k change quotes what a fresh one quotes for each (its coefficients are reused only for the same inputs)', () => {
+    const inputs = [
+      { sigma: 0.3, a: 0.9, k: 0.3 },
+      { sigma: 0.3, a: 0.9, k: 0.3 },
+      { sigma: 3, a: 0.9, k: 0.3 },
+      { sigma: 3, a: 0.2, k: 0.3 },
+      { sigma: 3, a: 0.2, k: 0.05 },
+      { sigma: 0.3, a: 0.9, k: 0.3 },
+    ];
+    const one = glft();
+    for (const x of inputs) {
+      const ctx = () => ctxWith({ book: wideBook, positionLots: 2, signals: { sigmaTicksPerSqrtS: ready(x.sigma), intensityAPerS: ready(x.a), intensityKPerTick: ready(x.k) } });
+      const got = one.decide(ctx());
+      const fresh = glft().decide(ctx());
+      expect(got.quotes, JSON.stringify(x)).toEqual(fresh.quotes);
+      expect(got.reason, JSON.stringify(x)).toBe(fresh.reason);
+    }
+  });
+
   it('reports non-finite model output instead of quoting', () => {
     // A tiny k makes (1 + γ/k)^(k/γ+1) finite but a tiny A makes c2 overflow to Infinity.
     const intent = glft({ overrides: { sigmaTicksPerSqrtS: 1, intensityAPerS: 1e-320, intensityKPerTick: 1e-300 } }).decide(ctxWith());
