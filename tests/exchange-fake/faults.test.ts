@@ -362,7 +362,9 @@ describe('faults: streams', () => {
     const s = await open(`${wsBase}/public/ws/btcusdt@bookTicker`);
     try {
       await until('frames', () => s.frames.length >= 2);
-      const t0 = Date.now();
+      // The frames received before the fault was added (by count: a millisecond clock can stamp the
+      // last of them with the very millisecond read here, which a `_at < now` filter would drop).
+      const beforeCount = s.frames.length;
       await addFault({ name: 'lag', kind: 'latency', delayMs: 300, durationMs: 1_000, targets: ['streams'] });
       await sleep(1_600);
       const us = s.frames.map((f) => f.u as number);
@@ -373,9 +375,10 @@ describe('faults: streams', () => {
       const toMs = (fired.untilUs as number) / 1000 - 50;
       const lagOf = (f: Record<string, number>) => f._at - f.E;
       const during = s.frames.filter((f) => f.E > fromMs && f.E < toMs);
-      const before = s.frames.filter((f) => f._at < t0);
+      const before = s.frames.slice(0, beforeCount);
       expect(during.length).toBeGreaterThan(0);
       for (const f of during) expect(lagOf(f)).toBeGreaterThanOrEqual(280);
+      expect(before.length).toBeGreaterThanOrEqual(2);
       const lags = before.map(lagOf).sort((x, y) => x - y);
       expect(lags[Math.floor(lags.length / 2)]).toBeLessThan(150);
     } finally {
