@@ -295,7 +295,7 @@ export function decideQuotes(ctx: StrategyContext, config: CommonConfig, label: 
  * A decided set of quotes whose reason is formatted when first read, from the decision's own values
  * (a backtest reads few reasons). A class with the getter on its prototype: an object literal with
  * its own getter took ~0.7 µs to create (V8's slow path for accessor literals: 2.6 % of a day's
- * run), this ~25 ns. Serialises (`toJSON`) and copies (`withQuotes`) as the plain `Intent` it stands
+ * run), this ~25 ns. Serialises (`toJSON`) and copies (`plainIntent`, model/trading.ts) as the plain `Intent` it stands
  * for, reason included: a spread would drop a prototype getter.
  */
 class QuoteIntent implements Intent {
