@@ -249,18 +249,7 @@ export class Portfolio {
     const a = this.accounts.get(asset.toUpperCase());
     if (a === undefined) return null;
     const md = this.moneyDecimals;
-    let unrealized = 0n;
-    let fees = 0n;
-    let funding = 0n;
-    let spread = 0n;
-    let inventory = 0n;
-    for (const l of a.ledgers) {
-      unrealized += l.unrealized();
-      fees += l.fees;
-      funding += l.funding;
-      spread += l.spreadCapture;
-      inventory += l.inventoryToNow();
-    }
+    const { unrealized, fees, funding, spread, inventory } = pnlSums(a);
     return {
       equity: floatOf(a.wallet + unrealized, md),
       wallet: floatOf(a.wallet, md),
@@ -352,25 +341,14 @@ export class Portfolio {
 
   private describeAccount(a: Account): AccountSnapshot {
     const md = this.moneyDecimals;
-    let unrealized = 0n;
+    const { unrealized, realized, fees, funding, spread, inventory } = pnlSums(a);
     let im = 0n;
     let mm = 0n;
-    let realized = 0n;
-    let fees = 0n;
-    let funding = 0n;
-    let spread = 0n;
-    let inventory = 0n;
     for (const l of a.ledgers) {
       const s = this.stateOf(l);
       const notional = l.notional();
-      unrealized += l.unrealized();
       im += initialMargin(notional, s.config.leverage);
       mm += maintenanceMargin(notional, bracketFor(notional, s.brackets));
-      realized += l.realized;
-      fees += l.fees;
-      funding += l.funding;
-      spread += l.spreadCapture;
-      inventory += l.inventoryToNow();
     }
     const equity = a.wallet + unrealized;
     const ratio = marginRatio8(mm, equity);
@@ -390,6 +368,25 @@ export class Portfolio {
       pnl: decomposition(spread, inventory, fees, funding, md),
     };
   }
+}
+
+/** An account's PnL figures summed over its positions (exact units), for the snapshot and the floats. */
+function pnlSums(a: Account): { unrealized: bigint; realized: bigint; fees: bigint; funding: bigint; spread: bigint; inventory: bigint } {
+  let unrealized = 0n;
+  let realized = 0n;
+  let fees = 0n;
+  let funding = 0n;
+  let spread = 0n;
+  let inventory = 0n;
+  for (const l of a.ledgers) {
+    unrealized += l.unrealized();
+    realized += l.realized;
+    fees += l.fees;
+    funding += l.funding;
+    spread += l.spreadCapture;
+    inventory += l.inventoryToNow();
+  }
+  return { unrealized, realized, fees, funding, spread, inventory };
 }
 
 /** `units × 10^-scale` as the float of its decimal string (charts and statistics only). */

@@ -202,18 +202,22 @@ export class SignalEngine {
     this.index = new ReferenceDeviation(c.markMaxAgeUs);
   }
 
-  /** The live snapshot (mutated by every event). */
+  /** The live snapshot, current as of this read (one object, rewritten by later events and reads). */
   get signal(): Readonly<Signal> {
-    if (this.flowStale) this.refreshTradeFlow();
-    if (this.microStale) this.refreshMicroprice();
+    this.settle();
     return this.state;
   }
 
   /** A deep copy of the snapshot, safe to keep. */
   snapshot(): Signal {
+    this.settle();
+    return { ...this.state, ready: { ...this.state.ready } };
+  }
+
+  /** Writes the readings computed when read (trade flow, micro-price) if an event left them behind. */
+  private settle(): void {
     if (this.flowStale) this.refreshTradeFlow();
     if (this.microStale) this.refreshMicroprice();
-    return { ...this.state, ready: { ...this.state.ready } };
   }
 
   /** The micro-price model in use (null before the first successful fit). */
