@@ -19,9 +19,9 @@
  *   node --import tsx bench/backtest.ts --child <store> [--no-out] # one measurement, prints JSON
  *   node --import tsx bench/backtest.ts --shares                   # time shares only (1 h tile)
  *
- * The store is decoded as a backtest decodes it (store/decode-thread.ts, `main` by default: in the
- * run's thread); `MAKER_DECODE_THREAD=auto` or `worker` in the environment decodes in a worker
- * thread for every child (`auto`: from 2 M rows, so the 24 h tile only; the hashes are the same).
+ * The store is decoded as a backtest decodes it (store/decode-thread.ts, `auto` by default: in a
+ * worker thread from 2 M rows, so for the 24 h tile and not the 1 h one); `MAKER_DECODE_THREAD=main`
+ * or `worker` in the environment chooses for every child (the hashes are the same).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -53,7 +53,7 @@ interface ChildResult {
   spanUs: number;
   peakRssMB: number;
   hash: string;
-  /** Where the store was decoded: MAKER_DECODE_THREAD of the run (store/decode-thread.ts; main when unset). */
+  /** Where the store was decoded: MAKER_DECODE_THREAD of the run (store/decode-thread.ts; auto when unset) and the thread it chose for the run's rows. */
   decodeThread: string;
 }
 
@@ -62,6 +62,8 @@ async function measure(store: string, writeOut: boolean): Promise<ChildResult> {
   const { backtest } = await import('../src/backtest/index.ts');
   const { writeRunOutputs } = await import('../src/backtest/report/index.ts');
   const { resolvedScenario } = await import('../src/cli/commands/backtest.ts');
+  const { decodeThreadFromEnv, useDecodeWorker } = await import('../src/store/index.ts');
+  const mode = decodeThreadFromEnv();
   const scenario = loadScenarioFile(SCENARIO, { set: [`data.store=${store}`] });
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
@@ -85,7 +87,7 @@ async function measure(store: string, writeOut: boolean): Promise<ChildResult> {
     spanUs: st.lastUs - st.firstUs,
     peakRssMB: peakRssMB(),
     hash: outcome.result.eventLogHash,
-    decodeThread: process.env.MAKER_DECODE_THREAD || 'main',
+    decodeThread: `${mode} (${useDecodeWorker(mode, st.marketEvents) ? 'worker' : 'main'})`,
   };
 }
 

@@ -235,7 +235,7 @@ export interface RunOptions {
   batchRows?: number;
   /**
    * Where the store's row groups are decoded (store/decode-thread.ts; default: the
-   * MAKER_DECODE_THREAD environment variable, else `main`). Determinism does not depend on it.
+   * MAKER_DECODE_THREAD environment variable, else `auto`). Determinism does not depend on it.
    */
   decodeThread?: DecodeThreadMode;
   /** Receives the event log as text (events.log; see event-log.ts), in order. */

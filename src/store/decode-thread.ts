@@ -12,21 +12,21 @@
  * per open file.
  *
  * Choice (`ReadOptions.decodeThread`, else the environment variable `MAKER_DECODE_THREAD`):
- *   - `main` (default): decode in the replay's thread (no worker). Measured on a quiet machine
- *     (2026-12-03, load 1.4 to 1.9, 24 h tile, two runs each): `auto` (the worker) 58.0 / 63.8 s wall,
- *     80.5 / 73.2 CPU s, 458 to 462 MB; `main` 57.4 / 59.5 s wall, 64.0 / 66.5 CPU s, 385 to 398 MB. The
- *     worker takes decoding off the run's thread but the hand-over costs what it saves: no wall time
- *     gained for ~10 CPU s and ~70 MB more, so it is opt-in;
- *   - `worker`: always the worker;
- *   - `auto`: the worker when the files to read hold at least `AUTO_WORKER_MIN_ROWS` rows
+ *   - `auto` (default): the worker when the files to read hold at least `AUTO_WORKER_MIN_ROWS` rows
  *     and the machine has more than one core, from the process's main thread only (a sweep already
- *     runs one backtest per core in worker threads: a decode thread each would oversubscribe them). Starting the worker costs ~1.7 CPU s (its thread and
- *     its tsx loader thread loading and transpiling the modules; measured on the 1 h bench tile),
- *     and the replay waits for its first row group meanwhile; decoding costs ~1 CPU s per million
- *     rows, so below ~2 million rows the worker gains nothing. Measured on the 24 h tile
- *     (docs/PERFORMANCE.md): at load ~6 on the 2 cores, 74 and 79 s wall with the worker against 84 and
- *     131 s without (CPU within ±7 %); at load 9 to 21 it cost 3 to 20 CPU s more per run, so on a
- *     saturated machine `main` is the cheaper choice.
+ *     runs one backtest per core in worker threads: a decode thread each would oversubscribe them).
+ *     Measured on a quiet 2-core machine (2026-12-04, load 0.7 to 1.8, 24 h tile, four alternating
+ *     pairs, docs/PERFORMANCE.md): the worker 38.1 to 47.2 s wall (median ~41), the replay's thread
+ *     46.0 to 48.0 s; about the same CPU (51 to 63 s against 52 to 54), ~70 MB more;
+ *   - `main`: decode in the replay's thread (no worker). The better choice on a saturated machine:
+ *     at load 9 to 21 on the 2 cores the worker cost 3 to 20 CPU s more per day of data
+ *     (2026-12-03); an earlier quiet measurement (2026-12-03 08:28) found no wall time gained, when
+ *     the run's thread was slower and decoding a smaller share of it;
+ *   - `worker`: always the worker;
+ *   - what the worker costs: starting it takes ~1.7 CPU s (its thread and its tsx loader thread
+ *     loading and transpiling the modules; measured on the 1 h bench tile), and the replay waits for
+ *     its first row group meanwhile; decoding costs ~1 CPU s per million rows, so below ~2 million
+ *     rows the worker gains nothing.
  *
  * Failure: an error decoding a row group in the worker is raised in the replay's thread as a
  * `StoreError` naming the file and row (as the in-thread decoder raises it); a worker that dies or
@@ -52,10 +52,10 @@ export const AUTO_WORKER_MIN_ROWS = 2_000_000;
 
 const MODES: readonly DecodeThreadMode[] = ['auto', 'worker', 'main'];
 
-/** The mode from `MAKER_DECODE_THREAD` (unset or empty: `main`, see the header); any other value is an error naming the variable. */
+/** The mode from `MAKER_DECODE_THREAD` (unset or empty: `auto`, see the header); any other value is an error naming the variable. */
 export function decodeThreadFromEnv(env: Record<string, string | undefined> = process.env): DecodeThreadMode {
   const v = env[DECODE_THREAD_ENV];
-  if (v === undefined || v === '') return 'main';
+  if (v === undefined || v === '') return 'auto';
   if ((MODES as readonly string[]).includes(v)) return v as DecodeThreadMode;
   throw new StoreError(`${DECODE_THREAD_ENV}=${v} is not one of ${MODES.join(', ')}`);
 }

@@ -75,7 +75,7 @@ export interface ReadOptions {
   dates?: readonly string[];
   /**
    * Where row groups are decoded (decode-thread.ts): `main` (this thread), `worker`, or `auto` (the
-   * worker for reads of many rows). Default: `MAKER_DECODE_THREAD`, else `main`. The events and
+   * worker for reads of many rows). Default: `MAKER_DECODE_THREAD`, else `auto`. The events and
    * their order are the same either way.
    */
   decodeThread?: DecodeThreadMode;

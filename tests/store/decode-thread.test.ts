@@ -95,8 +95,8 @@ describe('decode thread', () => {
   }, 30_000);
 
   it('the mode: MAKER_DECODE_THREAD (main by default; a wrong value names the variable), auto by size and cores', () => {
-    expect(decodeThreadFromEnv({})).toBe('main');
-    expect(decodeThreadFromEnv({ MAKER_DECODE_THREAD: '' })).toBe('main');
+    expect(decodeThreadFromEnv({})).toBe('auto');
+    expect(decodeThreadFromEnv({ MAKER_DECODE_THREAD: '' })).toBe('auto');
     expect(decodeThreadFromEnv({ MAKER_DECODE_THREAD: 'auto' })).toBe('auto');
     expect(decodeThreadFromEnv({ MAKER_DECODE_THREAD: 'main' })).toBe('main');
     expect(decodeThreadFromEnv({ MAKER_DECODE_THREAD: 'worker' })).toBe('worker');
