@@ -364,7 +364,7 @@ export class BacktestEngine {
   /**
    * Caches the earliest (time, priority) of the message heap's head, the trader's timer and the
    * next sample. Invalidated (NaN) whenever one of them may change: a message pushed or popped,
-   * any trader call (its timer), a sample taken. A timer already due is clamped to the
+   * the trader's timer moved (read after every trader call, `afterTrader`), a sample taken. A timer already due is clamped to the
    * clock's time now; the clock cannot pass the cached time before that item is processed (it is
    * a candidate of every step), so the clamp stays right.
    */
@@ -554,10 +554,16 @@ export class BacktestEngine {
 
   /** Sends what the trader wants sent, after the entry latency (FIFO). */
   private afterTrader(t: number): void {
-    this.timerUs = NaN;
-    this.horizonUs = NaN;
+    // Any trader call may move its timer; the horizon is recomputed only when it did (or when a
+    // command below enters the heap), not after every market event.
+    const timerUs = this.o.trader.nextTimerUs();
+    if (timerUs !== this.timerUs) {
+      this.timerUs = timerUs;
+      this.horizonUs = NaN;
+    }
     const cmds = this.o.trader.drainCommands();
     if (cmds.length === 0) return;
+    this.horizonUs = NaN;
     const { latency, observer, eventLog } = this.o;
     for (const cmd of cmds) {
       let at = t + latency.entryUs(t);
