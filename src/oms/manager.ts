@@ -495,11 +495,16 @@ export class OrderManager {
       this.bus.emit('order.unknown', { order: viewOf(o), tsUs: now });
     }
     if (to === from) return;
-    const payload = { order: viewOf(o), tsUs: now };
-    if (from === 'pending-new' && (to === 'open' || to === 'partially-filled')) this.bus.emit('order.acked', payload);
-    else if (to === 'canceled') this.bus.emit('order.canceled', payload);
-    else if (to === 'expired') this.bus.emit('order.expired', payload);
-    else if (to === 'rejected') this.bus.emit('order.rejected', { order: payload.order, tsUs: payload.tsUs, errorCode, message });
+    // The order's view is built only for a listener (a transition per order report and command).
+    if (from === 'pending-new' && (to === 'open' || to === 'partially-filled')) {
+      if (this.bus.hasListeners('order.acked')) this.bus.emit('order.acked', { order: viewOf(o), tsUs: now });
+    } else if (to === 'canceled') {
+      if (this.bus.hasListeners('order.canceled')) this.bus.emit('order.canceled', { order: viewOf(o), tsUs: now });
+    } else if (to === 'expired') {
+      if (this.bus.hasListeners('order.expired')) this.bus.emit('order.expired', { order: viewOf(o), tsUs: now });
+    } else if (to === 'rejected') {
+      if (this.bus.hasListeners('order.rejected')) this.bus.emit('order.rejected', { order: viewOf(o), tsUs: now, errorCode, message });
+    }
   }
 
   private anomaly(clientOrderId: string, kind: OmsAnomaly['kind'], state: OmsAnomaly['state'], event: ExchangeEvent | LocalEvent | null, message: string): void {

@@ -79,7 +79,8 @@ export class RiskEngine {
   private cachedInstrument: Instrument | null = null;
   private cachedLimits: InstrumentLimits | null = null;
   private lastEquity: EquityStrings | null = null;
-  private lastCapital: { equity: string; marginUsed: string; exceeded: boolean } | null = null;
+  /** capitalUsageExceeded's last inputs (null: not parsed yet) and what they gave; `cap` = equity × maxCapitalUsage. */
+  private readonly lastCapital: { equity: string | null; positive: boolean; cap: ScaledDecimal; marginUsed: string | null; exceeded: boolean } = { equity: null, positive: false, cap: { units: 0n, scale: 0 }, marginUsed: null, exceeded: false };
   // Scratch of sizeQuotes, reused across checks (it calls nothing that could re-enter it).
   private keptLots = new Float64Array(16);
   private claimed = new Uint8Array(16);
@@ -364,12 +365,20 @@ export class RiskEngine {
     const max = this.money.maxCapitalUsage;
     if (max === null) return false;
     // The strings change only on fills, mark updates and moves of our orders; skip the parse otherwise.
+    // Equity moves on fills and marks, the margin in use at most decisions: each parse is kept apart.
     const memo = this.lastCapital;
-    if (memo && memo.equity === ctx.equity && memo.marginUsed === ctx.marginUsed) return memo.exceeded;
-    const equity = parseMoney(ctx.equity, 'ctx.equity');
-    const exceeded = equity.units <= 0n || compareScaled(parseMoney(ctx.marginUsed, 'ctx.marginUsed'), mulScaled(equity, max)) >= 0;
-    this.lastCapital = { equity: ctx.equity, marginUsed: ctx.marginUsed, exceeded };
-    return exceeded;
+    if (memo.equity !== ctx.equity) {
+      const equity = parseMoney(ctx.equity, 'ctx.equity');
+      memo.equity = ctx.equity;
+      memo.positive = equity.units > 0n;
+      memo.cap = mulScaled(equity, max);
+      memo.marginUsed = null;
+    }
+    if (memo.marginUsed !== ctx.marginUsed) {
+      memo.exceeded = !memo.positive || compareScaled(parseMoney(ctx.marginUsed, 'ctx.marginUsed'), memo.cap) >= 0;
+      memo.marginUsed = ctx.marginUsed;
+    }
+    return memo.exceeded;
   }
 
   // ---- state updates --------------------------------------------------------------------------

@@ -22,8 +22,20 @@ export function marginUsed(orderTickLots: number, inst: Instrument, leverage: nu
   const withTick = roundSignificant(mulScaled(decimalOf(orderTickLots), tickSize(inst)));
   const notional = roundSignificant(mulScaled(withTick, stepSize(inst)));
   const orderMargin = divSignificant(notional, decimalOf(leverage));
-  const sum = roundSignificant(addScaled(orderMargin, parseDecimal(positionMargin, 'positionMargin')));
+  const sum = roundSignificant(addScaled(orderMargin, parsedPositionMargin(positionMargin)));
   return formatScaled(sum.units, sum.scale);
+}
+
+// The positions' margin moves only on fills and marks, the orders' at most decisions: its parse is kept.
+let lastMarginText: string | null = null;
+let lastMargin: ScaledDecimal = { units: 0n, scale: 0 };
+
+function parsedPositionMargin(text: string): ScaledDecimal {
+  if (text !== lastMarginText) {
+    lastMargin = parseDecimal(text, 'positionMargin');
+    lastMarginText = text;
+  }
+  return lastMargin;
 }
 
 /** A finite number as the decimal it reads as (String(n) is its shortest exact reading: "0.5", "1e+21"). */
