@@ -62,11 +62,13 @@ export function decodeThreadFromEnv(env: Record<string, string | undefined> = pr
 
 /**
  * Whether a replay of `rows` rows decodes in the worker under `mode`: `auto` needs a second core
- * (`cores`, default `os.availableParallelism()`; on one core the worker only adds its start-up) and
- * the main thread (`mainThread`; in a sweep's worker threads the other cores are already busy).
+ * (`cores`, default `os.availableParallelism()`; on one core the worker only adds its start-up),
+ * the main thread (`mainThread`; in a sweep's worker threads the other cores are already busy) and
+ * a core to spare besides the decode threads already running in this process (`running`: a run of
+ * several symbols replays each in its own `readEvents`; on 2 cores only the first gets a worker).
  */
-export function useDecodeWorker(mode: DecodeThreadMode, rows: number, cores: number = availableParallelism(), mainThread: boolean = isMainThread): boolean {
-  return mode === 'worker' || (mode === 'auto' && rows >= AUTO_WORKER_MIN_ROWS && cores > 1 && mainThread);
+export function useDecodeWorker(mode: DecodeThreadMode, rows: number, cores: number = availableParallelism(), mainThread: boolean = isMainThread, running: number = DecodeThread.running): boolean {
+  return mode === 'worker' || (mode === 'auto' && rows >= AUTO_WORKER_MIN_ROWS && cores > 1 && mainThread && running < cores - 1);
 }
 
 interface Pending {
@@ -78,6 +80,8 @@ interface Pending {
 
 /** One decode worker serving the row-group reads of one replay. */
 export class DecodeThread {
+  /** Decode threads of this process not yet stopped (`useDecodeWorker`'s `running`). */
+  static running = 0;
   private readonly worker: Worker;
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
@@ -87,6 +91,7 @@ export class DecodeThread {
   decoded = 0;
 
   constructor() {
+    DecodeThread.running++;
     this.worker = new Worker(tsWorkerBootCode(new URL('./decode-worker.ts', import.meta.url).href), { eval: true });
     this.worker.unref();
     this.worker.on('message', (m: DecodeReply) => this.onReply(m));
@@ -135,6 +140,7 @@ export class DecodeThread {
   private stop(why: string): void {
     if (this.stopped !== null) return;
     this.stopped = why;
+    DecodeThread.running--;
     for (const p of this.pending.values()) p.reject(this.failure(why, p.path, p.group));
     this.pending.clear();
     this.worker.unref();

@@ -84,9 +84,12 @@ describe('decode thread', () => {
   it('a worker that dies fails the reads in flight with a StoreError naming the file and the way out', async () => {
     const root = await smallGroupStore();
     const file = tablePath(root, VENUE, 'BTCUSDT', '2024-08-08', 'depth');
+    const before = DecodeThread.running;
     const t = new DecodeThread();
+    expect(DecodeThread.running).toBe(before + 1); // counted for auto's choice while it runs
     const read = t.read(file, 'depth', 0).catch((e: unknown) => e);
     await t.terminate();
+    expect(DecodeThread.running).toBe(before);
     const err = await read;
     expect(err).toBeInstanceOf(StoreError);
     expect((err as StoreError).describe()).toContain(file);
@@ -94,7 +97,7 @@ describe('decode thread', () => {
     await expect(t.read(file, 'depth', 1)).rejects.toThrow(/decode thread/);
   }, 30_000);
 
-  it('the mode: MAKER_DECODE_THREAD (main by default; a wrong value names the variable), auto by size and cores', () => {
+  it('the mode: MAKER_DECODE_THREAD (auto by default; a wrong value names the variable), auto by size, cores and the decode threads already running', () => {
     expect(decodeThreadFromEnv({})).toBe('auto');
     expect(decodeThreadFromEnv({ MAKER_DECODE_THREAD: '' })).toBe('auto');
     expect(decodeThreadFromEnv({ MAKER_DECODE_THREAD: 'auto' })).toBe('auto');
@@ -105,6 +108,10 @@ describe('decode thread', () => {
     expect(useDecodeWorker('auto', AUTO_WORKER_MIN_ROWS, 2)).toBe(true);
     expect(useDecodeWorker('auto', AUTO_WORKER_MIN_ROWS, 1)).toBe(false); // one core: nothing to gain
     expect(useDecodeWorker('auto', AUTO_WORKER_MIN_ROWS, 2, false)).toBe(false); // a sweep's worker thread: cores taken
+    expect(useDecodeWorker('auto', AUTO_WORKER_MIN_ROWS, 2, true, 1)).toBe(false); // the second core already decodes another symbol
+    expect(useDecodeWorker('auto', AUTO_WORKER_MIN_ROWS, 4, true, 2)).toBe(true);
+    expect(useDecodeWorker('auto', AUTO_WORKER_MIN_ROWS, 4, true, 3)).toBe(false);
+    expect(useDecodeWorker('worker', 1, 2, true, 5)).toBe(true); // forced: always
     expect(useDecodeWorker('worker', 1, 2, false)).toBe(true);
     expect(useDecodeWorker('worker', 1)).toBe(true);
     expect(useDecodeWorker('main', 1e9)).toBe(false);
