@@ -364,9 +364,9 @@ export class BacktestEngine {
   /**
    * Caches the earliest (time, priority) of the message heap's head, the trader's timer and the
    * next sample. Invalidated (NaN) whenever one of them may change: a message pushed or popped,
-   * the trader's timer moved (read after every trader call, `afterTrader`), a sample taken. A timer already due is clamped to the
-   * clock's time now; the clock cannot pass the cached time before that item is processed (it is
-   * a candidate of every step), so the clamp stays right.
+   * the trader's timer moved (read after every trader call, `afterTrader`), a sample taken. A timer
+   * already due is clamped to the clock's time now; the clock cannot pass the cached time before
+   * that item is processed (it is a candidate of every step), so the clamp stays right.
    */
   private refreshHorizon(): void {
     let t = Infinity;

@@ -364,8 +364,8 @@ export class RiskEngine {
   private capitalUsageExceeded(ctx: RiskContext): boolean {
     const max = this.money.maxCapitalUsage;
     if (max === null) return false;
-    // The strings change only on fills, mark updates and moves of our orders; skip the parse otherwise.
-    // Equity moves on fills and marks, the margin in use at most decisions: each parse is kept apart.
+    // Equity moves on fills and marks, the margin in use when our orders move: each string is
+    // parsed only when it changed, the other's parse kept.
     const memo = this.lastCapital;
     if (memo.equity !== ctx.equity) {
       const equity = parseMoney(ctx.equity, 'ctx.equity');

@@ -13,8 +13,9 @@
  *
  * Choice (`ReadOptions.decodeThread`, else the environment variable `MAKER_DECODE_THREAD`):
  *   - `auto` (default): the worker when the files to read hold at least `AUTO_WORKER_MIN_ROWS` rows
- *     and the machine has more than one core, from the process's main thread only (a sweep already
- *     runs one backtest per core in worker threads: a decode thread each would oversubscribe them).
+ *     and the machine has a core to spare (more than one, and more than the decode threads already
+ *     running plus one), from the process's main thread only (a sweep already runs one backtest per
+ *     core in worker threads: a decode thread each would oversubscribe them).
  *     Measured on a quiet 2-core machine (2026-12-04, load 0.7 to 1.8, 24 h tile, four alternating
  *     pairs, docs/PERFORMANCE.md): the worker 38.1 to 47.2 s wall (median ~41), the replay's thread
  *     46.0 to 48.0 s; about the same CPU (51 to 63 s against 52 to 54), ~70 MB more;
