@@ -10,12 +10,16 @@ export type EventMap = Record<string, unknown>;
 export type Handler<T> = (payload: T) => void;
 
 export class EventBus<M extends EventMap> {
-  private handlers = new Map<keyof M, Handler<never>[]>();
+  /**
+   * Handlers per type. A list is never changed in place: `on` and `off` put a new one, so `emit`
+   * walks the list it found without copying it, and (un)subscribing inside a handler affects the
+   * next emit, not the current one.
+   */
+  private handlers = new Map<keyof M, readonly Handler<never>[]>();
 
   on<K extends keyof M>(type: K, handler: Handler<M[K]>): () => void {
     const list = this.handlers.get(type);
-    if (list) list.push(handler as Handler<never>);
-    else this.handlers.set(type, [handler as Handler<never>]);
+    this.handlers.set(type, list ? [...list, handler as Handler<never>] : [handler as Handler<never>]);
     return () => this.off(type, handler);
   }
 
@@ -23,14 +27,13 @@ export class EventBus<M extends EventMap> {
     const list = this.handlers.get(type);
     if (!list) return;
     const i = list.indexOf(handler as Handler<never>);
-    if (i >= 0) list.splice(i, 1);
+    if (i >= 0) this.handlers.set(type, [...list.slice(0, i), ...list.slice(i + 1)]);
   }
 
   emit<K extends keyof M>(type: K, payload: M[K]): void {
     const list = this.handlers.get(type);
-    if (!list || list.length === 0) return;
-    // Iterate over a copy so that (un)subscribing inside a handler does not skip anyone.
-    for (const h of list.length === 1 ? list : list.slice()) (h as Handler<M[K]>)(payload);
+    if (!list) return;
+    for (let i = 0; i < list.length; i++) (list[i] as Handler<M[K]>)(payload);
   }
 
   hasListeners<K extends keyof M>(type: K): boolean {

@@ -127,9 +127,11 @@ export function formatScaled(units: bigint, scale: number): string {
   let digits = (neg ? -units : units).toString();
   if (scale > 0) {
     if (digits.length <= scale) digits = digits.padStart(scale + 1, '0');
-    const intPart = digits.slice(0, digits.length - scale);
-    const fracPart = digits.slice(digits.length - scale).replace(/0+$/, '');
-    digits = fracPart.length > 0 ? `${intPart}.${fracPart}` : intPart;
+    const cut = digits.length - scale;
+    // Trailing fractional zeros dropped by a scan, not a regular expression (a hot path: equity, margins, samples).
+    let end = digits.length;
+    while (end > cut && digits.charCodeAt(end - 1) === 48) end--;
+    digits = end > cut ? `${digits.slice(0, cut)}.${digits.slice(cut, end)}` : digits.slice(0, cut);
   }
   return neg && digits !== '0' ? `-${digits}` : digits;
 }

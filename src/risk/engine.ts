@@ -234,7 +234,7 @@ export class RiskEngine {
     }
     if (this.keptLots.length < n) this.keptLots = new Float64Array(2 * n);
     const keptLots = this.keptLots; // lots are safe integers: exact in a Float64Array
-    keptLots.fill(0, 0, n);
+    for (let i = 0; i < n; i++) keptLots[i] = 0; // a loop, not fill(): a runtime call per decision for a handful of slots
     for (let k = 0; k < n; k++) {
       const i = order === null ? k : order[k];
       const q = quotes[i];

@@ -25,6 +25,28 @@ describe('EventBus', () => {
     expect(log).toEqual(['1:1', '2:1', '2:2']);
     expect(bus.hasListeners('b')).toBe(false);
   });
+
+  it('(un)subscribing inside a handler changes the next emit, not the current one', () => {
+    const bus = new EventBus<{ a: number }>();
+    const log: string[] = [];
+    let offSecond = (): void => {};
+    bus.on('a', (n) => {
+      log.push(`1:${n}`);
+      if (n === 1) {
+        offSecond(); // the second still runs for this emit
+        bus.on('a', (m) => log.push(`3:${m}`)); // the new one waits for the next emit
+      }
+    });
+    offSecond = bus.on('a', (n) => log.push(`2:${n}`));
+    bus.emit('a', 1);
+    bus.emit('a', 2);
+    expect(log).toEqual(['1:1', '2:1', '1:2', '3:2']);
+    const off = bus.on('a', () => log.push('x'));
+    off();
+    off(); // twice: no effect
+    bus.emit('a', 3);
+    expect(log.slice(4)).toEqual(['1:3', '3:3']);
+  });
 });
 
 describe('Rng', () => {
