@@ -15,9 +15,10 @@
  * Cost per event: O(1) plus the levels the multi-level and band imbalances visit; the micro-price
  * refit (O(states³)) runs once per `micropriceRefitS`, the intensity refit (O(depths)) once per
  * sample interval. The snapshot is one object mutated in place: read it through `signal` after the
- * events you care about, do not keep it (or copy it with `snapshot()`). The trade-flow readings and
- * the micro-price are written when it is read (most book events are followed by another one before
- * any reader), so a kept reference can show them behind the book.
+ * events you care about, do not keep it (or copy it with `snapshot()`). The trade-flow readings, the
+ * micro-price, the OFI readings and the mark / index deviations are written when it is read (most
+ * book events are followed by another one before any reader), so a kept reference can show them
+ * behind the book.
  */
 import type { BookView } from '../book/index.ts';
 import type { AggTrade, MarkPrice, Trade } from '../model/events.ts';
@@ -179,6 +180,10 @@ export class SignalEngine {
   private flowStale = false;
   /** The micro-price of `state` is behind the book or the model (refreshed when the snapshot is read). */
   private microStale = false;
+  /** The OFI readings of `state` are behind the accumulator (refreshed when the snapshot is read). */
+  private ofiStale = false;
+  /** The mark / index deviations of `state` are behind the mid and the clock (refreshed when read, at `lastTsUs`). */
+  private deviationsStale = false;
 
   constructor(config: SignalEngineConfig) {
     const { eventTime, depthImbalance, ...rest } = config;
@@ -214,10 +219,17 @@ export class SignalEngine {
     return { ...this.state, ready: { ...this.state.ready } };
   }
 
-  /** Writes the readings computed when read (trade flow, micro-price) if an event left them behind. */
+  /**
+   * Writes the readings computed when read (trade flow, micro-price, OFI, deviations) if an event
+   * left them behind. Each is a function of state the events keep (the flow, the model and the
+   * book's L1, the accumulator, the mid, the references and the last event's time), so a reading
+   * is the one the last event would have written.
+   */
   private settle(): void {
     if (this.flowStale) this.refreshTradeFlow();
     if (this.microStale) this.refreshMicroprice();
+    if (this.ofiStale) this.refreshOfi();
+    if (this.deviationsStale) this.refreshDeviations(this.lastTsUs);
   }
 
   /** The micro-price model in use (null before the first successful fit). */
@@ -243,7 +255,7 @@ export class SignalEngine {
       this.ofiAcc.update(ts, NaN, 0, NaN, 0);
       this.estimator.observe(ts, NaN, NaN, NaN);
       this.clearBookSignals();
-      this.refreshDeviations(ts);
+      this.deviationsStale = true;
       return;
     }
     const mid = (bid + ask) / 2;
@@ -264,7 +276,7 @@ export class SignalEngine {
     this.estimator.observe(ts, mid, imbalance, spread);
     // Written when the snapshot is read: a strategy reads it at a decision, about one book event in ten.
     this.microStale = true;
-    this.refreshDeviations(ts);
+    this.deviationsStale = true;
   }
 
   /** Recomputes obiLevels and obiBand from `book` if a book update came since the last time ('on-demand' mode). */
@@ -298,7 +310,7 @@ export class SignalEngine {
     this.index.set(ts, priceStringToTicks(m.indexPrice, this.tickSize));
     this.state.markPriceTicks = this.mark.priceTicks;
     this.state.indexPriceTicks = this.index.priceTicks;
-    this.refreshDeviations(ts);
+    this.deviationsStale = true;
   }
 
   /**
@@ -326,8 +338,8 @@ export class SignalEngine {
     // The trade-flow readings are a function of the flow's state alone: written when the snapshot
     // is read (`signal`, `snapshot`), not at every book event (an exp per event saved).
     if (refreshFlow) this.flowStale = true;
-    this.refreshOfi();
-    if (refreshDeviations) this.refreshDeviations(ts);
+    this.ofiStale = true;
+    if (refreshDeviations) this.deviationsStale = true;
     return ts;
   }
 
@@ -383,6 +395,7 @@ export class SignalEngine {
   }
 
   private refreshOfi(): void {
+    this.ofiStale = false;
     const s = this.state;
     s.ofi = this.ofiAcc.ready ? this.ofiAcc.last : NaN;
     s.ready.ofi = this.ofiAcc.ready;
@@ -390,6 +403,7 @@ export class SignalEngine {
   }
 
   private refreshDeviations(ts: number): void {
+    this.deviationsStale = false;
     const s = this.state;
     const mid = s.ready.weightedMid ? s.midTicks : NaN;
     const markOk = !Number.isNaN(mid) && this.mark.isFresh(ts);
