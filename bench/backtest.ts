@@ -193,7 +193,7 @@ export async function benchBacktest(opts: { runs: number; log?: (s: string) => v
     if (with24) r24.push(runChild(root24));
     const a = r1[r];
     const b = r24[r];
-    log(`backtest run ${r + 1}: 1 h ${a.seconds.toFixed(2)} s (${a.cpuSeconds.toFixed(2)} s CPU, ${a.events} events, ${a.fills} fills) / ${a.peakRssMB} MB` + (b ? `; 24 h ${b.seconds.toFixed(2)} s (${b.cpuSeconds.toFixed(2)} s CPU, ${b.events} events, ${b.fills} fills) / ${b.peakRssMB} MB` : ''));
+    log(`backtest run ${r + 1}: 1 h ${a.seconds.toFixed(2)} s (${a.cpuSeconds.toFixed(2)} s CPU, ${a.events} events, ${a.fills} fills) / ${a.peakRssMB} MB` + (b ? `; 24 h ${b.seconds.toFixed(2)} s (${b.cpuSeconds.toFixed(2)} s CPU, ${b.events} events, ${b.fills} fills) / ${b.peakRssMB} MB, decoding: ${b.decodeThread}` : ''));
   }
   const long = with24 ? r24 : r1;
   const { shares, topFunctions } = opts.shares === false ? { shares: { decode: NaN, book: NaN, strategy: NaN, exchange: NaN, engineReport: NaN, gc: NaN, startup: NaN, other: NaN }, topFunctions: [] } : profileShares(root1);
