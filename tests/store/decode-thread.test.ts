@@ -1,7 +1,7 @@
 // The store's decode thread (src/store/decode-thread.ts): row groups decoded in a worker give the
 // same replay, batch for batch, as decoding in the replay's thread; errors in the worker name the
 // file; the worker stops on every exit path of the replay; the mode comes from MAKER_DECODE_THREAD
-// (`main` by default; `auto` is the worker for large reads).
+// (`auto` by default: the worker for large reads; `main` and `worker` choose).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/core/errors.ts';
