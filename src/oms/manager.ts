@@ -495,16 +495,11 @@ export class OrderManager {
       this.bus.emit('order.unknown', { order: viewOf(o), tsUs: now });
     }
     if (to === from) return;
+    const type = from === 'pending-new' && (to === 'open' || to === 'partially-filled') ? 'order.acked' : to === 'canceled' ? 'order.canceled' : to === 'expired' ? 'order.expired' : to === 'rejected' ? 'order.rejected' : null;
     // The order's view is built only for a listener (a transition per order report and command).
-    if (from === 'pending-new' && (to === 'open' || to === 'partially-filled')) {
-      if (this.bus.hasListeners('order.acked')) this.bus.emit('order.acked', { order: viewOf(o), tsUs: now });
-    } else if (to === 'canceled') {
-      if (this.bus.hasListeners('order.canceled')) this.bus.emit('order.canceled', { order: viewOf(o), tsUs: now });
-    } else if (to === 'expired') {
-      if (this.bus.hasListeners('order.expired')) this.bus.emit('order.expired', { order: viewOf(o), tsUs: now });
-    } else if (to === 'rejected') {
-      if (this.bus.hasListeners('order.rejected')) this.bus.emit('order.rejected', { order: viewOf(o), tsUs: now, errorCode, message });
-    }
+    if (type === null || !this.bus.hasListeners(type)) return;
+    if (type === 'order.rejected') this.bus.emit(type, { order: viewOf(o), tsUs: now, errorCode, message });
+    else this.bus.emit(type, { order: viewOf(o), tsUs: now });
   }
 
   private anomaly(clientOrderId: string, kind: OmsAnomaly['kind'], state: OmsAnomaly['state'], event: ExchangeEvent | LocalEvent | null, message: string): void {
