@@ -18,6 +18,10 @@ export interface OutColumn {
   type: OutColumnType;
   /** Optional columns may hold null (written as Parquet OPTIONAL). */
   nullable?: boolean;
+  /** Min/max statistics in the row group's metadata (default true). */
+  statistics?: boolean;
+  /** true: dictionary-encoded; false: plain; unset: the writer decides from a sample of each row group. */
+  dictionary?: boolean;
 }
 
 export type OutColumnData = (number | null)[] | Float64Array | string[] | boolean[] | (string | null)[] | (boolean | null)[];
@@ -113,7 +117,13 @@ export class ParquetTableStream {
   /** Appends `n` rows (n > 0) as one row group; `data[name]` holds at least n values per column. */
   appendRowGroup(data: Record<string, OutColumnData>, n: number): void {
     if (n <= 0) return;
-    const columnData = this.columns.map((c) => ({ name: c.name, data: toParquet(c, data[c.name], n) as never, nullable: c.nullable === true }));
+    const columnData = this.columns.map((c) => ({
+      name: c.name,
+      data: toParquet(c, data[c.name], n) as never,
+      nullable: c.nullable === true,
+      statistics: c.statistics !== false,
+      encoding: c.dictionary === undefined ? undefined : c.dictionary ? ('RLE_DICTIONARY' as const) : ('PLAIN' as const),
+    }));
     this.pw.write({ columnData, rowGroupSize: n });
     this.rows += n;
   }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parquetReadObjects } from 'hyparquet';
+import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DataQualityTracker, EventLogHasher, RUN_FILES, discardStagingLeftIn, renderReportHtml, stagingDirFor, writeRunOutputs } from '../../../src/backtest/report/index.ts';
 import { resolvedScenario } from '../../../src/cli/commands/backtest.ts';
@@ -61,6 +61,25 @@ describe('run directory', () => {
     const cancel = rows.find((r) => r.event === 'cancel')!;
     expect(cancel.price).toBeNull();
     expect(cancel.order_type).toBeNull();
+  });
+
+  it('fills and orders: every row group has ts_us min/max for readers that prune by time, and the declared encodings', () => {
+    for (const [file, dictionary, plain] of [
+      ['fills.parquet', ['symbol', 'side', 'qty', 'liquidity', 'commission'], ['price', 'order_id', 'client_order_id']],
+      ['orders.parquet', ['event', 'client_order_id', 'price', 'qty', 'reason'], ['order_id']],
+    ] as const) {
+      const b = readFileSync(join(dir, file));
+      const meta = parquetMetadata(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer);
+      expect(meta.row_groups.length).toBeGreaterThan(1);
+      for (const g of meta.row_groups) {
+        const col = (name: string) => g.columns.find((c) => c.meta_data!.path_in_schema[0] === name)!.meta_data!;
+        const ts = col('ts_us');
+        expect(ts.statistics?.min_value).toBeDefined();
+        expect(Number(ts.statistics!.min_value)).toBeLessThanOrEqual(Number(ts.statistics!.max_value));
+        for (const name of dictionary) expect(col(name).encodings).toContain('RLE_DICTIONARY');
+        for (const name of [...plain, 'ts_us']) expect(col(name).encodings).not.toContain('RLE_DICTIONARY');
+      }
+    }
   });
 
   it('timeseries.parquet has one row per sample and symbol', async () => {
