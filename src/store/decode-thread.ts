@@ -23,13 +23,11 @@
  *     at load 9 to 21 on the 2 cores the worker cost 3 to 20 CPU s more per day of data
  *     (2026-12-03); an earlier quiet measurement (2026-12-03 08:28) found no wall time gained, when
  *     the run's thread was slower and decoding a smaller share of it;
- *   - `worker`: always the worker, for every row group (the replay waits for it to start);
+ *   - `worker`: always the worker;
  *   - what the worker costs: starting it takes ~1.7 CPU s (its thread and its tsx loader thread
- *     loading and transpiling the modules; measured on the 1 h bench tile). Under `auto` the replay
- *     decodes the row groups it needs in its own thread until the worker has started (a flag in
- *     shared memory, `takesReads`): the 24 h bench's run thread then sat idle 0.3 s instead of 1.1 s
- *     in its first seconds (CPU profiles, 2026-12-04; the wall time gain is inside the noise).
- *     Decoding costs ~1 CPU s per million rows, so below ~2 million rows the worker gains nothing.
+ *     loading and transpiling the modules; measured on the 1 h bench tile), and the replay waits for
+ *     its first row group meanwhile; decoding costs ~1 CPU s per million rows, so below ~2 million
+ *     rows the worker gains nothing.
  *
  * Failure: an error decoding a row group in the worker is raised in the replay's thread as a
  * `StoreError` naming the file and row (as the in-thread decoder raises it); a worker that dies or
@@ -68,11 +66,10 @@ export function decodeThreadFromEnv(env: Record<string, string | undefined> = pr
  * (`cores`, default `os.availableParallelism()`; on one core the worker only adds its start-up),
  * the main thread (`mainThread`; in a sweep's worker threads the other cores are already busy) and
  * a core to spare besides the decode threads already running in this process (`running`: a run of
- * several symbols replays each in its own `readEvents`; on 2 cores only the first gets a worker),
- * and at least `minRows` rows to read.
+ * several symbols replays each in its own `readEvents`; on 2 cores only the first gets a worker).
  */
-export function useDecodeWorker(mode: DecodeThreadMode, rows: number, cores: number = availableParallelism(), mainThread: boolean = isMainThread, running: number = DecodeThread.running, minRows: number = AUTO_WORKER_MIN_ROWS): boolean {
-  return mode === 'worker' || (mode === 'auto' && rows >= minRows && cores > 1 && mainThread && running < cores - 1);
+export function useDecodeWorker(mode: DecodeThreadMode, rows: number, cores: number = availableParallelism(), mainThread: boolean = isMainThread, running: number = DecodeThread.running): boolean {
+  return mode === 'worker' || (mode === 'auto' && rows >= AUTO_WORKER_MIN_ROWS && cores > 1 && mainThread && running < cores - 1);
 }
 
 interface Pending {
@@ -93,26 +90,10 @@ export class DecodeThread {
   private stopped: string | null = null;
   /** Row groups decoded in the worker (tests read it to see which path ran). */
   decoded = 0;
-  /** Row groups the replay decoded in its own thread while the worker was starting (`decodeHereUntilStarted`). */
-  decodedHere = 0;
-  /**
-   * Set to 1 by the worker once it has loaded its modules and takes requests. Shared memory, not a
-   * message: a replay decoding here never waits, so it may not return to the event loop (where
-   * messages are delivered) until its data ends.
-   */
-  private readonly startFlag = new Int32Array(new SharedArrayBuffer(4));
-  private readonly startedSignal: Promise<void>;
-  private signalStarted: () => void = () => {};
 
-  /**
-   * `decodeHereUntilStarted` (`auto`): the replay decodes in its own thread until the worker has
-   * started (~1.7 CPU s of loading on the bench machine, during which the replay would otherwise wait
-   * for its first row groups); else (`worker`) every row group waits for the worker.
-   */
-  constructor(readonly opts: { decodeHereUntilStarted?: boolean } = {}) {
-    this.startedSignal = new Promise<void>((resolve) => (this.signalStarted = resolve));
+  constructor() {
     DecodeThread.running++;
-    this.worker = new Worker(tsWorkerBootCode(new URL('./decode-worker.ts', import.meta.url).href), { eval: true, workerData: { startFlag: this.startFlag } });
+    this.worker = new Worker(tsWorkerBootCode(new URL('./decode-worker.ts', import.meta.url).href), { eval: true });
     this.worker.unref();
     this.worker.on('message', (m: DecodeReply) => this.onReply(m));
     this.worker.on('error', (e: Error) => this.stop(`the decode thread failed: ${e.message}`));
@@ -122,25 +103,6 @@ export class DecodeThread {
   /** False once the worker is stopped (terminated, exited or failed). */
   get running(): boolean {
     return this.stopped === null;
-  }
-
-  /** True once the worker has started (loaded its modules). */
-  get started(): boolean {
-    return Atomics.load(this.startFlag, 0) === 1;
-  }
-
-  /** Resolves when the worker has started; never, if it stops before. */
-  whenStarted(): Promise<void> {
-    return this.startedSignal;
-  }
-
-  /**
-   * Whether the replay should hand its next row group to the worker (`read`) rather than decode it
-   * itself: always, unless `decodeHereUntilStarted` and the worker has not started yet. A worker that
-   * stopped still takes reads (they fail, naming the file): only its start-up is waited out here.
-   */
-  get takesReads(): boolean {
-    return this.opts.decodeHereUntilStarted !== true || this.stopped !== null || Atomics.load(this.startFlag, 0) === 1;
   }
 
   /** Decodes row group `group` of a table file in the worker. */
@@ -166,10 +128,6 @@ export class DecodeThread {
   }
 
   private onReply(m: DecodeReply): void {
-    if ('started' in m) {
-      this.signalStarted();
-      return;
-    }
     const p = this.pending.get(m.id);
     if (p === undefined) return;
     this.pending.delete(m.id);

@@ -8,17 +8,15 @@
  * `{ id, error: { message, file, row, field } }` (a `StoreError`'s words and location, or another
  * error's message). `{ op: 'close', path }` closes a file. One reader per open file, kept between
  * requests. Requests are answered in the order they arrive (the decode is synchronous; the general
- * reader's `await` is the only suspension, and replies carry their id anyway). Once loaded, the
- * worker says so (`workerData.startFlag` set to 1, and `{ started: true }`): until then, an `auto`
- * replay decodes in its own thread.
+ * reader's `await` is the only suspension, and replies carry their id anyway).
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { MakerError } from '../core/errors.ts';
 import { TableFileReader } from './parquet-io.ts';
 import { isListColumn, type RowBlock, type TableName } from './schema.ts';
 
 export type DecodeRequest = { op: 'read'; id: number; path: string; table: TableName; group: number } | { op: 'close'; path: string };
-export type DecodeReply = { started: true } | { id: number; block: RowBlock } | { id: number; error: { message: string; file?: string; row?: number; field?: string } };
+export type DecodeReply = { id: number; block: RowBlock } | { id: number; error: { message: string; file?: string; row?: number; field?: string } };
 
 const readers = new Map<string, TableFileReader>();
 
@@ -61,9 +59,3 @@ parentPort!.on('message', (m: DecodeRequest) => {
     }
   });
 });
-
-// Loaded (modules transpiled, the handler above in place): the replay may hand row groups over now.
-// The flag is what the replay reads (it may not be waiting on its event loop); the message is for `whenStarted`.
-const startFlag = (workerData as { startFlag?: Int32Array } | null)?.startFlag;
-if (startFlag !== undefined) Atomics.store(startFlag, 0, 1);
-parentPort!.postMessage({ started: true } satisfies DecodeReply);

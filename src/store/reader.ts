@@ -79,8 +79,6 @@ export interface ReadOptions {
    * their order are the same either way.
    */
   decodeThread?: DecodeThreadMode;
-  /** Rows to read from which `auto` uses the worker (default `AUTO_WORKER_MIN_ROWS`). */
-  autoWorkerMinRows?: number;
   /** Called with the decode thread when the replay starts one (tests; null when decoding here). */
   onDecodeThread?: (thread: DecodeThread | null) => void;
 }
@@ -149,10 +147,7 @@ class Cursor {
       this.ahead = null;
       return a.block;
     }
-    const t = this.thread;
-    if (t !== null && t.takesReads) return t.read(this.path, this.table, g);
-    if (t !== null) t.decodedHere++;
-    return this.reader!.readRowGroup(g);
+    return this.thread !== null ? this.thread.read(this.path, this.table, g) : this.reader!.readRowGroup(g);
   }
 
   async loadNext(from: number): Promise<void> {
@@ -163,7 +158,7 @@ class Cursor {
       if (g < 0) break;
       this.group = g + 1;
       const pending = this.fetch(g);
-      if (this.thread !== null && this.thread.takesReads) {
+      if (this.thread !== null) {
         // Ask for the next row group now: the worker decodes it while this one is replayed.
         const next = this.nextGroup(this.group, from);
         if (next >= 0 && this.ahead === null) {
@@ -239,7 +234,7 @@ export async function* readEvents(root: string, opts: ReadOptions): AsyncIterabl
   });
   pending.sort((a, b) => a.firstTs - b.firstTs || a.rank - b.rank || a.dateIndex - b.dateIndex);
   const mode = opts.decodeThread ?? decodeThreadFromEnv();
-  const thread = useDecodeWorker(mode, pending.reduce((n, c) => n + c.rows, 0), undefined, undefined, undefined, opts.autoWorkerMinRows) ? new DecodeThread({ decodeHereUntilStarted: mode === 'auto' }) : null;
+  const thread = useDecodeWorker(mode, pending.reduce((n, c) => n + c.rows, 0)) ? new DecodeThread() : null;
   for (const c of pending) c.thread = thread;
   opts.onDecodeThread?.(thread);
   const active: Cursor[] = [];

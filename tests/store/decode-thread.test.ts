@@ -1,6 +1,5 @@
 // The store's decode thread (src/store/decode-thread.ts): row groups decoded in a worker give the
-// same replay, batch for batch, as decoding in the replay's thread (under `auto`, the replay decodes
-// while the worker starts); errors in the worker name the
+// same replay, batch for batch, as decoding in the replay's thread; errors in the worker name the
 // file; the worker stops on every exit path of the replay; the mode comes from MAKER_DECODE_THREAD
 // (`auto` by default: the worker for large reads; `main` and `worker` choose).
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -41,7 +40,6 @@ describe('decode thread', () => {
     expect(main.thread).toBeNull();
     expect(worker.thread).not.toBeNull();
     expect(worker.thread!.decoded).toBeGreaterThan(20); // every row group went through the worker
-    expect(worker.thread!.decodedHere).toBe(0); // `worker` waits for the worker to start
     expect(worker.thread!.running).toBe(false); // stopped when the replay ended
     expect(main.events.length).toBe(300);
     expect(worker.events).toEqual(main.events);
@@ -52,28 +50,6 @@ describe('decode thread', () => {
     const b = await replay(root, 'worker', from);
     expect(b.events).toEqual(a.events);
     expect(a.events.length).toBeLessThan(main.events.length);
-  }, 30_000);
-
-  it('auto: the replay decodes its first row groups itself while the worker starts, then hands them over; same events', async () => {
-    const root = await smallGroupStore();
-    const main = await replay(root, 'main');
-    let thread: DecodeThread | null = null;
-    const events: unknown[] = [];
-    let first = true;
-    for await (const b of readEvents(root, { venue: VENUE, symbol: 'BTCUSDT', batchRows: 13, decodeThread: 'auto', autoWorkerMinRows: 0, onDecodeThread: (t) => (thread = t) })) {
-      events.push(...eventsFromBatch(b as ReplayBatch));
-      if (first) {
-        first = false;
-        // The first row group of each file was asked for before the worker could have loaded.
-        expect(thread).not.toBeNull();
-        expect(thread!.decodedHere).toBeGreaterThanOrEqual(1);
-        await thread!.whenStarted();
-        expect(thread!.started).toBe(true);
-      }
-    }
-    expect(thread!.decoded).toBeGreaterThan(10); // the rest went to the worker once it had started
-    expect(thread!.running).toBe(false);
-    expect(events).toEqual(main.events);
   }, 30_000);
 
   it('stops the worker when the consumer stops early', async () => {
