@@ -30,6 +30,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ensureTile } from '../scripts/tile-sample.ts';
 import { peakRssMB } from './rss.ts';
+import { mainThreadCpuSeconds } from './thread-cpu.ts';
 
 export interface Stat {
   min: number;
@@ -45,6 +46,8 @@ interface ChildResult {
   seconds: number;
   /** CPU seconds (user + system, all threads) of the same. */
   cpuSeconds: number;
+  /** CPU seconds of the run's own thread (the main thread; NaN off Linux): what bounds the wall time, less moved by the machine's load. */
+  runThreadCpuSeconds: number;
   /** Seconds spent writing the run directory (included in `seconds`). */
   writeSeconds: number;
   events: number;
@@ -67,6 +70,7 @@ async function measure(store: string, writeOut: boolean): Promise<ChildResult> {
   const scenario = loadScenarioFile(SCENARIO, { set: [`data.store=${store}`] });
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
+  const thread0 = mainThreadCpuSeconds();
   const outcome = await backtest(scenario, () => 'bench');
   const t1 = performance.now();
   if (writeOut) {
@@ -76,10 +80,12 @@ async function measure(store: string, writeOut: boolean): Promise<ChildResult> {
   }
   const t2 = performance.now();
   const cpu = process.cpuUsage(cpu0);
+  const thread = mainThreadCpuSeconds() - thread0;
   const st = outcome.result.stats;
   return {
     seconds: (t2 - t0) / 1000,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    runThreadCpuSeconds: thread,
     writeSeconds: (t2 - t1) / 1000,
     events: st.marketEvents,
     commands: st.commandsSent,
@@ -170,6 +176,8 @@ export interface BacktestBenchResult {
   /** Wall seconds for the 24 h tile (scaled to exactly 24 h of data). */
   daySeconds: Stat;
   dayCpuSeconds: Stat;
+  /** CPU seconds of the run's own thread for the 24 h tile (scaled to 24 h; NaN off Linux). */
+  dayRunThreadSeconds: Stat;
   hourSeconds: Stat;
   peakRssMB1h: Stat;
   peakRssMB24h: Stat;
@@ -193,7 +201,7 @@ export async function benchBacktest(opts: { runs: number; log?: (s: string) => v
     if (with24) r24.push(runChild(root24));
     const a = r1[r];
     const b = r24[r];
-    log(`backtest run ${r + 1}: 1 h ${a.seconds.toFixed(2)} s (${a.cpuSeconds.toFixed(2)} s CPU, ${a.events} events, ${a.fills} fills) / ${a.peakRssMB} MB` + (b ? `; 24 h ${b.seconds.toFixed(2)} s (${b.cpuSeconds.toFixed(2)} s CPU, ${b.events} events, ${b.fills} fills) / ${b.peakRssMB} MB, decoding: ${b.decodeThread}` : ''));
+    log(`backtest run ${r + 1}: 1 h ${a.seconds.toFixed(2)} s (${a.cpuSeconds.toFixed(2)} s CPU, ${a.events} events, ${a.fills} fills) / ${a.peakRssMB} MB` + (b ? `; 24 h ${b.seconds.toFixed(2)} s (${b.cpuSeconds.toFixed(2)} s CPU, run's thread ${b.runThreadCpuSeconds.toFixed(2)} s, ${b.events} events, ${b.fills} fills) / ${b.peakRssMB} MB, decoding: ${b.decodeThread}` : ''));
   }
   const long = with24 ? r24 : r1;
   const { shares, topFunctions } = opts.shares === false ? { shares: { decode: NaN, book: NaN, strategy: NaN, exchange: NaN, engineReport: NaN, gc: NaN, startup: NaN, other: NaN }, topFunctions: [] } : profileShares(root1);
@@ -201,6 +209,7 @@ export async function benchBacktest(opts: { runs: number; log?: (s: string) => v
     eventsPerSec: statOf(long.map((x) => x.events / x.seconds)),
     daySeconds: statOf(long.map((x) => (x.seconds * 86_400_000_000) / x.spanUs)),
     dayCpuSeconds: statOf(long.map((x) => (x.cpuSeconds * 86_400_000_000) / x.spanUs)),
+    dayRunThreadSeconds: statOf(long.map((x) => (x.runThreadCpuSeconds * 86_400_000_000) / x.spanUs)),
     hourSeconds: statOf(r1.map((x) => x.seconds)),
     peakRssMB1h: statOf(r1.map((x) => x.peakRssMB)),
     peakRssMB24h: statOf(long.map((x) => x.peakRssMB)),
@@ -226,7 +235,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     console.log(`backtest ${r.measured24h ? '24 h' : '1 h (24 h not measured)'} tile: ${r.events24h} events, ${r.fills24h} fills; runs: ${runs}`);
     console.log(`events/s     ${f(r.eventsPerSec)}`);
     console.log(`1 h seconds  ${f(r.hourSeconds, 2)}`);
-    console.log(`day seconds  ${f(r.daySeconds, 2)}; CPU ${f(r.dayCpuSeconds, 2)}`);
+    console.log(`day seconds  ${f(r.daySeconds, 2)}; CPU ${f(r.dayCpuSeconds, 2)}; run's thread CPU ${f(r.dayRunThreadSeconds, 2)}`);
     console.log(`peak RSS MB  1 h: ${f(r.peakRssMB1h)}; 24 h: ${f(r.peakRssMB24h)}`);
     console.log(`time shares  ${Object.entries(r.shares).map(([k, v]) => `${k} ${(v * 100).toFixed(1)} %`).join(', ')}`);
     for (const t of r.topFunctions) console.log(`  ${(t.share * 100).toFixed(1).padStart(5)} %  ${t.name}`);

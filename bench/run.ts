@@ -6,7 +6,7 @@
  *   {"book": {"oursLevelUpdatesPerSec", "tardisLevelUpdatesPerSec", "ccxtLevelUpdatesPerSec"},
  *    "import": {"messagesPerSec"}, "read": {"rowsPerSec"}, "decision": {"nsPerEvent", "depthOnlyNsPerEvent"},
  *    "replay": {"eventsPerSec", "daySeconds", "peakRssMB1h", "peakRssMB24h"},
- *    "backtest": {"eventsPerSec", "daySeconds", "peakRssMB1h", "peakRssMB24h", "shares"}, "peakRssMB"}
+ *    "backtest": {"eventsPerSec", "daySeconds", "dayRunThreadSeconds", "peakRssMB1h", "peakRssMB24h", "shares"}, "peakRssMB"}
  *    "sweep": {"runsPerMin1", "runsPerMin2", "piscinaRunsPerMin1", "piscinaRunsPerMin2"} (8 quickstart runs; bench/sweep.ts)
  *    "sweepQueue": {"local1", "local2", "warmLocal1", "warmLocal2", "queue1", "queue2" (runs/min), "queueVsWarmLocal1", "queueVsWarmLocal2", "queueCpuMsPerRun", "loadAverage"} (real sample; bench/sweep-queue.ts)
  *    "exchange": {"restRoundTripsPerSec", "wsRoundTripsPerSec", "restP50Ms", "restP99Ms", "wsP50Ms", "wsP99Ms",
@@ -109,9 +109,10 @@ async function main(): Promise<void> {
     const r = await benchBacktest({ runs: Math.min(runs, 3), log });
     rows.push(['backtest 24 h tile (full pipeline)', r.eventsPerSec, 'events/s']);
     rows.push(['backtest, seconds for the day', r.daySeconds, 's']);
+    rows.push(["backtest, run's thread CPU s for the day", r.dayRunThreadSeconds, 's']);
     rows.push(['backtest peak RSS, 1 h', r.peakRssMB1h, 'MB']);
     rows.push(['backtest peak RSS, 24 h', r.peakRssMB24h, 'MB']);
-    out.backtest = { eventsPerSec: r.eventsPerSec.median, daySeconds: r.daySeconds.median, peakRssMB1h: r.peakRssMB1h.median, peakRssMB24h: r.peakRssMB24h.median, shares: r.shares };
+    out.backtest = { eventsPerSec: r.eventsPerSec.median, daySeconds: r.daySeconds.median, dayRunThreadSeconds: r.dayRunThreadSeconds.median, peakRssMB1h: r.peakRssMB1h.median, peakRssMB24h: r.peakRssMB24h.median, shares: r.shares };
     log(`backtest time shares (CPU profile of the 1 h run): ${Object.entries(r.shares).map(([k, v]) => `${k} ${(v * 100).toFixed(1)} %`).join(', ')}`);
   }
   if (want('sweep')) {
