@@ -32,5 +32,6 @@ export { UserStream, type UserStreamOptions, type UserStreamState, type UserStre
 export { accountSyncOf, backfillReports, parseBalances, parseOpenOrders, parseOrderTradeUpdate, parsePositions, type RestOrderForBackfill } from './user-data.ts';
 export { HANDSHAKE_RETRY_AFTER_MAX_MS, handshakeRetryAfterMs, RateBudget, type BudgetCounts, type BudgetOptions, type Refusal } from './rate-budget.ts';
 export { orderParams, outcomeEvent, OrderGateway, type OrderOutcome } from './order-entry.ts';
-export { WsApiClient, wsPayload, type ServerTime, type WsApiClientOptions, type WsApiState, type WsApiStats, type WsRequestSpec } from './ws-api-client.ts';
+export { WsApiClient, type ServerTime, type WsApiClientOptions, type WsApiState, type WsApiStats, type WsRequestSpec } from './ws-api-client.ts';
+export { wsPayload } from './ws-api-frames.ts';
 export { BinanceWsGateway, type WsGatewayOptions } from './ws-gateway.ts';

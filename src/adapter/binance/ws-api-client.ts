@@ -52,12 +52,15 @@
  *
  * Time: the injected clock and timers only. Secrets: causes name the method, never a parameter;
  * the signer keeps the keys (sign.ts).
+ *
+ * Frames (parsed, classified, `rateLimits` read, the signature payload): ws-api-frames.ts, pure.
  */
 import WebSocket from 'ws';
 import type { Clock } from '../../core/clock.ts';
 import { handshakeRetryAfterMs, RateBudget, retryAfterUs, type BudgetOptions } from './rate-budget.ts';
-import { notSent, UNKNOWN_OUTCOME_CODES, type RestOutcome, type Timers } from './rest.ts';
+import { notSent, type RestOutcome, type Timers } from './rest.ts';
 import type { Signer } from './sign.ts';
+import { classify, describe, parseFrame, readRateLimits, wsPayload } from './ws-api-frames.ts';
 
 export type WsApiState = 'idle' | 'connecting' | 'logon' | 'open' | 'reconnecting' | 'failed' | 'closed';
 
@@ -519,18 +522,12 @@ export class WsApiClient {
   }
 
   private onFrame(c: Conn, text: string): void {
-    let msg: { id?: unknown; status?: unknown; result?: unknown; error?: unknown; rateLimits?: unknown };
-    try {
-      msg = JSON.parse(text);
-    } catch {
+    const msg = parseFrame(text);
+    if (msg === null) {
       this.stats.unmatched++;
       return;
     }
-    if (msg === null || typeof msg !== 'object') {
-      this.stats.unmatched++;
-      return;
-    }
-    this.readRateLimits(msg.rateLimits);
+    readRateLimits(msg.rateLimits, this.budget);
     const p = typeof msg.id === 'number' ? c.pending.get(msg.id) : undefined;
     if (p === undefined) {
       // A reply after its timeout, or a connection-level error (`id: null`, e.g. -2015 key revoked).
@@ -542,46 +539,8 @@ export class WsApiClient {
     c.pending.delete(msg.id as number);
     this.o.timers.cancel(p.timer);
     this.stats.replies++;
-    p.resolve(this.classify(p.method, msg));
+    p.resolve(classify(p.method, msg, this.o.clock, this.o.time, this.budget));
     this.drained(c);
-  }
-
-  private classify(what: string, msg: { status?: unknown; result?: unknown; error?: unknown }): RestOutcome {
-    const status = typeof msg.status === 'number' ? msg.status : 0;
-    const e = msg.error as { code?: unknown; msg?: unknown; data?: { retryAfter?: unknown } } | undefined;
-    const emsg = e !== undefined && e !== null && typeof e === 'object' && typeof e.msg === 'string' ? e.msg : '';
-    const err = e !== undefined && e !== null && typeof e === 'object' && typeof e.code === 'number' ? { code: e.code, msg: emsg } : undefined;
-    if (status >= 200 && status < 300) {
-      if (!('result' in msg)) return { kind: 'unknown', cause: `${what}: status ${status} without a result` };
-      return { kind: 'ok', status, body: msg.result };
-    }
-    if (status === 429 || status === 418) {
-      const now = this.o.clock.nowUs();
-      const offset = this.o.time.serverOffsetMs;
-      const retryAt = e?.data?.retryAfter;
-      // The message even without a code: a 418's names the ban's end.
-      const until = typeof retryAt === 'number' && Number.isFinite(retryAt) ? (retryAt - offset) * 1000 : retryAfterUs(now, status, null, emsg, offset);
-      const code = err?.code ?? -1003;
-      const cause = `${what}: status ${status}: ${emsg}`;
-      return { kind: 'throttled', untilUs: this.budget.block(now, until, status, code, cause), code, cause };
-    }
-    if (err !== undefined && !UNKNOWN_OUTCOME_CODES.has(err.code) && ((status >= 400 && status < 500) || (status === 503 && err.code === -1008))) {
-      return { kind: 'rejected', status, code: err.code, msg: err.msg };
-    }
-    return { kind: 'unknown', cause: `${what}: status ${status}${err !== undefined ? ` code ${err.code}: ${err.msg}` : ''}` };
-  }
-
-  /** `rateLimits`: REQUEST_WEIGHT per minute, ORDERS per 10 s and per minute. */
-  private readRateLimits(rl: unknown): void {
-    if (!Array.isArray(rl)) return;
-    const seen: { weight1m?: number; orders10s?: number; orders1m?: number } = {};
-    for (const l of rl as { rateLimitType?: unknown; interval?: unknown; intervalNum?: unknown; count?: unknown }[]) {
-      if (l === null || typeof l !== 'object' || typeof l.count !== 'number') continue;
-      if (l.rateLimitType === 'REQUEST_WEIGHT' && l.interval === 'MINUTE' && l.intervalNum === 1) seen.weight1m = l.count;
-      else if (l.rateLimitType === 'ORDERS' && l.interval === 'SECOND' && l.intervalNum === 10) seen.orders10s = l.count;
-      else if (l.rateLimitType === 'ORDERS' && l.interval === 'MINUTE' && l.intervalNum === 1) seen.orders1m = l.count;
-    }
-    this.budget.observe(seen);
   }
 
   private abortAll(c: Conn, why: string): void {
@@ -616,28 +575,5 @@ export class WsApiClient {
   private clearTimers(): void {
     for (const t of this.timers) this.o.timers.cancel(t);
     this.timers = [];
-  }
-}
-
-/** The ws-fapi signature payload: every parameter but `signature`, sorted by name, `k=v` joined by `&`. */
-export function wsPayload(params: Readonly<Record<string, string | number>>): string {
-  return Object.keys(params)
-    .filter((k) => k !== 'signature')
-    .sort()
-    .map((k) => `${k}=${params[k]}`)
-    .join('&');
-}
-
-function describe(r: RestOutcome): string {
-  switch (r.kind) {
-    case 'ok':
-      return 'ok';
-    case 'rejected':
-      return `${r.code} ${r.msg}`;
-    case 'unknown':
-      return r.cause;
-    case 'throttled':
-      // A logon answered 429/418 (sent, and refused for the rate limit).
-      return `throttled: ${r.cause}`;
   }
 }
