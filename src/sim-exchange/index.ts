@@ -100,5 +100,6 @@ export { SimExchange } from './exchange.ts';
 export { createQueueModel, ProbQueueModel, RiskAverseQueueModel, type ProbFamily, type ProbVariant, type QueueModel, type QueueModelConfig, type QueueState } from './queue.ts';
 export { OrderFilters, REJECT, type Reject } from './filters.ts';
 export { DEFAULT_FUNDING_INTERVAL_US } from './funding.ts';
-export { DEFAULT_LEVERAGE_BRACKETS, DEFAULT_LIQUIDATION_FEE_RATE, FALLBACK_LEVERAGE_BRACKETS, type LeverageBracket, type PositionSide, type SimAccountConfig, type TransferOutcome } from './margin.ts';
+export { DEFAULT_LIQUIDATION_FEE_RATE, type PositionSide, type SimAccountConfig, type TransferOutcome } from './margin.ts';
+export { DEFAULT_LEVERAGE_BRACKETS, FALLBACK_LEVERAGE_BRACKETS, type LeverageBracket } from './leverage-brackets.ts';
 export type { FeeRates, FeeSchedule, FundingConfig, SimExchangeCounters, SimExchangeOptions, SimOrderView, StpMode } from './types.ts';
