@@ -25,15 +25,17 @@
  * at its match time, T = E; a diff's and a bookTicker's T is the time of the last change they show,
  * ≤ the publication time E; a snapshot's T = E). Determinism: the output is a pure function of
  * the config (seed included). Order: exchange time, ties in emission order.
+ *
+ * The processes' parameters derived from the config: params.ts; the stress regimes: regimes.ts.
  */
 import { Rng } from '../core/random.ts';
 import { formatFixed } from '../model/decimal.ts';
 import type { DepthDiff, DepthSnapshot, MarketEvent } from '../model/events.ts';
 import type { Instrument } from '../model/instrument.ts';
-import { CALIBRATION, QuantileSampler } from './calibration.ts';
 import type { SyntheticConfig } from './config.ts';
 import { PROFILE_LEVELS } from './measure.ts';
-
+import { marketParams, type Band, type MarketParams } from './params.ts';
+import { Regimes } from './regimes.ts';
 
 const WINDOW_TICKS = 1 << 17;
 const MAX_SWEEP_LEVELS = 30;
@@ -45,27 +47,7 @@ const MAX_SWEEP_LEVELS = 30;
 const PRINT_SPLIT_SCALE = 2.5;
 /** Levels re-quoted with the near profile on the side a jump moves towards. */
 const REQUOTE_LEVELS = PROFILE_LEVELS;
-const FLASH_STEP_US = 20_000;
 const OU_TAU_S = 60;
-
-interface FlashState {
-  s: number;
-  sweepEnd: number;
-  e: number;
-  pct: number;
-  recovery: number;
-  depth: number;
-  /** Mid when the move started (NaN until its first step). */
-  mid0: number;
-}
-
-interface Band {
-  from: number;
-  to: number;
-  occupancy: number;
-  meanLots: number;
-  cumShare: number;
-}
 
 /** Yields the synthetic session in batches. The first event is the snapshot; the first diff bridges it. */
 export function* generateSynthetic(cfg: SyntheticConfig, instrument: Instrument, batchSize = 4096): Generator<MarketEvent[]> {
@@ -102,20 +84,7 @@ class SyntheticMarket {
   private lastRecvUs = 0;
   private readonly endUs: number;
   // Samplers and derived parameters.
-  private readonly touchSize: QuantileSampler;
-  private readonly shape: QuantileSampler;
-  private readonly printSize: QuantileSampler;
-  private readonly takerSize: QuantileSampler;
-  private readonly jumpSize: QuantileSampler;
-  private readonly nearMean: Float64Array;
-  private readonly nearOcc: Float64Array;
-  private readonly nearCum: Float64Array;
-  private readonly bands: Band[];
-  private readonly jumpScale: number;
-  private readonly pSameSign: number;
-  private readonly burstShortMeanUs: number;
-  private readonly burstLongMeanUs: number;
-  private readonly touchMedian: number;
+  private readonly p: MarketParams;
   // Process clocks.
   private tPublish: number;
   private tTaker: number;
@@ -130,56 +99,19 @@ class SyntheticMarket {
   private refillBuy = true;
   private markBasis = 0;
   private indexBasis = 0;
-  // Regimes in absolute µs.
-  private readonly bursts: { s: number; e: number; mult: number }[] = [];
-  private readonly flashes: FlashState[] = [];
-  private readonly gaps: { s: number; e: number }[] = [];
-  private readonly spikes: { s: number; e: number; rate: string }[] = [];
+  // Stress regimes.
+  private readonly regimes: Regimes;
   private afterGapDiffs = -1;
   private resyncSnapshot: DepthSnapshot | null = null;
 
   constructor(private readonly cfg: SyntheticConfig, private readonly inst: Instrument) {
-    const c = CALIBRATION[cfg.calibration];
     this.rng = new Rng(cfg.seed);
     this.sym = cfg.symbol;
     this.t = cfg.startUs;
     this.endUs = cfg.startUs + Math.round(cfg.durationS * 1e6);
-    this.touchSize = new QuantileSampler(c.touchLotsQuantiles, cfg.depthScale);
-    this.touchMedian = this.touchSize.at(0.5);
-    this.shape = new QuantileSampler(c.levelSizeShape, cfg.depthScale);
-    this.printSize = new QuantileSampler(c.print.quantilesLots, cfg.takerSizeScale);
-    this.takerSize = new QuantileSampler(c.takerOrder.quantilesLots, cfg.takerSizeScale);
-    this.jumpSize = new QuantileSampler(c.midChange100ms.absQuantilesTicks);
-    this.nearMean = Float64Array.from(c.depthProfileLots, (m: number, k: number) => (c.occupancy[k] > 0 ? m / c.occupancy[k] : 0));
-    this.nearOcc = Float64Array.from(c.occupancy);
-    // Update-distance buckets: 0 = inside the spread, i = distance i−1; the touch (i = 1) has its own process.
-    const shares = c.updateDistanceShares.slice(0, PROFILE_LEVELS + 1).map((s: number, i: number) => (i === 1 ? 0 : s));
-    const total = shares.reduce((a: number, b: number) => a + b, 0);
-    let acc = 0;
-    this.nearCum = Float64Array.from(shares, (s: number) => (acc += s / total));
-    const usable = c.farBands.filter((b) => b.fromTicks < cfg.bookDepthTicks);
-    const farTotal = usable.reduce((a: number, b) => a + b.updateShare, 0) || 1;
-    acc = 0;
-    this.bands = usable.map((b) => ({ from: b.fromTicks, to: Math.min(b.toTicks, cfg.bookDepthTicks + 1), occupancy: b.occupancy, meanLots: b.meanNonEmptyLots, cumShare: (acc += b.updateShare / farTotal) }));
-    this.jumpScale = cfg.jumpsPerS > 0 ? cfg.sigmaTicksPerSqrtS / Math.sqrt(cfg.jumpsPerS * this.jumpSize.meanSquare()) : 0;
-    this.pSameSign = (1 + cfg.takerSignAutocorr) / 2;
-    // Two-phase (hyperexponential, equal weights) inter-arrival times with the configured CV.
-    const cv2 = Math.min(3, Math.max(1, cfg.takerInterArrivalCv ** 2));
-    const r = 1 - Math.sqrt(2 * (cv2 - 1)) / 2;
-    const meanUs = cfg.takerOrdersPerS > 0 ? 1e6 / cfg.takerOrdersPerS : Infinity;
-    this.burstShortMeanUs = r * meanUs;
-    this.burstLongMeanUs = (2 - r) * meanUs;
-    for (const g of cfg.regimes) {
-      const s = cfg.startUs + Math.round(g.startS * 1e6);
-      if (g.kind === 'volBurst') this.bursts.push({ s, e: s + Math.round(g.durationS * 1e6), mult: g.sigmaMultiplier });
-      else if (g.kind === 'feedGap') this.gaps.push({ s, e: s + Math.round(g.durationS * 1e6) });
-      else if (g.kind === 'fundingSpike') this.spikes.push({ s, e: this.nextFundingUs(s), rate: g.fundingRate });
-      else {
-        const sweepEnd = s + Math.round(g.sweepS * 1e6);
-        this.flashes.push({ s, sweepEnd, e: sweepEnd + Math.round(g.recoveryS * 1e6), pct: g.movePct, recovery: g.recoveryShare, depth: g.depthFactor, mid0: NaN });
-      }
-    }
-    if (this.flashes.length > 0) this.tFlash = Math.min(...this.flashes.map((f) => f.s));
+    this.p = marketParams(cfg);
+    this.regimes = new Regimes(cfg);
+    this.tFlash = this.regimes.firstFlashUs();
     // The initial book, published as the snapshot; the first diff continues from its id.
     this.bid = cfg.startMidTicks;
     this.ask = cfg.startMidTicks + 1;
@@ -225,7 +157,7 @@ class SyntheticMarket {
         this.tTaker = t + this.takerGapUs();
       } else if (t === this.tJump) {
         const buyFlow = this.rng.next() < this.cfg.jumpFollowsFlowShare ? this.lastSign > 0 : this.rng.next() < 0.5;
-        this.jump(buyFlow ? 1 : -1, Math.max(1, Math.round(this.jumpSize.at(this.rng.next()) * this.jumpScale * this.burstMult())));
+        this.jump(buyFlow ? 1 : -1, Math.max(1, Math.round(this.p.jumpSize.at(this.rng.next()) * this.p.jumpScale * this.regimes.burstMult(this.t))));
         this.tJump = t + this.expUs(this.cfg.jumpsPerS);
       } else if (t === this.tNear) {
         this.nearUpdate();
@@ -254,48 +186,28 @@ class SyntheticMarket {
   }
 
   private takerGapUs(): number {
-    const mean = this.rng.next() < 0.5 ? this.burstShortMeanUs : this.burstLongMeanUs;
+    const mean = this.rng.next() < 0.5 ? this.p.burstShortMeanUs : this.p.burstLongMeanUs;
     if (!Number.isFinite(mean)) return Infinity;
-    const flow = this.burstMult() > 1 ? 2 : this.inFlashSweep() ? 4 : 1;
+    const flow = this.regimes.burstMult(this.t) > 1 ? 2 : this.regimes.inFlashSweep(this.t) ? 4 : 1;
     return Math.max(1, Math.round(this.rng.exponential(mean / flow)));
   }
 
-  private burstMult(): number {
-    for (const b of this.bursts) if (this.t >= b.s && this.t < b.e) return b.mult;
-    return 1;
-  }
-
-  private inFlashSweep(): FlashState | null {
-    for (const f of this.flashes) if (this.t >= f.s && this.t < f.sweepEnd) return f;
-    return null;
-  }
-
-  private depthMult(): number {
-    for (const f of this.flashes) if (this.t >= f.s && this.t < f.e) return f.depth;
-    return 1;
-  }
-
   private lots(x: number): number {
-    return Math.max(1, Math.round(x * this.depthMult()));
+    return Math.max(1, Math.round(x * this.regimes.depthMult(this.t)));
   }
 
   /** A fresh level size at distance k from the own touch (0 = empty, by the measured occupancy). */
   private freshSize(k: number): number {
     const u = this.rng.next();
-    if (k === 0) return this.lots(this.touchSize.at(u));
-    if (k < PROFILE_LEVELS) return u < this.nearOcc[k] ? this.lots(this.nearMean[k] * this.shape.at(this.rng.next())) : 0;
+    if (k === 0) return this.lots(this.p.touchSize.at(u));
+    if (k < PROFILE_LEVELS) return u < this.p.nearOcc[k] ? this.lots(this.p.nearMean[k] * this.p.shape.at(this.rng.next())) : 0;
     const b = this.bandOf(k);
-    return b && u < b.occupancy ? this.lots(b.meanLots * this.shape.at(this.rng.next())) : 0;
+    return b && u < b.occupancy ? this.lots(b.meanLots * this.p.shape.at(this.rng.next())) : 0;
   }
 
   private bandOf(k: number): Band | undefined {
-    for (const b of this.bands) if (k < b.to) return b;
+    for (const b of this.p.bands) if (k < b.to) return b;
     return undefined;
-  }
-
-  private nextFundingUs(tUs: number): number {
-    const step = Math.round(this.cfg.fundingIntervalH * 3_600_000_000);
-    return (Math.floor(tUs / step) + 1) * step;
   }
 
   // ---- the book -----------------------------------------------------------------------------------
@@ -352,7 +264,7 @@ class SyntheticMarket {
     this.seq++;
     this.push(d);
     if (this.lastTopId !== this.lastU) this.bookTicker(this.lastU);
-    if (this.afterGapDiffs >= 0 && !this.suppressed()) {
+    if (this.afterGapDiffs >= 0 && !this.regimes.suppressed(this.t)) {
       // After a reconnect the REST snapshot lands a few diffs into the stream: taken as of the
       // second diff, delivered after the third, so the third continues its lastUpdateId.
       this.afterGapDiffs++;
@@ -396,14 +308,9 @@ class SyntheticMarket {
     this.origin = newOrigin;
   }
 
-  private suppressed(): boolean {
-    for (const g of this.gaps) if (this.t >= g.s && this.t < g.e) return true;
-    return false;
-  }
-
   private push(e: MarketEvent): void {
-    if (this.gaps.length > 0) {
-      if (this.suppressed()) {
+    if (this.regimes.hasGaps) {
+      if (this.regimes.suppressed(this.t)) {
         this.afterGapDiffs = 0;
         return;
       }
@@ -419,13 +326,13 @@ class SyntheticMarket {
 
   private taker(forcedBuy?: boolean): void {
     let buy: boolean;
-    const flash = this.inFlashSweep();
+    const flash = this.regimes.inFlashSweep(this.t);
     if (forcedBuy !== undefined) buy = forcedBuy;
     else if (flash && this.rng.next() < 0.9) buy = flash.pct > 0;
-    else buy = this.rng.next() < this.pSameSign ? this.lastSign > 0 : this.lastSign < 0;
+    else buy = this.rng.next() < this.p.pSameSign ? this.lastSign > 0 : this.lastSign < 0;
     this.lastSign = buy ? 1 : -1;
     const top = this.topKey();
-    let remaining = Math.max(1, Math.round(this.takerSize.at(this.rng.next())));
+    let remaining = Math.max(1, Math.round(this.p.takerSize.at(this.rng.next())));
     let levels = 0;
     while (remaining > 0 && levels < MAX_SWEEP_LEVELS) {
       const price = buy ? this.ask : this.bid;
@@ -435,7 +342,7 @@ class SyntheticMarket {
       if (fill <= 0) break;
       // One print per resting order met: sizes from the measured print distribution.
       for (let left = fill; left > 0; ) {
-        const p = Math.min(left, Math.max(1, Math.round(PRINT_SPLIT_SCALE * this.printSize.at(this.rng.next()))));
+        const p = Math.min(left, Math.max(1, Math.round(PRINT_SPLIT_SCALE * this.p.printSize.at(this.rng.next()))));
         this.push({ type: 'trade', symbol: this.sym, tsExchangeUs: this.t, tsReceiveUs: 0, tsTransactUs: this.t, tradeId: ++this.tradeId, priceTicks: price, qtyLots: p, buyerIsMaker: !buy });
         left -= p;
       }
@@ -499,7 +406,7 @@ class SyntheticMarket {
 
   /** A level that just became the best price: it starts like a level behind the touch and grows by touch updates. */
   private newTouchLots(): number {
-    return this.lots(this.nearMean[1] * this.shape.at(this.rng.next()));
+    return this.lots(this.p.nearMean[1] * this.p.shape.at(this.rng.next()));
   }
 
   /** Makers re-quote the levels behind a new touch with the near profile (the deep book moved into view). */
@@ -552,20 +459,20 @@ class SyntheticMarket {
   private nearUpdate(): void {
     const u = this.rng.next();
     let bucket = 0;
-    while (bucket < this.nearCum.length - 1 && u > this.nearCum[bucket]) bucket++;
+    while (bucket < this.p.nearCum.length - 1 && u > this.p.nearCum[bucket]) bucket++;
     const isBid = this.rng.next() < 0.5;
     const top = this.topKey();
     if (bucket === 0) {
       // A new best price inside the spread (when there is room).
       if (this.ask - this.bid <= 1) return;
       const p = this.bid + 1 + this.rng.int(this.ask - this.bid - 1);
-      this.setLevel(isBid, p, this.lots(this.nearMean[1] * this.shape.at(this.rng.next())));
+      this.setLevel(isBid, p, this.lots(this.p.nearMean[1] * this.p.shape.at(this.rng.next())));
       if (isBid) this.bid = p;
       else this.ask = p;
     } else {
       const k = bucket - 1;
       const p = isBid ? this.bid - k : this.ask + k;
-      if (!this.churn(isBid, p, this.nearOcc[k], this.nearMean[k])) return;
+      if (!this.churn(isBid, p, this.p.nearOcc[k], this.p.nearMean[k])) return;
     }
     this.commit(top);
   }
@@ -579,11 +486,11 @@ class SyntheticMarket {
     const cancel = occ >= 0.5 ? (1 - occ) / occ : 1;
     const add = occ >= 0.5 ? 1 : occ / (1 - occ);
     if (this.q(price) > 0) {
-      this.setLevel(isBid, price, this.rng.next() < cancel ? 0 : this.lots(meanLots * this.shape.at(this.rng.next())));
+      this.setLevel(isBid, price, this.rng.next() < cancel ? 0 : this.lots(meanLots * this.p.shape.at(this.rng.next())));
       return true;
     }
     if (this.rng.next() >= add) return false;
-    this.setLevel(isBid, price, this.lots(meanLots * this.shape.at(this.rng.next())));
+    this.setLevel(isBid, price, this.lots(meanLots * this.p.shape.at(this.rng.next())));
     return true;
   }
 
@@ -594,20 +501,20 @@ class SyntheticMarket {
     const cur = this.q(p);
     const top = this.topKey();
     let next: number;
-    if (this.rng.next() < 0.1) next = this.lots(this.touchSize.at(this.rng.next()));
+    if (this.rng.next() < 0.1) next = this.lots(this.p.touchSize.at(this.rng.next()));
     else {
-      const order = Math.max(1, Math.round(this.printSize.at(this.rng.next())));
-      next = cur < this.touchMedian ? cur + order : Math.max(1, cur - order);
+      const order = Math.max(1, Math.round(this.p.printSize.at(this.rng.next())));
+      next = cur < this.p.touchMedian ? cur + order : Math.max(1, cur - order);
     }
     this.setLevel(isBid, p, next);
     this.commit(top);
   }
 
   private farUpdate(): void {
-    if (this.bands.length === 0) return;
+    if (this.p.bands.length === 0) return;
     const u = this.rng.next();
-    let b = this.bands[0];
-    for (const x of this.bands) if (u <= x.cumShare) { b = x; break; }
+    let b = this.p.bands[0];
+    for (const x of this.p.bands) if (u <= x.cumShare) { b = x; break; }
     const k = b.from + this.rng.int(Math.max(1, b.to - b.from));
     const isBid = this.rng.next() < 0.5;
     const top = this.topKey();
@@ -615,12 +522,10 @@ class SyntheticMarket {
   }
 
   private flashStep(): void {
-    const f = this.flashes.find((x) => this.t >= x.s && this.t < x.e);
+    const f = this.regimes.flashAt(this.t);
     if (f) {
       const mid = (this.bid + this.ask) / 2;
-      if (Number.isNaN(f.mid0)) f.mid0 = mid;
-      const frac = this.t < f.sweepEnd ? (this.t - f.s) / (f.sweepEnd - f.s) : 1 - (f.recovery * (this.t - f.sweepEnd)) / (f.e - f.sweepEnd);
-      const target = f.mid0 * (1 + (f.pct / 100) * frac);
+      const target = this.regimes.flashTarget(f, this.t, mid);
       const j = Math.round(target - mid);
       if (j !== 0) {
         // During the sweep the move is led by aggressive orders taking the touch.
@@ -628,9 +533,7 @@ class SyntheticMarket {
         this.jump(j > 0 ? 1 : -1, Math.abs(j));
       }
     }
-    const next = this.t + FLASH_STEP_US;
-    const pending = this.flashes.filter((x) => x.e > next).map((x) => Math.max(x.s, next));
-    this.tFlash = pending.length > 0 ? Math.min(...pending) : Infinity;
+    this.tFlash = this.regimes.nextFlashUs(this.t);
   }
 
   private mark(): void {
@@ -642,12 +545,11 @@ class SyntheticMarket {
     const mid = (this.bid + this.ask) / 2;
     const decimals = this.inst.priceDecimals + 2;
     const fmt = (ticks: number) => formatFixed(Math.round(ticks * this.inst.tickUnits * 100), decimals);
-    let rate = this.cfg.fundingRate;
-    for (const s of this.spikes) if (this.t >= s.s && this.t < s.e) rate = s.rate;
+    const rate = this.regimes.fundingRate(this.t);
     this.push({
       type: 'markPrice', symbol: this.sym, tsExchangeUs: this.t, tsReceiveUs: 0,
       markPrice: fmt(mid * (1 + this.markBasis / 1e4)), indexPrice: fmt(mid * (1 + this.indexBasis / 1e4)),
-      fundingRate: rate, nextFundingTimeUs: this.nextFundingUs(this.t),
+      fundingRate: rate, nextFundingTimeUs: this.regimes.nextFundingUs(this.t),
     });
   }
 }
