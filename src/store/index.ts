@@ -17,7 +17,7 @@
 export { StoreWriter, DEFAULT_SPILL_ROWS, importEvents, COMMIT_STEPS, type CommitStep, type StoreWriterOptions, type CommitSummary, type PartitionSummary } from './writer.ts';
 export { checkPartition, compareWithMeta, hashFile, hashFiles, inspectStore, type FileCheck, type FileDigest, type FileProblem, type InspectOptions, type StoreIntegrity } from './verify.ts';
 export { openStore, readEvents, type Store, type ReadOptions, type ReplayBatch } from './reader.ts';
-export { DecodeThread, DECODE_THREAD_ENV, AUTO_WORKER_MIN_ROWS, decodeThreadFromEnv, useDecodeWorker, type DecodeThreadMode } from './decode-thread.ts';
+export { DecodeThread, DECODE_THREAD_ENV, DECODE_WORKER_NICE, AUTO_WORKER_MIN_ROWS, decodeThreadFromEnv, useDecodeWorker, type DecodeThreadMode } from './decode-thread.ts';
 export { ArrayBatch, ColumnarBatch, MergedBatch, asEventBatch, eventsFromBatch, mergeSources, readMarketEvents, type EventBatch, type EventBatches, type WritableBookTicker, type WritableTrade } from './batch.ts';
 export { utcDateOfUs, META_FILE, STORE_FORMAT, READABLE_FORMATS, REIMPORT_FOR_MATCH_TIME, tableLacksMatchTime, leftoversIn, partitionDir, readMeta, type PartitionLeftovers, type PartitionMeta, type TableMeta, type ImportProvenance, type ImportInput, type ImportRecord, type GapEdge, type GapRecord, type SessionRecord, type RecordingNotes, mergeRecordingNotes } from './layout.ts';
 export { TABLES, TABLE_COLUMNS, IDENTITY, tableOf, isListColumn, type TableName, type RowBlock, type ColumnArray, type ColumnDef, type ListColumn } from './schema.ts';

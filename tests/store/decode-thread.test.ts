@@ -2,10 +2,10 @@
 // same replay, batch for batch, as decoding in the replay's thread; errors in the worker name the
 // file; the worker stops on every exit path of the replay; the mode comes from MAKER_DECODE_THREAD
 // (`auto` by default: the worker for large reads; `main` and `worker` choose).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/core/errors.ts';
-import { AUTO_WORKER_MIN_ROWS, DecodeThread, StoreWriter, decodeThreadFromEnv, eventsFromBatch, readEvents, useDecodeWorker, type DecodeThreadMode, type ReplayBatch } from '../../src/store/index.ts';
+import { AUTO_WORKER_MIN_ROWS, DECODE_WORKER_NICE, DecodeThread, StoreWriter, decodeThreadFromEnv, eventsFromBatch, readEvents, useDecodeWorker, type DecodeThreadMode, type ReplayBatch } from '../../src/store/index.ts';
 import { INSTRUMENT, T0, chain, removeTempRoots, tablePath, tempRoot } from './helpers.ts';
 
 afterAll(removeTempRoots);
@@ -78,6 +78,25 @@ describe('decode thread', () => {
       expect((err as StoreError).describe()).toMatch(/row group 0/);
       if (mode === 'worker') expect(seen.thread?.running).toBe(false);
       else expect(seen.thread).toBeNull();
+    }
+  }, 30_000);
+
+  it.runIf(process.platform === 'linux')('the worker lowers its own thread priority (Linux), not the process\'s', async () => {
+    const root = await smallGroupStore();
+    const file = tablePath(root, VENUE, 'BTCUSDT', '2024-08-08', 'depth');
+    // The nice value of each thread of this process (proc(5): field 19 of /proc/self/task/<tid>/stat).
+    const nices = (): Map<string, number> =>
+      new Map(readdirSync('/proc/self/task').map((tid) => [tid, Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ')[16])]));
+    const before = nices();
+    const base = before.get(String(process.pid))!;
+    const t = new DecodeThread();
+    try {
+      await t.read(file, 'depth', 0); // answered: the worker has run its start-up
+      const added = [...nices()].filter(([tid]) => !before.has(tid));
+      expect(added.map(([, n]) => n)).toContain(Math.min(19, base + DECODE_WORKER_NICE));
+      expect(nices().get(String(process.pid))).toBe(base); // the process's main thread keeps its priority
+    } finally {
+      await t.terminate();
     }
   }, 30_000);
 
