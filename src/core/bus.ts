@@ -27,7 +27,7 @@ export class EventBus<M extends EventMap> {
     const list = this.handlers.get(type);
     if (!list) return;
     const i = list.indexOf(handler as Handler<never>);
-    if (i >= 0) this.handlers.set(type, [...list.slice(0, i), ...list.slice(i + 1)]);
+    if (i >= 0) this.handlers.set(type, list.filter((_, j) => j !== i));
   }
 
   emit<K extends keyof M>(type: K, payload: M[K]): void {

@@ -52,8 +52,9 @@ export const DECODE_THREAD_ENV = 'MAKER_DECODE_THREAD';
  * How much the decode worker raises its own nice value on Linux (its thread only, from the process's,
  * at most 19). The replay's thread bounds the run and the worker idles most of it, but when both want
  * a core (with V8's GC threads, on 2 cores) the scheduler shares it evenly; 10 nice steps lower, the
- * replay's thread wins it. Measured on the 24 h bench tile, six alternating pairs (2026-12-05): the replay's thread waited
- * 1.8 to 2.1 s for a core over the run (wall time less its CPU time) instead of 2.4 to 2.8 s.
+ * replay's thread wins it. Measured on the 24 h bench tile, six alternating pairs (2026-12-05):
+ * the replay's thread waited 1.8 to 2.1 s for a core over the run (wall time less its CPU time)
+ * instead of 2.4 to 2.8 s.
  */
 export const DECODE_WORKER_NICE = 10;
 
