@@ -19,7 +19,7 @@ export { backtest, codeVersion, resolvedScenario, runIdFor, economicsNotes, type
 export { MODEL_SUMMARY_SCHEMA, modelFingerprint, runModelScenario, type ModelOutcome } from './model.ts';
 export { EventLog, RECORD_FIELDS, type EndRecord, type EventLogSink } from './event-log.ts';
 export { Priority, Timeline, type TimelineEntry } from './timeline.ts';
-export { assertRunDirUsable, canonicalJson, discardStagingLeftIn, ParquetTableStream, downsampleMinMax, esc, fmtNum, niceTicks, renderChart, REPORT_CSS, type ChartSpec, type LineSeries, type OutColumn, type OutColumnData, summaryJson, writeModelRunOutputs, writeRunOutputs } from './report/index.ts';
+export { assertRunDirUsable, canonicalJson, discardStagingLeftIn, ParquetTableStream, downsampleMinMax, esc, fmtNum, niceTicks, renderChart, REPORT_CSS, type ChartSpec, type LineSeries, type OutColumn, type OutColumnData, summaryJson, writeModelRunOutputs, publishStagedRun, writeRunOutputs } from './report/index.ts';
 export { configRows, fmtDuration, fmtPct, formatRejects, type DataQuality, type DataQualityWarning } from './report/index.ts';
 export { computeMetrics, renderReportHtml, RunRecorder, type RunInfo, type RunMetrics, type SymbolMetrics, type MarkoutMetric } from './report/index.ts';
 export { CoverageMeter, COVERAGE_STREAMS, type StreamCoverage, type SymbolCoverage } from './coverage.ts';

@@ -51,6 +51,8 @@ function isRow(v: unknown): v is RunRow {
 export class QueuePool implements RunPool {
   /** Not a thread count: the queue's workers are wherever `maker worker` runs. */
   readonly size = 0;
+  /** Its workers are other processes (maybe other machines): each publishes its own run directories. */
+  readonly inProcess = false;
   /** Set when the connection to Redis is lost for good; every pending run then fails with it. */
   fatal: QueueError | null = null;
   /** Jobs found already finished in the queue (their results taken, nothing ran). */

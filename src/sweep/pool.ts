@@ -18,6 +18,12 @@ import type { RunRow, RunTask } from './run-one.ts';
 
 export interface RunPool {
   readonly size: number;
+  /**
+   * The workers are threads of this process: a run's report directory is left staged for the
+   * sweep to publish as it journals the run (RunTask.stageReport), and a stop removes the staged
+   * directories of the runs it did not journal.
+   */
+  readonly inProcess: boolean;
   run(task: RunTask): Promise<RunRow>;
   /**
    * Stops every worker: queued and running tasks are rejected, a running one stopped where it is.
@@ -40,6 +46,7 @@ interface Slot {
 
 /** Plain worker_threads: `size` workers, a FIFO queue, one task per worker at a time. */
 export class ThreadPool implements RunPool {
+  readonly inProcess = true;
   private readonly slots: Slot[] = [];
   private readonly queue: Pending[] = [];
   private nextId = 0;
@@ -111,6 +118,7 @@ export class ThreadPool implements RunPool {
 
 /** The sweep's pool: piscina with a fixed number of threads (the measured choice, docs/decisions/0011-sweep-pool.md). */
 export class PiscinaPool implements RunPool {
+  readonly inProcess = true;
   private readonly pool: Piscina;
 
   constructor(readonly size: number) {

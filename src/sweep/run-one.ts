@@ -28,6 +28,12 @@ export interface RunTask {
   /** Write the run's report directory under here (null: none). */
   reportsDir: string | null;
   /**
+   * Leave the report directory in its staging directory (`writeRunOutputs`' `stageOnly`) for the
+   * sweep to publish as it journals the run (`publishStagedRun`): set for pools whose workers are
+   * threads of the sweep's process. A queue worker elsewhere publishes its own.
+   */
+  stageReport?: boolean;
+  /**
    * Read the store from here instead of the scenario's `data.store` (a queue worker's `--store-root`,
    * where the shared store is mounted on that machine). The run id and the rows do not change: they
    * are those of the scenario as the sweep wrote it (the data fingerprint covers the data itself).
@@ -133,6 +139,7 @@ export async function runTask(t: RunTask): Promise<RunRow> {
         eventCount: o.result.eventLogEvents,
         dataQuality: o.dataQuality,
         notes: o.notes,
+        stageOnly: t.stageReport === true,
       });
     }
     return {

@@ -11,14 +11,16 @@
  * (the runs in progress are abandoned where they are: a worker thread is terminated, a queued job
  * stays queued), the staging directories of `--reports` runs cut short are removed, and neither
  * results.parquet nor leaderboard.html is written. The journal keeps every run that finished, so
- * the same sweep started again resumes from there.
+ * the same sweep started again resumes from there. With a pool of this process's threads
+ * (`RunPool.inProcess`) a run's report is left staged by its worker and published here in the same
+ * synchronous step as its journal line, so a stop never leaves a run directory the journal lacks.
  *
  * This module reads no clock: the caller (the CLI) turns `onRun` into a progress line with an ETA.
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { discardStagingLeftIn } from '../backtest/index.ts';
-import { ConfigError } from '../core/errors.ts';
+import { discardStagingLeftIn, publishStagedRun } from '../backtest/index.ts';
+import { ConfigError, MakerError } from '../core/errors.ts';
 import { parseScenario } from '../scenario/index.ts';
 import { SWEEP_FORMAT, SweepJournal, type SweepIdentity } from './journal.ts';
 import type { RunPool } from './pool.ts';
@@ -57,12 +59,12 @@ function runKey(phase: string, params: readonly (readonly [string, string])[], s
   return sha256(JSON.stringify([phase, params, seed, phaseSet])).slice(0, 20);
 }
 
-function tasksFor(spec: SweepSpec, setIndices: readonly number[], phase: 'main' | 'oos', phaseSet: string[], reportsDir: string | null): RunTask[] {
+function tasksFor(spec: SweepSpec, setIndices: readonly number[], phase: 'main' | 'oos', phaseSet: string[], reportsDir: string | null, stageReport: boolean): RunTask[] {
   const out: RunTask[] = [];
   for (const i of setIndices) {
     const params = spec.paramSets[i].map(([k, v]) => [k, v] as [string, string]);
     for (const seed of spec.seeds) {
-      out.push({ key: runKey(phase, params, seed, phaseSet), phase, params, seed, scenarioText: spec.scenarioText, scenarioFile: spec.scenarioFile, baseSet: spec.baseSet, phaseSet, reportsDir, ...(spec.origins === undefined ? {} : { origins: spec.origins }) });
+      out.push({ key: runKey(phase, params, seed, phaseSet), phase, params, seed, scenarioText: spec.scenarioText, scenarioFile: spec.scenarioFile, baseSet: spec.baseSet, phaseSet, reportsDir, ...(stageReport && reportsDir !== null ? { stageReport: true } : {}), ...(spec.origins === undefined ? {} : { origins: spec.origins }) });
     }
   }
   return out;
@@ -87,7 +89,7 @@ export function checkSweep(spec: SweepSpec): void {
 }
 
 export function sweepIdentity(spec: SweepSpec): SweepIdentity {
-  const plan = tasksFor(spec, spec.paramSets.map((_, i) => i), 'main', [], null).map((t) => [t.params, t.seed]);
+  const plan = tasksFor(spec, spec.paramSets.map((_, i) => i), 'main', [], null, false).map((t) => [t.params, t.seed]);
   return { format: SWEEP_FORMAT, scenarioFile: spec.scenarioFile, scenarioSha256: sha256(spec.scenarioText), baseSet: spec.baseSet, planSha256: sha256(JSON.stringify(plan)), runs: plan.length };
 }
 
@@ -104,6 +106,21 @@ interface PhaseResult {
   failed: number;
   /** Set when the phase was stopped before its runs finished (`rows` then holds only finished ones). */
   stopped: SweepStop | null;
+}
+
+/**
+ * Moves a finished run's staged report directory into place (tasks with `stageReport`). A failure
+ * to do so (the disk, the permissions) fails the run: it is not journaled, and a rerun tries it again.
+ */
+function publishReport(t: RunTask, row: RunRow): RunRow {
+  if (t.stageReport !== true || t.reportsDir === null || row.runId === null) return row;
+  try {
+    publishStagedRun(join(t.reportsDir, row.runId), row.runId);
+    return row;
+  } catch (e) {
+    if (!(e instanceof MakerError)) throw e;
+    return { ...row, metrics: null, pnlExact: null, hash: null, error: `[${e.code}] ${e.describe()}` };
+  }
 }
 
 async function runPhase(pool: RunPool, journal: SweepJournal, tasks: RunTask[], phase: 'main' | 'oos', hooks: SweepHooks, signal: AbortSignal | undefined): Promise<PhaseResult> {
@@ -127,7 +144,10 @@ async function runPhase(pool: RunPool, journal: SweepJournal, tasks: RunTask[], 
       pool
         .run(t)
         .catch((e: unknown): RunRow => ({ key: t.key, phase: t.phase, params: t.params, seed: t.seed, metrics: null, pnlExact: null, warnings: [], hash: null, dataFingerprint: null, runId: null, error: `[E_STATE] ${e instanceof Error ? e.message : String(e)}` }))
-        .then((row) => {
+        .then((finished) => {
+          // Publishing a staged report directory and journaling the run happen in this one
+          // synchronous step: a stop (an event on this thread) comes before both or after both.
+          const row = finished.error === null && (stopping ? journal.isOpen : true) ? publishReport(t, finished) : finished;
           if (stopping) {
             // A run that finished as the stop came is kept (its report is complete); the ones the
             // closing pool failed are not runs that failed, and are not reported.
@@ -178,7 +198,7 @@ export async function runSweep(spec: SweepSpec, dir: string, pool: RunPool, hook
   const reportsDir = spec.reports ? join(dir, 'runs') : null;
   try {
     const all = spec.paramSets.map((_, i) => i);
-    const main = await runPhase(pool, journal, tasksFor(spec, all, 'main', [], reportsDir), 'main', hooks, signal);
+    const main = await runPhase(pool, journal, tasksFor(spec, all, 'main', [], reportsDir, pool.inProcess), 'main', hooks, signal);
     if (main.stopped !== null) return stoppedAt(main.stopped, main.skipped, dir, reportsDir);
     let rows = main.rows;
     let skipped = main.skipped;
@@ -189,7 +209,7 @@ export async function runSweep(spec: SweepSpec, dir: string, pool: RunPool, hook
       chosen = rankSets(spec, scores)
         .filter((i) => scores[i] !== null)
         .slice(0, spec.oos.topK);
-      const oos = await runPhase(pool, journal, tasksFor(spec, chosen, 'oos', [`data.range=${spec.oos.range}`], reportsDir), 'oos', hooks, signal);
+      const oos = await runPhase(pool, journal, tasksFor(spec, chosen, 'oos', [`data.range=${spec.oos.range}`], reportsDir, pool.inProcess), 'oos', hooks, signal);
       if (oos.stopped !== null) return stoppedAt(oos.stopped, skipped + oos.skipped, dir, reportsDir);
       rows = [...rows, ...oos.rows];
       skipped += oos.skipped;

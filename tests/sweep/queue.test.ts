@@ -106,7 +106,7 @@ describe.skipIf(!HAVE_REDIS)('maker sweep --queue with maker worker processes', 
     // tests/sweep/sweep.test.ts; the CLI's local path: tests/sweep/sweep-cli.test.ts).
     const local = join(tmp, 'local');
     const spec = sweepSpecFromOptions({ scenario: 'scenarios/quickstart.yaml', grid: [GRID[1]], set: SWEEP.filter((_, i) => SWEEP[i - 1] === '--set'), rankBy: 'pnl', top: '3', reports: false, json: false, quiet: true, attempts: '3', backoff: '2000', keepDays: '7' });
-    await runSweep(spec, local, { size: 1, run: runTask, close: async () => undefined });
+    await runSweep(spec, local, { size: 1, inProcess: true, run: runTask, close: async () => undefined });
     for (const f of ['results.parquet', 'leaderboard.html', 'sweep.json']) expect(readFileSync(join(queued, f)).equals(readFileSync(join(local, f))), f).toBe(true);
     const lines = (d: string) => readFileSync(join(d, 'runs.jsonl'), 'utf8').trim().split('\n').sort();
     expect(lines(queued)).toEqual(lines(local));

@@ -2,7 +2,7 @@
 // sweep's pool) give the same table and leaderboard bytes (bench/sweep.ts checks the plain
 // worker_threads pool gives the same results); a sweep row's hash is the hash of the same run in this thread;
 // rerunning skips finished runs; a different sweep in the same directory is refused.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetReadObjects } from 'hyparquet';
@@ -107,17 +107,26 @@ describe('a sweep stopped by its signal (the CLI\'s SIGINT / SIGTERM)', () => {
     const started: string[] = [];
     let closed = 0;
     const hanging: ((e: Error) => void)[] = [];
-    // The first run finishes; the second is "writing its report" (a staging directory of this
-    // process, as a worker thread leaves it when terminated) and never ends; the rest wait.
+    // Worker threads of this process leave each finished report staged (`.<run>.partial-<pid>`) for
+    // the sweep to publish as it journals the run. The first run finishes; the second has staged
+    // its whole report but its result never arrives (its thread is terminated first: the race a
+    // stop can hit); the rest wait.
+    const staged = (id: string): void => {
+      mkdirSync(join(runs, `.${id}.partial-${process.pid}`), { recursive: true });
+      writeFileSync(join(runs, `.${id}.partial-${process.pid}`, 'summary.json'), '{}');
+    };
     const pool: RunPool = {
       size: 2,
+      inProcess: true,
       run: (t) => {
         started.push(t.key);
+        expect(t.stageReport).toBe(true);
         if (started.length === 1) {
+          staged('run-1');
           setImmediate(() => stop.abort());
           return Promise.resolve({ key: t.key, phase: t.phase, params: t.params, seed: t.seed, metrics: null, pnlExact: '1', warnings: [], hash: 'sha256:x', dataFingerprint: null, runId: 'run-1', error: null });
         }
-        if (started.length === 2) mkdirSync(join(runs, `.run-2.partial-${process.pid}`), { recursive: true });
+        if (started.length === 2) staged('run-2');
         return new Promise((_, reject) => hanging.push(reject));
       },
       close: async () => {
@@ -133,7 +142,9 @@ describe('a sweep stopped by its signal (the CLI\'s SIGINT / SIGTERM)', () => {
     expect(seen).toHaveLength(1); // the runs the closing pool failed are not reported as failed runs
     expect(readFileSync(join(dir, 'runs.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { runId: string }).runId)).toEqual(['run-1']);
     expect(readdirSync(dir).sort()).toEqual(['runs', 'runs.jsonl', 'sweep.json']); // no lock, no results.parquet / leaderboard.html
-    expect(readdirSync(runs)).toEqual(['.someone-else.partial-1']);
+    // The journaled run is published; the staged one that was not journaled is gone.
+    expect(readdirSync(runs).sort()).toEqual(['.someone-else.partial-1', 'run-1']);
+    expect(readdirSync(join(runs, 'run-1'))).toEqual(['summary.json']);
 
     // Aborted before it starts: nothing is dispatched.
     const before = started.length;

@@ -22,7 +22,7 @@ export { computeMetrics, checkDecomposition, drawdownSeries, drawdownStats, rati
 export { renderReportHtml, REPORT_CSS, MAX_CHART_POINTS, type ReportExtras, type RunInfo } from './html.ts';
 export { configRows } from './config-view.ts';
 export { describeReject, formatRejects } from './reasons.ts';
-export { writeRunOutputs, writeModelRunOutputs, MODEL_RUN_FILES, buildSummary, summaryJson, stagingDirFor, discardRunStaging, discardStagingLeftIn, assertRunDirUsable, timeseriesParquet, RunOutputError, RUN_FILES, TIMESERIES_COLUMNS, type SummaryInputs, type WriteRunOptions } from './output.ts';
+export { writeRunOutputs, publishStagedRun, writeModelRunOutputs, MODEL_RUN_FILES, buildSummary, summaryJson, stagingDirFor, discardRunStaging, discardStagingLeftIn, assertRunDirUsable, timeseriesParquet, RunOutputError, RUN_FILES, TIMESERIES_COLUMNS, type SummaryInputs, type WriteRunOptions } from './output.ts';
 export { downsampleMinMax, esc, fmtNum, niceTicks, renderChart, type ChartSpec, type LineSeries } from './svg.ts';
 export { ParquetTableStream, type OutColumn, type OutColumnData } from './parquet-out.ts';
 export { DataQualityTracker, addFundingQuality, addStoreQuality, fundingTimesCrossed, type FundingCheck, type StoreQuality, MAX_EPISODES_LISTED, MAX_OUT_OF_SYNC_PCT, MIN_COVERAGE_PCT, fmtDuration, fmtPct, normaliseReason, type BookQuality, type DataQuality, type DataQualityWarning, type DataQualityWarningCode, type FirstQuoteQuality, type OutOfSyncEpisode, type QuoteReason, type StreamQuality, type SymbolQuality } from './quality.ts';

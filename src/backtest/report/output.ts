@@ -293,6 +293,12 @@ export interface WriteRunOptions extends SummaryInputs {
   extraFiles?: Record<string, string | Uint8Array>;
   /** Test hook: runs after each file is written into the staging directory. */
   afterFile?: (name: string, stagingDir: string) => void;
+  /**
+   * Leave the finished run in its staging directory; the caller moves it into place with
+   * `publishStagedRun` (a sweep's worker thread: the sweep publishes it and journals the run in one
+   * step, so a stop between the two cannot leave a run directory the journal does not hold).
+   */
+  stageOnly?: boolean;
 }
 
 /**
@@ -330,6 +336,7 @@ export function writeRunOutputs(dir: string, rec: RunRecorder, o: WriteRunOption
     doing = 'move the run directory into place';
     file = dir;
     fsyncDir(staging);
+    if (o.stageOnly === true) return summary;
     publishRunDir(staging, dir, o.info.runId, allowed);
     createdParents.delete(staging);
     fsyncDir(dirname(dir));
@@ -337,6 +344,24 @@ export function writeRunOutputs(dir: string, rec: RunRecorder, o: WriteRunOption
   } catch (e) {
     discardRunStaging(dir);
     throw ioError(e, doing, { file }, 'the run directory was not written, and nothing of it is left behind');
+  }
+}
+
+/**
+ * Moves a run that `writeRunOutputs(dir, …, { stageOnly: true })` left in its staging directory
+ * (by a thread of this process: the staging name carries the pid) into place, with the same rules
+ * as `writeRunOutputs`. On failure the staging directory is removed and the error names the cause.
+ */
+export function publishStagedRun(dir: string, runId: string): void {
+  const allowed = new Set<string>([...RUN_FILES, ...RUN_OPTIONAL_FILES]);
+  const staging = stagingPath(dir);
+  try {
+    publishRunDir(staging, dir, runId, allowed);
+    createdParents.delete(staging);
+    fsyncDir(dirname(dir));
+  } catch (e) {
+    discardRunStaging(dir);
+    throw ioError(e, 'move the run directory into place', { file: dir }, 'the run directory was not written, and nothing of it is left behind');
   }
 }
 
