@@ -3,7 +3,11 @@
 // Events are imported into memory first (outside the timed region); a fake gateway acks every
 // command at once, so orders rest and the OMS reconciles against live orders (no fills).
 // nsPerEvent = process CPU time of the timed region / number of book events (depth diffs, snapshots,
-// bookTickers; trades in between are fed too and their cost is included). CPU time, not wall time,
+// bookTickers; trades in between are fed too and their cost is included). Each timed run repeats
+// passes over the sample until it has lasted >= 2 s (one pass is ~60 ms): a pass allocates, and the
+// major GC that garbage brings on (concurrent marking on V8's helper threads, counted in CPU time)
+// spans passes, so a run of one pass either missed it or carried all of it, and the median of a few
+// such runs swung from ~750 to ~1,300 ns with nothing changed. CPU time, not wall time,
 // because this 2-core machine is shared and wall time mostly measures the neighbours; on an idle
 // machine the two agree (CPU time also counts the GC's helper threads, so it is the larger one).
 // Wall time is reported alongside.
@@ -116,6 +120,8 @@ export async function loadSample(): Promise<{ events: MarketEvent[]; specs: Spec
 type Stat = { min: number; median: number; max: number };
 
 const WARMUP_PASSES = 3;
+/** Each timed run lasts at least this long (several passes; see the header). */
+const MIN_RUN_SECONDS = 2;
 
 function stat(xs: number[]): Stat {
   const s = [...xs].sort((a, b) => a - b);
@@ -167,13 +173,20 @@ export async function benchDecision(opts: { runs: number; perDecision?: boolean;
   let last: DecisionRun | null = null;
   // Unmeasured warm-up passes: V8 needs about three passes over the sample before the pipeline's
   // optimised code settles (measured: pass 1 ≈ 8×, pass 2 ≈ 4×, pass 3 ≈ 2× the steady cost).
-  for (let r = -WARMUP_PASSES; r < Math.max(1, opts.runs); r++) {
-    const run = runDecision(events, specs, config);
-    if (r >= 0) {
-      ns.push((run.cpuSeconds * 1e9) / run.bookEvents);
-      wall.push((run.seconds * 1e9) / run.bookEvents);
-    }
-    last = run;
+  for (let r = 0; r < WARMUP_PASSES; r++) last = runDecision(events, specs, config);
+  for (let r = 0; r < Math.max(1, opts.runs); r++) {
+    let cpu = 0;
+    let seconds = 0;
+    let bookEvents = 0;
+    do {
+      const run = runDecision(events, specs, config);
+      cpu += run.cpuSeconds;
+      seconds += run.seconds;
+      bookEvents += run.bookEvents;
+      last = run;
+    } while (seconds < MIN_RUN_SECONDS);
+    ns.push((cpu * 1e9) / bookEvents);
+    wall.push((seconds * 1e9) / bookEvents);
   }
   if (opts.perDecision) {
     // Separate passes: the timer's own cost stays out of the per-event numbers above.
