@@ -5,7 +5,10 @@
  * (scripts/tile-sample.ts), with the `btcusdt-20240808-glft` scenario pointed at the tile store.
  *
  * Each measurement runs in its own child process, so its peak RSS (`VmHWM`, see `peakRssMB`) belongs to
- * that length alone (peak RSS must not grow with the run length).
+ * that length alone (peak RSS must not grow with the run length). The children run the code as
+ * `maker backtest` does: bench/backtest-child.ts bundled by bin/bundle.js (cached in
+ * node_modules/.cache/maker/); the profile child below loads the sources through tsx instead, so
+ * that its self time is attributed by source file.
  *
  * Time shares: a child run under the V8 sampling profiler (`--cpu-prof`, 1 h tile) whose self time
  * is attributed by source file: decode/read (src/store, the feed), book (src/book), strategy/decision
@@ -16,7 +19,7 @@
  * what it is good for, not the absolute time.
  *
  *   node --import tsx bench/backtest.ts [runs]                    # 1 h and 24 h, runs each (default 3)
- *   node --import tsx bench/backtest.ts --child <store> [--no-out] # one measurement, prints JSON
+ *   node --import tsx bench/backtest-child.ts <store> [--no-out]   # one measurement, prints JSON
  *   node --import tsx bench/backtest.ts --shares                   # time shares only (1 h tile)
  *
  * The store is decoded as a backtest decodes it (store/decode-thread.ts, `auto` by default: in a
@@ -28,6 +31,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { cachedBundle } from '../bin/bundle.js';
 import { ensureTile } from '../scripts/tile-sample.ts';
 import { peakRssMB } from './rss.ts';
 import { mainThreadCpuSeconds } from './thread-cpu.ts';
@@ -60,7 +64,7 @@ interface ChildResult {
   decodeThread: string;
 }
 
-async function measure(store: string, writeOut: boolean): Promise<ChildResult> {
+export async function measure(store: string, writeOut: boolean): Promise<ChildResult> {
   const { loadScenarioFile } = await import('../src/scenario/index.ts');
   const { backtest } = await import('../src/backtest/index.ts');
   const { writeRunOutputs } = await import('../src/backtest/report/index.ts');
@@ -97,9 +101,25 @@ async function measure(store: string, writeOut: boolean): Promise<ChildResult> {
   };
 }
 
-function runChild(store: string, extraNodeArgs: string[] = []): ChildResult {
-  const out = execFileSync(process.execPath, [...extraNodeArgs, '--import', 'tsx', join(import.meta.dirname, 'backtest.ts'), '--child', store], { encoding: 'utf8', maxBuffer: 1 << 20, cwd: ROOT });
+/**
+ * How a measurement child runs: `bundle` is the cached bundle of bench/backtest-child.ts (built
+ * with `maker`'s own bundler, bin/bundle.js: the code as `maker backtest` runs it), null to load the
+ * sources through tsx (the profile child, whose self time is attributed by source file).
+ */
+function runChild(store: string, bundle: string | null, extraNodeArgs: string[] = []): ChildResult {
+  const entry = bundle === null ? ['--import', 'tsx', join(import.meta.dirname, 'backtest-child.ts')] : [bundle];
+  const out = execFileSync(process.execPath, [...extraNodeArgs, ...entry, store], { encoding: 'utf8', maxBuffer: 1 << 20, cwd: ROOT });
   return JSON.parse(out.trim().split('\n').pop()!) as ChildResult;
+}
+
+/** The measurement children's bundle (see `runChild`), or null where it cannot be built (then tsx, said in the log). */
+async function childBundle(log: (s: string) => void): Promise<string | null> {
+  try {
+    return (await cachedBundle({ entry: 'bench/backtest-child.ts', name: 'bench-backtest' })).path;
+  } catch (e) {
+    log(`backtest: no bundle (${(e as Error).message.split('\n')[0]}); the children load the sources through tsx`);
+    return null;
+  }
 }
 
 function statOf(xs: number[]): Stat {
@@ -163,7 +183,7 @@ export function sharesOfProfile(files: string | string[]): { shares: TimeShares;
 export function profileShares(store: string): ReturnType<typeof sharesOfProfile> {
   const dir = mkdtempSync(join(tmpdir(), 'maker-bench-prof-'));
   try {
-    runChild(store, ['--cpu-prof', '--cpu-prof-dir', dir]);
+    runChild(store, null, ['--cpu-prof', '--cpu-prof-dir', dir]);
     return sharesOfProfile(readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(dir, f)));
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -194,11 +214,12 @@ export async function benchBacktest(opts: { runs: number; log?: (s: string) => v
   const root1 = await ensureTile(1, undefined, log);
   const with24 = opts.hours24 ?? true;
   const root24 = with24 ? await ensureTile(24, undefined, log) : root1;
+  const bundle = await childBundle(log);
   const r1: ChildResult[] = [];
   const r24: ChildResult[] = [];
   for (let r = 0; r < Math.max(1, opts.runs); r++) {
-    r1.push(runChild(root1));
-    if (with24) r24.push(runChild(root24));
+    r1.push(runChild(root1, bundle));
+    if (with24) r24.push(runChild(root24, bundle));
     const a = r1[r];
     const b = r24[r];
     log(`backtest run ${r + 1}: 1 h ${a.seconds.toFixed(2)} s (${a.cpuSeconds.toFixed(2)} s CPU, ${a.events} events, ${a.fills} fills) / ${a.peakRssMB} MB` + (b ? `; 24 h ${b.seconds.toFixed(2)} s (${b.cpuSeconds.toFixed(2)} s CPU, run's thread ${b.runThreadCpuSeconds.toFixed(2)} s, ${b.events} events, ${b.fills} fills) / ${b.peakRssMB} MB, decoding: ${b.decodeThread}` : ''));
@@ -223,9 +244,7 @@ export async function benchBacktest(opts: { runs: number; log?: (s: string) => v
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const args = process.argv.slice(2);
-  if (args[0] === '--child') {
-    console.log(JSON.stringify(await measure(args[1], !args.includes('--no-out'))));
-  } else if (args[0] === '--shares') {
+  if (args[0] === '--shares') {
     const r = profileShares(await ensureTile(1));
     console.log(JSON.stringify(r, null, 2));
   } else {
