@@ -12,9 +12,10 @@
 //
 // Everything here is a speed-up only. When the bundle cannot be had (esbuild missing, the cache
 // directory not writable, a build error) the caller runs the sources through tsx, exactly as
-// before; MAKER_BUNDLE=0 asks for that. Worker threads (the store's decode thread, the sweep's
-// pool) load their own entry modules through tsx either way: each source's `import.meta.url` in the
-// bundle is the source file's own, so files found next to a module are the same files.
+// before; MAKER_BUNDLE=0 asks for that. The sweep's pool runs a bundle of its worker module the
+// same way (src/sweep/pool.ts `PiscinaPool.open`); other worker threads (the store's decode thread,
+// the recorder's compaction) load their entry modules through tsx: each source's `import.meta.url`
+// in a bundle is the source file's own, so files found next to a module are the same files.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

@@ -86,7 +86,7 @@ export class SweepWorker {
   static async start(target: RedisTarget, opts: WorkerOptions): Promise<SweepWorker> {
     const { Worker: BullWorker, WaitingError } = await loadBullmq();
     const probe = await openRedis(target, opts.limits, 'maker-worker-probe');
-    const w = new SweepWorker(target, opts, probe, new PiscinaPool(opts.concurrency));
+    const w = new SweepWorker(target, opts, probe, await PiscinaPool.open(opts.concurrency));
     w.waitingError = WaitingError;
     w.bull = new BullWorker(QUEUE_NAME, (job, token) => w.process(job, token), {
       connection: redisOptions(target, opts.limits, 'maker-worker', true) as ConnectionOptions,

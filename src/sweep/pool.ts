@@ -10,6 +10,7 @@
  * the pool: each run is a pure function of its task, and the sweep orders rows by plan, never by
  * completion.
  */
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { InvariantError } from '../core/errors.ts';
@@ -116,13 +117,41 @@ export class ThreadPool implements RunPool {
   }
 }
 
+/** The worker module through tsx (piscina-task.mjs). */
+const TSX_TASK = new URL('./piscina-task.mjs', import.meta.url).href;
+
+/**
+ * The worker module as one cached bundle (piscina-entry.ts bundled by bin/bundle.js, as `maker`
+ * itself runs: decision 0015), or the tsx one when the bundle cannot be had or MAKER_BUNDLE=0.
+ * bin/bundle.js is loaded from the file system (not bundled into the caller), so it finds the
+ * package's root from its own place.
+ */
+async function workerModule(): Promise<string> {
+  if (process.env.MAKER_BUNDLE === '0') return TSX_TASK;
+  try {
+    const bundler = (await import(new URL('../../bin/bundle.js', import.meta.url).href)) as typeof import('../../bin/bundle.js');
+    return pathToFileURL((await bundler.cachedBundle({ entry: 'src/sweep/piscina-entry.ts', name: 'sweep-worker' })).path).href;
+  } catch {
+    return TSX_TASK;
+  }
+}
+
 /** The sweep's pool: piscina with a fixed number of threads (the measured choice, docs/decisions/0011-sweep-pool.md). */
 export class PiscinaPool implements RunPool {
   readonly inProcess = true;
   private readonly pool: Piscina;
 
-  constructor(readonly size: number) {
-    this.pool = new Piscina({ filename: new URL('./piscina-task.mjs', import.meta.url).href, minThreads: size, maxThreads: size, idleTimeout: 60_000 });
+  /** `filename`: the worker module (default: through tsx; `PiscinaPool.open` uses the bundle). */
+  constructor(
+    readonly size: number,
+    readonly filename: string = TSX_TASK,
+  ) {
+    this.pool = new Piscina({ filename, minThreads: size, maxThreads: size, idleTimeout: 60_000 });
+  }
+
+  /** A pool whose workers run the bundled worker module (see `workerModule`). */
+  static async open(size: number): Promise<PiscinaPool> {
+    return new PiscinaPool(size, await workerModule());
   }
 
   run(task: RunTask): Promise<RunRow> {

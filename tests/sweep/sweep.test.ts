@@ -31,8 +31,10 @@ function spec(grid = 'strategy.halfSpreadTicks=2,6'): SweepSpec {
   };
 }
 
-async function sweep(dir: string, workers: number, s = spec()) {
-  const pool = new PiscinaPool(workers);
+/** `bundled`: the workers run the cached bundle (`PiscinaPool.open`, as `maker sweep` does), else the sources through tsx. */
+async function sweep(dir: string, workers: number, s = spec(), bundled = false) {
+  const pool = bundled ? await PiscinaPool.open(workers) : new PiscinaPool(workers);
+  if (bundled) expect(pool.filename).toMatch(/\/sweep-worker-[0-9a-f]{16}\.mjs$/);
   try {
     return await runSweep(s, dir, pool);
   } finally {
@@ -41,11 +43,11 @@ async function sweep(dir: string, workers: number, s = spec()) {
 }
 
 describe('sweep on the synthetic quickstart', () => {
-  it('1 and 2 workers give the same bytes; rows are the runs of the plan; reruns skip; another sweep is refused', async () => {
+  it('1 and 2 workers, through tsx and bundled, give the same bytes; rows are the runs of the plan; reruns skip; another sweep is refused', async () => {
     const one = join(tmp, 'one');
     const two = join(tmp, 'two');
     const a = await sweep(one, 1);
-    const b = await sweep(two, 2);
+    const b = await sweep(two, 2, spec(), true);
     expect(a.failed + b.failed).toBe(0);
     const table = readFileSync(join(one, 'results.parquet'));
     for (const d of [two]) {

@@ -239,7 +239,7 @@ export function registerSweep(program: Command): void {
       });
       let pool: PiscinaPool | QueuePool;
       try {
-        pool = target === null ? new PiscinaPool(workers) : await QueuePool.open(target, { limits: DEFAULT_LIMITS, attempts, backoffMs, keepFinishedS: keepDays * 86_400 });
+        pool = target === null ? await PiscinaPool.open(workers) : await QueuePool.open(target, { limits: DEFAULT_LIMITS, attempts, backoffMs, keepFinishedS: keepDays * 86_400 });
       } catch (e) {
         interrupts.close();
         throw e;
