@@ -113,7 +113,7 @@ interface PhaseResult {
  * to do so (the disk, the permissions) fails the run: it is not journaled, and a rerun tries it again.
  */
 function publishReport(t: RunTask, row: RunRow): RunRow {
-  if (t.stageReport !== true || t.reportsDir === null || row.runId === null) return row;
+  if (row.error !== null || t.stageReport !== true || t.reportsDir === null || row.runId === null) return row;
   try {
     publishStagedRun(join(t.reportsDir, row.runId), row.runId);
     return row;
@@ -147,7 +147,7 @@ async function runPhase(pool: RunPool, journal: SweepJournal, tasks: RunTask[], 
         .then((finished) => {
           // Publishing a staged report directory and journaling the run happen in this one
           // synchronous step: a stop (an event on this thread) comes before both or after both.
-          const row = finished.error === null && (stopping ? journal.isOpen : true) ? publishReport(t, finished) : finished;
+          const row = journal.isOpen ? publishReport(t, finished) : finished;
           if (stopping) {
             // A run that finished as the stop came is kept (its report is complete); the ones the
             // closing pool failed are not runs that failed, and are not reported.

@@ -338,8 +338,6 @@ export function writeRunOutputs(dir: string, rec: RunRecorder, o: WriteRunOption
     fsyncDir(staging);
     if (o.stageOnly === true) return summary;
     publishRunDir(staging, dir, o.info.runId, allowed);
-    createdParents.delete(staging);
-    fsyncDir(dirname(dir));
     return summary;
   } catch (e) {
     discardRunStaging(dir);
@@ -357,8 +355,6 @@ export function publishStagedRun(dir: string, runId: string): void {
   const staging = stagingPath(dir);
   try {
     publishRunDir(staging, dir, runId, allowed);
-    createdParents.delete(staging);
-    fsyncDir(dirname(dir));
   } catch (e) {
     discardRunStaging(dir);
     throw ioError(e, 'move the run directory into place', { file: dir }, 'the run directory was not written, and nothing of it is left behind');
@@ -389,8 +385,6 @@ export function writeModelRunOutputs(dir: string, runId: string, files: Readonly
     file = dir;
     fsyncDir(staging);
     publishRunDir(staging, dir, runId, allowed, MODEL_RUN_FILES);
-    createdParents.delete(staging);
-    fsyncDir(dirname(dir));
   } catch (e) {
     discardRunStaging(dir);
     throw ioError(e, doing, { file }, 'the run directory was not written, and nothing of it is left behind');
@@ -398,10 +392,20 @@ export function writeModelRunOutputs(dir: string, runId: string, files: Readonly
 }
 
 /**
+ * Moves the staging directory into place as `dir` (`renameIntoPlace`), forgets the parents created
+ * for it (they now hold the run) and makes the rename durable (fsync of the parent).
+ */
+function publishRunDir(staging: string, dir: string, runId: string, allowed: ReadonlySet<string>, required: readonly string[] = RUN_FILES): void {
+  renameIntoPlace(staging, dir, runId, allowed, required);
+  createdParents.delete(staging);
+  fsyncDir(dirname(dir));
+}
+
+/**
  * Renames `staging` to `dir`. An existing `dir` (checked again here: still an earlier copy of this
  * run) is moved aside first, put back if the rename fails, and its files removed by name after.
  */
-function publishRunDir(staging: string, dir: string, runId: string, allowed: ReadonlySet<string>, required: readonly string[] = RUN_FILES): void {
+function renameIntoPlace(staging: string, dir: string, runId: string, allowed: ReadonlySet<string>, required: readonly string[]): void {
   if (lstatOrNull(dir) === null) {
     renameSync(staging, dir);
     return;
