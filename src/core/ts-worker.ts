@@ -1,10 +1,13 @@
 /**
- * The boot code of a worker thread that runs one of our TypeScript modules: the worker registers
- * tsx's loader (as bin/maker.js does for the main thread), then imports the entry module. Passed
- * to `new Worker(code, { eval: true })` by every part that runs work on another thread (the
- * store's decode thread, the recorder's compaction, the sweep pool).
- *
- * Pure: it resolves the loader's path and builds a string; starting the worker is the caller's.
+ * How a worker thread runs one of our TypeScript modules.
+ *   - `tsWorkerBootCode`: the boot code of a worker that registers tsx's loader (as bin/maker.js
+ *     does for the main thread), then imports the entry module; passed to `new Worker(code, { eval:
+ *     true })` by every part that runs work on another thread (the store's decode thread, the
+ *     recorder's compaction, the sweep pool). Pure: it resolves the loader's path and builds a string.
+ *   - `bundledWorkerModule`: the module as one cached esbuild bundle (bin/bundle.js, as `maker`
+ *     itself runs: decision 0015), which a worker starts in a fraction of tsx's time and CPU; the
+ *     callers fall back to tsx when it cannot be had.
+ * Starting the worker is the caller's.
  */
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
@@ -13,4 +16,21 @@ import { pathToFileURL } from 'node:url';
 export function tsWorkerBootCode(entry: string): string {
   const api = createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs');
   return `import(${JSON.stringify(pathToFileURL(api).href)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`;
+}
+
+/**
+ * The path of a cached bundle of `entry` (a path from the package root, e.g.
+ * `src/store/decode-worker.ts`) named `name`, built on first use and rebuilt when a source changes;
+ * null when `MAKER_BUNDLE=0` or the bundle cannot be had (no esbuild, an unwritable cache): the
+ * caller then runs the module through tsx. bin/bundle.js is loaded from the file system (not
+ * bundled into the caller), so it finds the package's root from its own place.
+ */
+export async function bundledWorkerModule(entry: string, name: string): Promise<string | null> {
+  if (process.env.MAKER_BUNDLE === '0') return null;
+  try {
+    const bundler = (await import(new URL('../../bin/bundle.js', import.meta.url).href)) as typeof import('../../bin/bundle.js');
+    return (await bundler.cachedBundle({ entry, name })).path;
+  } catch {
+    return null;
+  }
 }

@@ -58,7 +58,8 @@ export interface SimExchangeOptions {
   funding?: FundingConfig;
   /**
    * Where the exchange's book comes from. `depth`: diffs + snapshots only. `bookTicker`: top of book
-   * only. `auto` (default): bookTicker until the first depth event of the symbol, then depth only.
+   * only. `auto` (default): bookTicker until the first depth event of the symbol, then the fused
+   * book (the depth book with the freshest bookTicker laid over its top; marketdata/market-book.ts).
    */
   bookSource?: BookSource;
   /**

@@ -24,10 +24,11 @@
  *     (2026-12-03); an earlier quiet measurement (2026-12-03 08:28) found no wall time gained, when
  *     the run's thread was slower and decoding a smaller share of it;
  *   - `worker`: always the worker;
- *   - what the worker costs: starting it takes ~1.7 CPU s (its thread and its tsx loader thread
- *     loading and transpiling the modules; measured on the 1 h bench tile), and the replay waits for
- *     its first row group meanwhile; decoding costs ~1 CPU s per million rows, so below ~2 million
- *     rows the worker gains nothing.
+ *   - what the worker costs: it runs a cached bundle of its module (`DecodeThread.start`, tsx as
+ *     the fallback): its first answer comes after ~0.16 s and ~0.2 CPU s (through tsx ~0.29 s and
+ *     ~0.43 CPU s; once, ~1.7 CPU s with tsx's compile cache cold), and the replay decodes each
+ *     file's first row group itself meanwhile (reader.ts);
+ *     decoding costs ~1 CPU s per million rows, so below ~2 million rows the worker gains little.
  *
  * Failure: an error decoding a row group in the worker is raised in the replay's thread as a
  * `StoreError` naming the file and row (as the in-thread decoder raises it); a worker that dies or
@@ -39,7 +40,7 @@
 import { availableParallelism } from 'node:os';
 import { isMainThread, Worker } from 'node:worker_threads';
 import { StoreError } from '../core/errors.ts';
-import { tsWorkerBootCode } from '../core/ts-worker.ts';
+import { bundledWorkerModule, tsWorkerBootCode } from '../core/ts-worker.ts';
 import type { DecodeReply, DecodeRequest } from './decode-worker.ts';
 import type { RowBlock, TableName } from './schema.ts';
 
@@ -100,10 +101,24 @@ export class DecodeThread {
   private stopped: string | null = null;
   /** Row groups decoded in the worker (tests read it to see which path ran). */
   decoded = 0;
+  /** The worker runs the bundle of its module (not tsx). */
+  readonly bundled: boolean;
 
-  constructor() {
+  /** A decode thread running the cached bundle of decode-worker.ts (`bundledWorkerModule`), else through tsx. */
+  static async start(): Promise<DecodeThread> {
+    return new DecodeThread(await bundledWorkerModule('src/store/decode-worker.ts', 'decode-worker'));
+  }
+
+  /**
+   * `bundle`: the worker module as a bundle (`DecodeThread.start` finds it), or null to run
+   * decode-worker.ts through tsx.
+   */
+  constructor(bundle: string | null = null) {
     DecodeThread.running++;
-    this.worker = new Worker(tsWorkerBootCode(new URL('./decode-worker.ts', import.meta.url).href), { eval: true, workerData: { nice: DECODE_WORKER_NICE } });
+    const workerData = { nice: DECODE_WORKER_NICE };
+    this.worker =
+      bundle !== null ? new Worker(bundle, { workerData }) : new Worker(tsWorkerBootCode(new URL('./decode-worker.ts', import.meta.url).href), { eval: true, workerData });
+    this.bundled = bundle !== null;
     this.worker.unref();
     this.worker.on('message', (m: DecodeReply) => this.onReply(m));
     this.worker.on('error', (e: Error) => this.stop(`the decode thread failed: ${e.message}`));

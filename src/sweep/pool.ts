@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { InvariantError } from '../core/errors.ts';
-import { tsWorkerBootCode } from '../core/ts-worker.ts';
+import { bundledWorkerModule, tsWorkerBootCode } from '../core/ts-worker.ts';
 import type { RunRow, RunTask } from './run-one.ts';
 
 export interface RunPool {
@@ -121,19 +121,12 @@ export class ThreadPool implements RunPool {
 const TSX_TASK = new URL('./piscina-task.mjs', import.meta.url).href;
 
 /**
- * The worker module as one cached bundle (piscina-entry.ts bundled by bin/bundle.js, as `maker`
- * itself runs: decision 0015), or the tsx one when the bundle cannot be had or MAKER_BUNDLE=0.
- * bin/bundle.js is loaded from the file system (not bundled into the caller), so it finds the
- * package's root from its own place.
+ * The worker module as one cached bundle (piscina-entry.ts, `bundledWorkerModule`), or the tsx one
+ * when the bundle cannot be had or MAKER_BUNDLE=0.
  */
 async function workerModule(): Promise<string> {
-  if (process.env.MAKER_BUNDLE === '0') return TSX_TASK;
-  try {
-    const bundler = (await import(new URL('../../bin/bundle.js', import.meta.url).href)) as typeof import('../../bin/bundle.js');
-    return pathToFileURL((await bundler.cachedBundle({ entry: 'src/sweep/piscina-entry.ts', name: 'sweep-worker' })).path).href;
-  } catch {
-    return TSX_TASK;
-  }
+  const bundle = await bundledWorkerModule('src/sweep/piscina-entry.ts', 'sweep-worker');
+  return bundle === null ? TSX_TASK : pathToFileURL(bundle).href;
 }
 
 /** The sweep's pool: piscina with a fixed number of threads (the measured choice, docs/decisions/0011-sweep-pool.md). */

@@ -6,6 +6,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/core/errors.ts';
 import { AUTO_WORKER_MIN_ROWS, DECODE_WORKER_NICE, DecodeThread, StoreWriter, decodeThreadFromEnv, eventsFromBatch, readEvents, useDecodeWorker, type DecodeThreadMode, type ReplayBatch } from '../../src/store/index.ts';
+import { TableFileReader } from '../../src/store/parquet-io.ts';
 import { INSTRUMENT, T0, chain, removeTempRoots, tablePath, tempRoot } from './helpers.ts';
 
 afterAll(removeTempRoots);
@@ -39,11 +40,35 @@ describe('decode thread', () => {
     const worker = await replay(root, 'worker');
     expect(main.thread).toBeNull();
     expect(worker.thread).not.toBeNull();
-    expect(worker.thread!.decoded).toBeGreaterThan(20); // every row group went through the worker
+    // Every row group but each file's first (decoded in the replay's thread while the worker starts)
+    // went through the worker.
+    let groups = 0;
+    let files = 0;
+    for (const table of ['depth', 'trades'] as const) {
+      const r = new TableFileReader(tablePath(root, VENUE, 'BTCUSDT', '2024-08-08', table), table);
+      groups += r.rowGroupCount;
+      files++;
+      r.close();
+    }
+    expect(groups).toBeGreaterThan(20);
+    expect(worker.thread!.decoded).toBe(groups - files);
     expect(worker.thread!.running).toBe(false); // stopped when the replay ended
     expect(main.events.length).toBe(300);
     expect(worker.events).toEqual(main.events);
     expect(worker.batches).toEqual(main.batches);
+    // The worker runs a cached bundle of its module; with MAKER_BUNDLE=0, through tsx: the same replay.
+    expect(worker.thread!.bundled).toBe(true);
+    const saved = process.env.MAKER_BUNDLE;
+    process.env.MAKER_BUNDLE = '0';
+    try {
+      const tsx = await replay(root, 'worker');
+      expect(tsx.thread!.bundled).toBe(false);
+      expect(tsx.events).toEqual(main.events);
+      expect(tsx.batches).toEqual(main.batches);
+    } finally {
+      if (saved === undefined) delete process.env.MAKER_BUNDLE;
+      else process.env.MAKER_BUNDLE = saved;
+    }
     // From the middle: row groups before `from` are skipped by their statistics, in both modes.
     const from = T0 + 1000 + 120 * 250_000;
     const a = await replay(root, 'main', from);
@@ -67,15 +92,19 @@ describe('decode thread', () => {
   it('a corrupt row group decoded in the worker is a StoreError naming the file, and the worker stops', async () => {
     const root = await smallGroupStore();
     const file = tablePath(root, VENUE, 'BTCUSDT', '2024-08-08', 'trades');
+    // Row group 1: the first of each file is decoded in the replay's thread, the next ones in the worker.
+    const reader = new TableFileReader(file, 'trades');
+    const at = Number(reader.metadata.row_groups[1].columns[0].meta_data!.data_page_offset);
+    reader.close();
     const bytes = Buffer.from(readFileSync(file));
-    for (let i = 4; i < 60; i++) bytes[i] = 0xff; // the first column chunk's page header
+    for (let i = at; i < at + 56; i++) bytes[i] = 0xff; // that column chunk's page header
     writeFileSync(file, bytes);
     for (const mode of ['main', 'worker'] as const) {
       const seen: { thread: DecodeThread | null } = { thread: null };
       const err = await replay(root, mode, undefined, seen).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(StoreError);
       expect((err as StoreError).describe()).toContain(file);
-      expect((err as StoreError).describe()).toMatch(/row group 0/);
+      expect((err as StoreError).describe()).toMatch(/row group 1/);
       if (mode === 'worker') expect(seen.thread?.running).toBe(false);
       else expect(seen.thread).toBeNull();
     }
