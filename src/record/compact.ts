@@ -12,7 +12,7 @@
 import { rmSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { MakerError, type ErrorCode } from '../core/errors.ts';
-import { tsWorkerBootCode } from '../core/ts-worker.ts';
+import { bundledWorkerModule, tsWorkerBootCode } from '../core/ts-worker.ts';
 import { parseDepthSnapshot, parseStreamData, streamKind } from '../adapter/binance/index.ts';
 import type { MarketEvent } from '../model/events.ts';
 import { Instrument } from '../model/instrument.ts';
@@ -129,17 +129,19 @@ export class CompactionError extends MakerError {
 
 /**
  * `compactSegment` in a worker thread, so the recorder's thread keeps stamping messages as they
- * arrive. The worker loads the TypeScript sources through tsx (as bin/maker.js does). If the worker
- * cannot start at all, the compaction runs here instead (`inWorker: false` in the result).
+ * arrive. The worker runs a cached bundle of compact-worker.ts (`bundledWorkerModule`, as `maker`
+ * runs), else the TypeScript sources through tsx (as bin/maker.js does without its bundle). If the
+ * worker cannot start at all, the compaction runs here instead (`inWorker: false` in the result).
  */
 export async function compactInWorker(file: string, o: CompactOptions): Promise<CompactResult & { inWorker: boolean }> {
-  const boot = tsWorkerBootCode(new URL('./compact-worker.ts', import.meta.url).href);
+  const bundle = await bundledWorkerModule('src/record/compact-worker.ts', 'compact-worker');
   const specs = [...o.instruments.values()].map((i) => i.spec);
   type Reply = { ok: boolean; result?: Omit<CompactResult, 'marks'> & { marks: [string, StreamMark][] }; bad: { tsReceiveUs: number; text: string; reason: string }[]; error?: { code?: ErrorCode; message: string } };
   let reply: Reply;
   try {
     reply = await new Promise<Reply>((resolve, reject) => {
-      const w = new Worker(boot, { eval: true, workerData: { file, root: o.root, venue: o.venue, specs } });
+      const workerData = { file, root: o.root, venue: o.venue, specs };
+      const w = bundle !== null ? new Worker(bundle, { workerData }) : new Worker(tsWorkerBootCode(new URL('./compact-worker.ts', import.meta.url).href), { eval: true, workerData });
       let got: Reply | undefined;
       w.once('message', (m: Reply) => {
         got = m;

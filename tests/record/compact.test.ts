@@ -52,6 +52,24 @@ describe('record compaction', () => {
     expect(readdirSync(join(t.dir, 'j1'))).toEqual([]);
   });
 
+  it('the worker runs its module through tsx when the bundle is off (MAKER_BUNDLE=0): the same store', async () => {
+    const seg = writeSegment(join(t.dir, 'j4'));
+    const copy = join(t.dir, 'copy4.log');
+    cpSync(seg, copy);
+    const saved = process.env.MAKER_BUNDLE;
+    process.env.MAKER_BUNDLE = '0';
+    try {
+      const a = await compactInWorker(seg, { root: join(t.dir, 'tsx'), venue: VENUE, instruments });
+      expect(a.inWorker).toBe(true);
+      expect(a.events).toBe(50);
+    } finally {
+      if (saved === undefined) delete process.env.MAKER_BUNDLE;
+      else process.env.MAKER_BUNDLE = saved;
+    }
+    await compactSegment(copy, { root: join(t.dir, 'tsx-here'), venue: VENUE, instruments });
+    expect(await readStore(join(t.dir, 'tsx'))).toEqual(await readStore(join(t.dir, 'tsx-here')));
+  });
+
   it('compacting the same segment again changes nothing', async () => {
     const seg = writeSegment(join(t.dir, 'j2'));
     const root = join(t.dir, 'twice');
