@@ -6,8 +6,9 @@
  *     recorder's compaction, the sweep pool). Pure: it resolves the loader's path and builds a string.
  *   - `bundledWorkerModule`: the module as one cached esbuild bundle (bin/bundle.js, as `maker`
  *     itself runs: decision 0015), which a worker starts in a fraction of tsx's time and CPU; the
- *     callers fall back to tsx when it cannot be had.
- * Starting the worker is the caller's.
+ *     callers fall back to tsx when it cannot be had;
+ *   - `workerSource`: which of the two a worker runs, as `new Worker`'s first argument and `eval`.
+ * Starting the worker is the caller's (this module does no I/O of its own beyond loading the bundler).
  */
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
@@ -33,4 +34,12 @@ export async function bundledWorkerModule(entry: string, name: string): Promise<
   } catch {
     return null;
   }
+}
+
+/**
+ * What `new Worker(code, { eval, workerData })` runs: `bundle` (from `bundledWorkerModule`), or,
+ * when it is null, the module `entry` (its file URL) through tsx (`tsWorkerBootCode`).
+ */
+export function workerSource(bundle: string | null, entry: string): { code: string; eval: boolean } {
+  return bundle !== null ? { code: bundle, eval: false } : { code: tsWorkerBootCode(entry), eval: true };
 }

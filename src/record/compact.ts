@@ -12,7 +12,7 @@
 import { rmSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { MakerError, type ErrorCode } from '../core/errors.ts';
-import { bundledWorkerModule, tsWorkerBootCode } from '../core/ts-worker.ts';
+import { bundledWorkerModule, workerSource } from '../core/ts-worker.ts';
 import { parseDepthSnapshot, parseStreamData, streamKind } from '../adapter/binance/index.ts';
 import type { MarketEvent } from '../model/events.ts';
 import { Instrument } from '../model/instrument.ts';
@@ -134,14 +134,13 @@ export class CompactionError extends MakerError {
  * worker cannot start at all, the compaction runs here instead (`inWorker: false` in the result).
  */
 export async function compactInWorker(file: string, o: CompactOptions): Promise<CompactResult & { inWorker: boolean }> {
-  const bundle = await bundledWorkerModule('src/record/compact-worker.ts', 'compact-worker');
+  const src = workerSource(await bundledWorkerModule('src/record/compact-worker.ts', 'compact-worker'), new URL('./compact-worker.ts', import.meta.url).href);
   const specs = [...o.instruments.values()].map((i) => i.spec);
   type Reply = { ok: boolean; result?: Omit<CompactResult, 'marks'> & { marks: [string, StreamMark][] }; bad: { tsReceiveUs: number; text: string; reason: string }[]; error?: { code?: ErrorCode; message: string } };
   let reply: Reply;
   try {
     reply = await new Promise<Reply>((resolve, reject) => {
-      const workerData = { file, root: o.root, venue: o.venue, specs };
-      const w = bundle !== null ? new Worker(bundle, { workerData }) : new Worker(tsWorkerBootCode(new URL('./compact-worker.ts', import.meta.url).href), { eval: true, workerData });
+      const w = new Worker(src.code, { eval: src.eval, workerData: { file, root: o.root, venue: o.venue, specs } });
       let got: Reply | undefined;
       w.once('message', (m: Reply) => {
         got = m;

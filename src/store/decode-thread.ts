@@ -27,8 +27,8 @@
  *   - what the worker costs: it runs a cached bundle of its module (`DecodeThread.start`, tsx as
  *     the fallback): its first answer comes after ~0.16 s and ~0.2 CPU s (through tsx ~0.29 s and
  *     ~0.43 CPU s; once, ~1.7 CPU s with tsx's compile cache cold), and the replay decodes each
- *     file's first row group itself meanwhile (reader.ts);
- *     decoding costs ~1 CPU s per million rows, so below ~2 million rows the worker gains little.
+ *     file's first row group itself meanwhile (reader.ts); decoding costs ~1 CPU s per million rows,
+ *     so below ~2 million rows the worker gains little.
  *
  * Failure: an error decoding a row group in the worker is raised in the replay's thread as a
  * `StoreError` naming the file and row (as the in-thread decoder raises it); a worker that dies or
@@ -40,7 +40,7 @@
 import { availableParallelism } from 'node:os';
 import { isMainThread, Worker } from 'node:worker_threads';
 import { StoreError } from '../core/errors.ts';
-import { bundledWorkerModule, tsWorkerBootCode } from '../core/ts-worker.ts';
+import { bundledWorkerModule, workerSource } from '../core/ts-worker.ts';
 import type { DecodeReply, DecodeRequest } from './decode-worker.ts';
 import type { RowBlock, TableName } from './schema.ts';
 
@@ -115,9 +115,8 @@ export class DecodeThread {
    */
   constructor(bundle: string | null = null) {
     DecodeThread.running++;
-    const workerData = { nice: DECODE_WORKER_NICE };
-    this.worker =
-      bundle !== null ? new Worker(bundle, { workerData }) : new Worker(tsWorkerBootCode(new URL('./decode-worker.ts', import.meta.url).href), { eval: true, workerData });
+    const src = workerSource(bundle, new URL('./decode-worker.ts', import.meta.url).href);
+    this.worker = new Worker(src.code, { eval: src.eval, workerData: { nice: DECODE_WORKER_NICE } });
     this.bundled = bundle !== null;
     this.worker.unref();
     this.worker.on('message', (m: DecodeReply) => this.onReply(m));
