@@ -8,7 +8,8 @@
  *     itself runs: decision 0015), which a worker starts in a fraction of tsx's time and CPU; the
  *     callers fall back to tsx when it cannot be had;
  *   - `workerSource`: which of the two a worker runs, as `new Worker`'s first argument and `eval`.
- * Starting the worker is the caller's (this module does no I/O of its own beyond loading the bundler).
+ * Starting the worker is the caller's. `bundledWorkerModule` is the one part that touches the file
+ * system, through bin/bundle.js (the bundle cache), loaded only when called.
  */
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
