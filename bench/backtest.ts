@@ -24,7 +24,10 @@
  *
  * The store is decoded as a backtest decodes it (store/decode-thread.ts, `auto` by default: in a
  * worker thread from 2 M rows, so for the 24 h tile and not the 1 h one); `MAKER_DECODE_THREAD=main`
- * or `worker` in the environment chooses for every child (the hashes are the same).
+ * or `worker` in the environment chooses for every child (the hashes are the same). The recorder's
+ * fills / orders tables are encoded as a backtest encodes them (backtest/report/encode-thread.ts,
+ * `auto` by default: in a worker thread from 4 M events, so the 24 h tile only);
+ * `MAKER_ENCODE_THREAD=main` keeps them in the run's thread (the files are the same bytes).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -62,6 +65,8 @@ interface ChildResult {
   hash: string;
   /** Where the store was decoded: MAKER_DECODE_THREAD of the run (store/decode-thread.ts; auto when unset) and the thread it chose for the run's rows. */
   decodeThread: string;
+  /** Whether the recorder encoded its tables in a worker (MAKER_ENCODE_THREAD, `auto` when unset: from 4 M events, so the 24 h tile only). */
+  encodeThread: boolean;
 }
 
 export async function measure(store: string, writeOut: boolean): Promise<ChildResult> {
@@ -98,6 +103,7 @@ export async function measure(store: string, writeOut: boolean): Promise<ChildRe
     peakRssMB: peakRssMB(),
     hash: outcome.result.eventLogHash,
     decodeThread: `${mode} (${useDecodeWorker(mode, st.marketEvents) ? 'worker' : 'main'})`,
+    encodeThread: outcome.result.parts.recorder.encodeThreadStarted,
   };
 }
 
@@ -222,7 +228,7 @@ export async function benchBacktest(opts: { runs: number; log?: (s: string) => v
     if (with24) r24.push(runChild(root24, bundle));
     const a = r1[r];
     const b = r24[r];
-    log(`backtest run ${r + 1}: 1 h ${a.seconds.toFixed(2)} s (${a.cpuSeconds.toFixed(2)} s CPU, ${a.events} events, ${a.fills} fills) / ${a.peakRssMB} MB` + (b ? `; 24 h ${b.seconds.toFixed(2)} s (${b.cpuSeconds.toFixed(2)} s CPU, run's thread ${b.runThreadCpuSeconds.toFixed(2)} s, ${b.events} events, ${b.fills} fills) / ${b.peakRssMB} MB, decoding: ${b.decodeThread}` : ''));
+    log(`backtest run ${r + 1}: 1 h ${a.seconds.toFixed(2)} s (${a.cpuSeconds.toFixed(2)} s CPU, ${a.events} events, ${a.fills} fills) / ${a.peakRssMB} MB` + (b ? `; 24 h ${b.seconds.toFixed(2)} s (${b.cpuSeconds.toFixed(2)} s CPU, run's thread ${b.runThreadCpuSeconds.toFixed(2)} s, ${b.events} events, ${b.fills} fills) / ${b.peakRssMB} MB, decoding: ${b.decodeThread}, encoding: ${b.encodeThread ? 'worker' : 'main'}` : ''));
   }
   const long = with24 ? r24 : r1;
   const { shares, topFunctions } = opts.shares === false ? { shares: { decode: NaN, book: NaN, strategy: NaN, exchange: NaN, engineReport: NaN, gc: NaN, startup: NaN, other: NaN }, topFunctions: [] } : profileShares(root1);

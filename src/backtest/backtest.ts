@@ -2,7 +2,7 @@
  * `backtest()`: runs a scenario end to end with the real parts (parts.ts) and returns what the CLI
  * writes out: the run result, the metrics, the run info (id, fingerprint, determinism hash), the
  * initial capital, the data-quality block (report/quality.ts) and notes on the run's economics.
- * The recorder is finished here; nothing is written to disk.
+ * The recorder is finished (and its tables settled) here; nothing is written to disk.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -56,20 +56,26 @@ export function codeVersion(): string {
  * report collects the simulated fills there); it must not feed them.
  */
 export async function backtest(s: Scenario, runId: (fingerprint: string) => string, opts: RunOptions = {}, onParts?: (parts: RealParts) => void): Promise<BacktestOutcome> {
-  const result = await runScenario(
-    s,
-    onParts === undefined
-      ? realParts
-      : (ctx) => {
-          const parts = realParts(ctx);
-          onParts(parts);
-          return parts;
-        },
-    opts,
-  );
+  let made: RealParts | undefined;
+  let result: RunResult<RealParts>;
+  try {
+    result = await runScenario(
+      s,
+      (ctx) => {
+        made = realParts(ctx);
+        onParts?.(made);
+        return made;
+      },
+      opts,
+    );
+  } catch (e) {
+    made?.recorder.abort(); // ends its encode thread, if it started one
+    throw e;
+  }
   const { recorder, core } = result.parts;
   try {
     recorder.finish(result.stats.lastUs);
+    await recorder.settled();
   } catch (e) {
     recorder.abort();
     throw e;

@@ -101,7 +101,7 @@ export function realParts(ctx: PartsContext): RealParts {
   const core = new TradingCore({ clock, instruments, config: s.trader, initialBalance: balances, portfolio: { defaults: { leverage: s.account.leverage } } });
   const limits: Record<string, number> = {};
   for (const i of instruments) limits[i.symbol] = Math.min(s.trader.risk.maxPositionLots, s.trader.strategy.maxPositionLots);
-  const recorder = new RunRecorder({ instruments, startUs: data.startUs, sampleIntervalUs: s.report.sampleIntervalUs, positionLimitLots: limits });
+  const recorder = new RunRecorder({ instruments, startUs: data.startUs, sampleIntervalUs: s.report.sampleIntervalUs, positionLimitLots: limits, encodeThread: ctx.encodeThread });
   const liquidations: PositionLiquidated[] = [];
   core.bus.on('position.liquidated', (e) => liquidations.push(e));
   core.bus.on('risk.stateChanged', (e) => recorder.onRiskEvent({ tsUs: e.tsUs, symbol: e.symbol, from: e.from, to: e.to, reason: e.code ?? e.trigger }));

@@ -33,6 +33,7 @@ import { ConstantLatency, FeedRelativeLatency, RandomLatency, RecordedLatency, t
 import { EventLog } from './event-log.ts';
 import { CoverageMeter, type SymbolCoverage } from './coverage.ts';
 import { checkNotionalSize, guardMinNotional } from './min-notional.ts';
+import { encodeThreadFromEnv, encodeWorkerBundle, useEncodeThread, type EncodeThreadMode } from './report/encode-thread.ts';
 import { readFundingHistory, type FundingRecord } from '../importers/index.ts';
 
 export type BookMode = 'depth' | 'top-of-book';
@@ -228,6 +229,8 @@ export interface PartsContext {
   data: PreparedData;
   clock: SimClock;
   rng: Rng;
+  /** The recorder encodes its tables in a worker thread running this (report/encode-thread.ts), or null: in the run's thread. */
+  encodeThread: { bundle: string | null } | null;
 }
 
 export interface RunOptions {
@@ -238,6 +241,11 @@ export interface RunOptions {
    * MAKER_DECODE_THREAD environment variable, else `auto`). Determinism does not depend on it.
    */
   decodeThread?: DecodeThreadMode;
+  /**
+   * Where the recorder's fills / orders tables are encoded (report/encode-thread.ts; default: the
+   * MAKER_ENCODE_THREAD environment variable, else `auto`). The files do not depend on it.
+   */
+  encodeThread?: EncodeThreadMode;
   /** Receives the event log as text (events.log; see event-log.ts), in order. */
   eventLogSink?: (chunk: string) => void;
   onProgress?: (eventsDone: number, expectedEvents: number, localUs: number) => void;
@@ -260,7 +268,8 @@ export async function runScenario<P extends RunParts>(scenario: Scenario, makePa
   checkNotionalSize(scenario, data.instruments);
   const clock = new SimClock(0);
   const rng = new Rng(scenario.seed);
-  const parts = await makeParts({ scenario, data, clock, rng });
+  const encodeThread = useEncodeThread(opts.encodeThread ?? encodeThreadFromEnv(), data.expectedEvents) ? { bundle: await encodeWorkerBundle() } : null;
+  const parts = await makeParts({ scenario, data, clock, rng, encodeThread });
   const eventLog = new EventLog(opts.eventLogSink);
   const f = scenario.execution.feedLatency;
   const engine = new BacktestEngine({

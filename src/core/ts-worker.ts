@@ -7,11 +7,13 @@
  *   - `bundledWorkerModule`: the module as one cached esbuild bundle (bin/bundle.js, as `maker`
  *     itself runs: decision 0015), which a worker starts in a fraction of tsx's time and CPU; the
  *     callers fall back to tsx when it cannot be had;
- *   - `workerSource`: which of the two a worker runs, as `new Worker`'s first argument and `eval`.
+ *   - `workerSource`: which of the two a worker runs, as `new Worker`'s first argument and `eval`;
+ *   - `lowerThreadPriority`: called inside a worker, raises that thread's nice value (Linux only).
  * Starting the worker is the caller's. `bundledWorkerModule` is the one part that touches the file
  * system, through bin/bundle.js (the bundle cache), loaded only when called.
  */
 import { createRequire } from 'node:module';
+import { getPriority, setPriority } from 'node:os';
 import { pathToFileURL } from 'node:url';
 
 /** `entry`: the worker module's file URL (`new URL('./x-worker.ts', import.meta.url).href`). */
@@ -43,4 +45,20 @@ export async function bundledWorkerModule(entry: string, name: string): Promise<
  */
 export function workerSource(bundle: string | null, entry: string): { code: string; eval: boolean } {
   return bundle !== null ? { code: bundle, eval: false } : { code: tsWorkerBootCode(entry), eval: true };
+}
+
+/**
+ * Raises the calling thread's nice value by `nice` (at most 19), so that a helper thread (the
+ * store's decode worker, the report's encode worker) yields a shared core to the run's thread.
+ * Linux keeps a nice value per thread, so `setPriority(0, …)` inside a worker changes that thread
+ * only; elsewhere it would change the whole process, so nothing is done. A sandbox that forbids it
+ * leaves the thread at the process's priority.
+ */
+export function lowerThreadPriority(nice: number | undefined): void {
+  if (process.platform !== 'linux' || nice === undefined) return;
+  try {
+    setPriority(0, Math.min(19, getPriority(0) + nice));
+  } catch {
+    // Not allowed here: the thread runs at the process's priority.
+  }
 }

@@ -10,26 +10,17 @@
  * requests. Requests are answered in the order they arrive (the decode is synchronous; the general
  * reader's `await` is the only suspension, and replies carry their id anyway).
  */
-import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { MakerError } from '../core/errors.ts';
+import { lowerThreadPriority } from '../core/ts-worker.ts';
 import { TableFileReader } from './parquet-io.ts';
 import { isListColumn, type RowBlock, type TableName } from './schema.ts';
 
 export type DecodeRequest = { op: 'read'; id: number; path: string; table: TableName; group: number } | { op: 'close'; path: string };
 export type DecodeReply = { id: number; block: RowBlock } | { id: number; error: { message: string; file?: string; row?: number; field?: string } };
 
-// Linux: lower this thread's priority by `nice` (the replay's thread bounds the run; decode-thread.ts
-// `DECODE_WORKER_NICE`). Linux keeps a nice value per thread, so `setPriority(0, …)` here changes this
-// thread only; elsewhere it would change the whole process, so it is not done.
-const nice = (workerData as { nice?: number } | null)?.nice;
-if (process.platform === 'linux' && nice !== undefined) {
-  try {
-    setPriority(0, Math.min(19, getPriority(0) + nice));
-  } catch {
-    // Not allowed here (a sandbox): the worker runs at the process's priority.
-  }
-}
+// The replay's thread bounds the run (decode-thread.ts `DECODE_WORKER_NICE`).
+lowerThreadPriority((workerData as { nice?: number } | null)?.nice);
 
 const readers = new Map<string, TableFileReader>();
 

@@ -320,7 +320,7 @@ export function writeRunOutputs(dir: string, rec: RunRecorder, o: WriteRunOption
       o.afterFile?.(name, staging);
     };
     for (const [name, table] of [['fills.parquet', rec.fills], ['orders.parquet', rec.orders]] as const) {
-      if (rec.spillDir === null) write(name, table.stream.bytes());
+      if (rec.spillDir === null) write(name, table.bytes());
       else {
         doing = `write ${name}`;
         file = join(dir, name);

@@ -114,6 +114,16 @@ export class ParquetTableStream {
     this.pw = new ParquetWriter({ writer: this.writer, schema: schemaOf(columns), codec: 'SNAPPY', kvMetadata, createdBy: 'maker report' });
   }
 
+  /** Whether the footer is written (or the file was aborted). */
+  get isFinished(): boolean {
+    return this.finished;
+  }
+
+  /** Whether the bytes stay in memory (no path given). */
+  get inMemory(): boolean {
+    return this.fd === null;
+  }
+
   /** Appends `n` rows (n > 0) as one row group; `data[name]` holds at least n values per column. */
   appendRowGroup(data: Record<string, OutColumnData>, n: number): void {
     if (n <= 0) return;

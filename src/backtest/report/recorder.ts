@@ -10,10 +10,13 @@
  * - `sample` on the fixed grid `startUs + k·sampleIntervalUs`: the state after every event with
  *   time ≤ the grid time. Grid times must increase; skipped grid points are allowed (metrics
  *   forward-fill), off-grid times are an error.
- * - `finish(endUs)` once at the end.
+ * - `finish(endUs)` once at the end, then `await settled()` before the tables are read (with an
+ *   encode thread their last row groups and footers are written there; without one it resolves at
+ *   once).
  *
  * Memory: fills and orders go through fixed-size columnar chunks that are encoded to Parquet row
- * groups as they fill (kept compressed in memory, or streamed into `spillDir`); samples (one row
+ * groups as they fill (in this thread, or in the encode thread of encode-thread.ts; kept
+ * compressed in memory, or streamed into `spillDir`); samples (one row
  * per grid point and symbol) are growable Float64Arrays; markouts are resolved online from a FIFO
  * of fills younger than the longest horizon; chart fill markers are decimated to a fixed cap.
  * So memory is bounded by the sample grid, not by the number of orders or fills.
@@ -28,6 +31,7 @@ import type { Instrument } from '../../model/instrument.ts';
 import type { TradingState } from '../../model/trading.ts';
 import type { FundingSettlement, Liquidity, OrderType, TimeInForce } from '../../model/venue.ts';
 import { join } from 'node:path';
+import { EncodeThread } from './encode-thread.ts';
 import { FillsTable, ORDER_EVENT_KINDS, ORDER_TYPES, OrdersTable, TIME_IN_FORCES, UNKNOWN } from './tables.ts';
 
 export type OrderEventKind = (typeof ORDER_EVENT_KINDS)[number];
@@ -115,6 +119,12 @@ export interface RunRecorderOptions {
   spillDir?: string;
   /** Fill markers kept per symbol for the charts (decimated deterministically). Default 2,000. */
   maxChartFills?: number;
+  /**
+   * Encode fills.parquet / orders.parquet in a worker thread (encode-thread.ts; from a table's first
+   * full chunk), given the worker module's bundle (`encodeWorkerBundle`; null: through tsx). Then
+   * `settled()` must be awaited after `finish()` before the tables are read. Default: this thread.
+   */
+  encodeThread?: { bundle: string | null } | null;
 }
 
 export const DEFAULT_SAMPLE_INTERVAL_US = 1_000_000;
@@ -205,6 +215,7 @@ export class RunRecorder {
   readonly fills: FillsTable;
   readonly orders: OrdersTable;
   readonly spillDir: string | null;
+  private readonly thread: EncodeThread | null;
   /** Account columns, one row per grid sample. */
   readonly sampleTs = new F64Column();
   readonly equity = new F64Column();
@@ -236,8 +247,9 @@ export class RunRecorder {
     const chunkRows = o.chunkRows ?? 16_384;
     this.spillDir = o.spillDir ?? null;
     const kv = { 'maker.table': '', 'maker.time_unit': 'microseconds since the Unix epoch (UTC)' };
-    this.fills = new FillsTable({ ...kv, 'maker.table': 'fills' }, this.spillDir === null ? null : join(this.spillDir, 'fills.parquet'), chunkRows, this.instruments);
-    this.orders = new OrdersTable({ ...kv, 'maker.table': 'orders' }, this.spillDir === null ? null : join(this.spillDir, 'orders.parquet'), chunkRows, this.instruments);
+    this.thread = o.encodeThread ? new EncodeThread(this.instruments, { bundle: o.encodeThread.bundle }) : null;
+    this.fills = new FillsTable({ ...kv, 'maker.table': 'fills' }, this.spillDir === null ? null : join(this.spillDir, 'fills.parquet'), chunkRows, this.instruments, this.thread);
+    this.orders = new OrdersTable({ ...kv, 'maker.table': 'orders' }, this.spillDir === null ? null : join(this.spillDir, 'orders.parquet'), chunkRows, this.instruments, this.thread);
     this.instruments.forEach((ins, i) => {
       this.bySymbol.set(ins.symbol.toUpperCase(), i);
       const F = (): F64Column => new F64Column();
@@ -416,10 +428,28 @@ export class RunRecorder {
     this.orders.finish();
   }
 
-  /** Closes spilled files without footers (after an error). */
+  /**
+   * Resolves once fills.parquet and orders.parquet are complete (after `finish`; at once without an
+   * encode thread, which it then ends); rejects with the first error writing them.
+   */
+  async settled(): Promise<void> {
+    try {
+      await Promise.all([this.fills.settled(), this.orders.settled()]);
+    } finally {
+      await this.thread?.terminate();
+    }
+  }
+
+  /** Whether the encode thread was started (tests and the bench read it to see which path ran). */
+  get encodeThreadStarted(): boolean {
+    return this.thread?.started ?? false;
+  }
+
+  /** Closes spilled files without footers (after an error) and ends the encode thread. */
   abort(): void {
-    this.fills.stream.abort();
-    this.orders.stream.abort();
+    this.fills.abort();
+    this.orders.abort();
+    this.thread?.close();
   }
 
   /** Fills still waiting for a later mid at horizon k (unresolved at the end of the run). */

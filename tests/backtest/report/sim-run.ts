@@ -33,7 +33,7 @@ function commission(ins: Instrument, ticks: number, lots: number, rateNano: numb
   return formatScaled(BigInt(ticks * ins.tickUnits) * BigInt(lots * ins.stepUnits) * BigInt(rateNano), ins.priceDecimals + ins.qtyDecimals + 9);
 }
 
-export function simulateRun(opts: { seed: number; minutes: number; symbols?: InstrumentSpec[]; spillDir?: string; chunkRows?: number; stepUs?: number }): SimResult {
+export function simulateRun(opts: { seed: number; minutes: number; symbols?: InstrumentSpec[]; spillDir?: string; chunkRows?: number; stepUs?: number; encodeThread?: boolean }): SimResult {
   const specs = opts.symbols ?? [BTCUSDT];
   const reg = new SpecRegistry();
   reg.addAll(specs);
@@ -43,7 +43,7 @@ export function simulateRun(opts: { seed: number; minutes: number; symbols?: Ins
   portfolio.deposit({ asset: 'USDT', amount: '10000', tsUs: START_US });
   const limit: Record<string, number> = {};
   for (const i of instruments) limit[i.symbol] = 40;
-  const rec = new RunRecorder({ instruments, startUs: START_US, positionLimitLots: limit, spillDir: opts.spillDir, chunkRows: opts.chunkRows ?? 256 });
+  const rec = new RunRecorder({ instruments, startUs: START_US, positionLimitLots: limit, spillDir: opts.spillDir, chunkRows: opts.chunkRows ?? 256, encodeThread: opts.encodeThread === true ? { bundle: null } : null });
   const hasher = new EventLogHasher();
   const stepUs = opts.stepUs ?? 100_000;
   const endUs = START_US + opts.minutes * 60_000_000;
