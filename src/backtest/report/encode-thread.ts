@@ -19,7 +19,8 @@
  * Measured: docs/PERFORMANCE.md (2026-12-05, fourth session).
  *
  * Bounds and failure: at most `MAX_GROUPS_IN_FLIGHT` chunks wait in the worker; past that the run's
- * thread waits for it (Atomics.wait on a shared counter the worker raises after each chunk), and a
+ * thread waits for it (Atomics.wait on a shared counter the worker raises after each chunk and
+ * footer; `finish` waits for the footer the same way, so nothing waits on a timer), and a
  * worker that makes no progress for the stall limit (or whose module never starts, for the start
  * limit; or that ended) fails the run with an `InvariantError` naming the way out
  * (`MAKER_ENCODE_THREAD=main`). An error in the worker (a write that failed, the worker
@@ -44,7 +45,7 @@ const MODES: readonly EncodeThreadMode[] = ['auto', 'worker', 'main'];
 
 /** Chunks handed to the worker and not yet encoded, beyond which the run's thread waits. */
 export const MAX_GROUPS_IN_FLIGHT = 4;
-/** A worker that encodes nothing for this long (with chunks waiting, or a footer awaited) fails the run. */
+/** A worker that encodes nothing for this long (with chunks waiting, or a footer asked for) fails the run. */
 export const STALL_LIMIT_MS = 120_000;
 /** A worker whose module has not started running after this long (while the run waits for it) fails the run. */
 export const START_LIMIT_MS = 20_000;
@@ -130,7 +131,7 @@ export class EncodeThread {
   }
 
   append(id: number, chunk: RawChunk, n: number): void {
-    this.waitForRoom();
+    this.waitFor(MAX_GROUPS_IN_FLIGHT - 1, 'no row group was encoded');
     const copy = copyChunk(chunk, n);
     const transfer: ArrayBuffer[] = [];
     for (const a of Object.values(copy)) if (!Array.isArray(a)) transfer.push(a.buffer as ArrayBuffer);
@@ -138,23 +139,28 @@ export class EncodeThread {
     this.posted++;
   }
 
-  /** Asks for a table's footer; resolves with its bytes (memory) or null (file), rejects with its error or after the stall limit. */
+  /**
+   * Asks for a table's footer and waits until the worker has written it (or failed): at most the
+   * stall limit without progress. Resolves with the file's bytes (memory) or null (file); rejects
+   * with its error, or when the worker ends, never starts or stalls.
+   */
   finishTable(id: number): Promise<Uint8Array | null> {
     if (this.stopped !== null) return Promise.reject(this.failure(this.stopped));
-    return new Promise<Uint8Array | null>((resolve, reject) => {
+    const reply = new Promise<Uint8Array | null>((resolve, reject) => {
       if (this.waiting.size === 0) this.worker!.ref(); // a footer awaited keeps the process alive
-      const timer = setTimeout(() => {
-        if (!this.waiting.delete(id)) return;
-        if (this.waiting.size === 0) this.worker?.unref();
-        reject(this.failure(`no footer was written for ${this.stallLimitMs / 1000} s`));
-      }, this.stallLimitMs);
-      const done = (): void => clearTimeout(timer);
-      this.waiting.set(id, {
-        resolve: (b) => (done(), resolve(b)),
-        reject: (e) => (done(), reject(e)),
-      });
-      this.post({ op: 'finish', id });
+      this.waiting.set(id, { resolve, reject });
     });
+    reply.catch(() => undefined); // rejected by `stop` too; observed by the caller's await
+    try {
+      this.post({ op: 'finish', id });
+      this.posted++;
+      this.waitFor(0, 'no footer was written');
+    } catch (e) {
+      this.waiting.delete(id);
+      if (this.waiting.size === 0) this.worker?.unref();
+      return Promise.reject(e as Error);
+    }
+    return reply;
   }
 
   /** After an error: the worker closes every table still open (no footer) and ends. */
@@ -187,18 +193,19 @@ export class EncodeThread {
   }
 
   /**
-   * Blocks while MAX_GROUPS_IN_FLIGHT chunks wait in the worker: at most the stall limit without
-   * progress, the start limit for a worker whose module never ran, and not at all once it has ended.
-   * (The worker's 'error' and 'exit' events cannot reach a thread blocked here: the worker says it
-   * in `progress[1]`.)
+   * Blocks while more than `limit` messages counted by the worker (chunks, footers) wait in it: at
+   * most the stall limit without progress, the start limit for a worker whose module never ran, and
+   * not at all once it has ended. (The worker's 'error' and 'exit' events cannot reach a thread
+   * blocked here: the worker says it in `progress[1]`.) `stalled`: what the stall's error says.
    */
-  private waitForRoom(): void {
+  private waitFor(limit: number, stalled: string): void {
     let seen = Atomics.load(this.progress, 0);
     // Waits of WAIT_SLICE_MS each, counted (no clock read): a slice that times out with the counter
     // unchanged is a slice without progress.
     let idle = 0;
     const slice = Math.min(WAIT_SLICE_MS, this.stallLimitMs);
-    while (this.posted - seen >= MAX_GROUPS_IN_FLIGHT) {
+    const startLimit = Math.min(START_LIMIT_MS, this.stallLimitMs);
+    while (this.posted - seen > limit) {
       const r = Atomics.wait(this.progress, 0, seen, slice);
       const now = Atomics.load(this.progress, 0);
       const state = Atomics.load(this.progress, 1);
@@ -210,8 +217,8 @@ export class EncodeThread {
         throw this.failure(this.stopped!);
       } else if (r === 'timed-out') {
         idle++;
-        if (state === 0 && idle * slice >= Math.min(START_LIMIT_MS, this.stallLimitMs)) throw this.failure(`the encode thread did not start in ${Math.min(START_LIMIT_MS, this.stallLimitMs) / 1000} s`);
-        if (idle * slice >= this.stallLimitMs) throw this.failure(`no row group was encoded for ${this.stallLimitMs / 1000} s`);
+        if (state === 0 && idle * slice >= startLimit) throw this.failure(`the encode thread did not start in ${startLimit / 1000} s`);
+        if (idle * slice >= this.stallLimitMs) throw this.failure(`${stalled} for ${this.stallLimitMs / 1000} s`);
       }
     }
   }

@@ -8,12 +8,13 @@
  *                                                run's instruments in the recorder's order);
  *   `{ op: 'group', id, chunk, n }`              one chunk (after it is encoded, or failed, the
  *                                                shared counter `progress[0]` goes up by one);
- *   `{ op: 'finish', id }`                       the footer; answered `{ id, bytes }` (memory: the
+ *   `{ op: 'finish', id }`                       the footer (then `progress[0]` goes up by one,
+ *                                                after the answer is posted); answered `{ id, bytes }` (memory: the
  *                                                whole file, transferred; file: null) or
  *                                                `{ id, error }` with the first error of that table;
  *   `{ op: 'close' }`                            aborts every table still open, then ends the thread.
  * The shared `progress[1]` says whether the thread runs (1) or has ended (2), for a run's thread that
- * waits for room (encode-thread.ts `waitForRoom`).
+ * waits for it (encode-thread.ts `waitFor`).
  * An error in a table (a write that failed: disk full, the directory gone) is kept and answered at
  * its `finish`; later chunks of that table are skipped, the other tables go on.
  */
@@ -87,16 +88,22 @@ parentPort!.on('message', (m: EncodeRequest) => {
     return;
   }
   tables.delete(m.id);
-  if (t.error !== null) {
-    parentPort!.postMessage({ id: m.id, error: t.error } satisfies EncodeReply);
-    return;
-  }
   try {
-    t.stream!.finish();
-    const bytes = t.stream!.inMemory ? t.stream!.bytes() : null;
-    parentPort!.postMessage({ id: m.id, bytes } satisfies EncodeReply, bytes === null ? [] : [bytes.buffer as ArrayBuffer]);
-  } catch (e) {
-    fail(t, 'cannot finish the table', e);
-    parentPort!.postMessage({ id: m.id, error: t.error! } satisfies EncodeReply);
+    if (t.error !== null) {
+      parentPort!.postMessage({ id: m.id, error: t.error } satisfies EncodeReply);
+      return;
+    }
+    try {
+      t.stream!.finish();
+      const bytes = t.stream!.inMemory ? t.stream!.bytes() : null;
+      parentPort!.postMessage({ id: m.id, bytes } satisfies EncodeReply, bytes === null ? [] : [bytes.buffer as ArrayBuffer]);
+    } catch (e) {
+      fail(t, 'cannot finish the table', e);
+      parentPort!.postMessage({ id: m.id, error: t.error! } satisfies EncodeReply);
+    }
+  } finally {
+    // The footer counts as progress too: the run's thread waits for it (encode-thread.ts `finishTable`).
+    Atomics.add(progress, 0, 1);
+    Atomics.notify(progress, 0);
   }
 });

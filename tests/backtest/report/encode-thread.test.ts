@@ -112,7 +112,7 @@ describe('the report encode thread', () => {
     }
   });
 
-  it('a footer the worker never writes fails settled() after the stall limit', async () => {
+  it('a footer the worker never writes fails settled() after the stall limit (no timer: finish waits for it)', async () => {
     const t = stuckTable(new URL('./stuck-encode-worker.ts', import.meta.url).href, 1_000);
     try {
       t.append();
