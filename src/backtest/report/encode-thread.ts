@@ -80,6 +80,8 @@ export interface EncodeThreadOptions {
   bundle?: string | null;
   /** Fail after this long without an encoded chunk while the run waits (default STALL_LIMIT_MS). */
   stallLimitMs?: number;
+  /** Fail after this long waiting for a worker whose module has not started (default START_LIMIT_MS). */
+  startLimitMs?: number;
   /** The worker's module (file URL, through tsx); tests give one that never answers. Default encode-worker.ts. */
   entry?: string;
 }
@@ -92,6 +94,7 @@ interface Waiter {
 /** One worker serving the tables of one run recorder; started at the first table that needs it. */
 export class EncodeThread {
   private readonly stallLimitMs: number;
+  private readonly startLimitMs: number;
   private readonly bundle: string | null;
   private readonly entry: string;
   private worker: Worker | null = null;
@@ -109,6 +112,7 @@ export class EncodeThread {
     o: EncodeThreadOptions = {},
   ) {
     this.stallLimitMs = o.stallLimitMs ?? STALL_LIMIT_MS;
+    this.startLimitMs = o.startLimitMs ?? START_LIMIT_MS;
     this.bundle = o.entry === undefined ? (o.bundle ?? null) : null;
     this.entry = o.entry ?? new URL('./encode-worker.ts', import.meta.url).href;
   }
@@ -194,7 +198,7 @@ export class EncodeThread {
 
   /**
    * Blocks while more than `limit` messages counted by the worker (chunks, footers) wait in it: at
-   * most the stall limit without progress, the start limit for a worker whose module never ran, and
+   * most the stall limit without progress once the worker runs, the start limit before, and
    * not at all once it has ended. (The worker's 'error' and 'exit' events cannot reach a thread
    * blocked here: the worker says it in `progress[1]`.) `stalled`: what the stall's error says.
    */
@@ -203,8 +207,7 @@ export class EncodeThread {
     // Waits of WAIT_SLICE_MS each, counted (no clock read): a slice that times out with the counter
     // unchanged is a slice without progress.
     let idle = 0;
-    const slice = Math.min(WAIT_SLICE_MS, this.stallLimitMs);
-    const startLimit = Math.min(START_LIMIT_MS, this.stallLimitMs);
+    const slice = Math.min(WAIT_SLICE_MS, this.stallLimitMs, this.startLimitMs);
     while (this.posted - seen > limit) {
       const r = Atomics.wait(this.progress, 0, seen, slice);
       const now = Atomics.load(this.progress, 0);
@@ -217,8 +220,10 @@ export class EncodeThread {
         throw this.failure(this.stopped!);
       } else if (r === 'timed-out') {
         idle++;
-        if (state === 0 && idle * slice >= startLimit) throw this.failure(`the encode thread did not start in ${startLimit / 1000} s`);
-        if (idle * slice >= this.stallLimitMs) throw this.failure(`${stalled} for ${this.stallLimitMs / 1000} s`);
+        // Not started yet: only the start limit applies (a slow start is not a stall).
+        if (state === 0) {
+          if (idle * slice >= this.startLimitMs) throw this.failure(`the encode thread did not start in ${this.startLimitMs / 1000} s`);
+        } else if (idle * slice >= this.stallLimitMs) throw this.failure(`${stalled} for ${this.stallLimitMs / 1000} s`);
       }
     }
   }

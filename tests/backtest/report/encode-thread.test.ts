@@ -92,9 +92,9 @@ describe('the report encode thread', () => {
   });
 
   // Fills-table chunks of 3 rows (their content is never read by these workers).
-  const stuckTable = (entry: string, stallLimitMs: number): { thread: EncodeThread; append: () => void; rows: () => number; finish: () => void; settled: () => Promise<void> } => {
+  const stuckTable = (entry: string, stallLimitMs: number, startLimitMs = 60_000): { thread: EncodeThread; append: () => void; rows: () => number; finish: () => void; settled: () => Promise<void> } => {
     const instruments = [new Instrument(BTCUSDT)];
-    const thread = new EncodeThread(instruments, { stallLimitMs, entry });
+    const thread = new EncodeThread(instruments, { stallLimitMs, startLimitMs, entry });
     const table = thread.table('fills', {}, null);
     const rec = new RunRecorder({ instruments, startUs: START_US, chunkRows: 4 });
     const chunk = (rec.fills as unknown as { chunk: Parameters<typeof table.appendChunk>[0] }).chunk;
@@ -102,22 +102,22 @@ describe('the report encode thread', () => {
   };
 
   it('a worker that encodes nothing: the run waits at most MAX_GROUPS_IN_FLIGHT chunks ahead, then fails after the stall limit', async () => {
-    const t = stuckTable(new URL('./stuck-encode-worker.ts', import.meta.url).href, 1_500);
+    const t = stuckTable(new URL('./stuck-encode-worker.ts', import.meta.url).href, 500);
     try {
       for (let i = 0; i < MAX_GROUPS_IN_FLIGHT; i++) t.append();
       expect(t.rows()).toBe(3 * MAX_GROUPS_IN_FLIGHT);
-      expect(() => t.append()).toThrow(/the report's encode thread: no row group was encoded for 1\.5 s \(MAKER_ENCODE_THREAD=main encodes in the run's thread\)/);
+      expect(() => t.append()).toThrow(/the report's encode thread: no row group was encoded for 0\.5 s \(MAKER_ENCODE_THREAD=main encodes in the run's thread\)/);
     } finally {
       await t.thread.terminate();
     }
   });
 
   it('a footer the worker never writes fails settled() after the stall limit (no timer: finish waits for it)', async () => {
-    const t = stuckTable(new URL('./stuck-encode-worker.ts', import.meta.url).href, 1_000);
+    const t = stuckTable(new URL('./stuck-encode-worker.ts', import.meta.url).href, 500);
     try {
       t.append();
       t.finish();
-      await expect(t.settled()).rejects.toThrow(/the report's encode thread: no footer was written for 1 s/);
+      await expect(t.settled()).rejects.toThrow(/the report's encode thread: no footer was written for 0\.5 s/);
     } finally {
       await t.thread.terminate();
     }
@@ -132,10 +132,10 @@ describe('the report encode thread', () => {
     } finally {
       await dies.thread.terminate();
     }
-    const missing = stuckTable(new URL('./no-such-encode-worker.ts', import.meta.url).href, 1_000);
+    const missing = stuckTable(new URL('./no-such-encode-worker.ts', import.meta.url).href, 60_000, 500);
     try {
       for (let i = 0; i < MAX_GROUPS_IN_FLIGHT; i++) missing.append();
-      expect(() => missing.append()).toThrow(/the report's encode thread: the encode thread did not start in 1 s/);
+      expect(() => missing.append()).toThrow(/the report's encode thread: the encode thread did not start in 0\.5 s/);
     } finally {
       await missing.thread.terminate();
     }
