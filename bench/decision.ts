@@ -13,8 +13,13 @@
 // Wall time is reported alongside.
 // `--per-decision` also times each decision alone (wall clock around the core's private `decide`,
 // hrtime; the wrapper adds ~0.1 µs per decision and is off in the JSON bench).
-// Standalone: `node --import tsx bench/decision.ts [runs] [--per-decision]`.
+// Standalone: `node --import tsx bench/decision.ts [runs] [--per-decision]` (through tsx, which
+// measures ~10 to 30 % more than the bundled code; `npm run bench` runs the bundled code in a child:
+// `decisionInChild`, bench/decision-child.ts).
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { cachedBundle } from '../bin/bundle.js';
 import { SimClock } from '../src/core/clock.ts';
 import type { MarketEvent } from '../src/model/events.ts';
 import type { SpecRegistry } from '../src/model/instrument.ts';
@@ -210,6 +215,25 @@ export async function benchDecision(opts: { runs: number; perDecision?: boolean;
     decisions: l.decisions,
     commands: l.commands,
   };
+}
+
+/**
+ * `benchDecision` in a child process running the cached bundle of bench/decision-child.ts (built by
+ * `maker`'s own bundler, bin/bundle.js: the code as `maker` runs it, decision 0015; through tsx the
+ * same passes measure ~10 to 30 % more, tsx's transform keeping every function's name). Falls back
+ * to tsx, saying so through `log`, where no bundle can be built. `depth`: the strategy on the depth
+ * book alone.
+ */
+export async function decisionInChild(runs: number, depth: boolean, log: (s: string) => void = () => {}): Promise<DecisionBench> {
+  let entry: string[];
+  try {
+    entry = [(await cachedBundle({ entry: 'bench/decision-child.ts', name: 'bench-decision' })).path];
+  } catch (e) {
+    log(`decision: no bundle (${(e as Error).message.split('\n')[0]}); the child loads the sources through tsx`);
+    entry = ['--import', 'tsx', join(import.meta.dirname, 'decision-child.ts')];
+  }
+  const out = execFileSync(process.execPath, [...entry, String(runs), ...(depth ? ['--depth'] : [])], { encoding: 'utf8', maxBuffer: 1 << 20, cwd: join(import.meta.dirname, '..'), timeout: 600_000 });
+  return JSON.parse(out.trim().split('\n').pop()!) as DecisionBench;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

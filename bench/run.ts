@@ -76,13 +76,13 @@ async function main(): Promise<void> {
   }
   if (want('decision') && haveReal) {
     log('decision: signal + strategy + risk + OMS per book event, BTCUSDT 2024-08-08 (TradingCore, GLFT) ...');
-    const { benchDecision } = await import('./decision.ts');
-    const r = await benchDecision({ runs });
+    // Each in a child process running the bundled code, as `maker` runs it (bench/decision-child.ts).
+    const { decisionInChild } = await import('./decision.ts');
+    const r = await decisionInChild(runs, false, log);
     rows.push(['decision pipeline (CPU ns per book event)', r.nsPerEvent, 'ns/event']);
     // The same with the strategy side on the depth book alone (bookTickers not applied): the default
     // before issue 9's fused book, for comparison with the target's first measurements.
-    const { BENCH_CONFIG } = await import('./decision.ts');
-    const d = await benchDecision({ runs, config: { ...BENCH_CONFIG, decision: { bookSource: 'depth' } } });
+    const d = await decisionInChild(runs, true, log);
     rows.push(['decision, strategy on depth only', d.nsPerEvent, 'ns/event']);
     out.decision = { nsPerEvent: r.nsPerEvent.median, depthOnlyNsPerEvent: d.nsPerEvent.median };
   }
