@@ -16,8 +16,8 @@
  *
  * Memory: fills and orders go through fixed-size columnar chunks that are encoded to Parquet row
  * groups as they fill (in this thread, or in the encode thread of encode-thread.ts; kept
- * compressed in memory, or streamed into `spillDir`); samples (one row
- * per grid point and symbol) are growable Float64Arrays; markouts are resolved online from a FIFO
+ * compressed in memory, or streamed into `spillDir`); samples (one row per grid point and symbol)
+ * are growable Float64Arrays; markouts are resolved online from a FIFO
  * of fills younger than the longest horizon; chart fill markers are decimated to a fixed cap.
  * So memory is bounded by the sample grid, not by the number of orders or fills.
  *
@@ -429,8 +429,9 @@ export class RunRecorder {
   }
 
   /**
-   * Resolves once fills.parquet and orders.parquet are complete (after `finish`; at once without an
-   * encode thread, which it then ends); rejects with the first error writing them.
+   * After `finish`: resolves once fills.parquet and orders.parquet are complete (at once without an
+   * encode thread; with one, when the worker has written them, and then ends the worker); rejects
+   * with the first error writing them.
    */
   async settled(): Promise<void> {
     try {
