@@ -147,26 +147,6 @@ describe('maker backtest (synthetic)', () => {
     expect(existsSync(join(runDirIn(join(tmp, 'short-strict')), 'summary.json'))).toBe(true);
   });
 
-  it('MAKER_ENCODE_THREAD: a run whose orders fill more than one row group writes the same bytes with the tables encoded in a worker; a wrong value is an error naming it', () => {
-    // 20 minutes of quickstart: ~20 k commands, more than one 16,384-row chunk of order events, so the worker
-    // starts (at the first full chunk) and encodes both row groups of orders.parquet.
-    const range = 'data.range=2024-01-01T00:00:00Z..2024-01-01T00:20:00Z';
-    const withEnv = (mode: string, out: string) =>
-      spawnSync(process.execPath, [makerBin(), 'backtest', '--scenario', QUICK, '--set', range, '--out', out, '--json'], { encoding: 'utf8', cwd: ROOT, timeout: 120_000, env: { ...process.env, MAKER_ENCODE_THREAD: mode } });
-    const main = withEnv('main', join(tmp, 'enc-main'));
-    const worker = withEnv('worker', join(tmp, 'enc-worker'));
-    expect(main.status, main.stderr).toBe(0);
-    expect(worker.status, worker.stderr).toBe(0);
-    const a = runDirIn(join(tmp, 'enc-main'));
-    const b = runDirIn(join(tmp, 'enc-worker'));
-    expect(JSON.parse(main.stdout).engine.commandsSent).toBeGreaterThan(16_384);
-    for (const f of ['fills.parquet', 'orders.parquet', 'timeseries.parquet', 'summary.json', 'report.html']) expect(readFileSync(join(b, f)).equals(readFileSync(join(a, f))), f).toBe(true);
-    const bad = withEnv('sometimes', join(tmp, 'enc-bad'));
-    expect(bad.status).toBe(2);
-    expect(bad.stderr).toMatch(/MAKER_ENCODE_THREAD=sometimes is not one of auto, worker, main/);
-    expect(existsSync(join(tmp, 'enc-bad'))).toBe(false);
-  });
-
   it('a scenario with a typo fails with file, line and key, exit 2, and writes nothing', () => {
     const bad = join(tmp, 'typo.yaml');
     writeFileSync(bad, readFileSync(QUICK, 'utf8').replace('halfSpreadTicks: 3', 'halfSpreadTick: 3'));
