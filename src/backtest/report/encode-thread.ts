@@ -129,11 +129,6 @@ export class EncodeThread {
     return this.worker !== null;
   }
 
-  /** Whether the worker runs the bundle of its module (not tsx). */
-  get bundled(): boolean {
-    return this.bundle !== null;
-  }
-
   append(id: number, chunk: RawChunk, n: number): void {
     this.waitFor(MAX_GROUPS_IN_FLIGHT - 1, 'no row group was encoded');
     const copy = copyChunk(chunk, n);

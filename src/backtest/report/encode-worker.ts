@@ -1,7 +1,7 @@
 /**
  * Worker-thread entry of the report's encode thread (encode-thread.ts `EncodeThread`): the
- * `ParquetTableStream`s of the run recorder's fills and orders tables, fed one chunk of rows at a
- * time and encoded with the same `encodeChunk` as in the run's thread (tables.ts).
+ * run recorder's fills and orders tables, fed one chunk of rows at a time into the same `StreamSink`
+ * (tables.ts: `encodeChunk` into a `ParquetTableStream`) as the run's thread uses without it.
  *
  * Messages (in order; one worker serves several tables, each by its id):
  *   `{ op: 'open', id, kind, kv, path, specs }`  a table (path null: bytes in memory; specs: the
@@ -21,8 +21,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { lowerThreadPriority } from '../../core/ts-worker.ts';
 import { Instrument, type InstrumentSpec } from '../../model/instrument.ts';
-import { ParquetTableStream } from './parquet-out.ts';
-import { encodeChunk, TABLE_COLUMNS, type RawChunk, type TableKind } from './tables.ts';
+import { StreamSink, type RawChunk, type TableKind } from './tables.ts';
 
 export type EncodeRequest =
   | { op: 'open'; id: number; kind: TableKind; kv: Record<string, string>; path: string | null; specs: InstrumentSpec[] }
@@ -32,9 +31,8 @@ export type EncodeRequest =
 export type EncodeReply = { id: number; bytes: Uint8Array | null } | { id: number; error: string };
 
 interface Table {
-  kind: TableKind;
-  symbols: Instrument[];
-  stream: ParquetTableStream | null;
+  sink: StreamSink | null;
+  inMemory: boolean;
   error: string | null;
 }
 
@@ -54,22 +52,21 @@ process.on('exit', () => {
 
 function fail(t: Table, what: string, e: unknown): void {
   t.error ??= `${what}: ${e instanceof Error ? e.message : String(e)}`;
-  t.stream?.abort();
+  t.sink?.abort();
 }
 
 parentPort!.on('message', (m: EncodeRequest) => {
   if (m.op === 'close') {
-    for (const t of tables.values()) t.stream?.abort();
+    for (const t of tables.values()) t.sink?.abort();
     tables.clear();
     parentPort!.close();
     return;
   }
   if (m.op === 'open') {
-    const t: Table = { kind: m.kind, symbols: [], stream: null, error: null };
+    const t: Table = { sink: null, inMemory: m.path === null, error: null };
     tables.set(m.id, t);
     try {
-      t.symbols = m.specs.map((s) => new Instrument(s));
-      t.stream = new ParquetTableStream(TABLE_COLUMNS[m.kind], m.kv, m.path);
+      t.sink = new StreamSink(m.kind, m.kv, m.path, m.specs.map((s) => new Instrument(s)));
     } catch (e) {
       fail(t, 'cannot open the table', e);
     }
@@ -79,7 +76,7 @@ parentPort!.on('message', (m: EncodeRequest) => {
   if (t === undefined) return;
   if (m.op === 'group') {
     try {
-      if (t.error === null) t.stream!.appendRowGroup(encodeChunk(t.kind, m.chunk, m.n, t.symbols), m.n);
+      if (t.error === null) t.sink!.appendChunk(m.chunk, m.n);
     } catch (e) {
       fail(t, 'cannot encode a row group', e);
     }
@@ -94,8 +91,8 @@ parentPort!.on('message', (m: EncodeRequest) => {
       return;
     }
     try {
-      t.stream!.finish();
-      const bytes = t.stream!.inMemory ? t.stream!.bytes() : null;
+      t.sink!.finish();
+      const bytes = t.inMemory ? t.sink!.bytes() : null;
       parentPort!.postMessage({ id: m.id, bytes } satisfies EncodeReply, bytes === null ? [] : [bytes.buffer as ArrayBuffer]);
     } catch (e) {
       fail(t, 'cannot finish the table', e);

@@ -119,11 +119,6 @@ export class ParquetTableStream {
     return this.finished;
   }
 
-  /** Whether the bytes stay in memory (no path given). */
-  get inMemory(): boolean {
-    return this.fd === null;
-  }
-
   /** Appends `n` rows (n > 0) as one row group; `data[name]` holds at least n values per column. */
   appendRowGroup(data: Record<string, OutColumnData>, n: number): void {
     if (n <= 0) return;

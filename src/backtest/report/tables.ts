@@ -80,9 +80,9 @@ export interface TableSink {
   abort(): void;
 }
 
-/** A table's chunks encoded in this thread into a `ParquetTableStream`. */
+/** A table's chunks encoded in this thread into a `ParquetTableStream` (the encode worker runs the same). */
 export class StreamSink implements TableSink {
-  readonly stream: ParquetTableStream;
+  private readonly stream: ParquetTableStream;
 
   constructor(
     private readonly kind: TableKind,
@@ -138,10 +138,11 @@ abstract class ChunkedTable {
     chunkRows: number,
     protected readonly symbols: readonly Instrument[],
     private readonly thread: EncodeThread | null,
+    chunk: RawChunk,
   ) {
     this.sink = thread === null ? new StreamSink(kind, kv, path, symbols) : null;
     this.cap = chunkRows;
-    this.chunk = newChunk(kind, chunkRows);
+    this.chunk = chunk;
   }
 
   get rows(): number {
@@ -183,17 +184,19 @@ abstract class ChunkedTable {
   }
 }
 
-function newChunk(kind: TableKind, n: number): RawChunk {
-  const str = (): string[] => new Array<string>(n).fill('');
-  if (kind === 'fills') {
-    return {
-      ts: new Float64Array(n), sym: new Uint16Array(n), side: new Uint8Array(n), price: new Float64Array(n), qty: new Float64Array(n),
-      liq: new Uint8Array(n), commission: str(), mid: new Float64Array(n), orderId: new Float64Array(n), clientId: str(),
-    };
-  }
+const strings = (n: number): string[] => new Array<string>(n).fill('');
+
+function newFillsChunk(n: number): FillsChunk {
   return {
-    ts: new Float64Array(n), sym: new Uint16Array(n), kind: new Uint8Array(n), clientId: str(), orderId: new Float64Array(n), side: new Uint8Array(n),
-    type: new Uint8Array(n), tif: new Uint8Array(n), price: new Float64Array(n), qty: new Float64Array(n), reduceOnly: new Uint8Array(n), reason: str(),
+    ts: new Float64Array(n), sym: new Uint16Array(n), side: new Uint8Array(n), price: new Float64Array(n), qty: new Float64Array(n),
+    liq: new Uint8Array(n), commission: strings(n), mid: new Float64Array(n), orderId: new Float64Array(n), clientId: strings(n),
+  };
+}
+
+function newOrdersChunk(n: number): OrdersChunk {
+  return {
+    ts: new Float64Array(n), sym: new Uint16Array(n), kind: new Uint8Array(n), clientId: strings(n), orderId: new Float64Array(n), side: new Uint8Array(n),
+    type: new Uint8Array(n), tif: new Uint8Array(n), price: new Float64Array(n), qty: new Float64Array(n), reduceOnly: new Uint8Array(n), reason: strings(n),
   };
 }
 
@@ -206,10 +209,10 @@ export function copyChunk(chunk: RawChunk, n: number): RawChunk {
 
 /** A chunk's first `n` rows as the Parquet columns of its table (pure: either thread runs it). */
 export function encodeChunk(kind: TableKind, c: RawChunk, n: number, symbols: readonly Instrument[]): Record<string, OutColumnData> {
-  return kind === 'fills' ? encodeFills(c as unknown as FillsChunk, n, symbols) : encodeOrders(c as unknown as OrdersChunk, n, symbols);
+  return kind === 'fills' ? encodeFills(c as FillsChunk, n, symbols) : encodeOrders(c as OrdersChunk, n, symbols);
 }
 
-interface FillsChunk {
+type FillsChunk = {
   ts: Float64Array;
   sym: Uint16Array;
   side: Uint8Array;
@@ -220,7 +223,7 @@ interface FillsChunk {
   mid: Float64Array;
   orderId: Float64Array;
   clientId: string[];
-}
+};
 
 function encodeFills(c: FillsChunk, n: number, symbols: readonly Instrument[]): Record<string, OutColumnData> {
   const symbol: string[] = [];
@@ -257,7 +260,7 @@ function encodeFills(c: FillsChunk, n: number, symbols: readonly Instrument[]): 
   };
 }
 
-interface OrdersChunk {
+type OrdersChunk = {
   ts: Float64Array;
   sym: Uint16Array;
   kind: Uint8Array;
@@ -270,7 +273,7 @@ interface OrdersChunk {
   qty: Float64Array;
   reduceOnly: Uint8Array;
   reason: string[];
-}
+};
 
 function encodeOrders(c: OrdersChunk, n: number, symbols: readonly Instrument[]): Record<string, OutColumnData> {
   const cols = {
@@ -309,8 +312,9 @@ export class FillsTable extends ChunkedTable {
   private readonly c: FillsChunk;
 
   constructor(kv: Record<string, string>, path: string | null, chunkRows: number, symbols: readonly Instrument[], thread: EncodeThread | null = null) {
-    super('fills', kv, path, chunkRows, symbols, thread);
-    this.c = this.chunk as unknown as FillsChunk;
+    const c = newFillsChunk(chunkRows);
+    super('fills', kv, path, chunkRows, symbols, thread, c);
+    this.c = c;
   }
 
   push(tsUs: number, symbolIdx: number, sell: boolean, priceTicks: number, qtyLots: number, taker: boolean, commission: string, midTicks: number, orderId: number, clientOrderId: string): void {
@@ -341,8 +345,9 @@ export class OrdersTable extends ChunkedTable {
   private readonly c: OrdersChunk;
 
   constructor(kv: Record<string, string>, path: string | null, chunkRows: number, symbols: readonly Instrument[], thread: EncodeThread | null = null) {
-    super('orders', kv, path, chunkRows, symbols, thread);
-    this.c = this.chunk as unknown as OrdersChunk;
+    const c = newOrdersChunk(chunkRows);
+    super('orders', kv, path, chunkRows, symbols, thread, c);
+    this.c = c;
   }
 
   /** Numbers may be NaN and codes UNKNOWN when the event does not carry them (written as null). */
